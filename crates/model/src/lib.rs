@@ -12,6 +12,7 @@ pub mod gateway_response;
 pub mod ids;
 pub mod rest_api;
 pub mod stage;
+pub mod test_invoke;
 pub mod time;
 pub mod validate;
 

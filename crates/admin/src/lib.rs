@@ -1,0 +1,139 @@
+//! The AWS-compatible control plane for REST APIs (API Gateway v1, restJson1 protocol).
+//!
+//! [`router`] builds an axum router with one handler per AWS operation. Every request first
+//! passes [`auth::envelope`]: it gets a request id, its body is read, and its SigV4 signature
+//! is verified before any routing or parsing (as AWS does: an unsigned request to an unknown
+//! path is `MissingAuthenticationTokenException`). Handlers validate input, then change the
+//! state inside one [`tollgate_store::Store::transact`] call, so a failed call changes nothing.
+
+pub mod auth;
+pub mod error;
+mod ops;
+pub mod patch;
+pub mod util;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use axum::routing::{get, post};
+use axum::Router;
+use tollgate_model::test_invoke::{TestInvokeRequest, TestInvokeResponse};
+use tollgate_store::Store;
+
+pub use auth::StaticCredentials;
+
+/// Runs a method through the data plane for TestInvokeMethod (implemented by the gateway,
+/// wired in by the binary, so the control plane does not depend on the data plane).
+pub trait TestInvoker: Send + Sync {
+    fn test_invoke(
+        &self,
+        req: TestInvokeRequest,
+    ) -> Pin<Box<dyn Future<Output = TestInvokeResponse> + Send + 'static>>;
+}
+
+pub struct AdminConfig {
+    pub region: String,
+    pub credentials: StaticCredentials,
+}
+
+pub struct AdminContext {
+    pub store: Arc<Store>,
+    pub region: String,
+    pub verifier: tollgate_sigv4::Verifier<StaticCredentials>,
+    pub test_invoker: Option<Arc<dyn TestInvoker>>,
+}
+
+pub type Ctx = Arc<AdminContext>;
+
+pub fn context(
+    store: Arc<Store>,
+    config: AdminConfig,
+    test_invoker: Option<Arc<dyn TestInvoker>>,
+) -> Ctx {
+    Arc::new(AdminContext {
+        store,
+        region: config.region,
+        verifier: tollgate_sigv4::Verifier::new(config.credentials, "apigateway"),
+        test_invoker,
+    })
+}
+
+/// The control-plane router. Every operation of the v1 model that Tollgate serves has a route;
+/// anything else gets an AWS-shaped error, never an HTML page.
+pub fn router(ctx: Ctx) -> Router {
+    use ops::*;
+    Router::new()
+        .route("/restapis", post(rest_apis::create).get(rest_apis::list))
+        .route(
+            "/restapis/{api}",
+            get(rest_apis::get).patch(rest_apis::update).delete(rest_apis::delete).put(rest_apis::put_not_supported),
+        )
+        .route("/restapis/{api}/resources", get(resources::list))
+        .route(
+            "/restapis/{api}/resources/{res}",
+            get(resources::get).post(resources::create).patch(resources::update).delete(resources::delete),
+        )
+        .route(
+            "/restapis/{api}/resources/{res}/methods/{method}",
+            get(methods::get)
+                .put(methods::put)
+                .patch(methods::update)
+                .delete(methods::delete)
+                .post(methods::test_invoke),
+        )
+        .route(
+            "/restapis/{api}/resources/{res}/methods/{method}/responses/{status}",
+            get(methods::get_response)
+                .put(methods::put_response)
+                .patch(methods::update_response)
+                .delete(methods::delete_response),
+        )
+        .route(
+            "/restapis/{api}/resources/{res}/methods/{method}/integration",
+            get(integrations::get).put(integrations::put).patch(integrations::update).delete(integrations::delete),
+        )
+        .route(
+            "/restapis/{api}/resources/{res}/methods/{method}/integration/responses/{status}",
+            get(integrations::get_response)
+                .put(integrations::put_response)
+                .patch(integrations::update_response)
+                .delete(integrations::delete_response),
+        )
+        .route("/restapis/{api}/deployments", post(deployments::create).get(deployments::list))
+        .route(
+            "/restapis/{api}/deployments/{dep}",
+            get(deployments::get).patch(deployments::update).delete(deployments::delete),
+        )
+        .route("/restapis/{api}/stages", post(stages::create).get(stages::list))
+        .route(
+            "/restapis/{api}/stages/{stage}",
+            get(stages::get).patch(stages::update).delete(stages::delete),
+        )
+        .route("/restapis/{api}/stages/{stage}/cache/data", axum::routing::delete(stages::flush_cache))
+        .route("/restapis/{api}/stages/{stage}/cache/authorizers", axum::routing::delete(stages::flush_cache))
+        .route("/restapis/{api}/gatewayresponses", get(gateway_responses::list))
+        .route(
+            "/restapis/{api}/gatewayresponses/{rtype}",
+            get(gateway_responses::get)
+                .put(gateway_responses::put)
+                .patch(gateway_responses::update)
+                .delete(gateway_responses::delete),
+        )
+        .route("/restapis/{api}/models", get(models::list))
+        .route("/restapis/{api}/models/{name}", get(models::get))
+        .route("/tags/{arn}", get(tags::get).put(tags::tag).delete(tags::untag))
+        .route("/account", get(account::get).patch(account::update))
+        .fallback(unknown_operation)
+        .method_not_allowed_fallback(unknown_operation)
+        .layer(axum::middleware::from_fn_with_state(ctx.clone(), auth::envelope))
+        .with_state(ctx)
+}
+
+async fn unknown_operation(req: http::Request<axum::body::Body>) -> error::ApiError {
+    error::ApiError::not_found(format!(
+        "Unknown or unsupported operation: {} {}",
+        req.method(),
+        req.uri().path()
+    ))
+}

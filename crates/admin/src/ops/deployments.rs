@@ -1,0 +1,171 @@
+//! CreateDeployment, GetDeployments, GetDeployment, UpdateDeployment, DeleteDeployment.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use serde::Deserialize;
+use serde_json::json as j;
+use tollgate_model::{ids, time, CanarySettings, Deployment, Stage};
+
+use super::stages::{check_variables, CanarySettingsInput};
+use super::{api, api_mut};
+use crate::error::{ApiError, ApiResult};
+use crate::patch::{invalid_path, PatchBody};
+use crate::util::{empty, json, page, parse_body, Query as Q};
+use crate::Ctx;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateDeploymentInput {
+    stage_name: Option<String>,
+    stage_description: Option<String>,
+    description: Option<String>,
+    cache_cluster_enabled: Option<bool>,
+    cache_cluster_size: Option<String>,
+    #[serde(default)]
+    variables: BTreeMap<String, String>,
+    canary_settings: Option<CanarySettingsInput>,
+    tracing_enabled: Option<bool>,
+}
+
+/// The wire view of a deployment (the snapshot itself is never shown).
+fn view(d: &Deployment, summary: bool) -> serde_json::Value {
+    let mut v = j!({ "id": d.id, "createdDate": d.created_date });
+    if let Some(desc) = &d.description {
+        v["description"] = desc.clone().into();
+    }
+    if summary {
+        v["apiSummary"] = serde_json::to_value(d.api_summary()).unwrap_or_default();
+    }
+    v
+}
+
+pub async fn create(State(ctx): State<Ctx>, Path(api_id): Path<String>, body: Bytes) -> ApiResult<Response> {
+    let input: CreateDeploymentInput = parse_body(&body)?;
+    check_variables(&input.variables)?;
+    let stage_name = input.stage_name.filter(|s| !s.is_empty());
+    if let Some(name) = &stage_name {
+        if !tollgate_model::validate::stage_name(name) {
+            return Err(ApiError::bad_request(
+                "Stage name only allows a-zA-Z0-9_- and must be between 1 and 128 characters",
+            ));
+        }
+    }
+    let out = ctx.store.transact(|s| {
+        let a = api(s, &api_id)?;
+        if !a.definition.has_methods() {
+            return Err(ApiError::bad_request("The REST API doesn't contain any methods"));
+        }
+        for r in a.definition.resources.values() {
+            if r.resource_methods.values().any(|m| m.method_integration.is_none()) {
+                return Err(ApiError::bad_request("No integration defined for method"));
+            }
+        }
+        if input.canary_settings.is_some() {
+            match &stage_name {
+                None => return Err(ApiError::bad_request("Invalid deployment content specified.Non null and non empty stageName must be provided for canary deployment. Provided value is null")),
+                Some(n) if !a.stages.contains_key(n) => {
+                    return Err(ApiError::bad_request(format!(
+                        "Invalid deployment content specified.Stage {n} must already be created before making a canary release deployment"
+                    )))
+                }
+                _ => {}
+            }
+        }
+        let id = ids::unique(ids::short_id, |id| a.deployments.contains_key(id));
+        let now = time::now_epoch();
+        let deployment = Deployment {
+            id: id.clone(),
+            description: input.description.clone(),
+            created_date: now,
+            // The definition is copy-on-write: sharing the Arc is the snapshot.
+            snapshot: a.definition.clone(),
+        };
+        let a = api_mut(s, &api_id)?;
+        a.deployments.insert(id.clone(), Arc::new(deployment.clone()));
+        if let Some(name) = stage_name.clone() {
+            if let Some(canary) = input.canary_settings {
+                let stage = Arc::make_mut(a.stages.get_mut(&name).ok_or_else(ApiError::no_stage)?);
+                stage.canary_settings = Some(CanarySettings {
+                    percent_traffic: Some(canary.percent_traffic.unwrap_or(0.0)),
+                    deployment_id: Some(id.clone()),
+                    stage_variable_overrides: canary.stage_variable_overrides.unwrap_or_default(),
+                    use_stage_cache: canary.use_stage_cache.unwrap_or(false),
+                });
+                stage.last_updated_date = now;
+            } else if let Some(existing) = a.stages.get_mut(&name) {
+                let stage = Arc::make_mut(existing);
+                stage.deployment_id = id.clone();
+                stage.variables.extend(input.variables.clone());
+                stage.last_updated_date = now;
+            } else {
+                let mut stage = Stage::new(name.clone(), id.clone(), now);
+                stage.description = input.stage_description.clone();
+                stage.variables = input.variables.clone();
+                stage.tracing_enabled = input.tracing_enabled.unwrap_or(false);
+                if input.cache_cluster_enabled.unwrap_or(false) {
+                    stage.cache_cluster_size = input.cache_cluster_size.clone();
+                    stage.set_cache_cluster(true);
+                }
+                a.stages.insert(name, Arc::new(stage));
+            }
+        }
+        Ok::<_, ApiError>(deployment)
+    })?;
+    Ok(json(201, &view(&out, false)))
+}
+
+pub async fn list(State(ctx): State<Ctx>, Path(api_id): Path<String>, Query(q): Query<Q>) -> ApiResult<Response> {
+    let st = ctx.store.state();
+    let a = api(&st, &api_id)?;
+    let mut items: Vec<(String, serde_json::Value)> =
+        a.deployments.values().map(|d| (format!("{:020}{}", d.created_date, d.id), view(d, false))).collect();
+    items.sort_by(|x, y| x.0.cmp(&y.0));
+    page(items, &q)
+}
+
+pub async fn get(State(ctx): State<Ctx>, Path((api_id, dep)): Path<(String, String)>, Query(q): Query<Q>) -> ApiResult<Response> {
+    let st = ctx.store.state();
+    let d = api(&st, &api_id)?.deployments.get(&dep).ok_or_else(ApiError::no_deployment)?;
+    let summary = q.get("embed").is_some_and(|e| e.split(',').any(|x| x == "apisummary"));
+    Ok(json(200, &view(d, summary)))
+}
+
+pub async fn update(State(ctx): State<Ctx>, Path((api_id, dep)): Path<(String, String)>, body: Bytes) -> ApiResult<Response> {
+    let ops = PatchBody::parse(&body, "updateDeploymentInput")?;
+    let out = ctx.store.transact(|s| {
+        let a = api_mut(s, &api_id)?;
+        let d = Arc::make_mut(a.deployments.get_mut(&dep).ok_or_else(ApiError::no_deployment)?);
+        for op in &ops {
+            let path = op.path()?;
+            if path != "/description" || op.op != "replace" {
+                return Err(invalid_path(path));
+            }
+            super::set_opt(&mut d.description, op.value());
+        }
+        Ok::<_, ApiError>(view(d, false))
+    })?;
+    Ok(json(200, &out))
+}
+
+pub async fn delete(State(ctx): State<Ctx>, Path((api_id, dep)): Path<(String, String)>) -> ApiResult<Response> {
+    ctx.store.transact(|s| {
+        let a = api_mut(s, &api_id)?;
+        if !a.deployments.contains_key(&dep) {
+            return Err(ApiError::no_deployment());
+        }
+        let in_use = a.stages.values().any(|st| {
+            st.deployment_id == dep
+                || st.canary_settings.as_ref().and_then(|c| c.deployment_id.as_deref()) == Some(dep.as_str())
+        });
+        if in_use {
+            return Err(ApiError::bad_request("Active stages pointing to this deployment must be moved or deleted"));
+        }
+        a.deployments.remove(&dep);
+        Ok::<_, ApiError>(())
+    })?;
+    Ok(empty(202))
+}

@@ -1,0 +1,304 @@
+//! Integration and IntegrationResponse operations.
+
+use std::collections::BTreeMap;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use serde::Deserialize;
+use tollgate_model::validate::{CONTENT_HANDLINGS, INTEGRATION_TYPES, PASSTHROUGH_BEHAVIORS};
+use tollgate_model::{Integration, IntegrationResponse, TlsConfig};
+
+use super::methods::{check_http_method, check_status};
+use super::{method, method_mut, set_opt};
+use crate::error::{ApiError, ApiResult};
+use crate::patch::{invalid_path, PatchBody, PatchOp};
+use crate::util::{empty, json, parse_body, patch_bool, patch_i64};
+use crate::Ctx;
+
+type MethodPath = Path<(String, String, String)>;
+type ResponsePath = Path<(String, String, String, String)>;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PutIntegrationInput {
+    #[serde(rename = "type")]
+    integration_type: Option<String>,
+    http_method: Option<String>,
+    uri: Option<String>,
+    connection_type: Option<String>,
+    connection_id: Option<String>,
+    credentials: Option<String>,
+    #[serde(default)]
+    request_parameters: BTreeMap<String, String>,
+    #[serde(default)]
+    request_templates: BTreeMap<String, String>,
+    passthrough_behavior: Option<String>,
+    cache_namespace: Option<String>,
+    cache_key_parameters: Option<Vec<String>>,
+    content_handling: Option<String>,
+    timeout_in_millis: Option<i64>,
+    tls_config: Option<TlsConfig>,
+    response_transfer_mode: Option<String>,
+    integration_target: Option<String>,
+}
+
+fn enum_error(value: &str, member: &str, allowed: &str) -> ApiError {
+    ApiError::validation(format!(
+        "1 validation error detected: Value '{value}' at '{member}' failed to satisfy constraint: Member must satisfy enum value set: [{allowed}]"
+    ))
+}
+
+/// Rules every integration must satisfy, checked on put and after every patch.
+fn check_integration(i: &Integration) -> ApiResult<()> {
+    if !INTEGRATION_TYPES.contains(&i.integration_type.as_str()) {
+        return Err(enum_error(&i.integration_type, "putIntegrationInput.type", "HTTP, MOCK, AWS_PROXY, HTTP_PROXY, AWS"));
+    }
+    if !PASSTHROUGH_BEHAVIORS.contains(&i.passthrough_behavior.as_str()) {
+        return Err(ApiError::bad_request(format!(
+            "Invalid passthrough behavior specified: {}. Valid values are WHEN_NO_MATCH, WHEN_NO_TEMPLATES, NEVER",
+            i.passthrough_behavior
+        )));
+    }
+    if let Some(c) = &i.content_handling {
+        if !CONTENT_HANDLINGS.contains(&c.as_str()) {
+            return Err(enum_error(c, "putIntegrationInput.contentHandling", "CONVERT_TO_BINARY, CONVERT_TO_TEXT"));
+        }
+    }
+    if !(50..=29_000).contains(&i.timeout_in_millis) {
+        return Err(ApiError::bad_request("Timeout should be between 50 ms and 29000 ms"));
+    }
+    if i.integration_type != "MOCK" {
+        if i.http_method.as_deref().unwrap_or_default().is_empty() {
+            return Err(ApiError::bad_request("Enumeration value for HttpMethod must be non-empty"));
+        }
+        let uri = i.uri.as_deref().unwrap_or_default();
+        if uri.is_empty() {
+            return Err(ApiError::bad_request("Invalid Integration URI specified"));
+        }
+        if i.integration_type.starts_with("HTTP")
+            && !(uri.starts_with("http://") || uri.starts_with("https://") || uri.starts_with("${stageVariables."))
+        {
+            return Err(ApiError::bad_request("Invalid HTTP endpoint specified for URI"));
+        }
+        if i.integration_type.starts_with("AWS") && !uri.starts_with("arn:") && !uri.contains("${stageVariables.") {
+            return Err(ApiError::bad_request(format!("AWS ARN for integration must contain path or action: {uri}")));
+        }
+    }
+    for (k, v) in &i.request_parameters {
+        let ok = ["integration.request.header.", "integration.request.querystring.", "integration.request.path."]
+            .iter()
+            .any(|p| k.strip_prefix(p).is_some_and(|n| !n.is_empty()));
+        if !ok || v.is_empty() {
+            return Err(ApiError::bad_request(format!(
+                "Invalid mapping expression specified: Validation Result: warnings : [], errors : [Invalid mapping expression specified: {k}]"
+            )));
+        }
+    }
+    Ok(())
+}
+
+pub async fn put(State(ctx): State<Ctx>, Path((api_id, res, m)): MethodPath, body: Bytes) -> ApiResult<Response> {
+    check_http_method(&m)?;
+    let input: PutIntegrationInput = parse_body(&body)?;
+    let out = ctx.store.transact(|s| {
+        let existing = method(s, &api_id, &res, &m)?.method_integration.clone();
+        let integration = Integration {
+            integration_type: input.integration_type.unwrap_or_default(),
+            http_method: input.http_method,
+            uri: input.uri,
+            connection_type: input.connection_type,
+            connection_id: input.connection_id,
+            credentials: input.credentials,
+            request_parameters: input.request_parameters,
+            request_templates: input.request_templates,
+            passthrough_behavior: input.passthrough_behavior.unwrap_or_else(|| "WHEN_NO_MATCH".into()),
+            content_handling: input.content_handling,
+            timeout_in_millis: input.timeout_in_millis.unwrap_or(29_000),
+            cache_namespace: input.cache_namespace.unwrap_or_else(|| res.clone()),
+            cache_key_parameters: input.cache_key_parameters.unwrap_or_default(),
+            tls_config: input.tls_config,
+            // A second put replaces the integration's own fields but keeps its responses.
+            integration_responses: existing.map(|e| e.integration_responses).unwrap_or_default(),
+            response_transfer_mode: input.response_transfer_mode,
+            integration_target: input.integration_target,
+        };
+        check_integration(&integration)?;
+        method_mut(s, &api_id, &res, &m)?.method_integration = Some(integration.clone());
+        Ok::<_, ApiError>(integration)
+    })?;
+    Ok(json(201, &out))
+}
+
+pub async fn get(State(ctx): State<Ctx>, Path((api_id, res, m)): MethodPath) -> ApiResult<Response> {
+    check_http_method(&m)?;
+    let st = ctx.store.state();
+    let i = method(&st, &api_id, &res, &m)?.method_integration.as_ref().ok_or_else(ApiError::no_integration)?;
+    Ok(json(200, i))
+}
+
+fn map_op(map: &mut BTreeMap<String, String>, key: &str, op: &PatchOp, path: &str) -> ApiResult<()> {
+    match op.op.as_str() {
+        "add" | "replace" => {
+            map.insert(key.to_string(), op.value().unwrap_or_default().to_string());
+        }
+        "remove" => {
+            if map.remove(key).is_none() {
+                return Err(ApiError::not_found("Invalid parameter name specified"));
+            }
+        }
+        _ => return Err(invalid_path(path)),
+    }
+    Ok(())
+}
+
+fn patch_integration(i: &mut Integration, op: &PatchOp) -> ApiResult<()> {
+    let path = op.path()?;
+    let segs = op.segments()?;
+    let v = op.value();
+    let first = segs.first().map(String::as_str).unwrap_or_default();
+    if segs.len() == 1 && op.op == "replace" {
+        match first {
+            "type" => i.integration_type = v.unwrap_or_default().to_string(),
+            "httpMethod" => set_opt(&mut i.http_method, v),
+            "uri" => set_opt(&mut i.uri, v),
+            "credentials" => set_opt(&mut i.credentials, v),
+            "connectionType" => set_opt(&mut i.connection_type, v),
+            "connectionId" => set_opt(&mut i.connection_id, v),
+            "passthroughBehavior" => i.passthrough_behavior = v.unwrap_or_default().to_string(),
+            "contentHandling" => set_opt(&mut i.content_handling, v),
+            "timeoutInMillis" => i.timeout_in_millis = patch_i64(v, path)?,
+            "cacheNamespace" => i.cache_namespace = v.unwrap_or_default().to_string(),
+            _ => return Err(invalid_path(path)),
+        }
+        return Ok(());
+    }
+    match (first, segs.len()) {
+        ("tlsConfig", 2) if segs[1] == "insecureSkipVerification" && op.op == "replace" => {
+            i.tls_config = Some(TlsConfig { insecure_skip_verification: patch_bool(v, path)? });
+        }
+        ("requestParameters", 2) => map_op(&mut i.request_parameters, &segs[1], op, path)?,
+        ("requestTemplates", 2) => {
+            if op.op == "remove" && !i.request_templates.contains_key(&segs[1]) {
+                return Err(ApiError::not_found("Content-Type specified was not found"));
+            }
+            map_op(&mut i.request_templates, &segs[1], op, path)?
+        }
+        ("cacheKeyParameters", 2) => match op.op.as_str() {
+            "add" => {
+                if !i.cache_key_parameters.contains(&segs[1]) {
+                    i.cache_key_parameters.push(segs[1].clone())
+                }
+            }
+            "remove" => i.cache_key_parameters.retain(|p| *p != segs[1]),
+            _ => return Err(invalid_path(path)),
+        },
+        _ => return Err(invalid_path(path)),
+    }
+    Ok(())
+}
+
+pub async fn update(State(ctx): State<Ctx>, Path((api_id, res, m)): MethodPath, body: Bytes) -> ApiResult<Response> {
+    check_http_method(&m)?;
+    let ops = PatchBody::parse(&body, "updateIntegrationInput")?;
+    let out = ctx.store.transact(|s| {
+        let mth = method_mut(s, &api_id, &res, &m)?;
+        let i = mth.method_integration.as_mut().ok_or_else(ApiError::no_integration)?;
+        for op in &ops {
+            patch_integration(i, op)?;
+        }
+        check_integration(i)?;
+        Ok::<_, ApiError>(i.clone())
+    })?;
+    Ok(json(200, &out))
+}
+
+pub async fn delete(State(ctx): State<Ctx>, Path((api_id, res, m)): MethodPath) -> ApiResult<Response> {
+    check_http_method(&m)?;
+    ctx.store.transact(|s| {
+        let mth = method_mut(s, &api_id, &res, &m)?;
+        mth.method_integration.take().ok_or_else(ApiError::no_integration)?;
+        Ok::<_, ApiError>(())
+    })?;
+    Ok(empty(204))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PutIntegrationResponseInput {
+    selection_pattern: Option<String>,
+    #[serde(default)]
+    response_parameters: BTreeMap<String, String>,
+    #[serde(default)]
+    response_templates: BTreeMap<String, String>,
+    content_handling: Option<String>,
+}
+
+pub async fn put_response(State(ctx): State<Ctx>, Path((api_id, res, m, code)): ResponsePath, body: Bytes) -> ApiResult<Response> {
+    check_http_method(&m)?;
+    check_status(&code)?;
+    let input: PutIntegrationResponseInput = parse_body(&body)?;
+    if let Some(c) = &input.content_handling {
+        if !CONTENT_HANDLINGS.contains(&c.as_str()) {
+            return Err(enum_error(c, "putIntegrationResponseInput.contentHandling", "CONVERT_TO_BINARY, CONVERT_TO_TEXT"));
+        }
+    }
+    let out = ctx.store.transact(|s| {
+        let mth = method_mut(s, &api_id, &res, &m)?;
+        let i = mth.method_integration.as_mut().ok_or_else(ApiError::no_integration)?;
+        let ir = IntegrationResponse {
+            status_code: code.clone(),
+            selection_pattern: input.selection_pattern,
+            response_parameters: input.response_parameters,
+            response_templates: input.response_templates,
+            content_handling: input.content_handling,
+        };
+        i.integration_responses.insert(code.clone(), ir.clone());
+        Ok::<_, ApiError>(ir)
+    })?;
+    Ok(json(201, &out))
+}
+
+pub async fn get_response(State(ctx): State<Ctx>, Path((api_id, res, m, code)): ResponsePath) -> ApiResult<Response> {
+    check_http_method(&m)?;
+    check_status(&code)?;
+    let st = ctx.store.state();
+    let i = method(&st, &api_id, &res, &m)?.method_integration.as_ref().ok_or_else(ApiError::no_integration)?;
+    Ok(json(200, i.integration_responses.get(&code).ok_or_else(ApiError::no_response_status)?))
+}
+
+pub async fn update_response(State(ctx): State<Ctx>, Path((api_id, res, m, code)): ResponsePath, body: Bytes) -> ApiResult<Response> {
+    check_http_method(&m)?;
+    check_status(&code)?;
+    let ops = PatchBody::parse(&body, "updateIntegrationResponseInput")?;
+    let out = ctx.store.transact(|s| {
+        let mth = method_mut(s, &api_id, &res, &m)?;
+        let i = mth.method_integration.as_mut().ok_or_else(ApiError::no_integration)?;
+        let ir = i.integration_responses.get_mut(&code).ok_or_else(ApiError::no_response_status)?;
+        for op in &ops {
+            let path = op.path()?;
+            let segs = op.segments()?;
+            match (segs.first().map(String::as_str), segs.len(), op.op.as_str()) {
+                (Some("selectionPattern"), 1, "replace") => ir.selection_pattern = op.value().map(str::to_string),
+                (Some("contentHandling"), 1, "replace") => set_opt(&mut ir.content_handling, op.value()),
+                (Some("responseParameters"), 2, _) => map_op(&mut ir.response_parameters, &segs[1], op, path)?,
+                (Some("responseTemplates"), 2, _) => map_op(&mut ir.response_templates, &segs[1], op, path)?,
+                _ => return Err(invalid_path(path)),
+            }
+        }
+        Ok::<_, ApiError>(ir.clone())
+    })?;
+    Ok(json(200, &out))
+}
+
+pub async fn delete_response(State(ctx): State<Ctx>, Path((api_id, res, m, code)): ResponsePath) -> ApiResult<Response> {
+    check_http_method(&m)?;
+    check_status(&code)?;
+    ctx.store.transact(|s| {
+        let mth = method_mut(s, &api_id, &res, &m)?;
+        let i = mth.method_integration.as_mut().ok_or_else(ApiError::no_integration)?;
+        i.integration_responses.remove(&code).ok_or_else(ApiError::no_response_status)?;
+        Ok::<_, ApiError>(())
+    })?;
+    Ok(empty(204))
+}

@@ -1,0 +1,345 @@
+//! Method, MethodResponse and TestInvokeMethod operations.
+
+use std::collections::BTreeMap;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use serde::Deserialize;
+use tollgate_model::test_invoke::TestInvokeRequest;
+use tollgate_model::validate::{self, method_request_parameter, AUTHORIZATION_TYPES};
+use tollgate_model::{Method, MethodResponse, RestApiDefinition};
+
+use super::{method, method_mut, resource, resource_mut, set_opt};
+use crate::error::{ApiError, ApiResult};
+use crate::patch::{invalid_path, replace_only, PatchBody, PatchOp};
+use crate::util::{empty, json, parse_body, patch_bool};
+use crate::Ctx;
+
+type MethodPath = Path<(String, String, String)>;
+type ResponsePath = Path<(String, String, String, String)>;
+
+pub fn check_http_method(m: &str) -> ApiResult<()> {
+    validate::http_method(m).map_err(ApiError::bad_request)
+}
+
+pub fn check_status(code: &str) -> ApiResult<()> {
+    if validate::status_code(code) {
+        Ok(())
+    } else {
+        Err(ApiError::validation(format!(
+            "1 validation error detected: Value '{code}' at 'statusCode' failed to satisfy constraint: Member must satisfy regular expression pattern: [1-5]\\d\\d"
+        )))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PutMethodInput {
+    authorization_type: Option<String>,
+    authorizer_id: Option<String>,
+    #[serde(default)]
+    api_key_required: bool,
+    operation_name: Option<String>,
+    #[serde(default)]
+    request_parameters: BTreeMap<String, bool>,
+    #[serde(default)]
+    request_models: BTreeMap<String, String>,
+    request_validator_id: Option<String>,
+    authorization_scopes: Option<Vec<String>>,
+}
+
+/// Cross-checks a method against the rest of the API (authorizer, models, validator, params).
+fn check_method(def: &RestApiDefinition, m: &Method) -> ApiResult<()> {
+    if !AUTHORIZATION_TYPES.contains(&m.authorization_type.as_str()) {
+        return Err(ApiError::validation(format!(
+            "1 validation error detected: Value '{}' at 'authorizationType' failed to satisfy constraint: Member must satisfy enum value set: [NONE, AWS_IAM, CUSTOM, COGNITO_USER_POOLS, JWT]",
+            m.authorization_type
+        )));
+    }
+    if matches!(m.authorization_type.as_str(), "CUSTOM" | "COGNITO_USER_POOLS")
+        && !m.authorizer_id.as_ref().is_some_and(|a| def.authorizers.contains_key(a))
+    {
+        return Err(ApiError::bad_request("Invalid authorizer ID specified. Setting the authorization type to CUSTOM or COGNITO_USER_POOLS requires a valid authorizer."));
+    }
+    let mut names = std::collections::HashSet::new();
+    for key in m.request_parameters.keys() {
+        let (loc, name) = method_request_parameter(key)
+            .ok_or_else(|| ApiError::bad_request(format!("Invalid request parameter name: {key}")))?;
+        let base = match loc {
+            "multivaluequerystring" => "querystring",
+            "multivalueheader" => "header",
+            other => other,
+        };
+        if !names.insert(name.to_string()) && base != "path" {
+            return Err(ApiError::bad_request("Parameter names must be unique across querystring, header and path"));
+        }
+    }
+    for model in m.request_models.values() {
+        if !def.models.contains_key(model) {
+            return Err(ApiError::bad_request(format!("Invalid model identifier specified: {model}")));
+        }
+    }
+    if let Some(v) = &m.request_validator_id {
+        if !def.request_validators.contains_key(v) {
+            return Err(ApiError::bad_request("Invalid Request Validator identifier specified"));
+        }
+    }
+    Ok(())
+}
+
+pub async fn put(State(ctx): State<Ctx>, Path((api_id, res, m)): MethodPath, body: Bytes) -> ApiResult<Response> {
+    check_http_method(&m)?;
+    let input: PutMethodInput = parse_body(&body)?;
+    let out = ctx.store.transact(|s| {
+        let r = resource(s, &api_id, &res)?;
+        if r.resource_methods.contains_key(&m) {
+            return Err(ApiError::conflict("Method already exists for this resource"));
+        }
+        let method = Method {
+            http_method: m.clone(),
+            authorization_type: input
+                .authorization_type
+                .ok_or_else(|| ApiError::bad_request("Invalid request input: authorizationType is required"))?,
+            authorizer_id: input.authorizer_id,
+            api_key_required: input.api_key_required,
+            request_validator_id: input.request_validator_id,
+            operation_name: input.operation_name,
+            request_parameters: input.request_parameters,
+            request_models: input.request_models,
+            authorization_scopes: input.authorization_scopes,
+            method_responses: BTreeMap::new(),
+            method_integration: None,
+        };
+        check_method(&s.apis[&api_id].definition, &method)?;
+        resource_mut(s, &api_id, &res)?.resource_methods.insert(m.clone(), method.clone());
+        Ok::<_, ApiError>(method)
+    })?;
+    Ok(json(201, &out))
+}
+
+pub async fn get(State(ctx): State<Ctx>, Path((api_id, res, m)): MethodPath) -> ApiResult<Response> {
+    check_http_method(&m)?;
+    let st = ctx.store.state();
+    Ok(json(200, method(&st, &api_id, &res, &m)?))
+}
+
+fn patch_method(mth: &mut Method, op: &PatchOp) -> ApiResult<()> {
+    let path = op.path()?;
+    let segs = op.segments()?;
+    let v = op.value();
+    match segs.first().map(String::as_str) {
+        Some(f @ ("authorizationType" | "authorizerId" | "apiKeyRequired" | "operationName" | "requestValidatorId"))
+            if segs.len() == 1 =>
+        {
+            if op.op != "replace" {
+                return Err(replace_only());
+            }
+            match f {
+                "authorizationType" => mth.authorization_type = v.unwrap_or_default().to_string(),
+                "authorizerId" => set_opt(&mut mth.authorizer_id, v),
+                "apiKeyRequired" => mth.api_key_required = patch_bool(v, path)?,
+                "operationName" => set_opt(&mut mth.operation_name, v),
+                _ => set_opt(&mut mth.request_validator_id, v),
+            }
+        }
+        Some("requestParameters") if segs.len() == 2 => {
+            let key = segs[1].clone();
+            match op.op.as_str() {
+                "add" | "replace" => {
+                    let required = v.map(|_| patch_bool(v, path)).transpose()?.unwrap_or(false);
+                    if op.op == "replace" && !mth.request_parameters.contains_key(&key) {
+                        return Err(ApiError::not_found("Invalid parameter name specified"));
+                    }
+                    mth.request_parameters.insert(key, required);
+                }
+                "remove" => {
+                    if mth.request_parameters.remove(&key).is_none() {
+                        return Err(ApiError::not_found("Invalid parameter name specified"));
+                    }
+                }
+                _ => return Err(invalid_path(path)),
+            }
+        }
+        Some("requestModels") if segs.len() == 2 => {
+            let ct = segs[1].clone();
+            match op.op.as_str() {
+                "add" | "replace" => {
+                    mth.request_models.insert(ct, v.unwrap_or_default().to_string());
+                }
+                "remove" => {
+                    if mth.request_models.remove(&ct).is_none() {
+                        return Err(ApiError::not_found("Content-Type specified was not found"));
+                    }
+                }
+                _ => return Err(invalid_path(path)),
+            }
+        }
+        Some("authorizationScopes") if segs.len() == 1 => {
+            let scope = v.unwrap_or_default().to_string();
+            let scopes = mth.authorization_scopes.get_or_insert_with(Vec::new);
+            match op.op.as_str() {
+                "add" => scopes.push(scope),
+                "remove" => scopes.retain(|s| *s != scope),
+                _ => return Err(invalid_path(path)),
+            }
+            if scopes.is_empty() {
+                mth.authorization_scopes = None;
+            }
+        }
+        _ => return Err(invalid_path(path)),
+    }
+    Ok(())
+}
+
+pub async fn update(State(ctx): State<Ctx>, Path((api_id, res, m)): MethodPath, body: Bytes) -> ApiResult<Response> {
+    check_http_method(&m)?;
+    let ops = PatchBody::parse(&body, "updateMethodInput")?;
+    let out = ctx.store.transact(|s| {
+        let mut mth = method(s, &api_id, &res, &m)?.clone();
+        for op in &ops {
+            patch_method(&mut mth, op)?;
+        }
+        check_method(&s.apis[&api_id].definition, &mth)?;
+        *method_mut(s, &api_id, &res, &m)? = mth.clone();
+        Ok::<_, ApiError>(mth)
+    })?;
+    Ok(json(200, &out))
+}
+
+pub async fn delete(State(ctx): State<Ctx>, Path((api_id, res, m)): MethodPath) -> ApiResult<Response> {
+    check_http_method(&m)?;
+    ctx.store.transact(|s| {
+        method(s, &api_id, &res, &m)?;
+        resource_mut(s, &api_id, &res)?.resource_methods.remove(&m);
+        Ok::<_, ApiError>(())
+    })?;
+    Ok(empty(204))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PutMethodResponseInput {
+    #[serde(default)]
+    response_parameters: BTreeMap<String, bool>,
+    #[serde(default)]
+    response_models: BTreeMap<String, String>,
+}
+
+pub async fn put_response(State(ctx): State<Ctx>, Path((api_id, res, m, code)): ResponsePath, body: Bytes) -> ApiResult<Response> {
+    check_http_method(&m)?;
+    check_status(&code)?;
+    let input: PutMethodResponseInput = parse_body(&body)?;
+    let out = ctx.store.transact(|s| {
+        let defined_models = s.apis.get(&api_id).map(|a| a.definition.models.clone()).unwrap_or_default();
+        for model in input.response_models.values() {
+            if !defined_models.contains_key(model) {
+                return Err(ApiError::bad_request(format!("Invalid model identifier specified: {model}")));
+            }
+        }
+        let mth = method_mut(s, &api_id, &res, &m)?;
+        if mth.method_responses.contains_key(&code) {
+            return Err(ApiError::conflict("Response already exists for this resource"));
+        }
+        let mr = MethodResponse {
+            status_code: code.clone(),
+            response_parameters: input.response_parameters,
+            response_models: input.response_models,
+        };
+        mth.method_responses.insert(code.clone(), mr.clone());
+        Ok::<_, ApiError>(mr)
+    })?;
+    Ok(json(201, &out))
+}
+
+pub async fn get_response(State(ctx): State<Ctx>, Path((api_id, res, m, code)): ResponsePath) -> ApiResult<Response> {
+    check_http_method(&m)?;
+    let st = ctx.store.state();
+    let mr = method(&st, &api_id, &res, &m)?.method_responses.get(&code).ok_or_else(ApiError::no_response_status)?;
+    Ok(json(200, mr))
+}
+
+pub async fn update_response(State(ctx): State<Ctx>, Path((api_id, res, m, code)): ResponsePath, body: Bytes) -> ApiResult<Response> {
+    check_http_method(&m)?;
+    let ops = PatchBody::parse(&body, "updateMethodResponseInput")?;
+    let out = ctx.store.transact(|s| {
+        let mth = method_mut(s, &api_id, &res, &m)?;
+        let mr = mth.method_responses.get_mut(&code).ok_or_else(ApiError::no_response_status)?;
+        for op in &ops {
+            let path = op.path()?;
+            let segs = op.segments()?;
+            match (segs.first().map(String::as_str), segs.len(), op.op.as_str()) {
+                (Some("responseParameters"), 2, "add" | "replace") => {
+                    if op.op == "replace" && !mr.response_parameters.contains_key(&segs[1]) {
+                        return Err(ApiError::not_found("Invalid parameter name specified"));
+                    }
+                    let required = op.value().map(|_| patch_bool(op.value(), path)).transpose()?.unwrap_or(false);
+                    mr.response_parameters.insert(segs[1].clone(), required);
+                }
+                (Some("responseParameters"), 2, "remove") => {
+                    if mr.response_parameters.remove(&segs[1]).is_none() {
+                        return Err(ApiError::not_found("Invalid parameter name specified"));
+                    }
+                }
+                (Some("responseModels"), 2, "add" | "replace") => {
+                    mr.response_models.insert(segs[1].clone(), op.value().unwrap_or_default().to_string());
+                }
+                (Some("responseModels"), 2, "remove") => {
+                    if mr.response_models.remove(&segs[1]).is_none() {
+                        return Err(ApiError::not_found("Content-Type specified was not found"));
+                    }
+                }
+                _ => return Err(invalid_path(path)),
+            }
+        }
+        Ok::<_, ApiError>(mr.clone())
+    })?;
+    // AWS answers UpdateMethodResponse with 201.
+    Ok(json(201, &out))
+}
+
+pub async fn delete_response(State(ctx): State<Ctx>, Path((api_id, res, m, code)): ResponsePath) -> ApiResult<Response> {
+    check_http_method(&m)?;
+    ctx.store.transact(|s| {
+        let mth = method_mut(s, &api_id, &res, &m)?;
+        mth.method_responses.remove(&code).ok_or_else(ApiError::no_response_status)?;
+        Ok::<_, ApiError>(())
+    })?;
+    Ok(empty(204))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TestInvokeMethodInput {
+    path_with_query_string: Option<String>,
+    body: Option<String>,
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
+    #[serde(default)]
+    multi_value_headers: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    stage_variables: BTreeMap<String, String>,
+}
+
+pub async fn test_invoke(State(ctx): State<Ctx>, Path((api_id, res, m)): MethodPath, body: Bytes) -> ApiResult<Response> {
+    check_http_method(&m)?;
+    let input: TestInvokeMethodInput = parse_body(&body)?;
+    let st = ctx.store.state();
+    method(&st, &api_id, &res, &m)?;
+    let invoker = ctx
+        .test_invoker
+        .clone()
+        .ok_or_else(|| ApiError::bad_request("TestInvokeMethod needs the data plane, which is not running"))?;
+    let req = TestInvokeRequest {
+        definition: st.apis[&api_id].definition.clone(),
+        resource_id: res,
+        http_method: m,
+        path_with_query_string: input.path_with_query_string,
+        body: input.body,
+        headers: input.headers,
+        multi_value_headers: input.multi_value_headers,
+        stage_variables: input.stage_variables,
+    };
+    let out = invoker.test_invoke(req).await;
+    Ok(json(200, &out))
+}

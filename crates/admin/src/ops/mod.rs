@@ -1,0 +1,63 @@
+//! One module per AWS resource family; one function per operation.
+
+pub mod account;
+pub mod deployments;
+pub mod gateway_responses;
+pub mod integrations;
+pub mod methods;
+pub mod models;
+pub mod resources;
+pub mod rest_apis;
+pub mod stages;
+pub mod tags;
+
+use std::sync::Arc;
+
+use tollgate_model::{Method, Resource, RestApiDefinition};
+use tollgate_store::{ApiState, State};
+
+use crate::error::{ApiError, ApiResult};
+
+pub fn api<'a>(s: &'a State, id: &str) -> ApiResult<&'a ApiState> {
+    s.apis.get(id).map(|a| a.as_ref()).ok_or_else(|| ApiError::no_api(id))
+}
+
+pub fn api_mut<'a>(s: &'a mut State, id: &str) -> ApiResult<&'a mut ApiState> {
+    s.apis.get_mut(id).map(Arc::make_mut).ok_or_else(|| ApiError::no_api(id))
+}
+
+/// The API's definition, copied on first write.
+pub fn def_mut(api: &mut ApiState) -> &mut RestApiDefinition {
+    Arc::make_mut(&mut api.definition)
+}
+
+/// Resource lookups report a missing API as a missing resource, as AWS does.
+pub fn resource<'a>(s: &'a State, api_id: &str, res: &str) -> ApiResult<&'a Resource> {
+    s.apis
+        .get(api_id)
+        .and_then(|a| a.definition.resources.get(res))
+        .ok_or_else(ApiError::no_resource)
+}
+
+pub fn resource_mut<'a>(s: &'a mut State, api_id: &str, res: &str) -> ApiResult<&'a mut Resource> {
+    let api = s.apis.get_mut(api_id).ok_or_else(ApiError::no_resource)?;
+    if !api.definition.resources.contains_key(res) {
+        return Err(ApiError::no_resource());
+    }
+    let def = def_mut(Arc::make_mut(api));
+    def.resources.get_mut(res).ok_or_else(ApiError::no_resource)
+}
+
+pub fn method<'a>(s: &'a State, api_id: &str, res: &str, m: &str) -> ApiResult<&'a Method> {
+    resource(s, api_id, res)?.resource_methods.get(m).ok_or_else(ApiError::no_method)
+}
+
+pub fn method_mut<'a>(s: &'a mut State, api_id: &str, res: &str, m: &str) -> ApiResult<&'a mut Method> {
+    method(s, api_id, res, m)?;
+    resource_mut(s, api_id, res)?.resource_methods.get_mut(m).ok_or_else(ApiError::no_method)
+}
+
+/// Sets or clears an optional string member from a patch `replace`.
+pub fn set_opt(field: &mut Option<String>, v: Option<&str>) {
+    *field = v.filter(|s| !s.is_empty()).map(str::to_string);
+}

@@ -1,0 +1,270 @@
+//! CreateRestApi, GetRestApis, GetRestApi, UpdateRestApi, DeleteRestApi.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use serde::Deserialize;
+use tollgate_model::validate::ENDPOINT_TYPES;
+use tollgate_model::{ids, time, EndpointConfiguration, RestApi, RestApiDefinition};
+use tollgate_store::ApiState;
+
+use super::{api, api_mut, def_mut, set_opt};
+use crate::error::{ApiError, ApiResult};
+use crate::patch::{invalid_path, replace_only, PatchBody};
+use crate::util::{empty, json, page, parse_body, patch_bool, Query as Q};
+use crate::Ctx;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct EndpointConfigurationInput {
+    types: Option<Vec<String>>,
+    ip_address_type: Option<String>,
+    vpc_endpoint_ids: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateRestApiInput {
+    name: Option<String>,
+    description: Option<String>,
+    version: Option<String>,
+    clone_from: Option<String>,
+    binary_media_types: Option<Vec<String>>,
+    minimum_compression_size: Option<i64>,
+    api_key_source: Option<String>,
+    endpoint_configuration: Option<EndpointConfigurationInput>,
+    policy: Option<String>,
+    tags: Option<BTreeMap<String, String>>,
+    disable_execute_api_endpoint: Option<bool>,
+    security_policy: Option<String>,
+    endpoint_access_mode: Option<String>,
+}
+
+const COMPRESSION_MESSAGE: &str = "Invalid minimum compression size, must be between 0 and 10485760";
+
+fn endpoint_configuration(input: Option<EndpointConfigurationInput>) -> ApiResult<EndpointConfiguration> {
+    let Some(input) = input else { return Ok(EndpointConfiguration::default()) };
+    let types = input.types.unwrap_or_else(|| vec!["EDGE".into()]);
+    if let Some(bad) = types.iter().find(|t| !ENDPOINT_TYPES.contains(&t.as_str())) {
+        return Err(ApiError::validation(format!(
+            "1 validation error detected: Value '[{bad}]' at 'createRestApiInput.endpointConfiguration.types' failed to satisfy constraint: Member must satisfy constraint: [Member must satisfy enum value set: [PRIVATE, EDGE, REGIONAL]]"
+        )));
+    }
+    if types.len() > 1 {
+        return Err(ApiError::bad_request("Cannot create an api with multiple Endpoint Types."));
+    }
+    if types.is_empty() {
+        return Err(ApiError::bad_request("REGIONAL Configuration and EDGE Configuration cannot be both DISABLED."));
+    }
+    let private = types[0] == "PRIVATE";
+    let ip = match input.ip_address_type.as_deref() {
+        None | Some("") => if private { "dualstack" } else { "ipv4" }.to_string(),
+        Some(t @ ("ipv4" | "dualstack")) => t.to_string(),
+        Some(_) => return Err(ApiError::bad_request("ipAddressType must be either ipv4 or dualstack.")),
+    };
+    if private && ip == "ipv4" {
+        return Err(ApiError::bad_request("Only dualstack ipAddressType is supported for Private APIs."));
+    }
+    Ok(EndpointConfiguration { types, ip_address_type: Some(ip), vpc_endpoint_ids: input.vpc_endpoint_ids })
+}
+
+fn api_key_source(s: &str) -> ApiResult<String> {
+    match s {
+        "HEADER" | "AUTHORIZER" => Ok(s.to_string()),
+        _ => Err(ApiError::validation(format!(
+            "1 validation error detected: Value '{s}' at 'createRestApiInput.apiKeySource' failed to satisfy constraint: Member must satisfy enum value set: [AUTHORIZER, HEADER]"
+        ))),
+    }
+}
+
+pub async fn create(State(ctx): State<Ctx>, Query(q): Query<Q>, body: Bytes) -> ApiResult<Response> {
+    if q.get("mode").is_some_and(|m| m == "import") {
+        return Err(ApiError::bad_request("ImportRestApi (OpenAPI import) is not supported by Tollgate yet"));
+    }
+    let input: CreateRestApiInput = parse_body(&body)?;
+    let name = input.name.filter(|n| !n.is_empty()).ok_or_else(|| ApiError::bad_request("Invalid request input: name is required"))?;
+    if input.description.as_deref() == Some("") {
+        return Err(ApiError::bad_request("Description cannot be an empty string"));
+    }
+    if let Some(size) = input.minimum_compression_size {
+        if !(0..=10_485_760).contains(&size) {
+            return Err(ApiError::bad_request(COMPRESSION_MESSAGE));
+        }
+    }
+    let tags = input.tags.unwrap_or_default();
+    for (k, v) in &tags {
+        tollgate_model::validate::tag(k, v).map_err(ApiError::bad_request)?;
+    }
+    let endpoint = endpoint_configuration(input.endpoint_configuration)?;
+    let key_source = api_key_source(input.api_key_source.as_deref().unwrap_or("HEADER"))?;
+    let out = ctx.store.transact(|s| {
+        let id = ids::unique(ids::long_id, |id| s.apis.contains_key(id));
+        let rest_api = RestApi {
+            id: id.clone(),
+            name,
+            description: input.description,
+            version: input.version,
+            created_date: time::now_epoch(),
+            binary_media_types: input.binary_media_types.unwrap_or_default(),
+            minimum_compression_size: input.minimum_compression_size,
+            api_key_source: key_source,
+            endpoint_configuration: endpoint,
+            policy: input.policy,
+            tags,
+            disable_execute_api_endpoint: input.disable_execute_api_endpoint.unwrap_or(false),
+            root_resource_id: ids::long_id(),
+            security_policy: input.security_policy,
+            endpoint_access_mode: input.endpoint_access_mode,
+        };
+        let mut def = RestApiDefinition::new(rest_api.clone());
+        if let Some(source) = input.clone_from {
+            let src = api(s, &source)?.definition.clone();
+            clone_into(&mut def, &src);
+        }
+        s.apis.insert(id, Arc::new(ApiState::new(def)));
+        Ok::<_, ApiError>(rest_api)
+    })?;
+    Ok(json(201, &out))
+}
+
+/// `cloneFrom`: copies the source API's resources (with methods), models, validators,
+/// authorizers, gateway responses and settings under fresh ids.
+fn clone_into(def: &mut RestApiDefinition, src: &RestApiDefinition) {
+    let mut id_map: BTreeMap<String, String> = BTreeMap::new();
+    id_map.insert(src.api.root_resource_id.clone(), def.api.root_resource_id.clone());
+    for id in src.resources.keys() {
+        if !id_map.contains_key(id) {
+            id_map.insert(id.clone(), ids::short_id());
+        }
+    }
+    def.resources.clear();
+    for (old_id, r) in &src.resources {
+        let mut r = r.clone();
+        r.id = id_map[old_id].clone();
+        r.parent_id = r.parent_id.as_ref().and_then(|p| id_map.get(p).cloned());
+        for m in r.resource_methods.values_mut() {
+            if let Some(i) = m.method_integration.as_mut() {
+                if i.cache_namespace == *old_id {
+                    i.cache_namespace = r.id.clone();
+                }
+            }
+        }
+        def.resources.insert(r.id.clone(), r);
+    }
+    def.models = src.models.clone();
+    def.request_validators = src.request_validators.clone();
+    def.authorizers = src.authorizers.clone();
+    def.gateway_responses = src.gateway_responses.clone();
+    def.api.binary_media_types = src.api.binary_media_types.clone();
+}
+
+pub async fn list(State(ctx): State<Ctx>, Query(q): Query<Q>) -> ApiResult<Response> {
+    let st = ctx.store.state();
+    let items = st.apis.iter().map(|(id, a)| (id.clone(), a.definition.api.clone())).collect();
+    page(items, &q)
+}
+
+pub async fn get(State(ctx): State<Ctx>, Path(id): Path<String>) -> ApiResult<Response> {
+    let st = ctx.store.state();
+    Ok(json(200, &api(&st, &id)?.definition.api))
+}
+
+pub async fn put_not_supported(Path(_id): Path<String>) -> ApiError {
+    ApiError::bad_request("PutRestApi (OpenAPI import) is not supported by Tollgate yet")
+}
+
+pub async fn update(State(ctx): State<Ctx>, Path(id): Path<String>, body: Bytes) -> ApiResult<Response> {
+    let ops = PatchBody::parse(&body, "updateRestApiInput")?;
+    let out = ctx.store.transact(|s| {
+        let a = def_mut(api_mut(s, &id)?);
+        let r = &mut a.api;
+        for op in &ops {
+            let path = op.path()?;
+            let segs = op.segments()?;
+            let v = op.value();
+            match (segs.first().map(String::as_str), segs.len()) {
+                (Some(f @ ("name" | "description" | "version" | "policy" | "apiKeySource" | "disableExecuteApiEndpoint")), 1) => {
+                    if op.op != "replace" {
+                        return Err(replace_only());
+                    }
+                    match f {
+                        "name" => {
+                            r.name = v.filter(|n| !n.is_empty()).ok_or_else(|| ApiError::bad_request("Name cannot be empty"))?.to_string()
+                        }
+                        "description" => set_opt(&mut r.description, v),
+                        "version" => set_opt(&mut r.version, v),
+                        "policy" => set_opt(&mut r.policy, v),
+                        "apiKeySource" => r.api_key_source = api_key_source(v.unwrap_or_default())?,
+                        _ => r.disable_execute_api_endpoint = patch_bool(v, path)?,
+                    }
+                }
+                (Some("minimumCompressionSize"), 1) => {
+                    if op.op != "replace" {
+                        return Err(replace_only());
+                    }
+                    r.minimum_compression_size = match v.filter(|s| !s.is_empty()) {
+                        None => None,
+                        Some(s) => match s.parse::<i64>() {
+                            Ok(n) if (0..=10_485_760).contains(&n) => Some(n),
+                            _ => return Err(ApiError::bad_request(COMPRESSION_MESSAGE)),
+                        },
+                    };
+                }
+                (Some("binaryMediaTypes"), 2) => {
+                    let ty = segs[1].clone();
+                    match op.op.as_str() {
+                        "add" => {
+                            if !r.binary_media_types.contains(&ty) {
+                                r.binary_media_types.push(ty)
+                            }
+                        }
+                        "remove" => r.binary_media_types.retain(|t| *t != ty),
+                        "replace" => {
+                            r.binary_media_types.retain(|t| *t != ty);
+                            if let Some(nv) = v.filter(|s| !s.is_empty()) {
+                                r.binary_media_types.push(nv.to_string());
+                            }
+                        }
+                        _ => return Err(invalid_path(path)),
+                    }
+                }
+                (Some("endpointConfiguration"), 3) if segs[1] == "types" && op.op == "replace" => {
+                    let nv = v.unwrap_or_default();
+                    if !ENDPOINT_TYPES.contains(&nv) {
+                        return Err(ApiError::bad_request("Invalid EndpointTypes specified. Valid options are REGIONAL,EDGE,PRIVATE"));
+                    }
+                    r.endpoint_configuration.types = vec![nv.to_string()];
+                    if nv == "PRIVATE" {
+                        r.endpoint_configuration.ip_address_type = Some("dualstack".into());
+                    }
+                }
+                (Some("endpointConfiguration"), 2) if segs[1] == "ipAddressType" && op.op == "replace" => {
+                    match v {
+                        Some(t @ ("ipv4" | "dualstack")) => r.endpoint_configuration.ip_address_type = Some(t.to_string()),
+                        _ => return Err(ApiError::bad_request("ipAddressType must be either ipv4 or dualstack.")),
+                    }
+                }
+                (Some("endpointConfiguration"), 2) if segs[1] == "vpcEndpointIds" => {
+                    let list = r.endpoint_configuration.vpc_endpoint_ids.get_or_insert_with(Vec::new);
+                    let nv = v.unwrap_or_default().to_string();
+                    match op.op.as_str() {
+                        "add" => list.push(nv),
+                        "remove" => list.retain(|x| *x != nv),
+                        _ => return Err(invalid_path(path)),
+                    }
+                }
+                _ => return Err(invalid_path(path)),
+            }
+        }
+        Ok::<_, ApiError>(r.clone())
+    })?;
+    Ok(json(200, &out))
+}
+
+pub async fn delete(State(ctx): State<Ctx>, Path(id): Path<String>) -> ApiResult<Response> {
+    ctx.store.transact(|s| s.apis.remove(&id).map(|_| ()).ok_or_else(|| ApiError::no_api(&id)))?;
+    Ok(empty(202))
+}

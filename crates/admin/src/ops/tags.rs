@@ -1,0 +1,97 @@
+//! TagResource, UntagResource, GetTags for RestApis and Stages.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use serde::Deserialize;
+use tollgate_store::State as StoreState;
+
+use super::{api_mut, def_mut};
+use crate::error::{ApiError, ApiResult};
+use crate::util::{empty, json, parse_body};
+use crate::Ctx;
+
+/// What an ARN names: `arn:aws:apigateway:{region}::/restapis/{id}[/stages/{stage}]`.
+enum Target {
+    RestApi(String),
+    Stage(String, String),
+}
+
+fn target(arn: &str) -> ApiResult<Target> {
+    let bad = || ApiError::not_found(format!("Invalid resource ARN specified: {arn}"));
+    let path = arn.strip_prefix("arn:aws:apigateway:").and_then(|r| r.split_once("::")).map(|(_, p)| p).ok_or_else(bad)?;
+    let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    match segs.as_slice() {
+        ["restapis", id] => Ok(Target::RestApi(id.to_string())),
+        ["restapis", id, "stages", stage] => Ok(Target::Stage(id.to_string(), stage.to_string())),
+        _ => Err(bad()),
+    }
+}
+
+fn with_tags<R>(
+    s: &mut StoreState,
+    arn: &str,
+    f: impl FnOnce(&mut BTreeMap<String, String>) -> ApiResult<R>,
+) -> ApiResult<R> {
+    match target(arn)? {
+        Target::RestApi(id) => f(&mut def_mut(api_mut(s, &id)?).api.tags),
+        Target::Stage(id, stage) => {
+            let a = api_mut(s, &id)?;
+            let st = a.stages.get_mut(&stage).ok_or_else(ApiError::no_stage)?;
+            f(&mut Arc::make_mut(st).tags)
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct TagInput {
+    #[serde(default)]
+    tags: BTreeMap<String, String>,
+}
+
+pub async fn get(State(ctx): State<Ctx>, Path(arn): Path<String>) -> ApiResult<Response> {
+    let st = ctx.store.state();
+    let tags = match target(&arn)? {
+        Target::RestApi(id) => super::api(&st, &id)?.definition.api.tags.clone(),
+        Target::Stage(id, stage) => super::api(&st, &id)?.stages.get(&stage).ok_or_else(ApiError::no_stage)?.tags.clone(),
+    };
+    Ok(json(200, &serde_json::json!({ "tags": tags })))
+}
+
+pub async fn tag(State(ctx): State<Ctx>, Path(arn): Path<String>, body: Bytes) -> ApiResult<Response> {
+    let input: TagInput = parse_body(&body)?;
+    for (k, v) in &input.tags {
+        tollgate_model::validate::tag(k, v).map_err(ApiError::bad_request)?;
+    }
+    ctx.store.transact(|s| {
+        with_tags(s, &arn, |tags| {
+            tags.extend(input.tags);
+            Ok(())
+        })
+    })?;
+    Ok(empty(204))
+}
+
+pub async fn untag(State(ctx): State<Ctx>, Path(arn): Path<String>, uri: http::Uri) -> ApiResult<Response> {
+    // `tagKeys` repeats, so read it from the raw query rather than a map.
+    let keys: Vec<String> = uri
+        .query()
+        .unwrap_or_default()
+        .split('&')
+        .filter_map(|p| p.split_once('='))
+        .filter(|(k, _)| *k == "tagKeys")
+        .map(|(_, v)| percent_encoding::percent_decode_str(&v.replace('+', " ")).decode_utf8_lossy().into_owned())
+        .collect();
+    ctx.store.transact(|s| {
+        with_tags(s, &arn, |tags| {
+            for k in &keys {
+                tags.remove(k);
+            }
+            Ok(())
+        })
+    })?;
+    Ok(empty(204))
+}
