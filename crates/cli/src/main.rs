@@ -1,0 +1,168 @@
+//! `tollgate`: the command line. It only parses flags and wires the crates together:
+//! the store, the control plane (admin), the data plane (gateway) and the listeners.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use http_body_util::BodyExt;
+use tollgate_gateway::body::GatewayBody;
+use tollgate_gateway::listener::{ControlPlane, Role};
+use tollgate_gateway::Gateway;
+use tollgate_model::test_invoke::{TestInvokeRequest, TestInvokeResponse};
+use tower::ServiceExt;
+
+#[derive(Parser)]
+#[command(name = "tollgate", version, about = "A self-hosted Amazon API Gateway")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the gateway: control plane and data plane on one listener (by default).
+    Serve(ServeArgs),
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Where state and logs are kept.
+    #[arg(long, env = "TOLLGATE_DATA_DIR", default_value = "./.tollgate")]
+    data_dir: PathBuf,
+    /// Address of the main listener (data plane, and control plane unless --admin-listen is
+    /// given). `localhost:PORT` binds both 127.0.0.1 and ::1.
+    #[arg(long, env = "TOLLGATE_LISTEN", default_value = "localhost:4566")]
+    listen: String,
+    /// Put the control plane on its own listener (the main one then serves APIs only).
+    #[arg(long, env = "TOLLGATE_ADMIN_LISTEN")]
+    admin_listen: Option<String>,
+    /// Region shown in ARNs and accepted in signatures.
+    #[arg(long, env = "TOLLGATE_REGION", default_value = "us-east-1")]
+    region: String,
+    /// Access key id the control plane accepts (default: `test`, loopback only).
+    #[arg(long, env = "TOLLGATE_ACCESS_KEY_ID")]
+    access_key_id: Option<String>,
+    /// Secret access key for --access-key-id.
+    #[arg(long, env = "TOLLGATE_SECRET_ACCESS_KEY", hide_env_values = true)]
+    secret_access_key: Option<String>,
+    /// Where access logs are written (default: DATA_DIR/access-logs).
+    #[arg(long, env = "TOLLGATE_ACCESS_LOG_DIR")]
+    access_log_dir: Option<PathBuf>,
+    /// Diagnostics filter (tracing syntax), e.g. `info` or `tollgate_gateway=debug`.
+    #[arg(long, env = "TOLLGATE_LOG", default_value = "info")]
+    log: String,
+}
+
+/// Resolves `host:port`; `localhost` means both loopback addresses.
+fn resolve(addr: &str) -> Result<Vec<SocketAddr>, String> {
+    if let Some(port) = addr.strip_prefix("localhost:") {
+        let port: u16 = port.parse().map_err(|_| format!("invalid port in {addr}"))?;
+        return Ok(vec![SocketAddr::from(([127, 0, 0, 1], port)), SocketAddr::from((IpAddr::from([0u16, 0, 0, 0, 0, 0, 0, 1]), port))]);
+    }
+    addr.parse::<SocketAddr>().map(|a| vec![a]).map_err(|_| format!("invalid listen address {addr} (use IP:PORT or localhost:PORT)"))
+}
+
+async fn bind(addrs: &[SocketAddr], role: Role, out: &mut Vec<(tokio::net::TcpListener, Role)>) -> Result<(), String> {
+    let mut bound = 0;
+    for (i, a) in addrs.iter().enumerate() {
+        match tokio::net::TcpListener::bind(a).await {
+            Ok(l) => {
+                let local = l.local_addr().map_err(|e| e.to_string())?;
+                tracing::info!(address = %local, ?role, "listening");
+                println!("tollgate listening on http://{local} ({role:?})");
+                out.push((l, role));
+                bound += 1;
+            }
+            // ::1 may be missing on hosts without IPv6; the IPv4 loopback is enough.
+            Err(e) if i > 0 && bound > 0 => tracing::warn!(address = %a, error = %e, "could not bind; continuing"),
+            Err(e) => return Err(format!("cannot listen on {a}: {e}")),
+        }
+    }
+    Ok(())
+}
+
+struct Invoker(Arc<Gateway>);
+
+impl tollgate_admin::TestInvoker for Invoker {
+    fn test_invoke(
+        &self,
+        req: TestInvokeRequest,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = TestInvokeResponse> + Send + 'static>> {
+        let gw = self.0.clone();
+        Box::pin(async move { gw.test_invoke(req).await })
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+        tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+async fn serve(args: ServeArgs) -> Result<(), String> {
+    let main_addrs = resolve(&args.listen)?;
+    let admin_addrs = args.admin_listen.as_deref().map(resolve).transpose()?;
+    let all_loopback = main_addrs.iter().chain(admin_addrs.iter().flatten()).all(|a| a.ip().is_loopback());
+    let credentials = match (args.access_key_id, args.secret_access_key) {
+        (Some(id), Some(secret)) if !id.is_empty() && !secret.is_empty() => vec![(id, secret)],
+        (None, None) if all_loopback => vec![("test".to_string(), "test".to_string())],
+        (None, None) => {
+            return Err("refusing to start: a listener is on a non-loopback address and no credentials are configured. \
+                        Set --access-key-id and --secret-access-key (or TOLLGATE_ACCESS_KEY_ID / TOLLGATE_SECRET_ACCESS_KEY)."
+                .into())
+        }
+        _ => return Err("--access-key-id and --secret-access-key must be given together".into()),
+    };
+    let store = Arc::new(tollgate_store::Store::open(&args.data_dir).map_err(|e| e.to_string())?);
+    let log_dir = args.access_log_dir.unwrap_or_else(|| args.data_dir.join("access-logs"));
+    let gateway = Gateway::start(&store, log_dir);
+    let admin = tollgate_admin::router(tollgate_admin::context(
+        store.clone(),
+        tollgate_admin::AdminConfig {
+            region: args.region,
+            credentials: tollgate_admin::StaticCredentials::new(credentials),
+        },
+        Some(Arc::new(Invoker(gateway.clone()))),
+    ));
+    let control: ControlPlane = Arc::new(move |req| {
+        let admin = admin.clone();
+        Box::pin(async move {
+            let resp = match admin.oneshot(req.map(axum::body::Body::new)).await {
+                Ok(r) => r,
+                Err(never) => match never {},
+            };
+            resp.map(|b| GatewayBody::Boxed(b.map_err(Into::into).boxed_unsync()))
+        })
+    });
+    let mut listeners = Vec::new();
+    match &admin_addrs {
+        None => bind(&main_addrs, Role::Shared, &mut listeners).await?,
+        Some(admin) => {
+            bind(&main_addrs, Role::DataPlane, &mut listeners).await?;
+            bind(admin, Role::ControlPlane, &mut listeners).await?;
+        }
+    }
+    tollgate_gateway::listener::serve(listeners, gateway, control, shutdown_signal()).await;
+    Ok(())
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let Command::Serve(args) = cli.command;
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&args.log).unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    if let Err(e) = rt.block_on(serve(args)) {
+        eprintln!("tollgate: {e}");
+        std::process::exit(2);
+    }
+}

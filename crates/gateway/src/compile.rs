@@ -1,0 +1,392 @@
+//! Compiling a deployment snapshot into the form the pipeline runs: a router, integrations
+//! with pre-parsed URIs, mappings and regexes, and resolved gateway responses. Happens once
+//! per deployment, never per request. A method that cannot be compiled is kept with its
+//! error, so only requests to that method fail (500), never the whole API.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::header::HeaderName;
+use regex::Regex;
+use tollgate_model::{GatewayResponseType, Integration, Method, RestApiDefinition};
+
+use crate::context::{compile_substitution, Piece};
+use crate::router::{method_slot, Route, Router};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IntegrationKind {
+    HttpProxy,
+    Http,
+    Mock,
+    AwsProxy,
+    Aws,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Passthrough {
+    WhenNoMatch,
+    WhenNoTemplates,
+    Never,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum UriPiece {
+    Literal(String),
+    /// `{name}`: filled from the `integration.request.path.name` mapping.
+    PathParam(String),
+    /// `${stageVariables.name}`
+    StageVariable(String),
+}
+
+/// Where a mapped value comes from (`method.request.*`, `stageVariables.*`, `context.*`, `'x'`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Source {
+    Path(String),
+    Query(String),
+    MultiQuery(String),
+    Header(String),
+    MultiHeader(String),
+    StageVariable(String),
+    Context(String),
+    Literal(String),
+    Body,
+}
+
+impl Source {
+    pub fn parse(expr: &str) -> Option<Source> {
+        if let Some(lit) = expr.strip_prefix('\'').and_then(|e| e.strip_suffix('\'')) {
+            return Some(Source::Literal(lit.to_string()));
+        }
+        if let Some(n) = expr.strip_prefix("stageVariables.") {
+            return Some(Source::StageVariable(n.to_string()));
+        }
+        if let Some(n) = expr.strip_prefix("context.") {
+            return Some(Source::Context(n.to_string()));
+        }
+        if expr == "method.request.body" {
+            return Some(Source::Body);
+        }
+        let rest = expr.strip_prefix("method.request.")?;
+        let (loc, name) = rest.split_once('.')?;
+        let name = name.to_string();
+        Some(match loc {
+            "path" => Source::Path(name),
+            "querystring" => Source::Query(name),
+            "multivaluequerystring" => Source::MultiQuery(name),
+            "header" => Source::Header(name),
+            "multivalueheader" => Source::MultiHeader(name),
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Target {
+    Header(HeaderName),
+    Query(String),
+    Path(String),
+}
+
+/// Where a method response header comes from (`integration.response.*`, `'x'`, ...).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ResponseSource {
+    Header(String),
+    MultiHeader(String),
+    Body,
+    StageVariable(String),
+    Context(String),
+    Literal(String),
+}
+
+impl ResponseSource {
+    fn parse(expr: &str) -> Option<ResponseSource> {
+        if let Some(lit) = expr.strip_prefix('\'').and_then(|e| e.strip_suffix('\'')) {
+            return Some(ResponseSource::Literal(lit.to_string()));
+        }
+        if let Some(n) = expr.strip_prefix("stageVariables.") {
+            return Some(ResponseSource::StageVariable(n.to_string()));
+        }
+        if let Some(n) = expr.strip_prefix("context.") {
+            return Some(ResponseSource::Context(n.to_string()));
+        }
+        if expr == "integration.response.body" {
+            return Some(ResponseSource::Body);
+        }
+        if let Some(n) = expr.strip_prefix("integration.response.header.") {
+            return Some(ResponseSource::Header(n.to_string()));
+        }
+        if let Some(n) = expr.strip_prefix("integration.response.multivalueheader.") {
+            return Some(ResponseSource::MultiHeader(n.to_string()));
+        }
+        None
+    }
+}
+
+#[derive(Debug)]
+pub struct CompiledIntegrationResponse {
+    pub status: u16,
+    /// `None` for the default response (empty or absent selectionPattern).
+    pub pattern: Option<Regex>,
+    pub response_parameters: Vec<(HeaderName, ResponseSource)>,
+    /// (content type, template), sorted by content type.
+    pub templates: Vec<(String, String)>,
+}
+
+#[derive(Debug)]
+pub struct CompiledIntegration {
+    pub kind: IntegrationKind,
+    /// The backend verb; `None` means "the client's method" (`ANY`).
+    pub http_method: Option<http::Method>,
+    pub uri: Vec<UriPiece>,
+    pub request_parameters: Vec<(Target, Source)>,
+    /// (content type, template), sorted by content type.
+    pub request_templates: Vec<(String, String)>,
+    pub passthrough: Passthrough,
+    pub timeout: Duration,
+    pub responses: Vec<CompiledIntegrationResponse>,
+}
+
+#[derive(Debug)]
+pub struct CompiledMethod {
+    pub http_method: Arc<str>,
+    pub authorization_type: Arc<str>,
+    pub api_key_required: bool,
+    /// The integration, or why requests to this method answer 500.
+    pub integration: Result<CompiledIntegration, String>,
+}
+
+/// A gateway response with the resolution order already applied.
+#[derive(Debug, Clone)]
+pub struct CompiledGatewayResponse {
+    pub status: u16,
+    pub headers: Vec<(HeaderName, Vec<Piece>)>,
+    /// (content type, template pieces), sorted by content type.
+    pub templates: Vec<(String, Vec<Piece>)>,
+}
+
+#[derive(Debug)]
+pub struct CompiledDeployment {
+    pub api_id: Arc<str>,
+    pub deployment_id: Arc<str>,
+    pub router: Router<CompiledMethod>,
+    gateway_responses: Vec<CompiledGatewayResponse>,
+    pub binary_media_types: Vec<String>,
+}
+
+impl CompiledDeployment {
+    pub fn gateway_response(&self, t: GatewayResponseType) -> &CompiledGatewayResponse {
+        let i = GatewayResponseType::ALL.iter().position(|x| *x == t).unwrap_or(0);
+        &self.gateway_responses[i]
+    }
+}
+
+pub fn compile(def: &RestApiDefinition, deployment_id: &str) -> CompiledDeployment {
+    let mut router = Router::default();
+    for r in def.resources.values() {
+        let mut methods: [Option<Arc<CompiledMethod>>; 8] = Default::default();
+        for (verb, m) in &r.resource_methods {
+            if let Some(slot) = method_slot(verb) {
+                methods[slot] = Some(Arc::new(compile_method(m, &r.id)));
+            }
+        }
+        router.insert(
+            &r.path,
+            Route { resource_id: r.id.as_str().into(), resource_path: r.path.as_str().into(), methods },
+        );
+    }
+    CompiledDeployment {
+        api_id: def.api.id.as_str().into(),
+        deployment_id: deployment_id.into(),
+        router,
+        gateway_responses: GatewayResponseType::ALL.iter().map(|t| compile_gateway_response(def, *t)).collect(),
+        binary_media_types: def.api.binary_media_types.clone(),
+    }
+}
+
+fn compile_method(m: &Method, resource_id: &str) -> CompiledMethod {
+    let integration = match &m.method_integration {
+        None => Err("No integration defined for method".to_string()),
+        Some(i) => compile_integration(i, resource_id),
+    };
+    if let Err(e) = &integration {
+        tracing::warn!(resource_id, method = %m.http_method, error = %e, "method will answer 500");
+    }
+    CompiledMethod {
+        http_method: m.http_method.as_str().into(),
+        authorization_type: m.authorization_type.as_str().into(),
+        api_key_required: m.api_key_required,
+        integration,
+    }
+}
+
+pub fn compile_uri(uri: &str) -> Vec<UriPiece> {
+    let mut out = Vec::new();
+    let mut lit = String::new();
+    let mut rest = uri;
+    while !rest.is_empty() {
+        if let Some(after) = rest.strip_prefix("${stageVariables.") {
+            if let Some(end) = after.find('}') {
+                if !lit.is_empty() {
+                    out.push(UriPiece::Literal(std::mem::take(&mut lit)));
+                }
+                out.push(UriPiece::StageVariable(after[..end].to_string()));
+                rest = &after[end + 1..];
+                continue;
+            }
+        }
+        if let Some(after) = rest.strip_prefix('{') {
+            if let Some(end) = after.find('}') {
+                let name = &after[..end];
+                if !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.' || b == b'+') {
+                    if !lit.is_empty() {
+                        out.push(UriPiece::Literal(std::mem::take(&mut lit)));
+                    }
+                    out.push(UriPiece::PathParam(name.trim_end_matches('+').to_string()));
+                    rest = &after[end + 1..];
+                    continue;
+                }
+            }
+        }
+        let c = rest.chars().next().unwrap_or_default();
+        lit.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    if !lit.is_empty() {
+        out.push(UriPiece::Literal(lit));
+    }
+    out
+}
+
+fn sorted(map: &std::collections::BTreeMap<String, String>) -> Vec<(String, String)> {
+    map.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+}
+
+fn compile_integration(i: &Integration, _resource_id: &str) -> Result<CompiledIntegration, String> {
+    let kind = match i.integration_type.as_str() {
+        "HTTP_PROXY" => IntegrationKind::HttpProxy,
+        "HTTP" => IntegrationKind::Http,
+        "MOCK" => IntegrationKind::Mock,
+        "AWS_PROXY" => IntegrationKind::AwsProxy,
+        "AWS" => IntegrationKind::Aws,
+        other => return Err(format!("unknown integration type {other}")),
+    };
+    let http_method = match i.http_method.as_deref() {
+        None | Some("") | Some("ANY") => None,
+        Some(m) => Some(http::Method::from_bytes(m.as_bytes()).map_err(|_| format!("invalid integration method {m}"))?),
+    };
+    let mut request_parameters = Vec::new();
+    for (target, source) in &i.request_parameters {
+        let src = Source::parse(source).ok_or_else(|| format!("invalid mapping expression {source}"))?;
+        let t = if let Some(n) = target.strip_prefix("integration.request.header.") {
+            Target::Header(HeaderName::from_bytes(n.as_bytes()).map_err(|_| format!("invalid header name {n}"))?)
+        } else if let Some(n) = target.strip_prefix("integration.request.querystring.") {
+            Target::Query(n.to_string())
+        } else if let Some(n) = target.strip_prefix("integration.request.path.") {
+            Target::Path(n.to_string())
+        } else {
+            return Err(format!("invalid mapping target {target}"));
+        };
+        if let Target::Header(h) = &t {
+            // AWS refuses these mappings at request time with a 500.
+            if matches!(h.as_str(), "content-length" | "transfer-encoding") {
+                return Err(format!("illegal header mapping {h}"));
+            }
+        }
+        request_parameters.push((t, src));
+    }
+    let mut responses = Vec::new();
+    for ir in i.integration_responses.values() {
+        let status: u16 = ir.status_code.parse().map_err(|_| format!("invalid status {}", ir.status_code))?;
+        let pattern = match ir.selection_pattern.as_deref() {
+            None | Some("") => None,
+            // Java's String.matches: the whole value must match.
+            Some(p) => Some(Regex::new(&format!("^(?:{p})$")).map_err(|e| format!("invalid selectionPattern {p}: {e}"))?),
+        };
+        let mut response_parameters = Vec::new();
+        for (target, source) in &ir.response_parameters {
+            let Some(name) = target.strip_prefix("method.response.header.") else { continue };
+            let h = HeaderName::from_bytes(name.as_bytes()).map_err(|_| format!("invalid header name {name}"))?;
+            let src = ResponseSource::parse(source).ok_or_else(|| format!("invalid mapping expression {source}"))?;
+            response_parameters.push((h, src));
+        }
+        responses.push(CompiledIntegrationResponse { status, pattern, response_parameters, templates: sorted(&ir.response_templates) });
+    }
+    Ok(CompiledIntegration {
+        kind,
+        http_method,
+        uri: compile_uri(i.uri.as_deref().unwrap_or_default()),
+        request_parameters,
+        request_templates: sorted(&i.request_templates),
+        passthrough: match i.passthrough_behavior.as_str() {
+            "NEVER" => Passthrough::Never,
+            "WHEN_NO_TEMPLATES" => Passthrough::WhenNoTemplates,
+            _ => Passthrough::WhenNoMatch,
+        },
+        timeout: Duration::from_millis(i.timeout_in_millis.clamp(50, 29_000) as u64),
+        responses,
+    })
+}
+
+/// Applies AWS's resolution order: the type's own customisation, else the DEFAULT_4XX /
+/// DEFAULT_5XX customisation of its family, else the built-in default.
+fn compile_gateway_response(def: &RestApiDefinition, t: GatewayResponseType) -> CompiledGatewayResponse {
+    let default_status = t.default_status().unwrap_or(if t == GatewayResponseType::Default5xx { 500 } else { 400 });
+    let configured = def
+        .gateway_responses
+        .get(t.as_str())
+        .or_else(|| t.family().and_then(|f| def.gateway_responses.get(f.as_str())));
+    let chosen = configured.cloned().unwrap_or_else(|| t.default_response());
+    let status = chosen.status_code.as_deref().and_then(|s| s.parse().ok()).unwrap_or(default_status);
+    let headers = chosen
+        .response_parameters
+        .iter()
+        .filter_map(|(k, v)| {
+            let name = k.strip_prefix("gatewayresponse.header.")?;
+            let h = HeaderName::from_bytes(name.as_bytes()).ok()?;
+            let pieces = match v.strip_prefix('\'').and_then(|x| x.strip_suffix('\'')) {
+                Some(lit) => vec![Piece::Literal(lit.to_string())],
+                None => match v.strip_prefix("context.") {
+                    Some(c) => vec![Piece::Context(c.to_string())],
+                    None => match v.strip_prefix("stageVariables.") {
+                        Some(s) => vec![Piece::StageVariable(s.to_string())],
+                        None => vec![Piece::Context(format!("__method.{v}"))],
+                    },
+                },
+            };
+            Some((h, pieces))
+        })
+        .collect();
+    let templates = chosen.response_templates.iter().map(|(ct, tpl)| (ct.clone(), compile_substitution(tpl))).collect();
+    CompiledGatewayResponse { status, headers, templates }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uri_templates() {
+        assert_eq!(
+            compile_uri("http://${stageVariables.host}:8080/pets/{petId}?q={q}"),
+            vec![
+                UriPiece::Literal("http://".into()),
+                UriPiece::StageVariable("host".into()),
+                UriPiece::Literal(":8080/pets/".into()),
+                UriPiece::PathParam("petId".into()),
+                UriPiece::Literal("?q=".into()),
+                UriPiece::PathParam("q".into()),
+            ]
+        );
+        assert_eq!(compile_uri("http://x/{proxy}"), vec![UriPiece::Literal("http://x/".into()), UriPiece::PathParam("proxy".into())]);
+        assert_eq!(compile_uri("http://x/{}"), vec![UriPiece::Literal("http://x/{}".into())]);
+    }
+
+    #[test]
+    fn sources() {
+        assert_eq!(Source::parse("method.request.path.id"), Some(Source::Path("id".into())));
+        assert_eq!(Source::parse("'a b'"), Some(Source::Literal("a b".into())));
+        assert_eq!(Source::parse("context.identity.sourceIp"), Some(Source::Context("identity.sourceIp".into())));
+        assert_eq!(Source::parse("method.request.nope.x"), None);
+        assert_eq!(ResponseSource::parse("integration.response.header.X-A"), Some(ResponseSource::Header("X-A".into())));
+    }
+}

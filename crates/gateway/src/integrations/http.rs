@@ -1,0 +1,88 @@
+//! HTTP and HTTP_PROXY integrations: one pooled keep-alive client shared by all requests.
+
+use std::error::Error as _;
+use std::time::Duration;
+
+use http::{Request, Response};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use tollgate_model::GatewayResponseType as T;
+
+use crate::body::GatewayBody;
+use crate::pipeline::integration_request::BackendRequest;
+use crate::pipeline::{GatewayError, IntegrationOutput, MAX_BODY};
+
+#[derive(Clone)]
+pub struct HttpClient {
+    client: Client<HttpConnector, GatewayBody>,
+}
+
+impl Default for HttpClient {
+    fn default() -> Self {
+        let mut connector = HttpConnector::new();
+        connector.set_nodelay(true);
+        connector.set_connect_timeout(Some(Duration::from_secs(10)));
+        let client = Client::builder(TokioExecutor::new())
+            .pool_idle_timeout(Duration::from_secs(60))
+            .pool_max_idle_per_host(256)
+            .build(connector);
+        HttpClient { client }
+    }
+}
+
+fn timeout_error() -> GatewayError {
+    GatewayError::new(T::IntegrationTimeout, "Endpoint request timed out")
+}
+
+fn failure(e: &hyper_util::client::legacy::Error) -> GatewayError {
+    // The client's body hit the 10 MB limit while streaming to the backend.
+    let mut src = e.source();
+    while let Some(s) = src {
+        if s.is::<http_body_util::LengthLimitError>() {
+            return GatewayError::too_large();
+        }
+        src = s.source();
+    }
+    tracing::info!(error = %e, "integration request failed");
+    GatewayError::new(T::IntegrationFailure, "Internal server error")
+}
+
+impl HttpClient {
+    fn build(req: BackendRequest) -> Result<Request<GatewayBody>, GatewayError> {
+        let mut r = Request::new(req.body);
+        *r.method_mut() = req.method;
+        *r.uri_mut() = req.uri;
+        *r.headers_mut() = req.headers;
+        Ok(r)
+    }
+
+    /// Sends and returns as soon as the backend's headers arrive (the body streams).
+    pub async fn send(&self, req: BackendRequest, timeout: Duration) -> Result<Response<Incoming>, GatewayError> {
+        let req = Self::build(req)?;
+        match tokio::time::timeout(timeout, self.client.request(req)).await {
+            Err(_) => Err(timeout_error()),
+            Ok(Err(e)) => Err(failure(&e)),
+            Ok(Ok(r)) => Ok(r),
+        }
+    }
+
+    /// Sends and reads the whole response within the timeout (non-proxy integrations
+    /// need the body to select and render the integration response).
+    pub async fn send_buffered(&self, req: BackendRequest, timeout: Duration) -> Result<IntegrationOutput, GatewayError> {
+        let req = Self::build(req)?;
+        let exchange = async {
+            let resp = self.client.request(req).await.map_err(|e| failure(&e))?;
+            let (parts, body) = resp.into_parts();
+            let body = http_body_util::Limited::new(body, MAX_BODY)
+                .collect()
+                .await
+                .map_err(|_| GatewayError::new(T::IntegrationFailure, "Internal server error"))?
+                .to_bytes();
+            Ok(IntegrationOutput { status: parts.status.as_u16(), headers: parts.headers, body })
+        };
+        tokio::time::timeout(timeout, exchange).await.map_err(|_| timeout_error())?
+    }
+}

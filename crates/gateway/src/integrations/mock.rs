@@ -1,0 +1,51 @@
+//! MOCK integration: the status code comes from the request template's `statusCode`.
+
+use bytes::Bytes;
+
+use crate::compile::CompiledIntegration;
+use crate::pipeline::integration_request::{render_template, select_template};
+use crate::pipeline::integration_response::empty_output;
+use crate::pipeline::{GatewayError, IntegrationOutput, Invocation};
+
+pub fn invoke(inv: &Invocation<'_>, i: &CompiledIntegration, _body: &Bytes) -> Result<IntegrationOutput, GatewayError> {
+    let Some(template) = select_template(i, &inv.parts.headers)? else {
+        // No template: nothing to read a status from; AWS answers 200.
+        return Ok(empty_output(200));
+    };
+    let rendered = render_template(template);
+    let status = status_code(&String::from_utf8_lossy(&rendered)).ok_or_else(|| {
+        tracing::info!(api = %inv.ctx.api_id, "MOCK request template has no integer statusCode");
+        GatewayError::internal()
+    })?;
+    Ok(empty_output(status))
+}
+
+/// Reads `statusCode` from a rendered template. Lenient, like AWS: `{"statusCode": 200}`,
+/// `{statusCode: 200}` and `{'statusCode': 404}` all work.
+pub fn status_code(rendered: &str) -> Option<u16> {
+    if let Ok(v) = serde_json::from_str::<serde_json::Value>(rendered) {
+        if let Some(n) = v.get("statusCode").and_then(|s| s.as_u64()) {
+            return u16::try_from(n).ok().filter(|s| (100..=599).contains(s));
+        }
+    }
+    let idx = rendered.find("statusCode")?;
+    let rest = rendered[idx + "statusCode".len()..].trim_start_matches(['"', '\'', ' ', '\t', '\n', '\r']);
+    let rest = rest.strip_prefix(':')?.trim_start();
+    let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
+    digits.parse::<u16>().ok().filter(|s| (100..=599).contains(s))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::status_code;
+
+    #[test]
+    fn lenient_status() {
+        assert_eq!(status_code("{\"statusCode\": 200}"), Some(200));
+        assert_eq!(status_code("{statusCode: 404}"), Some(404));
+        assert_eq!(status_code("{ 'statusCode' : 201 , 'x': 1}"), Some(201));
+        assert_eq!(status_code("{\"statusCode\": \"200\"}"), None);
+        assert_eq!(status_code("{\"statusCode\": 999}"), None);
+        assert_eq!(status_code("nothing"), None);
+    }
+}

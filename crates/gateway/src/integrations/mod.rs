@@ -1,0 +1,4 @@
+//! Integrations: how a request reaches its backend.
+
+pub mod http;
+pub mod mock;

@@ -1,0 +1,54 @@
+//! Tollgate's data plane: the listener, the REST API request pipeline and integrations.
+//!
+//! A [`Gateway`] holds the current [`runtime::Runtime`] behind an `ArcSwap`. A background
+//! task ([`Gateway::watch`]) recompiles it whenever the store publishes a new state, so
+//! requests never wait on the control plane and never see a half-applied change.
+
+pub mod access_log;
+pub mod body;
+pub mod compile;
+pub mod context;
+pub mod integrations;
+pub mod listener;
+pub mod pipeline;
+pub mod router;
+pub mod runtime;
+pub mod test_invoke;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use tollgate_store::Store;
+
+use crate::access_log::AccessLogWriter;
+use crate::integrations::http::HttpClient;
+use crate::runtime::Runtime;
+
+pub struct Gateway {
+    runtime: ArcSwap<Runtime>,
+    http: HttpClient,
+    logs: AccessLogWriter,
+}
+
+impl Gateway {
+    /// Builds the gateway from the store's current state and starts following it.
+    /// Access logs are written under `access_log_dir`. Needs a tokio runtime.
+    pub fn start(store: &Store, access_log_dir: PathBuf) -> Arc<Gateway> {
+        let logs = AccessLogWriter::start(access_log_dir);
+        let mut rx = store.subscribe();
+        let first = runtime::rebuild(&rx.borrow_and_update(), &Runtime::default(), &logs);
+        let gw = Arc::new(Gateway { runtime: ArcSwap::from_pointee(first), http: HttpClient::default(), logs });
+        let weak = Arc::downgrade(&gw);
+        tokio::spawn(async move {
+            while rx.changed().await.is_ok() {
+                let Some(gw) = weak.upgrade() else { break };
+                let state = rx.borrow_and_update().clone();
+                let next = runtime::rebuild(&state, &gw.runtime.load(), &gw.logs);
+                gw.runtime.store(Arc::new(next));
+                tracing::debug!(version = state.version, "data plane updated");
+            }
+        });
+        gw
+    }
+}

@@ -1,0 +1,111 @@
+//! The network edge: TCP listeners, HTTP/1.1 and HTTP/2 connections, and the split between
+//! the data plane and the control plane on a shared listener.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::{Request, Response};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+
+use crate::body::GatewayBody;
+use crate::pipeline::addressing;
+use crate::Gateway;
+
+/// The control plane as the listener sees it: any async request handler.
+pub type ControlPlane =
+    Arc<dyn Fn(Request<Incoming>) -> Pin<Box<dyn Future<Output = Response<GatewayBody>> + Send>> + Send + Sync>;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// Deployed APIs by host or `/_aws/execute-api/`; everything else is the control plane.
+    Shared,
+    /// Deployed APIs only.
+    DataPlane,
+    /// The control plane only.
+    ControlPlane,
+}
+
+/// Request line plus headers may not exceed this (AWS: 10240 bytes).
+const MAX_HEAD: usize = 10 * 1024 + 512;
+/// How long SIGTERM waits for requests in flight.
+const DRAIN: Duration = Duration::from_secs(30);
+
+/// Serves `listeners` until `shutdown` resolves, then drains open connections (bounded).
+pub async fn serve(
+    listeners: Vec<(TcpListener, Role)>,
+    gateway: Arc<Gateway>,
+    control: ControlPlane,
+    shutdown: impl Future<Output = ()>,
+) {
+    let graceful = Arc::new(GracefulShutdown::new());
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut accept_tasks = Vec::new();
+    for (listener, role) in listeners {
+        let gateway = gateway.clone();
+        let control = control.clone();
+        let graceful = graceful.clone();
+        let mut stop = stop_rx.clone();
+        accept_tasks.push(tokio::spawn(async move {
+            let mut builder = auto::Builder::new(TokioExecutor::new());
+            builder.http1().max_buf_size(MAX_HEAD.max(8192)).keep_alive(true);
+            loop {
+                let (stream, remote) = tokio::select! {
+                    r = listener.accept() => match r {
+                        Ok(x) => x,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "accept failed");
+                            tokio::time::sleep(Duration::from_millis(50)).await;
+                            continue;
+                        }
+                    },
+                    _ = stop.changed() => break,
+                };
+                let _ = stream.set_nodelay(true);
+                let gateway = gateway.clone();
+                let control = control.clone();
+                let service = service_fn(move |req: Request<Incoming>| {
+                    let gateway = gateway.clone();
+                    let control = control.clone();
+                    async move { Ok::<_, std::convert::Infallible>(dispatch(role, &gateway, &control, req, remote).await) }
+                });
+                let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
+                let conn = graceful.watch(conn);
+                tokio::spawn(async move {
+                    if let Err(e) = conn.await {
+                        tracing::debug!(error = %e, "connection ended with an error");
+                    }
+                });
+            }
+        }));
+    }
+    shutdown.await;
+    tracing::info!("shutting down: no new connections; draining requests in flight");
+    let _ = stop_tx.send(true);
+    for t in accept_tasks {
+        let _ = t.await;
+    }
+    let graceful = Arc::try_unwrap(graceful).unwrap_or_else(|_| GracefulShutdown::new());
+    if tokio::time::timeout(DRAIN, graceful.shutdown()).await.is_err() {
+        tracing::warn!("drain timed out; closing remaining connections");
+    }
+}
+
+async fn dispatch(role: Role, gw: &Gateway, control: &ControlPlane, req: Request<Incoming>, remote: SocketAddr) -> Response<GatewayBody> {
+    let is_data = role == Role::DataPlane || {
+        let host = req.headers().get(http::header::HOST).and_then(|h| h.to_str().ok()).or(req.uri().host());
+        role == Role::Shared && addressing::classify(host, req.uri().path()).is_some()
+    };
+    if is_data {
+        gw.serve(req, remote).await
+    } else {
+        control(req).await
+    }
+}

@@ -1,0 +1,18 @@
+//! Authorization phase. `NONE` passes; the other types (IAM, Lambda and Cognito
+//! authorizers) arrive with the authorizer work and until then fail closed with AWS's
+//! authorizer configuration error, never letting a protected method through.
+
+use tollgate_model::GatewayResponseType as T;
+
+use super::GatewayError;
+use crate::compile::CompiledMethod;
+
+pub fn check(method: &CompiledMethod) -> Result<(), GatewayError> {
+    match &*method.authorization_type {
+        "NONE" => Ok(()),
+        other => {
+            tracing::warn!(authorization_type = other, "authorization type not supported yet; refusing the request");
+            Err(GatewayError::new(T::AuthorizerConfigurationError, "null"))
+        }
+    }
+}

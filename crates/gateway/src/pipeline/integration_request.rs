@@ -1,0 +1,233 @@
+//! Integration request: parameter mappings, request template selection (passthrough
+//! behaviour) and the backend URI, for HTTP and HTTP_PROXY integrations.
+
+use std::borrow::Cow;
+
+use bytes::Bytes;
+use http::header::{HeaderName, HeaderValue};
+use http::{HeaderMap, Method, Uri};
+use tollgate_model::GatewayResponseType as T;
+
+use super::method_request::Params;
+use super::{GatewayError, Invocation, RequestBody};
+use crate::body::GatewayBody;
+use crate::compile::{CompiledIntegration, Passthrough, Source, Target, UriPiece};
+
+/// A request ready to send to an HTTP backend.
+pub struct BackendRequest {
+    pub method: Method,
+    pub uri: Uri,
+    pub headers: HeaderMap,
+    pub body: GatewayBody,
+}
+
+/// Headers never forwarded from the client (hop-by-hop and those the gateway regenerates).
+const DROPPED_ON_ENTRY: [&str; 12] = [
+    "connection",
+    "content-length",
+    "content-md5",
+    "expect",
+    "max-forwards",
+    "proxy-authenticate",
+    "server",
+    "te",
+    "transfer-encoding",
+    "trailer",
+    "upgrade",
+    "www-authenticate",
+];
+
+/// Resolves one mapping source against the request.
+pub fn resolve<'a>(src: &'a Source, params: &'a Params<'_>, inv: &'a Invocation<'_>, body: Option<&'a [u8]>) -> Option<Cow<'a, str>> {
+    match src {
+        Source::Literal(s) => Some(Cow::Borrowed(s)),
+        Source::Path(n) => params.path(n).map(Cow::Borrowed),
+        Source::Query(n) => params.query(n).map(Cow::Borrowed),
+        Source::MultiQuery(n) => Some(params.multi_query(n).join(",")).filter(|s| !s.is_empty()).map(Cow::Owned),
+        Source::Header(n) => params.header(n).map(Cow::Borrowed),
+        Source::MultiHeader(n) => Some(params.multi_header(n).join(",")).filter(|s| !s.is_empty()).map(Cow::Owned),
+        Source::StageVariable(n) => inv.stage_variables.get(n).map(|s| Cow::Borrowed(s.as_str())),
+        Source::Context(n) => inv.ctx.var(n),
+        Source::Body => body.map(String::from_utf8_lossy),
+    }
+}
+
+struct Mapped<'a> {
+    headers: Vec<(&'a HeaderName, Cow<'a, str>)>,
+    query: Vec<(&'a str, Cow<'a, str>)>,
+    path: Vec<(&'a str, Cow<'a, str>)>,
+}
+
+fn map_parameters<'a>(i: &'a CompiledIntegration, params: &'a Params<'_>, inv: &'a Invocation<'_>, body: Option<&'a [u8]>) -> Mapped<'a> {
+    let mut m = Mapped { headers: vec![], query: vec![], path: vec![] };
+    for (target, src) in &i.request_parameters {
+        // A source that resolves to nothing adds nothing.
+        let Some(v) = resolve(src, params, inv, body) else { continue };
+        match target {
+            Target::Header(h) => m.headers.push((h, v)),
+            Target::Query(q) => m.query.push((q.as_str(), v)),
+            Target::Path(p) => m.path.push((p.as_str(), v)),
+        }
+    }
+    m
+}
+
+const QUERY_VALUE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// Renders the backend URI: `{name}` from path mappings, `${stageVariables.x}`, then the
+/// mapped query parameters and (for proxies) the client's own query string.
+fn render_uri(i: &CompiledIntegration, mapped: &Mapped<'_>, inv: &Invocation<'_>, client_query: Option<&str>) -> Result<Uri, GatewayError> {
+    let mut s = String::with_capacity(128);
+    for piece in &i.uri {
+        match piece {
+            UriPiece::Literal(l) => s.push_str(l),
+            UriPiece::StageVariable(n) => s.push_str(inv.stage_variables.get(n).map_or("", |v| v.as_str())),
+            UriPiece::PathParam(n) => {
+                if let Some((_, v)) = mapped.path.iter().find(|(k, _)| k == n) {
+                    s.push_str(v);
+                }
+            }
+        }
+    }
+    let mut sep = if s.contains('?') { '&' } else { '?' };
+    for (k, v) in &mapped.query {
+        s.push(sep);
+        s.extend(percent_encoding::utf8_percent_encode(k, QUERY_VALUE));
+        s.push('=');
+        s.extend(percent_encoding::utf8_percent_encode(v, QUERY_VALUE));
+        sep = '&';
+    }
+    if let Some(q) = client_query.filter(|q| !q.is_empty()) {
+        s.push(sep);
+        s.push_str(q);
+    }
+    s.parse::<Uri>().map_err(|_| {
+        tracing::warn!(uri = %s, "integration URI does not parse");
+        GatewayError::internal()
+    })
+}
+
+fn backend_method(i: &CompiledIntegration, inv: &Invocation<'_>) -> Method {
+    i.http_method.clone().unwrap_or_else(|| inv.parts.method.clone())
+}
+
+fn sends_body(m: &Method) -> bool {
+    !matches!(*m, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+fn insert(headers: &mut HeaderMap, name: HeaderName, value: &str) {
+    if let Ok(v) = HeaderValue::from_str(value) {
+        headers.insert(name, v);
+    }
+}
+
+fn gateway_headers(headers: &mut HeaderMap, inv: &Invocation<'_>) {
+    insert(headers, HeaderName::from_static("x-amzn-apigateway-api-id"), &inv.ctx.api_id);
+    insert(headers, HeaderName::from_static("x-amzn-trace-id"), &inv.ctx.trace_id);
+}
+
+/// HTTP_PROXY: the client's request with hop-by-hop headers dropped, mappings applied, the
+/// body streamed.
+pub fn http_proxy(inv: &Invocation<'_>, i: &CompiledIntegration, params: &Params<'_>, body: RequestBody) -> Result<BackendRequest, GatewayError> {
+    let mapped = map_parameters(i, params, inv, None);
+    let uri = render_uri(i, &mapped, inv, inv.parts.uri.query())?;
+    let method = backend_method(i, inv);
+    let mut headers = HeaderMap::with_capacity(inv.parts.headers.len() + 6);
+    for (k, v) in &inv.parts.headers {
+        if k == http::header::HOST || k == http::header::CONTENT_ENCODING || DROPPED_ON_ENTRY.contains(&k.as_str()) {
+            continue;
+        }
+        headers.append(k.clone(), v.clone());
+    }
+    if let Some(len) = inv.parts.headers.get(http::header::CONTENT_LENGTH) {
+        if sends_body(&method) {
+            headers.insert(http::header::CONTENT_LENGTH, len.clone());
+        }
+    }
+    for (h, v) in &mapped.headers {
+        insert(&mut headers, (*h).clone(), v);
+    }
+    gateway_headers(&mut headers, inv);
+    let ip = inv.remote.ip().to_string();
+    let xff = match headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
+        Some(prev) => format!("{prev}, {ip}"),
+        None => ip,
+    };
+    insert(&mut headers, HeaderName::from_static("x-forwarded-for"), &xff);
+    insert(&mut headers, HeaderName::from_static("x-forwarded-port"), &inv.ctx_local_port());
+    insert(&mut headers, HeaderName::from_static("x-forwarded-proto"), "http");
+    let body = if sends_body(&method) { body.into_stream() } else { GatewayBody::empty() };
+    Ok(BackendRequest { method, uri, headers, body })
+}
+
+/// Picks the request template for the client's Content-Type, or decides passthrough, or
+/// refuses with 415 as the passthrough behaviour says.
+pub fn select_template<'i>(i: &'i CompiledIntegration, headers: &HeaderMap) -> Result<Option<&'i str>, GatewayError> {
+    let ct = headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or_default().trim().to_ascii_lowercase())
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| "application/json".to_string());
+    if let Some((_, t)) = i.request_templates.iter().find(|(k, _)| k.eq_ignore_ascii_case(&ct)) {
+        return Ok(Some(t));
+    }
+    let passthrough = match i.passthrough {
+        Passthrough::WhenNoMatch => true,
+        Passthrough::WhenNoTemplates => i.request_templates.is_empty(),
+        Passthrough::Never => false,
+    };
+    if passthrough {
+        Ok(None)
+    } else {
+        Err(GatewayError::new(T::UnsupportedMediaType, "Unsupported Media Type"))
+    }
+}
+
+/// Renders a mapping template. Until the VTL engine lands, templates are sent as written,
+/// which is exact for templates that are literal JSON.
+pub fn render_template(template: &str) -> Bytes {
+    Bytes::copy_from_slice(template.as_bytes())
+}
+
+/// HTTP (non-proxy): only mapped parameters and the gateway's own headers reach the
+/// backend; the body is the rendered template or the passed-through client body.
+pub fn http(inv: &Invocation<'_>, i: &CompiledIntegration, params: &Params<'_>, body: Bytes) -> Result<BackendRequest, GatewayError> {
+    let template = select_template(i, &inv.parts.headers)?;
+    let mapped = map_parameters(i, params, inv, Some(&body));
+    let uri = render_uri(i, &mapped, inv, None)?;
+    let method = backend_method(i, inv);
+    let mut headers = HeaderMap::with_capacity(8);
+    insert(&mut headers, http::header::ACCEPT, "application/json");
+    insert(&mut headers, http::header::USER_AGENT, &format!("AmazonAPIGateway_{}", inv.ctx.api_id));
+    if sends_body(&method) {
+        if let Some(ct) = inv.parts.headers.get(http::header::CONTENT_TYPE) {
+            headers.insert(http::header::CONTENT_TYPE, ct.clone());
+        }
+    }
+    for (h, v) in &mapped.headers {
+        insert(&mut headers, (*h).clone(), v);
+    }
+    gateway_headers(&mut headers, inv);
+    let payload = match template {
+        Some(t) => render_template(t),
+        None => body,
+    };
+    let body = if sends_body(&method) { GatewayBody::from_bytes(payload) } else { GatewayBody::empty() };
+    Ok(BackendRequest { method, uri, headers, body })
+}
+
+impl Invocation<'_> {
+    fn ctx_local_port(&self) -> String {
+        self.parts
+            .headers
+            .get(http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .and_then(|h| h.rsplit_once(':').map(|(_, p)| p.to_string()))
+            .unwrap_or_else(|| "80".into())
+    }
+}

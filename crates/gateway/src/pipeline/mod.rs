@@ -1,0 +1,206 @@
+//! The REST API request pipeline: named phases in AWS's own order.
+//!
+//! | phase | module |
+//! |---|---|
+//! | addressing (API id, stage) | [`addressing`] |
+//! | method request (route, parameters) | [`method_request`] |
+//! | authorization | [`authorize`] |
+//! | integration request (mappings, templates, URI) | [`integration_request`] |
+//! | integration (HTTP, HTTP_PROXY, MOCK) | [`crate::integrations`] |
+//! | integration response (selection, mappings) | [`integration_response`] |
+//! | method response / response enrichment, access log | [`respond`] |
+//!
+//! Any phase can stop the request with a [`GatewayError`], which is answered with the
+//! deployment's gateway response for that type ([`gateway_response`]).
+
+pub mod addressing;
+pub mod authorize;
+pub mod gateway_response;
+pub mod integration_request;
+pub mod integration_response;
+pub mod method_request;
+pub mod respond;
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+
+use std::time::Instant;
+
+use bytes::Bytes;
+use http::{Request, Response};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use tollgate_model::GatewayResponseType as T;
+
+use crate::body::GatewayBody;
+use crate::compile::{CompiledDeployment, IntegrationKind};
+use crate::context::{ErrorContext, RequestContext};
+use crate::Gateway;
+
+/// Largest request body API Gateway accepts (10 MB).
+pub const MAX_BODY: usize = 10 * 1024 * 1024;
+
+/// Why a request is answered by API Gateway itself.
+#[derive(Debug, Clone)]
+pub struct GatewayError {
+    pub kind: T,
+    pub message: Cow<'static, str>,
+}
+
+impl GatewayError {
+    pub fn new(kind: T, message: impl Into<Cow<'static, str>>) -> Self {
+        GatewayError { kind, message: message.into() }
+    }
+    pub fn missing_token() -> Self {
+        Self::new(T::MissingAuthenticationToken, "Missing Authentication Token")
+    }
+    pub fn internal() -> Self {
+        Self::new(T::ApiConfigurationError, "Internal server error")
+    }
+    pub fn too_large() -> Self {
+        Self::new(T::RequestTooLarge, format!("HTTP content length exceeded {MAX_BODY} bytes."))
+    }
+}
+
+/// The client's body, streamed (live requests) or already in memory (TestInvokeMethod).
+pub enum RequestBody {
+    Stream(Incoming),
+    Buffered(Bytes),
+}
+
+impl RequestBody {
+    /// Reads the whole body, refusing more than [`MAX_BODY`].
+    pub async fn collect(self) -> Result<Bytes, GatewayError> {
+        match self {
+            RequestBody::Buffered(b) => Ok(b),
+            RequestBody::Stream(s) => http_body_util::Limited::new(s, MAX_BODY)
+                .collect()
+                .await
+                .map(|c| c.to_bytes())
+                .map_err(|e| {
+                    if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+                        GatewayError::too_large()
+                    } else {
+                        GatewayError::new(T::BadRequestBody, "Invalid request body")
+                    }
+                }),
+        }
+    }
+
+    /// The body to stream to a backend, still limited to [`MAX_BODY`].
+    pub fn into_stream(self) -> GatewayBody {
+        match self {
+            RequestBody::Buffered(b) => GatewayBody::from_bytes(b),
+            RequestBody::Stream(s) => GatewayBody::Limited(http_body_util::Limited::new(s, MAX_BODY)),
+        }
+    }
+}
+
+/// Everything the phases share about one request.
+pub struct Invocation<'a> {
+    pub parts: http::request::Parts,
+    pub deployment: &'a CompiledDeployment,
+    pub stage_variables: &'a BTreeMap<String, String>,
+    pub routing_path: &'a str,
+    pub ctx: RequestContext,
+    pub remote: SocketAddr,
+}
+
+impl Gateway {
+    /// Serves one data-plane request addressed to `target`.
+    pub async fn serve(&self, req: Request<Incoming>, remote: SocketAddr) -> Response<GatewayBody> {
+        let started = Instant::now();
+        let runtime = self.runtime.load();
+        let (parts, body) = req.into_parts();
+        let host = parts.headers.get(http::header::HOST).and_then(|h| h.to_str().ok()).or(parts.uri.host());
+        let Some(target) = addressing::classify(host, parts.uri.path()) else {
+            return gateway_response::forbidden();
+        };
+        let api = runtime.api(&target.api_id).filter(|a| !a.disable_execute_api_endpoint);
+        let Some((stage_name, routing_path)) = addressing::split_stage(target.stage_path) else {
+            return gateway_response::forbidden();
+        };
+        let Some(stage) = api.and_then(|a| a.stages.get(stage_name)).cloned() else {
+            return gateway_response::forbidden();
+        };
+        let (deployment, variables, is_canary) = match &stage.canary {
+            Some(c) if c.percent_traffic > 0.0 && rand::random::<f64>() * 100.0 < c.percent_traffic => {
+                (&c.deployment, &c.variables, Some(true))
+            }
+            Some(_) => (&stage.deployment, &stage.variables, Some(false)),
+            None => (&stage.deployment, &stage.variables, None),
+        };
+        let ctx = respond::new_context(&parts, &target, &stage.name, deployment, is_canary, remote);
+        let routing_path = routing_path.to_string();
+        let inv = Invocation { parts, deployment, stage_variables: variables, routing_path: &routing_path, ctx, remote };
+        let (resp, ctx) = self.run(inv, RequestBody::Stream(body)).await;
+        respond::finish(self, resp, ctx, &stage, variables, started)
+    }
+
+    /// Runs the phases after addressing; returns the response and the final `$context`.
+    pub async fn run(&self, mut inv: Invocation<'_>, body: RequestBody) -> (Response<GatewayBody>, RequestContext) {
+        let result = self.phases(&mut inv, body).await;
+        let resp = match result {
+            Ok(r) => r,
+            Err(e) => {
+                inv.ctx.error = Some(ErrorContext { response_type: e.kind, message: e.message.clone(), validation_error: None });
+                gateway_response::render(&inv, &e)
+            }
+        };
+        (resp, inv.ctx)
+    }
+
+    async fn phases(&self, inv: &mut Invocation<'_>, body: RequestBody) -> Result<Response<GatewayBody>, GatewayError> {
+        if let Some(len) = inv.parts.headers.get(http::header::CONTENT_LENGTH) {
+            if len.to_str().ok().and_then(|l| l.parse::<u64>().ok()).is_some_and(|l| l > MAX_BODY as u64) {
+                return Err(GatewayError::too_large());
+            }
+        }
+        let routed = method_request::route(inv.deployment, inv.parts.method.as_str(), inv.routing_path)?;
+        inv.ctx.resource_id = Some(routed.route.resource_id.clone());
+        inv.ctx.resource_path = Some(routed.route.resource_path.clone());
+        authorize::check(&routed.method)?;
+        let integration = routed.method.integration.as_ref().map_err(|_| GatewayError::internal())?;
+        let query = method_request::parse_query(inv.parts.uri.query());
+        let params = method_request::Params { path: &routed.path_params, query: &query, headers: &inv.parts.headers };
+        match integration.kind {
+            IntegrationKind::HttpProxy => {
+                let req = integration_request::http_proxy(inv, integration, &params, body)?;
+                let started = Instant::now();
+                let resp = self.http.send(req, integration.timeout).await;
+                inv.ctx.integration_latency_ms = Some(started.elapsed().as_millis() as u64);
+                let resp = resp?;
+                inv.ctx.integration_status = Some(resp.status().as_u16());
+                Ok(respond::proxy_response(resp))
+            }
+            IntegrationKind::Http => {
+                let body = body.collect().await?;
+                let req = integration_request::http(inv, integration, &params, body)?;
+                let started = Instant::now();
+                let out = self.http.send_buffered(req, integration.timeout).await;
+                inv.ctx.integration_latency_ms = Some(started.elapsed().as_millis() as u64);
+                let out = out?;
+                inv.ctx.integration_status = Some(out.status);
+                integration_response::apply(inv, integration, &params, out)
+            }
+            IntegrationKind::Mock => {
+                let body = body.collect().await?;
+                let out = crate::integrations::mock::invoke(inv, integration, &body)?;
+                integration_response::apply(inv, integration, &params, out)
+            }
+            IntegrationKind::AwsProxy | IntegrationKind::Aws => {
+                tracing::warn!(api = %inv.ctx.api_id, "Lambda integrations are not available yet");
+                Err(GatewayError::internal())
+            }
+        }
+    }
+}
+
+/// What a non-proxy integration returned, before integration response mapping.
+pub struct IntegrationOutput {
+    pub status: u16,
+    pub headers: http::HeaderMap,
+    pub body: Bytes,
+}
+

@@ -1,0 +1,180 @@
+//! Method response and response enrichment: header remapping, the headers API Gateway adds
+//! to every response, and the access log line.
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use http::header::{HeaderName, HeaderValue};
+use http::Response;
+use http_body::Body;
+use hyper::body::Incoming;
+
+use super::addressing::Target;
+use crate::body::GatewayBody;
+use crate::compile::CompiledDeployment;
+use crate::context::RequestContext;
+use crate::runtime::StageRuntime;
+use crate::Gateway;
+
+/// Response headers API Gateway renames to `x-amzn-Remapped-{name}` instead of passing.
+const REMAPPED: [&str; 14] = [
+    "authorization",
+    "connection",
+    "content-length",
+    "content-md5",
+    "date",
+    "expect",
+    "host",
+    "max-forwards",
+    "proxy-authenticate",
+    "server",
+    "trailer",
+    "upgrade",
+    "user-agent",
+    "www-authenticate",
+];
+
+/// Backend response headers dropped by HTTP_PROXY (hop-by-hop).
+const PROXY_DROPPED: [&str; 6] = ["via", "transfer-encoding", "keep-alive", "proxy-connection", "te", "expect"];
+
+/// The name a mapped or proxied response header goes out under.
+pub fn remapped(name: &HeaderName) -> HeaderName {
+    if REMAPPED.contains(&name.as_str()) || name.as_str() == "x-amzn-requestid" {
+        HeaderName::from_bytes(format!("x-amzn-remapped-{}", name.as_str()).as_bytes()).unwrap_or_else(|_| name.clone())
+    } else {
+        name.clone()
+    }
+}
+
+/// HTTP_PROXY method response: the backend's status and body as they are, its headers with
+/// AWS's remapping.
+pub fn proxy_response(resp: Response<Incoming>) -> Response<GatewayBody> {
+    let (parts, body) = resp.into_parts();
+    let mut out = Response::new(GatewayBody::Stream(body));
+    *out.status_mut() = parts.status;
+    let h = out.headers_mut();
+    h.reserve(parts.headers.len() + 3);
+    let mut last: Option<HeaderName> = None;
+    for (name, value) in parts.headers {
+        let name = match name {
+            Some(n) => {
+                last = Some(n.clone());
+                n
+            }
+            None => match &last {
+                Some(n) => n.clone(),
+                None => continue,
+            },
+        };
+        if PROXY_DROPPED.contains(&name.as_str()) || name.as_str().starts_with("proxy-") {
+            continue;
+        }
+        h.append(remapped(&name), value);
+    }
+    out
+}
+
+pub fn new_context(
+    parts: &http::request::Parts,
+    target: &Target<'_>,
+    stage: &std::sync::Arc<str>,
+    deployment: &CompiledDeployment,
+    is_canary: Option<bool>,
+    remote: SocketAddr,
+) -> RequestContext {
+    let now = tollgate_model::time::now_epoch_millis();
+    let user_agent = parts.headers.get(http::header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let trace_id = trace_id(parts.headers.get("x-amzn-trace-id").and_then(|v| v.to_str().ok()), now);
+    RequestContext {
+        request_id: uuid::Uuid::new_v4().to_string(),
+        extended_request_id: tollgate_model::ids::extended_request_id(),
+        api_id: deployment.api_id.clone(),
+        stage: stage.clone(),
+        deployment_id: deployment.deployment_id.clone(),
+        resource_id: None,
+        resource_path: None,
+        http_method: parts.method.clone(),
+        path: target.stage_path.to_string(),
+        protocol: match parts.version {
+            http::Version::HTTP_2 => "HTTP/2.0",
+            http::Version::HTTP_10 => "HTTP/1.0",
+            _ => "HTTP/1.1",
+        },
+        request_time_epoch: now,
+        source_ip: remote.ip().to_string(),
+        user_agent,
+        domain_name: target.domain_name.to_string(),
+        domain_prefix: target.domain_name.split('.').next().unwrap_or_default().to_string(),
+        is_canary,
+        trace_id,
+        status: 0,
+        response_length: 0,
+        response_latency_ms: 0,
+        integration_latency_ms: None,
+        integration_status: None,
+        error: None,
+    }
+}
+
+/// `Root=1-{epoch hex}-{24 hex};Parent={16 hex};Sampled=0`, keeping an incoming Root.
+fn trace_id(incoming: Option<&str>, now_ms: i64) -> String {
+    let parent = format!("{:016x}", rand::random::<u64>());
+    let root = incoming
+        .and_then(|t| t.split(';').find_map(|p| p.trim().strip_prefix("Root=")).map(str::to_string))
+        .unwrap_or_else(|| {
+            let r: u128 = rand::random();
+            format!("1-{:08x}-{:024x}", now_ms / 1000, r & ((1u128 << 96) - 1))
+        });
+    let sampled = incoming.and_then(|t| t.split(';').find_map(|p| p.trim().strip_prefix("Sampled="))).unwrap_or("0");
+    format!("Root={root};Parent={parent};Sampled={sampled}")
+}
+
+/// Adds the headers every REST response carries, records the outcome in `$context`, and
+/// writes the access log line.
+pub fn finish(
+    gw: &Gateway,
+    mut resp: Response<GatewayBody>,
+    mut ctx: RequestContext,
+    stage: &StageRuntime,
+    variables: &std::collections::BTreeMap<String, String>,
+    started: Instant,
+) -> Response<GatewayBody> {
+    let h = resp.headers_mut();
+    if !h.contains_key(http::header::CONTENT_TYPE) {
+        h.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    }
+    if let Ok(v) = HeaderValue::from_str(&ctx.request_id) {
+        h.insert("x-amzn-requestid", v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&ctx.extended_request_id) {
+        h.insert("x-amz-apigw-id", v);
+    }
+    ctx.status = resp.status().as_u16();
+    ctx.response_length = resp.body().size_hint().exact().unwrap_or(0);
+    ctx.response_latency_ms = started.elapsed().as_millis() as u64;
+    if let Some(log) = &stage.access_log {
+        gw.logs.write(log, log.render(&ctx, variables));
+    }
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remapping() {
+        assert_eq!(remapped(&HeaderName::from_static("date")).as_str(), "x-amzn-remapped-date");
+        assert_eq!(remapped(&HeaderName::from_static("x-amzn-requestid")).as_str(), "x-amzn-remapped-x-amzn-requestid");
+        assert_eq!(remapped(&HeaderName::from_static("x-custom")).as_str(), "x-custom");
+    }
+
+    #[test]
+    fn trace_ids() {
+        let t = trace_id(None, 1_700_000_000_000);
+        assert!(t.starts_with("Root=1-6553f100-"), "{t}");
+        assert!(t.ends_with(";Sampled=0"));
+        let t = trace_id(Some("Root=1-abc-def;Sampled=1"), 0);
+        assert!(t.starts_with("Root=1-abc-def;Parent=") && t.ends_with("Sampled=1"), "{t}");
+    }
+}

@@ -1,0 +1,235 @@
+//! REST API route matching, compiled once per deployment.
+//!
+//! The resource tree becomes a tree of nodes; a request path is matched segment by segment
+//! with AWS's priority (static segment, then `{param}`, then `{proxy+}`), backtracking only
+//! when a branch cannot reach a resource. Matching borrows from the request path and does
+//! not allocate beyond the list of path parameter positions.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Index of an HTTP method in a resource's method table; `ANY` is the last slot.
+pub fn method_slot(m: &str) -> Option<usize> {
+    Some(match m {
+        "GET" => 0,
+        "PUT" => 1,
+        "POST" => 2,
+        "DELETE" => 3,
+        "PATCH" => 4,
+        "OPTIONS" => 5,
+        "HEAD" => 6,
+        "ANY" => 7,
+        _ => return None,
+    })
+}
+pub const ANY_SLOT: usize = 7;
+
+/// One resource with its methods, of any payload type `M`.
+#[derive(Debug)]
+pub struct Route<M> {
+    pub resource_id: Arc<str>,
+    pub resource_path: Arc<str>,
+    pub methods: [Option<Arc<M>>; 8],
+}
+
+impl<M> Route<M> {
+    /// The exact method, else `ANY` (which does not cover unknown verbs).
+    pub fn method(&self, m: &str) -> Option<&Arc<M>> {
+        let slot = method_slot(m)?;
+        self.methods[slot].as_ref().or(if slot == ANY_SLOT { None } else { self.methods[ANY_SLOT].as_ref() })
+    }
+}
+
+#[derive(Debug)]
+struct Node<M> {
+    statics: HashMap<Box<str>, Node<M>>,
+    param: Option<(Arc<str>, Box<Node<M>>)>,
+    greedy: Option<(Arc<str>, Arc<Route<M>>)>,
+    route: Option<Arc<Route<M>>>,
+}
+
+impl<M> Default for Node<M> {
+    fn default() -> Self {
+        Node { statics: HashMap::new(), param: None, greedy: None, route: None }
+    }
+}
+
+#[derive(Debug)]
+pub struct Router<M> {
+    root: Node<M>,
+}
+
+/// A matched route. Parameter values are byte ranges of the routing path, still
+/// percent-encoded (AWS does not decode them).
+#[derive(Debug)]
+pub struct Match<'r, M> {
+    pub route: &'r Arc<Route<M>>,
+    pub params: Vec<(Arc<str>, std::ops::Range<usize>)>,
+}
+
+impl<M> Default for Router<M> {
+    fn default() -> Self {
+        Router { root: Node::default() }
+    }
+}
+
+impl<M> Router<M> {
+    /// Adds a resource by its path (`/pets/{petId}`, `/{proxy+}`, `/`).
+    pub fn insert(&mut self, path: &str, route: Route<M>) {
+        let route = Arc::new(route);
+        let mut node = &mut self.root;
+        let parts: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        for (i, part) in parts.iter().enumerate() {
+            if let Some(inner) = part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
+                if let Some(name) = inner.strip_suffix('+') {
+                    if i + 1 == parts.len() {
+                        node.greedy = Some((name.into(), route));
+                        return;
+                    }
+                }
+                let (_, child) = node.param.get_or_insert_with(|| (inner.into(), Box::default()));
+                node = child;
+            } else {
+                node = node.statics.entry((*part).into()).or_default();
+            }
+        }
+        node.route = Some(route);
+    }
+
+    /// Matches a routing path (the part after the stage, starting with `/`).
+    pub fn find<'r>(&'r self, path: &str) -> Option<Match<'r, M>> {
+        // Leading duplicate slashes and one trailing slash are ignored for matching.
+        let start = path.len() - path.trim_start_matches('/').len();
+        let end = if path.len() > start && path.ends_with('/') { path.len() - 1 } else { path.len() };
+        let mut params = Vec::new();
+        let route = find_in(&self.root, path, start.min(end), end, &mut params)?;
+        Some(Match { route, params })
+    }
+}
+
+fn find_in<'r, M>(
+    node: &'r Node<M>,
+    path: &str,
+    pos: usize,
+    end: usize,
+    params: &mut Vec<(Arc<str>, std::ops::Range<usize>)>,
+) -> Option<&'r Arc<Route<M>>> {
+    if pos >= end {
+        return node.route.as_ref();
+    }
+    let seg_end = path[pos..end].find('/').map_or(end, |i| pos + i);
+    let seg = &path[pos..seg_end];
+    let next = if seg_end < end { seg_end + 1 } else { end };
+    if let Some(child) = node.statics.get(seg) {
+        if let Some(r) = find_in(child, path, next, end, params) {
+            return Some(r);
+        }
+    }
+    if !seg.is_empty() {
+        if let Some((name, child)) = &node.param {
+            params.push((name.clone(), pos..seg_end));
+            if let Some(r) = find_in(child, path, next, end, params) {
+                return Some(r);
+            }
+            params.pop();
+        }
+    }
+    if let Some((name, route)) = &node.greedy {
+        params.push((name.clone(), pos..end));
+        return Some(route);
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn route(path: &str, methods: &[&str]) -> Route<String> {
+        let mut table: [Option<Arc<String>>; 8] = Default::default();
+        for m in methods {
+            table[method_slot(m).unwrap()] = Some(Arc::new(format!("{m} {path}")));
+        }
+        Route { resource_id: path.into(), resource_path: path.into(), methods: table }
+    }
+
+    fn router() -> Router<String> {
+        let mut r = Router::default();
+        for (p, m) in [
+            ("/", &["GET"][..]),
+            ("/pets", &["GET", "POST"]),
+            ("/pets/{petId}", &["GET"]),
+            ("/pets/mine", &["ANY"]),
+            ("/pets/{petId}/toys", &["GET"]),
+            ("/files/{proxy+}", &["GET"]),
+            ("/a/b/c", &["GET"]),
+            ("/a/{x}/d", &["GET"]),
+            ("/{proxy+}", &["ANY"]),
+        ] {
+            r.insert(p, route(p, m));
+        }
+        r
+    }
+
+    fn hit(r: &Router<String>, path: &str) -> (String, Vec<(String, String)>) {
+        let m = r.find(path).unwrap();
+        let params = m.params.iter().map(|(n, rg)| (n.to_string(), path[rg.clone()].to_string())).collect();
+        (m.route.resource_path.to_string(), params)
+    }
+
+    #[test]
+    fn priority_static_param_greedy() {
+        let r = router();
+        assert_eq!(hit(&r, "/pets/mine").0, "/pets/mine");
+        assert_eq!(hit(&r, "/pets/7"), ("/pets/{petId}".into(), vec![("petId".into(), "7".into())]));
+        assert_eq!(hit(&r, "/pets/7/toys").0, "/pets/{petId}/toys");
+        assert_eq!(hit(&r, "/pets/7/food"), ("/{proxy+}".into(), vec![("proxy".into(), "pets/7/food".into())]));
+        assert_eq!(hit(&r, "/").0, "/");
+        assert_eq!(hit(&r, "/files/a/b/c.txt").1[0].1, "a/b/c.txt");
+    }
+
+    #[test]
+    fn backtracks_from_dead_static_branch() {
+        let r = router();
+        assert_eq!(hit(&r, "/a/b/d"), ("/a/{x}/d".into(), vec![("x".into(), "b".into())]));
+        assert_eq!(hit(&r, "/a/b/c").0, "/a/b/c");
+    }
+
+    #[test]
+    fn slashes() {
+        let r = router();
+        assert_eq!(hit(&r, "/pets/").0, "/pets");
+        assert_eq!(hit(&r, "//pets").0, "/pets");
+        // Inner double slashes do not match a `{param}`; the greedy keeps them verbatim.
+        assert_eq!(hit(&r, "/pets//7"), ("/{proxy+}".into(), vec![("proxy".into(), "pets//7".into())]));
+        assert_eq!(hit(&r, "/proxy-value/").1[0].1, "proxy-value");
+    }
+
+    #[test]
+    fn greedy_does_not_match_its_parent_and_no_route_is_none() {
+        let mut r: Router<String> = Router::default();
+        r.insert("/files/{proxy+}", route("/files/{proxy+}", &["GET"]));
+        assert!(r.find("/files").is_none());
+        assert!(r.find("/other").is_none());
+        assert!(r.find("/").is_none());
+    }
+
+    #[test]
+    fn encoded_values_stay_encoded_and_case_matters() {
+        let r = router();
+        assert_eq!(hit(&r, "/pets/test%2Balias@gmail.com").1[0].1, "test%2Balias@gmail.com");
+        assert_eq!(hit(&r, "/PETS").0, "/{proxy+}");
+    }
+
+    #[test]
+    fn method_lookup_prefers_exact_over_any() {
+        let mut t: [Option<Arc<String>>; 8] = Default::default();
+        t[0] = Some(Arc::new("get".into()));
+        t[ANY_SLOT] = Some(Arc::new("any".into()));
+        let r = Route { resource_id: "x".into(), resource_path: "/x".into(), methods: t };
+        assert_eq!(r.method("GET").unwrap().as_str(), "get");
+        assert_eq!(r.method("POST").unwrap().as_str(), "any");
+        assert_eq!(r.method("HEAD").unwrap().as_str(), "any");
+        assert!(r.method("TRACE").is_none());
+    }
+}
