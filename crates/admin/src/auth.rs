@@ -27,7 +27,15 @@ impl StaticCredentials {
         StaticCredentials {
             keys: pairs
                 .into_iter()
-                .map(|(id, secret)| (id, Credential { secret_access_key: secret, session_token: None }))
+                .map(|(id, secret)| {
+                    (
+                        id,
+                        Credential {
+                            secret_access_key: secret,
+                            session_token: None,
+                        },
+                    )
+                })
                 .collect(),
         }
     }
@@ -68,7 +76,11 @@ async fn authenticate(ctx: &Ctx, req: Request) -> Result<Request, ApiError> {
             tracing::debug!(access_key = %v.access_key_id, method = %parts.method, path = parts.uri.path(), "control-plane call");
         }
         Err(e) => {
-            tracing::info!(error_type = e.error_type, path = parts.uri.path(), "control-plane call refused");
+            tracing::info!(
+                error_type = e.error_type,
+                path = parts.uri.path(),
+                "control-plane call refused"
+            );
             let status = e.status;
             return Err(ApiError::new(status, e.error_type, e.message));
         }

@@ -13,7 +13,11 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: u16, error_type: &'static str, message: impl Into<String>) -> Self {
-        ApiError { status, error_type, message: message.into() }
+        ApiError {
+            status,
+            error_type,
+            message: message.into(),
+        }
     }
     pub fn bad_request(m: impl Into<String>) -> Self {
         Self::new(400, "BadRequestException", m)
@@ -35,7 +39,10 @@ impl ApiError {
     }
     /// `Invalid API identifier specified {account}:{id}`
     pub fn no_api(id: &str) -> Self {
-        Self::not_found(format!("Invalid API identifier specified {}:{id}", tollgate_model::ACCOUNT_ID))
+        Self::not_found(format!(
+            "Invalid API identifier specified {}:{id}",
+            tollgate_model::ACCOUNT_ID
+        ))
     }
     pub fn no_resource() -> Self {
         Self::not_found("Invalid Resource identifier specified")
@@ -60,18 +67,31 @@ impl ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         tracing::error!(error = %e, "store write failed");
-        ApiError::new(500, "InternalFailure", "An internal error occurred while saving the change")
+        ApiError::new(
+            500,
+            "InternalFailure",
+            "An internal error occurred while saving the change",
+        )
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = serde_json::json!({ "message": self.message }).to_string();
-        let mut resp = (StatusCode::from_u16(self.status).unwrap_or(StatusCode::BAD_REQUEST), body)
+        let mut resp = (
+            StatusCode::from_u16(self.status).unwrap_or(StatusCode::BAD_REQUEST),
+            body,
+        )
             .into_response();
         let h = resp.headers_mut();
-        h.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        h.insert("x-amzn-ErrorType", HeaderValue::from_static(self.error_type));
+        h.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        h.insert(
+            "x-amzn-ErrorType",
+            HeaderValue::from_static(self.error_type),
+        );
         resp
     }
 }

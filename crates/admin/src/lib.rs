@@ -67,12 +67,18 @@ pub fn router(ctx: Ctx) -> Router {
         .route("/restapis", post(rest_apis::create).get(rest_apis::list))
         .route(
             "/restapis/{api}",
-            get(rest_apis::get).patch(rest_apis::update).delete(rest_apis::delete).put(rest_apis::put_not_supported),
+            get(rest_apis::get)
+                .patch(rest_apis::update)
+                .delete(rest_apis::delete)
+                .put(rest_apis::put_not_supported),
         )
         .route("/restapis/{api}/resources", get(resources::list))
         .route(
             "/restapis/{api}/resources/{res}",
-            get(resources::get).post(resources::create).patch(resources::update).delete(resources::delete),
+            get(resources::get)
+                .post(resources::create)
+                .patch(resources::update)
+                .delete(resources::delete),
         )
         .route(
             "/restapis/{api}/resources/{res}/methods/{method}",
@@ -91,7 +97,10 @@ pub fn router(ctx: Ctx) -> Router {
         )
         .route(
             "/restapis/{api}/resources/{res}/methods/{method}/integration",
-            get(integrations::get).put(integrations::put).patch(integrations::update).delete(integrations::delete),
+            get(integrations::get)
+                .put(integrations::put)
+                .patch(integrations::update)
+                .delete(integrations::delete),
         )
         .route(
             "/restapis/{api}/resources/{res}/methods/{method}/integration/responses/{status}",
@@ -100,19 +109,38 @@ pub fn router(ctx: Ctx) -> Router {
                 .patch(integrations::update_response)
                 .delete(integrations::delete_response),
         )
-        .route("/restapis/{api}/deployments", post(deployments::create).get(deployments::list))
+        .route(
+            "/restapis/{api}/deployments",
+            post(deployments::create).get(deployments::list),
+        )
         .route(
             "/restapis/{api}/deployments/{dep}",
-            get(deployments::get).patch(deployments::update).delete(deployments::delete),
+            get(deployments::get)
+                .patch(deployments::update)
+                .delete(deployments::delete),
         )
-        .route("/restapis/{api}/stages", post(stages::create).get(stages::list))
+        .route(
+            "/restapis/{api}/stages",
+            post(stages::create).get(stages::list),
+        )
         .route(
             "/restapis/{api}/stages/{stage}",
-            get(stages::get).patch(stages::update).delete(stages::delete),
+            get(stages::get)
+                .patch(stages::update)
+                .delete(stages::delete),
         )
-        .route("/restapis/{api}/stages/{stage}/cache/data", axum::routing::delete(stages::flush_cache))
-        .route("/restapis/{api}/stages/{stage}/cache/authorizers", axum::routing::delete(stages::flush_cache))
-        .route("/restapis/{api}/gatewayresponses", get(gateway_responses::list))
+        .route(
+            "/restapis/{api}/stages/{stage}/cache/data",
+            axum::routing::delete(stages::flush_cache),
+        )
+        .route(
+            "/restapis/{api}/stages/{stage}/cache/authorizers",
+            axum::routing::delete(stages::flush_cache),
+        )
+        .route(
+            "/restapis/{api}/gatewayresponses",
+            get(gateway_responses::list),
+        )
         .route(
             "/restapis/{api}/gatewayresponses/{rtype}",
             get(gateway_responses::get)
@@ -122,11 +150,17 @@ pub fn router(ctx: Ctx) -> Router {
         )
         .route("/restapis/{api}/models", get(models::list))
         .route("/restapis/{api}/models/{name}", get(models::get))
-        .route("/tags/{arn}", get(tags::get).put(tags::tag).delete(tags::untag))
+        .route(
+            "/tags/{arn}",
+            get(tags::get).put(tags::tag).delete(tags::untag),
+        )
         .route("/account", get(account::get).patch(account::update))
         .fallback(unknown_operation)
         .method_not_allowed_fallback(unknown_operation)
-        .layer(axum::middleware::from_fn_with_state(ctx.clone(), auth::envelope))
+        .layer(axum::middleware::from_fn_with_state(
+            ctx.clone(),
+            auth::envelope,
+        ))
         .with_state(ctx)
 }
 

@@ -42,7 +42,10 @@ impl PatchBody {
         if !bad.is_empty() {
             let n = bad.len();
             let noun = if n == 1 { "error" } else { "errors" };
-            return Err(ApiError::validation(format!("{n} validation {noun} detected: {}", bad.join("; "))));
+            return Err(ApiError::validation(format!(
+                "{n} validation {noun} detected: {}",
+                bad.join("; ")
+            )));
         }
         Ok(body.patch_operations)
     }
@@ -51,7 +54,9 @@ impl PatchBody {
 impl PatchOp {
     /// The path, or AWS's error for a missing one.
     pub fn path(&self) -> ApiResult<&str> {
-        self.path.as_deref().ok_or_else(|| ApiError::bad_request("Invalid patch path null"))
+        self.path
+            .as_deref()
+            .ok_or_else(|| ApiError::bad_request("Invalid patch path null"))
     }
 
     /// Path segments after the leading `/`, each with `~1` → `/` and `~0` → `~`.
@@ -110,9 +115,22 @@ mod tests {
 
     #[test]
     fn segments_unescape() {
-        let op = PatchOp { op: "add".into(), path: Some("/requestTemplates/application~1json".into()), value: None, from: None };
-        assert_eq!(op.segments().unwrap(), vec!["requestTemplates", "application/json"]);
-        let none = PatchOp { op: "add".into(), path: None, value: None, from: None };
+        let op = PatchOp {
+            op: "add".into(),
+            path: Some("/requestTemplates/application~1json".into()),
+            value: None,
+            from: None,
+        };
+        assert_eq!(
+            op.segments().unwrap(),
+            vec!["requestTemplates", "application/json"]
+        );
+        let none = PatchOp {
+            op: "add".into(),
+            path: None,
+            value: None,
+            from: None,
+        };
         assert_eq!(none.path().unwrap_err().message, "Invalid patch path null");
     }
 }

@@ -12,7 +12,11 @@ use crate::error::{ApiError, ApiResult};
 /// Parses a JSON body; an empty body is `{}`. Type mismatches are SerializationException,
 /// as AWS answers them.
 pub fn parse_body<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
-    let bytes = if bytes.iter().all(|b| b.is_ascii_whitespace()) { &b"{}"[..] } else { bytes };
+    let bytes = if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        &b"{}"[..]
+    } else {
+        bytes
+    };
     serde_json::from_slice(bytes).map_err(|e| {
         if e.is_data() {
             // AWS's (Java) wording for the common case of a JSON boolean or number where
@@ -20,15 +24,17 @@ pub fn parse_body<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
             let m = e.to_string();
             let class = if m.starts_with("invalid type: boolean") {
                 Some("Boolean")
-            } else if m.starts_with("invalid type: integer") || m.starts_with("invalid type: floating") {
+            } else if m.starts_with("invalid type: integer")
+                || m.starts_with("invalid type: floating")
+            {
                 Some("Integer")
             } else {
                 None
             };
             match class {
-                Some(c) if m.contains("expected a string") => {
-                    ApiError::serialization(format!("class java.lang.{c} can not be converted to an String"))
-                }
+                Some(c) if m.contains("expected a string") => ApiError::serialization(format!(
+                    "class java.lang.{c} can not be converted to an String"
+                )),
                 _ => ApiError::serialization(m),
             }
         } else {
@@ -40,13 +46,17 @@ pub fn parse_body<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
 pub fn json<T: Serialize>(status: u16, v: &T) -> Response {
     let body = serde_json::to_string(v).unwrap_or_else(|_| "{}".into());
     let mut resp = (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), body).into_response();
-    resp.headers_mut()
-        .insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    resp.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     resp
 }
 
 pub fn empty(status: u16) -> Response {
-    StatusCode::from_u16(status).unwrap_or(StatusCode::ACCEPTED).into_response()
+    StatusCode::from_u16(status)
+        .unwrap_or(StatusCode::ACCEPTED)
+        .into_response()
 }
 
 pub type Query = HashMap<String, String>;
@@ -111,13 +121,23 @@ pub fn patch_i64(v: Option<&str>, path: &str) -> ApiResult<i64> {
     v.and_then(|s| s.trim().parse::<f64>().ok())
         .filter(|f| f.fract() == 0.0 && f.is_finite())
         .map(|f| f as i64)
-        .ok_or_else(|| ApiError::bad_request(format!("Invalid value '{}' for path {path}: must be an integer", v.unwrap_or_default())))
+        .ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "Invalid value '{}' for path {path}: must be an integer",
+                v.unwrap_or_default()
+            ))
+        })
 }
 
 pub fn patch_f64(v: Option<&str>, path: &str) -> ApiResult<f64> {
     v.and_then(|s| s.trim().parse::<f64>().ok())
         .filter(|f| f.is_finite())
-        .ok_or_else(|| ApiError::bad_request(format!("Invalid value '{}' for path {path}: must be a number", v.unwrap_or_default())))
+        .ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "Invalid value '{}' for path {path}: must be a number",
+                v.unwrap_or_default()
+            ))
+        })
 }
 
 #[cfg(test)]
@@ -157,8 +177,16 @@ mod tests {
             name: Option<String>,
         }
         assert!(parse_body::<B>(b"").is_ok());
-        assert_eq!(parse_body::<B>(br#"{"name": true}"#).unwrap_err().error_type, "SerializationException");
-        assert_eq!(parse_body::<B>(b"{nope").unwrap_err().error_type, "BadRequestException");
+        assert_eq!(
+            parse_body::<B>(br#"{"name": true}"#)
+                .unwrap_err()
+                .error_type,
+            "SerializationException"
+        );
+        assert_eq!(
+            parse_body::<B>(b"{nope").unwrap_err().error_type,
+            "BadRequestException"
+        );
     }
 
     #[test]

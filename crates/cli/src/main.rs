@@ -58,13 +58,24 @@ struct ServeArgs {
 /// Resolves `host:port`; `localhost` means both loopback addresses.
 fn resolve(addr: &str) -> Result<Vec<SocketAddr>, String> {
     if let Some(port) = addr.strip_prefix("localhost:") {
-        let port: u16 = port.parse().map_err(|_| format!("invalid port in {addr}"))?;
-        return Ok(vec![SocketAddr::from(([127, 0, 0, 1], port)), SocketAddr::from((IpAddr::from([0u16, 0, 0, 0, 0, 0, 0, 1]), port))]);
+        let port: u16 = port
+            .parse()
+            .map_err(|_| format!("invalid port in {addr}"))?;
+        return Ok(vec![
+            SocketAddr::from(([127, 0, 0, 1], port)),
+            SocketAddr::from((IpAddr::from([0u16, 0, 0, 0, 0, 0, 0, 1]), port)),
+        ]);
     }
-    addr.parse::<SocketAddr>().map(|a| vec![a]).map_err(|_| format!("invalid listen address {addr} (use IP:PORT or localhost:PORT)"))
+    addr.parse::<SocketAddr>()
+        .map(|a| vec![a])
+        .map_err(|_| format!("invalid listen address {addr} (use IP:PORT or localhost:PORT)"))
 }
 
-async fn bind(addrs: &[SocketAddr], role: Role, out: &mut Vec<(tokio::net::TcpListener, Role)>) -> Result<(), String> {
+async fn bind(
+    addrs: &[SocketAddr],
+    role: Role,
+    out: &mut Vec<(tokio::net::TcpListener, Role)>,
+) -> Result<(), String> {
     let mut bound = 0;
     for (i, a) in addrs.iter().enumerate() {
         match tokio::net::TcpListener::bind(a).await {
@@ -76,7 +87,9 @@ async fn bind(addrs: &[SocketAddr], role: Role, out: &mut Vec<(tokio::net::TcpLi
                 bound += 1;
             }
             // ::1 may be missing on hosts without IPv6; the IPv4 loopback is enough.
-            Err(e) if i > 0 && bound > 0 => tracing::warn!(address = %a, error = %e, "could not bind; continuing"),
+            Err(e) if i > 0 && bound > 0 => {
+                tracing::warn!(address = %a, error = %e, "could not bind; continuing")
+            }
             Err(e) => return Err(format!("cannot listen on {a}: {e}")),
         }
     }
@@ -89,7 +102,8 @@ impl tollgate_admin::TestInvoker for Invoker {
     fn test_invoke(
         &self,
         req: TestInvokeRequest,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = TestInvokeResponse> + Send + 'static>> {
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = TestInvokeResponse> + Send + 'static>>
+    {
         let gw = self.0.clone();
         Box::pin(async move { gw.test_invoke(req).await })
     }
@@ -99,7 +113,8 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler");
         tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
     }
     #[cfg(not(unix))]
@@ -109,7 +124,10 @@ async fn shutdown_signal() {
 async fn serve(args: ServeArgs) -> Result<(), String> {
     let main_addrs = resolve(&args.listen)?;
     let admin_addrs = args.admin_listen.as_deref().map(resolve).transpose()?;
-    let all_loopback = main_addrs.iter().chain(admin_addrs.iter().flatten()).all(|a| a.ip().is_loopback());
+    let all_loopback = main_addrs
+        .iter()
+        .chain(admin_addrs.iter().flatten())
+        .all(|a| a.ip().is_loopback());
     let credentials = match (args.access_key_id, args.secret_access_key) {
         (Some(id), Some(secret)) if !id.is_empty() && !secret.is_empty() => vec![(id, secret)],
         (None, None) if all_loopback => vec![("test".to_string(), "test".to_string())],
@@ -121,7 +139,9 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         _ => return Err("--access-key-id and --secret-access-key must be given together".into()),
     };
     let store = Arc::new(tollgate_store::Store::open(&args.data_dir).map_err(|e| e.to_string())?);
-    let log_dir = args.access_log_dir.unwrap_or_else(|| args.data_dir.join("access-logs"));
+    let log_dir = args
+        .access_log_dir
+        .unwrap_or_else(|| args.data_dir.join("access-logs"));
     let gateway = Gateway::start(&store, log_dir);
     let admin = tollgate_admin::router(tollgate_admin::context(
         store.clone(),
@@ -157,10 +177,15 @@ fn main() {
     let cli = Cli::parse();
     let Command::Serve(args) = cli.command;
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&args.log).unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_new(&args.log).unwrap_or_else(|_| "info".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
     if let Err(e) = rt.block_on(serve(args)) {
         eprintln!("tollgate: {e}");
         std::process::exit(2);

@@ -22,11 +22,18 @@ pub struct AccessLog {
 
 impl AccessLog {
     pub fn new(format: &str, file: Arc<Path>) -> Self {
-        AccessLog { pieces: compile_substitution(format), file }
+        AccessLog {
+            pieces: compile_substitution(format),
+            file,
+        }
     }
 
     /// The line for one request. Variables without a value print `-`.
-    pub fn render(&self, ctx: &RequestContext, stage_vars: &std::collections::BTreeMap<String, String>) -> String {
+    pub fn render(
+        &self,
+        ctx: &RequestContext,
+        stage_vars: &std::collections::BTreeMap<String, String>,
+    ) -> String {
         let mut line = String::with_capacity(256);
         for p in &self.pieces {
             match p {
@@ -35,7 +42,9 @@ impl AccessLog {
                     Some(v) if !v.is_empty() => line.push_str(&v),
                     _ => line.push('-'),
                 },
-                Piece::StageVariable(name) => line.push_str(stage_vars.get(name).map_or("-", |s| s.as_str())),
+                Piece::StageVariable(name) => {
+                    line.push_str(stage_vars.get(name).map_or("-", |s| s.as_str()))
+                }
             }
         }
         line
@@ -54,7 +63,11 @@ impl AccessLogWriter {
     pub fn start(dir: PathBuf) -> Self {
         let (tx, rx) = mpsc::channel(QUEUE);
         tokio::spawn(write_loop(rx));
-        AccessLogWriter { dir, tx, dropped: Arc::new(AtomicU64::new(0)) }
+        AccessLogWriter {
+            dir,
+            tx,
+            dropped: Arc::new(AtomicU64::new(0)),
+        }
     }
 
     pub fn file_for(&self, api: &str, stage: &str) -> Arc<Path> {
@@ -86,7 +99,11 @@ async fn write_loop(mut rx: mpsc::Receiver<(Arc<Path>, String)>) {
                 if let Some(dir) = path.parent() {
                     let _ = std::fs::create_dir_all(dir);
                 }
-                match std::fs::OpenOptions::new().create(true).append(true).open(&path) {
+                match std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&path)
+                {
                     Ok(f) => {
                         files.insert(path.clone(), std::io::BufWriter::new(f));
                     }
@@ -97,7 +114,9 @@ async fn write_loop(mut rx: mpsc::Receiver<(Arc<Path>, String)>) {
                 }
             }
             if let Some(w) = files.get_mut(&path) {
-                let _ = w.write_all(line.as_bytes()).and_then(|_| w.write_all(b"\n"));
+                let _ = w
+                    .write_all(line.as_bytes())
+                    .and_then(|_| w.write_all(b"\n"));
             }
         }
         for w in files.values_mut() {

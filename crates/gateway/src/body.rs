@@ -33,7 +33,10 @@ impl Body for GatewayBody {
     type Data = Bytes;
     type Error = BoxError;
 
-    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         match self.get_mut() {
             GatewayBody::Full(b) => Pin::new(b).poll_frame(cx).map_err(|e| match e {}),
             GatewayBody::Stream(b) => Pin::new(b).poll_frame(cx).map_err(Into::into),

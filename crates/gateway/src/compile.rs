@@ -175,7 +175,10 @@ pub struct CompiledDeployment {
 
 impl CompiledDeployment {
     pub fn gateway_response(&self, t: GatewayResponseType) -> &CompiledGatewayResponse {
-        let i = GatewayResponseType::ALL.iter().position(|x| *x == t).unwrap_or(0);
+        let i = GatewayResponseType::ALL
+            .iter()
+            .position(|x| *x == t)
+            .unwrap_or(0);
         &self.gateway_responses[i]
     }
 }
@@ -191,14 +194,21 @@ pub fn compile(def: &RestApiDefinition, deployment_id: &str) -> CompiledDeployme
         }
         router.insert(
             &r.path,
-            Route { resource_id: r.id.as_str().into(), resource_path: r.path.as_str().into(), methods },
+            Route {
+                resource_id: r.id.as_str().into(),
+                resource_path: r.path.as_str().into(),
+                methods,
+            },
         );
     }
     CompiledDeployment {
         api_id: def.api.id.as_str().into(),
         deployment_id: deployment_id.into(),
         router,
-        gateway_responses: GatewayResponseType::ALL.iter().map(|t| compile_gateway_response(def, *t)).collect(),
+        gateway_responses: GatewayResponseType::ALL
+            .iter()
+            .map(|t| compile_gateway_response(def, *t))
+            .collect(),
         binary_media_types: def.api.binary_media_types.clone(),
     }
 }
@@ -237,7 +247,15 @@ pub fn compile_uri(uri: &str) -> Vec<UriPiece> {
         if let Some(after) = rest.strip_prefix('{') {
             if let Some(end) = after.find('}') {
                 let name = &after[..end];
-                if !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.' || b == b'+') {
+                if !name.is_empty()
+                    && name.bytes().all(|b| {
+                        b.is_ascii_alphanumeric()
+                            || b == b'_'
+                            || b == b'-'
+                            || b == b'.'
+                            || b == b'+'
+                    })
+                {
                     if !lit.is_empty() {
                         out.push(UriPiece::Literal(std::mem::take(&mut lit)));
                     }
@@ -272,13 +290,20 @@ fn compile_integration(i: &Integration, _resource_id: &str) -> Result<CompiledIn
     };
     let http_method = match i.http_method.as_deref() {
         None | Some("") | Some("ANY") => None,
-        Some(m) => Some(http::Method::from_bytes(m.as_bytes()).map_err(|_| format!("invalid integration method {m}"))?),
+        Some(m) => Some(
+            http::Method::from_bytes(m.as_bytes())
+                .map_err(|_| format!("invalid integration method {m}"))?,
+        ),
     };
     let mut request_parameters = Vec::new();
     for (target, source) in &i.request_parameters {
-        let src = Source::parse(source).ok_or_else(|| format!("invalid mapping expression {source}"))?;
+        let src =
+            Source::parse(source).ok_or_else(|| format!("invalid mapping expression {source}"))?;
         let t = if let Some(n) = target.strip_prefix("integration.request.header.") {
-            Target::Header(HeaderName::from_bytes(n.as_bytes()).map_err(|_| format!("invalid header name {n}"))?)
+            Target::Header(
+                HeaderName::from_bytes(n.as_bytes())
+                    .map_err(|_| format!("invalid header name {n}"))?,
+            )
         } else if let Some(n) = target.strip_prefix("integration.request.querystring.") {
             Target::Query(n.to_string())
         } else if let Some(n) = target.strip_prefix("integration.request.path.") {
@@ -296,20 +321,35 @@ fn compile_integration(i: &Integration, _resource_id: &str) -> Result<CompiledIn
     }
     let mut responses = Vec::new();
     for ir in i.integration_responses.values() {
-        let status: u16 = ir.status_code.parse().map_err(|_| format!("invalid status {}", ir.status_code))?;
+        let status: u16 = ir
+            .status_code
+            .parse()
+            .map_err(|_| format!("invalid status {}", ir.status_code))?;
         let pattern = match ir.selection_pattern.as_deref() {
             None | Some("") => None,
             // Java's String.matches: the whole value must match.
-            Some(p) => Some(Regex::new(&format!("^(?:{p})$")).map_err(|e| format!("invalid selectionPattern {p}: {e}"))?),
+            Some(p) => Some(
+                Regex::new(&format!("^(?:{p})$"))
+                    .map_err(|e| format!("invalid selectionPattern {p}: {e}"))?,
+            ),
         };
         let mut response_parameters = Vec::new();
         for (target, source) in &ir.response_parameters {
-            let Some(name) = target.strip_prefix("method.response.header.") else { continue };
-            let h = HeaderName::from_bytes(name.as_bytes()).map_err(|_| format!("invalid header name {name}"))?;
-            let src = ResponseSource::parse(source).ok_or_else(|| format!("invalid mapping expression {source}"))?;
+            let Some(name) = target.strip_prefix("method.response.header.") else {
+                continue;
+            };
+            let h = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| format!("invalid header name {name}"))?;
+            let src = ResponseSource::parse(source)
+                .ok_or_else(|| format!("invalid mapping expression {source}"))?;
             response_parameters.push((h, src));
         }
-        responses.push(CompiledIntegrationResponse { status, pattern, response_parameters, templates: sorted(&ir.response_templates) });
+        responses.push(CompiledIntegrationResponse {
+            status,
+            pattern,
+            response_parameters,
+            templates: sorted(&ir.response_templates),
+        });
     }
     Ok(CompiledIntegration {
         kind,
@@ -329,14 +369,27 @@ fn compile_integration(i: &Integration, _resource_id: &str) -> Result<CompiledIn
 
 /// Applies AWS's resolution order: the type's own customisation, else the DEFAULT_4XX /
 /// DEFAULT_5XX customisation of its family, else the built-in default.
-fn compile_gateway_response(def: &RestApiDefinition, t: GatewayResponseType) -> CompiledGatewayResponse {
-    let default_status = t.default_status().unwrap_or(if t == GatewayResponseType::Default5xx { 500 } else { 400 });
-    let configured = def
-        .gateway_responses
-        .get(t.as_str())
-        .or_else(|| t.family().and_then(|f| def.gateway_responses.get(f.as_str())));
+fn compile_gateway_response(
+    def: &RestApiDefinition,
+    t: GatewayResponseType,
+) -> CompiledGatewayResponse {
+    let default_status = t
+        .default_status()
+        .unwrap_or(if t == GatewayResponseType::Default5xx {
+            500
+        } else {
+            400
+        });
+    let configured = def.gateway_responses.get(t.as_str()).or_else(|| {
+        t.family()
+            .and_then(|f| def.gateway_responses.get(f.as_str()))
+    });
     let chosen = configured.cloned().unwrap_or_else(|| t.default_response());
-    let status = chosen.status_code.as_deref().and_then(|s| s.parse().ok()).unwrap_or(default_status);
+    let status = chosen
+        .status_code
+        .as_deref()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default_status);
     let headers = chosen
         .response_parameters
         .iter()
@@ -356,8 +409,16 @@ fn compile_gateway_response(def: &RestApiDefinition, t: GatewayResponseType) -> 
             Some((h, pieces))
         })
         .collect();
-    let templates = chosen.response_templates.iter().map(|(ct, tpl)| (ct.clone(), compile_substitution(tpl))).collect();
-    CompiledGatewayResponse { status, headers, templates }
+    let templates = chosen
+        .response_templates
+        .iter()
+        .map(|(ct, tpl)| (ct.clone(), compile_substitution(tpl)))
+        .collect();
+    CompiledGatewayResponse {
+        status,
+        headers,
+        templates,
+    }
 }
 
 #[cfg(test)]
@@ -377,16 +438,34 @@ mod tests {
                 UriPiece::PathParam("q".into()),
             ]
         );
-        assert_eq!(compile_uri("http://x/{proxy}"), vec![UriPiece::Literal("http://x/".into()), UriPiece::PathParam("proxy".into())]);
-        assert_eq!(compile_uri("http://x/{}"), vec![UriPiece::Literal("http://x/{}".into())]);
+        assert_eq!(
+            compile_uri("http://x/{proxy}"),
+            vec![
+                UriPiece::Literal("http://x/".into()),
+                UriPiece::PathParam("proxy".into())
+            ]
+        );
+        assert_eq!(
+            compile_uri("http://x/{}"),
+            vec![UriPiece::Literal("http://x/{}".into())]
+        );
     }
 
     #[test]
     fn sources() {
-        assert_eq!(Source::parse("method.request.path.id"), Some(Source::Path("id".into())));
+        assert_eq!(
+            Source::parse("method.request.path.id"),
+            Some(Source::Path("id".into()))
+        );
         assert_eq!(Source::parse("'a b'"), Some(Source::Literal("a b".into())));
-        assert_eq!(Source::parse("context.identity.sourceIp"), Some(Source::Context("identity.sourceIp".into())));
+        assert_eq!(
+            Source::parse("context.identity.sourceIp"),
+            Some(Source::Context("identity.sourceIp".into()))
+        );
         assert_eq!(Source::parse("method.request.nope.x"), None);
-        assert_eq!(ResponseSource::parse("integration.response.header.X-A"), Some(ResponseSource::Header("X-A".into())));
+        assert_eq!(
+            ResponseSource::parse("integration.response.header.X-A"),
+            Some(ResponseSource::Header("X-A".into()))
+        );
     }
 }

@@ -69,12 +69,20 @@ impl RequestContext {
             "status" => Cow::Owned(self.status.to_string()),
             "responseLength" => Cow::Owned(self.response_length.to_string()),
             "responseLatency" => Cow::Owned(self.response_latency_ms.to_string()),
-            "integrationLatency" | "integration.latency" => Cow::Owned(self.integration_latency_ms?.to_string()),
-            "integrationStatus" | "integration.status" => Cow::Owned(self.integration_status?.to_string()),
+            "integrationLatency" | "integration.latency" => {
+                Cow::Owned(self.integration_latency_ms?.to_string())
+            }
+            "integrationStatus" | "integration.status" => {
+                Cow::Owned(self.integration_status?.to_string())
+            }
             "error.message" => Cow::Borrowed(&*self.error.as_ref()?.message),
-            "error.messageString" => Cow::Owned(serde_json::to_string(&*self.error.as_ref()?.message).ok()?),
+            "error.messageString" => {
+                Cow::Owned(serde_json::to_string(&*self.error.as_ref()?.message).ok()?)
+            }
             "error.responseType" => Cow::Borrowed(self.error.as_ref()?.response_type.as_str()),
-            "error.validationErrorString" => b(self.error.as_ref()?.validation_error.as_deref()?)?,
+            "error.validationErrorString" => {
+                b(self.error.as_ref()?.validation_error.as_deref()?)?
+            }
             _ => return None,
         })
     }
@@ -98,7 +106,11 @@ pub fn compile_substitution(template: &str) -> Vec<Piece> {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'$' {
-            let (braced, start) = if bytes.get(i + 1) == Some(&b'{') { (true, i + 2) } else { (false, i + 1) };
+            let (braced, start) = if bytes.get(i + 1) == Some(&b'{') {
+                (true, i + 2)
+            } else {
+                (false, i + 1)
+            };
             let rest = &template[start..];
             let kind = if rest.starts_with("context.") {
                 Some(("context.".len(), true))
@@ -111,7 +123,9 @@ pub fn compile_substitution(template: &str) -> Vec<Piece> {
                 let name_start = start + plen;
                 let mut j = name_start;
                 while j < bytes.len()
-                    && (bytes[j].is_ascii_alphanumeric() || bytes[j] == b'_' || (is_ctx && bytes[j] == b'.'))
+                    && (bytes[j].is_ascii_alphanumeric()
+                        || bytes[j] == b'_'
+                        || (is_ctx && bytes[j] == b'.'))
                 {
                     j += 1;
                 }
@@ -125,7 +139,11 @@ pub fn compile_substitution(template: &str) -> Vec<Piece> {
                         out.push(Piece::Literal(std::mem::take(&mut lit)));
                     }
                     let name = template[name_start..j].to_string();
-                    out.push(if is_ctx { Piece::Context(name) } else { Piece::StageVariable(name) });
+                    out.push(if is_ctx {
+                        Piece::Context(name)
+                    } else {
+                        Piece::StageVariable(name)
+                    });
                     i = if braced { j + 1 } else { j };
                     continue;
                 }
@@ -147,7 +165,9 @@ mod tests {
 
     #[test]
     fn substitution_pieces() {
-        let p = compile_substitution("{\"message\":$context.error.messageString, \"s\":\"${stageVariables.v}\"}.");
+        let p = compile_substitution(
+            "{\"message\":$context.error.messageString, \"s\":\"${stageVariables.v}\"}.",
+        );
         assert_eq!(
             p,
             vec![
@@ -158,8 +178,23 @@ mod tests {
                 Piece::Literal("\"}.".into()),
             ]
         );
-        assert_eq!(compile_substitution("$context.requestId."), vec![Piece::Context("requestId".into()), Piece::Literal(".".into())]);
-        assert_eq!(compile_substitution("$x ${nope} $"), vec![Piece::Literal("$x ${nope} $".into())]);
-        assert_eq!(compile_substitution("héllo $context.stage"), vec![Piece::Literal("héllo ".into()), Piece::Context("stage".into())]);
+        assert_eq!(
+            compile_substitution("$context.requestId."),
+            vec![
+                Piece::Context("requestId".into()),
+                Piece::Literal(".".into())
+            ]
+        );
+        assert_eq!(
+            compile_substitution("$x ${nope} $"),
+            vec![Piece::Literal("$x ${nope} $".into())]
+        );
+        assert_eq!(
+            compile_substitution("héllo $context.stage"),
+            vec![
+                Piece::Literal("héllo ".into()),
+                Piece::Context("stage".into())
+            ]
+        );
     }
 }

@@ -38,7 +38,11 @@ impl Gateway {
         let logs = AccessLogWriter::start(access_log_dir);
         let mut rx = store.subscribe();
         let first = runtime::rebuild(&rx.borrow_and_update(), &Runtime::default(), &logs);
-        let gw = Arc::new(Gateway { runtime: ArcSwap::from_pointee(first), http: HttpClient::default(), logs });
+        let gw = Arc::new(Gateway {
+            runtime: ArcSwap::from_pointee(first),
+            http: HttpClient::default(),
+            logs,
+        });
         let weak = Arc::downgrade(&gw);
         tokio::spawn(async move {
             while rx.changed().await.is_ok() {

@@ -20,8 +20,11 @@ use crate::pipeline::addressing;
 use crate::Gateway;
 
 /// The control plane as the listener sees it: any async request handler.
-pub type ControlPlane =
-    Arc<dyn Fn(Request<Incoming>) -> Pin<Box<dyn Future<Output = Response<GatewayBody>> + Send>> + Send + Sync>;
+pub type ControlPlane = Arc<
+    dyn Fn(Request<Incoming>) -> Pin<Box<dyn Future<Output = Response<GatewayBody>> + Send>>
+        + Send
+        + Sync,
+>;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
@@ -55,7 +58,10 @@ pub async fn serve(
         let mut stop = stop_rx.clone();
         accept_tasks.push(tokio::spawn(async move {
             let mut builder = auto::Builder::new(TokioExecutor::new());
-            builder.http1().max_buf_size(MAX_HEAD.max(8192)).keep_alive(true);
+            builder
+                .http1()
+                .max_buf_size(MAX_HEAD.max(8192))
+                .keep_alive(true);
             loop {
                 let (stream, remote) = tokio::select! {
                     r = listener.accept() => match r {
@@ -74,9 +80,15 @@ pub async fn serve(
                 let service = service_fn(move |req: Request<Incoming>| {
                     let gateway = gateway.clone();
                     let control = control.clone();
-                    async move { Ok::<_, std::convert::Infallible>(dispatch(role, &gateway, &control, req, remote).await) }
+                    async move {
+                        Ok::<_, std::convert::Infallible>(
+                            dispatch(role, &gateway, &control, req, remote).await,
+                        )
+                    }
                 });
-                let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
+                let conn = builder
+                    .serve_connection_with_upgrades(TokioIo::new(stream), service)
+                    .into_owned();
                 let conn = graceful.watch(conn);
                 tokio::spawn(async move {
                     if let Err(e) = conn.await {
@@ -93,14 +105,27 @@ pub async fn serve(
         let _ = t.await;
     }
     let graceful = Arc::try_unwrap(graceful).unwrap_or_else(|_| GracefulShutdown::new());
-    if tokio::time::timeout(DRAIN, graceful.shutdown()).await.is_err() {
+    if tokio::time::timeout(DRAIN, graceful.shutdown())
+        .await
+        .is_err()
+    {
         tracing::warn!("drain timed out; closing remaining connections");
     }
 }
 
-async fn dispatch(role: Role, gw: &Gateway, control: &ControlPlane, req: Request<Incoming>, remote: SocketAddr) -> Response<GatewayBody> {
+async fn dispatch(
+    role: Role,
+    gw: &Gateway,
+    control: &ControlPlane,
+    req: Request<Incoming>,
+    remote: SocketAddr,
+) -> Response<GatewayBody> {
     let is_data = role == Role::DataPlane || {
-        let host = req.headers().get(http::header::HOST).and_then(|h| h.to_str().ok()).or(req.uri().host());
+        let host = req
+            .headers()
+            .get(http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .or(req.uri().host());
         role == Role::Shared && addressing::classify(host, req.uri().path()).is_some()
     };
     if is_data {

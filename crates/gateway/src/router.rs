@@ -36,7 +36,11 @@ impl<M> Route<M> {
     /// The exact method, else `ANY` (which does not cover unknown verbs).
     pub fn method(&self, m: &str) -> Option<&Arc<M>> {
         let slot = method_slot(m)?;
-        self.methods[slot].as_ref().or(if slot == ANY_SLOT { None } else { self.methods[ANY_SLOT].as_ref() })
+        self.methods[slot].as_ref().or(if slot == ANY_SLOT {
+            None
+        } else {
+            self.methods[ANY_SLOT].as_ref()
+        })
     }
 }
 
@@ -50,7 +54,12 @@ struct Node<M> {
 
 impl<M> Default for Node<M> {
     fn default() -> Self {
-        Node { statics: HashMap::new(), param: None, greedy: None, route: None }
+        Node {
+            statics: HashMap::new(),
+            param: None,
+            greedy: None,
+            route: None,
+        }
     }
 }
 
@@ -69,7 +78,9 @@ pub struct Match<'r, M> {
 
 impl<M> Default for Router<M> {
     fn default() -> Self {
-        Router { root: Node::default() }
+        Router {
+            root: Node::default(),
+        }
     }
 }
 
@@ -87,7 +98,9 @@ impl<M> Router<M> {
                         return;
                     }
                 }
-                let (_, child) = node.param.get_or_insert_with(|| (inner.into(), Box::default()));
+                let (_, child) = node
+                    .param
+                    .get_or_insert_with(|| (inner.into(), Box::default()));
                 node = child;
             } else {
                 node = node.statics.entry((*part).into()).or_default();
@@ -100,7 +113,11 @@ impl<M> Router<M> {
     pub fn find<'r>(&'r self, path: &str) -> Option<Match<'r, M>> {
         // Leading duplicate slashes and one trailing slash are ignored for matching.
         let start = path.len() - path.trim_start_matches('/').len();
-        let end = if path.len() > start && path.ends_with('/') { path.len() - 1 } else { path.len() };
+        let end = if path.len() > start && path.ends_with('/') {
+            path.len() - 1
+        } else {
+            path.len()
+        };
         let mut params = Vec::new();
         let route = find_in(&self.root, path, start.min(end), end, &mut params)?;
         Some(Match { route, params })
@@ -150,7 +167,11 @@ mod tests {
         for m in methods {
             table[method_slot(m).unwrap()] = Some(Arc::new(format!("{m} {path}")));
         }
-        Route { resource_id: path.into(), resource_path: path.into(), methods: table }
+        Route {
+            resource_id: path.into(),
+            resource_path: path.into(),
+            methods: table,
+        }
     }
 
     fn router() -> Router<String> {
@@ -173,7 +194,11 @@ mod tests {
 
     fn hit(r: &Router<String>, path: &str) -> (String, Vec<(String, String)>) {
         let m = r.find(path).unwrap();
-        let params = m.params.iter().map(|(n, rg)| (n.to_string(), path[rg.clone()].to_string())).collect();
+        let params = m
+            .params
+            .iter()
+            .map(|(n, rg)| (n.to_string(), path[rg.clone()].to_string()))
+            .collect();
         (m.route.resource_path.to_string(), params)
     }
 
@@ -181,9 +206,18 @@ mod tests {
     fn priority_static_param_greedy() {
         let r = router();
         assert_eq!(hit(&r, "/pets/mine").0, "/pets/mine");
-        assert_eq!(hit(&r, "/pets/7"), ("/pets/{petId}".into(), vec![("petId".into(), "7".into())]));
+        assert_eq!(
+            hit(&r, "/pets/7"),
+            ("/pets/{petId}".into(), vec![("petId".into(), "7".into())])
+        );
         assert_eq!(hit(&r, "/pets/7/toys").0, "/pets/{petId}/toys");
-        assert_eq!(hit(&r, "/pets/7/food"), ("/{proxy+}".into(), vec![("proxy".into(), "pets/7/food".into())]));
+        assert_eq!(
+            hit(&r, "/pets/7/food"),
+            (
+                "/{proxy+}".into(),
+                vec![("proxy".into(), "pets/7/food".into())]
+            )
+        );
         assert_eq!(hit(&r, "/").0, "/");
         assert_eq!(hit(&r, "/files/a/b/c.txt").1[0].1, "a/b/c.txt");
     }
@@ -191,7 +225,10 @@ mod tests {
     #[test]
     fn backtracks_from_dead_static_branch() {
         let r = router();
-        assert_eq!(hit(&r, "/a/b/d"), ("/a/{x}/d".into(), vec![("x".into(), "b".into())]));
+        assert_eq!(
+            hit(&r, "/a/b/d"),
+            ("/a/{x}/d".into(), vec![("x".into(), "b".into())])
+        );
         assert_eq!(hit(&r, "/a/b/c").0, "/a/b/c");
     }
 
@@ -201,7 +238,10 @@ mod tests {
         assert_eq!(hit(&r, "/pets/").0, "/pets");
         assert_eq!(hit(&r, "//pets").0, "/pets");
         // Inner double slashes do not match a `{param}`; the greedy keeps them verbatim.
-        assert_eq!(hit(&r, "/pets//7"), ("/{proxy+}".into(), vec![("proxy".into(), "pets//7".into())]));
+        assert_eq!(
+            hit(&r, "/pets//7"),
+            ("/{proxy+}".into(), vec![("proxy".into(), "pets//7".into())])
+        );
         assert_eq!(hit(&r, "/proxy-value/").1[0].1, "proxy-value");
     }
 
@@ -217,7 +257,10 @@ mod tests {
     #[test]
     fn encoded_values_stay_encoded_and_case_matters() {
         let r = router();
-        assert_eq!(hit(&r, "/pets/test%2Balias@gmail.com").1[0].1, "test%2Balias@gmail.com");
+        assert_eq!(
+            hit(&r, "/pets/test%2Balias@gmail.com").1[0].1,
+            "test%2Balias@gmail.com"
+        );
         assert_eq!(hit(&r, "/PETS").0, "/{proxy+}");
     }
 
@@ -226,7 +269,11 @@ mod tests {
         let mut t: [Option<Arc<String>>; 8] = Default::default();
         t[0] = Some(Arc::new("get".into()));
         t[ANY_SLOT] = Some(Arc::new("any".into()));
-        let r = Route { resource_id: "x".into(), resource_path: "/x".into(), methods: t };
+        let r = Route {
+            resource_id: "x".into(),
+            resource_path: "/x".into(),
+            methods: t,
+        };
         assert_eq!(r.method("GET").unwrap().as_str(), "get");
         assert_eq!(r.method("POST").unwrap().as_str(), "any");
         assert_eq!(r.method("HEAD").unwrap().as_str(), "any");

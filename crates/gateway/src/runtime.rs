@@ -59,12 +59,25 @@ pub fn rebuild(state: &State, old: &Runtime, logs: &AccessLogWriter) -> Runtime 
             apis.insert(key, prev.clone());
             continue;
         }
-        apis.insert(key.clone(), Arc::new(build_api(id, api, old.apis.get(&key).map(|a| a.as_ref()), logs)));
+        apis.insert(
+            key.clone(),
+            Arc::new(build_api(
+                id,
+                api,
+                old.apis.get(&key).map(|a| a.as_ref()),
+                logs,
+            )),
+        );
     }
     Runtime { apis }
 }
 
-fn build_api(id: &str, api: &Arc<ApiState>, prev: Option<&ApiRuntime>, logs: &AccessLogWriter) -> ApiRuntime {
+fn build_api(
+    id: &str,
+    api: &Arc<ApiState>,
+    prev: Option<&ApiRuntime>,
+    logs: &AccessLogWriter,
+) -> ApiRuntime {
     let mut compiled = HashMap::new();
     let mut get = |dep_id: &str| -> Option<Arc<CompiledDeployment>> {
         let d = api.deployments.get(dep_id)?;
@@ -90,7 +103,11 @@ fn build_api(id: &str, api: &Arc<ApiState>, prev: Option<&ApiRuntime>, logs: &Ac
             let dep = get(c.deployment_id.as_deref()?)?;
             let mut vars = st.variables.clone();
             vars.extend(c.stage_variable_overrides.clone());
-            Some(Canary { percent_traffic: c.percent_traffic.unwrap_or(0.0), deployment: dep, variables: Arc::new(vars) })
+            Some(Canary {
+                percent_traffic: c.percent_traffic.unwrap_or(0.0),
+                deployment: dep,
+                variables: Arc::new(vars),
+            })
         });
         let access_log = st
             .access_log_settings
@@ -99,7 +116,13 @@ fn build_api(id: &str, api: &Arc<ApiState>, prev: Option<&ApiRuntime>, logs: &Ac
             .map(|f| AccessLog::new(f, logs.file_for(id, name)));
         stages.insert(
             name.as_str().into(),
-            Arc::new(StageRuntime { name: name.as_str().into(), deployment, variables, canary, access_log }),
+            Arc::new(StageRuntime {
+                name: name.as_str().into(),
+                deployment,
+                variables,
+                canary,
+                access_log,
+            }),
         );
     }
     ApiRuntime {

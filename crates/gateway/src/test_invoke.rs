@@ -20,9 +20,20 @@ impl Gateway {
     pub async fn test_invoke(&self, req: TestInvokeRequest) -> TestInvokeResponse {
         let started = Instant::now();
         let deployment = compile(&req.definition, "test-invoke-deployment-id");
-        let resource_path = req.definition.resources.get(&req.resource_id).map(|r| r.path.clone()).unwrap_or_default();
-        let path_and_query = req.path_with_query_string.clone().filter(|p| p.starts_with('/')).unwrap_or(resource_path.clone());
-        let mut builder = http::Request::builder().method(req.http_method.as_str()).uri(&path_and_query);
+        let resource_path = req
+            .definition
+            .resources
+            .get(&req.resource_id)
+            .map(|r| r.path.clone())
+            .unwrap_or_default();
+        let path_and_query = req
+            .path_with_query_string
+            .clone()
+            .filter(|p| p.starts_with('/'))
+            .unwrap_or(resource_path.clone());
+        let mut builder = http::Request::builder()
+            .method(req.http_method.as_str())
+            .uri(&path_and_query);
         for (k, v) in &req.headers {
             builder = builder.header(k, v);
         }
@@ -36,25 +47,52 @@ impl Gateway {
             Err(e) => return failed(&format!("Invalid request: {e}"), started),
         };
         let routing_path = parts.uri.path().to_string();
-        let target = Target { api_id: req.definition.api.id.clone(), stage_path: "", domain_name: "testPrefix.testDomainName" };
+        let target = Target {
+            api_id: req.definition.api.id.clone(),
+            stage_path: "",
+            domain_name: "testPrefix.testDomainName",
+        };
         let stage_name: std::sync::Arc<str> = TEST_STAGE.into();
         let remote: SocketAddr = ([127, 0, 0, 1], 0).into();
         let ctx = respond::new_context(&parts, &target, &stage_name, &deployment, None, remote);
         let request_id = ctx.request_id.clone();
         let mut log = vec![
             format!("Execution log for request {request_id}"),
-            format!("{} : Starting execution for request: {request_id}", tollgate_model::time::clf_time(ctx.request_time_epoch)),
-            format!("HTTP Method: {}, Resource Path: {}", req.http_method, resource_path),
+            format!(
+                "{} : Starting execution for request: {request_id}",
+                tollgate_model::time::clf_time(ctx.request_time_epoch)
+            ),
+            format!(
+                "HTTP Method: {}, Resource Path: {}",
+                req.http_method, resource_path
+            ),
             format!("Method request path: {}", parts.uri.path()),
-            format!("Method request query string: {}", parts.uri.query().unwrap_or_default()),
+            format!(
+                "Method request query string: {}",
+                parts.uri.query().unwrap_or_default()
+            ),
             format!("Method request headers: {:?}", req.headers),
-            format!("Method request body before transformations: {}", req.body.clone().unwrap_or_default()),
+            format!(
+                "Method request body before transformations: {}",
+                req.body.clone().unwrap_or_default()
+            ),
         ];
         let body = RequestBody::Buffered(Bytes::from(req.body.clone().unwrap_or_default()));
-        let inv = Invocation { parts, deployment: &deployment, stage_variables: &req.stage_variables, routing_path: &routing_path, ctx, remote };
+        let inv = Invocation {
+            parts,
+            deployment: &deployment,
+            stage_variables: &req.stage_variables,
+            routing_path: &routing_path,
+            ctx,
+            remote,
+        };
         let (resp, ctx) = self.run(inv, body).await;
         let (parts, body) = resp.into_parts();
-        let body = body.collect().await.map(|c| c.to_bytes()).unwrap_or_default();
+        let body = body
+            .collect()
+            .await
+            .map(|c| c.to_bytes())
+            .unwrap_or_default();
         let mut headers = BTreeMap::new();
         let mut multi: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for (k, v) in &parts.headers {
@@ -64,14 +102,23 @@ impl Gateway {
         }
         let body = String::from_utf8_lossy(&body).into_owned();
         if let Some(e) = &ctx.error {
-            log.push(format!("Gateway response type: {} with status code: {}", e.response_type.as_str(), parts.status.as_u16()));
+            log.push(format!(
+                "Gateway response type: {} with status code: {}",
+                e.response_type.as_str(),
+                parts.status.as_u16()
+            ));
             log.push(format!("Gateway response body: {body}"));
         } else {
-            log.push(format!("Method response body after transformations: {body}"));
+            log.push(format!(
+                "Method response body after transformations: {body}"
+            ));
             log.push(format!("Method response headers: {headers:?}"));
             log.push("Successfully completed execution".into());
         }
-        log.push(format!("Method completed with status: {}", parts.status.as_u16()));
+        log.push(format!(
+            "Method completed with status: {}",
+            parts.status.as_u16()
+        ));
         TestInvokeResponse {
             status: parts.status.as_u16(),
             body,

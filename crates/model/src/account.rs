@@ -23,7 +23,10 @@ impl Default for Account {
     fn default() -> Self {
         Account {
             cloudwatch_role_arn: None,
-            throttle_settings: ThrottleSettings { burst_limit: 5000, rate_limit: 10000.0 },
+            throttle_settings: ThrottleSettings {
+                burst_limit: 5000,
+                rate_limit: 10000.0,
+            },
             features: vec!["UsagePlans".into()],
             api_key_version: "4".into(),
         }

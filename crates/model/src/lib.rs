@@ -29,7 +29,9 @@ pub use stage::{AccessLogSettings, CanarySettings, MethodSetting, Stage};
 pub const ACCOUNT_ID: &str = "000000000000";
 
 /// HTTP methods a REST API method may be defined for, in AWS's order.
-pub const HTTP_METHODS: [&str; 8] = ["GET", "PUT", "POST", "DELETE", "PATCH", "OPTIONS", "HEAD", "ANY"];
+pub const HTTP_METHODS: [&str; 8] = [
+    "GET", "PUT", "POST", "DELETE", "PATCH", "OPTIONS", "HEAD", "ANY",
+];
 
 /// The methods `ANY` stands for at request time (HEAD included, as AWS does).
 pub const ANY_COVERS: [&str; 7] = ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"];

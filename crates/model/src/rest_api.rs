@@ -268,9 +268,15 @@ impl RestApiDefinition {
             .and_then(|p| self.resources.get(&p).map(|p| p.path.clone()));
         let mut stack = vec![(id.to_string(), parent_path)];
         while let Some((rid, parent_path)) = stack.pop() {
-            let Some(res) = self.resources.get_mut(&rid) else { continue };
+            let Some(res) = self.resources.get_mut(&rid) else {
+                continue;
+            };
             if let (Some(pp), Some(part)) = (parent_path, res.path_part.as_ref()) {
-                res.path = if pp == "/" { format!("/{part}") } else { format!("{pp}/{part}") };
+                res.path = if pp == "/" {
+                    format!("/{part}")
+                } else {
+                    format!("{pp}/{part}")
+                };
             }
             let path = res.path.clone();
             for child in self.children_of(&rid) {
@@ -301,7 +307,9 @@ impl RestApiDefinition {
 
     /// True when any resource defines at least one method.
     pub fn has_methods(&self) -> bool {
-        self.resources.values().any(|r| !r.resource_methods.is_empty())
+        self.resources
+            .values()
+            .any(|r| !r.resource_methods.is_empty())
     }
 }
 

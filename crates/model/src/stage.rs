@@ -147,9 +147,18 @@ mod tests {
     #[test]
     fn method_setting_keys_normalise() {
         let k = |p: &str, m: &str| Some((p.to_string(), m.to_string()));
-        assert_eq!(split_method_setting_key("~1pets~1{id}/GET"), k("/pets/{id}", "GET"));
-        assert_eq!(split_method_setting_key("pets/{id}/GET"), k("/pets/{id}", "GET"));
-        assert_eq!(split_method_setting_key("/pets/{id}/GET"), k("/pets/{id}", "GET"));
+        assert_eq!(
+            split_method_setting_key("~1pets~1{id}/GET"),
+            k("/pets/{id}", "GET")
+        );
+        assert_eq!(
+            split_method_setting_key("pets/{id}/GET"),
+            k("/pets/{id}", "GET")
+        );
+        assert_eq!(
+            split_method_setting_key("/pets/{id}/GET"),
+            k("/pets/{id}", "GET")
+        );
         assert_eq!(split_method_setting_key("~1/GET"), k("/", "GET"));
         assert_eq!(split_method_setting_key("*/*"), k("*", "*"));
         assert_eq!(split_method_setting_key("nokey"), None);

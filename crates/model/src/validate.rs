@@ -29,7 +29,11 @@ pub fn path_part(part: &str) -> Result<PathPart<'_>, &'static str> {
         if !literal_ok(name) {
             return Err(PATH_PART_MESSAGE);
         }
-        return Ok(if greedy { PathPart::Greedy(name) } else { PathPart::Param(name) });
+        return Ok(if greedy {
+            PathPart::Greedy(name)
+        } else {
+            PathPart::Param(name)
+        });
     }
     if literal_ok(part) {
         Ok(PathPart::Static(part))
@@ -55,7 +59,8 @@ pub fn status_code(s: &str) -> bool {
 pub fn stage_name(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 128
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 /// Stage variable name and value rules; returns AWS's message on failure.
@@ -72,7 +77,10 @@ pub fn stage_variable(name: &str, value: &str) -> Result<(), String> {
         || value.len() > 512
         || !value.bytes().all(|b| {
             b.is_ascii_alphanumeric()
-                || matches!(b, b'-' | b'.' | b'_' | b'~' | b':' | b'/' | b'?' | b'#' | b'&' | b'=' | b',')
+                || matches!(
+                    b,
+                    b'-' | b'.' | b'_' | b'~' | b':' | b'/' | b'?' | b'#' | b'&' | b'=' | b','
+                )
         })
     {
         return Err(format!(
@@ -95,17 +103,22 @@ pub fn tag(key: &str, value: &str) -> Result<(), String> {
 pub const INTEGRATION_TYPES: [&str; 5] = ["HTTP", "HTTP_PROXY", "AWS", "AWS_PROXY", "MOCK"];
 pub const PASSTHROUGH_BEHAVIORS: [&str; 3] = ["WHEN_NO_MATCH", "WHEN_NO_TEMPLATES", "NEVER"];
 pub const CONTENT_HANDLINGS: [&str; 2] = ["CONVERT_TO_BINARY", "CONVERT_TO_TEXT"];
-pub const AUTHORIZATION_TYPES: [&str; 5] = ["NONE", "AWS_IAM", "CUSTOM", "COGNITO_USER_POOLS", "JWT"];
+pub const AUTHORIZATION_TYPES: [&str; 5] =
+    ["NONE", "AWS_IAM", "CUSTOM", "COGNITO_USER_POOLS", "JWT"];
 pub const ENDPOINT_TYPES: [&str; 3] = ["PRIVATE", "EDGE", "REGIONAL"];
-pub const CACHE_CLUSTER_SIZES: [&str; 8] = ["0.5", "1.6", "6.1", "13.5", "28.4", "58.2", "118", "237"];
+pub const CACHE_CLUSTER_SIZES: [&str; 8] =
+    ["0.5", "1.6", "6.1", "13.5", "28.4", "58.2", "118", "237"];
 
 /// Request parameter keys of a method: `method.request.{loc}.{name}`.
 pub fn method_request_parameter(key: &str) -> Option<(&str, &str)> {
     let rest = key.strip_prefix("method.request.")?;
     let (loc, name) = rest.split_once('.')?;
-    matches!(loc, "path" | "querystring" | "header" | "multivaluequerystring" | "multivalueheader")
-        .then_some((loc, name))
-        .filter(|(_, n)| !n.is_empty())
+    matches!(
+        loc,
+        "path" | "querystring" | "header" | "multivaluequerystring" | "multivalueheader"
+    )
+    .then_some((loc, name))
+    .filter(|(_, n)| !n.is_empty())
 }
 
 #[cfg(test)]
@@ -118,7 +131,9 @@ mod tests {
         assert_eq!(path_part("{id}"), Ok(PathPart::Param("id")));
         assert_eq!(path_part("{proxy+}"), Ok(PathPart::Greedy("proxy")));
         assert_eq!(path_part("v1.2_a-b:c"), Ok(PathPart::Static("v1.2_a-b:c")));
-        for bad in ["", "a/b", "{", "{}", "{+}", "a{b}", "{a}b", "pe ts", "{a b}", "ü"] {
+        for bad in [
+            "", "a/b", "{", "{}", "{+}", "a{b}", "{a}b", "pe ts", "{a b}", "ü",
+        ] {
             assert!(path_part(bad).is_err(), "{bad}");
         }
     }
@@ -126,7 +141,12 @@ mod tests {
     #[test]
     fn status_codes() {
         assert!(status_code("200") && status_code("599") && status_code("100"));
-        assert!(!status_code("600") && !status_code("20") && !status_code("2000") && !status_code("abc"));
+        assert!(
+            !status_code("600")
+                && !status_code("20")
+                && !status_code("2000")
+                && !status_code("abc")
+        );
     }
 
     #[test]
@@ -140,7 +160,10 @@ mod tests {
 
     #[test]
     fn method_params() {
-        assert_eq!(method_request_parameter("method.request.path.id"), Some(("path", "id")));
+        assert_eq!(
+            method_request_parameter("method.request.path.id"),
+            Some(("path", "id"))
+        );
         assert_eq!(method_request_parameter("method.request.body.id"), None);
         assert_eq!(method_request_parameter("method.request.header."), None);
     }

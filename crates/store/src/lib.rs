@@ -27,7 +27,11 @@ pub enum StoreError {
     #[error("storage error: {0}")]
     Backend(String),
     #[error("corrupt row {kind}/{key}: {reason}")]
-    Corrupt { kind: String, key: String, reason: String },
+    Corrupt {
+        kind: String,
+        key: String,
+        reason: String,
+    },
 }
 
 /// One REST API with its deployments and stages.
@@ -60,10 +64,20 @@ pub struct State {
 /// A row change to persist.
 #[derive(Debug, PartialEq)]
 pub enum RowOp {
-    Put { kind: &'static str, key: String, body: String },
-    Delete { kind: &'static str, key: String },
+    Put {
+        kind: &'static str,
+        key: String,
+        body: String,
+    },
+    Delete {
+        kind: &'static str,
+        key: String,
+    },
     /// Deletes every row of `kind` whose key starts with `prefix`.
-    DeletePrefix { kind: &'static str, prefix: String },
+    DeletePrefix {
+        kind: &'static str,
+        prefix: String,
+    },
 }
 
 pub const KIND_REST_API: &str = "restapi";
@@ -86,8 +100,9 @@ pub struct Store {
 impl Store {
     /// Opens (creating if needed) the store in `data_dir`.
     pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
-        std::fs::create_dir_all(data_dir)
-            .map_err(|e| StoreError::Backend(format!("cannot create {}: {e}", data_dir.display())))?;
+        std::fs::create_dir_all(data_dir).map_err(|e| {
+            StoreError::Backend(format!("cannot create {}: {e}", data_dir.display()))
+        })?;
         let backend = SqliteBackend::open(&data_dir.join("tollgate.db"))?;
         Store::with_backend(Box::new(backend))
     }
@@ -95,7 +110,10 @@ impl Store {
     pub fn with_backend(mut backend: Box<dyn Backend>) -> Result<Store, StoreError> {
         let state = load_state(backend.load()?)?;
         let (published, _) = watch::channel(Arc::new(state));
-        Ok(Store { writer: Mutex::new(backend), published })
+        Ok(Store {
+            writer: Mutex::new(backend),
+            published,
+        })
     }
 
     /// The current snapshot.
@@ -129,9 +147,17 @@ impl Store {
     }
 }
 
-fn put<T: Serialize>(ops: &mut Vec<RowOp>, kind: &'static str, key: String, v: &T) -> Result<(), StoreError> {
-    let body = serde_json::to_string(v)
-        .map_err(|e| StoreError::Corrupt { kind: kind.into(), key: key.clone(), reason: e.to_string() })?;
+fn put<T: Serialize>(
+    ops: &mut Vec<RowOp>,
+    kind: &'static str,
+    key: String,
+    v: &T,
+) -> Result<(), StoreError> {
+    let body = serde_json::to_string(v).map_err(|e| StoreError::Corrupt {
+        kind: kind.into(),
+        key: key.clone(),
+        reason: e.to_string(),
+    })?;
     ops.push(RowOp::Put { kind, key, body });
     Ok(())
 }
@@ -145,14 +171,19 @@ fn diff_map<T: Serialize>(
     new: &BTreeMap<String, Arc<T>>,
 ) -> Result<(), StoreError> {
     for (k, v) in new {
-        let same = old.and_then(|o| o.get(k)).is_some_and(|o| Arc::ptr_eq(o, v));
+        let same = old
+            .and_then(|o| o.get(k))
+            .is_some_and(|o| Arc::ptr_eq(o, v));
         if !same {
             put(ops, kind, format!("{prefix}{k}"), v.as_ref())?;
         }
     }
     if let Some(old) = old {
         for k in old.keys().filter(|k| !new.contains_key(*k)) {
-            ops.push(RowOp::Delete { kind, key: format!("{prefix}{k}") });
+            ops.push(RowOp::Delete {
+                kind,
+                key: format!("{prefix}{k}"),
+            });
         }
     }
     Ok(())
@@ -170,13 +201,31 @@ pub fn diff(old: &State, new: &State) -> Result<Vec<RowOp>, StoreError> {
             put(&mut ops, KIND_REST_API, id.clone(), api.definition.as_ref())?;
         }
         let prefix = format!("{id}/");
-        diff_map(&mut ops, KIND_DEPLOYMENT, &prefix, prev.map(|p| &p.deployments), &api.deployments)?;
-        diff_map(&mut ops, KIND_STAGE, &prefix, prev.map(|p| &p.stages), &api.stages)?;
+        diff_map(
+            &mut ops,
+            KIND_DEPLOYMENT,
+            &prefix,
+            prev.map(|p| &p.deployments),
+            &api.deployments,
+        )?;
+        diff_map(
+            &mut ops,
+            KIND_STAGE,
+            &prefix,
+            prev.map(|p| &p.stages),
+            &api.stages,
+        )?;
     }
     for id in old.apis.keys().filter(|k| !new.apis.contains_key(*k)) {
-        ops.push(RowOp::Delete { kind: KIND_REST_API, key: id.clone() });
+        ops.push(RowOp::Delete {
+            kind: KIND_REST_API,
+            key: id.clone(),
+        });
         for kind in [KIND_DEPLOYMENT, KIND_STAGE] {
-            ops.push(RowOp::DeletePrefix { kind, prefix: format!("{id}/") });
+            ops.push(RowOp::DeletePrefix {
+                kind,
+                prefix: format!("{id}/"),
+            });
         }
     }
     if !Arc::ptr_eq(&old.account, &new.account) {
@@ -185,9 +234,16 @@ pub fn diff(old: &State, new: &State) -> Result<Vec<RowOp>, StoreError> {
     Ok(ops)
 }
 
-fn parse<T: serde::de::DeserializeOwned>(kind: &str, key: &str, body: &str) -> Result<T, StoreError> {
-    serde_json::from_str(body)
-        .map_err(|e| StoreError::Corrupt { kind: kind.into(), key: key.into(), reason: e.to_string() })
+fn parse<T: serde::de::DeserializeOwned>(
+    kind: &str,
+    key: &str,
+    body: &str,
+) -> Result<T, StoreError> {
+    serde_json::from_str(body).map_err(|e| StoreError::Corrupt {
+        kind: kind.into(),
+        key: key.into(),
+        reason: e.to_string(),
+    })
 }
 
 /// Rebuilds the state from rows.
@@ -211,14 +267,18 @@ pub fn load_state(rows: Vec<(String, String, String)>) -> Result<State, StoreErr
         let d: Deployment = parse(KIND_DEPLOYMENT, &key, &body)?;
         let api_id = key.split('/').next().unwrap_or_default();
         if let Some(api) = state.apis.get_mut(api_id) {
-            Arc::make_mut(api).deployments.insert(d.id.clone(), Arc::new(d));
+            Arc::make_mut(api)
+                .deployments
+                .insert(d.id.clone(), Arc::new(d));
         }
     }
     for (key, body) in stages {
         let s: Stage = parse(KIND_STAGE, &key, &body)?;
         let api_id = key.split('/').next().unwrap_or_default();
         if let Some(api) = state.apis.get_mut(api_id) {
-            Arc::make_mut(api).stages.insert(s.stage_name.clone(), Arc::new(s));
+            Arc::make_mut(api)
+                .stages
+                .insert(s.stage_name.clone(), Arc::new(s));
         }
     }
     Ok(state)

@@ -27,9 +27,12 @@ impl SqliteBackend {
     fn init(conn: Connection) -> Result<Self, StoreError> {
         // WAL + NORMAL: a committed transaction survives a killed process (the WAL is in
         // the OS page cache); only an OS crash can lose the last commits.
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(err)?;
-        conn.pragma_update(None, "synchronous", "NORMAL").map_err(err)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(err)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(err)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(err)?;
         conn.execute_batch(
             "CREATE TABLE IF NOT EXISTS rows (
                 kind TEXT NOT NULL,
@@ -45,7 +48,10 @@ impl SqliteBackend {
 
 impl Backend for SqliteBackend {
     fn load(&mut self) -> Result<Vec<(String, String, String)>, StoreError> {
-        let mut stmt = self.conn.prepare("SELECT kind, key, body FROM rows").map_err(err)?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT kind, key, body FROM rows")
+            .map_err(err)?;
         let rows = stmt
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .map_err(err)?;
@@ -64,7 +70,10 @@ impl Backend for SqliteBackend {
                     )
                     .map_err(err)?,
                 RowOp::Delete { kind, key } => tx
-                    .execute("DELETE FROM rows WHERE kind = ?1 AND key = ?2", params![kind, key])
+                    .execute(
+                        "DELETE FROM rows WHERE kind = ?1 AND key = ?2",
+                        params![kind, key],
+                    )
                     .map_err(err)?,
                 RowOp::DeletePrefix { kind, prefix } => tx
                     .execute(

@@ -29,9 +29,17 @@ fn add_api_with_stage(store: &Store, id: &str) {
         .transact(|s| {
             let def = definition(id);
             let mut api = ApiState::new(def.clone());
-            let dep = Deployment { id: "dep1".into(), description: None, created_date: 2, snapshot: Arc::new(def) };
+            let dep = Deployment {
+                id: "dep1".into(),
+                description: None,
+                created_date: 2,
+                snapshot: Arc::new(def),
+            };
             api.deployments.insert("dep1".into(), Arc::new(dep));
-            api.stages.insert("dev".into(), Arc::new(Stage::new("dev".into(), "dep1".into(), 3)));
+            api.stages.insert(
+                "dev".into(),
+                Arc::new(Stage::new("dev".into(), "dep1".into(), 3)),
+            );
             s.apis.insert(id.into(), Arc::new(api));
             Ok::<_, StoreError>(())
         })
@@ -85,7 +93,8 @@ fn failed_write_publishes_nothing() {
     let store = Store::with_backend(Box::new(FailingBackend)).unwrap();
     let rx = store.subscribe();
     let r = store.transact(|s| {
-        s.apis.insert("x".into(), Arc::new(ApiState::new(definition("x"))));
+        s.apis
+            .insert("x".into(), Arc::new(ApiState::new(definition("x"))));
         Ok::<_, StoreError>(())
     });
     assert!(r.is_err());

@@ -43,7 +43,11 @@ fn view(d: &Deployment, summary: bool) -> serde_json::Value {
     v
 }
 
-pub async fn create(State(ctx): State<Ctx>, Path(api_id): Path<String>, body: Bytes) -> ApiResult<Response> {
+pub async fn create(
+    State(ctx): State<Ctx>,
+    Path(api_id): Path<String>,
+    body: Bytes,
+) -> ApiResult<Response> {
     let input: CreateDeploymentInput = parse_body(&body)?;
     check_variables(&input.variables)?;
     let stage_name = input.stage_name.filter(|s| !s.is_empty());
@@ -118,27 +122,51 @@ pub async fn create(State(ctx): State<Ctx>, Path(api_id): Path<String>, body: By
     Ok(json(201, &view(&out, false)))
 }
 
-pub async fn list(State(ctx): State<Ctx>, Path(api_id): Path<String>, Query(q): Query<Q>) -> ApiResult<Response> {
+pub async fn list(
+    State(ctx): State<Ctx>,
+    Path(api_id): Path<String>,
+    Query(q): Query<Q>,
+) -> ApiResult<Response> {
     let st = ctx.store.state();
     let a = api(&st, &api_id)?;
-    let mut items: Vec<(String, serde_json::Value)> =
-        a.deployments.values().map(|d| (format!("{:020}{}", d.created_date, d.id), view(d, false))).collect();
+    let mut items: Vec<(String, serde_json::Value)> = a
+        .deployments
+        .values()
+        .map(|d| (format!("{:020}{}", d.created_date, d.id), view(d, false)))
+        .collect();
     items.sort_by(|x, y| x.0.cmp(&y.0));
     page(items, &q)
 }
 
-pub async fn get(State(ctx): State<Ctx>, Path((api_id, dep)): Path<(String, String)>, Query(q): Query<Q>) -> ApiResult<Response> {
+pub async fn get(
+    State(ctx): State<Ctx>,
+    Path((api_id, dep)): Path<(String, String)>,
+    Query(q): Query<Q>,
+) -> ApiResult<Response> {
     let st = ctx.store.state();
-    let d = api(&st, &api_id)?.deployments.get(&dep).ok_or_else(ApiError::no_deployment)?;
-    let summary = q.get("embed").is_some_and(|e| e.split(',').any(|x| x == "apisummary"));
+    let d = api(&st, &api_id)?
+        .deployments
+        .get(&dep)
+        .ok_or_else(ApiError::no_deployment)?;
+    let summary = q
+        .get("embed")
+        .is_some_and(|e| e.split(',').any(|x| x == "apisummary"));
     Ok(json(200, &view(d, summary)))
 }
 
-pub async fn update(State(ctx): State<Ctx>, Path((api_id, dep)): Path<(String, String)>, body: Bytes) -> ApiResult<Response> {
+pub async fn update(
+    State(ctx): State<Ctx>,
+    Path((api_id, dep)): Path<(String, String)>,
+    body: Bytes,
+) -> ApiResult<Response> {
     let ops = PatchBody::parse(&body, "updateDeploymentInput")?;
     let out = ctx.store.transact(|s| {
         let a = api_mut(s, &api_id)?;
-        let d = Arc::make_mut(a.deployments.get_mut(&dep).ok_or_else(ApiError::no_deployment)?);
+        let d = Arc::make_mut(
+            a.deployments
+                .get_mut(&dep)
+                .ok_or_else(ApiError::no_deployment)?,
+        );
         for op in &ops {
             let path = op.path()?;
             if path != "/description" || op.op != "replace" {
@@ -151,7 +179,10 @@ pub async fn update(State(ctx): State<Ctx>, Path((api_id, dep)): Path<(String, S
     Ok(json(200, &out))
 }
 
-pub async fn delete(State(ctx): State<Ctx>, Path((api_id, dep)): Path<(String, String)>) -> ApiResult<Response> {
+pub async fn delete(
+    State(ctx): State<Ctx>,
+    Path((api_id, dep)): Path<(String, String)>,
+) -> ApiResult<Response> {
     ctx.store.transact(|s| {
         let a = api_mut(s, &api_id)?;
         if !a.deployments.contains_key(&dep) {
@@ -159,10 +190,16 @@ pub async fn delete(State(ctx): State<Ctx>, Path((api_id, dep)): Path<(String, S
         }
         let in_use = a.stages.values().any(|st| {
             st.deployment_id == dep
-                || st.canary_settings.as_ref().and_then(|c| c.deployment_id.as_deref()) == Some(dep.as_str())
+                || st
+                    .canary_settings
+                    .as_ref()
+                    .and_then(|c| c.deployment_id.as_deref())
+                    == Some(dep.as_str())
         });
         if in_use {
-            return Err(ApiError::bad_request("Active stages pointing to this deployment must be moved or deleted"));
+            return Err(ApiError::bad_request(
+                "Active stages pointing to this deployment must be moved or deleted",
+            ));
         }
         a.deployments.remove(&dep);
         Ok::<_, ApiError>(())

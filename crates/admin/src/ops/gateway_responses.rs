@@ -26,7 +26,10 @@ fn response_type(s: &str) -> ApiResult<GatewayResponseType> {
 
 /// The customised response, or AWS's default for the type.
 fn current(def: &RestApiDefinition, t: GatewayResponseType) -> GatewayResponse {
-    def.gateway_responses.get(t.as_str()).cloned().unwrap_or_else(|| t.default_response())
+    def.gateway_responses
+        .get(t.as_str())
+        .cloned()
+        .unwrap_or_else(|| t.default_response())
 }
 
 #[derive(Deserialize)]
@@ -39,7 +42,11 @@ struct PutGatewayResponseInput {
     response_templates: BTreeMap<String, String>,
 }
 
-pub async fn put(State(ctx): State<Ctx>, Path((api_id, rt)): Path<(String, String)>, body: Bytes) -> ApiResult<Response> {
+pub async fn put(
+    State(ctx): State<Ctx>,
+    Path((api_id, rt)): Path<(String, String)>,
+    body: Bytes,
+) -> ApiResult<Response> {
     let t = response_type(&rt)?;
     let input: PutGatewayResponseInput = parse_body(&body)?;
     if let Some(code) = &input.status_code {
@@ -64,20 +71,34 @@ pub async fn put(State(ctx): State<Ctx>, Path((api_id, rt)): Path<(String, Strin
     Ok(json(201, &out))
 }
 
-pub async fn list(State(ctx): State<Ctx>, Path(api_id): Path<String>, Query(q): Query<Q>) -> ApiResult<Response> {
+pub async fn list(
+    State(ctx): State<Ctx>,
+    Path(api_id): Path<String>,
+    Query(q): Query<Q>,
+) -> ApiResult<Response> {
     let st = ctx.store.state();
     let def = &api(&st, &api_id)?.definition;
-    let items = GatewayResponseType::ALL.iter().map(|t| (t.as_str().to_string(), current(def, *t))).collect();
+    let items = GatewayResponseType::ALL
+        .iter()
+        .map(|t| (t.as_str().to_string(), current(def, *t)))
+        .collect();
     page(items, &q)
 }
 
-pub async fn get(State(ctx): State<Ctx>, Path((api_id, rt)): Path<(String, String)>) -> ApiResult<Response> {
+pub async fn get(
+    State(ctx): State<Ctx>,
+    Path((api_id, rt)): Path<(String, String)>,
+) -> ApiResult<Response> {
     let t = response_type(&rt)?;
     let st = ctx.store.state();
     Ok(json(200, &current(&api(&st, &api_id)?.definition, t)))
 }
 
-pub async fn update(State(ctx): State<Ctx>, Path((api_id, rt)): Path<(String, String)>, body: Bytes) -> ApiResult<Response> {
+pub async fn update(
+    State(ctx): State<Ctx>,
+    Path((api_id, rt)): Path<(String, String)>,
+    body: Bytes,
+) -> ApiResult<Response> {
     let t = response_type(&rt)?;
     let ops = PatchBody::parse(&body, "updateGatewayResponseInput")?;
     let out = ctx.store.transact(|s| {
@@ -91,20 +112,30 @@ pub async fn update(State(ctx): State<Ctx>, Path((api_id, rt)): Path<(String, St
             match (segs.first().map(String::as_str), segs.len(), op.op.as_str()) {
                 (Some("statusCode"), 1, "replace") => gr.status_code = v.map(str::to_string),
                 (Some(field @ ("responseParameters" | "responseTemplates")), 2, o) => {
-                    let map = if field == "responseParameters" { &mut gr.response_parameters } else { &mut gr.response_templates };
+                    let map = if field == "responseParameters" {
+                        &mut gr.response_parameters
+                    } else {
+                        &mut gr.response_templates
+                    };
                     match o {
                         "add" | "replace" => {
                             let value = v.filter(|x| !x.is_empty()).ok_or_else(|| {
-                                ApiError::bad_request(format!("Invalid null or empty value in {field}"))
+                                ApiError::bad_request(format!(
+                                    "Invalid null or empty value in {field}"
+                                ))
                             })?;
                             if o == "replace" && !map.contains_key(&segs[1]) {
-                                return Err(ApiError::not_found("Invalid parameter name specified"));
+                                return Err(ApiError::not_found(
+                                    "Invalid parameter name specified",
+                                ));
                             }
                             map.insert(segs[1].clone(), value.to_string());
                         }
                         "remove" => {
                             if map.remove(&segs[1]).is_none() {
-                                return Err(ApiError::not_found("Invalid parameter name specified"));
+                                return Err(ApiError::not_found(
+                                    "Invalid parameter name specified",
+                                ));
                             }
                         }
                         _ => return Err(invalid_path(path)),
@@ -119,7 +150,10 @@ pub async fn update(State(ctx): State<Ctx>, Path((api_id, rt)): Path<(String, St
     Ok(json(200, &out))
 }
 
-pub async fn delete(State(ctx): State<Ctx>, Path((api_id, rt)): Path<(String, String)>) -> ApiResult<Response> {
+pub async fn delete(
+    State(ctx): State<Ctx>,
+    Path((api_id, rt)): Path<(String, String)>,
+) -> ApiResult<Response> {
     let t = response_type(&rt)?;
     ctx.store.transact(|s| {
         let def = def_mut(api_mut(s, &api_id)?);

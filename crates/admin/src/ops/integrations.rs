@@ -52,7 +52,11 @@ fn enum_error(value: &str, member: &str, allowed: &str) -> ApiError {
 /// Rules every integration must satisfy, checked on put and after every patch.
 fn check_integration(i: &Integration) -> ApiResult<()> {
     if !INTEGRATION_TYPES.contains(&i.integration_type.as_str()) {
-        return Err(enum_error(&i.integration_type, "putIntegrationInput.type", "HTTP, MOCK, AWS_PROXY, HTTP_PROXY, AWS"));
+        return Err(enum_error(
+            &i.integration_type,
+            "putIntegrationInput.type",
+            "HTTP, MOCK, AWS_PROXY, HTTP_PROXY, AWS",
+        ));
     }
     if !PASSTHROUGH_BEHAVIORS.contains(&i.passthrough_behavior.as_str()) {
         return Err(ApiError::bad_request(format!(
@@ -62,33 +66,54 @@ fn check_integration(i: &Integration) -> ApiResult<()> {
     }
     if let Some(c) = &i.content_handling {
         if !CONTENT_HANDLINGS.contains(&c.as_str()) {
-            return Err(enum_error(c, "putIntegrationInput.contentHandling", "CONVERT_TO_BINARY, CONVERT_TO_TEXT"));
+            return Err(enum_error(
+                c,
+                "putIntegrationInput.contentHandling",
+                "CONVERT_TO_BINARY, CONVERT_TO_TEXT",
+            ));
         }
     }
     if !(50..=29_000).contains(&i.timeout_in_millis) {
-        return Err(ApiError::bad_request("Timeout should be between 50 ms and 29000 ms"));
+        return Err(ApiError::bad_request(
+            "Timeout should be between 50 ms and 29000 ms",
+        ));
     }
     if i.integration_type != "MOCK" {
         if i.http_method.as_deref().unwrap_or_default().is_empty() {
-            return Err(ApiError::bad_request("Enumeration value for HttpMethod must be non-empty"));
+            return Err(ApiError::bad_request(
+                "Enumeration value for HttpMethod must be non-empty",
+            ));
         }
         let uri = i.uri.as_deref().unwrap_or_default();
         if uri.is_empty() {
             return Err(ApiError::bad_request("Invalid Integration URI specified"));
         }
         if i.integration_type.starts_with("HTTP")
-            && !(uri.starts_with("http://") || uri.starts_with("https://") || uri.starts_with("${stageVariables."))
+            && !(uri.starts_with("http://")
+                || uri.starts_with("https://")
+                || uri.starts_with("${stageVariables."))
         {
-            return Err(ApiError::bad_request("Invalid HTTP endpoint specified for URI"));
+            return Err(ApiError::bad_request(
+                "Invalid HTTP endpoint specified for URI",
+            ));
         }
-        if i.integration_type.starts_with("AWS") && !uri.starts_with("arn:") && !uri.contains("${stageVariables.") {
-            return Err(ApiError::bad_request(format!("AWS ARN for integration must contain path or action: {uri}")));
+        if i.integration_type.starts_with("AWS")
+            && !uri.starts_with("arn:")
+            && !uri.contains("${stageVariables.")
+        {
+            return Err(ApiError::bad_request(format!(
+                "AWS ARN for integration must contain path or action: {uri}"
+            )));
         }
     }
     for (k, v) in &i.request_parameters {
-        let ok = ["integration.request.header.", "integration.request.querystring.", "integration.request.path."]
-            .iter()
-            .any(|p| k.strip_prefix(p).is_some_and(|n| !n.is_empty()));
+        let ok = [
+            "integration.request.header.",
+            "integration.request.querystring.",
+            "integration.request.path.",
+        ]
+        .iter()
+        .any(|p| k.strip_prefix(p).is_some_and(|n| !n.is_empty()));
         if !ok || v.is_empty() {
             return Err(ApiError::bad_request(format!(
                 "Invalid mapping expression specified: Validation Result: warnings : [], errors : [Invalid mapping expression specified: {k}]"
@@ -98,7 +123,11 @@ fn check_integration(i: &Integration) -> ApiResult<()> {
     Ok(())
 }
 
-pub async fn put(State(ctx): State<Ctx>, Path((api_id, res, m)): MethodPath, body: Bytes) -> ApiResult<Response> {
+pub async fn put(
+    State(ctx): State<Ctx>,
+    Path((api_id, res, m)): MethodPath,
+    body: Bytes,
+) -> ApiResult<Response> {
     check_http_method(&m)?;
     let input: PutIntegrationInput = parse_body(&body)?;
     let out = ctx.store.transact(|s| {
@@ -112,14 +141,18 @@ pub async fn put(State(ctx): State<Ctx>, Path((api_id, res, m)): MethodPath, bod
             credentials: input.credentials,
             request_parameters: input.request_parameters,
             request_templates: input.request_templates,
-            passthrough_behavior: input.passthrough_behavior.unwrap_or_else(|| "WHEN_NO_MATCH".into()),
+            passthrough_behavior: input
+                .passthrough_behavior
+                .unwrap_or_else(|| "WHEN_NO_MATCH".into()),
             content_handling: input.content_handling,
             timeout_in_millis: input.timeout_in_millis.unwrap_or(29_000),
             cache_namespace: input.cache_namespace.unwrap_or_else(|| res.clone()),
             cache_key_parameters: input.cache_key_parameters.unwrap_or_default(),
             tls_config: input.tls_config,
             // A second put replaces the integration's own fields but keeps its responses.
-            integration_responses: existing.map(|e| e.integration_responses).unwrap_or_default(),
+            integration_responses: existing
+                .map(|e| e.integration_responses)
+                .unwrap_or_default(),
             response_transfer_mode: input.response_transfer_mode,
             integration_target: input.integration_target,
         };
@@ -130,14 +163,25 @@ pub async fn put(State(ctx): State<Ctx>, Path((api_id, res, m)): MethodPath, bod
     Ok(json(201, &out))
 }
 
-pub async fn get(State(ctx): State<Ctx>, Path((api_id, res, m)): MethodPath) -> ApiResult<Response> {
+pub async fn get(
+    State(ctx): State<Ctx>,
+    Path((api_id, res, m)): MethodPath,
+) -> ApiResult<Response> {
     check_http_method(&m)?;
     let st = ctx.store.state();
-    let i = method(&st, &api_id, &res, &m)?.method_integration.as_ref().ok_or_else(ApiError::no_integration)?;
+    let i = method(&st, &api_id, &res, &m)?
+        .method_integration
+        .as_ref()
+        .ok_or_else(ApiError::no_integration)?;
     Ok(json(200, i))
 }
 
-fn map_op(map: &mut BTreeMap<String, String>, key: &str, op: &PatchOp, path: &str) -> ApiResult<()> {
+fn map_op(
+    map: &mut BTreeMap<String, String>,
+    key: &str,
+    op: &PatchOp,
+    path: &str,
+) -> ApiResult<()> {
     match op.op.as_str() {
         "add" | "replace" => {
             map.insert(key.to_string(), op.value().unwrap_or_default().to_string());
@@ -175,7 +219,9 @@ fn patch_integration(i: &mut Integration, op: &PatchOp) -> ApiResult<()> {
     }
     match (first, segs.len()) {
         ("tlsConfig", 2) if segs[1] == "insecureSkipVerification" && op.op == "replace" => {
-            i.tls_config = Some(TlsConfig { insecure_skip_verification: patch_bool(v, path)? });
+            i.tls_config = Some(TlsConfig {
+                insecure_skip_verification: patch_bool(v, path)?,
+            });
         }
         ("requestParameters", 2) => map_op(&mut i.request_parameters, &segs[1], op, path)?,
         ("requestTemplates", 2) => {
@@ -198,12 +244,19 @@ fn patch_integration(i: &mut Integration, op: &PatchOp) -> ApiResult<()> {
     Ok(())
 }
 
-pub async fn update(State(ctx): State<Ctx>, Path((api_id, res, m)): MethodPath, body: Bytes) -> ApiResult<Response> {
+pub async fn update(
+    State(ctx): State<Ctx>,
+    Path((api_id, res, m)): MethodPath,
+    body: Bytes,
+) -> ApiResult<Response> {
     check_http_method(&m)?;
     let ops = PatchBody::parse(&body, "updateIntegrationInput")?;
     let out = ctx.store.transact(|s| {
         let mth = method_mut(s, &api_id, &res, &m)?;
-        let i = mth.method_integration.as_mut().ok_or_else(ApiError::no_integration)?;
+        let i = mth
+            .method_integration
+            .as_mut()
+            .ok_or_else(ApiError::no_integration)?;
         for op in &ops {
             patch_integration(i, op)?;
         }
@@ -213,11 +266,16 @@ pub async fn update(State(ctx): State<Ctx>, Path((api_id, res, m)): MethodPath, 
     Ok(json(200, &out))
 }
 
-pub async fn delete(State(ctx): State<Ctx>, Path((api_id, res, m)): MethodPath) -> ApiResult<Response> {
+pub async fn delete(
+    State(ctx): State<Ctx>,
+    Path((api_id, res, m)): MethodPath,
+) -> ApiResult<Response> {
     check_http_method(&m)?;
     ctx.store.transact(|s| {
         let mth = method_mut(s, &api_id, &res, &m)?;
-        mth.method_integration.take().ok_or_else(ApiError::no_integration)?;
+        mth.method_integration
+            .take()
+            .ok_or_else(ApiError::no_integration)?;
         Ok::<_, ApiError>(())
     })?;
     Ok(empty(204))
@@ -234,18 +292,29 @@ struct PutIntegrationResponseInput {
     content_handling: Option<String>,
 }
 
-pub async fn put_response(State(ctx): State<Ctx>, Path((api_id, res, m, code)): ResponsePath, body: Bytes) -> ApiResult<Response> {
+pub async fn put_response(
+    State(ctx): State<Ctx>,
+    Path((api_id, res, m, code)): ResponsePath,
+    body: Bytes,
+) -> ApiResult<Response> {
     check_http_method(&m)?;
     check_status(&code)?;
     let input: PutIntegrationResponseInput = parse_body(&body)?;
     if let Some(c) = &input.content_handling {
         if !CONTENT_HANDLINGS.contains(&c.as_str()) {
-            return Err(enum_error(c, "putIntegrationResponseInput.contentHandling", "CONVERT_TO_BINARY, CONVERT_TO_TEXT"));
+            return Err(enum_error(
+                c,
+                "putIntegrationResponseInput.contentHandling",
+                "CONVERT_TO_BINARY, CONVERT_TO_TEXT",
+            ));
         }
     }
     let out = ctx.store.transact(|s| {
         let mth = method_mut(s, &api_id, &res, &m)?;
-        let i = mth.method_integration.as_mut().ok_or_else(ApiError::no_integration)?;
+        let i = mth
+            .method_integration
+            .as_mut()
+            .ok_or_else(ApiError::no_integration)?;
         let ir = IntegrationResponse {
             status_code: code.clone(),
             selection_pattern: input.selection_pattern,
@@ -259,30 +328,59 @@ pub async fn put_response(State(ctx): State<Ctx>, Path((api_id, res, m, code)): 
     Ok(json(201, &out))
 }
 
-pub async fn get_response(State(ctx): State<Ctx>, Path((api_id, res, m, code)): ResponsePath) -> ApiResult<Response> {
+pub async fn get_response(
+    State(ctx): State<Ctx>,
+    Path((api_id, res, m, code)): ResponsePath,
+) -> ApiResult<Response> {
     check_http_method(&m)?;
     check_status(&code)?;
     let st = ctx.store.state();
-    let i = method(&st, &api_id, &res, &m)?.method_integration.as_ref().ok_or_else(ApiError::no_integration)?;
-    Ok(json(200, i.integration_responses.get(&code).ok_or_else(ApiError::no_response_status)?))
+    let i = method(&st, &api_id, &res, &m)?
+        .method_integration
+        .as_ref()
+        .ok_or_else(ApiError::no_integration)?;
+    Ok(json(
+        200,
+        i.integration_responses
+            .get(&code)
+            .ok_or_else(ApiError::no_response_status)?,
+    ))
 }
 
-pub async fn update_response(State(ctx): State<Ctx>, Path((api_id, res, m, code)): ResponsePath, body: Bytes) -> ApiResult<Response> {
+pub async fn update_response(
+    State(ctx): State<Ctx>,
+    Path((api_id, res, m, code)): ResponsePath,
+    body: Bytes,
+) -> ApiResult<Response> {
     check_http_method(&m)?;
     check_status(&code)?;
     let ops = PatchBody::parse(&body, "updateIntegrationResponseInput")?;
     let out = ctx.store.transact(|s| {
         let mth = method_mut(s, &api_id, &res, &m)?;
-        let i = mth.method_integration.as_mut().ok_or_else(ApiError::no_integration)?;
-        let ir = i.integration_responses.get_mut(&code).ok_or_else(ApiError::no_response_status)?;
+        let i = mth
+            .method_integration
+            .as_mut()
+            .ok_or_else(ApiError::no_integration)?;
+        let ir = i
+            .integration_responses
+            .get_mut(&code)
+            .ok_or_else(ApiError::no_response_status)?;
         for op in &ops {
             let path = op.path()?;
             let segs = op.segments()?;
             match (segs.first().map(String::as_str), segs.len(), op.op.as_str()) {
-                (Some("selectionPattern"), 1, "replace") => ir.selection_pattern = op.value().map(str::to_string),
-                (Some("contentHandling"), 1, "replace") => set_opt(&mut ir.content_handling, op.value()),
-                (Some("responseParameters"), 2, _) => map_op(&mut ir.response_parameters, &segs[1], op, path)?,
-                (Some("responseTemplates"), 2, _) => map_op(&mut ir.response_templates, &segs[1], op, path)?,
+                (Some("selectionPattern"), 1, "replace") => {
+                    ir.selection_pattern = op.value().map(str::to_string)
+                }
+                (Some("contentHandling"), 1, "replace") => {
+                    set_opt(&mut ir.content_handling, op.value())
+                }
+                (Some("responseParameters"), 2, _) => {
+                    map_op(&mut ir.response_parameters, &segs[1], op, path)?
+                }
+                (Some("responseTemplates"), 2, _) => {
+                    map_op(&mut ir.response_templates, &segs[1], op, path)?
+                }
                 _ => return Err(invalid_path(path)),
             }
         }
@@ -291,13 +389,21 @@ pub async fn update_response(State(ctx): State<Ctx>, Path((api_id, res, m, code)
     Ok(json(200, &out))
 }
 
-pub async fn delete_response(State(ctx): State<Ctx>, Path((api_id, res, m, code)): ResponsePath) -> ApiResult<Response> {
+pub async fn delete_response(
+    State(ctx): State<Ctx>,
+    Path((api_id, res, m, code)): ResponsePath,
+) -> ApiResult<Response> {
     check_http_method(&m)?;
     check_status(&code)?;
     ctx.store.transact(|s| {
         let mth = method_mut(s, &api_id, &res, &m)?;
-        let i = mth.method_integration.as_mut().ok_or_else(ApiError::no_integration)?;
-        i.integration_responses.remove(&code).ok_or_else(ApiError::no_response_status)?;
+        let i = mth
+            .method_integration
+            .as_mut()
+            .ok_or_else(ApiError::no_integration)?;
+        i.integration_responses
+            .remove(&code)
+            .ok_or_else(ApiError::no_response_status)?;
         Ok::<_, ApiError>(())
     })?;
     Ok(empty(204))

@@ -57,50 +57,68 @@ fn check_method(def: &RestApiDefinition, m: &Method) -> ApiResult<()> {
             m.authorization_type
         )));
     }
-    if matches!(m.authorization_type.as_str(), "CUSTOM" | "COGNITO_USER_POOLS")
-        && !m.authorizer_id.as_ref().is_some_and(|a| def.authorizers.contains_key(a))
+    if matches!(
+        m.authorization_type.as_str(),
+        "CUSTOM" | "COGNITO_USER_POOLS"
+    ) && !m
+        .authorizer_id
+        .as_ref()
+        .is_some_and(|a| def.authorizers.contains_key(a))
     {
         return Err(ApiError::bad_request("Invalid authorizer ID specified. Setting the authorization type to CUSTOM or COGNITO_USER_POOLS requires a valid authorizer."));
     }
     let mut names = std::collections::HashSet::new();
     for key in m.request_parameters.keys() {
-        let (loc, name) = method_request_parameter(key)
-            .ok_or_else(|| ApiError::bad_request(format!("Invalid request parameter name: {key}")))?;
+        let (loc, name) = method_request_parameter(key).ok_or_else(|| {
+            ApiError::bad_request(format!("Invalid request parameter name: {key}"))
+        })?;
         let base = match loc {
             "multivaluequerystring" => "querystring",
             "multivalueheader" => "header",
             other => other,
         };
         if !names.insert(name.to_string()) && base != "path" {
-            return Err(ApiError::bad_request("Parameter names must be unique across querystring, header and path"));
+            return Err(ApiError::bad_request(
+                "Parameter names must be unique across querystring, header and path",
+            ));
         }
     }
     for model in m.request_models.values() {
         if !def.models.contains_key(model) {
-            return Err(ApiError::bad_request(format!("Invalid model identifier specified: {model}")));
+            return Err(ApiError::bad_request(format!(
+                "Invalid model identifier specified: {model}"
+            )));
         }
     }
     if let Some(v) = &m.request_validator_id {
         if !def.request_validators.contains_key(v) {
-            return Err(ApiError::bad_request("Invalid Request Validator identifier specified"));
+            return Err(ApiError::bad_request(
+                "Invalid Request Validator identifier specified",
+            ));
         }
     }
     Ok(())
 }
 
-pub async fn put(State(ctx): State<Ctx>, Path((api_id, res, m)): MethodPath, body: Bytes) -> ApiResult<Response> {
+pub async fn put(
+    State(ctx): State<Ctx>,
+    Path((api_id, res, m)): MethodPath,
+    body: Bytes,
+) -> ApiResult<Response> {
     check_http_method(&m)?;
     let input: PutMethodInput = parse_body(&body)?;
     let out = ctx.store.transact(|s| {
         let r = resource(s, &api_id, &res)?;
         if r.resource_methods.contains_key(&m) {
-            return Err(ApiError::conflict("Method already exists for this resource"));
+            return Err(ApiError::conflict(
+                "Method already exists for this resource",
+            ));
         }
         let method = Method {
             http_method: m.clone(),
-            authorization_type: input
-                .authorization_type
-                .ok_or_else(|| ApiError::bad_request("Invalid request input: authorizationType is required"))?,
+            authorization_type: input.authorization_type.ok_or_else(|| {
+                ApiError::bad_request("Invalid request input: authorizationType is required")
+            })?,
             authorizer_id: input.authorizer_id,
             api_key_required: input.api_key_required,
             request_validator_id: input.request_validator_id,
@@ -112,13 +130,18 @@ pub async fn put(State(ctx): State<Ctx>, Path((api_id, res, m)): MethodPath, bod
             method_integration: None,
         };
         check_method(&s.apis[&api_id].definition, &method)?;
-        resource_mut(s, &api_id, &res)?.resource_methods.insert(m.clone(), method.clone());
+        resource_mut(s, &api_id, &res)?
+            .resource_methods
+            .insert(m.clone(), method.clone());
         Ok::<_, ApiError>(method)
     })?;
     Ok(json(201, &out))
 }
 
-pub async fn get(State(ctx): State<Ctx>, Path((api_id, res, m)): MethodPath) -> ApiResult<Response> {
+pub async fn get(
+    State(ctx): State<Ctx>,
+    Path((api_id, res, m)): MethodPath,
+) -> ApiResult<Response> {
     check_http_method(&m)?;
     let st = ctx.store.state();
     Ok(json(200, method(&st, &api_id, &res, &m)?))
@@ -129,9 +152,10 @@ fn patch_method(mth: &mut Method, op: &PatchOp) -> ApiResult<()> {
     let segs = op.segments()?;
     let v = op.value();
     match segs.first().map(String::as_str) {
-        Some(f @ ("authorizationType" | "authorizerId" | "apiKeyRequired" | "operationName" | "requestValidatorId"))
-            if segs.len() == 1 =>
-        {
+        Some(
+            f @ ("authorizationType" | "authorizerId" | "apiKeyRequired" | "operationName"
+            | "requestValidatorId"),
+        ) if segs.len() == 1 => {
             if op.op != "replace" {
                 return Err(replace_only());
             }
@@ -165,7 +189,8 @@ fn patch_method(mth: &mut Method, op: &PatchOp) -> ApiResult<()> {
             let ct = segs[1].clone();
             match op.op.as_str() {
                 "add" | "replace" => {
-                    mth.request_models.insert(ct, v.unwrap_or_default().to_string());
+                    mth.request_models
+                        .insert(ct, v.unwrap_or_default().to_string());
                 }
                 "remove" => {
                     if mth.request_models.remove(&ct).is_none() {
@@ -192,7 +217,11 @@ fn patch_method(mth: &mut Method, op: &PatchOp) -> ApiResult<()> {
     Ok(())
 }
 
-pub async fn update(State(ctx): State<Ctx>, Path((api_id, res, m)): MethodPath, body: Bytes) -> ApiResult<Response> {
+pub async fn update(
+    State(ctx): State<Ctx>,
+    Path((api_id, res, m)): MethodPath,
+    body: Bytes,
+) -> ApiResult<Response> {
     check_http_method(&m)?;
     let ops = PatchBody::parse(&body, "updateMethodInput")?;
     let out = ctx.store.transact(|s| {
@@ -207,7 +236,10 @@ pub async fn update(State(ctx): State<Ctx>, Path((api_id, res, m)): MethodPath, 
     Ok(json(200, &out))
 }
 
-pub async fn delete(State(ctx): State<Ctx>, Path((api_id, res, m)): MethodPath) -> ApiResult<Response> {
+pub async fn delete(
+    State(ctx): State<Ctx>,
+    Path((api_id, res, m)): MethodPath,
+) -> ApiResult<Response> {
     check_http_method(&m)?;
     ctx.store.transact(|s| {
         method(s, &api_id, &res, &m)?;
@@ -226,20 +258,32 @@ struct PutMethodResponseInput {
     response_models: BTreeMap<String, String>,
 }
 
-pub async fn put_response(State(ctx): State<Ctx>, Path((api_id, res, m, code)): ResponsePath, body: Bytes) -> ApiResult<Response> {
+pub async fn put_response(
+    State(ctx): State<Ctx>,
+    Path((api_id, res, m, code)): ResponsePath,
+    body: Bytes,
+) -> ApiResult<Response> {
     check_http_method(&m)?;
     check_status(&code)?;
     let input: PutMethodResponseInput = parse_body(&body)?;
     let out = ctx.store.transact(|s| {
-        let defined_models = s.apis.get(&api_id).map(|a| a.definition.models.clone()).unwrap_or_default();
+        let defined_models = s
+            .apis
+            .get(&api_id)
+            .map(|a| a.definition.models.clone())
+            .unwrap_or_default();
         for model in input.response_models.values() {
             if !defined_models.contains_key(model) {
-                return Err(ApiError::bad_request(format!("Invalid model identifier specified: {model}")));
+                return Err(ApiError::bad_request(format!(
+                    "Invalid model identifier specified: {model}"
+                )));
             }
         }
         let mth = method_mut(s, &api_id, &res, &m)?;
         if mth.method_responses.contains_key(&code) {
-            return Err(ApiError::conflict("Response already exists for this resource"));
+            return Err(ApiError::conflict(
+                "Response already exists for this resource",
+            ));
         }
         let mr = MethodResponse {
             status_code: code.clone(),
@@ -252,19 +296,32 @@ pub async fn put_response(State(ctx): State<Ctx>, Path((api_id, res, m, code)): 
     Ok(json(201, &out))
 }
 
-pub async fn get_response(State(ctx): State<Ctx>, Path((api_id, res, m, code)): ResponsePath) -> ApiResult<Response> {
+pub async fn get_response(
+    State(ctx): State<Ctx>,
+    Path((api_id, res, m, code)): ResponsePath,
+) -> ApiResult<Response> {
     check_http_method(&m)?;
     let st = ctx.store.state();
-    let mr = method(&st, &api_id, &res, &m)?.method_responses.get(&code).ok_or_else(ApiError::no_response_status)?;
+    let mr = method(&st, &api_id, &res, &m)?
+        .method_responses
+        .get(&code)
+        .ok_or_else(ApiError::no_response_status)?;
     Ok(json(200, mr))
 }
 
-pub async fn update_response(State(ctx): State<Ctx>, Path((api_id, res, m, code)): ResponsePath, body: Bytes) -> ApiResult<Response> {
+pub async fn update_response(
+    State(ctx): State<Ctx>,
+    Path((api_id, res, m, code)): ResponsePath,
+    body: Bytes,
+) -> ApiResult<Response> {
     check_http_method(&m)?;
     let ops = PatchBody::parse(&body, "updateMethodResponseInput")?;
     let out = ctx.store.transact(|s| {
         let mth = method_mut(s, &api_id, &res, &m)?;
-        let mr = mth.method_responses.get_mut(&code).ok_or_else(ApiError::no_response_status)?;
+        let mr = mth
+            .method_responses
+            .get_mut(&code)
+            .ok_or_else(ApiError::no_response_status)?;
         for op in &ops {
             let path = op.path()?;
             let segs = op.segments()?;
@@ -273,7 +330,11 @@ pub async fn update_response(State(ctx): State<Ctx>, Path((api_id, res, m, code)
                     if op.op == "replace" && !mr.response_parameters.contains_key(&segs[1]) {
                         return Err(ApiError::not_found("Invalid parameter name specified"));
                     }
-                    let required = op.value().map(|_| patch_bool(op.value(), path)).transpose()?.unwrap_or(false);
+                    let required = op
+                        .value()
+                        .map(|_| patch_bool(op.value(), path))
+                        .transpose()?
+                        .unwrap_or(false);
                     mr.response_parameters.insert(segs[1].clone(), required);
                 }
                 (Some("responseParameters"), 2, "remove") => {
@@ -282,7 +343,8 @@ pub async fn update_response(State(ctx): State<Ctx>, Path((api_id, res, m, code)
                     }
                 }
                 (Some("responseModels"), 2, "add" | "replace") => {
-                    mr.response_models.insert(segs[1].clone(), op.value().unwrap_or_default().to_string());
+                    mr.response_models
+                        .insert(segs[1].clone(), op.value().unwrap_or_default().to_string());
                 }
                 (Some("responseModels"), 2, "remove") => {
                     if mr.response_models.remove(&segs[1]).is_none() {
@@ -298,11 +360,16 @@ pub async fn update_response(State(ctx): State<Ctx>, Path((api_id, res, m, code)
     Ok(json(201, &out))
 }
 
-pub async fn delete_response(State(ctx): State<Ctx>, Path((api_id, res, m, code)): ResponsePath) -> ApiResult<Response> {
+pub async fn delete_response(
+    State(ctx): State<Ctx>,
+    Path((api_id, res, m, code)): ResponsePath,
+) -> ApiResult<Response> {
     check_http_method(&m)?;
     ctx.store.transact(|s| {
         let mth = method_mut(s, &api_id, &res, &m)?;
-        mth.method_responses.remove(&code).ok_or_else(ApiError::no_response_status)?;
+        mth.method_responses
+            .remove(&code)
+            .ok_or_else(ApiError::no_response_status)?;
         Ok::<_, ApiError>(())
     })?;
     Ok(empty(204))
@@ -321,15 +388,18 @@ struct TestInvokeMethodInput {
     stage_variables: BTreeMap<String, String>,
 }
 
-pub async fn test_invoke(State(ctx): State<Ctx>, Path((api_id, res, m)): MethodPath, body: Bytes) -> ApiResult<Response> {
+pub async fn test_invoke(
+    State(ctx): State<Ctx>,
+    Path((api_id, res, m)): MethodPath,
+    body: Bytes,
+) -> ApiResult<Response> {
     check_http_method(&m)?;
     let input: TestInvokeMethodInput = parse_body(&body)?;
     let st = ctx.store.state();
     method(&st, &api_id, &res, &m)?;
-    let invoker = ctx
-        .test_invoker
-        .clone()
-        .ok_or_else(|| ApiError::bad_request("TestInvokeMethod needs the data plane, which is not running"))?;
+    let invoker = ctx.test_invoker.clone().ok_or_else(|| {
+        ApiError::bad_request("TestInvokeMethod needs the data plane, which is not running")
+    })?;
     let req = TestInvokeRequest {
         definition: st.apis[&api_id].definition.clone(),
         resource_id: res,

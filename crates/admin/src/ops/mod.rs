@@ -19,11 +19,17 @@ use tollgate_store::{ApiState, State};
 use crate::error::{ApiError, ApiResult};
 
 pub fn api<'a>(s: &'a State, id: &str) -> ApiResult<&'a ApiState> {
-    s.apis.get(id).map(|a| a.as_ref()).ok_or_else(|| ApiError::no_api(id))
+    s.apis
+        .get(id)
+        .map(|a| a.as_ref())
+        .ok_or_else(|| ApiError::no_api(id))
 }
 
 pub fn api_mut<'a>(s: &'a mut State, id: &str) -> ApiResult<&'a mut ApiState> {
-    s.apis.get_mut(id).map(Arc::make_mut).ok_or_else(|| ApiError::no_api(id))
+    s.apis
+        .get_mut(id)
+        .map(Arc::make_mut)
+        .ok_or_else(|| ApiError::no_api(id))
 }
 
 /// The API's definition, copied on first write.
@@ -49,12 +55,23 @@ pub fn resource_mut<'a>(s: &'a mut State, api_id: &str, res: &str) -> ApiResult<
 }
 
 pub fn method<'a>(s: &'a State, api_id: &str, res: &str, m: &str) -> ApiResult<&'a Method> {
-    resource(s, api_id, res)?.resource_methods.get(m).ok_or_else(ApiError::no_method)
+    resource(s, api_id, res)?
+        .resource_methods
+        .get(m)
+        .ok_or_else(ApiError::no_method)
 }
 
-pub fn method_mut<'a>(s: &'a mut State, api_id: &str, res: &str, m: &str) -> ApiResult<&'a mut Method> {
+pub fn method_mut<'a>(
+    s: &'a mut State,
+    api_id: &str,
+    res: &str,
+    m: &str,
+) -> ApiResult<&'a mut Method> {
     method(s, api_id, res, m)?;
-    resource_mut(s, api_id, res)?.resource_methods.get_mut(m).ok_or_else(ApiError::no_method)
+    resource_mut(s, api_id, res)?
+        .resource_methods
+        .get_mut(m)
+        .ok_or_else(ApiError::no_method)
 }
 
 /// Sets or clears an optional string member from a patch `replace`.

@@ -32,10 +32,15 @@ pub fn view(r: &Resource, embed_methods: bool) -> Value {
 }
 
 fn embeds_methods(q: &Q) -> bool {
-    q.get("embed").is_some_and(|e| e.split(',').any(|x| x == "methods"))
+    q.get("embed")
+        .is_some_and(|e| e.split(',').any(|x| x == "methods"))
 }
 
-pub async fn list(State(ctx): State<Ctx>, Path(api_id): Path<String>, Query(q): Query<Q>) -> ApiResult<Response> {
+pub async fn list(
+    State(ctx): State<Ctx>,
+    Path(api_id): Path<String>,
+    Query(q): Query<Q>,
+) -> ApiResult<Response> {
     let st = ctx.store.state();
     let a = api(&st, &api_id)?;
     let embed = embeds_methods(&q);
@@ -50,9 +55,16 @@ pub async fn list(State(ctx): State<Ctx>, Path(api_id): Path<String>, Query(q): 
     page(items, &q)
 }
 
-pub async fn get(State(ctx): State<Ctx>, Path((api_id, res)): Path<(String, String)>, Query(q): Query<Q>) -> ApiResult<Response> {
+pub async fn get(
+    State(ctx): State<Ctx>,
+    Path((api_id, res)): Path<(String, String)>,
+    Query(q): Query<Q>,
+) -> ApiResult<Response> {
     let st = ctx.store.state();
-    Ok(json(200, &view(resource(&st, &api_id, &res)?, embeds_methods(&q))))
+    Ok(json(
+        200,
+        &view(resource(&st, &api_id, &res)?, embeds_methods(&q)),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -62,9 +74,17 @@ struct CreateResourceInput {
 }
 
 /// Checks that `part` may be a child of `parent_id` (ignoring `self_id` when moving).
-fn check_placement(def: &RestApiDefinition, parent_id: &str, part: &str, self_id: Option<&str>) -> ApiResult<()> {
+fn check_placement(
+    def: &RestApiDefinition,
+    parent_id: &str,
+    part: &str,
+    self_id: Option<&str>,
+) -> ApiResult<()> {
     let kind = path_part(part).map_err(ApiError::bad_request)?;
-    let parent = def.resources.get(parent_id).ok_or_else(ApiError::no_resource)?;
+    let parent = def
+        .resources
+        .get(parent_id)
+        .ok_or_else(ApiError::no_resource)?;
     if let Some(pp) = &parent.path_part {
         if matches!(path_part(pp), Ok(PathPart::Greedy(_))) {
             return Err(ApiError::bad_request(format!(
@@ -92,7 +112,11 @@ fn check_placement(def: &RestApiDefinition, parent_id: &str, part: &str, self_id
     Ok(())
 }
 
-pub async fn create(State(ctx): State<Ctx>, Path((api_id, parent)): Path<(String, String)>, body: Bytes) -> ApiResult<Response> {
+pub async fn create(
+    State(ctx): State<Ctx>,
+    Path((api_id, parent)): Path<(String, String)>,
+    body: Bytes,
+) -> ApiResult<Response> {
     let input: CreateResourceInput = parse_body(&body)?;
     let part = input.path_part.unwrap_or_default();
     let out = ctx.store.transact(|s| {
@@ -122,7 +146,11 @@ pub async fn create(State(ctx): State<Ctx>, Path((api_id, parent)): Path<(String
     Ok(json(201, &out))
 }
 
-pub async fn update(State(ctx): State<Ctx>, Path((api_id, res)): Path<(String, String)>, body: Bytes) -> ApiResult<Response> {
+pub async fn update(
+    State(ctx): State<Ctx>,
+    Path((api_id, res)): Path<(String, String)>,
+    body: Bytes,
+) -> ApiResult<Response> {
     let ops = PatchBody::parse(&body, "updateResourceInput")?;
     let out = ctx.store.transact(|s| {
         resource(s, &api_id, &res)?;
@@ -130,7 +158,11 @@ pub async fn update(State(ctx): State<Ctx>, Path((api_id, res)): Path<(String, S
         for op in &ops {
             let path = op.path()?;
             if path != "/pathPart" && path != "/parentId" {
-                return Err(invalid_path_for_op(path, &op.op, &["/parentId", "/pathPart"]));
+                return Err(invalid_path_for_op(
+                    path,
+                    &op.op,
+                    &["/parentId", "/pathPart"],
+                ));
             }
             if op.op != "replace" {
                 return Err(unsupported_op(path, &op.op));
@@ -153,7 +185,10 @@ pub async fn update(State(ctx): State<Ctx>, Path((api_id, res)): Path<(String, S
                 (v, current.path_part.clone().unwrap_or_default())
             };
             check_placement(def, &parent, &part, Some(&res))?;
-            let r = def.resources.get_mut(&res).ok_or_else(ApiError::no_resource)?;
+            let r = def
+                .resources
+                .get_mut(&res)
+                .ok_or_else(ApiError::no_resource)?;
             r.parent_id = Some(parent);
             r.path_part = Some(part);
             def.recompute_paths(&res);
@@ -163,7 +198,10 @@ pub async fn update(State(ctx): State<Ctx>, Path((api_id, res)): Path<(String, S
     Ok(json(200, &out))
 }
 
-pub async fn delete(State(ctx): State<Ctx>, Path((api_id, res)): Path<(String, String)>) -> ApiResult<Response> {
+pub async fn delete(
+    State(ctx): State<Ctx>,
+    Path((api_id, res)): Path<(String, String)>,
+) -> ApiResult<Response> {
     ctx.store.transact(|s| {
         let r = resource(s, &api_id, &res)?;
         if r.parent_id.is_none() {

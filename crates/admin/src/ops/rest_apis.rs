@@ -43,10 +43,15 @@ struct CreateRestApiInput {
     endpoint_access_mode: Option<String>,
 }
 
-const COMPRESSION_MESSAGE: &str = "Invalid minimum compression size, must be between 0 and 10485760";
+const COMPRESSION_MESSAGE: &str =
+    "Invalid minimum compression size, must be between 0 and 10485760";
 
-fn endpoint_configuration(input: Option<EndpointConfigurationInput>) -> ApiResult<EndpointConfiguration> {
-    let Some(input) = input else { return Ok(EndpointConfiguration::default()) };
+fn endpoint_configuration(
+    input: Option<EndpointConfigurationInput>,
+) -> ApiResult<EndpointConfiguration> {
+    let Some(input) = input else {
+        return Ok(EndpointConfiguration::default());
+    };
     let types = input.types.unwrap_or_else(|| vec!["EDGE".into()]);
     if let Some(bad) = types.iter().find(|t| !ENDPOINT_TYPES.contains(&t.as_str())) {
         return Err(ApiError::validation(format!(
@@ -54,21 +59,35 @@ fn endpoint_configuration(input: Option<EndpointConfigurationInput>) -> ApiResul
         )));
     }
     if types.len() > 1 {
-        return Err(ApiError::bad_request("Cannot create an api with multiple Endpoint Types."));
+        return Err(ApiError::bad_request(
+            "Cannot create an api with multiple Endpoint Types.",
+        ));
     }
     if types.is_empty() {
-        return Err(ApiError::bad_request("REGIONAL Configuration and EDGE Configuration cannot be both DISABLED."));
+        return Err(ApiError::bad_request(
+            "REGIONAL Configuration and EDGE Configuration cannot be both DISABLED.",
+        ));
     }
     let private = types[0] == "PRIVATE";
     let ip = match input.ip_address_type.as_deref() {
         None | Some("") => if private { "dualstack" } else { "ipv4" }.to_string(),
         Some(t @ ("ipv4" | "dualstack")) => t.to_string(),
-        Some(_) => return Err(ApiError::bad_request("ipAddressType must be either ipv4 or dualstack.")),
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "ipAddressType must be either ipv4 or dualstack.",
+            ))
+        }
     };
     if private && ip == "ipv4" {
-        return Err(ApiError::bad_request("Only dualstack ipAddressType is supported for Private APIs."));
+        return Err(ApiError::bad_request(
+            "Only dualstack ipAddressType is supported for Private APIs.",
+        ));
     }
-    Ok(EndpointConfiguration { types, ip_address_type: Some(ip), vpc_endpoint_ids: input.vpc_endpoint_ids })
+    Ok(EndpointConfiguration {
+        types,
+        ip_address_type: Some(ip),
+        vpc_endpoint_ids: input.vpc_endpoint_ids,
+    })
 }
 
 fn api_key_source(s: &str) -> ApiResult<String> {
@@ -80,14 +99,25 @@ fn api_key_source(s: &str) -> ApiResult<String> {
     }
 }
 
-pub async fn create(State(ctx): State<Ctx>, Query(q): Query<Q>, body: Bytes) -> ApiResult<Response> {
+pub async fn create(
+    State(ctx): State<Ctx>,
+    Query(q): Query<Q>,
+    body: Bytes,
+) -> ApiResult<Response> {
     if q.get("mode").is_some_and(|m| m == "import") {
-        return Err(ApiError::bad_request("ImportRestApi (OpenAPI import) is not supported by Tollgate yet"));
+        return Err(ApiError::bad_request(
+            "ImportRestApi (OpenAPI import) is not supported by Tollgate yet",
+        ));
     }
     let input: CreateRestApiInput = parse_body(&body)?;
-    let name = input.name.filter(|n| !n.is_empty()).ok_or_else(|| ApiError::bad_request("Invalid request input: name is required"))?;
+    let name = input
+        .name
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| ApiError::bad_request("Invalid request input: name is required"))?;
     if input.description.as_deref() == Some("") {
-        return Err(ApiError::bad_request("Description cannot be an empty string"));
+        return Err(ApiError::bad_request(
+            "Description cannot be an empty string",
+        ));
     }
     if let Some(size) = input.minimum_compression_size {
         if !(0..=10_485_760).contains(&size) {
@@ -134,7 +164,10 @@ pub async fn create(State(ctx): State<Ctx>, Query(q): Query<Q>, body: Bytes) -> 
 /// authorizers, gateway responses and settings under fresh ids.
 fn clone_into(def: &mut RestApiDefinition, src: &RestApiDefinition) {
     let mut id_map: BTreeMap<String, String> = BTreeMap::new();
-    id_map.insert(src.api.root_resource_id.clone(), def.api.root_resource_id.clone());
+    id_map.insert(
+        src.api.root_resource_id.clone(),
+        def.api.root_resource_id.clone(),
+    );
     for id in src.resources.keys() {
         if !id_map.contains_key(id) {
             id_map.insert(id.clone(), ids::short_id());
@@ -163,7 +196,11 @@ fn clone_into(def: &mut RestApiDefinition, src: &RestApiDefinition) {
 
 pub async fn list(State(ctx): State<Ctx>, Query(q): Query<Q>) -> ApiResult<Response> {
     let st = ctx.store.state();
-    let items = st.apis.iter().map(|(id, a)| (id.clone(), a.definition.api.clone())).collect();
+    let items = st
+        .apis
+        .iter()
+        .map(|(id, a)| (id.clone(), a.definition.api.clone()))
+        .collect();
     page(items, &q)
 }
 
@@ -176,7 +213,11 @@ pub async fn put_not_supported(Path(_id): Path<String>) -> ApiError {
     ApiError::bad_request("PutRestApi (OpenAPI import) is not supported by Tollgate yet")
 }
 
-pub async fn update(State(ctx): State<Ctx>, Path(id): Path<String>, body: Bytes) -> ApiResult<Response> {
+pub async fn update(
+    State(ctx): State<Ctx>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult<Response> {
     let ops = PatchBody::parse(&body, "updateRestApiInput")?;
     let out = ctx.store.transact(|s| {
         let a = def_mut(api_mut(s, &id)?);
@@ -265,6 +306,11 @@ pub async fn update(State(ctx): State<Ctx>, Path(id): Path<String>, body: Bytes)
 }
 
 pub async fn delete(State(ctx): State<Ctx>, Path(id): Path<String>) -> ApiResult<Response> {
-    ctx.store.transact(|s| s.apis.remove(&id).map(|_| ()).ok_or_else(|| ApiError::no_api(&id)))?;
+    ctx.store.transact(|s| {
+        s.apis
+            .remove(&id)
+            .map(|_| ())
+            .ok_or_else(|| ApiError::no_api(&id))
+    })?;
     Ok(empty(202))
 }

@@ -47,7 +47,9 @@ struct CreateStageInput {
 
 pub fn check_variables(vars: &BTreeMap<String, String>) -> ApiResult<()> {
     if vars.len() > 100 {
-        return Err(ApiError::bad_request("A stage can have at most 100 stage variables"));
+        return Err(ApiError::bad_request(
+            "A stage can have at most 100 stage variables",
+        ));
     }
     for (k, v) in vars {
         tollgate_model::validate::stage_variable(k, v).map_err(ApiError::bad_request)?;
@@ -65,11 +67,17 @@ fn check_cache_size(size: &str) -> ApiResult<()> {
     }
 }
 
-pub async fn create(State(ctx): State<Ctx>, Path(api_id): Path<String>, body: Bytes) -> ApiResult<Response> {
+pub async fn create(
+    State(ctx): State<Ctx>,
+    Path(api_id): Path<String>,
+    body: Bytes,
+) -> ApiResult<Response> {
     let input: CreateStageInput = parse_body(&body)?;
     let name = input.stage_name.unwrap_or_default();
     if !tollgate_model::validate::stage_name(&name) {
-        return Err(ApiError::bad_request("Stage name only allows a-zA-Z0-9_- and must be between 1 and 128 characters"));
+        return Err(ApiError::bad_request(
+            "Stage name only allows a-zA-Z0-9_- and must be between 1 and 128 characters",
+        ));
     }
     let dep = input.deployment_id.unwrap_or_default();
     check_variables(&input.variables)?;
@@ -85,10 +93,14 @@ pub async fn create(State(ctx): State<Ctx>, Path(api_id): Path<String>, body: By
             return Err(ApiError::conflict("Stage already exists"));
         }
         if !a.deployments.contains_key(&dep) {
-            return Err(ApiError::bad_request("Invalid deployment identifier specified"));
+            return Err(ApiError::bad_request(
+                "Invalid deployment identifier specified",
+            ));
         }
         if a.stages.len() >= MAX_STAGES {
-            return Err(ApiError::limit_exceeded(format!("Maximum number of Stages for this API has been reached: {MAX_STAGES}")));
+            return Err(ApiError::limit_exceeded(format!(
+                "Maximum number of Stages for this API has been reached: {MAX_STAGES}"
+            )));
         }
         let mut stage = Stage::new(name.clone(), dep.clone(), time::now_epoch());
         stage.description = input.description;
@@ -118,7 +130,11 @@ pub async fn create(State(ctx): State<Ctx>, Path(api_id): Path<String>, body: By
     Ok(json(201, &out))
 }
 
-pub async fn list(State(ctx): State<Ctx>, Path(api_id): Path<String>, Query(q): Query<Q>) -> ApiResult<Response> {
+pub async fn list(
+    State(ctx): State<Ctx>,
+    Path(api_id): Path<String>,
+    Query(q): Query<Q>,
+) -> ApiResult<Response> {
     let st = ctx.store.state();
     let a = api(&st, &api_id)?;
     let items: Vec<&Stage> = a
@@ -134,20 +150,32 @@ fn stage<'a>(a: &'a ApiState, name: &str) -> ApiResult<&'a Arc<Stage>> {
     a.stages.get(name).ok_or_else(ApiError::no_stage)
 }
 
-pub async fn get(State(ctx): State<Ctx>, Path((api_id, name)): Path<(String, String)>) -> ApiResult<Response> {
+pub async fn get(
+    State(ctx): State<Ctx>,
+    Path((api_id, name)): Path<(String, String)>,
+) -> ApiResult<Response> {
     let st = ctx.store.state();
     Ok(json(200, stage(api(&st, &api_id)?, &name)?.as_ref()))
 }
 
-pub async fn delete(State(ctx): State<Ctx>, Path((api_id, name)): Path<(String, String)>) -> ApiResult<Response> {
+pub async fn delete(
+    State(ctx): State<Ctx>,
+    Path((api_id, name)): Path<(String, String)>,
+) -> ApiResult<Response> {
     ctx.store.transact(|s| {
-        api_mut(s, &api_id)?.stages.remove(&name).ok_or_else(ApiError::no_stage)?;
+        api_mut(s, &api_id)?
+            .stages
+            .remove(&name)
+            .ok_or_else(ApiError::no_stage)?;
         Ok::<_, ApiError>(())
     })?;
     Ok(empty(202))
 }
 
-pub async fn flush_cache(State(ctx): State<Ctx>, Path((api_id, name)): Path<(String, String)>) -> ApiResult<Response> {
+pub async fn flush_cache(
+    State(ctx): State<Ctx>,
+    Path((api_id, name)): Path<(String, String)>,
+) -> ApiResult<Response> {
     let st = ctx.store.state();
     stage(api(&st, &api_id)?, &name)?;
     // Response and authorizer caches arrive with the caching and authorizer features;
@@ -158,7 +186,9 @@ pub async fn flush_cache(State(ctx): State<Ctx>, Path((api_id, name)): Path<(Str
 const INVALID_STAGE_PATH: &str = "Must be one of: [/deploymentId, /description, /cacheClusterEnabled, /cacheClusterSize, /clientCertificateId, /accessLogSettings, /accessLogSettings/destinationArn, /accessLogSettings/format, /{resourcePath}/{httpMethod}/metrics/enabled, /{resourcePath}/{httpMethod}/logging/dataTrace, /{resourcePath}/{httpMethod}/logging/loglevel, /{resourcePath}/{httpMethod}/throttling/burstLimit/{resourcePath}/{httpMethod}/throttling/rateLimit/{resourcePath}/{httpMethod}/caching/ttlInSeconds, /{resourcePath}/{httpMethod}/caching/enabled, /{resourcePath}/{httpMethod}/caching/dataEncrypted, /{resourcePath}/{httpMethod}/caching/requireAuthorizationForCacheControl, /{resourcePath}/{httpMethod}/caching/unauthorizedCacheControlHeaderStrategy, /*/*/metrics/enabled, /*/*/logging/dataTrace, /*/*/logging/loglevel, /*/*/throttling/burstLimit /*/*/throttling/rateLimit /*/*/caching/ttlInSeconds, /*/*/caching/enabled, /*/*/caching/dataEncrypted, /*/*/caching/requireAuthorizationForCacheControl, /*/*/caching/unauthorizedCacheControlHeaderStrategy, /variables/{variable_name}, /tracingEnabled]";
 
 fn invalid_stage_path(path: &str) -> ApiError {
-    ApiError::bad_request(format!("Invalid method setting path: {path}. {INVALID_STAGE_PATH}"))
+    ApiError::bad_request(format!(
+        "Invalid method setting path: {path}. {INVALID_STAGE_PATH}"
+    ))
 }
 
 const SETTING_SUFFIXES: [&str; 10] = [
@@ -177,19 +207,30 @@ const SETTING_SUFFIXES: [&str; 10] = [
 /// Splits `/{key}/{group}/{name}` into the stored key (verbatim, escapes kept) and suffix.
 fn method_setting_path(path: &str) -> Option<(String, &'static str)> {
     let rest = path.strip_prefix('/')?;
-    let suffix = SETTING_SUFFIXES.iter().find(|s| rest.ends_with(&format!("/{s}")))?;
+    let suffix = SETTING_SUFFIXES
+        .iter()
+        .find(|s| rest.ends_with(&format!("/{s}")))?;
     let key = &rest[..rest.len() - suffix.len() - 1];
     // The key must be `{prefix}/{METHOD}` with a non-empty prefix.
     let (prefix, method) = key.rsplit_once('/')?;
     (!prefix.is_empty() && !method.is_empty()).then(|| (key.to_string(), *suffix))
 }
 
-fn apply_setting(ms: &mut MethodSetting, suffix: &str, v: Option<&str>, path: &str) -> ApiResult<()> {
+fn apply_setting(
+    ms: &mut MethodSetting,
+    suffix: &str,
+    v: Option<&str>,
+    path: &str,
+) -> ApiResult<()> {
     match suffix {
         "metrics/enabled" => ms.metrics_enabled = patch_bool(v, path)?,
         "logging/loglevel" => match v {
             Some(l @ ("OFF" | "ERROR" | "INFO")) => ms.logging_level = Some(l.to_string()),
-            _ => return Err(ApiError::bad_request("Invalid logging level specified. Valid options are OFF, ERROR, INFO")),
+            _ => {
+                return Err(ApiError::bad_request(
+                    "Invalid logging level specified. Valid options are OFF, ERROR, INFO",
+                ))
+            }
         },
         "logging/dataTrace" => ms.data_trace_enabled = patch_bool(v, path)?,
         "throttling/burstLimit" => ms.throttling_burst_limit = patch_i64(v, path)?,
@@ -198,17 +239,27 @@ fn apply_setting(ms: &mut MethodSetting, suffix: &str, v: Option<&str>, path: &s
         "caching/ttlInSeconds" => {
             let ttl = patch_i64(v, path)?;
             if !(0..=3600).contains(&ttl) {
-                return Err(ApiError::bad_request("Cache TTL must be between 0 and 3600 seconds"));
+                return Err(ApiError::bad_request(
+                    "Cache TTL must be between 0 and 3600 seconds",
+                ));
             }
             ms.cache_ttl_in_seconds = ttl;
         }
         "caching/dataEncrypted" => ms.cache_data_encrypted = patch_bool(v, path)?,
-        "caching/requireAuthorizationForCacheControl" => ms.require_authorization_for_cache_control = patch_bool(v, path)?,
+        "caching/requireAuthorizationForCacheControl" => {
+            ms.require_authorization_for_cache_control = patch_bool(v, path)?
+        }
         _ => match v {
-            Some(x @ ("FAIL_WITH_403" | "SUCCEED_WITH_RESPONSE_HEADER" | "SUCCEED_WITHOUT_RESPONSE_HEADER")) => {
-                ms.unauthorized_cache_control_header_strategy = x.to_string()
+            Some(
+                x @ ("FAIL_WITH_403"
+                | "SUCCEED_WITH_RESPONSE_HEADER"
+                | "SUCCEED_WITHOUT_RESPONSE_HEADER"),
+            ) => ms.unauthorized_cache_control_header_strategy = x.to_string(),
+            _ => {
+                return Err(ApiError::bad_request(
+                    "Invalid unauthorizedCacheControlHeaderStrategy specified",
+                ))
             }
-            _ => return Err(ApiError::bad_request("Invalid unauthorizedCacheControlHeaderStrategy specified")),
         },
     }
     Ok(())
@@ -262,21 +313,32 @@ fn patch_stage(a: &ApiState, st: &mut Stage, op: &PatchOp) -> ApiResult<()> {
                 st.variables.remove(&segs[1]);
             } else {
                 let value = v.unwrap_or_default().to_string();
-                tollgate_model::validate::stage_variable(&segs[1], &value).map_err(ApiError::bad_request)?;
+                tollgate_model::validate::stage_variable(&segs[1], &value)
+                    .map_err(ApiError::bad_request)?;
                 st.variables.insert(segs[1].clone(), value);
                 if st.variables.len() > 100 {
-                    return Err(ApiError::bad_request("A stage can have at most 100 stage variables"));
+                    return Err(ApiError::bad_request(
+                        "A stage can have at most 100 stage variables",
+                    ));
                 }
             }
         }
         ("remove", "accessLogSettings", 1) => st.access_log_settings = None,
         (o, "accessLogSettings", _) => {
             let field = segs.get(1).map(String::as_str);
-            if segs.len() != 2 || !matches!(field, Some("destinationArn" | "format")) || !matches!(o, "add" | "replace") {
+            if segs.len() != 2
+                || !matches!(field, Some("destinationArn" | "format"))
+                || !matches!(o, "add" | "replace")
+            {
                 return Err(ApiError::bad_request("Invalid accessLogSettings path. Must be one of : [/accessLogSettings/destinationArn, /accessLogSettings/format]"));
             }
-            let value = v.filter(|s| !s.is_empty()).ok_or_else(|| ApiError::bad_request("Access Log value must not be empty"))?;
-            let settings = st.access_log_settings.get_or_insert(AccessLogSettings { format: None, destination_arn: None });
+            let value = v
+                .filter(|s| !s.is_empty())
+                .ok_or_else(|| ApiError::bad_request("Access Log value must not be empty"))?;
+            let settings = st.access_log_settings.get_or_insert(AccessLogSettings {
+                format: None,
+                destination_arn: None,
+            });
             if field == Some("format") {
                 settings.format = Some(value.to_string());
             } else {
@@ -287,14 +349,18 @@ fn patch_stage(a: &ApiState, st: &mut Stage, op: &PatchOp) -> ApiResult<()> {
         (o, "canarySettings", _) => {
             let field = segs.get(1).map(String::as_str).unwrap_or_default();
             if field == "deploymentId" && o == "add" {
-                return Err(ApiError::bad_request("Invalid add operation with path: /canarySettings/deploymentId"));
+                return Err(ApiError::bad_request(
+                    "Invalid add operation with path: /canarySettings/deploymentId",
+                ));
             }
             let c = st.canary_settings.as_mut().ok_or_else(no_canary)?;
             match (o, field, segs.len()) {
                 ("replace", "percentTraffic", 2) => {
                     let p = patch_f64(v, path)?;
                     if !(0.0..=100.0).contains(&p) {
-                        return Err(ApiError::bad_request("Canary weight must be between 0.0 and 100.0"));
+                        return Err(ApiError::bad_request(
+                            "Canary weight must be between 0.0 and 100.0",
+                        ));
                     }
                     c.percent_traffic = Some(p);
                 }
@@ -308,7 +374,8 @@ fn patch_stage(a: &ApiState, st: &mut Stage, op: &PatchOp) -> ApiResult<()> {
                 }
                 ("add" | "replace", "stageVariableOverrides", 3) => {
                     let value = v.unwrap_or_default().to_string();
-                    tollgate_model::validate::stage_variable(&segs[2], &value).map_err(ApiError::bad_request)?;
+                    tollgate_model::validate::stage_variable(&segs[2], &value)
+                        .map_err(ApiError::bad_request)?;
                     c.stage_variable_overrides.insert(segs[2].clone(), value);
                 }
                 ("remove", "stageVariableOverrides", 3) => {
@@ -318,7 +385,8 @@ fn patch_stage(a: &ApiState, st: &mut Stage, op: &PatchOp) -> ApiResult<()> {
             }
         }
         ("add" | "replace", _, _) => {
-            let (key, suffix) = method_setting_path(path).ok_or_else(|| invalid_stage_path(path))?;
+            let (key, suffix) =
+                method_setting_path(path).ok_or_else(|| invalid_stage_path(path))?;
             let base = st.method_settings.get("*/*").cloned().unwrap_or_default();
             let ms = st.method_settings.entry(key).or_insert(base);
             apply_setting(ms, suffix, v, path)?;
@@ -338,7 +406,11 @@ fn patch_stage(a: &ApiState, st: &mut Stage, op: &PatchOp) -> ApiResult<()> {
     Ok(())
 }
 
-pub async fn update(State(ctx): State<Ctx>, Path((api_id, name)): Path<(String, String)>, body: Bytes) -> ApiResult<Response> {
+pub async fn update(
+    State(ctx): State<Ctx>,
+    Path((api_id, name)): Path<(String, String)>,
+    body: Bytes,
+) -> ApiResult<Response> {
     let ops = PatchBody::parse(&body, "updateStageInput")?;
     let out = ctx.store.transact(|s| {
         let a = api_mut(s, &api_id)?;
@@ -359,13 +431,22 @@ mod tests {
 
     #[test]
     fn method_setting_paths_parse_from_the_right() {
-        assert_eq!(method_setting_path("/*/*/throttling/rateLimit"), Some(("*/*".into(), "throttling/rateLimit")));
+        assert_eq!(
+            method_setting_path("/*/*/throttling/rateLimit"),
+            Some(("*/*".into(), "throttling/rateLimit"))
+        );
         assert_eq!(
             method_setting_path("/~1pets~1{id}/GET/caching/enabled"),
             Some(("~1pets~1{id}/GET".into(), "caching/enabled"))
         );
-        assert_eq!(method_setting_path("/test/GET/throttling/burstLimit"), Some(("test/GET".into(), "throttling/burstLimit")));
-        assert_eq!(method_setting_path("/~1/GET/metrics/enabled"), Some(("~1/GET".into(), "metrics/enabled")));
+        assert_eq!(
+            method_setting_path("/test/GET/throttling/burstLimit"),
+            Some(("test/GET".into(), "throttling/burstLimit"))
+        );
+        assert_eq!(
+            method_setting_path("/~1/GET/metrics/enabled"),
+            Some(("~1/GET".into(), "metrics/enabled"))
+        );
         assert_eq!(method_setting_path("/GET/metrics/enabled"), None);
         assert_eq!(method_setting_path("/nope"), None);
     }

@@ -22,7 +22,11 @@ enum Target {
 
 fn target(arn: &str) -> ApiResult<Target> {
     let bad = || ApiError::not_found(format!("Invalid resource ARN specified: {arn}"));
-    let path = arn.strip_prefix("arn:aws:apigateway:").and_then(|r| r.split_once("::")).map(|(_, p)| p).ok_or_else(bad)?;
+    let path = arn
+        .strip_prefix("arn:aws:apigateway:")
+        .and_then(|r| r.split_once("::"))
+        .map(|(_, p)| p)
+        .ok_or_else(bad)?;
     let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match segs.as_slice() {
         ["restapis", id] => Ok(Target::RestApi(id.to_string())),
@@ -56,12 +60,21 @@ pub async fn get(State(ctx): State<Ctx>, Path(arn): Path<String>) -> ApiResult<R
     let st = ctx.store.state();
     let tags = match target(&arn)? {
         Target::RestApi(id) => super::api(&st, &id)?.definition.api.tags.clone(),
-        Target::Stage(id, stage) => super::api(&st, &id)?.stages.get(&stage).ok_or_else(ApiError::no_stage)?.tags.clone(),
+        Target::Stage(id, stage) => super::api(&st, &id)?
+            .stages
+            .get(&stage)
+            .ok_or_else(ApiError::no_stage)?
+            .tags
+            .clone(),
     };
     Ok(json(200, &serde_json::json!({ "tags": tags })))
 }
 
-pub async fn tag(State(ctx): State<Ctx>, Path(arn): Path<String>, body: Bytes) -> ApiResult<Response> {
+pub async fn tag(
+    State(ctx): State<Ctx>,
+    Path(arn): Path<String>,
+    body: Bytes,
+) -> ApiResult<Response> {
     let input: TagInput = parse_body(&body)?;
     for (k, v) in &input.tags {
         tollgate_model::validate::tag(k, v).map_err(ApiError::bad_request)?;
@@ -75,7 +88,11 @@ pub async fn tag(State(ctx): State<Ctx>, Path(arn): Path<String>, body: Bytes) -
     Ok(empty(204))
 }
 
-pub async fn untag(State(ctx): State<Ctx>, Path(arn): Path<String>, uri: http::Uri) -> ApiResult<Response> {
+pub async fn untag(
+    State(ctx): State<Ctx>,
+    Path(arn): Path<String>,
+    uri: http::Uri,
+) -> ApiResult<Response> {
     // `tagKeys` repeats, so read it from the raw query rather than a map.
     let keys: Vec<String> = uri
         .query()
@@ -83,7 +100,11 @@ pub async fn untag(State(ctx): State<Ctx>, Path(arn): Path<String>, uri: http::U
         .split('&')
         .filter_map(|p| p.split_once('='))
         .filter(|(k, _)| *k == "tagKeys")
-        .map(|(_, v)| percent_encoding::percent_decode_str(&v.replace('+', " ")).decode_utf8_lossy().into_owned())
+        .map(|(_, v)| {
+            percent_encoding::percent_decode_str(&v.replace('+', " "))
+                .decode_utf8_lossy()
+                .into_owned()
+        })
         .collect();
     ctx.store.transact(|s| {
         with_tags(s, &arn, |tags| {

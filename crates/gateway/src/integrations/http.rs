@@ -60,7 +60,11 @@ impl HttpClient {
     }
 
     /// Sends and returns as soon as the backend's headers arrive (the body streams).
-    pub async fn send(&self, req: BackendRequest, timeout: Duration) -> Result<Response<Incoming>, GatewayError> {
+    pub async fn send(
+        &self,
+        req: BackendRequest,
+        timeout: Duration,
+    ) -> Result<Response<Incoming>, GatewayError> {
         let req = Self::build(req)?;
         match tokio::time::timeout(timeout, self.client.request(req)).await {
             Err(_) => Err(timeout_error()),
@@ -71,7 +75,11 @@ impl HttpClient {
 
     /// Sends and reads the whole response within the timeout (non-proxy integrations
     /// need the body to select and render the integration response).
-    pub async fn send_buffered(&self, req: BackendRequest, timeout: Duration) -> Result<IntegrationOutput, GatewayError> {
+    pub async fn send_buffered(
+        &self,
+        req: BackendRequest,
+        timeout: Duration,
+    ) -> Result<IntegrationOutput, GatewayError> {
         let req = Self::build(req)?;
         let exchange = async {
             let resp = self.client.request(req).await.map_err(|e| failure(&e))?;
@@ -81,8 +89,14 @@ impl HttpClient {
                 .await
                 .map_err(|_| GatewayError::new(T::IntegrationFailure, "Internal server error"))?
                 .to_bytes();
-            Ok(IntegrationOutput { status: parts.status.as_u16(), headers: parts.headers, body })
+            Ok(IntegrationOutput {
+                status: parts.status.as_u16(),
+                headers: parts.headers,
+                body,
+            })
         };
-        tokio::time::timeout(timeout, exchange).await.map_err(|_| timeout_error())?
+        tokio::time::timeout(timeout, exchange)
+            .await
+            .map_err(|_| timeout_error())?
     }
 }

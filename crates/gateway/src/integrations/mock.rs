@@ -7,7 +7,11 @@ use crate::pipeline::integration_request::{render_template, select_template};
 use crate::pipeline::integration_response::empty_output;
 use crate::pipeline::{GatewayError, IntegrationOutput, Invocation};
 
-pub fn invoke(inv: &Invocation<'_>, i: &CompiledIntegration, _body: &Bytes) -> Result<IntegrationOutput, GatewayError> {
+pub fn invoke(
+    inv: &Invocation<'_>,
+    i: &CompiledIntegration,
+    _body: &Bytes,
+) -> Result<IntegrationOutput, GatewayError> {
     let Some(template) = select_template(i, &inv.parts.headers)? else {
         // No template: nothing to read a status from; AWS answers 200.
         return Ok(empty_output(200));
@@ -29,10 +33,14 @@ pub fn status_code(rendered: &str) -> Option<u16> {
         }
     }
     let idx = rendered.find("statusCode")?;
-    let rest = rendered[idx + "statusCode".len()..].trim_start_matches(['"', '\'', ' ', '\t', '\n', '\r']);
+    let rest =
+        rendered[idx + "statusCode".len()..].trim_start_matches(['"', '\'', ' ', '\t', '\n', '\r']);
     let rest = rest.strip_prefix(':')?.trim_start();
     let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
-    digits.parse::<u16>().ok().filter(|s| (100..=599).contains(s))
+    digits
+        .parse::<u16>()
+        .ok()
+        .filter(|s| (100..=599).contains(s))
 }
 
 #[cfg(test)]

@@ -18,8 +18,15 @@ pub fn classify<'a>(host: Option<&'a str>, path: &'a str) -> Option<Target<'a>> 
     let hostname = strip_port(host);
     if let Some(dot) = hostname.find('.') {
         let (label, rest) = hostname.split_at(dot);
-        if rest.len() > ".execute-api".len() && rest[..".execute-api.".len().min(rest.len())].eq_ignore_ascii_case(".execute-api.") && !label.is_empty() {
-            return Some(Target { api_id: label.to_ascii_lowercase(), stage_path: path, domain_name: hostname });
+        if rest.len() > ".execute-api".len()
+            && rest[..".execute-api.".len().min(rest.len())].eq_ignore_ascii_case(".execute-api.")
+            && !label.is_empty()
+        {
+            return Some(Target {
+                api_id: label.to_ascii_lowercase(),
+                stage_path: path,
+                domain_name: hostname,
+            });
         }
     }
     let rest = path.strip_prefix(PATH_PREFIX)?;
@@ -27,14 +34,24 @@ pub fn classify<'a>(host: Option<&'a str>, path: &'a str) -> Option<Target<'a>> 
     if id.is_empty() {
         return None;
     }
-    Some(Target { api_id: id.to_ascii_lowercase(), stage_path: tail, domain_name: hostname })
+    Some(Target {
+        api_id: id.to_ascii_lowercase(),
+        stage_path: tail,
+        domain_name: hostname,
+    })
 }
 
 fn strip_port(host: &str) -> &str {
     if let Some(v6) = host.strip_prefix('[') {
         return v6.split(']').next().unwrap_or(v6);
     }
-    host.rsplit_once(':').map_or(host, |(h, p)| if p.bytes().all(|b| b.is_ascii_digit()) { h } else { host })
+    host.rsplit_once(':').map_or(host, |(h, p)| {
+        if p.bytes().all(|b| b.is_ascii_digit()) {
+            h
+        } else {
+            host
+        }
+    })
 }
 
 /// Splits `/{stage}/rest` into the stage name and the routing path (`/rest`). Extra leading
@@ -57,7 +74,10 @@ mod tests {
     #[test]
     fn host_forms() {
         let t = classify(Some("abc123.execute-api.localhost:4566"), "/dev/pets").unwrap();
-        assert_eq!((t.api_id.as_str(), t.stage_path, t.domain_name), ("abc123", "/dev/pets", "abc123.execute-api.localhost"));
+        assert_eq!(
+            (t.api_id.as_str(), t.stage_path, t.domain_name),
+            ("abc123", "/dev/pets", "abc123.execute-api.localhost")
+        );
         let t = classify(Some("ABC123.Execute-Api.us-east-1.amazonaws.com"), "/dev").unwrap();
         assert_eq!(t.api_id, "abc123");
         assert!(classify(Some("localhost:4566"), "/restapis").is_none());
@@ -70,7 +90,12 @@ mod tests {
         let t = classify(Some("localhost:4566"), "/_aws/execute-api/abc/dev/pets").unwrap();
         assert_eq!((t.api_id.as_str(), t.stage_path), ("abc", "/dev/pets"));
         assert!(classify(None, "/_aws/execute-api/").is_none());
-        assert_eq!(classify(Some("[::1]:4566"), "/_aws/execute-api/x").unwrap().stage_path, "");
+        assert_eq!(
+            classify(Some("[::1]:4566"), "/_aws/execute-api/x")
+                .unwrap()
+                .stage_path,
+            ""
+        );
     }
 
     #[test]

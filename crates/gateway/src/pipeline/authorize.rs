@@ -11,7 +11,10 @@ pub fn check(method: &CompiledMethod) -> Result<(), GatewayError> {
     match &*method.authorization_type {
         "NONE" => Ok(()),
         other => {
-            tracing::warn!(authorization_type = other, "authorization type not supported yet; refusing the request");
+            tracing::warn!(
+                authorization_type = other,
+                "authorization type not supported yet; refusing the request"
+            );
             Err(GatewayError::new(T::AuthorizerConfigurationError, "null"))
         }
     }

@@ -11,8 +11,14 @@ use crate::context::Piece;
 pub fn forbidden() -> Response<GatewayBody> {
     let mut r = Response::new(GatewayBody::from_bytes(&b"{\"message\":\"Forbidden\"}"[..]));
     *r.status_mut() = StatusCode::FORBIDDEN;
-    r.headers_mut().insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    r.headers_mut().insert("x-amzn-ErrorType", HeaderValue::from_static("ForbiddenException"));
+    r.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r.headers_mut().insert(
+        "x-amzn-ErrorType",
+        HeaderValue::from_static("ForbiddenException"),
+    );
     r
 }
 
@@ -21,7 +27,9 @@ fn render_pieces(pieces: &[Piece], inv: &Invocation<'_>) -> String {
     for p in pieces {
         match p {
             Piece::Literal(l) => s.push_str(l),
-            Piece::StageVariable(n) => s.push_str(inv.stage_variables.get(n).map_or("", |v| v.as_str())),
+            Piece::StageVariable(n) => {
+                s.push_str(inv.stage_variables.get(n).map_or("", |v| v.as_str()))
+            }
             Piece::Context(n) => {
                 if let Some(expr) = n.strip_prefix("__method.") {
                     s.push_str(&method_param(expr, inv));
@@ -37,20 +45,37 @@ fn render_pieces(pieces: &[Piece], inv: &Invocation<'_>) -> String {
 /// `method.request.header|querystring.X` sources of gateway response headers.
 fn method_param(expr: &str, inv: &Invocation<'_>) -> String {
     if let Some(h) = expr.strip_prefix("method.request.header.") {
-        return inv.parts.headers.get(h).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+        return inv
+            .parts
+            .headers
+            .get(h)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
     }
     if let Some(q) = expr.strip_prefix("method.request.querystring.") {
         let query = super::method_request::parse_query(inv.parts.uri.query());
-        return query.into_iter().rev().find(|(k, _)| k == q).map(|(_, v)| v).unwrap_or_default();
+        return query
+            .into_iter()
+            .rev()
+            .find(|(k, _)| k == q)
+            .map(|(_, v)| v)
+            .unwrap_or_default();
     }
     String::new()
 }
 
 pub fn render(inv: &Invocation<'_>, err: &GatewayError) -> Response<GatewayBody> {
     let gr = inv.deployment.gateway_response(err.kind);
-    let accept = inv.parts.headers.get(http::header::ACCEPT).and_then(|v| v.to_str().ok());
+    let accept = inv
+        .parts
+        .headers
+        .get(http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok());
     let chosen = {
-        let wanted = accept.and_then(|a| a.split(',').next()).map(|a| a.split(';').next().unwrap_or_default().trim());
+        let wanted = accept
+            .and_then(|a| a.split(',').next())
+            .map(|a| a.split(';').next().unwrap_or_default().trim());
         gr.templates
             .iter()
             .find(|(ct, _)| wanted.is_some_and(|w| ct.eq_ignore_ascii_case(w)))
@@ -67,7 +92,10 @@ pub fn render(inv: &Invocation<'_>, err: &GatewayError) -> Response<GatewayBody>
     if let Ok(v) = HeaderValue::from_str(ct) {
         h.insert(http::header::CONTENT_TYPE, v);
     }
-    h.insert("x-amzn-ErrorType", HeaderValue::from_static(err.kind.error_type()));
+    h.insert(
+        "x-amzn-ErrorType",
+        HeaderValue::from_static(err.kind.error_type()),
+    );
     for (name, pieces) in &gr.headers {
         if let Ok(v) = HeaderValue::from_str(&render_pieces(pieces, inv)) {
             h.insert(name.clone(), v);

@@ -38,15 +38,27 @@ const DROPPED_ON_ENTRY: [&str; 12] = [
 ];
 
 /// Resolves one mapping source against the request.
-pub fn resolve<'a>(src: &'a Source, params: &'a Params<'_>, inv: &'a Invocation<'_>, body: Option<&'a [u8]>) -> Option<Cow<'a, str>> {
+pub fn resolve<'a>(
+    src: &'a Source,
+    params: &'a Params<'_>,
+    inv: &'a Invocation<'_>,
+    body: Option<&'a [u8]>,
+) -> Option<Cow<'a, str>> {
     match src {
         Source::Literal(s) => Some(Cow::Borrowed(s)),
         Source::Path(n) => params.path(n).map(Cow::Borrowed),
         Source::Query(n) => params.query(n).map(Cow::Borrowed),
-        Source::MultiQuery(n) => Some(params.multi_query(n).join(",")).filter(|s| !s.is_empty()).map(Cow::Owned),
+        Source::MultiQuery(n) => Some(params.multi_query(n).join(","))
+            .filter(|s| !s.is_empty())
+            .map(Cow::Owned),
         Source::Header(n) => params.header(n).map(Cow::Borrowed),
-        Source::MultiHeader(n) => Some(params.multi_header(n).join(",")).filter(|s| !s.is_empty()).map(Cow::Owned),
-        Source::StageVariable(n) => inv.stage_variables.get(n).map(|s| Cow::Borrowed(s.as_str())),
+        Source::MultiHeader(n) => Some(params.multi_header(n).join(","))
+            .filter(|s| !s.is_empty())
+            .map(Cow::Owned),
+        Source::StageVariable(n) => inv
+            .stage_variables
+            .get(n)
+            .map(|s| Cow::Borrowed(s.as_str())),
         Source::Context(n) => inv.ctx.var(n),
         Source::Body => body.map(String::from_utf8_lossy),
     }
@@ -58,11 +70,22 @@ struct Mapped<'a> {
     path: Vec<(&'a str, Cow<'a, str>)>,
 }
 
-fn map_parameters<'a>(i: &'a CompiledIntegration, params: &'a Params<'_>, inv: &'a Invocation<'_>, body: Option<&'a [u8]>) -> Mapped<'a> {
-    let mut m = Mapped { headers: vec![], query: vec![], path: vec![] };
+fn map_parameters<'a>(
+    i: &'a CompiledIntegration,
+    params: &'a Params<'_>,
+    inv: &'a Invocation<'_>,
+    body: Option<&'a [u8]>,
+) -> Mapped<'a> {
+    let mut m = Mapped {
+        headers: vec![],
+        query: vec![],
+        path: vec![],
+    };
     for (target, src) in &i.request_parameters {
         // A source that resolves to nothing adds nothing.
-        let Some(v) = resolve(src, params, inv, body) else { continue };
+        let Some(v) = resolve(src, params, inv, body) else {
+            continue;
+        };
         match target {
             Target::Header(h) => m.headers.push((h, v)),
             Target::Query(q) => m.query.push((q.as_str(), v)),
@@ -80,12 +103,19 @@ const QUERY_VALUE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUM
 
 /// Renders the backend URI: `{name}` from path mappings, `${stageVariables.x}`, then the
 /// mapped query parameters and (for proxies) the client's own query string.
-fn render_uri(i: &CompiledIntegration, mapped: &Mapped<'_>, inv: &Invocation<'_>, client_query: Option<&str>) -> Result<Uri, GatewayError> {
+fn render_uri(
+    i: &CompiledIntegration,
+    mapped: &Mapped<'_>,
+    inv: &Invocation<'_>,
+    client_query: Option<&str>,
+) -> Result<Uri, GatewayError> {
     let mut s = String::with_capacity(128);
     for piece in &i.uri {
         match piece {
             UriPiece::Literal(l) => s.push_str(l),
-            UriPiece::StageVariable(n) => s.push_str(inv.stage_variables.get(n).map_or("", |v| v.as_str())),
+            UriPiece::StageVariable(n) => {
+                s.push_str(inv.stage_variables.get(n).map_or("", |v| v.as_str()))
+            }
             UriPiece::PathParam(n) => {
                 if let Some((_, v)) = mapped.path.iter().find(|(k, _)| k == n) {
                     s.push_str(v);
@@ -112,7 +142,9 @@ fn render_uri(i: &CompiledIntegration, mapped: &Mapped<'_>, inv: &Invocation<'_>
 }
 
 fn backend_method(i: &CompiledIntegration, inv: &Invocation<'_>) -> Method {
-    i.http_method.clone().unwrap_or_else(|| inv.parts.method.clone())
+    i.http_method
+        .clone()
+        .unwrap_or_else(|| inv.parts.method.clone())
 }
 
 fn sends_body(m: &Method) -> bool {
@@ -126,19 +158,35 @@ fn insert(headers: &mut HeaderMap, name: HeaderName, value: &str) {
 }
 
 fn gateway_headers(headers: &mut HeaderMap, inv: &Invocation<'_>) {
-    insert(headers, HeaderName::from_static("x-amzn-apigateway-api-id"), &inv.ctx.api_id);
-    insert(headers, HeaderName::from_static("x-amzn-trace-id"), &inv.ctx.trace_id);
+    insert(
+        headers,
+        HeaderName::from_static("x-amzn-apigateway-api-id"),
+        &inv.ctx.api_id,
+    );
+    insert(
+        headers,
+        HeaderName::from_static("x-amzn-trace-id"),
+        &inv.ctx.trace_id,
+    );
 }
 
 /// HTTP_PROXY: the client's request with hop-by-hop headers dropped, mappings applied, the
 /// body streamed.
-pub fn http_proxy(inv: &Invocation<'_>, i: &CompiledIntegration, params: &Params<'_>, body: RequestBody) -> Result<BackendRequest, GatewayError> {
+pub fn http_proxy(
+    inv: &Invocation<'_>,
+    i: &CompiledIntegration,
+    params: &Params<'_>,
+    body: RequestBody,
+) -> Result<BackendRequest, GatewayError> {
     let mapped = map_parameters(i, params, inv, None);
     let uri = render_uri(i, &mapped, inv, inv.parts.uri.query())?;
     let method = backend_method(i, inv);
     let mut headers = HeaderMap::with_capacity(inv.parts.headers.len() + 6);
     for (k, v) in &inv.parts.headers {
-        if k == http::header::HOST || k == http::header::CONTENT_ENCODING || DROPPED_ON_ENTRY.contains(&k.as_str()) {
+        if k == http::header::HOST
+            || k == http::header::CONTENT_ENCODING
+            || DROPPED_ON_ENTRY.contains(&k.as_str())
+        {
             continue;
         }
         headers.append(k.clone(), v.clone());
@@ -157,23 +205,57 @@ pub fn http_proxy(inv: &Invocation<'_>, i: &CompiledIntegration, params: &Params
         Some(prev) => format!("{prev}, {ip}"),
         None => ip,
     };
-    insert(&mut headers, HeaderName::from_static("x-forwarded-for"), &xff);
-    insert(&mut headers, HeaderName::from_static("x-forwarded-port"), &inv.ctx_local_port());
-    insert(&mut headers, HeaderName::from_static("x-forwarded-proto"), "http");
-    let body = if sends_body(&method) { body.into_stream() } else { GatewayBody::empty() };
-    Ok(BackendRequest { method, uri, headers, body })
+    insert(
+        &mut headers,
+        HeaderName::from_static("x-forwarded-for"),
+        &xff,
+    );
+    insert(
+        &mut headers,
+        HeaderName::from_static("x-forwarded-port"),
+        &inv.ctx_local_port(),
+    );
+    insert(
+        &mut headers,
+        HeaderName::from_static("x-forwarded-proto"),
+        "http",
+    );
+    let body = if sends_body(&method) {
+        body.into_stream()
+    } else {
+        GatewayBody::empty()
+    };
+    Ok(BackendRequest {
+        method,
+        uri,
+        headers,
+        body,
+    })
 }
 
 /// Picks the request template for the client's Content-Type, or decides passthrough, or
 /// refuses with 415 as the passthrough behaviour says.
-pub fn select_template<'i>(i: &'i CompiledIntegration, headers: &HeaderMap) -> Result<Option<&'i str>, GatewayError> {
+pub fn select_template<'i>(
+    i: &'i CompiledIntegration,
+    headers: &HeaderMap,
+) -> Result<Option<&'i str>, GatewayError> {
     let ct = headers
         .get(http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or_default().trim().to_ascii_lowercase())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase()
+        })
         .filter(|v| !v.is_empty())
         .unwrap_or_else(|| "application/json".to_string());
-    if let Some((_, t)) = i.request_templates.iter().find(|(k, _)| k.eq_ignore_ascii_case(&ct)) {
+    if let Some((_, t)) = i
+        .request_templates
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(&ct))
+    {
         return Ok(Some(t));
     }
     let passthrough = match i.passthrough {
@@ -184,7 +266,10 @@ pub fn select_template<'i>(i: &'i CompiledIntegration, headers: &HeaderMap) -> R
     if passthrough {
         Ok(None)
     } else {
-        Err(GatewayError::new(T::UnsupportedMediaType, "Unsupported Media Type"))
+        Err(GatewayError::new(
+            T::UnsupportedMediaType,
+            "Unsupported Media Type",
+        ))
     }
 }
 
@@ -196,14 +281,23 @@ pub fn render_template(template: &str) -> Bytes {
 
 /// HTTP (non-proxy): only mapped parameters and the gateway's own headers reach the
 /// backend; the body is the rendered template or the passed-through client body.
-pub fn http(inv: &Invocation<'_>, i: &CompiledIntegration, params: &Params<'_>, body: Bytes) -> Result<BackendRequest, GatewayError> {
+pub fn http(
+    inv: &Invocation<'_>,
+    i: &CompiledIntegration,
+    params: &Params<'_>,
+    body: Bytes,
+) -> Result<BackendRequest, GatewayError> {
     let template = select_template(i, &inv.parts.headers)?;
     let mapped = map_parameters(i, params, inv, Some(&body));
     let uri = render_uri(i, &mapped, inv, None)?;
     let method = backend_method(i, inv);
     let mut headers = HeaderMap::with_capacity(8);
     insert(&mut headers, http::header::ACCEPT, "application/json");
-    insert(&mut headers, http::header::USER_AGENT, &format!("AmazonAPIGateway_{}", inv.ctx.api_id));
+    insert(
+        &mut headers,
+        http::header::USER_AGENT,
+        &format!("AmazonAPIGateway_{}", inv.ctx.api_id),
+    );
     if sends_body(&method) {
         if let Some(ct) = inv.parts.headers.get(http::header::CONTENT_TYPE) {
             headers.insert(http::header::CONTENT_TYPE, ct.clone());
@@ -217,8 +311,17 @@ pub fn http(inv: &Invocation<'_>, i: &CompiledIntegration, params: &Params<'_>, 
         Some(t) => render_template(t),
         None => body,
     };
-    let body = if sends_body(&method) { GatewayBody::from_bytes(payload) } else { GatewayBody::empty() };
-    Ok(BackendRequest { method, uri, headers, body })
+    let body = if sends_body(&method) {
+        GatewayBody::from_bytes(payload)
+    } else {
+        GatewayBody::empty()
+    };
+    Ok(BackendRequest {
+        method,
+        uri,
+        headers,
+        body,
+    })
 }
 
 impl Invocation<'_> {

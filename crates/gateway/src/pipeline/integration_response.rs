@@ -11,7 +11,10 @@ use crate::body::GatewayBody;
 use crate::compile::{CompiledIntegration, CompiledIntegrationResponse, ResponseSource};
 
 /// The response whose pattern fully matches `value`, else the default one.
-pub fn select<'i>(i: &'i CompiledIntegration, value: &str) -> Option<&'i CompiledIntegrationResponse> {
+pub fn select<'i>(
+    i: &'i CompiledIntegration,
+    value: &str,
+) -> Option<&'i CompiledIntegrationResponse> {
     i.responses
         .iter()
         .find(|r| r.pattern.as_ref().is_some_and(|p| p.is_match(value)))
@@ -20,21 +23,46 @@ pub fn select<'i>(i: &'i CompiledIntegration, value: &str) -> Option<&'i Compile
 
 /// AWS's response template choice: the template for the client's Accept (first media type,
 /// parameters dropped; absent means application/json), else the first defined template.
-pub fn choose_template<'r>(templates: &'r [(String, String)], accept: Option<&str>) -> Option<&'r (String, String)> {
+pub fn choose_template<'r>(
+    templates: &'r [(String, String)],
+    accept: Option<&str>,
+) -> Option<&'r (String, String)> {
     let wanted = accept
         .and_then(|a| a.split(',').next())
-        .map(|a| a.split(';').next().unwrap_or_default().trim().to_ascii_lowercase())
+        .map(|a| {
+            a.split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase()
+        })
         .filter(|a| !a.is_empty())
         .unwrap_or_else(|| "application/json".into());
-    templates.iter().find(|(ct, _)| ct.eq_ignore_ascii_case(&wanted)).or_else(|| templates.first())
+    templates
+        .iter()
+        .find(|(ct, _)| ct.eq_ignore_ascii_case(&wanted))
+        .or_else(|| templates.first())
 }
 
-fn resolve_response(src: &ResponseSource, out: &IntegrationOutput, inv: &Invocation<'_>) -> Option<String> {
+fn resolve_response(
+    src: &ResponseSource,
+    out: &IntegrationOutput,
+    inv: &Invocation<'_>,
+) -> Option<String> {
     match src {
         ResponseSource::Literal(s) => Some(s.clone()),
-        ResponseSource::Header(n) => out.headers.get(n.as_str()).and_then(|v| v.to_str().ok()).map(str::to_string),
+        ResponseSource::Header(n) => out
+            .headers
+            .get(n.as_str())
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
         ResponseSource::MultiHeader(n) => {
-            let all: Vec<&str> = out.headers.get_all(n.as_str()).iter().filter_map(|v| v.to_str().ok()).collect();
+            let all: Vec<&str> = out
+                .headers
+                .get_all(n.as_str())
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .collect();
             (!all.is_empty()).then(|| all.join(","))
         }
         ResponseSource::Body => Some(String::from_utf8_lossy(&out.body).into_owned()),
@@ -43,25 +71,37 @@ fn resolve_response(src: &ResponseSource, out: &IntegrationOutput, inv: &Invocat
     }
 }
 
-pub fn apply(inv: &Invocation<'_>, i: &CompiledIntegration, _params: &Params<'_>, out: IntegrationOutput) -> Result<Response<GatewayBody>, GatewayError> {
+pub fn apply(
+    inv: &Invocation<'_>,
+    i: &CompiledIntegration,
+    _params: &Params<'_>,
+    out: IntegrationOutput,
+) -> Result<Response<GatewayBody>, GatewayError> {
     let selection = out.status.to_string();
     let chosen = select(i, &selection).ok_or_else(|| {
         tracing::info!(api = %inv.ctx.api_id, status = out.status, "no integration response matches");
         GatewayError::internal()
     })?;
-    let accept = inv.parts.headers.get(http::header::ACCEPT).and_then(|v| v.to_str().ok());
+    let accept = inv
+        .parts
+        .headers
+        .get(http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok());
     let (content_type, body) = match choose_template(&chosen.templates, accept) {
         Some((ct, t)) => (ct.clone(), super::integration_request::render_template(t)),
         None => ("application/json".to_string(), out.body.clone()),
     };
     let mut resp = Response::new(GatewayBody::from_bytes(body));
-    *resp.status_mut() = http::StatusCode::from_u16(chosen.status).map_err(|_| GatewayError::internal())?;
+    *resp.status_mut() =
+        http::StatusCode::from_u16(chosen.status).map_err(|_| GatewayError::internal())?;
     let headers = resp.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&content_type) {
         headers.insert(http::header::CONTENT_TYPE, v);
     }
     for (name, src) in &chosen.response_parameters {
-        if let Some(v) = resolve_response(src, &out, inv).and_then(|v| HeaderValue::from_str(&v).ok()) {
+        if let Some(v) =
+            resolve_response(src, &out, inv).and_then(|v| HeaderValue::from_str(&v).ok())
+        {
             headers.insert(super::respond::remapped(name), v);
         }
     }
@@ -70,9 +110,12 @@ pub fn apply(inv: &Invocation<'_>, i: &CompiledIntegration, _params: &Params<'_>
 
 /// Convenience for integrations that produce no body.
 pub fn empty_output(status: u16) -> IntegrationOutput {
-    IntegrationOutput { status, headers: http::HeaderMap::new(), body: Bytes::new() }
+    IntegrationOutput {
+        status,
+        headers: http::HeaderMap::new(),
+        body: Bytes::new(),
+    }
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -80,9 +123,17 @@ mod tests {
 
     #[test]
     fn template_choice() {
-        let t = vec![("application/json".to_string(), "j".to_string()), ("application/xml".to_string(), "x".to_string())];
+        let t = vec![
+            ("application/json".to_string(), "j".to_string()),
+            ("application/xml".to_string(), "x".to_string()),
+        ];
         assert_eq!(choose_template(&t, None).unwrap().1, "j");
-        assert_eq!(choose_template(&t, Some("application/xml; q=1, text/html")).unwrap().1, "x");
+        assert_eq!(
+            choose_template(&t, Some("application/xml; q=1, text/html"))
+                .unwrap()
+                .1,
+            "x"
+        );
         assert_eq!(choose_template(&t, Some("text/html")).unwrap().1, "j");
         assert!(choose_template(&[], Some("text/html")).is_none());
     }

@@ -19,11 +19,30 @@ pub struct Routed {
 
 /// Unknown path and known path with an undefined method both answer
 /// MISSING_AUTHENTICATION_TOKEN (403), as AWS does.
-pub fn route(deployment: &CompiledDeployment, verb: &str, routing_path: &str) -> Result<Routed, GatewayError> {
-    let m = deployment.router.find(routing_path).ok_or_else(GatewayError::missing_token)?;
-    let method = m.route.method(verb).ok_or_else(GatewayError::missing_token)?.clone();
-    let path_params = m.params.iter().map(|(n, r)| (n.clone(), routing_path[r.clone()].to_string())).collect();
-    Ok(Routed { route: m.route.clone(), method, path_params })
+pub fn route(
+    deployment: &CompiledDeployment,
+    verb: &str,
+    routing_path: &str,
+) -> Result<Routed, GatewayError> {
+    let m = deployment
+        .router
+        .find(routing_path)
+        .ok_or_else(GatewayError::missing_token)?;
+    let method = m
+        .route
+        .method(verb)
+        .ok_or_else(GatewayError::missing_token)?
+        .clone();
+    let path_params = m
+        .params
+        .iter()
+        .map(|(n, r)| (n.clone(), routing_path[r.clone()].to_string()))
+        .collect();
+    Ok(Routed {
+        route: m.route.clone(),
+        method,
+        path_params,
+    })
 }
 
 /// Query parameters in order: percent-decoded with `+` as space; a fragment is ignored.
@@ -41,7 +60,9 @@ pub fn parse_query(raw: Option<&str>) -> Vec<(String, String)> {
 
 fn decode(s: &str) -> String {
     let s = s.replace('+', " ");
-    percent_encoding::percent_decode_str(&s).decode_utf8_lossy().into_owned()
+    percent_encoding::percent_decode_str(&s)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// The request parameters of one request, read lazily by mappings.
@@ -53,20 +74,39 @@ pub struct Params<'a> {
 
 impl Params<'_> {
     pub fn path(&self, name: &str) -> Option<&str> {
-        self.path.iter().find(|(n, _)| &**n == name).map(|(_, v)| v.as_str())
+        self.path
+            .iter()
+            .find(|(n, _)| &**n == name)
+            .map(|(_, v)| v.as_str())
     }
     /// Last value wins, as AWS's single-value view does.
     pub fn query(&self, name: &str) -> Option<&str> {
-        self.query.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.query
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
     pub fn multi_query(&self, name: &str) -> Vec<&str> {
-        self.query.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str()).collect()
+        self.query
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
     }
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get_all(name).iter().next_back().and_then(|v| v.to_str().ok())
+        self.headers
+            .get_all(name)
+            .iter()
+            .next_back()
+            .and_then(|v| v.to_str().ok())
     }
     pub fn multi_header(&self, name: &str) -> Vec<&str> {
-        self.headers.get_all(name).iter().filter_map(|v| v.to_str().ok()).collect()
+        self.headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect()
     }
 }
 
@@ -76,9 +116,15 @@ mod tests {
 
     #[test]
     fn query_rules() {
-        let q = parse_query(Some("price=10&price=20&plus=test+alias%40gmail.com&enc=%2B&flag#frag=1"));
+        let q = parse_query(Some(
+            "price=10&price=20&plus=test+alias%40gmail.com&enc=%2B&flag#frag=1",
+        ));
         let h = HeaderMap::new();
-        let p = Params { path: &[], query: &q, headers: &h };
+        let p = Params {
+            path: &[],
+            query: &q,
+            headers: &h,
+        };
         assert_eq!(p.query("price"), Some("20"));
         assert_eq!(p.multi_query("price"), vec!["10", "20"]);
         assert_eq!(p.query("plus"), Some("test alias@gmail.com"));

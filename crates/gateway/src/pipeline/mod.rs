@@ -50,16 +50,25 @@ pub struct GatewayError {
 
 impl GatewayError {
     pub fn new(kind: T, message: impl Into<Cow<'static, str>>) -> Self {
-        GatewayError { kind, message: message.into() }
+        GatewayError {
+            kind,
+            message: message.into(),
+        }
     }
     pub fn missing_token() -> Self {
-        Self::new(T::MissingAuthenticationToken, "Missing Authentication Token")
+        Self::new(
+            T::MissingAuthenticationToken,
+            "Missing Authentication Token",
+        )
     }
     pub fn internal() -> Self {
         Self::new(T::ApiConfigurationError, "Internal server error")
     }
     pub fn too_large() -> Self {
-        Self::new(T::RequestTooLarge, format!("HTTP content length exceeded {MAX_BODY} bytes."))
+        Self::new(
+            T::RequestTooLarge,
+            format!("HTTP content length exceeded {MAX_BODY} bytes."),
+        )
     }
 }
 
@@ -79,7 +88,9 @@ impl RequestBody {
                 .await
                 .map(|c| c.to_bytes())
                 .map_err(|e| {
-                    if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+                    if e.downcast_ref::<http_body_util::LengthLimitError>()
+                        .is_some()
+                    {
                         GatewayError::too_large()
                     } else {
                         GatewayError::new(T::BadRequestBody, "Invalid request body")
@@ -92,7 +103,9 @@ impl RequestBody {
     pub fn into_stream(self) -> GatewayBody {
         match self {
             RequestBody::Buffered(b) => GatewayBody::from_bytes(b),
-            RequestBody::Stream(s) => GatewayBody::Limited(http_body_util::Limited::new(s, MAX_BODY)),
+            RequestBody::Stream(s) => {
+                GatewayBody::Limited(http_body_util::Limited::new(s, MAX_BODY))
+            }
         }
     }
 }
@@ -113,11 +126,17 @@ impl Gateway {
         let started = Instant::now();
         let runtime = self.runtime.load();
         let (parts, body) = req.into_parts();
-        let host = parts.headers.get(http::header::HOST).and_then(|h| h.to_str().ok()).or(parts.uri.host());
+        let host = parts
+            .headers
+            .get(http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .or(parts.uri.host());
         let Some(target) = addressing::classify(host, parts.uri.path()) else {
             return gateway_response::forbidden();
         };
-        let api = runtime.api(&target.api_id).filter(|a| !a.disable_execute_api_endpoint);
+        let api = runtime
+            .api(&target.api_id)
+            .filter(|a| !a.disable_execute_api_endpoint);
         let Some((stage_name, routing_path)) = addressing::split_stage(target.stage_path) else {
             return gateway_response::forbidden();
         };
@@ -125,7 +144,9 @@ impl Gateway {
             return gateway_response::forbidden();
         };
         let (deployment, variables, is_canary) = match &stage.canary {
-            Some(c) if c.percent_traffic > 0.0 && rand::random::<f64>() * 100.0 < c.percent_traffic => {
+            Some(c)
+                if c.percent_traffic > 0.0 && rand::random::<f64>() * 100.0 < c.percent_traffic =>
+            {
                 (&c.deployment, &c.variables, Some(true))
             }
             Some(_) => (&stage.deployment, &stage.variables, Some(false)),
@@ -133,37 +154,70 @@ impl Gateway {
         };
         let ctx = respond::new_context(&parts, &target, &stage.name, deployment, is_canary, remote);
         let routing_path = routing_path.to_string();
-        let inv = Invocation { parts, deployment, stage_variables: variables, routing_path: &routing_path, ctx, remote };
+        let inv = Invocation {
+            parts,
+            deployment,
+            stage_variables: variables,
+            routing_path: &routing_path,
+            ctx,
+            remote,
+        };
         let (resp, ctx) = self.run(inv, RequestBody::Stream(body)).await;
         respond::finish(self, resp, ctx, &stage, variables, started)
     }
 
     /// Runs the phases after addressing; returns the response and the final `$context`.
-    pub async fn run(&self, mut inv: Invocation<'_>, body: RequestBody) -> (Response<GatewayBody>, RequestContext) {
+    pub async fn run(
+        &self,
+        mut inv: Invocation<'_>,
+        body: RequestBody,
+    ) -> (Response<GatewayBody>, RequestContext) {
         let result = self.phases(&mut inv, body).await;
         let resp = match result {
             Ok(r) => r,
             Err(e) => {
-                inv.ctx.error = Some(ErrorContext { response_type: e.kind, message: e.message.clone(), validation_error: None });
+                inv.ctx.error = Some(ErrorContext {
+                    response_type: e.kind,
+                    message: e.message.clone(),
+                    validation_error: None,
+                });
                 gateway_response::render(&inv, &e)
             }
         };
         (resp, inv.ctx)
     }
 
-    async fn phases(&self, inv: &mut Invocation<'_>, body: RequestBody) -> Result<Response<GatewayBody>, GatewayError> {
+    async fn phases(
+        &self,
+        inv: &mut Invocation<'_>,
+        body: RequestBody,
+    ) -> Result<Response<GatewayBody>, GatewayError> {
         if let Some(len) = inv.parts.headers.get(http::header::CONTENT_LENGTH) {
-            if len.to_str().ok().and_then(|l| l.parse::<u64>().ok()).is_some_and(|l| l > MAX_BODY as u64) {
+            if len
+                .to_str()
+                .ok()
+                .and_then(|l| l.parse::<u64>().ok())
+                .is_some_and(|l| l > MAX_BODY as u64)
+            {
                 return Err(GatewayError::too_large());
             }
         }
-        let routed = method_request::route(inv.deployment, inv.parts.method.as_str(), inv.routing_path)?;
+        let routed =
+            method_request::route(inv.deployment, inv.parts.method.as_str(), inv.routing_path)?;
         inv.ctx.resource_id = Some(routed.route.resource_id.clone());
         inv.ctx.resource_path = Some(routed.route.resource_path.clone());
         authorize::check(&routed.method)?;
-        let integration = routed.method.integration.as_ref().map_err(|_| GatewayError::internal())?;
+        let integration = routed
+            .method
+            .integration
+            .as_ref()
+            .map_err(|_| GatewayError::internal())?;
         let query = method_request::parse_query(inv.parts.uri.query());
-        let params = method_request::Params { path: &routed.path_params, query: &query, headers: &inv.parts.headers };
+        let params = method_request::Params {
+            path: &routed.path_params,
+            query: &query,
+            headers: &inv.parts.headers,
+        };
         match integration.kind {
             IntegrationKind::HttpProxy => {
                 let req = integration_request::http_proxy(inv, integration, &params, body)?;
@@ -203,4 +257,3 @@ pub struct IntegrationOutput {
     pub headers: http::HeaderMap,
     pub body: Bytes,
 }
-

@@ -35,12 +35,20 @@ const REMAPPED: [&str; 14] = [
 ];
 
 /// Backend response headers dropped by HTTP_PROXY (hop-by-hop).
-const PROXY_DROPPED: [&str; 6] = ["via", "transfer-encoding", "keep-alive", "proxy-connection", "te", "expect"];
+const PROXY_DROPPED: [&str; 6] = [
+    "via",
+    "transfer-encoding",
+    "keep-alive",
+    "proxy-connection",
+    "te",
+    "expect",
+];
 
 /// The name a mapped or proxied response header goes out under.
 pub fn remapped(name: &HeaderName) -> HeaderName {
     if REMAPPED.contains(&name.as_str()) || name.as_str() == "x-amzn-requestid" {
-        HeaderName::from_bytes(format!("x-amzn-remapped-{}", name.as_str()).as_bytes()).unwrap_or_else(|_| name.clone())
+        HeaderName::from_bytes(format!("x-amzn-remapped-{}", name.as_str()).as_bytes())
+            .unwrap_or_else(|_| name.clone())
     } else {
         name.clone()
     }
@@ -83,8 +91,18 @@ pub fn new_context(
     remote: SocketAddr,
 ) -> RequestContext {
     let now = tollgate_model::time::now_epoch_millis();
-    let user_agent = parts.headers.get(http::header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_string);
-    let trace_id = trace_id(parts.headers.get("x-amzn-trace-id").and_then(|v| v.to_str().ok()), now);
+    let user_agent = parts
+        .headers
+        .get(http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let trace_id = trace_id(
+        parts
+            .headers
+            .get("x-amzn-trace-id")
+            .and_then(|v| v.to_str().ok()),
+        now,
+    );
     RequestContext {
         request_id: uuid::Uuid::new_v4().to_string(),
         extended_request_id: tollgate_model::ids::extended_request_id(),
@@ -104,7 +122,12 @@ pub fn new_context(
         source_ip: remote.ip().to_string(),
         user_agent,
         domain_name: target.domain_name.to_string(),
-        domain_prefix: target.domain_name.split('.').next().unwrap_or_default().to_string(),
+        domain_prefix: target
+            .domain_name
+            .split('.')
+            .next()
+            .unwrap_or_default()
+            .to_string(),
         is_canary,
         trace_id,
         status: 0,
@@ -120,12 +143,18 @@ pub fn new_context(
 fn trace_id(incoming: Option<&str>, now_ms: i64) -> String {
     let parent = format!("{:016x}", rand::random::<u64>());
     let root = incoming
-        .and_then(|t| t.split(';').find_map(|p| p.trim().strip_prefix("Root=")).map(str::to_string))
+        .and_then(|t| {
+            t.split(';')
+                .find_map(|p| p.trim().strip_prefix("Root="))
+                .map(str::to_string)
+        })
         .unwrap_or_else(|| {
             let r: u128 = rand::random();
             format!("1-{:08x}-{:024x}", now_ms / 1000, r & ((1u128 << 96) - 1))
         });
-    let sampled = incoming.and_then(|t| t.split(';').find_map(|p| p.trim().strip_prefix("Sampled="))).unwrap_or("0");
+    let sampled = incoming
+        .and_then(|t| t.split(';').find_map(|p| p.trim().strip_prefix("Sampled=")))
+        .unwrap_or("0");
     format!("Root={root};Parent={parent};Sampled={sampled}")
 }
 
@@ -141,7 +170,10 @@ pub fn finish(
 ) -> Response<GatewayBody> {
     let h = resp.headers_mut();
     if !h.contains_key(http::header::CONTENT_TYPE) {
-        h.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        h.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
     }
     if let Ok(v) = HeaderValue::from_str(&ctx.request_id) {
         h.insert("x-amzn-requestid", v);
@@ -164,9 +196,18 @@ mod tests {
 
     #[test]
     fn remapping() {
-        assert_eq!(remapped(&HeaderName::from_static("date")).as_str(), "x-amzn-remapped-date");
-        assert_eq!(remapped(&HeaderName::from_static("x-amzn-requestid")).as_str(), "x-amzn-remapped-x-amzn-requestid");
-        assert_eq!(remapped(&HeaderName::from_static("x-custom")).as_str(), "x-custom");
+        assert_eq!(
+            remapped(&HeaderName::from_static("date")).as_str(),
+            "x-amzn-remapped-date"
+        );
+        assert_eq!(
+            remapped(&HeaderName::from_static("x-amzn-requestid")).as_str(),
+            "x-amzn-remapped-x-amzn-requestid"
+        );
+        assert_eq!(
+            remapped(&HeaderName::from_static("x-custom")).as_str(),
+            "x-custom"
+        );
     }
 
     #[test]
@@ -175,6 +216,9 @@ mod tests {
         assert!(t.starts_with("Root=1-6553f100-"), "{t}");
         assert!(t.ends_with(";Sampled=0"));
         let t = trace_id(Some("Root=1-abc-def;Sampled=1"), 0);
-        assert!(t.starts_with("Root=1-abc-def;Parent=") && t.ends_with("Sampled=1"), "{t}");
+        assert!(
+            t.starts_with("Root=1-abc-def;Parent=") && t.ends_with("Sampled=1"),
+            "{t}"
+        );
     }
 }
