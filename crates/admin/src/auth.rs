@@ -50,13 +50,37 @@ impl CredentialProvider for StaticCredentials {
 pub async fn envelope(State(ctx): State<Ctx>, req: Request, next: Next) -> Response {
     let request_id = uuid::Uuid::new_v4().to_string();
     let mut resp = match authenticate(&ctx, req).await {
-        Ok(req) => next.run(req).await,
+        Ok(req) => {
+            let resp = next.run(req).await;
+            wait_until_live(&ctx).await;
+            resp
+        }
         Err(e) => e.into_response(),
     };
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         resp.headers_mut().insert("x-amzn-RequestId", v);
     }
     resp
+}
+
+/// A successful write returns only once the data plane serves it (bounded), so a client that
+/// deploys and then calls its API sees the new deployment.
+async fn wait_until_live(ctx: &Ctx) {
+    let Some(rx) = &ctx.data_plane_version else {
+        return;
+    };
+    let target = ctx.store.state().version;
+    let mut rx = rx.clone();
+    let wait = rx.wait_for(|v| *v >= target);
+    if tokio::time::timeout(std::time::Duration::from_secs(5), wait)
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            version = target,
+            "data plane did not apply the change within 5 s"
+        );
+    }
 }
 
 async fn authenticate(ctx: &Ctx, req: Request) -> Result<Request, ApiError> {

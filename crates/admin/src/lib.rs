@@ -42,6 +42,8 @@ pub struct AdminContext {
     pub region: String,
     pub verifier: tollgate_sigv4::Verifier<StaticCredentials>,
     pub test_invoker: Option<Arc<dyn TestInvoker>>,
+    /// The store version the data plane serves; writes wait for it (read-your-writes).
+    pub data_plane_version: Option<tokio::sync::watch::Receiver<u64>>,
 }
 
 pub type Ctx = Arc<AdminContext>;
@@ -50,12 +52,14 @@ pub fn context(
     store: Arc<Store>,
     config: AdminConfig,
     test_invoker: Option<Arc<dyn TestInvoker>>,
+    data_plane_version: Option<tokio::sync::watch::Receiver<u64>>,
 ) -> Ctx {
     Arc::new(AdminContext {
         store,
         region: config.region,
         verifier: tollgate_sigv4::Verifier::new(config.credentials, "apigateway"),
         test_invoker,
+        data_plane_version,
     })
 }
 

@@ -150,6 +150,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             credentials: tollgate_admin::StaticCredentials::new(credentials),
         },
         Some(Arc::new(Invoker(gateway.clone()))),
+        Some(gateway.applied_version()),
     ));
     let control: ControlPlane = Arc::new(move |req| {
         let admin = admin.clone();

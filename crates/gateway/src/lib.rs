@@ -29,6 +29,8 @@ pub struct Gateway {
     runtime: ArcSwap<Runtime>,
     http: HttpClient,
     logs: AccessLogWriter,
+    /// The store version the current runtime was built from.
+    applied: tokio::sync::watch::Sender<u64>,
 }
 
 impl Gateway {
@@ -37,11 +39,14 @@ impl Gateway {
     pub fn start(store: &Store, access_log_dir: PathBuf) -> Arc<Gateway> {
         let logs = AccessLogWriter::start(access_log_dir);
         let mut rx = store.subscribe();
-        let first = runtime::rebuild(&rx.borrow_and_update(), &Runtime::default(), &logs);
+        let state = rx.borrow_and_update().clone();
+        let first = runtime::rebuild(&state, &Runtime::default(), &logs);
+        let (applied, _) = tokio::sync::watch::channel(state.version);
         let gw = Arc::new(Gateway {
             runtime: ArcSwap::from_pointee(first),
             http: HttpClient::default(),
             logs,
+            applied,
         });
         let weak = Arc::downgrade(&gw);
         tokio::spawn(async move {
@@ -50,9 +55,16 @@ impl Gateway {
                 let state = rx.borrow_and_update().clone();
                 let next = runtime::rebuild(&state, &gw.runtime.load(), &gw.logs);
                 gw.runtime.store(Arc::new(next));
+                gw.applied.send_replace(state.version);
                 tracing::debug!(version = state.version, "data plane updated");
             }
         });
         gw
+    }
+
+    /// Follows the store version the data plane serves, so a control-plane write can wait
+    /// until it is live.
+    pub fn applied_version(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.applied.subscribe()
     }
 }

@@ -1,4 +1,5 @@
-//! HTTP and HTTP_PROXY integrations: one pooled keep-alive client shared by all requests.
+//! HTTP and HTTP_PROXY integrations: one pooled keep-alive client shared by all requests,
+//! for `http://` and `https://` backends (rustls, with the system's root certificates).
 
 use std::error::Error as _;
 use std::time::Duration;
@@ -15,16 +16,36 @@ use crate::body::GatewayBody;
 use crate::pipeline::integration_request::BackendRequest;
 use crate::pipeline::{GatewayError, IntegrationOutput, MAX_BODY};
 
+type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
+
 #[derive(Clone)]
 pub struct HttpClient {
-    client: Client<HttpConnector, GatewayBody>,
+    client: Client<Connector, GatewayBody>,
 }
 
 impl Default for HttpClient {
     fn default() -> Self {
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
-        connector.set_connect_timeout(Some(Duration::from_secs(10)));
+        let mut http = HttpConnector::new();
+        http.set_nodelay(true);
+        http.set_connect_timeout(Some(Duration::from_secs(10)));
+        http.enforce_http(false);
+        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+        let builder = match hyper_rustls::HttpsConnectorBuilder::new()
+            .with_provider_and_native_roots(provider.clone())
+        {
+            Ok(b) => b,
+            Err(e) => {
+                // Still serve http:// backends; https:// ones will fail verification.
+                tracing::warn!(error = %e, "no system root certificates found");
+                let config = rustls::ClientConfig::builder_with_provider(provider)
+                    .with_safe_default_protocol_versions()
+                    .expect("ring supports the default TLS versions")
+                    .with_root_certificates(rustls::RootCertStore::empty())
+                    .with_no_client_auth();
+                hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(config)
+            }
+        };
+        let connector = builder.https_or_http().enable_http1().wrap_connector(http);
         let client = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(60))
             .pool_max_idle_per_host(256)

@@ -212,7 +212,14 @@ impl Gateway {
             .integration
             .as_ref()
             .map_err(|_| GatewayError::internal())?;
-        let query = method_request::parse_query(inv.parts.uri.query());
+        // Query parameters are decoded only when something reads them.
+        let reads_params = integration.kind != IntegrationKind::HttpProxy
+            || !integration.request_parameters.is_empty();
+        let query = if reads_params {
+            method_request::parse_query(inv.parts.uri.query())
+        } else {
+            Vec::new()
+        };
         let params = method_request::Params {
             path: &routed.path_params,
             query: &query,
