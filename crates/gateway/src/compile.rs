@@ -279,7 +279,10 @@ fn sorted(map: &std::collections::BTreeMap<String, String>) -> Vec<(String, Stri
     map.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
 }
 
-fn compile_integration(i: &Integration, _resource_id: &str) -> Result<CompiledIntegration, String> {
+pub(crate) fn compile_integration(
+    i: &Integration,
+    _resource_id: &str,
+) -> Result<CompiledIntegration, String> {
     let kind = match i.integration_type.as_str() {
         "HTTP_PROXY" => IntegrationKind::HttpProxy,
         "HTTP" => IntegrationKind::Http,
@@ -466,6 +469,87 @@ mod tests {
         assert_eq!(
             ResponseSource::parse("integration.response.header.X-A"),
             Some(ResponseSource::Header("X-A".into()))
+        );
+    }
+}
+
+#[cfg(test)]
+mod gateway_response_tests {
+    use std::collections::BTreeMap;
+
+    use tollgate_model::{EndpointConfiguration, GatewayResponse, RestApi};
+
+    use super::*;
+
+    fn def_with(responses: &[(&str, Option<&str>)]) -> RestApiDefinition {
+        let mut def = RestApiDefinition::new(RestApi {
+            id: "api".into(),
+            name: "n".into(),
+            description: None,
+            version: None,
+            created_date: 0,
+            binary_media_types: vec![],
+            minimum_compression_size: None,
+            api_key_source: "HEADER".into(),
+            endpoint_configuration: EndpointConfiguration::default(),
+            policy: None,
+            tags: BTreeMap::new(),
+            disable_execute_api_endpoint: false,
+            root_resource_id: "root".into(),
+            security_policy: None,
+            endpoint_access_mode: None,
+        });
+        for (t, status) in responses {
+            def.gateway_responses.insert(
+                t.to_string(),
+                GatewayResponse {
+                    response_type: t.to_string(),
+                    status_code: status.map(str::to_string),
+                    response_parameters: BTreeMap::from([(
+                        "gatewayresponse.header.x-a".to_string(),
+                        "'b'".to_string(),
+                    )]),
+                    response_templates: BTreeMap::from([(
+                        "application/json".to_string(),
+                        "{}".to_string(),
+                    )]),
+                    default_response: false,
+                },
+            );
+        }
+        def
+    }
+
+    #[test]
+    fn resolution_order() {
+        // DEFAULT_5XX with 599 changes the 5xx types that are not configured themselves.
+        let def = def_with(&[("DEFAULT_5XX", Some("599")), ("AUTHORIZER_FAILURE", None)]);
+        let c = compile(&def, "d");
+        assert_eq!(
+            c.gateway_response(GatewayResponseType::IntegrationTimeout)
+                .status,
+            599
+        );
+        assert_eq!(
+            c.gateway_response(GatewayResponseType::ApiConfigurationError)
+                .status,
+            599
+        );
+        // Configured without a status: the type's own default status.
+        assert_eq!(
+            c.gateway_response(GatewayResponseType::AuthorizerFailure)
+                .status,
+            500
+        );
+        // 4xx types keep AWS's defaults.
+        let mat = c.gateway_response(GatewayResponseType::MissingAuthenticationToken);
+        assert_eq!(mat.status, 403);
+        assert!(mat.headers.is_empty());
+        assert_eq!(
+            c.gateway_response(GatewayResponseType::IntegrationTimeout)
+                .headers
+                .len(),
+            1
         );
     }
 }

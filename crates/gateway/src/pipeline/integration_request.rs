@@ -334,3 +334,94 @@ impl Invocation<'_> {
             .unwrap_or_else(|| "80".into())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use tollgate_model::Integration;
+
+    use super::*;
+    use crate::compile::compile_integration;
+
+    fn integration(passthrough: &str, templates: &[(&str, &str)]) -> CompiledIntegration {
+        let i = Integration {
+            integration_type: "MOCK".into(),
+            http_method: None,
+            uri: None,
+            connection_type: None,
+            connection_id: None,
+            credentials: None,
+            request_parameters: BTreeMap::new(),
+            request_templates: templates
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            passthrough_behavior: passthrough.into(),
+            content_handling: None,
+            timeout_in_millis: 29_000,
+            cache_namespace: "x".into(),
+            cache_key_parameters: vec![],
+            tls_config: None,
+            integration_responses: BTreeMap::new(),
+            response_transfer_mode: None,
+            integration_target: None,
+        };
+        compile_integration(&i, "x").unwrap()
+    }
+
+    fn with_ct(ct: Option<&str>) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        if let Some(ct) = ct {
+            h.insert(
+                http::header::CONTENT_TYPE,
+                HeaderValue::from_str(ct).unwrap(),
+            );
+        }
+        h
+    }
+
+    #[test]
+    fn template_by_content_type_ignoring_parameters() {
+        let i = integration(
+            "WHEN_NO_MATCH",
+            &[("application/json", "J"), ("text/plain", "T")],
+        );
+        assert_eq!(
+            select_template(&i, &with_ct(Some("text/plain; charset=utf-8"))).unwrap(),
+            Some("T")
+        );
+        // No Content-Type means application/json.
+        assert_eq!(select_template(&i, &with_ct(None)).unwrap(), Some("J"));
+    }
+
+    #[test]
+    fn passthrough_behaviours() {
+        let xml = with_ct(Some("application/xml"));
+        let templated = |p| integration(p, &[("application/json", "J")]);
+        assert_eq!(
+            select_template(&templated("WHEN_NO_MATCH"), &xml).unwrap(),
+            None
+        );
+        assert_eq!(
+            select_template(&templated("WHEN_NO_TEMPLATES"), &xml)
+                .unwrap_err()
+                .kind,
+            T::UnsupportedMediaType
+        );
+        assert_eq!(
+            select_template(&templated("NEVER"), &xml).unwrap_err().kind,
+            T::UnsupportedMediaType
+        );
+        assert_eq!(
+            select_template(&integration("WHEN_NO_TEMPLATES", &[]), &xml).unwrap(),
+            None
+        );
+        assert_eq!(
+            select_template(&integration("NEVER", &[]), &xml)
+                .unwrap_err()
+                .kind,
+            T::UnsupportedMediaType
+        );
+    }
+}
