@@ -25,8 +25,18 @@ impl PatchBody {
     /// Parses the body and checks every `op` against the enum (ValidationException, with
     /// AWS's 1-based index in the message, all failures joined).
     pub fn parse(bytes: &[u8], input_shape: &str) -> ApiResult<Vec<PatchOp>> {
+        Self::parse_checked(bytes, input_shape, vec![])
+    }
+
+    /// Like [`PatchBody::parse`], reporting `other` constraint violations (e.g. of path
+    /// parameters) in the same ValidationException, after the patch op ones, as AWS does.
+    pub fn parse_checked(
+        bytes: &[u8],
+        input_shape: &str,
+        other: Vec<String>,
+    ) -> ApiResult<Vec<PatchOp>> {
         let body: PatchBody = crate::util::parse_body(bytes)?;
-        let bad: Vec<String> = body
+        let mut bad: Vec<String> = body
             .patch_operations
             .iter()
             .enumerate()
@@ -39,13 +49,9 @@ impl PatchBody {
                 )
             })
             .collect();
+        bad.extend(other);
         if !bad.is_empty() {
-            let n = bad.len();
-            let noun = if n == 1 { "error" } else { "errors" };
-            return Err(ApiError::validation(format!(
-                "{n} validation {noun} detected: {}",
-                bad.join("; ")
-            )));
+            return Err(validation_errors(&bad));
         }
         Ok(body.patch_operations)
     }
@@ -69,6 +75,16 @@ impl PatchOp {
     pub fn value(&self) -> Option<&str> {
         self.value.as_deref()
     }
+}
+
+/// `N validation error(s) detected: a; b`
+pub fn validation_errors(violations: &[String]) -> ApiError {
+    let n = violations.len();
+    let noun = if n == 1 { "error" } else { "errors" };
+    ApiError::validation(format!(
+        "{n} validation {noun} detected: {}",
+        violations.join("; ")
+    ))
 }
 
 pub fn unescape(seg: &str) -> String {

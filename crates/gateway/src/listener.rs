@@ -36,8 +36,9 @@ pub enum Role {
     ControlPlane,
 }
 
-/// Request line plus headers may not exceed this (AWS: 10240 bytes).
-const MAX_HEAD: usize = 10 * 1024 + 512;
+/// hyper's read buffer bounds what a request head may take in memory. The data plane
+/// enforces AWS's exact 10240-byte limit itself (with an API Gateway-shaped answer).
+const MAX_READ_BUFFER: usize = 32 * 1024;
 /// How long SIGTERM waits for requests in flight.
 const DRAIN: Duration = Duration::from_secs(30);
 
@@ -60,7 +61,7 @@ pub async fn serve(
             let mut builder = auto::Builder::new(TokioExecutor::new());
             builder
                 .http1()
-                .max_buf_size(MAX_HEAD.max(8192))
+                .max_buf_size(MAX_READ_BUFFER)
                 .keep_alive(true);
             loop {
                 let (stream, remote) = tokio::select! {

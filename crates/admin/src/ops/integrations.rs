@@ -9,7 +9,7 @@ use serde::Deserialize;
 use tollgate_model::validate::{CONTENT_HANDLINGS, INTEGRATION_TYPES, PASSTHROUGH_BEHAVIORS};
 use tollgate_model::{Integration, IntegrationResponse, TlsConfig};
 
-use super::methods::{check_http_method, check_status};
+use super::methods::{check_http_method, check_status, status_violation};
 use super::{method, method_mut, set_opt};
 use crate::error::{ApiError, ApiResult};
 use crate::patch::{invalid_path, PatchBody, PatchOp};
@@ -353,8 +353,11 @@ pub async fn update_response(
     body: Bytes,
 ) -> ApiResult<Response> {
     check_http_method(&m)?;
-    check_status(&code)?;
-    let ops = PatchBody::parse(&body, "updateIntegrationResponseInput")?;
+    let ops = PatchBody::parse_checked(
+        &body,
+        "updateIntegrationResponseInput",
+        status_violation(&code).into_iter().collect(),
+    )?;
     let out = ctx.store.transact(|s| {
         let mth = method_mut(s, &api_id, &res, &m)?;
         let i = mth

@@ -23,13 +23,19 @@ pub fn check_http_method(m: &str) -> ApiResult<()> {
     validate::http_method(m).map_err(ApiError::bad_request)
 }
 
+/// The constraint violation of a status code path parameter (`[1-5]\d\d`), if any.
+pub fn status_violation(code: &str) -> Option<String> {
+    (!validate::status_code(code)).then(|| {
+        format!(
+            "Value '{code}' at 'statusCode' failed to satisfy constraint: Member must satisfy regular expression pattern: [1-5]\\d\\d"
+        )
+    })
+}
+
 pub fn check_status(code: &str) -> ApiResult<()> {
-    if validate::status_code(code) {
-        Ok(())
-    } else {
-        Err(ApiError::validation(format!(
-            "1 validation error detected: Value '{code}' at 'statusCode' failed to satisfy constraint: Member must satisfy regular expression pattern: [1-5]\\d\\d"
-        )))
+    match status_violation(code) {
+        Some(v) => Err(crate::patch::validation_errors(&[v])),
+        None => Ok(()),
     }
 }
 
@@ -301,6 +307,7 @@ pub async fn get_response(
     Path((api_id, res, m, code)): ResponsePath,
 ) -> ApiResult<Response> {
     check_http_method(&m)?;
+    check_status(&code)?;
     let st = ctx.store.state();
     let mr = method(&st, &api_id, &res, &m)?
         .method_responses
@@ -315,7 +322,11 @@ pub async fn update_response(
     body: Bytes,
 ) -> ApiResult<Response> {
     check_http_method(&m)?;
-    let ops = PatchBody::parse(&body, "updateMethodResponseInput")?;
+    let ops = PatchBody::parse_checked(
+        &body,
+        "updateMethodResponseInput",
+        status_violation(&code).into_iter().collect(),
+    )?;
     let out = ctx.store.transact(|s| {
         let mth = method_mut(s, &api_id, &res, &m)?;
         let mr = mth
@@ -365,6 +376,7 @@ pub async fn delete_response(
     Path((api_id, res, m, code)): ResponsePath,
 ) -> ApiResult<Response> {
     check_http_method(&m)?;
+    check_status(&code)?;
     ctx.store.transact(|s| {
         let mth = method_mut(s, &api_id, &res, &m)?;
         mth.method_responses

@@ -22,6 +22,19 @@ pub fn forbidden() -> Response<GatewayBody> {
     r
 }
 
+/// A request whose line and headers exceed 10240 bytes.
+pub fn header_too_large() -> Response<GatewayBody> {
+    let mut r = Response::new(GatewayBody::from_bytes(
+        &b"{\"message\":\"Request Header Fields Too Large\"}"[..],
+    ));
+    *r.status_mut() = StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE;
+    r.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
 fn render_pieces(pieces: &[Piece], inv: &Invocation<'_>) -> String {
     let mut s = String::new();
     for p in pieces {

@@ -41,6 +41,21 @@ use crate::Gateway;
 /// Largest request body API Gateway accepts (10 MB).
 pub const MAX_BODY: usize = 10 * 1024 * 1024;
 
+/// Largest request line plus headers API Gateway accepts.
+pub const MAX_HEAD: usize = 10_240;
+
+/// Bytes of the request line and headers as they were on the wire (HTTP/1.1 framing).
+fn head_size(parts: &http::request::Parts) -> usize {
+    let line = parts.method.as_str().len()
+        + parts.uri.path_and_query().map_or(1, |p| p.as_str().len())
+        + 11;
+    parts
+        .headers
+        .iter()
+        .fold(line, |n, (k, v)| n + k.as_str().len() + v.len() + 4)
+        + 2
+}
+
 /// Why a request is answered by API Gateway itself.
 #[derive(Debug, Clone)]
 pub struct GatewayError {
@@ -126,22 +141,25 @@ impl Gateway {
         let started = Instant::now();
         let runtime = self.runtime.load();
         let (parts, body) = req.into_parts();
+        if head_size(&parts) > MAX_HEAD {
+            return respond::bare(gateway_response::header_too_large());
+        }
         let host = parts
             .headers
             .get(http::header::HOST)
             .and_then(|h| h.to_str().ok())
             .or(parts.uri.host());
         let Some(target) = addressing::classify(host, parts.uri.path()) else {
-            return gateway_response::forbidden();
+            return respond::bare(gateway_response::forbidden());
         };
         let api = runtime
             .api(&target.api_id)
             .filter(|a| !a.disable_execute_api_endpoint);
         let Some((stage_name, routing_path)) = addressing::split_stage(target.stage_path) else {
-            return gateway_response::forbidden();
+            return respond::bare(gateway_response::forbidden());
         };
         let Some(stage) = api.and_then(|a| a.stages.get(stage_name)).cloned() else {
-            return gateway_response::forbidden();
+            return respond::bare(gateway_response::forbidden());
         };
         let (deployment, variables, is_canary) = match &stage.canary {
             Some(c)

@@ -158,6 +158,19 @@ fn trace_id(incoming: Option<&str>, now_ms: i64) -> String {
     format!("Root={root};Parent={parent};Sampled={sampled}")
 }
 
+/// The request id headers for responses sent before a request has a `$context` (unknown
+/// API or stage, oversized head).
+pub fn bare(mut resp: Response<GatewayBody>) -> Response<GatewayBody> {
+    let h = resp.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
+        h.insert("x-amzn-requestid", v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&tollgate_model::ids::extended_request_id()) {
+        h.insert("x-amz-apigw-id", v);
+    }
+    resp
+}
+
 /// Adds the headers every REST response carries, records the outcome in `$context`, and
 /// writes the access log line.
 pub fn finish(
