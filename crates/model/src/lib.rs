@@ -14,6 +14,7 @@ pub mod rest_api;
 pub mod stage;
 pub mod test_invoke;
 pub mod time;
+pub mod usage_plan;
 pub mod validate;
 
 pub use account::Account;
@@ -24,6 +25,7 @@ pub use rest_api::{
     Model, RequestValidator, Resource, RestApi, RestApiDefinition, TlsConfig,
 };
 pub use stage::{AccessLogSettings, CanarySettings, MethodSetting, Stage};
+pub use usage_plan::{ApiKey, ApiStage, QuotaSettings, ThrottleSettings, UsagePlan};
 
 /// The account id that appears in ARNs and error messages.
 pub const ACCOUNT_ID: &str = "000000000000";

@@ -11,6 +11,7 @@
 //! model types, so the database is readable with the sqlite3 shell.
 
 mod sqlite;
+pub mod usage;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -18,7 +19,7 @@ use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 use tokio::sync::watch;
-use tollgate_model::{Account, Deployment, RestApiDefinition, Stage};
+use tollgate_model::{Account, ApiKey, Deployment, RestApiDefinition, Stage, UsagePlan};
 
 pub use sqlite::SqliteBackend;
 
@@ -56,6 +57,9 @@ impl ApiState {
 #[derive(Debug, Clone, Default)]
 pub struct State {
     pub apis: BTreeMap<String, Arc<ApiState>>,
+    /// Behind one more `Arc` so the data plane can tell cheaply whether keys or plans changed.
+    pub api_keys: Arc<BTreeMap<String, Arc<ApiKey>>>,
+    pub usage_plans: Arc<BTreeMap<String, Arc<UsagePlan>>>,
     pub account: Arc<Account>,
     /// Incremented by every successful write.
     pub version: u64,
@@ -84,11 +88,26 @@ pub const KIND_REST_API: &str = "restapi";
 pub const KIND_DEPLOYMENT: &str = "deployment";
 pub const KIND_STAGE: &str = "stage";
 pub const KIND_ACCOUNT: &str = "account";
+pub const KIND_API_KEY: &str = "apikey";
+pub const KIND_USAGE_PLAN: &str = "usageplan";
+
+/// One day of one API key's usage under one plan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UsageRow {
+    pub plan_id: String,
+    pub key_id: String,
+    /// Days since 1970-01-01 (UTC).
+    pub day: i64,
+    pub used: i64,
+}
 
 /// Where rows are kept. SQLite today; a shared database for clusters later.
 pub trait Backend: Send {
     fn load(&mut self) -> Result<Vec<(String, String, String)>, StoreError>;
     fn apply(&mut self, ops: &[RowOp]) -> Result<(), StoreError>;
+    fn load_usage(&mut self) -> Result<Vec<UsageRow>, StoreError>;
+    /// Upserts usage rows (absolute counts) in one transaction.
+    fn save_usage(&mut self, rows: &[UsageRow]) -> Result<(), StoreError>;
 }
 
 pub struct Store {
@@ -124,6 +143,24 @@ impl Store {
     /// Woken after every successful write, with the new snapshot.
     pub fn subscribe(&self) -> watch::Receiver<Arc<State>> {
         self.published.subscribe()
+    }
+
+    /// Usage counts as last saved.
+    pub fn load_usage(&self) -> Result<Vec<UsageRow>, StoreError> {
+        self.writer
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .load_usage()
+    }
+
+    pub fn save_usage(&self, rows: &[UsageRow]) -> Result<(), StoreError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        self.writer
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .save_usage(rows)
     }
 
     /// Runs `f` on a copy of the state; persists and publishes the result only if `f`
@@ -228,6 +265,24 @@ pub fn diff(old: &State, new: &State) -> Result<Vec<RowOp>, StoreError> {
             });
         }
     }
+    if !Arc::ptr_eq(&old.api_keys, &new.api_keys) {
+        diff_map(
+            &mut ops,
+            KIND_API_KEY,
+            "",
+            Some(&old.api_keys),
+            &new.api_keys,
+        )?;
+    }
+    if !Arc::ptr_eq(&old.usage_plans, &new.usage_plans) {
+        diff_map(
+            &mut ops,
+            KIND_USAGE_PLAN,
+            "",
+            Some(&old.usage_plans),
+            &new.usage_plans,
+        )?;
+    }
     if !Arc::ptr_eq(&old.account, &new.account) {
         put(&mut ops, KIND_ACCOUNT, String::new(), new.account.as_ref())?;
     }
@@ -260,6 +315,14 @@ pub fn load_state(rows: Vec<(String, String, String)>) -> Result<State, StoreErr
             KIND_DEPLOYMENT => deployments.push((key, body)),
             KIND_STAGE => stages.push((key, body)),
             KIND_ACCOUNT => state.account = Arc::new(parse(&kind, &key, &body)?),
+            KIND_API_KEY => {
+                let k: ApiKey = parse(&kind, &key, &body)?;
+                Arc::make_mut(&mut state.api_keys).insert(key, Arc::new(k));
+            }
+            KIND_USAGE_PLAN => {
+                let p: UsagePlan = parse(&kind, &key, &body)?;
+                Arc::make_mut(&mut state.usage_plans).insert(key, Arc::new(p));
+            }
             other => tracing::warn!(kind = other, key, "ignoring row of unknown kind"),
         }
     }

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use rusqlite::{params, Connection};
 
-use crate::{Backend, RowOp, StoreError};
+use crate::{Backend, RowOp, StoreError, UsageRow};
 
 pub struct SqliteBackend {
     conn: Connection,
@@ -39,6 +39,13 @@ impl SqliteBackend {
                 key  TEXT NOT NULL,
                 body TEXT NOT NULL,
                 PRIMARY KEY (kind, key)
+            ) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS usage (
+                plan_id TEXT NOT NULL,
+                key_id  TEXT NOT NULL,
+                day     INTEGER NOT NULL,
+                used    INTEGER NOT NULL,
+                PRIMARY KEY (plan_id, key_id, day)
             ) WITHOUT ROWID;",
         )
         .map_err(err)?;
@@ -82,6 +89,41 @@ impl Backend for SqliteBackend {
                     )
                     .map_err(err)?,
             };
+        }
+        tx.commit().map_err(err)
+    }
+
+    fn load_usage(&mut self) -> Result<Vec<UsageRow>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT plan_id, key_id, day, used FROM usage")
+            .map_err(err)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(UsageRow {
+                    plan_id: r.get(0)?,
+                    key_id: r.get(1)?,
+                    day: r.get(2)?,
+                    used: r.get(3)?,
+                })
+            })
+            .map_err(err)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(err)
+    }
+
+    fn save_usage(&mut self, rows: &[UsageRow]) -> Result<(), StoreError> {
+        let tx = self.conn.transaction().map_err(err)?;
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    "INSERT INTO usage (plan_id, key_id, day, used) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (plan_id, key_id, day) DO UPDATE SET used = excluded.used",
+                )
+                .map_err(err)?;
+            for r in rows {
+                stmt.execute(params![r.plan_id, r.key_id, r.day, r.used])
+                    .map_err(err)?;
+            }
         }
         tx.commit().map_err(err)
     }

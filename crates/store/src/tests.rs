@@ -83,6 +83,12 @@ impl Backend for FailingBackend {
     fn load(&mut self) -> Result<Vec<(String, String, String)>, StoreError> {
         Ok(vec![])
     }
+    fn load_usage(&mut self) -> Result<Vec<UsageRow>, StoreError> {
+        Ok(vec![])
+    }
+    fn save_usage(&mut self, _: &[UsageRow]) -> Result<(), StoreError> {
+        Err(StoreError::Backend("disk full".into()))
+    }
     fn apply(&mut self, _: &[RowOp]) -> Result<(), StoreError> {
         Err(StoreError::Backend("disk full".into()))
     }

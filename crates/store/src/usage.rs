@@ -1,0 +1,350 @@
+//! Usage counters for usage-plan quotas and GetUsage: requests per API key, per plan, per
+//! UTC day.
+//!
+//! [`UsageCounters`] is the seam for a shared backend (Redis, for several gateway nodes).
+//! [`LocalUsage`] keeps the counts in memory, with one small lock per key (never a global
+//! lock on the request path), and saves changed days to the store in batches
+//! ([`spawn_flusher`], every second): a `kill -9` can lose at most the last second of counts.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use tollgate_model::usage_plan::quota_period;
+
+use crate::{Store, UsageRow};
+
+/// A quota as enforced: `limit` requests per `period`; `offset` requests are already used
+/// in the first period (the one containing `first_day`, when the plan was created).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Quota {
+    pub limit: i64,
+    pub offset: i64,
+    pub period: String,
+    pub first_day: i64,
+}
+
+impl Quota {
+    fn offset_for(&self, period_start: i64) -> i64 {
+        let (first_start, _) = quota_period(&self.period, self.first_day);
+        if period_start == first_start {
+            self.offset
+        } else {
+            0
+        }
+    }
+}
+
+pub trait KeyCounter: Send + Sync {
+    /// Counts one request on `day` if the quota (if any) has room; `false` when it has not.
+    fn try_consume(&self, day: i64, quota: Option<&Quota>) -> bool;
+}
+
+pub trait UsageCounters: Send + Sync {
+    /// The counter of one key under one plan (resolved once, used per request).
+    fn counter(&self, plan_id: &str, key_id: &str) -> Arc<dyn KeyCounter>;
+    /// `[used, remaining]` per day from `from` to `to` (inclusive).
+    fn daily(
+        &self,
+        plan_id: &str,
+        key_id: &str,
+        from: i64,
+        to: i64,
+        quota: Option<&Quota>,
+    ) -> Vec<[i64; 2]>;
+    /// Keys with recorded usage under a plan.
+    fn keys(&self, plan_id: &str) -> Vec<String>;
+    /// Makes `remaining` requests left in the period containing `day` (UpdateUsage).
+    fn set_remaining(&self, plan_id: &str, key_id: &str, day: i64, quota: &Quota, remaining: i64);
+}
+
+#[derive(Default)]
+struct Days {
+    used: BTreeMap<i64, i64>,
+    dirty: BTreeSet<i64>,
+}
+
+impl Days {
+    fn period_used(&self, start: i64, day: i64) -> i64 {
+        self.used.range(start..=day).map(|(_, n)| n).sum()
+    }
+}
+
+pub struct LocalCounter {
+    days: Mutex<Days>,
+}
+
+impl KeyCounter for LocalCounter {
+    fn try_consume(&self, day: i64, quota: Option<&Quota>) -> bool {
+        let mut d = self.days.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(q) = quota {
+            let (start, _) = quota_period(&q.period, day);
+            if d.period_used(start, day) + q.offset_for(start) >= q.limit {
+                return false;
+            }
+        }
+        *d.used.entry(day).or_insert(0) += 1;
+        d.dirty.insert(day);
+        true
+    }
+}
+
+type Key = (String, String);
+
+/// In-memory counters of this process, persisted through the store.
+#[derive(Default)]
+pub struct LocalUsage {
+    counters: RwLock<HashMap<Key, Arc<LocalCounter>>>,
+}
+
+impl LocalUsage {
+    /// Counters as last saved in the store.
+    pub fn load(store: &Store) -> Result<Self, crate::StoreError> {
+        let usage = LocalUsage::default();
+        for r in store.load_usage()? {
+            let c = usage.local(&r.plan_id, &r.key_id);
+            c.days
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .used
+                .insert(r.day, r.used);
+        }
+        Ok(usage)
+    }
+
+    fn local(&self, plan_id: &str, key_id: &str) -> Arc<LocalCounter> {
+        let key = (plan_id.to_string(), key_id.to_string());
+        if let Some(c) = self
+            .counters
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+        {
+            return c.clone();
+        }
+        let mut w = self.counters.write().unwrap_or_else(|p| p.into_inner());
+        w.entry(key)
+            .or_insert_with(|| {
+                Arc::new(LocalCounter {
+                    days: Mutex::new(Days::default()),
+                })
+            })
+            .clone()
+    }
+
+    /// The days changed since the last call, as rows to save.
+    pub fn take_dirty(&self) -> Vec<UsageRow> {
+        let counters = self.counters.read().unwrap_or_else(|p| p.into_inner());
+        let mut rows = vec![];
+        for ((plan, key), c) in counters.iter() {
+            let mut d = c.days.lock().unwrap_or_else(|p| p.into_inner());
+            for day in std::mem::take(&mut d.dirty) {
+                let used = d.used.get(&day).copied().unwrap_or(0);
+                rows.push(UsageRow {
+                    plan_id: plan.clone(),
+                    key_id: key.clone(),
+                    day,
+                    used,
+                });
+            }
+        }
+        rows
+    }
+
+    /// Saves changed days now (also called on shutdown).
+    pub fn flush(&self, store: &Store) {
+        let rows = self.take_dirty();
+        if let Err(e) = store.save_usage(&rows) {
+            tracing::error!(error = %e, rows = rows.len(), "could not save usage counts; will retry");
+            // Mark them dirty again so the next flush retries.
+            for r in rows {
+                let c = self.local(&r.plan_id, &r.key_id);
+                c.days
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .dirty
+                    .insert(r.day);
+            }
+        }
+    }
+}
+
+impl UsageCounters for LocalUsage {
+    fn counter(&self, plan_id: &str, key_id: &str) -> Arc<dyn KeyCounter> {
+        self.local(plan_id, key_id)
+    }
+
+    fn daily(
+        &self,
+        plan_id: &str,
+        key_id: &str,
+        from: i64,
+        to: i64,
+        quota: Option<&Quota>,
+    ) -> Vec<[i64; 2]> {
+        let c = self.local(plan_id, key_id);
+        let d = c.days.lock().unwrap_or_else(|p| p.into_inner());
+        (from..=to)
+            .map(|day| {
+                let used = d.used.get(&day).copied().unwrap_or(0);
+                let remaining = quota.map_or(0, |q| {
+                    let (start, _) = quota_period(&q.period, day);
+                    (q.limit - q.offset_for(start) - d.period_used(start, day)).max(0)
+                });
+                [used, remaining]
+            })
+            .collect()
+    }
+
+    fn keys(&self, plan_id: &str) -> Vec<String> {
+        let counters = self.counters.read().unwrap_or_else(|p| p.into_inner());
+        let mut keys: Vec<String> = counters
+            .keys()
+            .filter(|(p, _)| p == plan_id)
+            .map(|(_, k)| k.clone())
+            .collect();
+        keys.sort();
+        keys
+    }
+
+    fn set_remaining(&self, plan_id: &str, key_id: &str, day: i64, quota: &Quota, remaining: i64) {
+        let c = self.local(plan_id, key_id);
+        let mut d = c.days.lock().unwrap_or_else(|p| p.into_inner());
+        let (start, _) = quota_period(&quota.period, day);
+        let target = (quota.limit - quota.offset_for(start) - remaining).max(0);
+        let mut delta = target - d.period_used(start, day);
+        // Add to today; take away from the latest days first.
+        let mut touched = vec![];
+        if delta > 0 {
+            *d.used.entry(day).or_insert(0) += delta;
+            touched.push(day);
+        } else {
+            for (dd, n) in d.used.range_mut(start..=day).rev() {
+                if delta == 0 {
+                    break;
+                }
+                let take = (-delta).min(*n);
+                *n -= take;
+                delta += take;
+                touched.push(*dd);
+            }
+        }
+        d.dirty.extend(touched);
+    }
+}
+
+/// Saves changed usage every `every` until the process ends.
+pub fn spawn_flusher(store: Arc<Store>, usage: Arc<LocalUsage>, every: Duration) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            let (s, u) = (store.clone(), usage.clone());
+            let _ = tokio::task::spawn_blocking(move || u.flush(&s)).await;
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn quota(limit: i64, offset: i64, period: &str) -> Quota {
+        Quota {
+            limit,
+            offset,
+            period: period.into(),
+            first_day: 100,
+        }
+    }
+
+    #[test]
+    fn quota_stops_at_limit_and_resets_next_period() {
+        let u = LocalUsage::default();
+        let c = u.counter("p", "k");
+        let q = quota(3, 0, "DAY");
+        assert!((0..3).all(|_| c.try_consume(100, Some(&q))));
+        assert!(!c.try_consume(100, Some(&q)));
+        assert!(c.try_consume(101, Some(&q)));
+        assert_eq!(
+            u.daily("p", "k", 100, 102, Some(&q)),
+            vec![[3, 0], [1, 2], [0, 3]]
+        );
+    }
+
+    #[test]
+    fn offset_applies_to_the_first_period_only() {
+        let u = LocalUsage::default();
+        let c = u.counter("p", "k");
+        let q = quota(3, 2, "DAY");
+        assert!(c.try_consume(100, Some(&q)));
+        assert!(!c.try_consume(100, Some(&q)));
+        assert!((0..3).all(|_| c.try_consume(101, Some(&q))));
+    }
+
+    #[test]
+    fn weekly_quota_spans_days() {
+        let u = LocalUsage::default();
+        let c = u.counter("p", "k");
+        // Day 4 (1970-01-05) is a Monday.
+        let q = Quota {
+            limit: 2,
+            offset: 0,
+            period: "WEEK".into(),
+            first_day: 0,
+        };
+        assert!(c.try_consume(4, Some(&q)) && c.try_consume(6, Some(&q)));
+        assert!(!c.try_consume(10, Some(&q)));
+        assert!(c.try_consume(11, Some(&q)));
+    }
+
+    #[test]
+    fn update_usage_sets_remaining() {
+        let u = LocalUsage::default();
+        let c = u.counter("p", "k");
+        let q = quota(10, 0, "MONTH");
+        for _ in 0..4 {
+            c.try_consume(100, Some(&q));
+        }
+        u.set_remaining("p", "k", 100, &q, 9);
+        assert_eq!(u.daily("p", "k", 100, 100, Some(&q)), vec![[1, 9]]);
+        u.set_remaining("p", "k", 100, &q, 0);
+        assert_eq!(u.daily("p", "k", 100, 100, Some(&q)), vec![[10, 0]]);
+        assert!(!c.try_consume(100, Some(&q)));
+    }
+
+    #[test]
+    fn counts_survive_a_flush_and_reload() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let u = LocalUsage::load(&store).unwrap();
+        let c = u.counter("p", "k");
+        for _ in 0..5 {
+            c.try_consume(100, None);
+        }
+        u.flush(&store);
+        assert!(u.take_dirty().is_empty());
+        drop(store);
+        let store = Store::open(dir.path()).unwrap();
+        let u2 = LocalUsage::load(&store).unwrap();
+        assert_eq!(u2.daily("p", "k", 100, 100, None), vec![[5, 0]]);
+        assert_eq!(u2.keys("p"), vec!["k".to_string()]);
+    }
+
+    #[test]
+    fn concurrent_consumers_never_exceed_the_quota() {
+        let u = Arc::new(LocalUsage::default());
+        let q = quota(1000, 0, "DAY");
+        let admitted: usize = std::thread::scope(|s| {
+            let hs: Vec<_> = (0..8)
+                .map(|_| {
+                    let c = u.counter("p", "k");
+                    let q = q.clone();
+                    s.spawn(move || (0..500).filter(|_| c.try_consume(100, Some(&q))).count())
+                })
+                .collect();
+            hs.into_iter().map(|h| h.join().unwrap()).sum()
+        });
+        assert_eq!(admitted, 1000);
+    }
+}
