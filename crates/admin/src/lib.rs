@@ -44,6 +44,8 @@ pub struct AdminContext {
     pub test_invoker: Option<Arc<dyn TestInvoker>>,
     /// The store version the data plane serves; writes wait for it (read-your-writes).
     pub data_plane_version: Option<tokio::sync::watch::Receiver<u64>>,
+    /// Usage-plan counters (GetUsage, UpdateUsage).
+    pub usage: Option<Arc<dyn tollgate_store::usage::UsageCounters>>,
 }
 
 pub type Ctx = Arc<AdminContext>;
@@ -53,6 +55,7 @@ pub fn context(
     config: AdminConfig,
     test_invoker: Option<Arc<dyn TestInvoker>>,
     data_plane_version: Option<tokio::sync::watch::Receiver<u64>>,
+    usage: Option<Arc<dyn tollgate_store::usage::UsageCounters>>,
 ) -> Ctx {
     Arc::new(AdminContext {
         store,
@@ -60,6 +63,7 @@ pub fn context(
         verifier: tollgate_sigv4::Verifier::new(config.credentials, "apigateway"),
         test_invoker,
         data_plane_version,
+        usage,
     })
 }
 
@@ -159,6 +163,36 @@ pub fn router(ctx: Ctx) -> Router {
             get(tags::get).put(tags::tag).delete(tags::untag),
         )
         .route("/account", get(account::get).patch(account::update))
+        .route("/apikeys", post(api_keys::create).get(api_keys::list))
+        .route(
+            "/apikeys/{id}",
+            get(api_keys::get)
+                .patch(api_keys::update)
+                .delete(api_keys::delete),
+        )
+        .route(
+            "/usageplans",
+            post(usage_plans::create).get(usage_plans::list),
+        )
+        .route(
+            "/usageplans/{id}",
+            get(usage_plans::get)
+                .patch(usage_plans::update)
+                .delete(usage_plans::delete),
+        )
+        .route(
+            "/usageplans/{id}/keys",
+            post(usage_plans::create_key).get(usage_plans::list_keys),
+        )
+        .route(
+            "/usageplans/{id}/keys/{key}",
+            get(usage_plans::get_key).delete(usage_plans::delete_key),
+        )
+        .route(
+            "/usageplans/{id}/keys/{key}/usage",
+            axum::routing::patch(usage_plans::update_usage),
+        )
+        .route("/usageplans/{id}/usage", get(usage_plans::get_usage))
         .fallback(unknown_operation)
         .method_not_allowed_fallback(unknown_operation)
         .layer(axum::middleware::from_fn_with_state(

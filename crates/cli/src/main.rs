@@ -142,7 +142,14 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let log_dir = args
         .access_log_dir
         .unwrap_or_else(|| args.data_dir.join("access-logs"));
-    let gateway = Gateway::start(&store, log_dir);
+    let usage =
+        Arc::new(tollgate_store::usage::LocalUsage::load(&store).map_err(|e| e.to_string())?);
+    tollgate_store::usage::spawn_flusher(
+        store.clone(),
+        usage.clone(),
+        std::time::Duration::from_secs(1),
+    );
+    let gateway = Gateway::start(&store, log_dir, usage.clone());
     let admin = tollgate_admin::router(tollgate_admin::context(
         store.clone(),
         tollgate_admin::AdminConfig {
@@ -151,6 +158,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         },
         Some(Arc::new(Invoker(gateway.clone()))),
         Some(gateway.applied_version()),
+        Some(usage.clone()),
     ));
     let control: ControlPlane = Arc::new(move |req| {
         let admin = admin.clone();
@@ -171,6 +179,8 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         }
     }
     tollgate_gateway::listener::serve(listeners, gateway, control, shutdown_signal()).await;
+    // Requests are drained: save the last usage counts.
+    usage.flush(&store);
     Ok(())
 }
 

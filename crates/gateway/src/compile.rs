@@ -171,6 +171,8 @@ pub struct CompiledDeployment {
     pub router: Router<CompiledMethod>,
     gateway_responses: Vec<CompiledGatewayResponse>,
     pub binary_media_types: Vec<String>,
+    /// `HEADER` or `AUTHORIZER`: where API keys come from.
+    pub api_key_source: Box<str>,
 }
 
 impl CompiledDeployment {
@@ -210,6 +212,7 @@ pub fn compile(def: &RestApiDefinition, deployment_id: &str) -> CompiledDeployme
             .map(|t| compile_gateway_response(def, *t))
             .collect(),
         binary_media_types: def.api.binary_media_types.clone(),
+        api_key_source: def.api.api_key_source.as_str().into(),
     }
 }
 

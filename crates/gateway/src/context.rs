@@ -40,6 +40,8 @@ pub struct RequestContext {
     pub integration_latency_ms: Option<u64>,
     pub integration_status: Option<u16>,
     pub error: Option<ErrorContext>,
+    /// (key id, key value) once the API key phase accepted a key.
+    pub api_key: Option<(Arc<str>, Box<str>)>,
 }
 
 impl RequestContext {
@@ -60,6 +62,8 @@ impl RequestContext {
             "requestTime" => Cow::Owned(tollgate_model::time::clf_time(self.request_time_epoch)),
             "requestTimeEpoch" => Cow::Owned(self.request_time_epoch.to_string()),
             "identity.sourceIp" => Cow::Borrowed(self.source_ip.as_str()),
+            "identity.apiKeyId" => Cow::Borrowed(&*self.api_key.as_ref()?.0),
+            "identity.apiKey" => Cow::Borrowed(&*self.api_key.as_ref()?.1),
             "identity.userAgent" => Cow::Borrowed(self.user_agent.as_deref()?),
             "domainName" => Cow::Borrowed(self.domain_name.as_str()),
             "domainPrefix" => Cow::Borrowed(self.domain_prefix.as_str()),

@@ -14,11 +14,13 @@ pub mod pipeline;
 pub mod router;
 pub mod runtime;
 pub mod test_invoke;
+pub mod throttle;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
+use tollgate_store::usage::UsageCounters;
 use tollgate_store::Store;
 
 use crate::access_log::AccessLogWriter;
@@ -29,6 +31,8 @@ pub struct Gateway {
     runtime: ArcSwap<Runtime>,
     http: HttpClient,
     logs: AccessLogWriter,
+    buckets: throttle::BucketRegistry,
+    usage: Arc<dyn UsageCounters>,
     /// The store version the current runtime was built from.
     applied: tokio::sync::watch::Sender<u64>,
 }
@@ -36,30 +40,46 @@ pub struct Gateway {
 impl Gateway {
     /// Builds the gateway from the store's current state and starts following it.
     /// Access logs are written under `access_log_dir`. Needs a tokio runtime.
-    pub fn start(store: &Store, access_log_dir: PathBuf) -> Arc<Gateway> {
+    pub fn start(
+        store: &Store,
+        access_log_dir: PathBuf,
+        usage: Arc<dyn UsageCounters>,
+    ) -> Arc<Gateway> {
         let logs = AccessLogWriter::start(access_log_dir);
         let mut rx = store.subscribe();
         let state = rx.borrow_and_update().clone();
-        let first = runtime::rebuild(&state, &Runtime::default(), &logs);
         let (applied, _) = tokio::sync::watch::channel(state.version);
         let gw = Arc::new(Gateway {
-            runtime: ArcSwap::from_pointee(first),
+            runtime: ArcSwap::from_pointee(Runtime::default()),
             http: HttpClient::default(),
             logs,
+            buckets: throttle::BucketRegistry::default(),
+            usage,
             applied,
         });
+        gw.runtime
+            .store(Arc::new(gw.rebuild(&state, &Runtime::default())));
         let weak = Arc::downgrade(&gw);
         tokio::spawn(async move {
             while rx.changed().await.is_ok() {
                 let Some(gw) = weak.upgrade() else { break };
                 let state = rx.borrow_and_update().clone();
-                let next = runtime::rebuild(&state, &gw.runtime.load(), &gw.logs);
+                let next = gw.rebuild(&state, &gw.runtime.load());
                 gw.runtime.store(Arc::new(next));
                 gw.applied.send_replace(state.version);
                 tracing::debug!(version = state.version, "data plane updated");
             }
         });
         gw
+    }
+
+    fn rebuild(&self, state: &tollgate_store::State, old: &Runtime) -> Runtime {
+        let env = runtime::Env {
+            logs: &self.logs,
+            buckets: &self.buckets,
+            usage: self.usage.as_ref(),
+        };
+        runtime::rebuild(state, old, &env)
     }
 
     /// Follows the store version the data plane serves, so a control-plane write can wait

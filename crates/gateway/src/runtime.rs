@@ -6,11 +6,52 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use tollgate_model::Deployment;
+use tollgate_model::{Deployment, RestApiDefinition, Stage};
+use tollgate_store::usage::{KeyCounter, Quota, UsageCounters};
 use tollgate_store::{ApiState, State};
 
 use crate::access_log::{AccessLog, AccessLogWriter};
 use crate::compile::{compile, CompiledDeployment};
+use crate::router::method_slot;
+use crate::throttle::{Bucket, BucketRegistry};
+
+/// Buckets per resource path, indexed by method slot (see [`method_slot`]).
+pub type MethodBuckets = HashMap<Box<str>, [Option<Arc<Bucket>>; 8]>;
+
+/// An API key allowed on a stage, with what its usage plan imposes.
+pub struct KeyBinding {
+    pub key_id: Arc<str>,
+    pub plan_id: Arc<str>,
+    pub plan_bucket: Option<Arc<Bucket>>,
+    pub method_buckets: MethodBuckets,
+    pub quota: Option<Quota>,
+    pub counter: Arc<dyn KeyCounter>,
+}
+
+impl std::fmt::Debug for KeyBinding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyBinding")
+            .field("key_id", &self.key_id)
+            .field("plan_id", &self.plan_id)
+            .finish()
+    }
+}
+
+/// Who may call a stage and how fast: API keys, stage/method buckets, the account bucket.
+#[derive(Debug)]
+pub struct StageLimits {
+    /// By key value: enabled keys of usage plans that include this API stage.
+    pub keys: HashMap<Box<str>, Arc<KeyBinding>>,
+    pub method_buckets: MethodBuckets,
+    pub account: Arc<Bucket>,
+}
+
+/// What a rebuild needs besides the state.
+pub struct Env<'a> {
+    pub logs: &'a AccessLogWriter,
+    pub buckets: &'a BucketRegistry,
+    pub usage: &'a dyn UsageCounters,
+}
 
 #[derive(Debug)]
 pub struct Canary {
@@ -26,6 +67,7 @@ pub struct StageRuntime {
     pub variables: Arc<BTreeMap<String, String>>,
     pub canary: Option<Canary>,
     pub access_log: Option<AccessLog>,
+    pub limits: StageLimits,
 }
 
 #[derive(Debug)]
@@ -42,6 +84,24 @@ pub struct ApiRuntime {
 pub struct Runtime {
     /// Keyed by lower-case API id (hosts are case-insensitive).
     pub apis: HashMap<Box<str>, Arc<ApiRuntime>>,
+    /// The account-wide settings this was built from (keys, plans, account throttle):
+    /// when any of them changes, every stage's limits are rebuilt.
+    globals: Option<Globals>,
+}
+
+#[derive(Debug)]
+struct Globals {
+    keys: Arc<std::collections::BTreeMap<String, Arc<tollgate_model::ApiKey>>>,
+    plans: Arc<std::collections::BTreeMap<String, Arc<tollgate_model::UsagePlan>>>,
+    account: Arc<tollgate_model::Account>,
+}
+
+impl Globals {
+    fn same(&self, s: &State) -> bool {
+        Arc::ptr_eq(&self.keys, &s.api_keys)
+            && Arc::ptr_eq(&self.plans, &s.usage_plans)
+            && Arc::ptr_eq(&self.account, &s.account)
+    }
 }
 
 impl Runtime {
@@ -51,33 +111,160 @@ impl Runtime {
 }
 
 /// Builds the runtime for `state`, reusing everything from `old` that did not change.
-pub fn rebuild(state: &State, old: &Runtime, logs: &AccessLogWriter) -> Runtime {
+pub fn rebuild(state: &State, old: &Runtime, env: &Env<'_>) -> Runtime {
+    let globals_same = old.globals.as_ref().is_some_and(|g| g.same(state));
+    let account = env.buckets.get(
+        "account".into(),
+        state.account.throttle_settings.rate_limit,
+        state.account.throttle_settings.burst_limit,
+    );
     let mut apis = HashMap::with_capacity(state.apis.len());
     for (id, api) in &state.apis {
         let key: Box<str> = id.to_ascii_lowercase().into();
-        if let Some(prev) = old.apis.get(&key).filter(|p| Arc::ptr_eq(&p.source, api)) {
+        if let Some(prev) = old
+            .apis
+            .get(&key)
+            .filter(|p| globals_same && Arc::ptr_eq(&p.source, api))
+        {
             apis.insert(key, prev.clone());
             continue;
         }
-        apis.insert(
-            key.clone(),
-            Arc::new(build_api(
-                id,
-                api,
-                old.apis.get(&key).map(|a| a.as_ref()),
-                logs,
-            )),
+        let built = build_api(
+            id,
+            api,
+            old.apis.get(&key).map(|a| a.as_ref()),
+            state,
+            &account,
+            env,
         );
+        apis.insert(key, Arc::new(built));
     }
-    Runtime { apis }
+    let globals = Globals {
+        keys: state.api_keys.clone(),
+        plans: state.usage_plans.clone(),
+        account: state.account.clone(),
+    };
+    Runtime {
+        apis,
+        globals: Some(globals),
+    }
+}
+
+/// `{resourcePath}/{METHOD}` → (path, method slot).
+fn split_key(key: &str) -> Option<(String, usize)> {
+    let (path, method) = tollgate_model::stage::split_method_setting_key(key)?;
+    Some((path, method_slot(&method)?))
+}
+
+/// The stage's method-level buckets: a method's own settings, else `*/*`, for every method
+/// of the deployment (each method gets its own bucket).
+fn stage_buckets(
+    api_id: &str,
+    st: &Stage,
+    def: &RestApiDefinition,
+    buckets: &BucketRegistry,
+) -> MethodBuckets {
+    let mut specific: HashMap<(String, usize), (f64, i64)> = HashMap::new();
+    let mut all = None;
+    for (k, ms) in &st.method_settings {
+        let limits = (ms.throttling_rate_limit, ms.throttling_burst_limit);
+        if k == "*/*" {
+            all = Some(limits);
+        } else if let Some(pk) = split_key(k) {
+            specific.insert(pk, limits);
+        }
+    }
+    let mut out = MethodBuckets::new();
+    for r in def.resources.values() {
+        for verb in r.resource_methods.keys() {
+            let Some(slot) = method_slot(verb) else {
+                continue;
+            };
+            let Some((rate, burst)) = specific.get(&(r.path.clone(), slot)).copied().or(all) else {
+                continue;
+            };
+            let scope = format!(
+                "stage\u{0}{api_id}\u{0}{}\u{0}{}\u{0}{verb}",
+                st.stage_name, r.path
+            );
+            out.entry(r.path.as_str().into())
+                .or_insert_with(Default::default)[slot] = Some(buckets.get(scope, rate, burst));
+        }
+    }
+    out
+}
+
+/// The enabled API keys of every usage plan that includes this API stage.
+fn stage_keys(
+    api_id: &str,
+    stage: &str,
+    state: &State,
+    env: &Env<'_>,
+) -> HashMap<Box<str>, Arc<KeyBinding>> {
+    let mut keys = HashMap::new();
+    for plan in state
+        .usage_plans
+        .values()
+        .filter(|p| p.covers(api_id, stage))
+    {
+        let api_stage = plan
+            .api_stages
+            .iter()
+            .find(|s| s.api_id == api_id && s.stage == stage);
+        let quota = plan.quota.as_ref().map(|q| Quota {
+            limit: q.limit,
+            offset: q.offset,
+            period: q.period.clone(),
+            first_day: plan.created_date.div_euclid(86_400),
+        });
+        for key_id in &plan.key_ids {
+            let Some(key) = state.api_keys.get(key_id).filter(|k| k.enabled) else {
+                continue;
+            };
+            let plan_bucket = plan.throttle.map(|t| {
+                env.buckets.get(
+                    format!("plan\u{0}{}\u{0}{key_id}", plan.id),
+                    t.rate_limit,
+                    t.burst_limit,
+                )
+            });
+            let mut method_buckets = MethodBuckets::new();
+            for (k, t) in api_stage.map(|s| &s.throttle).into_iter().flatten() {
+                let Some((path, slot)) = split_key(k) else {
+                    continue;
+                };
+                let scope = format!(
+                    "planmethod\u{0}{}\u{0}{key_id}\u{0}{api_id}\u{0}{stage}\u{0}{k}",
+                    plan.id
+                );
+                method_buckets
+                    .entry(path.into_boxed_str())
+                    .or_insert_with(Default::default)[slot] =
+                    Some(env.buckets.get(scope, t.rate_limit, t.burst_limit));
+            }
+            let binding = KeyBinding {
+                key_id: key_id.as_str().into(),
+                plan_id: plan.id.as_str().into(),
+                plan_bucket,
+                method_buckets,
+                quota: quota.clone(),
+                counter: env.usage.counter(&plan.id, key_id),
+            };
+            keys.insert(key.value.as_str().into(), Arc::new(binding));
+        }
+    }
+    keys
 }
 
 fn build_api(
     id: &str,
     api: &Arc<ApiState>,
     prev: Option<&ApiRuntime>,
-    logs: &AccessLogWriter,
+    state: &State,
+    account: &Arc<Bucket>,
+    env: &Env<'_>,
 ) -> ApiRuntime {
+    let logs = env.logs;
     let mut compiled = HashMap::new();
     let mut get = |dep_id: &str| -> Option<Arc<CompiledDeployment>> {
         let d = api.deployments.get(dep_id)?;
@@ -114,6 +301,12 @@ fn build_api(
             .as_ref()
             .and_then(|s| s.format.as_deref())
             .map(|f| AccessLog::new(f, logs.file_for(id, name)));
+        let snapshot = &api.deployments[&st.deployment_id].snapshot;
+        let limits = StageLimits {
+            keys: stage_keys(id, name, state, env),
+            method_buckets: stage_buckets(id, st, snapshot, env.buckets),
+            account: account.clone(),
+        };
         stages.insert(
             name.as_str().into(),
             Arc::new(StageRuntime {
@@ -122,6 +315,7 @@ fn build_api(
                 variables,
                 canary,
                 access_log,
+                limits,
             }),
         );
     }

@@ -85,6 +85,7 @@ impl Gateway {
             routing_path: &routing_path,
             ctx,
             remote,
+            limits: None,
         };
         let (resp, ctx) = self.run(inv, body).await;
         let (parts, body) = resp.into_parts();

@@ -32,6 +32,14 @@ pub async fn update(State(ctx): State<Ctx>, body: Bytes) -> ApiResult<Response> 
                     }
                 }
                 ("remove", "/features") => acct.features.retain(|f| *f != v),
+                // Tollgate extension: the account-level throttle is the gateway's own
+                // setting here (on AWS it is a service quota).
+                ("replace", "/throttleSettings/burstLimit") => {
+                    acct.throttle_settings.burst_limit = crate::util::patch_i64(Some(&v), path)?
+                }
+                ("replace", "/throttleSettings/rateLimit") => {
+                    acct.throttle_settings.rate_limit = crate::util::patch_f64(Some(&v), path)?
+                }
                 _ => return Err(invalid_path(path)),
             }
         }

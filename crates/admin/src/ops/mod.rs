@@ -1,6 +1,7 @@
 //! One module per AWS resource family; one function per operation.
 
 pub mod account;
+pub mod api_keys;
 pub mod deployments;
 pub mod gateway_responses;
 pub mod integrations;
@@ -10,6 +11,7 @@ pub mod resources;
 pub mod rest_apis;
 pub mod stages;
 pub mod tags;
+pub mod usage_plans;
 
 use std::sync::Arc;
 
@@ -72,6 +74,21 @@ pub fn method_mut<'a>(
         .resource_methods
         .get_mut(m)
         .ok_or_else(ApiError::no_method)
+}
+
+/// Removes an API's stage (or all its stages) from every usage plan.
+pub fn unlink_stage(s: &mut State, api_id: &str, stage: Option<&str>) {
+    let plans = Arc::make_mut(&mut s.usage_plans);
+    for p in plans.values_mut() {
+        if p.api_stages
+            .iter()
+            .any(|x| x.api_id == api_id && stage.is_none_or(|st| x.stage == st))
+        {
+            Arc::make_mut(p)
+                .api_stages
+                .retain(|x| !(x.api_id == api_id && stage.is_none_or(|st| x.stage == st)));
+        }
+    }
 }
 
 /// Sets or clears an optional string member from a patch `replace`.

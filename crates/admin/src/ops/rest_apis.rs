@@ -307,10 +307,9 @@ pub async fn update(
 
 pub async fn delete(State(ctx): State<Ctx>, Path(id): Path<String>) -> ApiResult<Response> {
     ctx.store.transact(|s| {
-        s.apis
-            .remove(&id)
-            .map(|_| ())
-            .ok_or_else(|| ApiError::no_api(&id))
+        s.apis.remove(&id).ok_or_else(|| ApiError::no_api(&id))?;
+        super::unlink_stage(s, &id, None);
+        Ok::<_, ApiError>(())
     })?;
     Ok(empty(202))
 }

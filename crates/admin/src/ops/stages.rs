@@ -167,6 +167,7 @@ pub async fn delete(
             .stages
             .remove(&name)
             .ok_or_else(ApiError::no_stage)?;
+        super::unlink_stage(s, &api_id, Some(&name));
         Ok::<_, ApiError>(())
     })?;
     Ok(empty(202))

@@ -14,12 +14,14 @@
 //! deployment's gateway response for that type ([`gateway_response`]).
 
 pub mod addressing;
+pub mod api_key;
 pub mod authorize;
 pub mod gateway_response;
 pub mod integration_request;
 pub mod integration_response;
 pub mod method_request;
 pub mod respond;
+pub mod throttle;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -133,6 +135,8 @@ pub struct Invocation<'a> {
     pub routing_path: &'a str,
     pub ctx: RequestContext,
     pub remote: SocketAddr,
+    /// API keys and throttles of the stage; `None` for TestInvokeMethod, which skips them.
+    pub limits: Option<&'a crate::runtime::StageLimits>,
 }
 
 impl Gateway {
@@ -179,6 +183,7 @@ impl Gateway {
             routing_path: &routing_path,
             ctx,
             remote,
+            limits: Some(&stage.limits),
         };
         let (resp, ctx) = self.run(inv, RequestBody::Stream(body)).await;
         respond::finish(self, resp, ctx, &stage, variables, started)
@@ -225,6 +230,31 @@ impl Gateway {
         inv.ctx.resource_id = Some(routed.route.resource_id.clone());
         inv.ctx.resource_path = Some(routed.route.resource_path.clone());
         authorize::check(&routed.method)?;
+        if let Some(limits) = inv.limits {
+            let key = api_key::check(
+                &routed.method,
+                &inv.deployment.api_key_source,
+                limits,
+                &inv.parts.headers,
+            )?;
+            if let Some(k) = key {
+                inv.ctx.api_key = Some((
+                    k.key_id.clone(),
+                    inv.parts
+                        .headers
+                        .get("x-api-key")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default()
+                        .into(),
+                ));
+            }
+            throttle::check(
+                limits,
+                key.map(|k| k.as_ref()),
+                &routed.route.resource_path,
+                &routed.method.http_method,
+            )?;
+        }
         let integration = routed
             .method
             .integration

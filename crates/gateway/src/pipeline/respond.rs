@@ -136,6 +136,7 @@ pub fn new_context(
         integration_latency_ms: None,
         integration_status: None,
         error: None,
+        api_key: None,
     }
 }
 

@@ -1,0 +1,533 @@
+//! UsagePlan, UsagePlanKey and Usage operations.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use serde::Deserialize;
+use serde_json::{json as j, Value};
+use tollgate_model::{ids, time, ApiStage, QuotaSettings, ThrottleSettings, UsagePlan};
+use tollgate_store::usage::Quota;
+use tollgate_store::State as StoreState;
+
+use super::api_keys::no_key;
+use super::set_opt;
+use crate::error::{ApiError, ApiResult};
+use crate::patch::{invalid_path, PatchBody};
+use crate::util::{empty, json, page, parse_body, patch_f64, patch_i64, Query as Q};
+use crate::Ctx;
+
+fn no_plan() -> ApiError {
+    ApiError::not_found("Invalid Usage Plan ID specified")
+}
+
+/// The wire view: internal members removed; `tags` only on single-plan reads.
+fn view(p: &UsagePlan, with_tags: bool) -> Value {
+    let mut v = serde_json::to_value(p).unwrap_or_default();
+    if let Value::Object(o) = &mut v {
+        o.remove("keyIds");
+        o.remove("createdDate");
+        if !with_tags && p.tags.is_empty() {
+            o.remove("tags");
+        }
+    }
+    v
+}
+
+/// The quota as the counters apply it.
+pub fn quota_of(p: &UsagePlan) -> Option<Quota> {
+    p.quota.as_ref().map(|q| Quota {
+        limit: q.limit,
+        offset: q.offset,
+        period: q.period.clone(),
+        first_day: p.created_date.div_euclid(86_400),
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ApiStageInput {
+    api_id: Option<String>,
+    stage: Option<String>,
+    #[serde(default)]
+    throttle: BTreeMap<String, ThrottleSettings>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateUsagePlanInput {
+    name: Option<String>,
+    description: Option<String>,
+    #[serde(default)]
+    api_stages: Vec<ApiStageInput>,
+    throttle: Option<ThrottleSettings>,
+    quota: Option<QuotaSettings>,
+    product_code: Option<String>,
+    #[serde(default)]
+    tags: BTreeMap<String, String>,
+}
+
+fn check_quota(q: &QuotaSettings) -> ApiResult<()> {
+    if !matches!(q.period.as_str(), "DAY" | "WEEK" | "MONTH") {
+        return Err(ApiError::validation(format!(
+            "1 validation error detected: Value '{}' at 'quota.period' failed to satisfy constraint: Member must satisfy enum value set: [DAY, WEEK, MONTH]",
+            q.period
+        )));
+    }
+    if q.limit < 0 || q.offset < 0 || q.offset >= q.limit.max(1) {
+        return Err(ApiError::bad_request(
+            "Invalid quota: limit must be positive and offset less than the limit",
+        ));
+    }
+    Ok(())
+}
+
+fn check_throttle(t: &ThrottleSettings) -> ApiResult<()> {
+    if t.burst_limit < 0 || t.rate_limit < 0.0 || !t.rate_limit.is_finite() {
+        return Err(ApiError::bad_request(
+            "Invalid throttle: burstLimit and rateLimit must not be negative",
+        ));
+    }
+    Ok(())
+}
+
+fn check_api_stage(s: &StoreState, plan_id: &str, api: &str, stage: &str) -> ApiResult<()> {
+    if s.apis
+        .get(api)
+        .is_some_and(|a| a.stages.contains_key(stage))
+    {
+        Ok(())
+    } else {
+        Err(ApiError::not_found(format!(
+            "Invalid API Stage {{api: {api}, stage: {stage}}} specified for usageplan {plan_id}"
+        )))
+    }
+}
+
+/// An API stage may be in only one plan per API key.
+fn check_key_conflicts(s: &StoreState, plan: &UsagePlan) -> ApiResult<()> {
+    for other in s.usage_plans.values().filter(|o| o.id != plan.id) {
+        let shares_key = other.key_ids.iter().any(|k| plan.key_ids.contains(k));
+        let shares_stage = other
+            .api_stages
+            .iter()
+            .any(|st| plan.covers(&st.api_id, &st.stage));
+        if shares_key && shares_stage {
+            return Err(ApiError::conflict(format!(
+                "Usage Plan {} cannot be added because API Key is already associated with usage plan {} on the same API stage",
+                plan.id, other.id
+            )));
+        }
+    }
+    Ok(())
+}
+
+pub async fn create(State(ctx): State<Ctx>, body: Bytes) -> ApiResult<Response> {
+    let input: CreateUsagePlanInput = parse_body(&body)?;
+    let name = input
+        .name
+        .clone()
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| ApiError::bad_request("Invalid request input: name is required"))?;
+    if let Some(q) = &input.quota {
+        check_quota(q)?;
+    }
+    if let Some(t) = &input.throttle {
+        check_throttle(t)?;
+    }
+    let out = ctx.store.transact(|s| {
+        if s.usage_plans.len() >= 300 {
+            return Err(ApiError::limit_exceeded(
+                "Maximum number of usage plans reached: 300",
+            ));
+        }
+        let id = ids::unique(ids::short_id, |id| s.usage_plans.contains_key(id));
+        let mut api_stages = vec![];
+        for st in &input.api_stages {
+            let (api, stage) = (
+                st.api_id.clone().unwrap_or_default(),
+                st.stage.clone().unwrap_or_default(),
+            );
+            check_api_stage(s, &id, &api, &stage)?;
+            api_stages.push(ApiStage {
+                api_id: api,
+                stage,
+                throttle: st.throttle.clone(),
+            });
+        }
+        let plan = UsagePlan {
+            id: id.clone(),
+            name,
+            description: input.description.clone(),
+            api_stages,
+            throttle: input.throttle,
+            quota: input.quota.clone(),
+            product_code: input.product_code.clone(),
+            tags: input.tags.clone(),
+            key_ids: Default::default(),
+            created_date: time::now_epoch(),
+        };
+        Arc::make_mut(&mut s.usage_plans).insert(id, Arc::new(plan.clone()));
+        Ok::<_, ApiError>(plan)
+    })?;
+    Ok(json(201, &view(&out, false)))
+}
+
+pub async fn list(State(ctx): State<Ctx>, Query(q): Query<Q>) -> ApiResult<Response> {
+    let st = ctx.store.state();
+    let key = q.get("keyId");
+    let items = st
+        .usage_plans
+        .values()
+        .filter(|p| key.is_none_or(|k| p.key_ids.contains(k)))
+        .map(|p| (p.id.clone(), view(p, false)))
+        .collect();
+    page(items, &q)
+}
+
+pub async fn get(State(ctx): State<Ctx>, Path(id): Path<String>) -> ApiResult<Response> {
+    let st = ctx.store.state();
+    Ok(json(
+        200,
+        &view(st.usage_plans.get(&id).ok_or_else(no_plan)?, true),
+    ))
+}
+
+/// `/apiStages/{apiId}:{stage}/throttle/{escaped path}/{METHOD}[/rateLimit|/burstLimit]`
+fn patch_method_throttle(
+    plan: &mut UsagePlan,
+    path: &str,
+    op: &str,
+    v: Option<&str>,
+) -> ApiResult<()> {
+    let rest = path
+        .strip_prefix("/apiStages/")
+        .ok_or_else(|| invalid_path(path))?;
+    let (api_stage, throttle_path) = rest
+        .split_once("/throttle/")
+        .ok_or_else(|| invalid_path(path))?;
+    let (api, stage) = api_stage
+        .split_once(':')
+        .ok_or_else(|| ApiError::bad_request("Invalid API Stage specified"))?;
+    let st = plan
+        .api_stages
+        .iter_mut()
+        .find(|s| s.api_id == api && s.stage == stage)
+        .ok_or_else(|| {
+            ApiError::not_found(format!(
+                "Invalid API Stage {{api: {api}, stage: {stage}}} specified for usageplan {}",
+                plan.id
+            ))
+        })?;
+    let unescaped = crate::patch::unescape(throttle_path);
+    match op {
+        "remove" => {
+            st.throttle.remove(&unescaped);
+        }
+        "replace" | "add" => {
+            let (key, field) = unescaped
+                .rsplit_once('/')
+                .ok_or_else(|| invalid_path(path))?;
+            let t = st
+                .throttle
+                .entry(key.to_string())
+                .or_insert(ThrottleSettings {
+                    burst_limit: 0,
+                    rate_limit: 0.0,
+                });
+            match field {
+                "rateLimit" => t.rate_limit = patch_f64(v, path)?,
+                "burstLimit" => t.burst_limit = patch_i64(v, path)?,
+                _ => return Err(invalid_path(path)),
+            }
+            check_throttle(t)?;
+        }
+        _ => return Err(invalid_path(path)),
+    }
+    Ok(())
+}
+
+pub async fn update(
+    State(ctx): State<Ctx>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let ops = PatchBody::parse(&body, "updateUsagePlanInput")?;
+    let out = ctx.store.transact(|s| {
+        let mut plan = s.usage_plans.get(&id).ok_or_else(no_plan)?.as_ref().clone();
+        for op in &ops {
+            let path = op.path()?;
+            let v = op.value();
+            match (op.op.as_str(), path) {
+                ("replace", "/name") => plan.name = v.filter(|n| !n.is_empty()).ok_or_else(|| ApiError::bad_request("Name cannot be empty"))?.to_string(),
+                ("replace", "/description") => set_opt(&mut plan.description, v),
+                ("replace", "/productCode") => set_opt(&mut plan.product_code, v),
+                ("replace", "/throttle/burstLimit") => {
+                    plan.throttle.get_or_insert(ThrottleSettings { burst_limit: 0, rate_limit: 0.0 }).burst_limit = patch_i64(v, path)?
+                }
+                ("replace", "/throttle/rateLimit") => {
+                    plan.throttle.get_or_insert(ThrottleSettings { burst_limit: 0, rate_limit: 0.0 }).rate_limit = patch_f64(v, path)?
+                }
+                ("replace", "/quota/limit" | "/quota/offset" | "/quota/period") => {
+                    let q = plan.quota.get_or_insert(QuotaSettings { limit: 0, offset: 0, period: "DAY".into() });
+                    match path {
+                        "/quota/limit" => q.limit = patch_i64(v, path)?,
+                        "/quota/offset" => q.offset = patch_i64(v, path)?,
+                        _ => q.period = v.unwrap_or_default().to_string(),
+                    }
+                }
+                ("remove", "/throttle") => plan.throttle = None,
+                ("remove", "/quota") => plan.quota = None,
+                ("add" | "remove", "/apiStages") => {
+                    let (api, stage) = v
+                        .and_then(|x| x.split_once(':'))
+                        .filter(|(a, st)| !a.is_empty() && !st.is_empty())
+                        .ok_or_else(|| ApiError::bad_request("Invalid API Stage specified"))?;
+                    if op.op == "add" {
+                        check_api_stage(s, &id, api, stage)?;
+                        if !plan.covers(api, stage) {
+                            plan.api_stages.push(ApiStage { api_id: api.into(), stage: stage.into(), throttle: BTreeMap::new() });
+                        }
+                    } else {
+                        if !plan.covers(api, stage) {
+                            return Err(ApiError::not_found(format!(
+                                "Invalid API Stage {{api: {api}, stage: {stage}}} specified for usageplan {id}"
+                            )));
+                        }
+                        plan.api_stages.retain(|x| !(x.api_id == api && x.stage == stage));
+                    }
+                }
+                (o, p) if p.starts_with("/apiStages/") => patch_method_throttle(&mut plan, p, o, v)?,
+                _ => return Err(invalid_path(path)),
+            }
+        }
+        if let Some(q) = &plan.quota {
+            check_quota(q)?;
+        }
+        if let Some(t) = &plan.throttle {
+            check_throttle(t)?;
+        }
+        check_key_conflicts(s, &plan)?;
+        Arc::make_mut(&mut s.usage_plans).insert(id.clone(), Arc::new(plan.clone()));
+        Ok::<_, ApiError>(plan)
+    })?;
+    Ok(json(200, &view(&out, true)))
+}
+
+pub async fn delete(State(ctx): State<Ctx>, Path(id): Path<String>) -> ApiResult<Response> {
+    ctx.store.transact(|s| {
+        Arc::make_mut(&mut s.usage_plans)
+            .remove(&id)
+            .ok_or_else(no_plan)?;
+        Ok::<_, ApiError>(())
+    })?;
+    Ok(empty(202))
+}
+
+fn key_view(s: &StoreState, key_id: &str) -> Option<Value> {
+    let k = s.api_keys.get(key_id)?;
+    let mut v = j!({ "id": k.id, "type": "API_KEY", "value": k.value });
+    if let Some(n) = &k.name {
+        v["name"] = n.clone().into();
+    }
+    Some(v)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateUsagePlanKeyInput {
+    key_id: Option<String>,
+    key_type: Option<String>,
+}
+
+pub async fn create_key(
+    State(ctx): State<Ctx>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let input: CreateUsagePlanKeyInput = parse_body(&body)?;
+    if input.key_type.as_deref() != Some("API_KEY") {
+        return Err(ApiError::bad_request(
+            "Invalid key type specified. Valid key types are: [API_KEY]",
+        ));
+    }
+    let key_id = input.key_id.unwrap_or_default();
+    let out = ctx.store.transact(|s| {
+        let mut plan = s.usage_plans.get(&id).ok_or_else(no_plan)?.as_ref().clone();
+        let view = key_view(s, &key_id).ok_or_else(no_key)?;
+        if !plan.key_ids.insert(key_id.clone()) {
+            return Err(ApiError::conflict(format!(
+                "Usage Plan {id} already has API Key {key_id}"
+            )));
+        }
+        if s.usage_plans
+            .values()
+            .filter(|p| p.key_ids.contains(&key_id))
+            .count()
+            >= 10
+        {
+            return Err(ApiError::limit_exceeded(
+                "An API key can be in at most 10 usage plans",
+            ));
+        }
+        check_key_conflicts(s, &plan)?;
+        Arc::make_mut(&mut s.usage_plans).insert(id.clone(), Arc::new(plan));
+        Ok::<_, ApiError>(view)
+    })?;
+    Ok(json(201, &out))
+}
+
+pub async fn list_keys(
+    State(ctx): State<Ctx>,
+    Path(id): Path<String>,
+    Query(q): Query<Q>,
+) -> ApiResult<Response> {
+    let st = ctx.store.state();
+    // An unknown plan lists no keys, as AWS does.
+    let keys = st
+        .usage_plans
+        .get(&id)
+        .map(|p| p.key_ids.clone())
+        .unwrap_or_default();
+    let name = q.get("name");
+    let items = keys
+        .iter()
+        .filter_map(|k| key_view(&st, k).map(|v| (k.clone(), v)))
+        .filter(|(_, v)| {
+            name.is_none_or(|n| {
+                v["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .starts_with(n.as_str())
+            })
+        })
+        .collect();
+    page(items, &q)
+}
+
+pub async fn get_key(
+    State(ctx): State<Ctx>,
+    Path((id, key_id)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let st = ctx.store.state();
+    let plan = st.usage_plans.get(&id).ok_or_else(no_plan)?;
+    if !plan.key_ids.contains(&key_id) {
+        return Err(ApiError::not_found(
+            "Invalid Usage Plan Key identifier specified",
+        ));
+    }
+    Ok(json(200, &key_view(&st, &key_id).ok_or_else(no_key)?))
+}
+
+pub async fn delete_key(
+    State(ctx): State<Ctx>,
+    Path((id, key_id)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    ctx.store.transact(|s| {
+        let plans = Arc::make_mut(&mut s.usage_plans);
+        let plan = plans.get_mut(&id).ok_or_else(no_plan)?;
+        if !Arc::make_mut(plan).key_ids.remove(&key_id) {
+            return Err(ApiError::not_found(
+                "Invalid Usage Plan Key identifier specified",
+            ));
+        }
+        Ok::<_, ApiError>(())
+    })?;
+    Ok(empty(202))
+}
+
+fn usage_body(
+    ctx: &Ctx,
+    plan: &UsagePlan,
+    keys: &[String],
+    start: &str,
+    end: &str,
+) -> ApiResult<Value> {
+    let from = time::parse_ymd(start)
+        .ok_or_else(|| ApiError::bad_request(format!("Invalid start date: {start}")))?;
+    let to = time::parse_ymd(end)
+        .ok_or_else(|| ApiError::bad_request(format!("Invalid end date: {end}")))?;
+    if to < from || to - from > 366 {
+        return Err(ApiError::bad_request(
+            "The end date must be after the start date and within 366 days of it",
+        ));
+    }
+    let usage = ctx
+        .usage
+        .as_ref()
+        .ok_or_else(|| ApiError::bad_request("Usage is not recorded by this server"))?;
+    let quota = quota_of(plan);
+    let mut values = serde_json::Map::new();
+    for k in keys {
+        values.insert(
+            k.clone(),
+            serde_json::to_value(usage.daily(&plan.id, k, from, to, quota.as_ref()))
+                .unwrap_or_default(),
+        );
+    }
+    Ok(j!({ "usagePlanId": plan.id, "startDate": start, "endDate": end, "values": values }))
+}
+
+pub async fn get_usage(
+    State(ctx): State<Ctx>,
+    Path(id): Path<String>,
+    Query(q): Query<Q>,
+) -> ApiResult<Response> {
+    let st = ctx.store.state();
+    let plan = st.usage_plans.get(&id).ok_or_else(no_plan)?;
+    let start = q
+        .get("startDate")
+        .ok_or_else(|| ApiError::bad_request("startDate is required"))?;
+    let end = q
+        .get("endDate")
+        .ok_or_else(|| ApiError::bad_request("endDate is required"))?;
+    let keys: Vec<String> = match q.get("keyId") {
+        Some(k) => vec![k.clone()],
+        None => plan.key_ids.iter().cloned().collect(),
+    };
+    Ok(json(200, &usage_body(&ctx, plan, &keys, start, end)?))
+}
+
+pub async fn update_usage(
+    State(ctx): State<Ctx>,
+    Path((id, key_id)): Path<(String, String)>,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let ops = PatchBody::parse(&body, "updateUsageInput")?;
+    let st = ctx.store.state();
+    let plan = st.usage_plans.get(&id).ok_or_else(no_plan)?;
+    if !plan.key_ids.contains(&key_id) {
+        return Err(ApiError::not_found(
+            "Invalid Usage Plan Key identifier specified",
+        ));
+    }
+    let quota =
+        quota_of(plan).ok_or_else(|| ApiError::bad_request("The usage plan has no quota"))?;
+    let usage = ctx
+        .usage
+        .as_ref()
+        .ok_or_else(|| ApiError::bad_request("Usage is not recorded by this server"))?;
+    let today = time::now_epoch().div_euclid(86_400);
+    for op in &ops {
+        let path = op.path()?;
+        if op.op != "replace" || path != "/remaining" {
+            return Err(invalid_path(path));
+        }
+        let remaining = patch_i64(op.value(), path)?;
+        if remaining < 0 {
+            return Err(ApiError::bad_request("remaining must not be negative"));
+        }
+        usage.set_remaining(&id, &key_id, today, &quota, remaining);
+    }
+    let (from, _) = tollgate_model::usage_plan::quota_period(&quota.period, today);
+    let fmt = |d: i64| {
+        let (y, m, dd) = time::civil_from_days(d);
+        format!("{y:04}-{m:02}-{dd:02}")
+    };
+    Ok(json(
+        200,
+        &usage_body(&ctx, plan, &[key_id], &fmt(from), &fmt(today))?,
+    ))
+}
