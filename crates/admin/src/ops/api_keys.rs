@@ -179,22 +179,18 @@ async fn import(ctx: Ctx, q: Q, body: Bytes) -> ApiResult<Response> {
     let text = String::from_utf8(body.to_vec())
         .map_err(|_| ApiError::bad_request("Invalid CSV: not UTF-8"))?;
     let mut lines = text.lines().filter(|l| !l.trim().is_empty());
-    let header: Vec<String> = lines
-        .next()
-        .ok_or_else(|| ApiError::bad_request("Invalid CSV: missing header row"))?
-        .split(',')
-        .map(|h| h.trim().to_ascii_lowercase())
-        .collect();
+    let header: Vec<String> = csv_fields(
+        lines
+            .next()
+            .ok_or_else(|| ApiError::bad_request("Invalid CSV: missing header row"))?,
+    )
+    .into_iter()
+    .map(|h| h.trim().to_ascii_lowercase())
+    .collect();
     let col = |name: &str| header.iter().position(|h| h == name);
     let key_col = col("key")
         .ok_or_else(|| ApiError::bad_request("Invalid CSV: a 'key' column is required"))?;
-    let rows: Vec<Vec<String>> = lines
-        .map(|l| {
-            l.split(',')
-                .map(|c| c.trim().trim_matches('"').to_string())
-                .collect()
-        })
-        .collect();
+    let rows: Vec<Vec<String>> = lines.map(csv_fields).collect();
     let out = ctx.store.transact(|s| {
         let mut ids_out = vec![];
         let mut warnings = vec![];
@@ -255,6 +251,27 @@ async fn import(ctx: Ctx, q: Q, body: Bytes) -> ApiResult<Response> {
         Ok::<_, ApiError>(serde_json::json!({ "ids": ids_out, "warnings": warnings }))
     })?;
     Ok(json(201, &out))
+}
+
+/// The fields of one CSV line (RFC 4180 quoting: `"a, b"`, `""` for a quote), trimmed.
+fn csv_fields(line: &str) -> Vec<String> {
+    let mut fields = vec![];
+    let mut cur = String::new();
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                cur.push('"');
+                chars.next();
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => fields.push(std::mem::take(&mut cur).trim().to_string()),
+            (c, _) => cur.push(c),
+        }
+    }
+    fields.push(cur.trim().to_string());
+    fields
 }
 
 pub async fn list(State(ctx): State<Ctx>, Query(q): Query<Q>) -> ApiResult<Response> {
@@ -344,4 +361,19 @@ pub async fn delete(State(ctx): State<Ctx>, Path(id): Path<String>) -> ApiResult
         Ok::<_, ApiError>(())
     })?;
     Ok(empty(202))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_fields;
+
+    #[test]
+    fn csv_quoting() {
+        assert_eq!(csv_fields("a, b ,c"), vec!["a", "b", "c"]);
+        assert_eq!(
+            csv_fields("\"a, b\",\"say \"\"hi\"\"\",,x"),
+            vec!["a, b", "say \"hi\"", "", "x"]
+        );
+        assert_eq!(csv_fields(""), vec![""]);
+    }
 }

@@ -1231,3 +1231,13 @@ pub fn read_if_exists(path: &Path) -> String {
     }
     s
 }
+
+/// Today's UTC date moved by `offset_days`, as `YYYY-MM-DD` (GetUsage's date format).
+pub fn utc_date(offset_days: i64) -> String {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as i64;
+    let (d, _) = amz_date((now + offset_days * 86_400) as u64);
+    format!("{}-{}-{}", &d[..4], &d[4..6], &d[6..])
+}
