@@ -50,6 +50,9 @@ struct ServeArgs {
     /// Where access logs are written (default: DATA_DIR/access-logs).
     #[arg(long, env = "TOLLGATE_ACCESS_LOG_DIR")]
     access_log_dir: Option<PathBuf>,
+    /// Threads serving connections (default: one per CPU).
+    #[arg(long, env = "TOLLGATE_WORKERS")]
+    workers: Option<usize>,
     /// Diagnostics filter (tracing syntax), e.g. `info` or `tollgate_gateway=debug`.
     #[arg(long, env = "TOLLGATE_LOG", default_value = "info")]
     log: String,
@@ -178,7 +181,11 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             bind(admin, Role::ControlPlane, &mut listeners).await?;
         }
     }
-    tollgate_gateway::listener::serve(listeners, gateway, control, shutdown_signal()).await;
+    let workers = args
+        .workers
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    tollgate_gateway::listener::serve(listeners, gateway, control, workers, shutdown_signal())
+        .await;
     // Requests are drained: save the last usage counts.
     usage.flush(&store);
     Ok(())

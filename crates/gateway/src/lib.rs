@@ -24,12 +24,10 @@ use tollgate_store::usage::UsageCounters;
 use tollgate_store::Store;
 
 use crate::access_log::AccessLogWriter;
-use crate::integrations::http::HttpClient;
 use crate::runtime::Runtime;
 
 pub struct Gateway {
     runtime: ArcSwap<Runtime>,
-    http: HttpClient,
     logs: AccessLogWriter,
     buckets: throttle::BucketRegistry,
     usage: Arc<dyn UsageCounters>,
@@ -51,7 +49,6 @@ impl Gateway {
         let (applied, _) = tokio::sync::watch::channel(state.version);
         let gw = Arc::new(Gateway {
             runtime: ArcSwap::from_pointee(Runtime::default()),
-            http: HttpClient::default(),
             logs,
             buckets: throttle::BucketRegistry::default(),
             usage,

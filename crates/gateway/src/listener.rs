@@ -43,20 +43,96 @@ const MAX_READ_BUFFER: usize = 32 * 1024;
 const DRAIN: Duration = Duration::from_secs(30);
 
 /// Serves `listeners` until `shutdown` resolves, then drains open connections (bounded).
+///
+/// Connections are served by `workers` threads, each with its own single-threaded tokio
+/// runtime accepting from the same sockets (thread per core, like nginx's workers): a
+/// request, its backend connection and its response stay on one thread, with no
+/// cross-thread wake-ups. Control-plane calls are handed to the calling (main) runtime,
+/// where the store's blocking writes belong.
 pub async fn serve(
     listeners: Vec<(TcpListener, Role)>,
     gateway: Arc<Gateway>,
     control: ControlPlane,
+    workers: usize,
     shutdown: impl Future<Output = ()>,
 ) {
-    let graceful = Arc::new(GracefulShutdown::new());
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let mut accept_tasks = Vec::new();
+    let main = tokio::runtime::Handle::current();
+    let mut sockets = Vec::new();
     for (listener, role) in listeners {
-        let gateway = gateway.clone();
-        let control = control.clone();
-        let graceful = graceful.clone();
-        let mut stop = stop_rx.clone();
+        match listener.into_std() {
+            Ok(l) => sockets.push((l, role)),
+            Err(e) => tracing::error!(error = %e, "cannot hand a listener to the workers"),
+        }
+    }
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut threads = Vec::new();
+    for n in 0..workers.max(1) {
+        let mut mine = Vec::new();
+        for (l, role) in &sockets {
+            match l.try_clone() {
+                Ok(c) => mine.push((c, *role)),
+                Err(e) => tracing::error!(error = %e, "cannot share a listener with worker {n}"),
+            }
+        }
+        let (gateway, control, main, stop) = (
+            gateway.clone(),
+            control.clone(),
+            main.clone(),
+            stop_rx.clone(),
+        );
+        let spawned = std::thread::Builder::new()
+            .name(format!("tollgate-worker-{n}"))
+            .spawn(move || {
+                let rt = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt,
+                    Err(e) => return tracing::error!(error = %e, "worker runtime failed to start"),
+                };
+                rt.block_on(worker(mine, gateway, control, main, stop));
+            });
+        match spawned {
+            Ok(t) => threads.push(t),
+            Err(e) => tracing::error!(error = %e, "cannot start worker thread {n}"),
+        }
+    }
+    shutdown.await;
+    tracing::info!("shutting down: no new connections; draining requests in flight");
+    let _ = stop_tx.send(true);
+    let _ = tokio::task::spawn_blocking(move || {
+        for t in threads {
+            let _ = t.join();
+        }
+    })
+    .await;
+}
+
+/// One worker thread: accepts on every listener until told to stop, then drains.
+async fn worker(
+    sockets: Vec<(std::net::TcpListener, Role)>,
+    gateway: Arc<Gateway>,
+    control: ControlPlane,
+    main: tokio::runtime::Handle,
+    stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let graceful = Arc::new(GracefulShutdown::new());
+    let mut accept_tasks = Vec::new();
+    for (socket, role) in sockets {
+        let listener = match TcpListener::from_std(socket) {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::error!(error = %e, "worker cannot use a listener");
+                continue;
+            }
+        };
+        let (gateway, control, main, graceful, mut stop) = (
+            gateway.clone(),
+            control.clone(),
+            main.clone(),
+            graceful.clone(),
+            stop.clone(),
+        );
         accept_tasks.push(tokio::spawn(async move {
             let mut builder = auto::Builder::new(TokioExecutor::new());
             builder
@@ -76,14 +152,12 @@ pub async fn serve(
                     _ = stop.changed() => break,
                 };
                 let _ = stream.set_nodelay(true);
-                let gateway = gateway.clone();
-                let control = control.clone();
+                let (gateway, control, main) = (gateway.clone(), control.clone(), main.clone());
                 let service = service_fn(move |req: Request<Incoming>| {
-                    let gateway = gateway.clone();
-                    let control = control.clone();
+                    let (gateway, control, main) = (gateway.clone(), control.clone(), main.clone());
                     async move {
                         Ok::<_, std::convert::Infallible>(
-                            dispatch(role, &gateway, &control, req, remote).await,
+                            dispatch(role, &gateway, &control, &main, req, remote).await,
                         )
                     }
                 });
@@ -99,9 +173,6 @@ pub async fn serve(
             }
         }));
     }
-    shutdown.await;
-    tracing::info!("shutting down: no new connections; draining requests in flight");
-    let _ = stop_tx.send(true);
     for t in accept_tasks {
         let _ = t.await;
     }
@@ -118,6 +189,7 @@ async fn dispatch(
     role: Role,
     gw: &Gateway,
     control: &ControlPlane,
+    main: &tokio::runtime::Handle,
     req: Request<Incoming>,
     remote: SocketAddr,
 ) -> Response<GatewayBody> {
@@ -130,8 +202,17 @@ async fn dispatch(
         role == Role::Shared && addressing::classify(host, req.uri().path()).is_some()
     };
     if is_data {
-        gw.serve(req, remote).await
-    } else {
-        control(req).await
+        return gw.serve(req, remote).await;
+    }
+    match main.spawn(control(req)).await {
+        Ok(resp) => resp,
+        Err(e) => {
+            tracing::error!(error = %e, "control-plane handler failed");
+            let mut r = Response::new(GatewayBody::from_bytes(
+                &b"{\"message\":\"Internal failure\"}"[..],
+            ));
+            *r.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+            r
+        }
     }
 }

@@ -71,7 +71,17 @@ fn failure(e: &hyper_util::client::legacy::Error) -> GatewayError {
     GatewayError::new(T::IntegrationFailure, "Internal server error")
 }
 
+thread_local! {
+    /// One pool per worker thread: a backend connection is used by the thread that owns it.
+    static CLIENT: HttpClient = HttpClient::default();
+}
+
 impl HttpClient {
+    /// This thread's client.
+    pub fn current() -> HttpClient {
+        CLIENT.with(HttpClient::clone)
+    }
+
     fn build(req: BackendRequest) -> Result<Request<GatewayBody>, GatewayError> {
         let mut r = Request::new(req.body);
         *r.method_mut() = req.method;

@@ -38,6 +38,7 @@ use tollgate_model::GatewayResponseType as T;
 use crate::body::GatewayBody;
 use crate::compile::{CompiledDeployment, IntegrationKind};
 use crate::context::{ErrorContext, RequestContext};
+use crate::integrations::http::HttpClient;
 use crate::Gateway;
 
 /// Largest request body API Gateway accepts (10 MB).
@@ -277,7 +278,7 @@ impl Gateway {
             IntegrationKind::HttpProxy => {
                 let req = integration_request::http_proxy(inv, integration, &params, body)?;
                 let started = Instant::now();
-                let resp = self.http.send(req, integration.timeout).await;
+                let resp = HttpClient::current().send(req, integration.timeout).await;
                 inv.ctx.integration_latency_ms = Some(started.elapsed().as_millis() as u64);
                 let resp = resp?;
                 inv.ctx.integration_status = Some(resp.status().as_u16());
@@ -287,7 +288,9 @@ impl Gateway {
                 let body = body.collect().await?;
                 let req = integration_request::http(inv, integration, &params, body)?;
                 let started = Instant::now();
-                let out = self.http.send_buffered(req, integration.timeout).await;
+                let out = HttpClient::current()
+                    .send_buffered(req, integration.timeout)
+                    .await;
                 inv.ctx.integration_latency_ms = Some(started.elapsed().as_millis() as u64);
                 let out = out?;
                 inv.ctx.integration_status = Some(out.status);
