@@ -210,6 +210,11 @@ gw() {
     printf '%s' "$out"
 }
 
+# The account-wide throttle defaults to AWS's 10000 requests/s (burst 5000), which this
+# load exceeds; raise it so every target is measured answering 200, not 429.
+gw update-account --patch-operations op=replace,path=/throttleSettings/rateLimit,value=10000000 \
+    op=replace,path=/throttleSettings/burstLimit,value=10000000 >/dev/null
+
 log "creating the REST API with the aws CLI"
 API=$(gw create-rest-api --name tollgate-bench --query id --output text)
 ROOT=$(gw get-resources --rest-api-id "$API" --query 'items[?path==`/`].id' --output text)
@@ -233,14 +238,31 @@ gw put-method-response --rest-api-id "$API" --resource-id "$MOCK_RES" --http-met
 gw put-integration-response --rest-api-id "$API" --resource-id "$MOCK_RES" --http-method GET --status-code 200 \
     --response-templates "$(python3 -c 'import json,sys; print(json.dumps({"application/json": sys.argv[1]}))' "$BODY")" >/dev/null
 
+# GET /keyed/{proxy+} -> the same HTTP_PROXY, but apiKeyRequired, with the key in a usage
+# plan that has a throttle and a quota (limits high enough never to refuse during the run),
+# so the API key, throttle and quota phases all do their work on every request.
+KEYED_PARENT=$(gw create-resource --rest-api-id "$API" --parent-id "$ROOT" --path-part keyed --query id --output text)
+KEYED_RES=$(gw create-resource --rest-api-id "$API" --parent-id "$KEYED_PARENT" --path-part '{proxy+}' --query id --output text)
+gw put-method --rest-api-id "$API" --resource-id "$KEYED_RES" --http-method GET \
+    --authorization-type NONE --api-key-required --request-parameters method.request.path.proxy=true >/dev/null
+gw put-integration --rest-api-id "$API" --resource-id "$KEYED_RES" --http-method GET \
+    --type HTTP_PROXY --integration-http-method GET --uri "http://127.0.0.1:$BACKEND_PORT/{proxy}" \
+    --request-parameters integration.request.path.proxy=method.request.path.proxy >/dev/null
+
 gw create-deployment --rest-api-id "$API" --stage-name bench >/dev/null
 log "deployed API $API to stage bench"
+
+KEY_ID=$(gw create-api-key --name bench-key --enabled --query id --output text)
+KEY_VALUE=$(gw get-api-key --api-key "$KEY_ID" --include-value --query value --output text)
+PLAN_ID=$(gw create-usage-plan --name bench-plan --throttle burstLimit=1000000,rateLimit=1000000 \
+    --quota limit=2000000000,offset=0,period=DAY --api-stages "apiId=$API,stage=bench" --query id --output text)
+gw create-usage-plan-key --usage-plan-id "$PLAN_ID" --key-id "$KEY_ID" --key-type API_KEY >/dev/null
 
 # ---------------------------------------------------------------------------------------
 # Targets; each answers GET with BODY. Checked once with curl before any load.
 # ---------------------------------------------------------------------------------------
-TARGETS=(direct nginx tg_proxy tg_mock)
-declare -A NAME URL
+TARGETS=(direct nginx tg_proxy tg_keyed tg_mock)
+declare -A NAME URL HDR
 NAME[direct]="backend direct (nginx return)"
 NAME[nginx]="nginx reverse proxy"
 NAME[tg_proxy]="Tollgate HTTP_PROXY"
@@ -249,15 +271,21 @@ URL[direct]="http://127.0.0.1:$BACKEND_PORT/bench"
 URL[nginx]="http://127.0.0.1:$PROXY_PORT/proxy/bench"
 URL[tg_proxy]="http://127.0.0.1:$TOLLGATE_PORT/_aws/execute-api/$API/bench/proxy/bench"
 URL[tg_mock]="http://127.0.0.1:$TOLLGATE_PORT/_aws/execute-api/$API/bench/mock"
+NAME[tg_keyed]="Tollgate HTTP_PROXY + API key, plan throttle, quota"
+URL[tg_keyed]="http://127.0.0.1:$TOLLGATE_PORT/_aws/execute-api/$API/bench/keyed/bench"
+HDR[tg_keyed]="x-api-key: $KEY_VALUE"
+# Extra curl/wrk arguments of a target (its header, if any).
+hdr_args() { if [[ -n ${HDR[$1]:-} ]]; then printf '%s\n' -H "${HDR[$1]}"; fi; }
 
 for t in "${TARGETS[@]}"; do
-    code=$(curl -sS --max-time 5 -o "$TMP/check-$t.body" -w '%{http_code}' "${URL[$t]}") \
+    mapfile -t extra < <(hdr_args "$t")
+    code=$(curl -sS --max-time 5 "${extra[@]}" -o "$TMP/check-$t.body" -w '%{http_code}' "${URL[$t]}") \
         || die "${NAME[$t]}: curl ${URL[$t]} failed"
     [[ $code == 200 ]] || die "${NAME[$t]}: ${URL[$t]} answered $code: $(head -c 300 "$TMP/check-$t.body")"
     [[ $(cat "$TMP/check-$t.body") == "$BODY" ]] \
         || die "${NAME[$t]}: unexpected body from ${URL[$t]}: $(head -c 300 "$TMP/check-$t.body")"
 done
-log "all four targets answer 200 with the ${#BODY}-byte body"
+log "all ${#TARGETS[@]} targets answer 200 with the ${#BODY}-byte body"
 
 # ---------------------------------------------------------------------------------------
 # CPU accounting: utime+stime (clock ticks) from /proc/PID/stat, which covers all threads.
@@ -293,7 +321,7 @@ ALL_OUR_PIDS=("${PROXY_NGINX_PIDS[@]}" "${BACKEND_NGINX_PIDS[@]}" "$TOLLGATE_PID
 proxy_pids() {
     case $1 in
         nginx) echo "${PROXY_NGINX_PIDS[*]}" ;;
-        tg_proxy | tg_mock) echo "$TOLLGATE_PID" ;;
+        tg_proxy | tg_keyed | tg_mock) echo "$TOLLGATE_PID" ;;
         *) echo "" ;;
     esac
 }
@@ -309,7 +337,9 @@ measure() { # TARGET CONNS RAWFILE: one warm-up and one measured wrk run; fills 
     local t=$1 c=$2 raw=$3 url pids line kv k v before after bbefore bafter ours_before ours_after mbusy_before mbusy_after msteal_before msteal_after
     url=${URL[$t]}
     pids=$(proxy_pids "$t")
-    "${WRK[@]}" -t1 -c"$c" -d"${WARMUP}s" --timeout "$WRK_TIMEOUT" "$url" >"$TMP/warmup.txt" 2>&1 \
+    local extra
+    mapfile -t extra < <(hdr_args "$t")
+    "${WRK[@]}" -t1 -c"$c" -d"${WARMUP}s" --timeout "$WRK_TIMEOUT" "${extra[@]}" "$url" >"$TMP/warmup.txt" 2>&1 \
         || { cat "$TMP/warmup.txt" >&2; die "wrk warm-up failed for ${NAME[$t]}"; }
     before=0 after=0
     if [[ -n $pids ]]; then before=$(cpu_ticks $pids); fi
@@ -317,7 +347,7 @@ measure() { # TARGET CONNS RAWFILE: one warm-up and one measured wrk run; fills 
     ours_before=$(cpu_ticks "${ALL_OUR_PIDS[@]}")
     read -r mbusy_before msteal_before < <(machine_ticks)
     times >"$TMP/times.before"
-    "${WRK[@]}" -t1 -c"$c" -d"${DURATION}s" --timeout "$WRK_TIMEOUT" --latency -s "$BENCH_DIR/report.lua" "$url" >"$raw" 2>&1 \
+    "${WRK[@]}" -t1 -c"$c" -d"${DURATION}s" --timeout "$WRK_TIMEOUT" --latency -s "$BENCH_DIR/report.lua" "${extra[@]}" "$url" >"$raw" 2>&1 \
         || { cat "$raw" >&2; die "wrk failed for ${NAME[$t]}"; }
     times >"$TMP/times.after"
     read -r mbusy_after msteal_after < <(machine_ticks)
@@ -418,6 +448,7 @@ RESULTS=$OUT_DIR/results.md
     echo
     for c in "${CONC[@]}"; do
         echo "- CPU per request, $c conn: Tollgate HTTP_PROXY / nginx reverse proxy **$(fmt_ratio "${R[cpu:tg_proxy:$c]}" "${R[cpu:nginx:$c]}")** (${R[cpu:tg_proxy:$c]} vs ${R[cpu:nginx:$c]} µs); Tollgate MOCK / nginx \`return\` (the backend's own CPU in the direct run) $(fmt_ratio "${R[cpu:tg_mock:$c]}" "${R[bcpu:direct:$c]}") (${R[cpu:tg_mock:$c]} vs ${R[bcpu:direct:$c]} µs)"
+        echo "- CPU per request, $c conn: Tollgate keyed route (API key + plan throttle + quota) / plain HTTP_PROXY route **$(fmt_ratio "${R[cpu:tg_keyed:$c]}" "${R[cpu:tg_proxy:$c]}")** (${R[cpu:tg_keyed:$c]} vs ${R[cpu:tg_proxy:$c]} µs)"
     done
     add_tg=$(diff_us "${R[p50_us:tg_proxy:1]}" "${R[p50_us:direct:1]}")
     add_ng=$(diff_us "${R[p50_us:nginx:1]}" "${R[p50_us:direct:1]}")
