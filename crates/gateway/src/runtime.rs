@@ -187,8 +187,8 @@ fn stage_buckets(
                 "stage\u{0}{api_id}\u{0}{}\u{0}{}\u{0}{verb}",
                 st.stage_name, r.path
             );
-            out.entry(r.path.as_str().into())
-                .or_insert_with(Default::default)[slot] = Some(buckets.get(scope, rate, burst));
+            out.entry(r.path.as_str().into()).or_default()[slot] =
+                Some(buckets.get(scope, rate, burst));
         }
     }
     out
@@ -237,9 +237,7 @@ fn stage_keys(
                     "planmethod\u{0}{}\u{0}{key_id}\u{0}{api_id}\u{0}{stage}\u{0}{k}",
                     plan.id
                 );
-                method_buckets
-                    .entry(path.into_boxed_str())
-                    .or_insert_with(Default::default)[slot] =
+                method_buckets.entry(path.into_boxed_str()).or_default()[slot] =
                     Some(env.buckets.get(scope, t.rate_limit, t.burst_limit));
             }
             let binding = KeyBinding {

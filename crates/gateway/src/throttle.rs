@@ -28,7 +28,8 @@ pub struct Bucket {
 
 impl Bucket {
     pub fn new(rate_per_sec: f64, burst: i64) -> Self {
-        if !(rate_per_sec > 0.0) || burst <= 0 {
+        // NaN, zero or negative rates admit nothing, like a zero burst.
+        if rate_per_sec.is_nan() || rate_per_sec <= 0.0 || burst <= 0 {
             return Bucket {
                 interval: 0,
                 tolerance: 0,
@@ -65,10 +66,13 @@ impl Bucket {
     }
 }
 
+/// A registered bucket: its rate (as bits), its burst, and the bucket while in use.
+type Entry = (u64, i64, Weak<Bucket>);
+
 /// Buckets by scope, shared across runtime rebuilds. Only touched while compiling.
 #[derive(Default)]
 pub struct BucketRegistry {
-    buckets: Mutex<HashMap<String, (u64, i64, Weak<Bucket>)>>,
+    buckets: Mutex<HashMap<String, Entry>>,
 }
 
 impl BucketRegistry {
