@@ -204,7 +204,11 @@ fn main() {
         .enable_all()
         .build()
         .expect("tokio runtime");
-    if let Err(e) = rt.block_on(serve(args)) {
+    let result = rt.block_on(serve(args));
+    // Requests are drained and usage is saved by now; do not wait for idle background
+    // tasks (the usage flusher's blocking thread, the log writer) to notice.
+    rt.shutdown_timeout(std::time::Duration::from_millis(200));
+    if let Err(e) = result {
         eprintln!("tollgate: {e}");
         std::process::exit(2);
     }
