@@ -487,7 +487,32 @@ pub async fn get_usage(
         Some(k) => vec![k.clone()],
         None => plan.key_ids.iter().cloned().collect(),
     };
-    Ok(json(200, &usage_body(&ctx, plan, &keys, start, end)?))
+    // Pages run over keys (sorted ids); the position is the last key returned. Without an
+    // explicit limit every key comes back: botocore's paginator cannot merge the `values`
+    // map across pages, so the CLI's automatic paging would drop keys.
+    let limit = match q.get("limit").map(|l| l.parse::<usize>()) {
+        None => usize::MAX,
+        Some(Ok(n)) if (1..=500).contains(&n) => n,
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "Invalid limit: must be between 1 and 500",
+            ))
+        }
+    };
+    let after = q.get("position");
+    let mut page: Vec<String> = keys
+        .into_iter()
+        .filter(|k| after.is_none_or(|p| k > p))
+        .collect();
+    let more = page.len() > limit;
+    page.truncate(limit);
+    let mut body = usage_body(&ctx, plan, &page, start, end)?;
+    if more {
+        if let Some(last) = page.last() {
+            body["position"] = last.clone().into();
+        }
+    }
+    Ok(json(200, &body))
 }
 
 pub async fn update_usage(
