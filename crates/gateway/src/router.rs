@@ -111,32 +111,35 @@ impl<M> Router<M> {
 
     /// Matches a routing path (the part after the stage, starting with `/`).
     pub fn find<'r>(&'r self, path: &str) -> Option<Match<'r, M>> {
-        // Leading duplicate slashes and one trailing slash are ignored for matching.
+        // Leading duplicate slashes and one trailing slash are ignored for matching; any
+        // other empty segment must be matched like a segment (only a greedy part does).
         let start = path.len() - path.trim_start_matches('/').len();
         let end = if path.len() > start && path.ends_with('/') {
             path.len() - 1
         } else {
             path.len()
         };
+        let first = (start < end).then_some(start);
         let mut params = Vec::new();
-        let route = find_in(&self.root, path, start.min(end), end, &mut params)?;
+        let route = find_in(&self.root, path, first, end, &mut params)?;
         Some(Match { route, params })
     }
 }
 
+/// `pos` is where the next segment starts, or `None` when the path is used up.
 fn find_in<'r, M>(
     node: &'r Node<M>,
     path: &str,
-    pos: usize,
+    pos: Option<usize>,
     end: usize,
     params: &mut Vec<(Arc<str>, std::ops::Range<usize>)>,
 ) -> Option<&'r Arc<Route<M>>> {
-    if pos >= end {
+    let Some(pos) = pos else {
         return node.route.as_ref();
-    }
+    };
     let seg_end = path[pos..end].find('/').map_or(end, |i| pos + i);
     let seg = &path[pos..seg_end];
-    let next = if seg_end < end { seg_end + 1 } else { end };
+    let next = (seg_end < end).then_some(seg_end + 1);
     if let Some(child) = node.statics.get(seg) {
         if let Some(r) = find_in(child, path, next, end, params) {
             return Some(r);
@@ -278,5 +281,142 @@ mod tests {
         assert_eq!(r.method("POST").unwrap().as_str(), "any");
         assert_eq!(r.method("HEAD").unwrap().as_str(), "any");
         assert!(r.method("TRACE").is_none());
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Priority of a template segment: static beats `{param}` beats `{proxy+}`.
+    fn rank(seg: &str) -> u8 {
+        if seg.ends_with("+}") {
+            0
+        } else if seg.starts_with('{') {
+            1
+        } else {
+            2
+        }
+    }
+
+    /// Brute force: every template that matches, best by segment ranks from the left.
+    fn reference<'a>(templates: &'a [String], path: &str) -> Option<&'a str> {
+        let trimmed = path.trim_start_matches('/');
+        let trimmed = trimmed.strip_suffix('/').unwrap_or(trimmed);
+        let segs: Vec<&str> = if trimmed.is_empty() {
+            vec![]
+        } else {
+            trimmed.split('/').collect()
+        };
+        let mut best: Option<(Vec<u8>, &str)> = None;
+        for t in templates {
+            let parts: Vec<&str> = t.split('/').filter(|s| !s.is_empty()).collect();
+            let ok = match parts.last() {
+                Some(last) if last.ends_with("+}") => {
+                    let n = parts.len() - 1;
+                    segs.len() > n
+                        && parts[..n].iter().zip(&segs).all(|(p, s)| {
+                            if p.starts_with('{') {
+                                !s.is_empty()
+                            } else {
+                                p == s
+                            }
+                        })
+                }
+                _ => {
+                    parts.len() == segs.len()
+                        && parts.iter().zip(&segs).all(|(p, s)| {
+                            if p.starts_with('{') {
+                                !s.is_empty()
+                            } else {
+                                p == s
+                            }
+                        })
+                }
+            };
+            if ok {
+                let ranks: Vec<u8> = parts.iter().map(|p| rank(p)).collect();
+                if best.as_ref().is_none_or(|(b, _)| ranks > *b) {
+                    best = Some((ranks, t.as_str()));
+                }
+            }
+        }
+        best.map(|(_, t)| t)
+    }
+
+    /// A resource tree obeying AWS's rules: at most one variable child per node, nothing
+    /// under a greedy part.
+    fn tree() -> impl Strategy<Value = Vec<String>> {
+        proptest::collection::vec(proptest::collection::vec(0u8..6, 0..4), 1..12).prop_map(
+            |paths| {
+                let mut out: Vec<String> = vec!["/".into()];
+                let mut var_child: HashMap<String, String> = HashMap::new();
+                for p in paths {
+                    let mut cur = String::new();
+                    for code in p {
+                        if cur.ends_with("+}") {
+                            break;
+                        }
+                        let part = match code {
+                            0 => "a",
+                            1 => "b",
+                            2 => "c",
+                            3 => "{x}",
+                            4 => "{y}",
+                            _ => "{p+}",
+                        };
+                        let part = if part.starts_with('{') {
+                            // Reuse the node's one variable child, whatever was drawn.
+                            var_child
+                                .entry(cur.clone())
+                                .or_insert_with(|| part.to_string())
+                                .clone()
+                        } else {
+                            part.to_string()
+                        };
+                        cur = format!("{cur}/{part}");
+                        if !out.contains(&cur) {
+                            out.push(cur.clone());
+                        }
+                    }
+                }
+                out
+            },
+        )
+    }
+
+    fn request_path() -> impl Strategy<Value = String> {
+        (
+            proptest::collection::vec(prop_oneof!["a", "b", "c", "d", ""], 0..5),
+            any::<bool>(),
+            any::<bool>(),
+        )
+            .prop_map(|(segs, lead, trail)| {
+                let mut p = format!("/{}", segs.join("/"));
+                if lead {
+                    p.insert(0, '/');
+                }
+                if trail && !p.ends_with('/') {
+                    p.push('/');
+                }
+                p
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn router_matches_the_brute_force_reference(templates in tree(), paths in proptest::collection::vec(request_path(), 1..20)) {
+            let mut router: Router<()> = Router::default();
+            for t in &templates {
+                router.insert(t, Route { resource_id: t.as_str().into(), resource_path: t.as_str().into(), methods: Default::default() });
+            }
+            for path in &paths {
+                let got = router.find(path).map(|m| m.route.resource_path.to_string());
+                let want = reference(&templates, path).map(str::to_string);
+                prop_assert_eq!(got, want, "path {:?} in {:?}", path, templates);
+            }
+        }
     }
 }
