@@ -16,22 +16,24 @@ use crate::context::RequestContext;
 use crate::runtime::StageRuntime;
 use crate::Gateway;
 
-/// Response headers API Gateway renames to `x-amzn-Remapped-{name}` instead of passing.
-const REMAPPED: [&str; 14] = [
-    "authorization",
-    "connection",
-    "content-length",
-    "content-md5",
-    "date",
-    "expect",
-    "host",
-    "max-forwards",
-    "proxy-authenticate",
-    "server",
-    "trailer",
-    "upgrade",
-    "user-agent",
-    "www-authenticate",
+/// Response headers API Gateway renames to `x-amzn-Remapped-{name}` instead of passing
+/// (plus a backend's own `x-amzn-RequestId`), with their new names, made once.
+const REMAPPED: [(&str, &str); 15] = [
+    ("authorization", "x-amzn-remapped-authorization"),
+    ("connection", "x-amzn-remapped-connection"),
+    ("content-length", "x-amzn-remapped-content-length"),
+    ("content-md5", "x-amzn-remapped-content-md5"),
+    ("date", "x-amzn-remapped-date"),
+    ("expect", "x-amzn-remapped-expect"),
+    ("host", "x-amzn-remapped-host"),
+    ("max-forwards", "x-amzn-remapped-max-forwards"),
+    ("proxy-authenticate", "x-amzn-remapped-proxy-authenticate"),
+    ("server", "x-amzn-remapped-server"),
+    ("trailer", "x-amzn-remapped-trailer"),
+    ("upgrade", "x-amzn-remapped-upgrade"),
+    ("user-agent", "x-amzn-remapped-user-agent"),
+    ("www-authenticate", "x-amzn-remapped-www-authenticate"),
+    ("x-amzn-requestid", "x-amzn-remapped-x-amzn-requestid"),
 ];
 
 /// Backend response headers dropped by HTTP_PROXY (hop-by-hop).
@@ -46,11 +48,9 @@ const PROXY_DROPPED: [&str; 6] = [
 
 /// The name a mapped or proxied response header goes out under.
 pub fn remapped(name: &HeaderName) -> HeaderName {
-    if REMAPPED.contains(&name.as_str()) || name.as_str() == "x-amzn-requestid" {
-        HeaderName::from_bytes(format!("x-amzn-remapped-{}", name.as_str()).as_bytes())
-            .unwrap_or_else(|_| name.clone())
-    } else {
-        name.clone()
+    match REMAPPED.iter().find(|(from, _)| *from == name.as_str()) {
+        Some((_, to)) => HeaderName::from_static(to),
+        None => name.clone(),
     }
 }
 
