@@ -11,6 +11,9 @@ use regex::Regex;
 use tollgate_model::{GatewayResponseType, Integration, Method, RestApiDefinition};
 
 use crate::context::{compile_substitution, Piece};
+
+/// A mapping template, parsed once per deployment and shared by every request.
+pub type MappingTemplate = Arc<tollgate_vtl::Template>;
 use crate::router::{method_slot, Route, Router};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,7 +132,7 @@ pub struct CompiledIntegrationResponse {
     pub pattern: Option<Regex>,
     pub response_parameters: Vec<(HeaderName, ResponseSource)>,
     /// (content type, template), sorted by content type.
-    pub templates: Vec<(String, String)>,
+    pub templates: Vec<(String, MappingTemplate)>,
 }
 
 #[derive(Debug)]
@@ -140,7 +143,7 @@ pub struct CompiledIntegration {
     pub uri: Vec<UriPiece>,
     pub request_parameters: Vec<(Target, Source)>,
     /// (content type, template), sorted by content type.
-    pub request_templates: Vec<(String, String)>,
+    pub request_templates: Vec<(String, MappingTemplate)>,
     pub passthrough: Passthrough,
     pub timeout: Duration,
     pub responses: Vec<CompiledIntegrationResponse>,
@@ -278,8 +281,18 @@ pub fn compile_uri(uri: &str) -> Vec<UriPiece> {
     out
 }
 
-fn sorted(map: &std::collections::BTreeMap<String, String>) -> Vec<(String, String)> {
-    map.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+/// Parses a template map (sorted by content type); a template that does not parse makes
+/// the method answer 500 rather than render something AWS would not.
+fn templates(
+    map: &std::collections::BTreeMap<String, String>,
+) -> Result<Vec<(String, MappingTemplate)>, String> {
+    map.iter()
+        .map(|(ct, src)| {
+            tollgate_vtl::Template::parse(src)
+                .map(|t| (ct.clone(), Arc::new(t)))
+                .map_err(|e| format!("mapping template for {ct} does not parse: {e}"))
+        })
+        .collect()
 }
 
 pub(crate) fn compile_integration(
@@ -354,7 +367,7 @@ pub(crate) fn compile_integration(
             status,
             pattern,
             response_parameters,
-            templates: sorted(&ir.response_templates),
+            templates: templates(&ir.response_templates)?,
         });
     }
     Ok(CompiledIntegration {
@@ -362,7 +375,7 @@ pub(crate) fn compile_integration(
         http_method,
         uri: compile_uri(i.uri.as_deref().unwrap_or_default()),
         request_parameters,
-        request_templates: sorted(&i.request_templates),
+        request_templates: templates(&i.request_templates)?,
         passthrough: match i.passthrough_behavior.as_str() {
             "NEVER" => Passthrough::Never,
             "WHEN_NO_TEMPLATES" => Passthrough::WhenNoTemplates,

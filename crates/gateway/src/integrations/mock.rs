@@ -5,18 +5,20 @@ use bytes::Bytes;
 use crate::compile::CompiledIntegration;
 use crate::pipeline::integration_request::{render_template, select_template};
 use crate::pipeline::integration_response::empty_output;
+use crate::pipeline::method_request::Params;
 use crate::pipeline::{GatewayError, IntegrationOutput, Invocation};
 
 pub fn invoke(
     inv: &Invocation<'_>,
     i: &CompiledIntegration,
-    _body: &Bytes,
+    params: &Params<'_>,
+    body: &Bytes,
 ) -> Result<IntegrationOutput, GatewayError> {
     let Some(template) = select_template(i, &inv.parts.headers)? else {
         // No template: nothing to read a status from; AWS answers 200.
         return Ok(empty_output(200));
     };
-    let rendered = render_template(template);
+    let (rendered, _) = render_template(template, inv, params, body)?;
     let status = status_code(&String::from_utf8_lossy(&rendered)).ok_or_else(|| {
         tracing::info!(api = %inv.ctx.api_id, "MOCK request template has no integer statusCode");
         GatewayError::internal()

@@ -11,7 +11,8 @@ use tollgate_model::GatewayResponseType as T;
 use super::method_request::Params;
 use super::{GatewayError, Invocation, RequestBody};
 use crate::body::GatewayBody;
-use crate::compile::{CompiledIntegration, Passthrough, Source, Target, UriPiece};
+use crate::compile::{CompiledIntegration, MappingTemplate, Passthrough, Source, Target, UriPiece};
+use crate::context::RequestContext;
 
 /// A request ready to send to an HTTP backend.
 pub struct BackendRequest {
@@ -238,7 +239,7 @@ pub fn http_proxy(
 pub fn select_template<'i>(
     i: &'i CompiledIntegration,
     headers: &HeaderMap,
-) -> Result<Option<&'i str>, GatewayError> {
+) -> Result<Option<&'i MappingTemplate>, GatewayError> {
     let ct = headers
         .get(http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -273,10 +274,99 @@ pub fn select_template<'i>(
     }
 }
 
-/// Renders a mapping template. Until the VTL engine lands, templates are sent as written,
-/// which is exact for templates that are literal JSON.
-pub fn render_template(template: &str) -> Bytes {
-    Bytes::copy_from_slice(template.as_bytes())
+/// `$context` as a mapping template sees it.
+pub fn context_map(ctx: &RequestContext) -> serde_json::Map<String, serde_json::Value> {
+    use serde_json::Value;
+    let mut m = serde_json::Map::new();
+    let text = |name: &str| {
+        ctx.var(name)
+            .map_or(Value::Null, |v| Value::String(v.into_owned()))
+    };
+    for name in [
+        "requestId",
+        "extendedRequestId",
+        "apiId",
+        "stage",
+        "deploymentId",
+        "resourceId",
+        "resourcePath",
+        "httpMethod",
+        "path",
+        "protocol",
+        "requestTime",
+        "accountId",
+        "domainName",
+        "domainPrefix",
+    ] {
+        m.insert(name.into(), text(name));
+    }
+    m.insert(
+        "requestTimeEpoch".into(),
+        Value::from(ctx.request_time_epoch),
+    );
+    if let Some(c) = ctx.is_canary {
+        m.insert("isCanaryRequest".into(), Value::Bool(c));
+    }
+    let mut identity = serde_json::Map::new();
+    for (k, name) in [
+        ("sourceIp", "identity.sourceIp"),
+        ("userAgent", "identity.userAgent"),
+        ("apiKey", "identity.apiKey"),
+        ("apiKeyId", "identity.apiKeyId"),
+    ] {
+        identity.insert(k.into(), text(name));
+    }
+    m.insert("identity".into(), Value::Object(identity));
+    // The override maps exist (empty) so templates can `#set` into them, as on AWS.
+    m.insert(
+        "requestOverride".into(),
+        serde_json::json!({"path": {}, "header": {}, "querystring": {}}),
+    );
+    m.insert("responseOverride".into(), serde_json::json!({"header": {}}));
+    m
+}
+
+/// Renders a mapping template against the request (`$input.params`, `$stageVariables`,
+/// `$context`) and `body` (`$input.body`: the client's body for request templates, the
+/// backend's for response templates). The `$context` map is returned too, so callers can
+/// read `responseOverride` values the template set. Any render failure is a 500.
+pub fn render_template(
+    template: &MappingTemplate,
+    inv: &Invocation<'_>,
+    params: &Params<'_>,
+    body: &[u8],
+) -> Result<(Bytes, serde_json::Map<String, serde_json::Value>), GatewayError> {
+    let text = String::from_utf8_lossy(body);
+    let path: Vec<(String, String)> = params
+        .path
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect();
+    let header: Vec<(String, String)> = params
+        .headers
+        .iter()
+        .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+        .collect();
+    let stage_variables: Vec<(String, String)> = inv
+        .stage_variables
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let input = tollgate_vtl::Input {
+        body: &text,
+        path: &path,
+        querystring: params.query,
+        header: &header,
+        stage_variables: &stage_variables,
+    };
+    let mut context = context_map(&inv.ctx);
+    let out = template
+        .render(&input, &mut context, &tollgate_vtl::Limits::default())
+        .map_err(|e| {
+            tracing::info!(api = %inv.ctx.api_id, error = %e, "mapping template failed");
+            GatewayError::internal()
+        })?;
+    Ok((Bytes::from(out), context))
 }
 
 /// HTTP (non-proxy): only mapped parameters and the gateway's own headers reach the
@@ -308,7 +398,7 @@ pub fn http(
     }
     gateway_headers(&mut headers, inv);
     let payload = match template {
-        Some(t) => render_template(t),
+        Some(t) => render_template(t, inv, params, &body)?.0,
         None => body,
     };
     let body = if sends_body(&method) {
@@ -370,6 +460,12 @@ mod tests {
         compile_integration(&i, "x").unwrap()
     }
 
+    /// The chosen template's output for an empty request, or `None` for passthrough.
+    fn chosen(i: &CompiledIntegration, h: &HeaderMap) -> Result<Option<String>, GatewayError> {
+        Ok(select_template(i, h)?
+            .map(|t| t.render_simple(&tollgate_vtl::Input::default()).unwrap()))
+    }
+
     fn with_ct(ct: Option<&str>) -> HeaderMap {
         let mut h = HeaderMap::new();
         if let Some(ct) = ct {
@@ -388,39 +484,34 @@ mod tests {
             &[("application/json", "J"), ("text/plain", "T")],
         );
         assert_eq!(
-            select_template(&i, &with_ct(Some("text/plain; charset=utf-8"))).unwrap(),
-            Some("T")
+            chosen(&i, &with_ct(Some("text/plain; charset=utf-8"))).unwrap(),
+            Some("T".to_string())
         );
         // No Content-Type means application/json.
-        assert_eq!(select_template(&i, &with_ct(None)).unwrap(), Some("J"));
+        assert_eq!(chosen(&i, &with_ct(None)).unwrap(), Some("J".to_string()));
     }
 
     #[test]
     fn passthrough_behaviours() {
         let xml = with_ct(Some("application/xml"));
         let templated = |p| integration(p, &[("application/json", "J")]);
+        assert_eq!(chosen(&templated("WHEN_NO_MATCH"), &xml).unwrap(), None);
         assert_eq!(
-            select_template(&templated("WHEN_NO_MATCH"), &xml).unwrap(),
-            None
-        );
-        assert_eq!(
-            select_template(&templated("WHEN_NO_TEMPLATES"), &xml)
+            chosen(&templated("WHEN_NO_TEMPLATES"), &xml)
                 .unwrap_err()
                 .kind,
             T::UnsupportedMediaType
         );
         assert_eq!(
-            select_template(&templated("NEVER"), &xml).unwrap_err().kind,
+            chosen(&templated("NEVER"), &xml).unwrap_err().kind,
             T::UnsupportedMediaType
         );
         assert_eq!(
-            select_template(&integration("WHEN_NO_TEMPLATES", &[]), &xml).unwrap(),
+            chosen(&integration("WHEN_NO_TEMPLATES", &[]), &xml).unwrap(),
             None
         );
         assert_eq!(
-            select_template(&integration("NEVER", &[]), &xml)
-                .unwrap_err()
-                .kind,
+            chosen(&integration("NEVER", &[]), &xml).unwrap_err().kind,
             T::UnsupportedMediaType
         );
     }

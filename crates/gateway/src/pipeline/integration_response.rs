@@ -23,10 +23,10 @@ pub fn select<'i>(
 
 /// AWS's response template choice: the template for the client's Accept (first media type,
 /// parameters dropped; absent means application/json), else the first defined template.
-pub fn choose_template<'r>(
-    templates: &'r [(String, String)],
+pub fn choose_template<'r, T>(
+    templates: &'r [(String, T)],
     accept: Option<&str>,
-) -> Option<&'r (String, String)> {
+) -> Option<&'r (String, T)> {
     let wanted = accept
         .and_then(|a| a.split(',').next())
         .map(|a| {
@@ -74,7 +74,7 @@ fn resolve_response(
 pub fn apply(
     inv: &Invocation<'_>,
     i: &CompiledIntegration,
-    _params: &Params<'_>,
+    params: &Params<'_>,
     out: IntegrationOutput,
 ) -> Result<Response<GatewayBody>, GatewayError> {
     let selection = out.status.to_string();
@@ -87,13 +87,29 @@ pub fn apply(
         .headers
         .get(http::header::ACCEPT)
         .and_then(|v| v.to_str().ok());
+    let mut overrides = None;
     let (content_type, body) = match choose_template(&chosen.templates, accept) {
-        Some((ct, t)) => (ct.clone(), super::integration_request::render_template(t)),
+        Some((ct, t)) => {
+            let (body, context) =
+                super::integration_request::render_template(t, inv, params, &out.body)?;
+            overrides = context.get("responseOverride").cloned();
+            (ct.clone(), body)
+        }
         None => ("application/json".to_string(), out.body.clone()),
     };
     let mut resp = Response::new(GatewayBody::from_bytes(body));
+    // `$context.responseOverride.status` from the template wins when it is 100..=599.
+    let status = overrides
+        .as_ref()
+        .and_then(|o| o.get("status"))
+        .and_then(|s| {
+            s.as_u64()
+                .or_else(|| s.as_str().and_then(|x| x.parse().ok()))
+        })
+        .filter(|s| (100..=599).contains(s))
+        .map_or(chosen.status, |s| s as u16);
     *resp.status_mut() =
-        http::StatusCode::from_u16(chosen.status).map_err(|_| GatewayError::internal())?;
+        http::StatusCode::from_u16(status).map_err(|_| GatewayError::internal())?;
     let headers = resp.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&content_type) {
         headers.insert(http::header::CONTENT_TYPE, v);
@@ -103,6 +119,20 @@ pub fn apply(
             resolve_response(src, &out, inv).and_then(|v| HeaderValue::from_str(&v).ok())
         {
             headers.insert(super::respond::remapped(name), v);
+        }
+    }
+    if let Some(serde_json::Value::Object(h)) = overrides.as_ref().and_then(|o| o.get("header")) {
+        for (k, v) in h {
+            let value = match v {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            if let (Ok(name), Ok(value)) = (
+                http::header::HeaderName::from_bytes(k.as_bytes()),
+                HeaderValue::from_str(&value),
+            ) {
+                headers.insert(super::respond::remapped(&name), value);
+            }
         }
     }
     Ok(resp)
@@ -135,6 +165,6 @@ mod tests {
             "x"
         );
         assert_eq!(choose_template(&t, Some("text/html")).unwrap().1, "j");
-        assert!(choose_template(&[], Some("text/html")).is_none());
+        assert!(choose_template::<String>(&[], Some("text/html")).is_none());
     }
 }

@@ -298,7 +298,7 @@ impl Gateway {
             }
             IntegrationKind::Mock => {
                 let body = body.collect().await?;
-                let out = crate::integrations::mock::invoke(inv, integration, &body)?;
+                let out = crate::integrations::mock::invoke(inv, integration, &params, &body)?;
                 integration_response::apply(inv, integration, &params, out)
             }
             IntegrationKind::AwsProxy | IntegrationKind::Aws => {
