@@ -274,56 +274,121 @@ pub fn select_template<'i>(
     }
 }
 
-/// `$context` as a mapping template sees it.
+/// `$context` as a mapping template sees it, with AWS's recorded key order (vtl.md §5:
+/// `$context.keySet()` and `identity.keySet()` in a request template, no authorizer).
 pub fn context_map(ctx: &RequestContext) -> serde_json::Map<String, serde_json::Value> {
-    use serde_json::Value;
-    let mut m = serde_json::Map::new();
+    use serde_json::{json, Value};
     let text = |name: &str| {
         ctx.var(name)
             .map_or(Value::Null, |v| Value::String(v.into_owned()))
     };
+    let mut identity = serde_json::Map::new();
+    for (k, name) in [
+        ("cognitoIdentityPoolId", ""),
+        ("accountId", ""),
+        ("cognitoIdentityId", ""),
+        ("caller", ""),
+        ("sourceIp", "identity.sourceIp"),
+        ("principalOrgId", ""),
+        ("accessKey", ""),
+        ("cognitoAuthenticationType", ""),
+        ("cognitoAuthenticationProvider", ""),
+        ("userArn", ""),
+        ("userAgent", "identity.userAgent"),
+        ("user", ""),
+    ] {
+        identity.insert(
+            k.into(),
+            if name.is_empty() {
+                Value::Null
+            } else {
+                text(name)
+            },
+        );
+    }
+    if ctx.api_key.is_some() {
+        identity.insert("apiKey".into(), text("identity.apiKey"));
+        identity.insert("apiKeyId".into(), text("identity.apiKeyId"));
+    }
+    let mut m = serde_json::Map::new();
     for name in [
-        "requestId",
-        "extendedRequestId",
-        "apiId",
-        "stage",
-        "deploymentId",
         "resourceId",
         "resourcePath",
         "httpMethod",
-        "path",
-        "protocol",
+        "extendedRequestId",
         "requestTime",
+        "path",
         "accountId",
-        "domainName",
-        "domainPrefix",
+        "protocol",
     ] {
         m.insert(name.into(), text(name));
     }
+    // The override maps exist (empty) so templates can `#set` into them, as on AWS.
+    m.insert(
+        "requestOverride".into(),
+        json!({"path": {}, "header": {}, "querystring": {}}),
+    );
+    m.insert("stage".into(), text("stage"));
+    m.insert("domainPrefix".into(), text("domainPrefix"));
     m.insert(
         "requestTimeEpoch".into(),
         Value::from(ctx.request_time_epoch),
     );
+    m.insert("requestId".into(), text("requestId"));
+    m.insert("identity".into(), Value::Object(identity));
+    m.insert("domainName".into(), text("domainName"));
+    m.insert("deploymentId".into(), text("deploymentId"));
+    m.insert("responseOverride".into(), json!({"header": {}}));
+    m.insert("apiId".into(), text("apiId"));
     if let Some(c) = ctx.is_canary {
         m.insert("isCanaryRequest".into(), Value::Bool(c));
     }
-    let mut identity = serde_json::Map::new();
-    for (k, name) in [
-        ("sourceIp", "identity.sourceIp"),
-        ("userAgent", "identity.userAgent"),
-        ("apiKey", "identity.apiKey"),
-        ("apiKeyId", "identity.apiKeyId"),
-    ] {
-        identity.insert(k.into(), text(name));
-    }
-    m.insert("identity".into(), Value::Object(identity));
-    // The override maps exist (empty) so templates can `#set` into them, as on AWS.
-    m.insert(
-        "requestOverride".into(),
-        serde_json::json!({"path": {}, "header": {}, "querystring": {}}),
-    );
-    m.insert("responseOverride".into(), serde_json::json!({"header": {}}));
     m
+}
+
+#[cfg(test)]
+mod context_tests {
+    #[test]
+    fn keys_in_aws_order() {
+        let parts = http::Request::get("/dev/x")
+            .body(())
+            .unwrap()
+            .into_parts()
+            .0;
+        let target = crate::pipeline::addressing::Target {
+            api_id: "a".into(),
+            stage_path: "/dev/x",
+            domain_name: "h",
+        };
+        let dep = crate::compile::compile(
+            &tollgate_model::RestApiDefinition::new(serde_json::from_value(serde_json::json!({
+                "id": "a", "name": "n", "createdDate": 0, "apiKeySource": "HEADER",
+                "endpointConfiguration": {"types": ["EDGE"]}, "disableExecuteApiEndpoint": false,
+                "rootResourceId": "r"
+            })).unwrap()),
+            "d",
+        );
+        let ctx = crate::pipeline::respond::new_context(
+            &parts,
+            &target,
+            &"dev".into(),
+            &dep,
+            None,
+            ([127, 0, 0, 1], 1).into(),
+        );
+        let m = super::context_map(&ctx);
+        let keys: Vec<&str> = m.keys().map(String::as_str).collect();
+        assert_eq!(keys.join(", "), "resourceId, resourcePath, httpMethod, extendedRequestId, requestTime, path, accountId, protocol, requestOverride, stage, domainPrefix, requestTimeEpoch, requestId, identity, domainName, deploymentId, responseOverride, apiId");
+        let id: Vec<&str> = m["identity"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(id.join(", "), "cognitoIdentityPoolId, accountId, cognitoIdentityId, caller, sourceIp, principalOrgId, accessKey, cognitoAuthenticationType, cognitoAuthenticationProvider, userArn, userAgent, user");
+        assert_eq!(m["stage"], "dev");
+        assert_eq!(m["identity"]["sourceIp"], "127.0.0.1");
+    }
 }
 
 /// Renders a mapping template against the request (`$input.params`, `$stageVariables`,
