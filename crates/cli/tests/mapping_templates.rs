@@ -27,6 +27,7 @@ fn request_and_response_templates_render_with_vtl() {
             "type": "HTTP",
             "httpMethod": "POST",
             "uri": format!("{}/echo", backend.url()),
+            "requestParameters": { "integration.request.header.x-order-qty": "method.request.body.qty" },
             "requestTemplates": {
                 "application/json": "#set($b = $input.path('$'))\n{\"id\": \"$input.params('id')\", \"qty\": $b.qty, \"note\": \"$util.escapeJavaScript($input.params('note'))\", \"stage\": \"$context.stage\", \"env\": \"$stageVariables.env\", \"tags\": [#foreach($t in $b.tags)\"$t.toUpperCase()\"#if($foreach.hasNext),#end#end]}"
             }
@@ -38,7 +39,10 @@ fn request_and_response_templates_render_with_vtl() {
         &order,
         "POST",
         "200",
-        json!({ "responseTemplates": { "application/json": "#set($r = $input.path('$'))\n{\"received\": $input.json('$.method'), \"status\": \"ok\"}" } }),
+        json!({
+            "responseParameters": { "method.response.header.X-Method": "integration.response.body.method" },
+            "responseTemplates": { "application/json": "#set($r = $input.path('$'))\n{\"received\": $input.json('$.method'), \"status\": \"ok\"}" }
+        }),
     );
 
     // MOCK: the status comes from the rendered request template; a 4xx integration
@@ -106,7 +110,17 @@ fn request_and_response_templates_render_with_vtl() {
         json!({ "received": "POST", "status": "ok" }),
         "{r}"
     );
+    assert_eq!(
+        r.header("x-method"),
+        Some("POST"),
+        "integration.response.body mapping: {r}"
+    );
     let seen = backend.last();
+    assert_eq!(
+        seen.header("x-order-qty"),
+        Some("3"),
+        "method.request.body mapping"
+    );
     let sent: serde_json::Value = serde_json::from_slice(seen.body.as_deref().unwrap()).unwrap();
     assert_eq!(
         sent,

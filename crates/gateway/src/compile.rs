@@ -53,6 +53,8 @@ pub enum Source {
     Context(String),
     Literal(String),
     Body,
+    /// `method.request.body.{JSONPath}`
+    BodyPath(tollgate_vtl::jsonpath::JsonPath),
 }
 
 impl Source {
@@ -68,6 +70,11 @@ impl Source {
         }
         if expr == "method.request.body" {
             return Some(Source::Body);
+        }
+        if let Some(path) = expr.strip_prefix("method.request.body.") {
+            return tollgate_vtl::jsonpath::JsonPath::parse(path)
+                .ok()
+                .map(Source::BodyPath);
         }
         let rest = expr.strip_prefix("method.request.")?;
         let (loc, name) = rest.split_once('.')?;
@@ -96,6 +103,8 @@ pub enum ResponseSource {
     Header(String),
     MultiHeader(String),
     Body,
+    /// `integration.response.body.{JSONPath}`
+    BodyPath(tollgate_vtl::jsonpath::JsonPath),
     StageVariable(String),
     Context(String),
     Literal(String),
@@ -114,6 +123,11 @@ impl ResponseSource {
         }
         if expr == "integration.response.body" {
             return Some(ResponseSource::Body);
+        }
+        if let Some(path) = expr.strip_prefix("integration.response.body.") {
+            return tollgate_vtl::jsonpath::JsonPath::parse(path)
+                .ok()
+                .map(ResponseSource::BodyPath);
         }
         if let Some(n) = expr.strip_prefix("integration.response.header.") {
             return Some(ResponseSource::Header(n.to_string()));
@@ -232,6 +246,28 @@ fn compile_method(m: &Method, resource_id: &str) -> CompiledMethod {
         authorization_type: m.authorization_type.as_str().into(),
         api_key_required: m.api_key_required,
         integration,
+    }
+}
+
+/// A JSONPath mapping over a body: nothing unless the body is JSON (it must start like
+/// JSON), a string value as itself, anything else as JSON text.
+pub fn body_path(path: &tollgate_vtl::jsonpath::JsonPath, body: &[u8]) -> Option<String> {
+    use tollgate_vtl::jsonpath::Selection;
+    let first = body.iter().find(|b| !b.is_ascii_whitespace())?;
+    if !matches!(first, b'{' | b'[' | b'"') {
+        return None;
+    }
+    let root: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let text = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    match path.select(&root) {
+        Selection::Definite(v) => v.map(text),
+        Selection::List(vs) if vs.is_empty() => None,
+        Selection::List(vs) => {
+            Some(serde_json::Value::Array(vs.into_iter().cloned().collect()).to_string())
+        }
     }
 }
 
@@ -482,6 +518,22 @@ mod tests {
             Some(Source::Context("identity.sourceIp".into()))
         );
         assert_eq!(Source::parse("method.request.nope.x"), None);
+        let Some(Source::BodyPath(p)) = Source::parse("method.request.body.order.items[0].sku")
+        else {
+            panic!()
+        };
+        assert_eq!(
+            body_path(&p, br#"{"order": {"items": [{"sku": "A1"}]}}"#).as_deref(),
+            Some("A1")
+        );
+        assert_eq!(body_path(&p, b"not json").as_deref(), None);
+        let Some(Source::BodyPath(all)) = Source::parse("method.request.body.order") else {
+            panic!()
+        };
+        assert_eq!(
+            body_path(&all, br#"{"order": {"n": 1}}"#).as_deref(),
+            Some("{\"n\":1}")
+        );
         assert_eq!(
             ResponseSource::parse("integration.response.header.X-A"),
             Some(ResponseSource::Header("X-A".into()))

@@ -62,6 +62,7 @@ pub fn resolve<'a>(
             .map(|s| Cow::Borrowed(s.as_str())),
         Source::Context(n) => inv.ctx.var(n),
         Source::Body => body.map(String::from_utf8_lossy),
+        Source::BodyPath(p) => crate::compile::body_path(p, body?).map(Cow::Owned),
     }
 }
 

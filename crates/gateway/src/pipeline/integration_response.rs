@@ -66,6 +66,7 @@ fn resolve_response(
             (!all.is_empty()).then(|| all.join(","))
         }
         ResponseSource::Body => Some(String::from_utf8_lossy(&out.body).into_owned()),
+        ResponseSource::BodyPath(p) => crate::compile::body_path(p, &out.body),
         ResponseSource::StageVariable(n) => inv.stage_variables.get(n).cloned(),
         ResponseSource::Context(n) => inv.ctx.var(n).map(|v| v.into_owned()),
     }
