@@ -156,8 +156,16 @@ pub fn router(ctx: Ctx) -> Router {
                 .patch(gateway_responses::update)
                 .delete(gateway_responses::delete),
         )
-        .route("/restapis/{api}/models", get(models::list))
-        .route("/restapis/{api}/models/{name}", get(models::get))
+        .route(
+            "/restapis/{api}/models",
+            get(models::list).post(models::create),
+        )
+        .route(
+            "/restapis/{api}/models/{name}",
+            get(models::get)
+                .patch(models::update)
+                .delete(models::delete),
+        )
         .route(
             "/tags/{arn}",
             get(tags::get).put(tags::tag).delete(tags::untag),

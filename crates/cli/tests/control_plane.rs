@@ -574,3 +574,83 @@ fn every_response_has_a_request_id() {
     let unique: HashSet<&String> = ids.iter().collect();
     assert_eq!(unique.len(), ids.len(), "request ids are unique: {ids:?}");
 }
+
+/// CreateModel / UpdateModel / DeleteModel with AWS's recorded validation messages
+/// (test_model_validation, test_update_model).
+#[test]
+fn model_lifecycle_and_validation() {
+    let s = Server::start();
+    let cp = Cp::new(&s);
+    let (api, root) = cp.create_api("models");
+    let schema = r#"{"type": "object", "properties": {"name": {"type": "string"}}}"#;
+    let created = cp.ok(
+        "POST",
+        &format!("/restapis/{api}/models"),
+        Some(&json!({ "name": "Pet", "contentType": "application/json", "schema": schema })),
+    );
+    assert_eq!(created["name"], "Pet");
+    assert_eq!(created["schema"], schema);
+    assert_eq!(created["id"].as_str().map(str::len), Some(6));
+
+    let dup = cp.call(
+        "POST",
+        &format!("/restapis/{api}/models"),
+        Some(&json!({ "name": "Pet", "contentType": "application/json", "schema": schema })),
+    );
+    assert_eq!(
+        (dup.status, dup.json()["message"].clone()),
+        (409, json!("Model name already exists for this REST API"))
+    );
+    let empty = cp.call(
+        "POST",
+        &format!("/restapis/{api}/models"),
+        Some(&json!({ "name": "", "contentType": "application/json", "schema": schema })),
+    );
+    assert_eq!(empty.json()["message"], "Model name must be non-empty");
+    let no_schema = cp.call(
+        "POST",
+        &format!("/restapis/{api}/models"),
+        Some(&json!({ "name": "X", "contentType": "application/json" })),
+    );
+    assert_eq!(
+        no_schema.json()["message"],
+        "Model schema must have at least 1 property or array items defined"
+    );
+
+    let bad_path = cp.call(
+        "PATCH",
+        &format!("/restapis/{api}/models/Pet"),
+        Some(&json!({ "patchOperations": [{ "op": "replace", "path": "/name", "value": "x" }] })),
+    );
+    assert_eq!(bad_path.json()["message"], "Invalid patch path  '/name' specified for op 'replace'. Must be one of: [/description, /schema]");
+    let updated = cp.ok("PATCH", &format!("/restapis/{api}/models/Pet"), Some(&json!({ "patchOperations": [{ "op": "replace", "path": "/description", "value": "pets" }] })));
+    assert_eq!(updated["description"], "pets");
+
+    // A model used by a method cannot be deleted; AWS names the root resource `//METHOD`.
+    cp.put_method(
+        &api,
+        &root,
+        "POST",
+        json!({ "authorizationType": "NONE", "requestModels": { "application/json": "Pet" } }),
+    );
+    let in_use = cp.call("DELETE", &format!("/restapis/{api}/models/Pet"), None);
+    assert_eq!(
+        (in_use.status, in_use.json()["message"].clone()),
+        (
+            409,
+            json!("Cannot delete model 'Pet', is referenced in method request: //POST")
+        )
+    );
+    let missing = cp.call("GET", &format!("/restapis/{api}/models/Nope"), None);
+    assert_eq!(
+        (missing.status, missing.json()["message"].clone()),
+        (404, json!("Invalid model name specified: Nope"))
+    );
+    let names: Vec<String> = cp.ok("GET", &format!("/restapis/{api}/models"), None)["item"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names, vec!["Empty", "Error", "Pet"]);
+}
