@@ -2,7 +2,7 @@
 //! parser panic, and whatever parses renders within the configured limits.
 
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 use std::time::{Duration, Instant};
 use tollgate_vtl::{Input, Limits, Template};
 
@@ -82,13 +82,13 @@ const FRAGMENTS: &[&str] = &[
 ];
 
 fn random_template(rng: &mut StdRng) -> String {
-    let n = rng.gen_range(0..40);
+    let n = rng.random_range(0..40);
     let mut s = String::new();
     for _ in 0..n {
-        if rng.gen_bool(0.1) {
-            s.push(char::from_u32(rng.gen_range(0..0x3000)).unwrap_or('?'));
+        if rng.random_bool(0.1) {
+            s.push(char::from_u32(rng.random_range(0..0x3000)).unwrap_or('?'));
         } else {
-            s.push_str(FRAGMENTS[rng.gen_range(0..FRAGMENTS.len())]);
+            s.push_str(FRAGMENTS[rng.random_range(0..FRAGMENTS.len())]);
         }
     }
     s
@@ -135,8 +135,8 @@ fn parser_never_panics_and_render_terminates() {
 fn random_bytes_never_panic() {
     let mut rng = StdRng::seed_from_u64(7);
     for _ in 0..5_000 {
-        let len = rng.gen_range(0..64);
-        let bytes: Vec<u8> = (0..len).map(|_| rng.gen()).collect();
+        let len = rng.random_range(0..64);
+        let bytes: Vec<u8> = (0..len).map(|_| rng.random()).collect();
         let src = String::from_utf8_lossy(&bytes);
         if let Ok(t) = Template::parse(&src) {
             let _ = t.render(&Input::default(), &mut serde_json::Map::new(), &limits());
