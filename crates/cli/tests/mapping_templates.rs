@@ -29,7 +29,7 @@ fn request_and_response_templates_render_with_vtl() {
             "uri": format!("{}/echo", backend.url()),
             "requestParameters": { "integration.request.header.x-order-qty": "method.request.body.qty" },
             "requestTemplates": {
-                "application/json": "#set($b = $input.path('$'))\n{\"id\": \"$input.params('id')\", \"qty\": $b.qty, \"note\": \"$util.escapeJavaScript($input.params('note'))\", \"stage\": \"$context.stage\", \"env\": \"$stageVariables.env\", \"tags\": [#foreach($t in $b.tags)\"$t.toUpperCase()\"#if($foreach.hasNext),#end#end]}"
+                "application/json": "#set($context.requestOverride.header.X-Order = $input.params('id'))#set($context.requestOverride.querystring.source = 'template')#set($b = $input.path('$'))\n{\"id\": \"$input.params('id')\", \"qty\": $b.qty, \"note\": \"$util.escapeJavaScript($input.params('note'))\", \"stage\": \"$context.stage\", \"env\": \"$stageVariables.env\", \"tags\": [#foreach($t in $b.tags)\"$t.toUpperCase()\"#if($foreach.hasNext),#end#end]}"
             }
         }),
     );
@@ -120,6 +120,12 @@ fn request_and_response_templates_render_with_vtl() {
         seen.header("x-order-qty"),
         Some("3"),
         "method.request.body mapping"
+    );
+    assert_eq!(seen.header("x-order"), Some("42"), "requestOverride.header");
+    assert!(
+        seen.query.contains("source=template"),
+        "requestOverride.querystring: {}",
+        seen.query
     );
     let sent: serde_json::Value = serde_json::from_slice(seen.body.as_deref().unwrap()).unwrap();
     assert_eq!(

@@ -275,6 +275,42 @@ pub fn select_template<'i>(
     }
 }
 
+/// `$context.requestOverride.{path,querystring,header}` values a request template set.
+#[derive(Debug, Default)]
+pub struct RequestOverride {
+    pub path: Vec<(String, String)>,
+    pub querystring: Vec<(String, String)>,
+    pub header: Vec<(String, String)>,
+}
+
+impl RequestOverride {
+    pub fn from_context(context: &serde_json::Map<String, serde_json::Value>) -> Self {
+        let section = |name: &str| -> Vec<(String, String)> {
+            context
+                .get("requestOverride")
+                .and_then(|o| o.get(name))
+                .and_then(|m| m.as_object())
+                .map(|m| {
+                    m.iter()
+                        .filter(|(_, v)| !v.is_null())
+                        .map(|(k, v)| {
+                            (
+                                k.clone(),
+                                v.as_str().map_or_else(|| v.to_string(), str::to_string),
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        RequestOverride {
+            path: section("path"),
+            querystring: section("querystring"),
+            header: section("header"),
+        }
+    }
+}
+
 /// `$context` as a mapping template sees it, with AWS's recorded key order (vtl.md §5:
 /// `$context.keySet()` and `identity.keySet()` in a request template, no authorizer).
 pub fn context_map(ctx: &RequestContext) -> serde_json::Map<String, serde_json::Value> {
@@ -444,7 +480,24 @@ pub fn http(
     body: Bytes,
 ) -> Result<BackendRequest, GatewayError> {
     let template = select_template(i, &inv.parts.headers)?;
-    let mapped = map_parameters(i, params, inv, Some(&body));
+    // The template renders first: its `$context.requestOverride.*` values replace the
+    // mapped path, query and header values of the integration request.
+    let (payload, overrides) = match template {
+        Some(t) => {
+            let (rendered, context) = render_template(t, inv, params, &body)?;
+            (rendered, RequestOverride::from_context(&context))
+        }
+        None => (body.clone(), RequestOverride::default()),
+    };
+    let mut mapped = map_parameters(i, params, inv, Some(&body));
+    for (k, v) in &overrides.path {
+        mapped.path.retain(|(n, _)| *n != k.as_str());
+        mapped.path.push((k.as_str(), Cow::Borrowed(v.as_str())));
+    }
+    for (k, v) in &overrides.querystring {
+        mapped.query.retain(|(n, _)| *n != k.as_str());
+        mapped.query.push((k.as_str(), Cow::Borrowed(v.as_str())));
+    }
     let uri = render_uri(i, &mapped, inv, None)?;
     let method = backend_method(i, inv);
     let mut headers = HeaderMap::with_capacity(8);
@@ -463,10 +516,11 @@ pub fn http(
         insert(&mut headers, (*h).clone(), v);
     }
     gateway_headers(&mut headers, inv);
-    let payload = match template {
-        Some(t) => render_template(t, inv, params, &body)?.0,
-        None => body,
-    };
+    for (k, v) in &overrides.header {
+        if let Ok(name) = HeaderName::from_bytes(k.as_bytes()) {
+            insert(&mut headers, name, v);
+        }
+    }
     let body = if sends_body(&method) {
         GatewayBody::from_bytes(payload)
     } else {
