@@ -299,7 +299,10 @@ fn build_api(
             .as_ref()
             .and_then(|s| s.format.as_deref())
             .map(|f| AccessLog::new(f, logs.file_for(id, name)));
-        let snapshot = &api.deployments[&st.deployment_id].snapshot;
+        // Present: `get` above found this deployment.
+        let Some(snapshot) = api.deployments.get(&st.deployment_id).map(|d| &d.snapshot) else {
+            continue;
+        };
         let limits = StageLimits {
             keys: stage_keys(id, name, state, env),
             method_buckets: stage_buckets(id, st, snapshot, env.buckets),
