@@ -65,10 +65,11 @@ pub fn query_bool(q: &Query, name: &str) -> bool {
     q.get(name).is_some_and(|v| v.eq_ignore_ascii_case("true"))
 }
 
-/// One page of a v1 list: `{"item": [...], "position": "..."}`. `items` must be sorted by
-/// `key`; the position is the key of the last item returned, so pages never repeat an item
+/// One page of a v1 list: `{"item": [...], "position": "..."}`, in order of the items'
+/// keys. The position is the key of the last item returned, so pages never repeat an item
 /// even when others are inserted between calls.
-pub fn page<T: Serialize>(items: Vec<(String, T)>, q: &Query) -> ApiResult<Response> {
+pub fn page<T: Serialize>(mut items: Vec<(String, T)>, q: &Query) -> ApiResult<Response> {
+    items.sort_by(|x, y| x.0.cmp(&y.0));
     let limit = match q.get("limit") {
         None => 25,
         Some(l) => match l.parse::<usize>() {

@@ -129,12 +129,11 @@ pub async fn list(
 ) -> ApiResult<Response> {
     let st = ctx.store.state();
     let a = api(&st, &api_id)?;
-    let mut items: Vec<(String, serde_json::Value)> = a
+    let items: Vec<(String, serde_json::Value)> = a
         .deployments
         .values()
         .map(|d| (format!("{:020}{}", d.created_date, d.id), view(d, false)))
         .collect();
-    items.sort_by(|x, y| x.0.cmp(&y.0));
     page(items, &q)
 }
 

@@ -10,14 +10,11 @@ use tollgate_model::validate::{CONTENT_HANDLINGS, INTEGRATION_TYPES, PASSTHROUGH
 use tollgate_model::{Integration, IntegrationResponse, TlsConfig};
 
 use super::methods::{check_http_method, check_status, status_violation};
-use super::{method, method_mut, set_opt};
+use super::{integration, integration_mut, method, method_mut, set_opt, MethodPath, ResponsePath};
 use crate::error::{ApiError, ApiResult};
 use crate::patch::{invalid_path, PatchBody, PatchOp};
 use crate::util::{empty, json, parse_body, patch_bool, patch_i64};
 use crate::Ctx;
-
-type MethodPath = Path<(String, String, String)>;
-type ResponsePath = Path<(String, String, String, String)>;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -169,10 +166,7 @@ pub async fn get(
 ) -> ApiResult<Response> {
     check_http_method(&m)?;
     let st = ctx.store.state();
-    let i = method(&st, &api_id, &res, &m)?
-        .method_integration
-        .as_ref()
-        .ok_or_else(ApiError::no_integration)?;
+    let i = integration(&st, &api_id, &res, &m)?;
     Ok(json(200, i))
 }
 
@@ -252,11 +246,7 @@ pub async fn update(
     check_http_method(&m)?;
     let ops = PatchBody::parse(&body, "updateIntegrationInput")?;
     let out = ctx.store.transact(|s| {
-        let mth = method_mut(s, &api_id, &res, &m)?;
-        let i = mth
-            .method_integration
-            .as_mut()
-            .ok_or_else(ApiError::no_integration)?;
+        let i = integration_mut(s, &api_id, &res, &m)?;
         for op in &ops {
             patch_integration(i, op)?;
         }
@@ -310,11 +300,7 @@ pub async fn put_response(
         }
     }
     let out = ctx.store.transact(|s| {
-        let mth = method_mut(s, &api_id, &res, &m)?;
-        let i = mth
-            .method_integration
-            .as_mut()
-            .ok_or_else(ApiError::no_integration)?;
+        let i = integration_mut(s, &api_id, &res, &m)?;
         let ir = IntegrationResponse {
             status_code: code.clone(),
             selection_pattern: input.selection_pattern,
@@ -335,10 +321,7 @@ pub async fn get_response(
     check_http_method(&m)?;
     check_status(&code)?;
     let st = ctx.store.state();
-    let i = method(&st, &api_id, &res, &m)?
-        .method_integration
-        .as_ref()
-        .ok_or_else(ApiError::no_integration)?;
+    let i = integration(&st, &api_id, &res, &m)?;
     Ok(json(
         200,
         i.integration_responses
@@ -359,11 +342,7 @@ pub async fn update_response(
         status_violation(&code).into_iter().collect(),
     )?;
     let out = ctx.store.transact(|s| {
-        let mth = method_mut(s, &api_id, &res, &m)?;
-        let i = mth
-            .method_integration
-            .as_mut()
-            .ok_or_else(ApiError::no_integration)?;
+        let i = integration_mut(s, &api_id, &res, &m)?;
         let ir = i
             .integration_responses
             .get_mut(&code)
@@ -399,11 +378,7 @@ pub async fn delete_response(
     check_http_method(&m)?;
     check_status(&code)?;
     ctx.store.transact(|s| {
-        let mth = method_mut(s, &api_id, &res, &m)?;
-        let i = mth
-            .method_integration
-            .as_mut()
-            .ok_or_else(ApiError::no_integration)?;
+        let i = integration_mut(s, &api_id, &res, &m)?;
         i.integration_responses
             .remove(&code)
             .ok_or_else(ApiError::no_response_status)?;

@@ -10,14 +10,11 @@ use tollgate_model::test_invoke::TestInvokeRequest;
 use tollgate_model::validate::{self, method_request_parameter, AUTHORIZATION_TYPES};
 use tollgate_model::{Method, MethodResponse, RestApiDefinition};
 
-use super::{method, method_mut, resource, resource_mut, set_opt};
+use super::{method, method_mut, resource, resource_mut, set_opt, MethodPath, ResponsePath};
 use crate::error::{ApiError, ApiResult};
 use crate::patch::{invalid_path, replace_only, PatchBody, PatchOp};
 use crate::util::{empty, json, parse_body, patch_bool};
 use crate::Ctx;
-
-type MethodPath = Path<(String, String, String)>;
-type ResponsePath = Path<(String, String, String, String)>;
 
 pub fn check_http_method(m: &str) -> ApiResult<()> {
     validate::http_method(m).map_err(ApiError::bad_request)

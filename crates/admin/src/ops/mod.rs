@@ -15,10 +15,16 @@ pub mod usage_plans;
 
 use std::sync::Arc;
 
-use tollgate_model::{Method, Resource, RestApiDefinition};
+use axum::extract::Path;
+use tollgate_model::{Integration, Method, Resource, RestApiDefinition};
 use tollgate_store::{ApiState, State};
 
 use crate::error::{ApiError, ApiResult};
+
+/// `/restapis/{api}/resources/{res}/methods/{method}`
+pub type MethodPath = Path<(String, String, String)>;
+/// `.../methods/{method}/responses/{status}` and `.../integration/responses/{status}`
+pub type ResponsePath = Path<(String, String, String, String)>;
 
 pub fn api<'a>(s: &'a State, id: &str) -> ApiResult<&'a ApiState> {
     s.apis
@@ -74,6 +80,30 @@ pub fn method_mut<'a>(
         .resource_methods
         .get_mut(m)
         .ok_or_else(ApiError::no_method)
+}
+
+pub fn integration<'a>(
+    s: &'a State,
+    api_id: &str,
+    res: &str,
+    m: &str,
+) -> ApiResult<&'a Integration> {
+    method(s, api_id, res, m)?
+        .method_integration
+        .as_ref()
+        .ok_or_else(ApiError::no_integration)
+}
+
+pub fn integration_mut<'a>(
+    s: &'a mut State,
+    api_id: &str,
+    res: &str,
+    m: &str,
+) -> ApiResult<&'a mut Integration> {
+    method_mut(s, api_id, res, m)?
+        .method_integration
+        .as_mut()
+        .ok_or_else(ApiError::no_integration)
 }
 
 /// Removes an API's stage (or all its stages) from every usage plan.

@@ -45,13 +45,12 @@ pub async fn list(
     let a = api(&st, &api_id)?;
     let embed = embeds_methods(&q);
     // Sorted by path so that the root comes first and children follow their parents.
-    let mut items: Vec<(String, Value)> = a
+    let items: Vec<(String, Value)> = a
         .definition
         .resources
         .values()
         .map(|r| (format!("{}\u{0}{}", r.path, r.id), view(r, embed)))
         .collect();
-    items.sort_by(|x, y| x.0.cmp(&y.0));
     page(items, &q)
 }
 

@@ -85,16 +85,8 @@ pub fn render(inv: &Invocation<'_>, err: &GatewayError) -> Response<GatewayBody>
         .headers
         .get(http::header::ACCEPT)
         .and_then(|v| v.to_str().ok());
-    let chosen = {
-        let wanted = accept
-            .and_then(|a| a.split(',').next())
-            .map(|a| a.split(';').next().unwrap_or_default().trim());
-        gr.templates
-            .iter()
-            .find(|(ct, _)| wanted.is_some_and(|w| ct.eq_ignore_ascii_case(w)))
-            .or_else(|| gr.templates.iter().find(|(ct, _)| ct == "application/json"))
-            .or_else(|| gr.templates.first())
-    };
+    // Chosen by Accept like method response templates (request-pipeline.md §9.3).
+    let chosen = super::integration_response::choose_template(&gr.templates, accept);
     let (ct, body) = match chosen {
         Some((ct, pieces)) => (ct.as_str(), render_pieces(pieces, inv)),
         None => ("application/json", String::new()),

@@ -241,18 +241,11 @@ pub fn select_template<'i>(
     i: &'i CompiledIntegration,
     headers: &HeaderMap,
 ) -> Result<Option<&'i MappingTemplate>, GatewayError> {
-    let ct = headers
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            v.split(';')
-                .next()
-                .unwrap_or_default()
-                .trim()
-                .to_ascii_lowercase()
-        })
-        .filter(|v| !v.is_empty())
-        .unwrap_or_else(|| "application/json".to_string());
+    let ct = super::integration_response::media_type(
+        headers
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok()),
+    );
     if let Some((_, t)) = i
         .request_templates
         .iter()

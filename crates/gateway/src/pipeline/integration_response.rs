@@ -27,21 +27,26 @@ pub fn choose_template<'r, T>(
     templates: &'r [(String, T)],
     accept: Option<&str>,
 ) -> Option<&'r (String, T)> {
-    let wanted = accept
-        .and_then(|a| a.split(',').next())
-        .map(|a| {
-            a.split(';')
+    let wanted = media_type(accept.and_then(|a| a.split(',').next()));
+    templates
+        .iter()
+        .find(|(ct, _)| ct.eq_ignore_ascii_case(&wanted))
+        .or_else(|| templates.first())
+}
+
+/// The media type of a Content-Type or Accept entry, parameters dropped and lower-cased;
+/// absent or empty means `application/json`, as API Gateway assumes.
+pub fn media_type(value: Option<&str>) -> String {
+    value
+        .map(|v| {
+            v.split(';')
                 .next()
                 .unwrap_or_default()
                 .trim()
                 .to_ascii_lowercase()
         })
-        .filter(|a| !a.is_empty())
-        .unwrap_or_else(|| "application/json".into());
-    templates
-        .iter()
-        .find(|(ct, _)| ct.eq_ignore_ascii_case(&wanted))
-        .or_else(|| templates.first())
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| "application/json".into())
 }
 
 fn resolve_response(
