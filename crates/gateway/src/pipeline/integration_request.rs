@@ -431,17 +431,24 @@ pub fn render_template(
     params: &Params<'_>,
     body: &[u8],
 ) -> Result<(Bytes, serde_json::Map<String, serde_json::Value>), GatewayError> {
+    if let Some(out) = &template.literal {
+        return Ok((out.clone(), serde_json::Map::new()));
+    }
     let text = String::from_utf8_lossy(body);
     let path: Vec<(String, String)> = params
         .path
         .iter()
         .map(|(k, v)| (k.to_string(), v.clone()))
         .collect();
-    let header: Vec<(String, String)> = params
-        .headers
-        .iter()
-        .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
-        .collect();
+    let header: Vec<(String, String)> = if template.reads_input {
+        params
+            .headers
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let stage_variables: Vec<(String, String)> = inv
         .stage_variables
         .iter()
@@ -454,8 +461,13 @@ pub fn render_template(
         header: &header,
         stage_variables: &stage_variables,
     };
-    let mut context = context_map(&inv.ctx);
+    let mut context = if template.reads_context {
+        context_map(&inv.ctx)
+    } else {
+        serde_json::Map::new()
+    };
     let out = template
+        .engine
         .render(&input, &mut context, &tollgate_vtl::Limits::default())
         .map_err(|e| {
             tracing::info!(api = %inv.ctx.api_id, error = %e, "mapping template failed");
@@ -575,8 +587,11 @@ mod tests {
 
     /// The chosen template's output for an empty request, or `None` for passthrough.
     fn chosen(i: &CompiledIntegration, h: &HeaderMap) -> Result<Option<String>, GatewayError> {
-        Ok(select_template(i, h)?
-            .map(|t| t.render_simple(&tollgate_vtl::Input::default()).unwrap()))
+        Ok(select_template(i, h)?.map(|t| {
+            t.engine
+                .render_simple(&tollgate_vtl::Input::default())
+                .unwrap()
+        }))
     }
 
     fn with_ct(ct: Option<&str>) -> HeaderMap {
