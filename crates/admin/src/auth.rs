@@ -16,6 +16,9 @@ use crate::Ctx;
 /// Largest control-plane body (imports are limited to 6 MB by AWS; leave headroom).
 const MAX_BODY: usize = 8 * 1024 * 1024;
 
+/// Largest Lambda call: a 50 MB zip, base64-encoded in JSON.
+const MAX_LAMBDA_BODY: usize = 72 * 1024 * 1024;
+
 /// The access keys the control plane accepts.
 #[derive(Clone, Default)]
 pub struct StaticCredentials {
@@ -85,7 +88,9 @@ async fn wait_until_live(ctx: &Ctx) {
 
 async fn authenticate(ctx: &Ctx, req: Request) -> Result<Request, ApiError> {
     let (parts, body) = req.into_parts();
-    let bytes = axum::body::to_bytes(body, MAX_BODY)
+    let lambda = crate::lambda::is_lambda_path(parts.uri.path());
+    let limit = if lambda { MAX_LAMBDA_BODY } else { MAX_BODY };
+    let bytes = axum::body::to_bytes(body, limit)
         .await
         .map_err(|_| ApiError::new(413, "RequestTooLargeException", "Request body too large"))?;
     let incoming = IncomingRequest {
@@ -95,7 +100,11 @@ async fn authenticate(ctx: &Ctx, req: Request) -> Result<Request, ApiError> {
         headers: &parts.headers,
         body: &bytes,
     };
-    match ctx.verifier.verify(&incoming, SystemTime::now()) {
+    let service = if lambda { "lambda" } else { "apigateway" };
+    match ctx
+        .verifier
+        .verify_for(&incoming, SystemTime::now(), service)
+    {
         Ok(v) => {
             tracing::debug!(access_key = %v.access_key_id, method = %parts.method, path = parts.uri.path(), "control-plane call");
         }

@@ -8,6 +8,7 @@
 
 pub mod auth;
 pub mod error;
+pub mod lambda;
 mod ops;
 pub mod patch;
 pub mod util;
@@ -46,6 +47,8 @@ pub struct AdminContext {
     pub data_plane_version: Option<tokio::sync::watch::Receiver<u64>>,
     /// Usage-plan counters (GetUsage, UpdateUsage).
     pub usage: Option<Arc<dyn tollgate_store::usage::UsageCounters>>,
+    /// The Lambda engine (the `lambda` service's operations).
+    pub functions: Option<Arc<tollgate_functions::Functions>>,
 }
 
 pub type Ctx = Arc<AdminContext>;
@@ -56,6 +59,7 @@ pub fn context(
     test_invoker: Option<Arc<dyn TestInvoker>>,
     data_plane_version: Option<tokio::sync::watch::Receiver<u64>>,
     usage: Option<Arc<dyn tollgate_store::usage::UsageCounters>>,
+    functions: Option<Arc<tollgate_functions::Functions>>,
 ) -> Ctx {
     Arc::new(AdminContext {
         store,
@@ -64,6 +68,7 @@ pub fn context(
         test_invoker,
         data_plane_version,
         usage,
+        functions,
     })
 }
 
@@ -201,6 +206,7 @@ pub fn router(ctx: Ctx) -> Router {
             axum::routing::patch(usage_plans::update_usage),
         )
         .route("/usageplans/{id}/usage", get(usage_plans::get_usage))
+        .merge(lambda::routes())
         .fallback(unknown_operation)
         .method_not_allowed_fallback(unknown_operation)
         .layer(axum::middleware::from_fn_with_state(

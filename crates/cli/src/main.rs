@@ -24,6 +24,20 @@ struct Cli {
 enum Command {
     /// Run the gateway: control plane and data plane on one listener (by default).
     Serve(ServeArgs),
+    /// Print a Lambda function's log (START/END/REPORT lines and the function's output).
+    Logs(LogsArgs),
+}
+
+#[derive(clap::Args)]
+struct LogsArgs {
+    /// The function's name.
+    function: String,
+    /// Keep printing new lines as they are written.
+    #[arg(short, long)]
+    follow: bool,
+    /// Where state and logs are kept (as given to `serve`).
+    #[arg(long, env = "TOLLGATE_DATA_DIR", default_value = "./.tollgate")]
+    data_dir: PathBuf,
 }
 
 #[derive(clap::Args)]
@@ -152,7 +166,11 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         usage.clone(),
         std::time::Duration::from_secs(1),
     );
-    let gateway = Gateway::start(&store, log_dir, usage.clone());
+    let functions = tollgate_functions::Functions::start(
+        tollgate_functions::FunctionsConfig::new(args.data_dir.clone(), args.region.clone()),
+        &store.state(),
+    )?;
+    let gateway = Gateway::start(&store, log_dir, usage.clone(), Some(functions.clone()));
     let admin = tollgate_admin::router(tollgate_admin::context(
         store.clone(),
         tollgate_admin::AdminConfig {
@@ -162,6 +180,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         Some(Arc::new(Invoker(gateway.clone()))),
         Some(gateway.applied_version()),
         Some(usage.clone()),
+        Some(functions.clone()),
     ));
     let control: ControlPlane = Arc::new(move |req| {
         let admin = admin.clone();
@@ -186,14 +205,67 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
     tollgate_gateway::listener::serve(listeners, gateway, control, workers, shutdown_signal())
         .await;
-    // Requests are drained: save the last usage counts.
+    // Requests are drained: save the last usage counts and stop the function workers.
     usage.flush(&store);
+    functions.stop_all();
     Ok(())
+}
+
+/// `tollgate logs FUNCTION [--follow]`: the function's log file, optionally followed.
+fn logs(args: LogsArgs) -> Result<(), String> {
+    use std::io::{Read, Seek, Write};
+    if tollgate_model::lambda::parse_function_ref(&args.function).is_none() {
+        return Err(format!("{} is not a function name", args.function));
+    }
+    let path = tollgate_functions::logs::log_path(
+        &args.data_dir.join("functions").join("logs"),
+        &args.function,
+    );
+    let mut out = std::io::stdout().lock();
+    let mut pos = 0u64;
+    loop {
+        match std::fs::File::open(&path) {
+            Ok(mut f) => {
+                let len = f.metadata().map_or(0, |m| m.len());
+                if len < pos {
+                    pos = 0; // the log was recreated
+                }
+                f.seek(std::io::SeekFrom::Start(pos))
+                    .map_err(|e| e.to_string())?;
+                let mut buf = Vec::new();
+                f.read_to_end(&mut buf).map_err(|e| e.to_string())?;
+                pos += buf.len() as u64;
+                out.write_all(&buf).map_err(|e| e.to_string())?;
+                out.flush().map_err(|e| e.to_string())?;
+            }
+            Err(_) if args.follow => {}
+            Err(_) => {
+                return Err(format!(
+                    "no log for function {} in {} (it has not run yet?)",
+                    args.function,
+                    args.data_dir.display()
+                ))
+            }
+        }
+        if !args.follow {
+            return Ok(());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
 }
 
 fn main() {
     let cli = Cli::parse();
-    let Command::Serve(args) = cli.command;
+    let args = match cli.command {
+        Command::Serve(args) => args,
+        Command::Logs(args) => {
+            if let Err(e) = logs(args) {
+                eprintln!("tollgate: {e}");
+                std::process::exit(2);
+            }
+            return;
+        }
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_new(&args.log).unwrap_or_else(|_| "info".into()),

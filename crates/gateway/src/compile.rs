@@ -183,6 +183,8 @@ pub struct CompiledIntegration {
     /// The backend verb; `None` means "the client's method" (`ANY`).
     pub http_method: Option<http::Method>,
     pub uri: Vec<UriPiece>,
+    /// For Lambda integrations: the function ARN from the URI (may hold stage variables).
+    pub lambda_function: Option<Vec<UriPiece>>,
     pub request_parameters: Vec<(Target, Source)>,
     /// (content type, template), sorted by content type.
     pub request_templates: Vec<(String, MappingTemplate)>,
@@ -402,6 +404,15 @@ pub(crate) fn compile_integration(
         }
         request_parameters.push((t, src));
     }
+    let lambda_function = match kind {
+        IntegrationKind::AwsProxy | IntegrationKind::Aws => {
+            let uri = i.uri.as_deref().unwrap_or_default();
+            let f = crate::integrations::lambda::function_of_uri(uri)
+                .ok_or_else(|| format!("integration URI {uri} is not a Lambda function"))?;
+            Some(compile_uri(f))
+        }
+        _ => None,
+    };
     let mut responses = Vec::new();
     for ir in i.integration_responses.values() {
         let status: u16 = ir
@@ -438,6 +449,7 @@ pub(crate) fn compile_integration(
         kind,
         http_method,
         uri: compile_uri(i.uri.as_deref().unwrap_or_default()),
+        lambda_function,
         request_parameters,
         request_templates: templates(&i.request_templates)?,
         passthrough: match i.passthrough_behavior.as_str() {

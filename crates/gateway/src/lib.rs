@@ -33,6 +33,8 @@ pub struct Gateway {
     usage: Arc<dyn UsageCounters>,
     /// The store version the current runtime was built from.
     applied: tokio::sync::watch::Sender<u64>,
+    /// Runs Lambda integrations (`None`: they answer 500).
+    functions: Option<Arc<tollgate_functions::Functions>>,
 }
 
 impl Gateway {
@@ -42,6 +44,7 @@ impl Gateway {
         store: &Store,
         access_log_dir: PathBuf,
         usage: Arc<dyn UsageCounters>,
+        functions: Option<Arc<tollgate_functions::Functions>>,
     ) -> Arc<Gateway> {
         let logs = AccessLogWriter::start(access_log_dir);
         let mut rx = store.subscribe();
@@ -53,6 +56,7 @@ impl Gateway {
             buckets: throttle::BucketRegistry::default(),
             usage,
             applied,
+            functions,
         });
         gw.runtime
             .store(Arc::new(gw.rebuild(&state, &Runtime::default())));

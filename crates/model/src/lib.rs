@@ -10,6 +10,7 @@ pub mod account;
 pub mod deployment;
 pub mod gateway_response;
 pub mod ids;
+pub mod lambda;
 pub mod rest_api;
 pub mod stage;
 pub mod test_invoke;

@@ -235,14 +235,24 @@ impl<P: CredentialProvider> Verifier<P> {
         req: &IncomingRequest<'_>,
         now: SystemTime,
     ) -> Result<Verified, AuthError> {
+        self.verify_for(req, now, self.service)
+    }
+
+    /// As [`Verifier::verify`], for a request addressed to `service` (one endpoint that
+    /// serves several services, such as `apigateway` and `lambda`).
+    pub fn verify_for(
+        &self,
+        req: &IncomingRequest<'_>,
+        now: SystemTime,
+        service: &str,
+    ) -> Result<Verified, AuthError> {
         let query = parse_query(req.raw_query);
         let auth = parse_auth(req, &query)?;
         self.check_clock(&auth, epoch_secs(now))?;
 
-        if auth.service != self.service {
+        if auth.service != service {
             return Err(AuthError::invalid(format!(
-                "Credential should be scoped to correct service: '{}'. ",
-                self.service
+                "Credential should be scoped to correct service: '{service}'. "
             )));
         }
         if let Some(regions) = &self.regions {

@@ -19,6 +19,7 @@ use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 use tokio::sync::watch;
+use tollgate_model::lambda::Function;
 use tollgate_model::{Account, ApiKey, Deployment, RestApiDefinition, Stage, UsagePlan};
 
 pub use sqlite::SqliteBackend;
@@ -61,6 +62,8 @@ pub struct State {
     pub api_keys: Arc<BTreeMap<String, Arc<ApiKey>>>,
     pub usage_plans: Arc<BTreeMap<String, Arc<UsagePlan>>>,
     pub account: Arc<Account>,
+    /// Lambda functions by name.
+    pub functions: Arc<BTreeMap<String, Arc<Function>>>,
     /// Incremented by every successful write.
     pub version: u64,
 }
@@ -90,6 +93,7 @@ pub const KIND_STAGE: &str = "stage";
 pub const KIND_ACCOUNT: &str = "account";
 pub const KIND_API_KEY: &str = "apikey";
 pub const KIND_USAGE_PLAN: &str = "usageplan";
+pub const KIND_FUNCTION: &str = "function";
 
 /// One day of one API key's usage under one plan.
 #[derive(Debug, Clone, PartialEq)]
@@ -283,6 +287,15 @@ pub fn diff(old: &State, new: &State) -> Result<Vec<RowOp>, StoreError> {
             &new.usage_plans,
         )?;
     }
+    if !Arc::ptr_eq(&old.functions, &new.functions) {
+        diff_map(
+            &mut ops,
+            KIND_FUNCTION,
+            "",
+            Some(&old.functions),
+            &new.functions,
+        )?;
+    }
     if !Arc::ptr_eq(&old.account, &new.account) {
         put(&mut ops, KIND_ACCOUNT, String::new(), new.account.as_ref())?;
     }
@@ -322,6 +335,10 @@ pub fn load_state(rows: Vec<(String, String, String)>) -> Result<State, StoreErr
             KIND_USAGE_PLAN => {
                 let p: UsagePlan = parse(&kind, &key, &body)?;
                 Arc::make_mut(&mut state.usage_plans).insert(key, Arc::new(p));
+            }
+            KIND_FUNCTION => {
+                let f: Function = parse(&kind, &key, &body)?;
+                Arc::make_mut(&mut state.functions).insert(key, Arc::new(f));
             }
             other => tracing::warn!(kind = other, key, "ignoring row of unknown kind"),
         }

@@ -1,4 +1,5 @@
 //! Integrations: how a request reaches its backend.
 
 pub mod http;
+pub mod lambda;
 pub mod mock;

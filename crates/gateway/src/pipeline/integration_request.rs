@@ -478,6 +478,20 @@ pub fn render_template(
 
 /// HTTP (non-proxy): only mapped parameters and the gateway's own headers reach the
 /// backend; the body is the rendered template or the passed-through client body.
+/// The body a non-proxy integration sends: the selected template rendered, or the
+/// client's body passed through (as the passthrough behaviour allows).
+pub fn payload(
+    inv: &Invocation<'_>,
+    i: &CompiledIntegration,
+    params: &Params<'_>,
+    body: &Bytes,
+) -> Result<Bytes, GatewayError> {
+    match select_template(i, &inv.parts.headers)? {
+        Some(t) => Ok(render_template(t, inv, params, body)?.0),
+        None => Ok(body.clone()),
+    }
+}
+
 pub fn http(
     inv: &Invocation<'_>,
     i: &CompiledIntegration,
@@ -540,7 +554,7 @@ pub fn http(
 }
 
 impl Invocation<'_> {
-    fn ctx_local_port(&self) -> String {
+    pub(crate) fn ctx_local_port(&self) -> String {
         self.parts
             .headers
             .get(http::header::HOST)

@@ -83,7 +83,10 @@ pub fn apply(
     params: &Params<'_>,
     out: IntegrationOutput,
 ) -> Result<Response<GatewayBody>, GatewayError> {
-    let selection = out.status.to_string();
+    let selection = out
+        .selection
+        .clone()
+        .unwrap_or_else(|| out.status.to_string());
     let chosen = select(i, &selection).ok_or_else(|| {
         tracing::info!(api = %inv.ctx.api_id, status = out.status, "no integration response matches");
         GatewayError::internal()
@@ -147,6 +150,7 @@ pub fn apply(
 /// Convenience for integrations that produce no body.
 pub fn empty_output(status: u16) -> IntegrationOutput {
     IntegrationOutput {
+        selection: None,
         status,
         headers: http::HeaderMap::new(),
         body: Bytes::new(),

@@ -39,6 +39,7 @@ use crate::body::GatewayBody;
 use crate::compile::{CompiledDeployment, IntegrationKind};
 use crate::context::{ErrorContext, RequestContext};
 use crate::integrations::http::HttpClient;
+use crate::integrations::lambda;
 use crate::Gateway;
 
 /// Largest request body API Gateway accepts (10 MB).
@@ -64,6 +65,9 @@ fn head_size(parts: &http::request::Parts) -> usize {
 pub struct GatewayError {
     pub kind: T,
     pub message: Cow<'static, str>,
+    /// A status other than the gateway response's own (AWS answers Lambda proxy failures
+    /// with DEFAULT_5XX's body but status 502).
+    pub status: Option<u16>,
 }
 
 impl GatewayError {
@@ -71,7 +75,12 @@ impl GatewayError {
         GatewayError {
             kind,
             message: message.into(),
+            status: None,
         }
+    }
+    pub fn with_status(mut self, status: u16) -> Self {
+        self.status = Some(status);
+        self
     }
     pub fn missing_token() -> Self {
         Self::new(
@@ -301,9 +310,32 @@ impl Gateway {
                 let out = crate::integrations::mock::invoke(inv, integration, &params, &body)?;
                 integration_response::apply(inv, integration, &params, out)
             }
-            IntegrationKind::AwsProxy | IntegrationKind::Aws => {
-                tracing::warn!(api = %inv.ctx.api_id, "Lambda integrations are not available yet");
-                Err(GatewayError::internal())
+            IntegrationKind::AwsProxy => {
+                let body = body.collect().await?;
+                let event = lambda::proxy_event(inv, &routed, &params, &body);
+                let started = Instant::now();
+                let out = lambda::invoke(self.functions.as_ref(), integration, inv, event).await;
+                inv.ctx.integration_latency_ms = Some(started.elapsed().as_millis() as u64);
+                let out = out?;
+                inv.ctx.integration_status = Some(200);
+                lambda::proxy_response(inv, &out)
+            }
+            IntegrationKind::Aws => {
+                let body = body.collect().await?;
+                let payload = integration_request::payload(inv, integration, &params, &body)?;
+                let started = Instant::now();
+                let out =
+                    lambda::invoke(self.functions.as_ref(), integration, inv, payload.to_vec())
+                        .await;
+                inv.ctx.integration_latency_ms = Some(started.elapsed().as_millis() as u64);
+                let out = out?;
+                inv.ctx.integration_status = Some(200);
+                integration_response::apply(
+                    inv,
+                    integration,
+                    &params,
+                    lambda::non_proxy_output(out),
+                )
             }
         }
     }
@@ -314,4 +346,7 @@ pub struct IntegrationOutput {
     pub status: u16,
     pub headers: http::HeaderMap,
     pub body: Bytes,
+    /// What `selectionPattern` is matched against when it is not the status (a Lambda
+    /// function's `errorMessage`).
+    pub selection: Option<String>,
 }

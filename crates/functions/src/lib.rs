@@ -1,0 +1,488 @@
+//! Tollgate's Lambda engine: runs functions on this machine as warm worker processes that
+//! speak the real Lambda Runtime API.
+//!
+//! - [`code`] unpacks deployment packages into content-addressed directories.
+//! - [`worker`] starts one runtime process with its own Runtime API endpoint and runs
+//!   invocations on it (timeouts, crashes and memory limits become Lambda's errors).
+//! - A [`Pool`] per function version keeps warm workers and bounds concurrency.
+//! - [`logs`] keeps each function's log (`START`/`END`/`REPORT` and the workers' output).
+//! - [`events`] queues asynchronous (`Event`) invocations durably.
+//!
+//! The registry of pools is rebuilt from the store's functions by [`Functions::sync`] after
+//! every control-plane write and read lock-free by invocations.
+
+pub mod code;
+pub mod events;
+pub mod logs;
+pub mod worker;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use bytes::Bytes;
+use tokio::sync::Semaphore;
+use tollgate_model::lambda::{Function, FunctionConfiguration, Resolved, RuntimeFamily};
+use tollgate_store::State;
+
+use crate::logs::LogWriter;
+use crate::worker::{Outcome, Worker, WorkerSpec};
+
+const PYTHON_RUNTIME: &str = include_str!("runtimes/python_runtime.py");
+const NODE_RUNTIME: &str = include_str!("runtimes/node_runtime.mjs");
+
+/// Largest synchronous request payload (Lambda: 6 MB).
+pub const MAX_REQUEST: usize = 6 * 1024 * 1024;
+/// Largest asynchronous (`Event`) payload (Lambda: 1 MB).
+pub const MAX_EVENT_REQUEST: usize = 1024 * 1024;
+
+pub struct FunctionsConfig {
+    pub data_dir: PathBuf,
+    pub region: String,
+    /// Workers per function version when it has no reserved concurrency.
+    pub default_concurrency: usize,
+    /// How long an invocation of an unreserved function waits for a free worker.
+    pub queue_wait: Duration,
+    /// Idle workers older than this are stopped.
+    pub idle_timeout: Duration,
+}
+
+impl FunctionsConfig {
+    pub fn new(data_dir: PathBuf, region: String) -> Self {
+        FunctionsConfig {
+            data_dir,
+            region,
+            default_concurrency: 32,
+            queue_wait: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(600),
+        }
+    }
+}
+
+/// An invocation request as Invoke and the integrations make it.
+pub struct InvokeRequest {
+    pub payload: Bytes,
+    pub log_tail: bool,
+    pub client_context: Option<String>,
+}
+
+/// A synchronous invocation's result.
+#[derive(Debug)]
+pub struct InvokeResponse {
+    pub payload: Bytes,
+    /// `X-Amz-Function-Error: Unhandled`
+    pub function_error: bool,
+    pub log: Option<String>,
+    pub executed_version: String,
+    pub request_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum InvokeError {
+    /// The function or qualifier does not exist; carries the ARN Lambda names.
+    #[error("Function not found: {0}")]
+    NotFound(String),
+    /// Reserved concurrency is used up, or no worker freed up in time.
+    #[error("Rate Exceeded.")]
+    TooManyRequests { reason: &'static str },
+    #[error("Request must be smaller than {limit} bytes for the InvokeFunction operation")]
+    RequestTooLarge { limit: usize },
+}
+
+/// The warm workers of one function version.
+pub struct Pool {
+    spec: Result<WorkerSpec, String>,
+    idle: Mutex<Vec<Worker>>,
+    permits: Arc<Semaphore>,
+    reserved: bool,
+    revision: String,
+    reserved_concurrency: Option<u32>,
+}
+
+struct Entry {
+    function: Arc<Function>,
+    latest: Arc<Pool>,
+    versions: HashMap<u64, Arc<Pool>>,
+}
+
+pub struct Functions {
+    config: FunctionsConfig,
+    code_root: PathBuf,
+    runtimes_dir: PathBuf,
+    python: Option<PathBuf>,
+    node: Option<PathBuf>,
+    logs: LogWriter,
+    registry: ArcSwap<HashMap<String, Arc<Entry>>>,
+    sync_lock: Mutex<()>,
+    handle: tokio::runtime::Handle,
+    events: events::EventQueue,
+}
+
+/// The first executable called `name` on `PATH`.
+fn find_program(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
+
+impl Functions {
+    /// Starts the engine on the current tokio runtime (which will own the workers' tasks)
+    /// and loads the functions of `state`.
+    pub fn start(config: FunctionsConfig, state: &State) -> Result<Arc<Functions>, String> {
+        let root = config.data_dir.join("functions");
+        let runtimes_dir = root.join("runtimes");
+        std::fs::create_dir_all(&runtimes_dir)
+            .map_err(|e| format!("cannot create {}: {e}", runtimes_dir.display()))?;
+        for (file, text) in [
+            ("python_runtime.py", PYTHON_RUNTIME),
+            ("node_runtime.mjs", NODE_RUNTIME),
+        ] {
+            std::fs::write(runtimes_dir.join(file), text)
+                .map_err(|e| format!("cannot write the {file} runtime: {e}"))?;
+        }
+        let events = events::EventQueue::open(root.join("events"))?;
+        let functions = Arc::new(Functions {
+            code_root: root.join("code"),
+            runtimes_dir,
+            python: find_program("python3"),
+            node: find_program("node"),
+            logs: LogWriter::start(root.join("logs")),
+            registry: ArcSwap::from_pointee(HashMap::new()),
+            sync_lock: Mutex::new(()),
+            handle: tokio::runtime::Handle::current(),
+            events,
+            config,
+        });
+        functions.sync(state);
+        let weak = Arc::downgrade(&functions);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(15));
+            loop {
+                tick.tick().await;
+                let Some(f) = weak.upgrade() else { break };
+                f.reap_idle();
+            }
+        });
+        events::spawn_dispatcher(Arc::downgrade(&functions));
+        Ok(functions)
+    }
+
+    pub fn code_root(&self) -> &Path {
+        &self.code_root
+    }
+
+    pub fn region(&self) -> &str {
+        &self.config.region
+    }
+
+    /// The file holding a function's log.
+    pub fn log_path(&self, function: &str) -> PathBuf {
+        self.logs.path(function)
+    }
+
+    /// Why `runtime` cannot run here, if it cannot (its interpreter is missing).
+    pub fn runtime_unavailable(&self, runtime: &str) -> Option<String> {
+        match tollgate_model::lambda::runtime_family(runtime)? {
+            RuntimeFamily::Python if self.python.is_none() => Some(format!(
+                "The runtime {runtime} needs python3 on this machine's PATH, and none was found."
+            )),
+            RuntimeFamily::Node if self.node.is_none() => Some(format!(
+                "The runtime {runtime} needs node on this machine's PATH, and none was found."
+            )),
+            _ => None,
+        }
+    }
+
+    fn spec(&self, c: &FunctionConfiguration) -> Result<WorkerSpec, String> {
+        let code_dir = code::code_dir(&self.code_root, &c.code_sha256);
+        let family = tollgate_model::lambda::runtime_family(&c.runtime)
+            .ok_or_else(|| format!("Runtime {} is not supported", c.runtime))?;
+        let script = |s: &str| self.runtimes_dir.join(s).to_string_lossy().into_owned();
+        let command = match family {
+            RuntimeFamily::Python => vec![
+                self.python
+                    .as_ref()
+                    .ok_or_else(|| self.runtime_unavailable(&c.runtime).unwrap_or_default())?
+                    .to_string_lossy()
+                    .into_owned(),
+                script("python_runtime.py"),
+            ],
+            RuntimeFamily::Node => vec![
+                self.node
+                    .as_ref()
+                    .ok_or_else(|| self.runtime_unavailable(&c.runtime).unwrap_or_default())?
+                    .to_string_lossy()
+                    .into_owned(),
+                script("node_runtime.mjs"),
+            ],
+            RuntimeFamily::Provided => {
+                vec![code_dir.join("bootstrap").to_string_lossy().into_owned()]
+            }
+        };
+        Ok(WorkerSpec {
+            function_name: c.function_name.as_str().into(),
+            version: c.version.clone(),
+            function_arn: c.function_arn.clone(),
+            runtime: c.runtime.clone(),
+            handler: c.handler.clone(),
+            code_dir,
+            timeout: Duration::from_secs(u64::from(c.timeout)),
+            memory_mb: c.memory_size,
+            variables: c.variables().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            region: self.config.region.clone(),
+            command,
+        })
+    }
+
+    fn pool(
+        &self,
+        c: &FunctionConfiguration,
+        reserved: Option<u32>,
+        old: Option<&Arc<Pool>>,
+    ) -> Arc<Pool> {
+        if let Some(p) =
+            old.filter(|p| p.revision == c.revision_id && p.reserved_concurrency == reserved)
+        {
+            return p.clone();
+        }
+        let permits = reserved.map_or(self.config.default_concurrency, |r| r as usize);
+        Arc::new(Pool {
+            spec: self.spec(c),
+            idle: Mutex::new(Vec::new()),
+            permits: Arc::new(Semaphore::new(permits)),
+            reserved: reserved.is_some(),
+            revision: c.revision_id.clone(),
+            reserved_concurrency: reserved,
+        })
+    }
+
+    /// Rebuilds the registry from the store's functions, keeping the warm pools of every
+    /// version whose configuration did not change.
+    pub fn sync(&self, state: &State) {
+        let _one_at_a_time = self.sync_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let old = self.registry.load();
+        let mut next = HashMap::with_capacity(state.functions.len());
+        for (name, function) in state.functions.iter() {
+            let prev = old.get(name);
+            if let Some(e) = prev.filter(|e| Arc::ptr_eq(&e.function, function)) {
+                next.insert(name.clone(), e.clone());
+                continue;
+            }
+            let reserved = function.reserved_concurrency;
+            let latest = self.pool(&function.latest, reserved, prev.map(|e| &e.latest));
+            let versions = function
+                .versions
+                .iter()
+                .map(|(n, c)| {
+                    (
+                        *n,
+                        self.pool(c, reserved, prev.and_then(|e| e.versions.get(n))),
+                    )
+                })
+                .collect();
+            next.insert(
+                name.clone(),
+                Arc::new(Entry {
+                    function: function.clone(),
+                    latest,
+                    versions,
+                }),
+            );
+        }
+        self.registry.store(Arc::new(next));
+    }
+
+    /// Stops every worker (shutdown).
+    pub fn stop_all(&self) {
+        self.registry.store(Arc::new(HashMap::new()));
+    }
+
+    fn reap_idle(&self) {
+        let registry = self.registry.load();
+        let ttl = self.config.idle_timeout;
+        for e in registry.values() {
+            for p in std::iter::once(&e.latest).chain(e.versions.values()) {
+                p.idle
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .retain(|w| w.healthy() && w.last_used.elapsed() < ttl);
+            }
+        }
+    }
+
+    /// Whether `name` (with `qualifier`) names a function version; the ARN Lambda would name
+    /// in its error otherwise.
+    pub fn exists(&self, name: &str, qualifier: Option<&str>) -> Result<(), InvokeError> {
+        self.resolve(name, qualifier).map(|_| ())
+    }
+
+    fn resolve(
+        &self,
+        name: &str,
+        qualifier: Option<&str>,
+    ) -> Result<(Arc<Pool>, String), InvokeError> {
+        let not_found = || {
+            let mut arn = tollgate_model::lambda::function_arn(&self.config.region, name);
+            if let Some(q) = qualifier {
+                arn.push(':');
+                arn.push_str(q);
+            }
+            InvokeError::NotFound(arn)
+        };
+        let registry = self.registry.load();
+        let entry = registry.get(name).ok_or_else(not_found)?;
+        match entry.function.resolve(qualifier).ok_or_else(not_found)? {
+            Resolved::Latest => Ok((entry.latest.clone(), "$LATEST".into())),
+            Resolved::Version(n) => Ok((
+                entry.versions.get(&n).ok_or_else(not_found)?.clone(),
+                n.to_string(),
+            )),
+        }
+    }
+
+    /// Runs one synchronous (`RequestResponse`) invocation.
+    pub async fn invoke(
+        &self,
+        name: &str,
+        qualifier: Option<&str>,
+        req: InvokeRequest,
+    ) -> Result<InvokeResponse, InvokeError> {
+        if req.payload.len() > MAX_REQUEST {
+            return Err(InvokeError::RequestTooLarge { limit: MAX_REQUEST });
+        }
+        let (pool, version) = self.resolve(name, qualifier)?;
+        let request_id = uuid::Uuid::new_v4().to_string();
+        let outcome = self.run(&pool, request_id.clone(), req).await?;
+        Ok(InvokeResponse {
+            payload: outcome.payload,
+            function_error: outcome.function_error,
+            log: outcome.log,
+            executed_version: version,
+            request_id,
+        })
+    }
+
+    /// Accepts an asynchronous (`Event`) invocation: it is on disk before this returns.
+    pub fn invoke_async(
+        &self,
+        name: &str,
+        qualifier: Option<&str>,
+        payload: Bytes,
+    ) -> Result<String, InvokeError> {
+        if payload.len() > MAX_EVENT_REQUEST {
+            return Err(InvokeError::RequestTooLarge {
+                limit: MAX_EVENT_REQUEST,
+            });
+        }
+        self.exists(name, qualifier)?;
+        self.events.enqueue(name, qualifier, &payload).map_err(|e| {
+            tracing::error!(error = %e, "cannot queue an event invocation");
+            InvokeError::TooManyRequests {
+                reason: "EventQueueUnavailable",
+            }
+        })
+    }
+
+    async fn run(
+        &self,
+        pool: &Pool,
+        request_id: String,
+        req: InvokeRequest,
+    ) -> Result<Outcome, InvokeError> {
+        let spec = match &pool.spec {
+            Ok(s) => s,
+            Err(why) => return Ok(Outcome {
+                payload: Bytes::from(
+                    serde_json::json!({"errorType": "Runtime.InvalidRuntime", "errorMessage": why})
+                        .to_string(),
+                ),
+                function_error: true,
+                log: None,
+            }),
+        };
+        let _permit = if pool.reserved {
+            pool.permits
+                .clone()
+                .try_acquire_owned()
+                .map_err(|_| InvokeError::TooManyRequests {
+                    reason: "ReservedFunctionConcurrentInvocationLimitExceeded",
+                })?
+        } else {
+            tokio::time::timeout(self.config.queue_wait, pool.permits.clone().acquire_owned())
+                .await
+                .ok()
+                .and_then(Result::ok)
+                .ok_or(InvokeError::TooManyRequests {
+                    reason: "ConcurrentInvocationLimitExceeded",
+                })?
+        };
+        let warm = {
+            let mut idle = pool.idle.lock().unwrap_or_else(|p| p.into_inner());
+            let mut found = None;
+            while let Some(w) = idle.pop() {
+                if w.healthy() {
+                    found = Some(w);
+                    break;
+                }
+            }
+            found
+        };
+        let mut worker = match warm {
+            Some(w) => w,
+            None => {
+                if spec.runtime.starts_with("provided")
+                    && !spec.code_dir.join("bootstrap").is_file()
+                {
+                    return Ok(Outcome {
+                        payload: Bytes::from(serde_json::json!({
+                            "errorType": "Runtime.InvalidEntrypoint",
+                            "errorMessage": format!("RequestId: {request_id} Error: Couldn't find valid bootstrap(s): [{}]", spec.code_dir.join("bootstrap").display()),
+                        }).to_string()),
+                        function_error: true,
+                        log: None,
+                    });
+                }
+                let (s, logs) = (spec.clone(), self.logs.clone());
+                // The worker's tasks belong to the engine's runtime, not the caller's.
+                let started = self
+                    .handle
+                    .spawn(async move { Worker::start(&s, &logs).await })
+                    .await
+                    .unwrap_or_else(|e| Err(e.to_string()));
+                match started {
+                    Ok(w) => w,
+                    Err(why) => {
+                        tracing::warn!(function = %spec.function_name, error = %why, "worker did not start");
+                        return Ok(Outcome {
+                            payload: Bytes::from(
+                                serde_json::json!({"errorType": "Runtime.Unknown", "errorMessage": why}).to_string(),
+                            ),
+                            function_error: true,
+                            log: None,
+                        });
+                    }
+                }
+            }
+        };
+        let outcome = worker
+            .invoke(
+                spec,
+                &self.logs,
+                request_id,
+                req.payload,
+                req.client_context,
+                req.log_tail,
+            )
+            .await;
+        if worker.healthy() {
+            pool.idle
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(worker);
+        }
+        Ok(outcome)
+    }
+}

@@ -1,0 +1,590 @@
+//! One worker: a runtime process and the Lambda Runtime API (2018-06-01) it talks to.
+//!
+//! Every worker gets its own Runtime API listener on a loopback port, so the API knows which
+//! worker is calling without any per-request lookup, and a runtime client (ours, awslambdaric,
+//! `lambda_runtime`...) finds it through `AWS_LAMBDA_RUNTIME_API` exactly as on Lambda.
+//! The worker serves one invocation at a time: an invocation is handed to the runtime's
+//! long-polling `GET /invocation/next`, and answered by its `POST .../response` or
+//! `.../error`. The process is watched: exit, timeout or memory over `MemorySize` fails the
+//! invocation in flight with Lambda's error and the worker is discarded.
+
+use std::convert::Infallible;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::{Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::sync::{mpsc, oneshot, watch};
+
+use crate::logs::LogWriter;
+
+/// Largest synchronous response payload (Lambda: 6 MB).
+pub const MAX_RESPONSE: usize = 6 * 1024 * 1024;
+
+/// What a worker needs to start: the resolved function version.
+#[derive(Debug, Clone)]
+pub struct WorkerSpec {
+    pub function_name: Arc<str>,
+    pub version: String,
+    pub function_arn: String,
+    pub runtime: String,
+    pub handler: String,
+    pub code_dir: PathBuf,
+    pub timeout: Duration,
+    pub memory_mb: u32,
+    pub variables: Vec<(String, String)>,
+    pub region: String,
+    /// The program and arguments that start the runtime.
+    pub command: Vec<String>,
+}
+
+/// One invocation handed to the runtime.
+pub(crate) struct Pending {
+    pub request_id: String,
+    pub payload: Bytes,
+    pub deadline_ms: u128,
+    pub client_context: Option<String>,
+    pub done: oneshot::Sender<Reply>,
+}
+
+/// What the runtime answered.
+#[derive(Debug)]
+pub(crate) enum Reply {
+    Response(Bytes),
+    /// `POST .../error`: the function failed; the body is its error document.
+    Error(Bytes),
+    /// `POST /runtime/init/error`: the function could not start.
+    InitError(Bytes),
+}
+
+/// How an invocation ended.
+#[derive(Debug)]
+pub struct Outcome {
+    pub payload: Bytes,
+    /// The function (or its runtime) failed: `X-Amz-Function-Error: Unhandled`.
+    pub function_error: bool,
+    /// Lines logged during the invocation (only when asked for).
+    pub log: Option<String>,
+}
+
+/// State the Runtime API handlers share with the worker.
+struct Shared {
+    function_arn: String,
+    inbox: tokio::sync::Mutex<mpsc::Receiver<Pending>>,
+    in_flight: Mutex<Option<(String, oneshot::Sender<Reply>)>>,
+    /// Collects log lines of the invocation in flight when `LogType: Tail` asked for them.
+    tail: Mutex<Option<String>>,
+    /// Set when the runtime first asks for work: init is over.
+    ready: Mutex<Option<Instant>>,
+}
+
+pub struct Worker {
+    tx: mpsc::Sender<Pending>,
+    shared: Arc<Shared>,
+    pid: u32,
+    exited: watch::Receiver<Option<String>>,
+    server: tokio::task::JoinHandle<()>,
+    started: Instant,
+    served: u64,
+    pub last_used: Instant,
+    /// False once the worker must not serve again (it failed, timed out, or exited).
+    healthy: bool,
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        self.kill();
+        self.server.abort();
+    }
+}
+
+fn json_response(status: StatusCode, body: &'static str) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
+const ACCEPTED: &str = r#"{"status":"OK"}"#;
+
+/// Serves the Runtime API routes of one worker.
+async fn runtime_api(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    let path = req.uri().path().to_string();
+    let Some(rest) = path.strip_prefix("/2018-06-01/runtime/") else {
+        return json_response(
+            StatusCode::NOT_FOUND,
+            r#"{"errorMessage":"Not found","errorType":"InvalidRequest"}"#,
+        );
+    };
+    if req.method() == http::Method::GET && rest == "invocation/next" {
+        return next_invocation(&shared).await;
+    }
+    if req.method() != http::Method::POST {
+        return json_response(
+            StatusCode::METHOD_NOT_ALLOWED,
+            r#"{"errorMessage":"Method not allowed","errorType":"InvalidRequest"}"#,
+        );
+    }
+    let body = match Limited::new(req.into_body(), MAX_RESPONSE).collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => {
+            // Lambda fails the invocation when the response is too large.
+            let body = Bytes::from_static(br#"{"errorMessage":"Response payload size exceeded maximum allowed payload size (6291556 bytes).","errorType":"Function.ResponseSizeTooLarge"}"#);
+            let in_flight = shared
+                .in_flight
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .take();
+            if let Some((_, done)) = in_flight {
+                let _ = done.send(Reply::Error(body));
+            }
+            return json_response(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                r#"{"errorMessage":"Exceeded maximum allowed payload size (6291556 bytes).","errorType":"RequestEntityTooLarge"}"#,
+            );
+        }
+    };
+    if rest == "init/error" {
+        // The runtime could not load the function; the invocation that started it fails.
+        let waiting = shared.inbox.lock().await.try_recv();
+        if let Ok(p) = waiting {
+            let _ = p.done.send(Reply::InitError(body));
+        }
+        return json_response(StatusCode::ACCEPTED, ACCEPTED);
+    }
+    let Some((id, kind)) = rest
+        .strip_prefix("invocation/")
+        .and_then(|r| r.rsplit_once('/'))
+    else {
+        return json_response(
+            StatusCode::NOT_FOUND,
+            r#"{"errorMessage":"Not found","errorType":"InvalidRequest"}"#,
+        );
+    };
+    let reply = match kind {
+        "response" => Reply::Response(body),
+        "error" => Reply::Error(body),
+        _ => {
+            return json_response(
+                StatusCode::NOT_FOUND,
+                r#"{"errorMessage":"Not found","errorType":"InvalidRequest"}"#,
+            )
+        }
+    };
+    let mut in_flight = shared.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+    match in_flight.take() {
+        Some((current, done)) if current == id => {
+            let _ = done.send(reply);
+            json_response(StatusCode::ACCEPTED, ACCEPTED)
+        }
+        other => {
+            *in_flight = other;
+            json_response(
+                StatusCode::BAD_REQUEST,
+                r#"{"errorMessage":"Invalid request ID","errorType":"InvalidRequestID"}"#,
+            )
+        }
+    }
+}
+
+async fn next_invocation(shared: &Shared) -> Response<Full<Bytes>> {
+    {
+        let mut ready = shared.ready.lock().unwrap_or_else(|p| p.into_inner());
+        ready.get_or_insert_with(Instant::now);
+    }
+    let next = shared.inbox.lock().await.recv().await;
+    let Some(p) = next else {
+        // The worker is being discarded; the runtime will be killed.
+        return json_response(
+            StatusCode::GONE,
+            r#"{"errorMessage":"Worker stopped","errorType":"Runtime.Stopped"}"#,
+        );
+    };
+    let trace = format!(
+        "Root=1-{:08x}-{};Parent={};Sampled=0",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+        &uuid::Uuid::new_v4().simple().to_string()[..24],
+        &uuid::Uuid::new_v4().simple().to_string()[..16],
+    );
+    let mut r = Response::new(Full::new(p.payload));
+    let h = r.headers_mut();
+    let hv = |s: &str| http::HeaderValue::from_str(s).unwrap_or(http::HeaderValue::from_static(""));
+    h.insert("lambda-runtime-aws-request-id", hv(&p.request_id));
+    h.insert("lambda-runtime-deadline-ms", hv(&p.deadline_ms.to_string()));
+    h.insert(
+        "lambda-runtime-invoked-function-arn",
+        hv(&shared.function_arn),
+    );
+    h.insert("lambda-runtime-trace-id", hv(&trace));
+    if let Some(cc) = &p.client_context {
+        h.insert("lambda-runtime-client-context", hv(cc));
+    }
+    h.insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    *shared.in_flight.lock().unwrap_or_else(|p| p.into_inner()) = Some((p.request_id, p.done));
+    r
+}
+
+/// Forwards a worker's output stream, line by line, to the function log and the tail.
+fn pump<R: AsyncRead + Unpin + Send + 'static>(
+    stream: R,
+    logs: LogWriter,
+    function: Arc<str>,
+    shared: Arc<Shared>,
+) {
+    tokio::spawn(async move {
+        let mut reader = BufReader::new(stream);
+        let mut line = Vec::with_capacity(256);
+        loop {
+            line.clear();
+            match reader.read_until(b'\n', &mut line).await {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {
+                    if let Some(tail) = shared
+                        .tail
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .as_mut()
+                    {
+                        tail.push_str(&String::from_utf8_lossy(&line));
+                    }
+                    logs.line(&function, line.clone());
+                }
+            }
+        }
+    });
+}
+
+/// Resident and peak memory of a process, in bytes (Linux `/proc`).
+fn memory(pid: u32) -> Option<(u64, u64)> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .map(|kb| kb * 1024)
+    };
+    Some((field("VmRSS:")?, field("VmHWM:").unwrap_or(0)))
+}
+
+impl Worker {
+    /// Starts the runtime process and its Runtime API. Call on the runtime that should own
+    /// the worker's tasks.
+    pub async fn start(spec: &WorkerSpec, logs: &LogWriter) -> Result<Worker, String> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .map_err(|e| format!("cannot open the Runtime API: {e}"))?;
+        let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+        let (tx, rx) = mpsc::channel(1);
+        let shared = Arc::new(Shared {
+            function_arn: spec.function_arn.clone(),
+            inbox: tokio::sync::Mutex::new(rx),
+            in_flight: Mutex::new(None),
+            tail: Mutex::new(None),
+            ready: Mutex::new(None),
+        });
+        let server_shared = shared.clone();
+        let server = tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                let _ = stream.set_nodelay(true);
+                let shared = server_shared.clone();
+                tokio::spawn(async move {
+                    let service = service_fn(move |req| {
+                        let shared = shared.clone();
+                        async move { Ok::<_, Infallible>(runtime_api(shared, req).await) }
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .keep_alive(true)
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+
+        let (program, args) = spec.command.split_first().ok_or("no runtime command")?;
+        let mut cmd = tokio::process::Command::new(program);
+        cmd.args(args)
+            .current_dir(&spec.code_dir)
+            .env_clear()
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .process_group(0);
+        // The host's PATH and HOME let interpreters and bootstrap scripts find their tools;
+        // nothing else of Tollgate's environment (credentials!) reaches user code.
+        for keep in ["PATH", "HOME"] {
+            if let Ok(v) = std::env::var(keep) {
+                cmd.env(keep, v);
+            }
+        }
+        let memory = spec.memory_mb.to_string();
+        let log_stream = format!(
+            "{}/[{}]{}",
+            tollgate_model::lambda::last_modified(tollgate_model::time::now_epoch_millis())
+                .get(..10)
+                .unwrap_or_default()
+                .replace('-', "/"),
+            spec.version,
+            uuid::Uuid::new_v4().simple()
+        );
+        let task_root = spec.code_dir.to_string_lossy().into_owned();
+        let execution_env = format!("AWS_Lambda_{}", spec.runtime);
+        for (k, v) in [
+            (
+                "AWS_LAMBDA_RUNTIME_API",
+                format!("127.0.0.1:{port}").as_str(),
+            ),
+            ("_HANDLER", spec.handler.as_str()),
+            ("LAMBDA_TASK_ROOT", task_root.as_str()),
+            ("LAMBDA_RUNTIME_DIR", task_root.as_str()),
+            ("AWS_LAMBDA_FUNCTION_NAME", &spec.function_name),
+            ("AWS_LAMBDA_FUNCTION_VERSION", spec.version.as_str()),
+            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", memory.as_str()),
+            (
+                "AWS_LAMBDA_LOG_GROUP_NAME",
+                &format!("/aws/lambda/{}", spec.function_name),
+            ),
+            ("AWS_LAMBDA_LOG_STREAM_NAME", log_stream.as_str()),
+            ("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand"),
+            ("AWS_EXECUTION_ENV", execution_env.as_str()),
+            ("AWS_REGION", spec.region.as_str()),
+            ("AWS_DEFAULT_REGION", spec.region.as_str()),
+            ("TZ", ":UTC"),
+            ("LANG", "en_US.UTF-8"),
+            // Our Python loop and user prints must reach the log line by line.
+            ("PYTHONUNBUFFERED", "1"),
+        ] {
+            cmd.env(k, v);
+        }
+        for (k, v) in &spec.variables {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().map_err(|e| {
+            server.abort();
+            format!("cannot start the {} runtime ({program}): {e}", spec.runtime)
+        })?;
+        let pid = child.id().unwrap_or(0);
+        if let Some(out) = child.stdout.take() {
+            pump(
+                out,
+                logs.clone(),
+                spec.function_name.clone(),
+                shared.clone(),
+            );
+        }
+        if let Some(err) = child.stderr.take() {
+            pump(
+                err,
+                logs.clone(),
+                spec.function_name.clone(),
+                shared.clone(),
+            );
+        }
+        let (exit_tx, exited) = watch::channel(None);
+        tokio::spawn(async move {
+            let status = child.wait().await;
+            let why = match status {
+                Ok(s) => match (s.code(), std::os::unix::process::ExitStatusExt::signal(&s)) {
+                    (Some(c), _) => format!("exit status {c}"),
+                    (None, Some(9)) => "signal: killed".to_string(),
+                    (None, Some(sig)) => format!("signal: {sig}"),
+                    _ => "exited".to_string(),
+                },
+                Err(e) => e.to_string(),
+            };
+            let _ = exit_tx.send(Some(why));
+        });
+        Ok(Worker {
+            tx,
+            shared,
+            pid,
+            exited,
+            server,
+            started: Instant::now(),
+            served: 0,
+            last_used: Instant::now(),
+            healthy: true,
+        })
+    }
+
+    pub fn healthy(&self) -> bool {
+        self.healthy && self.exited.borrow().is_none()
+    }
+
+    fn kill(&self) {
+        if self.pid > 0 {
+            // The whole process group: a bootstrap script's children go too.
+            unsafe {
+                libc::kill(-(self.pid as i32), libc::SIGKILL);
+            }
+        }
+    }
+
+    /// Runs one invocation to its end. Never fails: every failure is a Lambda error outcome.
+    pub async fn invoke(
+        &mut self,
+        spec: &WorkerSpec,
+        logs: &LogWriter,
+        request_id: String,
+        payload: Bytes,
+        client_context: Option<String>,
+        log_tail: bool,
+    ) -> Outcome {
+        let cold = self.served == 0;
+        self.served += 1;
+        let began = Instant::now();
+        let deadline_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis())
+            + spec.timeout.as_millis();
+        if log_tail {
+            *self.shared.tail.lock().unwrap_or_else(|p| p.into_inner()) = Some(String::new());
+        }
+        let start_line = format!("START RequestId: {request_id} Version: {}", spec.version);
+        logs.line(&spec.function_name, start_line.clone());
+        let (done, reply) = oneshot::channel();
+        let sent = self
+            .tx
+            .send(Pending {
+                request_id: request_id.clone(),
+                payload,
+                deadline_ms,
+                client_context,
+                done,
+            })
+            .await;
+        let mut exited = self.exited.clone();
+        let limit = u64::from(spec.memory_mb) * 1024 * 1024;
+        let pid = self.pid;
+        let memory_watch = async {
+            let mut tick = tokio::time::interval_at(
+                tokio::time::Instant::now() + Duration::from_millis(50),
+                Duration::from_millis(50),
+            );
+            loop {
+                tick.tick().await;
+                if memory(pid).is_some_and(|(rss, _)| rss > limit) {
+                    return;
+                }
+            }
+        };
+        let error = |kind: &str, message: String| {
+            Bytes::from(serde_json::json!({"errorType": kind, "errorMessage": message}).to_string())
+        };
+        let (payload, function_error, extra_log) = if sent.is_err() {
+            self.healthy = false;
+            let why = self.exited.borrow().clone().unwrap_or_default();
+            let m = format!("RequestId: {request_id} Error: Runtime exited with error: {why}");
+            (error("Runtime.ExitError", m.clone()), true, Some(m))
+        } else {
+            tokio::select! {
+                biased;
+                r = reply => match r {
+                    Ok(Reply::Response(b)) => (b, false, None),
+                    Ok(Reply::Error(b)) => (b, true, None),
+                    Ok(Reply::InitError(b)) => {
+                        self.healthy = false;
+                        (b, true, None)
+                    }
+                    Err(_) => {
+                        self.healthy = false;
+                        let m = format!("RequestId: {request_id} Error: Runtime exited without providing a reason");
+                        (error("Runtime.ExitError", m.clone()), true, Some(m))
+                    }
+                },
+                _ = exited.wait_for(|e| e.is_some()) => {
+                    self.healthy = false;
+                    let why = self.exited.borrow().clone().unwrap_or_default();
+                    let m = format!("RequestId: {request_id} Error: Runtime exited with error: {why}");
+                    (error("Runtime.ExitError", m.clone()), true, Some(m))
+                }
+                _ = tokio::time::sleep(spec.timeout) => {
+                    self.healthy = false;
+                    let m = format!(
+                        "RequestId: {request_id} Error: Task timed out after {:.2} seconds",
+                        spec.timeout.as_secs_f64()
+                    );
+                    (error("Sandbox.Timedout", m.clone()), true, Some(m))
+                }
+                _ = memory_watch => {
+                    self.healthy = false;
+                    let m = format!("RequestId: {request_id} Error: Runtime exited with error: signal: killed");
+                    (error("Runtime.OutOfMemory", m.clone()), true, Some(m))
+                }
+            }
+        };
+        if !self.healthy {
+            self.kill();
+            // A stale reply slot must not answer the next worker's invocation.
+            self.shared
+                .in_flight
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .take();
+        }
+        let duration = began.elapsed().as_secs_f64() * 1000.0;
+        let init = if cold {
+            let ready = *self.shared.ready.lock().unwrap_or_else(|p| p.into_inner());
+            ready.map(|r| r.duration_since(self.started).as_secs_f64() * 1000.0)
+        } else {
+            None
+        };
+        let max_used = memory(self.pid).map_or(0, |(_, hwm)| hwm / (1024 * 1024));
+        let end_line = format!("END RequestId: {request_id}");
+        let report =
+            crate::logs::report_line(&request_id, duration, spec.memory_mb, max_used, init);
+        let ts = tollgate_model::lambda::last_modified(tollgate_model::time::now_epoch_millis());
+        let extra_log = extra_log.map(|m| format!("{}Z {m}", &ts[..23]));
+        if let Some(m) = &extra_log {
+            logs.line(&spec.function_name, m.clone());
+        }
+        logs.line(&spec.function_name, end_line.clone());
+        logs.line(&spec.function_name, report.clone());
+        let log = if log_tail {
+            let mut t = self
+                .shared
+                .tail
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .take()
+                .unwrap_or_default();
+            t.insert_str(0, &format!("{start_line}\n"));
+            if let Some(m) = extra_log {
+                t.push_str(&m);
+                t.push('\n');
+            }
+            t.push_str(&end_line);
+            t.push('\n');
+            t.push_str(&report);
+            t.push('\n');
+            Some(t)
+        } else {
+            None
+        };
+        self.last_used = Instant::now();
+        Outcome {
+            payload,
+            function_error,
+            log,
+        }
+    }
+}

@@ -1,0 +1,471 @@
+//! Lambda integrations: `AWS_PROXY` (the payload 1.0 proxy event and the proxy response
+//! rules of lambda-events.md §1 and §4) and `AWS` (non-proxy: the rendered template is the
+//! payload; function errors are selected by their `errorMessage`).
+
+use std::sync::Arc;
+
+use base64::Engine;
+use bytes::Bytes;
+use http::header::{HeaderName, HeaderValue};
+use http::Response;
+use serde_json::{json, Map, Value};
+use tollgate_functions::{Functions, InvokeError, InvokeRequest};
+use tollgate_model::GatewayResponseType as T;
+
+use crate::body::GatewayBody;
+use crate::compile::{CompiledIntegration, UriPiece};
+use crate::pipeline::method_request::{Params, Routed};
+use crate::pipeline::{GatewayError, IntegrationOutput, Invocation};
+
+/// `arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{functionArn}/invocations`
+/// → the function ARN part (which may hold `${stageVariables.x}`).
+pub fn function_of_uri(uri: &str) -> Option<&str> {
+    let rest = uri.strip_prefix("arn:aws:apigateway:")?;
+    let (_region, rest) = rest.split_once(':')?;
+    let rest = rest.strip_prefix("lambda:path/2015-03-31/functions/")?;
+    let f = rest.strip_suffix("/invocations")?;
+    (!f.is_empty()).then_some(f)
+}
+
+/// Headers that never reach the function (hop-by-hop and framing).
+const DROPPED: [&str; 6] = [
+    "connection",
+    "content-length",
+    "keep-alive",
+    "proxy-connection",
+    "transfer-encoding",
+    "upgrade",
+];
+
+/// `user-agent` → `User-Agent`. HTTP/1 header case is not kept by the server, so the
+/// event shows names in the canonical form clients send (and AWS's edge capitalises).
+fn title_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut up = true;
+    for c in name.chars() {
+        out.push(if up { c.to_ascii_uppercase() } else { c });
+        up = c == '-';
+    }
+    out
+}
+
+/// Whether a media type is one of the API's binary media types (`*/*` and `type/*` included).
+pub fn is_binary(types: &[String], content_type: Option<&str>) -> bool {
+    let Some(ct) = content_type else { return false };
+    let ct = ct.split(';').next().unwrap_or_default().trim();
+    types.iter().any(|t| {
+        let t = t.trim();
+        t == "*/*"
+            || t.eq_ignore_ascii_case(ct)
+            || t.strip_suffix("/*").is_some_and(|prefix| {
+                ct.split('/')
+                    .next()
+                    .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
+            })
+    })
+}
+
+fn string_map(pairs: impl Iterator<Item = (String, String)>) -> (Value, Value) {
+    let mut single = Map::new();
+    let mut multi: Map<String, Value> = Map::new();
+    for (k, v) in pairs {
+        single.insert(k.clone(), Value::String(v.clone()));
+        match multi.get_mut(&k) {
+            Some(Value::Array(a)) => a.push(Value::String(v)),
+            _ => {
+                multi.insert(k, Value::Array(vec![Value::String(v)]));
+            }
+        }
+    }
+    if single.is_empty() {
+        (Value::Null, Value::Null)
+    } else {
+        (Value::Object(single), Value::Object(multi))
+    }
+}
+
+/// The REST proxy event (payload 1.0).
+pub fn proxy_event(
+    inv: &Invocation<'_>,
+    routed: &Routed,
+    params: &Params<'_>,
+    body: &[u8],
+) -> Vec<u8> {
+    let ip = inv.remote.ip().to_string();
+    let headers = inv
+        .parts
+        .headers
+        .iter()
+        .filter(|(n, _)| !DROPPED.contains(&n.as_str()) && n.as_str() != "x-forwarded-for")
+        .map(|(n, v)| {
+            (
+                title_case(n.as_str()),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .chain(
+            [
+                (
+                    "X-Forwarded-For",
+                    match inv
+                        .parts
+                        .headers
+                        .get("x-forwarded-for")
+                        .and_then(|v| v.to_str().ok())
+                    {
+                        Some(prev) => format!("{prev}, {ip}"),
+                        None => ip.clone(),
+                    },
+                ),
+                ("X-Forwarded-Port", inv.ctx_local_port()),
+                ("X-Forwarded-Proto", "http".to_string()),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v)),
+        )
+        .chain(
+            (!inv.parts.headers.contains_key("x-amzn-trace-id"))
+                .then(|| ("X-Amzn-Trace-Id".to_string(), inv.ctx.trace_id.clone())),
+        );
+    let (headers, multi_headers) = string_map(headers);
+    let (query, multi_query) = string_map(params.query.iter().cloned());
+    let path_params = if params.path.is_empty() {
+        Value::Null
+    } else {
+        Value::Object(
+            params
+                .path
+                .iter()
+                .map(|(k, v)| (k.to_string(), Value::String(v.clone())))
+                .collect(),
+        )
+    };
+    let stage_variables = if inv.stage_variables.is_empty() {
+        Value::Null
+    } else {
+        json!(inv.stage_variables)
+    };
+    let content_type = inv
+        .parts
+        .headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    let (body, encoded) = if body.is_empty() {
+        (Value::Null, false)
+    } else if is_binary(&inv.deployment.binary_media_types, content_type) {
+        (
+            Value::String(base64::engine::general_purpose::STANDARD.encode(body)),
+            true,
+        )
+    } else {
+        match std::str::from_utf8(body) {
+            Ok(s) => (Value::String(s.to_string()), false),
+            Err(_) => (
+                Value::String(base64::engine::general_purpose::STANDARD.encode(body)),
+                true,
+            ),
+        }
+    };
+    let c = &inv.ctx;
+    let mut identity = json!({
+        "accessKey": null, "accountId": null, "caller": null,
+        "cognitoAuthenticationProvider": null, "cognitoAuthenticationType": null,
+        "cognitoIdentityId": null, "cognitoIdentityPoolId": null, "principalOrgId": null,
+        "sourceIp": c.source_ip, "user": null, "userAgent": c.user_agent, "userArn": null,
+    });
+    if let Some((id, key)) = &c.api_key {
+        identity["apiKey"] = json!(&**key);
+        identity["apiKeyId"] = json!(&**id);
+    }
+    let event = json!({
+        "resource": &*routed.route.resource_path,
+        "path": proxy_path(inv.routing_path),
+        "httpMethod": inv.parts.method.as_str(),
+        "headers": headers,
+        "multiValueHeaders": multi_headers,
+        "queryStringParameters": query,
+        "multiValueQueryStringParameters": multi_query,
+        "pathParameters": path_params,
+        "stageVariables": stage_variables,
+        "requestContext": {
+            "accountId": tollgate_model::ACCOUNT_ID,
+            "apiId": &*c.api_id,
+            "deploymentId": &*c.deployment_id,
+            "domainName": c.domain_name,
+            "domainPrefix": c.domain_prefix,
+            "extendedRequestId": c.extended_request_id,
+            "httpMethod": c.http_method.as_str(),
+            "identity": identity,
+            "path": c.path,
+            "protocol": c.protocol,
+            "requestId": c.request_id,
+            "requestTime": tollgate_model::time::clf_time(c.request_time_epoch),
+            "requestTimeEpoch": c.request_time_epoch,
+            "resourceId": c.resource_id.as_deref(),
+            "resourcePath": c.resource_path.as_deref(),
+            "stage": &*c.stage,
+        },
+        "body": body,
+        "isBase64Encoded": encoded,
+    });
+    serde_json::to_vec(&event).unwrap_or_default()
+}
+
+/// The event's `path`: the request path after the stage, leading `//` collapsed.
+fn proxy_path(routing_path: &str) -> String {
+    let trimmed = routing_path.trim_start_matches('/');
+    format!("/{trimmed}")
+}
+
+/// Resolves the function of an integration for this request (stage variables substituted).
+fn target(
+    i: &CompiledIntegration,
+    inv: &Invocation<'_>,
+) -> Result<(String, Option<String>), GatewayError> {
+    let mut arn = String::with_capacity(96);
+    for piece in i.lambda_function.as_deref().unwrap_or_default() {
+        match piece {
+            UriPiece::Literal(l) => arn.push_str(l),
+            UriPiece::StageVariable(n) => {
+                arn.push_str(inv.stage_variables.get(n).map_or("", |v| v.as_str()))
+            }
+            UriPiece::PathParam(n) => {
+                arn.push('{');
+                arn.push_str(n);
+                arn.push('}');
+            }
+        }
+    }
+    let r = tollgate_model::lambda::parse_function_ref(&arn).ok_or_else(|| {
+        tracing::info!(api = %inv.ctx.api_id, function = %arn, "integration names an invalid function");
+        GatewayError::internal()
+    })?;
+    Ok((r.name, r.qualifier))
+}
+
+/// Invokes the integration's function with `payload`.
+pub async fn invoke(
+    functions: Option<&Arc<Functions>>,
+    i: &CompiledIntegration,
+    inv: &Invocation<'_>,
+    payload: Vec<u8>,
+) -> Result<tollgate_functions::InvokeResponse, GatewayError> {
+    let functions = functions.ok_or_else(GatewayError::internal)?;
+    let (name, qualifier) = target(i, inv)?;
+    let call = functions.invoke(
+        &name,
+        qualifier.as_deref(),
+        InvokeRequest {
+            payload: Bytes::from(payload),
+            log_tail: false,
+            client_context: None,
+        },
+    );
+    match tokio::time::timeout(i.timeout, call).await {
+        Err(_) => Err(GatewayError::new(
+            T::IntegrationTimeout,
+            "Endpoint request timed out",
+        )),
+        Ok(Ok(out)) => Ok(out),
+        Ok(Err(e)) => {
+            tracing::info!(api = %inv.ctx.api_id, function = %name, error = %e, "Lambda invocation failed");
+            Err(match e {
+                // lambda-events.md §4.4: other invoke failures are 502 [LS]; a throttled
+                // invoke is Lambda's 429, which API Gateway reports as a 500 [Est].
+                InvokeError::TooManyRequests { .. } => GatewayError::internal(),
+                _ => bad_gateway(),
+            })
+        }
+    }
+}
+
+fn bad_gateway() -> GatewayError {
+    GatewayError::new(T::Default5xx, "Internal server error").with_status(502)
+}
+
+/// Builds the client's response from a proxy function's output (lambda-events.md §4.1).
+pub fn proxy_response(
+    inv: &Invocation<'_>,
+    out: &tollgate_functions::InvokeResponse,
+) -> Result<Response<GatewayBody>, GatewayError> {
+    if out.function_error {
+        tracing::info!(api = %inv.ctx.api_id, "Lambda function error in proxy integration");
+        return Err(bad_gateway());
+    }
+    let malformed = |why: &str| {
+        tracing::info!(api = %inv.ctx.api_id, why, "malformed Lambda proxy response");
+        bad_gateway()
+    };
+    let v: Value = serde_json::from_slice(&out.payload).map_err(|_| malformed("not JSON"))?;
+    let Value::Object(obj) = v else {
+        return Err(malformed("not a JSON object"));
+    };
+    const ALLOWED: [&str; 6] = [
+        "statusCode",
+        "headers",
+        "multiValueHeaders",
+        "body",
+        "isBase64Encoded",
+        "base64Encoded",
+    ];
+    if let Some(k) = obj.keys().find(|k| !ALLOWED.contains(&k.as_str())) {
+        return Err(malformed(&format!("unknown key {k}")));
+    }
+    let status = match obj.get("statusCode") {
+        None | Some(Value::Null) => 200,
+        Some(Value::Number(n)) => n.as_u64().ok_or_else(|| malformed("statusCode"))?,
+        Some(Value::String(s)) => s
+            .trim()
+            .parse::<u64>()
+            .map_err(|_| malformed("statusCode"))?,
+        Some(_) => return Err(malformed("statusCode")),
+    };
+    let status =
+        http::StatusCode::from_u16(u16::try_from(status).map_err(|_| malformed("statusCode"))?)
+            .map_err(|_| malformed("statusCode"))?;
+    let text = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    // Values per header, in order: multiValueHeaders first, then headers (AWS joins both).
+    let mut headers: Vec<(String, Vec<String>)> = Vec::new();
+    match obj.get("multiValueHeaders") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(m)) => {
+            for (k, v) in m {
+                let Value::Array(values) = v else {
+                    return Err(malformed("multiValueHeaders value is not a list"));
+                };
+                headers.push((k.clone(), values.iter().map(text).collect()));
+            }
+        }
+        Some(_) => return Err(malformed("multiValueHeaders")),
+    }
+    match obj.get("headers") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(m)) => {
+            for (k, v) in m {
+                match headers.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(k)) {
+                    Some((_, values)) => values.push(text(v)),
+                    None => headers.push((k.clone(), vec![text(v)])),
+                }
+            }
+        }
+        Some(_) => return Err(malformed("headers")),
+    }
+    let body = match obj.get("body") {
+        None | Some(Value::Null) => Bytes::new(),
+        Some(v) => Bytes::from(text(v)),
+    };
+    let encoded = obj
+        .get("isBase64Encoded")
+        .or_else(|| obj.get("base64Encoded"))
+        .is_some_and(|v| v.as_bool() == Some(true));
+    let body = if encoded {
+        // Decoded only when the client accepts a binary media type (AWS-rec).
+        let accept = inv
+            .parts
+            .headers
+            .get(http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok());
+        let first = accept.and_then(|a| a.split(',').next());
+        if is_binary(&inv.deployment.binary_media_types, first) {
+            base64::engine::general_purpose::STANDARD
+                .decode(&body)
+                .map(Bytes::from)
+                .map_err(|_| malformed("body is not base64"))?
+        } else {
+            body
+        }
+    } else {
+        body
+    };
+    let mut resp = Response::new(GatewayBody::from_bytes(body));
+    *resp.status_mut() = status;
+    let h = resp.headers_mut();
+    for (name, values) in headers {
+        let Ok(n) = HeaderName::from_bytes(name.as_bytes()) else {
+            continue;
+        };
+        let Ok(v) = HeaderValue::from_str(&values.join(", ")) else {
+            continue;
+        };
+        h.insert(crate::pipeline::respond::remapped(&n), v);
+    }
+    if !h.contains_key(http::header::CONTENT_TYPE) {
+        h.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+    }
+    Ok(resp)
+}
+
+/// A non-proxy (`AWS`) invocation's result as the integration response phase sees it:
+/// status 200, the function's payload, and its `errorMessage` as the selection value when
+/// the function failed.
+pub fn non_proxy_output(out: tollgate_functions::InvokeResponse) -> IntegrationOutput {
+    let selection = out.function_error.then(|| {
+        serde_json::from_slice::<Value>(&out.payload)
+            .ok()
+            .and_then(|v| {
+                v.get("errorMessage").map(|m| match m {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+            })
+            .unwrap_or_default()
+    });
+    IntegrationOutput {
+        status: 200,
+        headers: http::HeaderMap::new(),
+        body: out.payload,
+        selection,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lambda_uris_name_their_function() {
+        assert_eq!(
+            function_of_uri("arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:function:f/invocations"),
+            Some("arn:aws:lambda:us-east-1:000000000000:function:f")
+        );
+        assert_eq!(
+            function_of_uri("arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:1:function:f:${stageVariables.alias}/invocations"),
+            Some("arn:aws:lambda:eu-west-1:1:function:f:${stageVariables.alias}")
+        );
+        assert_eq!(
+            function_of_uri("arn:aws:apigateway:us-east-1:dynamodb:action/PutItem"),
+            None
+        );
+        assert_eq!(function_of_uri("http://example.com"), None);
+    }
+
+    #[test]
+    fn binary_types_match_with_wildcards() {
+        let types = vec!["image/png".to_string(), "application/*".to_string()];
+        assert!(is_binary(&types, Some("image/png")));
+        assert!(is_binary(&types, Some("application/octet-stream; q=1")));
+        assert!(!is_binary(&types, Some("text/plain")));
+        assert!(!is_binary(&types, None));
+        assert!(is_binary(&["*/*".to_string()], Some("text/plain")));
+    }
+
+    #[test]
+    fn header_names_are_title_cased() {
+        assert_eq!(title_case("user-agent"), "User-Agent");
+        assert_eq!(title_case("x-amzn-trace-id"), "X-Amzn-Trace-Id");
+        assert_eq!(title_case("accept"), "Accept");
+    }
+
+    #[test]
+    fn proxy_paths_collapse_leading_slashes() {
+        assert_eq!(proxy_path("/a/b/"), "/a/b/");
+        assert_eq!(proxy_path("//a"), "/a");
+        assert_eq!(proxy_path(""), "/");
+    }
+}
