@@ -128,6 +128,22 @@ fn find_program(name: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// The real Python interpreter: `python3` on PATH may be a wrapper script (pyenv shims),
+/// which would add its own start-up time to every cold start.
+fn find_python() -> Option<PathBuf> {
+    let wrapper = find_program("python3")?;
+    let out = std::process::Command::new(&wrapper)
+        .args(["-c", "import sys; print(sys.executable)"])
+        .output()
+        .ok()?;
+    let exe = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    Some(if out.status.success() && exe.is_file() {
+        exe
+    } else {
+        wrapper
+    })
+}
+
 impl Functions {
     /// Starts the engine on the current tokio runtime (which will own the workers' tasks)
     /// and loads the functions of `state`.
@@ -147,7 +163,7 @@ impl Functions {
         let functions = Arc::new(Functions {
             code_root: root.join("code"),
             runtimes_dir,
-            python: find_program("python3"),
+            python: find_python(),
             node: find_program("node"),
             logs: LogWriter::start(root.join("logs")),
             registry: ArcSwap::from_pointee(HashMap::new()),

@@ -480,11 +480,7 @@ pub async fn delete(
 
 fn check_revision(expected: Option<&str>, current: &str) -> ApiResult<()> {
     match expected {
-        Some(e) if e != current => Err(ApiError::new(
-            412,
-            "PreconditionFailedException",
-            "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id",
-        )),
+        Some(e) if e != current => Err(super::precondition_failed()),
         _ => Ok(()),
     }
 }

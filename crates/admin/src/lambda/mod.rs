@@ -159,6 +159,15 @@ pub fn qualifier(r: &FunctionRef, q: &crate::util::Query) -> ApiResult<Option<St
     }
 }
 
+/// A `RevisionId` that is not the current one.
+pub fn precondition_failed() -> ApiError {
+    ApiError::new(
+        412,
+        "PreconditionFailedException",
+        "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id",
+    )
+}
+
 pub fn revision_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }

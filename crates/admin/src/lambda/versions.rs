@@ -65,19 +65,25 @@ pub async fn publish(
     let r = function_ref(&raw)?;
     let out = ctx.store.transact(|s| {
         let f = function_mut(s, &ctx.region, &r)?;
-        if input.code_sha256.as_ref().is_some_and(|c| *c != f.latest.code_sha256) {
+        if input
+            .code_sha256
+            .as_ref()
+            .is_some_and(|c| *c != f.latest.code_sha256)
+        {
             return Err(invalid_parameter(
-                "CodeSHA256 (" .to_string() + input.code_sha256.as_deref().unwrap_or_default()
-                    + ") is different from current CodeSHA256 in $LATEST (" + &f.latest.code_sha256
+                "CodeSHA256 (".to_string()
+                    + input.code_sha256.as_deref().unwrap_or_default()
+                    + ") is different from current CodeSHA256 in $LATEST ("
+                    + &f.latest.code_sha256
                     + "). Please try again with the CodeSHA256 in $LATEST.",
             ));
         }
-        if input.revision_id.as_ref().is_some_and(|v| *v != f.latest.revision_id) {
-            return Err(ApiError::new(
-                412,
-                "PreconditionFailedException",
-                "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id",
-            ));
+        if input
+            .revision_id
+            .as_ref()
+            .is_some_and(|v| *v != f.latest.revision_id)
+        {
+            return Err(super::precondition_failed());
         }
         Ok(publish_latest(f, input.description.as_deref()))
     })?;
@@ -223,12 +229,12 @@ pub async fn update_alias(
             check_version(f, v)?;
         }
         let a = f.aliases.get_mut(&name).ok_or_else(ApiError::no_resource)?;
-        if input.revision_id.as_ref().is_some_and(|v| *v != a.revision_id) {
-            return Err(ApiError::new(
-                412,
-                "PreconditionFailedException",
-                "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id",
-            ));
+        if input
+            .revision_id
+            .as_ref()
+            .is_some_and(|v| *v != a.revision_id)
+        {
+            return Err(super::precondition_failed());
         }
         if let Some(v) = &input.function_version {
             a.function_version = v.clone();

@@ -1,0 +1,1055 @@
+//! Lambda functions end to end: the real `aws` CLI creates and invokes functions on the
+//! real `tollgate` binary, which runs them as local workers (Python and Node through
+//! Tollgate's own runtime loops, a `provided` shell bootstrap), and REST APIs reach them
+//! through AWS_PROXY and AWS integrations. Events are checked with the `aws_lambda_events`
+//! crate, an independent definition of the formats.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use serde_json::{json, Value};
+
+const ROLE: &str = "arn:aws:iam::000000000000:role/lambda-role";
+
+fn zip_file(dir: &std::path::Path, name: &str, files: &[(&str, &str, u32)]) -> String {
+    let entries: Vec<(&str, &[u8], u32)> = files
+        .iter()
+        .map(|(n, c, m)| (*n, c.as_bytes(), *m))
+        .collect();
+    let path = dir.join(name);
+    std::fs::write(&path, tollgate_functions::code::build_zip(&entries)).unwrap();
+    format!("fileb://{}", path.display())
+}
+
+fn create_function(
+    s: &Server,
+    name: &str,
+    runtime: &str,
+    handler: &str,
+    zip: &str,
+    extra: &[&str],
+) -> Value {
+    let mut args = vec![
+        "lambda",
+        "create-function",
+        "--function-name",
+        name,
+        "--runtime",
+        runtime,
+        "--handler",
+        handler,
+        "--role",
+        ROLE,
+        "--zip-file",
+        zip,
+    ];
+    args.extend_from_slice(extra);
+    aws(s, &args).unwrap_or_else(|e| panic!("create-function {name}: {}", e.stderr))
+}
+
+/// `aws lambda invoke`: the CLI's output and the payload file's contents.
+fn invoke(s: &Server, args: &[&str]) -> (Value, String) {
+    let out = s.data_path().join(format!("out-{}.json", uuid_like()));
+    let out_s = out.to_string_lossy().into_owned();
+    let mut full = vec!["lambda", "invoke"];
+    full.extend_from_slice(args);
+    full.push(&out_s);
+    let v = aws(s, &full).unwrap_or_else(|e| panic!("invoke {args:?}: {}", e.stderr));
+    let payload = std::fs::read_to_string(&out).unwrap_or_default();
+    (v, payload)
+}
+
+fn uuid_like() -> String {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        .to_string()
+}
+
+fn decode_log(v: &Value) -> String {
+    let b64 = v["LogResult"].as_str().unwrap_or_default();
+    let bytes = base64_decode(b64);
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+fn base64_decode(s: &str) -> Vec<u8> {
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = Vec::new();
+    let (mut acc, mut bits) = (0u32, 0);
+    for c in s.bytes().filter(|c| *c != b'=') {
+        let Some(v) = alphabet.iter().position(|a| *a == c) else {
+            continue;
+        };
+        acc = (acc << 6) | v as u32;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    out
+}
+
+fn wait_for(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !f() {
+        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+const ECHO_PY: &str = r#"
+import json, os, time
+def handler(event, context):
+    return {
+        "statusCode": 200,
+        "headers": {"X-Function": context.function_name, "X-Version": context.function_version},
+        "multiValueHeaders": {"X-Multi": ["a", "b"]},
+        "body": json.dumps(event),
+    }
+
+def raw(event, context):
+    # Returns whatever the caller put in the body: the proxy response-format cases.
+    return json.loads(event["body"])
+
+def work(event, context):
+    if event.get("fail"):
+        raise ValueError("bad input: " + str(event["fail"]))
+    if event.get("mark"):
+        with open(event["mark"], "a") as f:
+            f.write("run\n")
+    if event.get("sleep"):
+        time.sleep(event["sleep"])
+    if event.get("crash"):
+        os._exit(3)
+    print("working on", json.dumps(event))
+    return {"ok": True, "event": event, "remaining": context.get_remaining_time_in_millis() > 0,
+            "env": os.environ.get("GREETING"), "memory": context.memory_limit_in_mb}
+"#;
+
+/// Creates a REST API with `/{proxy+}` ANY → AWS_PROXY `function`, deployed to `prod`.
+fn proxy_api(s: &Server, function: &str) -> String {
+    let api = apigw(s, &["create-rest-api", "--name", "lambda-proxy"])["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let root = apigw(s, &["get-resources", "--rest-api-id", &api])["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let res = apigw(
+        s,
+        &[
+            "create-resource",
+            "--rest-api-id",
+            &api,
+            "--parent-id",
+            &root,
+            "--path-part",
+            "{proxy+}",
+        ],
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    apigw(
+        s,
+        &[
+            "put-method",
+            "--rest-api-id",
+            &api,
+            "--resource-id",
+            &res,
+            "--http-method",
+            "ANY",
+            "--authorization-type",
+            "NONE",
+        ],
+    );
+    let uri = format!("arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:function:{function}/invocations");
+    apigw(
+        s,
+        &[
+            "put-integration",
+            "--rest-api-id",
+            &api,
+            "--resource-id",
+            &res,
+            "--http-method",
+            "ANY",
+            "--type",
+            "AWS_PROXY",
+            "--integration-http-method",
+            "POST",
+            "--uri",
+            &uri,
+        ],
+    );
+    apigw(
+        s,
+        &[
+            "create-deployment",
+            "--rest-api-id",
+            &api,
+            "--stage-name",
+            "prod",
+            "--variables",
+            "color=blue",
+        ],
+    );
+    api
+}
+
+#[test]
+fn python_function_behind_a_proxy_api() {
+    let s = Server::start();
+    let zip = zip_file(s.data_path(), "echo.zip", &[("app.py", ECHO_PY, 0o644)]);
+    let created = create_function(&s, "echo", "python3.12", "app.handler", &zip, &[]);
+    assert_eq!(
+        created["FunctionArn"],
+        "arn:aws:lambda:us-east-1:000000000000:function:echo"
+    );
+    assert_eq!(created["State"], "Active");
+    assert_eq!(created["Timeout"], 3);
+    assert_eq!(created["MemorySize"], 128);
+    assert!(created["CodeSha256"].as_str().unwrap().ends_with('='));
+    let api = proxy_api(&s, "echo");
+
+    let r = Http::get(
+        s.port,
+        &Server::exec_path(&api, "/prod/orders/42/?a=1&a=2&b=x%20y"),
+    )
+    .header("X-Custom", "v1")
+    .header("User-Agent", "tollgate-test")
+    .send();
+    assert_eq!(r.status, 200, "{r}");
+    assert_eq!(r.header("x-function"), Some("echo"));
+    assert_eq!(r.header("x-version"), Some("$LATEST"));
+    assert_eq!(r.header("x-multi"), Some("a, b"));
+    assert_eq!(r.header("content-type"), Some("application/json"));
+
+    // The independent consumer of the format must accept the event.
+    let event: aws_lambda_events::apigw::ApiGatewayProxyRequest = serde_json::from_slice(&r.body)
+        .unwrap_or_else(|e| panic!("event does not deserialise: {e}\n{r}"));
+    assert_eq!(event.resource.as_deref(), Some("/{proxy+}"));
+    assert_eq!(event.path.as_deref(), Some("/orders/42/"));
+    assert_eq!(event.http_method, http::Method::GET);
+    assert_eq!(
+        event.path_parameters.get("proxy").map(String::as_str),
+        Some("orders/42")
+    );
+    assert_eq!(event.query_string_parameters.first("a"), Some("2"));
+    assert_eq!(
+        event.multi_value_query_string_parameters.all("a"),
+        Some(vec!["1", "2"])
+    );
+    assert_eq!(event.query_string_parameters.first("b"), Some("x y"));
+    assert_eq!(
+        event.stage_variables.get("color").map(String::as_str),
+        Some("blue")
+    );
+    assert_eq!(
+        event.headers.get("x-custom").and_then(|v| v.to_str().ok()),
+        Some("v1")
+    );
+    assert!(!event.is_base64_encoded);
+    assert!(event.body.is_none());
+    let rc = &event.request_context;
+    assert_eq!(rc.stage.as_deref(), Some("prod"));
+    assert_eq!(rc.resource_path.as_deref(), Some("/{proxy+}"));
+    assert_eq!(rc.path.as_deref(), Some("/prod/orders/42/"));
+    assert_eq!(rc.apiid.as_deref(), Some(api.as_str()));
+    assert_eq!(rc.identity.source_ip.as_deref(), Some("127.0.0.1"));
+    assert_eq!(rc.identity.user_agent.as_deref(), Some("tollgate-test"));
+    assert_eq!(rc.request_id.as_deref(), r.header("x-amzn-requestid"));
+
+    // Key order and null-vs-absent as the recordings show.
+    let raw: Value = serde_json::from_slice(&r.body).unwrap();
+    let keys: Vec<&str> = raw
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "resource",
+            "path",
+            "httpMethod",
+            "headers",
+            "multiValueHeaders",
+            "queryStringParameters",
+            "multiValueQueryStringParameters",
+            "pathParameters",
+            "stageVariables",
+            "requestContext",
+            "body",
+            "isBase64Encoded"
+        ]
+    );
+    assert!(raw["requestContext"].get("authorizer").is_none());
+    assert_eq!(raw["requestContext"]["identity"]["accessKey"], Value::Null);
+    assert_eq!(raw["headers"]["X-Custom"], "v1");
+    assert_eq!(raw["multiValueHeaders"]["X-Custom"], json!(["v1"]));
+    assert!(raw["requestContext"]["requestTimeEpoch"].is_i64());
+
+    // A POST body arrives as text; a warm worker answers the second call.
+    let r = Http::post(s.port, &Server::exec_path(&api, "/prod/items"))
+        .header("Content-Type", "application/json")
+        .body(r#"{"n":1}"#)
+        .send();
+    assert_eq!(r.status, 200, "{r}");
+    let ev = r.json();
+    assert_eq!(ev["body"], r#"{"n":1}"#);
+    assert_eq!(ev["httpMethod"], "POST");
+    assert_eq!(ev["queryStringParameters"], Value::Null);
+
+    // The function's log has Lambda's lines.
+    wait_for("log lines", Duration::from_secs(5), || {
+        std::fs::read_to_string(s.data_path().join("functions/logs/echo.log"))
+            .is_ok_and(|l| l.matches("REPORT RequestId: ").count() == 2)
+    });
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tollgate"))
+        .args(["logs", "echo", "--data-dir"])
+        .arg(s.data_path())
+        .output()
+        .unwrap();
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{printed}");
+    assert!(
+        printed.contains("START RequestId: ") && printed.contains("Version: $LATEST"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("Init Duration: "),
+        "the cold start reports its init: {printed}"
+    );
+    assert_eq!(printed.matches("END RequestId: ").count(), 2, "{printed}");
+}
+
+#[test]
+fn proxy_response_formats_follow_the_recordings() {
+    let s = Server::start();
+    let zip = zip_file(s.data_path(), "raw.zip", &[("app.py", ECHO_PY, 0o644)]);
+    create_function(&s, "raw", "python3.12", "app.raw", &zip, &[]);
+    let api = proxy_api(&s, "raw");
+    apigw(
+        &s,
+        &[
+            "update-rest-api",
+            "--rest-api-id",
+            &api,
+            "--patch-operations",
+            "op=add,path=/binaryMediaTypes/image~1png",
+        ],
+    );
+    apigw(
+        &s,
+        &[
+            "create-deployment",
+            "--rest-api-id",
+            &api,
+            "--stage-name",
+            "prod",
+        ],
+    );
+    let call = |out: Value, accept: Option<&str>| {
+        let mut h = Http::post(s.port, &Server::exec_path(&api, "/prod/x")).body(out.to_string());
+        if let Some(a) = accept {
+            h = h.header("Accept", a);
+        }
+        h.send()
+    };
+    // lambda-events.md §4.1 [AWS-rec] cases.
+    let r = call(json!({"statusCode": 200}), None);
+    assert_eq!((r.status, r.body.len()), (200, 0), "{r}");
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    let r = call(json!({"headers": {"X-A": "1"}}), None);
+    assert_eq!((r.status, r.header("x-a")), (200, Some("1")), "{r}");
+    let r = call(json!({"statusCode": "201", "body": "made"}), None);
+    assert_eq!((r.status, r.text().as_str()), (201, "made"), "{r}");
+    let r = call(
+        json!({"statusCode": 200, "headers": {"X-B": true}, "body": "x"}),
+        None,
+    );
+    assert_eq!(r.header("x-b"), Some("true"), "{r}");
+    let r = call(
+        json!({"statusCode": 200, "headers": null, "body": "x"}),
+        None,
+    );
+    assert_eq!(r.status, 200, "{r}");
+    let r = call(
+        json!({"statusCode": 200, "multiValueHeaders": {"X-M": ["m1", "m2"]}, "headers": {"x-m": "s"}}),
+        None,
+    );
+    assert_eq!(r.headers_named("x-m"), vec!["m1, m2, s"], "{r}");
+    for bad in [
+        json!({"statusCode": "test"}),
+        json!({"statusCode": 200, "wrongValue": 1}),
+        json!("justAString"),
+        json!({"statusCode": 200, "multiValueHeaders": {"X": "not-a-list"}}),
+    ] {
+        let r = call(bad.clone(), None);
+        assert_eq!(r.status, 502, "{bad}: {r}");
+        assert_eq!(
+            r.json(),
+            json!({"message": "Internal server error"}),
+            "{bad}"
+        );
+    }
+    // Base64 bodies are decoded only when the client accepts a binary media type.
+    let b64 = json!({"statusCode": 200, "isBase64Encoded": true, "body": "aGVsbG8=", "headers": {"Content-Type": "image/png"}});
+    let r = call(b64.clone(), Some("image/png"));
+    assert_eq!(r.text(), "hello", "{r}");
+    let r = call(b64, Some("text/plain"));
+    assert_eq!(r.text(), "aGVsbG8=", "{r}");
+}
+
+#[test]
+fn invoke_errors_timeouts_crashes_versions_and_aliases() {
+    let s = Server::start();
+    let zip = zip_file(s.data_path(), "work.zip", &[("app.py", ECHO_PY, 0o644)]);
+    create_function(
+        &s,
+        "work",
+        "python3.12",
+        "app.work",
+        &zip,
+        &["--timeout", "1", "--environment", "Variables={GREETING=hi}"],
+    );
+
+    let (v, payload) = invoke(
+        &s,
+        &[
+            "--function-name",
+            "work",
+            "--payload",
+            r#"{"x":1}"#,
+            "--log-type",
+            "Tail",
+        ],
+    );
+    assert_eq!(v["StatusCode"], 200);
+    assert_eq!(v["ExecutedVersion"], "$LATEST");
+    assert!(v.get("FunctionError").is_none(), "{v}");
+    let out: Value = serde_json::from_str(&payload).unwrap();
+    assert_eq!(out["event"], json!({"x": 1}));
+    assert_eq!(out["env"], "hi");
+    assert_eq!(out["memory"], "128");
+    assert_eq!(out["remaining"], true);
+    let log = decode_log(&v);
+    assert!(log.starts_with("START RequestId: "), "{log}");
+    assert!(
+        log.contains("END RequestId: ") && log.contains("REPORT RequestId: "),
+        "{log}"
+    );
+
+    // A function error: 200 with X-Amz-Function-Error and the runtime's error document.
+    let (v, payload) = invoke(
+        &s,
+        &["--function-name", "work", "--payload", r#"{"fail":"x"}"#],
+    );
+    assert_eq!(v["FunctionError"], "Unhandled", "{v}");
+    let err: Value = serde_json::from_str(&payload).unwrap();
+    assert_eq!(err["errorType"], "ValueError");
+    assert_eq!(err["errorMessage"], "bad input: x");
+    assert!(err["stackTrace"].is_array());
+
+    // Past the timeout: Lambda's message; the worker is replaced and the next call works.
+    let (v, payload) = invoke(
+        &s,
+        &["--function-name", "work", "--payload", r#"{"sleep":3}"#],
+    );
+    assert_eq!(v["FunctionError"], "Unhandled", "{v}");
+    let err: Value = serde_json::from_str(&payload).unwrap();
+    assert!(
+        err["errorMessage"]
+            .as_str()
+            .unwrap()
+            .ends_with("Task timed out after 1.00 seconds"),
+        "{err}"
+    );
+    let (v, _) = invoke(&s, &["--function-name", "work", "--payload", "{}"]);
+    assert!(v.get("FunctionError").is_none(), "{v}");
+
+    // A crash fails only its own invocation.
+    let (v, payload) = invoke(
+        &s,
+        &["--function-name", "work", "--payload", r#"{"crash":true}"#],
+    );
+    assert_eq!(v["FunctionError"], "Unhandled", "{v}");
+    let err: Value = serde_json::from_str(&payload).unwrap();
+    assert_eq!(err["errorType"], "Runtime.ExitError", "{err}");
+    assert!(
+        err["errorMessage"]
+            .as_str()
+            .unwrap()
+            .contains("exit status 3"),
+        "{err}"
+    );
+    let (v, _) = invoke(&s, &["--function-name", "work", "--payload", "{}"]);
+    assert!(v.get("FunctionError").is_none(), "{v}");
+
+    // DryRun and errors for what does not exist.
+    let (v, _) = invoke(
+        &s,
+        &["--function-name", "work", "--invocation-type", "DryRun"],
+    );
+    assert_eq!(v["StatusCode"], 204);
+    let out = s.data_path().join("nope.json");
+    let e = aws(
+        &s,
+        &[
+            "lambda",
+            "invoke",
+            "--function-name",
+            "nope",
+            out.to_str().unwrap(),
+        ],
+    )
+    .unwrap_err();
+    assert_cli_error(
+        &e,
+        "ResourceNotFoundException",
+        "Function not found: arn:aws:lambda:us-east-1:000000000000:function:nope",
+    );
+    let e = aws(
+        &s,
+        &[
+            "lambda",
+            "create-function",
+            "--function-name",
+            "work",
+            "--runtime",
+            "python3.12",
+            "--handler",
+            "app.work",
+            "--role",
+            ROLE,
+            "--zip-file",
+            &zip,
+        ],
+    )
+    .unwrap_err();
+    assert_cli_error(
+        &e,
+        "ResourceConflictException",
+        "Function already exist: work",
+    );
+
+    // Versions and aliases: a published version keeps its code after $LATEST changes.
+    let v1 = aws(
+        &s,
+        &["lambda", "publish-version", "--function-name", "work"],
+    )
+    .unwrap();
+    assert_eq!(v1["Version"], "1");
+    assert_eq!(
+        v1["FunctionArn"],
+        "arn:aws:lambda:us-east-1:000000000000:function:work:1"
+    );
+    aws(
+        &s,
+        &[
+            "lambda",
+            "create-alias",
+            "--function-name",
+            "work",
+            "--name",
+            "live",
+            "--function-version",
+            "1",
+        ],
+    )
+    .unwrap();
+    let changed = ECHO_PY.replace("\"ok\": True", "\"ok\": \"v2\"");
+    let zip2 = zip_file(s.data_path(), "work2.zip", &[("app.py", &changed, 0o644)]);
+    aws(
+        &s,
+        &[
+            "lambda",
+            "update-function-code",
+            "--function-name",
+            "work",
+            "--zip-file",
+            &zip2,
+        ],
+    )
+    .unwrap();
+    let (_, p) = invoke(&s, &["--function-name", "work", "--payload", "{}"]);
+    assert_eq!(serde_json::from_str::<Value>(&p).unwrap()["ok"], "v2");
+    let (v, p) = invoke(
+        &s,
+        &[
+            "--function-name",
+            "work",
+            "--qualifier",
+            "live",
+            "--payload",
+            "{}",
+        ],
+    );
+    assert_eq!(v["ExecutedVersion"], "1");
+    assert_eq!(serde_json::from_str::<Value>(&p).unwrap()["ok"], true);
+    let (v, p) = invoke(
+        &s,
+        &[
+            "--function-name",
+            "arn:aws:lambda:us-east-1:000000000000:function:work:1",
+            "--payload",
+            "{}",
+        ],
+    );
+    assert_eq!(v["ExecutedVersion"], "1");
+    assert_eq!(serde_json::from_str::<Value>(&p).unwrap()["ok"], true);
+    let versions = aws(
+        &s,
+        &[
+            "lambda",
+            "list-versions-by-function",
+            "--function-name",
+            "work",
+        ],
+    )
+    .unwrap();
+    let names: Vec<&str> = versions["Versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["Version"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["$LATEST", "1"]);
+    let e = aws(
+        &s,
+        &[
+            "lambda",
+            "delete-function",
+            "--function-name",
+            "work",
+            "--qualifier",
+            "1",
+        ],
+    )
+    .unwrap_err();
+    assert_cli_error(
+        &e,
+        "ResourceConflictException",
+        "Unable to delete version because the following aliases reference it: [live]",
+    );
+
+    // Resource policy statements are stored and returned.
+    aws(
+        &s,
+        &[
+            "lambda",
+            "add-permission",
+            "--function-name",
+            "work",
+            "--statement-id",
+            "apigw",
+            "--action",
+            "lambda:InvokeFunction",
+            "--principal",
+            "apigateway.amazonaws.com",
+        ],
+    )
+    .unwrap();
+    let policy = aws(&s, &["lambda", "get-policy", "--function-name", "work"]).unwrap();
+    let doc: Value = serde_json::from_str(policy["Policy"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        doc["Statement"][0]["Principal"]["Service"],
+        "apigateway.amazonaws.com"
+    );
+
+    // Reserved concurrency 0 throttles every invocation.
+    aws(
+        &s,
+        &[
+            "lambda",
+            "put-function-concurrency",
+            "--function-name",
+            "work",
+            "--reserved-concurrent-executions",
+            "0",
+        ],
+    )
+    .unwrap();
+    let e = aws(
+        &s,
+        &[
+            "lambda",
+            "invoke",
+            "--function-name",
+            "work",
+            out.to_str().unwrap(),
+        ],
+    )
+    .unwrap_err();
+    assert_cli_error(&e, "TooManyRequestsException", "Rate Exceeded.");
+}
+
+#[test]
+fn bad_packages_and_parameters_are_refused() {
+    let s = Server::start();
+    let ok = zip_file(s.data_path(), "ok.zip", &[("app.py", ECHO_PY, 0o644)]);
+    let evil = zip_file(
+        s.data_path(),
+        "evil.zip",
+        &[("../escape.py", "x = 1", 0o644)],
+    );
+    let e = aws(
+        &s,
+        &[
+            "lambda",
+            "create-function",
+            "--function-name",
+            "evil",
+            "--runtime",
+            "python3.12",
+            "--handler",
+            "app.h",
+            "--role",
+            ROLE,
+            "--zip-file",
+            &evil,
+        ],
+    )
+    .unwrap_err();
+    assert!(
+        e.stderr.contains("InvalidParameterValueException"),
+        "{}",
+        e.stderr
+    );
+    assert!(!s.data_path().join("functions/escape.py").exists());
+    let garbage = s.data_path().join("garbage.zip");
+    // A well-formed archive (the CLI checks that much) whose file data is corrupt.
+    let mut bytes = tollgate_functions::code::build_zip(&[("app.py", ECHO_PY.as_bytes(), 0o644)]);
+    for b in &mut bytes[40..60] {
+        *b ^= 0x5a;
+    }
+    std::fs::write(&garbage, bytes).unwrap();
+    let e = aws(
+        &s,
+        &[
+            "lambda",
+            "create-function",
+            "--function-name",
+            "g",
+            "--runtime",
+            "python3.12",
+            "--handler",
+            "app.h",
+            "--role",
+            ROLE,
+            "--zip-file",
+            &format!("fileb://{}", garbage.display()),
+        ],
+    )
+    .unwrap_err();
+    assert_cli_error(
+        &e,
+        "InvalidParameterValueException",
+        "Could not unzip uploaded file. Please check your file, then try to upload again.",
+    );
+    let e = aws(
+        &s,
+        &[
+            "lambda",
+            "create-function",
+            "--function-name",
+            "t",
+            "--runtime",
+            "python3.12",
+            "--handler",
+            "app.h",
+            "--role",
+            ROLE,
+            "--zip-file",
+            &ok,
+            "--timeout",
+            "901",
+        ],
+    )
+    .unwrap_err();
+    assert!(
+        e.stderr.contains("ValidationException") && e.stderr.contains("less than or equal to 900"),
+        "{}",
+        e.stderr
+    );
+    let e = aws(
+        &s,
+        &[
+            "lambda",
+            "create-function",
+            "--function-name",
+            "t",
+            "--runtime",
+            "cobol85",
+            "--handler",
+            "app.h",
+            "--role",
+            ROLE,
+            "--zip-file",
+            &ok,
+        ],
+    )
+    .unwrap_err();
+    assert!(
+        e.stderr.contains("InvalidParameterValueException"),
+        "{}",
+        e.stderr
+    );
+    let e = aws(
+        &s,
+        &[
+            "lambda",
+            "create-function",
+            "--function-name",
+            "t",
+            "--runtime",
+            "python3.12",
+            "--handler",
+            "app.h",
+            "--role",
+            "not-a-role",
+            "--zip-file",
+            &ok,
+        ],
+    )
+    .unwrap_err();
+    assert!(e.stderr.contains("ValidationException"), "{}", e.stderr);
+    // Nothing was created by the refused calls.
+    let list = aws(&s, &["lambda", "list-functions"]).unwrap();
+    assert_eq!(list["Functions"], json!([]));
+}
+
+#[test]
+fn node_and_provided_runtimes() {
+    let s = Server::start();
+    let node = r#"
+exports.handler = async (event, context) => ({ statusCode: 200, body: JSON.stringify({ node: process.version, path: event.path, fn: context.functionName }) });
+exports.fails = async () => { throw new TypeError("node says no"); };
+"#;
+    let zip = zip_file(s.data_path(), "node.zip", &[("index.js", node, 0o644)]);
+    create_function(&s, "nodefn", "nodejs20.x", "index.handler", &zip, &[]);
+    let api = proxy_api(&s, "nodefn");
+    let r = s.invoke(&api, "/prod/hello");
+    assert_eq!(r.status, 200, "{r}");
+    assert_eq!(r.json()["path"], "/hello");
+    assert_eq!(r.json()["fn"], "nodefn");
+    aws(
+        &s,
+        &[
+            "lambda",
+            "update-function-configuration",
+            "--function-name",
+            "nodefn",
+            "--handler",
+            "index.fails",
+        ],
+    )
+    .unwrap();
+    let (v, p) = invoke(&s, &["--function-name", "nodefn", "--payload", "{}"]);
+    assert_eq!(v["FunctionError"], "Unhandled");
+    let err: Value = serde_json::from_str(&p).unwrap();
+    assert_eq!(
+        (err["errorType"].as_str(), err["errorMessage"].as_str()),
+        (Some("TypeError"), Some("node says no"))
+    );
+    // Through API Gateway a function error is a 502.
+    let r = s.invoke(&api, "/prod/hello");
+    assert_eq!(r.status, 502, "{r}");
+
+    // A `provided` runtime: the package's own bootstrap speaks the Runtime API (sh + curl).
+    let bootstrap = r#"#!/bin/sh
+set -eu
+API="http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime"
+while true; do
+  HEADERS="$(mktemp)"
+  EVENT="$(curl -sS -D "$HEADERS" "$API/invocation/next")"
+  ID="$(grep -i '^lambda-runtime-aws-request-id:' "$HEADERS" | tr -d '\r' | cut -d' ' -f2)"
+  echo "handling $ID"
+  curl -sS -X POST "$API/invocation/$ID/response" -d "{\"shell\":true,\"handler\":\"$_HANDLER\",\"event\":$EVENT}" > /dev/null
+done
+"#;
+    let zip = zip_file(s.data_path(), "sh.zip", &[("bootstrap", bootstrap, 0o755)]);
+    create_function(&s, "shell", "provided.al2023", "my.handler", &zip, &[]);
+    for i in 0..3 {
+        let (v, p) = invoke(
+            &s,
+            &[
+                "--function-name",
+                "shell",
+                "--payload",
+                &format!(r#"{{"i":{i}}}"#),
+            ],
+        );
+        assert!(v.get("FunctionError").is_none(), "{v} {p}");
+        let out: Value = serde_json::from_str(&p).unwrap_or_else(|e| panic!("{e}: {p}"));
+        assert_eq!(
+            out,
+            json!({"shell": true, "handler": "my.handler", "event": {"i": i}})
+        );
+    }
+    // A provided package without a bootstrap fails with Lambda's error.
+    let zip = zip_file(s.data_path(), "nob.zip", &[("other", "x", 0o644)]);
+    create_function(&s, "nobootstrap", "provided.al2023", "x", &zip, &[]);
+    let (v, p) = invoke(&s, &["--function-name", "nobootstrap", "--payload", "{}"]);
+    assert_eq!(v["FunctionError"], "Unhandled");
+    assert!(p.contains("Runtime.InvalidEntrypoint"), "{p}");
+}
+
+#[test]
+fn aws_integration_selects_responses_by_error_message() {
+    let s = Server::start();
+    let zip = zip_file(s.data_path(), "w.zip", &[("app.py", ECHO_PY, 0o644)]);
+    create_function(&s, "work", "python3.12", "app.work", &zip, &[]);
+    let api = apigw(&s, &["create-rest-api", "--name", "non-proxy"])["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let root = apigw(&s, &["get-resources", "--rest-api-id", &api])["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    apigw(
+        &s,
+        &[
+            "put-method",
+            "--rest-api-id",
+            &api,
+            "--resource-id",
+            &root,
+            "--http-method",
+            "POST",
+            "--authorization-type",
+            "NONE",
+        ],
+    );
+    let uri = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:function:work/invocations";
+    apigw(
+        &s,
+        &[
+            "put-integration",
+            "--rest-api-id",
+            &api,
+            "--resource-id",
+            &root,
+            "--http-method",
+            "POST",
+            "--type",
+            "AWS",
+            "--integration-http-method",
+            "POST",
+            "--uri",
+            uri,
+            "--request-templates",
+            r#"{"application/json": "{\"fail\": $input.json('$.fail'), \"from\": \"$context.httpMethod\"}"}"#,
+        ],
+    );
+    for (status, pattern) in [("200", None), ("400", Some("bad input.*"))] {
+        apigw(
+            &s,
+            &[
+                "put-method-response",
+                "--rest-api-id",
+                &api,
+                "--resource-id",
+                &root,
+                "--http-method",
+                "POST",
+                "--status-code",
+                status,
+            ],
+        );
+        let mut args = vec![
+            "put-integration-response",
+            "--rest-api-id",
+            &api,
+            "--resource-id",
+            &root,
+            "--http-method",
+            "POST",
+            "--status-code",
+            status,
+        ];
+        if let Some(p) = pattern {
+            args.extend_from_slice(&[
+                "--selection-pattern",
+                p,
+                "--response-templates",
+                r#"{"application/json": "{\"error\": \"$input.path('$.errorMessage')\"}"}"#,
+            ]);
+        }
+        apigw(&s, &args);
+    }
+    apigw(
+        &s,
+        &[
+            "create-deployment",
+            "--rest-api-id",
+            &api,
+            "--stage-name",
+            "prod",
+        ],
+    );
+    let r = Http::post(s.port, &Server::exec_path(&api, "/prod"))
+        .header("Content-Type", "application/json")
+        .body(r#"{"fail": null}"#)
+        .send();
+    assert_eq!(r.status, 200, "{r}");
+    assert_eq!(r.json()["event"], json!({"fail": null, "from": "POST"}));
+    let r = Http::post(s.port, &Server::exec_path(&api, "/prod"))
+        .header("Content-Type", "application/json")
+        .body(r#"{"fail": "oops"}"#)
+        .send();
+    assert_eq!(r.status, 400, "{r}");
+    assert_eq!(r.json(), json!({"error": "bad input: oops"}));
+}
+
+#[test]
+fn functions_and_queued_events_survive_kill_9() {
+    let mut s = Server::start();
+    let zip = zip_file(s.data_path(), "w.zip", &[("app.py", ECHO_PY, 0o644)]);
+    create_function(
+        &s,
+        "work",
+        "python3.12",
+        "app.work",
+        &zip,
+        &["--timeout", "10"],
+    );
+    let marker = s.data_path().join("marker.txt");
+    let payload = json!({"mark": marker, "sleep": 2}).to_string();
+    let (v, _) = invoke(
+        &s,
+        &[
+            "--function-name",
+            "work",
+            "--invocation-type",
+            "Event",
+            "--payload",
+            &payload,
+        ],
+    );
+    assert_eq!(v["StatusCode"], 202);
+    // Killed while the event runs: it is still queued, and runs again after the restart.
+    wait_for("the event to start", Duration::from_secs(10), || {
+        std::fs::read_to_string(&marker).is_ok_and(|m| m.lines().count() == 1)
+    });
+    s.kill9();
+    let s = Server::start_in(s.dir());
+    wait_for("the event to run again", Duration::from_secs(15), || {
+        std::fs::read_to_string(&marker).is_ok_and(|m| m.lines().count() >= 2)
+    });
+    let (v, p) = invoke(&s, &["--function-name", "work", "--payload", r#"{"x":2}"#]);
+    assert!(v.get("FunctionError").is_none(), "{v}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&p).unwrap()["event"],
+        json!({"x": 2})
+    );
+    let got = aws(&s, &["lambda", "get-function", "--function-name", "work"]).unwrap();
+    assert_eq!(got["Configuration"]["Timeout"], 10);
+}
