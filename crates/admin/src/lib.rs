@@ -213,6 +213,8 @@ pub fn router(ctx: Ctx) -> Router {
             ctx.clone(),
             auth::envelope,
         ))
+        // The envelope already read the body within its own limits.
+        .layer(axum::extract::DefaultBodyLimit::disable())
         .with_state(ctx)
 }
 

@@ -1053,3 +1053,144 @@ fn functions_and_queued_events_survive_kill_9() {
     let got = aws(&s, &["lambda", "get-function", "--function-name", "work"]).unwrap();
     assert_eq!(got["Configuration"]["Timeout"], 10);
 }
+
+/// The example function built with AWS's `lambda_runtime` crate (built by `cargo test`,
+/// which compiles the workspace's examples; built here when missing).
+fn rust_function_binary() -> std::path::PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let profile_dir = exe.parent().and_then(|d| d.parent()).unwrap().to_path_buf();
+    let bin = profile_dir.join("examples").join("hello_lambda");
+    if !bin.is_file() {
+        let status = std::process::Command::new(env!("CARGO"))
+            .args([
+                "build",
+                "-p",
+                "tollgate-functions",
+                "--example",
+                "hello_lambda",
+            ])
+            .status()
+            .unwrap();
+        assert!(status.success(), "cannot build the hello_lambda example");
+    }
+    bin
+}
+
+#[test]
+fn official_runtime_clients_work_against_the_runtime_api() {
+    let s = Server::start();
+    // Rust: lambda_runtime, as a provided.al2023 bootstrap behind a proxy API.
+    let binary = std::fs::read(rust_function_binary()).unwrap();
+    let path = s.data_path().join("rust.zip");
+    std::fs::write(
+        &path,
+        tollgate_functions::code::build_zip(&[("bootstrap", &binary, 0o755)]),
+    )
+    .unwrap();
+    create_function(
+        &s,
+        "rusty",
+        "provided.al2023",
+        "bootstrap",
+        &format!("fileb://{}", path.display()),
+        &[],
+    );
+    let api = proxy_api(&s, "rusty");
+    for _ in 0..3 {
+        let r = s.invoke(&api, "/prod/from/rust");
+        assert_eq!(r.status, 200, "{r}");
+        assert_eq!(r.header("x-runtime"), Some("rust"));
+        assert_eq!(r.json()["path"], "/from/rust");
+        assert_eq!(
+            r.json()["function"],
+            "arn:aws:lambda:us-east-1:000000000000:function:rusty"
+        );
+    }
+    let (v, p) = invoke(
+        &s,
+        &["--function-name", "rusty", "--payload", r#"{"fail":1}"#],
+    );
+    assert_eq!(v["FunctionError"], "Unhandled", "{v}");
+    assert!(p.contains("asked to fail"), "{p}");
+
+    // Python: AWS's awslambdaric, started by a bootstrap the way container images start it.
+    let python = ["python3", "python"]
+        .into_iter()
+        .find_map(|p| {
+            let out = std::process::Command::new(p)
+                .args(["-c", "import awslambdaric, sys; print(sys.executable)"])
+                .output()
+                .ok()?;
+            out.status
+                .success()
+                .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+        })
+        .expect("awslambdaric must be installed for this test (.ci/run installs it into .venv)");
+    let bootstrap = "#!/bin/sh\nexec \"$RIC_PYTHON\" -m awslambdaric \"$_HANDLER\"\n";
+    let zip = zip_file(
+        s.data_path(),
+        "ric.zip",
+        &[("bootstrap", bootstrap, 0o755), ("app.py", ECHO_PY, 0o644)],
+    );
+    let env = format!("Variables={{RIC_PYTHON={python}}}");
+    create_function(
+        &s,
+        "ric",
+        "provided.al2023",
+        "app.work",
+        &zip,
+        &["--environment", &env],
+    );
+    for i in 0..2 {
+        let (v, p) = invoke(
+            &s,
+            &[
+                "--function-name",
+                "ric",
+                "--payload",
+                &format!(r#"{{"i":{i}}}"#),
+            ],
+        );
+        assert!(v.get("FunctionError").is_none(), "{v} {p}");
+        assert_eq!(
+            serde_json::from_str::<Value>(&p).unwrap()["event"],
+            json!({"i": i})
+        );
+    }
+    let (v, p) = invoke(
+        &s,
+        &["--function-name", "ric", "--payload", r#"{"fail":"ric"}"#],
+    );
+    assert_eq!(v["FunctionError"], "Unhandled", "{v}");
+    let err: Value = serde_json::from_str(&p).unwrap();
+    assert_eq!(err["errorMessage"], "bad input: ric");
+}
+
+#[test]
+fn memory_size_is_enforced_on_resident_memory() {
+    let s = Server::start();
+    let hog = "import time\ndef handler(event, context):\n    data = b'x' * (event['mb'] * 1024 * 1024)\n    time.sleep(1)\n    return len(data)\n";
+    let zip = zip_file(s.data_path(), "hog.zip", &[("app.py", hog, 0o644)]);
+    create_function(
+        &s,
+        "hog",
+        "python3.12",
+        "app.handler",
+        &zip,
+        &["--memory-size", "128", "--timeout", "10"],
+    );
+    let (v, p) = invoke(
+        &s,
+        &["--function-name", "hog", "--payload", r#"{"mb": 200}"#],
+    );
+    assert_eq!(v["FunctionError"], "Unhandled", "{v} {p}");
+    let err: Value = serde_json::from_str(&p).unwrap();
+    assert_eq!(err["errorType"], "Runtime.OutOfMemory", "{err}");
+    // Under the limit, a fresh worker serves.
+    let (v, p) = invoke(
+        &s,
+        &["--function-name", "hog", "--payload", r#"{"mb": 10}"#],
+    );
+    assert!(v.get("FunctionError").is_none(), "{v} {p}");
+    assert_eq!(p, (10 * 1024 * 1024).to_string());
+}
