@@ -67,6 +67,26 @@ struct ServeArgs {
     /// Threads serving connections (default: one per CPU).
     #[arg(long, env = "TOLLGATE_WORKERS")]
     workers: Option<usize>,
+    /// A Lambda-compatible endpoint (e.g. https://lambda.eu-west-1.amazonaws.com) where
+    /// functions this instance does not host are invoked, SigV4-signed.
+    #[arg(long, env = "TOLLGATE_LAMBDA_ENDPOINT")]
+    lambda_endpoint: Option<String>,
+    /// Region for --lambda-endpoint signatures (default: --region).
+    #[arg(long, env = "TOLLGATE_LAMBDA_REGION")]
+    lambda_region: Option<String>,
+    /// Access key id for --lambda-endpoint.
+    #[arg(long, env = "TOLLGATE_LAMBDA_ACCESS_KEY_ID")]
+    lambda_access_key_id: Option<String>,
+    /// Secret access key for --lambda-endpoint.
+    #[arg(
+        long,
+        env = "TOLLGATE_LAMBDA_SECRET_ACCESS_KEY",
+        hide_env_values = true
+    )]
+    lambda_secret_access_key: Option<String>,
+    /// Session token for --lambda-endpoint (temporary credentials).
+    #[arg(long, env = "TOLLGATE_LAMBDA_SESSION_TOKEN", hide_env_values = true)]
+    lambda_session_token: Option<String>,
     /// Diagnostics filter (tracing syntax), e.g. `info` or `tollgate_gateway=debug`.
     #[arg(long, env = "TOLLGATE_LOG", default_value = "info")]
     log: String,
@@ -166,10 +186,35 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         usage.clone(),
         std::time::Duration::from_secs(1),
     );
-    let functions = tollgate_functions::Functions::start(
-        tollgate_functions::FunctionsConfig::new(args.data_dir.clone(), args.region.clone()),
-        &store.state(),
-    )?;
+    let mut functions_config =
+        tollgate_functions::FunctionsConfig::new(args.data_dir.clone(), args.region.clone());
+    if let Some(endpoint) = &args.lambda_endpoint {
+        let endpoint: http::Uri = endpoint
+            .parse()
+            .map_err(|_| format!("--lambda-endpoint {endpoint} is not a URL"))?;
+        let (Some(id), Some(secret)) = (
+            args.lambda_access_key_id.clone(),
+            args.lambda_secret_access_key.clone(),
+        ) else {
+            return Err(
+                "--lambda-endpoint needs --lambda-access-key-id and --lambda-secret-access-key"
+                    .into(),
+            );
+        };
+        functions_config.remote = Some(tollgate_functions::remote::RemoteConfig {
+            endpoint,
+            region: args
+                .lambda_region
+                .clone()
+                .unwrap_or_else(|| args.region.clone()),
+            access_key_id: id,
+            credential: tollgate_sigv4::Credential {
+                secret_access_key: secret,
+                session_token: args.lambda_session_token.clone(),
+            },
+        });
+    }
+    let functions = tollgate_functions::Functions::start(functions_config, &store.state())?;
     let gateway = Gateway::start(&store, log_dir, usage.clone(), Some(functions.clone()));
     let admin = tollgate_admin::router(tollgate_admin::context(
         store.clone(),

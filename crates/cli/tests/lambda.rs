@@ -1194,3 +1194,89 @@ fn memory_size_is_enforced_on_resident_memory() {
     assert!(v.get("FunctionError").is_none(), "{v} {p}");
     assert_eq!(p, (10 * 1024 * 1024).to_string());
 }
+
+#[test]
+fn functions_not_hosted_here_are_forwarded_to_the_lambda_endpoint() {
+    // `far` runs on the remote instance only; the front instance forwards to it, signed.
+    let remote = Server::start();
+    let zip = zip_file(remote.data_path(), "far.zip", &[("app.py", ECHO_PY, 0o644)]);
+    create_function(&remote, "far", "python3.12", "app.handler", &zip, &[]);
+    let endpoint = remote.endpoint();
+    let front = Server::start_with(
+        std::sync::Arc::new(tempfile::tempdir().unwrap()),
+        &[
+            "--lambda-endpoint",
+            &endpoint,
+            "--lambda-access-key-id",
+            "test",
+            "--lambda-secret-access-key",
+            "test",
+        ],
+    );
+    let api = proxy_api(&front, "far");
+    let r = front.invoke(&api, "/prod/over/there");
+    assert_eq!(r.status, 200, "{r}");
+    assert_eq!(r.header("x-function"), Some("far"));
+    assert_eq!(r.json()["path"], "/over/there");
+    let (v, p) = invoke(
+        &front,
+        &["--function-name", "far", "--payload", r#"{"direct":true}"#],
+    );
+    assert_eq!(v["StatusCode"], 200, "{v}");
+    assert_eq!(
+        serde_json::from_str::<Value>(
+            &serde_json::from_str::<Value>(&p).unwrap()["body"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        )
+        .unwrap()["direct"],
+        true
+    );
+    // Unknown on both: the remote's not-found comes back.
+    let out = front.data_path().join("x.json");
+    let e = aws(
+        &front,
+        &[
+            "lambda",
+            "invoke",
+            "--function-name",
+            "nowhere",
+            out.to_str().unwrap(),
+        ],
+    )
+    .unwrap_err();
+    assert!(
+        e.stderr.contains("ResourceNotFoundException"),
+        "{}",
+        e.stderr
+    );
+    // Wrong credentials: the remote refuses, and the caller sees a failure, not a hang.
+    let wrong = Server::start_with(
+        std::sync::Arc::new(tempfile::tempdir().unwrap()),
+        &[
+            "--lambda-endpoint",
+            &endpoint,
+            "--lambda-access-key-id",
+            "test",
+            "--lambda-secret-access-key",
+            "nope",
+        ],
+    );
+    let e = aws(
+        &wrong,
+        &[
+            "lambda",
+            "invoke",
+            "--function-name",
+            "far",
+            out.to_str().unwrap(),
+        ],
+    )
+    .unwrap_err();
+    assert!(
+        e.stderr.contains("ServiceException") && e.stderr.contains("403"),
+        "{}",
+        e.stderr
+    );
+}

@@ -14,6 +14,7 @@
 pub mod code;
 pub mod events;
 pub mod logs;
+pub mod remote;
 pub mod worker;
 
 use std::collections::HashMap;
@@ -47,6 +48,8 @@ pub struct FunctionsConfig {
     pub queue_wait: Duration,
     /// Idle workers older than this are stopped.
     pub idle_timeout: Duration,
+    /// Where functions this instance does not host are invoked, if anywhere.
+    pub remote: Option<remote::RemoteConfig>,
 }
 
 impl FunctionsConfig {
@@ -57,6 +60,7 @@ impl FunctionsConfig {
             default_concurrency: 32,
             queue_wait: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(600),
+            remote: None,
         }
     }
 }
@@ -89,6 +93,9 @@ pub enum InvokeError {
     TooManyRequests { reason: &'static str },
     #[error("Request must be smaller than {limit} bytes for the InvokeFunction operation")]
     RequestTooLarge { limit: usize },
+    /// A remote Lambda endpoint failed.
+    #[error("{0}")]
+    Upstream(String),
 }
 
 /// The warm workers of one function version.
@@ -118,6 +125,7 @@ pub struct Functions {
     sync_lock: Mutex<()>,
     handle: tokio::runtime::Handle,
     events: events::EventQueue,
+    remote: Option<remote::RemoteLambda>,
 }
 
 /// The first executable called `name` on `PATH`.
@@ -147,7 +155,12 @@ fn find_python() -> Option<PathBuf> {
 impl Functions {
     /// Starts the engine on the current tokio runtime (which will own the workers' tasks)
     /// and loads the functions of `state`.
-    pub fn start(config: FunctionsConfig, state: &State) -> Result<Arc<Functions>, String> {
+    pub fn start(mut config: FunctionsConfig, state: &State) -> Result<Arc<Functions>, String> {
+        let remote = config
+            .remote
+            .take()
+            .map(remote::RemoteLambda::new)
+            .transpose()?;
         let root = config.data_dir.join("functions");
         let runtimes_dir = root.join("runtimes");
         std::fs::create_dir_all(&runtimes_dir)
@@ -170,6 +183,7 @@ impl Functions {
             sync_lock: Mutex::new(()),
             handle: tokio::runtime::Handle::current(),
             events,
+            remote,
             config,
         });
         functions.sync(state);
@@ -369,7 +383,13 @@ impl Functions {
         if req.payload.len() > MAX_REQUEST {
             return Err(InvokeError::RequestTooLarge { limit: MAX_REQUEST });
         }
-        let (pool, version) = self.resolve(name, qualifier)?;
+        let (pool, version) = match (self.resolve(name, qualifier), &self.remote) {
+            (Ok(found), _) => found,
+            (Err(InvokeError::NotFound(_)), Some(remote)) => {
+                return remote.invoke(name, qualifier, req.payload).await;
+            }
+            (Err(e), _) => return Err(e),
+        };
         let request_id = uuid::Uuid::new_v4().to_string();
         let outcome = self.run(&pool, request_id.clone(), req).await?;
         Ok(InvokeResponse {

@@ -21,6 +21,10 @@ pub fn invoke_error(e: InvokeError) -> ApiError {
             tracing::info!(reason, "invocation throttled");
             ApiError::new(429, "TooManyRequestsException", "Rate Exceeded.")
         }
+        InvokeError::Upstream(why) => {
+            tracing::warn!(error = %why, "remote Lambda invocation failed");
+            ApiError::new(502, "ServiceException", why)
+        }
         e @ InvokeError::RequestTooLarge { .. } => {
             ApiError::new(413, "RequestEntityTooLargeException", e.to_string())
         }

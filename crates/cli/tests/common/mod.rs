@@ -52,6 +52,11 @@ impl Server {
 
     /// Starts a server on `dir` (e.g. the dir of a server that was stopped: a restart).
     pub fn start_in(dir: Arc<tempfile::TempDir>) -> Server {
+        Server::start_with(dir, &[])
+    }
+
+    /// Starts a server on `dir` with extra `serve` flags.
+    pub fn start_with(dir: Arc<tempfile::TempDir>, extra: &[&str]) -> Server {
         let n = STARTS.fetch_add(1, Ordering::Relaxed);
         // Diagnostics go to a file beside the data dir's content, kept per start.
         let stderr_path = dir.path().join(format!("tollgate-stderr-{n}.log"));
@@ -59,6 +64,7 @@ impl Server {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_tollgate"));
         cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(dir.path())
+            .args(extra)
             .env("TOLLGATE_LOG", "info")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -73,6 +79,7 @@ impl Server {
             "TOLLGATE_ACCESS_KEY_ID",
             "TOLLGATE_SECRET_ACCESS_KEY",
             "TOLLGATE_ACCESS_LOG_DIR",
+            "TOLLGATE_LAMBDA_ENDPOINT",
         ] {
             cmd.env_remove(var);
         }

@@ -1,0 +1,148 @@
+//! Functions Tollgate does not host, forwarded to a Lambda-compatible endpoint (real AWS
+//! Lambda, or another Tollgate) as SigV4-signed `Invoke` calls, so a self-hosted gateway
+//! can front remote functions.
+
+use std::time::SystemTime;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use tollgate_sigv4::Credential;
+
+use crate::{InvokeError, InvokeResponse, MAX_REQUEST};
+
+/// Where and as whom remote functions are invoked.
+pub struct RemoteConfig {
+    /// e.g. `https://lambda.eu-west-1.amazonaws.com`
+    pub endpoint: http::Uri,
+    pub region: String,
+    pub access_key_id: String,
+    pub credential: Credential,
+}
+
+type Connector = hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>;
+
+pub struct RemoteLambda {
+    config: RemoteConfig,
+    client: Client<Connector, Full<Bytes>>,
+}
+
+/// Characters kept as they are in a path segment (Lambda names and ARNs: `:` is escaped,
+/// as the SDKs do).
+const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+impl RemoteLambda {
+    pub fn new(config: RemoteConfig) -> Result<RemoteLambda, String> {
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_native_roots()
+            .map_err(|e| format!("cannot load the system's root certificates: {e}"))?
+            .https_or_http()
+            .enable_http1()
+            .build();
+        Ok(RemoteLambda {
+            config,
+            client: Client::builder(TokioExecutor::new()).build(https),
+        })
+    }
+
+    /// Invokes `function` (name or ARN) synchronously on the remote endpoint.
+    pub async fn invoke(
+        &self,
+        function: &str,
+        qualifier: Option<&str>,
+        payload: Bytes,
+    ) -> Result<InvokeResponse, InvokeError> {
+        if payload.len() > MAX_REQUEST {
+            return Err(InvokeError::RequestTooLarge { limit: MAX_REQUEST });
+        }
+        let path = format!(
+            "/2015-03-31/functions/{}/invocations",
+            percent_encoding::utf8_percent_encode(function, SEGMENT)
+        );
+        let query = qualifier.map(|q| {
+            format!(
+                "Qualifier={}",
+                percent_encoding::utf8_percent_encode(q, SEGMENT)
+            )
+        });
+        let base = &self.config.endpoint;
+        let authority = base
+            .authority()
+            .map(|a| a.as_str().to_string())
+            .unwrap_or_default();
+        let uri = format!(
+            "{}://{authority}{path}{}",
+            base.scheme_str().unwrap_or("https"),
+            query
+                .as_deref()
+                .map(|q| format!("?{q}"))
+                .unwrap_or_default()
+        );
+        let mut headers = http::HeaderMap::new();
+        let value = |s: &str| {
+            http::HeaderValue::from_str(s).map_err(|e| InvokeError::Upstream(e.to_string()))
+        };
+        headers.insert(http::header::HOST, value(&authority)?);
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/json"),
+        );
+        tollgate_sigv4::sign(
+            "POST",
+            &path,
+            query.as_deref(),
+            &mut headers,
+            &payload,
+            (&self.config.access_key_id, &self.config.credential),
+            &self.config.region,
+            "lambda",
+            SystemTime::now(),
+        );
+        let mut req = http::Request::post(uri)
+            .body(Full::new(payload))
+            .map_err(|e| InvokeError::Upstream(e.to_string()))?;
+        *req.headers_mut() = headers;
+        let resp = self.client.request(req).await.map_err(|e| {
+            InvokeError::Upstream(format!("remote Lambda endpoint unreachable: {e}"))
+        })?;
+        let status = resp.status();
+        let header = |n: &str| {
+            resp.headers()
+                .get(n)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let function_error = header("x-amz-function-error").is_some();
+        let executed_version = header("x-amz-executed-version").unwrap_or_else(|| "$LATEST".into());
+        let request_id = header("x-amzn-requestid").unwrap_or_default();
+        let error_type = header("x-amzn-errortype").unwrap_or_default();
+        let body = resp
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| InvokeError::Upstream(e.to_string()))?
+            .to_bytes();
+        match status.as_u16() {
+            200 => Ok(InvokeResponse {
+                payload: body,
+                function_error,
+                log: None,
+                executed_version,
+                request_id,
+            }),
+            404 => Err(InvokeError::NotFound(function.to_string())),
+            429 => Err(InvokeError::TooManyRequests {
+                reason: "RemoteThrottled",
+            }),
+            s => Err(InvokeError::Upstream(format!(
+                "remote Lambda answered {s} {error_type}: {}",
+                String::from_utf8_lossy(&body[..body.len().min(300)])
+            ))),
+        }
+    }
+}
