@@ -23,7 +23,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the gateway: control plane and data plane on one listener (by default).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Print a Lambda function's log (START/END/REPORT lines and the function's output).
     Logs(LogsArgs),
 }
@@ -321,7 +321,7 @@ fn main() {
         .enable_all()
         .build()
         .expect("tokio runtime");
-    let result = rt.block_on(serve(args));
+    let result = rt.block_on(serve(*args));
     // Requests are drained and usage is saved by now; do not wait for idle background
     // tasks (the usage flusher's blocking thread, the log writer) to notice.
     rt.shutdown_timeout(std::time::Duration::from_millis(200));

@@ -98,9 +98,12 @@ impl RemoteLambda {
             query.as_deref(),
             &mut headers,
             &payload,
-            (&self.config.access_key_id, &self.config.credential),
-            &self.config.region,
-            "lambda",
+            &tollgate_sigv4::Signer {
+                access_key_id: &self.config.access_key_id,
+                credential: &self.config.credential,
+                region: &self.config.region,
+                service: "lambda",
+            },
             SystemTime::now(),
         );
         let mut req = http::Request::post(uri)

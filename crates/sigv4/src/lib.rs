@@ -356,6 +356,15 @@ pub fn canonical_request(req: &IncomingRequest<'_>) -> Result<String, AuthError>
     Ok(String::from_utf8_lossy(&canonical).into_owned())
 }
 
+/// Who signs an outgoing request, for which service and region.
+#[derive(Clone, Copy)]
+pub struct Signer<'a> {
+    pub access_key_id: &'a str,
+    pub credential: &'a Credential,
+    pub region: &'a str,
+    pub service: &'a str,
+}
+
 /// Signs an outgoing request (header form) for `service` in `region`: adds `x-amz-date`,
 /// `x-amz-content-sha256`, `x-amz-security-token` (with a session token) and
 /// `authorization` to `headers`, which must already hold `host`. Used to forward calls
@@ -366,11 +375,15 @@ pub fn sign(
     raw_query: Option<&str>,
     headers: &mut HeaderMap,
     body: &[u8],
-    credential: (&str, &Credential),
-    region: &str,
-    service: &str,
+    signer: &Signer<'_>,
     now: SystemTime,
 ) {
+    let Signer {
+        access_key_id,
+        credential,
+        region,
+        service,
+    } = *signer;
     let timestamp = format_amz_date(now);
     let date = timestamp[..8].to_string();
     let payload_hash = hex::encode(Sha256::digest(body));
@@ -378,7 +391,7 @@ pub fn sign(
         |s: &str| http::HeaderValue::from_str(s).unwrap_or(http::HeaderValue::from_static(""));
     headers.insert("x-amz-date", value(&timestamp));
     headers.insert("x-amz-content-sha256", value(&payload_hash));
-    if let Some(token) = &credential.1.session_token {
+    if let Some(token) = &credential.session_token {
         headers.insert("x-amz-security-token", value(token));
     }
     let mut names: Vec<String> = headers
@@ -390,7 +403,7 @@ pub fn sign(
     names.dedup();
     let auth = Auth {
         presigned: false,
-        access_key_id: credential.0.to_string(),
+        access_key_id: access_key_id.to_string(),
         scope_date: date.clone(),
         region: region.to_string(),
         service: service.to_string(),
@@ -412,11 +425,11 @@ pub fn sign(
     let canonical = build_canonical_request(&req, &parse_query(raw_query), &auth, &payload_hash);
     let scope = format!("{date}/{region}/{service}/{TERMINATOR}");
     let to_sign = string_to_sign(&timestamp, &scope, &canonical);
-    let key = signing_key(&credential.1.secret_access_key, &date, region, service);
+    let key = signing_key(&credential.secret_access_key, &date, region, service);
     let signature = hex::encode(hmac_sha256(&key, to_sign.as_bytes()));
     let header = format!(
         "{ALGORITHM} Credential={}/{scope}, SignedHeaders={}, Signature={signature}",
-        credential.0, auth.signed_headers
+        access_key_id, auth.signed_headers
     );
     headers.insert(http::header::AUTHORIZATION, value(&header));
 }

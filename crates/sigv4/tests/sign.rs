@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::time::SystemTime;
 
 use http::HeaderMap;
-use tollgate_sigv4::{sign, Credential, IncomingRequest, Verifier};
+use tollgate_sigv4::{sign, Credential, IncomingRequest, Signer, Verifier};
 
 fn credential() -> Credential {
     Credential {
@@ -23,9 +23,12 @@ fn signed(body: &[u8], query: Option<&str>) -> HeaderMap {
         query,
         &mut headers,
         body,
-        ("AKIDEXAMPLE", &credential()),
-        "eu-west-1",
-        "lambda",
+        &Signer {
+            access_key_id: "AKIDEXAMPLE",
+            credential: &credential(),
+            region: "eu-west-1",
+            service: "lambda",
+        },
         SystemTime::now(),
     );
     headers
