@@ -1225,10 +1225,9 @@ fn functions_not_hosted_here_are_forwarded_to_the_lambda_endpoint() {
     assert_eq!(v["StatusCode"], 200, "{v}");
     assert_eq!(
         serde_json::from_str::<Value>(
-            &serde_json::from_str::<Value>(&p).unwrap()["body"]
+            serde_json::from_str::<Value>(&p).unwrap()["body"]
                 .as_str()
                 .unwrap()
-                .to_string()
         )
         .unwrap()["direct"],
         true
