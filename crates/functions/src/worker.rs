@@ -560,6 +560,9 @@ impl Worker {
         logs.line(&spec.function_name, end_line.clone());
         logs.line(&spec.function_name, report.clone());
         let log = if log_tail {
+            // The function's last lines may still be in the pipe; give the pump a moment
+            // (only callers that asked for the log pay for it).
+            tokio::time::sleep(Duration::from_millis(5)).await;
             let mut t = self
                 .shared
                 .tail
