@@ -172,6 +172,20 @@ pub fn router(ctx: Ctx) -> Router {
                 .delete(models::delete),
         )
         .route(
+            "/restapis/{api}/models/{name}/default_template",
+            get(models::template),
+        )
+        .route(
+            "/restapis/{api}/requestvalidators",
+            get(request_validators::list).post(request_validators::create),
+        )
+        .route(
+            "/restapis/{api}/requestvalidators/{id}",
+            get(request_validators::get)
+                .patch(request_validators::update)
+                .delete(request_validators::delete),
+        )
+        .route(
             "/tags/{arn}",
             get(tags::get).put(tags::tag).delete(tags::untag),
         )

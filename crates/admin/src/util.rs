@@ -106,6 +106,14 @@ pub fn page<T: Serialize>(mut items: Vec<(String, T)>, q: &Query) -> ApiResult<R
     Ok(json(200, &body))
 }
 
+/// One page of a map keyed as AWS pages it (model names, validator ids...).
+pub fn page_map<T: Serialize>(
+    map: &std::collections::BTreeMap<String, T>,
+    q: &Query,
+) -> ApiResult<Response> {
+    page(map.iter().map(|(k, v)| (k.clone(), v)).collect(), q)
+}
+
 /// Bool from a patch value (`"true"`/`"false"`).
 pub fn patch_bool(v: Option<&str>, path: &str) -> ApiResult<bool> {
     match v.map(|s| s.to_ascii_lowercase()) {

@@ -7,6 +7,7 @@ pub mod gateway_responses;
 pub mod integrations;
 pub mod methods;
 pub mod models;
+pub mod request_validators;
 pub mod resources;
 pub mod rest_apis;
 pub mod stages;
@@ -119,6 +120,20 @@ pub fn unlink_stage(s: &mut State, api_id: &str, stage: Option<&str>) {
                 .retain(|x| !(x.api_id == api_id && stage.is_none_or(|st| x.stage == st)));
         }
     }
+}
+
+/// The first method matching `uses`, as AWS names it in "is referenced in method request"
+/// errors: resource path plus verb, the root resource giving `//VERB`.
+pub fn method_request_using(
+    def: &RestApiDefinition,
+    uses: impl Fn(&Method) -> bool,
+) -> Option<String> {
+    def.resources.values().find_map(|r| {
+        r.resource_methods
+            .iter()
+            .find(|(_, m)| uses(m))
+            .map(|(verb, _)| format!("{}/{verb}", r.path))
+    })
 }
 
 /// Sets or clears an optional string member from a patch `replace`.

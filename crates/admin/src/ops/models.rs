@@ -7,17 +7,57 @@ use axum::response::Response;
 use serde::Deserialize;
 use tollgate_model::{ids, Model};
 
-use super::{api, api_mut, def_mut, set_opt};
+use super::{api, api_mut, def_mut, method_request_using, set_opt};
 use crate::error::{ApiError, ApiResult};
 use crate::patch::{invalid_path_for_op, unsupported_op, PatchBody};
-use crate::util::{empty, json, page, parse_body, Query as Q};
+use crate::util::{empty, json, page_map, parse_body, Query as Q};
 use crate::Ctx;
 
 fn no_model(name: &str) -> ApiError {
     ApiError::not_found(format!("Invalid model name specified: {name}"))
 }
 
-/// A schema must be given and say something (AWS refuses an empty one).
+/// `Invalid model specified: Validation Result: ...`, AWS's wording for a schema it refuses
+/// when the model is saved (so a deployment never holds a schema that cannot be checked).
+fn invalid_model(error: &str) -> ApiError {
+    ApiError::bad_request(format!(
+        "Invalid model specified: Validation Result: warnings : [], errors : [{error}]"
+    ))
+}
+
+/// True for a `$ref` AWS accepts: a pointer inside the schema (`#/...`) or another model
+/// of an API in canonical form, `https://apigateway.amazonaws.com/restapis/{api}/models/{name}`
+/// (a regional host such as `apigateway.us-east-1.amazonaws.com` too).
+fn canonical_ref(r: &str) -> bool {
+    if r.starts_with('#') {
+        return true;
+    }
+    let Some((host, path)) = r
+        .strip_prefix("https://")
+        .and_then(|rest| rest.split_once('/'))
+    else {
+        return false;
+    };
+    let segs: Vec<&str> = path.split('/').collect();
+    host.starts_with("apigateway.")
+        && host.ends_with(".amazonaws.com")
+        && matches!(segs.as_slice(), ["restapis", api, "models", name] if !api.is_empty() && !name.is_empty())
+}
+
+/// Every `$ref` of a schema document is canonical.
+fn refs_are_canonical(v: &serde_json::Value) -> bool {
+    match v {
+        serde_json::Value::Object(o) => o.iter().all(|(k, v)| match (k.as_str(), v) {
+            ("$ref", serde_json::Value::String(r)) => canonical_ref(r),
+            _ => refs_are_canonical(v),
+        }),
+        serde_json::Value::Array(a) => a.iter().all(refs_are_canonical),
+        _ => true,
+    }
+}
+
+/// A schema must be given, say something (AWS refuses an empty one), be JSON, and refer to
+/// other models only in canonical form.
 fn check_schema(schema: Option<&str>) -> ApiResult<()> {
     let s = schema.map(str::trim).unwrap_or_default();
     let empty_object = serde_json::from_str::<serde_json::Value>(s)
@@ -32,6 +72,14 @@ fn check_schema(schema: Option<&str>) -> ApiResult<()> {
         return Err(ApiError::bad_request(
             "Model schema exceeds the maximum size of 400 KB",
         ));
+    }
+    let doc: serde_json::Value =
+        serde_json::from_str(s).map_err(|_| invalid_model("Invalid model schema specified"))?;
+    if !doc.is_object() {
+        return Err(invalid_model("Invalid model schema specified"));
+    }
+    if !refs_are_canonical(&doc) {
+        return Err(invalid_model("Model reference must be in canonical form"));
     }
     Ok(())
 }
@@ -89,13 +137,7 @@ pub async fn list(
 ) -> ApiResult<Response> {
     let st = ctx.store.state();
     let a = api(&st, &api_id)?;
-    let items = a
-        .definition
-        .models
-        .iter()
-        .map(|(n, m)| (n.clone(), m.clone()))
-        .collect();
-    page(items, &q)
+    page_map(&a.definition.models, &q)
 }
 
 pub async fn get(
@@ -154,20 +196,146 @@ pub async fn delete(
         if !a.definition.models.contains_key(&name) {
             return Err(no_model(&name));
         }
-        for r in a.definition.resources.values() {
-            for (verb, m) in &r.resource_methods {
-                if m.request_models.values().any(|n| *n == name) {
-                    // AWS shows the root resource as `//ANY`-style: path plus method.
-                    let path = if r.path == "/" { "/".to_string() } else { r.path.clone() };
-                    return Err(ApiError::conflict(format!(
-                        "Cannot delete model '{name}', is referenced in method request: {path}/{verb}"
-                    )));
-                }
-            }
+        if let Some(at) = method_request_using(&a.definition, |m| {
+            m.request_models.values().any(|n| *n == name)
+        }) {
+            return Err(ApiError::conflict(format!(
+                "Cannot delete model '{name}', is referenced in method request: {at}"
+            )));
         }
         let def = def_mut(api_mut(s, &api_id)?);
         def.models.remove(&name);
         Ok::<_, ApiError>(())
     })?;
     Ok(empty(202))
+}
+
+/// GetModelTemplate: a mapping-template skeleton that copies the model's shape from the
+/// request body, as AWS generates it for the console (`{"value": "..."}`).
+pub async fn template(
+    State(ctx): State<Ctx>,
+    Path((api_id, name)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let st = ctx.store.state();
+    let a = api(&st, &api_id)?;
+    let model = a
+        .definition
+        .models
+        .get(&name)
+        .ok_or_else(|| no_model(&name))?;
+    let schema: serde_json::Value = model
+        .schema
+        .as_deref()
+        .and_then(|s| serde_json::from_str(s).ok())
+        .unwrap_or_default();
+    let mut out = String::from("#set($inputRoot = $input.path('$'))\n");
+    skeleton(&schema, "$inputRoot", 0, &mut out);
+    Ok(json(200, &serde_json::json!({ "value": out })))
+}
+
+/// Writes the template text for one schema node read from `var`: objects property by
+/// property, arrays with `#foreach`, strings quoted, other scalars as they are.
+fn skeleton(schema: &serde_json::Value, var: &str, depth: usize, out: &mut String) {
+    let pad = "  ".repeat(depth + 1);
+    let kind = schema.get("type").and_then(|t| t.as_str()).unwrap_or(
+        if schema.get("properties").is_some() {
+            "object"
+        } else if schema.get("items").is_some() {
+            "array"
+        } else {
+            ""
+        },
+    );
+    match kind {
+        "object" => {
+            out.push_str("{\n");
+            let props = schema.get("properties").and_then(|p| p.as_object());
+            let lines: Vec<String> = props
+                .into_iter()
+                .flatten()
+                .map(|(k, sub)| {
+                    let mut v = String::new();
+                    skeleton(sub, &format!("{var}.{k}"), depth + 1, &mut v);
+                    format!("{pad}\"{k}\" : {v}")
+                })
+                .collect();
+            out.push_str(&lines.join(",\n"));
+            out.push_str(&format!("\n{}}}", "  ".repeat(depth)));
+        }
+        "array" => {
+            let elem = format!(
+                "$elem{}",
+                if depth == 0 {
+                    String::new()
+                } else {
+                    depth.to_string()
+                }
+            );
+            out.push_str(&format!("[\n#foreach({elem} in {var})\n{pad}"));
+            skeleton(
+                schema.get("items").unwrap_or(&serde_json::Value::Null),
+                &elem,
+                depth + 1,
+                out,
+            );
+            out.push_str(&format!(
+                "#if($foreach.hasNext),#end\n#end\n{}]",
+                "  ".repeat(depth)
+            ));
+        }
+        "string" => out.push_str(&format!("\"{var}\"")),
+        _ => out.push_str(var),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schemas_are_checked_when_saved() {
+        let ok = r##"{"type": "object", "properties": {"a": {"$ref": "https://apigateway.amazonaws.com/restapis/abc/models/Pet"}, "b": {"$ref": "#/definitions/x"}}}"##;
+        assert!(check_schema(Some(ok)).is_ok());
+        let regional = r#"{"items": {"$ref": "https://apigateway.us-east-1.amazonaws.com/restapis/abc/models/Pet"}}"#;
+        assert!(check_schema(Some(regional)).is_ok());
+        for (bad, why) in [
+            (r#"{"type": "object""#, "Invalid model schema specified"),
+            (r#"["type"]"#, "Invalid model schema specified"),
+            (
+                r#"{"properties": {"a": {"$ref": "Pet"}}}"#,
+                "Model reference must be in canonical form",
+            ),
+            (
+                r#"{"items": {"$ref": "https://example.com/restapis/abc/models/Pet"}}"#,
+                "Model reference must be in canonical form",
+            ),
+        ] {
+            let e = check_schema(Some(bad)).unwrap_err();
+            assert_eq!(
+                e.message,
+                format!(
+                    "Invalid model specified: Validation Result: warnings : [], errors : [{why}]"
+                ),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            check_schema(Some("{}")).unwrap_err().message,
+            "Model schema must have at least 1 property or array items defined"
+        );
+    }
+
+    #[test]
+    fn template_skeleton_follows_the_schema() {
+        let schema = serde_json::json!({
+            "type": "array",
+            "items": {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}}
+        });
+        let mut out = String::new();
+        skeleton(&schema, "$inputRoot", 0, &mut out);
+        assert_eq!(
+            out,
+            "[\n#foreach($elem in $inputRoot)\n  {\n    \"id\" : $elem.id,\n    \"name\" : \"$elem.name\"\n  }#if($foreach.hasNext),#end\n#end\n]"
+        );
+    }
 }

@@ -5,6 +5,9 @@
 //! | addressing (API id, stage) | [`addressing`] |
 //! | method request (route, parameters) | [`method_request`] |
 //! | authorization | [`authorize`] |
+//! | API key | [`api_key`] |
+//! | throttling and quota | [`throttle`] |
+//! | request validation (parameters, body against the model) | [`request_validation`] |
 //! | integration request (mappings, templates, URI) | [`integration_request`] |
 //! | integration (HTTP, HTTP_PROXY, MOCK) | [`crate::integrations`] |
 //! | integration response (selection, mappings) | [`integration_response`] |
@@ -20,6 +23,7 @@ pub mod gateway_response;
 pub mod integration_request;
 pub mod integration_response;
 pub mod method_request;
+pub mod request_validation;
 pub mod respond;
 pub mod throttle;
 
@@ -68,6 +72,8 @@ pub struct GatewayError {
     /// A status other than the gateway response's own (AWS answers Lambda proxy failures
     /// with DEFAULT_5XX's body but status 502).
     pub status: Option<u16>,
+    /// `$context.error.validationErrorString` (request body validation only).
+    pub validation_error: Option<String>,
 }
 
 impl GatewayError {
@@ -76,10 +82,15 @@ impl GatewayError {
             kind,
             message: message.into(),
             status: None,
+            validation_error: None,
         }
     }
     pub fn with_status(mut self, status: u16) -> Self {
         self.status = Some(status);
+        self
+    }
+    pub fn with_validation_error(mut self, details: String) -> Self {
+        self.validation_error = Some(details);
         self
     }
     pub fn missing_token() -> Self {
@@ -212,7 +223,7 @@ impl Gateway {
                 inv.ctx.error = Some(ErrorContext {
                     response_type: e.kind,
                     message: e.message.clone(),
-                    validation_error: None,
+                    validation_error: e.validation_error.clone(),
                 });
                 gateway_response::render(&inv, &e)
             }
@@ -265,14 +276,12 @@ impl Gateway {
                 &routed.method.http_method,
             )?;
         }
-        let integration = routed
-            .method
-            .integration
-            .as_ref()
-            .map_err(|_| GatewayError::internal())?;
+        let validation = routed.method.validation.as_ref();
         // Query parameters are decoded only when something reads them.
-        let reads_params = integration.kind != IntegrationKind::HttpProxy
-            || !integration.request_parameters.is_empty();
+        let reads_params = validation.is_some_and(|v| !v.required.is_empty())
+            || routed.method.integration.as_ref().is_ok_and(|i| {
+                i.kind != IntegrationKind::HttpProxy || !i.request_parameters.is_empty()
+            });
         let query = if reads_params {
             method_request::parse_query(inv.parts.uri.query())
         } else {
@@ -283,6 +292,33 @@ impl Gateway {
             query: &query,
             headers: &inv.parts.headers,
         };
+        // Validation runs before the integration is looked at, so a bad request is a 400
+        // even on a method whose integration is broken. A body is read into memory only
+        // when a model will check it (proxy bodies otherwise keep streaming).
+        let body = match validation {
+            Some(v) => {
+                let content_type = inv
+                    .parts
+                    .headers
+                    .get(http::header::CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok());
+                request_validation::check_parameters(v, &params)?;
+                match request_validation::body_model(v, content_type) {
+                    Some(model) => {
+                        let bytes = body.collect().await?;
+                        request_validation::check_body(model, &bytes)?;
+                        RequestBody::Buffered(bytes)
+                    }
+                    None => body,
+                }
+            }
+            None => body,
+        };
+        let integration = routed
+            .method
+            .integration
+            .as_ref()
+            .map_err(|_| GatewayError::internal())?;
         match integration.kind {
             IntegrationKind::HttpProxy => {
                 let req = integration_request::http_proxy(inv, integration, &params, body)?;
