@@ -122,7 +122,8 @@ pub struct Functions {
     node: Option<PathBuf>,
     logs: LogWriter,
     registry: ArcSwap<HashMap<String, Arc<Entry>>>,
-    sync_lock: Mutex<()>,
+    /// The store version the registry was built from (a late, older sync is ignored).
+    sync_lock: Mutex<u64>,
     handle: tokio::runtime::Handle,
     events: events::EventQueue,
     remote: Option<remote::RemoteLambda>,
@@ -180,7 +181,7 @@ impl Functions {
             node: find_program("node"),
             logs: LogWriter::start(root.join("logs")),
             registry: ArcSwap::from_pointee(HashMap::new()),
-            sync_lock: Mutex::new(()),
+            sync_lock: Mutex::new(0),
             handle: tokio::runtime::Handle::current(),
             events,
             remote,
@@ -292,7 +293,11 @@ impl Functions {
     /// Rebuilds the registry from the store's functions, keeping the warm pools of every
     /// version whose configuration did not change.
     pub fn sync(&self, state: &State) {
-        let _one_at_a_time = self.sync_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let mut synced = self.sync_lock.lock().unwrap_or_else(|p| p.into_inner());
+        if state.version < *synced {
+            return;
+        }
+        *synced = state.version;
         let old = self.registry.load();
         let mut next = HashMap::with_capacity(state.functions.len());
         for (name, function) in state.functions.iter() {
