@@ -89,6 +89,7 @@ impl<'a> Value<'a> {
 
 /// The value of a JSON node: scalars become engine values (strings borrowed from the
 /// document), arrays and objects stay in place.
+#[inline]
 fn from_doc<'a>(origin: u32, n: &'a Doc<'a>) -> Value<'a> {
     match n {
         Doc::Str(s) => Value::Str(Text::Borrowed(s)),
@@ -221,6 +222,7 @@ impl<'a> State<'a> {
 
     // ------------------------------------------------------------ bookkeeping
 
+    #[inline]
     fn step(&mut self) -> R<()> {
         self.steps += 1;
         if self.steps > self.limits.max_steps {
@@ -237,6 +239,7 @@ impl<'a> State<'a> {
         Ok(())
     }
 
+    #[inline]
     fn write(&self, out: &mut String, s: &str) -> R<()> {
         self.check_output_len(out.len() + s.len())?;
         out.push_str(s);
@@ -270,6 +273,7 @@ impl<'a> State<'a> {
     // ------------------------------------------------------------ JSON in place
 
     /// The current form of a value: a JSON node the template changed is its heap copy.
+    #[inline]
     fn resolve(&self, v: Value<'a>) -> Value<'a> {
         if let Value::Json(origin, n) = v {
             if !self.copies.is_empty() {
@@ -354,8 +358,10 @@ impl<'a> State<'a> {
         match n {
             Node::Text(t) => self.write(out, t)?,
             Node::Ref(r) => {
-                let v = self.reference(r)?;
-                self.write_value(&v, out)?;
+                if !self.escape_into_output(r, out)? {
+                    let v = self.reference(r)?;
+                    self.write_value(&v, out)?;
+                }
             }
             Node::Set(target, e) => {
                 let v = self.expr(e)?;
@@ -410,6 +416,31 @@ impl<'a> State<'a> {
             }
         }
         Ok(Flow::Normal)
+    }
+
+    /// `$util.escapeJavaScript(x)` in output position, the commonest AWS idiom, escapes
+    /// straight into the output instead of through an intermediate string.
+    fn escape_into_output(&mut self, r: &'a Reference, out: &mut String) -> R<bool> {
+        let [Seg::Call(m, args)] = r.segs.as_slice() else {
+            return Ok(false);
+        };
+        if r.var != UTIL
+            || &**m != "escapeJavaScript"
+            || args.len() != 1
+            || !matches!(self.vars[UTIL], Some(Value::Util))
+        {
+            return Ok(false);
+        }
+        // The steps `reference` would have counted: the segment and the call.
+        self.step()?;
+        self.step()?;
+        let v = self.expr(&args[0])?;
+        if !matches!(v, Value::Null) {
+            let s = self.text(&v)?;
+            java::escape_javascript_into(&s, out);
+            self.check_output_len(out.len())?;
+        }
+        Ok(true)
     }
 
     fn foreach(
@@ -516,6 +547,7 @@ impl<'a> State<'a> {
 
     // ------------------------------------------------------------ references
 
+    #[inline]
     fn lookup(&mut self, var: Slot) -> Value<'a> {
         if !self.loops.is_empty() {
             if var == FOREACH {
@@ -788,9 +820,7 @@ impl<'a> State<'a> {
         match self.resolve(v.clone()) {
             Value::Null => out.push_str("null"),
             Value::Bool(b) => out.push_str(if b { "true" } else { "false" }),
-            Value::Int(i) => {
-                let _ = write!(out, "{i}");
-            }
+            Value::Int(i) => java::push_int(out, i),
             Value::Float(f) => out.push_str(&java::format_double(f)),
             Value::Str(s) => out.push_str(&s),
             v @ Value::Json(_, Doc::Array(_)) => self.write_json(&v, out, depth)?,
@@ -854,9 +884,7 @@ impl<'a> State<'a> {
         match self.resolve(v.clone()) {
             Value::Null | Value::Loop(_) | Value::Input | Value::Util => out.push_str("null"),
             Value::Bool(b) => out.push_str(if b { "true" } else { "false" }),
-            Value::Int(i) => {
-                let _ = write!(out, "{i}");
-            }
+            Value::Int(i) => java::push_int(out, i),
             Value::Float(f) if f.is_finite() => out.push_str(&java::format_double(f)),
             Value::Float(_) => out.push_str("null"),
             Value::Str(s) => java::json_quote(&s, out),
@@ -1498,9 +1526,7 @@ fn json_text(j: &Doc<'_>, out: &mut String) {
     match j {
         Doc::Null => out.push_str("null"),
         Doc::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Doc::Int(i) => {
-            let _ = write!(out, "{i}");
-        }
+        Doc::Int(i) => java::push_int(out, *i),
         Doc::UInt(u) => {
             let _ = write!(out, "{u}");
         }

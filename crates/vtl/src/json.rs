@@ -31,8 +31,9 @@ const INDEXED_OBJECT_LEN: usize = 16;
 #[derive(Debug, Clone, Default)]
 pub struct Object<'a> {
     entries: Vec<(Cow<'a, str>, Node<'a>)>,
-    /// Positions of `entries` sorted by key, for large objects only.
-    sorted: Vec<u32>,
+    /// Positions of `entries` sorted by key, for large objects only (boxed: most objects
+    /// are small, and a smaller node makes parsing cheaper).
+    sorted: Option<Box<[u32]>>,
 }
 
 impl PartialEq for Object<'_> {
@@ -57,7 +58,7 @@ impl<'a> Object<'a> {
             }
             return Object {
                 entries,
-                sorted: Vec::new(),
+                sorted: None,
             };
         }
         let mut sorted = sorted_positions(&entries);
@@ -91,17 +92,20 @@ impl<'a> Object<'a> {
             entries.retain(|_| k.next().unwrap_or(true));
             sorted = sorted_positions(&entries);
         }
-        Object { entries, sorted }
+        Object {
+            entries,
+            sorted: Some(sorted.into_boxed_slice()),
+        }
     }
 
     pub fn get(&self, key: &str) -> Option<&Node<'a>> {
-        if self.sorted.is_empty() {
+        let Some(sorted) = &self.sorted else {
             return self.entries.iter().find(|(k, _)| k == key).map(|(_, v)| v);
-        }
-        self.sorted
+        };
+        sorted
             .binary_search_by(|&p| (*self.entries[p as usize].0).cmp(key))
             .ok()
-            .map(|i| &self.entries[self.sorted[i] as usize].1)
+            .map(|i| &self.entries[sorted[i] as usize].1)
     }
 
     pub fn len(&self) -> usize {
@@ -153,6 +157,8 @@ pub fn parse(src: &str) -> Result<Node<'_>, JsonError> {
         b: src.as_bytes(),
         pos: 0,
         depth: 0,
+        items: Vec::new(),
+        members: Vec::new(),
     };
     p.ws();
     let v = p.value()?;
@@ -163,11 +169,28 @@ pub fn parse(src: &str) -> Result<Node<'_>, JsonError> {
     Ok(v)
 }
 
+/// Bytes that end a run of plain string content.
+static SPECIAL_IN_STRING: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = true;
+        i += 1;
+    }
+    t[b'"' as usize] = true;
+    t[b'\\' as usize] = true;
+    t
+};
+
 struct JsonParser<'a> {
     src: &'a str,
     b: &'a [u8],
     pos: usize,
     depth: usize,
+    /// Items and members of the containers being parsed, innermost last: each container
+    /// takes its own off the top when it closes, into a vector of exactly its size.
+    items: Vec<Node<'a>>,
+    members: Vec<(Cow<'a, str>, Node<'a>)>,
 }
 
 impl<'a> JsonParser<'a> {
@@ -204,14 +227,15 @@ impl<'a> JsonParser<'a> {
             Some(b'[') => {
                 self.nest()?;
                 self.pos += 1;
-                let mut items = Vec::new();
+                let start = self.items.len();
                 self.ws();
                 if self.b.get(self.pos) == Some(&b']') {
                     self.pos += 1;
                 } else {
                     loop {
                         self.ws();
-                        items.push(self.value()?);
+                        let v = self.value()?;
+                        self.items.push(v);
                         self.ws();
                         match self.b.get(self.pos) {
                             Some(b',') => self.pos += 1,
@@ -224,12 +248,12 @@ impl<'a> JsonParser<'a> {
                     }
                 }
                 self.depth -= 1;
-                Ok(Node::Array(items))
+                Ok(Node::Array(self.items.drain(start..).collect()))
             }
             Some(b'{') => {
                 self.nest()?;
                 self.pos += 1;
-                let mut entries = Vec::new();
+                let start = self.members.len();
                 self.ws();
                 if self.b.get(self.pos) == Some(&b'}') {
                     self.pos += 1;
@@ -247,7 +271,7 @@ impl<'a> JsonParser<'a> {
                         self.pos += 1;
                         self.ws();
                         let v = self.value()?;
-                        entries.push((k, v));
+                        self.members.push((k, v));
                         self.ws();
                         match self.b.get(self.pos) {
                             Some(b',') => self.pos += 1,
@@ -260,6 +284,7 @@ impl<'a> JsonParser<'a> {
                     }
                 }
                 self.depth -= 1;
+                let entries = self.members.drain(start..).collect();
                 Ok(Node::Object(Object::from_entries(entries)))
             }
             Some(_) => self.err("expected a value"),
@@ -341,29 +366,22 @@ impl<'a> JsonParser<'a> {
     fn string(&mut self) -> Result<Cow<'a, str>, JsonError> {
         self.pos += 1;
         let start = self.pos;
-        loop {
-            match self.b.get(self.pos) {
-                None => return self.err("unterminated string"),
-                Some(b'"') => {
-                    let s = &self.src[start..self.pos];
-                    self.pos += 1;
-                    return Ok(Cow::Borrowed(s));
-                }
-                Some(b'\\') => break,
-                Some(c) if *c < 0x20 => return self.err("control character in string"),
-                Some(_) => self.pos += 1,
+        self.skip_plain();
+        match self.b.get(self.pos) {
+            None => return self.err("unterminated string"),
+            Some(b'"') => {
+                let s = &self.src[start..self.pos];
+                self.pos += 1;
+                return Ok(Cow::Borrowed(s));
             }
+            Some(b'\\') => {}
+            Some(_) => return self.err("control character in string"),
         }
         let mut out = String::with_capacity(self.pos - start + 16);
         out.push_str(&self.src[start..self.pos]);
         loop {
             let seg = self.pos;
-            while let Some(&c) = self.b.get(self.pos) {
-                if c == b'"' || c == b'\\' || c < 0x20 {
-                    break;
-                }
-                self.pos += 1;
-            }
+            self.skip_plain();
             out.push_str(&self.src[seg..self.pos]);
             match self.b.get(self.pos) {
                 None => return self.err("unterminated string"),
@@ -393,6 +411,15 @@ impl<'a> JsonParser<'a> {
                 Some(_) => return self.err("control character in string"),
             }
         }
+    }
+
+    /// Moves past string content that needs no attention (not `"`, `\\` or a control
+    /// character).
+    fn skip_plain(&mut self) {
+        self.pos += self.b[self.pos..]
+            .iter()
+            .position(|&c| SPECIAL_IN_STRING[c as usize])
+            .unwrap_or(self.b.len() - self.pos);
     }
 
     fn hex4(&mut self) -> Result<u32, JsonError> {
