@@ -253,12 +253,25 @@ impl<'a> State<'a> {
         Ok(())
     }
 
+    /// Charges work that copies data: a step per 64 bytes of string built or per 8 items
+    /// copied, so a loop that keeps copying large values runs out of steps instead of
+    /// time or memory (the next `step` fails).
+    fn charge_bytes(&mut self, n: usize) {
+        self.steps = self.steps.saturating_add(n as u64 / 64);
+    }
+
+    fn charge_items(&mut self, n: usize) {
+        self.steps = self.steps.saturating_add(n as u64 / 8);
+    }
+
     fn new_map(&mut self, m: IndexMap<String, Value<'a>>) -> usize {
+        self.charge_items(m.len());
         self.heap.maps.push(m);
         self.heap.maps.len() - 1
     }
 
     fn new_list(&mut self, items: Vec<Value<'a>>, json: bool) -> usize {
+        self.charge_items(items.len());
         self.heap.lists.push(ListObj { items, json });
         self.heap.lists.len() - 1
     }
@@ -456,7 +469,10 @@ impl<'a> State<'a> {
         // body that changes the collection does not change the loop.
         let (json_items, mut items): (&'a [Doc<'a>], Vec<Value<'a>>) = match coll {
             Value::Json(_, Doc::Array(a)) => (a, Vec::new()),
-            Value::List(id) => (&[], self.heap.lists[id].items.clone()),
+            Value::List(id) => {
+                self.charge_items(self.heap.lists[id].items.len());
+                (&[], self.heap.lists[id].items.clone())
+            }
             Value::Map(_) | Value::Json(_, Doc::Object(_)) => (
                 &[],
                 self.map_entries(&coll)
@@ -678,6 +694,7 @@ impl<'a> State<'a> {
                 let r = self.nodes(nodes, &mut s);
                 self.depth -= 1;
                 r?;
+                self.charge_bytes(s.len());
                 Value::Str(s.into())
             }
             Expr::List(items) => {
@@ -760,6 +777,7 @@ impl<'a> State<'a> {
                 self.write_java(&l, &mut s, 0)?;
                 self.write_java(&r, &mut s, 0)?;
                 self.check_len(s.len() / 16)?;
+                self.charge_bytes(s.len());
                 Value::Str(s.into())
             }
             _ => arith(op, &l, &r),
@@ -801,6 +819,7 @@ impl<'a> State<'a> {
     pub(crate) fn java_string(&mut self, v: &Value<'a>, depth: usize) -> R<String> {
         let mut s = String::new();
         self.write_java(v, &mut s, depth)?;
+        self.charge_bytes(s.len());
         Ok(s)
     }
 
@@ -1057,6 +1076,7 @@ impl<'a> State<'a> {
                 }
             }
             self.check_output_len(text.len())?;
+            self.charge_bytes(text.len());
             return Ok(Value::Str(text.into()));
         }
         let origin = self.next_origin;
@@ -1073,6 +1093,14 @@ impl<'a> State<'a> {
 
     fn call(&mut self, recv: Value<'a>, m: &str, args: Vec<Value<'a>>) -> R<Value<'a>> {
         self.step()?;
+        let v = self.dispatch(recv, m, args)?;
+        if let Value::Str(Text::Shared(s)) = &v {
+            self.charge_bytes(s.len());
+        }
+        Ok(v)
+    }
+
+    fn dispatch(&mut self, recv: Value<'a>, m: &str, args: Vec<Value<'a>>) -> R<Value<'a>> {
         match self.resolve(recv) {
             Value::Null => Ok(Value::Null),
             Value::Input => self.call_input(m, args),
@@ -1387,6 +1415,7 @@ impl<'a> State<'a> {
             ("addAll", 1) => {
                 if let Some(extra) = self.list_items(&args[0]) {
                     self.check_len(len + extra.len())?;
+                    self.charge_items(extra.len());
                     self.heap.lists[id].items.extend(extra);
                 }
                 Value::Bool(true)
@@ -1444,6 +1473,7 @@ impl<'a> State<'a> {
             ("putAll", 1) => {
                 if let Some(extra) = self.map_entries(&args[0]) {
                     self.check_len(self.heap.maps[id].len() + extra.len())?;
+                    self.charge_items(extra.len());
                     self.heap.maps[id].extend(extra.into_iter().map(|(k, v)| (k.into_owned(), v)));
                 }
                 Value::Null

@@ -34,7 +34,9 @@ pub struct Limits {
     pub max_output_bytes: usize,
     /// Nesting of macro calls, `#define` blocks and interpolated strings.
     pub max_depth: usize,
-    /// Total evaluation steps per render (nodes, expressions, method calls).
+    /// Total evaluation steps per render (nodes, expressions, method calls). Copying data
+    /// costs steps too (one per 64 bytes of string built, one per 8 items copied), so
+    /// this also bounds the time and memory a render spends on large values.
     pub max_steps: u64,
     /// Largest list/map a template may build (ranges, `add`, `put`, `split`).
     pub max_collection_len: usize,
