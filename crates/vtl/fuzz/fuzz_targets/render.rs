@@ -6,7 +6,9 @@ use libfuzzer_sys::fuzz_target;
 use tollgate_vtl::{Input, Limits, Template};
 
 fuzz_target!(|data: &str| {
-    let (src, body) = data.split_once('\0').unwrap_or((data, r#"{"a": [1, {"b": "c"}], "s": "x,y"}"#));
+    let (src, body) = data
+        .split_once('\0')
+        .unwrap_or((data, r#"{"a": [1, {"b": "c"}], "s": "x,y"}"#));
     let Ok(t) = Template::parse(src) else {
         return;
     };
