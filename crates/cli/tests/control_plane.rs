@@ -654,3 +654,92 @@ fn model_lifecycle_and_validation() {
         .collect();
     assert_eq!(names, vec!["Empty", "Error", "Pet"]);
 }
+
+/// CreateDeployment refuses a snapshot whose mapping templates do not parse (request
+/// templates and integration-response templates alike), names the template, and changes
+/// nothing: no deployment, no stage, the stage still on its old deployment.
+#[test]
+fn deployment_with_an_unparseable_template_is_refused() {
+    let s = Server::start();
+    let cp = Cp::new(&s);
+    let (api, root) = cp.create_api("templates");
+    let pets = cp.resource(&api, &root, "pets");
+    cp.mock(&api, &pets, "GET", "{\"ok\": true}");
+    let first = cp.deploy(&api, "dev");
+
+    let deployments = |cp: &Cp| {
+        cp.ok("GET", &format!("/restapis/{api}/deployments"), None)["item"]
+            .as_array()
+            .map_or(0, Vec::len)
+    };
+    let bad = [
+        (
+            "request",
+            "#if($input.params('x') == 'y')never closed",
+            "integration request of GET /pets, content type application/json: #if without #end at line 1, column 1",
+        ),
+        (
+            "response",
+            "{\"a\": \"#set($x = )\"}",
+            "integration response 200 of GET /pets, content type application/json: ",
+        ),
+    ];
+    for (which, template, wanted) in bad {
+        if which == "request" {
+            cp.put_integration(
+                &api,
+                &pets,
+                "GET",
+                json!({ "type": "MOCK", "requestTemplates": { "application/json": template } }),
+            );
+        } else {
+            cp.put_integration(
+                &api,
+                &pets,
+                "GET",
+                json!({ "type": "MOCK", "requestTemplates": { "application/json": "{\"statusCode\": 200}" } }),
+            );
+            cp.put_integration_response(
+                &api,
+                &pets,
+                "GET",
+                "200",
+                json!({ "responseTemplates": { "application/json": template } }),
+            );
+        }
+        for body in [
+            json!({ "stageName": "dev" }),
+            json!({ "stageName": "new" }),
+            json!({}),
+        ] {
+            let r = cp.call("POST", &format!("/restapis/{api}/deployments"), Some(&body));
+            let msg = assert_error(&r, 400, "BadRequestException");
+            let want = format!("Invalid mapping template specified: {wanted}");
+            assert!(
+                msg.starts_with(&want),
+                "{which}: {msg:?} should start with {want:?}"
+            );
+        }
+        assert_eq!(
+            deployments(&cp),
+            1,
+            "{which}: a refused deployment was stored"
+        );
+        let stages = cp.ok("GET", &format!("/restapis/{api}/stages"), None);
+        let stages = stages["item"].as_array().cloned().unwrap_or_default();
+        assert_eq!(stages.len(), 1, "{which}: {stages:?}");
+        assert_eq!(stages[0]["deploymentId"], first.as_str(), "{which}");
+    }
+
+    // Fixed, the same call deploys.
+    cp.put_integration_response(
+        &api,
+        &pets,
+        "GET",
+        "200",
+        json!({ "responseTemplates": { "application/json": "{\"ok\": $input.json('$')}" } }),
+    );
+    let second = cp.deploy(&api, "dev");
+    assert_ne!(second, first);
+    assert_eq!(deployments(&cp), 2);
+}

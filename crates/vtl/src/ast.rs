@@ -14,7 +14,7 @@ pub(crate) enum Node {
         otherwise: Option<Vec<Node>>,
     },
     Foreach {
-        var: Box<str>,
+        var: Slot,
         iterable: Expr,
         body: Vec<Node>,
     },
@@ -22,7 +22,7 @@ pub(crate) enum Node {
     Stop,
     /// `#define($name) … #end`: binds `$name` to block `block` of the template.
     Define {
-        name: Box<str>,
+        var: Slot,
         block: usize,
     },
     MacroCall {
@@ -31,10 +31,31 @@ pub(crate) enum Node {
     },
 }
 
+/// A variable, resolved to its slot at parse time so a render looks variables up by
+/// index instead of hashing names.
+pub(crate) type Slot = usize;
+
+/// Slots every template has, in this order.
+pub(crate) const INPUT: Slot = 0;
+pub(crate) const UTIL: Slot = 1;
+pub(crate) const CONTEXT: Slot = 2;
+pub(crate) const STAGE_VARIABLES: Slot = 3;
+/// `$foreach` and `$velocityCount` name the innermost loop while one runs.
+pub(crate) const FOREACH: Slot = 4;
+pub(crate) const VELOCITY_COUNT: Slot = 5;
+const PREDEFINED: [&str; 6] = [
+    "input",
+    "util",
+    "context",
+    "stageVariables",
+    "foreach",
+    "velocityCount",
+];
+
 /// `$name` followed by properties, method calls and index accesses.
 #[derive(Debug, Clone)]
 pub(crate) struct Reference {
-    pub name: Box<str>,
+    pub var: Slot,
     pub segs: Vec<Seg>,
 }
 
@@ -83,13 +104,42 @@ pub(crate) enum Expr {
 
 #[derive(Debug, Clone)]
 pub(crate) struct Macro {
-    pub params: Vec<Box<str>>,
+    pub params: Vec<Slot>,
     pub body: Vec<Node>,
 }
 
 /// Everything `Template` owns besides its top-level nodes.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub(crate) struct Defs {
     pub blocks: Vec<Vec<Node>>,
     pub macros: HashMap<Box<str>, Macro>,
+    /// Variable names by slot.
+    pub vars: Vec<Box<str>>,
+    slots: HashMap<Box<str>, Slot>,
+}
+
+impl Default for Defs {
+    fn default() -> Self {
+        let vars: Vec<Box<str>> = PREDEFINED.iter().map(|&n| n.into()).collect();
+        let slots = vars.iter().cloned().zip(0..).collect();
+        Defs {
+            blocks: Vec::new(),
+            macros: HashMap::new(),
+            vars,
+            slots,
+        }
+    }
+}
+
+impl Defs {
+    /// The slot of variable `name`, allocating one on first sight.
+    pub fn slot(&mut self, name: &str) -> Slot {
+        if let Some(&s) = self.slots.get(name) {
+            return s;
+        }
+        let s = self.vars.len();
+        self.vars.push(name.into());
+        self.slots.insert(name.into(), s);
+        s
+    }
 }

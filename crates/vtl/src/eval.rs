@@ -1,25 +1,70 @@
-//! Template evaluation. Runtime values live in a per-render arena (`Heap`) addressed by
-//! index: Java maps and lists have reference semantics (`$m.put` through any alias is
-//! visible everywhere), and an arena gives that without `Rc` cycles outliving a render.
+//! Template evaluation.
+//!
+//! Values a template builds live in a per-render arena (`Heap`) addressed by index: Java
+//! maps and lists have reference semantics (`$m.put` through any alias is visible
+//! everywhere), and an arena gives that without `Rc` cycles outliving a render.
+//!
+//! JSON documents (the request body, `$context`) are read in place: `$input.path('$')`
+//! is a [`Value::Json`] pointing into the body parsed once per render, and property reads
+//! walk the document without copying it. Only when a template changes a JSON object or
+//! array (`put`, `#set($r.x = …)`, `add`) is that one node copied into the heap, and the
+//! copy is remembered under the node's address and *origin*, so every alias sees the
+//! change. The origin tells apart values that must not share changes: each
+//! `$input.path()` call is its own origin (AWS hands out a fresh object per call), and
+//! `$context` is origin 0.
 
-use crate::ast::{BinOp, Expr, Node, Reference, Seg};
+use crate::ast::{
+    BinOp, Expr, Node, Reference, Seg, Slot, CONTEXT, FOREACH, INPUT, STAGE_VARIABLES, UTIL,
+    VELOCITY_COUNT,
+};
 use crate::java;
+use crate::json::Node as Doc;
 use crate::jsonpath::{JsonPath, Selection};
 use crate::{Input, Limits, RenderError, Template};
 use indexmap::IndexMap;
 use regex::Regex;
 use serde_json::Value as Json;
+use std::borrow::Cow;
+use std::cell::OnceCell;
 use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::ops::Deref;
 use std::rc::Rc;
 
+/// A string value: borrowed from the template, the request or a JSON document when it
+/// can be, shared when the render made it.
 #[derive(Debug, Clone)]
-pub(crate) enum Value {
+pub(crate) enum Text<'a> {
+    Borrowed(&'a str),
+    Shared(Rc<str>),
+}
+
+impl Deref for Text<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        match self {
+            Text::Borrowed(s) => s,
+            Text::Shared(s) => s,
+        }
+    }
+}
+
+impl From<String> for Text<'_> {
+    fn from(s: String) -> Self {
+        Text::Shared(s.into())
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Value<'a> {
     Null,
     Bool(bool),
     Int(i64),
     Float(f64),
-    Str(Rc<str>),
+    Str(Text<'a>),
+    /// An array or object of a JSON document, read in place (module docs); the `u32` is
+    /// its origin.
+    Json(u32, &'a Doc<'a>),
     List(usize),
     Map(usize),
     /// One `Map.Entry` of `entrySet()`: map and key.
@@ -32,17 +77,50 @@ pub(crate) enum Value {
     Util,
 }
 
-struct ListObj {
-    items: Vec<Value>,
+impl<'a> Value<'a> {
+    fn is_list(&self) -> bool {
+        matches!(self, Value::List(_) | Value::Json(_, Doc::Array(_)))
+    }
+
+    fn is_map(&self) -> bool {
+        matches!(self, Value::Map(_) | Value::Json(_, Doc::Object(_)))
+    }
+}
+
+/// The value of a JSON node: scalars become engine values (strings borrowed from the
+/// document), arrays and objects stay in place.
+#[inline]
+fn from_doc<'a>(origin: u32, n: &'a Doc<'a>) -> Value<'a> {
+    match n {
+        Doc::Str(s) => Value::Str(Text::Borrowed(s)),
+        Doc::Array(_) | Doc::Object(_) => Value::Json(origin, n),
+        scalar => number_or_literal(scalar),
+    }
+}
+
+/// A JSON `null`, boolean or number as an engine value (anything else is null).
+fn number_or_literal<'a>(n: &Doc<'_>) -> Value<'a> {
+    match n {
+        Doc::Bool(b) => Value::Bool(*b),
+        Doc::Int(i) => Value::Int(*i),
+        // Beyond a Java long: json-smart gives a BigInteger, which we treat as a double.
+        Doc::UInt(u) => Value::Float(*u as f64),
+        Doc::Float(f) => Value::Float(*f),
+        _ => Value::Null,
+    }
+}
+
+struct ListObj<'a> {
+    items: Vec<Value<'a>>,
     /// Lists that came from JSON (`$input.path`, `parseJson`) render as JSON, like
     /// json-smart's JSONArray; lists built in the template render like `ArrayList`.
     json: bool,
 }
 
 #[derive(Default)]
-struct Heap {
-    lists: Vec<ListObj>,
-    maps: Vec<IndexMap<String, Value>>,
+struct Heap<'a> {
+    lists: Vec<ListObj<'a>>,
+    maps: Vec<IndexMap<String, Value<'a>>>,
 }
 
 struct LoopFrame {
@@ -62,84 +140,89 @@ type R<T> = Result<T, RenderError>;
 /// Deepest nesting of value-to-text conversion (guards against self-containing maps).
 const MAX_VALUE_DEPTH: usize = 64;
 
+/// `$context`'s origin; body values get origins from 1 up.
+const CONTEXT_ORIGIN: u32 = 0;
+
+/// The request body parsed as JSON, once per render: `None` when it does not look like
+/// JSON (vtl.md §3), an error when it looks like JSON but does not parse.
+pub(crate) type BodyDoc<'a> = OnceCell<Result<Option<Doc<'a>>, String>>;
+
 pub(crate) struct State<'a> {
     tpl: &'a Template,
     input: &'a Input<'a>,
     limits: &'a Limits,
-    heap: Heap,
-    vars: HashMap<Box<str>, Value>,
+    heap: Heap<'a>,
+    vars: Vec<Option<Value<'a>>>,
     loops: Vec<LoopFrame>,
     steps: u64,
     depth: usize,
-    context: usize,
-    body: Rc<str>,
-    /// Lazily parsed body: `None` = not parsed yet, `Some(None)` = not JSON.
-    body_json: Option<Option<Rc<Json>>>,
-    regexes: HashMap<String, Regex>,
+    body: &'a str,
+    body_doc: &'a BodyDoc<'a>,
+    context: &'a Doc<'a>,
+    /// Heap copies of JSON nodes the template changed, by (origin, node address).
+    copies: HashMap<(u32, usize), Value<'a>>,
+    context_changed: bool,
+    next_origin: u32,
+    regexes: HashMap<(String, bool), Regex>,
 }
 
 impl<'a> State<'a> {
     pub(crate) fn new(
         tpl: &'a Template,
         input: &'a Input<'a>,
-        context: &serde_json::Map<String, Json>,
+        context: &'a Doc<'a>,
+        body_doc: &'a BodyDoc<'a>,
         limits: &'a Limits,
     ) -> Self {
         // vtl.md §3: an empty payload is seen as `{}`.
-        let body: Rc<str> = if input.body.is_empty() {
-            "{}".into()
+        let body = if input.body.is_empty() {
+            "{}"
         } else {
-            input.body.into()
+            input.body
         };
-        let mut st = State {
+        let mut vars = vec![None; tpl.defs.vars.len()];
+        vars[INPUT] = Some(Value::Input);
+        vars[UTIL] = Some(Value::Util);
+        vars[CONTEXT] = Some(Value::Json(CONTEXT_ORIGIN, context));
+        // `$stageVariables` is built on first use (`lookup`).
+        State {
             tpl,
             input,
             limits,
             heap: Heap::default(),
-            vars: HashMap::new(),
+            vars,
             loops: Vec::new(),
             steps: 0,
             depth: 0,
-            context: 0,
             body,
-            body_json: None,
+            body_doc,
+            context,
+            copies: HashMap::new(),
+            context_changed: false,
+            next_origin: CONTEXT_ORIGIN + 1,
             regexes: HashMap::new(),
-        };
-        let mut ctx = IndexMap::new();
-        for (k, v) in context {
-            let v = st.from_json(v);
-            ctx.insert(k.clone(), v);
         }
-        st.context = st.new_map(ctx);
-        let sv: IndexMap<String, Value> = input
-            .stage_variables
-            .iter()
-            .map(|(k, v)| (k.clone(), Value::Str(v.as_str().into())))
-            .collect();
-        let sv = st.new_map(sv);
-        st.vars.insert("input".into(), Value::Input);
-        st.vars.insert("util".into(), Value::Util);
-        st.vars.insert("context".into(), Value::Map(st.context));
-        st.vars.insert("stageVariables".into(), Value::Map(sv));
-        st
     }
 
-    pub(crate) fn run(&mut self, nodes: &[Node], out: &mut String) -> R<()> {
+    pub(crate) fn run(&mut self, nodes: &'a [Node], out: &mut String) -> R<()> {
         self.nodes(nodes, out)?;
         Ok(())
     }
 
-    /// The `$context` map as JSON after rendering (overrides written by the template).
-    pub(crate) fn context_json(&self) -> serde_json::Map<String, Json> {
-        let mut m = serde_json::Map::new();
-        for (k, v) in &self.heap.maps[self.context] {
-            m.insert(k.clone(), self.to_json(v, 0));
+    /// The `$context` map after rendering, when the template changed any part of it.
+    pub(crate) fn changed_context(&self) -> Option<serde_json::Map<String, Json>> {
+        if !self.context_changed {
+            return None;
         }
-        m
+        match self.to_json(&Value::Json(CONTEXT_ORIGIN, self.context), 0) {
+            Json::Object(m) => Some(m),
+            _ => Some(serde_json::Map::new()),
+        }
     }
 
     // ------------------------------------------------------------ bookkeeping
 
+    #[inline]
     fn step(&mut self) -> R<()> {
         self.steps += 1;
         if self.steps > self.limits.max_steps {
@@ -156,20 +239,39 @@ impl<'a> State<'a> {
         Ok(())
     }
 
+    #[inline]
     fn write(&self, out: &mut String, s: &str) -> R<()> {
-        if out.len() + s.len() > self.limits.max_output_bytes {
-            return Err(RenderError::LimitExceeded("output size"));
-        }
+        self.check_output_len(out.len() + s.len())?;
         out.push_str(s);
         Ok(())
     }
 
-    fn new_map(&mut self, m: IndexMap<String, Value>) -> usize {
+    fn check_output_len(&self, n: usize) -> R<()> {
+        if n > self.limits.max_output_bytes {
+            return Err(RenderError::LimitExceeded("output size"));
+        }
+        Ok(())
+    }
+
+    /// Charges work that copies data: a step per 64 bytes of string built or per 8 items
+    /// copied, so a loop that keeps copying large values runs out of steps instead of
+    /// time or memory (the next `step` fails).
+    fn charge_bytes(&mut self, n: usize) {
+        self.steps = self.steps.saturating_add(n as u64 / 64);
+    }
+
+    fn charge_items(&mut self, n: usize) {
+        self.steps = self.steps.saturating_add(n as u64 / 8);
+    }
+
+    fn new_map(&mut self, m: IndexMap<String, Value<'a>>) -> usize {
+        self.charge_items(m.len());
         self.heap.maps.push(m);
         self.heap.maps.len() - 1
     }
 
-    fn new_list(&mut self, items: Vec<Value>, json: bool) -> usize {
+    fn new_list(&mut self, items: Vec<Value<'a>>, json: bool) -> usize {
+        self.charge_items(items.len());
         self.heap.lists.push(ListObj { items, json });
         self.heap.lists.len() - 1
     }
@@ -181,9 +283,80 @@ impl<'a> State<'a> {
         Ok(())
     }
 
+    // ------------------------------------------------------------ JSON in place
+
+    /// The current form of a value: a JSON node the template changed is its heap copy.
+    #[inline]
+    fn resolve(&self, v: Value<'a>) -> Value<'a> {
+        if let Value::Json(origin, n) = v {
+            if !self.copies.is_empty() {
+                if let Some(copy) = self.copies.get(&(origin, n as *const Doc as usize)) {
+                    return copy.clone();
+                }
+            }
+        }
+        v
+    }
+
+    /// A JSON array or object about to change: its heap copy (made on first change, one
+    /// level deep; children stay in place until they change themselves).
+    fn materialize(&mut self, v: Value<'a>) -> Value<'a> {
+        let v = self.resolve(v);
+        let Value::Json(origin, n) = v else {
+            return v;
+        };
+        let copy = match n {
+            Doc::Array(a) => {
+                let items = a.iter().map(|x| from_doc(origin, x)).collect();
+                Value::List(self.new_list(items, true))
+            }
+            Doc::Object(o) => {
+                let m = o
+                    .iter()
+                    .map(|(k, x)| (k.to_string(), from_doc(origin, x)))
+                    .collect();
+                Value::Map(self.new_map(m))
+            }
+            _ => return from_doc(origin, n),
+        };
+        if origin == CONTEXT_ORIGIN {
+            self.context_changed = true;
+        }
+        self.copies
+            .insert((origin, n as *const Doc as usize), copy.clone());
+        copy
+    }
+
+    /// The items of a list value, wherever it lives.
+    fn list_items(&self, v: &Value<'a>) -> Option<Vec<Value<'a>>> {
+        match self.resolve(v.clone()) {
+            Value::List(id) => Some(self.heap.lists[id].items.clone()),
+            Value::Json(o, Doc::Array(a)) => Some(a.iter().map(|x| from_doc(o, x)).collect()),
+            _ => None,
+        }
+    }
+
+    /// The entries of a map value, wherever it lives.
+    fn map_entries(&self, v: &Value<'a>) -> Option<Vec<(Cow<'a, str>, Value<'a>)>> {
+        match self.resolve(v.clone()) {
+            Value::Map(id) => Some(
+                self.heap.maps[id]
+                    .iter()
+                    .map(|(k, v)| (Cow::Owned(k.clone()), v.clone()))
+                    .collect(),
+            ),
+            Value::Json(o, Doc::Object(m)) => Some(
+                m.iter()
+                    .map(|(k, x)| (Cow::Borrowed(k), from_doc(o, x)))
+                    .collect(),
+            ),
+            _ => None,
+        }
+    }
+
     // ------------------------------------------------------------ nodes
 
-    fn nodes(&mut self, nodes: &[Node], out: &mut String) -> R<Flow> {
+    fn nodes(&mut self, nodes: &'a [Node], out: &mut String) -> R<Flow> {
         for n in nodes {
             let flow = self.node(n, out)?;
             if flow != Flow::Normal {
@@ -193,13 +366,15 @@ impl<'a> State<'a> {
         Ok(Flow::Normal)
     }
 
-    fn node(&mut self, n: &Node, out: &mut String) -> R<Flow> {
+    fn node(&mut self, n: &'a Node, out: &mut String) -> R<Flow> {
         self.step()?;
         match n {
             Node::Text(t) => self.write(out, t)?,
             Node::Ref(r) => {
-                let v = self.reference(r)?;
-                self.write_value(&v, out)?;
+                if !self.escape_into_output(r, out)? {
+                    let v = self.reference(r)?;
+                    self.write_value(&v, out)?;
+                }
             }
             Node::Set(target, e) => {
                 let v = self.expr(e)?;
@@ -223,11 +398,11 @@ impl<'a> State<'a> {
                 var,
                 iterable,
                 body,
-            } => return self.foreach(var, iterable, body, out),
+            } => return self.foreach(*var, iterable, body, out),
             Node::Break => return Ok(Flow::Break),
             Node::Stop => return Ok(Flow::Stop),
-            Node::Define { name, block } => {
-                self.vars.insert(name.clone(), Value::Block(*block));
+            Node::Define { var, block } => {
+                self.vars[*var] = Some(Value::Block(*block));
             }
             Node::MacroCall { name, args } => {
                 let Some(m) = self.tpl.defs.macros.get(name) else {
@@ -237,19 +412,16 @@ impl<'a> State<'a> {
                 for a in args {
                     vals.push(self.expr(a)?);
                 }
-                let mut saved = Vec::new();
-                for (i, p) in m.params.iter().enumerate() {
+                let mut saved = Vec::with_capacity(m.params.len());
+                for (i, &p) in m.params.iter().enumerate() {
                     let v = vals.get(i).cloned().unwrap_or(Value::Null);
-                    saved.push((p.clone(), self.vars.insert(p.clone(), v)));
+                    saved.push((p, self.vars[p].replace(v)));
                 }
                 self.enter()?;
                 let flow = self.nodes(&m.body, out);
                 self.depth -= 1;
                 for (p, old) in saved.into_iter().rev() {
-                    match old {
-                        Some(v) => self.vars.insert(p, v),
-                        None => self.vars.remove(&p),
-                    };
+                    self.vars[p] = old;
                 }
                 if flow? == Flow::Stop {
                     return Ok(Flow::Stop);
@@ -259,31 +431,84 @@ impl<'a> State<'a> {
         Ok(Flow::Normal)
     }
 
-    fn foreach(&mut self, var: &str, iterable: &Expr, body: &[Node], out: &mut String) -> R<Flow> {
-        let coll = self.expr(iterable)?;
-        let mut items = match coll {
-            Value::List(id) => self.heap.lists[id].items.clone(),
-            Value::Map(id) => self.heap.maps[id].values().cloned().collect(),
-            _ => Vec::new(),
+    /// `$util.escapeJavaScript(x)` in output position, the commonest AWS idiom, escapes
+    /// straight into the output instead of through an intermediate string.
+    fn escape_into_output(&mut self, r: &'a Reference, out: &mut String) -> R<bool> {
+        let [Seg::Call(m, args)] = r.segs.as_slice() else {
+            return Ok(false);
         };
-        if items.len() > self.limits.max_foreach_iterations {
+        if r.var != UTIL
+            || &**m != "escapeJavaScript"
+            || args.len() != 1
+            || !matches!(self.vars[UTIL], Some(Value::Util))
+        {
+            return Ok(false);
+        }
+        // The steps `reference` would have counted: the segment and the call.
+        self.step()?;
+        self.step()?;
+        let v = self.expr(&args[0])?;
+        if !matches!(v, Value::Null) {
+            let s = self.text(&v)?;
+            java::escape_javascript_into(&s, out);
+            self.check_output_len(out.len())?;
+        }
+        Ok(true)
+    }
+
+    fn foreach(
+        &mut self,
+        var: Slot,
+        iterable: &'a Expr,
+        body: &'a [Node],
+        out: &mut String,
+    ) -> R<Flow> {
+        let coll = self.expr(iterable)?;
+        let coll = self.resolve(coll);
+        // A JSON array is walked in place; anything else is a snapshot of its items, so a
+        // body that changes the collection does not change the loop.
+        let (json_items, mut items): (&'a [Doc<'a>], Vec<Value<'a>>) = match coll {
+            Value::Json(_, Doc::Array(a)) => (a, Vec::new()),
+            Value::List(id) => {
+                self.charge_items(self.heap.lists[id].items.len());
+                (&[], self.heap.lists[id].items.clone())
+            }
+            Value::Map(_) | Value::Json(_, Doc::Object(_)) => (
+                &[],
+                self.map_entries(&coll)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(_, v)| v)
+                    .collect(),
+            ),
+            _ => (&[], Vec::new()),
+        };
+        let origin = match coll {
+            Value::Json(o, _) => o,
+            _ => CONTEXT_ORIGIN,
+        };
+        let mut len = json_items.len().max(items.len());
+        if len > self.limits.max_foreach_iterations {
             if self.limits.foreach_overflow_is_error {
                 return Err(RenderError::LimitExceeded("#foreach iterations"));
             }
             // Velocity's `directive.foreach.maxloops`: the loop silently stops.
-            items.truncate(self.limits.max_foreach_iterations);
+            len = self.limits.max_foreach_iterations;
+            items.truncate(len);
         }
-        let saved = self.vars.remove(var);
-        self.loops.push(LoopFrame {
-            index: 0,
-            len: items.len(),
-        });
+        let saved = self.vars[var].take();
+        self.loops.push(LoopFrame { index: 0, len });
+        let mut items = items.into_iter();
         let mut result = Ok(Flow::Normal);
-        for (i, item) in items.into_iter().enumerate() {
+        for i in 0..len {
             if let Some(f) = self.loops.last_mut() {
                 f.index = i;
             }
-            self.vars.insert(var.into(), item);
+            let item = match json_items.get(i) {
+                Some(n) => from_doc(origin, n),
+                None => items.next().unwrap_or(Value::Null),
+            };
+            self.vars[var] = Some(item);
             match self.nodes(body, out) {
                 Ok(Flow::Normal) => {}
                 Ok(Flow::Break) => break,
@@ -294,26 +519,24 @@ impl<'a> State<'a> {
             }
         }
         self.loops.pop();
-        match saved {
-            Some(v) => self.vars.insert(var.into(), v),
-            None => self.vars.remove(var),
-        };
+        self.vars[var] = saved;
         result
     }
 
-    fn assign(&mut self, target: &Reference, v: Value) -> R<()> {
+    fn assign(&mut self, target: &'a Reference, v: Value<'a>) -> R<()> {
         // Velocity 1.x: a null right-hand side leaves the target untouched.
         if matches!(v, Value::Null) {
             return Ok(());
         }
         let Some((last, init)) = target.segs.split_last() else {
-            self.vars.insert(target.name.clone(), v);
+            self.vars[target.var] = Some(v);
             return Ok(());
         };
-        let mut container = self.lookup(&target.name);
+        let mut container = self.lookup(target.var);
         for s in init {
             container = self.segment(container, s)?;
         }
+        let container = self.materialize(container);
         match (container, last) {
             (Value::Map(id), Seg::Prop(p)) => {
                 self.heap.maps[id].insert(p.to_string(), v);
@@ -340,27 +563,42 @@ impl<'a> State<'a> {
 
     // ------------------------------------------------------------ references
 
-    fn lookup(&self, name: &str) -> Value {
+    #[inline]
+    fn lookup(&mut self, var: Slot) -> Value<'a> {
         if !self.loops.is_empty() {
-            if name == "foreach" {
+            if var == FOREACH {
                 return Value::Loop(self.loops.len() - 1);
             }
-            if name == "velocityCount" {
+            if var == VELOCITY_COUNT {
                 return Value::Int(self.loops[self.loops.len() - 1].index as i64 + 1);
             }
         }
-        self.vars.get(name).cloned().unwrap_or(Value::Null)
+        if let Some(v) = &self.vars[var] {
+            return v.clone();
+        }
+        if var == STAGE_VARIABLES {
+            let sv: IndexMap<String, Value<'a>> = self
+                .input
+                .stage_variables
+                .iter()
+                .map(|(k, v)| (k.clone(), Value::Str(Text::Borrowed(v))))
+                .collect();
+            let v = Value::Map(self.new_map(sv));
+            self.vars[var] = Some(v.clone());
+            return v;
+        }
+        Value::Null
     }
 
-    fn reference(&mut self, r: &Reference) -> R<Value> {
-        let mut v = self.lookup(&r.name);
+    fn reference(&mut self, r: &'a Reference) -> R<Value<'a>> {
+        let mut v = self.lookup(r.var);
         for s in &r.segs {
             v = self.segment(v, s)?;
         }
         Ok(v)
     }
 
-    fn segment(&mut self, v: Value, s: &Seg) -> R<Value> {
+    fn segment(&mut self, v: Value<'a>, s: &'a Seg) -> R<Value<'a>> {
         self.step()?;
         match s {
             Seg::Prop(p) => self.property(v, p),
@@ -373,12 +611,17 @@ impl<'a> State<'a> {
             }
             Seg::Index(e) => {
                 let k = self.expr(e)?;
+                let v = self.resolve(v);
                 Ok(match (&v, k) {
                     (Value::List(id), Value::Int(i)) => usize::try_from(i)
                         .ok()
                         .and_then(|i| self.heap.lists[*id].items.get(i).cloned())
                         .unwrap_or(Value::Null),
-                    (Value::Map(_), k) => {
+                    (Value::Json(o, Doc::Array(a)), Value::Int(i)) => usize::try_from(i)
+                        .ok()
+                        .and_then(|i| a.get(i))
+                        .map_or(Value::Null, |n| from_doc(*o, n)),
+                    (Value::Map(_) | Value::Json(_, Doc::Object(_)), k) => {
                         let k = self.java_string(&k, 0)?;
                         self.property(v, &k)?
                     }
@@ -388,16 +631,17 @@ impl<'a> State<'a> {
         }
     }
 
-    fn property(&mut self, v: Value, p: &str) -> R<Value> {
-        Ok(match v {
+    fn property(&mut self, v: Value<'a>, p: &str) -> R<Value<'a>> {
+        Ok(match self.resolve(v) {
             Value::Map(id) => self.heap.maps[id].get(p).cloned().unwrap_or(Value::Null),
+            Value::Json(o, Doc::Object(m)) => m.get(p).map_or(Value::Null, |n| from_doc(o, n)),
             Value::Input => match p {
-                "body" => Value::Str(self.body.clone()),
+                "body" => Value::Str(Text::Borrowed(self.body)),
                 "params" => self.call(Value::Input, "params", Vec::new())?,
                 _ => Value::Null,
             },
             Value::Loop(d) => self.loop_prop(d, p),
-            Value::Entry(..) => match p {
+            v @ Value::Entry(..) => match p {
                 "key" => self.call(v, "getKey", Vec::new())?,
                 "value" => self.call(v, "getValue", Vec::new())?,
                 _ => Value::Null,
@@ -421,7 +665,7 @@ impl<'a> State<'a> {
         })
     }
 
-    fn loop_prop(&self, d: usize, p: &str) -> Value {
+    fn loop_prop(&self, d: usize, p: &str) -> Value<'a> {
         let f = &self.loops[d];
         match p {
             "hasNext" => Value::Bool(f.index + 1 < f.len),
@@ -436,20 +680,21 @@ impl<'a> State<'a> {
 
     // ------------------------------------------------------------ expressions
 
-    fn expr(&mut self, e: &Expr) -> R<Value> {
+    fn expr(&mut self, e: &'a Expr) -> R<Value<'a>> {
         self.step()?;
         Ok(match e {
             Expr::Null => Value::Null,
             Expr::Bool(b) => Value::Bool(*b),
             Expr::Int(i) => Value::Int(*i),
             Expr::Float(f) => Value::Float(*f),
-            Expr::Str(s) => Value::Str(Rc::from(&**s)),
+            Expr::Str(s) => Value::Str(Text::Borrowed(s)),
             Expr::Interp(nodes) => {
                 let mut s = String::new();
                 self.enter()?;
                 let r = self.nodes(nodes, &mut s);
                 self.depth -= 1;
                 r?;
+                self.charge_bytes(s.len());
                 Value::Str(s.into())
             }
             Expr::List(items) => {
@@ -503,7 +748,7 @@ impl<'a> State<'a> {
         })
     }
 
-    fn binary(&mut self, op: BinOp, l: Value, r: Value) -> R<Value> {
+    fn binary(&mut self, op: BinOp, l: Value<'a>, r: Value<'a>) -> R<Value<'a>> {
         Ok(match op {
             BinOp::Eq => Value::Bool(self.loose_eq(&l, &r)?),
             BinOp::Ne => Value::Bool(!self.loose_eq(&l, &r)?),
@@ -528,9 +773,11 @@ impl<'a> State<'a> {
                 if matches!(l, Value::Null) || matches!(r, Value::Null) {
                     return Ok(Value::Null);
                 }
-                let mut s = self.java_string(&l, 0)?;
-                s.push_str(&self.java_string(&r, 0)?);
+                let mut s = String::new();
+                self.write_java(&l, &mut s, 0)?;
+                self.write_java(&r, &mut s, 0)?;
                 self.check_len(s.len() / 16)?;
+                self.charge_bytes(s.len());
                 Value::Str(s.into())
             }
             _ => arith(op, &l, &r),
@@ -539,7 +786,7 @@ impl<'a> State<'a> {
 
     /// Velocity `==`: same-type values compare by value, different types by their
     /// `toString()` forms; AWS additionally treats null as equal to "" (vtl.md §2).
-    fn loose_eq(&mut self, l: &Value, r: &Value) -> R<bool> {
+    fn loose_eq(&mut self, l: &Value<'a>, r: &Value<'a>) -> R<bool> {
         Ok(match (l, r) {
             (Value::Null, Value::Null) => true,
             (Value::Null, Value::Str(s)) | (Value::Str(s), Value::Null) => s.is_empty(),
@@ -548,7 +795,7 @@ impl<'a> State<'a> {
             (Value::Int(_) | Value::Float(_), Value::Int(_) | Value::Float(_)) => {
                 as_f64(l) == as_f64(r)
             }
-            (Value::Str(a), Value::Str(b)) => a == b,
+            (Value::Str(a), Value::Str(b)) => **a == **b,
             (Value::Bool(a), Value::Bool(b)) => a == b,
             _ => self.java_string(l, 0)? == self.java_string(r, 0)?,
         })
@@ -557,109 +804,111 @@ impl<'a> State<'a> {
     // ------------------------------------------------------------ text forms
 
     /// Appends a value in output position: null renders as nothing (AWS rule).
-    fn write_value(&mut self, v: &Value, out: &mut String) -> R<()> {
+    fn write_value(&mut self, v: &Value<'a>, out: &mut String) -> R<()> {
         match v {
             Value::Null => Ok(()),
             Value::Str(s) => self.write(out, s),
-            Value::Block(b) => {
-                let nodes = &self.tpl.defs.blocks[*b];
-                self.enter()?;
-                let r = self.nodes(nodes, out);
-                self.depth -= 1;
-                r.map(|_| ())
-            }
             other => {
-                let s = self.java_string(other, 0)?;
-                self.write(out, &s)
+                self.write_java(other, out, 0)?;
+                self.check_output_len(out.len())
             }
         }
     }
 
     /// Java `String.valueOf(v)`.
-    pub(crate) fn java_string(&mut self, v: &Value, depth: usize) -> R<String> {
-        if depth > MAX_VALUE_DEPTH {
-            return Err(RenderError::LimitExceeded("value nesting"));
-        }
+    pub(crate) fn java_string(&mut self, v: &Value<'a>, depth: usize) -> R<String> {
+        let mut s = String::new();
+        self.write_java(v, &mut s, depth)?;
+        self.charge_bytes(s.len());
+        Ok(s)
+    }
+
+    /// The text of a value, without a copy when it already is a string.
+    fn text<'v>(&mut self, v: &'v Value<'a>) -> R<Cow<'v, str>> {
         Ok(match v {
-            Value::Null => "null".into(),
-            Value::Bool(b) => b.to_string(),
-            Value::Int(i) => i.to_string(),
-            Value::Float(f) => java::format_double(*f),
-            Value::Str(s) => s.to_string(),
-            Value::List(id) => {
-                if self.heap.lists[*id].json {
-                    let mut s = String::new();
-                    self.write_json(v, &mut s, depth)?;
-                    s
-                } else {
-                    let items = self.heap.lists[*id].items.clone();
-                    let mut s = String::from("[");
-                    for (i, item) in items.iter().enumerate() {
-                        if i > 0 {
-                            s.push_str(", ");
-                        }
-                        s.push_str(&self.java_string(item, depth + 1)?);
-                        self.check_output_len(s.len())?;
-                    }
-                    s.push(']');
-                    s
-                }
-            }
-            Value::Map(id) => {
-                let entries: Vec<(String, Value)> = self.heap.maps[*id]
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect();
-                let mut s = String::from("{");
-                for (i, (k, item)) in entries.iter().enumerate() {
-                    if i > 0 {
-                        s.push_str(", ");
-                    }
-                    s.push_str(k);
-                    s.push('=');
-                    s.push_str(&self.java_string(item, depth + 1)?);
-                    self.check_output_len(s.len())?;
-                }
-                s.push('}');
-                s
-            }
-            Value::Entry(m, k) => {
-                let val = self.heap.maps[*m].get(&**k).cloned().unwrap_or(Value::Null);
-                format!("{k}={}", self.java_string(&val, depth + 1)?)
-            }
-            Value::Block(_) => {
-                let mut s = String::new();
-                self.write_value(v, &mut s)?;
-                s
-            }
-            Value::Loop(_) | Value::Input | Value::Util => String::new(),
+            Value::Str(s) => Cow::Borrowed(&**s),
+            other => Cow::Owned(self.java_string(other, 0)?),
         })
     }
 
-    fn check_output_len(&self, n: usize) -> R<()> {
-        if n > self.limits.max_output_bytes {
-            return Err(RenderError::LimitExceeded("output size"));
+    /// Appends Java's `String.valueOf(v)`.
+    fn write_java(&mut self, v: &Value<'a>, out: &mut String, depth: usize) -> R<()> {
+        if depth > MAX_VALUE_DEPTH {
+            return Err(RenderError::LimitExceeded("value nesting"));
+        }
+        match self.resolve(v.clone()) {
+            Value::Null => out.push_str("null"),
+            Value::Bool(b) => out.push_str(if b { "true" } else { "false" }),
+            Value::Int(i) => java::push_int(out, i),
+            Value::Float(f) => out.push_str(&java::format_double(f)),
+            Value::Str(s) => out.push_str(&s),
+            v @ Value::Json(_, Doc::Array(_)) => self.write_json(&v, out, depth)?,
+            Value::List(id) if self.heap.lists[id].json => {
+                self.write_json(&Value::List(id), out, depth)?
+            }
+            v @ (Value::List(_) | Value::Map(_) | Value::Json(..)) => {
+                // `ArrayList.toString()` / `HashMap.toString()`.
+                let (open, close) = if v.is_list() { ('[', ']') } else { ('{', '}') };
+                let entries = if v.is_list() {
+                    self.list_items(&v)
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|x| (None, x))
+                        .collect::<Vec<_>>()
+                } else {
+                    self.map_entries(&v)
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|(k, x)| (Some(k), x))
+                        .collect()
+                };
+                out.push(open);
+                for (i, (k, item)) in entries.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    if let Some(k) = k {
+                        out.push_str(k);
+                        out.push('=');
+                    }
+                    self.write_java(item, out, depth + 1)?;
+                    self.check_output_len(out.len())?;
+                }
+                out.push(close);
+            }
+            Value::Entry(m, k) => {
+                let val = self.heap.maps[m].get(&*k).cloned().unwrap_or(Value::Null);
+                out.push_str(&k);
+                out.push('=');
+                self.write_java(&val, out, depth + 1)?;
+            }
+            Value::Block(b) => {
+                let nodes = &self.tpl.defs.blocks[b];
+                self.enter()?;
+                let r = self.nodes(nodes, out);
+                self.depth -= 1;
+                r?;
+            }
+            Value::Loop(_) | Value::Input | Value::Util => {}
         }
         Ok(())
     }
 
     /// Compact JSON, as json-smart serializes (used for JSON-origin lists).
-    fn write_json(&mut self, v: &Value, out: &mut String, depth: usize) -> R<()> {
+    fn write_json(&mut self, v: &Value<'a>, out: &mut String, depth: usize) -> R<()> {
         if depth > MAX_VALUE_DEPTH {
             return Err(RenderError::LimitExceeded("value nesting"));
         }
         self.check_output_len(out.len())?;
-        match v {
+        match self.resolve(v.clone()) {
             Value::Null | Value::Loop(_) | Value::Input | Value::Util => out.push_str("null"),
-            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-            Value::Int(i) => {
-                let _ = write!(out, "{i}");
-            }
-            Value::Float(f) if f.is_finite() => out.push_str(&java::format_double(*f)),
+            Value::Bool(b) => out.push_str(if b { "true" } else { "false" }),
+            Value::Int(i) => java::push_int(out, i),
+            Value::Float(f) if f.is_finite() => out.push_str(&java::format_double(f)),
             Value::Float(_) => out.push_str("null"),
-            Value::Str(s) => java::json_quote(s, out),
-            Value::List(id) => {
-                let items = self.heap.lists[*id].items.clone();
+            Value::Str(s) => java::json_quote(&s, out),
+            v @ (Value::List(_) | Value::Json(_, Doc::Array(_))) => {
+                let items = self.list_items(&v).unwrap_or_default();
                 out.push('[');
                 for (i, item) in items.iter().enumerate() {
                     if i > 0 {
@@ -669,11 +918,8 @@ impl<'a> State<'a> {
                 }
                 out.push(']');
             }
-            Value::Map(id) => {
-                let entries: Vec<(String, Value)> = self.heap.maps[*id]
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect();
+            v @ (Value::Map(_) | Value::Json(..)) => {
+                let entries = self.map_entries(&v).unwrap_or_default();
                 out.push('{');
                 for (i, (k, item)) in entries.iter().enumerate() {
                     if i > 0 {
@@ -685,56 +931,63 @@ impl<'a> State<'a> {
                 }
                 out.push('}');
             }
-            Value::Entry(..) | Value::Block(_) => {
-                let s = self.java_string(v, depth)?;
+            v @ (Value::Entry(..) | Value::Block(_)) => {
+                let s = self.java_string(&v, depth)?;
                 java::json_quote(&s, out);
             }
         }
         Ok(())
     }
 
-    #[allow(clippy::wrong_self_convention)]
-    fn from_json(&mut self, j: &Json) -> Value {
-        match j {
-            Json::Null => Value::Null,
-            Json::Bool(b) => Value::Bool(*b),
-            Json::Number(n) => match n.as_i64() {
-                Some(i) => Value::Int(i),
-                None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
-            },
-            Json::String(s) => Value::Str(s.as_str().into()),
-            Json::Array(a) => {
-                let items = a.iter().map(|x| self.from_json(x)).collect();
+    /// A JSON value parsed during the render (`$util.parseJson`), copied into the heap.
+    fn import(&mut self, n: &Doc<'_>) -> Value<'a> {
+        match n {
+            Doc::Str(s) => Value::Str(Text::Shared((**s).into())),
+            Doc::Array(a) => {
+                let items = a.iter().map(|x| self.import(x)).collect();
                 Value::List(self.new_list(items, true))
             }
-            Json::Object(o) => {
+            Doc::Object(o) => {
                 let m = o
                     .iter()
-                    .map(|(k, v)| (k.clone(), self.from_json(v)))
+                    .map(|(k, v)| (k.to_string(), self.import(v)))
                     .collect();
                 Value::Map(self.new_map(m))
             }
+            scalar => number_or_literal(scalar),
         }
     }
 
-    fn to_json(&self, v: &Value, depth: usize) -> Json {
+    fn to_json(&self, v: &Value<'a>, depth: usize) -> Json {
         if depth > MAX_VALUE_DEPTH {
             return Json::Null;
         }
-        match v {
-            Value::Bool(b) => Json::Bool(*b),
-            Value::Int(i) => Json::from(*i),
-            Value::Float(f) => serde_json::Number::from_f64(*f).map_or(Json::Null, Json::Number),
+        match self.resolve(v.clone()) {
+            Value::Bool(b) => Json::Bool(b),
+            Value::Int(i) => Json::from(i),
+            Value::Float(f) => serde_json::Number::from_f64(f).map_or(Json::Null, Json::Number),
             Value::Str(s) => Json::String(s.to_string()),
+            // Unchanged JSON keeps its exact form (numbers beyond a long stay integers);
+            // only its containers are resolved, as a child may have changed.
+            Value::Json(o, Doc::Array(a)) => Json::Array(
+                a.iter()
+                    .map(|x| self.doc_to_json(o, x, depth + 1))
+                    .collect(),
+            ),
+            Value::Json(o, Doc::Object(m)) => Json::Object(
+                m.iter()
+                    .map(|(k, x)| (k.to_string(), self.doc_to_json(o, x, depth + 1)))
+                    .collect(),
+            ),
             Value::List(id) => Json::Array(
-                self.heap.lists[*id]
+                self.heap.lists[id]
                     .items
                     .iter()
                     .map(|x| self.to_json(x, depth + 1))
                     .collect(),
             ),
             Value::Map(id) => Json::Object(
-                self.heap.maps[*id]
+                self.heap.maps[id]
                     .iter()
                     .map(|(k, x)| (k.clone(), self.to_json(x, depth + 1)))
                     .collect(),
@@ -743,100 +996,174 @@ impl<'a> State<'a> {
         }
     }
 
+    fn doc_to_json(&self, origin: u32, n: &'a Doc<'a>, depth: usize) -> Json {
+        match n {
+            Doc::Array(_) | Doc::Object(_) => self.to_json(&Value::Json(origin, n), depth),
+            scalar => scalar.to_serde(),
+        }
+    }
+
     // ------------------------------------------------------------ methods
 
     fn regex(&mut self, pattern: &str, full: bool) -> R<Regex> {
-        let key = if full {
+        if let Some(r) = self.regexes.get(&(pattern.to_string(), full)) {
+            return Ok(r.clone());
+        }
+        let src = if full {
             format!("^(?:{pattern})$")
         } else {
             pattern.to_string()
         };
-        if let Some(r) = self.regexes.get(&key) {
-            return Ok(r.clone());
-        }
-        let re = regex::RegexBuilder::new(&key)
+        let re = regex::RegexBuilder::new(&src)
             .size_limit(1 << 20)
             .build()
             .map_err(|e| RenderError::Method(format!("invalid regex {pattern:?}: {e}")))?;
-        self.regexes.insert(key, re.clone());
+        self.regexes.insert((pattern.to_string(), full), re.clone());
         Ok(re)
     }
 
-    fn body_json(&mut self) -> R<Option<Rc<Json>>> {
-        if let Some(parsed) = &self.body_json {
-            return Ok(parsed.clone());
-        }
-        let t = self.body.trim_start();
-        let parsed = if t.starts_with(['{', '[', '"', '\'']) {
-            match serde_json::from_str::<Json>(&self.body) {
-                Ok(j) => Some(Rc::new(j)),
-                Err(e) => return Err(RenderError::InvalidBody(e.to_string())),
+    /// The body as JSON, parsed on first use and shared by every `$input.path`/`json`.
+    fn body_doc(&self) -> R<Option<&'a Doc<'a>>> {
+        let body = self.body;
+        let parsed = self.body_doc.get_or_init(|| {
+            let t = body.trim_start();
+            if t.starts_with(['{', '[', '"', '\'']) {
+                crate::json::parse(body)
+                    .map(Some)
+                    .map_err(|e| e.to_string())
+            } else {
+                Ok(None)
             }
-        } else {
-            None
-        };
-        self.body_json = Some(parsed.clone());
-        Ok(parsed)
+        });
+        match parsed {
+            Ok(doc) => Ok(doc.as_ref()),
+            Err(e) => Err(RenderError::InvalidBody(e.clone())),
+        }
     }
 
     /// `$input.json(path)` (as_json) and `$input.path(path)`.
-    fn input_path(&mut self, path: &str, as_json: bool) -> R<Value> {
+    fn input_path(&mut self, path: &str, as_json: bool) -> R<Value<'a>> {
         let jp = JsonPath::parse(path).map_err(RenderError::Method)?;
-        let Some(doc) = self.body_json()? else {
+        let Some(doc) = self.body_doc()? else {
             // Not JSON: only the root path has a value, the raw text.
             let is_root = path.trim() == "$";
             return Ok(match (is_root, as_json) {
-                (true, false) => Value::Str(self.body.clone()),
+                (true, false) => Value::Str(Text::Borrowed(self.body)),
                 (true, true) => {
                     let mut s = String::new();
-                    java::json_quote(&self.body, &mut s);
+                    java::json_quote(self.body, &mut s);
                     Value::Str(s.into())
                 }
                 (false, false) => Value::Null,
-                (false, true) => Value::Str("\"\"".into()),
+                (false, true) => Value::Str(Text::Borrowed("\"\"")),
             });
         };
-        let sel = jp.select(&doc);
+        let sel = jp.select(doc);
         if as_json {
-            let text = match sel {
-                Selection::Definite(None) => "\"\"".to_string(),
-                Selection::Definite(Some(j)) => json_text(j),
+            let mut text = String::new();
+            match sel {
+                Selection::Definite(None) => text.push_str("\"\""),
+                Selection::Definite(Some(j)) => json_text(j, &mut text),
                 Selection::List(xs) => {
-                    let mut s = String::from("[");
+                    text.push('[');
                     for (i, x) in xs.iter().enumerate() {
                         if i > 0 {
-                            s.push(',');
+                            text.push(',');
                         }
-                        s.push_str(&json_text(x));
+                        json_text(x, &mut text);
                     }
-                    s.push(']');
-                    s
+                    text.push(']');
                 }
-            };
+            }
             self.check_output_len(text.len())?;
+            self.charge_bytes(text.len());
             return Ok(Value::Str(text.into()));
         }
+        let origin = self.next_origin;
+        self.next_origin = self.next_origin.wrapping_add(1).max(CONTEXT_ORIGIN + 1);
         Ok(match sel {
             Selection::Definite(None) => Value::Null,
-            Selection::Definite(Some(j)) => self.from_json(j),
+            Selection::Definite(Some(j)) => from_doc(origin, j),
             Selection::List(xs) => {
-                let items = xs.into_iter().map(|x| self.from_json(x)).collect();
+                let items = xs.into_iter().map(|x| from_doc(origin, x)).collect();
                 Value::List(self.new_list(items, true))
             }
         })
     }
 
-    fn call(&mut self, recv: Value, m: &str, args: Vec<Value>) -> R<Value> {
+    fn call(&mut self, recv: Value<'a>, m: &str, args: Vec<Value<'a>>) -> R<Value<'a>> {
         self.step()?;
-        match recv {
+        let v = self.dispatch(recv, m, args)?;
+        if let Value::Str(Text::Shared(s)) = &v {
+            self.charge_bytes(s.len());
+        }
+        Ok(v)
+    }
+
+    fn dispatch(&mut self, recv: Value<'a>, m: &str, args: Vec<Value<'a>>) -> R<Value<'a>> {
+        match self.resolve(recv) {
             Value::Null => Ok(Value::Null),
             Value::Input => self.call_input(m, args),
             Value::Util => self.call_util(m, args),
-            Value::Str(s) => self.call_string(&s, m, args),
+            Value::Str(s) => self.call_string(s, m, args),
             Value::List(id) => self.call_list(id, m, args),
             Value::Map(id) => self.call_map(id, m, args),
+            Value::Json(o, n @ Doc::Array(a)) => match (m, args.len()) {
+                // Reads answer in place; anything else works on the heap copy.
+                ("size" | "count", 0) => Ok(Value::Int(a.len() as i64)),
+                ("isEmpty", 0) => Ok(Value::Bool(a.is_empty())),
+                ("get", 1) => {
+                    let oob = || RenderError::Method(format!("{m}: list index out of range"));
+                    let i = as_int(&args[0]).ok_or_else(oob)?;
+                    let n = usize::try_from(i)
+                        .ok()
+                        .and_then(|i| a.get(i))
+                        .ok_or_else(oob)?;
+                    Ok(from_doc(o, n))
+                }
+                ("toString", 0) => Ok(Value::Str(self.java_string(&Value::Json(o, n), 0)?.into())),
+                _ => {
+                    let Value::List(id) = self.materialize(Value::Json(o, n)) else {
+                        return Ok(Value::Null);
+                    };
+                    self.call_list(id, m, args)
+                }
+            },
+            Value::Json(o, n @ Doc::Object(obj)) => match (m, args.len()) {
+                ("get", 1) => {
+                    let k = self.text(&args[0])?;
+                    Ok(obj.get(&k).map_or(Value::Null, |n| from_doc(o, n)))
+                }
+                ("containsKey", 1) => {
+                    let k = self.text(&args[0])?;
+                    Ok(Value::Bool(
+                        !matches!(args[0], Value::Null) && obj.get(&k).is_some(),
+                    ))
+                }
+                ("size", 0) => Ok(Value::Int(obj.len() as i64)),
+                ("isEmpty", 0) => Ok(Value::Bool(obj.is_empty())),
+                ("keySet", 0) => {
+                    let keys = obj
+                        .iter()
+                        .map(|(k, _)| Value::Str(Text::Borrowed(k)))
+                        .collect();
+                    Ok(Value::List(self.new_list(keys, false)))
+                }
+                ("values", 0) => {
+                    let vals = obj.values().map(|x| from_doc(o, x)).collect();
+                    Ok(Value::List(self.new_list(vals, false)))
+                }
+                ("toString", 0) => Ok(Value::Str(self.java_string(&Value::Json(o, n), 0)?.into())),
+                _ => {
+                    let Value::Map(id) = self.materialize(Value::Json(o, n)) else {
+                        return Ok(Value::Null);
+                    };
+                    self.call_map(id, m, args)
+                }
+            },
+            Value::Json(o, n) => Ok(from_doc(o, n)),
             Value::Entry(map, key) => Ok(match m {
-                "getKey" => Value::Str(key),
+                "getKey" => Value::Str(Text::Shared(key)),
                 "getValue" => self.heap.maps[map]
                     .get(&*key)
                     .cloned()
@@ -860,25 +1187,26 @@ impl<'a> State<'a> {
         }
     }
 
-    fn call_input(&mut self, m: &str, args: Vec<Value>) -> R<Value> {
+    fn call_input(&mut self, m: &str, args: Vec<Value<'a>>) -> R<Value<'a>> {
         let arg = match args.first() {
             Some(a) => Some(self.java_string(a, 0)?),
             None => None,
         };
+        let input = self.input;
         match (m, arg) {
             ("json", Some(p)) => self.input_path(&p, true),
             ("path", Some(p)) => self.input_path(&p, false),
             ("params", None) => {
                 let mut all = IndexMap::new();
                 let groups = [
-                    ("path", self.input.path),
-                    ("querystring", self.input.querystring),
-                    ("header", self.input.header),
+                    ("path", input.path),
+                    ("querystring", input.querystring),
+                    ("header", input.header),
                 ];
                 for (name, pairs) in groups {
-                    let m: IndexMap<String, Value> = pairs
+                    let m: IndexMap<String, Value<'a>> = pairs
                         .iter()
-                        .map(|(k, v)| (k.clone(), Value::Str(v.as_str().into())))
+                        .map(|(k, v)| (k.clone(), Value::Str(Text::Borrowed(v))))
                         .collect();
                     let id = self.new_map(m);
                     all.insert(name.to_string(), Value::Map(id));
@@ -886,24 +1214,24 @@ impl<'a> State<'a> {
                 Ok(Value::Map(self.new_map(all)))
             }
             ("params", Some(name)) => {
-                let found = last_match(self.input.path, |k| k == name)
-                    .or_else(|| last_match(self.input.querystring, |k| k == name))
-                    .or_else(|| last_match(self.input.header, |k| k.eq_ignore_ascii_case(&name)));
-                Ok(Value::Str(found.unwrap_or("").into()))
+                let found = last_match(input.path, |k| k == name)
+                    .or_else(|| last_match(input.querystring, |k| k == name))
+                    .or_else(|| last_match(input.header, |k| k.eq_ignore_ascii_case(&name)));
+                Ok(Value::Str(Text::Borrowed(found.unwrap_or(""))))
             }
-            ("getBody", None) => Ok(Value::Str(self.body.clone())),
+            ("getBody", None) => Ok(Value::Str(Text::Borrowed(self.body))),
             _ => Ok(Value::Null),
         }
     }
 
-    fn call_util(&mut self, m: &str, args: Vec<Value>) -> R<Value> {
+    fn call_util(&mut self, m: &str, args: Vec<Value<'a>>) -> R<Value<'a>> {
         let Some(arg) = args.first() else {
             return Ok(Value::Null);
         };
         if matches!(arg, Value::Null) {
             return Ok(Value::Null);
         }
-        let s = self.java_string(arg, 0)?;
+        let s = self.text(arg)?;
         Ok(match m {
             "escapeJavaScript" => Value::Str(java::escape_javascript(&s).into()),
             "urlEncode" => Value::Str(java::url_encode(&s).into()),
@@ -916,62 +1244,66 @@ impl<'a> State<'a> {
                 Some(d) => Value::Str(d.into()),
                 None => return Err(RenderError::Method("base64Decode: invalid input".into())),
             },
-            "parseJson" => match serde_json::from_str::<Json>(&s) {
-                Ok(j) => self.from_json(&j),
+            "parseJson" => match crate::json::parse(&s) {
+                Ok(j) => self.import(&j),
                 Err(e) => return Err(RenderError::Method(format!("parseJson: {e}"))),
             },
             _ => Value::Null,
         })
     }
 
-    fn str_arg(&mut self, args: &[Value], i: usize) -> R<Option<String>> {
+    /// A string argument (its `toString()` when it is not a string); null when absent.
+    fn str_arg(&mut self, args: &[Value<'a>], i: usize) -> R<Option<Text<'a>>> {
         match args.get(i) {
             None | Some(Value::Null) => Ok(None),
-            Some(v) => Ok(Some(self.java_string(v, 0)?)),
+            Some(Value::Str(s)) => Ok(Some(s.clone())),
+            Some(v) => Ok(Some(self.java_string(v, 0)?.into())),
         }
     }
 
-    fn call_string(&mut self, s: &Rc<str>, m: &str, args: Vec<Value>) -> R<Value> {
+    fn call_string(&mut self, s: Text<'a>, m: &str, args: Vec<Value<'a>>) -> R<Value<'a>> {
         let a0 = self.str_arg(&args, 0)?;
         let a1 = self.str_arg(&args, 1)?;
         let i0 = args.first().and_then(as_int);
         let i1 = args.get(1).and_then(as_int);
         let str_v = |x: String| Value::Str(x.into());
+        let a0 = a0.as_deref();
+        let a1 = a1.as_deref();
         let oob = || RenderError::Method(format!("{m}: string index out of range"));
         Ok(match (m, args.len()) {
-            ("length", 0) => Value::Int(java::utf16_len(s) as i64),
+            ("length", 0) => Value::Int(java::utf16_len(&s) as i64),
             ("toString", 0) | ("intern", 0) => Value::Str(s.clone()),
             ("trim", 0) => str_v(s.trim_matches(|c: char| c <= ' ').to_string()),
             ("toLowerCase", 0) => str_v(s.to_lowercase()),
             ("toUpperCase", 0) => str_v(s.to_uppercase()),
             ("isEmpty", 0) => Value::Bool(s.is_empty()),
             ("substring", 1) => match i0 {
-                Some(b) => str_v(java::substring(s, b, None).ok_or_else(oob)?),
+                Some(b) => str_v(java::substring(&s, b, None).ok_or_else(oob)?),
                 None => Value::Null,
             },
             ("substring", 2) => match (i0, i1) {
-                (Some(b), Some(e)) => str_v(java::substring(s, b, Some(e)).ok_or_else(oob)?),
+                (Some(b), Some(e)) => str_v(java::substring(&s, b, Some(e)).ok_or_else(oob)?),
                 _ => Value::Null,
             },
             ("charAt", 1) => match i0 {
-                Some(i) => str_v(java::char_at(s, i).ok_or_else(oob)?),
+                Some(i) => str_v(java::char_at(&s, i).ok_or_else(oob)?),
                 None => Value::Null,
             },
-            ("indexOf", 1) => a0.map_or(Value::Null, |n| Value::Int(java::index_of(s, &n, false))),
+            ("indexOf", 1) => a0.map_or(Value::Null, |n| Value::Int(java::index_of(&s, n, false))),
             ("lastIndexOf", 1) => {
-                a0.map_or(Value::Null, |n| Value::Int(java::index_of(s, &n, true)))
+                a0.map_or(Value::Null, |n| Value::Int(java::index_of(&s, n, true)))
             }
-            ("contains", 1) => a0.map_or(Value::Null, |n| Value::Bool(s.contains(n.as_str()))),
-            ("startsWith", 1) => a0.map_or(Value::Null, |n| Value::Bool(s.starts_with(n.as_str()))),
-            ("endsWith", 1) => a0.map_or(Value::Null, |n| Value::Bool(s.ends_with(n.as_str()))),
-            ("equals", 1) => Value::Bool(matches!(args.first(), Some(Value::Str(o)) if o == s)),
+            ("contains", 1) => a0.map_or(Value::Null, |n| Value::Bool(s.contains(n))),
+            ("startsWith", 1) => a0.map_or(Value::Null, |n| Value::Bool(s.starts_with(n))),
+            ("endsWith", 1) => a0.map_or(Value::Null, |n| Value::Bool(s.ends_with(n))),
+            ("equals", 1) => Value::Bool(matches!(args.first(), Some(Value::Str(o)) if **o == *s)),
             ("equalsIgnoreCase", 1) => Value::Bool(
                 matches!(args.first(), Some(Value::Str(o)) if o.to_lowercase() == s.to_lowercase()),
             ),
             ("concat", 1) => match a0 {
                 Some(o) => {
                     self.check_output_len(s.len() + o.len())?;
-                    str_v(format!("{s}{o}"))
+                    str_v(format!("{}{}", &*s, o))
                 }
                 None => Value::Null,
             },
@@ -979,14 +1311,14 @@ impl<'a> State<'a> {
                 (Some(a), Some(b)) => {
                     let r = if a.is_empty() {
                         // Java inserts the replacement between every character.
-                        let mut r = b.clone();
+                        let mut r = b.to_string();
                         for c in s.chars() {
                             r.push(c);
-                            r.push_str(&b);
+                            r.push_str(b);
                         }
                         r
                     } else {
-                        s.replace(a.as_str(), &b)
+                        s.replace(a, b)
                     };
                     self.check_output_len(r.len())?;
                     str_v(r)
@@ -995,12 +1327,12 @@ impl<'a> State<'a> {
             },
             ("replaceAll" | "replaceFirst", 2) => match (a0, a1) {
                 (Some(re), Some(rep)) => {
-                    let re = self.regex(&re, false)?;
-                    let rep = java::java_replacement(&rep);
+                    let re = self.regex(re, false)?;
+                    let rep = java::java_replacement(rep);
                     let r = if m == "replaceAll" {
-                        re.replace_all(s, rep.as_str()).into_owned()
+                        re.replace_all(&s, rep.as_str()).into_owned()
                     } else {
-                        re.replace(s, rep.as_str()).into_owned()
+                        re.replace(&s, rep.as_str()).into_owned()
                     };
                     self.check_output_len(r.len())?;
                     str_v(r)
@@ -1008,13 +1340,13 @@ impl<'a> State<'a> {
                 _ => Value::Null,
             },
             ("matches", 1) => match a0 {
-                Some(re) => Value::Bool(self.regex(&re, true)?.is_match(s)),
+                Some(re) => Value::Bool(self.regex(re, true)?.is_match(&s)),
                 None => Value::Null,
             },
             ("split", 1) => match a0 {
                 Some(re) => {
-                    let re = self.regex(&re, false)?;
-                    let parts = java_split(&re, s);
+                    let re = self.regex(re, false)?;
+                    let parts = java_split(&re, &s);
                     self.check_len(parts.len())?;
                     let items = parts.into_iter().map(|p| Value::Str(p.into())).collect();
                     Value::List(self.new_list(items, false))
@@ -1032,7 +1364,7 @@ impl<'a> State<'a> {
         })
     }
 
-    fn call_list(&mut self, id: usize, m: &str, args: Vec<Value>) -> R<Value> {
+    fn call_list(&mut self, id: usize, m: &str, args: Vec<Value<'a>>) -> R<Value<'a>> {
         let len = self.heap.lists[id].items.len();
         let oob = || RenderError::Method(format!("{m}: list index out of range"));
         Ok(match (m, args.len()) {
@@ -1081,9 +1413,9 @@ impl<'a> State<'a> {
                 }
             },
             ("addAll", 1) => {
-                if let Value::List(other) = args[0] {
-                    let extra = self.heap.lists[other].items.clone();
+                if let Some(extra) = self.list_items(&args[0]) {
                     self.check_len(len + extra.len())?;
+                    self.charge_items(extra.len());
                     self.heap.lists[id].items.extend(extra);
                 }
                 Value::Bool(true)
@@ -1093,16 +1425,13 @@ impl<'a> State<'a> {
             ("toString", 0) => Value::Str(self.java_string(&Value::List(id), 0)?.into()),
             ("equals", 1) => {
                 let (a, b) = (Value::List(id), args[0].clone());
-                Value::Bool(
-                    matches!(b, Value::List(_))
-                        && self.java_string(&a, 0)? == self.java_string(&b, 0)?,
-                )
+                Value::Bool(b.is_list() && self.java_string(&a, 0)? == self.java_string(&b, 0)?)
             }
             _ => Value::Null,
         })
     }
 
-    fn position(&mut self, id: usize, x: &Value) -> R<Option<usize>> {
+    fn position(&mut self, id: usize, x: &Value<'a>) -> R<Option<usize>> {
         let items = self.heap.lists[id].items.clone();
         for (i, item) in items.iter().enumerate() {
             if self.strict_eq(item, x)? {
@@ -1114,49 +1443,46 @@ impl<'a> State<'a> {
 
     /// Java `equals`: same kind and same value (numbers compare across int/float kinds
     /// only when both are the same kind).
-    fn strict_eq(&mut self, a: &Value, b: &Value) -> R<bool> {
+    fn strict_eq(&mut self, a: &Value<'a>, b: &Value<'a>) -> R<bool> {
         Ok(match (a, b) {
             (Value::Null, Value::Null) => true,
             (Value::Int(x), Value::Int(y)) => x == y,
             (Value::Float(x), Value::Float(y)) => x == y,
-            (Value::Str(x), Value::Str(y)) => x == y,
+            (Value::Str(x), Value::Str(y)) => **x == **y,
             (Value::Bool(x), Value::Bool(y)) => x == y,
-            (Value::List(_), Value::List(_)) | (Value::Map(_), Value::Map(_)) => {
+            _ if (a.is_list() && b.is_list()) || (a.is_map() && b.is_map()) => {
                 self.java_string(a, 0)? == self.java_string(b, 0)?
             }
             _ => false,
         })
     }
 
-    fn call_map(&mut self, id: usize, m: &str, args: Vec<Value>) -> R<Value> {
+    fn call_map(&mut self, id: usize, m: &str, args: Vec<Value<'a>>) -> R<Value<'a>> {
         let key = self.str_arg(&args, 0)?;
         Ok(match (m, args.len()) {
             ("get", 1) => key
-                .and_then(|k| self.heap.maps[id].get(&k).cloned())
+                .and_then(|k| self.heap.maps[id].get(&*k).cloned())
                 .unwrap_or(Value::Null),
             ("put", 2) => {
                 let Some(k) = key else { return Ok(Value::Null) };
                 self.check_len(self.heap.maps[id].len() + 1)?;
                 self.heap.maps[id]
-                    .insert(k, args[1].clone())
+                    .insert(k.to_string(), args[1].clone())
                     .unwrap_or(Value::Null)
             }
             ("putAll", 1) => {
-                if let Value::Map(other) = args[0] {
-                    let extra: Vec<(String, Value)> = self.heap.maps[other]
-                        .iter()
-                        .map(|(k, v)| (k.clone(), v.clone()))
-                        .collect();
+                if let Some(extra) = self.map_entries(&args[0]) {
                     self.check_len(self.heap.maps[id].len() + extra.len())?;
-                    self.heap.maps[id].extend(extra);
+                    self.charge_items(extra.len());
+                    self.heap.maps[id].extend(extra.into_iter().map(|(k, v)| (k.into_owned(), v)));
                 }
                 Value::Null
             }
             ("remove", 1) => key
-                .and_then(|k| self.heap.maps[id].shift_remove(&k))
+                .and_then(|k| self.heap.maps[id].shift_remove(&*k))
                 .unwrap_or(Value::Null),
             ("containsKey", 1) => {
-                Value::Bool(key.is_some_and(|k| self.heap.maps[id].contains_key(&k)))
+                Value::Bool(key.is_some_and(|k| self.heap.maps[id].contains_key(&*k)))
             }
             ("containsValue", 1) => {
                 let vals: Vec<Value> = self.heap.maps[id].values().cloned().collect();
@@ -1172,7 +1498,7 @@ impl<'a> State<'a> {
             ("keySet", 0) => {
                 let keys = self.heap.maps[id]
                     .keys()
-                    .map(|k| Value::Str(k.as_str().into()))
+                    .map(|k| Value::Str(Text::Shared(k.as_str().into())))
                     .collect();
                 Value::List(self.new_list(keys, false))
             }
@@ -1192,16 +1518,13 @@ impl<'a> State<'a> {
             ("toString", 0) => Value::Str(self.java_string(&Value::Map(id), 0)?.into()),
             ("equals", 1) => {
                 let (a, b) = (Value::Map(id), args[0].clone());
-                Value::Bool(
-                    matches!(b, Value::Map(_))
-                        && self.java_string(&a, 0)? == self.java_string(&b, 0)?,
-                )
+                Value::Bool(b.is_map() && self.java_string(&a, 0)? == self.java_string(&b, 0)?)
             }
             _ => Value::Null,
         })
     }
 
-    fn call_scalar(&mut self, v: Value, m: &str, args: Vec<Value>) -> R<Value> {
+    fn call_scalar(&mut self, v: Value<'a>, m: &str, args: Vec<Value<'a>>) -> R<Value<'a>> {
         Ok(match (m, args.len()) {
             ("toString", 0) => Value::Str(self.java_string(&v, 0)?.into()),
             ("equals", 1) => Value::Bool(self.strict_eq(&v, &args[0])?),
@@ -1228,51 +1551,40 @@ fn last_match(pairs: &[(String, String)], f: impl Fn(&str) -> bool) -> Option<&s
         .map(|(_, v)| v.as_str())
 }
 
-/// JSON text of a value from the request body (`$input.json`).
-fn json_text(j: &Json) -> String {
-    fn go(j: &Json, out: &mut String) {
-        match j {
-            Json::Null => out.push_str("null"),
-            Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-            Json::Number(n) => match n.as_i64() {
-                Some(i) => {
-                    let _ = write!(out, "{i}");
+/// Appends the JSON text of a body value (`$input.json`).
+fn json_text(j: &Doc<'_>, out: &mut String) {
+    match j {
+        Doc::Null => out.push_str("null"),
+        Doc::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Doc::Int(i) => java::push_int(out, *i),
+        Doc::UInt(u) => {
+            let _ = write!(out, "{u}");
+        }
+        Doc::Float(f) => out.push_str(&java::format_double(*f)),
+        Doc::Str(s) => java::json_quote(s, out),
+        Doc::Array(a) => {
+            out.push('[');
+            for (i, x) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
                 }
-                None => match n.as_u64() {
-                    Some(u) => {
-                        let _ = write!(out, "{u}");
-                    }
-                    None => out.push_str(&java::format_double(n.as_f64().unwrap_or(0.0))),
-                },
-            },
-            Json::String(s) => java::json_quote(s, out),
-            Json::Array(a) => {
-                out.push('[');
-                for (i, x) in a.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    go(x, out);
-                }
-                out.push(']');
+                json_text(x, out);
             }
-            Json::Object(o) => {
-                out.push('{');
-                for (i, (k, x)) in o.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    java::json_quote(k, out);
-                    out.push(':');
-                    go(x, out);
+            out.push(']');
+        }
+        Doc::Object(o) => {
+            out.push('{');
+            for (i, (k, x)) in o.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
                 }
-                out.push('}');
+                java::json_quote(k, out);
+                out.push(':');
+                json_text(x, out);
             }
+            out.push('}');
         }
     }
-    let mut s = String::new();
-    go(j, &mut s);
-    s
 }
 
 /// Java `String.split(regex)`: no leading empty piece for a zero-width match at 0,
@@ -1324,7 +1636,7 @@ fn as_f64(v: &Value) -> Option<f64> {
 
 /// Numeric operators; integer division truncates, division by zero and non-numbers
 /// give null (Velocity logs and yields null), overflow falls back to floating point.
-fn arith(op: BinOp, l: &Value, r: &Value) -> Value {
+fn arith<'a>(op: BinOp, l: &Value<'a>, r: &Value<'a>) -> Value<'a> {
     match (l, r) {
         (Value::Int(a), Value::Int(b)) => {
             let (a, b) = (*a, *b);

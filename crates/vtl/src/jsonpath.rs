@@ -6,8 +6,84 @@
 //! `[?(@.k == 'v')]` with `== != < <= > >=`, existence (`[?(@.k)]`), `&&` and `||`.
 //! Jayway semantics: a path made only of names and single indexes is *definite* and yields
 //! one value (or nothing); any other path yields a list.
+//!
+//! Paths run over any [`JsonTree`]: `serde_json::Value` and the engine's in-place
+//! [`crate::json::Node`].
 
 use serde_json::Value;
+
+/// A JSON document a path can walk.
+pub trait JsonTree: Sized {
+    /// The member `key` of an object.
+    fn member(&self, key: &str) -> Option<&Self>;
+    /// The items of an array.
+    fn items(&self) -> Option<&[Self]>;
+    /// The member values of an object, in document order.
+    fn values(&self) -> Option<impl DoubleEndedIterator<Item = &Self>>;
+    fn as_number(&self) -> Option<f64>;
+    fn as_text(&self) -> Option<&str>;
+    /// Equality with a filter's literal (`[?(@.k == true)]`).
+    fn equals(&self, literal: &Value) -> bool;
+}
+
+impl JsonTree for Value {
+    fn member(&self, key: &str) -> Option<&Self> {
+        self.as_object()?.get(key)
+    }
+    fn items(&self) -> Option<&[Self]> {
+        self.as_array().map(Vec::as_slice)
+    }
+    fn values(&self) -> Option<impl DoubleEndedIterator<Item = &Self>> {
+        self.as_object().map(|o| o.values())
+    }
+    fn as_number(&self) -> Option<f64> {
+        self.as_f64()
+    }
+    fn as_text(&self) -> Option<&str> {
+        self.as_str()
+    }
+    fn equals(&self, literal: &Value) -> bool {
+        self == literal
+    }
+}
+
+impl JsonTree for crate::json::Node<'_> {
+    fn member(&self, key: &str) -> Option<&Self> {
+        match self {
+            crate::json::Node::Object(o) => o.get(key),
+            _ => None,
+        }
+    }
+    fn items(&self) -> Option<&[Self]> {
+        match self {
+            crate::json::Node::Array(a) => Some(a),
+            _ => None,
+        }
+    }
+    fn values(&self) -> Option<impl DoubleEndedIterator<Item = &Self>> {
+        match self {
+            crate::json::Node::Object(o) => Some(o.values()),
+            _ => None,
+        }
+    }
+    fn as_number(&self) -> Option<f64> {
+        match self {
+            crate::json::Node::Int(i) => Some(*i as f64),
+            crate::json::Node::UInt(u) => Some(*u as f64),
+            crate::json::Node::Float(f) => Some(*f),
+            _ => None,
+        }
+    }
+    fn as_text(&self) -> Option<&str> {
+        match self {
+            crate::json::Node::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+    fn equals(&self, literal: &Value) -> bool {
+        self.to_serde() == *literal
+    }
+}
 
 #[derive(Debug, Clone, PartialEq)]
 enum Step {
@@ -47,9 +123,9 @@ pub struct JsonPath {
 
 /// Result of evaluating a path: definite paths give at most one value, others a list.
 #[derive(Debug, PartialEq)]
-pub enum Selection<'v> {
-    Definite(Option<&'v Value>),
-    List(Vec<&'v Value>),
+pub enum Selection<'v, T> {
+    Definite(Option<&'v T>),
+    List(Vec<&'v T>),
 }
 
 impl JsonPath {
@@ -82,17 +158,29 @@ impl JsonPath {
             .all(|s| matches!(s, Step::Name(_) | Step::Index(_)))
     }
 
-    pub fn select<'v>(&self, root: &'v Value) -> Selection<'v> {
-        let found = eval_steps(&self.steps, root);
+    /// True for `$` alone: the whole document.
+    pub fn is_root(&self) -> bool {
+        self.steps.is_empty()
+    }
+
+    pub fn select<'v, T: JsonTree>(&self, root: &'v T) -> Selection<'v, T> {
         if self.is_definite() {
-            Selection::Definite(found.into_iter().next())
-        } else {
-            Selection::List(found)
+            // No intermediate lists: a definite path follows one value.
+            let mut cur = Some(root);
+            for step in &self.steps {
+                cur = cur.and_then(|v| match step {
+                    Step::Name(n) => v.member(n),
+                    Step::Index(i) => v.items().and_then(|a| index_of(a.len(), *i).map(|i| &a[i])),
+                    _ => None,
+                });
+            }
+            return Selection::Definite(cur);
         }
+        Selection::List(eval_steps(&self.steps, root))
     }
 }
 
-fn eval_steps<'v>(steps: &[Step], root: &'v Value) -> Vec<&'v Value> {
+fn eval_steps<'v, T: JsonTree>(steps: &[Step], root: &'v T) -> Vec<&'v T> {
     let mut cur = vec![root];
     for step in steps {
         let mut next = Vec::new();
@@ -110,40 +198,38 @@ fn index_of(len: usize, i: i64) -> Option<usize> {
     (0..len).contains(&i).then_some(i as usize)
 }
 
-fn apply<'v>(step: &Step, v: &'v Value, out: &mut Vec<&'v Value>) {
+fn apply<'v, T: JsonTree>(step: &Step, v: &'v T, out: &mut Vec<&'v T>) {
     match step {
         Step::Name(n) => {
-            if let Some(x) = v.as_object().and_then(|o| o.get(n)) {
+            if let Some(x) = v.member(n) {
                 out.push(x);
             }
         }
-        Step::Names(ns) => {
-            if let Some(o) = v.as_object() {
-                out.extend(ns.iter().filter_map(|n| o.get(n)));
-            }
-        }
+        Step::Names(ns) => out.extend(ns.iter().filter_map(|n| v.member(n))),
         Step::Index(i) => {
-            if let Some(a) = v.as_array() {
+            if let Some(a) = v.items() {
                 if let Some(i) = index_of(a.len(), *i) {
                     out.push(&a[i]);
                 }
             }
         }
         Step::Indexes(is) => {
-            if let Some(a) = v.as_array() {
+            if let Some(a) = v.items() {
                 out.extend(
                     is.iter()
                         .filter_map(|i| index_of(a.len(), *i).map(|i| &a[i])),
                 );
             }
         }
-        Step::Wildcard => match v {
-            Value::Array(a) => out.extend(a.iter()),
-            Value::Object(o) => out.extend(o.values()),
-            _ => {}
-        },
+        Step::Wildcard => {
+            if let Some(a) = v.items() {
+                out.extend(a.iter());
+            } else if let Some(vals) = v.values() {
+                out.extend(vals);
+            }
+        }
         Step::Slice(start, end) => {
-            if let Some(a) = v.as_array() {
+            if let Some(a) = v.items() {
                 let len = a.len() as i64;
                 let norm = |x: i64| if x < 0 { (len + x).max(0) } else { x.min(len) };
                 let s = start.map(norm).unwrap_or(0);
@@ -158,25 +244,25 @@ fn apply<'v>(step: &Step, v: &'v Value, out: &mut Vec<&'v Value>) {
             let mut stack = vec![v];
             while let Some(node) = stack.pop() {
                 apply(inner, node, out);
-                match node {
-                    Value::Array(a) => stack.extend(a.iter().rev()),
-                    Value::Object(o) => stack.extend(o.values().rev()),
-                    _ => {}
+                if let Some(a) = node.items() {
+                    stack.extend(a.iter().rev());
+                } else if let Some(vals) = node.values() {
+                    stack.extend(vals.rev());
                 }
             }
         }
         Step::Filter(f) => {
-            let items: Vec<&Value> = match v {
-                Value::Array(a) => a.iter().collect(),
-                Value::Object(o) => o.values().collect(),
-                _ => Vec::new(),
-            };
-            out.extend(items.into_iter().filter(|x| filter_matches(f, x)));
+            let matches = |x: &&'v T| filter_matches(f, *x);
+            if let Some(a) = v.items() {
+                out.extend(a.iter().filter(matches));
+            } else if let Some(vals) = v.values() {
+                out.extend(vals.filter(matches));
+            }
         }
     }
 }
 
-fn filter_matches(f: &Filter, item: &Value) -> bool {
+fn filter_matches<T: JsonTree>(f: &Filter, item: &T) -> bool {
     match f {
         Filter::Or(a, b) => filter_matches(a, item) || filter_matches(b, item),
         Filter::And(a, b) => filter_matches(a, item) && filter_matches(b, item),
@@ -190,21 +276,12 @@ fn filter_matches(f: &Filter, item: &Value) -> bool {
     }
 }
 
-fn compare(l: &Value, op: CmpOp, r: &Value) -> bool {
+fn compare<T: JsonTree>(l: &T, op: CmpOp, r: &Value) -> bool {
     use std::cmp::Ordering;
-    let ord = match (l, r) {
-        (Value::Number(a), Value::Number(b)) => a
-            .as_f64()
-            .zip(b.as_f64())
-            .and_then(|(a, b)| a.partial_cmp(&b)),
-        (Value::String(a), Value::String(b)) => Some(a.cmp(b)),
-        _ => {
-            if l == r {
-                Some(Ordering::Equal)
-            } else {
-                None
-            }
-        }
+    let ord = match (l.as_number(), r.as_f64(), l.as_text(), r.as_str()) {
+        (Some(a), Some(b), _, _) => a.partial_cmp(&b),
+        (_, _, Some(a), Some(b)) => Some(a.cmp(b)),
+        _ => l.equals(r).then_some(Ordering::Equal),
     };
     match op {
         CmpOp::Eq => ord == Some(Ordering::Equal),

@@ -12,6 +12,7 @@
 mod ast;
 mod eval;
 mod java;
+pub mod json;
 pub mod jsonpath;
 mod parser;
 
@@ -33,7 +34,9 @@ pub struct Limits {
     pub max_output_bytes: usize,
     /// Nesting of macro calls, `#define` blocks and interpolated strings.
     pub max_depth: usize,
-    /// Total evaluation steps per render (nodes, expressions, method calls).
+    /// Total evaluation steps per render (nodes, expressions, method calls). Copying data
+    /// costs steps too (one per 64 bytes of string built, one per 8 items copied), so
+    /// this also bounds the time and memory a render spends on large values.
     pub max_steps: u64,
     /// Largest list/map a template may build (ranges, `add`, `put`, `split`).
     pub max_collection_len: usize,
@@ -93,6 +96,9 @@ impl std::error::Error for RenderError {}
 pub struct Template {
     nodes: Vec<ast::Node>,
     defs: ast::Defs,
+    /// Capacity the output starts with (the source length: most templates render to
+    /// about their own size), so the output buffer rarely grows.
+    output_hint: usize,
 }
 
 impl Template {
@@ -115,21 +121,35 @@ impl Template {
         }
         let mut defs = ast::Defs::default();
         let nodes = parser::parse_template(src.trim(), &mut defs)?;
-        Ok(Template { nodes, defs })
+        Ok(Template {
+            nodes,
+            defs,
+            output_hint: src.len().min(64 * 1024),
+        })
     }
 
-    /// Renders the template. `context` is the `$context` map; on success it is replaced
-    /// by its state after the render, so overrides set by the template are visible.
+    /// Renders the template. `context` is the `$context` map; on success, if the template
+    /// changed it, it is replaced by its state after the render, so overrides set by the
+    /// template are visible.
     pub fn render(
         &self,
         input: &Input<'_>,
         context: &mut serde_json::Map<String, serde_json::Value>,
         limits: &Limits,
     ) -> Result<String, RenderError> {
-        let mut st = eval::State::new(self, input, context, limits);
-        let mut out = String::new();
-        st.run(&self.nodes, &mut out)?;
-        *context = st.context_json();
+        let (out, changed) = {
+            // `$context` and the body are read in place (see `eval`); the body is parsed
+            // on first use, once per render.
+            let ctx = json::Node::Object(json::Node::object_from_serde(context));
+            let body_doc = eval::BodyDoc::new();
+            let mut st = eval::State::new(self, input, &ctx, &body_doc, limits);
+            let mut out = String::with_capacity(self.output_hint);
+            st.run(&self.nodes, &mut out)?;
+            (out, st.changed_context())
+        };
+        if let Some(c) = changed {
+            *context = c;
+        }
         Ok(out)
     }
 

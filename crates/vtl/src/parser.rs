@@ -2,7 +2,7 @@
 //! that does not start a valid reference/directive is plain text), so the parser works
 //! directly on the source bytes instead of a separate token stream.
 
-use crate::ast::{BinOp, Defs, Expr, Macro, Node, Reference, Seg};
+use crate::ast::{BinOp, Defs, Expr, Macro, Node, Reference, Seg, Slot};
 use std::fmt;
 
 /// A template that Velocity would refuse, with the 1-based position of the problem.
@@ -393,7 +393,7 @@ impl<'a> Parser<'a, '_> {
                 self.pos = after;
                 self.open_paren()?;
                 self.skip_ws();
-                let name = self.loop_var()?;
+                let var = self.loop_var()?;
                 self.close_paren()?;
                 flush(nodes, text);
                 let (body, term) = self.block()?;
@@ -402,7 +402,7 @@ impl<'a> Parser<'a, '_> {
                 }
                 let block = self.defs.blocks.len();
                 self.defs.blocks.push(body);
-                nodes.push(Node::Define { name, block });
+                nodes.push(Node::Define { var, block });
                 Ok(None)
             }
             "macro" => {
@@ -481,7 +481,7 @@ impl<'a> Parser<'a, '_> {
     }
 
     /// `$name` as used by `#foreach`, `#define` and macro parameters.
-    fn loop_var(&mut self) -> Result<Box<str>, ParseError> {
+    fn loop_var(&mut self) -> Result<Slot, ParseError> {
         if self.peek() != Some(b'$') {
             return self.err("expected a $variable");
         }
@@ -499,7 +499,7 @@ impl<'a> Parser<'a, '_> {
             }
             self.pos += 1;
         }
-        Ok(name.into())
+        Ok(self.defs.slot(name))
     }
 
     /// Directive arguments start with `(`, optionally after spaces.
@@ -587,7 +587,7 @@ impl<'a> Parser<'a, '_> {
             self.pos = start;
             return Ok(None);
         };
-        let name: Box<str> = name.into();
+        let var = self.defs.slot(name);
         let segs = self.segments()?;
         if braced {
             if self.peek() != Some(b'}') {
@@ -596,7 +596,7 @@ impl<'a> Parser<'a, '_> {
             }
             self.pos += 1;
         }
-        Ok(Some(Reference { name, segs }))
+        Ok(Some(Reference { var, segs }))
     }
 
     fn segments(&mut self) -> Result<Vec<Seg>, ParseError> {

@@ -1,10 +1,11 @@
-//! Property-style tests (seeded, so failures reproduce): arbitrary input never makes the
-//! parser panic, and whatever parses renders within the configured limits.
+//! Property tests (proptest; failures shrink to a small case and are saved in
+//! `proptest-regressions/`): arbitrary input never makes the parser panic, whatever parses
+//! renders within the configured limits, and each way a template can make work for itself
+//! (loops over ranges, recursion through `#macro` and `#define`, strings and lists grown
+//! in loops) ends in `LimitExceeded` instead of running away.
 
-use rand::rngs::StdRng;
-use rand::{RngExt, SeedableRng};
-use std::time::{Duration, Instant};
-use tollgate_vtl::{Input, Limits, Template};
+use proptest::prelude::*;
+use tollgate_vtl::{Input, Limits, RenderError, Template};
 
 const FRAGMENTS: &[&str] = &[
     "$",
@@ -81,17 +82,13 @@ const FRAGMENTS: &[&str] = &[
     "$context.requestOverride",
 ];
 
-fn random_template(rng: &mut StdRng) -> String {
-    let n = rng.random_range(0..40);
-    let mut s = String::new();
-    for _ in 0..n {
-        if rng.random_bool(0.1) {
-            s.push(char::from_u32(rng.random_range(0..0x3000)).unwrap_or('?'));
-        } else {
-            s.push_str(FRAGMENTS[rng.random_range(0..FRAGMENTS.len())]);
-        }
-    }
-    s
+/// Templates made of VTL fragments (most of them valid syntax) and some arbitrary text.
+fn template() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        9 => prop::sample::select(FRAGMENTS).prop_map(str::to_string),
+        1 => any::<char>().prop_map(String::from),
+    ];
+    prop::collection::vec(piece, 0..40).prop_map(|v| v.concat())
 }
 
 fn limits() -> Limits {
@@ -103,44 +100,119 @@ fn limits() -> Limits {
     }
 }
 
-#[test]
-fn parser_never_panics_and_render_terminates() {
-    let mut rng = StdRng::seed_from_u64(0x5eed);
-    let body = r#"{"a": [1, {"b": "c"}], "x": "a,b"}"#;
-    let mut parsed = 0;
-    for _ in 0..20_000 {
-        let src = random_template(&mut rng);
-        let Ok(t) = Template::parse(&src) else {
-            continue;
-        };
-        parsed += 1;
-        let start = Instant::now();
-        let _ = t.render(
-            &Input {
-                body,
-                ..Input::default()
-            },
-            &mut serde_json::Map::new(),
-            &limits(),
-        );
-        assert!(
-            start.elapsed() < Duration::from_secs(2),
-            "slow render: {src:?}"
-        );
-    }
-    assert!(parsed > 1000, "generator too hostile: only {parsed} parsed");
+const BODY: &str = r#"{"a": [1, {"b": "c"}], "x": "a,b"}"#;
+
+fn render(t: &Template, limits: &Limits) -> Result<String, RenderError> {
+    t.render(
+        &Input {
+            body: BODY,
+            ..Input::default()
+        },
+        &mut serde_json::Map::new(),
+        limits,
+    )
 }
 
-#[test]
-fn random_bytes_never_panic() {
-    let mut rng = StdRng::seed_from_u64(7);
-    for _ in 0..5_000 {
-        let len = rng.random_range(0..64);
-        let bytes: Vec<u8> = (0..len).map(|_| rng.random()).collect();
-        let src = String::from_utf8_lossy(&bytes);
+fn render_src(src: &str, limits: &Limits) -> Result<String, RenderError> {
+    let t = Template::parse(src).unwrap_or_else(|e| panic!("{src:?}: {e}"));
+    render(&t, limits)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(4000))]
+
+    #[test]
+    fn parser_never_panics_on_any_text(src in any::<String>()) {
+        let _ = Template::parse(&src);
+    }
+
+    #[test]
+    fn parser_never_panics_and_render_stays_within_limits(src in template()) {
         if let Ok(t) = Template::parse(&src) {
-            let _ = t.render(&Input::default(), &mut serde_json::Map::new(), &limits());
+            let limits = limits();
+            if let Ok(out) = render(&t, &limits) {
+                prop_assert!(out.len() <= limits.max_output_bytes);
+            }
         }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Nested loops over ranges: at most `max_foreach_iterations` per loop, and the
+    /// product is bounded by the steps.
+    #[test]
+    fn foreach_over_ranges_is_bounded(outer in 0i64..5000, inner in 0i64..5000, body in prop::sample::select(&["x", "$i$j", "#set($k = $i * $j)"][..])) {
+        let src = format!("#foreach($i in [1..{outer}])#foreach($j in [{inner}..1]){body}#end#end");
+        let limits = limits();
+        match render_src(&src, &limits) {
+            Ok(out) => {
+                // `[a..b]` holds |a - b| + 1 items (it counts down when a > b).
+                let per = |a: i64, b: i64| (a.abs_diff(b) as usize + 1).min(limits.max_foreach_iterations);
+                prop_assert!(out.len() <= limits.max_output_bytes);
+                if body == "x" {
+                    prop_assert_eq!(out.len(), per(1, outer) * per(inner, 1));
+                }
+            }
+            Err(e) => prop_assert!(matches!(e, RenderError::LimitExceeded(_)), "{e}"),
+        }
+    }
+
+    /// A macro that calls itself `n` times deep: fine below `max_depth`, refused above.
+    #[test]
+    fn macro_recursion_is_bounded(n in 0usize..200) {
+        let src = format!("#macro(down $n)#if($n > 0)#down($n - 1)#end$n#end#down({n})");
+        let limits = limits();
+        match render_src(&src, &limits) {
+            Ok(out) => {
+                prop_assert!(n < limits.max_depth, "depth {n} rendered");
+                prop_assert!(out.starts_with('0'));
+            }
+            Err(e) => {
+                prop_assert!(n >= limits.max_depth - 1, "depth {n}: {e}");
+                prop_assert_eq!(e, RenderError::LimitExceeded("recursion depth"));
+            }
+        }
+    }
+
+    /// `#define` blocks that reference themselves, directly or through another block, or
+    /// through an interpolated string.
+    #[test]
+    fn define_recursion_is_bounded(form in prop::sample::select(&[
+        "#define($a)x$a#end$a",
+        "#define($a)$b#end#define($b)$a#end$a",
+        "#define($a)#set($s = \"$a\")#end$a",
+        "#define($a)$a.toString()#end$a",
+    ][..])) {
+        prop_assert_eq!(
+            render_src(form, &limits()),
+            Err(RenderError::LimitExceeded("recursion depth"))
+        );
+    }
+
+    /// A string that doubles, or a large string (128 KB and up) copied a thousand times,
+    /// or a list of `max_collection_len` items copied into new lists in a loop: each ends
+    /// in `LimitExceeded` long before the memory or time it asks for.
+    #[test]
+    fn growth_in_loops_is_bounded(
+        doublings in 17u32..40,
+        copies in prop::sample::select(&[
+            "#set($t = \"$s\")",
+            "#set($t = $s.concat(''))",
+            "#set($t = $s + '')",
+            "$l.add(\"$s\")",
+            "#set($m = [])$m.addAll($big)",
+            "#set($t = $s.replace('x', 'y'))",
+        ][..]),
+    ) {
+        let limits = Limits::default();
+        let src = format!(
+            "#set($s = 'x')#set($l = [])#set($big = [1..{}])#foreach($i in [1..{doublings}])#set($s = \"$s$s\")#end#foreach($i in [1..1000]){copies}#end",
+            limits.max_collection_len
+        );
+        let r = render_src(&src, &limits);
+        prop_assert!(matches!(r, Err(RenderError::LimitExceeded(_))), "{r:?}");
     }
 }
 

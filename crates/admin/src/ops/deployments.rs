@@ -8,7 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::json as j;
-use tollgate_model::{ids, time, CanarySettings, Deployment, Stage};
+use tollgate_model::{ids, time, CanarySettings, Deployment, RestApiDefinition, Stage};
 
 use super::stages::{check_variables, CanarySettingsInput};
 use super::{api, api_mut};
@@ -68,6 +68,7 @@ pub async fn create(
                 return Err(ApiError::bad_request("No integration defined for method"));
             }
         }
+        check_templates(&a.definition)?;
         if input.canary_settings.is_some() {
             match &stage_name {
                 None => return Err(ApiError::bad_request("Invalid deployment content specified.Non null and non empty stageName must be provided for canary deployment. Provided value is null")),
@@ -120,6 +121,43 @@ pub async fn create(
         Ok::<_, ApiError>(deployment)
     })?;
     Ok(json(201, &view(&out, false)))
+}
+
+/// Refuses a snapshot with a mapping template that does not parse: the data plane could
+/// only answer 500 for it, so the mistake is reported to whoever deploys, like AWS's
+/// deployment-time validation. AWS's text for this case is not recorded; ours follows its
+/// mapping-expression errors ("Invalid mapping expression specified: ...") and names the
+/// method, the template and the parser's line and column. Resources are checked in path
+/// order, so the error is the same on every try.
+fn check_templates(def: &RestApiDefinition) -> Result<(), ApiError> {
+    let mut resources: Vec<_> = def.resources.values().collect();
+    resources.sort_by(|a, b| a.path.cmp(&b.path));
+    for r in resources {
+        for (verb, m) in &r.resource_methods {
+            let Some(i) = &m.method_integration else {
+                continue;
+            };
+            let response_templates = i.integration_responses.values().flat_map(|ir| {
+                ir.response_templates
+                    .iter()
+                    .map(move |(ct, t)| (format!("integration response {}", ir.status_code), ct, t))
+            });
+            let templates = i
+                .request_templates
+                .iter()
+                .map(|(ct, t)| ("integration request".to_string(), ct, t))
+                .chain(response_templates);
+            for (place, content_type, src) in templates {
+                if let Err(e) = tollgate_vtl::Template::parse(src) {
+                    return Err(ApiError::bad_request(format!(
+                        "Invalid mapping template specified: {place} of {verb} {path}, content type {content_type}: {e}",
+                        path = r.path
+                    )));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 pub async fn list(
