@@ -124,7 +124,6 @@ pub struct Functions {
     registry: ArcSwap<HashMap<String, Arc<Entry>>>,
     /// The store version the registry was built from (a late, older sync is ignored).
     sync_lock: Mutex<u64>,
-    handle: tokio::runtime::Handle,
     events: events::EventQueue,
     remote: Option<remote::RemoteLambda>,
 }
@@ -154,8 +153,9 @@ fn find_python() -> Option<PathBuf> {
 }
 
 impl Functions {
-    /// Starts the engine on the current tokio runtime (which will own the workers' tasks)
-    /// and loads the functions of `state`.
+    /// Starts the engine (its reaper and Event dispatcher run on the current tokio runtime)
+    /// and loads the functions of `state`. Workers are served by the runtime of the
+    /// invocation that started them.
     pub fn start(mut config: FunctionsConfig, state: &State) -> Result<Arc<Functions>, String> {
         let remote = config
             .remote
@@ -182,7 +182,6 @@ impl Functions {
             logs: LogWriter::start(root.join("logs")),
             registry: ArcSwap::from_pointee(HashMap::new()),
             sync_lock: Mutex::new(0),
-            handle: tokio::runtime::Handle::current(),
             events,
             remote,
             config,
@@ -462,14 +461,14 @@ impl Functions {
         };
         let warm = {
             let mut idle = pool.idle.lock().unwrap_or_else(|p| p.into_inner());
-            let mut found = None;
-            while let Some(w) = idle.pop() {
-                if w.healthy() {
-                    found = Some(w);
-                    break;
-                }
+            idle.retain(Worker::healthy);
+            // Prefer a worker served by this thread (no hop between threads), else the
+            // most recently used one.
+            let here = std::thread::current().id();
+            match idle.iter().rposition(|w| w.home == here) {
+                Some(i) => Some(idle.remove(i)),
+                None => idle.pop(),
             }
-            found
         };
         let mut worker = match warm {
             Some(w) => w,
@@ -486,14 +485,10 @@ impl Functions {
                         log: None,
                     });
                 }
-                let (s, logs) = (spec.clone(), self.logs.clone());
-                // The worker's tasks belong to the engine's runtime, not the caller's.
-                let started = self
-                    .handle
-                    .spawn(async move { Worker::start(&s, &logs).await })
-                    .await
-                    .unwrap_or_else(|e| Err(e.to_string()));
-                match started {
+                // The worker's Runtime API is served on the caller's runtime: on the
+                // data plane that is the thread serving the connection, so a warm
+                // invocation from that thread never hops to another one.
+                match Worker::start(spec, &self.logs).await {
                     Ok(w) => w,
                     Err(why) => {
                         tracing::warn!(function = %spec.function_name, error = %why, "worker did not start");

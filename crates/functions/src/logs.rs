@@ -1,28 +1,36 @@
 //! Function logs: one file per function (`<dir>/{name}.log`), holding the workers' stdout and
 //! stderr lines and Lambda's `START` / `END` / `REPORT` lines. A single writer thread owns the
-//! files, so workers and invocations only send lines over a channel.
+//! files; workers and invocations only append lines to a shared list that it drains every
+//! 50 ms.
 
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+/// Lines waiting for the writer, per function.
+type Pending = Mutex<Vec<(Arc<str>, Vec<u8>)>>;
+
+/// How often the writer thread drains pending lines. Invocations never wake it: at
+/// thousands of invocations a second, a wake-up per line would cost more than the lines.
+const DRAIN_EVERY: Duration = Duration::from_millis(50);
 
 #[derive(Clone)]
 pub struct LogWriter {
-    tx: mpsc::Sender<(Arc<str>, Vec<u8>)>,
+    pending: Arc<Pending>,
     dir: PathBuf,
 }
 
 impl LogWriter {
     pub fn start(dir: PathBuf) -> LogWriter {
-        let (tx, rx) = mpsc::channel::<(Arc<str>, Vec<u8>)>();
-        let thread_dir = dir.clone();
+        let pending: Arc<Pending> = Arc::default();
+        let (thread_dir, thread_pending) = (dir.clone(), Arc::downgrade(&pending));
         std::thread::Builder::new()
             .name("function-logs".into())
-            .spawn(move || write_loop(&thread_dir, rx))
+            .spawn(move || write_loop(&thread_dir, thread_pending))
             .expect("log writer thread");
-        LogWriter { tx, dir }
+        LogWriter { pending, dir }
     }
 
     /// Appends `line` (a newline is added when missing) to the function's log.
@@ -31,7 +39,10 @@ impl LogWriter {
         if line.last() != Some(&b'\n') {
             line.push(b'\n');
         }
-        let _ = self.tx.send((function.clone(), line));
+        self.pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((function.clone(), line));
     }
 
     pub fn path(&self, function: &str) -> PathBuf {
@@ -43,28 +54,39 @@ pub fn log_path(dir: &Path, function: &str) -> PathBuf {
     dir.join(format!("{function}.log"))
 }
 
-fn write_loop(dir: &Path, rx: mpsc::Receiver<(Arc<str>, Vec<u8>)>) {
+fn write_loop(dir: &Path, pending: Weak<Pending>) {
     let mut files: HashMap<Arc<str>, std::io::BufWriter<std::fs::File>> = HashMap::new();
-    let open = |name: &Arc<str>, files: &mut HashMap<Arc<str>, _>| {
-        if !files.contains_key(name) {
-            let _ = std::fs::create_dir_all(dir);
-            match std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(log_path(dir, name))
-            {
-                Ok(f) => {
-                    files.insert(name.clone(), std::io::BufWriter::new(f));
-                }
-                Err(e) => tracing::warn!(function = %name, error = %e, "cannot open function log"),
-            }
+    let mut batch = Vec::new();
+    loop {
+        std::thread::sleep(DRAIN_EVERY);
+        // The engine is gone: write what is left, then stop.
+        let Some(pending) = pending.upgrade() else {
+            break;
+        };
+        std::mem::swap(
+            &mut batch,
+            &mut *pending.lock().unwrap_or_else(|p| p.into_inner()),
+        );
+        drop(pending);
+        if batch.is_empty() {
+            continue;
         }
-    };
-    while let Ok((name, line)) = rx.recv() {
-        let mut batch = vec![(name, line)];
-        batch.extend(rx.try_iter());
-        for (name, line) in batch {
-            open(&name, &mut files);
+        for (name, line) in batch.drain(..) {
+            if !files.contains_key(&name) {
+                let _ = std::fs::create_dir_all(dir);
+                match std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(log_path(dir, &name))
+                {
+                    Ok(f) => {
+                        files.insert(name.clone(), std::io::BufWriter::new(f));
+                    }
+                    Err(e) => {
+                        tracing::warn!(function = %name, error = %e, "cannot open function log")
+                    }
+                }
+            }
             if let Some(f) = files.get_mut(&name) {
                 let _ = f.write_all(&line);
             }

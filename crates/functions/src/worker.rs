@@ -93,6 +93,8 @@ pub struct Worker {
     server: tokio::task::JoinHandle<()>,
     started: Instant,
     served: u64,
+    /// The thread whose runtime serves this worker's Runtime API.
+    pub home: std::thread::ThreadId,
     pub last_used: Instant,
     /// False once the worker must not serve again (it failed, timed out, or exited).
     healthy: bool,
@@ -421,6 +423,7 @@ impl Worker {
             server,
             started: Instant::now(),
             served: 0,
+            home: std::thread::current().id(),
             last_used: Instant::now(),
             healthy: true,
         })
