@@ -87,6 +87,13 @@ struct ServeArgs {
     /// Session token for --lambda-endpoint (temporary credentials).
     #[arg(long, env = "TOLLGATE_LAMBDA_SESSION_TOKEN", hide_env_values = true)]
     lambda_session_token: Option<String>,
+    /// Seconds an idle function worker is kept warm before it is stopped.
+    #[arg(long, env = "TOLLGATE_LAMBDA_IDLE_TIMEOUT", default_value_t = 600)]
+    lambda_idle_timeout: u64,
+    /// Seconds before the first and second retry of a failed Event invocation (Lambda's
+    /// schedule is 60 and 120).
+    #[arg(long, env = "TOLLGATE_LAMBDA_EVENT_RETRY_DELAYS", value_delimiter = ',', default_values_t = [60, 120])]
+    lambda_event_retry_delays: Vec<u64>,
     /// Diagnostics filter (tracing syntax), e.g. `info` or `tollgate_gateway=debug`.
     #[arg(long, env = "TOLLGATE_LOG", default_value = "info")]
     log: String,
@@ -188,6 +195,14 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     );
     let mut functions_config =
         tollgate_functions::FunctionsConfig::new(args.data_dir.clone(), args.region.clone());
+    functions_config.idle_timeout = std::time::Duration::from_secs(args.lambda_idle_timeout.max(1));
+    let [first, second] = args.lambda_event_retry_delays[..] else {
+        return Err("--lambda-event-retry-delays takes two values, e.g. 60,120".into());
+    };
+    functions_config.event_retry_delays = [
+        std::time::Duration::from_secs(first),
+        std::time::Duration::from_secs(second),
+    ];
     if let Some(endpoint) = &args.lambda_endpoint {
         let endpoint: http::Uri = endpoint
             .parse()

@@ -114,11 +114,11 @@ def raw(event, context):
     return json.loads(event["body"])
 
 def work(event, context):
-    if event.get("fail"):
-        raise ValueError("bad input: " + str(event["fail"]))
     if event.get("mark"):
         with open(event["mark"], "a") as f:
             f.write("run\n")
+    if event.get("fail"):
+        raise ValueError("bad input: " + str(event["fail"]))
     if event.get("sleep"):
         time.sleep(event["sleep"])
     if event.get("crash"):
@@ -1277,5 +1277,96 @@ fn functions_not_hosted_here_are_forwarded_to_the_lambda_endpoint() {
         e.stderr.contains("ServiceException") && e.stderr.contains("403"),
         "{}",
         e.stderr
+    );
+}
+
+/// Processes whose parent is `pid` (the function workers of a server).
+fn children_of(pid: u32) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|p| {
+            std::fs::read_to_string(format!("/proc/{p}/stat")).is_ok_and(|s| {
+                s.rsplit_once(") ")
+                    .and_then(|(_, rest)| rest.split(' ').nth(1)?.parse::<u32>().ok())
+                    == Some(pid)
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn idle_workers_are_reaped_and_failed_events_retried_twice() {
+    let s = Server::start_with(
+        std::sync::Arc::new(tempfile::tempdir().unwrap()),
+        &[
+            "--lambda-idle-timeout",
+            "1",
+            "--lambda-event-retry-delays",
+            "1,1",
+        ],
+    );
+    let zip = zip_file(s.data_path(), "w.zip", &[("app.py", ECHO_PY, 0o644)]);
+    create_function(&s, "work", "python3.12", "app.work", &zip, &[]);
+    let (v, _) = invoke(
+        &s,
+        &[
+            "--function-name",
+            "work",
+            "--payload",
+            "{}",
+            "--log-type",
+            "Tail",
+        ],
+    );
+    assert!(decode_log(&v).contains("Init Duration"), "a cold start");
+    assert_eq!(children_of(s.pid()).len(), 1, "one warm worker");
+    wait_for(
+        "the idle worker to be stopped",
+        Duration::from_secs(10),
+        || children_of(s.pid()).is_empty(),
+    );
+    let (v, _) = invoke(
+        &s,
+        &[
+            "--function-name",
+            "work",
+            "--payload",
+            "{}",
+            "--log-type",
+            "Tail",
+        ],
+    );
+    assert!(
+        decode_log(&v).contains("Init Duration"),
+        "a new cold start after reaping"
+    );
+
+    // An Event whose function fails runs three times in all (two retries), then stops.
+    let marker = s.data_path().join("failing.txt");
+    let payload = json!({"mark": marker, "fail": "always"}).to_string();
+    let (v, _) = invoke(
+        &s,
+        &[
+            "--function-name",
+            "work",
+            "--invocation-type",
+            "Event",
+            "--payload",
+            &payload,
+        ],
+    );
+    assert_eq!(v["StatusCode"], 202);
+    let runs = || std::fs::read_to_string(&marker).map_or(0, |m| m.lines().count());
+    wait_for("three attempts", Duration::from_secs(20), || runs() == 3);
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(runs(), 3, "no attempt after the second retry");
+    assert!(
+        std::fs::read_dir(s.data_path().join("functions/events"))
+            .unwrap()
+            .next()
+            .is_none(),
+        "the event is dropped"
     );
 }

@@ -1,7 +1,8 @@
 //! Asynchronous (`InvocationType: Event`) invocations. Each accepted event is a file in the
 //! queue directory, written and synced before Invoke answers 202, so a restart (even
 //! `kill -9`) loses none. A dispatcher runs them in arrival order; a function error is
-//! retried twice, after 1 and then 2 minutes, as Lambda does; then the event is dropped.
+//! retried twice, after 1 and then 2 minutes as Lambda does (`FunctionsConfig::
+//! event_retry_delays`), then the event is dropped.
 
 use std::path::PathBuf;
 use std::sync::Weak;
@@ -135,10 +136,11 @@ pub(crate) fn spawn_dispatcher(functions: Weak<Functions>) {
                     Err(crate::InvokeError::NotFound(_)) => false,
                     Err(_) => true,
                 };
-                match RETRY_DELAYS.get(ev.attempts as usize) {
+                match f.config.event_retry_delays.get(ev.attempts as usize) {
                     Some(delay) if failed => {
                         ev.attempts += 1;
                         ev.not_before = now + delay.as_millis() as i64;
+                        next_due = Some(next_due.map_or(ev.not_before, |d| d.min(ev.not_before)));
                         if let Err(e) = f.events.write(&name, &ev) {
                             tracing::error!(error = %e, "cannot reschedule an event");
                         }

@@ -50,6 +50,8 @@ pub struct FunctionsConfig {
     pub idle_timeout: Duration,
     /// Where functions this instance does not host are invoked, if anywhere.
     pub remote: Option<remote::RemoteConfig>,
+    /// Delays before the retries of a failed `Event` invocation (Lambda: 1 and 2 minutes).
+    pub event_retry_delays: [Duration; 2],
 }
 
 impl FunctionsConfig {
@@ -61,6 +63,7 @@ impl FunctionsConfig {
             queue_wait: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(600),
             remote: None,
+            event_retry_delays: events::RETRY_DELAYS,
         }
     }
 }
@@ -188,8 +191,10 @@ impl Functions {
         });
         functions.sync(state);
         let weak = Arc::downgrade(&functions);
+        let every = (functions.config.idle_timeout / 2)
+            .clamp(Duration::from_millis(100), Duration::from_secs(15));
         tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(15));
+            let mut tick = tokio::time::interval(every);
             loop {
                 tick.tick().await;
                 let Some(f) = weak.upgrade() else { break };
