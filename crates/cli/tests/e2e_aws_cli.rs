@@ -824,7 +824,8 @@ fn gateway_response_customisation_applies_after_redeploy() {
         "gatewayresponse.header.x-custom": "'yes'",
         "gatewayresponse.header.x-echo": "method.request.header.x-in"
     });
-    let template = r#"{"custom":$context.error.messageString,"stage":"$context.stage"}"#;
+    // Gateway response templates are VTL, rendered by the same engine as mapping templates.
+    let template = r#"#set($t = $context.error.responseType)#if($t == "MISSING_AUTHENTICATION_TOKEN"){"custom":$context.error.messageString,"stage":"$context.stage","type":"$t.toLowerCase()"}#else{}#end"#;
     let templates = json!({ "application/json": template });
     let gr = apigw(
         &s,
@@ -892,7 +893,7 @@ fn gateway_response_customisation_applies_after_redeploy() {
     );
     assert_json_eq(
         &r.json(),
-        &json!({ "custom": "Missing Authentication Token", "stage": "dev" }),
+        &json!({ "custom": "Missing Authentication Token", "stage": "dev", "type": "missing_authentication_token" }),
         "custom body",
     );
     assert_eq!(r.header("x-custom"), Some("yes"), "{r}");

@@ -10,7 +10,7 @@ use http::header::HeaderName;
 use regex::Regex;
 use tollgate_model::{GatewayResponseType, Integration, Method, RestApiDefinition};
 
-use crate::context::{compile_substitution, Piece};
+use crate::context::Piece;
 
 /// A mapping template, parsed once per deployment and shared by every request.
 pub type MappingTemplate = Arc<CompiledTemplate>;
@@ -30,6 +30,16 @@ pub struct CompiledTemplate {
 }
 
 impl CompiledTemplate {
+    /// A template whose output is `src` as it is.
+    pub fn text(src: &str) -> CompiledTemplate {
+        CompiledTemplate {
+            engine: tollgate_vtl::Template::parse("").expect("the empty template parses"),
+            literal: Some(bytes::Bytes::copy_from_slice(src.as_bytes())),
+            reads_context: false,
+            reads_input: false,
+        }
+    }
+
     pub fn parse(src: &str) -> Result<CompiledTemplate, tollgate_vtl::ParseError> {
         let engine = tollgate_vtl::Template::parse(src)?;
         let literal = (!src.contains(['$', '#', '\\']))
@@ -232,8 +242,8 @@ pub struct CompiledMethod {
 pub struct CompiledGatewayResponse {
     pub status: u16,
     pub headers: Vec<(HeaderName, Vec<Piece>)>,
-    /// (content type, template pieces), sorted by content type.
-    pub templates: Vec<(String, Vec<Piece>)>,
+    /// (content type, template), sorted by content type; rendered by the VTL engine.
+    pub templates: Vec<(String, MappingTemplate)>,
 }
 
 #[derive(Debug)]
@@ -657,7 +667,15 @@ fn compile_gateway_response(
     let templates = chosen
         .response_templates
         .iter()
-        .map(|(ct, tpl)| (ct.clone(), compile_substitution(tpl)))
+        .map(|(ct, tpl)| {
+            // A template that does not parse is answered as its text (AWS refuses it when
+            // it is saved; stored ones from before must not break every error response).
+            let t = CompiledTemplate::parse(tpl).unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "gateway response template does not parse; sent as text");
+                CompiledTemplate::text(tpl)
+            });
+            (ct.clone(), Arc::new(t))
+        })
         .collect();
     CompiledGatewayResponse {
         status,

@@ -35,6 +35,28 @@ pub fn header_too_large() -> Response<GatewayBody> {
     r
 }
 
+/// Renders a gateway response template with the VTL engine (`$context`, including
+/// `$context.error.*`, `$stageVariables`, `$input.params()`); a template that fails at run
+/// time gives an empty body rather than a second error.
+fn render_template(
+    template: &crate::compile::MappingTemplate,
+    inv: &Invocation<'_>,
+) -> bytes::Bytes {
+    let query = if template.reads_input {
+        super::method_request::parse_query(inv.parts.uri.query())
+    } else {
+        Vec::new()
+    };
+    let params = super::method_request::Params {
+        path: &[],
+        query: &query,
+        headers: &inv.parts.headers,
+    };
+    super::integration_request::render_template(template, inv, &params, b"")
+        .map(|(body, _)| body)
+        .unwrap_or_default()
+}
+
 fn render_pieces(pieces: &[Piece], inv: &Invocation<'_>) -> String {
     let mut s = String::new();
     for p in pieces {
@@ -88,8 +110,8 @@ pub fn render(inv: &Invocation<'_>, err: &GatewayError) -> Response<GatewayBody>
     // Chosen by Accept like method response templates (request-pipeline.md §9.3).
     let chosen = super::integration_response::choose_template(&gr.templates, accept);
     let (ct, body) = match chosen {
-        Some((ct, pieces)) => (ct.as_str(), render_pieces(pieces, inv)),
-        None => ("application/json", String::new()),
+        Some((ct, template)) => (ct.as_str(), render_template(template, inv)),
+        None => ("application/json", bytes::Bytes::new()),
     };
     let mut r = Response::new(GatewayBody::from_bytes(body));
     *r.status_mut() = StatusCode::from_u16(err.status.unwrap_or(gr.status))

@@ -373,6 +373,18 @@ pub fn context_map(ctx: &RequestContext) -> serde_json::Map<String, serde_json::
     if let Some(c) = ctx.is_canary {
         m.insert("isCanaryRequest".into(), Value::Bool(c));
     }
+    if ctx.error.is_some() {
+        // Gateway response templates read `$context.error.*`.
+        m.insert(
+            "error".into(),
+            json!({
+                "message": text("error.message"),
+                "messageString": text("error.messageString"),
+                "responseType": text("error.responseType"),
+                "validationErrorString": text("error.validationErrorString"),
+            }),
+        );
+    }
     m
 }
 
@@ -476,8 +488,6 @@ pub fn render_template(
     Ok((Bytes::from(out), context))
 }
 
-/// HTTP (non-proxy): only mapped parameters and the gateway's own headers reach the
-/// backend; the body is the rendered template or the passed-through client body.
 /// The body a non-proxy integration sends: the selected template rendered, or the
 /// client's body passed through (as the passthrough behaviour allows).
 pub fn payload(
@@ -492,6 +502,8 @@ pub fn payload(
     }
 }
 
+/// HTTP (non-proxy): only mapped parameters and the gateway's own headers reach the
+/// backend; the body is the rendered template or the passed-through client body.
 pub fn http(
     inv: &Invocation<'_>,
     i: &CompiledIntegration,
