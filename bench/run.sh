@@ -249,6 +249,21 @@ gw put-integration --rest-api-id "$API" --resource-id "$KEYED_RES" --http-method
     --type HTTP_PROXY --integration-http-method GET --uri "http://127.0.0.1:$BACKEND_PORT/{proxy}" \
     --request-parameters integration.request.path.proxy=method.request.path.proxy >/dev/null
 
+# GET /tpl/{proxy+} -> HTTP (non-proxy) POST to the backend with a request template that
+# reads parameters, $context and $util and builds a JSON body; the integration response
+# passes the backend's body through. Its cost against tg_proxy is the templating pipeline's.
+TPL_PARENT=$(gw create-resource --rest-api-id "$API" --parent-id "$ROOT" --path-part tpl --query id --output text)
+TPL_RES=$(gw create-resource --rest-api-id "$API" --parent-id "$TPL_PARENT" --path-part '{proxy+}' --query id --output text)
+gw put-method --rest-api-id "$API" --resource-id "$TPL_RES" --http-method GET \
+    --authorization-type NONE --request-parameters method.request.path.proxy=true >/dev/null
+TEMPLATE='{"path": "$input.params('"'"'proxy'"'"')", "agent": "$util.escapeJavaScript($input.params('"'"'User-Agent'"'"'))", "stage": "$context.stage", "requestId": "$context.requestId", "source": "$context.identity.sourceIp", "method": "$context.httpMethod", "items": [#foreach($i in [1..5])$i#if($foreach.hasNext),#end#end]}'
+gw put-integration --rest-api-id "$API" --resource-id "$TPL_RES" --http-method GET \
+    --type HTTP --integration-http-method POST --uri "http://127.0.0.1:$BACKEND_PORT/{proxy}" \
+    --request-parameters integration.request.path.proxy=method.request.path.proxy \
+    --request-templates "$(python3 -c 'import json,sys; print(json.dumps({"application/json": sys.argv[1]}))' "$TEMPLATE")" >/dev/null
+gw put-method-response --rest-api-id "$API" --resource-id "$TPL_RES" --http-method GET --status-code 200 >/dev/null
+gw put-integration-response --rest-api-id "$API" --resource-id "$TPL_RES" --http-method GET --status-code 200 >/dev/null
+
 gw create-deployment --rest-api-id "$API" --stage-name bench >/dev/null
 log "deployed API $API to stage bench"
 
@@ -261,7 +276,7 @@ gw create-usage-plan-key --usage-plan-id "$PLAN_ID" --key-id "$KEY_ID" --key-typ
 # ---------------------------------------------------------------------------------------
 # Targets; each answers GET with BODY. Checked once with curl before any load.
 # ---------------------------------------------------------------------------------------
-TARGETS=(direct nginx tg_proxy tg_keyed tg_mock)
+TARGETS=(direct nginx tg_proxy tg_keyed tg_tpl tg_mock)
 declare -A NAME URL HDR
 NAME[direct]="backend direct (nginx return)"
 NAME[nginx]="nginx reverse proxy"
@@ -274,6 +289,8 @@ URL[tg_mock]="http://127.0.0.1:$TOLLGATE_PORT/_aws/execute-api/$API/bench/mock"
 NAME[tg_keyed]="Tollgate HTTP_PROXY + API key, plan throttle, quota"
 URL[tg_keyed]="http://127.0.0.1:$TOLLGATE_PORT/_aws/execute-api/$API/bench/keyed/bench"
 HDR[tg_keyed]="x-api-key: $KEY_VALUE"
+NAME[tg_tpl]="Tollgate HTTP + request template"
+URL[tg_tpl]="http://127.0.0.1:$TOLLGATE_PORT/_aws/execute-api/$API/bench/tpl/bench"
 # Extra curl/wrk arguments of a target (its header, if any).
 hdr_args() { if [[ -n ${HDR[$1]:-} ]]; then printf '%s\n' -H "${HDR[$1]}"; fi; }
 
@@ -321,7 +338,7 @@ ALL_OUR_PIDS=("${PROXY_NGINX_PIDS[@]}" "${BACKEND_NGINX_PIDS[@]}" "$TOLLGATE_PID
 proxy_pids() {
     case $1 in
         nginx) echo "${PROXY_NGINX_PIDS[*]}" ;;
-        tg_proxy | tg_keyed | tg_mock) echo "$TOLLGATE_PID" ;;
+        tg_proxy | tg_keyed | tg_tpl | tg_mock) echo "$TOLLGATE_PID" ;;
         *) echo "" ;;
     esac
 }
@@ -449,6 +466,7 @@ RESULTS=$OUT_DIR/results.md
     for c in "${CONC[@]}"; do
         echo "- CPU per request, $c conn: Tollgate HTTP_PROXY / nginx reverse proxy **$(fmt_ratio "${R[cpu:tg_proxy:$c]}" "${R[cpu:nginx:$c]}")** (${R[cpu:tg_proxy:$c]} vs ${R[cpu:nginx:$c]} µs); Tollgate MOCK / nginx \`return\` (the backend's own CPU in the direct run) $(fmt_ratio "${R[cpu:tg_mock:$c]}" "${R[bcpu:direct:$c]}") (${R[cpu:tg_mock:$c]} vs ${R[bcpu:direct:$c]} µs)"
         echo "- CPU per request, $c conn: Tollgate keyed route (API key + plan throttle + quota) / plain HTTP_PROXY route **$(fmt_ratio "${R[cpu:tg_keyed:$c]}" "${R[cpu:tg_proxy:$c]}")** (${R[cpu:tg_keyed:$c]} vs ${R[cpu:tg_proxy:$c]} µs)"
+        echo "- CPU per request, $c conn: Tollgate templated HTTP route (request template rendered, non-proxy response) / plain HTTP_PROXY route **$(fmt_ratio "${R[cpu:tg_tpl:$c]}" "${R[cpu:tg_proxy:$c]}")** (${R[cpu:tg_tpl:$c]} vs ${R[cpu:tg_proxy:$c]} µs)"
     done
     add_tg=$(diff_us "${R[p50_us:tg_proxy:1]}" "${R[p50_us:direct:1]}")
     add_ng=$(diff_us "${R[p50_us:nginx:1]}" "${R[p50_us:direct:1]}")
