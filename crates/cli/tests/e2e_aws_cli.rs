@@ -326,6 +326,15 @@ fn rest_walkthrough_steps_1_to_16_then_invoke() {
         log.contains("Method completed with status: 200"),
         "step 11 log:\n{log}"
     );
+    // AWS's transformation lines; a MOCK has no endpoint, so no endpoint lines.
+    assert!(
+        log.contains("Method response body after transformations: [{\"id\": 1}]"),
+        "step 11 log:\n{log}"
+    );
+    assert!(
+        !log.contains("Endpoint request body"),
+        "step 11 log:\n{log}"
+    );
     assert!(ti["latency"].is_number(), "step 11 latency: {ti:#}");
     // The same for the HTTP_PROXY method: path parameters are matched against the resource
     // template and the backend is really called.

@@ -11,6 +11,7 @@ use regex::Regex;
 use tollgate_model::{GatewayResponseType, Integration, Method, RestApiDefinition};
 
 use crate::context::Piece;
+use crate::pipeline::content_handling::ContentHandling;
 
 /// A mapping template, parsed once per deployment and shared by every request.
 pub type MappingTemplate = Arc<CompiledTemplate>;
@@ -185,6 +186,8 @@ pub struct CompiledIntegrationResponse {
     pub response_parameters: Vec<(HeaderName, ResponseSource)>,
     /// (content type, template), sorted by content type.
     pub templates: Vec<(String, MappingTemplate)>,
+    /// How the backend's payload is converted for the client (`None`: by the Accept).
+    pub content_handling: Option<ContentHandling>,
 }
 
 #[derive(Debug)]
@@ -199,6 +202,8 @@ pub struct CompiledIntegration {
     /// (content type, template), sorted by content type.
     pub request_templates: Vec<(String, MappingTemplate)>,
     pub passthrough: Passthrough,
+    /// How the client's payload is converted for the backend (`None`: left as it is).
+    pub content_handling: Option<ContentHandling>,
     pub timeout: Duration,
     pub responses: Vec<CompiledIntegrationResponse>,
 }
@@ -603,6 +608,7 @@ pub(crate) fn compile_integration(
             pattern,
             response_parameters,
             templates: templates(&ir.response_templates)?,
+            content_handling: ContentHandling::parse(ir.content_handling.as_deref())?,
         });
     }
     Ok(CompiledIntegration {
@@ -617,6 +623,7 @@ pub(crate) fn compile_integration(
             "WHEN_NO_TEMPLATES" => Passthrough::WhenNoTemplates,
             _ => Passthrough::WhenNoMatch,
         },
+        content_handling: ContentHandling::parse(i.content_handling.as_deref())?,
         timeout: Duration::from_millis(i.timeout_in_millis.clamp(50, 29_000) as u64),
         responses,
     })

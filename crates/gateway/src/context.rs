@@ -42,6 +42,34 @@ pub struct RequestContext {
     pub error: Option<ErrorContext>,
     /// (key id, key value) once the API key phase accepted a key.
     pub api_key: Option<(Arc<str>, Box<str>)>,
+    /// TestInvokeMethod's record of what went to and came from the endpoint; `None` for
+    /// live requests, which never pay for copying bodies.
+    pub execution_log: Option<Box<ExecutionLog>>,
+}
+
+/// The bodies TestInvokeMethod's log shows around the integration call.
+#[derive(Debug, Clone, Default)]
+pub struct ExecutionLog {
+    /// "Endpoint request body after transformations".
+    pub endpoint_request_body: Option<bytes::Bytes>,
+    /// "Endpoint response body before transformations".
+    pub endpoint_response_body: Option<bytes::Bytes>,
+}
+
+impl RequestContext {
+    /// Records the endpoint request body when an execution log is kept.
+    pub fn log_endpoint_request(&mut self, body: &bytes::Bytes) {
+        if let Some(log) = &mut self.execution_log {
+            log.endpoint_request_body = Some(body.clone());
+        }
+    }
+
+    /// Records the endpoint response body when an execution log is kept.
+    pub fn log_endpoint_response(&mut self, body: &bytes::Bytes) {
+        if let Some(log) = &mut self.execution_log {
+            log.endpoint_response_body = Some(body.clone());
+        }
+    }
 }
 
 impl RequestContext {

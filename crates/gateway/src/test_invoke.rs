@@ -54,7 +54,8 @@ impl Gateway {
         };
         let stage_name: std::sync::Arc<str> = TEST_STAGE.into();
         let remote: SocketAddr = ([127, 0, 0, 1], 0).into();
-        let ctx = respond::new_context(&parts, &target, &stage_name, &deployment, None, remote);
+        let mut ctx = respond::new_context(&parts, &target, &stage_name, &deployment, None, remote);
+        ctx.execution_log = Some(Box::default());
         let request_id = ctx.request_id.clone();
         let mut log = vec![
             format!("Execution log for request {request_id}"),
@@ -102,6 +103,20 @@ impl Gateway {
             multi.entry(k.as_str().to_string()).or_default().push(v);
         }
         let body = String::from_utf8_lossy(&body).into_owned();
+        // AWS's lines around the integration call, for integrations that have an endpoint.
+        let endpoint = ctx.execution_log.as_deref().cloned().unwrap_or_default();
+        if let Some(sent) = &endpoint.endpoint_request_body {
+            log.push(format!(
+                "Endpoint request body after transformations: {}",
+                String::from_utf8_lossy(sent)
+            ));
+        }
+        if let Some(received) = &endpoint.endpoint_response_body {
+            log.push(format!(
+                "Endpoint response body before transformations: {}",
+                String::from_utf8_lossy(received)
+            ));
+        }
         if let Some(e) = &ctx.error {
             log.push(format!(
                 "Gateway response type: {} with status code: {}",

@@ -14,6 +14,7 @@ use tollgate_model::GatewayResponseType as T;
 
 use crate::body::GatewayBody;
 use crate::compile::{CompiledIntegration, UriPiece};
+use crate::pipeline::content_handling::is_binary;
 use crate::pipeline::method_request::{Params, Routed};
 use crate::pipeline::{GatewayError, IntegrationOutput, Invocation};
 
@@ -47,22 +48,6 @@ fn title_case(name: &str) -> String {
         up = c == '-';
     }
     out
-}
-
-/// Whether a media type is one of the API's binary media types (`*/*` and `type/*` included).
-pub fn is_binary(types: &[String], content_type: Option<&str>) -> bool {
-    let Some(ct) = content_type else { return false };
-    let ct = ct.split(';').next().unwrap_or_default().trim();
-    types.iter().any(|t| {
-        let t = t.trim();
-        t == "*/*"
-            || t.eq_ignore_ascii_case(ct)
-            || t.strip_suffix("/*").is_some_and(|prefix| {
-                ct.split('/')
-                    .next()
-                    .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
-            })
-    })
 }
 
 fn string_map(pairs: impl Iterator<Item = (String, String)>) -> (Value, Value) {
@@ -363,13 +348,10 @@ pub fn proxy_response(
         .is_some_and(|v| v.as_bool() == Some(true));
     let body = if encoded {
         // Decoded only when the client accepts a binary media type (AWS-rec).
-        let accept = inv
-            .parts
-            .headers
-            .get(http::header::ACCEPT)
-            .and_then(|v| v.to_str().ok());
-        let first = accept.and_then(|a| a.split(',').next());
-        if is_binary(&inv.deployment.binary_media_types, first) {
+        if crate::pipeline::content_handling::accepts_binary(
+            &inv.deployment.binary_media_types,
+            &inv.parts.headers,
+        ) {
             base64::engine::general_purpose::STANDARD
                 .decode(&body)
                 .map(Bytes::from)
@@ -443,16 +425,6 @@ mod tests {
             None
         );
         assert_eq!(function_of_uri("http://example.com"), None);
-    }
-
-    #[test]
-    fn binary_types_match_with_wildcards() {
-        let types = vec!["image/png".to_string(), "application/*".to_string()];
-        assert!(is_binary(&types, Some("image/png")));
-        assert!(is_binary(&types, Some("application/octet-stream; q=1")));
-        assert!(!is_binary(&types, Some("text/plain")));
-        assert!(!is_binary(&types, None));
-        assert!(is_binary(&["*/*".to_string()], Some("text/plain")));
     }
 
     #[test]

@@ -3,7 +3,8 @@
 use bytes::Bytes;
 
 use crate::compile::CompiledIntegration;
-use crate::pipeline::integration_request::{render_template, select_template};
+use crate::pipeline::content_handling::Payload;
+use crate::pipeline::integration_request::render_request;
 use crate::pipeline::integration_response::empty_output;
 use crate::pipeline::method_request::Params;
 use crate::pipeline::{GatewayError, IntegrationOutput, Invocation};
@@ -14,11 +15,13 @@ pub fn invoke(
     params: &Params<'_>,
     body: &Bytes,
 ) -> Result<IntegrationOutput, GatewayError> {
-    let Some(template) = select_template(i, &inv.parts.headers)? else {
+    // The rendered template is the whole "endpoint request": nothing is sent, so the
+    // outgoing conversion does not apply.
+    let rendered = match render_request(inv, i, params, body)? {
+        (Payload::Text(t), Some(_)) => t,
         // No template: nothing to read a status from; AWS answers 200.
-        return Ok(empty_output(200));
+        _ => return Ok(empty_output(200)),
     };
-    let (rendered, _) = render_template(template, inv, params, body)?;
     let status = status_code(&String::from_utf8_lossy(&rendered)).ok_or_else(|| {
         tracing::info!(api = %inv.ctx.api_id, "MOCK request template has no integer statusCode");
         GatewayError::internal()

@@ -8,6 +8,7 @@ use http::header::{HeaderName, HeaderValue};
 use http::{HeaderMap, Method, Uri};
 use tollgate_model::GatewayResponseType as T;
 
+use super::content_handling::{self, Payload, Unset};
 use super::method_request::Params;
 use super::{GatewayError, Invocation, RequestBody};
 use crate::body::GatewayBody;
@@ -488,39 +489,59 @@ pub fn render_template(
     Ok((Bytes::from(out), context))
 }
 
-/// The body a non-proxy integration sends: the selected template rendered, or the
-/// client's body passed through (as the passthrough behaviour allows).
+/// The selected request template rendered over the client's body (first converted to
+/// text when `contentHandling` says so; a still-binary body makes a template fail), or the
+/// converted body itself when it passes through. The template's `$context` is returned when
+/// a template ran.
+pub fn render_request(
+    inv: &Invocation<'_>,
+    i: &CompiledIntegration,
+    params: &Params<'_>,
+    body: &Bytes,
+) -> Result<(Payload, Option<serde_json::Map<String, serde_json::Value>>), GatewayError> {
+    let template = select_template(i, &inv.parts.headers)?;
+    let binary = content_handling::has_binary_content_type(
+        &inv.deployment.binary_media_types,
+        &inv.parts.headers,
+    );
+    let converted = content_handling::before_template(body.clone(), binary, i.content_handling);
+    match template {
+        Some(t) => {
+            let (out, context) = render_template(t, inv, params, converted.template_input()?)?;
+            Ok((Payload::Text(out), Some(context)))
+        }
+        None => Ok((converted, None)),
+    }
+}
+
+/// The body a non-proxy integration sends ("endpoint request body after transformations"):
+/// [`render_request`], then the conversion to binary `CONVERT_TO_BINARY` asks for.
 pub fn payload(
     inv: &Invocation<'_>,
     i: &CompiledIntegration,
     params: &Params<'_>,
     body: &Bytes,
-) -> Result<Bytes, GatewayError> {
-    match select_template(i, &inv.parts.headers)? {
-        Some(t) => Ok(render_template(t, inv, params, body)?.0),
-        None => Ok(body.clone()),
-    }
+) -> Result<(Bytes, Option<serde_json::Map<String, serde_json::Value>>), GatewayError> {
+    let (rendered, context) = render_request(inv, i, params, body)?;
+    let payload = content_handling::after_template(rendered, i.content_handling, Unset::AsIs)?;
+    Ok((payload, context))
 }
 
 /// HTTP (non-proxy): only mapped parameters and the gateway's own headers reach the
-/// backend; the body is the rendered template or the passed-through client body.
+/// backend; the body is `payload` (from [`payload`]), and the template's `$context`
+/// `requestOverride` values replace the mapped path, query and header values.
 pub fn http(
     inv: &Invocation<'_>,
     i: &CompiledIntegration,
     params: &Params<'_>,
-    body: Bytes,
+    body: &Bytes,
+    payload: Bytes,
+    context: Option<&serde_json::Map<String, serde_json::Value>>,
 ) -> Result<BackendRequest, GatewayError> {
-    let template = select_template(i, &inv.parts.headers)?;
-    // The template renders first: its `$context.requestOverride.*` values replace the
-    // mapped path, query and header values of the integration request.
-    let (payload, overrides) = match template {
-        Some(t) => {
-            let (rendered, context) = render_template(t, inv, params, &body)?;
-            (rendered, RequestOverride::from_context(&context))
-        }
-        None => (body.clone(), RequestOverride::default()),
-    };
-    let mut mapped = map_parameters(i, params, inv, Some(&body));
+    let overrides = context
+        .map(RequestOverride::from_context)
+        .unwrap_or_default();
+    let mut mapped = map_parameters(i, params, inv, Some(body));
     for (k, v) in &overrides.path {
         mapped.path.retain(|(n, _)| *n != k.as_str());
         mapped.path.push((k.as_str(), Cow::Borrowed(v.as_str())));

@@ -1,10 +1,12 @@
 //! Integration response (non-proxy integrations): choose the integration response by
-//! `selectionPattern`, map its headers, pick the response template by the client's Accept.
+//! `selectionPattern`, map its headers, pick the response template by the client's Accept,
+//! convert the payload by the response's `contentHandling` and the Accept.
 
 use bytes::Bytes;
 use http::header::HeaderValue;
 use http::Response;
 
+use super::content_handling::{self, Payload, Unset};
 use super::method_request::Params;
 use super::{GatewayError, IntegrationOutput, Invocation};
 use crate::body::GatewayBody;
@@ -96,16 +98,31 @@ pub fn apply(
         .headers
         .get(http::header::ACCEPT)
         .and_then(|v| v.to_str().ok());
+    let types = &inv.deployment.binary_media_types;
+    let binary = content_handling::has_binary_content_type(types, &out.headers);
+    let converted =
+        content_handling::before_template(out.body.clone(), binary, chosen.content_handling);
     let mut overrides = None;
-    let (content_type, body) = match choose_template(&chosen.templates, accept) {
+    let (content_type, payload) = match choose_template(&chosen.templates, accept) {
         Some((ct, t)) => {
-            let (body, context) =
-                super::integration_request::render_template(t, inv, params, &out.body)?;
+            let (body, context) = super::integration_request::render_template(
+                t,
+                inv,
+                params,
+                converted.template_input()?,
+            )?;
             overrides = context.get("responseOverride").cloned();
-            (ct.clone(), body)
+            (ct.clone(), Payload::Text(body))
         }
-        None => ("application/json".to_string(), out.body.clone()),
+        None => ("application/json".to_string(), converted),
     };
+    // Binary output only when the client's Accept asks for it (or CONVERT_TO_BINARY).
+    let unset = if content_handling::accepts_binary(types, &inv.parts.headers) {
+        Unset::Binary
+    } else {
+        Unset::Text
+    };
+    let body = content_handling::after_template(payload, chosen.content_handling, unset)?;
     let mut resp = Response::new(GatewayBody::from_bytes(body));
     // `$context.responseOverride.status` from the template wins when it is 100..=599.
     let status = overrides

@@ -8,7 +8,7 @@
 //! | API key | [`api_key`] |
 //! | throttling and quota | [`throttle`] |
 //! | request validation (parameters, body against the model) | [`request_validation`] |
-//! | integration request (mappings, templates, URI) | [`integration_request`] |
+//! | integration request (mappings, templates, contentHandling, URI) | [`integration_request`], [`content_handling`] |
 //! | integration (HTTP, HTTP_PROXY, MOCK) | [`crate::integrations`] |
 //! | integration response (selection, mappings) | [`integration_response`] |
 //! | method response / response enrichment, access log | [`respond`] |
@@ -19,6 +19,7 @@
 pub mod addressing;
 pub mod api_key;
 pub mod authorize;
+pub mod content_handling;
 pub mod gateway_response;
 pub mod integration_request;
 pub mod integration_response;
@@ -331,7 +332,17 @@ impl Gateway {
             }
             IntegrationKind::Http => {
                 let body = body.collect().await?;
-                let req = integration_request::http(inv, integration, &params, body)?;
+                let (payload, context) =
+                    integration_request::payload(inv, integration, &params, &body)?;
+                inv.ctx.log_endpoint_request(&payload);
+                let req = integration_request::http(
+                    inv,
+                    integration,
+                    &params,
+                    &body,
+                    payload,
+                    context.as_ref(),
+                )?;
                 let started = Instant::now();
                 let out = HttpClient::current()
                     .send_buffered(req, integration.timeout)
@@ -339,6 +350,7 @@ impl Gateway {
                 inv.ctx.integration_latency_ms = Some(started.elapsed().as_millis() as u64);
                 let out = out?;
                 inv.ctx.integration_status = Some(out.status);
+                inv.ctx.log_endpoint_response(&out.body);
                 integration_response::apply(inv, integration, &params, out)
             }
             IntegrationKind::Mock => {
@@ -348,17 +360,21 @@ impl Gateway {
             }
             IntegrationKind::AwsProxy => {
                 let body = body.collect().await?;
+                // AWS logs the client's body here, not the event built from it.
+                inv.ctx.log_endpoint_request(&body);
                 let event = lambda::proxy_event(inv, &routed, &params, &body);
                 let started = Instant::now();
                 let out = lambda::invoke(self.functions.as_ref(), integration, inv, event).await;
                 inv.ctx.integration_latency_ms = Some(started.elapsed().as_millis() as u64);
                 let out = out?;
                 inv.ctx.integration_status = Some(200);
+                inv.ctx.log_endpoint_response(&out.payload);
                 lambda::proxy_response(inv, &out)
             }
             IntegrationKind::Aws => {
                 let body = body.collect().await?;
-                let payload = integration_request::payload(inv, integration, &params, &body)?;
+                let (payload, _) = integration_request::payload(inv, integration, &params, &body)?;
+                inv.ctx.log_endpoint_request(&payload);
                 let started = Instant::now();
                 let out =
                     lambda::invoke(self.functions.as_ref(), integration, inv, payload.to_vec())
@@ -366,6 +382,7 @@ impl Gateway {
                 inv.ctx.integration_latency_ms = Some(started.elapsed().as_millis() as u64);
                 let out = out?;
                 inv.ctx.integration_status = Some(200);
+                inv.ctx.log_endpoint_response(&out.payload);
                 integration_response::apply(
                     inv,
                     integration,

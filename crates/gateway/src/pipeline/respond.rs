@@ -137,6 +137,7 @@ pub fn new_context(
         integration_status: None,
         error: None,
         api_key: None,
+        execution_log: None,
     }
 }
 
