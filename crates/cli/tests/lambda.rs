@@ -51,7 +51,7 @@ fn create_function(
 
 /// `aws lambda invoke`: the CLI's output and the payload file's contents.
 fn invoke(s: &Server, args: &[&str]) -> (Value, String) {
-    let out = s.data_path().join(format!("out-{}.json", uuid_like()));
+    let out = s.data_path().join(format!("out-{}.json", next_id()));
     let out_s = out.to_string_lossy().into_owned();
     let mut full = vec!["lambda", "invoke"];
     full.extend_from_slice(args);
@@ -61,7 +61,7 @@ fn invoke(s: &Server, args: &[&str]) -> (Value, String) {
     (v, payload)
 }
 
-fn uuid_like() -> String {
+fn next_id() -> String {
     static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
         .to_string()

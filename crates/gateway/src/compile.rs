@@ -196,8 +196,8 @@ pub struct CompiledIntegration {
     /// The backend verb; `None` means "the client's method" (`ANY`).
     pub http_method: Option<http::Method>,
     pub uri: Vec<UriPiece>,
-    /// For Lambda integrations: the function ARN from the URI (may hold stage variables).
-    pub lambda_function: Option<Vec<UriPiece>>,
+    /// For Lambda integrations: the function the URI names.
+    pub lambda_function: Option<crate::integrations::lambda::LambdaTarget>,
     pub request_parameters: Vec<(Target, Source)>,
     /// (content type, template), sorted by content type.
     pub request_templates: Vec<(String, MappingTemplate)>,
@@ -571,10 +571,9 @@ pub(crate) fn compile_integration(
     }
     let lambda_function = match kind {
         IntegrationKind::AwsProxy | IntegrationKind::Aws => {
-            let uri = i.uri.as_deref().unwrap_or_default();
-            let f = crate::integrations::lambda::function_of_uri(uri)
-                .ok_or_else(|| format!("integration URI {uri} is not a Lambda function"))?;
-            Some(compile_uri(f))
+            Some(crate::integrations::lambda::LambdaTarget::compile(
+                i.uri.as_deref().unwrap_or_default(),
+            )?)
         }
         _ => None,
     };

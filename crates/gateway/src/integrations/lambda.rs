@@ -2,6 +2,7 @@
 //! rules of lambda-events.md §1 and §4) and `AWS` (non-proxy: the rendered template is the
 //! payload; function errors are selected by their `errorMessage`).
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use base64::Engine;
@@ -10,6 +11,7 @@ use http::header::{HeaderName, HeaderValue};
 use http::Response;
 use serde_json::{json, Map, Value};
 use tollgate_functions::{Functions, InvokeError, InvokeRequest};
+use tollgate_model::lambda::{parse_function_ref, FunctionRef};
 use tollgate_model::GatewayResponseType as T;
 
 use crate::body::GatewayBody;
@@ -202,30 +204,53 @@ fn proxy_path(routing_path: &str) -> String {
     format!("/{trimmed}")
 }
 
-/// Resolves the function of an integration for this request (stage variables substituted).
-fn target(
-    i: &CompiledIntegration,
-    inv: &Invocation<'_>,
-) -> Result<(String, Option<String>), GatewayError> {
-    let mut arn = String::with_capacity(96);
-    for piece in i.lambda_function.as_deref().unwrap_or_default() {
-        match piece {
-            UriPiece::Literal(l) => arn.push_str(l),
-            UriPiece::StageVariable(n) => {
-                arn.push_str(inv.stage_variables.get(n).map_or("", |v| v.as_str()))
-            }
-            UriPiece::PathParam(n) => {
-                arn.push('{');
-                arn.push_str(n);
-                arn.push('}');
-            }
+/// The function a Lambda integration calls.
+#[derive(Debug)]
+pub enum LambdaTarget {
+    /// The URI names it in full: parsed once, when the deployment is compiled.
+    Fixed(FunctionRef),
+    /// The URI holds `${stageVariables.x}`: resolved per request.
+    PerStage(Vec<UriPiece>),
+}
+
+impl LambdaTarget {
+    /// From an integration URI in AWS's Lambda form.
+    pub fn compile(uri: &str) -> Result<LambdaTarget, String> {
+        let arn = function_of_uri(uri)
+            .ok_or_else(|| format!("integration URI {uri} is not a Lambda function"))?;
+        let pieces = crate::compile::compile_uri(arn);
+        match pieces.as_slice() {
+            [UriPiece::Literal(arn)] => parse_function_ref(arn)
+                .map(LambdaTarget::Fixed)
+                .ok_or_else(|| format!("integration URI {uri} names an invalid function")),
+            _ => Ok(LambdaTarget::PerStage(pieces)),
         }
     }
-    let r = tollgate_model::lambda::parse_function_ref(&arn).ok_or_else(|| {
-        tracing::info!(api = %inv.ctx.api_id, function = %arn, "integration names an invalid function");
-        GatewayError::internal()
-    })?;
-    Ok((r.name, r.qualifier))
+
+    fn resolve(&self, inv: &Invocation<'_>) -> Result<Cow<'_, FunctionRef>, GatewayError> {
+        let pieces = match self {
+            LambdaTarget::Fixed(r) => return Ok(Cow::Borrowed(r)),
+            LambdaTarget::PerStage(pieces) => pieces,
+        };
+        let mut arn = String::with_capacity(96);
+        for piece in pieces {
+            match piece {
+                UriPiece::Literal(l) => arn.push_str(l),
+                UriPiece::StageVariable(n) => {
+                    arn.push_str(inv.stage_variables.get(n).map_or("", |v| v.as_str()))
+                }
+                UriPiece::PathParam(n) => {
+                    arn.push('{');
+                    arn.push_str(n);
+                    arn.push('}');
+                }
+            }
+        }
+        parse_function_ref(&arn).map(Cow::Owned).ok_or_else(|| {
+            tracing::info!(api = %inv.ctx.api_id, function = %arn, "integration names an invalid function");
+            GatewayError::internal()
+        })
+    }
 }
 
 /// Invokes the integration's function with `payload`.
@@ -236,10 +261,15 @@ pub async fn invoke(
     payload: Vec<u8>,
 ) -> Result<tollgate_functions::InvokeResponse, GatewayError> {
     let functions = functions.ok_or_else(GatewayError::internal)?;
-    let (name, qualifier) = target(i, inv)?;
+    let target = i
+        .lambda_function
+        .as_ref()
+        .ok_or_else(GatewayError::internal)?
+        .resolve(inv)?;
+    let name = &target.name;
     let call = functions.invoke(
-        &name,
-        qualifier.as_deref(),
+        name,
+        target.qualifier.as_deref(),
         InvokeRequest {
             payload: Bytes::from(payload),
             log_tail: false,
@@ -425,6 +455,35 @@ mod tests {
             None
         );
         assert_eq!(function_of_uri("http://example.com"), None);
+    }
+
+    #[test]
+    fn fixed_targets_are_parsed_at_compile_time() {
+        let uri = |f: &str| {
+            format!("arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{f}/invocations")
+        };
+        match LambdaTarget::compile(&uri(
+            "arn:aws:lambda:us-east-1:000000000000:function:f:live",
+        )) {
+            Ok(LambdaTarget::Fixed(r)) => {
+                assert_eq!(
+                    (r.name.as_str(), r.qualifier.as_deref()),
+                    ("f", Some("live"))
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            LambdaTarget::compile(&uri(
+                "arn:aws:lambda:us-east-1:000000000000:function:${stageVariables.fn}"
+            )),
+            Ok(LambdaTarget::PerStage(_))
+        ));
+        assert!(LambdaTarget::compile(&uri(
+            "arn:aws:lambda:us-east-1:000000000000:function:bad name"
+        ))
+        .is_err());
+        assert!(LambdaTarget::compile("http://example.com").is_err());
     }
 
     #[test]
