@@ -110,6 +110,10 @@ cp_ apigateway put-method --rest-api-id "$API" --resource-id "$RES" --http-metho
 cp_ apigateway put-integration --rest-api-id "$API" --resource-id "$RES" --http-method ANY --type AWS_PROXY \
     --integration-http-method POST \
     --uri 'arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:function:${stageVariables.fn}/invocations' >/dev/null
+for FN in rust-fn py-fn; do
+    cp_ lambda add-permission --function-name $FN --statement-id apigw --action lambda:InvokeFunction \
+        --principal apigateway.amazonaws.com --source-arn "arn:aws:execute-api:us-east-1:000000000000:$API/*/*/*" >/dev/null
+done
 DEP=$(cp_ apigateway create-deployment --rest-api-id "$API" --query id --output text)
 cp_ apigateway create-stage --rest-api-id "$API" --deployment-id "$DEP" --stage-name rust --variables fn=rust-fn >/dev/null
 cp_ apigateway create-stage --rest-api-id "$API" --deployment-id "$DEP" --stage-name py --variables fn=py-fn >/dev/null

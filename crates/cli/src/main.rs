@@ -67,7 +67,7 @@ struct ServeArgs {
     /// Threads serving connections (default: one per CPU).
     #[arg(long, env = "TOLLGATE_WORKERS")]
     workers: Option<usize>,
-    /// A Lambda-compatible endpoint (e.g. https://lambda.eu-west-1.amazonaws.com) where
+    /// A Lambda-compatible endpoint (e.g. `https://lambda.eu-west-1.amazonaws.com`) where
     /// functions this instance does not host are invoked, SigV4-signed.
     #[arg(long, env = "TOLLGATE_LAMBDA_ENDPOINT")]
     lambda_endpoint: Option<String>,
@@ -94,9 +94,19 @@ struct ServeArgs {
     /// schedule is 60 and 120).
     #[arg(long, env = "TOLLGATE_LAMBDA_EVENT_RETRY_DELAYS", value_delimiter = ',', default_values_t = [60, 120])]
     lambda_event_retry_delays: Vec<u64>,
+    /// `enforce`: API Gateway may invoke a function only if its resource policy allows it
+    /// (`aws lambda add-permission`), as on AWS. `warn`: log the denial and invoke anyway.
+    #[arg(long, env = "TOLLGATE_LAMBDA_PERMISSIONS", value_enum, default_value_t = LambdaPermissions::Enforce)]
+    lambda_permissions: LambdaPermissions,
     /// Diagnostics filter (tracing syntax), e.g. `info` or `tollgate_gateway=debug`.
     #[arg(long, env = "TOLLGATE_LOG", default_value = "info")]
     log: String,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LambdaPermissions {
+    Enforce,
+    Warn,
 }
 
 /// Resolves `host:port`; `localhost` means both loopback addresses.
@@ -196,6 +206,10 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let mut functions_config =
         tollgate_functions::FunctionsConfig::new(args.data_dir.clone(), args.region.clone());
     functions_config.idle_timeout = std::time::Duration::from_secs(args.lambda_idle_timeout.max(1));
+    functions_config.permissions = match args.lambda_permissions {
+        LambdaPermissions::Enforce => tollgate_functions::PermissionMode::Enforce,
+        LambdaPermissions::Warn => tollgate_functions::PermissionMode::Warn,
+    };
     let [first, second] = args.lambda_event_retry_delays[..] else {
         return Err("--lambda-event-retry-delays takes two values, e.g. 60,120".into());
     };

@@ -8,46 +8,9 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use common::lambda::*;
 use common::*;
 use serde_json::{json, Value};
-
-const ROLE: &str = "arn:aws:iam::000000000000:role/lambda-role";
-
-fn zip_file(dir: &std::path::Path, name: &str, files: &[(&str, &str, u32)]) -> String {
-    let entries: Vec<(&str, &[u8], u32)> = files
-        .iter()
-        .map(|(n, c, m)| (*n, c.as_bytes(), *m))
-        .collect();
-    let path = dir.join(name);
-    std::fs::write(&path, tollgate_functions::code::build_zip(&entries)).unwrap();
-    format!("fileb://{}", path.display())
-}
-
-fn create_function(
-    s: &Server,
-    name: &str,
-    runtime: &str,
-    handler: &str,
-    zip: &str,
-    extra: &[&str],
-) -> Value {
-    let mut args = vec![
-        "lambda",
-        "create-function",
-        "--function-name",
-        name,
-        "--runtime",
-        runtime,
-        "--handler",
-        handler,
-        "--role",
-        ROLE,
-        "--zip-file",
-        zip,
-    ];
-    args.extend_from_slice(extra);
-    aws(s, &args).unwrap_or_else(|e| panic!("create-function {name}: {}", e.stderr))
-}
 
 /// `aws lambda invoke`: the CLI's output and the payload file's contents.
 fn invoke(s: &Server, args: &[&str]) -> (Value, String) {
@@ -127,79 +90,6 @@ def work(event, context):
     return {"ok": True, "event": event, "remaining": context.get_remaining_time_in_millis() > 0,
             "env": os.environ.get("GREETING"), "memory": context.memory_limit_in_mb}
 "#;
-
-/// Creates a REST API with `/{proxy+}` ANY → AWS_PROXY `function`, deployed to `prod`.
-fn proxy_api(s: &Server, function: &str) -> String {
-    let api = apigw(s, &["create-rest-api", "--name", "lambda-proxy"])["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let root = apigw(s, &["get-resources", "--rest-api-id", &api])["items"][0]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let res = apigw(
-        s,
-        &[
-            "create-resource",
-            "--rest-api-id",
-            &api,
-            "--parent-id",
-            &root,
-            "--path-part",
-            "{proxy+}",
-        ],
-    )["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    apigw(
-        s,
-        &[
-            "put-method",
-            "--rest-api-id",
-            &api,
-            "--resource-id",
-            &res,
-            "--http-method",
-            "ANY",
-            "--authorization-type",
-            "NONE",
-        ],
-    );
-    let uri = format!("arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:function:{function}/invocations");
-    apigw(
-        s,
-        &[
-            "put-integration",
-            "--rest-api-id",
-            &api,
-            "--resource-id",
-            &res,
-            "--http-method",
-            "ANY",
-            "--type",
-            "AWS_PROXY",
-            "--integration-http-method",
-            "POST",
-            "--uri",
-            &uri,
-        ],
-    );
-    apigw(
-        s,
-        &[
-            "create-deployment",
-            "--rest-api-id",
-            &api,
-            "--stage-name",
-            "prod",
-            "--variables",
-            "color=blue",
-        ],
-    );
-    api
-}
 
 #[test]
 fn python_function_behind_a_proxy_api() {
@@ -995,6 +885,7 @@ fn aws_integration_selects_responses_by_error_message() {
             "prod",
         ],
     );
+    grant_api(&s, "work", &api, None);
     let r = Http::post(s.port, &Server::exec_path(&api, "/prod"))
         .header("Content-Type", "application/json")
         .body(r#"{"fail": null}"#)
@@ -1213,7 +1104,8 @@ fn functions_not_hosted_here_are_forwarded_to_the_lambda_endpoint() {
             "test",
         ],
     );
-    let api = proxy_api(&front, "far");
+    // The function lives on the remote endpoint, whose own policy decides.
+    let api = proxy_api_without_permission(&front, "far");
     let r = front.invoke(&api, "/prod/over/there");
     assert_eq!(r.status, 200, "{r}");
     assert_eq!(r.header("x-function"), Some("far"));

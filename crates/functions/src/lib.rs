@@ -14,6 +14,7 @@
 pub mod code;
 pub mod events;
 pub mod logs;
+pub mod policy;
 pub mod remote;
 pub mod worker;
 
@@ -52,6 +53,30 @@ pub struct FunctionsConfig {
     pub remote: Option<remote::RemoteConfig>,
     /// Delays before the retries of a failed `Event` invocation (Lambda: 1 and 2 minutes).
     pub event_retry_delays: [Duration; 2],
+    /// Whether a service invocation the function's resource policy does not allow fails.
+    pub permissions: PermissionMode,
+}
+
+/// How resource policies are applied to invocations by other services (API Gateway).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PermissionMode {
+    /// As AWS: no matching `Allow`, no invocation.
+    #[default]
+    Enforce,
+    /// Log the denial and invoke anyway (LocalStack's leniency).
+    Warn,
+}
+
+/// The resource policy's answer for a service invocation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServicePermission {
+    Allowed,
+    /// No `Allow` matched; `enforced` says whether the invocation must fail.
+    Denied {
+        enforced: bool,
+    },
+    /// The function is not hosted here: the remote Lambda endpoint decides.
+    NotHosted,
 }
 
 impl FunctionsConfig {
@@ -64,6 +89,7 @@ impl FunctionsConfig {
             idle_timeout: Duration::from_secs(600),
             remote: None,
             event_retry_delays: events::RETRY_DELAYS,
+            permissions: PermissionMode::Enforce,
         }
     }
 }
@@ -113,6 +139,7 @@ pub struct Pool {
 
 struct Entry {
     function: Arc<Function>,
+    policy: policy::ResourcePolicy,
     latest: Arc<Pool>,
     versions: HashMap<u64, Arc<Pool>>,
 }
@@ -326,6 +353,7 @@ impl Functions {
                 name.clone(),
                 Arc::new(Entry {
                     function: function.clone(),
+                    policy: policy::ResourcePolicy::compile(&function.policy),
                     latest,
                     versions,
                 }),
@@ -379,6 +407,44 @@ impl Functions {
                 entry.versions.get(&n).ok_or_else(not_found)?.clone(),
                 n.to_string(),
             )),
+        }
+    }
+
+    /// Whether `service` may invoke `name` (with `qualifier`) on behalf of `source_arn`,
+    /// by the resource policy of the ARN invoked (Lambda keeps one policy per qualifier:
+    /// the unqualified function's does not cover its aliases and versions).
+    pub fn service_permission(
+        &self,
+        name: &str,
+        qualifier: Option<&str>,
+        service: &str,
+        source_arn: &str,
+    ) -> ServicePermission {
+        let registry = self.registry.load();
+        let Some(entry) = registry.get(name) else {
+            return match self.remote {
+                Some(_) => ServicePermission::NotHosted,
+                // Invoking it will answer "not found".
+                None => ServicePermission::Allowed,
+            };
+        };
+        let mut function_arn = tollgate_model::lambda::function_arn(&self.config.region, name);
+        if let Some(q) = qualifier.filter(|q| *q != "$LATEST") {
+            function_arn.push(':');
+            function_arn.push_str(q);
+        }
+        let req = policy::ServiceRequest {
+            service,
+            function_arn: &function_arn,
+            source_arn,
+            source_account: tollgate_model::ACCOUNT_ID,
+        };
+        if entry.policy.allows_invoke(&req) {
+            ServicePermission::Allowed
+        } else {
+            ServicePermission::Denied {
+                enforced: self.config.permissions == PermissionMode::Enforce,
+            }
         }
     }
 

@@ -198,6 +198,9 @@ pub struct CompiledIntegration {
     pub uri: Vec<UriPiece>,
     /// For Lambda integrations: the function the URI names.
     pub lambda_function: Option<crate::integrations::lambda::LambdaTarget>,
+    /// The integration has `credentials` (a role API Gateway assumes): the function's
+    /// resource policy is then not consulted.
+    pub has_credentials: bool,
     pub request_parameters: Vec<(Target, Source)>,
     /// (content type, template), sorted by content type.
     pub request_templates: Vec<(String, MappingTemplate)>,
@@ -615,6 +618,7 @@ pub(crate) fn compile_integration(
         http_method,
         uri: compile_uri(i.uri.as_deref().unwrap_or_default()),
         lambda_function,
+        has_credentials: i.credentials.as_deref().is_some_and(|c| !c.is_empty()),
         request_parameters,
         request_templates: templates(&i.request_templates)?,
         passthrough: match i.passthrough_behavior.as_str() {

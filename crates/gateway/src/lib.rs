@@ -1,8 +1,8 @@
 //! Tollgate's data plane: the listener, the REST API request pipeline and integrations.
 //!
 //! A [`Gateway`] holds the current [`runtime::Runtime`] behind an `ArcSwap`. A background
-//! task ([`Gateway::watch`]) recompiles it whenever the store publishes a new state, so
-//! requests never wait on the control plane and never see a half-applied change.
+//! task spawned by [`Gateway::start`] recompiles it whenever the store publishes a new
+//! state, so requests never wait on the control plane and never see a half-applied change.
 
 pub mod access_log;
 pub mod body;

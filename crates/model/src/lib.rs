@@ -9,6 +9,7 @@
 pub mod account;
 pub mod deployment;
 pub mod gateway_response;
+pub mod iam;
 pub mod ids;
 pub mod lambda;
 pub mod rest_api;

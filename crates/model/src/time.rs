@@ -43,6 +43,17 @@ pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// Days in a month of the proleptic Gregorian calendar.
+pub fn days_in_month(year: i64, month: u32) -> u32 {
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    match month {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
 const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
@@ -82,11 +93,13 @@ mod tests {
 
     #[test]
     fn civil_round_trip() {
-        for days in [-1000, 0, 1, 59, 60, 365, 10_957, 20_000, 20_414] {
+        for days in (-800_000..800_000).step_by(37) {
             let (y, m, d) = civil_from_days(days);
+            assert!((1..=12).contains(&m) && (1..=days_in_month(y, m)).contains(&d));
             assert_eq!(days_from_civil(y, m, d), days);
         }
         assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(days_from_civil(2000, 3, 1), 11_017);
         assert_eq!(civil_from_days(20_414), (2025, 11, 22));
     }
 

@@ -360,6 +360,8 @@ pub async fn add_permission(
         f.policy_revision_id = revision_id();
         Ok(st)
     })?;
+    // The engine evaluates the policy when API Gateway invokes the function.
+    engine(&ctx)?.sync(&ctx.store.state());
     Ok(json(201, &json!({ "Statement": out.to_string() })))
 }
 
@@ -396,5 +398,6 @@ pub async fn remove_permission(
         f.policy_revision_id = revision_id();
         Ok(())
     })?;
+    engine(&ctx)?.sync(&ctx.store.state());
     Ok(empty(204))
 }

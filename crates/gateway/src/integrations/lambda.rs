@@ -10,7 +10,7 @@ use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue};
 use http::Response;
 use serde_json::{json, Map, Value};
-use tollgate_functions::{Functions, InvokeError, InvokeRequest};
+use tollgate_functions::{Functions, InvokeError, InvokeRequest, ServicePermission};
 use tollgate_model::lambda::{parse_function_ref, FunctionRef};
 use tollgate_model::GatewayResponseType as T;
 
@@ -267,6 +267,9 @@ pub async fn invoke(
         .ok_or_else(GatewayError::internal)?
         .resolve(inv)?;
     let name = &target.name;
+    if !i.has_credentials {
+        check_permission(functions, &target, inv)?;
+    }
     let call = functions.invoke(
         name,
         target.qualifier.as_deref(),
@@ -290,6 +293,46 @@ pub async fn invoke(
                 InvokeError::TooManyRequests { .. } => GatewayError::internal(),
                 _ => bad_gateway(),
             })
+        }
+    }
+}
+
+/// The function's resource policy must let API Gateway invoke it for this method
+/// (`SourceArn` `arn:aws:execute-api:{region}:{account}:{api}/{stage}/{verb}{resourcePath}`),
+/// unless the integration has credentials.
+fn check_permission(
+    functions: &Functions,
+    target: &FunctionRef,
+    inv: &Invocation<'_>,
+) -> Result<(), GatewayError> {
+    let ctx = &inv.ctx;
+    let source_arn = format!(
+        "arn:aws:execute-api:{}:{}:{}/{}/{}{}",
+        functions.region(),
+        tollgate_model::ACCOUNT_ID,
+        ctx.api_id,
+        ctx.stage,
+        ctx.http_method,
+        ctx.resource_path.as_deref().unwrap_or("/"),
+    );
+    match functions.service_permission(
+        &target.name,
+        target.qualifier.as_deref(),
+        "apigateway.amazonaws.com",
+        &source_arn,
+    ) {
+        ServicePermission::Allowed | ServicePermission::NotHosted => Ok(()),
+        ServicePermission::Denied { enforced } => {
+            tracing::warn!(
+                api = %ctx.api_id, stage = %ctx.stage, function = %target.name,
+                source_arn = %source_arn,
+                "Execution failed due to configuration error: Invalid permissions on Lambda function"
+            );
+            if enforced {
+                Err(GatewayError::internal())
+            } else {
+                Ok(())
+            }
         }
     }
 }

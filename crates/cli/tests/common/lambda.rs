@@ -1,0 +1,149 @@
+//! Lambda helpers shared by the test files: packages, functions, and REST APIs in front of
+//! them (with the resource-policy statement API Gateway needs to invoke a function).
+
+use serde_json::Value;
+
+use super::*;
+
+pub const ROLE: &str = "arn:aws:iam::000000000000:role/lambda-role";
+
+pub fn zip_file(dir: &std::path::Path, name: &str, files: &[(&str, &str, u32)]) -> String {
+    let entries: Vec<(&str, &[u8], u32)> = files
+        .iter()
+        .map(|(n, c, m)| (*n, c.as_bytes(), *m))
+        .collect();
+    let path = dir.join(name);
+    std::fs::write(&path, tollgate_functions::code::build_zip(&entries)).unwrap();
+    format!("fileb://{}", path.display())
+}
+
+pub fn create_function(
+    s: &Server,
+    name: &str,
+    runtime: &str,
+    handler: &str,
+    zip: &str,
+    extra: &[&str],
+) -> Value {
+    let mut args = vec![
+        "lambda",
+        "create-function",
+        "--function-name",
+        name,
+        "--runtime",
+        runtime,
+        "--handler",
+        handler,
+        "--role",
+        ROLE,
+        "--zip-file",
+        zip,
+    ];
+    args.extend_from_slice(extra);
+    aws(s, &args).unwrap_or_else(|e| panic!("create-function {name}: {}", e.stderr))
+}
+
+/// Creates a REST API with `/{proxy+}` ANY → AWS_PROXY `function`, deployed to `prod`.
+pub fn proxy_api(s: &Server, function: &str) -> String {
+    let api = proxy_api_without_permission(s, function);
+    grant_api(s, function, &api, None);
+    api
+}
+
+/// [`proxy_api`] without the `lambda add-permission` that lets the API invoke `function`.
+pub fn proxy_api_without_permission(s: &Server, function: &str) -> String {
+    let api = apigw(s, &["create-rest-api", "--name", "lambda-proxy"])["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let root = apigw(s, &["get-resources", "--rest-api-id", &api])["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let res = apigw(
+        s,
+        &[
+            "create-resource",
+            "--rest-api-id",
+            &api,
+            "--parent-id",
+            &root,
+            "--path-part",
+            "{proxy+}",
+        ],
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    apigw(
+        s,
+        &[
+            "put-method",
+            "--rest-api-id",
+            &api,
+            "--resource-id",
+            &res,
+            "--http-method",
+            "ANY",
+            "--authorization-type",
+            "NONE",
+        ],
+    );
+    let uri = format!("arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:function:{function}/invocations");
+    apigw(
+        s,
+        &[
+            "put-integration",
+            "--rest-api-id",
+            &api,
+            "--resource-id",
+            &res,
+            "--http-method",
+            "ANY",
+            "--type",
+            "AWS_PROXY",
+            "--integration-http-method",
+            "POST",
+            "--uri",
+            &uri,
+        ],
+    );
+    apigw(
+        s,
+        &[
+            "create-deployment",
+            "--rest-api-id",
+            &api,
+            "--stage-name",
+            "prod",
+            "--variables",
+            "color=blue",
+        ],
+    );
+    api
+}
+
+/// `aws lambda add-permission` letting API Gateway invoke `function` (with `qualifier`)
+/// from any stage, method and resource of `api`, as the console and SAM add it.
+pub fn grant_api(s: &Server, function: &str, api: &str, qualifier: Option<&str>) {
+    let source = format!("arn:aws:execute-api:us-east-1:000000000000:{api}/*/*/*");
+    let sid = format!("apigw-{api}-{}", qualifier.unwrap_or("unqualified"));
+    let mut args = vec![
+        "lambda",
+        "add-permission",
+        "--function-name",
+        function,
+        "--statement-id",
+        &sid,
+        "--action",
+        "lambda:InvokeFunction",
+        "--principal",
+        "apigateway.amazonaws.com",
+        "--source-arn",
+        &source,
+    ];
+    if let Some(q) = qualifier {
+        args.extend_from_slice(&["--qualifier", q]);
+    }
+    aws(s, &args).unwrap_or_else(|e| panic!("add-permission {function}: {}", e.stderr));
+}
