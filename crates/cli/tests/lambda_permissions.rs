@@ -150,9 +150,69 @@ fn aliases_have_their_own_policy_and_credentials_skip_it() {
     let r = s.invoke(&api, "/prod/x");
     assert_eq!(r.status, 200, "{r}");
 
+    // Each qualifier's policy reads and changes on its own.
+    let policy = |q: &[&str]| -> Vec<String> {
+        let mut args = vec!["lambda", "get-policy", "--function-name", "hello"];
+        args.extend_from_slice(q);
+        let v = aws(&s, &args).unwrap();
+        let doc: serde_json::Value = serde_json::from_str(v["Policy"].as_str().unwrap()).unwrap();
+        doc["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|st| st["Resource"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let arn = "arn:aws:lambda:us-east-1:000000000000:function:hello";
+    assert_eq!(policy(&[]), vec![arn.to_string()]);
+    assert_eq!(
+        policy(&["--qualifier", "live"]),
+        vec![format!("{arn}:live")]
+    );
+    let latest = aws(
+        &s,
+        &[
+            "lambda",
+            "add-permission",
+            "--function-name",
+            "hello",
+            "--qualifier",
+            "$LATEST",
+            "--statement-id",
+            "x",
+            "--action",
+            "lambda:InvokeFunction",
+            "--principal",
+            "apigateway.amazonaws.com",
+        ],
+    )
+    .unwrap_err();
+    assert!(
+        latest.stderr.contains("InvalidParameterValueException"),
+        "{}",
+        latest.stderr
+    );
+    let sid = format!("apigw-{api}-live");
+    aws(
+        &s,
+        &[
+            "lambda",
+            "remove-permission",
+            "--function-name",
+            "hello",
+            "--qualifier",
+            "live",
+            "--statement-id",
+            &sid,
+        ],
+    )
+    .unwrap();
+    assert_denied(&s, &s.invoke(&api, "/prod/x"), 2);
+    assert_eq!(policy(&[]), vec![arn.to_string()]);
+
     // An integration with credentials (a role) is not checked against the policy.
     let api2 = proxy_api_without_permission(&s, "hello");
-    assert_denied(&s, &s.invoke(&api2, "/prod/y"), 2);
+    assert_denied(&s, &s.invoke(&api2, "/prod/y"), 3);
     let res = apigw(&s, &["get-resources", "--rest-api-id", &api2])["items"]
         .as_array()
         .unwrap()

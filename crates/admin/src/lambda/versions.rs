@@ -282,11 +282,26 @@ pub struct AddPermissionInput {
     revision_id: Option<String>,
 }
 
-fn policy_document(f: &Function) -> serde_json::Value {
+/// The ARN whose policy a call with `qualifier` reads or edits: Lambda keeps one policy per
+/// qualifier (the unqualified function's, each version's, each alias's).
+fn policy_resource(region: &str, name: &str, qualifier: Option<&str>) -> String {
+    let arn = function_arn(region, name);
+    match qualifier {
+        Some(q) => format!("{arn}:{q}"),
+        None => arn,
+    }
+}
+
+fn policy_document(f: &Function, resource: &str) -> serde_json::Value {
+    let statements: Vec<&serde_json::Value> = f
+        .policy
+        .iter()
+        .filter(|st| st["Resource"] == resource)
+        .collect();
     json!({
         "Version": "2012-10-17",
         "Id": "default",
-        "Statement": f.policy,
+        "Statement": statements,
     })
 }
 
@@ -325,12 +340,24 @@ pub async fn add_permission(
         if input.revision_id.as_ref().is_some_and(|v| *v != f.policy_revision_id) {
             return Err(ApiError::new(412, "PreconditionFailedException", "The Revision Id provided does not match the latest Revision Id. Call the GetPolicy API to retrieve the latest Revision Id"));
         }
-        if f.policy.iter().any(|st| st["Sid"] == sid.as_str()) {
-            return Err(conflict(format!("The statement id ({sid}) provided already exists. Please provide a new statement id, or remove the existing statement.")));
+        if qual.as_deref() == Some("$LATEST") {
+            return Err(invalid_parameter(
+                "We currently do not support adding policies for $LATEST.",
+            ));
         }
-        let mut resource = function_arn(&ctx.region, &r.name);
-        if let Some(q) = &qual {
-            resource = format!("{resource}:{q}");
+        if f.resolve(qual.as_deref()).is_none() {
+            return Err(not_found(format!(
+                "Function not found: {}",
+                policy_resource(&ctx.region, &r.name, qual.as_deref())
+            )));
+        }
+        let resource = policy_resource(&ctx.region, &r.name, qual.as_deref());
+        if f
+            .policy
+            .iter()
+            .any(|st| st["Sid"] == sid.as_str() && st["Resource"] == resource.as_str())
+        {
+            return Err(conflict(format!("The statement id ({sid}) provided already exists. Please provide a new statement id, or remove the existing statement.")));
         }
         let principal_value = if principal.ends_with(".amazonaws.com") {
             json!({"Service": principal})
@@ -365,17 +392,27 @@ pub async fn add_permission(
     Ok(json(201, &json!({ "Statement": out.to_string() })))
 }
 
-pub async fn get_policy(State(ctx): State<Ctx>, Path(raw): Path<String>) -> ApiResult<Response> {
+pub async fn get_policy(
+    State(ctx): State<Ctx>,
+    Path(raw): Path<String>,
+    Query(q): Query<Q>,
+) -> ApiResult<Response> {
     let r = function_ref(&raw)?;
+    let qual = super::qualifier(&r, &q)?;
     let state = ctx.store.state();
     let f = function(&state, &ctx.region, &r)?;
-    if f.policy.is_empty() {
+    let resource = policy_resource(&ctx.region, &r.name, qual.as_deref());
+    let document = policy_document(f, &resource);
+    if document["Statement"]
+        .as_array()
+        .is_none_or(|a| a.is_empty())
+    {
         return Err(not_found("The resource you requested does not exist."));
     }
     Ok(json(
         200,
         &json!({
-            "Policy": policy_document(f).to_string(),
+            "Policy": document.to_string(),
             "RevisionId": f.policy_revision_id,
         }),
     ))
@@ -384,12 +421,16 @@ pub async fn get_policy(State(ctx): State<Ctx>, Path(raw): Path<String>) -> ApiR
 pub async fn remove_permission(
     State(ctx): State<Ctx>,
     Path((raw, sid)): Path<(String, String)>,
+    Query(q): Query<Q>,
 ) -> ApiResult<Response> {
     let r = function_ref(&raw)?;
+    let qual = super::qualifier(&r, &q)?;
+    let resource = policy_resource(&ctx.region, &r.name, qual.as_deref());
     ctx.store.transact(|s| {
         let f = function_mut(s, &ctx.region, &r)?;
         let before = f.policy.len();
-        f.policy.retain(|st| st["Sid"] != sid.as_str());
+        f.policy
+            .retain(|st| st["Sid"] != sid.as_str() || st["Resource"] != resource.as_str());
         if f.policy.len() == before {
             return Err(not_found(format!(
                 "Statement {sid} is not found in resource policy."
