@@ -233,6 +233,9 @@ pub fn router(ctx: Ctx) -> Router {
 }
 
 async fn unknown_operation(req: http::Request<axum::body::Body>) -> error::ApiError {
+    if lambda::is_lambda_path(req.uri().path()) {
+        return lambda::unsupported::answer(req.method().as_str(), req.uri().path());
+    }
     error::ApiError::not_found(format!(
         "Unknown or unsupported operation: {} {}",
         req.method(),

@@ -61,6 +61,21 @@ pub fn empty(status: u16) -> Response {
 
 pub type Query = HashMap<String, String>;
 
+/// Every value of a query parameter that may repeat (`tagKeys=a&tagKeys=b`), decoded.
+pub fn query_values(uri: &http::Uri, name: &str) -> Vec<String> {
+    uri.query()
+        .unwrap_or_default()
+        .split('&')
+        .filter_map(|p| p.split_once('='))
+        .filter(|(k, _)| *k == name)
+        .map(|(_, v)| {
+            percent_encoding::percent_decode_str(&v.replace('+', " "))
+                .decode_utf8_lossy()
+                .into_owned()
+        })
+        .collect()
+}
+
 pub fn query_bool(q: &Query, name: &str) -> bool {
     q.get(name).is_some_and(|v| v.eq_ignore_ascii_case("true"))
 }
