@@ -63,17 +63,24 @@ pub type Query = HashMap<String, String>;
 
 /// Every value of a query parameter that may repeat (`tagKeys=a&tagKeys=b`), decoded.
 pub fn query_values(uri: &http::Uri, name: &str) -> Vec<String> {
-    uri.query()
-        .unwrap_or_default()
-        .split('&')
-        .filter_map(|p| p.split_once('='))
-        .filter(|(k, _)| *k == name)
-        .map(|(_, v)| {
-            percent_encoding::percent_decode_str(&v.replace('+', " "))
-                .decode_utf8_lossy()
-                .into_owned()
-        })
+    form_pairs(uri.query().unwrap_or_default())
+        .filter(|(k, _)| k == name)
+        .map(|(_, v)| v)
         .collect()
+}
+
+/// The decoded `name=value` pairs of a query string or `application/x-www-form-urlencoded`
+/// body, in order (a name without `=` has an empty value).
+pub fn form_pairs(s: &str) -> impl Iterator<Item = (String, String)> + '_ {
+    let decode = |v: &str| {
+        percent_encoding::percent_decode_str(&v.replace('+', " "))
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    s.split('&').filter(|p| !p.is_empty()).map(move |p| {
+        let (k, v) = p.split_once('=').unwrap_or((p, ""));
+        (decode(k), decode(v))
+    })
 }
 
 pub fn query_bool(q: &Query, name: &str) -> bool {
