@@ -4,10 +4,8 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
-
 use common::*;
-use serde_json::{json, Value};
+use serde_json::json;
 
 #[test]
 fn aws_cli_gets_the_caller_identity() {
@@ -75,36 +73,10 @@ except urllib.error.HTTPError as e:
 print(json.dumps({"identity": ident, "unknown": {"status": status, "body": body, "type": ctype}}))
 "#;
 
-fn python_boto3(endpoint: &str) -> Value {
-    let mut cmd = Command::new("python3");
-    cmd.args(["-c", BOTO3_SCRIPT, endpoint]);
-    for var in ["AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"] {
-        cmd.env_remove(var);
-    }
-    let out = cmd
-        .env("AWS_CONFIG_FILE", "/nonexistent/tollgate-tests/config")
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            "/nonexistent/tollgate-tests/credentials",
-        )
-        .env("AWS_MAX_ATTEMPTS", "1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .stdin(Stdio::null())
-        .output()
-        .expect("run python3");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "the boto3 script failed (boto3 comes from the venv .ci/run sets up; python3 must be \
-         the venv's, first on PATH):\n{stderr}"
-    );
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("script output ({e}): {stderr}"))
-}
-
 #[test]
 fn boto3_gets_the_caller_identity_and_unknown_actions_are_invalid() {
     let s = Server::start();
-    let v = python_boto3(&s.endpoint());
+    let v = python_script(BOTO3_SCRIPT, &[&s.endpoint()]);
     assert_json_eq(
         &v["identity"],
         &json!({

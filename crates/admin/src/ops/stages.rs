@@ -35,9 +35,11 @@ struct CreateStageInput {
     deployment_id: Option<String>,
     description: Option<String>,
     cache_cluster_enabled: Option<bool>,
+    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
     cache_cluster_size: Option<String>,
     #[serde(default)]
     variables: BTreeMap<String, String>,
+    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
     documentation_version: Option<String>,
     canary_settings: Option<CanarySettingsInput>,
     tracing_enabled: Option<bool>,
