@@ -171,6 +171,31 @@ pub fn patch_f64(v: Option<&str>, path: &str) -> ApiResult<f64> {
         })
 }
 
+/// For an optional string member: `""` is absent. SDK-based infrastructure tools send `""`
+/// for a member the user left unset, and AWS treats it as unset.
+/// Use as `#[serde(default, deserialize_with = "crate::util::empty_as_none")]`.
+pub fn empty_as_none<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let v: Option<String> = serde::Deserialize::deserialize(d)?;
+    Ok(v.filter(|s| !s.is_empty()))
+}
+
+/// For an optional structure whose members are all optional: `{}` is absent (no settings),
+/// rather than a structure of zeroes.
+pub fn empty_object_as_none<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: DeserializeOwned,
+{
+    let v: Option<serde_json::Value> = serde::Deserialize::deserialize(d)?;
+    match v {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(serde_json::Value::Object(m)) if m.is_empty() => Ok(None),
+        Some(v) => serde_json::from_value(v)
+            .map(Some)
+            .map_err(serde::de::Error::custom),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -228,30 +253,5 @@ mod tests {
         assert!(patch_i64(Some("2.5"), "/x").is_err());
         assert_eq!(patch_f64(Some("100"), "/x").unwrap(), 100.0);
         assert!(patch_f64(None, "/x").is_err());
-    }
-}
-
-/// For an optional string member: `""` is absent. SDK-based infrastructure tools send `""`
-/// for a member the user left unset, and AWS treats it as unset.
-/// Use as `#[serde(default, deserialize_with = "crate::util::empty_as_none")]`.
-pub fn empty_as_none<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    let v: Option<String> = serde::Deserialize::deserialize(d)?;
-    Ok(v.filter(|s| !s.is_empty()))
-}
-
-/// For an optional structure whose members are all optional: `{}` is absent (no settings),
-/// rather than a structure of zeroes.
-pub fn empty_object_as_none<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: DeserializeOwned,
-{
-    let v: Option<serde_json::Value> = serde::Deserialize::deserialize(d)?;
-    match v {
-        None | Some(serde_json::Value::Null) => Ok(None),
-        Some(serde_json::Value::Object(m)) if m.is_empty() => Ok(None),
-        Some(v) => serde_json::from_value(v)
-            .map(Some)
-            .map_err(serde::de::Error::custom),
     }
 }
