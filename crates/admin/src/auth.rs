@@ -11,6 +11,7 @@ use http::HeaderValue;
 use tollgate_sigv4::{Credential, CredentialProvider, IncomingRequest};
 
 use crate::error::ApiError;
+use crate::service::Service;
 use crate::Ctx;
 
 /// Largest control-plane body (imports are limited to 6 MB by AWS; leave headroom).
@@ -52,16 +53,21 @@ impl CredentialProvider for StaticCredentials {
 
 pub async fn envelope(State(ctx): State<Ctx>, req: Request, next: Next) -> Response {
     let request_id = uuid::Uuid::new_v4().to_string();
+    let sts = Service::of(req.uri(), req.headers()) == Service::Sts;
     let mut resp = match authenticate(&ctx, req).await {
         Ok(req) => {
             let resp = next.run(req).await;
             wait_until_live(&ctx).await;
             resp
         }
+        Err(e) if sts => crate::sts::error(&e, &request_id),
         Err(e) => e.into_response(),
     };
-    if let Ok(v) = HeaderValue::from_str(&request_id) {
-        resp.headers_mut().insert("x-amzn-RequestId", v);
+    // A handler that names its request id in the body (STS) has set the header already.
+    if !resp.headers().contains_key("x-amzn-RequestId") {
+        if let Ok(v) = HeaderValue::from_str(&request_id) {
+            resp.headers_mut().insert("x-amzn-RequestId", v);
+        }
     }
     resp
 }
@@ -88,8 +94,12 @@ async fn wait_until_live(ctx: &Ctx) {
 
 async fn authenticate(ctx: &Ctx, req: Request) -> Result<Request, ApiError> {
     let (parts, body) = req.into_parts();
-    let lambda = crate::lambda::is_lambda_path(parts.uri.path());
-    let limit = if lambda { MAX_LAMBDA_BODY } else { MAX_BODY };
+    let service = Service::of(&parts.uri, &parts.headers);
+    let limit = if service == Service::Lambda {
+        MAX_LAMBDA_BODY
+    } else {
+        MAX_BODY
+    };
     let bytes = axum::body::to_bytes(body, limit)
         .await
         .map_err(|_| ApiError::new(413, "RequestTooLargeException", "Request body too large"))?;
@@ -100,10 +110,9 @@ async fn authenticate(ctx: &Ctx, req: Request) -> Result<Request, ApiError> {
         headers: &parts.headers,
         body: &bytes,
     };
-    let service = if lambda { "lambda" } else { "apigateway" };
     match ctx
         .verifier
-        .verify_for(&incoming, SystemTime::now(), service)
+        .verify_for(&incoming, SystemTime::now(), service.signing_name())
     {
         Ok(v) => {
             tracing::debug!(access_key = %v.access_key_id, method = %parts.method, path = parts.uri.path(), "control-plane call");

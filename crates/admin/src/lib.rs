@@ -11,6 +11,8 @@ pub mod error;
 pub mod lambda;
 mod ops;
 pub mod patch;
+pub mod service;
+pub mod sts;
 pub mod util;
 
 use std::future::Future;
@@ -221,6 +223,7 @@ pub fn router(ctx: Ctx) -> Router {
         )
         .route("/usageplans/{id}/usage", get(usage_plans::get_usage))
         .merge(lambda::routes())
+        .route("/", post(sts::handle).get(sts::handle))
         .fallback(unknown_operation)
         .method_not_allowed_fallback(unknown_operation)
         .layer(axum::middleware::from_fn_with_state(
@@ -233,9 +236,13 @@ pub fn router(ctx: Ctx) -> Router {
 }
 
 async fn unknown_operation(req: http::Request<axum::body::Body>) -> error::ApiError {
-    error::ApiError::not_found(format!(
-        "Unknown or unsupported operation: {} {}",
-        req.method(),
-        req.uri().path()
-    ))
+    unknown_operation_of(req.method().as_str(), req.uri().path())
+}
+
+/// What a path no handler serves answers: Lambda's error on Lambda paths, else API Gateway's.
+fn unknown_operation_of(method: &str, path: &str) -> error::ApiError {
+    if lambda::is_lambda_path(path) {
+        return lambda::unsupported::answer(method, path);
+    }
+    error::ApiError::not_found(format!("Unknown or unsupported operation: {method} {path}"))
 }

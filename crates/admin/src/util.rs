@@ -61,6 +61,28 @@ pub fn empty(status: u16) -> Response {
 
 pub type Query = HashMap<String, String>;
 
+/// Every value of a query parameter that may repeat (`tagKeys=a&tagKeys=b`), decoded.
+pub fn query_values(uri: &http::Uri, name: &str) -> Vec<String> {
+    form_pairs(uri.query().unwrap_or_default())
+        .filter(|(k, _)| k == name)
+        .map(|(_, v)| v)
+        .collect()
+}
+
+/// The decoded `name=value` pairs of a query string or `application/x-www-form-urlencoded`
+/// body, in order (a name without `=` has an empty value).
+pub fn form_pairs(s: &str) -> impl Iterator<Item = (String, String)> + '_ {
+    let decode = |v: &str| {
+        percent_encoding::percent_decode_str(&v.replace('+', " "))
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    s.split('&').filter(|p| !p.is_empty()).map(move |p| {
+        let (k, v) = p.split_once('=').unwrap_or((p, ""));
+        (decode(k), decode(v))
+    })
+}
+
 pub fn query_bool(q: &Query, name: &str) -> bool {
     q.get(name).is_some_and(|v| v.eq_ignore_ascii_case("true"))
 }
@@ -147,6 +169,31 @@ pub fn patch_f64(v: Option<&str>, path: &str) -> ApiResult<f64> {
                 v.unwrap_or_default()
             ))
         })
+}
+
+/// For an optional string member: `""` is absent. SDK-based infrastructure tools send `""`
+/// for a member the user left unset, and AWS treats it as unset.
+/// Use as `#[serde(default, deserialize_with = "crate::util::empty_as_none")]`.
+pub fn empty_as_none<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let v: Option<String> = serde::Deserialize::deserialize(d)?;
+    Ok(v.filter(|s| !s.is_empty()))
+}
+
+/// For an optional structure whose members are all optional: `{}` is absent (no settings),
+/// rather than a structure of zeroes.
+pub fn empty_object_as_none<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: DeserializeOwned,
+{
+    let v: Option<serde_json::Value> = serde::Deserialize::deserialize(d)?;
+    match v {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(serde_json::Value::Object(m)) if m.is_empty() => Ok(None),
+        Some(v) => serde_json::from_value(v)
+            .map(Some)
+            .map_err(serde::de::Error::custom),
+    }
 }
 
 #[cfg(test)]

@@ -455,8 +455,9 @@ fn rest_walkthrough_steps_1_to_16_then_invoke() {
     );
     assert_eq!(stage["cacheClusterEnabled"], true, "step 15: {stage:#}");
     assert_eq!(stage["cacheClusterSize"], "0.5", "step 15: {stage:#}");
+    // AWS says AVAILABLE; Tollgate caches nothing yet and says so (issue 9).
     assert_eq!(
-        stage["cacheClusterStatus"], "AVAILABLE",
+        stage["cacheClusterStatus"], "NOT_AVAILABLE",
         "step 15: {stage:#}"
     );
 
@@ -1011,4 +1012,87 @@ fn access_log_lines_have_context_variables() {
         line["responseType"], "MISSING_AUTHENTICATION_TOKEN",
         "{line:#}"
     );
+}
+
+/// Nothing is cached yet, so a stage with its cache cluster enabled says NOT_AVAILABLE
+/// (AWS's AVAILABLE would be a false claim), and the server warns once per process.
+#[test]
+fn cache_cluster_enabled_reports_not_available() {
+    let s = Server::start();
+    let cp = Cp::new(&s);
+    let (api, _root, _, _) = mock_pets_api(&cp);
+    let dep = str_of(
+        &apigw(&s, &["create-deployment", "--rest-api-id", &api]),
+        "id",
+    );
+    let created = apigw(
+        &s,
+        &[
+            "create-stage",
+            "--rest-api-id",
+            &api,
+            "--stage-name",
+            "cached",
+            "--deployment-id",
+            &dep,
+            "--cache-cluster-enabled",
+            "--cache-cluster-size",
+            "0.5",
+        ],
+    );
+    assert_eq!(created["cacheClusterEnabled"], true, "{created:#}");
+    assert_eq!(
+        created["cacheClusterStatus"], "NOT_AVAILABLE",
+        "{created:#}"
+    );
+    for stage in ["cached", "other"] {
+        if stage == "other" {
+            apigw(
+                &s,
+                &[
+                    "create-stage",
+                    "--rest-api-id",
+                    &api,
+                    "--stage-name",
+                    stage,
+                    "--deployment-id",
+                    &dep,
+                ],
+            );
+        }
+        let updated = apigw(
+            &s,
+            &[
+                "update-stage",
+                "--rest-api-id",
+                &api,
+                "--stage-name",
+                stage,
+                "--patch-operations",
+                "op=replace,path=/cacheClusterEnabled,value=true",
+            ],
+        );
+        assert_eq!(updated["cacheClusterEnabled"], true, "{updated:#}");
+        assert_eq!(
+            updated["cacheClusterStatus"], "NOT_AVAILABLE",
+            "{updated:#}"
+        );
+    }
+    let got = apigw(
+        &s,
+        &["get-stage", "--rest-api-id", &api, "--stage-name", "cached"],
+    );
+    assert_eq!(got["cacheClusterStatus"], "NOT_AVAILABLE", "{got:#}");
+    apigw(
+        &s,
+        &[
+            "flush-stage-cache",
+            "--rest-api-id",
+            &api,
+            "--stage-name",
+            "cached",
+        ],
+    );
+    let warnings = s.stderr().matches("does not cache responses yet").count();
+    assert_eq!(warnings, 1, "one warning per process:\n{}", s.stderr());
 }

@@ -114,16 +114,14 @@ impl Stage {
         }
     }
 
-    /// Turns the stage cache on or off, keeping size and status consistent as AWS does.
+    /// Turns the stage cache on or off, keeping the size consistent as AWS does. The status
+    /// stays `NOT_AVAILABLE` either way: Tollgate has no response cache yet, and AWS's
+    /// `AVAILABLE` would claim one (the control plane warns when a cache is asked for).
     pub fn set_cache_cluster(&mut self, enabled: bool) {
         self.cache_cluster_enabled = enabled;
-        if enabled {
-            self.cache_cluster_status = "AVAILABLE".into();
-            if self.cache_cluster_size.is_none() {
-                self.cache_cluster_size = Some("0.5".into());
-            }
-        } else {
-            self.cache_cluster_status = "NOT_AVAILABLE".into();
+        self.cache_cluster_status = "NOT_AVAILABLE".into();
+        if enabled && self.cache_cluster_size.is_none() {
+            self.cache_cluster_size = Some("0.5".into());
         }
     }
 }

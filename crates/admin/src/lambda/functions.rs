@@ -66,6 +66,7 @@ pub struct UpdateConfigurationInput {
     timeout: Option<i64>,
     memory_size: Option<i64>,
     environment: Option<EnvironmentInput>,
+    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
     revision_id: Option<String>,
 }
 
@@ -76,6 +77,7 @@ pub struct UpdateCodeInput {
     s3_bucket: Option<String>,
     image_uri: Option<String>,
     publish: Option<bool>,
+    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
     revision_id: Option<String>,
 }
 

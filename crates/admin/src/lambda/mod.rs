@@ -2,8 +2,12 @@
 //! same endpoint as API Gateway's: functions, code, configuration, versions, aliases,
 //! resource policies, reserved concurrency, and Invoke.
 
+pub mod account;
+pub mod configs;
 pub mod functions;
 pub mod invoke;
+pub mod tags;
+pub mod unsupported;
 pub mod versions;
 
 use std::sync::Arc;
@@ -17,11 +21,23 @@ use tollgate_store::State;
 use crate::error::{ApiError, ApiResult};
 use crate::Ctx;
 
-/// Paths served by the Lambda API (their signatures are scoped to service `lambda`).
+/// Paths served by the Lambda API (their signatures are scoped to service `lambda`): every
+/// Lambda operation's path starts with an API date (`/2015-03-31/`, `/2020-06-30/`, ...), and
+/// no API Gateway path does, so a date-shaped first segment names Lambda, including dates a
+/// newer SDK may add.
 pub fn is_lambda_path(path: &str) -> bool {
-    ["/2015-03-31/", "/2017-10-31/", "/2019-09-30/"]
-        .iter()
-        .any(|p| path.starts_with(p))
+    let Some(first) = path
+        .strip_prefix('/')
+        .map(|p| p.split('/').next().unwrap_or(""))
+    else {
+        return false;
+    };
+    let b = first.as_bytes();
+    b.len() == 10
+        && b.iter().enumerate().all(|(i, c)| match i {
+            4 | 7 => *c == b'-',
+            _ => c.is_ascii_digit(),
+        })
 }
 
 pub fn routes() -> Router<Ctx> {
@@ -75,6 +91,12 @@ pub fn routes() -> Router<Ctx> {
         .route(
             "/2019-09-30/functions/{name}/concurrency",
             get(functions::get_concurrency),
+        )
+        .merge(configs::routes())
+        .merge(account::routes())
+        .route(
+            "/2017-03-31/tags/{arn}",
+            get(tags::list).post(tags::tag).delete(tags::untag),
         )
 }
 

@@ -52,7 +52,9 @@ pub fn publish_latest(f: &mut Function, description: Option<&str>) -> FunctionCo
 #[serde(rename_all = "PascalCase")]
 pub struct PublishInput {
     description: Option<String>,
+    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
     code_sha256: Option<String>,
+    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
     revision_id: Option<String>,
 }
 
@@ -110,6 +112,7 @@ pub struct AliasInput {
     function_version: Option<String>,
     description: Option<String>,
     routing_config: Option<AliasRoutingConfiguration>,
+    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
     revision_id: Option<String>,
 }
 
@@ -279,7 +282,28 @@ pub struct AddPermissionInput {
     principal: Option<String>,
     source_arn: Option<String>,
     source_account: Option<String>,
+    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
     revision_id: Option<String>,
+}
+
+/// An empty `SourceArn` or `SourceAccount` breaks the model's pattern, and would otherwise
+/// become a condition no caller ever meets.
+fn check_source(input: &AddPermissionInput) -> ApiResult<()> {
+    if input.source_arn.as_deref() == Some("") {
+        return Err(constraint(
+            "",
+            "sourceArn",
+            "Member must satisfy regular expression pattern: arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\\-])+:((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1})?:(\\d{12})?:(.*)",
+        ));
+    }
+    if input.source_account.as_deref() == Some("") {
+        return Err(constraint(
+            "",
+            "sourceAccount",
+            "Member must satisfy regular expression pattern: \\d{12}",
+        ));
+    }
+    Ok(())
 }
 
 /// The ARN whose policy a call with `qualifier` reads or edits: Lambda keeps one policy per
@@ -327,6 +351,7 @@ pub async fn add_permission(
             "Member must satisfy regular expression pattern: ([a-zA-Z0-9-_]+)",
         ));
     }
+    check_source(&input)?;
     let action = input
         .action
         .clone()

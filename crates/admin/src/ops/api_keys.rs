@@ -49,9 +49,11 @@ struct CreateApiKeyInput {
     description: Option<String>,
     #[serde(default)]
     enabled: bool,
+    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
     value: Option<String>,
     #[serde(default)]
     stage_keys: Vec<StageKeyInput>,
+    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
     customer_id: Option<String>,
     #[serde(default)]
     tags: BTreeMap<String, String>,

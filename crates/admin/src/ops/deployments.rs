@@ -20,10 +20,12 @@ use crate::Ctx;
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct CreateDeploymentInput {
+    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
     stage_name: Option<String>,
     stage_description: Option<String>,
     description: Option<String>,
     cache_cluster_enabled: Option<bool>,
+    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
     cache_cluster_size: Option<String>,
     #[serde(default)]
     variables: BTreeMap<String, String>,

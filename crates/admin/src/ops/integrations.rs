@@ -21,18 +21,26 @@ use crate::Ctx;
 struct PutIntegrationInput {
     #[serde(rename = "type")]
     integration_type: Option<String>,
+    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
     http_method: Option<String>,
+    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
     uri: Option<String>,
+    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
     connection_type: Option<String>,
+    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
     connection_id: Option<String>,
+    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
     credentials: Option<String>,
     #[serde(default)]
     request_parameters: BTreeMap<String, String>,
     #[serde(default)]
     request_templates: BTreeMap<String, String>,
+    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
     passthrough_behavior: Option<String>,
+    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
     cache_namespace: Option<String>,
     cache_key_parameters: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
     content_handling: Option<String>,
     timeout_in_millis: Option<i64>,
     tls_config: Option<TlsConfig>,
@@ -279,6 +287,7 @@ struct PutIntegrationResponseInput {
     response_parameters: BTreeMap<String, String>,
     #[serde(default)]
     response_templates: BTreeMap<String, String>,
+    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
     content_handling: Option<String>,
 }
 

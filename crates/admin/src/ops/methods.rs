@@ -40,14 +40,17 @@ pub fn check_status(code: &str) -> ApiResult<()> {
 #[serde(rename_all = "camelCase")]
 struct PutMethodInput {
     authorization_type: Option<String>,
+    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
     authorizer_id: Option<String>,
     #[serde(default)]
     api_key_required: bool,
+    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
     operation_name: Option<String>,
     #[serde(default)]
     request_parameters: BTreeMap<String, bool>,
     #[serde(default)]
     request_models: BTreeMap<String, String>,
+    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
     request_validator_id: Option<String>,
     authorization_scopes: Option<Vec<String>>,
 }

@@ -31,11 +31,14 @@ struct CreateRestApiInput {
     name: Option<String>,
     description: Option<String>,
     version: Option<String>,
+    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
     clone_from: Option<String>,
     binary_media_types: Option<Vec<String>>,
     minimum_compression_size: Option<i64>,
+    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
     api_key_source: Option<String>,
     endpoint_configuration: Option<EndpointConfigurationInput>,
+    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
     policy: Option<String>,
     tags: Option<BTreeMap<String, String>>,
     disable_execute_api_endpoint: Option<bool>,

@@ -35,9 +35,11 @@ struct CreateStageInput {
     deployment_id: Option<String>,
     description: Option<String>,
     cache_cluster_enabled: Option<bool>,
+    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
     cache_cluster_size: Option<String>,
     #[serde(default)]
     variables: BTreeMap<String, String>,
+    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
     documentation_version: Option<String>,
     canary_settings: Option<CanarySettingsInput>,
     tracing_enabled: Option<bool>,
@@ -110,7 +112,7 @@ pub async fn create(
         stage.tags = input.tags;
         stage.cache_cluster_size = input.cache_cluster_size;
         if input.cache_cluster_enabled.unwrap_or(false) {
-            stage.set_cache_cluster(true);
+            enable_cache_cluster(&mut stage, true);
         }
         if let Some(c) = input.canary_settings {
             let canary_dep = c.deployment_id.unwrap_or_else(|| dep.clone());
@@ -171,6 +173,21 @@ pub async fn delete(
         Ok::<_, ApiError>(())
     })?;
     Ok(empty(202))
+}
+
+/// Records the stage's cache setting. Nothing is cached yet, so the status stays
+/// `NOT_AVAILABLE`; say so once per process rather than pretend.
+fn enable_cache_cluster(st: &mut Stage, enabled: bool) {
+    static WARNED: std::sync::Once = std::sync::Once::new();
+    if enabled {
+        WARNED.call_once(|| {
+            tracing::warn!(
+                "cacheClusterEnabled is recorded but Tollgate does not cache responses yet: \
+                 stages report cacheClusterStatus NOT_AVAILABLE"
+            )
+        });
+    }
+    st.set_cache_cluster(enabled);
 }
 
 pub async fn flush_cache(
@@ -302,7 +319,7 @@ fn patch_stage(a: &ApiState, st: &mut Stage, op: &PatchOp) -> ApiResult<()> {
         }
         ("replace", "description", 1) => set_opt(&mut st.description, v),
         ("replace", "clientCertificateId", 1) => set_opt(&mut st.client_certificate_id, v),
-        ("replace", "cacheClusterEnabled", 1) => st.set_cache_cluster(patch_bool(v, path)?),
+        ("replace", "cacheClusterEnabled", 1) => enable_cache_cluster(st, patch_bool(v, path)?),
         ("replace", "cacheClusterSize", 1) => {
             let size = v.unwrap_or_default();
             check_cache_size(size)?;

@@ -11,7 +11,7 @@ use tollgate_store::State as StoreState;
 
 use super::{api_mut, def_mut};
 use crate::error::{ApiError, ApiResult};
-use crate::util::{empty, json, parse_body};
+use crate::util::{empty, json, parse_body, query_values};
 use crate::Ctx;
 
 /// What an ARN names: `arn:aws:apigateway:{region}::/restapis/{id}[/stages/{stage}]`.
@@ -93,19 +93,7 @@ pub async fn untag(
     Path(arn): Path<String>,
     uri: http::Uri,
 ) -> ApiResult<Response> {
-    // `tagKeys` repeats, so read it from the raw query rather than a map.
-    let keys: Vec<String> = uri
-        .query()
-        .unwrap_or_default()
-        .split('&')
-        .filter_map(|p| p.split_once('='))
-        .filter(|(k, _)| *k == "tagKeys")
-        .map(|(_, v)| {
-            percent_encoding::percent_decode_str(&v.replace('+', " "))
-                .decode_utf8_lossy()
-                .into_owned()
-        })
-        .collect();
+    let keys = query_values(&uri, "tagKeys");
     ctx.store.transact(|s| {
         with_tags(s, &arn, |tags| {
             for k in &keys {

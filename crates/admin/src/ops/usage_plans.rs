@@ -62,7 +62,9 @@ struct CreateUsagePlanInput {
     description: Option<String>,
     #[serde(default)]
     api_stages: Vec<ApiStageInput>,
+    #[serde(default, deserialize_with = "crate::util::empty_object_as_none")]
     throttle: Option<ThrottleSettings>,
+    #[serde(default, deserialize_with = "crate::util::empty_object_as_none")]
     quota: Option<QuotaSettings>,
     product_code: Option<String>,
     #[serde(default)]

@@ -381,6 +381,39 @@ pub fn assert_cli_error(e: &AwsError, code: &str, message: &str) {
     );
 }
 
+/// Runs a Python script (boto3 from the venv .ci/run sets up: `python3` must be the venv's,
+/// first on PATH) with `args`, with no user AWS configuration; returns the JSON it prints.
+pub fn python_script(script: &str, args: &[&str]) -> Value {
+    let mut cmd = Command::new("python3");
+    cmd.arg("-c").arg(script).args(args);
+    for var in [
+        "AWS_PROFILE",
+        "AWS_SESSION_TOKEN",
+        "AWS_ENDPOINT_URL",
+        "AWS_REGION",
+    ] {
+        cmd.env_remove(var);
+    }
+    let out = cmd
+        .env("AWS_CONFIG_FILE", "/nonexistent/tollgate-tests/config")
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/tollgate-tests/credentials",
+        )
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run python3");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "the Python script failed (is python3 the venv's, with boto3?):\n{stderr}"
+    );
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("the script printed no JSON ({e}); stderr:\n{stderr}"))
+}
+
 // ---------------------------------------------------------------------------------------
 // A raw HTTP/1.1 client
 
