@@ -202,23 +202,16 @@ fn remote_answers_that_are_huge_or_slow_are_bounded() {
             "3",
         ],
     );
-    for function in ["huge", "slow"] {
-        let e = invoke_on(&front, &["--function-name", function]).unwrap_err();
-        assert!(
-            e.stderr.contains("ServiceException") && e.stderr.contains("502"),
-            "{function}: {}",
-            e.stderr
-        );
-    }
+    // Lambda's ServiceException instead of buffering 100 MB or waiting forever.
     let e = invoke_on(&front, &["--function-name", "huge"]).unwrap_err();
     assert!(
-        e.stderr.contains("larger than 6291456 bytes"),
+        e.stderr.contains("ServiceException") && e.stderr.contains("larger than 6291456 bytes"),
         "{}",
         e.stderr
     );
     let e = invoke_on(&front, &["--function-name", "slow"]).unwrap_err();
     assert!(
-        e.stderr.contains("did not answer within 3 s"),
+        e.stderr.contains("ServiceException") && e.stderr.contains("did not answer within 3 s"),
         "{}",
         e.stderr
     );
