@@ -507,6 +507,8 @@ impl Worker {
         let mut exited = self.exited.clone();
         let limit = u64::from(spec.memory_mb) * 1024 * 1024;
         let pid = self.pid;
+        // The group's highest resident memory seen during the invocation.
+        let sampled_peak = std::sync::atomic::AtomicU64::new(0);
         let memory_watch = async {
             let mut tick = tokio::time::interval_at(
                 tokio::time::Instant::now() + Duration::from_millis(50),
@@ -514,7 +516,9 @@ impl Worker {
             );
             loop {
                 tick.tick().await;
-                if process_group::memory(pid).is_some_and(|(rss, _)| rss > limit) {
+                let rss = process_group::resident(pid).unwrap_or(0);
+                sampled_peak.fetch_max(rss, std::sync::atomic::Ordering::Relaxed);
+                if rss > limit {
                     return;
                 }
             }
@@ -565,7 +569,10 @@ impl Worker {
             }
         };
         // Measured before a kill, while the group still exists.
-        let max_used = process_group::memory(self.pid).map_or(0, |(_, hwm)| hwm / (1024 * 1024));
+        let max_used = process_group::peak(self.pid)
+            .unwrap_or(0)
+            .max(sampled_peak.load(std::sync::atomic::Ordering::Relaxed))
+            / (1024 * 1024);
         if !self.healthy {
             self.kill();
             // A stale reply slot must not answer the next worker's invocation.
