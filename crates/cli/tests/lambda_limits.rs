@@ -281,53 +281,29 @@ fn reserved_concurrency_counts_every_version_together() {
     let started = l.s.data_path().join("started");
     let release = l.s.data_path().join("release");
     let payload = serde_json::json!({"started": started, "release": release}).to_string();
-    let slow = {
-        let endpoint_server = l.s.dir();
-        let port = l.s.port;
-        let payload = payload.clone();
-        std::thread::spawn(move || {
-            let _keep = endpoint_server;
-            let out = std::env::temp_dir().join(format!("held-{port}.json"));
-            let status = std::process::Command::new("aws")
-                .args(["--endpoint-url", &format!("http://127.0.0.1:{port}")])
-                .args([
-                    "lambda",
-                    "invoke",
-                    "--function-name",
-                    "held",
-                    "--qualifier",
-                    "1",
-                ])
-                .args(["--payload", &payload])
-                .arg(&out)
-                .env("AWS_ACCESS_KEY_ID", "test")
-                .env("AWS_SECRET_ACCESS_KEY", "test")
-                .env("AWS_DEFAULT_REGION", "us-east-1")
-                .env("AWS_MAX_ATTEMPTS", "1")
-                .env("AWS_CONFIG_FILE", "/nonexistent/tollgate-tests/config")
-                .env(
-                    "AWS_SHARED_CREDENTIALS_FILE",
-                    "/nonexistent/tollgate-tests/credentials",
-                )
-                .stdout(std::process::Stdio::null())
-                .status()
-                .unwrap();
-            let answer = std::fs::read_to_string(&out).unwrap_or_default();
-            let _ = std::fs::remove_file(&out);
-            (status.success(), answer)
-        })
-    };
-    wait_for_file(&started);
-    // Version 1 holds the function's one slot: $LATEST is throttled too.
-    let e = l.invoke(&["--function-name", "held"]).unwrap_err();
-    assert!(
-        e.stderr.contains("TooManyRequestsException"),
-        "{}",
-        e.stderr
-    );
-    std::fs::write(&release, "").unwrap();
-    let (ok, answer) = slow.join().unwrap();
-    assert!(ok && answer == r#""1""#, "{answer}");
+    std::thread::scope(|scope| {
+        let slow = scope.spawn(|| {
+            l.invoke(&[
+                "--function-name",
+                "held",
+                "--qualifier",
+                "1",
+                "--payload",
+                &payload,
+            ])
+        });
+        wait_for_file(&started);
+        // Version 1 holds the function's one slot: $LATEST is throttled too.
+        let e = l.invoke(&["--function-name", "held"]).unwrap_err();
+        assert!(
+            e.stderr.contains("TooManyRequestsException"),
+            "{}",
+            e.stderr
+        );
+        std::fs::write(&release, "").unwrap();
+        let (_, answer) = slow.join().unwrap().unwrap();
+        assert_eq!(answer, r#""1""#);
+    });
     let (_, p) = l.invoke(&["--function-name", "held"]).unwrap();
     assert_eq!(p, r#""$LATEST""#);
 }
