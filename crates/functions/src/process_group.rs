@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::path::Path;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use tokio::io::unix::AsyncFd;
@@ -33,10 +33,30 @@ pub fn exit_watch(pid: u32) -> Option<AsyncFd<OwnedFd>> {
     unsafe { AsyncFd::register_with_interest(owned, tokio::io::Interest::READABLE) }.ok()
 }
 
+/// The right to kill a process group, held while its leader is not reaped (alive or a
+/// zombie), so its id still names this group. Whoever reaps the leader kills through this
+/// handle first; after that, or after one kill, it does nothing.
+#[derive(Clone)]
+pub struct Group(Arc<Mutex<Option<u32>>>);
+
+impl Group {
+    pub fn new(pgid: u32) -> Group {
+        Group(Arc::new(Mutex::new(Some(pgid))))
+    }
+
+    /// Sends SIGKILL to every process of the group, unless that was done already.
+    pub fn kill(&self) {
+        let mut pgid = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(pgid) = pgid.take() {
+            kill(pgid);
+        }
+    }
+}
+
 /// Sends SIGKILL to every process of the group `pgid`. The caller must hold the leader
-/// unreaped (alive or a zombie), so `pgid` still names this group.
+/// unreaped, so `pgid` still names this group.
 #[allow(unsafe_code)]
-pub fn kill(pgid: u32) {
+fn kill(pgid: u32) {
     let Some(pgid) = libc::pid_t::try_from(pgid).ok().filter(|p| *p > 1) else {
         return;
     };
@@ -165,7 +185,9 @@ mod tests {
             std::thread::sleep(std::time::Duration::from_millis(25));
         }
         let leader = peak(pgid).unwrap_or(0);
-        kill(pgid);
+        let group = Group::new(pgid);
+        group.kill();
+        group.kill();
         let _ = child.wait();
         assert!(seen > 64 << 20, "group resident memory {seen}");
         assert!(leader < 32 << 20, "the shell's own peak {leader}");

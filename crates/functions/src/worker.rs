@@ -92,6 +92,8 @@ pub struct Worker {
     pid: u32,
     /// Asks the task that owns the runtime process to kill its group (dropping it does too).
     stop: Option<oneshot::Sender<()>>,
+    /// Kills the group at once, when the owning task learns of exits without reaping.
+    group: Option<process_group::Group>,
     exited: watch::Receiver<Option<String>>,
     server: tokio::task::JoinHandle<()>,
     started: Instant,
@@ -275,16 +277,17 @@ async fn next_invocation(shared: &Shared) -> Response<Full<Bytes>> {
 /// reused), then reaps it.
 async fn own_process(
     mut child: tokio::process::Child,
-    pid: u32,
+    group: process_group::Group,
+    exit: Option<tokio::io::unix::AsyncFd<std::os::fd::OwnedFd>>,
     stop: oneshot::Receiver<()>,
 ) -> std::io::Result<std::process::ExitStatus> {
-    match process_group::exit_watch(pid) {
+    match exit {
         Some(exit) => {
             tokio::select! {
                 _ = stop => {}
                 _ = exit.readable() => {}
             }
-            process_group::kill(pid);
+            group.kill();
             child.wait().await
         }
         // No pidfd: an exit is seen only by reaping, after which the group is not ours to
@@ -293,7 +296,7 @@ async fn own_process(
             tokio::select! {
                 biased;
                 _ = stop => {
-                    process_group::kill(pid);
+                    group.kill();
                     child.wait().await
                 }
                 status = child.wait() => status,
@@ -442,8 +445,12 @@ impl Worker {
         }
         let (exit_tx, exited) = watch::channel(None);
         let (stop, stop_rx) = oneshot::channel();
+        let group = process_group::Group::new(pid);
+        let exit = process_group::exit_watch(pid);
+        // Only when the exit is watched without reaping may the group be killed from here.
+        let sync_group = exit.is_some().then(|| group.clone());
         tokio::spawn(async move {
-            let why = exit_reason(own_process(child, pid, stop_rx).await);
+            let why = exit_reason(own_process(child, group, exit, stop_rx).await);
             let _ = exit_tx.send(Some(why));
         });
         Ok(Worker {
@@ -451,6 +458,7 @@ impl Worker {
             shared,
             pid,
             stop: Some(stop),
+            group: sync_group,
             exited,
             server,
             started: Instant::now(),
@@ -466,6 +474,10 @@ impl Worker {
     }
 
     fn kill(&mut self) {
+        // At once where possible: a worker dropped at shutdown may not see its task run.
+        if let Some(group) = &self.group {
+            group.kill();
+        }
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
