@@ -87,6 +87,10 @@ struct ServeArgs {
     /// Session token for --lambda-endpoint (temporary credentials).
     #[arg(long, env = "TOLLGATE_LAMBDA_SESSION_TOKEN", hide_env_values = true)]
     lambda_session_token: Option<String>,
+    /// Seconds a call to --lambda-endpoint may take, answer included (Lambda's longest
+    /// function timeout by default).
+    #[arg(long, env = "TOLLGATE_LAMBDA_ENDPOINT_TIMEOUT", default_value_t = 900)]
+    lambda_endpoint_timeout: u64,
     /// Seconds an idle function worker is kept warm before it is stopped.
     #[arg(long, env = "TOLLGATE_LAMBDA_IDLE_TIMEOUT", default_value_t = 600)]
     lambda_idle_timeout: u64,
@@ -241,6 +245,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
                 secret_access_key: secret,
                 session_token: args.lambda_session_token.clone(),
             },
+            timeout: std::time::Duration::from_secs(args.lambda_endpoint_timeout),
         });
     }
     let functions = tollgate_functions::Functions::start(functions_config, &store.state())?;

@@ -5,6 +5,7 @@
 //! write outside the directory: absolute or `..` paths, and symlinks that point outside.
 //! Sizes are counted from the bytes actually written, never from the zip's headers.
 
+use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::path::{Component, Path, PathBuf};
 
@@ -87,26 +88,55 @@ fn safe_relative(name: &str) -> Option<PathBuf> {
     (!out.as_os_str().is_empty()).then_some(out)
 }
 
-/// Whether a symlink at `link` (relative to the root) pointing to `target` stays inside.
-fn link_stays_inside(link: &Path, target: &str) -> bool {
-    if target.starts_with('/') {
-        return false;
-    }
-    let mut depth: i64 = link.components().count() as i64 - 1;
-    for c in Path::new(target).components() {
+/// Longest symlink target accepted (Linux's `PATH_MAX`).
+const MAX_LINK_TARGET: u64 = 4096;
+/// Links followed while resolving one path before giving up (Linux's `ELOOP` limit).
+const MAX_LINK_HOPS: u32 = 40;
+
+/// Whether the symlink at `link` (relative to the root) pointing to `target` stays inside
+/// the package once every other link of the package is followed, as the kernel will follow
+/// them: `a/b/c/l -> ../../..` is harmless alone, but `x -> a/b/c/l/../../..` climbs out
+/// through it. `links` holds every symlink of the package (path relative to the root →
+/// target).
+fn link_stays_inside(links: &HashMap<PathBuf, String>, link: &Path, target: &str) -> bool {
+    let mut at = Vec::new();
+    let mut hops = 0;
+    let parent = link.parent().unwrap_or(Path::new(""));
+    walk(links, &mut at, parent, &mut hops).is_some()
+        && walk(links, &mut at, Path::new(target), &mut hops).is_some()
+}
+
+/// Follows `path` from the directory `at` (components below the root), expanding links;
+/// `None` when it leaves the root, is absolute, or loops.
+fn walk(
+    links: &HashMap<PathBuf, String>,
+    at: &mut Vec<std::ffi::OsString>,
+    path: &Path,
+    hops: &mut u32,
+) -> Option<()> {
+    for c in path.components() {
         match c {
-            Component::Normal(_) => depth += 1,
-            Component::CurDir => {}
-            Component::ParentDir => {
-                depth -= 1;
-                if depth < 0 {
-                    return false;
+            Component::Normal(name) => {
+                at.push(name.to_owned());
+                let here: PathBuf = at.iter().collect();
+                if let Some(target) = links.get(&here) {
+                    *hops += 1;
+                    if *hops > MAX_LINK_HOPS {
+                        return None;
+                    }
+                    // A relative target is resolved from the link's own directory.
+                    at.pop();
+                    walk(links, at, Path::new(target), hops)?;
                 }
             }
-            _ => return false,
+            Component::CurDir => {}
+            Component::ParentDir => {
+                at.pop()?;
+            }
+            Component::RootDir | Component::Prefix(_) => return None,
         }
     }
-    true
+    Some(())
 }
 
 fn unpack(zip: &[u8], into: &Path) -> Result<(), CodeError> {
@@ -118,7 +148,7 @@ fn unpack(zip: &[u8], into: &Path) -> Result<(), CodeError> {
     let io = |e: std::io::Error| CodeError::Io(e.to_string());
     let mut written: u64 = 0;
     // Symlinks are created last, so no file is ever written through one.
-    let mut links = Vec::new();
+    let mut links = HashMap::new();
     let mut buf = vec![0u8; 64 * 1024];
     for i in 0..archive.len() {
         let mut entry = archive.by_index(i).map_err(|_| CodeError::Unreadable)?;
@@ -132,13 +162,18 @@ fn unpack(zip: &[u8], into: &Path) -> Result<(), CodeError> {
         }
         if mode.is_some_and(|m| m & 0o170000 == 0o120000) {
             let mut target = String::new();
-            entry
+            (&mut entry)
+                .take(MAX_LINK_TARGET + 1)
                 .read_to_string(&mut target)
                 .map_err(|_| CodeError::Unreadable)?;
-            if !link_stays_inside(&rel, &target) {
+            written += target.len() as u64;
+            if target.len() as u64 > MAX_LINK_TARGET {
                 return Err(CodeError::UnsafePath(name));
             }
-            links.push((path, target));
+            if written > MAX_UNZIPPED_CODE {
+                return Err(CodeError::TooLarge);
+            }
+            links.insert(rel, target);
             continue;
         }
         if let Some(parent) = path.parent() {
@@ -160,16 +195,25 @@ fn unpack(zip: &[u8], into: &Path) -> Result<(), CodeError> {
         let perm = mode.map_or(0o644, |m| (m & 0o755) | 0o444);
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(perm)).map_err(io)?;
     }
-    for (path, target) in links {
+    // Checked once every link is known: a link may climb out through another one.
+    if let Some(bad) = links
+        .iter()
+        .find(|(rel, target)| !link_stays_inside(&links, rel, target))
+    {
+        return Err(CodeError::UnsafePath(bad.0.to_string_lossy().into_owned()));
+    }
+    for (rel, target) in &links {
+        let path = into.join(rel);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(io)?;
         }
-        std::os::unix::fs::symlink(&target, &path).map_err(io)?;
+        std::os::unix::fs::symlink(target, &path).map_err(io)?;
     }
     Ok(())
 }
 
-/// Builds a zip in memory (tests and tools): `(name, contents, unix mode)`.
+/// Builds a zip in memory (tests and tools): `(name, contents, unix mode)`; an entry whose
+/// mode has the symlink type (`0o120000`) is a symlink to `contents`.
 pub fn build_zip(files: &[(&str, &[u8], u32)]) -> Vec<u8> {
     let mut out = std::io::Cursor::new(Vec::new());
     {
@@ -178,6 +222,12 @@ pub fn build_zip(files: &[(&str, &[u8], u32)]) -> Vec<u8> {
             let opts = zip::write::SimpleFileOptions::default()
                 .compression_method(zip::CompressionMethod::Deflated)
                 .unix_permissions(*mode);
+            if mode & 0o170000 == 0o120000 {
+                // A symlink: `data` is its target.
+                let target = String::from_utf8_lossy(data);
+                w.add_symlink(*name, target, opts).expect("zip symlink");
+                continue;
+            }
             w.start_file(*name, opts).expect("zip entry");
             w.write_all(data).expect("zip write");
         }
@@ -236,10 +286,74 @@ mod tests {
 
     #[test]
     fn symlinks_must_stay_inside() {
-        assert!(link_stays_inside(Path::new("a/link"), "../b"));
-        assert!(link_stays_inside(Path::new("a/b/link"), "../../c"));
-        assert!(!link_stays_inside(Path::new("link"), "../x"));
-        assert!(!link_stays_inside(Path::new("a/link"), "/etc/passwd"));
-        assert!(!link_stays_inside(Path::new("a/link"), "../../x"));
+        let none = HashMap::new();
+        let inside = |link: &str, target: &str| link_stays_inside(&none, Path::new(link), target);
+        assert!(inside("a/link", "../b"));
+        assert!(inside("a/b/link", "../../c"));
+        assert!(!inside("link", "../x"));
+        assert!(!inside("a/link", "/etc/passwd"));
+        assert!(!inside("a/link", "../../x"));
+    }
+
+    /// A symlink whose zip entry is `(name, target)`.
+    fn link(name: &'static str, target: &'static str) -> (&'static str, &'static [u8], u32) {
+        (name, target.as_bytes(), 0o120777)
+    }
+
+    #[test]
+    fn symlinks_cannot_climb_out_through_other_symlinks() {
+        let root = tempfile::tempdir().unwrap();
+        let code = root.path().join("code");
+        // Each link alone stays inside lexically; followed through `l`, `x` is the parent
+        // of the code root.
+        let zip = build_zip(&[
+            ("a/b/c/file", b"x", 0o644),
+            link("a/b/c/l", "../../.."),
+            link("x", "a/b/c/l/../../.."),
+        ]);
+        assert!(matches!(install(&code, &zip), Err(CodeError::UnsafePath(p)) if p == "x"));
+        // The deeper variant, the order reversed.
+        let zip = build_zip(&[
+            link("x", "a/b/c/l/../../../../../../../../../../.."),
+            link("a/b/c/l", "../../.."),
+        ]);
+        assert!(matches!(
+            install(&code, &zip),
+            Err(CodeError::UnsafePath(_))
+        ));
+        // A link placed through another link resolves from where it really lands.
+        let zip = build_zip(&[link("d", "a/b/c"), link("d/up", "../../../..")]);
+        assert!(matches!(
+            install(&code, &zip),
+            Err(CodeError::UnsafePath(_))
+        ));
+        // Loops are refused, not followed forever.
+        let zip = build_zip(&[link("p", "q/x"), link("q", "p/x")]);
+        assert!(matches!(
+            install(&code, &zip),
+            Err(CodeError::UnsafePath(_))
+        ));
+        // Nothing was stored.
+        let left: Vec<_> = std::fs::read_dir(&code).unwrap().collect();
+        assert!(left.is_empty(), "{left:?}");
+        // Links that stay inside through each other are fine, and work.
+        let zip = build_zip(&[
+            ("a/b/c/file", b"data", 0o644),
+            link("a/b/c/l", "../.."),
+            link("y", "a/b/c/l/b/c/file"),
+        ]);
+        let p = install(&code, &zip).unwrap();
+        assert_eq!(std::fs::read(p.dir.join("y")).unwrap(), b"data");
+    }
+
+    #[test]
+    fn symlink_targets_are_bounded_and_counted() {
+        let root = tempfile::tempdir().unwrap();
+        let long = "a/".repeat(3000);
+        let zip = build_zip(&[("l", long.as_bytes(), 0o120777)]);
+        assert!(matches!(
+            install(root.path(), &zip),
+            Err(CodeError::UnsafePath(_))
+        ));
     }
 }

@@ -4,7 +4,8 @@
 //! - [`code`] unpacks deployment packages into content-addressed directories.
 //! - [`worker`] starts one runtime process with its own Runtime API endpoint and runs
 //!   invocations on it (timeouts, crashes and memory limits become Lambda's errors).
-//! - A [`Pool`] per function version keeps warm workers and bounds concurrency.
+//! - A [`Pool`] per function version keeps warm workers; one semaphore per function bounds
+//!   the concurrency of all its versions together, as Lambda counts it.
 //! - [`logs`] keeps each function's log (`START`/`END`/`REPORT` and the workers' output).
 //! - [`events`] queues asynchronous (`Event`) invocations durably.
 //!
@@ -14,7 +15,9 @@
 pub mod code;
 pub mod events;
 pub mod logs;
+mod output;
 pub mod policy;
+mod process_group;
 pub mod remote;
 pub mod worker;
 
@@ -43,7 +46,8 @@ pub const MAX_EVENT_REQUEST: usize = 1024 * 1024;
 pub struct FunctionsConfig {
     pub data_dir: PathBuf,
     pub region: String,
-    /// Workers per function version when it has no reserved concurrency.
+    /// Concurrent invocations of a function (all its versions) when it has no reserved
+    /// concurrency.
     pub default_concurrency: usize,
     /// How long an invocation of an unreserved function waits for a free worker.
     pub queue_wait: Duration,
@@ -131,17 +135,29 @@ pub enum InvokeError {
 pub struct Pool {
     spec: Result<WorkerSpec, String>,
     idle: Mutex<Vec<Worker>>,
-    permits: Arc<Semaphore>,
-    reserved: bool,
     revision: String,
-    reserved_concurrency: Option<u32>,
+}
+
+/// How many invocations of one function may run at once: Lambda counts reserved
+/// concurrency per function, `$LATEST`, every version and every alias together.
+struct Concurrency {
+    permits: Arc<Semaphore>,
+    reserved: Option<u32>,
 }
 
 struct Entry {
     function: Arc<Function>,
     policy: policy::ResourcePolicy,
+    concurrency: Arc<Concurrency>,
     latest: Arc<Pool>,
     versions: HashMap<u64, Arc<Pool>>,
+}
+
+/// What an invocation runs on.
+struct Target {
+    pool: Arc<Pool>,
+    concurrency: Arc<Concurrency>,
+    version: String,
 }
 
 pub struct Functions {
@@ -299,25 +315,27 @@ impl Functions {
         })
     }
 
-    fn pool(
-        &self,
-        c: &FunctionConfiguration,
-        reserved: Option<u32>,
-        old: Option<&Arc<Pool>>,
-    ) -> Arc<Pool> {
-        if let Some(p) =
-            old.filter(|p| p.revision == c.revision_id && p.reserved_concurrency == reserved)
-        {
+    fn pool(&self, c: &FunctionConfiguration, old: Option<&Arc<Pool>>) -> Arc<Pool> {
+        if let Some(p) = old.filter(|p| p.revision == c.revision_id) {
             return p.clone();
         }
-        let permits = reserved.map_or(self.config.default_concurrency, |r| r as usize);
         Arc::new(Pool {
             spec: self.spec(c),
             idle: Mutex::new(Vec::new()),
-            permits: Arc::new(Semaphore::new(permits)),
-            reserved: reserved.is_some(),
             revision: c.revision_id.clone(),
-            reserved_concurrency: reserved,
+        })
+    }
+
+    /// The function's concurrency: kept while its reserved concurrency is unchanged, so
+    /// invocations in flight keep counting against it across re-syncs.
+    fn concurrency(&self, reserved: Option<u32>, old: Option<&Entry>) -> Arc<Concurrency> {
+        if let Some(c) = old.filter(|e| e.concurrency.reserved == reserved) {
+            return c.concurrency.clone();
+        }
+        let permits = reserved.map_or(self.config.default_concurrency, |r| r as usize);
+        Arc::new(Concurrency {
+            permits: Arc::new(Semaphore::new(permits)),
+            reserved,
         })
     }
 
@@ -337,23 +355,19 @@ impl Functions {
                 next.insert(name.clone(), e.clone());
                 continue;
             }
-            let reserved = function.reserved_concurrency;
-            let latest = self.pool(&function.latest, reserved, prev.map(|e| &e.latest));
+            let concurrency = self.concurrency(function.reserved_concurrency, prev.map(|e| &**e));
+            let latest = self.pool(&function.latest, prev.map(|e| &e.latest));
             let versions = function
                 .versions
                 .iter()
-                .map(|(n, c)| {
-                    (
-                        *n,
-                        self.pool(c, reserved, prev.and_then(|e| e.versions.get(n))),
-                    )
-                })
+                .map(|(n, c)| (*n, self.pool(c, prev.and_then(|e| e.versions.get(n)))))
                 .collect();
             next.insert(
                 name.clone(),
                 Arc::new(Entry {
                     function: function.clone(),
                     policy: policy::ResourcePolicy::compile(&function.policy),
+                    concurrency,
                     latest,
                     versions,
                 }),
@@ -386,11 +400,7 @@ impl Functions {
         self.resolve(name, qualifier).map(|_| ())
     }
 
-    fn resolve(
-        &self,
-        name: &str,
-        qualifier: Option<&str>,
-    ) -> Result<(Arc<Pool>, String), InvokeError> {
+    fn resolve(&self, name: &str, qualifier: Option<&str>) -> Result<Target, InvokeError> {
         let not_found = || {
             let mut arn = tollgate_model::lambda::function_arn(&self.config.region, name);
             if let Some(q) = qualifier {
@@ -401,13 +411,18 @@ impl Functions {
         };
         let registry = self.registry.load();
         let entry = registry.get(name).ok_or_else(not_found)?;
-        match entry.function.resolve(qualifier).ok_or_else(not_found)? {
-            Resolved::Latest => Ok((entry.latest.clone(), "$LATEST".into())),
-            Resolved::Version(n) => Ok((
+        let (pool, version) = match entry.function.resolve(qualifier).ok_or_else(not_found)? {
+            Resolved::Latest => (entry.latest.clone(), "$LATEST".into()),
+            Resolved::Version(n) => (
                 entry.versions.get(&n).ok_or_else(not_found)?.clone(),
                 n.to_string(),
-            )),
-        }
+            ),
+        };
+        Ok(Target {
+            pool,
+            concurrency: entry.concurrency.clone(),
+            version,
+        })
     }
 
     /// Whether `service` may invoke `name` (with `qualifier`) on behalf of `source_arn`,
@@ -458,7 +473,7 @@ impl Functions {
         if req.payload.len() > MAX_REQUEST {
             return Err(InvokeError::RequestTooLarge { limit: MAX_REQUEST });
         }
-        let (pool, version) = match (self.resolve(name, qualifier), &self.remote) {
+        let target = match (self.resolve(name, qualifier), &self.remote) {
             (Ok(found), _) => found,
             (Err(InvokeError::NotFound(_)), Some(remote)) => {
                 return remote.invoke(name, qualifier, req.payload).await;
@@ -466,12 +481,12 @@ impl Functions {
             (Err(e), _) => return Err(e),
         };
         let request_id = uuid::Uuid::new_v4().to_string();
-        let outcome = self.run(&pool, request_id.clone(), req).await?;
+        let outcome = self.run(&target, request_id.clone(), req).await?;
         Ok(InvokeResponse {
             payload: outcome.payload,
             function_error: outcome.function_error,
             log: outcome.log,
-            executed_version: version,
+            executed_version: target.version,
             request_id,
         })
     }
@@ -499,10 +514,11 @@ impl Functions {
 
     async fn run(
         &self,
-        pool: &Pool,
+        target: &Target,
         request_id: String,
         req: InvokeRequest,
     ) -> Result<Outcome, InvokeError> {
+        let pool = &target.pool;
         let spec = match &pool.spec {
             Ok(s) => s,
             Err(why) => return Ok(Outcome {
@@ -514,15 +530,16 @@ impl Functions {
                 log: None,
             }),
         };
-        let _permit = if pool.reserved {
-            pool.permits
+        let permits = &target.concurrency.permits;
+        let _permit = if target.concurrency.reserved.is_some() {
+            permits
                 .clone()
                 .try_acquire_owned()
                 .map_err(|_| InvokeError::TooManyRequests {
                     reason: "ReservedFunctionConcurrentInvocationLimitExceeded",
                 })?
         } else {
-            tokio::time::timeout(self.config.queue_wait, pool.permits.clone().acquire_owned())
+            tokio::time::timeout(self.config.queue_wait, permits.clone().acquire_owned())
                 .await
                 .ok()
                 .and_then(Result::ok)

@@ -1,16 +1,53 @@
 //! Function logs: one file per function (`<dir>/{name}.log`), holding the workers' stdout and
 //! stderr lines and Lambda's `START` / `END` / `REPORT` lines. A single writer thread owns the
 //! files; workers and invocations only append lines to a shared list that it drains every
-//! 50 ms.
+//! 50 ms. The list is bounded: when the disk falls behind, lines are dropped and counted.
 
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
-/// Lines waiting for the writer, per function.
-type Pending = Mutex<Vec<(Arc<str>, Vec<u8>)>>;
+/// Longest log line kept (Lambda cuts a CloudWatch log event at 256 KB).
+pub const MAX_LINE: usize = 256 * 1024;
+/// Bytes of lines waiting for the writer at most; lines beyond are dropped.
+const MAX_PENDING: usize = 64 * 1024 * 1024;
+
+/// Lines waiting for the writer, per function, and their total size.
+#[derive(Default)]
+struct Queue {
+    lines: Vec<(Arc<str>, Vec<u8>)>,
+    bytes: usize,
+}
+
+type Pending = Mutex<Queue>;
+
+/// Counts what a bound made the engine drop, with a warning at the 1st, 2nd, 4th, 8th...
+/// so a flood costs a handful of lines in the server log.
+pub struct Dropped {
+    count: AtomicU64,
+    what: &'static str,
+}
+
+impl Dropped {
+    pub const fn new(what: &'static str) -> Dropped {
+        Dropped {
+            count: AtomicU64::new(0),
+            what,
+        }
+    }
+
+    pub fn add(&self) {
+        let n = self.count.fetch_add(1, Ordering::Relaxed) + 1;
+        if n.is_power_of_two() {
+            tracing::warn!(dropped = n, "{}", self.what);
+        }
+    }
+}
+
+static DROPPED_LINES: Dropped = Dropped::new("function log writer is behind; lines dropped");
 
 /// How often the writer thread drains pending lines. Invocations never wake it: at
 /// thousands of invocations a second, a wake-up per line would cost more than the lines.
@@ -33,16 +70,22 @@ impl LogWriter {
         LogWriter { pending, dir }
     }
 
-    /// Appends `line` (a newline is added when missing) to the function's log.
+    /// Appends `line` (cut at [`MAX_LINE`]; a newline is added when missing) to the
+    /// function's log, or drops it when too much is already waiting.
     pub fn line(&self, function: &Arc<str>, line: impl Into<Vec<u8>>) {
         let mut line = line.into();
+        line.truncate(MAX_LINE);
         if line.last() != Some(&b'\n') {
             line.push(b'\n');
         }
-        self.pending
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push((function.clone(), line));
+        let mut queue = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        if queue.bytes + line.len() > MAX_PENDING {
+            drop(queue);
+            DROPPED_LINES.add();
+            return;
+        }
+        queue.bytes += line.len();
+        queue.lines.push((function.clone(), line));
     }
 
     pub fn path(&self, function: &str) -> PathBuf {
@@ -63,10 +106,11 @@ fn write_loop(dir: &Path, pending: Weak<Pending>) {
         let Some(pending) = pending.upgrade() else {
             break;
         };
-        std::mem::swap(
-            &mut batch,
-            &mut *pending.lock().unwrap_or_else(|p| p.into_inner()),
-        );
+        {
+            let mut queue = pending.lock().unwrap_or_else(|p| p.into_inner());
+            std::mem::swap(&mut batch, &mut queue.lines);
+            queue.bytes = 0;
+        }
         drop(pending);
         if batch.is_empty() {
             continue;
@@ -147,5 +191,27 @@ mod tests {
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "hello\nworld\n");
+    }
+
+    #[test]
+    fn lines_are_cut_and_the_queue_is_bounded() {
+        // No writer thread: nothing drains, as when the disk is stuck.
+        let w = LogWriter {
+            pending: Arc::default(),
+            dir: PathBuf::from("/nonexistent"),
+        };
+        let f: Arc<str> = "fn1".into();
+        w.line(&f, vec![b'x'; 10 * 1024 * 1024]);
+        for _ in 0..1000 {
+            w.line(&f, vec![b'y'; MAX_LINE]);
+        }
+        let queue = w.pending.lock().unwrap();
+        assert_eq!(queue.lines[0].1.len(), MAX_LINE + 1);
+        assert!(queue.bytes <= MAX_PENDING);
+        assert!(queue.lines.len() < 1000);
+        assert_eq!(
+            queue.bytes,
+            queue.lines.iter().map(|(_, l)| l.len()).sum::<usize>()
+        );
     }
 }

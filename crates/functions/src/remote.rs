@@ -2,14 +2,15 @@
 //! Lambda, or another Tollgate) as SigV4-signed `Invoke` calls, so a self-hosted gateway
 //! can front remote functions.
 
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::{BodyExt, Full, Limited};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use tollgate_sigv4::Credential;
 
+use crate::worker::MAX_RESPONSE;
 use crate::{InvokeError, InvokeResponse, MAX_REQUEST};
 
 /// Where and as whom remote functions are invoked.
@@ -19,6 +20,8 @@ pub struct RemoteConfig {
     pub region: String,
     pub access_key_id: String,
     pub credential: Credential,
+    /// The whole remote call, answer included, must end within this.
+    pub timeout: Duration,
 }
 
 type Connector = hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>;
@@ -110,9 +113,20 @@ impl RemoteLambda {
             .body(Full::new(payload))
             .map_err(|e| InvokeError::Upstream(e.to_string()))?;
         *req.headers_mut() = headers;
-        let resp = self.client.request(req).await.map_err(|e| {
-            InvokeError::Upstream(format!("remote Lambda endpoint unreachable: {e}"))
-        })?;
+        let timeout = self.config.timeout;
+        let too_slow = || {
+            InvokeError::Upstream(format!(
+                "remote Lambda endpoint did not answer within {} s",
+                timeout.as_secs()
+            ))
+        };
+        let deadline = tokio::time::Instant::now() + timeout;
+        let resp = tokio::time::timeout_at(deadline, self.client.request(req))
+            .await
+            .map_err(|_| too_slow())?
+            .map_err(|e| {
+                InvokeError::Upstream(format!("remote Lambda endpoint unreachable: {e}"))
+            })?;
         let status = resp.status();
         let header = |n: &str| {
             resp.headers()
@@ -124,12 +138,19 @@ impl RemoteLambda {
         let executed_version = header("x-amz-executed-version").unwrap_or_else(|| "$LATEST".into());
         let request_id = header("x-amzn-requestid").unwrap_or_default();
         let error_type = header("x-amzn-errortype").unwrap_or_default();
-        let body = resp
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| InvokeError::Upstream(e.to_string()))?
-            .to_bytes();
+        // No Lambda answer is larger than a response payload; a larger one is not collected.
+        let body = tokio::time::timeout_at(
+            deadline,
+            Limited::new(resp.into_body(), MAX_RESPONSE).collect(),
+        )
+        .await
+        .map_err(|_| too_slow())?
+        .map_err(|e| {
+            InvokeError::Upstream(format!(
+                "remote Lambda answer unreadable or larger than {MAX_RESPONSE} bytes: {e}"
+            ))
+        })?
+        .to_bytes();
         match status.as_u16() {
             200 => Ok(InvokeResponse {
                 payload: body,

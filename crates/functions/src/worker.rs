@@ -20,10 +20,11 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::sync::{mpsc, oneshot, watch};
 
-use crate::logs::LogWriter;
+use crate::logs::{Dropped, LogWriter};
+use crate::output::{pump, push_tail};
+use crate::process_group;
 
 /// Largest synchronous response payload (Lambda: 6 MB).
 pub const MAX_RESPONSE: usize = 6 * 1024 * 1024;
@@ -80,7 +81,7 @@ struct Shared {
     inbox: tokio::sync::Mutex<mpsc::Receiver<Pending>>,
     in_flight: Mutex<Option<(String, oneshot::Sender<Reply>)>>,
     /// Collects log lines of the invocation in flight when `LogType: Tail` asked for them.
-    tail: Mutex<Option<String>>,
+    tail: Arc<Mutex<Option<String>>>,
     /// Set when the runtime first asks for work: init is over.
     ready: Mutex<Option<Instant>>,
 }
@@ -89,6 +90,10 @@ pub struct Worker {
     tx: mpsc::Sender<Pending>,
     shared: Arc<Shared>,
     pid: u32,
+    /// Asks the task that owns the runtime process to kill its group (dropping it does too).
+    stop: Option<oneshot::Sender<()>>,
+    /// Kills the group at once, when the owning task learns of exits without reaping.
+    group: Option<process_group::Group>,
     exited: watch::Receiver<Option<String>>,
     server: tokio::task::JoinHandle<()>,
     started: Instant,
@@ -104,6 +109,32 @@ impl Drop for Worker {
     fn drop(&mut self) {
         self.kill();
         self.server.abort();
+    }
+}
+
+static ACCEPT_ERRORS: Dropped =
+    Dropped::new("a Runtime API listener cannot accept connections (out of file descriptors?)");
+
+/// Delay after a failed `accept`: doubling from 5 ms to 1 s, so a listener out of file
+/// descriptors (EMFILE) waits for some to free up instead of spinning on the error.
+struct AcceptBackoff(Duration);
+
+impl AcceptBackoff {
+    const FIRST: Duration = Duration::from_millis(5);
+    const MAX: Duration = Duration::from_secs(1);
+
+    fn new() -> Self {
+        AcceptBackoff(Self::FIRST)
+    }
+
+    fn failed(&mut self) -> Duration {
+        let now = self.0;
+        self.0 = (self.0 * 2).min(Self::MAX);
+        now
+    }
+
+    fn accepted(&mut self) {
+        self.0 = Self::FIRST;
     }
 }
 
@@ -241,47 +272,49 @@ async fn next_invocation(shared: &Shared) -> Response<Full<Bytes>> {
     r
 }
 
-/// Forwards a worker's output stream, line by line, to the function log and the tail.
-fn pump<R: AsyncRead + Unpin + Send + 'static>(
-    stream: R,
-    logs: LogWriter,
-    function: Arc<str>,
-    shared: Arc<Shared>,
-) {
-    tokio::spawn(async move {
-        let mut reader = BufReader::new(stream);
-        let mut line = Vec::with_capacity(256);
-        loop {
-            line.clear();
-            match reader.read_until(b'\n', &mut line).await {
-                Ok(0) | Err(_) => break,
-                Ok(_) => {
-                    if let Some(tail) = shared
-                        .tail
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .as_mut()
-                    {
-                        tail.push_str(&String::from_utf8_lossy(&line));
-                    }
-                    logs.line(&function, line.clone());
+/// Owns the runtime process until it is reaped: waits for it to exit or for `stop`, kills
+/// its whole group while the leader is still unreaped (so the group id cannot have been
+/// reused), then reaps it.
+async fn own_process(
+    mut child: tokio::process::Child,
+    group: process_group::Group,
+    exit: Option<tokio::io::unix::AsyncFd<std::os::fd::OwnedFd>>,
+    stop: oneshot::Receiver<()>,
+) -> std::io::Result<std::process::ExitStatus> {
+    match exit {
+        Some(exit) => {
+            tokio::select! {
+                _ = stop => {}
+                _ = exit.readable() => {}
+            }
+            group.kill();
+            child.wait().await
+        }
+        // No pidfd: an exit is seen only by reaping, after which the group is not ours to
+        // signal; a stop still kills the group first.
+        None => {
+            tokio::select! {
+                biased;
+                _ = stop => {
+                    group.kill();
+                    child.wait().await
                 }
+                status = child.wait() => status,
             }
         }
-    });
+    }
 }
 
-/// Resident and peak memory of a process, in bytes (Linux `/proc`).
-fn memory(pid: u32) -> Option<(u64, u64)> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-            .map(|kb| kb * 1024)
-    };
-    Some((field("VmRSS:")?, field("VmHWM:").unwrap_or(0)))
+fn exit_reason(status: std::io::Result<std::process::ExitStatus>) -> String {
+    match status {
+        Ok(s) => match (s.code(), std::os::unix::process::ExitStatusExt::signal(&s)) {
+            (Some(c), _) => format!("exit status {c}"),
+            (None, Some(9)) => "signal: killed".to_string(),
+            (None, Some(sig)) => format!("signal: {sig}"),
+            _ => "exited".to_string(),
+        },
+        Err(e) => e.to_string(),
+    }
 }
 
 impl Worker {
@@ -297,14 +330,23 @@ impl Worker {
             function_arn: spec.function_arn.clone(),
             inbox: tokio::sync::Mutex::new(rx),
             in_flight: Mutex::new(None),
-            tail: Mutex::new(None),
+            tail: Arc::default(),
             ready: Mutex::new(None),
         });
         let server_shared = shared.clone();
         let server = tokio::spawn(async move {
+            let mut backoff = AcceptBackoff::new();
             loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    continue;
+                let stream = match listener.accept().await {
+                    Ok((stream, _)) => {
+                        backoff.accepted();
+                        stream
+                    }
+                    Err(_) => {
+                        ACCEPT_ERRORS.add();
+                        tokio::time::sleep(backoff.failed()).await;
+                        continue;
+                    }
                 };
                 let _ = stream.set_nodelay(true);
                 let shared = server_shared.clone();
@@ -390,7 +432,7 @@ impl Worker {
                 out,
                 logs.clone(),
                 spec.function_name.clone(),
-                shared.clone(),
+                shared.tail.clone(),
             );
         }
         if let Some(err) = child.stderr.take() {
@@ -398,27 +440,25 @@ impl Worker {
                 err,
                 logs.clone(),
                 spec.function_name.clone(),
-                shared.clone(),
+                shared.tail.clone(),
             );
         }
         let (exit_tx, exited) = watch::channel(None);
+        let (stop, stop_rx) = oneshot::channel();
+        let group = process_group::Group::new(pid);
+        let exit = process_group::exit_watch(pid);
+        // Only when the exit is watched without reaping may the group be killed from here.
+        let sync_group = exit.is_some().then(|| group.clone());
         tokio::spawn(async move {
-            let status = child.wait().await;
-            let why = match status {
-                Ok(s) => match (s.code(), std::os::unix::process::ExitStatusExt::signal(&s)) {
-                    (Some(c), _) => format!("exit status {c}"),
-                    (None, Some(9)) => "signal: killed".to_string(),
-                    (None, Some(sig)) => format!("signal: {sig}"),
-                    _ => "exited".to_string(),
-                },
-                Err(e) => e.to_string(),
-            };
+            let why = exit_reason(own_process(child, group, exit, stop_rx).await);
             let _ = exit_tx.send(Some(why));
         });
         Ok(Worker {
             tx,
             shared,
             pid,
+            stop: Some(stop),
+            group: sync_group,
             exited,
             server,
             started: Instant::now(),
@@ -433,12 +473,13 @@ impl Worker {
         self.healthy && self.exited.borrow().is_none()
     }
 
-    fn kill(&self) {
-        if self.pid > 0 {
-            // The whole process group: a bootstrap script's children go too.
-            unsafe {
-                libc::kill(-(self.pid as i32), libc::SIGKILL);
-            }
+    fn kill(&mut self) {
+        // At once where possible: a worker dropped at shutdown may not see its task run.
+        if let Some(group) = &self.group {
+            group.kill();
+        }
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
         }
     }
 
@@ -478,6 +519,8 @@ impl Worker {
         let mut exited = self.exited.clone();
         let limit = u64::from(spec.memory_mb) * 1024 * 1024;
         let pid = self.pid;
+        // The group's highest resident memory seen during the invocation.
+        let sampled_peak = std::sync::atomic::AtomicU64::new(0);
         let memory_watch = async {
             let mut tick = tokio::time::interval_at(
                 tokio::time::Instant::now() + Duration::from_millis(50),
@@ -485,7 +528,9 @@ impl Worker {
             );
             loop {
                 tick.tick().await;
-                if memory(pid).is_some_and(|(rss, _)| rss > limit) {
+                let rss = process_group::resident(pid).unwrap_or(0);
+                sampled_peak.fetch_max(rss, std::sync::atomic::Ordering::Relaxed);
+                if rss > limit {
                     return;
                 }
             }
@@ -535,6 +580,11 @@ impl Worker {
                 }
             }
         };
+        // Measured before a kill, while the group still exists.
+        let max_used = process_group::peak(self.pid)
+            .unwrap_or(0)
+            .max(sampled_peak.load(std::sync::atomic::Ordering::Relaxed))
+            / (1024 * 1024);
         if !self.healthy {
             self.kill();
             // A stale reply slot must not answer the next worker's invocation.
@@ -551,7 +601,6 @@ impl Worker {
         } else {
             None
         };
-        let max_used = memory(self.pid).map_or(0, |(_, hwm)| hwm / (1024 * 1024));
         let end_line = format!("END RequestId: {request_id}");
         let report =
             crate::logs::report_line(&request_id, duration, spec.memory_mb, max_used, init);
@@ -575,13 +624,9 @@ impl Worker {
                 .unwrap_or_default();
             t.insert_str(0, &format!("{start_line}\n"));
             if let Some(m) = extra_log {
-                t.push_str(&m);
-                t.push('\n');
+                push_tail(&mut t, &format!("{m}\n"));
             }
-            t.push_str(&end_line);
-            t.push('\n');
-            t.push_str(&report);
-            t.push('\n');
+            push_tail(&mut t, &format!("{end_line}\n{report}\n"));
             Some(t)
         } else {
             None
@@ -592,5 +637,21 @@ impl Worker {
             function_error,
             log,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_errors_back_off_up_to_a_second() {
+        let mut b = AcceptBackoff::new();
+        let delays: Vec<_> = (0..10).map(|_| b.failed()).collect();
+        assert_eq!(delays[0], AcceptBackoff::FIRST);
+        assert!(delays.windows(2).all(|w| w[1] >= w[0]));
+        assert_eq!(delays[9], AcceptBackoff::MAX);
+        b.accepted();
+        assert_eq!(b.failed(), AcceptBackoff::FIRST);
     }
 }
