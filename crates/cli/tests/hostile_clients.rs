@@ -1,0 +1,213 @@
+//! Clients that try to exhaust the server (issue 9, "Hostile clients"): half-sent request
+//! heads (slowloris), idle connections, more connections than allowed, HTTP/2 stream floods,
+//! unsigned control-plane calls with huge bodies, and request bodies that make validation
+//! expensive. Each test starts the real binary with small limits and speaks raw HTTP.
+
+mod common;
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use common::*;
+
+/// Longest a test waits for the server to close a connection (the timeouts under test are
+/// 1 s; main closed nothing, ever).
+const CLOSE_PATIENCE: Duration = Duration::from_secs(20);
+
+fn start(flags: &[&str]) -> Server {
+    Server::start_with(
+        std::sync::Arc::new(tempfile::tempdir().expect("temp dir")),
+        flags,
+    )
+}
+
+fn connect(srv: &Server) -> TcpStream {
+    let s = TcpStream::connect(("127.0.0.1", srv.port)).expect("connect");
+    s.set_read_timeout(Some(CLOSE_PATIENCE)).expect("timeout");
+    s.set_write_timeout(Some(CLOSE_PATIENCE)).expect("timeout");
+    s
+}
+
+/// Reads until the server closes the connection; panics if it is still open after
+/// [`CLOSE_PATIENCE`]. Returns what was read before the close.
+fn assert_closed_by_server(s: &mut TcpStream, what: &str) -> Vec<u8> {
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => return got,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == ErrorKind::ConnectionReset => return got,
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                panic!("{what}: connection still open after {CLOSE_PATIENCE:?}")
+            }
+            Err(e) => panic!("{what}: read failed: {e}"),
+        }
+    }
+}
+
+/// Sends one keep-alive request and reads its whole response (Content-Length framed).
+fn round_trip(s: &mut TcpStream, port: u16) -> String {
+    let req = format!("GET /restapis HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n");
+    s.write_all(req.as_bytes()).expect("write request");
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = s.read(&mut buf).expect("read response");
+        assert!(
+            n > 0,
+            "closed before a response: {:?}",
+            String::from_utf8_lossy(&got)
+        );
+        got.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&got).to_string();
+        if let Some(end) = text.find("\r\n\r\n") {
+            let len: usize = text[..end]
+                .lines()
+                .find_map(|l| {
+                    let (k, v) = l.split_once(':')?;
+                    k.eq_ignore_ascii_case("content-length")
+                        .then(|| v.trim().parse().ok())?
+                })
+                .unwrap_or(0);
+            if got.len() >= end + 4 + len {
+                return text;
+            }
+        }
+    }
+}
+
+#[test]
+fn half_sent_request_head_is_closed_after_the_header_timeout() {
+    let srv = start(&["--header-timeout", "1", "--idle-timeout", "3600"]);
+    let mut s = connect(&srv);
+    s.write_all(b"GET /restapis HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+        .unwrap();
+    let got = assert_closed_by_server(&mut s, "half-sent head");
+    assert!(got.is_empty(), "{:?}", String::from_utf8_lossy(&got));
+
+    // A complete request in time is still served, and its connection stays usable.
+    let mut s = connect(&srv);
+    let first = round_trip(&mut s, srv.port);
+    assert!(
+        first.contains("MissingAuthenticationTokenException"),
+        "{first}"
+    );
+}
+
+#[test]
+fn idle_connections_are_closed_after_the_idle_timeout() {
+    let srv = start(&["--idle-timeout", "1", "--header-timeout", "3600"]);
+    // A keep-alive connection after its response.
+    let mut s = connect(&srv);
+    let r = round_trip(&mut s, srv.port);
+    assert!(r.starts_with("HTTP/1.1 403"), "{r}");
+    assert_closed_by_server(&mut s, "idle keep-alive connection");
+    // A connection that never sends a byte.
+    let mut silent = connect(&srv);
+    assert_closed_by_server(&mut silent, "silent connection");
+}
+
+#[test]
+fn connections_over_the_cap_are_refused_and_logged_once() {
+    let srv = start(&["--max-connections", "20", "--workers", "2"]);
+    // Twenty connections, each known to be served (it answered a request).
+    let mut held: Vec<TcpStream> = (0..20)
+        .map(|_| {
+            let mut s = connect(&srv);
+            round_trip(&mut s, srv.port);
+            s
+        })
+        .collect();
+    for n in 0..3 {
+        let mut extra = connect(&srv);
+        // The request may or may not be written before the server closes the socket.
+        let _ = extra.write_all(b"GET /restapis HTTP/1.1\r\nHost: x\r\n\r\n");
+        let got =
+            assert_closed_by_server(&mut extra, &format!("connection {} over the cap", 21 + n));
+        assert!(got.is_empty(), "{:?}", String::from_utf8_lossy(&got));
+    }
+    let log = srv.stderr();
+    assert_eq!(
+        log.matches("connection limit reached").count(),
+        1,
+        "one line per burst:\n{log}"
+    );
+    assert!(log.contains("--max-connections"), "{log}");
+
+    // The held connections still work; once they are gone, new ones are served.
+    let r = round_trip(&mut held[0], srv.port);
+    assert!(r.starts_with("HTTP/1.1 403"), "{r}");
+    held.clear();
+    let answered = eventually("a new connection is served after the others closed", || {
+        let mut s = connect(&srv);
+        s.write_all(b"GET /restapis HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .ok()?;
+        let got = assert_closed_by_server(&mut s, "new connection");
+        (!got.is_empty()).then(|| String::from_utf8_lossy(&got).to_string())
+    });
+    assert!(answered.starts_with("HTTP/1.1 403"), "{answered}");
+    eventually("the server says it accepts connections again", || {
+        srv.stderr()
+            .contains("accepting connections again")
+            .then_some(())
+    });
+}
+
+/// HTTP/2 frame header: length (24 bits), type, flags, stream id.
+fn read_frame(s: &mut TcpStream) -> (u8, u8, Vec<u8>) {
+    let mut head = [0u8; 9];
+    s.read_exact(&mut head).expect("frame header");
+    let len = u32::from_be_bytes([0, head[0], head[1], head[2]]) as usize;
+    let mut payload = vec![0u8; len];
+    s.read_exact(&mut payload).expect("frame payload");
+    (head[3], head[4], payload)
+}
+
+#[test]
+fn http2_connections_advertise_a_bound_on_streams_and_headers() {
+    let srv = Server::start();
+    let mut s = connect(&srv);
+    s.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n").unwrap();
+    s.write_all(&[0, 0, 0, 4, 0, 0, 0, 0, 0]).unwrap(); // empty SETTINGS
+    let (kind, flags, payload) = read_frame(&mut s);
+    assert_eq!(
+        (kind, flags),
+        (4, 0),
+        "the server's first frame is its SETTINGS"
+    );
+    let settings: Vec<(u16, u32)> = payload
+        .chunks(6)
+        .map(|c| {
+            (
+                u16::from_be_bytes([c[0], c[1]]),
+                u32::from_be_bytes([c[2], c[3], c[4], c[5]]),
+            )
+        })
+        .collect();
+    // SETTINGS_MAX_CONCURRENT_STREAMS (3) and SETTINGS_MAX_HEADER_LIST_SIZE (6).
+    assert!(settings.contains(&(3, 128)), "{settings:?}");
+    assert!(settings.contains(&(6, 16 * 1024)), "{settings:?}");
+}
+
+#[test]
+fn serve_help_lists_the_connection_limits_with_their_variables() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tollgate"))
+        .args(["serve", "--help"])
+        .output()
+        .expect("run tollgate serve --help");
+    let help = String::from_utf8_lossy(&out.stdout);
+    for (flag, var, default) in [
+        ("--header-timeout", "TOLLGATE_HEADER_TIMEOUT", "30"),
+        ("--idle-timeout", "TOLLGATE_IDLE_TIMEOUT", "60"),
+        ("--max-connections", "TOLLGATE_MAX_CONNECTIONS", "10000"),
+    ] {
+        let line = help
+            .split("\n\n")
+            .find(|block| block.contains(flag))
+            .unwrap_or_else(|| panic!("{flag} missing from:\n{help}"));
+        assert!(line.contains(&format!("env: {var}")), "{line}");
+        assert!(line.contains(&format!("default: {default}")), "{line}");
+    }
+}
