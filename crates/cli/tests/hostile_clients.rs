@@ -39,6 +39,7 @@ fn assert_closed_by_server(s: &mut TcpStream, what: &str) -> Vec<u8> {
             Ok(0) => return got,
             Ok(n) => got.extend_from_slice(&buf[..n]),
             Err(e) if e.kind() == ErrorKind::ConnectionReset => return got,
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
                 panic!("{what}: connection still open after {CLOSE_PATIENCE:?}")
             }
@@ -54,7 +55,10 @@ fn round_trip(s: &mut TcpStream, port: u16) -> String {
     let mut got = Vec::new();
     let mut buf = [0u8; 4096];
     loop {
-        let n = s.read(&mut buf).expect("read response");
+        let n = match s.read(&mut buf) {
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            r => r.expect("read response"),
+        };
         assert!(
             n > 0,
             "closed before a response: {:?}",
