@@ -215,3 +215,98 @@ fn serve_help_lists_the_connection_limits_with_their_variables() {
         assert!(line.contains(&format!("default: {default}")), "{line}");
     }
 }
+
+/// The server's peak resident memory (VmHWM), for the report; never asserted.
+fn peak_rss_kib(srv: &Server) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{}/status", srv.pid())).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn a_body_with_millions_of_violations_is_answered_with_a_bounded_list() {
+    let srv = Server::start();
+    let cp = Cp::new(&srv);
+    let (api, root) = cp.create_api("validation-flood");
+    let res = cp.resource(&api, &root, "items");
+    let schema = r#"{"type":"array","items":{"type":"object","required":["a"]}}"#;
+    cp.ok(
+        "POST",
+        &format!("/restapis/{api}/models"),
+        Some(&serde_json::json!({"name": "Items", "contentType": "application/json", "schema": schema})),
+    );
+    let validator = cp.ok(
+        "POST",
+        &format!("/restapis/{api}/requestvalidators"),
+        Some(&serde_json::json!({"name": "body", "validateRequestBody": true})),
+    );
+    cp.put_method(
+        &api,
+        &res,
+        "POST",
+        serde_json::json!({
+            "authorizationType": "NONE",
+            "requestValidatorId": str_of(&validator, "id"),
+            "requestModels": {"application/json": "Items"},
+        }),
+    );
+    cp.put_integration(
+        &api,
+        &res,
+        "POST",
+        serde_json::json!({"type": "MOCK", "requestTemplates": {"application/json": "{\"statusCode\": 200}"}}),
+    );
+    cp.put_method_response(&api, &res, "POST", "200");
+    cp.put_integration_response(&api, &res, "POST", "200", serde_json::json!({}));
+    // The violations are visible through a customised BAD_REQUEST_BODY.
+    cp.ok(
+        "PUT",
+        &format!("/restapis/{api}/gatewayresponses/BAD_REQUEST_BODY"),
+        Some(&serde_json::json!({
+            "responseTemplates": {"application/json": "$context.error.validationErrorString"}
+        })),
+    );
+    cp.deploy(&api, "dev");
+
+    // Just under AWS's 10 MB: 3.4 million objects, each missing `a`.
+    let mut body = Vec::with_capacity(10_300_000);
+    body.push(b'[');
+    for i in 0..3_400_000 {
+        if i > 0 {
+            body.push(b',');
+        }
+        body.extend_from_slice(b"{}");
+    }
+    body.push(b']');
+    let r = Http::post(srv.port, &Server::exec_path(&api, "/dev/items"))
+        .header("Content-Type", "application/json")
+        .body(body)
+        .send();
+    assert_eq!(r.status, 400, "{r}");
+    // A body this large reports its first violation only.
+    assert_eq!(
+        r.text(),
+        r#"[object has missing required properties (["a"])]"#,
+        "{r}"
+    );
+    eprintln!(
+        "server peak RSS after the flood: {} KiB",
+        peak_rss_kib(&srv)
+    );
+
+    // A smaller body lists its violations, at most 100 of them.
+    let small = format!("[{}]", vec!["{}"; 3000].join(","));
+    let r = Http::post(srv.port, &Server::exec_path(&api, "/dev/items"))
+        .header("Content-Type", "application/json")
+        .body(small)
+        .send();
+    assert_eq!(r.status, 400, "{r}");
+    let listed = r
+        .text()
+        .matches("object has missing required properties")
+        .count();
+    assert_eq!(listed, 100, "a bounded list of violations: {}", r.text());
+}
