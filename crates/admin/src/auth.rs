@@ -1,4 +1,4 @@
-//! The envelope every control-plane call passes through: request id, body limit, SigV4.
+//! The envelope every control-plane call passes through: request id, SigV4, body limits.
 
 use std::collections::HashMap;
 use std::time::SystemTime;
@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use http::HeaderValue;
 use tollgate_sigv4::{Credential, CredentialProvider, IncomingRequest};
 
+use crate::budget::Reservation;
 use crate::error::ApiError;
 use crate::Ctx;
 
@@ -53,8 +54,10 @@ impl CredentialProvider for StaticCredentials {
 pub async fn envelope(State(ctx): State<Ctx>, req: Request, next: Next) -> Response {
     let request_id = uuid::Uuid::new_v4().to_string();
     let mut resp = match authenticate(&ctx, req).await {
-        Ok(req) => {
+        Ok((req, reservation)) => {
             let resp = next.run(req).await;
+            // The handler is done with the body: its room goes back to the budget.
+            drop(reservation);
             wait_until_live(&ctx).await;
             resp
         }
@@ -86,37 +89,49 @@ async fn wait_until_live(ctx: &Ctx) {
     }
 }
 
-async fn authenticate(ctx: &Ctx, req: Request) -> Result<Request, ApiError> {
+/// Checks the signature: everything the head can prove before a byte of the body is read
+/// (a hostile client gets its 403 at once, whatever length it declares), then, with the
+/// body in (within its limit and the budget of bodies in flight), the signature itself.
+async fn authenticate(ctx: &Ctx, req: Request) -> Result<(Request, Reservation), ApiError> {
     let (parts, body) = req.into_parts();
     let lambda = crate::lambda::is_lambda_path(parts.uri.path());
-    let limit = if lambda { MAX_LAMBDA_BODY } else { MAX_BODY };
-    let bytes = axum::body::to_bytes(body, limit)
-        .await
-        .map_err(|_| ApiError::new(413, "RequestTooLargeException", "Request body too large"))?;
-    let incoming = IncomingRequest {
+    let service = if lambda { "lambda" } else { "apigateway" };
+    let incoming = |body| IncomingRequest {
         method: parts.method.as_str(),
         raw_path: parts.uri.path(),
         raw_query: parts.uri.query(),
         headers: &parts.headers,
-        body: &bytes,
+        body,
     };
-    let service = if lambda { "lambda" } else { "apigateway" };
-    match ctx
+    let refused = |e: tollgate_sigv4::AuthError| {
+        tracing::info!(
+            error_type = e.error_type,
+            path = parts.uri.path(),
+            "control-plane call refused"
+        );
+        ApiError::new(e.status, e.error_type, e.message)
+    };
+    let head = ctx
         .verifier
-        .verify_for(&incoming, SystemTime::now(), service)
-    {
-        Ok(v) => {
-            tracing::debug!(access_key = %v.access_key_id, method = %parts.method, path = parts.uri.path(), "control-plane call");
-        }
-        Err(e) => {
-            tracing::info!(
-                error_type = e.error_type,
-                path = parts.uri.path(),
-                "control-plane call refused"
-            );
-            let status = e.status;
-            return Err(ApiError::new(status, e.error_type, e.message));
-        }
+        .check_head(&incoming(&[]), SystemTime::now(), service)
+        .map_err(refused)?;
+
+    let limit = if lambda { MAX_LAMBDA_BODY } else { MAX_BODY };
+    let too_large = || ApiError::new(413, "RequestTooLargeException", "Request body too large");
+    // Content-Length, or zero for a request without a body; unknown when chunked.
+    let declared = axum::body::HttpBody::size_hint(&body)
+        .upper()
+        .map(|n| usize::try_from(n).unwrap_or(usize::MAX));
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_large());
     }
-    Ok(Request::from_parts(parts, Body::from(bytes)))
+    let mut reservation = ctx.body_budget.reserve(declared.unwrap_or(limit)).await?;
+    let bytes = axum::body::to_bytes(body, declared.unwrap_or(limit))
+        .await
+        .map_err(|_| too_large())?;
+    reservation.shrink_to(bytes.len());
+
+    let v = head.verify_signature(&incoming(&bytes)).map_err(refused)?;
+    tracing::debug!(access_key = %v.access_key_id, method = %parts.method, path = parts.uri.path(), "control-plane call");
+    Ok((Request::from_parts(parts, Body::from(bytes)), reservation))
 }

@@ -7,6 +7,7 @@
 //! state inside one [`tollgate_store::Store::transact`] call, so a failed call changes nothing.
 
 pub mod auth;
+mod budget;
 pub mod error;
 pub mod lambda;
 mod ops;
@@ -49,6 +50,8 @@ pub struct AdminContext {
     pub usage: Option<Arc<dyn tollgate_store::usage::UsageCounters>>,
     /// The Lambda engine (the `lambda` service's operations).
     pub functions: Option<Arc<tollgate_functions::Functions>>,
+    /// Memory all request bodies in flight may hold together.
+    body_budget: budget::BodyBudget,
 }
 
 pub type Ctx = Arc<AdminContext>;
@@ -69,6 +72,7 @@ pub fn context(
         data_plane_version,
         usage,
         functions,
+        body_budget: budget::BodyBudget::new(budget::TOTAL),
     })
 }
 

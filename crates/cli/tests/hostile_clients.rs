@@ -48,10 +48,15 @@ fn assert_closed_by_server(s: &mut TcpStream, what: &str) -> Vec<u8> {
     }
 }
 
-/// Sends one keep-alive request and reads its whole response (Content-Length framed).
+/// Sends one keep-alive request and reads its whole response.
 fn round_trip(s: &mut TcpStream, port: u16) -> String {
     let req = format!("GET /restapis HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n");
     s.write_all(req.as_bytes()).expect("write request");
+    read_one_response(s)
+}
+
+/// Reads one response (Content-Length framed) as text: status line, headers and body.
+fn read_one_response(s: &mut TcpStream) -> String {
     let mut got = Vec::new();
     let mut buf = [0u8; 4096];
     loop {
@@ -309,4 +314,206 @@ fn a_body_with_millions_of_violations_is_answered_with_a_bounded_list() {
         .matches("object has missing required properties")
         .count();
     assert_eq!(listed, 100, "a bounded list of violations: {}", r.text());
+}
+
+/// 50 MB, declared and never sent.
+const HUGE: usize = 50 * 1024 * 1024;
+
+/// Sends only the head of a request that declares a `declared`-byte body, and returns the
+/// answer the server gives without having the body. The connection is returned too, so a
+/// caller can keep the request pending.
+fn head_only(
+    srv: &Server,
+    method: &str,
+    path: &str,
+    headers: &[(&str, String)],
+    declared: usize,
+) -> TcpStream {
+    let mut s = connect(srv);
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Type: application/json\r\nContent-Length: {declared}\r\n",
+        srv.port
+    );
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    s.write_all(head.as_bytes()).expect("write head");
+    s
+}
+
+/// `X-Amz-Date` for `offset_secs` from now.
+fn amz_date(offset_secs: i64) -> (String, String) {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+        + offset_secs;
+    let stamp =
+        tollgate_sigv4::format_amz_date(std::time::UNIX_EPOCH + Duration::from_secs(secs as u64));
+    (stamp[..8].to_string(), stamp)
+}
+
+/// Headers of a SigV4 request whose head is right (or as `key`, `offset_secs` and
+/// `service` make it wrong) and whose signature cannot be checked without the body.
+fn signed_head(key: &str, offset_secs: i64, service: &str) -> Vec<(&'static str, String)> {
+    let (date, stamp) = amz_date(offset_secs);
+    vec![
+        ("X-Amz-Date", stamp),
+        (
+            "Authorization",
+            format!(
+                "AWS4-HMAC-SHA256 Credential={key}/{date}/us-east-1/{service}/aws4_request, \
+                 SignedHeaders=content-type;host;x-amz-date, Signature={}",
+                "0".repeat(64)
+            ),
+        ),
+    ]
+}
+
+fn assert_refused(resp: &str, status: &str, error_type: &str, message: &str) {
+    assert!(resp.starts_with(&format!("HTTP/1.1 {status}")), "{resp}");
+    assert!(
+        resp.to_ascii_lowercase().contains(&format!(
+            "x-amzn-errortype: {}",
+            error_type.to_ascii_lowercase()
+        )),
+        "{resp}"
+    );
+    assert!(resp.contains(message), "{message} in {resp}");
+}
+
+#[test]
+fn control_plane_refuses_bad_signatures_before_reading_the_body() {
+    let srv = Server::start();
+    let refused = |path: &str, headers: Vec<(&str, String)>, error_type: &str, message: &str| {
+        let mut s = head_only(&srv, "POST", path, &headers, HUGE);
+        assert_refused(&read_one_response(&mut s), "403", error_type, message);
+    };
+    let (missing, unknown, invalid) = (
+        "MissingAuthenticationTokenException",
+        "UnrecognizedClientException",
+        "InvalidSignatureException",
+    );
+    let v1 = "/restapis";
+    refused(v1, vec![], missing, "Missing Authentication Token");
+    refused(
+        v1,
+        signed_head("nobody", 0, "apigateway"),
+        unknown,
+        "The security token included in the request is invalid.",
+    );
+    refused(
+        v1,
+        signed_head("test", -3600, "apigateway"),
+        invalid,
+        "Signature expired",
+    );
+    refused(
+        v1,
+        signed_head("test", 3600, "apigateway"),
+        invalid,
+        "Signature not yet current",
+    );
+    refused(
+        v1,
+        signed_head("test", 0, "lambda"),
+        invalid,
+        "Credential should be scoped to correct service: 'apigateway'",
+    );
+    let lambda = "/2015-03-31/functions";
+    refused(lambda, vec![], missing, "Missing Authentication Token");
+    refused(
+        lambda,
+        signed_head("nobody", 0, "lambda"),
+        unknown,
+        "security token",
+    );
+    refused(
+        "/2015-03-31/functions/f/invocations",
+        signed_head("test", -3600, "lambda"),
+        invalid,
+        "Signature expired",
+    );
+    // A good head over the limit is refused before its body too.
+    for (path, service, limit) in [
+        ("/restapis", "apigateway", 8),
+        ("/2015-03-31/functions", "lambda", 72),
+    ] {
+        let mut s = head_only(
+            &srv,
+            "POST",
+            path,
+            &signed_head("test", 0, service),
+            (limit + 1) * 1024 * 1024,
+        );
+        let resp = read_one_response(&mut s);
+        assert_refused(
+            &resp,
+            "413",
+            "RequestTooLargeException",
+            "Request body too large",
+        );
+    }
+}
+
+#[test]
+fn data_plane_refuses_a_declared_body_over_10mb_before_reading_it() {
+    let srv = Server::start();
+    let cp = Cp::new(&srv);
+    let (api, root) = cp.create_api("big-heads");
+    let res = cp.resource(&api, &root, "up");
+    cp.mock(&api, &res, "POST", "{}");
+    cp.deploy(&api, "dev");
+    let mut s = head_only(&srv, "POST", &Server::exec_path(&api, "/dev/up"), &[], HUGE);
+    let resp = read_one_response(&mut s);
+    assert!(resp.starts_with("HTTP/1.1 413"), "{resp}");
+    assert!(
+        resp.contains("HTTP content length exceeded 10485760 bytes."),
+        "{resp}"
+    );
+}
+
+#[test]
+fn control_plane_bodies_in_flight_share_a_bounded_budget() {
+    let srv = Server::start();
+    // Two Lambda calls with good heads hold 2 x 60 MB of the 128 MB budget while their
+    // bodies do not come.
+    let declared = 60 * 1024 * 1024;
+    let head = signed_head("test", 0, "lambda");
+    let pending: Vec<TcpStream> = (0..2)
+        .map(|_| head_only(&srv, "POST", "/2015-03-31/functions", &head, declared))
+        .collect();
+    // The third waits for room (bounded), then is told to retry.
+    let third = eventually("a third 60 MB call is refused with 429", || {
+        let mut s = head_only(&srv, "POST", "/2015-03-31/functions", &head, declared);
+        let resp = read_one_response(&mut s);
+        resp.starts_with("HTTP/1.1 429").then_some(resp)
+    });
+    assert_refused(
+        &third,
+        "429",
+        "TooManyRequestsException",
+        "Too Many Requests",
+    );
+    assert!(
+        srv.stderr().contains("hold the whole budget"),
+        "{}",
+        srv.stderr()
+    );
+    // Calls without a body still pass, and room comes back when the holders give up.
+    let cp = Cp::new(&srv);
+    cp.ok("GET", "/restapis", None);
+    drop(pending);
+    eventually("room comes back when the pending calls are gone", || {
+        let mut s = head_only(&srv, "POST", "/2015-03-31/functions", &head, declared);
+        // Waiting for room ends in a 429 within 5 s; a call that got its room waits for its
+        // body, silently.
+        s.set_read_timeout(Some(Duration::from_secs(8))).unwrap();
+        let mut buf = [0u8; 64];
+        match s.read(&mut buf) {
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => Some(()),
+            _ => None,
+        }
+    });
 }
