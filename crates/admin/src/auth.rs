@@ -1,13 +1,15 @@
 //! The envelope every control-plane call passes through: request id, SigV4, body limits.
 
 use std::collections::HashMap;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use bytes::{Bytes, BytesMut};
 use http::HeaderValue;
+use http_body_util::BodyExt;
 use tollgate_sigv4::{Credential, CredentialProvider, IncomingRequest};
 
 use crate::budget::Reservation;
@@ -117,7 +119,6 @@ async fn authenticate(ctx: &Ctx, req: Request) -> Result<(Request, Reservation),
         .map_err(refused)?;
 
     let limit = if lambda { MAX_LAMBDA_BODY } else { MAX_BODY };
-    let too_large = || ApiError::new(413, "RequestTooLargeException", "Request body too large");
     // Content-Length, or zero for a request without a body; unknown when chunked.
     let declared = axum::body::HttpBody::size_hint(&body)
         .upper()
@@ -126,12 +127,42 @@ async fn authenticate(ctx: &Ctx, req: Request) -> Result<(Request, Reservation),
         return Err(too_large());
     }
     let mut reservation = ctx.body_budget.reserve(declared.unwrap_or(limit)).await?;
-    let bytes = axum::body::to_bytes(body, declared.unwrap_or(limit))
-        .await
-        .map_err(|_| too_large())?;
+    let bytes = read_body(body, declared.unwrap_or(limit), ctx.body_stall).await?;
     reservation.shrink_to(bytes.len());
 
     let v = head.verify_signature(&incoming(&bytes)).map_err(refused)?;
     tracing::debug!(access_key = %v.access_key_id, method = %parts.method, path = parts.uri.path(), "control-plane call");
     Ok((Request::from_parts(parts, Body::from(bytes)), reservation))
+}
+
+/// The whole body, at most `limit` bytes. A body that stops arriving for `stall` is
+/// abandoned, so a client cannot keep its share of the budget by never sending.
+async fn read_body(mut body: Body, limit: usize, stall: Duration) -> Result<Bytes, ApiError> {
+    let mut buf = BytesMut::new();
+    loop {
+        let frame = match tokio::time::timeout(stall, body.frame()).await {
+            Ok(Some(Ok(frame))) => frame,
+            Ok(None) => return Ok(buf.freeze()),
+            Ok(Some(Err(_))) => {
+                return Err(ApiError::bad_request("The request body could not be read"))
+            }
+            Err(_) => {
+                return Err(ApiError::new(
+                    408,
+                    "RequestTimeoutException",
+                    format!("Request body not received within {} s", stall.as_secs()),
+                ))
+            }
+        };
+        if let Ok(data) = frame.into_data() {
+            if buf.len() + data.len() > limit {
+                return Err(too_large());
+            }
+            buf.extend_from_slice(&data);
+        }
+    }
+}
+
+fn too_large() -> ApiError {
+    ApiError::new(413, "RequestTooLargeException", "Request body too large")
 }

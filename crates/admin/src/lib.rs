@@ -37,6 +37,8 @@ pub trait TestInvoker: Send + Sync {
 pub struct AdminConfig {
     pub region: String,
     pub credentials: StaticCredentials,
+    /// A request body that stops arriving for this long is abandoned.
+    pub body_stall: std::time::Duration,
 }
 
 pub struct AdminContext {
@@ -52,6 +54,7 @@ pub struct AdminContext {
     pub functions: Option<Arc<tollgate_functions::Functions>>,
     /// Memory all request bodies in flight may hold together.
     body_budget: budget::BodyBudget,
+    body_stall: std::time::Duration,
 }
 
 pub type Ctx = Arc<AdminContext>;
@@ -73,6 +76,7 @@ pub fn context(
         usage,
         functions,
         body_budget: budget::BodyBudget::new(budget::TOTAL),
+        body_stall: config.body_stall,
     })
 }
 

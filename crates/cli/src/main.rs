@@ -71,7 +71,8 @@ struct ServeArgs {
     /// connection is closed.
     #[arg(long, env = "TOLLGATE_HEADER_TIMEOUT", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
     header_timeout: u64,
-    /// Seconds a connection may stay open with no request in flight and no traffic.
+    /// Seconds a connection may stay open with no request in flight and no traffic (and a
+    /// control-plane request body may stall).
     #[arg(long, env = "TOLLGATE_IDLE_TIMEOUT", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
     idle_timeout: u64,
     /// Open connections each listener accepts; more are closed at once (and logged).
@@ -246,6 +247,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         tollgate_admin::AdminConfig {
             region: args.region,
             credentials: tollgate_admin::StaticCredentials::new(credentials),
+            body_stall: std::time::Duration::from_secs(args.idle_timeout),
         },
         Some(Arc::new(Invoker(gateway.clone()))),
         Some(gateway.applied_version()),
