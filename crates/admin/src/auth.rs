@@ -1,15 +1,18 @@
-//! The envelope every control-plane call passes through: request id, body limit, SigV4.
+//! The envelope every control-plane call passes through: request id, SigV4, body limits.
 
 use std::collections::HashMap;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use bytes::{Bytes, BytesMut};
 use http::HeaderValue;
+use http_body_util::BodyExt;
 use tollgate_sigv4::{Credential, CredentialProvider, IncomingRequest};
 
+use crate::budget::Reservation;
 use crate::error::ApiError;
 use crate::service::Service;
 use crate::Ctx;
@@ -55,8 +58,10 @@ pub async fn envelope(State(ctx): State<Ctx>, req: Request, next: Next) -> Respo
     let request_id = uuid::Uuid::new_v4().to_string();
     let sts = Service::of(req.uri(), req.headers()) == Service::Sts;
     let mut resp = match authenticate(&ctx, req).await {
-        Ok(req) => {
+        Ok((req, reservation)) => {
             let resp = next.run(req).await;
+            // The handler is done with the body: its room goes back to the budget.
+            drop(reservation);
             wait_until_live(&ctx).await;
             resp
         }
@@ -92,40 +97,83 @@ async fn wait_until_live(ctx: &Ctx) {
     }
 }
 
-async fn authenticate(ctx: &Ctx, req: Request) -> Result<Request, ApiError> {
+/// Checks the signature: everything the head can prove before a byte of the body is read
+/// (a hostile client gets its 403 at once, whatever length it declares), then, with the
+/// body in (within its limit and the budget of bodies in flight), the signature itself.
+async fn authenticate(ctx: &Ctx, req: Request) -> Result<(Request, Reservation), ApiError> {
     let (parts, body) = req.into_parts();
     let service = Service::of(&parts.uri, &parts.headers);
+    let incoming = |body| IncomingRequest {
+        method: parts.method.as_str(),
+        raw_path: parts.uri.path(),
+        raw_query: parts.uri.query(),
+        headers: &parts.headers,
+        body,
+    };
+    let refused = |e: tollgate_sigv4::AuthError| {
+        tracing::info!(
+            error_type = e.error_type,
+            path = parts.uri.path(),
+            "control-plane call refused"
+        );
+        ApiError::new(e.status, e.error_type, e.message)
+    };
+    let head = ctx
+        .verifier
+        .check_head(&incoming(&[]), SystemTime::now(), service.signing_name())
+        .map_err(refused)?;
+
     let limit = if service == Service::Lambda {
         MAX_LAMBDA_BODY
     } else {
         MAX_BODY
     };
-    let bytes = axum::body::to_bytes(body, limit)
-        .await
-        .map_err(|_| ApiError::new(413, "RequestTooLargeException", "Request body too large"))?;
-    let incoming = IncomingRequest {
-        method: parts.method.as_str(),
-        raw_path: parts.uri.path(),
-        raw_query: parts.uri.query(),
-        headers: &parts.headers,
-        body: &bytes,
-    };
-    match ctx
-        .verifier
-        .verify_for(&incoming, SystemTime::now(), service.signing_name())
-    {
-        Ok(v) => {
-            tracing::debug!(access_key = %v.access_key_id, method = %parts.method, path = parts.uri.path(), "control-plane call");
-        }
-        Err(e) => {
-            tracing::info!(
-                error_type = e.error_type,
-                path = parts.uri.path(),
-                "control-plane call refused"
-            );
-            let status = e.status;
-            return Err(ApiError::new(status, e.error_type, e.message));
+    // Content-Length, or zero for a request without a body; unknown when chunked.
+    let declared = axum::body::HttpBody::size_hint(&body)
+        .upper()
+        .map(|n| usize::try_from(n).unwrap_or(usize::MAX));
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_large());
+    }
+    let mut reservation = ctx.body_budget.reserve(declared.unwrap_or(limit)).await?;
+    let bytes = read_body(body, declared.unwrap_or(limit), ctx.body_stall).await?;
+    reservation.shrink_to(bytes.len());
+
+    let v = head.verify_signature(&incoming(&bytes)).map_err(refused)?;
+    tracing::debug!(access_key = %v.access_key_id, method = %parts.method, path = parts.uri.path(), "control-plane call");
+    Ok((Request::from_parts(parts, Body::from(bytes)), reservation))
+}
+
+/// The whole body, at most `limit` bytes. A body that stops arriving for `stall` is
+/// abandoned, so a client cannot keep its share of the budget by never sending.
+async fn read_body(mut body: Body, limit: usize, stall: Duration) -> Result<Bytes, ApiError> {
+    // A declared length is allocated once (no doubling past what was reserved).
+    let declared = usize::try_from(axum::body::HttpBody::size_hint(&body).lower()).unwrap_or(0);
+    let mut buf = BytesMut::with_capacity(declared.min(limit));
+    loop {
+        let frame = match tokio::time::timeout(stall, body.frame()).await {
+            Ok(Some(Ok(frame))) => frame,
+            Ok(None) => return Ok(buf.freeze()),
+            Ok(Some(Err(_))) => {
+                return Err(ApiError::bad_request("The request body could not be read"))
+            }
+            Err(_) => {
+                return Err(ApiError::new(
+                    408,
+                    "RequestTimeoutException",
+                    format!("Request body not received within {} s", stall.as_secs()),
+                ))
+            }
+        };
+        if let Ok(data) = frame.into_data() {
+            if buf.len() + data.len() > limit {
+                return Err(too_large());
+            }
+            buf.extend_from_slice(&data);
         }
     }
-    Ok(Request::from_parts(parts, Body::from(bytes)))
+}
+
+fn too_large() -> ApiError {
+    ApiError::new(413, "RequestTooLargeException", "Request body too large")
 }

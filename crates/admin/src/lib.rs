@@ -7,6 +7,7 @@
 //! state inside one [`tollgate_store::Store::transact`] call, so a failed call changes nothing.
 
 pub mod auth;
+mod budget;
 pub mod error;
 pub mod lambda;
 mod ops;
@@ -38,6 +39,8 @@ pub trait TestInvoker: Send + Sync {
 pub struct AdminConfig {
     pub region: String,
     pub credentials: StaticCredentials,
+    /// A request body that stops arriving for this long is abandoned.
+    pub body_stall: std::time::Duration,
 }
 
 pub struct AdminContext {
@@ -51,6 +54,9 @@ pub struct AdminContext {
     pub usage: Option<Arc<dyn tollgate_store::usage::UsageCounters>>,
     /// The Lambda engine (the `lambda` service's operations).
     pub functions: Option<Arc<tollgate_functions::Functions>>,
+    /// Memory all request bodies in flight may hold together.
+    body_budget: budget::BodyBudget,
+    body_stall: std::time::Duration,
 }
 
 pub type Ctx = Arc<AdminContext>;
@@ -71,6 +77,8 @@ pub fn context(
         data_plane_version,
         usage,
         functions,
+        body_budget: budget::BodyBudget::new(budget::TOTAL),
+        body_stall: config.body_stall,
     })
 }
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 use http_body_util::BodyExt;
 use tollgate_gateway::body::GatewayBody;
-use tollgate_gateway::listener::{ControlPlane, Role};
+use tollgate_gateway::listener::{ControlPlane, Limits, Role, Timeouts};
 use tollgate_gateway::Gateway;
 use tollgate_model::test_invoke::{TestInvokeRequest, TestInvokeResponse};
 use tower::ServiceExt;
@@ -67,6 +67,17 @@ struct ServeArgs {
     /// Threads serving connections (default: one per CPU).
     #[arg(long, env = "TOLLGATE_WORKERS")]
     workers: Option<usize>,
+    /// Seconds a client may take to send a request head, from its first byte; then the
+    /// connection is closed.
+    #[arg(long, env = "TOLLGATE_HEADER_TIMEOUT", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    header_timeout: u64,
+    /// Seconds a connection may stay open with no request in flight and no traffic (and a
+    /// control-plane request body may stall).
+    #[arg(long, env = "TOLLGATE_IDLE_TIMEOUT", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    idle_timeout: u64,
+    /// Open connections each listener accepts; more are closed at once (and logged).
+    #[arg(long, env = "TOLLGATE_MAX_CONNECTIONS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    max_connections: u64,
     /// A Lambda-compatible endpoint (e.g. `https://lambda.eu-west-1.amazonaws.com`) where
     /// functions this instance does not host are invoked, SigV4-signed.
     #[arg(long, env = "TOLLGATE_LAMBDA_ENDPOINT")]
@@ -255,6 +266,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         tollgate_admin::AdminConfig {
             region: args.region,
             credentials: tollgate_admin::StaticCredentials::new(credentials),
+            body_stall: std::time::Duration::from_secs(args.idle_timeout),
         },
         Some(Arc::new(Invoker(gateway.clone()))),
         Some(gateway.applied_version()),
@@ -279,11 +291,17 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             bind(admin, Role::ControlPlane, &mut listeners).await?;
         }
     }
-    let workers = args
-        .workers
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
-    tollgate_gateway::listener::serve(listeners, gateway, control, workers, shutdown_signal())
-        .await;
+    let limits = Limits {
+        timeouts: Timeouts {
+            header: std::time::Duration::from_secs(args.header_timeout),
+            idle: std::time::Duration::from_secs(args.idle_timeout),
+        },
+        max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
+        workers: args
+            .workers
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
+    };
+    tollgate_gateway::listener::serve(listeners, gateway, control, limits, shutdown_signal()).await;
     // Requests are drained: save the last usage counts and stop the function workers.
     usage.flush(&store);
     functions.stop_all();

@@ -10,14 +10,31 @@ use std::time::Duration;
 use http::{Request, Response};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, watch};
 
 use crate::body::GatewayBody;
 use crate::pipeline::addressing;
 use crate::Gateway;
+
+mod activity;
+mod cap;
+
+pub use activity::Timeouts;
+use activity::{Activity, Expiry, Tracked, Watched};
+use cap::ConnectionCap;
+
+/// What the listeners allow a client: how long it may take and how many connections all
+/// clients together may hold open on one listener.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub timeouts: Timeouts,
+    pub max_connections: usize,
+    /// Threads serving connections.
+    pub workers: usize,
+}
 
 /// The control plane as the listener sees it: any async request handler.
 pub type ControlPlane = Arc<
@@ -41,11 +58,17 @@ pub enum Role {
 const MAX_READ_BUFFER: usize = 32 * 1024;
 /// How long SIGTERM waits for requests in flight.
 const DRAIN: Duration = Duration::from_secs(30);
+/// HTTP/2 streams one connection may have open at once (hyper's default is 200).
+const MAX_H2_STREAMS: u32 = 128;
+/// HTTP/2 header block limit, like HTTP/1's head (AWS allows 10240 bytes of headers).
+const MAX_H2_HEADER_LIST: u32 = 16 * 1024;
+/// HTTP/2 peers that stop answering pings are dropped.
+const H2_KEEP_ALIVE: Duration = Duration::from_secs(20);
 
 /// Serves `listeners` until `shutdown` resolves, then drains open connections (bounded).
 ///
-/// Connections are served by `workers` threads, each with its own single-threaded tokio
-/// runtime accepting from the same sockets (thread per core, like nginx's workers): a
+/// Connections are served by `limits.workers` threads, each with its own single-threaded
+/// tokio runtime accepting from the same sockets (thread per core, like nginx's workers): a
 /// request, its backend connection and its response stay on one thread, with no
 /// cross-thread wake-ups. Control-plane calls are handed to the calling (main) runtime,
 /// where the store's blocking writes belong.
@@ -53,33 +76,37 @@ pub async fn serve(
     listeners: Vec<(TcpListener, Role)>,
     gateway: Arc<Gateway>,
     control: ControlPlane,
-    workers: usize,
+    limits: Limits,
     shutdown: impl Future<Output = ()>,
 ) {
     let main = tokio::runtime::Handle::current();
     let mut sockets = Vec::new();
     for (listener, role) in listeners {
+        let name = listener
+            .local_addr()
+            .map_or_else(|_| "?".to_string(), |a| a.to_string());
         match listener.into_std() {
-            Ok(l) => sockets.push((l, role)),
+            Ok(l) => sockets.push((l, role, ConnectionCap::new(limits.max_connections, name))),
             Err(e) => tracing::error!(error = %e, "cannot hand a listener to the workers"),
         }
     }
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let (stop_tx, stop_rx) = watch::channel(false);
     let mut threads = Vec::new();
-    for n in 0..workers.max(1) {
+    for n in 0..limits.workers.max(1) {
         let mut mine = Vec::new();
-        for (l, role) in &sockets {
+        for (l, role, cap) in &sockets {
             match l.try_clone() {
-                Ok(c) => mine.push((c, *role)),
+                Ok(c) => mine.push((c, *role, cap.clone())),
                 Err(e) => tracing::error!(error = %e, "cannot share a listener with worker {n}"),
             }
         }
-        let (gateway, control, main, stop) = (
-            gateway.clone(),
-            control.clone(),
-            main.clone(),
-            stop_rx.clone(),
-        );
+        let shared = Shared {
+            gateway: gateway.clone(),
+            control: control.clone(),
+            main: main.clone(),
+            timeouts: limits.timeouts,
+        };
+        let stop = stop_rx.clone();
         let spawned = std::thread::Builder::new()
             .name(format!("tollgate-worker-{n}"))
             .spawn(move || {
@@ -90,7 +117,7 @@ pub async fn serve(
                     Ok(rt) => rt,
                     Err(e) => return tracing::error!(error = %e, "worker runtime failed to start"),
                 };
-                rt.block_on(worker(mine, gateway, control, main, stop));
+                rt.block_on(worker(mine, shared, stop));
             });
         match spawned {
             Ok(t) => threads.push(t),
@@ -108,17 +135,25 @@ pub async fn serve(
     .await;
 }
 
-/// One worker thread: accepts on every listener until told to stop, then drains.
-async fn worker(
-    sockets: Vec<(std::net::TcpListener, Role)>,
+/// What every connection of a worker needs.
+#[derive(Clone)]
+struct Shared {
     gateway: Arc<Gateway>,
     control: ControlPlane,
     main: tokio::runtime::Handle,
-    stop: tokio::sync::watch::Receiver<bool>,
+    timeouts: Timeouts,
+}
+
+/// One worker thread: accepts on every listener until told to stop, then drains.
+async fn worker(
+    sockets: Vec<(std::net::TcpListener, Role, ConnectionCap)>,
+    shared: Shared,
+    stop: watch::Receiver<bool>,
 ) {
-    let graceful = Arc::new(GracefulShutdown::new());
+    // Every connection task holds a sender; all of them dropped means all drained.
+    let (open_tx, mut open_rx) = mpsc::channel::<()>(1);
     let mut accept_tasks = Vec::new();
-    for (socket, role) in sockets {
+    for (socket, role, cap) in sockets {
         let listener = match TcpListener::from_std(socket) {
             Ok(l) => l,
             Err(e) => {
@@ -126,73 +161,123 @@ async fn worker(
                 continue;
             }
         };
-        let (gateway, control, main, graceful, mut stop) = (
-            gateway.clone(),
-            control.clone(),
-            main.clone(),
-            graceful.clone(),
-            stop.clone(),
-        );
-        accept_tasks.push(tokio::spawn(async move {
-            let mut builder = auto::Builder::new(TokioExecutor::new());
-            builder
-                .http1()
-                .max_buf_size(MAX_READ_BUFFER)
-                .keep_alive(true);
-            loop {
-                let (stream, remote) = tokio::select! {
-                    r = listener.accept() => match r {
-                        Ok(x) => x,
-                        Err(e) => {
-                            tracing::warn!(error = %e, "accept failed");
-                            tokio::time::sleep(Duration::from_millis(50)).await;
-                            continue;
-                        }
-                    },
-                    _ = stop.changed() => break,
-                };
-                let _ = stream.set_nodelay(true);
-                let (gateway, control, main) = (gateway.clone(), control.clone(), main.clone());
-                let service = service_fn(move |req: Request<Incoming>| {
-                    let (gateway, control, main) = (gateway.clone(), control.clone(), main.clone());
-                    async move {
-                        Ok::<_, std::convert::Infallible>(
-                            dispatch(role, &gateway, &control, &main, req, remote).await,
-                        )
-                    }
-                });
-                let conn = builder
-                    .serve_connection_with_upgrades(TokioIo::new(stream), service)
-                    .into_owned();
-                let conn = graceful.watch(conn);
-                tokio::spawn(async move {
-                    if let Err(e) = conn.await {
-                        tracing::debug!(error = %e, "connection ended with an error");
-                    }
-                });
-            }
-        }));
+        let (shared, open, stop) = (shared.clone(), open_tx.clone(), stop.clone());
+        accept_tasks.push(tokio::spawn(accept_loop(
+            listener, role, cap, shared, open, stop,
+        )));
     }
+    drop(open_tx);
     for t in accept_tasks {
         let _ = t.await;
     }
-    let graceful = Arc::try_unwrap(graceful).unwrap_or_else(|_| GracefulShutdown::new());
-    if tokio::time::timeout(DRAIN, graceful.shutdown())
-        .await
-        .is_err()
-    {
+    if tokio::time::timeout(DRAIN, open_rx.recv()).await.is_err() {
         tracing::warn!("drain timed out; closing remaining connections");
     }
 }
 
+fn connection_builder() -> auto::Builder<TokioExecutor> {
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .max_buf_size(MAX_READ_BUFFER)
+        .keep_alive(true)
+        // Head and idle timeouts are the connection's own (see `activity`).
+        .header_read_timeout(None);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_concurrent_streams(MAX_H2_STREAMS)
+        .max_header_list_size(MAX_H2_HEADER_LIST)
+        .keep_alive_interval(H2_KEEP_ALIVE)
+        .keep_alive_timeout(H2_KEEP_ALIVE);
+    builder
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    role: Role,
+    cap: ConnectionCap,
+    shared: Shared,
+    open: mpsc::Sender<()>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let builder = Arc::new(connection_builder());
+    loop {
+        let (stream, remote) = tokio::select! {
+            r = listener.accept() => match r {
+                Ok(x) => x,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = stop.changed() => break,
+        };
+        // Over the cap the socket is closed at once: the client sees a reset, not a hang.
+        let Some(permit) = cap.admit() else {
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let (builder, shared, open, stop) =
+            (builder.clone(), shared.clone(), open.clone(), stop.clone());
+        tokio::spawn(async move {
+            serve_connection(&builder, stream, remote, role, shared, stop).await;
+            drop((permit, open));
+        });
+    }
+}
+
+/// Serves one connection until its client closes it, it outstays a timeout, or the server
+/// drains.
+async fn serve_connection(
+    builder: &auto::Builder<TokioExecutor>,
+    stream: TcpStream,
+    remote: SocketAddr,
+    role: Role,
+    shared: Shared,
+    mut stop: watch::Receiver<bool>,
+) {
+    let activity = Activity::new();
+    let timeouts = shared.timeouts;
+    let tracker = activity.clone();
+    let service = service_fn(move |req: Request<Incoming>| {
+        let (shared, tracker) = (shared.clone(), tracker.clone());
+        tracker.request_started();
+        async move {
+            let resp = dispatch(role, &shared, req, remote).await;
+            Ok::<_, std::convert::Infallible>(resp.map(|b| Tracked::new(b, tracker)))
+        }
+    });
+    let io = TokioIo::new(Watched::new(stream, activity.clone()));
+    let conn = builder.serve_connection_with_upgrades(io, service);
+    let mut conn = std::pin::pin!(conn);
+    let expiry = tokio::select! {
+        r = conn.as_mut() => {
+            if let Err(e) = r {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+            return;
+        }
+        expiry = activity.expired(timeouts) => Some(expiry),
+        _ = stop.wait_for(|stopping| *stopping) => None,
+    };
+    if expiry == Some(Expiry::HeadTimeout) {
+        tracing::debug!(%remote, "request head not received in time; connection closed");
+        return;
+    }
+    // Idle or draining: finish what is in flight, then close (HTTP/2: GOAWAY).
+    conn.as_mut().graceful_shutdown();
+    let _ = tokio::time::timeout(DRAIN, conn).await;
+}
+
 async fn dispatch(
     role: Role,
-    gw: &Gateway,
-    control: &ControlPlane,
-    main: &tokio::runtime::Handle,
+    shared: &Shared,
     req: Request<Incoming>,
     remote: SocketAddr,
 ) -> Response<GatewayBody> {
+    let (gw, control, main) = (&shared.gateway, &shared.control, &shared.main);
     let is_data = role == Role::DataPlane || {
         let host = req
             .headers()

@@ -247,6 +247,20 @@ impl<P: CredentialProvider> Verifier<P> {
         now: SystemTime,
         service: &str,
     ) -> Result<Verified, AuthError> {
+        self.check_head(req, now, service)?.verify_signature(req)
+    }
+
+    /// Every check that needs only the request head (spec §2 steps 1–6): the auth is present
+    /// and well-formed, the time is within the window, the scope names `service` and an
+    /// accepted region, the access key is known. `req.body` is not read, so a server can
+    /// refuse a request before receiving its body; [`HeadCheck::verify_signature`] finishes
+    /// the job once the body is in.
+    pub fn check_head(
+        &self,
+        req: &IncomingRequest<'_>,
+        now: SystemTime,
+        service: &str,
+    ) -> Result<HeadCheck, AuthError> {
         let query = parse_query(req.raw_query);
         let auth = parse_auth(req, &query)?;
         self.check_clock(&auth, epoch_secs(now))?;
@@ -279,35 +293,11 @@ impl<P: CredentialProvider> Verifier<P> {
         }
 
         check_signed_headers_present(&auth, req.headers)?;
-
-        let key = signing_key(
-            &credential.secret_access_key,
-            &auth.scope_date,
-            &auth.region,
-            &auth.service,
-        );
-        let scope = format!(
-            "{}/{}/{}/{TERMINATOR}",
-            auth.scope_date, auth.region, auth.service
-        );
-        // Several payload hashes may be acceptable (presigned GET); the
-        // number of candidates is public, each comparison is constant-time.
-        let mut matched = Choice::from(0);
-        for payload_hash in payload_hashes(req, &auth)? {
-            let canonical = build_canonical_request(req, &query, &auth, &payload_hash);
-            let sts = string_to_sign(&auth.timestamp, &scope, &canonical);
-            let expected = hex::encode(hmac_sha256(&key, sts.as_bytes()));
-            matched |= expected.as_bytes().ct_eq(auth.signature.as_bytes());
-        }
-        if bool::from(matched) {
-            Ok(Verified {
-                access_key_id: auth.access_key_id,
-                region: auth.region,
-                service: auth.service,
-            })
-        } else {
-            Err(AuthError::mismatch())
-        }
+        Ok(HeadCheck {
+            query,
+            auth,
+            secret_access_key: credential.secret_access_key,
+        })
     }
 
     fn check_clock(&self, auth: &Auth, now: i64) -> Result<(), AuthError> {
@@ -339,6 +329,62 @@ impl<P: CredentialProvider> Verifier<P> {
             )));
         }
         Ok(())
+    }
+}
+
+/// A request whose head passed [`Verifier::check_head`]; its signature still needs the body.
+pub struct HeadCheck {
+    query: Vec<QueryParam>,
+    auth: Auth,
+    secret_access_key: String,
+}
+
+impl fmt::Debug for HeadCheck {
+    // The secret never reaches a log.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HeadCheck")
+            .field("access_key_id", &self.auth.access_key_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl HeadCheck {
+    /// Steps 7–10: the signature over `req`, which must be the request the head came from,
+    /// now with its complete body.
+    pub fn verify_signature(self, req: &IncomingRequest<'_>) -> Result<Verified, AuthError> {
+        let HeadCheck {
+            query,
+            auth,
+            secret_access_key,
+        } = self;
+        let key = signing_key(
+            &secret_access_key,
+            &auth.scope_date,
+            &auth.region,
+            &auth.service,
+        );
+        let scope = format!(
+            "{}/{}/{}/{TERMINATOR}",
+            auth.scope_date, auth.region, auth.service
+        );
+        // Several payload hashes may be acceptable (presigned GET); the
+        // number of candidates is public, each comparison is constant-time.
+        let mut matched = Choice::from(0);
+        for payload_hash in payload_hashes(req, &auth)? {
+            let canonical = build_canonical_request(req, &query, &auth, &payload_hash);
+            let sts = string_to_sign(&auth.timestamp, &scope, &canonical);
+            let expected = hex::encode(hmac_sha256(&key, sts.as_bytes()));
+            matched |= expected.as_bytes().ct_eq(auth.signature.as_bytes());
+        }
+        if bool::from(matched) {
+            Ok(Verified {
+                access_key_id: auth.access_key_id,
+                region: auth.region,
+                service: auth.service,
+            })
+        } else {
+            Err(AuthError::mismatch())
+        }
     }
 }
 

@@ -578,3 +578,48 @@ fn presigned_tampering_and_malformed_parameters() {
         assert_eq!(err.message, message, "{to}");
     }
 }
+
+/// The head check never looks at the body: a server can refuse a request before reading
+/// it, and the signature (which covers the body) is checked once the body is in.
+#[test]
+fn the_head_is_checked_without_the_body_and_the_signature_with_it() {
+    let body = b"{\"a\":1}";
+    let req = signed_post(body, &sha256_hex(body), None);
+    let v = verifier("apigateway");
+    let mut head = req.clone();
+    head.body.clear();
+    let checked = v
+        .check_head(&head.as_incoming(), at(T), "apigateway")
+        .expect("a good head passes without its body");
+    assert_eq!(
+        checked
+            .verify_signature(&req.as_incoming())
+            .unwrap()
+            .access_key_id,
+        "AKIDEXAMPLE"
+    );
+    // The same head with another body: the head still passes, the signature does not.
+    let checked = v
+        .check_head(&head.as_incoming(), at(T), "apigateway")
+        .unwrap();
+    assert_mismatch(checked.verify_signature(&head.as_incoming()).map(|_| ()));
+    // What the head alone proves wrong is refused by the head check.
+    assert_err(
+        v.check_head(&head.as_incoming(), at("20261122T040000Z"), "apigateway")
+            .map(|_| ()),
+        "InvalidSignatureException",
+        "Signature expired: 20261122T025250Z is now earlier than 20261122T035500Z (20261122T040000Z - 5 min.)",
+    );
+    let mut stranger = head.clone();
+    let auth = stranger.headers["authorization"]
+        .to_str()
+        .unwrap()
+        .replace("AKIDEXAMPLE", "AKIDNOBODY");
+    stranger.set("authorization", &auth);
+    assert_eq!(
+        v.check_head(&stranger.as_incoming(), at(T), "apigateway")
+            .unwrap_err()
+            .error_type,
+        "UnrecognizedClientException"
+    );
+}

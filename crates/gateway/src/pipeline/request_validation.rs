@@ -7,6 +7,8 @@
 //! of the Java validator API Gateway runs (json-schema-validator), as a bracketed list:
 //! `[object has missing required properties (["a","b"])]`.
 
+use std::collections::HashMap;
+
 use jsonschema::error::{TypeKind, ValidationErrorKind as K};
 use jsonschema::ValidationError;
 use serde_json::Value;
@@ -78,36 +80,70 @@ pub fn check_body(model: &ModelSchema, body: &[u8]) -> Result<(), GatewayError> 
     if schema.is_valid(&instance) {
         return Ok(());
     }
-    Err(invalid_body(format!(
-        "[{}]",
-        messages(schema.iter_errors(&instance)).join(", ")
-    )))
+    // The validator collects every violation before handing out the first (hundreds of
+    // bytes each): a large body lists only the first one it finds.
+    let listed = if values_at_most(&instance, MAX_VALUES_FOR_FULL_LIST) {
+        messages(schema.iter_errors(&instance))
+    } else {
+        messages(schema.validate(&instance).err().into_iter())
+    };
+    Err(invalid_body(format!("[{}]", listed.join(", "))))
 }
+
+/// Bodies with more JSON values than this report their first violation only.
+const MAX_VALUES_FOR_FULL_LIST: usize = 10_000;
+
+/// Whether `v` holds at most `budget` JSON values (itself included); stops counting early.
+fn values_at_most(v: &Value, budget: usize) -> bool {
+    let mut left = budget;
+    let mut pending = vec![v];
+    while let Some(v) = pending.pop() {
+        let Some(rest) = left.checked_sub(1) else {
+            return false;
+        };
+        left = rest;
+        match v {
+            Value::Array(a) => pending.extend(a),
+            Value::Object(o) => pending.extend(o.values()),
+            _ => {}
+        }
+    }
+    true
+}
+
+/// At most this many violations are reported (AWS's list is bounded too); the rest of a
+/// huge body's violations are not even formatted.
+const MAX_VIOLATIONS: usize = 100;
 
 /// One message per violation; the `required` violations of one object are one message
 /// listing every missing property, as the Java validator reports them.
 fn messages<'i>(errors: impl Iterator<Item = ValidationError<'i>>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    // (instance path, index in `out`, missing names) of each object's required message.
-    let mut required: Vec<(String, usize, Vec<String>)> = Vec::new();
+    // Each object's required message: instance path -> (index in `out`, missing names).
+    let mut required: HashMap<String, (usize, Vec<String>)> = HashMap::new();
     for e in errors {
         if let K::Required { property } = e.kind() {
-            let path = e.instance_path().as_str().to_string();
+            let path = e.instance_path().as_str();
             let name = property
                 .as_str()
                 .map_or_else(|| property.to_string(), str::to_string);
-            match required.iter_mut().find(|(p, _, _)| *p == path) {
-                Some((_, _, names)) => names.push(name),
-                None => {
-                    required.push((path, out.len(), vec![name]));
-                    out.push(String::new());
-                }
+            if let Some((_, names)) = required.get_mut(path) {
+                names.push(name);
+                continue;
             }
+            if out.len() == MAX_VIOLATIONS {
+                break;
+            }
+            required.insert(path.to_string(), (out.len(), vec![name]));
+            out.push(String::new());
             continue;
+        }
+        if out.len() == MAX_VIOLATIONS {
+            break;
         }
         out.push(message(e.kind(), e.instance()));
     }
-    for (_, at, mut names) in required {
+    for (at, mut names) in required.into_values() {
         names.sort();
         out[at] = format!(
             "object has missing required properties ({})",
@@ -459,6 +495,33 @@ mod tests {
         let m = validation((true, false), &[("$default", "Pet")], &[], pet_models).unwrap();
         let v = m.validation.as_ref().unwrap();
         assert!(body_model(v, Some("application/xml")).is_some());
+    }
+
+    #[test]
+    fn violations_of_many_objects_are_grouped_per_object_and_bounded() {
+        let schema = serde_json::json!({"type": "array", "items": {"type": "object", "required": ["a", "b"]}});
+        let m = validation((true, false), &[("application/json", "Items")], &[], |d| {
+            model(d, "Items", schema)
+        })
+        .unwrap();
+        let model = body_model(m.validation.as_ref().unwrap(), None)
+            .unwrap()
+            .clone();
+        let listed = |n: usize| {
+            let body = format!("[{}]", vec![r#"{"c":1}"#; n].join(","));
+            check_body(&model, body.as_bytes())
+                .unwrap_err()
+                .validation_error
+                .unwrap()
+        };
+        let one = r#"object has missing required properties (["a","b"])"#;
+        assert_eq!(listed(2), format!("[{one}, {one}]"));
+        assert_eq!(listed(300).matches(one).count(), MAX_VIOLATIONS);
+        // Past the budget only the first violation is found: its first missing property.
+        assert_eq!(
+            listed(MAX_VALUES_FOR_FULL_LIST),
+            r#"[object has missing required properties (["a"])]"#
+        );
     }
 
     #[test]
