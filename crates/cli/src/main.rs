@@ -260,7 +260,13 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         });
     }
     let functions = tollgate_functions::Functions::start(functions_config, &store.state())?;
-    let gateway = Gateway::start(&store, log_dir, usage.clone(), Some(functions.clone()));
+    let gateway = Gateway::start(
+        &store,
+        log_dir,
+        usage.clone(),
+        Some(functions.clone()),
+        std::time::Duration::from_secs(args.idle_timeout),
+    );
     let admin = tollgate_admin::router(tollgate_admin::context(
         store.clone(),
         tollgate_admin::AdminConfig {

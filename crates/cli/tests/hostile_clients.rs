@@ -475,6 +475,22 @@ fn data_plane_refuses_a_declared_body_over_10mb_before_reading_it() {
 }
 
 #[test]
+fn a_stalled_data_plane_body_is_abandoned() {
+    let srv = start(&["--idle-timeout", "1"]);
+    let cp = Cp::new(&srv);
+    let (api, root) = cp.create_api("slow-bodies");
+    let res = cp.resource(&api, &root, "up");
+    // MOCK reads the body into memory to render its template.
+    cp.mock(&api, &res, "POST", "{}");
+    cp.deploy(&api, "dev");
+    let mut s = head_only(&srv, "POST", &Server::exec_path(&api, "/dev/up"), &[], 1000);
+    s.write_all(b"{\"a\": ").expect("part of the body");
+    let resp = read_one_response(&mut s);
+    assert!(resp.starts_with("HTTP/1.1 408"), "{resp}");
+    assert!(resp.contains("Request body not received in time"), "{resp}");
+}
+
+#[test]
 fn control_plane_bodies_in_flight_share_a_bounded_budget() {
     let srv = Server::start();
     // Lambda calls with good heads hold 60 MB of the 128 MB budget each while their bodies

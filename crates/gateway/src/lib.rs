@@ -35,6 +35,8 @@ pub struct Gateway {
     applied: tokio::sync::watch::Sender<u64>,
     /// Runs Lambda integrations (`None`: they answer 500).
     functions: Option<Arc<tollgate_functions::Functions>>,
+    /// How long a request body that is read into memory may stop arriving (`--idle-timeout`).
+    body_stall: std::time::Duration,
 }
 
 impl Gateway {
@@ -45,6 +47,7 @@ impl Gateway {
         access_log_dir: PathBuf,
         usage: Arc<dyn UsageCounters>,
         functions: Option<Arc<tollgate_functions::Functions>>,
+        body_stall: std::time::Duration,
     ) -> Arc<Gateway> {
         let logs = AccessLogWriter::start(access_log_dir);
         let mut rx = store.subscribe();
@@ -57,6 +60,7 @@ impl Gateway {
             usage,
             applied,
             functions,
+            body_stall,
         });
         gw.runtime
             .store(Arc::new(gw.rebuild(&state, &Runtime::default())));

@@ -118,23 +118,36 @@ pub enum RequestBody {
 }
 
 impl RequestBody {
-    /// Reads the whole body, refusing more than [`MAX_BODY`].
-    pub async fn collect(self) -> Result<Bytes, GatewayError> {
-        match self {
-            RequestBody::Buffered(b) => Ok(b),
-            RequestBody::Stream(s) => http_body_util::Limited::new(s, MAX_BODY)
-                .collect()
-                .await
-                .map(|c| c.to_bytes())
-                .map_err(|e| {
-                    if e.downcast_ref::<http_body_util::LengthLimitError>()
-                        .is_some()
-                    {
-                        GatewayError::too_large()
-                    } else {
-                        GatewayError::new(T::BadRequestBody, "Invalid request body")
-                    }
-                }),
+    /// Reads the whole body, refusing more than [`MAX_BODY`] and a body that stops arriving
+    /// for `stall` (else a client could hold up to 10 MB per connection forever).
+    pub async fn collect(self, stall: std::time::Duration) -> Result<Bytes, GatewayError> {
+        let mut s = match self {
+            RequestBody::Buffered(b) => return Ok(b),
+            RequestBody::Stream(s) => s,
+        };
+        let declared = usize::try_from(http_body::Body::size_hint(&s).lower()).unwrap_or(0);
+        let mut buf = bytes::BytesMut::with_capacity(declared.min(MAX_BODY));
+        loop {
+            let frame = match tokio::time::timeout(stall, s.frame()).await {
+                Ok(Some(Ok(frame))) => frame,
+                Ok(None) => return Ok(buf.freeze()),
+                Ok(Some(Err(_))) => {
+                    return Err(GatewayError::new(T::BadRequestBody, "Invalid request body"))
+                }
+                Err(_) => {
+                    return Err(GatewayError::new(
+                        T::Default4xx,
+                        "Request body not received in time",
+                    )
+                    .with_status(408))
+                }
+            };
+            if let Ok(data) = frame.into_data() {
+                if buf.len() + data.len() > MAX_BODY {
+                    return Err(GatewayError::too_large());
+                }
+                buf.extend_from_slice(&data);
+            }
         }
     }
 
@@ -306,7 +319,7 @@ impl Gateway {
                 request_validation::check_parameters(v, &params)?;
                 match request_validation::body_model(v, content_type) {
                     Some(model) => {
-                        let bytes = body.collect().await?;
+                        let bytes = body.collect(self.body_stall).await?;
                         request_validation::check_body(model, &bytes)?;
                         RequestBody::Buffered(bytes)
                     }
@@ -331,7 +344,7 @@ impl Gateway {
                 Ok(respond::proxy_response(resp))
             }
             IntegrationKind::Http => {
-                let body = body.collect().await?;
+                let body = body.collect(self.body_stall).await?;
                 let (payload, context) =
                     integration_request::payload(inv, integration, &params, &body)?;
                 inv.ctx.log_endpoint_request(&payload);
@@ -354,12 +367,12 @@ impl Gateway {
                 integration_response::apply(inv, integration, &params, out)
             }
             IntegrationKind::Mock => {
-                let body = body.collect().await?;
+                let body = body.collect(self.body_stall).await?;
                 let out = crate::integrations::mock::invoke(inv, integration, &params, &body)?;
                 integration_response::apply(inv, integration, &params, out)
             }
             IntegrationKind::AwsProxy => {
-                let body = body.collect().await?;
+                let body = body.collect(self.body_stall).await?;
                 // AWS logs the client's body here, not the event built from it.
                 inv.ctx.log_endpoint_request(&body);
                 let event = lambda::proxy_event(inv, &routed, &params, &body);
@@ -372,7 +385,7 @@ impl Gateway {
                 lambda::proxy_response(inv, &out)
             }
             IntegrationKind::Aws => {
-                let body = body.collect().await?;
+                let body = body.collect(self.body_stall).await?;
                 let (payload, _) = integration_request::payload(inv, integration, &params, &body)?;
                 inv.ctx.log_endpoint_request(&payload);
                 let started = Instant::now();
