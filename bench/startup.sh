@@ -6,6 +6,7 @@
 #
 #   bash bench/startup.sh                    # 9 runs per case
 #   RUNS=5 TOLLGATE_BIN=path/to/tollgate bash bench/startup.sh
+#   BASELINE_BIN=path/to/older/tollgate bash bench/startup.sh   # both, interleaved, one table
 #
 # Everything listens on 127.0.0.1; every wait is bounded; every server started here is
 # stopped. The state is created with the real aws CLI (installed into .venv if missing).
@@ -25,6 +26,9 @@ if [[ -z ${TOLLGATE_BIN:-} ]]; then
     (cd "$REPO" && cargo build --release --quiet -p tollgate) || die "cargo build --release failed"
     TOLLGATE_BIN=$TARGET_DIR/release/tollgate
 fi
+# The server runs with the PATH this script was started with (a user's PATH, with whatever
+# version-manager shims it has), not with the venv added below for the aws CLI.
+SERVER_PATH=$PATH
 if ! command -v aws >/dev/null 2>&1; then
     [[ -x $REPO/.venv/bin/aws ]] || { python3 -m venv "$REPO/.venv" && "$REPO/.venv/bin/pip" install --quiet awscli; }
     export PATH="$REPO/.venv/bin:$PATH"
@@ -34,10 +38,11 @@ export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-e
 TMP=$(mktemp -d /tmp/tollgate-startup-bench.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 
-# One measured start: exec, poll until a request is answered, read the idle RSS, stop.
-# Prints `ms rss_kib threads`. Python measures, so its own start-up is not counted.
+# One measured start of binary $1 on data dir $2: exec, poll until a request is answered,
+# read the idle RSS, stop. Prints `ms rss_kib threads anon_kib`. Python measures, so its own start-up
+# is not counted.
 measure() {
-    python3 - "$TOLLGATE_BIN" "$1" <<'EOF'
+    SERVER_PATH=$SERVER_PATH python3 - "$1" "$2" <<'EOF'
 import os, signal, socket, subprocess, sys, time
 
 binary, data = sys.argv[1], sys.argv[2]
@@ -45,7 +50,8 @@ s = socket.socket(); s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]; s.clos
 req = b"GET /_aws/execute-api/none/dev/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
 t0 = time.monotonic()
 p = subprocess.Popen([binary, "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", data,
-                      "--log", "warn"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                      "--log", "warn"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                     env=dict(os.environ, PATH=os.environ["SERVER_PATH"]))
 answered = None
 while time.monotonic() - t0 < 20 and p.poll() is None:
     try:
@@ -66,28 +72,31 @@ try:
     p.wait(timeout=20)
 except subprocess.TimeoutExpired:
     p.kill(); p.wait()
-print(f"{(answered - t0) * 1000:.1f} {field('VmRSS')} {field('Threads')}")
+print(f"{(answered - t0) * 1000:.1f} {field('VmRSS')} {field('Threads')} {field('RssAnon')}")
 EOF
 }
 
-# `median min max` of the times, and the medians of RSS (KiB) and threads.
+# `median min max` of the times, and the medians of RSS (KiB), threads and anonymous RSS.
 summarise() {
     python3 -c '
 import statistics, sys
 rows = [l.split() for l in sys.stdin if l.strip()]
 ms = [float(r[0]) for r in rows]
 med = lambda i: int(statistics.median_low(int(r[i]) for r in rows))
-print(f"{statistics.median(ms):.1f} {min(ms):.1f} {max(ms):.1f} {med(1)} {med(2)}")'
+print(f"{statistics.median(ms):.1f} {min(ms):.1f} {max(ms):.1f} {med(1)} {med(2)} {med(3)}")'
 }
 
-# Executions of other programs between exec and the first answer.
+# Executions of other programs by binary $1 on data dir $2 between exec and the first
+# answer (and one idle second).
 count_execs() {
+    local bin=$1
+    shift
     command -v strace >/dev/null 2>&1 || { echo "n/a"; return; }
     local trace=$TMP/strace.$RANDOM
     local port
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-    strace -f -qq -e trace=execve -o "$trace" \
-        "$TOLLGATE_BIN" serve --listen "127.0.0.1:$port" --data-dir "$1" --log warn >/dev/null 2>&1 &
+    PATH=$SERVER_PATH strace -f -qq -e trace=execve -o "$trace" \
+        "$bin" serve --listen "127.0.0.1:$port" --data-dir "$1" --log warn >/dev/null 2>&1 &
     local pid=$!
     for _ in $(seq 200); do
         curl -s -o /dev/null "http://127.0.0.1:$port/_aws/execute-api/none/dev/" && break
@@ -140,22 +149,29 @@ make_state "$TMP/state"
 commit=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
 echo "## Startup ($(date -u '+%Y-%m-%d %H:%M UTC'), commit $commit, $RUNS runs per case, $(nproc) CPUs)"
 echo
-echo "| data dir | exec → first answer, median (min–max) | idle RSS (median) | threads | programs executed |"
-echo "|---|---|---|---|---|"
+BINS=("$TOLLGATE_BIN")
+[[ -n ${BASELINE_BIN:-} ]] && BINS+=("$BASELINE_BIN")
+echo "| binary | data dir | exec → first answer, median (min–max) | idle RSS (median) | of which anonymous | threads | programs executed |"
+echo "|---|---|---|---|---|---|---|"
 for case in fresh state; do
     log "measuring the $case case"
-    results=$TMP/$case.txt
-    : >"$results"
+    for b in "${!BINS[@]}"; do : >"$TMP/$case-$b.txt"; done
+    # The binaries take turns, so a noisy moment on the machine hits both alike.
     for run in $(seq "$RUNS"); do
-        dir=$TMP/$case-run
-        rm -rf "$dir"
-        if [[ $case == state ]]; then cp -a "$TMP/state" "$dir"; else mkdir -p "$dir"; fi
-        measure "$dir" >>"$results"
+        for b in "${!BINS[@]}"; do
+            dir=$TMP/$case-run
+            rm -rf "$dir"
+            if [[ $case == state ]]; then cp -a "$TMP/state" "$dir"; else mkdir -p "$dir"; fi
+            measure "${BINS[$b]}" "$dir" >>"$TMP/$case-$b.txt"
+        done
     done
-    read -r med min max rss threads < <(summarise <"$results")
-    rm -rf "$TMP/$case-run"
-    if [[ $case == state ]]; then cp -a "$TMP/state" "$TMP/$case-run"; else mkdir -p "$TMP/$case-run"; fi
-    execs=$(count_execs "$TMP/$case-run")
-    printf '| %s | %s ms (%s–%s) | %.1f MiB | %s | %s |\n' \
-        "$case" "$med" "$min" "$max" "$(awk "BEGIN { print $rss / 1024 }")" "$threads" "$execs"
+    for b in "${!BINS[@]}"; do
+        read -r med min max rss threads anon < <(summarise <"$TMP/$case-$b.txt")
+        rm -rf "$TMP/$case-run"
+        if [[ $case == state ]]; then cp -a "$TMP/state" "$TMP/$case-run"; else mkdir -p "$TMP/$case-run"; fi
+        execs=$(count_execs "${BINS[$b]}" "$TMP/$case-run")
+        printf '| `%s` | %s | %s ms (%s–%s) | %.1f MiB | %.1f MiB | %s | %s |\n' \
+            "${BINS[$b]}" "$case" "$med" "$min" "$max" "$(awk "BEGIN { print $rss / 1024 }")" \
+            "$(awk "BEGIN { print $anon / 1024 }")" "$threads" "$execs"
+    done
 done
