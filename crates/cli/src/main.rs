@@ -149,9 +149,6 @@ async fn bind(
     for (i, a) in addrs.iter().enumerate() {
         match tokio::net::TcpListener::bind(a).await {
             Ok(l) => {
-                let local = l.local_addr().map_err(|e| e.to_string())?;
-                tracing::info!(address = %local, ?role, "listening");
-                println!("tollgate listening on http://{local} ({role:?})");
                 out.push((l, role));
                 bound += 1;
             }
@@ -163,6 +160,38 @@ async fn bind(
         }
     }
     Ok(())
+}
+
+/// The one line announcing where Tollgate listens, e.g. `listening on http://127.0.0.1:4566
+/// and http://[::1]:4566 (control plane and APIs)`.
+fn listen_line(addrs: &[(SocketAddr, Role)]) -> String {
+    let mut groups: Vec<(Role, Vec<String>)> = Vec::new();
+    for (addr, role) in addrs {
+        let url = format!("http://{addr}");
+        match groups.iter_mut().find(|(r, _)| r == role) {
+            Some((_, urls)) => urls.push(url),
+            None => groups.push((*role, vec![url])),
+        }
+    }
+    let described: Vec<String> = groups
+        .iter()
+        .map(|(role, urls)| {
+            let what = match role {
+                Role::Shared => "control plane and APIs",
+                Role::DataPlane => "APIs",
+                Role::ControlPlane => "control plane",
+            };
+            format!("{} ({what})", urls.join(" and "))
+        })
+        .collect();
+    format!("listening on {}", described.join("; "))
+}
+
+/// The data directory as an absolute, canonical path, created if missing: function
+/// workers run in other directories, so a relative path would name the wrong place.
+fn data_dir(dir: &std::path::Path) -> Result<PathBuf, String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    std::fs::canonicalize(dir).map_err(|e| format!("cannot resolve {}: {e}", dir.display()))
 }
 
 struct Invoker(Arc<Gateway>);
@@ -190,7 +219,8 @@ async fn shutdown_signal() {
     let _ = ctrl_c.await;
 }
 
-async fn serve(args: ServeArgs) -> Result<(), String> {
+async fn serve(mut args: ServeArgs) -> Result<(), String> {
+    args.data_dir = data_dir(&args.data_dir)?;
     let main_addrs = resolve(&args.listen)?;
     let admin_addrs = args.admin_listen.as_deref().map(resolve).transpose()?;
     let all_loopback = main_addrs
@@ -297,6 +327,11 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             bind(admin, Role::ControlPlane, &mut listeners).await?;
         }
     }
+    let bound: Vec<(SocketAddr, Role)> = listeners
+        .iter()
+        .filter_map(|(l, role)| Some((l.local_addr().ok()?, *role)))
+        .collect();
+    tracing::info!("{}", listen_line(&bound));
     let limits = Limits {
         timeouts: Timeouts {
             header: std::time::Duration::from_secs(args.header_timeout),
@@ -315,8 +350,12 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
 }
 
 /// `tollgate logs FUNCTION [--follow]`: the function's log file, optionally followed.
-fn logs(args: LogsArgs) -> Result<(), String> {
+fn logs(mut args: LogsArgs) -> Result<(), String> {
     use std::io::{Read, Seek, Write};
+    // Named in full in messages, as `serve` resolved it.
+    args.data_dir = std::fs::canonicalize(&args.data_dir)
+        .or_else(|_| std::path::absolute(&args.data_dir))
+        .map_err(|e| format!("cannot resolve {}: {e}", args.data_dir.display()))?;
     if tollgate_model::lambda::parse_function_ref(&args.function).is_none() {
         return Err(format!("{} is not a function name", args.function));
     }
@@ -374,6 +413,8 @@ fn main() {
             tracing_subscriber::EnvFilter::try_new(&args.log).unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
+        // Escape codes only for a terminal: a file or a pipe gets plain text.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -386,5 +427,25 @@ fn main() {
     if let Err(e) = result {
         eprintln!("tollgate: {e}");
         std::process::exit(2);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_line_names_every_listen_address() {
+        let v4 = SocketAddr::from(([127, 0, 0, 1], 4566));
+        let v6 = SocketAddr::from((IpAddr::from([0u16, 0, 0, 0, 0, 0, 0, 1]), 4566));
+        assert_eq!(
+            listen_line(&[(v4, Role::Shared), (v6, Role::Shared)]),
+            "listening on http://127.0.0.1:4566 and http://[::1]:4566 (control plane and APIs)"
+        );
+        let admin = SocketAddr::from(([127, 0, 0, 1], 4567));
+        assert_eq!(
+            listen_line(&[(v4, Role::DataPlane), (admin, Role::ControlPlane)]),
+            "listening on http://127.0.0.1:4566 (APIs); http://127.0.0.1:4567 (control plane)"
+        );
     }
 }

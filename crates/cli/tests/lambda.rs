@@ -30,30 +30,6 @@ fn next_id() -> String {
         .to_string()
 }
 
-fn decode_log(v: &Value) -> String {
-    let b64 = v["LogResult"].as_str().unwrap_or_default();
-    let bytes = base64_decode(b64);
-    String::from_utf8_lossy(&bytes).into_owned()
-}
-
-fn base64_decode(s: &str) -> Vec<u8> {
-    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = Vec::new();
-    let (mut acc, mut bits) = (0u32, 0);
-    for c in s.bytes().filter(|c| *c != b'=') {
-        let Some(v) = alphabet.iter().position(|a| *a == c) else {
-            continue;
-        };
-        acc = (acc << 6) | v as u32;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-        }
-    }
-    out
-}
-
 fn wait_for(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
     let start = Instant::now();
     while !f() {

@@ -14,6 +14,7 @@
 
 pub mod code;
 pub mod events;
+pub mod interpreters;
 pub mod logs;
 mod output;
 pub mod policy;
@@ -21,6 +22,7 @@ mod process_group;
 pub mod remote;
 pub mod worker;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -164,8 +166,8 @@ pub struct Functions {
     config: FunctionsConfig,
     code_root: PathBuf,
     runtimes_dir: PathBuf,
-    python: Option<PathBuf>,
-    node: Option<PathBuf>,
+    /// Probed when a function first needs one, not at start.
+    interpreters: interpreters::Interpreters,
     logs: LogWriter,
     registry: ArcSwap<HashMap<String, Arc<Entry>>>,
     /// The store version the registry was built from (a late, older sync is ignored).
@@ -174,28 +176,15 @@ pub struct Functions {
     remote: Option<remote::RemoteLambda>,
 }
 
-/// The first executable called `name` on `PATH`.
-fn find_program(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
-}
-
-/// The real Python interpreter: `python3` on PATH may be a wrapper script (pyenv shims),
-/// which would add its own start-up time to every cold start.
-fn find_python() -> Option<PathBuf> {
-    let wrapper = find_program("python3")?;
-    let out = std::process::Command::new(&wrapper)
-        .args(["-c", "import sys; print(sys.executable)"])
-        .output()
-        .ok()?;
-    let exe = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
-    Some(if out.status.success() && exe.is_file() {
-        exe
-    } else {
-        wrapper
-    })
+/// A failed invocation whose function never ran (its runtime cannot start).
+fn runtime_failure(error_type: &str, message: &str) -> Outcome {
+    Outcome {
+        payload: Bytes::from(
+            serde_json::json!({"errorType": error_type, "errorMessage": message}).to_string(),
+        ),
+        function_error: true,
+        log: None,
+    }
 }
 
 impl Functions {
@@ -208,6 +197,9 @@ impl Functions {
             .take()
             .map(remote::RemoteLambda::new)
             .transpose()?;
+        // Workers run in their code directory: every path handed to them must be absolute.
+        config.data_dir = std::path::absolute(&config.data_dir)
+            .map_err(|e| format!("cannot resolve {}: {e}", config.data_dir.display()))?;
         let root = config.data_dir.join("functions");
         let runtimes_dir = root.join("runtimes");
         std::fs::create_dir_all(&runtimes_dir)
@@ -223,8 +215,7 @@ impl Functions {
         let functions = Arc::new(Functions {
             code_root: root.join("code"),
             runtimes_dir,
-            python: find_python(),
-            node: find_program("node"),
+            interpreters: interpreters::Interpreters::new(),
             logs: LogWriter::start(root.join("logs")),
             registry: ArcSwap::from_pointee(HashMap::new()),
             sync_lock: Mutex::new(0),
@@ -261,16 +252,14 @@ impl Functions {
         self.logs.path(function)
     }
 
-    /// Why `runtime` cannot run here, if it cannot (its interpreter is missing).
-    pub fn runtime_unavailable(&self, runtime: &str) -> Option<String> {
+    /// Why `runtime` cannot run here, if it cannot (its interpreter is missing). The first
+    /// call for a language probes its interpreters.
+    pub async fn runtime_unavailable(&self, runtime: &str) -> Option<String> {
         match tollgate_model::lambda::runtime_family(runtime)? {
-            RuntimeFamily::Python if self.python.is_none() => Some(format!(
-                "The runtime {runtime} needs python3 on this machine's PATH, and none was found."
-            )),
-            RuntimeFamily::Node if self.node.is_none() => Some(format!(
-                "The runtime {runtime} needs node on this machine's PATH, and none was found."
-            )),
-            _ => None,
+            RuntimeFamily::Python | RuntimeFamily::Node => {
+                self.interpreters.for_runtime(runtime).await.err()
+            }
+            RuntimeFamily::Provided => None,
         }
     }
 
@@ -279,23 +268,10 @@ impl Functions {
         let family = tollgate_model::lambda::runtime_family(&c.runtime)
             .ok_or_else(|| format!("Runtime {} is not supported", c.runtime))?;
         let script = |s: &str| self.runtimes_dir.join(s).to_string_lossy().into_owned();
+        // The interpreter is prepended at a worker's start (see `launch_spec`).
         let command = match family {
-            RuntimeFamily::Python => vec![
-                self.python
-                    .as_ref()
-                    .ok_or_else(|| self.runtime_unavailable(&c.runtime).unwrap_or_default())?
-                    .to_string_lossy()
-                    .into_owned(),
-                script("python_runtime.py"),
-            ],
-            RuntimeFamily::Node => vec![
-                self.node
-                    .as_ref()
-                    .ok_or_else(|| self.runtime_unavailable(&c.runtime).unwrap_or_default())?
-                    .to_string_lossy()
-                    .into_owned(),
-                script("node_runtime.mjs"),
-            ],
+            RuntimeFamily::Python => vec![script("python_runtime.py")],
+            RuntimeFamily::Node => vec![script("node_runtime.mjs")],
             RuntimeFamily::Provided => {
                 vec![code_dir.join("bootstrap").to_string_lossy().into_owned()]
             }
@@ -313,6 +289,25 @@ impl Functions {
             region: self.config.region.clone(),
             command,
         })
+    }
+
+    /// The spec a new worker starts from: an interpreted runtime's command gains its
+    /// interpreter, named in the function's log (with a warning if its version differs).
+    async fn launch_spec<'s>(&self, spec: &'s WorkerSpec) -> Result<Cow<'s, WorkerSpec>, String> {
+        if tollgate_model::lambda::runtime_family(&spec.runtime) == Some(RuntimeFamily::Provided) {
+            return Ok(Cow::Borrowed(spec));
+        }
+        let interpreter = self.interpreters.for_runtime(&spec.runtime).await?;
+        self.logs
+            .line(&spec.function_name, interpreter.log_line(&spec.runtime));
+        if let Some(w) = &interpreter.warning {
+            self.logs.line(&spec.function_name, w.as_str());
+        }
+        let mut launch = spec.clone();
+        launch
+            .command
+            .insert(0, interpreter.probed.path.to_string_lossy().into_owned());
+        Ok(Cow::Owned(launch))
     }
 
     fn pool(&self, c: &FunctionConfiguration, old: Option<&Arc<Pool>>) -> Arc<Pool> {
@@ -521,14 +516,7 @@ impl Functions {
         let pool = &target.pool;
         let spec = match &pool.spec {
             Ok(s) => s,
-            Err(why) => return Ok(Outcome {
-                payload: Bytes::from(
-                    serde_json::json!({"errorType": "Runtime.InvalidRuntime", "errorMessage": why})
-                        .to_string(),
-                ),
-                function_error: true,
-                log: None,
-            }),
+            Err(why) => return Ok(runtime_failure("Runtime.InvalidRuntime", why)),
         };
         let permits = &target.concurrency.permits;
         let _permit = if target.concurrency.reserved.is_some() {
@@ -576,17 +564,15 @@ impl Functions {
                 // The worker's Runtime API is served on the caller's runtime: on the
                 // data plane that is the thread serving the connection, so a warm
                 // invocation from that thread never hops to another one.
-                match Worker::start(spec, &self.logs).await {
+                let launch = match self.launch_spec(spec).await {
+                    Ok(l) => l,
+                    Err(why) => return Ok(runtime_failure("Runtime.InvalidRuntime", &why)),
+                };
+                match Worker::start(&launch, &self.logs).await {
                     Ok(w) => w,
                     Err(why) => {
                         tracing::warn!(function = %spec.function_name, error = %why, "worker did not start");
-                        return Ok(Outcome {
-                            payload: Bytes::from(
-                                serde_json::json!({"errorType": "Runtime.Unknown", "errorMessage": why}).to_string(),
-                            ),
-                            function_error: true,
-                            log: None,
-                        });
+                        return Ok(runtime_failure("Runtime.Unknown", &why));
                     }
                 }
             }

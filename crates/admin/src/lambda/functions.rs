@@ -135,14 +135,14 @@ fn check_role(role: &str) -> ApiResult<()> {
     }
 }
 
-fn check_runtime(ctx: &Ctx, runtime: &str) -> ApiResult<()> {
+async fn check_runtime(ctx: &Ctx, runtime: &str) -> ApiResult<()> {
     if runtime_family(runtime).is_none() {
         return Err(invalid_parameter(format!(
             "The runtime parameter of {runtime} is not supported by Tollgate. Supported runtimes: {}",
             RUNTIMES.join(", ")
         )));
     }
-    if let Some(why) = engine(ctx)?.runtime_unavailable(runtime) {
+    if let Some(why) = engine(ctx)?.runtime_unavailable(runtime).await {
         return Err(invalid_parameter(why));
     }
     Ok(())
@@ -255,7 +255,7 @@ pub async fn create(State(ctx): State<Ctx>, body: Bytes) -> ApiResult<Response> 
         .runtime
         .clone()
         .ok_or_else(|| invalid_parameter("Runtime is required for Zip package types."))?;
-    check_runtime(&ctx, &runtime)?;
+    check_runtime(&ctx, &runtime).await?;
     let role = input.role.clone().unwrap_or_default();
     check_role(&role)?;
     let handler = input.handler.clone().unwrap_or_default();
@@ -495,7 +495,7 @@ pub async fn update_configuration(
     let input: UpdateConfigurationInput = parse_body(&body)?;
     let r = function_ref(&raw)?;
     if let Some(rt) = &input.runtime {
-        check_runtime(&ctx, rt)?;
+        check_runtime(&ctx, rt).await?;
     }
     if let Some(role) = &input.role {
         check_role(role)?;

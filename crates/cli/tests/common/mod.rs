@@ -43,7 +43,11 @@ pub struct Server {
     child: Option<Child>,
     pub port: u16,
     dir: Arc<tempfile::TempDir>,
+    data_path: PathBuf,
     stderr_path: PathBuf,
+    /// Copies the server's stderr to `stderr_path`; joined once the server exits, so
+    /// everything it wrote is in the file.
+    stderr_copier: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Server {
@@ -59,18 +63,37 @@ impl Server {
 
     /// Starts a server on `dir` with extra `serve` flags.
     pub fn start_with(dir: Arc<tempfile::TempDir>, extra: &[&str]) -> Server {
+        Server::launch(
+            dir,
+            Launch {
+                flags: extra,
+                ..Launch::default()
+            },
+        )
+    }
+
+    /// Starts a server as `how` says, with `dir` as its data dir (or, with
+    /// `default_data_dir`, as its working directory).
+    pub fn launch(dir: Arc<tempfile::TempDir>, how: Launch) -> Server {
         let n = STARTS.fetch_add(1, Ordering::Relaxed);
         // Diagnostics go to a file beside the data dir's content, kept per start.
         let stderr_path = dir.path().join(format!("tollgate-stderr-{n}.log"));
-        let stderr = File::create(&stderr_path).expect("stderr log file");
+        let mut stderr_log = File::create(&stderr_path).expect("stderr log file");
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_tollgate"));
-        cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(dir.path())
-            .args(extra)
+        cmd.args(["serve", "--listen", "127.0.0.1:0"]);
+        let data_path = if how.default_data_dir {
+            cmd.current_dir(dir.path());
+            dir.path().join(".tollgate")
+        } else {
+            cmd.arg("--data-dir").arg(dir.path());
+            dir.path().to_path_buf()
+        };
+        cmd.args(how.flags)
+            .envs(how.env.iter().copied())
             .env("TOLLGATE_LOG", "info")
             .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::from(stderr));
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
         // The defaults (key `test`/`test`, access logs under the data dir) are part of what
         // is tested: do not let the environment of the machine running the tests change them.
         for var in [
@@ -86,18 +109,21 @@ impl Server {
             cmd.env_remove(var);
         }
         let mut child = cmd.spawn().expect("start the tollgate binary");
-        let stdout = child.stdout.take().expect("piped stdout");
+        let stderr = child.stderr.take().expect("piped stderr");
         let (tx, rx) = mpsc::channel::<String>();
-        // Read stdout for the whole life of the process so it never blocks on a full pipe.
-        std::thread::spawn(move || {
-            let mut reader = BufReader::new(stdout);
-            let mut line = String::new();
+        // Copy stderr to the log file, line by line, for the whole life of the process (so
+        // it never blocks on a full pipe), and hand each line over to find the listen line.
+        let stderr_copier = std::thread::spawn(move || {
+            let mut reader = BufReader::new(stderr);
+            let mut line = Vec::new();
             loop {
                 line.clear();
-                match reader.read_line(&mut line) {
+                match reader.read_until(b'\n', &mut line) {
                     Ok(0) | Err(_) => break,
                     Ok(_) => {
-                        let _ = tx.send(line.clone());
+                        let _ = stderr_log.write_all(&line);
+                        let _ = stderr_log.flush();
+                        let _ = tx.send(String::from_utf8_lossy(&line).into_owned());
                     }
                 }
             }
@@ -115,7 +141,7 @@ impl Server {
                     let _ = child.kill();
                     let status = child.wait().ok();
                     panic!(
-                        "tollgate did not print `tollgate listening on http://127.0.0.1:PORT (Shared)` \
+                        "tollgate did not log `listening on http://127.0.0.1:PORT (control plane and APIs)` \
                          within 30 s (exit status: {status:?}); stderr:\n{}",
                         std::fs::read_to_string(&stderr_path).unwrap_or_default()
                     );
@@ -126,7 +152,9 @@ impl Server {
             child: Some(child),
             port,
             dir,
+            data_path,
             stderr_path,
+            stderr_copier: Some(stderr_copier),
         }
     }
 
@@ -141,7 +169,7 @@ impl Server {
     }
 
     pub fn data_path(&self) -> &Path {
-        self.dir.path()
+        &self.data_path
     }
 
     /// What the server wrote to stderr so far (for failure messages).
@@ -153,11 +181,24 @@ impl Server {
         self.child.as_ref().expect("server is running").id()
     }
 
+    /// Waits for the last of the exited server's stderr to reach the file (its pipe closes
+    /// when the process exits).
+    fn join_stderr(&mut self) {
+        let Some(copier) = self.stderr_copier.take() else {
+            return;
+        };
+        let deadline = Instant::now() + PATIENCE;
+        while !copier.is_finished() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
     /// SIGKILL: no chance to flush or drain anything.
     pub fn kill9(&mut self) {
         if let Some(mut child) = self.child.take() {
             child.kill().expect("SIGKILL tollgate");
             child.wait().expect("reap tollgate");
+            self.join_stderr();
         }
     }
 
@@ -184,6 +225,7 @@ impl Server {
         let deadline = Instant::now() + PATIENCE;
         loop {
             if let Some(status) = child.try_wait().expect("try_wait") {
+                self.join_stderr();
                 return status;
             }
             if Instant::now() > deadline {
@@ -210,6 +252,18 @@ impl Server {
     }
 }
 
+/// How [`Server::launch`] starts the binary, beyond the defaults.
+#[derive(Default)]
+pub struct Launch<'a> {
+    /// Extra `serve` flags.
+    pub flags: &'a [&'a str],
+    /// No `--data-dir`: the server runs in the dir and keeps its state in the default,
+    /// relative `./.tollgate`, as on a user's first run.
+    pub default_data_dir: bool,
+    /// Extra environment variables (e.g. a PATH with fake interpreters on it).
+    pub env: &'a [(&'a str, &'a str)],
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         if let Some(mut child) = self.child.take() {
@@ -220,14 +274,13 @@ impl Drop for Server {
 }
 
 fn parse_listening_line(line: &str) -> Option<u16> {
-    // `tollgate listening on http://127.0.0.1:PORT (Shared)`
-    let rest = line
-        .trim()
-        .strip_prefix("tollgate listening on http://127.0.0.1:")?;
-    let (port, role) = rest.split_once(' ')?;
-    if role != "(Shared)" {
+    // `<time>  INFO tollgate: listening on http://127.0.0.1:PORT (control plane and APIs)`
+    let line = line.trim();
+    if !line.ends_with("(control plane and APIs)") {
         return None;
     }
+    let (_, rest) = line.split_once("listening on http://127.0.0.1:")?;
+    let port: String = rest.chars().take_while(char::is_ascii_digit).collect();
     port.parse().ok()
 }
 
@@ -1282,4 +1335,29 @@ pub fn utc_date(offset_days: i64) -> String {
         .as_secs() as i64;
     let (d, _) = amz_date((now + offset_days * 86_400) as u64);
     format!("{}-{}-{}", &d[..4], &d[4..6], &d[6..])
+}
+
+/// The log an Invoke with `--log-type Tail` returned (its base64 `LogResult`).
+pub fn decode_log(v: &Value) -> String {
+    let b64 = v["LogResult"].as_str().unwrap_or_default();
+    let bytes = base64_decode(b64);
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+pub fn base64_decode(s: &str) -> Vec<u8> {
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = Vec::new();
+    let (mut acc, mut bits) = (0u32, 0);
+    for c in s.bytes().filter(|c| *c != b'=') {
+        let Some(v) = alphabet.iter().position(|a| *a == c) else {
+            continue;
+        };
+        acc = (acc << 6) | v as u32;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    out
 }
