@@ -408,14 +408,20 @@ fn main() {
             return;
         }
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_new(&args.log).unwrap_or_else(|_| "info".into()),
-        )
+    let diagnostics = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         // Escape codes only for a terminal: a file or a pipe gets plain text.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    // A plain level (the default `info`) needs no directive parser: EnvFilter and its regex
+    // engine are built only for per-target filters such as `tollgate_gateway=debug`.
+    match args.log.parse::<tracing_subscriber::filter::LevelFilter>() {
+        Ok(level) => diagnostics.with_max_level(level).init(),
+        Err(_) => diagnostics
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_new(&args.log).unwrap_or_else(|_| "info".into()),
+            )
+            .init(),
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
