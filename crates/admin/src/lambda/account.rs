@@ -10,8 +10,8 @@ use serde_json::json;
 use tollgate_model::lambda::{MAX_UNZIPPED_CODE, MAX_ZIPPED_CODE};
 
 use super::not_found;
-use crate::error::ApiResult;
-use crate::util::{json, Query as Q};
+use crate::core::error::ApiResult;
+use crate::core::util::{json, Query as Q};
 use crate::Ctx;
 
 /// AWS's default quotas for an account.

@@ -12,8 +12,8 @@ use serde_json::json;
 use tollgate_model::lambda::{function_arn, FunctionRef};
 
 use super::{function, function_ref, not_found, qualifier};
-use crate::error::{ApiError, ApiResult};
-use crate::util::{json, Query as Q};
+use crate::core::error::{ApiError, ApiResult};
+use crate::core::util::{json, Query as Q};
 use crate::Ctx;
 
 pub fn routes() -> Router<Ctx> {

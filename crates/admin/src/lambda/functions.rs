@@ -20,8 +20,8 @@ use super::{
     constraint, engine, function, function_mut, function_ref, invalid_parameter, not_found,
     qualifier, revision_id,
 };
-use crate::error::{ApiError, ApiResult};
-use crate::util::{empty, json, parse_body, Query as Q};
+use crate::core::error::{ApiError, ApiResult};
+use crate::core::util::{empty, json, parse_body, Query as Q};
 use crate::Ctx;
 
 #[derive(Deserialize, Default)]
@@ -66,7 +66,7 @@ pub struct UpdateConfigurationInput {
     timeout: Option<i64>,
     memory_size: Option<i64>,
     environment: Option<EnvironmentInput>,
-    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
+    #[serde(default, deserialize_with = "crate::core::util::empty_as_none")]
     revision_id: Option<String>,
 }
 
@@ -77,7 +77,7 @@ pub struct UpdateCodeInput {
     s3_bucket: Option<String>,
     image_uri: Option<String>,
     publish: Option<bool>,
-    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
+    #[serde(default, deserialize_with = "crate::core::util::empty_as_none")]
     revision_id: Option<String>,
 }
 

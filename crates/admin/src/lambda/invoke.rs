@@ -9,8 +9,8 @@ use http::{HeaderMap, HeaderValue, StatusCode};
 use tollgate_functions::{InvokeError, InvokeRequest};
 
 use super::{engine, function_ref, invalid_parameter, qualifier};
-use crate::error::{ApiError, ApiResult};
-use crate::util::Query as Q;
+use crate::core::error::{ApiError, ApiResult};
+use crate::core::util::Query as Q;
 use crate::Ctx;
 
 /// Lambda's error for an invocation it did not run.

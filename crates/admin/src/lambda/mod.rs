@@ -18,8 +18,22 @@ use tollgate_functions::Functions;
 use tollgate_model::lambda::{parse_function_ref, Function, FunctionRef};
 use tollgate_store::State;
 
-use crate::error::{ApiError, ApiResult};
+use crate::core::error::{ApiError, ApiResult, Violation};
+use crate::core::registry::{ErrorShape, Recognition, ServiceSpec};
 use crate::Ctx;
+
+/// Largest Lambda call: a 50 MB zip, base64-encoded in JSON.
+const MAX_BODY: usize = 72 * 1024 * 1024;
+
+/// Lambda on the control-plane endpoint, recognised by its date-prefixed paths.
+pub static SERVICE: ServiceSpec = ServiceSpec {
+    signing_name: "lambda",
+    recognition: Recognition::Path(is_lambda_path),
+    routes,
+    max_body: MAX_BODY,
+    error_shape: ErrorShape::Json,
+    unknown_operation: unsupported::answer,
+};
 
 /// Paths served by the Lambda API (their signatures are scoped to service `lambda`): every
 /// Lambda operation's path starts with an API date (`/2015-03-31/`, `/2020-06-30/`, ...), and
@@ -114,9 +128,7 @@ pub fn conflict(m: impl Into<String>) -> ApiError {
 
 /// AWS's wording for a member that breaks its model constraint.
 pub fn constraint(value: impl std::fmt::Display, member: &str, rule: &str) -> ApiError {
-    ApiError::validation(format!(
-        "1 validation error detected: Value '{value}' at '{member}' failed to satisfy constraint: {rule}"
-    ))
+    Violation::new(value, member, rule).into()
 }
 
 pub fn engine(ctx: &Ctx) -> ApiResult<&Arc<Functions>> {
@@ -169,7 +181,7 @@ pub fn arn_of(region: &str, r: &FunctionRef) -> String {
 }
 
 /// The qualifier from the path's ARN or the `Qualifier` query parameter (they must agree).
-pub fn qualifier(r: &FunctionRef, q: &crate::util::Query) -> ApiResult<Option<String>> {
+pub fn qualifier(r: &FunctionRef, q: &crate::core::util::Query) -> ApiResult<Option<String>> {
     match (
         r.qualifier.as_deref(),
         q.get("Qualifier").map(String::as_str),

@@ -11,8 +11,8 @@ use serde_json::json;
 use tollgate_model::lambda::FunctionRef;
 
 use super::{function, function_mut, function_ref, invalid_parameter};
-use crate::error::{ApiError, ApiResult};
-use crate::util::{empty, json, parse_body, query_values};
+use crate::core::error::{ApiError, ApiResult};
+use crate::core::util::{empty, json, parse_body, query_values};
 use crate::Ctx;
 
 /// The function a tag call names; tags are per function, so a qualifier is ignored.

@@ -14,8 +14,8 @@ use super::{
     conflict, constraint, engine, function, function_mut, function_ref, invalid_parameter,
     not_found, revision_id,
 };
-use crate::error::{ApiError, ApiResult};
-use crate::util::{empty, json, parse_body, Query as Q};
+use crate::core::error::{ApiError, ApiResult};
+use crate::core::util::{empty, json, parse_body, Query as Q};
 use crate::Ctx;
 
 /// Snapshots `$LATEST` as the next version number, unless the newest version already has
@@ -52,9 +52,9 @@ pub fn publish_latest(f: &mut Function, description: Option<&str>) -> FunctionCo
 #[serde(rename_all = "PascalCase")]
 pub struct PublishInput {
     description: Option<String>,
-    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
+    #[serde(default, deserialize_with = "crate::core::util::empty_as_none")]
     code_sha256: Option<String>,
-    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
+    #[serde(default, deserialize_with = "crate::core::util::empty_as_none")]
     revision_id: Option<String>,
 }
 
@@ -112,7 +112,7 @@ pub struct AliasInput {
     function_version: Option<String>,
     description: Option<String>,
     routing_config: Option<AliasRoutingConfiguration>,
-    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
+    #[serde(default, deserialize_with = "crate::core::util::empty_as_none")]
     revision_id: Option<String>,
 }
 
@@ -282,7 +282,7 @@ pub struct AddPermissionInput {
     principal: Option<String>,
     source_arn: Option<String>,
     source_account: Option<String>,
-    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
+    #[serde(default, deserialize_with = "crate::core::util::empty_as_none")]
     revision_id: Option<String>,
 }
 

@@ -11,9 +11,10 @@ use tollgate_model::{Integration, IntegrationResponse, TlsConfig};
 
 use super::methods::{check_http_method, check_status, status_violation};
 use super::{integration, integration_mut, method, method_mut, set_opt, MethodPath, ResponsePath};
-use crate::error::{ApiError, ApiResult};
-use crate::patch::{invalid_path, PatchBody, PatchOp};
-use crate::util::{empty, json, parse_body, patch_bool, patch_i64};
+use crate::core::error::{ApiError, ApiResult, Violation};
+use crate::core::patch::{invalid_path, PatchBody, PatchOp};
+use crate::core::patch::{patch_bool, patch_i64};
+use crate::core::util::{empty, json, parse_body};
 use crate::Ctx;
 
 #[derive(Deserialize)]
@@ -21,26 +22,26 @@ use crate::Ctx;
 struct PutIntegrationInput {
     #[serde(rename = "type")]
     integration_type: Option<String>,
-    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
+    #[serde(default, deserialize_with = "crate::core::util::empty_as_none")]
     http_method: Option<String>,
-    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
+    #[serde(default, deserialize_with = "crate::core::util::empty_as_none")]
     uri: Option<String>,
-    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
+    #[serde(default, deserialize_with = "crate::core::util::empty_as_none")]
     connection_type: Option<String>,
-    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
+    #[serde(default, deserialize_with = "crate::core::util::empty_as_none")]
     connection_id: Option<String>,
-    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
+    #[serde(default, deserialize_with = "crate::core::util::empty_as_none")]
     credentials: Option<String>,
     #[serde(default)]
     request_parameters: BTreeMap<String, String>,
     #[serde(default)]
     request_templates: BTreeMap<String, String>,
-    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
+    #[serde(default, deserialize_with = "crate::core::util::empty_as_none")]
     passthrough_behavior: Option<String>,
-    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
+    #[serde(default, deserialize_with = "crate::core::util::empty_as_none")]
     cache_namespace: Option<String>,
     cache_key_parameters: Option<Vec<String>>,
-    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
+    #[serde(default, deserialize_with = "crate::core::util::empty_as_none")]
     content_handling: Option<String>,
     timeout_in_millis: Option<i64>,
     tls_config: Option<TlsConfig>,
@@ -49,9 +50,7 @@ struct PutIntegrationInput {
 }
 
 fn enum_error(value: &str, member: &str, allowed: &str) -> ApiError {
-    ApiError::validation(format!(
-        "1 validation error detected: Value '{value}' at '{member}' failed to satisfy constraint: Member must satisfy enum value set: [{allowed}]"
-    ))
+    Violation::enum_value(value, member, allowed).into()
 }
 
 /// Rules every integration must satisfy, checked on put and after every patch.
@@ -287,7 +286,7 @@ struct PutIntegrationResponseInput {
     response_parameters: BTreeMap<String, String>,
     #[serde(default)]
     response_templates: BTreeMap<String, String>,
-    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
+    #[serde(default, deserialize_with = "crate::core::util::empty_as_none")]
     content_handling: Option<String>,
 }
 

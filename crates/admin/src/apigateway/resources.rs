@@ -11,9 +11,10 @@ use tollgate_model::validate::{path_part, PathPart};
 use tollgate_model::{ids, Resource, RestApiDefinition};
 
 use super::{api, api_mut, def_mut, resource};
-use crate::error::{ApiError, ApiResult};
-use crate::patch::{invalid_path_for_op, unsupported_op, PatchBody};
-use crate::util::{empty, json, page, parse_body, Query as Q};
+use crate::core::error::{ApiError, ApiResult};
+use crate::core::pagination::page;
+use crate::core::patch::{invalid_path_for_op, unsupported_op, PatchBody};
+use crate::core::util::{empty, json, parse_body, Query as Q};
 use crate::Ctx;
 
 const MAX_RESOURCES: usize = 300;

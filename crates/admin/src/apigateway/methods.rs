@@ -11,27 +11,33 @@ use tollgate_model::validate::{self, method_request_parameter, AUTHORIZATION_TYP
 use tollgate_model::{Method, MethodResponse, RestApiDefinition};
 
 use super::{method, method_mut, resource, resource_mut, set_opt, MethodPath, ResponsePath};
-use crate::error::{ApiError, ApiResult};
-use crate::patch::{invalid_path, replace_only, PatchBody, PatchOp};
-use crate::util::{empty, json, parse_body, patch_bool};
+use crate::core::error::{ApiError, ApiResult, Violation};
+use crate::core::patch::patch_bool;
+use crate::core::patch::{invalid_path, replace_only, PatchBody, PatchOp};
+use crate::core::util::{empty, json, parse_body};
 use crate::Ctx;
 
 pub fn check_http_method(m: &str) -> ApiResult<()> {
     validate::http_method(m).map_err(ApiError::bad_request)
 }
 
-/// The constraint violation of a status code path parameter (`[1-5]\d\d`), if any.
-pub fn status_violation(code: &str) -> Option<String> {
-    (!validate::status_code(code)).then(|| {
-        format!(
-            "Value '{code}' at 'statusCode' failed to satisfy constraint: Member must satisfy regular expression pattern: [1-5]\\d\\d"
-        )
-    })
+/// A status code outside `[1-5]\d\d`.
+pub fn status_code_violation(code: &str) -> Violation {
+    Violation::new(
+        code,
+        "statusCode",
+        "Member must satisfy regular expression pattern: [1-5]\\d\\d",
+    )
+}
+
+/// The constraint violation of a status code path parameter, if any.
+pub fn status_violation(code: &str) -> Option<Violation> {
+    (!validate::status_code(code)).then(|| status_code_violation(code))
 }
 
 pub fn check_status(code: &str) -> ApiResult<()> {
     match status_violation(code) {
-        Some(v) => Err(crate::patch::validation_errors(&[v])),
+        Some(v) => Err(v.into()),
         None => Ok(()),
     }
 }
@@ -40,17 +46,17 @@ pub fn check_status(code: &str) -> ApiResult<()> {
 #[serde(rename_all = "camelCase")]
 struct PutMethodInput {
     authorization_type: Option<String>,
-    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
+    #[serde(default, deserialize_with = "crate::core::util::empty_as_none")]
     authorizer_id: Option<String>,
     #[serde(default)]
     api_key_required: bool,
-    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
+    #[serde(default, deserialize_with = "crate::core::util::empty_as_none")]
     operation_name: Option<String>,
     #[serde(default)]
     request_parameters: BTreeMap<String, bool>,
     #[serde(default)]
     request_models: BTreeMap<String, String>,
-    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
+    #[serde(default, deserialize_with = "crate::core::util::empty_as_none")]
     request_validator_id: Option<String>,
     authorization_scopes: Option<Vec<String>>,
 }
@@ -58,10 +64,12 @@ struct PutMethodInput {
 /// Cross-checks a method against the rest of the API (authorizer, models, validator, params).
 fn check_method(def: &RestApiDefinition, m: &Method) -> ApiResult<()> {
     if !AUTHORIZATION_TYPES.contains(&m.authorization_type.as_str()) {
-        return Err(ApiError::validation(format!(
-            "1 validation error detected: Value '{}' at 'authorizationType' failed to satisfy constraint: Member must satisfy enum value set: [NONE, AWS_IAM, CUSTOM, COGNITO_USER_POOLS, JWT]",
-            m.authorization_type
-        )));
+        return Err(Violation::enum_value(
+            &m.authorization_type,
+            "authorizationType",
+            "NONE, AWS_IAM, CUSTOM, COGNITO_USER_POOLS, JWT",
+        )
+        .into());
     }
     if matches!(
         m.authorization_type.as_str(),

@@ -10,8 +10,8 @@ use serde::Deserialize;
 use tollgate_store::State as StoreState;
 
 use super::{api_mut, def_mut};
-use crate::error::{ApiError, ApiResult};
-use crate::util::{empty, json, parse_body, query_values};
+use crate::core::error::{ApiError, ApiResult};
+use crate::core::util::{empty, json, parse_body, query_values};
 use crate::Ctx;
 
 /// What an ARN names: `arn:aws:apigateway:{region}::/restapis/{id}[/stages/{stage}]`.
