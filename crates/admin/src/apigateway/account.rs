@@ -68,6 +68,7 @@ static ACCOUNT_PATCH: PatchTable<Account, ()> = PatchTable {
             },
         },
     ],
+    replace_only: &[],
     no_match: NoMatch::InvalidPath,
 };
 

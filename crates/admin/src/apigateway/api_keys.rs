@@ -323,14 +323,7 @@ static API_KEY_PATCH: PatchTable<ApiKey, StoreState> = PatchTable {
                 Ok(())
             },
         },
-        PatchRule {
-            ops: &["replace"],
-            path: "/description",
-            apply: |k, c| {
-                set_opt(&mut k.description, c.value);
-                Ok(())
-            },
-        },
+        replace_opt!("/description", description),
         PatchRule {
             ops: &["replace"],
             path: "/enabled",
@@ -339,14 +332,7 @@ static API_KEY_PATCH: PatchTable<ApiKey, StoreState> = PatchTable {
                 Ok(())
             },
         },
-        PatchRule {
-            ops: &["replace"],
-            path: "/customerId",
-            apply: |k, c| {
-                set_opt(&mut k.customer_id, c.value);
-                Ok(())
-            },
-        },
+        replace_opt!("/customerId", customer_id),
         PatchRule {
             ops: &["add"],
             path: "/stages",
@@ -368,6 +354,7 @@ static API_KEY_PATCH: PatchTable<ApiKey, StoreState> = PatchTable {
             },
         },
     ],
+    replace_only: &[],
     no_match: NoMatch::InvalidPathForOp(&["/description", "/enabled", "/name", "/customerId"]),
 };
 

@@ -15,7 +15,7 @@ use super::{api, api_mut};
 use crate::core::error::{ApiError, ApiResult};
 use crate::core::pagination::page;
 use crate::core::patch::PatchBody;
-use crate::core::patch_table::{NoMatch, PatchRule, PatchTable};
+use crate::core::patch_table::{NoMatch, PatchTable};
 use crate::core::util::{empty, json, parse_body, Query as Q};
 use crate::Ctx;
 
@@ -197,14 +197,8 @@ pub async fn get(
 
 /// UpdateDeployment's one path.
 static DEPLOYMENT_PATCH: PatchTable<Deployment, ()> = PatchTable {
-    rules: &[PatchRule {
-        ops: &["replace"],
-        path: "/description",
-        apply: |d, c| {
-            super::set_opt(&mut d.description, c.value);
-            Ok(())
-        },
-    }],
+    rules: &[replace_opt!("/description", description)],
+    replace_only: &[],
     no_match: NoMatch::InvalidPath,
 };
 

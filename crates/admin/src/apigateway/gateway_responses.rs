@@ -128,6 +128,7 @@ static RESPONSE_PATCH: PatchTable<GatewayResponse, ()> = PatchTable {
             apply: |gr, c| remove_entry(&mut gr.response_templates, c),
         },
     ],
+    replace_only: &[],
     no_match: NoMatch::InvalidPath,
 };
 

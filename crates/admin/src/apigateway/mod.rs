@@ -1,11 +1,27 @@
 //! API Gateway v1 (service `apigateway`, restJson1): one module per AWS resource family,
 //! one function per operation.
 
+/// A patch-table rule that `replace`s an optional string member (`""` clears it).
+macro_rules! replace_opt {
+    ($path:literal, $field:ident) => {
+        $crate::core::patch_table::PatchRule {
+            ops: &["replace"],
+            path: $path,
+            apply: |t, c| {
+                $crate::apigateway::set_opt(&mut t.$field, c.value);
+                Ok(())
+            },
+        }
+    };
+}
+
 pub mod account;
 pub mod api_keys;
 pub mod deployments;
 pub mod gateway_responses;
+mod integration_patch;
 pub mod integrations;
+mod method_patch;
 pub mod methods;
 pub mod models;
 pub mod request_validators;

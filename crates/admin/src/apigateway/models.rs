@@ -7,7 +7,7 @@ use axum::response::Response;
 use serde::Deserialize;
 use tollgate_model::{ids, Model};
 
-use super::{api, api_mut, def_mut, method_request_using, set_opt};
+use super::{api, api_mut, def_mut, method_request_using};
 use crate::core::error::{ApiError, ApiResult};
 use crate::core::pagination::page_map;
 use crate::core::patch::PatchBody;
@@ -160,14 +160,7 @@ pub async fn get(
 /// UpdateModel's paths (all `replace`).
 static MODEL_PATCH: PatchTable<Model, ()> = PatchTable {
     rules: &[
-        PatchRule {
-            ops: &["replace"],
-            path: "/description",
-            apply: |m, c| {
-                set_opt(&mut m.description, c.value);
-                Ok(())
-            },
-        },
+        replace_opt!("/description", description),
         PatchRule {
             ops: &["replace"],
             path: "/schema",
@@ -178,6 +171,7 @@ static MODEL_PATCH: PatchTable<Model, ()> = PatchTable {
             },
         },
     ],
+    replace_only: &[],
     no_match: NoMatch::ReplaceOnly(&["/description", "/schema"]),
 };
 

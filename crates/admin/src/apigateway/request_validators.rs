@@ -138,6 +138,7 @@ static VALIDATOR_PATCH: PatchTable<RequestValidator, ()> = PatchTable {
             },
         },
     ],
+    replace_only: &[],
     no_match: NoMatch::ReplaceOnly(&[
         "/name",
         "/validateRequestParameters",

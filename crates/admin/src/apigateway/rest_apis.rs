@@ -11,11 +11,11 @@ use tollgate_model::validate::ENDPOINT_TYPES;
 use tollgate_model::{ids, time, EndpointConfiguration, RestApi, RestApiDefinition};
 use tollgate_store::ApiState;
 
-use super::{api, api_mut, def_mut, set_opt};
+use super::{api, api_mut, def_mut};
 use crate::core::error::{ApiError, ApiResult, Violation};
 use crate::core::pagination::page;
 use crate::core::patch::patch_bool;
-use crate::core::patch::{invalid_path, replace_only, PatchBody};
+use crate::core::patch::PatchBody;
 use crate::core::patch_table::{Change, NoMatch, PatchRule, PatchTable};
 use crate::core::util::{empty, json, parse_body, Query as Q};
 use crate::Ctx;
@@ -249,30 +249,9 @@ static REST_API_PATCH: PatchTable<RestApi, ()> = PatchTable {
                 Ok(())
             },
         },
-        PatchRule {
-            ops: &["replace"],
-            path: "/description",
-            apply: |r, c| {
-                set_opt(&mut r.description, c.value);
-                Ok(())
-            },
-        },
-        PatchRule {
-            ops: &["replace"],
-            path: "/version",
-            apply: |r, c| {
-                set_opt(&mut r.version, c.value);
-                Ok(())
-            },
-        },
-        PatchRule {
-            ops: &["replace"],
-            path: "/policy",
-            apply: |r, c| {
-                set_opt(&mut r.policy, c.value);
-                Ok(())
-            },
-        },
+        replace_opt!("/description", description),
+        replace_opt!("/version", version),
+        replace_opt!("/policy", policy),
         PatchRule {
             ops: &["replace"],
             path: "/apiKeySource",
@@ -301,18 +280,6 @@ static REST_API_PATCH: PatchTable<RestApi, ()> = PatchTable {
                     },
                 };
                 Ok(())
-            },
-        },
-        // Any other op on those members is AWS's "must be one of: [replace]".
-        PatchRule {
-            ops: &["add", "remove", "move", "test", "copy"],
-            path: "/*",
-            apply: |_, c| {
-                if REPLACE_ONLY.contains(&c.param(0)) {
-                    Err(replace_only())
-                } else {
-                    Err(invalid_path(c.path))
-                }
             },
         },
         PatchRule {
@@ -368,6 +335,7 @@ static REST_API_PATCH: PatchTable<RestApi, ()> = PatchTable {
             },
         },
     ],
+    replace_only: &REPLACE_ONLY,
     no_match: NoMatch::InvalidPath,
 };
 

@@ -13,7 +13,6 @@ use tollgate_store::usage::Quota;
 use tollgate_store::State as StoreState;
 
 use super::api_keys::no_key;
-use super::set_opt;
 use crate::core::error::{ApiError, ApiResult, Violation};
 use crate::core::pagination::page;
 use crate::core::patch::{invalid_path, PatchBody};
@@ -266,22 +265,8 @@ static PLAN_PATCH: PatchTable<UsagePlan, StoreState> = PatchTable {
                 Ok(())
             },
         },
-        PatchRule {
-            ops: &["replace"],
-            path: "/description",
-            apply: |plan, c| {
-                set_opt(&mut plan.description, c.value);
-                Ok(())
-            },
-        },
-        PatchRule {
-            ops: &["replace"],
-            path: "/productCode",
-            apply: |plan, c| {
-                set_opt(&mut plan.product_code, c.value);
-                Ok(())
-            },
-        },
+        replace_opt!("/description", description),
+        replace_opt!("/productCode", product_code),
         PatchRule {
             ops: &["replace"],
             path: "/throttle/burstLimit",
@@ -349,6 +334,7 @@ static PLAN_PATCH: PatchTable<UsagePlan, StoreState> = PatchTable {
             apply: |plan, c| patch_method_throttle(plan, c.path, c.op, c.value),
         },
     ],
+    replace_only: &[],
     no_match: NoMatch::InvalidPath,
 };
 

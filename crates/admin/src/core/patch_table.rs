@@ -3,7 +3,9 @@
 //! matching and AWS's error for a path the table does not know.
 
 use crate::core::error::{ApiError, ApiResult};
-use crate::core::patch::{invalid_path, invalid_path_for_op, unescape, unsupported_op, PatchOp};
+use crate::core::patch::{
+    invalid_path, invalid_path_for_op, replace_only, unescape, unsupported_op, PatchOp,
+};
 
 /// One patch operation as a rule's setter sees it.
 pub struct Change<'a, C> {
@@ -63,6 +65,9 @@ impl NoMatch {
 /// An Update* operation's patch paths.
 pub struct PatchTable<T: 'static, C: 'static> {
     pub rules: &'static [PatchRule<T, C>],
+    /// Top-level members (`name` for `/name`) that only `replace` applies to: another op on
+    /// one that no rule takes is AWS's `Must be one of: [replace]`, not [`Self::no_match`].
+    pub replace_only: &'static [&'static str],
     pub no_match: NoMatch,
 }
 
@@ -83,6 +88,10 @@ impl<T, C> PatchTable<T, C> {
             matches(rule.path, path).map(|params| (rule, params))
         });
         let Some((rule, params)) = matched else {
+            let member = path.strip_prefix('/').map(unescape).unwrap_or_default();
+            if op.op != "replace" && self.replace_only.contains(&member.as_str()) {
+                return Err(replace_only());
+            }
             return Err(self.no_match.error(path, &op.op));
         };
         let change = Change {
@@ -149,6 +158,7 @@ mod tests {
                 },
             },
         ],
+        replace_only: &["title"],
         no_match: NoMatch::ReplaceOnly(&["/name"]),
     };
 
@@ -198,6 +208,13 @@ mod tests {
         assert!(TABLE
             .apply(&mut t, &(), &[op("add", "/variables/a/b", "")])
             .is_err());
+        let e = TABLE
+            .apply(&mut t, &(), &[op("remove", "/title", "")])
+            .unwrap_err();
+        assert_eq!(
+            e.message,
+            "Invalid patch operation specified. Must be one of: [replace]"
+        );
     }
 
     #[test]
