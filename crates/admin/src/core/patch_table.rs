@@ -47,6 +47,9 @@ pub enum NoMatch {
     /// Only `replace` is supported: for it, as [`NoMatch::InvalidPathForOp`]; for any other
     /// op, `... Please choose supported operations`.
     ReplaceOnly(&'static [&'static str]),
+    /// A path of the list with an op the table does not take: `... Please choose supported
+    /// operations`; any other path, as [`NoMatch::InvalidPathForOp`].
+    OpsOfPaths(&'static [&'static str]),
 }
 
 impl NoMatch {
@@ -58,6 +61,8 @@ impl NoMatch {
                 invalid_path_for_op(path, op, allowed)
             }
             NoMatch::ReplaceOnly(_) => unsupported_op(path, op),
+            NoMatch::OpsOfPaths(paths) if paths.contains(&path) => unsupported_op(path, op),
+            NoMatch::OpsOfPaths(paths) => invalid_path_for_op(path, op, paths),
         }
     }
 }
