@@ -115,7 +115,7 @@ static RESPONSE_PATCH: PatchTable<GatewayResponse, ()> = PatchTable {
         PatchRule {
             ops: &["remove"],
             path: "/responseParameters/*",
-            apply: |gr, c| remove_entry(&mut gr.response_parameters, c),
+            apply: |gr, c| c.remove_from(&mut gr.response_parameters, no_parameter),
         },
         PatchRule {
             ops: &["add", "replace"],
@@ -125,7 +125,7 @@ static RESPONSE_PATCH: PatchTable<GatewayResponse, ()> = PatchTable {
         PatchRule {
             ops: &["remove"],
             path: "/responseTemplates/*",
-            apply: |gr, c| remove_entry(&mut gr.response_templates, c),
+            apply: |gr, c| c.remove_from(&mut gr.response_templates, no_parameter),
         },
     ],
     replace_only: &[],
@@ -148,10 +148,6 @@ fn put_entry(map: &mut BTreeMap<String, String>, field: &str, c: &Change<'_, ()>
     }
     map.insert(name.to_string(), value.to_string());
     Ok(())
-}
-
-fn remove_entry(map: &mut BTreeMap<String, String>, c: &Change<'_, ()>) -> ApiResult<()> {
-    map.remove(c.param(0)).map(|_| ()).ok_or_else(no_parameter)
 }
 
 pub async fn update(

@@ -1,12 +1,10 @@
 //! UpdateIntegration's and UpdateIntegrationResponse's patch paths.
 
-use std::collections::BTreeMap;
-
 use tollgate_model::{Integration, IntegrationResponse, TlsConfig};
 
-use crate::core::error::{ApiError, ApiResult};
+use crate::core::error::ApiError;
 use crate::core::patch::{patch_bool, patch_i64};
-use crate::core::patch_table::{Change, NoMatch, PatchRule, PatchTable};
+use crate::core::patch_table::{NoMatch, PatchRule, PatchTable};
 
 /// A `replace` rule that sets a required string member (a missing value is empty).
 macro_rules! replace_string {
@@ -54,27 +52,22 @@ pub static INTEGRATION_PATCH: PatchTable<Integration, ()> = PatchTable {
         PatchRule {
             ops: &["add", "replace"],
             path: "/requestParameters/*",
-            apply: |i, c| put_entry(&mut i.request_parameters, c),
+            apply: |i, c| c.put_in(&mut i.request_parameters),
         },
         PatchRule {
             ops: &["remove"],
             path: "/requestParameters/*",
-            apply: |i, c| remove_entry(&mut i.request_parameters, c),
+            apply: |i, c| c.remove_from(&mut i.request_parameters, no_parameter),
         },
         PatchRule {
             ops: &["add", "replace"],
             path: "/requestTemplates/*",
-            apply: |i, c| put_entry(&mut i.request_templates, c),
+            apply: |i, c| c.put_in(&mut i.request_templates),
         },
         PatchRule {
             ops: &["remove"],
             path: "/requestTemplates/*",
-            apply: |i, c| {
-                i.request_templates
-                    .remove(c.param(0))
-                    .map(|_| ())
-                    .ok_or_else(|| ApiError::not_found("Content-Type specified was not found"))
-            },
+            apply: |i, c| c.remove_from(&mut i.request_templates, no_content_type),
         },
         PatchRule {
             ops: &["add"],
@@ -114,39 +107,32 @@ pub static INTEGRATION_RESPONSE_PATCH: PatchTable<IntegrationResponse, ()> = Pat
         PatchRule {
             ops: &["add", "replace"],
             path: "/responseParameters/*",
-            apply: |ir, c| put_entry(&mut ir.response_parameters, c),
+            apply: |ir, c| c.put_in(&mut ir.response_parameters),
         },
         PatchRule {
             ops: &["remove"],
             path: "/responseParameters/*",
-            apply: |ir, c| remove_entry(&mut ir.response_parameters, c),
+            apply: |ir, c| c.remove_from(&mut ir.response_parameters, no_parameter),
         },
         PatchRule {
             ops: &["add", "replace"],
             path: "/responseTemplates/*",
-            apply: |ir, c| put_entry(&mut ir.response_templates, c),
+            apply: |ir, c| c.put_in(&mut ir.response_templates),
         },
         PatchRule {
             ops: &["remove"],
             path: "/responseTemplates/*",
-            apply: |ir, c| remove_entry(&mut ir.response_templates, c),
+            apply: |ir, c| c.remove_from(&mut ir.response_templates, no_parameter),
         },
     ],
     replace_only: &[],
     no_match: NoMatch::InvalidPath,
 };
 
-/// Sets the `*` entry to the value (a missing value is empty).
-fn put_entry(map: &mut BTreeMap<String, String>, c: &Change<'_, ()>) -> ApiResult<()> {
-    map.insert(
-        c.param(0).to_string(),
-        c.value.unwrap_or_default().to_string(),
-    );
-    Ok(())
+fn no_parameter() -> ApiError {
+    ApiError::not_found("Invalid parameter name specified")
 }
 
-fn remove_entry(map: &mut BTreeMap<String, String>, c: &Change<'_, ()>) -> ApiResult<()> {
-    map.remove(c.param(0))
-        .map(|_| ())
-        .ok_or_else(|| ApiError::not_found("Invalid parameter name specified"))
+fn no_content_type() -> ApiError {
+    ApiError::not_found("Content-Type specified was not found")
 }

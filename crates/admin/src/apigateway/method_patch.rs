@@ -35,33 +35,17 @@ pub static METHOD_PATCH: PatchTable<Method, ()> = PatchTable {
         PatchRule {
             ops: &["remove"],
             path: "/requestParameters/*",
-            apply: |m, c| {
-                m.request_parameters
-                    .remove(c.param(0))
-                    .map(|_| ())
-                    .ok_or_else(no_parameter)
-            },
+            apply: |m, c| c.remove_from(&mut m.request_parameters, no_parameter),
         },
         PatchRule {
             ops: &["add", "replace"],
             path: "/requestModels/*",
-            apply: |m, c| {
-                m.request_models.insert(
-                    c.param(0).to_string(),
-                    c.value.unwrap_or_default().to_string(),
-                );
-                Ok(())
-            },
+            apply: |m, c| c.put_in(&mut m.request_models),
         },
         PatchRule {
             ops: &["remove"],
             path: "/requestModels/*",
-            apply: |m, c| {
-                m.request_models
-                    .remove(c.param(0))
-                    .map(|_| ())
-                    .ok_or_else(no_content_type)
-            },
+            apply: |m, c| c.remove_from(&mut m.request_models, no_content_type),
         },
         PatchRule {
             ops: &["add", "remove"],
@@ -98,33 +82,17 @@ pub static METHOD_RESPONSE_PATCH: PatchTable<MethodResponse, ()> = PatchTable {
         PatchRule {
             ops: &["remove"],
             path: "/responseParameters/*",
-            apply: |mr, c| {
-                mr.response_parameters
-                    .remove(c.param(0))
-                    .map(|_| ())
-                    .ok_or_else(no_parameter)
-            },
+            apply: |mr, c| c.remove_from(&mut mr.response_parameters, no_parameter),
         },
         PatchRule {
             ops: &["add", "replace"],
             path: "/responseModels/*",
-            apply: |mr, c| {
-                mr.response_models.insert(
-                    c.param(0).to_string(),
-                    c.value.unwrap_or_default().to_string(),
-                );
-                Ok(())
-            },
+            apply: |mr, c| c.put_in(&mut mr.response_models),
         },
         PatchRule {
             ops: &["remove"],
             path: "/responseModels/*",
-            apply: |mr, c| {
-                mr.response_models
-                    .remove(c.param(0))
-                    .map(|_| ())
-                    .ok_or_else(no_content_type)
-            },
+            apply: |mr, c| c.remove_from(&mut mr.response_models, no_content_type),
         },
     ],
     replace_only: &[],

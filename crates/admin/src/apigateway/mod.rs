@@ -315,6 +315,13 @@ pub fn method_request_using(
     })
 }
 
+/// A name member's new value: AWS refuses an empty one.
+pub fn required_name(v: Option<&str>) -> ApiResult<String> {
+    v.filter(|n| !n.is_empty())
+        .map(str::to_string)
+        .ok_or_else(|| ApiError::bad_request("Name cannot be empty"))
+}
+
 /// Sets or clears an optional string member from a patch `replace`.
 pub fn set_opt(field: &mut Option<String>, v: Option<&str>) {
     *field = v.filter(|s| !s.is_empty()).map(str::to_string);

@@ -241,11 +241,7 @@ static REST_API_PATCH: PatchTable<RestApi, ()> = PatchTable {
             ops: &["replace"],
             path: "/name",
             apply: |r, c| {
-                r.name = c
-                    .value
-                    .filter(|n| !n.is_empty())
-                    .ok_or_else(|| ApiError::bad_request("Name cannot be empty"))?
-                    .to_string();
+                r.name = super::required_name(c.value)?;
                 Ok(())
             },
         },

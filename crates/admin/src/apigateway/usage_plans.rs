@@ -257,11 +257,7 @@ static PLAN_PATCH: PatchTable<UsagePlan, StoreState> = PatchTable {
             ops: &["replace"],
             path: "/name",
             apply: |plan, c| {
-                plan.name = c
-                    .value
-                    .filter(|n| !n.is_empty())
-                    .ok_or_else(|| ApiError::bad_request("Name cannot be empty"))?
-                    .to_string();
+                plan.name = super::required_name(c.value)?;
                 Ok(())
             },
         },

@@ -2,6 +2,8 @@
 //! pairs it accepts and what each does, as a table, and [`PatchTable::apply`] does the
 //! matching and AWS's error for a path the table does not know.
 
+use std::collections::BTreeMap;
+
 use crate::core::error::{ApiError, ApiResult};
 use crate::core::patch::{
     invalid_path, invalid_path_for_op, replace_only, unescape, unsupported_op, PatchOp,
@@ -23,6 +25,24 @@ impl<C> Change<'_, C> {
     /// The `n`th `*` segment.
     pub fn param(&self, n: usize) -> &str {
         self.params.get(n).map(String::as_str).unwrap_or_default()
+    }
+
+    /// Sets `map`'s entry named by the first `*` to the value (a missing value is empty).
+    pub fn put_in(&self, map: &mut BTreeMap<String, String>) -> ApiResult<()> {
+        map.insert(
+            self.param(0).to_string(),
+            self.value.unwrap_or_default().to_string(),
+        );
+        Ok(())
+    }
+
+    /// Removes `map`'s entry named by the first `*`, or answers `missing()`.
+    pub fn remove_from<V>(
+        &self,
+        map: &mut BTreeMap<String, V>,
+        missing: fn() -> ApiError,
+    ) -> ApiResult<()> {
+        map.remove(self.param(0)).map(|_| ()).ok_or_else(missing)
     }
 }
 
