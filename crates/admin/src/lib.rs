@@ -15,53 +15,16 @@ pub mod core;
 pub mod lambda;
 pub mod sts;
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 
 use axum::extract::State;
 use axum::Router;
-use tollgate_model::test_invoke::{TestInvokeRequest, TestInvokeResponse};
 use tollgate_store::Store;
 
+pub use core::context::{AdminConfig, AdminContext, Ctx, TestInvoker};
 pub use core::envelope::StaticCredentials;
 
-/// Runs a method through the data plane for TestInvokeMethod (implemented by the gateway,
-/// wired in by the binary, so the control plane does not depend on the data plane).
-pub trait TestInvoker: Send + Sync {
-    fn test_invoke(
-        &self,
-        req: TestInvokeRequest,
-    ) -> Pin<Box<dyn Future<Output = TestInvokeResponse> + Send + 'static>>;
-}
-
-pub struct AdminConfig {
-    pub region: String,
-    pub credentials: StaticCredentials,
-    /// A request body that stops arriving for this long is abandoned.
-    pub body_stall: std::time::Duration,
-}
-
-pub struct AdminContext {
-    pub store: Arc<Store>,
-    pub region: String,
-    pub verifier: tollgate_sigv4::Verifier<StaticCredentials>,
-    pub test_invoker: Option<Arc<dyn TestInvoker>>,
-    /// The store version the data plane serves; writes wait for it (read-your-writes).
-    pub data_plane_version: Option<tokio::sync::watch::Receiver<u64>>,
-    /// Usage-plan counters (GetUsage, UpdateUsage).
-    pub usage: Option<Arc<dyn tollgate_store::usage::UsageCounters>>,
-    /// The Lambda engine (the `lambda` service's operations).
-    pub functions: Option<Arc<tollgate_functions::Functions>>,
-    /// The services served (normally [`SERVICES`]).
-    pub services: core::registry::Registry,
-    /// Memory all request bodies in flight may hold together.
-    body_budget: core::budget::BodyBudget,
-    body_stall: std::time::Duration,
-}
-
-pub type Ctx = Arc<AdminContext>;
-
+/// The context every handler gets, serving [`SERVICES`].
 pub fn context(
     store: Arc<Store>,
     config: AdminConfig,

@@ -9,10 +9,10 @@ use axum::response::Response;
 use crate::core::error::{ApiError, ApiResult};
 use tollgate_model::Account;
 
+use crate::core::context::Ctx;
 use crate::core::patch::{patch_f64, patch_i64, PatchBody};
 use crate::core::patch_table::{Change, NoMatch, PatchRule, PatchTable};
 use crate::core::util::json;
-use crate::Ctx;
 
 pub async fn get(State(ctx): State<Ctx>) -> ApiResult<Response> {
     Ok(json(200, ctx.store.state().account.as_ref()))

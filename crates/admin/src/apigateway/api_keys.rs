@@ -11,14 +11,14 @@ use serde_json::Value;
 use tollgate_model::{ids, time, ApiKey};
 use tollgate_store::State as StoreState;
 
-use super::set_opt;
+use super::shared::set_opt;
+use crate::core::context::Ctx;
 use crate::core::error::{ApiError, ApiResult};
 use crate::core::pagination::page;
 use crate::core::patch::patch_bool;
 use crate::core::patch::PatchBody;
 use crate::core::patch_table::{NoMatch, PatchRule, PatchTable};
 use crate::core::util::{empty, json, parse_body, query_bool, Query as Q};
-use crate::Ctx;
 
 pub fn no_key() -> ApiError {
     ApiError::not_found("Invalid API Key identifier specified")

@@ -10,14 +10,14 @@ use serde::Deserialize;
 use serde_json::json as j;
 use tollgate_model::{ids, time, CanarySettings, Deployment, RestApiDefinition, Stage};
 
+use super::shared::{api, api_mut};
 use super::stages::{check_variables, CanarySettingsInput};
-use super::{api, api_mut};
+use crate::core::context::Ctx;
 use crate::core::error::{ApiError, ApiResult};
 use crate::core::pagination::page;
 use crate::core::patch::PatchBody;
 use crate::core::patch_table::{NoMatch, PatchTable};
 use crate::core::util::{empty, json, parse_body, Query as Q};
-use crate::Ctx;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -9,13 +9,13 @@ use axum::response::Response;
 use serde::Deserialize;
 use tollgate_model::{GatewayResponse, GatewayResponseType, RestApiDefinition};
 
-use super::{api, api_mut, def_mut};
+use super::shared::{api, api_mut, def_mut};
+use crate::core::context::Ctx;
 use crate::core::error::{ApiError, ApiResult, Violation};
 use crate::core::pagination::page;
 use crate::core::patch::PatchBody;
 use crate::core::patch_table::{Change, NoMatch, PatchRule, PatchTable};
 use crate::core::util::{empty, json, parse_body, Query as Q};
-use crate::Ctx;
 
 fn response_type(s: &str) -> ApiResult<GatewayResponseType> {
     GatewayResponseType::parse(s).ok_or_else(|| {

@@ -11,11 +11,11 @@ use tollgate_model::{Integration, IntegrationResponse, TlsConfig};
 
 use super::integration_patch::{INTEGRATION_PATCH, INTEGRATION_RESPONSE_PATCH};
 use super::methods::{check_http_method, check_status, status_violation};
-use super::{integration, integration_mut, method, method_mut, MethodPath, ResponsePath};
+use super::shared::{integration, integration_mut, method, method_mut, MethodPath, ResponsePath};
+use crate::core::context::Ctx;
 use crate::core::error::{ApiError, ApiResult, Violation};
 use crate::core::patch::PatchBody;
 use crate::core::util::{empty, json, parse_body};
-use crate::Ctx;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -11,11 +11,11 @@ use tollgate_model::validate::{self, method_request_parameter, AUTHORIZATION_TYP
 use tollgate_model::{Method, MethodResponse, RestApiDefinition};
 
 use super::method_patch::{METHOD_PATCH, METHOD_RESPONSE_PATCH};
-use super::{method, method_mut, resource, resource_mut, MethodPath, ResponsePath};
+use super::shared::{method, method_mut, resource, resource_mut, MethodPath, ResponsePath};
+use crate::core::context::Ctx;
 use crate::core::error::{ApiError, ApiResult, Violation};
 use crate::core::patch::PatchBody;
 use crate::core::util::{empty, json, parse_body};
-use crate::Ctx;
 
 pub fn check_http_method(m: &str) -> ApiResult<()> {
     validate::http_method(m).map_err(ApiError::bad_request)

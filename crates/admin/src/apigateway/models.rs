@@ -7,13 +7,13 @@ use axum::response::Response;
 use serde::Deserialize;
 use tollgate_model::{ids, Model};
 
-use super::{api, api_mut, def_mut, method_request_using};
+use super::shared::{api, api_mut, def_mut, method_request_using};
+use crate::core::context::Ctx;
 use crate::core::error::{ApiError, ApiResult};
 use crate::core::pagination::page_map;
 use crate::core::patch::PatchBody;
 use crate::core::patch_table::{NoMatch, PatchRule, PatchTable};
 use crate::core::util::{empty, json, parse_body, Query as Q};
-use crate::Ctx;
 
 fn no_model(name: &str) -> ApiError {
     ApiError::not_found(format!("Invalid model name specified: {name}"))

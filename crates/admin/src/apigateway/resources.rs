@@ -10,13 +10,13 @@ use serde_json::Value;
 use tollgate_model::validate::{path_part, PathPart};
 use tollgate_model::{ids, Resource, RestApiDefinition};
 
-use super::{api, api_mut, def_mut, resource};
+use super::shared::{api, api_mut, def_mut, resource};
+use crate::core::context::Ctx;
 use crate::core::error::{ApiError, ApiResult};
 use crate::core::pagination::page;
 use crate::core::patch::PatchBody;
 use crate::core::patch_table::{NoMatch, PatchRule, PatchTable};
 use crate::core::util::{empty, json, parse_body, Query as Q};
-use crate::Ctx;
 
 const MAX_RESOURCES: usize = 300;
 

@@ -11,14 +11,14 @@ use tollgate_model::validate::ENDPOINT_TYPES;
 use tollgate_model::{ids, time, EndpointConfiguration, RestApi, RestApiDefinition};
 use tollgate_store::ApiState;
 
-use super::{api, api_mut, def_mut};
+use super::shared::{api, api_mut, def_mut};
+use crate::core::context::Ctx;
 use crate::core::error::{ApiError, ApiResult, Violation};
 use crate::core::pagination::page;
 use crate::core::patch::patch_bool;
 use crate::core::patch::PatchBody;
 use crate::core::patch_table::{Change, NoMatch, PatchRule, PatchTable};
 use crate::core::util::{empty, json, parse_body, Query as Q};
-use crate::Ctx;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -241,7 +241,7 @@ static REST_API_PATCH: PatchTable<RestApi, ()> = PatchTable {
             ops: &["replace"],
             path: "/name",
             apply: |r, c| {
-                r.name = super::required_name(c.value)?;
+                r.name = super::shared::required_name(c.value)?;
                 Ok(())
             },
         },
@@ -373,7 +373,7 @@ pub async fn update(
 pub async fn delete(State(ctx): State<Ctx>, Path(id): Path<String>) -> ApiResult<Response> {
     ctx.store.transact(|s| {
         s.apis.remove(&id).ok_or_else(|| ApiError::no_api(&id))?;
-        super::unlink_stage(s, &id, None);
+        super::shared::unlink_stage(s, &id, None);
         Ok::<_, ApiError>(())
     })?;
     Ok(empty(202))

@@ -11,12 +11,12 @@ use tollgate_model::validate::CACHE_CLUSTER_SIZES;
 use tollgate_model::{time, AccessLogSettings, CanarySettings, MethodSetting, Stage};
 use tollgate_store::ApiState;
 
-use super::{api, api_mut, set_opt};
+use super::shared::{api, api_mut, set_opt};
+use crate::core::context::Ctx;
 use crate::core::error::{ApiError, ApiResult, Violation};
 use crate::core::patch::{patch_bool, patch_f64, patch_i64};
 use crate::core::patch::{PatchBody, PatchOp};
 use crate::core::util::{empty, json, parse_body, Query as Q};
-use crate::Ctx;
 
 const MAX_STAGES: usize = 10;
 
@@ -173,7 +173,7 @@ pub async fn delete(
             .stages
             .remove(&name)
             .ok_or_else(ApiError::no_stage)?;
-        super::unlink_stage(s, &api_id, Some(&name));
+        super::shared::unlink_stage(s, &api_id, Some(&name));
         Ok::<_, ApiError>(())
     })?;
     Ok(empty(202))

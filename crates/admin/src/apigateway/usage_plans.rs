@@ -13,13 +13,13 @@ use tollgate_store::usage::Quota;
 use tollgate_store::State as StoreState;
 
 use super::api_keys::no_key;
+use crate::core::context::Ctx;
 use crate::core::error::{ApiError, ApiResult, Violation};
 use crate::core::pagination::page;
 use crate::core::patch::{invalid_path, PatchBody};
 use crate::core::patch::{patch_f64, patch_i64};
 use crate::core::patch_table::{Change, NoMatch, PatchRule, PatchTable};
 use crate::core::util::{empty, json, parse_body, Query as Q};
-use crate::Ctx;
 
 fn no_plan() -> ApiError {
     ApiError::not_found("Invalid Usage Plan ID specified")
@@ -257,7 +257,7 @@ static PLAN_PATCH: PatchTable<UsagePlan, StoreState> = PatchTable {
             ops: &["replace"],
             path: "/name",
             apply: |plan, c| {
-                plan.name = super::required_name(c.value)?;
+                plan.name = super::shared::required_name(c.value)?;
                 Ok(())
             },
         },

@@ -13,9 +13,9 @@ use http_body_util::BodyExt;
 use tollgate_sigv4::{Credential, CredentialProvider, IncomingRequest};
 
 use crate::core::budget::Reservation;
+use crate::core::context::Ctx;
 use crate::core::error::ApiError;
 use crate::core::registry::{service_of, ServiceSpec};
-use crate::Ctx;
 
 /// Largest control-plane body unless a service sets its own (imports are limited to 6 MB by
 /// AWS; leave headroom).

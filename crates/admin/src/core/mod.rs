@@ -3,6 +3,7 @@
 //! operations with their path table, and list pagination.
 
 pub(crate) mod budget;
+pub mod context;
 pub mod envelope;
 pub mod error;
 pub mod pagination;

@@ -9,8 +9,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 use http::{HeaderMap, Uri};
 
+use crate::core::context::Ctx;
 use crate::core::error::ApiError;
-use crate::Ctx;
 
 /// How a service's calls are told apart from the others'.
 #[derive(Clone, Copy)]

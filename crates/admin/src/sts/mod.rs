@@ -8,10 +8,10 @@ use axum::routing::post;
 use axum::Router;
 use http::{HeaderValue, StatusCode};
 
+use crate::core::context::Ctx;
 use crate::core::error::ApiError;
 use crate::core::registry::{service_of, ErrorShape, Recognition, ServiceSpec};
 use crate::core::util::form_pairs;
-use crate::Ctx;
 
 const XMLNS: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
 
