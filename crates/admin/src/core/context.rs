@@ -37,7 +37,7 @@ pub struct AdminContext {
     pub usage: Option<Arc<dyn tollgate_store::usage::UsageCounters>>,
     /// The Lambda engine (the `lambda` service's operations).
     pub functions: Option<Arc<tollgate_functions::Functions>>,
-    /// The services served (normally [`SERVICES`]).
+    /// The services served (normally [`crate::SERVICES`]).
     pub services: crate::core::registry::Registry,
     /// Memory all request bodies in flight may hold together.
     pub(crate) body_budget: crate::core::budget::BodyBudget,
