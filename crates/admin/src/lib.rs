@@ -22,7 +22,7 @@ use axum::Router;
 use tollgate_store::Store;
 
 pub use core::context::{AdminConfig, AdminContext, Ctx, TestInvoker};
-pub use core::envelope::StaticCredentials;
+pub use core::credentials::StaticCredentials;
 
 /// The context every handler gets, serving [`SERVICES`].
 pub fn context(
@@ -49,7 +49,7 @@ pub fn context(
 
 /// The services on the control-plane endpoint, in the order a call is matched against them
 /// (see [`core::registry`]).
-pub static SERVICES: core::registry::Registry =
+pub static SERVICES: core::registry::Registry<Ctx> =
     &[&lambda::SERVICE, &sts::SERVICE, &apigateway::SERVICE];
 
 /// The control-plane router: every registered service's operations; anything else gets an

@@ -38,7 +38,7 @@ use axum::routing::{get, post};
 use axum::Router;
 
 /// API Gateway: every call no other service claims.
-pub static SERVICE: ServiceSpec = ServiceSpec {
+pub static SERVICE: ServiceSpec<Ctx> = ServiceSpec {
     signing_name: "apigateway",
     recognition: Recognition::Default,
     routes,

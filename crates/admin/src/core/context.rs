@@ -8,7 +8,7 @@ use std::sync::Arc;
 use tollgate_model::test_invoke::{TestInvokeRequest, TestInvokeResponse};
 use tollgate_store::Store;
 
-use crate::core::envelope::StaticCredentials;
+use crate::core::credentials::StaticCredentials;
 
 /// Runs a method through the data plane for TestInvokeMethod (implemented by the gateway,
 /// wired in by the binary, so the control plane does not depend on the data plane).
@@ -38,7 +38,7 @@ pub struct AdminContext {
     /// The Lambda engine (the `lambda` service's operations).
     pub functions: Option<Arc<tollgate_functions::Functions>>,
     /// The services served (normally [`crate::SERVICES`]).
-    pub services: crate::core::registry::Registry,
+    pub services: crate::core::registry::Registry<Ctx>,
     /// Memory all request bodies in flight may hold together.
     pub(crate) body_budget: crate::core::budget::BodyBudget,
     pub(crate) body_stall: std::time::Duration,

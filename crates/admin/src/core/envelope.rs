@@ -1,6 +1,5 @@
 //! The envelope every control-plane call passes through: request id, SigV4, body limits.
 
-use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
 use axum::body::Body;
@@ -10,7 +9,7 @@ use axum::response::Response;
 use bytes::{Bytes, BytesMut};
 use http::HeaderValue;
 use http_body_util::BodyExt;
-use tollgate_sigv4::{Credential, CredentialProvider, IncomingRequest};
+use tollgate_sigv4::IncomingRequest;
 
 use crate::core::budget::Reservation;
 use crate::core::context::Ctx;
@@ -20,37 +19,6 @@ use crate::core::registry::{service_of, ServiceSpec};
 /// Largest control-plane body unless a service sets its own (imports are limited to 6 MB by
 /// AWS; leave headroom).
 pub const MAX_BODY: usize = 8 * 1024 * 1024;
-
-/// The access keys the control plane accepts.
-#[derive(Clone, Default)]
-pub struct StaticCredentials {
-    keys: HashMap<String, Credential>,
-}
-
-impl StaticCredentials {
-    pub fn new(pairs: impl IntoIterator<Item = (String, String)>) -> Self {
-        StaticCredentials {
-            keys: pairs
-                .into_iter()
-                .map(|(id, secret)| {
-                    (
-                        id,
-                        Credential {
-                            secret_access_key: secret,
-                            session_token: None,
-                        },
-                    )
-                })
-                .collect(),
-        }
-    }
-}
-
-impl CredentialProvider for StaticCredentials {
-    fn lookup(&self, access_key_id: &str) -> Option<Credential> {
-        self.keys.get(access_key_id).cloned()
-    }
-}
 
 pub async fn envelope(State(ctx): State<Ctx>, req: Request, next: Next) -> Response {
     let request_id = uuid::Uuid::new_v4().to_string();
@@ -99,7 +67,7 @@ async fn wait_until_live(ctx: &Ctx) {
 /// body in (within its limit and the budget of bodies in flight), the signature itself.
 async fn authenticate(
     ctx: &Ctx,
-    service: &ServiceSpec,
+    service: &ServiceSpec<Ctx>,
     req: Request,
 ) -> Result<(Request, Reservation), ApiError> {
     let (parts, body) = req.into_parts();

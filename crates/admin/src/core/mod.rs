@@ -4,6 +4,7 @@
 
 pub(crate) mod budget;
 pub mod context;
+pub mod credentials;
 pub mod envelope;
 pub mod error;
 pub mod pagination;

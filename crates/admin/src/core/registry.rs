@@ -9,7 +9,6 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 use http::{HeaderMap, Uri};
 
-use crate::core::context::Ctx;
 use crate::core::error::ApiError;
 
 /// How a service's calls are told apart from the others'.
@@ -32,13 +31,14 @@ pub enum ErrorShape {
     Xml(fn(&ApiError, &str) -> Response),
 }
 
-/// One AWS service served on the control-plane endpoint.
-pub struct ServiceSpec {
+/// One AWS service served on the control-plane endpoint; `S` is the routers' state (the
+/// handlers' context).
+pub struct ServiceSpec<S: 'static> {
     /// The service name a signature for its calls must be scoped to.
     pub signing_name: &'static str,
     pub recognition: Recognition,
     /// Its operations.
-    pub routes: fn() -> Router<Ctx>,
+    pub routes: fn() -> Router<S>,
     /// Largest request body it accepts.
     pub max_body: usize,
     pub error_shape: ErrorShape,
@@ -46,7 +46,7 @@ pub struct ServiceSpec {
     pub unknown_operation: fn(&str, &str) -> ApiError,
 }
 
-impl ServiceSpec {
+impl<S> ServiceSpec<S> {
     /// `e` in this service's error shape.
     pub fn error_response(&self, e: ApiError, request_id: &str) -> Response {
         match self.error_shape {
@@ -57,11 +57,15 @@ impl ServiceSpec {
 }
 
 /// The services served, in the order they are tried; exactly one should be the default.
-pub type Registry = &'static [&'static ServiceSpec];
+pub type Registry<S> = &'static [&'static ServiceSpec<S>];
 
 /// The service a call is addressed to: the first whose recognition matches, else the
 /// default one.
-pub fn service_of(registry: Registry, uri: &Uri, headers: &HeaderMap) -> &'static ServiceSpec {
+pub fn service_of<S>(
+    registry: Registry<S>,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> &'static ServiceSpec<S> {
     let path = uri.path();
     let claimed = registry.iter().find(|s| match s.recognition {
         Recognition::Path(matches) => matches(path),

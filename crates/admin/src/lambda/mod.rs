@@ -21,7 +21,7 @@ use crate::core::registry::{ErrorShape, Recognition, ServiceSpec};
 const MAX_BODY: usize = 72 * 1024 * 1024;
 
 /// Lambda on the control-plane endpoint, recognised by its date-prefixed paths.
-pub static SERVICE: ServiceSpec = ServiceSpec {
+pub static SERVICE: ServiceSpec<Ctx> = ServiceSpec {
     signing_name: "lambda",
     recognition: Recognition::Path(is_lambda_path),
     routes,

@@ -20,7 +20,7 @@ const MAX_BODY: usize = 64 * 1024;
 
 /// STS on the control-plane endpoint: `/`, told apart from other services' `/` only by the
 /// signature's scope.
-pub static SERVICE: ServiceSpec = ServiceSpec {
+pub static SERVICE: ServiceSpec<Ctx> = ServiceSpec {
     signing_name: "sts",
     recognition: Recognition::RootScoped,
     routes,
