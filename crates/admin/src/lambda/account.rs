@@ -9,10 +9,10 @@ use axum::Router;
 use serde_json::json;
 use tollgate_model::lambda::{MAX_UNZIPPED_CODE, MAX_ZIPPED_CODE};
 
-use super::not_found;
-use crate::error::ApiResult;
-use crate::util::{json, Query as Q};
-use crate::Ctx;
+use super::shared::not_found;
+use crate::core::context::Ctx;
+use crate::core::error::ApiResult;
+use crate::core::util::{json, Query as Q};
 
 /// AWS's default quotas for an account.
 const ACCOUNT_CONCURRENCY: u64 = 1000;

@@ -11,10 +11,10 @@ use axum::Router;
 use serde_json::json;
 use tollgate_model::lambda::{function_arn, FunctionRef};
 
-use super::{function, function_ref, not_found, qualifier};
-use crate::error::{ApiError, ApiResult};
-use crate::util::{json, Query as Q};
-use crate::Ctx;
+use super::shared::{function, function_ref, not_found, qualifier};
+use crate::core::context::Ctx;
+use crate::core::error::{ApiError, ApiResult};
+use crate::core::util::{json, Query as Q};
 
 pub fn routes() -> Router<Ctx> {
     Router::new()
@@ -65,7 +65,7 @@ fn target(ctx: &Ctx, raw: &str, q: &Q) -> ApiResult<Target> {
     if f.resolve(qual.as_deref()).is_none() {
         return Err(not_found(format!(
             "Function not found: {}",
-            super::arn_of(&ctx.region, &named)
+            super::shared::arn_of(&ctx.region, &named)
         )));
     }
     Ok(Target {
@@ -135,7 +135,7 @@ async fn provisioned_concurrency(
         return Ok(json(200, &json!({"ProvisionedConcurrencyConfigs": []})));
     }
     if !q.contains_key("Qualifier") && function_ref(&raw)?.qualifier.is_none() {
-        return Err(super::constraint(
+        return Err(super::shared::constraint(
             "null",
             "qualifier",
             "Member must not be null",

@@ -16,13 +16,13 @@ use tollgate_model::lambda::{
     RUNTIMES,
 };
 
-use super::{
+use super::shared::{
     constraint, engine, function, function_mut, function_ref, invalid_parameter, not_found,
     qualifier, revision_id,
 };
-use crate::error::{ApiError, ApiResult};
-use crate::util::{empty, json, parse_body, Query as Q};
-use crate::Ctx;
+use crate::core::context::Ctx;
+use crate::core::error::{ApiError, ApiResult};
+use crate::core::util::{empty, json, parse_body, Query as Q};
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "PascalCase")]
@@ -66,7 +66,7 @@ pub struct UpdateConfigurationInput {
     timeout: Option<i64>,
     memory_size: Option<i64>,
     environment: Option<EnvironmentInput>,
-    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
+    #[serde(default, deserialize_with = "crate::core::util::empty_as_none")]
     revision_id: Option<String>,
 }
 
@@ -77,7 +77,7 @@ pub struct UpdateCodeInput {
     s3_bucket: Option<String>,
     image_uri: Option<String>,
     publish: Option<bool>,
-    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
+    #[serde(default, deserialize_with = "crate::core::util::empty_as_none")]
     revision_id: Option<String>,
 }
 
@@ -267,7 +267,7 @@ pub async fn create(State(ctx): State<Ctx>, body: Bytes) -> ApiResult<Response> 
         check_environment(v)?;
     }
     if ctx.store.state().functions.contains_key(&r.name) {
-        return Err(super::conflict(format!(
+        return Err(super::shared::conflict(format!(
             "Function already exist: {}",
             r.name
         )));
@@ -313,7 +313,7 @@ pub async fn create(State(ctx): State<Ctx>, body: Bytes) -> ApiResult<Response> 
     let out = ctx.store.transact(|s| {
         let map = Arc::make_mut(&mut s.functions);
         if map.contains_key(&r.name) {
-            return Err(super::conflict(format!(
+            return Err(super::shared::conflict(format!(
                 "Function already exist: {}",
                 r.name
             )));
@@ -354,7 +354,7 @@ fn configuration_of(
         r.qualifier = qual.clone();
         not_found(format!(
             "Function not found: {}",
-            super::arn_of(&ctx.region, &r)
+            super::shared::arn_of(&ctx.region, &r)
         ))
     })?;
     let mut c = f.configuration(&resolved).clone();
@@ -458,7 +458,7 @@ pub async fn delete(
                 if !f.versions.contains_key(&n) {
                     return Err(not_found(format!(
                         "Function not found: {}",
-                        super::arn_of(&ctx.region, &{
+                        super::shared::arn_of(&ctx.region, &{
                             let mut r = r.clone();
                             r.qualifier = Some(v.to_string());
                             r
@@ -466,7 +466,7 @@ pub async fn delete(
                     )));
                 }
                 if let Some(a) = f.aliases.values().find(|a| a.function_version == v) {
-                    return Err(super::conflict(format!(
+                    return Err(super::shared::conflict(format!(
                         "Unable to delete version because the following aliases reference it: [{}]",
                         a.name
                     )));
@@ -482,7 +482,7 @@ pub async fn delete(
 
 fn check_revision(expected: Option<&str>, current: &str) -> ApiResult<()> {
     match expected {
-        Some(e) if e != current => Err(super::precondition_failed()),
+        Some(e) if e != current => Err(super::shared::precondition_failed()),
         _ => Ok(()),
     }
 }

@@ -8,15 +8,17 @@ use base64::Engine;
 use http::{HeaderMap, HeaderValue, StatusCode};
 use tollgate_functions::{InvokeError, InvokeRequest};
 
-use super::{engine, function_ref, invalid_parameter, qualifier};
-use crate::error::{ApiError, ApiResult};
-use crate::util::Query as Q;
-use crate::Ctx;
+use super::shared::{engine, function_ref, invalid_parameter, qualifier};
+use crate::core::context::Ctx;
+use crate::core::error::{ApiError, ApiResult};
+use crate::core::util::Query as Q;
 
 /// Lambda's error for an invocation it did not run.
 pub fn invoke_error(e: InvokeError) -> ApiError {
     match e {
-        InvokeError::NotFound(arn) => super::not_found(format!("Function not found: {arn}")),
+        InvokeError::NotFound(arn) => {
+            super::shared::not_found(format!("Function not found: {arn}"))
+        }
         InvokeError::TooManyRequests { reason } => {
             tracing::info!(reason, "invocation throttled");
             ApiError::new(429, "TooManyRequestsException", "Rate Exceeded.")
@@ -53,7 +55,7 @@ pub async fn invoke(
         None | Some("None") => false,
         Some("Tail") => true,
         Some(other) => {
-            return Err(super::constraint(
+            return Err(super::shared::constraint(
                 other,
                 "logType",
                 "Member must satisfy enum value set: [Tail, None]",
@@ -75,7 +77,7 @@ pub async fn invoke(
             return Ok(StatusCode::NO_CONTENT.into_response());
         }
         other => {
-            return Err(super::constraint(
+            return Err(super::shared::constraint(
                 other,
                 "invocationType",
                 "Member must satisfy enum value set: [Event, RequestResponse, DryRun]",

@@ -10,10 +10,10 @@ use serde::Deserialize;
 use serde_json::json;
 use tollgate_model::lambda::FunctionRef;
 
-use super::{function, function_mut, function_ref, invalid_parameter};
-use crate::error::{ApiError, ApiResult};
-use crate::util::{empty, json, parse_body, query_values};
-use crate::Ctx;
+use super::shared::{function, function_mut, function_ref, invalid_parameter};
+use crate::core::context::Ctx;
+use crate::core::error::{ApiError, ApiResult};
+use crate::core::util::{empty, json, parse_body, query_values};
 
 /// The function a tag call names; tags are per function, so a qualifier is ignored.
 fn resource(arn: &str) -> ApiResult<FunctionRef> {
@@ -46,7 +46,7 @@ pub async fn tag(
     let input: TagInput = parse_body(&body)?;
     let tags = input
         .tags
-        .ok_or_else(|| super::constraint("null", "tags", "Member must not be null"))?;
+        .ok_or_else(|| super::shared::constraint("null", "tags", "Member must not be null"))?;
     for (k, v) in &tags {
         tollgate_model::validate::tag(k, v).map_err(invalid_parameter)?;
     }

@@ -5,7 +5,7 @@
 //! The error is 400 `InvalidParameterValueException`: a client error, so SDKs do not retry
 //! it as they would a 5xx `ServiceException`.
 
-use crate::error::ApiError;
+use crate::core::error::ApiError;
 
 /// Every operation of botocore's `lambda` models (2015-03-31 and the legacy 2014-11-11), by
 /// method and path; `*` stands for one path segment.

@@ -10,13 +10,13 @@ use tollgate_model::lambda::{
     function_arn, Alias, AliasRoutingConfiguration, Function, FunctionConfiguration,
 };
 
-use super::{
+use super::shared::{
     conflict, constraint, engine, function, function_mut, function_ref, invalid_parameter,
     not_found, revision_id,
 };
-use crate::error::{ApiError, ApiResult};
-use crate::util::{empty, json, parse_body, Query as Q};
-use crate::Ctx;
+use crate::core::context::Ctx;
+use crate::core::error::{ApiError, ApiResult};
+use crate::core::util::{empty, json, parse_body, Query as Q};
 
 /// Snapshots `$LATEST` as the next version number, unless the newest version already has
 /// the same code and configuration (Lambda then returns that version).
@@ -52,9 +52,9 @@ pub fn publish_latest(f: &mut Function, description: Option<&str>) -> FunctionCo
 #[serde(rename_all = "PascalCase")]
 pub struct PublishInput {
     description: Option<String>,
-    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
+    #[serde(default, deserialize_with = "crate::core::util::empty_as_none")]
     code_sha256: Option<String>,
-    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
+    #[serde(default, deserialize_with = "crate::core::util::empty_as_none")]
     revision_id: Option<String>,
 }
 
@@ -85,7 +85,7 @@ pub async fn publish(
             .as_ref()
             .is_some_and(|v| *v != f.latest.revision_id)
         {
-            return Err(super::precondition_failed());
+            return Err(super::shared::precondition_failed());
         }
         Ok(publish_latest(f, input.description.as_deref()))
     })?;
@@ -112,7 +112,7 @@ pub struct AliasInput {
     function_version: Option<String>,
     description: Option<String>,
     routing_config: Option<AliasRoutingConfiguration>,
-    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
+    #[serde(default, deserialize_with = "crate::core::util::empty_as_none")]
     revision_id: Option<String>,
 }
 
@@ -237,7 +237,7 @@ pub async fn update_alias(
             .as_ref()
             .is_some_and(|v| *v != a.revision_id)
         {
-            return Err(super::precondition_failed());
+            return Err(super::shared::precondition_failed());
         }
         if let Some(v) = &input.function_version {
             a.function_version = v.clone();
@@ -282,7 +282,7 @@ pub struct AddPermissionInput {
     principal: Option<String>,
     source_arn: Option<String>,
     source_account: Option<String>,
-    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
+    #[serde(default, deserialize_with = "crate::core::util::empty_as_none")]
     revision_id: Option<String>,
 }
 
@@ -337,7 +337,7 @@ pub async fn add_permission(
 ) -> ApiResult<Response> {
     let input: AddPermissionInput = parse_body(&body)?;
     let r = function_ref(&raw)?;
-    let qual = super::qualifier(&r, &q)?;
+    let qual = super::shared::qualifier(&r, &q)?;
     let sid = input.statement_id.clone().unwrap_or_default();
     if sid.is_empty()
         || sid.len() > 100
@@ -423,7 +423,7 @@ pub async fn get_policy(
     Query(q): Query<Q>,
 ) -> ApiResult<Response> {
     let r = function_ref(&raw)?;
-    let qual = super::qualifier(&r, &q)?;
+    let qual = super::shared::qualifier(&r, &q)?;
     let state = ctx.store.state();
     let f = function(&state, &ctx.region, &r)?;
     let resource = policy_resource(&ctx.region, &r.name, qual.as_deref());
@@ -449,7 +449,7 @@ pub async fn remove_permission(
     Query(q): Query<Q>,
 ) -> ApiResult<Response> {
     let r = function_ref(&raw)?;
-    let qual = super::qualifier(&r, &q)?;
+    let qual = super::shared::qualifier(&r, &q)?;
     let resource = policy_resource(&ctx.region, &r.name, qual.as_deref());
     ctx.store.transact(|s| {
         let f = function_mut(s, &ctx.region, &r)?;

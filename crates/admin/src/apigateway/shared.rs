@@ -1,18 +1,5 @@
-//! One module per AWS resource family; one function per operation.
-
-pub mod account;
-pub mod api_keys;
-pub mod deployments;
-pub mod gateway_responses;
-pub mod integrations;
-pub mod methods;
-pub mod models;
-pub mod request_validators;
-pub mod resources;
-pub mod rest_apis;
-pub mod stages;
-pub mod tags;
-pub mod usage_plans;
+//! What API Gateway's operations share: lookups into the state with AWS's not-found errors,
+//! and small setters.
 
 use std::sync::Arc;
 
@@ -20,7 +7,7 @@ use axum::extract::Path;
 use tollgate_model::{Integration, Method, Resource, RestApiDefinition};
 use tollgate_store::{ApiState, State};
 
-use crate::error::{ApiError, ApiResult};
+use crate::core::error::{ApiError, ApiResult};
 
 /// `/restapis/{api}/resources/{res}/methods/{method}`
 pub type MethodPath = Path<(String, String, String)>;
@@ -134,6 +121,13 @@ pub fn method_request_using(
             .find(|(_, m)| uses(m))
             .map(|(verb, _)| format!("{}/{verb}", r.path))
     })
+}
+
+/// A name member's new value: AWS refuses an empty one.
+pub fn required_name(v: Option<&str>) -> ApiResult<String> {
+    v.filter(|n| !n.is_empty())
+        .map(str::to_string)
+        .ok_or_else(|| ApiError::bad_request("Name cannot be empty"))
 }
 
 /// Sets or clears an optional string member from a patch `replace`.

@@ -2,25 +2,45 @@
 //! GetCallerIdentity, which tools and test suites call before anything else to check their
 //! credentials. Every accepted key belongs to the one account, as its root user.
 
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::Router;
 use http::{HeaderValue, StatusCode};
 
-use crate::error::ApiError;
-use crate::service::Service;
-use crate::util::form_pairs;
+use crate::core::context::Ctx;
+use crate::core::error::ApiError;
+use crate::core::registry::{service_of, ErrorShape, Recognition, ServiceSpec};
+use crate::core::util::form_pairs;
 
 const XMLNS: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
 
 /// STS calls are a few form fields; nothing legitimate comes near this.
 const MAX_BODY: usize = 64 * 1024;
 
+/// STS on the control-plane endpoint: `/`, told apart from other services' `/` only by the
+/// signature's scope.
+pub static SERVICE: ServiceSpec<Ctx> = ServiceSpec {
+    signing_name: "sts",
+    recognition: Recognition::RootScoped,
+    routes,
+    // The envelope's limit; the handler holds STS bodies to its own, smaller one.
+    max_body: crate::core::envelope::MAX_BODY,
+    error_shape: ErrorShape::Xml(error),
+    unknown_operation: crate::core::error::unknown_operation,
+};
+
+fn routes() -> Router<Ctx> {
+    Router::new().route("/", post(handle).get(handle))
+}
+
 /// `POST /` (form body) or `GET /?Action=...`, when the signature is scoped to `sts`;
 /// otherwise `/` is no operation of API Gateway.
-pub async fn handle(req: Request) -> Response {
+pub async fn handle(State(ctx): State<Ctx>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
-    if Service::of(&parts.uri, &parts.headers) != Service::Sts {
-        return crate::unknown_operation_of(parts.method.as_str(), parts.uri.path())
+    let service = service_of(ctx.services, &parts.uri, &parts.headers);
+    if service.signing_name != SERVICE.signing_name {
+        return (service.unknown_operation)(parts.method.as_str(), parts.uri.path())
             .into_response();
     }
     let request_id = uuid::Uuid::new_v4().to_string();

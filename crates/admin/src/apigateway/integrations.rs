@@ -9,38 +9,39 @@ use serde::Deserialize;
 use tollgate_model::validate::{CONTENT_HANDLINGS, INTEGRATION_TYPES, PASSTHROUGH_BEHAVIORS};
 use tollgate_model::{Integration, IntegrationResponse, TlsConfig};
 
+use super::integration_patch::{INTEGRATION_PATCH, INTEGRATION_RESPONSE_PATCH};
 use super::methods::{check_http_method, check_status, status_violation};
-use super::{integration, integration_mut, method, method_mut, set_opt, MethodPath, ResponsePath};
-use crate::error::{ApiError, ApiResult};
-use crate::patch::{invalid_path, PatchBody, PatchOp};
-use crate::util::{empty, json, parse_body, patch_bool, patch_i64};
-use crate::Ctx;
+use super::shared::{integration, integration_mut, method, method_mut, MethodPath, ResponsePath};
+use crate::core::context::Ctx;
+use crate::core::error::{ApiError, ApiResult, Violation};
+use crate::core::patch::PatchBody;
+use crate::core::util::{empty, json, parse_body};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct PutIntegrationInput {
     #[serde(rename = "type")]
     integration_type: Option<String>,
-    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
+    #[serde(default, deserialize_with = "crate::core::util::empty_as_none")]
     http_method: Option<String>,
-    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
+    #[serde(default, deserialize_with = "crate::core::util::empty_as_none")]
     uri: Option<String>,
-    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
+    #[serde(default, deserialize_with = "crate::core::util::empty_as_none")]
     connection_type: Option<String>,
-    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
+    #[serde(default, deserialize_with = "crate::core::util::empty_as_none")]
     connection_id: Option<String>,
-    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
+    #[serde(default, deserialize_with = "crate::core::util::empty_as_none")]
     credentials: Option<String>,
     #[serde(default)]
     request_parameters: BTreeMap<String, String>,
     #[serde(default)]
     request_templates: BTreeMap<String, String>,
-    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
+    #[serde(default, deserialize_with = "crate::core::util::empty_as_none")]
     passthrough_behavior: Option<String>,
-    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
+    #[serde(default, deserialize_with = "crate::core::util::empty_as_none")]
     cache_namespace: Option<String>,
     cache_key_parameters: Option<Vec<String>>,
-    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
+    #[serde(default, deserialize_with = "crate::core::util::empty_as_none")]
     content_handling: Option<String>,
     timeout_in_millis: Option<i64>,
     tls_config: Option<TlsConfig>,
@@ -49,9 +50,7 @@ struct PutIntegrationInput {
 }
 
 fn enum_error(value: &str, member: &str, allowed: &str) -> ApiError {
-    ApiError::validation(format!(
-        "1 validation error detected: Value '{value}' at '{member}' failed to satisfy constraint: Member must satisfy enum value set: [{allowed}]"
-    ))
+    Violation::enum_value(value, member, allowed).into()
 }
 
 /// Rules every integration must satisfy, checked on put and after every patch.
@@ -178,74 +177,6 @@ pub async fn get(
     Ok(json(200, i))
 }
 
-fn map_op(
-    map: &mut BTreeMap<String, String>,
-    key: &str,
-    op: &PatchOp,
-    path: &str,
-) -> ApiResult<()> {
-    match op.op.as_str() {
-        "add" | "replace" => {
-            map.insert(key.to_string(), op.value().unwrap_or_default().to_string());
-        }
-        "remove" => {
-            if map.remove(key).is_none() {
-                return Err(ApiError::not_found("Invalid parameter name specified"));
-            }
-        }
-        _ => return Err(invalid_path(path)),
-    }
-    Ok(())
-}
-
-fn patch_integration(i: &mut Integration, op: &PatchOp) -> ApiResult<()> {
-    let path = op.path()?;
-    let segs = op.segments()?;
-    let v = op.value();
-    let first = segs.first().map(String::as_str).unwrap_or_default();
-    if segs.len() == 1 && op.op == "replace" {
-        match first {
-            "type" => i.integration_type = v.unwrap_or_default().to_string(),
-            "httpMethod" => set_opt(&mut i.http_method, v),
-            "uri" => set_opt(&mut i.uri, v),
-            "credentials" => set_opt(&mut i.credentials, v),
-            "connectionType" => set_opt(&mut i.connection_type, v),
-            "connectionId" => set_opt(&mut i.connection_id, v),
-            "passthroughBehavior" => i.passthrough_behavior = v.unwrap_or_default().to_string(),
-            "contentHandling" => set_opt(&mut i.content_handling, v),
-            "timeoutInMillis" => i.timeout_in_millis = patch_i64(v, path)?,
-            "cacheNamespace" => i.cache_namespace = v.unwrap_or_default().to_string(),
-            _ => return Err(invalid_path(path)),
-        }
-        return Ok(());
-    }
-    match (first, segs.len()) {
-        ("tlsConfig", 2) if segs[1] == "insecureSkipVerification" && op.op == "replace" => {
-            i.tls_config = Some(TlsConfig {
-                insecure_skip_verification: patch_bool(v, path)?,
-            });
-        }
-        ("requestParameters", 2) => map_op(&mut i.request_parameters, &segs[1], op, path)?,
-        ("requestTemplates", 2) => {
-            if op.op == "remove" && !i.request_templates.contains_key(&segs[1]) {
-                return Err(ApiError::not_found("Content-Type specified was not found"));
-            }
-            map_op(&mut i.request_templates, &segs[1], op, path)?
-        }
-        ("cacheKeyParameters", 2) => match op.op.as_str() {
-            "add" => {
-                if !i.cache_key_parameters.contains(&segs[1]) {
-                    i.cache_key_parameters.push(segs[1].clone())
-                }
-            }
-            "remove" => i.cache_key_parameters.retain(|p| *p != segs[1]),
-            _ => return Err(invalid_path(path)),
-        },
-        _ => return Err(invalid_path(path)),
-    }
-    Ok(())
-}
-
 pub async fn update(
     State(ctx): State<Ctx>,
     Path((api_id, res, m)): MethodPath,
@@ -255,9 +186,7 @@ pub async fn update(
     let ops = PatchBody::parse(&body, "updateIntegrationInput")?;
     let out = ctx.store.transact(|s| {
         let i = integration_mut(s, &api_id, &res, &m)?;
-        for op in &ops {
-            patch_integration(i, op)?;
-        }
+        INTEGRATION_PATCH.apply(i, &(), &ops)?;
         check_integration(i)?;
         Ok::<_, ApiError>(i.clone())
     })?;
@@ -287,7 +216,7 @@ struct PutIntegrationResponseInput {
     response_parameters: BTreeMap<String, String>,
     #[serde(default)]
     response_templates: BTreeMap<String, String>,
-    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
+    #[serde(default, deserialize_with = "crate::core::util::empty_as_none")]
     content_handling: Option<String>,
 }
 
@@ -356,25 +285,7 @@ pub async fn update_response(
             .integration_responses
             .get_mut(&code)
             .ok_or_else(ApiError::no_response_status)?;
-        for op in &ops {
-            let path = op.path()?;
-            let segs = op.segments()?;
-            match (segs.first().map(String::as_str), segs.len(), op.op.as_str()) {
-                (Some("selectionPattern"), 1, "replace") => {
-                    ir.selection_pattern = op.value().map(str::to_string)
-                }
-                (Some("contentHandling"), 1, "replace") => {
-                    set_opt(&mut ir.content_handling, op.value())
-                }
-                (Some("responseParameters"), 2, _) => {
-                    map_op(&mut ir.response_parameters, &segs[1], op, path)?
-                }
-                (Some("responseTemplates"), 2, _) => {
-                    map_op(&mut ir.response_templates, &segs[1], op, path)?
-                }
-                _ => return Err(invalid_path(path)),
-            }
-        }
+        INTEGRATION_RESPONSE_PATCH.apply(ir, &(), &ops)?;
         Ok::<_, ApiError>(ir.clone())
     })?;
     Ok(json(200, &out))

@@ -9,10 +9,10 @@ use axum::response::Response;
 use serde::Deserialize;
 use tollgate_store::State as StoreState;
 
-use super::{api_mut, def_mut};
-use crate::error::{ApiError, ApiResult};
-use crate::util::{empty, json, parse_body, query_values};
-use crate::Ctx;
+use super::shared::{api_mut, def_mut};
+use crate::core::context::Ctx;
+use crate::core::error::{ApiError, ApiResult};
+use crate::core::util::{empty, json, parse_body, query_values};
 
 /// What an ARN names: `arn:aws:apigateway:{region}::/restapis/{id}[/stages/{stage}]`.
 enum Target {
@@ -59,8 +59,8 @@ struct TagInput {
 pub async fn get(State(ctx): State<Ctx>, Path(arn): Path<String>) -> ApiResult<Response> {
     let st = ctx.store.state();
     let tags = match target(&arn)? {
-        Target::RestApi(id) => super::api(&st, &id)?.definition.api.tags.clone(),
-        Target::Stage(id, stage) => super::api(&st, &id)?
+        Target::RestApi(id) => super::shared::api(&st, &id)?.definition.api.tags.clone(),
+        Target::Stage(id, stage) => super::shared::api(&st, &id)?
             .stages
             .get(&stage)
             .ok_or_else(ApiError::no_stage)?

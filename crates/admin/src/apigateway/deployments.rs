@@ -10,22 +10,24 @@ use serde::Deserialize;
 use serde_json::json as j;
 use tollgate_model::{ids, time, CanarySettings, Deployment, RestApiDefinition, Stage};
 
+use super::shared::{api, api_mut};
 use super::stages::{check_variables, CanarySettingsInput};
-use super::{api, api_mut};
-use crate::error::{ApiError, ApiResult};
-use crate::patch::{invalid_path, PatchBody};
-use crate::util::{empty, json, page, parse_body, Query as Q};
-use crate::Ctx;
+use crate::core::context::Ctx;
+use crate::core::error::{ApiError, ApiResult};
+use crate::core::pagination::page;
+use crate::core::patch::PatchBody;
+use crate::core::patch_table::{NoMatch, PatchTable};
+use crate::core::util::{empty, json, parse_body, Query as Q};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct CreateDeploymentInput {
-    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
+    #[serde(default, deserialize_with = "crate::core::util::empty_as_none")]
     stage_name: Option<String>,
     stage_description: Option<String>,
     description: Option<String>,
     cache_cluster_enabled: Option<bool>,
-    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
+    #[serde(default, deserialize_with = "crate::core::util::empty_as_none")]
     cache_cluster_size: Option<String>,
     #[serde(default)]
     variables: BTreeMap<String, String>,
@@ -193,6 +195,13 @@ pub async fn get(
     Ok(json(200, &view(d, summary)))
 }
 
+/// UpdateDeployment's one path.
+static DEPLOYMENT_PATCH: PatchTable<Deployment, ()> = PatchTable {
+    rules: &[replace_opt!("/description", description)],
+    replace_only: &[],
+    no_match: NoMatch::InvalidPath,
+};
+
 pub async fn update(
     State(ctx): State<Ctx>,
     Path((api_id, dep)): Path<(String, String)>,
@@ -206,13 +215,7 @@ pub async fn update(
                 .get_mut(&dep)
                 .ok_or_else(ApiError::no_deployment)?,
         );
-        for op in &ops {
-            let path = op.path()?;
-            if path != "/description" || op.op != "replace" {
-                return Err(invalid_path(path));
-            }
-            super::set_opt(&mut d.description, op.value());
-        }
+        DEPLOYMENT_PATCH.apply(d, &(), &ops)?;
         Ok::<_, ApiError>(view(d, false))
     })?;
     Ok(json(200, &out))

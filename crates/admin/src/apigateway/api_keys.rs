@@ -11,11 +11,14 @@ use serde_json::Value;
 use tollgate_model::{ids, time, ApiKey};
 use tollgate_store::State as StoreState;
 
-use super::set_opt;
-use crate::error::{ApiError, ApiResult};
-use crate::patch::{invalid_path_for_op, PatchBody};
-use crate::util::{empty, json, page, parse_body, patch_bool, query_bool, Query as Q};
-use crate::Ctx;
+use super::shared::set_opt;
+use crate::core::context::Ctx;
+use crate::core::error::{ApiError, ApiResult};
+use crate::core::pagination::page;
+use crate::core::patch::patch_bool;
+use crate::core::patch::PatchBody;
+use crate::core::patch_table::{NoMatch, PatchRule, PatchTable};
+use crate::core::util::{empty, json, parse_body, query_bool, Query as Q};
 
 pub fn no_key() -> ApiError {
     ApiError::not_found("Invalid API Key identifier specified")
@@ -49,11 +52,11 @@ struct CreateApiKeyInput {
     description: Option<String>,
     #[serde(default)]
     enabled: bool,
-    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
+    #[serde(default, deserialize_with = "crate::core::util::empty_as_none")]
     value: Option<String>,
     #[serde(default)]
     stage_keys: Vec<StageKeyInput>,
-    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
+    #[serde(default, deserialize_with = "crate::core::util::empty_as_none")]
     customer_id: Option<String>,
     #[serde(default)]
     tags: BTreeMap<String, String>,
@@ -308,6 +311,53 @@ pub async fn get(
     Ok(json(200, &view(k, query_bool(&q, "includeValue"), true)))
 }
 
+/// UpdateApiKey's paths; adding a stage checks it against the state.
+static API_KEY_PATCH: PatchTable<ApiKey, StoreState> = PatchTable {
+    rules: &[
+        PatchRule {
+            ops: &["replace"],
+            path: "/name",
+            apply: |k, c| {
+                check_name(c.value.unwrap_or_default())?;
+                set_opt(&mut k.name, c.value);
+                Ok(())
+            },
+        },
+        replace_opt!("/description", description),
+        PatchRule {
+            ops: &["replace"],
+            path: "/enabled",
+            apply: |k, c| {
+                k.enabled = patch_bool(c.value, c.path)?;
+                Ok(())
+            },
+        },
+        replace_opt!("/customerId", customer_id),
+        PatchRule {
+            ops: &["add"],
+            path: "/stages",
+            apply: |k, c| {
+                let sk = c.value.unwrap_or_default().to_string();
+                check_stage_key(c.ctx, &sk)?;
+                if !k.stage_keys.contains(&sk) {
+                    k.stage_keys.push(sk);
+                }
+                Ok(())
+            },
+        },
+        PatchRule {
+            ops: &["remove"],
+            path: "/stages",
+            apply: |k, c| {
+                k.stage_keys.retain(|x| Some(x.as_str()) != c.value);
+                Ok(())
+            },
+        },
+    ],
+    replace_only: &[],
+    no_match: NoMatch::InvalidPathForOp(&["/description", "/enabled", "/name", "/customerId"]),
+};
+
 pub async fn update(
     State(ctx): State<Ctx>,
     Path(id): Path<String>,
@@ -316,34 +366,7 @@ pub async fn update(
     let ops = PatchBody::parse(&body, "updateApiKeyInput")?;
     let out = ctx.store.transact(|s| {
         let mut k = s.api_keys.get(&id).ok_or_else(no_key)?.as_ref().clone();
-        for op in &ops {
-            let path = op.path()?;
-            let v = op.value();
-            match (op.op.as_str(), path) {
-                ("replace", "/name") => {
-                    check_name(v.unwrap_or_default())?;
-                    set_opt(&mut k.name, v)
-                }
-                ("replace", "/description") => set_opt(&mut k.description, v),
-                ("replace", "/enabled") => k.enabled = patch_bool(v, path)?,
-                ("replace", "/customerId") => set_opt(&mut k.customer_id, v),
-                ("add", "/stages") => {
-                    let sk = v.unwrap_or_default().to_string();
-                    check_stage_key(s, &sk)?;
-                    if !k.stage_keys.contains(&sk) {
-                        k.stage_keys.push(sk);
-                    }
-                }
-                ("remove", "/stages") => k.stage_keys.retain(|x| Some(x.as_str()) != v),
-                (op_name, _) => {
-                    return Err(invalid_path_for_op(
-                        path,
-                        op_name,
-                        &["/description", "/enabled", "/name", "/customerId"],
-                    ))
-                }
-            }
-        }
+        API_KEY_PATCH.apply(&mut k, s, &ops)?;
         k.last_updated_date = time::now_epoch();
         Arc::make_mut(&mut s.api_keys).insert(id.clone(), Arc::new(k.clone()));
         Ok::<_, ApiError>(k)

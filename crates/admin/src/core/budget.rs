@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::error::ApiError;
+use crate::core::error::ApiError;
 
 /// Bodies in flight, all calls together: room for one 50 MB function zip (72 MB as base64
 /// JSON) and many ordinary calls.

@@ -1,5 +1,7 @@
 //! AWS-shaped control-plane errors: status, `x-amzn-ErrorType` header, `{"message": ...}`.
 
+use std::fmt::Display;
+
 use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode};
 use tollgate_store::StoreError;
@@ -62,6 +64,67 @@ impl ApiError {
     pub fn no_deployment() -> Self {
         Self::not_found("Invalid Deployment identifier specified")
     }
+}
+
+/// One broken model constraint of a request member, as AWS words it in a
+/// ValidationException: `Value '{value}' at '{member}' failed to satisfy constraint: {rule}`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Violation {
+    pub value: String,
+    pub member: String,
+    pub rule: String,
+}
+
+impl Violation {
+    pub fn new(value: impl Display, member: impl Into<String>, rule: impl Into<String>) -> Self {
+        Violation {
+            value: value.to_string(),
+            member: member.into(),
+            rule: rule.into(),
+        }
+    }
+
+    /// A value outside an enum: `Member must satisfy enum value set: [{allowed}]`.
+    pub fn enum_value(value: impl Display, member: impl Into<String>, allowed: &str) -> Self {
+        Self::new(
+            value,
+            member,
+            format!("Member must satisfy enum value set: [{allowed}]"),
+        )
+    }
+}
+
+impl Display for Violation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Value '{}' at '{}' failed to satisfy constraint: {}",
+            self.value, self.member, self.rule
+        )
+    }
+}
+
+/// `N validation error(s) detected: a; b`, AWS's one ValidationException for all of a
+/// request's violations.
+pub fn validation_errors(violations: &[Violation]) -> ApiError {
+    let n = violations.len();
+    let noun = if n == 1 { "error" } else { "errors" };
+    let list: Vec<String> = violations.iter().map(Violation::to_string).collect();
+    ApiError::validation(format!(
+        "{n} validation {noun} detected: {}",
+        list.join("; ")
+    ))
+}
+
+impl From<Violation> for ApiError {
+    fn from(v: Violation) -> Self {
+        validation_errors(&[v])
+    }
+}
+
+/// API Gateway's answer to a call no route serves (also for `/` not signed for STS).
+pub fn unknown_operation(method: &str, path: &str) -> ApiError {
+    ApiError::not_found(format!("Unknown or unsupported operation: {method} {path}"))
 }
 
 impl From<StoreError> for ApiError {

@@ -1,63 +1,29 @@
 //! The envelope every control-plane call passes through: request id, SigV4, body limits.
 
-use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use bytes::{Bytes, BytesMut};
 use http::HeaderValue;
 use http_body_util::BodyExt;
-use tollgate_sigv4::{Credential, CredentialProvider, IncomingRequest};
+use tollgate_sigv4::IncomingRequest;
 
-use crate::budget::Reservation;
-use crate::error::ApiError;
-use crate::service::Service;
-use crate::Ctx;
+use crate::core::budget::Reservation;
+use crate::core::context::Ctx;
+use crate::core::error::ApiError;
+use crate::core::registry::{service_of, ServiceSpec};
 
-/// Largest control-plane body (imports are limited to 6 MB by AWS; leave headroom).
-const MAX_BODY: usize = 8 * 1024 * 1024;
-
-/// Largest Lambda call: a 50 MB zip, base64-encoded in JSON.
-const MAX_LAMBDA_BODY: usize = 72 * 1024 * 1024;
-
-/// The access keys the control plane accepts.
-#[derive(Clone, Default)]
-pub struct StaticCredentials {
-    keys: HashMap<String, Credential>,
-}
-
-impl StaticCredentials {
-    pub fn new(pairs: impl IntoIterator<Item = (String, String)>) -> Self {
-        StaticCredentials {
-            keys: pairs
-                .into_iter()
-                .map(|(id, secret)| {
-                    (
-                        id,
-                        Credential {
-                            secret_access_key: secret,
-                            session_token: None,
-                        },
-                    )
-                })
-                .collect(),
-        }
-    }
-}
-
-impl CredentialProvider for StaticCredentials {
-    fn lookup(&self, access_key_id: &str) -> Option<Credential> {
-        self.keys.get(access_key_id).cloned()
-    }
-}
+/// Largest control-plane body unless a service sets its own (imports are limited to 6 MB by
+/// AWS; leave headroom).
+pub const MAX_BODY: usize = 8 * 1024 * 1024;
 
 pub async fn envelope(State(ctx): State<Ctx>, req: Request, next: Next) -> Response {
     let request_id = uuid::Uuid::new_v4().to_string();
-    let sts = Service::of(req.uri(), req.headers()) == Service::Sts;
-    let mut resp = match authenticate(&ctx, req).await {
+    let service = service_of(ctx.services, req.uri(), req.headers());
+    let mut resp = match authenticate(&ctx, service, req).await {
         Ok((req, reservation)) => {
             let resp = next.run(req).await;
             // The handler is done with the body: its room goes back to the budget.
@@ -65,8 +31,7 @@ pub async fn envelope(State(ctx): State<Ctx>, req: Request, next: Next) -> Respo
             wait_until_live(&ctx).await;
             resp
         }
-        Err(e) if sts => crate::sts::error(&e, &request_id),
-        Err(e) => e.into_response(),
+        Err(e) => service.error_response(e, &request_id),
     };
     // A handler that names its request id in the body (STS) has set the header already.
     if !resp.headers().contains_key("x-amzn-RequestId") {
@@ -100,9 +65,12 @@ async fn wait_until_live(ctx: &Ctx) {
 /// Checks the signature: everything the head can prove before a byte of the body is read
 /// (a hostile client gets its 403 at once, whatever length it declares), then, with the
 /// body in (within its limit and the budget of bodies in flight), the signature itself.
-async fn authenticate(ctx: &Ctx, req: Request) -> Result<(Request, Reservation), ApiError> {
+async fn authenticate(
+    ctx: &Ctx,
+    service: &ServiceSpec<Ctx>,
+    req: Request,
+) -> Result<(Request, Reservation), ApiError> {
     let (parts, body) = req.into_parts();
-    let service = Service::of(&parts.uri, &parts.headers);
     let incoming = |body| IncomingRequest {
         method: parts.method.as_str(),
         raw_path: parts.uri.path(),
@@ -120,14 +88,10 @@ async fn authenticate(ctx: &Ctx, req: Request) -> Result<(Request, Reservation),
     };
     let head = ctx
         .verifier
-        .check_head(&incoming(&[]), SystemTime::now(), service.signing_name())
+        .check_head(&incoming(&[]), SystemTime::now(), service.signing_name)
         .map_err(refused)?;
 
-    let limit = if service == Service::Lambda {
-        MAX_LAMBDA_BODY
-    } else {
-        MAX_BODY
-    };
+    let limit = service.max_body;
     // Content-Length, or zero for a request without a body; unknown when chunked.
     let declared = axum::body::HttpBody::size_hint(&body)
         .upper()

@@ -11,11 +11,12 @@ use tollgate_model::validate::CACHE_CLUSTER_SIZES;
 use tollgate_model::{time, AccessLogSettings, CanarySettings, MethodSetting, Stage};
 use tollgate_store::ApiState;
 
-use super::{api, api_mut, set_opt};
-use crate::error::{ApiError, ApiResult};
-use crate::patch::{PatchBody, PatchOp};
-use crate::util::{empty, json, parse_body, patch_bool, patch_f64, patch_i64, Query as Q};
-use crate::Ctx;
+use super::shared::{api, api_mut, set_opt};
+use crate::core::context::Ctx;
+use crate::core::error::{ApiError, ApiResult, Violation};
+use crate::core::patch::{patch_bool, patch_f64, patch_i64};
+use crate::core::patch::{PatchBody, PatchOp};
+use crate::core::util::{empty, json, parse_body, Query as Q};
 
 const MAX_STAGES: usize = 10;
 
@@ -35,11 +36,11 @@ struct CreateStageInput {
     deployment_id: Option<String>,
     description: Option<String>,
     cache_cluster_enabled: Option<bool>,
-    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
+    #[serde(default, deserialize_with = "crate::core::util::empty_as_none")]
     cache_cluster_size: Option<String>,
     #[serde(default)]
     variables: BTreeMap<String, String>,
-    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
+    #[serde(default, deserialize_with = "crate::core::util::empty_as_none")]
     documentation_version: Option<String>,
     canary_settings: Option<CanarySettingsInput>,
     tracing_enabled: Option<bool>,
@@ -63,9 +64,12 @@ fn check_cache_size(size: &str) -> ApiResult<()> {
     if CACHE_CLUSTER_SIZES.contains(&size) {
         Ok(())
     } else {
-        Err(ApiError::validation(format!(
-            "1 validation error detected: Value '{size}' at 'cacheClusterSize' failed to satisfy constraint: Member must satisfy enum value set: [0.5, 1.6, 6.1, 13.5, 28.4, 58.2, 118, 237]"
-        )))
+        Err(Violation::enum_value(
+            size,
+            "cacheClusterSize",
+            "0.5, 1.6, 6.1, 13.5, 28.4, 58.2, 118, 237",
+        )
+        .into())
     }
 }
 
@@ -169,7 +173,7 @@ pub async fn delete(
             .stages
             .remove(&name)
             .ok_or_else(ApiError::no_stage)?;
-        super::unlink_stage(s, &api_id, Some(&name));
+        super::shared::unlink_stage(s, &api_id, Some(&name));
         Ok::<_, ApiError>(())
     })?;
     Ok(empty(202))

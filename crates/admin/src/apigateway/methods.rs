@@ -10,28 +10,34 @@ use tollgate_model::test_invoke::TestInvokeRequest;
 use tollgate_model::validate::{self, method_request_parameter, AUTHORIZATION_TYPES};
 use tollgate_model::{Method, MethodResponse, RestApiDefinition};
 
-use super::{method, method_mut, resource, resource_mut, set_opt, MethodPath, ResponsePath};
-use crate::error::{ApiError, ApiResult};
-use crate::patch::{invalid_path, replace_only, PatchBody, PatchOp};
-use crate::util::{empty, json, parse_body, patch_bool};
-use crate::Ctx;
+use super::method_patch::{METHOD_PATCH, METHOD_RESPONSE_PATCH};
+use super::shared::{method, method_mut, resource, resource_mut, MethodPath, ResponsePath};
+use crate::core::context::Ctx;
+use crate::core::error::{ApiError, ApiResult, Violation};
+use crate::core::patch::PatchBody;
+use crate::core::util::{empty, json, parse_body};
 
 pub fn check_http_method(m: &str) -> ApiResult<()> {
     validate::http_method(m).map_err(ApiError::bad_request)
 }
 
-/// The constraint violation of a status code path parameter (`[1-5]\d\d`), if any.
-pub fn status_violation(code: &str) -> Option<String> {
-    (!validate::status_code(code)).then(|| {
-        format!(
-            "Value '{code}' at 'statusCode' failed to satisfy constraint: Member must satisfy regular expression pattern: [1-5]\\d\\d"
-        )
-    })
+/// A status code outside `[1-5]\d\d`.
+pub fn status_code_violation(code: &str) -> Violation {
+    Violation::new(
+        code,
+        "statusCode",
+        "Member must satisfy regular expression pattern: [1-5]\\d\\d",
+    )
+}
+
+/// The constraint violation of a status code path parameter, if any.
+pub fn status_violation(code: &str) -> Option<Violation> {
+    (!validate::status_code(code)).then(|| status_code_violation(code))
 }
 
 pub fn check_status(code: &str) -> ApiResult<()> {
     match status_violation(code) {
-        Some(v) => Err(crate::patch::validation_errors(&[v])),
+        Some(v) => Err(v.into()),
         None => Ok(()),
     }
 }
@@ -40,17 +46,17 @@ pub fn check_status(code: &str) -> ApiResult<()> {
 #[serde(rename_all = "camelCase")]
 struct PutMethodInput {
     authorization_type: Option<String>,
-    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
+    #[serde(default, deserialize_with = "crate::core::util::empty_as_none")]
     authorizer_id: Option<String>,
     #[serde(default)]
     api_key_required: bool,
-    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
+    #[serde(default, deserialize_with = "crate::core::util::empty_as_none")]
     operation_name: Option<String>,
     #[serde(default)]
     request_parameters: BTreeMap<String, bool>,
     #[serde(default)]
     request_models: BTreeMap<String, String>,
-    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
+    #[serde(default, deserialize_with = "crate::core::util::empty_as_none")]
     request_validator_id: Option<String>,
     authorization_scopes: Option<Vec<String>>,
 }
@@ -58,10 +64,12 @@ struct PutMethodInput {
 /// Cross-checks a method against the rest of the API (authorizer, models, validator, params).
 fn check_method(def: &RestApiDefinition, m: &Method) -> ApiResult<()> {
     if !AUTHORIZATION_TYPES.contains(&m.authorization_type.as_str()) {
-        return Err(ApiError::validation(format!(
-            "1 validation error detected: Value '{}' at 'authorizationType' failed to satisfy constraint: Member must satisfy enum value set: [NONE, AWS_IAM, CUSTOM, COGNITO_USER_POOLS, JWT]",
-            m.authorization_type
-        )));
+        return Err(Violation::enum_value(
+            &m.authorization_type,
+            "authorizationType",
+            "NONE, AWS_IAM, CUSTOM, COGNITO_USER_POOLS, JWT",
+        )
+        .into());
     }
     if matches!(
         m.authorization_type.as_str(),
@@ -153,76 +161,6 @@ pub async fn get(
     Ok(json(200, method(&st, &api_id, &res, &m)?))
 }
 
-fn patch_method(mth: &mut Method, op: &PatchOp) -> ApiResult<()> {
-    let path = op.path()?;
-    let segs = op.segments()?;
-    let v = op.value();
-    match segs.first().map(String::as_str) {
-        Some(
-            f @ ("authorizationType" | "authorizerId" | "apiKeyRequired" | "operationName"
-            | "requestValidatorId"),
-        ) if segs.len() == 1 => {
-            if op.op != "replace" {
-                return Err(replace_only());
-            }
-            match f {
-                "authorizationType" => mth.authorization_type = v.unwrap_or_default().to_string(),
-                "authorizerId" => set_opt(&mut mth.authorizer_id, v),
-                "apiKeyRequired" => mth.api_key_required = patch_bool(v, path)?,
-                "operationName" => set_opt(&mut mth.operation_name, v),
-                _ => set_opt(&mut mth.request_validator_id, v),
-            }
-        }
-        Some("requestParameters") if segs.len() == 2 => {
-            let key = segs[1].clone();
-            match op.op.as_str() {
-                "add" | "replace" => {
-                    let required = v.map(|_| patch_bool(v, path)).transpose()?.unwrap_or(false);
-                    if op.op == "replace" && !mth.request_parameters.contains_key(&key) {
-                        return Err(ApiError::not_found("Invalid parameter name specified"));
-                    }
-                    mth.request_parameters.insert(key, required);
-                }
-                "remove" => {
-                    if mth.request_parameters.remove(&key).is_none() {
-                        return Err(ApiError::not_found("Invalid parameter name specified"));
-                    }
-                }
-                _ => return Err(invalid_path(path)),
-            }
-        }
-        Some("requestModels") if segs.len() == 2 => {
-            let ct = segs[1].clone();
-            match op.op.as_str() {
-                "add" | "replace" => {
-                    mth.request_models
-                        .insert(ct, v.unwrap_or_default().to_string());
-                }
-                "remove" => {
-                    if mth.request_models.remove(&ct).is_none() {
-                        return Err(ApiError::not_found("Content-Type specified was not found"));
-                    }
-                }
-                _ => return Err(invalid_path(path)),
-            }
-        }
-        Some("authorizationScopes") if segs.len() == 1 => {
-            let scope = v.unwrap_or_default().to_string();
-            let scopes = mth.authorization_scopes.get_or_insert_with(Vec::new);
-            match op.op.as_str() {
-                "add" => scopes.push(scope),
-                "remove" => scopes.retain(|s| *s != scope),
-                _ => return Err(invalid_path(path)),
-            }
-            if scopes.is_empty() {
-                mth.authorization_scopes = None;
-            }
-        }
-        _ => return Err(invalid_path(path)),
-    }
-    Ok(())
-}
-
 pub async fn update(
     State(ctx): State<Ctx>,
     Path((api_id, res, m)): MethodPath,
@@ -232,9 +170,7 @@ pub async fn update(
     let ops = PatchBody::parse(&body, "updateMethodInput")?;
     let out = ctx.store.transact(|s| {
         let mut mth = method(s, &api_id, &res, &m)?.clone();
-        for op in &ops {
-            patch_method(&mut mth, op)?;
-        }
+        METHOD_PATCH.apply(&mut mth, &(), &ops)?;
         check_method(&s.apis[&api_id].definition, &mth)?;
         *method_mut(s, &api_id, &res, &m)? = mth.clone();
         Ok::<_, ApiError>(mth)
@@ -333,38 +269,7 @@ pub async fn update_response(
             .method_responses
             .get_mut(&code)
             .ok_or_else(ApiError::no_response_status)?;
-        for op in &ops {
-            let path = op.path()?;
-            let segs = op.segments()?;
-            match (segs.first().map(String::as_str), segs.len(), op.op.as_str()) {
-                (Some("responseParameters"), 2, "add" | "replace") => {
-                    if op.op == "replace" && !mr.response_parameters.contains_key(&segs[1]) {
-                        return Err(ApiError::not_found("Invalid parameter name specified"));
-                    }
-                    let required = op
-                        .value()
-                        .map(|_| patch_bool(op.value(), path))
-                        .transpose()?
-                        .unwrap_or(false);
-                    mr.response_parameters.insert(segs[1].clone(), required);
-                }
-                (Some("responseParameters"), 2, "remove") => {
-                    if mr.response_parameters.remove(&segs[1]).is_none() {
-                        return Err(ApiError::not_found("Invalid parameter name specified"));
-                    }
-                }
-                (Some("responseModels"), 2, "add" | "replace") => {
-                    mr.response_models
-                        .insert(segs[1].clone(), op.value().unwrap_or_default().to_string());
-                }
-                (Some("responseModels"), 2, "remove") => {
-                    if mr.response_models.remove(&segs[1]).is_none() {
-                        return Err(ApiError::not_found("Content-Type specified was not found"));
-                    }
-                }
-                _ => return Err(invalid_path(path)),
-            }
-        }
+        METHOD_RESPONSE_PATCH.apply(mr, &(), &ops)?;
         Ok::<_, ApiError>(mr.clone())
     })?;
     // AWS answers UpdateMethodResponse with 201.

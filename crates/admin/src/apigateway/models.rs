@@ -7,11 +7,13 @@ use axum::response::Response;
 use serde::Deserialize;
 use tollgate_model::{ids, Model};
 
-use super::{api, api_mut, def_mut, method_request_using, set_opt};
-use crate::error::{ApiError, ApiResult};
-use crate::patch::{invalid_path_for_op, unsupported_op, PatchBody};
-use crate::util::{empty, json, page_map, parse_body, Query as Q};
-use crate::Ctx;
+use super::shared::{api, api_mut, def_mut, method_request_using};
+use crate::core::context::Ctx;
+use crate::core::error::{ApiError, ApiResult};
+use crate::core::pagination::page_map;
+use crate::core::patch::PatchBody;
+use crate::core::patch_table::{NoMatch, PatchRule, PatchTable};
+use crate::core::util::{empty, json, parse_body, Query as Q};
 
 fn no_model(name: &str) -> ApiError {
     ApiError::not_found(format!("Invalid model name specified: {name}"))
@@ -155,6 +157,24 @@ pub async fn get(
     ))
 }
 
+/// UpdateModel's paths (all `replace`).
+static MODEL_PATCH: PatchTable<Model, ()> = PatchTable {
+    rules: &[
+        replace_opt!("/description", description),
+        PatchRule {
+            ops: &["replace"],
+            path: "/schema",
+            apply: |m, c| {
+                check_schema(c.value)?;
+                m.schema = c.value.map(str::to_string);
+                Ok(())
+            },
+        },
+    ],
+    replace_only: &[],
+    no_match: NoMatch::ReplaceOnly(&["/description", "/schema"]),
+};
+
 pub async fn update(
     State(ctx): State<Ctx>,
     Path((api_id, name)): Path<(String, String)>,
@@ -164,24 +184,7 @@ pub async fn update(
     let out = ctx.store.transact(|s| {
         let def = def_mut(api_mut(s, &api_id)?);
         let model = def.models.get_mut(&name).ok_or_else(|| no_model(&name))?;
-        for op in &ops {
-            let path = op.path()?;
-            match (op.op.as_str(), path) {
-                ("replace", "/description") => set_opt(&mut model.description, op.value()),
-                ("replace", "/schema") => {
-                    check_schema(op.value())?;
-                    model.schema = op.value().map(str::to_string);
-                }
-                ("replace", _) => {
-                    return Err(invalid_path_for_op(
-                        path,
-                        "replace",
-                        &["/description", "/schema"],
-                    ))
-                }
-                (o, _) => return Err(unsupported_op(path, o)),
-            }
-        }
+        MODEL_PATCH.apply(model, &(), &ops)?;
         Ok::<_, ApiError>(model.clone())
     })?;
     Ok(json(200, &out))

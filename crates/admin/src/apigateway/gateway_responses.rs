@@ -9,18 +9,22 @@ use axum::response::Response;
 use serde::Deserialize;
 use tollgate_model::{GatewayResponse, GatewayResponseType, RestApiDefinition};
 
-use super::{api, api_mut, def_mut};
-use crate::error::{ApiError, ApiResult};
-use crate::patch::{invalid_path, PatchBody};
-use crate::util::{empty, json, page, parse_body, Query as Q};
-use crate::Ctx;
+use super::shared::{api, api_mut, def_mut};
+use crate::core::context::Ctx;
+use crate::core::error::{ApiError, ApiResult, Violation};
+use crate::core::pagination::page;
+use crate::core::patch::PatchBody;
+use crate::core::patch_table::{Change, NoMatch, PatchRule, PatchTable};
+use crate::core::util::{empty, json, parse_body, Query as Q};
 
 fn response_type(s: &str) -> ApiResult<GatewayResponseType> {
     GatewayResponseType::parse(s).ok_or_else(|| {
-        ApiError::validation(format!(
-            "1 validation error detected: Value '{s}' at 'responseType' failed to satisfy constraint: Member must satisfy enum value set: [{}]",
-            GatewayResponseType::ALL.map(|t| t.as_str()).join(", ")
-        ))
+        Violation::enum_value(
+            s,
+            "responseType",
+            &GatewayResponseType::ALL.map(|t| t.as_str()).join(", "),
+        )
+        .into()
     })
 }
 
@@ -51,9 +55,7 @@ pub async fn put(
     let input: PutGatewayResponseInput = parse_body(&body)?;
     if let Some(code) = &input.status_code {
         if code.len() != 3 || !code.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(ApiError::validation(format!(
-                "1 validation error detected: Value '{code}' at 'statusCode' failed to satisfy constraint: Member must satisfy regular expression pattern: [1-5]\\d\\d"
-            )));
+            return Err(super::methods::status_code_violation(code).into());
         }
     }
     let out = ctx.store.transact(|s| {
@@ -94,6 +96,60 @@ pub async fn get(
     Ok(json(200, &current(&api(&st, &api_id)?.definition, t)))
 }
 
+/// UpdateGatewayResponse's paths.
+static RESPONSE_PATCH: PatchTable<GatewayResponse, ()> = PatchTable {
+    rules: &[
+        PatchRule {
+            ops: &["replace"],
+            path: "/statusCode",
+            apply: |gr, c| {
+                gr.status_code = c.value.map(str::to_string);
+                Ok(())
+            },
+        },
+        PatchRule {
+            ops: &["add", "replace"],
+            path: "/responseParameters/*",
+            apply: |gr, c| put_entry(&mut gr.response_parameters, "responseParameters", c),
+        },
+        PatchRule {
+            ops: &["remove"],
+            path: "/responseParameters/*",
+            apply: |gr, c| c.remove_from(&mut gr.response_parameters, no_parameter),
+        },
+        PatchRule {
+            ops: &["add", "replace"],
+            path: "/responseTemplates/*",
+            apply: |gr, c| put_entry(&mut gr.response_templates, "responseTemplates", c),
+        },
+        PatchRule {
+            ops: &["remove"],
+            path: "/responseTemplates/*",
+            apply: |gr, c| c.remove_from(&mut gr.response_templates, no_parameter),
+        },
+    ],
+    replace_only: &[],
+    no_match: NoMatch::InvalidPath,
+};
+
+fn no_parameter() -> ApiError {
+    ApiError::not_found("Invalid parameter name specified")
+}
+
+/// `add` sets an entry; `replace` only an existing one.
+fn put_entry(map: &mut BTreeMap<String, String>, field: &str, c: &Change<'_, ()>) -> ApiResult<()> {
+    let value = c
+        .value
+        .filter(|x| !x.is_empty())
+        .ok_or_else(|| ApiError::bad_request(format!("Invalid null or empty value in {field}")))?;
+    let name = c.param(0);
+    if c.op == "replace" && !map.contains_key(name) {
+        return Err(no_parameter());
+    }
+    map.insert(name.to_string(), value.to_string());
+    Ok(())
+}
+
 pub async fn update(
     State(ctx): State<Ctx>,
     Path((api_id, rt)): Path<(String, String)>,
@@ -105,45 +161,7 @@ pub async fn update(
         let def = def_mut(api_mut(s, &api_id)?);
         let mut gr = current(def, t);
         gr.default_response = false;
-        for op in &ops {
-            let path = op.path()?;
-            let segs = op.segments()?;
-            let v = op.value();
-            match (segs.first().map(String::as_str), segs.len(), op.op.as_str()) {
-                (Some("statusCode"), 1, "replace") => gr.status_code = v.map(str::to_string),
-                (Some(field @ ("responseParameters" | "responseTemplates")), 2, o) => {
-                    let map = if field == "responseParameters" {
-                        &mut gr.response_parameters
-                    } else {
-                        &mut gr.response_templates
-                    };
-                    match o {
-                        "add" | "replace" => {
-                            let value = v.filter(|x| !x.is_empty()).ok_or_else(|| {
-                                ApiError::bad_request(format!(
-                                    "Invalid null or empty value in {field}"
-                                ))
-                            })?;
-                            if o == "replace" && !map.contains_key(&segs[1]) {
-                                return Err(ApiError::not_found(
-                                    "Invalid parameter name specified",
-                                ));
-                            }
-                            map.insert(segs[1].clone(), value.to_string());
-                        }
-                        "remove" => {
-                            if map.remove(&segs[1]).is_none() {
-                                return Err(ApiError::not_found(
-                                    "Invalid parameter name specified",
-                                ));
-                            }
-                        }
-                        _ => return Err(invalid_path(path)),
-                    }
-                }
-                _ => return Err(invalid_path(path)),
-            }
-        }
+        RESPONSE_PATCH.apply(&mut gr, &(), &ops)?;
         def.gateway_responses.insert(t.as_str().into(), gr.clone());
         Ok::<_, ApiError>(gr)
     })?;

@@ -11,11 +11,14 @@ use tollgate_model::validate::ENDPOINT_TYPES;
 use tollgate_model::{ids, time, EndpointConfiguration, RestApi, RestApiDefinition};
 use tollgate_store::ApiState;
 
-use super::{api, api_mut, def_mut, set_opt};
-use crate::error::{ApiError, ApiResult};
-use crate::patch::{invalid_path, replace_only, PatchBody};
-use crate::util::{empty, json, page, parse_body, patch_bool, Query as Q};
-use crate::Ctx;
+use super::shared::{api, api_mut, def_mut};
+use crate::core::context::Ctx;
+use crate::core::error::{ApiError, ApiResult, Violation};
+use crate::core::pagination::page;
+use crate::core::patch::patch_bool;
+use crate::core::patch::PatchBody;
+use crate::core::patch_table::{Change, NoMatch, PatchRule, PatchTable};
+use crate::core::util::{empty, json, parse_body, Query as Q};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -31,14 +34,14 @@ struct CreateRestApiInput {
     name: Option<String>,
     description: Option<String>,
     version: Option<String>,
-    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
+    #[serde(default, deserialize_with = "crate::core::util::empty_as_none")]
     clone_from: Option<String>,
     binary_media_types: Option<Vec<String>>,
     minimum_compression_size: Option<i64>,
-    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
+    #[serde(default, deserialize_with = "crate::core::util::empty_as_none")]
     api_key_source: Option<String>,
     endpoint_configuration: Option<EndpointConfigurationInput>,
-    #[serde(default, deserialize_with = "crate::util::empty_as_none")]
+    #[serde(default, deserialize_with = "crate::core::util::empty_as_none")]
     policy: Option<String>,
     tags: Option<BTreeMap<String, String>>,
     disable_execute_api_endpoint: Option<bool>,
@@ -57,9 +60,12 @@ fn endpoint_configuration(
     };
     let types = input.types.unwrap_or_else(|| vec!["EDGE".into()]);
     if let Some(bad) = types.iter().find(|t| !ENDPOINT_TYPES.contains(&t.as_str())) {
-        return Err(ApiError::validation(format!(
-            "1 validation error detected: Value '[{bad}]' at 'createRestApiInput.endpointConfiguration.types' failed to satisfy constraint: Member must satisfy constraint: [Member must satisfy enum value set: [PRIVATE, EDGE, REGIONAL]]"
-        )));
+        return Err(Violation::new(
+            format!("[{bad}]"),
+            "createRestApiInput.endpointConfiguration.types",
+            "Member must satisfy constraint: [Member must satisfy enum value set: [PRIVATE, EDGE, REGIONAL]]",
+        )
+        .into());
     }
     if types.len() > 1 {
         return Err(ApiError::bad_request(
@@ -96,9 +102,10 @@ fn endpoint_configuration(
 fn api_key_source(s: &str) -> ApiResult<String> {
     match s {
         "HEADER" | "AUTHORIZER" => Ok(s.to_string()),
-        _ => Err(ApiError::validation(format!(
-            "1 validation error detected: Value '{s}' at 'createRestApiInput.apiKeySource' failed to satisfy constraint: Member must satisfy enum value set: [AUTHORIZER, HEADER]"
-        ))),
+        _ => Err(
+            Violation::enum_value(s, "createRestApiInput.apiKeySource", "AUTHORIZER, HEADER")
+                .into(),
+        ),
     }
 }
 
@@ -216,6 +223,138 @@ pub async fn put_not_supported(Path(_id): Path<String>) -> ApiError {
     ApiError::bad_request("PutRestApi (OpenAPI import) is not supported by Tollgate yet")
 }
 
+/// The top-level members UpdateRestApi only `replace`s.
+const REPLACE_ONLY: [&str; 7] = [
+    "name",
+    "description",
+    "version",
+    "policy",
+    "apiKeySource",
+    "disableExecuteApiEndpoint",
+    "minimumCompressionSize",
+];
+
+/// UpdateRestApi's paths.
+static REST_API_PATCH: PatchTable<RestApi, ()> = PatchTable {
+    rules: &[
+        PatchRule {
+            ops: &["replace"],
+            path: "/name",
+            apply: |r, c| {
+                r.name = super::shared::required_name(c.value)?;
+                Ok(())
+            },
+        },
+        replace_opt!("/description", description),
+        replace_opt!("/version", version),
+        replace_opt!("/policy", policy),
+        PatchRule {
+            ops: &["replace"],
+            path: "/apiKeySource",
+            apply: |r, c| {
+                r.api_key_source = api_key_source(c.value.unwrap_or_default())?;
+                Ok(())
+            },
+        },
+        PatchRule {
+            ops: &["replace"],
+            path: "/disableExecuteApiEndpoint",
+            apply: |r, c| {
+                r.disable_execute_api_endpoint = patch_bool(c.value, c.path)?;
+                Ok(())
+            },
+        },
+        PatchRule {
+            ops: &["replace"],
+            path: "/minimumCompressionSize",
+            apply: |r, c| {
+                r.minimum_compression_size = match c.value.filter(|s| !s.is_empty()) {
+                    None => None,
+                    Some(s) => match s.parse::<i64>() {
+                        Ok(n) if (0..=10_485_760).contains(&n) => Some(n),
+                        _ => return Err(ApiError::bad_request(COMPRESSION_MESSAGE)),
+                    },
+                };
+                Ok(())
+            },
+        },
+        PatchRule {
+            ops: &["add", "remove", "replace"],
+            path: "/binaryMediaTypes/*",
+            apply: patch_binary_media_type,
+        },
+        PatchRule {
+            ops: &["replace"],
+            path: "/endpointConfiguration/types/*",
+            apply: |r, c| {
+                let nv = c.value.unwrap_or_default();
+                if !ENDPOINT_TYPES.contains(&nv) {
+                    return Err(ApiError::bad_request(
+                        "Invalid EndpointTypes specified. Valid options are REGIONAL,EDGE,PRIVATE",
+                    ));
+                }
+                r.endpoint_configuration.types = vec![nv.to_string()];
+                if nv == "PRIVATE" {
+                    r.endpoint_configuration.ip_address_type = Some("dualstack".into());
+                }
+                Ok(())
+            },
+        },
+        PatchRule {
+            ops: &["replace"],
+            path: "/endpointConfiguration/ipAddressType",
+            apply: |r, c| match c.value {
+                Some(t @ ("ipv4" | "dualstack")) => {
+                    r.endpoint_configuration.ip_address_type = Some(t.to_string());
+                    Ok(())
+                }
+                _ => Err(ApiError::bad_request(
+                    "ipAddressType must be either ipv4 or dualstack.",
+                )),
+            },
+        },
+        PatchRule {
+            ops: &["add", "remove"],
+            path: "/endpointConfiguration/vpcEndpointIds",
+            apply: |r, c| {
+                let list = r
+                    .endpoint_configuration
+                    .vpc_endpoint_ids
+                    .get_or_insert_with(Vec::new);
+                let nv = c.value.unwrap_or_default().to_string();
+                if c.op == "add" {
+                    list.push(nv);
+                } else {
+                    list.retain(|x| *x != nv);
+                }
+                Ok(())
+            },
+        },
+    ],
+    replace_only: &REPLACE_ONLY,
+    no_match: NoMatch::InvalidPath,
+};
+
+/// `/binaryMediaTypes/{type}`: `replace` swaps the type for the value.
+fn patch_binary_media_type(r: &mut RestApi, c: &Change<'_, ()>) -> ApiResult<()> {
+    let ty = c.param(0).to_string();
+    match c.op {
+        "add" => {
+            if !r.binary_media_types.contains(&ty) {
+                r.binary_media_types.push(ty)
+            }
+        }
+        "remove" => r.binary_media_types.retain(|t| *t != ty),
+        _ => {
+            r.binary_media_types.retain(|t| *t != ty);
+            if let Some(nv) = c.value.filter(|s| !s.is_empty()) {
+                r.binary_media_types.push(nv.to_string());
+            }
+        }
+    }
+    Ok(())
+}
+
 pub async fn update(
     State(ctx): State<Ctx>,
     Path(id): Path<String>,
@@ -225,84 +364,7 @@ pub async fn update(
     let out = ctx.store.transact(|s| {
         let a = def_mut(api_mut(s, &id)?);
         let r = &mut a.api;
-        for op in &ops {
-            let path = op.path()?;
-            let segs = op.segments()?;
-            let v = op.value();
-            match (segs.first().map(String::as_str), segs.len()) {
-                (Some(f @ ("name" | "description" | "version" | "policy" | "apiKeySource" | "disableExecuteApiEndpoint")), 1) => {
-                    if op.op != "replace" {
-                        return Err(replace_only());
-                    }
-                    match f {
-                        "name" => {
-                            r.name = v.filter(|n| !n.is_empty()).ok_or_else(|| ApiError::bad_request("Name cannot be empty"))?.to_string()
-                        }
-                        "description" => set_opt(&mut r.description, v),
-                        "version" => set_opt(&mut r.version, v),
-                        "policy" => set_opt(&mut r.policy, v),
-                        "apiKeySource" => r.api_key_source = api_key_source(v.unwrap_or_default())?,
-                        _ => r.disable_execute_api_endpoint = patch_bool(v, path)?,
-                    }
-                }
-                (Some("minimumCompressionSize"), 1) => {
-                    if op.op != "replace" {
-                        return Err(replace_only());
-                    }
-                    r.minimum_compression_size = match v.filter(|s| !s.is_empty()) {
-                        None => None,
-                        Some(s) => match s.parse::<i64>() {
-                            Ok(n) if (0..=10_485_760).contains(&n) => Some(n),
-                            _ => return Err(ApiError::bad_request(COMPRESSION_MESSAGE)),
-                        },
-                    };
-                }
-                (Some("binaryMediaTypes"), 2) => {
-                    let ty = segs[1].clone();
-                    match op.op.as_str() {
-                        "add" => {
-                            if !r.binary_media_types.contains(&ty) {
-                                r.binary_media_types.push(ty)
-                            }
-                        }
-                        "remove" => r.binary_media_types.retain(|t| *t != ty),
-                        "replace" => {
-                            r.binary_media_types.retain(|t| *t != ty);
-                            if let Some(nv) = v.filter(|s| !s.is_empty()) {
-                                r.binary_media_types.push(nv.to_string());
-                            }
-                        }
-                        _ => return Err(invalid_path(path)),
-                    }
-                }
-                (Some("endpointConfiguration"), 3) if segs[1] == "types" && op.op == "replace" => {
-                    let nv = v.unwrap_or_default();
-                    if !ENDPOINT_TYPES.contains(&nv) {
-                        return Err(ApiError::bad_request("Invalid EndpointTypes specified. Valid options are REGIONAL,EDGE,PRIVATE"));
-                    }
-                    r.endpoint_configuration.types = vec![nv.to_string()];
-                    if nv == "PRIVATE" {
-                        r.endpoint_configuration.ip_address_type = Some("dualstack".into());
-                    }
-                }
-                (Some("endpointConfiguration"), 2) if segs[1] == "ipAddressType" && op.op == "replace" => {
-                    match v {
-                        Some(t @ ("ipv4" | "dualstack")) => r.endpoint_configuration.ip_address_type = Some(t.to_string()),
-                        _ => return Err(ApiError::bad_request("ipAddressType must be either ipv4 or dualstack.")),
-                    }
-                }
-                (Some("endpointConfiguration"), 2) if segs[1] == "vpcEndpointIds" => {
-                    let list = r.endpoint_configuration.vpc_endpoint_ids.get_or_insert_with(Vec::new);
-                    let nv = v.unwrap_or_default().to_string();
-                    match op.op.as_str() {
-                        "add" => list.push(nv),
-                        "remove" => list.retain(|x| *x != nv),
-                        _ => return Err(invalid_path(path)),
-                    }
-                }
-                _ => return Err(invalid_path(path)),
-            }
-        }
+        REST_API_PATCH.apply(r, &(), &ops)?;
         Ok::<_, ApiError>(r.clone())
     })?;
     Ok(json(200, &out))
@@ -311,7 +373,7 @@ pub async fn update(
 pub async fn delete(State(ctx): State<Ctx>, Path(id): Path<String>) -> ApiResult<Response> {
     ctx.store.transact(|s| {
         s.apis.remove(&id).ok_or_else(|| ApiError::no_api(&id))?;
-        super::unlink_stage(s, &id, None);
+        super::shared::unlink_stage(s, &id, None);
         Ok::<_, ApiError>(())
     })?;
     Ok(empty(202))

@@ -7,11 +7,13 @@ use axum::response::Response;
 use serde::Deserialize;
 use tollgate_model::{ids, RequestValidator};
 
-use super::{api, api_mut, def_mut, method_request_using};
-use crate::error::{ApiError, ApiResult};
-use crate::patch::{invalid_path_for_op, unsupported_op, PatchBody};
-use crate::util::{empty, json, page_map, parse_body, Query as Q};
-use crate::Ctx;
+use super::shared::{api, api_mut, def_mut, method_request_using};
+use crate::core::context::Ctx;
+use crate::core::error::{ApiError, ApiResult};
+use crate::core::pagination::page_map;
+use crate::core::patch::PatchBody;
+use crate::core::patch_table::{NoMatch, PatchRule, PatchTable};
+use crate::core::util::{empty, json, parse_body, Query as Q};
 
 /// `/restapis/{api}/requestvalidators/{id}`
 type ValidatorPath = Path<(String, String)>;
@@ -105,6 +107,45 @@ fn java_bool(v: Option<&str>) -> bool {
     v.is_some_and(|s| s.eq_ignore_ascii_case("true"))
 }
 
+/// UpdateRequestValidator's paths (all `replace`).
+static VALIDATOR_PATCH: PatchTable<RequestValidator, ()> = PatchTable {
+    rules: &[
+        PatchRule {
+            ops: &["replace"],
+            path: "/name",
+            apply: |v, c| match c.value {
+                Some(n) if !n.trim().is_empty() => {
+                    v.name = Some(n.to_string());
+                    Ok(())
+                }
+                _ => Err(blank_name()),
+            },
+        },
+        PatchRule {
+            ops: &["replace"],
+            path: "/validateRequestBody",
+            apply: |v, c| {
+                v.validate_request_body = java_bool(c.value);
+                Ok(())
+            },
+        },
+        PatchRule {
+            ops: &["replace"],
+            path: "/validateRequestParameters",
+            apply: |v, c| {
+                v.validate_request_parameters = java_bool(c.value);
+                Ok(())
+            },
+        },
+    ],
+    replace_only: &[],
+    no_match: NoMatch::ReplaceOnly(&[
+        "/name",
+        "/validateRequestParameters",
+        "/validateRequestBody",
+    ]),
+};
+
 pub async fn update(
     State(ctx): State<Ctx>,
     Path((api_id, id)): ValidatorPath,
@@ -113,33 +154,7 @@ pub async fn update(
     let ops = PatchBody::parse(&body, "updateRequestValidatorInput")?;
     let out = ctx.store.transact(|s| {
         let v = validator_mut(s, &api_id, &id)?;
-        for op in &ops {
-            let path = op.path()?;
-            match (op.op.as_str(), path) {
-                ("replace", "/name") => match op.value() {
-                    Some(n) if !n.trim().is_empty() => v.name = Some(n.to_string()),
-                    _ => return Err(blank_name()),
-                },
-                ("replace", "/validateRequestBody") => {
-                    v.validate_request_body = java_bool(op.value())
-                }
-                ("replace", "/validateRequestParameters") => {
-                    v.validate_request_parameters = java_bool(op.value())
-                }
-                ("replace", _) => {
-                    return Err(invalid_path_for_op(
-                        path,
-                        "replace",
-                        &[
-                            "/name",
-                            "/validateRequestParameters",
-                            "/validateRequestBody",
-                        ],
-                    ))
-                }
-                (o, _) => return Err(unsupported_op(path, o)),
-            }
-        }
+        VALIDATOR_PATCH.apply(v, &(), &ops)?;
         Ok::<_, ApiError>(v.clone())
     })?;
     Ok(json(200, &out))

@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use crate::error::{ApiError, ApiResult};
+use crate::core::error::{validation_errors, ApiError, ApiResult, Violation};
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct PatchOp {
@@ -33,19 +33,19 @@ impl PatchBody {
     pub fn parse_checked(
         bytes: &[u8],
         input_shape: &str,
-        other: Vec<String>,
+        other: Vec<Violation>,
     ) -> ApiResult<Vec<PatchOp>> {
-        let body: PatchBody = crate::util::parse_body(bytes)?;
-        let mut bad: Vec<String> = body
+        let body: PatchBody = crate::core::util::parse_body(bytes)?;
+        let mut bad: Vec<Violation> = body
             .patch_operations
             .iter()
             .enumerate()
             .filter(|(_, p)| !OPS.contains(&p.op.as_str()))
             .map(|(i, p)| {
-                format!(
-                    "Value '{}' at '{input_shape}.patchOperations.{}.member.op' failed to satisfy constraint: Member must satisfy enum value set: [add, remove, move, test, replace, copy]",
-                    p.op,
-                    i + 1
+                Violation::enum_value(
+                    &p.op,
+                    format!("{input_shape}.patchOperations.{}.member.op", i + 1),
+                    "add, remove, move, test, replace, copy",
                 )
             })
             .collect();
@@ -77,16 +77,6 @@ impl PatchOp {
     }
 }
 
-/// `N validation error(s) detected: a; b`
-pub fn validation_errors(violations: &[String]) -> ApiError {
-    let n = violations.len();
-    let noun = if n == 1 { "error" } else { "errors" };
-    ApiError::validation(format!(
-        "{n} validation {noun} detected: {}",
-        violations.join("; ")
-    ))
-}
-
 pub fn unescape(seg: &str) -> String {
     seg.replace("~1", "/").replace("~0", "~")
 }
@@ -112,6 +102,41 @@ pub fn unsupported_op(path: &str, op: &str) -> ApiError {
 
 pub fn replace_only() -> ApiError {
     ApiError::bad_request("Invalid patch operation specified. Must be one of: [replace]")
+}
+
+/// Bool from a patch value (`"true"`/`"false"`).
+pub fn patch_bool(v: Option<&str>, path: &str) -> ApiResult<bool> {
+    match v.map(|s| s.to_ascii_lowercase()) {
+        Some(s) if s == "true" => Ok(true),
+        Some(s) if s == "false" => Ok(false),
+        other => Err(ApiError::bad_request(format!(
+            "Invalid value '{}' for path {path}: must be true or false",
+            other.unwrap_or_default()
+        ))),
+    }
+}
+
+pub fn patch_i64(v: Option<&str>, path: &str) -> ApiResult<i64> {
+    v.and_then(|s| s.trim().parse::<f64>().ok())
+        .filter(|f| f.fract() == 0.0 && f.is_finite())
+        .map(|f| f as i64)
+        .ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "Invalid value '{}' for path {path}: must be an integer",
+                v.unwrap_or_default()
+            ))
+        })
+}
+
+pub fn patch_f64(v: Option<&str>, path: &str) -> ApiResult<f64> {
+    v.and_then(|s| s.trim().parse::<f64>().ok())
+        .filter(|f| f.is_finite())
+        .ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "Invalid value '{}' for path {path}: must be a number",
+                v.unwrap_or_default()
+            ))
+        })
 }
 
 #[cfg(test)]
@@ -148,5 +173,15 @@ mod tests {
             from: None,
         };
         assert_eq!(none.path().unwrap_err().message, "Invalid patch path null");
+    }
+
+    #[test]
+    fn patch_values() {
+        assert!(patch_bool(Some("TRUE"), "/x").unwrap());
+        assert!(patch_bool(Some("yes"), "/x").is_err());
+        assert_eq!(patch_i64(Some("200"), "/x").unwrap(), 200);
+        assert!(patch_i64(Some("2.5"), "/x").is_err());
+        assert_eq!(patch_f64(Some("100"), "/x").unwrap(), 100.0);
+        assert!(patch_f64(None, "/x").is_err());
     }
 }

@@ -13,11 +13,13 @@ use tollgate_store::usage::Quota;
 use tollgate_store::State as StoreState;
 
 use super::api_keys::no_key;
-use super::set_opt;
-use crate::error::{ApiError, ApiResult};
-use crate::patch::{invalid_path, PatchBody};
-use crate::util::{empty, json, page, parse_body, patch_f64, patch_i64, Query as Q};
-use crate::Ctx;
+use crate::core::context::Ctx;
+use crate::core::error::{ApiError, ApiResult, Violation};
+use crate::core::pagination::page;
+use crate::core::patch::{invalid_path, PatchBody};
+use crate::core::patch::{patch_f64, patch_i64};
+use crate::core::patch_table::{Change, NoMatch, PatchRule, PatchTable};
+use crate::core::util::{empty, json, parse_body, Query as Q};
 
 fn no_plan() -> ApiError {
     ApiError::not_found("Invalid Usage Plan ID specified")
@@ -62,9 +64,9 @@ struct CreateUsagePlanInput {
     description: Option<String>,
     #[serde(default)]
     api_stages: Vec<ApiStageInput>,
-    #[serde(default, deserialize_with = "crate::util::empty_object_as_none")]
+    #[serde(default, deserialize_with = "crate::core::util::empty_object_as_none")]
     throttle: Option<ThrottleSettings>,
-    #[serde(default, deserialize_with = "crate::util::empty_object_as_none")]
+    #[serde(default, deserialize_with = "crate::core::util::empty_object_as_none")]
     quota: Option<QuotaSettings>,
     product_code: Option<String>,
     #[serde(default)]
@@ -73,10 +75,7 @@ struct CreateUsagePlanInput {
 
 fn check_quota(q: &QuotaSettings) -> ApiResult<()> {
     if !matches!(q.period.as_str(), "DAY" | "WEEK" | "MONTH") {
-        return Err(ApiError::validation(format!(
-            "1 validation error detected: Value '{}' at 'quota.period' failed to satisfy constraint: Member must satisfy enum value set: [DAY, WEEK, MONTH]",
-            q.period
-        )));
+        return Err(Violation::enum_value(&q.period, "quota.period", "DAY, WEEK, MONTH").into());
     }
     if q.limit < 0 || q.offset < 0 || q.offset >= q.limit.max(1) {
         return Err(ApiError::bad_request(
@@ -223,7 +222,7 @@ fn patch_method_throttle(
                 plan.id
             ))
         })?;
-    let unescaped = crate::patch::unescape(throttle_path);
+    let unescaped = crate::core::patch::unescape(throttle_path);
     match op {
         "remove" => {
             st.throttle.remove(&unescaped);
@@ -251,6 +250,136 @@ fn patch_method_throttle(
     Ok(())
 }
 
+/// UpdateUsagePlan's paths; adding an API stage checks it against the state.
+static PLAN_PATCH: PatchTable<UsagePlan, StoreState> = PatchTable {
+    rules: &[
+        PatchRule {
+            ops: &["replace"],
+            path: "/name",
+            apply: |plan, c| {
+                plan.name = super::shared::required_name(c.value)?;
+                Ok(())
+            },
+        },
+        replace_opt!("/description", description),
+        replace_opt!("/productCode", product_code),
+        PatchRule {
+            ops: &["replace"],
+            path: "/throttle/burstLimit",
+            apply: |plan, c| {
+                throttle(plan).burst_limit = patch_i64(c.value, c.path)?;
+                Ok(())
+            },
+        },
+        PatchRule {
+            ops: &["replace"],
+            path: "/throttle/rateLimit",
+            apply: |plan, c| {
+                throttle(plan).rate_limit = patch_f64(c.value, c.path)?;
+                Ok(())
+            },
+        },
+        PatchRule {
+            ops: &["replace"],
+            path: "/quota/limit",
+            apply: |plan, c| {
+                quota(plan).limit = patch_i64(c.value, c.path)?;
+                Ok(())
+            },
+        },
+        PatchRule {
+            ops: &["replace"],
+            path: "/quota/offset",
+            apply: |plan, c| {
+                quota(plan).offset = patch_i64(c.value, c.path)?;
+                Ok(())
+            },
+        },
+        PatchRule {
+            ops: &["replace"],
+            path: "/quota/period",
+            apply: |plan, c| {
+                quota(plan).period = c.value.unwrap_or_default().to_string();
+                Ok(())
+            },
+        },
+        PatchRule {
+            ops: &["remove"],
+            path: "/throttle",
+            apply: |plan, _| {
+                plan.throttle = None;
+                Ok(())
+            },
+        },
+        PatchRule {
+            ops: &["remove"],
+            path: "/quota",
+            apply: |plan, _| {
+                plan.quota = None;
+                Ok(())
+            },
+        },
+        PatchRule {
+            ops: &["add", "remove"],
+            path: "/apiStages",
+            apply: patch_api_stages,
+        },
+        PatchRule {
+            ops: &["add", "remove", "replace", "move", "test", "copy"],
+            path: "/apiStages/**",
+            apply: |plan, c| patch_method_throttle(plan, c.path, c.op, c.value),
+        },
+    ],
+    replace_only: &[],
+    no_match: NoMatch::InvalidPath,
+};
+
+/// The plan's throttle, created empty on first patch.
+fn throttle(plan: &mut UsagePlan) -> &mut ThrottleSettings {
+    plan.throttle.get_or_insert(ThrottleSettings {
+        burst_limit: 0,
+        rate_limit: 0.0,
+    })
+}
+
+/// The plan's quota, created empty on first patch.
+fn quota(plan: &mut UsagePlan) -> &mut QuotaSettings {
+    plan.quota.get_or_insert(QuotaSettings {
+        limit: 0,
+        offset: 0,
+        period: "DAY".into(),
+    })
+}
+
+/// `add`/`remove` `/apiStages` with value `{api}:{stage}`.
+fn patch_api_stages(plan: &mut UsagePlan, c: &Change<'_, StoreState>) -> ApiResult<()> {
+    let (api, stage) = c
+        .value
+        .and_then(|x| x.split_once(':'))
+        .filter(|(a, st)| !a.is_empty() && !st.is_empty())
+        .ok_or_else(|| ApiError::bad_request("Invalid API Stage specified"))?;
+    if c.op == "add" {
+        check_api_stage(c.ctx, &plan.id, api, stage)?;
+        if !plan.covers(api, stage) {
+            plan.api_stages.push(ApiStage {
+                api_id: api.into(),
+                stage: stage.into(),
+                throttle: BTreeMap::new(),
+            });
+        }
+    } else {
+        if !plan.covers(api, stage) {
+            return Err(ApiError::not_found(format!(
+                "Invalid API Stage {{api: {api}, stage: {stage}}} specified for usageplan {}",
+                plan.id
+            )));
+        }
+        plan.api_stages
+            .retain(|x| !(x.api_id == api && x.stage == stage));
+    }
+    Ok(())
+}
+
 pub async fn update(
     State(ctx): State<Ctx>,
     Path(id): Path<String>,
@@ -259,52 +388,7 @@ pub async fn update(
     let ops = PatchBody::parse(&body, "updateUsagePlanInput")?;
     let out = ctx.store.transact(|s| {
         let mut plan = s.usage_plans.get(&id).ok_or_else(no_plan)?.as_ref().clone();
-        for op in &ops {
-            let path = op.path()?;
-            let v = op.value();
-            match (op.op.as_str(), path) {
-                ("replace", "/name") => plan.name = v.filter(|n| !n.is_empty()).ok_or_else(|| ApiError::bad_request("Name cannot be empty"))?.to_string(),
-                ("replace", "/description") => set_opt(&mut plan.description, v),
-                ("replace", "/productCode") => set_opt(&mut plan.product_code, v),
-                ("replace", "/throttle/burstLimit") => {
-                    plan.throttle.get_or_insert(ThrottleSettings { burst_limit: 0, rate_limit: 0.0 }).burst_limit = patch_i64(v, path)?
-                }
-                ("replace", "/throttle/rateLimit") => {
-                    plan.throttle.get_or_insert(ThrottleSettings { burst_limit: 0, rate_limit: 0.0 }).rate_limit = patch_f64(v, path)?
-                }
-                ("replace", "/quota/limit" | "/quota/offset" | "/quota/period") => {
-                    let q = plan.quota.get_or_insert(QuotaSettings { limit: 0, offset: 0, period: "DAY".into() });
-                    match path {
-                        "/quota/limit" => q.limit = patch_i64(v, path)?,
-                        "/quota/offset" => q.offset = patch_i64(v, path)?,
-                        _ => q.period = v.unwrap_or_default().to_string(),
-                    }
-                }
-                ("remove", "/throttle") => plan.throttle = None,
-                ("remove", "/quota") => plan.quota = None,
-                ("add" | "remove", "/apiStages") => {
-                    let (api, stage) = v
-                        .and_then(|x| x.split_once(':'))
-                        .filter(|(a, st)| !a.is_empty() && !st.is_empty())
-                        .ok_or_else(|| ApiError::bad_request("Invalid API Stage specified"))?;
-                    if op.op == "add" {
-                        check_api_stage(s, &id, api, stage)?;
-                        if !plan.covers(api, stage) {
-                            plan.api_stages.push(ApiStage { api_id: api.into(), stage: stage.into(), throttle: BTreeMap::new() });
-                        }
-                    } else {
-                        if !plan.covers(api, stage) {
-                            return Err(ApiError::not_found(format!(
-                                "Invalid API Stage {{api: {api}, stage: {stage}}} specified for usageplan {id}"
-                            )));
-                        }
-                        plan.api_stages.retain(|x| !(x.api_id == api && x.stage == stage));
-                    }
-                }
-                (o, p) if p.starts_with("/apiStages/") => patch_method_throttle(&mut plan, p, o, v)?,
-                _ => return Err(invalid_path(path)),
-            }
-        }
+        PLAN_PATCH.apply(&mut plan, s, &ops)?;
         if let Some(q) = &plan.quota {
             check_quota(q)?;
         }

@@ -10,11 +10,13 @@ use serde_json::Value;
 use tollgate_model::validate::{path_part, PathPart};
 use tollgate_model::{ids, Resource, RestApiDefinition};
 
-use super::{api, api_mut, def_mut, resource};
-use crate::error::{ApiError, ApiResult};
-use crate::patch::{invalid_path_for_op, unsupported_op, PatchBody};
-use crate::util::{empty, json, page, parse_body, Query as Q};
-use crate::Ctx;
+use super::shared::{api, api_mut, def_mut, resource};
+use crate::core::context::Ctx;
+use crate::core::error::{ApiError, ApiResult};
+use crate::core::pagination::page;
+use crate::core::patch::PatchBody;
+use crate::core::patch_table::{NoMatch, PatchRule, PatchTable};
+use crate::core::util::{empty, json, parse_body, Query as Q};
 
 const MAX_RESOURCES: usize = 300;
 
@@ -145,6 +147,63 @@ pub async fn create(
     Ok(json(201, &out))
 }
 
+/// UpdateResource's paths: both move the resource, the definition is the target and the
+/// resource id the context.
+static RESOURCE_PATCH: PatchTable<RestApiDefinition, String> = PatchTable {
+    rules: &[
+        PatchRule {
+            ops: &["replace"],
+            path: "/pathPart",
+            apply: |def, c| {
+                let current = placed(def, c.ctx, "Root resource cannot update its pathPart.")?;
+                let parent = current.parent_id.unwrap_or_default();
+                move_resource(def, c.ctx, parent, c.value.unwrap_or_default().to_string())
+            },
+        },
+        PatchRule {
+            ops: &["replace"],
+            path: "/parentId",
+            apply: |def, c| {
+                let current = placed(def, c.ctx, "Root resource cannot update its parentId.")?;
+                let parent = c.value.unwrap_or_default().to_string();
+                if def.subtree(c.ctx).contains(&parent) {
+                    return Err(ApiError::bad_request("Resources cannot be cyclical."));
+                }
+                move_resource(def, c.ctx, parent, current.path_part.unwrap_or_default())
+            },
+        },
+    ],
+    replace_only: &[],
+    no_match: NoMatch::OpsOfPaths(&["/parentId", "/pathPart"]),
+};
+
+/// The resource, unless it is the root (which has no place to change).
+fn placed(def: &RestApiDefinition, res: &str, root_error: &str) -> ApiResult<Resource> {
+    let current = def.resources[res].clone();
+    if current.parent_id.is_none() {
+        return Err(ApiError::bad_request(root_error));
+    }
+    Ok(current)
+}
+
+/// Puts the resource under `parent` as `part`, after AWS's placement checks.
+fn move_resource(
+    def: &mut RestApiDefinition,
+    res: &str,
+    parent: String,
+    part: String,
+) -> ApiResult<()> {
+    check_placement(def, &parent, &part, Some(res))?;
+    let r = def
+        .resources
+        .get_mut(res)
+        .ok_or_else(ApiError::no_resource)?;
+    r.parent_id = Some(parent);
+    r.path_part = Some(part);
+    def.recompute_paths(res);
+    Ok(())
+}
+
 pub async fn update(
     State(ctx): State<Ctx>,
     Path((api_id, res)): Path<(String, String)>,
@@ -154,44 +213,7 @@ pub async fn update(
     let out = ctx.store.transact(|s| {
         resource(s, &api_id, &res)?;
         let def = def_mut(api_mut(s, &api_id)?);
-        for op in &ops {
-            let path = op.path()?;
-            if path != "/pathPart" && path != "/parentId" {
-                return Err(invalid_path_for_op(
-                    path,
-                    &op.op,
-                    &["/parentId", "/pathPart"],
-                ));
-            }
-            if op.op != "replace" {
-                return Err(unsupported_op(path, &op.op));
-            }
-            let current = def.resources[&res].clone();
-            if current.parent_id.is_none() {
-                return Err(ApiError::bad_request(if path == "/pathPart" {
-                    "Root resource cannot update its pathPart."
-                } else {
-                    "Root resource cannot update its parentId."
-                }));
-            }
-            let v = op.value().unwrap_or_default().to_string();
-            let (parent, part) = if path == "/pathPart" {
-                (current.parent_id.clone().unwrap_or_default(), v)
-            } else {
-                if def.subtree(&res).contains(&v) {
-                    return Err(ApiError::bad_request("Resources cannot be cyclical."));
-                }
-                (v, current.path_part.clone().unwrap_or_default())
-            };
-            check_placement(def, &parent, &part, Some(&res))?;
-            let r = def
-                .resources
-                .get_mut(&res)
-                .ok_or_else(ApiError::no_resource)?;
-            r.parent_id = Some(parent);
-            r.path_part = Some(part);
-            def.recompute_paths(&res);
-        }
+        RESOURCE_PATCH.apply(def, &res, &ops)?;
         Ok::<_, ApiError>(view(&def.resources[&res], false))
     })?;
     Ok(json(200, &out))

@@ -1,0 +1,47 @@
+//! The control plane's shared context: the store, credentials, engines, and the services
+//! served.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use tollgate_model::test_invoke::{TestInvokeRequest, TestInvokeResponse};
+use tollgate_store::Store;
+
+use crate::core::credentials::StaticCredentials;
+
+/// Runs a method through the data plane for TestInvokeMethod (implemented by the gateway,
+/// wired in by the binary, so the control plane does not depend on the data plane).
+pub trait TestInvoker: Send + Sync {
+    fn test_invoke(
+        &self,
+        req: TestInvokeRequest,
+    ) -> Pin<Box<dyn Future<Output = TestInvokeResponse> + Send + 'static>>;
+}
+
+pub struct AdminConfig {
+    pub region: String,
+    pub credentials: StaticCredentials,
+    /// A request body that stops arriving for this long is abandoned.
+    pub body_stall: std::time::Duration,
+}
+
+pub struct AdminContext {
+    pub store: Arc<Store>,
+    pub region: String,
+    pub verifier: tollgate_sigv4::Verifier<StaticCredentials>,
+    pub test_invoker: Option<Arc<dyn TestInvoker>>,
+    /// The store version the data plane serves; writes wait for it (read-your-writes).
+    pub data_plane_version: Option<tokio::sync::watch::Receiver<u64>>,
+    /// Usage-plan counters (GetUsage, UpdateUsage).
+    pub usage: Option<Arc<dyn tollgate_store::usage::UsageCounters>>,
+    /// The Lambda engine (the `lambda` service's operations).
+    pub functions: Option<Arc<tollgate_functions::Functions>>,
+    /// The services served (normally [`crate::SERVICES`]).
+    pub services: crate::core::registry::Registry<Ctx>,
+    /// Memory all request bodies in flight may hold together.
+    pub(crate) body_budget: crate::core::budget::BodyBudget,
+    pub(crate) body_stall: std::time::Duration,
+}
+
+pub type Ctx = Arc<AdminContext>;

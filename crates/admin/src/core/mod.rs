@@ -1,0 +1,14 @@
+//! What every service on the control plane shares: the envelope (request id, SigV4 scoped
+//! through the service registry, body limits), AWS errors, body and query parsing, patch
+//! operations with their path table, and list pagination.
+
+pub(crate) mod budget;
+pub mod context;
+pub mod credentials;
+pub mod envelope;
+pub mod error;
+pub mod pagination;
+pub mod patch;
+pub mod patch_table;
+pub mod registry;
+pub mod util;
