@@ -10,8 +10,10 @@ use http::header::HeaderName;
 use regex::Regex;
 use tollgate_model::{GatewayResponseType, Integration, Method, RestApiDefinition};
 
+use crate::content_handling::ContentHandling;
 use crate::context::Piece;
-use crate::pipeline::content_handling::ContentHandling;
+use crate::integrations::lambda_target::LambdaTarget;
+use crate::uri::{compile_uri, UriPiece};
 
 /// A mapping template, parsed once per deployment and shared by every request.
 pub type MappingTemplate = Arc<CompiledTemplate>;
@@ -69,15 +71,6 @@ pub enum Passthrough {
     WhenNoMatch,
     WhenNoTemplates,
     Never,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum UriPiece {
-    Literal(String),
-    /// `{name}`: filled from the `integration.request.path.name` mapping.
-    PathParam(String),
-    /// `${stageVariables.name}`
-    StageVariable(String),
 }
 
 /// Where a mapped value comes from (`method.request.*`, `stageVariables.*`, `context.*`, `'x'`).
@@ -197,7 +190,7 @@ pub struct CompiledIntegration {
     pub http_method: Option<http::Method>,
     pub uri: Vec<UriPiece>,
     /// For Lambda integrations: the function the URI names.
-    pub lambda_function: Option<crate::integrations::lambda::LambdaTarget>,
+    pub lambda_function: Option<LambdaTarget>,
     /// The integration has `credentials` (a role API Gateway assumes): the function's
     /// resource policy is then not consulted.
     pub has_credentials: bool,
@@ -469,52 +462,6 @@ pub fn body_path(path: &tollgate_vtl::jsonpath::JsonPath, body: &[u8]) -> Option
     }
 }
 
-pub fn compile_uri(uri: &str) -> Vec<UriPiece> {
-    let mut out = Vec::new();
-    let mut lit = String::new();
-    let mut rest = uri;
-    while !rest.is_empty() {
-        if let Some(after) = rest.strip_prefix("${stageVariables.") {
-            if let Some(end) = after.find('}') {
-                if !lit.is_empty() {
-                    out.push(UriPiece::Literal(std::mem::take(&mut lit)));
-                }
-                out.push(UriPiece::StageVariable(after[..end].to_string()));
-                rest = &after[end + 1..];
-                continue;
-            }
-        }
-        if let Some(after) = rest.strip_prefix('{') {
-            if let Some(end) = after.find('}') {
-                let name = &after[..end];
-                if !name.is_empty()
-                    && name.bytes().all(|b| {
-                        b.is_ascii_alphanumeric()
-                            || b == b'_'
-                            || b == b'-'
-                            || b == b'.'
-                            || b == b'+'
-                    })
-                {
-                    if !lit.is_empty() {
-                        out.push(UriPiece::Literal(std::mem::take(&mut lit)));
-                    }
-                    out.push(UriPiece::PathParam(name.trim_end_matches('+').to_string()));
-                    rest = &after[end + 1..];
-                    continue;
-                }
-            }
-        }
-        let c = rest.chars().next().unwrap_or_default();
-        lit.push(c);
-        rest = &rest[c.len_utf8()..];
-    }
-    if !lit.is_empty() {
-        out.push(UriPiece::Literal(lit));
-    }
-    out
-}
-
 /// Parses a template map (sorted by content type); a template that does not parse makes
 /// the method answer 500 rather than render something AWS would not.
 fn templates(
@@ -574,9 +521,7 @@ pub(crate) fn compile_integration(
     }
     let lambda_function = match kind {
         IntegrationKind::AwsProxy | IntegrationKind::Aws => {
-            Some(crate::integrations::lambda::LambdaTarget::compile(
-                i.uri.as_deref().unwrap_or_default(),
-            )?)
+            Some(LambdaTarget::compile(i.uri.as_deref().unwrap_or_default())?)
         }
         _ => None,
     };

@@ -13,8 +13,9 @@ use hyper_util::rt::TokioExecutor;
 use tollgate_model::GatewayResponseType as T;
 
 use crate::body::GatewayBody;
+use crate::error::{GatewayError, MAX_BODY};
+use crate::invocation::IntegrationOutput;
 use crate::pipeline::integration_request::BackendRequest;
-use crate::pipeline::{GatewayError, IntegrationOutput, MAX_BODY};
 
 type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
 

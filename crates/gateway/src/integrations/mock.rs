@@ -3,11 +3,12 @@
 use bytes::Bytes;
 
 use crate::compile::CompiledIntegration;
-use crate::pipeline::content_handling::Payload;
+use crate::content_handling::Payload;
+use crate::error::GatewayError;
+use crate::invocation::{IntegrationOutput, Invocation};
 use crate::pipeline::integration_request::render_request;
 use crate::pipeline::integration_response::empty_output;
 use crate::pipeline::method_request::Params;
-use crate::pipeline::{GatewayError, IntegrationOutput, Invocation};
 
 pub fn invoke(
     inv: &Invocation<'_>,

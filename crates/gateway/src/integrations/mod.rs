@@ -2,4 +2,5 @@
 
 pub mod http;
 pub mod lambda;
+pub mod lambda_target;
 pub mod mock;

@@ -3,9 +3,10 @@
 use http::header::HeaderValue;
 use http::{Response, StatusCode};
 
-use super::{GatewayError, Invocation};
 use crate::body::GatewayBody;
 use crate::context::Piece;
+use crate::error::GatewayError;
+use crate::invocation::Invocation;
 
 /// Requests for an unknown API or stage: `403 {"message":"Forbidden"}`.
 pub fn forbidden() -> Response<GatewayBody> {
@@ -52,7 +53,7 @@ fn render_template(
         query: &query,
         headers: &inv.parts.headers,
     };
-    super::integration_request::render_template(template, inv, &params, b"")
+    crate::mapping::render_template(template, inv, &params, b"")
         .map(|(body, _)| body)
         .unwrap_or_default()
 }
@@ -108,7 +109,7 @@ pub fn render(inv: &Invocation<'_>, err: &GatewayError) -> Response<GatewayBody>
         .get(http::header::ACCEPT)
         .and_then(|v| v.to_str().ok());
     // Chosen by Accept like method response templates (request-pipeline.md §9.3).
-    let chosen = super::integration_response::choose_template(&gr.templates, accept);
+    let chosen = crate::mapping::choose_template(&gr.templates, accept);
     let (ct, body) = match chosen {
         Some((ct, template)) => (ct.as_str(), render_template(template, inv)),
         None => ("application/json", bytes::Bytes::new()),

@@ -6,11 +6,13 @@ use bytes::Bytes;
 use http::header::HeaderValue;
 use http::Response;
 
-use super::content_handling::{self, Payload, Unset};
 use super::method_request::Params;
-use super::{GatewayError, IntegrationOutput, Invocation};
 use crate::body::GatewayBody;
 use crate::compile::{CompiledIntegration, CompiledIntegrationResponse, ResponseSource};
+use crate::content_handling::{self, Payload, Unset};
+use crate::error::GatewayError;
+use crate::invocation::{IntegrationOutput, Invocation};
+use crate::mapping::choose_template;
 
 /// The response whose pattern fully matches `value`, else the default one.
 pub fn select<'i>(
@@ -21,34 +23,6 @@ pub fn select<'i>(
         .iter()
         .find(|r| r.pattern.as_ref().is_some_and(|p| p.is_match(value)))
         .or_else(|| i.responses.iter().find(|r| r.pattern.is_none()))
-}
-
-/// AWS's response template choice: the template for the client's Accept (first media type,
-/// parameters dropped; absent means application/json), else the first defined template.
-pub fn choose_template<'r, T>(
-    templates: &'r [(String, T)],
-    accept: Option<&str>,
-) -> Option<&'r (String, T)> {
-    let wanted = media_type(accept.and_then(|a| a.split(',').next()));
-    templates
-        .iter()
-        .find(|(ct, _)| ct.eq_ignore_ascii_case(&wanted))
-        .or_else(|| templates.first())
-}
-
-/// The media type of a Content-Type or Accept entry, parameters dropped and lower-cased;
-/// absent or empty means `application/json`, as API Gateway assumes.
-pub fn media_type(value: Option<&str>) -> String {
-    value
-        .map(|v| {
-            v.split(';')
-                .next()
-                .unwrap_or_default()
-                .trim()
-                .to_ascii_lowercase()
-        })
-        .filter(|v| !v.is_empty())
-        .unwrap_or_else(|| "application/json".into())
 }
 
 fn resolve_response(
@@ -105,12 +79,8 @@ pub fn apply(
     let mut overrides = None;
     let (content_type, payload) = match choose_template(&chosen.templates, accept) {
         Some((ct, t)) => {
-            let (body, context) = super::integration_request::render_template(
-                t,
-                inv,
-                params,
-                converted.template_input()?,
-            )?;
+            let (body, context) =
+                crate::mapping::render_template(t, inv, params, converted.template_input()?)?;
             overrides = context.get("responseOverride").cloned();
             (ct.clone(), Payload::Text(body))
         }
