@@ -176,6 +176,28 @@ pub fn media_type(value: Option<&str>) -> String {
         .unwrap_or_else(|| "application/json".into())
 }
 
+/// A JSONPath mapping over a body: nothing unless the body is JSON (it must start like
+/// JSON), a string value as itself, anything else as JSON text.
+pub fn body_path(path: &tollgate_vtl::jsonpath::JsonPath, body: &[u8]) -> Option<String> {
+    use tollgate_vtl::jsonpath::Selection;
+    let first = body.iter().find(|b| !b.is_ascii_whitespace())?;
+    if !matches!(first, b'{' | b'[' | b'"') {
+        return None;
+    }
+    let root: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let text = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    match path.select(&root) {
+        Selection::Definite(v) => v.map(text),
+        Selection::List(vs) if vs.is_empty() => None,
+        Selection::List(vs) => {
+            Some(serde_json::Value::Array(vs.into_iter().cloned().collect()).to_string())
+        }
+    }
+}
+
 #[cfg(test)]
 mod context_tests {
     #[test]

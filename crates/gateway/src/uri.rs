@@ -55,3 +55,34 @@ pub fn compile_uri(uri: &str) -> Vec<UriPiece> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uri_templates() {
+        assert_eq!(
+            compile_uri("http://${stageVariables.host}:8080/pets/{petId}?q={q}"),
+            vec![
+                UriPiece::Literal("http://".into()),
+                UriPiece::StageVariable("host".into()),
+                UriPiece::Literal(":8080/pets/".into()),
+                UriPiece::PathParam("petId".into()),
+                UriPiece::Literal("?q=".into()),
+                UriPiece::PathParam("q".into()),
+            ]
+        );
+        assert_eq!(
+            compile_uri("http://x/{proxy}"),
+            vec![
+                UriPiece::Literal("http://x/".into()),
+                UriPiece::PathParam("proxy".into())
+            ]
+        );
+        assert_eq!(
+            compile_uri("http://x/{}"),
+            vec![UriPiece::Literal("http://x/{}".into())]
+        );
+    }
+}

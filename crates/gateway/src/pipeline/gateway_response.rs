@@ -4,7 +4,7 @@ use http::header::HeaderValue;
 use http::{Response, StatusCode};
 
 use crate::body::GatewayBody;
-use crate::context::Piece;
+use crate::compile::Source;
 use crate::error::GatewayError;
 use crate::invocation::Invocation;
 
@@ -58,47 +58,27 @@ fn render_template(
         .unwrap_or_default()
 }
 
-fn render_pieces(pieces: &[Piece], inv: &Invocation<'_>) -> String {
-    let mut s = String::new();
-    for p in pieces {
-        match p {
-            Piece::Literal(l) => s.push_str(l),
-            Piece::StageVariable(n) => {
-                s.push_str(inv.stage_variables.get(n).map_or("", |v| v.as_str()))
-            }
-            Piece::Context(n) => {
-                if let Some(expr) = n.strip_prefix("__method.") {
-                    s.push_str(&method_param(expr, inv));
-                } else if let Some(v) = inv.ctx.var(n) {
-                    s.push_str(&v);
-                }
-            }
-        }
-    }
-    s
-}
-
-/// `method.request.header|querystring.X` sources of gateway response headers.
-fn method_param(expr: &str, inv: &Invocation<'_>) -> String {
-    if let Some(h) = expr.strip_prefix("method.request.header.") {
-        return inv
+/// A gateway response header's value (the sources compiling keeps for them).
+fn header_value(source: &Source, inv: &Invocation<'_>) -> String {
+    match source {
+        Source::Literal(l) => l.clone(),
+        Source::StageVariable(n) => inv.stage_variables.get(n).cloned().unwrap_or_default(),
+        Source::Context(n) => inv.ctx.var(n).map(|v| v.into_owned()).unwrap_or_default(),
+        Source::Header(h) => inv
             .parts
             .headers
-            .get(h)
+            .get(h.as_str())
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default()
-            .to_string();
-    }
-    if let Some(q) = expr.strip_prefix("method.request.querystring.") {
-        let query = super::method_request::parse_query(inv.parts.uri.query());
-        return query
+            .to_string(),
+        Source::Query(q) => super::method_request::parse_query(inv.parts.uri.query())
             .into_iter()
             .rev()
             .find(|(k, _)| k == q)
             .map(|(_, v)| v)
-            .unwrap_or_default();
+            .unwrap_or_default(),
+        _ => String::new(),
     }
-    String::new()
 }
 
 pub fn render(inv: &Invocation<'_>, err: &GatewayError) -> Response<GatewayBody> {
@@ -125,8 +105,8 @@ pub fn render(inv: &Invocation<'_>, err: &GatewayError) -> Response<GatewayBody>
         "x-amzn-ErrorType",
         HeaderValue::from_static(err.kind.error_type()),
     );
-    for (name, pieces) in &gr.headers {
-        if let Ok(v) = HeaderValue::from_str(&render_pieces(pieces, inv)) {
+    for (name, source) in &gr.headers {
+        if let Ok(v) = HeaderValue::from_str(&header_value(source, inv)) {
             h.insert(name.clone(), v);
         }
     }

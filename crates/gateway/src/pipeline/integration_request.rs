@@ -65,7 +65,12 @@ pub fn resolve<'a>(
             .map(|s| Cow::Borrowed(s.as_str())),
         Source::Context(n) => inv.ctx.var(n),
         Source::Body => body.map(String::from_utf8_lossy),
-        Source::BodyPath(p) => crate::compile::body_path(p, body?).map(Cow::Owned),
+        Source::BodyPath(p) => crate::mapping::body_path(p, body?).map(Cow::Owned),
+        // Compiling refuses these in request mappings.
+        Source::IntegrationHeader(_)
+        | Source::IntegrationMultiHeader(_)
+        | Source::IntegrationBody
+        | Source::IntegrationBodyPath(_) => None,
     }
 }
 

@@ -8,7 +8,7 @@ use http::Response;
 
 use super::method_request::Params;
 use crate::body::GatewayBody;
-use crate::compile::{CompiledIntegration, CompiledIntegrationResponse, ResponseSource};
+use crate::compile::{CompiledIntegration, CompiledIntegrationResponse, Source};
 use crate::content_handling::{self, Payload, Unset};
 use crate::error::GatewayError;
 use crate::invocation::{IntegrationOutput, Invocation};
@@ -25,19 +25,15 @@ pub fn select<'i>(
         .or_else(|| i.responses.iter().find(|r| r.pattern.is_none()))
 }
 
-fn resolve_response(
-    src: &ResponseSource,
-    out: &IntegrationOutput,
-    inv: &Invocation<'_>,
-) -> Option<String> {
+fn resolve_response(src: &Source, out: &IntegrationOutput, inv: &Invocation<'_>) -> Option<String> {
     match src {
-        ResponseSource::Literal(s) => Some(s.clone()),
-        ResponseSource::Header(n) => out
+        Source::Literal(s) => Some(s.clone()),
+        Source::IntegrationHeader(n) => out
             .headers
             .get(n.as_str())
             .and_then(|v| v.to_str().ok())
             .map(str::to_string),
-        ResponseSource::MultiHeader(n) => {
+        Source::IntegrationMultiHeader(n) => {
             let all: Vec<&str> = out
                 .headers
                 .get_all(n.as_str())
@@ -46,10 +42,12 @@ fn resolve_response(
                 .collect();
             (!all.is_empty()).then(|| all.join(","))
         }
-        ResponseSource::Body => Some(String::from_utf8_lossy(&out.body).into_owned()),
-        ResponseSource::BodyPath(p) => crate::compile::body_path(p, &out.body),
-        ResponseSource::StageVariable(n) => inv.stage_variables.get(n).cloned(),
-        ResponseSource::Context(n) => inv.ctx.var(n).map(|v| v.into_owned()),
+        Source::IntegrationBody => Some(String::from_utf8_lossy(&out.body).into_owned()),
+        Source::IntegrationBodyPath(p) => crate::mapping::body_path(p, &out.body),
+        Source::StageVariable(n) => inv.stage_variables.get(n).cloned(),
+        Source::Context(n) => inv.ctx.var(n).map(|v| v.into_owned()),
+        // Compiling refuses `method.request.*` in response mappings.
+        _ => None,
     }
 }
 
