@@ -69,6 +69,14 @@ pub struct CompiledIntegration {
     pub responses: Vec<CompiledIntegrationResponse>,
 }
 
+impl CompiledIntegration {
+    /// Whether calling it reads the request's parameters (an HTTP_PROXY integration without
+    /// parameter mappings passes the query string through untouched).
+    pub fn reads_parameters(&self) -> bool {
+        self.kind != IntegrationKind::HttpProxy || !self.request_parameters.is_empty()
+    }
+}
+
 pub fn compile_integration(
     i: &Integration,
     _resource_id: &str,

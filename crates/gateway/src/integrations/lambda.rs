@@ -13,11 +13,13 @@ use tollgate_functions::{Functions, InvokeError, InvokeRequest, ServicePermissio
 use tollgate_model::lambda::FunctionRef;
 use tollgate_model::GatewayResponseType as T;
 
+use super::call::{Answer, Call, CallRecord, Integration};
 use crate::body::GatewayBody;
 use crate::compile::CompiledIntegration;
 use crate::content_handling::is_binary;
 use crate::error::GatewayError;
-use crate::invocation::{IntegrationOutput, Invocation};
+use crate::invocation::{IntegrationOutput, Invocation, RequestBody};
+use crate::pipeline::integration_request;
 use crate::pipeline::method_request::{Params, Routed};
 
 /// Headers that never reach the function (hop-by-hop and framing).
@@ -417,6 +419,62 @@ pub fn non_proxy_output(out: tollgate_functions::InvokeResponse) -> IntegrationO
         headers: http::HeaderMap::new(),
         body: out.payload,
         selection,
+    }
+}
+
+/// Invokes the integration's function, recording the call.
+async fn call_function(
+    call: &Call<'_, '_>,
+    inv: &Invocation<'_>,
+    rec: &mut CallRecord,
+    payload: Vec<u8>,
+) -> Result<tollgate_functions::InvokeResponse, GatewayError> {
+    let out = rec
+        .timed(invoke(call.functions, call.integration, inv, payload))
+        .await?;
+    rec.status = Some(200);
+    rec.endpoint_response(inv, &out.payload);
+    Ok(out)
+}
+
+/// `AWS_PROXY` to a Lambda function: the proxy event in, the function's output is the
+/// response.
+pub struct LambdaProxy;
+
+impl Integration for LambdaProxy {
+    async fn call(
+        &self,
+        call: &Call<'_, '_>,
+        inv: &Invocation<'_>,
+        rec: &mut CallRecord,
+        body: RequestBody,
+    ) -> Result<Answer, GatewayError> {
+        let body = body.collect(call.body_stall).await?;
+        // AWS logs the client's body here, not the event built from it.
+        rec.endpoint_request(inv, &body);
+        let event = proxy_event(inv, call.routed, call.params, &body);
+        let out = call_function(call, inv, rec, event).await?;
+        proxy_response(inv, &out).map(Answer::Response)
+    }
+}
+
+/// `AWS` to a Lambda function: the rendered template is the payload, and the function's
+/// output (or error) goes through the integration response.
+pub struct Lambda;
+
+impl Integration for Lambda {
+    async fn call(
+        &self,
+        call: &Call<'_, '_>,
+        inv: &Invocation<'_>,
+        rec: &mut CallRecord,
+        body: RequestBody,
+    ) -> Result<Answer, GatewayError> {
+        let body = body.collect(call.body_stall).await?;
+        let (payload, _) = integration_request::payload(inv, call.integration, call.params, &body)?;
+        rec.endpoint_request(inv, &payload);
+        let out = call_function(call, inv, rec, payload.to_vec()).await?;
+        Ok(Answer::Output(non_proxy_output(out)))
     }
 }
 

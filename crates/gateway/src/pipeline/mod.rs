@@ -9,7 +9,7 @@
 //! | throttling and quota | [`throttle`] |
 //! | request validation (parameters, body against the model) | [`request_validation`] |
 //! | integration request (mappings, templates, contentHandling, URI) | [`integration_request`], [`crate::mapping`], [`crate::content_handling`] |
-//! | integration (HTTP, HTTP_PROXY, MOCK) | [`crate::integrations`] |
+//! | integration (HTTP, HTTP_PROXY, MOCK, AWS, AWS_PROXY), behind one trait | [`crate::integrations`] |
 //! | integration response (selection, mappings) | [`integration_response`] |
 //! | method response / response enrichment, access log | [`respond`] |
 //!
@@ -34,11 +34,10 @@ use http::{Request, Response};
 use hyper::body::Incoming;
 
 use crate::body::GatewayBody;
-use crate::compile::IntegrationKind;
 use crate::context::{ErrorContext, RequestContext};
 use crate::error::{GatewayError, MAX_BODY, MAX_HEAD};
-use crate::integrations::http::HttpClient;
-use crate::integrations::lambda;
+use crate::integrations;
+use crate::integrations::call::{Answer, Call, CallRecord};
 use crate::invocation::{Invocation, RequestBody};
 use crate::Gateway;
 
@@ -173,9 +172,11 @@ impl Gateway {
         let validation = routed.method.validation.as_ref();
         // Query parameters are decoded only when something reads them.
         let reads_params = validation.is_some_and(|v| !v.required.is_empty())
-            || routed.method.integration.as_ref().is_ok_and(|i| {
-                i.kind != IntegrationKind::HttpProxy || !i.request_parameters.is_empty()
-            });
+            || routed
+                .method
+                .integration
+                .as_ref()
+                .is_ok_and(|i| i.reads_parameters());
         let query = if reads_params {
             method_request::parse_query(inv.parts.uri.query())
         } else {
@@ -213,76 +214,19 @@ impl Gateway {
             .integration
             .as_ref()
             .map_err(|_| GatewayError::internal())?;
-        match integration.kind {
-            IntegrationKind::HttpProxy => {
-                let req = integration_request::http_proxy(inv, integration, &params, body)?;
-                let started = Instant::now();
-                let resp = HttpClient::current().send(req, integration.timeout).await;
-                inv.ctx.integration_latency_ms = Some(started.elapsed().as_millis() as u64);
-                let resp = resp?;
-                inv.ctx.integration_status = Some(resp.status().as_u16());
-                Ok(respond::proxy_response(resp))
-            }
-            IntegrationKind::Http => {
-                let body = body.collect(self.body_stall).await?;
-                let (payload, context) =
-                    integration_request::payload(inv, integration, &params, &body)?;
-                inv.ctx.log_endpoint_request(&payload);
-                let req = integration_request::http(
-                    inv,
-                    integration,
-                    &params,
-                    &body,
-                    payload,
-                    context.as_ref(),
-                )?;
-                let started = Instant::now();
-                let out = HttpClient::current()
-                    .send_buffered(req, integration.timeout)
-                    .await;
-                inv.ctx.integration_latency_ms = Some(started.elapsed().as_millis() as u64);
-                let out = out?;
-                inv.ctx.integration_status = Some(out.status);
-                inv.ctx.log_endpoint_response(&out.body);
-                integration_response::apply(inv, integration, &params, out)
-            }
-            IntegrationKind::Mock => {
-                let body = body.collect(self.body_stall).await?;
-                let out = crate::integrations::mock::invoke(inv, integration, &params, &body)?;
-                integration_response::apply(inv, integration, &params, out)
-            }
-            IntegrationKind::AwsProxy => {
-                let body = body.collect(self.body_stall).await?;
-                // AWS logs the client's body here, not the event built from it.
-                inv.ctx.log_endpoint_request(&body);
-                let event = lambda::proxy_event(inv, &routed, &params, &body);
-                let started = Instant::now();
-                let out = lambda::invoke(self.functions.as_ref(), integration, inv, event).await;
-                inv.ctx.integration_latency_ms = Some(started.elapsed().as_millis() as u64);
-                let out = out?;
-                inv.ctx.integration_status = Some(200);
-                inv.ctx.log_endpoint_response(&out.payload);
-                lambda::proxy_response(inv, &out)
-            }
-            IntegrationKind::Aws => {
-                let body = body.collect(self.body_stall).await?;
-                let (payload, _) = integration_request::payload(inv, integration, &params, &body)?;
-                inv.ctx.log_endpoint_request(&payload);
-                let started = Instant::now();
-                let out =
-                    lambda::invoke(self.functions.as_ref(), integration, inv, payload.to_vec())
-                        .await;
-                inv.ctx.integration_latency_ms = Some(started.elapsed().as_millis() as u64);
-                let out = out?;
-                inv.ctx.integration_status = Some(200);
-                inv.ctx.log_endpoint_response(&out.payload);
-                integration_response::apply(
-                    inv,
-                    integration,
-                    &params,
-                    lambda::non_proxy_output(out),
-                )
-            }
+        let call = Call {
+            integration,
+            routed: &routed,
+            params: &params,
+            functions: self.functions.as_ref(),
+            body_stall: self.body_stall,
+        };
+        let mut record = CallRecord::default();
+        let answer = integrations::call(&call, inv, &mut record, body).await;
+        record.record(&mut inv.ctx);
+        match answer? {
+            Answer::Response(resp) => Ok(resp),
+            Answer::Output(out) => integration_response::apply(inv, integration, &params, out),
         }
     }
 }
