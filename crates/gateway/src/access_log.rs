@@ -71,7 +71,7 @@ impl AccessLogWriter {
     }
 
     pub fn file_for(&self, api: &str, stage: &str) -> Arc<Path> {
-        crate::runtime::access_log_path(&self.dir, api, stage).into()
+        access_log_path(&self.dir, api, stage).into()
     }
 
     pub fn write(&self, log: &AccessLog, line: String) {
@@ -123,4 +123,9 @@ async fn write_loop(mut rx: mpsc::Receiver<(Arc<Path>, String)>) {
             let _ = w.flush();
         }
     }
+}
+
+/// Where access logs go: `{dir}/{apiId}-{stage}.log`.
+pub fn access_log_path(dir: &std::path::Path, api: &str, stage: &str) -> PathBuf {
+    dir.join(format!("{api}-{stage}.log"))
 }

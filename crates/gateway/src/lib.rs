@@ -7,14 +7,19 @@
 pub mod access_log;
 pub mod body;
 pub mod compile;
+pub mod content_handling;
 pub mod context;
+pub mod error;
 pub mod integrations;
+pub mod invocation;
 pub mod listener;
+pub mod mapping;
 pub mod pipeline;
 pub mod router;
 pub mod runtime;
 pub mod test_invoke;
 pub mod throttle;
+pub mod uri;
 
 use std::path::PathBuf;
 use std::sync::Arc;

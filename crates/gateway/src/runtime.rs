@@ -3,7 +3,6 @@
 //! [`Runtime`] once and use it to the end, so a redeploy never disturbs a request in flight.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use tollgate_model::{Deployment, RestApiDefinition, Stage};
@@ -326,9 +325,4 @@ fn build_api(
         source: api.clone(),
         compiled,
     }
-}
-
-/// Where access logs go: `{dir}/{apiId}-{stage}.log`.
-pub fn access_log_path(dir: &std::path::Path, api: &str, stage: &str) -> PathBuf {
-    dir.join(format!("{api}-{stage}.log"))
 }

@@ -10,8 +10,9 @@ use http_body_util::BodyExt;
 use tollgate_model::test_invoke::{TestInvokeRequest, TestInvokeResponse};
 
 use crate::compile::compile;
+use crate::invocation::{Invocation, RequestBody};
 use crate::pipeline::addressing::Target;
-use crate::pipeline::{respond, Invocation, RequestBody};
+use crate::pipeline::respond;
 use crate::Gateway;
 
 const TEST_STAGE: &str = "test-invoke-stage";

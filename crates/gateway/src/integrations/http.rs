@@ -12,9 +12,12 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use tollgate_model::GatewayResponseType as T;
 
+use super::call::{Answer, Call, CallRecord, Integration};
 use crate::body::GatewayBody;
-use crate::pipeline::integration_request::BackendRequest;
-use crate::pipeline::{GatewayError, IntegrationOutput, MAX_BODY};
+use crate::error::{GatewayError, MAX_BODY};
+use crate::invocation::{IntegrationOutput, Invocation, RequestBody};
+use crate::pipeline::integration_request::{self, BackendRequest};
+use crate::pipeline::respond;
 
 type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
 
@@ -130,5 +133,53 @@ impl HttpClient {
         tokio::time::timeout(timeout, exchange)
             .await
             .map_err(|_| timeout_error())?
+    }
+}
+
+/// `HTTP_PROXY`: the client's request and body stream to the backend, and its answer
+/// streams back as it is.
+pub struct HttpProxy;
+
+impl Integration for HttpProxy {
+    async fn call(
+        &self,
+        call: &Call<'_, '_>,
+        inv: &Invocation<'_>,
+        rec: &mut CallRecord,
+        body: RequestBody,
+    ) -> Result<Answer, GatewayError> {
+        let i = call.integration;
+        let req = integration_request::http_proxy(inv, i, call.params, body)?;
+        let resp = rec.timed(HttpClient::current().send(req, i.timeout)).await;
+        let resp = resp?;
+        rec.status = Some(resp.status().as_u16());
+        Ok(Answer::Response(respond::proxy_response(resp)))
+    }
+}
+
+/// `HTTP`: the mapped request goes to the backend, whose answer is read for the
+/// integration response.
+pub struct Http;
+
+impl Integration for Http {
+    async fn call(
+        &self,
+        call: &Call<'_, '_>,
+        inv: &Invocation<'_>,
+        rec: &mut CallRecord,
+        body: RequestBody,
+    ) -> Result<Answer, GatewayError> {
+        let i = call.integration;
+        let body = body.collect(call.body_stall).await?;
+        let (payload, context) = integration_request::payload(inv, i, call.params, &body)?;
+        rec.endpoint_request(inv, &payload);
+        let req = integration_request::http(inv, i, call.params, &body, payload, context.as_ref())?;
+        let out = rec
+            .timed(HttpClient::current().send_buffered(req, i.timeout))
+            .await;
+        let out = out?;
+        rec.status = Some(out.status);
+        rec.endpoint_response(inv, &out.body);
+        Ok(Answer::Output(out))
     }
 }

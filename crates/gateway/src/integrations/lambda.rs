@@ -2,7 +2,6 @@
 //! rules of lambda-events.md §1 and §4) and `AWS` (non-proxy: the rendered template is the
 //! payload; function errors are selected by their `errorMessage`).
 
-use std::borrow::Cow;
 use std::sync::Arc;
 
 use base64::Engine;
@@ -11,24 +10,17 @@ use http::header::{HeaderName, HeaderValue};
 use http::Response;
 use serde_json::{json, Map, Value};
 use tollgate_functions::{Functions, InvokeError, InvokeRequest, ServicePermission};
-use tollgate_model::lambda::{parse_function_ref, FunctionRef};
+use tollgate_model::lambda::FunctionRef;
 use tollgate_model::GatewayResponseType as T;
 
+use super::call::{Answer, Call, CallRecord, Integration};
 use crate::body::GatewayBody;
-use crate::compile::{CompiledIntegration, UriPiece};
-use crate::pipeline::content_handling::is_binary;
+use crate::compile::CompiledIntegration;
+use crate::content_handling::is_binary;
+use crate::error::GatewayError;
+use crate::invocation::{IntegrationOutput, Invocation, RequestBody};
+use crate::pipeline::integration_request;
 use crate::pipeline::method_request::{Params, Routed};
-use crate::pipeline::{GatewayError, IntegrationOutput, Invocation};
-
-/// `arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{functionArn}/invocations`
-/// → the function ARN part (which may hold `${stageVariables.x}`).
-pub fn function_of_uri(uri: &str) -> Option<&str> {
-    let rest = uri.strip_prefix("arn:aws:apigateway:")?;
-    let (_region, rest) = rest.split_once(':')?;
-    let rest = rest.strip_prefix("lambda:path/2015-03-31/functions/")?;
-    let f = rest.strip_suffix("/invocations")?;
-    (!f.is_empty()).then_some(f)
-}
 
 /// Headers that never reach the function (hop-by-hop and framing).
 const DROPPED: [&str; 6] = [
@@ -204,55 +196,6 @@ fn proxy_path(routing_path: &str) -> String {
     format!("/{trimmed}")
 }
 
-/// The function a Lambda integration calls.
-#[derive(Debug)]
-pub enum LambdaTarget {
-    /// The URI names it in full: parsed once, when the deployment is compiled.
-    Fixed(FunctionRef),
-    /// The URI holds `${stageVariables.x}`: resolved per request.
-    PerStage(Vec<UriPiece>),
-}
-
-impl LambdaTarget {
-    /// From an integration URI in AWS's Lambda form.
-    pub fn compile(uri: &str) -> Result<LambdaTarget, String> {
-        let arn = function_of_uri(uri)
-            .ok_or_else(|| format!("integration URI {uri} is not a Lambda function"))?;
-        let pieces = crate::compile::compile_uri(arn);
-        match pieces.as_slice() {
-            [UriPiece::Literal(arn)] => parse_function_ref(arn)
-                .map(LambdaTarget::Fixed)
-                .ok_or_else(|| format!("integration URI {uri} names an invalid function")),
-            _ => Ok(LambdaTarget::PerStage(pieces)),
-        }
-    }
-
-    fn resolve(&self, inv: &Invocation<'_>) -> Result<Cow<'_, FunctionRef>, GatewayError> {
-        let pieces = match self {
-            LambdaTarget::Fixed(r) => return Ok(Cow::Borrowed(r)),
-            LambdaTarget::PerStage(pieces) => pieces,
-        };
-        let mut arn = String::with_capacity(96);
-        for piece in pieces {
-            match piece {
-                UriPiece::Literal(l) => arn.push_str(l),
-                UriPiece::StageVariable(n) => {
-                    arn.push_str(inv.stage_variables.get(n).map_or("", |v| v.as_str()))
-                }
-                UriPiece::PathParam(n) => {
-                    arn.push('{');
-                    arn.push_str(n);
-                    arn.push('}');
-                }
-            }
-        }
-        parse_function_ref(&arn).map(Cow::Owned).ok_or_else(|| {
-            tracing::info!(api = %inv.ctx.api_id, function = %arn, "integration names an invalid function");
-            GatewayError::internal()
-        })
-    }
-}
-
 /// Invokes the integration's function with `payload`.
 pub async fn invoke(
     functions: Option<&Arc<Functions>>,
@@ -265,7 +208,7 @@ pub async fn invoke(
         .lambda_function
         .as_ref()
         .ok_or_else(GatewayError::internal)?
-        .resolve(inv)?;
+        .resolve(inv.stage_variables, &inv.ctx.api_id)?;
     let name = &target.name;
     if !i.has_credentials {
         check_permission(functions, &target, inv)?;
@@ -421,7 +364,7 @@ pub fn proxy_response(
         .is_some_and(|v| v.as_bool() == Some(true));
     let body = if encoded {
         // Decoded only when the client accepts a binary media type (AWS-rec).
-        if crate::pipeline::content_handling::accepts_binary(
+        if crate::content_handling::accepts_binary(
             &inv.deployment.binary_media_types,
             &inv.parts.headers,
         ) {
@@ -479,55 +422,65 @@ pub fn non_proxy_output(out: tollgate_functions::InvokeResponse) -> IntegrationO
     }
 }
 
+/// Invokes the integration's function, recording the call.
+async fn call_function(
+    call: &Call<'_, '_>,
+    inv: &Invocation<'_>,
+    rec: &mut CallRecord,
+    payload: Vec<u8>,
+) -> Result<tollgate_functions::InvokeResponse, GatewayError> {
+    let out = rec
+        .timed(invoke(call.functions, call.integration, inv, payload))
+        .await?;
+    rec.status = Some(200);
+    rec.endpoint_response(inv, &out.payload);
+    Ok(out)
+}
+
+/// `AWS_PROXY` to a Lambda function: the proxy event in, the function's output is the
+/// response.
+pub struct LambdaProxy;
+
+impl Integration for LambdaProxy {
+    async fn call(
+        &self,
+        call: &Call<'_, '_>,
+        inv: &Invocation<'_>,
+        rec: &mut CallRecord,
+        body: RequestBody,
+    ) -> Result<Answer, GatewayError> {
+        let body = body.collect(call.body_stall).await?;
+        // AWS logs the client's body here, not the event built from it.
+        rec.endpoint_request(inv, &body);
+        let event = proxy_event(inv, call.routed, call.params, &body);
+        let out = call_function(call, inv, rec, event).await?;
+        proxy_response(inv, &out).map(Answer::Response)
+    }
+}
+
+/// `AWS` to a Lambda function: the rendered template is the payload, and the function's
+/// output (or error) goes through the integration response.
+pub struct Lambda;
+
+impl Integration for Lambda {
+    async fn call(
+        &self,
+        call: &Call<'_, '_>,
+        inv: &Invocation<'_>,
+        rec: &mut CallRecord,
+        body: RequestBody,
+    ) -> Result<Answer, GatewayError> {
+        let body = body.collect(call.body_stall).await?;
+        let (payload, _) = integration_request::payload(inv, call.integration, call.params, &body)?;
+        rec.endpoint_request(inv, &payload);
+        let out = call_function(call, inv, rec, payload.to_vec()).await?;
+        Ok(Answer::Output(non_proxy_output(out)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn lambda_uris_name_their_function() {
-        assert_eq!(
-            function_of_uri("arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:function:f/invocations"),
-            Some("arn:aws:lambda:us-east-1:000000000000:function:f")
-        );
-        assert_eq!(
-            function_of_uri("arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:1:function:f:${stageVariables.alias}/invocations"),
-            Some("arn:aws:lambda:eu-west-1:1:function:f:${stageVariables.alias}")
-        );
-        assert_eq!(
-            function_of_uri("arn:aws:apigateway:us-east-1:dynamodb:action/PutItem"),
-            None
-        );
-        assert_eq!(function_of_uri("http://example.com"), None);
-    }
-
-    #[test]
-    fn fixed_targets_are_parsed_at_compile_time() {
-        let uri = |f: &str| {
-            format!("arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{f}/invocations")
-        };
-        match LambdaTarget::compile(&uri(
-            "arn:aws:lambda:us-east-1:000000000000:function:f:live",
-        )) {
-            Ok(LambdaTarget::Fixed(r)) => {
-                assert_eq!(
-                    (r.name.as_str(), r.qualifier.as_deref()),
-                    ("f", Some("live"))
-                )
-            }
-            other => panic!("{other:?}"),
-        }
-        assert!(matches!(
-            LambdaTarget::compile(&uri(
-                "arn:aws:lambda:us-east-1:000000000000:function:${stageVariables.fn}"
-            )),
-            Ok(LambdaTarget::PerStage(_))
-        ));
-        assert!(LambdaTarget::compile(&uri(
-            "arn:aws:lambda:us-east-1:000000000000:function:bad name"
-        ))
-        .is_err());
-        assert!(LambdaTarget::compile("http://example.com").is_err());
-    }
 
     #[test]
     fn header_names_are_title_cased() {

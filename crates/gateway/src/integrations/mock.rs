@@ -2,12 +2,14 @@
 
 use bytes::Bytes;
 
+use super::call::{Answer, Call, CallRecord, Integration};
 use crate::compile::CompiledIntegration;
-use crate::pipeline::content_handling::Payload;
+use crate::content_handling::Payload;
+use crate::error::GatewayError;
+use crate::invocation::{IntegrationOutput, Invocation, RequestBody};
 use crate::pipeline::integration_request::render_request;
 use crate::pipeline::integration_response::empty_output;
 use crate::pipeline::method_request::Params;
-use crate::pipeline::{GatewayError, IntegrationOutput, Invocation};
 
 pub fn invoke(
     inv: &Invocation<'_>,
@@ -46,6 +48,23 @@ pub fn status_code(rendered: &str) -> Option<u16> {
         .parse::<u16>()
         .ok()
         .filter(|s| (100..=599).contains(s))
+}
+
+/// `MOCK`: nothing is sent; the request template's `statusCode` picks the response.
+pub struct Mock;
+
+impl Integration for Mock {
+    async fn call(
+        &self,
+        call: &Call<'_, '_>,
+        inv: &Invocation<'_>,
+        // Nothing is called, so there is nothing to record.
+        _rec: &mut CallRecord,
+        body: RequestBody,
+    ) -> Result<Answer, GatewayError> {
+        let body = body.collect(call.body_stall).await?;
+        invoke(inv, call.integration, call.params, &body).map(Answer::Output)
+    }
 }
 
 #[cfg(test)]

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use http::HeaderMap;
 use tollgate_model::GatewayResponseType as T;
 
-use super::GatewayError;
 use crate::compile::CompiledMethod;
+use crate::error::GatewayError;
 use crate::runtime::{KeyBinding, StageLimits};
 
 fn forbidden() -> GatewayError {

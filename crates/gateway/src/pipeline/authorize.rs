@@ -4,8 +4,8 @@
 
 use tollgate_model::GatewayResponseType as T;
 
-use super::GatewayError;
 use crate::compile::CompiledMethod;
+use crate::error::GatewayError;
 
 pub fn check(method: &CompiledMethod) -> Result<(), GatewayError> {
     match &*method.authorization_type {

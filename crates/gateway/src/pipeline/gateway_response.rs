@@ -3,9 +3,10 @@
 use http::header::HeaderValue;
 use http::{Response, StatusCode};
 
-use super::{GatewayError, Invocation};
 use crate::body::GatewayBody;
-use crate::context::Piece;
+use crate::compile::Source;
+use crate::error::GatewayError;
+use crate::invocation::Invocation;
 
 /// Requests for an unknown API or stage: `403 {"message":"Forbidden"}`.
 pub fn forbidden() -> Response<GatewayBody> {
@@ -52,52 +53,32 @@ fn render_template(
         query: &query,
         headers: &inv.parts.headers,
     };
-    super::integration_request::render_template(template, inv, &params, b"")
+    crate::mapping::render_template(template, inv, &params, b"")
         .map(|(body, _)| body)
         .unwrap_or_default()
 }
 
-fn render_pieces(pieces: &[Piece], inv: &Invocation<'_>) -> String {
-    let mut s = String::new();
-    for p in pieces {
-        match p {
-            Piece::Literal(l) => s.push_str(l),
-            Piece::StageVariable(n) => {
-                s.push_str(inv.stage_variables.get(n).map_or("", |v| v.as_str()))
-            }
-            Piece::Context(n) => {
-                if let Some(expr) = n.strip_prefix("__method.") {
-                    s.push_str(&method_param(expr, inv));
-                } else if let Some(v) = inv.ctx.var(n) {
-                    s.push_str(&v);
-                }
-            }
-        }
-    }
-    s
-}
-
-/// `method.request.header|querystring.X` sources of gateway response headers.
-fn method_param(expr: &str, inv: &Invocation<'_>) -> String {
-    if let Some(h) = expr.strip_prefix("method.request.header.") {
-        return inv
+/// A gateway response header's value (the sources compiling keeps for them).
+fn header_value(source: &Source, inv: &Invocation<'_>) -> String {
+    match source {
+        Source::Literal(l) => l.clone(),
+        Source::StageVariable(n) => inv.stage_variables.get(n).cloned().unwrap_or_default(),
+        Source::Context(n) => inv.ctx.var(n).map(|v| v.into_owned()).unwrap_or_default(),
+        Source::Header(h) => inv
             .parts
             .headers
-            .get(h)
+            .get(h.as_str())
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default()
-            .to_string();
-    }
-    if let Some(q) = expr.strip_prefix("method.request.querystring.") {
-        let query = super::method_request::parse_query(inv.parts.uri.query());
-        return query
+            .to_string(),
+        Source::Query(q) => super::method_request::parse_query(inv.parts.uri.query())
             .into_iter()
             .rev()
             .find(|(k, _)| k == q)
             .map(|(_, v)| v)
-            .unwrap_or_default();
+            .unwrap_or_default(),
+        _ => String::new(),
     }
-    String::new()
 }
 
 pub fn render(inv: &Invocation<'_>, err: &GatewayError) -> Response<GatewayBody> {
@@ -108,7 +89,7 @@ pub fn render(inv: &Invocation<'_>, err: &GatewayError) -> Response<GatewayBody>
         .get(http::header::ACCEPT)
         .and_then(|v| v.to_str().ok());
     // Chosen by Accept like method response templates (request-pipeline.md §9.3).
-    let chosen = super::integration_response::choose_template(&gr.templates, accept);
+    let chosen = crate::mapping::choose_template(&gr.templates, accept);
     let (ct, body) = match chosen {
         Some((ct, template)) => (ct.as_str(), render_template(template, inv)),
         None => ("application/json", bytes::Bytes::new()),
@@ -124,8 +105,8 @@ pub fn render(inv: &Invocation<'_>, err: &GatewayError) -> Response<GatewayBody>
         "x-amzn-ErrorType",
         HeaderValue::from_static(err.kind.error_type()),
     );
-    for (name, pieces) in &gr.headers {
-        if let Ok(v) = HeaderValue::from_str(&render_pieces(pieces, inv)) {
+    for (name, source) in &gr.headers {
+        if let Ok(v) = HeaderValue::from_str(&header_value(source, inv)) {
             h.insert(name.clone(), v);
         }
     }

@@ -8,12 +8,14 @@ use http::header::{HeaderName, HeaderValue};
 use http::{HeaderMap, Method, Uri};
 use tollgate_model::GatewayResponseType as T;
 
-use super::content_handling::{self, Payload, Unset};
 use super::method_request::Params;
-use super::{GatewayError, Invocation, RequestBody};
 use crate::body::GatewayBody;
-use crate::compile::{CompiledIntegration, MappingTemplate, Passthrough, Source, Target, UriPiece};
-use crate::context::RequestContext;
+use crate::compile::{CompiledIntegration, MappingTemplate, Passthrough, Source, Target};
+use crate::content_handling::{self, Payload, Unset};
+use crate::error::GatewayError;
+use crate::invocation::{Invocation, RequestBody};
+use crate::mapping::render_template;
+use crate::uri::UriPiece;
 
 /// A request ready to send to an HTTP backend.
 pub struct BackendRequest {
@@ -63,7 +65,12 @@ pub fn resolve<'a>(
             .map(|s| Cow::Borrowed(s.as_str())),
         Source::Context(n) => inv.ctx.var(n),
         Source::Body => body.map(String::from_utf8_lossy),
-        Source::BodyPath(p) => crate::compile::body_path(p, body?).map(Cow::Owned),
+        Source::BodyPath(p) => crate::mapping::body_path(p, body?).map(Cow::Owned),
+        // Compiling refuses these in request mappings.
+        Source::IntegrationHeader(_)
+        | Source::IntegrationMultiHeader(_)
+        | Source::IntegrationBody
+        | Source::IntegrationBodyPath(_) => None,
     }
 }
 
@@ -242,7 +249,7 @@ pub fn select_template<'i>(
     i: &'i CompiledIntegration,
     headers: &HeaderMap,
 ) -> Result<Option<&'i MappingTemplate>, GatewayError> {
-    let ct = super::integration_response::media_type(
+    let ct = crate::mapping::media_type(
         headers
             .get(http::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok()),
@@ -303,190 +310,6 @@ impl RequestOverride {
             header: section("header"),
         }
     }
-}
-
-/// `$context` as a mapping template sees it, with AWS's recorded key order (vtl.md §5:
-/// `$context.keySet()` and `identity.keySet()` in a request template, no authorizer).
-pub fn context_map(ctx: &RequestContext) -> serde_json::Map<String, serde_json::Value> {
-    use serde_json::{json, Value};
-    let text = |name: &str| {
-        ctx.var(name)
-            .map_or(Value::Null, |v| Value::String(v.into_owned()))
-    };
-    let mut identity = serde_json::Map::new();
-    for (k, name) in [
-        ("cognitoIdentityPoolId", ""),
-        ("accountId", ""),
-        ("cognitoIdentityId", ""),
-        ("caller", ""),
-        ("sourceIp", "identity.sourceIp"),
-        ("principalOrgId", ""),
-        ("accessKey", ""),
-        ("cognitoAuthenticationType", ""),
-        ("cognitoAuthenticationProvider", ""),
-        ("userArn", ""),
-        ("userAgent", "identity.userAgent"),
-        ("user", ""),
-    ] {
-        identity.insert(
-            k.into(),
-            if name.is_empty() {
-                Value::Null
-            } else {
-                text(name)
-            },
-        );
-    }
-    if ctx.api_key.is_some() {
-        identity.insert("apiKey".into(), text("identity.apiKey"));
-        identity.insert("apiKeyId".into(), text("identity.apiKeyId"));
-    }
-    let mut m = serde_json::Map::new();
-    for name in [
-        "resourceId",
-        "resourcePath",
-        "httpMethod",
-        "extendedRequestId",
-        "requestTime",
-        "path",
-        "accountId",
-        "protocol",
-    ] {
-        m.insert(name.into(), text(name));
-    }
-    // The override maps exist (empty) so templates can `#set` into them, as on AWS.
-    m.insert(
-        "requestOverride".into(),
-        json!({"path": {}, "header": {}, "querystring": {}}),
-    );
-    m.insert("stage".into(), text("stage"));
-    m.insert("domainPrefix".into(), text("domainPrefix"));
-    m.insert(
-        "requestTimeEpoch".into(),
-        Value::from(ctx.request_time_epoch),
-    );
-    m.insert("requestId".into(), text("requestId"));
-    m.insert("identity".into(), Value::Object(identity));
-    m.insert("domainName".into(), text("domainName"));
-    m.insert("deploymentId".into(), text("deploymentId"));
-    m.insert("responseOverride".into(), json!({"header": {}}));
-    m.insert("apiId".into(), text("apiId"));
-    if let Some(c) = ctx.is_canary {
-        m.insert("isCanaryRequest".into(), Value::Bool(c));
-    }
-    if ctx.error.is_some() {
-        // Gateway response templates read `$context.error.*`.
-        m.insert(
-            "error".into(),
-            json!({
-                "message": text("error.message"),
-                "messageString": text("error.messageString"),
-                "responseType": text("error.responseType"),
-                "validationErrorString": text("error.validationErrorString"),
-            }),
-        );
-    }
-    m
-}
-
-#[cfg(test)]
-mod context_tests {
-    #[test]
-    fn keys_in_aws_order() {
-        let parts = http::Request::get("/dev/x")
-            .body(())
-            .unwrap()
-            .into_parts()
-            .0;
-        let target = crate::pipeline::addressing::Target {
-            api_id: "a".into(),
-            stage_path: "/dev/x",
-            domain_name: "h",
-        };
-        let dep = crate::compile::compile(
-            &tollgate_model::RestApiDefinition::new(serde_json::from_value(serde_json::json!({
-                "id": "a", "name": "n", "createdDate": 0, "apiKeySource": "HEADER",
-                "endpointConfiguration": {"types": ["EDGE"]}, "disableExecuteApiEndpoint": false,
-                "rootResourceId": "r"
-            })).unwrap()),
-            "d",
-        );
-        let ctx = crate::pipeline::respond::new_context(
-            &parts,
-            &target,
-            &"dev".into(),
-            &dep,
-            None,
-            ([127, 0, 0, 1], 1).into(),
-        );
-        let m = super::context_map(&ctx);
-        let keys: Vec<&str> = m.keys().map(String::as_str).collect();
-        assert_eq!(keys.join(", "), "resourceId, resourcePath, httpMethod, extendedRequestId, requestTime, path, accountId, protocol, requestOverride, stage, domainPrefix, requestTimeEpoch, requestId, identity, domainName, deploymentId, responseOverride, apiId");
-        let id: Vec<&str> = m["identity"]
-            .as_object()
-            .unwrap()
-            .keys()
-            .map(String::as_str)
-            .collect();
-        assert_eq!(id.join(", "), "cognitoIdentityPoolId, accountId, cognitoIdentityId, caller, sourceIp, principalOrgId, accessKey, cognitoAuthenticationType, cognitoAuthenticationProvider, userArn, userAgent, user");
-        assert_eq!(m["stage"], "dev");
-        assert_eq!(m["identity"]["sourceIp"], "127.0.0.1");
-    }
-}
-
-/// Renders a mapping template against the request (`$input.params`, `$stageVariables`,
-/// `$context`) and `body` (`$input.body`: the client's body for request templates, the
-/// backend's for response templates). The `$context` map is returned too, so callers can
-/// read `responseOverride` values the template set. Any render failure is a 500.
-pub fn render_template(
-    template: &MappingTemplate,
-    inv: &Invocation<'_>,
-    params: &Params<'_>,
-    body: &[u8],
-) -> Result<(Bytes, serde_json::Map<String, serde_json::Value>), GatewayError> {
-    if let Some(out) = &template.literal {
-        return Ok((out.clone(), serde_json::Map::new()));
-    }
-    let text = String::from_utf8_lossy(body);
-    let path: Vec<(String, String)> = params
-        .path
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.clone()))
-        .collect();
-    let header: Vec<(String, String)> = if template.reads_input {
-        params
-            .headers
-            .iter()
-            .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let stage_variables: Vec<(String, String)> = inv
-        .stage_variables
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    let input = tollgate_vtl::Input {
-        body: &text,
-        path: &path,
-        querystring: params.query,
-        header: &header,
-        stage_variables: &stage_variables,
-    };
-    let mut context = if template.reads_context {
-        context_map(&inv.ctx)
-    } else {
-        serde_json::Map::new()
-    };
-    let out = template
-        .engine
-        .render(&input, &mut context, &tollgate_vtl::Limits::default())
-        .map_err(|e| {
-            tracing::info!(api = %inv.ctx.api_id, error = %e, "mapping template failed");
-            GatewayError::internal()
-        })?;
-    Ok((Bytes::from(out), context))
 }
 
 /// The selected request template rendered over the client's body (first converted to

@@ -6,11 +6,13 @@ use bytes::Bytes;
 use http::header::HeaderValue;
 use http::Response;
 
-use super::content_handling::{self, Payload, Unset};
 use super::method_request::Params;
-use super::{GatewayError, IntegrationOutput, Invocation};
 use crate::body::GatewayBody;
-use crate::compile::{CompiledIntegration, CompiledIntegrationResponse, ResponseSource};
+use crate::compile::{CompiledIntegration, CompiledIntegrationResponse, Source};
+use crate::content_handling::{self, Payload, Unset};
+use crate::error::GatewayError;
+use crate::invocation::{IntegrationOutput, Invocation};
+use crate::mapping::choose_template;
 
 /// The response whose pattern fully matches `value`, else the default one.
 pub fn select<'i>(
@@ -23,47 +25,15 @@ pub fn select<'i>(
         .or_else(|| i.responses.iter().find(|r| r.pattern.is_none()))
 }
 
-/// AWS's response template choice: the template for the client's Accept (first media type,
-/// parameters dropped; absent means application/json), else the first defined template.
-pub fn choose_template<'r, T>(
-    templates: &'r [(String, T)],
-    accept: Option<&str>,
-) -> Option<&'r (String, T)> {
-    let wanted = media_type(accept.and_then(|a| a.split(',').next()));
-    templates
-        .iter()
-        .find(|(ct, _)| ct.eq_ignore_ascii_case(&wanted))
-        .or_else(|| templates.first())
-}
-
-/// The media type of a Content-Type or Accept entry, parameters dropped and lower-cased;
-/// absent or empty means `application/json`, as API Gateway assumes.
-pub fn media_type(value: Option<&str>) -> String {
-    value
-        .map(|v| {
-            v.split(';')
-                .next()
-                .unwrap_or_default()
-                .trim()
-                .to_ascii_lowercase()
-        })
-        .filter(|v| !v.is_empty())
-        .unwrap_or_else(|| "application/json".into())
-}
-
-fn resolve_response(
-    src: &ResponseSource,
-    out: &IntegrationOutput,
-    inv: &Invocation<'_>,
-) -> Option<String> {
+fn resolve_response(src: &Source, out: &IntegrationOutput, inv: &Invocation<'_>) -> Option<String> {
     match src {
-        ResponseSource::Literal(s) => Some(s.clone()),
-        ResponseSource::Header(n) => out
+        Source::Literal(s) => Some(s.clone()),
+        Source::IntegrationHeader(n) => out
             .headers
             .get(n.as_str())
             .and_then(|v| v.to_str().ok())
             .map(str::to_string),
-        ResponseSource::MultiHeader(n) => {
+        Source::IntegrationMultiHeader(n) => {
             let all: Vec<&str> = out
                 .headers
                 .get_all(n.as_str())
@@ -72,10 +42,12 @@ fn resolve_response(
                 .collect();
             (!all.is_empty()).then(|| all.join(","))
         }
-        ResponseSource::Body => Some(String::from_utf8_lossy(&out.body).into_owned()),
-        ResponseSource::BodyPath(p) => crate::compile::body_path(p, &out.body),
-        ResponseSource::StageVariable(n) => inv.stage_variables.get(n).cloned(),
-        ResponseSource::Context(n) => inv.ctx.var(n).map(|v| v.into_owned()),
+        Source::IntegrationBody => Some(String::from_utf8_lossy(&out.body).into_owned()),
+        Source::IntegrationBodyPath(p) => crate::mapping::body_path(p, &out.body),
+        Source::StageVariable(n) => inv.stage_variables.get(n).cloned(),
+        Source::Context(n) => inv.ctx.var(n).map(|v| v.into_owned()),
+        // Compiling refuses `method.request.*` in response mappings.
+        _ => None,
     }
 }
 
@@ -105,12 +77,8 @@ pub fn apply(
     let mut overrides = None;
     let (content_type, payload) = match choose_template(&chosen.templates, accept) {
         Some((ct, t)) => {
-            let (body, context) = super::integration_request::render_template(
-                t,
-                inv,
-                params,
-                converted.template_input()?,
-            )?;
+            let (body, context) =
+                crate::mapping::render_template(t, inv, params, converted.template_input()?)?;
             overrides = context.get("responseOverride").cloned();
             (ct.clone(), Payload::Text(body))
         }

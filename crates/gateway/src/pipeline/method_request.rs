@@ -8,7 +8,7 @@ use http::HeaderMap;
 use crate::compile::{CompiledDeployment, CompiledMethod};
 use crate::router::Route;
 
-use super::GatewayError;
+use crate::error::GatewayError;
 
 /// The matched resource and method, with path parameters as (name, value) pairs.
 pub struct Routed {

@@ -8,8 +8,8 @@
 //! | API key | [`api_key`] |
 //! | throttling and quota | [`throttle`] |
 //! | request validation (parameters, body against the model) | [`request_validation`] |
-//! | integration request (mappings, templates, contentHandling, URI) | [`integration_request`], [`content_handling`] |
-//! | integration (HTTP, HTTP_PROXY, MOCK) | [`crate::integrations`] |
+//! | integration request (mappings, templates, contentHandling, URI) | [`integration_request`], [`crate::mapping`], [`crate::content_handling`] |
+//! | integration (HTTP, HTTP_PROXY, MOCK, AWS, AWS_PROXY), behind one trait | [`crate::integrations`] |
 //! | integration response (selection, mappings) | [`integration_response`] |
 //! | method response / response enrichment, access log | [`respond`] |
 //!
@@ -19,7 +19,6 @@
 pub mod addressing;
 pub mod api_key;
 pub mod authorize;
-pub mod content_handling;
 pub mod gateway_response;
 pub mod integration_request;
 pub mod integration_response;
@@ -28,30 +27,19 @@ pub mod request_validation;
 pub mod respond;
 pub mod throttle;
 
-use std::borrow::Cow;
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
-
 use std::time::Instant;
 
-use bytes::Bytes;
 use http::{Request, Response};
-use http_body_util::BodyExt;
 use hyper::body::Incoming;
-use tollgate_model::GatewayResponseType as T;
 
 use crate::body::GatewayBody;
-use crate::compile::{CompiledDeployment, IntegrationKind};
 use crate::context::{ErrorContext, RequestContext};
-use crate::integrations::http::HttpClient;
-use crate::integrations::lambda;
+use crate::error::{GatewayError, MAX_BODY, MAX_HEAD};
+use crate::integrations;
+use crate::integrations::call::{Answer, Call, CallRecord};
+use crate::invocation::{Invocation, RequestBody};
 use crate::Gateway;
-
-/// Largest request body API Gateway accepts (10 MB).
-pub const MAX_BODY: usize = 10 * 1024 * 1024;
-
-/// Largest request line plus headers API Gateway accepts.
-pub const MAX_HEAD: usize = 10_240;
 
 /// Bytes of the request line and headers as they were on the wire (HTTP/1.1 framing).
 fn head_size(parts: &http::request::Parts) -> usize {
@@ -63,115 +51,6 @@ fn head_size(parts: &http::request::Parts) -> usize {
         .iter()
         .fold(line, |n, (k, v)| n + k.as_str().len() + v.len() + 4)
         + 2
-}
-
-/// Why a request is answered by API Gateway itself.
-#[derive(Debug, Clone)]
-pub struct GatewayError {
-    pub kind: T,
-    pub message: Cow<'static, str>,
-    /// A status other than the gateway response's own (AWS answers Lambda proxy failures
-    /// with DEFAULT_5XX's body but status 502).
-    pub status: Option<u16>,
-    /// `$context.error.validationErrorString` (request body validation only).
-    pub validation_error: Option<String>,
-}
-
-impl GatewayError {
-    pub fn new(kind: T, message: impl Into<Cow<'static, str>>) -> Self {
-        GatewayError {
-            kind,
-            message: message.into(),
-            status: None,
-            validation_error: None,
-        }
-    }
-    pub fn with_status(mut self, status: u16) -> Self {
-        self.status = Some(status);
-        self
-    }
-    pub fn with_validation_error(mut self, details: String) -> Self {
-        self.validation_error = Some(details);
-        self
-    }
-    pub fn missing_token() -> Self {
-        Self::new(
-            T::MissingAuthenticationToken,
-            "Missing Authentication Token",
-        )
-    }
-    pub fn internal() -> Self {
-        Self::new(T::ApiConfigurationError, "Internal server error")
-    }
-    pub fn too_large() -> Self {
-        Self::new(
-            T::RequestTooLarge,
-            format!("HTTP content length exceeded {MAX_BODY} bytes."),
-        )
-    }
-}
-
-/// The client's body, streamed (live requests) or already in memory (TestInvokeMethod).
-pub enum RequestBody {
-    Stream(Incoming),
-    Buffered(Bytes),
-}
-
-impl RequestBody {
-    /// Reads the whole body, refusing more than [`MAX_BODY`] and a body that stops arriving
-    /// for `stall` (else a client could hold up to 10 MB per connection forever).
-    pub async fn collect(self, stall: std::time::Duration) -> Result<Bytes, GatewayError> {
-        let mut s = match self {
-            RequestBody::Buffered(b) => return Ok(b),
-            RequestBody::Stream(s) => s,
-        };
-        let declared = usize::try_from(http_body::Body::size_hint(&s).lower()).unwrap_or(0);
-        let mut buf = bytes::BytesMut::with_capacity(declared.min(MAX_BODY));
-        loop {
-            let frame = match tokio::time::timeout(stall, s.frame()).await {
-                Ok(Some(Ok(frame))) => frame,
-                Ok(None) => return Ok(buf.freeze()),
-                Ok(Some(Err(_))) => {
-                    return Err(GatewayError::new(T::BadRequestBody, "Invalid request body"))
-                }
-                Err(_) => {
-                    return Err(GatewayError::new(
-                        T::Default4xx,
-                        "Request body not received in time",
-                    )
-                    .with_status(408))
-                }
-            };
-            if let Ok(data) = frame.into_data() {
-                if buf.len() + data.len() > MAX_BODY {
-                    return Err(GatewayError::too_large());
-                }
-                buf.extend_from_slice(&data);
-            }
-        }
-    }
-
-    /// The body to stream to a backend, still limited to [`MAX_BODY`].
-    pub fn into_stream(self) -> GatewayBody {
-        match self {
-            RequestBody::Buffered(b) => GatewayBody::from_bytes(b),
-            RequestBody::Stream(s) => {
-                GatewayBody::Limited(http_body_util::Limited::new(s, MAX_BODY))
-            }
-        }
-    }
-}
-
-/// Everything the phases share about one request.
-pub struct Invocation<'a> {
-    pub parts: http::request::Parts,
-    pub deployment: &'a CompiledDeployment,
-    pub stage_variables: &'a BTreeMap<String, String>,
-    pub routing_path: &'a str,
-    pub ctx: RequestContext,
-    pub remote: SocketAddr,
-    /// API keys and throttles of the stage; `None` for TestInvokeMethod, which skips them.
-    pub limits: Option<&'a crate::runtime::StageLimits>,
 }
 
 impl Gateway {
@@ -293,9 +172,11 @@ impl Gateway {
         let validation = routed.method.validation.as_ref();
         // Query parameters are decoded only when something reads them.
         let reads_params = validation.is_some_and(|v| !v.required.is_empty())
-            || routed.method.integration.as_ref().is_ok_and(|i| {
-                i.kind != IntegrationKind::HttpProxy || !i.request_parameters.is_empty()
-            });
+            || routed
+                .method
+                .integration
+                .as_ref()
+                .is_ok_and(|i| i.reads_parameters());
         let query = if reads_params {
             method_request::parse_query(inv.parts.uri.query())
         } else {
@@ -333,86 +214,19 @@ impl Gateway {
             .integration
             .as_ref()
             .map_err(|_| GatewayError::internal())?;
-        match integration.kind {
-            IntegrationKind::HttpProxy => {
-                let req = integration_request::http_proxy(inv, integration, &params, body)?;
-                let started = Instant::now();
-                let resp = HttpClient::current().send(req, integration.timeout).await;
-                inv.ctx.integration_latency_ms = Some(started.elapsed().as_millis() as u64);
-                let resp = resp?;
-                inv.ctx.integration_status = Some(resp.status().as_u16());
-                Ok(respond::proxy_response(resp))
-            }
-            IntegrationKind::Http => {
-                let body = body.collect(self.body_stall).await?;
-                let (payload, context) =
-                    integration_request::payload(inv, integration, &params, &body)?;
-                inv.ctx.log_endpoint_request(&payload);
-                let req = integration_request::http(
-                    inv,
-                    integration,
-                    &params,
-                    &body,
-                    payload,
-                    context.as_ref(),
-                )?;
-                let started = Instant::now();
-                let out = HttpClient::current()
-                    .send_buffered(req, integration.timeout)
-                    .await;
-                inv.ctx.integration_latency_ms = Some(started.elapsed().as_millis() as u64);
-                let out = out?;
-                inv.ctx.integration_status = Some(out.status);
-                inv.ctx.log_endpoint_response(&out.body);
-                integration_response::apply(inv, integration, &params, out)
-            }
-            IntegrationKind::Mock => {
-                let body = body.collect(self.body_stall).await?;
-                let out = crate::integrations::mock::invoke(inv, integration, &params, &body)?;
-                integration_response::apply(inv, integration, &params, out)
-            }
-            IntegrationKind::AwsProxy => {
-                let body = body.collect(self.body_stall).await?;
-                // AWS logs the client's body here, not the event built from it.
-                inv.ctx.log_endpoint_request(&body);
-                let event = lambda::proxy_event(inv, &routed, &params, &body);
-                let started = Instant::now();
-                let out = lambda::invoke(self.functions.as_ref(), integration, inv, event).await;
-                inv.ctx.integration_latency_ms = Some(started.elapsed().as_millis() as u64);
-                let out = out?;
-                inv.ctx.integration_status = Some(200);
-                inv.ctx.log_endpoint_response(&out.payload);
-                lambda::proxy_response(inv, &out)
-            }
-            IntegrationKind::Aws => {
-                let body = body.collect(self.body_stall).await?;
-                let (payload, _) = integration_request::payload(inv, integration, &params, &body)?;
-                inv.ctx.log_endpoint_request(&payload);
-                let started = Instant::now();
-                let out =
-                    lambda::invoke(self.functions.as_ref(), integration, inv, payload.to_vec())
-                        .await;
-                inv.ctx.integration_latency_ms = Some(started.elapsed().as_millis() as u64);
-                let out = out?;
-                inv.ctx.integration_status = Some(200);
-                inv.ctx.log_endpoint_response(&out.payload);
-                integration_response::apply(
-                    inv,
-                    integration,
-                    &params,
-                    lambda::non_proxy_output(out),
-                )
-            }
+        let call = Call {
+            integration,
+            routed: &routed,
+            params: &params,
+            functions: self.functions.as_ref(),
+            body_stall: self.body_stall,
+        };
+        let mut record = CallRecord::default();
+        let answer = integrations::call(&call, inv, &mut record, body).await;
+        record.record(&mut inv.ctx);
+        match answer? {
+            Answer::Response(resp) => Ok(resp),
+            Answer::Output(out) => integration_response::apply(inv, integration, &params, out),
         }
     }
-}
-
-/// What a non-proxy integration returned, before integration response mapping.
-pub struct IntegrationOutput {
-    pub status: u16,
-    pub headers: http::HeaderMap,
-    pub body: Bytes,
-    /// What `selectionPattern` is matched against when it is not the status (a Lambda
-    /// function's `errorMessage`).
-    pub selection: Option<String>,
 }

@@ -15,8 +15,8 @@ use serde_json::Value;
 use tollgate_model::GatewayResponseType as T;
 
 use super::method_request::Params;
-use super::GatewayError;
 use crate::compile::{ModelSchema, ParameterLocation, RequestValidation};
+use crate::error::GatewayError;
 
 /// `Missing required request parameters: [a, b]`, names in the order the validation
 /// lists them; a parameter that is present but empty counts as missing ("not blank").
@@ -52,7 +52,7 @@ pub fn body_model<'v>(
     v: &'v RequestValidation,
     content_type: Option<&str>,
 ) -> Option<&'v ModelSchema> {
-    let wanted = super::integration_response::media_type(content_type);
+    let wanted = crate::mapping::media_type(content_type);
     let find = |key: &str| {
         v.models
             .iter()

@@ -3,7 +3,7 @@
 
 use tollgate_model::GatewayResponseType as T;
 
-use super::GatewayError;
+use crate::error::GatewayError;
 use crate::router::method_slot;
 use crate::runtime::{KeyBinding, MethodBuckets, StageLimits};
 use crate::throttle::{now_ns, Bucket};

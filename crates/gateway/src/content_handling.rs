@@ -11,7 +11,7 @@ use base64::Engine;
 use bytes::Bytes;
 use http::HeaderMap;
 
-use super::GatewayError;
+use crate::error::GatewayError;
 
 /// An integration's or integration response's `contentHandling`, parsed once per deployment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

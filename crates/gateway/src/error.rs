@@ -1,0 +1,58 @@
+//! Why a request is answered by API Gateway itself, and the size limits behind some of
+//! those answers. The lowest module of the data plane: every phase and integration uses it.
+
+use std::borrow::Cow;
+
+use tollgate_model::GatewayResponseType as T;
+
+/// Largest request body API Gateway accepts (10 MB).
+pub const MAX_BODY: usize = 10 * 1024 * 1024;
+
+/// Largest request line plus headers API Gateway accepts.
+pub const MAX_HEAD: usize = 10_240;
+
+/// Why a request is answered by API Gateway itself.
+#[derive(Debug, Clone)]
+pub struct GatewayError {
+    pub kind: T,
+    pub message: Cow<'static, str>,
+    /// A status other than the gateway response's own (AWS answers Lambda proxy failures
+    /// with DEFAULT_5XX's body but status 502).
+    pub status: Option<u16>,
+    /// `$context.error.validationErrorString` (request body validation only).
+    pub validation_error: Option<String>,
+}
+
+impl GatewayError {
+    pub fn new(kind: T, message: impl Into<Cow<'static, str>>) -> Self {
+        GatewayError {
+            kind,
+            message: message.into(),
+            status: None,
+            validation_error: None,
+        }
+    }
+    pub fn with_status(mut self, status: u16) -> Self {
+        self.status = Some(status);
+        self
+    }
+    pub fn with_validation_error(mut self, details: String) -> Self {
+        self.validation_error = Some(details);
+        self
+    }
+    pub fn missing_token() -> Self {
+        Self::new(
+            T::MissingAuthenticationToken,
+            "Missing Authentication Token",
+        )
+    }
+    pub fn internal() -> Self {
+        Self::new(T::ApiConfigurationError, "Internal server error")
+    }
+    pub fn too_large() -> Self {
+        Self::new(
+            T::RequestTooLarge,
+            format!("HTTP content length exceeded {MAX_BODY} bytes."),
+        )
+    }
+}

@@ -1,0 +1,89 @@
+//! What the phases and integrations share about one request: the [`Invocation`], the
+//! client's [`RequestBody`] and a non-proxy integration's [`IntegrationOutput`].
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use tollgate_model::GatewayResponseType as T;
+
+use crate::body::GatewayBody;
+use crate::compile::CompiledDeployment;
+use crate::context::RequestContext;
+use crate::error::{GatewayError, MAX_BODY};
+use crate::runtime::StageLimits;
+
+/// The client's body, streamed (live requests) or already in memory (TestInvokeMethod).
+pub enum RequestBody {
+    Stream(Incoming),
+    Buffered(Bytes),
+}
+
+impl RequestBody {
+    /// Reads the whole body, refusing more than [`MAX_BODY`] and a body that stops arriving
+    /// for `stall` (else a client could hold up to 10 MB per connection forever).
+    pub async fn collect(self, stall: std::time::Duration) -> Result<Bytes, GatewayError> {
+        let mut s = match self {
+            RequestBody::Buffered(b) => return Ok(b),
+            RequestBody::Stream(s) => s,
+        };
+        let declared = usize::try_from(http_body::Body::size_hint(&s).lower()).unwrap_or(0);
+        let mut buf = bytes::BytesMut::with_capacity(declared.min(MAX_BODY));
+        loop {
+            let frame = match tokio::time::timeout(stall, s.frame()).await {
+                Ok(Some(Ok(frame))) => frame,
+                Ok(None) => return Ok(buf.freeze()),
+                Ok(Some(Err(_))) => {
+                    return Err(GatewayError::new(T::BadRequestBody, "Invalid request body"))
+                }
+                Err(_) => {
+                    return Err(GatewayError::new(
+                        T::Default4xx,
+                        "Request body not received in time",
+                    )
+                    .with_status(408))
+                }
+            };
+            if let Ok(data) = frame.into_data() {
+                if buf.len() + data.len() > MAX_BODY {
+                    return Err(GatewayError::too_large());
+                }
+                buf.extend_from_slice(&data);
+            }
+        }
+    }
+
+    /// The body to stream to a backend, still limited to [`MAX_BODY`].
+    pub fn into_stream(self) -> GatewayBody {
+        match self {
+            RequestBody::Buffered(b) => GatewayBody::from_bytes(b),
+            RequestBody::Stream(s) => {
+                GatewayBody::Limited(http_body_util::Limited::new(s, MAX_BODY))
+            }
+        }
+    }
+}
+
+/// Everything the phases share about one request.
+pub struct Invocation<'a> {
+    pub parts: http::request::Parts,
+    pub deployment: &'a CompiledDeployment,
+    pub stage_variables: &'a BTreeMap<String, String>,
+    pub routing_path: &'a str,
+    pub ctx: RequestContext,
+    pub remote: SocketAddr,
+    /// API keys and throttles of the stage; `None` for TestInvokeMethod, which skips them.
+    pub limits: Option<&'a StageLimits>,
+}
+
+/// What a non-proxy integration returned, before integration response mapping.
+pub struct IntegrationOutput {
+    pub status: u16,
+    pub headers: http::HeaderMap,
+    pub body: Bytes,
+    /// What `selectionPattern` is matched against when it is not the status (a Lambda
+    /// function's `errorMessage`).
+    pub selection: Option<String>,
+}
