@@ -22,6 +22,11 @@ import sys
 MAX_LINES = 800
 LONG_FILES_ALLOWED = {"crates/vtl/src/eval.rs"}
 
+# Debts known when this check was added (issue 10 removes them): reported, not failed, so
+# that any new cycle or oversized file fails CI while these are paid off one by one.
+KNOWN_TANGLED_CRATES = {"functions", "store", "vtl"}
+KNOWN_LONG_FILES = {"crates/sigv4/src/lib.rs", "crates/vtl/src/parser.rs"}
+
 MOD_DECL = re.compile(r"^\s*(?:pub(?:\([^)]*\))?\s+)?mod\s+(\w+)\s*;")
 INLINE_MOD = re.compile(r"^\s*(?:pub(?:\([^)]*\))?\s+)?mod\s+(\w+)\s*\{")
 USE_STMT = re.compile(r"\buse\s+([^;]+);", re.S)
@@ -243,6 +248,7 @@ def main():
     root = args[0] if args else os.path.join(os.path.dirname(__file__), "..")
     root = os.path.abspath(root)
     failures = []
+    known = []
     crates_dir = os.path.join(root, "crates")
     for crate_name in sorted(os.listdir(crates_dir)):
         src = os.path.join(crates_dir, crate_name, "src")
@@ -255,20 +261,24 @@ def main():
             graph = {m: edges_of(crate, m) for m in crate.files}
             for comp in cycles(graph):
                 cyc = one_cycle(graph, comp)
-                failures.append(
+                sink = known if crate_name in KNOWN_TANGLED_CRATES else failures
+                sink.append(
                     "module cycle in crates/%s: %s" % (crate_name, " -> ".join(name(crate_name, m) for m in cyc))
                     + ("" if len(comp) == len(cyc) - 1 else "  (%d modules tangled)" % len(comp))
                 )
                 if verbose:
                     for a in sorted(comp):
                         for b in sorted(graph[a] & set(comp)):
-                            failures.append("    %s -> %s" % (name(crate_name, a), name(crate_name, b)))
+                            sink.append("    %s -> %s" % (name(crate_name, a), name(crate_name, b)))
             for m, file in sorted(crate.files.items()):
                 rel = os.path.relpath(file, root)
                 with open(file, encoding="utf-8") as f:
                     n = len(non_test_lines(f.read()))
                 if n > MAX_LINES and rel not in LONG_FILES_ALLOWED:
-                    failures.append("%s: %d lines of non-test code (at most %d)" % (rel, n, MAX_LINES))
+                    sink = known if rel in KNOWN_LONG_FILES else failures
+                    sink.append("%s: %d lines of non-test code (at most %d)" % (rel, n, MAX_LINES))
+    for k in known:
+        print("known (issue 10): " + k, file=sys.stderr)
     for f in failures:
         print(f, file=sys.stderr)
     return 1 if failures else 0
