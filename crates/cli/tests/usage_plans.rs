@@ -568,6 +568,26 @@ fn cli_walkthrough_steps_17_to_21() {
     );
     let quota_usage = cli_usage_today(&s, &small_id, &qkey_id);
     assert_eq!(quota_usage.1, 0, "no requests remaining: {quota_usage:?}");
+    // A bad op after a good one changes nothing: the good one is not applied either.
+    let e = apigw_err(
+        &s,
+        &[
+            "update-usage",
+            "--usage-plan-id",
+            &small_id,
+            "--key-id",
+            &qkey_id,
+            "--patch-operations",
+            "op=replace,path=/remaining,value=3",
+            "op=replace,path=/remaining,value=-1",
+        ],
+    );
+    assert!(e.stderr.contains("BadRequestException"), "{}", e.stderr);
+    assert_eq!(
+        cli_usage_today(&s, &small_id, &qkey_id),
+        quota_usage,
+        "a refused update-usage left the usage as it was"
+    );
     // The first key's plan is unaffected.
     assert_eq!(
         cli_usage_today(&s, &plan_id, &key_id),

@@ -621,6 +621,8 @@ pub async fn update_usage(
         .as_ref()
         .ok_or_else(|| ApiError::bad_request("Usage is not recorded by this server"))?;
     let today = time::now_epoch().div_euclid(86_400);
+    // Every op is checked before any is applied: a bad op changes nothing.
+    let mut values = Vec::with_capacity(ops.len());
     for op in &ops {
         let path = op.path()?;
         if op.op != "replace" || path != "/remaining" {
@@ -630,6 +632,9 @@ pub async fn update_usage(
         if remaining < 0 {
             return Err(ApiError::bad_request("remaining must not be negative"));
         }
+        values.push(remaining);
+    }
+    for remaining in values {
         usage.set_remaining(&id, &key_id, today, &quota, remaining);
     }
     let (from, _) = tollgate_model::usage_plan::quota_period(&quota.period, today);
