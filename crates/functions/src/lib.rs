@@ -150,6 +150,8 @@ struct Concurrency {
 struct Entry {
     function: Arc<Function>,
     policy: policy::ResourcePolicy,
+    /// The unqualified function ARN the policy's statements name.
+    arn: String,
     concurrency: Arc<Concurrency>,
     latest: Arc<Pool>,
     versions: HashMap<u64, Arc<Pool>>,
@@ -362,6 +364,7 @@ impl Functions {
                 Arc::new(Entry {
                     function: function.clone(),
                     policy: policy::ResourcePolicy::compile(&function.policy),
+                    arn: tollgate_model::lambda::function_arn(&self.config.region, name),
                     concurrency,
                     latest,
                     versions,
@@ -438,11 +441,11 @@ impl Functions {
                 None => ServicePermission::Allowed,
             };
         };
-        let mut function_arn = tollgate_model::lambda::function_arn(&self.config.region, name);
-        if let Some(q) = qualifier.filter(|q| *q != "$LATEST") {
-            function_arn.push(':');
-            function_arn.push_str(q);
-        }
+        // Only a qualified invocation builds an ARN; the unqualified one is the entry's.
+        let function_arn: std::borrow::Cow<'_, str> = match qualifier.filter(|q| *q != "$LATEST") {
+            Some(q) => format!("{}:{q}", entry.arn).into(),
+            None => entry.arn.as_str().into(),
+        };
         let req = policy::ServiceRequest {
             service,
             function_arn: &function_arn,

@@ -29,8 +29,10 @@ impl RequestBody {
             RequestBody::Buffered(b) => return Ok(b),
             RequestBody::Stream(s) => s,
         };
+        // A declared length is a claim, not bytes: reserve at most 64 KiB up front and grow
+        // with what arrives, so a head that declares 10 MB and sends nothing holds little.
         let declared = usize::try_from(http_body::Body::size_hint(&s).lower()).unwrap_or(0);
-        let mut buf = bytes::BytesMut::with_capacity(declared.min(MAX_BODY));
+        let mut buf = bytes::BytesMut::with_capacity(declared.min(64 * 1024));
         loop {
             let frame = match tokio::time::timeout(stall, s.frame()).await {
                 Ok(Some(Ok(frame))) => frame,
