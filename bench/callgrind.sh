@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Instructions per request for each Tollgate target, counted by callgrind: independent of
+# load, machine noise and CPU frequency, so two builds compare exactly (see bench/README.md).
+#
+#   bash bench/callgrind.sh                         # builds release, REQUESTS=2000 per target
+#   TOLLGATE_BIN=/path/to/old/tollgate bash bench/callgrind.sh
+#
+# The servers and the API are the ones bench/run.sh measures (bench/setup.sh); Tollgate runs
+# under `valgrind --tool=callgrind`. Per target: WARM requests on one keep-alive connection,
+# counters zeroed, REQUESTS requests, counters dumped; the figure is the dump's total
+# instruction count (every thread) divided by REQUESTS. Results: bench/out/callgrind.md.
+set -euo pipefail
+
+REQUESTS=${REQUESTS:-2000}
+WARM=${WARM:-200}
+WRK_CPU=
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+die() { printf '[bench] ERROR: %s\n' "$*" >&2; exit 1; }
+for v in REQUESTS WARM; do
+    [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer (got '${!v}')"
+done
+command -v valgrind >/dev/null 2>&1 && command -v callgrind_control >/dev/null 2>&1 \
+    || die "valgrind (with callgrind_control) is needed"
+
+CG_DIR=${OUT_DIR:-$BENCH_DIR/out}/callgrind
+mkdir -p "$CG_DIR"
+rm -f "$CG_DIR"/callgrind.out.*
+TOLLGATE_WRAPPER="valgrind --tool=callgrind --quiet --callgrind-out-file=$CG_DIR/callgrind.out.%p"
+WAIT_TENTHS=600 CHECK_TIMEOUT=60
+# shellcheck source=setup.sh
+source "$BENCH_DIR/setup.sh"
+
+# drive TARGET COUNT: COUNT sequential GETs on one keep-alive connection, each must be 200.
+drive() {
+    python3 - "$TOLLGATE_PORT" "${URL[$1]}" "$2" "${HDR[$1]:-}" <<'PY'
+import http.client, sys, urllib.parse
+port, url, n, hdr = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[4]
+path = urllib.parse.urlsplit(url).path
+headers = dict([hdr.split(": ", 1)]) if hdr else {}
+c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+for _ in range(n):
+    c.request("GET", path, headers=headers)
+    r = c.getresponse()
+    r.read()
+    if r.status != 200:
+        sys.exit(f"{url}: status {r.status}")
+PY
+}
+
+declare -A IR
+TG_TARGETS=(tg_proxy tg_keyed tg_tpl tg_mock)
+for t in "${TG_TARGETS[@]}"; do
+    drive "$t" "$WARM"
+    callgrind_control -z "$TOLLGATE_PID" >/dev/null
+    drive "$t" "$REQUESTS"
+    callgrind_control -d "$t" "$TOLLGATE_PID" >/dev/null
+    dump=$(ls -t "$CG_DIR"/callgrind.out.* | head -n1)
+    total=$(awk '/^(summary|totals):/ { print $2; exit }' "$dump")
+    [[ -n $total ]] || die "no total in $dump"
+    IR[$t]=$((total / REQUESTS))
+    log "$(printf '%-52s %9s instructions/request' "${NAME[$t]}" "${IR[$t]}")"
+done
+
+{
+    echo "# Tollgate instructions per request (callgrind)"
+    echo
+    echo "- date: $(date -u '+%Y-%m-%d %H:%M:%S UTC'); tollgate commit $commit (\`$TOLLGATE_BIN\`)"
+    echo "- $REQUESTS requests per target on one keep-alive connection after $WARM warm-up requests; every thread of the process counted"
+    echo
+    echo "| target | instructions/request |"
+    echo "|---|---:|"
+    for t in "${TG_TARGETS[@]}"; do echo "| ${NAME[$t]} | ${IR[$t]} |"; done
+} >"$CG_DIR/../callgrind.md"
+cat "$CG_DIR/../callgrind.md"
