@@ -57,8 +57,9 @@ def strip_comments_and_strings(code):
 
 def expand_use_tree(tree):
     """`a::{b, c::{d, e}}` -> ["a::b", "a::c::d", "a::c::e"]."""
+    # Renames go first: with the spaces gone, `as\w+` would also eat a module named `ast`.
+    tree = re.sub(r"\s+as\s+\w+", "", tree)
     tree = re.sub(r"\s+", "", tree)
-    tree = re.sub(r"\bas\w+", "", tree)
     out = []
 
     def walk(prefix, t):
