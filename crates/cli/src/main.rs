@@ -5,6 +5,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+mod error;
+
 use clap::{Parser, Subcommand};
 use http_body_util::BodyExt;
 use tollgate_gateway::body::GatewayBody;
@@ -12,6 +14,8 @@ use tollgate_gateway::listener::{ControlPlane, Limits, Role, Timeouts};
 use tollgate_gateway::Gateway;
 use tollgate_model::test_invoke::{TestInvokeRequest, TestInvokeResponse};
 use tower::ServiceExt;
+
+use crate::error::CliError;
 
 #[derive(Parser)]
 #[command(name = "tollgate", version, about = "A self-hosted Amazon API Gateway")]
@@ -125,11 +129,11 @@ enum LambdaPermissions {
 }
 
 /// Resolves `host:port`; `localhost` means both loopback addresses.
-fn resolve(addr: &str) -> Result<Vec<SocketAddr>, String> {
+fn resolve(addr: &str) -> Result<Vec<SocketAddr>, CliError> {
     if let Some(port) = addr.strip_prefix("localhost:") {
         let port: u16 = port
             .parse()
-            .map_err(|_| format!("invalid port in {addr}"))?;
+            .map_err(|_| CliError::InvalidPort(addr.to_string()))?;
         return Ok(vec![
             SocketAddr::from(([127, 0, 0, 1], port)),
             SocketAddr::from((IpAddr::from([0u16, 0, 0, 0, 0, 0, 0, 1]), port)),
@@ -137,14 +141,14 @@ fn resolve(addr: &str) -> Result<Vec<SocketAddr>, String> {
     }
     addr.parse::<SocketAddr>()
         .map(|a| vec![a])
-        .map_err(|_| format!("invalid listen address {addr} (use IP:PORT or localhost:PORT)"))
+        .map_err(|_| CliError::InvalidListenAddress(addr.to_string()))
 }
 
 async fn bind(
     addrs: &[SocketAddr],
     role: Role,
     out: &mut Vec<(tokio::net::TcpListener, Role)>,
-) -> Result<(), String> {
+) -> Result<(), CliError> {
     let mut bound = 0;
     for (i, a) in addrs.iter().enumerate() {
         match tokio::net::TcpListener::bind(a).await {
@@ -156,7 +160,12 @@ async fn bind(
             Err(e) if i > 0 && bound > 0 => {
                 tracing::warn!(address = %a, error = %e, "could not bind; continuing")
             }
-            Err(e) => return Err(format!("cannot listen on {a}: {e}")),
+            Err(source) => {
+                return Err(CliError::Listen {
+                    address: *a,
+                    source,
+                })
+            }
         }
     }
     Ok(())
@@ -189,9 +198,15 @@ fn listen_line(addrs: &[(SocketAddr, Role)]) -> String {
 
 /// The data directory as an absolute, canonical path, created if missing: function
 /// workers run in other directories, so a relative path would name the wrong place.
-fn data_dir(dir: &std::path::Path) -> Result<PathBuf, String> {
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    std::fs::canonicalize(dir).map_err(|e| format!("cannot resolve {}: {e}", dir.display()))
+fn data_dir(dir: &std::path::Path) -> Result<PathBuf, CliError> {
+    std::fs::create_dir_all(dir).map_err(|source| CliError::CreateDir {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    std::fs::canonicalize(dir).map_err(|source| CliError::Resolve {
+        path: dir.to_path_buf(),
+        source,
+    })
 }
 
 struct Invoker(Arc<Gateway>);
@@ -219,7 +234,7 @@ async fn shutdown_signal() {
     let _ = ctrl_c.await;
 }
 
-async fn serve(mut args: ServeArgs) -> Result<(), String> {
+async fn serve(mut args: ServeArgs) -> Result<(), CliError> {
     args.data_dir = data_dir(&args.data_dir)?;
     let main_addrs = resolve(&args.listen)?;
     let admin_addrs = args.admin_listen.as_deref().map(resolve).transpose()?;
@@ -230,19 +245,14 @@ async fn serve(mut args: ServeArgs) -> Result<(), String> {
     let credentials = match (args.access_key_id, args.secret_access_key) {
         (Some(id), Some(secret)) if !id.is_empty() && !secret.is_empty() => vec![(id, secret)],
         (None, None) if all_loopback => vec![("test".to_string(), "test".to_string())],
-        (None, None) => {
-            return Err("refusing to start: a listener is on a non-loopback address and no credentials are configured. \
-                        Set --access-key-id and --secret-access-key (or TOLLGATE_ACCESS_KEY_ID / TOLLGATE_SECRET_ACCESS_KEY)."
-                .into())
-        }
-        _ => return Err("--access-key-id and --secret-access-key must be given together".into()),
+        (None, None) => return Err(CliError::NoCredentials),
+        _ => return Err(CliError::PartialCredentials),
     };
-    let store = Arc::new(tollgate_store::Store::open(&args.data_dir).map_err(|e| e.to_string())?);
+    let store = Arc::new(tollgate_store::Store::open(&args.data_dir)?);
     let log_dir = args
         .access_log_dir
         .unwrap_or_else(|| args.data_dir.join("access-logs"));
-    let usage =
-        Arc::new(tollgate_store::usage::LocalUsage::load(&store).map_err(|e| e.to_string())?);
+    let usage = Arc::new(tollgate_store::usage::LocalUsage::load(&store)?);
     tollgate_store::usage::spawn_flusher(
         store.clone(),
         usage.clone(),
@@ -256,7 +266,7 @@ async fn serve(mut args: ServeArgs) -> Result<(), String> {
         LambdaPermissions::Warn => tollgate_functions::PermissionMode::Warn,
     };
     let [first, second] = args.lambda_event_retry_delays[..] else {
-        return Err("--lambda-event-retry-delays takes two values, e.g. 60,120".into());
+        return Err(CliError::EventRetryDelays);
     };
     functions_config.event_retry_delays = [
         std::time::Duration::from_secs(first),
@@ -265,15 +275,12 @@ async fn serve(mut args: ServeArgs) -> Result<(), String> {
     if let Some(endpoint) = &args.lambda_endpoint {
         let endpoint: http::Uri = endpoint
             .parse()
-            .map_err(|_| format!("--lambda-endpoint {endpoint} is not a URL"))?;
+            .map_err(|_| CliError::LambdaEndpoint(endpoint.clone()))?;
         let (Some(id), Some(secret)) = (
             args.lambda_access_key_id.clone(),
             args.lambda_secret_access_key.clone(),
         ) else {
-            return Err(
-                "--lambda-endpoint needs --lambda-access-key-id and --lambda-secret-access-key"
-                    .into(),
-            );
+            return Err(CliError::LambdaEndpointCredentials);
         };
         functions_config.remote = Some(tollgate_functions::remote::RemoteConfig {
             endpoint,
@@ -350,14 +357,17 @@ async fn serve(mut args: ServeArgs) -> Result<(), String> {
 }
 
 /// `tollgate logs FUNCTION [--follow]`: the function's log file, optionally followed.
-fn logs(mut args: LogsArgs) -> Result<(), String> {
+fn logs(mut args: LogsArgs) -> Result<(), CliError> {
     use std::io::{Read, Seek, Write};
     // Named in full in messages, as `serve` resolved it.
     args.data_dir = std::fs::canonicalize(&args.data_dir)
         .or_else(|_| std::path::absolute(&args.data_dir))
-        .map_err(|e| format!("cannot resolve {}: {e}", args.data_dir.display()))?;
+        .map_err(|source| CliError::Resolve {
+            path: args.data_dir.clone(),
+            source,
+        })?;
     if tollgate_model::lambda::parse_function_ref(&args.function).is_none() {
-        return Err(format!("{} is not a function name", args.function));
+        return Err(CliError::NotAFunction(args.function));
     }
     let path = tollgate_functions::logs::log_path(
         &args.data_dir.join("functions").join("logs"),
@@ -372,21 +382,19 @@ fn logs(mut args: LogsArgs) -> Result<(), String> {
                 if len < pos {
                     pos = 0; // the log was recreated
                 }
-                f.seek(std::io::SeekFrom::Start(pos))
-                    .map_err(|e| e.to_string())?;
+                f.seek(std::io::SeekFrom::Start(pos))?;
                 let mut buf = Vec::new();
-                f.read_to_end(&mut buf).map_err(|e| e.to_string())?;
+                f.read_to_end(&mut buf)?;
                 pos += buf.len() as u64;
-                out.write_all(&buf).map_err(|e| e.to_string())?;
-                out.flush().map_err(|e| e.to_string())?;
+                out.write_all(&buf)?;
+                out.flush()?;
             }
             Err(_) if args.follow => {}
             Err(_) => {
-                return Err(format!(
-                    "no log for function {} in {} (it has not run yet?)",
-                    args.function,
-                    args.data_dir.display()
-                ))
+                return Err(CliError::NoLog {
+                    function: args.function,
+                    data_dir: args.data_dir,
+                })
             }
         }
         if !args.follow {
@@ -396,17 +404,11 @@ fn logs(mut args: LogsArgs) -> Result<(), String> {
     }
 }
 
-fn main() {
-    let cli = Cli::parse();
+/// Runs the command; its one error is reported by `main`.
+fn run(cli: Cli) -> Result<(), CliError> {
     let args = match cli.command {
         Command::Serve(args) => args,
-        Command::Logs(args) => {
-            if let Err(e) = logs(args) {
-                eprintln!("tollgate: {e}");
-                std::process::exit(2);
-            }
-            return;
-        }
+        Command::Logs(args) => return logs(args),
     };
     let diagnostics = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
@@ -430,7 +432,11 @@ fn main() {
     // Requests are drained and usage is saved by now; do not wait for idle background
     // tasks (the usage flusher's blocking thread, the log writer) to notice.
     rt.shutdown_timeout(std::time::Duration::from_millis(200));
-    if let Err(e) = result {
+    result
+}
+
+fn main() {
+    if let Err(e) = run(Cli::parse()) {
         eprintln!("tollgate: {e}");
         std::process::exit(2);
     }

@@ -4,6 +4,7 @@
 //! retried twice, after 1 and then 2 minutes as Lambda does (`FunctionsConfig::
 //! event_retry_delays`), then the event is dropped.
 
+use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Weak;
 use std::time::Duration;
@@ -12,7 +13,8 @@ use base64::Engine;
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
-use crate::{Functions, InvokeRequest};
+use crate::error::StartError;
+use crate::invoke::{InvokeError, InvokeRequest, InvokeResponse};
 
 /// Delays before the two retries of a failed event (Lambda's schedule).
 pub const RETRY_DELAYS: [Duration; 2] = [Duration::from_secs(60), Duration::from_secs(120)];
@@ -35,9 +37,10 @@ pub struct EventQueue {
 }
 
 impl EventQueue {
-    pub fn open(dir: PathBuf) -> Result<EventQueue, String> {
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    pub fn open(dir: PathBuf) -> Result<EventQueue, StartError> {
+        if let Err(source) = std::fs::create_dir_all(&dir) {
+            return Err(StartError::CreateDir { path: dir, source });
+        }
         Ok(EventQueue {
             dir,
             wake: tokio::sync::Notify::new(),
@@ -94,14 +97,29 @@ impl EventQueue {
     }
 }
 
+/// What the dispatcher runs queued events on: the engine, which owns the queue. A trait
+/// so that this module does not depend on the engine that depends on it.
+pub(crate) trait EventTarget: Send + Sync + 'static {
+    fn event_queue(&self) -> &EventQueue;
+    /// Delays before the retries of a failed event.
+    fn event_retry_delays(&self) -> &[Duration];
+    fn invoke_event<'s>(
+        &'s self,
+        function: &'s str,
+        qualifier: Option<&'s str>,
+        req: InvokeRequest,
+    ) -> impl Future<Output = Result<InvokeResponse, InvokeError>> + Send + 's;
+}
+
 /// Runs queued events until the engine is dropped.
-pub(crate) fn spawn_dispatcher(functions: Weak<Functions>) {
+pub(crate) fn spawn_dispatcher<T: EventTarget>(functions: Weak<T>) {
     tokio::spawn(async move {
         loop {
             let Some(f) = functions.upgrade() else { break };
             let mut next_due: Option<i64> = None;
-            for name in f.events.pending() {
-                let path = f.events.dir.join(&name);
+            let queue = f.event_queue();
+            for name in queue.pending() {
+                let path = queue.dir.join(&name);
                 let Ok(mut ev) = std::fs::read(&path)
                     .map_err(|e| e.to_string())
                     .and_then(|b| {
@@ -121,7 +139,7 @@ pub(crate) fn spawn_dispatcher(functions: Weak<Functions>) {
                     .decode(&ev.payload)
                     .unwrap_or_default();
                 let result = f
-                    .invoke(
+                    .invoke_event(
                         &ev.function,
                         ev.qualifier.as_deref(),
                         InvokeRequest {
@@ -133,15 +151,15 @@ pub(crate) fn spawn_dispatcher(functions: Weak<Functions>) {
                     .await;
                 let failed = match &result {
                     Ok(r) => r.function_error,
-                    Err(crate::InvokeError::NotFound(_)) => false,
+                    Err(InvokeError::NotFound(_)) => false,
                     Err(_) => true,
                 };
-                match f.config.event_retry_delays.get(ev.attempts as usize) {
+                match f.event_retry_delays().get(ev.attempts as usize) {
                     Some(delay) if failed => {
                         ev.attempts += 1;
                         ev.not_before = now + delay.as_millis() as i64;
                         next_due = Some(next_due.map_or(ev.not_before, |d| d.min(ev.not_before)));
-                        if let Err(e) = f.events.write(&name, &ev) {
+                        if let Err(e) = queue.write(&name, &ev) {
                             tracing::error!(error = %e, "cannot reschedule an event");
                         }
                     }
@@ -158,7 +176,7 @@ pub(crate) fn spawn_dispatcher(functions: Weak<Functions>) {
                     (d - tollgate_model::time::now_epoch_millis()).clamp(10, 60_000) as u64,
                 )
             });
-            let _ = tokio::time::timeout(wait, f.events.wake.notified()).await;
+            let _ = tokio::time::timeout(wait, queue.wake.notified()).await;
         }
     });
 }

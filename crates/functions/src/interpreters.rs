@@ -92,6 +92,20 @@ pub struct Interpreters {
     probes: HashMap<String, OnceCell<Option<Probed>>>,
 }
 
+/// Why a runtime has no interpreter on this machine (the message CreateFunction and the
+/// function's callers see).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InterpreterError {
+    /// Not a Python or Node.js runtime.
+    #[error("Runtime {runtime} has no interpreter")]
+    NotInterpreted { runtime: String },
+    /// `candidates` reads `python3.12 or python3`.
+    #[error(
+        "The runtime {runtime} needs {candidates} on this machine's PATH, and none was found."
+    )]
+    NotFound { runtime: String, candidates: String },
+}
+
 impl Default for Interpreters {
     fn default() -> Self {
         Self::new()
@@ -111,8 +125,10 @@ impl Interpreters {
     }
 
     /// The interpreter for a Python or Node.js `runtime`, or why there is none.
-    pub async fn for_runtime(&self, runtime: &str) -> Result<Interpreter, String> {
-        let w = wanted(runtime).ok_or_else(|| format!("Runtime {runtime} has no interpreter"))?;
+    pub async fn for_runtime(&self, runtime: &str) -> Result<Interpreter, InterpreterError> {
+        let w = wanted(runtime).ok_or_else(|| InterpreterError::NotInterpreted {
+            runtime: runtime.to_string(),
+        })?;
         let mut first = None;
         for program in &w.candidates {
             let Some(probed) = self.probe(program).await else {
@@ -127,10 +143,10 @@ impl Interpreters {
             first.get_or_insert(probed);
         }
         let Some(probed) = first else {
-            return Err(format!(
-                "The runtime {runtime} needs {} on this machine's PATH, and none was found.",
-                w.candidates.join(" or ")
-            ));
+            return Err(InterpreterError::NotFound {
+                runtime: runtime.to_string(),
+                candidates: w.candidates.join(" or "),
+            });
         };
         let warning = format!(
             "WARNING: the runtime {runtime} wants {} {}, and none was found on PATH ({}); running on {} {} instead ({}).",

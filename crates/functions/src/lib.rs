@@ -13,8 +13,10 @@
 //! every control-plane write and read lock-free by invocations.
 
 pub mod code;
+mod error;
 pub mod events;
 pub mod interpreters;
+mod invoke;
 pub mod logs;
 mod output;
 pub mod policy;
@@ -34,16 +36,16 @@ use tokio::sync::Semaphore;
 use tollgate_model::lambda::{Function, FunctionConfiguration, Resolved, RuntimeFamily};
 use tollgate_store::State;
 
+pub use crate::error::StartError;
+use crate::interpreters::InterpreterError;
+pub use crate::invoke::{
+    InvokeError, InvokeRequest, InvokeResponse, UpstreamError, MAX_EVENT_REQUEST, MAX_REQUEST,
+};
 use crate::logs::LogWriter;
 use crate::worker::{Outcome, Worker, WorkerSpec};
 
 const PYTHON_RUNTIME: &str = include_str!("runtimes/python_runtime.py");
 const NODE_RUNTIME: &str = include_str!("runtimes/node_runtime.mjs");
-
-/// Largest synchronous request payload (Lambda: 6 MB).
-pub const MAX_REQUEST: usize = 6 * 1024 * 1024;
-/// Largest asynchronous (`Event`) payload (Lambda: 1 MB).
-pub const MAX_EVENT_REQUEST: usize = 1024 * 1024;
 
 pub struct FunctionsConfig {
     pub data_dir: PathBuf,
@@ -100,42 +102,9 @@ impl FunctionsConfig {
     }
 }
 
-/// An invocation request as Invoke and the integrations make it.
-pub struct InvokeRequest {
-    pub payload: Bytes,
-    pub log_tail: bool,
-    pub client_context: Option<String>,
-}
-
-/// A synchronous invocation's result.
-#[derive(Debug)]
-pub struct InvokeResponse {
-    pub payload: Bytes,
-    /// `X-Amz-Function-Error: Unhandled`
-    pub function_error: bool,
-    pub log: Option<String>,
-    pub executed_version: String,
-    pub request_id: String,
-}
-
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum InvokeError {
-    /// The function or qualifier does not exist; carries the ARN Lambda names.
-    #[error("Function not found: {0}")]
-    NotFound(String),
-    /// Reserved concurrency is used up, or no worker freed up in time.
-    #[error("Rate Exceeded.")]
-    TooManyRequests { reason: &'static str },
-    #[error("Request must be smaller than {limit} bytes for the InvokeFunction operation")]
-    RequestTooLarge { limit: usize },
-    /// A remote Lambda endpoint failed.
-    #[error("{0}")]
-    Upstream(String),
-}
-
 /// The warm workers of one function version.
 pub struct Pool {
-    spec: Result<WorkerSpec, String>,
+    spec: Result<WorkerSpec, UnsupportedRuntime>,
     idle: Mutex<Vec<Worker>>,
     revision: String,
 }
@@ -178,6 +147,12 @@ pub struct Functions {
     remote: Option<remote::RemoteLambda>,
 }
 
+/// A function version whose runtime Tollgate does not know: its invocations fail with
+/// `Runtime.InvalidRuntime`.
+#[derive(Debug, thiserror::Error)]
+#[error("Runtime {0} is not supported")]
+struct UnsupportedRuntime(String);
+
 /// A failed invocation whose function never ran (its runtime cannot start).
 fn runtime_failure(error_type: &str, message: &str) -> Outcome {
     Outcome {
@@ -193,25 +168,36 @@ impl Functions {
     /// Starts the engine (its reaper and Event dispatcher run on the current tokio runtime)
     /// and loads the functions of `state`. Workers are served by the runtime of the
     /// invocation that started them.
-    pub fn start(mut config: FunctionsConfig, state: &State) -> Result<Arc<Functions>, String> {
+    pub fn start(mut config: FunctionsConfig, state: &State) -> Result<Arc<Functions>, StartError> {
         let remote = config
             .remote
             .take()
             .map(remote::RemoteLambda::new)
             .transpose()?;
         // Workers run in their code directory: every path handed to them must be absolute.
-        config.data_dir = std::path::absolute(&config.data_dir)
-            .map_err(|e| format!("cannot resolve {}: {e}", config.data_dir.display()))?;
+        config.data_dir = match std::path::absolute(&config.data_dir) {
+            Ok(dir) => dir,
+            Err(source) => {
+                return Err(StartError::Resolve {
+                    path: config.data_dir,
+                    source,
+                })
+            }
+        };
         let root = config.data_dir.join("functions");
         let runtimes_dir = root.join("runtimes");
-        std::fs::create_dir_all(&runtimes_dir)
-            .map_err(|e| format!("cannot create {}: {e}", runtimes_dir.display()))?;
+        if let Err(source) = std::fs::create_dir_all(&runtimes_dir) {
+            return Err(StartError::CreateDir {
+                path: runtimes_dir,
+                source,
+            });
+        }
         for (file, text) in [
             ("python_runtime.py", PYTHON_RUNTIME),
             ("node_runtime.mjs", NODE_RUNTIME),
         ] {
             std::fs::write(runtimes_dir.join(file), text)
-                .map_err(|e| format!("cannot write the {file} runtime: {e}"))?;
+                .map_err(|source| StartError::WriteRuntime { file, source })?;
         }
         let events = events::EventQueue::open(root.join("events"))?;
         let functions = Arc::new(Functions {
@@ -256,7 +242,7 @@ impl Functions {
 
     /// Why `runtime` cannot run here, if it cannot (its interpreter is missing). The first
     /// call for a language probes its interpreters.
-    pub async fn runtime_unavailable(&self, runtime: &str) -> Option<String> {
+    pub async fn runtime_unavailable(&self, runtime: &str) -> Option<InterpreterError> {
         match tollgate_model::lambda::runtime_family(runtime)? {
             RuntimeFamily::Python | RuntimeFamily::Node => {
                 self.interpreters.for_runtime(runtime).await.err()
@@ -265,10 +251,10 @@ impl Functions {
         }
     }
 
-    fn spec(&self, c: &FunctionConfiguration) -> Result<WorkerSpec, String> {
+    fn spec(&self, c: &FunctionConfiguration) -> Result<WorkerSpec, UnsupportedRuntime> {
         let code_dir = code::code_dir(&self.code_root, &c.code_sha256);
         let family = tollgate_model::lambda::runtime_family(&c.runtime)
-            .ok_or_else(|| format!("Runtime {} is not supported", c.runtime))?;
+            .ok_or_else(|| UnsupportedRuntime(c.runtime.clone()))?;
         let script = |s: &str| self.runtimes_dir.join(s).to_string_lossy().into_owned();
         // The interpreter is prepended at a worker's start (see `launch_spec`).
         let command = match family {
@@ -295,7 +281,10 @@ impl Functions {
 
     /// The spec a new worker starts from: an interpreted runtime's command gains its
     /// interpreter, named in the function's log (with a warning if its version differs).
-    async fn launch_spec<'s>(&self, spec: &'s WorkerSpec) -> Result<Cow<'s, WorkerSpec>, String> {
+    async fn launch_spec<'s>(
+        &self,
+        spec: &'s WorkerSpec,
+    ) -> Result<Cow<'s, WorkerSpec>, InterpreterError> {
         if tollgate_model::lambda::runtime_family(&spec.runtime) == Some(RuntimeFamily::Provided) {
             return Ok(Cow::Borrowed(spec));
         }
@@ -519,7 +508,7 @@ impl Functions {
         let pool = &target.pool;
         let spec = match &pool.spec {
             Ok(s) => s,
-            Err(why) => return Ok(runtime_failure("Runtime.InvalidRuntime", why)),
+            Err(why) => return Ok(runtime_failure("Runtime.InvalidRuntime", &why.to_string())),
         };
         let permits = &target.concurrency.permits;
         let _permit = if target.concurrency.reserved.is_some() {
@@ -569,13 +558,15 @@ impl Functions {
                 // invocation from that thread never hops to another one.
                 let launch = match self.launch_spec(spec).await {
                     Ok(l) => l,
-                    Err(why) => return Ok(runtime_failure("Runtime.InvalidRuntime", &why)),
+                    Err(why) => {
+                        return Ok(runtime_failure("Runtime.InvalidRuntime", &why.to_string()))
+                    }
                 };
                 match Worker::start(&launch, &self.logs).await {
                     Ok(w) => w,
                     Err(why) => {
                         tracing::warn!(function = %spec.function_name, error = %why, "worker did not start");
-                        return Ok(runtime_failure("Runtime.Unknown", &why));
+                        return Ok(runtime_failure("Runtime.Unknown", &why.to_string()));
                     }
                 }
             }
@@ -597,5 +588,24 @@ impl Functions {
                 .push(worker);
         }
         Ok(outcome)
+    }
+}
+
+impl events::EventTarget for Functions {
+    fn event_queue(&self) -> &events::EventQueue {
+        &self.events
+    }
+
+    fn event_retry_delays(&self) -> &[Duration] {
+        &self.config.event_retry_delays
+    }
+
+    fn invoke_event<'s>(
+        &'s self,
+        function: &'s str,
+        qualifier: Option<&'s str>,
+        req: InvokeRequest,
+    ) -> impl std::future::Future<Output = Result<InvokeResponse, InvokeError>> + Send + 's {
+        self.invoke(function, qualifier, req)
     }
 }

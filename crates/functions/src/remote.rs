@@ -10,8 +10,9 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use tollgate_sigv4::Credential;
 
+use crate::error::StartError;
+use crate::invoke::{InvokeError, InvokeResponse, UpstreamError, MAX_REQUEST};
 use crate::worker::MAX_RESPONSE;
-use crate::{InvokeError, InvokeResponse, MAX_REQUEST};
 
 /// Where and as whom remote functions are invoked.
 pub struct RemoteConfig {
@@ -40,10 +41,10 @@ const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
     .remove(b'~');
 
 impl RemoteLambda {
-    pub fn new(config: RemoteConfig) -> Result<RemoteLambda, String> {
+    pub fn new(config: RemoteConfig) -> Result<RemoteLambda, StartError> {
         let https = hyper_rustls::HttpsConnectorBuilder::new()
             .with_native_roots()
-            .map_err(|e| format!("cannot load the system's root certificates: {e}"))?
+            .map_err(StartError::RootCertificates)?
             .https_or_http()
             .enable_http1()
             .build();
@@ -88,7 +89,7 @@ impl RemoteLambda {
         );
         let mut headers = http::HeaderMap::new();
         let value = |s: &str| {
-            http::HeaderValue::from_str(s).map_err(|e| InvokeError::Upstream(e.to_string()))
+            http::HeaderValue::from_str(s).map_err(|e| UpstreamError::InvalidRequest(e.to_string()))
         };
         headers.insert(http::header::HOST, value(&authority)?);
         headers.insert(
@@ -111,22 +112,15 @@ impl RemoteLambda {
         );
         let mut req = http::Request::post(uri)
             .body(Full::new(payload))
-            .map_err(|e| InvokeError::Upstream(e.to_string()))?;
+            .map_err(|e| UpstreamError::InvalidRequest(e.to_string()))?;
         *req.headers_mut() = headers;
         let timeout = self.config.timeout;
-        let too_slow = || {
-            InvokeError::Upstream(format!(
-                "remote Lambda endpoint did not answer within {} s",
-                timeout.as_secs()
-            ))
-        };
+        let too_slow = || UpstreamError::Timeout { timeout };
         let deadline = tokio::time::Instant::now() + timeout;
         let resp = tokio::time::timeout_at(deadline, self.client.request(req))
             .await
             .map_err(|_| too_slow())?
-            .map_err(|e| {
-                InvokeError::Upstream(format!("remote Lambda endpoint unreachable: {e}"))
-            })?;
+            .map_err(|e| UpstreamError::Unreachable(e.to_string()))?;
         let status = resp.status();
         let header = |n: &str| {
             resp.headers()
@@ -145,10 +139,9 @@ impl RemoteLambda {
         )
         .await
         .map_err(|_| too_slow())?
-        .map_err(|e| {
-            InvokeError::Upstream(format!(
-                "remote Lambda answer unreadable or larger than {MAX_RESPONSE} bytes: {e}"
-            ))
+        .map_err(|e| UpstreamError::Unreadable {
+            limit: MAX_RESPONSE,
+            detail: e.to_string(),
         })?
         .to_bytes();
         match status.as_u16() {
@@ -163,10 +156,12 @@ impl RemoteLambda {
             429 => Err(InvokeError::TooManyRequests {
                 reason: "RemoteThrottled",
             }),
-            s => Err(InvokeError::Upstream(format!(
-                "remote Lambda answered {s} {error_type}: {}",
-                String::from_utf8_lossy(&body[..body.len().min(300)])
-            ))),
+            s => Err(UpstreamError::Status {
+                status: s,
+                error_type,
+                body: String::from_utf8_lossy(&body[..body.len().min(300)]).into_owned(),
+            }
+            .into()),
         }
     }
 }

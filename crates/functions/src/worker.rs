@@ -305,6 +305,23 @@ async fn own_process(
     }
 }
 
+/// Why a worker did not start (the invocation fails with `Runtime.Unknown`).
+#[derive(Debug, thiserror::Error)]
+pub enum LaunchError {
+    #[error("cannot open the Runtime API: {0}")]
+    RuntimeApi(#[source] std::io::Error),
+    #[error("{0}")]
+    RuntimeApiAddress(#[source] std::io::Error),
+    #[error("no runtime command")]
+    NoCommand,
+    #[error("cannot start the {runtime} runtime ({program}): {source}")]
+    Spawn {
+        runtime: String,
+        program: String,
+        source: std::io::Error,
+    },
+}
+
 fn exit_reason(status: std::io::Result<std::process::ExitStatus>) -> String {
     match status {
         Ok(s) => match (s.code(), std::os::unix::process::ExitStatusExt::signal(&s)) {
@@ -320,11 +337,14 @@ fn exit_reason(status: std::io::Result<std::process::ExitStatus>) -> String {
 impl Worker {
     /// Starts the runtime process and its Runtime API. Call on the runtime that should own
     /// the worker's tasks.
-    pub async fn start(spec: &WorkerSpec, logs: &LogWriter) -> Result<Worker, String> {
+    pub async fn start(spec: &WorkerSpec, logs: &LogWriter) -> Result<Worker, LaunchError> {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
             .await
-            .map_err(|e| format!("cannot open the Runtime API: {e}"))?;
-        let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+            .map_err(LaunchError::RuntimeApi)?;
+        let port = listener
+            .local_addr()
+            .map_err(LaunchError::RuntimeApiAddress)?
+            .port();
         let (tx, rx) = mpsc::channel(1);
         let shared = Arc::new(Shared {
             function_arn: spec.function_arn.clone(),
@@ -363,7 +383,10 @@ impl Worker {
             }
         });
 
-        let (program, args) = spec.command.split_first().ok_or("no runtime command")?;
+        let Some((program, args)) = spec.command.split_first() else {
+            server.abort();
+            return Err(LaunchError::NoCommand);
+        };
         let mut cmd = tokio::process::Command::new(program);
         cmd.args(args)
             .current_dir(&spec.code_dir)
@@ -422,9 +445,13 @@ impl Worker {
         for (k, v) in &spec.variables {
             cmd.env(k, v);
         }
-        let mut child = cmd.spawn().map_err(|e| {
+        let mut child = cmd.spawn().map_err(|source| {
             server.abort();
-            format!("cannot start the {} runtime ({program}): {e}", spec.runtime)
+            LaunchError::Spawn {
+                runtime: spec.runtime.clone(),
+                program: program.clone(),
+                source,
+            }
         })?;
         let pid = child.id().unwrap_or(0);
         if let Some(out) = child.stdout.take() {

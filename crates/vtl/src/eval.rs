@@ -14,13 +14,15 @@
 //! `$context` is origin 0.
 
 use crate::ast::{
-    BinOp, Expr, Node, Reference, Seg, Slot, CONTEXT, FOREACH, INPUT, STAGE_VARIABLES, UTIL,
+    BinOp, Defs, Expr, Node, Reference, Seg, Slot, CONTEXT, FOREACH, INPUT, STAGE_VARIABLES, UTIL,
     VELOCITY_COUNT,
 };
+use crate::error::RenderError;
+use crate::input::Input;
 use crate::java;
 use crate::json::Node as Doc;
 use crate::jsonpath::{JsonPath, Selection};
-use crate::{Input, Limits, RenderError, Template};
+use crate::limits::Limits;
 use indexmap::IndexMap;
 use regex::Regex;
 use serde_json::Value as Json;
@@ -148,7 +150,7 @@ const CONTEXT_ORIGIN: u32 = 0;
 pub(crate) type BodyDoc<'a> = OnceCell<Result<Option<Doc<'a>>, String>>;
 
 pub(crate) struct State<'a> {
-    tpl: &'a Template,
+    defs: &'a Defs,
     input: &'a Input<'a>,
     limits: &'a Limits,
     heap: Heap<'a>,
@@ -168,7 +170,7 @@ pub(crate) struct State<'a> {
 
 impl<'a> State<'a> {
     pub(crate) fn new(
-        tpl: &'a Template,
+        defs: &'a Defs,
         input: &'a Input<'a>,
         context: &'a Doc<'a>,
         body_doc: &'a BodyDoc<'a>,
@@ -180,13 +182,13 @@ impl<'a> State<'a> {
         } else {
             input.body
         };
-        let mut vars = vec![None; tpl.defs.vars.len()];
+        let mut vars = vec![None; defs.vars.len()];
         vars[INPUT] = Some(Value::Input);
         vars[UTIL] = Some(Value::Util);
         vars[CONTEXT] = Some(Value::Json(CONTEXT_ORIGIN, context));
         // `$stageVariables` is built on first use (`lookup`).
         State {
-            tpl,
+            defs,
             input,
             limits,
             heap: Heap::default(),
@@ -405,7 +407,7 @@ impl<'a> State<'a> {
                 self.vars[*var] = Some(Value::Block(*block));
             }
             Node::MacroCall { name, args } => {
-                let Some(m) = self.tpl.defs.macros.get(name) else {
+                let Some(m) = self.defs.macros.get(name) else {
                     return Ok(Flow::Normal);
                 };
                 let mut vals = Vec::with_capacity(args.len());
@@ -883,7 +885,7 @@ impl<'a> State<'a> {
                 self.write_java(&val, out, depth + 1)?;
             }
             Value::Block(b) => {
-                let nodes = &self.tpl.defs.blocks[b];
+                let nodes = &self.defs.blocks[b];
                 self.enter()?;
                 let r = self.nodes(nodes, out);
                 self.depth -= 1;

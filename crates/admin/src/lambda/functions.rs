@@ -143,7 +143,7 @@ async fn check_runtime(ctx: &Ctx, runtime: &str) -> ApiResult<()> {
         )));
     }
     if let Some(why) = engine(ctx)?.runtime_unavailable(runtime).await {
-        return Err(invalid_parameter(why));
+        return Err(invalid_parameter(why.to_string()));
     }
     Ok(())
 }

@@ -25,7 +25,7 @@ pub fn invoke_error(e: InvokeError) -> ApiError {
         }
         InvokeError::Upstream(why) => {
             tracing::warn!(error = %why, "remote Lambda invocation failed");
-            ApiError::new(502, "ServiceException", why)
+            ApiError::new(502, "ServiceException", why.to_string())
         }
         e @ InvokeError::RequestTooLarge { .. } => {
             ApiError::new(413, "RequestEntityTooLargeException", e.to_string())

@@ -1,0 +1,51 @@
+//! The one error a `tollgate` command ends with; `main` prints it as `tollgate: {error}`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error("invalid port in {0}")]
+    InvalidPort(String),
+    #[error("invalid listen address {0} (use IP:PORT or localhost:PORT)")]
+    InvalidListenAddress(String),
+    #[error("cannot listen on {address}: {source}")]
+    Listen {
+        address: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("cannot create {}: {source}", .path.display())]
+    CreateDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot resolve {}: {source}", .path.display())]
+    Resolve {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "refusing to start: a listener is on a non-loopback address and no credentials are configured. \
+         Set --access-key-id and --secret-access-key (or TOLLGATE_ACCESS_KEY_ID / TOLLGATE_SECRET_ACCESS_KEY)."
+    )]
+    NoCredentials,
+    #[error("--access-key-id and --secret-access-key must be given together")]
+    PartialCredentials,
+    #[error("--lambda-event-retry-delays takes two values, e.g. 60,120")]
+    EventRetryDelays,
+    #[error("--lambda-endpoint {0} is not a URL")]
+    LambdaEndpoint(String),
+    #[error("--lambda-endpoint needs --lambda-access-key-id and --lambda-secret-access-key")]
+    LambdaEndpointCredentials,
+    #[error(transparent)]
+    Store(#[from] tollgate_store::StoreError),
+    #[error(transparent)]
+    Functions(#[from] tollgate_functions::StartError),
+    #[error("{0} is not a function name")]
+    NotAFunction(String),
+    #[error("no log for function {function} in {} (it has not run yet?)", .data_dir.display())]
+    NoLog { function: String, data_dir: PathBuf },
+    /// Reading a function's log or writing it out.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}

@@ -1,0 +1,232 @@
+//! The canonical request, string to sign and signing key (spec §2 steps 7–10, §3).
+
+use hmac::{Hmac, Mac};
+use percent_encoding::{percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use sha2::{Digest, Sha256};
+
+use crate::authorization::{parse_auth, parse_query, Auth, QueryParam, ALGORITHM, TERMINATOR};
+use crate::error::AuthError;
+use crate::request::IncomingRequest;
+
+const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
+
+/// Everything except `A-Z a-z 0-9 - _ . ~` is percent-encoded (query parts).
+const STRICT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+/// The canonical URI additionally keeps `/` as segment separator.
+const PATH: &AsciiSet = &STRICT.remove(b'/');
+
+/// The canonical request (spec §3) this server builds for `req`, for
+/// diagnostics and tests. Uses the first acceptable payload hash (the body's
+/// SHA-256 unless `x-amz-content-sha256` says otherwise). Non-UTF-8 header
+/// bytes are shown lossily; verification hashes the exact bytes.
+pub fn canonical_request(req: &IncomingRequest<'_>) -> Result<String, AuthError> {
+    let query = parse_query(req.raw_query);
+    let auth = parse_auth(req, &query)?;
+    let payload_hash = payload_hashes(req, &auth)?
+        .into_iter()
+        .next()
+        .unwrap_or_default();
+    let canonical = build_canonical_request(req, &query, &auth, &payload_hash);
+    Ok(String::from_utf8_lossy(&canonical).into_owned())
+}
+
+/// The payload-hash lines that are acceptable for this request.
+pub(crate) fn payload_hashes(
+    req: &IncomingRequest<'_>,
+    auth: &Auth,
+) -> Result<Vec<String>, AuthError> {
+    let declared: Vec<&[u8]> = req
+        .headers
+        .get_all("x-amz-content-sha256")
+        .iter()
+        .map(|v| v.as_bytes())
+        .collect();
+    let body_hash = || hex::encode(Sha256::digest(req.body));
+    match declared[..] {
+        [] => {
+            let mut hashes = vec![body_hash()];
+            // botocore presigns with the empty-body hash, other signers with
+            // UNSIGNED-PAYLOAD; both are fine for GET (incl. WebSocket upgrades).
+            if auth.presigned && req.method.eq_ignore_ascii_case("GET") {
+                hashes.push(UNSIGNED_PAYLOAD.to_string());
+            }
+            Ok(hashes)
+        }
+        [value] if value == UNSIGNED_PAYLOAD.as_bytes() => Ok(vec![UNSIGNED_PAYLOAD.to_string()]),
+        [value] if value.eq_ignore_ascii_case(body_hash().as_bytes()) => {
+            // Sign with the value as sent (the client hashed its own spelling).
+            Ok(vec![String::from_utf8_lossy(value).into_owned()])
+        }
+        _ => Err(AuthError::payload_mismatch()),
+    }
+}
+
+pub(crate) fn build_canonical_request(
+    req: &IncomingRequest<'_>,
+    query: &[QueryParam],
+    auth: &Auth,
+    payload_hash: &str,
+) -> Vec<u8> {
+    let mut out = Vec::with_capacity(256 + req.raw_path.len());
+    out.extend_from_slice(req.method.to_ascii_uppercase().as_bytes());
+    out.push(b'\n');
+    out.extend(
+        percent_encode(remove_dot_segments(req.raw_path).as_bytes(), PATH).flat_map(str::bytes),
+    );
+    out.push(b'\n');
+    out.extend_from_slice(canonical_query(query, auth.presigned).as_bytes());
+    out.push(b'\n');
+    for name in auth.signed_headers.split(';') {
+        out.extend_from_slice(name.as_bytes());
+        out.push(b':');
+        for (i, value) in req.headers.get_all(name).iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            push_collapsed(&mut out, value.as_bytes());
+        }
+        out.push(b'\n');
+    }
+    out.push(b'\n');
+    out.extend_from_slice(auth.signed_headers.as_bytes());
+    out.push(b'\n');
+    out.extend_from_slice(payload_hash.as_bytes());
+    out
+}
+
+/// Appends a header value trimmed, with inner runs of spaces/tabs collapsed.
+fn push_collapsed(out: &mut Vec<u8>, value: &[u8]) {
+    let is_ws = |b: &u8| *b == b' ' || *b == b'\t';
+    let mut pending_space = false;
+    let mut started = false;
+    for b in value {
+        if is_ws(b) {
+            pending_space = started;
+        } else {
+            if pending_space {
+                out.push(b' ');
+                pending_space = false;
+            }
+            out.push(*b);
+            started = true;
+        }
+    }
+}
+
+/// Dot-segment removal as botocore and aws-sigv4 do it: `.` and empty
+/// segments vanish, `..` pops; the trailing slash is kept.
+fn remove_dot_segments(path: &str) -> String {
+    let mut segments: Vec<&str> = Vec::new();
+    for segment in path.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." => {
+                segments.pop();
+            }
+            s => segments.push(s),
+        }
+    }
+    let mut out = String::with_capacity(path.len() + 1);
+    out.push('/');
+    out.push_str(&segments.join("/"));
+    if !segments.is_empty() && path.ends_with('/') {
+        out.push('/');
+    }
+    out
+}
+
+fn canonical_query(query: &[QueryParam], presigned: bool) -> String {
+    let mut pairs: Vec<(String, String)> = query
+        .iter()
+        .filter(|p| !(presigned && p.name == b"X-Amz-Signature"))
+        .map(|p| {
+            (
+                percent_encode(&p.name, STRICT).to_string(),
+                percent_encode(&p.value, STRICT).to_string(),
+            )
+        })
+        .collect();
+    pairs.sort();
+    let mut out = String::new();
+    for (i, (name, value)) in pairs.iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        out.push_str(name);
+        out.push('=');
+        out.push_str(value);
+    }
+    out
+}
+
+pub(crate) fn string_to_sign(timestamp: &str, scope: &str, canonical_request: &[u8]) -> String {
+    format!(
+        "{ALGORITHM}\n{timestamp}\n{scope}\n{}",
+        hex::encode(Sha256::digest(canonical_request))
+    )
+}
+
+pub(crate) fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
+    // HMAC accepts keys of any length, so this cannot fail.
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(data);
+    mac.finalize().into_bytes().into()
+}
+
+pub(crate) fn signing_key(secret: &str, date: &str, region: &str, service: &str) -> [u8; 32] {
+    let k_date = hmac_sha256(format!("AWS4{secret}").as_bytes(), date.as_bytes());
+    let k_region = hmac_sha256(&k_date, region.as_bytes());
+    let k_service = hmac_sha256(&k_region, service.as_bytes());
+    hmac_sha256(&k_service, TERMINATOR.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dot_segments() {
+        for (input, expected) in [
+            ("", "/"),
+            ("/", "/"),
+            ("//", "/"),
+            ("/a/b/../c/./d", "/a/c/d"),
+            ("/a/b/", "/a/b/"),
+            ("/..", "/"),
+            ("/../a", "/a"),
+            ("/a/..", "/"),
+            ("/a//b", "/a/b"),
+            ("/%2E%2E/a", "/%2E%2E/a"),
+        ] {
+            assert_eq!(remove_dot_segments(input), expected, "{input}");
+        }
+    }
+
+    #[test]
+    fn collapsing_whitespace() {
+        let mut out = Vec::new();
+        push_collapsed(&mut out, b" \t a  \t b\tc  ");
+        assert_eq!(out, b"a b c");
+        let mut out = Vec::new();
+        push_collapsed(&mut out, b"   ");
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn signing_key_vector_a() {
+        let key = signing_key(
+            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+            "20261122",
+            "us-east-1",
+            "apigateway",
+        );
+        assert_eq!(
+            hex::encode(key),
+            "11398e91da6b4520a10328740027d91ac95119dbd68cc11e6a34ed1015d46aa7"
+        );
+    }
+}
