@@ -24,7 +24,7 @@ LONG_FILES_ALLOWED = {"crates/vtl/src/eval.rs"}
 
 # Debts known when this check was added (issue 10 removes them): reported, not failed, so
 # that any new cycle or oversized file fails CI while these are paid off one by one.
-KNOWN_TANGLED_CRATES = {"functions", "store", "vtl"}
+KNOWN_TANGLED_CRATES = {"functions", "vtl"}
 KNOWN_LONG_FILES = {"crates/sigv4/src/lib.rs", "crates/vtl/src/parser.rs"}
 
 MOD_DECL = re.compile(r"^\s*(?:pub(?:\([^)]*\))?\s+)?mod\s+(\w+)\s*;")

@@ -241,8 +241,11 @@ async fn serve(mut args: ServeArgs) -> Result<(), String> {
     let log_dir = args
         .access_log_dir
         .unwrap_or_else(|| args.data_dir.join("access-logs"));
-    let usage =
-        Arc::new(tollgate_store::usage::LocalUsage::load(&store).map_err(|e| e.to_string())?);
+    let usage = Arc::new(
+        tollgate_store::usage::LocalUsage::load(&store)
+            .await
+            .map_err(|e| e.to_string())?,
+    );
     tollgate_store::usage::spawn_flusher(
         store.clone(),
         usage.clone(),
@@ -289,11 +292,12 @@ async fn serve(mut args: ServeArgs) -> Result<(), String> {
             timeout: std::time::Duration::from_secs(args.lambda_endpoint_timeout),
         });
     }
-    let functions = tollgate_functions::Functions::start(functions_config, &store.state())?;
+    let functions = tollgate_functions::Functions::start(functions_config, &store)?;
     let gateway = Gateway::start(
         &store,
         log_dir,
         usage.clone(),
+        Arc::new(tollgate_store::throttle::BucketRegistry::default()),
         Some(functions.clone()),
         std::time::Duration::from_secs(args.idle_timeout),
     );
@@ -344,7 +348,7 @@ async fn serve(mut args: ServeArgs) -> Result<(), String> {
     };
     tollgate_gateway::listener::serve(listeners, gateway, control, limits, shutdown_signal()).await;
     // Requests are drained: save the last usage counts and stop the function workers.
-    usage.flush(&store);
+    usage.flush(&store).await;
     functions.stop_all();
     Ok(())
 }
