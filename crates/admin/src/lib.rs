@@ -8,7 +8,10 @@
 //! SigV4 signature (scoped to that service) is verified before any routing or parsing (as
 //! AWS does: an unsigned request to an unknown path is `MissingAuthenticationTokenException`).
 //! Handlers validate input, then change the state inside one
-//! [`tollgate_store::Store::transact`] call, so a failed call changes nothing.
+//! [`tollgate_store::Store::transact`] call, so a failed call changes nothing (the closure
+//! may run again if another writer committed first, so it moves only copies). Engines that
+//! follow the state (the gateway, the function engine) learn of a write from the store's
+//! change feed, never from a handler.
 
 pub mod apigateway;
 pub mod core;

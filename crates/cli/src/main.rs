@@ -252,7 +252,7 @@ async fn serve(mut args: ServeArgs) -> Result<(), CliError> {
     let log_dir = args
         .access_log_dir
         .unwrap_or_else(|| args.data_dir.join("access-logs"));
-    let usage = Arc::new(tollgate_store::usage::LocalUsage::load(&store)?);
+    let usage = Arc::new(tollgate_store::usage::LocalUsage::load(&store).await?);
     tollgate_store::usage::spawn_flusher(
         store.clone(),
         usage.clone(),
@@ -296,11 +296,12 @@ async fn serve(mut args: ServeArgs) -> Result<(), CliError> {
             timeout: std::time::Duration::from_secs(args.lambda_endpoint_timeout),
         });
     }
-    let functions = tollgate_functions::Functions::start(functions_config, &store.state())?;
+    let functions = tollgate_functions::Functions::start(functions_config, &store)?;
     let gateway = Gateway::start(
         &store,
         log_dir,
         usage.clone(),
+        Arc::new(tollgate_store::throttle::BucketRegistry::default()),
         Some(functions.clone()),
         std::time::Duration::from_secs(args.idle_timeout),
     );
@@ -351,7 +352,7 @@ async fn serve(mut args: ServeArgs) -> Result<(), CliError> {
     };
     tollgate_gateway::listener::serve(listeners, gateway, control, limits, shutdown_signal()).await;
     // Requests are drained: save the last usage counts and stop the function workers.
-    usage.flush(&store);
+    usage.flush(&store).await;
     functions.stop_all();
     Ok(())
 }

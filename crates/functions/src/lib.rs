@@ -34,7 +34,7 @@ use arc_swap::ArcSwap;
 use bytes::Bytes;
 use tokio::sync::Semaphore;
 use tollgate_model::lambda::{Function, FunctionConfiguration, Resolved, RuntimeFamily};
-use tollgate_store::State;
+use tollgate_store::{State, Store, Subscription};
 
 pub use crate::error::StartError;
 use crate::interpreters::InterpreterError;
@@ -143,6 +143,9 @@ pub struct Functions {
     registry: ArcSwap<HashMap<String, Arc<Entry>>>,
     /// The store version the registry was built from (a late, older sync is ignored).
     sync_lock: Mutex<u64>,
+    /// The store version the engine has applied from the change feed (the control plane
+    /// answers a write once it is applied).
+    applied: tokio::sync::watch::Sender<u64>,
     events: events::EventQueue,
     remote: Option<remote::RemoteLambda>,
 }
@@ -152,6 +155,24 @@ pub struct Functions {
 #[derive(Debug, thiserror::Error)]
 #[error("Runtime {0} is not supported")]
 struct UnsupportedRuntime(String);
+
+/// Applies each change of the store to the engine: a new registry when the functions
+/// changed (by `Arc` identity, so changes to APIs cost nothing here).
+fn follow(engine: std::sync::Weak<Functions>, mut feed: Subscription, first: Arc<State>) {
+    tokio::spawn(async move {
+        let mut functions = first.functions.clone();
+        while let Some(change) = feed.next().await {
+            let Some(engine) = engine.upgrade() else {
+                break;
+            };
+            if !Arc::ptr_eq(&functions, &change.state.functions) {
+                engine.sync(&change.state);
+                functions = change.state.functions.clone();
+            }
+            engine.applied.send_replace(change.version);
+        }
+    });
+}
 
 /// A failed invocation whose function never ran (its runtime cannot start).
 fn runtime_failure(error_type: &str, message: &str) -> Outcome {
@@ -168,7 +189,9 @@ impl Functions {
     /// Starts the engine (its reaper and Event dispatcher run on the current tokio runtime)
     /// and loads the functions of `state`. Workers are served by the runtime of the
     /// invocation that started them.
-    pub fn start(mut config: FunctionsConfig, state: &State) -> Result<Arc<Functions>, StartError> {
+    pub fn start(mut config: FunctionsConfig, store: &Store) -> Result<Arc<Functions>, StartError> {
+        let mut feed = store.subscribe();
+        let state = feed.current().state.clone();
         let remote = config
             .remote
             .take()
@@ -207,11 +230,13 @@ impl Functions {
             logs: LogWriter::start(root.join("logs")),
             registry: ArcSwap::from_pointee(HashMap::new()),
             sync_lock: Mutex::new(0),
+            applied: tokio::sync::watch::channel(state.version).0,
             events,
             remote,
             config,
         });
-        functions.sync(state);
+        functions.sync(&state);
+        follow(Arc::downgrade(&functions), feed, state);
         let weak = Arc::downgrade(&functions);
         let every = (functions.config.idle_timeout / 2)
             .clamp(Duration::from_millis(100), Duration::from_secs(15));
@@ -361,6 +386,12 @@ impl Functions {
             );
         }
         self.registry.store(Arc::new(next));
+    }
+
+    /// Follows the store version the engine has applied, so a control-plane write can wait
+    /// until its functions are invocable.
+    pub fn applied_version(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.applied.subscribe()
     }
 
     /// Stops every worker (shutdown).

@@ -1,8 +1,9 @@
 //! Tollgate's data plane: the listener, the REST API request pipeline and integrations.
 //!
 //! A [`Gateway`] holds the current [`runtime::Runtime`] behind an `ArcSwap`. A background
-//! task spawned by [`Gateway::start`] recompiles it whenever the store publishes a new
-//! state, so requests never wait on the control plane and never see a half-applied change.
+//! task spawned by [`Gateway::start`] follows the store's change feed and recompiles what
+//! each change touched, so requests never wait on the control plane and never see a
+//! half-applied change.
 
 pub mod access_log;
 pub mod body;
@@ -18,13 +19,13 @@ pub mod pipeline;
 pub mod router;
 pub mod runtime;
 pub mod test_invoke;
-pub mod throttle;
 pub mod uri;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
+use tollgate_store::throttle::Buckets;
 use tollgate_store::usage::UsageCounters;
 use tollgate_store::Store;
 
@@ -34,7 +35,7 @@ use crate::runtime::Runtime;
 pub struct Gateway {
     runtime: ArcSwap<Runtime>,
     logs: AccessLogWriter,
-    buckets: throttle::BucketRegistry,
+    buckets: Arc<dyn Buckets>,
     usage: Arc<dyn UsageCounters>,
     /// The store version the current runtime was built from.
     applied: tokio::sync::watch::Sender<u64>,
@@ -51,17 +52,18 @@ impl Gateway {
         store: &Store,
         access_log_dir: PathBuf,
         usage: Arc<dyn UsageCounters>,
+        buckets: Arc<dyn Buckets>,
         functions: Option<Arc<tollgate_functions::Functions>>,
         body_stall: std::time::Duration,
     ) -> Arc<Gateway> {
         let logs = AccessLogWriter::start(access_log_dir);
-        let mut rx = store.subscribe();
-        let state = rx.borrow_and_update().clone();
+        let mut feed = store.subscribe();
+        let state = feed.current().state.clone();
         let (applied, _) = tokio::sync::watch::channel(state.version);
         let gw = Arc::new(Gateway {
             runtime: ArcSwap::from_pointee(Runtime::default()),
             logs,
-            buckets: throttle::BucketRegistry::default(),
+            buckets,
             usage,
             applied,
             functions,
@@ -71,10 +73,10 @@ impl Gateway {
             .store(Arc::new(gw.rebuild(&state, &Runtime::default())));
         let weak = Arc::downgrade(&gw);
         tokio::spawn(async move {
-            while rx.changed().await.is_ok() {
+            while let Some(change) = feed.next().await {
                 let Some(gw) = weak.upgrade() else { break };
-                let state = rx.borrow_and_update().clone();
-                let next = gw.rebuild(&state, &gw.runtime.load());
+                let state = &change.state;
+                let next = gw.rebuild(state, &gw.runtime.load());
                 gw.runtime.store(Arc::new(next));
                 gw.applied.send_replace(state.version);
                 tracing::debug!(version = state.version, "data plane updated");
@@ -86,7 +88,7 @@ impl Gateway {
     fn rebuild(&self, state: &tollgate_store::State, old: &Runtime) -> Runtime {
         let env = runtime::Env {
             logs: &self.logs,
-            buckets: &self.buckets,
+            buckets: self.buckets.as_ref(),
             usage: self.usage.as_ref(),
         };
         runtime::rebuild(state, old, &env)

@@ -6,22 +6,22 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use tollgate_model::{Deployment, RestApiDefinition, Stage};
+use tollgate_store::throttle::{Buckets, TokenBucket};
 use tollgate_store::usage::{KeyCounter, Quota, UsageCounters};
 use tollgate_store::{ApiState, State};
 
 use crate::access_log::{AccessLog, AccessLogWriter};
 use crate::compile::{compile, CompiledDeployment};
 use crate::router::method_slot;
-use crate::throttle::{Bucket, BucketRegistry};
 
 /// Buckets per resource path, indexed by method slot (see [`method_slot`]).
-pub type MethodBuckets = HashMap<Box<str>, [Option<Arc<Bucket>>; 8]>;
+pub type MethodBuckets = HashMap<Box<str>, [Option<Arc<dyn TokenBucket>>; 8]>;
 
 /// An API key allowed on a stage, with what its usage plan imposes.
 pub struct KeyBinding {
     pub key_id: Arc<str>,
     pub plan_id: Arc<str>,
-    pub plan_bucket: Option<Arc<Bucket>>,
+    pub plan_bucket: Option<Arc<dyn TokenBucket>>,
     pub method_buckets: MethodBuckets,
     pub quota: Option<Quota>,
     pub counter: Arc<dyn KeyCounter>,
@@ -42,13 +42,13 @@ pub struct StageLimits {
     /// By key value: enabled keys of usage plans that include this API stage.
     pub keys: HashMap<Box<str>, Arc<KeyBinding>>,
     pub method_buckets: MethodBuckets,
-    pub account: Arc<Bucket>,
+    pub account: Arc<dyn TokenBucket>,
 }
 
 /// What a rebuild needs besides the state.
 pub struct Env<'a> {
     pub logs: &'a AccessLogWriter,
-    pub buckets: &'a BucketRegistry,
+    pub buckets: &'a dyn Buckets,
     pub usage: &'a dyn UsageCounters,
 }
 
@@ -112,7 +112,7 @@ impl Runtime {
 /// Builds the runtime for `state`, reusing everything from `old` that did not change.
 pub fn rebuild(state: &State, old: &Runtime, env: &Env<'_>) -> Runtime {
     let globals_same = old.globals.as_ref().is_some_and(|g| g.same(state));
-    let account = env.buckets.get(
+    let account = env.buckets.bucket(
         "account".into(),
         state.account.throttle_settings.rate_limit,
         state.account.throttle_settings.burst_limit,
@@ -161,7 +161,7 @@ fn stage_buckets(
     api_id: &str,
     st: &Stage,
     def: &RestApiDefinition,
-    buckets: &BucketRegistry,
+    buckets: &dyn Buckets,
 ) -> MethodBuckets {
     let mut specific: HashMap<(String, usize), (f64, i64)> = HashMap::new();
     let mut all = None;
@@ -187,7 +187,7 @@ fn stage_buckets(
                 st.stage_name, r.path
             );
             out.entry(r.path.as_str().into()).or_default()[slot] =
-                Some(buckets.get(scope, rate, burst));
+                Some(buckets.bucket(scope, rate, burst));
         }
     }
     out
@@ -221,7 +221,7 @@ fn stage_keys(
                 continue;
             };
             let plan_bucket = plan.throttle.map(|t| {
-                env.buckets.get(
+                env.buckets.bucket(
                     format!("plan\u{0}{}\u{0}{key_id}", plan.id),
                     t.rate_limit,
                     t.burst_limit,
@@ -237,7 +237,7 @@ fn stage_keys(
                     plan.id
                 );
                 method_buckets.entry(path.into_boxed_str()).or_default()[slot] =
-                    Some(env.buckets.get(scope, t.rate_limit, t.burst_limit));
+                    Some(env.buckets.bucket(scope, t.rate_limit, t.burst_limit));
             }
             let binding = KeyBinding {
                 key_id: key_id.as_str().into(),
@@ -258,7 +258,7 @@ fn build_api(
     api: &Arc<ApiState>,
     prev: Option<&ApiRuntime>,
     state: &State,
-    account: &Arc<Bucket>,
+    account: &Arc<dyn TokenBucket>,
     env: &Env<'_>,
 ) -> ApiRuntime {
     let logs = env.logs;

@@ -3,16 +3,20 @@
 //!
 //! [`UsageCounters`] is the seam for a shared backend (Redis, for several gateway nodes).
 //! [`LocalUsage`] keeps the counts in memory, with one small lock per key (never a global
-//! lock on the request path), and saves changed days to the store in batches
-//! ([`spawn_flusher`], every second): a `kill -9` can lose at most the last second of counts.
+//! lock on the request path), and saves what was added since the last save to the store in
+//! batches ([`spawn_flusher`], every second): a `kill -9` can lose at most the last second
+//! of counts. Saves are increments (`used = used + delta`), so two processes counting the
+//! same key add up instead of overwriting each other.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use tollgate_model::usage_plan::quota_period;
 
-use crate::{Store, UsageRow};
+use crate::backend::UsageRow;
+use crate::error::StoreError;
+use crate::store::Store;
 
 /// A quota as enforced: `limit` requests per `period`; `offset` requests are already used
 /// in the first period (the one containing `first_day`, when the plan was created).
@@ -61,10 +65,17 @@ pub trait UsageCounters: Send + Sync {
 #[derive(Default)]
 struct Days {
     used: BTreeMap<i64, i64>,
-    dirty: BTreeSet<i64>,
+    /// What this process added to (or, by UpdateUsage, took from) each day since its last
+    /// save.
+    unsaved: BTreeMap<i64, i64>,
 }
 
 impl Days {
+    fn add(&mut self, day: i64, n: i64) {
+        *self.used.entry(day).or_insert(0) += n;
+        *self.unsaved.entry(day).or_insert(0) += n;
+    }
+
     fn period_used(&self, start: i64, day: i64) -> i64 {
         self.used.range(start..=day).map(|(_, n)| n).sum()
     }
@@ -83,8 +94,7 @@ impl KeyCounter for LocalCounter {
                 return false;
             }
         }
-        *d.used.entry(day).or_insert(0) += 1;
-        d.dirty.insert(day);
+        d.add(day, 1);
         true
     }
 }
@@ -99,9 +109,9 @@ pub struct LocalUsage {
 
 impl LocalUsage {
     /// Counters as last saved in the store.
-    pub fn load(store: &Store) -> Result<Self, crate::StoreError> {
+    pub async fn load(store: &Store) -> Result<Self, StoreError> {
         let usage = LocalUsage::default();
-        for r in store.load_usage()? {
+        for r in store.load_usage().await? {
             let c = usage.local(&r.plan_id, &r.key_id);
             c.days
                 .lock()
@@ -132,14 +142,16 @@ impl LocalUsage {
             .clone()
     }
 
-    /// The days changed since the last call, as rows to save.
-    pub fn take_dirty(&self) -> Vec<UsageRow> {
+    /// What was counted since the last call, as increments to save.
+    pub fn take_unsaved(&self) -> Vec<UsageRow> {
         let counters = self.counters.read().unwrap_or_else(|p| p.into_inner());
         let mut rows = vec![];
         for ((plan, key), c) in counters.iter() {
             let mut d = c.days.lock().unwrap_or_else(|p| p.into_inner());
-            for day in std::mem::take(&mut d.dirty) {
-                let used = d.used.get(&day).copied().unwrap_or(0);
+            for (day, used) in std::mem::take(&mut d.unsaved) {
+                if used == 0 {
+                    continue;
+                }
                 rows.push(UsageRow {
                     plan_id: plan.clone(),
                     key_id: key.clone(),
@@ -151,19 +163,17 @@ impl LocalUsage {
         rows
     }
 
-    /// Saves changed days now (also called on shutdown).
-    pub fn flush(&self, store: &Store) {
-        let rows = self.take_dirty();
-        if let Err(e) = store.save_usage(&rows) {
-            tracing::error!(error = %e, rows = rows.len(), "could not save usage counts; will retry");
-            // Mark them dirty again so the next flush retries.
+    /// Saves what was counted since the last save (also called on shutdown).
+    pub async fn flush(&self, store: &Store) {
+        let rows = self.take_unsaved();
+        let n = rows.len();
+        if let Err(e) = store.add_usage(rows.clone()).await {
+            tracing::error!(error = %e, rows = n, "could not save usage counts; will retry");
+            // Keep the increments so the next flush retries them.
             for r in rows {
                 let c = self.local(&r.plan_id, &r.key_id);
-                c.days
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .dirty
-                    .insert(r.day);
+                let mut d = c.days.lock().unwrap_or_else(|p| p.into_inner());
+                *d.unsaved.entry(r.day).or_insert(0) += r.used;
             }
         }
     }
@@ -214,22 +224,22 @@ impl UsageCounters for LocalUsage {
         let target = (quota.limit - quota.offset_for(start) - remaining).max(0);
         let mut delta = target - d.period_used(start, day);
         // Add to today; take away from the latest days first.
-        let mut touched = vec![];
         if delta > 0 {
-            *d.used.entry(day).or_insert(0) += delta;
-            touched.push(day);
+            d.add(day, delta);
         } else {
-            for (dd, n) in d.used.range_mut(start..=day).rev() {
+            let mut taken = vec![];
+            for (dd, n) in d.used.range(start..=day).rev() {
                 if delta == 0 {
                     break;
                 }
                 let take = (-delta).min(*n);
-                *n -= take;
                 delta += take;
-                touched.push(*dd);
+                taken.push((*dd, take));
+            }
+            for (dd, take) in taken {
+                d.add(dd, -take);
             }
         }
-        d.dirty.extend(touched);
     }
 }
 
@@ -239,8 +249,7 @@ pub fn spawn_flusher(store: Arc<Store>, usage: Arc<LocalUsage>, every: Duration)
         let mut tick = tokio::time::interval(every);
         loop {
             tick.tick().await;
-            let (s, u) = (store.clone(), usage.clone());
-            let _ = tokio::task::spawn_blocking(move || u.flush(&s)).await;
+            usage.flush(&store).await;
         }
     });
 }
@@ -313,22 +322,45 @@ mod tests {
         assert!(!c.try_consume(100, Some(&q)));
     }
 
-    #[test]
-    fn counts_survive_a_flush_and_reload() {
+    #[tokio::test]
+    async fn counts_survive_a_flush_and_reload() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
-        let u = LocalUsage::load(&store).unwrap();
+        let u = LocalUsage::load(&store).await.unwrap();
         let c = u.counter("p", "k");
         for _ in 0..5 {
             c.try_consume(100, None);
         }
-        u.flush(&store);
-        assert!(u.take_dirty().is_empty());
+        u.flush(&store).await;
+        assert!(u.take_unsaved().is_empty());
         drop(store);
         let store = Store::open(dir.path()).unwrap();
-        let u2 = LocalUsage::load(&store).unwrap();
+        let u2 = LocalUsage::load(&store).await.unwrap();
         assert_eq!(u2.daily("p", "k", 100, 100, None), vec![[5, 0]]);
         assert_eq!(u2.keys("p"), vec!["k".to_string()]);
+    }
+
+    #[tokio::test]
+    async fn two_processes_add_up_instead_of_overwriting() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        // Two counters that started from the same saved count, as two nodes would.
+        let a = LocalUsage::load(&store).await.unwrap();
+        let b = LocalUsage::load(&store).await.unwrap();
+        for _ in 0..3 {
+            a.counter("p", "k").try_consume(100, None);
+        }
+        for _ in 0..4 {
+            b.counter("p", "k").try_consume(100, None);
+        }
+        a.flush(&store).await;
+        b.flush(&store).await;
+        // UpdateUsage on one of them is an increment too (here: -2).
+        let q = quota(100, 0, "DAY");
+        a.set_remaining("p", "k", 100, &q, 99);
+        a.flush(&store).await;
+        let reloaded = LocalUsage::load(&store).await.unwrap();
+        assert_eq!(reloaded.daily("p", "k", 100, 100, None), vec![[5, 0]]);
     }
 
     #[test]

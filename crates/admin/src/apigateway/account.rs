@@ -79,10 +79,13 @@ fn value(c: &Change<'_, ()>) -> String {
 
 pub async fn update(State(ctx): State<Ctx>, body: Bytes) -> ApiResult<Response> {
     let ops = PatchBody::parse(&body, "updateAccountInput")?;
-    let out = ctx.store.transact(|s| {
-        let acct = Arc::make_mut(&mut s.account);
-        ACCOUNT_PATCH.apply(acct, &(), &ops)?;
-        Ok::<_, ApiError>(acct.clone())
-    })?;
+    let out = ctx
+        .store
+        .transact(|s| {
+            let acct = Arc::make_mut(&mut s.account);
+            ACCOUNT_PATCH.apply(acct, &(), &ops)?;
+            Ok::<_, ApiError>(acct.clone())
+        })
+        .await?;
     Ok(json(200, &out))
 }

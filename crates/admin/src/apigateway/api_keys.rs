@@ -141,34 +141,37 @@ pub async fn create(
             "Invalid API Key description specified.",
         ));
     }
-    let out = ctx.store.transact(|s| {
-        let mut stage_keys = vec![];
-        for sk in &input.stage_keys {
-            let k = format!(
-                "{}/{}",
-                sk.rest_api_id.as_deref().unwrap_or_default(),
-                sk.stage_name.as_deref().unwrap_or_default()
-            );
-            check_stage_key(s, &k)?;
-            stage_keys.push(k);
-        }
-        let now = time::now_epoch();
-        insert_key(
-            s,
-            ApiKey {
-                id: String::new(),
-                value: input.value.clone().unwrap_or_else(ids::api_key_value),
-                name: input.name.clone().filter(|n| !n.is_empty()),
-                description: input.description.clone(),
-                enabled: input.enabled,
-                customer_id: input.customer_id.clone(),
-                stage_keys,
-                created_date: now,
-                last_updated_date: now,
-                tags: input.tags.clone(),
-            },
-        )
-    })?;
+    let out = ctx
+        .store
+        .transact(|s| {
+            let mut stage_keys = vec![];
+            for sk in &input.stage_keys {
+                let k = format!(
+                    "{}/{}",
+                    sk.rest_api_id.as_deref().unwrap_or_default(),
+                    sk.stage_name.as_deref().unwrap_or_default()
+                );
+                check_stage_key(s, &k)?;
+                stage_keys.push(k);
+            }
+            let now = time::now_epoch();
+            insert_key(
+                s,
+                ApiKey {
+                    id: String::new(),
+                    value: input.value.clone().unwrap_or_else(ids::api_key_value),
+                    name: input.name.clone().filter(|n| !n.is_empty()),
+                    description: input.description.clone(),
+                    enabled: input.enabled,
+                    customer_id: input.customer_id.clone(),
+                    stage_keys,
+                    created_date: now,
+                    last_updated_date: now,
+                    tags: input.tags.clone(),
+                },
+            )
+        })
+        .await?;
     Ok(json(201, &view(&out, true, false)))
 }
 
@@ -196,65 +199,67 @@ async fn import(ctx: Ctx, q: Q, body: Bytes) -> ApiResult<Response> {
     let key_col = col("key")
         .ok_or_else(|| ApiError::bad_request("Invalid CSV: a 'key' column is required"))?;
     let rows: Vec<Vec<String>> = lines.map(csv_fields).collect();
-    let out = ctx.store.transact(|s| {
-        let mut ids_out = vec![];
-        let mut warnings = vec![];
-        for (i, row) in rows.iter().enumerate() {
-            let get = |c: Option<usize>| {
-                c.and_then(|c| row.get(c))
-                    .filter(|v| !v.is_empty())
-                    .cloned()
-            };
-            let Some(value) = get(Some(key_col)) else {
-                warnings.push(format!("Row {}: missing key value", i + 1));
-                continue;
-            };
-            if let Err(e) = check_value(&value) {
-                warnings.push(format!("Row {}: {}", i + 1, e.message));
-                continue;
-            }
-            let now = time::now_epoch();
-            let key = ApiKey {
-                id: String::new(),
-                value,
-                name: get(col("name")),
-                description: get(col("description")),
-                enabled: get(col("enabled")).is_some_and(|e| e.eq_ignore_ascii_case("true")),
-                customer_id: get(col("customerid")),
-                stage_keys: vec![],
-                created_date: now,
-                last_updated_date: now,
-                tags: BTreeMap::new(),
-            };
-            match insert_key(s, key) {
-                Ok(k) => {
-                    for plan in get(col("usageplanids"))
-                        .unwrap_or_default()
-                        .split(';')
-                        .filter(|p| !p.is_empty())
-                    {
-                        match Arc::make_mut(&mut s.usage_plans).get_mut(plan) {
-                            Some(p) => {
-                                Arc::make_mut(p).key_ids.insert(k.id.clone());
-                            }
-                            None => {
-                                warnings.push(format!("Row {}: invalid usage plan {plan}", i + 1))
+    let out = ctx
+        .store
+        .transact(|s| {
+            let mut ids_out = vec![];
+            let mut warnings = vec![];
+            for (i, row) in rows.iter().enumerate() {
+                let get = |c: Option<usize>| {
+                    c.and_then(|c| row.get(c))
+                        .filter(|v| !v.is_empty())
+                        .cloned()
+                };
+                let Some(value) = get(Some(key_col)) else {
+                    warnings.push(format!("Row {}: missing key value", i + 1));
+                    continue;
+                };
+                if let Err(e) = check_value(&value) {
+                    warnings.push(format!("Row {}: {}", i + 1, e.message));
+                    continue;
+                }
+                let now = time::now_epoch();
+                let key = ApiKey {
+                    id: String::new(),
+                    value,
+                    name: get(col("name")),
+                    description: get(col("description")),
+                    enabled: get(col("enabled")).is_some_and(|e| e.eq_ignore_ascii_case("true")),
+                    customer_id: get(col("customerid")),
+                    stage_keys: vec![],
+                    created_date: now,
+                    last_updated_date: now,
+                    tags: BTreeMap::new(),
+                };
+                match insert_key(s, key) {
+                    Ok(k) => {
+                        for plan in get(col("usageplanids"))
+                            .unwrap_or_default()
+                            .split(';')
+                            .filter(|p| !p.is_empty())
+                        {
+                            match Arc::make_mut(&mut s.usage_plans).get_mut(plan) {
+                                Some(p) => {
+                                    Arc::make_mut(p).key_ids.insert(k.id.clone());
+                                }
+                                None => warnings
+                                    .push(format!("Row {}: invalid usage plan {plan}", i + 1)),
                             }
                         }
+                        ids_out.push(k.id);
                     }
-                    ids_out.push(k.id);
+                    Err(e) => warnings.push(format!("Row {}: {}", i + 1, e.message)),
                 }
-                Err(e) => warnings.push(format!("Row {}: {}", i + 1, e.message)),
             }
-        }
-        if fail_on_warnings && !warnings.is_empty() {
-            return Err(ApiError::bad_request(format!(
-                "Import failed: {}",
-                warnings.join("; ")
-            )));
-        }
-        Ok::<_, ApiError>(serde_json::json!({ "ids": ids_out, "warnings": warnings }))
-    })?;
+            if fail_on_warnings && !warnings.is_empty() {
+                return Err(ApiError::bad_request(format!(
+                    "Import failed: {}",
+                    warnings.join("; ")
+                )));
+            }
+            Ok::<_, ApiError>(serde_json::json!({ "ids": ids_out, "warnings": warnings }))
+        })
+        .await?;
     Ok(json(201, &out))
 }
 
@@ -364,27 +369,32 @@ pub async fn update(
     body: Bytes,
 ) -> ApiResult<Response> {
     let ops = PatchBody::parse(&body, "updateApiKeyInput")?;
-    let out = ctx.store.transact(|s| {
-        let mut k = s.api_keys.get(&id).ok_or_else(no_key)?.as_ref().clone();
-        API_KEY_PATCH.apply(&mut k, s, &ops)?;
-        k.last_updated_date = time::now_epoch();
-        Arc::make_mut(&mut s.api_keys).insert(id.clone(), Arc::new(k.clone()));
-        Ok::<_, ApiError>(k)
-    })?;
+    let out = ctx
+        .store
+        .transact(|s| {
+            let mut k = s.api_keys.get(&id).ok_or_else(no_key)?.as_ref().clone();
+            API_KEY_PATCH.apply(&mut k, s, &ops)?;
+            k.last_updated_date = time::now_epoch();
+            Arc::make_mut(&mut s.api_keys).insert(id.clone(), Arc::new(k.clone()));
+            Ok::<_, ApiError>(k)
+        })
+        .await?;
     Ok(json(200, &view(&out, false, true)))
 }
 
 pub async fn delete(State(ctx): State<Ctx>, Path(id): Path<String>) -> ApiResult<Response> {
-    ctx.store.transact(|s| {
-        Arc::make_mut(&mut s.api_keys)
-            .remove(&id)
-            .ok_or_else(no_key)?;
-        let plans = Arc::make_mut(&mut s.usage_plans);
-        for p in plans.values_mut().filter(|p| p.key_ids.contains(&id)) {
-            Arc::make_mut(p).key_ids.remove(&id);
-        }
-        Ok::<_, ApiError>(())
-    })?;
+    ctx.store
+        .transact(|s| {
+            Arc::make_mut(&mut s.api_keys)
+                .remove(&id)
+                .ok_or_else(no_key)?;
+            let plans = Arc::make_mut(&mut s.usage_plans);
+            for p in plans.values_mut().filter(|p| p.key_ids.contains(&id)) {
+                Arc::make_mut(p).key_ids.remove(&id);
+            }
+            Ok::<_, ApiError>(())
+        })
+        .await?;
     Ok(empty(202))
 }
 

@@ -19,7 +19,7 @@ use crate::core::patch::PatchBody;
 use crate::core::patch_table::{NoMatch, PatchTable};
 use crate::core::util::{empty, json, parse_body, Query as Q};
 
-#[derive(Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct CreateDeploymentInput {
     #[serde(default, deserialize_with = "crate::core::util::empty_as_none")]
@@ -54,7 +54,7 @@ pub async fn create(
 ) -> ApiResult<Response> {
     let input: CreateDeploymentInput = parse_body(&body)?;
     check_variables(&input.variables)?;
-    let stage_name = input.stage_name.filter(|s| !s.is_empty());
+    let stage_name = input.stage_name.clone().filter(|s| !s.is_empty());
     if let Some(name) = &stage_name {
         if !tollgate_model::validate::stage_name(name) {
             return Err(ApiError::bad_request(
@@ -63,6 +63,8 @@ pub async fn create(
         }
     }
     let out = ctx.store.transact(|s| {
+        // The closure may run again (on a conflict): it moves copies.
+        let input = input.clone();
         let a = api(s, &api_id)?;
         if !a.definition.has_methods() {
             return Err(ApiError::bad_request("The REST API doesn't contain any methods"));
@@ -123,7 +125,7 @@ pub async fn create(
             }
         }
         Ok::<_, ApiError>(deployment)
-    })?;
+    }).await?;
     Ok(json(201, &view(&out, false)))
 }
 
@@ -208,16 +210,19 @@ pub async fn update(
     body: Bytes,
 ) -> ApiResult<Response> {
     let ops = PatchBody::parse(&body, "updateDeploymentInput")?;
-    let out = ctx.store.transact(|s| {
-        let a = api_mut(s, &api_id)?;
-        let d = Arc::make_mut(
-            a.deployments
-                .get_mut(&dep)
-                .ok_or_else(ApiError::no_deployment)?,
-        );
-        DEPLOYMENT_PATCH.apply(d, &(), &ops)?;
-        Ok::<_, ApiError>(view(d, false))
-    })?;
+    let out = ctx
+        .store
+        .transact(|s| {
+            let a = api_mut(s, &api_id)?;
+            let d = Arc::make_mut(
+                a.deployments
+                    .get_mut(&dep)
+                    .ok_or_else(ApiError::no_deployment)?,
+            );
+            DEPLOYMENT_PATCH.apply(d, &(), &ops)?;
+            Ok::<_, ApiError>(view(d, false))
+        })
+        .await?;
     Ok(json(200, &out))
 }
 
@@ -225,26 +230,28 @@ pub async fn delete(
     State(ctx): State<Ctx>,
     Path((api_id, dep)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    ctx.store.transact(|s| {
-        let a = api_mut(s, &api_id)?;
-        if !a.deployments.contains_key(&dep) {
-            return Err(ApiError::no_deployment());
-        }
-        let in_use = a.stages.values().any(|st| {
-            st.deployment_id == dep
-                || st
-                    .canary_settings
-                    .as_ref()
-                    .and_then(|c| c.deployment_id.as_deref())
-                    == Some(dep.as_str())
-        });
-        if in_use {
-            return Err(ApiError::bad_request(
-                "Active stages pointing to this deployment must be moved or deleted",
-            ));
-        }
-        a.deployments.remove(&dep);
-        Ok::<_, ApiError>(())
-    })?;
+    ctx.store
+        .transact(|s| {
+            let a = api_mut(s, &api_id)?;
+            if !a.deployments.contains_key(&dep) {
+                return Err(ApiError::no_deployment());
+            }
+            let in_use = a.stages.values().any(|st| {
+                st.deployment_id == dep
+                    || st
+                        .canary_settings
+                        .as_ref()
+                        .and_then(|c| c.deployment_id.as_deref())
+                        == Some(dep.as_str())
+            });
+            if in_use {
+                return Err(ApiError::bad_request(
+                    "Active stages pointing to this deployment must be moved or deleted",
+                ));
+            }
+            a.deployments.remove(&dep);
+            Ok::<_, ApiError>(())
+        })
+        .await?;
     Ok(empty(202))
 }

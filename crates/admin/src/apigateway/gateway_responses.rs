@@ -36,7 +36,7 @@ fn current(def: &RestApiDefinition, t: GatewayResponseType) -> GatewayResponse {
         .unwrap_or_else(|| t.default_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct PutGatewayResponseInput {
     status_code: Option<String>,
@@ -58,18 +58,23 @@ pub async fn put(
             return Err(super::methods::status_code_violation(code).into());
         }
     }
-    let out = ctx.store.transact(|s| {
-        let def = def_mut(api_mut(s, &api_id)?);
-        let gr = GatewayResponse {
-            response_type: t.as_str().into(),
-            status_code: input.status_code,
-            response_parameters: input.response_parameters,
-            response_templates: input.response_templates,
-            default_response: false,
-        };
-        def.gateway_responses.insert(t.as_str().into(), gr.clone());
-        Ok::<_, ApiError>(gr)
-    })?;
+    let out = ctx
+        .store
+        .transact(|s| {
+            // The closure may run again (on a conflict): it moves copies.
+            let input = input.clone();
+            let def = def_mut(api_mut(s, &api_id)?);
+            let gr = GatewayResponse {
+                response_type: t.as_str().into(),
+                status_code: input.status_code,
+                response_parameters: input.response_parameters,
+                response_templates: input.response_templates,
+                default_response: false,
+            };
+            def.gateway_responses.insert(t.as_str().into(), gr.clone());
+            Ok::<_, ApiError>(gr)
+        })
+        .await?;
     Ok(json(201, &out))
 }
 
@@ -157,14 +162,17 @@ pub async fn update(
 ) -> ApiResult<Response> {
     let t = response_type(&rt)?;
     let ops = PatchBody::parse(&body, "updateGatewayResponseInput")?;
-    let out = ctx.store.transact(|s| {
-        let def = def_mut(api_mut(s, &api_id)?);
-        let mut gr = current(def, t);
-        gr.default_response = false;
-        RESPONSE_PATCH.apply(&mut gr, &(), &ops)?;
-        def.gateway_responses.insert(t.as_str().into(), gr.clone());
-        Ok::<_, ApiError>(gr)
-    })?;
+    let out = ctx
+        .store
+        .transact(|s| {
+            let def = def_mut(api_mut(s, &api_id)?);
+            let mut gr = current(def, t);
+            gr.default_response = false;
+            RESPONSE_PATCH.apply(&mut gr, &(), &ops)?;
+            def.gateway_responses.insert(t.as_str().into(), gr.clone());
+            Ok::<_, ApiError>(gr)
+        })
+        .await?;
     Ok(json(200, &out))
 }
 
@@ -173,12 +181,14 @@ pub async fn delete(
     Path((api_id, rt)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     let t = response_type(&rt)?;
-    ctx.store.transact(|s| {
-        let def = def_mut(api_mut(s, &api_id)?);
-        def.gateway_responses
-            .remove(t.as_str())
-            .ok_or_else(|| ApiError::not_found("Gateway response type not defined on api"))?;
-        Ok::<_, ApiError>(())
-    })?;
+    ctx.store
+        .transact(|s| {
+            let def = def_mut(api_mut(s, &api_id)?);
+            def.gateway_responses
+                .remove(t.as_str())
+                .ok_or_else(|| ApiError::not_found("Gateway response type not defined on api"))?;
+            Ok::<_, ApiError>(())
+        })
+        .await?;
     Ok(empty(202))
 }

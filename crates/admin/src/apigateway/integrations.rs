@@ -17,7 +17,7 @@ use crate::core::error::{ApiError, ApiResult, Violation};
 use crate::core::patch::PatchBody;
 use crate::core::util::{empty, json, parse_body};
 
-#[derive(Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct PutIntegrationInput {
     #[serde(rename = "type")]
@@ -134,36 +134,41 @@ pub async fn put(
 ) -> ApiResult<Response> {
     check_http_method(&m)?;
     let input: PutIntegrationInput = parse_body(&body)?;
-    let out = ctx.store.transact(|s| {
-        let existing = method(s, &api_id, &res, &m)?.method_integration.clone();
-        let integration = Integration {
-            integration_type: input.integration_type.unwrap_or_default(),
-            http_method: input.http_method,
-            uri: input.uri,
-            connection_type: input.connection_type,
-            connection_id: input.connection_id,
-            credentials: input.credentials,
-            request_parameters: input.request_parameters,
-            request_templates: input.request_templates,
-            passthrough_behavior: input
-                .passthrough_behavior
-                .unwrap_or_else(|| "WHEN_NO_MATCH".into()),
-            content_handling: input.content_handling,
-            timeout_in_millis: input.timeout_in_millis.unwrap_or(29_000),
-            cache_namespace: input.cache_namespace.unwrap_or_else(|| res.clone()),
-            cache_key_parameters: input.cache_key_parameters.unwrap_or_default(),
-            tls_config: input.tls_config,
-            // A second put replaces the integration's own fields but keeps its responses.
-            integration_responses: existing
-                .map(|e| e.integration_responses)
-                .unwrap_or_default(),
-            response_transfer_mode: input.response_transfer_mode,
-            integration_target: input.integration_target,
-        };
-        check_integration(&integration)?;
-        method_mut(s, &api_id, &res, &m)?.method_integration = Some(integration.clone());
-        Ok::<_, ApiError>(integration)
-    })?;
+    let out = ctx
+        .store
+        .transact(|s| {
+            // The closure may run again (on a conflict): it moves copies.
+            let input = input.clone();
+            let existing = method(s, &api_id, &res, &m)?.method_integration.clone();
+            let integration = Integration {
+                integration_type: input.integration_type.unwrap_or_default(),
+                http_method: input.http_method,
+                uri: input.uri,
+                connection_type: input.connection_type,
+                connection_id: input.connection_id,
+                credentials: input.credentials,
+                request_parameters: input.request_parameters,
+                request_templates: input.request_templates,
+                passthrough_behavior: input
+                    .passthrough_behavior
+                    .unwrap_or_else(|| "WHEN_NO_MATCH".into()),
+                content_handling: input.content_handling,
+                timeout_in_millis: input.timeout_in_millis.unwrap_or(29_000),
+                cache_namespace: input.cache_namespace.unwrap_or_else(|| res.clone()),
+                cache_key_parameters: input.cache_key_parameters.unwrap_or_default(),
+                tls_config: input.tls_config,
+                // A second put replaces the integration's own fields but keeps its responses.
+                integration_responses: existing
+                    .map(|e| e.integration_responses)
+                    .unwrap_or_default(),
+                response_transfer_mode: input.response_transfer_mode,
+                integration_target: input.integration_target,
+            };
+            check_integration(&integration)?;
+            method_mut(s, &api_id, &res, &m)?.method_integration = Some(integration.clone());
+            Ok::<_, ApiError>(integration)
+        })
+        .await?;
     Ok(json(201, &out))
 }
 
@@ -184,12 +189,15 @@ pub async fn update(
 ) -> ApiResult<Response> {
     check_http_method(&m)?;
     let ops = PatchBody::parse(&body, "updateIntegrationInput")?;
-    let out = ctx.store.transact(|s| {
-        let i = integration_mut(s, &api_id, &res, &m)?;
-        INTEGRATION_PATCH.apply(i, &(), &ops)?;
-        check_integration(i)?;
-        Ok::<_, ApiError>(i.clone())
-    })?;
+    let out = ctx
+        .store
+        .transact(|s| {
+            let i = integration_mut(s, &api_id, &res, &m)?;
+            INTEGRATION_PATCH.apply(i, &(), &ops)?;
+            check_integration(i)?;
+            Ok::<_, ApiError>(i.clone())
+        })
+        .await?;
     Ok(json(200, &out))
 }
 
@@ -198,17 +206,19 @@ pub async fn delete(
     Path((api_id, res, m)): MethodPath,
 ) -> ApiResult<Response> {
     check_http_method(&m)?;
-    ctx.store.transact(|s| {
-        let mth = method_mut(s, &api_id, &res, &m)?;
-        mth.method_integration
-            .take()
-            .ok_or_else(ApiError::no_integration)?;
-        Ok::<_, ApiError>(())
-    })?;
+    ctx.store
+        .transact(|s| {
+            let mth = method_mut(s, &api_id, &res, &m)?;
+            mth.method_integration
+                .take()
+                .ok_or_else(ApiError::no_integration)?;
+            Ok::<_, ApiError>(())
+        })
+        .await?;
     Ok(empty(204))
 }
 
-#[derive(Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct PutIntegrationResponseInput {
     selection_pattern: Option<String>,
@@ -237,18 +247,23 @@ pub async fn put_response(
             ));
         }
     }
-    let out = ctx.store.transact(|s| {
-        let i = integration_mut(s, &api_id, &res, &m)?;
-        let ir = IntegrationResponse {
-            status_code: code.clone(),
-            selection_pattern: input.selection_pattern,
-            response_parameters: input.response_parameters,
-            response_templates: input.response_templates,
-            content_handling: input.content_handling,
-        };
-        i.integration_responses.insert(code.clone(), ir.clone());
-        Ok::<_, ApiError>(ir)
-    })?;
+    let out = ctx
+        .store
+        .transact(|s| {
+            // The closure may run again (on a conflict): it moves copies.
+            let input = input.clone();
+            let i = integration_mut(s, &api_id, &res, &m)?;
+            let ir = IntegrationResponse {
+                status_code: code.clone(),
+                selection_pattern: input.selection_pattern,
+                response_parameters: input.response_parameters,
+                response_templates: input.response_templates,
+                content_handling: input.content_handling,
+            };
+            i.integration_responses.insert(code.clone(), ir.clone());
+            Ok::<_, ApiError>(ir)
+        })
+        .await?;
     Ok(json(201, &out))
 }
 
@@ -279,15 +294,18 @@ pub async fn update_response(
         "updateIntegrationResponseInput",
         status_violation(&code).into_iter().collect(),
     )?;
-    let out = ctx.store.transact(|s| {
-        let i = integration_mut(s, &api_id, &res, &m)?;
-        let ir = i
-            .integration_responses
-            .get_mut(&code)
-            .ok_or_else(ApiError::no_response_status)?;
-        INTEGRATION_RESPONSE_PATCH.apply(ir, &(), &ops)?;
-        Ok::<_, ApiError>(ir.clone())
-    })?;
+    let out = ctx
+        .store
+        .transact(|s| {
+            let i = integration_mut(s, &api_id, &res, &m)?;
+            let ir = i
+                .integration_responses
+                .get_mut(&code)
+                .ok_or_else(ApiError::no_response_status)?;
+            INTEGRATION_RESPONSE_PATCH.apply(ir, &(), &ops)?;
+            Ok::<_, ApiError>(ir.clone())
+        })
+        .await?;
     Ok(json(200, &out))
 }
 
@@ -297,12 +315,14 @@ pub async fn delete_response(
 ) -> ApiResult<Response> {
     check_http_method(&m)?;
     check_status(&code)?;
-    ctx.store.transact(|s| {
-        let i = integration_mut(s, &api_id, &res, &m)?;
-        i.integration_responses
-            .remove(&code)
-            .ok_or_else(ApiError::no_response_status)?;
-        Ok::<_, ApiError>(())
-    })?;
+    ctx.store
+        .transact(|s| {
+            let i = integration_mut(s, &api_id, &res, &m)?;
+            i.integration_responses
+                .remove(&code)
+                .ok_or_else(ApiError::no_response_status)?;
+            Ok::<_, ApiError>(())
+        })
+        .await?;
     Ok(empty(204))
 }

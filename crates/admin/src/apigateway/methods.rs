@@ -42,7 +42,7 @@ pub fn check_status(code: &str) -> ApiResult<()> {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct PutMethodInput {
     authorization_type: Option<String>,
@@ -121,34 +121,39 @@ pub async fn put(
 ) -> ApiResult<Response> {
     check_http_method(&m)?;
     let input: PutMethodInput = parse_body(&body)?;
-    let out = ctx.store.transact(|s| {
-        let r = resource(s, &api_id, &res)?;
-        if r.resource_methods.contains_key(&m) {
-            return Err(ApiError::conflict(
-                "Method already exists for this resource",
-            ));
-        }
-        let method = Method {
-            http_method: m.clone(),
-            authorization_type: input.authorization_type.ok_or_else(|| {
-                ApiError::bad_request("Invalid request input: authorizationType is required")
-            })?,
-            authorizer_id: input.authorizer_id,
-            api_key_required: input.api_key_required,
-            request_validator_id: input.request_validator_id,
-            operation_name: input.operation_name,
-            request_parameters: input.request_parameters,
-            request_models: input.request_models,
-            authorization_scopes: input.authorization_scopes,
-            method_responses: BTreeMap::new(),
-            method_integration: None,
-        };
-        check_method(&s.apis[&api_id].definition, &method)?;
-        resource_mut(s, &api_id, &res)?
-            .resource_methods
-            .insert(m.clone(), method.clone());
-        Ok::<_, ApiError>(method)
-    })?;
+    let out = ctx
+        .store
+        .transact(|s| {
+            // The closure may run again (on a conflict): it moves copies.
+            let input = input.clone();
+            let r = resource(s, &api_id, &res)?;
+            if r.resource_methods.contains_key(&m) {
+                return Err(ApiError::conflict(
+                    "Method already exists for this resource",
+                ));
+            }
+            let method = Method {
+                http_method: m.clone(),
+                authorization_type: input.authorization_type.ok_or_else(|| {
+                    ApiError::bad_request("Invalid request input: authorizationType is required")
+                })?,
+                authorizer_id: input.authorizer_id,
+                api_key_required: input.api_key_required,
+                request_validator_id: input.request_validator_id,
+                operation_name: input.operation_name,
+                request_parameters: input.request_parameters,
+                request_models: input.request_models,
+                authorization_scopes: input.authorization_scopes,
+                method_responses: BTreeMap::new(),
+                method_integration: None,
+            };
+            check_method(&s.apis[&api_id].definition, &method)?;
+            resource_mut(s, &api_id, &res)?
+                .resource_methods
+                .insert(m.clone(), method.clone());
+            Ok::<_, ApiError>(method)
+        })
+        .await?;
     Ok(json(201, &out))
 }
 
@@ -168,13 +173,16 @@ pub async fn update(
 ) -> ApiResult<Response> {
     check_http_method(&m)?;
     let ops = PatchBody::parse(&body, "updateMethodInput")?;
-    let out = ctx.store.transact(|s| {
-        let mut mth = method(s, &api_id, &res, &m)?.clone();
-        METHOD_PATCH.apply(&mut mth, &(), &ops)?;
-        check_method(&s.apis[&api_id].definition, &mth)?;
-        *method_mut(s, &api_id, &res, &m)? = mth.clone();
-        Ok::<_, ApiError>(mth)
-    })?;
+    let out = ctx
+        .store
+        .transact(|s| {
+            let mut mth = method(s, &api_id, &res, &m)?.clone();
+            METHOD_PATCH.apply(&mut mth, &(), &ops)?;
+            check_method(&s.apis[&api_id].definition, &mth)?;
+            *method_mut(s, &api_id, &res, &m)? = mth.clone();
+            Ok::<_, ApiError>(mth)
+        })
+        .await?;
     Ok(json(200, &out))
 }
 
@@ -183,15 +191,17 @@ pub async fn delete(
     Path((api_id, res, m)): MethodPath,
 ) -> ApiResult<Response> {
     check_http_method(&m)?;
-    ctx.store.transact(|s| {
-        method(s, &api_id, &res, &m)?;
-        resource_mut(s, &api_id, &res)?.resource_methods.remove(&m);
-        Ok::<_, ApiError>(())
-    })?;
+    ctx.store
+        .transact(|s| {
+            method(s, &api_id, &res, &m)?;
+            resource_mut(s, &api_id, &res)?.resource_methods.remove(&m);
+            Ok::<_, ApiError>(())
+        })
+        .await?;
     Ok(empty(204))
 }
 
-#[derive(Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct PutMethodResponseInput {
     #[serde(default)]
@@ -208,33 +218,38 @@ pub async fn put_response(
     check_http_method(&m)?;
     check_status(&code)?;
     let input: PutMethodResponseInput = parse_body(&body)?;
-    let out = ctx.store.transact(|s| {
-        let defined_models = s
-            .apis
-            .get(&api_id)
-            .map(|a| a.definition.models.clone())
-            .unwrap_or_default();
-        for model in input.response_models.values() {
-            if !defined_models.contains_key(model) {
-                return Err(ApiError::bad_request(format!(
-                    "Invalid model identifier specified: {model}"
-                )));
+    let out = ctx
+        .store
+        .transact(|s| {
+            // The closure may run again (on a conflict): it moves copies.
+            let input = input.clone();
+            let defined_models = s
+                .apis
+                .get(&api_id)
+                .map(|a| a.definition.models.clone())
+                .unwrap_or_default();
+            for model in input.response_models.values() {
+                if !defined_models.contains_key(model) {
+                    return Err(ApiError::bad_request(format!(
+                        "Invalid model identifier specified: {model}"
+                    )));
+                }
             }
-        }
-        let mth = method_mut(s, &api_id, &res, &m)?;
-        if mth.method_responses.contains_key(&code) {
-            return Err(ApiError::conflict(
-                "Response already exists for this resource",
-            ));
-        }
-        let mr = MethodResponse {
-            status_code: code.clone(),
-            response_parameters: input.response_parameters,
-            response_models: input.response_models,
-        };
-        mth.method_responses.insert(code.clone(), mr.clone());
-        Ok::<_, ApiError>(mr)
-    })?;
+            let mth = method_mut(s, &api_id, &res, &m)?;
+            if mth.method_responses.contains_key(&code) {
+                return Err(ApiError::conflict(
+                    "Response already exists for this resource",
+                ));
+            }
+            let mr = MethodResponse {
+                status_code: code.clone(),
+                response_parameters: input.response_parameters,
+                response_models: input.response_models,
+            };
+            mth.method_responses.insert(code.clone(), mr.clone());
+            Ok::<_, ApiError>(mr)
+        })
+        .await?;
     Ok(json(201, &out))
 }
 
@@ -263,15 +278,18 @@ pub async fn update_response(
         "updateMethodResponseInput",
         status_violation(&code).into_iter().collect(),
     )?;
-    let out = ctx.store.transact(|s| {
-        let mth = method_mut(s, &api_id, &res, &m)?;
-        let mr = mth
-            .method_responses
-            .get_mut(&code)
-            .ok_or_else(ApiError::no_response_status)?;
-        METHOD_RESPONSE_PATCH.apply(mr, &(), &ops)?;
-        Ok::<_, ApiError>(mr.clone())
-    })?;
+    let out = ctx
+        .store
+        .transact(|s| {
+            let mth = method_mut(s, &api_id, &res, &m)?;
+            let mr = mth
+                .method_responses
+                .get_mut(&code)
+                .ok_or_else(ApiError::no_response_status)?;
+            METHOD_RESPONSE_PATCH.apply(mr, &(), &ops)?;
+            Ok::<_, ApiError>(mr.clone())
+        })
+        .await?;
     // AWS answers UpdateMethodResponse with 201.
     Ok(json(201, &out))
 }
@@ -282,13 +300,15 @@ pub async fn delete_response(
 ) -> ApiResult<Response> {
     check_http_method(&m)?;
     check_status(&code)?;
-    ctx.store.transact(|s| {
-        let mth = method_mut(s, &api_id, &res, &m)?;
-        mth.method_responses
-            .remove(&code)
-            .ok_or_else(ApiError::no_response_status)?;
-        Ok::<_, ApiError>(())
-    })?;
+    ctx.store
+        .transact(|s| {
+            let mth = method_mut(s, &api_id, &res, &m)?;
+            mth.method_responses
+                .remove(&code)
+                .ok_or_else(ApiError::no_response_status)?;
+            Ok::<_, ApiError>(())
+        })
+        .await?;
     Ok(empty(204))
 }
 

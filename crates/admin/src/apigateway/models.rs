@@ -101,34 +101,37 @@ pub async fn create(
     body: Bytes,
 ) -> ApiResult<Response> {
     let input: CreateModelInput = parse_body(&body)?;
-    let out = ctx.store.transact(|s| {
-        let def = def_mut(api_mut(s, &api_id)?);
-        let name = input.name.clone().unwrap_or_default();
-        if name.is_empty() {
-            return Err(ApiError::bad_request("Model name must be non-empty"));
-        }
-        if !name.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            return Err(ApiError::bad_request("Model name must be alphanumeric"));
-        }
-        if def.models.contains_key(&name) {
-            return Err(ApiError::conflict(
-                "Model name already exists for this REST API",
-            ));
-        }
-        check_schema(input.schema.as_deref())?;
-        let model = Model {
-            id: ids::unique(ids::short_id, |id| def.models.values().any(|m| m.id == id)),
-            name: name.clone(),
-            description: input.description.clone(),
-            schema: input.schema.clone(),
-            content_type: input
-                .content_type
-                .clone()
-                .unwrap_or_else(|| "application/json".into()),
-        };
-        def.models.insert(name, model.clone());
-        Ok::<_, ApiError>(model)
-    })?;
+    let out = ctx
+        .store
+        .transact(|s| {
+            let def = def_mut(api_mut(s, &api_id)?);
+            let name = input.name.clone().unwrap_or_default();
+            if name.is_empty() {
+                return Err(ApiError::bad_request("Model name must be non-empty"));
+            }
+            if !name.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                return Err(ApiError::bad_request("Model name must be alphanumeric"));
+            }
+            if def.models.contains_key(&name) {
+                return Err(ApiError::conflict(
+                    "Model name already exists for this REST API",
+                ));
+            }
+            check_schema(input.schema.as_deref())?;
+            let model = Model {
+                id: ids::unique(ids::short_id, |id| def.models.values().any(|m| m.id == id)),
+                name: name.clone(),
+                description: input.description.clone(),
+                schema: input.schema.clone(),
+                content_type: input
+                    .content_type
+                    .clone()
+                    .unwrap_or_else(|| "application/json".into()),
+            };
+            def.models.insert(name, model.clone());
+            Ok::<_, ApiError>(model)
+        })
+        .await?;
     Ok(json(201, &out))
 }
 
@@ -181,12 +184,15 @@ pub async fn update(
     body: Bytes,
 ) -> ApiResult<Response> {
     let ops = PatchBody::parse(&body, "updateModelInput")?;
-    let out = ctx.store.transact(|s| {
-        let def = def_mut(api_mut(s, &api_id)?);
-        let model = def.models.get_mut(&name).ok_or_else(|| no_model(&name))?;
-        MODEL_PATCH.apply(model, &(), &ops)?;
-        Ok::<_, ApiError>(model.clone())
-    })?;
+    let out = ctx
+        .store
+        .transact(|s| {
+            let def = def_mut(api_mut(s, &api_id)?);
+            let model = def.models.get_mut(&name).ok_or_else(|| no_model(&name))?;
+            MODEL_PATCH.apply(model, &(), &ops)?;
+            Ok::<_, ApiError>(model.clone())
+        })
+        .await?;
     Ok(json(200, &out))
 }
 
@@ -194,22 +200,24 @@ pub async fn delete(
     State(ctx): State<Ctx>,
     Path((api_id, name)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    ctx.store.transact(|s| {
-        let a = api(s, &api_id)?;
-        if !a.definition.models.contains_key(&name) {
-            return Err(no_model(&name));
-        }
-        if let Some(at) = method_request_using(&a.definition, |m| {
-            m.request_models.values().any(|n| *n == name)
-        }) {
-            return Err(ApiError::conflict(format!(
-                "Cannot delete model '{name}', is referenced in method request: {at}"
-            )));
-        }
-        let def = def_mut(api_mut(s, &api_id)?);
-        def.models.remove(&name);
-        Ok::<_, ApiError>(())
-    })?;
+    ctx.store
+        .transact(|s| {
+            let a = api(s, &api_id)?;
+            if !a.definition.models.contains_key(&name) {
+                return Err(no_model(&name));
+            }
+            if let Some(at) = method_request_using(&a.definition, |m| {
+                m.request_models.values().any(|n| *n == name)
+            }) {
+                return Err(ApiError::conflict(format!(
+                    "Cannot delete model '{name}', is referenced in method request: {at}"
+                )));
+            }
+            let def = def_mut(api_mut(s, &api_id)?);
+            def.models.remove(&name);
+            Ok::<_, ApiError>(())
+        })
+        .await?;
     Ok(empty(202))
 }
 

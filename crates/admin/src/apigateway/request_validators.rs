@@ -62,22 +62,24 @@ pub async fn create(
     if input.name.as_deref().is_some_and(|n| n.trim().is_empty()) {
         return Err(blank_name());
     }
-    let out = ctx.store.transact(|s| {
-        // AWS answers a create under an unknown API with this BadRequest, unlike the reads.
-        let a = s
-            .apis
-            .get_mut(&api_id)
-            .ok_or_else(|| ApiError::bad_request("Invalid REST API identifier specified"))?;
-        let def = def_mut(std::sync::Arc::make_mut(a));
-        let v = RequestValidator {
-            id: ids::unique(ids::short_id, |id| def.request_validators.contains_key(id)),
-            name: input.name.clone(),
-            validate_request_body: input.validate_request_body,
-            validate_request_parameters: input.validate_request_parameters,
-        };
-        def.request_validators.insert(v.id.clone(), v.clone());
-        Ok::<_, ApiError>(v)
-    })?;
+    let out =
+        ctx.store
+            .transact(|s| {
+                // AWS answers a create under an unknown API with this BadRequest, unlike the reads.
+                let a = s.apis.get_mut(&api_id).ok_or_else(|| {
+                    ApiError::bad_request("Invalid REST API identifier specified")
+                })?;
+                let def = def_mut(std::sync::Arc::make_mut(a));
+                let v = RequestValidator {
+                    id: ids::unique(ids::short_id, |id| def.request_validators.contains_key(id)),
+                    name: input.name.clone(),
+                    validate_request_body: input.validate_request_body,
+                    validate_request_parameters: input.validate_request_parameters,
+                };
+                def.request_validators.insert(v.id.clone(), v.clone());
+                Ok::<_, ApiError>(v)
+            })
+            .await?;
     Ok(json(201, &out))
 }
 
@@ -152,11 +154,14 @@ pub async fn update(
     body: Bytes,
 ) -> ApiResult<Response> {
     let ops = PatchBody::parse(&body, "updateRequestValidatorInput")?;
-    let out = ctx.store.transact(|s| {
-        let v = validator_mut(s, &api_id, &id)?;
-        VALIDATOR_PATCH.apply(v, &(), &ops)?;
-        Ok::<_, ApiError>(v.clone())
-    })?;
+    let out = ctx
+        .store
+        .transact(|s| {
+            let v = validator_mut(s, &api_id, &id)?;
+            VALIDATOR_PATCH.apply(v, &(), &ops)?;
+            Ok::<_, ApiError>(v.clone())
+        })
+        .await?;
     Ok(json(200, &out))
 }
 
@@ -164,22 +169,24 @@ pub async fn delete(
     State(ctx): State<Ctx>,
     Path((api_id, id)): ValidatorPath,
 ) -> ApiResult<Response> {
-    ctx.store.transact(|s| {
-        let a = s.apis.get(&api_id).ok_or_else(no_validator)?;
-        if !a.definition.request_validators.contains_key(&id) {
-            return Err(no_validator());
-        }
-        // Methods keep their validator: a dangling id would make GetMethod report a
-        // validator that does not exist, so the delete is refused like DeleteModel's.
-        if let Some(at) = method_request_using(&a.definition, |m| {
-            m.request_validator_id.as_deref() == Some(id.as_str())
-        }) {
-            return Err(ApiError::conflict(format!(
-                "Cannot delete request validator '{id}', is referenced in method request: {at}"
-            )));
-        }
-        def_mut(api_mut(s, &api_id)?).request_validators.remove(&id);
-        Ok::<_, ApiError>(())
-    })?;
+    ctx.store
+        .transact(|s| {
+            let a = s.apis.get(&api_id).ok_or_else(no_validator)?;
+            if !a.definition.request_validators.contains_key(&id) {
+                return Err(no_validator());
+            }
+            // Methods keep their validator: a dangling id would make GetMethod report a
+            // validator that does not exist, so the delete is refused like DeleteModel's.
+            if let Some(at) = method_request_using(&a.definition, |m| {
+                m.request_validator_id.as_deref() == Some(id.as_str())
+            }) {
+                return Err(ApiError::conflict(format!(
+                    "Cannot delete request validator '{id}', is referenced in method request: {at}"
+                )));
+            }
+            def_mut(api_mut(s, &api_id)?).request_validators.remove(&id);
+            Ok::<_, ApiError>(())
+        })
+        .await?;
     Ok(empty(202))
 }

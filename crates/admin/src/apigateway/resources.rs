@@ -120,30 +120,33 @@ pub async fn create(
 ) -> ApiResult<Response> {
     let input: CreateResourceInput = parse_body(&body)?;
     let part = input.path_part.unwrap_or_default();
-    let out = ctx.store.transact(|s| {
-        let a = s.apis.get(&api_id).ok_or_else(ApiError::no_resource)?;
-        let def = &a.definition;
-        check_placement(def, &parent, &part, None)?;
-        if def.resources.len() >= MAX_RESOURCES {
-            return Err(ApiError::limit_exceeded(format!(
-                "Maximum number of Resources for this API has been reached: {MAX_RESOURCES}"
-            )));
-        }
-        let id = ids::unique(ids::short_id, |id| def.resources.contains_key(id));
-        let def = def_mut(api_mut(s, &api_id)?);
-        def.resources.insert(
-            id.clone(),
-            Resource {
-                id: id.clone(),
-                parent_id: Some(parent.clone()),
-                path_part: Some(part.clone()),
-                path: String::new(),
-                resource_methods: BTreeMap::new(),
-            },
-        );
-        def.recompute_paths(&id);
-        Ok::<_, ApiError>(view(&def.resources[&id], false))
-    })?;
+    let out = ctx
+        .store
+        .transact(|s| {
+            let a = s.apis.get(&api_id).ok_or_else(ApiError::no_resource)?;
+            let def = &a.definition;
+            check_placement(def, &parent, &part, None)?;
+            if def.resources.len() >= MAX_RESOURCES {
+                return Err(ApiError::limit_exceeded(format!(
+                    "Maximum number of Resources for this API has been reached: {MAX_RESOURCES}"
+                )));
+            }
+            let id = ids::unique(ids::short_id, |id| def.resources.contains_key(id));
+            let def = def_mut(api_mut(s, &api_id)?);
+            def.resources.insert(
+                id.clone(),
+                Resource {
+                    id: id.clone(),
+                    parent_id: Some(parent.clone()),
+                    path_part: Some(part.clone()),
+                    path: String::new(),
+                    resource_methods: BTreeMap::new(),
+                },
+            );
+            def.recompute_paths(&id);
+            Ok::<_, ApiError>(view(&def.resources[&id], false))
+        })
+        .await?;
     Ok(json(201, &out))
 }
 
@@ -210,12 +213,15 @@ pub async fn update(
     body: Bytes,
 ) -> ApiResult<Response> {
     let ops = PatchBody::parse(&body, "updateResourceInput")?;
-    let out = ctx.store.transact(|s| {
-        resource(s, &api_id, &res)?;
-        let def = def_mut(api_mut(s, &api_id)?);
-        RESOURCE_PATCH.apply(def, &res, &ops)?;
-        Ok::<_, ApiError>(view(&def.resources[&res], false))
-    })?;
+    let out = ctx
+        .store
+        .transact(|s| {
+            resource(s, &api_id, &res)?;
+            let def = def_mut(api_mut(s, &api_id)?);
+            RESOURCE_PATCH.apply(def, &res, &ops)?;
+            Ok::<_, ApiError>(view(&def.resources[&res], false))
+        })
+        .await?;
     Ok(json(200, &out))
 }
 
@@ -223,16 +229,18 @@ pub async fn delete(
     State(ctx): State<Ctx>,
     Path((api_id, res)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    ctx.store.transact(|s| {
-        let r = resource(s, &api_id, &res)?;
-        if r.parent_id.is_none() {
-            return Err(ApiError::bad_request("Cannot delete root resource"));
-        }
-        let def = def_mut(api_mut(s, &api_id)?);
-        for id in def.subtree(&res) {
-            def.resources.remove(&id);
-        }
-        Ok::<_, ApiError>(())
-    })?;
+    ctx.store
+        .transact(|s| {
+            let r = resource(s, &api_id, &res)?;
+            if r.parent_id.is_none() {
+                return Err(ApiError::bad_request("Cannot delete root resource"));
+            }
+            let def = def_mut(api_mut(s, &api_id)?);
+            for id in def.subtree(&res) {
+                def.resources.remove(&id);
+            }
+            Ok::<_, ApiError>(())
+        })
+        .await?;
     Ok(empty(202))
 }

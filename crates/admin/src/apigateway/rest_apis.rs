@@ -20,7 +20,7 @@ use crate::core::patch::PatchBody;
 use crate::core::patch_table::{Change, NoMatch, PatchRule, PatchTable};
 use crate::core::util::{empty, json, parse_body, Query as Q};
 
-#[derive(Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct EndpointConfigurationInput {
     types: Option<Vec<String>>,
@@ -28,7 +28,7 @@ struct EndpointConfigurationInput {
     vpc_endpoint_ids: Option<Vec<String>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct CreateRestApiInput {
     name: Option<String>,
@@ -122,6 +122,7 @@ pub async fn create(
     let input: CreateRestApiInput = parse_body(&body)?;
     let name = input
         .name
+        .clone()
         .filter(|n| !n.is_empty())
         .ok_or_else(|| ApiError::bad_request("Invalid request input: name is required"))?;
     if input.description.as_deref() == Some("") {
@@ -134,39 +135,48 @@ pub async fn create(
             return Err(ApiError::bad_request(COMPRESSION_MESSAGE));
         }
     }
-    let tags = input.tags.unwrap_or_default();
+    let tags = input.tags.clone().unwrap_or_default();
     for (k, v) in &tags {
         tollgate_model::validate::tag(k, v).map_err(ApiError::bad_request)?;
     }
-    let endpoint = endpoint_configuration(input.endpoint_configuration)?;
+    let endpoint = endpoint_configuration(input.endpoint_configuration.clone())?;
     let key_source = api_key_source(input.api_key_source.as_deref().unwrap_or("HEADER"))?;
-    let out = ctx.store.transact(|s| {
-        let id = ids::unique(ids::long_id, |id| s.apis.contains_key(id));
-        let rest_api = RestApi {
-            id: id.clone(),
-            name,
-            description: input.description,
-            version: input.version,
-            created_date: time::now_epoch(),
-            binary_media_types: input.binary_media_types.unwrap_or_default(),
-            minimum_compression_size: input.minimum_compression_size,
-            api_key_source: key_source,
-            endpoint_configuration: endpoint,
-            policy: input.policy,
-            tags,
-            disable_execute_api_endpoint: input.disable_execute_api_endpoint.unwrap_or(false),
-            root_resource_id: ids::long_id(),
-            security_policy: input.security_policy,
-            endpoint_access_mode: input.endpoint_access_mode,
-        };
-        let mut def = RestApiDefinition::new(rest_api.clone());
-        if let Some(source) = input.clone_from {
-            let src = api(s, &source)?.definition.clone();
-            clone_into(&mut def, &src);
-        }
-        s.apis.insert(id, Arc::new(ApiState::new(def)));
-        Ok::<_, ApiError>(rest_api)
-    })?;
+    let out = ctx
+        .store
+        .transact(|s| {
+            // The closure may run again (on a conflict): it moves copies.
+            let name = name.clone();
+            let input = input.clone();
+            let key_source = key_source.clone();
+            let endpoint = endpoint.clone();
+            let tags = tags.clone();
+            let id = ids::unique(ids::long_id, |id| s.apis.contains_key(id));
+            let rest_api = RestApi {
+                id: id.clone(),
+                name,
+                description: input.description,
+                version: input.version,
+                created_date: time::now_epoch(),
+                binary_media_types: input.binary_media_types.unwrap_or_default(),
+                minimum_compression_size: input.minimum_compression_size,
+                api_key_source: key_source,
+                endpoint_configuration: endpoint,
+                policy: input.policy,
+                tags,
+                disable_execute_api_endpoint: input.disable_execute_api_endpoint.unwrap_or(false),
+                root_resource_id: ids::long_id(),
+                security_policy: input.security_policy,
+                endpoint_access_mode: input.endpoint_access_mode,
+            };
+            let mut def = RestApiDefinition::new(rest_api.clone());
+            if let Some(source) = input.clone_from {
+                let src = api(s, &source)?.definition.clone();
+                clone_into(&mut def, &src);
+            }
+            s.apis.insert(id, Arc::new(ApiState::new(def)));
+            Ok::<_, ApiError>(rest_api)
+        })
+        .await?;
     Ok(json(201, &out))
 }
 
@@ -361,20 +371,25 @@ pub async fn update(
     body: Bytes,
 ) -> ApiResult<Response> {
     let ops = PatchBody::parse(&body, "updateRestApiInput")?;
-    let out = ctx.store.transact(|s| {
-        let a = def_mut(api_mut(s, &id)?);
-        let r = &mut a.api;
-        REST_API_PATCH.apply(r, &(), &ops)?;
-        Ok::<_, ApiError>(r.clone())
-    })?;
+    let out = ctx
+        .store
+        .transact(|s| {
+            let a = def_mut(api_mut(s, &id)?);
+            let r = &mut a.api;
+            REST_API_PATCH.apply(r, &(), &ops)?;
+            Ok::<_, ApiError>(r.clone())
+        })
+        .await?;
     Ok(json(200, &out))
 }
 
 pub async fn delete(State(ctx): State<Ctx>, Path(id): Path<String>) -> ApiResult<Response> {
-    ctx.store.transact(|s| {
-        s.apis.remove(&id).ok_or_else(|| ApiError::no_api(&id))?;
-        super::shared::unlink_stage(s, &id, None);
-        Ok::<_, ApiError>(())
-    })?;
+    ctx.store
+        .transact(|s| {
+            s.apis.remove(&id).ok_or_else(|| ApiError::no_api(&id))?;
+            super::shared::unlink_stage(s, &id, None);
+            Ok::<_, ApiError>(())
+        })
+        .await?;
     Ok(empty(202))
 }

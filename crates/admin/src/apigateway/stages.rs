@@ -20,7 +20,7 @@ use crate::core::util::{empty, json, parse_body, Query as Q};
 
 const MAX_STAGES: usize = 10;
 
-#[derive(Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CanarySettingsInput {
     pub percent_traffic: Option<f64>,
@@ -29,7 +29,7 @@ pub struct CanarySettingsInput {
     pub use_stage_cache: Option<bool>,
 }
 
-#[derive(Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct CreateStageInput {
     stage_name: Option<String>,
@@ -79,13 +79,13 @@ pub async fn create(
     body: Bytes,
 ) -> ApiResult<Response> {
     let input: CreateStageInput = parse_body(&body)?;
-    let name = input.stage_name.unwrap_or_default();
+    let name = input.stage_name.clone().unwrap_or_default();
     if !tollgate_model::validate::stage_name(&name) {
         return Err(ApiError::bad_request(
             "Stage name only allows a-zA-Z0-9_- and must be between 1 and 128 characters",
         ));
     }
-    let dep = input.deployment_id.unwrap_or_default();
+    let dep = input.deployment_id.clone().unwrap_or_default();
     check_variables(&input.variables)?;
     if let Some(size) = &input.cache_cluster_size {
         check_cache_size(size)?;
@@ -93,46 +93,51 @@ pub async fn create(
     for (k, v) in &input.tags {
         tollgate_model::validate::tag(k, v).map_err(ApiError::bad_request)?;
     }
-    let out = ctx.store.transact(|s| {
-        let a = api_mut(s, &api_id)?;
-        if a.stages.contains_key(&name) {
-            return Err(ApiError::conflict("Stage already exists"));
-        }
-        if !a.deployments.contains_key(&dep) {
-            return Err(ApiError::bad_request(
-                "Invalid deployment identifier specified",
-            ));
-        }
-        if a.stages.len() >= MAX_STAGES {
-            return Err(ApiError::limit_exceeded(format!(
-                "Maximum number of Stages for this API has been reached: {MAX_STAGES}"
-            )));
-        }
-        let mut stage = Stage::new(name.clone(), dep.clone(), time::now_epoch());
-        stage.description = input.description;
-        stage.variables = input.variables;
-        stage.documentation_version = input.documentation_version;
-        stage.tracing_enabled = input.tracing_enabled.unwrap_or(false);
-        stage.tags = input.tags;
-        stage.cache_cluster_size = input.cache_cluster_size;
-        if input.cache_cluster_enabled.unwrap_or(false) {
-            enable_cache_cluster(&mut stage, true);
-        }
-        if let Some(c) = input.canary_settings {
-            let canary_dep = c.deployment_id.unwrap_or_else(|| dep.clone());
-            if !a.deployments.contains_key(&canary_dep) {
-                return Err(ApiError::bad_request("Deployment id does not exist"));
+    let out = ctx
+        .store
+        .transact(|s| {
+            // The closure may run again (on a conflict): it moves copies.
+            let input = input.clone();
+            let a = api_mut(s, &api_id)?;
+            if a.stages.contains_key(&name) {
+                return Err(ApiError::conflict("Stage already exists"));
             }
-            stage.canary_settings = Some(CanarySettings {
-                percent_traffic: Some(c.percent_traffic.unwrap_or(0.0)),
-                deployment_id: Some(canary_dep),
-                stage_variable_overrides: c.stage_variable_overrides.unwrap_or_default(),
-                use_stage_cache: c.use_stage_cache.unwrap_or(false),
-            });
-        }
-        a.stages.insert(name.clone(), Arc::new(stage.clone()));
-        Ok::<_, ApiError>(stage)
-    })?;
+            if !a.deployments.contains_key(&dep) {
+                return Err(ApiError::bad_request(
+                    "Invalid deployment identifier specified",
+                ));
+            }
+            if a.stages.len() >= MAX_STAGES {
+                return Err(ApiError::limit_exceeded(format!(
+                    "Maximum number of Stages for this API has been reached: {MAX_STAGES}"
+                )));
+            }
+            let mut stage = Stage::new(name.clone(), dep.clone(), time::now_epoch());
+            stage.description = input.description;
+            stage.variables = input.variables;
+            stage.documentation_version = input.documentation_version;
+            stage.tracing_enabled = input.tracing_enabled.unwrap_or(false);
+            stage.tags = input.tags;
+            stage.cache_cluster_size = input.cache_cluster_size;
+            if input.cache_cluster_enabled.unwrap_or(false) {
+                enable_cache_cluster(&mut stage, true);
+            }
+            if let Some(c) = input.canary_settings {
+                let canary_dep = c.deployment_id.unwrap_or_else(|| dep.clone());
+                if !a.deployments.contains_key(&canary_dep) {
+                    return Err(ApiError::bad_request("Deployment id does not exist"));
+                }
+                stage.canary_settings = Some(CanarySettings {
+                    percent_traffic: Some(c.percent_traffic.unwrap_or(0.0)),
+                    deployment_id: Some(canary_dep),
+                    stage_variable_overrides: c.stage_variable_overrides.unwrap_or_default(),
+                    use_stage_cache: c.use_stage_cache.unwrap_or(false),
+                });
+            }
+            a.stages.insert(name.clone(), Arc::new(stage.clone()));
+            Ok::<_, ApiError>(stage)
+        })
+        .await?;
     Ok(json(201, &out))
 }
 
@@ -168,14 +173,16 @@ pub async fn delete(
     State(ctx): State<Ctx>,
     Path((api_id, name)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    ctx.store.transact(|s| {
-        api_mut(s, &api_id)?
-            .stages
-            .remove(&name)
-            .ok_or_else(ApiError::no_stage)?;
-        super::shared::unlink_stage(s, &api_id, Some(&name));
-        Ok::<_, ApiError>(())
-    })?;
+    ctx.store
+        .transact(|s| {
+            api_mut(s, &api_id)?
+                .stages
+                .remove(&name)
+                .ok_or_else(ApiError::no_stage)?;
+            super::shared::unlink_stage(s, &api_id, Some(&name));
+            Ok::<_, ApiError>(())
+        })
+        .await?;
     Ok(empty(202))
 }
 
@@ -434,16 +441,19 @@ pub async fn update(
     body: Bytes,
 ) -> ApiResult<Response> {
     let ops = PatchBody::parse(&body, "updateStageInput")?;
-    let out = ctx.store.transact(|s| {
-        let a = api_mut(s, &api_id)?;
-        let mut st = stage(a, &name)?.as_ref().clone();
-        for op in &ops {
-            patch_stage(a, &mut st, op)?;
-        }
-        st.last_updated_date = time::now_epoch();
-        a.stages.insert(name.clone(), Arc::new(st.clone()));
-        Ok::<_, ApiError>(st)
-    })?;
+    let out = ctx
+        .store
+        .transact(|s| {
+            let a = api_mut(s, &api_id)?;
+            let mut st = stage(a, &name)?.as_ref().clone();
+            for op in &ops {
+                patch_stage(a, &mut st, op)?;
+            }
+            st.last_updated_date = time::now_epoch();
+            a.stages.insert(name.clone(), Arc::new(st.clone()));
+            Ok::<_, ApiError>(st)
+        })
+        .await?;
     Ok(json(200, &out))
 }
 

@@ -50,7 +50,7 @@ fn with_tags<R>(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Clone, Deserialize)]
 struct TagInput {
     #[serde(default)]
     tags: BTreeMap<String, String>,
@@ -79,12 +79,16 @@ pub async fn tag(
     for (k, v) in &input.tags {
         tollgate_model::validate::tag(k, v).map_err(ApiError::bad_request)?;
     }
-    ctx.store.transact(|s| {
-        with_tags(s, &arn, |tags| {
-            tags.extend(input.tags);
-            Ok(())
+    ctx.store
+        .transact(|s| {
+            // The closure may run again (on a conflict): it moves copies.
+            let input = input.clone();
+            with_tags(s, &arn, |tags| {
+                tags.extend(input.tags);
+                Ok(())
+            })
         })
-    })?;
+        .await?;
     Ok(empty(204))
 }
 
@@ -94,13 +98,15 @@ pub async fn untag(
     uri: http::Uri,
 ) -> ApiResult<Response> {
     let keys = query_values(&uri, "tagKeys");
-    ctx.store.transact(|s| {
-        with_tags(s, &arn, |tags| {
-            for k in &keys {
-                tags.remove(k);
-            }
-            Ok(())
+    ctx.store
+        .transact(|s| {
+            with_tags(s, &arn, |tags| {
+                for k in &keys {
+                    tags.remove(k);
+                }
+                Ok(())
+            })
         })
-    })?;
+        .await?;
     Ok(empty(204))
 }

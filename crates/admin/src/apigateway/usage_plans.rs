@@ -138,41 +138,46 @@ pub async fn create(State(ctx): State<Ctx>, body: Bytes) -> ApiResult<Response> 
     if let Some(t) = &input.throttle {
         check_throttle(t)?;
     }
-    let out = ctx.store.transact(|s| {
-        if s.usage_plans.len() >= 300 {
-            return Err(ApiError::limit_exceeded(
-                "Maximum number of usage plans reached: 300",
-            ));
-        }
-        let id = ids::unique(ids::short_id, |id| s.usage_plans.contains_key(id));
-        let mut api_stages = vec![];
-        for st in &input.api_stages {
-            let (api, stage) = (
-                st.api_id.clone().unwrap_or_default(),
-                st.stage.clone().unwrap_or_default(),
-            );
-            check_api_stage(s, &id, &api, &stage)?;
-            api_stages.push(ApiStage {
-                api_id: api,
-                stage,
-                throttle: st.throttle.clone(),
-            });
-        }
-        let plan = UsagePlan {
-            id: id.clone(),
-            name,
-            description: input.description.clone(),
-            api_stages,
-            throttle: input.throttle,
-            quota: input.quota.clone(),
-            product_code: input.product_code.clone(),
-            tags: input.tags.clone(),
-            key_ids: Default::default(),
-            created_date: time::now_epoch(),
-        };
-        Arc::make_mut(&mut s.usage_plans).insert(id, Arc::new(plan.clone()));
-        Ok::<_, ApiError>(plan)
-    })?;
+    let out = ctx
+        .store
+        .transact(|s| {
+            // The closure may run again (on a conflict): it moves copies.
+            let name = name.clone();
+            if s.usage_plans.len() >= 300 {
+                return Err(ApiError::limit_exceeded(
+                    "Maximum number of usage plans reached: 300",
+                ));
+            }
+            let id = ids::unique(ids::short_id, |id| s.usage_plans.contains_key(id));
+            let mut api_stages = vec![];
+            for st in &input.api_stages {
+                let (api, stage) = (
+                    st.api_id.clone().unwrap_or_default(),
+                    st.stage.clone().unwrap_or_default(),
+                );
+                check_api_stage(s, &id, &api, &stage)?;
+                api_stages.push(ApiStage {
+                    api_id: api,
+                    stage,
+                    throttle: st.throttle.clone(),
+                });
+            }
+            let plan = UsagePlan {
+                id: id.clone(),
+                name,
+                description: input.description.clone(),
+                api_stages,
+                throttle: input.throttle,
+                quota: input.quota.clone(),
+                product_code: input.product_code.clone(),
+                tags: input.tags.clone(),
+                key_ids: Default::default(),
+                created_date: time::now_epoch(),
+            };
+            Arc::make_mut(&mut s.usage_plans).insert(id, Arc::new(plan.clone()));
+            Ok::<_, ApiError>(plan)
+        })
+        .await?;
     Ok(json(201, &view(&out, false)))
 }
 
@@ -386,29 +391,34 @@ pub async fn update(
     body: Bytes,
 ) -> ApiResult<Response> {
     let ops = PatchBody::parse(&body, "updateUsagePlanInput")?;
-    let out = ctx.store.transact(|s| {
-        let mut plan = s.usage_plans.get(&id).ok_or_else(no_plan)?.as_ref().clone();
-        PLAN_PATCH.apply(&mut plan, s, &ops)?;
-        if let Some(q) = &plan.quota {
-            check_quota(q)?;
-        }
-        if let Some(t) = &plan.throttle {
-            check_throttle(t)?;
-        }
-        check_key_conflicts(s, &plan)?;
-        Arc::make_mut(&mut s.usage_plans).insert(id.clone(), Arc::new(plan.clone()));
-        Ok::<_, ApiError>(plan)
-    })?;
+    let out = ctx
+        .store
+        .transact(|s| {
+            let mut plan = s.usage_plans.get(&id).ok_or_else(no_plan)?.as_ref().clone();
+            PLAN_PATCH.apply(&mut plan, s, &ops)?;
+            if let Some(q) = &plan.quota {
+                check_quota(q)?;
+            }
+            if let Some(t) = &plan.throttle {
+                check_throttle(t)?;
+            }
+            check_key_conflicts(s, &plan)?;
+            Arc::make_mut(&mut s.usage_plans).insert(id.clone(), Arc::new(plan.clone()));
+            Ok::<_, ApiError>(plan)
+        })
+        .await?;
     Ok(json(200, &view(&out, true)))
 }
 
 pub async fn delete(State(ctx): State<Ctx>, Path(id): Path<String>) -> ApiResult<Response> {
-    ctx.store.transact(|s| {
-        Arc::make_mut(&mut s.usage_plans)
-            .remove(&id)
-            .ok_or_else(no_plan)?;
-        Ok::<_, ApiError>(())
-    })?;
+    ctx.store
+        .transact(|s| {
+            Arc::make_mut(&mut s.usage_plans)
+                .remove(&id)
+                .ok_or_else(no_plan)?;
+            Ok::<_, ApiError>(())
+        })
+        .await?;
     Ok(empty(202))
 }
 
@@ -440,28 +450,31 @@ pub async fn create_key(
         ));
     }
     let key_id = input.key_id.unwrap_or_default();
-    let out = ctx.store.transact(|s| {
-        let mut plan = s.usage_plans.get(&id).ok_or_else(no_plan)?.as_ref().clone();
-        let view = key_view(s, &key_id).ok_or_else(no_key)?;
-        if !plan.key_ids.insert(key_id.clone()) {
-            return Err(ApiError::conflict(format!(
-                "Usage Plan {id} already has API Key {key_id}"
-            )));
-        }
-        if s.usage_plans
-            .values()
-            .filter(|p| p.key_ids.contains(&key_id))
-            .count()
-            >= 10
-        {
-            return Err(ApiError::limit_exceeded(
-                "An API key can be in at most 10 usage plans",
-            ));
-        }
-        check_key_conflicts(s, &plan)?;
-        Arc::make_mut(&mut s.usage_plans).insert(id.clone(), Arc::new(plan));
-        Ok::<_, ApiError>(view)
-    })?;
+    let out = ctx
+        .store
+        .transact(|s| {
+            let mut plan = s.usage_plans.get(&id).ok_or_else(no_plan)?.as_ref().clone();
+            let view = key_view(s, &key_id).ok_or_else(no_key)?;
+            if !plan.key_ids.insert(key_id.clone()) {
+                return Err(ApiError::conflict(format!(
+                    "Usage Plan {id} already has API Key {key_id}"
+                )));
+            }
+            if s.usage_plans
+                .values()
+                .filter(|p| p.key_ids.contains(&key_id))
+                .count()
+                >= 10
+            {
+                return Err(ApiError::limit_exceeded(
+                    "An API key can be in at most 10 usage plans",
+                ));
+            }
+            check_key_conflicts(s, &plan)?;
+            Arc::make_mut(&mut s.usage_plans).insert(id.clone(), Arc::new(plan));
+            Ok::<_, ApiError>(view)
+        })
+        .await?;
     Ok(json(201, &out))
 }
 
@@ -511,16 +524,18 @@ pub async fn delete_key(
     State(ctx): State<Ctx>,
     Path((id, key_id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    ctx.store.transact(|s| {
-        let plans = Arc::make_mut(&mut s.usage_plans);
-        let plan = plans.get_mut(&id).ok_or_else(no_plan)?;
-        if !Arc::make_mut(plan).key_ids.remove(&key_id) {
-            return Err(ApiError::not_found(
-                "Invalid Usage Plan Key identifier specified",
-            ));
-        }
-        Ok::<_, ApiError>(())
-    })?;
+    ctx.store
+        .transact(|s| {
+            let plans = Arc::make_mut(&mut s.usage_plans);
+            let plan = plans.get_mut(&id).ok_or_else(no_plan)?;
+            if !Arc::make_mut(plan).key_ids.remove(&key_id) {
+                return Err(ApiError::not_found(
+                    "Invalid Usage Plan Key identifier specified",
+                ));
+            }
+            Ok::<_, ApiError>(())
+        })
+        .await?;
     Ok(empty(202))
 }
 

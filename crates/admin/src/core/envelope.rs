@@ -42,22 +42,28 @@ pub async fn envelope(State(ctx): State<Ctx>, req: Request, next: Next) -> Respo
     resp
 }
 
-/// A successful write returns only once the data plane serves it (bounded), so a client that
-/// deploys and then calls its API sees the new deployment.
+/// A successful write returns only once every follower of the store's change feed (the
+/// data plane, the function engine) has applied it (bounded), so a client that deploys and
+/// then calls its API, or creates a function and then invokes it, sees the change.
 async fn wait_until_live(ctx: &Ctx) {
-    let Some(rx) = &ctx.data_plane_version else {
-        return;
-    };
     let target = ctx.store.state().version;
-    let mut rx = rx.clone();
-    let wait = rx.wait_for(|v| *v >= target);
-    if tokio::time::timeout(std::time::Duration::from_secs(5), wait)
+    let followers = ctx
+        .data_plane_version
+        .iter()
+        .cloned()
+        .chain(ctx.functions.as_ref().map(|f| f.applied_version()));
+    let all = async {
+        for mut rx in followers {
+            let _ = rx.wait_for(|v| *v >= target).await;
+        }
+    };
+    if tokio::time::timeout(std::time::Duration::from_secs(5), all)
         .await
         .is_err()
     {
         tracing::warn!(
             version = target,
-            "data plane did not apply the change within 5 s"
+            "a follower of the store did not apply the change within 5 s"
         );
     }
 }

@@ -310,33 +310,35 @@ pub async fn create(State(ctx): State<Ctx>, body: Bytes) -> ApiResult<Response> 
         },
     };
     let publish = input.publish.unwrap_or(false);
-    let out = ctx.store.transact(|s| {
-        let map = Arc::make_mut(&mut s.functions);
-        if map.contains_key(&r.name) {
-            return Err(super::shared::conflict(format!(
-                "Function already exist: {}",
-                r.name
-            )));
-        }
-        let mut f = Function {
-            latest: latest.clone(),
-            versions: BTreeMap::new(),
-            last_version: 0,
-            aliases: BTreeMap::new(),
-            policy: Vec::new(),
-            policy_revision_id: String::new(),
-            reserved_concurrency: None,
-            tags: input.tags.clone().unwrap_or_default(),
-        };
-        let shown = if publish {
-            super::versions::publish_latest(&mut f, None)
-        } else {
-            latest.clone()
-        };
-        map.insert(r.name.clone(), Arc::new(f));
-        Ok::<_, ApiError>(shown)
-    })?;
-    engine(&ctx)?.sync(&ctx.store.state());
+    let out = ctx
+        .store
+        .transact(|s| {
+            let map = Arc::make_mut(&mut s.functions);
+            if map.contains_key(&r.name) {
+                return Err(super::shared::conflict(format!(
+                    "Function already exist: {}",
+                    r.name
+                )));
+            }
+            let mut f = Function {
+                latest: latest.clone(),
+                versions: BTreeMap::new(),
+                last_version: 0,
+                aliases: BTreeMap::new(),
+                policy: Vec::new(),
+                policy_revision_id: String::new(),
+                reserved_concurrency: None,
+                tags: input.tags.clone().unwrap_or_default(),
+            };
+            let shown = if publish {
+                super::versions::publish_latest(&mut f, None)
+            } else {
+                latest.clone()
+            };
+            map.insert(r.name.clone(), Arc::new(f));
+            Ok::<_, ApiError>(shown)
+        })
+        .await?;
     Ok(json(201, &out))
 }
 
@@ -438,45 +440,46 @@ pub async fn delete(
 ) -> ApiResult<Response> {
     let r = function_ref(&raw)?;
     let qual = qualifier(&r, &q)?;
-    ctx.store.transact(|s| {
-        let f = function(s, &ctx.region, &r)?;
-        match qual.as_deref() {
-            None => {
-                Arc::make_mut(&mut s.functions).remove(&r.name);
-            }
-            Some("$LATEST") => {
-                return Err(invalid_parameter(
-                    "$LATEST version cannot be deleted without deleting the function.",
-                ))
-            }
-            Some(v) => {
-                let n: u64 = v.parse().map_err(|_| {
-                    invalid_parameter(
+    ctx.store
+        .transact(|s| {
+            let f = function(s, &ctx.region, &r)?;
+            match qual.as_deref() {
+                None => {
+                    Arc::make_mut(&mut s.functions).remove(&r.name);
+                }
+                Some("$LATEST") => {
+                    return Err(invalid_parameter(
+                        "$LATEST version cannot be deleted without deleting the function.",
+                    ))
+                }
+                Some(v) => {
+                    let n: u64 = v.parse().map_err(|_| {
+                        invalid_parameter(
                         "Deletion of aliases is not supported by DeleteFunction; use DeleteAlias.",
                     )
-                })?;
-                if !f.versions.contains_key(&n) {
-                    return Err(not_found(format!(
-                        "Function not found: {}",
-                        super::shared::arn_of(&ctx.region, &{
-                            let mut r = r.clone();
-                            r.qualifier = Some(v.to_string());
-                            r
-                        })
-                    )));
-                }
-                if let Some(a) = f.aliases.values().find(|a| a.function_version == v) {
-                    return Err(super::shared::conflict(format!(
+                    })?;
+                    if !f.versions.contains_key(&n) {
+                        return Err(not_found(format!(
+                            "Function not found: {}",
+                            super::shared::arn_of(&ctx.region, &{
+                                let mut r = r.clone();
+                                r.qualifier = Some(v.to_string());
+                                r
+                            })
+                        )));
+                    }
+                    if let Some(a) = f.aliases.values().find(|a| a.function_version == v) {
+                        return Err(super::shared::conflict(format!(
                         "Unable to delete version because the following aliases reference it: [{}]",
                         a.name
                     )));
+                    }
+                    function_mut(s, &ctx.region, &r)?.versions.remove(&n);
                 }
-                function_mut(s, &ctx.region, &r)?.versions.remove(&n);
             }
-        }
-        Ok::<_, ApiError>(())
-    })?;
-    engine(&ctx)?.sync(&ctx.store.state());
+            Ok::<_, ApiError>(())
+        })
+        .await?;
     Ok(empty(204))
 }
 
@@ -509,39 +512,41 @@ pub async fn update_configuration(
     if let Some(v) = &variables {
         check_environment(v)?;
     }
-    let out = ctx.store.transact(|s| {
-        let f = function_mut(s, &ctx.region, &r)?;
-        check_revision(input.revision_id.as_deref(), &f.latest.revision_id)?;
-        let c = &mut f.latest;
-        if let Some(rt) = &input.runtime {
-            c.runtime = rt.clone();
-        }
-        if let Some(h) = &input.handler {
-            c.handler = h.clone();
-        }
-        check_handler(&c.runtime, &c.handler)?;
-        if let Some(role) = &input.role {
-            c.role = role.clone();
-        }
-        if let Some(d) = &input.description {
-            c.description = d.clone();
-        }
-        if let Some(t) = timeout {
-            c.timeout = t;
-        }
-        if let Some(m) = memory {
-            c.memory_size = m;
-        }
-        if let Some(v) = &variables {
-            c.environment = Some(EnvironmentResponse {
-                variables: v.clone(),
-            });
-        }
-        c.last_modified = now();
-        c.revision_id = revision_id();
-        Ok::<_, ApiError>(c.clone())
-    })?;
-    engine(&ctx)?.sync(&ctx.store.state());
+    let out = ctx
+        .store
+        .transact(|s| {
+            let f = function_mut(s, &ctx.region, &r)?;
+            check_revision(input.revision_id.as_deref(), &f.latest.revision_id)?;
+            let c = &mut f.latest;
+            if let Some(rt) = &input.runtime {
+                c.runtime = rt.clone();
+            }
+            if let Some(h) = &input.handler {
+                c.handler = h.clone();
+            }
+            check_handler(&c.runtime, &c.handler)?;
+            if let Some(role) = &input.role {
+                c.role = role.clone();
+            }
+            if let Some(d) = &input.description {
+                c.description = d.clone();
+            }
+            if let Some(t) = timeout {
+                c.timeout = t;
+            }
+            if let Some(m) = memory {
+                c.memory_size = m;
+            }
+            if let Some(v) = &variables {
+                c.environment = Some(EnvironmentResponse {
+                    variables: v.clone(),
+                });
+            }
+            c.last_modified = now();
+            c.revision_id = revision_id();
+            Ok::<_, ApiError>(c.clone())
+        })
+        .await?;
     Ok(json(200, &out))
 }
 
@@ -560,20 +565,22 @@ pub async fn update_code(
         input.image_uri.is_some(),
     )
     .await?;
-    let out = ctx.store.transact(|s| {
-        let f = function_mut(s, &ctx.region, &r)?;
-        check_revision(input.revision_id.as_deref(), &f.latest.revision_id)?;
-        f.latest.code_sha256 = package.sha256.clone();
-        f.latest.code_size = package.size;
-        f.latest.last_modified = now();
-        f.latest.revision_id = revision_id();
-        if input.publish.unwrap_or(false) {
-            Ok::<_, ApiError>(super::versions::publish_latest(f, None))
-        } else {
-            Ok(f.latest.clone())
-        }
-    })?;
-    engine(&ctx)?.sync(&ctx.store.state());
+    let out = ctx
+        .store
+        .transact(|s| {
+            let f = function_mut(s, &ctx.region, &r)?;
+            check_revision(input.revision_id.as_deref(), &f.latest.revision_id)?;
+            f.latest.code_sha256 = package.sha256.clone();
+            f.latest.code_size = package.size;
+            f.latest.last_modified = now();
+            f.latest.revision_id = revision_id();
+            if input.publish.unwrap_or(false) {
+                Ok::<_, ApiError>(super::versions::publish_latest(f, None))
+            } else {
+                Ok(f.latest.clone())
+            }
+        })
+        .await?;
     Ok(json(200, &out))
 }
 
@@ -604,11 +611,12 @@ pub async fn put_concurrency(
             "Member must have value less than or equal to 1000",
         ));
     }
-    ctx.store.transact(|s| {
-        function_mut(s, &ctx.region, &r)?.reserved_concurrency = Some(n as u32);
-        Ok::<_, ApiError>(())
-    })?;
-    engine(&ctx)?.sync(&ctx.store.state());
+    ctx.store
+        .transact(|s| {
+            function_mut(s, &ctx.region, &r)?.reserved_concurrency = Some(n as u32);
+            Ok::<_, ApiError>(())
+        })
+        .await?;
     Ok(json(200, &json!({"ReservedConcurrentExecutions": n})))
 }
 
@@ -617,11 +625,12 @@ pub async fn delete_concurrency(
     Path(raw): Path<String>,
 ) -> ApiResult<Response> {
     let r = function_ref(&raw)?;
-    ctx.store.transact(|s| {
-        function_mut(s, &ctx.region, &r)?.reserved_concurrency = None;
-        Ok::<_, ApiError>(())
-    })?;
-    engine(&ctx)?.sync(&ctx.store.state());
+    ctx.store
+        .transact(|s| {
+            function_mut(s, &ctx.region, &r)?.reserved_concurrency = None;
+            Ok::<_, ApiError>(())
+        })
+        .await?;
     Ok(empty(204))
 }
 

@@ -50,10 +50,14 @@ pub async fn tag(
     for (k, v) in &tags {
         tollgate_model::validate::tag(k, v).map_err(invalid_parameter)?;
     }
-    ctx.store.transact(|s| {
-        function_mut(s, &ctx.region, &r)?.tags.extend(tags);
-        Ok::<_, ApiError>(())
-    })?;
+    ctx.store
+        .transact(|s| {
+            // The closure may run again (on a conflict): it moves copies.
+            let tags = tags.clone();
+            function_mut(s, &ctx.region, &r)?.tags.extend(tags);
+            Ok::<_, ApiError>(())
+        })
+        .await?;
     Ok(empty(204))
 }
 
@@ -64,12 +68,14 @@ pub async fn untag(
 ) -> ApiResult<Response> {
     let r = resource(&arn)?;
     let keys = query_values(&uri, "tagKeys");
-    ctx.store.transact(|s| {
-        let f = function_mut(s, &ctx.region, &r)?;
-        for k in &keys {
-            f.tags.remove(k);
-        }
-        Ok::<_, ApiError>(())
-    })?;
+    ctx.store
+        .transact(|s| {
+            let f = function_mut(s, &ctx.region, &r)?;
+            for k in &keys {
+                f.tags.remove(k);
+            }
+            Ok::<_, ApiError>(())
+        })
+        .await?;
     Ok(empty(204))
 }

@@ -11,8 +11,8 @@ use tollgate_model::lambda::{
 };
 
 use super::shared::{
-    conflict, constraint, engine, function, function_mut, function_ref, invalid_parameter,
-    not_found, revision_id,
+    conflict, constraint, function, function_mut, function_ref, invalid_parameter, not_found,
+    revision_id,
 };
 use crate::core::context::Ctx;
 use crate::core::error::{ApiError, ApiResult};
@@ -65,31 +65,33 @@ pub async fn publish(
 ) -> ApiResult<Response> {
     let input: PublishInput = parse_body(&body)?;
     let r = function_ref(&raw)?;
-    let out = ctx.store.transact(|s| {
-        let f = function_mut(s, &ctx.region, &r)?;
-        if input
-            .code_sha256
-            .as_ref()
-            .is_some_and(|c| *c != f.latest.code_sha256)
-        {
-            return Err(invalid_parameter(
-                "CodeSHA256 (".to_string()
-                    + input.code_sha256.as_deref().unwrap_or_default()
-                    + ") is different from current CodeSHA256 in $LATEST ("
-                    + &f.latest.code_sha256
-                    + "). Please try again with the CodeSHA256 in $LATEST.",
-            ));
-        }
-        if input
-            .revision_id
-            .as_ref()
-            .is_some_and(|v| *v != f.latest.revision_id)
-        {
-            return Err(super::shared::precondition_failed());
-        }
-        Ok(publish_latest(f, input.description.as_deref()))
-    })?;
-    engine(&ctx)?.sync(&ctx.store.state());
+    let out = ctx
+        .store
+        .transact(|s| {
+            let f = function_mut(s, &ctx.region, &r)?;
+            if input
+                .code_sha256
+                .as_ref()
+                .is_some_and(|c| *c != f.latest.code_sha256)
+            {
+                return Err(invalid_parameter(
+                    "CodeSHA256 (".to_string()
+                        + input.code_sha256.as_deref().unwrap_or_default()
+                        + ") is different from current CodeSHA256 in $LATEST ("
+                        + &f.latest.code_sha256
+                        + "). Please try again with the CodeSHA256 in $LATEST.",
+                ));
+            }
+            if input
+                .revision_id
+                .as_ref()
+                .is_some_and(|v| *v != f.latest.revision_id)
+            {
+                return Err(super::shared::precondition_failed());
+            }
+            Ok(publish_latest(f, input.description.as_deref()))
+        })
+        .await?;
     Ok(json(201, &out))
 }
 
@@ -159,27 +161,29 @@ pub async fn create_alias(
         .function_version
         .clone()
         .ok_or_else(|| constraint("null", "functionVersion", "Member must not be null"))?;
-    let out = ctx.store.transact(|s| {
-        let f = function_mut(s, &ctx.region, &r)?;
-        check_version(f, &version)?;
-        if f.aliases.contains_key(&name) {
-            return Err(conflict(format!(
-                "Alias already exists: {}:{name}",
-                f.latest.function_arn
-            )));
-        }
-        let alias = Alias {
-            alias_arn: format!("{}:{name}", f.latest.function_arn),
-            name: name.clone(),
-            function_version: version.clone(),
-            description: input.description.clone().unwrap_or_default(),
-            routing_config: input.routing_config.clone(),
-            revision_id: revision_id(),
-        };
-        f.aliases.insert(name.clone(), alias.clone());
-        Ok(alias)
-    })?;
-    engine(&ctx)?.sync(&ctx.store.state());
+    let out = ctx
+        .store
+        .transact(|s| {
+            let f = function_mut(s, &ctx.region, &r)?;
+            check_version(f, &version)?;
+            if f.aliases.contains_key(&name) {
+                return Err(conflict(format!(
+                    "Alias already exists: {}:{name}",
+                    f.latest.function_arn
+                )));
+            }
+            let alias = Alias {
+                alias_arn: format!("{}:{name}", f.latest.function_arn),
+                name: name.clone(),
+                function_version: version.clone(),
+                description: input.description.clone().unwrap_or_default(),
+                routing_config: input.routing_config.clone(),
+                revision_id: revision_id(),
+            };
+            f.aliases.insert(name.clone(), alias.clone());
+            Ok(alias)
+        })
+        .await?;
     Ok(json(201, &out))
 }
 
@@ -225,33 +229,35 @@ pub async fn update_alias(
 ) -> ApiResult<Response> {
     let input: AliasInput = parse_body(&body)?;
     let r = function_ref(&raw)?;
-    let out = ctx.store.transact(|s| {
-        let f = function_mut(s, &ctx.region, &r)?;
-        alias_of(f, &name)?;
-        if let Some(v) = &input.function_version {
-            check_version(f, v)?;
-        }
-        let a = f.aliases.get_mut(&name).ok_or_else(ApiError::no_resource)?;
-        if input
-            .revision_id
-            .as_ref()
-            .is_some_and(|v| *v != a.revision_id)
-        {
-            return Err(super::shared::precondition_failed());
-        }
-        if let Some(v) = &input.function_version {
-            a.function_version = v.clone();
-        }
-        if let Some(d) = &input.description {
-            a.description = d.clone();
-        }
-        if let Some(rc) = &input.routing_config {
-            a.routing_config = Some(rc.clone());
-        }
-        a.revision_id = revision_id();
-        Ok(a.clone())
-    })?;
-    engine(&ctx)?.sync(&ctx.store.state());
+    let out = ctx
+        .store
+        .transact(|s| {
+            let f = function_mut(s, &ctx.region, &r)?;
+            alias_of(f, &name)?;
+            if let Some(v) = &input.function_version {
+                check_version(f, v)?;
+            }
+            let a = f.aliases.get_mut(&name).ok_or_else(ApiError::no_resource)?;
+            if input
+                .revision_id
+                .as_ref()
+                .is_some_and(|v| *v != a.revision_id)
+            {
+                return Err(super::shared::precondition_failed());
+            }
+            if let Some(v) = &input.function_version {
+                a.function_version = v.clone();
+            }
+            if let Some(d) = &input.description {
+                a.description = d.clone();
+            }
+            if let Some(rc) = &input.routing_config {
+                a.routing_config = Some(rc.clone());
+            }
+            a.revision_id = revision_id();
+            Ok(a.clone())
+        })
+        .await?;
     Ok(json(200, &out))
 }
 
@@ -260,17 +266,18 @@ pub async fn delete_alias(
     Path((raw, name)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     let r = function_ref(&raw)?;
-    ctx.store.transact(|s| {
-        // Lambda answers 204 for an alias that does not exist.
-        if s.functions
-            .get(&r.name)
-            .is_some_and(|f| f.aliases.contains_key(&name))
-        {
-            function_mut(s, &ctx.region, &r)?.aliases.remove(&name);
-        }
-        Ok::<_, ApiError>(())
-    })?;
-    engine(&ctx)?.sync(&ctx.store.state());
+    ctx.store
+        .transact(|s| {
+            // Lambda answers 204 for an alias that does not exist.
+            if s.functions
+                .get(&r.name)
+                .is_some_and(|f| f.aliases.contains_key(&name))
+            {
+                function_mut(s, &ctx.region, &r)?.aliases.remove(&name);
+            }
+            Ok::<_, ApiError>(())
+        })
+        .await?;
     Ok(empty(204))
 }
 
@@ -411,9 +418,8 @@ pub async fn add_permission(
         f.policy.push(st.clone());
         f.policy_revision_id = revision_id();
         Ok(st)
-    })?;
+    }).await?;
     // The engine evaluates the policy when API Gateway invokes the function.
-    engine(&ctx)?.sync(&ctx.store.state());
     Ok(json(201, &json!({ "Statement": out.to_string() })))
 }
 
@@ -451,19 +457,20 @@ pub async fn remove_permission(
     let r = function_ref(&raw)?;
     let qual = super::shared::qualifier(&r, &q)?;
     let resource = policy_resource(&ctx.region, &r.name, qual.as_deref());
-    ctx.store.transact(|s| {
-        let f = function_mut(s, &ctx.region, &r)?;
-        let before = f.policy.len();
-        f.policy
-            .retain(|st| st["Sid"] != sid.as_str() || st["Resource"] != resource.as_str());
-        if f.policy.len() == before {
-            return Err(not_found(format!(
-                "Statement {sid} is not found in resource policy."
-            )));
-        }
-        f.policy_revision_id = revision_id();
-        Ok(())
-    })?;
-    engine(&ctx)?.sync(&ctx.store.state());
+    ctx.store
+        .transact(|s| {
+            let f = function_mut(s, &ctx.region, &r)?;
+            let before = f.policy.len();
+            f.policy
+                .retain(|st| st["Sid"] != sid.as_str() || st["Resource"] != resource.as_str());
+            if f.policy.len() == before {
+                return Err(not_found(format!(
+                    "Statement {sid} is not found in resource policy."
+                )));
+            }
+            f.policy_revision_id = revision_id();
+            Ok(())
+        })
+        .await?;
     Ok(empty(204))
 }

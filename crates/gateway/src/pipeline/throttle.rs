@@ -6,7 +6,7 @@ use tollgate_model::GatewayResponseType as T;
 use crate::error::GatewayError;
 use crate::router::method_slot;
 use crate::runtime::{KeyBinding, MethodBuckets, StageLimits};
-use crate::throttle::{now_ns, Bucket};
+use tollgate_store::throttle::{now_ns, TokenBucket};
 
 fn throttled() -> GatewayError {
     GatewayError::new(T::Throttled, "Too Many Requests")
@@ -16,7 +16,7 @@ fn method_bucket<'b>(
     buckets: &'b MethodBuckets,
     resource_path: &str,
     slot: usize,
-) -> Option<&'b Bucket> {
+) -> Option<&'b dyn TokenBucket> {
     buckets.get(resource_path).and_then(|m| m[slot].as_deref())
 }
 
@@ -28,7 +28,7 @@ pub fn check(
 ) -> Result<(), GatewayError> {
     let now = now_ns();
     let slot = method_slot(http_method).unwrap_or(0);
-    let take = |b: Option<&Bucket>| b.is_none_or(|b| b.try_take(now));
+    let take = |b: Option<&dyn TokenBucket>| b.is_none_or(|b| b.try_take(now));
     if let Some(k) = key {
         if !take(method_bucket(&k.method_buckets, resource_path, slot))
             || !take(k.plan_bucket.as_deref())
@@ -37,7 +37,7 @@ pub fn check(
         }
     }
     if !take(method_bucket(&limits.method_buckets, resource_path, slot))
-        || !take(Some(&limits.account))
+        || !take(Some(limits.account.as_ref()))
     {
         return Err(throttled());
     }

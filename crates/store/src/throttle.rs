@@ -5,6 +5,12 @@
 //! Buckets live in a [`BucketRegistry`] keyed by scope and limits, so recompiling a stage
 //! (a redeploy, an unrelated plan change) keeps their state; changing a limit starts a new,
 //! full bucket.
+//!
+//! The data plane sees buckets through [`Buckets`] and [`TokenBucket`], the same kind of
+//! seam as the usage counters (`crate::usage`): a bucket is resolved when a stage is
+//! compiled, and taking a token is a synchronous decision from local state (no lock, no
+//! allocation, no future). A shared implementation for several nodes (Redis) answers from
+//! its local share the same way and reconciles with the others in the background.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -66,10 +72,30 @@ impl Bucket {
     }
 }
 
+/// One bucket as the data plane takes from it.
+pub trait TokenBucket: Send + Sync + std::fmt::Debug {
+    /// Takes one token at time `now` (ns on [`now_ns`]'s clock), if there is one.
+    fn try_take(&self, now: u64) -> bool;
+}
+
+/// Where the data plane's buckets come from (asked while compiling, never per request).
+pub trait Buckets: Send + Sync {
+    /// The bucket of `scope` with these limits: the same one while the limits stay the
+    /// same (its tokens carry over a recompile), a new full one when they change.
+    fn bucket(&self, scope: String, rate: f64, burst: i64) -> Arc<dyn TokenBucket>;
+}
+
+impl TokenBucket for Bucket {
+    fn try_take(&self, now: u64) -> bool {
+        Bucket::try_take(self, now)
+    }
+}
+
 /// A registered bucket: its rate (as bits), its burst, and the bucket while in use.
 type Entry = (u64, i64, Weak<Bucket>);
 
-/// Buckets by scope, shared across runtime rebuilds. Only touched while compiling.
+/// This process's buckets by scope, shared across runtime rebuilds. Only touched while
+/// compiling.
 #[derive(Default)]
 pub struct BucketRegistry {
     buckets: Mutex<HashMap<String, Entry>>,
@@ -93,6 +119,12 @@ impl BucketRegistry {
             map.retain(|_, (_, _, w)| w.strong_count() > 0);
         }
         bucket
+    }
+}
+
+impl Buckets for BucketRegistry {
+    fn bucket(&self, scope: String, rate: f64, burst: i64) -> Arc<dyn TokenBucket> {
+        self.get(scope, rate, burst)
     }
 }
 

@@ -1,0 +1,522 @@
+//! The state as rows (schema v2): one row per entity, so an edit writes only what it
+//! changed.
+//!
+//! | kind | key | body |
+//! |---|---|---|
+//! | `restapi` | api | the RestApi object (and the `deleted` mark) |
+//! | `resource` | api/resource | the resource without its methods |
+//! | `method` | api/resource/VERB | one method, with its integration and responses |
+//! | `model`, `requestvalidator`, `authorizer`, `gatewayresponse` | api/name-or-id | one item |
+//! | `deployment` | api/deployment | the deployment, its snapshot named by content hash |
+//! | `stage` | api/stage | one stage |
+//! | `apikey`, `usageplan`, `function` | id or name | one item |
+//! | `account` | (empty) | the account settings |
+//!
+//! Deployment snapshots are stored once per content (the sha256 of their JSON), so
+//! deployments of an unchanged API share one. Bodies are the model's own serde shape.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use tollgate_model::lambda::Function;
+use tollgate_model::{ApiKey, Deployment, Resource, RestApi, RestApiDefinition, Stage, UsagePlan};
+
+use crate::backend::{Loaded, RowOp};
+use crate::error::StoreError;
+use crate::state::{ApiState, State};
+
+pub const KIND_REST_API: &str = "restapi";
+pub const KIND_RESOURCE: &str = "resource";
+pub const KIND_METHOD: &str = "method";
+pub const KIND_MODEL: &str = "model";
+pub const KIND_REQUEST_VALIDATOR: &str = "requestvalidator";
+pub const KIND_AUTHORIZER: &str = "authorizer";
+pub const KIND_GATEWAY_RESPONSE: &str = "gatewayresponse";
+pub const KIND_DEPLOYMENT: &str = "deployment";
+pub const KIND_STAGE: &str = "stage";
+pub const KIND_ACCOUNT: &str = "account";
+pub const KIND_API_KEY: &str = "apikey";
+pub const KIND_USAGE_PLAN: &str = "usageplan";
+pub const KIND_FUNCTION: &str = "function";
+
+/// The kinds whose keys start with `{api id}/`.
+pub const API_KINDS: [&str; 9] = [
+    KIND_RESOURCE,
+    KIND_METHOD,
+    KIND_MODEL,
+    KIND_REQUEST_VALIDATOR,
+    KIND_AUTHORIZER,
+    KIND_GATEWAY_RESPONSE,
+    KIND_DEPLOYMENT,
+    KIND_STAGE,
+    KIND_REST_API,
+];
+
+/// The `restapi` row: what a definition holds besides its collections.
+#[derive(Serialize)]
+struct ApiRowOut<'a> {
+    api: &'a RestApi,
+    #[serde(skip_serializing_if = "is_false")]
+    deleted: bool,
+}
+
+#[derive(Deserialize)]
+struct ApiRowIn {
+    api: RestApi,
+    #[serde(default)]
+    deleted: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !b
+}
+
+/// The `deployment` row: the deployment with its snapshot replaced by the snapshot's hash.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DeploymentRow {
+    id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<String>,
+    created_date: i64,
+    snapshot: String,
+}
+
+fn corrupt(kind: &str, key: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt {
+        kind: kind.into(),
+        key: key.into(),
+        reason: e.to_string(),
+    }
+}
+
+fn to_json<T: Serialize + ?Sized>(kind: &str, key: &str, v: &T) -> Result<String, StoreError> {
+    serde_json::to_string(v).map_err(|e| corrupt(kind, key, e))
+}
+
+fn put<T: Serialize + ?Sized>(
+    ops: &mut Vec<RowOp>,
+    kind: &'static str,
+    key: String,
+    v: &T,
+) -> Result<(), StoreError> {
+    let body = to_json(kind, &key, v)?;
+    ops.push(RowOp::Put {
+        kind,
+        key,
+        body,
+        snapshot: None,
+    });
+    Ok(())
+}
+
+/// A snapshot's canonical JSON (the model's serde output: struct fields in declaration
+/// order, maps sorted) and its sha256, hex.
+pub fn snapshot_row(def: &RestApiDefinition) -> Result<(String, String), StoreError> {
+    let body = to_json("snapshot", &def.api.id, def)?;
+    let hash = hex::encode(Sha256::digest(body.as_bytes()));
+    Ok((hash, body))
+}
+
+/// Row ops for one map whose values changed by value (`==`): puts for new or changed
+/// entries, deletes for removed ones.
+fn diff_values<T: Serialize + PartialEq>(
+    ops: &mut Vec<RowOp>,
+    kind: &'static str,
+    prefix: &str,
+    old: Option<&BTreeMap<String, T>>,
+    new: &BTreeMap<String, T>,
+) -> Result<(), StoreError> {
+    for (k, v) in new {
+        if old.and_then(|o| o.get(k)) != Some(v) {
+            put(ops, kind, format!("{prefix}{k}"), v)?;
+        }
+    }
+    for k in old.into_iter().flat_map(|o| o.keys()) {
+        if !new.contains_key(k) {
+            ops.push(RowOp::Delete {
+                kind,
+                key: format!("{prefix}{k}"),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Row ops for one map of `Arc`s: an entry is unchanged when it is the same `Arc`.
+fn diff_arcs<T: Serialize>(
+    ops: &mut Vec<RowOp>,
+    kind: &'static str,
+    prefix: &str,
+    old: Option<&BTreeMap<String, Arc<T>>>,
+    new: &BTreeMap<String, Arc<T>>,
+) -> Result<(), StoreError> {
+    for (k, v) in new {
+        let same = old
+            .and_then(|o| o.get(k))
+            .is_some_and(|o| Arc::ptr_eq(o, v));
+        if !same {
+            put(ops, kind, format!("{prefix}{k}"), v.as_ref())?;
+        }
+    }
+    for k in old.into_iter().flat_map(|o| o.keys()) {
+        if !new.contains_key(k) {
+            ops.push(RowOp::Delete {
+                kind,
+                key: format!("{prefix}{k}"),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A resource as its row stores it: without its methods (they have rows of their own).
+fn bare(r: &Resource) -> Resource {
+    let mut r = r.clone();
+    r.resource_methods.clear();
+    r
+}
+
+fn diff_resources(
+    ops: &mut Vec<RowOp>,
+    api: &str,
+    old: Option<&BTreeMap<String, Resource>>,
+    new: &BTreeMap<String, Resource>,
+) -> Result<(), StoreError> {
+    for (id, r) in new {
+        let prev = old.and_then(|o| o.get(id));
+        if prev == Some(r) {
+            continue;
+        }
+        let b = bare(r);
+        if prev.map(bare).as_ref() != Some(&b) {
+            put(ops, KIND_RESOURCE, format!("{api}/{id}"), &b)?;
+        }
+        diff_values(
+            ops,
+            KIND_METHOD,
+            &format!("{api}/{id}/"),
+            prev.map(|p| &p.resource_methods),
+            &r.resource_methods,
+        )?;
+    }
+    for id in old.into_iter().flat_map(|o| o.keys()) {
+        if !new.contains_key(id) {
+            ops.push(RowOp::Delete {
+                kind: KIND_RESOURCE,
+                key: format!("{api}/{id}"),
+            });
+            ops.push(RowOp::DeletePrefix {
+                kind: KIND_METHOD,
+                prefix: format!("{api}/{id}/"),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn diff_definition(
+    ops: &mut Vec<RowOp>,
+    id: &str,
+    old: Option<&RestApiDefinition>,
+    new: &RestApiDefinition,
+) -> Result<(), StoreError> {
+    if old.is_none_or(|o| o.api != new.api || o.deleted != new.deleted) {
+        let row = ApiRowOut {
+            api: &new.api,
+            deleted: new.deleted,
+        };
+        put(ops, KIND_REST_API, id.to_string(), &row)?;
+    }
+    diff_resources(ops, id, old.map(|o| &o.resources), &new.resources)?;
+    let prefix = format!("{id}/");
+    diff_values(
+        ops,
+        KIND_MODEL,
+        &prefix,
+        old.map(|o| &o.models),
+        &new.models,
+    )?;
+    diff_values(
+        ops,
+        KIND_REQUEST_VALIDATOR,
+        &prefix,
+        old.map(|o| &o.request_validators),
+        &new.request_validators,
+    )?;
+    diff_values(
+        ops,
+        KIND_AUTHORIZER,
+        &prefix,
+        old.map(|o| &o.authorizers),
+        &new.authorizers,
+    )?;
+    diff_values(
+        ops,
+        KIND_GATEWAY_RESPONSE,
+        &prefix,
+        old.map(|o| &o.gateway_responses),
+        &new.gateway_responses,
+    )
+}
+
+fn diff_deployments(
+    ops: &mut Vec<RowOp>,
+    api: &str,
+    old: Option<&BTreeMap<String, Arc<Deployment>>>,
+    new: &BTreeMap<String, Arc<Deployment>>,
+) -> Result<(), StoreError> {
+    // Deployments are immutable: only new ones are written. Several new deployments of one
+    // definition (the same `Arc`) hash it once.
+    let mut hashed: Vec<(&Arc<RestApiDefinition>, String)> = vec![];
+    for (id, d) in new {
+        if old
+            .and_then(|o| o.get(id))
+            .is_some_and(|o| Arc::ptr_eq(o, d))
+        {
+            continue;
+        }
+        let hash = match hashed.iter().find(|(s, _)| Arc::ptr_eq(s, &d.snapshot)) {
+            Some((_, h)) => h.clone(),
+            None => {
+                let (hash, body) = snapshot_row(&d.snapshot)?;
+                ops.push(RowOp::PutSnapshot {
+                    hash: hash.clone(),
+                    body,
+                });
+                hashed.push((&d.snapshot, hash.clone()));
+                hash
+            }
+        };
+        let key = format!("{api}/{id}");
+        let row = DeploymentRow {
+            id: d.id.clone(),
+            description: d.description.clone(),
+            created_date: d.created_date,
+            snapshot: hash.clone(),
+        };
+        let body = to_json(KIND_DEPLOYMENT, &key, &row)?;
+        ops.push(RowOp::Put {
+            kind: KIND_DEPLOYMENT,
+            key,
+            body,
+            snapshot: Some(hash),
+        });
+    }
+    for id in old.into_iter().flat_map(|o| o.keys()) {
+        if !new.contains_key(id) {
+            ops.push(RowOp::Delete {
+                kind: KIND_DEPLOYMENT,
+                key: format!("{api}/{id}"),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The row operations that turn `old` into `new`. Unchanged parts are skipped by `Arc`
+/// identity; inside a changed definition, sub-entities are compared by value.
+pub fn diff(old: &State, new: &State) -> Result<Vec<RowOp>, StoreError> {
+    let mut ops = vec![];
+    for (id, api) in &new.apis {
+        let prev = old.apis.get(id);
+        if prev.is_some_and(|p| Arc::ptr_eq(p, api)) {
+            continue;
+        }
+        if !prev.is_some_and(|p| Arc::ptr_eq(&p.definition, &api.definition)) {
+            let old_def = prev.map(|p| p.definition.as_ref());
+            diff_definition(&mut ops, id, old_def, &api.definition)?;
+        }
+        diff_deployments(&mut ops, id, prev.map(|p| &p.deployments), &api.deployments)?;
+        diff_arcs(
+            &mut ops,
+            KIND_STAGE,
+            &format!("{id}/"),
+            prev.map(|p| &p.stages),
+            &api.stages,
+        )?;
+    }
+    for id in old.apis.keys().filter(|k| !new.apis.contains_key(*k)) {
+        ops.push(RowOp::Delete {
+            kind: KIND_REST_API,
+            key: id.clone(),
+        });
+        for kind in API_KINDS.into_iter().filter(|k| *k != KIND_REST_API) {
+            ops.push(RowOp::DeletePrefix {
+                kind,
+                prefix: format!("{id}/"),
+            });
+        }
+    }
+    if !Arc::ptr_eq(&old.api_keys, &new.api_keys) {
+        diff_arcs(
+            &mut ops,
+            KIND_API_KEY,
+            "",
+            Some(&old.api_keys),
+            &new.api_keys,
+        )?;
+    }
+    if !Arc::ptr_eq(&old.usage_plans, &new.usage_plans) {
+        diff_arcs(
+            &mut ops,
+            KIND_USAGE_PLAN,
+            "",
+            Some(&old.usage_plans),
+            &new.usage_plans,
+        )?;
+    }
+    if !Arc::ptr_eq(&old.functions, &new.functions) {
+        diff_arcs(
+            &mut ops,
+            KIND_FUNCTION,
+            "",
+            Some(&old.functions),
+            &new.functions,
+        )?;
+    }
+    if !Arc::ptr_eq(&old.account, &new.account) {
+        put(&mut ops, KIND_ACCOUNT, String::new(), new.account.as_ref())?;
+    }
+    Ok(ops)
+}
+
+fn parse<T: DeserializeOwned>(kind: &str, key: &str, body: &str) -> Result<T, StoreError> {
+    serde_json::from_str(body).map_err(|e| corrupt(kind, key, e))
+}
+
+/// `api/rest` of an api-scoped key.
+fn split_api<'k>(kind: &str, key: &'k str) -> Result<(&'k str, &'k str), StoreError> {
+    key.split_once('/')
+        .ok_or_else(|| corrupt(kind, key, "key has no api id"))
+}
+
+/// An API while its rows are read.
+struct Building {
+    definition: RestApiDefinition,
+    deployments: BTreeMap<String, Arc<Deployment>>,
+    stages: BTreeMap<String, Arc<Stage>>,
+}
+
+/// Rebuilds the state from rows. Rows of an API whose `restapi` row is missing are
+/// ignored (with a warning), like rows of an unknown kind.
+pub fn decode(loaded: Loaded) -> Result<State, StoreError> {
+    let mut snapshots: HashMap<String, Arc<RestApiDefinition>> = HashMap::new();
+    for (hash, body) in loaded.snapshots {
+        let def: RestApiDefinition = parse("snapshot", &hash, &body)?;
+        snapshots.insert(hash, Arc::new(def));
+    }
+    let mut state = State {
+        version: loaded.version,
+        ..State::default()
+    };
+    let mut apis: BTreeMap<String, Building> = BTreeMap::new();
+    let mut scoped = vec![];
+    let mut methods = vec![];
+    for row in loaded.rows {
+        let (kind, key, body) = (row.kind.as_str(), row.key, row.body);
+        match kind {
+            KIND_REST_API => {
+                let r: ApiRowIn = parse(kind, &key, &body)?;
+                let mut definition = RestApiDefinition::new(r.api);
+                // Its collections come from their own rows.
+                definition.resources.clear();
+                definition.models.clear();
+                definition.deleted = r.deleted;
+                let b = Building {
+                    definition,
+                    deployments: BTreeMap::new(),
+                    stages: BTreeMap::new(),
+                };
+                apis.insert(key, b);
+            }
+            KIND_METHOD => methods.push((key, body)),
+            KIND_ACCOUNT => state.account = Arc::new(parse(kind, &key, &body)?),
+            KIND_API_KEY => {
+                let k: ApiKey = parse(kind, &key, &body)?;
+                Arc::make_mut(&mut state.api_keys).insert(key, Arc::new(k));
+            }
+            KIND_USAGE_PLAN => {
+                let p: UsagePlan = parse(kind, &key, &body)?;
+                Arc::make_mut(&mut state.usage_plans).insert(key, Arc::new(p));
+            }
+            KIND_FUNCTION => {
+                let f: Function = parse(kind, &key, &body)?;
+                Arc::make_mut(&mut state.functions).insert(key, Arc::new(f));
+            }
+            _ if API_KINDS.contains(&kind) => scoped.push((row.kind, key, body)),
+            other => tracing::warn!(kind = other, key, "ignoring row of unknown kind"),
+        }
+    }
+    for (kind, key, body) in scoped {
+        let (api, name) = split_api(&kind, &key)?;
+        let Some(b) = apis.get_mut(api) else {
+            tracing::warn!(kind, key, "ignoring row of a missing API");
+            continue;
+        };
+        let name = name.to_string();
+        let def = &mut b.definition;
+        match kind.as_str() {
+            KIND_RESOURCE => {
+                def.resources.insert(name, parse(&kind, &key, &body)?);
+            }
+            KIND_MODEL => {
+                def.models.insert(name, parse(&kind, &key, &body)?);
+            }
+            KIND_REQUEST_VALIDATOR => {
+                def.request_validators
+                    .insert(name, parse(&kind, &key, &body)?);
+            }
+            KIND_AUTHORIZER => {
+                def.authorizers.insert(name, parse(&kind, &key, &body)?);
+            }
+            KIND_GATEWAY_RESPONSE => {
+                def.gateway_responses
+                    .insert(name, parse(&kind, &key, &body)?);
+            }
+            KIND_STAGE => {
+                b.stages.insert(name, Arc::new(parse(&kind, &key, &body)?));
+            }
+            KIND_DEPLOYMENT => {
+                let r: DeploymentRow = parse(&kind, &key, &body)?;
+                let snapshot = snapshots
+                    .get(&r.snapshot)
+                    .cloned()
+                    .ok_or_else(|| corrupt(&kind, &key, "its snapshot is missing"))?;
+                let d = Deployment {
+                    id: r.id,
+                    description: r.description,
+                    created_date: r.created_date,
+                    snapshot,
+                };
+                b.deployments.insert(name, Arc::new(d));
+            }
+            _ => {}
+        }
+    }
+    for (key, body) in methods {
+        let (api, rest) = split_api(KIND_METHOD, &key)?;
+        let (res, verb) = split_api(KIND_METHOD, rest)?;
+        let resource = apis
+            .get_mut(api)
+            .and_then(|b| b.definition.resources.get_mut(res));
+        let Some(resource) = resource else {
+            tracing::warn!(key, "ignoring a method of a missing resource");
+            continue;
+        };
+        let m = parse(KIND_METHOD, &key, &body)?;
+        resource.resource_methods.insert(verb.to_string(), m);
+    }
+    for (id, b) in apis {
+        let api = ApiState {
+            definition: Arc::new(b.definition),
+            deployments: b.deployments,
+            stages: b.stages,
+        };
+        state.apis.insert(id, Arc::new(api));
+    }
+    Ok(state)
+}
