@@ -42,8 +42,9 @@ pub use stage::{AccessLogSettings, CanarySettings, MethodSetting, Stage};
 pub use usage_plan::{ApiKey, ApiStage, QuotaSettings, ThrottleSettings, UsagePlan};
 pub use vocabulary::{
     ApiKeySourceType, AuthorizationType, AuthorizerType, CacheClusterStatus, ConnectionType,
-    ContentHandlingStrategy, EndpointType, IntegrationType, IpAddressType, LoggingLevel,
-    PassthroughBehavior, QuotaPeriodType, UnauthorizedCacheControlHeaderStrategy, UnknownValue,
+    ContentHandlingStrategy, EndpointType, FunctionState, IntegrationType, IpAddressType,
+    LastUpdateStatus, LogFormat, LoggingLevel, PackageType, PassthroughBehavior, QuotaPeriodType,
+    TracingMode, UnauthorizedCacheControlHeaderStrategy, UnknownValue,
 };
 
 /// The account id that appears in ARNs and error messages.

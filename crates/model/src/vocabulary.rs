@@ -226,6 +226,49 @@ vocabulary! {
     }
 }
 
+vocabulary! {
+    /// Lambda's `PackageType`.
+    PackageType {
+        Zip = "Zip",
+        Image = "Image",
+    }
+}
+
+vocabulary! {
+    /// Lambda's `TracingConfig.Mode`.
+    TracingMode {
+        Active = "Active",
+        PassThrough = "PassThrough",
+    }
+}
+
+vocabulary! {
+    /// Lambda's function `State`.
+    FunctionState {
+        Pending = "Pending",
+        Active = "Active",
+        Inactive = "Inactive",
+        Failed = "Failed",
+    }
+}
+
+vocabulary! {
+    /// Lambda's `LastUpdateStatus`.
+    LastUpdateStatus {
+        Successful = "Successful",
+        Failed = "Failed",
+        InProgress = "InProgress",
+    }
+}
+
+vocabulary! {
+    /// Lambda's `LoggingConfig.LogFormat`.
+    LogFormat {
+        Json = "JSON",
+        Text = "Text",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

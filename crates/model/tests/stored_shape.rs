@@ -173,7 +173,7 @@ fn definition() -> RestApiDefinition {
     def.gateway_responses.insert(
         "DEFAULT_4XX".into(),
         GatewayResponse {
-            response_type: "DEFAULT_4XX".into(),
+            response_type: GatewayResponseType::Default4xx,
             status_code: Some("400".into()),
             response_parameters: map(&[("gatewayresponse.header.x-a", "'b'".to_string())]),
             response_templates: map(&[("application/json", "{}".to_string())]),
@@ -319,16 +319,16 @@ fn function() {
             variables: map(&[("A", "1".to_string())]),
         }),
         tracing_config: TracingConfig {
-            mode: "PassThrough".into(),
+            mode: TracingMode::PassThrough,
         },
         revision_id: "rev".into(),
-        state: "Active".into(),
-        last_update_status: "Successful".into(),
-        package_type: "Zip".into(),
+        state: FunctionState::Active,
+        last_update_status: LastUpdateStatus::Successful,
+        package_type: PackageType::Zip,
         architectures: vec!["x86_64".into()],
         ephemeral_storage: EphemeralStorage { size: 512 },
         logging_config: LoggingConfig {
-            log_format: "Text".into(),
+            log_format: LogFormat::Text,
             log_group: "/aws/lambda/f".into(),
         },
     };

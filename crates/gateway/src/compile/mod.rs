@@ -152,7 +152,7 @@ pub(crate) mod gateway_response_tests {
             def.gateway_responses.insert(
                 t.to_string(),
                 GatewayResponse {
-                    response_type: t.to_string(),
+                    response_type: GatewayResponseType::parse(t).unwrap(),
                     status_code: status.map(str::to_string),
                     response_parameters: BTreeMap::from([(
                         "gatewayresponse.header.x-a".to_string(),
