@@ -224,3 +224,58 @@ fn no_parameter() -> ApiError {
 fn no_content_type() -> ApiError {
     ApiError::not_found("Content-Type specified was not found")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_vocabulary_values_get_aws_messages() {
+        let e = integration_type("HTTPS_PROXY").unwrap_err();
+        assert_eq!(
+            (e.status, e.message.as_str()),
+            (400, "1 validation error detected: Value 'HTTPS_PROXY' at 'putIntegrationInput.type' failed to satisfy constraint: Member must satisfy enum value set: [HTTP, MOCK, AWS_PROXY, HTTP_PROXY, AWS]")
+        );
+        let e = passthrough_behavior("ALWAYS").unwrap_err();
+        assert_eq!(
+            e.message,
+            "Invalid passthrough behavior specified: ALWAYS. Valid values are WHEN_NO_MATCH, WHEN_NO_TEMPLATES, NEVER"
+        );
+        let e = content_handling(
+            Some("convert_to_text"),
+            "putIntegrationInput.contentHandling",
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.message,
+            "1 validation error detected: Value 'convert_to_text' at 'putIntegrationInput.contentHandling' failed to satisfy constraint: Member must satisfy enum value set: [CONVERT_TO_BINARY, CONVERT_TO_TEXT]"
+        );
+        let e = connection_type("VPC").unwrap_err();
+        assert_eq!(
+            e.message,
+            "1 validation error detected: Value 'VPC' at 'putIntegrationInput.connectionType' failed to satisfy constraint: Member must satisfy enum value set: [INTERNET, VPC_LINK]"
+        );
+    }
+
+    #[test]
+    fn known_values_parse_and_empty_content_handling_is_unset() {
+        assert_eq!(
+            integration_type("AWS_PROXY").unwrap(),
+            IntegrationType::AwsProxy
+        );
+        assert_eq!(
+            passthrough_behavior("NEVER").unwrap(),
+            PassthroughBehavior::Never
+        );
+        assert_eq!(content_handling(Some(""), "m").unwrap(), None);
+        assert_eq!(content_handling(None, "m").unwrap(), None);
+        assert_eq!(
+            content_handling(Some("CONVERT_TO_BINARY"), "m").unwrap(),
+            Some(ContentHandlingStrategy::ConvertToBinary)
+        );
+        assert_eq!(
+            connection_type("VPC_LINK").unwrap(),
+            ConnectionType::VpcLink
+        );
+    }
+}
