@@ -10,28 +10,9 @@
 use base64::Engine;
 use bytes::Bytes;
 use http::HeaderMap;
+use tollgate_model::ContentHandlingStrategy;
 
 use crate::error::GatewayError;
-
-/// An integration's or integration response's `contentHandling`, parsed once per deployment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ContentHandling {
-    ConvertToText,
-    ConvertToBinary,
-}
-
-impl ContentHandling {
-    /// `None`/empty means unset (AWS's default behaviour); unknown values are refused so
-    /// the method answers 500 rather than convert in a way AWS would not.
-    pub fn parse(value: Option<&str>) -> Result<Option<ContentHandling>, String> {
-        match value {
-            None | Some("") => Ok(None),
-            Some("CONVERT_TO_TEXT") => Ok(Some(ContentHandling::ConvertToText)),
-            Some("CONVERT_TO_BINARY") => Ok(Some(ContentHandling::ConvertToBinary)),
-            Some(other) => Err(format!("invalid contentHandling {other}")),
-        }
-    }
-}
 
 /// A payload between the conversions: `Text` always holds valid UTF-8.
 #[derive(Debug, PartialEq, Eq)]
@@ -120,9 +101,13 @@ fn utf8(b: Bytes) -> Bytes {
 
 /// The first conversion, before any template: a binary payload is base64-encoded by
 /// `CONVERT_TO_TEXT` and otherwise stays binary; a text payload is read as UTF-8.
-pub fn before_template(body: Bytes, binary: bool, handling: Option<ContentHandling>) -> Payload {
+pub fn before_template(
+    body: Bytes,
+    binary: bool,
+    handling: Option<ContentHandlingStrategy>,
+) -> Payload {
     match (binary, handling) {
-        (true, Some(ContentHandling::ConvertToText)) => Payload::Text(encode(&body)),
+        (true, Some(ContentHandlingStrategy::ConvertToText)) => Payload::Text(encode(&body)),
         (true, _) => Payload::Binary(body),
         (false, _) => Payload::Text(utf8(body)),
     }
@@ -133,11 +118,11 @@ pub fn before_template(body: Bytes, binary: bool, handling: Option<ContentHandli
 /// base64-encoded only by an unset handling when text output is wanted.
 pub fn after_template(
     payload: Payload,
-    handling: Option<ContentHandling>,
+    handling: Option<ContentHandlingStrategy>,
     unset: Unset,
 ) -> Result<Bytes, GatewayError> {
     match (payload, handling) {
-        (Payload::Text(t), Some(ContentHandling::ConvertToBinary)) => decode(&t),
+        (Payload::Text(t), Some(ContentHandlingStrategy::ConvertToBinary)) => decode(&t),
         (Payload::Text(t), None) if unset == Unset::Binary => decode(&t),
         (Payload::Binary(b), None) if unset == Unset::Text => Ok(encode(&b)),
         (Payload::Text(b) | Payload::Binary(b), _) => Ok(b),
@@ -160,26 +145,20 @@ impl Payload {
 
 #[cfg(test)]
 mod tests {
-    use super::ContentHandling::{ConvertToBinary as B, ConvertToText as T};
     use super::*;
+    use tollgate_model::ContentHandlingStrategy::{ConvertToBinary as B, ConvertToText as T};
 
     const RAW: &[u8] = &[0x1f, 0x8b, 0x08, 0x00, 0xff];
     const RAW_B64: &str = "H4sIAP8=";
 
-    fn convert(body: &[u8], binary: bool, h: Option<ContentHandling>, unset: Unset) -> Vec<u8> {
+    fn convert(
+        body: &[u8],
+        binary: bool,
+        h: Option<ContentHandlingStrategy>,
+        unset: Unset,
+    ) -> Vec<u8> {
         let p = before_template(Bytes::copy_from_slice(body), binary, h);
         after_template(p, h, unset).unwrap().to_vec()
-    }
-
-    #[test]
-    fn parses_aws_values() {
-        assert_eq!(ContentHandling::parse(None), Ok(None));
-        assert_eq!(ContentHandling::parse(Some("CONVERT_TO_TEXT")), Ok(Some(T)));
-        assert_eq!(
-            ContentHandling::parse(Some("CONVERT_TO_BINARY")),
-            Ok(Some(B))
-        );
-        assert!(ContentHandling::parse(Some("convert_to_text")).is_err());
     }
 
     #[test]

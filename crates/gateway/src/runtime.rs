@@ -213,7 +213,7 @@ fn stage_keys(
         let quota = plan.quota.as_ref().map(|q| Quota {
             limit: q.limit,
             offset: q.offset,
-            period: q.period.clone(),
+            period: q.period,
             first_day: plan.created_date.div_euclid(86_400),
         });
         for key_id in &plan.key_ids {

@@ -6,11 +6,12 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::rest_api::RestApiDefinition;
+use crate::vocabulary::AuthorizationType;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ApiSummaryEntry {
-    pub authorization_type: String,
+    pub authorization_type: AuthorizationType,
     pub api_key_required: bool,
 }
 
@@ -41,7 +42,7 @@ impl Deployment {
                     (
                         m.clone(),
                         ApiSummaryEntry {
-                            authorization_type: def.authorization_type.clone(),
+                            authorization_type: def.authorization_type,
                             api_key_required: def.api_key_required,
                         },
                     )

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GatewayResponse {
-    pub response_type: String,
+    pub response_type: GatewayResponseType,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
     #[serde(default)]
@@ -74,7 +74,7 @@ impl GatewayResponseType {
         T::WafFiltered,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             T::AccessDenied => "ACCESS_DENIED",
             T::ApiConfigurationError => "API_CONFIGURATION_ERROR",
@@ -103,6 +103,17 @@ impl GatewayResponseType {
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|t| t.as_str() == s)
     }
+
+    /// AWS's spellings, in [`Self::ALL`]'s order.
+    pub const SPELLINGS: [&'static str; 21] = {
+        let mut out = [""; 21];
+        let mut i = 0;
+        while i < 21 {
+            out[i] = Self::ALL[i].as_str();
+            i += 1;
+        }
+        out
+    };
 
     /// AWS's default status (none for the DEFAULT_4XX/5XX fallbacks).
     pub fn default_status(self) -> Option<u16> {
@@ -168,12 +179,25 @@ impl GatewayResponseType {
         let mut templates = BTreeMap::new();
         templates.insert("application/json".to_string(), DEFAULT_TEMPLATE.to_string());
         GatewayResponse {
-            response_type: self.as_str().into(),
+            response_type: self,
             status_code: self.default_status().map(|s| s.to_string()),
             response_parameters: BTreeMap::new(),
             response_templates: templates,
             default_response: true,
         }
+    }
+}
+
+impl Serialize for GatewayResponseType {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for GatewayResponseType {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Self::parse(&s).ok_or_else(|| serde::de::Error::unknown_variant(&s, &Self::SPELLINGS))
     }
 }
 

@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::vocabulary::{FunctionState, LastUpdateStatus, LogFormat, PackageType, TracingMode};
+
 /// Largest zipped deployment package accepted in a request (AWS: 50 MB).
 pub const MAX_ZIPPED_CODE: usize = 50 * 1024 * 1024;
 /// Largest unzipped deployment package (AWS: 250 MB).
@@ -58,7 +60,7 @@ pub struct EnvironmentResponse {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct TracingConfig {
-    pub mode: String,
+    pub mode: TracingMode,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -70,7 +72,7 @@ pub struct EphemeralStorage {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct LoggingConfig {
-    pub log_format: String,
+    pub log_format: LogFormat,
     pub log_group: String,
 }
 
@@ -94,9 +96,9 @@ pub struct FunctionConfiguration {
     pub environment: Option<EnvironmentResponse>,
     pub tracing_config: TracingConfig,
     pub revision_id: String,
-    pub state: String,
-    pub last_update_status: String,
-    pub package_type: String,
+    pub state: FunctionState,
+    pub last_update_status: LastUpdateStatus,
+    pub package_type: PackageType,
     pub architectures: Vec<String>,
     pub ephemeral_storage: EphemeralStorage,
     pub logging_config: LoggingConfig,

@@ -1,10 +1,21 @@
 //! Tollgate's model: the API Gateway resource types, exactly as AWS names and shapes them,
 //! and the validation rules that do not need I/O.
 //!
-//! The structs serialise to AWS's own JSON (camelCase, unset members omitted), so the wire
-//! shape, the stored shape and the in-memory shape are one and the same. The control plane
-//! (`tollgate-admin`) builds and edits these; the store persists them; the data plane
-//! (`tollgate-gateway`) compiles a [`Deployment`]'s snapshot into its runtime form.
+//! The types' serde is the STORED shape: what the store writes as a row and reads back. It
+//! is AWS's own JSON (camelCase, unset members omitted) and stays stable: renaming or
+//! dropping a member, or changing a spelling, would rewrite stored rows, so
+//! `tests/stored_shape.rs` pins one fully populated row of every kind. What the control
+//! plane answers (the wire) is drawn from these types by `tollgate-admin`'s wire seam,
+//! which today shows the stored shape minus Tollgate's own members (deployment snapshots,
+//! usage plan key ids) and is where a wire-only rename or a v2 view goes.
+//!
+//! AWS's closed vocabularies (integration types, authorization types, passthrough
+//! behaviours...) are enums ([`vocabulary`]) spelled as AWS spells them, so matching on
+//! them happens once, when a request body or a row is read.
+//!
+//! The control plane (`tollgate-admin`) builds and edits these; the store persists them;
+//! the data plane (`tollgate-gateway`) compiles a [`Deployment`]'s snapshot into its runtime
+//! form.
 
 pub mod account;
 pub mod deployment;
@@ -18,6 +29,7 @@ pub mod test_invoke;
 pub mod time;
 pub mod usage_plan;
 pub mod validate;
+pub mod vocabulary;
 
 pub use account::Account;
 pub use deployment::{ApiSummaryEntry, Deployment};
@@ -28,6 +40,12 @@ pub use rest_api::{
 };
 pub use stage::{AccessLogSettings, CanarySettings, MethodSetting, Stage};
 pub use usage_plan::{ApiKey, ApiStage, QuotaSettings, ThrottleSettings, UsagePlan};
+pub use vocabulary::{
+    ApiKeySourceType, AuthorizationType, AuthorizerType, CacheClusterStatus, ConnectionType,
+    ContentHandlingStrategy, EndpointType, FunctionState, IntegrationType, IpAddressType,
+    LastUpdateStatus, LogFormat, LoggingLevel, PackageType, PassthroughBehavior, QuotaPeriodType,
+    TracingMode, UnauthorizedCacheControlHeaderStrategy, UnknownValue,
+};
 
 /// The account id that appears in ARNs and error messages.
 pub const ACCOUNT_ID: &str = "000000000000";

@@ -6,6 +6,10 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::gateway_response::GatewayResponse;
+use crate::vocabulary::{
+    ApiKeySourceType, AuthorizationType, AuthorizerType, ConnectionType, ContentHandlingStrategy,
+    EndpointType, IntegrationType, IpAddressType, PassthroughBehavior,
+};
 
 fn is_false(b: &bool) -> bool {
     !*b
@@ -14,9 +18,9 @@ fn is_false(b: &bool) -> bool {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EndpointConfiguration {
-    pub types: Vec<String>,
+    pub types: Vec<EndpointType>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub ip_address_type: Option<String>,
+    pub ip_address_type: Option<IpAddressType>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vpc_endpoint_ids: Option<Vec<String>>,
 }
@@ -24,8 +28,8 @@ pub struct EndpointConfiguration {
 impl Default for EndpointConfiguration {
     fn default() -> Self {
         EndpointConfiguration {
-            types: vec!["EDGE".into()],
-            ip_address_type: Some("ipv4".into()),
+            types: vec![EndpointType::Edge],
+            ip_address_type: Some(IpAddressType::Ipv4),
             vpc_endpoint_ids: None,
         }
     }
@@ -46,7 +50,7 @@ pub struct RestApi {
     pub binary_media_types: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub minimum_compression_size: Option<i64>,
-    pub api_key_source: String,
+    pub api_key_source: ApiKeySourceType,
     pub endpoint_configuration: EndpointConfiguration,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub policy: Option<String>,
@@ -79,7 +83,7 @@ pub struct Resource {
 #[serde(rename_all = "camelCase")]
 pub struct Method {
     pub http_method: String,
-    pub authorization_type: String,
+    pub authorization_type: AuthorizationType,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub authorizer_id: Option<String>,
     pub api_key_required: bool,
@@ -121,14 +125,14 @@ pub struct TlsConfig {
 #[serde(rename_all = "camelCase")]
 pub struct Integration {
     #[serde(rename = "type")]
-    pub integration_type: String,
+    pub integration_type: IntegrationType,
     /// The backend verb (`integrationHttpMethod` in the SDKs, `httpMethod` on the wire).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub http_method: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub uri: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub connection_type: Option<String>,
+    pub connection_type: Option<ConnectionType>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub connection_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -137,9 +141,9 @@ pub struct Integration {
     pub request_parameters: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub request_templates: BTreeMap<String, String>,
-    pub passthrough_behavior: String,
+    pub passthrough_behavior: PassthroughBehavior,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub content_handling: Option<String>,
+    pub content_handling: Option<ContentHandlingStrategy>,
     pub timeout_in_millis: i64,
     pub cache_namespace: String,
     pub cache_key_parameters: Vec<String>,
@@ -164,7 +168,7 @@ pub struct IntegrationResponse {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub response_templates: BTreeMap<String, String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub content_handling: Option<String>,
+    pub content_handling: Option<ContentHandlingStrategy>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -195,7 +199,7 @@ pub struct Authorizer {
     pub id: String,
     pub name: String,
     #[serde(rename = "type")]
-    pub authorizer_type: String,
+    pub authorizer_type: AuthorizerType,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub auth_type: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -350,7 +354,7 @@ mod tests {
             created_date: 1,
             binary_media_types: vec![],
             minimum_compression_size: None,
-            api_key_source: "HEADER".into(),
+            api_key_source: ApiKeySourceType::Header,
             endpoint_configuration: EndpointConfiguration::default(),
             policy: None,
             tags: BTreeMap::new(),

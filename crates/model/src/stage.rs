@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::vocabulary::{CacheClusterStatus, LoggingLevel, UnauthorizedCacheControlHeaderStrategy};
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AccessLogSettings {
@@ -32,7 +34,7 @@ pub struct CanarySettings {
 pub struct MethodSetting {
     pub metrics_enabled: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub logging_level: Option<String>,
+    pub logging_level: Option<LoggingLevel>,
     pub data_trace_enabled: bool,
     pub throttling_burst_limit: i64,
     pub throttling_rate_limit: f64,
@@ -40,7 +42,7 @@ pub struct MethodSetting {
     pub cache_ttl_in_seconds: i64,
     pub cache_data_encrypted: bool,
     pub require_authorization_for_cache_control: bool,
-    pub unauthorized_cache_control_header_strategy: String,
+    pub unauthorized_cache_control_header_strategy: UnauthorizedCacheControlHeaderStrategy,
 }
 
 impl Default for MethodSetting {
@@ -55,7 +57,8 @@ impl Default for MethodSetting {
             cache_ttl_in_seconds: 300,
             cache_data_encrypted: false,
             require_authorization_for_cache_control: true,
-            unauthorized_cache_control_header_strategy: "SUCCEED_WITH_RESPONSE_HEADER".into(),
+            unauthorized_cache_control_header_strategy:
+                UnauthorizedCacheControlHeaderStrategy::SucceedWithResponseHeader,
         }
     }
 }
@@ -76,7 +79,7 @@ pub struct Stage {
     pub cache_cluster_enabled: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cache_cluster_size: Option<String>,
-    pub cache_cluster_status: String,
+    pub cache_cluster_status: CacheClusterStatus,
     pub method_settings: BTreeMap<String, MethodSetting>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub variables: BTreeMap<String, String>,
@@ -102,7 +105,7 @@ impl Stage {
             web_acl_arn: None,
             cache_cluster_enabled: false,
             cache_cluster_size: None,
-            cache_cluster_status: "NOT_AVAILABLE".into(),
+            cache_cluster_status: CacheClusterStatus::NotAvailable,
             method_settings: BTreeMap::new(),
             variables: BTreeMap::new(),
             access_log_settings: None,
@@ -119,7 +122,7 @@ impl Stage {
     /// `AVAILABLE` would claim one (the control plane warns when a cache is asked for).
     pub fn set_cache_cluster(&mut self, enabled: bool) {
         self.cache_cluster_enabled = enabled;
-        self.cache_cluster_status = "NOT_AVAILABLE".into();
+        self.cache_cluster_status = CacheClusterStatus::NotAvailable;
         if enabled && self.cache_cluster_size.is_none() {
             self.cache_cluster_size = Some("0.5".into());
         }

@@ -4,6 +4,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use crate::vocabulary::QuotaPeriodType;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ApiKey {
@@ -40,7 +42,7 @@ pub struct QuotaSettings {
     pub limit: i64,
     #[serde(default)]
     pub offset: i64,
-    pub period: String,
+    pub period: QuotaPeriodType,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -88,20 +90,20 @@ impl UsagePlan {
 
 /// The quota period containing `day` (days since the epoch, UTC): its first day and the
 /// first day of the next period. Weeks start on Monday, months on the 1st.
-pub fn quota_period(period: &str, day: i64) -> (i64, i64) {
+pub fn quota_period(period: QuotaPeriodType, day: i64) -> (i64, i64) {
     match period {
-        "WEEK" => {
+        QuotaPeriodType::Week => {
             // 1970-01-01 was a Thursday; Monday-based week index.
             let start = day - (day + 3).rem_euclid(7);
             (start, start + 7)
         }
-        "MONTH" => {
+        QuotaPeriodType::Month => {
             let (y, m, _) = crate::time::civil_from_days(day);
             let start = crate::time::days_from_civil(y, m, 1);
             let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
             (start, crate::time::days_from_civil(ny, nm, 1))
         }
-        _ => (day, day + 1),
+        QuotaPeriodType::Day => (day, day + 1),
     }
 }
 
@@ -113,15 +115,21 @@ mod tests {
     #[test]
     fn periods() {
         let d = parse_ymd("2026-11-22").unwrap(); // a Sunday
-        assert_eq!(quota_period("DAY", d), (d, d + 1));
+        assert_eq!(quota_period(QuotaPeriodType::Day, d), (d, d + 1));
         let monday = parse_ymd("2026-11-16").unwrap();
-        assert_eq!(quota_period("WEEK", d), (monday, monday + 7));
-        assert_eq!(quota_period("WEEK", monday), (monday, monday + 7));
+        assert_eq!(quota_period(QuotaPeriodType::Week, d), (monday, monday + 7));
         assert_eq!(
-            quota_period("MONTH", d),
+            quota_period(QuotaPeriodType::Week, monday),
+            (monday, monday + 7)
+        );
+        assert_eq!(
+            quota_period(QuotaPeriodType::Month, d),
             (days_from_civil(2026, 11, 1), days_from_civil(2026, 12, 1))
         );
         let dec = parse_ymd("2026-12-31").unwrap();
-        assert_eq!(quota_period("MONTH", dec).1, days_from_civil(2027, 1, 1));
+        assert_eq!(
+            quota_period(QuotaPeriodType::Month, dec).1,
+            days_from_civil(2027, 1, 1)
+        );
     }
 }

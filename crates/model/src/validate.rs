@@ -100,12 +100,6 @@ pub fn tag(key: &str, value: &str) -> Result<(), String> {
     Ok(())
 }
 
-pub const INTEGRATION_TYPES: [&str; 5] = ["HTTP", "HTTP_PROXY", "AWS", "AWS_PROXY", "MOCK"];
-pub const PASSTHROUGH_BEHAVIORS: [&str; 3] = ["WHEN_NO_MATCH", "WHEN_NO_TEMPLATES", "NEVER"];
-pub const CONTENT_HANDLINGS: [&str; 2] = ["CONVERT_TO_BINARY", "CONVERT_TO_TEXT"];
-pub const AUTHORIZATION_TYPES: [&str; 5] =
-    ["NONE", "AWS_IAM", "CUSTOM", "COGNITO_USER_POOLS", "JWT"];
-pub const ENDPOINT_TYPES: [&str; 3] = ["PRIVATE", "EDGE", "REGIONAL"];
 pub const CACHE_CLUSTER_SIZES: [&str; 8] =
     ["0.5", "1.6", "6.1", "13.5", "28.4", "58.2", "118", "237"];
 

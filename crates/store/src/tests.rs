@@ -16,7 +16,7 @@ fn definition(id: &str) -> RestApiDefinition {
         created_date: 1,
         binary_media_types: vec![],
         minimum_compression_size: None,
-        api_key_source: "HEADER".into(),
+        api_key_source: tollgate_model::ApiKeySourceType::Header,
         endpoint_configuration: EndpointConfiguration::default(),
         policy: None,
         tags: BTreeMap::new(),

@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use tollgate_model::usage_plan::quota_period;
+use tollgate_model::QuotaPeriodType;
 
 use crate::backend::UsageRow;
 use crate::error::StoreError;
@@ -24,13 +25,13 @@ use crate::store::Store;
 pub struct Quota {
     pub limit: i64,
     pub offset: i64,
-    pub period: String,
+    pub period: QuotaPeriodType,
     pub first_day: i64,
 }
 
 impl Quota {
     fn offset_for(&self, period_start: i64) -> i64 {
-        let (first_start, _) = quota_period(&self.period, self.first_day);
+        let (first_start, _) = quota_period(self.period, self.first_day);
         if period_start == first_start {
             self.offset
         } else {
@@ -89,7 +90,7 @@ impl KeyCounter for LocalCounter {
     fn try_consume(&self, day: i64, quota: Option<&Quota>) -> bool {
         let mut d = self.days.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(q) = quota {
-            let (start, _) = quota_period(&q.period, day);
+            let (start, _) = quota_period(q.period, day);
             if d.period_used(start, day) + q.offset_for(start) >= q.limit {
                 return false;
             }
@@ -198,7 +199,7 @@ impl UsageCounters for LocalUsage {
             .map(|day| {
                 let used = d.used.get(&day).copied().unwrap_or(0);
                 let remaining = quota.map_or(0, |q| {
-                    let (start, _) = quota_period(&q.period, day);
+                    let (start, _) = quota_period(q.period, day);
                     (q.limit - q.offset_for(start) - d.period_used(start, day)).max(0)
                 });
                 [used, remaining]
@@ -220,7 +221,7 @@ impl UsageCounters for LocalUsage {
     fn set_remaining(&self, plan_id: &str, key_id: &str, day: i64, quota: &Quota, remaining: i64) {
         let c = self.local(plan_id, key_id);
         let mut d = c.days.lock().unwrap_or_else(|p| p.into_inner());
-        let (start, _) = quota_period(&quota.period, day);
+        let (start, _) = quota_period(quota.period, day);
         let target = (quota.limit - quota.offset_for(start) - remaining).max(0);
         let mut delta = target - d.period_used(start, day);
         // Add to today; take away from the latest days first.
@@ -258,11 +259,11 @@ pub fn spawn_flusher(store: Arc<Store>, usage: Arc<LocalUsage>, every: Duration)
 mod tests {
     use super::*;
 
-    fn quota(limit: i64, offset: i64, period: &str) -> Quota {
+    fn quota(limit: i64, offset: i64, period: QuotaPeriodType) -> Quota {
         Quota {
             limit,
             offset,
-            period: period.into(),
+            period,
             first_day: 100,
         }
     }
@@ -271,7 +272,7 @@ mod tests {
     fn quota_stops_at_limit_and_resets_next_period() {
         let u = LocalUsage::default();
         let c = u.counter("p", "k");
-        let q = quota(3, 0, "DAY");
+        let q = quota(3, 0, QuotaPeriodType::Day);
         assert!((0..3).all(|_| c.try_consume(100, Some(&q))));
         assert!(!c.try_consume(100, Some(&q)));
         assert!(c.try_consume(101, Some(&q)));
@@ -285,7 +286,7 @@ mod tests {
     fn offset_applies_to_the_first_period_only() {
         let u = LocalUsage::default();
         let c = u.counter("p", "k");
-        let q = quota(3, 2, "DAY");
+        let q = quota(3, 2, QuotaPeriodType::Day);
         assert!(c.try_consume(100, Some(&q)));
         assert!(!c.try_consume(100, Some(&q)));
         assert!((0..3).all(|_| c.try_consume(101, Some(&q))));
@@ -299,7 +300,7 @@ mod tests {
         let q = Quota {
             limit: 2,
             offset: 0,
-            period: "WEEK".into(),
+            period: QuotaPeriodType::Week,
             first_day: 0,
         };
         assert!(c.try_consume(4, Some(&q)) && c.try_consume(6, Some(&q)));
@@ -311,7 +312,7 @@ mod tests {
     fn update_usage_sets_remaining() {
         let u = LocalUsage::default();
         let c = u.counter("p", "k");
-        let q = quota(10, 0, "MONTH");
+        let q = quota(10, 0, QuotaPeriodType::Month);
         for _ in 0..4 {
             c.try_consume(100, Some(&q));
         }
@@ -356,7 +357,7 @@ mod tests {
         a.flush(&store).await;
         b.flush(&store).await;
         // UpdateUsage on one of them is an increment too (here: -2).
-        let q = quota(100, 0, "DAY");
+        let q = quota(100, 0, QuotaPeriodType::Day);
         a.set_remaining("p", "k", 100, &q, 99);
         a.flush(&store).await;
         let reloaded = LocalUsage::load(&store).await.unwrap();
@@ -366,7 +367,7 @@ mod tests {
     #[test]
     fn concurrent_consumers_never_exceed_the_quota() {
         let u = Arc::new(LocalUsage::default());
-        let q = quota(1000, 0, "DAY");
+        let q = quota(1000, 0, QuotaPeriodType::Day);
         let admitted: usize = std::thread::scope(|s| {
             let hs: Vec<_> = (0..8)
                 .map(|_| {

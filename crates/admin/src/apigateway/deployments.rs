@@ -6,8 +6,7 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
-use serde::Deserialize;
-use serde_json::json as j;
+use serde::{Deserialize, Serialize};
 use tollgate_model::{ids, time, CanarySettings, Deployment, RestApiDefinition, Stage};
 
 use super::shared::{api, api_mut};
@@ -18,6 +17,7 @@ use crate::core::pagination::page;
 use crate::core::patch::PatchBody;
 use crate::core::patch_table::{NoMatch, PatchTable};
 use crate::core::util::{empty, json, parse_body, Query as Q};
+use crate::core::wire::Wire;
 
 #[derive(Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -35,12 +35,31 @@ struct CreateDeploymentInput {
     tracing_enabled: Option<bool>,
 }
 
-/// The wire view of a deployment (the snapshot itself is never shown).
-fn view(d: &Deployment, summary: bool) -> serde_json::Value {
-    let mut v = j!({ "id": d.id, "createdDate": d.created_date });
-    if let Some(desc) = &d.description {
-        v["description"] = desc.clone().into();
+/// A deployment on the wire: its snapshot is stored, never shown.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeploymentWire<'a> {
+    id: &'a str,
+    created_date: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<&'a str>,
+}
+
+impl Wire for Deployment {
+    type Shape<'a> = DeploymentWire<'a>;
+
+    fn to_wire(&self) -> DeploymentWire<'_> {
+        DeploymentWire {
+            id: &self.id,
+            created_date: self.created_date,
+            description: self.description.as_deref(),
+        }
     }
+}
+
+/// GetDeployment's view: the wire shape, plus `apiSummary` when asked for.
+fn view(d: &Deployment, summary: bool) -> serde_json::Value {
+    let mut v = serde_json::to_value(d.to_wire()).unwrap_or_default();
     if summary {
         v["apiSummary"] = serde_json::to_value(d.api_summary()).unwrap_or_default();
     }

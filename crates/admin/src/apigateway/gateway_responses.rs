@@ -65,7 +65,7 @@ pub async fn put(
             let input = input.clone();
             let def = def_mut(api_mut(s, &api_id)?);
             let gr = GatewayResponse {
-                response_type: t.as_str().into(),
+                response_type: t,
                 status_code: input.status_code,
                 response_parameters: input.response_parameters,
                 response_templates: input.response_templates,

@@ -1,8 +1,11 @@
 //! UpdateIntegration's and UpdateIntegrationResponse's patch paths.
 
-use tollgate_model::{Integration, IntegrationResponse, TlsConfig};
+use tollgate_model::{
+    ConnectionType, ContentHandlingStrategy, Integration, IntegrationResponse, IntegrationType,
+    PassthroughBehavior, TlsConfig,
+};
 
-use crate::core::error::ApiError;
+use crate::core::error::{ApiError, ApiResult, Violation};
 use crate::core::patch::{patch_bool, patch_i64};
 use crate::core::patch_table::{NoMatch, PatchRule, PatchTable};
 
@@ -20,16 +23,93 @@ macro_rules! replace_string {
     };
 }
 
+/// `type`, with AWS's message for an unknown value (the put's member name, as before).
+pub fn integration_type(v: &str) -> ApiResult<IntegrationType> {
+    v.parse().map_err(|_| {
+        Violation::enum_value(
+            v,
+            "putIntegrationInput.type",
+            "HTTP, MOCK, AWS_PROXY, HTTP_PROXY, AWS",
+        )
+        .into()
+    })
+}
+
+pub fn passthrough_behavior(v: &str) -> ApiResult<PassthroughBehavior> {
+    v.parse().map_err(|_| {
+        ApiError::bad_request(format!(
+            "Invalid passthrough behavior specified: {v}. Valid values are WHEN_NO_MATCH, WHEN_NO_TEMPLATES, NEVER"
+        ))
+    })
+}
+
+/// `contentHandling`; absent or empty means unset.
+pub fn content_handling(
+    v: Option<&str>,
+    member: &str,
+) -> ApiResult<Option<ContentHandlingStrategy>> {
+    match v.filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(v) => v.parse().map(Some).map_err(|_| {
+            Violation::enum_value(v, member, "CONVERT_TO_BINARY, CONVERT_TO_TEXT").into()
+        }),
+    }
+}
+
+pub fn connection_type(v: &str) -> ApiResult<ConnectionType> {
+    v.parse().map_err(|_| {
+        Violation::enum_value(
+            v,
+            "putIntegrationInput.connectionType",
+            "INTERNET, VPC_LINK",
+        )
+        .into()
+    })
+}
+
 pub static INTEGRATION_PATCH: PatchTable<Integration, ()> = PatchTable {
     rules: &[
-        replace_string!("/type", integration_type),
+        PatchRule {
+            ops: &["replace"],
+            path: "/type",
+            apply: |i, c| {
+                i.integration_type = integration_type(c.value.unwrap_or_default())?;
+                Ok(())
+            },
+        },
         replace_opt!("/httpMethod", http_method),
         replace_opt!("/uri", uri),
         replace_opt!("/credentials", credentials),
-        replace_opt!("/connectionType", connection_type),
+        PatchRule {
+            ops: &["replace"],
+            path: "/connectionType",
+            apply: |i, c| {
+                i.connection_type = c
+                    .value
+                    .filter(|s| !s.is_empty())
+                    .map(connection_type)
+                    .transpose()?;
+                Ok(())
+            },
+        },
         replace_opt!("/connectionId", connection_id),
-        replace_string!("/passthroughBehavior", passthrough_behavior),
-        replace_opt!("/contentHandling", content_handling),
+        PatchRule {
+            ops: &["replace"],
+            path: "/passthroughBehavior",
+            apply: |i, c| {
+                i.passthrough_behavior = passthrough_behavior(c.value.unwrap_or_default())?;
+                Ok(())
+            },
+        },
+        PatchRule {
+            ops: &["replace"],
+            path: "/contentHandling",
+            apply: |i, c| {
+                i.content_handling =
+                    content_handling(c.value, "putIntegrationInput.contentHandling")?;
+                Ok(())
+            },
+        },
         PatchRule {
             ops: &["replace"],
             path: "/timeoutInMillis",
@@ -103,7 +183,15 @@ pub static INTEGRATION_RESPONSE_PATCH: PatchTable<IntegrationResponse, ()> = Pat
                 Ok(())
             },
         },
-        replace_opt!("/contentHandling", content_handling),
+        PatchRule {
+            ops: &["replace"],
+            path: "/contentHandling",
+            apply: |ir, c| {
+                ir.content_handling =
+                    content_handling(c.value, "putIntegrationResponseInput.contentHandling")?;
+                Ok(())
+            },
+        },
         PatchRule {
             ops: &["add", "replace"],
             path: "/responseParameters/*",
@@ -135,4 +223,59 @@ fn no_parameter() -> ApiError {
 
 fn no_content_type() -> ApiError {
     ApiError::not_found("Content-Type specified was not found")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_vocabulary_values_get_aws_messages() {
+        let e = integration_type("HTTPS_PROXY").unwrap_err();
+        assert_eq!(
+            (e.status, e.message.as_str()),
+            (400, "1 validation error detected: Value 'HTTPS_PROXY' at 'putIntegrationInput.type' failed to satisfy constraint: Member must satisfy enum value set: [HTTP, MOCK, AWS_PROXY, HTTP_PROXY, AWS]")
+        );
+        let e = passthrough_behavior("ALWAYS").unwrap_err();
+        assert_eq!(
+            e.message,
+            "Invalid passthrough behavior specified: ALWAYS. Valid values are WHEN_NO_MATCH, WHEN_NO_TEMPLATES, NEVER"
+        );
+        let e = content_handling(
+            Some("convert_to_text"),
+            "putIntegrationInput.contentHandling",
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.message,
+            "1 validation error detected: Value 'convert_to_text' at 'putIntegrationInput.contentHandling' failed to satisfy constraint: Member must satisfy enum value set: [CONVERT_TO_BINARY, CONVERT_TO_TEXT]"
+        );
+        let e = connection_type("VPC").unwrap_err();
+        assert_eq!(
+            e.message,
+            "1 validation error detected: Value 'VPC' at 'putIntegrationInput.connectionType' failed to satisfy constraint: Member must satisfy enum value set: [INTERNET, VPC_LINK]"
+        );
+    }
+
+    #[test]
+    fn known_values_parse_and_empty_content_handling_is_unset() {
+        assert_eq!(
+            integration_type("AWS_PROXY").unwrap(),
+            IntegrationType::AwsProxy
+        );
+        assert_eq!(
+            passthrough_behavior("NEVER").unwrap(),
+            PassthroughBehavior::Never
+        );
+        assert_eq!(content_handling(Some(""), "m").unwrap(), None);
+        assert_eq!(content_handling(None, "m").unwrap(), None);
+        assert_eq!(
+            content_handling(Some("CONVERT_TO_BINARY"), "m").unwrap(),
+            Some(ContentHandlingStrategy::ConvertToBinary)
+        );
+        assert_eq!(
+            connection_type("VPC_LINK").unwrap(),
+            ConnectionType::VpcLink
+        );
+    }
 }

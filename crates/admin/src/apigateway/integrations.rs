@@ -6,14 +6,18 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use serde::Deserialize;
-use tollgate_model::validate::{CONTENT_HANDLINGS, INTEGRATION_TYPES, PASSTHROUGH_BEHAVIORS};
-use tollgate_model::{Integration, IntegrationResponse, TlsConfig};
+use tollgate_model::{
+    Integration, IntegrationResponse, IntegrationType, PassthroughBehavior, TlsConfig,
+};
 
-use super::integration_patch::{INTEGRATION_PATCH, INTEGRATION_RESPONSE_PATCH};
+use super::integration_patch::{
+    connection_type, content_handling, integration_type, passthrough_behavior, INTEGRATION_PATCH,
+    INTEGRATION_RESPONSE_PATCH,
+};
 use super::methods::{check_http_method, check_status, status_violation};
 use super::shared::{integration, integration_mut, method, method_mut, MethodPath, ResponsePath};
 use crate::core::context::Ctx;
-use crate::core::error::{ApiError, ApiResult, Violation};
+use crate::core::error::{ApiError, ApiResult};
 use crate::core::patch::PatchBody;
 use crate::core::util::{empty, json, parse_body};
 
@@ -49,40 +53,16 @@ struct PutIntegrationInput {
     integration_target: Option<String>,
 }
 
-fn enum_error(value: &str, member: &str, allowed: &str) -> ApiError {
-    Violation::enum_value(value, member, allowed).into()
-}
-
-/// Rules every integration must satisfy, checked on put and after every patch.
+/// Rules every integration must satisfy, checked on put and after every patch. Its
+/// vocabulary members (type, passthrough behaviour, content handling) were checked when
+/// they were parsed, with the same messages and in the same order.
 fn check_integration(i: &Integration) -> ApiResult<()> {
-    if !INTEGRATION_TYPES.contains(&i.integration_type.as_str()) {
-        return Err(enum_error(
-            &i.integration_type,
-            "putIntegrationInput.type",
-            "HTTP, MOCK, AWS_PROXY, HTTP_PROXY, AWS",
-        ));
-    }
-    if !PASSTHROUGH_BEHAVIORS.contains(&i.passthrough_behavior.as_str()) {
-        return Err(ApiError::bad_request(format!(
-            "Invalid passthrough behavior specified: {}. Valid values are WHEN_NO_MATCH, WHEN_NO_TEMPLATES, NEVER",
-            i.passthrough_behavior
-        )));
-    }
-    if let Some(c) = &i.content_handling {
-        if !CONTENT_HANDLINGS.contains(&c.as_str()) {
-            return Err(enum_error(
-                c,
-                "putIntegrationInput.contentHandling",
-                "CONVERT_TO_BINARY, CONVERT_TO_TEXT",
-            ));
-        }
-    }
     if !(50..=29_000).contains(&i.timeout_in_millis) {
         return Err(ApiError::bad_request(
             "Timeout should be between 50 ms and 29000 ms",
         ));
     }
-    if i.integration_type != "MOCK" {
+    if i.integration_type != IntegrationType::Mock {
         if i.http_method.as_deref().unwrap_or_default().is_empty() {
             return Err(ApiError::bad_request(
                 "Enumeration value for HttpMethod must be non-empty",
@@ -92,7 +72,7 @@ fn check_integration(i: &Integration) -> ApiResult<()> {
         if uri.is_empty() {
             return Err(ApiError::bad_request("Invalid Integration URI specified"));
         }
-        if i.integration_type.starts_with("HTTP")
+        if i.integration_type.is_http()
             && !(uri.starts_with("http://")
                 || uri.starts_with("https://")
                 || uri.starts_with("${stageVariables."))
@@ -101,7 +81,7 @@ fn check_integration(i: &Integration) -> ApiResult<()> {
                 "Invalid HTTP endpoint specified for URI",
             ));
         }
-        if i.integration_type.starts_with("AWS")
+        if i.integration_type.is_aws()
             && !uri.starts_with("arn:")
             && !uri.contains("${stageVariables.")
         {
@@ -140,19 +120,34 @@ pub async fn put(
             // The closure may run again (on a conflict): it moves copies.
             let input = input.clone();
             let existing = method(s, &api_id, &res, &m)?.method_integration.clone();
+            let integration_type =
+                integration_type(input.integration_type.as_deref().unwrap_or_default())?;
+            let passthrough_behavior = passthrough_behavior(
+                input
+                    .passthrough_behavior
+                    .as_deref()
+                    .unwrap_or(PassthroughBehavior::WhenNoMatch.as_str()),
+            )?;
+            let content_handling = content_handling(
+                input.content_handling.as_deref(),
+                "putIntegrationInput.contentHandling",
+            )?;
+            let connection_type = input
+                .connection_type
+                .as_deref()
+                .map(connection_type)
+                .transpose()?;
             let integration = Integration {
-                integration_type: input.integration_type.unwrap_or_default(),
+                integration_type,
                 http_method: input.http_method,
                 uri: input.uri,
-                connection_type: input.connection_type,
+                connection_type,
                 connection_id: input.connection_id,
                 credentials: input.credentials,
                 request_parameters: input.request_parameters,
                 request_templates: input.request_templates,
-                passthrough_behavior: input
-                    .passthrough_behavior
-                    .unwrap_or_else(|| "WHEN_NO_MATCH".into()),
-                content_handling: input.content_handling,
+                passthrough_behavior,
+                content_handling,
                 timeout_in_millis: input.timeout_in_millis.unwrap_or(29_000),
                 cache_namespace: input.cache_namespace.unwrap_or_else(|| res.clone()),
                 cache_key_parameters: input.cache_key_parameters.unwrap_or_default(),
@@ -238,15 +233,10 @@ pub async fn put_response(
     check_http_method(&m)?;
     check_status(&code)?;
     let input: PutIntegrationResponseInput = parse_body(&body)?;
-    if let Some(c) = &input.content_handling {
-        if !CONTENT_HANDLINGS.contains(&c.as_str()) {
-            return Err(enum_error(
-                c,
-                "putIntegrationResponseInput.contentHandling",
-                "CONVERT_TO_BINARY, CONVERT_TO_TEXT",
-            ));
-        }
-    }
+    let content_handling = content_handling(
+        input.content_handling.as_deref(),
+        "putIntegrationResponseInput.contentHandling",
+    )?;
     let out = ctx
         .store
         .transact(|s| {
@@ -258,7 +248,7 @@ pub async fn put_response(
                 selection_pattern: input.selection_pattern,
                 response_parameters: input.response_parameters,
                 response_templates: input.response_templates,
-                content_handling: input.content_handling,
+                content_handling,
             };
             i.integration_responses.insert(code.clone(), ir.clone());
             Ok::<_, ApiError>(ir)

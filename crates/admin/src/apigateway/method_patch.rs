@@ -1,10 +1,22 @@
 //! UpdateMethod's patch paths.
 
-use tollgate_model::{Method, MethodResponse};
+use tollgate_model::{AuthorizationType, Method, MethodResponse};
 
-use crate::core::error::{ApiError, ApiResult};
+use crate::core::error::{ApiError, ApiResult, Violation};
 use crate::core::patch::patch_bool;
 use crate::core::patch_table::{Change, NoMatch, PatchRule, PatchTable};
+
+/// `authorizationType`, with AWS's message for an unknown value.
+pub fn authorization_type(v: &str) -> ApiResult<AuthorizationType> {
+    v.parse().map_err(|_| {
+        Violation::enum_value(
+            v,
+            "authorizationType",
+            "NONE, AWS_IAM, CUSTOM, COGNITO_USER_POOLS, JWT",
+        )
+        .into()
+    })
+}
 
 pub static METHOD_PATCH: PatchTable<Method, ()> = PatchTable {
     rules: &[
@@ -12,7 +24,7 @@ pub static METHOD_PATCH: PatchTable<Method, ()> = PatchTable {
             ops: &["replace"],
             path: "/authorizationType",
             apply: |m, c| {
-                m.authorization_type = c.value.unwrap_or_default().to_string();
+                m.authorization_type = authorization_type(c.value.unwrap_or_default())?;
                 Ok(())
             },
         },

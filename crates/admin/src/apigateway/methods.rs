@@ -7,10 +7,10 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use serde::Deserialize;
 use tollgate_model::test_invoke::TestInvokeRequest;
-use tollgate_model::validate::{self, method_request_parameter, AUTHORIZATION_TYPES};
+use tollgate_model::validate::{self, method_request_parameter};
 use tollgate_model::{Method, MethodResponse, RestApiDefinition};
 
-use super::method_patch::{METHOD_PATCH, METHOD_RESPONSE_PATCH};
+use super::method_patch::{authorization_type, METHOD_PATCH, METHOD_RESPONSE_PATCH};
 use super::shared::{method, method_mut, resource, resource_mut, MethodPath, ResponsePath};
 use crate::core::context::Ctx;
 use crate::core::error::{ApiError, ApiResult, Violation};
@@ -62,22 +62,13 @@ struct PutMethodInput {
 }
 
 /// Cross-checks a method against the rest of the API (authorizer, models, validator, params).
+/// The authorization type itself was checked when it was parsed.
 fn check_method(def: &RestApiDefinition, m: &Method) -> ApiResult<()> {
-    if !AUTHORIZATION_TYPES.contains(&m.authorization_type.as_str()) {
-        return Err(Violation::enum_value(
-            &m.authorization_type,
-            "authorizationType",
-            "NONE, AWS_IAM, CUSTOM, COGNITO_USER_POOLS, JWT",
-        )
-        .into());
-    }
-    if matches!(
-        m.authorization_type.as_str(),
-        "CUSTOM" | "COGNITO_USER_POOLS"
-    ) && !m
-        .authorizer_id
-        .as_ref()
-        .is_some_and(|a| def.authorizers.contains_key(a))
+    if m.authorization_type.needs_authorizer()
+        && !m
+            .authorizer_id
+            .as_ref()
+            .is_some_and(|a| def.authorizers.contains_key(a))
     {
         return Err(ApiError::bad_request("Invalid authorizer ID specified. Setting the authorization type to CUSTOM or COGNITO_USER_POOLS requires a valid authorizer."));
     }
@@ -134,9 +125,13 @@ pub async fn put(
             }
             let method = Method {
                 http_method: m.clone(),
-                authorization_type: input.authorization_type.ok_or_else(|| {
-                    ApiError::bad_request("Invalid request input: authorizationType is required")
-                })?,
+                authorization_type: authorization_type(
+                    input.authorization_type.as_deref().ok_or_else(|| {
+                        ApiError::bad_request(
+                            "Invalid request input: authorizationType is required",
+                        )
+                    })?,
+                )?,
                 authorizer_id: input.authorizer_id,
                 api_key_required: input.api_key_required,
                 request_validator_id: input.request_validator_id,

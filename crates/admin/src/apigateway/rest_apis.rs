@@ -7,8 +7,10 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use serde::Deserialize;
-use tollgate_model::validate::ENDPOINT_TYPES;
-use tollgate_model::{ids, time, EndpointConfiguration, RestApi, RestApiDefinition};
+use tollgate_model::{
+    ids, time, ApiKeySourceType, EndpointConfiguration, EndpointType, IpAddressType, RestApi,
+    RestApiDefinition,
+};
 use tollgate_store::ApiState;
 
 use super::shared::{api, api_mut, def_mut};
@@ -58,15 +60,20 @@ fn endpoint_configuration(
     let Some(input) = input else {
         return Ok(EndpointConfiguration::default());
     };
-    let types = input.types.unwrap_or_else(|| vec!["EDGE".into()]);
-    if let Some(bad) = types.iter().find(|t| !ENDPOINT_TYPES.contains(&t.as_str())) {
-        return Err(Violation::new(
-            format!("[{bad}]"),
-            "createRestApiInput.endpointConfiguration.types",
-            "Member must satisfy constraint: [Member must satisfy enum value set: [PRIVATE, EDGE, REGIONAL]]",
-        )
-        .into());
-    }
+    let types = input
+        .types
+        .unwrap_or_else(|| vec![EndpointType::Edge.as_str().into()]);
+    let types = types
+        .iter()
+        .map(|t| t.parse::<EndpointType>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|bad| {
+            Violation::new(
+                format!("[{}]", bad.value),
+                "createRestApiInput.endpointConfiguration.types",
+                "Member must satisfy constraint: [Member must satisfy enum value set: [PRIVATE, EDGE, REGIONAL]]",
+            )
+        })?;
     if types.len() > 1 {
         return Err(ApiError::bad_request(
             "Cannot create an api with multiple Endpoint Types.",
@@ -77,17 +84,13 @@ fn endpoint_configuration(
             "REGIONAL Configuration and EDGE Configuration cannot be both DISABLED.",
         ));
     }
-    let private = types[0] == "PRIVATE";
+    let private = types[0] == EndpointType::Private;
     let ip = match input.ip_address_type.as_deref() {
-        None | Some("") => if private { "dualstack" } else { "ipv4" }.to_string(),
-        Some(t @ ("ipv4" | "dualstack")) => t.to_string(),
-        Some(_) => {
-            return Err(ApiError::bad_request(
-                "ipAddressType must be either ipv4 or dualstack.",
-            ))
-        }
+        None | Some("") if private => IpAddressType::Dualstack,
+        None | Some("") => IpAddressType::Ipv4,
+        Some(t) => t.parse().map_err(|_| ip_address_type_error())?,
     };
-    if private && ip == "ipv4" {
+    if private && ip == IpAddressType::Ipv4 {
         return Err(ApiError::bad_request(
             "Only dualstack ipAddressType is supported for Private APIs.",
         ));
@@ -99,14 +102,14 @@ fn endpoint_configuration(
     })
 }
 
-fn api_key_source(s: &str) -> ApiResult<String> {
-    match s {
-        "HEADER" | "AUTHORIZER" => Ok(s.to_string()),
-        _ => Err(
-            Violation::enum_value(s, "createRestApiInput.apiKeySource", "AUTHORIZER, HEADER")
-                .into(),
-        ),
-    }
+fn ip_address_type_error() -> ApiError {
+    ApiError::bad_request("ipAddressType must be either ipv4 or dualstack.")
+}
+
+fn api_key_source(s: &str) -> ApiResult<ApiKeySourceType> {
+    s.parse().map_err(|_| {
+        Violation::enum_value(s, "createRestApiInput.apiKeySource", "AUTHORIZER, HEADER").into()
+    })
 }
 
 pub async fn create(
@@ -140,14 +143,16 @@ pub async fn create(
         tollgate_model::validate::tag(k, v).map_err(ApiError::bad_request)?;
     }
     let endpoint = endpoint_configuration(input.endpoint_configuration.clone())?;
-    let key_source = api_key_source(input.api_key_source.as_deref().unwrap_or("HEADER"))?;
+    let key_source = match input.api_key_source.as_deref() {
+        None => ApiKeySourceType::Header,
+        Some(s) => api_key_source(s)?,
+    };
     let out = ctx
         .store
         .transact(|s| {
             // The closure may run again (on a conflict): it moves copies.
             let name = name.clone();
             let input = input.clone();
-            let key_source = key_source.clone();
             let endpoint = endpoint.clone();
             let tags = tags.clone();
             let id = ids::unique(ids::long_id, |id| s.apis.contains_key(id));
@@ -297,15 +302,14 @@ static REST_API_PATCH: PatchTable<RestApi, ()> = PatchTable {
             ops: &["replace"],
             path: "/endpointConfiguration/types/*",
             apply: |r, c| {
-                let nv = c.value.unwrap_or_default();
-                if !ENDPOINT_TYPES.contains(&nv) {
-                    return Err(ApiError::bad_request(
+                let nv: EndpointType = c.value.unwrap_or_default().parse().map_err(|_| {
+                    ApiError::bad_request(
                         "Invalid EndpointTypes specified. Valid options are REGIONAL,EDGE,PRIVATE",
-                    ));
-                }
-                r.endpoint_configuration.types = vec![nv.to_string()];
-                if nv == "PRIVATE" {
-                    r.endpoint_configuration.ip_address_type = Some("dualstack".into());
+                    )
+                })?;
+                r.endpoint_configuration.types = vec![nv];
+                if nv == EndpointType::Private {
+                    r.endpoint_configuration.ip_address_type = Some(IpAddressType::Dualstack);
                 }
                 Ok(())
             },
@@ -313,14 +317,11 @@ static REST_API_PATCH: PatchTable<RestApi, ()> = PatchTable {
         PatchRule {
             ops: &["replace"],
             path: "/endpointConfiguration/ipAddressType",
-            apply: |r, c| match c.value {
-                Some(t @ ("ipv4" | "dualstack")) => {
-                    r.endpoint_configuration.ip_address_type = Some(t.to_string());
-                    Ok(())
-                }
-                _ => Err(ApiError::bad_request(
-                    "ipAddressType must be either ipv4 or dualstack.",
-                )),
+            apply: |r, c| {
+                let t = c.value.unwrap_or_default();
+                r.endpoint_configuration.ip_address_type =
+                    Some(t.parse().map_err(|_| ip_address_type_error())?);
+                Ok(())
             },
         },
         PatchRule {

@@ -253,14 +253,14 @@ fn apply_setting(
 ) -> ApiResult<()> {
     match suffix {
         "metrics/enabled" => ms.metrics_enabled = patch_bool(v, path)?,
-        "logging/loglevel" => match v {
-            Some(l @ ("OFF" | "ERROR" | "INFO")) => ms.logging_level = Some(l.to_string()),
-            _ => {
-                return Err(ApiError::bad_request(
+        "logging/loglevel" => {
+            let level = v.unwrap_or_default().parse().map_err(|_| {
+                ApiError::bad_request(
                     "Invalid logging level specified. Valid options are OFF, ERROR, INFO",
-                ))
-            }
-        },
+                )
+            })?;
+            ms.logging_level = Some(level);
+        }
         "logging/dataTrace" => ms.data_trace_enabled = patch_bool(v, path)?,
         "throttling/burstLimit" => ms.throttling_burst_limit = patch_i64(v, path)?,
         "throttling/rateLimit" => ms.throttling_rate_limit = patch_f64(v, path)?,
@@ -278,18 +278,14 @@ fn apply_setting(
         "caching/requireAuthorizationForCacheControl" => {
             ms.require_authorization_for_cache_control = patch_bool(v, path)?
         }
-        _ => match v {
-            Some(
-                x @ ("FAIL_WITH_403"
-                | "SUCCEED_WITH_RESPONSE_HEADER"
-                | "SUCCEED_WITHOUT_RESPONSE_HEADER"),
-            ) => ms.unauthorized_cache_control_header_strategy = x.to_string(),
-            _ => {
-                return Err(ApiError::bad_request(
-                    "Invalid unauthorizedCacheControlHeaderStrategy specified",
-                ))
-            }
-        },
+        _ => {
+            ms.unauthorized_cache_control_header_strategy =
+                v.unwrap_or_default().parse().map_err(|_| {
+                    ApiError::bad_request(
+                        "Invalid unauthorizedCacheControlHeaderStrategy specified",
+                    )
+                })?
+        }
     }
     Ok(())
 }

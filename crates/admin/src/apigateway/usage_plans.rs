@@ -6,9 +6,11 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json as j, Value};
-use tollgate_model::{ids, time, ApiStage, QuotaSettings, ThrottleSettings, UsagePlan};
+use tollgate_model::{
+    ids, time, ApiStage, QuotaPeriodType, QuotaSettings, ThrottleSettings, UsagePlan,
+};
 use tollgate_store::usage::Quota;
 use tollgate_store::State as StoreState;
 
@@ -20,17 +22,52 @@ use crate::core::patch::{invalid_path, PatchBody};
 use crate::core::patch::{patch_f64, patch_i64};
 use crate::core::patch_table::{Change, NoMatch, PatchRule, PatchTable};
 use crate::core::util::{empty, json, parse_body, Query as Q};
+use crate::core::wire::Wire;
 
 fn no_plan() -> ApiError {
     ApiError::not_found("Invalid Usage Plan ID specified")
 }
 
-/// The wire view: internal members removed; `tags` only on single-plan reads.
+/// A usage plan on the wire: its keys (UsagePlanKeys) and creation date are Tollgate's own
+/// stored members, never shown.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UsagePlanWire<'a> {
+    id: &'a str,
+    name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<&'a str>,
+    api_stages: &'a [ApiStage],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    throttle: Option<&'a ThrottleSettings>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    quota: Option<&'a QuotaSettings>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    product_code: Option<&'a str>,
+    tags: &'a BTreeMap<String, String>,
+}
+
+impl Wire for UsagePlan {
+    type Shape<'a> = UsagePlanWire<'a>;
+
+    fn to_wire(&self) -> UsagePlanWire<'_> {
+        UsagePlanWire {
+            id: &self.id,
+            name: &self.name,
+            description: self.description.as_deref(),
+            api_stages: &self.api_stages,
+            throttle: self.throttle.as_ref(),
+            quota: self.quota.as_ref(),
+            product_code: self.product_code.as_deref(),
+            tags: &self.tags,
+        }
+    }
+}
+
+/// The plan's view: `tags` only on single-plan reads (or when it has some).
 fn view(p: &UsagePlan, with_tags: bool) -> Value {
-    let mut v = serde_json::to_value(p).unwrap_or_default();
+    let mut v = serde_json::to_value(p.to_wire()).unwrap_or_default();
     if let Value::Object(o) = &mut v {
-        o.remove("keyIds");
-        o.remove("createdDate");
         if !with_tags && p.tags.is_empty() {
             o.remove("tags");
         }
@@ -43,7 +80,7 @@ pub fn quota_of(p: &UsagePlan) -> Option<Quota> {
     p.quota.as_ref().map(|q| Quota {
         limit: q.limit,
         offset: q.offset,
-        period: q.period.clone(),
+        period: q.period,
         first_day: p.created_date.div_euclid(86_400),
     })
 }
@@ -67,16 +104,29 @@ struct CreateUsagePlanInput {
     #[serde(default, deserialize_with = "crate::core::util::empty_object_as_none")]
     throttle: Option<ThrottleSettings>,
     #[serde(default, deserialize_with = "crate::core::util::empty_object_as_none")]
-    quota: Option<QuotaSettings>,
+    quota: Option<QuotaSettingsInput>,
     product_code: Option<String>,
     #[serde(default)]
     tags: BTreeMap<String, String>,
 }
 
+/// `quota` as sent: the period is checked by [`quota_period`] with AWS's message rather
+/// than refused by the body parser.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct QuotaSettingsInput {
+    limit: i64,
+    #[serde(default)]
+    offset: i64,
+    period: String,
+}
+
+fn quota_period(v: &str) -> ApiResult<QuotaPeriodType> {
+    v.parse()
+        .map_err(|_| Violation::enum_value(v, "quota.period", "DAY, WEEK, MONTH").into())
+}
+
 fn check_quota(q: &QuotaSettings) -> ApiResult<()> {
-    if !matches!(q.period.as_str(), "DAY" | "WEEK" | "MONTH") {
-        return Err(Violation::enum_value(&q.period, "quota.period", "DAY, WEEK, MONTH").into());
-    }
     if q.limit < 0 || q.offset < 0 || q.offset >= q.limit.max(1) {
         return Err(ApiError::bad_request(
             "Invalid quota: limit must be positive and offset less than the limit",
@@ -132,9 +182,18 @@ pub async fn create(State(ctx): State<Ctx>, body: Bytes) -> ApiResult<Response> 
         .clone()
         .filter(|n| !n.is_empty())
         .ok_or_else(|| ApiError::bad_request("Invalid request input: name is required"))?;
-    if let Some(q) = &input.quota {
-        check_quota(q)?;
-    }
+    let quota = match &input.quota {
+        Some(q) => {
+            let q = QuotaSettings {
+                limit: q.limit,
+                offset: q.offset,
+                period: quota_period(&q.period)?,
+            };
+            check_quota(&q)?;
+            Some(q)
+        }
+        None => None,
+    };
     if let Some(t) = &input.throttle {
         check_throttle(t)?;
     }
@@ -168,7 +227,7 @@ pub async fn create(State(ctx): State<Ctx>, body: Bytes) -> ApiResult<Response> 
                 description: input.description.clone(),
                 api_stages,
                 throttle: input.throttle,
-                quota: input.quota.clone(),
+                quota: quota.clone(),
                 product_code: input.product_code.clone(),
                 tags: input.tags.clone(),
                 key_ids: Default::default(),
@@ -304,7 +363,7 @@ static PLAN_PATCH: PatchTable<UsagePlan, StoreState> = PatchTable {
             ops: &["replace"],
             path: "/quota/period",
             apply: |plan, c| {
-                quota(plan).period = c.value.unwrap_or_default().to_string();
+                quota(plan).period = quota_period(c.value.unwrap_or_default())?;
                 Ok(())
             },
         },
@@ -352,7 +411,7 @@ fn quota(plan: &mut UsagePlan) -> &mut QuotaSettings {
     plan.quota.get_or_insert(QuotaSettings {
         limit: 0,
         offset: 0,
-        period: "DAY".into(),
+        period: QuotaPeriodType::Day,
     })
 }
 
@@ -652,7 +711,7 @@ pub async fn update_usage(
     for remaining in values {
         usage.set_remaining(&id, &key_id, today, &quota, remaining);
     }
-    let (from, _) = tollgate_model::usage_plan::quota_period(&quota.period, today);
+    let (from, _) = tollgate_model::usage_plan::quota_period(quota.period, today);
     let fmt = |d: i64| {
         let (y, m, dd) = time::civil_from_days(d);
         format!("{y:04}-{m:02}-{dd:02}")

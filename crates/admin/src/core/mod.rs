@@ -1,6 +1,7 @@
 //! What every service on the control plane shares: the envelope (request id, SigV4 scoped
 //! through the service registry, body limits), AWS errors, body and query parsing, patch
-//! operations with their path table, and list pagination.
+//! operations with their path table, list pagination, and the wire seam (how an entity is
+//! shown, apart from how it is stored).
 
 pub(crate) mod budget;
 pub mod context;
@@ -12,3 +13,4 @@ pub mod patch;
 pub mod patch_table;
 pub mod registry;
 pub mod util;
+pub mod wire;

@@ -1,15 +1,14 @@
 //! v1 list pagination: `limit` and AWS's `position` token.
 
-use axum::response::Response;
-use serde::Serialize;
-
 use crate::core::error::{ApiError, ApiResult};
 use crate::core::util::{json, Query};
+use crate::core::wire::Wire;
+use axum::response::Response;
 
 /// One page of a v1 list: `{"item": [...], "position": "..."}`, in order of the items'
 /// keys. The position is the key of the last item returned, so pages never repeat an item
 /// even when others are inserted between calls.
-pub fn page<T: Serialize>(mut items: Vec<(String, T)>, q: &Query) -> ApiResult<Response> {
+pub fn page<T: Wire>(mut items: Vec<(String, T)>, q: &Query) -> ApiResult<Response> {
     items.sort_by(|x, y| x.0.cmp(&y.0));
     let limit = match q.get("limit") {
         None => 25,
@@ -35,7 +34,7 @@ pub fn page<T: Serialize>(mut items: Vec<(String, T)>, q: &Query) -> ApiResult<R
             break;
         }
         last = Some(key);
-        out.push(serde_json::to_value(item).unwrap_or_default());
+        out.push(serde_json::to_value(item.to_wire()).unwrap_or_default());
     }
     let mut body = serde_json::Map::new();
     body.insert("item".into(), serde_json::Value::Array(out));
@@ -48,7 +47,7 @@ pub fn page<T: Serialize>(mut items: Vec<(String, T)>, q: &Query) -> ApiResult<R
 }
 
 /// One page of a map keyed as AWS pages it (model names, validator ids...).
-pub fn page_map<T: Serialize>(
+pub fn page_map<T: Wire>(
     map: &std::collections::BTreeMap<String, T>,
     q: &Query,
 ) -> ApiResult<Response> {
@@ -67,7 +66,8 @@ mod tests {
 
     #[tokio::test]
     async fn pages_follow_position() {
-        let items: Vec<(String, u32)> = (0..5).map(|i| (format!("k{i}"), i)).collect();
+        let items: Vec<(String, serde_json::Value)> =
+            (0..5).map(|i| (format!("k{i}"), i.into())).collect();
         let mut q = Query::new();
         q.insert("limit".into(), "2".into());
         let p1 = body_of(page(items.clone(), &q).unwrap()).await;

@@ -5,9 +5,9 @@ use std::collections::HashMap;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode};
 use serde::de::DeserializeOwned;
-use serde::Serialize;
 
 use crate::core::error::{ApiError, ApiResult};
+use crate::core::wire::Wire;
 
 /// Parses a JSON body; an empty body is `{}`. Type mismatches are SerializationException,
 /// as AWS answers them.
@@ -43,8 +43,9 @@ pub fn parse_body<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
     })
 }
 
-pub fn json<T: Serialize>(status: u16, v: &T) -> Response {
-    let body = serde_json::to_string(v).unwrap_or_else(|_| "{}".into());
+/// A JSON response showing `v` in its wire shape.
+pub fn json<T: Wire + ?Sized>(status: u16, v: &T) -> Response {
+    let body = serde_json::to_string(&v.to_wire()).unwrap_or_else(|_| "{}".into());
     let mut resp = (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), body).into_response();
     resp.headers_mut().insert(
         http::header::CONTENT_TYPE,

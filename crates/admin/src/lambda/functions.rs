@@ -15,6 +15,7 @@ use tollgate_model::lambda::{
     FunctionConfiguration, LoggingConfig, Resolved, RuntimeFamily, TracingConfig, MAX_ZIPPED_CODE,
     RUNTIMES,
 };
+use tollgate_model::{FunctionState, LastUpdateStatus, LogFormat, PackageType, TracingMode};
 
 use super::shared::{
     constraint, engine, function, function_mut, function_ref, invalid_parameter, not_found,
@@ -246,7 +247,11 @@ pub async fn create(State(ctx): State<Ctx>, body: Bytes) -> ApiResult<Response> 
             "FunctionName must not contain a qualifier when creating a function",
         ));
     }
-    if input.package_type.as_deref().is_some_and(|p| p != "Zip") {
+    if input
+        .package_type
+        .as_deref()
+        .is_some_and(|p| p.parse() != Ok(PackageType::Zip))
+    {
         return Err(invalid_parameter(
             "Tollgate runs Zip packages only (PackageType Zip).",
         ));
@@ -296,16 +301,16 @@ pub async fn create(State(ctx): State<Ctx>, body: Bytes) -> ApiResult<Response> 
         version: "$LATEST".into(),
         environment: variables.map(|variables| EnvironmentResponse { variables }),
         tracing_config: TracingConfig {
-            mode: "PassThrough".into(),
+            mode: TracingMode::PassThrough,
         },
         revision_id: revision_id(),
-        state: "Active".into(),
-        last_update_status: "Successful".into(),
-        package_type: "Zip".into(),
+        state: FunctionState::Active,
+        last_update_status: LastUpdateStatus::Successful,
+        package_type: PackageType::Zip,
         architectures: input.architectures.unwrap_or_else(|| vec!["x86_64".into()]),
         ephemeral_storage: EphemeralStorage { size: 512 },
         logging_config: LoggingConfig {
-            log_format: "Text".into(),
+            log_format: LogFormat::Text,
             log_group: format!("/aws/lambda/{}", r.name),
         },
     };

@@ -107,7 +107,7 @@ mod tests {
         def.gateway_responses.insert(
             "DEFAULT_4XX".into(),
             GatewayResponse {
-                response_type: "DEFAULT_4XX".into(),
+                response_type: GatewayResponseType::Default4xx,
                 status_code: None,
                 response_parameters: params
                     .iter()

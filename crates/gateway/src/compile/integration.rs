@@ -5,29 +5,13 @@ use std::time::Duration;
 
 use http::header::HeaderName;
 use regex::Regex;
-use tollgate_model::Integration;
+use tollgate_model::{ContentHandlingStrategy, Integration, IntegrationType, PassthroughBehavior};
 
+use super::error::CompileError;
 use super::expression::Source;
 use super::template::{templates, MappingTemplate};
-use crate::content_handling::ContentHandling;
 use crate::integrations::lambda_target::LambdaTarget;
 use crate::uri::{compile_uri, UriPiece};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IntegrationKind {
-    HttpProxy,
-    Http,
-    Mock,
-    AwsProxy,
-    Aws,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Passthrough {
-    WhenNoMatch,
-    WhenNoTemplates,
-    Never,
-}
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Target {
@@ -45,12 +29,12 @@ pub struct CompiledIntegrationResponse {
     /// (content type, template), sorted by content type.
     pub templates: Vec<(String, MappingTemplate)>,
     /// How the backend's payload is converted for the client (`None`: by the Accept).
-    pub content_handling: Option<ContentHandling>,
+    pub content_handling: Option<ContentHandlingStrategy>,
 }
 
 #[derive(Debug)]
 pub struct CompiledIntegration {
-    pub kind: IntegrationKind,
+    pub kind: IntegrationType,
     /// The backend verb; `None` means "the client's method" (`ANY`).
     pub http_method: Option<http::Method>,
     pub uri: Vec<UriPiece>,
@@ -62,9 +46,9 @@ pub struct CompiledIntegration {
     pub request_parameters: Vec<(Target, Source)>,
     /// (content type, template), sorted by content type.
     pub request_templates: Vec<(String, MappingTemplate)>,
-    pub passthrough: Passthrough,
+    pub passthrough: PassthroughBehavior,
     /// How the client's payload is converted for the backend (`None`: left as it is).
-    pub content_handling: Option<ContentHandling>,
+    pub content_handling: Option<ContentHandlingStrategy>,
     pub timeout: Duration,
     pub responses: Vec<CompiledIntegrationResponse>,
 }
@@ -73,56 +57,49 @@ impl CompiledIntegration {
     /// Whether calling it reads the request's parameters (an HTTP_PROXY integration without
     /// parameter mappings passes the query string through untouched).
     pub fn reads_parameters(&self) -> bool {
-        self.kind != IntegrationKind::HttpProxy || !self.request_parameters.is_empty()
+        self.kind != IntegrationType::HttpProxy || !self.request_parameters.is_empty()
     }
 }
 
 pub fn compile_integration(
     i: &Integration,
     _resource_id: &str,
-) -> Result<CompiledIntegration, String> {
-    let kind = match i.integration_type.as_str() {
-        "HTTP_PROXY" => IntegrationKind::HttpProxy,
-        "HTTP" => IntegrationKind::Http,
-        "MOCK" => IntegrationKind::Mock,
-        "AWS_PROXY" => IntegrationKind::AwsProxy,
-        "AWS" => IntegrationKind::Aws,
-        other => return Err(format!("unknown integration type {other}")),
-    };
+) -> Result<CompiledIntegration, CompileError> {
+    let kind = i.integration_type;
     let http_method = match i.http_method.as_deref() {
         None | Some("") | Some("ANY") => None,
         Some(m) => Some(
             http::Method::from_bytes(m.as_bytes())
-                .map_err(|_| format!("invalid integration method {m}"))?,
+                .map_err(|_| CompileError::IntegrationMethod(m.into()))?,
         ),
     };
     let mut request_parameters = Vec::new();
     for (target, source) in &i.request_parameters {
         let src = Source::parse(source)
             .filter(|s| !s.reads_integration_response())
-            .ok_or_else(|| format!("invalid mapping expression {source}"))?;
+            .ok_or_else(|| CompileError::MappingExpression(source.clone()))?;
         let t = if let Some(n) = target.strip_prefix("integration.request.header.") {
             Target::Header(
                 HeaderName::from_bytes(n.as_bytes())
-                    .map_err(|_| format!("invalid header name {n}"))?,
+                    .map_err(|_| CompileError::HeaderName(n.into()))?,
             )
         } else if let Some(n) = target.strip_prefix("integration.request.querystring.") {
             Target::Query(n.to_string())
         } else if let Some(n) = target.strip_prefix("integration.request.path.") {
             Target::Path(n.to_string())
         } else {
-            return Err(format!("invalid mapping target {target}"));
+            return Err(CompileError::MappingTarget(target.clone()));
         };
         if let Target::Header(h) = &t {
             // AWS refuses these mappings at request time with a 500.
             if matches!(h.as_str(), "content-length" | "transfer-encoding") {
-                return Err(format!("illegal header mapping {h}"));
+                return Err(CompileError::IllegalHeaderMapping(h.as_str().into()));
             }
         }
         request_parameters.push((t, src));
     }
     let lambda_function = match kind {
-        IntegrationKind::AwsProxy | IntegrationKind::Aws => {
+        IntegrationType::AwsProxy | IntegrationType::Aws => {
             Some(LambdaTarget::compile(i.uri.as_deref().unwrap_or_default())?)
         }
         _ => None,
@@ -132,14 +109,16 @@ pub fn compile_integration(
         let status: u16 = ir
             .status_code
             .parse()
-            .map_err(|_| format!("invalid status {}", ir.status_code))?;
+            .map_err(|_| CompileError::Status(ir.status_code.clone()))?;
         let pattern = match ir.selection_pattern.as_deref() {
             None | Some("") => None,
             // Java's String.matches: the whole value must match.
-            Some(p) => Some(
-                Regex::new(&format!("^(?:{p})$"))
-                    .map_err(|e| format!("invalid selectionPattern {p}: {e}"))?,
-            ),
+            Some(p) => Some(Regex::new(&format!("^(?:{p})$")).map_err(|source| {
+                CompileError::SelectionPattern {
+                    pattern: p.into(),
+                    source,
+                }
+            })?),
         };
         let mut response_parameters = Vec::new();
         for (target, source) in &ir.response_parameters {
@@ -147,10 +126,10 @@ pub fn compile_integration(
                 continue;
             };
             let h = HeaderName::from_bytes(name.as_bytes())
-                .map_err(|_| format!("invalid header name {name}"))?;
+                .map_err(|_| CompileError::HeaderName(name.into()))?;
             let src = Source::parse(source)
                 .filter(|s| !s.reads_method_request())
-                .ok_or_else(|| format!("invalid mapping expression {source}"))?;
+                .ok_or_else(|| CompileError::MappingExpression(source.clone()))?;
             response_parameters.push((h, src));
         }
         responses.push(CompiledIntegrationResponse {
@@ -158,7 +137,7 @@ pub fn compile_integration(
             pattern,
             response_parameters,
             templates: templates(&ir.response_templates)?,
-            content_handling: ContentHandling::parse(ir.content_handling.as_deref())?,
+            content_handling: ir.content_handling,
         });
     }
     Ok(CompiledIntegration {
@@ -169,12 +148,8 @@ pub fn compile_integration(
         has_credentials: i.credentials.as_deref().is_some_and(|c| !c.is_empty()),
         request_parameters,
         request_templates: templates(&i.request_templates)?,
-        passthrough: match i.passthrough_behavior.as_str() {
-            "NEVER" => Passthrough::Never,
-            "WHEN_NO_TEMPLATES" => Passthrough::WhenNoTemplates,
-            _ => Passthrough::WhenNoMatch,
-        },
-        content_handling: ContentHandling::parse(i.content_handling.as_deref())?,
+        passthrough: i.passthrough_behavior,
+        content_handling: i.content_handling,
         timeout: Duration::from_millis(i.timeout_in_millis.clamp(50, 29_000) as u64),
         responses,
     })

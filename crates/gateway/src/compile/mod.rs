@@ -8,6 +8,7 @@
 //! [`integration`], [`validation`] (request validators and models), [`gateway_response`];
 //! this module puts a deployment's methods into the router.
 
+pub mod error;
 pub mod expression;
 pub mod gateway_response;
 pub mod integration;
@@ -16,14 +17,16 @@ pub mod validation;
 
 use std::sync::Arc;
 
-use tollgate_model::{GatewayResponseType, Method, RestApiDefinition};
+use tollgate_model::{
+    ApiKeySourceType, AuthorizationType, GatewayResponseType, Method, RestApiDefinition,
+};
 
+pub use error::CompileError;
 pub use expression::Source;
 use gateway_response::compile_gateway_response;
 pub use gateway_response::CompiledGatewayResponse;
 pub use integration::{
-    compile_integration, CompiledIntegration, CompiledIntegrationResponse, IntegrationKind,
-    Passthrough, Target,
+    compile_integration, CompiledIntegration, CompiledIntegrationResponse, Target,
 };
 pub use template::{CompiledTemplate, MappingTemplate};
 use validation::{compile_validation, ModelCompiler};
@@ -34,12 +37,12 @@ use crate::router::{method_slot, Route, Router};
 #[derive(Debug)]
 pub struct CompiledMethod {
     pub http_method: Arc<str>,
-    pub authorization_type: Arc<str>,
+    pub authorization_type: AuthorizationType,
     pub api_key_required: bool,
     /// `None` when the method has no request validator or it checks nothing.
     pub validation: Option<RequestValidation>,
     /// The integration, or why requests to this method answer 500.
-    pub integration: Result<CompiledIntegration, String>,
+    pub integration: Result<CompiledIntegration, CompileError>,
 }
 
 #[derive(Debug)]
@@ -49,8 +52,8 @@ pub struct CompiledDeployment {
     pub router: Router<CompiledMethod>,
     gateway_responses: Vec<CompiledGatewayResponse>,
     pub binary_media_types: Vec<String>,
-    /// `HEADER` or `AUTHORIZER`: where API keys come from.
-    pub api_key_source: Box<str>,
+    /// Where API keys come from.
+    pub api_key_source: ApiKeySourceType,
 }
 
 impl CompiledDeployment {
@@ -93,13 +96,13 @@ pub fn compile(def: &RestApiDefinition, deployment_id: &str) -> CompiledDeployme
             .map(|t| compile_gateway_response(def, *t))
             .collect(),
         binary_media_types: def.api.binary_media_types.clone(),
-        api_key_source: def.api.api_key_source.as_str().into(),
+        api_key_source: def.api.api_key_source,
     }
 }
 
 fn compile_method(m: &Method, resource_id: &str) -> CompiledMethod {
     let integration = match &m.method_integration {
-        None => Err("No integration defined for method".to_string()),
+        None => Err(CompileError::NoIntegration),
         Some(i) => compile_integration(i, resource_id),
     };
     if let Err(e) = &integration {
@@ -107,7 +110,7 @@ fn compile_method(m: &Method, resource_id: &str) -> CompiledMethod {
     }
     CompiledMethod {
         http_method: m.http_method.as_str().into(),
-        authorization_type: m.authorization_type.as_str().into(),
+        authorization_type: m.authorization_type,
         api_key_required: m.api_key_required,
         validation: None,
         integration,
@@ -132,7 +135,7 @@ pub(crate) mod gateway_response_tests {
             created_date: 0,
             binary_media_types: vec![],
             minimum_compression_size: None,
-            api_key_source: "HEADER".into(),
+            api_key_source: ApiKeySourceType::Header,
             endpoint_configuration: EndpointConfiguration::default(),
             policy: None,
             tags: BTreeMap::new(),
@@ -149,7 +152,7 @@ pub(crate) mod gateway_response_tests {
             def.gateway_responses.insert(
                 t.to_string(),
                 GatewayResponse {
-                    response_type: t.to_string(),
+                    response_type: GatewayResponseType::parse(t).unwrap(),
                     status_code: status.map(str::to_string),
                     response_parameters: BTreeMap::from([(
                         "gatewayresponse.header.x-a".to_string(),

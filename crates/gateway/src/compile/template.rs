@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use super::error::CompileError;
+
 /// A mapping template, parsed once per deployment and shared by every request.
 pub type MappingTemplate = Arc<CompiledTemplate>;
 
@@ -47,12 +49,15 @@ impl CompiledTemplate {
 /// the method answer 500 rather than render something AWS would not.
 pub(crate) fn templates(
     map: &std::collections::BTreeMap<String, String>,
-) -> Result<Vec<(String, MappingTemplate)>, String> {
+) -> Result<Vec<(String, MappingTemplate)>, CompileError> {
     map.iter()
         .map(|(ct, src)| {
             CompiledTemplate::parse(src)
                 .map(|t| (ct.clone(), Arc::new(t)))
-                .map_err(|e| format!("mapping template for {ct} does not parse: {e}"))
+                .map_err(|source| CompileError::Template {
+                    content_type: ct.clone(),
+                    source,
+                })
         })
         .collect()
 }

@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 use tollgate_model::{Method, RestApiDefinition};
 
+use super::error::CompileError;
+
 /// Where a required method request parameter must be present.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ParameterLocation {
@@ -15,7 +17,7 @@ pub enum ParameterLocation {
 
 /// A request model's JSON Schema, compiled once per deployment and shared by every method
 /// that uses the model; `Err` holds why the schema (or a model it refers to) cannot be used.
-pub type ModelSchema = Result<Arc<jsonschema::Validator>, Arc<str>>;
+pub type ModelSchema = Result<Arc<jsonschema::Validator>, Arc<CompileError>>;
 
 /// What the method's request validator checks, resolved at compile time.
 #[derive(Debug, Default)]
@@ -136,7 +138,7 @@ impl ModelCompiler {
             .retriever
             .schemas
             .get(name)
-            .ok_or_else(|| Arc::<str>::from(format!("model {name} has no JSON schema")))?;
+            .ok_or_else(|| Arc::new(CompileError::ModelWithoutSchema(name.into())))?;
         jsonschema::draft4::options()
             .with_base_uri(format!(
                 "https://apigateway.amazonaws.com/restapis/{}/models/{name}",
@@ -145,6 +147,11 @@ impl ModelCompiler {
             .with_retriever(self.retriever.clone())
             .build(schema)
             .map(Arc::new)
-            .map_err(|e| format!("model {name}: {e}").into())
+            .map_err(|e| {
+                Arc::new(CompileError::ModelSchema {
+                    name: name.into(),
+                    reason: e.to_string(),
+                })
+            })
     }
 }

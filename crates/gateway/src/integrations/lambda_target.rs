@@ -19,6 +19,15 @@ pub fn function_of_uri(uri: &str) -> Option<&str> {
     (!f.is_empty()).then_some(f)
 }
 
+/// Why an `AWS`/`AWS_PROXY` integration's URI names no function.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LambdaUriError {
+    #[error("integration URI {0} is not a Lambda function")]
+    NotLambda(String),
+    #[error("integration URI {0} names an invalid function")]
+    InvalidFunction(String),
+}
+
 /// The function a Lambda integration calls.
 #[derive(Debug)]
 pub enum LambdaTarget {
@@ -30,14 +39,13 @@ pub enum LambdaTarget {
 
 impl LambdaTarget {
     /// From an integration URI in AWS's Lambda form.
-    pub fn compile(uri: &str) -> Result<LambdaTarget, String> {
-        let arn = function_of_uri(uri)
-            .ok_or_else(|| format!("integration URI {uri} is not a Lambda function"))?;
+    pub fn compile(uri: &str) -> Result<LambdaTarget, LambdaUriError> {
+        let arn = function_of_uri(uri).ok_or_else(|| LambdaUriError::NotLambda(uri.into()))?;
         let pieces = compile_uri(arn);
         match pieces.as_slice() {
             [UriPiece::Literal(arn)] => parse_function_ref(arn)
                 .map(LambdaTarget::Fixed)
-                .ok_or_else(|| format!("integration URI {uri} names an invalid function")),
+                .ok_or_else(|| LambdaUriError::InvalidFunction(uri.into())),
             _ => Ok(LambdaTarget::PerStage(pieces)),
         }
     }

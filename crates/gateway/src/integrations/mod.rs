@@ -8,7 +8,8 @@ pub mod lambda;
 pub mod lambda_target;
 pub mod mock;
 
-use crate::compile::IntegrationKind;
+use tollgate_model::IntegrationType;
+
 use crate::error::GatewayError;
 use crate::invocation::{Invocation, RequestBody};
 use call::{Answer, Call, CallRecord, Integration};
@@ -23,10 +24,10 @@ pub async fn call(
     body: RequestBody,
 ) -> Result<Answer, GatewayError> {
     match call.integration.kind {
-        IntegrationKind::HttpProxy => http::HttpProxy.call(call, inv, rec, body).await,
-        IntegrationKind::Http => http::Http.call(call, inv, rec, body).await,
-        IntegrationKind::Mock => mock::Mock.call(call, inv, rec, body).await,
-        IntegrationKind::AwsProxy => lambda::LambdaProxy.call(call, inv, rec, body).await,
-        IntegrationKind::Aws => lambda::Lambda.call(call, inv, rec, body).await,
+        IntegrationType::HttpProxy => http::HttpProxy.call(call, inv, rec, body).await,
+        IntegrationType::Http => http::Http.call(call, inv, rec, body).await,
+        IntegrationType::Mock => mock::Mock.call(call, inv, rec, body).await,
+        IntegrationType::AwsProxy => lambda::LambdaProxy.call(call, inv, rec, body).await,
+        IntegrationType::Aws => lambda::Lambda.call(call, inv, rec, body).await,
     }
 }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use http::HeaderMap;
-use tollgate_model::GatewayResponseType as T;
+use tollgate_model::{ApiKeySourceType, GatewayResponseType as T};
 
 use crate::compile::CompiledMethod;
 use crate::error::GatewayError;
@@ -17,7 +17,7 @@ fn forbidden() -> GatewayError {
 /// The key's binding when the method requires a key; `None` when it does not.
 pub fn check<'l>(
     method: &CompiledMethod,
-    api_key_source: &str,
+    api_key_source: ApiKeySourceType,
     limits: &'l StageLimits,
     headers: &HeaderMap,
 ) -> Result<Option<&'l Arc<KeyBinding>>, GatewayError> {
@@ -26,7 +26,7 @@ pub fn check<'l>(
     }
     // AUTHORIZER keys come from a Lambda authorizer's usageIdentifierKey, which arrives
     // with the authorizer work; until then such methods refuse every key.
-    if api_key_source != "HEADER" {
+    if api_key_source != ApiKeySourceType::Header {
         return Err(forbidden());
     }
     let value = headers

@@ -6,11 +6,11 @@ use std::borrow::Cow;
 use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue};
 use http::{HeaderMap, Method, Uri};
-use tollgate_model::GatewayResponseType as T;
+use tollgate_model::{GatewayResponseType as T, PassthroughBehavior};
 
 use super::method_request::Params;
 use crate::body::GatewayBody;
-use crate::compile::{CompiledIntegration, MappingTemplate, Passthrough, Source, Target};
+use crate::compile::{CompiledIntegration, MappingTemplate, Source, Target};
 use crate::content_handling::{self, Payload, Unset};
 use crate::error::GatewayError;
 use crate::invocation::{Invocation, RequestBody};
@@ -262,9 +262,9 @@ pub fn select_template<'i>(
         return Ok(Some(t));
     }
     let passthrough = match i.passthrough {
-        Passthrough::WhenNoMatch => true,
-        Passthrough::WhenNoTemplates => i.request_templates.is_empty(),
-        Passthrough::Never => false,
+        PassthroughBehavior::WhenNoMatch => true,
+        PassthroughBehavior::WhenNoTemplates => i.request_templates.is_empty(),
+        PassthroughBehavior::Never => false,
     };
     if passthrough {
         Ok(None)
@@ -431,7 +431,7 @@ mod tests {
 
     fn integration(passthrough: &str, templates: &[(&str, &str)]) -> CompiledIntegration {
         let i = Integration {
-            integration_type: "MOCK".into(),
+            integration_type: tollgate_model::IntegrationType::Mock,
             http_method: None,
             uri: None,
             connection_type: None,
@@ -442,7 +442,7 @@ mod tests {
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
-            passthrough_behavior: passthrough.into(),
+            passthrough_behavior: passthrough.parse().unwrap(),
             content_handling: None,
             timeout_in_millis: 29_000,
             cache_namespace: "x".into(),

@@ -147,7 +147,7 @@ impl Gateway {
         if let Some(limits) = inv.limits {
             let key = api_key::check(
                 &routed.method,
-                &inv.deployment.api_key_source,
+                inv.deployment.api_key_source,
                 limits,
                 &inv.parts.headers,
             )?;

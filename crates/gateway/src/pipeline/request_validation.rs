@@ -330,7 +330,7 @@ mod tests {
         );
         let method = Method {
             http_method: "POST".into(),
-            authorization_type: "NONE".into(),
+            authorization_type: tollgate_model::AuthorizationType::None,
             authorizer_id: None,
             api_key_required: false,
             request_validator_id: Some("val123".into()),

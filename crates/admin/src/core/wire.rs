@@ -1,0 +1,74 @@
+//! The wire seam: what the control plane shows of an entity, kept apart from how the entity
+//! is stored.
+//!
+//! The model types' serde is the STORED shape (stable; `tollgate-model`'s
+//! `tests/stored_shape.rs` pins it). Every response body goes through [`Wire`]: [`json`] and
+//! the list pages accept nothing else, so an entity cannot reach the wire without saying
+//! how it looks there. Most entities show their stored shape as it is (`to_wire` lends the
+//! entity itself, no copy); a usage plan and a deployment have their own wire types in their
+//! service. A member renamed on the wire, a v2 field, or a member kept only in storage is
+//! one more wire type here or in the service, never a change to the stored rows.
+//!
+//! [`json`]: crate::core::util::json
+
+use serde::Serialize;
+use tollgate_model::lambda::{Alias, FunctionConfiguration};
+use tollgate_model::test_invoke::TestInvokeResponse;
+use tollgate_model::{
+    Account, ApiKey, GatewayResponse, Integration, IntegrationResponse, Method, MethodResponse,
+    Model, RequestValidator, Resource, RestApi, Stage,
+};
+
+/// How a value is shown in a response body.
+pub trait Wire {
+    type Shape<'a>: Serialize
+    where
+        Self: 'a;
+
+    fn to_wire(&self) -> Self::Shape<'_>;
+}
+
+/// Entities whose wire shape is, today, their stored shape.
+macro_rules! wire_is_stored {
+    ($($t:ty),+ $(,)?) => {
+        $(impl Wire for $t {
+            type Shape<'a> = &'a $t;
+
+            fn to_wire(&self) -> &$t {
+                self
+            }
+        })+
+    };
+}
+
+wire_is_stored!(
+    RestApi,
+    Resource,
+    Method,
+    MethodResponse,
+    Integration,
+    IntegrationResponse,
+    Model,
+    RequestValidator,
+    GatewayResponse,
+    Stage,
+    Account,
+    ApiKey,
+    FunctionConfiguration,
+    Alias,
+    TestInvokeResponse,
+    // Bodies a handler has already shaped (views, list envelopes, small literal answers).
+    serde_json::Value,
+    serde_json::Map<String, serde_json::Value>,
+);
+
+impl<T: Wire + ?Sized> Wire for &T {
+    type Shape<'a>
+        = T::Shape<'a>
+    where
+        Self: 'a;
+
+    fn to_wire(&self) -> T::Shape<'_> {
+        (**self).to_wire()
+    }
+}

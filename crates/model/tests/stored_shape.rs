@@ -1,0 +1,360 @@
+//! The stored shape of every entity kind the store keeps a row for, pinned.
+//!
+//! The model types' serde is the STORED shape: rows written by an older Tollgate must read
+//! back into the same values and write out the same bytes. Each fixture in `tests/stored/`
+//! is one fully populated row (every optional member set, so a renamed or dropped member
+//! shows); the test reads it, writes it back and compares the bytes, and compares it with
+//! the value built here. A change to the wire (what the control plane answers) belongs in
+//! the admin crate's views, never here. Changing a fixture means a stored-row migration.
+//!
+//! `UPDATE_STORED_SHAPES=1 cargo test -p tollgate-model --test stored_shape` rewrites the
+//! fixtures from the values below (for a new member; review the diff).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use tollgate_model::lambda::{
+    Alias, AliasRoutingConfiguration, EnvironmentResponse, EphemeralStorage, Function,
+    FunctionConfiguration, LoggingConfig, TracingConfig,
+};
+use tollgate_model::*;
+
+fn check<T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug>(name: &str, value: &T) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/stored")
+        .join(format!("{name}.json"));
+    let written = serde_json::to_string_pretty(value).unwrap() + "\n";
+    if std::env::var_os("UPDATE_STORED_SHAPES").is_some() {
+        std::fs::write(&path, &written).unwrap();
+    }
+    let pinned = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(written, pinned, "{name}: the stored shape changed");
+    let read: T = serde_json::from_str(&pinned).unwrap();
+    assert_eq!(&read, value, "{name}: a pinned row reads back differently");
+    assert_eq!(
+        serde_json::to_string_pretty(&read).unwrap() + "\n",
+        pinned,
+        "{name}: a pinned row does not write back byte for byte"
+    );
+}
+
+fn map<V: Clone>(entries: &[(&str, V)]) -> BTreeMap<String, V> {
+    entries
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect()
+}
+
+fn integration() -> Integration {
+    Integration {
+        integration_type: IntegrationType::Aws,
+        http_method: Some("POST".into()),
+        uri: Some("arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:function:f/invocations".into()),
+        connection_type: Some(ConnectionType::Internet),
+        connection_id: Some("vpclink1".into()),
+        credentials: Some("arn:aws:iam::000000000000:role/r".into()),
+        request_parameters: map(&[(
+            "integration.request.header.x-id",
+            "method.request.path.id".to_string(),
+        )]),
+        request_templates: map(&[("application/json", "$input.body".to_string())]),
+        passthrough_behavior: PassthroughBehavior::WhenNoTemplates,
+        content_handling: Some(ContentHandlingStrategy::ConvertToText),
+        timeout_in_millis: 1000,
+        cache_namespace: "res001".into(),
+        cache_key_parameters: vec!["method.request.path.id".into()],
+        tls_config: Some(TlsConfig {
+            insecure_skip_verification: true,
+        }),
+        integration_responses: map(&[(
+            "200",
+            IntegrationResponse {
+                status_code: "200".into(),
+                selection_pattern: Some("2\\d\\d".into()),
+                response_parameters: map(&[(
+                    "method.response.header.x-a",
+                    "'b'".to_string(),
+                )]),
+                response_templates: map(&[("application/json", "{}".to_string())]),
+                content_handling: Some(ContentHandlingStrategy::ConvertToBinary),
+            },
+        )]),
+        response_transfer_mode: Some("BUFFERED".into()),
+        integration_target: Some("target".into()),
+    }
+}
+
+fn method() -> Method {
+    Method {
+        http_method: "GET".into(),
+        authorization_type: AuthorizationType::Custom,
+        authorizer_id: Some("auth01".into()),
+        api_key_required: true,
+        request_validator_id: Some("val001".into()),
+        operation_name: Some("GetPet".into()),
+        request_parameters: map(&[("method.request.path.id", true)]),
+        request_models: map(&[("application/json", "Empty".to_string())]),
+        authorization_scopes: Some(vec!["scope".into()]),
+        method_responses: map(&[(
+            "200",
+            MethodResponse {
+                status_code: "200".into(),
+                response_parameters: map(&[("method.response.header.x-a", false)]),
+                response_models: map(&[("application/json", "Empty".to_string())]),
+            },
+        )]),
+        method_integration: Some(integration()),
+    }
+}
+
+fn definition() -> RestApiDefinition {
+    let api = RestApi {
+        id: "abcdefghij".into(),
+        name: "pets".into(),
+        description: Some("d".into()),
+        version: Some("v1".into()),
+        created_date: 1_700_000_000,
+        binary_media_types: vec!["image/png".into()],
+        minimum_compression_size: Some(1024),
+        api_key_source: ApiKeySourceType::Authorizer,
+        endpoint_configuration: EndpointConfiguration {
+            types: vec![EndpointType::Private],
+            ip_address_type: Some(IpAddressType::Dualstack),
+            vpc_endpoint_ids: Some(vec!["vpce-1".into()]),
+        },
+        policy: Some("{}".into()),
+        tags: map(&[("team", "a".to_string())]),
+        disable_execute_api_endpoint: true,
+        root_resource_id: "rootrootro".into(),
+        security_policy: Some("TLS_1_2".into()),
+        endpoint_access_mode: Some("BASIC".into()),
+    };
+    let mut def = RestApiDefinition::new(api);
+    for m in def.models.values_mut() {
+        m.id = format!("id{}", m.name);
+    }
+    def.resources.insert(
+        "res001".into(),
+        Resource {
+            id: "res001".into(),
+            parent_id: Some("rootrootro".into()),
+            path_part: Some("{id}".into()),
+            path: "/{id}".into(),
+            resource_methods: map(&[("GET", method())]),
+        },
+    );
+    def.request_validators.insert(
+        "val001".into(),
+        RequestValidator {
+            id: "val001".into(),
+            name: Some("all".into()),
+            validate_request_body: true,
+            validate_request_parameters: true,
+        },
+    );
+    def.authorizers.insert(
+        "auth01".into(),
+        Authorizer {
+            id: "auth01".into(),
+            name: "a".into(),
+            authorizer_type: AuthorizerType::Request,
+            auth_type: Some("custom".into()),
+            authorizer_uri: Some("arn:aws:apigateway:us-east-1:lambda:path/x".into()),
+            authorizer_credentials: Some("arn:aws:iam::000000000000:role/r".into()),
+            identity_source: Some("method.request.header.Authorization".into()),
+            identity_validation_expression: Some(".*".into()),
+            authorizer_result_ttl_in_seconds: Some(300),
+            provider_arns: Some(vec!["arn:p".into()]),
+        },
+    );
+    def.gateway_responses.insert(
+        "DEFAULT_4XX".into(),
+        GatewayResponse {
+            response_type: GatewayResponseType::Default4xx,
+            status_code: Some("400".into()),
+            response_parameters: map(&[("gatewayresponse.header.x-a", "'b'".to_string())]),
+            response_templates: map(&[("application/json", "{}".to_string())]),
+            default_response: false,
+        },
+    );
+    def
+}
+
+fn stage() -> Stage {
+    let mut s = Stage::new("dev".into(), "dep001".into(), 1_700_000_000);
+    s.description = Some("d".into());
+    s.client_certificate_id = Some("cert".into());
+    s.documentation_version = Some("1".into());
+    s.web_acl_arn = Some("arn:waf".into());
+    s.set_cache_cluster(true);
+    s.method_settings = map(&[(
+        "~1{id}/GET",
+        MethodSetting {
+            logging_level: Some(LoggingLevel::Info),
+            unauthorized_cache_control_header_strategy:
+                UnauthorizedCacheControlHeaderStrategy::FailWith403,
+            ..MethodSetting::default()
+        },
+    )]);
+    s.variables = map(&[("backend", "http://b".to_string())]);
+    s.access_log_settings = Some(AccessLogSettings {
+        format: Some("$context.requestId".into()),
+        destination_arn: Some("arn:logs".into()),
+    });
+    s.canary_settings = Some(CanarySettings {
+        percent_traffic: Some(10.0),
+        deployment_id: Some("dep002".into()),
+        stage_variable_overrides: map(&[("backend", "http://c".to_string())]),
+        use_stage_cache: false,
+    });
+    s.tracing_enabled = true;
+    s.tags = map(&[("team", "a".to_string())]);
+    s.last_updated_date = 1_700_000_001;
+    s
+}
+
+#[test]
+fn rest_api_definition() {
+    check("rest_api_definition", &definition());
+}
+
+#[test]
+fn deployment() {
+    check(
+        "deployment",
+        &Deployment {
+            id: "dep001".into(),
+            description: Some("first".into()),
+            created_date: 1_700_000_000,
+            snapshot: Arc::new(definition()),
+        },
+    );
+}
+
+#[test]
+fn stage_row() {
+    check("stage", &stage());
+}
+
+#[test]
+fn account() {
+    check(
+        "account",
+        &Account {
+            cloudwatch_role_arn: Some("arn:aws:iam::000000000000:role/cw".into()),
+            ..Account::default()
+        },
+    );
+}
+
+#[test]
+fn api_key() {
+    check(
+        "api_key",
+        &ApiKey {
+            id: "key001".into(),
+            value: "v".repeat(20),
+            name: Some("k".into()),
+            description: Some("d".into()),
+            enabled: true,
+            customer_id: Some("c".into()),
+            stage_keys: vec!["abcdefghij/dev".into()],
+            created_date: 1_700_000_000,
+            last_updated_date: 1_700_000_001,
+            tags: map(&[("team", "a".to_string())]),
+        },
+    );
+}
+
+#[test]
+fn usage_plan() {
+    let throttle = ThrottleSettings {
+        burst_limit: 10,
+        rate_limit: 5.5,
+    };
+    check(
+        "usage_plan",
+        &UsagePlan {
+            id: "plan01".into(),
+            name: "p".into(),
+            description: Some("d".into()),
+            api_stages: vec![ApiStage {
+                api_id: "abcdefghij".into(),
+                stage: "dev".into(),
+                throttle: map(&[("/{id}/GET", throttle)]),
+            }],
+            throttle: Some(throttle),
+            quota: Some(QuotaSettings {
+                limit: 100,
+                offset: 1,
+                period: QuotaPeriodType::Week,
+            }),
+            product_code: Some("pc".into()),
+            tags: map(&[("team", "a".to_string())]),
+            key_ids: BTreeSet::from(["key001".to_string()]),
+            created_date: 1_700_000_000,
+        },
+    );
+}
+
+#[test]
+fn function() {
+    let config = |version: &str| FunctionConfiguration {
+        function_name: "f".into(),
+        function_arn: "arn:aws:lambda:us-east-1:000000000000:function:f".into(),
+        runtime: "python3.12".into(),
+        role: "arn:aws:iam::000000000000:role/r".into(),
+        handler: "app.handler".into(),
+        code_size: 123,
+        description: "d".into(),
+        timeout: 3,
+        memory_size: 128,
+        last_modified: "2024-02-09T18:23:28.941+0000".into(),
+        code_sha256: "sha".into(),
+        version: version.into(),
+        environment: Some(EnvironmentResponse {
+            variables: map(&[("A", "1".to_string())]),
+        }),
+        tracing_config: TracingConfig {
+            mode: TracingMode::PassThrough,
+        },
+        revision_id: "rev".into(),
+        state: FunctionState::Active,
+        last_update_status: LastUpdateStatus::Successful,
+        package_type: PackageType::Zip,
+        architectures: vec!["x86_64".into()],
+        ephemeral_storage: EphemeralStorage { size: 512 },
+        logging_config: LoggingConfig {
+            log_format: LogFormat::Text,
+            log_group: "/aws/lambda/f".into(),
+        },
+    };
+    check(
+        "function",
+        &Function {
+            latest: config("$LATEST"),
+            versions: BTreeMap::from([(1, config("1"))]),
+            last_version: 1,
+            aliases: map(&[(
+                "live",
+                Alias {
+                    alias_arn: "arn:aws:lambda:us-east-1:000000000000:function:f:live".into(),
+                    name: "live".into(),
+                    function_version: "1".into(),
+                    description: "d".into(),
+                    routing_config: Some(AliasRoutingConfiguration {
+                        additional_version_weights: BTreeMap::from([("2".to_string(), 0.5)]),
+                    }),
+                    revision_id: "rev".into(),
+                },
+            )]),
+            policy: vec![serde_json::json!({"Sid": "s", "Effect": "Allow"})],
+            policy_revision_id: "prev".into(),
+            reserved_concurrency: Some(5),
+            tags: map(&[("team", "a".to_string())]),
+        },
+    );
+}
