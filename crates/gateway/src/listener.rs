@@ -1,5 +1,6 @@
-//! The network edge: TCP listeners, HTTP/1.1 and HTTP/2 connections, and the split between
-//! the data plane and the control plane on a shared listener.
+//! The network edge: TCP listeners, HTTP/1.1 and HTTP/2 connections, and the one
+//! classification of every request through the runtime's frontend table: a deployed API's
+//! pipeline, or the control plane.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -16,7 +17,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 
 use crate::body::GatewayBody;
-use crate::pipeline::addressing;
+use crate::frontend;
+use crate::pipeline::inbound::Inbound;
 use crate::Gateway;
 
 mod activity;
@@ -271,6 +273,9 @@ async fn serve_connection(
     let _ = tokio::time::timeout(DRAIN, conn).await;
 }
 
+/// The edge's one decision: a request the frontend table takes goes to its API kind's
+/// pipeline; any other is the control plane's (on a data-plane-only listener, the REST
+/// pipeline's 403).
 async fn dispatch(
     role: Role,
     shared: &Shared,
@@ -278,17 +283,34 @@ async fn dispatch(
     remote: SocketAddr,
 ) -> Response<GatewayBody> {
     let (gw, control, main) = (&shared.gateway, &shared.control, &shared.main);
-    let is_data = role == Role::DataPlane || {
-        let host = req
-            .headers()
-            .get(http::header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .or(req.uri().host());
-        role == Role::Shared && addressing::classify(host, req.uri().path()).is_some()
-    };
-    if is_data {
-        return gw.serve(req, remote).await;
+    if role != Role::ControlPlane {
+        let runtime = gw.runtime.load();
+        let (parts, body) = req.into_parts();
+        let addressed = runtime
+            .frontends
+            .classify(frontend::host_of(&parts), parts.uri.path());
+        if addressed.is_some() || role == Role::DataPlane {
+            let inbound = Inbound {
+                parts,
+                body,
+                remote,
+                addressed,
+            };
+            return gw.serve(inbound).await;
+        }
+        // The control plane does not read the runtime; release it before waiting.
+        drop(runtime);
+        return control_plane(control, main, Request::from_parts(parts, body)).await;
     }
+    control_plane(control, main, req).await
+}
+
+/// Runs a control-plane call on the main runtime.
+async fn control_plane(
+    control: &ControlPlane,
+    main: &tokio::runtime::Handle,
+    req: Request<Incoming>,
+) -> Response<GatewayBody> {
     match main.spawn(control(req)).await {
         Ok(resp) => resp,
         Err(e) => {
