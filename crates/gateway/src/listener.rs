@@ -13,8 +13,10 @@ use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
+use tokio_rustls::TlsAcceptor;
 
 use crate::body::GatewayBody;
 use crate::frontend;
@@ -23,6 +25,7 @@ use crate::Gateway;
 
 mod activity;
 mod cap;
+pub mod tls;
 
 pub use activity::Timeouts;
 use activity::{Activity, Expiry, Tracked, Watched};
@@ -68,6 +71,7 @@ const MAX_H2_HEADER_LIST: u32 = 16 * 1024;
 const H2_KEEP_ALIVE: Duration = Duration::from_secs(20);
 
 /// Serves `listeners` until `shutdown` resolves, then drains open connections (bounded).
+/// With `tls`, every listener speaks TLS (HTTP/2 or HTTP/1.1 chosen by ALPN).
 ///
 /// Connections are served by `limits.workers` threads, each with its own single-threaded
 /// tokio runtime accepting from the same sockets (thread per core, like nginx's workers): a
@@ -79,6 +83,7 @@ pub async fn serve(
     gateway: Arc<Gateway>,
     control: ControlPlane,
     limits: Limits,
+    tls: Option<TlsAcceptor>,
     shutdown: impl Future<Output = ()>,
 ) {
     let main = tokio::runtime::Handle::current();
@@ -107,6 +112,7 @@ pub async fn serve(
             control: control.clone(),
             main: main.clone(),
             timeouts: limits.timeouts,
+            tls: tls.clone(),
         };
         let stop = stop_rx.clone();
         let spawned = std::thread::Builder::new()
@@ -144,6 +150,7 @@ struct Shared {
     control: ControlPlane,
     main: tokio::runtime::Handle,
     timeouts: Timeouts,
+    tls: Option<TlsAcceptor>,
 }
 
 /// One worker thread: accepts on every listener until told to stop, then drains.
@@ -224,7 +231,20 @@ async fn accept_loop(
         let (builder, shared, open, stop) =
             (builder.clone(), shared.clone(), open.clone(), stop.clone());
         tokio::spawn(async move {
-            serve_connection(&builder, stream, remote, role, shared, stop).await;
+            match shared.tls.clone() {
+                None => serve_connection(&builder, stream, remote, role, shared, stop).await,
+                Some(acceptor) => {
+                    // The handshake is bounded like a request head.
+                    let handshake = acceptor.accept(stream);
+                    match tokio::time::timeout(shared.timeouts.header, handshake).await {
+                        Ok(Ok(tls)) => {
+                            serve_connection(&builder, tls, remote, role, shared, stop).await
+                        }
+                        Ok(Err(e)) => tracing::debug!(%remote, error = %e, "TLS handshake failed"),
+                        Err(_) => tracing::debug!(%remote, "TLS handshake not finished in time"),
+                    }
+                }
+            }
             drop((permit, open));
         });
     }
@@ -232,14 +252,16 @@ async fn accept_loop(
 
 /// Serves one connection until its client closes it, it outstays a timeout, or the server
 /// drains.
-async fn serve_connection(
+async fn serve_connection<S>(
     builder: &auto::Builder<TokioExecutor>,
-    stream: TcpStream,
+    stream: S,
     remote: SocketAddr,
     role: Role,
     shared: Shared,
     mut stop: watch::Receiver<bool>,
-) {
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let activity = Activity::new();
     let timeouts = shared.timeouts;
     let tracker = activity.clone();
