@@ -232,13 +232,13 @@ async fn accept_loop(
             (builder.clone(), shared.clone(), open.clone(), stop.clone());
         tokio::spawn(async move {
             match shared.tls.clone() {
-                None => serve_connection(&builder, stream, remote, role, shared, stop).await,
+                None => serve_connection(&builder, stream, remote, role, false, shared, stop).await,
                 Some(acceptor) => {
                     // The handshake is bounded like a request head.
                     let handshake = acceptor.accept(stream);
                     match tokio::time::timeout(shared.timeouts.header, handshake).await {
                         Ok(Ok(tls)) => {
-                            serve_connection(&builder, tls, remote, role, shared, stop).await
+                            serve_connection(&builder, tls, remote, role, true, shared, stop).await
                         }
                         Ok(Err(e)) => tracing::debug!(%remote, error = %e, "TLS handshake failed"),
                         Err(_) => tracing::debug!(%remote, "TLS handshake not finished in time"),
@@ -257,6 +257,7 @@ async fn serve_connection<S>(
     stream: S,
     remote: SocketAddr,
     role: Role,
+    tls: bool,
     shared: Shared,
     mut stop: watch::Receiver<bool>,
 ) where
@@ -269,7 +270,7 @@ async fn serve_connection<S>(
         let (shared, tracker) = (shared.clone(), tracker.clone());
         tracker.request_started();
         async move {
-            let resp = dispatch(role, &shared, req, remote).await;
+            let resp = dispatch(role, &shared, req, remote, tls).await;
             Ok::<_, std::convert::Infallible>(resp.map(|b| Tracked::new(b, tracker)))
         }
     });
@@ -303,6 +304,7 @@ async fn dispatch(
     shared: &Shared,
     req: Request<Incoming>,
     remote: SocketAddr,
+    tls: bool,
 ) -> Response<GatewayBody> {
     let (gw, control, main) = (&shared.gateway, &shared.control, &shared.main);
     if role != Role::ControlPlane {
@@ -316,6 +318,7 @@ async fn dispatch(
                 parts,
                 body,
                 remote,
+                tls,
                 addressed,
             };
             return gw.serve(inbound).await;

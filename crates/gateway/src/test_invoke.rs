@@ -90,6 +90,7 @@ impl Gateway {
             ctx,
             remote,
             limits: None,
+            tls: false,
         };
         let (resp, ctx) = self.run(inv, body).await;
         let (parts, body) = resp.into_parts();

@@ -98,7 +98,7 @@ pub fn proxy_event(
                     },
                 ),
                 ("X-Forwarded-Port", inv.ctx_local_port()),
-                ("X-Forwarded-Proto", "http".to_string()),
+                ("X-Forwarded-Proto", inv.forwarded_proto().to_string()),
             ]
             .into_iter()
             .map(|(k, v)| (k.to_string(), v)),

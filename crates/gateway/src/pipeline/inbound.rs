@@ -19,6 +19,8 @@ pub struct Inbound<'t> {
     pub parts: http::request::Parts,
     pub body: Incoming,
     pub remote: SocketAddr,
+    /// The connection is TLS.
+    pub tls: bool,
     /// `None`: no frontend entry matched (a data-plane-only listener answers 403).
     pub addressed: Option<Addressed<'t, Arc<ApiRuntime>>>,
 }

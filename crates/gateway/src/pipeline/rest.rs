@@ -37,6 +37,7 @@ impl ApiPipeline for RestPipeline {
             parts,
             body,
             remote,
+            tls,
             addressed,
         } = req;
         if head_size(&parts) > MAX_HEAD {
@@ -91,6 +92,7 @@ impl ApiPipeline for RestPipeline {
             ctx,
             remote,
             limits: Some(&stage.limits),
+            tls,
         };
         let (resp, ctx) = gw.run(inv, RequestBody::Stream(body)).await;
         respond::finish(gw, resp, ctx, &stage, variables, started)
