@@ -40,6 +40,8 @@ pub enum CliError {
     #[error(transparent)]
     Store(#[from] tollgate_store::StoreError),
     #[error(transparent)]
+    Tls(#[from] tollgate_gateway::listener::tls::TlsError),
+    #[error(transparent)]
     Functions(#[from] tollgate_functions::StartError),
     #[error("{0} is not a function name")]
     NotAFunction(String),

@@ -117,6 +117,13 @@ struct ServeArgs {
     /// (`aws lambda add-permission`), as on AWS. `warn`: log the denial and invoke anyway.
     #[arg(long, env = "TOLLGATE_LAMBDA_PERMISSIONS", value_enum, default_value_t = LambdaPermissions::Enforce)]
     lambda_permissions: LambdaPermissions,
+    /// A PEM certificate chain: every listener then speaks TLS (HTTPS, HTTP/2 by ALPN), with
+    /// this certificate for any server name.
+    #[arg(long, env = "TOLLGATE_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, env = "TOLLGATE_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
     /// Diagnostics filter (tracing syntax), e.g. `info` or `tollgate_gateway=debug`.
     #[arg(long, env = "TOLLGATE_LOG", default_value = "info")]
     log: String,
@@ -173,10 +180,10 @@ async fn bind(
 
 /// The one line announcing where Tollgate listens, e.g. `listening on http://127.0.0.1:4566
 /// and http://[::1]:4566 (control plane and APIs)`.
-fn listen_line(addrs: &[(SocketAddr, Role)]) -> String {
+fn listen_line(addrs: &[(SocketAddr, Role)], scheme: &str) -> String {
     let mut groups: Vec<(Role, Vec<String>)> = Vec::new();
     for (addr, role) in addrs {
-        let url = format!("http://{addr}");
+        let url = format!("{scheme}://{addr}");
         match groups.iter_mut().find(|(r, _)| r == role) {
             Some((_, urls)) => urls.push(url),
             None => groups.push((*role, vec![url])),
@@ -327,6 +334,15 @@ async fn serve(mut args: ServeArgs) -> Result<(), CliError> {
             resp.map(|b| GatewayBody::Boxed(b.map_err(Into::into).boxed_unsync()))
         })
     });
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => {
+            use tollgate_gateway::listener::tls;
+            let default = tls::load_certified_key(cert, key)?;
+            let certificates = Arc::new(tls::Certificates::new(default));
+            Some(tls::acceptor(certificates)?)
+        }
+        _ => None,
+    };
     let mut listeners = Vec::new();
     match &admin_addrs {
         None => bind(&main_addrs, Role::Shared, &mut listeners).await?,
@@ -339,7 +355,8 @@ async fn serve(mut args: ServeArgs) -> Result<(), CliError> {
         .iter()
         .filter_map(|(l, role)| Some((l.local_addr().ok()?, *role)))
         .collect();
-    tracing::info!("{}", listen_line(&bound));
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    tracing::info!("{}", listen_line(&bound, scheme));
     let limits = Limits {
         timeouts: Timeouts {
             header: std::time::Duration::from_secs(args.header_timeout),
@@ -350,7 +367,8 @@ async fn serve(mut args: ServeArgs) -> Result<(), CliError> {
             .workers
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
     };
-    tollgate_gateway::listener::serve(listeners, gateway, control, limits, shutdown_signal()).await;
+    tollgate_gateway::listener::serve(listeners, gateway, control, limits, tls, shutdown_signal())
+        .await;
     // Requests are drained: save the last usage counts and stop the function workers.
     usage.flush(&store).await;
     functions.stop_all();
@@ -452,12 +470,15 @@ mod tests {
         let v4 = SocketAddr::from(([127, 0, 0, 1], 4566));
         let v6 = SocketAddr::from((IpAddr::from([0u16, 0, 0, 0, 0, 0, 0, 1]), 4566));
         assert_eq!(
-            listen_line(&[(v4, Role::Shared), (v6, Role::Shared)]),
+            listen_line(&[(v4, Role::Shared), (v6, Role::Shared)], "http"),
             "listening on http://127.0.0.1:4566 and http://[::1]:4566 (control plane and APIs)"
         );
         let admin = SocketAddr::from(([127, 0, 0, 1], 4567));
         assert_eq!(
-            listen_line(&[(v4, Role::DataPlane), (admin, Role::ControlPlane)]),
+            listen_line(
+                &[(v4, Role::DataPlane), (admin, Role::ControlPlane)],
+                "http"
+            ),
             "listening on http://127.0.0.1:4566 (APIs); http://127.0.0.1:4567 (control plane)"
         );
     }

@@ -1,5 +1,8 @@
-//! `$context`: what API Gateway knows about one request, filled in as the pipeline runs.
-//! Used by parameter mappings, gateway response templates and access logs.
+//! `$context`: what API Gateway knows about one request, filled in as the pipeline runs,
+//! and the one table of its keys ([`REST`]): their names, how each is read, and their order
+//! in each view (a mapping template's `$context`, the Lambda proxy event's
+//! `requestContext`). Parameter mappings, gateway responses and access logs read keys by
+//! name through [`RequestContext::var`]; the views through [`RequestContext::object`].
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -12,6 +15,14 @@ pub struct ErrorContext {
     pub response_type: GatewayResponseType,
     pub message: Cow<'static, str>,
     pub validation_error: Option<String>,
+}
+
+/// What an authorizer let through, for `$context.authorizer.*`: its principal and the
+/// context values it returned (as text, the way REST APIs hand them on).
+#[derive(Debug, Clone, Default)]
+pub struct AuthorizerContext {
+    pub principal_id: String,
+    pub values: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone)]
@@ -42,6 +53,8 @@ pub struct RequestContext {
     pub error: Option<ErrorContext>,
     /// (key id, key value) once the API key phase accepted a key.
     pub api_key: Option<(Arc<str>, Box<str>)>,
+    /// What the authorization phase's authorizer let through; `None` without one.
+    pub authorizer: Option<Box<AuthorizerContext>>,
     /// TestInvokeMethod's record of what went to and came from the endpoint; `None` for
     /// live requests, which never pay for copying bodies.
     pub execution_log: Option<Box<ExecutionLog>>,
@@ -75,51 +88,523 @@ impl RequestContext {
 impl RequestContext {
     /// `$context.{name}` as text, or `None` when it has no value.
     pub fn var(&self, name: &str) -> Option<Cow<'_, str>> {
-        let b = |s: &str| Some(Cow::Owned(s.to_string()));
-        Some(match name {
-            "requestId" | "awsEndpointRequestId" => Cow::Borrowed(self.request_id.as_str()),
-            "extendedRequestId" => Cow::Borrowed(self.extended_request_id.as_str()),
-            "apiId" => Cow::Borrowed(&*self.api_id),
-            "stage" => Cow::Borrowed(&*self.stage),
-            "deploymentId" => Cow::Borrowed(&*self.deployment_id),
-            "resourceId" => Cow::Borrowed(self.resource_id.as_deref()?),
-            "resourcePath" => Cow::Borrowed(self.resource_path.as_deref()?),
-            "httpMethod" => Cow::Borrowed(self.http_method.as_str()),
-            "path" => Cow::Borrowed(self.path.as_str()),
-            "protocol" => Cow::Borrowed(self.protocol),
-            "requestTime" => Cow::Owned(tollgate_model::time::clf_time(self.request_time_epoch)),
-            "requestTimeEpoch" => Cow::Owned(self.request_time_epoch.to_string()),
-            "identity.sourceIp" => Cow::Borrowed(self.source_ip.as_str()),
-            "identity.apiKeyId" => Cow::Borrowed(&*self.api_key.as_ref()?.0),
-            "identity.apiKey" => Cow::Borrowed(&*self.api_key.as_ref()?.1),
-            "identity.userAgent" => Cow::Borrowed(self.user_agent.as_deref()?),
-            "domainName" => Cow::Borrowed(self.domain_name.as_str()),
-            "domainPrefix" => Cow::Borrowed(self.domain_prefix.as_str()),
-            "accountId" => Cow::Borrowed(tollgate_model::ACCOUNT_ID),
-            "isCanaryRequest" => Cow::Borrowed(if self.is_canary? { "true" } else { "false" }),
-            "xrayTraceId" => Cow::Borrowed(self.trace_id.as_str()),
-            "status" => Cow::Owned(self.status.to_string()),
-            "responseLength" => Cow::Owned(self.response_length.to_string()),
-            "responseLatency" => Cow::Owned(self.response_latency_ms.to_string()),
-            "integrationLatency" | "integration.latency" => {
-                Cow::Owned(self.integration_latency_ms?.to_string())
-            }
-            "integrationStatus" | "integration.status" => {
-                Cow::Owned(self.integration_status?.to_string())
-            }
-            "error.message" => Cow::Borrowed(&*self.error.as_ref()?.message),
-            "error.messageString" => {
-                Cow::Owned(serde_json::to_string(&*self.error.as_ref()?.message).ok()?)
-            }
-            "error.responseType" => Cow::Borrowed(self.error.as_ref()?.response_type.as_str()),
-            "error.validationErrorString" => {
-                b(self.error.as_ref()?.validation_error.as_deref()?)?
-            }
-            _ => return None,
-        })
+        let (group, member) = Group::of(name);
+        if group == Group::Authorizer {
+            let a = self.authorizer.as_deref()?;
+            return match member {
+                "principalId" => Some(Cow::Borrowed(a.principal_id.as_str())),
+                _ => a
+                    .values
+                    .iter()
+                    .find(|(k, _)| k == member)
+                    .map(|(_, v)| Cow::Borrowed(v.as_str())),
+            };
+        }
+        let key = REST
+            .iter()
+            .find(|k| k.group == group && (k.name == member || k.alias == Some(member)))?;
+        match key.read {
+            Read::Value(f) => f(self).map(CtxValue::into_text),
+            _ => None,
+        }
+    }
+
+    /// The `$context` object a view shows, in the view's key order.
+    pub fn object(&self, view: View) -> serde_json::Map<String, serde_json::Value> {
+        self.members(view, Group::Top)
+    }
+
+    fn members(&self, view: View, group: Group) -> serde_json::Map<String, serde_json::Value> {
+        use serde_json::Value;
+        let order = view.order(group);
+        let mut m = serde_json::Map::with_capacity(order.len);
+        for &i in &order.keys[..order.len] {
+            let key = &REST[i as usize];
+            let value = match key.read {
+                Read::Value(f) => match f(self) {
+                    Some(v) => v.into_json(),
+                    None if key.optional => continue,
+                    None => Value::Null,
+                },
+                Read::Members(present) => {
+                    if !present(self) {
+                        continue;
+                    }
+                    Value::Object(self.members(view, key.members))
+                }
+                Read::EmptyMaps(names) => Value::Object(
+                    names
+                        .iter()
+                        .map(|n| (n.to_string(), Value::Object(serde_json::Map::new())))
+                        .collect(),
+                ),
+                Read::Authorizer => match self.authorizer.as_deref() {
+                    Some(a) => {
+                        let mut o = serde_json::Map::with_capacity(a.values.len() + 1);
+                        o.insert("principalId".into(), a.principal_id.clone().into());
+                        for (k, v) in &a.values {
+                            o.insert(k.clone(), v.clone().into());
+                        }
+                        Value::Object(o)
+                    }
+                    None => continue,
+                },
+            };
+            m.insert(key.name.to_string(), value);
+        }
+        m
     }
 }
 
+/// Where `$context` is shown as a whole, each with its own key set and order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    /// A mapping template's `$context` (AWS's recorded `keySet()` order, vtl.md §5).
+    Template,
+    /// The Lambda proxy event's `requestContext` (payload 1.0).
+    ProxyEvent,
+}
+
+/// The object a key belongs to: `$context.{name}` or `$context.{group}.{name}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Group {
+    Top,
+    Identity,
+    Error,
+    Authorizer,
+}
+
+impl Group {
+    /// `identity.sourceIp` → (Identity, `sourceIp`); names of no group are top-level
+    /// (`integration.latency` included).
+    fn of(name: &str) -> (Group, &str) {
+        for (prefix, g) in [
+            ("identity.", Group::Identity),
+            ("error.", Group::Error),
+            ("authorizer.", Group::Authorizer),
+        ] {
+            if let Some(member) = name.strip_prefix(prefix) {
+                return (g, member);
+            }
+        }
+        (Group::Top, name)
+    }
+}
+
+/// A `$context` value before a view renders it.
+pub enum CtxValue<'c> {
+    Text(Cow<'c, str>),
+    Number(i64),
+    Bool(bool),
+}
+
+impl<'c> CtxValue<'c> {
+    /// As `$context.x` reads in mappings and access logs.
+    fn into_text(self) -> Cow<'c, str> {
+        match self {
+            CtxValue::Text(t) => t,
+            CtxValue::Number(n) => Cow::Owned(n.to_string()),
+            CtxValue::Bool(b) => Cow::Borrowed(if b { "true" } else { "false" }),
+        }
+    }
+
+    fn into_json(self) -> serde_json::Value {
+        match self {
+            CtxValue::Text(t) => serde_json::Value::String(t.into_owned()),
+            CtxValue::Number(n) => serde_json::Value::from(n),
+            CtxValue::Bool(b) => serde_json::Value::Bool(b),
+        }
+    }
+}
+
+/// How a key's value is read from the request.
+#[derive(Clone, Copy)]
+pub enum Read {
+    /// A value of the request; `None` when unset.
+    Value(for<'c> fn(&'c RequestContext) -> Option<CtxValue<'c>>),
+    /// An object of the keys of a group (`identity`, `error`), shown when the test holds.
+    Members(fn(&RequestContext) -> bool),
+    /// An object of empty objects a template may `#set` into (`requestOverride`).
+    EmptyMaps(&'static [&'static str]),
+    /// The authorizer's principal and values, when an authorizer ran.
+    Authorizer,
+}
+
+/// One `$context` key: its name, where each view shows it, and how it is read.
+#[derive(Clone, Copy)]
+pub struct ContextKey {
+    pub group: Group,
+    pub name: &'static str,
+    /// Another name `var` answers to (`awsEndpointRequestId`, `integration.latency`).
+    pub alias: Option<&'static str>,
+    pub read: Read,
+    /// For `Read::Members`: the group whose keys make the object.
+    pub members: Group,
+    /// Left out of a view's object when unset (else shown as null).
+    pub optional: bool,
+    /// Position in a mapping template's `$context` object (within its group).
+    pub template: Option<u8>,
+    /// Position in the proxy event's `requestContext` (within its group).
+    pub proxy_event: Option<u8>,
+}
+
+impl ContextKey {
+    const fn position(&self, view: View) -> Option<u8> {
+        match view {
+            View::Template => self.template,
+            View::ProxyEvent => self.proxy_event,
+        }
+    }
+}
+
+const fn key(group: Group, name: &'static str, read: Read) -> ContextKey {
+    ContextKey {
+        group,
+        name,
+        alias: None,
+        read,
+        members: Group::Top,
+        optional: false,
+        template: None,
+        proxy_event: None,
+    }
+}
+
+const fn text(s: &str) -> Option<CtxValue<'_>> {
+    Some(CtxValue::Text(Cow::Borrowed(s)))
+}
+
+/// A key every view shows at the given positions.
+const fn shown(
+    group: Group,
+    name: &'static str,
+    read: Read,
+    template: u8,
+    event: u8,
+) -> ContextKey {
+    ContextKey {
+        template: Some(template),
+        proxy_event: Some(event),
+        ..key(group, name, read)
+    }
+}
+
+/// An identity key no request of this gateway has a value for (Cognito, IAM callers).
+const fn unset_identity(name: &'static str, template: u8, event: u8) -> ContextKey {
+    shown(
+        Group::Identity,
+        name,
+        Read::Value(|_| None),
+        template,
+        event,
+    )
+}
+
+/// The REST API `$context`: every key once, with its order in each view. A key added here
+/// is readable by `$context.x` (mappings, access logs, gateway responses) and appears in
+/// the views that give it a position. HTTP and WebSocket APIs get tables of their own.
+pub const REST: &[ContextKey] = &[
+    shown(
+        Group::Top,
+        "resourceId",
+        Read::Value(|c| text(c.resource_id.as_deref()?)),
+        0,
+        14,
+    ),
+    shown(
+        Group::Top,
+        "resourcePath",
+        Read::Value(|c| text(c.resource_path.as_deref()?)),
+        1,
+        15,
+    ),
+    shown(
+        Group::Top,
+        "httpMethod",
+        Read::Value(|c| text(c.http_method.as_str())),
+        2,
+        7,
+    ),
+    shown(
+        Group::Top,
+        "extendedRequestId",
+        Read::Value(|c| text(&c.extended_request_id)),
+        3,
+        6,
+    ),
+    shown(
+        Group::Top,
+        "requestTime",
+        Read::Value(|c| {
+            Some(CtxValue::Text(Cow::Owned(tollgate_model::time::clf_time(
+                c.request_time_epoch,
+            ))))
+        }),
+        4,
+        12,
+    ),
+    shown(Group::Top, "path", Read::Value(|c| text(&c.path)), 5, 9),
+    shown(
+        Group::Top,
+        "accountId",
+        Read::Value(|_| text(tollgate_model::ACCOUNT_ID)),
+        6,
+        0,
+    ),
+    shown(
+        Group::Top,
+        "protocol",
+        Read::Value(|c| text(c.protocol)),
+        7,
+        10,
+    ),
+    ContextKey {
+        template: Some(8),
+        ..key(
+            Group::Top,
+            "requestOverride",
+            Read::EmptyMaps(&["path", "header", "querystring"]),
+        )
+    },
+    shown(Group::Top, "stage", Read::Value(|c| text(&c.stage)), 9, 16),
+    shown(
+        Group::Top,
+        "domainPrefix",
+        Read::Value(|c| text(&c.domain_prefix)),
+        10,
+        5,
+    ),
+    shown(
+        Group::Top,
+        "requestTimeEpoch",
+        Read::Value(|c| Some(CtxValue::Number(c.request_time_epoch))),
+        11,
+        13,
+    ),
+    ContextKey {
+        alias: Some("awsEndpointRequestId"),
+        ..shown(
+            Group::Top,
+            "requestId",
+            Read::Value(|c| text(&c.request_id)),
+            12,
+            11,
+        )
+    },
+    ContextKey {
+        members: Group::Identity,
+        ..shown(Group::Top, "identity", Read::Members(|_| true), 13, 8)
+    },
+    shown(
+        Group::Top,
+        "domainName",
+        Read::Value(|c| text(&c.domain_name)),
+        14,
+        4,
+    ),
+    shown(
+        Group::Top,
+        "deploymentId",
+        Read::Value(|c| text(&c.deployment_id)),
+        15,
+        3,
+    ),
+    ContextKey {
+        template: Some(16),
+        ..key(Group::Top, "responseOverride", Read::EmptyMaps(&["header"]))
+    },
+    shown(Group::Top, "apiId", Read::Value(|c| text(&c.api_id)), 17, 1),
+    ContextKey {
+        template: Some(18),
+        optional: true,
+        ..key(
+            Group::Top,
+            "isCanaryRequest",
+            Read::Value(|c| Some(CtxValue::Bool(c.is_canary?))),
+        )
+    },
+    // Gateway response templates read `$context.error.*`.
+    ContextKey {
+        template: Some(19),
+        members: Group::Error,
+        ..key(Group::Top, "error", Read::Members(|c| c.error.is_some()))
+    },
+    ContextKey {
+        template: Some(20),
+        proxy_event: Some(2),
+        ..key(Group::Top, "authorizer", Read::Authorizer)
+    },
+    key(
+        Group::Top,
+        "xrayTraceId",
+        Read::Value(|c| text(&c.trace_id)),
+    ),
+    key(
+        Group::Top,
+        "status",
+        Read::Value(|c| Some(CtxValue::Number(c.status.into()))),
+    ),
+    key(
+        Group::Top,
+        "responseLength",
+        Read::Value(|c| Some(CtxValue::Number(c.response_length as i64))),
+    ),
+    key(
+        Group::Top,
+        "responseLatency",
+        Read::Value(|c| Some(CtxValue::Number(c.response_latency_ms as i64))),
+    ),
+    ContextKey {
+        alias: Some("integration.latency"),
+        ..key(
+            Group::Top,
+            "integrationLatency",
+            Read::Value(|c| Some(CtxValue::Number(c.integration_latency_ms? as i64))),
+        )
+    },
+    ContextKey {
+        alias: Some("integration.status"),
+        ..key(
+            Group::Top,
+            "integrationStatus",
+            Read::Value(|c| Some(CtxValue::Number(c.integration_status?.into()))),
+        )
+    },
+    unset_identity("cognitoIdentityPoolId", 0, 6),
+    unset_identity("accountId", 1, 1),
+    unset_identity("cognitoIdentityId", 2, 5),
+    unset_identity("caller", 3, 2),
+    shown(
+        Group::Identity,
+        "sourceIp",
+        Read::Value(|c| text(&c.source_ip)),
+        4,
+        8,
+    ),
+    unset_identity("principalOrgId", 5, 7),
+    unset_identity("accessKey", 6, 0),
+    unset_identity("cognitoAuthenticationType", 7, 4),
+    unset_identity("cognitoAuthenticationProvider", 8, 3),
+    unset_identity("userArn", 9, 11),
+    shown(
+        Group::Identity,
+        "userAgent",
+        Read::Value(|c| text(c.user_agent.as_deref()?)),
+        10,
+        10,
+    ),
+    unset_identity("user", 11, 9),
+    ContextKey {
+        optional: true,
+        ..shown(
+            Group::Identity,
+            "apiKey",
+            Read::Value(|c| text(&c.api_key.as_ref()?.1)),
+            12,
+            12,
+        )
+    },
+    ContextKey {
+        optional: true,
+        ..shown(
+            Group::Identity,
+            "apiKeyId",
+            Read::Value(|c| text(&c.api_key.as_ref()?.0)),
+            13,
+            13,
+        )
+    },
+    ContextKey {
+        template: Some(0),
+        ..key(
+            Group::Error,
+            "message",
+            Read::Value(|c| text(&c.error.as_ref()?.message)),
+        )
+    },
+    ContextKey {
+        template: Some(1),
+        ..key(
+            Group::Error,
+            "messageString",
+            Read::Value(|c| {
+                let json = serde_json::to_string(&*c.error.as_ref()?.message).ok()?;
+                Some(CtxValue::Text(Cow::Owned(json)))
+            }),
+        )
+    },
+    ContextKey {
+        template: Some(2),
+        ..key(
+            Group::Error,
+            "responseType",
+            Read::Value(|c| text(c.error.as_ref()?.response_type.as_str())),
+        )
+    },
+    ContextKey {
+        template: Some(3),
+        ..key(
+            Group::Error,
+            "validationErrorString",
+            Read::Value(|c| text(c.error.as_ref()?.validation_error.as_deref()?)),
+        )
+    },
+];
+
+/// The keys of one group in one view's order, as indexes into [`REST`].
+pub struct Order {
+    keys: [u8; REST.len()],
+    len: usize,
+}
+
+/// Sorts at compile time, so a request walks a ready list.
+const fn order(view: View, group: Group) -> Order {
+    let mut keys = [0u8; REST.len()];
+    let mut len = 0;
+    let mut pos = 0u8;
+    while pos < u8::MAX {
+        let mut i = 0;
+        while i < REST.len() {
+            let k = &REST[i];
+            if k.group as u8 == group as u8 {
+                if let Some(p) = k.position(view) {
+                    if p == pos {
+                        keys[len] = i as u8;
+                        len += 1;
+                    }
+                }
+            }
+            i += 1;
+        }
+        pos += 1;
+    }
+    Order { keys, len }
+}
+
+static TEMPLATE_TOP: Order = order(View::Template, Group::Top);
+static TEMPLATE_IDENTITY: Order = order(View::Template, Group::Identity);
+static TEMPLATE_ERROR: Order = order(View::Template, Group::Error);
+static EVENT_TOP: Order = order(View::ProxyEvent, Group::Top);
+static EVENT_IDENTITY: Order = order(View::ProxyEvent, Group::Identity);
+static EVENT_ERROR: Order = order(View::ProxyEvent, Group::Error);
+static NONE: Order = Order {
+    keys: [0; REST.len()],
+    len: 0,
+};
+
+impl View {
+    fn order(self, group: Group) -> &'static Order {
+        match (self, group) {
+            (View::Template, Group::Top) => &TEMPLATE_TOP,
+            (View::Template, Group::Identity) => &TEMPLATE_IDENTITY,
+            (View::Template, Group::Error) => &TEMPLATE_ERROR,
+            (View::ProxyEvent, Group::Top) => &EVENT_TOP,
+            (View::ProxyEvent, Group::Identity) => &EVENT_IDENTITY,
+            (View::ProxyEvent, Group::Error) => &EVENT_ERROR,
+            (_, Group::Authorizer) => &NONE,
+        }
+    }
+}
 /// A `$context` reference found in a template, for templates compiled once per deployment.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Piece {
@@ -194,6 +679,99 @@ pub fn compile_substitution(template: &str) -> Vec<Piece> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn ctx() -> RequestContext {
+        RequestContext {
+            request_id: "r".into(),
+            extended_request_id: "e".into(),
+            api_id: "a".into(),
+            stage: "dev".into(),
+            deployment_id: "d".into(),
+            resource_id: None,
+            resource_path: None,
+            http_method: http::Method::GET,
+            path: "/dev/x".into(),
+            protocol: "HTTP/1.1",
+            request_time_epoch: 1_700_000_000_000,
+            source_ip: "127.0.0.1".into(),
+            user_agent: None,
+            domain_name: "h".into(),
+            domain_prefix: "h".into(),
+            is_canary: None,
+            trace_id: "t".into(),
+            status: 200,
+            response_length: 0,
+            response_latency_ms: 0,
+            integration_latency_ms: Some(7),
+            integration_status: None,
+            error: None,
+            api_key: None,
+            authorizer: None,
+            execution_log: None,
+        }
+    }
+
+    fn keys(m: &serde_json::Map<String, serde_json::Value>) -> String {
+        m.keys().map(String::as_str).collect::<Vec<_>>().join(", ")
+    }
+
+    #[test]
+    fn proxy_event_view_in_its_order() {
+        let mut c = ctx();
+        let m = c.object(View::ProxyEvent);
+        assert_eq!(keys(&m), "accountId, apiId, deploymentId, domainName, domainPrefix, extendedRequestId, httpMethod, identity, path, protocol, requestId, requestTime, requestTimeEpoch, resourceId, resourcePath, stage");
+        assert_eq!(keys(m["identity"].as_object().unwrap()), "accessKey, accountId, caller, cognitoAuthenticationProvider, cognitoAuthenticationType, cognitoIdentityId, cognitoIdentityPoolId, principalOrgId, sourceIp, user, userAgent, userArn");
+        assert_eq!(m["resourceId"], serde_json::Value::Null);
+        assert_eq!(m["requestTimeEpoch"], 1_700_000_000_000i64);
+        c.api_key = Some(("k".into(), "v".into()));
+        c.authorizer = Some(Box::new(AuthorizerContext {
+            principal_id: "me".into(),
+            values: vec![("team".into(), "x".into())],
+        }));
+        let m = c.object(View::ProxyEvent);
+        assert!(keys(&m).starts_with("accountId, apiId, authorizer, deploymentId"));
+        assert_eq!(
+            m["authorizer"],
+            serde_json::json!({"principalId": "me", "team": "x"})
+        );
+        assert!(keys(m["identity"].as_object().unwrap()).ends_with("userArn, apiKey, apiKeyId"));
+    }
+
+    #[test]
+    fn names_and_aliases_read_one_table() {
+        let mut c = ctx();
+        assert_eq!(c.var("awsEndpointRequestId").as_deref(), Some("r"));
+        assert_eq!(c.var("integration.latency").as_deref(), Some("7"));
+        assert_eq!(c.var("integrationLatency").as_deref(), Some("7"));
+        assert_eq!(c.var("status").as_deref(), Some("200"));
+        assert_eq!(c.var("identity.sourceIp").as_deref(), Some("127.0.0.1"));
+        assert_eq!(c.var("identity.caller"), None);
+        assert_eq!(c.var("identity"), None);
+        assert_eq!(c.var("authorizer.principalId"), None);
+        assert_eq!(c.var("nope"), None);
+        c.is_canary = Some(false);
+        assert_eq!(c.var("isCanaryRequest").as_deref(), Some("false"));
+        c.authorizer = Some(Box::new(AuthorizerContext {
+            principal_id: "me".into(),
+            values: vec![("team".into(), "x".into())],
+        }));
+        assert_eq!(c.var("authorizer.principalId").as_deref(), Some("me"));
+        assert_eq!(c.var("authorizer.team").as_deref(), Some("x"));
+        // Every key of a view is readable by name, unless it is an object.
+        for k in REST.iter().filter(|k| matches!(k.read, Read::Value(_))) {
+            let name = match k.group {
+                Group::Top => k.name.to_string(),
+                Group::Identity => format!("identity.{}", k.name),
+                Group::Error => format!("error.{}", k.name),
+                Group::Authorizer => format!("authorizer.{}", k.name),
+            };
+            let direct = match k.read {
+                Read::Value(f) => f(&c).map(CtxValue::into_text),
+                _ => None,
+            };
+            assert_eq!(c.var(&name), direct, "{name}");
+        }
+    }
 
     #[test]
     fn substitution_pieces() {

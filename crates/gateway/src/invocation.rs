@@ -78,6 +78,19 @@ pub struct Invocation<'a> {
     pub remote: SocketAddr,
     /// API keys and throttles of the stage; `None` for TestInvokeMethod, which skips them.
     pub limits: Option<&'a StageLimits>,
+    /// The client came over TLS (`X-Forwarded-Proto: https`, default port 443).
+    pub tls: bool,
+}
+
+impl Invocation<'_> {
+    /// `X-Forwarded-Proto` as backends and functions see it.
+    pub fn forwarded_proto(&self) -> &'static str {
+        if self.tls {
+            "https"
+        } else {
+            "http"
+        }
+    }
 }
 
 /// What a non-proxy integration returned, before integration response mapping.

@@ -11,6 +11,7 @@ pub mod compile;
 pub mod content_handling;
 pub mod context;
 pub mod error;
+pub mod frontend;
 pub mod integrations;
 pub mod invocation;
 pub mod listener;

@@ -1,5 +1,6 @@
-//! The network edge: TCP listeners, HTTP/1.1 and HTTP/2 connections, and the split between
-//! the data plane and the control plane on a shared listener.
+//! The network edge: TCP listeners, HTTP/1.1 and HTTP/2 connections, and the one
+//! classification of every request through the runtime's frontend table: a deployed API's
+//! pipeline, or the control plane.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -12,15 +13,19 @@ use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
+use tokio_rustls::TlsAcceptor;
 
 use crate::body::GatewayBody;
-use crate::pipeline::addressing;
+use crate::frontend;
+use crate::pipeline::inbound::Inbound;
 use crate::Gateway;
 
 mod activity;
 mod cap;
+pub mod tls;
 
 pub use activity::Timeouts;
 use activity::{Activity, Expiry, Tracked, Watched};
@@ -66,6 +71,7 @@ const MAX_H2_HEADER_LIST: u32 = 16 * 1024;
 const H2_KEEP_ALIVE: Duration = Duration::from_secs(20);
 
 /// Serves `listeners` until `shutdown` resolves, then drains open connections (bounded).
+/// With `tls`, every listener speaks TLS (HTTP/2 or HTTP/1.1 chosen by ALPN).
 ///
 /// Connections are served by `limits.workers` threads, each with its own single-threaded
 /// tokio runtime accepting from the same sockets (thread per core, like nginx's workers): a
@@ -77,6 +83,7 @@ pub async fn serve(
     gateway: Arc<Gateway>,
     control: ControlPlane,
     limits: Limits,
+    tls: Option<TlsAcceptor>,
     shutdown: impl Future<Output = ()>,
 ) {
     let main = tokio::runtime::Handle::current();
@@ -105,6 +112,7 @@ pub async fn serve(
             control: control.clone(),
             main: main.clone(),
             timeouts: limits.timeouts,
+            tls: tls.clone(),
         };
         let stop = stop_rx.clone();
         let spawned = std::thread::Builder::new()
@@ -142,6 +150,7 @@ struct Shared {
     control: ControlPlane,
     main: tokio::runtime::Handle,
     timeouts: Timeouts,
+    tls: Option<TlsAcceptor>,
 }
 
 /// One worker thread: accepts on every listener until told to stop, then drains.
@@ -222,7 +231,20 @@ async fn accept_loop(
         let (builder, shared, open, stop) =
             (builder.clone(), shared.clone(), open.clone(), stop.clone());
         tokio::spawn(async move {
-            serve_connection(&builder, stream, remote, role, shared, stop).await;
+            match shared.tls.clone() {
+                None => serve_connection(&builder, stream, remote, role, false, shared, stop).await,
+                Some(acceptor) => {
+                    // The handshake is bounded like a request head.
+                    let handshake = acceptor.accept(stream);
+                    match tokio::time::timeout(shared.timeouts.header, handshake).await {
+                        Ok(Ok(tls)) => {
+                            serve_connection(&builder, tls, remote, role, true, shared, stop).await
+                        }
+                        Ok(Err(e)) => tracing::debug!(%remote, error = %e, "TLS handshake failed"),
+                        Err(_) => tracing::debug!(%remote, "TLS handshake not finished in time"),
+                    }
+                }
+            }
             drop((permit, open));
         });
     }
@@ -230,14 +252,17 @@ async fn accept_loop(
 
 /// Serves one connection until its client closes it, it outstays a timeout, or the server
 /// drains.
-async fn serve_connection(
+async fn serve_connection<S>(
     builder: &auto::Builder<TokioExecutor>,
-    stream: TcpStream,
+    stream: S,
     remote: SocketAddr,
     role: Role,
+    tls: bool,
     shared: Shared,
     mut stop: watch::Receiver<bool>,
-) {
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let activity = Activity::new();
     let timeouts = shared.timeouts;
     let tracker = activity.clone();
@@ -245,7 +270,7 @@ async fn serve_connection(
         let (shared, tracker) = (shared.clone(), tracker.clone());
         tracker.request_started();
         async move {
-            let resp = dispatch(role, &shared, req, remote).await;
+            let resp = dispatch(role, &shared, req, remote, tls).await;
             Ok::<_, std::convert::Infallible>(resp.map(|b| Tracked::new(b, tracker)))
         }
     });
@@ -271,24 +296,46 @@ async fn serve_connection(
     let _ = tokio::time::timeout(DRAIN, conn).await;
 }
 
+/// The edge's one decision: a request the frontend table takes goes to its API kind's
+/// pipeline; any other is the control plane's (on a data-plane-only listener, the REST
+/// pipeline's 403).
 async fn dispatch(
     role: Role,
     shared: &Shared,
     req: Request<Incoming>,
     remote: SocketAddr,
+    tls: bool,
 ) -> Response<GatewayBody> {
     let (gw, control, main) = (&shared.gateway, &shared.control, &shared.main);
-    let is_data = role == Role::DataPlane || {
-        let host = req
-            .headers()
-            .get(http::header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .or(req.uri().host());
-        role == Role::Shared && addressing::classify(host, req.uri().path()).is_some()
-    };
-    if is_data {
-        return gw.serve(req, remote).await;
+    if role != Role::ControlPlane {
+        let runtime = gw.runtime.load();
+        let (parts, body) = req.into_parts();
+        let addressed = runtime
+            .frontends
+            .classify(frontend::host_of(&parts), parts.uri.path());
+        if addressed.is_some() || role == Role::DataPlane {
+            let inbound = Inbound {
+                parts,
+                body,
+                remote,
+                tls,
+                addressed,
+            };
+            return gw.serve(inbound).await;
+        }
+        // The control plane does not read the runtime; release it before waiting.
+        drop(runtime);
+        return control_plane(control, main, Request::from_parts(parts, body)).await;
     }
+    control_plane(control, main, req).await
+}
+
+/// Runs a control-plane call on the main runtime.
+async fn control_plane(
+    control: &ControlPlane,
+    main: &tokio::runtime::Handle,
+    req: Request<Incoming>,
+) -> Response<GatewayBody> {
     match main.spawn(control(req)).await {
         Ok(resp) => resp,
         Err(e) => {

@@ -4,7 +4,7 @@
 use bytes::Bytes;
 
 use crate::compile::MappingTemplate;
-use crate::context::RequestContext;
+use crate::context::{RequestContext, View};
 use crate::error::GatewayError;
 use crate::invocation::Invocation;
 use crate::pipeline::method_request::Params;
@@ -12,85 +12,7 @@ use crate::pipeline::method_request::Params;
 /// `$context` as a mapping template sees it, with AWS's recorded key order (vtl.md §5:
 /// `$context.keySet()` and `identity.keySet()` in a request template, no authorizer).
 pub fn context_map(ctx: &RequestContext) -> serde_json::Map<String, serde_json::Value> {
-    use serde_json::{json, Value};
-    let text = |name: &str| {
-        ctx.var(name)
-            .map_or(Value::Null, |v| Value::String(v.into_owned()))
-    };
-    let mut identity = serde_json::Map::new();
-    for (k, name) in [
-        ("cognitoIdentityPoolId", ""),
-        ("accountId", ""),
-        ("cognitoIdentityId", ""),
-        ("caller", ""),
-        ("sourceIp", "identity.sourceIp"),
-        ("principalOrgId", ""),
-        ("accessKey", ""),
-        ("cognitoAuthenticationType", ""),
-        ("cognitoAuthenticationProvider", ""),
-        ("userArn", ""),
-        ("userAgent", "identity.userAgent"),
-        ("user", ""),
-    ] {
-        identity.insert(
-            k.into(),
-            if name.is_empty() {
-                Value::Null
-            } else {
-                text(name)
-            },
-        );
-    }
-    if ctx.api_key.is_some() {
-        identity.insert("apiKey".into(), text("identity.apiKey"));
-        identity.insert("apiKeyId".into(), text("identity.apiKeyId"));
-    }
-    let mut m = serde_json::Map::new();
-    for name in [
-        "resourceId",
-        "resourcePath",
-        "httpMethod",
-        "extendedRequestId",
-        "requestTime",
-        "path",
-        "accountId",
-        "protocol",
-    ] {
-        m.insert(name.into(), text(name));
-    }
-    // The override maps exist (empty) so templates can `#set` into them, as on AWS.
-    m.insert(
-        "requestOverride".into(),
-        json!({"path": {}, "header": {}, "querystring": {}}),
-    );
-    m.insert("stage".into(), text("stage"));
-    m.insert("domainPrefix".into(), text("domainPrefix"));
-    m.insert(
-        "requestTimeEpoch".into(),
-        Value::from(ctx.request_time_epoch),
-    );
-    m.insert("requestId".into(), text("requestId"));
-    m.insert("identity".into(), Value::Object(identity));
-    m.insert("domainName".into(), text("domainName"));
-    m.insert("deploymentId".into(), text("deploymentId"));
-    m.insert("responseOverride".into(), json!({"header": {}}));
-    m.insert("apiId".into(), text("apiId"));
-    if let Some(c) = ctx.is_canary {
-        m.insert("isCanaryRequest".into(), Value::Bool(c));
-    }
-    if ctx.error.is_some() {
-        // Gateway response templates read `$context.error.*`.
-        m.insert(
-            "error".into(),
-            json!({
-                "message": text("error.message"),
-                "messageString": text("error.messageString"),
-                "responseType": text("error.responseType"),
-                "validationErrorString": text("error.validationErrorString"),
-            }),
-        );
-    }
-    m
+    ctx.object(View::Template)
 }
 
 /// Renders a mapping template against the request (`$input.params`, `$stageVariables`,
@@ -207,11 +129,6 @@ mod context_tests {
             .unwrap()
             .into_parts()
             .0;
-        let target = crate::pipeline::addressing::Target {
-            api_id: "a".into(),
-            stage_path: "/dev/x",
-            domain_name: "h",
-        };
         let dep = crate::compile::compile(
             &tollgate_model::RestApiDefinition::new(serde_json::from_value(serde_json::json!({
                 "id": "a", "name": "n", "createdDate": 0, "apiKeySource": "HEADER",
@@ -222,7 +139,8 @@ mod context_tests {
         );
         let ctx = crate::pipeline::respond::new_context(
             &parts,
-            &target,
+            "/dev/x",
+            "h",
             &"dev".into(),
             &dep,
             None,

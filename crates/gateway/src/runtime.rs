@@ -12,6 +12,7 @@ use tollgate_store::{ApiState, State};
 
 use crate::access_log::{AccessLog, AccessLogWriter};
 use crate::compile::{compile, CompiledDeployment};
+use crate::frontend::{ApiKind, Frontends};
 use crate::router::method_slot;
 
 /// Buckets per resource path, indexed by method slot (see [`method_slot`]).
@@ -83,6 +84,8 @@ pub struct ApiRuntime {
 pub struct Runtime {
     /// Keyed by lower-case API id (hosts are case-insensitive).
     pub apis: HashMap<Box<str>, Arc<ApiRuntime>>,
+    /// Which API each request is addressed to (the edge classifies every request here).
+    pub frontends: Frontends<Arc<ApiRuntime>>,
     /// The account-wide settings this was built from (keys, plans, account throttle):
     /// when any of them changes, every stage's limits are rebuilt.
     globals: Option<Globals>,
@@ -100,12 +103,6 @@ impl Globals {
         Arc::ptr_eq(&self.keys, &s.api_keys)
             && Arc::ptr_eq(&self.plans, &s.usage_plans)
             && Arc::ptr_eq(&self.account, &s.account)
-    }
-}
-
-impl Runtime {
-    pub fn api(&self, id: &str) -> Option<&Arc<ApiRuntime>> {
-        self.apis.get(id)
     }
 }
 
@@ -143,8 +140,13 @@ pub fn rebuild(state: &State, old: &Runtime, env: &Env<'_>) -> Runtime {
         plans: state.usage_plans.clone(),
         account: state.account.clone(),
     };
+    let mut frontends = Frontends::default();
+    for (id, api) in apis.iter().filter(|(_, a)| !a.disable_execute_api_endpoint) {
+        frontends.add_execute_api(id, ApiKind::Rest, api.clone());
+    }
     Runtime {
         apis,
+        frontends,
         globals: Some(globals),
     }
 }

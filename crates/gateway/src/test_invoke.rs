@@ -11,7 +11,6 @@ use tollgate_model::test_invoke::{TestInvokeRequest, TestInvokeResponse};
 
 use crate::compile::compile;
 use crate::invocation::{Invocation, RequestBody};
-use crate::pipeline::addressing::Target;
 use crate::pipeline::respond;
 use crate::Gateway;
 
@@ -48,14 +47,17 @@ impl Gateway {
             Err(e) => return failed(&format!("Invalid request: {e}"), started),
         };
         let routing_path = parts.uri.path().to_string();
-        let target = Target {
-            api_id: req.definition.api.id.clone(),
-            stage_path: "",
-            domain_name: "testPrefix.testDomainName",
-        };
         let stage_name: std::sync::Arc<str> = TEST_STAGE.into();
         let remote: SocketAddr = ([127, 0, 0, 1], 0).into();
-        let mut ctx = respond::new_context(&parts, &target, &stage_name, &deployment, None, remote);
+        let mut ctx = respond::new_context(
+            &parts,
+            "",
+            "testPrefix.testDomainName",
+            &stage_name,
+            &deployment,
+            None,
+            remote,
+        );
         ctx.execution_log = Some(Box::default());
         let request_id = ctx.request_id.clone();
         let mut log = vec![
@@ -88,6 +90,7 @@ impl Gateway {
             ctx,
             remote,
             limits: None,
+            tls: false,
         };
         let (resp, ctx) = self.run(inv, body).await;
         let (parts, body) = resp.into_parts();

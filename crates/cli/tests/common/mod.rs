@@ -279,7 +279,9 @@ fn parse_listening_line(line: &str) -> Option<u16> {
     if !line.ends_with("(control plane and APIs)") {
         return None;
     }
-    let (_, rest) = line.split_once("listening on http://127.0.0.1:")?;
+    let (_, rest) = line
+        .split_once("listening on http://127.0.0.1:")
+        .or_else(|| line.split_once("listening on https://127.0.0.1:"))?;
     let port: String = rest.chars().take_while(char::is_ascii_digit).collect();
     port.parse().ok()
 }

@@ -17,6 +17,7 @@ use super::call::{Answer, Call, CallRecord, Integration};
 use crate::body::GatewayBody;
 use crate::compile::CompiledIntegration;
 use crate::content_handling::is_binary;
+use crate::context::View;
 use crate::error::GatewayError;
 use crate::invocation::{IntegrationOutput, Invocation, RequestBody};
 use crate::pipeline::integration_request;
@@ -97,7 +98,7 @@ pub fn proxy_event(
                     },
                 ),
                 ("X-Forwarded-Port", inv.ctx_local_port()),
-                ("X-Forwarded-Proto", "http".to_string()),
+                ("X-Forwarded-Proto", inv.forwarded_proto().to_string()),
             ]
             .into_iter()
             .map(|(k, v)| (k.to_string(), v)),
@@ -145,17 +146,6 @@ pub fn proxy_event(
             ),
         }
     };
-    let c = &inv.ctx;
-    let mut identity = json!({
-        "accessKey": null, "accountId": null, "caller": null,
-        "cognitoAuthenticationProvider": null, "cognitoAuthenticationType": null,
-        "cognitoIdentityId": null, "cognitoIdentityPoolId": null, "principalOrgId": null,
-        "sourceIp": c.source_ip, "user": null, "userAgent": c.user_agent, "userArn": null,
-    });
-    if let Some((id, key)) = &c.api_key {
-        identity["apiKey"] = json!(&**key);
-        identity["apiKeyId"] = json!(&**id);
-    }
     let event = json!({
         "resource": &*routed.route.resource_path,
         "path": proxy_path(inv.routing_path),
@@ -166,24 +156,7 @@ pub fn proxy_event(
         "multiValueQueryStringParameters": multi_query,
         "pathParameters": path_params,
         "stageVariables": stage_variables,
-        "requestContext": {
-            "accountId": tollgate_model::ACCOUNT_ID,
-            "apiId": &*c.api_id,
-            "deploymentId": &*c.deployment_id,
-            "domainName": c.domain_name,
-            "domainPrefix": c.domain_prefix,
-            "extendedRequestId": c.extended_request_id,
-            "httpMethod": c.http_method.as_str(),
-            "identity": identity,
-            "path": c.path,
-            "protocol": c.protocol,
-            "requestId": c.request_id,
-            "requestTime": tollgate_model::time::clf_time(c.request_time_epoch),
-            "requestTimeEpoch": c.request_time_epoch,
-            "resourceId": c.resource_id.as_deref(),
-            "resourcePath": c.resource_path.as_deref(),
-            "stage": &*c.stage,
-        },
+        "requestContext": Value::Object(inv.ctx.object(View::ProxyEvent)),
         "body": body,
         "isBase64Encoded": encoded,
     });

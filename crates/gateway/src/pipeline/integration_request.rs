@@ -228,7 +228,7 @@ pub fn http_proxy(
     insert(
         &mut headers,
         HeaderName::from_static("x-forwarded-proto"),
-        "http",
+        inv.forwarded_proto(),
     );
     let body = if sends_body(&method) {
         body.into_stream()
@@ -416,7 +416,7 @@ impl Invocation<'_> {
             .get(http::header::HOST)
             .and_then(|h| h.to_str().ok())
             .and_then(|h| h.rsplit_once(':').map(|(_, p)| p.to_string()))
-            .unwrap_or_else(|| "80".into())
+            .unwrap_or_else(|| if self.tls { "443" } else { "80" }.into())
     }
 }
 

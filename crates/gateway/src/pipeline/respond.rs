@@ -9,7 +9,6 @@ use http::Response;
 use http_body::Body;
 use hyper::body::Incoming;
 
-use super::addressing::Target;
 use crate::body::GatewayBody;
 use crate::compile::CompiledDeployment;
 use crate::context::RequestContext;
@@ -82,9 +81,12 @@ pub fn proxy_response(resp: Response<Incoming>) -> Response<GatewayBody> {
     out
 }
 
+/// The `$context` of a request entering the pipeline; `stage_path` is `/{stage}/...` as
+/// the client sent it and `domain_name` the host it was sent to.
 pub fn new_context(
     parts: &http::request::Parts,
-    target: &Target<'_>,
+    stage_path: &str,
+    domain_name: &str,
     stage: &std::sync::Arc<str>,
     deployment: &CompiledDeployment,
     is_canary: Option<bool>,
@@ -112,7 +114,7 @@ pub fn new_context(
         resource_id: None,
         resource_path: None,
         http_method: parts.method.clone(),
-        path: target.stage_path.to_string(),
+        path: stage_path.to_string(),
         protocol: match parts.version {
             http::Version::HTTP_2 => "HTTP/2.0",
             http::Version::HTTP_10 => "HTTP/1.0",
@@ -121,9 +123,8 @@ pub fn new_context(
         request_time_epoch: now,
         source_ip: remote.ip().to_string(),
         user_agent,
-        domain_name: target.domain_name.to_string(),
-        domain_prefix: target
-            .domain_name
+        domain_name: domain_name.to_string(),
+        domain_prefix: domain_name
             .split('.')
             .next()
             .unwrap_or_default()
@@ -137,6 +138,7 @@ pub fn new_context(
         integration_status: None,
         error: None,
         api_key: None,
+        authorizer: None,
         execution_log: None,
     }
 }

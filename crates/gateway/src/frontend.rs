@@ -1,0 +1,298 @@
+//! The frontend table: which deployed API a request is addressed to, and of which kind,
+//! compiled from state with the runtime: `host → [base path → (API kind, API, stage)]`.
+//!
+//! It holds AWS's default endpoints, `{apiId}.execute-api.{anything}` hosts and the path
+//! form `/_aws/execute-api/{apiId}/...` for clients that cannot set a Host header (there
+//! the stage is the first path segment), and exact hosts with base-path mappings (custom
+//! domain names, where a mapping names the stage). A request no entry takes is the control
+//! plane's. The table is generic over what it points to, so it never names the runtime.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// The kinds of API the gateway serves; each has its own pipeline. An HTTP API or a
+/// WebSocket API (whose upgrade requests go to its pipeline) is one more variant here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiKind {
+    Rest,
+}
+
+/// One API as a frontend entry points to it.
+#[derive(Debug)]
+pub struct Frontend<A> {
+    pub kind: ApiKind,
+    pub api: A,
+}
+
+/// A custom domain's mapping of a base path to an API stage.
+#[derive(Debug)]
+pub struct BasePathMapping<A> {
+    /// Without slashes; empty for the `(none)` mapping, which takes every path.
+    pub base_path: Box<str>,
+    /// `None`: the stage is the first path segment after the base path.
+    pub stage: Option<Arc<str>>,
+    pub frontend: Frontend<A>,
+}
+
+/// Where a request goes, as the table classified it. It borrows the table, not the request,
+/// so the request can move on into the pipeline.
+#[derive(Debug)]
+pub struct Addressed<'t, A> {
+    /// `None`: the host or path has the form of an API endpoint but no API is served there
+    /// (AWS answers 403 Forbidden).
+    pub frontend: Option<&'t Frontend<A>>,
+    /// The stage a base-path mapping names; `None`: the first segment of the stage path.
+    pub stage: Option<&'t str>,
+    /// Where the stage path (`/{stage}/...`, or the path after a base path) starts in the
+    /// request's URI path.
+    pub path_start: usize,
+}
+
+impl<A> Addressed<'_, A> {
+    /// The kind whose pipeline answers. A default-endpoint request for an API that does not
+    /// exist is answered as REST answers it (403), as on AWS.
+    pub fn kind(&self) -> ApiKind {
+        self.frontend.map_or(ApiKind::Rest, |f| f.kind)
+    }
+}
+
+/// The table. Built once per state change; read by every request without locks.
+#[derive(Debug)]
+pub struct Frontends<A> {
+    /// Default endpoints by lower-case API id (APIs whose default endpoint is enabled).
+    execute_api: HashMap<Box<str>, Frontend<A>>,
+    /// Exact hosts (lower-case) with their base-path mappings, longest base path first.
+    domains: HashMap<Box<str>, Vec<BasePathMapping<A>>>,
+}
+
+impl<A> Default for Frontends<A> {
+    fn default() -> Self {
+        Frontends {
+            execute_api: HashMap::new(),
+            domains: HashMap::new(),
+        }
+    }
+}
+
+const PATH_PREFIX: &str = "/_aws/execute-api/";
+const EXECUTE_API: &str = ".execute-api.";
+/// Longest host name DNS allows; longer labels are never in the table.
+const MAX_HOST: usize = 253;
+
+impl<A> Frontends<A> {
+    /// Serves `api` on its default endpoints under the (case-insensitive) `api_id`.
+    pub fn add_execute_api(&mut self, api_id: &str, kind: ApiKind, api: A) {
+        self.execute_api
+            .insert(api_id.to_ascii_lowercase().into(), Frontend { kind, api });
+    }
+
+    /// Serves the base-path mappings of a custom domain name.
+    pub fn add_domain(&mut self, host: &str, mut mappings: Vec<BasePathMapping<A>>) {
+        // Longest first, so `/v1/admin` wins over `/v1` and the empty mapping comes last.
+        mappings.sort_by_key(|m| std::cmp::Reverse(m.base_path.len()));
+        self.domains
+            .insert(host.to_ascii_lowercase().into(), mappings);
+    }
+
+    /// Classifies one request by its Host (or URI authority) and path; `None`: no entry
+    /// takes it (the control plane's).
+    pub fn classify(&self, host: Option<&str>, path: &str) -> Option<Addressed<'_, A>> {
+        let hostname = strip_port(host.unwrap_or_default());
+        if !self.domains.is_empty() {
+            if let Some(mappings) = with_lower(hostname, |h| self.domains.get(h)) {
+                return Some(base_path(mappings, path));
+            }
+        }
+        if let Some(label) = execute_api_label(hostname) {
+            return Some(Addressed {
+                frontend: with_lower(label, |id| self.execute_api.get(id)),
+                stage: None,
+                path_start: 0,
+            });
+        }
+        let rest = path.strip_prefix(PATH_PREFIX)?;
+        let id = &rest[..rest.find('/').unwrap_or(rest.len())];
+        if id.is_empty() {
+            return None;
+        }
+        Some(Addressed {
+            frontend: with_lower(id, |id| self.execute_api.get(id)),
+            stage: None,
+            path_start: PATH_PREFIX.len() + id.len(),
+        })
+    }
+}
+
+/// The `{apiId}` of an `{apiId}.execute-api.{something}` host.
+fn execute_api_label(hostname: &str) -> Option<&str> {
+    let dot = hostname.find('.')?;
+    let (label, rest) = hostname.split_at(dot);
+    let is_form = !label.is_empty()
+        && rest
+            .as_bytes()
+            .get(..EXECUTE_API.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(EXECUTE_API.as_bytes()));
+    is_form.then_some(label)
+}
+
+/// The mapping that takes `path`: its base path equals the first segments of the path.
+fn base_path<'t, A>(mappings: &'t [BasePathMapping<A>], path: &str) -> Addressed<'t, A> {
+    let tail = path.trim_start_matches('/');
+    let skipped = path.len() - tail.len();
+    for m in mappings {
+        let bp = &*m.base_path;
+        let takes = bp.is_empty()
+            || (tail.starts_with(bp) && matches!(tail.as_bytes().get(bp.len()), None | Some(b'/')));
+        if takes {
+            return Addressed {
+                frontend: Some(&m.frontend),
+                stage: m.stage.as_deref(),
+                path_start: if bp.is_empty() { 0 } else { skipped + bp.len() },
+            };
+        }
+    }
+    Addressed {
+        frontend: None,
+        stage: None,
+        path_start: 0,
+    }
+}
+
+/// Runs `f` on the lower-case form of `s` without allocating (hosts and API ids are
+/// case-insensitive; the table is keyed in lower case).
+fn with_lower<R>(s: &str, f: impl FnOnce(&str) -> Option<R>) -> Option<R> {
+    if !s.bytes().any(|b| b.is_ascii_uppercase()) {
+        return f(s);
+    }
+    if s.len() > MAX_HOST {
+        return None;
+    }
+    let mut buf = [0u8; MAX_HOST];
+    let lower = &mut buf[..s.len()];
+    lower.copy_from_slice(s.as_bytes());
+    lower.make_ascii_lowercase();
+    // ASCII case changes keep UTF-8 valid.
+    f(std::str::from_utf8(lower).ok()?)
+}
+
+/// The host name of a Host header value, without its port (`[::1]:80` → `::1`).
+pub fn strip_port(host: &str) -> &str {
+    if let Some(v6) = host.strip_prefix('[') {
+        return v6.split(']').next().unwrap_or(v6);
+    }
+    host.rsplit_once(':').map_or(host, |(h, p)| {
+        if p.bytes().all(|b| b.is_ascii_digit()) {
+            h
+        } else {
+            host
+        }
+    })
+}
+
+/// The request's Host header, else its URI authority (HTTP/2).
+pub fn host_of(parts: &http::request::Parts) -> Option<&str> {
+    parts
+        .headers
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or(parts.uri.host())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table() -> Frontends<&'static str> {
+        let mut t = Frontends::default();
+        t.add_execute_api("abc123", ApiKind::Rest, "abc123");
+        t.add_execute_api("Abc", ApiKind::Rest, "abc");
+        t
+    }
+
+    fn api(a: &Addressed<'_, &'static str>) -> Option<&'static str> {
+        a.frontend.map(|f| f.api)
+    }
+
+    #[test]
+    fn host_forms() {
+        let t = table();
+        let a = t
+            .classify(Some("abc123.execute-api.localhost:4566"), "/dev/pets")
+            .unwrap();
+        assert_eq!((api(&a), a.path_start, a.stage), (Some("abc123"), 0, None));
+        let a = t
+            .classify(Some("ABC123.Execute-Api.us-east-1.amazonaws.com"), "/dev")
+            .unwrap();
+        assert_eq!(api(&a), Some("abc123"));
+        // The form without a served API is still the data plane's (403 there).
+        let a = t
+            .classify(Some("nope.execute-api.localhost"), "/dev")
+            .unwrap();
+        assert!(a.frontend.is_none());
+        assert_eq!(a.kind(), ApiKind::Rest);
+        assert!(t.classify(Some("localhost:4566"), "/restapis").is_none());
+        assert!(t.classify(Some("execute-api.localhost"), "/x").is_none());
+        assert!(t.classify(Some(".execute-api.localhost"), "/x").is_none());
+        assert!(t.classify(None, "/x").is_none());
+    }
+
+    #[test]
+    fn path_form() {
+        let t = table();
+        let path = "/_aws/execute-api/ABC/dev/pets";
+        let a = t.classify(Some("localhost:4566"), path).unwrap();
+        assert_eq!(api(&a), Some("abc"));
+        assert_eq!(&path[a.path_start..], "/dev/pets");
+        assert!(t.classify(None, "/_aws/execute-api/").is_none());
+        let a = t
+            .classify(Some("[::1]:4566"), "/_aws/execute-api/x")
+            .unwrap();
+        assert!(a.frontend.is_none());
+        assert_eq!(a.path_start, "/_aws/execute-api/x".len());
+    }
+
+    #[test]
+    fn custom_domains_by_base_path() {
+        let mut t = table();
+        let mapping = |bp: &str, stage: Option<&str>, api| BasePathMapping {
+            base_path: bp.into(),
+            stage: stage.map(Into::into),
+            frontend: Frontend {
+                kind: ApiKind::Rest,
+                api,
+            },
+        };
+        t.add_domain(
+            "API.example.com",
+            vec![
+                mapping("", Some("prod"), "root"),
+                mapping("v1", Some("v1"), "one"),
+                mapping("v1/admin", None, "admin"),
+            ],
+        );
+        let path = "/v1/pets";
+        let a = t.classify(Some("api.example.com:443"), path).unwrap();
+        assert_eq!((api(&a), a.stage), (Some("one"), Some("v1")));
+        assert_eq!(&path[a.path_start..], "/pets");
+        let path = "/v1/admin/dev/x";
+        let a = t.classify(Some("Api.Example.com"), path).unwrap();
+        assert_eq!((api(&a), a.stage), (Some("admin"), None));
+        assert_eq!(&path[a.path_start..], "/dev/x");
+        let a = t.classify(Some("api.example.com"), "/v10").unwrap();
+        assert_eq!(
+            (api(&a), a.stage, a.path_start),
+            (Some("root"), Some("prod"), 0)
+        );
+        t.add_domain("bare.example.com", vec![mapping("v1", None, "one")]);
+        let a = t.classify(Some("bare.example.com"), "/other").unwrap();
+        assert!(a.frontend.is_none());
+        assert!(t.classify(Some("other.example.com"), "/v1").is_none());
+    }
+
+    #[test]
+    fn ports() {
+        assert_eq!(strip_port("a.b:4566"), "a.b");
+        assert_eq!(strip_port("[::1]:4566"), "::1");
+        assert_eq!(strip_port("a.b"), "a.b");
+    }
+}

@@ -1,0 +1,34 @@
+//! What the edge hands a pipeline: an [`Inbound`] request, and the [`ApiPipeline`] contract
+//! every API kind's pipeline meets.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use http::Response;
+use hyper::body::Incoming;
+
+use crate::body::GatewayBody;
+use crate::frontend::Addressed;
+use crate::runtime::ApiRuntime;
+use crate::Gateway;
+
+/// A request the edge addressed to a deployed API, handed to its kind's pipeline. An
+/// upgrade request keeps its `hyper::upgrade::OnUpgrade` in `parts.extensions`, for a
+/// pipeline that takes upgrades (WebSocket APIs).
+pub struct Inbound<'t> {
+    pub parts: http::request::Parts,
+    pub body: Incoming,
+    pub remote: SocketAddr,
+    /// The connection is TLS.
+    pub tls: bool,
+    /// `None`: no frontend entry matched (a data-plane-only listener answers 403).
+    pub addressed: Option<Addressed<'t, Arc<ApiRuntime>>>,
+}
+
+/// The pipeline of one API kind: what the edge hands an addressed request to. Dispatched
+/// by a `match` on [`crate::frontend::ApiKind`], so a request pays no boxed future.
+// Only called inside this crate with concrete types, so the futures' `Send` is known.
+#[allow(async_fn_in_trait)]
+pub trait ApiPipeline {
+    async fn serve(&self, gw: &Gateway, req: Inbound<'_>) -> Response<GatewayBody>;
+}

@@ -1,0 +1,223 @@
+//! The REST pipeline's phases as data: [`REST`] lists them in AWS's order and
+//! [`Exchange::run`] runs one over the request's [`Exchange`]. A phase goes on to the next,
+//! answers early ([`Flow::Answer`]), or fails with a [`GatewayError`]. Phases are an enum
+//! matched in a loop rather than boxed handlers, so a request pays no boxed future; only
+//! the phases that wait (authorization, validation reading the body, the integration) are
+//! async.
+
+use std::sync::Arc;
+
+use http::Response;
+
+use super::method_request::{self, Params, Routed};
+use super::{api_key, authorize, integration_response, request_validation, throttle};
+use crate::body::GatewayBody;
+use crate::error::GatewayError;
+use crate::integrations;
+use crate::integrations::call::{Answer, Call, CallRecord};
+use crate::invocation::{Invocation, RequestBody};
+use crate::runtime::KeyBinding;
+use crate::Gateway;
+
+/// One unit of a pipeline, after routing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// The method's authorization type; may call out (an authorizer) and fills
+    /// `$context.authorizer`.
+    Authorize,
+    /// `apiKeyRequired`: the key must be one of the stage's usage plans.
+    ApiKey,
+    /// Every bucket that applies, then the key's quota.
+    Throttle,
+    /// Required parameters, then the body against the request model.
+    RequestValidation,
+    /// Where a cached response would answer before the integration. No stage cache
+    /// exists yet, so nothing answers here.
+    CacheLookup,
+    /// Integration request, the call, integration response.
+    Integration,
+    /// Where the response would be kept for [`Phase::CacheLookup`]. No stage cache exists
+    /// yet, so nothing is kept.
+    CacheStore,
+}
+
+/// The REST pipeline after routing, in AWS's order.
+pub const REST: [Phase; 7] = [
+    Phase::Authorize,
+    Phase::ApiKey,
+    Phase::Throttle,
+    Phase::RequestValidation,
+    Phase::CacheLookup,
+    Phase::Integration,
+    Phase::CacheStore,
+];
+
+/// What a phase decided.
+pub enum Flow {
+    /// On to the next phase.
+    Next,
+    /// This is the response; the phases after are skipped.
+    Answer(Response<GatewayBody>),
+}
+
+/// One request as the phases see it: the invocation (with its `$context`), the route, and
+/// what earlier phases found.
+pub struct Exchange<'x, 'a> {
+    gw: &'x Gateway,
+    inv: &'x mut Invocation<'a>,
+    routed: Routed,
+    /// Decoded query parameters; decoded only when something reads them.
+    query: Vec<(String, String)>,
+    /// The client's body until the integration takes it.
+    body: Option<RequestBody>,
+    /// The API key the key phase accepted, for the throttle phase.
+    key: Option<&'a Arc<KeyBinding>>,
+    /// The integration's response, for the phases after it.
+    response: Option<Response<GatewayBody>>,
+}
+
+impl<'x, 'a> Exchange<'x, 'a> {
+    pub fn new(
+        gw: &'x Gateway,
+        inv: &'x mut Invocation<'a>,
+        routed: Routed,
+        body: RequestBody,
+    ) -> Self {
+        Exchange {
+            gw,
+            inv,
+            routed,
+            query: Vec::new(),
+            body: Some(body),
+            key: None,
+            response: None,
+        }
+    }
+
+    /// Runs one phase.
+    pub async fn run(&mut self, phase: Phase) -> Result<Flow, GatewayError> {
+        match phase {
+            Phase::Authorize => {
+                self.inv.ctx.authorizer = authorize::check(&self.routed.method).await?;
+            }
+            Phase::ApiKey => self.api_key()?,
+            Phase::Throttle => {
+                if let Some(limits) = self.inv.limits {
+                    throttle::check(
+                        limits,
+                        self.key.map(|k| k.as_ref()),
+                        &self.routed.route.resource_path,
+                        &self.routed.method.http_method,
+                    )?;
+                }
+            }
+            Phase::RequestValidation => self.validate().await?,
+            Phase::CacheLookup | Phase::CacheStore => {}
+            Phase::Integration => self.integrate().await?,
+        }
+        Ok(Flow::Next)
+    }
+
+    /// The response once every phase ran.
+    pub fn into_response(self) -> Result<Response<GatewayBody>, GatewayError> {
+        // The integration phase always leaves one; without it the list is wrong.
+        self.response.ok_or_else(GatewayError::internal)
+    }
+
+    fn api_key(&mut self) -> Result<(), GatewayError> {
+        let Some(limits) = self.inv.limits else {
+            return Ok(());
+        };
+        let key = api_key::check(
+            &self.routed.method,
+            self.inv.deployment.api_key_source,
+            limits,
+            &self.inv.parts.headers,
+        )?;
+        if let Some(k) = key {
+            self.inv.ctx.api_key = Some((
+                k.key_id.clone(),
+                self.inv
+                    .parts
+                    .headers
+                    .get("x-api-key")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .into(),
+            ));
+        }
+        self.key = key;
+        Ok(())
+    }
+
+    /// Decodes the query when validation or the integration reads parameters, then
+    /// validates. It runs before the integration is looked at, so a bad request is a 400
+    /// even on a method whose integration is broken. A body is read into memory only when a
+    /// model will check it (proxy bodies otherwise keep streaming).
+    async fn validate(&mut self) -> Result<(), GatewayError> {
+        let method = &self.routed.method;
+        let validation = method.validation.as_ref();
+        let reads_params = validation.is_some_and(|v| !v.required.is_empty())
+            || method
+                .integration
+                .as_ref()
+                .is_ok_and(|i| i.reads_parameters());
+        if reads_params {
+            self.query = method_request::parse_query(self.inv.parts.uri.query());
+        }
+        let Some(v) = validation else {
+            return Ok(());
+        };
+        let params = Params {
+            path: &self.routed.path_params,
+            query: &self.query,
+            headers: &self.inv.parts.headers,
+        };
+        let content_type = self
+            .inv
+            .parts
+            .headers
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
+        request_validation::check_parameters(v, &params)?;
+        if let Some(model) = request_validation::body_model(v, content_type) {
+            let body = self.body.take().ok_or_else(GatewayError::internal)?;
+            let bytes = body.collect(self.gw.body_stall).await?;
+            request_validation::check_body(model, &bytes)?;
+            self.body = Some(RequestBody::Buffered(bytes));
+        }
+        Ok(())
+    }
+
+    async fn integrate(&mut self) -> Result<(), GatewayError> {
+        let integration = self
+            .routed
+            .method
+            .integration
+            .as_ref()
+            .map_err(|_| GatewayError::internal())?;
+        let body = self.body.take().ok_or_else(GatewayError::internal)?;
+        let params = Params {
+            path: &self.routed.path_params,
+            query: &self.query,
+            headers: &self.inv.parts.headers,
+        };
+        let call = Call {
+            integration,
+            routed: &self.routed,
+            params: &params,
+            functions: self.gw.functions.as_ref(),
+            body_stall: self.gw.body_stall,
+        };
+        let mut record = CallRecord::default();
+        let answer = integrations::call(&call, self.inv, &mut record, body).await;
+        record.record(&mut self.inv.ctx);
+        self.response = Some(match answer? {
+            Answer::Response(resp) => resp,
+            Answer::Output(out) => {
+                integration_response::apply(self.inv, integration, &params, out)?
+            }
+        });
+        Ok(())
+    }
+}

@@ -1,0 +1,153 @@
+//! The REST API pipeline: addressing within the API (stage, canary), the `$context`, the
+//! phases, the method response.
+
+use std::time::Instant;
+
+use http::Response;
+
+use super::inbound::{ApiPipeline, Inbound};
+use super::phases::{self, Exchange, Flow};
+use super::{addressing, gateway_response, method_request, respond};
+use crate::body::GatewayBody;
+use crate::context::{ErrorContext, RequestContext};
+use crate::error::{GatewayError, MAX_BODY, MAX_HEAD};
+use crate::frontend;
+use crate::invocation::{Invocation, RequestBody};
+use crate::Gateway;
+
+/// REST APIs (API Gateway v1).
+pub struct RestPipeline;
+
+/// Bytes of the request line and headers as they were on the wire (HTTP/1.1 framing).
+fn head_size(parts: &http::request::Parts) -> usize {
+    let line = parts.method.as_str().len()
+        + parts.uri.path_and_query().map_or(1, |p| p.as_str().len())
+        + 11;
+    parts
+        .headers
+        .iter()
+        .fold(line, |n, (k, v)| n + k.as_str().len() + v.len() + 4)
+        + 2
+}
+
+impl ApiPipeline for RestPipeline {
+    async fn serve(&self, gw: &Gateway, req: Inbound<'_>) -> Response<GatewayBody> {
+        let started = Instant::now();
+        let Inbound {
+            parts,
+            body,
+            remote,
+            tls,
+            addressed,
+        } = req;
+        if head_size(&parts) > MAX_HEAD {
+            return respond::bare(gateway_response::header_too_large());
+        }
+        let Some((frontend, addressed)) = addressed.and_then(|a| Some((a.frontend?, a))) else {
+            return respond::bare(gateway_response::forbidden());
+        };
+        let stage_path = &parts.uri.path()[addressed.path_start..];
+        let (stage_name, routing_path) = match addressed.stage {
+            Some(stage) => (
+                stage,
+                if stage_path.is_empty() {
+                    "/"
+                } else {
+                    stage_path
+                },
+            ),
+            None => match addressing::split_stage(stage_path) {
+                Some(split) => split,
+                None => return respond::bare(gateway_response::forbidden()),
+            },
+        };
+        let Some(stage) = frontend.api.stages.get(stage_name).cloned() else {
+            return respond::bare(gateway_response::forbidden());
+        };
+        let (deployment, variables, is_canary) = match &stage.canary {
+            Some(c)
+                if c.percent_traffic > 0.0 && rand::random::<f64>() * 100.0 < c.percent_traffic =>
+            {
+                (&c.deployment, &c.variables, Some(true))
+            }
+            Some(_) => (&stage.deployment, &stage.variables, Some(false)),
+            None => (&stage.deployment, &stage.variables, None),
+        };
+        let domain_name = frontend::strip_port(frontend::host_of(&parts).unwrap_or_default());
+        let ctx = respond::new_context(
+            &parts,
+            stage_path,
+            domain_name,
+            &stage.name,
+            deployment,
+            is_canary,
+            remote,
+        );
+        let routing_path = routing_path.to_string();
+        let inv = Invocation {
+            parts,
+            deployment,
+            stage_variables: variables,
+            routing_path: &routing_path,
+            ctx,
+            remote,
+            limits: Some(&stage.limits),
+            tls,
+        };
+        let (resp, ctx) = gw.run(inv, RequestBody::Stream(body)).await;
+        respond::finish(gw, resp, ctx, &stage, variables, started)
+    }
+}
+
+impl Gateway {
+    /// Runs the REST phases after addressing; returns the response and the final
+    /// `$context`. TestInvokeMethod enters here.
+    pub async fn run(
+        &self,
+        mut inv: Invocation<'_>,
+        body: RequestBody,
+    ) -> (Response<GatewayBody>, RequestContext) {
+        let result = self.phases(&mut inv, body).await;
+        let resp = match result {
+            Ok(r) => r,
+            Err(e) => {
+                inv.ctx.error = Some(ErrorContext {
+                    response_type: e.kind,
+                    message: e.message.clone(),
+                    validation_error: e.validation_error.clone(),
+                });
+                gateway_response::render(&inv, &e)
+            }
+        };
+        (resp, inv.ctx)
+    }
+
+    /// The method request (body limit, route), then [`phases::REST`] in order.
+    async fn phases(
+        &self,
+        inv: &mut Invocation<'_>,
+        body: RequestBody,
+    ) -> Result<Response<GatewayBody>, GatewayError> {
+        if let Some(len) = inv.parts.headers.get(http::header::CONTENT_LENGTH) {
+            if len
+                .to_str()
+                .ok()
+                .and_then(|l| l.parse::<u64>().ok())
+                .is_some_and(|l| l > MAX_BODY as u64)
+            {
+                return Err(GatewayError::too_large());
+            }
+        }
+        let routed =
+            method_request::route(inv.deployment, inv.parts.method.as_str(), inv.routing_path)?;
+        inv.ctx.resource_id = Some(routed.route.resource_id.clone());
+        inv.ctx.resource_path = Some(routed.route.resource_path.clone());
+        let mut ex = Exchange::new(self, inv, routed, body);
+        for phase in phases::REST {
+            if let Flow::Answer(resp) = ex.run(phase).await? {
+                return Ok(resp);
+            }
+        }
+        ex.into_response()
+    }
+}
