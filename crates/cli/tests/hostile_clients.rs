@@ -137,6 +137,13 @@ fn connections_over_the_cap_are_refused_and_logged_once() {
             assert_closed_by_server(&mut extra, &format!("connection {} over the cap", 21 + n));
         assert!(got.is_empty(), "{:?}", String::from_utf8_lossy(&got));
     }
+    // The server's stderr reaches the file through a copier thread: wait for the line
+    // (bounded), then check that the burst logged it once.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !srv.stderr().contains("connection limit reached") && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     let log = srv.stderr();
     assert_eq!(
         log.matches("connection limit reached").count(),
