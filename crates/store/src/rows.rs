@@ -146,6 +146,20 @@ fn diff_values<T: Serialize + PartialEq>(
     Ok(())
 }
 
+/// A top-level collection (keys, plans, functions): skipped whole when its `Arc` is the
+/// same, else diffed entity by entity.
+fn diff_top_level<T: Serialize>(
+    ops: &mut Vec<RowOp>,
+    kind: &'static str,
+    old: &Arc<BTreeMap<String, Arc<T>>>,
+    new: &Arc<BTreeMap<String, Arc<T>>>,
+) -> Result<(), StoreError> {
+    if Arc::ptr_eq(old, new) {
+        return Ok(());
+    }
+    diff_arcs(ops, kind, "", Some(old), new)
+}
+
 /// Row ops for one map of `Arc`s: an entry is unchanged when it is the same `Arc`.
 fn diff_arcs<T: Serialize>(
     ops: &mut Vec<RowOp>,
@@ -351,33 +365,14 @@ pub fn diff(old: &State, new: &State) -> Result<Vec<RowOp>, StoreError> {
             });
         }
     }
-    if !Arc::ptr_eq(&old.api_keys, &new.api_keys) {
-        diff_arcs(
-            &mut ops,
-            KIND_API_KEY,
-            "",
-            Some(&old.api_keys),
-            &new.api_keys,
-        )?;
-    }
-    if !Arc::ptr_eq(&old.usage_plans, &new.usage_plans) {
-        diff_arcs(
-            &mut ops,
-            KIND_USAGE_PLAN,
-            "",
-            Some(&old.usage_plans),
-            &new.usage_plans,
-        )?;
-    }
-    if !Arc::ptr_eq(&old.functions, &new.functions) {
-        diff_arcs(
-            &mut ops,
-            KIND_FUNCTION,
-            "",
-            Some(&old.functions),
-            &new.functions,
-        )?;
-    }
+    diff_top_level(&mut ops, KIND_API_KEY, &old.api_keys, &new.api_keys)?;
+    diff_top_level(
+        &mut ops,
+        KIND_USAGE_PLAN,
+        &old.usage_plans,
+        &new.usage_plans,
+    )?;
+    diff_top_level(&mut ops, KIND_FUNCTION, &old.functions, &new.functions)?;
     if !Arc::ptr_eq(&old.account, &new.account) {
         put(&mut ops, KIND_ACCOUNT, String::new(), new.account.as_ref())?;
     }
