@@ -23,6 +23,8 @@
 //! data plane.
 
 mod backend;
+#[cfg(any(test, feature = "conformance"))]
+pub mod conformance;
 mod error;
 pub mod feed;
 pub mod rows;
