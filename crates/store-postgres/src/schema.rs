@@ -50,7 +50,7 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 /// database, so clusters on other databases of one server do not wait for each other.
 const MIGRATION_LOCK: i64 = 0x746f_6c6c_6761_7465;
 
-/// What [`upgrade`] did.
+/// What a migration did ([`crate::migrate`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Migrated {
     /// The layout found (0: an empty database).
