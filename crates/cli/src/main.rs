@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 mod error;
+mod store;
 
 use clap::{Parser, Subcommand};
 use http_body_util::BodyExt;
@@ -30,6 +31,9 @@ enum Command {
     Serve(Box<ServeArgs>),
     /// Print a Lambda function's log (START/END/REPORT lines and the function's output).
     Logs(LogsArgs),
+    /// Create or upgrade the schema of a shared (Postgres) store; `serve` also does it at
+    /// start.
+    Migrate(store::StoreArg),
 }
 
 #[derive(clap::Args)]
@@ -46,9 +50,12 @@ struct LogsArgs {
 
 #[derive(clap::Args)]
 struct ServeArgs {
-    /// Where state and logs are kept.
+    /// Where state and logs are kept (with --store: node-local files only, such as
+    /// unpacked function code and logs).
     #[arg(long, env = "TOLLGATE_DATA_DIR", default_value = "./.tollgate")]
     data_dir: PathBuf,
+    #[command(flatten)]
+    store: store::StoreArg,
     /// Address of the main listener (data plane, and control plane unless --admin-listen is
     /// given). `localhost:PORT` binds both 127.0.0.1 and ::1.
     #[arg(long, env = "TOLLGATE_LISTEN", default_value = "localhost:4566")]
@@ -255,7 +262,7 @@ async fn serve(mut args: ServeArgs) -> Result<(), CliError> {
         (None, None) => return Err(CliError::NoCredentials),
         _ => return Err(CliError::PartialCredentials),
     };
-    let store = Arc::new(tollgate_store::Store::open(&args.data_dir)?);
+    let store = store::open(&args.store, &args.data_dir).await?;
     let log_dir = args
         .access_log_dir
         .unwrap_or_else(|| args.data_dir.join("access-logs"));
@@ -428,6 +435,13 @@ fn run(cli: Cli) -> Result<(), CliError> {
     let args = match cli.command {
         Command::Serve(args) => args,
         Command::Logs(args) => return logs(args),
+        Command::Migrate(arg) => {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            println!("{}", rt.block_on(store::migrate(&arg))?);
+            return Ok(());
+        }
     };
     let diagnostics = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)

@@ -70,11 +70,7 @@ fn client_tls() -> Result<rustls::ClientConfig, StoreError> {
 /// (`tokio_postgres::Error`'s display is only "db error").
 pub(crate) fn pg(e: tokio_postgres::Error) -> StoreError {
     if let Some(db) = e.as_db_error() {
-        return StoreError::Backend(format!(
-            "Postgres: {} ({})",
-            db.message(),
-            db.code().code()
-        ));
+        return StoreError::Backend(format!("Postgres: {} ({})", db.message(), db.code().code()));
     }
     let mut text = format!("Postgres: {e}");
     let mut source = std::error::Error::source(&e);

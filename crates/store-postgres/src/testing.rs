@@ -24,6 +24,33 @@ pub struct TempDatabase {
 /// Runs `sql` on the server's maintenance database, on a runtime of its own (so it works
 /// from `Drop` and from synchronous tests alike).
 fn admin(sql: String) -> Result<(), String> {
+    on_server(move |client| async move { client.batch_execute(&sql).await })
+}
+
+/// A setting of the test server (`SHOW name`), e.g. `ssl` or `ssl_cert_file`.
+pub fn server_setting(name: &str) -> String {
+    let sql = format!("SHOW {name}");
+    let read = on_server(|client| async move {
+        let rows = client.simple_query(&sql).await?;
+        Ok(rows.into_iter().find_map(|m| match m {
+            tokio_postgres::SimpleQueryMessage::Row(r) => r.get(0).map(str::to_string),
+            _ => None,
+        }))
+    });
+    match read {
+        Ok(Some(v)) => v,
+        Ok(None) => panic!("SHOW {name} returned no row"),
+        Err(e) => panic!("cannot read {name} from the test server: {e}"),
+    }
+}
+
+/// Runs `f` with a connection to the test server, on a thread and runtime of its own.
+fn on_server<T, F, Fut>(f: F) -> Result<T, String>
+where
+    T: Send + 'static,
+    F: FnOnce(tokio_postgres::Client) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<T, tokio_postgres::Error>>,
+{
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -32,10 +59,7 @@ fn admin(sql: String) -> Result<(), String> {
         rt.block_on(async {
             let target = Target::parse(&server_url()).map_err(|e| e.to_string())?;
             let client = target.client().await.map_err(|e| e.to_string())?;
-            client
-                .batch_execute(&sql)
-                .await
-                .map_err(|e| pg(e).to_string())
+            f(client).await.map_err(|e| pg(e).to_string())
         })
     })
     .join()

@@ -104,6 +104,7 @@ impl Server {
             "TOLLGATE_ACCESS_KEY_ID",
             "TOLLGATE_SECRET_ACCESS_KEY",
             "TOLLGATE_ACCESS_LOG_DIR",
+            "TOLLGATE_STORE",
             "TOLLGATE_LAMBDA_ENDPOINT",
         ] {
             cmd.env_remove(var);
