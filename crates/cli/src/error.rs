@@ -42,6 +42,8 @@ pub enum CliError {
     #[error(transparent)]
     Store(#[from] tollgate_store::StoreError),
     #[error(transparent)]
+    Transfer(#[from] tollgate_store::transfer::TransferError),
+    #[error(transparent)]
     Tls(#[from] tollgate_gateway::listener::tls::TlsError),
     #[error(transparent)]
     Functions(#[from] tollgate_functions::StartError),

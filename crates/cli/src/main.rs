@@ -34,6 +34,12 @@ enum Command {
     /// Create or upgrade the schema of a shared (Postgres) store; `serve` also does it at
     /// start.
     Migrate(store::StoreArg),
+    /// Write the whole state (APIs, keys, plans, functions' settings, usage) as JSON to
+    /// stdout, from --store or the data dir.
+    Export(store::TransferArgs),
+    /// Read a state written by `export` from stdin into --store or the data dir, which must
+    /// hold no state yet; every id is kept.
+    Import(store::TransferArgs),
 }
 
 #[derive(clap::Args)]
@@ -430,16 +436,25 @@ fn logs(mut args: LogsArgs) -> Result<(), CliError> {
     }
 }
 
+/// The runtime of a one-shot command (migrate, export, import).
+fn current_thread() -> Result<tokio::runtime::Runtime, CliError> {
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?)
+}
+
 /// Runs the command; its one error is reported by `main`.
 fn run(cli: Cli) -> Result<(), CliError> {
     let args = match cli.command {
         Command::Serve(args) => args,
         Command::Logs(args) => return logs(args),
         Command::Migrate(arg) => {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
-            println!("{}", rt.block_on(store::migrate(&arg))?);
+            println!("{}", current_thread()?.block_on(store::migrate(&arg))?);
+            return Ok(());
+        }
+        Command::Export(args) => return current_thread()?.block_on(store::export(&args)),
+        Command::Import(args) => {
+            eprintln!("{}", current_thread()?.block_on(store::import(&args))?);
             return Ok(());
         }
     };

@@ -32,6 +32,7 @@ pub mod sqlite;
 mod state;
 mod store;
 pub mod throttle;
+pub mod transfer;
 pub mod usage;
 
 pub use backend::{Backend, BackendFuture, Loaded, Row, RowOp, UsageRow};

@@ -167,3 +167,47 @@ mod sqlite_conformance {
     use super::sqlite_file;
     crate::backend_conformance!(sqlite_file());
 }
+
+/// The state without its version (an import starts a new history).
+fn comparable(s: &State) -> String {
+    let mut s = s.clone();
+    s.version = 0;
+    format!("{s:?}")
+}
+
+#[tokio::test]
+async fn an_export_imported_into_a_new_store_is_the_same_state_and_usage() {
+    use crate::transfer::{export, import, Export};
+    let from = in_memory();
+    add_api_with_stage(&from, "api1").await;
+    add_api_with_stage(&from, "api2").await;
+    let usage = |used| UsageRow {
+        plan_id: "p".into(),
+        key_id: "k".into(),
+        day: 100,
+        used,
+    };
+    from.add_usage(vec![usage(7)]).await.unwrap();
+    let text = serde_json::to_string(&export(&from).await.unwrap()).unwrap();
+    let doc = || serde_json::from_str::<Export>(&text).unwrap();
+
+    let to = in_memory();
+    assert_eq!(import(&to, doc()).await.unwrap(), 1, "one commit");
+    assert_eq!(comparable(&to.state()), comparable(&from.state()));
+    assert_eq!(to.load_usage().await.unwrap(), vec![usage(7)]);
+
+    // A second import would mix two states: refused, nothing changed.
+    let err = import(&to, doc()).await.unwrap_err();
+    assert!(matches!(err, transfer::TransferError::NotEmpty), "{err}");
+    assert_eq!(to.state().version, 1);
+    assert_eq!(to.load_usage().await.unwrap(), vec![usage(7)]);
+
+    let mut other = doc();
+    other.format = "something-else".into();
+    let fresh = in_memory();
+    assert!(matches!(
+        import(&fresh, other).await,
+        Err(transfer::TransferError::Format(_))
+    ));
+    assert_eq!(fresh.state().version, 0);
+}
