@@ -72,6 +72,20 @@ fn a_change_through_one_node_is_served_by_every_node_within_a_second() {
     assert_eq!(late.invoke(&api, "/dev/pets").text(), "two");
 }
 
+/// The paths of `api`'s resources, as `node`'s control plane lists them.
+fn resource_paths(node: &Server, api: &str) -> Vec<String> {
+    let listed = apigw(
+        node,
+        &["get-resources", "--rest-api-id", api, "--limit", "500"],
+    );
+    listed["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{listed:#}"))
+        .iter()
+        .filter_map(|r| r["path"].as_str().map(str::to_string))
+        .collect()
+}
+
 #[test]
 fn writes_on_two_nodes_at_once_both_survive() {
     const EACH: usize = 8;
@@ -104,16 +118,8 @@ fn writes_on_two_nodes_at_once_both_survive() {
         }
     });
     for n in &nodes {
-        let listed = apigw(
-            n,
-            &["get-resources", "--rest-api-id", &api, "--limit", "100"],
-        );
-        let paths: Vec<&str> = listed["items"]
-            .as_array()
-            .unwrap_or_else(|| panic!("{listed:#}"))
-            .iter()
-            .filter_map(|r| r["path"].as_str())
-            .collect();
+        let paths = resource_paths(n, &api);
+        let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
         assert_eq!(paths.len(), 1 + 2 * EACH, "{paths:?}");
         for i in 0..2 {
             for j in 0..EACH {
@@ -124,6 +130,41 @@ fn writes_on_two_nodes_at_once_both_survive() {
         let tagged = Cp::new(n).ok("GET", &tags, None);
         let keys = tagged["tags"].as_object().map_or(0, |t| t.len());
         assert_eq!(keys, 2 * EACH, "tags lost: {tagged:#}");
+    }
+}
+
+#[test]
+fn a_node_killed_mid_load_loses_no_acknowledged_write() {
+    let db = TempDatabase::create();
+    let mut nodes = [node(&db), node(&db)];
+    let cp = Cp::new(&nodes[0]);
+    let (api, root) = cp.create_api("crash");
+    let acknowledged = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            // Writes until the node dies; a write answered 201 was acknowledged.
+            for i in 0.. {
+                let body = json!({ "pathPart": format!("r{i}") });
+                match cp.try_call(
+                    "POST",
+                    &format!("/restapis/{api}/resources/{root}"),
+                    Some(&body),
+                ) {
+                    Ok(r) if r.status == 201 => acknowledged.lock().unwrap().push(format!("/r{i}")),
+                    Ok(r) => panic!("write {i} failed before the kill: {r}"),
+                    Err(_) => return,
+                }
+            }
+        });
+        eventually("some writes acknowledged", || {
+            (acknowledged.lock().unwrap().len() >= 10).then_some(())
+        });
+        nodes[0].kill9();
+    });
+    let acknowledged = acknowledged.into_inner().unwrap();
+    let paths = resource_paths(&nodes[1], &api);
+    for p in &acknowledged {
+        assert!(paths.contains(p), "acknowledged {p} lost: {paths:?}");
     }
 }
 

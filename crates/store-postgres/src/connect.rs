@@ -2,10 +2,14 @@
 //! the task that drives each connection.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio_postgres::{Client, Config, Connection, Socket};
 use tokio_postgres_rustls::MakeRustlsConnect;
 use tollgate_store::StoreError;
+
+/// How long opening a connection may take unless the URL says (`connect_timeout=`).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Where the database is and how to reach it, parsed once.
 #[derive(Clone)]
@@ -24,9 +28,14 @@ impl Target {
     /// Parses a `postgres://user[:password]@host[:port]/db[?sslmode=...]` URL (or a
     /// `key=value` string). The URL is never repeated in an error: it may hold a password.
     pub(crate) fn parse(url: &str) -> Result<Target, StoreError> {
-        let config: Config = url
+        let mut config: Config = url
             .parse()
             .map_err(|e| StoreError::Backend(format!("invalid Postgres URL: {e}")))?;
+        // Without one, connecting to an unreachable host waits for the OS (minutes), with
+        // the store's writers queued behind it.
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CONNECT_TIMEOUT);
+        }
         let tls = MakeRustlsConnect::new(client_tls()?);
         Ok(Target { config, tls })
     }

@@ -225,14 +225,21 @@ pub async fn concurrent_writers_on_two_stores_both_survive(h: &impl Harness) {
 pub async fn refresh_catches_up_with_another_writer(h: &impl Harness) {
     let a = store(h).await;
     let b = store(h).await;
-    let mut feed = b.subscribe();
     assert!(!b.refresh().await.unwrap(), "nothing to catch up with");
+    add_api_with_stage(&a, "first").await;
+    assert!(b.refresh().await.unwrap());
+    let first = b.state().apis["first"].clone();
+    let mut feed = b.subscribe();
     add_api_with_stage(&a, "from-a").await;
     assert!(b.refresh().await.unwrap());
     let change = feed.next().await.unwrap();
-    assert_eq!(change.version, 1);
+    assert_eq!(change.version, 2);
     assert!(change.changed.is_none(), "a reload is a whole state");
     assert!(change.state.apis.contains_key("from-a"));
+    // What the commit did not change is shared with the previous state, so consumers
+    // comparing by `Arc` identity rebuild only the new API.
+    assert!(Arc::ptr_eq(&change.state.apis["first"], &first));
+    assert!(Arc::ptr_eq(&change.state.account, &b.state().account));
     assert!(!b.refresh().await.unwrap());
 }
 

@@ -27,6 +27,7 @@ mod backend;
 pub mod conformance;
 mod error;
 pub mod feed;
+mod reuse;
 pub mod rows;
 pub mod sqlite;
 mod state;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use crate::backend::{Backend, Loaded, UsageRow};
 use crate::error::{CommitError, StoreError};
 use crate::feed::{self, Change, Feed, Subscription};
+use crate::reuse;
 use crate::rows;
 use crate::sqlite::SqliteBackend;
 use crate::state::State;
@@ -121,7 +122,8 @@ impl Store {
 
     /// Replaces the state with the backend's (after other writers committed).
     async fn reload(&self) -> Result<(), StoreError> {
-        let state = rows::decode(self.backend.load().await?)?;
+        let mut state = rows::decode(self.backend.load().await?)?;
+        reuse::keep_unchanged(&self.state(), &mut state);
         self.feed.publish(Change::loaded(Arc::new(state)));
         Ok(())
     }
