@@ -207,3 +207,27 @@ fn migrate_creates_the_schema_over_tls_with_a_trusted_certificate_only() {
     assert!(!ok && !text.contains("s3cret"), "{text}");
     assert!(text.contains("--store takes a Postgres URL"), "{text}");
 }
+
+#[test]
+fn serve_with_an_unreachable_store_exits_with_the_reason() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data_dir = dir.path().to_str().expect("utf-8 path");
+    let (ok, text) = tollgate(
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            data_dir,
+            "--store",
+            "postgres://u:s3cret@127.0.0.1:1/db?sslmode=disable&connect_timeout=5",
+        ],
+        &[],
+    );
+    assert!(!ok, "{text}");
+    assert!(text.contains("tollgate: storage error: Postgres"), "{text}");
+    assert!(
+        !text.contains("s3cret") && !text.contains("listening on"),
+        "{text}"
+    );
+}
