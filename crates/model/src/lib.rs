@@ -41,10 +41,11 @@ pub use rest_api::{
 pub use stage::{AccessLogSettings, CanarySettings, MethodSetting, Stage};
 pub use usage_plan::{ApiKey, ApiStage, QuotaSettings, ThrottleSettings, UsagePlan};
 pub use vocabulary::{
-    ApiKeySourceType, AuthorizationType, AuthorizerType, CacheClusterStatus, ConnectionType,
-    ContentHandlingStrategy, EndpointType, FunctionState, IntegrationType, IpAddressType,
-    LastUpdateStatus, LogFormat, LoggingLevel, PackageType, PassthroughBehavior, QuotaPeriodType,
-    TracingMode, UnauthorizedCacheControlHeaderStrategy, UnknownValue,
+    ApiKeySourceType, Architecture, AuthorizationType, AuthorizerType, CacheClusterSize,
+    CacheClusterStatus, ConnectionType, ContentHandlingStrategy, EndpointAccessMode, EndpointType,
+    FunctionState, IntegrationType, IpAddressType, LastUpdateStatus, LogFormat, LoggingLevel,
+    PackageType, PassthroughBehavior, QuotaPeriodType, ResponseTransferMode, Runtime, TracingMode,
+    UnauthorizedCacheControlHeaderStrategy, UnknownValue,
 };
 
 /// The account id that appears in ARNs and error messages.

@@ -82,7 +82,7 @@ fn integration() -> Integration {
                 content_handling: Some(ContentHandlingStrategy::ConvertToBinary),
             },
         )]),
-        response_transfer_mode: Some("BUFFERED".into()),
+        response_transfer_mode: Some(ResponseTransferMode::Buffered),
         integration_target: Some("target".into()),
     }
 }
@@ -130,7 +130,7 @@ fn definition() -> RestApiDefinition {
         disable_execute_api_endpoint: true,
         root_resource_id: "rootrootro".into(),
         security_policy: Some("TLS_1_2".into()),
-        endpoint_access_mode: Some("BASIC".into()),
+        endpoint_access_mode: Some(EndpointAccessMode::Basic),
     };
     let mut def = RestApiDefinition::new(api);
     for m in def.models.values_mut() {
@@ -305,7 +305,7 @@ fn function() {
     let config = |version: &str| FunctionConfiguration {
         function_name: "f".into(),
         function_arn: "arn:aws:lambda:us-east-1:000000000000:function:f".into(),
-        runtime: "python3.12".into(),
+        runtime: Runtime::Python312,
         role: "arn:aws:iam::000000000000:role/r".into(),
         handler: "app.handler".into(),
         code_size: 123,
@@ -325,7 +325,7 @@ fn function() {
         state: FunctionState::Active,
         last_update_status: LastUpdateStatus::Successful,
         package_type: PackageType::Zip,
-        architectures: vec!["x86_64".into()],
+        architectures: vec![Architecture::X86_64],
         ephemeral_storage: EphemeralStorage { size: 512 },
         logging_config: LoggingConfig {
             log_format: LogFormat::Text,
