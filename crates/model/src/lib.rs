@@ -28,6 +28,7 @@ pub mod stage;
 pub mod test_invoke;
 pub mod time;
 pub mod usage_plan;
+pub mod v2;
 pub mod validate;
 pub mod vocabulary;
 
@@ -42,9 +43,10 @@ pub use stage::{AccessLogSettings, CanarySettings, MethodSetting, Stage};
 pub use usage_plan::{ApiKey, ApiStage, QuotaSettings, ThrottleSettings, UsagePlan};
 pub use vocabulary::{
     ApiKeySourceType, AuthorizationType, AuthorizerType, CacheClusterStatus, ConnectionType,
-    ContentHandlingStrategy, EndpointType, FunctionState, IntegrationType, IpAddressType,
-    LastUpdateStatus, LogFormat, LoggingLevel, PackageType, PassthroughBehavior, QuotaPeriodType,
-    TracingMode, UnauthorizedCacheControlHeaderStrategy, UnknownValue,
+    ContentHandlingStrategy, DeploymentStatus, EndpointType, FunctionState, IntegrationType,
+    IpAddressType, LastUpdateStatus, LogFormat, LoggingLevel, PackageType, PassthroughBehavior,
+    PayloadFormatVersion, ProtocolType, QuotaPeriodType, TracingMode,
+    UnauthorizedCacheControlHeaderStrategy, UnknownValue, V2AuthorizerType,
 };
 
 /// The account id that appears in ARNs and error messages.
