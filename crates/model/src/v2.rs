@@ -291,6 +291,22 @@ pub struct Deployment {
     pub snapshot: Arc<Definition>,
 }
 
+/// The function ARN an `AWS_PROXY` integration URI names: a Lambda function ARN as it is
+/// (HTTP APIs' usual form), or the function ARN inside an invocation ARN
+/// (`arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{arn}/invocations`).
+/// Not checked further: it may hold `${stageVariables.x}`.
+pub fn lambda_function_of(uri: &str) -> Option<&str> {
+    if uri.starts_with("arn:aws:lambda:") {
+        return Some(uri);
+    }
+    let rest = uri.strip_prefix("arn:aws:apigateway:")?;
+    let (_region, rest) = rest.split_once(':')?;
+    let f = rest
+        .strip_prefix("lambda:path/2015-03-31/functions/")?
+        .strip_suffix("/invocations")?;
+    f.starts_with("arn:aws:lambda:").then_some(f)
+}
+
 /// An HTTP API route key, parsed: `$default` or `{METHOD} {path}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RouteKey<'a> {
@@ -374,6 +390,21 @@ mod tests {
         ] {
             assert!(parse_http_route_key(bad).is_none(), "{bad}");
         }
+    }
+
+    #[test]
+    fn lambda_uris_in_both_forms() {
+        let f = "arn:aws:lambda:us-east-1:000000000000:function:f";
+        assert_eq!(lambda_function_of(f), Some(f));
+        let inv = format!(
+            "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{f}/invocations"
+        );
+        assert_eq!(lambda_function_of(&inv), Some(f));
+        assert_eq!(lambda_function_of("http://example.com"), None);
+        assert_eq!(
+            lambda_function_of("arn:aws:apigateway:us-east-1:s3:path/b"),
+            None
+        );
     }
 
     #[test]

@@ -1,0 +1,135 @@
+//! CreateIntegration, GetIntegrations, GetIntegration, UpdateIntegration,
+//! DeleteIntegration.
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use tollgate_model::ids;
+use tollgate_model::v2::Integration;
+
+use super::integration_input::IntegrationInput;
+use super::shared::{api, api_mut, auto_deploy, def_mut, fresh_id, not_found};
+use crate::core::context::Ctx;
+use crate::core::error::{ApiError, ApiResult};
+use crate::core::pagination::page_v2;
+use crate::core::util::{empty, json, parse_body, Query as Q};
+
+type IntegrationPath = Path<(String, String)>;
+
+fn managed(i: &Integration) -> ApiResult<()> {
+    if i.api_gateway_managed {
+        return Err(ApiError::bad_request(
+            "Cannot modify or delete an integration managed by API Gateway (made by quick create); update the API instead",
+        ));
+    }
+    Ok(())
+}
+
+pub async fn create(
+    State(ctx): State<Ctx>,
+    Path(api_id): Path<String>,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let input: IntegrationInput = parse_body(&body)?;
+    // Checked before the write, so a bad body answers even for an unknown API's id.
+    input.clone().create(String::new())?;
+    let out = ctx
+        .store
+        .transact(|s| {
+            let a = api_mut(s, &api_id)?;
+            let id = fresh_id(&a.definition.integrations, ids::seven_char_id);
+            let i = input.clone().create(id.clone())?;
+            def_mut(a).integrations.insert(id, i.clone());
+            auto_deploy(a);
+            Ok::<_, ApiError>(i)
+        })
+        .await?;
+    Ok(json(201, &out))
+}
+
+pub async fn list(
+    State(ctx): State<Ctx>,
+    Path(api_id): Path<String>,
+    Query(q): Query<Q>,
+) -> ApiResult<Response> {
+    let st = ctx.store.state();
+    let a = api(&st, &api_id)?;
+    let items = a
+        .definition
+        .integrations
+        .iter()
+        .map(|(k, v)| (k.clone(), v))
+        .collect();
+    page_v2(items, &q)
+}
+
+pub async fn get(
+    State(ctx): State<Ctx>,
+    Path((api_id, id)): IntegrationPath,
+) -> ApiResult<Response> {
+    let st = ctx.store.state();
+    let i = api(&st, &api_id)?
+        .definition
+        .integrations
+        .get(&id)
+        .ok_or_else(|| not_found("Integration", &id))?;
+    Ok(json(200, i))
+}
+
+pub async fn update(
+    State(ctx): State<Ctx>,
+    Path((api_id, id)): IntegrationPath,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let input: IntegrationInput = parse_body(&body)?;
+    let out = ctx
+        .store
+        .transact(|s| {
+            let a = api_mut(s, &api_id)?;
+            let mut i = a
+                .definition
+                .integrations
+                .get(&id)
+                .cloned()
+                .ok_or_else(|| not_found("Integration", &id))?;
+            managed(&i)?;
+            input.clone().apply(&mut i)?;
+            def_mut(a).integrations.insert(id.clone(), i.clone());
+            auto_deploy(a);
+            Ok::<_, ApiError>(i)
+        })
+        .await?;
+    Ok(json(200, &out))
+}
+
+pub async fn delete(
+    State(ctx): State<Ctx>,
+    Path((api_id, id)): IntegrationPath,
+) -> ApiResult<Response> {
+    ctx.store
+        .transact(|s| {
+            let a = api_mut(s, &api_id)?;
+            let i = a
+                .definition
+                .integrations
+                .get(&id)
+                .ok_or_else(|| not_found("Integration", &id))?;
+            managed(i)?;
+            let used_by = a
+                .definition
+                .routes
+                .values()
+                .find(|r| r.integration_id() == Some(id.as_str()));
+            if let Some(r) = used_by {
+                return Err(ApiError::conflict(format!(
+                    "Integration {id} is in use by route {} ({})",
+                    r.route_id, r.route_key
+                )));
+            }
+            def_mut(a).integrations.remove(&id);
+            auto_deploy(a);
+            Ok::<_, ApiError>(())
+        })
+        .await?;
+    Ok(empty(204))
+}
