@@ -8,9 +8,10 @@ use std::sync::Arc;
 use tollgate_model::{Deployment, RestApiDefinition, Stage};
 use tollgate_store::throttle::{Buckets, TokenBucket};
 use tollgate_store::usage::{KeyCounter, Quota, UsageCounters};
-use tollgate_store::{ApiState, State};
+use tollgate_store::{ApiState, State, V2ApiState};
 
 use crate::access_log::{AccessLog, AccessLogWriter};
+use crate::compile::http_api::{compile_http_api, CompiledHttpApi};
 use crate::compile::{compile, CompiledDeployment};
 use crate::frontend::{ApiKind, Frontends};
 use crate::router::method_slot;
@@ -80,12 +81,37 @@ pub struct ApiRuntime {
     compiled: HashMap<String, (Arc<Deployment>, Arc<CompiledDeployment>)>,
 }
 
+/// One stage of an HTTP API.
+#[derive(Debug)]
+pub struct HttpStageRuntime {
+    pub name: Arc<str>,
+    pub deployment: Arc<CompiledHttpApi>,
+    pub variables: Arc<BTreeMap<String, String>>,
+}
+
+/// An HTTP API (API Gateway v2) as the data plane serves it.
+#[derive(Debug)]
+pub struct HttpApiRuntime {
+    pub stages: HashMap<Box<str>, Arc<HttpStageRuntime>>,
+    source: Arc<V2ApiState>,
+    compiled: HashMap<String, (Arc<tollgate_model::v2::Deployment>, Arc<CompiledHttpApi>)>,
+}
+
+/// What a frontend entry serves: an API of one kind, with its runtime.
+#[derive(Debug, Clone)]
+pub enum ApiEntry {
+    Rest(Arc<ApiRuntime>),
+    Http(Arc<HttpApiRuntime>),
+}
+
 #[derive(Debug, Default)]
 pub struct Runtime {
     /// Keyed by lower-case API id (hosts are case-insensitive).
     pub apis: HashMap<Box<str>, Arc<ApiRuntime>>,
+    /// HTTP APIs, keyed likewise.
+    pub http_apis: HashMap<Box<str>, Arc<HttpApiRuntime>>,
     /// Which API each request is addressed to (the edge classifies every request here).
-    pub frontends: Frontends<Arc<ApiRuntime>>,
+    pub frontends: Frontends<ApiEntry>,
     /// The account-wide settings this was built from (keys, plans, account throttle):
     /// when any of them changes, every stage's limits are rebuilt.
     globals: Option<Globals>,
@@ -140,12 +166,26 @@ pub fn rebuild(state: &State, old: &Runtime, env: &Env<'_>) -> Runtime {
         plans: state.usage_plans.clone(),
         account: state.account.clone(),
     };
+    let mut http_apis = HashMap::with_capacity(state.v2_apis.len());
     let mut frontends = Frontends::default();
+    for (id, api) in &state.v2_apis {
+        let key: Box<str> = id.to_ascii_lowercase().into();
+        let prev = old.http_apis.get(&key);
+        let built = match prev.filter(|p| Arc::ptr_eq(&p.source, api)) {
+            Some(p) => p.clone(),
+            None => Arc::new(build_http_api(api, prev.map(|p| p.as_ref()))),
+        };
+        if !api.definition.api.disable_execute_api_endpoint {
+            frontends.add_execute_api(id, ApiKind::Http, ApiEntry::Http(built.clone()));
+        }
+        http_apis.insert(key, built);
+    }
     for (id, api) in apis.iter().filter(|(_, a)| !a.disable_execute_api_endpoint) {
-        frontends.add_execute_api(id, ApiKind::Rest, api.clone());
+        frontends.add_execute_api(id, ApiKind::Rest, ApiEntry::Rest(api.clone()));
     }
     Runtime {
         apis,
+        http_apis,
         frontends,
         globals: Some(globals),
     }
@@ -323,6 +363,46 @@ fn build_api(
     }
     ApiRuntime {
         disable_execute_api_endpoint: api.definition.api.disable_execute_api_endpoint,
+        stages,
+        source: api.clone(),
+        compiled,
+    }
+}
+
+fn build_http_api(api: &Arc<V2ApiState>, prev: Option<&HttpApiRuntime>) -> HttpApiRuntime {
+    let mut compiled = HashMap::new();
+    let mut stages = HashMap::new();
+    for (name, st) in &api.stages {
+        // A stage not deployed yet serves nothing.
+        let Some(dep_id) = st.deployment_id.as_deref() else {
+            continue;
+        };
+        let Some(d) = api.deployments.get(dep_id) else {
+            tracing::warn!(api = %api.definition.api.api_id, stage = %name, "stage points to a missing deployment; not served");
+            continue;
+        };
+        let c = match compiled.get(dep_id) {
+            Some((_, c)) => Arc::clone(c),
+            None => {
+                let reused = prev
+                    .and_then(|p| p.compiled.get(dep_id))
+                    .filter(|(src, _)| Arc::ptr_eq(src, d))
+                    .map(|(_, c)| c.clone());
+                let c = reused.unwrap_or_else(|| Arc::new(compile_http_api(&d.snapshot, dep_id)));
+                compiled.insert(dep_id.to_string(), (d.clone(), c.clone()));
+                c
+            }
+        };
+        stages.insert(
+            name.as_str().into(),
+            Arc::new(HttpStageRuntime {
+                name: name.as_str().into(),
+                deployment: c,
+                variables: Arc::new(st.stage_variables.clone()),
+            }),
+        );
+    }
+    HttpApiRuntime {
         stages,
         source: api.clone(),
         compiled,

@@ -11,6 +11,7 @@
 pub mod error;
 pub mod expression;
 pub mod gateway_response;
+pub mod http_api;
 pub mod integration;
 pub mod template;
 pub mod validation;
