@@ -399,7 +399,7 @@ pub async fn lambda(
     match i.payload {
         PayloadFormatVersion::V2 => output_v2(c.api_id, &out),
         // HTTP APIs decode an `isBase64Encoded` body whatever the client accepts.
-        PayloadFormatVersion::V1 => Ok(proxy_output(c.api_id, &out, || true)?),
+        PayloadFormatVersion::V1 => Ok(proxy_output(c.api_id, &out, true, || true)?),
     }
 }
 

@@ -282,14 +282,16 @@ pub fn proxy_response(
             &inv.parts.headers,
         )
     };
-    proxy_output(&inv.ctx.api_id, out, decode)
+    proxy_output(&inv.ctx.api_id, out, false, decode)
 }
 
-/// The payload 1.0 output rules, for REST and HTTP APIs; `decode_base64` says whether an
-/// `isBase64Encoded` body is decoded.
+/// The payload 1.0 output rules, for REST and HTTP APIs (`http_api`: unknown keys are
+/// ignored and `statusCode` is required, lambda-events.md §4.1); `decode_base64` says
+/// whether an `isBase64Encoded` body is decoded.
 pub fn proxy_output(
     api_id: &str,
     out: &tollgate_functions::InvokeResponse,
+    http_api: bool,
     decode_base64: impl FnOnce() -> bool,
 ) -> Result<Response<GatewayBody>, GatewayError> {
     if out.function_error {
@@ -313,9 +315,12 @@ pub fn proxy_output(
         "base64Encoded",
     ];
     if let Some(k) = obj.keys().find(|k| !ALLOWED.contains(&k.as_str())) {
-        return Err(malformed(&format!("unknown key {k}")));
+        if !http_api {
+            return Err(malformed(&format!("unknown key {k}")));
+        }
     }
     let status = match obj.get("statusCode") {
+        None | Some(Value::Null) if http_api => return Err(malformed("no statusCode")),
         None | Some(Value::Null) => 200,
         Some(Value::Number(n)) => n.as_u64().ok_or_else(|| malformed("statusCode"))?,
         Some(Value::String(s)) => s
