@@ -363,3 +363,42 @@ fn lambda_proxy_payload_2_and_1_events_inference_and_permissions() {
     );
     assert_fixed_error(&get_host(&s, &api, "/fail"), 500, "Internal Server Error");
 }
+
+#[test]
+fn throttling_by_route_settings_over_default_route_settings() {
+    let backend = Backend::start();
+    let s = Server::start();
+    let cp = Cp::new(&s);
+    let api = http_api(&cp, "throttled");
+    let i = integration(
+        &cp,
+        &api,
+        json!({"integrationType": "HTTP_PROXY", "integrationMethod": "GET",
+               "integrationUri": backend.url()}),
+    );
+    for key in ["GET /one", "GET /two", "GET /free"] {
+        route(&cp, &api, key, &i);
+    }
+    // The rate refills one token per 1000 s: after the burst, the route stays empty for
+    // the whole test.
+    create(
+        &cp,
+        &format!("/v2/apis/{api}/stages"),
+        json!({"stageName": "$default", "autoDeploy": true,
+               "defaultRouteSettings": {"throttlingBurstLimit": 2, "throttlingRateLimit": 0.001},
+               "routeSettings": {
+                   "GET /one": {"throttlingBurstLimit": 1},
+                   "GET /free": {"throttlingBurstLimit": 1000, "throttlingRateLimit": 1000.0}}}),
+    );
+    let status = |p: &str| get_host(&s, &api, p).status;
+    assert_eq!(status("/one"), 200);
+    assert_fixed_error(&get_host(&s, &api, "/one"), 429, "Too Many Requests");
+    // Each route has its own bucket; `/two` has the stage default's burst of 2.
+    assert_eq!(
+        (status("/two"), status("/two"), status("/two")),
+        (200, 200, 429)
+    );
+    for _ in 0..5 {
+        assert_eq!(status("/free"), 200);
+    }
+}

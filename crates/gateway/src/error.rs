@@ -62,6 +62,7 @@ impl GatewayError {
 pub enum HttpApiError {
     NotFound,
     TooLarge,
+    TooManyRequests,
     Internal,
     /// The integration did not answer within its timeout.
     ServiceUnavailable,
@@ -72,6 +73,7 @@ impl HttpApiError {
         match self {
             HttpApiError::NotFound => 404,
             HttpApiError::TooLarge => 413,
+            HttpApiError::TooManyRequests => 429,
             HttpApiError::Internal => 500,
             HttpApiError::ServiceUnavailable => 503,
         }
@@ -82,6 +84,7 @@ impl HttpApiError {
         match self {
             HttpApiError::NotFound => r#"{"message":"Not Found"}"#,
             HttpApiError::TooLarge => r#"{"message":"Request Entity Too Large"}"#,
+            HttpApiError::TooManyRequests => r#"{"message":"Too Many Requests"}"#,
             HttpApiError::Internal => r#"{"message":"Internal Server Error"}"#,
             HttpApiError::ServiceUnavailable => r#"{"message":"Service Unavailable"}"#,
         }

@@ -87,6 +87,23 @@ pub struct HttpStageRuntime {
     pub name: Arc<str>,
     pub deployment: Arc<CompiledHttpApi>,
     pub variables: Arc<BTreeMap<String, String>>,
+    /// By route index: the route's bucket from `routeSettings` over
+    /// `defaultRouteSettings`; `None` when neither sets a limit.
+    pub route_buckets: Vec<Option<Arc<dyn TokenBucket>>>,
+    pub account: Arc<dyn TokenBucket>,
+}
+
+impl HttpStageRuntime {
+    /// One token from the route's bucket, then the account's (429 when either is empty).
+    pub fn admit(&self, route: usize) -> bool {
+        let now = tollgate_store::throttle::now_ns();
+        let route_ok = self
+            .route_buckets
+            .get(route)
+            .and_then(Option::as_ref)
+            .is_none_or(|b| b.try_take(now));
+        route_ok && self.account.try_take(now)
+    }
 }
 
 /// An HTTP API (API Gateway v2) as the data plane serves it.
@@ -171,9 +188,15 @@ pub fn rebuild(state: &State, old: &Runtime, env: &Env<'_>) -> Runtime {
     for (id, api) in &state.v2_apis {
         let key: Box<str> = id.to_ascii_lowercase().into();
         let prev = old.http_apis.get(&key);
-        let built = match prev.filter(|p| Arc::ptr_eq(&p.source, api)) {
+        let built = match prev.filter(|p| globals_same && Arc::ptr_eq(&p.source, api)) {
             Some(p) => p.clone(),
-            None => Arc::new(build_http_api(api, prev.map(|p| p.as_ref()))),
+            None => Arc::new(build_http_api(
+                api,
+                prev.map(|p| p.as_ref()),
+                &account,
+                state,
+                env,
+            )),
         };
         if !api.definition.api.disable_execute_api_endpoint {
             frontends.add_execute_api(id, ApiKind::Http, ApiEntry::Http(built.clone()));
@@ -369,7 +392,40 @@ fn build_api(
     }
 }
 
-fn build_http_api(api: &Arc<V2ApiState>, prev: Option<&HttpApiRuntime>) -> HttpApiRuntime {
+/// A stage's per-route buckets: `routeSettings[key]` over `defaultRouteSettings`, a limit
+/// neither sets taken from the account's.
+fn http_route_buckets(
+    api_id: &str,
+    st: &tollgate_model::v2::Stage,
+    c: &CompiledHttpApi,
+    state: &State,
+    buckets: &dyn Buckets,
+) -> Vec<Option<Arc<dyn TokenBucket>>> {
+    let account = &state.account.throttle_settings;
+    c.routes()
+        .map(|r| {
+            let mut s = st.default_route_settings.clone();
+            if let Some(own) = st.route_settings.get(&*r.key) {
+                s.merge(own);
+            }
+            if s.throttling_burst_limit.is_none() && s.throttling_rate_limit.is_none() {
+                return None;
+            }
+            let rate = s.throttling_rate_limit.unwrap_or(account.rate_limit);
+            let burst = s.throttling_burst_limit.unwrap_or(account.burst_limit);
+            let scope = format!("httproute\u{0}{api_id}\u{0}{}\u{0}{}", st.stage_name, r.key);
+            Some(buckets.bucket(scope, rate, burst))
+        })
+        .collect()
+}
+
+fn build_http_api(
+    api: &Arc<V2ApiState>,
+    prev: Option<&HttpApiRuntime>,
+    account: &Arc<dyn TokenBucket>,
+    state: &State,
+    env: &Env<'_>,
+) -> HttpApiRuntime {
     let mut compiled = HashMap::new();
     let mut stages = HashMap::new();
     for (name, st) in &api.stages {
@@ -393,12 +449,16 @@ fn build_http_api(api: &Arc<V2ApiState>, prev: Option<&HttpApiRuntime>) -> HttpA
                 c
             }
         };
+        let route_buckets =
+            http_route_buckets(&api.definition.api.api_id, st, &c, state, env.buckets);
         stages.insert(
             name.as_str().into(),
             Arc::new(HttpStageRuntime {
                 name: name.as_str().into(),
                 deployment: c,
                 variables: Arc::new(st.stage_variables.clone()),
+                route_buckets,
+                account: account.clone(),
             }),
         );
     }

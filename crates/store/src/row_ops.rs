@@ -123,3 +123,82 @@ pub(crate) fn snapshot_body<T: Serialize>(
     let hash = hex::encode(Sha256::digest(body.as_bytes()));
     Ok((hash, body))
 }
+
+/// What the deployment rows of one API kind need: its snapshot, and its row with the
+/// snapshot replaced by the snapshot's hash.
+pub(crate) trait DeploymentRows {
+    type Snapshot: Serialize;
+    type Row: Serialize;
+    fn snapshot(&self) -> &Arc<Self::Snapshot>;
+    fn row(&self, snapshot_hash: String) -> Self::Row;
+}
+
+/// Row ops for an API's deployments. Deployments are immutable: only new ones are
+/// written, and several new deployments of one definition (the same `Arc`) hash it once.
+pub(crate) fn diff_deployments<D: DeploymentRows>(
+    ops: &mut Vec<RowOp>,
+    kind: &'static str,
+    api: &str,
+    old: Option<&BTreeMap<String, Arc<D>>>,
+    new: &BTreeMap<String, Arc<D>>,
+) -> Result<(), StoreError> {
+    let mut hashed: Vec<(&Arc<D::Snapshot>, String)> = vec![];
+    for (id, d) in new {
+        if old
+            .and_then(|o| o.get(id))
+            .is_some_and(|o| Arc::ptr_eq(o, d))
+        {
+            continue;
+        }
+        let snapshot = d.snapshot();
+        let hash = match hashed.iter().find(|(s, _)| Arc::ptr_eq(s, snapshot)) {
+            Some((_, h)) => h.clone(),
+            None => {
+                let (hash, body) = snapshot_body(api, snapshot.as_ref())?;
+                ops.push(RowOp::PutSnapshot {
+                    hash: hash.clone(),
+                    body,
+                });
+                hashed.push((snapshot, hash.clone()));
+                hash
+            }
+        };
+        let key = format!("{api}/{id}");
+        let body = to_json(kind, &key, &d.row(hash.clone()))?;
+        ops.push(RowOp::Put {
+            kind,
+            key,
+            body,
+            snapshot: Some(hash),
+        });
+    }
+    for id in old.into_iter().flat_map(|o| o.keys()) {
+        if !new.contains_key(id) {
+            ops.push(RowOp::Delete {
+                kind,
+                key: format!("{api}/{id}"),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Row ops deleting an API: its own row (`kind`, keyed by the id) and every row of `scoped`
+/// kinds keyed `{id}/...`.
+pub(crate) fn delete_api(
+    ops: &mut Vec<RowOp>,
+    kind: &'static str,
+    scoped: &[&'static str],
+    id: &str,
+) {
+    ops.push(RowOp::Delete {
+        kind,
+        key: id.to_string(),
+    });
+    for &kind in scoped {
+        ops.push(RowOp::DeletePrefix {
+            kind,
+            prefix: format!("{id}/"),
+        });
+    }
+}

@@ -28,7 +28,8 @@ use tollgate_model::{ApiKey, Deployment, Resource, RestApi, RestApiDefinition, S
 use crate::backend::{Loaded, Row, RowOp};
 use crate::error::StoreError;
 use crate::row_ops::{
-    corrupt, diff_arcs, diff_values, is_false, parse, put, snapshot_body, split_api, to_json,
+    corrupt, delete_api, diff_arcs, diff_deployments, diff_values, is_false, parse, put,
+    snapshot_body, split_api, DeploymentRows,
 };
 use crate::rows_v2;
 use crate::state::{ApiState, State};
@@ -78,7 +79,7 @@ struct ApiRowIn {
 /// The `deployment` row: the deployment with its snapshot replaced by the snapshot's hash.
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct DeploymentRow {
+pub(crate) struct DeploymentRow {
     id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     description: Option<String>,
@@ -196,58 +197,22 @@ fn diff_definition(
     )
 }
 
-fn diff_deployments(
-    ops: &mut Vec<RowOp>,
-    api: &str,
-    old: Option<&BTreeMap<String, Arc<Deployment>>>,
-    new: &BTreeMap<String, Arc<Deployment>>,
-) -> Result<(), StoreError> {
-    // Deployments are immutable: only new ones are written. Several new deployments of one
-    // definition (the same `Arc`) hash it once.
-    let mut hashed: Vec<(&Arc<RestApiDefinition>, String)> = vec![];
-    for (id, d) in new {
-        if old
-            .and_then(|o| o.get(id))
-            .is_some_and(|o| Arc::ptr_eq(o, d))
-        {
-            continue;
-        }
-        let hash = match hashed.iter().find(|(s, _)| Arc::ptr_eq(s, &d.snapshot)) {
-            Some((_, h)) => h.clone(),
-            None => {
-                let (hash, body) = snapshot_row(&d.snapshot)?;
-                ops.push(RowOp::PutSnapshot {
-                    hash: hash.clone(),
-                    body,
-                });
-                hashed.push((&d.snapshot, hash.clone()));
-                hash
-            }
-        };
-        let key = format!("{api}/{id}");
-        let row = DeploymentRow {
-            id: d.id.clone(),
-            description: d.description.clone(),
-            created_date: d.created_date,
-            snapshot: hash.clone(),
-        };
-        let body = to_json(KIND_DEPLOYMENT, &key, &row)?;
-        ops.push(RowOp::Put {
-            kind: KIND_DEPLOYMENT,
-            key,
-            body,
-            snapshot: Some(hash),
-        });
+impl DeploymentRows for Deployment {
+    type Snapshot = RestApiDefinition;
+    type Row = DeploymentRow;
+
+    fn snapshot(&self) -> &Arc<RestApiDefinition> {
+        &self.snapshot
     }
-    for id in old.into_iter().flat_map(|o| o.keys()) {
-        if !new.contains_key(id) {
-            ops.push(RowOp::Delete {
-                kind: KIND_DEPLOYMENT,
-                key: format!("{api}/{id}"),
-            });
+
+    fn row(&self, snapshot: String) -> DeploymentRow {
+        DeploymentRow {
+            id: self.id.clone(),
+            description: self.description.clone(),
+            created_date: self.created_date,
+            snapshot,
         }
     }
-    Ok(())
 }
 
 /// The row operations that turn `old` into `new`. Unchanged parts are skipped by `Arc`
@@ -263,7 +228,13 @@ pub fn diff(old: &State, new: &State) -> Result<Vec<RowOp>, StoreError> {
             let old_def = prev.map(|p| p.definition.as_ref());
             diff_definition(&mut ops, id, old_def, &api.definition)?;
         }
-        diff_deployments(&mut ops, id, prev.map(|p| &p.deployments), &api.deployments)?;
+        diff_deployments(
+            &mut ops,
+            KIND_DEPLOYMENT,
+            id,
+            prev.map(|p| &p.deployments),
+            &api.deployments,
+        )?;
         diff_arcs(
             &mut ops,
             KIND_STAGE,
@@ -273,16 +244,12 @@ pub fn diff(old: &State, new: &State) -> Result<Vec<RowOp>, StoreError> {
         )?;
     }
     for id in old.apis.keys().filter(|k| !new.apis.contains_key(*k)) {
-        ops.push(RowOp::Delete {
-            kind: KIND_REST_API,
-            key: id.clone(),
-        });
-        for kind in API_KINDS.into_iter().filter(|k| *k != KIND_REST_API) {
-            ops.push(RowOp::DeletePrefix {
-                kind,
-                prefix: format!("{id}/"),
-            });
-        }
+        delete_api(
+            &mut ops,
+            KIND_REST_API,
+            &API_KINDS[..API_KINDS.len() - 1],
+            id,
+        );
     }
     rows_v2::diff(&mut ops, old, new)?;
     diff_top_level(&mut ops, KIND_API_KEY, &old.api_keys, &new.api_keys)?;

@@ -20,7 +20,8 @@ use tollgate_model::DeploymentStatus;
 use crate::backend::{Row, RowOp};
 use crate::error::StoreError;
 use crate::row_ops::{
-    corrupt, diff_arcs, diff_values, parse, put, snapshot_body, split_api, to_json,
+    corrupt, delete_api, diff_arcs, diff_deployments, diff_values, parse, put, split_api,
+    DeploymentRows,
 };
 use crate::state::{State, V2ApiState};
 
@@ -44,7 +45,7 @@ pub const KINDS: [&str; 6] = [
 /// The `v2deployment` row: the deployment with its snapshot replaced by the snapshot's hash.
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct DeploymentRow {
+pub(crate) struct DeploymentRow {
     deployment_id: String,
     auto_deployed: bool,
     created_date: String,
@@ -89,60 +90,25 @@ fn diff_definition(
     )
 }
 
-fn diff_deployments(
-    ops: &mut Vec<RowOp>,
-    api: &str,
-    old: Option<&BTreeMap<String, Arc<Deployment>>>,
-    new: &BTreeMap<String, Arc<Deployment>>,
-) -> Result<(), StoreError> {
-    // Deployments are immutable: only new ones are written, a shared snapshot hashed once.
-    let mut hashed: Vec<(&Arc<Definition>, String)> = vec![];
-    for (id, d) in new {
-        if old
-            .and_then(|o| o.get(id))
-            .is_some_and(|o| Arc::ptr_eq(o, d))
-        {
-            continue;
-        }
-        let hash = match hashed.iter().find(|(s, _)| Arc::ptr_eq(s, &d.snapshot)) {
-            Some((_, h)) => h.clone(),
-            None => {
-                let (hash, body) = snapshot_body(api, d.snapshot.as_ref())?;
-                ops.push(RowOp::PutSnapshot {
-                    hash: hash.clone(),
-                    body,
-                });
-                hashed.push((&d.snapshot, hash.clone()));
-                hash
-            }
-        };
-        let key = format!("{api}/{id}");
-        let row = DeploymentRow {
-            deployment_id: d.deployment_id.clone(),
-            auto_deployed: d.auto_deployed,
-            created_date: d.created_date.clone(),
-            deployment_status: d.deployment_status,
-            deployment_status_message: d.deployment_status_message.clone(),
-            description: d.description.clone(),
-            snapshot: hash.clone(),
-        };
-        let body = to_json(KIND_DEPLOYMENT, &key, &row)?;
-        ops.push(RowOp::Put {
-            kind: KIND_DEPLOYMENT,
-            key,
-            body,
-            snapshot: Some(hash),
-        });
+impl DeploymentRows for Deployment {
+    type Snapshot = Definition;
+    type Row = DeploymentRow;
+
+    fn snapshot(&self) -> &Arc<Definition> {
+        &self.snapshot
     }
-    for id in old.into_iter().flat_map(|o| o.keys()) {
-        if !new.contains_key(id) {
-            ops.push(RowOp::Delete {
-                kind: KIND_DEPLOYMENT,
-                key: format!("{api}/{id}"),
-            });
+
+    fn row(&self, snapshot: String) -> DeploymentRow {
+        DeploymentRow {
+            deployment_id: self.deployment_id.clone(),
+            auto_deployed: self.auto_deployed,
+            created_date: self.created_date.clone(),
+            deployment_status: self.deployment_status,
+            deployment_status_message: self.deployment_status_message.clone(),
+            description: self.description.clone(),
+            snapshot,
         }
     }
-    Ok(())
 }
 
 /// The row operations for the v2 APIs that differ between `old` and `new`.
@@ -156,7 +122,13 @@ pub(crate) fn diff(ops: &mut Vec<RowOp>, old: &State, new: &State) -> Result<(),
             let old_def = prev.map(|p| p.definition.as_ref());
             diff_definition(ops, id, old_def, &api.definition)?;
         }
-        diff_deployments(ops, id, prev.map(|p| &p.deployments), &api.deployments)?;
+        diff_deployments(
+            ops,
+            KIND_DEPLOYMENT,
+            id,
+            prev.map(|p| &p.deployments),
+            &api.deployments,
+        )?;
         diff_arcs(
             ops,
             KIND_STAGE,
@@ -166,16 +138,7 @@ pub(crate) fn diff(ops: &mut Vec<RowOp>, old: &State, new: &State) -> Result<(),
         )?;
     }
     for id in old.v2_apis.keys().filter(|k| !new.v2_apis.contains_key(*k)) {
-        ops.push(RowOp::Delete {
-            kind: KIND_API,
-            key: id.clone(),
-        });
-        for kind in KINDS.into_iter().filter(|k| *k != KIND_API) {
-            ops.push(RowOp::DeletePrefix {
-                kind,
-                prefix: format!("{id}/"),
-            });
-        }
+        delete_api(ops, KIND_API, &KINDS[1..], id);
     }
     Ok(())
 }

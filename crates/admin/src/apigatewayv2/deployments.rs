@@ -8,10 +8,10 @@ use axum::response::Response;
 use serde::Deserialize;
 use tollgate_model::time;
 
-use super::shared::{api, api_mut, check_description, deploy, not_found, stage_mut};
+use super::shared::{api, api_mut, check_description, deploy, find, not_found, stage_mut};
 use crate::core::context::Ctx;
 use crate::core::error::{ApiError, ApiResult};
-use crate::core::pagination::page_v2;
+use crate::core::pagination::page_map_v2;
 use crate::core::util::{empty, json, parse_body, Query as Q};
 
 #[derive(Clone, Deserialize)]
@@ -66,12 +66,7 @@ pub async fn list(
 ) -> ApiResult<Response> {
     let st = ctx.store.state();
     let a = api(&st, &api_id)?;
-    let items = a
-        .deployments
-        .iter()
-        .map(|(k, v)| (k.clone(), v.as_ref()))
-        .collect();
-    page_v2(items, &q)
+    page_map_v2(&a.deployments, &q)
 }
 
 pub async fn get(
@@ -79,10 +74,7 @@ pub async fn get(
     Path((api_id, id)): DeploymentPath,
 ) -> ApiResult<Response> {
     let st = ctx.store.state();
-    let d = api(&st, &api_id)?
-        .deployments
-        .get(&id)
-        .ok_or_else(|| not_found("Deployment", &id))?;
+    let d = find(&api(&st, &api_id)?.deployments, "Deployment", &id)?;
     Ok(json(200, d.as_ref()))
 }
 

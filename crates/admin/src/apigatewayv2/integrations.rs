@@ -5,25 +5,15 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use tollgate_model::ids;
-use tollgate_model::v2::Integration;
 
 use super::integration_input::IntegrationInput;
-use super::shared::{api, api_mut, auto_deploy, def_mut, fresh_id, not_found};
+use super::shared::{api, api_mut, auto_deploy, def_mut, find, fresh_id, not_managed};
 use crate::core::context::Ctx;
 use crate::core::error::{ApiError, ApiResult};
-use crate::core::pagination::page_v2;
+use crate::core::pagination::page_map_v2;
 use crate::core::util::{empty, json, parse_body, Query as Q};
 
 type IntegrationPath = Path<(String, String)>;
-
-fn managed(i: &Integration) -> ApiResult<()> {
-    if i.api_gateway_managed {
-        return Err(ApiError::bad_request(
-            "Cannot modify or delete an integration managed by API Gateway (made by quick create); update the API instead",
-        ));
-    }
-    Ok(())
-}
 
 pub async fn create(
     State(ctx): State<Ctx>,
@@ -54,13 +44,7 @@ pub async fn list(
 ) -> ApiResult<Response> {
     let st = ctx.store.state();
     let a = api(&st, &api_id)?;
-    let items = a
-        .definition
-        .integrations
-        .iter()
-        .map(|(k, v)| (k.clone(), v))
-        .collect();
-    page_v2(items, &q)
+    page_map_v2(&a.definition.integrations, &q)
 }
 
 pub async fn get(
@@ -68,11 +52,11 @@ pub async fn get(
     Path((api_id, id)): IntegrationPath,
 ) -> ApiResult<Response> {
     let st = ctx.store.state();
-    let i = api(&st, &api_id)?
-        .definition
-        .integrations
-        .get(&id)
-        .ok_or_else(|| not_found("Integration", &id))?;
+    let i = find(
+        &api(&st, &api_id)?.definition.integrations,
+        "Integration",
+        &id,
+    )?;
     Ok(json(200, i))
 }
 
@@ -86,13 +70,8 @@ pub async fn update(
         .store
         .transact(|s| {
             let a = api_mut(s, &api_id)?;
-            let mut i = a
-                .definition
-                .integrations
-                .get(&id)
-                .cloned()
-                .ok_or_else(|| not_found("Integration", &id))?;
-            managed(&i)?;
+            let mut i = find(&a.definition.integrations, "Integration", &id)?.clone();
+            not_managed(i.api_gateway_managed, "integration")?;
             input.clone().apply(&mut i)?;
             def_mut(a).integrations.insert(id.clone(), i.clone());
             auto_deploy(a);
@@ -109,12 +88,8 @@ pub async fn delete(
     ctx.store
         .transact(|s| {
             let a = api_mut(s, &api_id)?;
-            let i = a
-                .definition
-                .integrations
-                .get(&id)
-                .ok_or_else(|| not_found("Integration", &id))?;
-            managed(i)?;
+            let i = find(&a.definition.integrations, "Integration", &id)?;
+            not_managed(i.api_gateway_managed, "integration")?;
             let used_by = a
                 .definition
                 .routes

@@ -11,11 +11,12 @@ use tollgate_model::v2::{Definition, ParameterConstraints, Route};
 use tollgate_model::{ids, AuthorizationType, V2AuthorizerType};
 
 use super::shared::{
-    api, api_mut, auto_deploy, check_route_key, def_mut, fresh_id, new_route, not_found,
+    api, api_mut, auto_deploy, check_route_key, def_mut, find, fresh_id, new_route, not_found,
+    not_managed,
 };
 use crate::core::context::Ctx;
 use crate::core::error::{ApiError, ApiResult};
-use crate::core::pagination::page_v2;
+use crate::core::pagination::page_map_v2;
 use crate::core::util::{empty, json, parse_body, Query as Q};
 
 #[derive(Clone, Default, Deserialize)]
@@ -162,15 +163,6 @@ fn check_target(r: &Route, def: &Definition) -> ApiResult<()> {
     Ok(())
 }
 
-fn managed(r: &Route) -> ApiResult<()> {
-    if r.api_gateway_managed {
-        return Err(ApiError::bad_request(
-            "Cannot modify or delete a route managed by API Gateway (made by quick create); update the API instead",
-        ));
-    }
-    Ok(())
-}
-
 pub async fn create(
     State(ctx): State<Ctx>,
     Path(api_id): Path<String>,
@@ -208,22 +200,12 @@ pub async fn list(
 ) -> ApiResult<Response> {
     let st = ctx.store.state();
     let a = api(&st, &api_id)?;
-    let items = a
-        .definition
-        .routes
-        .iter()
-        .map(|(k, v)| (k.clone(), v))
-        .collect();
-    page_v2(items, &q)
+    page_map_v2(&a.definition.routes, &q)
 }
 
 pub async fn get(State(ctx): State<Ctx>, Path((api_id, id)): RoutePath) -> ApiResult<Response> {
     let st = ctx.store.state();
-    let r = api(&st, &api_id)?
-        .definition
-        .routes
-        .get(&id)
-        .ok_or_else(|| not_found("Route", &id))?;
+    let r = find(&api(&st, &api_id)?.definition.routes, "Route", &id)?;
     Ok(json(200, r))
 }
 
@@ -237,13 +219,8 @@ pub async fn update(
         .store
         .transact(|s| {
             let a = api_mut(s, &api_id)?;
-            let mut route = a
-                .definition
-                .routes
-                .get(&id)
-                .cloned()
-                .ok_or_else(|| not_found("Route", &id))?;
-            managed(&route)?;
+            let mut route = find(&a.definition.routes, "Route", &id)?.clone();
+            not_managed(route.api_gateway_managed, "route")?;
             if route.route_key == tollgate_model::v2::DEFAULT
                 && input
                     .route_key
@@ -267,12 +244,8 @@ pub async fn delete(State(ctx): State<Ctx>, Path((api_id, id)): RoutePath) -> Ap
     ctx.store
         .transact(|s| {
             let a = api_mut(s, &api_id)?;
-            let route = a
-                .definition
-                .routes
-                .get(&id)
-                .ok_or_else(|| not_found("Route", &id))?;
-            managed(route)?;
+            let route = find(&a.definition.routes, "Route", &id)?;
+            not_managed(route.api_gateway_managed, "route")?;
             def_mut(a).routes.remove(&id);
             auto_deploy(a);
             Ok::<_, ApiError>(())
@@ -288,11 +261,7 @@ pub async fn delete_request_parameter(
     ctx.store
         .transact(|s| {
             let a = api_mut(s, &api_id)?;
-            let route = a
-                .definition
-                .routes
-                .get(&id)
-                .ok_or_else(|| not_found("Route", &id))?;
+            let route = find(&a.definition.routes, "Route", &id)?;
             if !route.request_parameters.contains_key(&key) {
                 return Err(not_found("RouteRequestParameter", &key));
             }

@@ -27,6 +27,11 @@ pub fn not_found(what: &str, id: &str) -> ApiError {
     ))
 }
 
+/// One item of an API's collection, or AWS's not-found error naming `what`.
+pub fn find<'a, T>(items: &'a BTreeMap<String, T>, what: &str, id: &str) -> ApiResult<&'a T> {
+    items.get(id).ok_or_else(|| not_found(what, id))
+}
+
 pub fn api<'a>(s: &'a State, id: &str) -> ApiResult<&'a V2ApiState> {
     s.v2_apis
         .get(id)
@@ -241,4 +246,14 @@ pub fn check_route_key(key: &str) -> ApiResult<()> {
             "Unable to create route {key}. The route key must be $default or of the form \"METHOD /path\"; METHOD is one of ANY, GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS"
         ))),
     }
+}
+
+/// Quick create's resources (`apiGatewayManaged`) change only through their API.
+pub fn not_managed(managed: bool, what: &str) -> ApiResult<()> {
+    if managed {
+        return Err(ApiError::bad_request(format!(
+            "Cannot modify or delete a {what} managed by API Gateway (made by quick create); update the API instead"
+        )));
+    }
+    Ok(())
 }

@@ -13,11 +13,12 @@ use tollgate_model::{time, AccessLogSettings};
 use tollgate_store::V2ApiState;
 
 use super::shared::{
-    api, api_mut, auto_deploy_stage, check_description, check_tags, new_stage, not_found, stage_mut,
+    api, api_mut, auto_deploy_stage, check_description, check_tags, find, new_stage, not_found,
+    not_managed, stage_mut,
 };
 use crate::core::context::Ctx;
 use crate::core::error::{ApiError, ApiResult};
-use crate::core::pagination::page_v2;
+use crate::core::pagination::page_map_v2;
 use crate::core::util::{empty, json, parse_body, Query as Q};
 
 #[derive(Clone, Default, Deserialize)]
@@ -119,15 +120,6 @@ impl StageInput {
     }
 }
 
-fn managed(st: &Stage) -> ApiResult<()> {
-    if st.api_gateway_managed {
-        return Err(ApiError::bad_request(
-            "Cannot modify or delete a stage managed by API Gateway (made by quick create)",
-        ));
-    }
-    Ok(())
-}
-
 pub async fn create(
     State(ctx): State<Ctx>,
     Path(api_id): Path<String>,
@@ -171,20 +163,12 @@ pub async fn list(
 ) -> ApiResult<Response> {
     let st = ctx.store.state();
     let a = api(&st, &api_id)?;
-    let items = a
-        .stages
-        .iter()
-        .map(|(k, v)| (k.clone(), v.as_ref()))
-        .collect();
-    page_v2(items, &q)
+    page_map_v2(&a.stages, &q)
 }
 
 pub async fn get(State(ctx): State<Ctx>, Path((api_id, name)): StagePath) -> ApiResult<Response> {
     let st = ctx.store.state();
-    let stage = api(&st, &api_id)?
-        .stages
-        .get(&name)
-        .ok_or_else(|| not_found("Stage", &name))?;
+    let stage = find(&api(&st, &api_id)?.stages, "Stage", &name)?;
     Ok(json(200, stage.as_ref()))
 }
 
@@ -209,7 +193,7 @@ pub async fn update(
                 .get(&name)
                 .map(|s| s.as_ref().clone())
                 .ok_or_else(|| not_found("Stage", &name))?;
-            managed(&st)?;
+            not_managed(st.api_gateway_managed, "stage")?;
             if input.stage_name.as_deref().is_some_and(|n| n != name) {
                 return Err(ApiError::bad_request("A stage cannot be renamed"));
             }
@@ -231,11 +215,8 @@ pub async fn delete(
     ctx.store
         .transact(|s| {
             let a = api_mut(s, &api_id)?;
-            let st = a
-                .stages
-                .get(&name)
-                .ok_or_else(|| not_found("Stage", &name))?;
-            managed(st)?;
+            let st = find(&a.stages, "Stage", &name)?;
+            not_managed(st.api_gateway_managed, "stage")?;
             a.stages.remove(&name);
             Ok::<_, ApiError>(())
         })

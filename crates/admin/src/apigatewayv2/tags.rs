@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use tollgate_store::State as StoreState;
 
-use super::shared::{api, api_mut, def_mut, not_found, stage_mut};
+use super::shared::{api, api_mut, def_mut, find, stage_mut};
 use crate::core::context::Ctx;
 use crate::core::error::{ApiError, ApiResult};
 use crate::core::tags::{self, TagEdit, Tagging, Tags};
@@ -32,12 +32,7 @@ fn read(st: &StoreState, arn: &str) -> ApiResult<Tags> {
     let a = api(st, &id)?;
     Ok(match stage {
         None => a.definition.api.tags.clone(),
-        Some(name) => a
-            .stages
-            .get(&name)
-            .ok_or_else(|| not_found("Stage", &name))?
-            .tags
-            .clone(),
+        Some(name) => find(&a.stages, "Stage", &name)?.tags.clone(),
     })
 }
 

@@ -69,6 +69,14 @@ pub fn page_map<T: Wire>(
     page(map.iter().map(|(k, v)| (k.clone(), v)).collect(), q)
 }
 
+/// One page of a v2 map keyed as AWS pages it (ids, stage names).
+pub fn page_map_v2<T: Wire>(
+    map: &std::collections::BTreeMap<String, T>,
+    q: &Query,
+) -> ApiResult<Response> {
+    page_v2(map.iter().map(|(k, v)| (k.clone(), v)).collect(), q)
+}
+
 /// One page of a v2 list: `{"items": [...], "nextToken": "..."}` (the token omitted on the
 /// last page). Without `maxResults` a page holds up to 100 items.
 pub fn page_v2<T: Wire>(items: Vec<(String, T)>, q: &Query) -> ApiResult<Response> {

@@ -77,3 +77,14 @@ impl<T: Wire + ?Sized> Wire for &T {
         (**self).to_wire()
     }
 }
+
+impl<T: Wire + ?Sized> Wire for std::sync::Arc<T> {
+    type Shape<'a>
+        = T::Shape<'a>
+    where
+        Self: 'a;
+
+    fn to_wire(&self) -> T::Shape<'_> {
+        (**self).to_wire()
+    }
+}

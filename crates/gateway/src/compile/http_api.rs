@@ -26,6 +26,9 @@ pub enum Segment {
 
 #[derive(Debug)]
 pub struct HttpRoute {
+    /// Position among the API's routes (`$default` last): indexes per-route state kept
+    /// with a stage, such as its throttle buckets.
+    pub index: usize,
     /// The route key, as events and `$context.routeKey` show it.
     pub key: Arc<str>,
     /// `None`: `ANY`.
@@ -169,6 +172,7 @@ pub fn compile_http_api(def: &Definition, deployment_id: &str) -> CompiledHttpAp
             .integration_id()
             .and_then(|t| ids.iter().position(|id| *id == t));
         let mut route = HttpRoute {
+            index: 0,
             key: r.route_key.as_str().into(),
             method: None,
             segments: vec![],
@@ -199,6 +203,9 @@ pub fn compile_http_api(def: &Definition, deployment_id: &str) -> CompiledHttpAp
         routes.push(route);
     }
     routes.sort_by(priority);
+    for (i, r) in routes.iter_mut().chain(default_route.as_mut()).enumerate() {
+        r.index = i;
+    }
     CompiledHttpApi {
         api_id: def.api.api_id.as_str().into(),
         deployment_id: deployment_id.into(),
@@ -244,6 +251,11 @@ impl HttpRoute {
 }
 
 impl CompiledHttpApi {
+    /// Every route, `$default` last, in [`HttpRoute::index`] order.
+    pub fn routes(&self) -> impl Iterator<Item = &HttpRoute> {
+        self.routes.iter().chain(self.default_route.as_ref())
+    }
+
     /// The route for a request (path without the stage), by v2's priorities.
     pub fn route(&self, method: &http::Method, path: &str) -> Option<RouteMatch<'_>> {
         let trimmed = path.strip_prefix('/').unwrap_or(path);

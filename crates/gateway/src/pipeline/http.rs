@@ -1,5 +1,6 @@
 //! The HTTP API pipeline (API Gateway v2), in request-pipeline.md §8's order: stage
-//! selection, route match, authorization (NONE only so far), integration, response
+//! selection, route match, throttling (route settings over the stage's default route
+//! settings, then the account), authorization (NONE only so far), integration, response
 //! (`apigw-requestid`). Its answers are HTTP APIs' fixed bodies (§9.4), never REST's
 //! gateway responses.
 
@@ -117,6 +118,9 @@ impl ApiPipeline for HttpPipeline {
             return error_response(HttpApiError::NotFound, &request_id);
         };
         let route = matched.route;
+        if !stage.admit(route.index) {
+            return error_response(HttpApiError::TooManyRequests, &request_id);
+        }
         // Authorizers for HTTP APIs are not served yet: a route that needs one is refused
         // rather than let through.
         if route.authorization_type != tollgate_model::AuthorizationType::None {
