@@ -73,11 +73,26 @@ fn http_proxy_routes_by_v2_priorities_on_default_and_named_stages() {
     );
     route(&cp, &api, "GET /pets/{id}", &pets);
     route(&cp, &api, "$default", &whole);
+    let format = r#"{"requestId":"$context.requestId","routeKey":"$context.routeKey","status":"$context.status","integrationStatus":"$context.integrationStatus","error":"$context.integration.error","path":"$context.path","stage":"$context.stage"}"#;
     create(
         &cp,
         &format!("/v2/apis/{api}/stages"),
-        json!({"stageName": "$default", "autoDeploy": true}),
+        json!({"stageName": "$default", "autoDeploy": true,
+               "accessLogSettings": {"format": format,
+                   "destinationArn": "arn:aws:logs:us-east-1:000000000000:log-group:http"}}),
     );
+    let log_path = s
+        .data_path()
+        .join("access-logs")
+        .join(format!("{api}-$default.log"));
+    let log_line = |id: &str| -> Value {
+        eventually(&format!("the access log line of {id}"), || {
+            read_if_exists(&log_path)
+                .lines()
+                .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+                .find(|v| v["requestId"] == id)
+        })
+    };
 
     // `$default` stage: no stage segment; the route's path variable fills the URI.
     let r = get_host(&s, &api, "/pets/7?x=1&x=2");
@@ -91,6 +106,11 @@ fn http_proxy_routes_by_v2_priorities_on_default_and_named_stages() {
     );
     assert_eq!(seen.query, "x=1&x=2");
     assert!(seen.header("forwarded").unwrap().contains("for=127.0.0.1"));
+    assert_eq!(
+        log_line(&id),
+        json!({"requestId": id, "routeKey": "GET /pets/{id}", "status": "200",
+               "integrationStatus": "200", "error": "-", "path": "/pets/7", "stage": "$default"})
+    );
     // The `$default` route gets the whole path appended to its URI.
     let r = get_host(&s, &api, "/some/where");
     assert_eq!(r.status, 200, "{r}");
@@ -127,6 +147,11 @@ fn http_proxy_routes_by_v2_priorities_on_default_and_named_stages() {
     // The backend's own status passes through.
     let r = get_host(&s, &api, "/x?status=418");
     assert_eq!(r.status, 418, "{r}");
+    let line = log_line(r.header("apigw-requestid").unwrap());
+    assert_eq!(
+        (&line["routeKey"], &line["status"]),
+        (&json!("$default"), &json!("418"))
+    );
 
     // Without a `$default` stage, a path naming no stage is not found; without a
     // `$default` route, a path no route takes is not found.
@@ -401,4 +426,70 @@ fn throttling_by_route_settings_over_default_route_settings() {
     for _ in 0..5 {
         assert_eq!(status("/free"), 200);
     }
+}
+
+#[test]
+fn cors_preflight_and_response_headers_follow_the_cors_configuration() {
+    let backend = Backend::start();
+    let s = Server::start();
+    let cp = Cp::new(&s);
+    let api = create(
+        &cp,
+        "/v2/apis",
+        json!({"name": "cors", "protocolType": "HTTP",
+               "target": format!("{}/", backend.url()),
+               "corsConfiguration": {"allowOrigins": ["https://app.example"],
+                   "allowMethods": ["GET", "POST"], "allowHeaders": ["x-token"],
+                   "exposeHeaders": ["x-backend"], "maxAge": 300}}),
+    )["apiId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let host = format!("{api}.execute-api.localhost:{}", s.port);
+    let seen_before = backend.count();
+    let r = Http::new(s.port, "OPTIONS", "/orders")
+        .header("Host", &host)
+        .header("Origin", "https://app.example")
+        .header("Access-Control-Request-Method", "POST")
+        .send();
+    assert_eq!(r.status, 204, "{r}");
+    assert_eq!(
+        r.header("access-control-allow-origin"),
+        Some("https://app.example")
+    );
+    assert_eq!(r.header("access-control-allow-methods"), Some("GET,POST"));
+    assert_eq!(r.header("access-control-allow-headers"), Some("x-token"));
+    assert_eq!(r.header("access-control-max-age"), Some("300"));
+    assert_eq!(
+        backend.count(),
+        seen_before,
+        "the gateway answers preflights itself"
+    );
+
+    let r = Http::get(s.port, "/orders")
+        .header("Host", &host)
+        .header("Origin", "https://app.example")
+        .send();
+    assert_eq!(r.status, 200, "{r}");
+    assert_eq!(
+        r.header("access-control-allow-origin"),
+        Some("https://app.example")
+    );
+    assert_eq!(r.header("access-control-expose-headers"), Some("x-backend"));
+    let r = Http::get(s.port, "/orders")
+        .header("Host", &host)
+        .header("Origin", "https://other.example")
+        .send();
+    assert_eq!(r.status, 200, "{r}");
+    assert_eq!(r.header("access-control-allow-origin"), None);
+
+    // DeleteCorsConfiguration is deployed at once (autoDeploy): OPTIONS is routed again.
+    cp.ok("DELETE", &format!("/v2/apis/{api}/cors"), None);
+    let r = Http::new(s.port, "OPTIONS", "/orders")
+        .header("Host", &host)
+        .header("Origin", "https://app.example")
+        .header("Access-Control-Request-Method", "POST")
+        .send();
+    assert_eq!(r.status, 200, "{r}");
+    assert_eq!(backend.last().method, "OPTIONS");
 }

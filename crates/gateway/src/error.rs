@@ -79,6 +79,17 @@ impl HttpApiError {
         }
     }
 
+    /// The message of the body (`$context.error.message`).
+    pub fn message(self) -> &'static str {
+        match self {
+            HttpApiError::NotFound => "Not Found",
+            HttpApiError::TooLarge => "Request Entity Too Large",
+            HttpApiError::TooManyRequests => "Too Many Requests",
+            HttpApiError::Internal => "Internal Server Error",
+            HttpApiError::ServiceUnavailable => "Service Unavailable",
+        }
+    }
+
     /// The whole body, `{"message":"..."}`.
     pub fn body(self) -> &'static str {
         match self {

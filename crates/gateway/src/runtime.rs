@@ -91,6 +91,7 @@ pub struct HttpStageRuntime {
     /// `defaultRouteSettings`; `None` when neither sets a limit.
     pub route_buckets: Vec<Option<Arc<dyn TokenBucket>>>,
     pub account: Arc<dyn TokenBucket>,
+    pub access_log: Option<AccessLog>,
 }
 
 impl HttpStageRuntime {
@@ -459,6 +460,13 @@ fn build_http_api(
                 variables: Arc::new(st.stage_variables.clone()),
                 route_buckets,
                 account: account.clone(),
+                access_log: st
+                    .access_log_settings
+                    .as_ref()
+                    .and_then(|s| s.format.as_deref())
+                    .map(|f| {
+                        AccessLog::new(f, env.logs.file_for(&api.definition.api.api_id, name))
+                    }),
             }),
         );
     }

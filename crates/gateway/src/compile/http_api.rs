@@ -15,6 +15,7 @@ use std::time::Duration;
 use tollgate_model::v2::{parse_http_route_key, Definition, RouteKey, DEFAULT};
 use tollgate_model::{AuthorizationType, IntegrationType, PayloadFormatVersion};
 
+use crate::cors::CompiledCors;
 use crate::integrations::lambda_target::LambdaTarget;
 use crate::uri::{compile_uri, UriPiece};
 
@@ -75,6 +76,8 @@ pub struct CompiledHttpApi {
     routes: Vec<HttpRoute>,
     default_route: Option<HttpRoute>,
     pub integrations: Vec<HttpIntegration>,
+    /// `corsConfiguration`, when set.
+    pub cors: Option<CompiledCors>,
 }
 
 /// A request's route and its path parameters (decoded).
@@ -212,6 +215,11 @@ pub fn compile_http_api(def: &Definition, deployment_id: &str) -> CompiledHttpAp
         routes,
         default_route,
         integrations,
+        cors: def
+            .api
+            .cors_configuration
+            .as_ref()
+            .map(CompiledCors::compile),
     }
 }
 
