@@ -2,6 +2,7 @@
 //! AWS resource family, one function per operation.
 
 pub mod apis;
+pub mod authorizers;
 pub mod deployments;
 mod integration_input;
 pub mod integrations;
@@ -56,6 +57,20 @@ fn routes() -> Router<Ctx> {
             get(integrations::get)
                 .patch(integrations::update)
                 .delete(integrations::delete),
+        )
+        .route(
+            "/v2/apis/{api}/authorizers",
+            post(authorizers::create).get(authorizers::list),
+        )
+        .route(
+            "/v2/apis/{api}/authorizers/{id}",
+            get(authorizers::get)
+                .patch(authorizers::update)
+                .delete(authorizers::delete),
+        )
+        .route(
+            "/v2/apis/{api}/stages/{stage}/cache/authorizers",
+            delete(authorizers::reset_cache),
         )
         .route(
             "/v2/apis/{api}/stages",
