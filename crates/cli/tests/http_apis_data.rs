@@ -493,3 +493,45 @@ fn cors_preflight_and_response_headers_follow_the_cors_configuration() {
     assert_eq!(r.status, 200, "{r}");
     assert_eq!(backend.last().method, "OPTIONS");
 }
+
+#[test]
+fn parameter_mapping_on_requests_and_responses() {
+    let backend = Backend::start();
+    let s = Server::start();
+    let cp = Cp::new(&s);
+    let api = http_api(&cp, "mapping");
+    let i = integration(
+        &cp,
+        &api,
+        json!({"integrationType": "HTTP_PROXY", "integrationMethod": "GET",
+               "integrationUri": format!("{}/original", backend.url()),
+               "requestParameters": {
+                   "append:header.x-from": "${request.header.x-to}/${context.routeKey}",
+                   "remove:header.x-secret": "''",
+                   "overwrite:path": "/mapped/$request.path.id",
+                   "remove:querystring.drop": "''",
+                   "overwrite:querystring.add": "$stageVariables.v"},
+               "responseParameters": {"200": {
+                   "overwrite:statuscode": "202",
+                   "append:header.x-mapped": "seen-$response.header.x-backend"}}}),
+    );
+    route(&cp, &api, "GET /items/{id}", &i);
+    create(
+        &cp,
+        &format!("/v2/apis/{api}/stages"),
+        json!({"stageName": "$default", "autoDeploy": true, "stageVariables": {"v": "sv"}}),
+    );
+    let r = Http::get(s.port, "/items/42?keep=1&drop=2")
+        .header("Host", &format!("{api}.execute-api.localhost:{}", s.port))
+        .header("X-To", "client")
+        .header("X-Secret", "s")
+        .send();
+    assert_eq!(r.status, 202, "{r}");
+    let seen = backend.last();
+    assert_eq!(seen.path, "/mapped/42");
+    assert_eq!(seen.query, "keep=1&add=sv");
+    assert_eq!(seen.header("x-from"), Some("client/GET /items/{id}"));
+    assert_eq!(seen.header("x-secret"), None);
+    let mapped = r.header("x-mapped").unwrap();
+    assert!(mapped.starts_with("seen-") && mapped.len() > 5, "{r}");
+}

@@ -15,6 +15,7 @@ use std::time::Duration;
 use tollgate_model::v2::{parse_http_route_key, Definition, RouteKey, DEFAULT};
 use tollgate_model::{AuthorizationType, IntegrationType, PayloadFormatVersion};
 
+use super::http_mapping::{compile_mappings, Mapping};
 use crate::cors::CompiledCors;
 use crate::integrations::lambda_target::LambdaTarget;
 use crate::uri::{compile_uri, UriPiece};
@@ -66,6 +67,20 @@ pub struct HttpIntegration {
     pub timeout: Duration,
     /// The Lambda permission check is skipped for an integration with credentials.
     pub has_credentials: bool,
+    /// `requestParameters` (HTTP_PROXY).
+    pub request_mappings: Vec<Mapping>,
+    /// `responseParameters` by backend status code.
+    pub response_mappings: Vec<(u16, Vec<Mapping>)>,
+}
+
+impl HttpIntegration {
+    /// The response mappings for a backend status.
+    pub fn response_mappings(&self, status: u16) -> &[Mapping] {
+        self.response_mappings
+            .iter()
+            .find(|(s, _)| *s == status)
+            .map_or(&[], |(_, m)| m.as_slice())
+    }
 }
 
 #[derive(Debug)]
@@ -126,6 +141,12 @@ fn compile_integration(i: &tollgate_model::v2::Integration) -> HttpIntegration {
         payload: i.payload_format_version,
         timeout: Duration::from_millis(i.timeout_in_millis.clamp(50, 30_000) as u64),
         has_credentials: i.credentials_arn.is_some(),
+        request_mappings: compile_mappings(&i.request_parameters),
+        response_mappings: i
+            .response_parameters
+            .iter()
+            .filter_map(|(status, m)| Some((status.parse().ok()?, compile_mappings(m))))
+            .collect(),
     }
 }
 

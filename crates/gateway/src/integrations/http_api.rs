@@ -3,6 +3,7 @@
 //! §4.2 or §4.1. They share the REST integrations' pooled HTTP client, Lambda target
 //! resolution, permission check and 1.0 output rules.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
@@ -17,9 +18,12 @@ use tollgate_model::PayloadFormatVersion;
 use super::http::HttpClient;
 use super::lambda::{permit, proxy_output, string_map, title_case};
 use super::lambda_target::LambdaTarget;
+use crate::access_log::ContextVars;
 use crate::body::GatewayBody;
 use crate::compile::http_api::{HttpIntegration, HttpRoute};
+use crate::compile::http_mapping::{apply_headers, render, Action, Sources, Target};
 use crate::error::HttpApiError;
+use crate::http_context::HttpContext;
 use crate::invocation::RequestBody;
 use crate::pipeline::integration_request::{BackendRequest, DROPPED_ON_ENTRY};
 use crate::pipeline::respond;
@@ -45,6 +49,134 @@ pub struct HttpApiCall<'a> {
     pub time_epoch_ms: i64,
     pub functions: Option<&'a std::sync::Arc<Functions>>,
     pub body_stall: std::time::Duration,
+    /// The `$context` so far (parameter mappings read it).
+    pub context: &'a HttpContext,
+}
+
+/// A mapping's sources: the request, and the backend's response headers once there are.
+struct MappingSources<'a, 'c> {
+    call: &'a HttpApiCall<'c>,
+    response: Option<&'a HeaderMap>,
+}
+
+fn joined_header<'h>(headers: &'h HeaderMap, name: &str) -> Option<Cow<'h, str>> {
+    let mut values = headers.get_all(name).iter().filter_map(|v| v.to_str().ok());
+    let first = values.next()?;
+    let rest: Vec<&str> = values.collect();
+    if rest.is_empty() {
+        return Some(Cow::Borrowed(first));
+    }
+    Some(Cow::Owned(
+        std::iter::once(first)
+            .chain(rest)
+            .collect::<Vec<_>>()
+            .join(","),
+    ))
+}
+
+impl Sources for MappingSources<'_, '_> {
+    fn request_header(&self, name: &str) -> Option<Cow<'_, str>> {
+        joined_header(&self.call.parts.headers, name)
+    }
+    fn request_query(&self, name: &str) -> Option<Cow<'_, str>> {
+        let values: Vec<String> = query_pairs(self.call.parts.uri.query().unwrap_or_default())
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v)
+            .collect();
+        (!values.is_empty()).then(|| Cow::Owned(values.join(",")))
+    }
+    fn request_path(&self) -> &str {
+        self.call.routing_path
+    }
+    fn path_parameter(&self, name: &str) -> Option<&str> {
+        self.call
+            .path_params
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_str())
+    }
+    fn context(&self, name: &str) -> Option<Cow<'_, str>> {
+        self.call.context.var(name)
+    }
+    fn stage_variable(&self, name: &str) -> Option<&str> {
+        self.call.stage_variables.get(name).map(String::as_str)
+    }
+    fn response_header(&self, name: &str) -> Option<Cow<'_, str>> {
+        joined_header(self.response?, name)
+    }
+}
+
+/// The integration's `responseParameters` for the backend's status: headers appended,
+/// overwritten or removed, and the status overwritten.
+pub fn map_response(
+    c: &HttpApiCall<'_>,
+    i: &HttpIntegration,
+    mut resp: Response<GatewayBody>,
+) -> Response<GatewayBody> {
+    let mappings = i.response_mappings(resp.status().as_u16());
+    if mappings.is_empty() {
+        return resp;
+    }
+    let backend = resp.headers().clone();
+    let sources = MappingSources {
+        call: c,
+        response: Some(&backend),
+    };
+    apply_headers(mappings, &sources, resp.headers_mut());
+    for m in mappings.iter().filter(|m| m.target == Target::StatusCode) {
+        let status = render(&m.value, &sources);
+        match status
+            .trim()
+            .parse::<u16>()
+            .ok()
+            .and_then(|s| http::StatusCode::from_u16(s).ok())
+        {
+            Some(s) => *resp.status_mut() = s,
+            None => {
+                tracing::info!(api = %c.api_id, status, "overwrite:statuscode maps to no status")
+            }
+        }
+    }
+    resp
+}
+
+/// The backend path and query after `requestParameters` (`overwrite:path`,
+/// `…:querystring.x`).
+fn mapped_path_and_query(
+    c: &HttpApiCall<'_>,
+    i: &HttpIntegration,
+    sources: &MappingSources<'_, '_>,
+) -> (Option<String>, Option<String>) {
+    let mut path = None;
+    let mut query: Option<Vec<(String, String)>> = None;
+    for m in &i.request_mappings {
+        match &m.target {
+            Target::Path => path = Some(render(&m.value, sources)),
+            Target::QueryString(name) => {
+                let q = query.get_or_insert_with(|| {
+                    query_pairs(c.parts.uri.query().unwrap_or_default()).collect()
+                });
+                if m.action != Action::Append {
+                    q.retain(|(k, _)| k != name);
+                }
+                if m.action != Action::Remove {
+                    q.push((name.clone(), render(&m.value, sources)));
+                }
+            }
+            _ => {}
+        }
+    }
+    let query = query.map(|q| {
+        q.iter()
+            .map(|(k, v)| {
+                let enc =
+                    |s: &str| percent_encoding::utf8_percent_encode(s, PATH_SEGMENT).to_string();
+                format!("{}={}", enc(k), enc(v))
+            })
+            .collect::<Vec<_>>()
+            .join("&")
+    });
+    (path, query)
 }
 
 fn query_pairs(q: &str) -> impl Iterator<Item = (String, String)> + '_ {
@@ -428,13 +560,31 @@ pub async fn http_proxy(
             }
         }
     }
-    if *c.route.arn_path == *"$default" {
+    let sources = MappingSources {
+        call: c,
+        response: None,
+    };
+    let (mapped_path, mapped_query) = mapped_path_and_query(c, i, &sources);
+    if let Some(p) = mapped_path {
+        // `overwrite:path` replaces the URI's path (its scheme and authority stay).
+        let authority_end = url
+            .find("://")
+            .and_then(|s| url[s + 3..].find('/').map(|e| s + 3 + e))
+            .unwrap_or(url.len());
+        url.truncate(authority_end);
+        if !p.starts_with('/') {
+            url.push('/');
+        }
+        url.push_str(&p);
+    } else if *c.route.arn_path == *"$default" {
         url.truncate(url.trim_end_matches('/').len());
         url.push_str(c.routing_path);
     }
-    if let Some(q) = c.parts.uri.query() {
-        url.push(if url.contains('?') { '&' } else { '?' });
-        url.push_str(q);
+    if let Some(q) = mapped_query.as_deref().or(c.parts.uri.query()) {
+        if !q.is_empty() {
+            url.push(if url.contains('?') { '&' } else { '?' });
+            url.push_str(q);
+        }
     }
     let uri: http::Uri = url.parse().map_err(|_| {
         tracing::info!(api = %c.api_id, url, "HTTP_PROXY integration URI is not a valid URL");
@@ -466,6 +616,7 @@ pub async fn http_proxy(
     if let Ok(v) = HeaderValue::from_str(&forwarded) {
         headers.insert(HeaderName::from_static("forwarded"), v);
     }
+    apply_headers(&i.request_mappings, &sources, &mut headers);
     let req = BackendRequest {
         method,
         uri,

@@ -243,6 +243,7 @@ async fn answer(
         time_epoch_ms: ctx.request_time_epoch_ms,
         functions: gw.functions.as_ref(),
         body_stall: gw.body_stall,
+        context: ctx,
     };
     let called = Instant::now();
     let result = match &integration.target {
@@ -257,6 +258,7 @@ async fn answer(
             return Err(HttpApiError::Internal);
         }
     };
+    let result = result.map(|resp| http_api::map_response(&call, integration, resp));
     ctx.integration_latency_ms = Some(called.elapsed().as_millis() as u64);
     match &result {
         Ok(resp) => {
