@@ -9,10 +9,12 @@ use serde::Deserialize;
 use tollgate_model::v2::{Authorizer, JwtConfiguration};
 use tollgate_model::{ids, PayloadFormatVersion, V2AuthorizerType};
 
-use super::shared::{api, api_mut, auto_deploy, def_mut, find, fresh_id};
+use super::shared::{
+    api, api_mut, auto_deploy, def_mut, find, fresh_id, get_item, list_items, update_item,
+    Collection,
+};
 use crate::core::context::Ctx;
 use crate::core::error::{ApiError, ApiResult};
-use crate::core::pagination::page_map_v2;
 use crate::core::util::{empty, json, parse_body, Query as Q};
 
 #[derive(Clone, Default, Deserialize)]
@@ -29,6 +31,12 @@ struct AuthorizerInput {
     identity_validation_expression: Option<String>,
     jwt_configuration: Option<JwtConfiguration>,
 }
+
+static COLLECTION: Collection<Authorizer> = Collection {
+    what: "Authorizer",
+    of: |d| &d.authorizers,
+    of_mut: |d| &mut d.authorizers,
+};
 
 type AuthorizerPath = Path<(String, String)>;
 
@@ -206,21 +214,14 @@ pub async fn list(
     Path(api_id): Path<String>,
     Query(q): Query<Q>,
 ) -> ApiResult<Response> {
-    let st = ctx.store.state();
-    page_map_v2(&api(&st, &api_id)?.definition.authorizers, &q)
+    list_items(&ctx, &api_id, &q, &COLLECTION)
 }
 
 pub async fn get(
     State(ctx): State<Ctx>,
     Path((api_id, id)): AuthorizerPath,
 ) -> ApiResult<Response> {
-    let st = ctx.store.state();
-    let a = find(
-        &api(&st, &api_id)?.definition.authorizers,
-        "Authorizer",
-        &id,
-    )?;
-    Ok(json(200, a))
+    get_item(&ctx, &api_id, &id, &COLLECTION)
 }
 
 pub async fn update(
@@ -229,20 +230,10 @@ pub async fn update(
     body: Bytes,
 ) -> ApiResult<Response> {
     let input: AuthorizerInput = parse_body(&body)?;
-    let out = ctx
-        .store
-        .transact(|s| {
-            let a = api_mut(s, &api_id)?;
-            let mut authorizer = find(&a.definition.authorizers, "Authorizer", &id)?.clone();
-            input.clone().apply(&mut authorizer)?;
-            def_mut(a)
-                .authorizers
-                .insert(id.clone(), authorizer.clone());
-            auto_deploy(a);
-            Ok::<_, ApiError>(authorizer)
-        })
-        .await?;
-    Ok(json(200, &out))
+    update_item(&ctx, &api_id, &id, &COLLECTION, |a, _| {
+        input.clone().apply(a)
+    })
+    .await
 }
 
 pub async fn delete(

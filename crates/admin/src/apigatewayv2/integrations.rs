@@ -5,13 +5,22 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use tollgate_model::ids;
+use tollgate_model::v2::Integration;
 
 use super::integration_input::IntegrationInput;
-use super::shared::{api, api_mut, auto_deploy, def_mut, find, fresh_id, not_managed};
+use super::shared::{
+    api_mut, auto_deploy, def_mut, find, fresh_id, get_item, list_items, not_managed, update_item,
+    Collection,
+};
 use crate::core::context::Ctx;
 use crate::core::error::{ApiError, ApiResult};
-use crate::core::pagination::page_map_v2;
 use crate::core::util::{empty, json, parse_body, Query as Q};
+
+static COLLECTION: Collection<Integration> = Collection {
+    what: "Integration",
+    of: |d| &d.integrations,
+    of_mut: |d| &mut d.integrations,
+};
 
 type IntegrationPath = Path<(String, String)>;
 
@@ -42,22 +51,14 @@ pub async fn list(
     Path(api_id): Path<String>,
     Query(q): Query<Q>,
 ) -> ApiResult<Response> {
-    let st = ctx.store.state();
-    let a = api(&st, &api_id)?;
-    page_map_v2(&a.definition.integrations, &q)
+    list_items(&ctx, &api_id, &q, &COLLECTION)
 }
 
 pub async fn get(
     State(ctx): State<Ctx>,
     Path((api_id, id)): IntegrationPath,
 ) -> ApiResult<Response> {
-    let st = ctx.store.state();
-    let i = find(
-        &api(&st, &api_id)?.definition.integrations,
-        "Integration",
-        &id,
-    )?;
-    Ok(json(200, i))
+    get_item(&ctx, &api_id, &id, &COLLECTION)
 }
 
 pub async fn update(
@@ -66,19 +67,11 @@ pub async fn update(
     body: Bytes,
 ) -> ApiResult<Response> {
     let input: IntegrationInput = parse_body(&body)?;
-    let out = ctx
-        .store
-        .transact(|s| {
-            let a = api_mut(s, &api_id)?;
-            let mut i = find(&a.definition.integrations, "Integration", &id)?.clone();
-            not_managed(i.api_gateway_managed, "integration")?;
-            input.clone().apply(&mut i)?;
-            def_mut(a).integrations.insert(id.clone(), i.clone());
-            auto_deploy(a);
-            Ok::<_, ApiError>(i)
-        })
-        .await?;
-    Ok(json(200, &out))
+    update_item(&ctx, &api_id, &id, &COLLECTION, |i, _| {
+        not_managed(i.api_gateway_managed, "integration")?;
+        input.clone().apply(i)
+    })
+    .await
 }
 
 pub async fn delete(

@@ -11,12 +11,11 @@ use tollgate_model::v2::{Definition, ParameterConstraints, Route};
 use tollgate_model::{ids, AuthorizationType, V2AuthorizerType};
 
 use super::shared::{
-    api, api_mut, auto_deploy, check_route_key, def_mut, find, fresh_id, new_route, not_found,
-    not_managed,
+    api_mut, auto_deploy, check_route_key, def_mut, find, fresh_id, get_item, list_items,
+    new_route, not_found, not_managed, update_item, Collection,
 };
 use crate::core::context::Ctx;
 use crate::core::error::{ApiError, ApiResult};
-use crate::core::pagination::page_map_v2;
 use crate::core::util::{empty, json, parse_body, Query as Q};
 
 #[derive(Clone, Default, Deserialize)]
@@ -35,6 +34,12 @@ struct RouteInput {
     model_selection_expression: Option<serde_json::Value>,
     route_response_selection_expression: Option<serde_json::Value>,
 }
+
+static COLLECTION: Collection<Route> = Collection {
+    what: "Route",
+    of: |d| &d.routes,
+    of_mut: |d| &mut d.routes,
+};
 
 type RoutePath = Path<(String, String)>;
 
@@ -198,15 +203,11 @@ pub async fn list(
     Path(api_id): Path<String>,
     Query(q): Query<Q>,
 ) -> ApiResult<Response> {
-    let st = ctx.store.state();
-    let a = api(&st, &api_id)?;
-    page_map_v2(&a.definition.routes, &q)
+    list_items(&ctx, &api_id, &q, &COLLECTION)
 }
 
 pub async fn get(State(ctx): State<Ctx>, Path((api_id, id)): RoutePath) -> ApiResult<Response> {
-    let st = ctx.store.state();
-    let r = find(&api(&st, &api_id)?.definition.routes, "Route", &id)?;
-    Ok(json(200, r))
+    get_item(&ctx, &api_id, &id, &COLLECTION)
 }
 
 pub async fn update(
@@ -215,29 +216,20 @@ pub async fn update(
     body: Bytes,
 ) -> ApiResult<Response> {
     let input: RouteInput = parse_body(&body)?;
-    let out = ctx
-        .store
-        .transact(|s| {
-            let a = api_mut(s, &api_id)?;
-            let mut route = find(&a.definition.routes, "Route", &id)?.clone();
-            not_managed(route.api_gateway_managed, "route")?;
-            if route.route_key == tollgate_model::v2::DEFAULT
-                && input
-                    .route_key
-                    .as_deref()
-                    .is_some_and(|k| k != route.route_key)
-            {
-                return Err(ApiError::bad_request(
-                    "The $default route cannot be renamed",
-                ));
-            }
-            input.clone().apply(&mut route, &a.definition)?;
-            def_mut(a).routes.insert(id.clone(), route.clone());
-            auto_deploy(a);
-            Ok::<_, ApiError>(route)
-        })
-        .await?;
-    Ok(json(200, &out))
+    update_item(&ctx, &api_id, &id, &COLLECTION, |route, def| {
+        not_managed(route.api_gateway_managed, "route")?;
+        let renamed = input
+            .route_key
+            .as_deref()
+            .is_some_and(|k| k != route.route_key);
+        if route.route_key == tollgate_model::v2::DEFAULT && renamed {
+            return Err(ApiError::bad_request(
+                "The $default route cannot be renamed",
+            ));
+        }
+        input.clone().apply(route, def)
+    })
+    .await
 }
 
 pub async fn delete(State(ctx): State<Ctx>, Path((api_id, id)): RoutePath) -> ApiResult<Response> {

@@ -9,7 +9,12 @@ use tollgate_model::v2::{Api, Definition, Deployment, Route, RouteSettings, Stag
 use tollgate_model::{ids, time, AuthorizationType, DeploymentStatus};
 use tollgate_store::{State, V2ApiState};
 
+use axum::response::Response;
+
+use crate::core::context::Ctx;
 use crate::core::error::{ApiError, ApiResult};
+use crate::core::pagination::page_map_v2;
+use crate::core::util::{json, Query as Q};
 use crate::core::wire::Wire;
 
 pub fn no_api(id: &str) -> ApiError {
@@ -256,4 +261,59 @@ pub fn not_managed(managed: bool, what: &str) -> ApiResult<()> {
         )));
     }
     Ok(())
+}
+
+/// One of an API definition's keyed collections (routes, integrations, authorizers), so
+/// their Get, GetAll and Update operations are written once.
+pub struct Collection<T: 'static> {
+    /// AWS's name for an item, in not-found errors.
+    pub what: &'static str,
+    pub of: fn(&Definition) -> &BTreeMap<String, T>,
+    pub of_mut: fn(&mut Definition) -> &mut BTreeMap<String, T>,
+}
+
+/// GetX: one item.
+pub fn get_item<T: Wire>(
+    ctx: &Ctx,
+    api_id: &str,
+    id: &str,
+    c: &Collection<T>,
+) -> ApiResult<Response> {
+    let st = ctx.store.state();
+    let item = find((c.of)(&api(&st, api_id)?.definition), c.what, id)?;
+    Ok(json(200, item))
+}
+
+/// GetXs: a page of items.
+pub fn list_items<T: Wire>(
+    ctx: &Ctx,
+    api_id: &str,
+    q: &Q,
+    c: &Collection<T>,
+) -> ApiResult<Response> {
+    let st = ctx.store.state();
+    page_map_v2((c.of)(&api(&st, api_id)?.definition), q)
+}
+
+/// UpdateX: `edit` changes a copy of the item (given the definition it belongs to), which
+/// then replaces it; `autoDeploy` stages are deployed.
+pub async fn update_item<T: Clone + Wire + Send + Sync>(
+    ctx: &Ctx,
+    api_id: &str,
+    id: &str,
+    c: &Collection<T>,
+    edit: impl Fn(&mut T, &Definition) -> ApiResult<()>,
+) -> ApiResult<Response> {
+    let out = ctx
+        .store
+        .transact(|s| {
+            let a = api_mut(s, api_id)?;
+            let mut item = find((c.of)(&a.definition), c.what, id)?.clone();
+            edit(&mut item, &a.definition)?;
+            (c.of_mut)(def_mut(a)).insert(id.to_string(), item.clone());
+            auto_deploy(a);
+            Ok::<_, ApiError>(item)
+        })
+        .await?;
+    Ok(json(200, &out))
 }
