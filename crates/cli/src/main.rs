@@ -191,6 +191,18 @@ async fn bind(
     Ok(())
 }
 
+/// Where deployed v2 APIs answer (their `apiEndpoint`, `{apiId}` standing for the id): the
+/// first listener serving APIs, by `{apiId}.execute-api.localhost` on a loopback address
+/// (such names resolve to loopback), else by the path form on its address.
+fn api_endpoint(addrs: &[(SocketAddr, Role)], scheme: &str) -> Option<String> {
+    let (addr, _) = addrs.iter().find(|(_, r)| *r != Role::ControlPlane)?;
+    Some(if addr.ip().is_loopback() {
+        format!("{scheme}://{{apiId}}.execute-api.localhost:{}", addr.port())
+    } else {
+        format!("{scheme}://{addr}/_aws/execute-api/{{apiId}}")
+    })
+}
+
 /// The one line announcing where Tollgate listens, e.g. `listening on http://127.0.0.1:4566
 /// and http://[::1]:4566 (control plane and APIs)`.
 fn listen_line(addrs: &[(SocketAddr, Role)], scheme: &str) -> String {
@@ -325,28 +337,6 @@ async fn serve(mut args: ServeArgs) -> Result<(), CliError> {
         Some(functions.clone()),
         std::time::Duration::from_secs(args.idle_timeout),
     );
-    let admin = tollgate_admin::router(tollgate_admin::context(
-        store.clone(),
-        tollgate_admin::AdminConfig {
-            region: args.region,
-            credentials: tollgate_admin::StaticCredentials::new(credentials),
-            body_stall: std::time::Duration::from_secs(args.idle_timeout),
-        },
-        Some(Arc::new(Invoker(gateway.clone()))),
-        Some(gateway.applied_version()),
-        Some(usage.clone()),
-        Some(functions.clone()),
-    ));
-    let control: ControlPlane = Arc::new(move |req| {
-        let admin = admin.clone();
-        Box::pin(async move {
-            let resp = match admin.oneshot(req.map(axum::body::Body::new)).await {
-                Ok(r) => r,
-                Err(never) => match never {},
-            };
-            resp.map(|b| GatewayBody::Boxed(b.map_err(Into::into).boxed_unsync()))
-        })
-    });
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => {
             use tollgate_gateway::listener::tls;
@@ -370,6 +360,29 @@ async fn serve(mut args: ServeArgs) -> Result<(), CliError> {
         .collect();
     let scheme = if tls.is_some() { "https" } else { "http" };
     tracing::info!("{}", listen_line(&bound, scheme));
+    let admin = tollgate_admin::router(tollgate_admin::context(
+        store.clone(),
+        tollgate_admin::AdminConfig {
+            region: args.region,
+            credentials: tollgate_admin::StaticCredentials::new(credentials),
+            body_stall: std::time::Duration::from_secs(args.idle_timeout),
+            api_endpoint: api_endpoint(&bound, scheme),
+        },
+        Some(Arc::new(Invoker(gateway.clone()))),
+        Some(gateway.applied_version()),
+        Some(usage.clone()),
+        Some(functions.clone()),
+    ));
+    let control: ControlPlane = Arc::new(move |req| {
+        let admin = admin.clone();
+        Box::pin(async move {
+            let resp = match admin.oneshot(req.map(axum::body::Body::new)).await {
+                Ok(r) => r,
+                Err(never) => match never {},
+            };
+            resp.map(|b| GatewayBody::Boxed(b.map_err(Into::into).boxed_unsync()))
+        })
+    });
     let limits = Limits {
         timeouts: Timeouts {
             header: std::time::Duration::from_secs(args.header_timeout),

@@ -28,6 +28,7 @@ pub mod stage;
 pub mod test_invoke;
 pub mod time;
 pub mod usage_plan;
+pub mod v2;
 pub mod validate;
 pub mod vocabulary;
 
@@ -42,10 +43,11 @@ pub use stage::{AccessLogSettings, CanarySettings, MethodSetting, Stage};
 pub use usage_plan::{ApiKey, ApiStage, QuotaSettings, ThrottleSettings, UsagePlan};
 pub use vocabulary::{
     ApiKeySourceType, Architecture, AuthorizationType, AuthorizerType, CacheClusterSize,
-    CacheClusterStatus, ConnectionType, ContentHandlingStrategy, EndpointAccessMode, EndpointType,
-    FunctionState, IntegrationType, IpAddressType, LastUpdateStatus, LogFormat, LoggingLevel,
-    PackageType, PassthroughBehavior, QuotaPeriodType, ResponseTransferMode, Runtime, TracingMode,
-    UnauthorizedCacheControlHeaderStrategy, UnknownValue,
+    CacheClusterStatus, ConnectionType, ContentHandlingStrategy, DeploymentStatus,
+    EndpointAccessMode, EndpointType, FunctionState, IntegrationType, IpAddressType,
+    LastUpdateStatus, LogFormat, LoggingLevel, PackageType, PassthroughBehavior,
+    PayloadFormatVersion, ProtocolType, QuotaPeriodType, ResponseTransferMode, Runtime,
+    TracingMode, UnauthorizedCacheControlHeaderStrategy, UnknownValue, V2AuthorizerType,
 };
 
 /// The account id that appears in ARNs and error messages.

@@ -325,6 +325,39 @@ vocabulary! {
     }
 }
 
+vocabulary! {
+    /// v2 `Api.protocolType`.
+    ProtocolType {
+        Http = "HTTP",
+        Websocket = "WEBSOCKET",
+    }
+}
+
+vocabulary! {
+    /// v2 `Authorizer.authorizerType` (HTTP and WebSocket APIs).
+    V2AuthorizerType {
+        Request = "REQUEST",
+        Jwt = "JWT",
+    }
+}
+
+vocabulary! {
+    /// v2 `payloadFormatVersion` (integrations) and `authorizerPayloadFormatVersion`.
+    PayloadFormatVersion {
+        V1 = "1.0",
+        V2 = "2.0",
+    }
+}
+
+vocabulary! {
+    /// v2 `Deployment.deploymentStatus`.
+    DeploymentStatus {
+        Pending = "PENDING",
+        Failed = "FAILED",
+        Deployed = "DEPLOYED",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

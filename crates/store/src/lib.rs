@@ -28,7 +28,9 @@ pub mod conformance;
 mod error;
 pub mod feed;
 mod reuse;
+mod row_ops;
 pub mod rows;
+mod rows_v2;
 pub mod sqlite;
 mod state;
 mod store;
@@ -40,8 +42,10 @@ pub use backend::{Backend, BackendFuture, Loaded, Row, RowOp, UsageRow};
 pub use error::{CommitError, StoreError};
 pub use feed::{Change, Changed, Subscription};
 pub use sqlite::SqliteBackend;
-pub use state::{ApiState, State};
+pub use state::{ApiState, State, V2ApiState};
 pub use store::Store;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_v2;

@@ -159,7 +159,7 @@ pub async fn create(
             let input = input.clone();
             let endpoint = endpoint.clone();
             let tags = tags.clone();
-            let id = ids::unique(ids::long_id, |id| s.apis.contains_key(id));
+            let id = ids::unique(ids::long_id, |id| s.api_id_taken(id));
             let rest_api = RestApi {
                 id: id.clone(),
                 name,

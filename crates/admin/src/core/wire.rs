@@ -14,6 +14,7 @@
 use serde::Serialize;
 use tollgate_model::lambda::{Alias, FunctionConfiguration};
 use tollgate_model::test_invoke::TestInvokeResponse;
+use tollgate_model::v2;
 use tollgate_model::{
     Account, ApiKey, GatewayResponse, Integration, IntegrationResponse, Method, MethodResponse,
     Model, RequestValidator, Resource, RestApi, Stage,
@@ -57,12 +58,27 @@ wire_is_stored!(
     FunctionConfiguration,
     Alias,
     TestInvokeResponse,
+    v2::Route,
+    v2::Integration,
+    v2::Authorizer,
+    v2::Stage,
     // Bodies a handler has already shaped (views, list envelopes, small literal answers).
     serde_json::Value,
     serde_json::Map<String, serde_json::Value>,
 );
 
 impl<T: Wire + ?Sized> Wire for &T {
+    type Shape<'a>
+        = T::Shape<'a>
+    where
+        Self: 'a;
+
+    fn to_wire(&self) -> T::Shape<'_> {
+        (**self).to_wire()
+    }
+}
+
+impl<T: Wire + ?Sized> Wire for std::sync::Arc<T> {
     type Shape<'a>
         = T::Shape<'a>
     where
