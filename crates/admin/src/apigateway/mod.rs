@@ -17,6 +17,7 @@ macro_rules! replace_opt {
 
 pub mod account;
 pub mod api_keys;
+pub mod authorizers;
 pub mod deployments;
 pub mod gateway_responses;
 mod integration_patch;
@@ -157,6 +158,16 @@ fn routes() -> Router<Ctx> {
             get(request_validators::get)
                 .patch(request_validators::update)
                 .delete(request_validators::delete),
+        )
+        .route(
+            "/restapis/{api}/authorizers",
+            get(authorizers::list).post(authorizers::create),
+        )
+        .route(
+            "/restapis/{api}/authorizers/{id}",
+            get(authorizers::get)
+                .patch(authorizers::update)
+                .delete(authorizers::delete),
         )
         .route(
             "/tags/{arn}",
