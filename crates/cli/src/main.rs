@@ -227,6 +227,10 @@ impl tollgate_admin::TestInvoker for Invoker {
         let gw = self.0.clone();
         Box::pin(async move { gw.test_invoke(req).await })
     }
+
+    fn flush_authorizer_cache(&self, api: &str, stage: &str) {
+        self.0.flush_authorizer_cache(api, stage);
+    }
 }
 
 async fn shutdown_signal() {

@@ -23,6 +23,9 @@ pub struct ErrorContext {
 pub struct AuthorizerContext {
     pub principal_id: String,
     pub values: Vec<(String, String)>,
+    /// The API key the authorizer names (`usageIdentifierKey`), for `apiKeySource:
+    /// AUTHORIZER`; not part of `$context`.
+    pub usage_identifier_key: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -727,6 +730,7 @@ mod tests {
         c.authorizer = Some(Box::new(AuthorizerContext {
             principal_id: "me".into(),
             values: vec![("team".into(), "x".into())],
+            usage_identifier_key: None,
         }));
         let m = c.object(View::ProxyEvent);
         assert!(keys(&m).starts_with("accountId, apiId, authorizer, deploymentId"));
@@ -754,6 +758,7 @@ mod tests {
         c.authorizer = Some(Box::new(AuthorizerContext {
             principal_id: "me".into(),
             values: vec![("team".into(), "x".into())],
+            usage_identifier_key: None,
         }));
         assert_eq!(c.var("authorizer.principalId").as_deref(), Some("me"));
         assert_eq!(c.var("authorizer.team").as_deref(), Some("x"));

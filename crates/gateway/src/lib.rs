@@ -44,6 +44,8 @@ pub struct Gateway {
     functions: Option<Arc<tollgate_functions::Functions>>,
     /// How long a request body that is read into memory may stop arriving (`--idle-timeout`).
     body_stall: std::time::Duration,
+    /// Lambda authorizers' result caches, kept across rebuilds.
+    authorizer_caches: tollgate_authorizers::ResultCaches,
 }
 
 impl Gateway {
@@ -69,6 +71,7 @@ impl Gateway {
             applied,
             functions,
             body_stall,
+            authorizer_caches: Default::default(),
         });
         gw.runtime
             .store(Arc::new(gw.rebuild(&state, &Runtime::default())));
@@ -91,8 +94,22 @@ impl Gateway {
             logs: &self.logs,
             buckets: self.buckets.as_ref(),
             usage: self.usage.as_ref(),
+            authorizer_caches: &self.authorizer_caches,
         };
-        runtime::rebuild(state, old, &env)
+        let next = runtime::rebuild(state, old, &env);
+        // A cache whose stage is gone or serves another deployment now is dropped.
+        self.authorizer_caches.retain(|c| {
+            next.apis
+                .get(&*c.api.to_ascii_lowercase())
+                .and_then(|a| a.stages.get(&c.stage))
+                .is_some_and(|s| *s.deployment.deployment_id == *c.deployment)
+        });
+        next
+    }
+
+    /// FlushStageAuthorizersCache: empties the stage's authorizer result caches.
+    pub fn flush_authorizer_cache(&self, api: &str, stage: &str) {
+        self.authorizer_caches.flush_stage(api, stage);
     }
 
     /// Follows the store version the data plane serves, so a control-plane write can wait

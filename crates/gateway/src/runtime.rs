@@ -5,6 +5,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
+use tollgate_authorizers::{CacheId, ResultCache, ResultCaches};
+
 use tollgate_model::{Deployment, RestApiDefinition, Stage};
 use tollgate_store::throttle::{Buckets, TokenBucket};
 use tollgate_store::usage::{KeyCounter, Quota, UsageCounters};
@@ -44,6 +46,8 @@ pub struct StageLimits {
     pub keys: HashMap<Box<str>, Arc<KeyBinding>>,
     pub method_buckets: MethodBuckets,
     pub account: Arc<dyn TokenBucket>,
+    /// Each caching Lambda authorizer's result cache on this stage, by authorizer id.
+    pub authorizer_caches: HashMap<Box<str>, Arc<ResultCache>>,
 }
 
 /// What a rebuild needs besides the state.
@@ -51,6 +55,7 @@ pub struct Env<'a> {
     pub logs: &'a AccessLogWriter,
     pub buckets: &'a dyn Buckets,
     pub usage: &'a dyn UsageCounters,
+    pub authorizer_caches: &'a ResultCaches,
 }
 
 #[derive(Debug)]
@@ -304,10 +309,28 @@ fn build_api(
         let Some(snapshot) = api.deployments.get(&st.deployment_id).map(|d| &d.snapshot) else {
             continue;
         };
+        let authorizer_caches = deployment
+            .lambda_authorizers
+            .iter()
+            .filter(|a| !a.ttl.is_zero())
+            .map(|a| {
+                let cache_id = CacheId {
+                    api: id.into(),
+                    stage: name.as_str().into(),
+                    deployment: st.deployment_id.as_str().into(),
+                    authorizer: (*a.id).into(),
+                };
+                (
+                    (*a.id).into(),
+                    env.authorizer_caches.cache_for(cache_id, a.ttl),
+                )
+            })
+            .collect();
         let limits = StageLimits {
             keys: stage_keys(id, name, state, env),
             method_buckets: stage_buckets(id, st, snapshot, env.buckets),
             account: account.clone(),
+            authorizer_caches,
         };
         stages.insert(
             name.as_str().into(),

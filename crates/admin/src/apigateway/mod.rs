@@ -122,7 +122,7 @@ fn routes() -> Router<Ctx> {
         )
         .route(
             "/restapis/{api}/stages/{stage}/cache/authorizers",
-            axum::routing::delete(stages::flush_cache),
+            axum::routing::delete(stages::flush_authorizers_cache),
         )
         .route(
             "/restapis/{api}/gatewayresponses",

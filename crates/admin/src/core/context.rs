@@ -10,13 +10,17 @@ use tollgate_store::Store;
 
 use crate::core::credentials::StaticCredentials;
 
-/// Runs a method through the data plane for TestInvokeMethod (implemented by the gateway,
-/// wired in by the binary, so the control plane does not depend on the data plane).
+/// What the control plane asks of the data plane (implemented by the gateway, wired in by
+/// the binary, so the control plane does not depend on the data plane): TestInvokeMethod
+/// runs a method through it, FlushStageAuthorizersCache empties its caches.
 pub trait TestInvoker: Send + Sync {
     fn test_invoke(
         &self,
         req: TestInvokeRequest,
     ) -> Pin<Box<dyn Future<Output = TestInvokeResponse> + Send + 'static>>;
+
+    /// Empties the authorizer result caches of one stage.
+    fn flush_authorizer_cache(&self, api: &str, stage: &str);
 }
 
 pub struct AdminConfig {
