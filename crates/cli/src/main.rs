@@ -228,6 +228,21 @@ impl tollgate_admin::TestInvoker for Invoker {
         Box::pin(async move { gw.test_invoke(req).await })
     }
 
+    fn test_invoke_authorizer(
+        &self,
+        req: tollgate_model::test_invoke::TestInvokeAuthorizerRequest,
+    ) -> std::pin::Pin<
+        Box<
+            dyn std::future::Future<
+                    Output = tollgate_model::test_invoke::TestInvokeAuthorizerResponse,
+                > + Send
+                + 'static,
+        >,
+    > {
+        let gw = self.0.clone();
+        Box::pin(async move { gw.test_invoke_authorizer(req).await })
+    }
+
     fn flush_authorizer_cache(&self, api: &str, stage: &str) {
         self.0.flush_authorizer_cache(api, stage);
     }

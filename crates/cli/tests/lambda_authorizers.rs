@@ -363,6 +363,40 @@ fn token_authorizer_outcomes_and_cache() {
         assert_eq!(r.status, 200, "{r}");
     }
     assert_eq!(calls(&mark), 12);
+
+    // TestInvokeAuthorizer runs the current definition with the given headers.
+    let t = apigw(
+        &s,
+        &[
+            "test-invoke-authorizer",
+            "--rest-api-id",
+            &api,
+            "--authorizer-id",
+            &authorizer,
+            "--headers",
+            "Auth=allow-carol",
+        ],
+    );
+    assert_eq!(t["clientStatus"], 200, "{t:#}");
+    assert_eq!(t["principalId"], "carol");
+    let policy: Value = serde_json::from_str(t["policy"].as_str().unwrap()).unwrap();
+    assert_eq!(policy["Statement"][0]["Effect"], "Allow");
+    assert_eq!(t["authorization"]["tier"], json!(["3"]));
+    assert!(t["log"].as_str().unwrap().contains("Starting authorizer"), "{t:#}");
+    let t = apigw(
+        &s,
+        &[
+            "test-invoke-authorizer",
+            "--rest-api-id",
+            &api,
+            "--authorizer-id",
+            &authorizer,
+            "--headers",
+            "Auth=unauth",
+        ],
+    );
+    assert_eq!(t["clientStatus"], 401, "{t:#}");
+    assert_eq!(calls(&mark), 14);
 }
 
 #[test]

@@ -19,6 +19,7 @@ pub mod mapping;
 pub mod pipeline;
 pub mod router;
 pub mod runtime;
+pub mod test_authorizer;
 pub mod test_invoke;
 pub mod uri;
 

@@ -1,5 +1,7 @@
 //! CreateAuthorizer, GetAuthorizers, GetAuthorizer, UpdateAuthorizer, DeleteAuthorizer.
 
+use std::collections::BTreeMap;
+
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
@@ -7,6 +9,7 @@ use serde::Deserialize;
 use tollgate_model::authorizer::{
     effective_ttl, function_of_invocation_uri, identity_sources, user_pool_id, MAX_RESULT_TTL,
 };
+use tollgate_model::test_invoke::TestInvokeAuthorizerRequest;
 use tollgate_model::{ids, Authorizer, AuthorizerType};
 
 use super::shared::{api, api_mut, def_mut, method_request_using, required_name};
@@ -326,4 +329,52 @@ pub async fn delete(
         })
         .await?;
     Ok(empty(202))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TestInvokeAuthorizerInput {
+    path_with_query_string: Option<String>,
+    body: Option<String>,
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
+    #[serde(default)]
+    multi_value_headers: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    stage_variables: BTreeMap<String, String>,
+    #[serde(default)]
+    additional_context: BTreeMap<String, String>,
+}
+
+/// TestInvokeAuthorizer: the data plane runs the current (undeployed) authorizer.
+pub async fn test_invoke(
+    State(ctx): State<Ctx>,
+    Path((api_id, id)): AuthorizerPath,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let input: TestInvokeAuthorizerInput = parse_body(&body)?;
+    let st = ctx.store.state();
+    let definition = st
+        .apis
+        .get(&api_id)
+        .filter(|a| a.definition.authorizers.contains_key(&id))
+        .ok_or_else(no_authorizer)?
+        .definition
+        .clone();
+    let invoker = ctx.test_invoker.clone().ok_or_else(|| {
+        ApiError::bad_request("TestInvokeAuthorizer needs the data plane, which is not running")
+    })?;
+    let out = invoker
+        .test_invoke_authorizer(TestInvokeAuthorizerRequest {
+            definition,
+            authorizer_id: id,
+            path_with_query_string: input.path_with_query_string,
+            body: input.body,
+            headers: input.headers,
+            multi_value_headers: input.multi_value_headers,
+            stage_variables: input.stage_variables,
+            additional_context: input.additional_context,
+        })
+        .await;
+    Ok(json(200, &out))
 }

@@ -167,7 +167,8 @@ fn routes() -> Router<Ctx> {
             "/restapis/{api}/authorizers/{id}",
             get(authorizers::get)
                 .patch(authorizers::update)
-                .delete(authorizers::delete),
+                .delete(authorizers::delete)
+                .post(authorizers::test_invoke),
         )
         .route(
             "/tags/{arn}",

@@ -5,7 +5,10 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use tollgate_model::test_invoke::{TestInvokeRequest, TestInvokeResponse};
+use tollgate_model::test_invoke::{
+    TestInvokeAuthorizerRequest, TestInvokeAuthorizerResponse, TestInvokeRequest,
+    TestInvokeResponse,
+};
 use tollgate_store::Store;
 
 use crate::core::credentials::StaticCredentials;
@@ -18,6 +21,12 @@ pub trait TestInvoker: Send + Sync {
         &self,
         req: TestInvokeRequest,
     ) -> Pin<Box<dyn Future<Output = TestInvokeResponse> + Send + 'static>>;
+
+    /// Runs an authorizer for TestInvokeAuthorizer.
+    fn test_invoke_authorizer(
+        &self,
+        req: TestInvokeAuthorizerRequest,
+    ) -> Pin<Box<dyn Future<Output = TestInvokeAuthorizerResponse> + Send + 'static>>;
 
     /// Empties the authorizer result caches of one stage.
     fn flush_authorizer_cache(&self, api: &str, stage: &str);

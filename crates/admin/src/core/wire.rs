@@ -13,7 +13,7 @@
 
 use serde::Serialize;
 use tollgate_model::lambda::{Alias, FunctionConfiguration};
-use tollgate_model::test_invoke::TestInvokeResponse;
+use tollgate_model::test_invoke::{TestInvokeAuthorizerResponse, TestInvokeResponse};
 use tollgate_model::{
     Account, ApiKey, Authorizer, AuthorizerType, GatewayResponse, Integration, IntegrationResponse,
     Method, MethodResponse, Model, RequestValidator, Resource, RestApi, Stage,
@@ -57,6 +57,7 @@ wire_is_stored!(
     FunctionConfiguration,
     Alias,
     TestInvokeResponse,
+    TestInvokeAuthorizerResponse,
     // Bodies a handler has already shaped (views, list envelopes, small literal answers).
     serde_json::Value,
     serde_json::Map<String, serde_json::Value>,

@@ -68,7 +68,7 @@ fn string_map(pairs: impl Iterator<Item = (String, String)>) -> (Value, Value) {
 /// (`resource` through `requestContext`), in the events' key order.
 pub fn request_members(
     inv: &Invocation<'_>,
-    routed: &Routed,
+    resource_path: &str,
     params: &Params<'_>,
 ) -> Map<String, Value> {
     let ip = inv.remote.ip().to_string();
@@ -126,7 +126,7 @@ pub fn request_members(
         json!(inv.stage_variables)
     };
     let mut m = Map::with_capacity(12);
-    m.insert("resource".into(), (&*routed.route.resource_path).into());
+    m.insert("resource".into(), resource_path.into());
     m.insert("path".into(), proxy_path(inv.routing_path).into());
     m.insert("httpMethod".into(), inv.parts.method.as_str().into());
     m.insert("headers".into(), headers);
@@ -149,7 +149,7 @@ pub fn proxy_event(
     params: &Params<'_>,
     body: &[u8],
 ) -> Vec<u8> {
-    let mut event = request_members(inv, routed, params);
+    let mut event = request_members(inv, &routed.route.resource_path, params);
     let content_type = inv
         .parts
         .headers

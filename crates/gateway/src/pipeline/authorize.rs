@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use serde_json::{Map, Value};
-use tollgate_authorizers::{ConditionKeys, Invoked, Invoker, Outcome, RequestView};
+use tollgate_authorizers::{
+    ConditionKeys, Invoked, Invoker, LambdaAuthorizer, Outcome, RequestView, ResultCache,
+};
 use tollgate_functions::{Functions, InvokeRequest, ServicePermission};
 use tollgate_model::lambda::FunctionRef;
 use tollgate_model::GatewayResponseType as T;
@@ -74,13 +76,13 @@ pub async fn check(
         .limits
         .and_then(|l| l.authorizer_caches.get(&*authorizer.id))
         .map(|c| &**c);
-    let req = AuthRequest { inv, routed, query };
-    let invoker = FunctionInvoker {
-        functions,
-        api_id: &inv.ctx.api_id,
-        authorizer_id: &authorizer.id,
+    let req = AuthRequest {
+        inv,
+        resource_path: &routed.route.resource_path,
+        path_params: &routed.path_params,
+        query,
     };
-    match authorizer.authorize(&req, &arn, cache, &invoker).await {
+    match run(functions, authorizer, &req, &arn, cache).await {
         Outcome::Allow(out) => Ok(Some(Box::new(AuthorizerContext {
             principal_id: out.principal_id.clone(),
             values: out.context.clone(),
@@ -103,11 +105,29 @@ pub async fn check(
     }
 }
 
+/// Runs `authorizer` for one request through the function engine.
+pub(crate) async fn run(
+    functions: &Functions,
+    authorizer: &LambdaAuthorizer,
+    req: &AuthRequest<'_, '_>,
+    method_arn: &str,
+    cache: Option<&ResultCache>,
+) -> Outcome {
+    let invoker = FunctionInvoker {
+        functions,
+        api_id: &req.inv.ctx.api_id,
+        authorizer_id: &authorizer.id,
+    };
+    authorizer.authorize(req, method_arn, cache, &invoker).await
+}
+
 /// The request as the authorizer engine reads it.
-struct AuthRequest<'r, 'a> {
-    inv: &'r Invocation<'a>,
-    routed: &'r Routed,
-    query: &'r [(String, String)],
+pub(crate) struct AuthRequest<'r, 'a> {
+    pub inv: &'r Invocation<'a>,
+    /// The matched resource's path template (the events' `resource`).
+    pub resource_path: &'r str,
+    pub path_params: &'r [(std::sync::Arc<str>, String)],
+    pub query: &'r [(String, String)],
 }
 
 impl ConditionKeys for AuthRequest<'_, '_> {
@@ -159,11 +179,11 @@ impl RequestView for AuthRequest<'_, '_> {
 
     fn request_members(&self) -> Map<String, Value> {
         let params = Params {
-            path: &self.routed.path_params,
+            path: self.path_params,
             query: self.query,
             headers: &self.inv.parts.headers,
         };
-        request_members(self.inv, self.routed, &params)
+        request_members(self.inv, self.resource_path, &params)
     }
 }
 
