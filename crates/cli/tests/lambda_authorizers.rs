@@ -382,7 +382,10 @@ fn token_authorizer_outcomes_and_cache() {
     let policy: Value = serde_json::from_str(t["policy"].as_str().unwrap()).unwrap();
     assert_eq!(policy["Statement"][0]["Effect"], "Allow");
     assert_eq!(t["authorization"]["tier"], json!(["3"]));
-    assert!(t["log"].as_str().unwrap().contains("Starting authorizer"), "{t:#}");
+    assert!(
+        t["log"].as_str().unwrap().contains("Starting authorizer"),
+        "{t:#}"
+    );
     let t = apigw(
         &s,
         &[
@@ -481,4 +484,153 @@ fn request_authorizer_event_and_sources() {
     let r = get("/prod/pets/7?token=abc", Some("t2"));
     assert_eq!(r.status, 200, "{r}");
     assert_eq!(calls(&mark), 2);
+}
+
+/// `key-{value}` tokens allow and name the API key `{value}` as `usageIdentifierKey`.
+const KEY_PY: &str = r#"
+def handler(event, context):
+    token = event["authorizationToken"]
+    out = {"principalId": "keyed", "context": {"tenant": "acme"},
+           "policyDocument": {"Version": "2012-10-17", "Statement": [
+               {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": "*"}]}}
+    if token.startswith("key-"):
+        out["usageIdentifierKey"] = token[len("key-"):]
+    return out
+"#;
+
+/// `apiKeySource: AUTHORIZER` takes the key from `usageIdentifierKey`; a MOCK method's
+/// response template reads `$context.authorizer.*`.
+#[test]
+fn authorizer_api_keys_and_templates() {
+    let s = Server::start();
+    let zip = zip_file(s.data_path(), "key.zip", &[("key.py", KEY_PY, 0o644)]);
+    create_function(&s, "keyauth", "python3.12", "key.handler", &zip, &[]);
+    let api = str_of(
+        &apigw(
+            &s,
+            &[
+                "create-rest-api",
+                "--name",
+                "keyed",
+                "--api-key-source",
+                "AUTHORIZER",
+            ],
+        ),
+        "id",
+    );
+    grant_authorizer(&s, "keyauth", &api);
+    let root = apigw(&s, &["get-resources", "--rest-api-id", &api])["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let authorizer = str_of(
+        &apigw(
+            &s,
+            &[
+                "create-authorizer",
+                "--rest-api-id",
+                &api,
+                "--name",
+                "k",
+                "--type",
+                "TOKEN",
+                "--authorizer-uri",
+                &fn_uri("keyauth"),
+                "--identity-source",
+                "method.request.header.Auth",
+            ],
+        ),
+        "id",
+    );
+    let on_root = |op: &str, rest: &[&str]| {
+        let mut v = vec![
+            op,
+            "--rest-api-id",
+            &api,
+            "--resource-id",
+            &root,
+            "--http-method",
+            "GET",
+        ];
+        v.extend_from_slice(rest);
+        apigw(&s, &v)
+    };
+    on_root(
+        "put-method",
+        &[
+            "--authorization-type",
+            "CUSTOM",
+            "--authorizer-id",
+            &authorizer,
+            "--api-key-required",
+        ],
+    );
+    on_root(
+        "put-integration",
+        &[
+            "--type",
+            "MOCK",
+            "--request-templates",
+            r#"{"application/json": "{\"statusCode\": 200}"}"#,
+        ],
+    );
+    on_root("put-method-response", &["--status-code", "200"]);
+    on_root(
+        "put-integration-response",
+        &[
+            "--status-code",
+            "200",
+            "--response-templates",
+            r#"{"application/json": "{\"p\": \"$context.authorizer.principalId\", \"t\": \"$context.authorizer.tenant\"}"}"#,
+        ],
+    );
+    apigw(
+        &s,
+        &[
+            "create-deployment",
+            "--rest-api-id",
+            &api,
+            "--stage-name",
+            "prod",
+        ],
+    );
+    let key = apigw(&s, &["create-api-key", "--name", "k", "--enabled"]);
+    let plan = apigw(
+        &s,
+        &[
+            "create-usage-plan",
+            "--name",
+            "p",
+            "--api-stages",
+            &format!("apiId={api},stage=prod"),
+        ],
+    );
+    apigw(
+        &s,
+        &[
+            "create-usage-plan-key",
+            "--usage-plan-id",
+            &str_of(&plan, "id"),
+            "--key-id",
+            &str_of(&key, "id"),
+            "--key-type",
+            "API_KEY",
+        ],
+    );
+    let value = str_of(&key, "value");
+    // The x-api-key header does not count with AUTHORIZER as the source.
+    let r = Http::get(s.port, &Server::exec_path(&api, "/prod/"))
+        .header("Auth", "nokey")
+        .header("x-api-key", &value)
+        .send();
+    assert_eq!(r.status, 403, "{r}");
+    let r = Http::get(s.port, &Server::exec_path(&api, "/prod/"))
+        .header("Auth", "key-wrong")
+        .send();
+    assert_eq!(r.status, 403, "{r}");
+    let r = Http::get(s.port, &Server::exec_path(&api, "/prod/"))
+        .header("Auth", &format!("key-{value}"))
+        .send();
+    assert_eq!(r.status, 200, "{r}");
+    assert_eq!(r.json(), json!({"p": "keyed", "t": "acme"}));
 }
