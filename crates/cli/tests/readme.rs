@@ -177,6 +177,9 @@ fn readme_examples_work_with_default_flags() {
         "Missing required request parameters: [owner]",
         "hello from /any/path",
         "REPORT RequestId:",
+        r#"{"message":"Unauthorized"}"#,
+        "with an explicit deny",
+        "hello from /secret",
     ] {
         assert!(out.contains(expected), "missing {expected:?}\n{context}");
     }
