@@ -8,15 +8,18 @@
 //!   caller's function engine), the output and the decision.
 //! - [`event`] and [`output`]: the authorizer's input and output shapes.
 //! - [`policy`]: IAM policy evaluation against a method ARN (pure).
+//! - [`cognito`]: Cognito user-pool authorizers (JWTs checked with the pool's JWKS).
 //! - [`cache`]: the per-stage result caches.
 
 pub mod cache;
+pub mod cognito;
 pub mod event;
 pub mod lambda;
 pub mod output;
 pub mod policy;
 
 pub use cache::{CacheId, ResultCache, ResultCaches};
+pub use cognito::{Claims, CognitoAuthorizer, JwksCache, JwksFetcher, Rejection};
 pub use lambda::{CompileError, Invoked, Invoker, LambdaAuthorizer, Outcome, RequestView};
 pub use output::AuthorizerOutput;
 pub use policy::{ConditionKeys, Decision, Policy};

@@ -82,6 +82,11 @@ struct ServeArgs {
     /// Open connections each listener accepts; more are closed at once (and logged).
     #[arg(long, env = "TOLLGATE_MAX_CONNECTIONS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
     max_connections: u64,
+    /// Replaces `https://cognito-idp.{region}.amazonaws.com` for Cognito user-pool
+    /// authorizers: keys are read from `{URL}/{poolId}/.well-known/jwks.json` and tokens
+    /// must have `iss` = `{URL}/{poolId}`.
+    #[arg(long, env = "TOLLGATE_COGNITO_ENDPOINT")]
+    cognito_endpoint: Option<String>,
     /// A Lambda-compatible endpoint (e.g. `https://lambda.eu-west-1.amazonaws.com`) where
     /// functions this instance does not host are invoked, SigV4-signed.
     #[arg(long, env = "TOLLGATE_LAMBDA_ENDPOINT")]
@@ -330,6 +335,9 @@ async fn serve(mut args: ServeArgs) -> Result<(), CliError> {
         Arc::new(tollgate_store::throttle::BucketRegistry::default()),
         Some(functions.clone()),
         std::time::Duration::from_secs(args.idle_timeout),
+        args.cognito_endpoint
+            .as_deref()
+            .map(|e| e.trim_end_matches('/').to_string()),
     );
     let admin = tollgate_admin::router(tollgate_admin::context(
         store.clone(),

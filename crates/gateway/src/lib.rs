@@ -47,6 +47,10 @@ pub struct Gateway {
     body_stall: std::time::Duration,
     /// Lambda authorizers' result caches, kept across rebuilds.
     authorizer_caches: tollgate_authorizers::ResultCaches,
+    /// Cognito user pools' keys.
+    jwks: tollgate_authorizers::JwksCache,
+    /// `--cognito-endpoint`: replaces `https://cognito-idp.{region}.amazonaws.com`.
+    cognito_endpoint: Option<String>,
 }
 
 impl Gateway {
@@ -59,6 +63,7 @@ impl Gateway {
         buckets: Arc<dyn Buckets>,
         functions: Option<Arc<tollgate_functions::Functions>>,
         body_stall: std::time::Duration,
+        cognito_endpoint: Option<String>,
     ) -> Arc<Gateway> {
         let logs = AccessLogWriter::start(access_log_dir);
         let mut feed = store.subscribe();
@@ -73,6 +78,8 @@ impl Gateway {
             functions,
             body_stall,
             authorizer_caches: Default::default(),
+            jwks: Default::default(),
+            cognito_endpoint,
         });
         gw.runtime
             .store(Arc::new(gw.rebuild(&state, &Runtime::default())));

@@ -34,8 +34,8 @@ use validation::{compile_validation, ModelCompiler};
 pub use validation::{ModelSchema, ParameterLocation, RequestValidation};
 
 use crate::router::{method_slot, Route, Router};
+use authorizer::DeploymentAuthorizers;
 pub use authorizer::MethodAuthorizer;
-use authorizer::{compile_authorizers, method_authorizer};
 
 #[derive(Debug)]
 pub struct CompiledMethod {
@@ -76,12 +76,12 @@ impl CompiledDeployment {
 pub fn compile(def: &RestApiDefinition, deployment_id: &str) -> CompiledDeployment {
     let mut router = Router::default();
     let mut models = ModelCompiler::new(def);
-    let lambdas = compile_authorizers(def);
+    let authorizers = DeploymentAuthorizers::compile(def);
     for r in def.resources.values() {
         let mut methods: [Option<Arc<CompiledMethod>>; 8] = Default::default();
         for (verb, m) in &r.resource_methods {
             if let Some(slot) = method_slot(verb) {
-                let mut compiled = compile_method(m, &r.id, &lambdas);
+                let mut compiled = compile_method(m, &r.id, &authorizers);
                 compiled.validation = compile_validation(def, m, &mut models);
                 methods[slot] = Some(Arc::new(compiled));
             }
@@ -105,14 +105,14 @@ pub fn compile(def: &RestApiDefinition, deployment_id: &str) -> CompiledDeployme
             .collect(),
         binary_media_types: def.api.binary_media_types.clone(),
         api_key_source: def.api.api_key_source,
-        lambda_authorizers: lambdas.into_values().collect(),
+        lambda_authorizers: authorizers.lambda.into_values().collect(),
     }
 }
 
 fn compile_method(
     m: &Method,
     resource_id: &str,
-    lambdas: &std::collections::HashMap<String, Arc<tollgate_authorizers::LambdaAuthorizer>>,
+    authorizers: &DeploymentAuthorizers,
 ) -> CompiledMethod {
     let integration = match &m.method_integration {
         None => Err(CompileError::NoIntegration),
@@ -124,7 +124,7 @@ fn compile_method(
     CompiledMethod {
         http_method: m.http_method.as_str().into(),
         authorization_type: m.authorization_type,
-        authorizer: method_authorizer(m, lambdas),
+        authorizer: authorizers.for_method(m),
         api_key_required: m.api_key_required,
         validation: None,
         integration,

@@ -11,18 +11,23 @@ use std::time::Duration;
 use bytes::Bytes;
 use serde_json::{Map, Value};
 use tollgate_authorizers::{
-    ConditionKeys, Invoked, Invoker, LambdaAuthorizer, Outcome, RequestView, ResultCache,
+    ConditionKeys, Invoked, Invoker, JwksFetcher, LambdaAuthorizer, Outcome, Rejection,
+    RequestView, ResultCache,
 };
 use tollgate_functions::{Functions, InvokeRequest, ServicePermission};
 use tollgate_model::lambda::FunctionRef;
 use tollgate_model::GatewayResponseType as T;
 
 use super::method_request::{parse_query, Params, Routed};
+use crate::body::GatewayBody;
 use crate::compile::MethodAuthorizer;
 use crate::context::AuthorizerContext;
 use crate::error::GatewayError;
+use crate::integrations::http::HttpClient;
 use crate::integrations::lambda::request_members;
 use crate::invocation::Invocation;
+use crate::pipeline::integration_request::BackendRequest;
+use crate::Gateway;
 
 /// How long an authorizer function may take before the request is refused (500).
 const AUTHORIZER_TIMEOUT: Duration = Duration::from_secs(30);
@@ -49,14 +54,39 @@ pub fn method_arn(region: &str, inv: &Invocation<'_>) -> String {
 /// Authorizes one request: the authorizer's principal and context when one ran, `None`
 /// for `NONE` and for TestInvokeMethod (which skips authorizers, as AWS does).
 pub async fn check(
-    functions: Option<&Functions>,
+    gw: &Gateway,
     inv: &Invocation<'_>,
     routed: &Routed,
     query: &mut Vec<(String, String)>,
 ) -> Result<Option<Box<AuthorizerContext>>, GatewayError> {
+    let functions = gw.functions.as_deref();
     let authorizer = match &routed.method.authorizer {
         MethodAuthorizer::None => return Ok(None),
         _ if inv.limits.is_none() => return Ok(None),
+        MethodAuthorizer::Cognito { authorizer, scopes } => {
+            let token = inv
+                .parts
+                .headers
+                .get(authorizer.header())
+                .and_then(|v| v.to_str().ok());
+            let endpoint = gw.cognito_endpoint.as_deref();
+            return match authorizer
+                .authorize(token, scopes, endpoint, &gw.jwks, &JwksHttp)
+                .await
+            {
+                Ok(claims) => Ok(Some(Box::new(AuthorizerContext {
+                    claims: Some(claims),
+                    ..Default::default()
+                }))),
+                Err(Rejection::Expired) => Err(GatewayError::new(
+                    T::Unauthorized,
+                    "The incoming token has expired",
+                )),
+                Err(Rejection::Unauthorized) => {
+                    Err(GatewayError::new(T::Unauthorized, "Unauthorized"))
+                }
+            };
+        }
         MethodAuthorizer::Unusable => {
             tracing::warn!(
                 api = %inv.ctx.api_id,
@@ -87,6 +117,7 @@ pub async fn check(
             principal_id: out.principal_id.clone(),
             values: out.context.clone(),
             usage_identifier_key: out.usage_identifier_key.clone(),
+            claims: None,
         }))),
         Outcome::Unauthorized => Err(GatewayError::new(T::Unauthorized, "Unauthorized")),
         Outcome::Denied { explicit: true, .. } => Err(GatewayError::new(
@@ -241,6 +272,35 @@ impl Invoker for FunctionInvoker<'_> {
             }
             Err(_) => {
                 tracing::info!(api = %self.api_id, function = %function.name, "authorizer timed out");
+                Err(())
+            }
+        }
+    }
+}
+
+/// How long a JWKS fetch may take (auth-throttle-cache.md §6.1).
+const JWKS_TIMEOUT: Duration = Duration::from_millis(1500);
+
+/// Fetches Cognito JWKS documents with this thread's HTTP client.
+struct JwksHttp;
+
+impl JwksFetcher for JwksHttp {
+    async fn fetch(&self, url: &str) -> Result<Bytes, ()> {
+        let uri = url.parse().map_err(|_| ())?;
+        let req = BackendRequest {
+            method: http::Method::GET,
+            uri,
+            headers: http::HeaderMap::new(),
+            body: GatewayBody::empty(),
+        };
+        match HttpClient::current().send_buffered(req, JWKS_TIMEOUT).await {
+            Ok(out) if out.status == 200 => Ok(out.body),
+            Ok(out) => {
+                tracing::info!(url, status = out.status, "JWKS fetch refused");
+                Err(())
+            }
+            Err(e) => {
+                tracing::info!(url, error = %e.message, "JWKS fetch failed");
                 Err(())
             }
         }

@@ -98,13 +98,8 @@ impl<'x, 'a> Exchange<'x, 'a> {
     pub async fn run(&mut self, phase: Phase) -> Result<Flow, GatewayError> {
         match phase {
             Phase::Authorize => {
-                self.inv.ctx.authorizer = authorize::check(
-                    self.gw.functions.as_deref(),
-                    self.inv,
-                    &self.routed,
-                    &mut self.query,
-                )
-                .await?;
+                self.inv.ctx.authorizer =
+                    authorize::check(self.gw, self.inv, &self.routed, &mut self.query).await?;
             }
             Phase::ApiKey => self.api_key()?,
             Phase::Throttle => {
