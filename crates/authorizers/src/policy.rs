@@ -212,6 +212,46 @@ impl Policy {
         Ok(Policy { statements })
     }
 
+    /// An API's resource policy (auth-throttle-cache.md §7.2) as it applies to callers
+    /// without IAM identity: only statements whose `Principal` is `*` (or `{"AWS": "*"}`)
+    /// can match them, so the others are left out; `execute-api:/{stage}/{METHOD}/{path}`
+    /// resources are expanded to the API's ARNs (any region: the API id is unique).
+    pub fn compile_resource_policy(doc: &Value, api_id: &str) -> Result<Policy, PolicyError> {
+        let mut policy = Policy::compile(doc)?;
+        let statements = match doc.get("Statement") {
+            Some(Value::Array(a)) => a.iter().collect::<Vec<_>>(),
+            Some(o) => vec![o],
+            None => Vec::new(),
+        };
+        let anyone = |s: &Value| match s.get("Principal") {
+            Some(Value::String(p)) => p == "*",
+            Some(Value::Object(o)) => o
+                .get("AWS")
+                .and_then(|a| strings(Some(a)))
+                .is_some_and(|a| a.iter().any(|p| p == "*")),
+            _ => false,
+        };
+        let prefix = format!(
+            "arn:aws:execute-api:*:{}:{api_id}",
+            tollgate_model::ACCOUNT_ID
+        );
+        policy.statements = policy
+            .statements
+            .into_iter()
+            .zip(statements)
+            .filter(|(_, raw)| anyone(raw))
+            .map(|(mut st, _)| {
+                for p in &mut st.resources.patterns {
+                    if let Some(rest) = p.strip_prefix("execute-api:") {
+                        *p = format!("{prefix}{rest}");
+                    }
+                }
+                st
+            })
+            .collect();
+        Ok(policy)
+    }
+
     /// The decision for `action` (e.g. `execute-api:Invoke`) on `resource` (the method ARN).
     pub fn evaluate(&self, action: &str, resource: &str, keys: &dyn ConditionKeys) -> Decision {
         let mut allowed = false;
@@ -387,6 +427,20 @@ mod tests {
         let unknown = json!({"Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*",
             "Condition": {"NumericWeird": {"k": "1"}}}]});
         assert_eq!(decide(unknown), Decision::ExplicitDeny);
+    }
+
+    #[test]
+    fn resource_policies_expand_shorthand_and_keep_anonymous_statements() {
+        let doc = json!({"Statement": [
+            {"Effect": "Allow", "Principal": "*", "Action": "execute-api:Invoke", "Resource": "execute-api:/dev/GET/*"},
+            {"Effect": "Deny", "Principal": {"AWS": "arn:aws:iam::1:user/x"}, "Action": "*", "Resource": "*"}]});
+        let p = Policy::compile_resource_policy(&doc, "abc123").unwrap();
+        assert_eq!(p.evaluate("execute-api:Invoke", ARN, &()), Decision::Allow);
+        let other = "arn:aws:execute-api:us-east-1:000000000000:other/dev/GET/pets/7";
+        assert_eq!(
+            p.evaluate("execute-api:Invoke", other, &()),
+            Decision::ImplicitDeny
+        );
     }
 
     proptest! {

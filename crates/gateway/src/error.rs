@@ -24,7 +24,7 @@ pub struct GatewayError {
     /// AWS's body when the API has not customised this response type (or its family):
     /// authorizer denials answer `{"Message": ...}` and configuration errors
     /// `{"message": null}`, which the type's default template cannot produce.
-    pub default_body: Option<&'static str>,
+    pub default_body: Option<Cow<'static, str>>,
 }
 
 impl GatewayError {
@@ -37,8 +37,8 @@ impl GatewayError {
             default_body: None,
         }
     }
-    pub fn with_default_body(mut self, body: &'static str) -> Self {
-        self.default_body = Some(body);
+    pub fn with_default_body(mut self, body: impl Into<Cow<'static, str>>) -> Self {
+        self.default_body = Some(body.into());
         self
     }
     pub fn with_status(mut self, status: u16) -> Self {

@@ -99,3 +99,16 @@ fn method_authorizer(
         _ => MethodAuthorizer::Unusable,
     }
 }
+
+/// The API's resource policy, compiled for callers without IAM identity.
+pub fn resource_policy(
+    def: &RestApiDefinition,
+) -> Option<Result<tollgate_authorizers::Policy, ()>> {
+    let text = def.api.policy.as_deref().filter(|p| !p.is_empty())?;
+    let doc: serde_json::Value = serde_json::from_str(text).unwrap_or_default();
+    Some(
+        tollgate_authorizers::Policy::compile_resource_policy(&doc, &def.api.id).map_err(|e| {
+            tracing::warn!(api = %def.api.id, error = %e, "resource policy does not compile; every request is denied");
+        }),
+    )
+}

@@ -59,6 +59,9 @@ pub struct CompiledDeployment {
     pub binary_media_types: Vec<String>,
     /// Where API keys come from.
     pub api_key_source: ApiKeySourceType,
+    /// The API's resource policy (`None`: no policy); one that does not compile denies
+    /// every request.
+    pub resource_policy: Option<Result<tollgate_authorizers::Policy, ()>>,
     /// The Lambda authorizers methods use (each stage keeps a result cache per one).
     pub lambda_authorizers: Vec<Arc<tollgate_authorizers::LambdaAuthorizer>>,
 }
@@ -106,6 +109,7 @@ pub fn compile(def: &RestApiDefinition, deployment_id: &str) -> CompiledDeployme
         binary_media_types: def.api.binary_media_types.clone(),
         api_key_source: def.api.api_key_source,
         lambda_authorizers: authorizers.lambda.into_values().collect(),
+        resource_policy: authorizer::resource_policy(def),
     }
 }
 

@@ -19,6 +19,7 @@ use tollgate_model::lambda::FunctionRef;
 use tollgate_model::GatewayResponseType as T;
 
 use super::method_request::{parse_query, Params, Routed};
+use super::resource_policy;
 use crate::body::GatewayBody;
 use crate::compile::MethodAuthorizer;
 use crate::context::AuthorizerContext;
@@ -28,6 +29,9 @@ use crate::integrations::lambda::request_members;
 use crate::invocation::Invocation;
 use crate::pipeline::integration_request::BackendRequest;
 use crate::Gateway;
+
+/// The region in ARNs when no function engine names one.
+const DEFAULT_REGION: &str = "us-east-1";
 
 /// How long an authorizer function may take before the request is refused (500).
 const AUTHORIZER_TIMEOUT: Duration = Duration::from_secs(30);
@@ -51,18 +55,47 @@ pub fn method_arn(region: &str, inv: &Invocation<'_>) -> String {
     )
 }
 
-/// Authorizes one request: the authorizer's principal and context when one ran, `None`
-/// for `NONE` and for TestInvokeMethod (which skips authorizers, as AWS does).
+/// Authorizes one request (auth-throttle-cache.md §9): the resource policy's deny, the
+/// method's authorizer, then the resource policy combined with it. Answers the
+/// authorizer's principal and context when one ran, `None` for `NONE` (at no cost without a
+/// resource policy) and for TestInvokeMethod (which skips authorization, as AWS does).
 pub async fn check(
     gw: &Gateway,
     inv: &Invocation<'_>,
     routed: &Routed,
     query: &mut Vec<(String, String)>,
 ) -> Result<Option<Box<AuthorizerContext>>, GatewayError> {
+    let policy = inv.deployment.resource_policy.as_ref();
+    let authorizer = &routed.method.authorizer;
+    if (policy.is_none() && matches!(authorizer, MethodAuthorizer::None)) || inv.limits.is_none() {
+        return Ok(None);
+    }
+    let region = gw
+        .functions
+        .as_deref()
+        .map_or(DEFAULT_REGION, Functions::region);
+    let arn = method_arn(region, inv);
+    let decision = policy
+        .map(|p| resource_policy::phase_one(p, &arn, inv))
+        .transpose()?;
+    let out = run_authorizer(gw, inv, routed, query, &arn).await?;
+    if let Some(d) = decision {
+        resource_policy::phase_two(d, authorizer, &arn)?;
+    }
+    Ok(out)
+}
+
+/// The method's authorizer for one request.
+async fn run_authorizer(
+    gw: &Gateway,
+    inv: &Invocation<'_>,
+    routed: &Routed,
+    query: &mut Vec<(String, String)>,
+    arn: &str,
+) -> Result<Option<Box<AuthorizerContext>>, GatewayError> {
     let functions = gw.functions.as_deref();
     let authorizer = match &routed.method.authorizer {
         MethodAuthorizer::None => return Ok(None),
-        _ if inv.limits.is_none() => return Ok(None),
         MethodAuthorizer::Cognito { authorizer, scopes } => {
             let token = inv
                 .parts
@@ -101,7 +134,6 @@ pub async fn check(
     if query.is_empty() {
         *query = parse_query(inv.parts.uri.query());
     }
-    let arn = method_arn(functions.region(), inv);
     let cache = inv
         .limits
         .and_then(|l| l.authorizer_caches.get(&*authorizer.id))
@@ -112,7 +144,7 @@ pub async fn check(
         path_params: &routed.path_params,
         query,
     };
-    match run(functions, authorizer, &req, &arn, cache).await {
+    match run(functions, authorizer, &req, arn, cache).await {
         Outcome::Allow(out) => Ok(Some(Box::new(AuthorizerContext {
             principal_id: out.principal_id.clone(),
             values: out.context.clone(),
@@ -163,22 +195,7 @@ pub(crate) struct AuthRequest<'r, 'a> {
 
 impl ConditionKeys for AuthRequest<'_, '_> {
     fn values(&self, key: &str) -> Vec<String> {
-        let header = |h: &str| {
-            self.inv
-                .parts
-                .headers
-                .get(h)
-                .and_then(|v| v.to_str().ok())
-                .map(|v| vec![v.to_string()])
-                .unwrap_or_default()
-        };
-        match key {
-            "aws:sourceip" => vec![self.inv.remote.ip().to_string()],
-            "aws:useragent" => header("user-agent"),
-            "aws:referer" => header("referer"),
-            "aws:securetransport" => vec![self.inv.tls.to_string()],
-            _ => Vec::new(),
-        }
+        resource_policy::Conditions(self.inv).values(key)
     }
 }
 
