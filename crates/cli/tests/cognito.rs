@@ -81,16 +81,9 @@ fn sign(kid: &str, claims: &Value) -> String {
     .unwrap()
 }
 
-/// `GET {path}` as MOCK, answering the claims a template reads.
-fn mock_method(s: &Server, api: &str, res: &str, authorizer: &str, scopes: &[&str]) {
+/// `GET` of `res` as MOCK behind the authorizer, answering the claims a template reads.
+fn mock_get(s: &Server, api: &str, res: &str, authorizer: &str, scopes: &[&str]) {
     let mut args = vec![
-        "put-method",
-        "--rest-api-id",
-        api,
-        "--resource-id",
-        res,
-        "--http-method",
-        "GET",
         "--authorization-type",
         "COGNITO_USER_POOLS",
         "--authorizer-id",
@@ -100,38 +93,11 @@ fn mock_method(s: &Server, api: &str, res: &str, authorizer: &str, scopes: &[&st
         args.push("--authorization-scopes");
         args.extend_from_slice(scopes);
     }
-    apigw(s, &args);
-    let on = |op: &str, rest: &[&str]| {
-        let mut v = vec![
-            op,
-            "--rest-api-id",
-            api,
-            "--resource-id",
-            res,
-            "--http-method",
-            "GET",
-        ];
-        v.extend_from_slice(rest);
-        apigw(s, &v)
-    };
-    on(
-        "put-integration",
-        &[
-            "--type",
-            "MOCK",
-            "--request-templates",
-            r#"{"application/json": "{\"statusCode\": 200}"}"#,
-        ],
-    );
-    on("put-method-response", &["--status-code", "200"]);
-    on(
-        "put-integration-response",
-        &[
-            "--status-code",
-            "200",
-            "--response-templates",
-            r#"{"application/json": "{\"sub\": \"$context.authorizer.claims.sub\", \"email\": \"$context.authorizer.claims.email\"}"}"#,
-        ],
+    mock_method(
+        s,
+        (api, res, "GET"),
+        &args,
+        r#"{"sub": "$context.authorizer.claims.sub", "email": "$context.authorizer.claims.email"}"#,
     );
 }
 
@@ -167,7 +133,7 @@ fn cognito_tokens() {
         ),
         "id",
     );
-    mock_method(&s, &api, &root, &authorizer, &[]);
+    mock_get(&s, &api, &root, &authorizer, &[]);
     let scoped = str_of(
         &apigw(
             &s,
@@ -183,7 +149,7 @@ fn cognito_tokens() {
         ),
         "id",
     );
-    mock_method(&s, &api, &scoped, &authorizer, &["orders/read"]);
+    mock_get(&s, &api, &scoped, &authorizer, &["orders/read"]);
     apigw(
         &s,
         &[

@@ -100,60 +100,18 @@ fn grant_authorizer(s: &Server, function: &str, api: &str) {
 /// Returns (api, authorizer id).
 fn protected_api(s: &Server, create_args: &[&str]) -> (String, String) {
     let api = str_of(&apigw(s, &["create-rest-api", "--name", "authz"]), "id");
-    let root = apigw(s, &["get-resources", "--rest-api-id", &api])["items"][0]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
     let mut args = vec!["create-authorizer", "--rest-api-id", &api];
     args.extend_from_slice(create_args);
     let authorizer = str_of(&apigw(s, &args), "id");
-    let res = str_of(
-        &apigw(
-            s,
-            &[
-                "create-resource",
-                "--rest-api-id",
-                &api,
-                "--parent-id",
-                &root,
-                "--path-part",
-                "{proxy+}",
-            ],
-        ),
-        "id",
-    );
-    apigw(
+    proxy_resource(
         s,
+        &api,
+        "echo",
         &[
-            "put-method",
-            "--rest-api-id",
-            &api,
-            "--resource-id",
-            &res,
-            "--http-method",
-            "ANY",
             "--authorization-type",
             "CUSTOM",
             "--authorizer-id",
             &authorizer,
-        ],
-    );
-    apigw(
-        s,
-        &[
-            "put-integration",
-            "--rest-api-id",
-            &api,
-            "--resource-id",
-            &res,
-            "--http-method",
-            "ANY",
-            "--type",
-            "AWS_PROXY",
-            "--integration-http-method",
-            "POST",
-            "--uri",
-            &fn_uri("echo"),
         ],
     );
     apigw(
@@ -542,21 +500,9 @@ fn authorizer_api_keys_and_templates() {
         ),
         "id",
     );
-    let on_root = |op: &str, rest: &[&str]| {
-        let mut v = vec![
-            op,
-            "--rest-api-id",
-            &api,
-            "--resource-id",
-            &root,
-            "--http-method",
-            "GET",
-        ];
-        v.extend_from_slice(rest);
-        apigw(&s, &v)
-    };
-    on_root(
-        "put-method",
+    mock_method(
+        &s,
+        (&api, &root, "GET"),
         &[
             "--authorization-type",
             "CUSTOM",
@@ -564,25 +510,7 @@ fn authorizer_api_keys_and_templates() {
             &authorizer,
             "--api-key-required",
         ],
-    );
-    on_root(
-        "put-integration",
-        &[
-            "--type",
-            "MOCK",
-            "--request-templates",
-            r#"{"application/json": "{\"statusCode\": 200}"}"#,
-        ],
-    );
-    on_root("put-method-response", &["--status-code", "200"]);
-    on_root(
-        "put-integration-response",
-        &[
-            "--status-code",
-            "200",
-            "--response-templates",
-            r#"{"application/json": "{\"p\": \"$context.authorizer.principalId\", \"t\": \"$context.authorizer.tenant\"}"}"#,
-        ],
+        r#"{"p": "$context.authorizer.principalId", "t": "$context.authorizer.tenant"}"#,
     );
     apigw(
         &s,

@@ -10,38 +10,11 @@ use common::*;
 use serde_json::json;
 
 fn mock(s: &Server, api: &str, res: &str, verb: &str) {
-    let on = |op: &str, rest: &[&str]| {
-        let mut v = vec![
-            op,
-            "--rest-api-id",
-            api,
-            "--resource-id",
-            res,
-            "--http-method",
-            verb,
-        ];
-        v.extend_from_slice(rest);
-        apigw(s, &v)
-    };
-    on("put-method", &["--authorization-type", "NONE"]);
-    on(
-        "put-integration",
-        &[
-            "--type",
-            "MOCK",
-            "--request-templates",
-            r#"{"application/json": "{\"statusCode\": 200}"}"#,
-        ],
-    );
-    on("put-method-response", &["--status-code", "200"]);
-    on(
-        "put-integration-response",
-        &[
-            "--status-code",
-            "200",
-            "--response-templates",
-            r#"{"application/json": "{\"ok\": true}"}"#,
-        ],
+    mock_method(
+        s,
+        (api, res, verb),
+        &["--authorization-type", "NONE"],
+        r#"{"ok": true}"#,
     );
 }
 
