@@ -134,32 +134,9 @@ fn cognito_tokens() {
         "id",
     );
     mock_get(&s, &api, &root, &authorizer, &[]);
-    let scoped = str_of(
-        &apigw(
-            &s,
-            &[
-                "create-resource",
-                "--rest-api-id",
-                &api,
-                "--parent-id",
-                &root,
-                "--path-part",
-                "orders",
-            ],
-        ),
-        "id",
-    );
+    let scoped = create_resource(&s, &api, &root, "orders");
     mock_get(&s, &api, &scoped, &authorizer, &["orders/read"]);
-    apigw(
-        &s,
-        &[
-            "create-deployment",
-            "--rest-api-id",
-            &api,
-            "--stage-name",
-            "prod",
-        ],
-    );
+    deploy(&s, &api, "prod");
 
     let iss = format!("{base}/{POOL}");
     let get = |path: &str, token: Option<&str>| {

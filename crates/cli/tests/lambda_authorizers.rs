@@ -114,16 +114,7 @@ fn protected_api(s: &Server, create_args: &[&str]) -> (String, String) {
             &authorizer,
         ],
     );
-    apigw(
-        s,
-        &[
-            "create-deployment",
-            "--rest-api-id",
-            &api,
-            "--stage-name",
-            "prod",
-        ],
-    );
+    deploy(s, &api, "prod");
     grant_api(s, "echo", &api, None);
     (api, authorizer)
 }
@@ -275,16 +266,7 @@ fn token_authorizer_outcomes_and_cache() {
             r#"{"gatewayresponse.header.WWW-Authenticate": "'Bearer'"}"#,
         ],
     );
-    apigw(
-        &s,
-        &[
-            "create-deployment",
-            "--rest-api-id",
-            &api,
-            "--stage-name",
-            "prod",
-        ],
-    );
+    deploy(&s, &api, "prod");
     let r = request(&s, "GET", &api, "/prod/pets", None);
     assert_eq!(r.status, 401, "{r}");
     assert_eq!(r.json(), json!({"error": "login first"}));
@@ -306,16 +288,7 @@ fn token_authorizer_outcomes_and_cache() {
             "op=replace,path=/authorizerResultTtlInSeconds,value=0",
         ],
     );
-    apigw(
-        &s,
-        &[
-            "create-deployment",
-            "--rest-api-id",
-            &api,
-            "--stage-name",
-            "prod",
-        ],
-    );
+    deploy(&s, &api, "prod");
     for _ in 0..2 {
         let r = request(&s, "GET", &api, "/prod/pets", Some("allow-bob"));
         assert_eq!(r.status, 200, "{r}");
@@ -512,16 +485,7 @@ fn authorizer_api_keys_and_templates() {
         ],
         r#"{"p": "$context.authorizer.principalId", "t": "$context.authorizer.tenant"}"#,
     );
-    apigw(
-        &s,
-        &[
-            "create-deployment",
-            "--rest-api-id",
-            &api,
-            "--stage-name",
-            "prod",
-        ],
-    );
+    deploy(&s, &api, "prod");
     let key = apigw(&s, &["create-api-key", "--name", "k", "--enabled"]);
     let plan = apigw(
         &s,

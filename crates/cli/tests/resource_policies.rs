@@ -41,34 +41,11 @@ fn resource_policy_decisions() {
         .as_str()
         .unwrap()
         .to_string();
-    let secret = str_of(
-        &apigw(
-            &s,
-            &[
-                "create-resource",
-                "--rest-api-id",
-                &api,
-                "--parent-id",
-                &root,
-                "--path-part",
-                "secret",
-            ],
-        ),
-        "id",
-    );
+    let secret = create_resource(&s, &api, &root, "secret");
     mock(&s, &api, &root, "GET");
     mock(&s, &api, &root, "POST");
     mock(&s, &api, &secret, "GET");
-    apigw(
-        &s,
-        &[
-            "create-deployment",
-            "--rest-api-id",
-            &api,
-            "--stage-name",
-            "prod",
-        ],
-    );
+    deploy(&s, &api, "prod");
 
     let r = s.invoke(&api, "/prod/");
     assert_eq!(r.status, 200, "{r}");
@@ -105,16 +82,7 @@ fn resource_policy_decisions() {
         ],
     );
     assert_eq!(s.invoke(&api, "/prod/").status, 200);
-    apigw(
-        &s,
-        &[
-            "create-deployment",
-            "--rest-api-id",
-            &api,
-            "--stage-name",
-            "prod",
-        ],
-    );
+    deploy(&s, &api, "prod");
     let r = s.invoke(&api, "/prod/");
     assert_eq!(r.status, 403, "{r}");
     assert!(r.text().contains("with an explicit deny"), "{r}");

@@ -436,6 +436,39 @@ pub fn assert_cli_error(e: &AwsError, code: &str, message: &str) {
     );
 }
 
+/// `aws apigateway create-deployment` of `api` to `stage`.
+pub fn deploy(s: &Server, api: &str, stage: &str) -> Value {
+    apigw(
+        s,
+        &[
+            "create-deployment",
+            "--rest-api-id",
+            api,
+            "--stage-name",
+            stage,
+        ],
+    )
+}
+
+/// `aws apigateway create-resource` of `part` under `parent`; its id.
+pub fn create_resource(s: &Server, api: &str, parent: &str, part: &str) -> String {
+    str_of(
+        &apigw(
+            s,
+            &[
+                "create-resource",
+                "--rest-api-id",
+                api,
+                "--parent-id",
+                parent,
+                "--path-part",
+                part,
+            ],
+        ),
+        "id",
+    )
+}
+
 /// `verb` on resource `res` of `api`: `put-method` with `method_args` (its authorization),
 /// and a MOCK integration answering 200 with `response_template` (application/json).
 pub fn mock_method(
