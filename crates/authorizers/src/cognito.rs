@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use base64::Engine;
 use bytes::Bytes;
@@ -59,8 +59,18 @@ pub type Claims = Arc<Vec<(String, String)>>;
 /// Keys of every pool the data plane has met, by pool issuer: fetched on first use and
 /// again when a token names a key id the cached set lacks. Shared by all deployments.
 pub struct JwksCache {
-    keys: moka::sync::Cache<String, Arc<HashMap<String, DecodingKey>>>,
+    keys: moka::sync::Cache<String, Arc<KeySet>>,
 }
+
+/// One pool's keys and when they were fetched.
+struct KeySet {
+    keys: HashMap<String, DecodingKey>,
+    fetched: Instant,
+}
+
+/// A token naming a key the cached set lacks fetches the JWKS again at most this often
+/// per pool, so tokens with made-up key ids cannot make every request a fetch.
+const REFETCH_AFTER: Duration = Duration::from_secs(30);
 
 impl std::fmt::Debug for JwksCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -248,19 +258,29 @@ impl CognitoAuthorizer {
         jwks: &JwksCache,
         fetcher: &impl JwksFetcher,
     ) -> Result<DecodingKey, Rejection> {
-        if let Some(k) = jwks.keys.get(issuer).and_then(|ks| ks.get(kid).cloned()) {
-            return Ok(k);
+        if let Some(set) = jwks.keys.get(issuer) {
+            if let Some(k) = set.keys.get(kid) {
+                return Ok(k.clone());
+            }
+            if set.fetched.elapsed() < REFETCH_AFTER {
+                return Err(Rejection::Unauthorized);
+            }
         }
         let url = format!("{issuer}/.well-known/jwks.json");
         let doc = fetcher
             .fetch(&url)
             .await
             .map_err(|()| Rejection::Unauthorized)?;
-        let keys = Arc::new(parse_jwks(&doc).ok_or_else(|| {
+        let keys = parse_jwks(&doc).ok_or_else(|| {
             tracing::info!(url = %url, "JWKS unreadable");
             Rejection::Unauthorized
-        })?);
-        jwks.keys.insert(issuer.to_string(), keys.clone());
-        keys.get(kid).cloned().ok_or(Rejection::Unauthorized)
+        })?;
+        let key = keys.get(kid).cloned();
+        let set = KeySet {
+            keys,
+            fetched: Instant::now(),
+        };
+        jwks.keys.insert(issuer.to_string(), Arc::new(set));
+        key.ok_or(Rejection::Unauthorized)
     }
 }
