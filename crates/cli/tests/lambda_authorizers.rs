@@ -525,4 +525,43 @@ fn authorizer_api_keys_and_templates() {
         .send();
     assert_eq!(r.status, 200, "{r}");
     assert_eq!(r.json(), json!({"p": "keyed", "t": "acme"}));
+
+    // Access logs read `$context.authorizer.*` too.
+    let format = json!({"rid": "$context.requestId", "p": "$context.authorizer.principalId",
+        "t": "$context.authorizer.tenant"})
+    .to_string();
+    let ops = json!([
+        {"op": "replace", "path": "/accessLogSettings/destinationArn",
+         "value": "arn:aws:logs:us-east-1:000000000000:log-group:authz"},
+        {"op": "replace", "path": "/accessLogSettings/format", "value": format},
+    ]);
+    apigw(
+        &s,
+        &[
+            "update-stage",
+            "--rest-api-id",
+            &api,
+            "--stage-name",
+            "prod",
+            "--patch-operations",
+            &ops.to_string(),
+        ],
+    );
+    let r = Http::get(s.port, &Server::exec_path(&api, "/prod/"))
+        .header("Auth", &format!("key-{value}"))
+        .send();
+    assert_eq!(r.status, 200, "{r}");
+    let id = r.header("x-amzn-RequestId").unwrap().to_string();
+    let log = s
+        .data_path()
+        .join("access-logs")
+        .join(format!("{api}-prod.log"));
+    let line = eventually("the access log line", || {
+        read_if_exists(&log)
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .find(|v| v["rid"] == id.as_str())
+    });
+    assert_eq!(line["p"], "keyed", "{line:#}");
+    assert_eq!(line["t"], "acme", "{line:#}");
 }
