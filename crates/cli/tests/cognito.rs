@@ -208,4 +208,33 @@ fn cognito_tokens() {
     assert_eq!(r.status, 401, "{r}");
     let r = get("/prod/orders", Some(&sign("k1", &id_token(json!({})))));
     assert_eq!(r.status, 401, "{r}");
+
+    // TestInvokeAuthorizer answers the verified claims.
+    let header = format!("Authorization={}", sign("k1", &id_token(json!({}))));
+    let t = apigw(
+        &s,
+        &[
+            "test-invoke-authorizer",
+            "--rest-api-id",
+            &api,
+            "--authorizer-id",
+            &authorizer,
+            "--headers",
+            &header,
+        ],
+    );
+    assert_eq!(t["clientStatus"], 200, "{t:#}");
+    assert_eq!(t["claims"]["sub"], "u-1", "{t:#}");
+    assert_eq!(t["claims"]["email"], "a@example.com", "{t:#}");
+    let t = apigw(
+        &s,
+        &[
+            "test-invoke-authorizer",
+            "--rest-api-id",
+            &api,
+            "--authorizer-id",
+            &authorizer,
+        ],
+    );
+    assert_eq!(t["clientStatus"], 401, "{t:#}");
 }

@@ -6,12 +6,12 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use tollgate_authorizers::{LambdaAuthorizer, Outcome};
+use tollgate_authorizers::{CognitoAuthorizer, LambdaAuthorizer, Outcome};
 use tollgate_model::test_invoke::{TestInvokeAuthorizerRequest, TestInvokeAuthorizerResponse};
 
 use crate::compile::compile;
 use crate::invocation::Invocation;
-use crate::pipeline::authorize::{run, AuthRequest};
+use crate::pipeline::authorize::{run, AuthRequest, JwksHttp};
 use crate::pipeline::method_request::parse_query;
 use crate::pipeline::respond;
 use crate::Gateway;
@@ -44,6 +44,42 @@ fn answer(
 }
 
 impl Gateway {
+    /// A Cognito authorizer: the token from the identity-source header, checked as an ID
+    /// token; its claims are the answer.
+    async fn test_cognito(
+        &self,
+        model: &tollgate_model::Authorizer,
+        req: &TestInvokeAuthorizerRequest,
+        mut log: Vec<String>,
+        started: Instant,
+    ) -> TestInvokeAuthorizerResponse {
+        let Ok(authorizer) = CognitoAuthorizer::compile(model) else {
+            log.push("Execution failed due to configuration error: invalid authorizer".into());
+            return answer(500, log, started, None);
+        };
+        let token = req
+            .headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(authorizer.header()))
+            .map(|(_, v)| v.as_str());
+        let endpoint = self.cognito_endpoint.as_deref();
+        match authorizer
+            .authorize(token, &[], endpoint, &self.jwks, &JwksHttp)
+            .await
+        {
+            Ok(claims) => {
+                log.push("Authorizer result: token verified".into());
+                let mut out = answer(200, log, started, None);
+                out.claims = claims.iter().cloned().collect();
+                out
+            }
+            Err(_) => {
+                log.push("Authorizer failed with status: 401".into());
+                answer(401, log, started, None)
+            }
+        }
+    }
+
     pub async fn test_invoke_authorizer(
         &self,
         req: TestInvokeAuthorizerRequest,
@@ -54,13 +90,17 @@ impl Gateway {
             tollgate_model::time::clf_time(tollgate_model::time::now_epoch_millis()),
             req.authorizer_id
         )];
-        let compiled = req
-            .definition
-            .authorizers
-            .get(&req.authorizer_id)
-            .map(LambdaAuthorizer::compile);
+        let Some(model) = req.definition.authorizers.get(&req.authorizer_id) else {
+            return answer(500, log, started, None);
+        };
+        if model.authorizer_type == tollgate_model::AuthorizerType::CognitoUserPools {
+            return self.test_cognito(model, &req, log, started).await;
+        }
+        let compiled = Some(LambdaAuthorizer::compile(model));
         let (Some(Ok(authorizer)), Some(functions)) = (compiled, self.functions.as_deref()) else {
-            log.push("Execution failed due to configuration error: Authorizer cannot be run (only Lambda authorizers are supported)".into());
+            log.push(
+                "Execution failed due to configuration error: the authorizer cannot be run".into(),
+            );
             return answer(500, log, started, None);
         };
         let path_and_query = req

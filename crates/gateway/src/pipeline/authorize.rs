@@ -299,7 +299,7 @@ impl Invoker for FunctionInvoker<'_> {
 const JWKS_TIMEOUT: Duration = Duration::from_millis(1500);
 
 /// Fetches Cognito JWKS documents with this thread's HTTP client.
-struct JwksHttp;
+pub(crate) struct JwksHttp;
 
 impl JwksFetcher for JwksHttp {
     async fn fetch(&self, url: &str) -> Result<Bytes, ()> {
