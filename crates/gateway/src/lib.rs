@@ -110,7 +110,12 @@ impl Gateway {
             next.apis
                 .get(&*c.api.to_ascii_lowercase())
                 .and_then(|a| a.stages.get(&c.stage))
-                .is_some_and(|s| *s.deployment.deployment_id == *c.deployment)
+                .is_some_and(|s| {
+                    *s.deployment.deployment_id == *c.deployment
+                        || s.canary
+                            .as_ref()
+                            .is_some_and(|k| *k.deployment.deployment_id == *c.deployment)
+                })
         });
         next
     }

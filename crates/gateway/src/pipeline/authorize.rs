@@ -136,7 +136,10 @@ async fn run_authorizer(
     }
     let cache = inv
         .limits
-        .and_then(|l| l.authorizer_caches.get(&*authorizer.id))
+        .and_then(|l| match inv.ctx.is_canary {
+            Some(true) => l.canary_authorizer_caches.get(&*authorizer.id),
+            _ => l.authorizer_caches.get(&*authorizer.id),
+        })
         .map(|c| &**c);
     let req = AuthRequest {
         inv,
