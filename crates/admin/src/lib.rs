@@ -1,5 +1,5 @@
-//! The AWS-compatible control plane: API Gateway v1 and Lambda (restJson1) and STS (query
-//! protocol) on one endpoint.
+//! The AWS-compatible control plane: API Gateway v1 and v2 and Lambda (restJson1) and STS
+//! (query protocol) on one endpoint.
 //!
 //! [`core`] is what every service shares; each service is one module ([`apigateway`],
 //! [`lambda`], [`sts`]) that declares itself in [`SERVICES`]. [`router`] merges the
@@ -14,6 +14,7 @@
 //! change feed, never from a handler.
 
 pub mod apigateway;
+pub mod apigatewayv2;
 pub mod core;
 pub mod lambda;
 pub mod sts;
@@ -36,6 +37,12 @@ pub fn context(
     usage: Option<Arc<dyn tollgate_store::usage::UsageCounters>>,
     functions: Option<Arc<tollgate_functions::Functions>>,
 ) -> Ctx {
+    let api_endpoint = config.api_endpoint.unwrap_or_else(|| {
+        format!(
+            "https://{{apiId}}.execute-api.{}.amazonaws.com",
+            config.region
+        )
+    });
     Arc::new(AdminContext {
         store,
         region: config.region,
@@ -47,13 +54,18 @@ pub fn context(
         services: SERVICES,
         body_budget: core::budget::BodyBudget::new(core::budget::TOTAL),
         body_stall: config.body_stall,
+        api_endpoint,
     })
 }
 
 /// The services on the control-plane endpoint, in the order a call is matched against them
 /// (see [`core::registry`]).
-pub static SERVICES: core::registry::Registry<Ctx> =
-    &[&lambda::SERVICE, &sts::SERVICE, &apigateway::SERVICE];
+pub static SERVICES: core::registry::Registry<Ctx> = &[
+    &lambda::SERVICE,
+    &sts::SERVICE,
+    &apigatewayv2::SERVICE,
+    &apigateway::SERVICE,
+];
 
 /// The control-plane router: every registered service's operations; anything else gets an
 /// AWS-shaped error from the service the call is addressed to, never an HTML page.

@@ -37,8 +37,12 @@ pub enum CliError {
     LambdaEndpoint(String),
     #[error("--lambda-endpoint needs --lambda-access-key-id and --lambda-secret-access-key")]
     LambdaEndpointCredentials,
+    #[error("--store takes a Postgres URL: postgres://user@host/db")]
+    StoreUrl,
     #[error(transparent)]
     Store(#[from] tollgate_store::StoreError),
+    #[error(transparent)]
+    Transfer(#[from] tollgate_store::transfer::TransferError),
     #[error(transparent)]
     Tls(#[from] tollgate_gateway::listener::tls::TlsError),
     #[error(transparent)]

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 mod error;
+mod store;
 
 use clap::{Parser, Subcommand};
 use http_body_util::BodyExt;
@@ -30,6 +31,15 @@ enum Command {
     Serve(Box<ServeArgs>),
     /// Print a Lambda function's log (START/END/REPORT lines and the function's output).
     Logs(LogsArgs),
+    /// Create or upgrade the schema of a shared (Postgres) store; `serve` also does it at
+    /// start.
+    Migrate(store::StoreArg),
+    /// Write the whole state (APIs, keys, plans, functions' settings, usage) as JSON to
+    /// stdout, from --store or the data dir.
+    Export(store::TransferArgs),
+    /// Read a state written by `export` from stdin into --store or the data dir, which must
+    /// hold no state yet; every id is kept.
+    Import(store::TransferArgs),
 }
 
 #[derive(clap::Args)]
@@ -46,9 +56,12 @@ struct LogsArgs {
 
 #[derive(clap::Args)]
 struct ServeArgs {
-    /// Where state and logs are kept.
+    /// Where state and logs are kept (with --store: node-local files only, such as
+    /// unpacked function code and logs).
     #[arg(long, env = "TOLLGATE_DATA_DIR", default_value = "./.tollgate")]
     data_dir: PathBuf,
+    #[command(flatten)]
+    store: store::StoreArg,
     /// Address of the main listener (data plane, and control plane unless --admin-listen is
     /// given). `localhost:PORT` binds both 127.0.0.1 and ::1.
     #[arg(long, env = "TOLLGATE_LISTEN", default_value = "localhost:4566")]
@@ -183,6 +196,18 @@ async fn bind(
     Ok(())
 }
 
+/// Where deployed v2 APIs answer (their `apiEndpoint`, `{apiId}` standing for the id): the
+/// first listener serving APIs, by `{apiId}.execute-api.localhost` on a loopback address
+/// (such names resolve to loopback), else by the path form on its address.
+fn api_endpoint(addrs: &[(SocketAddr, Role)], scheme: &str) -> Option<String> {
+    let (addr, _) = addrs.iter().find(|(_, r)| *r != Role::ControlPlane)?;
+    Some(if addr.ip().is_loopback() {
+        format!("{scheme}://{{apiId}}.execute-api.localhost:{}", addr.port())
+    } else {
+        format!("{scheme}://{addr}/_aws/execute-api/{{apiId}}")
+    })
+}
+
 /// The one line announcing where Tollgate listens, e.g. `listening on http://127.0.0.1:4566
 /// and http://[::1]:4566 (control plane and APIs)`.
 fn listen_line(addrs: &[(SocketAddr, Role)], scheme: &str) -> String {
@@ -279,7 +304,7 @@ async fn serve(mut args: ServeArgs) -> Result<(), CliError> {
         (None, None) => return Err(CliError::NoCredentials),
         _ => return Err(CliError::PartialCredentials),
     };
-    let store = Arc::new(tollgate_store::Store::open(&args.data_dir)?);
+    let store = store::open(&args.store, &args.data_dir).await?;
     let log_dir = args
         .access_log_dir
         .unwrap_or_else(|| args.data_dir.join("access-logs"));
@@ -339,28 +364,6 @@ async fn serve(mut args: ServeArgs) -> Result<(), CliError> {
             .as_deref()
             .map(|e| e.trim_end_matches('/').to_string()),
     );
-    let admin = tollgate_admin::router(tollgate_admin::context(
-        store.clone(),
-        tollgate_admin::AdminConfig {
-            region: args.region,
-            credentials: tollgate_admin::StaticCredentials::new(credentials),
-            body_stall: std::time::Duration::from_secs(args.idle_timeout),
-        },
-        Some(Arc::new(Invoker(gateway.clone()))),
-        Some(gateway.applied_version()),
-        Some(usage.clone()),
-        Some(functions.clone()),
-    ));
-    let control: ControlPlane = Arc::new(move |req| {
-        let admin = admin.clone();
-        Box::pin(async move {
-            let resp = match admin.oneshot(req.map(axum::body::Body::new)).await {
-                Ok(r) => r,
-                Err(never) => match never {},
-            };
-            resp.map(|b| GatewayBody::Boxed(b.map_err(Into::into).boxed_unsync()))
-        })
-    });
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => {
             use tollgate_gateway::listener::tls;
@@ -384,6 +387,29 @@ async fn serve(mut args: ServeArgs) -> Result<(), CliError> {
         .collect();
     let scheme = if tls.is_some() { "https" } else { "http" };
     tracing::info!("{}", listen_line(&bound, scheme));
+    let admin = tollgate_admin::router(tollgate_admin::context(
+        store.clone(),
+        tollgate_admin::AdminConfig {
+            region: args.region,
+            credentials: tollgate_admin::StaticCredentials::new(credentials),
+            body_stall: std::time::Duration::from_secs(args.idle_timeout),
+            api_endpoint: api_endpoint(&bound, scheme),
+        },
+        Some(Arc::new(Invoker(gateway.clone()))),
+        Some(gateway.applied_version()),
+        Some(usage.clone()),
+        Some(functions.clone()),
+    ));
+    let control: ControlPlane = Arc::new(move |req| {
+        let admin = admin.clone();
+        Box::pin(async move {
+            let resp = match admin.oneshot(req.map(axum::body::Body::new)).await {
+                Ok(r) => r,
+                Err(never) => match never {},
+            };
+            resp.map(|b| GatewayBody::Boxed(b.map_err(Into::into).boxed_unsync()))
+        })
+    });
     let limits = Limits {
         timeouts: Timeouts {
             header: std::time::Duration::from_secs(args.header_timeout),
@@ -450,11 +476,27 @@ fn logs(mut args: LogsArgs) -> Result<(), CliError> {
     }
 }
 
+/// The runtime of a one-shot command (migrate, export, import).
+fn current_thread() -> Result<tokio::runtime::Runtime, CliError> {
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?)
+}
+
 /// Runs the command; its one error is reported by `main`.
 fn run(cli: Cli) -> Result<(), CliError> {
     let args = match cli.command {
         Command::Serve(args) => args,
         Command::Logs(args) => return logs(args),
+        Command::Migrate(arg) => {
+            println!("{}", current_thread()?.block_on(store::migrate(&arg))?);
+            return Ok(());
+        }
+        Command::Export(args) => return current_thread()?.block_on(store::export(&args)),
+        Command::Import(args) => {
+            eprintln!("{}", current_thread()?.block_on(store::import(&args))?);
+            return Ok(());
+        }
     };
     let diagnostics = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)

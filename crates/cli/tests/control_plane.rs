@@ -743,3 +743,179 @@ fn deployment_with_an_unparseable_template_is_refused() {
     assert_ne!(second, first);
     assert_eq!(deployments(&cp), 2);
 }
+
+/// Members of AWS's closed vocabularies are checked on the way in, with AWS's enum wording,
+/// and a refused value changes nothing.
+#[test]
+fn closed_vocabularies_are_refused_with_their_members() {
+    let s = Server::start();
+    let cp = Cp::new(&s);
+    let before = cp.ok("GET", "/restapis", None)["item"]
+        .as_array()
+        .map_or(0, Vec::len);
+    let r = cp.call(
+        "POST",
+        "/restapis",
+        Some(&json!({ "name": "strict", "endpointAccessMode": "LOOSE" })),
+    );
+    assert_eq!(
+        assert_error(&r, 400, "ValidationException"),
+        "1 validation error detected: Value 'LOOSE' at 'createRestApiInput.endpointAccessMode' \
+         failed to satisfy constraint: Member must satisfy enum value set: [BASIC, STRICT]"
+    );
+    let after = cp.ok("GET", "/restapis", None)["item"]
+        .as_array()
+        .map_or(0, Vec::len);
+    assert_eq!(before, after, "a refused CreateRestApi creates nothing");
+    let api = cp.ok(
+        "POST",
+        "/restapis",
+        Some(&json!({ "name": "strict", "endpointAccessMode": "STRICT" })),
+    );
+    assert_eq!(api["endpointAccessMode"], "STRICT");
+    let api = api["id"].as_str().unwrap().to_string();
+    let root = cp.ok("GET", &format!("/restapis/{api}/resources"), None)["item"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    cp.put_method(&api, &root, "GET", json!({ "authorizationType": "NONE" }));
+    let r = cp.call(
+        "PUT",
+        &format!("/restapis/{api}/resources/{root}/methods/GET/integration"),
+        Some(&json!({ "type": "MOCK", "responseTransferMode": "CHUNKED" })),
+    );
+    assert!(
+        assert_error(&r, 400, "ValidationException").contains(
+            "at 'putIntegrationInput.responseTransferMode' failed to satisfy constraint: \
+             Member must satisfy enum value set: [BUFFERED, STREAM]"
+        ),
+        "{r}"
+    );
+    let i = cp.put_integration(
+        &api,
+        &root,
+        "GET",
+        json!({ "type": "MOCK", "responseTransferMode": "BUFFERED" }),
+    );
+    assert_eq!(i["responseTransferMode"], "BUFFERED");
+
+    // CreateDeployment's stage cache size is a member of the same vocabulary as the stage's.
+    let r = cp.call(
+        "POST",
+        &format!("/restapis/{api}/deployments"),
+        Some(&json!({ "stageName": "prod", "cacheClusterEnabled": true, "cacheClusterSize": "2" })),
+    );
+    assert!(
+        assert_error(&r, 400, "ValidationException").contains(
+            "Member must satisfy enum value set: [0.5, 1.6, 6.1, 13.5, 28.4, 58.2, 118, 237]"
+        ),
+        "{r}"
+    );
+    assert_eq!(
+        cp.call("GET", &format!("/restapis/{api}/stages/prod"), None)
+            .status,
+        404,
+        "a refused CreateDeployment creates no stage"
+    );
+    cp.ok(
+        "POST",
+        &format!("/restapis/{api}/deployments"),
+        Some(
+            &json!({ "stageName": "prod", "cacheClusterEnabled": true, "cacheClusterSize": "6.1" }),
+        ),
+    );
+    let stage = cp.ok("GET", &format!("/restapis/{api}/stages/prod"), None);
+    assert_eq!(stage["cacheClusterSize"], "6.1");
+}
+
+/// UpdateStage's patch paths: each kind of path, AWS's wording for the wrong ones, and a
+/// failed patch changes nothing.
+#[test]
+fn update_stage_patch_paths() {
+    let s = Server::start();
+    let cp = Cp::new(&s);
+    let (api, root) = cp.create_api("stages");
+    cp.put_method(&api, &root, "GET", json!({ "authorizationType": "NONE" }));
+    cp.put_integration(&api, &root, "GET", json!({ "type": "MOCK" }));
+    cp.ok(
+        "POST",
+        &format!("/restapis/{api}/deployments"),
+        Some(&json!({ "stageName": "prod" })),
+    );
+    let stage = format!("/restapis/{api}/stages/prod");
+    let patch = |ops: Value| cp.call("PATCH", &stage, Some(&json!({ "patchOperations": ops })));
+
+    let r = patch(json!([
+        { "op": "replace", "path": "/description", "value": "live" },
+        { "op": "add", "path": "/variables/colour", "value": "blue" },
+        { "op": "replace", "path": "/cacheClusterSize", "value": "1.6" },
+        { "op": "replace", "path": "/*/*/throttling/rateLimit", "value": "50" },
+        { "op": "replace", "path": "/~1/GET/throttling/burstLimit", "value": "7" },
+        { "op": "add", "path": "/accessLogSettings/format", "value": "$context.requestId" },
+        { "op": "add", "path": "/accessLogSettings/destinationArn", "value": "arn:aws:logs:us-east-1:000000000000:log-group:g" }
+    ]));
+    assert_eq!(r.status, 200, "{r}");
+    let st = r.json();
+    assert_eq!(st["description"], "live");
+    assert_eq!(st["variables"]["colour"], "blue");
+    assert_eq!(st["cacheClusterSize"], "1.6");
+    assert_eq!(st["methodSettings"]["*/*"]["throttlingRateLimit"], 50.0);
+    // A method's setting starts from the stage-wide one.
+    assert_eq!(st["methodSettings"]["~1/GET"]["throttlingRateLimit"], 50.0);
+    assert_eq!(st["methodSettings"]["~1/GET"]["throttlingBurstLimit"], 7);
+    assert_eq!(st["accessLogSettings"]["format"], "$context.requestId");
+
+    let cases = [
+        (
+            json!([{ "op": "replace", "path": "/nope", "value": "x" }]),
+            "Invalid method setting path: /nope. Must be one of: [/deploymentId,",
+        ),
+        (
+            json!([{ "op": "replace", "path": "/accessLogSettings/level", "value": "x" }]),
+            "Invalid accessLogSettings path. Must be one of : [/accessLogSettings/destinationArn, /accessLogSettings/format]",
+        ),
+        (
+            json!([{ "op": "replace", "path": "/canarySettings/percentTraffic", "value": "5" }]),
+            "Promotion not available. Canary does not exist.",
+        ),
+        (
+            json!([{ "op": "copy", "path": "/description", "from": "/canarySettings/deploymentId" }]),
+            "Invalid copy operation with path: /description and from /canarySettings/deploymentId.",
+        ),
+        (
+            json!([{ "op": "replace", "path": "/deploymentId", "value": "nothere" }]),
+            "Deployment id does not exist",
+        ),
+        (
+            json!([{ "op": "remove", "path": "/~1pets/GET" }]),
+            "Cannot remove method setting ~1pets/GET because there is no method setting for this method",
+        ),
+        (
+            json!([{ "op": "replace", "path": "/cacheClusterSize", "value": "3" }]),
+            "Member must satisfy enum value set: [0.5, 1.6, 6.1, 13.5, 28.4, 58.2, 118, 237]",
+        ),
+    ];
+    for (ops, want) in cases {
+        // The good first op is not applied when a later one fails.
+        let mut all = vec![json!({ "op": "replace", "path": "/description", "value": "changed" })];
+        all.extend(ops.as_array().unwrap().iter().cloned());
+        let r = patch(Value::Array(all));
+        assert!(r.status == 400, "{ops}: {r}");
+        let msg = r.json()["message"].as_str().unwrap_or_default().to_string();
+        assert!(msg.contains(want), "{ops}: {msg}");
+    }
+    let st = cp.ok("GET", &stage, None);
+    assert_eq!(st["description"], "live", "failed patches change nothing");
+
+    let r = patch(json!([
+        { "op": "remove", "path": "/variables/colour" },
+        { "op": "remove", "path": "/~1/GET" },
+        { "op": "remove", "path": "/accessLogSettings" }
+    ]));
+    assert_eq!(r.status, 200, "{r}");
+    let st = r.json();
+    assert!(st.get("variables").is_none(), "{st:#}");
+    assert!(st["methodSettings"].get("~1/GET").is_none(), "{st:#}");
+    assert!(st.get("accessLogSettings").is_none(), "{st:#}");
+}

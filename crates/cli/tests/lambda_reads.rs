@@ -278,3 +278,47 @@ fn unimplemented_operations_answer_in_lambdas_shape_and_name_themselves() {
     );
     assert_json_eq(&urls, &json!({"FunctionUrlConfigs": []}), "after refusals");
 }
+
+/// `Architectures` and `Runtime` are members of Lambda's vocabularies: x86_64 by default,
+/// arm64 accepted (workers run on this machine's own architecture either way), anything
+/// else refused with AWS's constraint wording and nothing created.
+#[test]
+fn architectures_and_runtimes_are_checked() {
+    use common::lambda::{create_function, try_create_function, zip_file};
+    let s = Server::start();
+    let code = "def handler(event, context):\n    return event\n";
+    let zip = zip_file(s.data_path(), "arch.zip", &[("app.py", code, 0o644)]);
+    let f = create_function(&s, "plain", "python3.12", "app.handler", &zip, &[]);
+    assert_eq!(f["Architectures"], json!(["x86_64"]));
+    let arm = ["--architectures", "arm64"];
+    let f = create_function(&s, "arm", "python3.12", "app.handler", &zip, &arm);
+    assert_eq!(f["Architectures"], json!(["arm64"]));
+    assert_eq!(f["Runtime"], "python3.12");
+
+    let refused = |name: &str, runtime: &str, arch: &str| {
+        let arch = ["--architectures", arch];
+        try_create_function(&s, name, runtime, "app.handler", &zip, &arch)
+            .unwrap_err()
+            .stderr
+    };
+    let e = refused("mips", "python3.12", "mips");
+    assert!(
+        e.contains("ValidationException")
+            && e.contains("Member must satisfy enum value set: [x86_64, arm64]"),
+        "{e}"
+    );
+    let e = refused("java", "java21", "x86_64");
+    assert!(
+        e.contains("InvalidParameterValueException")
+            && e.contains("The runtime parameter of java21 is not supported by Tollgate"),
+        "{e}"
+    );
+    for gone in ["mips", "java"] {
+        let e = lambda_err(&s, &["get-function", "--function-name", gone]);
+        assert!(
+            e.stderr.contains("ResourceNotFoundException"),
+            "{}",
+            e.stderr
+        );
+    }
+}

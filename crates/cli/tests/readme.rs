@@ -176,6 +176,7 @@ fn readme_examples_work_with_default_flags() {
         r#"{"message":"Forbidden"}"#,
         "Missing required request parameters: [owner]",
         "hello from /any/path",
+        "hello from /pets",
         "REPORT RequestId:",
         r#"{"message":"Unauthorized"}"#,
         "with an explicit deny",

@@ -14,7 +14,8 @@ use std::time::Duration;
 
 use tokio::io::AsyncReadExt;
 use tokio::sync::OnceCell;
-use tollgate_model::lambda::{runtime_family, RuntimeFamily, RUNTIMES};
+use tollgate_model::lambda::RuntimeFamily;
+use tollgate_model::Runtime;
 
 /// How long a candidate may take to report its version (a shim's first run can be slow).
 const PROBE_TIMEOUT: Duration = Duration::from_secs(20);
@@ -40,7 +41,7 @@ pub struct Interpreter {
 
 impl Interpreter {
     /// The line a worker start writes to the function's log.
-    pub fn log_line(&self, runtime: &str) -> String {
+    pub fn log_line(&self, runtime: Runtime) -> String {
         format!(
             "INIT_START Runtime: {runtime} Interpreter: {} (version {})",
             self.probed.path.display(),
@@ -58,18 +59,19 @@ struct Wanted {
     language: &'static str,
 }
 
-fn wanted(runtime: &str) -> Option<Wanted> {
-    match runtime_family(runtime)? {
+fn wanted(runtime: Runtime) -> Option<Wanted> {
+    let name = runtime.as_str();
+    match runtime.family() {
         RuntimeFamily::Python => {
-            let version = runtime.strip_prefix("python")?;
+            let version = name.strip_prefix("python")?;
             Some(Wanted {
-                candidates: vec![runtime.to_string(), "python3".to_string()],
+                candidates: vec![name.to_string(), "python3".to_string()],
                 version: version.to_string(),
                 language: "Python",
             })
         }
         RuntimeFamily::Node => {
-            let major = runtime.strip_prefix("nodejs")?.strip_suffix(".x")?;
+            let major = name.strip_prefix("nodejs")?.strip_suffix(".x")?;
             Some(Wanted {
                 candidates: vec!["node".to_string()],
                 version: major.to_string(),
@@ -98,12 +100,15 @@ pub struct Interpreters {
 pub enum InterpreterError {
     /// Not a Python or Node.js runtime.
     #[error("Runtime {runtime} has no interpreter")]
-    NotInterpreted { runtime: String },
+    NotInterpreted { runtime: Runtime },
     /// `candidates` reads `python3.12 or python3`.
     #[error(
         "The runtime {runtime} needs {candidates} on this machine's PATH, and none was found."
     )]
-    NotFound { runtime: String, candidates: String },
+    NotFound {
+        runtime: Runtime,
+        candidates: String,
+    },
 }
 
 impl Default for Interpreters {
@@ -115,9 +120,9 @@ impl Default for Interpreters {
 impl Interpreters {
     /// Knows the candidates of every runtime; probes nothing yet.
     pub fn new() -> Interpreters {
-        let probes = RUNTIMES
+        let probes = Runtime::ALL
             .iter()
-            .filter_map(|r| wanted(r))
+            .filter_map(|r| wanted(*r))
             .flat_map(|w| w.candidates)
             .map(|program| (program, OnceCell::new()))
             .collect();
@@ -125,10 +130,8 @@ impl Interpreters {
     }
 
     /// The interpreter for a Python or Node.js `runtime`, or why there is none.
-    pub async fn for_runtime(&self, runtime: &str) -> Result<Interpreter, InterpreterError> {
-        let w = wanted(runtime).ok_or_else(|| InterpreterError::NotInterpreted {
-            runtime: runtime.to_string(),
-        })?;
+    pub async fn for_runtime(&self, runtime: Runtime) -> Result<Interpreter, InterpreterError> {
+        let w = wanted(runtime).ok_or(InterpreterError::NotInterpreted { runtime })?;
         let mut first = None;
         for program in &w.candidates {
             let Some(probed) = self.probe(program).await else {
@@ -144,7 +147,7 @@ impl Interpreters {
         }
         let Some(probed) = first else {
             return Err(InterpreterError::NotFound {
-                runtime: runtime.to_string(),
+                runtime,
                 candidates: w.candidates.join(" or "),
             });
         };
@@ -265,12 +268,12 @@ mod tests {
 
     #[test]
     fn runtimes_name_their_candidates() {
-        let w = wanted("python3.12").unwrap();
+        let w = wanted(Runtime::Python312).unwrap();
         assert_eq!(w.candidates, ["python3.12", "python3"]);
         assert_eq!(w.version, "3.12");
-        let w = wanted("nodejs22.x").unwrap();
+        let w = wanted(Runtime::Nodejs22).unwrap();
         assert_eq!(w.candidates, ["node"]);
         assert_eq!(w.version, "22");
-        assert!(wanted("provided.al2023").is_none());
+        assert!(wanted(Runtime::ProvidedAl2023).is_none());
     }
 }

@@ -34,6 +34,7 @@ use arc_swap::ArcSwap;
 use bytes::Bytes;
 use tokio::sync::Semaphore;
 use tollgate_model::lambda::{Function, FunctionConfiguration, Resolved, RuntimeFamily};
+use tollgate_model::Runtime;
 use tollgate_store::{State, Store, Subscription};
 
 pub use crate::error::StartError;
@@ -104,7 +105,7 @@ impl FunctionsConfig {
 
 /// The warm workers of one function version.
 pub struct Pool {
-    spec: Result<WorkerSpec, UnsupportedRuntime>,
+    spec: WorkerSpec,
     idle: Mutex<Vec<Worker>>,
     revision: String,
 }
@@ -149,12 +150,6 @@ pub struct Functions {
     events: events::EventQueue,
     remote: Option<remote::RemoteLambda>,
 }
-
-/// A function version whose runtime Tollgate does not know: its invocations fail with
-/// `Runtime.InvalidRuntime`.
-#[derive(Debug, thiserror::Error)]
-#[error("Runtime {0} is not supported")]
-struct UnsupportedRuntime(String);
 
 /// Applies each change of the store to the engine: a new registry when the functions
 /// changed (by `Arc` identity, so changes to APIs cost nothing here).
@@ -267,8 +262,8 @@ impl Functions {
 
     /// Why `runtime` cannot run here, if it cannot (its interpreter is missing). The first
     /// call for a language probes its interpreters.
-    pub async fn runtime_unavailable(&self, runtime: &str) -> Option<InterpreterError> {
-        match tollgate_model::lambda::runtime_family(runtime)? {
+    pub async fn runtime_unavailable(&self, runtime: Runtime) -> Option<InterpreterError> {
+        match runtime.family() {
             RuntimeFamily::Python | RuntimeFamily::Node => {
                 self.interpreters.for_runtime(runtime).await.err()
             }
@@ -276,10 +271,9 @@ impl Functions {
         }
     }
 
-    fn spec(&self, c: &FunctionConfiguration) -> Result<WorkerSpec, UnsupportedRuntime> {
+    fn spec(&self, c: &FunctionConfiguration) -> WorkerSpec {
         let code_dir = code::code_dir(&self.code_root, &c.code_sha256);
-        let family = tollgate_model::lambda::runtime_family(&c.runtime)
-            .ok_or_else(|| UnsupportedRuntime(c.runtime.clone()))?;
+        let family = c.runtime.family();
         let script = |s: &str| self.runtimes_dir.join(s).to_string_lossy().into_owned();
         // The interpreter is prepended at a worker's start (see `launch_spec`).
         let command = match family {
@@ -289,11 +283,11 @@ impl Functions {
                 vec![code_dir.join("bootstrap").to_string_lossy().into_owned()]
             }
         };
-        Ok(WorkerSpec {
+        WorkerSpec {
             function_name: c.function_name.as_str().into(),
             version: c.version.clone(),
             function_arn: c.function_arn.clone(),
-            runtime: c.runtime.clone(),
+            runtime: c.runtime,
             handler: c.handler.clone(),
             code_dir,
             timeout: Duration::from_secs(u64::from(c.timeout)),
@@ -301,7 +295,7 @@ impl Functions {
             variables: c.variables().map(|(k, v)| (k.clone(), v.clone())).collect(),
             region: self.config.region.clone(),
             command,
-        })
+        }
     }
 
     /// The spec a new worker starts from: an interpreted runtime's command gains its
@@ -310,12 +304,12 @@ impl Functions {
         &self,
         spec: &'s WorkerSpec,
     ) -> Result<Cow<'s, WorkerSpec>, InterpreterError> {
-        if tollgate_model::lambda::runtime_family(&spec.runtime) == Some(RuntimeFamily::Provided) {
+        if spec.runtime.family() == RuntimeFamily::Provided {
             return Ok(Cow::Borrowed(spec));
         }
-        let interpreter = self.interpreters.for_runtime(&spec.runtime).await?;
+        let interpreter = self.interpreters.for_runtime(spec.runtime).await?;
         self.logs
-            .line(&spec.function_name, interpreter.log_line(&spec.runtime));
+            .line(&spec.function_name, interpreter.log_line(spec.runtime));
         if let Some(w) = &interpreter.warning {
             self.logs.line(&spec.function_name, w.as_str());
         }
@@ -537,10 +531,7 @@ impl Functions {
         req: InvokeRequest,
     ) -> Result<Outcome, InvokeError> {
         let pool = &target.pool;
-        let spec = match &pool.spec {
-            Ok(s) => s,
-            Err(why) => return Ok(runtime_failure("Runtime.InvalidRuntime", &why.to_string())),
-        };
+        let spec = &pool.spec;
         let permits = &target.concurrency.permits;
         let _permit = if target.concurrency.reserved.is_some() {
             permits
@@ -572,7 +563,7 @@ impl Functions {
         let mut worker = match warm {
             Some(w) => w,
             None => {
-                if spec.runtime.starts_with("provided")
+                if spec.runtime.family() == RuntimeFamily::Provided
                     && !spec.code_dir.join("bootstrap").is_file()
                 {
                     return Ok(Outcome {

@@ -35,7 +35,7 @@ pub struct WorkerSpec {
     pub function_name: Arc<str>,
     pub version: String,
     pub function_arn: String,
-    pub runtime: String,
+    pub runtime: tollgate_model::Runtime,
     pub handler: String,
     pub code_dir: PathBuf,
     pub timeout: Duration,
@@ -316,7 +316,7 @@ pub enum LaunchError {
     NoCommand,
     #[error("cannot start the {runtime} runtime ({program}): {source}")]
     Spawn {
-        runtime: String,
+        runtime: tollgate_model::Runtime,
         program: String,
         source: std::io::Error,
     },
@@ -448,7 +448,7 @@ impl Worker {
         let mut child = cmd.spawn().map_err(|source| {
             server.abort();
             LaunchError::Spawn {
-                runtime: spec.runtime.clone(),
+                runtime: spec.runtime,
                 program: program.clone(),
                 source,
             }

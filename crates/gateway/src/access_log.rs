@@ -14,6 +14,18 @@ use crate::context::{compile_substitution, Piece, RequestContext};
 
 const QUEUE: usize = 65_536;
 
+/// Reads `$context` variables by name: REST's table ([`RequestContext`]) and HTTP APIs'
+/// (`crate::http_context`) alike.
+pub trait ContextVars {
+    fn var(&self, name: &str) -> Option<std::borrow::Cow<'_, str>>;
+}
+
+impl ContextVars for RequestContext {
+    fn var(&self, name: &str) -> Option<std::borrow::Cow<'_, str>> {
+        RequestContext::var(self, name)
+    }
+}
+
 #[derive(Debug)]
 pub struct AccessLog {
     pieces: Vec<Piece>,
@@ -31,7 +43,7 @@ impl AccessLog {
     /// The line for one request. Variables without a value print `-`.
     pub fn render(
         &self,
-        ctx: &RequestContext,
+        ctx: &impl ContextVars,
         stage_vars: &std::collections::BTreeMap<String, String>,
     ) -> String {
         let mut line = String::with_capacity(256);

@@ -65,3 +65,59 @@ impl GatewayError {
         )
     }
 }
+
+/// An HTTP API's own answers (request-pipeline.md §9.4): fixed bodies, no customisation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HttpApiError {
+    NotFound,
+    TooLarge,
+    TooManyRequests,
+    Internal,
+    /// The integration did not answer within its timeout.
+    ServiceUnavailable,
+}
+
+impl HttpApiError {
+    pub fn status(self) -> u16 {
+        match self {
+            HttpApiError::NotFound => 404,
+            HttpApiError::TooLarge => 413,
+            HttpApiError::TooManyRequests => 429,
+            HttpApiError::Internal => 500,
+            HttpApiError::ServiceUnavailable => 503,
+        }
+    }
+
+    /// The message of the body (`$context.error.message`).
+    pub fn message(self) -> &'static str {
+        match self {
+            HttpApiError::NotFound => "Not Found",
+            HttpApiError::TooLarge => "Request Entity Too Large",
+            HttpApiError::TooManyRequests => "Too Many Requests",
+            HttpApiError::Internal => "Internal Server Error",
+            HttpApiError::ServiceUnavailable => "Service Unavailable",
+        }
+    }
+
+    /// The whole body, `{"message":"..."}`.
+    pub fn body(self) -> &'static str {
+        match self {
+            HttpApiError::NotFound => r#"{"message":"Not Found"}"#,
+            HttpApiError::TooLarge => r#"{"message":"Request Entity Too Large"}"#,
+            HttpApiError::TooManyRequests => r#"{"message":"Too Many Requests"}"#,
+            HttpApiError::Internal => r#"{"message":"Internal Server Error"}"#,
+            HttpApiError::ServiceUnavailable => r#"{"message":"Service Unavailable"}"#,
+        }
+    }
+}
+
+impl From<GatewayError> for HttpApiError {
+    /// What a shared helper's failure becomes on an HTTP API.
+    fn from(e: GatewayError) -> Self {
+        match e.kind {
+            T::IntegrationTimeout => HttpApiError::ServiceUnavailable,
+            T::RequestTooLarge => HttpApiError::TooLarge,
+            _ => HttpApiError::Internal,
+        }
+    }
+}

@@ -10,11 +10,13 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// The kinds of API the gateway serves; each has its own pipeline. An HTTP API or a
-/// WebSocket API (whose upgrade requests go to its pipeline) is one more variant here.
+/// The kinds of API the gateway serves; each has its own pipeline. A WebSocket API (whose
+/// upgrade requests go to its pipeline) is one more variant here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ApiKind {
     Rest,
+    /// An HTTP API (API Gateway v2).
+    Http,
 }
 
 /// One API as a frontend entry points to it.

@@ -10,9 +10,10 @@ use tollgate_authorizers::{CacheId, ResultCache, ResultCaches};
 use tollgate_model::{Deployment, RestApiDefinition, Stage};
 use tollgate_store::throttle::{Buckets, TokenBucket};
 use tollgate_store::usage::{KeyCounter, Quota, UsageCounters};
-use tollgate_store::{ApiState, State};
+use tollgate_store::{ApiState, State, V2ApiState};
 
 use crate::access_log::{AccessLog, AccessLogWriter};
+use crate::compile::http_api::{compile_http_api, CompiledHttpApi};
 use crate::compile::{compile, CompiledDeployment};
 use crate::frontend::{ApiKind, Frontends};
 use crate::router::method_slot;
@@ -87,12 +88,55 @@ pub struct ApiRuntime {
     compiled: HashMap<String, (Arc<Deployment>, Arc<CompiledDeployment>)>,
 }
 
+/// One stage of an HTTP API.
+#[derive(Debug)]
+pub struct HttpStageRuntime {
+    pub name: Arc<str>,
+    pub deployment: Arc<CompiledHttpApi>,
+    pub variables: Arc<BTreeMap<String, String>>,
+    /// By route index: the route's bucket from `routeSettings` over
+    /// `defaultRouteSettings`; `None` when neither sets a limit.
+    pub route_buckets: Vec<Option<Arc<dyn TokenBucket>>>,
+    pub account: Arc<dyn TokenBucket>,
+    pub access_log: Option<AccessLog>,
+}
+
+impl HttpStageRuntime {
+    /// One token from the route's bucket, then the account's (429 when either is empty).
+    pub fn admit(&self, route: usize) -> bool {
+        let now = tollgate_store::throttle::now_ns();
+        let route_ok = self
+            .route_buckets
+            .get(route)
+            .and_then(Option::as_ref)
+            .is_none_or(|b| b.try_take(now));
+        route_ok && self.account.try_take(now)
+    }
+}
+
+/// An HTTP API (API Gateway v2) as the data plane serves it.
+#[derive(Debug)]
+pub struct HttpApiRuntime {
+    pub stages: HashMap<Box<str>, Arc<HttpStageRuntime>>,
+    source: Arc<V2ApiState>,
+    compiled: HashMap<String, (Arc<tollgate_model::v2::Deployment>, Arc<CompiledHttpApi>)>,
+}
+
+/// What a frontend entry serves: an API of one kind, with its runtime.
+#[derive(Debug, Clone)]
+pub enum ApiEntry {
+    Rest(Arc<ApiRuntime>),
+    Http(Arc<HttpApiRuntime>),
+}
+
 #[derive(Debug, Default)]
 pub struct Runtime {
     /// Keyed by lower-case API id (hosts are case-insensitive).
     pub apis: HashMap<Box<str>, Arc<ApiRuntime>>,
+    /// HTTP APIs, keyed likewise.
+    pub http_apis: HashMap<Box<str>, Arc<HttpApiRuntime>>,
     /// Which API each request is addressed to (the edge classifies every request here).
-    pub frontends: Frontends<Arc<ApiRuntime>>,
+    pub frontends: Frontends<ApiEntry>,
     /// The account-wide settings this was built from (keys, plans, account throttle):
     /// when any of them changes, every stage's limits are rebuilt.
     globals: Option<Globals>,
@@ -147,12 +191,32 @@ pub fn rebuild(state: &State, old: &Runtime, env: &Env<'_>) -> Runtime {
         plans: state.usage_plans.clone(),
         account: state.account.clone(),
     };
+    let mut http_apis = HashMap::with_capacity(state.v2_apis.len());
     let mut frontends = Frontends::default();
+    for (id, api) in &state.v2_apis {
+        let key: Box<str> = id.to_ascii_lowercase().into();
+        let prev = old.http_apis.get(&key);
+        let built = match prev.filter(|p| globals_same && Arc::ptr_eq(&p.source, api)) {
+            Some(p) => p.clone(),
+            None => Arc::new(build_http_api(
+                api,
+                prev.map(|p| p.as_ref()),
+                &account,
+                state,
+                env,
+            )),
+        };
+        if !api.definition.api.disable_execute_api_endpoint {
+            frontends.add_execute_api(id, ApiKind::Http, ApiEntry::Http(built.clone()));
+        }
+        http_apis.insert(key, built);
+    }
     for (id, api) in apis.iter().filter(|(_, a)| !a.disable_execute_api_endpoint) {
-        frontends.add_execute_api(id, ApiKind::Rest, api.clone());
+        frontends.add_execute_api(id, ApiKind::Rest, ApiEntry::Rest(api.clone()));
     }
     Runtime {
         apis,
+        http_apis,
         frontends,
         globals: Some(globals),
     }
@@ -363,6 +427,90 @@ fn build_api(
     }
     ApiRuntime {
         disable_execute_api_endpoint: api.definition.api.disable_execute_api_endpoint,
+        stages,
+        source: api.clone(),
+        compiled,
+    }
+}
+
+/// A stage's per-route buckets: `routeSettings[key]` over `defaultRouteSettings`, a limit
+/// neither sets taken from the account's.
+fn http_route_buckets(
+    api_id: &str,
+    st: &tollgate_model::v2::Stage,
+    c: &CompiledHttpApi,
+    state: &State,
+    buckets: &dyn Buckets,
+) -> Vec<Option<Arc<dyn TokenBucket>>> {
+    let account = &state.account.throttle_settings;
+    c.routes()
+        .map(|r| {
+            let mut s = st.default_route_settings.clone();
+            if let Some(own) = st.route_settings.get(&*r.key) {
+                s.merge(own);
+            }
+            if s.throttling_burst_limit.is_none() && s.throttling_rate_limit.is_none() {
+                return None;
+            }
+            let rate = s.throttling_rate_limit.unwrap_or(account.rate_limit);
+            let burst = s.throttling_burst_limit.unwrap_or(account.burst_limit);
+            let scope = format!("httproute\u{0}{api_id}\u{0}{}\u{0}{}", st.stage_name, r.key);
+            Some(buckets.bucket(scope, rate, burst))
+        })
+        .collect()
+}
+
+fn build_http_api(
+    api: &Arc<V2ApiState>,
+    prev: Option<&HttpApiRuntime>,
+    account: &Arc<dyn TokenBucket>,
+    state: &State,
+    env: &Env<'_>,
+) -> HttpApiRuntime {
+    let mut compiled = HashMap::new();
+    let mut stages = HashMap::new();
+    for (name, st) in &api.stages {
+        // A stage not deployed yet serves nothing.
+        let Some(dep_id) = st.deployment_id.as_deref() else {
+            continue;
+        };
+        let Some(d) = api.deployments.get(dep_id) else {
+            tracing::warn!(api = %api.definition.api.api_id, stage = %name, "stage points to a missing deployment; not served");
+            continue;
+        };
+        let c = match compiled.get(dep_id) {
+            Some((_, c)) => Arc::clone(c),
+            None => {
+                let reused = prev
+                    .and_then(|p| p.compiled.get(dep_id))
+                    .filter(|(src, _)| Arc::ptr_eq(src, d))
+                    .map(|(_, c)| c.clone());
+                let c = reused.unwrap_or_else(|| Arc::new(compile_http_api(&d.snapshot, dep_id)));
+                compiled.insert(dep_id.to_string(), (d.clone(), c.clone()));
+                c
+            }
+        };
+        let route_buckets =
+            http_route_buckets(&api.definition.api.api_id, st, &c, state, env.buckets);
+        stages.insert(
+            name.as_str().into(),
+            Arc::new(HttpStageRuntime {
+                name: name.as_str().into(),
+                deployment: c,
+                variables: Arc::new(st.stage_variables.clone()),
+                route_buckets,
+                account: account.clone(),
+                access_log: st
+                    .access_log_settings
+                    .as_ref()
+                    .and_then(|s| s.format.as_deref())
+                    .map(|f| {
+                        AccessLog::new(f, env.logs.file_for(&api.definition.api.api_id, name))
+                    }),
+            }),
+        );
+    }
+    HttpApiRuntime {
         stages,
         source: api.clone(),
         compiled,

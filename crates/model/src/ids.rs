@@ -22,6 +22,11 @@ pub fn short_id() -> String {
     random_from(LOWER_ALNUM, 6)
 }
 
+/// v2 routes and integrations: 7 chars.
+pub fn seven_char_id() -> String {
+    random_from(LOWER_ALNUM, 7)
+}
+
 /// A generated API key value: 40 chars of `[A-Za-z0-9]`.
 pub fn api_key_value() -> String {
     random_from(ALNUM, 40)
@@ -52,6 +57,7 @@ mod tests {
     fn formats() {
         assert_eq!(long_id().len(), 10);
         assert_eq!(short_id().len(), 6);
+        assert_eq!(seven_char_id().len(), 7);
         assert!(short_id().bytes().all(|b| LOWER_ALNUM.contains(&b)));
         let k = api_key_value();
         assert_eq!(k.len(), 40);

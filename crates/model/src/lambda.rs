@@ -6,27 +6,14 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::vocabulary::{FunctionState, LastUpdateStatus, LogFormat, PackageType, TracingMode};
+use crate::vocabulary::{
+    Architecture, FunctionState, LastUpdateStatus, LogFormat, PackageType, Runtime, TracingMode,
+};
 
 /// Largest zipped deployment package accepted in a request (AWS: 50 MB).
 pub const MAX_ZIPPED_CODE: usize = 50 * 1024 * 1024;
 /// Largest unzipped deployment package (AWS: 250 MB).
 pub const MAX_UNZIPPED_CODE: u64 = 250 * 1024 * 1024;
-
-/// The runtimes Tollgate can run, as AWS spells them.
-pub const RUNTIMES: &[&str] = &[
-    "python3.9",
-    "python3.10",
-    "python3.11",
-    "python3.12",
-    "python3.13",
-    "nodejs18.x",
-    "nodejs20.x",
-    "nodejs22.x",
-    "provided",
-    "provided.al2",
-    "provided.al2023",
-];
 
 /// How a runtime starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,17 +24,15 @@ pub enum RuntimeFamily {
     Provided,
 }
 
-pub fn runtime_family(runtime: &str) -> Option<RuntimeFamily> {
-    if !RUNTIMES.contains(&runtime) {
-        return None;
+impl Runtime {
+    pub fn family(self) -> RuntimeFamily {
+        use Runtime::*;
+        match self {
+            Python39 | Python310 | Python311 | Python312 | Python313 => RuntimeFamily::Python,
+            Nodejs18 | Nodejs20 | Nodejs22 => RuntimeFamily::Node,
+            Provided | ProvidedAl2 | ProvidedAl2023 => RuntimeFamily::Provided,
+        }
     }
-    Some(if runtime.starts_with("python") {
-        RuntimeFamily::Python
-    } else if runtime.starts_with("nodejs") {
-        RuntimeFamily::Node
-    } else {
-        RuntimeFamily::Provided
-    })
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -82,7 +67,7 @@ pub struct LoggingConfig {
 pub struct FunctionConfiguration {
     pub function_name: String,
     pub function_arn: String,
-    pub runtime: String,
+    pub runtime: Runtime,
     pub role: String,
     pub handler: String,
     pub code_size: u64,
@@ -99,7 +84,7 @@ pub struct FunctionConfiguration {
     pub state: FunctionState,
     pub last_update_status: LastUpdateStatus,
     pub package_type: PackageType,
-    pub architectures: Vec<String>,
+    pub architectures: Vec<Architecture>,
     pub ephemeral_storage: EphemeralStorage,
     pub logging_config: LoggingConfig,
 }
@@ -296,12 +281,10 @@ mod tests {
 
     #[test]
     fn runtimes_map_to_families() {
-        assert_eq!(runtime_family("python3.12"), Some(RuntimeFamily::Python));
-        assert_eq!(runtime_family("nodejs20.x"), Some(RuntimeFamily::Node));
-        assert_eq!(
-            runtime_family("provided.al2023"),
-            Some(RuntimeFamily::Provided)
-        );
-        assert_eq!(runtime_family("java21"), None);
+        let family = |s: &str| s.parse::<Runtime>().map(Runtime::family).ok();
+        assert_eq!(family("python3.12"), Some(RuntimeFamily::Python));
+        assert_eq!(family("nodejs20.x"), Some(RuntimeFamily::Node));
+        assert_eq!(family("provided.al2023"), Some(RuntimeFamily::Provided));
+        assert_eq!(family("java21"), None);
     }
 }

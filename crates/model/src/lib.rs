@@ -29,6 +29,7 @@ pub mod stage;
 pub mod test_invoke;
 pub mod time;
 pub mod usage_plan;
+pub mod v2;
 pub mod validate;
 pub mod vocabulary;
 
@@ -42,10 +43,12 @@ pub use rest_api::{
 pub use stage::{AccessLogSettings, CanarySettings, MethodSetting, Stage};
 pub use usage_plan::{ApiKey, ApiStage, QuotaSettings, ThrottleSettings, UsagePlan};
 pub use vocabulary::{
-    ApiKeySourceType, AuthorizationType, AuthorizerType, CacheClusterStatus, ConnectionType,
-    ContentHandlingStrategy, EndpointType, FunctionState, IntegrationType, IpAddressType,
-    LastUpdateStatus, LogFormat, LoggingLevel, PackageType, PassthroughBehavior, QuotaPeriodType,
-    TracingMode, UnauthorizedCacheControlHeaderStrategy, UnknownValue,
+    ApiKeySourceType, Architecture, AuthorizationType, AuthorizerType, CacheClusterSize,
+    CacheClusterStatus, ConnectionType, ContentHandlingStrategy, DeploymentStatus,
+    EndpointAccessMode, EndpointType, FunctionState, IntegrationType, IpAddressType,
+    LastUpdateStatus, LogFormat, LoggingLevel, PackageType, PassthroughBehavior,
+    PayloadFormatVersion, ProtocolType, QuotaPeriodType, ResponseTransferMode, Runtime,
+    TracingMode, UnauthorizedCacheControlHeaderStrategy, UnknownValue, V2AuthorizerType,
 };
 
 /// The account id that appears in ARNs and error messages.

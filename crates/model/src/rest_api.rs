@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 use crate::gateway_response::GatewayResponse;
 use crate::vocabulary::{
     ApiKeySourceType, AuthorizationType, AuthorizerType, ConnectionType, ContentHandlingStrategy,
-    EndpointType, IntegrationType, IpAddressType, PassthroughBehavior,
+    EndpointAccessMode, EndpointType, IntegrationType, IpAddressType, PassthroughBehavior,
+    ResponseTransferMode,
 };
 
 fn is_false(b: &bool) -> bool {
@@ -61,7 +62,7 @@ pub struct RestApi {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub security_policy: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub endpoint_access_mode: Option<String>,
+    pub endpoint_access_mode: Option<EndpointAccessMode>,
 }
 
 /// A resource of the API's path tree. Methods live inside their resource, as in AWS's
@@ -152,7 +153,7 @@ pub struct Integration {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub integration_responses: BTreeMap<String, IntegrationResponse>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub response_transfer_mode: Option<String>,
+    pub response_transfer_mode: Option<ResponseTransferMode>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub integration_target: Option<String>,
 }

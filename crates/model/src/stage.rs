@@ -4,7 +4,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::vocabulary::{CacheClusterStatus, LoggingLevel, UnauthorizedCacheControlHeaderStrategy};
+use crate::vocabulary::{
+    CacheClusterSize, CacheClusterStatus, LoggingLevel, UnauthorizedCacheControlHeaderStrategy,
+};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -78,7 +80,7 @@ pub struct Stage {
     pub web_acl_arn: Option<String>,
     pub cache_cluster_enabled: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub cache_cluster_size: Option<String>,
+    pub cache_cluster_size: Option<CacheClusterSize>,
     pub cache_cluster_status: CacheClusterStatus,
     pub method_settings: BTreeMap<String, MethodSetting>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -124,7 +126,7 @@ impl Stage {
         self.cache_cluster_enabled = enabled;
         self.cache_cluster_status = CacheClusterStatus::NotAvailable;
         if enabled && self.cache_cluster_size.is_none() {
-            self.cache_cluster_size = Some("0.5".into());
+            self.cache_cluster_size = Some(CacheClusterSize::Half);
         }
     }
 }

@@ -74,6 +74,23 @@ pub fn clf_time(epoch_millis: i64) -> String {
     )
 }
 
+/// API Gateway v2's timestamps: ISO-8601 in UTC to the second, `2024-01-02T03:04:05Z`.
+pub fn iso8601(epoch_secs: i64) -> String {
+    let (y, m, d) = civil_from_days(epoch_secs.div_euclid(86_400));
+    let s = epoch_secs.rem_euclid(86_400);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        s / 3600,
+        s % 3600 / 60,
+        s % 60
+    )
+}
+
+/// Now, as [`iso8601`].
+pub fn now_iso8601() -> String {
+    iso8601(now_epoch())
+}
+
 /// Parses `YYYY-MM-DD` into days since the epoch.
 pub fn parse_ymd(s: &str) -> Option<i64> {
     let mut it = s.split('-');
@@ -106,6 +123,12 @@ mod tests {
     #[test]
     fn clf() {
         assert_eq!(clf_time(1_763_786_280_000), "22/Nov/2025:04:38:00 +0000");
+    }
+
+    #[test]
+    fn iso() {
+        assert_eq!(iso8601(1_763_786_280), "2025-11-22T04:38:00Z");
+        assert_eq!(iso8601(0), "1970-01-01T00:00:00Z");
     }
 
     #[test]

@@ -100,9 +100,6 @@ pub fn tag(key: &str, value: &str) -> Result<(), String> {
     Ok(())
 }
 
-pub const CACHE_CLUSTER_SIZES: [&str; 8] =
-    ["0.5", "1.6", "6.1", "13.5", "28.4", "58.2", "118", "237"];
-
 /// Request parameter keys of a method: `method.request.{loc}.{name}`.
 pub fn method_request_parameter(key: &str) -> Option<(&str, &str)> {
     let rest = key.strip_prefix("method.request.")?;

@@ -269,6 +269,95 @@ vocabulary! {
     }
 }
 
+vocabulary! {
+    /// `Stage.cacheClusterSize`, in GB.
+    CacheClusterSize {
+        Half = "0.5",
+        OnePointSix = "1.6",
+        SixPointOne = "6.1",
+        ThirteenPointFive = "13.5",
+        TwentyEightPointFour = "28.4",
+        FiftyEightPointTwo = "58.2",
+        OneEighteen = "118",
+        TwoThirtySeven = "237",
+    }
+}
+
+vocabulary! {
+    /// `Integration.responseTransferMode`.
+    ResponseTransferMode {
+        Buffered = "BUFFERED",
+        Stream = "STREAM",
+    }
+}
+
+vocabulary! {
+    /// `RestApi.endpointAccessMode`.
+    EndpointAccessMode {
+        Basic = "BASIC",
+        Strict = "STRICT",
+    }
+}
+
+vocabulary! {
+    /// Lambda's `Architectures` member.
+    Architecture {
+        X86_64 = "x86_64",
+        Arm64 = "arm64",
+    }
+}
+
+vocabulary! {
+    /// The members of Lambda's `Runtime` that Tollgate runs (AWS's list is longer; the
+    /// control plane refuses the others with a message naming these).
+    Runtime {
+        Python39 = "python3.9",
+        Python310 = "python3.10",
+        Python311 = "python3.11",
+        Python312 = "python3.12",
+        Python313 = "python3.13",
+        Nodejs18 = "nodejs18.x",
+        Nodejs20 = "nodejs20.x",
+        Nodejs22 = "nodejs22.x",
+        Provided = "provided",
+        ProvidedAl2 = "provided.al2",
+        ProvidedAl2023 = "provided.al2023",
+    }
+}
+
+vocabulary! {
+    /// v2 `Api.protocolType`.
+    ProtocolType {
+        Http = "HTTP",
+        Websocket = "WEBSOCKET",
+    }
+}
+
+vocabulary! {
+    /// v2 `Authorizer.authorizerType` (HTTP and WebSocket APIs).
+    V2AuthorizerType {
+        Request = "REQUEST",
+        Jwt = "JWT",
+    }
+}
+
+vocabulary! {
+    /// v2 `payloadFormatVersion` (integrations) and `authorizerPayloadFormatVersion`.
+    PayloadFormatVersion {
+        V1 = "1.0",
+        V2 = "2.0",
+    }
+}
+
+vocabulary! {
+    /// v2 `Deployment.deploymentStatus`.
+    DeploymentStatus {
+        Pending = "PENDING",
+        Failed = "FAILED",
+        Deployed = "DEPLOYED",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -82,7 +82,7 @@ fn integration() -> Integration {
                 content_handling: Some(ContentHandlingStrategy::ConvertToBinary),
             },
         )]),
-        response_transfer_mode: Some("BUFFERED".into()),
+        response_transfer_mode: Some(ResponseTransferMode::Buffered),
         integration_target: Some("target".into()),
     }
 }
@@ -130,7 +130,7 @@ fn definition() -> RestApiDefinition {
         disable_execute_api_endpoint: true,
         root_resource_id: "rootrootro".into(),
         security_policy: Some("TLS_1_2".into()),
-        endpoint_access_mode: Some("BASIC".into()),
+        endpoint_access_mode: Some(EndpointAccessMode::Basic),
     };
     let mut def = RestApiDefinition::new(api);
     for m in def.models.values_mut() {
@@ -305,7 +305,7 @@ fn function() {
     let config = |version: &str| FunctionConfiguration {
         function_name: "f".into(),
         function_arn: "arn:aws:lambda:us-east-1:000000000000:function:f".into(),
-        runtime: "python3.12".into(),
+        runtime: Runtime::Python312,
         role: "arn:aws:iam::000000000000:role/r".into(),
         handler: "app.handler".into(),
         code_size: 123,
@@ -325,7 +325,7 @@ fn function() {
         state: FunctionState::Active,
         last_update_status: LastUpdateStatus::Successful,
         package_type: PackageType::Zip,
-        architectures: vec!["x86_64".into()],
+        architectures: vec![Architecture::X86_64],
         ephemeral_storage: EphemeralStorage { size: 512 },
         logging_config: LoggingConfig {
             log_format: LogFormat::Text,
@@ -354,6 +354,150 @@ fn function() {
             policy: vec![serde_json::json!({"Sid": "s", "Effect": "Allow"})],
             policy_revision_id: "prev".into(),
             reserved_concurrency: Some(5),
+            tags: map(&[("team", "a".to_string())]),
+        },
+    );
+}
+
+fn v2_definition() -> v2::Definition {
+    let api = v2::Api {
+        api_id: "aabbccddee".into(),
+        name: "pets".into(),
+        protocol_type: ProtocolType::Http,
+        route_selection_expression: v2::HTTP_ROUTE_SELECTION.into(),
+        api_key_selection_expression: v2::API_KEY_SELECTION.into(),
+        cors_configuration: Some(v2::Cors {
+            allow_credentials: Some(true),
+            allow_headers: Some(vec!["x-a".into()]),
+            allow_methods: Some(vec!["GET".into()]),
+            allow_origins: Some(vec!["https://example.com".into()]),
+            expose_headers: Some(vec!["x-b".into()]),
+            max_age: Some(60),
+        }),
+        created_date: "2024-01-02T03:04:05Z".into(),
+        description: Some("d".into()),
+        version: Some("1".into()),
+        disable_execute_api_endpoint: true,
+        ip_address_type: IpAddressType::Dualstack,
+        tags: map(&[("team", "a".to_string())]),
+    };
+    let mut def = v2::Definition::new(api);
+    def.routes.insert(
+        "1122334".into(),
+        v2::Route {
+            route_id: "1122334".into(),
+            route_key: "GET /pets/{id}".into(),
+            api_gateway_managed: true,
+            api_key_required: true,
+            authorization_type: AuthorizationType::Jwt,
+            authorizer_id: Some("a1b2c3".into()),
+            authorization_scopes: Some(vec!["read".into()]),
+            operation_name: Some("getPet".into()),
+            request_models: map(&[("$default", "M".to_string())]),
+            request_parameters: map(&[(
+                "route.request.header.x",
+                v2::ParameterConstraints { required: true },
+            )]),
+            model_selection_expression: Some("$request.body.a".into()),
+            route_response_selection_expression: Some("$default".into()),
+            target: Some("integrations/0abcdef".into()),
+        },
+    );
+    def.integrations.insert(
+        "0abcdef".into(),
+        v2::Integration {
+            integration_id: "0abcdef".into(),
+            api_gateway_managed: true,
+            connection_type: ConnectionType::VpcLink,
+            connection_id: Some("abcd123".into()),
+            credentials_arn: Some("arn:aws:iam::000000000000:role/r".into()),
+            description: Some("d".into()),
+            integration_method: Some("POST".into()),
+            integration_subtype: Some("SQS-SendMessage".into()),
+            integration_type: IntegrationType::AwsProxy,
+            integration_uri: Some("arn:aws:lambda:us-east-1:000000000000:function:f".into()),
+            payload_format_version: PayloadFormatVersion::V2,
+            request_parameters: map(&[("append:header.x", "$request.header.y".to_string())]),
+            response_parameters: map(&[(
+                "200",
+                map(&[("overwrite:statuscode", "204".to_string())]),
+            )]),
+            timeout_in_millis: 5000,
+            tls_config: Some(v2::TlsConfig {
+                server_name_to_verify: Some("example.com".into()),
+            }),
+        },
+    );
+    def.authorizers.insert(
+        "a1b2c3".into(),
+        v2::Authorizer {
+            authorizer_id: "a1b2c3".into(),
+            name: "jwt".into(),
+            authorizer_type: V2AuthorizerType::Jwt,
+            identity_source: vec!["$request.header.Authorization".into()],
+            authorizer_credentials_arn: Some("arn:aws:iam::000000000000:role/r".into()),
+            authorizer_payload_format_version: Some(PayloadFormatVersion::V2),
+            authorizer_result_ttl_in_seconds: Some(300),
+            authorizer_uri: Some("arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:function:a/invocations".into()),
+            enable_simple_responses: Some(true),
+            identity_validation_expression: Some(".*".into()),
+            jwt_configuration: Some(v2::JwtConfiguration {
+                audience: vec!["client".into()],
+                issuer: Some("https://issuer.example.com".into()),
+            }),
+        },
+    );
+    def
+}
+
+#[test]
+fn v2_definition_row() {
+    check("v2_definition", &v2_definition());
+}
+
+#[test]
+fn v2_deployment() {
+    check(
+        "v2_deployment",
+        &v2::Deployment {
+            deployment_id: "53lz9l".into(),
+            auto_deployed: true,
+            created_date: "2024-01-02T03:04:05Z".into(),
+            deployment_status: DeploymentStatus::Deployed,
+            deployment_status_message: Some("ok".into()),
+            description: Some("first".into()),
+            snapshot: Arc::new(v2_definition()),
+        },
+    );
+}
+
+#[test]
+fn v2_stage() {
+    let settings = v2::RouteSettings {
+        data_trace_enabled: Some(false),
+        detailed_metrics_enabled: Some(true),
+        logging_level: Some(LoggingLevel::Info),
+        throttling_burst_limit: Some(10),
+        throttling_rate_limit: Some(2.5),
+    };
+    check(
+        "v2_stage",
+        &v2::Stage {
+            stage_name: "$default".into(),
+            access_log_settings: Some(AccessLogSettings {
+                format: Some("$context.requestId".into()),
+                destination_arn: Some("arn:aws:logs:us-east-1:000000000000:log-group:g".into()),
+            }),
+            api_gateway_managed: true,
+            auto_deploy: true,
+            created_date: "2024-01-02T03:04:05Z".into(),
+            default_route_settings: settings.clone(),
+            deployment_id: Some("53lz9l".into()),
+            description: Some("d".into()),
+            last_deployment_status_message: Some("Successfully deployed".into()),
+            last_updated_date: "2024-01-02T03:04:06Z".into(),
+            route_settings: map(&[("GET /pets/{id}", settings)]),
+            stage_variables: map(&[("v", "1".to_string())]),
             tags: map(&[("team", "a".to_string())]),
         },
     );

@@ -1,5 +1,6 @@
-//! The seam between the store and where its rows are kept: SQLite in one process today
-//! ([`crate::sqlite::SqliteBackend`]), a shared database for a cluster later. A backend
+//! The seam between the store and where its rows are kept: SQLite in one process
+//! ([`crate::sqlite::SqliteBackend`]), or a shared database for a cluster (Postgres, in the
+//! `tollgate-store-postgres` crate). A backend
 //! knows rows, snapshots, versions and usage counters, never the model: the store turns
 //! the state into rows ([`crate::rows`]) and back.
 
@@ -83,6 +84,8 @@ pub struct UsageRow {
 pub trait Backend: Send + Sync {
     /// Everything stored, at the current version.
     fn load(&self) -> BackendFuture<'_, Result<Loaded, StoreError>>;
+    /// The committed version alone: a cheap check of whether another writer committed.
+    fn version(&self) -> BackendFuture<'_, Result<u64, StoreError>>;
     /// Applies `ops` atomically if the stored version is still `base_version`, and returns
     /// the new version (`base_version + 1`). The version check and the write are one
     /// transaction, so two writers (two processes, or two nodes on one database) can never

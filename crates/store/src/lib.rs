@@ -23,21 +23,29 @@
 //! data plane.
 
 mod backend;
+#[cfg(any(test, feature = "conformance"))]
+pub mod conformance;
 mod error;
 pub mod feed;
+mod reuse;
+mod row_ops;
 pub mod rows;
+mod rows_v2;
 pub mod sqlite;
 mod state;
 mod store;
 pub mod throttle;
+pub mod transfer;
 pub mod usage;
 
 pub use backend::{Backend, BackendFuture, Loaded, Row, RowOp, UsageRow};
 pub use error::{CommitError, StoreError};
 pub use feed::{Change, Changed, Subscription};
 pub use sqlite::SqliteBackend;
-pub use state::{ApiState, State};
+pub use state::{ApiState, State, V2ApiState};
 pub use store::Store;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_v2;

@@ -12,20 +12,26 @@
 //! | `apikey`, `usageplan`, `function` | id or name | one item |
 //! | `account` | (empty) | the account settings |
 //!
+//! API Gateway v2 APIs have row kinds of their own (`v2api`, `v2route`...; see
+//! [`crate::rows_v2`]).
+//!
 //! Deployment snapshots are stored once per content (the sha256 of their JSON), so
 //! deployments of an unchanged API share one. Bodies are the model's own serde shape.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use tollgate_model::lambda::Function;
 use tollgate_model::{ApiKey, Deployment, Resource, RestApi, RestApiDefinition, Stage, UsagePlan};
 
-use crate::backend::{Loaded, RowOp};
+use crate::backend::{Loaded, Row, RowOp};
 use crate::error::StoreError;
+use crate::row_ops::{
+    corrupt, delete_api, diff_arcs, diff_deployments, diff_values, is_false, parse, put,
+    snapshot_body, split_api, DeploymentRows,
+};
+use crate::rows_v2;
 use crate::state::{ApiState, State};
 
 pub const KIND_REST_API: &str = "restapi";
@@ -70,14 +76,10 @@ struct ApiRowIn {
     deleted: bool,
 }
 
-fn is_false(b: &bool) -> bool {
-    !b
-}
-
 /// The `deployment` row: the deployment with its snapshot replaced by the snapshot's hash.
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct DeploymentRow {
+pub(crate) struct DeploymentRow {
     id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     description: Option<String>,
@@ -85,65 +87,10 @@ struct DeploymentRow {
     snapshot: String,
 }
 
-fn corrupt(kind: &str, key: &str, e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt {
-        kind: kind.into(),
-        key: key.into(),
-        reason: e.to_string(),
-    }
-}
-
-fn to_json<T: Serialize + ?Sized>(kind: &str, key: &str, v: &T) -> Result<String, StoreError> {
-    serde_json::to_string(v).map_err(|e| corrupt(kind, key, e))
-}
-
-fn put<T: Serialize + ?Sized>(
-    ops: &mut Vec<RowOp>,
-    kind: &'static str,
-    key: String,
-    v: &T,
-) -> Result<(), StoreError> {
-    let body = to_json(kind, &key, v)?;
-    ops.push(RowOp::Put {
-        kind,
-        key,
-        body,
-        snapshot: None,
-    });
-    Ok(())
-}
-
 /// A snapshot's canonical JSON (the model's serde output: struct fields in declaration
 /// order, maps sorted) and its sha256, hex.
 pub fn snapshot_row(def: &RestApiDefinition) -> Result<(String, String), StoreError> {
-    let body = to_json("snapshot", &def.api.id, def)?;
-    let hash = hex::encode(Sha256::digest(body.as_bytes()));
-    Ok((hash, body))
-}
-
-/// Row ops for one map whose values changed by value (`==`): puts for new or changed
-/// entries, deletes for removed ones.
-fn diff_values<T: Serialize + PartialEq>(
-    ops: &mut Vec<RowOp>,
-    kind: &'static str,
-    prefix: &str,
-    old: Option<&BTreeMap<String, T>>,
-    new: &BTreeMap<String, T>,
-) -> Result<(), StoreError> {
-    for (k, v) in new {
-        if old.and_then(|o| o.get(k)) != Some(v) {
-            put(ops, kind, format!("{prefix}{k}"), v)?;
-        }
-    }
-    for k in old.into_iter().flat_map(|o| o.keys()) {
-        if !new.contains_key(k) {
-            ops.push(RowOp::Delete {
-                kind,
-                key: format!("{prefix}{k}"),
-            });
-        }
-    }
-    Ok(())
+    snapshot_body(&def.api.id, def)
 }
 
 /// A top-level collection (keys, plans, functions): skipped whole when its `Arc` is the
@@ -158,33 +105,6 @@ fn diff_top_level<T: Serialize>(
         return Ok(());
     }
     diff_arcs(ops, kind, "", Some(old), new)
-}
-
-/// Row ops for one map of `Arc`s: an entry is unchanged when it is the same `Arc`.
-fn diff_arcs<T: Serialize>(
-    ops: &mut Vec<RowOp>,
-    kind: &'static str,
-    prefix: &str,
-    old: Option<&BTreeMap<String, Arc<T>>>,
-    new: &BTreeMap<String, Arc<T>>,
-) -> Result<(), StoreError> {
-    for (k, v) in new {
-        let same = old
-            .and_then(|o| o.get(k))
-            .is_some_and(|o| Arc::ptr_eq(o, v));
-        if !same {
-            put(ops, kind, format!("{prefix}{k}"), v.as_ref())?;
-        }
-    }
-    for k in old.into_iter().flat_map(|o| o.keys()) {
-        if !new.contains_key(k) {
-            ops.push(RowOp::Delete {
-                kind,
-                key: format!("{prefix}{k}"),
-            });
-        }
-    }
-    Ok(())
 }
 
 /// A resource as its row stores it: without its methods (they have rows of their own).
@@ -277,58 +197,22 @@ fn diff_definition(
     )
 }
 
-fn diff_deployments(
-    ops: &mut Vec<RowOp>,
-    api: &str,
-    old: Option<&BTreeMap<String, Arc<Deployment>>>,
-    new: &BTreeMap<String, Arc<Deployment>>,
-) -> Result<(), StoreError> {
-    // Deployments are immutable: only new ones are written. Several new deployments of one
-    // definition (the same `Arc`) hash it once.
-    let mut hashed: Vec<(&Arc<RestApiDefinition>, String)> = vec![];
-    for (id, d) in new {
-        if old
-            .and_then(|o| o.get(id))
-            .is_some_and(|o| Arc::ptr_eq(o, d))
-        {
-            continue;
-        }
-        let hash = match hashed.iter().find(|(s, _)| Arc::ptr_eq(s, &d.snapshot)) {
-            Some((_, h)) => h.clone(),
-            None => {
-                let (hash, body) = snapshot_row(&d.snapshot)?;
-                ops.push(RowOp::PutSnapshot {
-                    hash: hash.clone(),
-                    body,
-                });
-                hashed.push((&d.snapshot, hash.clone()));
-                hash
-            }
-        };
-        let key = format!("{api}/{id}");
-        let row = DeploymentRow {
-            id: d.id.clone(),
-            description: d.description.clone(),
-            created_date: d.created_date,
-            snapshot: hash.clone(),
-        };
-        let body = to_json(KIND_DEPLOYMENT, &key, &row)?;
-        ops.push(RowOp::Put {
-            kind: KIND_DEPLOYMENT,
-            key,
-            body,
-            snapshot: Some(hash),
-        });
+impl DeploymentRows for Deployment {
+    type Snapshot = RestApiDefinition;
+    type Row = DeploymentRow;
+
+    fn snapshot(&self) -> &Arc<RestApiDefinition> {
+        &self.snapshot
     }
-    for id in old.into_iter().flat_map(|o| o.keys()) {
-        if !new.contains_key(id) {
-            ops.push(RowOp::Delete {
-                kind: KIND_DEPLOYMENT,
-                key: format!("{api}/{id}"),
-            });
+
+    fn row(&self, snapshot: String) -> DeploymentRow {
+        DeploymentRow {
+            id: self.id.clone(),
+            description: self.description.clone(),
+            created_date: self.created_date,
+            snapshot,
         }
     }
-    Ok(())
 }
 
 /// The row operations that turn `old` into `new`. Unchanged parts are skipped by `Arc`
@@ -344,7 +228,13 @@ pub fn diff(old: &State, new: &State) -> Result<Vec<RowOp>, StoreError> {
             let old_def = prev.map(|p| p.definition.as_ref());
             diff_definition(&mut ops, id, old_def, &api.definition)?;
         }
-        diff_deployments(&mut ops, id, prev.map(|p| &p.deployments), &api.deployments)?;
+        diff_deployments(
+            &mut ops,
+            KIND_DEPLOYMENT,
+            id,
+            prev.map(|p| &p.deployments),
+            &api.deployments,
+        )?;
         diff_arcs(
             &mut ops,
             KIND_STAGE,
@@ -354,17 +244,14 @@ pub fn diff(old: &State, new: &State) -> Result<Vec<RowOp>, StoreError> {
         )?;
     }
     for id in old.apis.keys().filter(|k| !new.apis.contains_key(*k)) {
-        ops.push(RowOp::Delete {
-            kind: KIND_REST_API,
-            key: id.clone(),
-        });
-        for kind in API_KINDS.into_iter().filter(|k| *k != KIND_REST_API) {
-            ops.push(RowOp::DeletePrefix {
-                kind,
-                prefix: format!("{id}/"),
-            });
-        }
+        delete_api(
+            &mut ops,
+            KIND_REST_API,
+            &API_KINDS[..API_KINDS.len() - 1],
+            id,
+        );
     }
+    rows_v2::diff(&mut ops, old, new)?;
     diff_top_level(&mut ops, KIND_API_KEY, &old.api_keys, &new.api_keys)?;
     diff_top_level(
         &mut ops,
@@ -379,16 +266,6 @@ pub fn diff(old: &State, new: &State) -> Result<Vec<RowOp>, StoreError> {
     Ok(ops)
 }
 
-fn parse<T: DeserializeOwned>(kind: &str, key: &str, body: &str) -> Result<T, StoreError> {
-    serde_json::from_str(body).map_err(|e| corrupt(kind, key, e))
-}
-
-/// `api/rest` of an api-scoped key.
-fn split_api<'k>(kind: &str, key: &'k str) -> Result<(&'k str, &'k str), StoreError> {
-    key.split_once('/')
-        .ok_or_else(|| corrupt(kind, key, "key has no api id"))
-}
-
 /// An API while its rows are read.
 struct Building {
     definition: RestApiDefinition,
@@ -399,11 +276,10 @@ struct Building {
 /// Rebuilds the state from rows. Rows of an API whose `restapi` row is missing are
 /// ignored (with a warning), like rows of an unknown kind.
 pub fn decode(loaded: Loaded) -> Result<State, StoreError> {
+    // Raw until a deployment row names one: its kind says which type the snapshot is.
+    let raw_snapshots: HashMap<String, String> = loaded.snapshots.into_iter().collect();
     let mut snapshots: HashMap<String, Arc<RestApiDefinition>> = HashMap::new();
-    for (hash, body) in loaded.snapshots {
-        let def: RestApiDefinition = parse("snapshot", &hash, &body)?;
-        snapshots.insert(hash, Arc::new(def));
-    }
+    let mut v2_rows = vec![];
     let mut state = State {
         version: loaded.version,
         ..State::default()
@@ -443,6 +319,11 @@ pub fn decode(loaded: Loaded) -> Result<State, StoreError> {
                 Arc::make_mut(&mut state.functions).insert(key, Arc::new(f));
             }
             _ if API_KINDS.contains(&kind) => scoped.push((row.kind, key, body)),
+            _ if rows_v2::KINDS.contains(&kind) => v2_rows.push(Row {
+                kind: row.kind,
+                key,
+                body,
+            }),
             other => tracing::warn!(kind = other, key, "ignoring row of unknown kind"),
         }
     }
@@ -477,10 +358,18 @@ pub fn decode(loaded: Loaded) -> Result<State, StoreError> {
             }
             KIND_DEPLOYMENT => {
                 let r: DeploymentRow = parse(&kind, &key, &body)?;
-                let snapshot = snapshots
-                    .get(&r.snapshot)
-                    .cloned()
-                    .ok_or_else(|| corrupt(&kind, &key, "its snapshot is missing"))?;
+                let snapshot = match snapshots.get(&r.snapshot) {
+                    Some(s) => s.clone(),
+                    None => {
+                        let raw = raw_snapshots
+                            .get(&r.snapshot)
+                            .ok_or_else(|| corrupt(&kind, &key, "its snapshot is missing"))?;
+                        let def: RestApiDefinition = parse("snapshot", &r.snapshot, raw)?;
+                        let def = Arc::new(def);
+                        snapshots.insert(r.snapshot.clone(), def.clone());
+                        def
+                    }
+                };
                 let d = Deployment {
                     id: r.id,
                     description: r.description,
@@ -513,5 +402,6 @@ pub fn decode(loaded: Loaded) -> Result<State, StoreError> {
         };
         state.apis.insert(id, Arc::new(api));
     }
+    rows_v2::decode(&mut state, v2_rows, &raw_snapshots)?;
     Ok(state)
 }

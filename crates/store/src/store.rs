@@ -7,6 +7,7 @@ use std::sync::Arc;
 use crate::backend::{Backend, Loaded, UsageRow};
 use crate::error::{CommitError, StoreError};
 use crate::feed::{self, Change, Feed, Subscription};
+use crate::reuse;
 use crate::rows;
 use crate::sqlite::SqliteBackend;
 use crate::state::State;
@@ -106,9 +107,23 @@ impl Store {
         Err(StoreError::Contention(MAX_ATTEMPTS).into())
     }
 
+    /// Catches up with commits made by other writers (other nodes on a shared database):
+    /// when the backend's version is ahead of ours, the state is reloaded and published on
+    /// the feed as a whole. Returns whether it was. Taken under the writer lock, so a
+    /// reload never publishes a state older than a commit of this process.
+    pub async fn refresh(&self) -> Result<bool, StoreError> {
+        let _writer = self.writer.lock().await;
+        if self.backend.version().await? <= self.state().version {
+            return Ok(false);
+        }
+        self.reload().await?;
+        Ok(true)
+    }
+
     /// Replaces the state with the backend's (after other writers committed).
     async fn reload(&self) -> Result<(), StoreError> {
-        let state = rows::decode(self.backend.load().await?)?;
+        let mut state = rows::decode(self.backend.load().await?)?;
+        reuse::keep_unchanged(&self.state(), &mut state);
         self.feed.publish(Change::loaded(Arc::new(state)));
         Ok(())
     }

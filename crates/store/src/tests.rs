@@ -1,82 +1,14 @@
-use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::sync::Arc;
-
-use tollgate_model::{Deployment, EndpointConfiguration, RestApi, RestApiDefinition, Stage};
 
 use super::*;
 use crate::backend::Loaded;
+use crate::conformance::{add_api_with_stage, definition, Harness};
 use crate::rows::{diff, KIND_METHOD, KIND_RESOURCE, KIND_STAGE};
-
-fn definition(id: &str) -> RestApiDefinition {
-    RestApiDefinition::new(RestApi {
-        id: id.into(),
-        name: "pets".into(),
-        description: None,
-        version: None,
-        created_date: 1,
-        binary_media_types: vec![],
-        minimum_compression_size: None,
-        api_key_source: tollgate_model::ApiKeySourceType::Header,
-        endpoint_configuration: EndpointConfiguration::default(),
-        policy: None,
-        tags: BTreeMap::new(),
-        disable_execute_api_endpoint: false,
-        root_resource_id: format!("{id}-root"),
-        security_policy: None,
-        endpoint_access_mode: None,
-    })
-}
-
-fn deployment(id: &str, def: &Arc<RestApiDefinition>) -> Arc<Deployment> {
-    Arc::new(Deployment {
-        id: id.into(),
-        description: None,
-        created_date: 2,
-        snapshot: def.clone(),
-    })
-}
-
-async fn add_api_with_stage(store: &Store, id: &str) {
-    store
-        .transact(|s| {
-            let def = definition(id);
-            let mut api = ApiState::new(def);
-            api.deployments
-                .insert("dep1".into(), deployment("dep1", &api.definition));
-            api.stages.insert(
-                "dev".into(),
-                Arc::new(Stage::new("dev".into(), "dep1".into(), 3)),
-            );
-            s.apis.insert(id.into(), Arc::new(api));
-            Ok::<_, StoreError>(())
-        })
-        .await
-        .unwrap();
-}
 
 fn in_memory() -> Store {
     let (backend, loaded) = SqliteBackend::open_in_memory().unwrap();
     Store::with_loaded(Arc::new(backend), loaded).unwrap()
-}
-
-#[tokio::test]
-async fn writes_and_version_survive_reopen() {
-    let dir = tempfile::tempdir().unwrap();
-    let written = {
-        let store = Store::open(dir.path()).unwrap();
-        add_api_with_stage(&store, "api1").await;
-        add_api_with_stage(&store, "api2").await;
-        assert_eq!(store.state().version, 2);
-        store.state()
-    };
-    let store = Store::open(dir.path()).unwrap();
-    let st = store.state();
-    assert_eq!(st.version, 2);
-    assert_eq!(st.apis.len(), 2);
-    let api = &st.apis["api1"];
-    assert_eq!(api.stages["dev"].deployment_id, "dep1");
-    assert_eq!(api.deployments["dep1"].snapshot.api.name, "pets");
-    assert_eq!(format!("{st:?}"), format!("{written:?}"));
 }
 
 #[tokio::test]
@@ -100,6 +32,9 @@ struct FailingBackend;
 impl Backend for FailingBackend {
     fn load(&self) -> BackendFuture<'_, Result<Loaded, StoreError>> {
         Box::pin(async { Ok(Loaded::default()) })
+    }
+    fn version(&self) -> BackendFuture<'_, Result<u64, StoreError>> {
+        Box::pin(async { Ok(0) })
     }
     fn commit(&self, _: u64, _: Vec<RowOp>) -> BackendFuture<'_, Result<u64, CommitError>> {
         Box::pin(async { Err(StoreError::Backend("disk full".into()).into()) })
@@ -197,77 +132,6 @@ async fn editing_a_method_writes_only_its_row() {
 }
 
 #[tokio::test]
-async fn identical_snapshots_are_stored_once_and_dropped_with_their_last_deployment() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("tollgate.db");
-    let count = || -> i64 {
-        let c = rusqlite::Connection::open(&db).unwrap();
-        c.query_row("SELECT count(*) FROM snapshots", [], |r| r.get(0))
-            .unwrap()
-    };
-    let store = Store::open(dir.path()).unwrap();
-    add_api_with_stage(&store, "api1").await;
-    store
-        .transact(|s| {
-            let api = Arc::make_mut(s.apis.get_mut("api1").unwrap());
-            // An unchanged definition, deployed again (a copy, not the same `Arc`).
-            let copy = Arc::new((*api.definition).clone());
-            api.deployments
-                .insert("dep2".into(), deployment("dep2", &copy));
-            Ok::<_, StoreError>(())
-        })
-        .await
-        .unwrap();
-    assert_eq!(count(), 1);
-    let remove = |id: &'static str| {
-        move |s: &mut State| {
-            let api = Arc::make_mut(s.apis.get_mut("api1").unwrap());
-            api.deployments.remove(id);
-            Ok::<_, StoreError>(())
-        }
-    };
-    store.transact(remove("dep1")).await.unwrap();
-    assert_eq!(count(), 1);
-    store.transact(remove("dep2")).await.unwrap();
-    assert_eq!(count(), 0);
-    drop(store);
-    let store = Store::open(dir.path()).unwrap();
-    assert!(store.state().apis["api1"].deployments.is_empty());
-}
-
-#[tokio::test]
-async fn deleting_an_api_deletes_its_rows() {
-    let dir = tempfile::tempdir().unwrap();
-    {
-        let store = Store::open(dir.path()).unwrap();
-        add_api_with_stage(&store, "api1").await;
-        add_api_with_stage(&store, "api10").await;
-        store
-            .transact(|s| {
-                s.apis.remove("api1");
-                Ok::<_, StoreError>(())
-            })
-            .await
-            .unwrap();
-    }
-    let c = rusqlite::Connection::open(dir.path().join("tollgate.db")).unwrap();
-    let left: i64 = c
-        .query_row(
-            "SELECT count(*) FROM rows WHERE key = 'api1' OR key LIKE 'api1/%'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert_eq!(left, 0);
-    let store = Store::open(dir.path()).unwrap();
-    let st = store.state();
-    assert_eq!(st.apis.keys().collect::<Vec<_>>(), vec!["api10"]);
-    // The prefix delete of "api1/" must not touch "api10/...".
-    assert_eq!(st.apis["api10"].stages.len(), 1);
-    assert_eq!(st.apis["api10"].definition.resources.len(), 1);
-}
-
-#[tokio::test]
 async fn subscribers_see_each_change_with_what_it_changed() {
     let store = in_memory();
     let mut feed = store.subscribe();
@@ -280,30 +144,70 @@ async fn subscribers_see_each_change_with_what_it_changed() {
     assert!(!change.touches(rows::KIND_FUNCTION));
 }
 
-#[tokio::test]
-async fn a_writer_behind_another_process_reloads_and_retries() {
+/// SQLite backends over one temporary file, each with its own connection (as two
+/// processes sharing a data dir have).
+struct SqliteFile {
+    _dir: tempfile::TempDir,
+    db: PathBuf,
+}
+
+async fn sqlite_file() -> SqliteFile {
     let dir = tempfile::tempdir().unwrap();
-    let a = Store::open(dir.path()).unwrap();
-    let b = Store::open(dir.path()).unwrap();
-    add_api_with_stage(&a, "from-a").await;
-    // `b` still has version 0: its commit conflicts, it reloads (seeing a's API), and its
-    // closure runs again on the new state.
-    let mut runs = 0;
-    let seen = b
-        .transact(|s| {
-            runs += 1;
-            let seen = s.apis.len();
-            s.apis.insert(
-                "from-b".into(),
-                Arc::new(ApiState::new(definition("from-b"))),
-            );
-            Ok::<_, StoreError>(seen)
-        })
-        .await
-        .unwrap();
-    assert_eq!((runs, seen), (2, 1));
-    assert_eq!(b.state().version, 2);
-    drop((a, b));
-    let st = Store::open(dir.path()).unwrap().state();
-    assert_eq!(st.apis.keys().collect::<Vec<_>>(), vec!["from-a", "from-b"]);
+    let db = dir.path().join("tollgate.db");
+    SqliteFile { _dir: dir, db }
+}
+
+impl Harness for SqliteFile {
+    fn open(&self) -> BackendFuture<'_, Arc<dyn Backend>> {
+        Box::pin(async { Arc::new(SqliteBackend::open(&self.db).unwrap().0) as Arc<dyn Backend> })
+    }
+}
+
+mod sqlite_conformance {
+    use super::sqlite_file;
+    crate::backend_conformance!(sqlite_file());
+}
+
+/// The state without its version (an import starts a new history).
+fn comparable(s: &State) -> String {
+    let mut s = s.clone();
+    s.version = 0;
+    format!("{s:?}")
+}
+
+#[tokio::test]
+async fn an_export_imported_into_a_new_store_is_the_same_state_and_usage() {
+    use crate::transfer::{export, import, Export};
+    let from = in_memory();
+    add_api_with_stage(&from, "api1").await;
+    add_api_with_stage(&from, "api2").await;
+    let usage = |used| UsageRow {
+        plan_id: "p".into(),
+        key_id: "k".into(),
+        day: 100,
+        used,
+    };
+    from.add_usage(vec![usage(7)]).await.unwrap();
+    let text = serde_json::to_string(&export(&from).await.unwrap()).unwrap();
+    let doc = || serde_json::from_str::<Export>(&text).unwrap();
+
+    let to = in_memory();
+    assert_eq!(import(&to, doc()).await.unwrap(), 1, "one commit");
+    assert_eq!(comparable(&to.state()), comparable(&from.state()));
+    assert_eq!(to.load_usage().await.unwrap(), vec![usage(7)]);
+
+    // A second import would mix two states: refused, nothing changed.
+    let err = import(&to, doc()).await.unwrap_err();
+    assert!(matches!(err, transfer::TransferError::NotEmpty), "{err}");
+    assert_eq!(to.state().version, 1);
+    assert_eq!(to.load_usage().await.unwrap(), vec![usage(7)]);
+
+    let mut other = doc();
+    other.format = "something-else".into();
+    let fresh = in_memory();
+    assert!(matches!(
+        import(&fresh, other).await,
+        Err(transfer::TransferError::Format(_))
+    ));
+    assert_eq!(fresh.state().version, 0);
 }

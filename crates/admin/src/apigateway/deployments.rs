@@ -73,6 +73,7 @@ pub async fn create(
 ) -> ApiResult<Response> {
     let input: CreateDeploymentInput = parse_body(&body)?;
     check_variables(&input.variables)?;
+    let cache_size = super::stage_patch::cache_cluster_size(input.cache_cluster_size.as_deref())?;
     let stage_name = input.stage_name.clone().filter(|s| !s.is_empty());
     if let Some(name) = &stage_name {
         if !tollgate_model::validate::stage_name(name) {
@@ -137,7 +138,7 @@ pub async fn create(
                 stage.variables = input.variables.clone();
                 stage.tracing_enabled = input.tracing_enabled.unwrap_or(false);
                 if input.cache_cluster_enabled.unwrap_or(false) {
-                    stage.cache_cluster_size = input.cache_cluster_size.clone();
+                    stage.cache_cluster_size = cache_size;
                     stage.set_cache_cluster(true);
                 }
                 a.stages.insert(name, Arc::new(stage));

@@ -17,7 +17,7 @@ use super::integration_patch::{
 use super::methods::{check_http_method, check_status, status_violation};
 use super::shared::{integration, integration_mut, method, method_mut, MethodPath, ResponsePath};
 use crate::core::context::Ctx;
-use crate::core::error::{ApiError, ApiResult};
+use crate::core::error::{parse_enum_opt, ApiError, ApiResult};
 use crate::core::patch::PatchBody;
 use crate::core::util::{empty, json, parse_body};
 
@@ -137,6 +137,10 @@ pub async fn put(
                 .as_deref()
                 .map(connection_type)
                 .transpose()?;
+            let response_transfer_mode = parse_enum_opt(
+                input.response_transfer_mode.as_deref(),
+                "putIntegrationInput.responseTransferMode",
+            )?;
             let integration = Integration {
                 integration_type,
                 http_method: input.http_method,
@@ -156,7 +160,7 @@ pub async fn put(
                 integration_responses: existing
                     .map(|e| e.integration_responses)
                     .unwrap_or_default(),
-                response_transfer_mode: input.response_transfer_mode,
+                response_transfer_mode,
                 integration_target: input.integration_target,
             };
             check_integration(&integration)?;

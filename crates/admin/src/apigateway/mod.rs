@@ -29,6 +29,7 @@ pub mod request_validators;
 pub mod resources;
 pub mod rest_apis;
 mod shared;
+mod stage_patch;
 pub mod stages;
 pub mod tags;
 pub mod usage_plans;

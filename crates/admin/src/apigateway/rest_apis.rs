@@ -15,7 +15,7 @@ use tollgate_store::ApiState;
 
 use super::shared::{api, api_mut, def_mut};
 use crate::core::context::Ctx;
-use crate::core::error::{ApiError, ApiResult, Violation};
+use crate::core::error::{parse_enum_opt, ApiError, ApiResult, Violation};
 use crate::core::pagination::page;
 use crate::core::patch::patch_bool;
 use crate::core::patch::PatchBody;
@@ -144,6 +144,10 @@ pub async fn create(
         tollgate_model::validate::tag(k, v).map_err(ApiError::bad_request)?;
     }
     let endpoint = endpoint_configuration(input.endpoint_configuration.clone())?;
+    let access_mode = parse_enum_opt(
+        input.endpoint_access_mode.as_deref(),
+        "createRestApiInput.endpointAccessMode",
+    )?;
     let key_source = match input.api_key_source.as_deref() {
         None => ApiKeySourceType::Header,
         Some(s) => api_key_source(s)?,
@@ -156,7 +160,7 @@ pub async fn create(
             let input = input.clone();
             let endpoint = endpoint.clone();
             let tags = tags.clone();
-            let id = ids::unique(ids::long_id, |id| s.apis.contains_key(id));
+            let id = ids::unique(ids::long_id, |id| s.api_id_taken(id));
             let rest_api = RestApi {
                 id: id.clone(),
                 name,
@@ -172,7 +176,7 @@ pub async fn create(
                 disable_execute_api_endpoint: input.disable_execute_api_endpoint.unwrap_or(false),
                 root_resource_id: ids::long_id(),
                 security_policy: input.security_policy,
-                endpoint_access_mode: input.endpoint_access_mode,
+                endpoint_access_mode: access_mode,
             };
             let mut def = RestApiDefinition::new(rest_api.clone());
             if let Some(source) = input.clone_from {

@@ -1,18 +1,17 @@
 //! TagResource, UntagResource, GetTags for RestApis and Stages.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use serde::Deserialize;
 use tollgate_store::State as StoreState;
 
-use super::shared::{api_mut, def_mut};
+use super::shared::{api, api_mut, def_mut};
 use crate::core::context::Ctx;
 use crate::core::error::{ApiError, ApiResult};
-use crate::core::util::{empty, json, parse_body, query_values};
+use crate::core::tags::{self, TagEdit, Tagging, Tags};
+use crate::core::util::empty;
 
 /// What an ARN names: `arn:aws:apigateway:{region}::/restapis/{id}[/stages/{stage}]`.
 enum Target {
@@ -35,11 +34,7 @@ fn target(arn: &str) -> ApiResult<Target> {
     }
 }
 
-fn with_tags<R>(
-    s: &mut StoreState,
-    arn: &str,
-    f: impl FnOnce(&mut BTreeMap<String, String>) -> ApiResult<R>,
-) -> ApiResult<R> {
+fn edit(s: &mut StoreState, arn: &str, f: TagEdit<'_>) -> ApiResult<()> {
     match target(arn)? {
         Target::RestApi(id) => f(&mut def_mut(api_mut(s, &id)?).api.tags),
         Target::Stage(id, stage) => {
@@ -48,26 +43,29 @@ fn with_tags<R>(
             f(&mut Arc::make_mut(st).tags)
         }
     }
+    Ok(())
 }
 
-#[derive(Clone, Deserialize)]
-struct TagInput {
-    #[serde(default)]
-    tags: BTreeMap<String, String>,
-}
-
-pub async fn get(State(ctx): State<Ctx>, Path(arn): Path<String>) -> ApiResult<Response> {
-    let st = ctx.store.state();
-    let tags = match target(&arn)? {
-        Target::RestApi(id) => super::shared::api(&st, &id)?.definition.api.tags.clone(),
-        Target::Stage(id, stage) => super::shared::api(&st, &id)?
+fn read(st: &StoreState, arn: &str) -> ApiResult<Tags> {
+    Ok(match target(arn)? {
+        Target::RestApi(id) => api(st, &id)?.definition.api.tags.clone(),
+        Target::Stage(id, stage) => api(st, &id)?
             .stages
             .get(&stage)
             .ok_or_else(ApiError::no_stage)?
             .tags
             .clone(),
-    };
-    Ok(json(200, &serde_json::json!({ "tags": tags })))
+    })
+}
+
+static TAGGING: Tagging = Tagging {
+    read,
+    edit,
+    tagged: || empty(204),
+};
+
+pub async fn get(State(ctx): State<Ctx>, Path(arn): Path<String>) -> ApiResult<Response> {
+    tags::get(&ctx, &arn, &TAGGING).await
 }
 
 pub async fn tag(
@@ -75,21 +73,7 @@ pub async fn tag(
     Path(arn): Path<String>,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let input: TagInput = parse_body(&body)?;
-    for (k, v) in &input.tags {
-        tollgate_model::validate::tag(k, v).map_err(ApiError::bad_request)?;
-    }
-    ctx.store
-        .transact(|s| {
-            // The closure may run again (on a conflict): it moves copies.
-            let input = input.clone();
-            with_tags(s, &arn, |tags| {
-                tags.extend(input.tags);
-                Ok(())
-            })
-        })
-        .await?;
-    Ok(empty(204))
+    tags::tag(&ctx, &arn, &body, &TAGGING).await
 }
 
 pub async fn untag(
@@ -97,16 +81,5 @@ pub async fn untag(
     Path(arn): Path<String>,
     uri: http::Uri,
 ) -> ApiResult<Response> {
-    let keys = query_values(&uri, "tagKeys");
-    ctx.store
-        .transact(|s| {
-            with_tags(s, &arn, |tags| {
-                for k in &keys {
-                    tags.remove(k);
-                }
-                Ok(())
-            })
-        })
-        .await?;
-    Ok(empty(204))
+    tags::untag(&ctx, &arn, &uri, &TAGGING).await
 }

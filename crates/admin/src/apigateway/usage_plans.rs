@@ -675,6 +675,24 @@ pub async fn get_usage(
     Ok(json(200, &body))
 }
 
+/// UpdateUsage's one path: `replace /remaining` (each value is collected, then applied).
+static USAGE_PATCH: PatchTable<Vec<i64>, ()> = PatchTable {
+    rules: &[PatchRule {
+        ops: &["replace"],
+        path: "/remaining",
+        apply: |values, c| {
+            let remaining = patch_i64(c.value, c.path)?;
+            if remaining < 0 {
+                return Err(ApiError::bad_request("remaining must not be negative"));
+            }
+            values.push(remaining);
+            Ok(())
+        },
+    }],
+    replace_only: &[],
+    no_match: NoMatch::InvalidPath,
+};
+
 pub async fn update_usage(
     State(ctx): State<Ctx>,
     Path((id, key_id)): Path<(String, String)>,
@@ -697,17 +715,7 @@ pub async fn update_usage(
     let today = time::now_epoch().div_euclid(86_400);
     // Every op is checked before any is applied: a bad op changes nothing.
     let mut values = Vec::with_capacity(ops.len());
-    for op in &ops {
-        let path = op.path()?;
-        if op.op != "replace" || path != "/remaining" {
-            return Err(invalid_path(path));
-        }
-        let remaining = patch_i64(op.value(), path)?;
-        if remaining < 0 {
-            return Err(ApiError::bad_request("remaining must not be negative"));
-        }
-        values.push(remaining);
-    }
+    USAGE_PATCH.apply(&mut values, &(), &ops)?;
     for remaining in values {
         usage.set_remaining(&id, &key_id, today, &quota, remaining);
     }

@@ -37,6 +37,9 @@ pub struct AdminConfig {
     pub credentials: StaticCredentials,
     /// A request body that stops arriving for this long is abandoned.
     pub body_stall: std::time::Duration,
+    /// Where deployed v2 APIs answer, with `{apiId}` for the API's id (a v2 Api's
+    /// `apiEndpoint`); `None` is AWS's `https://{apiId}.execute-api.{region}.amazonaws.com`.
+    pub api_endpoint: Option<String>,
 }
 
 pub struct AdminContext {
@@ -55,6 +58,15 @@ pub struct AdminContext {
     /// Memory all request bodies in flight may hold together.
     pub(crate) body_budget: crate::core::budget::BodyBudget,
     pub(crate) body_stall: std::time::Duration,
+    /// [`AdminConfig::api_endpoint`], resolved.
+    pub api_endpoint: String,
+}
+
+impl AdminContext {
+    /// A v2 Api's `apiEndpoint`.
+    pub fn api_endpoint(&self, api_id: &str) -> String {
+        self.api_endpoint.replace("{apiId}", api_id)
+    }
 }
 
 pub type Ctx = Arc<AdminContext>;

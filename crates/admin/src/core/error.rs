@@ -94,6 +94,25 @@ impl Violation {
     }
 }
 
+/// Parses a member of one of AWS's closed vocabularies, or answers AWS's enum violation
+/// naming the vocabulary's members.
+pub fn parse_enum<T>(value: &str, member: &str) -> ApiResult<T>
+where
+    T: std::str::FromStr<Err = tollgate_model::UnknownValue>,
+{
+    value.parse().map_err(|e: tollgate_model::UnknownValue| {
+        Violation::enum_value(value, member, &e.allowed.join(", ")).into()
+    })
+}
+
+/// [`parse_enum`] of an optional member.
+pub fn parse_enum_opt<T>(value: Option<&str>, member: &str) -> ApiResult<Option<T>>
+where
+    T: std::str::FromStr<Err = tollgate_model::UnknownValue>,
+{
+    value.map(|v| parse_enum(v, member)).transpose()
+}
+
 impl Display for Violation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(

@@ -12,5 +12,6 @@ pub mod pagination;
 pub mod patch;
 pub mod patch_table;
 pub mod registry;
+pub mod tags;
 pub mod util;
 pub mod wire;

@@ -1,15 +1,51 @@
-//! v1 list pagination: `limit` and AWS's `position` token.
+//! List pagination: v1's `limit` and `position` token, v2's `maxResults` and `nextToken`.
 
 use crate::core::error::{ApiError, ApiResult};
 use crate::core::util::{json, Query};
 use crate::core::wire::Wire;
 use axum::response::Response;
 
-/// One page of a v1 list: `{"item": [...], "position": "..."}`, in order of the items'
-/// keys. The position is the key of the last item returned, so pages never repeat an item
-/// even when others are inserted between calls.
-pub fn page<T: Wire>(mut items: Vec<(String, T)>, q: &Query) -> ApiResult<Response> {
+/// The items after `start` (a key), at most `limit` of them, in key order, with the key
+/// to continue from when more are left. Pages never repeat an item even when others are
+/// inserted between calls.
+fn slice<T: Wire>(
+    mut items: Vec<(String, T)>,
+    limit: usize,
+    start: Option<&str>,
+) -> (Vec<serde_json::Value>, Option<String>) {
     items.sort_by(|x, y| x.0.cmp(&y.0));
+    let mut out = Vec::new();
+    let mut last = None;
+    for (key, item) in items {
+        if start.is_some_and(|s| key.as_str() <= s) {
+            continue;
+        }
+        if out.len() == limit {
+            return (out, last);
+        }
+        last = Some(key);
+        out.push(serde_json::to_value(item.to_wire()).unwrap_or_default());
+    }
+    (out, None)
+}
+
+fn list_body(
+    key: &str,
+    items: Vec<serde_json::Value>,
+    token_name: &str,
+    token: Option<String>,
+) -> Response {
+    let mut body = serde_json::Map::new();
+    body.insert(key.into(), serde_json::Value::Array(items));
+    if let Some(t) = token {
+        body.insert(token_name.into(), t.into());
+    }
+    json(200, &body)
+}
+
+/// One page of a v1 list: `{"item": [...], "position": "..."}`; the position is the key of
+/// the last item returned.
+pub fn page<T: Wire>(items: Vec<(String, T)>, q: &Query) -> ApiResult<Response> {
     let limit = match q.get("limit") {
         None => 25,
         Some(l) => match l.parse::<usize>() {
@@ -21,29 +57,8 @@ pub fn page<T: Wire>(mut items: Vec<(String, T)>, q: &Query) -> ApiResult<Respon
             }
         },
     };
-    let start = q.get("position").map(|p| p.as_str());
-    let mut out = Vec::new();
-    let mut last = None;
-    let mut more = false;
-    for (key, item) in items {
-        if start.is_some_and(|s| key.as_str() <= s) {
-            continue;
-        }
-        if out.len() == limit {
-            more = true;
-            break;
-        }
-        last = Some(key);
-        out.push(serde_json::to_value(item.to_wire()).unwrap_or_default());
-    }
-    let mut body = serde_json::Map::new();
-    body.insert("item".into(), serde_json::Value::Array(out));
-    if more {
-        if let Some(last) = last {
-            body.insert("position".into(), last.into());
-        }
-    }
-    Ok(json(200, &body))
+    let (out, next) = slice(items, limit, q.get("position").map(|p| p.as_str()));
+    Ok(list_body("item", out, "position", next))
 }
 
 /// One page of a map keyed as AWS pages it (model names, validator ids...).
@@ -52,6 +67,32 @@ pub fn page_map<T: Wire>(
     q: &Query,
 ) -> ApiResult<Response> {
     page(map.iter().map(|(k, v)| (k.clone(), v)).collect(), q)
+}
+
+/// One page of a v2 map keyed as AWS pages it (ids, stage names).
+pub fn page_map_v2<T: Wire>(
+    map: &std::collections::BTreeMap<String, T>,
+    q: &Query,
+) -> ApiResult<Response> {
+    page_v2(map.iter().map(|(k, v)| (k.clone(), v)).collect(), q)
+}
+
+/// One page of a v2 list: `{"items": [...], "nextToken": "..."}` (the token omitted on the
+/// last page). Without `maxResults` a page holds up to 100 items.
+pub fn page_v2<T: Wire>(items: Vec<(String, T)>, q: &Query) -> ApiResult<Response> {
+    let limit = match q.get("maxResults") {
+        None => 100,
+        Some(l) => match l.parse::<usize>() {
+            Ok(n) if n >= 1 => n,
+            _ => {
+                return Err(ApiError::bad_request(format!(
+                    "Invalid maxResults: {l}. maxResults must be a positive integer"
+                )))
+            }
+        },
+    };
+    let (out, next) = slice(items, limit, q.get("nextToken").map(|p| p.as_str()));
+    Ok(list_body("items", out, "nextToken", next))
 }
 
 #[cfg(test)]
@@ -82,5 +123,22 @@ mod tests {
         assert!(p3.get("position").is_none());
         q.insert("limit".into(), "0".into());
         assert!(page(items, &q).is_err());
+    }
+
+    #[tokio::test]
+    async fn v2_pages_follow_next_token() {
+        let items: Vec<(String, serde_json::Value)> =
+            (0..3).map(|i| (format!("k{i}"), i.into())).collect();
+        let mut q = Query::new();
+        q.insert("maxResults".into(), "2".into());
+        let p1 = body_of(page_v2(items.clone(), &q).unwrap()).await;
+        assert_eq!(p1["items"], serde_json::json!([0, 1]));
+        assert_eq!(p1["nextToken"], "k1");
+        q.insert("nextToken".into(), "k1".into());
+        let p2 = body_of(page_v2(items.clone(), &q).unwrap()).await;
+        assert_eq!(p2["items"], serde_json::json!([2]));
+        assert!(p2.get("nextToken").is_none());
+        q.insert("maxResults".into(), "x".into());
+        assert!(page_v2(items, &q).is_err());
     }
 }

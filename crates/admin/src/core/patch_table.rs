@@ -15,6 +15,8 @@ pub struct Change<'a, C> {
     /// The path as sent (escapes kept), for error messages.
     pub path: &'a str,
     pub value: Option<&'a str>,
+    /// `from`, for `copy` and `move`.
+    pub from: Option<&'a str>,
     /// The segments the pattern's `*`s matched, unescaped (`~1` → `/`, `~0` → `~`).
     pub params: Vec<String>,
     /// What the setter may read besides its target (the state, for cross-checks).
@@ -70,6 +72,8 @@ pub enum NoMatch {
     /// A path of the list with an op the table does not take: `... Please choose supported
     /// operations`; any other path, as [`NoMatch::InvalidPathForOp`].
     OpsOfPaths(&'static [&'static str]),
+    /// A resource's own wording: `(path, op)` to the error.
+    Custom(fn(&str, &str) -> ApiError),
 }
 
 impl NoMatch {
@@ -83,6 +87,7 @@ impl NoMatch {
             NoMatch::ReplaceOnly(_) => unsupported_op(path, op),
             NoMatch::OpsOfPaths(paths) if paths.contains(&path) => unsupported_op(path, op),
             NoMatch::OpsOfPaths(paths) => invalid_path_for_op(path, op, paths),
+            NoMatch::Custom(error) => error(path, op),
         }
     }
 }
@@ -123,6 +128,7 @@ impl<T, C> PatchTable<T, C> {
             op: &op.op,
             path,
             value: op.value(),
+            from: op.from.as_deref(),
             params,
             ctx,
         };

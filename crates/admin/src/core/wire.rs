@@ -14,6 +14,7 @@
 use serde::Serialize;
 use tollgate_model::lambda::{Alias, FunctionConfiguration};
 use tollgate_model::test_invoke::{TestInvokeAuthorizerResponse, TestInvokeResponse};
+use tollgate_model::v2;
 use tollgate_model::{
     Account, ApiKey, Authorizer, AuthorizerType, GatewayResponse, Integration, IntegrationResponse,
     Method, MethodResponse, Model, RequestValidator, Resource, RestApi, Stage,
@@ -58,6 +59,10 @@ wire_is_stored!(
     Alias,
     TestInvokeResponse,
     TestInvokeAuthorizerResponse,
+    v2::Route,
+    v2::Integration,
+    v2::Authorizer,
+    v2::Stage,
     // Bodies a handler has already shaped (views, list envelopes, small literal answers).
     serde_json::Value,
     serde_json::Map<String, serde_json::Value>,
@@ -115,5 +120,16 @@ impl Wire for Authorizer {
             authorizer_result_ttl_in_seconds: self.authorizer_result_ttl_in_seconds,
             provider_arns: self.provider_arns.as_deref(),
         }
+    }
+}
+
+impl<T: Wire + ?Sized> Wire for std::sync::Arc<T> {
+    type Shape<'a>
+        = T::Shape<'a>
+    where
+        Self: 'a;
+
+    fn to_wire(&self) -> T::Shape<'_> {
+        (**self).to_wire()
     }
 }

@@ -11,11 +11,12 @@ use base64::Engine;
 use serde::Deserialize;
 use serde_json::json;
 use tollgate_model::lambda::{
-    function_arn, last_modified, runtime_family, EnvironmentResponse, EphemeralStorage, Function,
+    function_arn, last_modified, EnvironmentResponse, EphemeralStorage, Function,
     FunctionConfiguration, LoggingConfig, Resolved, RuntimeFamily, TracingConfig, MAX_ZIPPED_CODE,
-    RUNTIMES,
 };
-use tollgate_model::{FunctionState, LastUpdateStatus, LogFormat, PackageType, TracingMode};
+use tollgate_model::{
+    Architecture, FunctionState, LastUpdateStatus, LogFormat, PackageType, Runtime, TracingMode,
+};
 
 use super::shared::{
     constraint, engine, function, function_mut, function_ref, invalid_parameter, not_found,
@@ -136,20 +137,37 @@ fn check_role(role: &str) -> ApiResult<()> {
     }
 }
 
-async fn check_runtime(ctx: &Ctx, runtime: &str) -> ApiResult<()> {
-    if runtime_family(runtime).is_none() {
-        return Err(invalid_parameter(format!(
+async fn check_runtime(ctx: &Ctx, runtime: &str) -> ApiResult<Runtime> {
+    let runtime: Runtime = runtime.parse().map_err(|_| {
+        invalid_parameter(format!(
             "The runtime parameter of {runtime} is not supported by Tollgate. Supported runtimes: {}",
-            RUNTIMES.join(", ")
-        )));
-    }
+            Runtime::SPELLINGS.join(", ")
+        ))
+    })?;
     if let Some(why) = engine(ctx)?.runtime_unavailable(runtime).await {
         return Err(invalid_parameter(why.to_string()));
     }
-    Ok(())
+    Ok(runtime)
 }
 
-fn check_handler(runtime: &str, handler: &str) -> ApiResult<()> {
+/// `Architectures`: exactly one member of AWS's enum (x86_64 when absent). Either runs on
+/// this machine's own architecture: workers are local processes.
+fn check_architectures(list: Option<&[String]>) -> ApiResult<Vec<Architecture>> {
+    let Some(list) = list else {
+        return Ok(vec![Architecture::X86_64]);
+    };
+    let parsed: Option<Vec<Architecture>> = list.iter().map(|a| a.parse().ok()).collect();
+    match parsed {
+        Some(arch) if arch.len() == 1 => Ok(arch),
+        _ => Err(constraint(
+            format!("[{}]", list.join(", ")),
+            "architectures",
+            "Member must have length less than or equal to 1, Member must have length greater than or equal to 1, Member must satisfy constraint: [Member must satisfy enum value set: [x86_64, arm64]]",
+        )),
+    }
+}
+
+fn check_handler(runtime: Runtime, handler: &str) -> ApiResult<()> {
     if handler.len() > 128 || handler.chars().any(|c| c.is_whitespace()) {
         return Err(constraint(
             handler,
@@ -157,7 +175,7 @@ fn check_handler(runtime: &str, handler: &str) -> ApiResult<()> {
             "Member must satisfy regular expression pattern: [^\\s]+",
         ));
     }
-    if runtime_family(runtime) != Some(RuntimeFamily::Provided) && handler.is_empty() {
+    if runtime.family() != RuntimeFamily::Provided && handler.is_empty() {
         return Err(invalid_parameter(format!(
             "Handler is required for runtime {runtime}"
         )));
@@ -258,13 +276,14 @@ pub async fn create(State(ctx): State<Ctx>, body: Bytes) -> ApiResult<Response> 
     }
     let runtime = input
         .runtime
-        .clone()
+        .as_deref()
         .ok_or_else(|| invalid_parameter("Runtime is required for Zip package types."))?;
-    check_runtime(&ctx, &runtime).await?;
+    let runtime = check_runtime(&ctx, runtime).await?;
+    let architectures = check_architectures(input.architectures.as_deref())?;
     let role = input.role.clone().unwrap_or_default();
     check_role(&role)?;
     let handler = input.handler.clone().unwrap_or_default();
-    check_handler(&runtime, &handler)?;
+    check_handler(runtime, &handler)?;
     let timeout = check_timeout(input.timeout.unwrap_or(3))?;
     let memory_size = check_memory(input.memory_size.unwrap_or(128))?;
     let variables = input.environment.as_ref().and_then(|e| e.variables.clone());
@@ -307,7 +326,7 @@ pub async fn create(State(ctx): State<Ctx>, body: Bytes) -> ApiResult<Response> 
         state: FunctionState::Active,
         last_update_status: LastUpdateStatus::Successful,
         package_type: PackageType::Zip,
-        architectures: input.architectures.unwrap_or_else(|| vec!["x86_64".into()]),
+        architectures,
         ephemeral_storage: EphemeralStorage { size: 512 },
         logging_config: LoggingConfig {
             log_format: LogFormat::Text,
@@ -502,9 +521,10 @@ pub async fn update_configuration(
 ) -> ApiResult<Response> {
     let input: UpdateConfigurationInput = parse_body(&body)?;
     let r = function_ref(&raw)?;
-    if let Some(rt) = &input.runtime {
-        check_runtime(&ctx, rt).await?;
-    }
+    let runtime = match &input.runtime {
+        Some(rt) => Some(check_runtime(&ctx, rt).await?),
+        None => None,
+    };
     if let Some(role) = &input.role {
         check_role(role)?;
     }
@@ -523,13 +543,13 @@ pub async fn update_configuration(
             let f = function_mut(s, &ctx.region, &r)?;
             check_revision(input.revision_id.as_deref(), &f.latest.revision_id)?;
             let c = &mut f.latest;
-            if let Some(rt) = &input.runtime {
-                c.runtime = rt.clone();
+            if let Some(rt) = runtime {
+                c.runtime = rt;
             }
             if let Some(h) = &input.handler {
                 c.handler = h.clone();
             }
-            check_handler(&c.runtime, &c.handler)?;
+            check_handler(c.runtime, &c.handler)?;
             if let Some(role) = &input.role {
                 c.role = role.clone();
             }

@@ -25,6 +25,19 @@ pub fn create_function(
     zip: &str,
     extra: &[&str],
 ) -> Value {
+    try_create_function(s, name, runtime, handler, zip, extra)
+        .unwrap_or_else(|e| panic!("create-function {name}: {}", e.stderr))
+}
+
+/// `aws lambda create-function`, its error kept for tests that expect one.
+pub fn try_create_function(
+    s: &Server,
+    name: &str,
+    runtime: &str,
+    handler: &str,
+    zip: &str,
+    extra: &[&str],
+) -> Result<Value, AwsError> {
     let mut args = vec![
         "lambda",
         "create-function",
@@ -40,7 +53,7 @@ pub fn create_function(
         zip,
     ];
     args.extend_from_slice(extra);
-    aws(s, &args).unwrap_or_else(|e| panic!("create-function {name}: {}", e.stderr))
+    aws(s, &args)
 }
 
 /// Creates a REST API with `/{proxy+}` ANY → AWS_PROXY `function`, deployed to `prod`.

@@ -104,6 +104,7 @@ impl Server {
             "TOLLGATE_ACCESS_KEY_ID",
             "TOLLGATE_SECRET_ACCESS_KEY",
             "TOLLGATE_ACCESS_LOG_DIR",
+            "TOLLGATE_STORE",
             "TOLLGATE_LAMBDA_ENDPOINT",
         ] {
             cmd.env_remove(var);
@@ -904,6 +905,27 @@ impl Cp {
         query: &[(&str, &str)],
         body: Option<&Value>,
     ) -> Response {
+        self.signed(method, path, query, body).send()
+    }
+
+    /// [`Cp::call`] that reports a connection error instead of failing the test (for a
+    /// server killed mid-call).
+    pub fn try_call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Response, String> {
+        self.signed(method, path, &[], body).try_send()
+    }
+
+    fn signed(
+        &self,
+        method: &str,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Http {
         let payload = body
             .map(|b| serde_json::to_vec(b).expect("json"))
             .unwrap_or_default();
@@ -965,7 +987,7 @@ impl Cp {
         if body.is_some() {
             req = req.body(payload);
         }
-        req.send()
+        req
     }
 
     pub fn call(&self, method: &str, path: &str, body: Option<&Value>) -> Response {

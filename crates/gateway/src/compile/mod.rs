@@ -12,6 +12,8 @@ pub mod authorizer;
 pub mod error;
 pub mod expression;
 pub mod gateway_response;
+pub mod http_api;
+pub mod http_mapping;
 pub mod integration;
 pub mod template;
 pub mod validation;

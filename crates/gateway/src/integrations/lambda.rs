@@ -35,7 +35,7 @@ const DROPPED: [&str; 6] = [
 
 /// `user-agent` → `User-Agent`. HTTP/1 header case is not kept by the server, so the
 /// event shows names in the canonical form clients send (and AWS's edge capitalises).
-fn title_case(name: &str) -> String {
+pub(crate) fn title_case(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
     let mut up = true;
     for c in name.chars() {
@@ -45,7 +45,7 @@ fn title_case(name: &str) -> String {
     out
 }
 
-fn string_map(pairs: impl Iterator<Item = (String, String)>) -> (Value, Value) {
+pub(crate) fn string_map(pairs: impl Iterator<Item = (String, String)>) -> (Value, Value) {
     let mut single = Map::new();
     let mut multi: Map<String, Value> = Map::new();
     for (k, v) in pairs {
@@ -244,16 +244,29 @@ fn check_permission(
         ctx.http_method,
         ctx.resource_path.as_deref().unwrap_or("/"),
     );
+    permit(functions, target, &ctx.api_id, &ctx.stage, &source_arn)
+}
+
+/// Whether the function's resource policy lets API Gateway invoke it for `source_arn`
+/// (REST and HTTP APIs alike); denied: 500 and AWS's line in the server log, unless
+/// permissions are only warned about.
+pub fn permit(
+    functions: &Functions,
+    target: &FunctionRef,
+    api_id: &str,
+    stage: &str,
+    source_arn: &str,
+) -> Result<(), GatewayError> {
     match functions.service_permission(
         &target.name,
         target.qualifier.as_deref(),
         "apigateway.amazonaws.com",
-        &source_arn,
+        source_arn,
     ) {
         ServicePermission::Allowed | ServicePermission::NotHosted => Ok(()),
         ServicePermission::Denied { enforced } => {
             tracing::warn!(
-                api = %ctx.api_id, stage = %ctx.stage, function = %target.name,
+                api = %api_id, stage = %stage, function = %target.name,
                 source_arn = %source_arn,
                 "Execution failed due to configuration error: Invalid permissions on Lambda function"
             );
@@ -275,12 +288,31 @@ pub fn proxy_response(
     inv: &Invocation<'_>,
     out: &tollgate_functions::InvokeResponse,
 ) -> Result<Response<GatewayBody>, GatewayError> {
+    // Decoded only when the client accepts a binary media type (AWS-rec).
+    let decode = || {
+        crate::content_handling::accepts_binary(
+            &inv.deployment.binary_media_types,
+            &inv.parts.headers,
+        )
+    };
+    proxy_output(&inv.ctx.api_id, out, false, decode)
+}
+
+/// The payload 1.0 output rules, for REST and HTTP APIs (`http_api`: unknown keys are
+/// ignored and `statusCode` is required, lambda-events.md §4.1); `decode_base64` says
+/// whether an `isBase64Encoded` body is decoded.
+pub fn proxy_output(
+    api_id: &str,
+    out: &tollgate_functions::InvokeResponse,
+    http_api: bool,
+    decode_base64: impl FnOnce() -> bool,
+) -> Result<Response<GatewayBody>, GatewayError> {
     if out.function_error {
-        tracing::info!(api = %inv.ctx.api_id, "Lambda function error in proxy integration");
+        tracing::info!(api = %api_id, "Lambda function error in proxy integration");
         return Err(bad_gateway());
     }
     let malformed = |why: &str| {
-        tracing::info!(api = %inv.ctx.api_id, why, "malformed Lambda proxy response");
+        tracing::info!(api = %api_id, why, "malformed Lambda proxy response");
         bad_gateway()
     };
     let v: Value = serde_json::from_slice(&out.payload).map_err(|_| malformed("not JSON"))?;
@@ -296,9 +328,12 @@ pub fn proxy_response(
         "base64Encoded",
     ];
     if let Some(k) = obj.keys().find(|k| !ALLOWED.contains(&k.as_str())) {
-        return Err(malformed(&format!("unknown key {k}")));
+        if !http_api {
+            return Err(malformed(&format!("unknown key {k}")));
+        }
     }
     let status = match obj.get("statusCode") {
+        None | Some(Value::Null) if http_api => return Err(malformed("no statusCode")),
         None | Some(Value::Null) => 200,
         Some(Value::Number(n)) => n.as_u64().ok_or_else(|| malformed("statusCode"))?,
         Some(Value::String(s)) => s
@@ -349,11 +384,7 @@ pub fn proxy_response(
         .or_else(|| obj.get("base64Encoded"))
         .is_some_and(|v| v.as_bool() == Some(true));
     let body = if encoded {
-        // Decoded only when the client accepts a binary media type (AWS-rec).
-        if crate::content_handling::accepts_binary(
-            &inv.deployment.binary_media_types,
-            &inv.parts.headers,
-        ) {
+        if decode_base64() {
             base64::engine::general_purpose::STANDARD
                 .decode(&body)
                 .map(Bytes::from)

@@ -4,6 +4,7 @@
 
 pub mod call;
 pub mod http;
+pub mod http_api;
 pub mod lambda;
 pub mod lambda_target;
 pub mod mock;

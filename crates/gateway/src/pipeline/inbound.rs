@@ -2,14 +2,13 @@
 //! every API kind's pipeline meets.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use http::Response;
 use hyper::body::Incoming;
 
 use crate::body::GatewayBody;
 use crate::frontend::Addressed;
-use crate::runtime::ApiRuntime;
+use crate::runtime::ApiEntry;
 use crate::Gateway;
 
 /// A request the edge addressed to a deployed API, handed to its kind's pipeline. An
@@ -22,7 +21,7 @@ pub struct Inbound<'t> {
     /// The connection is TLS.
     pub tls: bool,
     /// `None`: no frontend entry matched (a data-plane-only listener answers 403).
-    pub addressed: Option<Addressed<'t, Arc<ApiRuntime>>>,
+    pub addressed: Option<Addressed<'t, ApiEntry>>,
 }
 
 /// The pipeline of one API kind: what the edge hands an addressed request to. Dispatched

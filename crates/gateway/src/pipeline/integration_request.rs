@@ -26,7 +26,7 @@ pub struct BackendRequest {
 }
 
 /// Headers never forwarded from the client (hop-by-hop and those the gateway regenerates).
-const DROPPED_ON_ENTRY: [&str; 12] = [
+pub(crate) const DROPPED_ON_ENTRY: [&str; 12] = [
     "connection",
     "content-length",
     "content-md5",

@@ -21,11 +21,15 @@
 //!
 //! Any phase can stop the request with a [`crate::error::GatewayError`], which is answered
 //! with the deployment's gateway response for that type ([`gateway_response`]).
+//!
+//! HTTP APIs have their own pipeline ([`http`]): stage selection with `$default`, v2 route
+//! priorities, HTTP_PROXY and Lambda payload 1.0/2.0, fixed error bodies.
 
 pub mod addressing;
 pub mod api_key;
 pub mod authorize;
 pub mod gateway_response;
+pub mod http;
 pub mod inbound;
 pub mod integration_request;
 pub mod integration_response;
@@ -37,7 +41,7 @@ pub mod respond;
 pub mod rest;
 pub mod throttle;
 
-use http::Response;
+use ::http::Response;
 
 use crate::body::GatewayBody;
 use crate::frontend::{Addressed, ApiKind};
@@ -53,6 +57,7 @@ impl Gateway {
             .map_or(ApiKind::Rest, Addressed::kind)
         {
             ApiKind::Rest => rest::RestPipeline.serve(self, req).await,
+            ApiKind::Http => self::http::HttpPipeline.serve(self, req).await,
         }
     }
 }

@@ -106,7 +106,7 @@ pub fn new_context(
         now,
     );
     RequestContext {
-        request_id: uuid::Uuid::new_v4().to_string(),
+        request_id: request_id(),
         extended_request_id: tollgate_model::ids::extended_request_id(),
         api_id: deployment.api_id.clone(),
         stage: stage.clone(),
@@ -121,7 +121,7 @@ pub fn new_context(
             _ => "HTTP/1.1",
         },
         request_time_epoch: now,
-        source_ip: remote.ip().to_string(),
+        source_ip: ip_string(remote.ip()),
         user_agent,
         domain_name: domain_name.to_string(),
         domain_prefix: domain_name
@@ -144,29 +144,77 @@ pub fn new_context(
 }
 
 /// `Root=1-{epoch hex}-{24 hex};Parent={16 hex};Sampled=0`, keeping an incoming Root.
+/// Written digit by digit: this runs for every request, and `format!` of hex numbers is
+/// several times the cost.
 fn trace_id(incoming: Option<&str>, now_ms: i64) -> String {
-    let parent = format!("{:016x}", rand::random::<u64>());
-    let root = incoming
-        .and_then(|t| {
-            t.split(';')
-                .find_map(|p| p.trim().strip_prefix("Root="))
-                .map(str::to_string)
-        })
-        .unwrap_or_else(|| {
+    let mut out = String::with_capacity(96);
+    out.push_str("Root=");
+    match incoming.and_then(|t| t.split(';').find_map(|p| p.trim().strip_prefix("Root="))) {
+        Some(root) => out.push_str(root),
+        None => {
             let r: u128 = rand::random();
-            format!("1-{:08x}-{:024x}", now_ms / 1000, r & ((1u128 << 96) - 1))
-        });
+            out.push_str("1-");
+            push_hex(&mut out, (now_ms / 1000) as u128, 8);
+            out.push('-');
+            push_hex(&mut out, r & ((1u128 << 96) - 1), 24);
+        }
+    }
+    out.push_str(";Parent=");
+    push_hex(&mut out, u128::from(rand::random::<u64>()), 16);
+    out.push_str(";Sampled=");
     let sampled = incoming
         .and_then(|t| t.split(';').find_map(|p| p.trim().strip_prefix("Sampled=")))
         .unwrap_or("0");
-    format!("Root={root};Parent={parent};Sampled={sampled}")
+    out.push_str(sampled);
+    out
+}
+
+/// Appends the low `digits` hex digits of `v`, zero-padded, lower case.
+fn push_hex(out: &mut String, v: u128, digits: u32) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for i in (0..digits).rev() {
+        out.push(HEX[((v >> (i * 4)) & 0xf) as usize] as char);
+    }
+}
+
+/// An address as `$context.identity.sourceIp` shows it; IPv4 (the common case) without the
+/// `Display` machinery.
+fn ip_string(ip: std::net::IpAddr) -> String {
+    match ip {
+        std::net::IpAddr::V4(v4) => {
+            let mut out = String::with_capacity(15);
+            for (i, octet) in v4.octets().into_iter().enumerate() {
+                if i > 0 {
+                    out.push('.');
+                }
+                if octet >= 100 {
+                    out.push((b'0' + octet / 100) as char);
+                }
+                if octet >= 10 {
+                    out.push((b'0' + octet / 10 % 10) as char);
+                }
+                out.push((b'0' + octet % 10) as char);
+            }
+            out
+        }
+        v6 => v6.to_string(),
+    }
+}
+
+/// A new request id: a v4 UUID, hyphenated, lower case (`encode_lower`, not `Display`).
+fn request_id() -> String {
+    let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    uuid::Uuid::new_v4()
+        .hyphenated()
+        .encode_lower(&mut buf)
+        .to_string()
 }
 
 /// The request id headers for responses sent before a request has a `$context` (unknown
 /// API or stage, oversized head).
 pub fn bare(mut resp: Response<GatewayBody>) -> Response<GatewayBody> {
     let h = resp.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
+    if let Ok(v) = HeaderValue::from_str(&request_id()) {
         h.insert("x-amzn-requestid", v);
     }
     if let Ok(v) = HeaderValue::from_str(&tollgate_model::ids::extended_request_id()) {
@@ -228,10 +276,46 @@ mod tests {
     }
 
     #[test]
+    fn ip_strings_match_display() {
+        for ip in [
+            "0.0.0.0",
+            "127.0.0.1",
+            "10.20.100.255",
+            "192.168.9.99",
+            "::1",
+            "2001:db8::7",
+        ] {
+            let ip: std::net::IpAddr = ip.parse().unwrap();
+            assert_eq!(ip_string(ip), ip.to_string());
+        }
+    }
+
+    #[test]
+    fn request_ids_are_hyphenated_lower_case_v4_uuids() {
+        let id = request_id();
+        let parsed = uuid::Uuid::parse_str(&id).unwrap();
+        assert_eq!(parsed.get_version_num(), 4);
+        assert_eq!(id, parsed.hyphenated().to_string());
+        assert_ne!(request_id(), id);
+    }
+
+    #[test]
     fn trace_ids() {
         let t = trace_id(None, 1_700_000_000_000);
         assert!(t.starts_with("Root=1-6553f100-"), "{t}");
         assert!(t.ends_with(";Sampled=0"));
+        // Root=1-{8 hex}-{24 hex};Parent={16 hex};Sampled=0, every digit lower-case hex.
+        let parts: Vec<&str> = t.split(';').collect();
+        let root = parts[0].strip_prefix("Root=1-").unwrap();
+        let (epoch, random) = root.split_once('-').unwrap();
+        let parent = parts[1].strip_prefix("Parent=").unwrap();
+        assert_eq!(
+            (epoch.len(), random.len(), parent.len()),
+            (8, 24, 16),
+            "{t}"
+        );
+        let hex = |s: &str| s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        assert!(hex(random) && hex(parent), "{t}");
         let t = trace_id(Some("Root=1-abc-def;Sampled=1"), 0);
         assert!(
             t.starts_with("Root=1-abc-def;Parent=") && t.ends_with("Sampled=1"),

@@ -13,6 +13,7 @@ use crate::context::{ErrorContext, RequestContext};
 use crate::error::{GatewayError, MAX_BODY, MAX_HEAD};
 use crate::frontend;
 use crate::invocation::{Invocation, RequestBody};
+use crate::runtime::ApiEntry;
 use crate::Gateway;
 
 /// REST APIs (API Gateway v1).
@@ -61,7 +62,10 @@ impl ApiPipeline for RestPipeline {
                 None => return respond::bare(gateway_response::forbidden()),
             },
         };
-        let Some(stage) = frontend.api.stages.get(stage_name).cloned() else {
+        let ApiEntry::Rest(api) = &frontend.api else {
+            return respond::bare(gateway_response::forbidden());
+        };
+        let Some(stage) = api.stages.get(stage_name).cloned() else {
             return respond::bare(gateway_response::forbidden());
         };
         let (deployment, variables, is_canary) = match &stage.canary {

@@ -118,6 +118,10 @@ impl Backend for SqliteBackend {
         self.run(load)
     }
 
+    fn version(&self) -> BackendFuture<'_, Result<u64, StoreError>> {
+        self.run(|conn| tables::version(conn))
+    }
+
     fn commit(
         &self,
         base_version: u64,

@@ -1,0 +1,107 @@
+//! API Gateway v2 (HTTP APIs; service `apigateway`, restJson1 under `/v2/`): one module per
+//! AWS resource family, one function per operation.
+
+pub mod apis;
+pub mod authorizers;
+pub mod deployments;
+mod integration_input;
+pub mod integrations;
+pub mod routes;
+mod shared;
+pub mod stages;
+pub mod tags;
+
+use crate::core::context::Ctx;
+use crate::core::registry::{ErrorShape, Recognition, ServiceSpec};
+use axum::routing::{delete, get, post};
+use axum::Router;
+
+/// Every call under `/v2/`.
+pub static SERVICE: ServiceSpec<Ctx> = ServiceSpec {
+    signing_name: "apigateway",
+    recognition: Recognition::Path(|p| p.starts_with("/v2/")),
+    routes,
+    max_body: crate::core::envelope::MAX_BODY,
+    error_shape: ErrorShape::Json,
+    unknown_operation: crate::core::error::unknown_operation,
+};
+
+fn routes() -> Router<Ctx> {
+    Router::new()
+        .route("/v2/apis", post(apis::create).get(apis::list))
+        .route(
+            "/v2/apis/{api}",
+            get(apis::get).patch(apis::update).delete(apis::delete),
+        )
+        .route("/v2/apis/{api}/cors", delete(apis::delete_cors))
+        .route(
+            "/v2/apis/{api}/routes",
+            post(routes::create).get(routes::list),
+        )
+        .route(
+            "/v2/apis/{api}/routes/{id}",
+            get(routes::get)
+                .patch(routes::update)
+                .delete(routes::delete),
+        )
+        .route(
+            "/v2/apis/{api}/routes/{id}/requestparameters/{key}",
+            delete(routes::delete_request_parameter),
+        )
+        .route(
+            "/v2/apis/{api}/integrations",
+            post(integrations::create).get(integrations::list),
+        )
+        .route(
+            "/v2/apis/{api}/integrations/{id}",
+            get(integrations::get)
+                .patch(integrations::update)
+                .delete(integrations::delete),
+        )
+        .route(
+            "/v2/apis/{api}/authorizers",
+            post(authorizers::create).get(authorizers::list),
+        )
+        .route(
+            "/v2/apis/{api}/authorizers/{id}",
+            get(authorizers::get)
+                .patch(authorizers::update)
+                .delete(authorizers::delete),
+        )
+        .route(
+            "/v2/apis/{api}/stages/{stage}/cache/authorizers",
+            delete(authorizers::reset_cache),
+        )
+        .route(
+            "/v2/apis/{api}/stages",
+            post(stages::create).get(stages::list),
+        )
+        .route(
+            "/v2/apis/{api}/stages/{stage}",
+            get(stages::get)
+                .patch(stages::update)
+                .delete(stages::delete),
+        )
+        .route(
+            "/v2/apis/{api}/stages/{stage}/routesettings/{key}",
+            delete(stages::delete_route_settings),
+        )
+        .route(
+            "/v2/apis/{api}/stages/{stage}/accesslogsettings",
+            delete(stages::delete_access_log_settings),
+        )
+        .route(
+            "/v2/apis/{api}/deployments",
+            post(deployments::create).get(deployments::list),
+        )
+        .route(
+            "/v2/apis/{api}/deployments/{id}",
+            get(deployments::get)
+                .patch(deployments::update)
+                .delete(deployments::delete),
+        )
+        .route(
+            "/v2/tags/{arn}",
+            get(tags::get).post(tags::tag).delete(tags::untag),
+        )
+}

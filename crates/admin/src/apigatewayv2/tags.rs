@@ -1,0 +1,73 @@
+//! TagResource, UntagResource, GetTags for v2 Apis and their Stages.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use tollgate_store::State as StoreState;
+
+use super::shared::{api, api_mut, def_mut, find, stage_mut};
+use crate::core::context::Ctx;
+use crate::core::error::{ApiError, ApiResult};
+use crate::core::tags::{self, TagEdit, Tagging, Tags};
+use crate::core::util::json;
+
+/// What an ARN names: `arn:aws:apigateway:{region}::/apis/{id}[/stages/{stage}]`.
+fn target(arn: &str) -> ApiResult<(String, Option<String>)> {
+    let bad = || ApiError::not_found(format!("Invalid resource ARN specified: {arn}"));
+    let path = arn
+        .strip_prefix("arn:aws:apigateway:")
+        .and_then(|r| r.split_once("::"))
+        .map(|(_, p)| p)
+        .ok_or_else(bad)?;
+    let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    match segs.as_slice() {
+        ["apis", id] => Ok((id.to_string(), None)),
+        ["apis", id, "stages", stage] => Ok((id.to_string(), Some(stage.to_string()))),
+        _ => Err(bad()),
+    }
+}
+
+fn read(st: &StoreState, arn: &str) -> ApiResult<Tags> {
+    let (id, stage) = target(arn)?;
+    let a = api(st, &id)?;
+    Ok(match stage {
+        None => a.definition.api.tags.clone(),
+        Some(name) => find(&a.stages, "Stage", &name)?.tags.clone(),
+    })
+}
+
+fn edit(s: &mut StoreState, arn: &str, f: TagEdit<'_>) -> ApiResult<()> {
+    let (id, stage) = target(arn)?;
+    let a = api_mut(s, &id)?;
+    match stage {
+        None => f(&mut def_mut(a).api.tags),
+        Some(name) => f(&mut stage_mut(a, &name)?.tags),
+    }
+    Ok(())
+}
+
+static TAGGING: Tagging = Tagging {
+    read,
+    edit,
+    tagged: || json(201, &serde_json::json!({})),
+};
+
+pub async fn get(State(ctx): State<Ctx>, Path(arn): Path<String>) -> ApiResult<Response> {
+    tags::get(&ctx, &arn, &TAGGING).await
+}
+
+pub async fn tag(
+    State(ctx): State<Ctx>,
+    Path(arn): Path<String>,
+    body: Bytes,
+) -> ApiResult<Response> {
+    tags::tag(&ctx, &arn, &body, &TAGGING).await
+}
+
+pub async fn untag(
+    State(ctx): State<Ctx>,
+    Path(arn): Path<String>,
+    uri: http::Uri,
+) -> ApiResult<Response> {
+    tags::untag(&ctx, &arn, &uri, &TAGGING).await
+}

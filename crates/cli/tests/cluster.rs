@@ -1,0 +1,233 @@
+//! Cluster mode: several `tollgate serve` processes over one Postgres database (a database
+//! of the test's own, dropped at the end) behave as one API Gateway: a change made
+//! through any node is served by every node within a second, and writes made on two
+//! nodes at once both survive.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use serde_json::json;
+use tollgate_store_postgres::testing::{server_setting, TempDatabase};
+
+fn node(db: &TempDatabase) -> Server {
+    Server::start_with(
+        std::sync::Arc::new(tempfile::tempdir().expect("temp dir")),
+        &["--store", &db.url],
+    )
+}
+
+/// Polls `node` until `path` of `api` answers `status` with `body`; panics after 1 s.
+fn served_within_a_second(node: &Server, api: &str, path: &str, status: u16, body: &str) {
+    let start = Instant::now();
+    loop {
+        let r = node.invoke(api, path);
+        if r.status == status && r.text() == body {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(1),
+            "node on port {} still answers {r} for {path} 1 s after the change",
+            node.port
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn a_change_through_one_node_is_served_by_every_node_within_a_second() {
+    let db = TempDatabase::create();
+    let nodes = [node(&db), node(&db), node(&db)];
+    let cp = Cp::new(&nodes[0]);
+    let (api, root) = cp.create_api("cluster");
+    let pets = cp.resource(&api, &root, "pets");
+    cp.mock(&api, &pets, "GET", "one");
+    cp.deploy(&api, "dev");
+    for n in &nodes[1..] {
+        served_within_a_second(n, &api, "/dev/pets", 200, "one");
+    }
+    // A change made through another node, seen by the first and the third.
+    let cp2 = Cp::new(&nodes[1]);
+    cp2.put_integration_response(
+        &api,
+        &pets,
+        "GET",
+        "200",
+        json!({ "responseTemplates": { "application/json": "two" } }),
+    );
+    cp2.deploy(&api, "dev");
+    for n in [&nodes[0], &nodes[2]] {
+        served_within_a_second(n, &api, "/dev/pets", 200, "two");
+    }
+    // The control plane of every node reads the same state.
+    let listed = apigw(&nodes[2], &["get-resources", "--rest-api-id", &api]);
+    assert_eq!(
+        listed["items"].as_array().map(Vec::len),
+        Some(2),
+        "{listed:#}"
+    );
+    // And a node started later loads it.
+    let late = node(&db);
+    assert_eq!(late.invoke(&api, "/dev/pets").text(), "two");
+}
+
+/// The paths of `api`'s resources, as `node`'s control plane lists them.
+fn resource_paths(node: &Server, api: &str) -> Vec<String> {
+    let listed = apigw(
+        node,
+        &["get-resources", "--rest-api-id", api, "--limit", "500"],
+    );
+    listed["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{listed:#}"))
+        .iter()
+        .filter_map(|r| r["path"].as_str().map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn writes_on_two_nodes_at_once_both_survive() {
+    const EACH: usize = 8;
+    let db = TempDatabase::create();
+    let nodes = [node(&db), node(&db)];
+    let (api, root) = Cp::new(&nodes[0]).create_api("busy");
+    let tags = format!(
+        "/tags/{}",
+        encode_segment(&format!("arn:aws:apigateway:us-east-1::/restapis/{api}"))
+    );
+    // Both nodes add resources and tags to the same API at the same time: their commits
+    // race for the same version, and the loser reloads and runs its write again. The tags
+    // are one row (the API's), so a write applied over a stale copy would lose the other
+    // node's tags.
+    std::thread::scope(|s| {
+        for (i, n) in nodes.iter().enumerate() {
+            let (api, root, tags) = (&api, &root, &tags);
+            s.spawn(move || {
+                let cp = Cp::new(n);
+                for j in 0..EACH {
+                    cp.resource(api, root, &format!("n{i}r{j}"));
+                    let r = cp.call(
+                        "PUT",
+                        tags,
+                        Some(&json!({ "tags": { format!("n{i}t{j}"): "x" } })),
+                    );
+                    assert_eq!(r.status, 204, "TagResource:\n{r}");
+                }
+            });
+        }
+    });
+    for n in &nodes {
+        let paths = resource_paths(n, &api);
+        let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
+        assert_eq!(paths.len(), 1 + 2 * EACH, "{paths:?}");
+        for i in 0..2 {
+            for j in 0..EACH {
+                let path = format!("/n{i}r{j}");
+                assert!(paths.contains(&path.as_str()), "{path} lost: {paths:?}");
+            }
+        }
+        let tagged = Cp::new(n).ok("GET", &tags, None);
+        let keys = tagged["tags"].as_object().map_or(0, |t| t.len());
+        assert_eq!(keys, 2 * EACH, "tags lost: {tagged:#}");
+    }
+}
+
+#[test]
+fn a_node_killed_mid_load_loses_no_acknowledged_write() {
+    let db = TempDatabase::create();
+    let mut nodes = [node(&db), node(&db)];
+    let cp = Cp::new(&nodes[0]);
+    let (api, root) = cp.create_api("crash");
+    let acknowledged = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            // Writes until the node dies; a write answered 201 was acknowledged.
+            for i in 0.. {
+                let body = json!({ "pathPart": format!("r{i}") });
+                match cp.try_call(
+                    "POST",
+                    &format!("/restapis/{api}/resources/{root}"),
+                    Some(&body),
+                ) {
+                    Ok(r) if r.status == 201 => acknowledged.lock().unwrap().push(format!("/r{i}")),
+                    Ok(r) => panic!("write {i} failed before the kill: {r}"),
+                    Err(_) => return,
+                }
+            }
+        });
+        eventually("some writes acknowledged", || {
+            (acknowledged.lock().unwrap().len() >= 10).then_some(())
+        });
+        nodes[0].kill9();
+    });
+    let acknowledged = acknowledged.into_inner().unwrap();
+    let paths = resource_paths(&nodes[1], &api);
+    for p in &acknowledged {
+        assert!(paths.contains(p), "acknowledged {p} lost: {paths:?}");
+    }
+}
+
+fn tollgate(args: &[&str], env: &[(&str, &str)]) -> (bool, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tollgate"))
+        .args(args)
+        .envs(env.iter().copied())
+        .env_remove("TOLLGATE_STORE")
+        .env_remove("SSL_CERT_FILE")
+        .output()
+        .expect("run tollgate");
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.success(), text)
+}
+
+#[test]
+fn migrate_creates_the_schema_over_tls_with_a_trusted_certificate_only() {
+    let db = TempDatabase::create();
+    // The local server's certificate is self-signed for `localhost`: trusted when named
+    // by SSL_CERT_FILE, and only for that name (the certificate is verified).
+    assert_eq!(
+        server_setting("ssl"),
+        "on",
+        "the test server must offer TLS"
+    );
+    let cert = server_setting("ssl_cert_file");
+    let over_tls = db.url.replace("sslmode=disable", "sslmode=require");
+    let trusted = [("SSL_CERT_FILE", cert.as_str())];
+    let (ok, text) = tollgate(&["migrate", "--store", &over_tls], &trusted);
+    assert!(!ok && text.contains("TLS handshake"), "{text}");
+    let over_tls = over_tls.replace("127.0.0.1", "localhost");
+    let (ok, text) = tollgate(&["migrate", "--store", &over_tls], &trusted);
+    assert!(ok, "{text}");
+    assert_eq!(text.trim(), "created the store's schema (version 1)");
+    let (ok, text) = tollgate(&["migrate", "--store", &db.url], &[]);
+    assert!(ok, "{text}");
+    assert_eq!(text.trim(), "the store's schema is current (version 1)");
+    let (ok, text) = tollgate(&["migrate", "--store", "mysql://u:s3cret@h/db"], &[]);
+    assert!(!ok && !text.contains("s3cret"), "{text}");
+    assert!(text.contains("--store takes a Postgres URL"), "{text}");
+}
+
+#[test]
+fn serve_with_an_unreachable_store_exits_with_the_reason() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data_dir = dir.path().to_str().expect("utf-8 path");
+    let (ok, text) = tollgate(
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            data_dir,
+            "--store",
+            "postgres://u:s3cret@127.0.0.1:1/db?sslmode=disable&connect_timeout=5",
+        ],
+        &[],
+    );
+    assert!(!ok, "{text}");
+    assert!(text.contains("tollgate: storage error: Postgres"), "{text}");
+    assert!(
+        !text.contains("s3cret") && !text.contains("listening on"),
+        "{text}"
+    );
+}

@@ -1,0 +1,94 @@
+//! An HTTP API's `$context` (API Gateway v2): its own table of variables, apart from REST's
+//! (`context.rs`), for access logs ([`ContextVars`]). Filled as the request goes through the HTTP pipeline.
+
+use std::borrow::Cow;
+
+use crate::access_log::ContextVars;
+
+/// What `$context.x` reads on an HTTP API.
+#[derive(Debug, Default)]
+pub struct HttpContext {
+    pub request_id: String,
+    pub api_id: String,
+    pub stage: String,
+    pub route_key: Option<String>,
+    pub http_method: String,
+    /// The path as the client sent it after the API's address.
+    pub path: String,
+    pub protocol: &'static str,
+    pub source_ip: String,
+    pub user_agent: String,
+    pub domain_name: String,
+    pub request_time_epoch_ms: i64,
+    pub status: u16,
+    pub response_length: u64,
+    pub response_latency_ms: u64,
+    pub integration_status: Option<u16>,
+    pub integration_latency_ms: Option<u64>,
+    /// Why the gateway answered itself (`$context.error.message`), or the integration's
+    /// error (`$context.integration.error`).
+    pub error_message: Option<&'static str>,
+    pub integration_error: Option<&'static str>,
+}
+
+impl ContextVars for HttpContext {
+    fn var(&self, name: &str) -> Option<Cow<'_, str>> {
+        let s = |v: &str| Some(Cow::Owned(v.to_string()));
+        let n = |v: Option<u64>| v.map(|v| Cow::Owned(v.to_string()));
+        match name {
+            "requestId" | "extendedRequestId" => Some(Cow::Borrowed(&self.request_id)),
+            "apiId" => Some(Cow::Borrowed(&self.api_id)),
+            "stage" => Some(Cow::Borrowed(&self.stage)),
+            "routeKey" => self.route_key.as_deref().map(Cow::Borrowed),
+            "httpMethod" => Some(Cow::Borrowed(&self.http_method)),
+            "path" => Some(Cow::Borrowed(&self.path)),
+            "protocol" => s(self.protocol),
+            "identity.sourceIp" => Some(Cow::Borrowed(&self.source_ip)),
+            "identity.userAgent" => Some(Cow::Borrowed(&self.user_agent)),
+            "domainName" => Some(Cow::Borrowed(&self.domain_name)),
+            "domainPrefix" => self.domain_name.split('.').next().map(Cow::Borrowed),
+            "accountId" => s(tollgate_model::ACCOUNT_ID),
+            "requestTime" => Some(Cow::Owned(tollgate_model::time::clf_time(
+                self.request_time_epoch_ms,
+            ))),
+            "requestTimeEpoch" => n(u64::try_from(self.request_time_epoch_ms).ok()),
+            "status" => n(Some(u64::from(self.status))),
+            "responseLength" => n(Some(self.response_length)),
+            "responseLatency" => n(Some(self.response_latency_ms)),
+            "integrationStatus" | "integration.status" | "integration.integrationStatus" => {
+                n(self.integration_status.map(u64::from))
+            }
+            "integrationLatency" | "integration.latency" => n(self.integration_latency_ms),
+            "integrationErrorMessage" | "integration.error" => {
+                self.integration_error.map(Cow::Borrowed)
+            }
+            "error.message" => self.error_message.map(Cow::Borrowed),
+            // No authorizers run on HTTP APIs yet: nothing to report.
+            "authorizer.error" => None,
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_variables() {
+        let c = HttpContext {
+            request_id: "r=".into(),
+            route_key: Some("GET /pets".into()),
+            domain_name: "abc.execute-api.localhost".into(),
+            status: 503,
+            integration_error: Some("timeout"),
+            ..HttpContext::default()
+        };
+        assert_eq!(c.var("routeKey").as_deref(), Some("GET /pets"));
+        assert_eq!(c.var("status").as_deref(), Some("503"));
+        assert_eq!(c.var("domainPrefix").as_deref(), Some("abc"));
+        assert_eq!(c.var("integration.error").as_deref(), Some("timeout"));
+        assert_eq!(c.var("integrationStatus"), None);
+        assert_eq!(c.var("nope"), None);
+    }
+}

@@ -1,0 +1,272 @@
+//! The HTTP API pipeline (API Gateway v2), in request-pipeline.md §8's order: stage
+//! selection, CORS preflight (`crate::cors`), route match, throttling (route settings over the stage's default route
+//! settings, then the account), authorization (NONE only so far), integration, response
+//! (`apigw-requestid`), access log (`crate::http_context`). Its answers are HTTP APIs' fixed bodies (§9.4), never REST's
+//! gateway responses.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use http::header::HeaderValue;
+use http::Response;
+
+use super::inbound::{ApiPipeline, Inbound};
+use super::respond;
+use crate::body::GatewayBody;
+use crate::compile::http_api::HttpTarget;
+use crate::cors::CompiledCors;
+use crate::error::{HttpApiError, MAX_BODY, MAX_HEAD};
+use crate::frontend;
+use crate::http_context::HttpContext;
+use crate::integrations::http_api::{self, HttpApiCall};
+use crate::invocation::RequestBody;
+use crate::runtime::{ApiEntry, HttpApiRuntime, HttpStageRuntime};
+use crate::Gateway;
+
+/// HTTP APIs.
+pub struct HttpPipeline;
+
+/// The stage a request is for and the path the routes see (request-pipeline.md §1.2):
+/// a first segment naming a stage selects it, else the `$default` stage takes the whole
+/// path. Returns (stage, raw path for events, routing path).
+fn select_stage<'p>(
+    api: &HttpApiRuntime,
+    stage_path: &'p str,
+) -> Option<(Arc<HttpStageRuntime>, &'p str, &'p str)> {
+    let trimmed = stage_path.strip_prefix('/').unwrap_or(stage_path);
+    let (first, rest) = match trimmed.find('/') {
+        Some(i) => (&trimmed[..i], &trimmed[i..]),
+        None => (trimmed, "/"),
+    };
+    if !first.is_empty() {
+        if let Some(st) = api.stages.get(first) {
+            // The `$default` stage is never part of the path AWS shows (the path form names
+            // it only to address it).
+            let raw = if first == tollgate_model::v2::DEFAULT {
+                rest
+            } else {
+                stage_path
+            };
+            return Some((st.clone(), raw, rest));
+        }
+    }
+    let st = api.stages.get(tollgate_model::v2::DEFAULT)?;
+    let path = if stage_path.is_empty() {
+        "/"
+    } else {
+        stage_path
+    };
+    Some((st.clone(), path, path))
+}
+
+fn with_request_id(mut resp: Response<GatewayBody>, request_id: &str) -> Response<GatewayBody> {
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        resp.headers_mut().insert("apigw-requestid", v);
+    }
+    resp
+}
+
+fn error_response(e: HttpApiError, request_id: &str) -> Response<GatewayBody> {
+    let mut resp = Response::new(GatewayBody::from_bytes(e.body()));
+    *resp.status_mut() =
+        http::StatusCode::from_u16(e.status()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+    resp.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    with_request_id(resp, request_id)
+}
+
+fn declared_too_large(parts: &http::request::Parts) -> bool {
+    parts
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|l| l.to_str().ok())
+        .and_then(|l| l.parse::<u64>().ok())
+        .is_some_and(|l| l > MAX_BODY as u64)
+}
+
+impl ApiPipeline for HttpPipeline {
+    async fn serve(&self, gw: &Gateway, req: Inbound<'_>) -> Response<GatewayBody> {
+        let started = Instant::now();
+        let request_id = tollgate_model::ids::extended_request_id();
+        let Inbound {
+            parts,
+            body,
+            remote,
+            tls,
+            addressed,
+        } = req;
+        let head = parts
+            .headers
+            .iter()
+            .fold(0, |n, (k, v)| n + k.as_str().len() + v.len() + 4);
+        if head > MAX_HEAD {
+            return respond::bare(super::gateway_response::header_too_large());
+        }
+        let Some((ApiEntry::Http(api), path_start)) = addressed
+            .as_ref()
+            .and_then(|a| Some((&a.frontend?.api, a.path_start)))
+        else {
+            return error_response(HttpApiError::NotFound, &request_id);
+        };
+        let stage_path = &parts.uri.path()[path_start..];
+        // No stage: nothing to log to (AWS writes no access log line either).
+        let Some((stage, raw_path, routing_path)) = select_stage(api, stage_path) else {
+            return error_response(HttpApiError::NotFound, &request_id);
+        };
+        let domain_name = frontend::strip_port(frontend::host_of(&parts).unwrap_or_default());
+        let header = |h| {
+            parts
+                .headers
+                .get(h)
+                .and_then(|v: &HeaderValue| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string()
+        };
+        let mut ctx = HttpContext {
+            api_id: stage.deployment.api_id.to_string(),
+            stage: stage.name.to_string(),
+            http_method: parts.method.to_string(),
+            path: raw_path.to_string(),
+            protocol: protocol(parts.version),
+            source_ip: remote.ip().to_string(),
+            user_agent: header(http::header::USER_AGENT),
+            domain_name: domain_name.to_string(),
+            request_time_epoch_ms: tollgate_model::time::now_epoch_millis(),
+            ..HttpContext::default()
+        };
+        let target = Target {
+            parts: &parts,
+            remote,
+            tls,
+            stage: &stage,
+            raw_path,
+            routing_path,
+            request_id: &request_id,
+            domain_name,
+        };
+        let mut resp = match answer(gw, &target, RequestBody::Stream(body), &mut ctx).await {
+            Ok(resp) => with_request_id(resp, &request_id),
+            Err(e) => {
+                ctx.error_message = Some(e.message());
+                error_response(e, &request_id)
+            }
+        };
+        if let Some(cors) = &stage.deployment.cors {
+            // A preflight's answer already carries exactly the CORS headers it needs.
+            if !CompiledCors::is_preflight(&parts.method, &parts.headers) {
+                cors.apply(&parts.headers, resp.headers_mut());
+            }
+        }
+        if let Some(log) = &stage.access_log {
+            ctx.request_id = request_id;
+            ctx.status = resp.status().as_u16();
+            ctx.response_length = http_body::Body::size_hint(resp.body()).exact().unwrap_or(0);
+            ctx.response_latency_ms = started.elapsed().as_millis() as u64;
+            gw.logs.write(log, log.render(&ctx, &stage.variables));
+        }
+        resp
+    }
+}
+
+/// Where a request is going, once its stage is known.
+struct Target<'a> {
+    parts: &'a http::request::Parts,
+    remote: std::net::SocketAddr,
+    tls: bool,
+    stage: &'a HttpStageRuntime,
+    raw_path: &'a str,
+    routing_path: &'a str,
+    request_id: &'a str,
+    domain_name: &'a str,
+}
+
+fn protocol(v: http::Version) -> &'static str {
+    match v {
+        http::Version::HTTP_2 => "HTTP/2.0",
+        http::Version::HTTP_10 => "HTTP/1.0",
+        _ => "HTTP/1.1",
+    }
+}
+
+/// From route match to the integration's answer, filling the `$context` on the way.
+async fn answer(
+    gw: &Gateway,
+    t: &Target<'_>,
+    body: RequestBody,
+    ctx: &mut HttpContext,
+) -> Result<Response<GatewayBody>, HttpApiError> {
+    if declared_too_large(t.parts) {
+        return Err(HttpApiError::TooLarge);
+    }
+    let deployment = &t.stage.deployment;
+    if let Some(cors) = &deployment.cors {
+        if CompiledCors::is_preflight(&t.parts.method, &t.parts.headers) {
+            let mut resp = Response::new(GatewayBody::empty());
+            *resp.status_mut() = http::StatusCode::NO_CONTENT;
+            cors.preflight(&t.parts.headers, resp.headers_mut());
+            return Ok(resp);
+        }
+    }
+    let matched = deployment
+        .route(&t.parts.method, t.routing_path)
+        .ok_or(HttpApiError::NotFound)?;
+    let route = matched.route;
+    ctx.route_key = Some(route.key.to_string());
+    if !t.stage.admit(route.index) {
+        return Err(HttpApiError::TooManyRequests);
+    }
+    // Authorizers for HTTP APIs are not served yet: a route that needs one is refused
+    // rather than let through.
+    if route.authorization_type != tollgate_model::AuthorizationType::None {
+        tracing::warn!(api = %deployment.api_id, route = %route.key, "route authorization type is not supported yet");
+        return Err(HttpApiError::Internal);
+    }
+    let integration = route
+        .integration
+        .and_then(|i| deployment.integrations.get(i))
+        .ok_or(HttpApiError::Internal)?;
+    let call = HttpApiCall {
+        parts: t.parts,
+        remote: t.remote,
+        tls: t.tls,
+        api_id: &deployment.api_id,
+        stage: &t.stage.name,
+        stage_variables: &t.stage.variables,
+        route,
+        path_params: &matched.params,
+        raw_path: t.raw_path,
+        routing_path: t.routing_path,
+        request_id: t.request_id,
+        domain_name: t.domain_name,
+        time_epoch_ms: ctx.request_time_epoch_ms,
+        functions: gw.functions.as_ref(),
+        body_stall: gw.body_stall,
+        context: ctx,
+    };
+    let called = Instant::now();
+    let result = match &integration.target {
+        HttpTarget::HttpProxy { uri, method } => {
+            http_api::http_proxy(&call, integration, uri, method.as_ref(), body).await
+        }
+        HttpTarget::Lambda(target) => {
+            Box::pin(http_api::lambda(&call, integration, target, body)).await
+        }
+        HttpTarget::Unsupported(why) => {
+            tracing::warn!(api = %deployment.api_id, route = %route.key, why, "integration cannot be called");
+            return Err(HttpApiError::Internal);
+        }
+    };
+    let result = result.map(|resp| http_api::map_response(&call, integration, resp));
+    ctx.integration_latency_ms = Some(called.elapsed().as_millis() as u64);
+    match &result {
+        Ok(resp) => {
+            // A Lambda proxy's invoke answered 200 whatever status the function chose.
+            let lambda = matches!(integration.target, HttpTarget::Lambda(_));
+            ctx.integration_status = Some(if lambda { 200 } else { resp.status().as_u16() });
+        }
+        Err(e) => ctx.integration_error = Some(e.message()),
+    }
+    result
+}

@@ -1,0 +1,134 @@
+//! The Postgres backend on a database of its own (created and dropped by each test) on
+//! the machine's Postgres server: the store's conformance suite, then what only Postgres
+//! does (migrations under the advisory lock, notifications to other nodes).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tollgate_store::conformance::{add_api_with_stage, Harness};
+use tollgate_store::{Backend, BackendFuture, StoreError};
+use tollgate_store_postgres::testing::TempDatabase;
+use tollgate_store_postgres::{migrate, Migrated, PostgresBackend, SCHEMA_VERSION};
+
+struct Postgres(TempDatabase);
+
+impl Harness for Postgres {
+    fn open(&self) -> BackendFuture<'_, Arc<dyn Backend>> {
+        Box::pin(async {
+            Arc::new(PostgresBackend::connect(&self.0.url).await.unwrap().0) as Arc<dyn Backend>
+        })
+    }
+}
+
+async fn postgres() -> Postgres {
+    Postgres(TempDatabase::create())
+}
+
+mod conformance {
+    use super::postgres;
+    tollgate_store::backend_conformance!(postgres());
+}
+
+#[tokio::test]
+async fn migrate_creates_the_schema_once_and_then_finds_it_current() {
+    let db = TempDatabase::create();
+    assert_eq!(
+        migrate(&db.url).await.unwrap(),
+        Migrated {
+            from: 0,
+            to: SCHEMA_VERSION
+        }
+    );
+    assert_eq!(
+        migrate(&db.url).await.unwrap(),
+        Migrated {
+            from: SCHEMA_VERSION,
+            to: SCHEMA_VERSION
+        }
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn nodes_starting_together_migrate_once_and_all_start() {
+    let db = TempDatabase::create();
+    let starts: Vec<_> = (0..6)
+        .map(|_| {
+            let url = db.url.clone();
+            tokio::spawn(async move {
+                PostgresBackend::open_store(&url)
+                    .await
+                    .map(|s| s.state().version)
+            })
+        })
+        .collect();
+    for s in starts {
+        assert_eq!(s.await.unwrap().unwrap(), 0);
+    }
+}
+
+#[tokio::test]
+async fn a_database_from_a_newer_tollgate_is_refused_and_left_alone() {
+    let db = TempDatabase::create();
+    migrate(&db.url).await.unwrap();
+    let (client, driver) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(driver);
+    client
+        .execute(
+            "UPDATE tollgate.meta SET value = $1 WHERE name = 'schema_version'",
+            &[&(SCHEMA_VERSION + 1)],
+        )
+        .await
+        .unwrap();
+    match PostgresBackend::connect(&db.url).await {
+        Err(StoreError::UnsupportedSchema { found, supported }) => {
+            assert_eq!((found, supported), (SCHEMA_VERSION + 1, SCHEMA_VERSION))
+        }
+        Err(e) => panic!("unexpected error: {e}"),
+        Ok(_) => panic!("a newer schema was accepted"),
+    }
+    let still: i64 = client
+        .query_one(
+            "SELECT value FROM tollgate.meta WHERE name = 'schema_version'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(still, SCHEMA_VERSION + 1);
+}
+
+#[tokio::test]
+async fn an_invalid_url_or_unreachable_server_is_an_error_without_the_password() {
+    for url in [
+        "postgres://u:s3cret@127.0.0.1:1/db?sslmode=bogus",
+        "postgres://u:s3cret@127.0.0.1:1/db?sslmode=disable&connect_timeout=2",
+    ] {
+        let e = PostgresBackend::connect(url).await.err().expect("an error");
+        let text = e.to_string();
+        assert!(!text.contains("s3cret"), "{text}");
+        assert!(matches!(e, StoreError::Backend(_)), "{text}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_node_follows_commits_by_notification() {
+    let db = TempDatabase::create();
+    let a = PostgresBackend::open_store(&db.url).await.unwrap();
+    let b = Arc::new(PostgresBackend::open_store(&db.url).await.unwrap());
+    let mut feed = b.subscribe();
+    // A periodic check far longer than the wait below: only the notification can make
+    // `b` see the commit in time.
+    tollgate_store_postgres::follow(&db.url, b.clone(), Duration::from_secs(3600)).unwrap();
+    // Let the listener connect before the commit (a commit before it would be caught by
+    // the first check, which also runs at start).
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    add_api_with_stage(&a, "from-a").await;
+    let change = tokio::time::timeout(Duration::from_secs(5), feed.next())
+        .await
+        .expect("b saw a's commit within 5 s")
+        .unwrap();
+    assert_eq!(change.version, 1);
+    assert!(change.state.apis.contains_key("from-a"));
+}
