@@ -95,6 +95,11 @@ struct ServeArgs {
     /// Open connections each listener accepts; more are closed at once (and logged).
     #[arg(long, env = "TOLLGATE_MAX_CONNECTIONS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
     max_connections: u64,
+    /// Replaces `https://cognito-idp.{region}.amazonaws.com` for Cognito user-pool
+    /// authorizers: keys are read from `{URL}/{poolId}/.well-known/jwks.json` and tokens
+    /// must have `iss` = `{URL}/{poolId}`.
+    #[arg(long, env = "TOLLGATE_COGNITO_ENDPOINT")]
+    cognito_endpoint: Option<String>,
     /// A Lambda-compatible endpoint (e.g. `https://lambda.eu-west-1.amazonaws.com`) where
     /// functions this instance does not host are invoked, SigV4-signed.
     #[arg(long, env = "TOLLGATE_LAMBDA_ENDPOINT")]
@@ -252,6 +257,25 @@ impl tollgate_admin::TestInvoker for Invoker {
         let gw = self.0.clone();
         Box::pin(async move { gw.test_invoke(req).await })
     }
+
+    fn test_invoke_authorizer(
+        &self,
+        req: tollgate_model::test_invoke::TestInvokeAuthorizerRequest,
+    ) -> std::pin::Pin<
+        Box<
+            dyn std::future::Future<
+                    Output = tollgate_model::test_invoke::TestInvokeAuthorizerResponse,
+                > + Send
+                + 'static,
+        >,
+    > {
+        let gw = self.0.clone();
+        Box::pin(async move { gw.test_invoke_authorizer(req).await })
+    }
+
+    fn flush_authorizer_cache(&self, api: &str, stage: &str) {
+        self.0.flush_authorizer_cache(api, stage);
+    }
 }
 
 async fn shutdown_signal() {
@@ -336,6 +360,9 @@ async fn serve(mut args: ServeArgs) -> Result<(), CliError> {
         Arc::new(tollgate_store::throttle::BucketRegistry::default()),
         Some(functions.clone()),
         std::time::Duration::from_secs(args.idle_timeout),
+        args.cognito_endpoint
+            .as_deref()
+            .map(|e| e.trim_end_matches('/').to_string()),
     );
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => {

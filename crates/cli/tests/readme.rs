@@ -178,6 +178,9 @@ fn readme_examples_work_with_default_flags() {
         "hello from /any/path",
         "hello from /pets",
         "REPORT RequestId:",
+        r#"{"message":"Unauthorized"}"#,
+        "with an explicit deny",
+        "hello from /secret",
     ] {
         assert!(out.contains(expected), "missing {expected:?}\n{context}");
     }

@@ -23,6 +23,12 @@ pub struct ErrorContext {
 pub struct AuthorizerContext {
     pub principal_id: String,
     pub values: Vec<(String, String)>,
+    /// The API key the authorizer names (`usageIdentifierKey`), for `apiKeySource:
+    /// AUTHORIZER`; not part of `$context`.
+    pub usage_identifier_key: Option<String>,
+    /// A Cognito authorizer's verified claims (`$context.authorizer.claims.*`); the
+    /// authorizer object is then `{"claims": {...}}`.
+    pub claims: Option<tollgate_authorizers::Claims>,
 }
 
 #[derive(Debug, Clone)]
@@ -91,8 +97,14 @@ impl RequestContext {
         let (group, member) = Group::of(name);
         if group == Group::Authorizer {
             let a = self.authorizer.as_deref()?;
+            if let (Some(claims), Some(name)) = (&a.claims, member.strip_prefix("claims.")) {
+                return claims
+                    .iter()
+                    .find(|(k, _)| k == name)
+                    .map(|(_, v)| Cow::Borrowed(v.as_str()));
+            }
             return match member {
-                "principalId" => Some(Cow::Borrowed(a.principal_id.as_str())),
+                "principalId" if a.claims.is_none() => Some(Cow::Borrowed(a.principal_id.as_str())),
                 _ => a
                     .values
                     .iter()
@@ -139,6 +151,18 @@ impl RequestContext {
                         .collect(),
                 ),
                 Read::Authorizer => match self.authorizer.as_deref() {
+                    Some(AuthorizerContext {
+                        claims: Some(claims),
+                        ..
+                    }) => {
+                        let c: serde_json::Map<String, Value> = claims
+                            .iter()
+                            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                            .collect();
+                        let mut o = serde_json::Map::with_capacity(1);
+                        o.insert("claims".into(), Value::Object(c));
+                        Value::Object(o)
+                    }
                     Some(a) => {
                         let mut o = serde_json::Map::with_capacity(a.values.len() + 1);
                         o.insert("principalId".into(), a.principal_id.clone().into());
@@ -727,6 +751,8 @@ mod tests {
         c.authorizer = Some(Box::new(AuthorizerContext {
             principal_id: "me".into(),
             values: vec![("team".into(), "x".into())],
+            usage_identifier_key: None,
+            claims: None,
         }));
         let m = c.object(View::ProxyEvent);
         assert!(keys(&m).starts_with("accountId, apiId, authorizer, deploymentId"));
@@ -754,6 +780,8 @@ mod tests {
         c.authorizer = Some(Box::new(AuthorizerContext {
             principal_id: "me".into(),
             values: vec![("team".into(), "x".into())],
+            usage_identifier_key: None,
+            claims: None,
         }));
         assert_eq!(c.var("authorizer.principalId").as_deref(), Some("me"));
         assert_eq!(c.var("authorizer.team").as_deref(), Some("x"));

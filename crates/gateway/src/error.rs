@@ -21,6 +21,10 @@ pub struct GatewayError {
     pub status: Option<u16>,
     /// `$context.error.validationErrorString` (request body validation only).
     pub validation_error: Option<String>,
+    /// AWS's body when the API has not customised this response type (or its family):
+    /// authorizer denials answer `{"Message": ...}` and configuration errors
+    /// `{"message": null}`, which the type's default template cannot produce.
+    pub default_body: Option<Cow<'static, str>>,
 }
 
 impl GatewayError {
@@ -30,7 +34,12 @@ impl GatewayError {
             message: message.into(),
             status: None,
             validation_error: None,
+            default_body: None,
         }
+    }
+    pub fn with_default_body(mut self, body: impl Into<Cow<'static, str>>) -> Self {
+        self.default_body = Some(body.into());
+        self
     }
     pub fn with_status(mut self, status: u16) -> Self {
         self.status = Some(status);

@@ -21,6 +21,7 @@ pub mod mapping;
 pub mod pipeline;
 pub mod router;
 pub mod runtime;
+pub mod test_authorizer;
 pub mod test_invoke;
 pub mod uri;
 
@@ -46,6 +47,12 @@ pub struct Gateway {
     functions: Option<Arc<tollgate_functions::Functions>>,
     /// How long a request body that is read into memory may stop arriving (`--idle-timeout`).
     body_stall: std::time::Duration,
+    /// Lambda authorizers' result caches, kept across rebuilds.
+    authorizer_caches: tollgate_authorizers::ResultCaches,
+    /// Cognito user pools' keys.
+    jwks: tollgate_authorizers::JwksCache,
+    /// `--cognito-endpoint`: replaces `https://cognito-idp.{region}.amazonaws.com`.
+    cognito_endpoint: Option<String>,
 }
 
 impl Gateway {
@@ -58,6 +65,7 @@ impl Gateway {
         buckets: Arc<dyn Buckets>,
         functions: Option<Arc<tollgate_functions::Functions>>,
         body_stall: std::time::Duration,
+        cognito_endpoint: Option<String>,
     ) -> Arc<Gateway> {
         let logs = AccessLogWriter::start(access_log_dir);
         let mut feed = store.subscribe();
@@ -71,6 +79,9 @@ impl Gateway {
             applied,
             functions,
             body_stall,
+            authorizer_caches: Default::default(),
+            jwks: Default::default(),
+            cognito_endpoint,
         });
         gw.runtime
             .store(Arc::new(gw.rebuild(&state, &Runtime::default())));
@@ -93,8 +104,27 @@ impl Gateway {
             logs: &self.logs,
             buckets: self.buckets.as_ref(),
             usage: self.usage.as_ref(),
+            authorizer_caches: &self.authorizer_caches,
         };
-        runtime::rebuild(state, old, &env)
+        let next = runtime::rebuild(state, old, &env);
+        // A cache whose stage is gone or serves another deployment now is dropped.
+        self.authorizer_caches.retain(|c| {
+            next.apis
+                .get(&*c.api.to_ascii_lowercase())
+                .and_then(|a| a.stages.get(&c.stage))
+                .is_some_and(|s| {
+                    *s.deployment.deployment_id == *c.deployment
+                        || s.canary
+                            .as_ref()
+                            .is_some_and(|k| *k.deployment.deployment_id == *c.deployment)
+                })
+        });
+        next
+    }
+
+    /// FlushStageAuthorizersCache: empties the stage's authorizer result caches.
+    pub fn flush_authorizer_cache(&self, api: &str, stage: &str) {
+        self.authorizer_caches.flush_stage(api, stage);
     }
 
     /// Follows the store version the data plane serves, so a control-plane write can wait

@@ -5,6 +5,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
+use tollgate_authorizers::{CacheId, ResultCache, ResultCaches};
+
 use tollgate_model::{Deployment, RestApiDefinition, Stage};
 use tollgate_store::throttle::{Buckets, TokenBucket};
 use tollgate_store::usage::{KeyCounter, Quota, UsageCounters};
@@ -45,6 +47,10 @@ pub struct StageLimits {
     pub keys: HashMap<Box<str>, Arc<KeyBinding>>,
     pub method_buckets: MethodBuckets,
     pub account: Arc<dyn TokenBucket>,
+    /// Each caching Lambda authorizer's result cache on this stage, by authorizer id.
+    pub authorizer_caches: HashMap<Box<str>, Arc<ResultCache>>,
+    /// The same for the canary's deployment (its authorizers may differ).
+    pub canary_authorizer_caches: HashMap<Box<str>, Arc<ResultCache>>,
 }
 
 /// What a rebuild needs besides the state.
@@ -52,6 +58,7 @@ pub struct Env<'a> {
     pub logs: &'a AccessLogWriter,
     pub buckets: &'a dyn Buckets,
     pub usage: &'a dyn UsageCounters,
+    pub authorizer_caches: &'a ResultCaches,
 }
 
 #[derive(Debug)]
@@ -319,6 +326,32 @@ fn stage_keys(
     keys
 }
 
+/// The result caches of `deployment`'s caching Lambda authorizers on one stage.
+fn stage_authorizer_caches(
+    env: &Env<'_>,
+    api: &str,
+    stage: &str,
+    deployment: &CompiledDeployment,
+) -> HashMap<Box<str>, Arc<ResultCache>> {
+    deployment
+        .lambda_authorizers
+        .iter()
+        .filter(|a| !a.ttl.is_zero())
+        .map(|a| {
+            let cache_id = CacheId {
+                api: api.into(),
+                stage: stage.into(),
+                deployment: (*deployment.deployment_id).into(),
+                authorizer: (*a.id).into(),
+            };
+            (
+                (*a.id).into(),
+                env.authorizer_caches.cache_for(cache_id, a.ttl),
+            )
+        })
+        .collect()
+}
+
 fn build_api(
     id: &str,
     api: &Arc<ApiState>,
@@ -368,10 +401,17 @@ fn build_api(
         let Some(snapshot) = api.deployments.get(&st.deployment_id).map(|d| &d.snapshot) else {
             continue;
         };
+        let authorizer_caches = stage_authorizer_caches(env, id, name, &deployment);
+        let canary_authorizer_caches = canary
+            .as_ref()
+            .map(|c| stage_authorizer_caches(env, id, name, &c.deployment))
+            .unwrap_or_default();
         let limits = StageLimits {
             keys: stage_keys(id, name, state, env),
             method_buckets: stage_buckets(id, st, snapshot, env.buckets),
             account: account.clone(),
+            authorizer_caches,
+            canary_authorizer_caches,
         };
         stages.insert(
             name.as_str().into(),

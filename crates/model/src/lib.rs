@@ -18,6 +18,7 @@
 //! form.
 
 pub mod account;
+pub mod authorizer;
 pub mod deployment;
 pub mod gateway_response;
 pub mod iam;

@@ -17,6 +17,7 @@ macro_rules! replace_opt {
 
 pub mod account;
 pub mod api_keys;
+pub mod authorizers;
 pub mod deployments;
 pub mod gateway_responses;
 mod integration_patch;
@@ -122,7 +123,7 @@ fn routes() -> Router<Ctx> {
         )
         .route(
             "/restapis/{api}/stages/{stage}/cache/authorizers",
-            axum::routing::delete(stages::flush_cache),
+            axum::routing::delete(stages::flush_authorizers_cache),
         )
         .route(
             "/restapis/{api}/gatewayresponses",
@@ -158,6 +159,17 @@ fn routes() -> Router<Ctx> {
             get(request_validators::get)
                 .patch(request_validators::update)
                 .delete(request_validators::delete),
+        )
+        .route(
+            "/restapis/{api}/authorizers",
+            get(authorizers::list).post(authorizers::create),
+        )
+        .route(
+            "/restapis/{api}/authorizers/{id}",
+            get(authorizers::get)
+                .patch(authorizers::update)
+                .delete(authorizers::delete)
+                .post(authorizers::test_invoke),
         )
         .route(
             "/tags/{arn}",

@@ -138,6 +138,7 @@ pub async fn create(
             return Err(ApiError::bad_request(COMPRESSION_MESSAGE));
         }
     }
+    check_policy(input.policy.as_deref())?;
     let tags = input.tags.clone().unwrap_or_default();
     for (k, v) in &tags {
         tollgate_model::validate::tag(k, v).map_err(ApiError::bad_request)?;
@@ -242,6 +243,23 @@ pub async fn put_not_supported(Path(_id): Path<String>) -> ApiError {
     ApiError::bad_request("PutRestApi (OpenAPI import) is not supported by Tollgate yet")
 }
 
+/// A resource policy must be a JSON policy document (an object with a `Statement`); an
+/// empty value clears it.
+fn check_policy(policy: Option<&str>) -> ApiResult<()> {
+    let Some(p) = policy.filter(|p| !p.is_empty()) else {
+        return Ok(());
+    };
+    let doc: Option<serde_json::Value> = serde_json::from_str(p).ok();
+    let statement = doc.as_ref().and_then(|d| d.get("Statement"));
+    if statement.is_some_and(|s| s.is_array() || s.is_object()) {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(
+            "Invalid policy document. Please check the policy syntax and ensure that Principals are valid.",
+        ))
+    }
+}
+
 /// The top-level members UpdateRestApi only `replace`s.
 const REPLACE_ONLY: [&str; 7] = [
     "name",
@@ -266,7 +284,15 @@ static REST_API_PATCH: PatchTable<RestApi, ()> = PatchTable {
         },
         replace_opt!("/description", description),
         replace_opt!("/version", version),
-        replace_opt!("/policy", policy),
+        PatchRule {
+            ops: &["replace"],
+            path: "/policy",
+            apply: |r, c| {
+                check_policy(c.value)?;
+                super::shared::set_opt(&mut r.policy, c.value);
+                Ok(())
+            },
+        },
         PatchRule {
             ops: &["replace"],
             path: "/apiKeySource",

@@ -170,14 +170,26 @@ pub async fn delete(
     Ok(empty(202))
 }
 
+/// FlushStageCache. No response cache exists yet, so there is nothing to flush.
 pub async fn flush_cache(
     State(ctx): State<Ctx>,
     Path((api_id, name)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     let st = ctx.store.state();
     stage(api(&st, &api_id)?, &name)?;
-    // Response and authorizer caches arrive with the caching and authorizer features;
-    // until then there is nothing cached to flush.
+    Ok(empty(202))
+}
+
+/// FlushStageAuthorizersCache: the data plane empties the stage's authorizer caches.
+pub async fn flush_authorizers_cache(
+    State(ctx): State<Ctx>,
+    Path((api_id, name)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let st = ctx.store.state();
+    stage(api(&st, &api_id)?, &name)?;
+    if let Some(t) = &ctx.test_invoker {
+        t.flush_authorizer_cache(&api_id, &name);
+    }
     Ok(empty(202))
 }
 

@@ -5,18 +5,31 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use tollgate_model::test_invoke::{TestInvokeRequest, TestInvokeResponse};
+use tollgate_model::test_invoke::{
+    TestInvokeAuthorizerRequest, TestInvokeAuthorizerResponse, TestInvokeRequest,
+    TestInvokeResponse,
+};
 use tollgate_store::Store;
 
 use crate::core::credentials::StaticCredentials;
 
-/// Runs a method through the data plane for TestInvokeMethod (implemented by the gateway,
-/// wired in by the binary, so the control plane does not depend on the data plane).
+/// What the control plane asks of the data plane (implemented by the gateway, wired in by
+/// the binary, so the control plane does not depend on the data plane): TestInvokeMethod
+/// runs a method through it, FlushStageAuthorizersCache empties its caches.
 pub trait TestInvoker: Send + Sync {
     fn test_invoke(
         &self,
         req: TestInvokeRequest,
     ) -> Pin<Box<dyn Future<Output = TestInvokeResponse> + Send + 'static>>;
+
+    /// Runs an authorizer for TestInvokeAuthorizer.
+    fn test_invoke_authorizer(
+        &self,
+        req: TestInvokeAuthorizerRequest,
+    ) -> Pin<Box<dyn Future<Output = TestInvokeAuthorizerResponse> + Send + 'static>>;
+
+    /// Empties the authorizer result caches of one stage.
+    fn flush_authorizer_cache(&self, api: &str, stage: &str);
 }
 
 pub struct AdminConfig {

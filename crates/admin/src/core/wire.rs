@@ -13,11 +13,11 @@
 
 use serde::Serialize;
 use tollgate_model::lambda::{Alias, FunctionConfiguration};
-use tollgate_model::test_invoke::TestInvokeResponse;
+use tollgate_model::test_invoke::{TestInvokeAuthorizerResponse, TestInvokeResponse};
 use tollgate_model::v2;
 use tollgate_model::{
-    Account, ApiKey, GatewayResponse, Integration, IntegrationResponse, Method, MethodResponse,
-    Model, RequestValidator, Resource, RestApi, Stage,
+    Account, ApiKey, Authorizer, AuthorizerType, GatewayResponse, Integration, IntegrationResponse,
+    Method, MethodResponse, Model, RequestValidator, Resource, RestApi, Stage,
 };
 
 /// How a value is shown in a response body.
@@ -58,6 +58,7 @@ wire_is_stored!(
     FunctionConfiguration,
     Alias,
     TestInvokeResponse,
+    TestInvokeAuthorizerResponse,
     v2::Route,
     v2::Integration,
     v2::Authorizer,
@@ -75,6 +76,50 @@ impl<T: Wire + ?Sized> Wire for &T {
 
     fn to_wire(&self) -> T::Shape<'_> {
         (**self).to_wire()
+    }
+}
+
+/// An authorizer on the wire: AWS spells its pools `providerARNs`, which the stored shape
+/// (camelCase from the field name) spells `providerArns`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthorizerWire<'a> {
+    id: &'a str,
+    name: &'a str,
+    #[serde(rename = "type")]
+    authorizer_type: AuthorizerType,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    auth_type: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    authorizer_uri: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    authorizer_credentials: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    identity_source: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    identity_validation_expression: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    authorizer_result_ttl_in_seconds: Option<i64>,
+    #[serde(rename = "providerARNs", skip_serializing_if = "Option::is_none")]
+    provider_arns: Option<&'a [String]>,
+}
+
+impl Wire for Authorizer {
+    type Shape<'a> = AuthorizerWire<'a>;
+
+    fn to_wire(&self) -> AuthorizerWire<'_> {
+        AuthorizerWire {
+            id: &self.id,
+            name: &self.name,
+            authorizer_type: self.authorizer_type,
+            auth_type: self.auth_type.as_deref(),
+            authorizer_uri: self.authorizer_uri.as_deref(),
+            authorizer_credentials: self.authorizer_credentials.as_deref(),
+            identity_source: self.identity_source.as_deref(),
+            identity_validation_expression: self.identity_validation_expression.as_deref(),
+            authorizer_result_ttl_in_seconds: self.authorizer_result_ttl_in_seconds,
+            provider_arns: self.provider_arns.as_deref(),
+        }
     }
 }
 

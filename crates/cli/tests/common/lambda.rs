@@ -69,58 +69,7 @@ pub fn proxy_api_without_permission(s: &Server, function: &str) -> String {
         .as_str()
         .unwrap()
         .to_string();
-    let root = apigw(s, &["get-resources", "--rest-api-id", &api])["items"][0]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let res = apigw(
-        s,
-        &[
-            "create-resource",
-            "--rest-api-id",
-            &api,
-            "--parent-id",
-            &root,
-            "--path-part",
-            "{proxy+}",
-        ],
-    )["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    apigw(
-        s,
-        &[
-            "put-method",
-            "--rest-api-id",
-            &api,
-            "--resource-id",
-            &res,
-            "--http-method",
-            "ANY",
-            "--authorization-type",
-            "NONE",
-        ],
-    );
-    let uri = format!("arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:function:{function}/invocations");
-    apigw(
-        s,
-        &[
-            "put-integration",
-            "--rest-api-id",
-            &api,
-            "--resource-id",
-            &res,
-            "--http-method",
-            "ANY",
-            "--type",
-            "AWS_PROXY",
-            "--integration-http-method",
-            "POST",
-            "--uri",
-            &uri,
-        ],
-    );
+    proxy_resource(s, &api, function, &["--authorization-type", "NONE"]);
     apigw(
         s,
         &[
@@ -134,6 +83,59 @@ pub fn proxy_api_without_permission(s: &Server, function: &str) -> String {
         ],
     );
     api
+}
+
+/// Adds `/{proxy+}` ANY (`put-method` with `method_args`) → AWS_PROXY `function` to `api`.
+pub fn proxy_resource(s: &Server, api: &str, function: &str, method_args: &[&str]) {
+    let root = apigw(s, &["get-resources", "--rest-api-id", api])["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let res = apigw(
+        s,
+        &[
+            "create-resource",
+            "--rest-api-id",
+            api,
+            "--parent-id",
+            &root,
+            "--path-part",
+            "{proxy+}",
+        ],
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut args = vec![
+        "put-method",
+        "--rest-api-id",
+        api,
+        "--resource-id",
+        &res,
+        "--http-method",
+        "ANY",
+    ];
+    args.extend_from_slice(method_args);
+    apigw(s, &args);
+    let uri = format!("arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:function:{function}/invocations");
+    apigw(
+        s,
+        &[
+            "put-integration",
+            "--rest-api-id",
+            api,
+            "--resource-id",
+            &res,
+            "--http-method",
+            "ANY",
+            "--type",
+            "AWS_PROXY",
+            "--integration-http-method",
+            "POST",
+            "--uri",
+            &uri,
+        ],
+    );
 }
 
 /// `aws lambda add-permission` letting API Gateway invoke `function` (with `qualifier`)

@@ -437,6 +437,78 @@ pub fn assert_cli_error(e: &AwsError, code: &str, message: &str) {
     );
 }
 
+/// `aws apigateway create-deployment` of `api` to `stage`.
+pub fn deploy(s: &Server, api: &str, stage: &str) -> Value {
+    apigw(
+        s,
+        &[
+            "create-deployment",
+            "--rest-api-id",
+            api,
+            "--stage-name",
+            stage,
+        ],
+    )
+}
+
+/// `aws apigateway create-resource` of `part` under `parent`; its id.
+pub fn create_resource(s: &Server, api: &str, parent: &str, part: &str) -> String {
+    str_of(
+        &apigw(
+            s,
+            &[
+                "create-resource",
+                "--rest-api-id",
+                api,
+                "--parent-id",
+                parent,
+                "--path-part",
+                part,
+            ],
+        ),
+        "id",
+    )
+}
+
+/// `verb` on resource `res` of `api`: `put-method` with `method_args` (its authorization),
+/// and a MOCK integration answering 200 with `response_template` (application/json).
+pub fn mock_method(
+    s: &Server,
+    (api, res, verb): (&str, &str, &str),
+    method_args: &[&str],
+    response_template: &str,
+) {
+    let on = |op: &str, rest: &[&str]| {
+        let mut v = vec![
+            op,
+            "--rest-api-id",
+            api,
+            "--resource-id",
+            res,
+            "--http-method",
+            verb,
+        ];
+        v.extend_from_slice(rest);
+        apigw(s, &v)
+    };
+    on("put-method", method_args);
+    on(
+        "put-integration",
+        &[
+            "--type",
+            "MOCK",
+            "--request-templates",
+            r#"{"application/json": "{\"statusCode\": 200}"}"#,
+        ],
+    );
+    on("put-method-response", &["--status-code", "200"]);
+    let templates = json!({ "application/json": response_template }).to_string();
+    on(
+        "put-integration-response",
+        &["--status-code", "200", "--response-templates", &templates],
+    );
+}
+
 /// Runs a Python script (boto3 from the venv .ci/run sets up: `python3` must be the venv's,
 /// first on PATH) with `args`, with no user AWS configuration; returns the JSON it prints.
 pub fn python_script(script: &str, args: &[&str]) -> Value {

@@ -17,6 +17,8 @@ pub struct CompiledGatewayResponse {
     pub headers: Vec<(HeaderName, Source)>,
     /// (content type, template), sorted by content type; rendered by the VTL engine.
     pub templates: Vec<(String, MappingTemplate)>,
+    /// The API customised this type or its family (else AWS's default is answered).
+    pub customised: bool,
 }
 
 /// Applies AWS's resolution order: the type's own customisation, else the DEFAULT_4XX /
@@ -36,6 +38,7 @@ pub(crate) fn compile_gateway_response(
         t.family()
             .and_then(|f| def.gateway_responses.get(f.as_str()))
     });
+    let customised = configured.is_some();
     let chosen = configured.cloned().unwrap_or_else(|| t.default_response());
     let status = chosen
         .status_code
@@ -78,6 +81,7 @@ pub(crate) fn compile_gateway_response(
         status,
         headers,
         templates,
+        customised,
     }
 }
 

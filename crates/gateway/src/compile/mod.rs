@@ -8,6 +8,7 @@
 //! [`integration`], [`validation`] (request validators and models), [`gateway_response`];
 //! this module puts a deployment's methods into the router.
 
+pub mod authorizer;
 pub mod error;
 pub mod expression;
 pub mod gateway_response;
@@ -35,11 +36,15 @@ use validation::{compile_validation, ModelCompiler};
 pub use validation::{ModelSchema, ParameterLocation, RequestValidation};
 
 use crate::router::{method_slot, Route, Router};
+use authorizer::DeploymentAuthorizers;
+pub use authorizer::MethodAuthorizer;
 
 #[derive(Debug)]
 pub struct CompiledMethod {
     pub http_method: Arc<str>,
     pub authorization_type: AuthorizationType,
+    /// What the Authorize phase runs.
+    pub authorizer: MethodAuthorizer,
     pub api_key_required: bool,
     /// `None` when the method has no request validator or it checks nothing.
     pub validation: Option<RequestValidation>,
@@ -56,6 +61,11 @@ pub struct CompiledDeployment {
     pub binary_media_types: Vec<String>,
     /// Where API keys come from.
     pub api_key_source: ApiKeySourceType,
+    /// The API's resource policy (`None`: no policy); one that does not compile denies
+    /// every request.
+    pub resource_policy: Option<Result<tollgate_authorizers::Policy, ()>>,
+    /// The Lambda authorizers methods use (each stage keeps a result cache per one).
+    pub lambda_authorizers: Vec<Arc<tollgate_authorizers::LambdaAuthorizer>>,
 }
 
 impl CompiledDeployment {
@@ -71,11 +81,12 @@ impl CompiledDeployment {
 pub fn compile(def: &RestApiDefinition, deployment_id: &str) -> CompiledDeployment {
     let mut router = Router::default();
     let mut models = ModelCompiler::new(def);
+    let authorizers = DeploymentAuthorizers::compile(def);
     for r in def.resources.values() {
         let mut methods: [Option<Arc<CompiledMethod>>; 8] = Default::default();
         for (verb, m) in &r.resource_methods {
             if let Some(slot) = method_slot(verb) {
-                let mut compiled = compile_method(m, &r.id);
+                let mut compiled = compile_method(m, &r.id, &authorizers);
                 compiled.validation = compile_validation(def, m, &mut models);
                 methods[slot] = Some(Arc::new(compiled));
             }
@@ -99,10 +110,16 @@ pub fn compile(def: &RestApiDefinition, deployment_id: &str) -> CompiledDeployme
             .collect(),
         binary_media_types: def.api.binary_media_types.clone(),
         api_key_source: def.api.api_key_source,
+        lambda_authorizers: authorizers.lambda.into_values().collect(),
+        resource_policy: authorizer::resource_policy(def),
     }
 }
 
-fn compile_method(m: &Method, resource_id: &str) -> CompiledMethod {
+fn compile_method(
+    m: &Method,
+    resource_id: &str,
+    authorizers: &DeploymentAuthorizers,
+) -> CompiledMethod {
     let integration = match &m.method_integration {
         None => Err(CompileError::NoIntegration),
         Some(i) => compile_integration(i, resource_id),
@@ -113,6 +130,7 @@ fn compile_method(m: &Method, resource_id: &str) -> CompiledMethod {
     CompiledMethod {
         http_method: m.http_method.as_str().into(),
         authorization_type: m.authorization_type,
+        authorizer: authorizers.for_method(m),
         api_key_required: m.api_key_required,
         validation: None,
         integration,

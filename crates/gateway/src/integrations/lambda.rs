@@ -64,13 +64,13 @@ pub(crate) fn string_map(pairs: impl Iterator<Item = (String, String)>) -> (Valu
     }
 }
 
-/// The REST proxy event (payload 1.0).
-pub fn proxy_event(
+/// The request as the REST proxy event and the REQUEST authorizer event show it
+/// (`resource` through `requestContext`), in the events' key order.
+pub fn request_members(
     inv: &Invocation<'_>,
-    routed: &Routed,
+    resource_path: &str,
     params: &Params<'_>,
-    body: &[u8],
-) -> Vec<u8> {
+) -> Map<String, Value> {
     let ip = inv.remote.ip().to_string();
     let headers = inv
         .parts
@@ -125,6 +125,31 @@ pub fn proxy_event(
     } else {
         json!(inv.stage_variables)
     };
+    let mut m = Map::with_capacity(12);
+    m.insert("resource".into(), resource_path.into());
+    m.insert("path".into(), proxy_path(inv.routing_path).into());
+    m.insert("httpMethod".into(), inv.parts.method.as_str().into());
+    m.insert("headers".into(), headers);
+    m.insert("multiValueHeaders".into(), multi_headers);
+    m.insert("queryStringParameters".into(), query);
+    m.insert("multiValueQueryStringParameters".into(), multi_query);
+    m.insert("pathParameters".into(), path_params);
+    m.insert("stageVariables".into(), stage_variables);
+    m.insert(
+        "requestContext".into(),
+        Value::Object(inv.ctx.object(View::ProxyEvent)),
+    );
+    m
+}
+
+/// The REST proxy event (payload 1.0).
+pub fn proxy_event(
+    inv: &Invocation<'_>,
+    routed: &Routed,
+    params: &Params<'_>,
+    body: &[u8],
+) -> Vec<u8> {
+    let mut event = request_members(inv, &routed.route.resource_path, params);
     let content_type = inv
         .parts
         .headers
@@ -146,21 +171,9 @@ pub fn proxy_event(
             ),
         }
     };
-    let event = json!({
-        "resource": &*routed.route.resource_path,
-        "path": proxy_path(inv.routing_path),
-        "httpMethod": inv.parts.method.as_str(),
-        "headers": headers,
-        "multiValueHeaders": multi_headers,
-        "queryStringParameters": query,
-        "multiValueQueryStringParameters": multi_query,
-        "pathParameters": path_params,
-        "stageVariables": stage_variables,
-        "requestContext": Value::Object(inv.ctx.object(View::ProxyEvent)),
-        "body": body,
-        "isBase64Encoded": encoded,
-    });
-    serde_json::to_vec(&event).unwrap_or_default()
+    event.insert("body".into(), body);
+    event.insert("isBase64Encoded".into(), encoded.into());
+    serde_json::to_vec(&Value::Object(event)).unwrap_or_default()
 }
 
 /// The event's `path`: the request path after the stage, leading `//` collapsed.

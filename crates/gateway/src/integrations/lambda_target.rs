@@ -9,15 +9,7 @@ use tollgate_model::lambda::{parse_function_ref, FunctionRef};
 use crate::error::GatewayError;
 use crate::uri::{compile_uri, UriPiece};
 
-/// `arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{functionArn}/invocations`
-/// → the function ARN part (which may hold `${stageVariables.x}`).
-pub fn function_of_uri(uri: &str) -> Option<&str> {
-    let rest = uri.strip_prefix("arn:aws:apigateway:")?;
-    let (_region, rest) = rest.split_once(':')?;
-    let rest = rest.strip_prefix("lambda:path/2015-03-31/functions/")?;
-    let f = rest.strip_suffix("/invocations")?;
-    (!f.is_empty()).then_some(f)
-}
+use tollgate_model::authorizer::function_of_invocation_uri as function_of_uri;
 
 /// Why an `AWS`/`AWS_PROXY` integration's URI names no function.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

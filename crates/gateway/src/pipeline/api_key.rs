@@ -14,24 +14,24 @@ fn forbidden() -> GatewayError {
     GatewayError::new(T::InvalidApiKey, "Forbidden")
 }
 
-/// The key's binding when the method requires a key; `None` when it does not.
-pub fn check<'l>(
+/// The key's binding and value when the method requires a key; `None` when it does not.
+/// The key is the `x-api-key` header, or with `apiKeySource: AUTHORIZER` the Lambda
+/// authorizer's `usageIdentifierKey` (`authorizer_key`).
+pub fn check<'l, 'r>(
     method: &CompiledMethod,
     api_key_source: ApiKeySourceType,
     limits: &'l StageLimits,
-    headers: &HeaderMap,
-) -> Result<Option<&'l Arc<KeyBinding>>, GatewayError> {
+    headers: &'r HeaderMap,
+    authorizer_key: Option<&'r str>,
+) -> Result<Option<(&'l Arc<KeyBinding>, &'r str)>, GatewayError> {
     if !method.api_key_required {
         return Ok(None);
     }
-    // AUTHORIZER keys come from a Lambda authorizer's usageIdentifierKey, which arrives
-    // with the authorizer work; until then such methods refuse every key.
-    if api_key_source != ApiKeySourceType::Header {
-        return Err(forbidden());
+    let value = match api_key_source {
+        ApiKeySourceType::Header => headers.get("x-api-key").and_then(|v| v.to_str().ok()),
+        ApiKeySourceType::Authorizer => authorizer_key,
     }
-    let value = headers
-        .get("x-api-key")
-        .and_then(|v| v.to_str().ok())
-        .ok_or_else(forbidden)?;
-    limits.keys.get(value).map(Some).ok_or_else(forbidden)
+    .ok_or_else(forbidden)?;
+    let binding = limits.keys.get(value).ok_or_else(forbidden)?;
+    Ok(Some((binding, value)))
 }

@@ -1,29 +1,328 @@
-//! Authorization phase. `NONE` passes; the other types (IAM, Lambda and Cognito
-//! authorizers) arrive with the authorizer work and until then fail closed with AWS's
-//! authorizer configuration error, never letting a protected method through.
-//!
-//! The phase is async because an authorizer is a call out (a Lambda function, a token
-//! check); what it lets through becomes `$context.authorizer`.
+//! Authorization phase: `NONE` passes at no cost; a Lambda authorizer (TOKEN, REQUEST) runs
+//! through the authorizer engine (`tollgate-authorizers`) with this stage's result cache,
+//! and its outcome becomes a gateway response (lambda-events.md §5.4) or
+//! `$context.authorizer`. Types Tollgate cannot check yet (AWS_IAM, COGNITO_USER_POOLS)
+//! fail closed with AWS's authorizer configuration error.
 
-use tollgate_model::{AuthorizationType, GatewayResponseType as T};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::time::Duration;
 
-use crate::compile::CompiledMethod;
+use bytes::Bytes;
+use serde_json::{Map, Value};
+use tollgate_authorizers::{
+    ConditionKeys, Invoked, Invoker, JwksFetcher, LambdaAuthorizer, Outcome, Rejection,
+    RequestView, ResultCache,
+};
+use tollgate_functions::{Functions, InvokeRequest, ServicePermission};
+use tollgate_model::lambda::FunctionRef;
+use tollgate_model::GatewayResponseType as T;
+
+use super::method_request::{parse_query, Params, Routed};
+use super::resource_policy;
+use crate::body::GatewayBody;
+use crate::compile::MethodAuthorizer;
 use crate::context::AuthorizerContext;
 use crate::error::GatewayError;
+use crate::integrations::http::HttpClient;
+use crate::integrations::lambda::request_members;
+use crate::invocation::Invocation;
+use crate::pipeline::integration_request::BackendRequest;
+use crate::Gateway;
 
-/// Authorizes one request for `method`: the authorizer's principal and context when one
-/// ran, `None` for `NONE`.
+/// The region in ARNs when no function engine names one.
+const DEFAULT_REGION: &str = "us-east-1";
+
+/// How long an authorizer function may take before the request is refused (500).
+const AUTHORIZER_TIMEOUT: Duration = Duration::from_secs(30);
+
+fn configuration_error() -> GatewayError {
+    GatewayError::new(T::AuthorizerConfigurationError, "null")
+        .with_default_body("{\"message\": null}")
+}
+
+/// The method ARN policies are evaluated against:
+/// `arn:aws:execute-api:{region}:{account}:{api}/{stage}/{METHOD}/{path}`, the path as
+/// requested (root: `.../GET/`).
+pub fn method_arn(region: &str, inv: &Invocation<'_>) -> String {
+    let path = inv.routing_path.trim_start_matches('/');
+    format!(
+        "arn:aws:execute-api:{region}:{}:{}/{}/{}/{path}",
+        tollgate_model::ACCOUNT_ID,
+        inv.ctx.api_id,
+        inv.ctx.stage,
+        inv.parts.method.as_str(),
+    )
+}
+
+/// Authorizes one request (auth-throttle-cache.md §9): the resource policy's deny, the
+/// method's authorizer, then the resource policy combined with it. Answers the
+/// authorizer's principal and context when one ran, `None` for `NONE` (at no cost without a
+/// resource policy) and for TestInvokeMethod (which skips authorization, as AWS does).
 pub async fn check(
-    method: &CompiledMethod,
+    gw: &Gateway,
+    inv: &Invocation<'_>,
+    routed: &Routed,
+    query: &mut Vec<(String, String)>,
 ) -> Result<Option<Box<AuthorizerContext>>, GatewayError> {
-    match method.authorization_type {
-        AuthorizationType::None => Ok(None),
-        other => {
+    let policy = inv.deployment.resource_policy.as_ref();
+    let authorizer = &routed.method.authorizer;
+    if (policy.is_none() && matches!(authorizer, MethodAuthorizer::None)) || inv.limits.is_none() {
+        return Ok(None);
+    }
+    let region = gw
+        .functions
+        .as_deref()
+        .map_or(DEFAULT_REGION, Functions::region);
+    let arn = method_arn(region, inv);
+    let decision = policy
+        .map(|p| resource_policy::phase_one(p, &arn, inv))
+        .transpose()?;
+    let out = run_authorizer(gw, inv, routed, query, &arn).await?;
+    if let Some(d) = decision {
+        resource_policy::phase_two(d, authorizer, &arn)?;
+    }
+    Ok(out)
+}
+
+/// The method's authorizer for one request.
+async fn run_authorizer(
+    gw: &Gateway,
+    inv: &Invocation<'_>,
+    routed: &Routed,
+    query: &mut Vec<(String, String)>,
+    arn: &str,
+) -> Result<Option<Box<AuthorizerContext>>, GatewayError> {
+    let functions = gw.functions.as_deref();
+    let authorizer = match &routed.method.authorizer {
+        MethodAuthorizer::None => return Ok(None),
+        MethodAuthorizer::Cognito { authorizer, scopes } => {
+            let token = inv
+                .parts
+                .headers
+                .get(authorizer.header())
+                .and_then(|v| v.to_str().ok());
+            let endpoint = gw.cognito_endpoint.as_deref();
+            return match authorizer
+                .authorize(token, scopes, endpoint, &gw.jwks, &JwksHttp)
+                .await
+            {
+                Ok(claims) => Ok(Some(Box::new(AuthorizerContext {
+                    claims: Some(claims),
+                    ..Default::default()
+                }))),
+                Err(Rejection::Expired) => Err(GatewayError::new(
+                    T::Unauthorized,
+                    "The incoming token has expired",
+                )),
+                Err(Rejection::Unauthorized) => {
+                    Err(GatewayError::new(T::Unauthorized, "Unauthorized"))
+                }
+            };
+        }
+        MethodAuthorizer::Unusable => {
             tracing::warn!(
-                authorization_type = other.as_str(),
-                "authorization type not supported yet; refusing the request"
+                api = %inv.ctx.api_id,
+                authorization_type = routed.method.authorization_type.as_str(),
+                "method's authorizer cannot be used; refusing the request"
             );
-            Err(GatewayError::new(T::AuthorizerConfigurationError, "null"))
+            return Err(configuration_error());
+        }
+        MethodAuthorizer::Lambda(a) => a,
+    };
+    let functions = functions.ok_or_else(configuration_error)?;
+    if query.is_empty() {
+        *query = parse_query(inv.parts.uri.query());
+    }
+    let cache = inv
+        .limits
+        .and_then(|l| match inv.ctx.is_canary {
+            Some(true) => l.canary_authorizer_caches.get(&*authorizer.id),
+            _ => l.authorizer_caches.get(&*authorizer.id),
+        })
+        .map(|c| &**c);
+    let req = AuthRequest {
+        inv,
+        resource_path: &routed.route.resource_path,
+        path_params: &routed.path_params,
+        query,
+    };
+    match run(functions, authorizer, &req, arn, cache).await {
+        Outcome::Allow(out) => Ok(Some(Box::new(AuthorizerContext {
+            principal_id: out.principal_id.clone(),
+            values: out.context.clone(),
+            usage_identifier_key: out.usage_identifier_key.clone(),
+            claims: None,
+        }))),
+        Outcome::Unauthorized => Err(GatewayError::new(T::Unauthorized, "Unauthorized")),
+        Outcome::Denied { explicit: true, .. } => Err(GatewayError::new(
+            T::AccessDenied,
+            "User is not authorized to access this resource with an explicit deny",
+        )
+        .with_default_body(
+            "{\"Message\":\"User is not authorized to access this resource with an explicit deny\"}",
+        )),
+        Outcome::Denied { explicit: false, .. } => Err(GatewayError::new(
+            T::AccessDenied,
+            "User is not authorized to access this resource",
+        )
+        .with_default_body("{\"Message\":\"User is not authorized to access this resource\"}")),
+        Outcome::ConfigurationError => Err(configuration_error()),
+    }
+}
+
+/// Runs `authorizer` for one request through the function engine.
+pub(crate) async fn run(
+    functions: &Functions,
+    authorizer: &LambdaAuthorizer,
+    req: &AuthRequest<'_, '_>,
+    method_arn: &str,
+    cache: Option<&ResultCache>,
+) -> Outcome {
+    let invoker = FunctionInvoker {
+        functions,
+        api_id: &req.inv.ctx.api_id,
+        authorizer_id: &authorizer.id,
+    };
+    authorizer.authorize(req, method_arn, cache, &invoker).await
+}
+
+/// The request as the authorizer engine reads it.
+pub(crate) struct AuthRequest<'r, 'a> {
+    pub inv: &'r Invocation<'a>,
+    /// The matched resource's path template (the events' `resource`).
+    pub resource_path: &'r str,
+    pub path_params: &'r [(std::sync::Arc<str>, String)],
+    pub query: &'r [(String, String)],
+}
+
+impl ConditionKeys for AuthRequest<'_, '_> {
+    fn values(&self, key: &str) -> Vec<String> {
+        resource_policy::Conditions(self.inv).values(key)
+    }
+}
+
+impl RequestView for AuthRequest<'_, '_> {
+    fn header(&self, name: &str) -> Option<Cow<'_, str>> {
+        self.inv
+            .parts
+            .headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(Cow::Borrowed)
+    }
+
+    fn query(&self, name: &str) -> Option<Cow<'_, str>> {
+        self.query
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| Cow::Borrowed(v.as_str()))
+    }
+
+    fn stage_variables(&self) -> &BTreeMap<String, String> {
+        self.inv.stage_variables
+    }
+
+    fn context(&self, name: &str) -> Option<Cow<'_, str>> {
+        self.inv.ctx.var(name)
+    }
+
+    fn request_members(&self) -> Map<String, Value> {
+        let params = Params {
+            path: self.path_params,
+            query: self.query,
+            headers: &self.inv.parts.headers,
+        };
+        request_members(self.inv, self.resource_path, &params)
+    }
+}
+
+/// Calls authorizer functions through the function engine, with API Gateway's permission
+/// check: the function's policy must let `apigateway.amazonaws.com` invoke it for
+/// `arn:aws:execute-api:{region}:{account}:{api}/authorizers/{id}`.
+struct FunctionInvoker<'r> {
+    functions: &'r Functions,
+    api_id: &'r str,
+    authorizer_id: &'r str,
+}
+
+impl Invoker for FunctionInvoker<'_> {
+    async fn invoke(&self, function: &FunctionRef, payload: Vec<u8>) -> Result<Invoked, ()> {
+        let source_arn = format!(
+            "arn:aws:execute-api:{}:{}:{}/authorizers/{}",
+            self.functions.region(),
+            tollgate_model::ACCOUNT_ID,
+            self.api_id,
+            self.authorizer_id
+        );
+        let qualifier = function.qualifier.as_deref();
+        if let ServicePermission::Denied { enforced } = self.functions.service_permission(
+            &function.name,
+            qualifier,
+            "apigateway.amazonaws.com",
+            &source_arn,
+        ) {
+            tracing::warn!(
+                api = %self.api_id, authorizer = %self.authorizer_id, function = %function.name,
+                source_arn = %source_arn,
+                "Execution failed due to configuration error: Invalid permissions on Lambda function"
+            );
+            if enforced {
+                return Err(());
+            }
+        }
+        let call = self.functions.invoke(
+            &function.name,
+            qualifier,
+            InvokeRequest {
+                payload: Bytes::from(payload),
+                log_tail: false,
+                client_context: None,
+            },
+        );
+        match tokio::time::timeout(AUTHORIZER_TIMEOUT, call).await {
+            Ok(Ok(out)) => Ok(Invoked {
+                payload: out.payload,
+                function_error: out.function_error,
+            }),
+            Ok(Err(e)) => {
+                tracing::info!(api = %self.api_id, function = %function.name, error = %e, "authorizer invocation failed");
+                Err(())
+            }
+            Err(_) => {
+                tracing::info!(api = %self.api_id, function = %function.name, "authorizer timed out");
+                Err(())
+            }
+        }
+    }
+}
+
+/// How long a JWKS fetch may take (auth-throttle-cache.md §6.1).
+const JWKS_TIMEOUT: Duration = Duration::from_millis(1500);
+
+/// Fetches Cognito JWKS documents with this thread's HTTP client.
+pub(crate) struct JwksHttp;
+
+impl JwksFetcher for JwksHttp {
+    async fn fetch(&self, url: &str) -> Result<Bytes, ()> {
+        let uri = url.parse().map_err(|_| ())?;
+        let req = BackendRequest {
+            method: http::Method::GET,
+            uri,
+            headers: http::HeaderMap::new(),
+            body: GatewayBody::empty(),
+        };
+        match HttpClient::current().send_buffered(req, JWKS_TIMEOUT).await {
+            Ok(out) if out.status == 200 => Ok(out.body),
+            Ok(out) => {
+                tracing::info!(url, status = out.status, "JWKS fetch refused");
+                Err(())
+            }
+            Err(e) => {
+                tracing::info!(url, error = %e.message, "JWKS fetch failed");
+                Err(())
+            }
         }
     }
 }

@@ -90,9 +90,17 @@ pub fn render(inv: &Invocation<'_>, err: &GatewayError) -> Response<GatewayBody>
         .and_then(|v| v.to_str().ok());
     // Chosen by Accept like method response templates (request-pipeline.md §9.3).
     let chosen = crate::mapping::choose_template(&gr.templates, accept);
-    let (ct, body) = match chosen {
-        Some((ct, template)) => (ct.as_str(), render_template(template, inv)),
-        None => ("application/json", bytes::Bytes::new()),
+    let default_body = err.default_body.as_ref().filter(|_| !gr.customised);
+    let (ct, body) = match (chosen, default_body) {
+        (_, Some(body)) => (
+            "application/json",
+            match body {
+                std::borrow::Cow::Borrowed(b) => bytes::Bytes::from_static(b.as_bytes()),
+                std::borrow::Cow::Owned(b) => bytes::Bytes::from(b.clone()),
+            },
+        ),
+        (Some((ct, template)), None) => (ct.as_str(), render_template(template, inv)),
+        (None, None) => ("application/json", bytes::Bytes::new()),
     };
     let mut r = Response::new(GatewayBody::from_bytes(body));
     *r.status_mut() = StatusCode::from_u16(err.status.unwrap_or(gr.status))

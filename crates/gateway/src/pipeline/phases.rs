@@ -98,7 +98,8 @@ impl<'x, 'a> Exchange<'x, 'a> {
     pub async fn run(&mut self, phase: Phase) -> Result<Flow, GatewayError> {
         match phase {
             Phase::Authorize => {
-                self.inv.ctx.authorizer = authorize::check(&self.routed.method).await?;
+                self.inv.ctx.authorizer =
+                    authorize::check(self.gw, self.inv, &self.routed, &mut self.query).await?;
             }
             Phase::ApiKey => self.api_key()?,
             Phase::Throttle => {
@@ -133,19 +134,16 @@ impl<'x, 'a> Exchange<'x, 'a> {
             self.inv.deployment.api_key_source,
             limits,
             &self.inv.parts.headers,
+            self.inv
+                .ctx
+                .authorizer
+                .as_ref()
+                .and_then(|a| a.usage_identifier_key.as_deref()),
         )?;
-        if let Some(k) = key {
-            self.inv.ctx.api_key = Some((
-                k.key_id.clone(),
-                self.inv
-                    .parts
-                    .headers
-                    .get("x-api-key")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or_default()
-                    .into(),
-            ));
+        if let Some((k, value)) = key {
+            self.inv.ctx.api_key = Some((k.key_id.clone(), value.into()));
         }
+        let key = key.map(|(k, _)| k);
         self.key = key;
         Ok(())
     }

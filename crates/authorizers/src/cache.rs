@@ -1,0 +1,87 @@
+//! Authorizer result caches (lambda-events.md §5.5): one per authorizer of a stage's
+//! deployment, keyed by the identity source values, holding the whole output so its policy
+//! is evaluated again against each request's method ARN. Bounded, entries expire after
+//! the authorizer's TTL.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::output::AuthorizerOutput;
+
+/// Entries one authorizer of one stage keeps at most.
+const MAX_ENTRIES: u64 = 10_000;
+
+/// One authorizer's cache on one stage.
+#[derive(Debug, Clone)]
+pub struct ResultCache {
+    inner: moka::sync::Cache<Box<str>, Arc<AuthorizerOutput>>,
+}
+
+impl ResultCache {
+    pub fn new(ttl: Duration) -> Self {
+        ResultCache {
+            inner: moka::sync::Cache::builder()
+                .max_capacity(MAX_ENTRIES)
+                .time_to_live(ttl)
+                .build(),
+        }
+    }
+
+    pub fn get(&self, key: &str) -> Option<Arc<AuthorizerOutput>> {
+        self.inner.get(key)
+    }
+
+    pub fn insert(&self, key: &str, output: Arc<AuthorizerOutput>) {
+        self.inner.insert(key.into(), output);
+    }
+
+    pub fn flush(&self) {
+        self.inner.invalidate_all();
+    }
+}
+
+/// Which cache: API, stage, deployment, authorizer. A new deployment is a new cache, so a
+/// redeploy starts empty.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CacheId {
+    pub api: Box<str>,
+    pub stage: Box<str>,
+    pub deployment: Box<str>,
+    pub authorizer: Box<str>,
+}
+
+/// Every stage's caches, kept across runtime rebuilds (an unrelated edit must not empty
+/// them) and reached by FlushStageAuthorizersCache. Only rebuilds and flushes take its
+/// lock; requests hold their cache directly.
+#[derive(Debug, Default)]
+pub struct ResultCaches {
+    caches: Mutex<HashMap<CacheId, Arc<ResultCache>>>,
+}
+
+impl ResultCaches {
+    /// The cache for `id`, made on first use.
+    pub fn cache_for(&self, id: CacheId, ttl: Duration) -> Arc<ResultCache> {
+        let mut caches = self.caches.lock().unwrap_or_else(|e| e.into_inner());
+        caches
+            .entry(id)
+            .or_insert_with(|| Arc::new(ResultCache::new(ttl)))
+            .clone()
+    }
+
+    /// Drops the caches no stage uses any more.
+    pub fn retain(&self, used: impl Fn(&CacheId) -> bool) {
+        let mut caches = self.caches.lock().unwrap_or_else(|e| e.into_inner());
+        caches.retain(|id, _| used(id));
+    }
+
+    /// Empties every authorizer cache of one stage.
+    pub fn flush_stage(&self, api: &str, stage: &str) {
+        let caches = self.caches.lock().unwrap_or_else(|e| e.into_inner());
+        for (id, c) in caches.iter() {
+            if &*id.api == api && &*id.stage == stage {
+                c.flush();
+            }
+        }
+    }
+}

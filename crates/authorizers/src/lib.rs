@@ -1,0 +1,25 @@
+//! The authorizer engine: what API Gateway does to decide whether a request may reach its
+//! integration, independent of which pipeline asks. REST calls it from its Authorize
+//! phase; HTTP and WebSocket APIs add their own event payloads and simple responses on top
+//! of the same pieces.
+//!
+//! - [`lambda`]: Lambda authorizers (TOKEN, REQUEST): identity-source pre-checks, the
+//!   identity validation expression, the event, the call through an [`Invoker`] (the
+//!   caller's function engine), the output and the decision.
+//! - [`event`] and [`output`]: the authorizer's input and output shapes.
+//! - [`policy`]: IAM policy evaluation against a method ARN (pure).
+//! - [`cognito`]: Cognito user-pool authorizers (JWTs checked with the pool's JWKS).
+//! - [`cache`]: the per-stage result caches.
+
+pub mod cache;
+pub mod cognito;
+pub mod event;
+pub mod lambda;
+pub mod output;
+pub mod policy;
+
+pub use cache::{CacheId, ResultCache, ResultCaches};
+pub use cognito::{Claims, CognitoAuthorizer, JwksCache, JwksFetcher, Rejection};
+pub use lambda::{CompileError, Invoked, Invoker, LambdaAuthorizer, Outcome, RequestView};
+pub use output::AuthorizerOutput;
+pub use policy::{ConditionKeys, Decision, Policy};
