@@ -13,7 +13,7 @@
 //! | `account` | (empty) | the account settings |
 //!
 //! API Gateway v2 APIs have row kinds of their own (`v2api`, `v2route`...; see
-//! [`crate::rows_v2`]).
+//! `rows_v2.rs`).
 //!
 //! Deployment snapshots are stored once per content (the sha256 of their JSON), so
 //! deployments of an unchanged API share one. Bodies are the model's own serde shape.
