@@ -81,6 +81,12 @@ impl Store {
         mut f: impl FnMut(&mut State) -> Result<R, E>,
     ) -> Result<R, E> {
         let _writer = self.writer.lock().await;
+        // Start from the newest committed state: on a cluster node the feed may not have
+        // brought another node's commit yet, and a write that checks what exists (a parent
+        // resource, an API) must see it rather than answer NotFound.
+        if self.backend.version().await? > self.state().version {
+            self.reload().await?;
+        }
         for _ in 0..MAX_ATTEMPTS {
             let old = self.state();
             let mut new = (*old).clone();
