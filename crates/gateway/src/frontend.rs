@@ -125,6 +125,27 @@ impl<A> Frontends<A> {
     }
 }
 
+/// LocalStack's path form, `/restapis/{apiId}/{stage}/_user_request_/{path}`, as the
+/// path form this table reads (`/_aws/execute-api/{apiId}/{stage}/{path}`), so local
+/// setups written for LocalStack reach their APIs unchanged. `None` for any other path
+/// (every control-plane path: none has `_user_request_` as its fourth segment).
+pub fn user_request_path(path_and_query: &str) -> Option<String> {
+    let rest = path_and_query.strip_prefix(USER_REQUEST_PREFIX)?;
+    let mut segments = rest.splitn(3, '/');
+    let (id, stage, tail) = (segments.next()?, segments.next()?, segments.next()?);
+    let tail = tail.strip_prefix(USER_REQUEST)?;
+    if id.is_empty()
+        || stage.is_empty()
+        || !matches!(tail.as_bytes().first(), None | Some(b'/' | b'?'))
+    {
+        return None;
+    }
+    Some(format!("{PATH_PREFIX}{id}/{stage}{tail}"))
+}
+
+const USER_REQUEST_PREFIX: &str = "/restapis/";
+const USER_REQUEST: &str = "_user_request_";
+
 /// The `{apiId}` of an `{apiId}.execute-api.{something}` host.
 fn execute_api_label(hostname: &str) -> Option<&str> {
     let dot = hostname.find('.')?;
@@ -191,6 +212,12 @@ pub fn strip_port(host: &str) -> &str {
     })
 }
 
+/// `$context.domainPrefix`: the first label of the host a request was sent to (`abc` of
+/// `abc.execute-api.localhost:4566`), without its port.
+pub fn domain_prefix(host: &str) -> &str {
+    strip_port(host).split('.').next().unwrap_or_default()
+}
+
 /// The request's Host header, else its URI authority (HTTP/2).
 pub fn host_of(parts: &http::request::Parts) -> Option<&str> {
     parts
@@ -213,6 +240,28 @@ mod tests {
 
     fn api(a: &Addressed<'_, &'static str>) -> Option<&'static str> {
         a.frontend.map(|f| f.api)
+    }
+
+    #[test]
+    fn localstack_user_request_form() {
+        let p = |s| user_request_path(s);
+        assert_eq!(
+            p("/restapis/abc/dev/_user_request_/pets/1?x=1").as_deref(),
+            Some("/_aws/execute-api/abc/dev/pets/1?x=1")
+        );
+        assert_eq!(
+            p("/restapis/abc/dev/_user_request_").as_deref(),
+            Some("/_aws/execute-api/abc/dev")
+        );
+        assert_eq!(
+            p("/restapis/abc/dev/_user_request_?a=b").as_deref(),
+            Some("/_aws/execute-api/abc/dev?a=b")
+        );
+        assert_eq!(p("/restapis/abc/stages/dev"), None);
+        assert_eq!(p("/restapis/abc/dev/_user_request_x/pets"), None);
+        assert_eq!(p("/restapis//dev/_user_request_/x"), None);
+        assert_eq!(p("/restapis/abc"), None);
+        assert_eq!(p("/_aws/execute-api/abc/dev"), None);
     }
 
     #[test]

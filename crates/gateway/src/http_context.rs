@@ -46,7 +46,9 @@ impl ContextVars for HttpContext {
             "identity.sourceIp" => Some(Cow::Borrowed(&self.source_ip)),
             "identity.userAgent" => Some(Cow::Borrowed(&self.user_agent)),
             "domainName" => Some(Cow::Borrowed(&self.domain_name)),
-            "domainPrefix" => self.domain_name.split('.').next().map(Cow::Borrowed),
+            "domainPrefix" => Some(Cow::Borrowed(crate::frontend::domain_prefix(
+                &self.domain_name,
+            ))),
             "accountId" => s(tollgate_model::ACCOUNT_ID),
             "requestTime" => Some(Cow::Owned(tollgate_model::time::clf_time(
                 self.request_time_epoch_ms,

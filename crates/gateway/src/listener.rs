@@ -309,7 +309,16 @@ async fn dispatch(
     let (gw, control, main) = (&shared.gateway, &shared.control, &shared.main);
     if role != Role::ControlPlane {
         let runtime = gw.runtime.load();
-        let (parts, body) = req.into_parts();
+        let (mut parts, body) = req.into_parts();
+        if let Some(path) = parts
+            .uri
+            .path_and_query()
+            .and_then(|p| frontend::user_request_path(p.as_str()))
+        {
+            if let Ok(uri) = path.parse() {
+                parts.uri = uri;
+            }
+        }
         let addressed = runtime
             .frontends
             .classify(frontend::host_of(&parts), parts.uri.path());

@@ -174,6 +174,56 @@ impl GatewayResponseType {
         }
     }
 
+    /// AWS's names in the order its ValidationException lists them (not alphabetical;
+    /// recorded: test_gateway_response_validation).
+    pub const VALIDATION_ORDER: [GatewayResponseType; 21] = [
+        T::RequestTooLarge,
+        T::ResourceNotFound,
+        T::AuthorizerConfigurationError,
+        T::MissingAuthenticationToken,
+        T::BadRequestBody,
+        T::InvalidSignature,
+        T::InvalidApiKey,
+        T::BadRequestParameters,
+        T::AuthorizerFailure,
+        T::Unauthorized,
+        T::IntegrationTimeout,
+        T::AccessDenied,
+        T::Default4xx,
+        T::Default5xx,
+        T::WafFiltered,
+        T::QuotaExceeded,
+        T::Throttled,
+        T::ApiConfigurationError,
+        T::UnsupportedMediaType,
+        T::IntegrationFailure,
+        T::ExpiredToken,
+    ];
+
+    /// The response in effect for this type given an API's customisations: its own, else
+    /// its family's (DEFAULT_4XX / DEFAULT_5XX: their parameters and templates, their status
+    /// if they set one), else AWS's default. An inherited one is still reported as
+    /// `defaultResponse: true` (recorded: test_gateway_response_put, `get-gateway-responses`).
+    pub fn effective(self, customised: &BTreeMap<String, GatewayResponse>) -> GatewayResponse {
+        if let Some(own) = customised.get(self.as_str()) {
+            return own.clone();
+        }
+        let inherited = self.family().and_then(|f| customised.get(f.as_str()));
+        match inherited {
+            Some(family) => GatewayResponse {
+                response_type: self,
+                status_code: family
+                    .status_code
+                    .clone()
+                    .or_else(|| self.default_status().map(|s| s.to_string())),
+                response_parameters: family.response_parameters.clone(),
+                response_templates: family.response_templates.clone(),
+                default_response: true,
+            },
+            None => self.default_response(),
+        }
+    }
+
     /// The response AWS reports for this type when the API has not customised it.
     pub fn default_response(self) -> GatewayResponse {
         let mut templates = BTreeMap::new();

@@ -108,10 +108,12 @@ pub struct Method {
 #[serde(rename_all = "camelCase")]
 pub struct MethodResponse {
     pub status_code: String,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub response_parameters: BTreeMap<String, bool>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub response_models: BTreeMap<String, String>,
+    /// `Some({})` when given empty (AWS answers `{}`); `None` when never given or emptied
+    /// by UpdateMethodResponse (AWS then leaves the member out).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_parameters: Option<BTreeMap<String, bool>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_models: Option<BTreeMap<String, String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -164,12 +166,30 @@ pub struct IntegrationResponse {
     pub status_code: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub selection_pattern: Option<String>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub response_parameters: BTreeMap<String, String>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub response_templates: BTreeMap<String, String>,
+    /// `Some({})` when given empty (AWS answers `{}`), `None` when not given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_parameters: Option<BTreeMap<String, String>>,
+    /// A template given as null or empty is stored as null (AWS answers `null`) and
+    /// passes the integration's body through.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_templates: Option<BTreeMap<String, Option<String>>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub content_handling: Option<ContentHandlingStrategy>,
+}
+
+impl IntegrationResponse {
+    /// The response parameter mappings (target, source).
+    pub fn parameters(&self) -> impl Iterator<Item = (&String, &String)> {
+        self.response_parameters.iter().flatten()
+    }
+
+    /// The templates that render (content type, template); null ones pass through.
+    pub fn templates(&self) -> impl Iterator<Item = (&String, &String)> {
+        self.response_templates
+            .iter()
+            .flatten()
+            .filter_map(|(ct, t)| Some((ct, t.as_ref()?)))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -74,11 +74,11 @@ fn integration() -> Integration {
             IntegrationResponse {
                 status_code: "200".into(),
                 selection_pattern: Some("2\\d\\d".into()),
-                response_parameters: map(&[(
+                response_parameters: Some(map(&[(
                     "method.response.header.x-a",
                     "'b'".to_string(),
-                )]),
-                response_templates: map(&[("application/json", "{}".to_string())]),
+                )])),
+                response_templates: Some(map(&[("application/json", Some("{}".to_string()))])),
                 content_handling: Some(ContentHandlingStrategy::ConvertToBinary),
             },
         )]),
@@ -102,8 +102,8 @@ fn method() -> Method {
             "200",
             MethodResponse {
                 status_code: "200".into(),
-                response_parameters: map(&[("method.response.header.x-a", false)]),
-                response_models: map(&[("application/json", "Empty".to_string())]),
+                response_parameters: Some(map(&[("method.response.header.x-a", false)])),
+                response_models: Some(map(&[("application/json", "Empty".to_string())])),
             },
         )]),
         method_integration: Some(integration()),

@@ -20,6 +20,17 @@ use crate::core::patch::PatchBody;
 use crate::core::patch_table::{NoMatch, PatchRule, PatchTable};
 use crate::core::util::{empty, json, parse_body, query_bool, Query as Q};
 
+/// AWS's limit on a key's description (recorded: 125001 characters are refused, on
+/// CreateApiKey and UpdateApiKey alike).
+fn check_description(d: Option<&str>) -> ApiResult<()> {
+    if d.is_some_and(|d| d.chars().count() > 125_000) {
+        return Err(ApiError::bad_request(
+            "Invalid API Key description specified.",
+        ));
+    }
+    Ok(())
+}
+
 pub fn no_key() -> ApiError {
     ApiError::not_found("Invalid API Key identifier specified")
 }
@@ -132,15 +143,7 @@ pub async fn create(
     if let Some(n) = &input.name {
         check_name(n)?;
     }
-    if input
-        .description
-        .as_ref()
-        .is_some_and(|d| d.len() > 125_000)
-    {
-        return Err(ApiError::bad_request(
-            "Invalid API Key description specified.",
-        ));
-    }
+    check_description(input.description.as_deref())?;
     let out = ctx
         .store
         .transact(|s| {
@@ -328,12 +331,20 @@ static API_KEY_PATCH: PatchTable<ApiKey, StoreState> = PatchTable {
                 Ok(())
             },
         },
-        replace_opt!("/description", description),
+        PatchRule {
+            ops: &["replace"],
+            path: "/description",
+            apply: |k, c| {
+                check_description(c.value)?;
+                set_opt(&mut k.description, c.value);
+                Ok(())
+            },
+        },
         PatchRule {
             ops: &["replace"],
             path: "/enabled",
             apply: |k, c| {
-                k.enabled = patch_bool(c.value, c.path)?;
+                k.enabled = patch_bool(c.value);
                 Ok(())
             },
         },

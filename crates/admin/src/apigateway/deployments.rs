@@ -164,8 +164,7 @@ fn check_templates(def: &RestApiDefinition) -> Result<(), ApiError> {
                 continue;
             };
             let response_templates = i.integration_responses.values().flat_map(|ir| {
-                ir.response_templates
-                    .iter()
+                ir.templates()
                     .map(move |(ct, t)| (format!("integration response {}", ir.status_code), ct, t))
             });
             let templates = i

@@ -22,18 +22,17 @@ fn response_type(s: &str) -> ApiResult<GatewayResponseType> {
         Violation::enum_value(
             s,
             "responseType",
-            &GatewayResponseType::ALL.map(|t| t.as_str()).join(", "),
+            &GatewayResponseType::VALIDATION_ORDER
+                .map(|t| t.as_str())
+                .join(", "),
         )
         .into()
     })
 }
 
-/// The customised response, or AWS's default for the type.
+/// The response in effect for the type (its own, its family's, or AWS's default).
 fn current(def: &RestApiDefinition, t: GatewayResponseType) -> GatewayResponse {
-    def.gateway_responses
-        .get(t.as_str())
-        .cloned()
-        .unwrap_or_else(|| t.default_response())
+    t.effective(&def.gateway_responses)
 }
 
 #[derive(Clone, Deserialize)]
@@ -64,11 +63,18 @@ pub async fn put(
             // The closure may run again (on a conflict): it moves copies.
             let input = input.clone();
             let def = def_mut(api_mut(s, &api_id)?);
+            // PUT replaces the whole entry: what is not given is the type's own default,
+            // never the family's (recorded: test_gateway_response_put).
+            let default = t.default_response();
             let gr = GatewayResponse {
                 response_type: t,
-                status_code: input.status_code,
+                status_code: input.status_code.or(default.status_code),
                 response_parameters: input.response_parameters,
-                response_templates: input.response_templates,
+                response_templates: if input.response_templates.is_empty() {
+                    default.response_templates
+                } else {
+                    input.response_templates
+                },
                 default_response: false,
             };
             def.gateway_responses.insert(t.as_str().into(), gr.clone());
@@ -166,7 +172,12 @@ pub async fn update(
         .store
         .transact(|s| {
             let def = def_mut(api_mut(s, &api_id)?);
-            let mut gr = current(def, t);
+            // An update starts from the type's own entry or default, not its family's.
+            let mut gr = def
+                .gateway_responses
+                .get(t.as_str())
+                .cloned()
+                .unwrap_or_else(|| t.default_response());
             gr.default_response = false;
             RESPONSE_PATCH.apply(&mut gr, &(), &ops)?;
             def.gateway_responses.insert(t.as_str().into(), gr.clone());

@@ -124,7 +124,7 @@ pub static INTEGRATION_PATCH: PatchTable<Integration, ()> = PatchTable {
             path: "/tlsConfig/insecureSkipVerification",
             apply: |i, c| {
                 i.tls_config = Some(TlsConfig {
-                    insecure_skip_verification: patch_bool(c.value, c.path)?,
+                    insecure_skip_verification: patch_bool(c.value),
                 });
                 Ok(())
             },
@@ -195,22 +195,28 @@ pub static INTEGRATION_RESPONSE_PATCH: PatchTable<IntegrationResponse, ()> = Pat
         PatchRule {
             ops: &["add", "replace"],
             path: "/responseParameters/*",
-            apply: |ir, c| c.put_in(&mut ir.response_parameters),
+            apply: |ir, c| c.put_in(ir.response_parameters.get_or_insert_with(Default::default)),
         },
         PatchRule {
             ops: &["remove"],
             path: "/responseParameters/*",
-            apply: |ir, c| c.remove_from(&mut ir.response_parameters, no_parameter),
+            apply: |ir, c| c.remove_from_opt(&mut ir.response_parameters, no_parameter),
         },
         PatchRule {
             ops: &["add", "replace"],
             path: "/responseTemplates/*",
-            apply: |ir, c| c.put_in(&mut ir.response_templates),
+            apply: |ir, c| {
+                let template = c.value.filter(|t| !t.is_empty()).map(str::to_string);
+                ir.response_templates
+                    .get_or_insert_with(Default::default)
+                    .insert(c.param(0).to_string(), template);
+                Ok(())
+            },
         },
         PatchRule {
             ops: &["remove"],
             path: "/responseTemplates/*",
-            apply: |ir, c| c.remove_from(&mut ir.response_templates, no_parameter),
+            apply: |ir, c| c.remove_from_opt(&mut ir.response_templates, no_parameter),
         },
     ],
     replace_only: &[],

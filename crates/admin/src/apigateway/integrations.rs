@@ -114,33 +114,34 @@ pub async fn put(
 ) -> ApiResult<Response> {
     check_http_method(&m)?;
     let input: PutIntegrationInput = parse_body(&body)?;
+    // Values from closed vocabularies are checked before the method is looked up (recorded:
+    // test_put_integration_wrong_type answers the bad type on a method that does not exist).
+    let integration_type = integration_type(input.integration_type.as_deref().unwrap_or_default())?;
+    let passthrough_behavior = passthrough_behavior(
+        input
+            .passthrough_behavior
+            .as_deref()
+            .unwrap_or(PassthroughBehavior::WhenNoMatch.as_str()),
+    )?;
+    let content_handling = content_handling(
+        input.content_handling.as_deref(),
+        "putIntegrationInput.contentHandling",
+    )?;
+    let connection_type = input
+        .connection_type
+        .as_deref()
+        .map(connection_type)
+        .transpose()?;
+    let response_transfer_mode = parse_enum_opt(
+        input.response_transfer_mode.as_deref(),
+        "putIntegrationInput.responseTransferMode",
+    )?;
     let out = ctx
         .store
         .transact(|s| {
             // The closure may run again (on a conflict): it moves copies.
             let input = input.clone();
             let existing = method(s, &api_id, &res, &m)?.method_integration.clone();
-            let integration_type =
-                integration_type(input.integration_type.as_deref().unwrap_or_default())?;
-            let passthrough_behavior = passthrough_behavior(
-                input
-                    .passthrough_behavior
-                    .as_deref()
-                    .unwrap_or(PassthroughBehavior::WhenNoMatch.as_str()),
-            )?;
-            let content_handling = content_handling(
-                input.content_handling.as_deref(),
-                "putIntegrationInput.contentHandling",
-            )?;
-            let connection_type = input
-                .connection_type
-                .as_deref()
-                .map(connection_type)
-                .transpose()?;
-            let response_transfer_mode = parse_enum_opt(
-                input.response_transfer_mode.as_deref(),
-                "putIntegrationInput.responseTransferMode",
-            )?;
             let integration = Integration {
                 integration_type,
                 http_method: input.http_method,
@@ -221,10 +222,8 @@ pub async fn delete(
 #[serde(rename_all = "camelCase")]
 struct PutIntegrationResponseInput {
     selection_pattern: Option<String>,
-    #[serde(default)]
-    response_parameters: BTreeMap<String, String>,
-    #[serde(default)]
-    response_templates: BTreeMap<String, String>,
+    response_parameters: Option<BTreeMap<String, String>>,
+    response_templates: Option<BTreeMap<String, Option<String>>>,
     #[serde(default, deserialize_with = "crate::core::util::empty_as_none")]
     content_handling: Option<String>,
 }
@@ -251,7 +250,13 @@ pub async fn put_response(
                 status_code: code.clone(),
                 selection_pattern: input.selection_pattern,
                 response_parameters: input.response_parameters,
-                response_templates: input.response_templates,
+                // Recorded (test_put_integration_response_templates): an empty template is
+                // stored, and answered, as null.
+                response_templates: input.response_templates.map(|m| {
+                    m.into_iter()
+                        .map(|(ct, t)| (ct, t.filter(|t| !t.is_empty())))
+                        .collect()
+                }),
                 content_handling,
             };
             i.integration_responses.insert(code.clone(), ir.clone());

@@ -6,9 +6,10 @@ use crate::core::error::{ApiError, ApiResult, Violation};
 use crate::core::patch::patch_bool;
 use crate::core::patch_table::{Change, NoMatch, PatchRule, PatchTable};
 
-/// `authorizationType`, with AWS's message for an unknown value.
+/// `authorizationType`, read without regard to case as AWS does (`none` and `None` are
+/// NONE, stored and answered in AWS's upper case), with AWS's message for an unknown value.
 pub fn authorization_type(v: &str) -> ApiResult<AuthorizationType> {
-    v.parse().map_err(|_| {
+    v.to_ascii_uppercase().parse().map_err(|_| {
         Violation::enum_value(
             v,
             "authorizationType",
@@ -33,7 +34,7 @@ pub static METHOD_PATCH: PatchTable<Method, ()> = PatchTable {
             ops: &["replace"],
             path: "/apiKeyRequired",
             apply: |m, c| {
-                m.api_key_required = patch_bool(c.value, c.path)?;
+                m.api_key_required = patch_bool(c.value);
                 Ok(())
             },
         },
@@ -81,30 +82,29 @@ pub static METHOD_RESPONSE_PATCH: PatchTable<MethodResponse, ()> = PatchTable {
             ops: &["add", "replace"],
             path: "/responseParameters/*",
             apply: |mr, c| {
+                let params = mr.response_parameters.get_or_insert_with(Default::default);
                 // Unlike UpdateMethod, the name is checked before the value.
-                if c.op == "replace" && !mr.response_parameters.contains_key(c.param(0)) {
+                if c.op == "replace" && !params.contains_key(c.param(0)) {
                     return Err(no_parameter());
                 }
-                let required = flag(c)?;
-                mr.response_parameters
-                    .insert(c.param(0).to_string(), required);
+                params.insert(c.param(0).to_string(), patch_bool(c.value));
                 Ok(())
             },
         },
         PatchRule {
             ops: &["remove"],
             path: "/responseParameters/*",
-            apply: |mr, c| c.remove_from(&mut mr.response_parameters, no_parameter),
+            apply: |mr, c| c.remove_from_opt(&mut mr.response_parameters, no_parameter),
         },
         PatchRule {
             ops: &["add", "replace"],
             path: "/responseModels/*",
-            apply: |mr, c| c.put_in(&mut mr.response_models),
+            apply: |mr, c| c.put_in(mr.response_models.get_or_insert_with(Default::default)),
         },
         PatchRule {
             ops: &["remove"],
             path: "/responseModels/*",
-            apply: |mr, c| c.remove_from(&mut mr.response_models, no_content_type),
+            apply: |mr, c| c.remove_from_opt(&mut mr.response_models, no_content_type),
         },
     ],
     replace_only: &[],
@@ -115,14 +115,6 @@ fn no_content_type() -> ApiError {
     ApiError::not_found("Content-Type specified was not found")
 }
 
-/// A parameter's `required` flag from the value; no value is not required.
-fn flag(c: &Change<'_, ()>) -> ApiResult<bool> {
-    Ok(c.value
-        .map(|_| patch_bool(c.value, c.path))
-        .transpose()?
-        .unwrap_or(false))
-}
-
 fn no_parameter() -> ApiError {
     ApiError::not_found("Invalid parameter name specified")
 }
@@ -130,7 +122,7 @@ fn no_parameter() -> ApiError {
 /// `add` declares a request parameter (required if the value is true); `replace` only
 /// changes a declared one.
 fn put_parameter(m: &mut Method, c: &Change<'_, ()>) -> ApiResult<()> {
-    let required = flag(c)?;
+    let required = patch_bool(c.value);
     let key = c.param(0);
     if c.op == "replace" && !m.request_parameters.contains_key(key) {
         return Err(no_parameter());

@@ -173,6 +173,12 @@ pub async fn update(
         .transact(|s| {
             let mut mth = method(s, &api_id, &res, &m)?.clone();
             METHOD_PATCH.apply(&mut mth, &(), &ops)?;
+            // An authorizer id means nothing to a method whose type takes none: AWS keeps
+            // it out of the method (recorded: test_update_method_validation,
+            // `skip-auth-id-with-wrong-type`).
+            if !mth.authorization_type.needs_authorizer() {
+                mth.authorizer_id = None;
+            }
             check_method(&s.apis[&api_id].definition, &mth)?;
             *method_mut(s, &api_id, &res, &m)? = mth.clone();
             Ok::<_, ApiError>(mth)
@@ -199,10 +205,8 @@ pub async fn delete(
 #[derive(Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct PutMethodResponseInput {
-    #[serde(default)]
-    response_parameters: BTreeMap<String, bool>,
-    #[serde(default)]
-    response_models: BTreeMap<String, String>,
+    response_parameters: Option<BTreeMap<String, bool>>,
+    response_models: Option<BTreeMap<String, String>>,
 }
 
 pub async fn put_response(
@@ -223,7 +227,7 @@ pub async fn put_response(
                 .get(&api_id)
                 .map(|a| a.definition.models.clone())
                 .unwrap_or_default();
-            for model in input.response_models.values() {
+            for model in input.response_models.iter().flat_map(BTreeMap::values) {
                 if !defined_models.contains_key(model) {
                     return Err(ApiError::bad_request(format!(
                         "Invalid model identifier specified: {model}"

@@ -15,11 +15,12 @@ use tollgate_store::ApiState;
 
 use super::shared::{api, api_mut, def_mut};
 use crate::core::context::Ctx;
-use crate::core::error::{parse_enum_opt, ApiError, ApiResult, Violation};
+use crate::core::error::{parse_enum_opt, validation_errors, ApiError, ApiResult, Violation};
 use crate::core::pagination::page;
 use crate::core::patch::patch_bool;
 use crate::core::patch::PatchBody;
 use crate::core::patch_table::{Change, NoMatch, PatchRule, PatchTable};
+use crate::core::tags::new_api_id;
 use crate::core::util::{empty, json, parse_body, Query as Q};
 
 #[derive(Clone, Deserialize)]
@@ -54,6 +55,35 @@ struct CreateRestApiInput {
 const COMPRESSION_MESSAGE: &str =
     "Invalid minimum compression size, must be between 0 and 10485760";
 
+/// The enum checks of `endpointConfiguration`, which AWS makes before any other check of
+/// CreateRestApi and reports together, types first (recorded:
+/// test_create_rest_api_with_endpoint_configuration).
+fn endpoint_violations(input: Option<&EndpointConfigurationInput>) -> Vec<Violation> {
+    let mut out = Vec::new();
+    let Some(input) = input else {
+        return out;
+    };
+    let types = input.types.as_deref().unwrap_or_default();
+    if types.iter().any(|t| t.parse::<EndpointType>().is_err()) {
+        out.push(Violation::new(
+            format!("[{}]", types.join(", ")),
+            "createRestApiInput.endpointConfiguration.types",
+            "Member must satisfy constraint: [Member must satisfy enum value set: [PRIVATE, EDGE, REGIONAL]]",
+        ));
+    }
+    if let Some(ip) = input.ip_address_type.as_deref().filter(|t| !t.is_empty()) {
+        if ip.parse::<IpAddressType>().is_err() {
+            out.push(Violation::enum_value(
+                ip,
+                "createRestApiInput.endpointConfiguration.ipAddressType",
+                "ipv4, dualstack",
+            ));
+        }
+    }
+    out
+}
+
+/// `endpointConfiguration` once its values are known members ([`endpoint_violations`]).
 fn endpoint_configuration(
     input: Option<EndpointConfigurationInput>,
 ) -> ApiResult<EndpointConfiguration> {
@@ -67,13 +97,7 @@ fn endpoint_configuration(
         .iter()
         .map(|t| t.parse::<EndpointType>())
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|bad| {
-            Violation::new(
-                format!("[{}]", bad.value),
-                "createRestApiInput.endpointConfiguration.types",
-                "Member must satisfy constraint: [Member must satisfy enum value set: [PRIVATE, EDGE, REGIONAL]]",
-            )
-        })?;
+        .map_err(|_| ApiError::bad_request("Invalid EndpointTypes specified"))?;
     if types.len() > 1 {
         return Err(ApiError::bad_request(
             "Cannot create an api with multiple Endpoint Types.",
@@ -91,15 +115,17 @@ fn endpoint_configuration(
         Some(t) => t.parse().map_err(|_| ip_address_type_error())?,
     };
     if private && ip == IpAddressType::Ipv4 {
-        return Err(ApiError::bad_request(
-            "Only dualstack ipAddressType is supported for Private APIs.",
-        ));
+        return Err(private_needs_dualstack());
     }
     Ok(EndpointConfiguration {
         types,
         ip_address_type: Some(ip),
         vpc_endpoint_ids: input.vpc_endpoint_ids,
     })
+}
+
+fn private_needs_dualstack() -> ApiError {
+    ApiError::bad_request("Only dualstack ipAddressType is supported for Private APIs.")
 }
 
 fn ip_address_type_error() -> ApiError {
@@ -123,6 +149,10 @@ pub async fn create(
         ));
     }
     let input: CreateRestApiInput = parse_body(&body)?;
+    let violations = endpoint_violations(input.endpoint_configuration.as_ref());
+    if !violations.is_empty() {
+        return Err(validation_errors(&violations));
+    }
     let name = input
         .name
         .clone()
@@ -160,7 +190,7 @@ pub async fn create(
             let input = input.clone();
             let endpoint = endpoint.clone();
             let tags = tags.clone();
-            let id = ids::unique(ids::long_id, |id| s.api_id_taken(id));
+            let id = new_api_id(s, &tags, "RestApiId")?;
             let rest_api = RestApi {
                 id: id.clone(),
                 name,
@@ -261,7 +291,7 @@ fn check_policy(policy: Option<&str>) -> ApiResult<()> {
 }
 
 /// The top-level members UpdateRestApi only `replace`s.
-const REPLACE_ONLY: [&str; 7] = [
+const REPLACE_ONLY: [&str; 8] = [
     "name",
     "description",
     "version",
@@ -269,6 +299,7 @@ const REPLACE_ONLY: [&str; 7] = [
     "apiKeySource",
     "disableExecuteApiEndpoint",
     "minimumCompressionSize",
+    "endpointConfiguration/ipAddressType",
 ];
 
 /// UpdateRestApi's paths.
@@ -283,6 +314,15 @@ static REST_API_PATCH: PatchTable<RestApi, ()> = PatchTable {
             },
         },
         replace_opt!("/description", description),
+        // Recorded: `remove /description` clears it (the member leaves the answer).
+        PatchRule {
+            ops: &["remove"],
+            path: "/description",
+            apply: |r, _| {
+                r.description = None;
+                Ok(())
+            },
+        },
         replace_opt!("/version", version),
         PatchRule {
             ops: &["replace"],
@@ -305,7 +345,7 @@ static REST_API_PATCH: PatchTable<RestApi, ()> = PatchTable {
             ops: &["replace"],
             path: "/disableExecuteApiEndpoint",
             apply: |r, c| {
-                r.disable_execute_api_endpoint = patch_bool(c.value, c.path)?;
+                r.disable_execute_api_endpoint = patch_bool(c.value);
                 Ok(())
             },
         },
@@ -344,13 +384,30 @@ static REST_API_PATCH: PatchTable<RestApi, ()> = PatchTable {
                 Ok(())
             },
         },
+        // Recorded (test_update_rest_api_ip_address_type): AWS's literal text, whatever the op.
+        PatchRule {
+            ops: &["add", "remove"],
+            path: "/endpointConfiguration/types/*",
+            apply: |_, _| {
+                Err(ApiError::bad_request(
+                    "Invalid patch operation specified. Must be 'add'|'remove'|'replace'",
+                ))
+            },
+        },
         PatchRule {
             ops: &["replace"],
             path: "/endpointConfiguration/ipAddressType",
             apply: |r, c| {
                 let t = c.value.unwrap_or_default();
-                r.endpoint_configuration.ip_address_type =
-                    Some(t.parse().map_err(|_| ip_address_type_error())?);
+                let ip: IpAddressType = t.parse().map_err(|_| ip_address_type_error())?;
+                let private = r
+                    .endpoint_configuration
+                    .types
+                    .contains(&EndpointType::Private);
+                if private && ip == IpAddressType::Ipv4 {
+                    return Err(private_needs_dualstack());
+                }
+                r.endpoint_configuration.ip_address_type = Some(ip);
                 Ok(())
             },
         },
@@ -411,7 +468,13 @@ pub async fn update(
             Ok::<_, ApiError>(r.clone())
         })
         .await?;
-    Ok(json(200, &out))
+    // UpdateRestApi always answers `tags` (`{}` when none), unlike Create and Get
+    // (recorded: test_update_rest_api_operation_add_remove).
+    let mut v = serde_json::to_value(&out).unwrap_or_default();
+    if let Some(o) = v.as_object_mut() {
+        o.entry("tags").or_insert_with(|| serde_json::json!({}));
+    }
+    Ok(json(200, &v))
 }
 
 pub async fn delete(State(ctx): State<Ctx>, Path(id): Path<String>) -> ApiResult<Response> {

@@ -55,7 +55,7 @@ pub static STAGE_PATCH: PatchTable<Stage, ApiState> = PatchTable {
             ops: &["replace"],
             path: "/cacheClusterEnabled",
             apply: |st, c| {
-                enable_cache_cluster(st, patch_bool(c.value, c.path)?);
+                enable_cache_cluster(st, patch_bool(c.value));
                 Ok(())
             },
         },
@@ -71,7 +71,7 @@ pub static STAGE_PATCH: PatchTable<Stage, ApiState> = PatchTable {
             ops: &["replace"],
             path: "/tracingEnabled",
             apply: |st, c| {
-                st.tracing_enabled = patch_bool(c.value, c.path)?;
+                st.tracing_enabled = patch_bool(c.value);
                 Ok(())
             },
         },
@@ -169,7 +169,7 @@ pub static STAGE_PATCH: PatchTable<Stage, ApiState> = PatchTable {
             path: "/canarySettings/useStageCache",
             apply: |st, c| {
                 let canary = canary(st)?;
-                canary.use_stage_cache = patch_bool(c.value, c.path)?;
+                canary.use_stage_cache = patch_bool(c.value);
                 Ok(())
             },
         },
@@ -379,7 +379,7 @@ fn apply_setting(
     path: &str,
 ) -> ApiResult<()> {
     match suffix {
-        "metrics/enabled" => ms.metrics_enabled = patch_bool(v, path)?,
+        "metrics/enabled" => ms.metrics_enabled = patch_bool(v),
         "logging/loglevel" => {
             let level = v.unwrap_or_default().parse().map_err(|_| {
                 ApiError::bad_request(
@@ -388,10 +388,10 @@ fn apply_setting(
             })?;
             ms.logging_level = Some(level);
         }
-        "logging/dataTrace" => ms.data_trace_enabled = patch_bool(v, path)?,
+        "logging/dataTrace" => ms.data_trace_enabled = patch_bool(v),
         "throttling/burstLimit" => ms.throttling_burst_limit = patch_i64(v, path)?,
         "throttling/rateLimit" => ms.throttling_rate_limit = patch_f64(v, path)?,
-        "caching/enabled" => ms.caching_enabled = patch_bool(v, path)?,
+        "caching/enabled" => ms.caching_enabled = patch_bool(v),
         "caching/ttlInSeconds" => {
             let ttl = patch_i64(v, path)?;
             if !(0..=3600).contains(&ttl) {
@@ -401,9 +401,9 @@ fn apply_setting(
             }
             ms.cache_ttl_in_seconds = ttl;
         }
-        "caching/dataEncrypted" => ms.cache_data_encrypted = patch_bool(v, path)?,
+        "caching/dataEncrypted" => ms.cache_data_encrypted = patch_bool(v),
         "caching/requireAuthorizationForCacheControl" => {
-            ms.require_authorization_for_cache_control = patch_bool(v, path)?
+            ms.require_authorization_for_cache_control = patch_bool(v)
         }
         _ => {
             ms.unauthorized_cache_control_header_strategy =

@@ -20,6 +20,7 @@ use super::shared::{
 use crate::core::context::Ctx;
 use crate::core::error::{ApiError, ApiResult};
 use crate::core::pagination::page_v2;
+use crate::core::tags::new_api_id;
 use crate::core::util::{empty, json, parse_body, Query as Q};
 
 #[derive(Clone, Default, Deserialize)]
@@ -196,7 +197,7 @@ pub async fn create(State(ctx): State<Ctx>, body: Bytes) -> ApiResult<Response> 
     let out = ctx
         .store
         .transact(|s| {
-            let id = ids::unique(ids::long_id, |id| s.api_id_taken(id));
+            let id = new_api_id(s, &tags, "ApiId")?;
             let api = Api {
                 api_id: id.clone(),
                 name: name.clone(),

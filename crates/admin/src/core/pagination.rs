@@ -43,13 +43,16 @@ fn list_body(
     json(200, &body)
 }
 
-/// One page of a v1 list: `{"item": [...], "position": "..."}`; the position is the key of
-/// the last item returned.
+/// One page of a v1 list: `{"item": [...], "position": "..."}`. The position is an opaque
+/// token (the last item's key, encoded), so clients never mistake it for an id. A limit of
+/// zero or less answers an empty page (recorded: GetApiKeys `limit=-1` → 200, no items);
+/// more than 500 is refused.
 pub fn page<T: Wire>(items: Vec<(String, T)>, q: &Query) -> ApiResult<Response> {
     let limit = match q.get("limit") {
         None => 25,
-        Some(l) => match l.parse::<usize>() {
-            Ok(n) if (1..=500).contains(&n) => n,
+        Some(l) => match l.trim().parse::<i64>() {
+            Ok(n) if n <= 0 => return Ok(list_body("item", Vec::new(), "position", None)),
+            Ok(n) if n <= 500 => n as usize,
             _ => {
                 return Err(ApiError::bad_request(format!(
                     "Invalid limit: {l}. Limit must be between 1 and 500"
@@ -57,8 +60,31 @@ pub fn page<T: Wire>(items: Vec<(String, T)>, q: &Query) -> ApiResult<Response> 
             }
         },
     };
-    let (out, next) = slice(items, limit, q.get("position").map(|p| p.as_str()));
-    Ok(list_body("item", out, "position", next))
+    let start = match q.get("position") {
+        None => None,
+        Some(p) => Some(decode_position(p)?),
+    };
+    let (out, next) = slice(items, limit, start.as_deref());
+    Ok(list_body(
+        "item",
+        out,
+        "position",
+        next.map(|k| encode_position(&k)),
+    ))
+}
+
+fn encode_position(key: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(key)
+}
+
+fn decode_position(token: &str) -> ApiResult<String> {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(|| ApiError::bad_request(format!("Invalid position token: {token}")))
 }
 
 /// One page of a map keyed as AWS pages it (model names, validator ids...).
@@ -113,15 +139,24 @@ mod tests {
         q.insert("limit".into(), "2".into());
         let p1 = body_of(page(items.clone(), &q).unwrap()).await;
         assert_eq!(p1["item"], serde_json::json!([0, 1]));
-        assert_eq!(p1["position"], "k1");
-        q.insert("position".into(), "k1".into());
+        let pos = p1["position"].as_str().unwrap().to_string();
+        assert_ne!(pos, "k1", "the position is a token, not the key");
+        q.insert("position".into(), pos);
         let p2 = body_of(page(items.clone(), &q).unwrap()).await;
         assert_eq!(p2["item"], serde_json::json!([2, 3]));
-        q.insert("position".into(), "k3".into());
+        q.insert("position".into(), p2["position"].as_str().unwrap().into());
         let p3 = body_of(page(items.clone(), &q).unwrap()).await;
         assert_eq!(p3["item"], serde_json::json!([4]));
         assert!(p3.get("position").is_none());
-        q.insert("limit".into(), "0".into());
+        q.insert("position".into(), "not a token!".into());
+        assert!(page(items.clone(), &q).is_err());
+        q.remove("position");
+        for empty in ["0", "-1"] {
+            q.insert("limit".into(), empty.into());
+            let p = body_of(page(items.clone(), &q).unwrap()).await;
+            assert_eq!(p, serde_json::json!({ "item": [] }));
+        }
+        q.insert("limit".into(), "501".into());
         assert!(page(items, &q).is_err());
     }
 

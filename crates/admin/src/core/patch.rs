@@ -104,16 +104,11 @@ pub fn replace_only() -> ApiError {
     ApiError::bad_request("Invalid patch operation specified. Must be one of: [replace]")
 }
 
-/// Bool from a patch value (`"true"`/`"false"`).
-pub fn patch_bool(v: Option<&str>, path: &str) -> ApiResult<bool> {
-    match v.map(|s| s.to_ascii_lowercase()) {
-        Some(s) if s == "true" => Ok(true),
-        Some(s) if s == "false" => Ok(false),
-        other => Err(ApiError::bad_request(format!(
-            "Invalid value '{}' for path {path}: must be true or false",
-            other.unwrap_or_default()
-        ))),
-    }
+/// Bool from a patch value as AWS reads it (Java's `Boolean.parseBoolean`): `true` in any
+/// case is true, anything else (`yes`, `1`, no value) is false, never an error (recorded:
+/// UpdateMethod `/apiKeyRequired` with a non-boolean value answers 200 and `false`).
+pub fn patch_bool(v: Option<&str>) -> bool {
+    v.is_some_and(|s| s.eq_ignore_ascii_case("true"))
 }
 
 pub fn patch_i64(v: Option<&str>, path: &str) -> ApiResult<i64> {
@@ -177,8 +172,9 @@ mod tests {
 
     #[test]
     fn patch_values() {
-        assert!(patch_bool(Some("TRUE"), "/x").unwrap());
-        assert!(patch_bool(Some("yes"), "/x").is_err());
+        assert!(patch_bool(Some("TRUE")));
+        assert!(!patch_bool(Some("yes")));
+        assert!(!patch_bool(None));
         assert_eq!(patch_i64(Some("200"), "/x").unwrap(), 200);
         assert!(patch_i64(Some("2.5"), "/x").is_err());
         assert_eq!(patch_f64(Some("100"), "/x").unwrap(), 100.0);

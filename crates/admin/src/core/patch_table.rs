@@ -46,6 +46,20 @@ impl<C> Change<'_, C> {
     ) -> ApiResult<()> {
         map.remove(self.param(0)).map(|_| ()).ok_or_else(missing)
     }
+
+    /// [`Self::remove_from`] on a map AWS drops from its answers once emptied by a patch
+    /// (while one given empty is answered as `{}`).
+    pub fn remove_from_opt<V>(
+        &self,
+        map: &mut Option<BTreeMap<String, V>>,
+        missing: fn() -> ApiError,
+    ) -> ApiResult<()> {
+        self.remove_from(map.as_mut().ok_or_else(missing)?, missing)?;
+        if map.as_ref().is_some_and(BTreeMap::is_empty) {
+            *map = None;
+        }
+        Ok(())
+    }
 }
 
 /// A setter: applies one matched operation to the target.

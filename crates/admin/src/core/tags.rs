@@ -61,3 +61,31 @@ pub async fn untag(ctx: &Ctx, arn: &str, uri: &http::Uri, t: &Tagging) -> ApiRes
         .await?;
     Ok(empty(204))
 }
+
+/// The tag LocalStack users set on CreateRestApi / CreateApi to choose the API's id, so
+/// local URLs stay the same across re-creations.
+pub const CUSTOM_ID_TAG: &str = "_custom_id_";
+
+/// A new API's id: the `_custom_id_` tag's value when given (a clash with any REST or
+/// HTTP API is a conflict; upper case is refused, as LocalStack does, because ids are
+/// matched case-insensitively in `{id}.execute-api` host names), else a fresh one.
+/// `noun` names the id in messages (`RestApiId`, `ApiId`).
+pub fn new_api_id(state: &State, tags: &Tags, noun: &str) -> ApiResult<String> {
+    let Some(id) = tags.get(CUSTOM_ID_TAG) else {
+        return Ok(tollgate_model::ids::unique(
+            tollgate_model::ids::long_id,
+            |id| state.api_id_taken(id),
+        ));
+    };
+    if id.bytes().any(|b| b.is_ascii_uppercase()) {
+        return Err(ApiError::bad_request(format!(
+            "The {noun} '{id}' cannot contain uppercase characters"
+        )));
+    }
+    if state.api_id_taken(id) {
+        return Err(ApiError::conflict(format!(
+            "API with id {id} already exists"
+        )));
+    }
+    Ok(id.clone())
+}

@@ -34,12 +34,10 @@ pub(crate) fn compile_gateway_response(
         } else {
             400
         });
-    let configured = def.gateway_responses.get(t.as_str()).or_else(|| {
-        t.family()
-            .and_then(|f| def.gateway_responses.get(f.as_str()))
-    });
-    let customised = configured.is_some();
-    let chosen = configured.cloned().unwrap_or_else(|| t.default_response());
+    let customised = def.gateway_responses.contains_key(t.as_str())
+        || t.family()
+            .is_some_and(|f| def.gateway_responses.contains_key(f.as_str()));
+    let chosen = t.effective(&def.gateway_responses);
     let status = chosen
         .status_code
         .as_deref()

@@ -121,7 +121,7 @@ pub fn compile_integration(
             })?),
         };
         let mut response_parameters = Vec::new();
-        for (target, source) in &ir.response_parameters {
+        for (target, source) in ir.parameters() {
             let Some(name) = target.strip_prefix("method.response.header.") else {
                 continue;
             };
@@ -136,7 +136,7 @@ pub fn compile_integration(
             status,
             pattern,
             response_parameters,
-            templates: templates(&ir.response_templates)?,
+            templates: templates(ir.templates())?,
             content_handling: ir.content_handling,
         });
     }

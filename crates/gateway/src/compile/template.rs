@@ -47,10 +47,10 @@ impl CompiledTemplate {
 
 /// Parses a template map (sorted by content type); a template that does not parse makes
 /// the method answer 500 rather than render something AWS would not.
-pub(crate) fn templates(
-    map: &std::collections::BTreeMap<String, String>,
+pub(crate) fn templates<'a>(
+    map: impl IntoIterator<Item = (&'a String, &'a String)>,
 ) -> Result<Vec<(String, MappingTemplate)>, CompileError> {
-    map.iter()
+    map.into_iter()
         .map(|(ct, src)| {
             CompiledTemplate::parse(src)
                 .map(|t| (ct.clone(), Arc::new(t)))

@@ -213,7 +213,7 @@ impl HttpApiCall<'_> {
     }
 
     fn domain_prefix(&self) -> &str {
-        self.domain_name.split('.').next().unwrap_or_default()
+        crate::frontend::domain_prefix(self.domain_name)
     }
 
     fn path_parameters(&self) -> Value {

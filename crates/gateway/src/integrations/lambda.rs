@@ -405,7 +405,9 @@ pub fn proxy_output(
         let Ok(v) = HeaderValue::from_str(&values.join(", ")) else {
             continue;
         };
-        h.insert(crate::pipeline::respond::remapped(&n), v);
+        if let Some(n) = crate::pipeline::respond::remapped(&n) {
+            h.insert(n, v);
+        }
     }
     if !h.contains_key(http::header::CONTENT_TYPE) {
         h.insert(

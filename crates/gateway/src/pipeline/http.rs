@@ -115,7 +115,7 @@ impl ApiPipeline for HttpPipeline {
         let Some((stage, raw_path, routing_path)) = select_stage(api, stage_path) else {
             return error_response(HttpApiError::NotFound, &request_id);
         };
-        let domain_name = frontend::strip_port(frontend::host_of(&parts).unwrap_or_default());
+        let domain_name = frontend::host_of(&parts).unwrap_or_default();
         let header = |h| {
             parts
                 .headers

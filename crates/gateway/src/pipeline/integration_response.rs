@@ -112,7 +112,9 @@ pub fn apply(
         if let Some(v) =
             resolve_response(src, &out, inv).and_then(|v| HeaderValue::from_str(&v).ok())
         {
-            headers.insert(super::respond::remapped(name), v);
+            if let Some(name) = super::respond::remapped(name) {
+                headers.insert(name, v);
+            }
         }
     }
     if let Some(serde_json::Value::Object(h)) = overrides.as_ref().and_then(|o| o.get("header")) {
@@ -125,7 +127,9 @@ pub fn apply(
                 http::header::HeaderName::from_bytes(k.as_bytes()),
                 HeaderValue::from_str(&value),
             ) {
-                headers.insert(super::respond::remapped(&name), value);
+                if let Some(name) = super::respond::remapped(&name) {
+                    headers.insert(name, value);
+                }
             }
         }
     }

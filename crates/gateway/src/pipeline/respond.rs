@@ -45,12 +45,19 @@ const PROXY_DROPPED: [&str; 6] = [
     "expect",
 ];
 
-/// The name a mapped or proxied response header goes out under.
-pub fn remapped(name: &HeaderName) -> HeaderName {
-    match REMAPPED.iter().find(|(from, _)| *from == name.as_str()) {
-        Some((_, to)) => HeaderName::from_static(to),
-        None => name.clone(),
+/// The name a mapped, proxied or function-set response header goes out under; `None` for
+/// `Transfer-Encoding`, which API Gateway never passes (the gateway frames the body
+/// itself: passing a mapped value would make an invalid `transfer-encoding: x, chunked`).
+pub fn remapped(name: &HeaderName) -> Option<HeaderName> {
+    if name == http::header::TRANSFER_ENCODING {
+        return None;
     }
+    Some(
+        match REMAPPED.iter().find(|(from, _)| *from == name.as_str()) {
+            Some((_, to)) => HeaderName::from_static(to),
+            None => name.clone(),
+        },
+    )
 }
 
 /// HTTP_PROXY method response: the backend's status and body as they are, its headers with
@@ -76,7 +83,9 @@ pub fn proxy_response(resp: Response<Incoming>) -> Response<GatewayBody> {
         if PROXY_DROPPED.contains(&name.as_str()) || name.as_str().starts_with("proxy-") {
             continue;
         }
-        h.append(remapped(&name), value);
+        if let Some(name) = remapped(&name) {
+            h.append(name, value);
+        }
     }
     out
 }
@@ -124,11 +133,7 @@ pub fn new_context(
         source_ip: ip_string(remote.ip()),
         user_agent,
         domain_name: domain_name.to_string(),
-        domain_prefix: domain_name
-            .split('.')
-            .next()
-            .unwrap_or_default()
-            .to_string(),
+        domain_prefix: crate::frontend::domain_prefix(domain_name).to_string(),
         is_canary,
         trace_id,
         status: 0,
@@ -261,18 +266,15 @@ mod tests {
 
     #[test]
     fn remapping() {
+        let out = |n: &'static str| remapped(&HeaderName::from_static(n)).map(|h| h.to_string());
+        assert_eq!(out("date").as_deref(), Some("x-amzn-remapped-date"));
         assert_eq!(
-            remapped(&HeaderName::from_static("date")).as_str(),
-            "x-amzn-remapped-date"
+            out("x-amzn-requestid").as_deref(),
+            Some("x-amzn-remapped-x-amzn-requestid")
         );
-        assert_eq!(
-            remapped(&HeaderName::from_static("x-amzn-requestid")).as_str(),
-            "x-amzn-remapped-x-amzn-requestid"
-        );
-        assert_eq!(
-            remapped(&HeaderName::from_static("x-custom")).as_str(),
-            "x-custom"
-        );
+        assert_eq!(out("x-custom").as_deref(), Some("x-custom"));
+        assert_eq!(out("te").as_deref(), Some("te"));
+        assert_eq!(out("transfer-encoding"), None);
     }
 
     #[test]

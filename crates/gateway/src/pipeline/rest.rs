@@ -77,7 +77,7 @@ impl ApiPipeline for RestPipeline {
             Some(_) => (&stage.deployment, &stage.variables, Some(false)),
             None => (&stage.deployment, &stage.variables, None),
         };
-        let domain_name = frontend::strip_port(frontend::host_of(&parts).unwrap_or_default());
+        let domain_name = frontend::host_of(&parts).unwrap_or_default();
         let ctx = respond::new_context(
             &parts,
             stage_path,

@@ -1,0 +1,482 @@
+//! Behaviours recorded against real AWS (../shared/aws-recorded/localstack-apigateway) that
+//! an outside test suite found missing, and the habits of LocalStack users; each test names
+//! the recording it follows, or says where none exists.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+
+fn deploy_stage(cp: &Cp, api: &str, stage: &str) {
+    cp.ok(
+        "POST",
+        &format!("/restapis/{api}/deployments"),
+        Some(&json!({ "stageName": stage })),
+    );
+}
+
+/// `authorizationType` is read without regard to case (no recording; AWS accepts `none`)
+/// and answered as AWS spells it.
+#[test]
+fn authorization_type_is_case_insensitive() {
+    let s = Server::start();
+    let cp = Cp::new(&s);
+    let (api, root) = cp.create_api("case");
+    let m = cp.put_method(&api, &root, "GET", json!({ "authorizationType": "none" }));
+    assert_eq!(m["authorizationType"], "NONE", "{m}");
+    let m = cp.put_method(&api, &root, "POST", json!({ "authorizationType": "None" }));
+    assert_eq!(m["authorizationType"], "NONE", "{m}");
+    let m = cp.ok(
+        "PATCH",
+        &format!("/restapis/{api}/resources/{root}/methods/GET"),
+        Some(&json!({ "patchOperations": [
+            { "op": "replace", "path": "/authorizationType", "value": "aws_iam" }
+        ] })),
+    );
+    assert_eq!(m["authorizationType"], "AWS_IAM", "{m}");
+    let r = cp.call(
+        "PUT",
+        &format!("/restapis/{api}/resources/{root}/methods/PUT"),
+        Some(&json!({ "authorizationType": "nobody" })),
+    );
+    assert_eq!(r.status, 400, "{r}");
+    assert!(
+        r.text().contains("Value 'nobody' at 'authorizationType'"),
+        "{r}"
+    );
+}
+
+/// Recorded (test_update_method_validation, `wrong-value-type`): a non-boolean
+/// `/apiKeyRequired` is `false`, not an error, as Java's `Boolean.parseBoolean` reads it.
+#[test]
+fn non_boolean_patch_values_are_false() {
+    let s = Server::start();
+    let cp = Cp::new(&s);
+    let (api, root) = cp.create_api("bools");
+    let m = cp.put_method(
+        &api,
+        &root,
+        "ANY",
+        json!({ "authorizationType": "NONE", "apiKeyRequired": true }),
+    );
+    assert_eq!(m["apiKeyRequired"], true);
+    let path = format!("/restapis/{api}/resources/{root}/methods/ANY");
+    let patch = |v: &str| {
+        cp.ok(
+            "PATCH",
+            &path,
+            Some(&json!({ "patchOperations": [
+                { "op": "replace", "path": "/apiKeyRequired", "value": v }
+            ] })),
+        )
+    };
+    assert_eq!(patch("TRUE")["apiKeyRequired"], true);
+    let m = patch("whatever");
+    assert_eq!(m["apiKeyRequired"], false, "{m}");
+    assert_eq!(m["httpMethod"], "ANY");
+}
+
+/// Recorded (test_update_rest_api_operation_add_remove): `add` and `remove` on
+/// `/binaryMediaTypes/{type}`, and `remove /description` drops the member.
+#[test]
+fn update_rest_api_add_and_remove() {
+    let s = Server::start();
+    let cp = Cp::new(&s);
+    let api = cp.ok(
+        "POST",
+        "/restapis",
+        Some(&json!({ "name": "ops", "description": "this is my api",
+                      "binaryMediaTypes": ["image/png"] })),
+    );
+    let api = api["id"].as_str().unwrap();
+    let patch = |ops: serde_json::Value| {
+        cp.ok(
+            "PATCH",
+            &format!("/restapis/{api}"),
+            Some(&json!({ "patchOperations": ops })),
+        )
+    };
+    let r = patch(json!([{ "op": "add", "path": "/binaryMediaTypes/image~1jpeg" }]));
+    assert_eq!(r["binaryMediaTypes"], json!(["image/png", "image/jpeg"]));
+    let r = patch(
+        json!([{ "op": "remove", "path": "/binaryMediaTypes/image~1png" },
+                         { "op": "remove", "path": "/description" }]),
+    );
+    assert_eq!(r["binaryMediaTypes"], json!(["image/jpeg"]));
+    assert!(r.get("description").is_none(), "{r}");
+    let got = cp.ok("GET", &format!("/restapis/{api}"), None);
+    assert!(got.get("description").is_none(), "{got}");
+}
+
+/// LocalStack's `_custom_id_` tag picks the id of a REST or HTTP API (no AWS recording:
+/// AWS has no such tag); a clash is a conflict and creates nothing.
+#[test]
+fn custom_id_tag_picks_the_api_id() {
+    let s = Server::start();
+    let cp = Cp::new(&s);
+    let body = json!({ "name": "mine", "tags": { "_custom_id_": "myapi1" } });
+    let api = cp.ok("POST", "/restapis", Some(&body));
+    assert_eq!(api["id"], "myapi1", "{api}");
+    assert_eq!(api["tags"]["_custom_id_"], "myapi1");
+    let r = cp.call("POST", "/restapis", Some(&body));
+    assert_eq!(r.status, 409, "{r}");
+    assert_eq!(
+        r.header("x-amzn-ErrorType").map(|t| t.split(':').next()),
+        Some(Some("ConflictException"))
+    );
+    let v2 = cp.call(
+        "POST",
+        "/v2/apis",
+        Some(&json!({ "name": "h", "protocolType": "HTTP", "tags": { "_custom_id_": "myapi1" } })),
+    );
+    assert_eq!(v2.status, 409, "{v2}");
+    let v2 = cp.ok(
+        "POST",
+        "/v2/apis",
+        Some(&json!({ "name": "h", "protocolType": "HTTP", "tags": { "_custom_id_": "myhttp1" } })),
+    );
+    assert_eq!(v2["apiId"], "myhttp1", "{v2}");
+    let apis = cp.ok("GET", "/restapis", None);
+    assert_eq!(apis["item"].as_array().map(Vec::len), Some(1), "{apis}");
+}
+
+/// LocalStack's path form `/restapis/{apiId}/{stage}/_user_request_/{path}` reaches the
+/// API like `/_aws/execute-api/{apiId}/{stage}/{path}`; `$context.domainName` is the Host
+/// header as sent, port included, and `domainPrefix` its first label (recorded in
+/// test_apigateway_lambda: `domainName` equals the request's Host).
+#[test]
+fn localstack_path_form_and_domain_name() {
+    let s = Server::start();
+    let cp = Cp::new(&s);
+    let (api, root) = cp.create_api("paths");
+    let pets = cp.resource(&api, &root, "pets");
+    cp.mock(
+        &api,
+        &pets,
+        "GET",
+        r#"{"path": "$context.resourcePath", "q": "$input.params('q')", "domain": "$context.domainName", "prefix": "$context.domainPrefix"}"#,
+    );
+    deploy_stage(&cp, &api, "dev");
+    let r = Http::get(
+        s.port,
+        &format!("/restapis/{api}/dev/_user_request_/pets?q=1"),
+    )
+    .send();
+    assert_eq!(r.status, 200, "{r}");
+    let v = r.json();
+    assert_eq!(v["path"], "/pets");
+    assert_eq!(v["q"], "1");
+    let host = format!("{api}.execute-api.localhost:{}", s.port);
+    let r = Http::get(s.port, "/dev/pets").header("Host", &host).send();
+    assert_eq!(r.status, 200, "{r}");
+    let v = r.json();
+    assert_eq!(v["domain"], host.as_str());
+    assert_eq!(v["prefix"], api.as_str());
+    // The control plane's own `/restapis/...` paths are untouched.
+    let stage = cp.ok("GET", &format!("/restapis/{api}/stages/dev"), None);
+    assert_eq!(stage["stageName"], "dev");
+}
+
+fn error_of(r: &Response, status: u16, error_type: &str) -> String {
+    assert_eq!(r.status, status, "{r}");
+    assert_eq!(
+        r.header("x-amzn-ErrorType")
+            .and_then(|t| t.split(':').next()),
+        Some(error_type),
+        "{r}"
+    );
+    let v = r.json();
+    v["message"]
+        .as_str()
+        .or(v["Message"].as_str())
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Recorded (test_create_rest_api_with_endpoint_configuration, _private_type,
+/// _verify_defaults; test_update_rest_api_ip_address_type): enum checks come first and
+/// together (types before ipAddressType), then the description, then the PRIVATE rules.
+#[test]
+fn endpoint_configuration_checks_in_aws_order() {
+    let s = Server::start();
+    let cp = Cp::new(&s);
+    let create = |body: serde_json::Value| cp.call("POST", "/restapis", Some(&body));
+    let types_err =
+        "Value '[wrong]' at 'createRestApiInput.endpointConfiguration.types' failed to \
+                     satisfy constraint: Member must satisfy constraint: [Member must satisfy enum \
+                     value set: [PRIVATE, EDGE, REGIONAL]]";
+    let ip_err =
+        "Value 'wrong' at 'createRestApiInput.endpointConfiguration.ipAddressType' failed \
+                  to satisfy constraint: Member must satisfy enum value set: [ipv4, dualstack]";
+    let r = create(
+        json!({ "name": "n", "description": "", "minimumCompressionSize": -1,
+        "endpointConfiguration": { "ipAddressType": "wrong", "types": ["wrong"] } }),
+    );
+    assert_eq!(
+        error_of(&r, 400, "ValidationException"),
+        format!("2 validation errors detected: {types_err}; {ip_err}")
+    );
+    let r = create(
+        json!({ "name": "n", "endpointConfiguration": { "ipAddressType": "wrong", "types": ["PRIVATE"] } }),
+    );
+    assert_eq!(
+        error_of(&r, 400, "ValidationException"),
+        format!("1 validation error detected: {ip_err}")
+    );
+    let r = create(json!({ "name": "n", "description": "",
+        "endpointConfiguration": { "ipAddressType": "ipv4", "types": ["PRIVATE"] } }));
+    assert_eq!(
+        error_of(&r, 400, "BadRequestException"),
+        "Description cannot be an empty string"
+    );
+    let r = create(
+        json!({ "name": "n", "endpointConfiguration": { "ipAddressType": "ipv4", "types": ["PRIVATE"] } }),
+    );
+    assert_eq!(
+        error_of(&r, 400, "BadRequestException"),
+        "Only dualstack ipAddressType is supported for Private APIs."
+    );
+    let api = cp.ok("POST", "/restapis", Some(&json!({ "name": "n" })));
+    assert!(api.get("tags").is_none(), "Create answers no tags: {api}");
+    let id = api["id"].as_str().unwrap();
+    let patch = |ops: serde_json::Value| {
+        cp.call(
+            "PATCH",
+            &format!("/restapis/{id}"),
+            Some(&json!({ "patchOperations": ops })),
+        )
+    };
+    let r = patch(
+        json!([{ "op": "replace", "path": "/endpointConfiguration/types/0", "value": "PRIVATE" }]),
+    );
+    assert_eq!(r.status, 200, "{r}");
+    let v = r.json();
+    assert_eq!(
+        v["endpointConfiguration"],
+        json!({ "types": ["PRIVATE"], "ipAddressType": "dualstack" })
+    );
+    assert_eq!(v["tags"], json!({}), "Update always answers tags");
+    let r = patch(
+        json!([{ "op": "replace", "path": "/endpointConfiguration/ipAddressType", "value": "ipv4" }]),
+    );
+    assert_eq!(
+        error_of(&r, 400, "BadRequestException"),
+        "Only dualstack ipAddressType is supported for Private APIs."
+    );
+    let r = patch(
+        json!([{ "op": "remove", "path": "/endpointConfiguration/ipAddressType", "value": "dualstack" }]),
+    );
+    assert_eq!(
+        error_of(&r, 400, "BadRequestException"),
+        "Invalid patch operation specified. Must be one of: [replace]"
+    );
+    let r = patch(
+        json!([{ "op": "remove", "path": "/endpointConfiguration/types/0", "value": "EDGE" }]),
+    );
+    assert_eq!(
+        error_of(&r, 400, "BadRequestException"),
+        "Invalid patch operation specified. Must be 'add'|'remove'|'replace'"
+    );
+}
+
+/// Recorded (test_gateway_response_put, test_gateway_response_validation): PUT replaces
+/// the entry with the type's own defaults for what is not given; uncustomised types show
+/// their family's customisation as `defaultResponse: true`; the enum in AWS's order.
+#[test]
+fn gateway_responses_default_and_inherit() {
+    let s = Server::start();
+    let cp = Cp::new(&s);
+    let (api, _) = cp.create_api("gr");
+    let put = |t: &str, body: serde_json::Value| {
+        cp.ok(
+            "PUT",
+            &format!("/restapis/{api}/gatewayresponses/{t}"),
+            Some(&body),
+        )
+    };
+    let default_tpl = json!({ "application/json": "{\"message\":$context.error.messageString}" });
+    let r = put(
+        "MISSING_AUTHENTICATION_TOKEN",
+        json!({ "statusCode": "404" }),
+    );
+    assert_eq!(r["responseTemplates"], default_tpl);
+    let r = put(
+        "MISSING_AUTHENTICATION_TOKEN",
+        json!({ "responseParameters": { "gatewayresponse.header.x-a": "'b'" } }),
+    );
+    assert_eq!(r["statusCode"], "403", "{r}");
+    assert_eq!(r["responseTemplates"], default_tpl);
+    let tpl = json!({ "application/json": "{\"m\": $context.error.messageString}" });
+    put(
+        "DEFAULT_5XX",
+        json!({ "statusCode": "599", "responseTemplates": tpl }),
+    );
+    let r = put(
+        "AUTHORIZER_FAILURE",
+        json!({ "responseParameters": { "gatewayresponse.header.foo": "'bar'" } }),
+    );
+    assert_eq!(
+        r["statusCode"], "500",
+        "an explicit PUT keeps the type's own status: {r}"
+    );
+    let all = cp.ok("GET", &format!("/restapis/{api}/gatewayresponses"), None);
+    let item = |t: &str| {
+        all["item"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["responseType"] == t)
+            .cloned()
+            .unwrap()
+    };
+    let inherited = item("INTEGRATION_TIMEOUT");
+    assert_eq!(inherited["defaultResponse"], true);
+    assert_eq!(inherited["statusCode"], "599");
+    assert_eq!(inherited["responseTemplates"], tpl);
+    assert_eq!(item("AUTHORIZER_FAILURE")["statusCode"], "500");
+    assert_eq!(item("THROTTLED")["statusCode"], "429");
+    assert!(item("DEFAULT_4XX").get("statusCode").is_none());
+    let r = cp.call(
+        "GET",
+        &format!("/restapis/{api}/gatewayresponses/FAKE_TYPE"),
+        None,
+    );
+    assert!(
+        error_of(&r, 400, "ValidationException").ends_with(
+            "[REQUEST_TOO_LARGE, RESOURCE_NOT_FOUND, AUTHORIZER_CONFIGURATION_ERROR, \
+             MISSING_AUTHENTICATION_TOKEN, BAD_REQUEST_BODY, INVALID_SIGNATURE, INVALID_API_KEY, \
+             BAD_REQUEST_PARAMETERS, AUTHORIZER_FAILURE, UNAUTHORIZED, INTEGRATION_TIMEOUT, \
+             ACCESS_DENIED, DEFAULT_4XX, DEFAULT_5XX, WAF_FILTERED, QUOTA_EXCEEDED, THROTTLED, \
+             API_CONFIGURATION_ERROR, UNSUPPORTED_MEDIA_TYPE, INTEGRATION_FAILURE, EXPIRED_TOKEN]"
+        ),
+        "{r}"
+    );
+}
+
+/// Recorded (test_put_integration_wrong_type, test_put_integration_response_templates,
+/// test_lifecycle_method_response, test_update_method_response): a bad integration type
+/// is refused before the method is looked up; an empty or null response template is
+/// null; maps given empty are answered `{}` and disappear once a patch empties them.
+#[test]
+fn empty_members_and_null_templates() {
+    let s = Server::start();
+    let cp = Cp::new(&s);
+    let (api, root) = cp.create_api("members");
+    let base = format!("/restapis/{api}/resources/{root}/methods/POST");
+    let r = cp.call(
+        "PUT",
+        &format!("{base}/integration"),
+        Some(&json!({ "type": "HTTPS_PROXY" })),
+    );
+    assert!(error_of(&r, 400, "ValidationException")
+        .contains("Value 'HTTPS_PROXY' at 'putIntegrationInput.type'"));
+    cp.put_method(&api, &root, "POST", json!({ "authorizationType": "NONE" }));
+    cp.put_integration(
+        &api,
+        &root,
+        "POST",
+        json!({ "type": "MOCK", "requestTemplates": { "application/json": "{\"statusCode\": 200}" } }),
+    );
+    for template in [json!(null), json!("")] {
+        let r = cp.ok(
+            "PUT",
+            &format!("{base}/integration/responses/200"),
+            Some(&json!({ "selectionPattern": "", "responseTemplates": { "application/json": template } })),
+        );
+        assert_eq!(
+            r["responseTemplates"],
+            json!({ "application/json": null }),
+            "{r}"
+        );
+    }
+    let r = cp.ok(
+        "PUT",
+        &format!("{base}/responses/200"),
+        Some(&json!({ "responseParameters": {}, "responseModels": {} })),
+    );
+    assert_eq!(
+        r,
+        json!({ "statusCode": "200", "responseParameters": {}, "responseModels": {} })
+    );
+    let got = cp.ok("GET", &format!("{base}/responses/200"), None);
+    assert_eq!(got, r);
+    let patch = |op: &str| {
+        cp.ok(
+            "PATCH",
+            &format!("{base}/responses/200"),
+            Some(&json!({ "patchOperations": [
+                { "op": op, "path": "/responseParameters/method.response.header.my-header", "value": "true" },
+                { "op": op, "path": "/responseModels/application~1json", "value": "Empty" }
+            ] })),
+        )
+    };
+    let added = patch("add");
+    assert_eq!(
+        added["responseParameters"]["method.response.header.my-header"],
+        true
+    );
+    assert_eq!(patch("remove"), json!({ "statusCode": "200" }));
+    // A deployment with a null template compiles and serves.
+    cp.ok(
+        "POST",
+        &format!("/restapis/{api}/deployments"),
+        Some(&json!({ "stageName": "dev" })),
+    );
+    let r = Http::post(s.port, &Server::exec_path(&api, "/dev/"))
+        .header("content-type", "application/json")
+        .body("{\"statusCode\": 200}")
+        .send();
+    assert_eq!(r.status, 200, "{r}");
+}
+
+/// Recorded (TestApigatewayApiKeysCrud): `limit=-1` answers 200 with no items; the
+/// position is an opaque token; a description over 125000 characters is refused on
+/// update as on create.
+#[test]
+fn api_key_listing_and_limits() {
+    let s = Server::start();
+    let cp = Cp::new(&s);
+    let mut ids = Vec::new();
+    for name in ["k1", "k2", "k3"] {
+        ids.push(str_of(
+            &cp.ok("POST", "/apikeys", Some(&json!({ "name": name }))),
+            "id",
+        ));
+    }
+    let r = cp
+        .request("GET", "/apikeys", &[("limit", "-1")], None)
+        .json();
+    assert_eq!(r, json!({ "item": [] }));
+    let p1 = cp
+        .request("GET", "/apikeys", &[("limit", "2")], None)
+        .json();
+    let pos = p1["position"].as_str().unwrap().to_string();
+    assert!(!ids.contains(&pos), "the position is not an id: {pos}");
+    let p2 = cp
+        .request(
+            "GET",
+            "/apikeys",
+            &[("limit", "2"), ("position", &pos)],
+            None,
+        )
+        .json();
+    assert_eq!(p2["item"].as_array().map(Vec::len), Some(1), "{p2}");
+    assert!(p2.get("position").is_none());
+    let long = "a".repeat(125_001);
+    let r = cp.call(
+        "PATCH",
+        &format!("/apikeys/{}", ids[0]),
+        Some(&json!({ "patchOperations": [{ "op": "replace", "path": "/description", "value": long }] })),
+    );
+    assert_eq!(
+        error_of(&r, 400, "BadRequestException"),
+        "Invalid API Key description specified."
+    );
+    let r = cp.ok(
+        "PATCH",
+        &format!("/apikeys/{}", ids[0]),
+        Some(&json!({ "patchOperations": [{ "op": "replace", "path": "/enabled", "value": "not-a-boolean" }] })),
+    );
+    assert_eq!(r["enabled"], false);
+    assert_eq!(r["tags"], json!({}));
+}
