@@ -480,3 +480,64 @@ fn api_key_listing_and_limits() {
     assert_eq!(r["enabled"], false);
     assert_eq!(r["tags"], json!({}));
 }
+
+/// Recorded (test_apigateway_header_remapping_http[HTTP]): a mapped `Transfer-Encoding`
+/// never reaches the client (the gateway frames the body), `TE` passes, `Connection` and
+/// `Server` are remapped.
+#[test]
+fn mapped_hop_by_hop_headers_are_dropped_or_remapped() {
+    let s = Server::start();
+    let cp = Cp::new(&s);
+    let (api, root) = cp.create_api("hop");
+    let names = ["Transfer-Encoding", "TE", "Connection", "Server"];
+    cp.put_method(&api, &root, "GET", json!({ "authorizationType": "NONE" }));
+    cp.put_integration(
+        &api,
+        &root,
+        "GET",
+        json!({ "type": "MOCK", "requestTemplates": { "application/json": "{\"statusCode\": 200}" } }),
+    );
+    let declared: serde_json::Map<String, serde_json::Value> = names
+        .iter()
+        .map(|n| (format!("method.response.header.{n}"), json!(false)))
+        .collect();
+    cp.ok(
+        "PUT",
+        &format!("/restapis/{api}/resources/{root}/methods/GET/responses/200"),
+        Some(&json!({ "responseParameters": declared })),
+    );
+    let mapped: serde_json::Map<String, serde_json::Value> = names
+        .iter()
+        .map(|n| {
+            (
+                format!("method.response.header.{n}"),
+                json!(format!("'response_param_{n}'")),
+            )
+        })
+        .collect();
+    cp.put_integration_response(
+        &api,
+        &root,
+        "GET",
+        "200",
+        json!({ "responseParameters": mapped, "responseTemplates": { "application/json": "{\"ok\": true}" } }),
+    );
+    deploy_stage(&cp, &api, "dev");
+    let r = s.invoke(&api, "/dev/");
+    assert_eq!(r.status, 200, "{r}");
+    assert_eq!(r.json(), json!({ "ok": true }));
+    for te in r.headers_named("transfer-encoding") {
+        assert_eq!(te, "chunked", "{r}");
+    }
+    assert_eq!(r.header("te"), Some("response_param_TE"), "{r}");
+    assert_eq!(
+        r.header("x-amzn-remapped-connection"),
+        Some("response_param_Connection"),
+        "{r}"
+    );
+    assert_eq!(
+        r.header("x-amzn-remapped-server"),
+        Some("response_param_Server"),
+        "{r}"
+    );
+}

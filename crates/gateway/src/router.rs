@@ -1,9 +1,12 @@
 //! REST API route matching, compiled once per deployment.
 //!
 //! The resource tree becomes a tree of nodes; a request path is matched segment by segment
-//! with AWS's priority (static segment, then `{param}`, then `{proxy+}`), backtracking only
-//! when a branch cannot reach a resource. Matching borrows from the request path and does
-//! not allocate beyond the list of path parameter positions.
+//! with AWS's priority (static segment, then `{param}`, then `{proxy+}`). AWS routes on the
+//! resource and method together: the most specific resource that has the request's method
+//! (or ANY) wins, so matching backtracks past a resource that lacks it (`GET /users/me`
+//! reaches `/users/{id}` when `/users/me` has only PATCH; a method-less or OPTIONS-only
+//! resource falls through to a `{proxy+}`), as measured on AWS. Matching borrows from the
+//! request path and does not allocate beyond the list of path parameter positions.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -68,11 +71,12 @@ pub struct Router<M> {
     root: Node<M>,
 }
 
-/// A matched route. Parameter values are byte ranges of the routing path, still
-/// percent-encoded (AWS does not decode them).
+/// A matched route and method. Parameter values are byte ranges of the routing path,
+/// still percent-encoded (AWS does not decode them).
 #[derive(Debug)]
 pub struct Match<'r, M> {
     pub route: &'r Arc<Route<M>>,
+    pub method: &'r Arc<M>,
     pub params: Vec<(Arc<str>, std::ops::Range<usize>)>,
 }
 
@@ -109,8 +113,8 @@ impl<M> Router<M> {
         node.route = Some(route);
     }
 
-    /// Matches a routing path (the part after the stage, starting with `/`).
-    pub fn find<'r>(&'r self, path: &str) -> Option<Match<'r, M>> {
+    /// Matches a routing path (the part after the stage, starting with `/`) and method.
+    pub fn find<'r>(&'r self, path: &str, verb: &str) -> Option<Match<'r, M>> {
         // Leading duplicate slashes and one trailing slash are ignored for matching; any
         // other empty segment must be matched like a segment (only a greedy part does).
         let start = path.len() - path.trim_start_matches('/').len();
@@ -121,9 +125,22 @@ impl<M> Router<M> {
         };
         let first = (start < end).then_some(start);
         let mut params = Vec::new();
-        let route = find_in(&self.root, path, first, end, &mut params)?;
-        Some(Match { route, params })
+        let (route, method) = find_in(&self.root, path, first, end, verb, &mut params)?;
+        Some(Match {
+            route,
+            method,
+            params,
+        })
     }
+}
+
+/// The route and its method for `verb`, if the route has it.
+fn with_method<'r, M>(
+    route: Option<&'r Arc<Route<M>>>,
+    verb: &str,
+) -> Option<(&'r Arc<Route<M>>, &'r Arc<M>)> {
+    let route = route?;
+    Some((route, route.method(verb)?))
 }
 
 /// `pos` is where the next segment starts, or `None` when the path is used up.
@@ -132,31 +149,38 @@ fn find_in<'r, M>(
     path: &str,
     pos: Option<usize>,
     end: usize,
+    verb: &str,
     params: &mut Vec<(Arc<str>, std::ops::Range<usize>)>,
-) -> Option<&'r Arc<Route<M>>> {
+) -> Option<(&'r Arc<Route<M>>, &'r Arc<M>)> {
     let Some(pos) = pos else {
-        return node.route.as_ref();
+        if let Some(found) = with_method(node.route.as_ref(), verb) {
+            return Some(found);
+        }
+        // The path ends here; only a greedy child (which needs a segment) is left, and it
+        // cannot match an empty rest.
+        return None;
     };
     let seg_end = path[pos..end].find('/').map_or(end, |i| pos + i);
     let seg = &path[pos..seg_end];
     let next = (seg_end < end).then_some(seg_end + 1);
     if let Some(child) = node.statics.get(seg) {
-        if let Some(r) = find_in(child, path, next, end, params) {
+        if let Some(r) = find_in(child, path, next, end, verb, params) {
             return Some(r);
         }
     }
     if !seg.is_empty() {
         if let Some((name, child)) = &node.param {
             params.push((name.clone(), pos..seg_end));
-            if let Some(r) = find_in(child, path, next, end, params) {
+            if let Some(r) = find_in(child, path, next, end, verb, params) {
                 return Some(r);
             }
             params.pop();
         }
     }
     if let Some((name, route)) = &node.greedy {
+        let found = with_method(Some(route), verb)?;
         params.push((name.clone(), pos..end));
-        return Some(route);
+        return Some(found);
     }
     None
 }
@@ -196,7 +220,7 @@ mod tests {
     }
 
     fn hit(r: &Router<String>, path: &str) -> (String, Vec<(String, String)>) {
-        let m = r.find(path).unwrap();
+        let m = r.find(path, "GET").unwrap();
         let params = m
             .params
             .iter()
@@ -223,6 +247,57 @@ mod tests {
         );
         assert_eq!(hit(&r, "/").0, "/");
         assert_eq!(hit(&r, "/files/a/b/c.txt").1[0].1, "a/b/c.txt");
+    }
+
+    /// The cases measured on AWS (REST): the most specific resource that has the method.
+    #[test]
+    fn routes_on_resource_and_method_together() {
+        let mut r = Router::default();
+        for (p, m) in [
+            ("/users/me", &["PATCH"][..]),
+            ("/users/{userId}", &["GET"]),
+            ("/roles/provision", &["POST"]),
+            ("/roles/{roleId}", &["GET"]),
+            ("/things/real", &["GET"]),
+            ("/things/{proxy+}", &["ANY"]),
+            ("/jobs", &[]),
+            ("/jobs/{op}", &["GET"]),
+            ("/cors_only", &["OPTIONS"]),
+            ("/{proxy+}", &["ANY"]),
+        ] {
+            r.insert(p, route(p, m));
+        }
+        let served = |path: &str, verb: &str| {
+            r.find(path, verb)
+                .map(|m| m.route.resource_path.to_string())
+        };
+        assert_eq!(
+            served("/users/me", "GET").as_deref(),
+            Some("/users/{userId}")
+        );
+        assert_eq!(served("/users/me", "PATCH").as_deref(), Some("/users/me"));
+        assert_eq!(served("/users/me", "POST").as_deref(), Some("/{proxy+}"));
+        assert_eq!(
+            served("/roles/provision", "POST").as_deref(),
+            Some("/roles/provision")
+        );
+        assert_eq!(
+            served("/roles/provision", "GET").as_deref(),
+            Some("/roles/{roleId}")
+        );
+        assert_eq!(
+            served("/things/real", "POST").as_deref(),
+            Some("/things/{proxy+}")
+        );
+        assert_eq!(served("/jobs", "GET").as_deref(), Some("/{proxy+}"));
+        assert_eq!(served("/jobs/reboot", "GET").as_deref(), Some("/jobs/{op}"));
+        assert_eq!(served("/jobs/reboot", "POST").as_deref(), Some("/{proxy+}"));
+        assert_eq!(served("/cors_only", "GET").as_deref(), Some("/{proxy+}"));
+        assert_eq!(served("/anything", "BREW"), None);
+        let mut only: Router<String> = Router::default();
+        only.insert("/users/me", route("/users/me", &["PATCH"]));
+        only.insert("/users/{id}", route("/users/{id}", &["GET"]));
+        assert!(only.find("/users/me", "POST").is_none(), "nothing has POST");
     }
 
     #[test]
@@ -252,9 +327,9 @@ mod tests {
     fn greedy_does_not_match_its_parent_and_no_route_is_none() {
         let mut r: Router<String> = Router::default();
         r.insert("/files/{proxy+}", route("/files/{proxy+}", &["GET"]));
-        assert!(r.find("/files").is_none());
-        assert!(r.find("/other").is_none());
-        assert!(r.find("/").is_none());
+        assert!(r.find("/files", "GET").is_none());
+        assert!(r.find("/other", "GET").is_none());
+        assert!(r.find("/", "GET").is_none());
     }
 
     #[test]
@@ -410,10 +485,12 @@ mod properties {
         fn router_matches_the_brute_force_reference(templates in tree(), paths in proptest::collection::vec(request_path(), 1..20)) {
             let mut router: Router<()> = Router::default();
             for t in &templates {
-                router.insert(t, Route { resource_id: t.as_str().into(), resource_path: t.as_str().into(), methods: Default::default() });
+                let mut methods: [Option<Arc<()>>; 8] = Default::default();
+                methods[ANY_SLOT] = Some(Arc::new(()));
+                router.insert(t, Route { resource_id: t.as_str().into(), resource_path: t.as_str().into(), methods });
             }
             for path in &paths {
-                let got = router.find(path).map(|m| m.route.resource_path.to_string());
+                let got = router.find(path, "GET").map(|m| m.route.resource_path.to_string());
                 let want = reference(&templates, path).map(str::to_string);
                 prop_assert_eq!(got, want, "path {:?} in {:?}", path, templates);
             }

@@ -17,8 +17,8 @@ pub struct Routed {
     pub path_params: Vec<(Arc<str>, String)>,
 }
 
-/// Unknown path and known path with an undefined method both answer
-/// MISSING_AUTHENTICATION_TOKEN (403), as AWS does.
+/// A path no resource with this method takes answers MISSING_AUTHENTICATION_TOKEN (403),
+/// as AWS does, whether or not some resource has the path.
 pub fn route(
     deployment: &CompiledDeployment,
     verb: &str,
@@ -26,13 +26,9 @@ pub fn route(
 ) -> Result<Routed, GatewayError> {
     let m = deployment
         .router
-        .find(routing_path)
+        .find(routing_path, verb)
         .ok_or_else(GatewayError::missing_token)?;
-    let method = m
-        .route
-        .method(verb)
-        .ok_or_else(GatewayError::missing_token)?
-        .clone();
+    let method = m.method.clone();
     let path_params = m
         .params
         .iter()

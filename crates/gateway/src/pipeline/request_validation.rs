@@ -347,8 +347,8 @@ mod tests {
         let root: &mut Resource = def.resources.get_mut("root").unwrap();
         root.resource_methods.insert("POST".into(), method);
         let compiled = compile(&def, "dep");
-        let found = compiled.router.find("/")?;
-        found.route.method("POST").cloned()
+        let found = compiled.router.find("/", "POST")?;
+        Some(found.method.clone())
     }
 
     fn pet_models(def: &mut RestApiDefinition) {
