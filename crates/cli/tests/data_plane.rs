@@ -250,6 +250,9 @@ fn hop_by_hop_headers_are_dropped_and_backend_headers_remapped() {
         ("Proxy-Authenticate", "Basic realm=x"),
         ("WWW-Authenticate", "Basic realm=y"),
         ("Server", "client-side-server"),
+        // Dropped toward HTTP integrations (§5.2; recorded for HTTP_PROXY).
+        ("Via", "1.1 client-proxy"),
+        ("Content-Encoding", "deflate"),
     ];
     let mut req = Http::get(s.port, &Server::exec_path(&api, "/dev/echo"))
         .header("X-Custom", "kept")

@@ -815,7 +815,13 @@ fn aws_integration_selects_responses_by_error_message() {
             r#"{"application/json": "{\"fail\": $input.json('$.fail'), \"from\": \"$context.httpMethod\"}"}"#,
         ],
     );
-    for (status, pattern) in [("200", None), ("400", Some("bad input.*"))] {
+    // Patterns are matched against a function error's message only: a normal return takes
+    // the default response even though `2\d\d` would match its status (recorded).
+    for (status, pattern) in [
+        ("200", None),
+        ("400", Some("bad input.*")),
+        ("202", Some("2\\d\\d")),
+    ] {
         apigw(
             &s,
             &[
@@ -874,6 +880,41 @@ fn aws_integration_selects_responses_by_error_message() {
         .send();
     assert_eq!(r.status, 400, "{r}");
     assert_eq!(r.json(), json!({"error": "bad input: oops"}));
+
+    // AWS answers 500 for an AWS_PROXY integration invoked with another method than POST,
+    // and for a mapping of Authorization toward a Lambda integration (request-pipeline.md
+    // §5.3, recorded).
+    let cp = Cp::new(&s);
+    for (part, http_method, mapping) in [
+        ("get", "GET", None),
+        (
+            "auth",
+            "POST",
+            Some("integration.request.header.Authorization"),
+        ),
+    ] {
+        let res = cp.resource(&api, &root, part);
+        cp.put_method(&api, &res, "ANY", json!({ "authorizationType": "NONE" }));
+        let mut integration = json!({ "type": "AWS_PROXY", "httpMethod": http_method, "uri": uri });
+        if let Some(target) = mapping {
+            integration["requestParameters"] = json!({ target: "'Bearer x'" });
+        }
+        cp.put_integration(&api, &res, "ANY", integration);
+    }
+    cp.ok(
+        "POST",
+        &format!("/restapis/{api}/deployments"),
+        Some(&json!({ "stageName": "prod" })),
+    );
+    for part in ["get", "auth"] {
+        let r = Http::get(s.port, &Server::exec_path(&api, &format!("/prod/{part}"))).send();
+        assert_eq!(r.status, 500, "{part}: {r}");
+        assert_eq!(
+            r.json(),
+            json!({"message": "Internal server error"}),
+            "{part}"
+        );
+    }
 }
 
 #[test]

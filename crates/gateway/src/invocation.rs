@@ -98,7 +98,17 @@ pub struct IntegrationOutput {
     pub status: u16,
     pub headers: http::HeaderMap,
     pub body: Bytes,
-    /// What `selectionPattern` is matched against when it is not the status (a Lambda
-    /// function's `errorMessage`).
-    pub selection: Option<String>,
+    pub selection: Selection,
+}
+
+/// What an integration response's `selectionPattern` is matched against.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Selection {
+    /// The backend's status code (HTTP, MOCK).
+    Status,
+    /// A Lambda function's `errorMessage`: patterns are matched only against a function
+    /// error (lambda-events.md; recorded).
+    ErrorMessage(String),
+    /// A Lambda function that returned normally: always the default response.
+    Default,
 }

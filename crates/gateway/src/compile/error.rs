@@ -18,6 +18,9 @@ pub enum CompileError {
     /// AWS refuses mappings to these headers at request time with a 500.
     #[error("illegal header mapping {0}")]
     IllegalHeaderMapping(String),
+    /// Lambda is only invoked with POST; AWS answers any other method with a 500.
+    #[error("AWS_PROXY integrations invoke Lambda with POST, not {0}")]
+    LambdaProxyMethod(String),
     #[error("invalid status {0}")]
     Status(String),
     #[error("invalid selectionPattern {pattern}: {source}")]

@@ -61,6 +61,17 @@ impl CompiledIntegration {
     }
 }
 
+/// Integration request headers no mapping may set.
+const ILLEGAL_MAPPED_HEADERS: [&str; 2] = ["content-length", "transfer-encoding"];
+/// And those toward AWS and AWS_PROXY integrations.
+const ILLEGAL_MAPPED_AWS_HEADERS: [&str; 5] = [
+    "authorization",
+    "connection",
+    "expect",
+    "proxy-authenticate",
+    "te",
+];
+
 pub fn compile_integration(
     i: &Integration,
     _resource_id: &str,
@@ -91,12 +102,21 @@ pub fn compile_integration(
             return Err(CompileError::MappingTarget(target.clone()));
         };
         if let Target::Header(h) = &t {
-            // AWS refuses these mappings at request time with a 500.
-            if matches!(h.as_str(), "content-length" | "transfer-encoding") {
+            // AWS refuses these mappings at request time with a 500 (request-pipeline.md
+            // §5.3), more of them toward AWS services, which sign their own requests.
+            let aws = matches!(kind, IntegrationType::Aws | IntegrationType::AwsProxy);
+            if ILLEGAL_MAPPED_HEADERS.contains(&h.as_str())
+                || (aws && ILLEGAL_MAPPED_AWS_HEADERS.contains(&h.as_str()))
+            {
                 return Err(CompileError::IllegalHeaderMapping(h.as_str().into()));
             }
         }
         request_parameters.push((t, src));
+    }
+    if kind == IntegrationType::AwsProxy {
+        if let Some(m) = i.http_method.as_deref().filter(|m| *m != "POST") {
+            return Err(CompileError::LambdaProxyMethod(m.into()));
+        }
     }
     let lambda_function = match kind {
         IntegrationType::AwsProxy | IntegrationType::Aws => {

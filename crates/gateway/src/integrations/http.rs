@@ -124,7 +124,7 @@ impl HttpClient {
                 .map_err(|_| GatewayError::new(T::IntegrationFailure, "Internal server error"))?
                 .to_bytes();
             Ok(IntegrationOutput {
-                selection: None,
+                selection: crate::invocation::Selection::Status,
                 status: parts.status.as_u16(),
                 headers: parts.headers,
                 body,

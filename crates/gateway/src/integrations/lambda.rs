@@ -19,7 +19,7 @@ use crate::compile::CompiledIntegration;
 use crate::content_handling::is_binary;
 use crate::context::View;
 use crate::error::GatewayError;
-use crate::invocation::{IntegrationOutput, Invocation, RequestBody};
+use crate::invocation::{IntegrationOutput, Invocation, RequestBody, Selection};
 use crate::pipeline::integration_request;
 use crate::pipeline::method_request::{Params, Routed};
 
@@ -420,19 +420,23 @@ pub fn proxy_output(
 
 /// A non-proxy (`AWS`) invocation's result as the integration response phase sees it:
 /// status 200, the function's payload, and its `errorMessage` as the selection value when
-/// the function failed.
+/// the function failed (a normal return always takes the default response).
 pub fn non_proxy_output(out: tollgate_functions::InvokeResponse) -> IntegrationOutput {
-    let selection = out.function_error.then(|| {
-        serde_json::from_slice::<Value>(&out.payload)
-            .ok()
-            .and_then(|v| {
-                v.get("errorMessage").map(|m| match m {
-                    Value::String(s) => s.clone(),
-                    other => other.to_string(),
+    let selection = if out.function_error {
+        Selection::ErrorMessage(
+            serde_json::from_slice::<Value>(&out.payload)
+                .ok()
+                .and_then(|v| {
+                    v.get("errorMessage").map(|m| match m {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    })
                 })
-            })
-            .unwrap_or_default()
-    });
+                .unwrap_or_default(),
+        )
+    } else {
+        Selection::Default
+    };
     IntegrationOutput {
         status: 200,
         headers: http::HeaderMap::new(),

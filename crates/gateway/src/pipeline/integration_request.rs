@@ -180,8 +180,9 @@ fn gateway_headers(headers: &mut HeaderMap, inv: &Invocation<'_>) {
     );
 }
 
-/// HTTP_PROXY: the client's request with hop-by-hop headers dropped, mappings applied, the
-/// body streamed.
+/// HTTP_PROXY: the client's request with hop-by-hop headers dropped (and, as AWS does for
+/// HTTP integrations, `Content-Encoding` and `Via`: request-pipeline.md §5.2), mappings
+/// applied, the body streamed.
 pub fn http_proxy(
     inv: &Invocation<'_>,
     i: &CompiledIntegration,
@@ -195,6 +196,7 @@ pub fn http_proxy(
     for (k, v) in &inv.parts.headers {
         if k == http::header::HOST
             || k == http::header::CONTENT_ENCODING
+            || k == http::header::VIA
             || DROPPED_ON_ENTRY.contains(&k.as_str())
         {
             continue;

@@ -11,7 +11,7 @@ use crate::body::GatewayBody;
 use crate::compile::{CompiledIntegration, CompiledIntegrationResponse, Source};
 use crate::content_handling::{self, Payload, Unset};
 use crate::error::GatewayError;
-use crate::invocation::{IntegrationOutput, Invocation};
+use crate::invocation::{IntegrationOutput, Invocation, Selection};
 use crate::mapping::choose_template;
 
 /// The response whose pattern fully matches `value`, else the default one.
@@ -57,11 +57,12 @@ pub fn apply(
     params: &Params<'_>,
     out: IntegrationOutput,
 ) -> Result<Response<GatewayBody>, GatewayError> {
-    let selection = out
-        .selection
-        .clone()
-        .unwrap_or_else(|| out.status.to_string());
-    let chosen = select(i, &selection).ok_or_else(|| {
+    let chosen = match &out.selection {
+        Selection::Status => select(i, &out.status.to_string()),
+        Selection::ErrorMessage(message) => select(i, message),
+        Selection::Default => i.responses.iter().find(|r| r.pattern.is_none()),
+    };
+    let chosen = chosen.ok_or_else(|| {
         tracing::info!(api = %inv.ctx.api_id, status = out.status, "no integration response matches");
         GatewayError::internal()
     })?;
@@ -139,7 +140,7 @@ pub fn apply(
 /// Convenience for integrations that produce no body.
 pub fn empty_output(status: u16) -> IntegrationOutput {
     IntegrationOutput {
-        selection: None,
+        selection: Selection::Status,
         status,
         headers: http::HeaderMap::new(),
         body: Bytes::new(),
