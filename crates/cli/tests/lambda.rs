@@ -1279,3 +1279,40 @@ fn idle_workers_are_reaped_and_failed_events_retried_twice() {
         "the event is dropped"
     );
 }
+
+/// A deleted function closes its log file (one descriptor leaked per deleted function
+/// before; issue 20).
+#[test]
+fn deleted_functions_close_their_log_files() {
+    let s = Server::start();
+    let zip = zip_file(s.data_path(), "w.zip", &[("app.py", ECHO_PY, 0o644)]);
+    let open_logs = |name: &str| {
+        let suffix = format!("/{name}.log");
+        std::fs::read_dir(format!("/proc/{}/fd", s.pid()))
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .filter_map(|e| std::fs::read_link(e.path()).ok())
+                    .filter(|p| p.to_string_lossy().ends_with(&suffix))
+                    .count()
+            })
+            .unwrap_or(0)
+    };
+    for round in 0..2 {
+        create_function(&s, "brief", "python3.12", "app.work", &zip, &[]);
+        let (out, _) = invoke(&s, &["--function-name", "brief", "--payload", "{}"]);
+        assert!(out.get("FunctionError").is_none(), "{out}");
+        wait_for("the log file to be open", Duration::from_secs(10), || {
+            open_logs("brief") == 1
+        });
+        aws(
+            &s,
+            &["lambda", "delete-function", "--function-name", "brief"],
+        )
+        .unwrap();
+        wait_for(
+            &format!("the log file to be closed (round {round})"),
+            Duration::from_secs(10),
+            || open_logs("brief") == 0,
+        );
+    }
+}

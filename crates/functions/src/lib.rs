@@ -379,6 +379,10 @@ impl Functions {
                 }),
             );
         }
+        // Deleted functions give back their log files.
+        for name in old.keys().filter(|n| !next.contains_key(*n)) {
+            self.logs.close(name);
+        }
         self.registry.store(Arc::new(next));
     }
 

@@ -20,6 +20,8 @@ const MAX_PENDING: usize = 64 * 1024 * 1024;
 struct Queue {
     lines: Vec<(Arc<str>, Vec<u8>)>,
     bytes: usize,
+    /// Functions deleted since the last drain: their files are closed after their lines.
+    closed: Vec<Arc<str>>,
 }
 
 type Pending = Mutex<Queue>;
@@ -91,6 +93,13 @@ impl LogWriter {
     pub fn path(&self, function: &str) -> PathBuf {
         log_path(&self.dir, function)
     }
+
+    /// Closes a deleted function's file once its pending lines are written (a later line,
+    /// from a function created again under the name, reopens it).
+    pub fn close(&self, function: &str) {
+        let mut queue = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        queue.closed.push(function.into());
+    }
 }
 
 pub fn log_path(dir: &Path, function: &str) -> PathBuf {
@@ -100,6 +109,7 @@ pub fn log_path(dir: &Path, function: &str) -> PathBuf {
 fn write_loop(dir: &Path, pending: Weak<Pending>) {
     let mut files: HashMap<Arc<str>, std::io::BufWriter<std::fs::File>> = HashMap::new();
     let mut batch = Vec::new();
+    let mut closed = Vec::new();
     loop {
         std::thread::sleep(DRAIN_EVERY);
         // The engine is gone: write what is left, then stop.
@@ -109,10 +119,11 @@ fn write_loop(dir: &Path, pending: Weak<Pending>) {
         {
             let mut queue = pending.lock().unwrap_or_else(|p| p.into_inner());
             std::mem::swap(&mut batch, &mut queue.lines);
+            std::mem::swap(&mut closed, &mut queue.closed);
             queue.bytes = 0;
         }
         drop(pending);
-        if batch.is_empty() {
+        if batch.is_empty() && closed.is_empty() {
             continue;
         }
         for (name, line) in batch.drain(..) {
@@ -137,6 +148,9 @@ fn write_loop(dir: &Path, pending: Weak<Pending>) {
         }
         for f in files.values_mut() {
             let _ = f.flush();
+        }
+        for name in closed.drain(..) {
+            files.remove(&name);
         }
         // A deleted function's log is reopened (and recreated) by its next line.
         if files.len() > 256 {
