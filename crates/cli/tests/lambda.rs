@@ -705,6 +705,15 @@ exports.fails = async () => { throw new TypeError("node says no"); };
     assert_eq!(r.status, 200, "{r}");
     assert_eq!(r.json()["path"], "/hello");
     assert_eq!(r.json()["fn"], "nodefn");
+    // Every nodejsNN.x and python3.Y Lambda has accepted runs: on a matching interpreter,
+    // else on the one the machine has, with a warning in the function's log.
+    create_function(&s, "node16", "nodejs16.x", "index.handler", &zip, &[]);
+    let (v, p) = invoke(&s, &["--function-name", "node16", "--payload", "{}"]);
+    assert!(v.get("FunctionError").is_none(), "{v} {p}");
+    let py = zip_file(s.data_path(), "w.zip", &[("app.py", ECHO_PY, 0o644)]);
+    create_function(&s, "py38", "python3.8", "app.work", &py, &[]);
+    let (v, p) = invoke(&s, &["--function-name", "py38", "--payload", "{}"]);
+    assert!(v.get("FunctionError").is_none(), "{v} {p}");
     aws(
         &s,
         &[

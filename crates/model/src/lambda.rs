@@ -28,8 +28,10 @@ impl Runtime {
     pub fn family(self) -> RuntimeFamily {
         use Runtime::*;
         match self {
-            Python39 | Python310 | Python311 | Python312 | Python313 => RuntimeFamily::Python,
-            Nodejs18 | Nodejs20 | Nodejs22 => RuntimeFamily::Node,
+            Python36 | Python37 | Python38 | Python39 | Python310 | Python311 | Python312
+            | Python313 | Python314 | Python315 => RuntimeFamily::Python,
+            Nodejs10 | Nodejs12 | Nodejs14 | Nodejs16 | Nodejs18 | Nodejs20 | Nodejs22
+            | Nodejs24 | Nodejs26 => RuntimeFamily::Node,
             Provided | ProvidedAl2 | ProvidedAl2023 => RuntimeFamily::Provided,
         }
     }

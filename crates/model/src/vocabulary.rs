@@ -308,17 +308,30 @@ vocabulary! {
 }
 
 vocabulary! {
-    /// The members of Lambda's `Runtime` that Tollgate runs (AWS's list is longer; the
-    /// control plane refuses the others with a message naming these).
+    /// The members of Lambda's `Runtime` that Tollgate runs: every `python3.Y` and
+    /// `nodejsNN.x` Lambda has accepted (each runs on a matching interpreter when the
+    /// machine has one, else on the nearest with a warning) and the `provided` ones. AWS's
+    /// list is longer; the control plane refuses the others with a message naming these.
     Runtime {
+        Python36 = "python3.6",
+        Python37 = "python3.7",
+        Python38 = "python3.8",
         Python39 = "python3.9",
         Python310 = "python3.10",
         Python311 = "python3.11",
         Python312 = "python3.12",
         Python313 = "python3.13",
+        Python314 = "python3.14",
+        Python315 = "python3.15",
+        Nodejs10 = "nodejs10.x",
+        Nodejs12 = "nodejs12.x",
+        Nodejs14 = "nodejs14.x",
+        Nodejs16 = "nodejs16.x",
         Nodejs18 = "nodejs18.x",
         Nodejs20 = "nodejs20.x",
         Nodejs22 = "nodejs22.x",
+        Nodejs24 = "nodejs24.x",
+        Nodejs26 = "nodejs26.x",
         Provided = "provided",
         ProvidedAl2 = "provided.al2",
         ProvidedAl2023 = "provided.al2023",
