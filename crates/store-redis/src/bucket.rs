@@ -78,7 +78,11 @@ pub struct RedisBucket {
 impl RedisBucket {
     fn new(link: Arc<Link>, script: Arc<Script>, scope: &str, rate: f64, burst: i64) -> Self {
         let valid = rate.is_finite() && rate > 0.0 && burst > 0;
-        let life_s = if valid { (OVERSHOOT / rate).min(1.0) } else { 0.0 };
+        let life_s = if valid {
+            (OVERSHOOT / rate).min(1.0)
+        } else {
+            0.0
+        };
         RedisBucket {
             key: format!(
                 "{}bucket:{}:{rate}:{burst}",

@@ -9,6 +9,7 @@
 mod bucket;
 mod link;
 mod quota;
+pub mod testing;
 
 pub use bucket::{RedisBucket, RedisBuckets, OVERSHOOT};
 pub use link::{FailureMode, Link, ROUND_TRIP};

@@ -134,7 +134,9 @@ impl Link {
 
 impl std::fmt::Debug for Link {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Link").field("prefix", &self.prefix).finish()
+        f.debug_struct("Link")
+            .field("prefix", &self.prefix)
+            .finish()
     }
 }
 

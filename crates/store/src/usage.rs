@@ -341,6 +341,26 @@ mod tests {
     }
 
     #[test]
+    fn reload_shows_saved_counts_plus_unsaved_ones() {
+        let u = LocalUsage::default();
+        let c = u.counter("p", "k");
+        assert!(c.try_consume(100, None));
+        let saved = |day, used| UsageRow {
+            plan_id: "p".into(),
+            key_id: "k".into(),
+            day,
+            used,
+        };
+        // Another node saved 7 on day 100 and 2 on day 99; this one has 1 unsaved.
+        u.reload(vec![saved(100, 7), saved(99, 2)]);
+        assert_eq!(u.daily("p", "k", 99, 100, None), vec![[2, 0], [8, 0]]);
+        assert_eq!(u.take_unsaved().iter().map(|r| r.used).sum::<i64>(), 1);
+        // A reload after the save no longer adds it.
+        u.reload(vec![saved(100, 8)]);
+        assert_eq!(u.daily("p", "k", 99, 100, None), vec![[0, 0], [8, 0]]);
+    }
+
+    #[test]
     fn offset_applies_to_the_first_period_only() {
         let u = LocalUsage::default();
         let c = u.counter("p", "k");

@@ -6,10 +6,27 @@ use tollgate_model::GatewayResponseType as T;
 use crate::error::GatewayError;
 use crate::router::method_slot;
 use crate::runtime::{KeyBinding, MethodBuckets, StageLimits};
+use tollgate_store::limit::Verdict;
 use tollgate_store::throttle::{now_ns, TokenBucket};
 
 fn throttled() -> GatewayError {
     GatewayError::new(T::Throttled, "Too Many Requests")
+}
+
+/// A shared limit that could not be asked, on a node that fails closed.
+fn unavailable() -> GatewayError {
+    GatewayError::new(T::Default5xx, "Service Unavailable").with_status(503)
+}
+
+/// One token from `bucket` (none set: admitted), waiting only when a shared bucket must
+/// be asked.
+async fn take(bucket: Option<&dyn TokenBucket>, now: u64) -> Result<(), GatewayError> {
+    let Some(b) = bucket else { return Ok(()) };
+    match b.take(now).verdict().await {
+        Verdict::Admit => Ok(()),
+        Verdict::Refuse => Err(throttled()),
+        Verdict::Unavailable => Err(unavailable()),
+    }
 }
 
 fn method_bucket<'b>(
@@ -20,7 +37,7 @@ fn method_bucket<'b>(
     buckets.get(resource_path).and_then(|m| m[slot].as_deref())
 }
 
-pub fn check(
+pub async fn check(
     limits: &StageLimits,
     key: Option<&KeyBinding>,
     resource_path: &str,
@@ -28,23 +45,22 @@ pub fn check(
 ) -> Result<(), GatewayError> {
     let now = now_ns();
     let slot = method_slot(http_method).unwrap_or(0);
-    let take = |b: Option<&dyn TokenBucket>| b.is_none_or(|b| b.try_take(now));
     if let Some(k) = key {
-        if !take(method_bucket(&k.method_buckets, resource_path, slot))
-            || !take(k.plan_bucket.as_deref())
-        {
-            return Err(throttled());
-        }
+        take(method_bucket(&k.method_buckets, resource_path, slot), now).await?;
+        take(k.plan_bucket.as_deref(), now).await?;
     }
-    if !take(method_bucket(&limits.method_buckets, resource_path, slot))
-        || !take(Some(limits.account.as_ref()))
-    {
-        return Err(throttled());
-    }
+    take(
+        method_bucket(&limits.method_buckets, resource_path, slot),
+        now,
+    )
+    .await?;
+    take(Some(limits.account.as_ref()), now).await?;
     if let Some(k) = key {
         let today = tollgate_model::time::now_epoch().div_euclid(86_400);
-        if !k.counter.try_consume(today, k.quota.as_ref()) {
-            return Err(GatewayError::new(T::QuotaExceeded, "Limit Exceeded"));
+        match k.counter.consume(today, k.quota.as_ref()).verdict().await {
+            Verdict::Admit => {}
+            Verdict::Refuse => return Err(GatewayError::new(T::QuotaExceeded, "Limit Exceeded")),
+            Verdict::Unavailable => return Err(unavailable()),
         }
     }
     Ok(())
