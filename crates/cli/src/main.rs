@@ -311,8 +311,8 @@ async fn serve(mut args: ServeArgs) -> Result<(), CliError> {
     let log_dir = args
         .access_log_dir
         .unwrap_or_else(|| args.data_dir.join("access-logs"));
-    let limits = limits::start(&args.redis, &store, args.store.store.is_some()).await?;
-    let usage = limits.usage.clone();
+    let counters = limits::start(&args.redis, &store, args.store.store.is_some()).await?;
+    let usage = counters.usage.clone();
     let mut functions_config =
         tollgate_functions::FunctionsConfig::new(args.data_dir.clone(), args.region.clone());
     functions_config.idle_timeout = std::time::Duration::from_secs(args.lambda_idle_timeout.max(1));
@@ -356,7 +356,7 @@ async fn serve(mut args: ServeArgs) -> Result<(), CliError> {
         &store,
         log_dir,
         usage.clone(),
-        limits.buckets.clone(),
+        counters.buckets.clone(),
         Some(functions.clone()),
         std::time::Duration::from_secs(args.idle_timeout),
         args.cognito_endpoint
@@ -422,7 +422,7 @@ async fn serve(mut args: ServeArgs) -> Result<(), CliError> {
     tollgate_gateway::listener::serve(listeners, gateway, control, limits, tls, shutdown_signal())
         .await;
     // Requests are drained: save the last usage counts and stop the function workers.
-    limits.local.flush(&store).await;
+    counters.local.flush(&store).await;
     functions.stop_all();
     Ok(())
 }

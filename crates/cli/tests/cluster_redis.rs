@@ -110,11 +110,8 @@ fn a_plans_rate_holds_across_three_nodes_within_the_bound() {
         &nodes,
         json!({ "throttle": { "rateLimit": rate, "burstLimit": burst as i64 } }),
     );
-    let mut admitted = 0;
     for n in &nodes {
-        if key_known(n, &api, &key).status == 200 {
-            admitted += 1;
-        }
+        key_known(n, &api, &key);
     }
     // Every node at once, as fast as it answers, for 1.5 s.
     let start = Instant::now();
@@ -130,7 +127,12 @@ fn a_plans_rate_holds_across_three_nodes_within_the_bound() {
                         match r.status {
                             200 => ok += 1,
                             429 => {
-                                assert_error(&r, 429, "ThrottlingException", "Too Many Requests");
+                                assert_error(
+                                    &r,
+                                    429,
+                                    "TooManyRequestsException",
+                                    "Too Many Requests",
+                                );
                                 throttled += 1;
                             }
                             _ => panic!("unexpected answer: {r}"),
@@ -143,18 +145,22 @@ fn a_plans_rate_holds_across_three_nodes_within_the_bound() {
         hs.into_iter().map(|h| h.join().expect("client")).collect()
     });
     let elapsed = start.elapsed().as_secs_f64();
-    admitted += counts.iter().map(|c| c.0).sum::<usize>();
+    let admitted: usize = counts.iter().map(|c| c.0).sum();
     let throttled: usize = counts.iter().map(|c| c.1).sum();
-    // The bound, plus one for a token due exactly at the edge and 1 s of slack for the
-    // three admissions before the clock started.
-    let bound = burst + rate * (elapsed + 1.0) + OVERSHOOT + 1.0;
+    eprintln!("{admitted} admitted, {throttled} throttled in {elapsed:.2} s");
+    // The bound, plus one for a token due exactly at the edge.
+    let bound = burst + rate * elapsed + OVERSHOOT + 1.0;
     assert!(
         admitted as f64 <= bound,
         "{admitted} admitted by three nodes in {elapsed:.2} s: more than the bound {bound:.1}"
     );
     // Three nodes each limited on their own would admit about three times as much; the
-    // shared bucket still admits its burst.
-    assert!(admitted >= burst as usize, "only {admitted} admitted");
+    // shared bucket still admits about its rate (the three requests that found the key
+    // may have spent part of the burst).
+    assert!(
+        admitted as f64 >= rate * elapsed,
+        "only {admitted} admitted in {elapsed:.2} s"
+    );
     assert!(throttled > 0, "nothing throttled: {counts:?}");
 }
 
