@@ -48,11 +48,12 @@ pub struct Limits {
 /// Loads the usage counts, starts saving them, and connects to Redis when asked.
 pub async fn start(args: &RedisArgs, store: &Arc<Store>, shared: bool) -> Result<Limits, CliError> {
     let local = Arc::new(LocalUsage::load(store).await?);
-    if shared {
-        tollgate_store::usage::spawn_syncer(store.clone(), local.clone(), SHARED_USAGE_SYNC);
+    let every = if shared {
+        SHARED_USAGE_SYNC
     } else {
-        tollgate_store::usage::spawn_flusher(store.clone(), local.clone(), Duration::from_secs(1));
-    }
+        Duration::from_secs(1)
+    };
+    tollgate_store::usage::spawn_flusher(store.clone(), local.clone(), every, shared);
     let Some(url) = &args.redis else {
         if shared {
             tracing::warn!(

@@ -34,6 +34,12 @@ fn node(db: &TempDatabase, redis: &str, prefix: &str, extra: &[&str]) -> Server 
     )
 }
 
+fn three_nodes(db: &TempDatabase, prefix: &TempPrefix) -> Vec<Server> {
+    (0..3)
+        .map(|_| node(db, &prefix.url, &prefix.prefix, &[]))
+        .collect()
+}
+
 /// An API with `GET /ready` (no key) and `GET /pets` (key required) on stage `dev`, a key,
 /// and a plan with `limits` holding it; returns `(api, key value, plan id, key id)` once
 /// every node serves the stage.
@@ -52,22 +58,8 @@ fn keyed_api(nodes: &[Server], limits: Value) -> (String, String, String, String
         ] })),
     );
     cp.deploy(&api, "dev");
-    let key = cp.ok(
-        "POST",
-        "/apikeys",
-        Some(&json!({ "name": "k", "enabled": true })),
-    );
-    let (key_id, value) = (str_of(&key, "id"), str_of(&key, "value"));
-    let mut body = json!({ "name": "plan", "apiStages": [{ "apiId": api, "stage": "dev" }] });
-    for (k, v) in limits.as_object().expect("limits") {
-        body[k] = v.clone();
-    }
-    let plan = str_of(&cp.ok("POST", "/usageplans", Some(&body)), "id");
-    cp.ok(
-        "POST",
-        &format!("/usageplans/{plan}/keys"),
-        Some(&json!({ "keyId": key_id, "keyType": "API_KEY" })),
-    );
+    let (key_id, value) = cp.api_key("k");
+    let plan = cp.usage_plan(&api, "dev", limits, &key_id);
     for n in nodes {
         eventually("every node serves the stage", || {
             (n.invoke(&api, "/dev/ready").status == 200).then_some(())
@@ -93,6 +85,14 @@ fn key_known(n: &Server, api: &str, key: &str) -> Response {
     })
 }
 
+/// One request through each node once it knows the key; how many were admitted.
+fn first_requests(nodes: &[Server], api: &str, key: &str) -> usize {
+    nodes
+        .iter()
+        .filter(|n| key_known(n, api, key).status == 200)
+        .count()
+}
+
 fn assert_error(r: &Response, status: u16, error_type: &str, message: &str) {
     assert_eq!(r.status, status, "{r}");
     assert_eq!(r.header("x-amzn-ErrorType"), Some(error_type), "{r}");
@@ -102,9 +102,7 @@ fn assert_error(r: &Response, status: u16, error_type: &str, message: &str) {
 #[test]
 fn a_plans_rate_holds_across_three_nodes_within_the_bound() {
     let (db, prefix) = (TempDatabase::create(), TempPrefix::new());
-    let nodes: Vec<Server> = (0..3)
-        .map(|_| node(&db, &prefix.url, &prefix.prefix, &[]))
-        .collect();
+    let nodes = three_nodes(&db, &prefix);
     let (rate, burst) = (10.0, 10.0);
     let (api, key, _, _) = keyed_api(
         &nodes,
@@ -167,17 +165,10 @@ fn a_plans_rate_holds_across_three_nodes_within_the_bound() {
 #[test]
 fn a_quota_is_exact_across_nodes_and_get_usage_reads_it_through_any_node() {
     let (db, prefix) = (TempDatabase::create(), TempPrefix::new());
-    let nodes: Vec<Server> = (0..3)
-        .map(|_| node(&db, &prefix.url, &prefix.prefix, &[]))
-        .collect();
+    let nodes = three_nodes(&db, &prefix);
     let (api, key, plan, key_id) =
         keyed_api(&nodes, json!({ "quota": { "limit": 25, "period": "DAY" } }));
-    let mut admitted = 0;
-    for n in &nodes {
-        if key_known(n, &api, &key).status == 200 {
-            admitted += 1;
-        }
-    }
+    let mut admitted = first_requests(&nodes, &api, &key);
     // 57 more requests, 19 per node, all nodes at once.
     let counts: Vec<usize> = std::thread::scope(|s| {
         let hs: Vec<_> = nodes
@@ -203,23 +194,15 @@ fn a_quota_is_exact_across_nodes_and_get_usage_reads_it_through_any_node() {
     assert_eq!(admitted, 25, "60 requests over three nodes: {counts:?}");
     // GetUsage through the third node shows every node's requests within 2 s.
     let cp = Cp::new(&nodes[2]);
-    let today = utc_date(0);
     let start = Instant::now();
     loop {
-        let r = cp.request(
-            "GET",
-            &format!("/usageplans/{plan}/usage"),
-            &[("startDate", &today), ("endDate", &today)],
-            None,
-        );
-        assert_eq!(r.status, 200, "{r}");
-        let v = r.json();
-        if v["values"][&key_id][0] == json!([25, 0]) {
+        let usage = cp.usage_today(&plan, &key_id);
+        if usage == Some((25, 0)) {
             break;
         }
         assert!(
             start.elapsed() < Duration::from_secs(2),
-            "GetUsage through another node after 2 s: {v:#}"
+            "GetUsage through another node after 2 s: {usage:?}"
         );
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -237,12 +220,7 @@ fn while_redis_is_down_nodes_fail_open_or_closed_and_limits_return_with_it() {
         node(&db, &url, "t:", &["--redis-failure", "closed"]),
     ];
     let (api, key, _, _) = keyed_api(&nodes, json!({ "quota": { "limit": 4, "period": "DAY" } }));
-    let mut admitted = 0;
-    for n in &nodes {
-        if key_known(n, &api, &key).status == 200 {
-            admitted += 1;
-        }
-    }
+    let mut admitted = first_requests(&nodes, &api, &key);
     while admitted < 4 {
         assert_eq!(get_pets(&nodes[0], &api, &key).status, 200);
         admitted += 1;

@@ -286,29 +286,22 @@ impl UsageCounters for LocalUsage {
     }
 }
 
-/// Saves changed usage every `every`, then reloads every node's saved counts, until the
-/// process ends (a cluster node's GetUsage then shows the others' requests).
-pub fn spawn_syncer(store: Arc<Store>, usage: Arc<LocalUsage>, every: Duration) {
+/// Saves changed usage every `every` until the process ends; with `reload` (a store shared
+/// by several nodes), then reloads every node's saved counts, so this node's GetUsage shows
+/// the others' requests.
+pub fn spawn_flusher(store: Arc<Store>, usage: Arc<LocalUsage>, every: Duration, reload: bool) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         loop {
             tick.tick().await;
             usage.flush(&store).await;
+            if !reload {
+                continue;
+            }
             match store.load_usage().await {
                 Ok(rows) => usage.reload(rows),
                 Err(e) => tracing::warn!(error = %e, "could not reload usage counts"),
             }
-        }
-    });
-}
-
-/// Saves changed usage every `every` until the process ends.
-pub fn spawn_flusher(store: Arc<Store>, usage: Arc<LocalUsage>, every: Duration) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        loop {
-            tick.tick().await;
-            usage.flush(&store).await;
         }
     });
 }
