@@ -206,6 +206,23 @@ fn a_quota_is_exact_across_nodes_and_get_usage_reads_it_through_any_node() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+    // UpdateUsage through the second node: 3 more, exactly, across the nodes (the first
+    // admission may trail the answer by the Redis write it starts).
+    let r = Cp::new(&nodes[1]).call(
+        "PATCH",
+        &format!("/usageplans/{plan}/keys/{key_id}/usage"),
+        Some(&json!({ "patchOperations": [
+            { "op": "replace", "path": "/remaining", "value": "3" }
+        ] })),
+    );
+    assert_eq!(r.status, 200, "UpdateUsage: {r}");
+    eventually("the update reaches Redis", || {
+        (get_pets(&nodes[0], &api, &key).status == 200).then_some(())
+    });
+    let more = (0..9)
+        .filter(|i| get_pets(&nodes[i % 3], &api, &key).status == 200)
+        .count();
+    assert_eq!(1 + more, 3, "admitted after UpdateUsage remaining=3");
     drop(nodes);
     assert!(prefix.key_count() > 0, "the nodes wrote under their prefix");
 }

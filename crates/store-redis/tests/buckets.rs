@@ -93,3 +93,21 @@ async fn an_unreachable_redis_answers_by_the_failure_mode_within_the_timeout() {
         assert!(start.elapsed() < Duration::from_millis(50));
     }
 }
+
+#[tokio::test]
+async fn delete_prefix_removes_only_the_prefixs_keys() {
+    let (a, b) = (TempPrefix::new(), TempPrefix::new());
+    for p in [&a, &b] {
+        let link = Link::open(&p.url, &p.prefix, FailureMode::Closed)
+            .await
+            .expect("the test Redis");
+        let bucket = RedisBuckets::new(link).bucket("s".into(), 1.0, 5);
+        assert_eq!(bucket.take(now_ns()).verdict().await, Verdict::Admit);
+    }
+    assert_eq!((a.key_count(), b.key_count()), (1, 1));
+    let deleted = tollgate_store_redis::delete_prefix(&a.url, &a.prefix)
+        .await
+        .expect("SCAN and DEL");
+    assert_eq!(deleted, 1);
+    assert_eq!((a.key_count(), b.key_count()), (0, 1));
+}
