@@ -43,6 +43,11 @@ impl Link {
     /// Opens the link (the connection is made lazily and re-made after a failure) and
     /// pings once, so a node started while Redis is down says so at once.
     pub async fn open(url: &str, prefix: &str, failure: FailureMode) -> RedisResult<Arc<Link>> {
+        if url.starts_with("rediss://") {
+            // The process's TLS provider is ring, as everywhere in Tollgate; installed once
+            // (a second install is refused, which is fine).
+            let _ = rustls::crypto::ring::default_provider().install_default();
+        }
         let client = redis::Client::open(url)?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(ROUND_TRIP))

@@ -92,6 +92,12 @@ async fn an_unreachable_redis_answers_by_the_failure_mode_within_the_timeout() {
         assert_eq!(bucket.take(now_ns()).verdict().await, expected);
         assert!(start.elapsed() < Duration::from_millis(50));
     }
+    // TLS (rediss://) is built in: an unreachable TLS server is an outage like any other.
+    let tls = format!("rediss://localhost:{port}/2");
+    let link = Link::open(&tls, "x:", FailureMode::Open)
+        .await
+        .expect("a valid TLS URL");
+    assert!(!link.is_up());
 }
 
 #[tokio::test]
