@@ -117,3 +117,20 @@ async fn delete_prefix_removes_only_the_prefixs_keys() {
     assert_eq!(deleted, 1);
     assert_eq!((a.key_count(), b.key_count()), (0, 1));
 }
+
+#[tokio::test]
+async fn the_database_number_in_the_url_is_honoured() {
+    let base = TempPrefix::new();
+    let url = format!("{}/5", base.url.trim_end_matches('/'));
+    let link = Link::open(&url, &base.prefix, FailureMode::Closed)
+        .await
+        .expect("the test Redis");
+    let bucket = RedisBuckets::new(link).bucket("db".into(), 1.0, 5);
+    assert_eq!(bucket.take(now_ns()).verdict().await, Verdict::Admit);
+    // Nothing under the prefix in database 0; the bucket is in database 5.
+    assert_eq!(base.key_count(), 0);
+    let deleted = tollgate_store_redis::delete_prefix(&url, &base.prefix)
+        .await
+        .expect("SCAN and DEL in database 5");
+    assert_eq!(deleted, 1);
+}
