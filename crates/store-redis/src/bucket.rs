@@ -5,7 +5,9 @@
 //! lives in Redis and is only ever touched by [`LEASE`], one script call that refills it
 //! and hands out up to `want` tokens. A node keeps what it was handed as a lease (one
 //! atomic: tokens and expiry) and spends it without asking Redis; when the lease is spent
-//! or expired, the next request asks for a new one (one round trip).
+//! or expired, the next request asks for a new one (one round trip). When Redis has no
+//! token, it says when the next one will exist, and the node refuses without asking until
+//! then.
 //!
 //! The bound: a lease may be spent for `5 / rate` seconds (at most 1 s) after it was
 //! asked for. Every admitted request spent a token Redis handed out, and a token handed
@@ -25,8 +27,8 @@ use crate::link::Link;
 
 /// Refills the bucket at KEYS[1] (fields `m`: micro-tokens, `t`: Redis time in µs of the
 /// last refill) with ARGV[1] tokens per second up to ARGV[2], takes up to ARGV[3] whole
-/// tokens and answers how many it took. An unknown bucket starts full; an idle one
-/// expires once it would be full again.
+/// tokens and answers how many it took; none: minus one minus the µs until the next whole
+/// token. An unknown bucket starts full; an idle one expires once it would be full again.
 const LEASE: &str = r"
 local now = redis.call('TIME')
 now = tonumber(now[1]) * 1000000 + tonumber(now[2])
@@ -40,7 +42,8 @@ local got = math.min(want, math.floor(m / 1000000))
 m = m - got * 1000000
 redis.call('HSET', KEYS[1], 'm', m, 't', now)
 redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 1000)
-return got
+if got > 0 then return got end
+return -1 - math.floor((1000000 - m) / rate)
 ";
 
 /// Lease tokens are packed with their expiry in one word: the low bits count tokens.
@@ -69,6 +72,9 @@ pub struct RedisBucket {
     max_lease: u32,
     /// Tokens of this node's lease and their expiry (µs on `now_ns`'s clock).
     lease: AtomicU64,
+    /// Until when (µs) the bucket is known to be empty: no node can get a token before
+    /// then, so requests are refused without asking.
+    empty_until: AtomicU64,
     /// How many tokens the next lease asks for (grows while leases run out, shrinks when
     /// they expire unspent, so idle nodes do not hold tokens the others need).
     next_size: AtomicU32,
@@ -95,6 +101,7 @@ impl RedisBucket {
             lease_life: (life_s * 1e6) as u64,
             max_lease: ((rate * life_s).floor() as i64).clamp(1, burst.max(1)) as u32,
             lease: AtomicU64::new(0),
+            empty_until: AtomicU64::new(0),
             next_size: AtomicU32::new(1),
             script,
         }
@@ -116,15 +123,17 @@ impl RedisBucket {
         let mut conn = self.link.conn();
         let mut invocation = self.script.key(&self.key);
         invocation.arg(self.rate).arg(self.burst).arg(size);
-        let call = invocation.invoke_async::<u64>(&mut conn);
+        let call = invocation.invoke_async::<i64>(&mut conn);
         let Some(got) = self.link.run(call).await else {
             return self.link.unreachable();
         };
-        if got == 0 {
+        if got <= 0 {
+            let wait = got.unsigned_abs().saturating_sub(1);
+            self.empty_until.store(now_us + wait, Ordering::Relaxed);
             return Verdict::Refuse;
         }
         if got > 1 {
-            self.keep(now_us + self.lease_life, got - 1);
+            self.keep(now_us + self.lease_life, got as u64 - 1);
         }
         Verdict::Admit
     }
@@ -178,6 +187,10 @@ impl TokenBucket for RedisBucket {
             return Decision::Ready(Verdict::Admit);
         }
         if self.rate == 0.0 || self.burst == 0 {
+            return Decision::Ready(Verdict::Refuse);
+        }
+        // A throttled flood costs Redis nothing until a token can exist again.
+        if now / 1000 < self.empty_until.load(Ordering::Relaxed) {
             return Decision::Ready(Verdict::Refuse);
         }
         if !self.link.is_up() {

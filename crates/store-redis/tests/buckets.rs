@@ -134,3 +134,23 @@ async fn the_database_number_in_the_url_is_honoured() {
         .expect("SCAN and DEL in database 5");
     assert_eq!(deleted, 1);
 }
+
+#[tokio::test]
+async fn an_empty_bucket_refuses_without_asking_until_a_token_can_exist() {
+    use tollgate_store::limit::Decision;
+    let prefix = TempPrefix::new();
+    let link = Link::open(&prefix.url, &prefix.prefix, FailureMode::Closed)
+        .await
+        .expect("the test Redis");
+    // One token, then one per 10 s.
+    let bucket = RedisBuckets::new(link).bucket("flood".into(), 0.1, 1);
+    assert_eq!(bucket.take(now_ns()).verdict().await, Verdict::Admit);
+    // Redis says it is empty, and for how long...
+    assert!(matches!(bucket.take(now_ns()), Decision::Wait(_)));
+    assert_eq!(bucket.take(now_ns()).verdict().await, Verdict::Refuse);
+    // ...so the flood behind it is refused locally.
+    assert!(matches!(
+        bucket.take(now_ns()),
+        Decision::Ready(Verdict::Refuse)
+    ));
+}
