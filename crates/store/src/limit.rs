@@ -29,10 +29,13 @@ impl From<bool> for Verdict {
     }
 }
 
+/// The round trip that will give a verdict (nothing is sent until it is polled).
+pub type Pending<'a> = Pin<Box<dyn Future<Output = Verdict> + Send + 'a>>;
+
 /// A verdict now, or the round trip that will give it.
 pub enum Decision<'a> {
     Ready(Verdict),
-    Wait(Pin<Box<dyn Future<Output = Verdict> + Send + 'a>>),
+    Wait(Pending<'a>),
 }
 
 impl Decision<'_> {
