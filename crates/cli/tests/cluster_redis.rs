@@ -103,6 +103,11 @@ fn assert_error(r: &Response, status: u16, error_type: &str, message: &str) {
 fn a_plans_rate_holds_across_three_nodes_within_the_bound() {
     let (db, prefix) = (TempDatabase::create(), TempPrefix::new());
     let nodes = three_nodes(&db, &prefix);
+    assert!(
+        !nodes[0].stderr().contains("without Redis"),
+        "{}",
+        nodes[0].stderr()
+    );
     let (rate, burst) = (10.0, 10.0);
     let (api, key, _, _) = keyed_api(
         &nodes,
