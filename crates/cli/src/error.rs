@@ -39,6 +39,11 @@ pub enum CliError {
     LambdaEndpointCredentials,
     #[error("--store takes a Postgres URL: postgres://user@host/db")]
     StoreUrl,
+    #[error("--redis takes a Redis URL: redis://host:6379/N or rediss://...")]
+    RedisUrl,
+    /// The URL could not be used (never repeated: it may hold a password).
+    #[error("--redis: {0}")]
+    Redis(String),
     #[error(transparent)]
     Store(#[from] tollgate_store::StoreError),
     #[error(transparent)]

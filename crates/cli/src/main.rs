@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 mod error;
+mod limits;
 mod store;
 
 use clap::{Parser, Subcommand};
@@ -62,6 +63,8 @@ struct ServeArgs {
     data_dir: PathBuf,
     #[command(flatten)]
     store: store::StoreArg,
+    #[command(flatten)]
+    redis: limits::RedisArgs,
     /// Address of the main listener (data plane, and control plane unless --admin-listen is
     /// given). `localhost:PORT` binds both 127.0.0.1 and ::1.
     #[arg(long, env = "TOLLGATE_LISTEN", default_value = "localhost:4566")]
@@ -308,12 +311,8 @@ async fn serve(mut args: ServeArgs) -> Result<(), CliError> {
     let log_dir = args
         .access_log_dir
         .unwrap_or_else(|| args.data_dir.join("access-logs"));
-    let usage = Arc::new(tollgate_store::usage::LocalUsage::load(&store).await?);
-    tollgate_store::usage::spawn_flusher(
-        store.clone(),
-        usage.clone(),
-        std::time::Duration::from_secs(1),
-    );
+    let counters = limits::start(&args.redis, &store, args.store.store.is_some()).await?;
+    let usage = counters.usage.clone();
     let mut functions_config =
         tollgate_functions::FunctionsConfig::new(args.data_dir.clone(), args.region.clone());
     functions_config.idle_timeout = std::time::Duration::from_secs(args.lambda_idle_timeout.max(1));
@@ -357,7 +356,7 @@ async fn serve(mut args: ServeArgs) -> Result<(), CliError> {
         &store,
         log_dir,
         usage.clone(),
-        Arc::new(tollgate_store::throttle::BucketRegistry::default()),
+        counters.buckets.clone(),
         Some(functions.clone()),
         std::time::Duration::from_secs(args.idle_timeout),
         args.cognito_endpoint
@@ -423,7 +422,7 @@ async fn serve(mut args: ServeArgs) -> Result<(), CliError> {
     tollgate_gateway::listener::serve(listeners, gateway, control, limits, tls, shutdown_signal())
         .await;
     // Requests are drained: save the last usage counts and stop the function workers.
-    usage.flush(&store).await;
+    counters.local.flush(&store).await;
     functions.stop_all();
     Ok(())
 }

@@ -51,10 +51,6 @@ pub async fn open(arg: &StoreArg, data_dir: &Path) -> Result<Arc<Store>, CliErro
         return Ok(store);
     };
     tollgate_store_postgres::follow(url, store.clone(), VERSION_CHECK)?;
-    tracing::warn!(
-        "cluster store without Redis: throttling and quotas are enforced per node \
-         (quota counts are added up in the database)"
-    );
     Ok(store)
 }
 

@@ -39,6 +39,9 @@ fn served_within_a_second(node: &Server, api: &str, path: &str, status: u16, bod
 fn a_change_through_one_node_is_served_by_every_node_within_a_second() {
     let db = TempDatabase::create();
     let nodes = [node(&db), node(&db), node(&db)];
+    // Without --redis a node says its limits are its own.
+    let warned = "cluster store without Redis: throttling, quotas and caches are per node";
+    assert!(nodes[0].stderr().contains(warned), "{}", nodes[0].stderr());
     let cp = Cp::new(&nodes[0]);
     let (api, root) = cp.create_api("cluster");
     let pets = cp.resource(&api, &root, "pets");

@@ -171,51 +171,6 @@ fn cli_usage_today(s: &Server, plan: &str, key: &str) -> (i64, i64) {
     )
 }
 
-/// The same through the signed control-plane client (wire key `values`).
-fn cp_usage_today(cp: &Cp, plan: &str, key: &str) -> (i64, i64) {
-    let today = utc_date(0);
-    let r = cp.request(
-        "GET",
-        &format!("/usageplans/{plan}/usage"),
-        &[("startDate", &today), ("endDate", &today)],
-        None,
-    );
-    assert_eq!(r.status, 200, "{r}");
-    let v = r.json();
-    let pair = &v["values"][key][0];
-    (
-        pair[0]
-            .as_i64()
-            .unwrap_or_else(|| panic!("no usage for {key}: {v:#}")),
-        pair[1].as_i64().expect("remaining"),
-    )
-}
-
-/// An enabled API key made with the signed client; returns `(id, value)`.
-fn cp_key(cp: &Cp, name: &str) -> (String, String) {
-    let k = cp.ok(
-        "POST",
-        "/apikeys",
-        Some(&json!({ "name": name, "enabled": true })),
-    );
-    (str_of(&k, "id"), str_of(&k, "value"))
-}
-
-/// A usage plan on `api`/`stage` holding `key_id`; returns the plan id.
-fn cp_plan(cp: &Cp, api: &str, stage: &str, extra: Value, key_id: &str) -> String {
-    let mut body = json!({ "name": "plan", "apiStages": [{ "apiId": api, "stage": stage }] });
-    for (k, v) in extra.as_object().expect("extra members") {
-        body[k] = v.clone();
-    }
-    let plan = str_of(&cp.ok("POST", "/usageplans", Some(&body)), "id");
-    cp.ok(
-        "POST",
-        &format!("/usageplans/{plan}/keys"),
-        Some(&json!({ "keyId": key_id, "keyType": "API_KEY" })),
-    );
-    plan
-}
-
 fn cp_require_key(cp: &Cp, api: &str, res: &str, verb: &str) {
     cp.ok(
         "PATCH",
@@ -651,9 +606,8 @@ fn concurrency_bound() {
 
     // Throttle: rate 20/s, burst 10, a quota that never bites.
     let (rate, burst) = (20.0, 10.0);
-    let (tkey_id, tkey) = cp_key(&cp, "throttled");
-    let tplan = cp_plan(
-        &cp,
+    let (tkey_id, tkey) = cp.api_key("throttled");
+    let tplan = cp.usage_plan(
         &api,
         "dev",
         json!({
@@ -672,17 +626,16 @@ fn concurrency_bound() {
         "a full bucket admits at least its burst: {admitted}"
     );
     assert_bucket_bound(admitted, burst, rate, elapsed, "16 parallel clients");
-    let throttle_usage = cp_usage_today(&cp, &tplan, &tkey_id);
+    let throttle_usage = cp.usage_today(&tplan, &tkey_id);
     assert_eq!(
         throttle_usage,
-        (admitted as i64, 1_000_000 - admitted as i64),
+        Some((admitted as i64, 1_000_000 - admitted as i64)),
         "only admitted requests are counted"
     );
 
     // Quota: 30 requests, whatever the concurrency; the throttle is out of the way.
-    let (qkey_id, qkey) = cp_key(&cp, "quota");
-    let qplan = cp_plan(
-        &cp,
+    let (qkey_id, qkey) = cp.api_key("quota");
+    let qplan = cp.usage_plan(
         &api,
         "dev",
         json!({
@@ -700,10 +653,10 @@ fn concurrency_bound() {
         "quota 30 under 16 parallel clients: exactly 30 admitted"
     );
     assert_eq!(others.len(), 16 * 10 - 30);
-    assert_eq!(cp_usage_today(&cp, &qplan, &qkey_id), (30, 0));
+    assert_eq!(cp.usage_today(&qplan, &qkey_id), Some((30, 0)));
     // The other key's plan is untouched by this one's exhaustion.
     assert_eq!(
-        cp_usage_today(&cp, &tplan, &tkey_id),
+        cp.usage_today(&tplan, &tkey_id),
         throttle_usage,
         "usage of the throttled key's plan after the quota run"
     );

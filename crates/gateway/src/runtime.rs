@@ -8,6 +8,7 @@ use std::sync::Arc;
 use tollgate_authorizers::{CacheId, ResultCache, ResultCaches};
 
 use tollgate_model::{Deployment, RestApiDefinition, Stage};
+use tollgate_store::limit::Verdict;
 use tollgate_store::throttle::{Buckets, TokenBucket};
 use tollgate_store::usage::{KeyCounter, Quota, UsageCounters};
 use tollgate_store::{ApiState, State, V2ApiState};
@@ -102,15 +103,17 @@ pub struct HttpStageRuntime {
 }
 
 impl HttpStageRuntime {
-    /// One token from the route's bucket, then the account's (429 when either is empty).
-    pub fn admit(&self, route: usize) -> bool {
+    /// One token from the route's bucket, then the account's (429 when either is empty),
+    /// waiting only when a cluster's shared bucket must be asked.
+    pub async fn admit(&self, route: usize) -> Verdict {
         let now = tollgate_store::throttle::now_ns();
-        let route_ok = self
-            .route_buckets
-            .get(route)
-            .and_then(Option::as_ref)
-            .is_none_or(|b| b.try_take(now));
-        route_ok && self.account.try_take(now)
+        if let Some(b) = self.route_buckets.get(route).and_then(Option::as_ref) {
+            let v = b.take(now).verdict().await;
+            if v != Verdict::Admit {
+                return v;
+            }
+        }
+        self.account.take(now).verdict().await
     }
 }
 

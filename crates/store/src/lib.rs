@@ -19,14 +19,15 @@
 //! Counters and buckets are not state: usage counters ([`usage`]) are counted in memory
 //! and saved as increments, so several writers add up; throttle buckets ([`throttle`]) are
 //! local GCRA buckets. Both are seams (traits) whose per-request call is synchronous and
-//! lock-free, so a shared implementation (Redis) can replace them without touching the
-//! data plane.
+//! lock-free locally; a shared implementation (Redis, crate `tollgate-store-redis`) answers
+//! a [`limit::Decision`] that waits for one round trip only when its local share is spent.
 
 mod backend;
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
 mod error;
 pub mod feed;
+pub mod limit;
 mod reuse;
 mod row_ops;
 pub mod rows;

@@ -10,12 +10,15 @@
 //! seam as the usage counters (`crate::usage`): a bucket is resolved when a stage is
 //! compiled, and taking a token is a synchronous decision from local state (no lock, no
 //! allocation, no future). A shared implementation for several nodes (Redis) answers from
-//! its local share the same way and reconciles with the others in the background.
+//! its local lease the same way and, when the lease is spent, through [`TokenBucket::take`]
+//! with one round trip.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Instant;
+
+use crate::limit::Decision;
 
 /// Nanoseconds on a process-wide monotonic clock.
 pub fn now_ns() -> u64 {
@@ -74,8 +77,15 @@ impl Bucket {
 
 /// One bucket as the data plane takes from it.
 pub trait TokenBucket: Send + Sync + std::fmt::Debug {
-    /// Takes one token at time `now` (ns on [`now_ns`]'s clock), if there is one.
+    /// Takes one token at time `now` (ns on [`now_ns`]'s clock), if there is one, from
+    /// local state only.
     fn try_take(&self, now: u64) -> bool;
+
+    /// Takes one token, asking a shared bucket when local state cannot decide. A local
+    /// bucket always decides at once.
+    fn take(&self, now: u64) -> Decision<'_> {
+        Decision::Ready(self.try_take(now).into())
+    }
 }
 
 /// Where the data plane's buckets come from (asked while compiling, never per request).
@@ -92,19 +102,32 @@ impl TokenBucket for Bucket {
 }
 
 /// A registered bucket: its rate (as bits), its burst, and the bucket while in use.
-type Entry = (u64, i64, Weak<Bucket>);
+type Entry<B> = (u64, i64, Weak<B>);
 
 /// This process's buckets by scope, shared across runtime rebuilds. Only touched while
-/// compiling.
-#[derive(Default)]
-pub struct BucketRegistry {
-    buckets: Mutex<HashMap<String, Entry>>,
+/// compiling. Generic over the bucket, so a shared implementation keeps the same rules.
+pub struct Registry<B> {
+    buckets: Mutex<HashMap<String, Entry<B>>>,
 }
 
-impl BucketRegistry {
+impl<B> Default for Registry<B> {
+    fn default() -> Self {
+        Registry {
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl<B> Registry<B> {
     /// The bucket for `scope` with these limits: the existing one if the limits are the
-    /// same and it is still in use, else a new full one.
-    pub fn get(&self, scope: String, rate: f64, burst: i64) -> Arc<Bucket> {
+    /// same and it is still in use, else a new one from `make`.
+    pub fn get_or(
+        &self,
+        scope: String,
+        rate: f64,
+        burst: i64,
+        make: impl FnOnce(&str) -> B,
+    ) -> Arc<B> {
         let mut map = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((r, b, weak)) = map.get(&scope) {
             if *r == rate.to_bits() && *b == burst {
@@ -113,12 +136,23 @@ impl BucketRegistry {
                 }
             }
         }
-        let bucket = Arc::new(Bucket::new(rate, burst));
+        let bucket = Arc::new(make(&scope));
         map.insert(scope, (rate.to_bits(), burst, Arc::downgrade(&bucket)));
         if map.len() > 4096 {
             map.retain(|_, (_, _, w)| w.strong_count() > 0);
         }
         bucket
+    }
+}
+
+/// This process's local GCRA buckets.
+pub type BucketRegistry = Registry<Bucket>;
+
+impl Registry<Bucket> {
+    /// The bucket for `scope` with these limits: the existing one if the limits are the
+    /// same and it is still in use, else a new full one.
+    pub fn get(&self, scope: String, rate: f64, burst: i64) -> Arc<Bucket> {
+        self.get_or(scope, rate, burst, |_| Bucket::new(rate, burst))
     }
 }
 

@@ -17,6 +17,7 @@ use tollgate_model::QuotaPeriodType;
 
 use crate::backend::UsageRow;
 use crate::error::StoreError;
+use crate::limit::Decision;
 use crate::store::Store;
 
 /// A quota as enforced: `limit` requests per `period`; `offset` requests are already used
@@ -42,7 +43,14 @@ impl Quota {
 
 pub trait KeyCounter: Send + Sync {
     /// Counts one request on `day` if the quota (if any) has room; `false` when it has not.
+    /// Local state only.
     fn try_consume(&self, day: i64, quota: Option<&Quota>) -> bool;
+
+    /// [`KeyCounter::try_consume`], asking a shared counter when the quota must hold
+    /// across nodes. A local counter always decides at once.
+    fn consume<'a>(&'a self, day: i64, quota: Option<&'a Quota>) -> Decision<'a> {
+        Decision::Ready(self.try_consume(day, quota).into())
+    }
 }
 
 pub trait UsageCounters: Send + Sync {
@@ -86,6 +94,15 @@ pub struct LocalCounter {
     days: Mutex<Days>,
 }
 
+impl LocalCounter {
+    /// Requests counted in the quota's period containing `day`, the plan's offset included.
+    pub fn period_used(&self, day: i64, quota: &Quota) -> i64 {
+        let d = self.days.lock().unwrap_or_else(|p| p.into_inner());
+        let (start, _) = quota_period(quota.period, day);
+        d.period_used(start, day) + quota.offset_for(start)
+    }
+}
+
 impl KeyCounter for LocalCounter {
     fn try_consume(&self, day: i64, quota: Option<&Quota>) -> bool {
         let mut d = self.days.lock().unwrap_or_else(|p| p.into_inner());
@@ -123,7 +140,8 @@ impl LocalUsage {
         Ok(usage)
     }
 
-    fn local(&self, plan_id: &str, key_id: &str) -> Arc<LocalCounter> {
+    /// The in-memory counter of one key under one plan.
+    pub fn local(&self, plan_id: &str, key_id: &str) -> Arc<LocalCounter> {
         let key = (plan_id.to_string(), key_id.to_string());
         if let Some(c) = self
             .counters
@@ -162,6 +180,30 @@ impl LocalUsage {
             }
         }
         rows
+    }
+
+    /// Replaces the counts with the store's (`rows`, what every node saved) plus what this
+    /// process counted and has not saved yet: how a cluster node sees the others' usage.
+    pub fn reload(&self, rows: Vec<UsageRow>) {
+        let mut saved: HashMap<Key, BTreeMap<i64, i64>> = HashMap::new();
+        for r in rows {
+            saved
+                .entry((r.plan_id, r.key_id))
+                .or_default()
+                .insert(r.day, r.used);
+        }
+        for (plan, key) in saved.keys() {
+            self.local(plan, key);
+        }
+        let counters = self.counters.read().unwrap_or_else(|p| p.into_inner());
+        for (key, c) in counters.iter() {
+            let mut used = saved.remove(key).unwrap_or_default();
+            let mut d = c.days.lock().unwrap_or_else(|p| p.into_inner());
+            for (day, n) in &d.unsaved {
+                *used.entry(*day).or_insert(0) += n;
+            }
+            d.used = used;
+        }
     }
 
     /// Saves what was counted since the last save (also called on shutdown).
@@ -244,13 +286,22 @@ impl UsageCounters for LocalUsage {
     }
 }
 
-/// Saves changed usage every `every` until the process ends.
-pub fn spawn_flusher(store: Arc<Store>, usage: Arc<LocalUsage>, every: Duration) {
+/// Saves changed usage every `every` until the process ends; with `reload` (a store shared
+/// by several nodes), then reloads every node's saved counts, so this node's GetUsage shows
+/// the others' requests.
+pub fn spawn_flusher(store: Arc<Store>, usage: Arc<LocalUsage>, every: Duration, reload: bool) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         loop {
             tick.tick().await;
             usage.flush(&store).await;
+            if !reload {
+                continue;
+            }
+            match store.load_usage().await {
+                Ok(rows) => usage.reload(rows),
+                Err(e) => tracing::warn!(error = %e, "could not reload usage counts"),
+            }
         }
     });
 }
@@ -280,6 +331,26 @@ mod tests {
             u.daily("p", "k", 100, 102, Some(&q)),
             vec![[3, 0], [1, 2], [0, 3]]
         );
+    }
+
+    #[test]
+    fn reload_shows_saved_counts_plus_unsaved_ones() {
+        let u = LocalUsage::default();
+        let c = u.counter("p", "k");
+        assert!(c.try_consume(100, None));
+        let saved = |day, used| UsageRow {
+            plan_id: "p".into(),
+            key_id: "k".into(),
+            day,
+            used,
+        };
+        // Another node saved 7 on day 100 and 2 on day 99; this one has 1 unsaved.
+        u.reload(vec![saved(100, 7), saved(99, 2)]);
+        assert_eq!(u.daily("p", "k", 99, 100, None), vec![[2, 0], [8, 0]]);
+        assert_eq!(u.take_unsaved().iter().map(|r| r.used).sum::<i64>(), 1);
+        // A reload after the save no longer adds it.
+        u.reload(vec![saved(100, 8)]);
+        assert_eq!(u.daily("p", "k", 99, 100, None), vec![[0, 0], [8, 0]]);
     }
 
     #[test]

@@ -1068,6 +1068,47 @@ impl Cp {
     }
 
     /// `verb` on `res` answered by a MOCK integration: status 200 and `template` as body.
+    /// An enabled API key; returns `(id, value)`.
+    pub fn api_key(&self, name: &str) -> (String, String) {
+        let k = self.ok(
+            "POST",
+            "/apikeys",
+            Some(&json!({ "name": name, "enabled": true })),
+        );
+        (str_of(&k, "id"), str_of(&k, "value"))
+    }
+
+    /// A usage plan on `api`/`stage` with the members of `extra` (throttle, quota),
+    /// holding `key_id`; returns the plan id.
+    pub fn usage_plan(&self, api: &str, stage: &str, extra: Value, key_id: &str) -> String {
+        let mut body = json!({ "name": "plan", "apiStages": [{ "apiId": api, "stage": stage }] });
+        for (k, v) in extra.as_object().expect("extra members") {
+            body[k] = v.clone();
+        }
+        let plan = str_of(&self.ok("POST", "/usageplans", Some(&body)), "id");
+        self.ok(
+            "POST",
+            &format!("/usageplans/{plan}/keys"),
+            Some(&json!({ "keyId": key_id, "keyType": "API_KEY" })),
+        );
+        plan
+    }
+
+    /// GetUsage for today: the `[used, remaining]` pair of `key` (wire key `values`), if
+    /// the key has usage.
+    pub fn usage_today(&self, plan: &str, key: &str) -> Option<(i64, i64)> {
+        let today = utc_date(0);
+        let r = self.request(
+            "GET",
+            &format!("/usageplans/{plan}/usage"),
+            &[("startDate", &today), ("endDate", &today)],
+            None,
+        );
+        assert_eq!(r.status, 200, "{r}");
+        let pair = &r.json()["values"][key][0];
+        Some((pair[0].as_i64()?, pair[1].as_i64()?))
+    }
+
     pub fn mock(&self, api: &str, res: &str, verb: &str, template: &str) {
         self.put_method(api, res, verb, json!({ "authorizationType": "NONE" }));
         self.put_integration(

@@ -22,6 +22,7 @@ use crate::integrations::http_api::{self, HttpApiCall};
 use crate::invocation::RequestBody;
 use crate::runtime::{ApiEntry, HttpApiRuntime, HttpStageRuntime};
 use crate::Gateway;
+use tollgate_store::limit::Verdict;
 
 /// HTTP APIs.
 pub struct HttpPipeline;
@@ -214,8 +215,10 @@ async fn answer(
         .ok_or(HttpApiError::NotFound)?;
     let route = matched.route;
     ctx.route_key = Some(route.key.to_string());
-    if !t.stage.admit(route.index) {
-        return Err(HttpApiError::TooManyRequests);
+    match t.stage.admit(route.index).await {
+        Verdict::Admit => {}
+        Verdict::Refuse => return Err(HttpApiError::TooManyRequests),
+        Verdict::Unavailable => return Err(HttpApiError::ServiceUnavailable),
     }
     // Authorizers for HTTP APIs are not served yet: a route that needs one is refused
     // rather than let through.

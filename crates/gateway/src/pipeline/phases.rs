@@ -2,8 +2,8 @@
 //! [`Exchange::run`] runs one over the request's [`Exchange`]. A phase goes on to the next,
 //! answers early ([`Flow::Answer`]), or fails with a [`GatewayError`]. Phases are an enum
 //! matched in a loop rather than boxed handlers, so a request pays no boxed future; only
-//! the phases that wait (authorization, validation reading the body, the integration) are
-//! async.
+//! the phases that wait (authorization, throttling when a cluster's shared limit must be
+//! asked, validation reading the body, the integration) are async.
 
 use std::sync::Arc;
 
@@ -109,7 +109,8 @@ impl<'x, 'a> Exchange<'x, 'a> {
                         self.key.map(|k| k.as_ref()),
                         &self.routed.route.resource_path,
                         &self.routed.method.http_method,
-                    )?;
+                    )
+                    .await?;
                 }
             }
             Phase::RequestValidation => self.validate().await?,

@@ -1,0 +1,239 @@
+//! Distributed token buckets: one bucket per scope in Redis, with nodes spending small
+//! local leases of its tokens.
+//!
+//! The bucket itself (capacity `burst`, refilled at `rate` per second, on Redis's clock)
+//! lives in Redis and is only ever touched by [`LEASE`], one script call that refills it
+//! and hands out up to `want` tokens. A node keeps what it was handed as a lease (one
+//! atomic: tokens and expiry) and spends it without asking Redis; when the lease is spent
+//! or expired, the next request asks for a new one (one round trip). When Redis has no
+//! token, it says when the next one will exist, and the node refuses without asking until
+//! then.
+//!
+//! The bound: a lease may be spent for `5 / rate` seconds (at most 1 s) after it was
+//! asked for. Every admitted request spent a token Redis handed out, and a token handed
+//! out before the start of a window and spent inside it was taken from the bucket at
+//! most `5 / rate` seconds before the window, when the bucket had at most `rate * 5 /
+//! rate = 5` tokens less time to refill. So over any window of `t` seconds the cluster
+//! admits at most `burst + rate * t + 5` requests, whatever the number of nodes.
+
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::Arc;
+
+use redis::Script;
+use tollgate_store::limit::{Decision, Verdict};
+use tollgate_store::throttle::{Buckets, Registry, TokenBucket};
+
+use crate::link::Link;
+
+/// Refills the bucket at KEYS[1] (fields `m`: micro-tokens, `t`: Redis time in µs of the
+/// last refill) with ARGV[1] tokens per second up to ARGV[2], takes up to ARGV[3] whole
+/// tokens and answers how many it took; none: minus one minus the µs until the next whole
+/// token. An unknown bucket starts full; an idle one expires once it would be full again.
+const LEASE: &str = r"
+local now = redis.call('TIME')
+now = tonumber(now[1]) * 1000000 + tonumber(now[2])
+local rate, burst, want = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local cap = burst * 1000000
+local s = redis.call('HMGET', KEYS[1], 'm', 't')
+local m, t = tonumber(s[1]), tonumber(s[2])
+if m == nil or t == nil then m, t = cap, now end
+if now > t then m = math.min(cap, m + math.floor((now - t) * rate)) end
+local got = math.min(want, math.floor(m / 1000000))
+m = m - got * 1000000
+redis.call('HSET', KEYS[1], 'm', m, 't', now)
+redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 1000)
+if got > 0 then return got end
+return -1 - math.floor((1000000 - m) / rate)
+";
+
+/// Lease tokens are packed with their expiry in one word: the low bits count tokens.
+const TOKEN_BITS: u32 = 16;
+const TOKEN_MASK: u64 = (1 << TOKEN_BITS) - 1;
+/// How many tokens beyond what the rate refills the cluster may admit (see the module doc).
+pub const OVERSHOOT: f64 = 5.0;
+
+fn pack(expiry_us: u64, tokens: u64) -> u64 {
+    (expiry_us << TOKEN_BITS) | tokens.min(TOKEN_MASK)
+}
+
+fn unpack(word: u64) -> (u64, u64) {
+    (word >> TOKEN_BITS, word & TOKEN_MASK)
+}
+
+#[derive(Debug)]
+pub struct RedisBucket {
+    link: Arc<Link>,
+    key: String,
+    rate: f64,
+    burst: i64,
+    /// How long a lease may be spent, in µs: `OVERSHOOT / rate` seconds, at most 1 s.
+    lease_life: u64,
+    /// The most tokens one lease asks for: what the rate refills in `lease_life`.
+    max_lease: u32,
+    /// Tokens of this node's lease and their expiry (µs on `now_ns`'s clock).
+    lease: AtomicU64,
+    /// Until when (µs) the bucket is known to be empty: no node can get a token before
+    /// then, so requests are refused without asking.
+    empty_until: AtomicU64,
+    /// How many tokens the next lease asks for (grows while leases run out, shrinks when
+    /// they expire unspent, so idle nodes do not hold tokens the others need).
+    next_size: AtomicU32,
+    script: Arc<Script>,
+}
+
+impl RedisBucket {
+    fn new(link: Arc<Link>, script: Arc<Script>, scope: &str, rate: f64, burst: i64) -> Self {
+        let valid = rate.is_finite() && rate > 0.0 && burst > 0;
+        let life_s = if valid {
+            (OVERSHOOT / rate).min(1.0)
+        } else {
+            0.0
+        };
+        RedisBucket {
+            key: format!(
+                "{}bucket:{}:{rate}:{burst}",
+                link.prefix(),
+                scope.replace('\u{0}', ":")
+            ),
+            link,
+            rate: if valid { rate } else { 0.0 },
+            burst: burst.max(0),
+            lease_life: (life_s * 1e6) as u64,
+            max_lease: ((rate * life_s).floor() as i64).clamp(1, burst.max(1)) as u32,
+            lease: AtomicU64::new(0),
+            empty_until: AtomicU64::new(0),
+            next_size: AtomicU32::new(1),
+            script,
+        }
+    }
+
+    /// Asks Redis for a lease; one of its tokens is this request's.
+    async fn lease(&self, now: u64) -> Verdict {
+        let now_us = now / 1000;
+        let (expiry, left) = unpack(self.lease.load(Ordering::Relaxed));
+        let size = self.next_size.load(Ordering::Relaxed);
+        let size = if left > 0 {
+            (size / 2).max(1)
+        } else if now_us < expiry {
+            (size * 2).min(self.max_lease)
+        } else {
+            size
+        };
+        self.next_size.store(size, Ordering::Relaxed);
+        let mut conn = self.link.conn();
+        let mut invocation = self.script.key(&self.key);
+        invocation.arg(self.rate).arg(self.burst).arg(size);
+        let call = invocation.invoke_async::<i64>(&mut conn);
+        let Some(got) = self.link.run(call).await else {
+            return self.link.unreachable();
+        };
+        if got <= 0 {
+            let wait = got.unsigned_abs().saturating_sub(1);
+            self.empty_until.store(now_us + wait, Ordering::Relaxed);
+            return Verdict::Refuse;
+        }
+        if got > 1 {
+            self.keep(now_us + self.lease_life, got as u64 - 1);
+        }
+        Verdict::Admit
+    }
+
+    /// Adds `tokens` expiring at `expiry` to the lease. Tokens still valid keep their
+    /// (earlier) expiry, so no token outlives its own.
+    fn keep(&self, expiry: u64, tokens: u64) {
+        let now_us = tollgate_store::throttle::now_ns() / 1000;
+        let mut cur = self.lease.load(Ordering::Relaxed);
+        loop {
+            let (e, n) = unpack(cur);
+            let next = if n > 0 && now_us < e {
+                pack(e, n + tokens)
+            } else {
+                pack(expiry, tokens)
+            };
+            match self
+                .lease
+                .compare_exchange_weak(cur, next, Ordering::AcqRel, Ordering::Relaxed)
+            {
+                Ok(_) => return,
+                Err(actual) => cur = actual,
+            }
+        }
+    }
+}
+
+impl TokenBucket for RedisBucket {
+    fn try_take(&self, now: u64) -> bool {
+        let now_us = now / 1000;
+        let mut cur = self.lease.load(Ordering::Relaxed);
+        loop {
+            let (expiry, n) = unpack(cur);
+            if n == 0 || now_us >= expiry {
+                return false;
+            }
+            match self.lease.compare_exchange_weak(
+                cur,
+                pack(expiry, n - 1),
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return true,
+                Err(actual) => cur = actual,
+            }
+        }
+    }
+
+    fn take(&self, now: u64) -> Decision<'_> {
+        if self.try_take(now) {
+            return Decision::Ready(Verdict::Admit);
+        }
+        if self.rate == 0.0 || self.burst == 0 {
+            return Decision::Ready(Verdict::Refuse);
+        }
+        // A throttled flood costs Redis nothing until a token can exist again.
+        if now / 1000 < self.empty_until.load(Ordering::Relaxed) {
+            return Decision::Ready(Verdict::Refuse);
+        }
+        if !self.link.is_up() {
+            return Decision::Ready(self.link.unreachable());
+        }
+        Decision::Wait(Box::pin(self.lease(now)))
+    }
+}
+
+/// The node's distributed buckets by scope (same rules as the local registry: a bucket
+/// keeps its lease across recompiles while its limits stay the same).
+pub struct RedisBuckets {
+    link: Arc<Link>,
+    script: Arc<Script>,
+    registry: Registry<RedisBucket>,
+}
+
+impl RedisBuckets {
+    pub fn new(link: Arc<Link>) -> Self {
+        RedisBuckets {
+            link,
+            script: Arc::new(Script::new(LEASE)),
+            registry: Registry::default(),
+        }
+    }
+}
+
+impl Buckets for RedisBuckets {
+    fn bucket(&self, scope: String, rate: f64, burst: i64) -> Arc<dyn TokenBucket> {
+        self.registry.get_or(scope, rate, burst, |scope| {
+            RedisBucket::new(self.link.clone(), self.script.clone(), scope, rate, burst)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lease_word_round_trips() {
+        let w = pack(123_456_789, 5);
+        assert_eq!(unpack(w), (123_456_789, 5));
+        assert_eq!(unpack(pack(7, TOKEN_MASK + 10)), (7, TOKEN_MASK));
+    }
+}

@@ -1,0 +1,152 @@
+//! Quotas exact across nodes: one Redis counter per plan, key and quota period, checked and
+//! counted by one script call per request.
+//!
+//! The counts a node shows (GetUsage) and saves (per day, as increments, so every node's
+//! add up in the shared store) stay in the node's [`LocalUsage`], reloaded from the store
+//! every second. A period counter missing from Redis (first use, or Redis lost it) starts
+//! from what the store and this node know of the period.
+
+use std::sync::Arc;
+
+use redis::Script;
+use tollgate_model::usage_plan::quota_period;
+use tollgate_store::limit::{Decision, Verdict};
+use tollgate_store::usage::{KeyCounter, LocalCounter, LocalUsage, Quota, UsageCounters};
+
+use crate::link::Link;
+
+/// Counts one request in the period counter KEYS[1] unless it reached ARGV[1]; a missing
+/// counter starts at ARGV[2] and lives ARGV[3] seconds. Answers 1 when counted.
+const CONSUME: &str = r"
+local n = redis.call('GET', KEYS[1])
+if n then n = tonumber(n) else
+  n = tonumber(ARGV[2])
+  redis.call('SET', KEYS[1], n, 'EX', ARGV[3])
+end
+if n >= tonumber(ARGV[1]) then return 0 end
+redis.call('INCR', KEYS[1])
+return 1
+";
+
+/// The period counter's key and how long it must live (its period and a day).
+fn period_key(prefix: &str, plan: &str, key: &str, day: i64, quota: &Quota) -> (String, i64) {
+    let (start, next) = quota_period(quota.period, day);
+    (
+        format!("{prefix}quota:{plan}:{key}:{start}"),
+        (next - day + 1) * 86_400,
+    )
+}
+
+pub struct RedisUsage {
+    local: Arc<LocalUsage>,
+    link: Arc<Link>,
+    script: Arc<Script>,
+}
+
+impl RedisUsage {
+    pub fn new(local: Arc<LocalUsage>, link: Arc<Link>) -> Self {
+        RedisUsage {
+            local,
+            link,
+            script: Arc::new(Script::new(CONSUME)),
+        }
+    }
+}
+
+pub struct RedisCounter {
+    local: Arc<LocalCounter>,
+    link: Arc<Link>,
+    script: Arc<Script>,
+    plan_id: String,
+    key_id: String,
+}
+
+impl RedisCounter {
+    async fn consume_shared(&self, day: i64, quota: &Quota) -> Verdict {
+        let (key, ttl) = period_key(self.link.prefix(), &self.plan_id, &self.key_id, day, quota);
+        let mut conn = self.link.conn();
+        let mut invocation = self.script.key(key);
+        invocation
+            .arg(quota.limit)
+            .arg(self.local.period_used(day, quota))
+            .arg(ttl);
+        let call = invocation.invoke_async::<i64>(&mut conn);
+        let verdict = match self.link.run(call).await {
+            Some(1) => Verdict::Admit,
+            Some(_) => Verdict::Refuse,
+            None => self.link.unreachable(),
+        };
+        if verdict == Verdict::Admit {
+            self.local.try_consume(day, None);
+        }
+        verdict
+    }
+}
+
+impl KeyCounter for RedisCounter {
+    /// Local state only (what a node would do alone); requests go through `consume`.
+    fn try_consume(&self, day: i64, quota: Option<&Quota>) -> bool {
+        self.local.try_consume(day, quota)
+    }
+
+    fn consume<'a>(&'a self, day: i64, quota: Option<&'a Quota>) -> Decision<'a> {
+        let Some(quota) = quota else {
+            // No quota: only counted, for GetUsage.
+            return Decision::Ready(self.local.try_consume(day, None).into());
+        };
+        if !self.link.is_up() {
+            let verdict = self.link.unreachable();
+            if verdict == Verdict::Admit {
+                self.local.try_consume(day, None);
+            }
+            return Decision::Ready(verdict);
+        }
+        Decision::Wait(Box::pin(self.consume_shared(day, quota)))
+    }
+}
+
+impl UsageCounters for RedisUsage {
+    fn counter(&self, plan_id: &str, key_id: &str) -> Arc<dyn KeyCounter> {
+        Arc::new(RedisCounter {
+            local: self.local.local(plan_id, key_id),
+            link: self.link.clone(),
+            script: self.script.clone(),
+            plan_id: plan_id.to_string(),
+            key_id: key_id.to_string(),
+        })
+    }
+
+    fn daily(
+        &self,
+        plan_id: &str,
+        key_id: &str,
+        from: i64,
+        to: i64,
+        quota: Option<&Quota>,
+    ) -> Vec<[i64; 2]> {
+        self.local.daily(plan_id, key_id, from, to, quota)
+    }
+
+    fn keys(&self, plan_id: &str) -> Vec<String> {
+        self.local.keys(plan_id)
+    }
+
+    /// UpdateUsage: the node's counts change at once (and are saved as increments); the
+    /// period counter in Redis is set to match before the call returns to the runtime.
+    fn set_remaining(&self, plan_id: &str, key_id: &str, day: i64, quota: &Quota, remaining: i64) {
+        self.local
+            .set_remaining(plan_id, key_id, day, quota, remaining);
+        let used = self.local.local(plan_id, key_id).period_used(day, quota);
+        let (key, ttl) = period_key(self.link.prefix(), plan_id, key_id, day, quota);
+        let link = self.link.clone();
+        let Ok(rt) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        rt.spawn(async move {
+            let mut conn = link.conn();
+            let mut cmd = redis::cmd("SET");
+            cmd.arg(key).arg(used).arg("EX").arg(ttl);
+            link.run(cmd.query_async::<()>(&mut conn)).await;
+        });
+    }
+}
