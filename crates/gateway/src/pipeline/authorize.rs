@@ -1,11 +1,14 @@
 //! Authorization phase: `NONE` passes at no cost; a Lambda authorizer (TOKEN, REQUEST) runs
 //! through the authorizer engine (`tollgate-authorizers`) with this stage's result cache,
 //! and its outcome becomes a gateway response (lambda-events.md §5.4) or
-//! `$context.authorizer`. Types Tollgate cannot check yet (AWS_IAM, COGNITO_USER_POOLS)
-//! fail closed with AWS's authorizer configuration error.
+//! `$context.authorizer`; a Cognito authorizer checks the token; `AWS_IAM` checks the
+//! SigV4 signature and the caller's identity policies (`crate::iam`, §7.1) and fills
+//! `$context.identity`. An authorizer that does not compile fails closed with AWS's
+//! authorizer configuration error.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -17,6 +20,7 @@ use tollgate_authorizers::{
 use tollgate_functions::{Functions, InvokeRequest, ServicePermission};
 use tollgate_model::lambda::FunctionRef;
 use tollgate_model::GatewayResponseType as T;
+use tollgate_sigv4::IncomingRequest;
 
 use super::method_request::{parse_query, Params, Routed};
 use super::resource_policy;
@@ -24,9 +28,10 @@ use crate::body::GatewayBody;
 use crate::compile::MethodAuthorizer;
 use crate::context::AuthorizerContext;
 use crate::error::GatewayError;
+use crate::iam::{CallerIdentity, IamRejection};
 use crate::integrations::http::HttpClient;
 use crate::integrations::lambda::request_members;
-use crate::invocation::Invocation;
+use crate::invocation::{Invocation, RequestBody};
 use crate::pipeline::integration_request::BackendRequest;
 use crate::Gateway;
 
@@ -55,34 +60,115 @@ pub fn method_arn(region: &str, inv: &Invocation<'_>) -> String {
     )
 }
 
+/// What the Authorize phase lets through.
+#[derive(Default)]
+pub struct Authorized {
+    /// The authorizer's principal and context (`$context.authorizer`).
+    pub authorizer: Option<Box<AuthorizerContext>>,
+    /// The IAM caller of an `AWS_IAM` method (`$context.identity`).
+    pub iam: Option<Arc<CallerIdentity>>,
+}
+
 /// Authorizes one request (auth-throttle-cache.md §9): the resource policy's deny, the
-/// method's authorizer, then the resource policy combined with it. Answers the
-/// authorizer's principal and context when one ran, `None` for `NONE` (at no cost without a
-/// resource policy) and for TestInvokeMethod (which skips authorization, as AWS does).
+/// method's authorizer, then the resource policy combined with it. Answers what the
+/// authorizer let through; nothing for `NONE` (at no cost without a resource policy) and
+/// for TestInvokeMethod (which skips authorization, as AWS does).
 pub async fn check(
     gw: &Gateway,
     inv: &Invocation<'_>,
     routed: &Routed,
     query: &mut Vec<(String, String)>,
-) -> Result<Option<Box<AuthorizerContext>>, GatewayError> {
+    body: &mut Option<RequestBody>,
+) -> Result<Authorized, GatewayError> {
     let policy = inv.deployment.resource_policy.as_ref();
     let authorizer = &routed.method.authorizer;
     if (policy.is_none() && matches!(authorizer, MethodAuthorizer::None)) || inv.limits.is_none() {
-        return Ok(None);
+        return Ok(Authorized::default());
     }
     let region = gw
         .functions
         .as_deref()
         .map_or(DEFAULT_REGION, Functions::region);
     let arn = method_arn(region, inv);
+    if let MethodAuthorizer::Iam = authorizer {
+        // The caller must be known before the policy's principals can be matched.
+        let caller = iam_caller(gw, inv, body).await?;
+        let resource = policy
+            .map(|p| resource_policy::phase_one(p, &arn, inv, Some(&caller)))
+            .transpose()?;
+        let keys = resource_policy::Conditions(inv, Some(&caller));
+        let identity = caller.decide("execute-api:Invoke", &arn, &keys);
+        resource_policy::combine_iam(identity, resource, &caller, &arn)?;
+        return Ok(Authorized {
+            authorizer: None,
+            iam: Some(caller),
+        });
+    }
     let decision = policy
-        .map(|p| resource_policy::phase_one(p, &arn, inv))
+        .map(|p| resource_policy::phase_one(p, &arn, inv, None))
         .transpose()?;
     let out = run_authorizer(gw, inv, routed, query, &arn).await?;
     if let Some(d) = decision {
         resource_policy::phase_two(d, authorizer, &arn)?;
     }
-    Ok(out)
+    Ok(Authorized {
+        authorizer: out,
+        iam: None,
+    })
+}
+
+/// The SigV4 caller of an `AWS_IAM` method (§7.1). The head is checked first, so an
+/// unsigned request is refused without reading its body; the body is then read (the
+/// signature covers its hash) and kept for the phases after.
+async fn iam_caller(
+    gw: &Gateway,
+    inv: &Invocation<'_>,
+    body: &mut Option<RequestBody>,
+) -> Result<Arc<CallerIdentity>, GatewayError> {
+    let now = std::time::SystemTime::now();
+    let incoming = |body| IncomingRequest {
+        method: inv.parts.method.as_str(),
+        raw_path: inv.parts.uri.path(),
+        raw_query: inv.parts.uri.query(),
+        headers: &inv.parts.headers,
+        body,
+    };
+    let head = gw
+        .iam
+        .check_head(&incoming(&[]), now)
+        .map_err(iam_refused)?;
+    let bytes = body
+        .take()
+        .ok_or_else(GatewayError::internal)?
+        .collect(gw.body_stall)
+        .await?;
+    let caller = gw.iam.finish(head, &incoming(&bytes), now);
+    *body = Some(RequestBody::Buffered(bytes));
+    caller.map_err(iam_refused)
+}
+
+/// A refused signature as its gateway response: MISSING_AUTHENTICATION_TOKEN without auth
+/// data, EXPIRED_TOKEN for expired temporary credentials, INVALID_SIGNATURE for every other
+/// signature failure (with the verifier's exact exception in `x-amzn-ErrorType`).
+fn iam_refused(r: IamRejection) -> GatewayError {
+    match r {
+        IamRejection::Expired => GatewayError::new(
+            T::ExpiredToken,
+            "The security token included in the request is expired",
+        ),
+        IamRejection::Signature(e) if e.error_type == "MissingAuthenticationTokenException" => {
+            GatewayError::missing_token()
+        }
+        IamRejection::Signature(e) => {
+            let err =
+                GatewayError::new(T::InvalidSignature, e.message).with_error_type(e.error_type);
+            if e.status == 403 {
+                err
+            } else {
+                err.with_status(e.status)
+            }
+        }
+    }
 }
 
 /// The method's authorizer for one request.
@@ -95,7 +181,7 @@ async fn run_authorizer(
 ) -> Result<Option<Box<AuthorizerContext>>, GatewayError> {
     let functions = gw.functions.as_deref();
     let authorizer = match &routed.method.authorizer {
-        MethodAuthorizer::None => return Ok(None),
+        MethodAuthorizer::None | MethodAuthorizer::Iam => return Ok(None),
         MethodAuthorizer::Cognito { authorizer, scopes } => {
             let token = inv
                 .parts
@@ -198,7 +284,7 @@ pub(crate) struct AuthRequest<'r, 'a> {
 
 impl ConditionKeys for AuthRequest<'_, '_> {
     fn values(&self, key: &str) -> Vec<String> {
-        resource_policy::Conditions(self.inv).values(key)
+        resource_policy::Conditions(self.inv, None).values(key)
     }
 }
 

@@ -139,6 +139,7 @@ pub fn new_context(
         error: None,
         api_key: None,
         authorizer: None,
+        iam: None,
         execution_log: None,
     }
 }
