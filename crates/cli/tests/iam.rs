@@ -98,6 +98,13 @@ fn send(specs: &[Value]) -> Vec<Value> {
     out.as_array().unwrap().clone()
 }
 
+/// A 403 with this `x-amzn-ErrorType` and body.
+fn refused(r: &Value, error_type: &str, body: Value) {
+    assert_eq!(r["status"], 403, "{r}");
+    assert_eq!(r["errorType"], error_type, "{r}");
+    assert_eq!(r["body"], body, "{r}");
+}
+
 fn denied(api: &str, user: &str, path: &str, explicit: bool) -> Value {
     let suffix = if explicit {
         " with an explicit deny"
@@ -223,23 +230,14 @@ fn sigv4_outcomes_identity_and_headers() {
         get("/prod/fn/x", ALICE),
     ]);
     let status = |i: usize| r[i]["status"].as_u64().unwrap();
-    let error = |i: usize| {
-        (
-            status(i),
-            r[i]["errorType"].as_str().unwrap_or("").to_string(),
-        )
-    };
     let mismatch = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.";
+    let invalid_token = "The security token included in the request is invalid.";
+    let expired = "The security token included in the request is expired";
 
-    assert_eq!(
-        error(0),
-        (403, "MissingAuthenticationTokenException".into()),
-        "{}",
-        r[0]
-    );
-    assert_eq!(
-        r[0]["body"],
-        json!({"message": "Missing Authentication Token"})
+    refused(
+        &r[0],
+        "MissingAuthenticationTokenException",
+        json!({"message": "Missing Authentication Token"}),
     );
     for (i, what) in [
         (1, "root"),
@@ -252,74 +250,48 @@ fn sigv4_outcomes_identity_and_headers() {
     }
     assert_eq!(status(4), 200, "{}", r[4]);
     assert_eq!(r[4]["body"], json!({"posted": true}));
-    for i in [5, 6] {
-        assert_eq!(
-            error(i),
-            (403, "InvalidSignatureException".into()),
-            "{}",
-            r[i]
-        );
-        assert_eq!(r[i]["body"], json!({"message": mismatch}));
-    }
-    for i in [7, 10] {
-        assert_eq!(
-            error(i),
-            (403, "UnrecognizedClientException".into()),
-            "{}",
-            r[i]
-        );
-        assert_eq!(
-            r[i]["body"],
-            json!({"message": "The security token included in the request is invalid."})
-        );
-    }
-    assert_eq!(
-        error(8),
-        (403, "InvalidSignatureException".into()),
-        "{}",
-        r[8]
+    refused(
+        &r[5],
+        "InvalidSignatureException",
+        json!({"message": mismatch}),
     );
-    assert!(
-        r[8]["body"]["message"]
-            .as_str()
-            .unwrap()
-            .starts_with("Signature expired: "),
-        "{}",
-        r[8]
+    refused(
+        &r[6],
+        "InvalidSignatureException",
+        json!({"message": mismatch}),
     );
-    assert_eq!(
-        error(11),
-        (403, "ExpiredTokenException".into()),
-        "{}",
-        r[11]
+    refused(
+        &r[7],
+        "UnrecognizedClientException",
+        json!({"message": invalid_token}),
     );
-    assert_eq!(
-        r[11]["body"],
-        json!({"message": "The security token included in the request is expired"})
+    refused(
+        &r[10],
+        "UnrecognizedClientException",
+        json!({"message": invalid_token}),
     );
-    assert_eq!(
-        error(12),
-        (403, "AccessDeniedException".into()),
-        "{}",
-        r[12]
+    let skew = r[8]["body"]["message"].as_str().unwrap_or_default();
+    assert!(skew.starts_with("Signature expired: "), "{}", r[8]);
+    refused(&r[8], "InvalidSignatureException", json!({"message": skew}));
+    refused(&r[11], "ExpiredTokenException", json!({"message": expired}));
+    let eve = "arn:aws:iam::000000000000:user/eve";
+    refused(
+        &r[12],
+        "AccessDeniedException",
+        denied(&api, eve, "pets", false),
     );
-    assert_eq!(
-        r[12]["body"],
-        denied(&api, "arn:aws:iam::000000000000:user/eve", "pets", false)
-    );
-    assert_eq!(
-        r[13]["body"],
-        denied(
-            &api,
-            "arn:aws:iam::000000000000:user/alice",
-            "blocked",
-            true
-        )
+    let alice = "arn:aws:iam::000000000000:user/alice";
+    refused(
+        &r[13],
+        "AccessDeniedException",
+        denied(&api, alice, "blocked", true),
     );
     // Another account's caller needs the API's resource policy too; there is none.
-    assert_eq!(
-        r[14]["body"],
-        denied(&api, "arn:aws:iam::111122223333:user/bob", "pets", false)
+    let bob = "arn:aws:iam::111122223333:user/bob";
+    refused(
+        &r[14],
+        "AccessDeniedException",
+        denied(&api, bob, "pets", false),
     );
 
     assert_eq!(status(15), 200, "{}", r[15]);
@@ -400,15 +372,8 @@ fn resource_policies_with_iam_callers() {
     ];
     for (i, (row, expect)) in rows.iter().enumerate() {
         match expect {
-            None => {
-                assert_eq!(r[i]["status"], 200, "{row}: {}", r[i]);
-                assert_eq!(r[i]["body"], json!({"ok": true}), "{row}");
-            }
-            Some(body) => {
-                assert_eq!(r[i]["status"], 403, "{row}: {}", r[i]);
-                assert_eq!(&r[i]["body"], body, "{row}");
-                assert_eq!(r[i]["errorType"], "AccessDeniedException", "{row}");
-            }
+            None => assert_eq!(r[i]["body"], json!({"ok": true}), "{row}: {}", r[i]),
+            Some(body) => refused(&r[i], "AccessDeniedException", body.clone()),
         }
     }
     // Authentication comes first: an unsigned request is not the policy's business.

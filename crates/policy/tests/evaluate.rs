@@ -183,116 +183,91 @@ fn string_ip_and_unknown_operators() {
     );
 }
 
+/// Each row: a condition, the one request value of its key (`None`: absent), whether it holds.
+fn check_rows(key: &'static str, rows: &[(Value, Option<&str>, bool)]) {
+    for (c, value, holds) in rows {
+        let keys = value.map(|v| (key, v.to_string())).into_iter().collect();
+        let expect = if *holds {
+            Decision::Allow
+        } else {
+            Decision::ImplicitDeny
+        };
+        assert_eq!(cond(c.clone(), keys), expect, "{c} with {value:?}");
+    }
+}
+
 #[test]
 fn bool_and_null() {
-    let tls = |v: &str| vec![("aws:securetransport", v.to_string())];
-    assert_eq!(
-        cond(
-            json!({"Bool": {"aws:SecureTransport": "true"}}),
-            tls("true")
-        ),
-        Decision::Allow
+    check_rows(
+        "aws:securetransport",
+        &[
+            (
+                json!({"Bool": {"aws:SecureTransport": "true"}}),
+                Some("true"),
+                true,
+            ),
+            (
+                json!({"Bool": {"aws:SecureTransport": true}}),
+                Some("false"),
+                false,
+            ),
+            (
+                json!({"BoolIfExists": {"aws:SecureTransport": true}}),
+                None,
+                true,
+            ),
+        ],
     );
-    assert_eq!(
-        cond(json!({"Bool": {"aws:SecureTransport": true}}), tls("false")),
-        Decision::ImplicitDeny
-    );
-    assert_eq!(
-        cond(
-            json!({"BoolIfExists": {"aws:SecureTransport": true}}),
-            vec![]
-        ),
-        Decision::Allow
-    );
-    assert_eq!(
-        cond(json!({"Null": {"aws:Referer": "true"}}), vec![]),
-        Decision::Allow
-    );
-    assert_eq!(
-        cond(
-            json!({"Null": {"aws:Referer": "true"}}),
-            vec![("aws:referer", "r".into())]
-        ),
-        Decision::ImplicitDeny
-    );
-    assert_eq!(
-        cond(
-            json!({"Null": {"aws:Referer": false}}),
-            vec![("aws:referer", "r".into())]
-        ),
-        Decision::Allow
+    check_rows(
+        "aws:referer",
+        &[
+            (json!({"Null": {"aws:Referer": "true"}}), None, true),
+            (json!({"Null": {"aws:Referer": "true"}}), Some("r"), false),
+            (json!({"Null": {"aws:Referer": false}}), Some("r"), true),
+        ],
     );
 }
 
 #[test]
 fn numeric_and_date_operators() {
-    let epoch = |v: &str| vec![("aws:epochtime", v.to_string())];
-    assert_eq!(
-        cond(
-            json!({"NumericLessThan": {"aws:EpochTime": 100}}),
-            epoch("99")
-        ),
-        Decision::Allow
+    let n = |op: &str, v: &str| json!({op: {"aws:EpochTime": v}});
+    check_rows(
+        "aws:epochtime",
+        &[
+            (
+                json!({"NumericLessThan": {"aws:EpochTime": 100}}),
+                Some("99"),
+                true,
+            ),
+            (n("NumericLessThan", "100"), Some("100"), false),
+            (n("NumericLessThanEquals", "100"), Some("100"), true),
+            (n("NumericEquals", "1.5"), Some("1.50"), true),
+            (n("NumericNotEquals", "1"), Some("2"), true),
+            (n("NumericGreaterThan", "1"), Some("abc"), false),
+            (n("NumericGreaterThan", "1"), None, false),
+            (n("NumericGreaterThanIfExists", "1"), None, true),
+        ],
     );
-    assert_eq!(
-        cond(
-            json!({"NumericLessThan": {"aws:EpochTime": "100"}}),
-            epoch("100")
-        ),
-        Decision::ImplicitDeny
-    );
-    assert_eq!(
-        cond(
-            json!({"NumericLessThanEquals": {"aws:EpochTime": "100"}}),
-            epoch("100")
-        ),
-        Decision::Allow
-    );
-    assert_eq!(
-        cond(
-            json!({"NumericEquals": {"aws:EpochTime": "1.5"}}),
-            epoch("1.50")
-        ),
-        Decision::Allow
-    );
-    assert_eq!(
-        cond(
-            json!({"NumericNotEquals": {"aws:EpochTime": "1"}}),
-            epoch("2")
-        ),
-        Decision::Allow
-    );
-    assert_eq!(
-        cond(
-            json!({"NumericGreaterThan": {"aws:EpochTime": "1"}}),
-            epoch("abc")
-        ),
-        Decision::ImplicitDeny
-    );
-    let now = |v: &str| vec![("aws:currenttime", v.to_string())];
-    let before = json!({"DateLessThan": {"aws:CurrentTime": "2027-01-01T00:00:00Z"}});
-    assert_eq!(
-        cond(before.clone(), now("2026-12-06T02:30:00Z")),
-        Decision::Allow
-    );
-    assert_eq!(
-        cond(before.clone(), now("2027-01-01T00:00:01Z")),
-        Decision::ImplicitDeny
-    );
-    assert_eq!(cond(before, now("1796515200")), Decision::Allow);
-    assert_eq!(
-        cond(
-            json!({"DateGreaterThanEquals": {"aws:CurrentTime": "2026-12-06"}}),
-            now("2026-12-06T00:00:00Z")
-        ),
-        Decision::Allow
-    );
-    assert_eq!(
-        cond(
-            json!({"DateNotEquals": {"aws:CurrentTime": "2026-12-06"}}),
-            now("2026-12-06T00:00:00+00:00")
-        ),
-        Decision::ImplicitDeny
+    let d = |op: &str, v: &str| json!({op: {"aws:CurrentTime": v}});
+    let before = d("DateLessThan", "2027-01-01T00:00:00Z");
+    check_rows(
+        "aws:currenttime",
+        &[
+            (before.clone(), Some("2026-12-06T02:30:00Z"), true),
+            (before.clone(), Some("2027-01-01T00:00:01Z"), false),
+            (before, Some("1796515200"), true),
+            (
+                d("DateGreaterThanEquals", "2026-12-06"),
+                Some("2026-12-06T00:00:00Z"),
+                true,
+            ),
+            (
+                d("DateNotEquals", "2026-12-06"),
+                Some("2026-12-06T00:00:00+00:00"),
+                false,
+            ),
+            (d("DateEquals", "2026-12-06"), Some("not a date"), false),
+        ],
     );
 }
 
