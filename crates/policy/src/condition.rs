@@ -12,7 +12,20 @@ use serde_json::Value;
 
 use crate::value::{ip_in, parse_date, parse_number};
 use crate::wildcard::wildcard_match;
-use crate::ConditionKeys;
+
+/// The request facts conditions read (`aws:SourceIp`, `aws:PrincipalArn`, ...). Keys are
+/// asked in lower case (IAM compares them without case); a key the request does not carry
+/// has no values. A multi-valued key answers all of its values.
+pub trait ConditionKeys {
+    fn values(&self, key: &str) -> Vec<String>;
+}
+
+/// No condition keys at all (every condition is then false unless `IfExists`).
+impl ConditionKeys for () {
+    fn values(&self, _key: &str) -> Vec<String> {
+        Vec::new()
+    }
+}
 
 /// A comparison of one request value with one policy value.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -2,10 +2,9 @@
 
 use serde_json::Value;
 
-use crate::condition::Condition;
+use crate::condition::{Condition, ConditionKeys};
 use crate::principal::{Caller, Principals};
 use crate::wildcard::wildcard_match;
-use crate::ConditionKeys;
 
 /// What a policy decides for one request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

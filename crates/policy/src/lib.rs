@@ -18,20 +18,7 @@ mod principal;
 pub mod value;
 pub mod wildcard;
 
+pub use condition::ConditionKeys;
 pub use document::{Decision, Policy, PolicyError, Request};
 pub use principal::Caller;
 pub use wildcard::wildcard_match;
-
-/// The request facts conditions read (`aws:SourceIp`, `aws:PrincipalArn`, ...). Keys are
-/// asked in lower case (IAM compares them without case); a key the request does not carry
-/// has no values. A multi-valued key answers all of its values.
-pub trait ConditionKeys {
-    fn values(&self, key: &str) -> Vec<String>;
-}
-
-/// No condition keys at all (every condition is then false unless `IfExists`).
-impl ConditionKeys for () {
-    fn values(&self, _key: &str) -> Vec<String> {
-        Vec::new()
-    }
-}

@@ -20,15 +20,14 @@ use tollgate_authorizers::{
 use tollgate_functions::{Functions, InvokeRequest, ServicePermission};
 use tollgate_model::lambda::FunctionRef;
 use tollgate_model::GatewayResponseType as T;
-use tollgate_sigv4::IncomingRequest;
 
 use super::method_request::{parse_query, Params, Routed};
-use super::resource_policy;
+use super::{iam_caller, resource_policy};
 use crate::body::GatewayBody;
 use crate::compile::MethodAuthorizer;
 use crate::context::AuthorizerContext;
 use crate::error::GatewayError;
-use crate::iam::{CallerIdentity, IamRejection};
+use crate::iam::CallerIdentity;
 use crate::integrations::http::HttpClient;
 use crate::integrations::lambda::request_members;
 use crate::invocation::{Invocation, RequestBody};
@@ -92,7 +91,7 @@ pub async fn check(
     let arn = method_arn(region, inv);
     if let MethodAuthorizer::Iam = authorizer {
         // The caller must be known before the policy's principals can be matched.
-        let caller = iam_caller(gw, inv, body).await?;
+        let caller = iam_caller::authenticate(gw, inv, body).await?;
         let resource = policy
             .map(|p| resource_policy::phase_one(p, &arn, inv, Some(&caller)))
             .transpose()?;
@@ -115,60 +114,6 @@ pub async fn check(
         authorizer: out,
         iam: None,
     })
-}
-
-/// The SigV4 caller of an `AWS_IAM` method (§7.1). The head is checked first, so an
-/// unsigned request is refused without reading its body; the body is then read (the
-/// signature covers its hash) and kept for the phases after.
-async fn iam_caller(
-    gw: &Gateway,
-    inv: &Invocation<'_>,
-    body: &mut Option<RequestBody>,
-) -> Result<Arc<CallerIdentity>, GatewayError> {
-    let now = std::time::SystemTime::now();
-    let incoming = |body| IncomingRequest {
-        method: inv.parts.method.as_str(),
-        raw_path: inv.parts.uri.path(),
-        raw_query: inv.parts.uri.query(),
-        headers: &inv.parts.headers,
-        body,
-    };
-    let head = gw
-        .iam
-        .check_head(&incoming(&[]), now)
-        .map_err(iam_refused)?;
-    let bytes = body
-        .take()
-        .ok_or_else(GatewayError::internal)?
-        .collect(gw.body_stall)
-        .await?;
-    let caller = gw.iam.finish(head, &incoming(&bytes), now);
-    *body = Some(RequestBody::Buffered(bytes));
-    caller.map_err(iam_refused)
-}
-
-/// A refused signature as its gateway response: MISSING_AUTHENTICATION_TOKEN without auth
-/// data, EXPIRED_TOKEN for expired temporary credentials, INVALID_SIGNATURE for every other
-/// signature failure (with the verifier's exact exception in `x-amzn-ErrorType`).
-fn iam_refused(r: IamRejection) -> GatewayError {
-    match r {
-        IamRejection::Expired => GatewayError::new(
-            T::ExpiredToken,
-            "The security token included in the request is expired",
-        ),
-        IamRejection::Signature(e) if e.error_type == "MissingAuthenticationTokenException" => {
-            GatewayError::missing_token()
-        }
-        IamRejection::Signature(e) => {
-            let err =
-                GatewayError::new(T::InvalidSignature, e.message).with_error_type(e.error_type);
-            if e.status == 403 {
-                err
-            } else {
-                err.with_status(e.status)
-            }
-        }
-    }
 }
 
 /// The method's authorizer for one request.
