@@ -194,6 +194,26 @@ fn sigv4_outcomes_identity_and_headers() {
     proxy_resource(&s, &api, "ident", &["--authorization-type", "AWS_IAM"]);
     grant_api(&s, "ident", &api, None);
     deploy(&s, &api, "prod");
+    // Access logs read `$context.identity.*` too.
+    let format = json!({"path": "$context.resourcePath", "key": "$context.identity.accessKey",
+        "arn": "$context.identity.userArn", "account": "$context.identity.accountId"});
+    let ops = json!([
+        {"op": "replace", "path": "/accessLogSettings/destinationArn",
+         "value": "arn:aws:logs:us-east-1:000000000000:log-group:iam"},
+        {"op": "replace", "path": "/accessLogSettings/format", "value": format.to_string()},
+    ]);
+    apigw(
+        &s,
+        &[
+            "update-stage",
+            "--rest-api-id",
+            &api,
+            "--stage-name",
+            "prod",
+            "--patch-operations",
+            &ops.to_string(),
+        ],
+    );
 
     let get = |path: &str, who| spec(&s, "GET", &api, path, who);
     let mut post = spec(&s, "POST", &api, "/prod/pets", ALICE);
@@ -316,6 +336,23 @@ fn sigv4_outcomes_identity_and_headers() {
     assert_eq!(id["user"], "AKIAALICE");
     assert_eq!(id["userArn"], "arn:aws:iam::000000000000:user/alice");
     assert_eq!(id["sourceIp"], "127.0.0.1");
+
+    let log = s
+        .data_path()
+        .join("access-logs")
+        .join(format!("{api}-prod.log"));
+    let line = eventually("the access log line of /ctx", || {
+        std::fs::read_to_string(&log)
+            .ok()?
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .find(|v| v["path"] == "/ctx")
+    });
+    assert_eq!(
+        line,
+        json!({"path": "/ctx", "key": "AKIAALICE", "arn": "arn:aws:iam::000000000000:user/alice",
+               "account": "000000000000"})
+    );
 }
 
 #[test]
