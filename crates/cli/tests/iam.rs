@@ -197,23 +197,7 @@ fn sigv4_outcomes_identity_and_headers() {
     // Access logs read `$context.identity.*` too.
     let format = json!({"path": "$context.resourcePath", "key": "$context.identity.accessKey",
         "arn": "$context.identity.userArn", "account": "$context.identity.accountId"});
-    let ops = json!([
-        {"op": "replace", "path": "/accessLogSettings/destinationArn",
-         "value": "arn:aws:logs:us-east-1:000000000000:log-group:iam"},
-        {"op": "replace", "path": "/accessLogSettings/format", "value": format.to_string()},
-    ]);
-    apigw(
-        &s,
-        &[
-            "update-stage",
-            "--rest-api-id",
-            &api,
-            "--stage-name",
-            "prod",
-            "--patch-operations",
-            &ops.to_string(),
-        ],
-    );
+    set_access_log(&s, &api, "prod", &format.to_string());
 
     let get = |path: &str, who| spec(&s, "GET", &api, path, who);
     let mut post = spec(&s, "POST", &api, "/prod/pets", ALICE);
