@@ -431,3 +431,46 @@ fn a_bad_principals_file_stops_the_start() {
         "{stderr}"
     );
 }
+
+/// Over HTTP/2 the signed host arrives as `:authority`; the signature still holds. (The
+/// API is made on a plain listener, then the server restarts with TLS on the same data.)
+#[test]
+fn signed_requests_over_http2() {
+    let mut s = Server::start();
+    let api = str_of(&apigw(&s, &["create-rest-api", "--name", "iam-h2"]), "id");
+    let root = root_of(&s, &api);
+    iam_mock(
+        &s,
+        &api,
+        &root,
+        "pets",
+        r#"{"caller": "$context.identity.userArn"}"#,
+    );
+    deploy(&s, &api, "prod");
+    s.sigterm();
+    let pem = |n: &str| format!("{}/../gateway/tests/data/{n}", env!("CARGO_MANIFEST_DIR"));
+    let (cert, key) = (pem("localhost.cert.pem"), pem("localhost.key.pem"));
+    let s = Server::start_with(s.dir(), &["--tls-cert", &cert, "--tls-key", &key]);
+    let out = std::process::Command::new("curl")
+        .args(["-sS", "--http2", "--max-time", "20", "--cacert", &cert])
+        .args([
+            "--aws-sigv4",
+            "aws:amz:us-east-1:execute-api",
+            "--user",
+            "test:test",
+        ])
+        .args(["-w", "\n%{http_version} %{http_code}"])
+        .arg(format!(
+            "https://localhost:{}{}",
+            s.port,
+            Server::exec_path(&api, "/prod/pets")
+        ))
+        .output()
+        .expect("run curl");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.ends_with("\n2 200"), "{text}");
+    assert!(
+        text.starts_with(r#"{"caller": "arn:aws:iam::000000000000:root"}"#),
+        "{text}"
+    );
+}

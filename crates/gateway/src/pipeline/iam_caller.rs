@@ -20,11 +20,24 @@ pub async fn authenticate(
     body: &mut Option<RequestBody>,
 ) -> Result<Arc<CallerIdentity>, GatewayError> {
     let now = std::time::SystemTime::now();
+    // HTTP/2 carries the signed host as `:authority`, which is no header.
+    let with_host;
+    let headers = match inv.parts.uri.authority() {
+        Some(a) if !inv.parts.headers.contains_key(http::header::HOST) => {
+            let mut h = inv.parts.headers.clone();
+            if let Ok(v) = http::HeaderValue::from_str(a.as_str()) {
+                h.insert(http::header::HOST, v);
+            }
+            with_host = h;
+            &with_host
+        }
+        _ => &inv.parts.headers,
+    };
     let incoming = |body| IncomingRequest {
         method: inv.parts.method.as_str(),
         raw_path: inv.parts.uri.path(),
         raw_query: inv.parts.uri.query(),
-        headers: &inv.parts.headers,
+        headers,
         body,
     };
     let head = gw
