@@ -210,6 +210,8 @@ fn sigv4_outcomes_identity_and_headers() {
     skewed["skew"] = json!(-600);
     let mut carol = get("/prod/pets", Some(("ASIACAROL", "carol-secret")));
     carol["token"] = json!("carol-token");
+    let mut carol_presigned = carol.clone();
+    carol_presigned["presign"] = json!(true);
     let carol_without_token = get("/prod/pets", Some(("ASIACAROL", "carol-secret")));
     let mut dave = get("/prod/pets", Some(("ASIADAVE", "dave-secret")));
     dave["token"] = json!("dave-token");
@@ -232,6 +234,7 @@ fn sigv4_outcomes_identity_and_headers() {
         get("/prod/ctx", ALICE),
         get("/prod/backend", ALICE),
         get("/prod/fn/x", ALICE),
+        carol_presigned,
     ]);
     let status = |i: usize| r[i]["status"].as_u64().unwrap();
     let mismatch = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.";
@@ -244,6 +247,7 @@ fn sigv4_outcomes_identity_and_headers() {
         json!({"message": "Missing Authentication Token"}),
     );
     for (i, what) in [
+        (18, "presigned with a session token"),
         (1, "root"),
         (2, "alice"),
         (3, "presigned"),
@@ -350,7 +354,10 @@ fn resource_policies_with_iam_callers() {
         {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::000000000000:root"},
          "Action": "execute-api:Invoke", "Resource": "execute-api:/*/GET/blocked"},
         {"Effect": "Deny", "Principal": {"AWS": "arn:aws:iam::000000000000:user/alice"},
-         "Action": "execute-api:Invoke", "Resource": "execute-api:/*/GET/other"}]})
+         "Action": "execute-api:Invoke", "Resource": "execute-api:/*/GET/other"},
+        {"Effect": "Allow", "Principal": "*", "Action": "execute-api:Invoke",
+         "Resource": "execute-api:/*/GET/acct",
+         "Condition": {"StringEquals": {"aws:PrincipalAccount": "111122223333"}}}]})
     .to_string();
     let api = str_of(
         &apigw(
@@ -360,7 +367,7 @@ fn resource_policies_with_iam_callers() {
         "id",
     );
     let root = root_of(&s, &api);
-    for part in ["pets", "other", "blocked"] {
+    for part in ["pets", "other", "blocked", "acct"] {
         iam_mock(&s, &api, &root, part, r#"{"ok": true}"#);
     }
     deploy(&s, &api, "prod");
@@ -374,6 +381,8 @@ fn resource_policies_with_iam_callers() {
         get("pets", BOB),
         get("other", BOB),
         get("pets", None),
+        get("acct", BOB),
+        get("acct", EVE),
     ]);
     let alice = "arn:aws:iam::000000000000:user/alice";
     let eve = "arn:aws:iam::000000000000:user/eve";
@@ -401,6 +410,13 @@ fn resource_policies_with_iam_callers() {
     assert_eq!(
         r[7]["body"],
         json!({"message": "Missing Authentication Token"})
+    );
+    // Conditions read the caller (`aws:PrincipalAccount`).
+    assert_eq!(r[8]["body"], json!({"ok": true}), "{}", r[8]);
+    refused(
+        &r[9],
+        "AccessDeniedException",
+        denied(&api, eve, "acct", false),
     );
 }
 
