@@ -3,7 +3,9 @@
 //! from the pool's JWKS), unexpired, its `iss` the pool's issuer; a method with
 //! `authorizationScopes` takes an access token whose `scope` holds one of them, any other
 //! method an ID token; `identityValidationExpression` must match `aud`. Its claims become
-//! `$context.authorizer.claims.*`.
+//! `$context.authorizer.claims.*`. A token whose signature was verified is remembered by
+//! its signature until it expires, so a repeated token costs no RSA work (the per-method
+//! checks, issuer, token use, scopes and audience, still run on every request).
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -45,6 +47,32 @@ struct Pool {
     region: String,
 }
 
+impl Pool {
+    /// The `iss` of its tokens: `endpoint` replaces Cognito's
+    /// `https://cognito-idp.{region}.amazonaws.com`.
+    fn issuer(&self, endpoint: Option<&str>) -> String {
+        match endpoint {
+            Some(base) => format!("{}/{}", base.trim_end_matches('/'), self.id),
+            None => format!(
+                "https://cognito-idp.{}.amazonaws.com/{}",
+                self.region, self.id
+            ),
+        }
+    }
+
+    /// Whether `iss` is [`Pool::issuer`], without building it (every cached token asks).
+    fn issues(&self, endpoint: Option<&str>, iss: &str) -> bool {
+        let base = match endpoint {
+            Some(base) => iss.strip_prefix(base.trim_end_matches('/')),
+            None => iss
+                .strip_prefix("https://cognito-idp.")
+                .and_then(|r| r.strip_prefix(self.region.as_str()))
+                .and_then(|r| r.strip_prefix(".amazonaws.com")),
+        };
+        base.and_then(|r| r.strip_prefix('/')) == Some(self.id.as_str())
+    }
+}
+
 #[derive(Debug)]
 pub struct CognitoAuthorizer {
     pub id: Arc<str>,
@@ -57,10 +85,28 @@ pub struct CognitoAuthorizer {
 pub type Claims = Arc<Vec<(String, String)>>;
 
 /// Keys of every pool the data plane has met, by pool issuer: fetched on first use and
-/// again when a token names a key id the cached set lacks. Shared by all deployments.
+/// again when a token names a key id the cached set lacks; and the tokens already
+/// verified with them, by signature. Shared by all deployments.
 pub struct JwksCache {
     keys: moka::sync::Cache<String, Arc<KeySet>>,
+    verified: moka::sync::Cache<Box<str>, Arc<Verified>>,
 }
+
+/// A token whose signature, issuer and expiry were checked once.
+struct Verified {
+    /// The signed part (`header.payload`): a cached signature vouches only for it.
+    signed: Box<str>,
+    iss: String,
+    /// `exp`, seconds since the epoch: the entry is no use after it.
+    exp: i64,
+    token_use: Option<String>,
+    scope: String,
+    aud: String,
+    claims: Claims,
+}
+
+/// Verified tokens kept at most (about 1 KB each).
+const VERIFIED_TOKENS: u64 = 10_000;
 
 /// One pool's keys and when they were fetched.
 struct KeySet {
@@ -83,6 +129,11 @@ impl Default for JwksCache {
         JwksCache {
             keys: moka::sync::Cache::builder()
                 .max_capacity(1_000)
+                .time_to_live(Duration::from_secs(3600))
+                .build(),
+            // Cognito tokens live an hour at most; `exp` is checked on every hit.
+            verified: moka::sync::Cache::builder()
+                .max_capacity(VERIFIED_TOKENS)
                 .time_to_live(Duration::from_secs(3600))
                 .build(),
         }
@@ -189,6 +240,53 @@ impl CognitoAuthorizer {
         let token = token
             .filter(|t| !t.is_empty())
             .ok_or(Rejection::Unauthorized)?;
+        let (signed, signature) = token.rsplit_once('.').ok_or(Rejection::Unauthorized)?;
+        let cached = jwks
+            .verified
+            .get(signature)
+            .filter(|v| *v.signed == *signed);
+        let v = match cached {
+            Some(v) => {
+                if v.exp <= tollgate_model::time::now_epoch() {
+                    return Err(Rejection::Expired);
+                }
+                if !self.pools.iter().any(|p| p.issues(endpoint, &v.iss)) {
+                    return Err(Rejection::Unauthorized);
+                }
+                v
+            }
+            None => {
+                let v = Arc::new(self.verify(token, endpoint, jwks, fetcher).await?);
+                jwks.verified.insert(signature.into(), v.clone());
+                v
+            }
+        };
+        let ok = if scopes.is_empty() {
+            v.token_use.as_deref() == Some("id")
+        } else {
+            v.token_use.as_deref() == Some("access")
+                && v.scope.split(' ').any(|g| scopes.iter().any(|s| s == g))
+        };
+        if !ok
+            || self
+                .audience
+                .as_ref()
+                .is_some_and(|re| !re.is_match(&v.aud))
+        {
+            return Err(Rejection::Unauthorized);
+        }
+        Ok(v.claims.clone())
+    }
+
+    /// The RSA work: the token's signature with its pool's key, its issuer (one of this
+    /// authorizer's pools) and its expiry.
+    async fn verify(
+        &self,
+        token: &str,
+        endpoint: Option<&str>,
+        jwks: &JwksCache,
+        fetcher: &impl JwksFetcher,
+    ) -> Result<Verified, Rejection> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| Rejection::Unauthorized)?;
         if header.alg != Algorithm::RS256 {
             return Err(Rejection::Unauthorized);
@@ -197,14 +295,10 @@ impl CognitoAuthorizer {
         let iss = unverified_claims(token)
             .and_then(|c| c.get("iss").and_then(Value::as_str).map(str::to_string))
             .ok_or(Rejection::Unauthorized)?;
-        let issuer_of = |p: &Pool| match endpoint {
-            Some(base) => format!("{}/{}", base.trim_end_matches('/'), p.id),
-            None => format!("https://cognito-idp.{}.amazonaws.com/{}", p.region, p.id),
-        };
         let issuer = self
             .pools
             .iter()
-            .map(issuer_of)
+            .map(|p| p.issuer(endpoint))
             .find(|i| *i == iss)
             .ok_or(Rejection::Unauthorized)?;
         let key = self.key(&issuer, &kid, jwks, fetcher).await?;
@@ -219,35 +313,19 @@ impl CognitoAuthorizer {
             jsonwebtoken::errors::ErrorKind::ExpiredSignature => Rejection::Expired,
             _ => Rejection::Unauthorized,
         })?;
-        let claims = data.claims;
-        let token_use = claims.get("token_use").and_then(Value::as_str);
-        if scopes.is_empty() {
-            if token_use != Some("id") {
-                return Err(Rejection::Unauthorized);
-            }
-        } else {
-            let granted = claims
-                .get("scope")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            if token_use != Some("access")
-                || !granted.split(' ').any(|g| scopes.iter().any(|s| s == g))
-            {
-                return Err(Rejection::Unauthorized);
-            }
-        }
-        if let Some(re) = &self.audience {
-            let aud = claims.get("aud").map(text).unwrap_or_default();
-            if !re.is_match(&aud) {
-                return Err(Rejection::Unauthorized);
-            }
-        }
-        let Value::Object(map) = claims else {
+        let Value::Object(map) = data.claims else {
             return Err(Rejection::Unauthorized);
         };
-        Ok(Arc::new(
-            map.iter().map(|(k, v)| (k.clone(), text(v))).collect(),
-        ))
+        let field = |k: &str| map.get(k).map(text);
+        Ok(Verified {
+            signed: token.rsplit_once('.').map_or("", |(s, _)| s).into(),
+            exp: map.get("exp").and_then(Value::as_i64).unwrap_or(0),
+            token_use: field("token_use"),
+            scope: field("scope").unwrap_or_default(),
+            aud: field("aud").unwrap_or_default(),
+            claims: Arc::new(map.iter().map(|(k, v)| (k.clone(), text(v))).collect()),
+            iss: issuer,
+        })
     }
 
     /// The pool's key `kid`, fetching the JWKS when it is not known (yet).
@@ -282,5 +360,90 @@ impl CognitoAuthorizer {
         };
         jwks.keys.insert(issuer.to_string(), Arc::new(set));
         key.ok_or(Rejection::Unauthorized)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jsonwebtoken::{EncodingKey, Header};
+    use std::sync::Mutex;
+
+    /// The private key of the end-to-end Cognito tests, and its public modulus.
+    const KEY: &str = include_str!("../../cli/tests/data/cognito-test-key.pem");
+    const N: &str = "7HxS1V4asvopooe3zzIP7OwXLs1Z1xAZVHftxHA1QU9ilRnpbGgLFPIMJSz2ej9nLfy-57tCEw8OUD3nuy3elayk8vS3VyF4xFGde4TFhW3hM1iOoPewMavtqka9lJbl8bMvoUESC2lUguaOT-3EbHbSuRfBvlDc7mnEG2SKvYYSid7zsojKydnk9J8Cos2BTmG5l9G7IUhIPPAJVInVDz4aO5RKasFLKZ2hoNJ_3YHPOyuMYtoteNbgbT-Sgky_Qwe0KUF3KBVH5a9-hIzPmCpSrE9lhCe8ptICNWmyhy1s-vgWxEgg1eERgJzLbeSpTCxLS1sUZz-5pV7FxqbU8w";
+    const BASE: &str = "http://idp.test";
+
+    /// Serves the pool's JWKS until it is switched off.
+    struct Idp(Mutex<bool>);
+    impl JwksFetcher for Idp {
+        async fn fetch(&self, _url: &str) -> Result<Bytes, ()> {
+            if !*self.0.lock().unwrap() {
+                return Err(());
+            }
+            let doc =
+                serde_json::json!({"keys": [{"kty": "RSA", "kid": "k1", "n": N, "e": "AQAB"}]});
+            Ok(Bytes::from(doc.to_string()))
+        }
+    }
+
+    fn token(sub: &str, exp: i64) -> String {
+        let mut h = Header::new(Algorithm::RS256);
+        h.kid = Some("k1".into());
+        let claims = serde_json::json!({"sub": sub, "token_use": "id", "iss": format!("{BASE}/pool1"), "exp": exp});
+        let key = EncodingKey::from_rsa_pem(KEY.as_bytes()).unwrap();
+        jsonwebtoken::encode(&h, &claims, &key).unwrap()
+    }
+
+    /// A verified token is accepted again with no key at hand (so without RSA work) until
+    /// it expires; a token the cache has not seen still needs the key, and a cached
+    /// signature vouches for nothing but its own payload.
+    #[tokio::test]
+    async fn verified_tokens_are_remembered_by_signature_until_exp() {
+        let a = Authorizer {
+            id: "a1".into(),
+            name: "c".into(),
+            authorizer_type: AuthorizerType::CognitoUserPools,
+            auth_type: None,
+            authorizer_uri: None,
+            authorizer_credentials: None,
+            identity_source: Some("method.request.header.Authorization".into()),
+            identity_validation_expression: None,
+            authorizer_result_ttl_in_seconds: None,
+            provider_arns: Some(vec![
+                "arn:aws:cognito-idp:us-east-1:000000000000:userpool/pool1".into(),
+            ]),
+        };
+        let auth = CognitoAuthorizer::compile(&a).unwrap();
+        let (jwks, idp) = (JwksCache::default(), Idp(Mutex::new(true)));
+        let now = tollgate_model::time::now_epoch();
+        let (t1, short) = (token("u-1", now + 3600), token("u-2", now + 2));
+        let run = |t: String| {
+            let (auth, jwks, idp) = (&auth, &jwks, &idp);
+            async move { auth.authorize(Some(&t), &[], Some(BASE), jwks, idp).await }
+        };
+        assert_eq!(run(t1.clone()).await.unwrap()[0].1, "u-1");
+        assert!(run(short.clone()).await.is_ok());
+
+        // The pool's keys are gone and cannot be fetched again.
+        jwks.keys.invalidate_all();
+        *idp.0.lock().unwrap() = false;
+        assert_eq!(run(t1.clone()).await.unwrap()[0].1, "u-1");
+        assert_eq!(
+            run(token("u-3", now + 3600)).await,
+            Err(Rejection::Unauthorized)
+        );
+        let (_, signature) = t1.rsplit_once('.').unwrap();
+        let (signed, _) = token("u-9", now + 3600)
+            .rsplit_once('.')
+            .map(|(s, x)| (s.to_string(), x.to_string()))
+            .unwrap();
+        assert_eq!(
+            run(format!("{signed}.{signature}")).await,
+            Err(Rejection::Unauthorized)
+        );
+
+        std::thread::sleep(Duration::from_millis(2100));
+        assert_eq!(run(short).await, Err(Rejection::Expired));
     }
 }

@@ -19,7 +19,7 @@ use tollgate_model::{Authorizer, AuthorizerType};
 use crate::cache::ResultCache;
 use crate::event::{request_event, token_event};
 use crate::output::{is_unauthorized_error, AuthorizerOutput};
-use crate::policy::{ConditionKeys, Decision};
+use tollgate_policy::{Caller, ConditionKeys, Decision, Request};
 
 /// A function's answer, as the engine needs it.
 pub struct Invoked {
@@ -255,10 +255,13 @@ impl LambdaAuthorizer {
 
 /// The cached or fresh output's policy, evaluated for this request.
 fn decide(output: Arc<AuthorizerOutput>, method_arn: &str, keys: &impl ConditionKeys) -> Outcome {
-    match output
-        .policy
-        .evaluate("execute-api:Invoke", method_arn, keys)
-    {
+    match output.policy.evaluate(&Request {
+        action: "execute-api:Invoke",
+        resource: method_arn,
+        // The policy is about the caller the authorizer identified: no Principal.
+        caller: Caller::Anonymous,
+        keys,
+    }) {
         Decision::Allow => Outcome::Allow(output),
         Decision::ImplicitDeny => Outcome::Denied {
             explicit: false,

@@ -7,7 +7,7 @@
 //!   identity validation expression, the event, the call through an [`Invoker`] (the
 //!   caller's function engine), the output and the decision.
 //! - [`event`] and [`output`]: the authorizer's input and output shapes.
-//! - [`policy`]: IAM policy evaluation against a method ARN (pure).
+//! - IAM policies are evaluated by `tollgate-policy` (re-exported here).
 //! - [`cognito`]: Cognito user-pool authorizers (JWTs checked with the pool's JWKS).
 //! - [`cache`]: the per-stage result caches.
 
@@ -16,10 +16,9 @@ pub mod cognito;
 pub mod event;
 pub mod lambda;
 pub mod output;
-pub mod policy;
 
 pub use cache::{CacheId, ResultCache, ResultCaches};
 pub use cognito::{Claims, CognitoAuthorizer, JwksCache, JwksFetcher, Rejection};
 pub use lambda::{CompileError, Invoked, Invoker, LambdaAuthorizer, Outcome, RequestView};
 pub use output::AuthorizerOutput;
-pub use policy::{ConditionKeys, Decision, Policy};
+pub use tollgate_policy::{ConditionKeys, Decision, Policy, PolicyError};

@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::policy::{Policy, PolicyError};
+use tollgate_policy::{Policy, PolicyError};
 
 /// Largest authorizer result API Gateway takes (lambda-events.md §5.3: 8 KB).
 pub const MAX_OUTPUT: usize = 8 * 1024;

@@ -37,6 +37,16 @@ pub enum CliError {
     LambdaEndpoint(String),
     #[error("--lambda-endpoint needs --lambda-access-key-id and --lambda-secret-access-key")]
     LambdaEndpointCredentials,
+    #[error("cannot read --principals {}: {source}", .path.display())]
+    PrincipalsFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("--principals {}: {source}", .path.display())]
+    Principals {
+        path: PathBuf,
+        source: tollgate_gateway::iam::PrincipalsError,
+    },
     #[error("--store takes a Postgres URL: postgres://user@host/db")]
     StoreUrl,
     #[error("--redis takes a Redis URL: redis://host:6379/N or rediss://...")]

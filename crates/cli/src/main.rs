@@ -103,6 +103,11 @@ struct ServeArgs {
     /// must have `iss` = `{URL}/{poolId}`.
     #[arg(long, env = "TOLLGATE_COGNITO_ENDPOINT")]
     cognito_endpoint: Option<String>,
+    /// A JSON file of further IAM callers of `AWS_IAM` methods, besides the account root
+    /// (the control-plane credentials): `{"principals": [{"accessKeyId", "secretAccessKey",
+    /// "arn", "policies": [...]}]}`.
+    #[arg(long, env = "TOLLGATE_PRINCIPALS")]
+    principals: Option<PathBuf>,
     /// A Lambda-compatible endpoint (e.g. `https://lambda.eu-west-1.amazonaws.com`) where
     /// functions this instance does not host are invoked, SigV4-signed.
     #[arg(long, env = "TOLLGATE_LAMBDA_ENDPOINT")]
@@ -293,6 +298,30 @@ async fn shutdown_signal() {
     let _ = ctrl_c.await;
 }
 
+/// The IAM callers of `AWS_IAM` methods: the control-plane credentials (the account root)
+/// and `--principals`. A file that cannot be used stops the start, naming the problem.
+fn callers(
+    root: &[(String, String)],
+    principals: Option<&std::path::Path>,
+) -> Result<tollgate_gateway::iam::Callers, CliError> {
+    let callers = tollgate_gateway::iam::Callers::new(root.iter().cloned());
+    let Some(path) = principals else {
+        return Ok(callers);
+    };
+    let text = std::fs::read_to_string(path).map_err(|source| CliError::PrincipalsFile {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let callers = callers
+        .with_principals(&text)
+        .map_err(|source| CliError::Principals {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    tracing::info!(callers = callers.len(), "IAM callers loaded");
+    Ok(callers)
+}
+
 async fn serve(mut args: ServeArgs) -> Result<(), CliError> {
     args.data_dir = data_dir(&args.data_dir)?;
     let main_addrs = resolve(&args.listen)?;
@@ -307,6 +336,7 @@ async fn serve(mut args: ServeArgs) -> Result<(), CliError> {
         (None, None) => return Err(CliError::NoCredentials),
         _ => return Err(CliError::PartialCredentials),
     };
+    let callers = callers(&credentials, args.principals.as_deref())?;
     let store = store::open(&args.store, &args.data_dir).await?;
     let log_dir = args
         .access_log_dir
@@ -359,9 +389,13 @@ async fn serve(mut args: ServeArgs) -> Result<(), CliError> {
         counters.buckets.clone(),
         Some(functions.clone()),
         std::time::Duration::from_secs(args.idle_timeout),
-        args.cognito_endpoint
-            .as_deref()
-            .map(|e| e.trim_end_matches('/').to_string()),
+        tollgate_gateway::Identities {
+            cognito_endpoint: args
+                .cognito_endpoint
+                .as_deref()
+                .map(|e| e.trim_end_matches('/').to_string()),
+            callers,
+        },
     );
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => {

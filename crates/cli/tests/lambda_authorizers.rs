@@ -530,23 +530,7 @@ fn authorizer_api_keys_and_templates() {
     let format = json!({"rid": "$context.requestId", "p": "$context.authorizer.principalId",
         "t": "$context.authorizer.tenant"})
     .to_string();
-    let ops = json!([
-        {"op": "replace", "path": "/accessLogSettings/destinationArn",
-         "value": "arn:aws:logs:us-east-1:000000000000:log-group:authz"},
-        {"op": "replace", "path": "/accessLogSettings/format", "value": format},
-    ]);
-    apigw(
-        &s,
-        &[
-            "update-stage",
-            "--rest-api-id",
-            &api,
-            "--stage-name",
-            "prod",
-            "--patch-operations",
-            &ops.to_string(),
-        ],
-    );
+    set_access_log(&s, &api, "prod", &format);
     let r = Http::get(s.port, &Server::exec_path(&api, "/prod/"))
         .header("Auth", &format!("key-{value}"))
         .send();

@@ -181,6 +181,7 @@ fn readme_examples_work_with_default_flags() {
         r#"{"message":"Unauthorized"}"#,
         "with an explicit deny",
         "hello from /secret",
+        r#"{"caller": "arn:aws:iam::000000000000:root"}"#,
     ] {
         assert!(out.contains(expected), "missing {expected:?}\n{context}");
     }

@@ -1,13 +1,11 @@
 //! A function's resource-based policy (AddPermission statements), compiled once per
-//! function change and evaluated when another service (API Gateway) invokes the function.
-//!
-//! IAM's rules, narrowed to what a service invocation carries: an explicit `Deny` wins,
-//! otherwise some `Allow` must match the principal, the action, the invoked ARN and every
-//! condition; a condition on a key the request does not carry is false (a negated
-//! operator's is true, as IAM does).
+//! function change and evaluated by the shared IAM engine (`tollgate-policy`) when another
+//! service (API Gateway) invokes the function: an explicit `Deny` wins, otherwise some
+//! `Allow` must match the service principal, `lambda:InvokeFunction`, the invoked ARN and
+//! every condition (`aws:SourceArn`, `aws:SourceAccount`).
 
 use serde_json::Value;
-use tollgate_model::iam::wildcard_match;
+use tollgate_policy::{Caller, ConditionKeys, Decision, Policy, Request};
 
 /// What a service presents when it invokes a function.
 pub struct ServiceRequest<'a> {
@@ -21,175 +19,38 @@ pub struct ServiceRequest<'a> {
     pub source_account: &'a str,
 }
 
+impl ConditionKeys for ServiceRequest<'_> {
+    fn values(&self, key: &str) -> Vec<String> {
+        match key {
+            "aws:sourcearn" => vec![self.source_arn.to_string()],
+            "aws:sourceaccount" => vec![self.source_account.to_string()],
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// The compiled statements; `None` when they do not form a policy IAM would accept (then
+/// nothing is allowed).
 #[derive(Debug, Default)]
-pub struct ResourcePolicy {
-    statements: Vec<Statement>,
-}
-
-#[derive(Debug)]
-struct Statement {
-    allow: bool,
-    principal: Principal,
-    actions: Vec<String>,
-    resources: Vec<String>,
-    conditions: Vec<Condition>,
-}
-
-#[derive(Debug)]
-enum Principal {
-    Anyone,
-    Services(Vec<String>),
-    /// Accounts, roles, users: never a service invocation.
-    Other,
-}
-
-#[derive(Debug)]
-struct Condition {
-    operator: Operator,
-    negated: bool,
-    /// Lower case: condition keys compare without case.
-    key: String,
-    values: Vec<String>,
-}
-
-#[derive(Debug, Clone, Copy)]
-enum Operator {
-    Equals,
-    EqualsIgnoreCase,
-    Like,
-    /// Anything else: the statement can never match (fail closed).
-    Unsupported,
-}
-
-fn strings(v: Option<&Value>) -> Vec<String> {
-    match v {
-        Some(Value::String(s)) => vec![s.clone()],
-        Some(Value::Array(a)) => a
-            .iter()
-            .filter_map(|x| x.as_str().map(String::from))
-            .collect(),
-        _ => Vec::new(),
-    }
-}
-
-fn principal(v: Option<&Value>) -> Principal {
-    match v {
-        Some(Value::String(s)) if s == "*" => Principal::Anyone,
-        Some(Value::Object(m)) => {
-            if strings(m.get("AWS")).iter().any(|a| a == "*") {
-                return Principal::Anyone;
-            }
-            match strings(m.get("Service")) {
-                s if s.is_empty() => Principal::Other,
-                s => Principal::Services(s),
-            }
-        }
-        _ => Principal::Other,
-    }
-}
-
-fn conditions(v: Option<&Value>) -> Vec<Condition> {
-    let Some(Value::Object(ops)) = v else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for (op, keys) in ops {
-        let (operator, negated) = match op.as_str() {
-            "StringEquals" | "ArnEquals" => (Operator::Equals, false),
-            "StringNotEquals" | "ArnNotEquals" => (Operator::Equals, true),
-            "StringEqualsIgnoreCase" => (Operator::EqualsIgnoreCase, false),
-            "StringNotEqualsIgnoreCase" => (Operator::EqualsIgnoreCase, true),
-            "StringLike" | "ArnLike" => (Operator::Like, false),
-            "StringNotLike" | "ArnNotLike" => (Operator::Like, true),
-            _ => (Operator::Unsupported, false),
-        };
-        let Value::Object(keys) = keys else {
-            out.push(Condition {
-                operator: Operator::Unsupported,
-                negated: false,
-                key: String::new(),
-                values: Vec::new(),
-            });
-            continue;
-        };
-        for (key, values) in keys {
-            out.push(Condition {
-                operator,
-                negated,
-                key: key.to_ascii_lowercase(),
-                values: strings(Some(values)),
-            });
-        }
-    }
-    out
-}
+pub struct ResourcePolicy(Option<Policy>);
 
 impl ResourcePolicy {
     /// From the stored statements (AWS's JSON shape, as GetPolicy returns them).
     pub fn compile(statements: &[Value]) -> ResourcePolicy {
-        let statements = statements
-            .iter()
-            .map(|st| Statement {
-                allow: st["Effect"] != "Deny",
-                principal: principal(st.get("Principal")),
-                actions: strings(st.get("Action")),
-                resources: strings(st.get("Resource")),
-                conditions: conditions(st.get("Condition")),
-            })
-            .collect();
-        ResourcePolicy { statements }
+        let doc = serde_json::json!({ "Statement": statements });
+        ResourcePolicy(Policy::compile(&doc).ok())
     }
 
     /// Whether the policy lets `req.service` call `lambda:InvokeFunction` on the ARN.
     pub fn allows_invoke(&self, req: &ServiceRequest<'_>) -> bool {
-        let mut allowed = false;
-        for st in self.statements.iter().filter(|st| st.matches(req)) {
-            if !st.allow {
-                return false;
-            }
-            allowed = true;
-        }
-        allowed
-    }
-}
-
-impl Statement {
-    fn matches(&self, req: &ServiceRequest<'_>) -> bool {
-        let principal = match &self.principal {
-            Principal::Anyone => true,
-            Principal::Services(s) => s.iter().any(|s| s == req.service),
-            Principal::Other => false,
-        };
-        principal
-            && self
-                .actions
-                .iter()
-                .any(|a| wildcard_match(a, "lambda:InvokeFunction", true))
-            && self
-                .resources
-                .iter()
-                .any(|r| wildcard_match(r, req.function_arn, false))
-            && self.conditions.iter().all(|c| c.holds(req))
-    }
-}
-
-impl Condition {
-    fn holds(&self, req: &ServiceRequest<'_>) -> bool {
-        let actual = match self.key.as_str() {
-            "aws:sourcearn" => req.source_arn,
-            "aws:sourceaccount" => req.source_account,
-            _ => return self.negated && !matches!(self.operator, Operator::Unsupported),
-        };
-        let any = self.values.iter().any(|v| match self.operator {
-            Operator::Equals => v == actual,
-            Operator::EqualsIgnoreCase => v.eq_ignore_ascii_case(actual),
-            Operator::Like => wildcard_match(v, actual, false),
-            Operator::Unsupported => false,
-        });
-        match self.operator {
-            Operator::Unsupported => false,
-            _ => any != self.negated,
-        }
+        self.0.as_ref().is_some_and(|p| {
+            p.evaluate(&Request {
+                action: "lambda:InvokeFunction",
+                resource: req.function_arn,
+                caller: Caller::Service(req.service),
+                keys: req,
+            }) == Decision::Allow
+        })
     }
 }
 

@@ -61,6 +61,9 @@ pub struct RequestContext {
     pub api_key: Option<(Arc<str>, Box<str>)>,
     /// What the authorization phase's authorizer let through; `None` without one.
     pub authorizer: Option<Box<AuthorizerContext>>,
+    /// The IAM caller of an `AWS_IAM` method (`$context.identity.accessKey`, `userArn`,
+    /// ...); `None` for every other request.
+    pub iam: Option<Arc<crate::iam::CallerIdentity>>,
     /// TestInvokeMethod's record of what went to and came from the endpoint; `None` for
     /// live requests, which never pay for copying bodies.
     pub execution_log: Option<Box<ExecutionLog>>,
@@ -313,7 +316,7 @@ const fn shown(
     }
 }
 
-/// An identity key no request of this gateway has a value for (Cognito, IAM callers).
+/// An identity key no request of this gateway has a value for (Cognito identity pools).
 const fn unset_identity(name: &'static str, template: u8, event: u8) -> ContextKey {
     shown(
         Group::Identity,
@@ -495,9 +498,21 @@ pub const REST: &[ContextKey] = &[
         )
     },
     unset_identity("cognitoIdentityPoolId", 0, 6),
-    unset_identity("accountId", 1, 1),
+    shown(
+        Group::Identity,
+        "accountId",
+        Read::Value(|c| text(&c.iam.as_deref()?.account)),
+        1,
+        1,
+    ),
     unset_identity("cognitoIdentityId", 2, 5),
-    unset_identity("caller", 3, 2),
+    shown(
+        Group::Identity,
+        "caller",
+        Read::Value(|c| text(&c.iam.as_deref()?.user_id)),
+        3,
+        2,
+    ),
     shown(
         Group::Identity,
         "sourceIp",
@@ -506,10 +521,22 @@ pub const REST: &[ContextKey] = &[
         8,
     ),
     unset_identity("principalOrgId", 5, 7),
-    unset_identity("accessKey", 6, 0),
+    shown(
+        Group::Identity,
+        "accessKey",
+        Read::Value(|c| text(&c.iam.as_deref()?.access_key)),
+        6,
+        0,
+    ),
     unset_identity("cognitoAuthenticationType", 7, 4),
     unset_identity("cognitoAuthenticationProvider", 8, 3),
-    unset_identity("userArn", 9, 11),
+    shown(
+        Group::Identity,
+        "userArn",
+        Read::Value(|c| text(&c.iam.as_deref()?.arn)),
+        9,
+        11,
+    ),
     shown(
         Group::Identity,
         "userAgent",
@@ -517,7 +544,13 @@ pub const REST: &[ContextKey] = &[
         10,
         10,
     ),
-    unset_identity("user", 11, 9),
+    shown(
+        Group::Identity,
+        "user",
+        Read::Value(|c| text(&c.iam.as_deref()?.user_id)),
+        11,
+        9,
+    ),
     ContextKey {
         optional: true,
         ..shown(
@@ -731,6 +764,7 @@ mod tests {
             error: None,
             api_key: None,
             authorizer: None,
+            iam: None,
             execution_log: None,
         }
     }

@@ -25,6 +25,9 @@ pub struct GatewayError {
     /// authorizer denials answer `{"Message": ...}` and configuration errors
     /// `{"message": null}`, which the type's default template cannot produce.
     pub default_body: Option<Cow<'static, str>>,
+    /// `x-amzn-ErrorType` when it is not the response type's own (a SigV4 failure names
+    /// its exact exception, e.g. `UnrecognizedClientException`).
+    pub error_type: Option<&'static str>,
 }
 
 impl GatewayError {
@@ -35,7 +38,12 @@ impl GatewayError {
             status: None,
             validation_error: None,
             default_body: None,
+            error_type: None,
         }
+    }
+    pub fn with_error_type(mut self, error_type: &'static str) -> Self {
+        self.error_type = Some(error_type);
+        self
     }
     pub fn with_default_body(mut self, body: impl Into<Cow<'static, str>>) -> Self {
         self.default_body = Some(body.into());

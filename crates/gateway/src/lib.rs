@@ -14,6 +14,7 @@ pub mod cors;
 pub mod error;
 pub mod frontend;
 pub mod http_context;
+pub mod iam;
 pub mod integrations;
 pub mod invocation;
 pub mod listener;
@@ -53,6 +54,16 @@ pub struct Gateway {
     jwks: tollgate_authorizers::JwksCache,
     /// `--cognito-endpoint`: replaces `https://cognito-idp.{region}.amazonaws.com`.
     cognito_endpoint: Option<String>,
+    /// Who may sign requests to `AWS_IAM` methods.
+    iam: iam::Iam,
+}
+
+/// Who the gateway's authorizers know: Cognito's endpoint and the IAM callers.
+pub struct Identities {
+    /// `--cognito-endpoint`, without a trailing slash.
+    pub cognito_endpoint: Option<String>,
+    /// The control plane's credentials (the account root) and `--principals`.
+    pub callers: iam::Callers,
 }
 
 impl Gateway {
@@ -65,7 +76,7 @@ impl Gateway {
         buckets: Arc<dyn Buckets>,
         functions: Option<Arc<tollgate_functions::Functions>>,
         body_stall: std::time::Duration,
-        cognito_endpoint: Option<String>,
+        identities: Identities,
     ) -> Arc<Gateway> {
         let logs = AccessLogWriter::start(access_log_dir);
         let mut feed = store.subscribe();
@@ -81,7 +92,8 @@ impl Gateway {
             body_stall,
             authorizer_caches: Default::default(),
             jwks: Default::default(),
-            cognito_endpoint,
+            cognito_endpoint: identities.cognito_endpoint,
+            iam: iam::Iam::new(identities.callers),
         });
         gw.runtime
             .store(Arc::new(gw.rebuild(&state, &Runtime::default())));

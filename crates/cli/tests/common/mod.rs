@@ -451,6 +451,28 @@ pub fn deploy(s: &Server, api: &str, stage: &str) -> Value {
     )
 }
 
+/// Turns on the stage's access log with `format`, written to
+/// `{data dir}/access-logs/{api}-{stage}.log`.
+pub fn set_access_log(s: &Server, api: &str, stage: &str, format: &str) {
+    let ops = json!([
+        {"op": "replace", "path": "/accessLogSettings/destinationArn",
+         "value": format!("arn:aws:logs:us-east-1:000000000000:log-group:{api}")},
+        {"op": "replace", "path": "/accessLogSettings/format", "value": format},
+    ]);
+    apigw(
+        s,
+        &[
+            "update-stage",
+            "--rest-api-id",
+            api,
+            "--stage-name",
+            stage,
+            "--patch-operations",
+            &ops.to_string(),
+        ],
+    );
+}
+
 /// `aws apigateway create-resource` of `part` under `parent`; its id.
 pub fn create_resource(s: &Server, api: &str, parent: &str, part: &str) -> String {
     str_of(

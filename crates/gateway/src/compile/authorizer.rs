@@ -19,8 +19,10 @@ pub enum MethodAuthorizer {
         authorizer: Arc<CognitoAuthorizer>,
         scopes: Arc<[String]>,
     },
-    /// A type Tollgate cannot check yet (AWS_IAM) or an authorizer
-    /// that does not compile: the method answers AUTHORIZER_CONFIGURATION_ERROR, never
+    /// `AWS_IAM`: a SigV4 signature by a known caller whose identity policies allow
+    /// `execute-api:Invoke` on the method (`crate::iam`).
+    Iam,
+    /// An authorizer that does not compile: the method answers AUTHORIZER_CONFIGURATION_ERROR, never
     /// letting a request through.
     Unusable,
 }
@@ -96,19 +98,29 @@ fn method_authorizer(
                 None => MethodAuthorizer::Unusable,
             }
         }
-        _ => MethodAuthorizer::Unusable,
+        AuthorizationType::AwsIam => MethodAuthorizer::Iam,
+        // JWT authorizers belong to HTTP APIs; a REST method cannot use one.
+        AuthorizationType::Jwt => MethodAuthorizer::Unusable,
     }
 }
 
-/// The API's resource policy, compiled for callers without IAM identity.
-pub fn resource_policy(
-    def: &RestApiDefinition,
-) -> Option<Result<tollgate_authorizers::Policy, ()>> {
+/// The API's resource policy (auth-throttle-cache.md §7.2), its
+/// `execute-api:/{stage}/{METHOD}/{path}` resources expanded to the API's ARNs (any region:
+/// the API id is unique).
+pub fn resource_policy(def: &RestApiDefinition) -> Option<Result<tollgate_policy::Policy, ()>> {
     let text = def.api.policy.as_deref().filter(|p| !p.is_empty())?;
     let doc: serde_json::Value = serde_json::from_str(text).unwrap_or_default();
+    let prefix = format!(
+        "arn:aws:execute-api:*:{}:{}",
+        tollgate_model::ACCOUNT_ID,
+        def.api.id
+    );
+    let expand = |p: &str| Some(format!("{prefix}{}", p.strip_prefix("execute-api:")?));
     Some(
-        tollgate_authorizers::Policy::compile_resource_policy(&doc, &def.api.id).map_err(|e| {
-            tracing::warn!(api = %def.api.id, error = %e, "resource policy does not compile; every request is denied");
-        }),
+        tollgate_policy::Policy::compile(&doc)
+            .map(|p| p.rewrite_resources(&expand))
+            .map_err(|e| {
+                tracing::warn!(api = %def.api.id, error = %e, "resource policy does not compile; every request is denied");
+            }),
     )
 }

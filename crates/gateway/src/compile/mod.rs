@@ -63,7 +63,7 @@ pub struct CompiledDeployment {
     pub api_key_source: ApiKeySourceType,
     /// The API's resource policy (`None`: no policy); one that does not compile denies
     /// every request.
-    pub resource_policy: Option<Result<tollgate_authorizers::Policy, ()>>,
+    pub resource_policy: Option<Result<tollgate_policy::Policy, ()>>,
     /// The Lambda authorizers methods use (each stage keeps a result cache per one).
     pub lambda_authorizers: Vec<Arc<tollgate_authorizers::LambdaAuthorizer>>,
 }

@@ -1,11 +1,14 @@
 //! Authorization phase: `NONE` passes at no cost; a Lambda authorizer (TOKEN, REQUEST) runs
 //! through the authorizer engine (`tollgate-authorizers`) with this stage's result cache,
 //! and its outcome becomes a gateway response (lambda-events.md §5.4) or
-//! `$context.authorizer`. Types Tollgate cannot check yet (AWS_IAM, COGNITO_USER_POOLS)
-//! fail closed with AWS's authorizer configuration error.
+//! `$context.authorizer`; a Cognito authorizer checks the token; `AWS_IAM` checks the
+//! SigV4 signature and the caller's identity policies (`crate::iam`, §7.1) and fills
+//! `$context.identity`. An authorizer that does not compile fails closed with AWS's
+//! authorizer configuration error.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -19,14 +22,15 @@ use tollgate_model::lambda::FunctionRef;
 use tollgate_model::GatewayResponseType as T;
 
 use super::method_request::{parse_query, Params, Routed};
-use super::resource_policy;
+use super::{iam_caller, resource_policy};
 use crate::body::GatewayBody;
 use crate::compile::MethodAuthorizer;
 use crate::context::AuthorizerContext;
 use crate::error::GatewayError;
+use crate::iam::CallerIdentity;
 use crate::integrations::http::HttpClient;
 use crate::integrations::lambda::request_members;
-use crate::invocation::Invocation;
+use crate::invocation::{Invocation, RequestBody};
 use crate::pipeline::integration_request::BackendRequest;
 use crate::Gateway;
 
@@ -55,34 +59,61 @@ pub fn method_arn(region: &str, inv: &Invocation<'_>) -> String {
     )
 }
 
+/// What the Authorize phase lets through.
+#[derive(Default)]
+pub struct Authorized {
+    /// The authorizer's principal and context (`$context.authorizer`).
+    pub authorizer: Option<Box<AuthorizerContext>>,
+    /// The IAM caller of an `AWS_IAM` method (`$context.identity`).
+    pub iam: Option<Arc<CallerIdentity>>,
+}
+
 /// Authorizes one request (auth-throttle-cache.md §9): the resource policy's deny, the
-/// method's authorizer, then the resource policy combined with it. Answers the
-/// authorizer's principal and context when one ran, `None` for `NONE` (at no cost without a
-/// resource policy) and for TestInvokeMethod (which skips authorization, as AWS does).
+/// method's authorizer, then the resource policy combined with it. Answers what the
+/// authorizer let through; nothing for `NONE` (at no cost without a resource policy) and
+/// for TestInvokeMethod (which skips authorization, as AWS does).
 pub async fn check(
     gw: &Gateway,
     inv: &Invocation<'_>,
     routed: &Routed,
     query: &mut Vec<(String, String)>,
-) -> Result<Option<Box<AuthorizerContext>>, GatewayError> {
+    body: &mut Option<RequestBody>,
+) -> Result<Authorized, GatewayError> {
     let policy = inv.deployment.resource_policy.as_ref();
     let authorizer = &routed.method.authorizer;
     if (policy.is_none() && matches!(authorizer, MethodAuthorizer::None)) || inv.limits.is_none() {
-        return Ok(None);
+        return Ok(Authorized::default());
     }
     let region = gw
         .functions
         .as_deref()
         .map_or(DEFAULT_REGION, Functions::region);
     let arn = method_arn(region, inv);
+    if let MethodAuthorizer::Iam = authorizer {
+        // The caller must be known before the policy's principals can be matched.
+        let caller = iam_caller::authenticate(gw, inv, body).await?;
+        let resource = policy
+            .map(|p| resource_policy::phase_one(p, &arn, inv, Some(&caller)))
+            .transpose()?;
+        let keys = resource_policy::Conditions(inv, Some(&caller));
+        let identity = caller.decide("execute-api:Invoke", &arn, &keys);
+        resource_policy::combine_iam(identity, resource, &caller, &arn)?;
+        return Ok(Authorized {
+            authorizer: None,
+            iam: Some(caller),
+        });
+    }
     let decision = policy
-        .map(|p| resource_policy::phase_one(p, &arn, inv))
+        .map(|p| resource_policy::phase_one(p, &arn, inv, None))
         .transpose()?;
     let out = run_authorizer(gw, inv, routed, query, &arn).await?;
     if let Some(d) = decision {
         resource_policy::phase_two(d, authorizer, &arn)?;
     }
-    Ok(out)
+    Ok(Authorized {
+        authorizer: out,
+        iam: None,
+    })
 }
 
 /// The method's authorizer for one request.
@@ -95,7 +126,7 @@ async fn run_authorizer(
 ) -> Result<Option<Box<AuthorizerContext>>, GatewayError> {
     let functions = gw.functions.as_deref();
     let authorizer = match &routed.method.authorizer {
-        MethodAuthorizer::None => return Ok(None),
+        MethodAuthorizer::None | MethodAuthorizer::Iam => return Ok(None),
         MethodAuthorizer::Cognito { authorizer, scopes } => {
             let token = inv
                 .parts
@@ -198,7 +229,7 @@ pub(crate) struct AuthRequest<'r, 'a> {
 
 impl ConditionKeys for AuthRequest<'_, '_> {
     fn values(&self, key: &str) -> Vec<String> {
-        resource_policy::Conditions(self.inv).values(key)
+        resource_policy::Conditions(self.inv, None).values(key)
     }
 }
 

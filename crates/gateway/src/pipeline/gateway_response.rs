@@ -111,7 +111,7 @@ pub fn render(inv: &Invocation<'_>, err: &GatewayError) -> Response<GatewayBody>
     }
     h.insert(
         "x-amzn-ErrorType",
-        HeaderValue::from_static(err.kind.error_type()),
+        HeaderValue::from_static(err.error_type.unwrap_or(err.kind.error_type())),
     );
     for (name, source) in &gr.headers {
         if let Ok(v) = HeaderValue::from_str(&header_value(source, inv)) {

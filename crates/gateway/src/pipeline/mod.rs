@@ -8,7 +8,7 @@
 //! |---|---|
 //! | addressing (stage, canary, `$context`) | [`rest`], [`addressing`], [`crate::frontend`] |
 //! | method request (route, parameters) | [`method_request`] |
-//! | authorization (async: may call out, fills `$context.authorizer`) | [`authorize`] |
+//! | authorization (async: may call out, fills `$context.authorizer` or, for `AWS_IAM`, `$context.identity`) | [`authorize`], [`iam_caller`], [`resource_policy`] |
 //! | API key | [`api_key`] |
 //! | throttling and quota | [`throttle`] |
 //! | request validation (parameters, body against the model) | [`request_validation`] |
@@ -30,6 +30,7 @@ pub mod api_key;
 pub mod authorize;
 pub mod gateway_response;
 pub mod http;
+pub mod iam_caller;
 pub mod inbound;
 pub mod integration_request;
 pub mod integration_response;

@@ -19,6 +19,14 @@ use crate::invocation::{Invocation, RequestBody};
 use crate::runtime::KeyBinding;
 use crate::Gateway;
 
+/// The SigV4 headers of an `AWS_IAM` request, removed once it is authenticated.
+const SIGNING_HEADERS: [&str; 4] = [
+    "authorization",
+    "x-amz-date",
+    "x-amz-security-token",
+    "x-amz-content-sha256",
+];
+
 /// One unit of a pipeline, after routing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Phase {
@@ -98,8 +106,22 @@ impl<'x, 'a> Exchange<'x, 'a> {
     pub async fn run(&mut self, phase: Phase) -> Result<Flow, GatewayError> {
         match phase {
             Phase::Authorize => {
-                self.inv.ctx.authorizer =
-                    authorize::check(self.gw, self.inv, &self.routed, &mut self.query).await?;
+                let done = authorize::check(
+                    self.gw,
+                    self.inv,
+                    &self.routed,
+                    &mut self.query,
+                    &mut self.body,
+                )
+                .await?;
+                self.inv.ctx.authorizer = done.authorizer;
+                if let Some(caller) = done.iam {
+                    // AWS never hands the caller's signature on to the integration.
+                    for h in SIGNING_HEADERS {
+                        self.inv.parts.headers.remove(h);
+                    }
+                    self.inv.ctx.iam = Some(caller);
+                }
             }
             Phase::ApiKey => self.api_key()?,
             Phase::Throttle => {

@@ -144,6 +144,7 @@ pub fn new_context(
         error: None,
         api_key: None,
         authorizer: None,
+        iam: None,
         execution_log: None,
     }
 }

@@ -1,5 +1,5 @@
-//! IAM's string matching, shared by every policy Tollgate evaluates (Lambda resource
-//! policies now; API resource policies and authorizer policies later).
+//! IAM's string matching, shared by every element and operator that takes wildcards
+//! (`Action`, `Resource`, `StringLike`, `ArnLike`).
 
 /// IAM wildcard matching (`StringLike`, `ArnLike`, `Resource` and `Action` elements): `*`
 /// matches any run of characters, `/` and `:` included, and `?` matches one character.
