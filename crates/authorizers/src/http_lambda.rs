@@ -18,8 +18,8 @@ use tollgate_model::{PayloadFormatVersion, V2AuthorizerType};
 
 use crate::cache::ResultCache;
 use crate::http_identity::{HttpIdentitySource, IdentityValues};
-use crate::lambda::{Function, Invoker};
-use crate::output::{is_unauthorized_error, MAX_OUTPUT};
+use crate::lambda::{CallFailure, Function, Invoker};
+use crate::output::MAX_OUTPUT;
 use crate::policy::{ConditionKeys, Decision, Policy};
 
 /// Why an HTTP Lambda authorizer cannot be compiled (its routes then answer 500).
@@ -202,26 +202,15 @@ impl HttpLambdaAuthorizer {
         payload: Vec<u8>,
         invoker: &impl Invoker,
     ) -> Result<HttpAuthorizerOutput, HttpOutcome> {
-        let function = self
+        let payload = self
             .function
-            .resolve(req.stage_variables())
-            .ok_or_else(|| {
-                tracing::info!(authorizer = %self.id, "authorizer names an invalid function");
-                HttpOutcome::ConfigurationError
-            })?;
-        let answer = invoker
-            .invoke(&function, payload)
+            .call(&self.id, req.stage_variables(), payload, invoker)
             .await
-            .map_err(|()| HttpOutcome::ConfigurationError)?;
-        if answer.function_error {
-            return Err(if is_unauthorized_error(&answer.payload) {
-                HttpOutcome::Unauthorized
-            } else {
-                tracing::info!(authorizer = %self.id, "authorizer function failed");
-                HttpOutcome::ConfigurationError
-            });
-        }
-        self.parse(&answer.payload).ok_or_else(|| {
+            .map_err(|f| match f {
+                CallFailure::Unauthorized => HttpOutcome::Unauthorized,
+                CallFailure::Failed => HttpOutcome::ConfigurationError,
+            })?;
+        self.parse(&payload).ok_or_else(|| {
             tracing::info!(authorizer = %self.id, "authorizer answered an unusable result");
             HttpOutcome::ConfigurationError
         })

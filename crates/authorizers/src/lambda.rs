@@ -92,7 +92,43 @@ pub(crate) enum Function {
     PerStage(String),
 }
 
+/// Why an authorizer's function gave no usable answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CallFailure {
+    /// It raised `Unauthorized` (the client's 401).
+    Unauthorized,
+    /// It raised anything else, or could not be resolved or called (a 500).
+    Failed,
+}
+
 impl Function {
+    /// Calls the function for this request's stage variables; its answer when it did not
+    /// raise.
+    pub(crate) async fn call(
+        &self,
+        authorizer: &str,
+        vars: &BTreeMap<String, String>,
+        payload: Vec<u8>,
+        invoker: &impl Invoker,
+    ) -> Result<Bytes, CallFailure> {
+        let function = self.resolve(vars).ok_or_else(|| {
+            tracing::info!(authorizer, "authorizer names an invalid function");
+            CallFailure::Failed
+        })?;
+        let answer = invoker
+            .invoke(&function, payload)
+            .await
+            .map_err(|()| CallFailure::Failed)?;
+        if !answer.function_error {
+            return Ok(answer.payload);
+        }
+        if is_unauthorized_error(&answer.payload) {
+            return Err(CallFailure::Unauthorized);
+        }
+        tracing::info!(authorizer, "authorizer function failed");
+        Err(CallFailure::Failed)
+    }
+
     /// `None`: the URI names no function.
     pub(crate) fn compile(authorizer_uri: Option<&str>) -> Option<Function> {
         let arn = authorizer_uri.and_then(function_of_invocation_uri)?;
@@ -240,26 +276,15 @@ impl LambdaAuthorizer {
         payload: Vec<u8>,
         invoker: &impl Invoker,
     ) -> Result<AuthorizerOutput, Outcome> {
-        let function = self
+        let answer = self
             .function
-            .resolve(req.stage_variables())
-            .ok_or_else(|| {
-                tracing::info!(authorizer = %self.id, "authorizer names an invalid function");
-                Outcome::ConfigurationError
-            })?;
-        let answer = invoker
-            .invoke(&function, payload)
+            .call(&self.id, req.stage_variables(), payload, invoker)
             .await
-            .map_err(|()| Outcome::ConfigurationError)?;
-        if answer.function_error {
-            return Err(if is_unauthorized_error(&answer.payload) {
-                Outcome::Unauthorized
-            } else {
-                tracing::info!(authorizer = %self.id, "authorizer function failed");
-                Outcome::ConfigurationError
-            });
-        }
-        AuthorizerOutput::parse(&answer.payload).map_err(|e| {
+            .map_err(|f| match f {
+                CallFailure::Unauthorized => Outcome::Unauthorized,
+                CallFailure::Failed => Outcome::ConfigurationError,
+            })?;
+        AuthorizerOutput::parse(&answer).map_err(|e| {
             tracing::info!(authorizer = %self.id, error = %e, "authorizer answered an unusable result");
             Outcome::ConfigurationError
         })

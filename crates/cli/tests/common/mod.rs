@@ -28,6 +28,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
 
+pub mod idp;
 pub mod lambda;
 
 /// Upper bound for anything a test waits on (startup, a response, a file to appear).

@@ -15,22 +15,31 @@ pub struct Conditions<'r, 'a>(pub &'r Invocation<'a>);
 
 impl ConditionKeys for Conditions<'_, '_> {
     fn values(&self, key: &str) -> Vec<String> {
-        let header = |h: &str| {
-            self.0
-                .parts
-                .headers
-                .get(h)
-                .and_then(|v| v.to_str().ok())
-                .map(|v| vec![v.to_string()])
-                .unwrap_or_default()
-        };
-        match key {
-            "aws:sourceip" => vec![self.0.remote.ip().to_string()],
-            "aws:useragent" => header("user-agent"),
-            "aws:referer" => header("referer"),
-            "aws:securetransport" => vec![self.0.tls.to_string()],
-            _ => Vec::new(),
-        }
+        condition_values(key, &self.0.parts, self.0.remote, self.0.tls)
+    }
+}
+
+/// The condition keys a request without IAM identity has (REST and HTTP APIs).
+pub fn condition_values(
+    key: &str,
+    parts: &http::request::Parts,
+    remote: std::net::SocketAddr,
+    tls: bool,
+) -> Vec<String> {
+    let header = |h: &str| {
+        parts
+            .headers
+            .get(h)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| vec![v.to_string()])
+            .unwrap_or_default()
+    };
+    match key {
+        "aws:sourceip" => vec![remote.ip().to_string()],
+        "aws:useragent" => header("user-agent"),
+        "aws:referer" => header("referer"),
+        "aws:securetransport" => vec![tls.to_string()],
+        _ => Vec::new(),
     }
 }
 
