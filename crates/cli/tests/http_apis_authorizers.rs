@@ -17,12 +17,6 @@ use common::*;
 use jsonwebtoken::Algorithm;
 use serde_json::{json, Value};
 
-fn v2(s: &Server, args: &[&str]) -> Value {
-    let mut all = vec!["apigatewayv2"];
-    all.extend_from_slice(args);
-    aws(s, &all).unwrap_or_else(|e| panic!("apigatewayv2 {args:?}: {}", e.stderr))
-}
-
 fn field(v: &Value, k: &str) -> String {
     v[k].as_str()
         .unwrap_or_else(|| panic!("{k} in {v}"))
@@ -217,6 +211,35 @@ fn jwt_authorizer_outcomes_claims_and_scopes() {
         call(&s, &api, "GET", path, &headers)
     };
 
+    // `$context.authorizer.*` in access logs.
+    let format = r#"{"requestId":"$context.requestId","error":"$context.authorizer.error","sub":"$context.authorizer.claims.sub"}"#;
+    let log = json!({"DestinationArn": "arn:aws:logs:us-east-1:000000000000:log-group:jwt", "Format": format});
+    v2(
+        &s,
+        &[
+            "update-stage",
+            "--api-id",
+            &api,
+            "--stage-name",
+            "$default",
+            "--access-log-settings",
+            &log.to_string(),
+        ],
+    );
+    let log_path = s
+        .data_path()
+        .join("access-logs")
+        .join(format!("{api}-$default.log"));
+    let log_line = |r: &Response| -> Value {
+        let id = r.header("apigw-requestid").unwrap().to_string();
+        eventually(&format!("the access log line of {id}"), || {
+            read_if_exists(&log_path)
+                .lines()
+                .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+                .find(|v| v["requestId"] == id)
+        })
+    };
+
     // No token: 401 without a challenge.
     let r = get("/me", None);
     assert_refused(&r, 401, "Unauthorized");
@@ -233,6 +256,7 @@ fn jwt_authorizer_outcomes_claims_and_scopes() {
         assert_eq!(r.status, 200, "{r}");
     }
     let r = get("/me", Some(&bearer(&good)));
+    assert_eq!(log_line(&r)["sub"], "u-1");
     let event: ApiGatewayV2httpRequest = serde_json::from_slice(&r.body).unwrap();
     let jwt_ctx = event.request_context.authorizer.unwrap().jwt.unwrap();
     assert_eq!(jwt_ctx.claims["sub"], "u-1");
@@ -297,7 +321,9 @@ fn jwt_authorizer_outcomes_claims_and_scopes() {
         parts[1] = base64_url(&c.to_string());
         parts.join(".")
     };
-    invalid(tampered, "crypto/rsa: verification error");
+    invalid(tampered.clone(), "crypto/rsa: verification error");
+    let r = get("/me", Some(&tampered));
+    assert_eq!(log_line(&r)["error"], "crypto/rsa: verification error");
     let r = get(
         "/me",
         Some(&bearer(&sign_with(

@@ -406,6 +406,35 @@ pub fn apigw(server: &Server, args: &[&str]) -> Value {
     }
 }
 
+/// `aws apigatewayv2 <args...>`, which must succeed.
+pub fn v2(s: &Server, args: &[&str]) -> Value {
+    let mut full = vec!["apigatewayv2"];
+    full.extend_from_slice(args);
+    match aws(s, &full) {
+        Ok(v) => v,
+        Err(e) => panic!(
+            "`aws apigatewayv2 {}` failed (exit {}):\n{}\n--- server stderr ---\n{}",
+            args.join(" "),
+            e.code,
+            e.stderr,
+            s.stderr()
+        ),
+    }
+}
+
+/// `aws apigatewayv2 <args...>`, which must fail.
+pub fn v2_err(s: &Server, args: &[&str]) -> AwsError {
+    let mut full = vec!["apigatewayv2"];
+    full.extend_from_slice(args);
+    match aws(s, &full) {
+        Ok(v) => panic!(
+            "`aws apigatewayv2 {}` should have failed: {v:#}",
+            args.join(" ")
+        ),
+        Err(e) => e,
+    }
+}
+
 /// `aws apigateway <args...>`, which must fail; returns the CLI's error.
 pub fn apigw_err(server: &Server, args: &[&str]) -> AwsError {
     let mut full = vec!["apigateway"];
