@@ -6,7 +6,7 @@
 mod common;
 
 use common::*;
-use serde_json::{json, Value};
+use serde_json::json;
 
 #[test]
 fn request_and_response_bodies_feed_mappings() {
