@@ -389,6 +389,7 @@ fn lambda_request_authorizers_in_1_0_and_2_0() {
         ("simple", "auth.simple"),
         ("iam2", "auth.iam"),
         ("iam1", "auth.iam"),
+        ("noperm", "auth.simple"),
     ] {
         let env = format!("Variables={{MARK={}}}", mark(name).display());
         create_function(
@@ -399,7 +400,9 @@ fn lambda_request_authorizers_in_1_0_and_2_0() {
             &zip,
             &["--environment", &env],
         );
-        grant_authorizer(&s, name, &api);
+        if name != "noperm" {
+            grant_authorizer(&s, name, &api);
+        }
     }
     let authorizer = |name: &str, extra: &[&str]| {
         let uri = fn_uri(name);
@@ -451,7 +454,18 @@ fn lambda_request_authorizers_in_1_0_and_2_0() {
             "0",
         ],
     );
+    let noperm = authorizer(
+        "noperm",
+        &[
+            "--authorizer-payload-format-version",
+            "2.0",
+            "--enable-simple-responses",
+            "--identity-source",
+            "$request.header.X-Token",
+        ],
+    );
     for (key, target, id) in [
+        ("GET /noperm", &e2, &noperm),
         ("GET /simple/{id}", &e2, &simple),
         ("ANY /iam", &e2, &iam2),
         ("GET /v1", &e1, &iam1),
@@ -530,6 +544,15 @@ fn lambda_request_authorizers_in_1_0_and_2_0() {
         500,
         "Internal Server Error",
     );
+
+    // API Gateway may not invoke a function whose policy does not let it (source ARN
+    // `{api}/authorizers/{id}`): a 500, the function never called.
+    assert_refused(
+        &call(&s, &api, "GET", "/noperm", &token("yes")),
+        500,
+        "Internal Server Error",
+    );
+    assert_eq!(calls(&mark("noperm")), 0);
 
     // 2.0 IAM policy: GET allowed; the cached policy is evaluated again for POST.
     let r = call(&s, &api, "GET", "/iam", &token("t1"));
