@@ -62,13 +62,7 @@ def iam(event, context):
 fn echo_api(s: &Server, name: &str) -> (String, String, String) {
     let zip = zip_file(s.data_path(), "echo.zip", &[("app.py", ECHO_PY, 0o644)]);
     create_function(s, "echo", "python3.12", "app.handler", &zip, &[]);
-    let api = field(
-        &v2(
-            s,
-            &["create-api", "--name", name, "--protocol-type", "HTTP"],
-        ),
-        "ApiId",
-    );
+    let api = v2_http_api(s, name);
     grant_api(s, "echo", &api, None);
     let arn = "arn:aws:lambda:us-east-1:000000000000:function:echo";
     let integration = |version: &str| {
@@ -91,33 +85,8 @@ fn echo_api(s: &Server, name: &str) -> (String, String, String) {
         )
     };
     let (e2, e1) = (integration("2.0"), integration("1.0"));
-    v2(
-        s,
-        &[
-            "create-stage",
-            "--api-id",
-            &api,
-            "--stage-name",
-            "$default",
-            "--auto-deploy",
-        ],
-    );
+    v2_default_stage(s, &api);
     (api, e2, e1)
-}
-
-fn route(s: &Server, api: &str, key: &str, target: &str, auth: &[&str]) {
-    let target = format!("integrations/{target}");
-    let mut args = vec![
-        "create-route",
-        "--api-id",
-        api,
-        "--route-key",
-        key,
-        "--target",
-        &target,
-    ];
-    args.extend_from_slice(auth);
-    v2(s, &args);
 }
 
 fn call(s: &Server, api: &str, method: &str, path: &str, headers: &[(&str, &str)]) -> Response {
@@ -168,34 +137,21 @@ fn jwt_authorizer_outcomes_claims_and_scopes() {
         "--authorizer-id",
         &authorizer,
     ];
-    route(&s, &api, "GET /me", &e2, &jwt);
-    route(&s, &api, "GET /v1/me", &e1, &jwt);
+    v2_route(&s, &api, "GET /me", &e2, &jwt);
+    v2_route(&s, &api, "GET /v1/me", &e1, &jwt);
     let mut scoped = jwt.to_vec();
     scoped.extend_from_slice(&["--authorization-scopes", "orders/read", "orders/all"]);
-    route(&s, &api, "GET /orders", &e2, &scoped);
+    v2_route(&s, &api, "GET /orders", &e2, &scoped);
     let backend = Backend::start();
-    let mapped = field(
-        &v2(
-            &s,
-            &[
-                "create-integration",
-                "--api-id",
-                &api,
-                "--integration-type",
-                "HTTP_PROXY",
-                "--integration-method",
-                "GET",
-                "--integration-uri",
-                &backend.url(),
-                "--payload-format-version",
-                "1.0",
-                "--request-parameters",
-                r#"{"append:header.x-sub": "$context.authorizer.claims.sub"}"#,
-            ],
-        ),
-        "IntegrationId",
+    let mapping = r#"{"append:header.x-sub": "$context.authorizer.claims.sub"}"#;
+    let mapped = v2_http_proxy(
+        &s,
+        &api,
+        "GET",
+        &backend.url(),
+        &["--request-parameters", mapping],
     );
-    route(&s, &api, "GET /mapped", &mapped, &jwt);
+    v2_route(&s, &api, "GET /mapped", &mapped, &jwt);
 
     let exp = now() + 3600;
     let claims = |extra: Value| {
@@ -471,7 +427,7 @@ fn lambda_request_authorizers_in_1_0_and_2_0() {
         ("GET /v1", &e1, &iam1),
     ] {
         let auth = ["--authorization-type", "CUSTOM", "--authorizer-id", id];
-        route(&s, &api, key, target, &auth);
+        v2_route(&s, &api, key, target, &auth);
     }
     fn token(t: &str) -> [(&str, &str); 1] {
         [("X-Token", t)]

@@ -12,13 +12,7 @@ use serde_json::json;
 fn request_and_response_bodies_feed_mappings() {
     let backend = Backend::start();
     let s = Server::start();
-    let api = v2(
-        &s,
-        &["create-api", "--name", "bodies", "--protocol-type", "HTTP"],
-    )["ApiId"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let api = v2_http_api(&s, "bodies");
     let request = json!({
         "append:header.x-order": "$request.body.order.id",
         "overwrite:querystring.sku": "${request.body.order.items[1].sku}",
@@ -31,53 +25,21 @@ fn request_and_response_bodies_feed_mappings() {
         "append:header.x-from-backend": "$response.header.x-backend",
     }})
     .to_string();
-    let integration = v2(
+    let uri = format!("{}/orders", backend.url());
+    let integration = v2_http_proxy(
         &s,
+        &api,
+        "POST",
+        &uri,
         &[
-            "create-integration",
-            "--api-id",
-            &api,
-            "--integration-type",
-            "HTTP_PROXY",
-            "--integration-method",
-            "POST",
-            "--integration-uri",
-            &format!("{}/orders", backend.url()),
-            "--payload-format-version",
-            "1.0",
             "--request-parameters",
             &request,
             "--response-parameters",
             &response,
         ],
-    )["IntegrationId"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let target = format!("integrations/{integration}");
-    v2(
-        &s,
-        &[
-            "create-route",
-            "--api-id",
-            &api,
-            "--route-key",
-            "POST /orders",
-            "--target",
-            &target,
-        ],
     );
-    v2(
-        &s,
-        &[
-            "create-stage",
-            "--api-id",
-            &api,
-            "--stage-name",
-            "$default",
-            "--auto-deploy",
-        ],
-    );
+    v2_route(&s, &api, "POST /orders", &integration, &[]);
+    v2_default_stage(&s, &api);
 
     let body = json!({"order": {"id": "o-7", "items": [{"sku": "a"}, {"sku": "b c"}]}}).to_string();
     let r = Http::post(s.port, "/orders?raw=1")

@@ -10,48 +10,9 @@ use common::*;
 #[test]
 fn http_apis_take_no_route_or_integration_responses() {
     let s = Server::start();
-    let api = v2(
-        &s,
-        &["create-api", "--name", "r", "--protocol-type", "HTTP"],
-    )["ApiId"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let integration = v2(
-        &s,
-        &[
-            "create-integration",
-            "--api-id",
-            &api,
-            "--integration-type",
-            "HTTP_PROXY",
-            "--integration-method",
-            "GET",
-            "--integration-uri",
-            "http://127.0.0.1:9/",
-            "--payload-format-version",
-            "1.0",
-        ],
-    )["IntegrationId"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let target = format!("integrations/{integration}");
-    let route = v2(
-        &s,
-        &[
-            "create-route",
-            "--api-id",
-            &api,
-            "--route-key",
-            "GET /a",
-            "--target",
-            &target,
-        ],
-    )["RouteId"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let api = v2_http_api(&s, "r");
+    let integration = v2_http_proxy(&s, &api, "GET", "http://127.0.0.1:9/", &[]);
+    let route = v2_route(&s, &api, "GET /a", &integration, &[]);
 
     let e = v2_err(
         &s,
