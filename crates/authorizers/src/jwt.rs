@@ -307,6 +307,94 @@ impl JwtAuthorizer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bytes::Bytes;
+    use jsonwebtoken::{EncodingKey, Header};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    const KEY: &str = include_str!("../../cli/tests/data/cognito-test-key.pem");
+    const N: &str = "7HxS1V4asvopooe3zzIP7OwXLs1Z1xAZVHftxHA1QU9ilRnpbGgLFPIMJSz2ej9nLfy-57tCEw8OUD3nuy3elayk8vS3VyF4xFGde4TFhW3hM1iOoPewMavtqka9lJbl8bMvoUESC2lUguaOT-3EbHbSuRfBvlDc7mnEG2SKvYYSid7zsojKydnk9J8Cos2BTmG5l9G7IUhIPPAJVInVDz4aO5RKasFLKZ2hoNJ_3YHPOyuMYtoteNbgbT-Sgky_Qwe0KUF3KBVH5a9-hIzPmCpSrE9lhCe8ptICNWmyhy1s-vgWxEgg1eERgJzLbeSpTCxLS1sUZz-5pV7FxqbU8w";
+    const ISSUER: &str = "https://idp.example.com/realm";
+
+    /// Serves the issuer's discovery document and JWKS, counting fetches.
+    struct Idp(AtomicUsize);
+    impl JwksFetcher for Idp {
+        async fn fetch(&self, url: &str) -> Result<Bytes, ()> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            let doc = match url {
+                "https://idp.example.com/realm/.well-known/openid-configuration" => {
+                    serde_json::json!({"jwks_uri": "https://keys.example.com/k"})
+                }
+                "https://keys.example.com/k" => serde_json::json!({"keys": [
+                    {"kty": "RSA", "kid": "k1", "n": N, "e": "AQAB"}]}),
+                _ => return Err(()),
+            };
+            Ok(Bytes::from(doc.to_string()))
+        }
+    }
+
+    fn token(kid: &str, claims: serde_json::Value) -> String {
+        let mut h = Header::new(Algorithm::RS512);
+        h.kid = Some(kid.into());
+        let key = EncodingKey::from_rsa_pem(KEY.as_bytes()).unwrap();
+        jsonwebtoken::encode(&h, &claims, &key).unwrap()
+    }
+
+    #[tokio::test]
+    async fn discovery_keys_and_the_verified_cache() {
+        let a: Authorizer = serde_json::from_value(serde_json::json!({
+            "authorizerId": "j1", "name": "j", "authorizerType": "JWT",
+            "identitySource": ["$request.header.Authorization"],
+            "jwtConfiguration": {"issuer": ISSUER, "audience": ["app"]}}))
+        .unwrap();
+        let a = JwtAuthorizer::compile(&a).unwrap();
+        let (jwks, idp) = (JwksCache::default(), Idp(AtomicUsize::new(0)));
+        let good = token(
+            "k1",
+            serde_json::json!({"iss": ISSUER, "aud": ["x", "app"],
+            "exp": now() + 60, "scp": "read write", "n": 1}),
+        );
+        let v = a.authorize(Some(&good), &[], &jwks, &idp).await.unwrap();
+        assert!(v.claims.contains(&("n".to_string(), "1".to_string())));
+        assert_eq!(v.scopes, ["read", "write"]);
+        assert_eq!(idp.0.load(Ordering::SeqCst), 2, "discovery, then the JWKS");
+        let bearer = format!("bearer {good}");
+        a.authorize(Some(&bearer), &["write".into()], &jwks, &idp)
+            .await
+            .unwrap();
+        assert_eq!(
+            a.authorize(Some(&good), &["admin".into()], &jwks, &idp)
+                .await
+                .err(),
+            Some(JwtRejection::InsufficientScope),
+            "scopes are checked on a cached token too"
+        );
+        // A key id the issuer does not publish: no refetch within REFETCH_AFTER.
+        let other = token(
+            "k2",
+            serde_json::json!({"iss": ISSUER, "aud": "app", "exp": now() + 60}),
+        );
+        assert!(a.authorize(Some(&other), &[], &jwks, &idp).await.is_err());
+        assert_eq!(
+            idp.0.load(Ordering::SeqCst),
+            2,
+            "verified and unknown tokens fetch nothing"
+        );
+        let foreign = token(
+            "k1",
+            serde_json::json!({"iss": "https://evil.example", "aud": "app", "exp": now() + 60}),
+        );
+        assert_eq!(
+            a.authorize(Some(&foreign), &[], &jwks, &idp).await.err(),
+            Some(JwtRejection::Invalid(
+                "the token does not have a valid issuer"
+            ))
+        );
+        assert_eq!(
+            a.authorize(None, &[], &jwks, &idp).await.err(),
+            Some(JwtRejection::Missing)
+        );
+        assert_eq!(idp.0.load(Ordering::SeqCst), 2);
+    }
 
     #[test]
     fn issuers_and_claim_text() {
