@@ -12,13 +12,13 @@ use crate::output::AuthorizerOutput;
 /// Entries one authorizer of one stage keeps at most.
 const MAX_ENTRIES: u64 = 10_000;
 
-/// One authorizer's cache on one stage.
+/// One authorizer's cache on one stage, of REST outputs or (`T`) an HTTP API's.
 #[derive(Debug, Clone)]
-pub struct ResultCache {
-    inner: moka::sync::Cache<Box<str>, Arc<AuthorizerOutput>>,
+pub struct ResultCache<T: Send + Sync + 'static = AuthorizerOutput> {
+    inner: moka::sync::Cache<Box<str>, Arc<T>>,
 }
 
-impl ResultCache {
+impl<T: Send + Sync + 'static> ResultCache<T> {
     pub fn new(ttl: Duration) -> Self {
         ResultCache {
             inner: moka::sync::Cache::builder()
@@ -28,11 +28,11 @@ impl ResultCache {
         }
     }
 
-    pub fn get(&self, key: &str) -> Option<Arc<AuthorizerOutput>> {
+    pub fn get(&self, key: &str) -> Option<Arc<T>> {
         self.inner.get(key)
     }
 
-    pub fn insert(&self, key: &str, output: Arc<AuthorizerOutput>) {
+    pub fn insert(&self, key: &str, output: Arc<T>) {
         self.inner.insert(key.into(), output);
     }
 

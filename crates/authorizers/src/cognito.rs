@@ -7,29 +7,17 @@
 //! its signature until it expires, so a repeated token costs no RSA work (the per-method
 //! checks, issuer, token use, scopes and audience, still run on every request).
 
-use std::collections::HashMap;
-use std::future::Future;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use base64::Engine;
-use bytes::Bytes;
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use jsonwebtoken::{Algorithm, Validation};
 use regex::Regex;
 use serde_json::Value;
 use tollgate_model::authorizer::{identity_sources, user_pool_id, IdentitySource};
 use tollgate_model::{Authorizer, AuthorizerType};
 
+use crate::jwks::{JwksCache, JwksFetcher, KeyLocation};
 use crate::lambda::CompileError;
-
-/// Largest JWKS document read (auth-throttle-cache.md §6.1).
-pub const MAX_JWKS: usize = 150_000;
-
-/// Fetches a JWKS document (the data plane implements it with its HTTP client, bounded
-/// by a timeout). `Err` is any failure, logged by the implementation.
-pub trait JwksFetcher {
-    fn fetch(&self, url: &str) -> impl Future<Output = Result<Bytes, ()>> + Send;
-}
 
 /// Why a token is refused (each a 401).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,24 +61,28 @@ impl Pool {
     }
 }
 
-#[derive(Debug)]
 pub struct CognitoAuthorizer {
     pub id: Arc<str>,
     header: String,
     pools: Vec<Pool>,
     audience: Option<Regex>,
+    /// Tokens already verified, by signature (kept while the deployment is served).
+    verified: moka::sync::Cache<Box<str>, Arc<Verified>>,
+}
+
+impl std::fmt::Debug for CognitoAuthorizer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CognitoAuthorizer")
+            .field("id", &self.id)
+            .field("header", &self.header)
+            .field("pools", &self.pools)
+            .field("verified", &self.verified.entry_count())
+            .finish()
+    }
 }
 
 /// Verified tokens' claims, as text (`$context.authorizer.claims.*`).
 pub type Claims = Arc<Vec<(String, String)>>;
-
-/// Keys of every pool the data plane has met, by pool issuer: fetched on first use and
-/// again when a token names a key id the cached set lacks; and the tokens already
-/// verified with them, by signature. Shared by all deployments.
-pub struct JwksCache {
-    keys: moka::sync::Cache<String, Arc<KeySet>>,
-    verified: moka::sync::Cache<Box<str>, Arc<Verified>>,
-}
 
 /// A token whose signature, issuer and expiry were checked once.
 struct Verified {
@@ -105,66 +97,19 @@ struct Verified {
     claims: Claims,
 }
 
-/// Verified tokens kept at most (about 1 KB each).
+/// Verified tokens kept at most per authorizer (about 1 KB each).
 const VERIFIED_TOKENS: u64 = 10_000;
 
-/// One pool's keys and when they were fetched.
-struct KeySet {
-    keys: HashMap<String, DecodingKey>,
-    fetched: Instant,
-}
-
-/// A token naming a key the cached set lacks fetches the JWKS again at most this often
-/// per pool, so tokens with made-up key ids cannot make every request a fetch.
-const REFETCH_AFTER: Duration = Duration::from_secs(30);
-
-impl std::fmt::Debug for JwksCache {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "JwksCache({} issuers)", self.keys.entry_count())
-    }
-}
-
-impl Default for JwksCache {
-    fn default() -> Self {
-        JwksCache {
-            keys: moka::sync::Cache::builder()
-                .max_capacity(1_000)
-                .time_to_live(Duration::from_secs(3600))
-                .build(),
-            // Cognito tokens live an hour at most; `exp` is checked on every hit.
-            verified: moka::sync::Cache::builder()
-                .max_capacity(VERIFIED_TOKENS)
-                .time_to_live(Duration::from_secs(3600))
-                .build(),
-        }
-    }
-}
-
-/// The RSA keys of a JWKS document, by `kid`.
-fn parse_jwks(doc: &[u8]) -> Option<HashMap<String, DecodingKey>> {
-    if doc.len() > MAX_JWKS {
-        return None;
-    }
-    let v: Value = serde_json::from_slice(doc).ok()?;
-    let keys = v.get("keys")?.as_array()?;
-    Some(
-        keys.iter()
-            .filter(|k| k.get("kty").and_then(Value::as_str) == Some("RSA"))
-            .filter_map(|k| {
-                let kid = k.get("kid")?.as_str()?;
-                let n = k.get("n")?.as_str()?;
-                let e = k.get("e")?.as_str()?;
-                Some((
-                    kid.to_string(),
-                    DecodingKey::from_rsa_components(n, e).ok()?,
-                ))
-            })
-            .collect(),
-    )
+fn verified_cache() -> moka::sync::Cache<Box<str>, Arc<Verified>> {
+    // Cognito tokens live an hour at most; `exp` is checked on every hit.
+    moka::sync::Cache::builder()
+        .max_capacity(VERIFIED_TOKENS)
+        .time_to_live(std::time::Duration::from_secs(3600))
+        .build()
 }
 
 /// The payload of a JWT, unverified (to find its issuer before its key).
-fn unverified_claims(token: &str) -> Option<Value> {
+pub(crate) fn unverified_claims(token: &str) -> Option<Value> {
     let payload = token.split('.').nth(1)?;
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(payload.trim_end_matches('='))
@@ -172,7 +117,7 @@ fn unverified_claims(token: &str) -> Option<Value> {
     serde_json::from_slice(&bytes).ok()
 }
 
-fn text(v: &Value) -> String {
+pub(crate) fn text(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         other => other.to_string(),
@@ -219,6 +164,7 @@ impl CognitoAuthorizer {
             header,
             pools,
             audience,
+            verified: verified_cache(),
         })
     }
 
@@ -241,7 +187,7 @@ impl CognitoAuthorizer {
             .filter(|t| !t.is_empty())
             .ok_or(Rejection::Unauthorized)?;
         let (signed, signature) = token.rsplit_once('.').ok_or(Rejection::Unauthorized)?;
-        let cached = jwks
+        let cached = self
             .verified
             .get(signature)
             .filter(|v| *v.signed == *signed);
@@ -257,7 +203,7 @@ impl CognitoAuthorizer {
             }
             None => {
                 let v = Arc::new(self.verify(token, endpoint, jwks, fetcher).await?);
-                jwks.verified.insert(signature.into(), v.clone());
+                self.verified.insert(signature.into(), v.clone());
                 v
             }
         };
@@ -301,7 +247,10 @@ impl CognitoAuthorizer {
             .map(|p| p.issuer(endpoint))
             .find(|i| *i == iss)
             .ok_or(Rejection::Unauthorized)?;
-        let key = self.key(&issuer, &kid, jwks, fetcher).await?;
+        let key = jwks
+            .key(&issuer, KeyLocation::WellKnownJwks, &kid, fetcher)
+            .await
+            .ok_or(Rejection::Unauthorized)?;
         let mut validation = Validation::new(Algorithm::RS256);
         validation.set_issuer(&[issuer.as_str()]);
         validation.validate_aud = false;
@@ -327,47 +276,15 @@ impl CognitoAuthorizer {
             iss: issuer,
         })
     }
-
-    /// The pool's key `kid`, fetching the JWKS when it is not known (yet).
-    async fn key(
-        &self,
-        issuer: &str,
-        kid: &str,
-        jwks: &JwksCache,
-        fetcher: &impl JwksFetcher,
-    ) -> Result<DecodingKey, Rejection> {
-        if let Some(set) = jwks.keys.get(issuer) {
-            if let Some(k) = set.keys.get(kid) {
-                return Ok(k.clone());
-            }
-            if set.fetched.elapsed() < REFETCH_AFTER {
-                return Err(Rejection::Unauthorized);
-            }
-        }
-        let url = format!("{issuer}/.well-known/jwks.json");
-        let doc = fetcher
-            .fetch(&url)
-            .await
-            .map_err(|()| Rejection::Unauthorized)?;
-        let keys = parse_jwks(&doc).ok_or_else(|| {
-            tracing::info!(url = %url, "JWKS unreadable");
-            Rejection::Unauthorized
-        })?;
-        let key = keys.get(kid).cloned();
-        let set = KeySet {
-            keys,
-            fetched: Instant::now(),
-        };
-        jwks.keys.insert(issuer.to_string(), Arc::new(set));
-        key.ok_or(Rejection::Unauthorized)
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bytes::Bytes;
     use jsonwebtoken::{EncodingKey, Header};
     use std::sync::Mutex;
+    use std::time::Duration;
 
     /// The private key of the end-to-end Cognito tests, and its public modulus.
     const KEY: &str = include_str!("../../cli/tests/data/cognito-test-key.pem");
@@ -426,7 +343,7 @@ mod tests {
         assert!(run(short.clone()).await.is_ok());
 
         // The pool's keys are gone and cannot be fetched again.
-        jwks.keys.invalidate_all();
+        jwks.forget_keys();
         *idp.0.lock().unwrap() = false;
         assert_eq!(run(t1.clone()).await.unwrap()[0].1, "u-1");
         assert_eq!(

@@ -83,11 +83,71 @@ pub enum CompileError {
     ValidationExpression(String),
 }
 
+/// An authorizer's function, from its `authorizerUri` (shared with HTTP APIs' Lambda
+/// authorizers).
 #[derive(Debug)]
-enum Function {
+pub(crate) enum Function {
     Fixed(FunctionRef),
     /// The ARN holds `${stageVariables.x}`: resolved per request.
     PerStage(String),
+}
+
+/// Why an authorizer's function gave no usable answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CallFailure {
+    /// It raised `Unauthorized` (the client's 401).
+    Unauthorized,
+    /// It raised anything else, or could not be resolved or called (a 500).
+    Failed,
+}
+
+impl Function {
+    /// Calls the function for this request's stage variables; its answer when it did not
+    /// raise.
+    pub(crate) async fn call(
+        &self,
+        authorizer: &str,
+        vars: &BTreeMap<String, String>,
+        payload: Vec<u8>,
+        invoker: &impl Invoker,
+    ) -> Result<Bytes, CallFailure> {
+        let function = self.resolve(vars).ok_or_else(|| {
+            tracing::info!(authorizer, "authorizer names an invalid function");
+            CallFailure::Failed
+        })?;
+        let answer = invoker
+            .invoke(&function, payload)
+            .await
+            .map_err(|()| CallFailure::Failed)?;
+        if !answer.function_error {
+            return Ok(answer.payload);
+        }
+        if is_unauthorized_error(&answer.payload) {
+            return Err(CallFailure::Unauthorized);
+        }
+        tracing::info!(authorizer, "authorizer function failed");
+        Err(CallFailure::Failed)
+    }
+
+    /// `None`: the URI names no function.
+    pub(crate) fn compile(authorizer_uri: Option<&str>) -> Option<Function> {
+        let arn = authorizer_uri.and_then(function_of_invocation_uri)?;
+        Some(if arn.contains("${stageVariables.") {
+            Function::PerStage(arn.to_string())
+        } else {
+            Function::Fixed(parse_function_ref(arn)?)
+        })
+    }
+
+    /// The function for this request's stage variables; `None`: they name no function.
+    pub(crate) fn resolve(&self, vars: &BTreeMap<String, String>) -> Option<Cow<'_, FunctionRef>> {
+        match self {
+            Function::Fixed(f) => Some(Cow::Borrowed(f)),
+            Function::PerStage(arn) => {
+                parse_function_ref(&substitute_stage_variables(arn, vars)).map(Cow::Owned)
+            }
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -114,16 +174,8 @@ impl LambdaAuthorizer {
         };
         let sources = identity_sources(a.authorizer_type, a.identity_source.as_deref())
             .map_err(|e| CompileError::IdentitySource(a.id.clone(), e))?;
-        let arn = a
-            .authorizer_uri
-            .as_deref()
-            .and_then(function_of_invocation_uri)
+        let function = Function::compile(a.authorizer_uri.as_deref())
             .ok_or_else(|| CompileError::Uri(a.id.clone()))?;
-        let function = if arn.contains("${stageVariables.") {
-            Function::PerStage(arn.to_string())
-        } else {
-            Function::Fixed(parse_function_ref(arn).ok_or_else(|| CompileError::Uri(a.id.clone()))?)
-        };
         // AWS matches the expression against the whole token.
         let validation = match a
             .identity_validation_expression
@@ -224,29 +276,15 @@ impl LambdaAuthorizer {
         payload: Vec<u8>,
         invoker: &impl Invoker,
     ) -> Result<AuthorizerOutput, Outcome> {
-        let function = match &self.function {
-            Function::Fixed(f) => Cow::Borrowed(f),
-            Function::PerStage(arn) => {
-                let arn = substitute_stage_variables(arn, req.stage_variables());
-                Cow::Owned(parse_function_ref(&arn).ok_or_else(|| {
-                    tracing::info!(authorizer = %self.id, function = %arn, "authorizer names an invalid function");
-                    Outcome::ConfigurationError
-                })?)
-            }
-        };
-        let answer = invoker
-            .invoke(&function, payload)
+        let answer = self
+            .function
+            .call(&self.id, req.stage_variables(), payload, invoker)
             .await
-            .map_err(|()| Outcome::ConfigurationError)?;
-        if answer.function_error {
-            return Err(if is_unauthorized_error(&answer.payload) {
-                Outcome::Unauthorized
-            } else {
-                tracing::info!(authorizer = %self.id, "authorizer function failed");
-                Outcome::ConfigurationError
-            });
-        }
-        AuthorizerOutput::parse(&answer.payload).map_err(|e| {
+            .map_err(|f| match f {
+                CallFailure::Unauthorized => Outcome::Unauthorized,
+                CallFailure::Failed => Outcome::ConfigurationError,
+            })?;
+        AuthorizerOutput::parse(&answer).map_err(|e| {
             tracing::info!(authorizer = %self.id, error = %e, "authorizer answered an unusable result");
             Outcome::ConfigurationError
         })

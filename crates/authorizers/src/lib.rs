@@ -9,16 +9,25 @@
 //! - [`event`] and [`output`]: the authorizer's input and output shapes.
 //! - IAM policies are evaluated by `tollgate-policy` (re-exported here).
 //! - [`cognito`]: Cognito user-pool authorizers (JWTs checked with the pool's JWKS).
+//! - [`jwt`]: HTTP APIs' JWT authorizers (OIDC issuers); [`jwks`]: the issuers' keys,
+//!   shared by both.
+//! - [`http_lambda`]: HTTP APIs' Lambda REQUEST authorizers (payload 1.0/2.0, simple
+//!   responses).
 //! - [`cache`]: the per-stage result caches.
 
 pub mod cache;
 pub mod cognito;
 pub mod event;
+pub mod http_identity;
+pub mod http_lambda;
+pub mod jwks;
+pub mod jwt;
 pub mod lambda;
 pub mod output;
 
 pub use cache::{CacheId, ResultCache, ResultCaches};
-pub use cognito::{Claims, CognitoAuthorizer, JwksCache, JwksFetcher, Rejection};
+pub use cognito::{Claims, CognitoAuthorizer, Rejection};
+pub use jwks::{JwksCache, JwksFetcher};
 pub use lambda::{CompileError, Invoked, Invoker, LambdaAuthorizer, Outcome, RequestView};
 pub use output::AuthorizerOutput;
 pub use tollgate_policy::{ConditionKeys, Decision, Policy, PolicyError};

@@ -6,79 +6,24 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
+use common::idp::*;
 use common::*;
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use jsonwebtoken::Algorithm;
 use serde_json::{json, Value};
 
 const POOL: &str = "us-east-1_TESTPOOL";
-/// The public half of `data/cognito-test-key.pem` (RSA modulus, base64url).
-const N: &str = "7HxS1V4asvopooe3zzIP7OwXLs1Z1xAZVHftxHA1QU9ilRnpbGgLFPIMJSz2ej9nLfy-57tCEw8OUD3nuy3elayk8vS3VyF4xFGde4TFhW3hM1iOoPewMavtqka9lJbl8bMvoUESC2lUguaOT-3EbHbSuRfBvlDc7mnEG2SKvYYSid7zsojKydnk9J8Cos2BTmG5l9G7IUhIPPAJVInVDz4aO5RKasFLKZ2hoNJ_3YHPOyuMYtoteNbgbT-Sgky_Qwe0KUF3KBVH5a9-hIzPmCpSrE9lhCe8ptICNWmyhy1s-vgWxEgg1eERgJzLbeSpTCxLS1sUZz-5pV7FxqbU8w";
-const KEY: &str = include_str!("data/cognito-test-key.pem");
-
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// Serves `{dir}/{POOL}/.well-known/jwks.json` over HTTP; returns the base URL.
 fn identity_provider(dir: &std::path::Path) -> (String, Killed) {
     let wk = dir.join(POOL).join(".well-known");
     std::fs::create_dir_all(&wk).unwrap();
-    let jwks = json!({"keys": [{"kty": "RSA", "kid": "k1", "alg": "RS256", "use": "sig", "n": N, "e": "AQAB"}]});
-    std::fs::write(wk.join("jwks.json"), jwks.to_string()).unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new("python3")
-        .args([
-            "-m",
-            "http.server",
-            &port.to_string(),
-            "--bind",
-            "127.0.0.1",
-        ])
-        .current_dir(dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("python3 -m http.server");
-    let deadline = std::time::Instant::now() + PATIENCE;
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "JWKS server never listened"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    (format!("http://127.0.0.1:{port}"), Killed(child))
-}
-
-fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
+    std::fs::write(wk.join("jwks.json"), jwks().to_string()).unwrap();
+    serve_dir(dir)
 }
 
 fn sign(kid: &str, claims: &Value) -> String {
-    let mut h = Header::new(Algorithm::RS256);
-    h.kid = Some(kid.into());
-    jsonwebtoken::encode(
-        &h,
-        claims,
-        &EncodingKey::from_rsa_pem(KEY.as_bytes()).unwrap(),
-    )
-    .unwrap()
+    sign_with(Algorithm::RS256, kid, claims)
 }
 
 /// `GET` of `res` as MOCK behind the authorizer, answering the claims a template reads.

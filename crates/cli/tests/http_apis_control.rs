@@ -8,35 +8,6 @@ mod common;
 use common::*;
 use serde_json::{json, Value};
 
-/// `aws apigatewayv2 <args...>`, which must succeed.
-fn v2(s: &Server, args: &[&str]) -> Value {
-    let mut full = vec!["apigatewayv2"];
-    full.extend_from_slice(args);
-    match aws(s, &full) {
-        Ok(v) => v,
-        Err(e) => panic!(
-            "`aws apigatewayv2 {}` failed (exit {}):\n{}\n--- server stderr ---\n{}",
-            args.join(" "),
-            e.code,
-            e.stderr,
-            s.stderr()
-        ),
-    }
-}
-
-/// `aws apigatewayv2 <args...>`, which must fail.
-fn v2_err(s: &Server, args: &[&str]) -> AwsError {
-    let mut full = vec!["apigatewayv2"];
-    full.extend_from_slice(args);
-    match aws(s, &full) {
-        Ok(v) => panic!(
-            "`aws apigatewayv2 {}` should have failed: {v:#}",
-            args.join(" ")
-        ),
-        Err(e) => e,
-    }
-}
-
 fn is_iso8601(v: &Value) -> bool {
     let s = v.as_str().unwrap_or_default();
     // The CLI prints what it parsed: `2024-01-02T03:04:05+00:00` (or the `Z` form).
@@ -759,7 +730,8 @@ fn authorizers_are_stored_checked_and_referenced_by_routes() {
     let items = v2(&s, &["get-authorizers", "--api-id", &id])["Items"].clone();
     assert_eq!(items.as_array().unwrap().len(), 1);
 
-    // Authorizers do not run yet: a route that needs one is refused, never let through.
+    // The route's REQUEST authorizer runs: without its identity source the request is a 401
+    // before any function is called (http_apis_authorizers.rs covers the rest).
     v2(
         &s,
         &[
@@ -774,5 +746,6 @@ fn authorizers_are_stored_checked_and_referenced_by_routes() {
     let r = Http::get(s.port, "/me")
         .header("Host", &format!("{id}.execute-api.localhost:{}", s.port))
         .send();
-    assert_eq!(r.status, 500, "{r}");
+    assert_eq!(r.status, 401, "{r}");
+    assert_eq!(r.json(), json!({"message": "Unauthorized"}), "{r}");
 }

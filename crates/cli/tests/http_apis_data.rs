@@ -259,24 +259,7 @@ fn lambda_proxy_payload_2_and_1_events_inference_and_permissions() {
     grant_api(&s, "echo", &api, None);
     assert_fixed_error(&get_host(&s, &api, "/a"), 500, "Internal Server Error");
     let source = format!("arn:aws:execute-api:us-east-1:000000000000:{api}/*/$default");
-    aws(
-        &s,
-        &[
-            "lambda",
-            "add-permission",
-            "--function-name",
-            "echo",
-            "--statement-id",
-            "default-route",
-            "--action",
-            "lambda:InvokeFunction",
-            "--principal",
-            "apigateway.amazonaws.com",
-            "--source-arn",
-            &source,
-        ],
-    )
-    .unwrap();
+    grant_apigateway(&s, "echo", "default-route", &source, None);
 
     let r = Http::post(s.port, "/orders/42?a=1&a=2&b=x%20y")
         .header("Host", &format!("{api}.execute-api.localhost:{}", s.port))

@@ -61,41 +61,6 @@ def handler(event, context):
     return {"statusCode": 200, "body": json.dumps(event)}
 "#;
 
-fn fn_uri(name: &str) -> String {
-    format!("arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:function:{name}/invocations")
-}
-
-/// Invocations an authorizer made so far (lines in its mark file).
-fn calls(mark: &std::path::Path) -> usize {
-    std::fs::read_to_string(mark)
-        .map(|s| s.lines().count())
-        .unwrap_or(0)
-}
-
-/// `aws lambda add-permission` for API Gateway to invoke `function` as an authorizer of
-/// `api` (AWS's source ARN for authorizers: `{api}/authorizers/{id}`).
-fn grant_authorizer(s: &Server, function: &str, api: &str) {
-    let source = format!("arn:aws:execute-api:us-east-1:000000000000:{api}/authorizers/*");
-    aws(
-        s,
-        &[
-            "lambda",
-            "add-permission",
-            "--function-name",
-            function,
-            "--statement-id",
-            "authorizer",
-            "--action",
-            "lambda:InvokeFunction",
-            "--principal",
-            "apigateway.amazonaws.com",
-            "--source-arn",
-            &source,
-        ],
-    )
-    .unwrap_or_else(|e| panic!("add-permission: {}", e.stderr));
-}
-
 /// An API whose `/{proxy+}` ANY runs `echo` behind the authorizer `create_args` makes.
 /// Returns (api, authorizer id).
 fn protected_api(s: &Server, create_args: &[&str]) -> (String, String) {

@@ -80,6 +80,10 @@ pub enum HttpApiError {
     NotFound,
     TooLarge,
     TooManyRequests,
+    /// The route's authorizer refused the caller's identity (or found none).
+    Unauthorized,
+    /// The route's authorizer refused this caller the route.
+    Forbidden,
     Internal,
     /// The integration did not answer within its timeout.
     ServiceUnavailable,
@@ -91,6 +95,8 @@ impl HttpApiError {
             HttpApiError::NotFound => 404,
             HttpApiError::TooLarge => 413,
             HttpApiError::TooManyRequests => 429,
+            HttpApiError::Unauthorized => 401,
+            HttpApiError::Forbidden => 403,
             HttpApiError::Internal => 500,
             HttpApiError::ServiceUnavailable => 503,
         }
@@ -102,6 +108,8 @@ impl HttpApiError {
             HttpApiError::NotFound => "Not Found",
             HttpApiError::TooLarge => "Request Entity Too Large",
             HttpApiError::TooManyRequests => "Too Many Requests",
+            HttpApiError::Unauthorized => "Unauthorized",
+            HttpApiError::Forbidden => "Forbidden",
             HttpApiError::Internal => "Internal Server Error",
             HttpApiError::ServiceUnavailable => "Service Unavailable",
         }
@@ -113,6 +121,8 @@ impl HttpApiError {
             HttpApiError::NotFound => r#"{"message":"Not Found"}"#,
             HttpApiError::TooLarge => r#"{"message":"Request Entity Too Large"}"#,
             HttpApiError::TooManyRequests => r#"{"message":"Too Many Requests"}"#,
+            HttpApiError::Unauthorized => r#"{"message":"Unauthorized"}"#,
+            HttpApiError::Forbidden => r#"{"message":"Forbidden"}"#,
             HttpApiError::Internal => r#"{"message":"Internal Server Error"}"#,
             HttpApiError::ServiceUnavailable => r#"{"message":"Service Unavailable"}"#,
         }

@@ -2,8 +2,89 @@
 //! (`context.rs`), for access logs ([`ContextVars`]). Filled as the request goes through the HTTP pipeline.
 
 use std::borrow::Cow;
+use std::sync::Arc;
+
+use serde_json::{json, Map, Value};
+use tollgate_authorizers::http_lambda::HttpAuthorizerOutput;
+use tollgate_authorizers::Claims;
 
 use crate::access_log::ContextVars;
+
+/// What a route's authorizer let through.
+#[derive(Debug, Clone)]
+pub enum HttpAuthorized {
+    /// A JWT's claims as text; the token's scopes when the route asks for some.
+    Jwt {
+        claims: Claims,
+        scopes: Option<Vec<String>>,
+    },
+    Lambda(Arc<HttpAuthorizerOutput>),
+}
+
+fn value_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+impl HttpAuthorized {
+    fn claims_object(claims: &Claims) -> Value {
+        Value::Object(
+            claims
+                .iter()
+                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                .collect(),
+        )
+    }
+
+    /// `requestContext.authorizer` of a payload 2.0 event (lambda-events.md §2.1).
+    pub fn event_v2(&self) -> Value {
+        match self {
+            HttpAuthorized::Jwt { claims, scopes } => {
+                json!({"jwt": {"claims": Self::claims_object(claims), "scopes": scopes}})
+            }
+            HttpAuthorized::Lambda(out) => json!({"lambda": out.context}),
+        }
+    }
+
+    /// `requestContext.authorizer` of a payload 1.0 event: REST's shape (`claims` and
+    /// `scopes`, or the Lambda authorizer's `principalId` and context values).
+    pub fn event_v1(this: Option<&Self>) -> Value {
+        match this {
+            None => json!({"claims": null, "scopes": null}),
+            Some(HttpAuthorized::Jwt { claims, scopes }) => {
+                json!({"claims": Self::claims_object(claims), "scopes": scopes})
+            }
+            Some(HttpAuthorized::Lambda(out)) => {
+                let mut m = Map::new();
+                if let Some(p) = &out.principal_id {
+                    m.insert("principalId".into(), Value::String(p.clone()));
+                }
+                m.extend(out.context.iter().map(|(k, v)| (k.clone(), v.clone())));
+                Value::Object(m)
+            }
+        }
+    }
+
+    /// `$context.authorizer.{name}`: `claims.x` of a JWT, `principalId` or a context
+    /// value of a Lambda authorizer.
+    fn var(&self, name: &str) -> Option<Cow<'_, str>> {
+        match self {
+            HttpAuthorized::Jwt { claims, .. } => {
+                let claim = name.strip_prefix("claims.")?;
+                claims
+                    .iter()
+                    .find(|(k, _)| k == claim)
+                    .map(|(_, v)| Cow::Borrowed(v.as_str()))
+            }
+            HttpAuthorized::Lambda(out) => match name {
+                "principalId" => out.principal_id.as_deref().map(Cow::Borrowed),
+                _ => out.context.get(name).map(|v| Cow::Owned(value_text(v))),
+            },
+        }
+    }
+}
 
 /// What `$context.x` reads on an HTTP API.
 #[derive(Debug, Default)]
@@ -29,6 +110,12 @@ pub struct HttpContext {
     /// error (`$context.integration.error`).
     pub error_message: Option<&'static str>,
     pub integration_error: Option<&'static str>,
+    /// What the route's authorizer let through.
+    pub authorizer: Option<HttpAuthorized>,
+    /// Why the authorizer refused (`$context.authorizer.error`).
+    pub authorizer_error: Option<&'static str>,
+    /// The `www-authenticate` challenge of a JWT refusal.
+    pub challenge: Option<String>,
 }
 
 impl ContextVars for HttpContext {
@@ -65,9 +152,11 @@ impl ContextVars for HttpContext {
                 self.integration_error.map(Cow::Borrowed)
             }
             "error.message" => self.error_message.map(Cow::Borrowed),
-            // No authorizers run on HTTP APIs yet: nothing to report.
-            "authorizer.error" => None,
-            _ => None,
+            "authorizer.error" => self.authorizer_error.map(Cow::Borrowed),
+            _ => match name.strip_prefix("authorizer.") {
+                Some(rest) => self.authorizer.as_ref()?.var(rest),
+                None => None,
+            },
         }
     }
 }

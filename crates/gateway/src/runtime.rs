@@ -100,6 +100,29 @@ pub struct HttpStageRuntime {
     pub route_buckets: Vec<Option<Arc<dyn TokenBucket>>>,
     pub account: Arc<dyn TokenBucket>,
     pub access_log: Option<AccessLog>,
+    /// The result caches of the deployment's caching Lambda authorizers, by authorizer
+    /// id: kept while the stage serves the same deployment, new with a new one.
+    pub authorizer_caches: HashMap<Arc<str>, Arc<HttpResultCache>>,
+}
+
+/// One HTTP API Lambda authorizer's result cache on one stage.
+pub type HttpResultCache = ResultCache<tollgate_authorizers::http_lambda::HttpAuthorizerOutput>;
+
+/// The stage's authorizer caches: its previous runtime's while it serves the same
+/// deployment (an unrelated edit must not empty them), else new ones.
+fn http_authorizer_caches(
+    deployment: &Arc<CompiledHttpApi>,
+    prev: Option<&HttpStageRuntime>,
+) -> HashMap<Arc<str>, Arc<HttpResultCache>> {
+    if let Some(p) = prev.filter(|p| Arc::ptr_eq(&p.deployment, deployment)) {
+        return p.authorizer_caches.clone();
+    }
+    deployment
+        .authorizers
+        .lambdas()
+        .filter(|a| !a.ttl.is_zero())
+        .map(|a| (a.id.clone(), Arc::new(ResultCache::new(a.ttl))))
+        .collect()
 }
 
 impl HttpStageRuntime {
@@ -495,6 +518,8 @@ fn build_http_api(
         };
         let route_buckets =
             http_route_buckets(&api.definition.api.api_id, st, &c, state, env.buckets);
+        let prev_stage = prev.and_then(|p| p.stages.get(name.as_str()));
+        let authorizer_caches = http_authorizer_caches(&c, prev_stage.map(|s| &**s));
         stages.insert(
             name.as_str().into(),
             Arc::new(HttpStageRuntime {
@@ -510,6 +535,7 @@ fn build_http_api(
                     .map(|f| {
                         AccessLog::new(f, env.logs.file_for(&api.definition.api.api_id, name))
                     }),
+                authorizer_caches,
             }),
         );
     }

@@ -6,6 +6,7 @@ pub mod authorizers;
 pub mod deployments;
 mod integration_input;
 pub mod integrations;
+pub mod responses;
 pub mod routes;
 mod shared;
 pub mod stages;
@@ -47,6 +48,26 @@ fn routes() -> Router<Ctx> {
         .route(
             "/v2/apis/{api}/routes/{id}/requestparameters/{key}",
             delete(routes::delete_request_parameter),
+        )
+        .route(
+            "/v2/apis/{api}/routes/{id}/routeresponses",
+            post(responses::create_route_response).get(responses::list_route_responses),
+        )
+        .route(
+            "/v2/apis/{api}/routes/{id}/routeresponses/{response}",
+            get(responses::route_response)
+                .patch(responses::route_response)
+                .delete(responses::route_response),
+        )
+        .route(
+            "/v2/apis/{api}/integrations/{id}/integrationresponses",
+            post(responses::create_integration_response).get(responses::list_integration_responses),
+        )
+        .route(
+            "/v2/apis/{api}/integrations/{id}/integrationresponses/{response}",
+            get(responses::integration_response)
+                .patch(responses::integration_response)
+                .delete(responses::integration_response),
         )
         .route(
             "/v2/apis/{api}/integrations",

@@ -143,22 +143,53 @@ pub fn proxy_resource(s: &Server, api: &str, function: &str, method_args: &[&str
 pub fn grant_api(s: &Server, function: &str, api: &str, qualifier: Option<&str>) {
     let source = format!("arn:aws:execute-api:us-east-1:000000000000:{api}/*/*/*");
     let sid = format!("apigw-{api}-{}", qualifier.unwrap_or("unqualified"));
+    grant_apigateway(s, function, &sid, &source, qualifier);
+}
+
+/// `aws lambda add-permission` for API Gateway to invoke `function` as an authorizer of
+/// `api` (AWS's source ARN for authorizers: `{api}/authorizers/{id}`).
+pub fn grant_authorizer(s: &Server, function: &str, api: &str) {
+    let source = format!("arn:aws:execute-api:us-east-1:000000000000:{api}/authorizers/*");
+    grant_apigateway(s, function, "authorizer", &source, None);
+}
+
+/// `aws lambda add-permission` letting `apigateway.amazonaws.com` invoke `function` from
+/// `source_arn`.
+pub fn grant_apigateway(
+    s: &Server,
+    function: &str,
+    sid: &str,
+    source_arn: &str,
+    qualifier: Option<&str>,
+) {
     let mut args = vec![
         "lambda",
         "add-permission",
         "--function-name",
         function,
         "--statement-id",
-        &sid,
+        sid,
         "--action",
         "lambda:InvokeFunction",
         "--principal",
         "apigateway.amazonaws.com",
         "--source-arn",
-        &source,
+        source_arn,
     ];
     if let Some(q) = qualifier {
         args.extend_from_slice(&["--qualifier", q]);
     }
     aws(s, &args).unwrap_or_else(|e| panic!("add-permission {function}: {}", e.stderr));
+}
+
+/// The invocation URI authorizers name a function by.
+pub fn fn_uri(name: &str) -> String {
+    format!("arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:function:{name}/invocations")
+}
+
+/// Invocations an authorizer made so far (lines in its mark file).
+pub fn calls(mark: &std::path::Path) -> usize {
+    std::fs::read_to_string(mark)
+        .map(|s| s.lines().count())
+        .unwrap_or(0)
 }

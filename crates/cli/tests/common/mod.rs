@@ -28,6 +28,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
 
+pub mod idp;
 pub mod lambda;
 
 /// Upper bound for anything a test waits on (startup, a response, a file to appear).
@@ -402,6 +403,101 @@ pub fn apigw(server: &Server, args: &[&str]) -> Value {
             e.stderr,
             server.stderr()
         ),
+    }
+}
+
+/// `aws apigatewayv2 <args...>`, which must succeed.
+pub fn v2(s: &Server, args: &[&str]) -> Value {
+    let mut full = vec!["apigatewayv2"];
+    full.extend_from_slice(args);
+    match aws(s, &full) {
+        Ok(v) => v,
+        Err(e) => panic!(
+            "`aws apigatewayv2 {}` failed (exit {}):\n{}\n--- server stderr ---\n{}",
+            args.join(" "),
+            e.code,
+            e.stderr,
+            s.stderr()
+        ),
+    }
+}
+
+/// `aws apigatewayv2 create-api` of an HTTP API; its id.
+pub fn v2_http_api(s: &Server, name: &str) -> String {
+    let api = v2(
+        s,
+        &["create-api", "--name", name, "--protocol-type", "HTTP"],
+    );
+    api["ApiId"].as_str().expect("ApiId").to_string()
+}
+
+/// `aws apigatewayv2 create-integration` of an HTTP_PROXY to `uri` (payload 1.0) with
+/// `extra` arguments; its id.
+pub fn v2_http_proxy(s: &Server, api: &str, method: &str, uri: &str, extra: &[&str]) -> String {
+    let mut args = vec![
+        "create-integration",
+        "--api-id",
+        api,
+        "--integration-type",
+        "HTTP_PROXY",
+        "--integration-method",
+        method,
+        "--integration-uri",
+        uri,
+        "--payload-format-version",
+        "1.0",
+    ];
+    args.extend_from_slice(extra);
+    let integration = v2(s, &args);
+    integration["IntegrationId"]
+        .as_str()
+        .expect("IntegrationId")
+        .to_string()
+}
+
+/// `aws apigatewayv2 create-route` of `key` to `integration` with `extra` arguments (an
+/// authorizer); its id.
+pub fn v2_route(s: &Server, api: &str, key: &str, integration: &str, extra: &[&str]) -> String {
+    let target = format!("integrations/{integration}");
+    let mut args = vec![
+        "create-route",
+        "--api-id",
+        api,
+        "--route-key",
+        key,
+        "--target",
+        &target,
+    ];
+    args.extend_from_slice(extra);
+    v2(s, &args)["RouteId"]
+        .as_str()
+        .expect("RouteId")
+        .to_string()
+}
+
+/// `aws apigatewayv2 create-stage` of the auto-deployed `$default` stage.
+pub fn v2_default_stage(s: &Server, api: &str) {
+    let args = [
+        "create-stage",
+        "--api-id",
+        api,
+        "--stage-name",
+        "$default",
+        "--auto-deploy",
+    ];
+    v2(s, &args);
+}
+
+/// `aws apigatewayv2 <args...>`, which must fail.
+pub fn v2_err(s: &Server, args: &[&str]) -> AwsError {
+    let mut full = vec!["apigatewayv2"];
+    full.extend_from_slice(args);
+    match aws(s, &full) {
+        Ok(v) => panic!(
+            "`aws apigatewayv2 {}` should have failed: {v:#}",
+            args.join(" ")
+        ),
+        Err(e) => e,
     }
 }
 

@@ -15,7 +15,8 @@ use std::time::Duration;
 use tollgate_model::v2::{parse_http_route_key, Definition, RouteKey, DEFAULT};
 use tollgate_model::{AuthorizationType, IntegrationType, PayloadFormatVersion};
 
-use super::http_mapping::{compile_mappings, Mapping};
+use super::http_authorizer::{HttpAuthorizers, RouteAuthorizer};
+use super::http_mapping::{compile_mappings, reads_body, Mapping};
 use crate::cors::CompiledCors;
 use crate::integrations::lambda_target::LambdaTarget;
 use crate::uri::{compile_uri, UriPiece};
@@ -42,6 +43,7 @@ pub struct HttpRoute {
     /// `$default`.
     pub arn_path: Box<str>,
     pub authorization_type: AuthorizationType,
+    pub authorizer: RouteAuthorizer,
     /// Index into [`CompiledHttpApi::integrations`]; `None`: no target (500).
     pub integration: Option<usize>,
 }
@@ -71,6 +73,8 @@ pub struct HttpIntegration {
     pub request_mappings: Vec<Mapping>,
     /// `responseParameters` by backend status code.
     pub response_mappings: Vec<(u16, Vec<Mapping>)>,
+    /// A request mapping reads `$request.body`: the body is read whole before the call.
+    pub request_reads_body: bool,
 }
 
 impl HttpIntegration {
@@ -93,6 +97,7 @@ pub struct CompiledHttpApi {
     pub integrations: Vec<HttpIntegration>,
     /// `corsConfiguration`, when set.
     pub cors: Option<CompiledCors>,
+    pub authorizers: HttpAuthorizers,
 }
 
 /// A request's route and its path parameters (decoded).
@@ -136,12 +141,14 @@ fn compile_integration(i: &tollgate_model::v2::Integration) -> HttpIntegration {
         }
         _ => HttpTarget::Unsupported("integration type not supported for HTTP APIs"),
     };
+    let request_mappings = compile_mappings(&i.request_parameters);
     HttpIntegration {
         target,
         payload: i.payload_format_version,
         timeout: Duration::from_millis(i.timeout_in_millis.clamp(50, 30_000) as u64),
         has_credentials: i.credentials_arn.is_some(),
-        request_mappings: compile_mappings(&i.request_parameters),
+        request_reads_body: reads_body(&request_mappings),
+        request_mappings,
         response_mappings: i
             .response_parameters
             .iter()
@@ -186,6 +193,7 @@ pub fn compile_http_api(def: &Definition, deployment_id: &str) -> CompiledHttpAp
         ids.push(id);
         integrations.push(compile_integration(i));
     }
+    let authorizers = HttpAuthorizers::compile(def);
     let mut routes = Vec::new();
     let mut default_route = None;
     for r in def.routes.values() {
@@ -203,6 +211,7 @@ pub fn compile_http_api(def: &Definition, deployment_id: &str) -> CompiledHttpAp
             greedy: None,
             arn_path: DEFAULT.into(),
             authorization_type: r.authorization_type,
+            authorizer: authorizers.for_route(r),
             integration,
         };
         match key {
@@ -241,6 +250,7 @@ pub fn compile_http_api(def: &Definition, deployment_id: &str) -> CompiledHttpAp
             .cors_configuration
             .as_ref()
             .map(CompiledCors::compile),
+        authorizers,
     }
 }
 

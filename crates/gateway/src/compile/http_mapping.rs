@@ -3,9 +3,9 @@
 //! `overwrite:path` on the request; `…:header.{name}` and `overwrite:statuscode` on the
 //! response, per backend status code. Values mix literal text with `$request.header.x`,
 //! `$request.querystring.x`, `$request.path`, `$request.path.x`, `$context.x`,
-//! `$stageVariables.x` and `$response.header.x`, bare or as `${...}`.
-//! (`$request.body.*` and `$response.body.*` JSONPath values are not evaluated yet: they
-//! map to an empty value.)
+//! `$stageVariables.x`, `$response.header.x`, and `$request.body.{path}` /
+//! `$response.body.{path}` (a JSONPath of member names and `[n]` indexes, read from a JSON
+//! body), bare or as `${...}`.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -35,8 +35,68 @@ pub enum Piece {
     Context(String),
     StageVariable(String),
     ResponseHeader(String),
-    /// A source Tollgate does not evaluate yet (body JSONPaths): empty.
+    RequestBody(JsonPath),
+    ResponseBody(JsonPath),
+    /// A source AWS does not define: empty.
     Unsupported,
+}
+
+/// One step of a body JSONPath.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    Member(String),
+    Index(usize),
+}
+
+/// `a.b[0].c` (an optional leading `$.` as JSONPath writes the root).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JsonPath(Vec<Step>);
+
+impl JsonPath {
+    /// `None`: not a path this dialect reads.
+    pub fn parse(p: &str) -> Option<JsonPath> {
+        let p = p.strip_prefix("$.").unwrap_or(p);
+        let mut steps = Vec::new();
+        for part in p.split('.') {
+            let (name, mut rest) = match part.find('[') {
+                Some(i) => (&part[..i], &part[i..]),
+                None => (part, ""),
+            };
+            if !name.is_empty() {
+                steps.push(Step::Member(name.to_string()));
+            } else if rest.is_empty() {
+                return None;
+            }
+            while let Some(r) = rest.strip_prefix('[') {
+                let end = r.find(']')?;
+                let inner = r[..end].trim_matches(|c| c == '\'' || c == '"');
+                steps.push(match inner.parse::<usize>() {
+                    Ok(n) if !r[..end].starts_with(['\'', '"']) => Step::Index(n),
+                    _ => Step::Member(inner.to_string()),
+                });
+                rest = &r[end + 1..];
+            }
+            if !rest.is_empty() {
+                return None;
+            }
+        }
+        Some(JsonPath(steps))
+    }
+
+    /// The value at this path: a string as it is, anything else as its JSON.
+    pub fn text(&self, body: &serde_json::Value) -> Option<String> {
+        let mut v = body;
+        for s in &self.0 {
+            v = match s {
+                Step::Member(m) => v.get(m.as_str())?,
+                Step::Index(n) => v.get(*n)?,
+            };
+        }
+        Some(match v {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,6 +115,14 @@ pub trait Sources {
     fn context(&self, name: &str) -> Option<Cow<'_, str>>;
     fn stage_variable(&self, name: &str) -> Option<&str>;
     fn response_header(&self, name: &str) -> Option<Cow<'_, str>>;
+    /// The request's body as JSON, when it is.
+    fn request_body(&self) -> Option<&serde_json::Value> {
+        None
+    }
+    /// The backend's response body as JSON, when it is.
+    fn response_body(&self) -> Option<&serde_json::Value> {
+        None
+    }
 }
 
 fn source(expr: &str) -> Piece {
@@ -65,10 +133,12 @@ fn source(expr: &str) -> Piece {
             Some(("header", n)) => Piece::RequestHeader(n.to_string()),
             Some(("querystring", n)) => Piece::RequestQuery(n.to_string()),
             Some(("path", n)) => Piece::PathParameter(n.to_string()),
+            Some(("body", p)) => JsonPath::parse(p).map_or(Piece::Unsupported, Piece::RequestBody),
             _ => Piece::Unsupported,
         },
         ("response", r) => match r.split_once('.') {
             Some(("header", n)) => Piece::ResponseHeader(n.to_string()),
+            Some(("body", p)) => JsonPath::parse(p).map_or(Piece::Unsupported, Piece::ResponseBody),
             _ => Piece::Unsupported,
         },
         ("context", n) if !n.is_empty() => Piece::Context(n.to_string()),
@@ -146,6 +216,15 @@ pub fn compile_mappings(map: &BTreeMap<String, String>) -> Vec<Mapping> {
         .collect()
 }
 
+/// Whether any of `mappings` reads a body (which must then be read whole first).
+pub fn reads_body(mappings: &[Mapping]) -> bool {
+    mappings.iter().any(|m| {
+        m.value
+            .iter()
+            .any(|p| matches!(p, Piece::RequestBody(_) | Piece::ResponseBody(_)))
+    })
+}
+
 /// A value for one request.
 pub fn render(pieces: &[Piece], s: &dyn Sources) -> String {
     let mut out = String::new();
@@ -159,6 +238,14 @@ pub fn render(pieces: &[Piece], s: &dyn Sources) -> String {
             Piece::Context(n) => out.push_str(&s.context(n).unwrap_or_default()),
             Piece::StageVariable(n) => out.push_str(s.stage_variable(n).unwrap_or_default()),
             Piece::ResponseHeader(n) => out.push_str(&s.response_header(n).unwrap_or_default()),
+            Piece::RequestBody(p) => {
+                out.push_str(&s.request_body().and_then(|b| p.text(b)).unwrap_or_default())
+            }
+            Piece::ResponseBody(p) => out.push_str(
+                &s.response_body()
+                    .and_then(|b| p.text(b))
+                    .unwrap_or_default(),
+            ),
             Piece::Unsupported => {}
         }
     }
@@ -212,7 +299,32 @@ mod tests {
             vec![Piece::Literal("/v2".into()), Piece::RequestPath]
         );
         assert_eq!(parse_value("$5"), vec![Piece::Literal("$5".into())]);
-        assert_eq!(parse_value("$request.body.a"), vec![Piece::Unsupported]);
+        assert_eq!(
+            parse_value("${request.body.items[1].id}"),
+            vec![Piece::RequestBody(JsonPath(vec![
+                Step::Member("items".into()),
+                Step::Index(1),
+                Step::Member("id".into())
+            ]))]
+        );
+        assert_eq!(parse_value("$request.body."), vec![Piece::Unsupported]);
+    }
+
+    #[test]
+    fn body_paths() {
+        let body = serde_json::json!({"a": {"b": [1, {"c": "x"}]}, "n": 5, "k.j": true});
+        let text = |p: &str| JsonPath::parse(p).and_then(|p| p.text(&body));
+        assert_eq!(text("a.b[1].c").as_deref(), Some("x"));
+        assert_eq!(text("$.n").as_deref(), Some("5"));
+        assert_eq!(text("a.b").as_deref(), Some(r#"[1,{"c":"x"}]"#));
+        assert_eq!(
+            text("['k.j']").as_deref(),
+            None,
+            "a quoted member holding a dot is not read"
+        );
+        assert_eq!(text("a.missing"), None);
+        assert_eq!(text("a.b[9]"), None);
+        assert!(JsonPath::parse("a[1").is_none());
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod error;
 pub mod expression;
 pub mod gateway_response;
 pub mod http_api;
+pub mod http_authorizer;
 pub mod http_mapping;
 pub mod integration;
 pub mod template;

@@ -21,9 +21,10 @@ use super::lambda_target::LambdaTarget;
 use crate::access_log::ContextVars;
 use crate::body::GatewayBody;
 use crate::compile::http_api::{HttpIntegration, HttpRoute};
-use crate::compile::http_mapping::{apply_headers, render, Action, Sources, Target};
+use crate::compile::http_mapping::{apply_headers, reads_body, render, Action, Sources, Target};
 use crate::error::HttpApiError;
-use crate::http_context::HttpContext;
+use crate::error::MAX_BODY;
+use crate::http_context::{HttpAuthorized, HttpContext};
 use crate::invocation::RequestBody;
 use crate::pipeline::integration_request::{BackendRequest, DROPPED_ON_ENTRY};
 use crate::pipeline::respond;
@@ -53,13 +54,25 @@ pub struct HttpApiCall<'a> {
     pub context: &'a HttpContext,
 }
 
-/// A mapping's sources: the request, and the backend's response headers once there are.
+/// A mapping's sources: the request, and the backend's response headers once there are;
+/// the bodies as JSON when a mapping reads them.
 struct MappingSources<'a, 'c> {
     call: &'a HttpApiCall<'c>,
     response: Option<&'a HeaderMap>,
+    request_body: Option<Value>,
+    response_body: Option<Value>,
 }
 
-fn joined_header<'h>(headers: &'h HeaderMap, name: &str) -> Option<Cow<'h, str>> {
+/// The most of a body `$request.body` / `$response.body` read (request-pipeline.md §8).
+const MAX_MAPPED_BODY: usize = 100 * 1024;
+
+/// A body as JSON for body mappings (AWS reads the first 100 KB: a larger body maps to
+/// nothing).
+fn mapped_body(body: &[u8]) -> Option<Value> {
+    serde_json::from_slice(body.get(..MAX_MAPPED_BODY).unwrap_or(body)).ok()
+}
+
+pub(crate) fn joined_header<'h>(headers: &'h HeaderMap, name: &str) -> Option<Cow<'h, str>> {
     let mut values = headers.get_all(name).iter().filter_map(|v| v.to_str().ok());
     let first = values.next()?;
     let rest: Vec<&str> = values.collect();
@@ -104,23 +117,42 @@ impl Sources for MappingSources<'_, '_> {
     fn response_header(&self, name: &str) -> Option<Cow<'_, str>> {
         joined_header(self.response?, name)
     }
+    fn request_body(&self) -> Option<&Value> {
+        self.request_body.as_ref()
+    }
+    fn response_body(&self) -> Option<&Value> {
+        self.response_body.as_ref()
+    }
 }
 
 /// The integration's `responseParameters` for the backend's status: headers appended,
 /// overwritten or removed, and the status overwritten.
-pub fn map_response(
+pub async fn map_response(
     c: &HttpApiCall<'_>,
     i: &HttpIntegration,
     mut resp: Response<GatewayBody>,
-) -> Response<GatewayBody> {
+) -> Result<Response<GatewayBody>, HttpApiError> {
     let mappings = i.response_mappings(resp.status().as_u16());
     if mappings.is_empty() {
-        return resp;
+        return Ok(resp);
+    }
+    let mut response_body = None;
+    if reads_body(mappings) {
+        // `$response.body` needs the backend's whole answer (bounded like any body).
+        let (parts, body) = resp.into_parts();
+        let bytes = http_body_util::BodyExt::collect(http_body_util::Limited::new(body, MAX_BODY))
+            .await
+            .map_err(|_| HttpApiError::Internal)?
+            .to_bytes();
+        response_body = mapped_body(&bytes);
+        resp = Response::from_parts(parts, GatewayBody::from_bytes(bytes));
     }
     let backend = resp.headers().clone();
     let sources = MappingSources {
         call: c,
         response: Some(&backend),
+        request_body: None,
+        response_body,
     };
     apply_headers(mappings, &sources, resp.headers_mut());
     for m in mappings.iter().filter(|m| m.target == Target::StatusCode) {
@@ -137,7 +169,7 @@ pub fn map_response(
             }
         }
     }
-    resp
+    Ok(resp)
 }
 
 /// The backend path and query after `requestParameters` (`overwrite:path`,
@@ -179,7 +211,7 @@ fn mapped_path_and_query(
     (path, query)
 }
 
-fn query_pairs(q: &str) -> impl Iterator<Item = (String, String)> + '_ {
+pub(crate) fn query_pairs(q: &str) -> impl Iterator<Item = (String, String)> + '_ {
     let decode = |v: &str| {
         percent_encoding::percent_decode_str(&v.replace('+', " "))
             .decode_utf8_lossy()
@@ -275,6 +307,16 @@ fn put(m: &mut Map<String, Value>, k: &str, v: Value) {
 
 /// The payload 2.0 event (lambda-events.md §2.1).
 pub fn event_v2(c: &HttpApiCall<'_>, body: &Bytes) -> Vec<u8> {
+    let mut m = request_v2(c);
+    let (body_value, encoded) = event_body(body);
+    put(&mut m, "body", body_value);
+    m.insert("isBase64Encoded".into(), json!(encoded));
+    serde_json::to_vec(&Value::Object(m)).unwrap_or_default()
+}
+
+/// A payload 2.0 event's members but the body: what a 2.0 Lambda authorizer's event
+/// carries too.
+pub fn request_v2(c: &HttpApiCall<'_>) -> Map<String, Value> {
     let mut headers: Map<String, Value> = Map::new();
     let mut cookies: Vec<Value> = Vec::new();
     for (k, v) in &c.parts.headers {
@@ -311,7 +353,6 @@ pub fn event_v2(c: &HttpApiCall<'_>, body: &Bytes) -> Vec<u8> {
             }
         }
     }
-    let (body_value, encoded) = event_body(body);
     let mut m = Map::new();
     m.insert("version".into(), json!("2.0"));
     m.insert("routeKey".into(), json!(&*c.route.key));
@@ -324,7 +365,7 @@ pub fn event_v2(c: &HttpApiCall<'_>, body: &Bytes) -> Vec<u8> {
     if !query.is_empty() {
         m.insert("queryStringParameters".into(), Value::Object(query));
     }
-    let request_context = json!({
+    let mut request_context = json!({
         "accountId": tollgate_model::ACCOUNT_ID,
         "apiId": c.api_id,
         "domainName": c.domain_name,
@@ -342,17 +383,28 @@ pub fn event_v2(c: &HttpApiCall<'_>, body: &Bytes) -> Vec<u8> {
         "time": tollgate_model::time::clf_time(c.time_epoch_ms),
         "timeEpoch": c.time_epoch_ms,
     });
+    if let (Some(a), Value::Object(rc)) = (&c.context.authorizer, &mut request_context) {
+        rc.insert("authorizer".into(), a.event_v2());
+    }
     m.insert("requestContext".into(), request_context);
     put(&mut m, "pathParameters", c.path_parameters());
     put(&mut m, "stageVariables", c.stage_variables_value());
-    put(&mut m, "body", body_value);
-    m.insert("isBase64Encoded".into(), json!(encoded));
-    serde_json::to_vec(&Value::Object(m)).unwrap_or_default()
+    m
 }
 
 /// The payload 1.0 event on an HTTP API (lambda-events.md §2.2): REST's shape plus
 /// `version`, with `resourceId` null and the route path as the resource.
 pub fn event_v1(c: &HttpApiCall<'_>, body: &Bytes) -> Vec<u8> {
+    let mut m = request_v1(c);
+    let (body_value, encoded) = event_body(body);
+    m.insert("body".into(), body_value);
+    m.insert("isBase64Encoded".into(), json!(encoded));
+    serde_json::to_vec(&Value::Object(m)).unwrap_or_default()
+}
+
+/// A payload 1.0 event's members but the body: what a 1.0 Lambda authorizer's event
+/// carries too.
+pub fn request_v1(c: &HttpApiCall<'_>) -> Map<String, Value> {
     let (headers, multi_headers) = string_map(c.parts.headers.iter().map(|(k, v)| {
         (
             title_case(k.as_str()),
@@ -360,7 +412,6 @@ pub fn event_v1(c: &HttpApiCall<'_>, body: &Bytes) -> Vec<u8> {
         )
     }));
     let (query, multi_query) = string_map(query_pairs(c.parts.uri.query().unwrap_or_default()));
-    let (body_value, encoded) = event_body(body);
     let resource = &*c.route.arn_path;
     let request_context = json!({
         "accountId": tollgate_model::ACCOUNT_ID,
@@ -378,6 +429,7 @@ pub fn event_v1(c: &HttpApiCall<'_>, body: &Bytes) -> Vec<u8> {
         "resourceId": null,
         "resourcePath": resource,
         "stage": c.stage,
+        "authorizer": HttpAuthorized::event_v1(c.context.authorizer.as_ref()),
     });
     let event = json!({
         "version": "1.0",
@@ -391,10 +443,11 @@ pub fn event_v1(c: &HttpApiCall<'_>, body: &Bytes) -> Vec<u8> {
         "requestContext": request_context,
         "pathParameters": c.path_parameters(),
         "stageVariables": c.stage_variables_value(),
-        "body": body_value,
-        "isBase64Encoded": encoded,
     });
-    serde_json::to_vec(&event).unwrap_or_default()
+    match event {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    }
 }
 
 fn text(v: &Value) -> String {
@@ -560,9 +613,19 @@ pub async fn http_proxy(
             }
         }
     }
+    // `$request.body` needs the whole body before the call (then sent as read).
+    let (body, request_body) = if i.request_reads_body {
+        let bytes = body.collect(c.body_stall).await?;
+        let json = mapped_body(&bytes);
+        (RequestBody::Buffered(bytes), json)
+    } else {
+        (body, None)
+    };
     let sources = MappingSources {
         call: c,
         response: None,
+        request_body,
+        response_body: None,
     };
     let (mapped_path, mapped_query) = mapped_path_and_query(c, i, &sources);
     if let Some(p) = mapped_path {

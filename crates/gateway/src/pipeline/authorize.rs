@@ -272,10 +272,10 @@ impl RequestView for AuthRequest<'_, '_> {
 /// Calls authorizer functions through the function engine, with API Gateway's permission
 /// check: the function's policy must let `apigateway.amazonaws.com` invoke it for
 /// `arn:aws:execute-api:{region}:{account}:{api}/authorizers/{id}`.
-struct FunctionInvoker<'r> {
-    functions: &'r Functions,
-    api_id: &'r str,
-    authorizer_id: &'r str,
+pub(crate) struct FunctionInvoker<'r> {
+    pub functions: &'r Functions,
+    pub api_id: &'r str,
+    pub authorizer_id: &'r str,
 }
 
 impl Invoker for FunctionInvoker<'_> {
@@ -332,7 +332,7 @@ impl Invoker for FunctionInvoker<'_> {
 /// How long a JWKS fetch may take (auth-throttle-cache.md §6.1).
 const JWKS_TIMEOUT: Duration = Duration::from_millis(1500);
 
-/// Fetches Cognito JWKS documents with this thread's HTTP client.
+/// Fetches JWKS and OIDC discovery documents with this thread's HTTP client.
 pub(crate) struct JwksHttp;
 
 impl JwksFetcher for JwksHttp {

@@ -1,6 +1,6 @@
 //! The HTTP API pipeline (API Gateway v2), in request-pipeline.md §8's order: stage
 //! selection, CORS preflight (`crate::cors`), route match, throttling (route settings over the stage's default route
-//! settings, then the account), authorization (NONE only so far), integration, response
+//! settings, then the account), authorization (`http_authorize`), integration, response
 //! (`apigw-requestid`), access log (`crate::http_context`). Its answers are HTTP APIs' fixed bodies (§9.4), never REST's
 //! gateway responses.
 
@@ -10,10 +10,12 @@ use std::time::Instant;
 use http::header::HeaderValue;
 use http::Response;
 
+use super::http_authorize;
 use super::inbound::{ApiPipeline, Inbound};
 use super::respond;
 use crate::body::GatewayBody;
-use crate::compile::http_api::HttpTarget;
+use crate::compile::http_api::{HttpTarget, RouteMatch};
+use crate::compile::http_authorizer::RouteAuthorizer;
 use crate::cors::CompiledCors;
 use crate::error::{HttpApiError, MAX_BODY, MAX_HEAD};
 use crate::frontend;
@@ -151,7 +153,12 @@ impl ApiPipeline for HttpPipeline {
             Ok(resp) => with_request_id(resp, &request_id),
             Err(e) => {
                 ctx.error_message = Some(e.message());
-                error_response(e, &request_id)
+                let mut resp = error_response(e, &request_id);
+                let challenge = ctx.challenge.as_deref().map(HeaderValue::from_str);
+                if let Some(Ok(v)) = challenge {
+                    resp.headers_mut().insert(http::header::WWW_AUTHENTICATE, v);
+                }
+                resp
             }
         };
         if let Some(cors) = &stage.deployment.cors {
@@ -191,6 +198,33 @@ fn protocol(v: http::Version) -> &'static str {
     }
 }
 
+/// What the authorizer and the integration know of the request.
+fn integration_call<'a>(
+    gw: &'a Gateway,
+    t: &'a Target<'a>,
+    matched: &'a RouteMatch<'a>,
+    ctx: &'a HttpContext,
+) -> HttpApiCall<'a> {
+    HttpApiCall {
+        parts: t.parts,
+        remote: t.remote,
+        tls: t.tls,
+        api_id: &t.stage.deployment.api_id,
+        stage: &t.stage.name,
+        stage_variables: &t.stage.variables,
+        route: matched.route,
+        path_params: &matched.params,
+        raw_path: t.raw_path,
+        routing_path: t.routing_path,
+        request_id: t.request_id,
+        domain_name: t.domain_name,
+        time_epoch_ms: ctx.request_time_epoch_ms,
+        functions: gw.functions.as_ref(),
+        body_stall: gw.body_stall,
+        context: ctx,
+    }
+}
+
 /// From route match to the integration's answer, filling the `$context` on the way.
 async fn answer(
     gw: &Gateway,
@@ -220,34 +254,22 @@ async fn answer(
         Verdict::Refuse => return Err(HttpApiError::TooManyRequests),
         Verdict::Unavailable => return Err(HttpApiError::ServiceUnavailable),
     }
-    // Authorizers for HTTP APIs are not served yet: a route that needs one is refused
-    // rather than let through.
-    if route.authorization_type != tollgate_model::AuthorizationType::None {
-        tracing::warn!(api = %deployment.api_id, route = %route.key, "route authorization type is not supported yet");
-        return Err(HttpApiError::Internal);
+    if !matches!(route.authorizer, RouteAuthorizer::None) {
+        let call = integration_call(gw, t, &matched, ctx);
+        match http_authorize::check(gw, t.stage, &call).await {
+            Ok(authorized) => ctx.authorizer = authorized,
+            Err(refusal) => {
+                ctx.authorizer_error = Some(refusal.reason);
+                ctx.challenge = refusal.challenge;
+                return Err(refusal.error);
+            }
+        }
     }
     let integration = route
         .integration
         .and_then(|i| deployment.integrations.get(i))
         .ok_or(HttpApiError::Internal)?;
-    let call = HttpApiCall {
-        parts: t.parts,
-        remote: t.remote,
-        tls: t.tls,
-        api_id: &deployment.api_id,
-        stage: &t.stage.name,
-        stage_variables: &t.stage.variables,
-        route,
-        path_params: &matched.params,
-        raw_path: t.raw_path,
-        routing_path: t.routing_path,
-        request_id: t.request_id,
-        domain_name: t.domain_name,
-        time_epoch_ms: ctx.request_time_epoch_ms,
-        functions: gw.functions.as_ref(),
-        body_stall: gw.body_stall,
-        context: ctx,
-    };
+    let call = integration_call(gw, t, &matched, ctx);
     let called = Instant::now();
     let result = match &integration.target {
         HttpTarget::HttpProxy { uri, method } => {
@@ -261,7 +283,10 @@ async fn answer(
             return Err(HttpApiError::Internal);
         }
     };
-    let result = result.map(|resp| http_api::map_response(&call, integration, resp));
+    let result = match result {
+        Ok(resp) => http_api::map_response(&call, integration, resp).await,
+        Err(e) => Err(e),
+    };
     ctx.integration_latency_ms = Some(called.elapsed().as_millis() as u64);
     match &result {
         Ok(resp) => {

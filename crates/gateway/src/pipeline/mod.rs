@@ -30,6 +30,7 @@ pub mod api_key;
 pub mod authorize;
 pub mod gateway_response;
 pub mod http;
+pub mod http_authorize;
 pub mod iam_caller;
 pub mod inbound;
 pub mod integration_request;

@@ -19,27 +19,39 @@ pub struct Conditions<'r, 'a>(pub &'r Invocation<'a>, pub Option<&'r CallerIdent
 impl ConditionKeys for Conditions<'_, '_> {
     fn values(&self, key: &str) -> Vec<String> {
         let inv = self.0;
-        let header = |h: &str| {
-            inv.parts
-                .headers
-                .get(h)
-                .and_then(|v| v.to_str().ok())
-                .map(|v| vec![v.to_string()])
-                .unwrap_or_default()
-        };
         let epoch_secs = inv.ctx.request_time_epoch.div_euclid(1000);
         match key {
-            "aws:sourceip" => vec![inv.remote.ip().to_string()],
-            "aws:useragent" => header("user-agent"),
-            "aws:referer" => header("referer"),
-            "aws:securetransport" => vec![inv.tls.to_string()],
             "aws:currenttime" => vec![tollgate_model::time::iso8601(epoch_secs)],
             "aws:epochtime" => vec![epoch_secs.to_string()],
             "aws:principalaccount" => self.1.map(|c| c.account.clone()).into_iter().collect(),
             "aws:principalarn" => self.1.map(|c| c.arn.clone()).into_iter().collect(),
             "aws:userid" => self.1.map(|c| c.user_id.clone()).into_iter().collect(),
-            _ => Vec::new(),
+            _ => condition_values(key, &inv.parts, inv.remote, inv.tls),
         }
+    }
+}
+
+/// The condition keys any request has, IAM identity or not (REST and HTTP APIs).
+pub fn condition_values(
+    key: &str,
+    parts: &http::request::Parts,
+    remote: std::net::SocketAddr,
+    tls: bool,
+) -> Vec<String> {
+    let header = |h: &str| {
+        parts
+            .headers
+            .get(h)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| vec![v.to_string()])
+            .unwrap_or_default()
+    };
+    match key {
+        "aws:sourceip" => vec![remote.ip().to_string()],
+        "aws:useragent" => header("user-agent"),
+        "aws:referer" => header("referer"),
+        "aws:securetransport" => vec![tls.to_string()],
+        _ => Vec::new(),
     }
 }
 

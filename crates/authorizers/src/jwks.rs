@@ -1,0 +1,146 @@
+//! Signing keys of token issuers (JWKS), shared by the Cognito authorizer (REST) and the
+//! JWT authorizer (HTTP APIs): one cache for every deployment, keyed by issuer, fetched on
+//! first use and again when a token names a key id the cached set lacks
+//! (auth-throttle-cache.md §6.1: JWKS ≤ 150000 bytes, RSA keys only).
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use jsonwebtoken::DecodingKey;
+use serde_json::Value;
+
+/// Largest JWKS (and discovery) document read (auth-throttle-cache.md §6.1).
+pub const MAX_JWKS: usize = 150_000;
+
+/// Fetches a JWKS or discovery document (the data plane implements it with its HTTP
+/// client, bounded by a timeout). `Err` is any failure, logged by the implementation.
+pub trait JwksFetcher {
+    fn fetch(&self, url: &str) -> impl Future<Output = Result<Bytes, ()>> + Send;
+}
+
+/// Where an issuer publishes its keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyLocation {
+    /// `{issuer}/.well-known/jwks.json` (Cognito user pools).
+    WellKnownJwks,
+    /// OIDC discovery: `{issuer}/.well-known/openid-configuration` names the `jwks_uri`.
+    OpenIdDiscovery,
+}
+
+/// Keys of every issuer the data plane has met, by issuer.
+pub struct JwksCache {
+    keys: moka::sync::Cache<String, Arc<KeySet>>,
+}
+
+/// One issuer's keys and when they were fetched.
+struct KeySet {
+    keys: HashMap<String, DecodingKey>,
+    fetched: Instant,
+}
+
+/// A token naming a key the cached set lacks fetches the JWKS again at most this often
+/// per issuer, so tokens with made-up key ids cannot make every request a fetch.
+const REFETCH_AFTER: Duration = Duration::from_secs(30);
+
+impl std::fmt::Debug for JwksCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "JwksCache({} issuers)", self.keys.entry_count())
+    }
+}
+
+impl Default for JwksCache {
+    fn default() -> Self {
+        JwksCache {
+            keys: moka::sync::Cache::builder()
+                .max_capacity(1_000)
+                .time_to_live(Duration::from_secs(3600))
+                .build(),
+        }
+    }
+}
+
+/// The RSA keys of a JWKS document, by `kid`.
+fn parse_jwks(doc: &[u8]) -> Option<HashMap<String, DecodingKey>> {
+    if doc.len() > MAX_JWKS {
+        return None;
+    }
+    let v: Value = serde_json::from_slice(doc).ok()?;
+    let keys = v.get("keys")?.as_array()?;
+    Some(
+        keys.iter()
+            .filter(|k| k.get("kty").and_then(Value::as_str) == Some("RSA"))
+            .filter_map(|k| {
+                let kid = k.get("kid")?.as_str()?;
+                let n = k.get("n")?.as_str()?;
+                let e = k.get("e")?.as_str()?;
+                Some((
+                    kid.to_string(),
+                    DecodingKey::from_rsa_components(n, e).ok()?,
+                ))
+            })
+            .collect(),
+    )
+}
+
+/// The `jwks_uri` of an OIDC discovery document.
+fn jwks_uri(doc: &[u8]) -> Option<String> {
+    if doc.len() > MAX_JWKS {
+        return None;
+    }
+    let v: Value = serde_json::from_slice(doc).ok()?;
+    v.get("jwks_uri")?.as_str().map(str::to_string)
+}
+
+impl JwksCache {
+    /// Drops every cached key (tests: a key that must be fetched again).
+    #[cfg(test)]
+    pub(crate) fn forget_keys(&self) {
+        self.keys.invalidate_all();
+    }
+
+    /// The issuer's key `kid`, fetching its keys when they are not known (yet). `None`:
+    /// no such key, or the keys could not be fetched (each a 401 for the caller).
+    pub async fn key(
+        &self,
+        issuer: &str,
+        location: KeyLocation,
+        kid: &str,
+        fetcher: &impl JwksFetcher,
+    ) -> Option<DecodingKey> {
+        if let Some(set) = self.keys.get(issuer) {
+            if let Some(k) = set.keys.get(kid) {
+                return Some(k.clone());
+            }
+            if set.fetched.elapsed() < REFETCH_AFTER {
+                return None;
+            }
+        }
+        let base = issuer.trim_end_matches('/');
+        let url = match location {
+            KeyLocation::WellKnownJwks => format!("{base}/.well-known/jwks.json"),
+            KeyLocation::OpenIdDiscovery => {
+                let discovery = format!("{base}/.well-known/openid-configuration");
+                let doc = fetcher.fetch(&discovery).await.ok()?;
+                jwks_uri(&doc).or_else(|| {
+                    tracing::info!(url = %discovery, "OpenID configuration names no jwks_uri");
+                    None
+                })?
+            }
+        };
+        let doc = fetcher.fetch(&url).await.ok()?;
+        let Some(keys) = parse_jwks(&doc) else {
+            tracing::info!(url = %url, "JWKS unreadable");
+            return None;
+        };
+        let key = keys.get(kid).cloned();
+        let set = KeySet {
+            keys,
+            fetched: Instant::now(),
+        };
+        self.keys.insert(issuer.to_string(), Arc::new(set));
+        key
+    }
+}
