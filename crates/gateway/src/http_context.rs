@@ -19,6 +19,8 @@ pub enum HttpAuthorized {
         scopes: Option<Vec<String>>,
     },
     Lambda(Arc<HttpAuthorizerOutput>),
+    /// An `AWS_IAM` route's SigV4 caller.
+    Iam(Arc<crate::iam::CallerIdentity>),
 }
 
 fn value_text(v: &Value) -> String {
@@ -45,6 +47,23 @@ impl HttpAuthorized {
                 json!({"jwt": {"claims": Self::claims_object(claims), "scopes": scopes}})
             }
             HttpAuthorized::Lambda(out) => json!({"lambda": out.context}),
+            HttpAuthorized::Iam(c) => json!({"iam": {
+                "accessKey": c.access_key,
+                "accountId": c.account,
+                "callerId": c.user_id,
+                "cognitoIdentity": null,
+                "principalOrgId": null,
+                "userArn": c.arn,
+                "userId": c.user_id,
+            }}),
+        }
+    }
+
+    /// The IAM caller, for `requestContext.identity` and `$context.identity.*`.
+    pub fn iam(this: Option<&Self>) -> Option<&crate::iam::CallerIdentity> {
+        match this {
+            Some(HttpAuthorized::Iam(c)) => Some(c),
+            _ => None,
         }
     }
 
@@ -56,6 +75,8 @@ impl HttpAuthorized {
             Some(HttpAuthorized::Jwt { claims, scopes }) => {
                 json!({"claims": Self::claims_object(claims), "scopes": scopes})
             }
+            // An IAM caller is `requestContext.identity`'s, not an authorizer's.
+            Some(HttpAuthorized::Iam(_)) => json!({"claims": null, "scopes": null}),
             Some(HttpAuthorized::Lambda(out)) => {
                 let mut m = Map::new();
                 if let Some(p) = &out.principal_id {
@@ -81,6 +102,13 @@ impl HttpAuthorized {
             HttpAuthorized::Lambda(out) => match name {
                 "principalId" => out.principal_id.as_deref().map(Cow::Borrowed),
                 _ => out.context.get(name).map(|v| Cow::Owned(value_text(v))),
+            },
+            HttpAuthorized::Iam(c) => match name {
+                "iam.accessKey" => Some(Cow::Borrowed(&c.access_key)),
+                "iam.accountId" => Some(Cow::Borrowed(&c.account)),
+                "iam.callerId" | "iam.userId" => Some(Cow::Borrowed(&c.user_id)),
+                "iam.userArn" => Some(Cow::Borrowed(&c.arn)),
+                _ => None,
             },
         }
     }
@@ -132,6 +160,16 @@ impl ContextVars for HttpContext {
             "protocol" => s(self.protocol),
             "identity.sourceIp" => Some(Cow::Borrowed(&self.source_ip)),
             "identity.userAgent" => Some(Cow::Borrowed(&self.user_agent)),
+            "identity.accessKey" | "identity.accountId" | "identity.caller" | "identity.user"
+            | "identity.userArn" => {
+                let c = HttpAuthorized::iam(self.authorizer.as_ref())?;
+                Some(Cow::Borrowed(match name {
+                    "identity.accessKey" => &c.access_key,
+                    "identity.accountId" => &c.account,
+                    "identity.userArn" => &c.arn,
+                    _ => &c.user_id,
+                }))
+            }
             "domainName" => Some(Cow::Borrowed(&self.domain_name)),
             "domainPrefix" => Some(Cow::Borrowed(crate::frontend::domain_prefix(
                 &self.domain_name,

@@ -20,8 +20,10 @@ pub enum RouteAuthorizer {
         scopes: Arc<[String]>,
     },
     Lambda(Arc<HttpLambdaAuthorizer>),
-    /// `AWS_IAM` (not checked yet) or an authorizer that does not compile: the route
-    /// answers 500, never letting a request through.
+    /// `AWS_IAM`: a SigV4-signed caller whose identity policies allow the route.
+    Iam,
+    /// An authorizer that does not compile: the route answers 500, never letting a
+    /// request through.
     Unusable,
 }
 
@@ -72,6 +74,7 @@ impl HttpAuthorizers {
                 Some(a) => RouteAuthorizer::Lambda(a.clone()),
                 None => RouteAuthorizer::Unusable,
             },
+            AuthorizationType::AwsIam => RouteAuthorizer::Iam,
             _ => RouteAuthorizer::Unusable,
         }
     }

@@ -420,7 +420,7 @@ pub fn request_v1(c: &HttpApiCall<'_>) -> Map<String, Value> {
         "domainPrefix": c.domain_prefix(),
         "extendedRequestId": c.request_id,
         "httpMethod": c.parts.method.as_str(),
-        "identity": {"sourceIp": c.source_ip(), "userAgent": c.user_agent()},
+        "identity": identity_v1(c),
         "path": c.raw_path,
         "protocol": c.protocol(),
         "requestId": c.request_id,
@@ -696,6 +696,20 @@ const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANU
     .remove(b'_')
     .remove(b'.')
     .remove(b'~');
+
+/// A payload 1.0 event's `requestContext.identity`: the client, and an `AWS_IAM` route's
+/// caller.
+fn identity_v1(c: &HttpApiCall<'_>) -> Value {
+    let mut identity = json!({"sourceIp": c.source_ip(), "userAgent": c.user_agent()});
+    if let Some(caller) = HttpAuthorized::iam(c.context.authorizer.as_ref()) {
+        identity["accessKey"] = json!(caller.access_key);
+        identity["accountId"] = json!(caller.account);
+        identity["caller"] = json!(caller.user_id);
+        identity["user"] = json!(caller.user_id);
+        identity["userArn"] = json!(caller.arn);
+    }
+    identity
+}
 
 #[cfg(test)]
 mod tests {

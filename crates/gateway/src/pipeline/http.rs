@@ -232,6 +232,7 @@ async fn answer(
     body: RequestBody,
     ctx: &mut HttpContext,
 ) -> Result<Response<GatewayBody>, HttpApiError> {
+    let mut body = Some(body);
     if declared_too_large(t.parts) {
         return Err(HttpApiError::TooLarge);
     }
@@ -254,7 +255,32 @@ async fn answer(
         Verdict::Refuse => return Err(HttpApiError::TooManyRequests),
         Verdict::Unavailable => return Err(HttpApiError::ServiceUnavailable),
     }
-    if !matches!(route.authorizer, RouteAuthorizer::None) {
+    // An IAM caller's signature never reaches the integration: what follows sees the
+    // request without it.
+    let (unsigned_parts, unsigned);
+    let t = if matches!(route.authorizer, RouteAuthorizer::Iam) {
+        let call = integration_call(gw, t, &matched, ctx);
+        match http_authorize::iam(gw, &call, &mut body).await {
+            Ok(authorized) => ctx.authorizer = Some(authorized),
+            Err(refusal) => {
+                ctx.authorizer_error = Some(refusal.reason);
+                return Err(refusal.error);
+            }
+        }
+        unsigned_parts = without_signature(t.parts);
+        unsigned = Target {
+            parts: &unsigned_parts,
+            ..*t
+        };
+        &unsigned
+    } else {
+        t
+    };
+    let body = body.ok_or(HttpApiError::Internal)?;
+    if !matches!(
+        route.authorizer,
+        RouteAuthorizer::None | RouteAuthorizer::Iam
+    ) {
         let call = integration_call(gw, t, &matched, ctx);
         match http_authorize::check(gw, t.stage, &call).await {
             Ok(authorized) => ctx.authorizer = authorized,
@@ -297,4 +323,17 @@ async fn answer(
         Err(e) => ctx.integration_error = Some(e.message()),
     }
     result
+}
+
+/// The request head without an IAM caller's SigV4 headers.
+fn without_signature(parts: &http::request::Parts) -> http::request::Parts {
+    let (mut out, ()) = http::Request::new(()).into_parts();
+    out.method = parts.method.clone();
+    out.uri = parts.uri.clone();
+    out.version = parts.version;
+    out.headers = parts.headers.clone();
+    for h in super::iam_caller::SIGNING_HEADERS {
+        out.headers.remove(h);
+    }
+    out
 }

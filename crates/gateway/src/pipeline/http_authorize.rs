@@ -4,8 +4,9 @@
 //! engine with the stage's result cache and the permission check REST uses (source ARN
 //! `{api}/authorizers/{id}`). What it lets through becomes `$context.authorizer` and the
 //! events' `requestContext.authorizer`; a refusal is HTTP APIs' fixed 401/403/500 (JWT
-//! refusals with AWS's `www-authenticate` challenge). `AWS_IAM` routes fail closed (500)
-//! until SigV4 callers are checked.
+//! refusals with AWS's `www-authenticate` challenge). An `AWS_IAM` route takes a SigV4
+//! caller (the same callers and checks as REST's, `pipeline/iam_caller.rs`) whose identity
+//! policies allow `execute-api:Invoke` on the route ARN; any refusal is a 403.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -18,6 +19,7 @@ use tollgate_authorizers::ConditionKeys;
 use tollgate_model::PayloadFormatVersion;
 
 use super::authorize::{FunctionInvoker, JwksHttp};
+use super::iam_caller::{self, Refused};
 use super::resource_policy::condition_values;
 use crate::access_log::ContextVars;
 use crate::compile::http_authorizer::RouteAuthorizer;
@@ -70,6 +72,8 @@ pub async fn check(
 ) -> Result<Option<HttpAuthorized>, Refusal> {
     match &c.route.authorizer {
         RouteAuthorizer::None => Ok(None),
+        // Needs the body (the signature covers it): the pipeline calls [`iam`] instead.
+        RouteAuthorizer::Iam => Err(Refusal::plain(HttpApiError::Internal)),
         RouteAuthorizer::Unusable => {
             tracing::warn!(
                 api = %c.api_id, route = %c.route.key,
@@ -173,5 +177,40 @@ impl HttpAuthRequest for AuthView<'_, '_> {
         // The authorizer's event names its own version first.
         m.remove("version");
         m
+    }
+}
+
+/// `AWS_IAM` on an HTTP API route: the SigV4 caller (reading `body`, which is kept for the
+/// integration), then its identity policies for `execute-api:Invoke` on the route ARN. A
+/// missing, wrong or expired signature and a policy that does not allow the route are all
+/// HTTP APIs' fixed 403 (`{"message":"Forbidden"}`).
+pub async fn iam(
+    gw: &Gateway,
+    c: &HttpApiCall<'_>,
+    body: &mut Option<crate::invocation::RequestBody>,
+) -> Result<HttpAuthorized, Refusal> {
+    let caller = match iam_caller::caller(gw, c.parts, body).await {
+        Ok(caller) => caller,
+        Err(Refused::Iam(r)) => {
+            tracing::debug!(api = %c.api_id, rejection = ?r, "IAM caller refused");
+            return Err(Refusal::plain(HttpApiError::Forbidden));
+        }
+        Err(Refused::Body(e)) => {
+            let error = if e.kind == tollgate_model::GatewayResponseType::RequestTooLarge {
+                HttpApiError::TooLarge
+            } else {
+                HttpApiError::Internal
+            };
+            return Err(Refusal::plain(error));
+        }
+    };
+    let region = gw
+        .functions
+        .as_deref()
+        .map_or("us-east-1", tollgate_functions::Functions::region);
+    let arn = route_arn(region, c);
+    match caller.decide("execute-api:Invoke", &arn, &AuthView(c)) {
+        tollgate_authorizers::Decision::Allow => Ok(HttpAuthorized::Iam(caller)),
+        _ => Err(Refusal::plain(HttpApiError::Forbidden)),
     }
 }

@@ -1,5 +1,6 @@
-//! The caller of an `AWS_IAM` method on a REST API (auth-throttle-cache.md §7.1): the
-//! request as `crate::iam` checks it, and its refusals as REST gateway responses.
+//! The caller of an `AWS_IAM` method or route (auth-throttle-cache.md §7.1): the request
+//! as `crate::iam` checks it (REST and HTTP APIs alike), and its refusals as REST gateway
+//! responses.
 
 use std::sync::Arc;
 
@@ -19,40 +20,72 @@ pub async fn authenticate(
     inv: &Invocation<'_>,
     body: &mut Option<RequestBody>,
 ) -> Result<Arc<CallerIdentity>, GatewayError> {
+    match caller(gw, &inv.parts, body).await {
+        Ok(c) => Ok(c),
+        Err(Refused::Iam(r)) => Err(iam_refused(r)),
+        Err(Refused::Body(e)) => Err(e),
+    }
+}
+
+/// Why [`caller`] found no caller.
+pub enum Refused {
+    Iam(IamRejection),
+    /// The body could not be read.
+    Body(GatewayError),
+}
+
+/// The SigV4 caller of a request to `parts`, reading `body` (kept, buffered, for what
+/// follows) only once the head checks out.
+pub async fn caller(
+    gw: &Gateway,
+    parts: &http::request::Parts,
+    body: &mut Option<RequestBody>,
+) -> Result<Arc<CallerIdentity>, Refused> {
     let now = std::time::SystemTime::now();
     // HTTP/2 carries the signed host as `:authority`, which is no header.
     let with_host;
-    let headers = match inv.parts.uri.authority() {
-        Some(a) if !inv.parts.headers.contains_key(http::header::HOST) => {
-            let mut h = inv.parts.headers.clone();
+    let headers = match parts.uri.authority() {
+        Some(a) if !parts.headers.contains_key(http::header::HOST) => {
+            let mut h = parts.headers.clone();
             if let Ok(v) = http::HeaderValue::from_str(a.as_str()) {
                 h.insert(http::header::HOST, v);
             }
             with_host = h;
             &with_host
         }
-        _ => &inv.parts.headers,
+        _ => &parts.headers,
     };
     let incoming = |body| IncomingRequest {
-        method: inv.parts.method.as_str(),
-        raw_path: inv.parts.uri.path(),
-        raw_query: inv.parts.uri.query(),
+        method: parts.method.as_str(),
+        raw_path: parts.uri.path(),
+        raw_query: parts.uri.query(),
         headers,
         body,
     };
     let head = gw
         .iam
         .check_head(&incoming(&[]), now)
-        .map_err(iam_refused)?;
+        .map_err(Refused::Iam)?;
     let bytes = body
         .take()
-        .ok_or_else(GatewayError::internal)?
+        .ok_or_else(GatewayError::internal)
+        .map_err(Refused::Body)?
         .collect(gw.body_stall)
-        .await?;
+        .await
+        .map_err(Refused::Body)?;
     let caller = gw.iam.finish(head, &incoming(&bytes), now);
     *body = Some(RequestBody::Buffered(bytes));
-    caller.map_err(iam_refused)
+    caller.map_err(Refused::Iam)
 }
+
+/// The SigV4 headers of an `AWS_IAM` request, removed once it is authenticated: AWS
+/// never hands the caller's signature on to the integration.
+pub const SIGNING_HEADERS: [&str; 4] = [
+    "authorization",
+    "x-amz-date",
+    "x-amz-security-token",
+    "x-amz-content-sha256",
+];
 
 /// A refused signature as its gateway response: MISSING_AUTHENTICATION_TOKEN without auth
 /// data, EXPIRED_TOKEN for expired temporary credentials, INVALID_SIGNATURE for every other

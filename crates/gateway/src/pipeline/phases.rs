@@ -19,14 +19,6 @@ use crate::invocation::{Invocation, RequestBody};
 use crate::runtime::KeyBinding;
 use crate::Gateway;
 
-/// The SigV4 headers of an `AWS_IAM` request, removed once it is authenticated.
-const SIGNING_HEADERS: [&str; 4] = [
-    "authorization",
-    "x-amz-date",
-    "x-amz-security-token",
-    "x-amz-content-sha256",
-];
-
 /// One unit of a pipeline, after routing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Phase {
@@ -117,7 +109,7 @@ impl<'x, 'a> Exchange<'x, 'a> {
                 self.inv.ctx.authorizer = done.authorizer;
                 if let Some(caller) = done.iam {
                     // AWS never hands the caller's signature on to the integration.
-                    for h in SIGNING_HEADERS {
+                    for h in super::iam_caller::SIGNING_HEADERS {
                         self.inv.parts.headers.remove(h);
                     }
                     self.inv.ctx.iam = Some(caller);
