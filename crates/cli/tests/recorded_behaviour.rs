@@ -541,3 +541,86 @@ fn mapped_hop_by_hop_headers_are_dropped_or_remapped() {
         "{r}"
     );
 }
+
+/// Recorded (test_integration_mock_with_request_overrides_in_response_template,
+/// test_integration_mock_with_response_override_in_request_template[True|False]): what a
+/// MOCK request template sets in `$context.requestOverride` / `responseOverride` is read
+/// by the response template, and a response override applies even without one.
+#[test]
+fn mock_request_template_overrides_reach_the_response() {
+    let s = Server::start();
+    let cp = Cp::new(&s);
+    let (api, root) = cp.create_api("overrides");
+    let res = cp.resource(&api, &root, "{testPath}");
+    cp.put_method(
+        &api,
+        &res,
+        "GET",
+        json!({ "authorizationType": "NONE", "requestParameters": { "method.request.path.testPath": true } }),
+    );
+    cp.put_method_response(&api, &res, "GET", "200");
+    let req = "#set($body = $util.base64Decode($input.params('testPath')))\n    #set($context.requestOverride.path.body = $body)\n    {\n      \"statusCode\": 200\n    }\n";
+    cp.put_integration(
+        &api,
+        &res,
+        "GET",
+        json!({ "type": "MOCK", "requestTemplates": { "application/json": req } }),
+    );
+    let resp = "\n#set($body = $util.parseJson($context.requestOverride.path.body))\n#set($inputBody = $body.message)\n#if($inputBody == \"path1\")\n{\n   \"response\": \"path was path one\"\n}\n#elseif($inputBody == \"path2\")\n{\n   \"response\": \"path was path two\"\n}\n#else\n{\n  \"response\": \"this is the else clause\"\n}\n#end\n";
+    cp.put_integration_response(
+        &api,
+        &res,
+        "GET",
+        "200",
+        json!({ "selectionPattern": "2\\d{2}", "responseTemplates": { "application/json": resp } }),
+    );
+    let req2 = "\n#set($context.responseOverride.status = 444)\n#set($context.responseOverride.header.foo = \"bar\")\n#set($context.responseOverride.custom = \"is also passed around\")\n{\n  \"statusCode\": 200\n}\n";
+    let resp2 = "\n#set($statusOverride = $context.responseOverride.status)\n#set($fooHeader = $context.responseOverride.header.foo)\n#set($custom = $context.responseOverride.custom)\n{\n    \"statusOverride\": \"$statusOverride\",\n    \"fooHeader\": \"$fooHeader\",\n    \"custom\": \"$custom\"\n}\n";
+    for (part, with_template) in [("with", true), ("without", false)] {
+        let r = cp.resource(&api, &root, part);
+        cp.put_method(&api, &r, "GET", json!({ "authorizationType": "NONE" }));
+        cp.put_method_response(&api, &r, "GET", "200");
+        cp.put_integration(
+            &api,
+            &r,
+            "GET",
+            json!({ "type": "MOCK", "requestTemplates": { "application/json": req2 } }),
+        );
+        let templates = if with_template {
+            json!({ "application/json": resp2 })
+        } else {
+            json!({})
+        };
+        cp.put_integration_response(
+            &api,
+            &r,
+            "GET",
+            "200",
+            json!({ "selectionPattern": "2\\d{2}", "responseTemplates": templates }),
+        );
+    }
+    deploy_stage(&cp, &api, "dev");
+    for (message, want) in [
+        ("path1", "path was path one"),
+        ("path2", "path was path two"),
+        ("whatever", "this is the else clause"),
+    ] {
+        use base64::Engine;
+        let seg = base64::engine::general_purpose::STANDARD
+            .encode(format!("{{\"message\": \"{message}\"}}"));
+        let r = s.invoke(&api, &format!("/dev/{seg}"));
+        assert_eq!(r.status, 200, "{r}");
+        assert_eq!(r.json(), json!({ "response": want }), "{message}");
+    }
+    let r = s.invoke(&api, "/dev/with");
+    assert_eq!(r.status, 444, "{r}");
+    assert_eq!(r.header("foo"), Some("bar"));
+    assert_eq!(
+        r.json(),
+        json!({ "statusOverride": "444", "fooHeader": "bar", "custom": "is also passed around" })
+    );
+    let r = s.invoke(&api, "/dev/without");
+    assert_eq!(r.status, 444, "{r}");
+    assert_eq!(r.header("foo"), Some("bar"));
+    assert!(r.body.is_empty(), "{r}");
+}

@@ -99,6 +99,27 @@ pub struct IntegrationOutput {
     pub headers: http::HeaderMap,
     pub body: Bytes,
     pub selection: Selection,
+    /// `$context.requestOverride` and `responseOverride` as the request template left
+    /// them: the response template reads them, and a response override applies even
+    /// without one (recorded for MOCK integrations).
+    pub overrides: Option<Box<serde_json::Map<String, serde_json::Value>>>,
+}
+
+/// The `$context` override objects a request template set something in.
+pub fn overrides_of(
+    context: &serde_json::Map<String, serde_json::Value>,
+) -> Option<Box<serde_json::Map<String, serde_json::Value>>> {
+    let set = |v: &serde_json::Value| {
+        v.as_object().is_some_and(|o| {
+            o.values()
+                .any(|x| x.as_object().is_none_or(|m| !m.is_empty()))
+        })
+    };
+    let kept: serde_json::Map<String, serde_json::Value> = ["requestOverride", "responseOverride"]
+        .into_iter()
+        .filter_map(|k| Some((k.to_string(), context.get(k).filter(|v| set(v))?.clone())))
+        .collect();
+    (!kept.is_empty()).then(|| Box::new(kept))
 }
 
 /// What an integration response's `selectionPattern` is matched against.

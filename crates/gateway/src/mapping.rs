@@ -25,8 +25,24 @@ pub fn render_template(
     params: &Params<'_>,
     body: &[u8],
 ) -> Result<(Bytes, serde_json::Map<String, serde_json::Value>), GatewayError> {
+    render_template_seeded(template, inv, params, body, None)
+}
+
+/// [`render_template`] with `$context` members a request template set before (`seed`:
+/// its `requestOverride` and `responseOverride`), which a response template reads.
+pub fn render_template_seeded(
+    template: &MappingTemplate,
+    inv: &Invocation<'_>,
+    params: &Params<'_>,
+    body: &[u8],
+    seed: Option<&serde_json::Map<String, serde_json::Value>>,
+) -> Result<(Bytes, serde_json::Map<String, serde_json::Value>), GatewayError> {
     if let Some(out) = &template.literal {
-        return Ok((out.clone(), serde_json::Map::new()));
+        let mut context = serde_json::Map::new();
+        if let Some(seed) = seed {
+            context.extend(seed.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        return Ok((out.clone(), context));
     }
     let text = String::from_utf8_lossy(body);
     let path: Vec<(String, String)> = params
@@ -60,6 +76,9 @@ pub fn render_template(
     } else {
         serde_json::Map::new()
     };
+    if let Some(seed) = seed {
+        context.extend(seed.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
     let out = template
         .engine
         .render(&input, &mut context, &tollgate_vtl::Limits::default())

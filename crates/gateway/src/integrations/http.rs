@@ -125,6 +125,7 @@ impl HttpClient {
                 .to_bytes();
             Ok(IntegrationOutput {
                 selection: crate::invocation::Selection::Status,
+                overrides: None,
                 status: parts.status.as_u16(),
                 headers: parts.headers,
                 body,

@@ -442,6 +442,7 @@ pub fn non_proxy_output(out: tollgate_functions::InvokeResponse) -> IntegrationO
         headers: http::HeaderMap::new(),
         body: out.payload,
         selection,
+        overrides: None,
     }
 }
 

@@ -19,8 +19,8 @@ pub fn invoke(
 ) -> Result<IntegrationOutput, GatewayError> {
     // The rendered template is the whole "endpoint request": nothing is sent, so the
     // outgoing conversion does not apply.
-    let rendered = match render_request(inv, i, params, body)? {
-        (Payload::Text(t), Some(_)) => t,
+    let (rendered, context) = match render_request(inv, i, params, body)? {
+        (Payload::Text(t), Some(context)) => (t, context),
         // No template: nothing to read a status from; AWS answers 200.
         _ => return Ok(empty_output(200)),
     };
@@ -28,7 +28,9 @@ pub fn invoke(
         tracing::info!(api = %inv.ctx.api_id, "MOCK request template has no integer statusCode");
         GatewayError::internal()
     })?;
-    Ok(empty_output(status))
+    let mut out = empty_output(status);
+    out.overrides = crate::invocation::overrides_of(&context);
+    Ok(out)
 }
 
 /// Reads `statusCode` from a rendered template. Lenient, like AWS: `{"statusCode": 200}`,

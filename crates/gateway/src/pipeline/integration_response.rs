@@ -75,11 +75,17 @@ pub fn apply(
     let binary = content_handling::has_binary_content_type(types, &out.headers);
     let converted =
         content_handling::before_template(out.body.clone(), binary, chosen.content_handling);
-    let mut overrides = None;
+    let seed = out.overrides.as_deref();
+    let mut overrides = seed.and_then(|s| s.get("responseOverride")).cloned();
     let (content_type, payload) = match choose_template(&chosen.templates, accept) {
         Some((ct, t)) => {
-            let (body, context) =
-                crate::mapping::render_template(t, inv, params, converted.template_input()?)?;
+            let (body, context) = crate::mapping::render_template_seeded(
+                t,
+                inv,
+                params,
+                converted.template_input()?,
+                seed,
+            )?;
             overrides = context.get("responseOverride").cloned();
             (ct.clone(), Payload::Text(body))
         }
@@ -141,6 +147,7 @@ pub fn apply(
 pub fn empty_output(status: u16) -> IntegrationOutput {
     IntegrationOutput {
         selection: Selection::Status,
+        overrides: None,
         status,
         headers: http::HeaderMap::new(),
         body: Bytes::new(),
