@@ -876,7 +876,7 @@ fn update_stage_patch_paths() {
             "Invalid accessLogSettings path. Must be one of : [/accessLogSettings/destinationArn, /accessLogSettings/format]",
         ),
         (
-            json!([{ "op": "replace", "path": "/canarySettings/percentTraffic", "value": "5" }]),
+            json!([{ "op": "copy", "path": "/deploymentId", "from": "/canarySettings/deploymentId" }]),
             "Promotion not available. Canary does not exist.",
         ),
         (

@@ -624,3 +624,86 @@ fn mock_request_template_overrides_reach_the_response() {
     assert_eq!(r.header("foo"), Some("bar"));
     assert!(r.body.is_empty(), "{r}");
 }
+
+/// Recorded (test_create_canary_deployment_by_stage_update,
+/// test_update_stage_canary_deployment_validation, test_update_stage_with_copy_ops):
+/// `replace` of a canary's deployment or traffic starts a canary when the stage has none;
+/// a `remove` under `/canarySettings` is read as a method setting's; promotion by `copy`
+/// merges the variables and keeps the canary.
+#[test]
+fn canary_settings_through_update_stage() {
+    let s = Server::start();
+    let cp = Cp::new(&s);
+    let (api, root) = cp.create_api("canary");
+    cp.mock(&api, &root, "GET", "{\"ok\": true}");
+    let deploy = |body: serde_json::Value| {
+        str_of(
+            &cp.ok("POST", &format!("/restapis/{api}/deployments"), Some(&body)),
+            "id",
+        )
+    };
+    let d1 = deploy(
+        json!({ "stageName": "dev", "variables": { "testVar": "test", "testVar2": "test2" } }),
+    );
+    let d2 = deploy(json!({}));
+    let stage = format!("/restapis/{api}/stages/dev");
+    let patch =
+        |ops: serde_json::Value| cp.call("PATCH", &stage, Some(&json!({ "patchOperations": ops })));
+    let r =
+        patch(json!([{ "op": "replace", "path": "/canarySettings/deploymentId", "value": d2 }]));
+    assert_eq!(r.status, 200, "{r}");
+    assert_eq!(
+        r.json()["canarySettings"],
+        json!({ "deploymentId": d2, "percentTraffic": 0.0, "useStageCache": false })
+    );
+    assert_eq!(
+        patch(json!([{ "op": "remove", "path": "/canarySettings" }])).status,
+        200
+    );
+    let r = patch(
+        json!([{ "op": "replace", "path": "/canarySettings/percentTraffic", "value": "50" }]),
+    );
+    assert_eq!(
+        r.json()["canarySettings"],
+        json!({ "deploymentId": d1, "percentTraffic": 50.0, "useStageCache": false }),
+        "a new canary starts on the stage's own deployment"
+    );
+    for path in [
+        "/canarySettings/stageVariableOverrides",
+        "/canarySettings/badPath",
+    ] {
+        let r = patch(json!([{ "op": "remove", "path": path }]));
+        let key = path.trim_start_matches('/');
+        assert_eq!(
+            error_of(&r, 400, "BadRequestException"),
+            format!("Cannot remove method setting {key} because there is no method setting for this method ")
+        );
+    }
+    let r = patch(json!([{ "op": "replace", "path": "/canarySettings/badPath", "value": "x" }]));
+    assert!(error_of(&r, 400, "BadRequestException").starts_with(
+        "Invalid method setting path: /canarySettings/badPath. Must be one of: [/deploymentId,"
+    ));
+    // Promotion: the canary's deployment and overrides become the stage's; the variables
+    // are merged and the canary stays.
+    deploy(
+        json!({ "stageName": "dev", "canarySettings": { "percentTraffic": 50, "stageVariableOverrides": { "testVar": "override" } } }),
+    );
+    let promoted = patch(json!([
+        { "op": "replace", "value": "0.0", "path": "/canarySettings/percentTraffic" },
+        { "op": "copy", "from": "/canarySettings/deploymentId", "path": "/deploymentId" },
+        { "op": "copy", "from": "/canarySettings/stageVariableOverrides", "path": "/variables" }
+    ]));
+    assert_eq!(promoted.status, 200, "{promoted}");
+    let st = promoted.json();
+    assert_ne!(st["deploymentId"], json!(d1));
+    assert_eq!(st["deploymentId"], st["canarySettings"]["deploymentId"]);
+    assert_eq!(
+        st["variables"],
+        json!({ "testVar": "override", "testVar2": "test2" })
+    );
+    assert_eq!(st["canarySettings"]["percentTraffic"], 0.0);
+    assert_eq!(
+        st["canarySettings"]["stageVariableOverrides"],
+        json!({ "testVar": "override" })
+    );
+}

@@ -143,9 +143,8 @@ pub static STAGE_PATCH: PatchTable<Stage, ApiState> = PatchTable {
             ops: &["replace"],
             path: "/canarySettings/deploymentId",
             apply: |st, c| {
-                canary(st)?;
                 let d = existing_deployment(c)?;
-                canary(st)?.deployment_id = Some(d);
+                canary_or_new(st).deployment_id = Some(d);
                 Ok(())
             },
         },
@@ -153,14 +152,13 @@ pub static STAGE_PATCH: PatchTable<Stage, ApiState> = PatchTable {
             ops: &["replace"],
             path: "/canarySettings/percentTraffic",
             apply: |st, c| {
-                let canary = canary(st)?;
                 let p = patch_f64(c.value, c.path)?;
                 if !(0.0..=100.0).contains(&p) {
                     return Err(ApiError::bad_request(
                         "Canary weight must be between 0.0 and 100.0",
                     ));
                 }
-                canary.percent_traffic = Some(p);
+                canary_or_new(st).percent_traffic = Some(p);
                 Ok(())
             },
         },
@@ -204,8 +202,10 @@ pub static STAGE_PATCH: PatchTable<Stage, ApiState> = PatchTable {
                 Err(invalid_stage_path(c.path, c.op))
             },
         },
+        // (A `remove` of any other path under the canary is read as a method setting's,
+        // below, with AWS's recorded "Cannot remove method setting canarySettings/..." answer.)
         PatchRule {
-            ops: NOT_COPY,
+            ops: WRITES,
             path: "/canarySettings/**",
             apply: |st, c| {
                 canary(st)?;
@@ -261,6 +261,19 @@ fn invalid_stage_path(path: &str, _op: &str) -> ApiError {
 
 fn no_canary() -> ApiError {
     ApiError::bad_request("Promotion not available. Canary does not exist.")
+}
+
+/// The stage's canary, created when missing (recorded: `replace` of its deployment or its
+/// traffic share on a stage without one starts a canary on the stage's own deployment at
+/// 0%, then applies the value).
+fn canary_or_new(st: &mut Stage) -> &mut CanarySettings {
+    let deployment = st.deployment_id.clone();
+    st.canary_settings.get_or_insert_with(|| CanarySettings {
+        percent_traffic: Some(0.0),
+        deployment_id: Some(deployment),
+        stage_variable_overrides: Default::default(),
+        use_stage_cache: false,
+    })
 }
 
 fn canary(st: &mut Stage) -> ApiResult<&mut CanarySettings> {
