@@ -104,7 +104,8 @@ fn time_of_day(t: &str) -> Option<i64> {
         o => {
             let sign = if o.starts_with('-') { -1 } else { 1 };
             let o = o[1..].replace(':', "");
-            if o.len() != 4 {
+            // Digits only before slicing: a multi-byte character would split mid-char.
+            if o.len() != 4 || !o.bytes().all(|b| b.is_ascii_digit()) {
                 return None;
             }
             sign * (digits(&o[..2], 2)? * 60 + digits(&o[2..], 2)?)
@@ -138,6 +139,9 @@ mod tests {
         );
         assert_eq!(parse_date("2026-12-06T02:30:00.5Z"), Some(day + 9_000_500));
         assert_eq!(parse_date("1970-01-01T00:00:00Z"), Some(0));
+        // Non-ASCII where the offset's digits belong is refused, never sliced mid-char.
+        assert_eq!(parse_date("2026-12-06T00:00+1\u{e9}1"), None);
+        assert_eq!(parse_date("2026-12-06T00:00+\u{e9}\u{e9}"), None);
         for bad in [
             "",
             "2026-13-01",
@@ -161,6 +165,14 @@ mod tests {
             let iso = tollgate_model::time::iso8601(secs);
             prop_assert_eq!(parse_date(&iso), Some(secs * 1000));
             prop_assert_eq!(parse_date(&secs.to_string()), Some(secs * 1000));
+        }
+
+        /// Any text: a date or not, never a panic (policies come from clients).
+        #[test]
+        fn any_text_parses_without_panicking(s in "\\PC{0,40}", tail in "\\PC{0,8}") {
+            let _ = parse_date(&s);
+            let _ = parse_date(&format!("2026-12-06T00:00+{tail}"));
+            let _ = parse_date(&format!("2026-12-06T{s}"));
         }
 
         /// Every address is in its own /32 (or /128) and in /0.
