@@ -75,3 +75,47 @@ fn request_and_response_bodies_feed_mappings() {
     // (A trailing space does not survive HTTP: header values are trimmed.)
     assert_eq!(r.header("x-echoed"), Some("order"), "{r}");
 }
+
+/// A backend that sends its headers, then stalls mid-body: a mapping that reads
+/// `$response.body` waits at most the integration's timeout, then answers 503.
+#[test]
+fn a_backend_stalling_mid_body_is_bounded_by_the_timeout() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { return };
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                let _ = conn.read(&mut buf);
+                let _ = conn.write_all(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"id\":",
+                );
+                std::thread::sleep(std::time::Duration::from_secs(30));
+            });
+        }
+    });
+    let s = Server::start();
+    let api = v2_http_api(&s, "stall");
+    let response = json!({"200": {"append:header.x-id": "$response.body.id"}}).to_string();
+    let integration = v2_http_proxy(
+        &s,
+        &api,
+        "GET",
+        &format!("http://127.0.0.1:{port}/slow"),
+        &[
+            "--response-parameters",
+            &response,
+            "--timeout-in-millis",
+            "1000",
+        ],
+    );
+    v2_route(&s, &api, "GET /slow", &integration, &[]);
+    v2_default_stage(&s, &api);
+    let r = Http::get(s.port, "/slow")
+        .header("Host", &format!("{api}.execute-api.localhost:{}", s.port))
+        .send();
+    assert_eq!(r.status, 503, "{r}");
+    assert_eq!(r.json(), json!({"message": "Service Unavailable"}));
+}

@@ -138,10 +138,15 @@ pub async fn map_response(
     }
     let mut response_body = None;
     if reads_body(mappings) {
-        // `$response.body` needs the backend's whole answer (bounded like any body).
+        // `$response.body` needs the backend's whole answer, bounded like any body in size
+        // and by the integration's timeout in time (a backend that stalls after its
+        // headers is a timeout, never a request held open).
         let (parts, body) = resp.into_parts();
-        let bytes = http_body_util::BodyExt::collect(http_body_util::Limited::new(body, MAX_BODY))
+        let collect =
+            http_body_util::BodyExt::collect(http_body_util::Limited::new(body, MAX_BODY));
+        let bytes = tokio::time::timeout(i.timeout, collect)
             .await
+            .map_err(|_| HttpApiError::ServiceUnavailable)?
             .map_err(|_| HttpApiError::Internal)?
             .to_bytes();
         response_body = mapped_body(&bytes);
