@@ -707,3 +707,107 @@ fn canary_settings_through_update_stage() {
         json!({ "testVar": "override" })
     );
 }
+
+/// Recorded (test_invoke_test_method, test_failed_invoke_test_method): TestInvokeMethod
+/// runs the resource's method whatever `pathWithQueryString` says (no path: the template,
+/// its parameters literal; a path that does not fit: no parameters), an `ANY` method
+/// invoked as GET works, and the log is AWS's: stamped lines, Java-style maps.
+#[test]
+fn test_invoke_method_runs_the_resource_and_logs_as_aws() {
+    let s = Server::start();
+    let cp = Cp::new(&s);
+    let (api, root) = cp.create_api("aws lambda api");
+    let pets = cp.resource(&api, &root, "pets");
+    let pet = cp.resource(&api, &pets, "{petId}");
+    cp.mock(&api, &pets, "GET", "{\"pets\": \"all the pets\"}");
+    cp.mock(&api, &pet, "GET", "{\"petId\": \"$input.params('petId')\"}");
+    cp.mock(&api, &root, "ANY", "{\"any\": true}");
+    let invoke = |res: &str, verb: &str, body: serde_json::Value| {
+        cp.ok(
+            "POST",
+            &format!("/restapis/{api}/resources/{res}/methods/{verb}"),
+            Some(&body),
+        )
+    };
+    // `Mon Sep 29 19:28:50 UTC 2025 : ` before every line but the first.
+    let unstamp = |l: &str| -> String {
+        let (stamp, rest) = l.split_at(l.find(" : ").unwrap_or_else(|| panic!("unstamped {l:?}")));
+        let f: Vec<&str> = stamp.split(' ').collect();
+        assert!(
+            f.len() == 6
+                && f[0].len() == 3
+                && f[1].len() == 3
+                && f[2].len() == 2
+                && f[3].len() == 8
+                && f[4] == "UTC"
+                && f[5].len() == 4,
+            "not Java's Date format: {stamp:?}"
+        );
+        rest[3..].to_string()
+    };
+    let lines = |ti: &serde_json::Value| -> Vec<String> {
+        let log = ti["log"].as_str().unwrap();
+        assert!(log.ends_with('\n'), "{log}");
+        let mut out: Vec<String> = log.lines().map(str::to_string).collect();
+        assert!(out[0].starts_with("Execution log for request "), "{log}");
+        for l in &mut out[1..] {
+            *l = unstamp(l);
+        }
+        out
+    };
+
+    let ti = invoke(
+        &pet,
+        "GET",
+        json!({ "pathWithQueryString": "/pets/123?foo=bar", "body": "" }),
+    );
+    assert_eq!(ti["status"], 200);
+    assert_eq!(ti["body"], "{\"petId\": \"123\"}");
+    assert_eq!(ti["headers"], json!({ "Content-Type": "application/json" }));
+    let l = lines(&ti);
+    assert_eq!(l[2], "HTTP Method: GET, Resource Path: /pets/123");
+    assert_eq!(l[3], "Method request path: {petId=123}");
+    assert_eq!(l[4], "Method request query string: {foo=bar}");
+    assert_eq!(l[5], "Method request headers: {}");
+    assert_eq!(l[6], "Method request body before transformations: ");
+    assert_eq!(
+        l[8],
+        "Method response headers: {Content-Type=application/json}"
+    );
+    assert_eq!(l[9], "Successfully completed execution");
+    assert_eq!(l[10], "Method completed with status: 200");
+
+    let ti = invoke(&pet, "GET", json!({ "body": "" }));
+    assert_eq!(ti["body"], "{\"petId\": \"{petId}\"}");
+    assert_eq!(lines(&ti)[3], "Method request path: {petId={petId}}");
+    let ti = invoke(
+        &pet,
+        "GET",
+        json!({ "pathWithQueryString": "/random/test" }),
+    );
+    assert_eq!(
+        (ti["status"].clone(), ti["body"].clone()),
+        (json!(200), json!("{\"petId\": \"\"}"))
+    );
+    let ti = invoke(
+        &pets,
+        "GET",
+        json!({ "pathWithQueryString": "/random/test" }),
+    );
+    assert_eq!(ti["body"], "{\"pets\": \"all the pets\"}");
+    let ti = invoke(&root, "GET", json!({}));
+    assert_eq!(
+        (ti["status"].clone(), ti["body"].clone()),
+        (json!(200), json!("{\"any\": true}"))
+    );
+    assert_eq!(lines(&ti)[2], "HTTP Method: GET, Resource Path: /");
+    let r = cp.call(
+        "POST",
+        &format!("/restapis/{api}/resources/{pet}/methods/HEAD"),
+        Some(&json!({})),
+    );
+    assert_eq!(
+        error_of(&r, 404, "NotFoundException"),
+        "Invalid Method identifier specified"
+    );
+}

@@ -134,6 +134,54 @@ impl<M> Router<M> {
     }
 }
 
+impl<M> Router<M> {
+    /// The route of a resource, by id (TestInvokeMethod; a walk of the tree).
+    pub fn route_of(&self, resource_id: &str) -> Option<&Arc<Route<M>>> {
+        fn walk<'r, M>(n: &'r Node<M>, id: &str) -> Option<&'r Arc<Route<M>>> {
+            let here = n.route.iter().chain(n.greedy.iter().map(|(_, r)| r));
+            if let Some(r) = here.into_iter().find(|r| &*r.resource_id == id) {
+                return Some(r);
+            }
+            n.statics
+                .values()
+                .chain(n.param.iter().map(|(_, c)| &**c))
+                .find_map(|c| walk(c, id))
+        }
+        walk(&self.root, resource_id)
+    }
+}
+
+/// The path parameters `path` gives a resource path template (`/pets/{petId}`), or none
+/// when the path does not fit it (TestInvokeMethod accepts any path for the resource).
+pub fn template_params(template: &str, path: &str) -> Vec<(Arc<str>, String)> {
+    let t: Vec<&str> = template.split('/').filter(|s| !s.is_empty()).collect();
+    let p: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let mut out = Vec::new();
+    for (i, seg) in t.iter().enumerate() {
+        let Some(name) = seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) else {
+            if p.get(i) != Some(seg) {
+                return Vec::new();
+            }
+            continue;
+        };
+        if let Some(greedy) = name.strip_suffix('+') {
+            if i >= p.len() {
+                return Vec::new();
+            }
+            out.push((greedy.into(), p[i..].join("/")));
+            return out;
+        }
+        match p.get(i) {
+            Some(v) => out.push((name.into(), (*v).to_string())),
+            None => return Vec::new(),
+        }
+    }
+    if p.len() != t.len() {
+        return Vec::new();
+    }
+    out
+}
+
 /// The route and its method for `verb`, if the route has it.
 fn with_method<'r, M>(
     route: Option<&'r Arc<Route<M>>>,
@@ -247,6 +295,32 @@ mod tests {
         );
         assert_eq!(hit(&r, "/").0, "/");
         assert_eq!(hit(&r, "/files/a/b/c.txt").1[0].1, "a/b/c.txt");
+    }
+
+    #[test]
+    fn resources_by_id_and_template_params() {
+        let r = router();
+        assert_eq!(
+            r.route_of("/pets/{petId}").map(|r| &*r.resource_path),
+            Some("/pets/{petId}")
+        );
+        assert_eq!(
+            r.route_of("/{proxy+}").map(|r| &*r.resource_path),
+            Some("/{proxy+}")
+        );
+        assert!(r.route_of("nope").is_none());
+        let p = |t: &str, path: &str| {
+            template_params(t, path)
+                .into_iter()
+                .map(|(n, v)| format!("{n}={v}"))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(p("/pets/{petId}", "/pets/123"), ["petId=123"]);
+        assert_eq!(p("/pets/{petId}", "/pets/{petId}"), ["petId={petId}"]);
+        assert!(p("/pets/{petId}", "/random/test").is_empty());
+        assert!(p("/pets/{petId}", "/pets/1/2").is_empty());
+        assert_eq!(p("/files/{proxy+}", "/files/a/b"), ["proxy=a/b"]);
+        assert!(p("/pets", "/pets/1").is_empty());
     }
 
     /// The cases measured on AWS (REST): the most specific resource that has the method.

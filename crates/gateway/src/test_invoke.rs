@@ -1,5 +1,6 @@
 //! TestInvokeMethod: runs one method of the current (undeployed) definition through the
-//! pipeline, without authorization, and reports what happened.
+//! pipeline, without authorization, and reports what happened in AWS's log format. The
+//! method is the resource's (exact, else `ANY`), whatever path it is given.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -11,7 +12,9 @@ use tollgate_model::test_invoke::{TestInvokeRequest, TestInvokeResponse};
 
 use crate::compile::compile;
 use crate::invocation::{Invocation, RequestBody};
+use crate::pipeline::method_request::{parse_query, Routed};
 use crate::pipeline::respond;
+use crate::router::template_params;
 use crate::Gateway;
 
 const TEST_STAGE: &str = "test-invoke-stage";
@@ -20,17 +23,20 @@ impl Gateway {
     pub async fn test_invoke(&self, req: TestInvokeRequest) -> TestInvokeResponse {
         let started = Instant::now();
         let deployment = compile(&req.definition, "test-invoke-deployment-id");
-        let resource_path = req
-            .definition
-            .resources
-            .get(&req.resource_id)
-            .map(|r| r.path.clone())
-            .unwrap_or_default();
+        let Some(route) = deployment.router.route_of(&req.resource_id).cloned() else {
+            return failed("Invalid Resource identifier specified", started);
+        };
+        let Some(method) = route.method(&req.http_method).cloned() else {
+            return failed("Invalid Method identifier specified", started);
+        };
+        // Without a path, the resource's own template is the path (its parameters then
+        // take their literal `{name}`); a path that does not fit the resource still runs
+        // the resource's method, with no path parameters (recorded).
         let path_and_query = req
             .path_with_query_string
             .clone()
             .filter(|p| p.starts_with('/'))
-            .unwrap_or(resource_path.clone());
+            .unwrap_or_else(|| route.resource_path.to_string());
         let mut builder = http::Request::builder()
             .method(req.http_method.as_str())
             .uri(&path_and_query);
@@ -47,6 +53,8 @@ impl Gateway {
             Err(e) => return failed(&format!("Invalid request: {e}"), started),
         };
         let routing_path = parts.uri.path().to_string();
+        let path_params = template_params(&route.resource_path, &routing_path);
+        let query = parse_query(parts.uri.query());
         let stage_name: std::sync::Arc<str> = TEST_STAGE.into();
         let remote: SocketAddr = ([127, 0, 0, 1], 0).into();
         let mut ctx = respond::new_context(
@@ -60,27 +68,27 @@ impl Gateway {
         );
         ctx.execution_log = Some(Box::default());
         let request_id = ctx.request_id.clone();
-        let mut log = vec![
-            format!("Execution log for request {request_id}"),
-            format!(
-                "{} : Starting execution for request: {request_id}",
-                tollgate_model::time::clf_time(ctx.request_time_epoch)
-            ),
-            format!(
-                "HTTP Method: {}, Resource Path: {}",
-                req.http_method, resource_path
-            ),
-            format!("Method request path: {}", parts.uri.path()),
-            format!(
-                "Method request query string: {}",
-                parts.uri.query().unwrap_or_default()
-            ),
-            format!("Method request headers: {:?}", req.headers),
-            format!(
-                "Method request body before transformations: {}",
-                req.body.clone().unwrap_or_default()
-            ),
-        ];
+        let mut log = Log::new(ctx.request_time_epoch, &request_id);
+        log.line(format!(
+            "HTTP Method: {}, Resource Path: {routing_path}",
+            req.http_method
+        ));
+        log.line(format!(
+            "Method request path: {}",
+            java_map(path_params.iter().map(|(k, v)| (&**k, v.as_str())))
+        ));
+        log.line(format!(
+            "Method request query string: {}",
+            java_map(query.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        ));
+        log.line(format!(
+            "Method request headers: {}",
+            java_map(req.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        ));
+        log.line(format!(
+            "Method request body before transformations: {}",
+            req.body.clone().unwrap_or_default()
+        ));
         let body = RequestBody::Buffered(Bytes::from(req.body.clone().unwrap_or_default()));
         let inv = Invocation {
             parts,
@@ -92,7 +100,12 @@ impl Gateway {
             limits: None,
             tls: false,
         };
-        let (resp, ctx) = self.run(inv, body).await;
+        let routed = Routed {
+            route,
+            method,
+            path_params,
+        };
+        let (resp, ctx) = self.run_routed(inv, body, routed).await;
         let (parts, body) = resp.into_parts();
         let body = body
             .collect()
@@ -102,40 +115,51 @@ impl Gateway {
         let mut headers = BTreeMap::new();
         let mut multi: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for (k, v) in &parts.headers {
+            let name = canonical_header(k.as_str());
             let v = v.to_str().unwrap_or_default().to_string();
-            headers.insert(k.as_str().to_string(), v.clone());
-            multi.entry(k.as_str().to_string()).or_default().push(v);
+            headers.insert(name.clone(), v.clone());
+            multi.entry(name).or_default().push(v);
         }
         let body = String::from_utf8_lossy(&body).into_owned();
         // AWS's lines around the integration call, for integrations that have an endpoint.
         let endpoint = ctx.execution_log.as_deref().cloned().unwrap_or_default();
         if let Some(sent) = &endpoint.endpoint_request_body {
-            log.push(format!(
+            log.line(format!(
                 "Endpoint request body after transformations: {}",
                 String::from_utf8_lossy(sent)
             ));
         }
         if let Some(received) = &endpoint.endpoint_response_body {
-            log.push(format!(
+            log.line(format!(
                 "Endpoint response body before transformations: {}",
                 String::from_utf8_lossy(received)
             ));
         }
-        if let Some(e) = &ctx.error {
-            log.push(format!(
-                "Gateway response type: {} with status code: {}",
-                e.response_type.as_str(),
-                parts.status.as_u16()
-            ));
-            log.push(format!("Gateway response body: {body}"));
-        } else {
-            log.push(format!(
-                "Method response body after transformations: {body}"
-            ));
-            log.push(format!("Method response headers: {headers:?}"));
-            log.push("Successfully completed execution".into());
+        match &ctx.error {
+            Some(e) if parts.status.is_server_error() => log.line(format!(
+                "Execution failed due to configuration error: {}",
+                e.message
+            )),
+            Some(e) => {
+                log.line(format!(
+                    "Gateway response type: {} with status code: {}",
+                    e.response_type.as_str(),
+                    parts.status.as_u16()
+                ));
+                log.line(format!("Gateway response body: {body}"));
+            }
+            None => {
+                log.line(format!(
+                    "Method response body after transformations: {body}"
+                ));
+                log.line(format!(
+                    "Method response headers: {}",
+                    java_map(headers.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+                ));
+                log.line("Successfully completed execution".into());
+            }
         }
-        log.push(format!(
+        log.line(format!(
             "Method completed with status: {}",
             parts.status.as_u16()
         ));
@@ -144,9 +168,61 @@ impl Gateway {
             body,
             headers,
             multi_value_headers: multi,
-            log: log.join("\n") + "\n",
+            log: log.finish(),
             latency: started.elapsed().as_millis() as i64,
         }
+    }
+}
+
+/// TestInvokeMethod's log: a first line naming the request, then lines stamped as Java's
+/// `Date.toString()` prints (`Mon Sep 29 19:28:50 UTC 2025 : ...`), ending in a newline.
+struct Log {
+    stamp: String,
+    lines: Vec<String>,
+}
+
+impl Log {
+    fn new(epoch_millis: i64, request_id: &str) -> Log {
+        let stamp = tollgate_model::time::java_date(epoch_millis);
+        let mut log = Log {
+            stamp,
+            lines: vec![format!("Execution log for request {request_id}")],
+        };
+        log.line(format!("Starting execution for request: {request_id}"));
+        log
+    }
+
+    fn line(&mut self, text: String) {
+        self.lines.push(format!("{} : {text}", self.stamp));
+    }
+
+    fn finish(self) -> String {
+        self.lines.join("\n") + "\n"
+    }
+}
+
+/// A map as Java's `toString()` prints it: `{a=1, b=2}`.
+fn java_map<'a>(entries: impl Iterator<Item = (&'a str, &'a str)>) -> String {
+    let inner: Vec<String> = entries.map(|(k, v)| format!("{k}={v}")).collect();
+    format!("{{{}}}", inner.join(", "))
+}
+
+/// A response header's name as AWS reports it: `Content-Type`, `x-amzn-ErrorType`.
+fn canonical_header(name: &str) -> String {
+    match name {
+        "x-amzn-errortype" => "x-amzn-ErrorType".into(),
+        "x-amzn-requestid" => "x-amzn-RequestId".into(),
+        "x-amz-apigw-id" => name.into(),
+        _ => name
+            .split('-')
+            .map(|part| {
+                let mut c = part.chars();
+                c.next()
+                    .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                    .unwrap_or_default()
+            })
+            .collect::<Vec<_>>()
+            .join("-"),
     }
 }
 

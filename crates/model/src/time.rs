@@ -74,6 +74,26 @@ pub fn clf_time(epoch_millis: i64) -> String {
     )
 }
 
+/// Java's `Date.toString()` in UTC, as TestInvokeMethod's log lines start:
+/// `Mon Sep 29 19:28:50 UTC 2025`.
+pub fn java_date(epoch_millis: i64) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    let secs = epoch_millis.div_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    let rem = secs.rem_euclid(86_400);
+    format!(
+        "{} {} {:02} {:02}:{:02}:{:02} UTC {}",
+        DAYS[days.rem_euclid(7) as usize],
+        MONTHS[(m - 1) as usize],
+        d,
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60,
+        y
+    )
+}
+
 /// API Gateway v2's timestamps: ISO-8601 in UTC to the second, `2024-01-02T03:04:05Z`.
 pub fn iso8601(epoch_secs: i64) -> String {
     let (y, m, d) = civil_from_days(epoch_secs.div_euclid(86_400));

@@ -111,7 +111,27 @@ impl Gateway {
         mut inv: Invocation<'_>,
         body: RequestBody,
     ) -> (Response<GatewayBody>, RequestContext) {
-        let result = self.phases(&mut inv, body).await;
+        let result = self.phases(&mut inv, body, None).await;
+        self.answer(inv, result)
+    }
+
+    /// [`Gateway::run`] for a method chosen by its resource rather than by the path
+    /// (TestInvokeMethod runs the resource's method whatever path it is given).
+    pub async fn run_routed(
+        &self,
+        mut inv: Invocation<'_>,
+        body: RequestBody,
+        routed: method_request::Routed,
+    ) -> (Response<GatewayBody>, RequestContext) {
+        let result = self.phases(&mut inv, body, Some(routed)).await;
+        self.answer(inv, result)
+    }
+
+    fn answer(
+        &self,
+        mut inv: Invocation<'_>,
+        result: Result<Response<GatewayBody>, GatewayError>,
+    ) -> (Response<GatewayBody>, RequestContext) {
         let resp = match result {
             Ok(r) => r,
             Err(e) => {
@@ -131,6 +151,7 @@ impl Gateway {
         &self,
         inv: &mut Invocation<'_>,
         body: RequestBody,
+        routed: Option<method_request::Routed>,
     ) -> Result<Response<GatewayBody>, GatewayError> {
         if let Some(len) = inv.parts.headers.get(http::header::CONTENT_LENGTH) {
             if len
@@ -142,8 +163,12 @@ impl Gateway {
                 return Err(GatewayError::too_large());
             }
         }
-        let routed =
-            method_request::route(inv.deployment, inv.parts.method.as_str(), inv.routing_path)?;
+        let routed = match routed {
+            Some(r) => r,
+            None => {
+                method_request::route(inv.deployment, inv.parts.method.as_str(), inv.routing_path)?
+            }
+        };
         inv.ctx.resource_id = Some(routed.route.resource_id.clone());
         inv.ctx.resource_path = Some(routed.route.resource_path.clone());
         let mut ex = Exchange::new(self, inv, routed, body);
