@@ -490,6 +490,22 @@ fn lambda_request_authorizers_in_1_0_and_2_0() {
         "Forbidden",
     );
     assert_eq!(calls(&mark("simple")), 2, "refusals are cached too");
+    // ResetAuthorizersCache empties the stage's caches: the next request calls again.
+    v2(
+        &s,
+        &[
+            "reset-authorizers-cache",
+            "--api-id",
+            &api,
+            "--stage-name",
+            "$default",
+        ],
+    );
+    assert_eq!(
+        call(&s, &api, "GET", "/simple/8", &token("yes")).status,
+        200
+    );
+    assert_eq!(calls(&mark("simple")), 3, "a reset cache is asked again");
     assert_refused(
         &call(&s, &api, "GET", "/simple/7", &token("unauth")),
         401,

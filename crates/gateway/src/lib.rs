@@ -134,9 +134,18 @@ impl Gateway {
         next
     }
 
-    /// FlushStageAuthorizersCache: empties the stage's authorizer result caches.
+    /// FlushStageAuthorizersCache (REST) and ResetAuthorizersCache (HTTP APIs): empties
+    /// the stage's authorizer result caches.
     pub fn flush_authorizer_cache(&self, api: &str, stage: &str) {
         self.authorizer_caches.flush_stage(api, stage);
+        let runtime = self.runtime.load();
+        let http_stage = runtime
+            .http_apis
+            .get(api.to_ascii_lowercase().as_str())
+            .and_then(|a| a.stages.get(stage));
+        for cache in http_stage.iter().flat_map(|s| s.authorizer_caches.values()) {
+            cache.flush();
+        }
     }
 
     /// Follows the store version the data plane serves, so a control-plane write can wait

@@ -263,13 +263,16 @@ pub async fn delete(
     Ok(empty(204))
 }
 
-/// ResetAuthorizersCache: no authorizer results are cached yet, so there is nothing to drop
-/// beyond checking the stage exists.
+/// ResetAuthorizersCache: the data plane empties the stage's Lambda authorizer result
+/// caches.
 pub async fn reset_cache(
     State(ctx): State<Ctx>,
     Path((api_id, stage)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     let st = ctx.store.state();
     find(&api(&st, &api_id)?.stages, "Stage", &stage)?;
+    if let Some(t) = &ctx.test_invoker {
+        t.flush_authorizer_cache(&api_id, &stage);
+    }
     Ok(empty(204))
 }
