@@ -118,22 +118,41 @@ impl JwksCache {
                 return None;
             }
         }
-        let base = issuer.trim_end_matches('/');
-        let url = match location {
-            KeyLocation::WellKnownJwks => format!("{base}/.well-known/jwks.json"),
-            KeyLocation::OpenIdDiscovery => {
-                let discovery = format!("{base}/.well-known/openid-configuration");
-                let doc = fetcher.fetch(&discovery).await.ok()?;
-                jwks_uri(&doc).or_else(|| {
-                    tracing::info!(url = %discovery, "OpenID configuration names no jwks_uri");
-                    None
-                })?
-            }
+        let fetched = async {
+            let base = issuer.trim_end_matches('/');
+            let url = match location {
+                KeyLocation::WellKnownJwks => format!("{base}/.well-known/jwks.json"),
+                KeyLocation::OpenIdDiscovery => {
+                    let discovery = format!("{base}/.well-known/openid-configuration");
+                    let doc = fetcher.fetch(&discovery).await.ok()?;
+                    jwks_uri(&doc).or_else(|| {
+                        tracing::info!(url = %discovery, "OpenID configuration names no jwks_uri");
+                        None
+                    })?
+                }
+            };
+            let doc = fetcher.fetch(&url).await.ok()?;
+            parse_jwks(&doc).or_else(|| {
+                tracing::info!(url = %url, "JWKS unreadable");
+                None
+            })
         };
-        let doc = fetcher.fetch(&url).await.ok()?;
-        let Some(keys) = parse_jwks(&doc) else {
-            tracing::info!(url = %url, "JWKS unreadable");
-            return None;
+        let Some(keys) = fetched.await else {
+            // Remember the attempt (keeping any keys known before), so a failing identity
+            // provider is asked again only after REFETCH_AFTER, not by every request that
+            // names it.
+            let known = self
+                .keys
+                .get(issuer)
+                .map(|s| s.keys.clone())
+                .unwrap_or_default();
+            let key = known.get(kid).cloned();
+            let set = KeySet {
+                keys: known,
+                fetched: Instant::now(),
+            };
+            self.keys.insert(issuer.to_string(), Arc::new(set));
+            return key;
         };
         let key = keys.get(kid).cloned();
         let set = KeySet {
@@ -142,5 +161,33 @@ impl JwksCache {
         };
         self.keys.insert(issuer.to_string(), Arc::new(set));
         key
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// An identity provider that is down, counting what it is asked.
+    struct Down(AtomicUsize);
+    impl JwksFetcher for Down {
+        async fn fetch(&self, _url: &str) -> Result<Bytes, ()> {
+            self.0.fetch_add(1, Ordering::Relaxed);
+            Err(())
+        }
+    }
+
+    /// A failing provider is asked once per REFETCH_AFTER, not by every token naming it.
+    #[tokio::test]
+    async fn a_failed_fetch_is_remembered() {
+        let (cache, idp) = (JwksCache::default(), Down(AtomicUsize::new(0)));
+        for kid in ["k1", "k1", "k2"] {
+            let key = cache
+                .key("http://idp.test", KeyLocation::OpenIdDiscovery, kid, &idp)
+                .await;
+            assert!(key.is_none());
+        }
+        assert_eq!(idp.0.load(Ordering::Relaxed), 1);
     }
 }

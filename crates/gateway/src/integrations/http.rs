@@ -113,12 +113,13 @@ impl HttpClient {
         &self,
         req: BackendRequest,
         timeout: Duration,
+        max_body: usize,
     ) -> Result<IntegrationOutput, GatewayError> {
         let req = Self::build(req)?;
         let exchange = async {
             let resp = self.client.request(req).await.map_err(|e| failure(&e))?;
             let (parts, body) = resp.into_parts();
-            let body = http_body_util::Limited::new(body, MAX_BODY)
+            let body = http_body_util::Limited::new(body, max_body)
                 .collect()
                 .await
                 .map_err(|_| GatewayError::new(T::IntegrationFailure, "Internal server error"))?
@@ -176,7 +177,7 @@ impl Integration for Http {
         rec.endpoint_request(inv, &payload);
         let req = integration_request::http(inv, i, call.params, &body, payload, context.as_ref())?;
         let out = rec
-            .timed(HttpClient::current().send_buffered(req, i.timeout))
+            .timed(HttpClient::current().send_buffered(req, i.timeout, MAX_BODY))
             .await;
         let out = out?;
         rec.status = Some(out.status);

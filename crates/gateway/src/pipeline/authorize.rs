@@ -344,7 +344,12 @@ impl JwksFetcher for JwksHttp {
             headers: http::HeaderMap::new(),
             body: GatewayBody::empty(),
         };
-        match HttpClient::current().send_buffered(req, JWKS_TIMEOUT).await {
+        // Read no more than a key document may hold.
+        let limit = tollgate_authorizers::jwks::MAX_JWKS + 1;
+        match HttpClient::current()
+            .send_buffered(req, JWKS_TIMEOUT, limit)
+            .await
+        {
             Ok(out) if out.status == 200 => Ok(out.body),
             Ok(out) => {
                 tracing::info!(url, status = out.status, "JWKS fetch refused");
