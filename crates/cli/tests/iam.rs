@@ -74,7 +74,12 @@ fn principals() -> Value {
          "expiration": "2020-01-01T00:00:00Z", "arn": "arn:aws:iam::000000000000:user/dave",
          "policies": [{"Statement": allow("*")}]},
         {"accessKeyId": "AKIAEVE", "secretAccessKey": "eve-secret", "userId": "AIDAEVE",
-         "arn": "arn:aws:iam::000000000000:user/eve"}
+         "arn": "arn:aws:iam::000000000000:user/eve"},
+        {"accessKeyId": "AKIAFRANK", "secretAccessKey": "frank-secret",
+         "arn": "arn:aws:iam::000000000000:user/frank",
+         "policies": [{"Statement": {"Effect": "Allow", "Action": "execute-api:Invoke", "Resource": "*",
+             "Condition": {"StringEquals": {"aws:PrincipalArn": "arn:aws:iam::000000000000:user/frank"},
+                           "DateGreaterThan": {"aws:CurrentTime": "2020-01-01T00:00:00Z"}}}}]}
     ]})
 }
 
@@ -512,9 +517,17 @@ fn http_api_routes_take_iam_callers() {
         spec(&s, "GET", &api, &path("blocked"), ALICE),
         spec(&s, "GET", &api, &path("pets"), Some(("AKIAALICE", "wrong"))),
         spec(&s, "GET", &api, &path("pets"), Some(("test", "test"))),
+        // The caller's and the time's condition keys, as on REST methods.
+        spec(
+            &s,
+            "GET",
+            &api,
+            &path("pets"),
+            Some(("AKIAFRANK", "frank-secret")),
+        ),
     ]);
     let forbidden = json!({"message": "Forbidden"});
-    for (i, want) in [(0, 403), (1, 200), (2, 403), (3, 403), (4, 200)] {
+    for (i, want) in [(0, 403), (1, 200), (2, 403), (3, 403), (4, 200), (5, 200)] {
         assert_eq!(r[i]["status"], want, "request {i}: {}", r[i]);
         if want == 403 {
             assert_eq!(r[i]["body"], forbidden, "request {i}");

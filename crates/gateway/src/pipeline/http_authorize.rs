@@ -209,8 +209,27 @@ pub async fn iam(
         .as_deref()
         .map_or("us-east-1", tollgate_functions::Functions::region);
     let arn = route_arn(region, c);
-    match caller.decide("execute-api:Invoke", &arn, &AuthView(c)) {
+    match caller.decide("execute-api:Invoke", &arn, &IamKeys(c, &caller)) {
         tollgate_authorizers::Decision::Allow => Ok(HttpAuthorized::Iam(caller)),
         _ => Err(Refusal::plain(HttpApiError::Forbidden)),
+    }
+}
+
+/// The condition keys of an IAM caller's request: the request's, the caller's and the time
+/// (as REST's `resource_policy::Conditions` has them).
+struct IamKeys<'r, 'a>(&'r HttpApiCall<'a>, &'r crate::iam::CallerIdentity);
+
+impl ConditionKeys for IamKeys<'_, '_> {
+    fn values(&self, key: &str) -> Vec<String> {
+        let (c, caller) = (self.0, self.1);
+        let epoch_secs = c.time_epoch_ms.div_euclid(1000);
+        match key {
+            "aws:currenttime" => vec![tollgate_model::time::iso8601(epoch_secs)],
+            "aws:epochtime" => vec![epoch_secs.to_string()],
+            "aws:principalaccount" => vec![caller.account.clone()],
+            "aws:principalarn" => vec![caller.arn.clone()],
+            "aws:userid" => vec![caller.user_id.clone()],
+            _ => condition_values(key, c.parts, c.remote, c.tls),
+        }
     }
 }
