@@ -9,8 +9,20 @@ use std::time::Duration;
 
 use crate::output::AuthorizerOutput;
 
-/// Entries one authorizer of one stage keeps at most.
-const MAX_ENTRIES: u64 = 10_000;
+/// What one authorizer of one stage keeps at most, in bytes: entries are weighed by their
+/// key (the client's identity values, which a client chooses) plus a fixed share for the
+/// output, so long identity values cannot make the cache outgrow it.
+const MAX_BYTES: u64 = 16 * 1024 * 1024;
+/// The share of one cached output in [`MAX_BYTES`] (a policy and a small context).
+const OUTPUT_WEIGHT: u32 = 1024;
+
+// moka hands the weigher the key as stored.
+#[allow(clippy::borrowed_box)]
+fn weigh(key: &Box<str>) -> u32 {
+    u32::try_from(key.len())
+        .unwrap_or(u32::MAX)
+        .saturating_add(OUTPUT_WEIGHT)
+}
 
 /// One authorizer's cache on one stage, of REST outputs or (`T`) an HTTP API's.
 #[derive(Debug, Clone)]
@@ -22,7 +34,8 @@ impl<T: Send + Sync + 'static> ResultCache<T> {
     pub fn new(ttl: Duration) -> Self {
         ResultCache {
             inner: moka::sync::Cache::builder()
-                .max_capacity(MAX_ENTRIES)
+                .max_capacity(MAX_BYTES)
+                .weigher(|key, _| weigh(key))
                 .time_to_live(ttl)
                 .build(),
         }
