@@ -85,6 +85,27 @@ fn parse_jwks(doc: &[u8]) -> Option<HashMap<String, DecodingKey>> {
     )
 }
 
+/// Where keys may come from: `https://`, or `http://` on a loopback address (identity
+/// providers on this machine only), for issuers and the `jwks_uri` their discovery
+/// documents name alike.
+pub(crate) fn url_allowed(url: &str) -> bool {
+    if url.starts_with("https://") {
+        return true;
+    }
+    let Some(rest) = url.strip_prefix("http://") else {
+        return false;
+    };
+    let authority = rest.split('/').next().unwrap_or_default();
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority.split(':').next().unwrap_or_default(),
+    };
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 /// The `jwks_uri` of an OIDC discovery document.
 fn jwks_uri(doc: &[u8]) -> Option<String> {
     if doc.len() > MAX_JWKS {
@@ -125,8 +146,8 @@ impl JwksCache {
                 KeyLocation::OpenIdDiscovery => {
                     let discovery = format!("{base}/.well-known/openid-configuration");
                     let doc = fetcher.fetch(&discovery).await.ok()?;
-                    jwks_uri(&doc).or_else(|| {
-                        tracing::info!(url = %discovery, "OpenID configuration names no jwks_uri");
+                    jwks_uri(&doc).filter(|u| url_allowed(u)).or_else(|| {
+                        tracing::info!(url = %discovery, "OpenID configuration names no usable jwks_uri (https, or http on loopback)");
                         None
                     })?
                 }
@@ -176,6 +197,35 @@ mod tests {
             self.0.fetch_add(1, Ordering::Relaxed);
             Err(())
         }
+    }
+
+    /// A discovery document naming keys over plain HTTP elsewhere than loopback: the keys
+    /// are never fetched.
+    #[tokio::test]
+    async fn a_plain_http_jwks_uri_is_not_fetched() {
+        struct Discovery(std::sync::Mutex<Vec<String>>);
+        impl JwksFetcher for Discovery {
+            async fn fetch(&self, url: &str) -> Result<Bytes, ()> {
+                self.0.lock().unwrap().push(url.to_string());
+                Ok(Bytes::from_static(
+                    br#"{"jwks_uri": "http://idp.example.com/keys"}"#,
+                ))
+            }
+        }
+        let (cache, idp) = (JwksCache::default(), Discovery(Default::default()));
+        let key = cache
+            .key(
+                "https://idp.example.com",
+                KeyLocation::OpenIdDiscovery,
+                "k1",
+                &idp,
+            )
+            .await;
+        assert!(key.is_none());
+        assert_eq!(
+            *idp.0.lock().unwrap(),
+            ["https://idp.example.com/.well-known/openid-configuration"]
+        );
     }
 
     /// A failing provider is asked once per REFETCH_AFTER, not by every token naming it.

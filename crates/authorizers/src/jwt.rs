@@ -89,25 +89,6 @@ impl std::fmt::Debug for JwtAuthorizer {
     }
 }
 
-/// `http://` issuers are for identity providers on this machine only.
-fn issuer_allowed(issuer: &str) -> bool {
-    if issuer.starts_with("https://") {
-        return true;
-    }
-    let Some(rest) = issuer.strip_prefix("http://") else {
-        return false;
-    };
-    let authority = rest.split('/').next().unwrap_or_default();
-    let host = match authority.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or_default(),
-        None => authority.split(':').next().unwrap_or_default(),
-    };
-    host == "localhost"
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
-}
-
 /// A claim as text: strings as they are, arrays as `[a b]` (what AWS hands on), anything
 /// else as its JSON.
 fn claim_text(v: &Value) -> String {
@@ -161,7 +142,7 @@ impl JwtAuthorizer {
             .as_ref()
             .map(|c| (c.issuer.clone().unwrap_or_default(), c.audience.clone()))
             .unwrap_or_default();
-        if !issuer_allowed(&issuer) {
+        if !crate::jwks::url_allowed(&issuer) {
             return Err(JwtCompileError::Issuer(id(), issuer));
         }
         Ok(JwtAuthorizer {
@@ -398,13 +379,13 @@ mod tests {
 
     #[test]
     fn issuers_and_claim_text() {
-        assert!(issuer_allowed("https://idp.example.com/x"));
-        assert!(issuer_allowed("http://127.0.0.1:8080"));
-        assert!(issuer_allowed("http://localhost:9/realms/a"));
-        assert!(issuer_allowed("http://[::1]:9"));
-        assert!(!issuer_allowed("http://idp.example.com"));
-        assert!(!issuer_allowed("http://10.0.0.1"));
-        assert!(!issuer_allowed("ftp://localhost"));
+        assert!(crate::jwks::url_allowed("https://idp.example.com/x"));
+        assert!(crate::jwks::url_allowed("http://127.0.0.1:8080"));
+        assert!(crate::jwks::url_allowed("http://localhost:9/realms/a"));
+        assert!(crate::jwks::url_allowed("http://[::1]:9"));
+        assert!(!crate::jwks::url_allowed("http://idp.example.com"));
+        assert!(!crate::jwks::url_allowed("http://10.0.0.1"));
+        assert!(!crate::jwks::url_allowed("ftp://localhost"));
         let v: Value = serde_json::json!(["admin", "users"]);
         assert_eq!(claim_text(&v), "[admin users]");
         assert_eq!(claim_text(&serde_json::json!(5)), "5");
