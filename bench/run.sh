@@ -72,7 +72,7 @@ ALL_OUR_PIDS=("${PROXY_NGINX_PIDS[@]}" "${BACKEND_NGINX_PIDS[@]}" "$TOLLGATE_PID
 proxy_pids() {
     case $1 in
         nginx) echo "${PROXY_NGINX_PIDS[*]}" ;;
-        tg_proxy | tg_keyed | tg_tpl | tg_mock) echo "$TOLLGATE_PID" ;;
+        tg_*) echo "$TOLLGATE_PID" ;;
         *) echo "" ;;
     esac
 }
@@ -201,6 +201,7 @@ RESULTS=$OUT_DIR/results.md
         echo "- CPU per request, $c conn: Tollgate HTTP_PROXY / nginx reverse proxy **$(fmt_ratio "${R[cpu:tg_proxy:$c]}" "${R[cpu:nginx:$c]}")** (${R[cpu:tg_proxy:$c]} vs ${R[cpu:nginx:$c]} µs); Tollgate MOCK / nginx \`return\` (the backend's own CPU in the direct run) $(fmt_ratio "${R[cpu:tg_mock:$c]}" "${R[bcpu:direct:$c]}") (${R[cpu:tg_mock:$c]} vs ${R[bcpu:direct:$c]} µs)"
         echo "- CPU per request, $c conn: Tollgate keyed route (API key + plan throttle + quota) / plain HTTP_PROXY route **$(fmt_ratio "${R[cpu:tg_keyed:$c]}" "${R[cpu:tg_proxy:$c]}")** (${R[cpu:tg_keyed:$c]} vs ${R[cpu:tg_proxy:$c]} µs)"
         echo "- CPU per request, $c conn: Tollgate templated HTTP route (request template rendered, non-proxy response) / plain HTTP_PROXY route **$(fmt_ratio "${R[cpu:tg_tpl:$c]}" "${R[cpu:tg_proxy:$c]}")** (${R[cpu:tg_tpl:$c]} vs ${R[cpu:tg_proxy:$c]} µs)"
+        echo "- CPU per request, $c conn: HTTP API (v2) HTTP_PROXY / REST HTTP_PROXY **$(fmt_ratio "${R[cpu:tg_http:$c]}" "${R[cpu:tg_proxy:$c]}")** (${R[cpu:tg_http:$c]} vs ${R[cpu:tg_proxy:$c]} µs); MOCK behind a cached Lambda authorizer / plain MOCK **$(fmt_ratio "${R[cpu:tg_auth:$c]}" "${R[cpu:tg_mock:$c]}")** (${R[cpu:tg_auth:$c]} vs ${R[cpu:tg_mock:$c]} µs)"
     done
     add_tg=$(diff_us "${R[p50_us:tg_proxy:1]}" "${R[p50_us:direct:1]}")
     add_ng=$(diff_us "${R[p50_us:nginx:1]}" "${R[p50_us:direct:1]}")

@@ -186,6 +186,15 @@ gw() {
     printf '%s\n' "$out" >>"$TMP/aws.log"
     printf '%s' "$out"
 }
+# The same for another service (apigatewayv2, lambda).
+svc() {
+    local out
+    if ! out=$(aws --endpoint-url "http://127.0.0.1:$TOLLGATE_PORT" "$@" 2>>"$TMP/aws.log"); then
+        die "aws $1 $2 failed (see the aws.log below)"
+    fi
+    printf '%s\n' "$out" >>"$TMP/aws.log"
+    printf '%s' "$out"
+}
 
 # The account-wide throttle defaults to AWS's 10000 requests/s (burst 5000), which this
 # load exceeds; raise it so every target is measured answering 200, not 429.
@@ -241,7 +250,41 @@ gw put-integration --rest-api-id "$API" --resource-id "$TPL_RES" --http-method G
 gw put-method-response --rest-api-id "$API" --resource-id "$TPL_RES" --http-method GET --status-code 200 >/dev/null
 gw put-integration-response --rest-api-id "$API" --resource-id "$TPL_RES" --http-method GET --status-code 200 >/dev/null
 
+# GET /auth -> the MOCK route's answer behind a TOKEN Lambda authorizer whose results are
+# cached (TTL 300 s): after the first request, authorization is a cache hit plus the
+# evaluation of the cached policy against the method ARN. Against tg_mock: its cost.
+mkdir -p "$TMP/authorizer"
+cat >"$TMP/authorizer/app.py" <<'PY'
+def handler(event, context):
+    return {"principalId": "bench", "policyDocument": {"Version": "2012-10-17", "Statement": [
+        {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": "arn:aws:execute-api:*"}]}}
+PY
+python3 -c 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1], "w"); z.write(sys.argv[2], "app.py"); z.close()' \
+    "$TMP/authorizer/fn.zip" "$TMP/authorizer/app.py"
+svc lambda create-function --function-name bench-authorizer --runtime python3.12 --handler app.handler \
+    --role arn:aws:iam::000000000000:role/bench --zip-file "fileb://$TMP/authorizer/fn.zip" >/dev/null
+svc lambda add-permission --function-name bench-authorizer --statement-id apigateway \
+    --action lambda:InvokeFunction --principal apigateway.amazonaws.com >/dev/null
+AUTHORIZER=$(gw create-authorizer --rest-api-id "$API" --name bench --type TOKEN \
+    --identity-source method.request.header.Authorization --authorizer-result-ttl-in-seconds 300 \
+    --authorizer-uri "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:function:bench-authorizer/invocations" \
+    --query id --output text)
+AUTH_RES=$(gw create-resource --rest-api-id "$API" --parent-id "$ROOT" --path-part auth --query id --output text)
+gw put-method --rest-api-id "$API" --resource-id "$AUTH_RES" --http-method GET \
+    --authorization-type CUSTOM --authorizer-id "$AUTHORIZER" >/dev/null
+gw put-integration --rest-api-id "$API" --resource-id "$AUTH_RES" --http-method GET --type MOCK \
+    --request-templates '{"application/json": "{\"statusCode\": 200}"}' >/dev/null
+gw put-method-response --rest-api-id "$API" --resource-id "$AUTH_RES" --http-method GET --status-code 200 >/dev/null
+gw put-integration-response --rest-api-id "$API" --resource-id "$AUTH_RES" --http-method GET --status-code 200 \
+    --response-templates "$(python3 -c 'import json,sys; print(json.dumps({"application/json": sys.argv[1]}))' "$BODY")" >/dev/null
+
 gw create-deployment --rest-api-id "$API" --stage-name bench >/dev/null
+
+# An HTTP API (v2) in front of the same backend: quick create with an HTTP_PROXY target
+# makes the auto-deployed `$default` stage and route, which appends the request's path.
+HTTP_API=$(svc apigatewayv2 create-api --name tollgate-bench-http --protocol-type HTTP \
+    --target "http://127.0.0.1:$BACKEND_PORT" --query ApiId --output text)
+log "created HTTP API $HTTP_API"
 log "deployed API $API to stage bench"
 
 KEY_ID=$(gw create-api-key --name bench-key --enabled --query id --output text)
@@ -253,7 +296,7 @@ gw create-usage-plan-key --usage-plan-id "$PLAN_ID" --key-id "$KEY_ID" --key-typ
 # ---------------------------------------------------------------------------------------
 # Targets; each answers GET with BODY. Checked once with curl before any load.
 # ---------------------------------------------------------------------------------------
-TARGETS=(direct nginx tg_proxy tg_keyed tg_tpl tg_mock)
+TARGETS=(direct nginx tg_proxy tg_keyed tg_tpl tg_mock tg_http tg_auth)
 declare -A NAME URL HDR
 NAME[direct]="backend direct (nginx return)"
 NAME[nginx]="nginx reverse proxy"
@@ -267,6 +310,11 @@ NAME[tg_keyed]="Tollgate HTTP_PROXY + API key, plan throttle, quota"
 URL[tg_keyed]="http://127.0.0.1:$TOLLGATE_PORT/_aws/execute-api/$API/bench/keyed/bench"
 HDR[tg_keyed]="x-api-key: $KEY_VALUE"
 NAME[tg_tpl]="Tollgate HTTP + request template"
+NAME[tg_http]="Tollgate HTTP API (v2) HTTP_PROXY"
+URL[tg_http]="http://127.0.0.1:$TOLLGATE_PORT/_aws/execute-api/$HTTP_API/\$default/bench"
+NAME[tg_auth]="Tollgate MOCK + cached TOKEN authorizer"
+URL[tg_auth]="http://127.0.0.1:$TOLLGATE_PORT/_aws/execute-api/$API/bench/auth"
+HDR[tg_auth]="Authorization: bench-token"
 URL[tg_tpl]="http://127.0.0.1:$TOLLGATE_PORT/_aws/execute-api/$API/bench/tpl/bench"
 # Extra curl/wrk arguments of a target (its header, if any).
 hdr_args() { if [[ -n ${HDR[$1]:-} ]]; then printf '%s\n' -H "${HDR[$1]}"; fi; }
