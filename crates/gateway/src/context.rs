@@ -17,18 +17,35 @@ pub struct ErrorContext {
     pub validation_error: Option<String>,
 }
 
-/// What an authorizer let through, for `$context.authorizer.*`: its principal and the
-/// context values it returned (as text, the way REST APIs hand them on).
+/// What an authorizer let through, for `$context.authorizer.*`: a Lambda authorizer's
+/// output (its principal, the context values it returned as text, the way REST APIs hand
+/// them on, and its `usageIdentifierKey`), shared with the result cache rather than copied
+/// per request; or a Cognito authorizer's verified claims (`$context.authorizer.claims.*`;
+/// the authorizer object is then `{"claims": {...}}`).
 #[derive(Debug, Clone, Default)]
 pub struct AuthorizerContext {
-    pub principal_id: String,
-    pub values: Vec<(String, String)>,
-    /// The API key the authorizer names (`usageIdentifierKey`), for `apiKeySource:
-    /// AUTHORIZER`; not part of `$context`.
-    pub usage_identifier_key: Option<String>,
-    /// A Cognito authorizer's verified claims (`$context.authorizer.claims.*`); the
-    /// authorizer object is then `{"claims": {...}}`.
+    pub lambda: Option<Arc<tollgate_authorizers::AuthorizerOutput>>,
     pub claims: Option<tollgate_authorizers::Claims>,
+}
+
+impl AuthorizerContext {
+    pub fn principal_id(&self) -> &str {
+        self.lambda
+            .as_deref()
+            .map_or("", |o| o.principal_id.as_str())
+    }
+
+    pub fn values(&self) -> &[(String, String)] {
+        self.lambda.as_deref().map_or(&[], |o| o.context.as_slice())
+    }
+
+    /// The API key the authorizer names, for `apiKeySource: AUTHORIZER`; not part of
+    /// `$context`.
+    pub fn usage_identifier_key(&self) -> Option<&str> {
+        self.lambda
+            .as_deref()
+            .and_then(|o| o.usage_identifier_key.as_deref())
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -107,9 +124,9 @@ impl RequestContext {
                     .map(|(_, v)| Cow::Borrowed(v.as_str()));
             }
             return match member {
-                "principalId" if a.claims.is_none() => Some(Cow::Borrowed(a.principal_id.as_str())),
+                "principalId" if a.claims.is_none() => Some(Cow::Borrowed(a.principal_id())),
                 _ => a
-                    .values
+                    .values()
                     .iter()
                     .find(|(k, _)| k == member)
                     .map(|(_, v)| Cow::Borrowed(v.as_str())),
@@ -167,9 +184,9 @@ impl RequestContext {
                         Value::Object(o)
                     }
                     Some(a) => {
-                        let mut o = serde_json::Map::with_capacity(a.values.len() + 1);
-                        o.insert("principalId".into(), a.principal_id.clone().into());
-                        for (k, v) in &a.values {
+                        let mut o = serde_json::Map::with_capacity(a.values().len() + 1);
+                        o.insert("principalId".into(), a.principal_id().into());
+                        for (k, v) in a.values() {
                             o.insert(k.clone(), v.clone().into());
                         }
                         Value::Object(o)
@@ -783,9 +800,13 @@ mod tests {
         assert_eq!(m["requestTimeEpoch"], 1_700_000_000_000i64);
         c.api_key = Some(("k".into(), "v".into()));
         c.authorizer = Some(Box::new(AuthorizerContext {
-            principal_id: "me".into(),
-            values: vec![("team".into(), "x".into())],
-            usage_identifier_key: None,
+            lambda: Some(Arc::new(tollgate_authorizers::AuthorizerOutput {
+                principal_id: "me".into(),
+                policy: Default::default(),
+                policy_document: serde_json::Value::Null,
+                context: vec![("team".into(), "x".into())],
+                usage_identifier_key: None,
+            })),
             claims: None,
         }));
         let m = c.object(View::ProxyEvent);
@@ -812,9 +833,13 @@ mod tests {
         c.is_canary = Some(false);
         assert_eq!(c.var("isCanaryRequest").as_deref(), Some("false"));
         c.authorizer = Some(Box::new(AuthorizerContext {
-            principal_id: "me".into(),
-            values: vec![("team".into(), "x".into())],
-            usage_identifier_key: None,
+            lambda: Some(Arc::new(tollgate_authorizers::AuthorizerOutput {
+                principal_id: "me".into(),
+                policy: Default::default(),
+                policy_document: serde_json::Value::Null,
+                context: vec![("team".into(), "x".into())],
+                usage_identifier_key: None,
+            })),
             claims: None,
         }));
         assert_eq!(c.var("authorizer.principalId").as_deref(), Some("me"));

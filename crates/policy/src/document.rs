@@ -4,7 +4,7 @@ use serde_json::Value;
 
 use crate::condition::{Condition, ConditionKeys};
 use crate::principal::{Caller, Principals};
-use crate::wildcard::wildcard_match;
+use crate::wildcard::Wildcard;
 
 /// What a policy decides for one request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,7 +59,7 @@ struct Statement {
 #[derive(Debug, Clone, PartialEq)]
 struct Patterns {
     negated: bool,
-    patterns: Vec<String>,
+    patterns: Vec<Wildcard>,
 }
 
 impl Patterns {
@@ -70,10 +70,10 @@ impl Patterns {
             (None, None) => return None,
         };
         let patterns = match v {
-            Value::String(s) => vec![s.clone()],
+            Value::String(s) => vec![Wildcard::new(s.clone())],
             Value::Array(a) => a
                 .iter()
-                .filter_map(|x| x.as_str().map(String::from))
+                .filter_map(|x| x.as_str().map(|s| Wildcard::new(s.to_string())))
                 .collect(),
             _ => return None,
         };
@@ -81,18 +81,15 @@ impl Patterns {
     }
 
     fn matches(&self, value: &str, ignore_case: bool) -> bool {
-        let any = self
-            .patterns
-            .iter()
-            .any(|p| wildcard_match(p, value, ignore_case));
+        let any = self.patterns.iter().any(|p| p.matches(value, ignore_case));
         any != self.negated
     }
 
     /// Rewrites every pattern (e.g. a resource policy's `execute-api:/...` shorthand).
     fn rewrite(&mut self, f: &dyn Fn(&str) -> Option<String>) {
         for p in &mut self.patterns {
-            if let Some(new) = f(p) {
-                *p = new;
+            if let Some(new) = f(p.as_str()) {
+                *p = Wildcard::new(new);
             }
         }
     }

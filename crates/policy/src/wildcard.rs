@@ -35,6 +35,59 @@ pub fn wildcard_match(pattern: &str, value: &str, ignore_case: bool) -> bool {
     p[pi..].iter().all(|&b| b == b'*')
 }
 
+/// A pattern of a compiled policy, its shape found once: `*`, a literal, or a literal with
+/// one trailing `*` (most `Resource` and `Action` values) match without the general loop.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Wildcard {
+    text: String,
+    shape: Shape,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Shape {
+    Any,
+    Exact,
+    /// The first `n` bytes are literal, then one `*` ends the pattern.
+    Prefix(usize),
+    General,
+}
+
+impl Wildcard {
+    pub fn new(text: String) -> Wildcard {
+        let wild = |b: &u8| *b == b'*' || *b == b'?';
+        let bytes = text.as_bytes();
+        let shape = match bytes.iter().position(wild) {
+            None => Shape::Exact,
+            Some(_) if text == "*" => Shape::Any,
+            Some(i) if i + 1 == bytes.len() && bytes[i] == b'*' => Shape::Prefix(i),
+            Some(_) => Shape::General,
+        };
+        Wildcard { text, shape }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// [`wildcard_match`] of this pattern.
+    pub fn matches(&self, value: &str, ignore_case: bool) -> bool {
+        let eq = |a: &[u8], b: &[u8]| {
+            if ignore_case {
+                a.eq_ignore_ascii_case(b)
+            } else {
+                a == b
+            }
+        };
+        let (p, v) = (self.text.as_bytes(), value.as_bytes());
+        match self.shape {
+            Shape::Any => true,
+            Shape::Exact => eq(p, v),
+            Shape::Prefix(n) => v.len() >= n && eq(&p[..n], &v[..n]),
+            Shape::General => wildcard_match(&self.text, value, ignore_case),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::wildcard_match as m;
@@ -88,5 +141,16 @@ mod tests {
         let pattern = "*a".repeat(200);
         let value = "a".repeat(199);
         assert!(!m(&pattern, &value, false));
+    }
+
+    proptest::proptest! {
+        /// A compiled pattern's fast shapes agree with the general matcher.
+        #[test]
+        fn compiled_patterns_match_like_the_general_loop(
+            p in "[ab*?A]{0,6}", v in "[abAB]{0,6}", ignore_case in proptest::bool::ANY
+        ) {
+            let compiled = super::Wildcard::new(p.clone());
+            proptest::prop_assert_eq!(compiled.matches(&v, ignore_case), m(&p, &v, ignore_case));
+        }
     }
 }

@@ -180,9 +180,7 @@ async fn run_authorizer(
     };
     match run(functions, authorizer, &req, arn, cache).await {
         Outcome::Allow(out) => Ok(Some(Box::new(AuthorizerContext {
-            principal_id: out.principal_id.clone(),
-            values: out.context.clone(),
-            usage_identifier_key: out.usage_identifier_key.clone(),
+            lambda: Some(out),
             claims: None,
         }))),
         Outcome::Unauthorized => Err(GatewayError::new(T::Unauthorized, "Unauthorized")),

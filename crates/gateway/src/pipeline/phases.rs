@@ -153,7 +153,7 @@ impl<'x, 'a> Exchange<'x, 'a> {
                 .ctx
                 .authorizer
                 .as_ref()
-                .and_then(|a| a.usage_identifier_key.as_deref()),
+                .and_then(|a| a.usage_identifier_key()),
         )?;
         if let Some((k, value)) = key {
             self.inv.ctx.api_key = Some((k.key_id.clone(), value.into()));
