@@ -790,6 +790,20 @@ mod tests {
         m.keys().map(String::as_str).collect::<Vec<_>>().join(", ")
     }
 
+    /// `$context.authorizer` after a Lambda authorizer let `me` through with `team=x`.
+    fn lambda_authorized() -> Box<AuthorizerContext> {
+        Box::new(AuthorizerContext {
+            lambda: Some(Arc::new(tollgate_authorizers::AuthorizerOutput {
+                principal_id: "me".into(),
+                policy: Default::default(),
+                policy_document: serde_json::Value::Null,
+                context: vec![("team".into(), "x".into())],
+                usage_identifier_key: None,
+            })),
+            claims: None,
+        })
+    }
+
     #[test]
     fn proxy_event_view_in_its_order() {
         let mut c = ctx();
@@ -799,16 +813,7 @@ mod tests {
         assert_eq!(m["resourceId"], serde_json::Value::Null);
         assert_eq!(m["requestTimeEpoch"], 1_700_000_000_000i64);
         c.api_key = Some(("k".into(), "v".into()));
-        c.authorizer = Some(Box::new(AuthorizerContext {
-            lambda: Some(Arc::new(tollgate_authorizers::AuthorizerOutput {
-                principal_id: "me".into(),
-                policy: Default::default(),
-                policy_document: serde_json::Value::Null,
-                context: vec![("team".into(), "x".into())],
-                usage_identifier_key: None,
-            })),
-            claims: None,
-        }));
+        c.authorizer = Some(lambda_authorized());
         let m = c.object(View::ProxyEvent);
         assert!(keys(&m).starts_with("accountId, apiId, authorizer, deploymentId"));
         assert_eq!(
@@ -832,16 +837,7 @@ mod tests {
         assert_eq!(c.var("nope"), None);
         c.is_canary = Some(false);
         assert_eq!(c.var("isCanaryRequest").as_deref(), Some("false"));
-        c.authorizer = Some(Box::new(AuthorizerContext {
-            lambda: Some(Arc::new(tollgate_authorizers::AuthorizerOutput {
-                principal_id: "me".into(),
-                policy: Default::default(),
-                policy_document: serde_json::Value::Null,
-                context: vec![("team".into(), "x".into())],
-                usage_identifier_key: None,
-            })),
-            claims: None,
-        }));
+        c.authorizer = Some(lambda_authorized());
         assert_eq!(c.var("authorizer.principalId").as_deref(), Some("me"));
         assert_eq!(c.var("authorizer.team").as_deref(), Some("x"));
         // Every key of a view is readable by name, unless it is an object.
