@@ -296,7 +296,7 @@ gw create-usage-plan-key --usage-plan-id "$PLAN_ID" --key-id "$KEY_ID" --key-typ
 # ---------------------------------------------------------------------------------------
 # Targets; each answers GET with BODY. Checked once with curl before any load.
 # ---------------------------------------------------------------------------------------
-TARGETS=(direct nginx tg_proxy tg_keyed tg_tpl tg_mock tg_http tg_auth)
+TARGETS=(direct nginx tg_proxy tg_keyed tg_tpl tg_mock tg_mockh tg_http tg_auth)
 declare -A NAME URL HDR
 NAME[direct]="backend direct (nginx return)"
 NAME[nginx]="nginx reverse proxy"
@@ -312,6 +312,11 @@ HDR[tg_keyed]="x-api-key: $KEY_VALUE"
 NAME[tg_tpl]="Tollgate HTTP + request template"
 NAME[tg_http]="Tollgate HTTP API (v2) HTTP_PROXY"
 URL[tg_http]="http://127.0.0.1:$TOLLGATE_PORT/_aws/execute-api/$HTTP_API/\$default/bench"
+# The plain MOCK route sent the authorized route's request bytes (its Authorization
+# header), so tg_auth against tg_mockh is the authorizer's cost alone.
+NAME[tg_mockh]="Tollgate MOCK, same Authorization header"
+URL[tg_mockh]="http://127.0.0.1:$TOLLGATE_PORT/_aws/execute-api/$API/bench/mock"
+HDR[tg_mockh]="Authorization: bench-token"
 NAME[tg_auth]="Tollgate MOCK + cached TOKEN authorizer"
 URL[tg_auth]="http://127.0.0.1:$TOLLGATE_PORT/_aws/execute-api/$API/bench/auth"
 HDR[tg_auth]="Authorization: bench-token"

@@ -4,8 +4,9 @@
 //! the authorizer's TTL.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::output::AuthorizerOutput;
 
@@ -24,10 +25,19 @@ fn weigh(key: &Box<str>) -> u32 {
         .saturating_add(OUTPUT_WEIGHT)
 }
 
-/// One authorizer's cache on one stage, of REST outputs or (`T`) an HTTP API's.
-#[derive(Debug, Clone)]
+/// Names caches in the per-thread front tables ([`crate::front`]).
+static NEXT_CACHE_ID: AtomicU64 = AtomicU64::new(1);
+
+/// One authorizer's cache on one stage, of REST outputs or (`T`) an HTTP API's. Each entry
+/// keeps the instant it expires, so a per-thread copy of it never outlives it.
+#[derive(Debug)]
 pub struct ResultCache<T: Send + Sync + 'static = AuthorizerOutput> {
-    inner: moka::sync::Cache<Box<str>, Arc<T>>,
+    inner: moka::sync::Cache<Box<str>, (Arc<T>, Instant)>,
+    ttl: Duration,
+    id: u64,
+    /// Bumped by every flush, so per-thread entries taken before it no longer match.
+    /// Written only by flushes; requests only read it.
+    generation: AtomicU64,
 }
 
 impl<T: Send + Sync + 'static> ResultCache<T> {
@@ -38,19 +48,36 @@ impl<T: Send + Sync + 'static> ResultCache<T> {
                 .weigher(|key, _| weigh(key))
                 .time_to_live(ttl)
                 .build(),
+            ttl,
+            id: NEXT_CACHE_ID.fetch_add(1, Ordering::Relaxed),
+            generation: AtomicU64::new(0),
         }
     }
 
     pub fn get(&self, key: &str) -> Option<Arc<T>> {
+        self.get_until(key).map(|(output, _)| output)
+    }
+
+    /// The entry and the instant it expires.
+    pub fn get_until(&self, key: &str) -> Option<(Arc<T>, Instant)> {
         self.inner.get(key)
     }
 
-    pub fn insert(&self, key: &str, output: Arc<T>) {
-        self.inner.insert(key.into(), output);
+    /// Caches `output` for the TTL; answers when it expires.
+    pub fn insert(&self, key: &str, output: Arc<T>) -> Instant {
+        let expires = Instant::now() + self.ttl;
+        self.inner.insert(key.into(), (output, expires));
+        expires
     }
 
     pub fn flush(&self) {
+        self.generation.fetch_add(1, Ordering::Release);
         self.inner.invalidate_all();
+    }
+
+    /// This cache's name and generation, for the per-thread front tables.
+    pub(crate) fn front_name(&self) -> (u64, u64) {
+        (self.id, self.generation.load(Ordering::Acquire))
     }
 }
 

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use regex::Regex;
@@ -17,6 +17,8 @@ use tollgate_model::lambda::{parse_function_ref, FunctionRef};
 use tollgate_model::{Authorizer, AuthorizerType};
 
 use crate::cache::ResultCache;
+use crate::front;
+use crate::method_arn::MethodArn;
 use crate::event::{request_event, token_event};
 use crate::output::{is_unauthorized_error, AuthorizerOutput};
 use tollgate_policy::{Caller, ConditionKeys, Decision, Request};
@@ -222,52 +224,82 @@ impl LambdaAuthorizer {
     pub async fn authorize(
         &self,
         req: &impl RequestView,
-        method_arn: &str,
+        method_arn: &MethodArn<'_>,
         cache: Option<&ResultCache>,
         invoker: &impl Invoker,
     ) -> Outcome {
         let caching = cache.filter(|_| !self.ttl.is_zero());
-        let mut key = String::new();
-        let mut token = None;
+        // The identity: the sources' values joined (allocated only for several).
+        let mut first: Option<Cow<'_, str>> = None;
+        let mut joined = String::new();
         for s in &self.sources {
             match self.identity_value(s, req) {
-                Some(v) => {
-                    if !key.is_empty() {
-                        key.push(KEY_SEPARATOR);
+                Some(v) => match &first {
+                    None => first = Some(v),
+                    Some(f) => {
+                        if joined.is_empty() {
+                            joined.push_str(f);
+                        }
+                        joined.push(KEY_SEPARATOR);
+                        joined.push_str(&v);
                     }
-                    key.push_str(&v);
-                    token.get_or_insert(v);
-                }
+                },
                 // lambda-events.md §5.2: a REQUEST authorizer without caching takes
                 // requests that lack its sources.
                 None if self.token || caching.is_some() => return Outcome::Unauthorized,
                 None => {}
             }
         }
-        if let (Some(re), Some(t)) = (&self.validation, &token) {
+        let key = match (&first, joined.is_empty()) {
+            (Some(f), true) => &**f,
+            (None, _) => "",
+            (_, false) => joined.as_str(),
+        };
+        let front_key = caching.map(|c| {
+            let (cache, generation) = c.front_name();
+            front::Key {
+                cache,
+                generation,
+                identity: key,
+                method: method_arn.method,
+                path: method_arn.path,
+            }
+        });
+        if let Some((decision, output)) = front_key.as_ref().and_then(front::get) {
+            return outcome(decision, output);
+        }
+        if let (Some(re), Some(t)) = (&self.validation, &first) {
             if !re.is_match(t) {
                 return Outcome::Unauthorized;
             }
         }
-        let output = match caching.and_then(|c| c.get(&key)) {
+        let (output, expires) = match caching.and_then(|c| c.get_until(key)) {
             Some(hit) => hit,
             None => {
                 let payload = if self.token {
-                    token_event(token.as_deref().unwrap_or_default(), method_arn)
+                    token_event(first.as_deref().unwrap_or_default(), method_arn.as_str())
                 } else {
-                    request_event(method_arn, req.request_members())
+                    request_event(method_arn.as_str(), req.request_members())
                 };
                 let output = match self.call(req, payload, invoker).await {
                     Ok(o) => Arc::new(o),
                     Err(outcome) => return outcome,
                 };
-                if let Some(c) = caching {
-                    c.insert(&key, output.clone());
-                }
-                output
+                let expires = caching.map(|c| c.insert(key, output.clone()));
+                (output, expires.unwrap_or_else(Instant::now))
             }
         };
-        decide(output, method_arn, req)
+        let decision = output.policy.evaluate(&Request {
+            action: "execute-api:Invoke",
+            resource: method_arn.as_str(),
+            // The policy is about the caller the authorizer identified: no Principal.
+            caller: Caller::Anonymous,
+            keys: req,
+        });
+        if let Some(k) = front_key.filter(|_| !output.policy.reads_condition_keys()) {
+            front::put(&k, expires, decision, &output);
+        }
+        outcome(decision, output)
     }
 
     async fn call(
@@ -291,15 +323,9 @@ impl LambdaAuthorizer {
     }
 }
 
-/// The cached or fresh output's policy, evaluated for this request.
-fn decide(output: Arc<AuthorizerOutput>, method_arn: &str, keys: &impl ConditionKeys) -> Outcome {
-    match output.policy.evaluate(&Request {
-        action: "execute-api:Invoke",
-        resource: method_arn,
-        // The policy is about the caller the authorizer identified: no Principal.
-        caller: Caller::Anonymous,
-        keys,
-    }) {
+/// What a policy's decision means for the request.
+fn outcome(decision: Decision, output: Arc<AuthorizerOutput>) -> Outcome {
+    match decision {
         Decision::Allow => Outcome::Allow(output),
         Decision::ImplicitDeny => Outcome::Denied {
             explicit: false,
@@ -420,22 +446,26 @@ mod tests {
         let a = authorizer(None);
         let cache = ResultCache::new(a.ttl);
         let fake = Fake(AtomicUsize::new(0));
-        let run = |h: &'static [(&'static str, &'static str)], arn: &'static str| {
+        let run = |h: &'static [(&'static str, &'static str)], method: &'static str| {
             let req = Req(h, BTreeMap::new());
             let (a, cache, fake) = (&a, &cache, &fake);
-            async move { a.authorize(&req, arn, Some(cache), fake).await }
+            async move {
+                let arn = MethodArn::new("us-east-1", "abc123", "dev", method, "/pets");
+                assert!(method != "GET" || arn.as_str() == ARN);
+                a.authorize(&req, &arn, Some(cache), fake).await
+            }
         };
-        assert!(matches!(run(&[], ARN).await, Outcome::Unauthorized));
+        assert!(matches!(run(&[], "GET").await, Outcome::Unauthorized));
         assert!(matches!(
-            run(&[("auth", "UPPER")], ARN).await,
+            run(&[("auth", "UPPER")], "GET").await,
             Outcome::Unauthorized
         ));
         assert_eq!(fake.0.load(Ordering::SeqCst), 0, "pre-checks call nothing");
         assert!(
-            matches!(run(&[("auth", "alice")], ARN).await, Outcome::Allow(o) if o.principal_id == "alice")
+            matches!(run(&[("auth", "alice")], "GET").await, Outcome::Allow(o) if o.principal_id == "alice")
         );
         assert!(matches!(
-            run(&[("auth", "alice")], ARN).await,
+            run(&[("auth", "alice")], "GET").await,
             Outcome::Allow(_)
         ));
         assert_eq!(
@@ -444,7 +474,7 @@ mod tests {
             "the second is a cache hit"
         );
         // The cached policy is evaluated again for another method.
-        let post = "arn:aws:execute-api:us-east-1:000000000000:abc123/dev/POST/pets";
+        let post = "POST";
         assert!(matches!(
             run(&[("auth", "alice")], post).await,
             Outcome::Denied {
@@ -454,25 +484,25 @@ mod tests {
         ));
         assert_eq!(fake.0.load(Ordering::SeqCst), 1);
         assert!(matches!(
-            run(&[("auth", "deny")], ARN).await,
+            run(&[("auth", "deny")], "GET").await,
             Outcome::Denied { explicit: true, .. }
         ));
         assert!(matches!(
-            run(&[("auth", "nope")], ARN).await,
+            run(&[("auth", "nope")], "GET").await,
             Outcome::Unauthorized
         ));
         assert!(matches!(
-            run(&[("auth", "nope")], ARN).await,
+            run(&[("auth", "nope")], "GET").await,
             Outcome::Unauthorized
         ));
         assert!(matches!(
-            run(&[("auth", "boom")], ARN).await,
+            run(&[("auth", "boom")], "GET").await,
             Outcome::ConfigurationError
         ));
         assert_eq!(fake.0.load(Ordering::SeqCst), 5, "errors are not cached");
         cache.flush();
         assert!(matches!(
-            run(&[("auth", "alice")], ARN).await,
+            run(&[("auth", "alice")], "GET").await,
             Outcome::Allow(_)
         ));
         assert_eq!(

@@ -13,21 +13,25 @@
 //!   shared by both.
 //! - [`http_lambda`]: HTTP APIs' Lambda REQUEST authorizers (payload 1.0/2.0, simple
 //!   responses).
-//! - [`cache`]: the per-stage result caches.
+//! - [`cache`]: the per-stage result caches, with a per-thread front of decisions
+//!   (`front`); [`method_arn`]: the ARN requests are authorized against, formatted lazily.
 
 pub mod cache;
 pub mod cognito;
 pub mod event;
+mod front;
 pub mod http_identity;
 pub mod http_lambda;
 pub mod jwks;
 pub mod jwt;
 pub mod lambda;
+pub mod method_arn;
 pub mod output;
 
 pub use cache::{CacheId, ResultCache, ResultCaches};
 pub use cognito::{Claims, CognitoAuthorizer, Rejection};
 pub use jwks::{JwksCache, JwksFetcher};
 pub use lambda::{CompileError, Invoked, Invoker, LambdaAuthorizer, Outcome, RequestView};
+pub use method_arn::MethodArn;
 pub use output::AuthorizerOutput;
 pub use tollgate_policy::{ConditionKeys, Decision, Policy, PolicyError};

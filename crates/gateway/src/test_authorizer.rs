@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use tollgate_authorizers::{CognitoAuthorizer, LambdaAuthorizer, Outcome};
+use tollgate_authorizers::{CognitoAuthorizer, LambdaAuthorizer, MethodArn, Outcome};
 use tollgate_model::test_invoke::{TestInvokeAuthorizerRequest, TestInvokeAuthorizerResponse};
 
 use crate::compile::compile;
@@ -146,12 +146,7 @@ impl Gateway {
             tls: false,
         };
         // AWS tests an authorizer against the root GET of the test stage.
-        let arn = format!(
-            "arn:aws:execute-api:{}:{}:{}/{TEST_STAGE}/GET/",
-            functions.region(),
-            tollgate_model::ACCOUNT_ID,
-            inv.ctx.api_id
-        );
+        let arn = MethodArn::new(functions.region(), &inv.ctx.api_id, TEST_STAGE, "GET", "/");
         let view = AuthRequest {
             inv: &inv,
             resource_path: "/",

@@ -135,6 +135,12 @@ impl Policy {
         self
     }
 
+    /// Whether a decision may depend on the request's condition keys (some statement has
+    /// a `Condition`); without, it depends only on the action, resource and caller.
+    pub fn reads_condition_keys(&self) -> bool {
+        self.statements.iter().any(|s| !s.conditions.is_empty())
+    }
+
     /// The decision for one request.
     pub fn evaluate(&self, req: &Request<'_>) -> Decision {
         let mut allowed = false;

@@ -14,8 +14,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use serde_json::{Map, Value};
 use tollgate_authorizers::{
-    ConditionKeys, Invoked, Invoker, JwksFetcher, LambdaAuthorizer, Outcome, Rejection,
-    RequestView, ResultCache,
+    ConditionKeys, Invoked, Invoker, JwksFetcher, LambdaAuthorizer, MethodArn, Outcome,
+    Rejection, RequestView, ResultCache,
 };
 use tollgate_functions::{Functions, InvokeRequest, ServicePermission};
 use tollgate_model::lambda::FunctionRef;
@@ -47,15 +47,14 @@ fn configuration_error() -> GatewayError {
 
 /// The method ARN policies are evaluated against:
 /// `arn:aws:execute-api:{region}:{account}:{api}/{stage}/{METHOD}/{path}`, the path as
-/// requested (root: `.../GET/`).
-pub fn method_arn(region: &str, inv: &Invocation<'_>) -> String {
-    let path = inv.routing_path.trim_start_matches('/');
-    format!(
-        "arn:aws:execute-api:{region}:{}:{}/{}/{}/{path}",
-        tollgate_model::ACCOUNT_ID,
-        inv.ctx.api_id,
-        inv.ctx.stage,
+/// requested (root: `.../GET/`), formatted when first read.
+pub fn method_arn<'r>(region: &'r str, inv: &'r Invocation<'_>) -> MethodArn<'r> {
+    MethodArn::new(
+        region,
+        &inv.ctx.api_id,
+        &inv.ctx.stage,
         inv.parts.method.as_str(),
+        inv.routing_path,
     )
 }
 
@@ -88,27 +87,28 @@ pub async fn check(
         .functions
         .as_deref()
         .map_or(DEFAULT_REGION, Functions::region);
-    let arn = method_arn(region, inv);
+    let method_arn = method_arn(region, inv);
     if let MethodAuthorizer::Iam = authorizer {
+        let arn = method_arn.as_str();
         // The caller must be known before the policy's principals can be matched.
         let caller = iam_caller::authenticate(gw, inv, body).await?;
         let resource = policy
-            .map(|p| resource_policy::phase_one(p, &arn, inv, Some(&caller)))
+            .map(|p| resource_policy::phase_one(p, arn, inv, Some(&caller)))
             .transpose()?;
         let keys = resource_policy::Conditions(inv, Some(&caller));
-        let identity = caller.decide("execute-api:Invoke", &arn, &keys);
-        resource_policy::combine_iam(identity, resource, &caller, &arn)?;
+        let identity = caller.decide("execute-api:Invoke", arn, &keys);
+        resource_policy::combine_iam(identity, resource, &caller, arn)?;
         return Ok(Authorized {
             authorizer: None,
             iam: Some(caller),
         });
     }
     let decision = policy
-        .map(|p| resource_policy::phase_one(p, &arn, inv, None))
+        .map(|p| resource_policy::phase_one(p, method_arn.as_str(), inv, None))
         .transpose()?;
-    let out = run_authorizer(gw, inv, routed, query, &arn).await?;
+    let out = run_authorizer(gw, inv, routed, query, &method_arn).await?;
     if let Some(d) = decision {
-        resource_policy::phase_two(d, authorizer, &arn)?;
+        resource_policy::phase_two(d, authorizer, method_arn.as_str())?;
     }
     Ok(Authorized {
         authorizer: out,
@@ -122,7 +122,7 @@ async fn run_authorizer(
     inv: &Invocation<'_>,
     routed: &Routed,
     query: &mut Vec<(String, String)>,
-    arn: &str,
+    arn: &MethodArn<'_>,
 ) -> Result<Option<Box<AuthorizerContext>>, GatewayError> {
     let functions = gw.functions.as_deref();
     let authorizer = match &routed.method.authorizer {
@@ -205,7 +205,7 @@ pub(crate) async fn run(
     functions: &Functions,
     authorizer: &LambdaAuthorizer,
     req: &AuthRequest<'_, '_>,
-    method_arn: &str,
+    method_arn: &MethodArn<'_>,
     cache: Option<&ResultCache>,
 ) -> Outcome {
     let invoker = FunctionInvoker {
