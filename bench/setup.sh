@@ -169,7 +169,7 @@ mkdir -p "$TMP/tollgate-data"
 # TOLLGATE_WRAPPER (word-split on purpose) runs it under a tool, e.g. callgrind.
 # shellcheck disable=SC2086
 ${TOLLGATE_WRAPPER:-} "$TOLLGATE_BIN" serve --listen "127.0.0.1:$TOLLGATE_PORT" --data-dir "$TMP/tollgate-data" \
-    --log warn >"$TMP/tollgate.log" 2>&1 &
+    --cognito-endpoint "http://127.0.0.1:$BACKEND_PORT/idp" --log warn >"$TMP/tollgate.log" 2>&1 &
 TOLLGATE_PID=$!
 PIDS+=("$TOLLGATE_PID")
 wait_port tollgate "$TOLLGATE_PID" "$TOLLGATE_PORT"
@@ -278,6 +278,44 @@ gw put-method-response --rest-api-id "$API" --resource-id "$AUTH_RES" --http-met
 gw put-integration-response --rest-api-id "$API" --resource-id "$AUTH_RES" --http-method GET --status-code 200 \
     --response-templates "$(python3 -c 'import json,sys; print(json.dumps({"application/json": sys.argv[1]}))' "$BODY")" >/dev/null
 
+# GET /cognito -> the MOCK route behind a Cognito user-pool authorizer. The pool's JWKS is
+# a file the backend nginx serves under Tollgate's --cognito-endpoint; the client sends an
+# ID token signed with its key (RS256, made here with the aws CLI's own `rsa` package), so
+# after the first request the token is a verified-token cache hit. Against tg_mock: its cost.
+POOL=us-east-1_bench
+mkdir -p "$TMP/idp/$POOL/.well-known"
+PY=$(dirname "$(command -v aws)")/python3
+[[ -x $PY ]] && "$PY" -c 'import rsa' 2>/dev/null || PY=python3
+"$PY" -c 'import rsa' 2>/dev/null || die "python's rsa package (an aws CLI dependency) is needed to sign the Cognito token"
+COGNITO_TOKEN=$("$PY" - "$TMP/idp/$POOL/.well-known/jwks.json" "http://127.0.0.1:$BACKEND_PORT/idp/$POOL" <<'PY'
+import base64, json, sys, time
+import rsa
+pub, priv = rsa.newkeys(2048)
+def b64(b): return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+def num(n): return b64(n.to_bytes((n.bit_length() + 7) // 8, "big"))
+with open(sys.argv[1], "w") as f:
+    json.dump({"keys": [{"kty": "RSA", "alg": "RS256", "use": "sig", "kid": "bench",
+                         "n": num(pub.n), "e": num(pub.e)}]}, f)
+head = b64(json.dumps({"alg": "RS256", "kid": "bench", "typ": "JWT"}).encode())
+claims = b64(json.dumps({"sub": "bench", "token_use": "id", "aud": "bench-client",
+                         "iss": sys.argv[2], "exp": int(time.time()) + 86400}).encode())
+print(f"{head}.{claims}.{b64(rsa.sign(f'{head}.{claims}'.encode(), priv, 'SHA-256'))}")
+PY
+) || die "could not make the Cognito token"
+# nginx's workers (user nobody when started as root) must reach the keys.
+chmod o+x "$TMP" && chmod -R a+rX "$TMP/idp"
+COGNITO=$(gw create-authorizer --rest-api-id "$API" --name bench-pool --type COGNITO_USER_POOLS \
+    --provider-arns "arn:aws:cognito-idp:us-east-1:000000000000:userpool/$POOL" \
+    --identity-source method.request.header.Authorization --query id --output text)
+COGNITO_RES=$(gw create-resource --rest-api-id "$API" --parent-id "$ROOT" --path-part cognito --query id --output text)
+gw put-method --rest-api-id "$API" --resource-id "$COGNITO_RES" --http-method GET \
+    --authorization-type COGNITO_USER_POOLS --authorizer-id "$COGNITO" >/dev/null
+gw put-integration --rest-api-id "$API" --resource-id "$COGNITO_RES" --http-method GET --type MOCK \
+    --request-templates '{"application/json": "{\"statusCode\": 200}"}' >/dev/null
+gw put-method-response --rest-api-id "$API" --resource-id "$COGNITO_RES" --http-method GET --status-code 200 >/dev/null
+gw put-integration-response --rest-api-id "$API" --resource-id "$COGNITO_RES" --http-method GET --status-code 200 \
+    --response-templates "$(python3 -c 'import json,sys; print(json.dumps({"application/json": sys.argv[1]}))' "$BODY")" >/dev/null
+
 gw create-deployment --rest-api-id "$API" --stage-name bench >/dev/null
 
 # An HTTP API (v2) in front of the same backend: quick create with an HTTP_PROXY target
@@ -296,7 +334,7 @@ gw create-usage-plan-key --usage-plan-id "$PLAN_ID" --key-id "$KEY_ID" --key-typ
 # ---------------------------------------------------------------------------------------
 # Targets; each answers GET with BODY. Checked once with curl before any load.
 # ---------------------------------------------------------------------------------------
-TARGETS=(direct nginx tg_proxy tg_keyed tg_tpl tg_mock tg_mockh tg_http tg_auth)
+TARGETS=(direct nginx tg_proxy tg_keyed tg_tpl tg_mock tg_mockh tg_http tg_auth tg_cognito)
 declare -A NAME URL HDR
 NAME[direct]="backend direct (nginx return)"
 NAME[nginx]="nginx reverse proxy"
@@ -320,6 +358,9 @@ HDR[tg_mockh]="Authorization: bench-token"
 NAME[tg_auth]="Tollgate MOCK + cached TOKEN authorizer"
 URL[tg_auth]="http://127.0.0.1:$TOLLGATE_PORT/_aws/execute-api/$API/bench/auth"
 HDR[tg_auth]="Authorization: bench-token"
+NAME[tg_cognito]="Tollgate MOCK + Cognito authorizer (verified token cached)"
+URL[tg_cognito]="http://127.0.0.1:$TOLLGATE_PORT/_aws/execute-api/$API/bench/cognito"
+HDR[tg_cognito]="Authorization: $COGNITO_TOKEN"
 URL[tg_tpl]="http://127.0.0.1:$TOLLGATE_PORT/_aws/execute-api/$API/bench/tpl/bench"
 # Extra curl/wrk arguments of a target (its header, if any).
 hdr_args() { if [[ -n ${HDR[$1]:-} ]]; then printf '%s\n' -H "${HDR[$1]}"; fi; }

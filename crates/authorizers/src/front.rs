@@ -82,8 +82,7 @@ thread_local! {
 pub(crate) fn get(k: &Key<'_>) -> Option<(Decision, Arc<AuthorizerOutput>)> {
     TABLE.with_borrow(|t| {
         let slot = t.slots.get(t.index(k))?.as_ref()?;
-        (slot.is(k) && Instant::now() < slot.expires)
-            .then(|| (slot.decision, slot.output.clone()))
+        (slot.is(k) && Instant::now() < slot.expires).then(|| (slot.decision, slot.output.clone()))
     })
 }
 
@@ -157,7 +156,12 @@ mod tests {
         };
         assert!(get(&other_method).is_none());
 
-        put(&key(0, "carol", "pets"), Instant::now(), Decision::Allow, &output());
+        put(
+            &key(0, "carol", "pets"),
+            Instant::now(),
+            Decision::Allow,
+            &output(),
+        );
         assert!(get(&key(0, "carol", "pets")).is_none(), "expired");
 
         let long = "x".repeat(MAX_KEY_BYTES);

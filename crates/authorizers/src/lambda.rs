@@ -17,9 +17,9 @@ use tollgate_model::lambda::{parse_function_ref, FunctionRef};
 use tollgate_model::{Authorizer, AuthorizerType};
 
 use crate::cache::ResultCache;
+use crate::event::{request_event, token_event};
 use crate::front;
 use crate::method_arn::MethodArn;
-use crate::event::{request_event, token_event};
 use crate::output::{is_unauthorized_error, AuthorizerOutput};
 use tollgate_policy::{Caller, ConditionKeys, Decision, Request};
 

@@ -14,8 +14,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use serde_json::{Map, Value};
 use tollgate_authorizers::{
-    ConditionKeys, Invoked, Invoker, JwksFetcher, LambdaAuthorizer, MethodArn, Outcome,
-    Rejection, RequestView, ResultCache,
+    ConditionKeys, Invoked, Invoker, JwksFetcher, LambdaAuthorizer, MethodArn, Outcome, Rejection,
+    RequestView, ResultCache,
 };
 use tollgate_functions::{Functions, InvokeRequest, ServicePermission};
 use tollgate_model::lambda::FunctionRef;
