@@ -1,0 +1,119 @@
+//! `HTTP_PROXY` on an HTTP API: the request streamed to the integration URI (mapped by
+//! `requestParameters`), with a `Forwarded` header, the backend's answer streamed back.
+
+use http::header::{HeaderName, HeaderValue};
+use http::{HeaderMap, Response};
+
+use super::mapping::{mapped_body, mapped_path_and_query, MappingSources};
+use super::{HttpApiCall, PATH_SEGMENT};
+use crate::body::GatewayBody;
+use crate::compile::http_api::HttpIntegration;
+use crate::compile::http_mapping::apply_headers;
+use crate::error::HttpApiError;
+use crate::integrations::http::HttpClient;
+use crate::invocation::RequestBody;
+use crate::pipeline::integration_request::{BackendRequest, DROPPED_ON_ENTRY};
+use crate::pipeline::respond;
+use crate::uri::UriPiece;
+
+/// `HTTP_PROXY`: the client's request streams to the integration URI (with the request
+/// path appended for the `$default` route), the backend's answer streams back.
+pub async fn http_proxy(
+    c: &HttpApiCall<'_>,
+    i: &HttpIntegration,
+    uri: &[UriPiece],
+    method: Option<&http::Method>,
+    body: RequestBody,
+) -> Result<Response<GatewayBody>, HttpApiError> {
+    let mut url = String::with_capacity(128);
+    for piece in uri {
+        match piece {
+            UriPiece::Literal(l) => url.push_str(l),
+            UriPiece::StageVariable(n) => {
+                url.push_str(c.stage_variables.get(n).map_or("", String::as_str))
+            }
+            UriPiece::PathParam(n) => {
+                let v = c.path_params.iter().find(|(k, _)| k == n).map(|(_, v)| v);
+                let encoded =
+                    v.map(|v| percent_encoding::utf8_percent_encode(v, PATH_SEGMENT).to_string());
+                // A greedy value keeps its slashes.
+                url.push_str(&encoded.unwrap_or_default().replace("%2F", "/"));
+            }
+        }
+    }
+    // `$request.body` needs the whole body before the call (then sent as read).
+    let (body, request_body) = if i.request_reads_body {
+        let bytes = body.collect(c.body_stall).await?;
+        let json = mapped_body(&bytes);
+        (RequestBody::Buffered(bytes), json)
+    } else {
+        (body, None)
+    };
+    let sources = MappingSources {
+        call: c,
+        response: None,
+        request_body,
+        response_body: None,
+    };
+    let (mapped_path, mapped_query) = mapped_path_and_query(c, i, &sources);
+    if let Some(p) = mapped_path {
+        // `overwrite:path` replaces the URI's path (its scheme and authority stay).
+        let authority_end = url
+            .find("://")
+            .and_then(|s| url[s + 3..].find('/').map(|e| s + 3 + e))
+            .unwrap_or(url.len());
+        url.truncate(authority_end);
+        if !p.starts_with('/') {
+            url.push('/');
+        }
+        url.push_str(&p);
+    } else if *c.route.arn_path == *"$default" {
+        url.truncate(url.trim_end_matches('/').len());
+        url.push_str(c.routing_path);
+    }
+    if let Some(q) = mapped_query.as_deref().or(c.parts.uri.query()) {
+        if !q.is_empty() {
+            url.push(if url.contains('?') { '&' } else { '?' });
+            url.push_str(q);
+        }
+    }
+    let uri: http::Uri = url.parse().map_err(|_| {
+        tracing::info!(api = %c.api_id, url, "HTTP_PROXY integration URI is not a valid URL");
+        HttpApiError::Internal
+    })?;
+    let method = method.unwrap_or(&c.parts.method).clone();
+    let mut headers = HeaderMap::with_capacity(c.parts.headers.len() + 2);
+    for (k, v) in &c.parts.headers {
+        if k != http::header::HOST && !DROPPED_ON_ENTRY.contains(&k.as_str()) {
+            headers.append(k.clone(), v.clone());
+        }
+    }
+    if let Some(len) = c.parts.headers.get(http::header::CONTENT_LENGTH) {
+        headers.insert(http::header::CONTENT_LENGTH, len.clone());
+    }
+    // HTTP APIs tell the backend who called in one standard `Forwarded` header.
+    let host = c
+        .parts
+        .headers
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or(c.domain_name);
+    let proto = if c.tls { "https" } else { "http" };
+    let forwarded = format!("for={};host={host};proto={proto}", c.source_ip());
+    let forwarded = match headers.get("forwarded").and_then(|v| v.to_str().ok()) {
+        Some(prev) => format!("{prev}, {forwarded}"),
+        None => forwarded,
+    };
+    if let Ok(v) = HeaderValue::from_str(&forwarded) {
+        headers.insert(HeaderName::from_static("forwarded"), v);
+    }
+    apply_headers(&i.request_mappings, &sources, &mut headers);
+    let req = BackendRequest {
+        method,
+        uri,
+        headers,
+        body: body.into_stream(),
+    };
+    let resp = HttpClient::current().send(req, i.timeout).await?;
+    Ok(respond::proxy_response(resp))
+}
