@@ -32,6 +32,30 @@ pub fn api_key_value() -> String {
     random_from(ALNUM, 40)
 }
 
+const UPPER_ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+const SECRET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// An IAM unique id: a four-letter prefix naming the kind (`AROA` role, `AIDA` user,
+/// `ANPA` policy) and 17 upper-case characters, as IAM makes them.
+pub fn iam_unique_id(prefix: &str) -> String {
+    format!("{prefix}{}", random_from(UPPER_ALNUM, 17))
+}
+
+/// An access key id: `AKIA` (long-term) or `ASIA` (temporary) and 16 characters.
+pub fn access_key_id(prefix: &str) -> String {
+    format!("{prefix}{}", random_from(UPPER_ALNUM, 16))
+}
+
+/// A secret access key: 40 characters of base64's alphabet.
+pub fn secret_access_key() -> String {
+    random_from(SECRET, 40)
+}
+
+/// An STS session token (opaque to clients; long, as STS's are).
+pub fn session_token() -> String {
+    format!("IQoJb3JpZ2luX2Vj{}", random_from(SECRET, 200))
+}
+
 /// `$context.extendedRequestId` / `x-amz-apigw-id`: 16 chars ending in `=`.
 pub fn extended_request_id() -> String {
     let mut s = random_from(ALNUM, 15);

@@ -21,6 +21,7 @@ pub mod account;
 pub mod authorizer;
 pub mod deployment;
 pub mod gateway_response;
+pub mod iam;
 pub mod ids;
 pub mod lambda;
 pub mod rest_api;

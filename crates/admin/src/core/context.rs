@@ -11,7 +11,7 @@ use tollgate_model::test_invoke::{
 };
 use tollgate_store::Store;
 
-use crate::core::credentials::StaticCredentials;
+use crate::core::credentials::{ControlPlaneKeys, StaticCredentials};
 
 /// What the control plane asks of the data plane (implemented by the gateway, wired in by
 /// the binary, so the control plane does not depend on the data plane): TestInvokeMethod
@@ -45,7 +45,9 @@ pub struct AdminConfig {
 pub struct AdminContext {
     pub store: Arc<Store>,
     pub region: String,
-    pub verifier: tollgate_sigv4::Verifier<StaticCredentials>,
+    pub verifier: tollgate_sigv4::Verifier<ControlPlaneKeys>,
+    /// The same keys, to name the owner of a verified one.
+    pub keys: ControlPlaneKeys,
     pub test_invoker: Option<Arc<dyn TestInvoker>>,
     /// The store version the data plane serves; writes wait for it (read-your-writes).
     pub data_plane_version: Option<tokio::sync::watch::Receiver<u64>>,

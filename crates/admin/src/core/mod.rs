@@ -11,6 +11,7 @@ pub mod error;
 pub mod pagination;
 pub mod patch;
 pub mod patch_table;
+pub mod query;
 pub mod registry;
 pub mod tags;
 pub mod util;

@@ -10,6 +10,7 @@ use axum::Router;
 use http::{HeaderMap, Uri};
 
 use crate::core::error::ApiError;
+use crate::core::query::{QueryCall, QueryFuture};
 
 /// How a service's calls are told apart from the others'.
 #[derive(Clone, Copy)]
@@ -44,6 +45,8 @@ pub struct ServiceSpec<S: 'static> {
     pub error_shape: ErrorShape,
     /// What a call no route serves answers, given its method and path.
     pub unknown_operation: fn(&str, &str) -> ApiError,
+    /// A query-protocol service's actions (`/`, see [`crate::core::query`]).
+    pub query: Option<fn(S, QueryCall) -> QueryFuture>,
 }
 
 impl<S> ServiceSpec<S> {
@@ -123,6 +126,8 @@ mod tests {
         let apigw = sts.replace("/sts/", "/apigateway/");
         assert_eq!(service("/", Some(sts)), "sts");
         assert_eq!(service("/", Some(&apigw)), "apigateway");
+        let iam = sts.replace("/sts/", "/iam/");
+        assert_eq!(service("/", Some(&iam)), "iam");
         assert_eq!(service("/", None), "apigateway");
         assert_eq!(service("/restapis", Some(sts)), "apigateway");
         assert_eq!(

@@ -28,6 +28,7 @@ pub static SERVICE: ServiceSpec<Ctx> = ServiceSpec {
     max_body: MAX_BODY,
     error_shape: ErrorShape::Json,
     unknown_operation: unsupported::answer,
+    query: None,
 };
 
 /// Paths served by the Lambda API (their signatures are scoped to service `lambda`): every

@@ -62,10 +62,10 @@ pub async fn caller(
         headers,
         body,
     };
-    let head = gw
-        .iam
-        .check_head(&incoming(&[]), now)
-        .map_err(Refused::Iam)?;
+    // One load for the whole check: the key table the head was checked against is the one
+    // the signature is.
+    let iam = gw.iam.load();
+    let head = iam.check_head(&incoming(&[]), now).map_err(Refused::Iam)?;
     let bytes = body
         .take()
         .ok_or_else(GatewayError::internal)
@@ -73,7 +73,7 @@ pub async fn caller(
         .collect(gw.body_stall)
         .await
         .map_err(Refused::Body)?;
-    let caller = gw.iam.finish(head, &incoming(&bytes), now);
+    let caller = iam.finish(head, &incoming(&bytes), now);
     *body = Some(RequestBody::Buffered(bytes));
     caller.map_err(Refused::Iam)
 }
