@@ -44,6 +44,9 @@ pub fn context(
             config.region
         )
     });
+    let function_url_endpoint = config
+        .function_url_endpoint
+        .unwrap_or_else(|| format!("https://{{urlId}}.lambda-url.{}.on.aws/", config.region));
     let keys = core::credentials::ControlPlaneKeys {
         root: config.credentials,
         store: store.clone(),
@@ -61,6 +64,7 @@ pub fn context(
         body_budget: core::budget::BodyBudget::new(core::budget::TOTAL),
         body_stall: config.body_stall,
         api_endpoint,
+        function_url_endpoint,
     })
 }
 

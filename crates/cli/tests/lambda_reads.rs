@@ -219,17 +219,7 @@ fn a_missing_function_is_not_found_on_every_read() {
 fn unimplemented_operations_answer_in_lambdas_shape_and_name_themselves() {
     let s = Server::start();
     create_reader(&s);
-    let cases: [(&str, &[&str]); 4] = [
-        (
-            "CreateFunctionUrlConfig",
-            &[
-                "create-function-url-config",
-                "--function-name",
-                "reader",
-                "--auth-type",
-                "NONE",
-            ],
-        ),
+    let cases: [(&str, &[&str]); 3] = [
         (
             "PutProvisionedConcurrencyConfig",
             &[

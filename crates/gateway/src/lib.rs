@@ -121,6 +121,10 @@ impl Gateway {
             buckets: self.buckets.as_ref(),
             usage: self.usage.as_ref(),
             authorizer_caches: &self.authorizer_caches,
+            region: self
+                .functions
+                .as_deref()
+                .map_or("us-east-1", tollgate_functions::Functions::region),
         };
         if !self.iam.load().compiled_from(&state.iam) {
             let iam = iam::Iam::with_iam(&self.configured_callers, &state.iam);

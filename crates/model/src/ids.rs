@@ -22,6 +22,11 @@ pub fn short_id() -> String {
     random_from(LOWER_ALNUM, 6)
 }
 
+/// A Lambda function URL's id (its host label): 32 chars.
+pub fn url_id() -> String {
+    random_from(LOWER_ALNUM, 32)
+}
+
 /// v2 routes and integrations: 7 chars.
 pub fn seven_char_id() -> String {
     random_from(LOWER_ALNUM, 7)

@@ -20,6 +20,7 @@
 pub mod account;
 pub mod authorizer;
 pub mod deployment;
+pub mod function_url;
 pub mod gateway_response;
 pub mod iam;
 pub mod ids;

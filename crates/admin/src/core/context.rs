@@ -40,6 +40,9 @@ pub struct AdminConfig {
     /// Where deployed v2 APIs answer, with `{apiId}` for the API's id (a v2 Api's
     /// `apiEndpoint`); `None` is AWS's `https://{apiId}.execute-api.{region}.amazonaws.com`.
     pub api_endpoint: Option<String>,
+    /// Where function URLs answer, with `{urlId}` for the URL's id; `None` is AWS's
+    /// `https://{urlId}.lambda-url.{region}.on.aws/`.
+    pub function_url_endpoint: Option<String>,
 }
 
 pub struct AdminContext {
@@ -62,12 +65,19 @@ pub struct AdminContext {
     pub(crate) body_stall: std::time::Duration,
     /// [`AdminConfig::api_endpoint`], resolved.
     pub api_endpoint: String,
+    /// [`AdminConfig::function_url_endpoint`], resolved.
+    pub function_url_endpoint: String,
 }
 
 impl AdminContext {
     /// A v2 Api's `apiEndpoint`.
     pub fn api_endpoint(&self, api_id: &str) -> String {
         self.api_endpoint.replace("{apiId}", api_id)
+    }
+
+    /// A function URL's `FunctionUrl`.
+    pub fn function_url(&self, url_id: &str) -> String {
+        self.function_url_endpoint.replace("{urlId}", url_id)
     }
 }
 

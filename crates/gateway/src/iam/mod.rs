@@ -77,8 +77,18 @@ impl Iam {
         req: &IncomingRequest<'_>,
         now: SystemTime,
     ) -> Result<HeadCheck, IamRejection> {
+        self.check_head_for(req, now, SERVICE)
+    }
+
+    /// [`Iam::check_head`] for a signature scoped to `service` (`lambda` for function URLs).
+    pub fn check_head_for(
+        &self,
+        req: &IncomingRequest<'_>,
+        now: SystemTime,
+        service: &str,
+    ) -> Result<HeadCheck, IamRejection> {
         self.verifier
-            .check_head(req, now, SERVICE)
+            .check_head(req, now, service)
             .map_err(IamRejection::Signature)
     }
 

@@ -41,6 +41,16 @@ pub async fn caller(
     parts: &http::request::Parts,
     body: &mut Option<RequestBody>,
 ) -> Result<Arc<CallerIdentity>, Refused> {
+    caller_for(gw, parts, body, "execute-api").await
+}
+
+/// [`caller`] of a request signed for `service` (`lambda` for function URLs).
+pub async fn caller_for(
+    gw: &Gateway,
+    parts: &http::request::Parts,
+    body: &mut Option<RequestBody>,
+    service: &str,
+) -> Result<Arc<CallerIdentity>, Refused> {
     let now = std::time::SystemTime::now();
     // HTTP/2 carries the signed host as `:authority`, which is no header.
     let with_host;
@@ -65,7 +75,9 @@ pub async fn caller(
     // One load for the whole check: the key table the head was checked against is the one
     // the signature is.
     let iam = gw.iam.load();
-    let head = iam.check_head(&incoming(&[]), now).map_err(Refused::Iam)?;
+    let head = iam
+        .check_head_for(&incoming(&[]), now, service)
+        .map_err(Refused::Iam)?;
     let bytes = body
         .take()
         .ok_or_else(GatewayError::internal)
