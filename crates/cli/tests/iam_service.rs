@@ -602,3 +602,61 @@ fn iam_users_and_assumed_roles_call_aws_iam_methods_and_survive_a_restart() {
         alice_arn
     );
 }
+
+#[test]
+fn control_plane_calls_with_a_users_key_follow_its_policies() {
+    let s = Server::start();
+    iam(&s, &["create-user", "--user-name", "ops"]);
+    let policy = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "apigateway:GET", "Resource": "arn:aws:apigateway:*::/restapis"},
+        {"Effect": "Allow", "Action": "iam:GetUser", "Resource": "*"}]});
+    iam(
+        &s,
+        &[
+            "put-user-policy",
+            "--user-name",
+            "ops",
+            "--policy-name",
+            "read",
+            "--policy-document",
+            &policy.to_string(),
+        ],
+    );
+    let key = iam(&s, &["create-access-key", "--user-name", "ops"]);
+    let id = str_of(&key["AccessKey"], "AccessKeyId");
+    let secret = str_of(&key["AccessKey"], "SecretAccessKey");
+    let env = [
+        ("AWS_ACCESS_KEY_ID", id.as_str()),
+        ("AWS_SECRET_ACCESS_KEY", secret.as_str()),
+    ];
+    let apis = aws_with_env(&s, &["apigateway", "get-rest-apis"], &env)
+        .unwrap_or_else(|e| panic!("{}", e.stderr));
+    assert_eq!(apis["items"], json!([]));
+    let me =
+        aws_with_env(&s, &["iam", "get-user"], &env).unwrap_or_else(|e| panic!("{}", e.stderr));
+    assert_eq!(me["User"]["UserName"], "ops");
+    let ident = aws_with_env(&s, &["sts", "get-caller-identity"], &env)
+        .unwrap_or_else(|e| panic!("{}", e.stderr));
+    assert_eq!(ident["Arn"], "arn:aws:iam::000000000000:user/ops");
+    let e = aws_with_env(&s, &["apigateway", "create-rest-api", "--name", "x"], &env)
+        .expect_err("POST is not allowed");
+    assert_cli_error(
+        &e,
+        "AccessDeniedException",
+        "User: arn:aws:iam::000000000000:user/ops is not authorized to perform: apigateway:POST on resource: arn:aws:apigateway:us-east-1::/restapis",
+    );
+    let e = aws_with_env(&s, &["iam", "list-roles"], &env).expect_err("not allowed");
+    assert_cli_error(
+        &e,
+        "AccessDenied",
+        "User: arn:aws:iam::000000000000:user/ops is not authorized to perform: iam:ListRoles on resource: *",
+    );
+    let e = aws_with_env(&s, &["lambda", "list-functions"], &env).expect_err("not allowed");
+    assert_cli_error(
+        &e,
+        "AccessDeniedException",
+        "lambda:ListFunctions on resource: *",
+    );
+    // Nothing was created by the refused call.
+    assert_eq!(apigw(&s, &["get-rest-apis"])["items"], json!([]));
+}

@@ -3,8 +3,6 @@
 //! service the signature is scoped to (see [`crate::core::registry`]) gets the call.
 
 use std::collections::HashMap;
-use std::future::Future;
-use std::pin::Pin;
 
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
@@ -15,26 +13,13 @@ use http::{HeaderValue, StatusCode};
 use crate::core::context::Ctx;
 use crate::core::error::ApiError;
 use crate::core::registry::service_of;
+pub use crate::core::registry::{QueryCall, QueryFuture, QueryHandler};
 use crate::core::util::form_pairs;
 
 /// The access key whose signature the envelope verified, left in the request's extensions
 /// for handlers that answer for the caller (GetCallerIdentity, AssumeRole, GetUser).
 #[derive(Debug, Clone)]
 pub struct SignedBy(pub String);
-
-/// One query-protocol call: its action and parameters, decoded.
-pub struct QueryCall {
-    pub action: String,
-    pub params: HashMap<String, String>,
-    pub request_id: String,
-    /// The verified access key id.
-    pub caller: String,
-}
-
-pub type QueryFuture = Pin<Box<dyn Future<Output = Response> + Send>>;
-
-/// A query-protocol service's entry point.
-pub type QueryHandler = fn(Ctx, QueryCall) -> QueryFuture;
 
 /// Query-protocol calls are a few form fields; policy documents are the largest (IAM
 /// allows 131,072 characters), URL-encoded.
@@ -138,6 +123,7 @@ fn query_protocol_code(error_type: &'static str) -> &'static str {
         "IncompleteSignatureException" => "IncompleteSignature",
         "MissingAuthenticationTokenException" => "MissingAuthenticationToken",
         "UnrecognizedClientException" => "InvalidClientTokenId",
+        "AccessDeniedException" => "AccessDenied",
         other => other,
     }
 }

@@ -5,12 +5,29 @@
 //! iterate the registry (the crate root's `SERVICES`), so a new service is one module plus
 //! one entry there.
 
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use http::{HeaderMap, Uri};
 
 use crate::core::error::ApiError;
-use crate::core::query::{QueryCall, QueryFuture};
+
+/// One query-protocol call: its action and parameters, decoded.
+pub struct QueryCall {
+    pub action: String,
+    pub params: HashMap<String, String>,
+    pub request_id: String,
+    /// The verified access key id.
+    pub caller: String,
+}
+
+pub type QueryFuture = Pin<Box<dyn Future<Output = Response> + Send>>;
+
+/// A query-protocol service's entry point, for services whose handlers get `S`.
+pub type QueryHandler<S> = fn(S, QueryCall) -> QueryFuture;
 
 /// How a service's calls are told apart from the others'.
 #[derive(Clone, Copy)]
@@ -46,7 +63,7 @@ pub struct ServiceSpec<S: 'static> {
     /// What a call no route serves answers, given its method and path.
     pub unknown_operation: fn(&str, &str) -> ApiError,
     /// A query-protocol service's actions (`/`, see [`crate::core::query`]).
-    pub query: Option<fn(S, QueryCall) -> QueryFuture>,
+    pub query: Option<QueryHandler<S>>,
 }
 
 impl<S> ServiceSpec<S> {

@@ -8,9 +8,8 @@ use std::sync::Arc;
 use tollgate_store::IamState;
 
 use super::documents::{aws_managed, check, encoded, DocumentKind};
-use super::params::{page, Params};
+use super::params::{page, Answer, Params};
 use super::policies::attachable;
-use super::Answer;
 use crate::core::context::Ctx;
 use crate::core::error::{ApiError, ApiResult};
 use crate::core::query::element;

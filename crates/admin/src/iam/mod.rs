@@ -21,16 +21,13 @@ mod users;
 mod views;
 
 use crate::core::context::Ctx;
-use crate::core::error::{ApiError, ApiResult};
+use crate::core::error::ApiError;
 use crate::core::query::{self, QueryCall, QueryFuture};
 use crate::core::registry::{ErrorShape, Recognition, ServiceSpec};
 use holders::Holder;
-use params::Params;
+use params::{Answer, Params};
 
 const XMLNS: &str = "https://iam.amazonaws.com/doc/2010-05-08/";
-
-/// What an action answers: its result's XML, or `None` for actions without one.
-type Answer = ApiResult<Option<String>>;
 
 /// IAM on the control-plane endpoint: `/`, signed for `iam`.
 pub static SERVICE: ServiceSpec<Ctx> = ServiceSpec {

@@ -8,6 +8,9 @@ use tollgate_model::iam::Tag;
 use crate::core::error::{ApiError, ApiResult, Violation};
 use crate::core::query::element;
 
+/// What an action answers: its result's XML, or `None` for actions without one.
+pub type Answer = ApiResult<Option<String>>;
+
 /// IAM's one ValidationError for a broken member constraint.
 pub fn invalid(v: Violation) -> ApiError {
     ApiError::new(
@@ -119,6 +122,16 @@ impl<'a> Params<'a> {
         };
         Ok((max, self.get("Marker")))
     }
+}
+
+/// IAM's `LimitExceeded` for an account quota (`RolesPerAccount`, ...), which also bounds
+/// what the state holds.
+pub fn quota(name: &str, limit: usize) -> ApiError {
+    ApiError::new(
+        409,
+        "LimitExceeded",
+        format!("Cannot exceed quota for {name}: {limit}"),
+    )
 }
 
 /// Checks one IAM name against `[\w+=,.@-]+` and its length.

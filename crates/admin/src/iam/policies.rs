@@ -9,10 +9,9 @@ use tollgate_model::iam::{self, ManagedPolicy, PolicyVersion};
 use tollgate_store::IamState;
 
 use super::documents::{aws_managed, check, DocumentKind, AWS_MANAGED};
-use super::params::{page, Params};
+use super::params::{page, Answer, Params};
 use super::roles::conflict;
 use super::views::{self, attachment_count, AWS_MANAGED_DATE};
-use super::Answer;
 use crate::core::context::Ctx;
 use crate::core::error::{ApiError, ApiResult};
 
@@ -86,6 +85,9 @@ pub async fn create(ctx: &Ctx, p: &Params<'_>) -> Answer {
                         "A policy called {name} already exists. Duplicate names are not allowed."
                     ),
                 ));
+            }
+            if iam.policies.len() >= 1500 {
+                return Err(super::params::quota("PoliciesPerAccount", 1500));
             }
             iam.policies
                 .insert(policy.arn.clone(), Arc::new(policy.clone()));

@@ -7,9 +7,8 @@ use tollgate_model::iam::{self, Role};
 use tollgate_store::IamState;
 
 use super::documents::{check, DocumentKind};
-use super::params::{invalid, page, Params};
+use super::params::{invalid, page, quota, Answer, Params};
 use super::views;
-use super::Answer;
 use crate::core::context::Ctx;
 use crate::core::error::{ApiError, ApiResult, Violation};
 use crate::core::query::{element, members};
@@ -78,6 +77,9 @@ pub async fn create(ctx: &Ctx, p: &Params<'_>) -> Answer {
                     "EntityAlreadyExists",
                     format!("Role with name {name} already exists."),
                 ));
+            }
+            if iam.roles.len() >= 1000 {
+                return Err(quota("RolesPerAccount", 1000));
             }
             iam.roles.insert(name.into(), Arc::new(role.clone()));
             Ok(())

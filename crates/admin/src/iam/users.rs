@@ -7,10 +7,9 @@ use std::sync::Arc;
 use tollgate_model::iam::{self, AccessKey, AccessKeyStatus, User};
 use tollgate_store::IamState;
 
-use super::params::{check_name, invalid, page, Params};
+use super::params::{check_name, invalid, page, Answer, Params};
 use super::roles::conflict;
 use super::views;
-use super::Answer;
 use crate::core::context::Ctx;
 use crate::core::credentials::KeyOwner;
 use crate::core::error::{ApiError, ApiResult, Violation};
@@ -73,6 +72,9 @@ pub async fn create(ctx: &Ctx, p: &Params<'_>) -> Answer {
                     "EntityAlreadyExists",
                     format!("User with name {name} already exists."),
                 ));
+            }
+            if iam.users.len() >= 5000 {
+                return Err(super::params::quota("UsersPerAccount", 5000));
             }
             iam.users.insert(name.into(), Arc::new(user.clone()));
             Ok(())

@@ -15,6 +15,9 @@ use crate::core::query::{element, QueryCall};
 
 const ACTION: &str = "sts:AssumeRole";
 
+/// Unexpired AssumeRole credentials kept at once.
+const MAX_SESSIONS: usize = 10_000;
+
 fn validation(m: String) -> ApiError {
     ApiError::new(400, "ValidationError", m)
 }
@@ -156,6 +159,16 @@ pub async fn assume_role(ctx: &Ctx, call: &QueryCall) -> ApiResult<String> {
             let iam = Arc::make_mut(&mut s.iam);
             // Expired credentials are dropped as new ones are handed out, so they do not pile up.
             iam.sessions.retain(|_, x| x.expiration > now);
+            // Tollgate's own bound on credentials alive at once (they are state).
+            if iam.sessions.len() >= MAX_SESSIONS {
+                return Err(ApiError::new(
+                    409,
+                    "LimitExceeded",
+                    format!(
+                        "Too many temporary credentials alive at once (at most {MAX_SESSIONS})"
+                    ),
+                ));
+            }
             iam.sessions
                 .insert(creds.access_key_id.clone(), Arc::new(creds.clone()));
             Ok::<_, ApiError>(())

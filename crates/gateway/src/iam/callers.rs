@@ -337,4 +337,61 @@ mod tests {
             assert!(!e.contains("s3cr3t"), "{e}");
         }
     }
+
+    #[test]
+    fn iam_users_and_sessions_become_callers_with_their_policies() {
+        use tollgate_model::iam::{AccessKey, RoleSession, User};
+        let allow = r#"{"Statement": {"Effect": "Allow", "Action": "execute-api:Invoke", "Resource": "*"}}"#;
+        let key = |id: &str, status| AccessKey {
+            access_key_id: id.into(),
+            secret_access_key: "s3cr3t".into(),
+            status,
+            create_date: String::new(),
+        };
+        let user = User {
+            user_name: "alice".into(),
+            user_id: "AIDAALICE".into(),
+            arn: "arn:aws:iam::000000000000:user/alice".into(),
+            path: "/".into(),
+            create_date: String::new(),
+            tags: vec![],
+            attached_policies: vec![],
+            inline_policies: [("p".to_string(), allow.to_string())].into(),
+            access_keys: vec![
+                key("AKIAON", AccessKeyStatus::Active),
+                key("AKIAOFF", AccessKeyStatus::Inactive),
+            ],
+        };
+        let session = RoleSession {
+            access_key_id: "ASIAOLD".into(),
+            secret_access_key: "s3cr3t".into(),
+            session_token: "t".into(),
+            expiration: 1_000,
+            role_name: "gone".into(),
+            role_session_name: "s".into(),
+        };
+        let mut iam = IamState::default();
+        iam.users.insert("alice".into(), Arc::new(user));
+        iam.sessions.insert("ASIAOLD".into(), Arc::new(session));
+        let c = Callers::new([("test".into(), "test".into())]).with_iam(&iam);
+        let alice = c.get("AKIAON").unwrap();
+        assert_eq!(alice.user_id, "AIDAALICE");
+        assert_eq!(
+            alice.decide("execute-api:Invoke", "arn:x", &()),
+            Decision::Allow
+        );
+        assert!(c.get("AKIAOFF").is_none(), "an inactive key signs nothing");
+        let old = c.get("ASIAOLD").unwrap();
+        assert!(
+            old.expired(1_000_000),
+            "expired credentials are answered as expired"
+        );
+        assert_eq!(old.arn, "arn:aws:sts::000000000000:assumed-role/gone/s");
+        // Its role is gone: it acts with no policy.
+        assert_eq!(
+            old.decide("execute-api:Invoke", "arn:x", &()),
+            Decision::ImplicitDeny
+        );
+        assert!(!format!("{old:?}").contains("s3cr3t"));
+    }
 }
