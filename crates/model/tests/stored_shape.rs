@@ -373,24 +373,6 @@ fn function() {
                     last_modified_time: "2024-01-02T03:04:05.000Z".into(),
                 },
             )]),
-            url_configs: map(&[(
-                "live",
-                tollgate_model::function_url::FunctionUrlConfig {
-                    url_id: "abcdefghijklmnopqrstuvwxyz012345".into(),
-                    auth_type: tollgate_model::function_url::FunctionUrlAuthType::AwsIam,
-                    cors: Some(tollgate_model::function_url::FunctionUrlCors {
-                        allow_credentials: Some(true),
-                        allow_headers: Some(vec!["x-a".into()]),
-                        allow_methods: Some(vec!["GET".into()]),
-                        allow_origins: Some(vec!["*".into()]),
-                        expose_headers: Some(vec!["x-b".into()]),
-                        max_age: Some(60),
-                    }),
-                    invoke_mode: "BUFFERED".into(),
-                    creation_time: "2024-01-02T03:04:05.000Z".into(),
-                    last_modified_time: "2024-01-02T03:04:05.000Z".into(),
-                },
-            )]),
         },
     );
 }
@@ -535,24 +517,6 @@ fn v2_stage() {
             route_settings: map(&[("GET /pets/{id}", settings)]),
             stage_variables: map(&[("v", "1".to_string())]),
             tags: map(&[("team", "a".to_string())]),
-            url_configs: map(&[(
-                "live",
-                tollgate_model::function_url::FunctionUrlConfig {
-                    url_id: "abcdefghijklmnopqrstuvwxyz012345".into(),
-                    auth_type: tollgate_model::function_url::FunctionUrlAuthType::AwsIam,
-                    cors: Some(tollgate_model::function_url::FunctionUrlCors {
-                        allow_credentials: Some(true),
-                        allow_headers: Some(vec!["x-a".into()]),
-                        allow_methods: Some(vec!["GET".into()]),
-                        allow_origins: Some(vec!["*".into()]),
-                        expose_headers: Some(vec!["x-b".into()]),
-                        max_age: Some(60),
-                    }),
-                    invoke_mode: "BUFFERED".into(),
-                    creation_time: "2024-01-02T03:04:05.000Z".into(),
-                    last_modified_time: "2024-01-02T03:04:05.000Z".into(),
-                },
-            )]),
         },
     );
 }

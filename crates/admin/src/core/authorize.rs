@@ -39,8 +39,13 @@ fn call(service: &str, parts: &http::request::Parts, body: &[u8], region: &str) 
                 }
                 _ => "*".to_string(),
             };
+            // IAM names the invoke operations' action after the function.
+            let action = match op {
+                "Invoke" | "InvokeAsync" => "InvokeFunction",
+                other => other,
+            };
             Some(Call {
-                action: format!("lambda:{op}"),
+                action: format!("lambda:{action}"),
                 resource,
             })
         }
