@@ -66,7 +66,7 @@ pub struct FunctionUrlConfig {
     pub auth_type: FunctionUrlAuthType,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cors: Option<FunctionUrlCors>,
-    /// `BUFFERED` (the only mode served) or `RESPONSE_STREAM`.
+    /// `BUFFERED` (the control plane refuses `RESPONSE_STREAM`: responses are not streamed).
     pub invoke_mode: String,
     /// ISO-8601 with milliseconds, as Lambda shows it.
     pub creation_time: String,

@@ -78,11 +78,18 @@ fn check(input: &UrlInput, required: bool) -> ApiResult<Option<FunctionUrlAuthTy
         }
         (None, false) => None,
     };
-    if let Some(m) = input.invoke_mode.as_deref() {
-        if m != "BUFFERED" && m != "RESPONSE_STREAM" {
+    match input.invoke_mode.as_deref() {
+        None | Some("BUFFERED") => {}
+        // Responses are not streamed: saying so beats buffering what was asked to stream.
+        Some("RESPONSE_STREAM") => {
+            return Err(super::shared::invalid_parameter(
+                "InvokeMode RESPONSE_STREAM is not supported by Tollgate",
+            ))
+        }
+        Some(m) => {
             return Err(ApiError::validation(format!(
                 "1 validation error detected: Value '{m}' at 'invokeMode' failed to satisfy constraint: Member must satisfy enum value set: [BUFFERED, RESPONSE_STREAM]"
-            )));
+            )))
         }
     }
     if let Some(age) = input.cors.as_ref().and_then(|c| c.max_age) {
