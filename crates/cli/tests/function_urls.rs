@@ -26,22 +26,11 @@ def handler(event, context):
 "#;
 
 fn lambda_ok(s: &Server, args: &[&str]) -> Value {
-    let mut full = vec!["lambda"];
-    full.extend_from_slice(args);
-    aws(s, &full).unwrap_or_else(|e| {
-        panic!(
-            "aws lambda {}: {}\n{}",
-            args.join(" "),
-            e.stderr,
-            s.stderr()
-        )
-    })
+    cli_ok(s, "lambda", args)
 }
 
 fn lambda_err(s: &Server, args: &[&str]) -> AwsError {
-    let mut full = vec!["lambda"];
-    full.extend_from_slice(args);
-    aws(s, &full).expect_err("the call must fail")
+    cli_err(s, "lambda", args)
 }
 
 fn echo(s: &Server) {

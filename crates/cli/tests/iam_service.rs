@@ -17,22 +17,11 @@ const TRUST_LAMBDA: &str = r#"{"Version": "2012-10-17", "Statement": [{"Effect":
 const BASIC: &str = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole";
 
 fn iam(s: &Server, args: &[&str]) -> Value {
-    let mut full = vec!["iam"];
-    full.extend_from_slice(args);
-    aws(s, &full).unwrap_or_else(|e| {
-        panic!(
-            "`aws iam {}` failed:\n{}\n--- server ---\n{}",
-            args.join(" "),
-            e.stderr,
-            s.stderr()
-        )
-    })
+    cli_ok(s, "iam", args)
 }
 
 fn iam_err(s: &Server, args: &[&str]) -> AwsError {
-    let mut full = vec!["iam"];
-    full.extend_from_slice(args);
-    aws(s, &full).expect_err("the call must fail")
+    cli_err(s, "iam", args)
 }
 
 #[test]

@@ -133,9 +133,10 @@ pub async fn assume_role(ctx: &Ctx, call: &QueryCall) -> ApiResult<String> {
         Some(v) => match v.parse::<i64>() {
             Ok(n) if (900..=i64::from(role.max_session_duration)).contains(&n) => n,
             Ok(n) if n >= 900 => {
-                return Err(validation(format!(
+                return Err(validation(
                     "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
-                )))
+                        .to_string(),
+                ))
             }
             _ => {
                 return Err(validation(format!(

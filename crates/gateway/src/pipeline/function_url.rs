@@ -189,12 +189,14 @@ async fn invoke(
         None => return Err(UrlError::BadGateway),
     };
     // An IAM caller's signature never reaches the function.
-    let mut parts = clone_head(c.parts);
-    if caller.is_some() {
-        for h in iam_caller::SIGNING_HEADERS {
-            parts.headers.remove(h);
+    let unsigned;
+    let parts = match caller {
+        Some(_) => {
+            unsigned = iam_caller::without_signature(c.parts);
+            &unsigned
         }
-    }
+        None => c.parts,
+    };
     let domain_name = frontend::host_of(c.parts).unwrap_or_default();
     let context = HttpContext {
         authorizer: caller.map(HttpAuthorized::Iam),
@@ -202,7 +204,7 @@ async fn invoke(
     };
     let no_variables = Default::default();
     let call = HttpApiCall {
-        parts: &parts,
+        parts,
         remote: c.remote,
         tls: c.tls,
         api_id: &url.url_id,
@@ -234,14 +236,4 @@ async fn invoke(
             UrlError::BadGateway
         })?;
     http_api::output_v2(&url.url_id, &out).map_err(|_| UrlError::BadGateway)
-}
-
-/// A copy of the request head (the function sees it without the signature headers).
-fn clone_head(parts: &http::request::Parts) -> http::request::Parts {
-    let (mut out, ()) = http::Request::new(()).into_parts();
-    out.method = parts.method.clone();
-    out.uri = parts.uri.clone();
-    out.version = parts.version;
-    out.headers = parts.headers.clone();
-    out
 }

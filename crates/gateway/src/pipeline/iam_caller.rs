@@ -99,6 +99,19 @@ pub const SIGNING_HEADERS: [&str; 4] = [
     "x-amz-content-sha256",
 ];
 
+/// The request head without an IAM caller's SigV4 headers.
+pub fn without_signature(parts: &http::request::Parts) -> http::request::Parts {
+    let (mut out, ()) = http::Request::new(()).into_parts();
+    out.method = parts.method.clone();
+    out.uri = parts.uri.clone();
+    out.version = parts.version;
+    out.headers = parts.headers.clone();
+    for h in SIGNING_HEADERS {
+        out.headers.remove(h);
+    }
+    out
+}
+
 /// A refused signature as its gateway response: MISSING_AUTHENTICATION_TOKEN without auth
 /// data, EXPIRED_TOKEN for expired temporary credentials, INVALID_SIGNATURE for every other
 /// signature failure (with the verifier's exact exception in `x-amzn-ErrorType`).
