@@ -88,6 +88,13 @@ pub fn check(
                 .documents(&u.attached_policies, &u.inline_policies)
                 .collect(),
         ),
+        KeyOwner::Session(s) if s.expiration <= tollgate_model::time::now_epoch() => {
+            return Err(ApiError::new(
+                403,
+                "ExpiredTokenException",
+                "The security token included in the request is expired",
+            ))
+        }
         KeyOwner::Session(s) => (s.arn(), state.iam.session_documents(s).collect()),
     };
     let Some(c) = call(service, parts, body, region) else {
@@ -118,5 +125,60 @@ pub fn check(
                 c.action, c.resource
             ),
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use tollgate_model::iam::RoleSession;
+
+    use super::*;
+
+    fn parts(method: &str, uri: &str) -> http::request::Parts {
+        let req = http::Request::builder().method(method).uri(uri).body(());
+        req.unwrap().into_parts().0
+    }
+
+    #[test]
+    fn sessions_act_with_their_role_until_they_expire() {
+        let session = |expiration| {
+            Arc::new(RoleSession {
+                access_key_id: "ASIAX".into(),
+                secret_access_key: "s".into(),
+                session_token: "t".into(),
+                expiration,
+                role_name: "gone".into(),
+                role_session_name: "s".into(),
+            })
+        };
+        let state = State::default();
+        let get = parts("GET", "/restapis");
+        let check_as =
+            |owner: &KeyOwner| check(&state, owner, "apigateway", &get, b"", "us-east-1");
+        assert!(check_as(&KeyOwner::Root).is_ok());
+        let expired = check_as(&KeyOwner::Session(session(1))).unwrap_err();
+        assert_eq!(expired.error_type, "ExpiredTokenException");
+        // Alive, but its role is gone: no policy allows anything.
+        let later = tollgate_model::time::now_epoch() + 600;
+        let denied = check_as(&KeyOwner::Session(session(later))).unwrap_err();
+        assert_eq!(denied.error_type, "AccessDeniedException");
+        assert_eq!(
+            denied.message,
+            "User: arn:aws:sts::000000000000:assumed-role/gone/s is not authorized to perform: apigateway:GET on resource: arn:aws:apigateway:us-east-1::/restapis"
+        );
+        // STS's calls are STS's to check.
+        let sts = parts("POST", "/");
+        let alive = KeyOwner::Session(session(later));
+        assert!(check(
+            &state,
+            &alive,
+            "sts",
+            &sts,
+            b"Action=GetCallerIdentity",
+            "us-east-1"
+        )
+        .is_ok());
     }
 }

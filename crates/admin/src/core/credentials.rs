@@ -46,15 +46,15 @@ pub enum KeyOwner {
     Root,
     /// An IAM user's active access key.
     User(Arc<User>),
-    /// AssumeRole's temporary credentials, unexpired.
+    /// AssumeRole's temporary credentials (the envelope refuses them once expired).
     Session(Arc<RoleSession>),
 }
 
 /// The IAM user or STS session owning `access_key_id` in `state` (`None` for a configured
-/// key or an unknown one). An inactive key or expired credentials own nothing.
-pub fn iam_owner(state: &State, access_key_id: &str, now: i64) -> Option<KeyOwner> {
+/// key or an unknown one). An inactive key owns nothing.
+pub fn iam_owner(state: &State, access_key_id: &str) -> Option<KeyOwner> {
     if let Some(s) = state.iam.sessions.get(access_key_id) {
-        return (s.expiration > now).then(|| KeyOwner::Session(s.clone()));
+        return Some(KeyOwner::Session(s.clone()));
     }
     // Scanned: the control plane only, and accounts have few users.
     state.iam.users.values().find_map(|u| {
@@ -78,11 +78,7 @@ impl ControlPlaneKeys {
         if self.root.keys.contains_key(access_key_id) {
             return Some(KeyOwner::Root);
         }
-        iam_owner(
-            &self.store.state(),
-            access_key_id,
-            tollgate_model::time::now_epoch(),
-        )
+        iam_owner(&self.store.state(), access_key_id)
     }
 }
 

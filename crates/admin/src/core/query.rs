@@ -124,6 +124,7 @@ fn query_protocol_code(error_type: &'static str) -> &'static str {
         "MissingAuthenticationTokenException" => "MissingAuthenticationToken",
         "UnrecognizedClientException" => "InvalidClientTokenId",
         "AccessDeniedException" => "AccessDenied",
+        "ExpiredTokenException" => "ExpiredToken",
         other => other,
     }
 }
