@@ -180,6 +180,11 @@ pub fn user_request_path(path_and_query: &str) -> Option<String> {
     Some(format!("{PATH_PREFIX}{id}/{stage}{tail}"))
 }
 
+/// The URI as the client sent it, kept in a request's extensions when the edge rewrote it
+/// (LocalStack's path form): what a SigV4 signature covers.
+#[derive(Debug, Clone)]
+pub struct SignedUri(pub http::Uri);
+
 const USER_REQUEST_PREFIX: &str = "/restapis/";
 const USER_REQUEST: &str = "_user_request_";
 

@@ -65,10 +65,14 @@ pub async fn caller_for(
         }
         _ => &parts.headers,
     };
+    let signed = parts
+        .extensions
+        .get::<crate::frontend::SignedUri>()
+        .map_or(&parts.uri, |s| &s.0);
     let incoming = |body| IncomingRequest {
         method: parts.method.as_str(),
-        raw_path: parts.uri.path(),
-        raw_query: parts.uri.query(),
+        raw_path: signed.path(),
+        raw_query: signed.query(),
         headers,
         body,
     };
