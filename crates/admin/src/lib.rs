@@ -1,8 +1,8 @@
-//! The AWS-compatible control plane: API Gateway v1 and v2 and Lambda (restJson1) and STS
-//! (query protocol) on one endpoint.
+//! The AWS-compatible control plane: API Gateway v1 and v2 and Lambda (restJson1), IAM and
+//! STS (query protocol) on one endpoint.
 //!
 //! [`core`] is what every service shares; each service is one module ([`apigateway`],
-//! [`lambda`], [`sts`]) that declares itself in [`SERVICES`]. [`router`] merges the
+//! [`lambda`], [`iam`], [`sts`]) that declares itself in [`SERVICES`]. [`router`] merges the
 //! services' routes. Every request first passes [`core::envelope::envelope`]: it gets a
 //! request id, the registry names the service it is addressed to, its body is read, and its
 //! SigV4 signature (scoped to that service) is verified before any routing or parsing (as
@@ -16,6 +16,7 @@
 pub mod apigateway;
 pub mod apigatewayv2;
 pub mod core;
+pub mod iam;
 pub mod lambda;
 pub mod sts;
 
@@ -43,10 +44,18 @@ pub fn context(
             config.region
         )
     });
+    let function_url_endpoint = config
+        .function_url_endpoint
+        .unwrap_or_else(|| format!("https://{{urlId}}.lambda-url.{}.on.aws/", config.region));
+    let keys = core::credentials::ControlPlaneKeys {
+        root: config.credentials,
+        store: store.clone(),
+    };
     Arc::new(AdminContext {
         store,
         region: config.region,
-        verifier: tollgate_sigv4::Verifier::new(config.credentials, "apigateway"),
+        verifier: tollgate_sigv4::Verifier::new(keys.clone(), "apigateway"),
+        keys,
         test_invoker,
         data_plane_version,
         usage,
@@ -55,6 +64,7 @@ pub fn context(
         body_budget: core::budget::BodyBudget::new(core::budget::TOTAL),
         body_stall: config.body_stall,
         api_endpoint,
+        function_url_endpoint,
     })
 }
 
@@ -63,6 +73,7 @@ pub fn context(
 pub static SERVICES: core::registry::Registry<Ctx> = &[
     &lambda::SERVICE,
     &sts::SERVICE,
+    &iam::SERVICE,
     &apigatewayv2::SERVICE,
     &apigateway::SERVICE,
 ];
@@ -73,7 +84,7 @@ pub fn router(ctx: Ctx) -> Router {
     let routes = ctx
         .services
         .iter()
-        .fold(Router::new(), |r, s| r.merge((s.routes)()));
+        .fold(core::query::routes(), |r, s| r.merge((s.routes)()));
     routes
         .fallback(unknown_operation)
         .method_not_allowed_fallback(unknown_operation)

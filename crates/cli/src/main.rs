@@ -216,6 +216,25 @@ fn api_endpoint(addrs: &[(SocketAddr, Role)], scheme: &str) -> Option<String> {
     })
 }
 
+/// Where function URLs answer (`{urlId}` standing for the id), chosen as for
+/// [`api_endpoint`]: `{urlId}.lambda-url.{region}.localhost` on a loopback listener, else the
+/// path form.
+fn function_url_endpoint(
+    addrs: &[(SocketAddr, Role)],
+    scheme: &str,
+    region: &str,
+) -> Option<String> {
+    let (addr, _) = addrs.iter().find(|(_, r)| *r != Role::ControlPlane)?;
+    Some(if addr.ip().is_loopback() {
+        format!(
+            "{scheme}://{{urlId}}.lambda-url.{region}.localhost:{}/",
+            addr.port()
+        )
+    } else {
+        format!("{scheme}://{addr}/_aws/lambda-url/{{urlId}}/")
+    })
+}
+
 /// The one line announcing where Tollgate listens, e.g. `listening on http://127.0.0.1:4566
 /// and http://[::1]:4566 (control plane and APIs)`.
 fn listen_line(addrs: &[(SocketAddr, Role)], scheme: &str) -> String {
@@ -423,10 +442,11 @@ async fn serve(mut args: ServeArgs) -> Result<(), CliError> {
     let admin = tollgate_admin::router(tollgate_admin::context(
         store.clone(),
         tollgate_admin::AdminConfig {
-            region: args.region,
+            region: args.region.clone(),
             credentials: tollgate_admin::StaticCredentials::new(credentials),
             body_stall: std::time::Duration::from_secs(args.idle_timeout),
             api_endpoint: api_endpoint(&bound, scheme),
+            function_url_endpoint: function_url_endpoint(&bound, scheme, &args.region),
         },
         Some(Arc::new(Invoker(gateway.clone()))),
         Some(gateway.applied_version()),

@@ -182,6 +182,9 @@ fn readme_examples_work_with_default_flags() {
         "with an explicit deny",
         "hello from /secret",
         r#"{"caller": "arn:aws:iam::000000000000:root"}"#,
+        r#"{"caller": "arn:aws:iam::000000000000:user/alice"}"#,
+        "hello from /via-url",
+        "hello from /from-localstack",
     ] {
         assert!(out.contains(expected), "missing {expected:?}\n{context}");
     }

@@ -479,6 +479,31 @@ impl Functions {
         }
     }
 
+    /// The function's resource policy on a call of its URL (`qualifier`: the URL's alias):
+    /// `lambda:InvokeFunctionUrl` for `caller`, with the URL's auth type as
+    /// `lambda:FunctionUrlAuthType`. A function not hosted here allows nothing.
+    pub fn url_permission(
+        &self,
+        name: &str,
+        qualifier: Option<&str>,
+        caller: tollgate_policy::Caller<'_>,
+        auth_type: &str,
+    ) -> tollgate_policy::Decision {
+        let registry = self.registry.load();
+        let Some(entry) = registry.get(name) else {
+            return tollgate_policy::Decision::ImplicitDeny;
+        };
+        let function_arn: Cow<'_, str> = match qualifier {
+            Some(q) => format!("{}:{q}", entry.arn).into(),
+            None => entry.arn.as_str().into(),
+        };
+        entry.policy.url_decision(&policy::UrlRequest {
+            function_arn: &function_arn,
+            caller,
+            auth_type,
+        })
+    }
+
     /// Runs one synchronous (`RequestResponse`) invocation.
     pub async fn invoke(
         &self,

@@ -54,6 +54,39 @@ impl ResourcePolicy {
     }
 }
 
+/// A call of a function URL as the function's policy sees it.
+pub struct UrlRequest<'a> {
+    /// The ARN invoked (with the alias, for an alias's URL).
+    pub function_arn: &'a str,
+    /// The signed caller (`AWS_IAM`), or anonymous (`NONE`).
+    pub caller: Caller<'a>,
+    /// `NONE` or `AWS_IAM`: the `lambda:FunctionUrlAuthType` condition key.
+    pub auth_type: &'a str,
+}
+
+impl ConditionKeys for UrlRequest<'_> {
+    fn values(&self, key: &str) -> Vec<String> {
+        match key {
+            "lambda:functionurlauthtype" => vec![self.auth_type.to_string()],
+            _ => Vec::new(),
+        }
+    }
+}
+
+impl ResourcePolicy {
+    /// The policy's decision on `lambda:InvokeFunctionUrl` for a URL's caller.
+    pub fn url_decision(&self, req: &UrlRequest<'_>) -> Decision {
+        self.0.as_ref().map_or(Decision::ImplicitDeny, |p| {
+            p.evaluate(&Request {
+                action: "lambda:InvokeFunctionUrl",
+                resource: req.function_arn,
+                caller: req.caller,
+                keys: req,
+            })
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

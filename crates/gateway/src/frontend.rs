@@ -17,6 +17,8 @@ pub enum ApiKind {
     Rest,
     /// An HTTP API (API Gateway v2).
     Http,
+    /// A Lambda function URL.
+    FunctionUrl,
 }
 
 /// One API as a frontend entry points to it.
@@ -65,6 +67,9 @@ pub struct Frontends<A> {
     execute_api: HashMap<Box<str>, Frontend<A>>,
     /// Exact hosts (lower-case) with their base-path mappings, longest base path first.
     domains: HashMap<Box<str>, Vec<BasePathMapping<A>>>,
+    /// Function URLs by (lower-case) URL id: `{urlId}.lambda-url.*` hosts and
+    /// `/_aws/lambda-url/{urlId}/...`.
+    function_urls: HashMap<Box<str>, Frontend<A>>,
 }
 
 impl<A> Default for Frontends<A> {
@@ -72,12 +77,15 @@ impl<A> Default for Frontends<A> {
         Frontends {
             execute_api: HashMap::new(),
             domains: HashMap::new(),
+            function_urls: HashMap::new(),
         }
     }
 }
 
 const PATH_PREFIX: &str = "/_aws/execute-api/";
 const EXECUTE_API: &str = ".execute-api.";
+const URL_PATH_PREFIX: &str = "/_aws/lambda-url/";
+const LAMBDA_URL: &str = ".lambda-url.";
 /// Longest host name DNS allows; longer labels are never in the table.
 const MAX_HOST: usize = 253;
 
@@ -86,6 +94,32 @@ impl<A> Frontends<A> {
     pub fn add_execute_api(&mut self, api_id: &str, kind: ApiKind, api: A) {
         self.execute_api
             .insert(api_id.to_ascii_lowercase().into(), Frontend { kind, api });
+    }
+
+    /// Serves a function URL under its (case-insensitive) id.
+    pub fn add_function_url(&mut self, url_id: &str, api: A) {
+        let kind = ApiKind::FunctionUrl;
+        self.function_urls
+            .insert(url_id.to_ascii_lowercase().into(), Frontend { kind, api });
+    }
+
+    /// A function URL's request: by its host, or by the path form (the function's path
+    /// follows the id).
+    fn function_url(&self, hostname: &str, path: &str) -> Option<Addressed<'_, A>> {
+        if let Some(label) = host_label(hostname, LAMBDA_URL) {
+            return Some(Addressed {
+                frontend: with_lower(label, |id| self.function_urls.get(id)),
+                stage: None,
+                path_start: 0,
+            });
+        }
+        let rest = path.strip_prefix(URL_PATH_PREFIX)?;
+        let id = &rest[..rest.find('/').unwrap_or(rest.len())];
+        (!id.is_empty()).then(|| Addressed {
+            frontend: with_lower(id, |id| self.function_urls.get(id)),
+            stage: None,
+            path_start: URL_PATH_PREFIX.len() + id.len(),
+        })
     }
 
     /// Serves the base-path mappings of a custom domain name.
@@ -105,7 +139,10 @@ impl<A> Frontends<A> {
                 return Some(base_path(mappings, path));
             }
         }
-        if let Some(label) = execute_api_label(hostname) {
+        if let Some(found) = self.function_url(hostname, path) {
+            return Some(found);
+        }
+        if let Some(label) = host_label(hostname, EXECUTE_API) {
             return Some(Addressed {
                 frontend: with_lower(label, |id| self.execute_api.get(id)),
                 stage: None,
@@ -143,18 +180,23 @@ pub fn user_request_path(path_and_query: &str) -> Option<String> {
     Some(format!("{PATH_PREFIX}{id}/{stage}{tail}"))
 }
 
+/// The URI as the client sent it, kept in a request's extensions when the edge rewrote it
+/// (LocalStack's path form): what a SigV4 signature covers.
+#[derive(Debug, Clone)]
+pub struct SignedUri(pub http::Uri);
+
 const USER_REQUEST_PREFIX: &str = "/restapis/";
 const USER_REQUEST: &str = "_user_request_";
 
-/// The `{apiId}` of an `{apiId}.execute-api.{something}` host.
-fn execute_api_label(hostname: &str) -> Option<&str> {
+/// The `{id}` of an `{id}{infix}{something}` host (`.execute-api.`, `.lambda-url.`).
+fn host_label<'h>(hostname: &'h str, infix: &str) -> Option<&'h str> {
     let dot = hostname.find('.')?;
     let (label, rest) = hostname.split_at(dot);
     let is_form = !label.is_empty()
         && rest
             .as_bytes()
-            .get(..EXECUTE_API.len())
-            .is_some_and(|p| p.eq_ignore_ascii_case(EXECUTE_API.as_bytes()));
+            .get(..infix.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(infix.as_bytes()));
     is_form.then_some(label)
 }
 

@@ -54,8 +54,11 @@ pub struct Gateway {
     jwks: tollgate_authorizers::JwksCache,
     /// `--cognito-endpoint`: replaces `https://cognito-idp.{region}.amazonaws.com`.
     cognito_endpoint: Option<String>,
-    /// Who may sign requests to `AWS_IAM` methods.
-    iam: iam::Iam,
+    /// Who may sign requests to `AWS_IAM` methods: recompiled when the store's IAM
+    /// entities change (swapped like the runtime; read once per `AWS_IAM` request).
+    iam: ArcSwap<iam::Iam>,
+    /// The configured callers (the root's keys and `--principals`), IAM's are added to.
+    configured_callers: iam::Callers,
 }
 
 /// Who the gateway's authorizers know: Cognito's endpoint and the IAM callers.
@@ -93,7 +96,8 @@ impl Gateway {
             authorizer_caches: Default::default(),
             jwks: Default::default(),
             cognito_endpoint: identities.cognito_endpoint,
-            iam: iam::Iam::new(identities.callers),
+            iam: ArcSwap::from_pointee(iam::Iam::with_iam(&identities.callers, &state.iam)),
+            configured_callers: identities.callers,
         });
         gw.runtime
             .store(Arc::new(gw.rebuild(&state, &Runtime::default())));
@@ -117,7 +121,15 @@ impl Gateway {
             buckets: self.buckets.as_ref(),
             usage: self.usage.as_ref(),
             authorizer_caches: &self.authorizer_caches,
+            region: self
+                .functions
+                .as_deref()
+                .map_or("us-east-1", tollgate_functions::Functions::region),
         };
+        if !self.iam.load().compiled_from(&state.iam) {
+            let iam = iam::Iam::with_iam(&self.configured_callers, &state.iam);
+            self.iam.store(Arc::new(iam));
+        }
         let next = runtime::rebuild(state, old, &env);
         // A cache whose stage is gone or serves another deployment now is dropped.
         self.authorizer_caches.retain(|c| {

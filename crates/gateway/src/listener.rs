@@ -316,7 +316,9 @@ async fn dispatch(
             .and_then(|p| frontend::user_request_path(p.as_str()))
         {
             if let Ok(uri) = path.parse() {
-                parts.uri = uri;
+                // A SigV4 signature covers the path as the client sent it.
+                let sent = std::mem::replace(&mut parts.uri, uri);
+                parts.extensions.insert(frontend::SignedUri(sent));
             }
         }
         let addressed = runtime

@@ -14,6 +14,7 @@ use tollgate_store::usage::{KeyCounter, Quota, UsageCounters};
 use tollgate_store::{ApiState, State, V2ApiState};
 
 use crate::access_log::{AccessLog, AccessLogWriter};
+use crate::compile::function_url::{self, CompiledFunctionUrl};
 use crate::compile::http_api::{compile_http_api, CompiledHttpApi};
 use crate::compile::{compile, CompiledDeployment};
 use crate::frontend::{ApiKind, Frontends};
@@ -60,6 +61,8 @@ pub struct Env<'a> {
     pub buckets: &'a dyn Buckets,
     pub usage: &'a dyn UsageCounters,
     pub authorizer_caches: &'a ResultCaches,
+    /// The region of function ARNs (function URLs' resource).
+    pub region: &'a str,
 }
 
 #[derive(Debug)]
@@ -153,6 +156,7 @@ pub struct HttpApiRuntime {
 pub enum ApiEntry {
     Rest(Arc<ApiRuntime>),
     Http(Arc<HttpApiRuntime>),
+    FunctionUrl(Arc<CompiledFunctionUrl>),
 }
 
 #[derive(Debug, Default)]
@@ -239,6 +243,12 @@ pub fn rebuild(state: &State, old: &Runtime, env: &Env<'_>) -> Runtime {
     }
     for (id, api) in apis.iter().filter(|(_, a)| !a.disable_execute_api_endpoint) {
         frontends.add_execute_api(id, ApiKind::Rest, ApiEntry::Rest(api.clone()));
+    }
+    for (name, f) in state.functions.iter() {
+        for (key, url) in &f.url_configs {
+            let compiled = function_url::compile(env.region, name, key, url);
+            frontends.add_function_url(&url.url_id, ApiEntry::FunctionUrl(Arc::new(compiled)));
+        }
     }
     Runtime {
         apis,

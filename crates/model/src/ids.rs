@@ -22,6 +22,11 @@ pub fn short_id() -> String {
     random_from(LOWER_ALNUM, 6)
 }
 
+/// A Lambda function URL's id (its host label): 32 chars.
+pub fn url_id() -> String {
+    random_from(LOWER_ALNUM, 32)
+}
+
 /// v2 routes and integrations: 7 chars.
 pub fn seven_char_id() -> String {
     random_from(LOWER_ALNUM, 7)
@@ -30,6 +35,30 @@ pub fn seven_char_id() -> String {
 /// A generated API key value: 40 chars of `[A-Za-z0-9]`.
 pub fn api_key_value() -> String {
     random_from(ALNUM, 40)
+}
+
+const UPPER_ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+const SECRET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// An IAM unique id: a four-letter prefix naming the kind (`AROA` role, `AIDA` user,
+/// `ANPA` policy) and 17 upper-case characters, as IAM makes them.
+pub fn iam_unique_id(prefix: &str) -> String {
+    format!("{prefix}{}", random_from(UPPER_ALNUM, 17))
+}
+
+/// An access key id: `AKIA` (long-term) or `ASIA` (temporary) and 16 characters.
+pub fn access_key_id(prefix: &str) -> String {
+    format!("{prefix}{}", random_from(UPPER_ALNUM, 16))
+}
+
+/// A secret access key: 40 characters of base64's alphabet.
+pub fn secret_access_key() -> String {
+    random_from(SECRET, 40)
+}
+
+/// An STS session token (opaque to clients; long, as STS's are).
+pub fn session_token() -> String {
+    format!("IQoJb3JpZ2luX2Vj{}", random_from(SECRET, 200))
 }
 
 /// `$context.extendedRequestId` / `x-amz-apigw-id`: 16 chars ending in `=`.

@@ -140,6 +140,9 @@ pub struct Function {
     pub reserved_concurrency: Option<u32>,
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
+    /// Function URLs by qualifier (an alias name; `""` for the unqualified function).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub url_configs: BTreeMap<String, crate::function_url::FunctionUrlConfig>,
 }
 
 /// Which configuration a qualifier (`$LATEST`, a version number or an alias name) names.

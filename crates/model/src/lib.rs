@@ -20,7 +20,9 @@
 pub mod account;
 pub mod authorizer;
 pub mod deployment;
+pub mod function_url;
 pub mod gateway_response;
+pub mod iam;
 pub mod ids;
 pub mod lambda;
 pub mod rest_api;

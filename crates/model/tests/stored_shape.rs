@@ -355,6 +355,24 @@ fn function() {
             policy_revision_id: "prev".into(),
             reserved_concurrency: Some(5),
             tags: map(&[("team", "a".to_string())]),
+            url_configs: map(&[(
+                "live",
+                tollgate_model::function_url::FunctionUrlConfig {
+                    url_id: "abcdefghijklmnopqrstuvwxyz012345".into(),
+                    auth_type: tollgate_model::function_url::FunctionUrlAuthType::AwsIam,
+                    cors: Some(tollgate_model::function_url::FunctionUrlCors {
+                        allow_credentials: Some(true),
+                        allow_headers: Some(vec!["x-a".into()]),
+                        allow_methods: Some(vec!["GET".into()]),
+                        allow_origins: Some(vec!["*".into()]),
+                        expose_headers: Some(vec!["x-b".into()]),
+                        max_age: Some(60),
+                    }),
+                    invoke_mode: "BUFFERED".into(),
+                    creation_time: "2024-01-02T03:04:05.000Z".into(),
+                    last_modified_time: "2024-01-02T03:04:05.000Z".into(),
+                },
+            )]),
         },
     );
 }
@@ -499,6 +517,81 @@ fn v2_stage() {
             route_settings: map(&[("GET /pets/{id}", settings)]),
             stage_variables: map(&[("v", "1".to_string())]),
             tags: map(&[("team", "a".to_string())]),
+        },
+    );
+}
+
+#[test]
+fn iam_rows() {
+    use tollgate_model::iam::*;
+    let tags = vec![Tag {
+        key: "team".into(),
+        value: "a".into(),
+    }];
+    check(
+        "iam_role",
+        &Role {
+            role_name: "r".into(),
+            role_id: "AROAABCDEFGHIJKLMNOPQ".into(),
+            arn: "arn:aws:iam::000000000000:role/svc/r".into(),
+            path: "/svc/".into(),
+            create_date: "2024-01-02T03:04:05Z".into(),
+            assume_role_policy_document: r#"{"Statement":[]}"#.into(),
+            description: Some("d".into()),
+            max_session_duration: 3600,
+            tags: tags.clone(),
+            attached_policies: vec!["arn:aws:iam::aws:policy/AdministratorAccess".into()],
+            inline_policies: map(&[("p", r#"{"Statement":[]}"#.to_string())]),
+        },
+    );
+    check(
+        "iam_policy",
+        &ManagedPolicy {
+            policy_name: "p".into(),
+            policy_id: "ANPAABCDEFGHIJKLMNOPQ".into(),
+            arn: "arn:aws:iam::000000000000:policy/p".into(),
+            path: "/".into(),
+            description: Some("d".into()),
+            create_date: "2024-01-02T03:04:05Z".into(),
+            update_date: "2024-01-02T03:04:06Z".into(),
+            default_version_id: "v2".into(),
+            versions: vec![PolicyVersion {
+                version_id: "v2".into(),
+                document: r#"{"Statement":[]}"#.into(),
+                create_date: "2024-01-02T03:04:06Z".into(),
+            }],
+            next_version: 3,
+            tags: tags.clone(),
+        },
+    );
+    check(
+        "iam_user",
+        &User {
+            user_name: "u".into(),
+            user_id: "AIDAABCDEFGHIJKLMNOPQ".into(),
+            arn: "arn:aws:iam::000000000000:user/u".into(),
+            path: "/".into(),
+            create_date: "2024-01-02T03:04:05Z".into(),
+            tags,
+            attached_policies: vec!["arn:aws:iam::000000000000:policy/p".into()],
+            inline_policies: map(&[("p", r#"{"Statement":[]}"#.to_string())]),
+            access_keys: vec![AccessKey {
+                access_key_id: "AKIAABCDEFGHIJKLMNOP".into(),
+                secret_access_key: "secret".into(),
+                status: AccessKeyStatus::Inactive,
+                create_date: "2024-01-02T03:04:05Z".into(),
+            }],
+        },
+    );
+    check(
+        "sts_session",
+        &RoleSession {
+            access_key_id: "ASIAABCDEFGHIJKLMNOP".into(),
+            secret_access_key: "secret".into(),
+            session_token: "token".into(),
+            expiration: 1_704_164_645,
+            role_name: "r".into(),
+            role_session_name: "s".into(),
         },
     );
 }

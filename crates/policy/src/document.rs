@@ -98,6 +98,16 @@ impl Patterns {
 impl Policy {
     /// Compiles a policy document (`Statement` one object or a list).
     pub fn compile(doc: &Value) -> Result<Policy, PolicyError> {
+        Self::compile_with(doc, true)
+    }
+
+    /// Compiles a role's trust policy: its statements name no resource (they are about
+    /// the role itself), so a statement without `Resource` applies to any.
+    pub fn compile_trust(doc: &Value) -> Result<Policy, PolicyError> {
+        Self::compile_with(doc, false)
+    }
+
+    fn compile_with(doc: &Value, resource_required: bool) -> Result<Policy, PolicyError> {
         let statements = match doc.get("Statement") {
             Some(Value::Array(a)) => a.iter().collect::<Vec<_>>(),
             Some(o @ Value::Object(_)) => vec![o],
@@ -117,8 +127,14 @@ impl Policy {
                     principals: Principals::compile(s),
                     actions: Patterns::compile(s, "Action", "NotAction")
                         .ok_or(PolicyError::Action(i))?,
-                    resources: Patterns::compile(s, "Resource", "NotResource")
-                        .ok_or(PolicyError::Resource(i))?,
+                    resources: match Patterns::compile(s, "Resource", "NotResource") {
+                        Some(p) => p,
+                        None if !resource_required => Patterns {
+                            negated: false,
+                            patterns: vec![Wildcard::new("*".to_string())],
+                        },
+                        None => return Err(PolicyError::Resource(i)),
+                    },
                     conditions: Condition::compile_all(s.get("Condition")),
                 })
             })
@@ -159,6 +175,23 @@ impl Policy {
             Decision::ImplicitDeny
         }
     }
+}
+
+/// IAM's logic across several policies of one identity: one explicit deny wins, else one
+/// allow suffices, else the deny is implicit.
+pub fn decide_all<'p>(
+    policies: impl IntoIterator<Item = &'p Policy>,
+    req: &Request<'_>,
+) -> Decision {
+    let mut decision = Decision::ImplicitDeny;
+    for p in policies {
+        match p.evaluate(req) {
+            Decision::ExplicitDeny => return Decision::ExplicitDeny,
+            Decision::Allow => decision = Decision::Allow,
+            Decision::ImplicitDeny => {}
+        }
+    }
+    decision
 }
 
 impl Statement {

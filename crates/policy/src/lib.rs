@@ -19,6 +19,6 @@ pub mod value;
 pub mod wildcard;
 
 pub use condition::ConditionKeys;
-pub use document::{Decision, Policy, PolicyError, Request};
+pub use document::{decide_all, Decision, Policy, PolicyError, Request};
 pub use principal::Caller;
 pub use wildcard::wildcard_match;

@@ -31,6 +31,7 @@ pub mod limit;
 mod reuse;
 mod row_ops;
 pub mod rows;
+mod rows_iam;
 mod rows_v2;
 pub mod sqlite;
 mod state;
@@ -43,7 +44,7 @@ pub use backend::{Backend, BackendFuture, Loaded, Row, RowOp, UsageRow};
 pub use error::{CommitError, StoreError};
 pub use feed::{Change, Changed, Subscription};
 pub use sqlite::SqliteBackend;
-pub use state::{ApiState, State, V2ApiState};
+pub use state::{ApiState, IamState, State, V2ApiState};
 pub use store::Store;
 
 #[cfg(test)]

@@ -13,7 +13,8 @@
 //! | `account` | (empty) | the account settings |
 //!
 //! API Gateway v2 APIs have row kinds of their own (`v2api`, `v2route`...; see
-//! `rows_v2.rs`).
+//! `rows_v2.rs`), and so do IAM and STS (`iamrole`, `iampolicy`, `iamuser`, `stssession`;
+//! see `rows_iam.rs`).
 //!
 //! Deployment snapshots are stored once per content (the sha256 of their JSON), so
 //! deployments of an unchanged API share one. Bodies are the model's own serde shape.
@@ -31,8 +32,8 @@ use crate::row_ops::{
     corrupt, delete_api, diff_arcs, diff_deployments, diff_values, is_false, parse, put,
     snapshot_body, split_api, DeploymentRows,
 };
-use crate::rows_v2;
 use crate::state::{ApiState, State};
+use crate::{rows_iam, rows_v2};
 
 pub const KIND_REST_API: &str = "restapi";
 pub const KIND_RESOURCE: &str = "resource";
@@ -260,6 +261,7 @@ pub fn diff(old: &State, new: &State) -> Result<Vec<RowOp>, StoreError> {
         &new.usage_plans,
     )?;
     diff_top_level(&mut ops, KIND_FUNCTION, &old.functions, &new.functions)?;
+    rows_iam::diff(&mut ops, &old.iam, &new.iam)?;
     if !Arc::ptr_eq(&old.account, &new.account) {
         put(&mut ops, KIND_ACCOUNT, String::new(), new.account.as_ref())?;
     }
@@ -280,6 +282,7 @@ pub fn decode(loaded: Loaded) -> Result<State, StoreError> {
     let raw_snapshots: HashMap<String, String> = loaded.snapshots.into_iter().collect();
     let mut snapshots: HashMap<String, Arc<RestApiDefinition>> = HashMap::new();
     let mut v2_rows = vec![];
+    let mut iam_rows = vec![];
     let mut state = State {
         version: loaded.version,
         ..State::default()
@@ -320,6 +323,11 @@ pub fn decode(loaded: Loaded) -> Result<State, StoreError> {
             }
             _ if API_KINDS.contains(&kind) => scoped.push((row.kind, key, body)),
             _ if rows_v2::KINDS.contains(&kind) => v2_rows.push(Row {
+                kind: row.kind,
+                key,
+                body,
+            }),
+            _ if rows_iam::KINDS.contains(&kind) => iam_rows.push(Row {
                 kind: row.kind,
                 key,
                 body,
@@ -403,5 +411,6 @@ pub fn decode(loaded: Loaded) -> Result<State, StoreError> {
         state.apis.insert(id, Arc::new(api));
     }
     rows_v2::decode(&mut state, v2_rows, &raw_snapshots)?;
+    state.iam = Arc::new(rows_iam::decode(iam_rows)?);
     Ok(state)
 }

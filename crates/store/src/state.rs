@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use tollgate_model::iam::{ManagedPolicy, Role, RoleSession, User};
 use tollgate_model::lambda::Function;
 use tollgate_model::v2;
 use tollgate_model::{Account, ApiKey, Deployment, RestApiDefinition, Stage, UsagePlan};
@@ -43,6 +44,49 @@ impl V2ApiState {
     }
 }
 
+/// The account's IAM entities and the temporary credentials STS handed out.
+#[derive(Debug, Clone, Default)]
+pub struct IamState {
+    /// By role name (IAM names are unique case-insensitively; the control plane checks).
+    pub roles: BTreeMap<String, Arc<Role>>,
+    /// Customer managed policies by ARN.
+    pub policies: BTreeMap<String, Arc<ManagedPolicy>>,
+    /// By user name.
+    pub users: BTreeMap<String, Arc<User>>,
+    /// AssumeRole's credentials by access key id, until a later write drops expired ones.
+    pub sessions: BTreeMap<String, Arc<RoleSession>>,
+}
+
+impl IamState {
+    /// The identity policy documents of a role or user with these policies: its inline
+    /// ones, then the default version of each managed policy attached (customer or AWS
+    /// managed; a vanished one is skipped).
+    pub fn documents<'a>(
+        &'a self,
+        attached: &'a [String],
+        inline: &'a BTreeMap<String, String>,
+    ) -> impl Iterator<Item = &'a str> + 'a {
+        let managed = attached
+            .iter()
+            .filter_map(|arn| match self.policies.get(arn) {
+                Some(p) => p.default_document(),
+                None => tollgate_model::iam::aws_managed(arn).map(|a| a.document),
+            });
+        inline.values().map(String::as_str).chain(managed)
+    }
+
+    /// The policies a role session acts with: its role's (none once the role is gone).
+    pub fn session_documents<'a>(
+        &'a self,
+        session: &RoleSession,
+    ) -> Box<dyn Iterator<Item = &'a str> + 'a> {
+        match self.roles.get(&session.role_name) {
+            Some(r) => Box::new(self.documents(&r.attached_policies, &r.inline_policies)),
+            None => Box::new(std::iter::empty()),
+        }
+    }
+}
+
 /// The whole control-plane state at one instant.
 #[derive(Debug, Clone, Default)]
 pub struct State {
@@ -56,6 +100,9 @@ pub struct State {
     pub account: Arc<Account>,
     /// Lambda functions by name.
     pub functions: Arc<BTreeMap<String, Arc<Function>>>,
+    /// IAM's roles, policies and users, and STS's sessions (behind one `Arc`, so the data
+    /// plane recompiles its IAM callers only when it changed).
+    pub iam: Arc<IamState>,
     /// The committed version this state is (persisted: it survives restarts and is shared by
     /// every node of one database).
     pub version: u64,

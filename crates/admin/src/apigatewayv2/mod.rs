@@ -25,6 +25,7 @@ pub static SERVICE: ServiceSpec<Ctx> = ServiceSpec {
     max_body: crate::core::envelope::MAX_BODY,
     error_shape: ErrorShape::Json,
     unknown_operation: crate::core::error::unknown_operation,
+    query: None,
 };
 
 fn routes() -> Router<Ctx> {

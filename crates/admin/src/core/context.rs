@@ -11,7 +11,7 @@ use tollgate_model::test_invoke::{
 };
 use tollgate_store::Store;
 
-use crate::core::credentials::StaticCredentials;
+use crate::core::credentials::{ControlPlaneKeys, StaticCredentials};
 
 /// What the control plane asks of the data plane (implemented by the gateway, wired in by
 /// the binary, so the control plane does not depend on the data plane): TestInvokeMethod
@@ -40,12 +40,17 @@ pub struct AdminConfig {
     /// Where deployed v2 APIs answer, with `{apiId}` for the API's id (a v2 Api's
     /// `apiEndpoint`); `None` is AWS's `https://{apiId}.execute-api.{region}.amazonaws.com`.
     pub api_endpoint: Option<String>,
+    /// Where function URLs answer, with `{urlId}` for the URL's id; `None` is AWS's
+    /// `https://{urlId}.lambda-url.{region}.on.aws/`.
+    pub function_url_endpoint: Option<String>,
 }
 
 pub struct AdminContext {
     pub store: Arc<Store>,
     pub region: String,
-    pub verifier: tollgate_sigv4::Verifier<StaticCredentials>,
+    pub verifier: tollgate_sigv4::Verifier<ControlPlaneKeys>,
+    /// The same keys, to name the owner of a verified one.
+    pub keys: ControlPlaneKeys,
     pub test_invoker: Option<Arc<dyn TestInvoker>>,
     /// The store version the data plane serves; writes wait for it (read-your-writes).
     pub data_plane_version: Option<tokio::sync::watch::Receiver<u64>>,
@@ -60,12 +65,19 @@ pub struct AdminContext {
     pub(crate) body_stall: std::time::Duration,
     /// [`AdminConfig::api_endpoint`], resolved.
     pub api_endpoint: String,
+    /// [`AdminConfig::function_url_endpoint`], resolved.
+    pub function_url_endpoint: String,
 }
 
 impl AdminContext {
     /// A v2 Api's `apiEndpoint`.
     pub fn api_endpoint(&self, api_id: &str) -> String {
         self.api_endpoint.replace("{apiId}", api_id)
+    }
+
+    /// A function URL's `FunctionUrl`.
+    pub fn function_url(&self, url_id: &str) -> String {
+        self.function_url_endpoint.replace("{urlId}", url_id)
     }
 }
 

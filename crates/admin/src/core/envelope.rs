@@ -11,9 +11,11 @@ use http::HeaderValue;
 use http_body_util::BodyExt;
 use tollgate_sigv4::IncomingRequest;
 
+use crate::core::authorize;
 use crate::core::budget::Reservation;
 use crate::core::context::Ctx;
 use crate::core::error::ApiError;
+use crate::core::query::SignedBy;
 use crate::core::registry::{service_of, ServiceSpec};
 
 /// Largest control-plane body unless a service sets its own (imports are limited to 6 MB by
@@ -111,6 +113,14 @@ async fn authenticate(
 
     let v = head.verify_signature(&incoming(&bytes)).map_err(refused)?;
     tracing::debug!(access_key = %v.access_key_id, method = %parts.method, path = parts.uri.path(), "control-plane call");
+    // The root's keys may do everything; IAM's and STS's as their policies allow.
+    if let Some(owner) = ctx.keys.owner(&v.access_key_id) {
+        let state = ctx.store.state();
+        let signing = service.signing_name;
+        authorize::check(&state, &owner, signing, &parts, &bytes, &ctx.region)?;
+    }
+    let mut parts = parts;
+    parts.extensions.insert(SignedBy(v.access_key_id));
     Ok((Request::from_parts(parts, Body::from(bytes)), reservation))
 }
 

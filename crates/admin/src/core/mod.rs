@@ -3,6 +3,7 @@
 //! operations with their path table, list pagination, and the wire seam (how an entity is
 //! shown, apart from how it is stored).
 
+pub mod authorize;
 pub(crate) mod budget;
 pub mod context;
 pub mod credentials;
@@ -11,6 +12,7 @@ pub mod error;
 pub mod pagination;
 pub mod patch;
 pub mod patch_table;
+pub mod query;
 pub mod registry;
 pub mod tags;
 pub mod util;

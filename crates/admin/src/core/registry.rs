@@ -5,11 +5,29 @@
 //! iterate the registry (the crate root's `SERVICES`), so a new service is one module plus
 //! one entry there.
 
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use http::{HeaderMap, Uri};
 
 use crate::core::error::ApiError;
+
+/// One query-protocol call: its action and parameters, decoded.
+pub struct QueryCall {
+    pub action: String,
+    pub params: HashMap<String, String>,
+    pub request_id: String,
+    /// The verified access key id.
+    pub caller: String,
+}
+
+pub type QueryFuture = Pin<Box<dyn Future<Output = Response> + Send>>;
+
+/// A query-protocol service's entry point, for services whose handlers get `S`.
+pub type QueryHandler<S> = fn(S, QueryCall) -> QueryFuture;
 
 /// How a service's calls are told apart from the others'.
 #[derive(Clone, Copy)]
@@ -44,6 +62,8 @@ pub struct ServiceSpec<S: 'static> {
     pub error_shape: ErrorShape,
     /// What a call no route serves answers, given its method and path.
     pub unknown_operation: fn(&str, &str) -> ApiError,
+    /// A query-protocol service's actions (`/`, see [`crate::core::query`]).
+    pub query: Option<QueryHandler<S>>,
 }
 
 impl<S> ServiceSpec<S> {
@@ -123,6 +143,8 @@ mod tests {
         let apigw = sts.replace("/sts/", "/apigateway/");
         assert_eq!(service("/", Some(sts)), "sts");
         assert_eq!(service("/", Some(&apigw)), "apigateway");
+        let iam = sts.replace("/sts/", "/iam/");
+        assert_eq!(service("/", Some(&iam)), "iam");
         assert_eq!(service("/", None), "apigateway");
         assert_eq!(service("/restapis", Some(sts)), "apigateway");
         assert_eq!(

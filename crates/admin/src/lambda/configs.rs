@@ -1,4 +1,4 @@
-//! Per-function settings Tollgate does not offer (code signing, function URLs, provisioned
+//! Per-function settings Tollgate does not offer (code signing, provisioned
 //! concurrency, asynchronous-invocation configs, runtime management, recursion control),
 //! read back in AWS's "not configured" shape. Infrastructure-as-code tools read all of them
 //! after creating a function, so an error here breaks the most common Lambda resource.
@@ -22,8 +22,6 @@ pub fn routes() -> Router<Ctx> {
             "/2020-06-30/functions/{name}/code-signing-config",
             get(code_signing),
         )
-        .route("/2021-10-31/functions/{name}/url", get(url))
-        .route("/2021-10-31/functions/{name}/urls", get(urls))
         .route(
             "/2019-09-30/functions/{name}/provisioned-concurrency",
             get(provisioned_concurrency),
@@ -89,10 +87,6 @@ impl Target {
     }
 }
 
-fn no_such_resource() -> ApiError {
-    not_found("The resource you requested does not exist.")
-}
-
 async fn code_signing(
     State(ctx): State<Ctx>,
     Path(raw): Path<String>,
@@ -103,24 +97,6 @@ async fn code_signing(
         200,
         &json!({"CodeSigningConfigArn": "", "FunctionName": t.name}),
     ))
-}
-
-async fn url(
-    State(ctx): State<Ctx>,
-    Path(raw): Path<String>,
-    Query(q): Query<Q>,
-) -> ApiResult<Response> {
-    target(&ctx, &raw, &q)?;
-    Err(no_such_resource())
-}
-
-async fn urls(
-    State(ctx): State<Ctx>,
-    Path(raw): Path<String>,
-    Query(q): Query<Q>,
-) -> ApiResult<Response> {
-    target(&ctx, &raw, &q)?;
-    Ok(json(200, &json!({"FunctionUrlConfigs": []})))
 }
 
 /// GetProvisionedConcurrencyConfig, or ListProvisionedConcurrencyConfigs with `List=ALL`.

@@ -353,6 +353,7 @@ pub async fn create(State(ctx): State<Ctx>, body: Bytes) -> ApiResult<Response> 
                 policy_revision_id: String::new(),
                 reserved_concurrency: None,
                 tags: input.tags.clone().unwrap_or_default(),
+                url_configs: BTreeMap::new(),
             };
             let shown = if publish {
                 super::versions::publish_latest(&mut f, None)

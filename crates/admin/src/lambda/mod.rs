@@ -1,6 +1,6 @@
 //! The AWS Lambda control plane (service `lambda`, restJson1, API version 2015-03-31) on the
 //! same endpoint as API Gateway's: functions, code, configuration, versions, aliases,
-//! resource policies, reserved concurrency, and Invoke.
+//! resource policies, reserved concurrency, function URLs, and Invoke.
 
 pub mod account;
 pub mod configs;
@@ -9,6 +9,7 @@ pub mod invoke;
 mod shared;
 pub mod tags;
 pub mod unsupported;
+pub mod urls;
 pub mod versions;
 
 use axum::routing::{get, post, put};
@@ -28,6 +29,7 @@ pub static SERVICE: ServiceSpec<Ctx> = ServiceSpec {
     max_body: MAX_BODY,
     error_shape: ErrorShape::Json,
     unknown_operation: unsupported::answer,
+    query: None,
 };
 
 /// Paths served by the Lambda API (their signatures are scoped to service `lambda`): every
@@ -101,6 +103,14 @@ pub fn routes() -> Router<Ctx> {
             "/2019-09-30/functions/{name}/concurrency",
             get(functions::get_concurrency),
         )
+        .route(
+            "/2021-10-31/functions/{name}/url",
+            post(urls::create)
+                .get(urls::get)
+                .put(urls::update)
+                .delete(urls::delete),
+        )
+        .route("/2021-10-31/functions/{name}/urls", get(urls::list))
         .merge(configs::routes())
         .merge(account::routes())
         .route(

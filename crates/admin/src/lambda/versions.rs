@@ -291,6 +291,8 @@ pub struct AddPermissionInput {
     source_account: Option<String>,
     #[serde(default, deserialize_with = "crate::core::util::empty_as_none")]
     revision_id: Option<String>,
+    /// For `lambda:InvokeFunctionUrl`: the statement applies to URLs of this auth type.
+    function_url_auth_type: Option<String>,
 }
 
 /// An empty `SourceArn` or `SourceAccount` breaks the model's pattern, and would otherwise
@@ -359,6 +361,11 @@ pub async fn add_permission(
         ));
     }
     check_source(&input)?;
+    let url_auth_type =
+        crate::core::error::parse_enum_opt::<tollgate_model::function_url::FunctionUrlAuthType>(
+            input.function_url_auth_type.as_deref(),
+            "functionUrlAuthType",
+        )?;
     let action = input
         .action
         .clone()
@@ -409,8 +416,15 @@ pub async fn add_permission(
         if let Some(a) = &input.source_arn {
             condition.insert("ArnLike".into(), json!({"AWS:SourceArn": a}));
         }
+        let mut equals = serde_json::Map::new();
         if let Some(a) = &input.source_account {
-            condition.insert("StringEquals".into(), json!({"AWS:SourceAccount": a}));
+            equals.insert("AWS:SourceAccount".into(), json!(a));
+        }
+        if let Some(t) = &url_auth_type {
+            equals.insert("lambda:FunctionUrlAuthType".into(), json!(t.as_str()));
+        }
+        if !equals.is_empty() {
+            condition.insert("StringEquals".into(), serde_json::Value::Object(equals));
         }
         if !condition.is_empty() {
             st["Condition"] = serde_json::Value::Object(condition);

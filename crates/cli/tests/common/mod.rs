@@ -517,6 +517,33 @@ pub fn apigw_err(server: &Server, args: &[&str]) -> AwsError {
     }
 }
 
+/// `aws {service} <args...>`, which must succeed.
+pub fn cli_ok(s: &Server, service: &str, args: &[&str]) -> Value {
+    let mut full = vec![service];
+    full.extend_from_slice(args);
+    aws(s, &full).unwrap_or_else(|e| {
+        panic!(
+            "`aws {service} {}` failed:\n{}\n--- server ---\n{}",
+            args.join(" "),
+            e.stderr,
+            s.stderr()
+        )
+    })
+}
+
+/// `aws {service} <args...>`, which must fail.
+pub fn cli_err(s: &Server, service: &str, args: &[&str]) -> AwsError {
+    let mut full = vec![service];
+    full.extend_from_slice(args);
+    match aws(s, &full) {
+        Ok(v) => panic!(
+            "`aws {service} {}` should fail, printed {v:#}",
+            args.join(" ")
+        ),
+        Err(e) => e,
+    }
+}
+
 /// Asserts a CLI error names `code` in parentheses (as `An error occurred (Code) when...`)
 /// and contains `message`.
 pub fn assert_cli_error(e: &AwsError, code: &str, message: &str) {

@@ -11,6 +11,7 @@
 pub mod authorizer;
 pub mod error;
 pub mod expression;
+pub mod function_url;
 pub mod gateway_response;
 pub mod http_api;
 pub mod http_authorizer;

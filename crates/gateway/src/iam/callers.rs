@@ -7,7 +7,9 @@ use std::fmt;
 use std::sync::Arc;
 
 use serde_json::Value;
+use tollgate_model::iam::AccessKeyStatus;
 use tollgate_policy::{Caller, ConditionKeys, Decision, Policy, Request};
+use tollgate_store::IamState;
 
 /// One IAM identity that can sign requests.
 pub struct CallerIdentity {
@@ -61,15 +63,7 @@ impl CallerIdentity {
             caller: self.as_caller(),
             keys,
         };
-        let mut decision = Decision::ImplicitDeny;
-        for p in &self.policies {
-            match p.evaluate(&req) {
-                Decision::ExplicitDeny => return Decision::ExplicitDeny,
-                Decision::Allow => decision = Decision::Allow,
-                Decision::ImplicitDeny => {}
-            }
-        }
-        decision
+        tollgate_policy::decide_all(&self.policies, &req)
     }
 
     /// Whether temporary credentials have expired at `now_ms`.
@@ -97,7 +91,7 @@ pub enum PrincipalsError {
 }
 
 /// Every identity that can sign, by access key id.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Callers {
     by_key: HashMap<String, Arc<CallerIdentity>>,
 }
@@ -147,6 +141,71 @@ impl Callers {
             self.by_key.insert(id.access_key.clone(), Arc::new(id));
         }
         Ok(self)
+    }
+
+    /// These callers and IAM's: every user's active access keys and STS's temporary
+    /// credentials, with their policies compiled (a key already taken here keeps its
+    /// first owner).
+    pub fn with_iam(&self, iam: &IamState) -> Callers {
+        let mut callers = self.clone();
+        let account = tollgate_model::ACCOUNT_ID;
+        let compile = |docs: &mut dyn Iterator<Item = &str>| -> Vec<Policy> {
+            // Documents were checked when stored.
+            docs.filter_map(|d| serde_json::from_str::<Value>(d).ok())
+                .filter_map(|v| Policy::compile(&v).ok())
+                .collect()
+        };
+        for u in iam.users.values() {
+            let keys = u
+                .access_keys
+                .iter()
+                .filter(|k| k.status == AccessKeyStatus::Active);
+            let mut keys = keys.peekable();
+            if keys.peek().is_none() {
+                continue;
+            }
+            let policies = compile(&mut iam.documents(&u.attached_policies, &u.inline_policies));
+            for k in keys {
+                let id = CallerIdentity {
+                    access_key: k.access_key_id.clone(),
+                    arn: u.arn.clone(),
+                    account: account.to_string(),
+                    user_id: u.user_id.clone(),
+                    root: false,
+                    policies: policies.clone(),
+                    secret: k.secret_access_key.clone(),
+                    session_token: None,
+                    expiration: None,
+                };
+                callers
+                    .by_key
+                    .entry(k.access_key_id.clone())
+                    .or_insert_with(|| Arc::new(id));
+            }
+        }
+        // Expired ones too: a request signed with them is answered EXPIRED_TOKEN.
+        for s in iam.sessions.values() {
+            let role_id = iam
+                .roles
+                .get(&s.role_name)
+                .map_or("", |r| r.role_id.as_str());
+            let id = CallerIdentity {
+                access_key: s.access_key_id.clone(),
+                arn: s.arn(),
+                account: account.to_string(),
+                user_id: format!("{role_id}:{}", s.role_session_name),
+                root: false,
+                policies: compile(&mut iam.session_documents(s)),
+                secret: s.secret_access_key.clone(),
+                session_token: Some(s.session_token.clone()),
+                expiration: Some(s.expiration.saturating_mul(1000)),
+            };
+            callers
+                .by_key
+                .entry(s.access_key_id.clone())
+                .or_insert_with(|| Arc::new(id));
+        }
+        callers
     }
 
     pub fn get(&self, access_key: &str) -> Option<&Arc<CallerIdentity>> {
@@ -277,5 +336,62 @@ mod tests {
             assert!(e.contains(expect), "{e}");
             assert!(!e.contains("s3cr3t"), "{e}");
         }
+    }
+
+    #[test]
+    fn iam_users_and_sessions_become_callers_with_their_policies() {
+        use tollgate_model::iam::{AccessKey, RoleSession, User};
+        let allow = r#"{"Statement": {"Effect": "Allow", "Action": "execute-api:Invoke", "Resource": "*"}}"#;
+        let key = |id: &str, status| AccessKey {
+            access_key_id: id.into(),
+            secret_access_key: "s3cr3t".into(),
+            status,
+            create_date: String::new(),
+        };
+        let user = User {
+            user_name: "alice".into(),
+            user_id: "AIDAALICE".into(),
+            arn: "arn:aws:iam::000000000000:user/alice".into(),
+            path: "/".into(),
+            create_date: String::new(),
+            tags: vec![],
+            attached_policies: vec![],
+            inline_policies: [("p".to_string(), allow.to_string())].into(),
+            access_keys: vec![
+                key("AKIAON", AccessKeyStatus::Active),
+                key("AKIAOFF", AccessKeyStatus::Inactive),
+            ],
+        };
+        let session = RoleSession {
+            access_key_id: "ASIAOLD".into(),
+            secret_access_key: "s3cr3t".into(),
+            session_token: "t".into(),
+            expiration: 1_000,
+            role_name: "gone".into(),
+            role_session_name: "s".into(),
+        };
+        let mut iam = IamState::default();
+        iam.users.insert("alice".into(), Arc::new(user));
+        iam.sessions.insert("ASIAOLD".into(), Arc::new(session));
+        let c = Callers::new([("test".into(), "test".into())]).with_iam(&iam);
+        let alice = c.get("AKIAON").unwrap();
+        assert_eq!(alice.user_id, "AIDAALICE");
+        assert_eq!(
+            alice.decide("execute-api:Invoke", "arn:x", &()),
+            Decision::Allow
+        );
+        assert!(c.get("AKIAOFF").is_none(), "an inactive key signs nothing");
+        let old = c.get("ASIAOLD").unwrap();
+        assert!(
+            old.expired(1_000_000),
+            "expired credentials are answered as expired"
+        );
+        assert_eq!(old.arn, "arn:aws:sts::000000000000:assumed-role/gone/s");
+        // Its role is gone: it acts with no policy.
+        assert_eq!(
+            old.decide("execute-api:Invoke", "arn:x", &()),
+            Decision::ImplicitDeny
+        );
+        assert!(!format!("{old:?}").contains("s3cr3t"));
     }
 }

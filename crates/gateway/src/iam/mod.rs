@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use tollgate_sigv4::{AuthError, Credential, CredentialProvider, HeadCheck, IncomingRequest};
+use tollgate_store::IamState;
 
 pub use callers::{CallerIdentity, Callers, PrincipalsError};
 
@@ -32,6 +33,8 @@ pub enum IamRejection {
 pub struct Iam {
     verifier: tollgate_sigv4::Verifier<Keys>,
     callers: Arc<Callers>,
+    /// The IAM state the callers were compiled with (`None`: the configured ones only).
+    source: Option<Arc<IamState>>,
 }
 
 /// The callers' secrets, as the verifier looks them up.
@@ -49,7 +52,21 @@ impl Iam {
         Iam {
             verifier: tollgate_sigv4::Verifier::new(Keys(callers.clone()), SERVICE),
             callers,
+            source: None,
         }
+    }
+
+    /// The configured `callers` and IAM's users and sessions in `iam`.
+    pub fn with_iam(callers: &Callers, iam: &Arc<IamState>) -> Iam {
+        Iam {
+            source: Some(iam.clone()),
+            ..Iam::new(callers.with_iam(iam))
+        }
+    }
+
+    /// Whether this was compiled from `iam` (so a rebuild can keep it).
+    pub fn compiled_from(&self, iam: &Arc<IamState>) -> bool {
+        self.source.as_ref().is_some_and(|s| Arc::ptr_eq(s, iam))
     }
 
     /// Every check that needs only the request head (`req.body` is not read): the auth is
@@ -60,8 +77,18 @@ impl Iam {
         req: &IncomingRequest<'_>,
         now: SystemTime,
     ) -> Result<HeadCheck, IamRejection> {
+        self.check_head_for(req, now, SERVICE)
+    }
+
+    /// [`Iam::check_head`] for a signature scoped to `service` (`lambda` for function URLs).
+    pub fn check_head_for(
+        &self,
+        req: &IncomingRequest<'_>,
+        now: SystemTime,
+        service: &str,
+    ) -> Result<HeadCheck, IamRejection> {
         self.verifier
-            .check_head(req, now, SERVICE)
+            .check_head(req, now, service)
             .map_err(IamRejection::Signature)
     }
 

@@ -267,7 +267,7 @@ async fn answer(
                 return Err(refusal.error);
             }
         }
-        unsigned_parts = without_signature(t.parts);
+        unsigned_parts = super::iam_caller::without_signature(t.parts);
         unsigned = Target {
             parts: &unsigned_parts,
             ..*t
@@ -323,17 +323,4 @@ async fn answer(
         Err(e) => ctx.integration_error = Some(e.message()),
     }
     result
-}
-
-/// The request head without an IAM caller's SigV4 headers.
-fn without_signature(parts: &http::request::Parts) -> http::request::Parts {
-    let (mut out, ()) = http::Request::new(()).into_parts();
-    out.method = parts.method.clone();
-    out.uri = parts.uri.clone();
-    out.version = parts.version;
-    out.headers = parts.headers.clone();
-    for h in super::iam_caller::SIGNING_HEADERS {
-        out.headers.remove(h);
-    }
-    out
 }

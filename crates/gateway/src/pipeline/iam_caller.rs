@@ -41,6 +41,16 @@ pub async fn caller(
     parts: &http::request::Parts,
     body: &mut Option<RequestBody>,
 ) -> Result<Arc<CallerIdentity>, Refused> {
+    caller_for(gw, parts, body, "execute-api").await
+}
+
+/// [`caller`] of a request signed for `service` (`lambda` for function URLs).
+pub async fn caller_for(
+    gw: &Gateway,
+    parts: &http::request::Parts,
+    body: &mut Option<RequestBody>,
+    service: &str,
+) -> Result<Arc<CallerIdentity>, Refused> {
     let now = std::time::SystemTime::now();
     // HTTP/2 carries the signed host as `:authority`, which is no header.
     let with_host;
@@ -55,16 +65,22 @@ pub async fn caller(
         }
         _ => &parts.headers,
     };
+    let signed = parts
+        .extensions
+        .get::<crate::frontend::SignedUri>()
+        .map_or(&parts.uri, |s| &s.0);
     let incoming = |body| IncomingRequest {
         method: parts.method.as_str(),
-        raw_path: parts.uri.path(),
-        raw_query: parts.uri.query(),
+        raw_path: signed.path(),
+        raw_query: signed.query(),
         headers,
         body,
     };
-    let head = gw
-        .iam
-        .check_head(&incoming(&[]), now)
+    // One load for the whole check: the key table the head was checked against is the one
+    // the signature is.
+    let iam = gw.iam.load();
+    let head = iam
+        .check_head_for(&incoming(&[]), now, service)
         .map_err(Refused::Iam)?;
     let bytes = body
         .take()
@@ -73,7 +89,7 @@ pub async fn caller(
         .collect(gw.body_stall)
         .await
         .map_err(Refused::Body)?;
-    let caller = gw.iam.finish(head, &incoming(&bytes), now);
+    let caller = iam.finish(head, &incoming(&bytes), now);
     *body = Some(RequestBody::Buffered(bytes));
     caller.map_err(Refused::Iam)
 }
@@ -86,6 +102,19 @@ pub const SIGNING_HEADERS: [&str; 4] = [
     "x-amz-security-token",
     "x-amz-content-sha256",
 ];
+
+/// The request head without an IAM caller's SigV4 headers.
+pub fn without_signature(parts: &http::request::Parts) -> http::request::Parts {
+    let (mut out, ()) = http::Request::new(()).into_parts();
+    out.method = parts.method.clone();
+    out.uri = parts.uri.clone();
+    out.version = parts.version;
+    out.headers = parts.headers.clone();
+    for h in SIGNING_HEADERS {
+        out.headers.remove(h);
+    }
+    out
+}
 
 /// A refused signature as its gateway response: MISSING_AUTHENTICATION_TOKEN without auth
 /// data, EXPIRED_TOKEN for expired temporary credentials, INVALID_SIGNATURE for every other

@@ -23,11 +23,13 @@
 //! with the deployment's gateway response for that type ([`gateway_response`]).
 //!
 //! HTTP APIs have their own pipeline ([`http`]): stage selection with `$default`, v2 route
-//! priorities, HTTP_PROXY and Lambda payload 1.0/2.0, fixed error bodies.
+//! priorities, HTTP_PROXY and Lambda payload 1.0/2.0, fixed error bodies. Lambda function
+//! URLs have a small one ([`function_url`]) built from HTTP APIs' payload 2.0 rules.
 
 pub mod addressing;
 pub mod api_key;
 pub mod authorize;
+pub mod function_url;
 pub mod gateway_response;
 pub mod http;
 pub mod http_authorize;
@@ -60,6 +62,7 @@ impl Gateway {
         {
             ApiKind::Rest => rest::RestPipeline.serve(self, req).await,
             ApiKind::Http => self::http::HttpPipeline.serve(self, req).await,
+            ApiKind::FunctionUrl => function_url::FunctionUrlPipeline.serve(self, req).await,
         }
     }
 }
