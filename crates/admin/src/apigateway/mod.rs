@@ -25,6 +25,8 @@ pub mod integrations;
 mod method_patch;
 pub mod methods;
 pub mod models;
+pub mod openapi_export;
+pub mod openapi_import;
 pub mod request_validators;
 pub mod resources;
 pub mod rest_apis;
@@ -58,7 +60,7 @@ fn routes() -> Router<Ctx> {
             get(rest_apis::get)
                 .patch(rest_apis::update)
                 .delete(rest_apis::delete)
-                .put(rest_apis::put_not_supported),
+                .put(openapi_import::put),
         )
         .route("/restapis/{api}/resources", get(resources::list))
         .route(
@@ -116,6 +118,10 @@ fn routes() -> Router<Ctx> {
             get(stages::get)
                 .patch(stages::update)
                 .delete(stages::delete),
+        )
+        .route(
+            "/restapis/{api}/stages/{stage}/exports/{export_type}",
+            get(openapi_export::get),
         )
         .route(
             "/restapis/{api}/stages/{stage}/cache/data",

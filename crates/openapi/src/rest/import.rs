@@ -1,0 +1,576 @@
+//! Reading a document into a [`RestImport`]: the API's settings, models, authorizers,
+//! validators, gateway responses and one [`Operation`] per path and verb. Ids are given
+//! later, by [`super::apply`], against the API the document is laid onto.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+use tollgate_model::{
+    ApiKeySourceType, Authorizer, EndpointType, GatewayResponse, GatewayResponseType,
+    IpAddressType, Method, MethodResponse, RequestValidator,
+};
+
+use super::integration::{self, Site};
+use super::security::{self, MethodAuth};
+use super::{ImportError, Problems};
+use crate::document::{self, Document, Flavor};
+use crate::refs;
+
+/// How the document's base path (Swagger `basePath`, OpenAPI `servers[0].url`) becomes
+/// part of the resource paths (`?basepath=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BasePath {
+    #[default]
+    Ignore,
+    Prepend,
+    /// Drops the base path's first segment and prepends the rest.
+    Split,
+}
+
+impl BasePath {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "ignore" => Some(BasePath::Ignore),
+            "prepend" => Some(BasePath::Prepend),
+            "split" => Some(BasePath::Split),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ImportOptions {
+    pub basepath: BasePath,
+}
+
+/// API-level settings from root extensions; `None` where the document says nothing.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ApiSettings {
+    pub binary_media_types: Option<Vec<String>>,
+    pub minimum_compression_size: Option<i64>,
+    pub api_key_source: Option<ApiKeySourceType>,
+    pub policy: Option<String>,
+    pub endpoint_types: Option<Vec<EndpointType>>,
+    pub vpc_endpoint_ids: Option<Vec<String>>,
+    pub ip_address_type: Option<IpAddressType>,
+    pub disable_execute_api_endpoint: Option<bool>,
+}
+
+/// A model from `definitions` / `components.schemas`, its `$ref`s still the document's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportedModel {
+    pub name: String,
+    pub description: Option<String>,
+    pub schema: Value,
+}
+
+/// One verb of one path. The method's authorizer and validator are named here
+/// (`authorizer`, `validator`) and resolved to ids when applied.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Operation {
+    pub path: String,
+    pub method: Method,
+    pub authorizer: Option<String>,
+    pub validator: Option<String>,
+}
+
+/// Everything a document defines for a REST API.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RestImport {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub version: Option<String>,
+    pub settings: ApiSettings,
+    pub models: Vec<ImportedModel>,
+    /// Without ids; named by their security scheme.
+    pub authorizers: Vec<Authorizer>,
+    /// Without ids; named as in `x-amazon-apigateway-request-validators`.
+    pub validators: Vec<RequestValidator>,
+    pub gateway_responses: Vec<GatewayResponse>,
+    pub operations: Vec<Operation>,
+    pub warnings: Vec<String>,
+}
+
+/// The verbs of a path item, with AWS's `x-amazon-apigateway-any-method` as `ANY`.
+const VERBS: [(&str, &str); 8] = [
+    ("get", "GET"),
+    ("put", "PUT"),
+    ("post", "POST"),
+    ("delete", "DELETE"),
+    ("options", "OPTIONS"),
+    ("head", "HEAD"),
+    ("patch", "PATCH"),
+    ("x-amazon-apigateway-any-method", "ANY"),
+];
+
+/// Root extensions that belong to HTTP APIs: ignored here, with a warning.
+const HTTP_ONLY: [&str; 4] = ["cors", "importexport-version", "integrations", "tag-value"];
+
+/// Root extensions a REST import reads (the rest are warned about).
+const KNOWN: [&str; 11] = [
+    "api-key-source",
+    "binary-media-types",
+    "minimum-compression-size",
+    "policy",
+    "endpoint-configuration",
+    "request-validators",
+    "request-validator",
+    "gateway-responses",
+    "documentation",
+    "security-policy",
+    "endpoint-access-mode",
+];
+
+/// Reads a document for a REST API.
+pub fn read(bytes: &[u8], options: ImportOptions) -> Result<RestImport, ImportError> {
+    let doc = document::parse(bytes)?;
+    let mut p = Problems::default();
+    let info = doc.root.get("info");
+    let text = |k: &str| {
+        info.and_then(|i| i.get(k)).and_then(|v| match v {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        })
+    };
+    root_extension_warnings(&doc, &mut p);
+    let settings = settings(&doc, &mut p);
+    let authorizers = security::authorizers(&doc, &mut p);
+    let base = base_segments(&doc, options.basepath);
+    let operations = operations(&doc, &base, &authorizers, &mut p);
+    let out = RestImport {
+        title: text("title"),
+        description: text("description"),
+        version: text("version"),
+        settings,
+        models: models(&doc),
+        authorizers,
+        validators: validators(&doc),
+        gateway_responses: gateway_responses(&doc, &mut p),
+        operations,
+        warnings: p.warnings,
+    };
+    if !p.errors.is_empty() {
+        return Err(ImportError::Errors(p.errors));
+    }
+    Ok(out)
+}
+
+fn root_extension_warnings(doc: &Document, p: &mut Problems) {
+    for key in doc.root.keys() {
+        let Some(ext) = key.strip_prefix(crate::EXT) else {
+            continue;
+        };
+        if HTTP_ONLY.contains(&ext) {
+            p.warn(format!("Ignoring {key}: it applies to HTTP APIs only"));
+        } else if !KNOWN.contains(&ext) {
+            p.warn(format!("Ignoring unsupported extension {key}"));
+        }
+    }
+}
+
+fn ext<'a>(doc: &'a Document, name: &str) -> Option<&'a Value> {
+    doc.root.get(&format!("{}{name}", crate::EXT))
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s.as_str().map(str::to_string))
+        .collect()
+}
+
+fn settings(doc: &Document, p: &mut Problems) -> ApiSettings {
+    let mut s = ApiSettings {
+        binary_media_types: ext(doc, "binary-media-types").map(strings),
+        ..ApiSettings::default()
+    };
+    if let Some(v) = ext(doc, "minimum-compression-size") {
+        match v.as_i64().filter(|n| (0..=10_485_760).contains(n)) {
+            Some(n) => s.minimum_compression_size = Some(n),
+            None => p.error("Invalid minimum compression size, must be between 0 and 10485760"),
+        }
+    }
+    if let Some(v) = ext(doc, "api-key-source").and_then(Value::as_str) {
+        match v.to_ascii_uppercase().parse() {
+            Ok(k) => s.api_key_source = Some(k),
+            Err(_) => p.error(format!("Invalid API key source specified: {v}")),
+        }
+    }
+    s.policy = ext(doc, "policy").map(|v| match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    });
+    // OpenAPI 3 may put the endpoint configuration on the first server instead.
+    let endpoint = ext(doc, "endpoint-configuration").or_else(|| {
+        doc.root
+            .get("servers")?
+            .get(0)?
+            .get("x-amazon-apigateway-endpoint-configuration")
+    });
+    if let Some(e) = endpoint {
+        if let Some(types) = e.get("types") {
+            let parsed: Result<Vec<EndpointType>, _> =
+                strings(types).iter().map(|t| t.parse()).collect();
+            match parsed {
+                Ok(t) => s.endpoint_types = Some(t),
+                Err(_) => p.error(
+                    "Invalid EndpointTypes specified. Valid options are REGIONAL,EDGE,PRIVATE",
+                ),
+            }
+        }
+        s.vpc_endpoint_ids = e.get("vpcEndpointIds").map(strings);
+        s.disable_execute_api_endpoint =
+            e.get("disableExecuteApiEndpoint").and_then(Value::as_bool);
+        if let Some(ip) = e.get("ipAddressType").and_then(Value::as_str) {
+            match ip.parse() {
+                Ok(ip) => s.ip_address_type = Some(ip),
+                Err(_) => p.error("ipAddressType must be either ipv4 or dualstack."),
+            }
+        }
+    }
+    s
+}
+
+fn schemas(doc: &Document) -> Option<&Map<String, Value>> {
+    match doc.flavor {
+        Flavor::Swagger2 => doc.root.get("definitions")?.as_object(),
+        Flavor::Oas3 => doc.root.get("components")?.get("schemas")?.as_object(),
+    }
+}
+
+fn models(doc: &Document) -> Vec<ImportedModel> {
+    schemas(doc)
+        .into_iter()
+        .flatten()
+        .map(|(name, schema)| ImportedModel {
+            name: name.clone(),
+            description: schema
+                .get("description")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            schema: schema.clone(),
+        })
+        .collect()
+}
+
+fn validators(doc: &Document) -> Vec<RequestValidator> {
+    ext(doc, "request-validators")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .map(|(name, v)| RequestValidator {
+            id: String::new(),
+            name: Some(name.clone()),
+            validate_request_body: v
+                .get("validateRequestBody")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            validate_request_parameters: v
+                .get("validateRequestParameters")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+        })
+        .collect()
+}
+
+fn gateway_responses(doc: &Document, p: &mut Problems) -> Vec<GatewayResponse> {
+    let mut out = Vec::new();
+    for (kind, v) in ext(doc, "gateway-responses")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        let Some(response_type) = GatewayResponseType::parse(kind) else {
+            p.warn(format!("Ignoring unknown gateway response type {kind}"));
+            continue;
+        };
+        let map = |k: &str| -> BTreeMap<String, String> {
+            v.get(k)
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                .collect()
+        };
+        out.push(GatewayResponse {
+            response_type,
+            status_code: match v.get("statusCode") {
+                Some(Value::String(s)) => Some(s.clone()),
+                Some(Value::Number(n)) => Some(n.to_string()),
+                _ => None,
+            },
+            response_parameters: map("responseParameters"),
+            response_templates: map("responseTemplates"),
+            default_response: false,
+        });
+    }
+    out
+}
+
+/// The base path's segments that `mode` keeps in front of every path.
+fn base_segments(doc: &Document, mode: BasePath) -> Vec<String> {
+    let raw = match doc.flavor {
+        Flavor::Swagger2 => doc
+            .root
+            .get("basePath")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string(),
+        Flavor::Oas3 => doc
+            .root
+            .get("servers")
+            .and_then(|s| s.get(0))
+            .map(server_path)
+            .unwrap_or_default(),
+    };
+    let segments: Vec<String> = raw
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    match mode {
+        BasePath::Ignore => vec![],
+        BasePath::Prepend => segments,
+        BasePath::Split => segments.into_iter().skip(1).collect(),
+    }
+}
+
+/// The path of a server's URL, its `{variables}` replaced by their defaults.
+fn server_path(server: &Value) -> String {
+    let mut url = server
+        .get("url")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    for (name, var) in server
+        .get("variables")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        let default = var.get("default").and_then(Value::as_str).unwrap_or("");
+        url = url.replace(&format!("{{{name}}}"), default);
+    }
+    match url.split_once("://") {
+        Some((_, rest)) => rest
+            .find('/')
+            .map(|i| rest[i..].to_string())
+            .unwrap_or_default(),
+        None => url,
+    }
+}
+
+fn operations(
+    doc: &Document,
+    base: &[String],
+    authorizers: &[Authorizer],
+    p: &mut Problems,
+) -> Vec<Operation> {
+    let root = Value::Object(doc.root.clone());
+    let default_validator = ext(doc, "request-validator")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let mut out = Vec::new();
+    for (path, item) in doc
+        .root
+        .get("paths")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        if !path.starts_with('/') {
+            p.error(format!(
+                "Unable to create resource at path '{path}': A path must start with '/'"
+            ));
+            continue;
+        }
+        let item = refs::resolve(&root, item);
+        let full = full_path(base, path);
+        let shared = item.get("parameters");
+        for (key, verb) in VERBS {
+            let Some(op) = item.get(key) else { continue };
+            let op = refs::resolve(&root, op);
+            let security = op.get("security").or_else(|| doc.root.get("security"));
+            let auth = security::method_auth(doc, security, authorizers);
+            let method = method(doc, &root, op, shared, verb, &full, auth.clone(), p);
+            out.push(Operation {
+                path: full.clone(),
+                method,
+                authorizer: auth.authorizer,
+                validator: op
+                    .get("x-amazon-apigateway-request-validator")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+                    .or_else(|| default_validator.clone()),
+            });
+        }
+    }
+    out
+}
+
+fn full_path(base: &[String], path: &str) -> String {
+    let segments: Vec<&str> = base
+        .iter()
+        .map(String::as_str)
+        .chain(path.split('/').filter(|s| !s.is_empty()))
+        .collect();
+    format!("/{}", segments.join("/"))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn method(
+    doc: &Document,
+    root: &Value,
+    op: &Value,
+    shared: Option<&Value>,
+    verb: &str,
+    path: &str,
+    auth: MethodAuth,
+    p: &mut Problems,
+) -> Method {
+    let mut m = Method {
+        http_method: verb.to_string(),
+        authorization_type: auth.authorization_type,
+        authorizer_id: None,
+        api_key_required: auth.api_key_required,
+        request_validator_id: None,
+        operation_name: op
+            .get("operationId")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        request_parameters: BTreeMap::new(),
+        request_models: BTreeMap::new(),
+        authorization_scopes: auth.scopes,
+        method_responses: BTreeMap::new(),
+        method_integration: None,
+    };
+    if let Some(a) = op
+        .get("x-amazon-apigateway-auth")
+        .and_then(|a| a.get("type"))
+        .and_then(Value::as_str)
+    {
+        match a.to_ascii_uppercase().parse() {
+            Ok(t) => m.authorization_type = t,
+            Err(_) => p.error(format!(
+                "Invalid authorization type '{a}' of resource '{path}' and method '{verb}'"
+            )),
+        }
+    }
+    let params = shared
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .chain(
+            op.get("parameters")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten(),
+        );
+    let consumes = media_types(doc, op, "consumes");
+    for param in params {
+        let param = refs::resolve(root, param);
+        let name = param.get("name").and_then(Value::as_str).unwrap_or("");
+        let location = match param.get("in").and_then(Value::as_str) {
+            Some("path") => "path",
+            Some("query") => "querystring",
+            Some("header") => "header",
+            Some("body") => {
+                if let Some(model) = param.get("schema").and_then(refs::model_name) {
+                    for ct in &consumes {
+                        m.request_models.insert(ct.clone(), model.to_string());
+                    }
+                }
+                continue;
+            }
+            _ => continue,
+        };
+        if name.is_empty() {
+            continue;
+        }
+        let required = param
+            .get("required")
+            .and_then(Value::as_bool)
+            .unwrap_or(location == "path");
+        m.request_parameters
+            .insert(format!("method.request.{location}.{name}"), required);
+    }
+    if let Some(body) = op.get("requestBody") {
+        let body = refs::resolve(root, body);
+        for (ct, media) in body
+            .get("content")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(model) = media.get("schema").and_then(refs::model_name) {
+                m.request_models.insert(ct.clone(), model.to_string());
+            }
+        }
+    }
+    let produces = media_types(doc, op, "produces");
+    for (status, response) in op
+        .get("responses")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        if !(status.len() == 3 && status.bytes().all(|b| b.is_ascii_digit())) {
+            continue;
+        }
+        let response = refs::resolve(root, response);
+        m.method_responses
+            .insert(status.clone(), method_response(status, response, &produces));
+    }
+    if let Some(ext) = op.get("x-amazon-apigateway-integration") {
+        // The resource id is not known yet: the cache namespace is filled in when applied.
+        m.method_integration = integration::read(ext, "", &Site { path, method: verb }, p);
+    }
+    m
+}
+
+/// `consumes` / `produces` of a Swagger operation (or the document's), else JSON.
+fn media_types(doc: &Document, op: &Value, key: &str) -> Vec<String> {
+    let listed = op
+        .get(key)
+        .or_else(|| doc.root.get(key))
+        .map(strings)
+        .unwrap_or_default();
+    if listed.is_empty() {
+        vec!["application/json".into()]
+    } else {
+        listed
+    }
+}
+
+fn method_response(status: &str, r: &Value, produces: &[String]) -> MethodResponse {
+    let headers: BTreeMap<String, bool> = r
+        .get("headers")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .map(|(h, _)| (format!("method.response.header.{h}"), false))
+        .collect();
+    let mut models = BTreeMap::new();
+    if let Some(model) = r.get("schema").and_then(refs::model_name) {
+        for ct in produces {
+            models.insert(ct.clone(), model.to_string());
+        }
+    }
+    for (ct, media) in r
+        .get("content")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(model) = media.get("schema").and_then(refs::model_name) {
+            models.insert(ct.clone(), model.to_string());
+        }
+    }
+    MethodResponse {
+        status_code: status.to_string(),
+        response_parameters: (!headers.is_empty()).then_some(headers),
+        response_models: (!models.is_empty()).then_some(models),
+    }
+}
