@@ -1,4 +1,5 @@
-//! Helpers shared by this crate's tests.
+//! Helpers shared by this crate's tests (each test file uses some of them).
+#![allow(dead_code)]
 
 use std::collections::BTreeMap;
 

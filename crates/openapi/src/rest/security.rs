@@ -181,11 +181,11 @@ pub fn write_schemes(def: &RestApiDefinition, with_authorizers: bool) -> Map<Str
         );
     }
     if methods().any(|m| m.authorization_type == AuthorizationType::AwsIam) {
-        out.insert(
-            SIGV4.into(),
-            json!({"type": "apiKey", "name": "Authorization", "in": "header",
-                   "x-amazon-apigateway-authtype": "awsSigv4"}),
-        );
+        let mut s = json!({"type": "apiKey", "name": "Authorization", "in": "header"});
+        if with_authorizers {
+            s["x-amazon-apigateway-authtype"] = json!("awsSigv4");
+        }
+        out.insert(SIGV4.into(), s);
     }
     let used: BTreeMap<&str, ()> = methods()
         .filter_map(|m| m.authorizer_id.as_deref())
@@ -211,10 +211,10 @@ fn authorizer_scheme(a: &Authorizer, with_extension: bool) -> Value {
     s.insert("type".into(), json!("apiKey"));
     s.insert("name".into(), json!(header));
     s.insert("in".into(), json!("header"));
-    if let Some(t) = &a.auth_type {
-        s.insert("x-amazon-apigateway-authtype".into(), json!(t));
-    }
     if with_extension {
+        if let Some(t) = &a.auth_type {
+            s.insert("x-amazon-apigateway-authtype".into(), json!(t));
+        }
         let mut e = Map::new();
         e.insert(
             "type".into(),
