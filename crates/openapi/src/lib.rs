@@ -7,6 +7,7 @@
 
 pub mod document;
 pub mod http;
+pub mod problems;
 mod refs;
 pub mod rest;
 

@@ -54,7 +54,10 @@ pub static SERVICE: ServiceSpec<Ctx> = ServiceSpec {
 /// Every operation of the v1 model that Tollgate serves.
 fn routes() -> Router<Ctx> {
     Router::new()
-        .route("/restapis", post(rest_apis::create).get(rest_apis::list))
+        .route(
+            "/restapis",
+            post(openapi_import::create_or_import).get(rest_apis::list),
+        )
         .route(
             "/restapis/{api}",
             get(rest_apis::get)

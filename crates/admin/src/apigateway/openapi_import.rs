@@ -91,7 +91,20 @@ fn check(def: &RestApiDefinition) -> ApiResult<()> {
     Ok(())
 }
 
-pub async fn import(ctx: Ctx, q: Q, body: Bytes) -> ApiResult<Response> {
+/// `POST /restapis`: ImportRestApi with `?mode=import`, else CreateRestApi.
+pub async fn create_or_import(
+    State(ctx): State<Ctx>,
+    Query(q): Query<Q>,
+    body: Bytes,
+) -> ApiResult<Response> {
+    if q.get("mode").is_some_and(|m| m == "import") {
+        import(ctx, q, body).await
+    } else {
+        super::rest_apis::create(ctx, body).await
+    }
+}
+
+async fn import(ctx: Ctx, q: Q, body: Bytes) -> ApiResult<Response> {
     let import = read(&q, &body)?;
     let name = import
         .title

@@ -153,14 +153,8 @@ fn api_key_source(s: &str) -> ApiResult<ApiKeySourceType> {
     })
 }
 
-pub async fn create(
-    State(ctx): State<Ctx>,
-    Query(q): Query<Q>,
-    body: Bytes,
-) -> ApiResult<Response> {
-    if q.get("mode").is_some_and(|m| m == "import") {
-        return super::openapi_import::import(ctx, q, body).await;
-    }
+/// CreateRestApi (`POST /restapis`; `?mode=import` is ImportRestApi, routed before).
+pub async fn create(ctx: Ctx, body: Bytes) -> ApiResult<Response> {
     let input: CreateRestApiInput = parse_body(&body)?;
     let violations = endpoint_violations(input.endpoint_configuration.as_ref());
     if !violations.is_empty() {

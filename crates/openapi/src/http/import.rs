@@ -10,8 +10,9 @@ use tollgate_model::{
 };
 
 use crate::document::{self, Document, Flavor};
+use crate::problems::{ImportError, Problems};
 use crate::refs;
-use crate::rest::{BasePath, ImportError, Problems};
+use crate::rest::BasePath;
 
 /// One route: its key, integration (without id) and how it is authorized.
 #[derive(Debug, Clone, PartialEq)]

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use tollgate_model::{ids, Method, Model, Resource, RestApiDefinition};
 
 use super::import::RestImport;
-use super::ImportError;
+use crate::problems::ImportError;
 use crate::refs;
 
 /// PutRestApi's `mode`; ImportRestApi overwrites the new API it creates.

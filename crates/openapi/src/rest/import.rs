@@ -1,6 +1,6 @@
 //! Reading a document into a [`RestImport`]: the API's settings, models, authorizers,
 //! validators, gateway responses and one [`Operation`] per path and verb. Ids are given
-//! later, by [`super::apply`], against the API the document is laid onto.
+//! later, by `apply`, against the API the document is laid onto.
 
 use std::collections::BTreeMap;
 
@@ -12,8 +12,8 @@ use tollgate_model::{
 
 use super::integration::{self, Site};
 use super::security::{self, MethodAuth};
-use super::{ImportError, Problems};
 use crate::document::{self, Document, Flavor};
+use crate::problems::{ImportError, Problems};
 use crate::refs;
 
 /// How the document's base path (Swagger `basePath`, OpenAPI `servers[0].url`) becomes

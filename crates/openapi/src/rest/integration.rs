@@ -10,7 +10,7 @@ use tollgate_model::{
     PassthroughBehavior, TlsConfig,
 };
 
-use super::Problems;
+use crate::problems::Problems;
 
 /// AWS's default integration timeout.
 pub const DEFAULT_TIMEOUT: i64 = 29_000;

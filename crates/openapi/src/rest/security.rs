@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use serde_json::{json, Map, Value};
 use tollgate_model::{AuthorizationType, Authorizer, AuthorizerType, Method, RestApiDefinition};
 
-use super::Problems;
 use crate::document::{Document, Flavor};
+use crate::problems::Problems;
 
 /// The document's security schemes by name.
 pub fn schemes(doc: &Document) -> Option<&Map<String, Value>> {
