@@ -10,6 +10,7 @@ pub mod http;
 pub mod problems;
 mod refs;
 pub mod rest;
+pub mod shared;
 
 pub use document::{parse, to_yaml, Document, Flavor, ParseError};
 

@@ -53,20 +53,33 @@ fn flag(q: &Q, name: &str) -> bool {
     q.get(name).is_some_and(|v| v.eq_ignore_ascii_case("true"))
 }
 
-/// Reads the document and the query's import options.
-fn read(q: &Q, body: &[u8]) -> ApiResult<RestImport> {
-    let basepath = match q.get("basepath") {
-        None => BasePath::Ignore,
+/// The `basepath` parameter of every import call (REST and HTTP APIs).
+pub fn basepath(q: &Q) -> ApiResult<BasePath> {
+    match q.get("basepath") {
+        None => Ok(BasePath::Ignore),
         Some(b) => BasePath::parse(b).ok_or_else(|| {
             ApiError::bad_request(format!(
                 "Invalid basepath parameter value: {b}. Must be one of [ignore, prepend, split]"
             ))
-        })?,
-    };
-    let import = rest::read(body, ImportOptions { basepath }).map_err(import_error)?;
-    if flag(q, "failonwarnings") && !import.warnings.is_empty() {
-        return Err(import_error(ImportError::Warnings(import.warnings)));
+        }),
     }
+}
+
+/// Refuses an import with warnings when the call's `flag` parameter asks so.
+pub fn fail_on_warnings(q: &Q, flag_name: &str, warnings: &[String]) -> ApiResult<()> {
+    if flag(q, flag_name) && !warnings.is_empty() {
+        return Err(import_error(ImportError::Warnings(warnings.to_vec())));
+    }
+    Ok(())
+}
+
+/// Reads the document and the query's import options.
+fn read(q: &Q, body: &[u8]) -> ApiResult<RestImport> {
+    let options = ImportOptions {
+        basepath: basepath(q)?,
+    };
+    let import = rest::read(body, options).map_err(import_error)?;
+    fail_on_warnings(q, "failonwarnings", &import.warnings)?;
     Ok(import)
 }
 
@@ -91,6 +104,15 @@ fn check(def: &RestApiDefinition) -> ApiResult<()> {
     Ok(())
 }
 
+/// A new API's name: the document's `info.title`.
+pub fn api_name(info: &tollgate_openapi::shared::Info) -> ApiResult<String> {
+    info.title.clone().filter(|t| !t.is_empty()).ok_or_else(|| {
+        import_error(ImportError::Errors(vec![
+            "info.title is required: it names the API".into(),
+        ]))
+    })
+}
+
 /// `POST /restapis`: ImportRestApi with `?mode=import`, else CreateRestApi.
 pub async fn create_or_import(
     State(ctx): State<Ctx>,
@@ -106,15 +128,8 @@ pub async fn create_or_import(
 
 async fn import(ctx: Ctx, q: Q, body: Bytes) -> ApiResult<Response> {
     let import = read(&q, &body)?;
-    let name = import
-        .title
-        .clone()
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| {
-            import_error(ImportError::Errors(vec![
-                "info.title is required: it names the API".into(),
-            ]))
-        })?;
+    let name = api_name(&import.info)?;
+
     let endpoint = match q.get("endpointConfigurationTypes") {
         Some(t) => endpoint_from_types(t)?,
         None => EndpointConfiguration::default(),

@@ -12,11 +12,10 @@ use serde::{Deserialize, Serialize};
 use tollgate_model::v2::{self, Api, Definition};
 use tollgate_model::{time, IpAddressType, ProtocolType};
 use tollgate_openapi::http::{self as oas, HttpExportOptions, HttpImport};
-use tollgate_openapi::rest::{BasePath, ImportError};
 use tollgate_store::V2ApiState;
 
 use super::shared::{api, api_mut, auto_deploy, check_route_key, check_tags, def_mut, ApiView};
-use crate::apigateway::openapi_import::import_error;
+use crate::apigateway::openapi_import::{api_name, basepath, fail_on_warnings, import_error};
 use crate::core::context::Ctx;
 use crate::core::error::{ApiError, ApiResult};
 use crate::core::tags::new_api_id;
@@ -49,26 +48,23 @@ impl Wire for Imported<'_> {
     }
 }
 
+/// ImportApi's and ReimportApi's answer: 201 and the API with the warnings.
+fn answer(ctx: &Ctx, api: &Api, warnings: &[String]) -> Response {
+    let view = Imported {
+        api: ApiView::new(ctx, api),
+        warnings,
+    };
+    json(201, &view)
+}
+
 fn read(q: &Q, body: &[u8]) -> ApiResult<HttpImport> {
     let input: ImportInput = parse_body(body)?;
     let doc = input
         .body
         .ok_or_else(|| ApiError::bad_request("Body is required"))?;
-    let basepath = match q.get("basepath") {
-        None => BasePath::Ignore,
-        Some(b) => BasePath::parse(b).ok_or_else(|| {
-            ApiError::bad_request(format!(
-                "Invalid basepath parameter value: {b}. Must be one of [ignore, prepend, split]"
-            ))
-        })?,
-    };
-    let import = oas::read(doc.as_bytes(), basepath).map_err(import_error)?;
-    let fail = q
-        .get("failOnWarnings")
-        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
-    if fail && !import.warnings.is_empty() {
-        return Err(import_error(ImportError::Warnings(import.warnings)));
-    }
+    let import = oas::read(doc.as_bytes(), basepath(q)?).map_err(import_error)?;
+    // camelCase here, unlike REST's `failonwarnings`.
+    fail_on_warnings(q, "failOnWarnings", &import.warnings)?;
     check_tags(&import.tags)?;
     Ok(import)
 }
@@ -99,11 +95,7 @@ pub async fn import(
     body: Bytes,
 ) -> ApiResult<Response> {
     let import = read(&q, &body)?;
-    let name = import
-        .title
-        .clone()
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| ApiError::bad_request("info.title is required: it names the API"))?;
+    let name = api_name(&import.info)?;
     let out = ctx
         .store
         .transact(|s| {
@@ -130,11 +122,7 @@ pub async fn import(
             Ok::<_, ApiError>(api)
         })
         .await?;
-    let view = Imported {
-        api: ApiView::new(&ctx, &out),
-        warnings: &import.warnings,
-    };
-    Ok(json(201, &view))
+    Ok(answer(&ctx, &out, &import.warnings))
 }
 
 pub async fn reimport(
@@ -156,11 +144,7 @@ pub async fn reimport(
             Ok::<_, ApiError>(api)
         })
         .await?;
-    let view = Imported {
-        api: ApiView::new(&ctx, &out),
-        warnings: &import.warnings,
-    };
-    Ok(json(201, &view))
+    Ok(answer(&ctx, &out, &import.warnings))
 }
 
 pub async fn export(

@@ -5,6 +5,8 @@ use serde_json::{json, Map, Value};
 use tollgate_model::v2::{self, Authorizer, Definition, Integration};
 use tollgate_model::{AuthorizationType, ConnectionType, V2AuthorizerType};
 
+use crate::shared::insert_some;
+
 pub struct HttpExportOptions<'a> {
     /// The API's endpoint (`apiEndpoint`).
     pub endpoint: &'a str,
@@ -139,11 +141,7 @@ fn integration(i: &Integration) -> Value {
         "type".into(),
         json!(i.integration_type.as_str().to_ascii_lowercase()),
     );
-    let mut put = |k: &str, v: Option<Value>| {
-        if let Some(v) = v {
-            o.insert(k.into(), v);
-        }
-    };
+    let mut put = |k: &str, v: Option<Value>| insert_some(&mut o, k, v);
     put(
         "httpMethod",
         i.integration_method.as_ref().map(|v| json!(v)),
@@ -220,11 +218,7 @@ fn scheme(a: &Authorizer, extensions: bool) -> Value {
     if let Some(j) = &a.jwt_configuration {
         e.insert("jwtConfiguration".into(), json!(j));
     }
-    let mut put = |k: &str, v: Option<Value>| {
-        if let Some(v) = v {
-            e.insert(k.into(), v);
-        }
-    };
+    let mut put = |k: &str, v: Option<Value>| insert_some(&mut e, k, v);
     put("authorizerUri", a.authorizer_uri.as_ref().map(|v| json!(v)));
     put(
         "authorizerCredentials",

@@ -12,7 +12,7 @@ use tollgate_model::{
 use crate::document::{self, Document, Flavor};
 use crate::problems::{ImportError, Problems};
 use crate::refs;
-use crate::rest::BasePath;
+use crate::shared::{base_segments, full_path, BasePath, Info, VERBS};
 
 /// One route: its key, integration (without id) and how it is authorized.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,9 +28,7 @@ pub struct ImportedRoute {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct HttpImport {
-    pub title: Option<String>,
-    pub description: Option<String>,
-    pub version: Option<String>,
+    pub info: Info,
     pub cors: Option<Cors>,
     pub disable_execute_api_endpoint: Option<bool>,
     pub tags: BTreeMap<String, String>,
@@ -39,17 +37,6 @@ pub struct HttpImport {
     pub routes: Vec<ImportedRoute>,
     pub warnings: Vec<String>,
 }
-
-const VERBS: [(&str, &str); 8] = [
-    ("get", "GET"),
-    ("put", "PUT"),
-    ("post", "POST"),
-    ("delete", "DELETE"),
-    ("options", "OPTIONS"),
-    ("head", "HEAD"),
-    ("patch", "PATCH"),
-    ("x-amazon-apigateway-any-method", "ANY"),
-];
 
 /// Root extensions of REST APIs only: ignored with a warning.
 const REST_ONLY: [&str; 8] = [
@@ -80,20 +67,10 @@ pub fn read(bytes: &[u8], basepath: BasePath) -> Result<HttpImport, ImportError>
             }
         }
     }
-    let info = doc.root.get("info");
-    let text = |k: &str| {
-        info.and_then(|i| i.get(k)).and_then(|v| match v {
-            Value::String(s) => Some(s.clone()),
-            Value::Number(n) => Some(n.to_string()),
-            _ => None,
-        })
-    };
     let authorizers = authorizers(&doc, &mut p);
     let routes = routes(&doc, &root, basepath, &authorizers, &mut p);
     let out = HttpImport {
-        title: text("title"),
-        description: text("description"),
-        version: text("version"),
+        info: Info::read(&doc),
         cors: doc.root.get("x-amazon-apigateway-cors").map(cors),
         disable_execute_api_endpoint: doc
             .root
@@ -221,41 +198,6 @@ fn authorizers(doc: &Document, p: &mut Problems) -> Vec<Authorizer> {
     out
 }
 
-fn base_segments(doc: &Document, mode: BasePath) -> Vec<String> {
-    let server = doc.root.get("servers").and_then(|s| s.get(0));
-    let mut url = server
-        .and_then(|s| s.get("url"))
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string();
-    for (name, var) in server
-        .and_then(|s| s.get("variables"))
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-    {
-        let default = var.get("default").and_then(Value::as_str).unwrap_or("");
-        url = url.replace(&format!("{{{name}}}"), default);
-    }
-    let path = match url.split_once("://") {
-        Some((_, rest)) => rest
-            .find('/')
-            .map(|i| rest[i..].to_string())
-            .unwrap_or_default(),
-        None => url,
-    };
-    let segments: Vec<String> = path
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect();
-    match mode {
-        BasePath::Ignore => vec![],
-        BasePath::Prepend => segments,
-        BasePath::Split => segments.into_iter().skip(1).collect(),
-    }
-}
-
 fn routes(
     doc: &Document,
     root: &Value,
@@ -281,12 +223,7 @@ fn routes(
             let route_key = if default_route {
                 v2::DEFAULT.to_string()
             } else {
-                let segments: Vec<&str> = base
-                    .iter()
-                    .map(String::as_str)
-                    .chain(path.split('/').filter(|s| !s.is_empty()))
-                    .collect();
-                format!("{verb} /{}", segments.join("/"))
+                format!("{verb} {}", full_path(&base, path))
             };
             let security = op.get("security").or_else(|| doc.root.get("security"));
             let (authorization_type, authorizer, scopes) = route_auth(doc, security, authorizers);
@@ -430,15 +367,9 @@ fn integration(v: &Value, route_key: &str, p: &mut Problems) -> Option<Integrati
 /// its CORS configuration replaces the API's, and its info and settings update the API.
 pub fn apply(def: &mut Definition, import: &HttpImport) -> Result<(), ImportError> {
     let api = &mut def.api;
-    if let Some(t) = import.title.clone().filter(|t| !t.is_empty()) {
-        api.name = t;
-    }
-    if import.description.is_some() {
-        api.description = import.description.clone();
-    }
-    if import.version.is_some() {
-        api.version = import.version.clone();
-    }
+    import
+        .info
+        .apply(&mut api.name, &mut api.description, &mut api.version);
     api.cors_configuration = import.cors.clone();
     if let Some(d) = import.disable_execute_api_endpoint {
         api.disable_execute_api_endpoint = d;

@@ -138,15 +138,9 @@ fn clear(def: &mut RestApiDefinition) {
 
 fn apply_api(def: &mut RestApiDefinition, import: &RestImport, mode: Mode) {
     let api = &mut def.api;
-    if let Some(t) = import.title.clone().filter(|t| !t.is_empty()) {
-        api.name = t;
-    }
-    if import.description.is_some() {
-        api.description = import.description.clone();
-    }
-    if import.version.is_some() {
-        api.version = import.version.clone();
-    }
+    import
+        .info
+        .apply(&mut api.name, &mut api.description, &mut api.version);
     let s = &import.settings;
     match (mode, &s.binary_media_types) {
         (Mode::Overwrite, types) => api.binary_media_types = types.clone().unwrap_or_default(),

@@ -15,28 +15,8 @@ use super::security::{self, MethodAuth};
 use crate::document::{self, Document, Flavor};
 use crate::problems::{ImportError, Problems};
 use crate::refs;
-
-/// How the document's base path (Swagger `basePath`, OpenAPI `servers[0].url`) becomes
-/// part of the resource paths (`?basepath=`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum BasePath {
-    #[default]
-    Ignore,
-    Prepend,
-    /// Drops the base path's first segment and prepends the rest.
-    Split,
-}
-
-impl BasePath {
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "ignore" => Some(BasePath::Ignore),
-            "prepend" => Some(BasePath::Prepend),
-            "split" => Some(BasePath::Split),
-            _ => None,
-        }
-    }
-}
+pub use crate::shared::BasePath;
+use crate::shared::{base_segments, full_path, Info, VERBS};
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ImportOptions {
@@ -77,9 +57,7 @@ pub struct Operation {
 /// Everything a document defines for a REST API.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RestImport {
-    pub title: Option<String>,
-    pub description: Option<String>,
-    pub version: Option<String>,
+    pub info: Info,
     pub settings: ApiSettings,
     pub models: Vec<ImportedModel>,
     /// Without ids; named by their security scheme.
@@ -90,18 +68,6 @@ pub struct RestImport {
     pub operations: Vec<Operation>,
     pub warnings: Vec<String>,
 }
-
-/// The verbs of a path item, with AWS's `x-amazon-apigateway-any-method` as `ANY`.
-const VERBS: [(&str, &str); 8] = [
-    ("get", "GET"),
-    ("put", "PUT"),
-    ("post", "POST"),
-    ("delete", "DELETE"),
-    ("options", "OPTIONS"),
-    ("head", "HEAD"),
-    ("patch", "PATCH"),
-    ("x-amazon-apigateway-any-method", "ANY"),
-];
 
 /// Root extensions that belong to HTTP APIs: ignored here, with a warning.
 const HTTP_ONLY: [&str; 4] = ["cors", "importexport-version", "integrations", "tag-value"];
@@ -125,23 +91,13 @@ const KNOWN: [&str; 11] = [
 pub fn read(bytes: &[u8], options: ImportOptions) -> Result<RestImport, ImportError> {
     let doc = document::parse(bytes)?;
     let mut p = Problems::default();
-    let info = doc.root.get("info");
-    let text = |k: &str| {
-        info.and_then(|i| i.get(k)).and_then(|v| match v {
-            Value::String(s) => Some(s.clone()),
-            Value::Number(n) => Some(n.to_string()),
-            _ => None,
-        })
-    };
     root_extension_warnings(&doc, &mut p);
     let settings = settings(&doc, &mut p);
     let authorizers = security::authorizers(&doc, &mut p);
     let base = base_segments(&doc, options.basepath);
     let operations = operations(&doc, &base, &authorizers, &mut p);
     let out = RestImport {
-        title: text("title"),
-        description: text("description"),
-        version: text("version"),
+        info: Info::read(&doc),
         settings,
         models: models(&doc),
         authorizers,
@@ -309,59 +265,6 @@ fn gateway_responses(doc: &Document, p: &mut Problems) -> Vec<GatewayResponse> {
     out
 }
 
-/// The base path's segments that `mode` keeps in front of every path.
-fn base_segments(doc: &Document, mode: BasePath) -> Vec<String> {
-    let raw = match doc.flavor {
-        Flavor::Swagger2 => doc
-            .root
-            .get("basePath")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string(),
-        Flavor::Oas3 => doc
-            .root
-            .get("servers")
-            .and_then(|s| s.get(0))
-            .map(server_path)
-            .unwrap_or_default(),
-    };
-    let segments: Vec<String> = raw
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect();
-    match mode {
-        BasePath::Ignore => vec![],
-        BasePath::Prepend => segments,
-        BasePath::Split => segments.into_iter().skip(1).collect(),
-    }
-}
-
-/// The path of a server's URL, its `{variables}` replaced by their defaults.
-fn server_path(server: &Value) -> String {
-    let mut url = server
-        .get("url")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string();
-    for (name, var) in server
-        .get("variables")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-    {
-        let default = var.get("default").and_then(Value::as_str).unwrap_or("");
-        url = url.replace(&format!("{{{name}}}"), default);
-    }
-    match url.split_once("://") {
-        Some((_, rest)) => rest
-            .find('/')
-            .map(|i| rest[i..].to_string())
-            .unwrap_or_default(),
-        None => url,
-    }
-}
-
 fn operations(
     doc: &Document,
     base: &[String],
@@ -408,15 +311,6 @@ fn operations(
         }
     }
     out
-}
-
-fn full_path(base: &[String], path: &str) -> String {
-    let segments: Vec<&str> = base
-        .iter()
-        .map(String::as_str)
-        .chain(path.split('/').filter(|s| !s.is_empty()))
-        .collect();
-    format!("/{}", segments.join("/"))
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -9,6 +9,7 @@ use tollgate_model::{AuthorizationType, Authorizer, AuthorizerType, Method, Rest
 
 use crate::document::{Document, Flavor};
 use crate::problems::Problems;
+use crate::shared::insert_some;
 
 /// The document's security schemes by name.
 pub fn schemes(doc: &Document) -> Option<&Map<String, Value>> {
@@ -220,11 +221,7 @@ fn authorizer_scheme(a: &Authorizer, with_extension: bool) -> Value {
             "type".into(),
             json!(a.authorizer_type.as_str().to_ascii_lowercase()),
         );
-        let mut put = |k: &str, v: Option<Value>| {
-            if let Some(v) = v {
-                e.insert(k.into(), v);
-            }
-        };
+        let mut put = |k: &str, v: Option<Value>| insert_some(&mut e, k, v);
         put("authorizerUri", a.authorizer_uri.as_ref().map(|v| json!(v)));
         put(
             "authorizerCredentials",
