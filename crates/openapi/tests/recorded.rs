@@ -306,3 +306,136 @@ fn http_only_extensions_warn() {
         ["Ignoring x-amazon-apigateway-cors: it applies to HTTP APIs only"]
     );
 }
+
+fn import_text(text: &str) -> RestApiDefinition {
+    let i = rest::read(text.as_bytes(), ImportOptions::default()).unwrap();
+    assert!(i.warnings.is_empty(), "{:?}", i.warnings);
+    let mut def = common::rest_definition("apiid");
+    rest::apply(&mut def, &i, Mode::Overwrite).unwrap();
+    def
+}
+
+/// test_import_with_global_api_key_authorizer: the root `security` applies to every
+/// method, a REQUEST authorizer keeps its TTL, and a path variable nobody declared is a
+/// required path parameter.
+#[test]
+fn global_authorizer_as_recorded() {
+    let text = String::from_utf8(fixture("openapi.spec.global-auth.json")).unwrap().replace(
+        "${authorizer_lambda_invocation_arn}",
+        "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:function:auth/invocations",
+    );
+    let def = import_text(&text);
+    assert_eq!(
+        def.api.api_key_source,
+        tollgate_model::ApiKeySourceType::Authorizer
+    );
+    let a: Vec<_> = def.authorizers.values().collect();
+    assert_eq!(
+        serde_json::to_value(a[0]).unwrap(),
+        json!({"authType": "custom", "authorizerResultTtlInSeconds": 300, "id": a[0].id,
+               "authorizerUri": "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:function:auth/invocations",
+               "identitySource": "method.request.header.Custom-Authorization",
+               "name": "GatewayAuthorizer", "type": "REQUEST"})
+    );
+    let echo = serde_json::to_value(method(&def, "/echo/{data}", "ANY")).unwrap();
+    let echo_id = def
+        .resources
+        .values()
+        .find(|r| r.path == "/echo/{data}")
+        .unwrap()
+        .id
+        .clone();
+    assert_eq!(
+        echo,
+        json!({
+            "apiKeyRequired": false, "authorizationType": "CUSTOM", "authorizerId": a[0].id, "httpMethod": "ANY",
+            "methodIntegration": {"cacheKeyParameters": [], "cacheNamespace": echo_id,
+                "integrationResponses": {"200": {"responseTemplates": {"application/json": "{\"echo\": \"$input.params('data')\", \"response\": \"mocked\"}"}, "statusCode": "200"}},
+                "passthroughBehavior": "WHEN_NO_TEMPLATES", "requestTemplates": {"application/json": "{\"statusCode\": 200}"},
+                "timeoutInMillis": 29000, "type": "MOCK"},
+            "methodResponses": {"200": {"responseModels": {"application/json": "Empty"}, "statusCode": "200"}},
+            "requestParameters": {"method.request.path.data": true}
+        })
+    );
+    let pets = serde_json::to_value(method(&def, "/pets", "GET")).unwrap();
+    assert_eq!(
+        pets["methodResponses"],
+        json!({"200": {"statusCode": "200"}})
+    );
+    assert_eq!(pets["methodIntegration"]["connectionType"], "INTERNET");
+}
+
+/// test_import_with_cognito_auth_identity_source: Cognito authorizers take the scheme's
+/// header, the requirement's scopes (the document's default requirement where the
+/// operation has none), and no TTL.
+#[test]
+fn cognito_authorizers_as_recorded() {
+    let text = String::from_utf8(fixture("openapi.cognito-auth.json"))
+        .unwrap()
+        .replace(
+            "${cognito_pool_arn}",
+            "arn:aws:cognito-idp:us-east-1:111111111111:userpool/us-east-1_ABC123",
+        );
+    let def = import_text(&text);
+    let by_name = |n: &str| def.authorizers.values().find(|a| a.name == n).unwrap();
+    let first = by_name("cognito-test-identity-source");
+    assert_eq!(first.authorizer_type, AuthorizerType::CognitoUserPools);
+    assert_eq!(
+        first.provider_arns,
+        Some(vec![
+            "arn:aws:cognito-idp:us-east-1:111111111111:userpool/us-east-1_ABC123".to_string()
+        ])
+    );
+    assert_eq!(first.auth_type.as_deref(), Some("cognito_user_pools"));
+    assert_eq!(
+        first.identity_source.as_deref(),
+        Some("method.request.header.TestHeaderAuth")
+    );
+    assert_eq!(first.authorizer_result_ttl_in_seconds, None);
+    let scopes = |path: &str| method(&def, path, "GET").authorization_scopes.clone();
+    assert_eq!(scopes("/default-no-scope"), None);
+    assert_eq!(
+        scopes("/default-scope-override"),
+        Some(vec!["openid".into()])
+    );
+    assert_eq!(
+        scopes("/non-default-authorizer"),
+        Some(vec!["email".into(), "openid".into()])
+    );
+    assert_eq!(scopes("/pets"), Some(vec!["email".into()]));
+    let second = by_name("extra-test-identity-source");
+    assert_eq!(
+        method(&def, "/non-default-authorizer", "GET")
+            .authorizer_id
+            .as_deref(),
+        Some(second.id.as_str())
+    );
+    let pets = serde_json::to_value(method(&def, "/pets", "GET")).unwrap();
+    assert_eq!(pets["operationName"], "GET HTTP");
+    assert_eq!(pets["authorizationType"], "COGNITO_USER_POOLS");
+    assert_eq!(pets["methodIntegration"]["type"], "HTTP_PROXY");
+    assert_eq!(pets["methodIntegration"]["connectionType"], "INTERNET");
+    assert!(pets["methodIntegration"]
+        .get("integrationResponses")
+        .is_none());
+    assert_eq!(
+        pets["methodResponses"]["200"]["responseModels"],
+        json!({"application/json": "Pets"})
+    );
+}
+
+/// test_import_with_http_method_integration: an AWS integration has no connection type.
+#[test]
+fn aws_integration_has_no_connection_type() {
+    let def = import_text(
+        r#"{"openapi": "3.0.1", "info": {"title": "t", "version": "1"}, "paths": {"/": {"get": {
+        "responses": {"200": {"description": "ok"}},
+        "x-amazon-apigateway-integration": {"type": "aws", "httpMethod": "POST", "contentHandling": "CONVERT_TO_TEXT",
+          "uri": "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:function:f/invocations",
+          "passthroughBehavior": "when_no_templates", "responses": {"default": {"statusCode": "200"}}}}}}}"#,
+    );
+    let i = serde_json::to_value(method(&def, "/", "GET")).unwrap()["methodIntegration"].clone();
+    assert!(i.get("connectionType").is_none(), "{i}");
+    assert_eq!(i["contentHandling"], "CONVERT_TO_TEXT");
+    assert_eq!(i["passthroughBehavior"], "WHEN_NO_TEMPLATES");
+}

@@ -390,6 +390,16 @@ fn method(
         m.request_parameters
             .insert(format!("method.request.{location}.{name}"), required);
     }
+    // The path's own variables are required path parameters, declared or not (recorded).
+    for var in path
+        .split('/')
+        .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
+    {
+        let name = var.trim_end_matches('+');
+        m.request_parameters
+            .entry(format!("method.request.path.{name}"))
+            .or_insert(true);
+    }
     if let Some(body) = op.get("requestBody") {
         let body = refs::resolve(root, body);
         for (ct, media) in body

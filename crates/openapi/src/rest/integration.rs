@@ -121,7 +121,8 @@ pub fn read(
                 return None;
             }
         },
-        None if integration_type != IntegrationType::Mock => Some(ConnectionType::Internet),
+        // AWS reports INTERNET for HTTP integrations only (recorded).
+        None if integration_type.is_http() => Some(ConnectionType::Internet),
         None => None,
     };
     let mut responses = BTreeMap::new();

@@ -60,9 +60,11 @@ pub fn authorizers(doc: &Document, p: &mut Problems) -> Vec<Authorizer> {
             authorizer_credentials: text("authorizerCredentials"),
             identity_source: text("identitySource").or(header_source),
             identity_validation_expression: text("identityValidationExpression"),
+            // Lambda authorizers get AWS's default TTL when the document gives none.
             authorizer_result_ttl_in_seconds: ext
                 .get("authorizerResultTtlInSeconds")
-                .and_then(Value::as_i64),
+                .and_then(Value::as_i64)
+                .or((authorizer_type != AuthorizerType::CognitoUserPools).then_some(300)),
             provider_arns: ext.get("providerARNs").and_then(Value::as_array).map(|a| {
                 a.iter()
                     .filter_map(|v| v.as_str().map(str::to_string))
