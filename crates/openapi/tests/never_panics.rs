@@ -222,3 +222,55 @@ fn deep_nesting_is_refused() {
     assert!(tollgate_openapi::parse(format!("{{\"a\": {deep}}}").as_bytes()).is_err());
     assert!(tollgate_openapi::parse(format!("a: {deep}").as_bytes()).is_err());
 }
+
+/// A large document (20,000 paths, 1,000 authorizers, 1,000 models) imports and exports:
+/// every lookup while applying it is indexed, so its cost follows its size.
+#[test]
+fn large_documents_import() {
+    let mut paths = Map::new();
+    for i in 0..20_000 {
+        paths.insert(
+            format!("/r{i}/{{id}}/leaf"),
+            json!({"get": {
+                "security": [{format!("auth{}", i % 1000): []}],
+                "requestBody": {"content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/M{}", i % 1000)}}}},
+                "responses": {"200": {"description": "ok"}},
+                "x-amazon-apigateway-integration": {"type": "mock", "requestTemplates": {"application/json": "{\"statusCode\": 200}"}}
+            }}),
+        );
+    }
+    let mut schemes = Map::new();
+    let mut schemas = Map::new();
+    for i in 0..1000 {
+        schemes.insert(format!("auth{i}"), json!({"type": "apiKey", "name": "Authorization", "in": "header",
+            "x-amazon-apigateway-authorizer": {"type": "token", "authorizerUri": "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:function:a/invocations"}}));
+        schemas.insert(format!("M{i}"), json!({"type": "object", "properties": {"next": {"$ref": format!("#/components/schemas/M{}", (i + 1) % 1000)}}}));
+    }
+    let doc = json!({"openapi": "3.0.1", "info": {"title": "big", "version": "1"}, "paths": paths,
+        "components": {"securitySchemes": schemes, "schemas": schemas}});
+    let import = rest::read(
+        &serde_json::to_vec(&doc).unwrap(),
+        rest::ImportOptions::default(),
+    )
+    .unwrap();
+    let mut def = common::rest_definition("bigapi");
+    rest::apply(&mut def, &import, rest::Mode::Overwrite).unwrap();
+    assert_eq!(def.resources.len(), 1 + 3 * 20_000);
+    assert_eq!(def.authorizers.len(), 1000);
+    assert_eq!(def.models.len(), 1000);
+    let o = rest::ExportOptions {
+        flavor: Flavor::Oas3,
+        api_id: "bigapi",
+        region: "us-east-1",
+        stage: "s",
+        version: "1",
+        extensions: rest::Extensions {
+            apigateway: true,
+            ..Default::default()
+        },
+    };
+    assert_eq!(
+        rest::export(&def, &o)["paths"].as_object().unwrap().len(),
+        20_000
+    );
+}

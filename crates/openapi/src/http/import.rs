@@ -206,6 +206,8 @@ fn routes(
     p: &mut Problems,
 ) -> Vec<ImportedRoute> {
     let base = base_segments(doc, basepath);
+    let by_name: BTreeMap<&str, &Authorizer> =
+        authorizers.iter().map(|a| (a.name.as_str(), a)).collect();
     let mut out = Vec::new();
     for (path, item) in doc
         .root
@@ -226,7 +228,7 @@ fn routes(
                 format!("{verb} {}", full_path(&base, path))
             };
             let security = op.get("security").or_else(|| doc.root.get("security"));
-            let (authorization_type, authorizer, scopes) = route_auth(doc, security, authorizers);
+            let (authorization_type, authorizer, scopes) = route_auth(doc, security, &by_name);
             let integration = op
                 .get("x-amazon-apigateway-integration")
                 .map(|i| refs::resolve(root, i))
@@ -249,7 +251,11 @@ fn routes(
 
 type RouteAuth = (AuthorizationType, Option<String>, Option<Vec<String>>);
 
-fn route_auth(doc: &Document, security: Option<&Value>, authorizers: &[Authorizer]) -> RouteAuth {
+fn route_auth(
+    doc: &Document,
+    security: Option<&Value>,
+    authorizers: &BTreeMap<&str, &Authorizer>,
+) -> RouteAuth {
     let requirement = security
         .and_then(Value::as_array)
         .and_then(|a| a.first())
@@ -259,7 +265,7 @@ fn route_auth(doc: &Document, security: Option<&Value>, authorizers: &[Authorize
         .get("components")
         .and_then(|c| c.get("securitySchemes"));
     for (name, scopes) in requirement.into_iter().flatten() {
-        if let Some(a) = authorizers.iter().find(|a| &a.name == name) {
+        if let Some(a) = authorizers.get(name.as_str()) {
             if a.authorizer_type == V2AuthorizerType::Jwt {
                 let scopes = strings(Some(scopes)).filter(|s| !s.is_empty());
                 return (AuthorizationType::Jwt, Some(name.clone()), scopes);
@@ -389,8 +395,9 @@ pub fn apply(def: &mut Definition, import: &HttpImport) -> Result<(), ImportErro
         def.authorizers.insert(id, a);
     }
     let mut errors = Vec::new();
+    let mut keys = std::collections::HashSet::new();
     for r in &import.routes {
-        if def.routes.values().any(|x| x.route_key == r.route_key) {
+        if !keys.insert(r.route_key.as_str()) {
             errors.push(format!("Duplicate route key '{}'", r.route_key));
             continue;
         }

@@ -3,7 +3,7 @@
 //! document's; `merge` adds the document's and replaces same-named ones, keeping the
 //! rest. Resources are found by path, so a merge keeps the ids of existing resources.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use tollgate_model::{ids, Method, Model, Resource, RestApiDefinition};
 
@@ -41,13 +41,16 @@ pub fn apply(
     }
     apply_api(def, import, mode);
     let api_id = def.api.id.clone();
+    // Indexes, so a large document costs time in proportion to its size.
+    let mut model_ids: HashSet<String> = def.models.values().map(|m| m.id.clone()).collect();
     for m in &import.models {
         let mut schema = m.schema.clone();
         refs::rewrite(&mut schema, &|name| refs::model_url(&api_id, name));
         let id = match def.models.get(&m.name) {
             Some(existing) => existing.id.clone(),
-            None => ids::unique(ids::short_id, |id| def.models.values().any(|m| m.id == id)),
+            None => ids::unique(ids::short_id, |id| model_ids.contains(id)),
         };
+        model_ids.insert(id.clone());
         def.models.insert(
             m.name.clone(),
             Model {
@@ -59,26 +62,30 @@ pub fn apply(
             },
         );
     }
-    let mut authorizer_ids = BTreeMap::new();
+    let mut authorizer_ids: BTreeMap<String, String> = def
+        .authorizers
+        .values()
+        .map(|a| (a.name.clone(), a.id.clone()))
+        .collect();
     for a in &import.authorizers {
-        let id = def
-            .authorizers
-            .values()
-            .find(|x| x.name == a.name)
-            .map(|x| x.id.clone())
+        let id = authorizer_ids
+            .get(&a.name)
+            .cloned()
             .unwrap_or_else(|| ids::unique(ids::short_id, |id| def.authorizers.contains_key(id)));
         let mut a = a.clone();
         a.id = id.clone();
         def.authorizers.insert(id.clone(), a.clone());
         authorizer_ids.insert(a.name, id);
     }
-    let mut validator_ids = BTreeMap::new();
+    let mut validator_ids: BTreeMap<String, String> = def
+        .request_validators
+        .values()
+        .map(|v| (v.name.clone().unwrap_or_default(), v.id.clone()))
+        .collect();
     for v in &import.validators {
-        let id = def
-            .request_validators
-            .values()
-            .find(|x| x.name == v.name)
-            .map(|x| x.id.clone())
+        let id = validator_ids
+            .get(v.name.as_deref().unwrap_or_default())
+            .cloned()
             .unwrap_or_else(|| {
                 ids::unique(ids::short_id, |id| def.request_validators.contains_key(id))
             });
@@ -92,8 +99,9 @@ pub fn apply(
             .insert(g.response_type.as_str().into(), g.clone());
     }
     let mut errors = Vec::new();
+    let mut tree = Tree::of(def);
     for op in &import.operations {
-        let res = match ensure_path(def, &op.path) {
+        let res = match tree.ensure_path(def, &op.path) {
             Ok(id) => id,
             Err(e) => {
                 errors.push(e);
@@ -213,52 +221,70 @@ fn link(
     Ok(())
 }
 
-/// The id of the resource at `path`, creating the missing resources on the way.
-fn ensure_path(def: &mut RestApiDefinition, path: &str) -> Result<String, String> {
-    let mut current = def.api.root_resource_id.clone();
-    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-    for (i, part) in segments.iter().enumerate() {
-        if let Err(reason) = check_part(part, i + 1 == segments.len()) {
-            return Err(format!(
-                "Unable to create resource at path '{path}': {reason}"
-            ));
-        }
-        let existing = def
-            .resources
-            .values()
-            .find(|r| {
-                r.parent_id.as_deref() == Some(&current) && r.path_part.as_deref() == Some(part)
-            })
-            .map(|r| r.id.clone());
-        current = match existing {
-            Some(id) => id,
-            None => {
-                let id = ids::unique(ids::short_id, |id| def.resources.contains_key(id));
-                let sibling_variable = def.resources.values().any(|r| {
-                    r.parent_id.as_deref() == Some(&current)
-                        && r.path_part.as_deref().is_some_and(|p| p.starts_with('{'))
-                });
-                if sibling_variable && part.starts_with('{') {
-                    return Err(format!(
-                        "Unable to create resource at path '{path}': A sibling ({part}) of this resource already has a variable path part -- only one is allowed"
-                    ));
-                }
-                def.resources.insert(
-                    id.clone(),
-                    Resource {
-                        id: id.clone(),
-                        parent_id: Some(current.clone()),
-                        path_part: Some(part.to_string()),
-                        path: String::new(),
-                        resource_methods: BTreeMap::new(),
-                    },
-                );
-                def.recompute_paths(&id);
-                id
-            }
+/// The resource tree by (parent, path part), and each parent's variable child.
+struct Tree {
+    children: HashMap<(String, String), String>,
+    variable_child: HashMap<String, String>,
+}
+
+impl Tree {
+    fn of(def: &RestApiDefinition) -> Tree {
+        let mut t = Tree {
+            children: HashMap::new(),
+            variable_child: HashMap::new(),
         };
+        for r in def.resources.values() {
+            if let (Some(parent), Some(part)) = (&r.parent_id, &r.path_part) {
+                t.children
+                    .insert((parent.clone(), part.clone()), r.id.clone());
+                if part.starts_with('{') {
+                    t.variable_child.insert(parent.clone(), part.clone());
+                }
+            }
+        }
+        t
     }
-    Ok(current)
+
+    /// The id of the resource at `path`, creating the missing resources on the way.
+    fn ensure_path(&mut self, def: &mut RestApiDefinition, path: &str) -> Result<String, String> {
+        let mut current = def.api.root_resource_id.clone();
+        let mut current_path = String::new();
+        let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        for (i, part) in segments.iter().enumerate() {
+            let fail =
+                |reason: &str| format!("Unable to create resource at path '{path}': {reason}");
+            check_part(part, i + 1 == segments.len()).map_err(|r| fail(&r))?;
+            current_path = format!("{current_path}/{part}");
+            let key = (current.clone(), part.to_string());
+            if let Some(id) = self.children.get(&key) {
+                current = id.clone();
+                continue;
+            }
+            if part.starts_with('{') {
+                if let Some(sibling) = self.variable_child.get(&current) {
+                    return Err(fail(&format!(
+                        "A sibling ({sibling}) of this resource already has a variable path part -- only one is allowed"
+                    )));
+                }
+                self.variable_child
+                    .insert(current.clone(), part.to_string());
+            }
+            let id = ids::unique(ids::short_id, |id| def.resources.contains_key(id));
+            def.resources.insert(
+                id.clone(),
+                Resource {
+                    id: id.clone(),
+                    parent_id: Some(current.clone()),
+                    path_part: Some(part.to_string()),
+                    path: current_path.clone(),
+                    resource_methods: BTreeMap::new(),
+                },
+            );
+            self.children.insert(key, id.clone());
+            current = id;
+        }
+        Ok(current)
+    }
 }
 
 /// AWS's rules for one path part: a variable is `{name}` or a last `{name+}`.

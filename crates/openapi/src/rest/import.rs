@@ -275,6 +275,8 @@ fn operations(
     let default_validator = ext(doc, "request-validator")
         .and_then(Value::as_str)
         .map(str::to_string);
+    let by_name: BTreeMap<&str, &Authorizer> =
+        authorizers.iter().map(|a| (a.name.as_str(), a)).collect();
     let mut out = Vec::new();
     for (path, item) in doc
         .root
@@ -296,7 +298,7 @@ fn operations(
             let Some(op) = item.get(key) else { continue };
             let op = refs::resolve(&root, op);
             let security = op.get("security").or_else(|| doc.root.get("security"));
-            let auth = security::method_auth(doc, security, authorizers);
+            let auth = security::method_auth(doc, security, &by_name);
             let method = method(doc, &root, op, shared, verb, &full, auth.clone(), p);
             out.push(Operation {
                 path: full.clone(),

@@ -90,7 +90,7 @@ pub struct MethodAuth {
 pub fn method_auth(
     doc: &Document,
     security: Option<&Value>,
-    authorizers: &[Authorizer],
+    authorizers: &BTreeMap<&str, &Authorizer>,
 ) -> MethodAuth {
     let mut auth = MethodAuth {
         authorization_type: AuthorizationType::None,
@@ -105,7 +105,7 @@ pub fn method_auth(
     let schemes = schemes(doc);
     for (name, scopes) in requirement.into_iter().flatten() {
         let scheme = schemes.and_then(|s| s.get(name));
-        if let Some(a) = authorizers.iter().find(|a| &a.name == name) {
+        if let Some(a) = authorizers.get(name.as_str()) {
             auth.authorizer = Some(name.clone());
             auth.authorization_type = if a.authorizer_type == AuthorizerType::CognitoUserPools {
                 let scopes: Vec<String> = scopes
