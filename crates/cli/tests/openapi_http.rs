@@ -305,3 +305,45 @@ fn refused_documents() {
         "only the accepted import was written"
     );
 }
+
+/// A Lambda route from a document (`aws_proxy` without `payloadFormatVersion`: 2.0, the
+/// HTTP API's own event), called over HTTP; the function sees the route key and raw path.
+#[test]
+fn imported_lambda_route_gets_payload_2() {
+    use common::lambda::*;
+    let s = Server::start();
+    let dir = tempfile::tempdir().unwrap();
+    let code = "import json\ndef handler(event, context):\n    return {'statusCode': 200, 'body': json.dumps({'version': event.get('version'), 'routeKey': event.get('routeKey'), 'rawPath': event.get('rawPath')})}\n";
+    let zip = zip_file(dir.path(), "fn.zip", &[("app.py", code, 0o644)]);
+    create_function(&s, "echo-event", "python3.12", "app.handler", &zip, &[]);
+    let doc = json!({
+        "openapi": "3.0.1",
+        "info": {"title": "lambda-from-openapi", "version": "1"},
+        "paths": {"/hello/{name}": {"get": {
+            "x-amazon-apigateway-integration": {"type": "aws_proxy", "uri": fn_uri("echo-event")}
+        }}}
+    });
+    let file = dir.path().join("api.json");
+    std::fs::write(&file, doc.to_string()).unwrap();
+    let api = v2(
+        &s,
+        &[
+            "import-api",
+            "--body",
+            &format!("file://{}", file.display()),
+        ],
+    );
+    let id = api["ApiId"].as_str().unwrap();
+    let integrations = v2(&s, &["get-integrations", "--api-id", id]);
+    assert_eq!(integrations["Items"][0]["PayloadFormatVersion"], "2.0");
+    assert_eq!(integrations["Items"][0]["IntegrationType"], "AWS_PROXY");
+    let source = format!("arn:aws:execute-api:us-east-1:000000000000:{id}/*/*/hello/{{name}}");
+    grant_apigateway(&s, "echo-event", "http-api", &source, None);
+    v2_default_stage(&s, id);
+    let r = s.invoke(id, "/$default/hello/world");
+    assert_eq!(r.status, 200, "{r}");
+    assert_eq!(
+        r.json(),
+        json!({"version": "2.0", "routeKey": "GET /hello/{name}", "rawPath": "/hello/world"})
+    );
+}

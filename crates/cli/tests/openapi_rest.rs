@@ -313,6 +313,8 @@ out["export"] = {"contentType": exp["contentType"], "contentDisposition": exp["c
                  "body": json.loads(exp["body"].read())}
 doc = json.dumps({"swagger": "2.0", "info": {"title": "put", "version": "1.0.0"}, "paths": {},
                   "x-amazon-apigateway-binary-media-types": ["image/png", "image/jpg"]})
+regional = ag.import_rest_api(body=doc, parameters={"endpointConfigurationTypes": "REGIONAL"})
+out["regional"] = regional["endpointConfiguration"]
 for mode in ("merge", "overwrite"):
     a = ag.create_rest_api(name="p", binaryMediaTypes=["image/heif"])
     r = ag.put_rest_api(restApiId=a["id"], mode=mode, body=doc)
@@ -354,6 +356,10 @@ print(json.dumps(out))
     assert_eq!(
         v["overwrite"]["binaryMediaTypes"],
         json!(["image/png", "image/jpg"])
+    );
+    assert_eq!(
+        v["regional"],
+        json!({"types": ["REGIONAL"], "ipAddressType": "ipv4"})
     );
     assert_eq!(v["overwrite"]["name"], "put");
     assert_eq!(v["overwrite"]["version"], "1.0.0");
