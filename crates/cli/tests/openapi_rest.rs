@@ -169,6 +169,38 @@ fn broken_documents_are_refused_and_nothing_is_written() {
         let e = apigw_err(&s, &["put-rest-api", "--rest-api-id", id, "--body", &body]);
         assert_cli_error(&e, "BadRequestException", "Invalid OpenAPI input.");
     }
+    // Readable, but not importable: checked as CreateAuthorizer and PutIntegration check.
+    let no_uri = write(
+        dir.path(),
+        "no-uri.json",
+        r#"{"swagger": "2.0", "info": {"title": "t", "version": "1"}, "paths": {},
+            "securityDefinitions": {"a": {"type": "apiKey", "name": "Authorization", "in": "header",
+                "x-amazon-apigateway-authorizer": {"type": "token"}}}}"#,
+    );
+    let e = apigw_err(
+        &s,
+        &["import-rest-api", "--body", &format!("fileb://{no_uri}")],
+    );
+    assert_cli_error(
+        &e,
+        "BadRequestException",
+        "Unable to create authorizer 'a': Authorizer URI must be specified",
+    );
+    let bad_uri = write(
+        dir.path(),
+        "bad-uri.json",
+        r#"{"swagger": "2.0", "info": {"title": "t", "version": "1"}, "paths": {"/x": {"get": {
+            "responses": {}, "x-amazon-apigateway-integration": {"type": "http", "httpMethod": "GET", "uri": "ftp://x"}}}}}"#,
+    );
+    let e = apigw_err(
+        &s,
+        &["import-rest-api", "--body", &format!("fileb://{bad_uri}")],
+    );
+    assert_cli_error(
+        &e,
+        "BadRequestException",
+        "Invalid HTTP endpoint specified for URI",
+    );
     let apis = apigw(&s, &["get-rest-apis"]);
     assert_eq!(apis["items"].as_array().unwrap().len(), 1, "{apis:#}");
     assert_eq!(apis["items"][0]["name"], "kept");

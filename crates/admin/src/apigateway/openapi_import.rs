@@ -84,8 +84,20 @@ fn read(q: &Q, body: &[u8]) -> ApiResult<RestImport> {
 }
 
 /// What every imported API must satisfy beyond the document's shape.
-fn check(def: &RestApiDefinition) -> ApiResult<()> {
+fn check(def: &mut RestApiDefinition) -> ApiResult<()> {
     check_policy(def.api.policy.as_deref())?;
+    for a in def.authorizers.values_mut() {
+        // AWS fills in authType as CreateAuthorizer does.
+        if a.auth_type.is_none() {
+            a.auth_type = Some(super::authorizers::default_auth_type(a.authorizer_type).into());
+        }
+        super::authorizers::check(a).map_err(|e| {
+            ApiError::bad_request(format!(
+                "Errors found during import:\n\tUnable to create authorizer '{}': {}",
+                a.name, e.message
+            ))
+        })?;
+    }
     let methods = def.resources.values().flat_map(|r| {
         r.resource_methods
             .values()
@@ -157,7 +169,7 @@ async fn import(ctx: Ctx, q: Q, body: Bytes) -> ApiResult<Response> {
             };
             let mut def = RestApiDefinition::new(api);
             rest::apply(&mut def, &import, Mode::Overwrite).map_err(import_error)?;
-            check(&def)?;
+            check(&mut def)?;
             let api = def.api.clone();
             s.apis.insert(id, Arc::new(ApiState::new(def)));
             Ok::<_, ApiError>(api)
