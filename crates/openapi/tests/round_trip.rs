@@ -237,3 +237,81 @@ fn recorded_fixtures_round_trip() {
         round_trip(&bytes);
     }
 }
+
+/// HTTP APIs: ExportApi → ImportApi → ExportApi gives the same document apart from the
+/// server (routes, `$default`, integrations, authorizers, CORS and tags all survive).
+#[test]
+fn http_api_export_import_export_is_stable() {
+    use tollgate_openapi::http;
+    let doc = json!({
+        "openapi": "3.0.1",
+        "info": {"title": "h", "description": "d", "version": "2"},
+        "tags": [{"name": "team", "x-amazon-apigateway-tag-value": "a"}],
+        "paths": {
+            "/a/{id}": {
+                "get": {"operationId": "A", "security": [{"jwt": ["s1"]}],
+                        "x-amazon-apigateway-integration": {"type": "aws_proxy",
+                            "uri": "arn:aws:lambda:us-east-1:000000000000:function:f", "payloadFormatVersion": "1.0"}},
+                "x-amazon-apigateway-any-method": {"security": [{"lam": []}],
+                        "x-amazon-apigateway-integration": {"type": "http_proxy", "httpMethod": "ANY",
+                            "uri": "http://example.com/{id}", "timeoutInMillis": 900,
+                            "requestParameters": {"overwrite:header.x": "$request.header.y"},
+                            "responseParameters": {"200": {"append:header.z": "'1'"}}}}
+            },
+            "/iam": {"post": {"security": [{"sigv4": []}],
+                "x-amazon-apigateway-integration": {"type": "http_proxy", "httpMethod": "POST", "uri": "http://example.com/"}}},
+            "/$default": {"x-amazon-apigateway-any-method": {"isDefaultRoute": true,
+                "x-amazon-apigateway-integration": {"type": "http_proxy", "httpMethod": "ANY", "uri": "http://example.com"}}}
+        },
+        "components": {"securitySchemes": {
+            "jwt": {"type": "oauth2", "flows": {}, "x-amazon-apigateway-authorizer": {"type": "jwt",
+                "identitySource": "$request.header.Authorization",
+                "jwtConfiguration": {"issuer": "https://issuer.example", "audience": ["a", "b"]}}},
+            "lam": {"type": "apiKey", "name": "Unused", "in": "header", "x-amazon-apigateway-authorizer": {
+                "type": "request", "identitySource": "$request.header.X,$request.querystring.q",
+                "authorizerUri": "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:function:auth/invocations",
+                "authorizerPayloadFormatVersion": "2.0", "enableSimpleResponses": true, "authorizerResultTtlInSeconds": 0}},
+            "sigv4": {"type": "apiKey", "name": "Authorization", "in": "header", "x-amazon-apigateway-authtype": "awsSigv4"}
+        }},
+        "x-amazon-apigateway-cors": {"allowOrigins": ["https://x.example"], "maxAge": 10, "allowCredentials": true}
+    });
+    let export = |bytes: &[u8], id: &str| {
+        let import = http::read(bytes, tollgate_openapi::shared::BasePath::Ignore).unwrap();
+        assert!(import.warnings.is_empty(), "{:?}", import.warnings);
+        let mut def = common::http_definition(id);
+        http::apply(&mut def, &import).unwrap();
+        let endpoint = format!("https://{id}.example");
+        http::export(
+            &def,
+            &http::HttpExportOptions {
+                endpoint: &endpoint,
+                stage: Some("dev"),
+                default_version: "0",
+                include_extensions: true,
+            },
+        )
+    };
+    let first = export(&serde_json::to_vec(&doc).unwrap(), "one");
+    let second = export(&serde_json::to_vec(&first).unwrap(), "two");
+    let third = export(tollgate_openapi::to_yaml(&second).as_bytes(), "three");
+    assert_eq!(comparable(first.clone()), comparable(second.clone()));
+    assert_eq!(comparable(second), comparable(third));
+    assert_eq!(
+        first["x-amazon-apigateway-cors"],
+        doc["x-amazon-apigateway-cors"]
+    );
+    assert_eq!(first["tags"], doc["tags"]);
+    assert_eq!(
+        first["paths"]["/a/{id}"]["get"]["security"],
+        json!([{"jwt": ["s1"]}])
+    );
+    assert_eq!(
+        first["paths"]["/iam"]["post"]["security"],
+        json!([{"sigv4": []}])
+    );
+    assert_eq!(
+        first["components"]["securitySchemes"]["lam"]["x-amazon-apigateway-authorizer"]
+            ["identitySource"],
+        "$request.header.X,$request.querystring.q"
+    );
+}
