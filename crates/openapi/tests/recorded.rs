@@ -305,6 +305,17 @@ fn http_only_extensions_warn() {
         i.warnings,
         ["Ignoring x-amazon-apigateway-cors: it applies to HTTP APIs only"]
     );
+    let doc = br#"{"openapi": "3.0.1", "info": {"title": "t", "version": "1"}, "paths": {},
+                   "tags": [{"name": "a", "x-amazon-apigateway-tag-value": "b"}],
+                   "components": {"x-amazon-apigateway-integrations": {}}}"#;
+    let i = rest::read(doc, ImportOptions::default()).unwrap();
+    assert_eq!(
+        i.warnings,
+        [
+            "Ignoring x-amazon-apigateway-tag-value: it applies to HTTP APIs only",
+            "Ignoring x-amazon-apigateway-integrations: it applies to HTTP APIs only",
+        ]
+    );
 }
 
 fn import_text(text: &str) -> RestApiDefinition {

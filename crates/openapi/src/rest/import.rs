@@ -113,6 +113,25 @@ pub fn read(bytes: &[u8], options: ImportOptions) -> Result<RestImport, ImportEr
 }
 
 fn root_extension_warnings(doc: &Document, p: &mut Problems) {
+    // Two HTTP API extensions live below the root: on `tags` entries and in `components`.
+    let tagged = doc
+        .root
+        .get("tags")
+        .and_then(Value::as_array)
+        .is_some_and(|t| {
+            t.iter()
+                .any(|t| t.get("x-amazon-apigateway-tag-value").is_some())
+        });
+    if tagged {
+        p.warn("Ignoring x-amazon-apigateway-tag-value: it applies to HTTP APIs only");
+    }
+    let integrations = doc
+        .root
+        .get("components")
+        .is_some_and(|c| c.get("x-amazon-apigateway-integrations").is_some());
+    if integrations {
+        p.warn("Ignoring x-amazon-apigateway-integrations: it applies to HTTP APIs only");
+    }
     for key in doc.root.keys() {
         let Some(ext) = key.strip_prefix(crate::EXT) else {
             continue;
