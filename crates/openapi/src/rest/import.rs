@@ -318,7 +318,14 @@ fn operations(
             let op = refs::resolve(&root, op);
             let security = op.get("security").or_else(|| doc.root.get("security"));
             let auth = security::method_auth(doc, security, &by_name);
-            let method = method(doc, &root, op, shared, verb, &full, auth.clone(), p);
+            let site = OperationSite {
+                doc,
+                root: &root,
+                shared,
+                verb,
+                path: &full,
+            };
+            let method = method(&site, op, auth.clone(), p);
             out.push(Operation {
                 path: full.clone(),
                 method,
@@ -334,17 +341,24 @@ fn operations(
     out
 }
 
-#[allow(clippy::too_many_arguments)]
-fn method(
-    doc: &Document,
-    root: &Value,
-    op: &Value,
-    shared: Option<&Value>,
-    verb: &str,
-    path: &str,
-    auth: MethodAuth,
-    p: &mut Problems,
-) -> Method {
+/// Where an operation is: its document, path item parameters, verb and full path.
+struct OperationSite<'a> {
+    doc: &'a Document,
+    root: &'a Value,
+    /// The path item's own `parameters`, shared by its operations.
+    shared: Option<&'a Value>,
+    verb: &'a str,
+    path: &'a str,
+}
+
+fn method(site: &OperationSite<'_>, op: &Value, auth: MethodAuth, p: &mut Problems) -> Method {
+    let OperationSite {
+        doc,
+        root,
+        shared,
+        verb,
+        path,
+    } = *site;
     let mut m = Method {
         http_method: verb.to_string(),
         authorization_type: auth.authorization_type,
