@@ -17,6 +17,15 @@ pub const VERBS: [(&str, &str); 8] = [
     ("x-amazon-apigateway-any-method", "ANY"),
 ];
 
+/// The document's `paths`, in document order.
+pub fn paths(doc: &Document) -> impl Iterator<Item = (&String, &Value)> {
+    doc.root
+        .get("paths")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+}
+
 /// How the document's base path (Swagger `basePath`, OpenAPI `servers[0].url`) becomes
 /// part of the paths (`?basepath=`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

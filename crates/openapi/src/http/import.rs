@@ -12,7 +12,7 @@ use tollgate_model::{
 use crate::document::{self, Document, Flavor};
 use crate::problems::{ImportError, Problems};
 use crate::refs;
-use crate::shared::{base_segments, full_path, BasePath, Info, VERBS};
+use crate::shared::{base_segments, full_path, paths, BasePath, Info, VERBS};
 
 /// One route: its key, integration (without id) and how it is authorized.
 #[derive(Debug, Clone, PartialEq)]
@@ -209,13 +209,7 @@ fn routes(
     let by_name: BTreeMap<&str, &Authorizer> =
         authorizers.iter().map(|a| (a.name.as_str(), a)).collect();
     let mut out = Vec::new();
-    for (path, item) in doc
-        .root
-        .get("paths")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-    {
+    for (path, item) in paths(doc) {
         let item = refs::resolve(root, item);
         for (key, verb) in VERBS {
             let Some(op) = item.get(key) else { continue };

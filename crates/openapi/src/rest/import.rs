@@ -16,7 +16,7 @@ use crate::document::{self, Document, Flavor};
 use crate::problems::{ImportError, Problems};
 use crate::refs;
 pub use crate::shared::BasePath;
-use crate::shared::{base_segments, full_path, Info, VERBS};
+use crate::shared::{base_segments, full_path, paths, Info, VERBS};
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ImportOptions {
@@ -297,13 +297,7 @@ fn operations(
     let by_name: BTreeMap<&str, &Authorizer> =
         authorizers.iter().map(|a| (a.name.as_str(), a)).collect();
     let mut out = Vec::new();
-    for (path, item) in doc
-        .root
-        .get("paths")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-    {
+    for (path, item) in paths(doc) {
         if !path.starts_with('/') {
             p.error(format!(
                 "Unable to create resource at path '{path}': A path must start with '/'"
