@@ -171,6 +171,7 @@ fn readme_examples_work_with_default_flags() {
 
     for expected in [
         r#"[{"id": 1}]"#,
+        r#"{"id": "7"}"#,
         "served by the backend",
         "Missing Authentication Token",
         r#"{"message":"Forbidden"}"#,

@@ -38,7 +38,7 @@ fn authorizer_type(v: &str, member: &str) -> ApiResult<AuthorizerType> {
 
 /// The rules an authorizer must satisfy as a whole, checked after a create and after every
 /// patch (a patch may change the type and leave members the new type needs unset).
-fn check(a: &Authorizer) -> ApiResult<()> {
+pub(crate) fn check(a: &Authorizer) -> ApiResult<()> {
     if let Some(ttl) = a.authorizer_result_ttl_in_seconds {
         if !(0..=MAX_RESULT_TTL).contains(&ttl) {
             return Err(ApiError::bad_request(format!(
@@ -88,7 +88,7 @@ fn check(a: &Authorizer) -> ApiResult<()> {
 }
 
 /// The authType AWS fills in when none is given.
-fn default_auth_type(t: AuthorizerType) -> &'static str {
+pub(crate) fn default_auth_type(t: AuthorizerType) -> &'static str {
     match t {
         AuthorizerType::CognitoUserPools => "cognito_user_pools",
         _ => "custom",

@@ -56,7 +56,7 @@ struct PutIntegrationInput {
 /// Rules every integration must satisfy, checked on put and after every patch. Its
 /// vocabulary members (type, passthrough behaviour, content handling) were checked when
 /// they were parsed, with the same messages and in the same order.
-fn check_integration(i: &Integration) -> ApiResult<()> {
+pub(crate) fn check_integration(i: &Integration) -> ApiResult<()> {
     if !(50..=29_000).contains(&i.timeout_in_millis) {
         return Err(ApiError::bad_request(
             "Timeout should be between 50 ms and 29000 ms",

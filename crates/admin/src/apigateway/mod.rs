@@ -25,6 +25,8 @@ pub mod integrations;
 mod method_patch;
 pub mod methods;
 pub mod models;
+pub mod openapi_export;
+pub mod openapi_import;
 pub mod request_validators;
 pub mod resources;
 pub mod rest_apis;
@@ -53,13 +55,16 @@ pub static SERVICE: ServiceSpec<Ctx> = ServiceSpec {
 /// Every operation of the v1 model that Tollgate serves.
 fn routes() -> Router<Ctx> {
     Router::new()
-        .route("/restapis", post(rest_apis::create).get(rest_apis::list))
+        .route(
+            "/restapis",
+            post(openapi_import::create_or_import).get(rest_apis::list),
+        )
         .route(
             "/restapis/{api}",
             get(rest_apis::get)
                 .patch(rest_apis::update)
                 .delete(rest_apis::delete)
-                .put(rest_apis::put_not_supported),
+                .put(openapi_import::put),
         )
         .route("/restapis/{api}/resources", get(resources::list))
         .route(
@@ -117,6 +122,10 @@ fn routes() -> Router<Ctx> {
             get(stages::get)
                 .patch(stages::update)
                 .delete(stages::delete),
+        )
+        .route(
+            "/restapis/{api}/stages/{stage}/exports/{export_type}",
+            get(openapi_export::get),
         )
         .route(
             "/restapis/{api}/stages/{stage}/cache/data",

@@ -124,6 +124,21 @@ fn endpoint_configuration(
     })
 }
 
+/// ImportRestApi's `endpointConfigurationTypes` parameter (one type, as on create).
+pub(super) fn endpoint_from_types(types: &str) -> ApiResult<EndpointConfiguration> {
+    let input = EndpointConfigurationInput {
+        types: Some(types.split(',').map(str::to_string).collect()),
+        ip_address_type: None,
+        vpc_endpoint_ids: None,
+    };
+    if types.split(',').any(|t| t.parse::<EndpointType>().is_err()) {
+        return Err(ApiError::bad_request(
+            "Invalid EndpointTypes specified. Valid options are REGIONAL,EDGE,PRIVATE",
+        ));
+    }
+    endpoint_configuration(Some(input))
+}
+
 fn private_needs_dualstack() -> ApiError {
     ApiError::bad_request("Only dualstack ipAddressType is supported for Private APIs.")
 }
@@ -138,16 +153,8 @@ fn api_key_source(s: &str) -> ApiResult<ApiKeySourceType> {
     })
 }
 
-pub async fn create(
-    State(ctx): State<Ctx>,
-    Query(q): Query<Q>,
-    body: Bytes,
-) -> ApiResult<Response> {
-    if q.get("mode").is_some_and(|m| m == "import") {
-        return Err(ApiError::bad_request(
-            "ImportRestApi (OpenAPI import) is not supported by Tollgate yet",
-        ));
-    }
+/// CreateRestApi (`POST /restapis`; `?mode=import` is ImportRestApi, routed before).
+pub async fn create(ctx: Ctx, body: Bytes) -> ApiResult<Response> {
     let input: CreateRestApiInput = parse_body(&body)?;
     let violations = endpoint_violations(input.endpoint_configuration.as_ref());
     if !violations.is_empty() {
@@ -269,13 +276,9 @@ pub async fn get(State(ctx): State<Ctx>, Path(id): Path<String>) -> ApiResult<Re
     Ok(json(200, &api(&st, &id)?.definition.api))
 }
 
-pub async fn put_not_supported(Path(_id): Path<String>) -> ApiError {
-    ApiError::bad_request("PutRestApi (OpenAPI import) is not supported by Tollgate yet")
-}
-
 /// A resource policy must be a JSON policy document (an object with a `Statement`); an
 /// empty value clears it.
-fn check_policy(policy: Option<&str>) -> ApiResult<()> {
+pub(super) fn check_policy(policy: Option<&str>) -> ApiResult<()> {
     let Some(p) = policy.filter(|p| !p.is_empty()) else {
         return Ok(());
     };

@@ -73,7 +73,7 @@ fn api_key_selection(e: &str) -> ApiResult<String> {
     }
 }
 
-fn check_cors(c: &Cors) -> ApiResult<()> {
+pub(crate) fn check_cors(c: &Cors) -> ApiResult<()> {
     if c.max_age.is_some_and(|m| !(-1..=86_400).contains(&m)) {
         return Err(ApiError::bad_request(
             "Invalid maxAge specified. maxAge must be between -1 and 86400",

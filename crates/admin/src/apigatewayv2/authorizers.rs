@@ -97,7 +97,7 @@ impl AuthorizerInput {
 }
 
 /// What makes an HTTP API authorizer valid (control-plane-v2.md §3.4).
-fn check(a: &Authorizer) -> ApiResult<()> {
+pub(crate) fn check(a: &Authorizer) -> ApiResult<()> {
     if a.name.is_empty() || a.name.chars().count() > 128 {
         return Err(ApiError::bad_request(
             "Name must be between 1 and 128 characters long",

@@ -150,7 +150,7 @@ impl IntegrationInput {
 
 /// What makes an HTTP API integration valid (messages approximate AWS's; the exception
 /// type is what clients act on).
-fn check(i: &Integration) -> ApiResult<()> {
+pub(crate) fn check(i: &Integration) -> ApiResult<()> {
     if !(50..=30_000).contains(&i.timeout_in_millis) {
         return Err(ApiError::bad_request(
             "Invalid timeout specified. Timeout must be between 50 and 30000 milliseconds",

@@ -6,6 +6,7 @@ pub mod authorizers;
 pub mod deployments;
 mod integration_input;
 pub mod integrations;
+pub mod openapi;
 pub mod responses;
 pub mod routes;
 mod shared;
@@ -30,10 +31,20 @@ pub static SERVICE: ServiceSpec<Ctx> = ServiceSpec {
 
 fn routes() -> Router<Ctx> {
     Router::new()
-        .route("/v2/apis", post(apis::create).get(apis::list))
+        .route(
+            "/v2/apis",
+            post(apis::create).get(apis::list).put(openapi::import),
+        )
         .route(
             "/v2/apis/{api}",
-            get(apis::get).patch(apis::update).delete(apis::delete),
+            get(apis::get)
+                .patch(apis::update)
+                .delete(apis::delete)
+                .put(openapi::reimport),
+        )
+        .route(
+            "/v2/apis/{api}/exports/{specification}",
+            get(openapi::export),
         )
         .route("/v2/apis/{api}/cors", delete(apis::delete_cors))
         .route(

@@ -103,7 +103,11 @@ impl RouteInput {
 
 /// JWT and CUSTOM name an authorizer of their kind; NONE and AWS_IAM none (an authorizer
 /// left from an earlier type is dropped, one named in the same call is refused).
-fn check_authorization(r: &mut Route, def: &Definition, authorizer_given: bool) -> ApiResult<()> {
+pub(crate) fn check_authorization(
+    r: &mut Route,
+    def: &Definition,
+    authorizer_given: bool,
+) -> ApiResult<()> {
     let wanted = match r.authorization_type {
         AuthorizationType::Jwt => Some(V2AuthorizerType::Jwt),
         AuthorizationType::Custom => Some(V2AuthorizerType::Request),
