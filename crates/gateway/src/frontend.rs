@@ -103,16 +103,18 @@ impl<A> Frontends<A> {
             .insert(url_id.to_ascii_lowercase().into(), Frontend { kind, api });
     }
 
-    /// A function URL's request: by its host, or by the path form (the function's path
-    /// follows the id).
-    fn function_url(&self, hostname: &str, path: &str) -> Option<Addressed<'_, A>> {
-        if let Some(label) = host_label(hostname, LAMBDA_URL) {
-            return Some(Addressed {
-                frontend: with_lower(label, |id| self.function_urls.get(id)),
-                stage: None,
-                path_start: 0,
-            });
-        }
+    /// A function URL's request by its host, `{urlId}.lambda-url.*`.
+    fn function_url_host(&self, hostname: &str) -> Option<Addressed<'_, A>> {
+        let label = host_label(hostname, LAMBDA_URL)?;
+        Some(Addressed {
+            frontend: with_lower(label, |id| self.function_urls.get(id)),
+            stage: None,
+            path_start: 0,
+        })
+    }
+
+    /// A function URL's request by the path form (the function's path follows the id).
+    fn function_url_path(&self, path: &str) -> Option<Addressed<'_, A>> {
         let rest = path.strip_prefix(URL_PATH_PREFIX)?;
         let id = &rest[..rest.find('/').unwrap_or(rest.len())];
         (!id.is_empty()).then(|| Addressed {
@@ -139,15 +141,19 @@ impl<A> Frontends<A> {
                 return Some(base_path(mappings, path));
             }
         }
-        if let Some(found) = self.function_url(hostname, path) {
+        if let Some(found) = self.function_url_host(hostname) {
             return Some(found);
         }
+        // An API's own host keeps every path, `/_aws/lambda-url/...` included.
         if let Some(label) = host_label(hostname, EXECUTE_API) {
             return Some(Addressed {
                 frontend: with_lower(label, |id| self.execute_api.get(id)),
                 stage: None,
                 path_start: 0,
             });
+        }
+        if let Some(found) = self.function_url_path(path) {
+            return Some(found);
         }
         let rest = path.strip_prefix(PATH_PREFIX)?;
         let id = &rest[..rest.find('/').unwrap_or(rest.len())];
@@ -327,6 +333,11 @@ mod tests {
         assert!(t.classify(Some("execute-api.localhost"), "/x").is_none());
         assert!(t.classify(Some(".execute-api.localhost"), "/x").is_none());
         assert!(t.classify(None, "/x").is_none());
+        // An API's host keeps the function URL path form for the API.
+        let a = t
+            .classify(Some("abc123.execute-api.localhost"), "/_aws/lambda-url/x/y")
+            .unwrap();
+        assert_eq!((api(&a), a.path_start), (Some("abc123"), 0));
     }
 
     #[test]

@@ -96,6 +96,9 @@ impl Info {
 
 /// The base path's segments that `mode` puts in front of every path.
 pub fn base_segments(doc: &Document, mode: BasePath) -> Vec<String> {
+    if mode == BasePath::Ignore {
+        return vec![];
+    }
     let raw = match doc.flavor {
         Flavor::Swagger2 => doc
             .root
@@ -124,20 +127,37 @@ pub fn base_segments(doc: &Document, mode: BasePath) -> Vec<String> {
 
 /// The path of a server's URL, its `{variables}` replaced by their defaults.
 fn server_path(server: &Value) -> String {
-    let mut url = server
-        .get("url")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string();
-    for (name, var) in server
-        .get("variables")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-    {
-        let default = var.get("default").and_then(Value::as_str).unwrap_or("");
-        url = url.replace(&format!("{{{name}}}"), default);
+    let template = server.get("url").and_then(Value::as_str).unwrap_or("");
+    let variables = server.get("variables").and_then(Value::as_object);
+    // One pass over the URL as written: a default is never expanded again, so the result
+    // is at most the URL with each `{name}` replaced once (bounded below in any case).
+    let mut url = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        url.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after.find('}') {
+            Some(close) => {
+                let name = &after[..close];
+                match variables.and_then(|v| v.get(name)) {
+                    Some(var) => {
+                        url.push_str(var.get("default").and_then(Value::as_str).unwrap_or(""))
+                    }
+                    None => url.push_str(&rest[open..open + close + 2]),
+                }
+                rest = &after[close + 1..];
+            }
+            None => {
+                url.push_str(&rest[open..]);
+                rest = "";
+            }
+        }
+        if url.len() > MAX_SERVER_URL {
+            break;
+        }
     }
+    url.push_str(rest);
+    url.truncate(floor_char_boundary(&url, MAX_SERVER_URL));
     match url.split_once("://") {
         Some((_, rest)) => rest
             .find('/')
@@ -145,6 +165,19 @@ fn server_path(server: &Value) -> String {
             .unwrap_or_default(),
         None => url,
     }
+}
+
+/// The longest server URL a base path is read from (a base path is a few segments).
+const MAX_SERVER_URL: usize = 2048;
+
+fn floor_char_boundary(s: &str, max: usize) -> usize {
+    if s.len() <= max {
+        return s.len();
+    }
+    (0..=max)
+        .rev()
+        .find(|&i| s.is_char_boundary(i))
+        .unwrap_or(0)
 }
 
 /// `base` and `path` as one path.
@@ -161,5 +194,26 @@ pub fn full_path(base: &[String], path: &str) -> String {
 pub fn insert_some(map: &mut Map<String, Value>, key: &str, value: Option<Value>) {
     if let Some(v) = value {
         map.insert(key.into(), v);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_variables_are_replaced_once_and_bounded() {
+        let server = serde_json::json!({
+            "url": "https://{host}/{stage}/v1",
+            "variables": {"host": {"default": "api.example"}, "stage": {"default": "{host}"}}
+        });
+        assert_eq!(server_path(&server), "/{host}/v1");
+        // Defaults that would multiply each other: bounded, not exponential.
+        let big = "{a}".repeat(1000);
+        let server = serde_json::json!({
+            "url": format!("https://h/{big}"),
+            "variables": {"a": {"default": big}}
+        });
+        assert!(server_path(&server).len() <= MAX_SERVER_URL);
     }
 }

@@ -24,7 +24,7 @@ use crate::core::util::{empty, json, parse_body, Query as Q};
 type AuthorizerPath = Path<(String, String)>;
 
 /// Authorizers per API (control-plane-v1.md, limits).
-const MAX_AUTHORIZERS: usize = 10;
+pub(super) const MAX_AUTHORIZERS: usize = 10;
 
 fn no_authorizer() -> ApiError {
     ApiError::not_found("Invalid Authorizer identifier specified")

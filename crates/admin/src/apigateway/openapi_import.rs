@@ -86,6 +86,19 @@ fn read(q: &Q, body: &[u8]) -> ApiResult<RestImport> {
 /// What every imported API must satisfy beyond the document's shape.
 fn check(def: &mut RestApiDefinition) -> ApiResult<()> {
     check_policy(def.api.policy.as_deref())?;
+    // The quotas CreateResource and CreateAuthorizer keep hold for imports too.
+    let max_resources = super::resources::MAX_RESOURCES;
+    if def.resources.len() > max_resources {
+        return Err(ApiError::limit_exceeded(format!(
+            "Maximum number of Resources for this API has been reached: {max_resources}"
+        )));
+    }
+    let max_authorizers = super::authorizers::MAX_AUTHORIZERS;
+    if def.authorizers.len() > max_authorizers {
+        return Err(ApiError::limit_exceeded(format!(
+            "Maximum number of Authorizers for this API has been reached: {max_authorizers}"
+        )));
+    }
     for a in def.authorizers.values_mut() {
         // AWS fills in authType as CreateAuthorizer does.
         if a.auth_type.is_none() {

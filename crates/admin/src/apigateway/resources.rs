@@ -18,7 +18,7 @@ use crate::core::patch::PatchBody;
 use crate::core::patch_table::{NoMatch, PatchRule, PatchTable};
 use crate::core::util::{empty, json, parse_body, Query as Q};
 
-const MAX_RESOURCES: usize = 300;
+pub(super) const MAX_RESOURCES: usize = 300;
 
 /// A resource as AWS shows it: without `?embed=methods` each method is `{}`.
 pub fn view(r: &Resource, embed_methods: bool) -> Value {

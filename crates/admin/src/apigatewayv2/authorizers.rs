@@ -41,7 +41,7 @@ static COLLECTION: Collection<Authorizer> = Collection {
 type AuthorizerPath = Path<(String, String)>;
 
 /// AWS's limit of authorizers per API.
-const MAX_AUTHORIZERS: usize = 10;
+pub(super) const MAX_AUTHORIZERS: usize = 10;
 
 impl AuthorizerInput {
     /// Applies the members this body names to `a`, then checks it as a whole.

@@ -74,6 +74,16 @@ fn check(def: &mut Definition) -> ApiResult<()> {
     if let Some(c) = &def.api.cors_configuration {
         super::apis::check_cors(c)?;
     }
+    // The quotas CreateRoute and CreateAuthorizer keep hold for imports too.
+    if def.routes.len() > super::routes::MAX_ROUTES {
+        return Err(super::routes::routes_limit());
+    }
+    let max_authorizers = super::authorizers::MAX_AUTHORIZERS;
+    if def.authorizers.len() > max_authorizers {
+        return Err(ApiError::limit_exceeded(format!(
+            "An API may have at most {max_authorizers} authorizers"
+        )));
+    }
     for a in def.authorizers.values() {
         super::authorizers::check(a)?;
     }

@@ -18,6 +18,15 @@ use crate::core::context::Ctx;
 use crate::core::error::{ApiError, ApiResult};
 use crate::core::util::{empty, json, parse_body, Query as Q};
 
+/// AWS's quota of routes per API.
+pub(super) const MAX_ROUTES: usize = 300;
+
+pub(super) fn routes_limit() -> ApiError {
+    ApiError::limit_exceeded(format!(
+        "Maximum number of Routes for this API has been reached: {MAX_ROUTES}"
+    ))
+}
+
 #[derive(Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RouteInput {
@@ -187,6 +196,9 @@ pub async fn create(
         .store
         .transact(|s| {
             let a = api_mut(s, &api_id)?;
+            if a.definition.routes.len() >= MAX_ROUTES {
+                return Err(routes_limit());
+            }
             let mut route = new_route(
                 fresh_id(&a.definition.routes, ids::seven_char_id),
                 key.clone(),

@@ -113,12 +113,25 @@ async fn authenticate(
 
     let v = head.verify_signature(&incoming(&bytes)).map_err(refused)?;
     tracing::debug!(access_key = %v.access_key_id, method = %parts.method, path = parts.uri.path(), "control-plane call");
-    // The root's keys may do everything; IAM's and STS's as their policies allow.
-    if let Some(owner) = ctx.keys.owner(&v.access_key_id) {
-        let state = ctx.store.state();
-        let signing = service.signing_name;
-        authorize::check(&state, &owner, signing, &parts, &bytes, &ctx.region)?;
-    }
+    // The root's keys may do everything; IAM's and STS's as their policies allow. A key
+    // that verified but owns nothing now (deleted, deactivated or expired while the body
+    // arrived) is refused, never treated as the root.
+    let owner = ctx.keys.owner(&v.access_key_id).ok_or_else(|| {
+        ApiError::new(
+            403,
+            "UnrecognizedClientException",
+            "The security token included in the request is invalid.",
+        )
+    })?;
+    let state = ctx.store.state();
+    authorize::check(
+        &state,
+        &owner,
+        service.signing_name,
+        &parts,
+        &bytes,
+        &ctx.region,
+    )?;
     let mut parts = parts;
     parts.extensions.insert(SignedBy(v.access_key_id));
     Ok((Request::from_parts(parts, Body::from(bytes)), reservation))

@@ -287,22 +287,14 @@ impl Tree {
     }
 }
 
-/// AWS's rules for one path part: a variable is `{name}` or a last `{name+}`.
+/// AWS's rules for one path part (CreateResource's): a literal of `a-zA-Z0-9._-:`, a
+/// variable `{name}`, or a greedy `{name+}` as the last part.
 fn check_part(part: &str, last: bool) -> Result<(), String> {
-    let variable = part.strip_prefix('{').and_then(|p| p.strip_suffix('}'));
-    let bad = match variable {
-        Some(v) => {
-            let name = v.strip_suffix('+').unwrap_or(v);
-            name.is_empty()
-                || (v.ends_with('+') && !last)
-                || !name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
+    match tollgate_model::validate::path_part(part) {
+        Ok(tollgate_model::validate::PathPart::Greedy(_)) if !last => {
+            Err(tollgate_model::validate::PATH_PART_MESSAGE.into())
         }
-        None => part.contains(['{', '}']),
-    };
-    if bad {
-        return Err("Resource's path part only allow a-zA-Z0-9._- and curly braces at the beginning and the end and an optional plus sign before the closing brace.".into());
+        Ok(_) => Ok(()),
+        Err(message) => Err(message.into()),
     }
-    Ok(())
 }

@@ -311,7 +311,12 @@ fn operations(
             let Some(op) = item.get(key) else { continue };
             let op = refs::resolve(&root, op);
             let security = op.get("security").or_else(|| doc.root.get("security"));
-            let auth = security::method_auth(doc, security, &by_name);
+            let (auth, undefined) = security::method_auth(doc, security, &by_name);
+            for name in undefined {
+                p.error(format!(
+                    "Unable to put method '{verb}' on resource at path '{full}': security scheme '{name}' is not defined"
+                ));
+            }
             let site = OperationSite {
                 doc,
                 root: &root,

@@ -86,12 +86,13 @@ pub struct MethodAuth {
 }
 
 /// Reads the first requirement of `security` (AWS applies one; alternatives beyond the
-/// first are not supported by API Gateway).
-pub fn method_auth(
+/// first are not supported by API Gateway). Also answers the names it requires that no
+/// security scheme defines: such a method must not be imported unprotected.
+pub fn method_auth<'s>(
     doc: &Document,
-    security: Option<&Value>,
+    security: Option<&'s Value>,
     authorizers: &BTreeMap<&str, &Authorizer>,
-) -> MethodAuth {
+) -> (MethodAuth, Vec<&'s str>) {
     let mut auth = MethodAuth {
         authorization_type: AuthorizationType::None,
         authorizer: None,
@@ -103,8 +104,13 @@ pub fn method_auth(
         .and_then(|a| a.first())
         .and_then(Value::as_object);
     let schemes = schemes(doc);
+    let mut undefined = Vec::new();
     for (name, scopes) in requirement.into_iter().flatten() {
         let scheme = schemes.and_then(|s| s.get(name));
+        if scheme.is_none() && !authorizers.contains_key(name.as_str()) {
+            undefined.push(name.as_str());
+            continue;
+        }
         if let Some(a) = authorizers.get(name.as_str()) {
             auth.authorizer = Some(name.clone());
             auth.authorization_type = if a.authorizer_type == AuthorizerType::CognitoUserPools {
@@ -129,7 +135,7 @@ pub fn method_auth(
             auth.api_key_required = true;
         }
     }
-    auth
+    (auth, undefined)
 }
 
 fn is_api_key(scheme: &Value) -> bool {
