@@ -95,6 +95,17 @@ struct ServeArgs {
     /// control-plane request body may stall).
     #[arg(long, env = "TOLLGATE_IDLE_TIMEOUT", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
     idle_timeout: u64,
+    /// Seconds a WebSocket connection may go without a frame either way; then it is closed
+    /// with 1001 (AWS: 10 minutes).
+    #[arg(long, env = "TOLLGATE_WEBSOCKET_IDLE_TIMEOUT", default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..))]
+    websocket_idle_timeout: u64,
+    /// Seconds a WebSocket connection may last; then it is closed with 1001 (AWS: 2 hours).
+    #[arg(long, env = "TOLLGATE_WEBSOCKET_MAX_DURATION", default_value_t = 7200, value_parser = clap::value_parser!(u64).range(1..))]
+    websocket_max_duration: u64,
+    /// Accept unsigned `@connections` calls (PostToConnection, GetConnection,
+    /// DeleteConnection). For development only; off by default.
+    #[arg(long, env = "TOLLGATE_CONNECTIONS_ALLOW_UNSIGNED")]
+    connections_allow_unsigned: bool,
     /// Open connections each listener accepts; more are closed at once (and logged).
     #[arg(long, env = "TOLLGATE_MAX_CONNECTIONS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
     max_connections: u64,
@@ -396,6 +407,11 @@ async fn serve(mut args: ServeArgs) -> Result<(), CliError> {
                 .map(|e| e.trim_end_matches('/').to_string()),
             callers,
         },
+        tollgate_gateway::pipeline::websocket::Settings {
+            idle_timeout: std::time::Duration::from_secs(args.websocket_idle_timeout),
+            max_duration: std::time::Duration::from_secs(args.websocket_max_duration),
+            allow_unsigned: args.connections_allow_unsigned,
+        },
     );
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => {
@@ -453,8 +469,18 @@ async fn serve(mut args: ServeArgs) -> Result<(), CliError> {
             .workers
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
     };
-    tollgate_gateway::listener::serve(listeners, gateway, control, limits, tls, shutdown_signal())
-        .await;
+    let ws_gateway = gateway.clone();
+    let shutdown = async move {
+        shutdown_signal().await;
+        // WebSocket connections close with 1001 (going away) and run `$disconnect`; they
+        // are given a moment to send their close frames before the workers stop.
+        ws_gateway.close_websockets();
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(2);
+        while ws_gateway.websocket_connections() > 0 && std::time::Instant::now() < until {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    };
+    tollgate_gateway::listener::serve(listeners, gateway, control, limits, tls, shutdown).await;
     // Requests are drained: save the last usage counts and stop the function workers.
     counters.local.flush(&store).await;
     functions.stop_all();

@@ -8,6 +8,7 @@
 pub mod access_log;
 pub mod body;
 pub mod compile;
+pub mod connections;
 pub mod content_handling;
 pub mod context;
 pub mod cors;
@@ -22,6 +23,7 @@ pub mod mapping;
 pub mod pipeline;
 pub mod router;
 pub mod runtime;
+pub mod runtime_ws;
 pub mod test_authorizer;
 pub mod test_invoke;
 pub mod uri;
@@ -56,6 +58,10 @@ pub struct Gateway {
     cognito_endpoint: Option<String>,
     /// Who may sign requests to `AWS_IAM` methods.
     iam: iam::Iam,
+    /// WebSocket connections, by id.
+    connections: Arc<dyn connections::ConnectionRegistry>,
+    /// Idle timeout, maximum duration and `@connections` signing of WebSocket APIs.
+    websocket: pipeline::websocket::Settings,
 }
 
 /// Who the gateway's authorizers know: Cognito's endpoint and the IAM callers.
@@ -77,6 +83,7 @@ impl Gateway {
         functions: Option<Arc<tollgate_functions::Functions>>,
         body_stall: std::time::Duration,
         identities: Identities,
+        websocket: pipeline::websocket::Settings,
     ) -> Arc<Gateway> {
         let logs = AccessLogWriter::start(access_log_dir);
         let mut feed = store.subscribe();
@@ -94,6 +101,8 @@ impl Gateway {
             jwks: Default::default(),
             cognito_endpoint: identities.cognito_endpoint,
             iam: iam::Iam::new(identities.callers),
+            connections: Arc::new(connections::LocalConnections::default()),
+            websocket,
         });
         gw.runtime
             .store(Arc::new(gw.rebuild(&state, &Runtime::default())));
@@ -146,6 +155,17 @@ impl Gateway {
         for cache in http_stage.iter().flat_map(|s| s.authorizer_caches.values()) {
             cache.flush();
         }
+    }
+
+    /// Closes every WebSocket connection with 1001 (going away), as the gateway stops;
+    /// each runs its `$disconnect`.
+    pub fn close_websockets(&self) {
+        self.connections.close_all(1001, "Going away");
+    }
+
+    /// Open WebSocket connections.
+    pub fn websocket_connections(&self) -> usize {
+        self.connections.len()
     }
 
     /// Follows the store version the data plane serves, so a control-plane write can wait

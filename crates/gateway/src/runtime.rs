@@ -18,6 +18,7 @@ use crate::compile::http_api::{compile_http_api, CompiledHttpApi};
 use crate::compile::{compile, CompiledDeployment};
 use crate::frontend::{ApiKind, Frontends};
 use crate::router::method_slot;
+use crate::runtime_ws::{build_websocket_api, WsApiRuntime};
 
 /// Buckets per resource path, indexed by method slot (see [`method_slot`]).
 pub type MethodBuckets = HashMap<Box<str>, [Option<Arc<dyn TokenBucket>>; 8]>;
@@ -153,6 +154,7 @@ pub struct HttpApiRuntime {
 pub enum ApiEntry {
     Rest(Arc<ApiRuntime>),
     Http(Arc<HttpApiRuntime>),
+    WebSocket(Arc<WsApiRuntime>),
 }
 
 #[derive(Debug, Default)]
@@ -161,6 +163,8 @@ pub struct Runtime {
     pub apis: HashMap<Box<str>, Arc<ApiRuntime>>,
     /// HTTP APIs, keyed likewise.
     pub http_apis: HashMap<Box<str>, Arc<HttpApiRuntime>>,
+    /// WebSocket APIs, keyed likewise.
+    pub websocket_apis: HashMap<Box<str>, Arc<WsApiRuntime>>,
     /// Which API each request is addressed to (the edge classifies every request here).
     pub frontends: Frontends<ApiEntry>,
     /// The account-wide settings this was built from (keys, plans, account throttle):
@@ -218,9 +222,26 @@ pub fn rebuild(state: &State, old: &Runtime, env: &Env<'_>) -> Runtime {
         account: state.account.clone(),
     };
     let mut http_apis = HashMap::with_capacity(state.v2_apis.len());
+    let mut websocket_apis = HashMap::new();
     let mut frontends = Frontends::default();
     for (id, api) in &state.v2_apis {
         let key: Box<str> = id.to_ascii_lowercase().into();
+        if api.definition.is_websocket() {
+            let prev = old.websocket_apis.get(&key);
+            let built = match prev.filter(|p| globals_same && Arc::ptr_eq(&p.source, api)) {
+                Some(p) => p.clone(),
+                None => Arc::new(build_websocket_api(api, prev.map(|p| p.as_ref()), &account)),
+            };
+            if !api.definition.api.disable_execute_api_endpoint {
+                frontends.add_execute_api(
+                    id,
+                    ApiKind::WebSocket,
+                    ApiEntry::WebSocket(built.clone()),
+                );
+            }
+            websocket_apis.insert(key, built);
+            continue;
+        }
         let prev = old.http_apis.get(&key);
         let built = match prev.filter(|p| globals_same && Arc::ptr_eq(&p.source, api)) {
             Some(p) => p.clone(),
@@ -243,6 +264,7 @@ pub fn rebuild(state: &State, old: &Runtime, env: &Env<'_>) -> Runtime {
     Runtime {
         apis,
         http_apis,
+        websocket_apis,
         frontends,
         globals: Some(globals),
     }

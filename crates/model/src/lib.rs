@@ -24,6 +24,7 @@ pub mod gateway_response;
 pub mod ids;
 pub mod lambda;
 pub mod rest_api;
+pub mod selection;
 pub mod stage;
 pub mod test_invoke;
 pub mod time;

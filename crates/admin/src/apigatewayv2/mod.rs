@@ -1,4 +1,4 @@
-//! API Gateway v2 (HTTP APIs; service `apigateway`, restJson1 under `/v2/`): one module per
+//! API Gateway v2 (HTTP and WebSocket APIs; service `apigateway`, restJson1 under `/v2/`): one module per
 //! AWS resource family, one function per operation.
 
 pub mod apis;
@@ -55,9 +55,9 @@ fn routes() -> Router<Ctx> {
         )
         .route(
             "/v2/apis/{api}/routes/{id}/routeresponses/{response}",
-            get(responses::route_response)
-                .patch(responses::route_response)
-                .delete(responses::route_response),
+            get(responses::get_route_response)
+                .patch(responses::update_route_response)
+                .delete(responses::delete_route_response),
         )
         .route(
             "/v2/apis/{api}/integrations/{id}/integrationresponses",
@@ -65,9 +65,9 @@ fn routes() -> Router<Ctx> {
         )
         .route(
             "/v2/apis/{api}/integrations/{id}/integrationresponses/{response}",
-            get(responses::integration_response)
-                .patch(responses::integration_response)
-                .delete(responses::integration_response),
+            get(responses::get_integration_response)
+                .patch(responses::update_integration_response)
+                .delete(responses::delete_integration_response),
         )
         .route(
             "/v2/apis/{api}/integrations",

@@ -1,0 +1,80 @@
+//! A WebSocket API as the data plane serves it: per stage its compiled deployment, stage
+//! variables and the account bucket that meters messages. Rebuilt from the store like
+//! the other kinds; a connection keeps the stage runtime it connected to (AWS too keeps
+//! a connection on the deployment it connected with).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use tollgate_store::throttle::TokenBucket;
+use tollgate_store::V2ApiState;
+
+use crate::compile::websocket::{compile_websocket_api, CompiledWebSocketApi};
+
+#[derive(Debug)]
+pub struct WsStageRuntime {
+    pub name: Arc<str>,
+    pub deployment: Arc<CompiledWebSocketApi>,
+    pub variables: Arc<BTreeMap<String, String>>,
+    /// Messages and `@connections` calls spend from the account's bucket (websocket.md §4).
+    pub account: Arc<dyn TokenBucket>,
+}
+
+#[derive(Debug)]
+pub struct WsApiRuntime {
+    pub stages: HashMap<Box<str>, Arc<WsStageRuntime>>,
+    pub(crate) source: Arc<V2ApiState>,
+    compiled: HashMap<
+        String,
+        (
+            Arc<tollgate_model::v2::Deployment>,
+            Arc<CompiledWebSocketApi>,
+        ),
+    >,
+}
+
+/// Builds a WebSocket API's runtime, reusing `prev`'s compiled deployments that did not
+/// change.
+pub fn build_websocket_api(
+    api: &Arc<V2ApiState>,
+    prev: Option<&WsApiRuntime>,
+    account: &Arc<dyn TokenBucket>,
+) -> WsApiRuntime {
+    let mut compiled = HashMap::new();
+    let mut stages = HashMap::new();
+    for (name, st) in &api.stages {
+        let Some(dep_id) = st.deployment_id.as_deref() else {
+            continue;
+        };
+        let Some(d) = api.deployments.get(dep_id) else {
+            tracing::warn!(api = %api.definition.api.api_id, stage = %name, "stage points to a missing deployment; not served");
+            continue;
+        };
+        let c = match compiled.get(dep_id) {
+            Some((_, c)) => Arc::clone(c),
+            None => {
+                let reused = prev
+                    .and_then(|p| p.compiled.get(dep_id))
+                    .filter(|(src, _)| Arc::ptr_eq(src, d))
+                    .map(|(_, c)| c.clone());
+                let c = reused.unwrap_or_else(|| Arc::new(compile_websocket_api(&d.snapshot)));
+                compiled.insert(dep_id.to_string(), (d.clone(), c.clone()));
+                c
+            }
+        };
+        stages.insert(
+            name.as_str().into(),
+            Arc::new(WsStageRuntime {
+                name: name.as_str().into(),
+                deployment: c,
+                variables: Arc::new(st.stage_variables.clone()),
+                account: account.clone(),
+            }),
+        );
+    }
+    WsApiRuntime {
+        stages,
+        source: api.clone(),
+        compiled,
+    }
+}
