@@ -475,7 +475,7 @@ async fn serve(mut args: ServeArgs) -> Result<(), CliError> {
         // WebSocket connections close with 1001 (going away) and run `$disconnect`; they
         // are given a moment to send their close frames before the workers stop.
         ws_gateway.close_websockets();
-        let until = std::time::Instant::now() + std::time::Duration::from_secs(2);
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(5);
         while ws_gateway.websocket_connections() > 0 && std::time::Instant::now() < until {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }

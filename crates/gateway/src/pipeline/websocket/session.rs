@@ -2,8 +2,8 @@
 //! written by one task. Client messages go to [`super::message`] (a bounded number at
 //! once, each in its own task, so a slow integration never stops pings or pushes);
 //! `@connections` pushes and closes arrive on the connection's queue; the idle timeout and
-//! the maximum duration close it with 1001. When it ends, for whatever reason, it leaves
-//! the registry and `$disconnect` runs with the close code and reason.
+//! the maximum duration close it with 1001. When it ends, for whatever reason,
+//! `$disconnect` runs with the close code and reason, then it leaves the registry.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -83,8 +83,11 @@ pub async fn run(
             Closed::new(1006, "")
         }
     };
-    registry.remove(&shared.info.connection_id);
+    // The socket is closed (its queue gone, so `@connections` answers 410); the id is
+    // forgotten once `$disconnect` ran, so a shutdown waiting for the registry to empty
+    // waits for the `$disconnect`s too.
     disconnect(&shared, closed).await;
+    registry.remove(&shared.info.connection_id);
 }
 
 /// `$disconnect`: best effort, its answer ignored.
