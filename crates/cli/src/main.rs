@@ -399,18 +399,20 @@ async fn serve(mut args: ServeArgs) -> Result<(), CliError> {
         usage.clone(),
         counters.buckets.clone(),
         Some(functions.clone()),
-        std::time::Duration::from_secs(args.idle_timeout),
+        tollgate_gateway::Timing {
+            body_stall: std::time::Duration::from_secs(args.idle_timeout),
+            websocket: tollgate_gateway::connections::WebSocketSettings {
+                idle_timeout: std::time::Duration::from_secs(args.websocket_idle_timeout),
+                max_duration: std::time::Duration::from_secs(args.websocket_max_duration),
+                allow_unsigned: args.connections_allow_unsigned,
+            },
+        },
         tollgate_gateway::Identities {
             cognito_endpoint: args
                 .cognito_endpoint
                 .as_deref()
                 .map(|e| e.trim_end_matches('/').to_string()),
             callers,
-        },
-        tollgate_gateway::pipeline::websocket::Settings {
-            idle_timeout: std::time::Duration::from_secs(args.websocket_idle_timeout),
-            max_duration: std::time::Duration::from_secs(args.websocket_max_duration),
-            allow_unsigned: args.connections_allow_unsigned,
         },
     );
     let tls = match (&args.tls_cert, &args.tls_key) {

@@ -8,12 +8,36 @@
 //! `@connections` API, never per message.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use bytes::Bytes;
 use tokio::sync::mpsc;
+
+/// The flags that shape every connection.
+#[derive(Debug, Clone, Copy)]
+pub struct WebSocketSettings {
+    /// `--websocket-idle-timeout`: no frame either way for this long closes with 1001.
+    pub idle_timeout: Duration,
+    /// `--websocket-max-duration`: a connection is closed with 1001 after this long.
+    pub max_duration: Duration,
+    /// `--connections-allow-unsigned`: `@connections` calls need no SigV4 signature
+    /// (a development convenience, off by default).
+    pub allow_unsigned: bool,
+}
+
+impl Default for WebSocketSettings {
+    /// AWS's quotas: 10 minutes idle, 2 hours in all.
+    fn default() -> Self {
+        WebSocketSettings {
+            idle_timeout: Duration::from_secs(600),
+            max_duration: Duration::from_secs(7200),
+            allow_unsigned: false,
+        }
+    }
+}
 
 /// What a connection's session is asked to do.
 #[derive(Debug)]
@@ -138,9 +162,7 @@ impl Default for LocalConnections {
 
 impl LocalConnections {
     fn shard(&self, id: &str) -> &Mutex<HashMap<Box<str>, Arc<Connection>>> {
-        let mut h = self.hasher.build_hasher();
-        id.hash(&mut h);
-        &self.shards[(h.finish() as usize) % SHARDS]
+        &self.shards[(self.hasher.hash_one(id) as usize) % SHARDS]
     }
 }
 

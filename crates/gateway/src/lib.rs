@@ -8,6 +8,7 @@
 pub mod access_log;
 pub mod body;
 pub mod compile;
+pub mod compiled;
 pub mod connections;
 pub mod content_handling;
 pub mod context;
@@ -61,7 +62,15 @@ pub struct Gateway {
     /// WebSocket connections, by id.
     connections: Arc<dyn connections::ConnectionRegistry>,
     /// Idle timeout, maximum duration and `@connections` signing of WebSocket APIs.
-    websocket: pipeline::websocket::Settings,
+    websocket: connections::WebSocketSettings,
+}
+
+/// How long things may take: request bodies, and WebSocket connections.
+pub struct Timing {
+    /// How long a request body that is read into memory may stop arriving.
+    pub body_stall: std::time::Duration,
+    /// WebSocket idle timeout and maximum duration (and `@connections` signing).
+    pub websocket: connections::WebSocketSettings,
 }
 
 /// Who the gateway's authorizers know: Cognito's endpoint and the IAM callers.
@@ -81,10 +90,13 @@ impl Gateway {
         usage: Arc<dyn UsageCounters>,
         buckets: Arc<dyn Buckets>,
         functions: Option<Arc<tollgate_functions::Functions>>,
-        body_stall: std::time::Duration,
+        timing: Timing,
         identities: Identities,
-        websocket: pipeline::websocket::Settings,
     ) -> Arc<Gateway> {
+        let Timing {
+            body_stall,
+            websocket,
+        } = timing;
         let logs = AccessLogWriter::start(access_log_dir);
         let mut feed = store.subscribe();
         let state = feed.current().state.clone();

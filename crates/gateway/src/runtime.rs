@@ -16,6 +16,7 @@ use tollgate_store::{ApiState, State, V2ApiState};
 use crate::access_log::{AccessLog, AccessLogWriter};
 use crate::compile::http_api::{compile_http_api, CompiledHttpApi};
 use crate::compile::{compile, CompiledDeployment};
+use crate::compiled::{compiled_for, Compiled};
 use crate::frontend::{ApiKind, Frontends};
 use crate::router::method_slot;
 use crate::runtime_ws::{build_websocket_api, WsApiRuntime};
@@ -146,7 +147,7 @@ impl HttpStageRuntime {
 pub struct HttpApiRuntime {
     pub stages: HashMap<Box<str>, Arc<HttpStageRuntime>>,
     source: Arc<V2ApiState>,
-    compiled: HashMap<String, (Arc<tollgate_model::v2::Deployment>, Arc<CompiledHttpApi>)>,
+    compiled: Compiled<tollgate_model::v2::Deployment, CompiledHttpApi>,
 }
 
 /// What a frontend entry serves: an API of one kind, with its runtime.
@@ -526,18 +527,9 @@ fn build_http_api(
             tracing::warn!(api = %api.definition.api.api_id, stage = %name, "stage points to a missing deployment; not served");
             continue;
         };
-        let c = match compiled.get(dep_id) {
-            Some((_, c)) => Arc::clone(c),
-            None => {
-                let reused = prev
-                    .and_then(|p| p.compiled.get(dep_id))
-                    .filter(|(src, _)| Arc::ptr_eq(src, d))
-                    .map(|(_, c)| c.clone());
-                let c = reused.unwrap_or_else(|| Arc::new(compile_http_api(&d.snapshot, dep_id)));
-                compiled.insert(dep_id.to_string(), (d.clone(), c.clone()));
-                c
-            }
-        };
+        let c = compiled_for(dep_id, d, &mut compiled, prev.map(|p| &p.compiled), |d| {
+            compile_http_api(&d.snapshot, dep_id)
+        });
         let route_buckets =
             http_route_buckets(&api.definition.api.api_id, st, &c, state, env.buckets);
         let prev_stage = prev.and_then(|p| p.stages.get(name.as_str()));

@@ -10,6 +10,7 @@ use tollgate_store::throttle::TokenBucket;
 use tollgate_store::V2ApiState;
 
 use crate::compile::websocket::{compile_websocket_api, CompiledWebSocketApi};
+use crate::compiled::{compiled_for, Compiled};
 
 #[derive(Debug)]
 pub struct WsStageRuntime {
@@ -24,13 +25,7 @@ pub struct WsStageRuntime {
 pub struct WsApiRuntime {
     pub stages: HashMap<Box<str>, Arc<WsStageRuntime>>,
     pub(crate) source: Arc<V2ApiState>,
-    compiled: HashMap<
-        String,
-        (
-            Arc<tollgate_model::v2::Deployment>,
-            Arc<CompiledWebSocketApi>,
-        ),
-    >,
+    compiled: Compiled<tollgate_model::v2::Deployment, CompiledWebSocketApi>,
 }
 
 /// Builds a WebSocket API's runtime, reusing `prev`'s compiled deployments that did not
@@ -50,18 +45,9 @@ pub fn build_websocket_api(
             tracing::warn!(api = %api.definition.api.api_id, stage = %name, "stage points to a missing deployment; not served");
             continue;
         };
-        let c = match compiled.get(dep_id) {
-            Some((_, c)) => Arc::clone(c),
-            None => {
-                let reused = prev
-                    .and_then(|p| p.compiled.get(dep_id))
-                    .filter(|(src, _)| Arc::ptr_eq(src, d))
-                    .map(|(_, c)| c.clone());
-                let c = reused.unwrap_or_else(|| Arc::new(compile_websocket_api(&d.snapshot)));
-                compiled.insert(dep_id.to_string(), (d.clone(), c.clone()));
-                c
-            }
-        };
+        let c = compiled_for(dep_id, d, &mut compiled, prev.map(|p| &p.compiled), |d| {
+            compile_websocket_api(&d.snapshot)
+        });
         stages.insert(
             name.as_str().into(),
             Arc::new(WsStageRuntime {

@@ -11,12 +11,13 @@ use http::{HeaderValue, Response, StatusCode};
 use hyper::upgrade::OnUpgrade;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 
-use super::event::{ConnInfo, Event, EventKind};
+use super::answer::error;
+use super::event::{ConnInfo, Event, EventKind, Shared};
 use super::integrate::{self, Call, Failure};
-use super::session::{self, Shared};
-use super::{error, Inbound};
+use super::session;
 use crate::body::GatewayBody;
 use crate::connections::Connection;
+use crate::pipeline::inbound::Inbound;
 use crate::runtime_ws::WsStageRuntime;
 use crate::Gateway;
 

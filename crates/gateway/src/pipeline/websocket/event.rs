@@ -8,6 +8,17 @@ use std::sync::Arc;
 use base64::Engine;
 use serde_json::{Map, Value};
 
+use crate::connections::Connection;
+use crate::runtime_ws::WsStageRuntime;
+
+/// What a connection's tasks share.
+pub struct Shared {
+    pub conn: Arc<Connection>,
+    pub info: ConnInfo,
+    pub stage: Arc<WsStageRuntime>,
+    pub functions: Option<Arc<tollgate_functions::Functions>>,
+}
+
 /// A connection's facts, fixed at `$connect`.
 #[derive(Debug)]
 pub struct ConnInfo {

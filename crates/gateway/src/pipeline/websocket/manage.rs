@@ -12,12 +12,13 @@ use http::Response;
 use tollgate_policy::{ConditionKeys, Decision};
 use tollgate_store::limit::Verdict;
 
-use super::{error, Inbound};
+use super::answer::error;
 use crate::body::GatewayBody;
 use crate::connections::{iso8601_millis, Connection, Outbound, SendError};
 use crate::iam::{CallerIdentity, IamRejection};
 use crate::invocation::RequestBody;
 use crate::pipeline::iam_caller::{caller, Refused};
+use crate::pipeline::inbound::Inbound;
 use crate::runtime_ws::WsStageRuntime;
 use crate::Gateway;
 

@@ -9,9 +9,8 @@ use tollgate_model::selection::{body_value, Variable};
 use tollgate_model::v2::DEFAULT;
 use tollgate_store::limit::Verdict;
 
-use super::event::{Event, EventKind};
+use super::event::{Event, EventKind, Shared};
 use super::integrate::{self, Call};
-use super::session::Shared;
 use crate::connections::Outbound;
 
 /// The error frame of websocket.md §6, with AWS's spacing (a space after the first colon

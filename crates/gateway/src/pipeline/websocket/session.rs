@@ -20,12 +20,11 @@ use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::WebSocketStream;
 
-use super::event::{ConnInfo, Event, EventKind};
+use super::event::{Event, EventKind, Shared};
 use super::integrate::{self, Call};
 use super::message;
-use super::Settings;
-use crate::connections::{Connection, ConnectionRegistry, Outbound};
-use crate::runtime_ws::WsStageRuntime;
+use crate::connections::WebSocketSettings as Settings;
+use crate::connections::{ConnectionRegistry, Outbound};
 
 /// Frame and message limits (websocket.md §5): larger ones close the connection with 1009.
 pub const MAX_FRAME: usize = 32 * 1024;
@@ -33,14 +32,6 @@ pub const MAX_MESSAGE: usize = 128 * 1024;
 /// Client messages whose integrations may run at once on one connection; beyond it, the
 /// socket is not read until one finishes.
 const MAX_IN_FLIGHT: usize = 16;
-
-/// What a connection's tasks share.
-pub struct Shared {
-    pub conn: Arc<Connection>,
-    pub info: ConnInfo,
-    pub stage: Arc<WsStageRuntime>,
-    pub functions: Option<Arc<tollgate_functions::Functions>>,
-}
 
 /// How the connection ended, as `$disconnect` reports it.
 struct Closed {
