@@ -6,14 +6,12 @@ mod common;
 
 use std::time::Duration;
 
+use common::websocket::*;
 use common::*;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
-
-type Client =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// A WebSocket API with `expr` as its route selection expression; its id.
 fn ws_api(s: &Server, expr: &str) -> String {
@@ -150,45 +148,6 @@ async fn refused(url: &str) -> u16 {
         Err(e) => panic!("unexpected error {e}"),
         Ok(_) => panic!("{url} should have been refused"),
     }
-}
-
-/// The next data message (text), skipping control frames.
-async fn next_text(ws: &mut Client) -> String {
-    loop {
-        let m = tokio::time::timeout(PATIENCE, ws.next())
-            .await
-            .expect("a message in time")
-            .expect("the socket is open")
-            .expect("a frame");
-        match m {
-            Message::Text(t) => return t.to_string(),
-            Message::Binary(b) => return String::from_utf8_lossy(&b).into_owned(),
-            Message::Close(f) => panic!("closed: {f:?}"),
-            _ => {}
-        }
-    }
-}
-
-/// Waits for the server's close frame; its code.
-async fn close_code(ws: &mut Client) -> u16 {
-    loop {
-        match tokio::time::timeout(PATIENCE, ws.next())
-            .await
-            .expect("closed in time")
-        {
-            Some(Ok(Message::Close(Some(f)))) => return f.code.into(),
-            Some(Ok(Message::Close(None))) => return 1005,
-            Some(Ok(_)) => {}
-            Some(Err(_)) | None => return 1006,
-        }
-    }
-}
-
-fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
 }
 
 #[test]
@@ -409,32 +368,10 @@ fn connections_api_with_the_aws_cli_and_boto3() {
     rt().block_on(async {
         let (mut ws, id) = connect_with_id(&url(&s, &api)).await;
         // aws CLI v1 sends `--data` as it is.
-        let out = aws(
-            &s,
-            &[
-                "apigatewaymanagementapi",
-                "post-to-connection",
-                "--endpoint-url",
-                &endpoint,
-                "--connection-id",
-                &id,
-                "--data",
-                "hello from the CLI",
-            ],
-        );
+        let out = manage(&s, "post-to-connection", &endpoint, &id, &["--data", "hello from the CLI"]);
         out.unwrap_or_else(|e| panic!("{}\n{}", e.stderr, s.stderr()));
         assert_eq!(next_text(&mut ws).await, "hello from the CLI");
-        let got = aws(
-            &s,
-            &[
-                "apigatewaymanagementapi",
-                "get-connection",
-                "--endpoint-url",
-                &path_endpoint,
-                "--connection-id",
-                &id,
-            ],
-        )
+        let got = manage(&s, "get-connection", &path_endpoint, &id, &[])
         .unwrap();
         assert_eq!(got["Identity"]["SourceIp"], "127.0.0.1");
         assert!(got["ConnectedAt"].as_str().is_some(), "{got}");
@@ -468,32 +405,10 @@ print(json.dumps(out))
         assert_eq!(out["unknown"], serde_json::json!(["GoneException", 410]));
         assert_eq!(out["badsig"][1], 403, "{out}");
         // DeleteConnection closes the socket; afterwards the id is gone (410).
-        aws(
-            &s,
-            &[
-                "apigatewaymanagementapi",
-                "delete-connection",
-                "--endpoint-url",
-                &endpoint,
-                "--connection-id",
-                &id,
-            ],
-        )
+        manage(&s, "delete-connection", &endpoint, &id, &[])
         .unwrap();
         assert_eq!(close_code(&mut ws).await, 1000);
-        let e = aws(
-            &s,
-            &[
-                "apigatewaymanagementapi",
-                "post-to-connection",
-                "--endpoint-url",
-                &endpoint,
-                "--connection-id",
-                &id,
-                "--data",
-                "late",
-            ],
-        )
+        let e = manage(&s, "post-to-connection", &endpoint, &id, &["--data", "late"])
         .unwrap_err();
         assert!(e.stderr.contains("GoneException"), "{}", e.stderr);
     });

@@ -10,6 +10,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::lambda::*;
+use common::websocket::*;
 use common::*;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
@@ -17,9 +18,6 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::Message;
-
-type Client =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// The chat function: members are files in `ROOM_DIR`; every event is appended to
 /// `events.jsonl` there. `sendmessage` posts the text to every member through
@@ -235,27 +233,6 @@ async fn connect(url: &str, protocol: Option<&str>) -> (Client, http::Response<O
         .unwrap_or_else(|e| panic!("connect {url}: {e}"))
 }
 
-async fn next_text(ws: &mut Client) -> String {
-    loop {
-        match tokio::time::timeout(PATIENCE, ws.next())
-            .await
-            .expect("a message in time")
-        {
-            Some(Ok(Message::Text(t))) => return t.to_string(),
-            Some(Ok(Message::Close(f))) => panic!("closed: {f:?}"),
-            Some(Ok(_)) => {}
-            other => panic!("socket ended: {other:?}"),
-        }
-    }
-}
-
-fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
 fn event_of<'e>(events: &'e [Value], event_type: &str) -> &'e Value {
     events
         .iter()
@@ -369,18 +346,8 @@ fn disconnect_runs_on_delete_connection_and_sigterm() {
             .as_str()
             .unwrap()
             .to_string();
-        aws(
-            &c.s,
-            &[
-                "apigatewaymanagementapi",
-                "delete-connection",
-                "--endpoint-url",
-                &endpoint,
-                "--connection-id",
-                &id,
-            ],
-        )
-        .unwrap_or_else(|e| panic!("{}", e.stderr));
+        manage(&c.s, "delete-connection", &endpoint, &id, &[])
+            .unwrap_or_else(|e| panic!("{}", e.stderr));
         c.wait_members(1);
         // The gateway stops: the other socket is closed with 1001 and `$disconnect` runs.
         c.s.send_sigterm();

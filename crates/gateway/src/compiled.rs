@@ -27,3 +27,26 @@ pub fn compiled_for<D, C>(
     now.insert(id.to_string(), (d.clone(), c.clone()));
     c
 }
+
+/// The stages of an HTTP or WebSocket API that serve a deployment, each with its
+/// deployment's id and the deployment. A stage not deployed yet serves nothing; one
+/// pointing to a missing deployment is logged and skipped.
+pub fn served_v2_stages(
+    api: &tollgate_store::V2ApiState,
+) -> impl Iterator<
+    Item = (
+        &String,
+        &Arc<tollgate_model::v2::Stage>,
+        &str,
+        &Arc<tollgate_model::v2::Deployment>,
+    ),
+> {
+    api.stages.iter().filter_map(|(name, st)| {
+        let dep_id = st.deployment_id.as_deref()?;
+        let Some(d) = api.deployments.get(dep_id) else {
+            tracing::warn!(api = %api.definition.api.api_id, stage = %name, "stage points to a missing deployment; not served");
+            return None;
+        };
+        Some((name, st, dep_id, d))
+    })
+}

@@ -16,7 +16,7 @@ use tollgate_store::{ApiState, State, V2ApiState};
 use crate::access_log::{AccessLog, AccessLogWriter};
 use crate::compile::http_api::{compile_http_api, CompiledHttpApi};
 use crate::compile::{compile, CompiledDeployment};
-use crate::compiled::{compiled_for, Compiled};
+use crate::compiled::{compiled_for, served_v2_stages, Compiled};
 use crate::frontend::{ApiKind, Frontends};
 use crate::router::method_slot;
 use crate::runtime_ws::{build_websocket_api, WsApiRuntime};
@@ -518,15 +518,7 @@ fn build_http_api(
 ) -> HttpApiRuntime {
     let mut compiled = HashMap::new();
     let mut stages = HashMap::new();
-    for (name, st) in &api.stages {
-        // A stage not deployed yet serves nothing.
-        let Some(dep_id) = st.deployment_id.as_deref() else {
-            continue;
-        };
-        let Some(d) = api.deployments.get(dep_id) else {
-            tracing::warn!(api = %api.definition.api.api_id, stage = %name, "stage points to a missing deployment; not served");
-            continue;
-        };
+    for (name, st, dep_id, d) in served_v2_stages(api) {
         let c = compiled_for(dep_id, d, &mut compiled, prev.map(|p| &p.compiled), |d| {
             compile_http_api(&d.snapshot, dep_id)
         });

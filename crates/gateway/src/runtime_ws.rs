@@ -10,7 +10,7 @@ use tollgate_store::throttle::TokenBucket;
 use tollgate_store::V2ApiState;
 
 use crate::compile::websocket::{compile_websocket_api, CompiledWebSocketApi};
-use crate::compiled::{compiled_for, Compiled};
+use crate::compiled::{compiled_for, served_v2_stages, Compiled};
 
 #[derive(Debug)]
 pub struct WsStageRuntime {
@@ -37,14 +37,7 @@ pub fn build_websocket_api(
 ) -> WsApiRuntime {
     let mut compiled = HashMap::new();
     let mut stages = HashMap::new();
-    for (name, st) in &api.stages {
-        let Some(dep_id) = st.deployment_id.as_deref() else {
-            continue;
-        };
-        let Some(d) = api.deployments.get(dep_id) else {
-            tracing::warn!(api = %api.definition.api.api_id, stage = %name, "stage points to a missing deployment; not served");
-            continue;
-        };
+    for (name, st, dep_id, d) in served_v2_stages(api) {
         let c = compiled_for(dep_id, d, &mut compiled, prev.map(|p| &p.compiled), |d| {
             compile_websocket_api(&d.snapshot)
         });
