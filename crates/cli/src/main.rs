@@ -8,6 +8,7 @@ use std::sync::Arc;
 mod error;
 mod limits;
 mod store;
+mod ws;
 
 use clap::{Parser, Subcommand};
 use http_body_util::BodyExt;
@@ -41,6 +42,8 @@ enum Command {
     /// Read a state written by `export` from stdin into --store or the data dir, which must
     /// hold no state yet; every id is kept.
     Import(store::TransferArgs),
+    /// Connect to a WebSocket API: send messages, print what arrives.
+    Ws(ws::WsArgs),
 }
 
 #[derive(clap::Args)]
@@ -558,6 +561,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
             eprintln!("{}", current_thread()?.block_on(store::import(&args))?);
             return Ok(());
         }
+        Command::Ws(args) => return current_thread()?.block_on(ws::run(args)),
     };
     let diagnostics = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
