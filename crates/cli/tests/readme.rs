@@ -182,6 +182,8 @@ fn readme_examples_work_with_default_flags() {
         "with an explicit deny",
         "hello from /secret",
         r#"{"caller": "arn:aws:iam::000000000000:root"}"#,
+        r#"{"you": ""#,
+        "hello, room",
     ] {
         assert!(out.contains(expected), "missing {expected:?}\n{context}");
     }
