@@ -372,3 +372,132 @@ fn disconnect_runs_on_delete_connection_and_sigterm() {
     c.s.wait_exit();
     assert_eq!(c.members(), 0, "{}", c.s.stderr());
 }
+
+/// Allows `?token=letmein` with a context, denies any other token.
+const AUTH_PY: &str = r#"
+def handler(event, context):
+    token = (event.get("queryStringParameters") or {}).get("token")
+    effect = "Allow" if token == "letmein" else "Deny"
+    return {"principalId": "alice",
+            "policyDocument": {"Version": "2012-10-17", "Statement": [
+                {"Action": "execute-api:Invoke", "Effect": effect, "Resource": event["methodArn"]}]},
+            "context": {"user": "alice", "type": event["type"]}}
+"#;
+
+#[test]
+fn lambda_authorizer_on_connect() {
+    let c = chat(&[]);
+    let s = &c.s;
+    let zip = zip_file(s.data_path(), "auth.zip", &[("auth.py", AUTH_PY, 0o644)]);
+    create_function(s, "auth", "python3.12", "auth.handler", &zip, &[]);
+    grant_authorizer(s, "auth", &c.api);
+    // HTTP APIs' members are refused on a WebSocket API.
+    let e = v2_err(
+        s,
+        &[
+            "create-authorizer",
+            "--api-id",
+            &c.api,
+            "--name",
+            "a",
+            "--authorizer-type",
+            "REQUEST",
+            "--authorizer-uri",
+            &fn_uri("auth"),
+            "--identity-source",
+            "route.request.querystring.token",
+            "--authorizer-payload-format-version",
+            "2.0",
+        ],
+    );
+    assert!(e.stderr.contains("BadRequestException"), "{}", e.stderr);
+    let authorizer = v2(
+        s,
+        &[
+            "create-authorizer",
+            "--api-id",
+            &c.api,
+            "--name",
+            "a",
+            "--authorizer-type",
+            "REQUEST",
+            "--authorizer-uri",
+            &fn_uri("auth"),
+            "--identity-source",
+            "route.request.querystring.token",
+        ],
+    )["AuthorizerId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let routes = v2(s, &["get-routes", "--api-id", &c.api]);
+    let connect_route = routes["Items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["RouteKey"] == "$connect")
+        .unwrap()["RouteId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let e = v2_err(
+        s,
+        &[
+            "update-route",
+            "--api-id",
+            &c.api,
+            "--route-id",
+            &connect_route,
+            "--authorization-type",
+            "JWT",
+            "--authorizer-id",
+            &authorizer,
+        ],
+    );
+    assert!(e.stderr.contains("BadRequestException"), "{}", e.stderr);
+    v2(
+        s,
+        &[
+            "update-route",
+            "--api-id",
+            &c.api,
+            "--route-id",
+            &connect_route,
+            "--authorization-type",
+            "CUSTOM",
+            "--authorizer-id",
+            &authorizer,
+        ],
+    );
+    rt().block_on(async {
+        for (query, status) in [("", 401), ("?token=nope", 403)] {
+            match tokio_tungstenite::connect_async(c.url(query)).await {
+                Err(tokio_tungstenite::tungstenite::Error::Http(r)) => {
+                    assert_eq!(r.status(), status, "{query}")
+                }
+                other => panic!("{query} should be refused: {:?}", other.map(|x| x.1)),
+            }
+        }
+        assert_eq!(
+            c.members(),
+            0,
+            "refused clients never reach $connect's integration"
+        );
+        let (mut ws, _) = connect(&c.url("?token=letmein&name=alice"), None).await;
+        ws.send(Message::text(r#"{"action":"sendmessage","text":"hello"}"#))
+            .await
+            .unwrap();
+        let mut got = vec![next_text(&mut ws).await, next_text(&mut ws).await];
+        got.sort();
+        assert_eq!(got, ["hello", "sent"]);
+        ws.close(None).await.unwrap();
+        c.wait_members(0);
+    });
+    // The authorizer's context reaches every event of the connection.
+    for e in c.events() {
+        let a = &e["requestContext"]["authorizer"];
+        assert_eq!(a["principalId"], "alice", "{e:#}");
+        assert_eq!(a["user"], "alice");
+        assert_eq!(a["type"], "REQUEST");
+    }
+}

@@ -14,6 +14,7 @@ use tollgate_model::{AuthorizationType, IntegrationType, PassthroughBehavior};
 use super::template::{CompiledTemplate, MappingTemplate};
 use crate::integrations::lambda_target::LambdaTarget;
 use crate::uri::{compile_uri, UriPiece};
+use tollgate_authorizers::{CompileError, LambdaAuthorizer};
 
 /// What a WebSocket integration calls.
 #[derive(Debug)]
@@ -83,6 +84,40 @@ pub struct CompiledWebSocketApi {
     pub connect: Option<Arc<WsRoute>>,
     pub disconnect: Option<Arc<WsRoute>>,
     pub default: Option<Arc<WsRoute>>,
+    /// `$connect`'s Lambda REQUEST authorizer (`CUSTOM`); `Err`: it cannot run (500).
+    pub connect_authorizer: Option<Result<LambdaAuthorizer, CompileError>>,
+    /// Its identity sources as configured (`route.request.header.X`...): each must be
+    /// present, else 401 without a call (websocket.md §1).
+    pub connect_identity_sources: Vec<String>,
+}
+
+/// A WebSocket API's REQUEST authorizer in the engine's (REST) terms: its identity sources
+/// `route.request.*` read as `method.request.*`; no result cache (WebSocket authorizers
+/// have no TTL).
+fn connect_authorizer(
+    a: &tollgate_model::v2::Authorizer,
+) -> Result<LambdaAuthorizer, CompileError> {
+    let sources: Vec<String> = a
+        .identity_source
+        .iter()
+        .map(|s| match s.strip_prefix("route.request.") {
+            Some(rest) => format!("method.request.{rest}"),
+            None => s.clone(),
+        })
+        .collect();
+    let rest = tollgate_model::Authorizer {
+        id: a.authorizer_id.clone(),
+        name: a.name.clone(),
+        authorizer_type: tollgate_model::AuthorizerType::Request,
+        auth_type: None,
+        authorizer_uri: a.authorizer_uri.clone(),
+        authorizer_credentials: a.authorizer_credentials_arn.clone(),
+        identity_source: (!sources.is_empty()).then(|| sources.join(", ")),
+        identity_validation_expression: None,
+        authorizer_result_ttl_in_seconds: Some(0),
+        provider_arns: None,
+    };
+    LambdaAuthorizer::compile(&rest)
 }
 
 impl CompiledWebSocketApi {
@@ -207,6 +242,8 @@ pub fn compile_websocket_api(def: &Definition) -> CompiledWebSocketApi {
         connect: None,
         disconnect: None,
         default: None,
+        connect_authorizer: None,
+        connect_identity_sources: Vec::new(),
     };
     let mut compiled: HashMap<&str, Arc<WsIntegration>> = HashMap::new();
     for r in def.routes.values() {
@@ -229,7 +266,18 @@ pub fn compile_websocket_api(def: &Definition) -> CompiledWebSocketApi {
             api_key_required: r.api_key_required,
         });
         match r.route_key.as_str() {
-            "$connect" => out.connect = Some(route),
+            "$connect" => {
+                let authorizer = r
+                    .authorizer_id
+                    .as_deref()
+                    .filter(|_| r.authorization_type == AuthorizationType::Custom)
+                    .and_then(|id| def.authorizers.get(id));
+                out.connect_authorizer = authorizer.map(connect_authorizer);
+                out.connect_identity_sources = authorizer
+                    .map(|a| a.identity_source.clone())
+                    .unwrap_or_default();
+                out.connect = Some(route);
+            }
             "$disconnect" => out.disconnect = Some(route),
             DEFAULT => out.default = Some(route),
             k => {

@@ -12,6 +12,7 @@ use hyper::upgrade::OnUpgrade;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 
 use super::answer::error;
+use super::authorize;
 use super::event::{ConnInfo, Event, EventKind, Shared};
 use super::integrate::{self, Call, Failure};
 use super::session;
@@ -63,7 +64,10 @@ pub async fn serve(
     stage: Arc<WsStageRuntime>,
 ) -> Response<GatewayBody> {
     let Inbound {
-        mut parts, remote, ..
+        mut parts,
+        remote,
+        body,
+        ..
     } = req;
     let Some(key) = handshake_key(&parts).map(derive_accept_key_of) else {
         // A plain request to a WebSocket endpoint.
@@ -86,7 +90,26 @@ pub async fn serve(
         user_agent: header(&parts.headers, "user-agent").into(),
         host: host.into(),
         api_key: header(&parts.headers, "x-api-key").into(),
+        authorizer: None,
     };
+    let authorized = {
+        let event = Event {
+            conn: &info,
+            route_key: "$connect",
+            request_id: "",
+            time_ms: info.connected_at,
+            kind: EventKind::Connect {
+                headers: &parts.headers,
+                query: parts.uri.query(),
+            },
+        };
+        authorize::connect(gw, &parts, body, &stage, &event).await
+    };
+    let mut info = info;
+    match authorized {
+        Ok(a) => info.authorizer = a,
+        Err(r) => return error(r.status, refusal_type(r.status), r.message),
+    }
     let mut accepted_headers = Vec::new();
     let functions = gw.functions.clone();
     let connect = stage.deployment.connect.as_ref();
@@ -160,6 +183,15 @@ pub async fn serve(
         h.insert(http::header::SEC_WEBSOCKET_ACCEPT, v);
     }
     resp
+}
+
+/// The `x-amzn-ErrorType` of a refused handshake.
+fn refusal_type(status: u16) -> &'static str {
+    match status {
+        401 => "UnauthorizedException",
+        403 => "ForbiddenException",
+        _ => "InternalServerErrorException",
+    }
 }
 
 fn derive_accept_key_of(key: &str) -> String {

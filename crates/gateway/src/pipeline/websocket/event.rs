@@ -33,6 +33,8 @@ pub struct ConnInfo {
     pub host: Box<str>,
     /// `x-api-key` as the client sent it on `$connect`.
     pub api_key: Box<str>,
+    /// What `$connect`'s authorizer returned (`requestContext.authorizer` of every event).
+    pub authorizer: Option<Value>,
 }
 
 /// Which event, with what only that event has.
@@ -104,6 +106,9 @@ impl Event<'_> {
         m.insert("domainName".into(), (*c.domain_name).into());
         m.insert("connectionId".into(), (*c.connection_id).into());
         m.insert("apiId".into(), (*c.api_id).into());
+        if let Some(a) = &c.authorizer {
+            m.insert("authorizer".into(), a.clone());
+        }
         m
     }
 

@@ -4,6 +4,7 @@
 //! |---|---|
 //! | addressing: the stage from the first path segment; `@connections` calls apart | here |
 //! | handshake checks (an HTTP/1.1 upgrade to `websocket`, version 13, a key) | [`connect`] |
+//! | `$connect` authorization: `AWS_IAM`, Lambda REQUEST authorizer | [`authorize`] |
 //! | `$connect` integration, before the 101 (non-2xx refuses with that status) | [`connect`], [`integrate`] |
 //! | the session: messages, pushes, ping/pong, limits, idle timeout, max duration | [`session`] |
 //! | per message: throttle, route selection, integration, two-way answer or error frame | [`message`], [`integrate`] |
@@ -14,6 +15,7 @@
 //! [`crate::connections::ConnectionRegistry`].
 
 pub mod answer;
+pub mod authorize;
 pub mod connect;
 pub mod event;
 pub mod integrate;
