@@ -105,6 +105,10 @@ struct ServeArgs {
     /// Seconds a WebSocket connection may last; then it is closed with 1001 (AWS: 2 hours).
     #[arg(long, env = "TOLLGATE_WEBSOCKET_MAX_DURATION", default_value_t = 7200, value_parser = clap::value_parser!(u64).range(1..))]
     websocket_max_duration: u64,
+    /// New WebSocket connections per second for the whole gateway (AWS: 500 per account
+    /// and region); more are refused with 429.
+    #[arg(long, env = "TOLLGATE_WEBSOCKET_CONNECT_RATE", default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..))]
+    websocket_connect_rate: u32,
     /// Accept unsigned `@connections` calls (PostToConnection, GetConnection,
     /// DeleteConnection). For development only; off by default.
     #[arg(long, env = "TOLLGATE_CONNECTIONS_ALLOW_UNSIGNED")]
@@ -407,6 +411,7 @@ async fn serve(mut args: ServeArgs) -> Result<(), CliError> {
             websocket: tollgate_gateway::connections::WebSocketSettings {
                 idle_timeout: std::time::Duration::from_secs(args.websocket_idle_timeout),
                 max_duration: std::time::Duration::from_secs(args.websocket_max_duration),
+                connect_rate: args.websocket_connect_rate,
                 allow_unsigned: args.connections_allow_unsigned,
             },
         },

@@ -442,3 +442,31 @@ fn unsigned_connections_calls_with_the_dev_flag() {
     });
     std::thread::sleep(Duration::from_millis(300));
 }
+
+#[test]
+fn max_duration_and_new_connection_rate() {
+    let dir = std::sync::Arc::new(tempfile::tempdir().unwrap());
+    let s = Server::start_with(
+        dir,
+        &[
+            "--websocket-max-duration",
+            "2",
+            "--websocket-connect-rate",
+            "1",
+        ],
+    );
+    let api = echo_api(&s);
+    rt().block_on(async {
+        let mut ws = connect(&url(&s, &api)).await;
+        // One new connection per second: the next one, at once, is refused.
+        assert_eq!(refused(&url(&s, &api)).await, 429);
+        // A binary message selects `$default`, which this API lacks.
+        ws.send(Message::Binary(vec![0, 159, 146, 150].into()))
+            .await
+            .unwrap();
+        let frame: Value = serde_json::from_str(&next_text(&mut ws).await).unwrap();
+        assert_eq!(frame["message"], "Forbidden");
+        // Busy or not, the connection ends at its maximum duration, with 1001.
+        assert_eq!(close_code(&mut ws).await, 1001);
+    });
+}

@@ -23,6 +23,9 @@ pub struct WebSocketSettings {
     pub idle_timeout: Duration,
     /// `--websocket-max-duration`: a connection is closed with 1001 after this long.
     pub max_duration: Duration,
+    /// `--websocket-connect-rate`: new connections per second for the whole account
+    /// (AWS: 500), refused with 429 beyond.
+    pub connect_rate: u32,
     /// `--connections-allow-unsigned`: `@connections` calls need no SigV4 signature
     /// (a development convenience, off by default).
     pub allow_unsigned: bool,
@@ -34,6 +37,7 @@ impl Default for WebSocketSettings {
         WebSocketSettings {
             idle_timeout: Duration::from_secs(600),
             max_duration: Duration::from_secs(7200),
+            connect_rate: 500,
             allow_unsigned: false,
         }
     }

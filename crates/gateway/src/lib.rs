@@ -63,6 +63,8 @@ pub struct Gateway {
     connections: Arc<dyn connections::ConnectionRegistry>,
     /// Idle timeout, maximum duration and `@connections` signing of WebSocket APIs.
     websocket: connections::WebSocketSettings,
+    /// New WebSocket connections of the account (`--websocket-connect-rate`).
+    websocket_connects: Arc<dyn tollgate_store::throttle::TokenBucket>,
 }
 
 /// How long things may take: request bodies, and WebSocket connections.
@@ -101,6 +103,9 @@ impl Gateway {
         let mut feed = store.subscribe();
         let state = feed.current().state.clone();
         let (applied, _) = tokio::sync::watch::channel(state.version);
+        let rate = websocket.connect_rate.max(1);
+        let websocket_connects =
+            buckets.bucket("websocket-connect".into(), f64::from(rate), i64::from(rate));
         let gw = Arc::new(Gateway {
             runtime: ArcSwap::from_pointee(Runtime::default()),
             logs,
@@ -115,6 +120,7 @@ impl Gateway {
             iam: iam::Iam::new(identities.callers),
             connections: Arc::new(connections::LocalConnections::default()),
             websocket,
+            websocket_connects,
         });
         gw.runtime
             .store(Arc::new(gw.rebuild(&state, &Runtime::default())));

@@ -76,6 +76,11 @@ pub async fn serve(
     let Some(upgrade) = parts.extensions.remove::<OnUpgrade>() else {
         return error(426, "UpgradeRequired", "Upgrade Required");
     };
+    // New connections of the account (websocket.md §5: 500 per second).
+    let now = tollgate_store::throttle::now_ns();
+    if gw.websocket_connects.take(now).verdict().await != tollgate_store::limit::Verdict::Admit {
+        return error(429, "LimitExceededException", "Too Many Requests");
+    }
     let host = header(&parts.headers, "host");
     let info = ConnInfo {
         api_id: stage.deployment.api_id.clone(),
