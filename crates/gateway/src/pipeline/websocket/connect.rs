@@ -133,6 +133,7 @@ pub async fn serve(
         let call = Call {
             event: &event,
             body: &[],
+            json: None,
             stage_variables: &stage.variables,
             functions: functions.as_ref(),
         };

@@ -48,10 +48,12 @@ impl Failure {
     }
 }
 
-/// One call: the event, the message body (if any) and the stage it runs on.
+/// One call: the event, the message body (if any, with its JSON when it is JSON) and the
+/// stage it runs on.
 pub struct Call<'a> {
     pub event: &'a Event<'a>,
     pub body: &'a [u8],
+    pub json: Option<&'a Value>,
     pub stage_variables: &'a BTreeMap<String, String>,
     pub functions: Option<&'a Arc<Functions>>,
 }
@@ -117,13 +119,6 @@ impl Call<'_> {
     }
 }
 
-fn json_of(body: &[u8]) -> Option<Value> {
-    let first = body.iter().find(|b| !b.is_ascii_whitespace())?;
-    matches!(first, b'{' | b'[')
-        .then(|| serde_json::from_slice(body).ok())
-        .flatten()
-}
-
 fn pick<'t>(
     templates: &'t HashMap<Box<str>, MappingTemplate>,
     key: &str,
@@ -136,13 +131,13 @@ fn pick<'t>(
 /// Runs the integration for `call`.
 pub async fn run(call: &Call<'_>, i: &WsIntegration) -> Result<Reply, Failure> {
     let mut context = call.event.request_context();
-    let json = json_of(call.body);
+    let json = call.json;
     // Non-proxy kinds send the rendered request template (or the body passed through).
     let request = || -> Result<Bytes, Failure> {
         let key = i
             .template_selection
             .as_ref()
-            .map(|e| call.select(e, json.as_ref(), &context, None))
+            .map(|e| call.select(e, json, &context, None))
             .unwrap_or_else(|| tollgate_model::v2::DEFAULT.to_string());
         match pick(&i.request_templates, &key) {
             Some(t) => call.render(t, call.body, &mut context.clone()),
@@ -207,7 +202,7 @@ pub async fn run(call: &Call<'_>, i: &WsIntegration) -> Result<Reply, Failure> {
     let value = error_message.unwrap_or_else(|| {
         call.select(
             &i.response_selection,
-            json.as_ref(),
+            json,
             &context,
             Some((status, &headers)),
         )
@@ -226,7 +221,7 @@ pub async fn run(call: &Call<'_>, i: &WsIntegration) -> Result<Reply, Failure> {
     let key = r
         .template_selection
         .as_ref()
-        .map(|e| call.select(e, json.as_ref(), &context, Some((status, &headers))))
+        .map(|e| call.select(e, json, &context, Some((status, &headers))))
         .unwrap_or_else(|| tollgate_model::v2::DEFAULT.to_string());
     let body = match pick(&r.templates, &key) {
         Some(t) => call.render(t, &body, &mut context)?,

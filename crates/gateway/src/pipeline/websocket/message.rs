@@ -23,11 +23,8 @@ pub fn error_frame(message: &str, connection_id: &str, request_id: &str) -> Byte
 
 /// The route key a message selects: the route selection expression over the message's
 /// JSON body; a body that is binary or not JSON selects `$default`.
-fn route_key(shared: &Shared, body: &[u8], binary: bool) -> String {
-    if binary {
-        return DEFAULT.to_string();
-    }
-    let Ok(json) = serde_json::from_slice::<serde_json::Value>(body) else {
+fn route_key(shared: &Shared, json: Option<&serde_json::Value>) -> String {
+    let Some(json) = json else {
         return DEFAULT.to_string();
     };
     let info = &shared.info;
@@ -36,7 +33,7 @@ fn route_key(shared: &Shared, body: &[u8], binary: bool) -> String {
         .deployment
         .route_selection
         .evaluate(|v| match v {
-            Variable::Body(steps) => body_value(&json, steps),
+            Variable::Body(steps) => body_value(json, steps),
             Variable::Context(name) => match name.as_str() {
                 "connectionId" => Some(info.connection_id.to_string()),
                 "stage" => Some(info.stage.to_string()),
@@ -71,7 +68,11 @@ pub async fn handle(shared: Arc<Shared>, body: Bytes, binary: bool) {
         reply(error_frame("Too Many Requests", conn_id, &request_id), true).await;
         return;
     }
-    let key = route_key(&shared, &body, binary);
+    // Parsed once, for route selection and the integration's selection expressions.
+    let json = (!binary)
+        .then(|| serde_json::from_slice::<serde_json::Value>(&body).ok())
+        .flatten();
+    let key = route_key(&shared, json.as_ref());
     let Some(route) = shared.stage.deployment.route(&key).cloned() else {
         reply(error_frame("Forbidden", conn_id, &request_id), true).await;
         return;
@@ -98,6 +99,7 @@ pub async fn handle(shared: Arc<Shared>, body: Bytes, binary: bool) {
     let call = Call {
         event: &event,
         body: &body,
+        json: json.as_ref(),
         stage_variables: &shared.stage.variables,
         functions: shared.functions.as_ref(),
     };

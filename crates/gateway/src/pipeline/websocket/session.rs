@@ -48,10 +48,16 @@ impl Closed {
     }
 }
 
+/// Small buffers, so an idle connection holds little memory (tungstenite's default read
+/// buffer is 128 KiB per connection); a client that does not read its pushes is cut off
+/// once a few messages wait in its write buffer.
 fn config() -> WebSocketConfig {
     WebSocketConfig::default()
         .max_frame_size(Some(MAX_FRAME))
         .max_message_size(Some(MAX_MESSAGE))
+        .read_buffer_size(4096)
+        .write_buffer_size(0)
+        .max_write_buffer_size(4 * MAX_MESSAGE)
 }
 
 /// Runs the connection until it closes, then forgets it and runs `$disconnect`.
@@ -103,6 +109,7 @@ async fn disconnect(shared: &Shared, closed: Closed) {
     let call = Call {
         event: &event,
         body: &[],
+        json: None,
         stage_variables: &shared.stage.variables,
         functions: shared.functions.as_ref(),
     };
@@ -119,9 +126,9 @@ async fn serve(
     mut outbound: mpsc::Receiver<Outbound>,
     settings: Settings,
 ) -> Closed {
-    let deadline = tokio::time::Instant::now() + settings.max_duration;
+    let expiry = tokio::time::sleep(settings.max_duration);
     let idle = tokio::time::sleep(settings.idle_timeout);
-    tokio::pin!(idle);
+    tokio::pin!(idle, expiry);
     let mut in_flight: JoinSet<()> = JoinSet::new();
     loop {
         tokio::select! {
@@ -130,8 +137,7 @@ async fn serve(
                 shared.conn.touch();
                 match frame {
                     Some(Ok(Message::Text(t))) => {
-                        let data = Bytes::from(t);
-                        in_flight.spawn(message::handle(shared.clone(), data, false));
+                        in_flight.spawn(message::handle(shared.clone(), Bytes::from(t), false));
                     }
                     Some(Ok(Message::Binary(b))) => {
                         in_flight.spawn(message::handle(shared.clone(), b, true));
@@ -182,7 +188,7 @@ async fn serve(
                 close(&mut ws, 1001, "Going away").await;
                 return Closed::new(1001, "Going away");
             }
-            _ = tokio::time::sleep_until(deadline) => {
+            _ = &mut expiry => {
                 close(&mut ws, 1001, "Going away").await;
                 return Closed::new(1001, "Going away");
             }
