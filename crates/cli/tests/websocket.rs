@@ -470,3 +470,123 @@ fn max_duration_and_new_connection_rate() {
         assert_eq!(close_code(&mut ws).await, 1001);
     });
 }
+
+/// An integration of `kind` to `uri` (method POST) with `extra` arguments; its id.
+fn http_integration(s: &Server, api: &str, kind: &str, uri: &str, extra: &[&str]) -> String {
+    let mut args = vec![
+        "create-integration",
+        "--api-id",
+        api,
+        "--integration-type",
+        kind,
+        "--integration-method",
+        "POST",
+        "--integration-uri",
+        uri,
+    ];
+    args.extend_from_slice(extra);
+    v2(s, &args)["IntegrationId"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn http_integrations_templates_responses_and_timeouts() {
+    let s = Server::start();
+    let backend = Backend::start();
+    let api = ws_api(&s, "$request.body.action");
+    // `$default`: HTTP_PROXY, the message posted as it is and the answer sent back.
+    let proxy = http_integration(
+        &s,
+        &api,
+        "HTTP_PROXY",
+        &format!("{}/p?raw=1", backend.url()),
+        &[],
+    );
+    two_way_route(&s, &api, "$default", &proxy);
+    // `wrap`: HTTP with a request template; the backend's answer passes through.
+    let wrap = http_integration(
+        &s,
+        &api,
+        "HTTP",
+        &format!("{}/w?raw=1", backend.url()),
+        &[
+            "--template-selection-expression",
+            "\\$default",
+            "--request-templates",
+            r#"{"$default": "{\"wrapped\": $input.body, \"route\": \"$context.routeKey\"}"}"#,
+        ],
+    );
+    v2(
+        &s,
+        &[
+            "create-integration-response",
+            "--api-id",
+            &api,
+            "--integration-id",
+            &wrap,
+            "--integration-response-key",
+            "$default",
+        ],
+    );
+    two_way_route(&s, &api, "wrap", &wrap);
+    // `fail`: a 503 selects the `/5\d\d/` integration response and its template.
+    let fail = http_integration(
+        &s,
+        &api,
+        "HTTP",
+        &format!("{}/f?status=503", backend.url()),
+        &[],
+    );
+    for (key, template) in [("/5\\d\\d/", "backend failed"), ("$default", "fine")] {
+        let templates = serde_json::json!({ "$default": template }).to_string();
+        v2(
+            &s,
+            &[
+                "create-integration-response",
+                "--api-id",
+                &api,
+                "--integration-id",
+                &fail,
+                "--integration-response-key",
+                key,
+                "--response-templates",
+                &templates,
+            ],
+        );
+    }
+    two_way_route(&s, &api, "fail", &fail);
+    // `slow`: the backend answers after the integration's timeout.
+    let slow = http_integration(
+        &s,
+        &api,
+        "HTTP_PROXY",
+        &format!("{}/s?delay_ms=3000", backend.url()),
+        &["--timeout-in-millis", "200"],
+    );
+    two_way_route(&s, &api, "slow", &slow);
+    stage(&s, &api);
+    rt().block_on(async {
+        let mut ws = connect(&url(&s, &api)).await;
+        ws.send(Message::text("not json at all")).await.unwrap();
+        assert_eq!(next_text(&mut ws).await, "not json at all");
+        assert_eq!(
+            backend.last().body.as_deref(),
+            Some(&b"not json at all"[..])
+        );
+        ws.send(Message::text(r#"{"action":"wrap","n":1}"#))
+            .await
+            .unwrap();
+        let got: Value = serde_json::from_str(&next_text(&mut ws).await).unwrap();
+        assert_eq!(got["wrapped"]["n"], 1);
+        assert_eq!(got["route"], "wrap");
+        ws.send(Message::text(r#"{"action":"fail"}"#))
+            .await
+            .unwrap();
+        assert_eq!(next_text(&mut ws).await, "backend failed");
+        ws.send(Message::text(r#"{"action":"slow"}"#))
+            .await
+            .unwrap();
+        let frame: Value = serde_json::from_str(&next_text(&mut ws).await).unwrap();
+        assert_eq!(frame["message"], "Endpoint request timed out");
+        ws.close(None).await.unwrap();
+    });
+}
