@@ -232,6 +232,69 @@ fn control_plane_speaks_websocket() {
         &["create-stage", "--api-id", &api, "--stage-name", "$default"],
     );
     assert!(e.stderr.contains("BadRequestException"), "{}", e.stderr);
+    // Models: WebSocket APIs only, names unique, a template generated from the schema.
+    let schema = r#"{"type": "object", "properties": {"action": {"type": "string"}}}"#;
+    let model = v2(
+        &s,
+        &[
+            "create-model",
+            "--api-id",
+            &api,
+            "--name",
+            "Msg",
+            "--schema",
+            schema,
+        ],
+    );
+    let model_id = model["ModelId"].as_str().unwrap();
+    let e = v2_err(
+        &s,
+        &[
+            "create-model",
+            "--api-id",
+            &api,
+            "--name",
+            "Msg",
+            "--schema",
+            schema,
+        ],
+    );
+    assert!(e.stderr.contains("ConflictException"), "{}", e.stderr);
+    let t = v2(
+        &s,
+        &[
+            "get-model-template",
+            "--api-id",
+            &api,
+            "--model-id",
+            model_id,
+        ],
+    );
+    assert!(
+        t["Value"]
+            .as_str()
+            .unwrap()
+            .contains(r#""action" : "$inputRoot.action""#),
+        "{t}"
+    );
+    assert_eq!(
+        v2(&s, &["get-models", "--api-id", &api])["Items"][0]["Name"],
+        "Msg"
+    );
+    let http = v2_http_api(&s, "h");
+    let e = v2_err(
+        &s,
+        &[
+            "create-model",
+            "--api-id",
+            &http,
+            "--name",
+            "Msg",
+            "--schema",
+            schema,
+        ],
+    );
+    assert!(e.stderr.contains("BadRequestException"), "{}", e.stderr);
 }
 
 /// One API: `echo` (two-way, echoes `$input.body`), `silent` (one-way), `$default` is

@@ -6,6 +6,7 @@ pub mod authorizers;
 pub mod deployments;
 mod integration_input;
 pub mod integrations;
+pub mod models;
 pub mod responses;
 pub mod routes;
 mod shared;
@@ -93,6 +94,17 @@ fn routes() -> Router<Ctx> {
             "/v2/apis/{api}/stages/{stage}/cache/authorizers",
             delete(authorizers::reset_cache),
         )
+        .route(
+            "/v2/apis/{api}/models",
+            post(models::create).get(models::list),
+        )
+        .route(
+            "/v2/apis/{api}/models/{id}",
+            get(models::get)
+                .patch(models::update)
+                .delete(models::delete),
+        )
+        .route("/v2/apis/{api}/models/{id}/template", get(models::template))
         .route(
             "/v2/apis/{api}/stages",
             post(stages::create).get(stages::list),
