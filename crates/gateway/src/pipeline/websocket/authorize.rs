@@ -15,9 +15,9 @@ use tollgate_authorizers::{ConditionKeys, Outcome, RequestView};
 use tollgate_model::AuthorizationType;
 use tollgate_policy::Decision;
 
-use super::event::Event;
+use super::event::{query_pairs, Event};
 use crate::invocation::RequestBody;
-use crate::pipeline::authorize::FunctionInvoker;
+use crate::pipeline::authorize::{header_value, last_query_value, FunctionInvoker};
 use crate::pipeline::iam_caller::{caller, Refused};
 use crate::runtime_ws::WsStageRuntime;
 use crate::Gateway;
@@ -51,19 +51,11 @@ impl ConditionKeys for Handshake<'_> {
 
 impl RequestView for Handshake<'_> {
     fn header(&self, name: &str) -> Option<Cow<'_, str>> {
-        self.parts
-            .headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(Cow::Borrowed)
+        header_value(&self.parts.headers, name)
     }
 
     fn query(&self, name: &str) -> Option<Cow<'_, str>> {
-        self.query
-            .iter()
-            .rev()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| Cow::Borrowed(v.as_str()))
+        last_query_value(&self.query, name)
     }
 
     fn stage_variables(&self) -> &BTreeMap<String, String> {
@@ -91,22 +83,6 @@ impl RequestView for Handshake<'_> {
         m.insert("stageVariables".into(), Value::Object(vars));
         m
     }
-}
-
-fn query_pairs(q: Option<&str>) -> Vec<(String, String)> {
-    q.unwrap_or_default()
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            let d = |s: &str| {
-                percent_encoding::percent_decode_str(&s.replace('+', " "))
-                    .decode_utf8_lossy()
-                    .into_owned()
-            };
-            (d(k), d(v))
-        })
-        .collect()
 }
 
 /// Every identity source has a non-empty value.

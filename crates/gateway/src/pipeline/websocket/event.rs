@@ -222,19 +222,32 @@ fn canonical(name: &str) -> String {
     }
 }
 
+/// The query string's parameters, decoded, in order.
+pub fn query_pairs(q: Option<&str>) -> Vec<(String, String)> {
+    q.unwrap_or_default()
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            let d = |s: &str| {
+                percent_encoding::percent_decode_str(&s.replace('+', " "))
+                    .decode_utf8_lossy()
+                    .into_owned()
+            };
+            (d(k), d(v))
+        })
+        .collect()
+}
+
 /// The query string as `queryStringParameters` and its multi-value twin; `None` without one.
 fn query_maps(query: Option<&str>) -> Option<(Map<String, Value>, Map<String, Value>)> {
-    let q = query.filter(|q| !q.is_empty())?;
+    let pairs = query_pairs(query);
+    if pairs.is_empty() {
+        return None;
+    }
     let mut single = Map::new();
     let mut multi: Map<String, Value> = Map::new();
-    for pair in q.split('&').filter(|p| !p.is_empty()) {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        let decode = |s: &str| {
-            percent_encoding::percent_decode_str(&s.replace('+', " "))
-                .decode_utf8_lossy()
-                .into_owned()
-        };
-        let (k, v) = (decode(k), decode(v));
+    for (k, v) in pairs {
         single.insert(k.clone(), v.clone().into());
         match multi.get_mut(&k) {
             Some(Value::Array(a)) => a.push(v.into()),

@@ -97,11 +97,7 @@ impl Call<'_> {
             return Ok(out.clone());
         }
         let text = String::from_utf8_lossy(body);
-        let vars: Vec<(String, String)> = self
-            .stage_variables
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
+        let vars = crate::mapping::stage_variable_pairs(self.stage_variables);
         let input = tollgate_vtl::Input {
             body: &text,
             path: &[],
