@@ -653,3 +653,22 @@ fn http_integrations_templates_responses_and_timeouts() {
         ws.close(None).await.unwrap();
     });
 }
+
+#[test]
+fn websocket_apis_survive_a_restart() {
+    let mut s = Server::start();
+    let api = echo_api(&s);
+    s.sigterm();
+    // Route responses, integration responses and templates come back from the store.
+    let s = Server::start_in(s.dir());
+    rt().block_on(async {
+        let mut ws = connect(&url(&s, &api)).await;
+        ws.send(Message::text(r#"{"service":"chat","action":"ctx"}"#))
+            .await
+            .unwrap();
+        assert_eq!(next_text(&mut ws).await, "chat/ctx MESSAGE");
+        ws.close(None).await.unwrap();
+    });
+    let responses = v2(&s, &["get-routes", "--api-id", &api]);
+    assert_eq!(responses["Items"].as_array().unwrap().len(), 3);
+}
