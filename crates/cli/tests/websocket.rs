@@ -314,6 +314,20 @@ fn echo_api(s: &Server) -> String {
 fn route_selection_two_way_and_error_frames() {
     let s = Server::start();
     let api = echo_api(&s);
+    let format = r#"{"id":"$context.connectionId","type":"$context.eventType","route":"$context.routeKey","status":"$context.status","ip":"$context.identity.sourceIp"}"#;
+    let log = serde_json::json!({"DestinationArn": "arn:aws:logs:us-east-1:000000000000:log-group:ws", "Format": format});
+    v2(
+        &s,
+        &[
+            "update-stage",
+            "--api-id",
+            &api,
+            "--stage-name",
+            "prod",
+            "--access-log-settings",
+            &log.to_string(),
+        ],
+    );
     rt().block_on(async {
         let mut ws = connect(&url(&s, &api)).await;
         let hello = r#"{"service":"chat","action":"echo","n":1}"#;
@@ -350,6 +364,25 @@ fn route_selection_two_way_and_error_frames() {
         assert_eq!(next_text(&mut ws).await, "chat/ctx MESSAGE");
         ws.close(None).await.unwrap();
     });
+    // One access log line per `$connect` and per routed message.
+    let path = s
+        .data_path()
+        .join("access-logs")
+        .join(format!("{api}-prod.log"));
+    let lines: Vec<Value> = eventually("the WebSocket access log lines", || {
+        let lines: Vec<Value> = read_if_exists(&path)
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect();
+        (lines.len() >= 5).then_some(lines)
+    });
+    assert_eq!(lines[0]["type"], "CONNECT");
+    assert_eq!(lines[0]["route"], "$connect");
+    assert_eq!(lines[1]["type"], "MESSAGE");
+    assert_eq!(lines[1]["route"], "chat/echo");
+    assert_eq!(lines[1]["status"], "200");
+    assert_eq!(lines[1]["ip"], "127.0.0.1");
+    assert_eq!(lines[1]["id"], lines[0]["id"]);
 }
 
 #[test]

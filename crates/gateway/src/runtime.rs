@@ -231,7 +231,12 @@ pub fn rebuild(state: &State, old: &Runtime, env: &Env<'_>) -> Runtime {
             let prev = old.websocket_apis.get(&key);
             let built = match prev.filter(|p| globals_same && Arc::ptr_eq(&p.source, api)) {
                 Some(p) => p.clone(),
-                None => Arc::new(build_websocket_api(api, prev.map(|p| p.as_ref()), &account)),
+                None => Arc::new(build_websocket_api(
+                    api,
+                    prev.map(|p| p.as_ref()),
+                    &account,
+                    env.logs,
+                )),
             };
             if !api.definition.api.disable_execute_api_endpoint {
                 frontends.add_execute_api(

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use tollgate_store::throttle::TokenBucket;
 use tollgate_store::V2ApiState;
 
+use crate::access_log::{AccessLog, AccessLogWriter};
 use crate::compile::websocket::{compile_websocket_api, CompiledWebSocketApi};
 use crate::compiled::{compiled_for, served_v2_stages, Compiled};
 
@@ -19,6 +20,8 @@ pub struct WsStageRuntime {
     pub variables: Arc<BTreeMap<String, String>>,
     /// Messages and `@connections` calls spend from the account's bucket (websocket.md §4).
     pub account: Arc<dyn TokenBucket>,
+    /// One line per `$connect`, message and `$disconnect` (`accessLogSettings`).
+    pub access_log: Option<AccessLog>,
 }
 
 #[derive(Debug)]
@@ -34,6 +37,7 @@ pub fn build_websocket_api(
     api: &Arc<V2ApiState>,
     prev: Option<&WsApiRuntime>,
     account: &Arc<dyn TokenBucket>,
+    logs: &AccessLogWriter,
 ) -> WsApiRuntime {
     let mut compiled = HashMap::new();
     let mut stages = HashMap::new();
@@ -48,6 +52,11 @@ pub fn build_websocket_api(
                 deployment: c,
                 variables: Arc::new(st.stage_variables.clone()),
                 account: account.clone(),
+                access_log: st
+                    .access_log_settings
+                    .as_ref()
+                    .and_then(|s| s.format.as_deref())
+                    .map(|f| AccessLog::new(f, logs.file_for(&api.definition.api.api_id, name))),
             }),
         );
     }

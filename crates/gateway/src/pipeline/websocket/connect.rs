@@ -161,7 +161,22 @@ pub async fn serve(
         info,
         stage,
         functions,
+        logs: gw.logs.clone(),
     });
+    shared.log(
+        &Event {
+            conn: &shared.info,
+            route_key: "$connect",
+            request_id: &tollgate_model::ids::extended_request_id(),
+            time_ms: shared.info.connected_at,
+            kind: EventKind::Connect {
+                headers: &parts.headers,
+                query: parts.uri.query(),
+            },
+        },
+        200,
+        None,
+    );
     tokio::spawn(session::run(
         shared,
         upgrade,

@@ -17,6 +17,49 @@ pub struct Shared {
     pub info: ConnInfo,
     pub stage: Arc<WsStageRuntime>,
     pub functions: Option<Arc<tollgate_functions::Functions>>,
+    pub logs: crate::access_log::AccessLogWriter,
+}
+
+/// An event's `$context` for its access log line: the event's `requestContext` (dotted
+/// names such as `identity.sourceIp` reach into it) plus how it ended.
+pub struct LogVars {
+    pub context: Map<String, Value>,
+    pub status: u16,
+    pub error: Option<&'static str>,
+}
+
+impl crate::access_log::ContextVars for LogVars {
+    fn var(&self, name: &str) -> Option<std::borrow::Cow<'_, str>> {
+        use std::borrow::Cow;
+        match name {
+            "status" => return Some(Cow::Owned(self.status.to_string())),
+            "error.message" => return self.error.map(Cow::Borrowed),
+            _ => {}
+        }
+        let mut at = self.context.get(name.split('.').next()?)?;
+        for part in name.split('.').skip(1) {
+            at = at.get(part)?;
+        }
+        Some(match at {
+            Value::String(s) => Cow::Borrowed(s.as_str()),
+            other => Cow::Owned(other.to_string()),
+        })
+    }
+}
+
+impl Shared {
+    /// Writes the event's access log line, when the stage keeps one.
+    pub fn log(&self, event: &Event<'_>, status: u16, error: Option<&'static str>) {
+        if let Some(log) = &self.stage.access_log {
+            let vars = LogVars {
+                context: event.request_context(),
+                status,
+                error,
+            };
+            self.logs
+                .write(log, log.render(&vars, &self.stage.variables));
+        }
+    }
 }
 
 /// A connection's facts, fixed at `$connect`.

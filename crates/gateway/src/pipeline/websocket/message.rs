@@ -104,12 +104,17 @@ pub async fn handle(shared: Arc<Shared>, body: Bytes, binary: bool) {
         functions: shared.functions.as_ref(),
     };
     match integrate::run(&call, integration).await {
-        Ok(answer) if route.two_way => {
-            let text = std::str::from_utf8(&answer.body).is_ok();
-            reply(answer.body, text).await;
+        Ok(answer) => {
+            shared.log(&event, answer.status, None);
+            if route.two_way {
+                let text = std::str::from_utf8(&answer.body).is_ok();
+                reply(answer.body, text).await;
+            }
         }
-        Ok(_) => {}
-        Err(f) => reply(error_frame(f.message(), conn_id, &request_id), true).await,
+        Err(f) => {
+            shared.log(&event, 500, Some(f.message()));
+            reply(error_frame(f.message(), conn_id, &request_id), true).await
+        }
     }
 }
 

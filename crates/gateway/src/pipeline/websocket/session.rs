@@ -113,8 +113,12 @@ async fn disconnect(shared: &Shared, closed: Closed) {
         stage_variables: &shared.stage.variables,
         functions: shared.functions.as_ref(),
     };
-    if let Err(f) = integrate::run(&call, integration).await {
-        tracing::info!(api = %shared.info.api_id, connection = %shared.info.connection_id, failure = f.message(), "$disconnect integration failed");
+    match integrate::run(&call, integration).await {
+        Ok(reply) => shared.log(&event, reply.status, None),
+        Err(f) => {
+            tracing::info!(api = %shared.info.api_id, connection = %shared.info.connection_id, failure = f.message(), "$disconnect integration failed");
+            shared.log(&event, 500, Some(f.message()));
+        }
     }
 }
 
