@@ -705,3 +705,87 @@ fn websocket_apis_survive_a_restart() {
     let responses = v2(&s, &["get-routes", "--api-id", &api]);
     assert_eq!(responses["Items"].as_array().unwrap().len(), 3);
 }
+
+#[test]
+fn api_key_required_on_connect() {
+    let s = Server::start();
+    let api = echo_api(&s);
+    v2(
+        &s,
+        &[
+            "create-route",
+            "--api-id",
+            &api,
+            "--route-key",
+            "$connect",
+            "--api-key-required",
+        ],
+    );
+    let e = v2_err(
+        &s,
+        &[
+            "create-route",
+            "--api-id",
+            &api,
+            "--route-key",
+            "other",
+            "--api-key-required",
+        ],
+    );
+    assert!(e.stderr.contains("BadRequestException"), "{}", e.stderr);
+    let plan_stage = format!("apiId={api},stage=prod");
+    let plan = apigw(
+        &s,
+        &[
+            "create-usage-plan",
+            "--name",
+            "ws",
+            "--api-stages",
+            &plan_stage,
+        ],
+    );
+    let value = "wsapikey0123456789abcdef";
+    let key = apigw(
+        &s,
+        &[
+            "create-api-key",
+            "--name",
+            "k",
+            "--enabled",
+            "--value",
+            value,
+        ],
+    );
+    apigw(
+        &s,
+        &[
+            "create-usage-plan-key",
+            "--usage-plan-id",
+            plan["id"].as_str().unwrap(),
+            "--key-id",
+            key["id"].as_str().unwrap(),
+            "--key-type",
+            "API_KEY",
+        ],
+    );
+    rt().block_on(async {
+        assert_eq!(refused(&url(&s, &api)).await, 403);
+        let mut req = request(&url(&s, &api));
+        req.headers_mut()
+            .insert("x-api-key", "not-a-key".parse().unwrap());
+        match tokio_tungstenite::connect_async(req).await {
+            Err(tokio_tungstenite::tungstenite::Error::Http(r)) => assert_eq!(r.status(), 403),
+            other => panic!("a wrong key should be refused: {:?}", other.map(|x| x.1)),
+        }
+        let mut req = request(&url(&s, &api));
+        req.headers_mut()
+            .insert("x-api-key", value.parse().unwrap());
+        let (mut ws, resp) = tokio_tungstenite::connect_async(req).await.unwrap();
+        assert_eq!(resp.status(), 101);
+        ws.send(Message::text(r#"{"service":"chat","action":"ctx"}"#))
+            .await
+            .unwrap();
+        assert_eq!(next_text(&mut ws).await, "chat/ctx MESSAGE");
+        ws.close(None).await.unwrap();
+    });
+}

@@ -236,6 +236,7 @@ pub fn rebuild(state: &State, old: &Runtime, env: &Env<'_>) -> Runtime {
                     prev.map(|p| p.as_ref()),
                     &account,
                     env.logs,
+                    |stage| stage_keys(id, stage, state, env).into_keys().collect(),
                 )),
             };
             if !api.definition.api.disable_execute_api_endpoint {

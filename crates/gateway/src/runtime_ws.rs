@@ -3,7 +3,7 @@
 //! the other kinds; a connection keeps the stage runtime it connected to (AWS too keeps
 //! a connection on the deployment it connected with).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use tollgate_store::throttle::TokenBucket;
@@ -22,6 +22,10 @@ pub struct WsStageRuntime {
     pub account: Arc<dyn TokenBucket>,
     /// One line per `$connect`, message and `$disconnect` (`accessLogSettings`).
     pub access_log: Option<AccessLog>,
+    /// The values of the enabled API keys of usage plans that include this stage (checked
+    /// on a `$connect` with `apiKeyRequired`; plans' throttles and quotas are not applied
+    /// to WebSocket messages).
+    pub keys: HashSet<Box<str>>,
 }
 
 #[derive(Debug)]
@@ -38,6 +42,7 @@ pub fn build_websocket_api(
     prev: Option<&WsApiRuntime>,
     account: &Arc<dyn TokenBucket>,
     logs: &AccessLogWriter,
+    keys: impl Fn(&str) -> HashSet<Box<str>>,
 ) -> WsApiRuntime {
     let mut compiled = HashMap::new();
     let mut stages = HashMap::new();
@@ -57,6 +62,7 @@ pub fn build_websocket_api(
                     .as_ref()
                     .and_then(|s| s.format.as_deref())
                     .map(|f| AccessLog::new(f, logs.file_for(&api.definition.api.api_id, name))),
+                keys: keys(name),
             }),
         );
     }

@@ -86,6 +86,8 @@ pub struct CompiledWebSocketApi {
     pub default: Option<Arc<WsRoute>>,
     /// `$connect`'s Lambda REQUEST authorizer (`CUSTOM`); `Err`: it cannot run (500).
     pub connect_authorizer: Option<Result<LambdaAuthorizer, CompileError>>,
+    /// `apiKeySelectionExpression` is `$context.authorizer.usageIdentifierKey`.
+    pub api_key_from_authorizer: bool,
     /// Its identity sources as configured (`route.request.header.X`...): each must be
     /// present, else 401 without a call (websocket.md §1).
     pub connect_identity_sources: Vec<String>,
@@ -244,6 +246,8 @@ pub fn compile_websocket_api(def: &Definition) -> CompiledWebSocketApi {
         default: None,
         connect_authorizer: None,
         connect_identity_sources: Vec::new(),
+        api_key_from_authorizer: def.api.api_key_selection_expression
+            == "$context.authorizer.usageIdentifierKey",
     };
     let mut compiled: HashMap<&str, Arc<WsIntegration>> = HashMap::new();
     for r in def.routes.values() {

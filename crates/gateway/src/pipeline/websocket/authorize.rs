@@ -175,6 +175,9 @@ pub async fn connect(
                     for (k, v) in &out.context {
                         m.insert(k.clone(), v.clone().into());
                     }
+                    if let Some(key) = &out.usage_identifier_key {
+                        m.insert("usageIdentifierKey".into(), key.clone().into());
+                    }
                     Ok(Some(Value::Object(m)))
                 }
                 Outcome::Unauthorized => Err(refuse(401, "Unauthorized")),

@@ -115,6 +115,9 @@ pub async fn serve(
         Ok(a) => info.authorizer = a,
         Err(r) => return error(r.status, refusal_type(r.status), r.message),
     }
+    if !api_key_accepted(&stage, &info) {
+        return error(403, "ForbiddenException", "Forbidden");
+    }
     let mut accepted_headers = Vec::new();
     let functions = gw.functions.clone();
     let connect = stage.deployment.connect.as_ref();
@@ -204,6 +207,30 @@ pub async fn serve(
         h.insert(http::header::SEC_WEBSOCKET_ACCEPT, v);
     }
     resp
+}
+
+/// `$connect` with `apiKeyRequired`: the key chosen by the API key selection expression
+/// (`x-api-key`, or the authorizer's `usageIdentifierKey`) must be an enabled key of a
+/// usage plan that includes this stage.
+fn api_key_accepted(stage: &WsStageRuntime, info: &ConnInfo) -> bool {
+    let required = stage
+        .deployment
+        .connect
+        .as_ref()
+        .is_some_and(|r| r.api_key_required);
+    if !required {
+        return true;
+    }
+    let key = if stage.deployment.api_key_from_authorizer {
+        info.authorizer
+            .as_ref()
+            .and_then(|a| a.get("usageIdentifierKey"))
+            .and_then(|k| k.as_str())
+            .unwrap_or_default()
+    } else {
+        &info.api_key
+    };
+    !key.is_empty() && stage.keys.contains(key)
 }
 
 /// The `x-amzn-ErrorType` of a refused handshake.
