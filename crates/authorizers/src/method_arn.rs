@@ -34,6 +34,19 @@ impl<'r> MethodArn<'r> {
         }
     }
 
+    /// An ARN the caller formatted, for a route that is no method and path (a WebSocket
+    /// API's `{api}/{stage}/$connect`); `route` stands for the method in the front cache.
+    pub fn formatted(arn: String, route: &'r str) -> Self {
+        MethodArn {
+            region: "",
+            api: "",
+            stage: "",
+            method: route,
+            path: "",
+            whole: OnceLock::from(arn),
+        }
+    }
+
     pub fn as_str(&self) -> &str {
         self.whole.get_or_init(|| {
             format!(

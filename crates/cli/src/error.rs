@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
+    #[error("WebSocket {0}: {1}")]
+    WebSocket(String, String),
     #[error("invalid port in {0}")]
     InvalidPort(String),
     #[error("invalid listen address {0} (use IP:PORT or localhost:PORT)")]

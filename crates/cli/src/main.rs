@@ -8,6 +8,7 @@ use std::sync::Arc;
 mod error;
 mod limits;
 mod store;
+mod ws;
 
 use clap::{Parser, Subcommand};
 use http_body_util::BodyExt;
@@ -41,6 +42,8 @@ enum Command {
     /// Read a state written by `export` from stdin into --store or the data dir, which must
     /// hold no state yet; every id is kept.
     Import(store::TransferArgs),
+    /// Connect to a WebSocket API: send messages, print what arrives.
+    Ws(ws::WsArgs),
 }
 
 #[derive(clap::Args)]
@@ -95,6 +98,21 @@ struct ServeArgs {
     /// control-plane request body may stall).
     #[arg(long, env = "TOLLGATE_IDLE_TIMEOUT", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
     idle_timeout: u64,
+    /// Seconds a WebSocket connection may go without a frame either way; then it is closed
+    /// with 1001 (AWS: 10 minutes).
+    #[arg(long, env = "TOLLGATE_WEBSOCKET_IDLE_TIMEOUT", default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..))]
+    websocket_idle_timeout: u64,
+    /// Seconds a WebSocket connection may last; then it is closed with 1001 (AWS: 2 hours).
+    #[arg(long, env = "TOLLGATE_WEBSOCKET_MAX_DURATION", default_value_t = 7200, value_parser = clap::value_parser!(u64).range(1..))]
+    websocket_max_duration: u64,
+    /// New WebSocket connections per second for the whole gateway (AWS: 500 per account
+    /// and region); more are refused with 429.
+    #[arg(long, env = "TOLLGATE_WEBSOCKET_CONNECT_RATE", default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..))]
+    websocket_connect_rate: u32,
+    /// Accept unsigned `@connections` calls (PostToConnection, GetConnection,
+    /// DeleteConnection). For development only; off by default.
+    #[arg(long, env = "TOLLGATE_CONNECTIONS_ALLOW_UNSIGNED")]
+    connections_allow_unsigned: bool,
     /// Open connections each listener accepts; more are closed at once (and logged).
     #[arg(long, env = "TOLLGATE_MAX_CONNECTIONS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
     max_connections: u64,
@@ -407,7 +425,15 @@ async fn serve(mut args: ServeArgs) -> Result<(), CliError> {
         usage.clone(),
         counters.buckets.clone(),
         Some(functions.clone()),
-        std::time::Duration::from_secs(args.idle_timeout),
+        tollgate_gateway::Timing {
+            body_stall: std::time::Duration::from_secs(args.idle_timeout),
+            websocket: tollgate_gateway::connections::WebSocketSettings {
+                idle_timeout: std::time::Duration::from_secs(args.websocket_idle_timeout),
+                max_duration: std::time::Duration::from_secs(args.websocket_max_duration),
+                connect_rate: args.websocket_connect_rate,
+                allow_unsigned: args.connections_allow_unsigned,
+            },
+        },
         tollgate_gateway::Identities {
             cognito_endpoint: args
                 .cognito_endpoint
@@ -473,8 +499,18 @@ async fn serve(mut args: ServeArgs) -> Result<(), CliError> {
             .workers
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
     };
-    tollgate_gateway::listener::serve(listeners, gateway, control, limits, tls, shutdown_signal())
-        .await;
+    let ws_gateway = gateway.clone();
+    let shutdown = async move {
+        shutdown_signal().await;
+        // WebSocket connections close with 1001 (going away) and run `$disconnect`; they
+        // are given a moment to send their close frames before the workers stop.
+        ws_gateway.close_websockets();
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while ws_gateway.websocket_connections() > 0 && std::time::Instant::now() < until {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    };
+    tollgate_gateway::listener::serve(listeners, gateway, control, limits, tls, shutdown).await;
     // Requests are drained: save the last usage counts and stop the function workers.
     counters.local.flush(&store).await;
     functions.stop_all();
@@ -550,6 +586,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
             eprintln!("{}", current_thread()?.block_on(store::import(&args))?);
             return Ok(());
         }
+        Command::Ws(args) => return current_thread()?.block_on(ws::run(args)),
     };
     let diagnostics = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)

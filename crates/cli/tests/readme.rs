@@ -186,6 +186,8 @@ fn readme_examples_work_with_default_flags() {
         r#"{"caller": "arn:aws:iam::000000000000:user/alice"}"#,
         "hello from /via-url",
         "hello from /from-localstack",
+        r#"{"you": ""#,
+        "hello, room",
     ] {
         assert!(out.contains(expected), "missing {expected:?}\n{context}");
     }

@@ -10,8 +10,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// The kinds of API the gateway serves; each has its own pipeline. A WebSocket API (whose
-/// upgrade requests go to its pipeline) is one more variant here.
+/// The kinds of API the gateway serves; each has its own pipeline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ApiKind {
     Rest,
@@ -19,6 +18,8 @@ pub enum ApiKind {
     Http,
     /// A Lambda function URL.
     FunctionUrl,
+    /// A WebSocket API: its upgrade requests and `@connections` calls.
+    WebSocket,
 }
 
 /// One API as a frontend entry points to it.

@@ -8,6 +8,8 @@
 pub mod access_log;
 pub mod body;
 pub mod compile;
+pub mod compiled;
+pub mod connections;
 pub mod content_handling;
 pub mod context;
 pub mod cors;
@@ -22,6 +24,7 @@ pub mod mapping;
 pub mod pipeline;
 pub mod router;
 pub mod runtime;
+pub mod runtime_ws;
 pub mod test_authorizer;
 pub mod test_invoke;
 pub mod uri;
@@ -59,6 +62,20 @@ pub struct Gateway {
     iam: ArcSwap<iam::Iam>,
     /// The configured callers (the root's keys and `--principals`), IAM's are added to.
     configured_callers: iam::Callers,
+    /// WebSocket connections, by id.
+    connections: Arc<dyn connections::ConnectionRegistry>,
+    /// Idle timeout, maximum duration and `@connections` signing of WebSocket APIs.
+    websocket: connections::WebSocketSettings,
+    /// New WebSocket connections of the account (`--websocket-connect-rate`).
+    websocket_connects: Arc<dyn tollgate_store::throttle::TokenBucket>,
+}
+
+/// How long things may take: request bodies, and WebSocket connections.
+pub struct Timing {
+    /// How long a request body that is read into memory may stop arriving.
+    pub body_stall: std::time::Duration,
+    /// WebSocket idle timeout and maximum duration (and `@connections` signing).
+    pub websocket: connections::WebSocketSettings,
 }
 
 /// Who the gateway's authorizers know: Cognito's endpoint and the IAM callers.
@@ -78,13 +95,20 @@ impl Gateway {
         usage: Arc<dyn UsageCounters>,
         buckets: Arc<dyn Buckets>,
         functions: Option<Arc<tollgate_functions::Functions>>,
-        body_stall: std::time::Duration,
+        timing: Timing,
         identities: Identities,
     ) -> Arc<Gateway> {
+        let Timing {
+            body_stall,
+            websocket,
+        } = timing;
         let logs = AccessLogWriter::start(access_log_dir);
         let mut feed = store.subscribe();
         let state = feed.current().state.clone();
         let (applied, _) = tokio::sync::watch::channel(state.version);
+        let rate = websocket.connect_rate.max(1);
+        let websocket_connects =
+            buckets.bucket("websocket-connect".into(), f64::from(rate), i64::from(rate));
         let gw = Arc::new(Gateway {
             runtime: ArcSwap::from_pointee(Runtime::default()),
             logs,
@@ -98,6 +122,9 @@ impl Gateway {
             cognito_endpoint: identities.cognito_endpoint,
             iam: ArcSwap::from_pointee(iam::Iam::with_iam(&identities.callers, &state.iam)),
             configured_callers: identities.callers,
+            connections: Arc::new(connections::LocalConnections::default()),
+            websocket,
+            websocket_connects,
         });
         gw.runtime
             .store(Arc::new(gw.rebuild(&state, &Runtime::default())));
@@ -158,6 +185,17 @@ impl Gateway {
         for cache in http_stage.iter().flat_map(|s| s.authorizer_caches.values()) {
             cache.flush();
         }
+    }
+
+    /// Closes every WebSocket connection with 1001 (going away), as the gateway stops;
+    /// each runs its `$disconnect`.
+    pub fn close_websockets(&self) {
+        self.connections.close_all(1001, "Going away");
+    }
+
+    /// Open WebSocket connections.
+    pub fn websocket_connections(&self) -> usize {
+        self.connections.len()
     }
 
     /// Follows the store version the data plane serves, so a control-plane write can wait

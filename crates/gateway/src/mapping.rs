@@ -59,11 +59,7 @@ pub fn render_template_seeded(
     } else {
         Vec::new()
     };
-    let stage_variables: Vec<(String, String)> = inv
-        .stage_variables
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let stage_variables = stage_variable_pairs(inv.stage_variables);
     let input = tollgate_vtl::Input {
         body: &text,
         path: &path,
@@ -87,6 +83,13 @@ pub fn render_template_seeded(
             GatewayError::internal()
         })?;
     Ok((Bytes::from(out), context))
+}
+
+/// Stage variables as the template engine's `$stageVariables` takes them.
+pub fn stage_variable_pairs(
+    vars: &std::collections::BTreeMap<String, String>,
+) -> Vec<(String, String)> {
+    vars.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
 }
 
 /// AWS's response template choice: the template for the client's Accept (first media type,

@@ -17,8 +17,10 @@ use crate::access_log::{AccessLog, AccessLogWriter};
 use crate::compile::function_url::{self, CompiledFunctionUrl};
 use crate::compile::http_api::{compile_http_api, CompiledHttpApi};
 use crate::compile::{compile, CompiledDeployment};
+use crate::compiled::{compiled_for, served_v2_stages, Compiled};
 use crate::frontend::{ApiKind, Frontends};
 use crate::router::method_slot;
+use crate::runtime_ws::{build_websocket_api, WsApiRuntime};
 
 /// Buckets per resource path, indexed by method slot (see [`method_slot`]).
 pub type MethodBuckets = HashMap<Box<str>, [Option<Arc<dyn TokenBucket>>; 8]>;
@@ -148,7 +150,7 @@ impl HttpStageRuntime {
 pub struct HttpApiRuntime {
     pub stages: HashMap<Box<str>, Arc<HttpStageRuntime>>,
     source: Arc<V2ApiState>,
-    compiled: HashMap<String, (Arc<tollgate_model::v2::Deployment>, Arc<CompiledHttpApi>)>,
+    compiled: Compiled<tollgate_model::v2::Deployment, CompiledHttpApi>,
 }
 
 /// What a frontend entry serves: an API of one kind, with its runtime.
@@ -157,6 +159,7 @@ pub enum ApiEntry {
     Rest(Arc<ApiRuntime>),
     Http(Arc<HttpApiRuntime>),
     FunctionUrl(Arc<CompiledFunctionUrl>),
+    WebSocket(Arc<WsApiRuntime>),
 }
 
 #[derive(Debug, Default)]
@@ -165,6 +168,8 @@ pub struct Runtime {
     pub apis: HashMap<Box<str>, Arc<ApiRuntime>>,
     /// HTTP APIs, keyed likewise.
     pub http_apis: HashMap<Box<str>, Arc<HttpApiRuntime>>,
+    /// WebSocket APIs, keyed likewise.
+    pub websocket_apis: HashMap<Box<str>, Arc<WsApiRuntime>>,
     /// Which API each request is addressed to (the edge classifies every request here).
     pub frontends: Frontends<ApiEntry>,
     /// The account-wide settings this was built from (keys, plans, account throttle):
@@ -222,9 +227,32 @@ pub fn rebuild(state: &State, old: &Runtime, env: &Env<'_>) -> Runtime {
         account: state.account.clone(),
     };
     let mut http_apis = HashMap::with_capacity(state.v2_apis.len());
+    let mut websocket_apis = HashMap::new();
     let mut frontends = Frontends::default();
     for (id, api) in &state.v2_apis {
         let key: Box<str> = id.to_ascii_lowercase().into();
+        if api.definition.is_websocket() {
+            let prev = old.websocket_apis.get(&key);
+            let built = match prev.filter(|p| globals_same && Arc::ptr_eq(&p.source, api)) {
+                Some(p) => p.clone(),
+                None => Arc::new(build_websocket_api(
+                    api,
+                    prev.map(|p| p.as_ref()),
+                    &account,
+                    env.logs,
+                    |stage| stage_keys(id, stage, state, env).into_keys().collect(),
+                )),
+            };
+            if !api.definition.api.disable_execute_api_endpoint {
+                frontends.add_execute_api(
+                    id,
+                    ApiKind::WebSocket,
+                    ApiEntry::WebSocket(built.clone()),
+                );
+            }
+            websocket_apis.insert(key, built);
+            continue;
+        }
         let prev = old.http_apis.get(&key);
         let built = match prev.filter(|p| globals_same && Arc::ptr_eq(&p.source, api)) {
             Some(p) => p.clone(),
@@ -253,6 +281,7 @@ pub fn rebuild(state: &State, old: &Runtime, env: &Env<'_>) -> Runtime {
     Runtime {
         apis,
         http_apis,
+        websocket_apis,
         frontends,
         globals: Some(globals),
     }
@@ -505,27 +534,10 @@ fn build_http_api(
 ) -> HttpApiRuntime {
     let mut compiled = HashMap::new();
     let mut stages = HashMap::new();
-    for (name, st) in &api.stages {
-        // A stage not deployed yet serves nothing.
-        let Some(dep_id) = st.deployment_id.as_deref() else {
-            continue;
-        };
-        let Some(d) = api.deployments.get(dep_id) else {
-            tracing::warn!(api = %api.definition.api.api_id, stage = %name, "stage points to a missing deployment; not served");
-            continue;
-        };
-        let c = match compiled.get(dep_id) {
-            Some((_, c)) => Arc::clone(c),
-            None => {
-                let reused = prev
-                    .and_then(|p| p.compiled.get(dep_id))
-                    .filter(|(src, _)| Arc::ptr_eq(src, d))
-                    .map(|(_, c)| c.clone());
-                let c = reused.unwrap_or_else(|| Arc::new(compile_http_api(&d.snapshot, dep_id)));
-                compiled.insert(dep_id.to_string(), (d.clone(), c.clone()));
-                c
-            }
-        };
+    for (name, st, dep_id, d) in served_v2_stages(api) {
+        let c = compiled_for(dep_id, d, &mut compiled, prev.map(|p| &p.compiled), |d| {
+            compile_http_api(&d.snapshot, dep_id)
+        });
         let route_buckets =
             http_route_buckets(&api.definition.api.api_id, st, &c, state, env.buckets);
         let prev_stage = prev.and_then(|p| p.stages.get(name.as_str()));

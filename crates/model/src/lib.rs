@@ -26,6 +26,7 @@ pub mod iam;
 pub mod ids;
 pub mod lambda;
 pub mod rest_api;
+pub mod selection;
 pub mod stage;
 pub mod test_invoke;
 pub mod time;

@@ -13,8 +13,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::stage::AccessLogSettings;
 use crate::vocabulary::{
-    AuthorizationType, ConnectionType, DeploymentStatus, IntegrationType, IpAddressType,
-    LoggingLevel, PayloadFormatVersion, ProtocolType, V2AuthorizerType,
+    AuthorizationType, ConnectionType, ContentHandlingStrategy, DeploymentStatus, IntegrationType,
+    IpAddressType, LoggingLevel, PassthroughBehavior, PayloadFormatVersion, ProtocolType,
+    V2AuthorizerType,
 };
 
 fn is_false(b: &bool) -> bool {
@@ -154,6 +155,61 @@ pub struct Integration {
     pub timeout_in_millis: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tls_config: Option<TlsConfig>,
+    // WebSocket APIs only (absent on HTTP APIs' rows).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_handling_strategy: Option<ContentHandlingStrategy>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub integration_response_selection_expression: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub passthrough_behavior: Option<PassthroughBehavior>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub request_templates: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub template_selection_expression: Option<String>,
+}
+
+/// A WebSocket route's response (`$default` makes the route two-way).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RouteResponse {
+    pub route_response_id: String,
+    pub route_response_key: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_selection_expression: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub response_models: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub response_parameters: BTreeMap<String, ParameterConstraints>,
+}
+
+/// A WebSocket integration's response: selected by its key (`$default` or a `/regex/` of
+/// the integration's status), it renders what the client is sent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IntegrationResponse {
+    pub integration_response_id: String,
+    pub integration_response_key: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_handling_strategy: Option<ContentHandlingStrategy>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub response_parameters: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub response_templates: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub template_selection_expression: Option<String>,
+}
+
+/// A WebSocket API's model (JSON Schema draft 4).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Model {
+    pub model_id: String,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub schema: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -252,7 +308,10 @@ pub struct Stage {
 }
 
 /// What a deployment freezes: the API's settings and its routes, integrations and
-/// authorizers, each keyed by id.
+/// authorizers, each keyed by id; for WebSocket APIs also route responses (keyed
+/// `{routeId}/{routeResponseId}`), integration responses (`{integrationId}/{id}`) and
+/// models. The WebSocket maps are left out when empty, so an HTTP API's snapshot is the
+/// same JSON it always was.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Definition {
@@ -263,6 +322,23 @@ pub struct Definition {
     pub integrations: BTreeMap<String, Integration>,
     #[serde(default)]
     pub authorizers: BTreeMap<String, Authorizer>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub route_responses: BTreeMap<String, RouteResponse>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub integration_responses: BTreeMap<String, IntegrationResponse>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub models: BTreeMap<String, Model>,
+}
+
+/// The entries of a map keyed `{parent}/{id}` that belong to `parent`.
+pub fn children<'a, T>(
+    map: &'a BTreeMap<String, T>,
+    parent: &'a str,
+) -> impl Iterator<Item = (&'a str, &'a T)> + 'a {
+    map.iter().filter_map(move |(k, v)| {
+        let (p, id) = k.split_once('/')?;
+        (p == parent).then_some((id, v))
+    })
 }
 
 impl Definition {
@@ -272,7 +348,14 @@ impl Definition {
             routes: BTreeMap::new(),
             integrations: BTreeMap::new(),
             authorizers: BTreeMap::new(),
+            route_responses: BTreeMap::new(),
+            integration_responses: BTreeMap::new(),
+            models: BTreeMap::new(),
         }
+    }
+
+    pub fn is_websocket(&self) -> bool {
+        self.api.protocol_type == ProtocolType::Websocket
     }
 }
 

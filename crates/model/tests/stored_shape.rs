@@ -444,6 +444,13 @@ fn v2_definition() -> v2::Definition {
             tls_config: Some(v2::TlsConfig {
                 server_name_to_verify: Some("example.com".into()),
             }),
+            content_handling_strategy: Some(ContentHandlingStrategy::ConvertToText),
+            integration_response_selection_expression: Some(
+                "${integration.response.statuscode}".into(),
+            ),
+            passthrough_behavior: Some(PassthroughBehavior::Never),
+            request_templates: map(&[("$default", "{}".to_string())]),
+            template_selection_expression: Some("\\$default".into()),
         },
     );
     def.authorizers.insert(
@@ -463,6 +470,40 @@ fn v2_definition() -> v2::Definition {
                 audience: vec!["client".into()],
                 issuer: Some("https://issuer.example.com".into()),
             }),
+        },
+    );
+    def.route_responses.insert(
+        "1122334/rr1234".into(),
+        v2::RouteResponse {
+            route_response_id: "rr1234".into(),
+            route_response_key: "$default".into(),
+            model_selection_expression: Some("$default".into()),
+            response_models: map(&[("$default", "Out".to_string())]),
+            response_parameters: map(&[(
+                "route.response.header.x",
+                v2::ParameterConstraints { required: true },
+            )]),
+        },
+    );
+    def.integration_responses.insert(
+        "0abcdef/ir1234".into(),
+        v2::IntegrationResponse {
+            integration_response_id: "ir1234".into(),
+            integration_response_key: "/2\\d\\d/".into(),
+            content_handling_strategy: Some(ContentHandlingStrategy::ConvertToBinary),
+            response_parameters: map(&[("method.response.header.x", "'v'".to_string())]),
+            response_templates: map(&[("$default", "$input.body".to_string())]),
+            template_selection_expression: Some("${integration.response.statuscode}".into()),
+        },
+    );
+    def.models.insert(
+        "m12345".into(),
+        v2::Model {
+            model_id: "m12345".into(),
+            name: "Out".into(),
+            content_type: Some("application/json".into()),
+            description: Some("d".into()),
+            schema: "{}".into(),
         },
     );
     def

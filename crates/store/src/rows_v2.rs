@@ -3,7 +3,8 @@
 //! | kind | key | body |
 //! |---|---|---|
 //! | `v2api` | api | the Api object |
-//! | `v2route`, `v2integration`, `v2authorizer` | api/id | one item |
+//! | `v2route`, `v2integration`, `v2authorizer`, `v2model` | api/id | one item |
+//! | `v2routeresponse`, `v2integrationresponse` (WebSocket) | api/parent/id | one item |
 //! | `v2deployment` | api/deployment | the deployment, its snapshot named by content hash |
 //! | `v2stage` | api/stage | one stage |
 //!
@@ -31,15 +32,21 @@ pub const KIND_INTEGRATION: &str = "v2integration";
 pub const KIND_AUTHORIZER: &str = "v2authorizer";
 pub const KIND_DEPLOYMENT: &str = "v2deployment";
 pub const KIND_STAGE: &str = "v2stage";
+pub const KIND_ROUTE_RESPONSE: &str = "v2routeresponse";
+pub const KIND_INTEGRATION_RESPONSE: &str = "v2integrationresponse";
+pub const KIND_MODEL: &str = "v2model";
 
 /// Every v2 kind; all but `v2api` are keyed `{api id}/...`.
-pub const KINDS: [&str; 6] = [
+pub const KINDS: [&str; 9] = [
     KIND_API,
     KIND_ROUTE,
     KIND_INTEGRATION,
     KIND_AUTHORIZER,
     KIND_DEPLOYMENT,
     KIND_STAGE,
+    KIND_ROUTE_RESPONSE,
+    KIND_INTEGRATION_RESPONSE,
+    KIND_MODEL,
 ];
 
 /// The `v2deployment` row: the deployment with its snapshot replaced by the snapshot's hash.
@@ -87,6 +94,27 @@ fn diff_definition(
         &prefix,
         old.map(|o| &o.authorizers),
         &new.authorizers,
+    )?;
+    diff_values(
+        ops,
+        KIND_ROUTE_RESPONSE,
+        &prefix,
+        old.map(|o| &o.route_responses),
+        &new.route_responses,
+    )?;
+    diff_values(
+        ops,
+        KIND_INTEGRATION_RESPONSE,
+        &prefix,
+        old.map(|o| &o.integration_responses),
+        &new.integration_responses,
+    )?;
+    diff_values(
+        ops,
+        KIND_MODEL,
+        &prefix,
+        old.map(|o| &o.models),
+        &new.models,
     )
 }
 
@@ -176,6 +204,16 @@ pub(crate) fn decode(
             }
             KIND_AUTHORIZER => {
                 def.authorizers.insert(name, parse(kind, key, body)?);
+            }
+            KIND_ROUTE_RESPONSE => {
+                def.route_responses.insert(name, parse(kind, key, body)?);
+            }
+            KIND_INTEGRATION_RESPONSE => {
+                def.integration_responses
+                    .insert(name, parse(kind, key, body)?);
+            }
+            KIND_MODEL => {
+                def.models.insert(name, parse(kind, key, body)?);
             }
             KIND_STAGE => {
                 b.stages.insert(name, Arc::new(parse(kind, key, body)?));

@@ -44,6 +44,11 @@ fn definition(id: &str) -> Definition {
             response_parameters: BTreeMap::new(),
             timeout_in_millis: 30000,
             tls_config: None,
+            content_handling_strategy: None,
+            integration_response_selection_expression: None,
+            passthrough_behavior: None,
+            request_templates: BTreeMap::new(),
+            template_selection_expression: None,
         },
     );
     def.routes

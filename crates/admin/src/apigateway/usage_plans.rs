@@ -145,10 +145,16 @@ fn check_throttle(t: &ThrottleSettings) -> ApiResult<()> {
 }
 
 fn check_api_stage(s: &StoreState, plan_id: &str, api: &str, stage: &str) -> ApiResult<()> {
-    if s.apis
+    // REST API stages, and WebSocket API stages (API keys on `$connect`).
+    let rest = s
+        .apis
         .get(api)
-        .is_some_and(|a| a.stages.contains_key(stage))
-    {
+        .is_some_and(|a| a.stages.contains_key(stage));
+    let websocket = s
+        .v2_apis
+        .get(api)
+        .is_some_and(|a| a.definition.is_websocket() && a.stages.contains_key(stage));
+    if rest || websocket {
         Ok(())
     } else {
         Err(ApiError::not_found(format!(

@@ -51,6 +51,24 @@ fn check_name(name: &str) -> ApiResult<()> {
     Ok(())
 }
 
+/// A WebSocket API's route selection expression: any expression of websocket.md §2.
+fn websocket_route_selection(e: &str) -> ApiResult<String> {
+    tollgate_model::selection::Expression::parse(e).map_err(|err| {
+        ApiError::bad_request(format!(
+            "Invalid route selection expression specified: {e}. {err}"
+        ))
+    })?;
+    Ok(e.to_string())
+}
+
+/// The route selection expression an API of `protocol` accepts.
+fn route_selection_for(protocol: ProtocolType, e: &str) -> ApiResult<String> {
+    match protocol {
+        ProtocolType::Http => route_selection(e).map(str::to_string),
+        ProtocolType::Websocket => websocket_route_selection(e),
+    }
+}
+
 /// HTTP APIs have one route selection expression; the braced spelling means the same.
 fn route_selection(e: &str) -> ApiResult<&'static str> {
     match e {
@@ -96,18 +114,30 @@ fn ip_address_type(s: &str) -> ApiResult<IpAddressType> {
         .map_err(|_| ApiError::bad_request("ipAddressType must be either ipv4 or dualstack."))
 }
 
-/// Members CreateApi and UpdateApi check alike.
-fn check_common(input: &ApiInput) -> ApiResult<()> {
+/// Members CreateApi and UpdateApi check alike, for an API of `protocol`.
+fn check_common(input: &ApiInput, protocol: ProtocolType) -> ApiResult<()> {
     if let Some(n) = input.name.as_deref() {
         check_name(n)?;
     }
     check_description(input.description.as_deref())?;
     if let Some(c) = &input.cors_configuration {
+        if protocol == ProtocolType::Websocket {
+            return Err(ApiError::bad_request(
+                "CORS is supported only for HTTP APIs",
+            ));
+        }
         check_cors(c)?;
     }
-    if input.disable_schema_validation == Some(true) {
+    if input.disable_schema_validation == Some(true) && protocol == ProtocolType::Http {
         return Err(ApiError::bad_request(
             "disableSchemaValidation is supported only for WebSocket APIs",
+        ));
+    }
+    let quick =
+        input.target.is_some() || input.route_key.is_some() || input.credentials_arn.is_some();
+    if quick && protocol == ProtocolType::Websocket {
+        return Err(ApiError::bad_request(
+            "target, routeKey and credentialsArn (quick create) are supported only for HTTP APIs",
         ));
     }
     Ok(())
@@ -131,7 +161,7 @@ fn quick_integration(target: &str, credentials: Option<String>) -> ApiResult<v2:
         credentials_arn: credentials,
         ..IntegrationInput::default()
     };
-    let mut i = input.create(ids::seven_char_id())?;
+    let mut i = input.create(ids::seven_char_id(), false)?;
     i.api_gateway_managed = true;
     Ok(i)
 }
@@ -146,23 +176,18 @@ pub async fn create(State(ctx): State<Ctx>, body: Bytes) -> ApiResult<Response> 
         .protocol_type
         .as_deref()
         .ok_or_else(|| ApiError::bad_request("ProtocolType is required"))?;
-    match protocol.parse::<ProtocolType>() {
-        Ok(ProtocolType::Http) => {}
-        Ok(ProtocolType::Websocket) => {
-            return Err(ApiError::bad_request(
-                "WebSocket APIs are not supported by Tollgate yet",
-            ))
-        }
-        Err(_) => {
-            return Err(ApiError::bad_request(
-                "Invalid protocol specified. Must be one of [HTTP, WEBSOCKET]",
-            ))
-        }
-    }
-    check_common(&input)?;
+    let protocol = protocol.parse::<ProtocolType>().map_err(|_| {
+        ApiError::bad_request("Invalid protocol specified. Must be one of [HTTP, WEBSOCKET]")
+    })?;
+    check_common(&input, protocol)?;
     let route_selection_expression = match input.route_selection_expression.as_deref() {
-        Some(e) => route_selection(e)?,
-        None => v2::HTTP_ROUTE_SELECTION,
+        Some(e) => route_selection_for(protocol, e)?,
+        None if protocol == ProtocolType::Websocket => {
+            return Err(ApiError::bad_request(
+                "RouteSelectionExpression is required for WebSocket APIs",
+            ))
+        }
+        None => v2::HTTP_ROUTE_SELECTION.to_string(),
     };
     let api_key_selection_expression = match input.api_key_selection_expression.as_deref() {
         Some(e) => api_key_selection(e)?,
@@ -201,8 +226,8 @@ pub async fn create(State(ctx): State<Ctx>, body: Bytes) -> ApiResult<Response> 
             let api = Api {
                 api_id: id.clone(),
                 name: name.clone(),
-                protocol_type: ProtocolType::Http,
-                route_selection_expression: route_selection_expression.into(),
+                protocol_type: protocol,
+                route_selection_expression: route_selection_expression.clone(),
                 api_key_selection_expression: api_key_selection_expression.clone(),
                 cors_configuration: input.cors_configuration.clone(),
                 created_date: time::now_iso8601(),
@@ -255,10 +280,13 @@ pub async fn update(
     body: Bytes,
 ) -> ApiResult<Response> {
     let input: ApiInput = parse_body(&body)?;
-    check_common(&input)?;
-    if let Some(e) = input.route_selection_expression.as_deref() {
-        route_selection(e)?;
-    }
+    let protocol = api(&ctx.store.state(), &id)?.definition.api.protocol_type;
+    check_common(&input, protocol)?;
+    let route_selection = input
+        .route_selection_expression
+        .as_deref()
+        .map(|e| route_selection_for(protocol, e))
+        .transpose()?;
     let key_selection = input
         .api_key_selection_expression
         .as_deref()
@@ -309,6 +337,9 @@ pub async fn update(
             }
             if let Some(k) = key_selection.clone() {
                 api.api_key_selection_expression = k;
+            }
+            if let Some(r) = route_selection.clone() {
+                api.route_selection_expression = r;
             }
             let out = api.clone();
             auto_deploy(a);

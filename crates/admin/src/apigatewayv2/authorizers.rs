@@ -45,7 +45,7 @@ pub(super) const MAX_AUTHORIZERS: usize = 10;
 
 impl AuthorizerInput {
     /// Applies the members this body names to `a`, then checks it as a whole.
-    fn apply(self, a: &mut Authorizer) -> ApiResult<()> {
+    fn apply(self, a: &mut Authorizer, websocket: bool) -> ApiResult<()> {
         if let Some(n) = self.name {
             a.name = n;
         }
@@ -92,8 +92,59 @@ impl AuthorizerInput {
         if self.jwt_configuration.is_some() {
             a.jwt_configuration = self.jwt_configuration;
         }
-        check(a)
+        if websocket {
+            check_websocket(a)
+        } else {
+            check(a)
+        }
     }
+}
+
+/// What makes a WebSocket API authorizer valid: a Lambda REQUEST authorizer (no JWT, no
+/// payload versions, simple responses or caching) whose identity sources are
+/// `route.request.header.X`, `route.request.querystring.X`, `stageVariables.X` or
+/// `context.X` (control-plane-v2.md §3.4).
+fn check_websocket(a: &Authorizer) -> ApiResult<()> {
+    if a.name.is_empty() || a.name.chars().count() > 128 {
+        return Err(ApiError::bad_request(
+            "Name must be between 1 and 128 characters long",
+        ));
+    }
+    if a.authorizer_type != V2AuthorizerType::Request {
+        return Err(ApiError::bad_request(
+            "WebSocket APIs support only REQUEST authorizers",
+        ));
+    }
+    if a.authorizer_uri.as_deref().is_none_or(str::is_empty) {
+        return Err(ApiError::bad_request(
+            "REQUEST authorizers need an authorizerUri",
+        ));
+    }
+    let http_only = a.authorizer_payload_format_version.is_some()
+        || a.enable_simple_responses.is_some()
+        || a.authorizer_result_ttl_in_seconds.is_some()
+        || a.jwt_configuration.is_some();
+    if http_only {
+        return Err(ApiError::bad_request(
+            "authorizerPayloadFormatVersion, enableSimpleResponses, authorizerResultTtlInSeconds and jwtConfiguration are supported only for HTTP APIs",
+        ));
+    }
+    for s in &a.identity_source {
+        let named = [
+            "route.request.header.",
+            "route.request.querystring.",
+            "stageVariables.",
+            "context.",
+        ]
+        .iter()
+        .any(|p| s.strip_prefix(p).is_some_and(|n| !n.is_empty()));
+        if !named {
+            return Err(ApiError::bad_request(format!(
+                "Invalid identity source specified: {s}. Use route.request.header.X, route.request.querystring.X, stageVariables.X or context.X"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// What makes an HTTP API authorizer valid (control-plane-v2.md §3.4).
@@ -198,7 +249,8 @@ pub async fn create(
                 identity_validation_expression: None,
                 jwt_configuration: None,
             };
-            input.clone().apply(&mut authorizer)?;
+            let websocket = a.definition.is_websocket();
+            input.clone().apply(&mut authorizer, websocket)?;
             def_mut(a)
                 .authorizers
                 .insert(authorizer.authorizer_id.clone(), authorizer.clone());
@@ -230,8 +282,8 @@ pub async fn update(
     body: Bytes,
 ) -> ApiResult<Response> {
     let input: AuthorizerInput = parse_body(&body)?;
-    update_item(&ctx, &api_id, &id, &COLLECTION, |a, _| {
-        input.clone().apply(a)
+    update_item(&ctx, &api_id, &id, &COLLECTION, |a, def| {
+        input.clone().apply(a, def.is_websocket())
     })
     .await
 }

@@ -5,7 +5,10 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 use tollgate_model::v2::{lambda_function_of, Integration, TlsConfig};
-use tollgate_model::{ConnectionType, IntegrationType, PayloadFormatVersion};
+use tollgate_model::{
+    ConnectionType, ContentHandlingStrategy, IntegrationType, PassthroughBehavior,
+    PayloadFormatVersion,
+};
 
 use crate::core::error::{ApiError, ApiResult};
 
@@ -25,19 +28,20 @@ pub struct IntegrationInput {
     pub response_parameters: Option<BTreeMap<String, BTreeMap<String, String>>>,
     pub timeout_in_millis: Option<i64>,
     pub tls_config: Option<TlsConfig>,
-    // WebSocket-only members: named so an HTTP API can refuse them.
-    pub content_handling_strategy: Option<serde_json::Value>,
-    pub passthrough_behavior: Option<serde_json::Value>,
-    pub request_templates: Option<serde_json::Value>,
-    pub template_selection_expression: Option<serde_json::Value>,
+    // WebSocket-only members (an HTTP API refuses them).
+    pub content_handling_strategy: Option<String>,
+    pub passthrough_behavior: Option<String>,
+    pub request_templates: Option<BTreeMap<String, String>>,
+    pub template_selection_expression: Option<String>,
 }
 
 const HTTP_INTEGRATION_TYPES: &str =
     "Integration type must be one of [AWS_PROXY, HTTP_PROXY] for HTTP APIs";
 
-fn integration_type(s: &str) -> ApiResult<IntegrationType> {
+fn integration_type(s: &str, websocket: bool) -> ApiResult<IntegrationType> {
     match s.parse::<IntegrationType>() {
         Ok(t @ (IntegrationType::AwsProxy | IntegrationType::HttpProxy)) => Ok(t),
+        Ok(t) if websocket => Ok(t),
         Ok(_) => Err(ApiError::bad_request(HTTP_INTEGRATION_TYPES)),
         Err(_) => Err(ApiError::bad_request(format!(
             "Invalid integration type specified: {s}. Must be one of [AWS, AWS_PROXY, HTTP, HTTP_PROXY, MOCK]"
@@ -54,17 +58,18 @@ fn payload_format_version(s: &str) -> ApiResult<PayloadFormatVersion> {
 }
 
 impl IntegrationInput {
-    /// A new integration from a CreateIntegration body (or a quick create's target).
-    pub fn create(self, id: String) -> ApiResult<Integration> {
+    /// A new integration from a CreateIntegration body (or a quick create's target), for
+    /// an HTTP API or a WebSocket API.
+    pub fn create(self, id: String, websocket: bool) -> ApiResult<Integration> {
         let t = self
             .integration_type
             .as_deref()
             .ok_or_else(|| ApiError::bad_request("IntegrationType is required"))?;
-        let t = integration_type(t)?;
+        let t = integration_type(t, websocket)?;
         let lambda = t == IntegrationType::AwsProxy && self.integration_subtype.is_none();
         let payload = match self.payload_format_version.as_deref() {
             Some(v) => payload_format_version(v)?,
-            None if lambda => {
+            None if lambda && !websocket => {
                 return Err(ApiError::bad_request(
                     "PayloadFormatVersion is required for AWS_PROXY integrations of HTTP APIs",
                 ))
@@ -86,28 +91,64 @@ impl IntegrationInput {
             payload_format_version: payload,
             request_parameters: BTreeMap::new(),
             response_parameters: BTreeMap::new(),
-            timeout_in_millis: 30_000,
+            timeout_in_millis: if websocket { 29_000 } else { 30_000 },
             tls_config: None,
+            content_handling_strategy: None,
+            integration_response_selection_expression: None,
+            passthrough_behavior: None,
+            request_templates: BTreeMap::new(),
+            template_selection_expression: None,
         };
-        self.apply(&mut i)?;
+        if websocket {
+            // What AWS returns for a new WebSocket integration (control-plane-v2.md §3.3).
+            i.passthrough_behavior = Some(PassthroughBehavior::WhenNoMatch);
+            if !matches!(t, IntegrationType::AwsProxy | IntegrationType::HttpProxy) {
+                i.integration_response_selection_expression =
+                    Some("${integration.response.statuscode}".into());
+            }
+        }
+        self.apply(&mut i, websocket)?;
         Ok(i)
     }
 
     /// Applies the members this body names to `i`, then checks the result as a whole.
-    pub fn apply(self, i: &mut Integration) -> ApiResult<()> {
-        let websocket_only = [
-            &self.content_handling_strategy,
-            &self.passthrough_behavior,
-            &self.request_templates,
-            &self.template_selection_expression,
-        ];
-        if websocket_only.iter().any(|m| m.is_some()) {
+    pub fn apply(self, i: &mut Integration, websocket: bool) -> ApiResult<()> {
+        let websocket_only = self.content_handling_strategy.is_some()
+            || self.passthrough_behavior.is_some()
+            || self.request_templates.is_some()
+            || self.template_selection_expression.is_some();
+        if websocket_only && !websocket {
             return Err(ApiError::bad_request(
                 "contentHandlingStrategy, passthroughBehavior, requestTemplates and templateSelectionExpression are supported only for WebSocket APIs",
             ));
         }
+        if let Some(c) = self.content_handling_strategy.as_deref() {
+            i.content_handling_strategy = Some(c.parse::<ContentHandlingStrategy>().map_err(|_| {
+                ApiError::bad_request(format!(
+                    "Invalid content handling strategy specified: {c}. Must be one of [CONVERT_TO_BINARY, CONVERT_TO_TEXT]"
+                ))
+            })?);
+        }
+        if let Some(p) = self.passthrough_behavior.as_deref() {
+            i.passthrough_behavior = Some(p.parse::<PassthroughBehavior>().map_err(|_| {
+                ApiError::bad_request(format!(
+                    "Invalid passthrough behavior specified: {p}. Must be one of [WHEN_NO_MATCH, WHEN_NO_TEMPLATES, NEVER]"
+                ))
+            })?);
+        }
+        if let Some(t) = self.request_templates {
+            i.request_templates = t;
+        }
+        if let Some(e) = self.template_selection_expression {
+            tollgate_model::selection::Expression::parse(&e).map_err(|err| {
+                ApiError::bad_request(format!(
+                    "Invalid template selection expression specified: {e}. {err}"
+                ))
+            })?;
+            i.template_selection_expression = Some(e);
+        }
         if let Some(t) = self.integration_type.as_deref() {
-            i.integration_type = integration_type(t)?;
+            i.integration_type = integration_type(t, websocket)?;
         }
         if let Some(v) = self.payload_format_version.as_deref() {
             i.payload_format_version = payload_format_version(v)?;
@@ -144,7 +185,62 @@ impl IntegrationInput {
         if self.tls_config.is_some() {
             i.tls_config = self.tls_config;
         }
-        check(i)
+        if websocket {
+            check_websocket(i)
+        } else {
+            check(i)
+        }
+    }
+}
+
+/// What makes a WebSocket API integration valid: a timeout of 50–29000 ms, payload format
+/// 1.0, a Lambda function for the Lambda types, a URL and method for the HTTP types, and
+/// no URI for MOCK.
+fn check_websocket(i: &Integration) -> ApiResult<()> {
+    if !(50..=29_000).contains(&i.timeout_in_millis) {
+        return Err(ApiError::bad_request(
+            "Invalid timeout specified. Timeout must be between 50 and 29000 milliseconds",
+        ));
+    }
+    if i.payload_format_version != PayloadFormatVersion::V1 {
+        return Err(ApiError::bad_request(
+            "WebSocket APIs support only payload format version 1.0",
+        ));
+    }
+    let uri = i.integration_uri.as_deref();
+    match i.integration_type {
+        IntegrationType::Mock => Ok(()),
+        IntegrationType::Http | IntegrationType::HttpProxy => {
+            let method = i.integration_method.as_deref().ok_or_else(|| {
+                ApiError::bad_request("IntegrationMethod is required for HTTP integrations")
+            })?;
+            tollgate_model::validate::http_method(method).map_err(ApiError::bad_request)?;
+            let uri = uri.ok_or_else(|| {
+                ApiError::bad_request("IntegrationUri is required for HTTP integrations")
+            })?;
+            let is_url = (uri.starts_with("http://") || uri.starts_with("https://"))
+                && uri.parse::<http::Uri>().is_ok_and(|u| u.host().is_some());
+            if !is_url {
+                return Err(ApiError::bad_request(format!(
+                    "Invalid HTTP endpoint specified for URI: {uri}"
+                )));
+            }
+            Ok(())
+        }
+        IntegrationType::Aws | IntegrationType::AwsProxy => {
+            let uri = uri.ok_or_else(|| {
+                ApiError::bad_request("IntegrationUri is required for AWS integrations")
+            })?;
+            let valid = lambda_function_of(uri).is_some_and(|f| {
+                f.contains("${") || tollgate_model::lambda::parse_function_ref(f).is_some()
+            });
+            if !valid {
+                return Err(ApiError::bad_request(format!(
+                    "Invalid Lambda function ARN specified for URI: {uri}"
+                )));
+            }
+            Ok(())
+        }
     }
 }
 
@@ -312,7 +408,7 @@ mod tests {
             "integrationUri": "arn:aws:lambda:us-east-1:000000000000:function:f",
             "payloadFormatVersion": "2.0"
         }))
-        .create("i".into())
+        .create("i".into(), false)
         .unwrap();
         assert_eq!(l.integration_method.as_deref(), Some("POST"));
         assert_eq!(l.timeout_in_millis, 30_000);
@@ -321,7 +417,7 @@ mod tests {
             "integrationUri": "https://example.com/x",
             "integrationMethod": "ANY"
         }))
-        .create("i".into())
+        .create("i".into(), false)
         .unwrap();
         assert_eq!(h.payload_format_version, PayloadFormatVersion::V1);
     }
@@ -340,7 +436,7 @@ mod tests {
             serde_json::json!({"integrationType": "HTTP_PROXY", "integrationUri": "http://e.com", "integrationMethod": "GET", "requestTemplates": {}}),
         ];
         for b in bad {
-            let e = input(b.clone()).create("i".into()).unwrap_err();
+            let e = input(b.clone()).create("i".into(), false).unwrap_err();
             assert_eq!(e.error_type, "BadRequestException", "{b}");
         }
         let ok = input(serde_json::json!({
@@ -349,6 +445,6 @@ mod tests {
             "responseParameters": {"200": {"overwrite:statuscode": "204", "append:header.x-b": "v"}},
             "timeoutInMillis": 50
         }));
-        assert!(ok.create("i".into()).is_ok());
+        assert!(ok.create("i".into(), false).is_ok());
     }
 }

@@ -30,14 +30,14 @@ pub async fn create(
     body: Bytes,
 ) -> ApiResult<Response> {
     let input: IntegrationInput = parse_body(&body)?;
-    // Checked before the write, so a bad body answers even for an unknown API's id.
-    input.clone().create(String::new())?;
     let out = ctx
         .store
         .transact(|s| {
             let a = api_mut(s, &api_id)?;
             let id = fresh_id(&a.definition.integrations, ids::seven_char_id);
-            let i = input.clone().create(id.clone())?;
+            let i = input
+                .clone()
+                .create(id.clone(), a.definition.is_websocket())?;
             def_mut(a).integrations.insert(id, i.clone());
             auto_deploy(a);
             Ok::<_, ApiError>(i)
@@ -67,9 +67,9 @@ pub async fn update(
     body: Bytes,
 ) -> ApiResult<Response> {
     let input: IntegrationInput = parse_body(&body)?;
-    update_item(&ctx, &api_id, &id, &COLLECTION, |i, _| {
+    update_item(&ctx, &api_id, &id, &COLLECTION, |i, def| {
         not_managed(i.api_gateway_managed, "integration")?;
-        input.clone().apply(i)
+        input.clone().apply(i, def.is_websocket())
     })
     .await
 }
@@ -94,7 +94,11 @@ pub async fn delete(
                     r.route_id, r.route_key
                 )));
             }
-            def_mut(a).integrations.remove(&id);
+            let def = def_mut(a);
+            def.integrations.remove(&id);
+            let prefix = format!("{id}/");
+            def.integration_responses
+                .retain(|k, _| !k.starts_with(&prefix));
             auto_deploy(a);
             Ok::<_, ApiError>(())
         })

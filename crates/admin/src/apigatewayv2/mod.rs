@@ -1,4 +1,4 @@
-//! API Gateway v2 (HTTP APIs; service `apigateway`, restJson1 under `/v2/`): one module per
+//! API Gateway v2 (HTTP and WebSocket APIs; service `apigateway`, restJson1 under `/v2/`): one module per
 //! AWS resource family, one function per operation.
 
 pub mod apis;
@@ -6,6 +6,7 @@ pub mod authorizers;
 pub mod deployments;
 mod integration_input;
 pub mod integrations;
+pub mod models;
 pub mod openapi;
 pub mod responses;
 pub mod routes;
@@ -67,9 +68,9 @@ fn routes() -> Router<Ctx> {
         )
         .route(
             "/v2/apis/{api}/routes/{id}/routeresponses/{response}",
-            get(responses::route_response)
-                .patch(responses::route_response)
-                .delete(responses::route_response),
+            get(responses::get_route_response)
+                .patch(responses::update_route_response)
+                .delete(responses::delete_route_response),
         )
         .route(
             "/v2/apis/{api}/integrations/{id}/integrationresponses",
@@ -77,9 +78,9 @@ fn routes() -> Router<Ctx> {
         )
         .route(
             "/v2/apis/{api}/integrations/{id}/integrationresponses/{response}",
-            get(responses::integration_response)
-                .patch(responses::integration_response)
-                .delete(responses::integration_response),
+            get(responses::get_integration_response)
+                .patch(responses::update_integration_response)
+                .delete(responses::delete_integration_response),
         )
         .route(
             "/v2/apis/{api}/integrations",
@@ -105,6 +106,17 @@ fn routes() -> Router<Ctx> {
             "/v2/apis/{api}/stages/{stage}/cache/authorizers",
             delete(authorizers::reset_cache),
         )
+        .route(
+            "/v2/apis/{api}/models",
+            post(models::create).get(models::list),
+        )
+        .route(
+            "/v2/apis/{api}/models/{id}",
+            get(models::get)
+                .patch(models::update)
+                .delete(models::delete),
+        )
+        .route("/v2/apis/{api}/models/{id}/template", get(models::template))
         .route(
             "/v2/apis/{api}/stages",
             post(stages::create).get(stages::list),

@@ -38,10 +38,10 @@ struct RouteInput {
     api_key_required: Option<bool>,
     operation_name: Option<String>,
     request_parameters: Option<BTreeMap<String, ParameterConstraints>>,
-    // WebSocket-only members: named so an HTTP API can refuse them.
-    request_models: Option<serde_json::Value>,
-    model_selection_expression: Option<serde_json::Value>,
-    route_response_selection_expression: Option<serde_json::Value>,
+    // WebSocket-only members (an HTTP API refuses them).
+    request_models: Option<BTreeMap<String, String>>,
+    model_selection_expression: Option<String>,
+    route_response_selection_expression: Option<String>,
 }
 
 static COLLECTION: Collection<Route> = Collection {
@@ -55,18 +55,42 @@ type RoutePath = Path<(String, String)>;
 impl RouteInput {
     /// Applies the members this body names to `r`, then checks it against the API.
     fn apply(self, r: &mut Route, def: &Definition) -> ApiResult<()> {
-        if self.api_key_required == Some(true)
+        let websocket = def.is_websocket();
+        let websocket_only = self.api_key_required == Some(true)
             || self.request_models.is_some()
             || self.model_selection_expression.is_some()
-            || self.route_response_selection_expression.is_some()
-        {
+            || self.route_response_selection_expression.is_some();
+        if websocket_only && !websocket {
             return Err(ApiError::bad_request(
                 "apiKeyRequired, requestModels, modelSelectionExpression and routeResponseSelectionExpression are supported only for WebSocket APIs",
             ));
         }
         if let Some(k) = self.route_key {
-            check_route_key(&k)?;
+            if websocket {
+                check_websocket_route_key(&k)?;
+            } else {
+                check_route_key(&k)?;
+            }
             r.route_key = k;
+        }
+        if let Some(a) = self.api_key_required {
+            r.api_key_required = a;
+        }
+        if let Some(m) = self.request_models {
+            r.request_models = m;
+        }
+        if let Some(e) = self.model_selection_expression {
+            check_selection("model", &e)?;
+            r.model_selection_expression = Some(e);
+        }
+        if let Some(e) = self.route_response_selection_expression {
+            // AWS supports `$default` only: the route is two-way.
+            if e != tollgate_model::v2::DEFAULT {
+                return Err(ApiError::bad_request(format!(
+                    "Invalid route response selection expression specified: {e}. Only $default is supported"
+                )));
+            }
+            r.route_response_selection_expression = Some(e);
         }
         if self.target.is_some() {
             r.target = self.target;
@@ -95,6 +119,9 @@ impl RouteInput {
             r.request_parameters = p;
         }
         check_authorization(r, def, authorizer_given)?;
+        if websocket {
+            check_websocket_auth(r)?;
+        }
         check_target(r, def)?;
         let taken = def
             .routes
@@ -108,6 +135,50 @@ impl RouteInput {
         }
         Ok(())
     }
+}
+
+/// A WebSocket route key: `$connect`, `$disconnect`, `$default`, or a custom key, which
+/// must not start with the reserved `$`.
+fn check_websocket_route_key(key: &str) -> ApiResult<()> {
+    const RESERVED: [&str; 3] = ["$connect", "$disconnect", "$default"];
+    if key.is_empty() || key.chars().count() > 128 {
+        return Err(ApiError::bad_request(
+            "RouteKey must be between 1 and 128 characters long",
+        ));
+    }
+    if key.starts_with('$') && !RESERVED.contains(&key) {
+        return Err(ApiError::bad_request(format!(
+            "Unable to create route {key}. Route keys beginning with $ are reserved; use $connect, $disconnect or $default"
+        )));
+    }
+    Ok(())
+}
+
+/// A selection expression of websocket.md §2.
+fn check_selection(what: &str, e: &str) -> ApiResult<()> {
+    tollgate_model::selection::Expression::parse(e)
+        .map(|_| ())
+        .map_err(|err| {
+            ApiError::bad_request(format!(
+                "Invalid {what} selection expression specified: {e}. {err}"
+            ))
+        })
+}
+
+/// WebSocket APIs authorize (and check API keys) on `$connect` only, and know no JWT.
+fn check_websocket_auth(r: &Route) -> ApiResult<()> {
+    if r.authorization_type == AuthorizationType::Jwt {
+        return Err(ApiError::bad_request(
+            "Invalid authorization type specified: JWT. Must be one of [NONE, AWS_IAM, CUSTOM] for WebSocket APIs",
+        ));
+    }
+    let connect = r.route_key == "$connect";
+    if !connect && (r.authorization_type != AuthorizationType::None || r.api_key_required) {
+        return Err(ApiError::bad_request(
+            "Authorization and API keys are supported only on the $connect route of a WebSocket API",
+        ));
+    }
+    Ok(())
 }
 
 /// JWT and CUSTOM name an authorizer of their kind; NONE and AWS_IAM none (an authorizer
@@ -191,7 +262,6 @@ pub async fn create(
         .route_key
         .clone()
         .ok_or_else(|| ApiError::bad_request("RouteKey is required"))?;
-    check_route_key(&key)?;
     let out = ctx
         .store
         .transact(|s| {
@@ -254,7 +324,10 @@ pub async fn delete(State(ctx): State<Ctx>, Path((api_id, id)): RoutePath) -> Ap
             let a = api_mut(s, &api_id)?;
             let route = find(&a.definition.routes, "Route", &id)?;
             not_managed(route.api_gateway_managed, "route")?;
-            def_mut(a).routes.remove(&id);
+            let def = def_mut(a);
+            def.routes.remove(&id);
+            let prefix = format!("{id}/");
+            def.route_responses.retain(|k, _| !k.starts_with(&prefix));
             auto_deploy(a);
             Ok::<_, ApiError>(())
         })

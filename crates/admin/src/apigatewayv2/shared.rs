@@ -79,10 +79,14 @@ pub struct ApiView<'a> {
 
 impl<'a> ApiView<'a> {
     pub fn new(ctx: &crate::core::context::AdminContext, api: &'a Api) -> Self {
-        ApiView {
-            api_endpoint: ctx.api_endpoint(&api.api_id),
-            api,
+        let mut api_endpoint = ctx.api_endpoint(&api.api_id);
+        if api.protocol_type == tollgate_model::ProtocolType::Websocket {
+            // The same listener, spoken to as WebSocket (`wss://` on AWS).
+            if let Some(rest) = api_endpoint.strip_prefix("http") {
+                api_endpoint = format!("ws{rest}");
+            }
         }
+        ApiView { api_endpoint, api }
     }
 }
 

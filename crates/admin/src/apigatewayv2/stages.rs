@@ -143,6 +143,11 @@ pub async fn create(
             if a.stages.contains_key(&name) {
                 return Err(ApiError::conflict(format!("Stage {name} already exists")));
             }
+            if name == v2::DEFAULT && a.definition.is_websocket() {
+                return Err(ApiError::bad_request(
+                    "The $default stage is supported only for HTTP APIs",
+                ));
+            }
             let mut st = new_stage(name.clone());
             st.tags = input.tags.clone().unwrap_or_default();
             let deploy_now = input.clone().apply(&mut st, a)?;

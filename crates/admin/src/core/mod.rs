@@ -9,6 +9,7 @@ pub mod context;
 pub mod credentials;
 pub mod envelope;
 pub mod error;
+pub mod model_template;
 pub mod pagination;
 pub mod patch;
 pub mod patch_table;

@@ -60,7 +60,10 @@ wire_is_stored!(
     TestInvokeResponse,
     TestInvokeAuthorizerResponse,
     v2::Route,
+    v2::RouteResponse,
     v2::Integration,
+    v2::IntegrationResponse,
+    v2::Model,
     v2::Authorizer,
     v2::Stage,
     // Bodies a handler has already shaped (views, list envelopes, small literal answers).

@@ -30,6 +30,7 @@ use serde_json::{json, Value};
 
 pub mod idp;
 pub mod lambda;
+pub mod websocket;
 
 /// Upper bound for anything a test waits on (startup, a response, a file to appear).
 pub const PATIENCE: Duration = Duration::from_secs(60);

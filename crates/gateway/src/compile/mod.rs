@@ -19,6 +19,7 @@ pub mod http_mapping;
 pub mod integration;
 pub mod template;
 pub mod validation;
+pub mod websocket;
 
 use std::sync::Arc;
 

@@ -233,20 +233,11 @@ impl ConditionKeys for AuthRequest<'_, '_> {
 
 impl RequestView for AuthRequest<'_, '_> {
     fn header(&self, name: &str) -> Option<Cow<'_, str>> {
-        self.inv
-            .parts
-            .headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(Cow::Borrowed)
+        header_value(&self.inv.parts.headers, name)
     }
 
     fn query(&self, name: &str) -> Option<Cow<'_, str>> {
-        self.query
-            .iter()
-            .rev()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| Cow::Borrowed(v.as_str()))
+        last_query_value(self.query, name)
     }
 
     fn stage_variables(&self) -> &BTreeMap<String, String> {
@@ -265,6 +256,19 @@ impl RequestView for AuthRequest<'_, '_> {
         };
         request_members(self.inv, self.resource_path, &params)
     }
+}
+
+/// A header's value as an authorizer reads it.
+pub(crate) fn header_value<'h>(h: &'h http::HeaderMap, name: &str) -> Option<Cow<'h, str>> {
+    h.get(name).and_then(|v| v.to_str().ok()).map(Cow::Borrowed)
+}
+
+/// A query parameter's last value, as an authorizer reads it.
+pub(crate) fn last_query_value<'q>(q: &'q [(String, String)], name: &str) -> Option<Cow<'q, str>> {
+    q.iter()
+        .rev()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| Cow::Borrowed(v.as_str()))
 }
 
 /// Calls authorizer functions through the function engine, with API Gateway's permission

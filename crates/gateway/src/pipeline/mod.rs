@@ -23,8 +23,10 @@
 //! with the deployment's gateway response for that type ([`gateway_response`]).
 //!
 //! HTTP APIs have their own pipeline ([`http`]): stage selection with `$default`, v2 route
-//! priorities, HTTP_PROXY and Lambda payload 1.0/2.0, fixed error bodies. Lambda function
-//! URLs have a small one ([`function_url`]) built from HTTP APIs' payload 2.0 rules.
+//! priorities, HTTP_PROXY and Lambda payload 1.0/2.0, fixed error bodies. WebSocket APIs
+//! have theirs ([`websocket`]): `$connect` before the 101, the session, route selection per
+//! message, `$disconnect`, and the `@connections` API. Lambda function URLs have a small
+//! one ([`function_url`]) built from HTTP APIs' payload 2.0 rules.
 
 pub mod addressing;
 pub mod api_key;
@@ -44,6 +46,7 @@ pub mod resource_policy;
 pub mod respond;
 pub mod rest;
 pub mod throttle;
+pub mod websocket;
 
 use ::http::Response;
 
@@ -63,6 +66,7 @@ impl Gateway {
             ApiKind::Rest => rest::RestPipeline.serve(self, req).await,
             ApiKind::Http => self::http::HttpPipeline.serve(self, req).await,
             ApiKind::FunctionUrl => function_url::FunctionUrlPipeline.serve(self, req).await,
+            ApiKind::WebSocket => websocket::WebSocketPipeline.serve(self, req).await,
         }
     }
 }

@@ -360,6 +360,12 @@ fn integration(v: &Value, route_key: &str, p: &mut Problems) -> Option<Integrati
                 .and_then(Value::as_str)
                 .map(str::to_string),
         }),
+        // WebSocket APIs' members; HTTP API documents carry none.
+        content_handling_strategy: None,
+        integration_response_selection_expression: None,
+        passthrough_behavior: None,
+        request_templates: BTreeMap::new(),
+        template_selection_expression: None,
     })
 }
 

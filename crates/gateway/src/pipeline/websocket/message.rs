@@ -1,0 +1,132 @@
+//! One client message (websocket.md §2, §3, §6): throttling, route selection, the route's
+//! integration, and what the client is sent back: the integration's answer on a two-way
+//! route, an error frame when no route matches or the integration fails, else nothing.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use tollgate_model::selection::{body_value, Variable};
+use tollgate_model::v2::DEFAULT;
+use tollgate_store::limit::Verdict;
+
+use super::event::{Event, EventKind, Shared};
+use super::integrate::{self, Call};
+use crate::connections::Outbound;
+
+/// The error frame of websocket.md §6, with AWS's spacing (a space after the first colon
+/// only).
+pub fn error_frame(message: &str, connection_id: &str, request_id: &str) -> Bytes {
+    Bytes::from(format!(
+        "{{\"message\": \"{message}\", \"connectionId\":\"{connection_id}\", \"requestId\":\"{request_id}\"}}"
+    ))
+}
+
+/// The route key a message selects: the route selection expression over the message's
+/// JSON body; a body that is binary or not JSON selects `$default`.
+fn route_key(shared: &Shared, json: Option<&serde_json::Value>) -> String {
+    let Some(json) = json else {
+        return DEFAULT.to_string();
+    };
+    let info = &shared.info;
+    shared
+        .stage
+        .deployment
+        .route_selection
+        .evaluate(|v| match v {
+            Variable::Body(steps) => body_value(json, steps),
+            Variable::Context(name) => match name.as_str() {
+                "connectionId" => Some(info.connection_id.to_string()),
+                "stage" => Some(info.stage.to_string()),
+                "apiId" => Some(info.api_id.to_string()),
+                _ => None,
+            },
+            Variable::StageVariable(n) => shared.stage.variables.get(n).cloned(),
+            _ => None,
+        })
+}
+
+/// Handles one message; its answer, if any, goes out on the connection's queue.
+pub async fn handle(shared: Arc<Shared>, body: Bytes, binary: bool) {
+    let request_id = tollgate_model::ids::extended_request_id();
+    let message_id = tollgate_model::ids::extended_request_id();
+    let conn_id = &*shared.info.connection_id;
+    let reply = |data: Bytes, text: bool| {
+        let conn = shared.conn.clone();
+        async move {
+            // Waits for room in the queue: the session drains it while this runs.
+            if conn
+                .send_wait(Outbound::Message { data, text })
+                .await
+                .is_ok()
+            {
+                conn.touch();
+            }
+        }
+    };
+    let now = tollgate_store::throttle::now_ns();
+    if shared.stage.account.take(now).verdict().await != Verdict::Admit {
+        reply(error_frame("Too Many Requests", conn_id, &request_id), true).await;
+        return;
+    }
+    // Parsed once, for route selection and the integration's selection expressions.
+    let json = (!binary)
+        .then(|| serde_json::from_slice::<serde_json::Value>(&body).ok())
+        .flatten();
+    let key = route_key(&shared, json.as_ref());
+    let Some(route) = shared.stage.deployment.route(&key).cloned() else {
+        reply(error_frame("Forbidden", conn_id, &request_id), true).await;
+        return;
+    };
+    let Some(integration) = route.integration.as_ref() else {
+        reply(
+            error_frame("Internal server error", conn_id, &request_id),
+            true,
+        )
+        .await;
+        return;
+    };
+    let event = Event {
+        conn: &shared.info,
+        route_key: &route.key,
+        request_id: &request_id,
+        time_ms: tollgate_model::time::now_epoch_millis(),
+        kind: EventKind::Message {
+            message_id: &message_id,
+            body: &body,
+            binary,
+        },
+    };
+    let call = Call {
+        event: &event,
+        body: &body,
+        json: json.as_ref(),
+        stage_variables: &shared.stage.variables,
+        functions: shared.functions.as_ref(),
+    };
+    match integrate::run(&call, integration).await {
+        Ok(answer) => {
+            shared.log(&event, answer.status, None);
+            if route.two_way {
+                let text = std::str::from_utf8(&answer.body).is_ok();
+                reply(answer.body, text).await;
+            }
+        }
+        Err(f) => {
+            shared.log(&event, 500, Some(f.message()));
+            reply(error_frame(f.message(), conn_id, &request_id), true).await
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::error_frame;
+
+    #[test]
+    fn error_frames_have_aws_spacing() {
+        assert_eq!(
+            &error_frame("Forbidden", "L0SM9cOFvHcCIhw=", "abc=")[..],
+            br#"{"message": "Forbidden", "connectionId":"L0SM9cOFvHcCIhw=", "requestId":"abc="}"#
+        );
+    }
+}
