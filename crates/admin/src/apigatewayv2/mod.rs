@@ -28,6 +28,7 @@ pub static SERVICE: ServiceSpec<Ctx> = ServiceSpec {
     error_shape: ErrorShape::Json,
     unknown_operation: crate::core::error::unknown_operation,
     query: None,
+    iam_action: crate::core::authorize::apigateway_action,
 };
 
 fn routes() -> Router<Ctx> {

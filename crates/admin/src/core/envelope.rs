@@ -127,7 +127,7 @@ async fn authenticate(
     authorize::check(
         &state,
         &owner,
-        service.signing_name,
+        service.iam_action,
         &parts,
         &bytes,
         &ctx.region,

@@ -64,6 +64,50 @@ pub struct ServiceSpec<S: 'static> {
     pub unknown_operation: fn(&str, &str) -> ApiError,
     /// A query-protocol service's actions (`/`, see [`crate::core::query`]).
     pub query: Option<QueryHandler<S>>,
+    /// The IAM action and resource a call is, for the identity policies of keys IAM and STS
+    /// issued (`None`: a call that needs no permission, or that the service checks itself).
+    pub iam_action: fn(&IamCall<'_>) -> Option<IamAction>,
+}
+
+/// A call as [`ServiceSpec::iam_action`] reads it.
+pub struct IamCall<'c> {
+    pub state: &'c tollgate_store::State,
+    pub parts: &'c http::request::Parts,
+    /// The path, percent-decoded (`/restapis/ab%63` names the API `abc`).
+    pub path: &'c str,
+    pub body: &'c [u8],
+    pub region: &'c str,
+}
+
+#[cfg(test)]
+pub(crate) fn call_for_test<T>(
+    method: &str,
+    uri: &str,
+    body: &[u8],
+    f: impl FnOnce(&IamCall<'_>) -> T,
+) -> T {
+    let state = tollgate_store::State::default();
+    let parts = http::Request::builder()
+        .method(method)
+        .uri(uri)
+        .body(())
+        .unwrap()
+        .into_parts()
+        .0;
+    let path = percent_encoding::percent_decode_str(parts.uri.path()).decode_utf8_lossy();
+    f(&IamCall {
+        state: &state,
+        parts: &parts,
+        path: &path,
+        body,
+        region: "us-east-1",
+    })
+}
+
+/// What an identity policy is asked about one call.
+pub struct IamAction {
+    pub action: String,
+    pub resource: String,
 }
 
 impl<S> ServiceSpec<S> {

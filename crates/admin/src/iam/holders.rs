@@ -36,6 +36,15 @@ impl Holder {
         }
     }
 
+    /// IAM's quota on all of a role's or user's inline policies together (characters,
+    /// whitespace not counted).
+    fn inline_quota(self) -> usize {
+        match self {
+            Holder::Role => 10_240,
+            Holder::User => 2_048,
+        }
+    }
+
     fn word(self) -> &'static str {
         match self {
             Holder::Role => "role",
@@ -182,6 +191,18 @@ pub async fn put_inline(ctx: &Ctx, p: &Params<'_>, h: Holder) -> Answer {
         .transact(|s| {
             let l = h.lists_mut(Arc::make_mut(&mut s.iam), name)?;
             l.inline.insert(policy.into(), document.into());
+            let size: usize = l.inline.values().map(|d| policy_size(d)).sum();
+            if size > h.inline_quota() {
+                return Err(ApiError::new(
+                    409,
+                    "LimitExceeded",
+                    format!(
+                        "Maximum policy size of {} bytes exceeded for {} {name}",
+                        h.inline_quota(),
+                        h.word()
+                    ),
+                ));
+            }
             Ok::<_, ApiError>(())
         })
         .await?;
@@ -240,4 +261,9 @@ pub async fn delete_inline(ctx: &Ctx, p: &Params<'_>, h: Holder) -> Answer {
         })
         .await?;
     Ok(None)
+}
+
+/// A policy's size as IAM's quotas count it: its characters but whitespace.
+fn policy_size(doc: &str) -> usize {
+    doc.chars().filter(|c| !c.is_whitespace()).count()
 }

@@ -12,6 +12,7 @@
 //! | [`holders`] | Attach/Detach/ListAttached{Role,User}Policies, Put/Get/List/Delete{Role,User}Policy |
 //! | [`users`] | Create/Get/List/DeleteUser, Create/List/Update/DeleteAccessKey |
 
+mod actions;
 mod documents;
 mod holders;
 mod params;
@@ -38,6 +39,7 @@ pub static SERVICE: ServiceSpec<Ctx> = ServiceSpec {
     error_shape: ErrorShape::Xml(error),
     unknown_operation: crate::core::error::unknown_operation,
     query: Some(handle),
+    iam_action: actions::iam_action,
 };
 
 fn handle(ctx: Ctx, call: QueryCall) -> QueryFuture {

@@ -30,6 +30,7 @@ pub static SERVICE: ServiceSpec<Ctx> = ServiceSpec {
     error_shape: ErrorShape::Json,
     unknown_operation: unsupported::answer,
     query: None,
+    iam_action: unsupported::iam_action,
 };
 
 /// Paths served by the Lambda API (their signatures are scoped to service `lambda`): every

@@ -6,6 +6,7 @@
 //! it as they would a 5xx `ServiceException`.
 
 use crate::core::error::ApiError;
+use crate::core::registry::{IamAction, IamCall};
 
 /// Every operation of botocore's `lambda` models (2015-03-31 and the legacy 2014-11-11), by
 /// method and path; `*` stands for one path segment.
@@ -445,5 +446,55 @@ mod tests {
         );
         assert_eq!(operation_name("GET", "/2021-10-31/functions/f/nope"), None);
         assert_eq!(operation_name("PATCH", "/2015-03-31/functions/f"), None);
+    }
+}
+
+/// The IAM action and resource a Lambda call is, for IAM-issued keys' identity policies:
+/// `lambda:{Operation}` (the invoke operations as `lambda:InvokeFunction`) on the function
+/// named by `/{date}/functions/{name}/...`, by its name, `name:qualifier` or its (possibly
+/// qualified) ARN, as the unqualified function ARN.
+pub fn iam_action(c: &IamCall<'_>) -> Option<IamAction> {
+    let op = operation_name(c.parts.method.as_str(), c.path)?;
+    let mut segs = c.path.split('/').skip(2);
+    let resource = match (segs.next(), segs.next()) {
+        (Some("functions"), Some(f)) => {
+            let name = match f.strip_prefix("arn:") {
+                // arn:aws:lambda:{region}:{account}:function:{name}[:{qualifier}]
+                Some(_) => f.split(':').nth(6).unwrap_or(f),
+                None => f.split(':').next().unwrap_or(f),
+            };
+            format!(
+                "arn:aws:lambda:{}:{}:function:{name}",
+                c.region,
+                tollgate_model::ACCOUNT_ID
+            )
+        }
+        _ => "*".to_string(),
+    };
+    let action = match op {
+        "Invoke" | "InvokeAsync" => "InvokeFunction",
+        other => other,
+    };
+    Some(IamAction {
+        action: format!("lambda:{action}"),
+        resource,
+    })
+}
+
+#[cfg(test)]
+mod iam_action_tests {
+    use crate::core::registry::call_for_test;
+
+    #[test]
+    fn functions_are_named_by_their_unqualified_arn() {
+        let f = "arn:aws:lambda:us-east-1:000000000000:function:secret";
+        for uri in [
+            "/2015-03-31/functions/s%65cret",
+            "/2015-03-31/functions/secret%3Alive",
+            "/2015-03-31/functions/arn%3Aaws%3Alambda%3Aus-east-1%3A000000000000%3Afunction%3Asecret%3Alive",
+        ] {
+            let r = call_for_test("GET", uri, b"", |c| super::iam_action(c).map(|a| a.resource));
+            assert_eq!(r.as_deref(), Some(f), "{uri}");
+        }
     }
 }

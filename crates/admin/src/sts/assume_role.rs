@@ -36,12 +36,33 @@ fn session_name(v: &str) -> ApiResult<()> {
     )))
 }
 
+/// The condition keys an AssumeRole call offers its trust and identity policies (the
+/// common `sts:ExternalId` pattern among them).
+struct AssumeRoleKeys<'c> {
+    params: &'c std::collections::HashMap<String, String>,
+    caller_arn: &'c str,
+}
+
+impl tollgate_policy::ConditionKeys for AssumeRoleKeys<'_> {
+    fn values(&self, key: &str) -> Vec<String> {
+        let param = |name: &str| self.params.get(name).cloned().into_iter().collect();
+        match key.to_ascii_lowercase().as_str() {
+            "sts:externalid" => param("ExternalId"),
+            "sts:rolesessionname" => param("RoleSessionName"),
+            "aws:principalarn" => vec![self.caller_arn.to_string()],
+            "aws:principalaccount" => vec![tollgate_model::ACCOUNT_ID.to_string()],
+            _ => Vec::new(),
+        }
+    }
+}
+
 /// The caller's ARN and, unless it is the root, its identity policies' decision.
 fn caller_allowed(
     iam: &IamState,
     owner: &KeyOwner,
     role_arn: &str,
     trust: &Policy,
+    params: &std::collections::HashMap<String, String>,
 ) -> (String, bool) {
     let account = tollgate_model::ACCOUNT_ID;
     let (arn, documents): (String, Vec<&str>) = match owner {
@@ -53,11 +74,15 @@ fn caller_allowed(
         ),
         KeyOwner::Session(s) => (s.arn(), iam.session_documents(s).collect()),
     };
+    let keys = AssumeRoleKeys {
+        params,
+        caller_arn: &arn,
+    };
     let req = Request {
         action: ACTION,
         resource: role_arn,
         caller: Caller::Aws { arn: &arn, account },
-        keys: &(),
+        keys: &keys,
     };
     let trusted = trust.evaluate(&req) == Decision::Allow;
     let own = match owner {
@@ -109,7 +134,7 @@ pub async fn assume_role(ctx: &Ctx, call: &QueryCall) -> ApiResult<String> {
         Policy::compile_trust(&v).ok()
     });
     let (caller_arn, allowed) = match &trust {
-        Some(t) => caller_allowed(&state.iam, &owner, role_arn, t),
+        Some(t) => caller_allowed(&state.iam, &owner, role_arn, t, p),
         None => (String::new(), false),
     };
     let (Some(role), true) = (role, allowed) else {

@@ -24,6 +24,7 @@ pub static SERVICE: ServiceSpec<Ctx> = ServiceSpec {
     error_shape: ErrorShape::Xml(error),
     unknown_operation: crate::core::error::unknown_operation,
     query: Some(handle),
+    iam_action: no_permission,
 };
 
 fn handle(ctx: Ctx, call: QueryCall) -> QueryFuture {
@@ -71,4 +72,12 @@ fn caller_identity(ctx: &Ctx, key: &str) -> String {
 /// STS's XML error shape (a refused signature as well as a bad action).
 pub fn error(e: &ApiError, request_id: &str) -> axum::response::Response {
     query::error(XMLNS, e, request_id)
+}
+
+/// STS checks its own calls (AssumeRole's trust and identity policies) or needs no
+/// permission (GetCallerIdentity).
+fn no_permission(
+    _: &crate::core::registry::IamCall<'_>,
+) -> Option<crate::core::registry::IamAction> {
+    None
 }

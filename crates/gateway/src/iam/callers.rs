@@ -183,7 +183,9 @@ impl Callers {
                     .or_insert_with(|| Arc::new(id));
             }
         }
-        // Expired ones too: a request signed with them is answered EXPIRED_TOKEN.
+        // Expired ones too: a request signed with them is answered EXPIRED_TOKEN. Sessions
+        // of one role share its policies: compiled once per role, not per session.
+        let mut by_role: std::collections::HashMap<&str, Vec<Policy>> = Default::default();
         for s in iam.sessions.values() {
             let role_id = iam
                 .roles
@@ -195,7 +197,10 @@ impl Callers {
                 account: account.to_string(),
                 user_id: format!("{role_id}:{}", s.role_session_name),
                 root: false,
-                policies: compile(&mut iam.session_documents(s)),
+                policies: by_role
+                    .entry(s.role_name.as_str())
+                    .or_insert_with(|| compile(&mut iam.session_documents(s)))
+                    .clone(),
                 secret: s.secret_access_key.clone(),
                 session_token: Some(s.session_token.clone()),
                 expiration: Some(s.expiration.saturating_mul(1000)),
