@@ -455,6 +455,18 @@ if not keys:
         keys["bob_assume"] = "allowed"
     except ClientError as e:
         keys["bob_assume"] = [e.response["Error"]["Code"], e.response["Error"]["Message"]]
+    # A trust policy requiring an external id (the usual cross-party pattern).
+    partner = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+               "Principal": {"AWS": "arn:aws:iam::000000000000:root"}, "Action": "sts:AssumeRole",
+               "Condition": {"StringEquals": {"sts:ExternalId": "xyz-42"}}}]}
+    iam.create_role(RoleName="partner", AssumeRolePolicyDocument=json.dumps(partner))
+    keys["external"] = []
+    for extra in ({}, {"ExternalId": "wrong"}, {"ExternalId": "xyz-42"}):
+        try:
+            sts.assume_role(RoleArn="arn:aws:iam::000000000000:role/partner", RoleSessionName="p", **extra)
+            keys["external"].append("allowed")
+        except ClientError as e:
+            keys["external"].append(e.response["Error"]["Code"])
 
 out = {"keys": keys, "identity": {}, "calls": []}
 for who in ("alice", "session"):
@@ -542,6 +554,11 @@ fn iam_users_and_assumed_roles_call_aws_iam_methods_and_survive_a_restart() {
     assert_eq!(
         v["keys"]["bob_assume"],
         json!(["AccessDenied", "User: arn:aws:iam::000000000000:user/bob is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::000000000000:role/invoker"])
+    );
+    assert_eq!(
+        v["keys"]["external"],
+        json!(["AccessDenied", "AccessDenied", "allowed"]),
+        "sts:ExternalId in a trust policy's condition"
     );
     assert_eq!(v["identity"]["alice"], json!([alice_arn, "AIDA"]));
     assert_eq!(v["identity"]["session"], json!([assumed, "AROA"]));

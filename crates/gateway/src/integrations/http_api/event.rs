@@ -5,7 +5,8 @@ use base64::Engine;
 use bytes::Bytes;
 use serde_json::{json, Map, Value};
 
-use super::{query_pairs, HttpApiCall};
+use super::call::HttpApiCall;
+use super::mapping::query_pairs;
 use crate::http_context::HttpAuthorized;
 use crate::integrations::lambda::{string_map, title_case};
 

@@ -4,8 +4,8 @@
 use http::header::{HeaderName, HeaderValue};
 use http::{HeaderMap, Response};
 
+use super::call::{HttpApiCall, PATH_SEGMENT};
 use super::mapping::{mapped_body, mapped_path_and_query, MappingSources};
-use super::{HttpApiCall, PATH_SEGMENT};
 use crate::body::GatewayBody;
 use crate::compile::http_api::HttpIntegration;
 use crate::compile::http_mapping::apply_headers;

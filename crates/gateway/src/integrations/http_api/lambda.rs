@@ -6,7 +6,9 @@ use http::Response;
 use tollgate_functions::InvokeRequest;
 use tollgate_model::PayloadFormatVersion;
 
-use super::{event_v1, event_v2, output_v2, HttpApiCall};
+use super::call::HttpApiCall;
+use super::event::{event_v1, event_v2};
+use super::output::output_v2;
 use crate::body::GatewayBody;
 use crate::compile::http_api::HttpIntegration;
 use crate::error::HttpApiError;

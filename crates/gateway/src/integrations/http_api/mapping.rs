@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use http::{HeaderMap, Response};
 use serde_json::Value;
 
-use super::{HttpApiCall, PATH_SEGMENT};
+use super::call::{HttpApiCall, PATH_SEGMENT};
 use crate::access_log::ContextVars;
 use crate::body::GatewayBody;
 use crate::compile::http_api::HttpIntegration;

@@ -3,121 +3,23 @@
 //! §4.2 or §4.1. They share the REST integrations' pooled HTTP client, Lambda target
 //! resolution, permission check and 1.0 output rules.
 //!
-//! - [`event`]: the payload 2.0 and 1.0 events (and their members, which Lambda
+//! - `call`: what an integration knows of one request ([`HttpApiCall`]);
+//! - `event`: the payload 2.0 and 1.0 events (and their members, which Lambda
 //!   authorizers' events carry too);
-//! - [`output`]: a payload 2.0 function's output as the client's response;
-//! - [`mapping`]: `requestParameters` / `responseParameters` and their sources;
-//! - [`lambda`] and [`http_proxy`]: the two integration kinds.
+//! - `output`: a payload 2.0 function's output as the client's response;
+//! - `mapping`: `requestParameters` / `responseParameters` and their sources;
+//! - `lambda` and `http_proxy`: the two integration kinds.
 
+mod call;
 mod event;
 mod http_proxy;
 mod lambda;
 mod mapping;
 mod output;
 
-use std::collections::BTreeMap;
-use std::net::SocketAddr;
-
-use serde_json::{json, Map, Value};
-use tollgate_functions::Functions;
-
-use crate::compile::http_api::HttpRoute;
-use crate::http_context::HttpContext;
-
+pub use call::HttpApiCall;
 pub use event::{event_v1, event_v2, request_v1, request_v2};
 pub use http_proxy::http_proxy;
 pub use lambda::lambda;
 pub(crate) use mapping::{joined_header, map_response, query_pairs};
 pub use output::output_v2;
-
-/// What an HTTP API integration knows of one request.
-pub struct HttpApiCall<'a> {
-    pub parts: &'a http::request::Parts,
-    pub remote: SocketAddr,
-    pub tls: bool,
-    pub api_id: &'a str,
-    pub stage: &'a str,
-    pub stage_variables: &'a BTreeMap<String, String>,
-    pub route: &'a HttpRoute,
-    pub path_params: &'a [(&'a str, String)],
-    /// The path as the client sent it after the API's address (with `/{stage}` for a
-    /// named stage): the event's `rawPath`.
-    pub raw_path: &'a str,
-    /// The path the route matched (without the stage).
-    pub routing_path: &'a str,
-    pub request_id: &'a str,
-    pub domain_name: &'a str,
-    pub time_epoch_ms: i64,
-    pub functions: Option<&'a std::sync::Arc<Functions>>,
-    pub body_stall: std::time::Duration,
-    /// The `$context` so far (parameter mappings read it).
-    pub context: &'a HttpContext,
-}
-
-impl HttpApiCall<'_> {
-    pub(super) fn source_ip(&self) -> String {
-        self.remote.ip().to_string()
-    }
-
-    pub(super) fn user_agent(&self) -> &str {
-        self.parts
-            .headers
-            .get(http::header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-    }
-
-    pub(super) fn protocol(&self) -> &'static str {
-        match self.parts.version {
-            http::Version::HTTP_2 => "HTTP/2.0",
-            http::Version::HTTP_10 => "HTTP/1.0",
-            _ => "HTTP/1.1",
-        }
-    }
-
-    pub(super) fn domain_prefix(&self) -> &str {
-        crate::frontend::domain_prefix(self.domain_name)
-    }
-
-    pub(super) fn path_parameters(&self) -> Value {
-        if self.path_params.is_empty() {
-            return Value::Null;
-        }
-        let m: Map<String, Value> = self
-            .path_params
-            .iter()
-            .map(|(k, v)| (k.to_string(), Value::String(v.clone())))
-            .collect();
-        Value::Object(m)
-    }
-
-    pub(super) fn stage_variables_value(&self) -> Value {
-        if self.stage_variables.is_empty() {
-            return Value::Null;
-        }
-        json!(self.stage_variables)
-    }
-
-    /// The Lambda permission's `SourceArn` for this route.
-    pub(super) fn source_arn(&self, region: &str) -> String {
-        let method = if self.route.method.is_some() || *self.route.arn_path != *"$default" {
-            self.parts.method.as_str()
-        } else {
-            ""
-        };
-        format!(
-            "arn:aws:execute-api:{region}:{}:{}/{}/{method}{}",
-            tollgate_model::ACCOUNT_ID,
-            self.api_id,
-            self.stage,
-            self.route.arn_path
-        )
-    }
-}
-
-/// What a path parameter's value is encoded with in a backend URL.
-pub(super) const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
