@@ -1,7 +1,7 @@
 //! The method ARN a request is authorized against,
 //! `arn:aws:execute-api:{region}:{account}:{api}/{stage}/{METHOD}/{path}`, formatted only
 //! when something reads it whole: a repeated caller answered by the per-thread front cache
-//! ([`crate::front`]) never does.
+//! (`front.rs`) never does.
 
 use std::sync::OnceLock;
 

@@ -7,10 +7,10 @@
 //!
 //! | module | actions |
 //! |---|---|
-//! | [`roles`] | Create/Get/List/DeleteRole, UpdateAssumeRolePolicy, Tag/Untag/ListRoleTags, ListInstanceProfilesForRole |
-//! | [`policies`] | Create/Get/List/DeletePolicy, Create/Get/List/DeletePolicyVersion, SetDefaultPolicyVersion |
-//! | [`holders`] | Attach/Detach/ListAttached{Role,User}Policies, Put/Get/List/Delete{Role,User}Policy |
-//! | [`users`] | Create/Get/List/DeleteUser, Create/List/Update/DeleteAccessKey |
+//! | `roles` | Create/Get/List/DeleteRole, UpdateAssumeRolePolicy, Tag/Untag/ListRoleTags, ListInstanceProfilesForRole |
+//! | `policies` | Create/Get/List/DeletePolicy, Create/Get/List/DeletePolicyVersion, SetDefaultPolicyVersion |
+//! | `holders` | Attach/Detach/ListAttached{Role,User}Policies, Put/Get/List/Delete{Role,User}Policy |
+//! | `users` | Create/Get/List/DeleteUser, Create/List/Update/DeleteAccessKey |
 
 mod actions;
 mod documents;
