@@ -49,9 +49,9 @@ impl Closed {
 }
 
 /// Small buffers, so an idle connection holds little memory (tungstenite's default read
-/// buffer is 128 KiB per connection; 1 KiB here: a frame's payload is reserved whole once
-/// its header is read, so larger messages still arrive in few reads; bench/ws_idle.sh
-/// measures the process holding 10,000 idle connections); a client that does not read its
+/// buffer is 128 KiB per connection, zero-filled before each read; 1 KiB here, so a large
+/// message takes one read per KiB, the price of idle sockets being cheap: bench/ws_idle.sh
+/// measures the process holding 10,000 of them); a client that does not read its
 /// pushes is cut off once a few messages wait in its write buffer.
 fn config() -> WebSocketConfig {
     WebSocketConfig::default()
