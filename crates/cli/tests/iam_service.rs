@@ -463,7 +463,7 @@ if not keys:
     keys["external"] = []
     for extra in ({}, {"ExternalId": "wrong"}, {"ExternalId": "xyz-42"}):
         try:
-            sts.assume_role(RoleArn="arn:aws:iam::000000000000:role/partner", RoleSessionName="p", **extra)
+            sts.assume_role(RoleArn="arn:aws:iam::000000000000:role/partner", RoleSessionName="partner-s", **extra)
             keys["external"].append("allowed")
         except ClientError as e:
             keys["external"].append(e.response["Error"]["Code"])
