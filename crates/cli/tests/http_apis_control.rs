@@ -650,6 +650,47 @@ fn authorizers_are_stored_checked_and_referenced_by_routes() {
         ],
     );
     assert_cli_error(&e, "BadRequestException", "authorizerPayloadFormatVersion");
+    // Identity sources in an HTTP API's forms only; a JWT issuer is a URL.
+    let e = v2_err(
+        &s,
+        &[
+            "create-authorizer",
+            "--api-id",
+            &id,
+            "--name",
+            "bad-source",
+            "--authorizer-type",
+            "REQUEST",
+            "--authorizer-payload-format-version",
+            "2.0",
+            "--identity-source",
+            "method.request.header.x",
+            "--authorizer-uri",
+            lambda_uri,
+        ],
+    );
+    assert_cli_error(
+        &e,
+        "BadRequestException",
+        "Invalid identity source specified: method.request.header.x",
+    );
+    let e = v2_err(
+        &s,
+        &[
+            "create-authorizer",
+            "--api-id",
+            &id,
+            "--name",
+            "bad-issuer",
+            "--authorizer-type",
+            "JWT",
+            "--identity-source",
+            "$request.header.Authorization",
+            "--jwt-configuration",
+            "Audience=a,Issuer=issuer.example",
+        ],
+    );
+    assert_cli_error(&e, "BadRequestException", "Invalid issuer specified");
 
     let route = v2(
         &s,

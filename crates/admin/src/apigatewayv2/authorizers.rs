@@ -161,6 +161,21 @@ pub(crate) fn check(a: &Authorizer) -> ApiResult<()> {
             "authorizerResultTtlInSeconds must be between 0 and 3600",
         ));
     }
+    for s in &a.identity_source {
+        let named = [
+            "$request.header.",
+            "$request.querystring.",
+            "$context.",
+            "$stageVariables.",
+        ]
+        .iter()
+        .any(|p| s.strip_prefix(p).is_some_and(|n| !n.is_empty()));
+        if !named {
+            return Err(ApiError::bad_request(format!(
+                "Invalid identity source specified: {s}. Use $request.header.X, $request.querystring.X, $context.X or $stageVariables.X"
+            )));
+        }
+    }
     match a.authorizer_type {
         V2AuthorizerType::Jwt => {
             let issuer = a
@@ -172,6 +187,19 @@ pub(crate) fn check(a: &Authorizer) -> ApiResult<()> {
                 return Err(ApiError::bad_request(
                     "JWT authorizers need a jwtConfiguration with an issuer and 1 to 50 audiences",
                 ));
+            }
+            // The issuer is where its keys are found: an http(s) URL with a host.
+            let host = issuer
+                .and_then(|i| {
+                    i.strip_prefix("https://")
+                        .or_else(|| i.strip_prefix("http://"))
+                })
+                .map(|rest| rest.split(['/', '?', '#']).next().unwrap_or(""));
+            if host.is_none_or(str::is_empty) {
+                return Err(ApiError::bad_request(format!(
+                    "Invalid issuer specified: {}. The issuer must be an https URL",
+                    issuer.unwrap_or_default()
+                )));
             }
             if a.identity_source.len() != 1 {
                 return Err(ApiError::bad_request(
