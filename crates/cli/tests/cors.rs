@@ -180,28 +180,7 @@ fn cli_cors_walkthrough_preflight_method_and_gateway_responses() {
             "cors-key-0123456789abc",
         ],
     );
-    let plan = apigw(
-        &s,
-        &[
-            "create-usage-plan",
-            "--name",
-            "p",
-            "--api-stages",
-            &format!("apiId={api},stage=dev"),
-        ],
-    );
-    apigw(
-        &s,
-        &[
-            "create-usage-plan-key",
-            "--usage-plan-id",
-            &str_of(&plan, "id"),
-            "--key-id",
-            &str_of(&key, "id"),
-            "--key-type",
-            "API_KEY",
-        ],
-    );
+    plan_with_key(&s, &api, "dev", &str_of(&key, "id"));
     let ok = Http::get(s.port, &Server::exec_path(&api, "/dev/pets"))
         .header("Origin", "https://app.example")
         .header("x-api-key", "cors-key-0123456789abc")

@@ -452,28 +452,7 @@ fn authorizer_api_keys_and_templates() {
     );
     deploy(&s, &api, "prod");
     let key = apigw(&s, &["create-api-key", "--name", "k", "--enabled"]);
-    let plan = apigw(
-        &s,
-        &[
-            "create-usage-plan",
-            "--name",
-            "p",
-            "--api-stages",
-            &format!("apiId={api},stage=prod"),
-        ],
-    );
-    apigw(
-        &s,
-        &[
-            "create-usage-plan-key",
-            "--usage-plan-id",
-            &str_of(&plan, "id"),
-            "--key-id",
-            &str_of(&key, "id"),
-            "--key-type",
-            "API_KEY",
-        ],
-    );
+    plan_with_key(&s, &api, "prod", &str_of(&key, "id"));
     let value = str_of(&key, "value");
     // The x-api-key header does not count with AUTHORIZER as the source.
     let r = Http::get(s.port, &Server::exec_path(&api, "/prod/"))

@@ -597,6 +597,32 @@ pub fn set_access_log(s: &Server, api: &str, stage: &str, format: &str) {
     );
 }
 
+/// A usage plan named `p` on `api`'s `stage` with the API key `key_id` in it.
+pub fn plan_with_key(s: &Server, api: &str, stage: &str, key_id: &str) {
+    let plan = apigw(
+        s,
+        &[
+            "create-usage-plan",
+            "--name",
+            "p",
+            "--api-stages",
+            &format!("apiId={api},stage={stage}"),
+        ],
+    );
+    apigw(
+        s,
+        &[
+            "create-usage-plan-key",
+            "--usage-plan-id",
+            &str_of(&plan, "id"),
+            "--key-id",
+            key_id,
+            "--key-type",
+            "API_KEY",
+        ],
+    );
+}
+
 /// `aws apigateway create-resource` of `part` under `parent`; its id.
 pub fn create_resource(s: &Server, api: &str, parent: &str, part: &str) -> String {
     str_of(
