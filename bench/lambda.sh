@@ -118,18 +118,34 @@ DEP=$(cp_ apigateway create-deployment --rest-api-id "$API" --query id --output 
 cp_ apigateway create-stage --rest-api-id "$API" --deployment-id "$DEP" --stage-name rust --variables fn=rust-fn >/dev/null
 cp_ apigateway create-stage --rest-api-id "$API" --deployment-id "$DEP" --stage-name py --variables fn=py-fn >/dev/null
 
+# The same functions behind an HTTP API (payload format 2.0), one route each, stage `v2`.
+HAPI=$(cp_ apigatewayv2 create-api --name lambda-bench-v2 --protocol-type HTTP --query ApiId --output text)
+for FN in rust py; do
+    INT=$(cp_ apigatewayv2 create-integration --api-id "$HAPI" --integration-type AWS_PROXY --payload-format-version 2.0 \
+        --integration-uri "arn:aws:lambda:us-east-1:000000000000:function:$FN-fn" --query IntegrationId --output text)
+    cp_ apigatewayv2 create-route --api-id "$HAPI" --route-key "ANY /$FN" --target "integrations/$INT" >/dev/null
+    cp_ lambda add-permission --function-name "$FN-fn" --statement-id apigw-v2 --action lambda:InvokeFunction \
+        --principal apigateway.amazonaws.com --source-arn "arn:aws:execute-api:us-east-1:000000000000:$HAPI/*" >/dev/null
+done
+cp_ apigatewayv2 create-stage --api-id "$HAPI" --stage-name v2 --auto-deploy >/dev/null
+
 declare -A URL NAME
-TARGETS=(direct rust py)
+TARGETS=(direct rust rust2 py py2)
 URL[direct]="http://127.0.0.1:$BACKEND_PORT/bench"
 URL[rust]="http://127.0.0.1:$TOLLGATE_PORT/_aws/execute-api/$API/rust/bench"
 URL[py]="http://127.0.0.1:$TOLLGATE_PORT/_aws/execute-api/$API/py/bench"
+URL[rust2]="http://127.0.0.1:$TOLLGATE_PORT/_aws/execute-api/$HAPI/v2/rust"
+URL[py2]="http://127.0.0.1:$TOLLGATE_PORT/_aws/execute-api/$HAPI/v2/py"
 NAME[direct]="backend direct (nginx return)"
 NAME[rust]="Tollgate AWS_PROXY → Rust (lambda_runtime)"
 NAME[py]="Tollgate AWS_PROXY → Python 3 (own runtime loop)"
+NAME[rust2]="Tollgate HTTP API payload 2.0 → Rust (lambda_runtime)"
+NAME[py2]="Tollgate HTTP API payload 2.0 → Python 3 (own runtime loop)"
 for t in "${TARGETS[@]}"; do
     body=$(curl -sS --max-time 10 "${URL[$t]}") || die "${NAME[$t]}: request failed"
     case $t in
         rust) [[ $body == *'"path":"/bench"'* ]] || die "${NAME[$t]}: unexpected body: $body" ;;
+        rust2) [[ $body == *'"path":"/v2/rust"'* ]] || die "${NAME[$t]}: unexpected body: $body" ;;
         *) [[ $body == "$BODY" ]] || die "${NAME[$t]}: unexpected body: $body" ;;
     esac
 done

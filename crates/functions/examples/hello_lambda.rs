@@ -1,6 +1,7 @@
 //! A Rust Lambda function built with AWS's own runtime client (`lambda_runtime`), for the
 //! tests and benchmarks that run it on Tollgate as a `provided.al2023` function: it answers
-//! API Gateway proxy events with the path it was called on.
+//! API Gateway proxy events with the path it was called on (`path` of a REST event,
+//! `rawPath` of a payload 2.0 event).
 
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use serde_json::{json, Value};
@@ -14,7 +15,7 @@ async fn handle(event: LambdaEvent<Value>) -> Result<Value, Error> {
         "statusCode": 200,
         "headers": {"Content-Type": "application/json", "X-Runtime": "rust"},
         "body": json!({
-            "path": payload.get("path"),
+            "path": payload.get("path").or_else(|| payload.get("rawPath")),
             "requestId": context.request_id,
             "function": context.invoked_function_arn,
         }).to_string(),

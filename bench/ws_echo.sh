@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# WebSocket figures: echo round trips through a MOCK two-way `$default` route at 1 and 100
+# connections, and PostToConnection (SigV4-signed @connections pushes) throughput to 100
+# held connections. The load client is bench/ws-load (Rust, one thread), built here in
+# release; it is pinned to CPU 0 and Tollgate to CPU 1. Loopback only, every run bounded.
+# Usage: TOLLGATE_BIN=target/release/tollgate [SECONDS=5] bash bench/ws_echo.sh
+set -euo pipefail
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$BENCH_DIR/.." && pwd)
+SECONDS_PER_RUN=${SECONDS:-5}
+BIN=${TOLLGATE_BIN:-$REPO/target/release/tollgate}
+[[ -x $BIN ]] || { echo "TOLLGATE_BIN=$BIN is not an executable (cargo build --release -p tollgate)" >&2; exit 1; }
+command -v aws >/dev/null || export PATH="$REPO/.venv/bin:$PATH"
+CARGO_TARGET_DIR="$REPO/bench/out/ws-load-target" \
+    cargo build --release --quiet --manifest-path "$BENCH_DIR/ws-load/Cargo.toml"
+LOAD="$REPO/bench/out/ws-load-target/release/ws-load"
+TMP=$(mktemp -d /tmp/tollgate-ws-echo.XXXXXX)
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+taskset -c 1 "$BIN" serve --listen "127.0.0.1:$PORT" --data-dir "$TMP/data" --log warn \
+    --websocket-connect-rate 100000 >"$TMP/tollgate.log" 2>&1 &
+PID=$!
+trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null; rm -rf "$TMP"' EXIT
+for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.1; done
+export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1 AWS_PAGER=
+export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
+EP="--endpoint-url http://127.0.0.1:$PORT"
+API=$(aws $EP apigatewayv2 create-api --name echo --protocol-type WEBSOCKET \
+    --route-selection-expression '$request.body.action' --query ApiId --output text)
+# One MOCK integration: 200, and its `$default` integration response answers the
+# connection's id (the post run learns each socket's id from it).
+INT=$(aws $EP apigatewayv2 create-integration --api-id "$API" --integration-type MOCK \
+    --request-templates '{"$default": "{\"statusCode\": 200}"}' --template-selection-expression '\$default' \
+    --query IntegrationId --output text)
+aws $EP apigatewayv2 create-integration-response --api-id "$API" --integration-id "$INT" \
+    --integration-response-key '$default' --template-selection-expression '\$default' \
+    --response-templates '{"$default": "$context.connectionId"}' >/dev/null
+aws $EP apigatewayv2 create-route --api-id "$API" --route-key '$connect' --target "integrations/$INT" >/dev/null
+ROUTE=$(aws $EP apigatewayv2 create-route --api-id "$API" --route-key '$default' --target "integrations/$INT" \
+    --route-response-selection-expression '$default' --query RouteId --output text)
+aws $EP apigatewayv2 create-route-response --api-id "$API" --route-id "$ROUTE" \
+    --route-response-key '$default' >/dev/null
+aws $EP apigatewayv2 create-stage --api-id "$API" --stage-name bench --auto-deploy >/dev/null
+URL="ws://127.0.0.1:$PORT/_aws/execute-api/$API/bench"
+BASE="http://127.0.0.1:$PORT/_aws/execute-api/$API/bench"
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$PID/stat"; }
+run() {
+    local before after
+    before=$(cpu_ticks)
+    local out; out=$(taskset -c 0 "$LOAD" "$@")
+    after=$(cpu_ticks)
+    # CPU per message: Tollgate's CPU time over the messages answered (echo) or pushes
+    # accepted (post), from /proc; the echo count covers the measured seconds only, so the
+    # warm-up second's CPU makes the echo figure an upper bound.
+    local n; n=$(grep -o 'messages=[0-9]*\|accepted=[0-9]*' <<<"$out" | head -1 | cut -d= -f2)
+    echo "$out tollgate_cpu_us_per_msg=$(awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v n="$n" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }')"
+}
+"$BIN" --version
+run echo "$URL" 1 "$SECONDS_PER_RUN"
+run echo "$URL" 100 "$SECONDS_PER_RUN"
+run post "$URL" "$BASE" 100 "$SECONDS_PER_RUN" 1
+run post "$URL" "$BASE" 100 "$SECONDS_PER_RUN" 16
