@@ -710,17 +710,12 @@ fn websocket_apis_survive_a_restart() {
 fn api_key_required_on_connect() {
     let s = Server::start();
     let api = echo_api(&s);
-    v2(
-        &s,
-        &[
-            "create-route",
-            "--api-id",
-            &api,
-            "--route-key",
-            "$connect",
-            "--api-key-required",
-        ],
-    );
+    // A WebSocket route needs an integration to be deployed (control-plane-v2.md §3.7).
+    let integration = v2(&s, &["get-integrations", "--api-id", &api])["Items"][0]["IntegrationId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    v2_route(&s, &api, "$connect", &integration, &["--api-key-required"]);
     let e = v2_err(
         &s,
         &[
@@ -787,5 +782,104 @@ fn api_key_required_on_connect() {
             .unwrap();
         assert_eq!(next_text(&mut ws).await, "chat/ctx MESSAGE");
         ws.close(None).await.unwrap();
+    });
+}
+
+/// A WebSocket route without an integration cannot be deployed: CreateDeployment refuses
+/// it, and an auto-deploy stage stays on its deployment and says why.
+#[test]
+fn a_route_without_an_integration_is_not_deployed() {
+    let s = Server::start();
+    let api = ws_api(&s, "$request.body.action");
+    let echo = mock_echo(&s, &api, "ok");
+    two_way_route(&s, &api, "$default", &echo);
+    stage(&s, &api);
+    let served = v2(&s, &["get-stage", "--api-id", &api, "--stage-name", "prod"]);
+    let first = served["DeploymentId"].as_str().unwrap().to_string();
+    let route = v2(
+        &s,
+        &["create-route", "--api-id", &api, "--route-key", "lonely"],
+    )["RouteId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let st = v2(&s, &["get-stage", "--api-id", &api, "--stage-name", "prod"]);
+    assert_eq!(st["DeploymentId"], first.as_str());
+    assert_eq!(
+        st["LastDeploymentStatusMessage"],
+        "Deployment attempt failed: Unable to deploy API because route lonely has no integration"
+    );
+    let e = v2_err(&s, &["create-deployment", "--api-id", &api]);
+    assert!(e.stderr.contains("BadRequestException"), "{}", e.stderr);
+    assert!(
+        e.stderr.contains("route lonely has no integration"),
+        "{}",
+        e.stderr
+    );
+    // The stage still serves its deployment.
+    rt().block_on(async {
+        let mut ws = connect(&url(&s, &api)).await;
+        ws.send(Message::text("{}")).await.unwrap();
+        assert_eq!(next_text(&mut ws).await, "ok");
+    });
+    // Once the route has an integration, the next change deploys again.
+    let target = format!("integrations/{echo}");
+    v2(
+        &s,
+        &[
+            "update-route",
+            "--api-id",
+            &api,
+            "--route-id",
+            &route,
+            "--target",
+            &target,
+        ],
+    );
+    let st = v2(&s, &["get-stage", "--api-id", &api, "--stage-name", "prod"]);
+    assert_ne!(st["DeploymentId"], first.as_str());
+    v2(&s, &["create-deployment", "--api-id", &api]);
+}
+
+/// An upgraded WebSocket keeps its place under `--max-connections` until it closes: with
+/// the cap reached by open sockets, a new connection is refused; once one socket closes,
+/// a new one is accepted.
+#[test]
+fn open_websockets_count_against_max_connections() {
+    let dir = std::sync::Arc::new(tempfile::tempdir().unwrap());
+    let s = Server::start_with(dir, &["--max-connections", "2"]);
+    let api = echo_api(&s);
+    rt().block_on(async {
+        let first = connect(&url(&s, &api)).await;
+        let mut second = connect(&url(&s, &api)).await;
+        // The cap is reached by the two sockets: a third connection is closed unanswered.
+        let third = tokio::time::timeout(
+            PATIENCE,
+            tokio_tungstenite::connect_async(request(&url(&s, &api))),
+        )
+        .await
+        .expect("refused in time");
+        assert!(third.is_err(), "a connection over the cap was served");
+        // Both sockets still work.
+        second
+            .send(Message::text(r#"{"service":"chat","action":"ctx"}"#))
+            .await
+            .unwrap();
+        assert_eq!(next_text(&mut second).await, "chat/ctx MESSAGE");
+        drop(first);
+        let deadline = std::time::Instant::now() + PATIENCE;
+        loop {
+            match tokio_tungstenite::connect_async(request(&url(&s, &api))).await {
+                Ok((ws, _)) => {
+                    drop(ws);
+                    break;
+                }
+                Err(e) if std::time::Instant::now() < deadline => {
+                    let _ = e;
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+                Err(e) => panic!("no connection accepted after a socket closed: {e}"),
+            }
+        }
     });
 }

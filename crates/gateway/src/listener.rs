@@ -20,7 +20,7 @@ use tokio_rustls::TlsAcceptor;
 
 use crate::body::GatewayBody;
 use crate::frontend;
-use crate::pipeline::inbound::Inbound;
+use crate::pipeline::inbound::{ConnectionSlot, Inbound};
 use crate::Gateway;
 
 mod activity;
@@ -227,27 +227,41 @@ async fn accept_loop(
         let Some(permit) = cap.admit() else {
             continue;
         };
+        let slot = ConnectionSlot(Arc::new(permit));
         let _ = stream.set_nodelay(true);
         let (builder, shared, open, stop) =
             (builder.clone(), shared.clone(), open.clone(), stop.clone());
         tokio::spawn(async move {
+            let conn = Conn {
+                remote,
+                role,
+                slot: slot.clone(),
+            };
             match shared.tls.clone() {
-                None => serve_connection(&builder, stream, remote, role, false, shared, stop).await,
+                None => serve_connection(&builder, stream, conn, false, shared, stop).await,
                 Some(acceptor) => {
                     // The handshake is bounded like a request head.
                     let handshake = acceptor.accept(stream);
                     match tokio::time::timeout(shared.timeouts.header, handshake).await {
                         Ok(Ok(tls)) => {
-                            serve_connection(&builder, tls, remote, role, true, shared, stop).await
+                            serve_connection(&builder, tls, conn, true, shared, stop).await
                         }
                         Ok(Err(e)) => tracing::debug!(%remote, error = %e, "TLS handshake failed"),
                         Err(_) => tracing::debug!(%remote, "TLS handshake not finished in time"),
                     }
                 }
             }
-            drop((permit, open));
+            drop((slot, open));
         });
     }
+}
+
+/// One accepted connection: who it is from, which listener took it, and its place under
+/// the listener's cap.
+struct Conn {
+    remote: SocketAddr,
+    role: Role,
+    slot: ConnectionSlot,
 }
 
 /// Serves one connection until its client closes it, it outstays a timeout, or the server
@@ -255,8 +269,7 @@ async fn accept_loop(
 async fn serve_connection<S>(
     builder: &auto::Builder<TokioExecutor>,
     stream: S,
-    remote: SocketAddr,
-    role: Role,
+    conn: Conn,
     tls: bool,
     shared: Shared,
     mut stop: watch::Receiver<bool>,
@@ -266,9 +279,18 @@ async fn serve_connection<S>(
     let activity = Activity::new();
     let timeouts = shared.timeouts;
     let tracker = activity.clone();
-    let service = service_fn(move |req: Request<Incoming>| {
+    let Conn { remote, role, slot } = conn;
+    let service = service_fn(move |mut req: Request<Incoming>| {
         let (shared, tracker) = (shared.clone(), tracker.clone());
         tracker.request_started();
+        // Only upgrade requests (which already carry hyper's `OnUpgrade`) get the slot.
+        if req
+            .extensions()
+            .get::<hyper::upgrade::OnUpgrade>()
+            .is_some()
+        {
+            req.extensions_mut().insert(slot.clone());
+        }
         async move {
             let resp = dispatch(role, &shared, req, remote, tls).await;
             Ok::<_, std::convert::Infallible>(resp.map(|b| Tracked::new(b, tracker)))

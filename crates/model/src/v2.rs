@@ -357,6 +357,19 @@ impl Definition {
     pub fn is_websocket(&self) -> bool {
         self.api.protocol_type == ProtocolType::Websocket
     }
+
+    /// Why this definition cannot be deployed as a WebSocket API: a route with no
+    /// integration has nothing to run a message through (control-plane-v2.md §3.7).
+    /// HTTP APIs may deploy such routes.
+    pub fn undeployable_route(&self) -> Option<&str> {
+        if !self.is_websocket() {
+            return None;
+        }
+        self.routes
+            .values()
+            .find(|r| r.target.is_none())
+            .map(|r| r.route_key.as_str())
+    }
 }
 
 /// A deployment. `snapshot` is never shown on the wire and never changes.

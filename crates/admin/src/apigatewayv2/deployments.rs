@@ -8,7 +8,9 @@ use axum::response::Response;
 use serde::Deserialize;
 use tollgate_model::time;
 
-use super::shared::{api, api_mut, check_description, deploy, find, not_found, stage_mut};
+use super::shared::{
+    api, api_mut, check_description, deploy, find, not_found, stage_mut, undeployable,
+};
 use crate::core::context::Ctx;
 use crate::core::error::{ApiError, ApiResult};
 use crate::core::pagination::page_map_v2;
@@ -38,6 +40,9 @@ pub async fn create(
                 return Err(ApiError::bad_request(
                     "Unable to deploy API because no routes exist in this API",
                 ));
+            }
+            if let Some(key) = a.definition.undeployable_route() {
+                return Err(ApiError::bad_request(undeployable(key)));
             }
             if let Some(name) = input.stage_name.as_deref() {
                 let st = a.stages.get(name).ok_or_else(|| not_found("Stage", name))?;

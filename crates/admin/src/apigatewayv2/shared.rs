@@ -149,8 +149,23 @@ pub fn deploy(api: &mut V2ApiState, description: Option<String>, auto: bool) -> 
 
 const AUTO_DESCRIPTION: &str = "Automatic deployment triggered by changes to the Api configuration";
 
-/// Points `stage` at a new automatic deployment of the current definition.
+/// Why a WebSocket API with a route lacking an integration is not deployed.
+pub fn undeployable(route_key: &str) -> String {
+    format!("Unable to deploy API because route {route_key} has no integration")
+}
+
+/// Points `stage` at a new automatic deployment of the current definition. A definition
+/// that cannot be deployed leaves the stage on its deployment and says why in
+/// `lastDeploymentStatusMessage`, as AWS's auto-deploy does.
 pub fn auto_deploy_stage(api: &mut V2ApiState, stage: &str) {
+    if let Some(key) = api.definition.undeployable_route() {
+        let message = format!("Deployment attempt failed: {}", undeployable(key));
+        if let Some(st) = api.stages.get_mut(stage).map(Arc::make_mut) {
+            st.last_deployment_status_message = Some(message);
+            st.last_updated_date = time::now_iso8601();
+        }
+        return;
+    }
     let id = deploy(api, Some(AUTO_DESCRIPTION.into()), true);
     if let Some(st) = api.stages.get_mut(stage).map(Arc::make_mut) {
         st.deployment_id = Some(id.clone());

@@ -2,6 +2,7 @@
 //! every API kind's pipeline meets.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use http::Response;
 use hyper::body::Incoming;
@@ -23,6 +24,13 @@ pub struct Inbound<'t> {
     /// `None`: no frontend entry matched (a data-plane-only listener answers 403).
     pub addressed: Option<Addressed<'t, ApiEntry>>,
 }
+
+/// The connection's place under `--max-connections`, held by the edge while it serves the
+/// connection. Upgrade requests carry a clone in their extensions: a pipeline that takes
+/// the socket over (WebSocket APIs) keeps it for the socket's life, so an upgraded
+/// connection still counts against the cap after hyper lets go of it.
+#[derive(Clone)]
+pub struct ConnectionSlot(pub Arc<tokio::sync::OwnedSemaphorePermit>);
 
 /// The pipeline of one API kind: what the edge hands an addressed request to. Dispatched
 /// by a `match` on [`crate::frontend::ApiKind`], so a request pays no boxed future.

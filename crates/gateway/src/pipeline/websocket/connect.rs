@@ -18,7 +18,7 @@ use super::integrate::{self, Call, Failure};
 use super::session;
 use crate::body::GatewayBody;
 use crate::connections::Connection;
-use crate::pipeline::inbound::Inbound;
+use crate::pipeline::inbound::{ConnectionSlot, Inbound};
 use crate::runtime_ws::WsStageRuntime;
 use crate::Gateway;
 
@@ -180,13 +180,13 @@ pub async fn serve(
         200,
         None,
     );
-    tokio::spawn(session::run(
-        shared,
-        upgrade,
-        outbound,
-        gw.connections.clone(),
-        gw.websocket,
-    ));
+    // The socket keeps its place under `--max-connections` for as long as it is open.
+    let slot = parts.extensions.remove::<ConnectionSlot>();
+    let (registry, settings) = (gw.connections.clone(), gw.websocket);
+    tokio::spawn(async move {
+        session::run(shared, upgrade, outbound, registry, settings).await;
+        drop(slot);
+    });
     let mut resp = Response::new(GatewayBody::empty());
     *resp.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
     let h = resp.headers_mut();
