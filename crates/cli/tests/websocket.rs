@@ -883,3 +883,50 @@ fn open_websockets_count_against_max_connections() {
         }
     });
 }
+
+/// Stage route settings throttle WebSocket routes: `defaultRouteSettings` for every route
+/// (`$connect` included), `routeSettings` over it for one; a throttled message gets the
+/// `Too Many Requests` error frame and the connection stays open.
+#[test]
+fn route_settings_throttle_messages() {
+    let s = Server::start();
+    let api = echo_api(&s);
+    let integration = v2(&s, &["get-integrations", "--api-id", &api])["Items"][0]["IntegrationId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    v2_route(&s, &api, "$connect", &integration, &[]);
+    v2(
+        &s,
+        &[
+            "update-stage",
+            "--api-id",
+            &api,
+            "--stage-name",
+            "prod",
+            "--default-route-settings",
+            "ThrottlingBurstLimit=1,ThrottlingRateLimit=0.01",
+            "--route-settings",
+            r#"{"chat/echo": {"ThrottlingBurstLimit": 100, "ThrottlingRateLimit": 100}}"#,
+        ],
+    );
+    rt().block_on(async {
+        let mut ws = connect(&url(&s, &api)).await;
+        let ctx = r#"{"service":"chat","action":"ctx"}"#;
+        ws.send(Message::text(ctx)).await.unwrap();
+        assert_eq!(next_text(&mut ws).await, "chat/ctx MESSAGE");
+        ws.send(Message::text(ctx)).await.unwrap();
+        let frame: Value = serde_json::from_str(&next_text(&mut ws).await).unwrap();
+        assert_eq!(frame["message"], "Too Many Requests");
+        // Another route has its own, larger bucket.
+        for _ in 0..3 {
+            ws.send(Message::text(r#"{"service":"chat","action":"echo"}"#))
+                .await
+                .unwrap();
+            assert_eq!(next_text(&mut ws).await, "{}");
+        }
+        // `$connect` has spent its one token: a second connection is refused with 429.
+        assert_eq!(refused(&url(&s, &api)).await, 429);
+        ws.close(None).await.unwrap();
+    });
+}

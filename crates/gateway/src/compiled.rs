@@ -50,3 +50,29 @@ pub fn served_v2_stages(
         Some((name, st, dep_id, d))
     })
 }
+
+/// The bucket of one route of an HTTP or WebSocket API stage: `routeSettings[key]` over
+/// `defaultRouteSettings`, a limit neither sets taken from the account's; `None` when
+/// neither sets a limit (only the account bucket applies).
+pub fn route_bucket(
+    api_id: &str,
+    st: &tollgate_model::v2::Stage,
+    route_key: &str,
+    account: &tollgate_model::ThrottleSettings,
+    buckets: &dyn tollgate_store::throttle::Buckets,
+) -> Option<Arc<dyn tollgate_store::throttle::TokenBucket>> {
+    let mut s = st.default_route_settings.clone();
+    if let Some(own) = st.route_settings.get(route_key) {
+        s.merge(own);
+    }
+    if s.throttling_burst_limit.is_none() && s.throttling_rate_limit.is_none() {
+        return None;
+    }
+    let rate = s.throttling_rate_limit.unwrap_or(account.rate_limit);
+    let burst = s.throttling_burst_limit.unwrap_or(account.burst_limit);
+    let scope = format!(
+        "httproute\u{0}{api_id}\u{0}{}\u{0}{route_key}",
+        st.stage_name
+    );
+    Some(buckets.bucket(scope, rate, burst))
+}

@@ -17,7 +17,7 @@ use crate::access_log::{AccessLog, AccessLogWriter};
 use crate::compile::function_url::{self, CompiledFunctionUrl};
 use crate::compile::http_api::{compile_http_api, CompiledHttpApi};
 use crate::compile::{compile, CompiledDeployment};
-use crate::compiled::{compiled_for, served_v2_stages, Compiled};
+use crate::compiled::{compiled_for, route_bucket, served_v2_stages, Compiled};
 use crate::frontend::{ApiKind, Frontends};
 use crate::router::method_slot;
 use crate::runtime_ws::{build_websocket_api, WsApiRuntime};
@@ -240,6 +240,8 @@ pub fn rebuild(state: &State, old: &Runtime, env: &Env<'_>) -> Runtime {
                     prev.map(|p| p.as_ref()),
                     &account,
                     env.logs,
+                    env.buckets,
+                    &state.account.throttle_settings,
                     |stage| stage_keys(id, stage, state, env).into_keys().collect(),
                 )),
             };
@@ -498,8 +500,7 @@ fn build_api(
     }
 }
 
-/// A stage's per-route buckets: `routeSettings[key]` over `defaultRouteSettings`, a limit
-/// neither sets taken from the account's.
+/// A stage's per-route buckets, in the compiled routes' order.
 fn http_route_buckets(
     api_id: &str,
     st: &tollgate_model::v2::Stage,
@@ -509,19 +510,7 @@ fn http_route_buckets(
 ) -> Vec<Option<Arc<dyn TokenBucket>>> {
     let account = &state.account.throttle_settings;
     c.routes()
-        .map(|r| {
-            let mut s = st.default_route_settings.clone();
-            if let Some(own) = st.route_settings.get(&*r.key) {
-                s.merge(own);
-            }
-            if s.throttling_burst_limit.is_none() && s.throttling_rate_limit.is_none() {
-                return None;
-            }
-            let rate = s.throttling_rate_limit.unwrap_or(account.rate_limit);
-            let burst = s.throttling_burst_limit.unwrap_or(account.burst_limit);
-            let scope = format!("httproute\u{0}{api_id}\u{0}{}\u{0}{}", st.stage_name, r.key);
-            Some(buckets.bucket(scope, rate, burst))
-        })
+        .map(|r| route_bucket(api_id, st, &r.key, account, buckets))
         .collect()
 }
 

@@ -1,17 +1,17 @@
 //! A WebSocket API as the data plane serves it: per stage its compiled deployment, stage
-//! variables and the account bucket that meters messages. Rebuilt from the store like
+//! variables and the buckets that meter messages. Rebuilt from the store like
 //! the other kinds; a connection keeps the stage runtime it connected to (AWS too keeps
 //! a connection on the deployment it connected with).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
-use tollgate_store::throttle::TokenBucket;
+use tollgate_store::throttle::{Buckets, TokenBucket};
 use tollgate_store::V2ApiState;
 
 use crate::access_log::{AccessLog, AccessLogWriter};
 use crate::compile::websocket::{compile_websocket_api, CompiledWebSocketApi};
-use crate::compiled::{compiled_for, served_v2_stages, Compiled};
+use crate::compiled::{compiled_for, route_bucket, served_v2_stages, Compiled};
 
 #[derive(Debug)]
 pub struct WsStageRuntime {
@@ -20,6 +20,9 @@ pub struct WsStageRuntime {
     pub variables: Arc<BTreeMap<String, String>>,
     /// Messages and `@connections` calls spend from the account's bucket (websocket.md §4).
     pub account: Arc<dyn TokenBucket>,
+    /// The routes whose stage settings (`defaultRouteSettings`, `routeSettings`) set a
+    /// throttle: `$connect` and every message of the route spend from it too.
+    pub route_buckets: HashMap<Box<str>, Arc<dyn TokenBucket>>,
     /// One line per `$connect`, message and `$disconnect` (`accessLogSettings`).
     pub access_log: Option<AccessLog>,
     /// The values of the enabled API keys of usage plans that include this stage (checked
@@ -42,6 +45,8 @@ pub fn build_websocket_api(
     prev: Option<&WsApiRuntime>,
     account: &Arc<dyn TokenBucket>,
     logs: &AccessLogWriter,
+    buckets: &dyn Buckets,
+    limits: &tollgate_model::ThrottleSettings,
     keys: impl Fn(&str) -> HashSet<Box<str>>,
 ) -> WsApiRuntime {
     let mut compiled = HashMap::new();
@@ -50,6 +55,16 @@ pub fn build_websocket_api(
         let c = compiled_for(dep_id, d, &mut compiled, prev.map(|p| &p.compiled), |d| {
             compile_websocket_api(&d.snapshot)
         });
+        let api_id = &api.definition.api.api_id;
+        let route_buckets = d
+            .snapshot
+            .routes
+            .values()
+            .filter_map(|r| {
+                route_bucket(api_id, st, &r.route_key, limits, buckets)
+                    .map(|b| (r.route_key.as_str().into(), b))
+            })
+            .collect();
         stages.insert(
             name.as_str().into(),
             Arc::new(WsStageRuntime {
@@ -57,11 +72,12 @@ pub fn build_websocket_api(
                 deployment: c,
                 variables: Arc::new(st.stage_variables.clone()),
                 account: account.clone(),
+                route_buckets,
                 access_log: st
                     .access_log_settings
                     .as_ref()
                     .and_then(|s| s.format.as_deref())
-                    .map(|f| AccessLog::new(f, logs.file_for(&api.definition.api.api_id, name))),
+                    .map(|f| AccessLog::new(f, logs.file_for(api_id, name))),
                 keys: keys(name),
             }),
         );

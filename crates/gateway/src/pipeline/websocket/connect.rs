@@ -81,6 +81,12 @@ pub async fn serve(
     if gw.websocket_connects.take(now).verdict().await != tollgate_store::limit::Verdict::Admit {
         return error(429, "LimitExceededException", "Too Many Requests");
     }
+    // The `$connect` route's own throttle (stage route settings).
+    if let Some(bucket) = stage.route_buckets.get("$connect") {
+        if bucket.take(now).verdict().await != tollgate_store::limit::Verdict::Admit {
+            return error(429, "LimitExceededException", "Too Many Requests");
+        }
+    }
     let host = header(&parts.headers, "host");
     let info = ConnInfo {
         api_id: stage.deployment.api_id.clone(),

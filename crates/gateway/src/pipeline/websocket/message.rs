@@ -77,6 +77,12 @@ pub async fn handle(shared: Arc<Shared>, body: Bytes, binary: bool) {
         reply(error_frame("Forbidden", conn_id, &request_id), true).await;
         return;
     };
+    if let Some(bucket) = shared.stage.route_buckets.get(&*route.key) {
+        if bucket.take(now).verdict().await != Verdict::Admit {
+            reply(error_frame("Too Many Requests", conn_id, &request_id), true).await;
+            return;
+        }
+    }
     let Some(integration) = route.integration.as_ref() else {
         reply(
             error_frame("Internal server error", conn_id, &request_id),
