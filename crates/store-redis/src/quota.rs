@@ -11,7 +11,9 @@ use std::sync::Arc;
 use redis::Script;
 use tollgate_model::usage_plan::quota_period;
 use tollgate_store::limit::{Decision, Verdict};
-use tollgate_store::usage::{KeyCounter, LocalCounter, LocalUsage, Quota, UsageCounters};
+use tollgate_store::usage::{
+    KeyCounter, LocalCounter, LocalUsage, Quota, SharedWrite, UsageCounters,
+};
 
 use crate::link::Link;
 
@@ -132,21 +134,26 @@ impl UsageCounters for RedisUsage {
     }
 
     /// UpdateUsage: the node's counts change at once (and are saved as increments); the
-    /// period counter in Redis is set to match before the call returns to the runtime.
-    fn set_remaining(&self, plan_id: &str, key_id: &str, day: i64, quota: &Quota, remaining: i64) {
+    /// period counter in Redis is set to match by the returned write, which UpdateUsage
+    /// awaits before it answers.
+    fn set_remaining(
+        &self,
+        plan_id: &str,
+        key_id: &str,
+        day: i64,
+        quota: &Quota,
+        remaining: i64,
+    ) -> Option<SharedWrite> {
         self.local
             .set_remaining(plan_id, key_id, day, quota, remaining);
         let used = self.local.local(plan_id, key_id).period_used(day, quota);
         let (key, ttl) = period_key(self.link.prefix(), plan_id, key_id, day, quota);
         let link = self.link.clone();
-        let Ok(rt) = tokio::runtime::Handle::try_current() else {
-            return;
-        };
-        rt.spawn(async move {
+        Some(Box::pin(async move {
             let mut conn = link.conn();
             let mut cmd = redis::cmd("SET");
             cmd.arg(key).arg(used).arg("EX").arg(ttl);
             link.run(cmd.query_async::<()>(&mut conn)).await;
-        });
+        }))
     }
 }

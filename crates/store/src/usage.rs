@@ -67,9 +67,21 @@ pub trait UsageCounters: Send + Sync {
     ) -> Vec<[i64; 2]>;
     /// Keys with recorded usage under a plan.
     fn keys(&self, plan_id: &str) -> Vec<String>;
-    /// Makes `remaining` requests left in the period containing `day` (UpdateUsage).
-    fn set_remaining(&self, plan_id: &str, key_id: &str, day: i64, quota: &Quota, remaining: i64);
+    /// Makes `remaining` requests left in the period containing `day` (UpdateUsage). The
+    /// node's own counts change at once; what is returned, when anything is, writes the
+    /// shared counter, so UpdateUsage answers only once every node would see it.
+    fn set_remaining(
+        &self,
+        plan_id: &str,
+        key_id: &str,
+        day: i64,
+        quota: &Quota,
+        remaining: i64,
+    ) -> Option<SharedWrite>;
 }
+
+/// A write to state shared between nodes, awaited before the control-plane call answers.
+pub type SharedWrite = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
 
 #[derive(Default)]
 struct Days {
@@ -260,7 +272,14 @@ impl UsageCounters for LocalUsage {
         keys
     }
 
-    fn set_remaining(&self, plan_id: &str, key_id: &str, day: i64, quota: &Quota, remaining: i64) {
+    fn set_remaining(
+        &self,
+        plan_id: &str,
+        key_id: &str,
+        day: i64,
+        quota: &Quota,
+        remaining: i64,
+    ) -> Option<SharedWrite> {
         let c = self.local(plan_id, key_id);
         let mut d = c.days.lock().unwrap_or_else(|p| p.into_inner());
         let (start, _) = quota_period(quota.period, day);
@@ -283,6 +302,7 @@ impl UsageCounters for LocalUsage {
                 d.add(dd, -take);
             }
         }
+        None
     }
 }
 

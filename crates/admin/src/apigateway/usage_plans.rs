@@ -723,7 +723,9 @@ pub async fn update_usage(
     let mut values = Vec::with_capacity(ops.len());
     USAGE_PATCH.apply(&mut values, &(), &ops)?;
     for remaining in values {
-        usage.set_remaining(&id, &key_id, today, &quota, remaining);
+        if let Some(write) = usage.set_remaining(&id, &key_id, today, &quota, remaining) {
+            write.await;
+        }
     }
     let (from, _) = tollgate_model::usage_plan::quota_period(quota.period, today);
     let fmt = |d: i64| {
