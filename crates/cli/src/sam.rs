@@ -18,7 +18,7 @@ use serde_json::Value;
 
 use crate::error::CliError;
 use client::Client;
-use deploy::Outcome;
+use deploy::{DeployError, Outcome};
 use intrinsics::Scope;
 use plan::{ApiKind, Context};
 
@@ -224,6 +224,9 @@ async fn deploy_once(client: &Client, s: &Settings) -> Result<(), CliError> {
     };
     plan::add_functions_to_scope(&t, &ctx, &mut scope);
     let p = plan::plan(&t, &ctx, &scope);
+    for id in &p.skipped_functions {
+        scope.resources.remove(id);
+    }
     let mut found = BTreeSet::new();
     for (_, r) in &t.resources {
         intrinsics::unsupported(r, &mut found);
@@ -277,6 +280,10 @@ async fn deploy_once(client: &Client, s: &Settings) -> Result<(), CliError> {
                 scope
                     .resources
                     .insert(a.logical_id.clone(), BTreeMap::from([(String::new(), id)]));
+            }
+            // A definition naming what was skipped is skipped in turn.
+            Err(DeployError::Definition(why)) => {
+                eprintln!("tollgate sam: skipped {}: {why}", a.logical_id);
             }
             Err(e) => {
                 eprintln!("tollgate sam: API {} failed: {e}", a.logical_id);

@@ -15,7 +15,7 @@ use crate::core::context::Ctx;
 use crate::core::error::{ApiError, ApiResult};
 use crate::core::pagination::page;
 use crate::core::patch::PatchBody;
-use crate::core::patch_table::{NoMatch, PatchRule, PatchTable};
+use crate::core::patch_table::{NoMatch, PatchTable};
 use crate::core::util::{empty, json, parse_body, Query as Q};
 use crate::core::wire::Wire;
 

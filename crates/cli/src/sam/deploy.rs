@@ -169,20 +169,34 @@ fn document(api: &ApiSpec, scope: &Scope, region: &str) -> Result<Value, DeployE
     })
 }
 
-/// The id of the API named `name`, if one exists.
+/// The id of the API named `name`, if one exists (every page of the list is read).
 async fn find_api(c: &Client, kind: ApiKind, name: &str) -> Result<Option<String>, CallError> {
-    let (path, query, key, id) = match kind {
-        ApiKind::Rest => ("/restapis", Some("limit=500"), "item", "id"),
-        ApiKind::Http => ("/v2/apis", Some("maxResults=500"), "items", "apiId"),
+    let (path, key, id, token, limit) = match kind {
+        ApiKind::Rest => ("/restapis", "item", "id", "position", "limit=500"),
+        ApiKind::Http => ("/v2/apis", "items", "apiId", "nextToken", "maxResults=500"),
     };
-    let list = c.call(APIGATEWAY, "GET", path, query, None).await?;
-    Ok(list
-        .get(key)
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .find(|a| a.get("name").and_then(Value::as_str) == Some(name))
-        .and_then(|a| a.get(id).and_then(Value::as_str).map(String::from)))
+    let mut next: Option<String> = None;
+    loop {
+        let query = match &next {
+            Some(t) => format!("{limit}&{token}={}", segment(t)),
+            None => limit.to_string(),
+        };
+        let list = c.call(APIGATEWAY, "GET", path, Some(&query), None).await?;
+        let found = list
+            .get(key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .find(|a| a.get("name").and_then(Value::as_str) == Some(name))
+            .and_then(|a| a.get(id).and_then(Value::as_str).map(String::from));
+        if found.is_some() {
+            return Ok(found);
+        }
+        match list.get(token).and_then(Value::as_str) {
+            Some(t) => next = Some(t.to_string()),
+            None => return Ok(None),
+        }
+    }
 }
 
 /// Creates or updates the API and deploys it to its stage; answers its id.

@@ -94,7 +94,9 @@ impl Scope {
                 Ok(Value::Array(out))
             }
             Value::Object(m) if m.len() == 1 => {
-                let (k, arg) = m.iter().next().unwrap_or((&String::new(), &Value::Null));
+                let Some((k, arg)) = m.iter().next() else {
+                    return self.object(m);
+                };
                 match k.as_str() {
                     "Ref" => {
                         let name = arg.as_str().ok_or(IntrinsicError::Malformed("Ref"))?;
@@ -104,9 +106,7 @@ impl Scope {
                     "Fn::Sub" => self.fn_sub(arg),
                     "Fn::Join" => self.join(arg),
                     "Fn::Select" => self.select(arg),
-                    f if f.starts_with("Fn::") || f == "Condition" => {
-                        Err(IntrinsicError::Unsupported(f.to_string()))
-                    }
+                    f if f.starts_with("Fn::") => Err(IntrinsicError::Unsupported(f.to_string())),
                     _ => self.object(m),
                 }
             }
@@ -211,7 +211,7 @@ pub fn unsupported(v: &Value, found: &mut BTreeSet<String>) {
         Value::Object(m) => {
             for (k, v) in m {
                 let known = ["Fn::GetAtt", "Fn::Sub", "Fn::Join", "Fn::Select"];
-                if (k.starts_with("Fn::") && !known.contains(&k.as_str())) || k == "Condition" {
+                if k.starts_with("Fn::") && !known.contains(&k.as_str()) {
                     found.insert(k.clone());
                 }
                 unsupported(v, found);

@@ -29,12 +29,12 @@ pub struct Package {
 }
 
 fn files(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) -> Result<(), PackageError> {
-    let read = |path: &Path| {
+    fn read(path: &Path) -> impl FnOnce(std::io::Error) -> PackageError + '_ {
         move |source| PackageError::Read {
             path: path.to_path_buf(),
             source,
         }
-    };
+    }
     for entry in std::fs::read_dir(dir).map_err(read(dir))? {
         let entry = entry.map_err(read(dir))?;
         let path = entry.path();

@@ -66,6 +66,8 @@ pub struct Plan {
     pub functions: Vec<FunctionSpec>,
     pub apis: Vec<ApiSpec>,
     pub skipped: Vec<Skipped>,
+    /// Functions not created: what names them is skipped too.
+    pub skipped_functions: Vec<String>,
 }
 
 pub struct Context<'a> {
@@ -156,7 +158,10 @@ pub fn plan(t: &Template, ctx: &Context<'_>, scope: &Scope) -> Plan {
                     }
                     p.functions.push(f);
                 }
-                Err(why) => skip(&mut p, id, format!("{ty}: {why}")),
+                Err(why) => {
+                    skip(&mut p, id, format!("{ty}: {why}"));
+                    p.skipped_functions.push(id.clone());
+                }
             },
             "AWS::Serverless::Api" | "AWS::Serverless::HttpApi" => {
                 let kind = if ty == "AWS::Serverless::Api" {
@@ -255,8 +260,13 @@ fn function(
     raw: &Value,
     scope: &Scope,
 ) -> Result<(FunctionSpec, Events, Vec<String>), String> {
+    // Events name APIs (`RestApiId: !Ref MyApi`) that do not exist yet: read as written.
+    let mut without_events = raw.clone();
+    let events_raw = without_events
+        .as_object_mut()
+        .and_then(|m| m.remove("Events"));
     let props = scope
-        .resolve(raw)
+        .resolve(&without_events)
         .map_err(|e: IntrinsicError| e.to_string())?;
     let need = |k: &str| text(props.get(k)).ok_or_else(|| format!("{k} is required"));
     let code = match props.get("CodeUri") {
@@ -289,10 +299,11 @@ fn function(
     if props.get("AutoPublishAlias").is_some() {
         ignored.push("AutoPublishAlias (not supported yet: $LATEST is invoked)".to_string());
     }
-    if let Some(Value::Object(evs)) = props.get("Events") {
+    if let Some(Value::Object(evs)) = &events_raw {
         for (name, e) in evs {
             let ty = e.get("Type").and_then(Value::as_str).unwrap_or_default();
             let ep = e.get("Properties").cloned().unwrap_or_default();
+            let resolved = |k: &str| ep.get(k).map(|v| scope.resolve(v).unwrap_or(v.clone()));
             let (api, kind_default) = match ty {
                 "Api" => (api_ref(ep.get("RestApiId")), IMPLICIT_REST),
                 "HttpApi" => (api_ref(ep.get("ApiId")), IMPLICIT_HTTP),
@@ -301,8 +312,8 @@ fn function(
                     continue;
                 }
             };
-            let path = text(ep.get("Path"));
-            let method = text(ep.get("Method"));
+            let path = text(resolved("Path").as_ref());
+            let method = text(resolved("Method").as_ref());
             let (path, method) = match (path, method) {
                 (Some(p), Some(m)) => (p, m.to_ascii_lowercase()),
                 // An HttpApi event without a path is the `$default` route.
