@@ -246,9 +246,9 @@ async fn deploy_once(client: &Client, s: &Settings) -> Result<(), CliError> {
         match deploy::function(client, f).await {
             Ok(o) => {
                 let what = match o {
-                    Outcome::Created => "created",
-                    Outcome::Updated => "updated",
-                    Outcome::Unchanged => "unchanged",
+                    Outcome::Created => "created".to_string(),
+                    Outcome::Updated(what) => format!("updated ({})", what.join(", ")),
+                    Outcome::Unchanged => "unchanged".to_string(),
                 };
                 eprintln!(
                     "tollgate sam: function {} ({}) {what}",

@@ -139,7 +139,7 @@ fn documentation_part_lifecycle() {
             "--documentation-part-id",
             &id,
             "--patch-operations",
-            "op=add,path=/properties,value={}",
+            "op=add,path=/properties,value=x",
         ],
     );
     assert_cli_error(

@@ -172,15 +172,30 @@ fn hello_world_template_runs_and_reruns_in_place() {
         "hello_world/app.py",
         &PYTHON_APP.replace("\" world\"", "\" there\""),
     );
-    let out = sam(&s, &app, &["--parameter-overrides", "Greeting=hi"]);
+    let out = sam(&s, &app, &[]);
     assert_eq!(urls(&out), first);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("(sam-app-HelloWorldFunction) updated"),
+        stderr.contains("(sam-app-HelloWorldFunction) updated (code)"),
         "{stderr}"
     );
     assert!(
         stderr.contains("(sam-app-NodeFunction) unchanged"),
+        "{stderr}"
+    );
+    let r = get(&s, &format!("{rest}hello"), "GET");
+    assert_eq!(r.json()["message"], "hello there", "{r}");
+
+    // A parameter override reaches every function's environment through Globals.
+    let out = sam(&s, &app, &["--parameter-overrides", "Greeting=hi"]);
+    assert_eq!(urls(&out), first);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("(sam-app-HelloWorldFunction) updated (Environment)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("(sam-app-NodeFunction) updated (Environment)"),
         "{stderr}"
     );
     let r = get(&s, &format!("{rest}hello"), "GET");

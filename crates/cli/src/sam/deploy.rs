@@ -24,10 +24,11 @@ pub enum DeployError {
 }
 
 /// What happened to a function.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     Created,
-    Updated,
+    /// What changed: `code`, or configuration members.
+    Updated(Vec<String>),
     Unchanged,
 }
 
@@ -54,19 +55,22 @@ fn configuration(f: &FunctionSpec) -> Map<String, Value> {
     c
 }
 
-/// Whether Lambda's reported configuration already has every member we would set.
-fn same_configuration(want: &Map<String, Value>, have: &Value) -> bool {
-    want.iter().all(|(k, v)| {
-        let had = have.get(k).cloned().unwrap_or(Value::Null);
-        match k.as_str() {
-            // Lambda omits an empty environment.
-            "Environment" => {
-                let vars = |x: &Value| x.get("Variables").cloned().unwrap_or(json!({}));
-                vars(v) == vars(&had)
+/// The members we would set that Lambda's reported configuration does not already have.
+fn changed_configuration(want: &Map<String, Value>, have: &Value) -> Vec<String> {
+    want.iter()
+        .filter(|(k, v)| {
+            let had = have.get(k.as_str()).cloned().unwrap_or(Value::Null);
+            match k.as_str() {
+                // Lambda omits an empty environment.
+                "Environment" => {
+                    let vars = |x: &Value| x.get("Variables").cloned().unwrap_or(json!({}));
+                    vars(v) != vars(&had)
+                }
+                _ => **v != had,
             }
-            _ => *v == had,
-        }
-    })
+        })
+        .map(|(k, _)| k.clone())
+        .collect()
 }
 
 pub async fn function(c: &Client, f: &FunctionSpec) -> Result<Outcome, DeployError> {
@@ -93,14 +97,15 @@ pub async fn function(c: &Client, f: &FunctionSpec) -> Result<Outcome, DeployErr
         return Ok(Outcome::Created);
     };
     let config = current.get("Configuration").cloned().unwrap_or_default();
-    let mut outcome = Outcome::Unchanged;
+    let mut changed = vec![];
     if config.get("CodeSha256").and_then(Value::as_str) != Some(pkg.sha256.as_str()) {
         let body = serde_json::to_vec(&json!({"ZipFile": zip})).unwrap_or_default();
         c.call(LAMBDA, "PUT", &format!("{path}/code"), None, Some(body))
             .await?;
-        outcome = Outcome::Updated;
+        changed.push("code".to_string());
     }
-    if !same_configuration(&want, &config) {
+    let members = changed_configuration(&want, &config);
+    if !members.is_empty() {
         let body = serde_json::to_vec(&want).unwrap_or_default();
         c.call(
             LAMBDA,
@@ -110,9 +115,13 @@ pub async fn function(c: &Client, f: &FunctionSpec) -> Result<Outcome, DeployErr
             Some(body),
         )
         .await?;
-        outcome = Outcome::Updated;
+        changed.extend(members);
     }
-    Ok(outcome)
+    Ok(if changed.is_empty() {
+        Outcome::Unchanged
+    } else {
+        Outcome::Updated(changed)
+    })
 }
 
 /// The integration of a generated route: Lambda proxy.

@@ -169,7 +169,10 @@ pub fn plan(t: &Template, ctx: &Context<'_>, scope: &Scope) -> Plan {
                 } else {
                     ApiKind::Http
                 };
-                let stage = match (kind, text(raw.get("StageName"))) {
+                let stage_name = raw
+                    .get("StageName")
+                    .map(|v| scope.resolve(v).unwrap_or(v.clone()));
+                let stage = match (kind, text(stage_name.as_ref())) {
                     (_, Some(s)) => s,
                     (ApiKind::Rest, None) => ctx.stage.to_string(),
                     (ApiKind::Http, None) => "$default".to_string(),
@@ -193,11 +196,7 @@ pub fn plan(t: &Template, ctx: &Context<'_>, scope: &Scope) -> Plan {
                     logical_id: id.clone(),
                     kind,
                     name: text(raw.get("Name")).unwrap_or_else(|| format!("{}-{id}", ctx.stack)),
-                    stage: scope
-                        .resolve(&Value::String(stage.clone()))
-                        .ok()
-                        .and_then(|v| v.as_str().map(String::from))
-                        .unwrap_or(stage),
+                    stage,
                     definition: raw.get("DefinitionBody").cloned(),
                     variables: match raw.get("Variables") {
                         Some(Value::Object(m)) => m.clone(),
