@@ -8,6 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use serde::Deserialize;
 use tollgate_model::{ids, DocumentationPart, DocumentationPartLocation, DocumentationPartType};
+use tollgate_openapi::documentation::ImportedPart;
 use tollgate_store::ApiState;
 
 use super::shared::{api, api_mut};
@@ -232,3 +233,45 @@ pub async fn delete(State(ctx): State<Ctx>, Path((api_id, id)): PartPath) -> Api
         .await?;
     Ok(empty(202))
 }
+
+/// How imported parts meet the API's own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartsMode {
+    /// A part at a location that has one updates that part's properties key by key;
+    /// other parts stay.
+    Merge,
+    /// The API's parts become exactly the imported ones.
+    Overwrite,
+}
+
+/// Lays `parts` onto the API; answers the ids of the parts they became, in order.
+pub fn lay_parts(a: &mut ApiState, parts: &[ImportedPart], mode: PartsMode) -> Vec<String> {
+    if mode == PartsMode::Overwrite {
+        a.documentation_parts.clear();
+    }
+    let mut ids = Vec::with_capacity(parts.len());
+    for imported in parts {
+        let part = match part_at(a, &imported.location) {
+            Some(existing) => {
+                let mut props: serde_json::Map<String, serde_json::Value> =
+                    serde_json::from_str(&existing.properties).unwrap_or_default();
+                props.extend(imported.properties.clone());
+                DocumentationPart {
+                    id: existing.id.clone(),
+                    location: existing.location.clone(),
+                    properties: serde_json::Value::Object(props).to_string(),
+                }
+            }
+            None => DocumentationPart {
+                id: new_part_id(a),
+                location: imported.location.clone(),
+                properties: serde_json::Value::Object(imported.properties.clone()).to_string(),
+            },
+        };
+        ids.push(part.id.clone());
+        a.documentation_parts
+            .insert(part.id.clone(), Arc::new(part));
+    }
+    ids
+}
+

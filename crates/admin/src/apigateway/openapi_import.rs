@@ -14,7 +14,7 @@ use tollgate_model::{
 use tollgate_openapi::rest::{self, BasePath, ImportError, ImportOptions, Mode, RestImport};
 use tollgate_store::ApiState;
 
-use super::documentation_import::{lay_parts, PartsMode};
+use super::documentation_parts::{lay_parts, PartsMode};
 use super::integrations::check_integration;
 use super::rest_apis::{check_policy, endpoint_from_types};
 use super::shared::{api_mut, def_mut};
