@@ -316,3 +316,68 @@ fn a_broken_template_is_reported() {
     let out = sam(&s, dir.path(), &["missing.yaml"]);
     assert!(!out.status.success());
 }
+
+/// `--watch`: a saved change to a function's code is deployed without a rerun.
+#[test]
+fn watch_redeploys_changed_code() {
+    use std::io::{BufRead, BufReader};
+    let s = Server::start();
+    let dir = tempfile::tempdir().unwrap();
+    let app = dir.path().join("watched");
+    write(&app, "template.yaml", TEMPLATE);
+    write(&app, "hello_world/app.py", PYTHON_APP);
+    write(&app, "node_fn/app.js", NODE_APP);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tollgate"))
+        .args(["sam", "--watch", "--endpoint-url", &s.endpoint()])
+        .current_dir(&app)
+        .env_remove("AWS_ENDPOINT_URL")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("tollgate sam --watch");
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let stdout = child.stdout.take().unwrap();
+    let _child = Kill(child);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let rest = loop {
+        let line = rx
+            .recv_timeout(PATIENCE)
+            .expect("a URL from tollgate sam --watch");
+        if let Some(url) = line.strip_prefix("ServerlessRestApi ") {
+            break url.to_string();
+        }
+    };
+    let r = get(&s, &format!("{rest}hello"), "GET");
+    assert_eq!(r.json()["message"], "hello world", "{r}");
+
+    write(
+        &app,
+        "hello_world/app.py",
+        &PYTHON_APP.replace("\" world\"", "\" again\""),
+    );
+    let deadline = std::time::Instant::now() + PATIENCE;
+    loop {
+        let r = get(&s, &format!("{rest}hello"), "GET");
+        if r.status == 200 && r.json()["message"] == "hello again" {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never redeployed: {r}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}

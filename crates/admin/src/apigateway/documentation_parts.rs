@@ -274,4 +274,3 @@ pub fn lay_parts(a: &mut ApiState, parts: &[ImportedPart], mode: PartsMode) -> V
     }
     ids
 }
-
