@@ -45,33 +45,10 @@ done
 
 now_ms() { date +%s%3N; }
 
-# One app directory per run: each run creates its functions and API from nothing (the
-# stack name is the directory's), which is what a developer's first `tollgate sam` does.
+# One copy of examples/sam-hello per run: each run creates its function and API from nothing
+# (the stack name is the directory's), which is what a developer's first `tollgate sam` does.
 make_app() {
-    local dir=$1
-    mkdir -p "$dir/hello_world"
-    printf 'import json\n\ndef lambda_handler(event, context):\n    return {"statusCode": 200, "body": json.dumps({"message": "hello world"})}\n' \
-        > "$dir/hello_world/app.py"
-    cat > "$dir/template.yaml" <<'EOF'
-AWSTemplateFormatVersion: '2010-09-09'
-Transform: AWS::Serverless-2016-10-31
-Globals:
-  Function:
-    Timeout: 3
-Resources:
-  HelloWorldFunction:
-    Type: AWS::Serverless::Function
-    Properties:
-      CodeUri: hello_world/
-      Handler: app.lambda_handler
-      Runtime: python3.12
-      Events:
-        HelloWorld:
-          Type: Api
-          Properties:
-            Path: /hello
-            Method: get
-EOF
+    cp -r "$REPO/examples/sam-hello" "$1"
 }
 
 printf 'run\tsam_to_first_answer_ms\n'

@@ -69,6 +69,24 @@ fn doc_with_parts(parts: Value) -> Value {
     })
 }
 
+/// `aws apigateway {op} --rest-api-id {api} --documentation-part-id {id} {extra...}`.
+fn on_part<'a>(op: &'a str, api: &'a str, id: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![op, "--rest-api-id", api, "--documentation-part-id", id];
+    args.extend_from_slice(extra);
+    args
+}
+
+/// UpdateDocumentationPart with one patch operation, which must fail with `code`.
+fn patch_part_err(s: &Server, api: &str, id: &str, patch: &str, code: &str, message: &str) {
+    let args = on_part(
+        "update-documentation-part",
+        api,
+        id,
+        &["--patch-operations", patch],
+    );
+    assert_cli_error(&apigw_err(s, &args), code, message);
+}
+
 /// The recorded test_documentation_part_lifecycle, with the recorded errors of
 /// test_invalid_update_documentation_part and test_invalid_delete_documentation_part.
 #[test]
@@ -88,119 +106,59 @@ fn documentation_part_lifecycle() {
         props(&created),
         json!({"description": "Sample API description"})
     );
-
-    let got = apigw(
-        &s,
-        &[
-            "get-documentation-part",
-            "--rest-api-id",
-            &api,
-            "--documentation-part-id",
-            &id,
-        ],
-    );
-    assert_eq!(got, created);
+    let get = on_part("get-documentation-part", &api, &id, &[]);
+    assert_eq!(apigw(&s, &get), created);
     assert_eq!(parts(&s, &api, &[]), vec![created.clone()]);
 
+    let patch =
+        r#"op=replace,path=/properties,value='{"description":"Updated Sample API description"}'"#;
     let updated = apigw(
         &s,
-        &[
+        &on_part(
             "update-documentation-part",
-            "--rest-api-id",
             &api,
-            "--documentation-part-id",
             &id,
-            "--patch-operations",
-            r#"op=replace,path=/properties,value='{"description":"Updated Sample API description"}'"#,
-        ],
+            &["--patch-operations", patch],
+        ),
     );
     assert_eq!(
         props(&updated),
         json!({"description": "Updated Sample API description"})
     );
-    let got = apigw(
-        &s,
-        &[
-            "get-documentation-part",
-            "--rest-api-id",
-            &api,
-            "--documentation-part-id",
-            &id,
-        ],
-    );
-    assert_eq!(got, updated);
+    assert_eq!(apigw(&s, &get), updated);
 
-    let e = apigw_err(
+    let bad = "BadRequestException";
+    patch_part_err(
         &s,
-        &[
-            "update-documentation-part",
-            "--rest-api-id",
-            &api,
-            "--documentation-part-id",
-            &id,
-            "--patch-operations",
-            "op=add,path=/properties,value=x",
-        ],
-    );
-    assert_cli_error(
-        &e,
-        "BadRequestException",
+        &api,
+        &id,
+        "op=add,path=/properties,value=x",
+        bad,
         "Invalid patch path  '/properties' specified for op 'add'. Please choose supported operations",
     );
-    let e = apigw_err(
+    patch_part_err(
         &s,
-        &[
-            "update-documentation-part",
-            "--rest-api-id",
-            &api,
-            "--documentation-part-id",
-            &id,
-            "--patch-operations",
-            "op=replace,path=/invalidPath,value=x",
-        ],
-    );
-    assert_cli_error(
-        &e,
-        "BadRequestException",
+        &api,
+        &id,
+        "op=replace,path=/invalidPath,value=x",
+        bad,
         "Invalid patch path  '/invalidPath' specified for op 'replace'. Must be one of: [/properties]",
     );
-    let e = apigw_err(
+    patch_part_err(
         &s,
-        &[
-            "update-documentation-part",
-            "--rest-api-id",
-            &api,
-            "--documentation-part-id",
-            &id,
-            "--patch-operations",
-            "op=replace,path=/properties,value=not-json",
-        ],
-    );
-    assert_cli_error(&e, "BadRequestException", "Invalid properties");
-    // Refused patches changed nothing.
-    let got = apigw(
-        &s,
-        &[
-            "get-documentation-part",
-            "--rest-api-id",
-            &api,
-            "--documentation-part-id",
-            &id,
-        ],
-    );
-    assert_eq!(got, updated);
-
-    let del = [
-        "delete-documentation-part",
-        "--rest-api-id",
         &api,
-        "--documentation-part-id",
         &id,
-    ];
+        "op=replace,path=/properties,value=not-json",
+        bad,
+        "Invalid properties",
+    );
+    // Refused patches changed nothing.
+    assert_eq!(apigw(&s, &get), updated);
+
+    let del = on_part("delete-documentation-part", &api, &id, &[]);
     assert_eq!(apigw(&s, &del), Value::Null);
-    let e = apigw_err(&s, &del);
     assert_cli_error(
-        &e,
+        &apigw_err(&s, &del),
         "NotFoundException",
         "Invalid Documentation part identifier specified",
     );
@@ -224,53 +182,19 @@ fn documentation_part_errors_and_location_rules() {
         "NotFoundException",
         "Invalid API identifier specified 000000000000:nope",
     );
-    let e = apigw_err(
-        &s,
-        &[
-            "get-documentation-part",
-            "--rest-api-id",
-            "nope",
-            "--documentation-part-id",
-            "abc",
-        ],
-    );
+    let no_part = "Invalid Documentation part identifier specified";
+    let get = on_part("get-documentation-part", "nope", "abc", &[]);
+    assert_cli_error(&apigw_err(&s, &get), "NotFoundException", no_part);
+    let del = on_part("delete-documentation-part", "nope", "abc", &[]);
     assert_cli_error(
-        &e,
-        "NotFoundException",
-        "Invalid Documentation part identifier specified",
-    );
-    let e = apigw_err(
-        &s,
-        &[
-            "delete-documentation-part",
-            "--rest-api-id",
-            "nope",
-            "--documentation-part-id",
-            "abc",
-        ],
-    );
-    assert_cli_error(
-        &e,
+        &apigw_err(&s, &del),
         "NotFoundException",
         "Invalid API identifier specified 000000000000:nope",
     );
 
     let api = rest_api(&s, "doc-rules");
-    let e = apigw_err(
-        &s,
-        &[
-            "get-documentation-part",
-            "--rest-api-id",
-            &api,
-            "--documentation-part-id",
-            "abc",
-        ],
-    );
-    assert_cli_error(
-        &e,
-        "NotFoundException",
-        "Invalid Documentation part identifier specified",
-    );
+    let get = on_part("get-documentation-part", &api, "abc", &[]);
+    assert_cli_error(&apigw_err(&s, &get), "NotFoundException", no_part);
     let e = create_part_err(&s, &api, "type=INVALID");
     assert_cli_error(
         &e,
@@ -621,68 +545,42 @@ fn documentation_versions_snapshot_and_export() {
         "{v:#}"
     );
     assert!(v.get("description").is_none());
-    let e = apigw_err(
-        &s,
-        &[
-            "create-documentation-version",
+    let on_v123 = |op: &'static str, extra: &[&'static str]| {
+        let mut args = vec![
+            op,
             "--rest-api-id",
-            &api,
+            api.as_str(),
             "--documentation-version",
             "v123",
-        ],
-    );
+        ];
+        args.extend_from_slice(extra);
+        args
+    };
+    let e = apigw_err(&s, &on_v123("create-documentation-version", &[]));
     assert_cli_error(&e, "ConflictException", "v123");
+    let patch =
+        |p: &'static str| on_v123("update-documentation-version", &["--patch-operations", p]);
     let updated = apigw(
         &s,
-        &[
-            "update-documentation-version",
-            "--rest-api-id",
-            &api,
-            "--documentation-version",
-            "v123",
-            "--patch-operations",
-            "op=replace,path=/description,value=doc version new",
-        ],
+        &patch("op=replace,path=/description,value=doc version new"),
     );
     assert_eq!(updated["description"], "doc version new");
-    let got = apigw(
-        &s,
-        &[
-            "get-documentation-version",
-            "--rest-api-id",
-            &api,
-            "--documentation-version",
-            "v123",
-        ],
+    assert_eq!(
+        apigw(&s, &on_v123("get-documentation-version", &[])),
+        updated
     );
-    assert_eq!(got, updated);
-    let e = apigw_err(
-        &s,
-        &[
-            "update-documentation-version",
-            "--rest-api-id",
-            &api,
-            "--documentation-version",
-            "v123",
-            "--patch-operations",
-            "op=replace,path=/version,value=x",
-        ],
-    );
+    let e = apigw_err(&s, &patch("op=replace,path=/version,value=x"));
     assert_cli_error(&e, "BadRequestException", "Must be one of: [/description]");
 
     // Edit the part after the snapshot: v123 keeps {"foo": "bar"}.
-    apigw(
-        &s,
-        &[
-            "update-documentation-part",
-            "--rest-api-id",
-            &api,
-            "--documentation-part-id",
-            &part_id,
-            "--patch-operations",
-            r#"op=replace,path=/properties,value='{"foo":"changed"}'"#,
-        ],
+    let patch = r#"op=replace,path=/properties,value='{"foo":"changed"}'"#;
+    let args = on_part(
+        "update-documentation-part",
+        &api,
+        &part_id,
+        &["--patch-operations", patch],
     );
+    apigw(&s, &args);
     // A stage without a documentation version exports no documentation.
     let out = dir.path().join("export.json");
     let doc = export_json(&s, &api, "prod", "documentation", &out);
@@ -691,31 +589,22 @@ fn documentation_versions_snapshot_and_export() {
         "{doc:#}"
     );
 
-    let e = apigw_err(
-        &s,
-        &[
+    let show = |version: &str| {
+        let patch = format!("op=replace,path=/documentationVersion,value={version}");
+        let args = [
             "update-stage",
             "--rest-api-id",
             &api,
             "--stage-name",
             "prod",
             "--patch-operations",
-            "op=replace,path=/documentationVersion,value=nope",
-        ],
-    );
+            &patch,
+        ];
+        aws(&s, &[&["apigateway"][..], &args[..]].concat())
+    };
+    let e = show("nope").unwrap_err();
     assert_cli_error(&e, "BadRequestException", "nope");
-    let stage = apigw(
-        &s,
-        &[
-            "update-stage",
-            "--rest-api-id",
-            &api,
-            "--stage-name",
-            "prod",
-            "--patch-operations",
-            "op=replace,path=/documentationVersion,value=v123",
-        ],
-    );
+    let stage = show("v123").unwrap();
     assert_eq!(stage["documentationVersion"], "v123");
     let doc = export_json(&s, &api, "prod", "documentation", &out);
     assert_eq!(
