@@ -5,6 +5,9 @@ use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
+    /// `tollgate sam`: a template, parameter or deployment problem.
+    #[error("{0}")]
+    Sam(String),
     #[error("WebSocket {0}: {1}")]
     WebSocket(String, String),
     #[error("invalid port in {0}")]

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 mod error;
 mod limits;
+mod sam;
 mod store;
 mod ws;
 
@@ -44,6 +45,9 @@ enum Command {
     Import(store::TransferArgs),
     /// Connect to a WebSocket API: send messages, print what arrives.
     Ws(ws::WsArgs),
+    /// Run a SAM application on a running gateway: create or update its functions and
+    /// APIs from template.yaml and print the APIs' URLs.
+    Sam(sam::SamArgs),
 }
 
 #[derive(clap::Args)]
@@ -587,6 +591,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
             return Ok(());
         }
         Command::Ws(args) => return current_thread()?.block_on(ws::run(args)),
+        Command::Sam(args) => return current_thread()?.block_on(sam::run(args)),
     };
     let diagnostics = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)

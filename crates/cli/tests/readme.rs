@@ -188,6 +188,8 @@ fn readme_examples_work_with_default_flags() {
         "hello from /from-localstack",
         r#"{"you": ""#,
         "hello, room",
+        r#""description": "Pets, from OpenAPI""#,
+        r#"{"message": "hello from SAM"}"#,
     ] {
         assert!(out.contains(expected), "missing {expected:?}\n{context}");
     }

@@ -20,6 +20,7 @@
 pub mod account;
 pub mod authorizer;
 pub mod deployment;
+pub mod documentation;
 pub mod function_url;
 pub mod gateway_response;
 pub mod iam;
@@ -37,6 +38,7 @@ pub mod vocabulary;
 
 pub use account::Account;
 pub use deployment::{ApiSummaryEntry, Deployment};
+pub use documentation::{DocumentationPart, DocumentationPartLocation, DocumentationVersion};
 pub use gateway_response::{GatewayResponse, GatewayResponseType};
 pub use rest_api::{
     Authorizer, EndpointConfiguration, Integration, IntegrationResponse, Method, MethodResponse,
@@ -47,8 +49,8 @@ pub use usage_plan::{ApiKey, ApiStage, QuotaSettings, ThrottleSettings, UsagePla
 pub use vocabulary::{
     ApiKeySourceType, Architecture, AuthorizationType, AuthorizerType, CacheClusterSize,
     CacheClusterStatus, ConnectionType, ContentHandlingStrategy, DeploymentStatus,
-    EndpointAccessMode, EndpointType, FunctionState, IntegrationType, IpAddressType,
-    LastUpdateStatus, LogFormat, LoggingLevel, PackageType, PassthroughBehavior,
+    DocumentationPartType, EndpointAccessMode, EndpointType, FunctionState, IntegrationType,
+    IpAddressType, LastUpdateStatus, LogFormat, LoggingLevel, PackageType, PassthroughBehavior,
     PayloadFormatVersion, ProtocolType, QuotaPeriodType, ResponseTransferMode, Runtime,
     TracingMode, UnauthorizedCacheControlHeaderStrategy, UnknownValue, V2AuthorizerType,
 };

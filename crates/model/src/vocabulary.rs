@@ -189,6 +189,24 @@ vocabulary! {
 }
 
 vocabulary! {
+    /// `DocumentationPartLocation.type`, in the order AWS lists them in its enum error.
+    DocumentationPartType {
+        ResponseBody = "RESPONSE_BODY",
+        Response = "RESPONSE",
+        Method = "METHOD",
+        Model = "MODEL",
+        Authorizer = "AUTHORIZER",
+        ResponseHeader = "RESPONSE_HEADER",
+        Resource = "RESOURCE",
+        PathParameter = "PATH_PARAMETER",
+        RequestBody = "REQUEST_BODY",
+        QueryParameter = "QUERY_PARAMETER",
+        Api = "API",
+        RequestHeader = "REQUEST_HEADER",
+    }
+}
+
+vocabulary! {
     /// `QuotaSettings.period`.
     QuotaPeriodType {
         Day = "DAY",

@@ -636,3 +636,28 @@ fn iam_rows() {
         },
     );
 }
+
+#[test]
+fn documentation_rows() {
+    let part = DocumentationPart {
+        id: "dp1234".into(),
+        location: DocumentationPartLocation {
+            part_type: DocumentationPartType::ResponseHeader,
+            path: Some("/pets".into()),
+            method: Some("GET".into()),
+            status_code: Some("200".into()),
+            name: Some("x-next".into()),
+        },
+        properties: r#"{"description":"The next page"}"#.into(),
+    };
+    check("documentation_part", &part);
+    check(
+        "documentation_version",
+        &DocumentationVersion {
+            version: "v1".into(),
+            created_date: 1_704_164_645,
+            description: Some("first".into()),
+            parts: vec![part],
+        },
+    );
+}

@@ -6,6 +6,7 @@
 //! definition, warnings, or a document back.
 
 pub mod document;
+pub mod documentation;
 pub mod http;
 pub mod problems;
 mod refs;

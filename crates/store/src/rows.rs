@@ -9,6 +9,7 @@
 //! | `model`, `requestvalidator`, `authorizer`, `gatewayresponse` | api/name-or-id | one item |
 //! | `deployment` | api/deployment | the deployment, its snapshot named by content hash |
 //! | `stage` | api/stage | one stage |
+//! | `documentationpart`, `documentationversion` | api/id-or-version | one part; one version with the parts it froze |
 //! | `apikey`, `usageplan`, `function` | id or name | one item |
 //! | `account` | (empty) | the account settings |
 //!
@@ -24,7 +25,10 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use tollgate_model::lambda::Function;
-use tollgate_model::{ApiKey, Deployment, Resource, RestApi, RestApiDefinition, Stage, UsagePlan};
+use tollgate_model::{
+    ApiKey, Deployment, DocumentationPart, DocumentationVersion, Resource, RestApi,
+    RestApiDefinition, Stage, UsagePlan,
+};
 
 use crate::backend::{Loaded, Row, RowOp};
 use crate::error::StoreError;
@@ -44,13 +48,15 @@ pub const KIND_AUTHORIZER: &str = "authorizer";
 pub const KIND_GATEWAY_RESPONSE: &str = "gatewayresponse";
 pub const KIND_DEPLOYMENT: &str = "deployment";
 pub const KIND_STAGE: &str = "stage";
+pub const KIND_DOCUMENTATION_PART: &str = "documentationpart";
+pub const KIND_DOCUMENTATION_VERSION: &str = "documentationversion";
 pub const KIND_ACCOUNT: &str = "account";
 pub const KIND_API_KEY: &str = "apikey";
 pub const KIND_USAGE_PLAN: &str = "usageplan";
 pub const KIND_FUNCTION: &str = "function";
 
 /// The kinds whose keys start with `{api id}/`.
-pub const API_KINDS: [&str; 9] = [
+pub const API_KINDS: [&str; 11] = [
     KIND_RESOURCE,
     KIND_METHOD,
     KIND_MODEL,
@@ -59,6 +65,8 @@ pub const API_KINDS: [&str; 9] = [
     KIND_GATEWAY_RESPONSE,
     KIND_DEPLOYMENT,
     KIND_STAGE,
+    KIND_DOCUMENTATION_PART,
+    KIND_DOCUMENTATION_VERSION,
     KIND_REST_API,
 ];
 
@@ -243,6 +251,20 @@ pub fn diff(old: &State, new: &State) -> Result<Vec<RowOp>, StoreError> {
             prev.map(|p| &p.stages),
             &api.stages,
         )?;
+        diff_arcs(
+            &mut ops,
+            KIND_DOCUMENTATION_PART,
+            &format!("{id}/"),
+            prev.map(|p| &p.documentation_parts),
+            &api.documentation_parts,
+        )?;
+        diff_arcs(
+            &mut ops,
+            KIND_DOCUMENTATION_VERSION,
+            &format!("{id}/"),
+            prev.map(|p| &p.documentation_versions),
+            &api.documentation_versions,
+        )?;
     }
     for id in old.apis.keys().filter(|k| !new.apis.contains_key(*k)) {
         delete_api(
@@ -273,6 +295,8 @@ struct Building {
     definition: RestApiDefinition,
     deployments: BTreeMap<String, Arc<Deployment>>,
     stages: BTreeMap<String, Arc<Stage>>,
+    parts: BTreeMap<String, Arc<DocumentationPart>>,
+    versions: BTreeMap<String, Arc<DocumentationVersion>>,
 }
 
 /// Rebuilds the state from rows. Rows of an API whose `restapi` row is missing are
@@ -304,6 +328,8 @@ pub fn decode(loaded: Loaded) -> Result<State, StoreError> {
                     definition,
                     deployments: BTreeMap::new(),
                     stages: BTreeMap::new(),
+                    parts: BTreeMap::new(),
+                    versions: BTreeMap::new(),
                 };
                 apis.insert(key, b);
             }
@@ -364,6 +390,13 @@ pub fn decode(loaded: Loaded) -> Result<State, StoreError> {
             KIND_STAGE => {
                 b.stages.insert(name, Arc::new(parse(&kind, &key, &body)?));
             }
+            KIND_DOCUMENTATION_PART => {
+                b.parts.insert(name, Arc::new(parse(&kind, &key, &body)?));
+            }
+            KIND_DOCUMENTATION_VERSION => {
+                b.versions
+                    .insert(name, Arc::new(parse(&kind, &key, &body)?));
+            }
             KIND_DEPLOYMENT => {
                 let r: DeploymentRow = parse(&kind, &key, &body)?;
                 let snapshot = match snapshots.get(&r.snapshot) {
@@ -407,6 +440,8 @@ pub fn decode(loaded: Loaded) -> Result<State, StoreError> {
             definition: Arc::new(b.definition),
             deployments: b.deployments,
             stages: b.stages,
+            documentation_parts: b.parts,
+            documentation_versions: b.versions,
         };
         state.apis.insert(id, Arc::new(api));
     }

@@ -6,14 +6,23 @@ use std::sync::Arc;
 use tollgate_model::iam::{ManagedPolicy, Role, RoleSession, User};
 use tollgate_model::lambda::Function;
 use tollgate_model::v2;
-use tollgate_model::{Account, ApiKey, Deployment, RestApiDefinition, Stage, UsagePlan};
+use tollgate_model::{
+    Account, ApiKey, Deployment, DocumentationPart, DocumentationVersion, RestApiDefinition, Stage,
+    UsagePlan,
+};
 
-/// One REST API with its deployments and stages.
+/// One REST API with its deployments, stages and documentation. Documentation lives
+/// beside the definition, not in it, so editing a part never changes what a deployment
+/// froze (AWS versions documentation on its own, with DocumentationVersion).
 #[derive(Debug, Clone)]
 pub struct ApiState {
     pub definition: Arc<RestApiDefinition>,
     pub deployments: BTreeMap<String, Arc<Deployment>>,
     pub stages: BTreeMap<String, Arc<Stage>>,
+    /// By part id.
+    pub documentation_parts: BTreeMap<String, Arc<DocumentationPart>>,
+    /// By version name.
+    pub documentation_versions: BTreeMap<String, Arc<DocumentationVersion>>,
 }
 
 impl ApiState {
@@ -22,6 +31,8 @@ impl ApiState {
             definition: Arc::new(definition),
             deployments: BTreeMap::new(),
             stages: BTreeMap::new(),
+            documentation_parts: BTreeMap::new(),
+            documentation_versions: BTreeMap::new(),
         }
     }
 }

@@ -19,6 +19,9 @@ pub mod account;
 pub mod api_keys;
 pub mod authorizers;
 pub mod deployments;
+pub mod documentation_import;
+pub mod documentation_parts;
+pub mod documentation_versions;
 pub mod gateway_responses;
 mod integration_patch;
 pub mod integrations;
@@ -170,6 +173,28 @@ fn routes() -> Router<Ctx> {
             get(request_validators::get)
                 .patch(request_validators::update)
                 .delete(request_validators::delete),
+        )
+        .route(
+            "/restapis/{api}/documentation/parts",
+            get(documentation_parts::list)
+                .post(documentation_parts::create)
+                .put(documentation_import::import),
+        )
+        .route(
+            "/restapis/{api}/documentation/parts/{id}",
+            get(documentation_parts::get)
+                .patch(documentation_parts::update)
+                .delete(documentation_parts::delete),
+        )
+        .route(
+            "/restapis/{api}/documentation/versions",
+            get(documentation_versions::list).post(documentation_versions::create),
+        )
+        .route(
+            "/restapis/{api}/documentation/versions/{version}",
+            get(documentation_versions::get)
+                .patch(documentation_versions::update)
+                .delete(documentation_versions::delete),
         )
         .route(
             "/restapis/{api}/authorizers",

@@ -4,9 +4,10 @@
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use http::{header, HeaderMap, HeaderValue};
-use tollgate_model::time;
+use tollgate_model::{time, Stage};
 use tollgate_openapi::rest::{self, ExportOptions, Extensions};
-use tollgate_openapi::Flavor;
+use tollgate_openapi::{documentation, Flavor};
+use tollgate_store::ApiState;
 
 use super::shared::api;
 use crate::core::context::Ctx;
@@ -66,7 +67,7 @@ pub async fn get(
     let extensions = match q.get("extensions") {
         Some(list) => Extensions::parse(list).map_err(|e| {
             ApiError::bad_request(format!(
-                "Invalid extensions specified: {e}. Must be a comma-separated list of [integrations, authorizers, apigateway, postman]"
+                "Invalid extensions specified: {e}. Must be a comma-separated list of [integrations, authorizers, apigateway, documentation, postman]"
             ))
         })?,
         None => Extensions::default(),
@@ -85,7 +86,7 @@ pub async fn get(
         .version
         .clone()
         .unwrap_or_else(|| time::iso8601(deployment.created_date));
-    let doc = rest::export(
+    let mut doc = rest::export(
         def,
         &ExportOptions {
             flavor,
@@ -96,6 +97,9 @@ pub async fn get(
             extensions,
         },
     );
+    if extensions.documentation || extensions.apigateway {
+        add_documentation(&mut doc, a, stage);
+    }
     let output = Output::from_accept(&headers);
     let body = output.render(&doc);
     // JSON comes back as `application/octet-stream`, as recorded on AWS.
@@ -114,4 +118,24 @@ pub async fn get(
         resp.headers_mut().insert(header::CONTENT_DISPOSITION, v);
     }
     Ok(resp)
+}
+
+/// `x-amazon-apigateway-documentation` from the version the stage shows, as AWS exports
+/// documentation: only for a stage with a documentation version, and the parts as that
+/// version froze them.
+fn add_documentation(doc: &mut serde_json::Value, a: &ApiState, stage: &Stage) {
+    let Some(version) = stage
+        .documentation_version
+        .as_ref()
+        .and_then(|v| a.documentation_versions.get(v))
+    else {
+        return;
+    };
+    let parts: Vec<_> = version.parts.iter().collect();
+    if let Some(root) = doc.as_object_mut() {
+        root.insert(
+            documentation::EXTENSION.into(),
+            documentation::write(&version.version, &parts),
+        );
+    }
 }

@@ -14,6 +14,7 @@ use tollgate_model::{
 use tollgate_openapi::rest::{self, BasePath, ImportError, ImportOptions, Mode, RestImport};
 use tollgate_store::ApiState;
 
+use super::documentation_parts::{lay_parts, PartsMode};
 use super::integrations::check_integration;
 use super::rest_apis::{check_policy, endpoint_from_types};
 use super::shared::{api_mut, def_mut};
@@ -73,12 +74,19 @@ pub fn fail_on_warnings(q: &Q, flag_name: &str, warnings: &[String]) -> ApiResul
     Ok(())
 }
 
-/// Reads the document and the query's import options.
+/// Reads the document and the query's import options. With `ignore=documentation` the
+/// document's documentation parts (and their warnings) are dropped.
 fn read(q: &Q, body: &[u8]) -> ApiResult<RestImport> {
     let options = ImportOptions {
         basepath: basepath(q)?,
     };
-    let import = rest::read(body, options).map_err(import_error)?;
+    let mut import = rest::read(body, options).map_err(import_error)?;
+    let doc_warnings = std::mem::take(&mut import.documentation_warnings);
+    if q.get("ignore").is_some_and(|i| i == "documentation") {
+        import.documentation = Default::default();
+    } else {
+        import.warnings.extend(doc_warnings);
+    }
     fail_on_warnings(q, "failonwarnings", &import.warnings)?;
     Ok(import)
 }
@@ -184,7 +192,9 @@ async fn import(ctx: Ctx, q: Q, body: Bytes) -> ApiResult<Response> {
             rest::apply(&mut def, &import, Mode::Overwrite).map_err(import_error)?;
             check(&mut def)?;
             let api = def.api.clone();
-            s.apis.insert(id, Arc::new(ApiState::new(def)));
+            let mut a = ApiState::new(def);
+            lay_parts(&mut a, &import.documentation.parts, PartsMode::Overwrite);
+            s.apis.insert(id, Arc::new(a));
             Ok::<_, ApiError>(api)
         })
         .await?;
@@ -217,7 +227,16 @@ pub async fn put(
             let def = def_mut(a);
             rest::apply(def, &import, mode).map_err(import_error)?;
             check(def)?;
-            Ok::<_, ApiError>(def.api.clone())
+            let out = def.api.clone();
+            let parts_mode = match mode {
+                Mode::Merge => PartsMode::Merge,
+                Mode::Overwrite => PartsMode::Overwrite,
+            };
+            // A merge without documentation leaves the API's parts as they are.
+            if parts_mode == PartsMode::Overwrite || !import.documentation.parts.is_empty() {
+                lay_parts(a, &import.documentation.parts, parts_mode);
+            }
+            Ok::<_, ApiError>(out)
         })
         .await?;
     let out = Imported {

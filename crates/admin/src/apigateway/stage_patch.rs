@@ -53,6 +53,22 @@ pub static STAGE_PATCH: PatchTable<Stage, ApiState> = PatchTable {
         },
         PatchRule {
             ops: &["replace"],
+            path: "/documentationVersion",
+            apply: |st, c| {
+                // The stage's exports carry this version's parts: it must exist ("" clears).
+                if let Some(v) = c.value.filter(|v| !v.is_empty()) {
+                    if !c.ctx.documentation_versions.contains_key(v) {
+                        return Err(ApiError::bad_request(format!(
+                            "Invalid documentation version specified: {v}"
+                        )));
+                    }
+                }
+                set_opt(&mut st.documentation_version, c.value);
+                Ok(())
+            },
+        },
+        PatchRule {
+            ops: &["replace"],
             path: "/cacheClusterEnabled",
             apply: |st, c| {
                 enable_cache_cluster(st, patch_bool(c.value));

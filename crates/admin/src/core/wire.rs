@@ -16,8 +16,8 @@ use tollgate_model::lambda::{Alias, FunctionConfiguration};
 use tollgate_model::test_invoke::{TestInvokeAuthorizerResponse, TestInvokeResponse};
 use tollgate_model::v2;
 use tollgate_model::{
-    Account, ApiKey, Authorizer, AuthorizerType, GatewayResponse, Integration, IntegrationResponse,
-    Method, MethodResponse, Model, RequestValidator, Resource, RestApi, Stage,
+    Account, ApiKey, Authorizer, AuthorizerType, DocumentationPart, GatewayResponse, Integration,
+    IntegrationResponse, Method, MethodResponse, Model, RequestValidator, Resource, RestApi, Stage,
 };
 
 /// How a value is shown in a response body.
@@ -52,6 +52,7 @@ wire_is_stored!(
     Model,
     RequestValidator,
     GatewayResponse,
+    DocumentationPart,
     Stage,
     Account,
     ApiKey,

@@ -19,6 +19,9 @@ pub struct Extensions {
     pub apigateway: bool,
     /// Accepted, as AWS accepts it; it adds nothing to the document here.
     pub postman: bool,
+    /// `x-amazon-apigateway-documentation`, from the stage's documentation version (the
+    /// control plane adds it: the parts are not in the deployed definition).
+    pub documentation: bool,
 }
 
 impl Extensions {
@@ -31,6 +34,7 @@ impl Extensions {
                 "authorizers" => e.authorizers = true,
                 "apigateway" => e.apigateway = true,
                 "postman" => e.postman = true,
+                "documentation" => e.documentation = true,
                 other => return Err(other.to_string()),
             }
         }

@@ -13,6 +13,7 @@ use tollgate_model::{
 use super::integration::{self, Site};
 use super::security::{self, MethodAuth};
 use crate::document::{self, Document, Flavor};
+use crate::documentation::ImportedDocumentation;
 use crate::problems::{ImportError, Problems};
 use crate::refs;
 pub use crate::shared::BasePath;
@@ -67,6 +68,10 @@ pub struct RestImport {
     pub gateway_responses: Vec<GatewayResponse>,
     pub operations: Vec<Operation>,
     pub warnings: Vec<String>,
+    /// `x-amazon-apigateway-documentation`, with its own warnings (not in `warnings`:
+    /// the caller may ignore the documentation, `ignore=documentation`).
+    pub documentation: ImportedDocumentation,
+    pub documentation_warnings: Vec<String>,
 }
 
 /// Root extensions that belong to HTTP APIs: ignored here, with a warning.
@@ -96,6 +101,8 @@ pub fn read(bytes: &[u8], options: ImportOptions) -> Result<RestImport, ImportEr
     let authorizers = security::authorizers(&doc, &mut p);
     let base = base_segments(&doc, options.basepath);
     let operations = operations(&doc, &base, &authorizers, &mut p);
+    let mut doc_problems = Problems::default();
+    let documentation = crate::documentation::read(&doc, &mut doc_problems);
     let out = RestImport {
         info: Info::read(&doc),
         settings,
@@ -105,6 +112,8 @@ pub fn read(bytes: &[u8], options: ImportOptions) -> Result<RestImport, ImportEr
         gateway_responses: gateway_responses(&doc, &mut p),
         operations,
         warnings: p.warnings,
+        documentation,
+        documentation_warnings: doc_problems.warnings,
     };
     if !p.errors.is_empty() {
         return Err(ImportError::Errors(p.errors));

@@ -1,0 +1,106 @@
+//! A function's `CodeUri` directory as a zip: entries sorted by path and stamped with one
+//! fixed time, so unchanged code zips to the same bytes and `tollgate sam` can tell, by the
+//! hash Lambda reports (`CodeSha256`), that a function needs no new code.
+
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use sha2::{Digest, Sha256};
+
+/// Bigger than Lambda's own limit for a direct upload (50 MB zipped): refused before
+/// reading further.
+const MAX_UNZIPPED: u64 = 250 * 1024 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PackageError {
+    #[error("CodeUri {}: {source}", .path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("CodeUri {}: more than 250 MB of files", .0.display())]
+    TooLarge(PathBuf),
+}
+
+/// The zipped code and its `CodeSha256` (base64 of the zip's sha256, as Lambda reports it).
+pub struct Package {
+    pub zip: Vec<u8>,
+    pub sha256: String,
+}
+
+fn files(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) -> Result<(), PackageError> {
+    fn read(path: &Path) -> impl FnOnce(std::io::Error) -> PackageError + '_ {
+        move |source| PackageError::Read {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+    for entry in std::fs::read_dir(dir).map_err(read(dir))? {
+        let entry = entry.map_err(read(dir))?;
+        let path = entry.path();
+        let kind = entry.file_type().map_err(read(&path))?;
+        if kind.is_dir() {
+            files(root, &path, out)?;
+        } else if kind.is_file() {
+            let name = path
+                .strip_prefix(root)
+                .unwrap_or(&path)
+                .to_string_lossy()
+                .replace('\\', "/");
+            out.push((name, path));
+        }
+    }
+    Ok(())
+}
+
+/// Zips the directory (a file `CodeUri` is taken as a ready zip).
+pub fn package(code_uri: &Path) -> Result<Package, PackageError> {
+    let zip = if code_uri.is_file() {
+        std::fs::read(code_uri).map_err(|source| PackageError::Read {
+            path: code_uri.to_path_buf(),
+            source,
+        })?
+    } else {
+        let mut list = vec![];
+        files(code_uri, code_uri, &mut list)?;
+        list.sort();
+        let mut total = 0u64;
+        let mut contents = Vec::with_capacity(list.len());
+        for (name, path) in list {
+            let data = std::fs::read(&path).map_err(|source| PackageError::Read {
+                path: path.clone(),
+                source,
+            })?;
+            total += data.len() as u64;
+            if total > MAX_UNZIPPED {
+                return Err(PackageError::TooLarge(code_uri.to_path_buf()));
+            }
+            contents.push((name, data));
+        }
+        let entries: Vec<(&str, &[u8], u32)> = contents
+            .iter()
+            .map(|(n, d)| (n.as_str(), d.as_slice(), 0o644))
+            .collect();
+        tollgate_functions::code::build_zip(&entries)
+    };
+    let sha256 = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(&zip));
+    Ok(Package { zip, sha256 })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_same_files_zip_to_the_same_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("lib")).unwrap();
+        std::fs::write(dir.path().join("app.py"), "x = 1\n").unwrap();
+        std::fs::write(dir.path().join("lib/util.py"), "y = 2\n").unwrap();
+        let a = package(dir.path()).unwrap();
+        let b = package(dir.path()).unwrap();
+        assert_eq!(a.sha256, b.sha256);
+        std::fs::write(dir.path().join("app.py"), "x = 3\n").unwrap();
+        assert_ne!(package(dir.path()).unwrap().sha256, a.sha256);
+    }
+}
