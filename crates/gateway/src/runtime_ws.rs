@@ -12,6 +12,7 @@ use tollgate_store::V2ApiState;
 use crate::access_log::{AccessLog, AccessLogWriter};
 use crate::compile::websocket::{compile_websocket_api, CompiledWebSocketApi};
 use crate::compiled::{compiled_for, served_v2_stages, Compiled};
+use crate::metrics::RouteStageMetrics;
 
 #[derive(Debug)]
 pub struct WsStageRuntime {
@@ -26,6 +27,25 @@ pub struct WsStageRuntime {
     /// on a `$connect` with `apiKeyRequired`; plans' throttles and quotas are not applied
     /// to WebSocket messages).
     pub keys: HashSet<Box<str>>,
+    /// The stage's series (`crate::metrics::WEBSOCKET`), and per route its own with
+    /// detailed metrics.
+    pub metrics: WsStageMetrics,
+}
+
+/// A WebSocket stage's series: the stage's, and by route key a route's with detailed
+/// metrics.
+#[derive(Debug)]
+pub struct WsStageMetrics {
+    stage: RouteStageMetrics,
+    routes: HashMap<Box<str>, usize>,
+}
+
+impl WsStageMetrics {
+    /// The series of `route` (a route key), or the stage's.
+    pub fn series(&self, route: Option<&str>) -> &tollgate_metrics::Series {
+        self.stage
+            .series(route.and_then(|r| self.routes.get(r).copied()))
+    }
 }
 
 #[derive(Debug)]
@@ -41,7 +61,7 @@ pub fn build_websocket_api(
     api: &Arc<V2ApiState>,
     prev: Option<&WsApiRuntime>,
     account: &Arc<dyn TokenBucket>,
-    logs: &AccessLogWriter,
+    (logs, registry): (&AccessLogWriter, &tollgate_metrics::Registry),
     keys: impl Fn(&str) -> HashSet<Box<str>>,
 ) -> WsApiRuntime {
     let mut compiled = HashMap::new();
@@ -50,6 +70,28 @@ pub fn build_websocket_api(
         let c = compiled_for(dep_id, d, &mut compiled, prev.map(|p| &p.compiled), |d| {
             compile_websocket_api(&d.snapshot)
         });
+        let a = &api.definition.api;
+        let route_keys: Vec<&str> = d.snapshot.routes.values().map(|r| &*r.route_key).collect();
+        let detailed = |key: &str| {
+            st.route_settings
+                .get(key)
+                .and_then(|s| s.detailed_metrics_enabled)
+                .or(st.default_route_settings.detailed_metrics_enabled)
+                .unwrap_or(false)
+        };
+        let metrics = WsStageMetrics {
+            stage: RouteStageMetrics::build(
+                registry,
+                &crate::metrics::WEBSOCKET,
+                (&a.api_id, &a.name, name),
+                route_keys.iter().map(|k| (*k, detailed(k))),
+            ),
+            routes: route_keys
+                .iter()
+                .enumerate()
+                .map(|(i, k)| (Box::from(*k), i))
+                .collect(),
+        };
         stages.insert(
             name.as_str().into(),
             Arc::new(WsStageRuntime {
@@ -63,6 +105,7 @@ pub fn build_websocket_api(
                     .and_then(|s| s.format.as_deref())
                     .map(|f| AccessLog::new(f, logs.file_for(&api.definition.api.api_id, name))),
                 keys: keys(name),
+                metrics,
             }),
         );
     }

@@ -14,6 +14,7 @@ use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use super::answer::error;
 use super::authorize;
 use super::event::{ConnInfo, Event, EventKind, Shared};
+use crate::metrics;
 use super::integrate::{self, Call, Failure};
 use super::session;
 use crate::body::GatewayBody;
@@ -76,9 +77,12 @@ pub async fn serve(
     let Some(upgrade) = parts.extensions.remove::<OnUpgrade>() else {
         return error(426, "UpgradeRequired", "Upgrade Required");
     };
+    let series = stage.metrics.series(Some("$connect"));
+    series.add(metrics::WS_CONNECT, 1);
     // New connections of the account (websocket.md §5: 500 per second).
     let now = tollgate_store::throttle::now_ns();
     if gw.websocket_connects.take(now).verdict().await != tollgate_store::limit::Verdict::Admit {
+        series.add(metrics::WS_CLIENT_ERRORS, 1);
         return error(429, "LimitExceededException", "Too Many Requests");
     }
     let host = header(&parts.headers, "host");
@@ -113,9 +117,15 @@ pub async fn serve(
     let mut info = info;
     match authorized {
         Ok(a) => info.authorizer = a,
-        Err(r) => return error(r.status, refusal_type(r.status), r.message),
+        Err(r) => {
+            if (400..500).contains(&r.status) {
+                series.add(metrics::WS_CLIENT_ERRORS, 1);
+            }
+            return error(r.status, refusal_type(r.status), r.message);
+        }
     }
     if !api_key_accepted(&stage, &info) {
+        series.add(metrics::WS_CLIENT_ERRORS, 1);
         return error(403, "ForbiddenException", "Forbidden");
     }
     let mut accepted_headers = Vec::new();
@@ -140,7 +150,8 @@ pub async fn serve(
             stage_variables: &stage.variables,
             functions: functions.as_ref(),
         };
-        match integrate::run(&call, integration).await {
+        let result = metrics::timed_ws_integration(series, integrate::run(&call, integration), |r| r.status).await;
+        match result {
             Ok(reply) if (200..300).contains(&reply.status) => accepted_headers = reply.headers,
             Ok(reply) => return status_only(reply.status, reply.body),
             Err(Failure::Internal) => {
