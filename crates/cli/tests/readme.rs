@@ -188,6 +188,8 @@ fn readme_examples_work_with_default_flags() {
         "hello from /from-localstack",
         r#"{"you": ""#,
         "hello, room",
+        ",resource=\"/pets\",method=\"GET\"} 1",
+        ") Method completed with status: 200",
     ] {
         assert!(out.contains(expected), "missing {expected:?}\n{context}");
     }

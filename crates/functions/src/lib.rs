@@ -330,7 +330,11 @@ impl Functions {
         if let Some(p) = old.filter(|p| p.revision == c.revision_id) {
             return p.clone();
         }
-        let version = if c.version.is_empty() { "$LATEST" } else { &c.version };
+        let version = if c.version.is_empty() {
+            "$LATEST"
+        } else {
+            c.version.as_str()
+        };
         Arc::new(Pool {
             metrics: metrics::series(&self.config.metrics, &c.function_name, version),
             spec: self.spec(c),

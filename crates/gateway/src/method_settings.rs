@@ -64,7 +64,7 @@ impl<T> MethodTable<T> {
                     };
                     let entry = by_path.entry(r.path.as_str().into()).or_default();
                     if entry[slot].is_none() {
-                        entry[slot] = make(&r.path, verb, effective);
+                        entry[slot] = make(r.path.as_str(), verb.as_str(), effective);
                     }
                 }
             }

@@ -140,6 +140,13 @@ pub fn count_request(series: &Series, status: u16, latency: Duration, integratio
     }
 }
 
+/// Counts a stage-cache lookup of a request (CacheHitCount / CacheMissCount) in the series
+/// `count_request` counts it in. The hook for the cache phase: `respond::finish` is to
+/// call it with the `$context`'s cache flag once the cache sets one.
+pub fn count_cache(series: &Series, hit: bool) {
+    series.add(if hit { CACHE_HITS } else { CACHE_MISSES }, 1);
+}
+
 /// Runs a WebSocket integration call, counting its latency and its failure: an error
 /// status it answered (`status` of its reply) is an IntegrationError, no answer an
 /// ExecutionError.

@@ -592,7 +592,7 @@ fn build_http_api(
         let metrics = RouteStageMetrics::build(
             env.metrics,
             &crate::metrics::API,
-            (&a.api_id, &a.name, name),
+            (a.api_id.as_str(), a.name.as_str(), name.as_str()),
             c.routes().map(|r| (&*r.key, detailed_metrics(st, &r.key))),
         );
         stages.insert(

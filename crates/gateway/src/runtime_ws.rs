@@ -83,7 +83,7 @@ pub fn build_websocket_api(
             stage: RouteStageMetrics::build(
                 registry,
                 &crate::metrics::WEBSOCKET,
-                (&a.api_id, &a.name, name),
+                (a.api_id.as_str(), a.name.as_str(), name.as_str()),
                 route_keys.iter().map(|k| (*k, detailed(k))),
             ),
             routes: route_keys

@@ -104,8 +104,9 @@ impl Registry {
         let (offsets, len) = schema.offsets();
         let mut interned = lock(&self.inner.interned);
         let key = (schema as *const Schema as usize, rendered.clone());
-        let base = match interned.by_key.get(&key) {
-            Some(b) => Some(*b),
+        let known = interned.by_key.get(&key).copied();
+        let base = match known {
+            Some(b) => Some(b),
             None if (interned.next + len) as usize > CHUNK * CHUNKS => {
                 warn_full();
                 None

@@ -111,7 +111,7 @@ fn record_method_request(inv: &mut Invocation<'_>, routed: &method_request::Rout
     let verb = inv.parts.method.as_str();
     let Some(logging) = inv
         .logging
-        .and_then(|l| l.for_method(Some(&routed.route.resource_path), verb))
+        .and_then(|l| l.for_method(Some(&*routed.route.resource_path), verb))
     else {
         return;
     };

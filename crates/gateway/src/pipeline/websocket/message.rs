@@ -81,7 +81,7 @@ pub async fn handle(shared: Arc<Shared>, body: Bytes, binary: bool) {
         reply(error_frame("Forbidden", conn_id, &request_id), true).await;
         return;
     };
-    let series = shared.stage.metrics.series(Some(&route.key));
+    let series = shared.stage.metrics.series(Some(&*route.key));
     let Some(integration) = route.integration.as_ref() else {
         reply(
             error_frame("Internal server error", conn_id, &request_id),
