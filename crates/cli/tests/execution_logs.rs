@@ -43,7 +43,12 @@ fn info_data_trace_and_error_levels_write_request_lines() {
         .unwrap()
         .to_string();
     let pets = create_resource(&s, &api, &root, "pets");
-    mock_method(&s, (&api, &pets, "GET"), &["--authorization-type", "NONE"], r#"{"pets": []}"#);
+    mock_method(
+        &s,
+        (&api, &pets, "GET"),
+        &["--authorization-type", "NONE"],
+        r#"{"pets": []}"#,
+    );
     let secret = create_resource(&s, &api, &root, "secret");
     mock_method(
         &s,
@@ -60,6 +65,7 @@ fn info_data_trace_and_error_levels_write_request_lines() {
         {"op": "replace", "path": "/*/*/logging/loglevel", "value": "INFO"},
         {"op": "replace", "path": "/*/*/logging/dataTrace", "value": "true"},
         {"op": "replace", "path": "/~1secret/GET/logging/loglevel", "value": "ERROR"},
+        {"op": "replace", "path": "/~1secret/GET/logging/dataTrace", "value": "false"},
     ]);
     apigw(
         &s,
@@ -106,26 +112,48 @@ fn info_data_trace_and_error_levels_write_request_lines() {
             .collect()
     };
     let ok_lines = of(&ok_id);
-    assert!(ok_lines.contains(&"HTTP Method: GET, Resource Path: /pets"), "{text}");
-    assert!(ok_lines.contains(&"Method request query string: {color=red}"), "{text}");
+    assert!(
+        ok_lines.contains(&"HTTP Method: GET, Resource Path: /pets"),
+        "{text}"
+    );
+    assert!(
+        ok_lines.contains(&"Method request query string: {color=red}"),
+        "{text}"
+    );
     let headers = ok_lines
         .iter()
         .find(|l| l.starts_with("Method request headers: {"))
         .unwrap_or_else(|| panic!("{text}"));
     assert!(headers.contains("x-probe=yes"), "{headers}");
-    assert!(ok_lines.contains(&"Successfully completed execution"), "{text}");
-    assert_eq!(ok_lines.last(), Some(&"Method completed with status: 200"), "{text}");
+    assert!(
+        ok_lines.contains(&"Successfully completed execution"),
+        "{text}"
+    );
+    assert_eq!(
+        ok_lines.last(),
+        Some(&"Method completed with status: 200"),
+        "{text}"
+    );
     // ERROR level: the refused request is logged, the allowed one is not.
     let refused_lines = of(&refused_id);
     assert!(
         refused_lines
             .iter()
-            .any(|l| l.starts_with("Gateway response type: ") && l.ends_with("with status code: 403")),
+            .any(|l| l.starts_with("Gateway response type: ")
+                && l.ends_with("with status code: 403")),
         "{text}"
     );
-    assert_eq!(refused_lines.last(), Some(&"Method completed with status: 403"));
-    // Without data trace (the method's own setting), no headers.
-    assert!(!refused_lines.iter().any(|l| l.starts_with("Method request headers")), "{text}");
+    assert_eq!(
+        refused_lines.last(),
+        Some(&"Method completed with status: 403")
+    );
+    // Without data trace (the method's own setting): no headers.
+    assert!(
+        !refused_lines
+            .iter()
+            .any(|l| l.starts_with("Method request headers")),
+        "{text}"
+    );
     assert!(of(&allowed_id).is_empty(), "{text}");
     assert!(!s
         .data_path()
@@ -135,14 +163,28 @@ fn info_data_trace_and_error_levels_write_request_lines() {
 
     // `tollgate logs --api`: the execution log, and the access log by default.
     let out = tollgate_logs(&s, &["--api", &api, "--stage", "prod", "--execution"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(String::from_utf8_lossy(&out.stdout), text);
-    let access = s.data_path().join("access-logs").join(format!("{api}-prod.log"));
+    let access = s
+        .data_path()
+        .join("access-logs")
+        .join(format!("{api}-prod.log"));
     let access_text = wait_for_line(&access, &allowed_id);
     let out = tollgate_logs(&s, &["--api", &api]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(String::from_utf8_lossy(&out.stdout), access_text);
-    assert!(access_text.contains(&format!("{ok_id} 200")), "{access_text}");
+    assert!(
+        access_text.contains(&format!("{ok_id} 200")),
+        "{access_text}"
+    );
     // Nothing logged for the stage yet, and a name that is no API id.
     let out = tollgate_logs(&s, &["--api", &api, "--stage", "quiet", "--execution"]);
     assert_eq!(out.status.code(), Some(2));

@@ -25,7 +25,11 @@ fn parse_sample(line: &str) -> (String, Labels, f64) {
         return (series.to_string(), Labels::new(), value);
     };
     let mut labels = Labels::new();
-    let mut chars = rest.strip_suffix('}').expect("closing brace").chars().peekable();
+    let mut chars = rest
+        .strip_suffix('}')
+        .expect("closing brace")
+        .chars()
+        .peekable();
     loop {
         let key: String = chars.by_ref().take_while(|c| *c != '=').collect();
         if key.is_empty() {
@@ -191,7 +195,11 @@ fn rest_requests_count_per_method_stage_and_canary() {
         ("resource", "/pets"),
         ("method", "GET"),
     ];
-    let stage = [("api_id", api.as_str()), ("api_name", "pets"), ("stage", "prod")];
+    let stage = [
+        ("api_id", api.as_str()),
+        ("api_name", "pets"),
+        ("stage", "prod"),
+    ];
     assert_eq!(value(&m, "apigateway_requests_total", &method), 3.0);
     assert_eq!(value(&m, "apigateway_4xx_errors_total", &method), 0.0);
     assert_eq!(value(&m, "apigateway_latency_seconds_count", &method), 3.0);
@@ -199,7 +207,10 @@ fn rest_requests_count_per_method_stage_and_canary() {
     inf.push(("le", "+Inf"));
     assert_eq!(value(&m, "apigateway_latency_seconds_bucket", &inf), 3.0);
     // MOCK calls no backend: no integration latency observed.
-    assert_eq!(value(&m, "apigateway_integration_latency_seconds_count", &method), 0.0);
+    assert_eq!(
+        value(&m, "apigateway_integration_latency_seconds_count", &method),
+        0.0
+    );
     assert_eq!(value(&m, "apigateway_requests_total", &stage), 2.0);
     assert_eq!(value(&m, "apigateway_4xx_errors_total", &stage), 2.0);
     assert_eq!(value(&m, "apigateway_5xx_errors_total", &stage), 0.0);
@@ -223,13 +234,18 @@ fn rest_requests_count_per_method_stage_and_canary() {
         value(
             &m,
             "apigateway_requests_total",
-            &[("api_id", api.as_str()), ("api_name", "pets"), ("stage", "beta")]
+            &[
+                ("api_id", api.as_str()),
+                ("api_name", "pets"),
+                ("stage", "beta")
+            ]
         ),
         0.0
     );
     // Labels come from the deployment, never from the path a client sent.
     assert!(
-        !m.iter().any(|(_, l, _)| l.values().any(|v| v.contains("12345"))),
+        !m.iter()
+            .any(|(_, l, _)| l.values().any(|v| v.contains("12345"))),
         "{m:#?}"
     );
 }
@@ -295,7 +311,11 @@ fn http_api_routes_and_lambda_functions_are_counted() {
         2.0
     );
     assert!(value(&m, "apigateway_data_processed_bytes_total", &route) > 0.0);
-    let stage = [("api_id", http.as_str()), ("api_name", "front"), ("stage", "$default")];
+    let stage = [
+        ("api_id", http.as_str()),
+        ("api_name", "front"),
+        ("stage", "$default"),
+    ];
     assert_eq!(value(&m, "apigateway_requests_total", &stage), 1.0);
     assert_eq!(value(&m, "apigateway_4xx_errors_total", &stage), 1.0);
 
@@ -326,7 +346,9 @@ fn metrics_are_not_answered_on_execute_api_hosts() {
     deploy(&s, &api, "metrics");
     let host = format!("{api}.execute-api.localhost");
     // A stage named `metrics` still reaches its API.
-    let r = Http::get(s.port, "/metrics/pets").header("Host", &host).send();
+    let r = Http::get(s.port, "/metrics/pets")
+        .header("Host", &host)
+        .send();
     assert_eq!(r.status, 200, "{r}");
     assert_eq!(r.text(), r#"{"pets": []}"#);
     // `/metrics` on the API's host is the API's (no such resource), not the gateway's.
@@ -339,13 +361,18 @@ fn metrics_are_not_answered_on_execute_api_hosts() {
         .send();
     assert!(!r.text().contains("# TYPE"), "{r}");
     // The gateway's own host serves them.
-    assert!(Http::get(s.port, "/metrics").send().text().contains("# TYPE"));
+    assert!(Http::get(s.port, "/metrics")
+        .send()
+        .text()
+        .contains("# TYPE"));
 }
 
 /// This machine's address on its default route (not loopback), if it has one.
 fn non_loopback_ip() -> Option<std::net::IpAddr> {
     let sock = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
-    sock.connect("192.0.2.200:9").or_else(|_| sock.connect("203.0.113.1:9")).ok()?;
+    sock.connect("192.0.2.200:9")
+        .or_else(|_| sock.connect("203.0.113.1:9"))
+        .ok()?;
     let ip = sock.local_addr().ok()?.ip();
     (!ip.is_loopback() && !ip.is_unspecified()).then_some(ip)
 }
@@ -360,7 +387,12 @@ fn beyond_loopback_a_scrape_needs_the_token_or_a_signature() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_tollgate"))
         .args(["serve", "--listen", "127.0.0.1:0", "--admin-listen"])
         .arg(format!("{ip}:0"))
-        .args(["--access-key-id", "AKIDMETRICS", "--secret-access-key", "s3cret"])
+        .args([
+            "--access-key-id",
+            "AKIDMETRICS",
+            "--secret-access-key",
+            "s3cret",
+        ])
         .args(["--metrics-token", "let-me-scrape"])
         .arg("--data-dir")
         .arg(dir.path())
@@ -386,7 +418,10 @@ fn beyond_loopback_a_scrape_needs_the_token_or_a_signature() {
         .expect("listen line");
     std::thread::spawn(move || lines.for_each(drop));
     let port_after = |prefix: &str| -> u16 {
-        let rest = line.split_once(prefix).unwrap_or_else(|| panic!("{prefix} in {line}")).1;
+        let rest = line
+            .split_once(prefix)
+            .unwrap_or_else(|| panic!("{prefix} in {line}"))
+            .1;
         rest.chars()
             .take_while(char::is_ascii_digit)
             .collect::<String>()

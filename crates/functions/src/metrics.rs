@@ -55,7 +55,10 @@ pub(crate) fn series(
     function: &str,
     version: &str,
 ) -> Series {
-    registry.series(&LAMBDA, &[("function_name", function), ("version", version)])
+    registry.series(
+        &LAMBDA,
+        &[("function_name", function), ("version", version)],
+    )
 }
 
 pub(crate) fn throttled(s: &Series) {

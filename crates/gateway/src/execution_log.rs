@@ -133,7 +133,9 @@ pub fn outcome_lines(
         }
         None => {
             if let Some((body, headers)) = response {
-                out.push(format!("Method response body after transformations: {body}"));
+                out.push(format!(
+                    "Method response body after transformations: {body}"
+                ));
                 out.push(format!("Method response headers: {headers}"));
             }
             out.push("Successfully completed execution".into());

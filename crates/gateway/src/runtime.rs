@@ -14,11 +14,11 @@ use tollgate_store::usage::{KeyCounter, Quota, UsageCounters};
 use tollgate_store::{ApiState, State, V2ApiState};
 
 use crate::access_log::{access_log_path, AccessLog, AccessLogWriter};
-use crate::execution_log::StageExecutionLog;
 use crate::compile::function_url::{self, CompiledFunctionUrl};
 use crate::compile::http_api::{compile_http_api, CompiledHttpApi};
 use crate::compile::{compile, CompiledDeployment};
 use crate::compiled::{compiled_for, served_v2_stages, Compiled};
+use crate::execution_log::StageExecutionLog;
 use crate::frontend::{ApiKind, Frontends};
 use crate::metrics::{RestStageLabels, RestStageMetrics, RouteStageMetrics};
 use crate::router::method_slot;

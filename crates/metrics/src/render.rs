@@ -129,12 +129,30 @@ mod tests {
         a.sub(2, 1);
         let text = r.render();
         assert!(text.contains("# TYPE t_requests_total counter\n"), "{text}");
-        assert!(text.contains("t_requests_total{api=\"a\\\"b\"} 5\n"), "{text}");
-        assert!(text.contains("t_latency_seconds_bucket{api=\"a\\\"b\",le=\"0.01\"} 1\n"), "{text}");
-        assert!(text.contains("t_latency_seconds_bucket{api=\"a\\\"b\",le=\"0.1\"} 2\n"), "{text}");
-        assert!(text.contains("t_latency_seconds_bucket{api=\"a\\\"b\",le=\"+Inf\"} 3\n"), "{text}");
-        assert!(text.contains("t_latency_seconds_sum{api=\"a\\\"b\"} 2.055\n"), "{text}");
-        assert!(text.contains("t_latency_seconds_count{api=\"a\\\"b\"} 3\n"), "{text}");
+        assert!(
+            text.contains("t_requests_total{api=\"a\\\"b\"} 5\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("t_latency_seconds_bucket{api=\"a\\\"b\",le=\"0.01\"} 1\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("t_latency_seconds_bucket{api=\"a\\\"b\",le=\"0.1\"} 2\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("t_latency_seconds_bucket{api=\"a\\\"b\",le=\"+Inf\"} 3\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("t_latency_seconds_sum{api=\"a\\\"b\"} 2.055\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("t_latency_seconds_count{api=\"a\\\"b\"} 3\n"),
+            "{text}"
+        );
         assert!(text.contains("t_open{api=\"a\\\"b\"} -1\n"), "{text}");
         assert_eq!(text.matches("t_requests_total{").count(), 1, "{text}");
     }

@@ -24,8 +24,8 @@ impl Shard {
 
     fn cell(&self, i: u32) -> &AtomicU64 {
         let i = i as usize;
-        let chunk = self.chunks[i / CHUNK]
-            .get_or_init(|| (0..CHUNK).map(|_| AtomicU64::new(0)).collect());
+        let chunk =
+            self.chunks[i / CHUNK].get_or_init(|| (0..CHUNK).map(|_| AtomicU64::new(0)).collect());
         &chunk[i % CHUNK]
     }
 

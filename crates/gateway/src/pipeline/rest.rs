@@ -130,7 +130,10 @@ fn record_method_request(inv: &mut Invocation<'_>, routed: &method_request::Rout
     if !logging.data_trace {
         lines.truncate(1);
     }
-    inv.ctx.execution_log.get_or_insert_with(Box::default).method_request = lines;
+    inv.ctx
+        .execution_log
+        .get_or_insert_with(Box::default)
+        .method_request = lines;
 }
 
 impl Gateway {

@@ -14,11 +14,11 @@ use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use super::answer::error;
 use super::authorize;
 use super::event::{ConnInfo, Event, EventKind, Shared};
-use crate::metrics;
 use super::integrate::{self, Call, Failure};
 use super::session;
 use crate::body::GatewayBody;
 use crate::connections::Connection;
+use crate::metrics;
 use crate::pipeline::inbound::Inbound;
 use crate::runtime_ws::WsStageRuntime;
 use crate::Gateway;
@@ -150,7 +150,9 @@ pub async fn serve(
             stage_variables: &stage.variables,
             functions: functions.as_ref(),
         };
-        let result = metrics::timed_ws_integration(series, integrate::run(&call, integration), |r| r.status).await;
+        let result =
+            metrics::timed_ws_integration(series, integrate::run(&call, integration), |r| r.status)
+                .await;
         match result {
             Ok(reply) if (200..300).contains(&reply.status) => accepted_headers = reply.headers,
             Ok(reply) => return status_only(reply.status, reply.body),

@@ -64,10 +64,18 @@ pub async fn handle(shared: Arc<Shared>, body: Bytes, binary: bool) {
             }
         }
     };
-    shared.stage.metrics.series(None).add(metrics::WS_MESSAGES, 1);
+    shared
+        .stage
+        .metrics
+        .series(None)
+        .add(metrics::WS_MESSAGES, 1);
     let now = tollgate_store::throttle::now_ns();
     if shared.stage.account.take(now).verdict().await != Verdict::Admit {
-        shared.stage.metrics.series(None).add(metrics::WS_CLIENT_ERRORS, 1);
+        shared
+            .stage
+            .metrics
+            .series(None)
+            .add(metrics::WS_CLIENT_ERRORS, 1);
         reply(error_frame("Too Many Requests", conn_id, &request_id), true).await;
         return;
     }
@@ -77,7 +85,11 @@ pub async fn handle(shared: Arc<Shared>, body: Bytes, binary: bool) {
         .flatten();
     let key = route_key(&shared, json.as_ref());
     let Some(route) = shared.stage.deployment.route(&key).cloned() else {
-        shared.stage.metrics.series(None).add(metrics::WS_CLIENT_ERRORS, 1);
+        shared
+            .stage
+            .metrics
+            .series(None)
+            .add(metrics::WS_CLIENT_ERRORS, 1);
         reply(error_frame("Forbidden", conn_id, &request_id), true).await;
         return;
     };
@@ -108,7 +120,9 @@ pub async fn handle(shared: Arc<Shared>, body: Bytes, binary: bool) {
         stage_variables: &shared.stage.variables,
         functions: shared.functions.as_ref(),
     };
-    match metrics::timed_ws_integration(series, integrate::run(&call, integration), |r| r.status).await {
+    match metrics::timed_ws_integration(series, integrate::run(&call, integration), |r| r.status)
+        .await
+    {
         Ok(answer) => {
             shared.log(&event, answer.status, None);
             if route.two_way {
