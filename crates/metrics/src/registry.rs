@@ -2,12 +2,12 @@
 //! threads that count (found through a thread-local on the request path, no lock).
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use crate::schema::{Kind, Schema};
 use crate::shard::{Shard, CHUNK, CHUNKS};
-use crate::{Kind, Schema};
+use crate::state::{Block, Interned, Threads};
 
 /// Where a process's metrics are counted; cheap to clone (one registry per gateway).
 #[derive(Clone)]
@@ -27,26 +27,6 @@ pub(crate) struct Inner {
     id: u64,
     interned: Mutex<Interned>,
     threads: Mutex<Threads>,
-}
-
-#[derive(Default)]
-pub(crate) struct Interned {
-    next: u32,
-    by_key: HashMap<(usize, Arc<str>), u32>,
-    /// Schemas in the order they were first used, each with its blocks in that order.
-    pub(crate) schemas: Vec<(&'static Schema, Vec<Block>)>,
-}
-
-pub(crate) struct Block {
-    pub(crate) labels: Arc<str>,
-    pub(crate) base: u32,
-}
-
-/// The shards of live threads, and what exited threads counted.
-#[derive(Default)]
-pub(crate) struct Threads {
-    pub(crate) live: Vec<Arc<Shard>>,
-    pub(crate) retired: Vec<u64>,
 }
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);

@@ -3,8 +3,8 @@
 
 use std::fmt::Write;
 
-use crate::registry::{Interned, Threads};
-use crate::{Kind, Metric};
+use crate::schema::{Kind, Metric};
+use crate::state::{Interned, Threads};
 
 pub(crate) fn text(interned: &Interned, threads: &Threads) -> String {
     let sum = |cell: u32| -> u64 {
