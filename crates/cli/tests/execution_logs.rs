@@ -67,18 +67,7 @@ fn info_data_trace_and_error_levels_write_request_lines() {
         {"op": "replace", "path": "/~1secret/GET/logging/loglevel", "value": "ERROR"},
         {"op": "replace", "path": "/~1secret/GET/logging/dataTrace", "value": "false"},
     ]);
-    apigw(
-        &s,
-        &[
-            "update-stage",
-            "--rest-api-id",
-            &api,
-            "--stage-name",
-            "prod",
-            "--patch-operations",
-            &ops.to_string(),
-        ],
-    );
+    update_stage(&s, &api, "prod", &ops);
 
     let ok = Http::get(s.port, &Server::exec_path(&api, "/prod/pets?color=red"))
         .header("X-Probe", "yes")

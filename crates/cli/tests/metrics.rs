@@ -106,21 +106,6 @@ fn value(samples: &[(String, Labels, f64)], name: &str, labels: &[(&str, &str)])
     found[0]
 }
 
-fn patch_stage(s: &Server, api: &str, stage: &str, ops: serde_json::Value) {
-    apigw(
-        s,
-        &[
-            "update-stage",
-            "--rest-api-id",
-            api,
-            "--stage-name",
-            stage,
-            "--patch-operations",
-            &ops.to_string(),
-        ],
-    );
-}
-
 /// A REST API `pets` with MOCK `GET /pets`, deployed to `prod`; (api id, resource id).
 fn pets_api(s: &Server) -> (String, String) {
     let api = str_of(&apigw(s, &["create-rest-api", "--name", "pets"]), "id");
@@ -143,12 +128,8 @@ fn pets_api(s: &Server) -> (String, String) {
 fn rest_requests_count_per_method_stage_and_canary() {
     let s = Server::start();
     let (api, _) = pets_api(&s);
-    patch_stage(
-        &s,
-        &api,
-        "prod",
-        json!([{"op": "replace", "path": "/~1pets/GET/metrics/enabled", "value": "true"}]),
-    );
+    let ops = json!([{"op": "replace", "path": "/~1pets/GET/metrics/enabled", "value": "true"}]);
+    update_stage(&s, &api, "prod", &ops);
     for _ in 0..3 {
         assert_eq!(s.invoke(&api, "/prod/pets").status, 200);
     }
@@ -161,27 +142,12 @@ fn rest_requests_count_per_method_stage_and_canary() {
         403
     );
     // A canary taking every request of `beta`.
-    apigw(
+    deploy(&s, &api, "beta");
+    deploy_with(
         &s,
-        &[
-            "create-deployment",
-            "--rest-api-id",
-            &api,
-            "--stage-name",
-            "beta",
-        ],
-    );
-    apigw(
-        &s,
-        &[
-            "create-deployment",
-            "--rest-api-id",
-            &api,
-            "--stage-name",
-            "beta",
-            "--canary-settings",
-            "percentTraffic=100",
-        ],
+        &api,
+        "beta",
+        &["--canary-settings", "percentTraffic=100"],
     );
     for _ in 0..2 {
         assert_eq!(s.invoke(&api, "/beta/pets").status, 200);
@@ -287,12 +253,8 @@ fn http_api_routes_and_lambda_functions_are_counted() {
     );
     create_function(&s, "hello", "python3.12", "app.handler", &zip, &[]);
     let fn_api = proxy_api(&s, "hello");
-    patch_stage(
-        &s,
-        &fn_api,
-        "prod",
-        json!([{"op": "replace", "path": "/*/*/metrics/enabled", "value": "true"}]),
-    );
+    let ops = json!([{"op": "replace", "path": "/*/*/metrics/enabled", "value": "true"}]);
+    update_stage(&s, &fn_api, "prod", &ops);
     for _ in 0..2 {
         let r = s.invoke(&fn_api, "/prod/anything/here");
         assert_eq!(r.status, 200, "{r}");
@@ -468,4 +430,131 @@ fn beyond_loopback_a_scrape_needs_the_token_or_a_signature() {
     let r = Http::get(data_port, "/metrics").send();
     assert_eq!(r.status, 403, "{r}");
     assert!(!r.text().contains("# TYPE"), "{r}");
+}
+
+#[test]
+fn websocket_connects_messages_and_client_errors_are_counted() {
+    let s = Server::start();
+    let api = v2(
+        &s,
+        &[
+            "create-api",
+            "--name",
+            "chat",
+            "--protocol-type",
+            "WEBSOCKET",
+            "--route-selection-expression",
+            "$request.body.action",
+        ],
+    )["ApiId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mock = v2(
+        &s,
+        &[
+            "create-integration",
+            "--api-id",
+            &api,
+            "--integration-type",
+            "MOCK",
+            "--template-selection-expression",
+            "\\$default",
+            "--request-templates",
+            r#"{"$default": "{\"statusCode\": 200}"}"#,
+        ],
+    )["IntegrationId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    v2(
+        &s,
+        &[
+            "create-integration-response",
+            "--api-id",
+            &api,
+            "--integration-id",
+            &mock,
+            "--integration-response-key",
+            "$default",
+            "--response-templates",
+            r#"{"$default": "pong"}"#,
+        ],
+    );
+    let route = v2_route(
+        &s,
+        &api,
+        "ping",
+        &mock,
+        &["--route-response-selection-expression", "$default"],
+    );
+    v2(
+        &s,
+        &[
+            "create-route-response",
+            "--api-id",
+            &api,
+            "--route-id",
+            &route,
+            "--route-response-key",
+            "$default",
+        ],
+    );
+    v2(
+        &s,
+        &[
+            "create-stage",
+            "--api-id",
+            &api,
+            "--stage-name",
+            "prod",
+            "--auto-deploy",
+            "--default-route-settings",
+            "DetailedMetricsEnabled=true",
+        ],
+    );
+    // One client: two pings (answered) and a message no route takes.
+    let url = format!("ws://127.0.0.1:{}/_aws/execute-api/{api}/prod", s.port);
+    let out = Command::new(env!("CARGO_BIN_EXE_tollgate"))
+        .args(["ws", &url, "--for", "2"])
+        .args([
+            "--send",
+            r#"{"action":"ping"}"#,
+            "--send",
+            r#"{"action":"ping"}"#,
+        ])
+        .args(["--send", r#"{"action":"nope"}"#])
+        .output()
+        .unwrap();
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(printed.matches("pong").count(), 2, "{printed}");
+    assert!(printed.contains("Forbidden"), "{printed}");
+
+    let m = get_metrics(&s);
+    let stage = [
+        ("api_id", api.as_str()),
+        ("api_name", "chat"),
+        ("stage", "prod"),
+    ];
+    let mut ping = stage.to_vec();
+    ping.push(("route", "ping"));
+    assert_eq!(value(&m, "apigateway_websocket_connect_total", &stage), 1.0);
+    // Both directions: two pings in, two answers out.
+    assert_eq!(value(&m, "apigateway_websocket_messages_total", &ping), 4.0);
+    assert_eq!(
+        value(&m, "apigateway_websocket_integration_errors_total", &ping),
+        0.0
+    );
+    assert_eq!(
+        value(&m, "apigateway_integration_latency_seconds_count", &ping),
+        2.0
+    );
+    assert_eq!(
+        value(&m, "apigateway_websocket_messages_total", &stage),
+        1.0
+    );
+    assert_eq!(
+        value(&m, "apigateway_websocket_client_errors_total", &stage),
+        1.0
+    );
 }

@@ -3,7 +3,7 @@
 //!
 //! Why not `prometheus-client`: its counters are one `AtomicU64` per series that every
 //! worker thread increments, so a busy series is a cache line all cores fight over. Here
-//! each thread counts in its own shard ([`shard`]) and a scrape sums the shards.
+//! each thread counts in its own shard (`shard.rs`) and a scrape sums the shards.
 //!
 //! A [`Schema`] lists the metrics a kind of subject has (a REST or HTTP API stage or method,
 //! a WebSocket stage, a function version); [`Registry::series`] interns one subject's label

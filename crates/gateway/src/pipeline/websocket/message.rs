@@ -64,18 +64,16 @@ pub async fn handle(shared: Arc<Shared>, body: Bytes, binary: bool) {
             }
         }
     };
-    shared
-        .stage
-        .metrics
-        .series(None)
-        .add(metrics::WS_MESSAGES, 1);
+    // A message counts in its route's series; one refused before it has a route, in the
+    // stage's (as a client error).
+    let refused = || {
+        let stage = shared.stage.metrics.series(None);
+        stage.add(metrics::WS_MESSAGES, 1);
+        stage.add(metrics::WS_CLIENT_ERRORS, 1);
+    };
     let now = tollgate_store::throttle::now_ns();
     if shared.stage.account.take(now).verdict().await != Verdict::Admit {
-        shared
-            .stage
-            .metrics
-            .series(None)
-            .add(metrics::WS_CLIENT_ERRORS, 1);
+        refused();
         reply(error_frame("Too Many Requests", conn_id, &request_id), true).await;
         return;
     }
@@ -85,15 +83,12 @@ pub async fn handle(shared: Arc<Shared>, body: Bytes, binary: bool) {
         .flatten();
     let key = route_key(&shared, json.as_ref());
     let Some(route) = shared.stage.deployment.route(&key).cloned() else {
-        shared
-            .stage
-            .metrics
-            .series(None)
-            .add(metrics::WS_CLIENT_ERRORS, 1);
+        refused();
         reply(error_frame("Forbidden", conn_id, &request_id), true).await;
         return;
     };
     let series = shared.stage.metrics.series(Some(&*route.key));
+    series.add(metrics::WS_MESSAGES, 1);
     let Some(integration) = route.integration.as_ref() else {
         reply(
             error_frame("Internal server error", conn_id, &request_id),
