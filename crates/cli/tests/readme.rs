@@ -188,7 +188,7 @@ fn readme_examples_work_with_default_flags() {
         "hello from /from-localstack",
         r#"{"you": ""#,
         "hello, room",
-        ",resource=\"/pets\",method=\"GET\"} 1",
+        ",resource=\"/web/{proxy+}\",method=\"ANY\"} 1",
         ") Method completed with status: 200",
     ] {
         assert!(out.contains(expected), "missing {expected:?}\n{context}");
