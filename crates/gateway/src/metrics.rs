@@ -128,16 +128,18 @@ fn api_name<'a>(name: &'a str, id: &'a str) -> std::borrow::Cow<'a, str> {
 /// Counts one request into `series`: the status class, its latency and, when the
 /// integration was called, the integration's.
 pub fn count_request(series: &Series, status: u16, latency: Duration, integration_ms: Option<u64>) {
-    series.add(REQUESTS, 1);
-    match status {
-        400..=499 => series.add(ERRORS_4XX, 1),
-        500..=599 => series.add(ERRORS_5XX, 1),
-        _ => {}
-    }
-    series.observe_micros(LATENCY, latency.as_micros() as u64);
-    if let Some(ms) = integration_ms {
-        series.observe_micros(INTEGRATION_LATENCY, ms.saturating_mul(1000));
-    }
+    series.counts(|c| {
+        c.add(REQUESTS, 1);
+        match status {
+            400..=499 => c.add(ERRORS_4XX, 1),
+            500..=599 => c.add(ERRORS_5XX, 1),
+            _ => {}
+        }
+        c.observe_micros(LATENCY, latency.as_micros() as u64);
+        if let Some(ms) = integration_ms {
+            c.observe_micros(INTEGRATION_LATENCY, ms.saturating_mul(1000));
+        }
+    });
 }
 
 /// Counts a stage-cache lookup of a request (CacheHitCount / CacheMissCount) in the series

@@ -18,5 +18,5 @@ mod schema;
 mod shard;
 mod state;
 
-pub use registry::{Registry, Series};
+pub use registry::{Counts, Registry, Series};
 pub use schema::{Kind, Metric, Schema, CONTENT_TYPE, LATENCY_BOUNDS};

@@ -197,11 +197,22 @@ impl Series {
         });
     }
 
+    /// Runs `f` with this thread's cells of the series: several counts of one request for
+    /// one thread-local lookup. Nothing runs when the registry was full.
+    pub fn counts(&self, f: impl FnOnce(&Counts<'_>)) {
+        let Some(base) = self.base else { return };
+        self.with_shard(|shard| {
+            f(&Counts {
+                series: self,
+                base,
+                shard,
+            })
+        });
+    }
+
     /// Adds `v` to counter or gauge `metric` (its index in the schema).
     pub fn add(&self, metric: usize, v: u64) {
-        let Some(base) = self.base else { return };
-        let cell = base + self.offsets[metric];
-        self.with_shard(|s| s.add(cell, v));
+        self.counts(|c| c.add(metric, v));
     }
 
     /// Lowers gauge `metric` by `v`.
@@ -211,21 +222,37 @@ impl Series {
 
     /// Records one observation of histogram `metric`, in microseconds.
     pub fn observe_micros(&self, metric: usize, micros: u64) {
-        let Some(base) = self.base else { return };
-        let Kind::Histogram(bounds) = self.schema.metrics[metric].kind else {
+        self.counts(|c| c.observe_micros(metric, micros));
+    }
+}
+
+/// A series' cells on the counting thread (see `Series::counts`).
+pub struct Counts<'a> {
+    series: &'a Series,
+    base: u32,
+    shard: &'a Shard,
+}
+
+impl Counts<'_> {
+    /// Adds `v` to counter or gauge `metric`.
+    pub fn add(&self, metric: usize, v: u64) {
+        self.shard.add(self.base + self.series.offsets[metric], v);
+    }
+
+    /// Records one observation of histogram `metric`, in microseconds.
+    pub fn observe_micros(&self, metric: usize, micros: u64) {
+        let Kind::Histogram(bounds) = self.series.schema.metrics[metric].kind else {
             return;
         };
-        let at = base + self.offsets[metric];
+        let at = self.base + self.series.offsets[metric];
         let seconds = micros as f64 / 1e6;
         let bucket = bounds
             .iter()
             .position(|b| seconds <= *b)
             .unwrap_or(bounds.len());
         let n = bounds.len() as u32;
-        self.with_shard(|s| {
-            s.add(at + bucket as u32, 1);
-            s.add(at + n + 1, micros);
-            s.add(at + n + 2, 1);
-        });
+        self.shard.add(at + bucket as u32, 1);
+        self.shard.add(at + n + 1, micros);
+        self.shard.add(at + n + 2, 1);
     }
 }
