@@ -317,6 +317,15 @@ gw put-integration-response --rest-api-id "$API" --resource-id "$COGNITO_RES" --
     --response-templates "$(python3 -c 'import json,sys; print(json.dumps({"application/json": sys.argv[1]}))' "$BODY")" >/dev/null
 
 gw create-deployment --rest-api-id "$API" --stage-name bench >/dev/null
+# The same deployment on a stage with per-method metrics (every method's own series) and an
+# access log: tg_obs against tg_proxy is what observability costs a request (`bench` still
+# counts each request in its stage's series, as AWS always counts a stage).
+gw create-deployment --rest-api-id "$API" --stage-name observed >/dev/null
+gw update-stage --rest-api-id "$API" --stage-name observed --patch-operations \
+    "$(python3 -c 'import json; print(json.dumps([
+        {"op": "replace", "path": "/*/*/metrics/enabled", "value": "true"},
+        {"op": "replace", "path": "/accessLogSettings/destinationArn", "value": "arn:aws:logs:us-east-1:000000000000:log-group:bench"},
+        {"op": "replace", "path": "/accessLogSettings/format", "value": "$context.requestId $context.identity.sourceIp [$context.requestTime] \"$context.httpMethod $context.resourcePath $context.protocol\" $context.status $context.responseLength"}]))')" >/dev/null
 
 # An HTTP API (v2) in front of the same backend: quick create with an HTTP_PROXY target
 # makes the auto-deployed `$default` stage and route, which appends the request's path.
@@ -334,12 +343,14 @@ gw create-usage-plan-key --usage-plan-id "$PLAN_ID" --key-id "$KEY_ID" --key-typ
 # ---------------------------------------------------------------------------------------
 # Targets; each answers GET with BODY. Checked once with curl before any load.
 # ---------------------------------------------------------------------------------------
-TARGETS=(direct nginx tg_proxy tg_keyed tg_tpl tg_mock tg_mockh tg_http tg_auth tg_cognito)
+TARGETS=(direct nginx tg_proxy tg_obs tg_keyed tg_tpl tg_mock tg_mockh tg_http tg_auth tg_cognito)
 declare -A NAME URL HDR
 NAME[direct]="backend direct (nginx return)"
 NAME[nginx]="nginx reverse proxy"
 NAME[tg_proxy]="Tollgate HTTP_PROXY"
 NAME[tg_mock]="Tollgate MOCK"
+NAME[tg_obs]="Tollgate HTTP_PROXY, method metrics + access log"
+URL[tg_obs]="http://127.0.0.1:$TOLLGATE_PORT/_aws/execute-api/$API/observed/proxy/bench"
 URL[direct]="http://127.0.0.1:$BACKEND_PORT/bench"
 URL[nginx]="http://127.0.0.1:$PROXY_PORT/proxy/bench"
 URL[tg_proxy]="http://127.0.0.1:$TOLLGATE_PORT/_aws/execute-api/$API/bench/proxy/bench"

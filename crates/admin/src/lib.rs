@@ -26,7 +26,7 @@ use axum::extract::State;
 use axum::Router;
 use tollgate_store::Store;
 
-pub use core::context::{AdminConfig, AdminContext, Ctx, TestInvoker};
+pub use core::context::{AdminConfig, AdminContext, Ctx, MetricsText, TestInvoker};
 pub use core::credentials::StaticCredentials;
 
 /// The context every handler gets, serving [`SERVICES`].
@@ -53,6 +53,7 @@ pub fn context(
     };
     Arc::new(AdminContext {
         store,
+        metrics: config.metrics,
         region: config.region,
         verifier: tollgate_sigv4::Verifier::new(keys.clone(), "apigateway"),
         keys,
@@ -86,6 +87,7 @@ pub fn router(ctx: Ctx) -> Router {
         .iter()
         .fold(core::query::routes(), |r, s| r.merge((s.routes)()));
     routes
+        .route("/metrics", axum::routing::get(metrics))
         .fallback(unknown_operation)
         .method_not_allowed_fallback(unknown_operation)
         .layer(axum::middleware::from_fn_with_state(
@@ -95,6 +97,40 @@ pub fn router(ctx: Ctx) -> Router {
         // The envelope already read the body within its own limits.
         .layer(axum::extract::DefaultBodyLimit::disable())
         .with_state(ctx)
+}
+
+/// `GET /metrics` signed with the control plane's keys (loopback and `--metrics-token`
+/// callers are answered before the control plane). Not on `{id}.execute-api.*` hosts,
+/// which name an API.
+async fn metrics(
+    State(ctx): State<Ctx>,
+    req: http::Request<axum::body::Body>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let execute_api = req
+        .headers()
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .is_some_and(names_an_api);
+    match &ctx.metrics {
+        Some(render) if !execute_api => (
+            [(http::header::CONTENT_TYPE, tollgate_metrics::CONTENT_TYPE)],
+            render(),
+        )
+            .into_response(),
+        _ => unknown_operation(State(ctx), req).await.into_response(),
+    }
+}
+
+/// Whether `host` is an `{id}.execute-api.*` name: such a host addresses a deployed API,
+/// never the gateway's own pages (`/metrics`).
+pub fn names_an_api(host: &str) -> bool {
+    host.split_once('.').is_some_and(|(id, rest)| {
+        !id.is_empty()
+            && rest
+                .get(..12)
+                .is_some_and(|p| p.eq_ignore_ascii_case("execute-api."))
+    })
 }
 
 async fn unknown_operation(

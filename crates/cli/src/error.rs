@@ -69,6 +69,16 @@ pub enum CliError {
     Functions(#[from] tollgate_functions::StartError),
     #[error("{0} is not a function name")]
     NotAFunction(String),
+    #[error("{0} is not an API id")]
+    NotAnApi(String),
+    #[error("{0} is not a stage name")]
+    NotAStage(String),
+    #[error("no {kind} log for API {api} in {} (no request logged yet?)", .dir.display())]
+    NoApiLog {
+        api: String,
+        kind: &'static str,
+        dir: PathBuf,
+    },
     #[error("no log for function {function} in {} (it has not run yet?)", .data_dir.display())]
     NoLog { function: String, data_dir: PathBuf },
     /// Reading a function's log or writing it out.

@@ -7,6 +7,8 @@ use std::sync::Arc;
 
 mod error;
 mod limits;
+mod logs;
+mod metrics;
 mod sam;
 mod store;
 mod ws;
@@ -32,8 +34,9 @@ struct Cli {
 enum Command {
     /// Run the gateway: control plane and data plane on one listener (by default).
     Serve(Box<ServeArgs>),
-    /// Print a Lambda function's log (START/END/REPORT lines and the function's output).
-    Logs(LogsArgs),
+    /// Print a Lambda function's log (START/END/REPORT lines and the function's output), or
+    /// with `--api` an API's access or execution log.
+    Logs(logs::LogsArgs),
     /// Create or upgrade the schema of a shared (Postgres) store; `serve` also does it at
     /// start.
     Migrate(store::StoreArg),
@@ -48,18 +51,6 @@ enum Command {
     /// Run a SAM application on a running gateway: create or update its functions and
     /// APIs from template.yaml and print the APIs' URLs.
     Sam(sam::SamArgs),
-}
-
-#[derive(clap::Args)]
-struct LogsArgs {
-    /// The function's name.
-    function: String,
-    /// Keep printing new lines as they are written.
-    #[arg(short, long)]
-    follow: bool,
-    /// Where state and logs are kept (as given to `serve`).
-    #[arg(long, env = "TOLLGATE_DATA_DIR", default_value = "./.tollgate")]
-    data_dir: PathBuf,
 }
 
 #[derive(clap::Args)]
@@ -172,6 +163,10 @@ struct ServeArgs {
     /// The PEM private key of --tls-cert.
     #[arg(long, env = "TOLLGATE_TLS_KEY", requires = "tls_cert")]
     tls_key: Option<PathBuf>,
+    /// A bearer token that lets a scraper beyond loopback read `GET /metrics` unsigned
+    /// (`Authorization: Bearer TOKEN`); SigV4-signed scrapes work without it.
+    #[arg(long, env = "TOLLGATE_METRICS_TOKEN", hide_env_values = true)]
+    metrics_token: Option<String>,
     /// Diagnostics filter (tracing syntax), e.g. `info` or `tollgate_gateway=debug`.
     #[arg(long, env = "TOLLGATE_LOG", default_value = "info")]
     log: String,
@@ -384,8 +379,10 @@ async fn serve(mut args: ServeArgs) -> Result<(), CliError> {
         .unwrap_or_else(|| args.data_dir.join("access-logs"));
     let counters = limits::start(&args.redis, &store, args.store.store.is_some()).await?;
     let usage = counters.usage.clone();
+    let registry = tollgate_metrics::Registry::new();
     let mut functions_config =
         tollgate_functions::FunctionsConfig::new(args.data_dir.clone(), args.region.clone());
+    functions_config.metrics = registry.clone();
     functions_config.idle_timeout = std::time::Duration::from_secs(args.lambda_idle_timeout.max(1));
     functions_config.permissions = match args.lambda_permissions {
         LambdaPermissions::Enforce => tollgate_functions::PermissionMode::Enforce,
@@ -425,7 +422,11 @@ async fn serve(mut args: ServeArgs) -> Result<(), CliError> {
     let functions = tollgate_functions::Functions::start(functions_config, &store)?;
     let gateway = Gateway::start(
         &store,
-        log_dir,
+        tollgate_gateway::Sinks {
+            access_log_dir: log_dir,
+            metrics: registry.clone(),
+            execution_log_dir: args.data_dir.join("execution-logs"),
+        },
         usage.clone(),
         counters.buckets.clone(),
         Some(functions.clone()),
@@ -477,15 +478,28 @@ async fn serve(mut args: ServeArgs) -> Result<(), CliError> {
             body_stall: std::time::Duration::from_secs(args.idle_timeout),
             api_endpoint: api_endpoint(&bound, scheme),
             function_url_endpoint: function_url_endpoint(&bound, scheme, &args.region),
+            metrics: Some({
+                let registry = registry.clone();
+                let render: tollgate_admin::MetricsText = Arc::new(move || registry.render());
+                render
+            }),
         },
         Some(Arc::new(Invoker(gateway.clone()))),
         Some(gateway.applied_version()),
         Some(usage.clone()),
         Some(functions.clone()),
     ));
+    let scrapes = Arc::new(metrics::MetricsEndpoint {
+        registry,
+        token: args.metrics_token.clone(),
+    });
     let control: ControlPlane = Arc::new(move |req| {
         let admin = admin.clone();
+        let scrapes = scrapes.clone();
         Box::pin(async move {
+            if let Some(resp) = scrapes.answer(&req) {
+                return resp;
+            }
             let resp = match admin.oneshot(req.map(axum::body::Body::new)).await {
                 Ok(r) => r,
                 Err(never) => match never {},
@@ -521,54 +535,6 @@ async fn serve(mut args: ServeArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// `tollgate logs FUNCTION [--follow]`: the function's log file, optionally followed.
-fn logs(mut args: LogsArgs) -> Result<(), CliError> {
-    use std::io::{Read, Seek, Write};
-    // Named in full in messages, as `serve` resolved it.
-    args.data_dir = std::fs::canonicalize(&args.data_dir)
-        .or_else(|_| std::path::absolute(&args.data_dir))
-        .map_err(|source| CliError::Resolve {
-            path: args.data_dir.clone(),
-            source,
-        })?;
-    if tollgate_model::lambda::parse_function_ref(&args.function).is_none() {
-        return Err(CliError::NotAFunction(args.function));
-    }
-    let path = tollgate_functions::logs::log_path(
-        &args.data_dir.join("functions").join("logs"),
-        &args.function,
-    );
-    let mut out = std::io::stdout().lock();
-    let mut pos = 0u64;
-    loop {
-        match std::fs::File::open(&path) {
-            Ok(mut f) => {
-                let len = f.metadata().map_or(0, |m| m.len());
-                if len < pos {
-                    pos = 0; // the log was recreated
-                }
-                f.seek(std::io::SeekFrom::Start(pos))?;
-                let mut buf = Vec::new();
-                f.read_to_end(&mut buf)?;
-                pos += buf.len() as u64;
-                out.write_all(&buf)?;
-                out.flush()?;
-            }
-            Err(_) if args.follow => {}
-            Err(_) => {
-                return Err(CliError::NoLog {
-                    function: args.function,
-                    data_dir: args.data_dir,
-                })
-            }
-        }
-        if !args.follow {
-            return Ok(());
-        }
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
-}
-
 /// The runtime of a one-shot command (migrate, export, import).
 fn current_thread() -> Result<tokio::runtime::Runtime, CliError> {
     Ok(tokio::runtime::Builder::new_current_thread()
@@ -580,7 +546,7 @@ fn current_thread() -> Result<tokio::runtime::Runtime, CliError> {
 fn run(cli: Cli) -> Result<(), CliError> {
     let args = match cli.command {
         Command::Serve(args) => args,
-        Command::Logs(args) => return logs(args),
+        Command::Logs(args) => return logs::run(args),
         Command::Migrate(arg) => {
             println!("{}", current_thread()?.block_on(store::migrate(&arg))?);
             return Ok(());

@@ -190,6 +190,8 @@ fn readme_examples_work_with_default_flags() {
         "hello, room",
         r#""description": "Pets, from OpenAPI""#,
         r#"{"message": "hello from SAM"}"#,
+        ",resource=\"/web/{proxy+}\",method=\"ANY\"} 1",
+        ") Method completed with status: 200",
     ] {
         assert!(out.contains(expected), "missing {expected:?}\n{context}");
     }

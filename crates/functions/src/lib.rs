@@ -18,6 +18,7 @@ pub mod events;
 pub mod interpreters;
 mod invoke;
 pub mod logs;
+pub mod metrics;
 mod output;
 pub mod policy;
 mod process_group;
@@ -64,6 +65,8 @@ pub struct FunctionsConfig {
     pub event_retry_delays: [Duration; 2],
     /// Whether a service invocation the function's resource policy does not allow fails.
     pub permissions: PermissionMode,
+    /// Where invocations are counted.
+    pub metrics: tollgate_metrics::Registry,
 }
 
 /// How resource policies are applied to invocations by other services (API Gateway).
@@ -99,6 +102,7 @@ impl FunctionsConfig {
             remote: None,
             event_retry_delays: events::RETRY_DELAYS,
             permissions: PermissionMode::Enforce,
+            metrics: tollgate_metrics::Registry::default(),
         }
     }
 }
@@ -106,6 +110,8 @@ impl FunctionsConfig {
 /// The warm workers of one function version.
 pub struct Pool {
     spec: WorkerSpec,
+    /// This version's series (`metrics::LAMBDA`).
+    metrics: tollgate_metrics::Series,
     idle: Mutex<Vec<Worker>>,
     revision: String,
 }
@@ -324,7 +330,13 @@ impl Functions {
         if let Some(p) = old.filter(|p| p.revision == c.revision_id) {
             return p.clone();
         }
+        let version = if c.version.is_empty() {
+            "$LATEST"
+        } else {
+            c.version.as_str()
+        };
         Arc::new(Pool {
+            metrics: metrics::series(&self.config.metrics, &c.function_name, version),
             spec: self.spec(c),
             idle: Mutex::new(Vec::new()),
             revision: c.revision_id.clone(),
@@ -553,7 +565,25 @@ impl Functions {
         })
     }
 
+    /// [`Functions::run_counted`], counted in the version's series.
     async fn run(
+        &self,
+        target: &Target,
+        request_id: String,
+        req: InvokeRequest,
+    ) -> Result<Outcome, InvokeError> {
+        let series = &target.pool.metrics;
+        let running = metrics::Running::start(series);
+        let result = self.run_counted(target, request_id, req).await;
+        match &result {
+            Ok(outcome) => running.ran(outcome.function_error),
+            Err(InvokeError::TooManyRequests { .. }) => metrics::throttled(series),
+            Err(_) => {}
+        }
+        result
+    }
+
+    async fn run_counted(
         &self,
         target: &Target,
         request_id: String,
@@ -613,6 +643,7 @@ impl Functions {
                         return Ok(runtime_failure("Runtime.InvalidRuntime", &why.to_string()))
                     }
                 };
+                metrics::cold_start(&pool.metrics);
                 match Worker::start(&launch, &self.logs).await {
                     Ok(w) => w,
                     Err(why) => {

@@ -87,7 +87,12 @@ impl AccessLogWriter {
     }
 
     pub fn write(&self, log: &AccessLog, line: String) {
-        if self.tx.try_send((log.file.clone(), line)).is_err() {
+        self.write_to(&log.file, line);
+    }
+
+    /// Appends `lines` (and a newline) to `file` (execution logs share the writer).
+    pub fn write_to(&self, file: &Arc<Path>, lines: String) {
+        if self.tx.try_send((file.clone(), lines)).is_err() {
             let n = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
             if n.is_power_of_two() {
                 tracing::warn!(dropped = n, "access log writer is behind; lines dropped");
@@ -137,7 +142,8 @@ async fn write_loop(mut rx: mpsc::Receiver<(Arc<Path>, String)>) {
     }
 }
 
-/// Where access logs go: `{dir}/{apiId}-{stage}.log`.
+/// Where a stage's access log (or execution log, in its own dir) goes:
+/// `{dir}/{apiId}-{stage}.log`.
 pub fn access_log_path(dir: &std::path::Path, api: &str, stage: &str) -> PathBuf {
     dir.join(format!("{api}-{stage}.log"))
 }

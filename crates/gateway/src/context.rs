@@ -86,9 +86,12 @@ pub struct RequestContext {
     pub execution_log: Option<Box<ExecutionLog>>,
 }
 
-/// The bodies TestInvokeMethod's log shows around the integration call.
+/// What an execution log shows of a request: the method request (recorded when it is
+/// routed) and the bodies around the integration call.
 #[derive(Debug, Clone, Default)]
 pub struct ExecutionLog {
+    /// The method request's lines (`crate::execution_log::method_request_lines`).
+    pub method_request: Vec<String>,
     /// "Endpoint request body after transformations".
     pub endpoint_request_body: Option<bytes::Bytes>,
     /// "Endpoint response body before transformations".

@@ -121,6 +121,8 @@ pub struct HttpContext {
     pub api_id: String,
     pub stage: String,
     pub route_key: Option<String>,
+    /// The matched route's index in the deployment (its metrics series).
+    pub route_index: Option<usize>,
     pub http_method: String,
     /// The path as the client sent it after the API's address.
     pub path: String,

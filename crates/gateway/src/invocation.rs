@@ -80,6 +80,8 @@ pub struct Invocation<'a> {
     pub limits: Option<&'a StageLimits>,
     /// The client came over TLS (`X-Forwarded-Proto: https`, default port 443).
     pub tls: bool,
+    /// The stage's execution logging, if any of its methods log.
+    pub logging: Option<&'a crate::execution_log::StageExecutionLog>,
 }
 
 impl Invocation<'_> {

@@ -14,6 +14,7 @@ pub mod content_handling;
 pub mod context;
 pub mod cors;
 pub mod error;
+pub mod execution_log;
 pub mod frontend;
 pub mod http_context;
 pub mod iam;
@@ -21,6 +22,8 @@ pub mod integrations;
 pub mod invocation;
 pub mod listener;
 pub mod mapping;
+pub mod method_settings;
+pub mod metrics;
 pub mod pipeline;
 pub mod router;
 pub mod runtime;
@@ -68,6 +71,20 @@ pub struct Gateway {
     websocket: connections::WebSocketSettings,
     /// New WebSocket connections of the account (`--websocket-connect-rate`).
     websocket_connects: Arc<dyn tollgate_store::throttle::TokenBucket>,
+    /// Where requests are counted (`/metrics`).
+    metrics: tollgate_metrics::Registry,
+    /// Where execution logs are written.
+    execution_log_dir: PathBuf,
+}
+
+/// Where the gateway reports what it does: access logs and metrics.
+pub struct Sinks {
+    /// Access logs are written under this directory.
+    pub access_log_dir: PathBuf,
+    /// The registry stages' series are resolved in.
+    pub metrics: tollgate_metrics::Registry,
+    /// Execution logs are written under this directory.
+    pub execution_log_dir: PathBuf,
 }
 
 /// How long things may take: request bodies, and WebSocket connections.
@@ -88,10 +105,10 @@ pub struct Identities {
 
 impl Gateway {
     /// Builds the gateway from the store's current state and starts following it.
-    /// Access logs are written under `access_log_dir`. Needs a tokio runtime.
+    /// Access logs are written under `sinks.access_log_dir`. Needs a tokio runtime.
     pub fn start(
         store: &Store,
-        access_log_dir: PathBuf,
+        sinks: Sinks,
         usage: Arc<dyn UsageCounters>,
         buckets: Arc<dyn Buckets>,
         functions: Option<Arc<tollgate_functions::Functions>>,
@@ -102,7 +119,7 @@ impl Gateway {
             body_stall,
             websocket,
         } = timing;
-        let logs = AccessLogWriter::start(access_log_dir);
+        let logs = AccessLogWriter::start(sinks.access_log_dir);
         let mut feed = store.subscribe();
         let state = feed.current().state.clone();
         let (applied, _) = tokio::sync::watch::channel(state.version);
@@ -125,6 +142,8 @@ impl Gateway {
             connections: Arc::new(connections::LocalConnections::default()),
             websocket,
             websocket_connects,
+            metrics: sinks.metrics,
+            execution_log_dir: sinks.execution_log_dir,
         });
         gw.runtime
             .store(Arc::new(gw.rebuild(&state, &Runtime::default())));
@@ -152,6 +171,8 @@ impl Gateway {
                 .functions
                 .as_deref()
                 .map_or("us-east-1", tollgate_functions::Functions::region),
+            metrics: &self.metrics,
+            execution_log_dir: &self.execution_log_dir,
         };
         if !self.iam.load().compiled_from(&state.iam) {
             let iam = iam::Iam::with_iam(&self.configured_callers, &state.iam);
@@ -191,6 +212,11 @@ impl Gateway {
     /// each runs its `$disconnect`.
     pub fn close_websockets(&self) {
         self.connections.close_all(1001, "Going away");
+    }
+
+    /// The registry requests are counted in.
+    pub fn metrics(&self) -> &tollgate_metrics::Registry {
+        &self.metrics
     }
 
     /// Open WebSocket connections.

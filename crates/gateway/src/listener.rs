@@ -358,10 +358,18 @@ async fn dispatch(
         }
         // The control plane does not read the runtime; release it before waiting.
         drop(runtime);
+        parts.extensions.insert(ClientAddr(remote));
         return control_plane(control, main, Request::from_parts(parts, body)).await;
     }
+    let mut req = req;
+    req.extensions_mut().insert(ClientAddr(remote));
     control_plane(control, main, req).await
 }
+
+/// The address a control-plane request came from (in its extensions): `/metrics` is
+/// open to loopback callers only.
+#[derive(Clone, Copy, Debug)]
+pub struct ClientAddr(pub SocketAddr);
 
 /// Runs a control-plane call on the main runtime.
 async fn control_plane(

@@ -13,12 +13,14 @@ use tollgate_store::throttle::{Buckets, TokenBucket};
 use tollgate_store::usage::{KeyCounter, Quota, UsageCounters};
 use tollgate_store::{ApiState, State, V2ApiState};
 
-use crate::access_log::{AccessLog, AccessLogWriter};
+use crate::access_log::{access_log_path, AccessLog, AccessLogWriter};
 use crate::compile::function_url::{self, CompiledFunctionUrl};
 use crate::compile::http_api::{compile_http_api, CompiledHttpApi};
 use crate::compile::{compile, CompiledDeployment};
 use crate::compiled::{compiled_for, route_bucket, served_v2_stages, Compiled};
+use crate::execution_log::StageExecutionLog;
 use crate::frontend::{ApiKind, Frontends};
+use crate::metrics::{RestStageLabels, RestStageMetrics, RouteStageMetrics};
 use crate::router::method_slot;
 use crate::runtime_ws::{build_websocket_api, WsApiRuntime};
 
@@ -65,6 +67,10 @@ pub struct Env<'a> {
     pub authorizer_caches: &'a ResultCaches,
     /// The region of function ARNs (function URLs' resource).
     pub region: &'a str,
+    /// Where stages' series are resolved.
+    pub metrics: &'a tollgate_metrics::Registry,
+    /// Where execution logs are written: `{dir}/{apiId}-{stage}.log`.
+    pub execution_log_dir: &'a std::path::Path,
 }
 
 #[derive(Debug)]
@@ -82,6 +88,9 @@ pub struct StageRuntime {
     pub canary: Option<Canary>,
     pub access_log: Option<AccessLog>,
     pub limits: StageLimits,
+    pub metrics: RestStageMetrics,
+    /// `None` when no method of the stage has a logging level.
+    pub execution_log: Option<StageExecutionLog>,
 }
 
 #[derive(Debug)]
@@ -108,6 +117,8 @@ pub struct HttpStageRuntime {
     /// The result caches of the deployment's caching Lambda authorizers, by authorizer
     /// id: kept while the stage serves the same deployment, new with a new one.
     pub authorizer_caches: HashMap<Arc<str>, Arc<HttpResultCache>>,
+    /// The stage's series, and per route index the route's with detailed metrics.
+    pub metrics: RouteStageMetrics,
 }
 
 /// One HTTP API Lambda authorizer's result cache on one stage.
@@ -239,7 +250,7 @@ pub fn rebuild(state: &State, old: &Runtime, env: &Env<'_>) -> Runtime {
                     api,
                     prev.map(|p| p.as_ref()),
                     &account,
-                    env.logs,
+                    (env.logs, env.metrics),
                     env.buckets,
                     &state.account.throttle_settings,
                     |stage| stage_keys(id, stage, state, env).into_keys().collect(),
@@ -473,6 +484,30 @@ fn build_api(
             .as_ref()
             .map(|c| stage_authorizer_caches(env, id, name, &c.deployment))
             .unwrap_or_default();
+        let canary_snapshot = st
+            .canary_settings
+            .as_ref()
+            .and_then(|c| api.deployments.get(c.deployment_id.as_deref()?))
+            .map(|d| &*d.snapshot);
+        let definitions: Vec<&RestApiDefinition> = [Some(&**snapshot), canary_snapshot]
+            .into_iter()
+            .flatten()
+            .collect();
+        let metrics = RestStageMetrics::build(
+            env.metrics,
+            &RestStageLabels {
+                api_id: id,
+                api_name: &api.definition.api.name,
+                stage: st,
+                definitions: &definitions,
+                has_canary: canary.is_some(),
+            },
+        );
+        let execution_log = StageExecutionLog::build(
+            || access_log_path(env.execution_log_dir, id, name).into(),
+            st,
+            &definitions,
+        );
         let limits = StageLimits {
             keys: stage_keys(id, name, state, env),
             method_buckets: stage_buckets(id, st, snapshot, env.buckets),
@@ -489,6 +524,8 @@ fn build_api(
                 canary,
                 access_log,
                 limits,
+                metrics,
+                execution_log,
             }),
         );
     }
@@ -514,6 +551,15 @@ fn http_route_buckets(
         .collect()
 }
 
+/// `detailedMetricsEnabled` of the route's settings over the stage's defaults.
+fn detailed_metrics(st: &tollgate_model::v2::Stage, route: &str) -> bool {
+    st.route_settings
+        .get(route)
+        .and_then(|s| s.detailed_metrics_enabled)
+        .or(st.default_route_settings.detailed_metrics_enabled)
+        .unwrap_or(false)
+}
+
 fn build_http_api(
     api: &Arc<V2ApiState>,
     prev: Option<&HttpApiRuntime>,
@@ -531,6 +577,13 @@ fn build_http_api(
             http_route_buckets(&api.definition.api.api_id, st, &c, state, env.buckets);
         let prev_stage = prev.and_then(|p| p.stages.get(name.as_str()));
         let authorizer_caches = http_authorizer_caches(&c, prev_stage.map(|s| &**s));
+        let a = &api.definition.api;
+        let metrics = RouteStageMetrics::build(
+            env.metrics,
+            &crate::metrics::API,
+            (a.api_id.as_str(), a.name.as_str(), name.as_str()),
+            c.routes().map(|r| (&*r.key, detailed_metrics(st, &r.key))),
+        );
         stages.insert(
             name.as_str().into(),
             Arc::new(HttpStageRuntime {
@@ -547,6 +600,7 @@ fn build_http_api(
                         AccessLog::new(f, env.logs.file_for(&api.definition.api.api_id, name))
                     }),
                 authorizer_caches,
+                metrics,
             }),
         );
     }

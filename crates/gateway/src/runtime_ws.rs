@@ -12,6 +12,7 @@ use tollgate_store::V2ApiState;
 use crate::access_log::{AccessLog, AccessLogWriter};
 use crate::compile::websocket::{compile_websocket_api, CompiledWebSocketApi};
 use crate::compiled::{compiled_for, route_bucket, served_v2_stages, Compiled};
+use crate::metrics::RouteStageMetrics;
 
 #[derive(Debug)]
 pub struct WsStageRuntime {
@@ -29,6 +30,25 @@ pub struct WsStageRuntime {
     /// on a `$connect` with `apiKeyRequired`; plans' throttles and quotas are not applied
     /// to WebSocket messages).
     pub keys: HashSet<Box<str>>,
+    /// The stage's series (`crate::metrics::WEBSOCKET`), and per route its own with
+    /// detailed metrics.
+    pub metrics: WsStageMetrics,
+}
+
+/// A WebSocket stage's series: the stage's, and by route key a route's with detailed
+/// metrics.
+#[derive(Debug)]
+pub struct WsStageMetrics {
+    stage: RouteStageMetrics,
+    routes: HashMap<Box<str>, usize>,
+}
+
+impl WsStageMetrics {
+    /// The series of `route` (a route key), or the stage's.
+    pub fn series(&self, route: Option<&str>) -> &tollgate_metrics::Series {
+        self.stage
+            .series(route.and_then(|r| self.routes.get(r).copied()))
+    }
 }
 
 #[derive(Debug)]
@@ -44,7 +64,7 @@ pub fn build_websocket_api(
     api: &Arc<V2ApiState>,
     prev: Option<&WsApiRuntime>,
     account: &Arc<dyn TokenBucket>,
-    logs: &AccessLogWriter,
+    (logs, registry): (&AccessLogWriter, &tollgate_metrics::Registry),
     buckets: &dyn Buckets,
     limits: &tollgate_model::ThrottleSettings,
     keys: impl Fn(&str) -> HashSet<Box<str>>,
@@ -55,7 +75,8 @@ pub fn build_websocket_api(
         let c = compiled_for(dep_id, d, &mut compiled, prev.map(|p| &p.compiled), |d| {
             compile_websocket_api(&d.snapshot)
         });
-        let api_id = &api.definition.api.api_id;
+        let a = &api.definition.api;
+        let api_id = &a.api_id;
         let route_buckets = d
             .snapshot
             .routes
@@ -65,6 +86,27 @@ pub fn build_websocket_api(
                     .map(|b| (r.route_key.as_str().into(), b))
             })
             .collect();
+        let route_keys: Vec<&str> = d.snapshot.routes.values().map(|r| &*r.route_key).collect();
+        let detailed = |key: &str| {
+            st.route_settings
+                .get(key)
+                .and_then(|s| s.detailed_metrics_enabled)
+                .or(st.default_route_settings.detailed_metrics_enabled)
+                .unwrap_or(false)
+        };
+        let metrics = WsStageMetrics {
+            stage: RouteStageMetrics::build(
+                registry,
+                &crate::metrics::WEBSOCKET,
+                (a.api_id.as_str(), a.name.as_str(), name.as_str()),
+                route_keys.iter().map(|k| (*k, detailed(k))),
+            ),
+            routes: route_keys
+                .iter()
+                .enumerate()
+                .map(|(i, k)| (Box::from(*k), i))
+                .collect(),
+        };
         stages.insert(
             name.as_str().into(),
             Arc::new(WsStageRuntime {
@@ -79,6 +121,7 @@ pub fn build_websocket_api(
                     .and_then(|s| s.format.as_deref())
                     .map(|f| AccessLog::new(f, logs.file_for(api_id, name))),
                 keys: keys(name),
+                metrics,
             }),
         );
     }

@@ -11,6 +11,7 @@ use http_body_util::BodyExt;
 use tollgate_model::test_invoke::{TestInvokeRequest, TestInvokeResponse};
 
 use crate::compile::compile;
+use crate::execution_log::{endpoint_lines, java_map, method_request_lines, outcome_lines};
 use crate::invocation::{Invocation, RequestBody};
 use crate::pipeline::method_request::{parse_query, Routed};
 use crate::pipeline::respond;
@@ -69,22 +70,15 @@ impl Gateway {
         ctx.execution_log = Some(Box::default());
         let request_id = ctx.request_id.clone();
         let mut log = Log::new(ctx.request_time_epoch, &request_id);
-        log.line(format!(
-            "HTTP Method: {}, Resource Path: {routing_path}",
-            req.http_method
-        ));
-        log.line(format!(
-            "Method request path: {}",
-            java_map(path_params.iter().map(|(k, v)| (&**k, v.as_str())))
-        ));
-        log.line(format!(
-            "Method request query string: {}",
-            java_map(query.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        ));
-        log.line(format!(
-            "Method request headers: {}",
-            java_map(req.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        ));
+        for text in method_request_lines(
+            &req.http_method,
+            &routing_path,
+            path_params.iter().map(|(k, v)| (&**k, v.as_str())),
+            query.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+            req.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        ) {
+            log.line(text);
+        }
         log.line(format!(
             "Method request body before transformations: {}",
             req.body.clone().unwrap_or_default()
@@ -98,6 +92,7 @@ impl Gateway {
             ctx,
             remote,
             limits: None,
+            logging: None,
             tls: false,
         };
         let routed = Routed {
@@ -121,48 +116,16 @@ impl Gateway {
             multi.entry(name).or_default().push(v);
         }
         let body = String::from_utf8_lossy(&body).into_owned();
-        // AWS's lines around the integration call, for integrations that have an endpoint.
         let endpoint = ctx.execution_log.as_deref().cloned().unwrap_or_default();
-        if let Some(sent) = &endpoint.endpoint_request_body {
-            log.line(format!(
-                "Endpoint request body after transformations: {}",
-                String::from_utf8_lossy(sent)
-            ));
+        let headers_text = java_map(headers.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        let outcome = outcome_lines(
+            ctx.error.as_ref(),
+            parts.status.as_u16(),
+            Some((&body, &headers_text)),
+        );
+        for text in endpoint_lines(&endpoint).into_iter().chain(outcome) {
+            log.line(text);
         }
-        if let Some(received) = &endpoint.endpoint_response_body {
-            log.line(format!(
-                "Endpoint response body before transformations: {}",
-                String::from_utf8_lossy(received)
-            ));
-        }
-        match &ctx.error {
-            Some(e) if parts.status.is_server_error() => log.line(format!(
-                "Execution failed due to configuration error: {}",
-                e.message
-            )),
-            Some(e) => {
-                log.line(format!(
-                    "Gateway response type: {} with status code: {}",
-                    e.response_type.as_str(),
-                    parts.status.as_u16()
-                ));
-                log.line(format!("Gateway response body: {body}"));
-            }
-            None => {
-                log.line(format!(
-                    "Method response body after transformations: {body}"
-                ));
-                log.line(format!(
-                    "Method response headers: {}",
-                    java_map(headers.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-                ));
-                log.line("Successfully completed execution".into());
-            }
-        }
-        log.line(format!(
-            "Method completed with status: {}",
-            parts.status.as_u16()
-        ));
         TestInvokeResponse {
             status: parts.status.as_u16(),
             body,
@@ -199,12 +162,6 @@ impl Log {
     fn finish(self) -> String {
         self.lines.join("\n") + "\n"
     }
-}
-
-/// A map as Java's `toString()` prints it: `{a=1, b=2}`.
-fn java_map<'a>(entries: impl Iterator<Item = (&'a str, &'a str)>) -> String {
-    let inner: Vec<String> = entries.map(|(k, v)| format!("{k}={v}")).collect();
-    format!("{{{}}}", inner.join(", "))
 }
 
 /// A response header's name as AWS reports it: `Content-Type`, `x-amzn-ErrorType`.

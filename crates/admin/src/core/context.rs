@@ -43,10 +43,17 @@ pub struct AdminConfig {
     /// Where function URLs answer, with `{urlId}` for the URL's id; `None` is AWS's
     /// `https://{urlId}.lambda-url.{region}.on.aws/`.
     pub function_url_endpoint: Option<String>,
+    /// Renders the gateway's metrics for a signed `GET /metrics` (`None`: no such route).
+    pub metrics: Option<MetricsText>,
 }
+
+/// What renders `/metrics` (Prometheus text).
+pub type MetricsText = Arc<dyn Fn() -> String + Send + Sync>;
 
 pub struct AdminContext {
     pub store: Arc<Store>,
+    /// `AdminConfig::metrics`.
+    pub metrics: Option<MetricsText>,
     pub region: String,
     pub verifier: tollgate_sigv4::Verifier<ControlPlaneKeys>,
     /// The same keys, to name the owner of a verified one.

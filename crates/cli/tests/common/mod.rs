@@ -563,14 +563,34 @@ pub fn assert_cli_error(e: &AwsError, code: &str, message: &str) {
 
 /// `aws apigateway create-deployment` of `api` to `stage`.
 pub fn deploy(s: &Server, api: &str, stage: &str) -> Value {
+    deploy_with(s, api, stage, &[])
+}
+
+/// [`deploy`] with `extra` arguments (`--canary-settings ...`).
+pub fn deploy_with(s: &Server, api: &str, stage: &str, extra: &[&str]) -> Value {
+    let mut args = vec![
+        "create-deployment",
+        "--rest-api-id",
+        api,
+        "--stage-name",
+        stage,
+    ];
+    args.extend_from_slice(extra);
+    apigw(s, &args)
+}
+
+/// `aws apigateway update-stage` with the patch operations `ops` (a JSON array).
+pub fn update_stage(s: &Server, api: &str, stage: &str, ops: &Value) -> Value {
     apigw(
         s,
         &[
-            "create-deployment",
+            "update-stage",
             "--rest-api-id",
             api,
             "--stage-name",
             stage,
+            "--patch-operations",
+            &ops.to_string(),
         ],
     )
 }
@@ -583,18 +603,7 @@ pub fn set_access_log(s: &Server, api: &str, stage: &str, format: &str) {
          "value": format!("arn:aws:logs:us-east-1:000000000000:log-group:{api}")},
         {"op": "replace", "path": "/accessLogSettings/format", "value": format},
     ]);
-    apigw(
-        s,
-        &[
-            "update-stage",
-            "--rest-api-id",
-            api,
-            "--stage-name",
-            stage,
-            "--patch-operations",
-            &ops.to_string(),
-        ],
-    );
+    update_stage(s, api, stage, &ops);
 }
 
 /// A usage plan named `p` on `api`'s `stage` with the API key `key_id` in it.

@@ -80,13 +80,16 @@ fn error_response(e: HttpApiError, request_id: &str) -> Response<GatewayBody> {
     with_request_id(resp, request_id)
 }
 
-fn declared_too_large(parts: &http::request::Parts) -> bool {
+fn declared_length(parts: &http::request::Parts) -> Option<u64> {
     parts
         .headers
         .get(http::header::CONTENT_LENGTH)
         .and_then(|l| l.to_str().ok())
         .and_then(|l| l.parse::<u64>().ok())
-        .is_some_and(|l| l > MAX_BODY as u64)
+}
+
+fn declared_too_large(parts: &http::request::Parts) -> bool {
+    declared_length(parts).is_some_and(|l| l > MAX_BODY as u64)
 }
 
 impl ApiPipeline for HttpPipeline {
@@ -167,11 +170,22 @@ impl ApiPipeline for HttpPipeline {
                 cors.apply(&parts.headers, resp.headers_mut());
             }
         }
+        let status = resp.status().as_u16();
+        let response_length = http_body::Body::size_hint(resp.body()).exact();
+        let latency = started.elapsed();
+        let series = stage.metrics.series(ctx.route_index);
+        crate::metrics::count_request(series, status, latency, ctx.integration_latency_ms);
+        // DataProcessed: the body bytes known when the request is answered (a declared
+        // request length, a response of known length).
+        let data = declared_length(&parts).unwrap_or(0) + response_length.unwrap_or(0);
+        if data > 0 {
+            series.add(crate::metrics::DATA_PROCESSED, data);
+        }
         if let Some(log) = &stage.access_log {
             ctx.request_id = request_id;
-            ctx.status = resp.status().as_u16();
-            ctx.response_length = http_body::Body::size_hint(resp.body()).exact().unwrap_or(0);
-            ctx.response_latency_ms = started.elapsed().as_millis() as u64;
+            ctx.status = status;
+            ctx.response_length = response_length.unwrap_or(0);
+            ctx.response_latency_ms = latency.as_millis() as u64;
             gw.logs.write(log, log.render(&ctx, &stage.variables));
         }
         resp
@@ -250,6 +264,7 @@ async fn answer(
         .ok_or(HttpApiError::NotFound)?;
     let route = matched.route;
     ctx.route_key = Some(route.key.to_string());
+    ctx.route_index = Some(route.index);
     match t.stage.admit(route.index).await {
         Verdict::Admit => {}
         Verdict::Refuse => return Err(HttpApiError::TooManyRequests),

@@ -254,7 +254,20 @@ pub fn finish(
     }
     ctx.status = resp.status().as_u16();
     ctx.response_length = resp.body().size_hint().exact().unwrap_or(0);
-    ctx.response_latency_ms = started.elapsed().as_millis() as u64;
+    let latency = started.elapsed();
+    ctx.response_latency_ms = latency.as_millis() as u64;
+    let series = stage.metrics.series(
+        ctx.resource_path.as_deref(),
+        ctx.http_method.as_str(),
+        ctx.is_canary == Some(true),
+    );
+    crate::metrics::count_request(series, ctx.status, latency, ctx.integration_latency_ms);
+    if let Some(el) = &stage.execution_log {
+        let logging = el.for_method(ctx.resource_path.as_deref(), ctx.http_method.as_str());
+        if let Some(text) = logging.and_then(|l| crate::execution_log::render(&ctx, l)) {
+            gw.logs.write_to(el.file(), text);
+        }
+    }
     if let Some(log) = &stage.access_log {
         gw.logs.write(log, log.render(&ctx, variables));
     }

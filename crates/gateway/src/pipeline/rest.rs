@@ -11,6 +11,7 @@ use super::{addressing, gateway_response, method_request, respond};
 use crate::body::GatewayBody;
 use crate::context::{ErrorContext, RequestContext};
 use crate::error::{GatewayError, MAX_BODY, MAX_HEAD};
+use crate::execution_log;
 use crate::frontend;
 use crate::invocation::{Invocation, RequestBody};
 use crate::runtime::ApiEntry;
@@ -96,11 +97,43 @@ impl ApiPipeline for RestPipeline {
             ctx,
             remote,
             limits: Some(&stage.limits),
+            logging: stage.execution_log.as_ref(),
             tls,
         };
         let (resp, ctx) = gw.run(inv, RequestBody::Stream(body)).await;
         respond::finish(gw, resp, ctx, &stage, variables, started)
     }
+}
+
+/// A logged method's request lines, kept in the `$context` until the request is answered
+/// (with data trace, the integration's bodies are recorded there too).
+fn record_method_request(inv: &mut Invocation<'_>, routed: &method_request::Routed) {
+    let verb = inv.parts.method.as_str();
+    let Some(logging) = inv
+        .logging
+        .and_then(|l| l.for_method(Some(&*routed.route.resource_path), verb))
+    else {
+        return;
+    };
+    let mut lines = execution_log::method_request_lines(
+        verb,
+        inv.routing_path,
+        routed.path_params.iter().map(|(k, v)| (&**k, v.as_str())),
+        method_request::parse_query(inv.parts.uri.query())
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str())),
+        inv.parts
+            .headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.to_str().unwrap_or_default())),
+    );
+    if !logging.data_trace {
+        lines.truncate(1);
+    }
+    inv.ctx
+        .execution_log
+        .get_or_insert_with(Box::default)
+        .method_request = lines;
 }
 
 impl Gateway {
@@ -171,6 +204,7 @@ impl Gateway {
         };
         inv.ctx.resource_id = Some(routed.route.resource_id.clone());
         inv.ctx.resource_path = Some(routed.route.resource_path.clone());
+        record_method_request(inv, &routed);
         let mut ex = Exchange::new(self, inv, routed, body);
         for phase in phases::REST {
             if let Flow::Answer(resp) = ex.run(phase).await? {

@@ -18,6 +18,7 @@ use super::integrate::{self, Call, Failure};
 use super::session;
 use crate::body::GatewayBody;
 use crate::connections::Connection;
+use crate::metrics;
 use crate::pipeline::inbound::{ConnectionSlot, Inbound};
 use crate::runtime_ws::WsStageRuntime;
 use crate::Gateway;
@@ -76,9 +77,12 @@ pub async fn serve(
     let Some(upgrade) = parts.extensions.remove::<OnUpgrade>() else {
         return error(426, "UpgradeRequired", "Upgrade Required");
     };
+    let series = stage.metrics.series(Some("$connect"));
+    series.add(metrics::WS_CONNECT, 1);
     // New connections of the account (websocket.md §5: 500 per second).
     let now = tollgate_store::throttle::now_ns();
     if gw.websocket_connects.take(now).verdict().await != tollgate_store::limit::Verdict::Admit {
+        series.add(metrics::WS_CLIENT_ERRORS, 1);
         return error(429, "LimitExceededException", "Too Many Requests");
     }
     // The `$connect` route's own throttle (stage route settings).
@@ -119,9 +123,15 @@ pub async fn serve(
     let mut info = info;
     match authorized {
         Ok(a) => info.authorizer = a,
-        Err(r) => return error(r.status, refusal_type(r.status), r.message),
+        Err(r) => {
+            if (400..500).contains(&r.status) {
+                series.add(metrics::WS_CLIENT_ERRORS, 1);
+            }
+            return error(r.status, refusal_type(r.status), r.message);
+        }
     }
     if !api_key_accepted(&stage, &info) {
+        series.add(metrics::WS_CLIENT_ERRORS, 1);
         return error(403, "ForbiddenException", "Forbidden");
     }
     let mut accepted_headers = Vec::new();
@@ -146,7 +156,10 @@ pub async fn serve(
             stage_variables: &stage.variables,
             functions: functions.as_ref(),
         };
-        match integrate::run(&call, integration).await {
+        let result =
+            metrics::timed_ws_integration(series, integrate::run(&call, integration), |r| r.status)
+                .await;
+        match result {
             Ok(reply) if (200..300).contains(&reply.status) => accepted_headers = reply.headers,
             Ok(reply) => return status_only(reply.status, reply.body),
             Err(Failure::Internal) => {

@@ -12,6 +12,7 @@ use tollgate_store::limit::Verdict;
 use super::event::{Event, EventKind, Shared};
 use super::integrate::{self, Call};
 use crate::connections::Outbound;
+use crate::metrics;
 
 /// The error frame of websocket.md §6, with AWS's spacing (a space after the first colon
 /// only).
@@ -63,8 +64,16 @@ pub async fn handle(shared: Arc<Shared>, body: Bytes, binary: bool) {
             }
         }
     };
+    // A message counts in its route's series; one refused before it has a route, in the
+    // stage's (as a client error).
+    let refused = || {
+        let stage = shared.stage.metrics.series(None);
+        stage.add(metrics::WS_MESSAGES, 1);
+        stage.add(metrics::WS_CLIENT_ERRORS, 1);
+    };
     let now = tollgate_store::throttle::now_ns();
     if shared.stage.account.take(now).verdict().await != Verdict::Admit {
+        refused();
         reply(error_frame("Too Many Requests", conn_id, &request_id), true).await;
         return;
     }
@@ -74,9 +83,12 @@ pub async fn handle(shared: Arc<Shared>, body: Bytes, binary: bool) {
         .flatten();
     let key = route_key(&shared, json.as_ref());
     let Some(route) = shared.stage.deployment.route(&key).cloned() else {
+        refused();
         reply(error_frame("Forbidden", conn_id, &request_id), true).await;
         return;
     };
+    let series = shared.stage.metrics.series(Some(&*route.key));
+    series.add(metrics::WS_MESSAGES, 1);
     if let Some(bucket) = shared.stage.route_buckets.get(&*route.key) {
         if bucket.take(now).verdict().await != Verdict::Admit {
             reply(error_frame("Too Many Requests", conn_id, &request_id), true).await;
@@ -109,10 +121,13 @@ pub async fn handle(shared: Arc<Shared>, body: Bytes, binary: bool) {
         stage_variables: &shared.stage.variables,
         functions: shared.functions.as_ref(),
     };
-    match integrate::run(&call, integration).await {
+    match metrics::timed_ws_integration(series, integrate::run(&call, integration), |r| r.status)
+        .await
+    {
         Ok(answer) => {
             shared.log(&event, answer.status, None);
             if route.two_way {
+                series.add(metrics::WS_MESSAGES, 1);
                 let text = std::str::from_utf8(&answer.body).is_ok();
                 reply(answer.body, text).await;
             }
