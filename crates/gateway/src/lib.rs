@@ -10,6 +10,7 @@ pub mod body;
 pub mod compile;
 pub mod compiled;
 pub mod connections;
+pub mod compression;
 pub mod content_handling;
 pub mod context;
 pub mod cors;
@@ -22,6 +23,7 @@ pub mod invocation;
 pub mod listener;
 pub mod mapping;
 pub mod pipeline;
+pub mod response_cache;
 pub mod router;
 pub mod runtime;
 pub mod runtime_ws;
@@ -53,6 +55,8 @@ pub struct Gateway {
     body_stall: std::time::Duration,
     /// Lambda authorizers' result caches, kept across rebuilds.
     authorizer_caches: tollgate_authorizers::ResultCaches,
+    /// REST stages' response caches, kept across rebuilds.
+    response_caches: response_cache::ResponseCaches,
     /// Cognito user pools' keys.
     jwks: tollgate_authorizers::JwksCache,
     /// `--cognito-endpoint`: replaces `https://cognito-idp.{region}.amazonaws.com`.
@@ -118,6 +122,7 @@ impl Gateway {
             functions,
             body_stall,
             authorizer_caches: Default::default(),
+            response_caches: Default::default(),
             jwks: Default::default(),
             cognito_endpoint: identities.cognito_endpoint,
             iam: ArcSwap::from_pointee(iam::Iam::with_iam(&identities.callers, &state.iam)),
@@ -148,6 +153,7 @@ impl Gateway {
             buckets: self.buckets.as_ref(),
             usage: self.usage.as_ref(),
             authorizer_caches: &self.authorizer_caches,
+            response_caches: &self.response_caches,
             region: self
                 .functions
                 .as_deref()
@@ -170,7 +176,24 @@ impl Gateway {
                             .is_some_and(|k| *k.deployment.deployment_id == *c.deployment)
                 })
         });
+        // A stage whose cache was turned off (or that is gone) loses it.
+        self.response_caches.retain(|api, stage| {
+            next.apis
+                .get(&*api.to_ascii_lowercase())
+                .and_then(|a| a.stages.get(stage))
+                .is_some_and(|s| s.cache.is_some())
+        });
         next
+    }
+
+    /// FlushStageCache: empties the stage's response cache.
+    pub fn flush_stage_cache(&self, api: &str, stage: &str) {
+        self.response_caches.flush_stage(api, stage);
+    }
+
+    /// Whether the stage's response cache exists on this node (`cacheClusterStatus`).
+    pub fn stage_cache_exists(&self, api: &str, stage: &str) -> bool {
+        self.response_caches.exists(api, stage)
     }
 
     /// FlushStageAuthorizersCache (REST) and ResetAuthorizersCache (HTTP APIs): empties

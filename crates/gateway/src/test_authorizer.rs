@@ -143,6 +143,7 @@ impl Gateway {
             ctx,
             remote,
             limits: None,
+            cache: None,
             tls: false,
         };
         // AWS tests an authorizer against the root GET of the test stage.

@@ -98,6 +98,7 @@ impl Gateway {
             ctx,
             remote,
             limits: None,
+            cache: None,
             tls: false,
         };
         let routed = Routed {

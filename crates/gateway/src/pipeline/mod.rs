@@ -42,6 +42,7 @@ pub mod integration_response;
 pub mod method_request;
 pub mod phases;
 pub mod request_validation;
+pub mod response_cache;
 pub mod resource_policy;
 pub mod respond;
 pub mod rest;

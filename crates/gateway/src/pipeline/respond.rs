@@ -135,6 +135,7 @@ pub fn new_context(
         domain_name: domain_name.to_string(),
         domain_prefix: crate::frontend::domain_prefix(domain_name).to_string(),
         is_canary,
+        response_cache: None,
         trace_id,
         status: 0,
         response_length: 0,
@@ -255,7 +256,12 @@ pub fn finish(
     ctx.status = resp.status().as_u16();
     ctx.response_length = resp.body().size_hint().exact().unwrap_or(0);
     ctx.response_latency_ms = started.elapsed().as_millis() as u64;
-    if let Some(log) = &stage.access_log {
+    // Canary requests are logged apart, as AWS keeps the canary's logs apart.
+    let log = match ctx.is_canary {
+        Some(true) => &stage.canary_access_log,
+        _ => &stage.access_log,
+    };
+    if let Some(log) = log {
         gw.logs.write(log, log.render(&ctx, variables));
     }
     resp

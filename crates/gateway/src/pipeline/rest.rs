@@ -11,7 +11,7 @@ use super::{addressing, gateway_response, method_request, respond};
 use crate::body::GatewayBody;
 use crate::context::{ErrorContext, RequestContext};
 use crate::error::{GatewayError, MAX_BODY, MAX_HEAD};
-use crate::frontend;
+use crate::{compression, frontend};
 use crate::invocation::{Invocation, RequestBody};
 use crate::runtime::ApiEntry;
 use crate::Gateway;
@@ -29,6 +29,11 @@ fn head_size(parts: &http::request::Parts) -> usize {
         .iter()
         .fold(line, |n, (k, v)| n + k.as_str().len() + v.len() + 4)
         + 2
+}
+
+/// Whether a response may carry a body to compress (not 204 or 304).
+fn parts_method_has_body(resp: &Response<GatewayBody>) -> bool {
+    !matches!(resp.status().as_u16(), 204 | 304)
 }
 
 impl ApiPipeline for RestPipeline {
@@ -77,6 +82,10 @@ impl ApiPipeline for RestPipeline {
             Some(_) => (&stage.deployment, &stage.variables, Some(false)),
             None => (&stage.deployment, &stage.variables, None),
         };
+        // `minimumCompressionSize` is the deployment's: the client must accept a coding.
+        let compression = deployment
+            .minimum_compression_size
+            .and_then(|min| Some((compression::accepted(&parts.headers)?, min)));
         let domain_name = frontend::host_of(&parts).unwrap_or_default();
         let ctx = respond::new_context(
             &parts,
@@ -96,10 +105,17 @@ impl ApiPipeline for RestPipeline {
             ctx,
             remote,
             limits: Some(&stage.limits),
+            cache: stage.cache_scope(is_canary == Some(true)),
             tls,
         };
         let (resp, ctx) = gw.run(inv, RequestBody::Stream(body)).await;
-        respond::finish(gw, resp, ctx, &stage, variables, started)
+        let resp = respond::finish(gw, resp, ctx, &stage, variables, started);
+        match compression {
+            Some((coding, min)) if parts_method_has_body(&resp) => {
+                compression::compress(resp, coding, min)
+            }
+            _ => resp,
+        }
     }
 }
 
