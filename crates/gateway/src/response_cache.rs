@@ -131,11 +131,9 @@ impl moka::Expiry<Box<str>, Entry> for PerEntryTtl {
 impl LocalResponseCache {
     pub fn new(budget_bytes: u64) -> Self {
         LocalResponseCache {
-            inner: moka::sync::Cache::builder()
+            inner: moka::sync::Cache::<Box<str>, Entry>::builder()
                 .max_capacity(budget_bytes)
-                .weigher(|k: &Box<str>, e: &Entry| {
-                    u32::try_from(k.len() + e.response.weight()).unwrap_or(u32::MAX)
-                })
+                .weigher(|k, e| u32::try_from(k.len() + e.response.weight()).unwrap_or(u32::MAX))
                 .expire_after(PerEntryTtl)
                 .build(),
         }

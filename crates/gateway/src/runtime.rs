@@ -484,12 +484,12 @@ fn build_api(
                 use_stage_cache: c.use_stage_cache,
             })
         });
-        let format = st
+        let log_format = st
             .access_log_settings
             .as_ref()
             .and_then(|s| s.format.as_deref());
-        let access_log = format.map(|f| AccessLog::new(f, logs.file_for(id, name)));
-        let canary_access_log = format
+        let access_log = log_format.map(|f| AccessLog::new(f, logs.file_for(id, name)));
+        let canary_access_log = log_format
             .filter(|_| canary.is_some())
             .map(|f| AccessLog::new(f, logs.file_for(id, &format!("{name}-canary"))));
         let cache = st.cache_cluster_enabled.then(|| {

@@ -1,7 +1,8 @@
 //! A stage's response-cache settings (auth-throttle-cache.md §4), resolved when the stage
 //! is built: which methods cache, for how long, and who may invalidate an entry. A method
 //! caches when the stage cache is on and its `caching/enabled` says so: its own method
-//! setting, else `*/*`, which (AWS's default scope) covers `GET` methods only.
+//! setting, else `*/*`, which (AWS's default scope) covers `GET` requests only (to a `GET`
+//! method, or an `ANY` method called with `GET`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -68,12 +69,18 @@ impl StageCache {
         }
     }
 
-    /// How the method `verb` of `resource_path` caches; `None` when it does not.
-    pub fn method(&self, resource_path: &str, verb: &str) -> Option<MethodCaching> {
+    /// How a `request_verb` request to the method `verb` of `resource_path` caches;
+    /// `None` when it does not.
+    pub fn method(
+        &self,
+        resource_path: &str,
+        verb: &str,
+        request_verb: &http::Method,
+    ) -> Option<MethodCaching> {
         let slot = method_slot(verb)?;
         match self.methods.get(resource_path).and_then(|m| m[slot]) {
             Some(own) => own,
-            None if verb == "GET" => self.all_get,
+            None if request_verb == http::Method::GET => self.all_get,
             None => None,
         }
     }
@@ -108,10 +115,13 @@ mod tests {
         st.method_settings.insert("pets/{id}/GET".into(), setting(false, 10));
         st.method_settings.insert("~1zero/GET".into(), setting(true, 0));
         let c = StageCache::new(&st, Arc::new(LocalResponseCache::new(1024)));
-        assert_eq!(c.method("/pets", "GET").unwrap().ttl, Duration::from_secs(60));
-        assert_eq!(c.method("/pets", "POST").unwrap().ttl, Duration::from_secs(10));
-        assert!(c.method("/other", "PUT").is_none());
-        assert!(c.method("/pets/{id}", "GET").is_none());
-        assert!(c.method("/zero", "GET").is_none());
+        let (get, post, put) = (&http::Method::GET, &http::Method::POST, &http::Method::PUT);
+        assert_eq!(c.method("/pets", "GET", get).unwrap().ttl, Duration::from_secs(60));
+        assert_eq!(c.method("/pets", "POST", post).unwrap().ttl, Duration::from_secs(10));
+        assert!(c.method("/other", "PUT", put).is_none());
+        assert!(c.method("/pets/{id}", "GET", get).is_none());
+        assert!(c.method("/zero", "GET", get).is_none());
+        assert!(c.method("/web", "ANY", get).is_some(), "a GET to an ANY method");
+        assert!(c.method("/web", "ANY", post).is_none());
     }
 }

@@ -138,9 +138,11 @@ pub async fn lookup(
         ttl,
         require_authorization,
         unauthorized,
-    }) = scope
-        .cache
-        .method(&routed.route.resource_path, &method.http_method)
+    }) = scope.cache.method(
+        &routed.route.resource_path,
+        &method.http_method,
+        &inv.parts.method,
+    )
     else {
         return Ok(Looked::Skip);
     };
@@ -156,7 +158,7 @@ pub async fn lookup(
         spec,
         inv.parts.method.as_str(),
         routed,
-        query,
+        query.as_slice(),
         &inv.parts.headers,
     )
     .into();
@@ -208,7 +210,7 @@ pub async fn lookup(
                     };
                     let params = Params {
                         path: &routed.path_params,
-                        query,
+                        query: query.as_slice(),
                         headers: &inv.parts.headers,
                     };
                     super::integration_response::apply(inv, integration, &params, out)?

@@ -32,7 +32,7 @@ fn head_size(parts: &http::request::Parts) -> usize {
 }
 
 /// Whether a response may carry a body to compress (not 204 or 304).
-fn parts_method_has_body(resp: &Response<GatewayBody>) -> bool {
+fn may_have_body(resp: &Response<GatewayBody>) -> bool {
     !matches!(resp.status().as_u16(), 204 | 304)
 }
 
@@ -111,7 +111,7 @@ impl ApiPipeline for RestPipeline {
         let (resp, ctx) = gw.run(inv, RequestBody::Stream(body)).await;
         let resp = respond::finish(gw, resp, ctx, &stage, variables, started);
         match compression {
-            Some((coding, min)) if parts_method_has_body(&resp) => {
+            Some((coding, min)) if may_have_body(&resp) => {
                 compression::compress(resp, coding, min)
             }
             _ => resp,
