@@ -13,10 +13,18 @@ use bytes::Bytes;
 use http::HeaderMap;
 use tollgate_model::CacheClusterSize;
 
-use crate::invocation::{IntegrationOutput, Selection};
 
 /// The largest response AWS caches (1 MB); a larger one is served but not kept.
 pub const MAX_ENTRY: usize = 1_048_576;
+
+/// What a kept non-proxy output's integration response is selected by: the pipeline's
+/// `Selection` (a function's error is never kept), held here so an entry is plain data a
+/// remote store can hold.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum KeptSelection {
+    Status,
+    Default,
+}
 
 /// What one cache entry holds: the endpoint's answer, before integration response
 /// mapping when there is one (AWS maps on every hit), else the proxy response as sent.
@@ -27,7 +35,7 @@ pub enum CachedResponse {
         status: u16,
         headers: HeaderMap,
         body: Bytes,
-        selection: Selection,
+        selection: KeptSelection,
         overrides: Option<Box<serde_json::Map<String, serde_json::Value>>>,
     },
     /// A proxy integration's response, status, headers and body as the client got them.
@@ -39,16 +47,6 @@ pub enum CachedResponse {
 }
 
 impl CachedResponse {
-    pub fn from_output(out: &IntegrationOutput) -> Self {
-        CachedResponse::Output {
-            status: out.status,
-            headers: out.headers.clone(),
-            body: out.body.clone(),
-            selection: out.selection.clone(),
-            overrides: out.overrides.clone(),
-        }
-    }
-
     /// Bytes the entry costs: its body and headers (what the size budget counts).
     pub fn weight(&self) -> usize {
         let (headers, body) = match self {

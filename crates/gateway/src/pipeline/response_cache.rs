@@ -18,8 +18,8 @@ use crate::body::GatewayBody;
 use crate::compile::cache_key::{CacheKeySpec, KeyParameter};
 use crate::compile::stage_cache::MethodCaching;
 use crate::error::GatewayError;
-use crate::invocation::{IntegrationOutput, Invocation};
-use crate::response_cache::{CachedResponse, MAX_ENTRY};
+use crate::invocation::{IntegrationOutput, Invocation, Selection};
+use crate::response_cache::{CachedResponse, KeptSelection, MAX_ENTRY};
 use crate::Gateway;
 
 /// The warning a response carries when its `Cache-Control: max-age=0` was ignored
@@ -205,7 +205,10 @@ pub async fn lookup(
                         status: *status,
                         headers: headers.clone(),
                         body: body.clone(),
-                        selection: selection.clone(),
+                        selection: match selection {
+                            KeptSelection::Status => Selection::Status,
+                            KeptSelection::Default => Selection::Default,
+                        },
                         overrides: overrides.clone(),
                     };
                     let params = Params {
@@ -253,13 +256,22 @@ pub fn warn_ignored(resp: &mut Response<GatewayBody>) {
 
 /// What to keep of a non-proxy output: a success of at most [`MAX_ENTRY`] bytes.
 pub fn keep_output(out: &IntegrationOutput) -> Keep {
-    let ok = (200..300).contains(&out.status)
-        && !matches!(out.selection, crate::invocation::Selection::ErrorMessage(_))
-        && out.body.len() <= MAX_ENTRY;
-    match ok {
-        true => Keep::Output(Arc::new(CachedResponse::from_output(out))),
-        false => Keep::Nothing,
+    let selection = match &out.selection {
+        Selection::Status => KeptSelection::Status,
+        Selection::Default => KeptSelection::Default,
+        // A function's error is not kept.
+        Selection::ErrorMessage(_) => return Keep::Nothing,
+    };
+    if !(200..300).contains(&out.status) || out.body.len() > MAX_ENTRY {
+        return Keep::Nothing;
     }
+    Keep::Output(Arc::new(CachedResponse::Output {
+        status: out.status,
+        headers: out.headers.clone(),
+        body: out.body.clone(),
+        selection,
+        overrides: out.overrides.clone(),
+    }))
 }
 
 /// The cache store phase: keeps the non-proxy output the integration phase set aside, or

@@ -83,7 +83,7 @@ impl ApiPipeline for RestPipeline {
             None => (&stage.deployment, &stage.variables, None),
         };
         // `minimumCompressionSize` is the deployment's: the client must accept a coding.
-        let compression = deployment
+        let compress_with = deployment
             .minimum_compression_size
             .and_then(|min| Some((compression::accepted(&parts.headers)?, min)));
         let domain_name = frontend::host_of(&parts).unwrap_or_default();
@@ -110,7 +110,7 @@ impl ApiPipeline for RestPipeline {
         };
         let (resp, ctx) = gw.run(inv, RequestBody::Stream(body)).await;
         let resp = respond::finish(gw, resp, ctx, &stage, variables, started);
-        match compression {
+        match compress_with {
             Some((coding, min)) if may_have_body(&resp) => {
                 compression::compress(resp, coding, min)
             }
