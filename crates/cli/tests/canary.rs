@@ -88,7 +88,11 @@ fn canary_split_logs_and_promotion() {
         &s,
         &["get-stage", "--rest-api-id", &api, "--stage-name", "dev"],
     );
-    assert_eq!(stage["deploymentId"], base.as_str(), "not repointed: {stage:#}");
+    assert_eq!(
+        stage["deploymentId"],
+        base.as_str(),
+        "not repointed: {stage:#}"
+    );
     assert_eq!(stage["canarySettings"]["deploymentId"], canary.as_str());
 
     // 2,000 independent draws at 10%: the canary count is Binomial(2000, 0.1), mean 200
@@ -108,7 +112,10 @@ fn canary_split_logs_and_promotion() {
             assert_eq!(r["v"], "base", "{r}");
         }
     }
-    assert!((120..=280).contains(&canaries), "{canaries} of {N} went to the canary");
+    assert!(
+        (120..=280).contains(&canaries),
+        "{canaries} of {N} went to the canary"
+    );
 
     // Canary requests are logged to their own file beside the stage's.
     let dir = s.data_path().join("access-logs");
@@ -152,7 +159,11 @@ fn canary_split_logs_and_promotion() {
     for _ in 0..20 {
         let r = ask(&s, &api);
         assert_eq!(
-            (r["deployment"].as_str(), r["canary"].as_str(), r["v"].as_str()),
+            (
+                r["deployment"].as_str(),
+                r["canary"].as_str(),
+                r["v"].as_str()
+            ),
             (Some(canary.as_str()), Some("false"), Some("canary")),
             "{r}"
         );
@@ -225,7 +236,11 @@ fn canary_and_the_stage_cache() {
     .unwrap();
     call();
     call();
-    assert_eq!(b.count(), 3, "a canary without useStageCache never uses the cache");
+    assert_eq!(
+        b.count(),
+        3,
+        "a canary without useStageCache never uses the cache"
+    );
 
     patch(json!([{"op": "replace", "path": "/canarySettings/useStageCache", "value": "true"}]));
     call();

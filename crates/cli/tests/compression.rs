@@ -52,7 +52,13 @@ fn compressing_api(s: &Server, b: &Backend) -> (String, String) {
                 "requestTemplates": { "application/json": "{\"name\": $input.json('$.name')}" } }),
     );
     cp.put_method_response(&api, &echo, "POST", "200");
-    cp.put_integration_response(&api, &echo, "POST", "200", json!({ "selectionPattern": "" }));
+    cp.put_integration_response(
+        &api,
+        &echo,
+        "POST",
+        "200",
+        json!({ "selectionPattern": "" }),
+    );
     let updated = apigw(
         s,
         &[
@@ -75,17 +81,23 @@ fn responses_are_compressed_per_accept_encoding() {
     let (api, expected) = compressing_api(&s, &b);
     let path = Server::exec_path(&api, "/dev/big");
 
-    let r = Http::get(s.port, &path).header("Accept-Encoding", "gzip, deflate").send();
+    let r = Http::get(s.port, &path)
+        .header("Accept-Encoding", "gzip, deflate")
+        .send();
     assert_eq!(r.status, 200, "{r}");
     assert_eq!(r.header("content-encoding"), Some("gzip"), "{r}");
     assert!(r.body.len() < expected.len(), "smaller than the body");
     assert_eq!(gunzip(&r.body), expected);
 
-    let r = Http::get(s.port, &path).header("Accept-Encoding", "deflate").send();
+    let r = Http::get(s.port, &path)
+        .header("Accept-Encoding", "deflate")
+        .send();
     assert_eq!(r.header("content-encoding"), Some("deflate"), "{r}");
     assert_eq!(inflate(&r.body), expected);
 
-    let r = Http::get(s.port, &path).header("Accept-Encoding", "gzip;q=0.2, deflate;q=0.8").send();
+    let r = Http::get(s.port, &path)
+        .header("Accept-Encoding", "gzip;q=0.2, deflate;q=0.8")
+        .send();
     assert_eq!(r.header("content-encoding"), Some("deflate"), "{r}");
 
     // No Accept-Encoding, or only identity: as is.
@@ -117,7 +129,9 @@ fn responses_are_compressed_per_accept_encoding() {
         ],
     );
     deploy(&s, &api, "dev");
-    let r = Http::get(s.port, &path).header("Accept-Encoding", "gzip").send();
+    let r = Http::get(s.port, &path)
+        .header("Accept-Encoding", "gzip")
+        .send();
     assert_eq!(r.header("content-encoding"), None, "{r}");
 }
 

@@ -61,7 +61,7 @@ fn http_method(cp: &Cp, b: &Backend, (api, res, verb): (&str, &str, &str), path:
 
 fn get(s: &Server, api: &str, path: &str) -> Response {
     let r = s.invoke(api, path);
-    assert_eq!(r.status, 200, "{r}");
+    assert_eq!(r.status, 200, "{r}\nserver log:\n{}", s.stderr());
     r
 }
 
@@ -92,7 +92,10 @@ fn cached_api(s: &Server, b: &Backend) -> String {
         ]),
     );
     // AWS answers the update while the cache is being made.
-    assert_eq!(stage["cacheClusterStatus"], "CREATE_IN_PROGRESS", "{stage:#}");
+    assert_eq!(
+        stage["cacheClusterStatus"], "CREATE_IN_PROGRESS",
+        "{stage:#}"
+    );
     api
 }
 
@@ -139,7 +142,13 @@ fn cached_gets_reach_the_backend_once_per_key() {
     // FlushStageCache empties the stage's cache.
     apigw(
         &s,
-        &["flush-stage-cache", "--rest-api-id", &api, "--stage-name", "dev"],
+        &[
+            "flush-stage-cache",
+            "--rest-api-id",
+            &api,
+            "--stage-name",
+            "dev",
+        ],
     );
     get(&s, &api, "/dev/items?q=a");
     get(&s, &api, "/dev/proxy");
@@ -175,7 +184,11 @@ fn cached_gets_reach_the_backend_once_per_key() {
     assert_eq!(got["cacheClusterStatus"], "NOT_AVAILABLE", "{got:#}");
     get(&s, &api, "/dev/proxy");
     get(&s, &api, "/dev/proxy");
-    assert_eq!(hits(&b, "/proxied"), 4, "no cache, every request reaches the backend");
+    assert_eq!(
+        hits(&b, "/proxied"),
+        4,
+        "no cache, every request reaches the backend"
+    );
 }
 
 #[test]
@@ -213,13 +226,20 @@ fn unauthorized_invalidation_strategies() {
     let b = Backend::start();
     let api = cached_api(&s, &b);
     let path = Server::exec_path(&api, "/dev/items?q=x");
-    let invalidate = || Http::get(s.port, &path).header("Cache-Control", "max-age=0").send();
+    let invalidate = || {
+        Http::get(s.port, &path)
+            .header("Cache-Control", "max-age=0")
+            .send()
+    };
     get(&s, &api, "/dev/items?q=x");
 
     // Default: SUCCEED_WITH_RESPONSE_HEADER, served from the cache with a warning.
     let r = invalidate();
     assert_eq!(r.status, 200, "{r}");
-    assert!(r.header("warning").is_some_and(|w| w.starts_with("199")), "{r}");
+    assert!(
+        r.header("warning").is_some_and(|w| w.starts_with("199")),
+        "{r}"
+    );
     assert_eq!(hits(&b, "/items"), 1, "not invalidated");
 
     let strategy = |v: &str| {
@@ -238,7 +258,11 @@ fn unauthorized_invalidation_strategies() {
     strategy("FAIL_WITH_403");
     let r = invalidate();
     assert_eq!(r.status, 403, "{r}");
-    assert_eq!(r.header("x-amzn-ErrorType"), Some("AccessDeniedException"), "{r}");
+    assert_eq!(
+        r.header("x-amzn-ErrorType"),
+        Some("AccessDeniedException"),
+        "{r}"
+    );
     assert!(
         r.text().contains("execute-api:InvalidateCache"),
         "names the action: {r}"
@@ -286,9 +310,7 @@ print(json.dumps(out))
 fn iam_callers_allowed_to_invalidate() {
     let dir = std::sync::Arc::new(tempfile::tempdir().unwrap());
     let file = dir.path().join("principals.json");
-    let allow = |actions: Value| {
-        json!([{"Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]}])
-    };
+    let allow = |actions: Value| json!([{"Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]}]);
     let principals = json!({"principals": [
         {"accessKeyId": "AKIAINVOKER", "secretAccessKey": "invoker-secret",
          "arn": "arn:aws:iam::000000000000:user/invoker",

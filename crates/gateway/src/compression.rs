@@ -58,7 +58,11 @@ pub fn accepted(headers: &HeaderMap) -> Option<Coding> {
         } else {
             continue;
         };
-        if q > 0.0 && best.is_none_or(|(c, bq)| q > bq || (q == bq && coding == Coding::Gzip && c != Coding::Gzip)) {
+        if q > 0.0
+            && best.is_none_or(|(c, bq)| {
+                q > bq || (q == bq && coding == Coding::Gzip && c != Coding::Gzip)
+            })
+        {
             best = Some((coding, q));
         }
     }
@@ -85,9 +89,10 @@ pub fn compress(
         http::header::CONTENT_ENCODING,
         HeaderValue::from_static(coding.token()),
     );
-    parts
-        .headers
-        .append(http::header::VARY, HeaderValue::from_static("accept-encoding"));
+    parts.headers.append(
+        http::header::VARY,
+        HeaderValue::from_static("accept-encoding"),
+    );
     let encoder = match coding {
         Coding::Gzip => Encoder::Gzip(flate2::write::GzEncoder::new(
             Vec::new(),
@@ -173,7 +178,9 @@ impl Body for Compressed {
                     let Some(encoder) = this.encoder.take() else {
                         return Poll::Ready(None);
                     };
-                    return Poll::Ready(Some(encoder.finish().map(Frame::data).map_err(Into::into)));
+                    return Poll::Ready(Some(
+                        encoder.finish().map(Frame::data).map_err(Into::into),
+                    ));
                 }
             }
         }
@@ -190,7 +197,11 @@ impl Body for Compressed {
 
 /// The request's `Content-Encoding` when it is one Tollgate decodes.
 pub fn request_coding(headers: &HeaderMap) -> Option<Coding> {
-    let v = headers.get(http::header::CONTENT_ENCODING)?.to_str().ok()?.trim();
+    let v = headers
+        .get(http::header::CONTENT_ENCODING)?
+        .to_str()
+        .ok()?
+        .trim();
     if v.eq_ignore_ascii_case("gzip") {
         Some(Coding::Gzip)
     } else if v.eq_ignore_ascii_case("deflate") {
@@ -245,12 +256,19 @@ mod tests {
         for coding in [Coding::Gzip, Coding::Deflate] {
             let resp = Response::new(GatewayBody::from_bytes(text.clone()));
             let out = compress(resp, coding, 10);
-            assert_eq!(out.headers()[http::header::CONTENT_ENCODING], coding.token());
+            assert_eq!(
+                out.headers()[http::header::CONTENT_ENCODING],
+                coding.token()
+            );
             let bytes = out.into_body().collect().await.unwrap().to_bytes();
             assert!(bytes.len() < text.len());
             assert_eq!(decode(&bytes, coding).unwrap(), text.as_bytes());
         }
-        let small = compress(Response::new(GatewayBody::from_bytes("hi")), Coding::Gzip, 10);
+        let small = compress(
+            Response::new(GatewayBody::from_bytes("hi")),
+            Coding::Gzip,
+            10,
+        );
         assert!(!small.headers().contains_key(http::header::CONTENT_ENCODING));
     }
 
@@ -259,7 +277,10 @@ mod tests {
         let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
         e.write_all(&vec![0u8; MAX_BODY + 1]).unwrap();
         let bomb = e.finish().unwrap();
-        assert_eq!(decode(&bomb, Coding::Gzip).unwrap_err().kind, T::RequestTooLarge);
+        assert_eq!(
+            decode(&bomb, Coding::Gzip).unwrap_err().kind,
+            T::RequestTooLarge
+        );
         assert!(decode(b"not gzip", Coding::Gzip).is_err());
     }
 }

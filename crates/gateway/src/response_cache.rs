@@ -13,7 +13,6 @@ use bytes::Bytes;
 use http::HeaderMap;
 use tollgate_model::CacheClusterSize;
 
-
 /// The largest response AWS caches (1 MB); a larger one is served but not kept.
 pub const MAX_ENTRY: usize = 1_048_576;
 

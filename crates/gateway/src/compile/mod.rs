@@ -10,7 +10,6 @@
 
 pub mod authorizer;
 pub mod cache_key;
-pub mod stage_cache;
 pub mod error;
 pub mod expression;
 pub mod function_url;
@@ -19,6 +18,7 @@ pub mod http_api;
 pub mod http_authorizer;
 pub mod http_mapping;
 pub mod integration;
+pub mod stage_cache;
 pub mod template;
 pub mod validation;
 pub mod websocket;

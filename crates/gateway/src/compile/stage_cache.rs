@@ -26,7 +26,9 @@ pub struct MethodCaching {
 impl MethodCaching {
     /// `None` when the setting does not cache (disabled, or a TTL of 0).
     fn of(ms: &MethodSetting) -> Option<MethodCaching> {
-        let ttl = u64::try_from(ms.cache_ttl_in_seconds).ok().filter(|t| *t > 0)?;
+        let ttl = u64::try_from(ms.cache_ttl_in_seconds)
+            .ok()
+            .filter(|t| *t > 0)?;
         ms.caching_enabled.then_some(MethodCaching {
             ttl: Duration::from_secs(ttl),
             require_authorization: ms.require_authorization_for_cache_control,
@@ -111,17 +113,29 @@ mod tests {
     fn star_covers_get_only_and_own_settings_win() {
         let mut st = Stage::new("dev".into(), "d".into(), 0);
         st.method_settings.insert("*/*".into(), setting(true, 60));
-        st.method_settings.insert("~1pets/POST".into(), setting(true, 10));
-        st.method_settings.insert("pets/{id}/GET".into(), setting(false, 10));
-        st.method_settings.insert("~1zero/GET".into(), setting(true, 0));
+        st.method_settings
+            .insert("~1pets/POST".into(), setting(true, 10));
+        st.method_settings
+            .insert("pets/{id}/GET".into(), setting(false, 10));
+        st.method_settings
+            .insert("~1zero/GET".into(), setting(true, 0));
         let c = StageCache::new(&st, Arc::new(LocalResponseCache::new(1024)));
         let (get, post, put) = (&http::Method::GET, &http::Method::POST, &http::Method::PUT);
-        assert_eq!(c.method("/pets", "GET", get).unwrap().ttl, Duration::from_secs(60));
-        assert_eq!(c.method("/pets", "POST", post).unwrap().ttl, Duration::from_secs(10));
+        assert_eq!(
+            c.method("/pets", "GET", get).unwrap().ttl,
+            Duration::from_secs(60)
+        );
+        assert_eq!(
+            c.method("/pets", "POST", post).unwrap().ttl,
+            Duration::from_secs(10)
+        );
         assert!(c.method("/other", "PUT", put).is_none());
         assert!(c.method("/pets/{id}", "GET", get).is_none());
         assert!(c.method("/zero", "GET", get).is_none());
-        assert!(c.method("/web", "ANY", get).is_some(), "a GET to an ANY method");
+        assert!(
+            c.method("/web", "ANY", get).is_some(),
+            "a GET to an ANY method"
+        );
         assert!(c.method("/web", "ANY", post).is_none());
     }
 }

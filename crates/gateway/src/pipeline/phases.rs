@@ -141,7 +141,8 @@ impl<'x, 'a> Exchange<'x, 'a> {
             }
             Phase::Integration => self.integrate().await?,
             Phase::CacheStore => {
-                if let (Some(pending), Some(resp)) = (self.cache.take(), self.response.take()) {
+                if let Some(pending) = self.cache.take() {
+                    let resp = self.response.take().ok_or_else(GatewayError::internal)?;
                     let resp =
                         response_cache::store(self.inv, pending, resp, self.gw.body_stall).await?;
                     self.response = Some(resp);
@@ -229,7 +230,8 @@ impl<'x, 'a> Exchange<'x, 'a> {
         let proxy = self.routed.method.integration.as_ref().is_ok_and(|i| {
             matches!(
                 i.kind,
-                tollgate_model::IntegrationType::HttpProxy | tollgate_model::IntegrationType::AwsProxy
+                tollgate_model::IntegrationType::HttpProxy
+                    | tollgate_model::IntegrationType::AwsProxy
             )
         });
         let Some(coding) = crate::compression::request_coding(&self.inv.parts.headers) else {

@@ -10,7 +10,9 @@ use bytes::Bytes;
 use http::{HeaderValue, Response};
 use http_body::Body as _;
 use http_body_util::BodyExt;
-use tollgate_model::{GatewayResponseType as T, UnauthorizedCacheControlHeaderStrategy as Strategy};
+use tollgate_model::{
+    GatewayResponseType as T, UnauthorizedCacheControlHeaderStrategy as Strategy,
+};
 
 use super::authorize::{method_arn, region};
 use super::method_request::{parse_query, Params, Routed};

@@ -11,10 +11,10 @@ use super::{addressing, gateway_response, method_request, respond};
 use crate::body::GatewayBody;
 use crate::context::{ErrorContext, RequestContext};
 use crate::error::{GatewayError, MAX_BODY, MAX_HEAD};
-use crate::{compression, frontend};
 use crate::invocation::{Invocation, RequestBody};
 use crate::runtime::ApiEntry;
 use crate::Gateway;
+use crate::{compression, frontend};
 
 /// REST APIs (API Gateway v1).
 pub struct RestPipeline;
@@ -111,9 +111,7 @@ impl ApiPipeline for RestPipeline {
         let (resp, ctx) = gw.run(inv, RequestBody::Stream(body)).await;
         let resp = respond::finish(gw, resp, ctx, &stage, variables, started);
         match compress_with {
-            Some((coding, min)) if may_have_body(&resp) => {
-                compression::compress(resp, coding, min)
-            }
+            Some((coding, min)) if may_have_body(&resp) => compression::compress(resp, coding, min),
             _ => resp,
         }
     }
