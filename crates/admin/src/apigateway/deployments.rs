@@ -22,7 +22,8 @@ use crate::core::wire::Wire;
 #[derive(Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct CreateDeploymentInput {
-    #[serde(default, deserialize_with = "crate::core::util::empty_as_none")]
+    /// Kept as sent: an empty name is told apart from none in the canary error.
+    #[serde(default)]
     stage_name: Option<String>,
     stage_description: Option<String>,
     description: Option<String>,
