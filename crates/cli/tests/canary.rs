@@ -145,22 +145,15 @@ fn canary_split_logs_and_promotion() {
     assert_eq!(first["canary"], "true", "{first}");
 
     // Promotion: the three patch operations.
-    let promoted = apigw(
+    let promoted = update_stage(
         &s,
-        &[
-            "update-stage",
-            "--rest-api-id",
-            &api,
-            "--stage-name",
-            "dev",
-            "--patch-operations",
-            &json!([
-                {"op": "copy", "from": "/canarySettings/deploymentId", "path": "/deploymentId"},
-                {"op": "copy", "from": "/canarySettings/stageVariableOverrides", "path": "/variables"},
-                {"op": "replace", "path": "/canarySettings/percentTraffic", "value": "0.0"},
-            ])
-            .to_string(),
-        ],
+        &api,
+        "dev",
+        &json!([
+            {"op": "copy", "from": "/canarySettings/deploymentId", "path": "/deploymentId"},
+            {"op": "copy", "from": "/canarySettings/stageVariableOverrides", "path": "/variables"},
+            {"op": "replace", "path": "/canarySettings/percentTraffic", "value": "0.0"},
+        ]),
     );
     assert_eq!(promoted["deploymentId"], canary.as_str(), "{promoted:#}");
     assert_eq!(promoted["variables"]["v"], "canary", "{promoted:#}");
@@ -178,17 +171,11 @@ fn canary_split_logs_and_promotion() {
     }
 
     // Disabled: the canary is gone and so is `isCanaryRequest`.
-    apigw(
+    update_stage(
         &s,
-        &[
-            "update-stage",
-            "--rest-api-id",
-            &api,
-            "--stage-name",
-            "dev",
-            "--patch-operations",
-            "op=remove,path=/canarySettings",
-        ],
+        &api,
+        "dev",
+        &json!([{"op": "remove", "path": "/canarySettings"}]),
     );
     assert_eq!(ask(&s, &api)["canary"], "");
 }
@@ -204,20 +191,7 @@ fn canary_and_the_stage_cache() {
     let res = cp.resource(&api, &root, "c");
     cp.http_proxy(&api, &res, "GET", &format!("{}/c", b.url()), &[], None);
     cp.deploy(&api, "dev");
-    let patch = |ops: Value| {
-        apigw(
-            &s,
-            &[
-                "update-stage",
-                "--rest-api-id",
-                &api,
-                "--stage-name",
-                "dev",
-                "--patch-operations",
-                &ops.to_string(),
-            ],
-        )
-    };
+    let patch = |ops: Value| update_stage(&s, &api, "dev", &ops);
     patch(json!([
         {"op": "replace", "path": "/cacheClusterEnabled", "value": "true"},
         {"op": "replace", "path": "/*/*/caching/enabled", "value": "true"},

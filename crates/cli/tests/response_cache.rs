@@ -12,19 +12,20 @@ fn hits(b: &Backend, path: &str) -> usize {
     b.seen().iter().filter(|s| s.path == path).count()
 }
 
-/// The aws CLI's update-stage with `ops`.
+/// The aws CLI's update-stage of `dev` with `ops`.
 fn update_stage(s: &Server, api: &str, ops: Value) -> Value {
-    apigw(
+    common::update_stage(s, api, "dev", &ops)
+}
+
+/// Turns on the stage cache of `dev` and caching for `*/*`.
+fn enable_cache(s: &Server, api: &str) -> Value {
+    update_stage(
         s,
-        &[
-            "update-stage",
-            "--rest-api-id",
-            api,
-            "--stage-name",
-            "dev",
-            "--patch-operations",
-            &ops.to_string(),
-        ],
+        api,
+        json!([
+            {"op": "replace", "path": "/cacheClusterEnabled", "value": "true"},
+            {"op": "replace", "path": "/*/*/caching/enabled", "value": "true"},
+        ]),
     )
 }
 
@@ -83,14 +84,7 @@ fn cached_api(s: &Server, b: &Backend) -> String {
         None,
     );
     cp.deploy(&api, "dev");
-    let stage = update_stage(
-        s,
-        &api,
-        json!([
-            {"op": "replace", "path": "/cacheClusterEnabled", "value": "true"},
-            {"op": "replace", "path": "/*/*/caching/enabled", "value": "true"},
-        ]),
-    );
+    let stage = enable_cache(s, &api);
     // AWS answers the update while the cache is being made.
     assert_eq!(
         stage["cacheClusterStatus"], "CREATE_IN_PROGRESS",
@@ -333,14 +327,7 @@ fn iam_callers_allowed_to_invalidate() {
         json!({ "type": "HTTP_PROXY", "httpMethod": "GET", "uri": format!("{}/secure", b.url()) }),
     );
     cp.deploy(&api, "dev");
-    update_stage(
-        &s,
-        &api,
-        json!([
-            {"op": "replace", "path": "/cacheClusterEnabled", "value": "true"},
-            {"op": "replace", "path": "/*/*/caching/enabled", "value": "true"},
-        ]),
-    );
+    enable_cache(&s, &api);
     let url = format!(
         "http://127.0.0.1:{}{}",
         s.port,

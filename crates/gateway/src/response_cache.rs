@@ -161,11 +161,16 @@ pub fn budget_bytes(size: Option<CacheClusterSize>) -> u64 {
     (gb * 1024.0 * 1024.0 * 1024.0) as u64
 }
 
+/// (API id, stage name).
+type StageKey = (Box<str>, Box<str>);
+/// A stage's cache with the budget it was made with.
+type Budgeted = (u64, Arc<dyn ResponseCache>);
+
 /// Every stage's cache by (API id, stage name), kept across runtime rebuilds (an unrelated
 /// edit must not empty them) and new when the stage's size changes. Only rebuilds and the
 /// control plane take its lock; requests hold their stage's cache directly.
 pub struct ResponseCaches {
-    caches: Mutex<HashMap<(Box<str>, Box<str>), (u64, Arc<dyn ResponseCache>)>>,
+    caches: Mutex<HashMap<StageKey, Budgeted>>,
     factory: Box<CacheFactory>,
 }
 

@@ -575,6 +575,22 @@ pub fn deploy(s: &Server, api: &str, stage: &str) -> Value {
     )
 }
 
+/// `aws apigateway update-stage` of `api`'s `stage` with the patch operations `ops`.
+pub fn update_stage(s: &Server, api: &str, stage: &str, ops: &Value) -> Value {
+    apigw(
+        s,
+        &[
+            "update-stage",
+            "--rest-api-id",
+            api,
+            "--stage-name",
+            stage,
+            "--patch-operations",
+            &ops.to_string(),
+        ],
+    )
+}
+
 /// Turns on the stage's access log with `format`, written to
 /// `{data dir}/access-logs/{api}-{stage}.log`.
 pub fn set_access_log(s: &Server, api: &str, stage: &str, format: &str) {
