@@ -599,18 +599,7 @@ pub fn set_access_log(s: &Server, api: &str, stage: &str, format: &str) {
          "value": format!("arn:aws:logs:us-east-1:000000000000:log-group:{api}")},
         {"op": "replace", "path": "/accessLogSettings/format", "value": format},
     ]);
-    apigw(
-        s,
-        &[
-            "update-stage",
-            "--rest-api-id",
-            api,
-            "--stage-name",
-            stage,
-            "--patch-operations",
-            &ops.to_string(),
-        ],
-    );
+    update_stage(s, api, stage, &ops);
 }
 
 /// A usage plan named `p` on `api`'s `stage` with the API key `key_id` in it.
