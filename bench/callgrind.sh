@@ -48,7 +48,7 @@ PY
 }
 
 declare -A IR
-TG_TARGETS=(tg_proxy tg_obs tg_keyed tg_tpl tg_mock tg_mockh tg_http tg_auth tg_cognito)
+TG_TARGETS=(tg_proxy tg_obs tg_keyed tg_tpl tg_mock tg_mockh tg_http tg_auth tg_cognito tg_cached)
 for t in "${TG_TARGETS[@]}"; do
     drive "$t" "$WARM"
     callgrind_control -z "$TOLLGATE_PID" >/dev/null

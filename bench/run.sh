@@ -202,6 +202,7 @@ RESULTS=$OUT_DIR/results.md
         echo "- CPU per request, $c conn: Tollgate keyed route (API key + plan throttle + quota) / plain HTTP_PROXY route **$(fmt_ratio "${R[cpu:tg_keyed:$c]}" "${R[cpu:tg_proxy:$c]}")** (${R[cpu:tg_keyed:$c]} vs ${R[cpu:tg_proxy:$c]} µs)"
         echo "- CPU per request, $c conn: Tollgate templated HTTP route (request template rendered, non-proxy response) / plain HTTP_PROXY route **$(fmt_ratio "${R[cpu:tg_tpl:$c]}" "${R[cpu:tg_proxy:$c]}")** (${R[cpu:tg_tpl:$c]} vs ${R[cpu:tg_proxy:$c]} µs)"
         echo "- CPU per request, $c conn: HTTP API (v2) HTTP_PROXY / REST HTTP_PROXY **$(fmt_ratio "${R[cpu:tg_http:$c]}" "${R[cpu:tg_proxy:$c]}")** (${R[cpu:tg_http:$c]} vs ${R[cpu:tg_proxy:$c]} µs); MOCK behind a cached Lambda authorizer / plain MOCK **$(fmt_ratio "${R[cpu:tg_auth:$c]}" "${R[cpu:tg_mock:$c]}")** (${R[cpu:tg_auth:$c]} vs ${R[cpu:tg_mock:$c]} µs), / plain MOCK sent the same header **$(fmt_ratio "${R[cpu:tg_auth:$c]}" "${R[cpu:tg_mockh:$c]}")** (${R[cpu:tg_mockh:$c]} µs); MOCK behind a Cognito authorizer / plain MOCK **$(fmt_ratio "${R[cpu:tg_cognito:$c]}" "${R[cpu:tg_mock:$c]}")** (${R[cpu:tg_cognito:$c]} µs)"
+        echo "- CPU per request, $c conn: REST HTTP_PROXY answered from the stage cache / plain MOCK **$(fmt_ratio "${R[cpu:tg_cached:$c]}" "${R[cpu:tg_mock:$c]}")** (${R[cpu:tg_cached:$c]} vs ${R[cpu:tg_mock:$c]} µs)"
     done
     add_tg=$(diff_us "${R[p50_us:tg_proxy:1]}" "${R[p50_us:direct:1]}")
     add_ng=$(diff_us "${R[p50_us:nginx:1]}" "${R[p50_us:direct:1]}")

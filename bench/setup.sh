@@ -316,7 +316,14 @@ gw put-method-response --rest-api-id "$API" --resource-id "$COGNITO_RES" --http-
 gw put-integration-response --rest-api-id "$API" --resource-id "$COGNITO_RES" --http-method GET --status-code 200 \
     --response-templates "$(python3 -c 'import json,sys; print(json.dumps({"application/json": sys.argv[1]}))' "$BODY")" >/dev/null
 
-gw create-deployment --rest-api-id "$API" --stage-name bench >/dev/null
+DEPLOYMENT=$(gw create-deployment --rest-api-id "$API" --stage-name bench --query id --output text)
+# Stage `cached`: the same deployment with the stage response cache on for GETs (`*/*`),
+# so after the first request the HTTP_PROXY route is answered from the cache without
+# calling the backend. Against tg_mock: the cost of a cache hit.
+gw create-stage --rest-api-id "$API" --stage-name cached --deployment-id "$DEPLOYMENT" \
+    --cache-cluster-enabled --cache-cluster-size 0.5 >/dev/null
+gw update-stage --rest-api-id "$API" --stage-name cached \
+    --patch-operations 'op=replace,path=/*/*/caching/enabled,value=true' >/dev/null
 # The same deployment on a stage with per-method metrics (every method's own series) and an
 # access log: tg_obs against tg_proxy is what observability costs a request (`bench` still
 # counts each request in its stage's series, as AWS always counts a stage).
@@ -343,7 +350,7 @@ gw create-usage-plan-key --usage-plan-id "$PLAN_ID" --key-id "$KEY_ID" --key-typ
 # ---------------------------------------------------------------------------------------
 # Targets; each answers GET with BODY. Checked once with curl before any load.
 # ---------------------------------------------------------------------------------------
-TARGETS=(direct nginx tg_proxy tg_obs tg_keyed tg_tpl tg_mock tg_mockh tg_http tg_auth tg_cognito)
+TARGETS=(direct nginx tg_proxy tg_obs tg_keyed tg_tpl tg_mock tg_mockh tg_http tg_auth tg_cognito tg_cached)
 declare -A NAME URL HDR
 NAME[direct]="backend direct (nginx return)"
 NAME[nginx]="nginx reverse proxy"
@@ -373,6 +380,8 @@ NAME[tg_cognito]="Tollgate MOCK + Cognito authorizer (verified token cached)"
 URL[tg_cognito]="http://127.0.0.1:$TOLLGATE_PORT/_aws/execute-api/$API/bench/cognito"
 HDR[tg_cognito]="Authorization: $COGNITO_TOKEN"
 URL[tg_tpl]="http://127.0.0.1:$TOLLGATE_PORT/_aws/execute-api/$API/bench/tpl/bench"
+NAME[tg_cached]="Tollgate HTTP_PROXY, stage cache hit"
+URL[tg_cached]="http://127.0.0.1:$TOLLGATE_PORT/_aws/execute-api/$API/cached/proxy/bench"
 # Extra curl/wrk arguments of a target (its header, if any).
 hdr_args() { if [[ -n ${HDR[$1]:-} ]]; then printf '%s\n' -H "${HDR[$1]}"; fi; }
 

@@ -320,6 +320,14 @@ impl tollgate_admin::TestInvoker for Invoker {
     fn flush_authorizer_cache(&self, api: &str, stage: &str) {
         self.0.flush_authorizer_cache(api, stage);
     }
+
+    fn flush_stage_cache(&self, api: &str, stage: &str) {
+        self.0.flush_stage_cache(api, stage);
+    }
+
+    fn stage_cache_exists(&self, api: &str, stage: &str) -> bool {
+        self.0.stage_cache_exists(api, stage)
+    }
 }
 
 async fn shutdown_signal() {

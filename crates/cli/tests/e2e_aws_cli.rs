@@ -455,9 +455,9 @@ fn rest_walkthrough_steps_1_to_16_then_invoke() {
     );
     assert_eq!(stage["cacheClusterEnabled"], true, "step 15: {stage:#}");
     assert_eq!(stage["cacheClusterSize"], "0.5", "step 15: {stage:#}");
-    // AWS says AVAILABLE; Tollgate caches nothing yet and says so (issue 9).
+    // The update that asks for the cache answers while it is being made.
     assert_eq!(
-        stage["cacheClusterStatus"], "NOT_AVAILABLE",
+        stage["cacheClusterStatus"], "CREATE_IN_PROGRESS",
         "step 15: {stage:#}"
     );
 
@@ -1014,10 +1014,11 @@ fn access_log_lines_have_context_variables() {
     );
 }
 
-/// Nothing is cached yet, so a stage with its cache cluster enabled says NOT_AVAILABLE
-/// (AWS's AVAILABLE would be a false claim), and the server warns once per process.
+/// `cacheClusterStatus` is what the data plane has: `CREATE_IN_PROGRESS` when a cache is
+/// asked for, `AVAILABLE` once the stage's cache exists, `DELETE_IN_PROGRESS` and then
+/// `NOT_AVAILABLE` when it is turned off.
 #[test]
-fn cache_cluster_enabled_reports_not_available() {
+fn cache_cluster_status_follows_the_data_plane() {
     let s = Server::start();
     let cp = Cp::new(&s);
     let (api, _root, _, _) = mock_pets_api(&cp);
@@ -1041,8 +1042,9 @@ fn cache_cluster_enabled_reports_not_available() {
         ],
     );
     assert_eq!(created["cacheClusterEnabled"], true, "{created:#}");
+    // Asked for: in progress until the data plane has made it.
     assert_eq!(
-        created["cacheClusterStatus"], "NOT_AVAILABLE",
+        created["cacheClusterStatus"], "CREATE_IN_PROGRESS",
         "{created:#}"
     );
     for stage in ["cached", "other"] {
@@ -1073,16 +1075,19 @@ fn cache_cluster_enabled_reports_not_available() {
             ],
         );
         assert_eq!(updated["cacheClusterEnabled"], true, "{updated:#}");
-        assert_eq!(
-            updated["cacheClusterStatus"], "NOT_AVAILABLE",
-            "{updated:#}"
-        );
+        // "cached" had its cache already; "other" asks for one with this update.
+        let expected = if stage == "cached" {
+            "AVAILABLE"
+        } else {
+            "CREATE_IN_PROGRESS"
+        };
+        assert_eq!(updated["cacheClusterStatus"], expected, "{updated:#}");
     }
     let got = apigw(
         &s,
         &["get-stage", "--rest-api-id", &api, "--stage-name", "cached"],
     );
-    assert_eq!(got["cacheClusterStatus"], "NOT_AVAILABLE", "{got:#}");
+    assert_eq!(got["cacheClusterStatus"], "AVAILABLE", "{got:#}");
     apigw(
         &s,
         &[
@@ -1093,6 +1098,22 @@ fn cache_cluster_enabled_reports_not_available() {
             "cached",
         ],
     );
-    let warnings = s.stderr().matches("does not cache responses yet").count();
-    assert_eq!(warnings, 1, "one warning per process:\n{}", s.stderr());
+    let off = apigw(
+        &s,
+        &[
+            "update-stage",
+            "--rest-api-id",
+            &api,
+            "--stage-name",
+            "other",
+            "--patch-operations",
+            "op=replace,path=/cacheClusterEnabled,value=false",
+        ],
+    );
+    assert_eq!(off["cacheClusterStatus"], "DELETE_IN_PROGRESS", "{off:#}");
+    let got = apigw(
+        &s,
+        &["get-stage", "--rest-api-id", &api, "--stage-name", "other"],
+    );
+    assert_eq!(got["cacheClusterStatus"], "NOT_AVAILABLE", "{got:#}");
 }

@@ -67,6 +67,9 @@ pub struct RequestContext {
     pub domain_name: String,
     pub domain_prefix: String,
     pub is_canary: Option<bool>,
+    /// Whether the response cache answered (`None`: the method does not cache), for
+    /// metrics (`CacheHitCount`, `CacheMissCount`).
+    pub response_cache: Option<CacheOutcome>,
     pub trace_id: String,
     pub status: u16,
     pub response_length: u64,
@@ -84,6 +87,13 @@ pub struct RequestContext {
     /// TestInvokeMethod's record of what went to and came from the endpoint; `None` for
     /// live requests, which never pay for copying bodies.
     pub execution_log: Option<Box<ExecutionLog>>,
+}
+
+/// What the response cache did for a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheOutcome {
+    Hit,
+    Miss,
 }
 
 /// What an execution log shows of a request: the method request (recorded when it is
@@ -775,6 +785,7 @@ mod tests {
             domain_name: "h".into(),
             domain_prefix: "h".into(),
             is_canary: None,
+            response_cache: None,
             trace_id: "t".into(),
             status: 200,
             response_length: 0,

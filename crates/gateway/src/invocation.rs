@@ -10,6 +10,7 @@ use hyper::body::Incoming;
 use tollgate_model::GatewayResponseType as T;
 
 use crate::body::GatewayBody;
+use crate::compile::stage_cache::CacheScope;
 use crate::compile::CompiledDeployment;
 use crate::context::RequestContext;
 use crate::error::{GatewayError, MAX_BODY};
@@ -78,6 +79,9 @@ pub struct Invocation<'a> {
     pub remote: SocketAddr,
     /// API keys and throttles of the stage; `None` for TestInvokeMethod, which skips them.
     pub limits: Option<&'a StageLimits>,
+    /// The stage's response cache as this request may use it; `None` without one (and
+    /// for TestInvokeMethod, which AWS never answers from the cache).
+    pub cache: Option<CacheScope<'a>>,
     /// The client came over TLS (`X-Forwarded-Proto: https`, default port 443).
     pub tls: bool,
     /// The stage's execution logging, if any of its methods log.

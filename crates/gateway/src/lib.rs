@@ -9,6 +9,7 @@ pub mod access_log;
 pub mod body;
 pub mod compile;
 pub mod compiled;
+pub mod compression;
 pub mod connections;
 pub mod content_handling;
 pub mod context;
@@ -25,6 +26,7 @@ pub mod mapping;
 pub mod method_settings;
 pub mod metrics;
 pub mod pipeline;
+pub mod response_cache;
 pub mod router;
 pub mod runtime;
 pub mod runtime_ws;
@@ -56,6 +58,8 @@ pub struct Gateway {
     body_stall: std::time::Duration,
     /// Lambda authorizers' result caches, kept across rebuilds.
     authorizer_caches: tollgate_authorizers::ResultCaches,
+    /// REST stages' response caches, kept across rebuilds.
+    response_caches: response_cache::ResponseCaches,
     /// Cognito user pools' keys.
     jwks: tollgate_authorizers::JwksCache,
     /// `--cognito-endpoint`: replaces `https://cognito-idp.{region}.amazonaws.com`.
@@ -135,6 +139,7 @@ impl Gateway {
             functions,
             body_stall,
             authorizer_caches: Default::default(),
+            response_caches: Default::default(),
             jwks: Default::default(),
             cognito_endpoint: identities.cognito_endpoint,
             iam: ArcSwap::from_pointee(iam::Iam::with_iam(&identities.callers, &state.iam)),
@@ -167,6 +172,7 @@ impl Gateway {
             buckets: self.buckets.as_ref(),
             usage: self.usage.as_ref(),
             authorizer_caches: &self.authorizer_caches,
+            response_caches: &self.response_caches,
             region: self
                 .functions
                 .as_deref()
@@ -191,7 +197,24 @@ impl Gateway {
                             .is_some_and(|k| *k.deployment.deployment_id == *c.deployment)
                 })
         });
+        // A stage whose cache was turned off (or that is gone) loses it.
+        self.response_caches.retain(|api, stage| {
+            next.apis
+                .get(&*api.to_ascii_lowercase())
+                .and_then(|a| a.stages.get(stage))
+                .is_some_and(|s| s.cache.is_some())
+        });
         next
+    }
+
+    /// FlushStageCache: empties the stage's response cache.
+    pub fn flush_stage_cache(&self, api: &str, stage: &str) {
+        self.response_caches.flush_stage(api, stage);
+    }
+
+    /// Whether the stage's response cache exists on this node (`cacheClusterStatus`).
+    pub fn stage_cache_exists(&self, api: &str, stage: &str) -> bool {
+        self.response_caches.exists(api, stage)
     }
 
     /// FlushStageAuthorizersCache (REST) and ResetAuthorizersCache (HTTP APIs): empties

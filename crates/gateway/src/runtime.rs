@@ -16,11 +16,13 @@ use tollgate_store::{ApiState, State, V2ApiState};
 use crate::access_log::{access_log_path, AccessLog, AccessLogWriter};
 use crate::compile::function_url::{self, CompiledFunctionUrl};
 use crate::compile::http_api::{compile_http_api, CompiledHttpApi};
+use crate::compile::stage_cache::{CacheScope, StageCache};
 use crate::compile::{compile, CompiledDeployment};
 use crate::compiled::{compiled_for, route_bucket, served_v2_stages, Compiled};
 use crate::execution_log::StageExecutionLog;
 use crate::frontend::{ApiKind, Frontends};
 use crate::metrics::{RestStageLabels, RestStageMetrics, RouteStageMetrics};
+use crate::response_cache::{budget_bytes, ResponseCaches};
 use crate::router::method_slot;
 use crate::runtime_ws::{build_websocket_api, WsApiRuntime};
 
@@ -65,6 +67,7 @@ pub struct Env<'a> {
     pub buckets: &'a dyn Buckets,
     pub usage: &'a dyn UsageCounters,
     pub authorizer_caches: &'a ResultCaches,
+    pub response_caches: &'a ResponseCaches,
     /// The region of function ARNs (function URLs' resource).
     pub region: &'a str,
     /// Where stages' series are resolved.
@@ -78,6 +81,8 @@ pub struct Canary {
     pub percent_traffic: f64,
     pub deployment: Arc<CompiledDeployment>,
     pub variables: Arc<BTreeMap<String, String>>,
+    /// `useStageCache`: canary requests read and write the stage cache.
+    pub use_stage_cache: bool,
 }
 
 #[derive(Debug)]
@@ -87,10 +92,31 @@ pub struct StageRuntime {
     pub variables: Arc<BTreeMap<String, String>>,
     pub canary: Option<Canary>,
     pub access_log: Option<AccessLog>,
+    /// Canary requests' access log: `{apiId}-{stage}-canary.log` beside the stage's.
+    pub canary_access_log: Option<AccessLog>,
     pub limits: StageLimits,
     pub metrics: RestStageMetrics,
     /// `None` when no method of the stage has a logging level.
     pub execution_log: Option<StageExecutionLog>,
+    /// The response cache (`cacheClusterEnabled`); `None` when the stage has none.
+    pub cache: Option<StageCache>,
+}
+
+impl StageRuntime {
+    /// The cache a request may use: none for a canary request unless `useStageCache`,
+    /// and canary entries apart from production's when the canary serves another
+    /// deployment.
+    pub fn cache_scope(&self, canary: bool) -> Option<CacheScope<'_>> {
+        let cache = self.cache.as_ref()?;
+        let prefix = match (&self.canary, canary) {
+            (_, false) => None,
+            (Some(c), true) if c.use_stage_cache => (c.deployment.deployment_id
+                != self.deployment.deployment_id)
+                .then_some(&*c.deployment.deployment_id),
+            _ => return None,
+        };
+        Some(CacheScope { cache, prefix })
+    }
 }
 
 #[derive(Debug)]
@@ -468,13 +494,21 @@ fn build_api(
                 percent_traffic: c.percent_traffic.unwrap_or(0.0),
                 deployment: dep,
                 variables: Arc::new(vars),
+                use_stage_cache: c.use_stage_cache,
             })
         });
-        let access_log = st
+        let log_format = st
             .access_log_settings
             .as_ref()
-            .and_then(|s| s.format.as_deref())
-            .map(|f| AccessLog::new(f, logs.file_for(id, name)));
+            .and_then(|s| s.format.as_deref());
+        let access_log = log_format.map(|f| AccessLog::new(f, logs.file_for(id, name)));
+        let canary_access_log = log_format
+            .filter(|_| canary.is_some())
+            .map(|f| AccessLog::new(f, logs.file_for(id, &format!("{name}-canary"))));
+        let cache = st.cache_cluster_enabled.then(|| {
+            let budget = budget_bytes(st.cache_cluster_size);
+            StageCache::new(st, env.response_caches.cache_for(id, name, budget))
+        });
         // Present: `get` above found this deployment.
         let Some(snapshot) = api.deployments.get(&st.deployment_id).map(|d| &d.snapshot) else {
             continue;
@@ -523,9 +557,11 @@ fn build_api(
                 variables,
                 canary,
                 access_log,
+                canary_access_log,
                 limits,
                 metrics,
                 execution_log,
+                cache,
             }),
         );
     }

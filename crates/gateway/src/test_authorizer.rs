@@ -144,6 +144,7 @@ impl Gateway {
             remote,
             limits: None,
             logging: None,
+            cache: None,
             tls: false,
         };
         // AWS tests an authorizer against the root GET of the test stage.

@@ -93,6 +93,7 @@ impl Gateway {
             remote,
             limits: None,
             logging: None,
+            cache: None,
             tls: false,
         };
         let routed = Routed {

@@ -119,12 +119,20 @@ impl Stage {
         }
     }
 
-    /// Turns the stage cache on or off, keeping the size consistent as AWS does. The status
-    /// stays `NOT_AVAILABLE` either way: Tollgate has no response cache yet, and AWS's
-    /// `AVAILABLE` would claim one (the control plane warns when a cache is asked for).
+    /// Turns the stage cache on or off, keeping the size consistent as AWS does. The
+    /// status is what the control plane knows when it writes: `CREATE_IN_PROGRESS` for a
+    /// cache asked for, `DELETE_IN_PROGRESS` for one turned off; it becomes `AVAILABLE`
+    /// (`NOT_AVAILABLE`) once the data plane has made (dropped) it, which the control plane
+    /// asks the data plane when it answers. Setting what is already set changes nothing.
     pub fn set_cache_cluster(&mut self, enabled: bool) {
+        if enabled != self.cache_cluster_enabled {
+            self.cache_cluster_status = if enabled {
+                CacheClusterStatus::CreateInProgress
+            } else {
+                CacheClusterStatus::DeleteInProgress
+            };
+        }
         self.cache_cluster_enabled = enabled;
-        self.cache_cluster_status = CacheClusterStatus::NotAvailable;
         if enabled && self.cache_cluster_size.is_none() {
             self.cache_cluster_size = Some(CacheClusterSize::Half);
         }

@@ -22,7 +22,8 @@ use crate::core::wire::Wire;
 #[derive(Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct CreateDeploymentInput {
-    #[serde(default, deserialize_with = "crate::core::util::empty_as_none")]
+    /// Kept as sent: an empty name is told apart from none in the canary error.
+    #[serde(default)]
     stage_name: Option<String>,
     stage_description: Option<String>,
     description: Option<String>,
@@ -97,7 +98,11 @@ pub async fn create(
         check_templates(&a.definition)?;
         if input.canary_settings.is_some() {
             match &stage_name {
-                None => return Err(ApiError::bad_request("Invalid deployment content specified.Non null and non empty stageName must be provided for canary deployment. Provided value is null")),
+                // AWS names what it got: `null`, or the empty name (recorded).
+                None => return Err(ApiError::bad_request(format!(
+                    "Invalid deployment content specified.Non null and non empty stageName must be provided for canary deployment. Provided value is {}",
+                    input.stage_name.as_deref().unwrap_or("null")
+                ))),
                 Some(n) if !a.stages.contains_key(n) => {
                     return Err(ApiError::bad_request(format!(
                         "Invalid deployment content specified.Stage {n} must already be created before making a canary release deployment"

@@ -248,18 +248,9 @@ pub fn cache_cluster_size(size: Option<&str>) -> ApiResult<Option<CacheClusterSi
     parse_enum_opt(size, "cacheClusterSize")
 }
 
-/// Records the stage's cache setting. Nothing is cached yet, so the status stays
-/// `NOT_AVAILABLE`; say so once per process rather than pretend.
+/// Turns the stage's cache on or off (its status goes `CREATE_IN_PROGRESS` or
+/// `DELETE_IN_PROGRESS` until the data plane has made or dropped the cache).
 pub fn enable_cache_cluster(st: &mut Stage, enabled: bool) {
-    static WARNED: std::sync::Once = std::sync::Once::new();
-    if enabled {
-        WARNED.call_once(|| {
-            tracing::warn!(
-                "cacheClusterEnabled is recorded but Tollgate does not cache responses yet: \
-                 stages report cacheClusterStatus NOT_AVAILABLE"
-            )
-        });
-    }
     st.set_cache_cluster(enabled);
 }
 

@@ -7,7 +7,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use serde::Deserialize;
-use tollgate_model::{time, CanarySettings, Stage};
+use tollgate_model::{time, CacheClusterStatus, CanarySettings, Stage};
 use tollgate_store::ApiState;
 
 use super::shared::{api, api_mut};
@@ -132,11 +132,11 @@ pub async fn list(
 ) -> ApiResult<Response> {
     let st = ctx.store.state();
     let a = api(&st, &api_id)?;
-    let items: Vec<&Stage> = a
+    let items: Vec<Stage> = a
         .stages
         .values()
-        .map(|s| s.as_ref())
         .filter(|s| q.get("deploymentId").is_none_or(|d| *d == s.deployment_id))
+        .map(|s| observed(&ctx, &api_id, s))
         .collect();
     Ok(json(200, &serde_json::json!({ "item": items })))
 }
@@ -150,7 +150,8 @@ pub async fn get(
     Path((api_id, name)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     let st = ctx.store.state();
-    Ok(json(200, stage(api(&st, &api_id)?, &name)?.as_ref()))
+    let found = stage(api(&st, &api_id)?, &name)?;
+    Ok(json(200, &observed(&ctx, &api_id, found)))
 }
 
 pub async fn delete(
@@ -170,14 +171,32 @@ pub async fn delete(
     Ok(empty(202))
 }
 
-/// FlushStageCache. No response cache exists yet, so there is nothing to flush.
+/// FlushStageCache: the data plane empties the stage's response cache.
 pub async fn flush_cache(
     State(ctx): State<Ctx>,
     Path((api_id, name)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     let st = ctx.store.state();
     stage(api(&st, &api_id)?, &name)?;
+    if let Some(t) = &ctx.test_invoker {
+        t.flush_stage_cache(&api_id, &name);
+    }
     Ok(empty(202))
+}
+
+/// The stage as the control plane answers it: a cache being made or dropped is reported
+/// `AVAILABLE` or `NOT_AVAILABLE` once the data plane has done it.
+pub fn observed(ctx: &Ctx, api_id: &str, st: &Stage) -> Stage {
+    let mut st = st.clone();
+    if let Some(t) = &ctx.test_invoker {
+        let exists = || t.stage_cache_exists(api_id, &st.stage_name);
+        st.cache_cluster_status = match st.cache_cluster_status {
+            CacheClusterStatus::CreateInProgress if exists() => CacheClusterStatus::Available,
+            CacheClusterStatus::DeleteInProgress if !exists() => CacheClusterStatus::NotAvailable,
+            other => other,
+        };
+    }
+    st
 }
 
 /// FlushStageAuthorizersCache: the data plane empties the stage's authorizer caches.
@@ -204,11 +223,18 @@ pub async fn update(
         .transact(|s| {
             let a = api_mut(s, &api_id)?;
             let mut st = stage(a, &name)?.as_ref().clone();
+            let status = st.cache_cluster_status;
             STAGE_PATCH.apply(&mut st, a, &ops)?;
             st.last_updated_date = time::now_epoch();
             a.stages.insert(name.clone(), Arc::new(st.clone()));
-            Ok::<_, ApiError>(st)
+            Ok::<_, ApiError>((st, status))
         })
         .await?;
-    Ok(json(200, &out))
+    // A cache this update asks for (or drops) is reported in progress, as AWS answers;
+    // otherwise as the data plane has it.
+    let (st, before) = out;
+    if st.cache_cluster_status != before {
+        return Ok(json(200, &st));
+    }
+    Ok(json(200, &observed(&ctx, &api_id, &st)))
 }

@@ -15,7 +15,8 @@ use crate::core::credentials::{ControlPlaneKeys, StaticCredentials};
 
 /// What the control plane asks of the data plane (implemented by the gateway, wired in by
 /// the binary, so the control plane does not depend on the data plane): TestInvokeMethod
-/// runs a method through it, FlushStageAuthorizersCache empties its caches.
+/// runs a method through it, FlushStageAuthorizersCache and FlushStageCache empty its
+/// caches, and a stage's `cacheClusterStatus` says whether its response cache exists.
 pub trait TestInvoker: Send + Sync {
     fn test_invoke(
         &self,
@@ -30,6 +31,12 @@ pub trait TestInvoker: Send + Sync {
 
     /// Empties the authorizer result caches of one stage.
     fn flush_authorizer_cache(&self, api: &str, stage: &str);
+
+    /// Empties the response cache of one stage.
+    fn flush_stage_cache(&self, api: &str, stage: &str);
+
+    /// Whether the data plane holds a response cache for the stage.
+    fn stage_cache_exists(&self, api: &str, stage: &str) -> bool;
 }
 
 pub struct AdminConfig {

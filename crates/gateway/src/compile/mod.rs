@@ -9,6 +9,7 @@
 //! this module puts a deployment's methods into the router.
 
 pub mod authorizer;
+pub mod cache_key;
 pub mod error;
 pub mod expression;
 pub mod function_url;
@@ -17,6 +18,7 @@ pub mod http_api;
 pub mod http_authorizer;
 pub mod http_mapping;
 pub mod integration;
+pub mod stage_cache;
 pub mod template;
 pub mod validation;
 pub mod websocket;
@@ -53,6 +55,8 @@ pub struct CompiledMethod {
     pub validation: Option<RequestValidation>,
     /// The integration, or why requests to this method answer 500.
     pub integration: Result<CompiledIntegration, CompileError>,
+    /// The response-cache key (`None`: no integration, nothing to cache).
+    pub cache_key: Option<cache_key::CacheKeySpec>,
 }
 
 #[derive(Debug)]
@@ -69,6 +73,9 @@ pub struct CompiledDeployment {
     pub resource_policy: Option<Result<tollgate_policy::Policy, ()>>,
     /// The Lambda authorizers methods use (each stage keeps a result cache per one).
     pub lambda_authorizers: Vec<Arc<tollgate_authorizers::LambdaAuthorizer>>,
+    /// `minimumCompressionSize`: responses at least this large are compressed when the
+    /// client accepts it (`None`: never).
+    pub minimum_compression_size: Option<usize>,
 }
 
 impl CompiledDeployment {
@@ -115,6 +122,10 @@ pub fn compile(def: &RestApiDefinition, deployment_id: &str) -> CompiledDeployme
         api_key_source: def.api.api_key_source,
         lambda_authorizers: authorizers.lambda.into_values().collect(),
         resource_policy: authorizer::resource_policy(def),
+        minimum_compression_size: def
+            .api
+            .minimum_compression_size
+            .and_then(|n| usize::try_from(n).ok()),
     }
 }
 
@@ -136,6 +147,10 @@ fn compile_method(
         authorizer: authorizers.for_method(m),
         api_key_required: m.api_key_required,
         validation: None,
+        cache_key: m
+            .method_integration
+            .as_ref()
+            .map(|i| cache_key::compile_cache_key(i, resource_id)),
         integration,
     }
 }

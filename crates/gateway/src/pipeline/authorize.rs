@@ -58,6 +58,13 @@ pub fn method_arn<'r>(region: &'r str, inv: &'r Invocation<'_>) -> MethodArn<'r>
     )
 }
 
+/// The region of method ARNs.
+pub fn region(gw: &Gateway) -> &str {
+    gw.functions
+        .as_deref()
+        .map_or(DEFAULT_REGION, Functions::region)
+}
+
 /// What the Authorize phase lets through.
 #[derive(Default)]
 pub struct Authorized {
@@ -83,11 +90,7 @@ pub async fn check(
     if (policy.is_none() && matches!(authorizer, MethodAuthorizer::None)) || inv.limits.is_none() {
         return Ok(Authorized::default());
     }
-    let region = gw
-        .functions
-        .as_deref()
-        .map_or(DEFAULT_REGION, Functions::region);
-    let method_arn = method_arn(region, inv);
+    let method_arn = method_arn(region(gw), inv);
     if let MethodAuthorizer::Iam = authorizer {
         let arn = method_arn.as_str();
         // The caller must be known before the policy's principals can be matched.

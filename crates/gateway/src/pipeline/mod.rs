@@ -12,12 +12,12 @@
 //! | API key | [`api_key`] |
 //! | throttling and quota | [`throttle`] |
 //! | request validation (parameters, body against the model) | [`request_validation`] |
-//! | cache lookup (a seam: no cache yet) | [`phases`] |
+//! | cache lookup (the stage's response cache) | [`response_cache`], [`crate::response_cache`] |
 //! | integration request (mappings, templates, contentHandling, URI) | [`integration_request`], [`crate::mapping`], [`crate::content_handling`] |
 //! | integration (HTTP, HTTP_PROXY, MOCK, AWS, AWS_PROXY), behind one trait | [`crate::integrations`] |
 //! | integration response (selection, mappings) | [`integration_response`] |
-//! | cache store (a seam: no cache yet) | [`phases`] |
-//! | method response / response enrichment, access log | [`respond`] |
+//! | cache store | [`response_cache`] |
+//! | method response / response enrichment, access log, compression | [`respond`], [`crate::compression`] |
 //!
 //! Any phase can stop the request with a [`crate::error::GatewayError`], which is answered
 //! with the deployment's gateway response for that type ([`gateway_response`]).
@@ -44,6 +44,7 @@ pub mod phases;
 pub mod request_validation;
 pub mod resource_policy;
 pub mod respond;
+pub mod response_cache;
 pub mod rest;
 pub mod throttle;
 pub mod websocket;

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use http::Response;
 
 use super::method_request::{self, Params, Routed};
+use super::response_cache::{self, Looked, Pending};
 use super::{api_key, authorize, integration_response, request_validation, throttle};
 use crate::body::GatewayBody;
 use crate::error::GatewayError;
@@ -31,13 +32,11 @@ pub enum Phase {
     Throttle,
     /// Required parameters, then the body against the request model.
     RequestValidation,
-    /// Where a cached response would answer before the integration. No stage cache
-    /// exists yet, so nothing answers here.
+    /// The stage's response cache answers a hit before the integration.
     CacheLookup,
     /// Integration request, the call, integration response.
     Integration,
-    /// Where the response would be kept for [`Phase::CacheLookup`]. No stage cache exists
-    /// yet, so nothing is kept.
+    /// A miss's response is kept for [`Phase::CacheLookup`].
     CacheStore,
 }
 
@@ -74,6 +73,8 @@ pub struct Exchange<'x, 'a> {
     key: Option<&'a Arc<KeyBinding>>,
     /// The integration's response, for the phases after it.
     response: Option<Response<GatewayBody>>,
+    /// A cache miss to fill once the integration answered.
+    cache: Option<Pending>,
 }
 
 impl<'x, 'a> Exchange<'x, 'a> {
@@ -91,6 +92,7 @@ impl<'x, 'a> Exchange<'x, 'a> {
             body: Some(body),
             key: None,
             response: None,
+            cache: None,
         }
     }
 
@@ -128,8 +130,24 @@ impl<'x, 'a> Exchange<'x, 'a> {
                 }
             }
             Phase::RequestValidation => self.validate().await?,
-            Phase::CacheLookup | Phase::CacheStore => {}
+            Phase::CacheLookup => {
+                match response_cache::lookup(self.gw, self.inv, &self.routed, &mut self.query)
+                    .await?
+                {
+                    Looked::Skip => {}
+                    Looked::Hit(resp) => return Ok(Flow::Answer(resp)),
+                    Looked::Miss(pending) => self.cache = Some(pending),
+                }
+            }
             Phase::Integration => self.integrate().await?,
+            Phase::CacheStore => {
+                if let Some(pending) = self.cache.take() {
+                    let resp = self.response.take().ok_or_else(GatewayError::internal)?;
+                    let resp =
+                        response_cache::store(self.inv, pending, resp, self.gw.body_stall).await?;
+                    self.response = Some(resp);
+                }
+            }
         }
         Ok(Flow::Next)
     }
@@ -168,6 +186,7 @@ impl<'x, 'a> Exchange<'x, 'a> {
     /// even on a method whose integration is broken. A body is read into memory only when a
     /// model will check it (proxy bodies otherwise keep streaming).
     async fn validate(&mut self) -> Result<(), GatewayError> {
+        self.decode_body().await?;
         let method = &self.routed.method;
         let validation = method.validation.as_ref();
         let reads_params = validation.is_some_and(|v| !v.required.is_empty())
@@ -202,6 +221,36 @@ impl<'x, 'a> Exchange<'x, 'a> {
         Ok(())
     }
 
+    /// With `minimumCompressionSize` set, a gzip or deflate request body is decoded before
+    /// validation and mapping templates read it (proxy integrations get it as sent).
+    async fn decode_body(&mut self) -> Result<(), GatewayError> {
+        if self.inv.deployment.minimum_compression_size.is_none() {
+            return Ok(());
+        }
+        let proxy = self.routed.method.integration.as_ref().is_ok_and(|i| {
+            matches!(
+                i.kind,
+                tollgate_model::IntegrationType::HttpProxy
+                    | tollgate_model::IntegrationType::AwsProxy
+            )
+        });
+        let Some(coding) = crate::compression::request_coding(&self.inv.parts.headers) else {
+            return Ok(());
+        };
+        if proxy {
+            return Ok(());
+        }
+        let body = self.body.take().ok_or_else(GatewayError::internal)?;
+        let bytes = body.collect(self.gw.body_stall).await?;
+        self.body = Some(RequestBody::Buffered(crate::compression::decode(
+            &bytes, coding,
+        )?));
+        let h = &mut self.inv.parts.headers;
+        h.remove(http::header::CONTENT_ENCODING);
+        h.remove(http::header::CONTENT_LENGTH);
+        Ok(())
+    }
+
     async fn integrate(&mut self) -> Result<(), GatewayError> {
         let integration = self
             .routed
@@ -228,6 +277,10 @@ impl<'x, 'a> Exchange<'x, 'a> {
         self.response = Some(match answer? {
             Answer::Response(resp) => resp,
             Answer::Output(out) => {
+                if let Some(pending) = &mut self.cache {
+                    // The output is kept, not the mapped response: hits are mapped again.
+                    pending.keep = response_cache::keep_output(&out);
+                }
                 integration_response::apply(self.inv, integration, &params, out)?
             }
         });

@@ -135,6 +135,7 @@ pub fn new_context(
         domain_name: domain_name.to_string(),
         domain_prefix: crate::frontend::domain_prefix(domain_name).to_string(),
         is_canary,
+        response_cache: None,
         trace_id,
         status: 0,
         response_length: 0,
@@ -262,13 +263,21 @@ pub fn finish(
         ctx.is_canary == Some(true),
     );
     crate::metrics::count_request(series, ctx.status, latency, ctx.integration_latency_ms);
+    if let Some(outcome) = ctx.response_cache {
+        crate::metrics::count_cache(series, outcome == crate::context::CacheOutcome::Hit);
+    }
     if let Some(el) = &stage.execution_log {
         let logging = el.for_method(ctx.resource_path.as_deref(), ctx.http_method.as_str());
         if let Some(text) = logging.and_then(|l| crate::execution_log::render(&ctx, l)) {
             gw.logs.write_to(el.file(), text);
         }
     }
-    if let Some(log) = &stage.access_log {
+    // Canary requests are logged apart, as AWS keeps the canary's logs apart.
+    let log = match ctx.is_canary {
+        Some(true) => &stage.canary_access_log,
+        _ => &stage.access_log,
+    };
+    if let Some(log) = log {
         gw.logs.write(log, log.render(&ctx, variables));
     }
     resp

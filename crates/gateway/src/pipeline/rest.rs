@@ -12,10 +12,10 @@ use crate::body::GatewayBody;
 use crate::context::{ErrorContext, RequestContext};
 use crate::error::{GatewayError, MAX_BODY, MAX_HEAD};
 use crate::execution_log;
-use crate::frontend;
 use crate::invocation::{Invocation, RequestBody};
 use crate::runtime::ApiEntry;
 use crate::Gateway;
+use crate::{compression, frontend};
 
 /// REST APIs (API Gateway v1).
 pub struct RestPipeline;
@@ -30,6 +30,11 @@ fn head_size(parts: &http::request::Parts) -> usize {
         .iter()
         .fold(line, |n, (k, v)| n + k.as_str().len() + v.len() + 4)
         + 2
+}
+
+/// Whether a response may carry a body to compress (not 204 or 304).
+fn may_have_body(resp: &Response<GatewayBody>) -> bool {
+    !matches!(resp.status().as_u16(), 204 | 304)
 }
 
 impl ApiPipeline for RestPipeline {
@@ -78,6 +83,10 @@ impl ApiPipeline for RestPipeline {
             Some(_) => (&stage.deployment, &stage.variables, Some(false)),
             None => (&stage.deployment, &stage.variables, None),
         };
+        // `minimumCompressionSize` is the deployment's: the client must accept a coding.
+        let compress_with = deployment
+            .minimum_compression_size
+            .and_then(|min| Some((compression::accepted(&parts.headers)?, min)));
         let domain_name = frontend::host_of(&parts).unwrap_or_default();
         let ctx = respond::new_context(
             &parts,
@@ -98,10 +107,15 @@ impl ApiPipeline for RestPipeline {
             remote,
             limits: Some(&stage.limits),
             logging: stage.execution_log.as_ref(),
+            cache: stage.cache_scope(is_canary == Some(true)),
             tls,
         };
         let (resp, ctx) = gw.run(inv, RequestBody::Stream(body)).await;
-        respond::finish(gw, resp, ctx, &stage, variables, started)
+        let resp = respond::finish(gw, resp, ctx, &stage, variables, started);
+        match compress_with {
+            Some((coding, min)) if may_have_body(&resp) => compression::compress(resp, coding, min),
+            _ => resp,
+        }
     }
 }
 
