@@ -84,6 +84,11 @@ pub struct RequestContext {
     /// TestInvokeMethod's record of what went to and came from the endpoint; `None` for
     /// live requests, which never pay for copying bodies.
     pub execution_log: Option<Box<ExecutionLog>>,
+    /// The custom domain mapping key that took the request
+    /// (`$context.customDomain.basePathMatched`); `None` off custom domains.
+    pub base_path_matched: Option<Box<str>>,
+    /// A mutual TLS client's certificate (`$context.identity.clientCert.*`).
+    pub client_cert: Option<Arc<crate::domains::ClientCert>>,
 }
 
 /// The bodies TestInvokeMethod's log shows around the integration call.
@@ -170,6 +175,10 @@ impl RequestContext {
                         .map(|n| (n.to_string(), Value::Object(serde_json::Map::new())))
                         .collect(),
                 ),
+                Read::ClientCert => match self.client_cert.as_deref() {
+                    Some(c) => c.to_json(),
+                    None => continue,
+                },
                 Read::Authorizer => match self.authorizer.as_deref() {
                     Some(AuthorizerContext {
                         claims: Some(claims),
@@ -272,6 +281,8 @@ pub enum Read {
     EmptyMaps(&'static [&'static str]),
     /// The authorizer's principal and values, when an authorizer ran.
     Authorizer,
+    /// A mutual TLS client's certificate as an object.
+    ClientCert,
 }
 
 /// One `$context` key: its name, where each view shows it, and how it is read.
@@ -588,6 +599,48 @@ pub const REST: &[ContextKey] = &[
             13,
         )
     },
+    // Mutual TLS (custom domains with a truststore): the object in the views, each field
+    // for `$context.identity.clientCert.*`.
+    ContextKey {
+        template: Some(14),
+        proxy_event: Some(14),
+        ..key(Group::Identity, "clientCert", Read::ClientCert)
+    },
+    key(
+        Group::Identity,
+        "clientCert.clientCertPem",
+        Read::Value(|c| text(&c.client_cert.as_deref()?.pem)),
+    ),
+    key(
+        Group::Identity,
+        "clientCert.subjectDN",
+        Read::Value(|c| text(&c.client_cert.as_deref()?.subject_dn)),
+    ),
+    key(
+        Group::Identity,
+        "clientCert.issuerDN",
+        Read::Value(|c| text(&c.client_cert.as_deref()?.issuer_dn)),
+    ),
+    key(
+        Group::Identity,
+        "clientCert.serialNumber",
+        Read::Value(|c| text(&c.client_cert.as_deref()?.serial_number)),
+    ),
+    key(
+        Group::Identity,
+        "clientCert.validity.notBefore",
+        Read::Value(|c| text(&c.client_cert.as_deref()?.not_before)),
+    ),
+    key(
+        Group::Identity,
+        "clientCert.validity.notAfter",
+        Read::Value(|c| text(&c.client_cert.as_deref()?.not_after)),
+    ),
+    key(
+        Group::Top,
+        "customDomain.basePathMatched",
+        Read::Value(|c| text(c.base_path_matched.as_deref()?)),
+    ),
     ContextKey {
         template: Some(0),
         ..key(
@@ -783,6 +836,8 @@ mod tests {
             authorizer: None,
             iam: None,
             execution_log: None,
+            base_path_matched: None,
+            client_cert: None,
         }
     }
 

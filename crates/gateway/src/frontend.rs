@@ -51,6 +51,11 @@ pub struct Addressed<'t, A> {
     /// Where the stage path (`/{stage}/...`, or the path after a base path) starts in the
     /// request's URI path.
     pub path_start: usize,
+    /// On a custom domain: the mapping key that took the request (`""` for the root
+    /// mapping), `$context.customDomain.basePathMatched`.
+    pub base_path_matched: Option<&'t str>,
+    /// `/ping` or `/sping` on a custom domain: answered by the edge, never routed.
+    pub health_check: bool,
 }
 
 impl<A> Addressed<'_, A> {
@@ -111,6 +116,8 @@ impl<A> Frontends<A> {
             frontend: with_lower(label, |id| self.function_urls.get(id)),
             stage: None,
             path_start: 0,
+            base_path_matched: None,
+            health_check: false,
         })
     }
 
@@ -122,6 +129,8 @@ impl<A> Frontends<A> {
             frontend: with_lower(id, |id| self.function_urls.get(id)),
             stage: None,
             path_start: URL_PATH_PREFIX.len() + id.len(),
+            base_path_matched: None,
+            health_check: false,
         })
     }
 
@@ -139,6 +148,15 @@ impl<A> Frontends<A> {
         let hostname = strip_port(host.unwrap_or_default());
         if !self.domains.is_empty() {
             if let Some(mappings) = with_lower(hostname, |h| self.domains.get(h)) {
+                if matches!(path, "/ping" | "/sping") {
+                    return Some(Addressed {
+                        frontend: None,
+                        stage: None,
+                        path_start: 0,
+                        base_path_matched: None,
+                        health_check: true,
+                    });
+                }
                 return Some(base_path(mappings, path));
             }
         }
@@ -151,6 +169,8 @@ impl<A> Frontends<A> {
                 frontend: with_lower(label, |id| self.execute_api.get(id)),
                 stage: None,
                 path_start: 0,
+                base_path_matched: None,
+                health_check: false,
             });
         }
         if let Some(found) = self.function_url_path(path) {
@@ -165,6 +185,8 @@ impl<A> Frontends<A> {
             frontend: with_lower(id, |id| self.execute_api.get(id)),
             stage: None,
             path_start: PATH_PREFIX.len() + id.len(),
+            base_path_matched: None,
+            health_check: false,
         })
     }
 }
@@ -220,6 +242,8 @@ fn base_path<'t, A>(mappings: &'t [BasePathMapping<A>], path: &str) -> Addressed
                 frontend: Some(&m.frontend),
                 stage: m.stage.as_deref(),
                 path_start: if bp.is_empty() { 0 } else { skipped + bp.len() },
+                base_path_matched: Some(bp),
+                health_check: false,
             };
         }
     }
@@ -227,6 +251,8 @@ fn base_path<'t, A>(mappings: &'t [BasePathMapping<A>], path: &str) -> Addressed
         frontend: None,
         stage: None,
         path_start: 0,
+        base_path_matched: None,
+        health_check: false,
     }
 }
 

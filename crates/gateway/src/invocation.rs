@@ -80,6 +80,8 @@ pub struct Invocation<'a> {
     pub limits: Option<&'a StageLimits>,
     /// The client came over TLS (`X-Forwarded-Proto: https`, default port 443).
     pub tls: bool,
+    /// The stage's client certificate for HTTP backends (`clientCertificateId`).
+    pub backend_tls: Option<&'a crate::integrations::backend_tls::StageBackendTls>,
 }
 
 impl Invocation<'_> {

@@ -13,6 +13,7 @@ pub mod connections;
 pub mod content_handling;
 pub mod context;
 pub mod cors;
+pub mod domains;
 pub mod error;
 pub mod frontend;
 pub mod http_context;
@@ -68,6 +69,8 @@ pub struct Gateway {
     websocket: connections::WebSocketSettings,
     /// New WebSocket connections of the account (`--websocket-connect-rate`).
     websocket_connects: Arc<dyn tollgate_store::throttle::TokenBucket>,
+    /// Custom domains' TLS configurations, read by TLS listeners per handshake.
+    sites: Arc<domains::Sites>,
 }
 
 /// How long things may take: request bodies, and WebSocket connections.
@@ -125,6 +128,7 @@ impl Gateway {
             connections: Arc::new(connections::LocalConnections::default()),
             websocket,
             websocket_connects,
+            sites: Arc::default(),
         });
         gw.runtime
             .store(Arc::new(gw.rebuild(&state, &Runtime::default())));
@@ -153,6 +157,7 @@ impl Gateway {
                 .as_deref()
                 .map_or("us-east-1", tollgate_functions::Functions::region),
         };
+        self.sites.update(&state.domains);
         if !self.iam.load().compiled_from(&state.iam) {
             let iam = iam::Iam::with_iam(&self.configured_callers, &state.iam);
             self.iam.store(Arc::new(iam));
@@ -200,6 +205,11 @@ impl Gateway {
 
     /// Follows the store version the data plane serves, so a control-plane write can wait
     /// until it is live.
+    /// The custom domains' TLS configurations (for [`listener::tls::TlsEdge`]).
+    pub fn sites(&self) -> Arc<domains::Sites> {
+        self.sites.clone()
+    }
+
     pub fn applied_version(&self) -> tokio::sync::watch::Receiver<u64> {
         self.applied.subscribe()
     }

@@ -144,6 +144,7 @@ impl Gateway {
             remote,
             limits: None,
             tls: false,
+            backend_tls: None,
         };
         // AWS tests an authorizer against the root GET of the test stage.
         let arn = MethodArn::new(functions.region(), &inv.ctx.api_id, TEST_STAGE, "GET", "/");

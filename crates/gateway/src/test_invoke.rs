@@ -99,6 +99,7 @@ impl Gateway {
             remote,
             limits: None,
             tls: false,
+            backend_tls: None,
         };
         let routed = Routed {
             route,

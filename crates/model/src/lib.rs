@@ -20,6 +20,7 @@
 pub mod account;
 pub mod authorizer;
 pub mod deployment;
+pub mod domain;
 pub mod function_url;
 pub mod gateway_response;
 pub mod iam;
@@ -34,6 +35,7 @@ pub mod usage_plan;
 pub mod v2;
 pub mod validate;
 pub mod vocabulary;
+pub mod x509;
 
 pub use account::Account;
 pub use deployment::{ApiSummaryEntry, Deployment};
