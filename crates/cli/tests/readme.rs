@@ -188,6 +188,7 @@ fn readme_examples_work_with_default_flags() {
         "hello from /from-localstack",
         r#"{"you": ""#,
         "hello, room",
+        r#"{"hello": "v1"}"#,
     ] {
         assert!(out.contains(expected), "missing {expected:?}\n{context}");
     }
