@@ -469,7 +469,11 @@ async fn serve(mut args: ServeArgs) -> Result<(), CliError> {
         .iter()
         .filter_map(|(l, role)| Some((l.local_addr().ok()?, *role)))
         .collect();
-    let scheme = if default_tls.is_some() { "https" } else { "http" };
+    let scheme = if default_tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
     tracing::info!("{}", listen_line(&bound, scheme));
     let main_tls = default_tls.is_some().then(|| edge.clone());
     let mut listeners: Vec<Listener> = sockets

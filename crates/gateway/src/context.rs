@@ -175,8 +175,8 @@ impl RequestContext {
                         .map(|n| (n.to_string(), Value::Object(serde_json::Map::new())))
                         .collect(),
                 ),
-                Read::ClientCert => match self.client_cert.as_deref() {
-                    Some(c) => c.to_json(),
+                Read::Object(f) => match f(self) {
+                    Some(v) => v,
                     None => continue,
                 },
                 Read::Authorizer => match self.authorizer.as_deref() {
@@ -281,8 +281,9 @@ pub enum Read {
     EmptyMaps(&'static [&'static str]),
     /// The authorizer's principal and values, when an authorizer ran.
     Authorizer,
-    /// A mutual TLS client's certificate as an object.
-    ClientCert,
+    /// An object made from the request (`identity.clientCert`, `customDomain`); left out
+    /// when `None`.
+    Object(fn(&RequestContext) -> Option<serde_json::Value>),
 }
 
 /// One `$context` key: its name, where each view shows it, and how it is read.
@@ -604,7 +605,11 @@ pub const REST: &[ContextKey] = &[
     ContextKey {
         template: Some(14),
         proxy_event: Some(14),
-        ..key(Group::Identity, "clientCert", Read::ClientCert)
+        ..key(
+            Group::Identity,
+            "clientCert",
+            Read::Object(|c| Some(c.client_cert.as_deref()?.to_json())),
+        )
     },
     key(
         Group::Identity,
@@ -641,6 +646,17 @@ pub const REST: &[ContextKey] = &[
         "customDomain.basePathMatched",
         Read::Value(|c| text(c.base_path_matched.as_deref()?)),
     ),
+    ContextKey {
+        template: Some(21),
+        ..key(
+            Group::Top,
+            "customDomain",
+            Read::Object(|c| {
+                let matched = c.base_path_matched.as_deref()?;
+                Some(serde_json::json!({ "basePathMatched": matched }))
+            }),
+        )
+    },
     ContextKey {
         template: Some(0),
         ..key(

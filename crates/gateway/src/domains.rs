@@ -35,8 +35,8 @@ pub enum SiteError {
 
 /// A certificate chain and key from PEM text.
 pub fn certified_key(m: &CertificateMaterial) -> Result<CertifiedKey, SiteError> {
-    let mut chain = CertificateDer::pem_slice_iter(m.certificate.as_bytes())
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut chain =
+        CertificateDer::pem_slice_iter(m.certificate.as_bytes()).collect::<Result<Vec<_>, _>>()?;
     for c in CertificateDer::pem_slice_iter(m.chain.as_bytes()) {
         chain.push(c?);
     }
@@ -83,11 +83,13 @@ fn truststore(uri: &str) -> Result<rustls::RootCertStore, SiteError> {
 /// One domain's server configuration.
 fn site(d: &DomainName, domains: &DomainsState) -> Result<ServerConfig, SiteError> {
     let material = match d.certificate_ref() {
-        Some(CertificateRef::Acm(arn)) => &domains
-            .certificates
-            .get(arn)
-            .ok_or_else(|| SiteError::MissingCertificate(arn.to_string()))?
-            .material,
+        Some(CertificateRef::Acm(arn)) => {
+            &domains
+                .certificates
+                .get(arn)
+                .ok_or_else(|| SiteError::MissingCertificate(arn.to_string()))?
+                .material
+        }
         Some(CertificateRef::Uploaded(m)) => m,
         None => return Err(SiteError::NoCertificate),
     };
@@ -100,7 +102,8 @@ fn site(d: &DomainName, domains: &DomainsState) -> Result<ServerConfig, SiteErro
             let roots = Arc::new(truststore(&m.truststore_uri)?);
             // Chain, validity, names and signature algorithms (ring's: RSA ≥ 2048, ECDSA
             // P-256/P-384, SHA-256 and up); no revocation, as on AWS.
-            let verifier = WebPkiClientVerifier::builder_with_provider(roots, provider()).build()?;
+            let verifier =
+                WebPkiClientVerifier::builder_with_provider(roots, provider()).build()?;
             builder.with_client_cert_verifier(verifier)
         }
         None => builder.with_no_client_auth(),
@@ -151,7 +154,9 @@ impl Sites {
                 Ok(c) => {
                     by_name.insert(name.to_ascii_lowercase().into(), Arc::new(c));
                 }
-                Err(e) => tracing::warn!(domain = %name, error = %e, "custom domain not served over TLS"),
+                Err(e) => {
+                    tracing::warn!(domain = %name, error = %e, "custom domain not served over TLS")
+                }
             }
         }
         self.by_name.store(Arc::new(by_name));

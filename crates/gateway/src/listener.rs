@@ -28,9 +28,9 @@ mod cap;
 pub mod tls;
 
 pub use activity::Timeouts;
-use tls::TlsEdge;
 use activity::{Activity, Expiry, Tracked, Watched};
 use cap::ConnectionCap;
+use tls::TlsEdge;
 
 /// What the listeners allow a client: how long it may take and how many connections all
 /// clients together may hold open on one listener.

@@ -76,11 +76,14 @@ pub async fn import(ctx: &Ctx, body: &[u8]) -> Answer {
         Some(c) => blob("CertificateChain", Some(c))?,
         None => String::new(),
     };
-    let info = CertificateInfo::from_pem(&certificate)
-        .map_err(|_| validation("Unable to parse certificate. Please ensure the certificate is in PEM format."))?;
+    let info = CertificateInfo::from_pem(&certificate).map_err(|_| {
+        validation("Unable to parse certificate. Please ensure the certificate is in PEM format.")
+    })?;
     if !chain.trim().is_empty() {
         CertificateInfo::from_pem(&chain).map_err(|_| {
-            validation("Unable to parse certificate chain. Please ensure the chain is in PEM format.")
+            validation(
+                "Unable to parse certificate chain. Please ensure the chain is in PEM format.",
+            )
         })?;
     }
     crate::core::domains::check_key(&private_key, &info).map_err(validation)?;
@@ -283,7 +286,10 @@ pub async fn delete(ctx: &Ctx, body: &[u8]) -> Answer {
                 return Err(ApiError::new(
                     400,
                     "ResourceInUseException",
-                    format!("Certificate {arn} in account {} is in use.", tollgate_model::ACCOUNT_ID),
+                    format!(
+                        "Certificate {arn} in account {} is in use.",
+                        tollgate_model::ACCOUNT_ID
+                    ),
                 ));
             }
             let domains = Arc::make_mut(&mut state.domains);

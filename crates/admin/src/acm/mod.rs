@@ -6,7 +6,7 @@
 
 mod certificates;
 
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use http::HeaderValue;
 
 use crate::core::context::Ctx;
@@ -43,7 +43,7 @@ fn handle(ctx: Ctx, call: QueryCall) -> QueryFuture {
         };
         let mut resp = match result {
             Ok(v) => (http::StatusCode::OK, v.to_string()).into_response(),
-            Err(e) => e.into_response(),
+            Err(e) => json_error(e),
         };
         resp.headers_mut().insert(
             http::header::CONTENT_TYPE,
@@ -51,6 +51,15 @@ fn handle(ctx: Ctx, call: QueryCall) -> QueryFuture {
         );
         resp
     })
+}
+
+/// JSON 1.1's error shape: the code in the body's `__type` (botocore reads it there), as
+/// well as in `x-amzn-ErrorType`.
+fn json_error(e: ApiError) -> axum::response::Response {
+    let body = serde_json::json!({ "__type": e.error_type, "message": e.message }).to_string();
+    let mut resp = e.into_response();
+    *resp.body_mut() = axum::body::Body::from(body);
+    resp
 }
 
 /// `acm:{Action}` on the certificate named in the body (`*` for imports and lists).

@@ -47,7 +47,9 @@ fn key_of(base_path: Option<&str>) -> ApiResult<String> {
         ));
     }
     if !valid_mapping_key(bp) {
-        return Err(ApiError::bad_request(format!("Invalid base path specified: {bp}")));
+        return Err(ApiError::bad_request(format!(
+            "Invalid base path specified: {bp}"
+        )));
     }
     Ok(bp.to_string())
 }
@@ -75,7 +77,9 @@ pub async fn create(
         .store
         .transact(|s| {
             if !s.apis.contains_key(&api_id) {
-                return Err(ApiError::bad_request("Invalid REST API identifier specified"));
+                return Err(ApiError::bad_request(
+                    "Invalid REST API identifier specified",
+                ));
             }
             domains::check_target(s, &api_id, stage.as_deref())?;
             let d = domains::domain_mut(s, &name)?;
@@ -143,19 +147,21 @@ pub async fn update(
                     "/restapiId" => m.api_id = value,
                     "/stage" => m.stage = Some(value).filter(|v| !v.is_empty()),
                     other => {
-                        return Err(ApiError::bad_request(format!(
-                            "Invalid patch path {other}"
-                        )))
+                        return Err(ApiError::bad_request(format!("Invalid patch path {other}")))
                     }
                 }
             }
             if !s.apis.contains_key(&m.api_id) {
-                return Err(ApiError::bad_request("Invalid REST API identifier specified"));
+                return Err(ApiError::bad_request(
+                    "Invalid REST API identifier specified",
+                ));
             }
             domains::check_target(s, &m.api_id, m.stage.as_deref())?;
             let d = domains::domain_mut(s, &name)?;
             if m.api_mapping_key != key && d.mapping_by_key(&m.api_mapping_key).is_some() {
-                return Err(ApiError::conflict("Base path already exists for this domain name"));
+                return Err(ApiError::conflict(
+                    "Base path already exists for this domain name",
+                ));
             }
             if let Some(slot) = d.mappings.iter_mut().find(|x| x.api_mapping_key == key) {
                 *slot = m.clone();

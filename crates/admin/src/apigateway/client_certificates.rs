@@ -54,7 +54,11 @@ struct GenerateInput {
 fn generate(id: &str, now: i64) -> ApiResult<CertificateMaterial> {
     let failed = |e: rcgen::Error| {
         tracing::error!(error = %e, "cannot generate a client certificate");
-        ApiError::new(500, "InternalFailure", "Unable to generate the client certificate")
+        ApiError::new(
+            500,
+            "InternalFailure",
+            "Unable to generate the client certificate",
+        )
     };
     let key = rcgen::KeyPair::generate().map_err(failed)?;
     let mut params = rcgen::CertificateParams::default();
@@ -174,7 +178,9 @@ pub async fn delete(State(ctx): State<Ctx>, Path(id): Path<String>) -> ApiResult
                     "The client certificate is used by a stage; remove it from the stage first.",
                 ));
             }
-            Arc::make_mut(&mut s.domains).client_certificates.remove(&id);
+            Arc::make_mut(&mut s.domains)
+                .client_certificates
+                .remove(&id);
             Ok::<_, ApiError>(())
         })
         .await?;

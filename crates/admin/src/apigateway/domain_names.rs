@@ -41,20 +41,38 @@ pub fn view(region: &str, d: &DomainName) -> Value {
     };
     set("certificateName", d.certificate_name.as_ref());
     set("certificateArn", d.certificate_arn.as_ref());
-    set("regionalCertificateName", d.regional_certificate_name.as_ref());
-    set("regionalCertificateArn", d.regional_certificate_arn.as_ref());
+    set(
+        "regionalCertificateName",
+        d.regional_certificate_name.as_ref(),
+    );
+    set(
+        "regionalCertificateArn",
+        d.regional_certificate_arn.as_ref(),
+    );
     if d.endpoint_type == EndpointType::Edge {
-        o.insert("distributionDomainName".into(), d.distribution_domain_name.clone().into());
+        o.insert(
+            "distributionDomainName".into(),
+            d.distribution_domain_name.clone().into(),
+        );
         o.insert("distributionHostedZoneId".into(), CLOUDFRONT_ZONE.into());
     } else {
-        o.insert("regionalDomainName".into(), d.regional_domain_name.clone().into());
+        o.insert(
+            "regionalDomainName".into(),
+            d.regional_domain_name.clone().into(),
+        );
         o.insert("regionalHostedZoneId".into(), REGIONAL_ZONE.into());
     }
     if let Some(m) = &d.mutual_tls_authentication {
-        o.insert("mutualTlsAuthentication".into(), serde_json::to_value(m).unwrap_or_default());
+        o.insert(
+            "mutualTlsAuthentication".into(),
+            serde_json::to_value(m).unwrap_or_default(),
+        );
     }
     if !d.tags.is_empty() {
-        o.insert("tags".into(), serde_json::to_value(&d.tags).unwrap_or_default());
+        o.insert(
+            "tags".into(),
+            serde_json::to_value(&d.tags).unwrap_or_default(),
+        );
     }
     v
 }
@@ -96,8 +114,8 @@ fn mutual_tls(
     truststore_uri: Option<String>,
     truststore_version: Option<String>,
 ) -> ApiResult<MutualTlsAuthentication> {
-    let uri = truststore_uri
-        .ok_or_else(|| ApiError::bad_request("Truststore URI must be specified."))?;
+    let uri =
+        truststore_uri.ok_or_else(|| ApiError::bad_request("Truststore URI must be specified."))?;
     let warnings = domains::check_truststore(&uri)?;
     Ok(MutualTlsAuthentication {
         truststore_uri: uri,

@@ -106,9 +106,15 @@ pub async fn create(State(ctx): State<Ctx>, body: Bytes) -> ApiResult<Response> 
         .domain_name
         .filter(|n| !n.is_empty())
         .ok_or_else(|| ApiError::bad_request("Domain name must be specified."))?;
-    let config = i.domain_name_configurations.first().cloned().ok_or_else(|| {
-        ApiError::bad_request("A domain name configuration with a certificate must be specified.")
-    })?;
+    let config = i
+        .domain_name_configurations
+        .first()
+        .cloned()
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "A domain name configuration with a certificate must be specified.",
+            )
+        })?;
     let endpoint_type = endpoint_type(&config)?;
     let mtls = match i.mutual_tls_authentication {
         Some(m) => mutual_tls(m)?,
@@ -119,14 +125,22 @@ pub async fn create(State(ctx): State<Ctx>, body: Bytes) -> ApiResult<Response> 
         _ => (None, config.certificate_arn.clone()),
     };
     if certificate_arn.is_none() && regional_certificate_arn.is_none() {
-        return Err(ApiError::bad_request("A certificate ARN must be specified."));
+        return Err(ApiError::bad_request(
+            "A certificate ARN must be specified.",
+        ));
     }
     let new = NewDomain {
         name,
         endpoint_type,
         security_policy: config.security_policy.clone(),
-        certificate_name: config.certificate_name.clone().filter(|_| certificate_arn.is_some()),
-        regional_certificate_name: config.certificate_name.clone().filter(|_| regional_certificate_arn.is_some()),
+        certificate_name: config
+            .certificate_name
+            .clone()
+            .filter(|_| certificate_arn.is_some()),
+        regional_certificate_name: config
+            .certificate_name
+            .clone()
+            .filter(|_| regional_certificate_arn.is_some()),
         certificate_arn,
         regional_certificate_arn,
         mutual_tls: mtls,
@@ -181,13 +195,21 @@ pub async fn update(
     let updated = ctx
         .store
         .transact(|s| {
-            if let Some(c) = i.domain_name_configurations.as_ref().and_then(|c| c.first()) {
+            if let Some(c) = i
+                .domain_name_configurations
+                .as_ref()
+                .and_then(|c| c.first())
+            {
                 if let Some(arn) = &c.certificate_arn {
                     domains::check_certificate(s, arn)?;
                 }
             }
             let d = domains::domain_mut(s, &name)?;
-            if let Some(c) = i.domain_name_configurations.as_ref().and_then(|c| c.first()) {
+            if let Some(c) = i
+                .domain_name_configurations
+                .as_ref()
+                .and_then(|c| c.first())
+            {
                 if let Some(arn) = &c.certificate_arn {
                     if d.endpoint_type == EndpointType::Edge {
                         d.certificate_arn = Some(arn.clone());
@@ -197,7 +219,8 @@ pub async fn update(
                     d.certificate_upload_date = tollgate_model::time::now_epoch();
                 }
                 if c.security_policy.is_some() {
-                    d.security_policy = domains::check_security_policy(c.security_policy.as_deref())?;
+                    d.security_policy =
+                        domains::check_security_policy(c.security_policy.as_deref())?;
                 }
             }
             if let Some(m) = &mtls {

@@ -94,7 +94,9 @@ fn check_name(name: &str) -> ApiResult<()> {
             (i == 0 && label == "*")
                 || (!label.is_empty()
                     && label.len() <= 63
-                    && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+                    && label
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-'))
         });
     if ok {
         Ok(())
@@ -233,7 +235,8 @@ pub fn domain_mut<'a>(state: &'a mut State, name: &str) -> ApiResult<&'a mut Dom
 
 /// Drops mappings to an API (or one of its stages) that is gone.
 pub fn unlink(state: &mut State, api_id: &str, stage: Option<&str>) {
-    let uses = |m: &ApiMapping| m.api_id == api_id && (stage.is_none() || m.stage.as_deref() == stage);
+    let uses =
+        |m: &ApiMapping| m.api_id == api_id && (stage.is_none() || m.stage.as_deref() == stage);
     if !state
         .domains
         .domain_names
@@ -267,7 +270,11 @@ mod tests {
     fn truststore_uris() {
         let e = check_truststore("s3://bucket/truststore.pem").unwrap_err();
         assert_eq!(e.error_type, "BadRequestException");
-        assert!(e.message.contains("file:///absolute/path.pem"), "{}", e.message);
+        assert!(
+            e.message.contains("file:///absolute/path.pem"),
+            "{}",
+            e.message
+        );
         assert!(check_truststore("file://relative.pem").is_err());
         assert!(check_truststore("file:///nonexistent/tollgate.pem").is_err());
     }

@@ -42,8 +42,7 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
-fn builder(
-) -> Result<rustls::ConfigBuilder<ClientConfig, rustls::WantsVerifier>, rustls::Error> {
+fn builder() -> Result<rustls::ConfigBuilder<ClientConfig, rustls::WantsVerifier>, rustls::Error> {
     ClientConfig::builder_with_provider(provider()).with_safe_default_protocol_versions()
 }
 
@@ -53,9 +52,8 @@ pub fn for_stage(cert: &ClientCertificate) -> Option<Arc<StageBackendTls>> {
     let build = || -> Result<StageBackendTls, Box<dyn std::error::Error>> {
         let key = crate::domains::certified_key(&cert.material)?;
         let chain: Vec<CertificateDer<'static>> = key.cert.clone();
-        let der = rustls::pki_types::PrivateKeyDer::from_pem_slice(
-            cert.material.private_key.as_bytes(),
-        )?;
+        let der =
+            rustls::pki_types::PrivateKeyDer::from_pem_slice(cert.material.private_key.as_bytes())?;
         // The system's roots, as the default client has.
         let verified = builder()?
             .with_native_roots()?
@@ -135,8 +133,6 @@ impl ServerCertVerifier for AnyServer {
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0
-            .signature_verification_algorithms
-            .supported_schemes()
+        self.0.signature_verification_algorithms.supported_schemes()
     }
 }

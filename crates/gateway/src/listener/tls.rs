@@ -127,7 +127,9 @@ pub fn default_config(
 
 /// An acceptor with the default configuration only.
 pub fn acceptor(certificates: Arc<Certificates>) -> Result<tokio_rustls::TlsAcceptor, TlsError> {
-    Ok(tokio_rustls::TlsAcceptor::from(default_config(certificates)?))
+    Ok(tokio_rustls::TlsAcceptor::from(default_config(
+        certificates,
+    )?))
 }
 
 /// The handshake of a TLS listener: custom domains by SNI, else the default configuration.
@@ -138,10 +140,7 @@ pub struct TlsEdge {
 }
 
 /// A finished handshake: the stream and, for mutual TLS, the client's certificate.
-pub type Accepted<IO> = (
-    tokio_rustls::server::TlsStream<IO>,
-    Option<Arc<ClientCert>>,
-);
+pub type Accepted<IO> = (tokio_rustls::server::TlsStream<IO>, Option<Arc<ClientCert>>);
 
 impl TlsEdge {
     pub fn new(default: Option<Arc<rustls::ServerConfig>>, sites: Arc<Sites>) -> Self {

@@ -118,7 +118,11 @@ impl ApiPipeline for HttpPipeline {
         // A custom domain's mapping names the stage; `rawPath` excludes its key.
         let selected = match mapped {
             Some(name) => api.stages.get(name).map(|st| {
-                let path = if stage_path.is_empty() { "/" } else { stage_path };
+                let path = if stage_path.is_empty() {
+                    "/"
+                } else {
+                    stage_path
+                };
                 (st.clone(), path, path)
             }),
             None => select_stage(api, stage_path),
