@@ -4,6 +4,9 @@
 //! `requestContext`). Parameter mappings, gateway responses and access logs read keys by
 //! name through [`RequestContext::var`]; the views through [`RequestContext::object`].
 
+mod substitution;
+pub use substitution::{compile_substitution, Piece};
+
 use std::borrow::Cow;
 use std::sync::Arc;
 
@@ -345,6 +348,14 @@ const fn shown(
     }
 }
 
+/// A field of `$context.identity.clientCert` (readable by name; the views show the object).
+const fn cert(
+    name: &'static str,
+    read: for<'c> fn(&'c RequestContext) -> Option<CtxValue<'c>>,
+) -> ContextKey {
+    key(Group::Identity, name, Read::Value(read))
+}
+
 /// An identity key no request of this gateway has a value for (Cognito identity pools).
 const fn unset_identity(name: &'static str, template: u8, event: u8) -> ContextKey {
     shown(
@@ -611,36 +622,24 @@ pub const REST: &[ContextKey] = &[
             Read::Object(|c| Some(c.client_cert.as_deref()?.to_json())),
         )
     },
-    key(
-        Group::Identity,
-        "clientCert.clientCertPem",
-        Read::Value(|c| text(&c.client_cert.as_deref()?.pem)),
-    ),
-    key(
-        Group::Identity,
-        "clientCert.subjectDN",
-        Read::Value(|c| text(&c.client_cert.as_deref()?.subject_dn)),
-    ),
-    key(
-        Group::Identity,
-        "clientCert.issuerDN",
-        Read::Value(|c| text(&c.client_cert.as_deref()?.issuer_dn)),
-    ),
-    key(
-        Group::Identity,
-        "clientCert.serialNumber",
-        Read::Value(|c| text(&c.client_cert.as_deref()?.serial_number)),
-    ),
-    key(
-        Group::Identity,
-        "clientCert.validity.notBefore",
-        Read::Value(|c| text(&c.client_cert.as_deref()?.not_before)),
-    ),
-    key(
-        Group::Identity,
-        "clientCert.validity.notAfter",
-        Read::Value(|c| text(&c.client_cert.as_deref()?.not_after)),
-    ),
+    cert("clientCert.clientCertPem", |c| {
+        text(&c.client_cert.as_deref()?.pem)
+    }),
+    cert("clientCert.subjectDN", |c| {
+        text(&c.client_cert.as_deref()?.subject_dn)
+    }),
+    cert("clientCert.issuerDN", |c| {
+        text(&c.client_cert.as_deref()?.issuer_dn)
+    }),
+    cert("clientCert.serialNumber", |c| {
+        text(&c.client_cert.as_deref()?.serial_number)
+    }),
+    cert("clientCert.validity.notBefore", |c| {
+        text(&c.client_cert.as_deref()?.not_before)
+    }),
+    cert("clientCert.validity.notAfter", |c| {
+        text(&c.client_cert.as_deref()?.not_after)
+    }),
     key(
         Group::Top,
         "customDomain.basePathMatched",
@@ -747,76 +746,6 @@ impl View {
             (_, Group::Authorizer) => &NONE,
         }
     }
-}
-/// A `$context` reference found in a template, for templates compiled once per deployment.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Piece {
-    Literal(String),
-    Context(String),
-    StageVariable(String),
-}
-
-/// Splits a simple substitution template into literals and `$context.x` / `$stageVariables.x`
-/// references (also `${context.x}` forms). Used for access-log formats and gateway
-/// response templates, which AWS renders by substitution, not full VTL.
-pub fn compile_substitution(template: &str) -> Vec<Piece> {
-    let mut out = Vec::new();
-    let mut lit = String::new();
-    let bytes = template.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'$' {
-            let (braced, start) = if bytes.get(i + 1) == Some(&b'{') {
-                (true, i + 2)
-            } else {
-                (false, i + 1)
-            };
-            let rest = &template[start..];
-            let kind = if rest.starts_with("context.") {
-                Some(("context.".len(), true))
-            } else if rest.starts_with("stageVariables.") {
-                Some(("stageVariables.".len(), false))
-            } else {
-                None
-            };
-            if let Some((plen, is_ctx)) = kind {
-                let name_start = start + plen;
-                let mut j = name_start;
-                while j < bytes.len()
-                    && (bytes[j].is_ascii_alphanumeric()
-                        || bytes[j] == b'_'
-                        || (is_ctx && bytes[j] == b'.'))
-                {
-                    j += 1;
-                }
-                // A trailing dot belongs to the text, not the name.
-                while j > name_start && bytes[j - 1] == b'.' {
-                    j -= 1;
-                }
-                let closed = !braced || bytes.get(j) == Some(&b'}');
-                if j > name_start && closed {
-                    if !lit.is_empty() {
-                        out.push(Piece::Literal(std::mem::take(&mut lit)));
-                    }
-                    let name = template[name_start..j].to_string();
-                    out.push(if is_ctx {
-                        Piece::Context(name)
-                    } else {
-                        Piece::StageVariable(name)
-                    });
-                    i = if braced { j + 1 } else { j };
-                    continue;
-                }
-            }
-        }
-        let ch_len = template[i..].chars().next().map_or(1, char::len_utf8);
-        lit.push_str(&template[i..i + ch_len]);
-        i += ch_len;
-    }
-    if !lit.is_empty() {
-        out.push(Piece::Literal(lit));
-    }
-    out
 }
 
 #[cfg(test)]

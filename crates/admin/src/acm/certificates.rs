@@ -8,10 +8,12 @@ use serde_json::{json, Value};
 use tollgate_model::domain::{CertificateMaterial, ImportedCertificate};
 use tollgate_model::x509::CertificateInfo;
 
-use super::Answer;
 use crate::core::context::Ctx;
 use crate::core::error::ApiError;
 use crate::core::util::parse_body;
+
+/// An operation's JSON answer, or its error.
+type Answer = Result<Value, ApiError>;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -182,14 +184,16 @@ fn status(c: &ImportedCertificate) -> &'static str {
     }
 }
 
-pub fn describe(ctx: &Ctx, body: &[u8]) -> Answer {
+/// The certificate the body names.
+fn named(ctx: &Ctx, body: &[u8]) -> Result<(String, Arc<ImportedCertificate>), ApiError> {
     let arn = arn_of(body)?;
     let state = ctx.store.state();
-    let c = state
-        .domains
-        .certificates
-        .get(&arn)
-        .ok_or_else(|| not_found(&arn))?;
+    let c = state.domains.certificates.get(&arn).cloned();
+    c.map(|c| (arn.clone(), c)).ok_or_else(|| not_found(&arn))
+}
+
+pub fn describe(ctx: &Ctx, body: &[u8]) -> Answer {
+    let (arn, c) = named(ctx, body)?;
     Ok(json!({ "Certificate": {
         "CertificateArn": c.certificate_arn,
         "DomainName": c.domain_name,
@@ -198,7 +202,7 @@ pub fn describe(ctx: &Ctx, body: &[u8]) -> Answer {
         "Subject": c.subject,
         "Issuer": c.issuer,
         "ImportedAt": c.imported_at,
-        "Status": status(c),
+        "Status": status(&c),
         "NotBefore": c.not_before,
         "NotAfter": c.not_after,
         "KeyAlgorithm": c.key_algorithm,
@@ -210,13 +214,7 @@ pub fn describe(ctx: &Ctx, body: &[u8]) -> Answer {
 
 /// The certificate and its chain (never the key).
 pub fn get(ctx: &Ctx, body: &[u8]) -> Answer {
-    let arn = arn_of(body)?;
-    let state = ctx.store.state();
-    let c = state
-        .domains
-        .certificates
-        .get(&arn)
-        .ok_or_else(|| not_found(&arn))?;
+    let (_, c) = named(ctx, body)?;
     let mut out = json!({ "Certificate": c.material.certificate });
     if !c.material.chain.is_empty() {
         out["CertificateChain"] = Value::from(c.material.chain.clone());

@@ -74,6 +74,3 @@ fn iam_action(call: &IamCall<'_>) -> Option<IamAction> {
         resource: arn.unwrap_or_else(|| "*".into()),
     })
 }
-
-/// ACM's answer to a response that is not the caller's fault to repeat.
-type Answer = Result<serde_json::Value, ApiError>;

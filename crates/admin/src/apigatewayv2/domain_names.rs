@@ -2,7 +2,6 @@
 //! view of the one domain namespace v1 shares (see `core/domains.rs`).
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -149,24 +148,15 @@ pub async fn create(State(ctx): State<Ctx>, body: Bytes) -> ApiResult<Response> 
     let created = ctx
         .store
         .transact(|s| {
-            let d = Arc::new(domains::create(s, &ctx.region, new.clone())?);
-            Arc::make_mut(&mut s.domains)
-                .domain_names
-                .insert(d.domain_name.clone(), d.clone());
-            Ok::<_, ApiError>(d)
+            let d = domains::create(s, &ctx.region, new.clone())?;
+            Ok::<_, ApiError>(domains::insert(s, d))
         })
         .await?;
     Ok(json(201, &view(&ctx.region, &created)))
 }
 
 pub async fn list(State(ctx): State<Ctx>, Query(q): Query<Q>) -> ApiResult<Response> {
-    let state = ctx.store.state();
-    let items = state
-        .domains
-        .domain_names
-        .iter()
-        .map(|(k, d)| (k.clone(), view(&ctx.region, d)))
-        .collect();
+    let items = domains::listed(&ctx.store.state(), |d| view(&ctx.region, d));
     page_v2(items, &q)
 }
 
@@ -233,14 +223,6 @@ pub async fn update(
 }
 
 pub async fn delete(State(ctx): State<Ctx>, Path(name): Path<String>) -> ApiResult<Response> {
-    ctx.store
-        .transact(|s| {
-            domains::find(s, &name)?;
-            Arc::make_mut(&mut s.domains)
-                .domain_names
-                .remove(&name.to_ascii_lowercase());
-            Ok::<_, ApiError>(())
-        })
-        .await?;
+    ctx.store.transact(|s| domains::remove(s, &name)).await?;
     Ok(empty(204))
 }

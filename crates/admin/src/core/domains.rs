@@ -223,6 +223,34 @@ pub fn mapping_id(domain: &DomainName) -> String {
     }
 }
 
+/// Inserts a domain `create` made; the shared copy it is stored as.
+pub fn insert(state: &mut State, d: DomainName) -> Arc<DomainName> {
+    let d = Arc::new(d);
+    Arc::make_mut(&mut state.domains)
+        .domain_names
+        .insert(d.domain_name.clone(), d.clone());
+    d
+}
+
+/// Deletes a domain with its mappings.
+pub fn remove(state: &mut State, name: &str) -> ApiResult<()> {
+    find(state, name)?;
+    Arc::make_mut(&mut state.domains)
+        .domain_names
+        .remove(&name.to_ascii_lowercase());
+    Ok(())
+}
+
+/// The domains, shown by `view`, keyed by name (for a list page).
+pub fn listed<T>(state: &State, view: impl Fn(&DomainName) -> T) -> Vec<(String, T)> {
+    state
+        .domains
+        .domain_names
+        .iter()
+        .map(|(k, d)| (k.clone(), view(d)))
+        .collect()
+}
+
 /// The domain for a write (a copy of the stored one).
 pub fn domain_mut<'a>(state: &'a mut State, name: &str) -> ApiResult<&'a mut DomainName> {
     let domains = Arc::make_mut(&mut state.domains);

@@ -99,7 +99,7 @@ impl ApiPipeline for HttpPipeline {
             remote,
             tls,
             addressed,
-            ..
+            client_cert,
         } = req;
         let head = parts
             .headers
@@ -150,6 +150,7 @@ impl ApiPipeline for HttpPipeline {
             user_agent: header(http::header::USER_AGENT),
             domain_name: domain_name.to_string(),
             request_time_epoch_ms: tollgate_model::time::now_epoch_millis(),
+            client_cert,
             ..HttpContext::default()
         };
         let target = Target {
