@@ -123,11 +123,19 @@ impl rustls::server::ResolvesServerCert for Fixed {
     }
 }
 
+/// One domain's TLS configuration, with the name it is served under.
+#[derive(Clone)]
+pub struct Site {
+    /// The domain name (lower case; `*.` for a wildcard domain).
+    pub name: Arc<str>,
+    pub config: Arc<ServerConfig>,
+}
+
 /// The TLS configurations of the custom domains by (lower-case) name, `*.` wildcards
 /// included; replaced whole when the domains change.
 #[derive(Default)]
 pub struct Sites {
-    by_name: ArcSwap<HashMap<Box<str>, Arc<ServerConfig>>>,
+    by_name: ArcSwap<HashMap<Box<str>, Site>>,
     /// The domains state they were compiled from (a change elsewhere keeps them).
     source: ArcSwap<Option<Arc<DomainsState>>>,
 }
@@ -152,7 +160,9 @@ impl Sites {
         for (name, d) in &domains.domain_names {
             match site(d, domains) {
                 Ok(c) => {
-                    by_name.insert(name.to_ascii_lowercase().into(), Arc::new(c));
+                    let name: Arc<str> = name.to_ascii_lowercase().into();
+                    let config = Arc::new(c);
+                    by_name.insert(name.as_ref().into(), Site { name, config });
                 }
                 Err(e) => {
                     tracing::warn!(domain = %name, error = %e, "custom domain not served over TLS")
@@ -163,8 +173,8 @@ impl Sites {
         self.source.store(Arc::new(Some(domains.clone())));
     }
 
-    /// The configuration for a server name: exact, then `*.` for its parent.
-    pub fn for_name(&self, name: &str) -> Option<Arc<ServerConfig>> {
+    /// The site for a server name: exact, then `*.` for its parent.
+    pub fn for_name(&self, name: &str) -> Option<Site> {
         let by_name = self.by_name.load();
         if by_name.is_empty() {
             return None;

@@ -163,6 +163,8 @@ struct Shared {
 #[derive(Clone)]
 struct Transport {
     tls: bool,
+    /// The custom domain the TLS handshake was for (by SNI).
+    site: Option<Arc<str>>,
     /// The certificate a mutual TLS client presented.
     client_cert: Option<Arc<ClientCert>>,
 }
@@ -255,6 +257,7 @@ async fn accept_loop(
                 None => {
                     let plain = Transport {
                         tls: false,
+                        site: None,
                         client_cert: None,
                     };
                     serve_connection(&builder, stream, remote, role, plain, shared, stop).await
@@ -263,11 +266,13 @@ async fn accept_loop(
                     // The handshake is bounded like a request head.
                     let handshake = edge.accept(stream);
                     match tokio::time::timeout(shared.timeouts.header, handshake).await {
-                        Ok(Ok((tls, client_cert))) => {
+                        Ok(Ok(accepted)) => {
                             let t = Transport {
                                 tls: true,
-                                client_cert,
+                                site: accepted.site,
+                                client_cert: accepted.client_cert,
                             };
+                            let tls = accepted.stream;
                             serve_connection(&builder, tls, remote, role, t, shared, stop).await
                         }
                         Ok(Err(e)) => tracing::debug!(%remote, error = %e, "TLS handshake failed"),
@@ -354,6 +359,15 @@ async fn dispatch(
         let addressed = runtime
             .frontends
             .classify(frontend::host_of(&parts), parts.uri.path());
+        if let Some(domain) = addressed.as_ref().and_then(|a| a.mutual_tls_domain) {
+            // A mutual TLS domain only over its own handshake with a verified client
+            // certificate: not by Host on another name's connection, nor in plain HTTP.
+            let verified =
+                transport.client_cert.is_some() && transport.site.as_deref() == Some(domain);
+            if !verified {
+                return forbidden();
+            }
+        }
         if addressed.as_ref().is_some_and(|a| a.health_check) {
             // `/ping` and `/sping` on a custom domain: API Gateway's own health checks.
             return Response::new(GatewayBody::empty());
@@ -374,6 +388,17 @@ async fn dispatch(
         return control_plane(control, main, Request::from_parts(parts, body)).await;
     }
     control_plane(control, main, req).await
+}
+
+/// API Gateway's 403 for a request a mutual TLS domain refuses.
+fn forbidden() -> Response<GatewayBody> {
+    let mut r = Response::new(GatewayBody::from_bytes(&b"{\"message\":\"Forbidden\"}"[..]));
+    *r.status_mut() = http::StatusCode::FORBIDDEN;
+    r.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    r
 }
 
 /// Runs a control-plane call on the main runtime.

@@ -321,7 +321,7 @@ fn add_domains(
                 })
             })
             .collect();
-        frontends.add_domain(name, mappings);
+        frontends.add_domain(name, mappings, d.mutual_tls_authentication.is_some());
     }
 }
 

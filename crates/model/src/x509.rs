@@ -162,6 +162,26 @@ mod tests {
     }
 
     #[test]
+    fn fields_as_aws_shows_them() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../gateway/tests/data/localhost.cert.pem"
+        );
+        let pem = std::fs::read_to_string(path).unwrap();
+        let info = CertificateInfo::from_pem(&pem).unwrap();
+        assert_eq!(info.subject_dn, "CN=localhost");
+        assert_eq!(info.issuer_dn, "CN=localhost");
+        assert_eq!(info.common_name.as_deref(), Some("localhost"));
+        assert_eq!(
+            info.serial,
+            "28:93:50:93:65:87:f1:38:7b:a9:1d:07:5d:cb:e1:00:49:31:76:96"
+        );
+        assert_eq!(info.key_algorithm, "EC_prime256v1");
+        assert_eq!(gmt_date(info.not_before), "Dec 5 01:23:46 2026 GMT");
+        assert!(info.not_after > info.not_before);
+    }
+
+    #[test]
     fn garbage_is_an_error() {
         assert!(CertificateInfo::from_pem("not a certificate").is_err());
         assert!(CertificateInfo::from_der(b"\x30\x03\x02\x01").is_err());

@@ -139,8 +139,14 @@ pub struct TlsEdge {
     sites: Arc<Sites>,
 }
 
-/// A finished handshake: the stream and, for mutual TLS, the client's certificate.
-pub type Accepted<IO> = (tokio_rustls::server::TlsStream<IO>, Option<Arc<ClientCert>>);
+/// A finished handshake.
+pub struct Accepted<IO> {
+    pub stream: tokio_rustls::server::TlsStream<IO>,
+    /// The custom domain whose configuration the handshake used (by SNI).
+    pub site: Option<Arc<str>>,
+    /// For mutual TLS, the client's verified certificate.
+    pub client_cert: Option<Arc<ClientCert>>,
+}
 
 impl TlsEdge {
     pub fn new(default: Option<Arc<rustls::ServerConfig>>, sites: Arc<Sites>) -> Self {
@@ -156,9 +162,10 @@ impl TlsEdge {
         let acceptor = rustls::server::Acceptor::default();
         let start = tokio_rustls::LazyConfigAcceptor::new(acceptor, io).await?;
         let name = start.client_hello().server_name().map(str::to_string);
-        let config = name
-            .as_deref()
-            .and_then(|n| self.sites.for_name(n))
+        let site = name.as_deref().and_then(|n| self.sites.for_name(n));
+        let config = site
+            .as_ref()
+            .map(|s| s.config.clone())
             .or_else(|| self.default.clone())
             .ok_or_else(|| {
                 std::io::Error::new(
@@ -167,14 +174,18 @@ impl TlsEdge {
                 )
             })?;
         let stream = start.into_stream(config).await?;
-        let client = stream
+        let client_cert = stream
             .get_ref()
             .1
             .peer_certificates()
             .and_then(|chain| chain.first())
             .and_then(|leaf| ClientCert::from_der(leaf))
             .map(Arc::new);
-        Ok((stream, client))
+        Ok(Accepted {
+            stream,
+            site: site.map(|s| s.name),
+            client_cert,
+        })
     }
 }
 
