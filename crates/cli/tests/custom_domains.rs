@@ -13,6 +13,23 @@ use std::process::Command;
 use common::*;
 use serde_json::{json, Value};
 
+/// `openssl req`'s arguments for a new P-256 key without a passphrase.
+const NEW_KEY: [&str; 5] = [
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:P-256",
+    "-nodes",
+];
+
+/// `openssl req` with a new key (`NEW_KEY`) and `args`, in `dir`.
+fn new_key_req(dir: &Path, args: &[&str]) {
+    let mut all = vec!["req"];
+    all.extend_from_slice(&NEW_KEY);
+    all.extend_from_slice(args);
+    openssl(dir, &all);
+}
+
 /// Runs `openssl` with `args` in `dir`; must succeed.
 fn openssl(dir: &Path, args: &[&str]) {
     let out = Command::new("openssl")
@@ -31,16 +48,10 @@ fn openssl(dir: &Path, args: &[&str]) {
 /// A self-signed certificate for `name` (P-256): (`{stem}.pem`, `{stem}.key`) in `dir`.
 fn self_signed(dir: &Path, stem: &str, name: &str) -> (PathBuf, PathBuf) {
     let (cert, key) = (format!("{stem}.pem"), format!("{stem}.key"));
-    openssl(
+    new_key_req(
         dir,
         &[
-            "req",
             "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
             "-keyout",
             &key,
             "-out",
@@ -63,16 +74,10 @@ fn signed_client(dir: &Path, stem: &str, cn: &str, ca: &str) -> (PathBuf, PathBu
         format!("{stem}.key"),
         format!("{stem}.csr"),
     );
-    openssl(
+    new_key_req(
         dir,
         &[
-            "req",
             "-new",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
             "-keyout",
             &key,
             "-out",
@@ -108,16 +113,10 @@ fn signed_client(dir: &Path, stem: &str, cn: &str, ca: &str) -> (PathBuf, PathBu
 
 /// A CA certificate (basicConstraints CA:TRUE) `{stem}.pem`/`{stem}.key`.
 fn ca(dir: &Path, stem: &str) {
-    openssl(
+    new_key_req(
         dir,
         &[
-            "req",
             "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
             "-keyout",
             &format!("{stem}.key"),
             "-out",
