@@ -13,6 +13,7 @@
 //! follow the state (the gateway, the function engine) learn of a write from the store's
 //! change feed, never from a handler.
 
+pub mod acm;
 pub mod apigateway;
 pub mod apigatewayv2;
 pub mod core;
@@ -75,6 +76,7 @@ pub static SERVICES: core::registry::Registry<Ctx> = &[
     &lambda::SERVICE,
     &sts::SERVICE,
     &iam::SERVICE,
+    &acm::SERVICE,
     &apigatewayv2::SERVICE,
     &apigateway::SERVICE,
 ];

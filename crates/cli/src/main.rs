@@ -16,7 +16,7 @@ mod ws;
 use clap::{Parser, Subcommand};
 use http_body_util::BodyExt;
 use tollgate_gateway::body::GatewayBody;
-use tollgate_gateway::listener::{ControlPlane, Limits, Role, Timeouts};
+use tollgate_gateway::listener::{ControlPlane, Limits, Listener, Role, Timeouts};
 use tollgate_gateway::Gateway;
 use tollgate_model::test_invoke::{TestInvokeRequest, TestInvokeResponse};
 use tower::ServiceExt;
@@ -167,6 +167,11 @@ struct ServeArgs {
     /// (`Authorization: Bearer TOKEN`); SigV4-signed scrapes work without it.
     #[arg(long, env = "TOLLGATE_METRICS_TOKEN", hide_env_values = true)]
     metrics_token: Option<String>,
+    /// Address of an HTTPS listener for custom domain names (HTTP/2 and HTTP/1.1 by ALPN):
+    /// the certificate is the domain's (by SNI), from ACM or uploaded with the domain, and
+    /// follows changes without restart; other names get --tls-cert's, if given.
+    #[arg(long, env = "TOLLGATE_TLS_LISTEN")]
+    tls_listen: Option<String>,
     /// Diagnostics filter (tracing syntax), e.g. `info` or `tollgate_gateway=debug`.
     #[arg(long, env = "TOLLGATE_LOG", default_value = "info")]
     log: String,
@@ -455,29 +460,54 @@ async fn serve(mut args: ServeArgs) -> Result<(), CliError> {
             callers,
         },
     );
-    let tls = match (&args.tls_cert, &args.tls_key) {
+    use tollgate_gateway::listener::tls;
+    let default_tls = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => {
-            use tollgate_gateway::listener::tls;
             let default = tls::load_certified_key(cert, key)?;
             let certificates = Arc::new(tls::Certificates::new(default));
-            Some(tls::acceptor(certificates)?)
+            Some(tls::default_config(certificates)?)
         }
         _ => None,
     };
-    let mut listeners = Vec::new();
+    let edge = tls::TlsEdge::new(default_tls.clone(), gateway.sites());
+    let mut sockets = Vec::new();
     match &admin_addrs {
-        None => bind(&main_addrs, Role::Shared, &mut listeners).await?,
+        None => bind(&main_addrs, Role::Shared, &mut sockets).await?,
         Some(admin) => {
-            bind(&main_addrs, Role::DataPlane, &mut listeners).await?;
-            bind(admin, Role::ControlPlane, &mut listeners).await?;
+            bind(&main_addrs, Role::DataPlane, &mut sockets).await?;
+            bind(admin, Role::ControlPlane, &mut sockets).await?;
         }
     }
-    let bound: Vec<(SocketAddr, Role)> = listeners
+    let bound: Vec<(SocketAddr, Role)> = sockets
         .iter()
         .filter_map(|(l, role)| Some((l.local_addr().ok()?, *role)))
         .collect();
-    let scheme = if tls.is_some() { "https" } else { "http" };
+    let scheme = if default_tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
     tracing::info!("{}", listen_line(&bound, scheme));
+    let main_tls = default_tls.is_some().then(|| edge.clone());
+    let mut listeners: Vec<Listener> = sockets
+        .into_iter()
+        .map(|(socket, role)| Listener {
+            socket,
+            role,
+            tls: main_tls.clone(),
+        })
+        .collect();
+    if let Some(addr) = &args.tls_listen {
+        let mut tls_sockets = Vec::new();
+        bind(&resolve(addr)?, Role::DataPlane, &mut tls_sockets).await?;
+        for (socket, role) in tls_sockets {
+            if let Ok(a) = socket.local_addr() {
+                tracing::info!("TLS listening on https://{a} (custom domains)");
+            }
+            let tls = Some(edge.clone());
+            listeners.push(Listener { socket, role, tls });
+        }
+    }
     let admin = tollgate_admin::router(tollgate_admin::context(
         store.clone(),
         tollgate_admin::AdminConfig {
@@ -536,7 +566,7 @@ async fn serve(mut args: ServeArgs) -> Result<(), CliError> {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
     };
-    tollgate_gateway::listener::serve(listeners, gateway, control, limits, tls, shutdown).await;
+    tollgate_gateway::listener::serve(listeners, gateway, control, limits, shutdown).await;
     // Requests are drained: save the last usage counts and stop the function workers.
     counters.local.flush(&store).await;
     functions.stop_all();

@@ -192,6 +192,7 @@ fn readme_examples_work_with_default_flags() {
         r#"{"message": "hello from SAM"}"#,
         ",resource=\"/web/{proxy+}\",method=\"ANY\"} 1",
         ") Method completed with status: 200",
+        r#"{"hello": "v1"}"#,
     ] {
         assert!(out.contains(expected), "missing {expected:?}\n{context}");
     }

@@ -4,6 +4,9 @@
 //! `requestContext`). Parameter mappings, gateway responses and access logs read keys by
 //! name through [`RequestContext::var`]; the views through [`RequestContext::object`].
 
+mod substitution;
+pub use substitution::{compile_substitution, Piece};
+
 use std::borrow::Cow;
 use std::sync::Arc;
 
@@ -87,6 +90,11 @@ pub struct RequestContext {
     /// TestInvokeMethod's record of what went to and came from the endpoint; `None` for
     /// live requests, which never pay for copying bodies.
     pub execution_log: Option<Box<ExecutionLog>>,
+    /// The custom domain mapping key that took the request
+    /// (`$context.customDomain.basePathMatched`); `None` off custom domains.
+    pub base_path_matched: Option<Box<str>>,
+    /// A mutual TLS client's certificate (`$context.identity.clientCert.*`).
+    pub client_cert: Option<Arc<crate::domains::ClientCert>>,
 }
 
 /// What the response cache did for a request.
@@ -183,6 +191,10 @@ impl RequestContext {
                         .map(|n| (n.to_string(), Value::Object(serde_json::Map::new())))
                         .collect(),
                 ),
+                Read::Object(f) => match f(self) {
+                    Some(v) => v,
+                    None => continue,
+                },
                 Read::Authorizer => match self.authorizer.as_deref() {
                     Some(AuthorizerContext {
                         claims: Some(claims),
@@ -285,6 +297,9 @@ pub enum Read {
     EmptyMaps(&'static [&'static str]),
     /// The authorizer's principal and values, when an authorizer ran.
     Authorizer,
+    /// An object made from the request (`identity.clientCert`, `customDomain`); left out
+    /// when `None`.
+    Object(fn(&RequestContext) -> Option<serde_json::Value>),
 }
 
 /// One `$context` key: its name, where each view shows it, and how it is read.
@@ -344,6 +359,14 @@ const fn shown(
         proxy_event: Some(event),
         ..key(group, name, read)
     }
+}
+
+/// A field of `$context.identity.clientCert` (readable by name; the views show the object).
+const fn cert(
+    name: &'static str,
+    read: for<'c> fn(&'c RequestContext) -> Option<CtxValue<'c>>,
+) -> ContextKey {
+    key(Group::Identity, name, Read::Value(read))
 }
 
 /// An identity key no request of this gateway has a value for (Cognito identity pools).
@@ -601,6 +624,51 @@ pub const REST: &[ContextKey] = &[
             13,
         )
     },
+    // Mutual TLS (custom domains with a truststore): the object in the views, each field
+    // for `$context.identity.clientCert.*`.
+    ContextKey {
+        template: Some(14),
+        proxy_event: Some(14),
+        ..key(
+            Group::Identity,
+            "clientCert",
+            Read::Object(|c| Some(c.client_cert.as_deref()?.to_json())),
+        )
+    },
+    cert("clientCert.clientCertPem", |c| {
+        text(&c.client_cert.as_deref()?.pem)
+    }),
+    cert("clientCert.subjectDN", |c| {
+        text(&c.client_cert.as_deref()?.subject_dn)
+    }),
+    cert("clientCert.issuerDN", |c| {
+        text(&c.client_cert.as_deref()?.issuer_dn)
+    }),
+    cert("clientCert.serialNumber", |c| {
+        text(&c.client_cert.as_deref()?.serial_number)
+    }),
+    cert("clientCert.validity.notBefore", |c| {
+        text(&c.client_cert.as_deref()?.not_before)
+    }),
+    cert("clientCert.validity.notAfter", |c| {
+        text(&c.client_cert.as_deref()?.not_after)
+    }),
+    key(
+        Group::Top,
+        "customDomain.basePathMatched",
+        Read::Value(|c| text(c.base_path_matched.as_deref()?)),
+    ),
+    ContextKey {
+        template: Some(21),
+        ..key(
+            Group::Top,
+            "customDomain",
+            Read::Object(|c| {
+                let matched = c.base_path_matched.as_deref()?;
+                Some(serde_json::json!({ "basePathMatched": matched }))
+            }),
+        )
+    },
     ContextKey {
         template: Some(0),
         ..key(
@@ -692,76 +760,6 @@ impl View {
         }
     }
 }
-/// A `$context` reference found in a template, for templates compiled once per deployment.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Piece {
-    Literal(String),
-    Context(String),
-    StageVariable(String),
-}
-
-/// Splits a simple substitution template into literals and `$context.x` / `$stageVariables.x`
-/// references (also `${context.x}` forms). Used for access-log formats and gateway
-/// response templates, which AWS renders by substitution, not full VTL.
-pub fn compile_substitution(template: &str) -> Vec<Piece> {
-    let mut out = Vec::new();
-    let mut lit = String::new();
-    let bytes = template.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'$' {
-            let (braced, start) = if bytes.get(i + 1) == Some(&b'{') {
-                (true, i + 2)
-            } else {
-                (false, i + 1)
-            };
-            let rest = &template[start..];
-            let kind = if rest.starts_with("context.") {
-                Some(("context.".len(), true))
-            } else if rest.starts_with("stageVariables.") {
-                Some(("stageVariables.".len(), false))
-            } else {
-                None
-            };
-            if let Some((plen, is_ctx)) = kind {
-                let name_start = start + plen;
-                let mut j = name_start;
-                while j < bytes.len()
-                    && (bytes[j].is_ascii_alphanumeric()
-                        || bytes[j] == b'_'
-                        || (is_ctx && bytes[j] == b'.'))
-                {
-                    j += 1;
-                }
-                // A trailing dot belongs to the text, not the name.
-                while j > name_start && bytes[j - 1] == b'.' {
-                    j -= 1;
-                }
-                let closed = !braced || bytes.get(j) == Some(&b'}');
-                if j > name_start && closed {
-                    if !lit.is_empty() {
-                        out.push(Piece::Literal(std::mem::take(&mut lit)));
-                    }
-                    let name = template[name_start..j].to_string();
-                    out.push(if is_ctx {
-                        Piece::Context(name)
-                    } else {
-                        Piece::StageVariable(name)
-                    });
-                    i = if braced { j + 1 } else { j };
-                    continue;
-                }
-            }
-        }
-        let ch_len = template[i..].chars().next().map_or(1, char::len_utf8);
-        lit.push_str(&template[i..i + ch_len]);
-        i += ch_len;
-    }
-    if !lit.is_empty() {
-        out.push(Piece::Literal(lit));
-    }
-    out
-}
 
 #[cfg(test)]
 mod tests {
@@ -797,6 +795,8 @@ mod tests {
             authorizer: None,
             iam: None,
             execution_log: None,
+            base_path_matched: None,
+            client_cert: None,
         }
     }
 

@@ -51,6 +51,14 @@ pub struct Addressed<'t, A> {
     /// Where the stage path (`/{stage}/...`, or the path after a base path) starts in the
     /// request's URI path.
     pub path_start: usize,
+    /// On a custom domain: the mapping key that took the request (`""` for the root
+    /// mapping), `$context.customDomain.basePathMatched`.
+    pub base_path_matched: Option<&'t str>,
+    /// `/ping` or `/sping` on a custom domain: answered by the edge, never routed.
+    pub health_check: bool,
+    /// A custom domain with mutual TLS (its name): the request must have come over a
+    /// handshake for that domain, with a verified client certificate.
+    pub mutual_tls_domain: Option<&'t str>,
 }
 
 impl<A> Addressed<'_, A> {
@@ -68,6 +76,8 @@ pub struct Frontends<A> {
     execute_api: HashMap<Box<str>, Frontend<A>>,
     /// Exact hosts (lower-case) with their base-path mappings, longest base path first.
     domains: HashMap<Box<str>, Vec<BasePathMapping<A>>>,
+    /// The hosts of `domains` with mutual TLS.
+    mutual_tls: std::collections::HashSet<Box<str>>,
     /// Function URLs by (lower-case) URL id: `{urlId}.lambda-url.*` hosts and
     /// `/_aws/lambda-url/{urlId}/...`.
     function_urls: HashMap<Box<str>, Frontend<A>>,
@@ -78,6 +88,7 @@ impl<A> Default for Frontends<A> {
         Frontends {
             execute_api: HashMap::new(),
             domains: HashMap::new(),
+            mutual_tls: Default::default(),
             function_urls: HashMap::new(),
         }
     }
@@ -111,6 +122,9 @@ impl<A> Frontends<A> {
             frontend: with_lower(label, |id| self.function_urls.get(id)),
             stage: None,
             path_start: 0,
+            base_path_matched: None,
+            health_check: false,
+            mutual_tls_domain: None,
         })
     }
 
@@ -122,15 +136,26 @@ impl<A> Frontends<A> {
             frontend: with_lower(id, |id| self.function_urls.get(id)),
             stage: None,
             path_start: URL_PATH_PREFIX.len() + id.len(),
+            base_path_matched: None,
+            health_check: false,
+            mutual_tls_domain: None,
         })
     }
 
     /// Serves the base-path mappings of a custom domain name.
-    pub fn add_domain(&mut self, host: &str, mut mappings: Vec<BasePathMapping<A>>) {
+    pub fn add_domain(
+        &mut self,
+        host: &str,
+        mut mappings: Vec<BasePathMapping<A>>,
+        mutual_tls: bool,
+    ) {
         // Longest first, so `/v1/admin` wins over `/v1` and the empty mapping comes last.
         mappings.sort_by_key(|m| std::cmp::Reverse(m.base_path.len()));
-        self.domains
-            .insert(host.to_ascii_lowercase().into(), mappings);
+        let host: Box<str> = host.to_ascii_lowercase().into();
+        if mutual_tls {
+            self.mutual_tls.insert(host.clone());
+        }
+        self.domains.insert(host, mappings);
     }
 
     /// Classifies one request by its Host (or URI authority) and path; `None`: no entry
@@ -138,8 +163,22 @@ impl<A> Frontends<A> {
     pub fn classify(&self, host: Option<&str>, path: &str) -> Option<Addressed<'_, A>> {
         let hostname = strip_port(host.unwrap_or_default());
         if !self.domains.is_empty() {
-            if let Some(mappings) = with_lower(hostname, |h| self.domains.get(h)) {
-                return Some(base_path(mappings, path));
+            if let Some((host, mappings)) = with_lower(hostname, |h| self.domains.get_key_value(h))
+            {
+                let mutual_tls_domain = self.mutual_tls.get(host).map(|h| &**h);
+                let mut found = base_path(mappings, path);
+                if matches!(path, "/ping" | "/sping") {
+                    found = Addressed {
+                        frontend: None,
+                        stage: None,
+                        path_start: 0,
+                        base_path_matched: None,
+                        health_check: true,
+                        mutual_tls_domain: None,
+                    };
+                }
+                found.mutual_tls_domain = mutual_tls_domain;
+                return Some(found);
             }
         }
         if let Some(found) = self.function_url_host(hostname) {
@@ -151,6 +190,9 @@ impl<A> Frontends<A> {
                 frontend: with_lower(label, |id| self.execute_api.get(id)),
                 stage: None,
                 path_start: 0,
+                base_path_matched: None,
+                health_check: false,
+                mutual_tls_domain: None,
             });
         }
         if let Some(found) = self.function_url_path(path) {
@@ -165,6 +207,9 @@ impl<A> Frontends<A> {
             frontend: with_lower(id, |id| self.execute_api.get(id)),
             stage: None,
             path_start: PATH_PREFIX.len() + id.len(),
+            base_path_matched: None,
+            health_check: false,
+            mutual_tls_domain: None,
         })
     }
 }
@@ -220,6 +265,9 @@ fn base_path<'t, A>(mappings: &'t [BasePathMapping<A>], path: &str) -> Addressed
                 frontend: Some(&m.frontend),
                 stage: m.stage.as_deref(),
                 path_start: if bp.is_empty() { 0 } else { skipped + bp.len() },
+                base_path_matched: Some(bp),
+                health_check: false,
+                mutual_tls_domain: None,
             };
         }
     }
@@ -227,6 +275,9 @@ fn base_path<'t, A>(mappings: &'t [BasePathMapping<A>], path: &str) -> Addressed
         frontend: None,
         stage: None,
         path_start: 0,
+        base_path_matched: None,
+        health_check: false,
+        mutual_tls_domain: None,
     }
 }
 
@@ -374,6 +425,7 @@ mod tests {
                 mapping("v1", Some("v1"), "one"),
                 mapping("v1/admin", None, "admin"),
             ],
+            false,
         );
         let path = "/v1/pets";
         let a = t.classify(Some("api.example.com:443"), path).unwrap();
@@ -388,9 +440,13 @@ mod tests {
             (api(&a), a.stage, a.path_start),
             (Some("root"), Some("prod"), 0)
         );
-        t.add_domain("bare.example.com", vec![mapping("v1", None, "one")]);
+        t.add_domain("bare.example.com", vec![mapping("v1", None, "one")], true);
         let a = t.classify(Some("bare.example.com"), "/other").unwrap();
         assert!(a.frontend.is_none());
+        assert_eq!(a.mutual_tls_domain, Some("bare.example.com"));
+        let a = t.classify(Some("Bare.example.com"), "/ping").unwrap();
+        assert!(a.health_check);
+        assert_eq!(a.mutual_tls_domain, Some("bare.example.com"));
         assert!(t.classify(Some("other.example.com"), "/v1").is_none());
     }
 

@@ -146,6 +146,9 @@ pub struct HttpContext {
     pub authorizer_error: Option<&'static str>,
     /// The `www-authenticate` challenge of a JWT refusal.
     pub challenge: Option<String>,
+    /// A mutual TLS client's certificate (custom domains with a truststore): payload 2.0
+    /// events' `requestContext.authentication.clientCert`.
+    pub client_cert: Option<std::sync::Arc<crate::domains::ClientCert>>,
 }
 
 impl ContextVars for HttpContext {

@@ -86,6 +86,8 @@ pub struct Invocation<'a> {
     pub tls: bool,
     /// The stage's execution logging, if any of its methods log.
     pub logging: Option<&'a crate::execution_log::StageExecutionLog>,
+    /// The stage's client certificate for HTTP backends (`clientCertificateId`).
+    pub backend_tls: Option<&'a crate::integrations::backend_tls::StageBackendTls>,
 }
 
 impl Invocation<'_> {

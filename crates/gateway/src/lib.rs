@@ -14,6 +14,7 @@ pub mod connections;
 pub mod content_handling;
 pub mod context;
 pub mod cors;
+pub mod domains;
 pub mod error;
 pub mod execution_log;
 pub mod frontend;
@@ -79,6 +80,8 @@ pub struct Gateway {
     metrics: tollgate_metrics::Registry,
     /// Where execution logs are written.
     execution_log_dir: PathBuf,
+    /// Custom domains' TLS configurations, read by TLS listeners per handshake.
+    sites: Arc<domains::Sites>,
 }
 
 /// Where the gateway reports what it does: access logs and metrics.
@@ -149,6 +152,7 @@ impl Gateway {
             websocket_connects,
             metrics: sinks.metrics,
             execution_log_dir: sinks.execution_log_dir,
+            sites: Arc::default(),
         });
         gw.runtime
             .store(Arc::new(gw.rebuild(&state, &Runtime::default())));
@@ -180,6 +184,7 @@ impl Gateway {
             metrics: &self.metrics,
             execution_log_dir: &self.execution_log_dir,
         };
+        self.sites.update(&state.domains);
         if !self.iam.load().compiled_from(&state.iam) {
             let iam = iam::Iam::with_iam(&self.configured_callers, &state.iam);
             self.iam.store(Arc::new(iam));
@@ -249,6 +254,11 @@ impl Gateway {
 
     /// Follows the store version the data plane serves, so a control-plane write can wait
     /// until it is live.
+    /// The custom domains' TLS configurations (for [`listener::tls::TlsEdge`]).
+    pub fn sites(&self) -> Arc<domains::Sites> {
+        self.sites.clone()
+    }
+
     pub fn applied_version(&self) -> tokio::sync::watch::Receiver<u64> {
         self.applied.subscribe()
     }

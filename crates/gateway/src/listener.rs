@@ -16,9 +16,9 @@ use hyper_util::server::conn::auto;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
-use tokio_rustls::TlsAcceptor;
 
 use crate::body::GatewayBody;
+use crate::domains::ClientCert;
 use crate::frontend;
 use crate::pipeline::inbound::{ConnectionSlot, Inbound};
 use crate::Gateway;
@@ -30,6 +30,7 @@ pub mod tls;
 pub use activity::Timeouts;
 use activity::{Activity, Expiry, Tracked, Watched};
 use cap::ConnectionCap;
+use tls::TlsEdge;
 
 /// What the listeners allow a client: how long it may take and how many connections all
 /// clients together may hold open on one listener.
@@ -70,8 +71,15 @@ const MAX_H2_HEADER_LIST: u32 = 16 * 1024;
 /// HTTP/2 peers that stop answering pings are dropped.
 const H2_KEEP_ALIVE: Duration = Duration::from_secs(20);
 
+/// One listening socket: what it serves, and whether it speaks TLS.
+pub struct Listener {
+    pub socket: TcpListener,
+    pub role: Role,
+    /// `Some`: HTTPS (HTTP/2 or HTTP/1.1 chosen by ALPN), certificates by SNI.
+    pub tls: Option<TlsEdge>,
+}
+
 /// Serves `listeners` until `shutdown` resolves, then drains open connections (bounded).
-/// With `tls`, every listener speaks TLS (HTTP/2 or HTTP/1.1 chosen by ALPN).
 ///
 /// Connections are served by `limits.workers` threads, each with its own single-threaded
 /// tokio runtime accepting from the same sockets (thread per core, like nginx's workers): a
@@ -79,21 +87,21 @@ const H2_KEEP_ALIVE: Duration = Duration::from_secs(20);
 /// cross-thread wake-ups. Control-plane calls are handed to the calling (main) runtime,
 /// where the store's blocking writes belong.
 pub async fn serve(
-    listeners: Vec<(TcpListener, Role)>,
+    listeners: Vec<Listener>,
     gateway: Arc<Gateway>,
     control: ControlPlane,
     limits: Limits,
-    tls: Option<TlsAcceptor>,
     shutdown: impl Future<Output = ()>,
 ) {
     let main = tokio::runtime::Handle::current();
     let mut sockets = Vec::new();
-    for (listener, role) in listeners {
-        let name = listener
+    for Listener { socket, role, tls } in listeners {
+        let name = socket
             .local_addr()
             .map_or_else(|_| "?".to_string(), |a| a.to_string());
-        match listener.into_std() {
-            Ok(l) => sockets.push((l, role, ConnectionCap::new(limits.max_connections, name))),
+        let cap = ConnectionCap::new(limits.max_connections, name);
+        match socket.into_std() {
+            Ok(l) => sockets.push((l, role, cap, tls)),
             Err(e) => tracing::error!(error = %e, "cannot hand a listener to the workers"),
         }
     }
@@ -101,9 +109,9 @@ pub async fn serve(
     let mut threads = Vec::new();
     for n in 0..limits.workers.max(1) {
         let mut mine = Vec::new();
-        for (l, role, cap) in &sockets {
+        for (l, role, cap, tls) in &sockets {
             match l.try_clone() {
-                Ok(c) => mine.push((c, *role, cap.clone())),
+                Ok(c) => mine.push((c, *role, cap.clone(), tls.clone())),
                 Err(e) => tracing::error!(error = %e, "cannot share a listener with worker {n}"),
             }
         }
@@ -112,7 +120,6 @@ pub async fn serve(
             control: control.clone(),
             main: main.clone(),
             timeouts: limits.timeouts,
-            tls: tls.clone(),
         };
         let stop = stop_rx.clone();
         let spawned = std::thread::Builder::new()
@@ -150,19 +157,28 @@ struct Shared {
     control: ControlPlane,
     main: tokio::runtime::Handle,
     timeouts: Timeouts,
-    tls: Option<TlsAcceptor>,
+}
+
+/// What a connection knows of its transport.
+#[derive(Clone)]
+struct Transport {
+    tls: bool,
+    /// The custom domain the TLS handshake was for (by SNI).
+    site: Option<Arc<str>>,
+    /// The certificate a mutual TLS client presented.
+    client_cert: Option<Arc<ClientCert>>,
 }
 
 /// One worker thread: accepts on every listener until told to stop, then drains.
 async fn worker(
-    sockets: Vec<(std::net::TcpListener, Role, ConnectionCap)>,
+    sockets: Vec<(std::net::TcpListener, Role, ConnectionCap, Option<TlsEdge>)>,
     shared: Shared,
     stop: watch::Receiver<bool>,
 ) {
     // Every connection task holds a sender; all of them dropped means all drained.
     let (open_tx, mut open_rx) = mpsc::channel::<()>(1);
     let mut accept_tasks = Vec::new();
-    for (socket, role, cap) in sockets {
+    for (socket, role, cap, tls) in sockets {
         let listener = match TcpListener::from_std(socket) {
             Ok(l) => l,
             Err(e) => {
@@ -172,7 +188,7 @@ async fn worker(
         };
         let (shared, open, stop) = (shared.clone(), open_tx.clone(), stop.clone());
         accept_tasks.push(tokio::spawn(accept_loop(
-            listener, role, cap, shared, open, stop,
+            listener, role, cap, tls, shared, open, stop,
         )));
     }
     drop(open_tx);
@@ -206,6 +222,7 @@ async fn accept_loop(
     listener: TcpListener,
     role: Role,
     cap: ConnectionCap,
+    tls: Option<TlsEdge>,
     shared: Shared,
     open: mpsc::Sender<()>,
     mut stop: watch::Receiver<bool>,
@@ -229,22 +246,41 @@ async fn accept_loop(
         };
         let slot = ConnectionSlot(Arc::new(permit));
         let _ = stream.set_nodelay(true);
-        let (builder, shared, open, stop) =
-            (builder.clone(), shared.clone(), open.clone(), stop.clone());
+        let (builder, shared, open, stop, tls) = (
+            builder.clone(),
+            shared.clone(),
+            open.clone(),
+            stop.clone(),
+            tls.clone(),
+        );
         tokio::spawn(async move {
-            let conn = Conn {
+            let conn = |transport| Conn {
                 remote,
                 role,
                 slot: slot.clone(),
+                transport,
             };
-            match shared.tls.clone() {
-                None => serve_connection(&builder, stream, conn, false, shared, stop).await,
-                Some(acceptor) => {
+            match tls {
+                None => {
+                    let plain = Transport {
+                        tls: false,
+                        site: None,
+                        client_cert: None,
+                    };
+                    serve_connection(&builder, stream, conn(plain), shared, stop).await
+                }
+                Some(edge) => {
                     // The handshake is bounded like a request head.
-                    let handshake = acceptor.accept(stream);
+                    let handshake = edge.accept(stream);
                     match tokio::time::timeout(shared.timeouts.header, handshake).await {
-                        Ok(Ok(tls)) => {
-                            serve_connection(&builder, tls, conn, true, shared, stop).await
+                        Ok(Ok(accepted)) => {
+                            let t = Transport {
+                                tls: true,
+                                site: accepted.site,
+                                client_cert: accepted.client_cert,
+                            };
+                            let tls = accepted.stream;
+                            serve_connection(&builder, tls, conn(t), shared, stop).await
                         }
                         Ok(Err(e)) => tracing::debug!(%remote, error = %e, "TLS handshake failed"),
                         Err(_) => tracing::debug!(%remote, "TLS handshake not finished in time"),
@@ -256,12 +292,13 @@ async fn accept_loop(
     }
 }
 
-/// One accepted connection: who it is from, which listener took it, and its place under
-/// the listener's cap.
+/// One accepted connection: who it is from, which listener took it, its place under the
+/// listener's cap, and what its TLS handshake established.
 struct Conn {
     remote: SocketAddr,
     role: Role,
     slot: ConnectionSlot,
+    transport: Transport,
 }
 
 /// Serves one connection until its client closes it, it outstays a timeout, or the server
@@ -270,7 +307,6 @@ async fn serve_connection<S>(
     builder: &auto::Builder<TokioExecutor>,
     stream: S,
     conn: Conn,
-    tls: bool,
     shared: Shared,
     mut stop: watch::Receiver<bool>,
 ) where
@@ -279,9 +315,14 @@ async fn serve_connection<S>(
     let activity = Activity::new();
     let timeouts = shared.timeouts;
     let tracker = activity.clone();
-    let Conn { remote, role, slot } = conn;
+    let Conn {
+        remote,
+        role,
+        slot,
+        transport,
+    } = conn;
     let service = service_fn(move |mut req: Request<Incoming>| {
-        let (shared, tracker) = (shared.clone(), tracker.clone());
+        let (shared, tracker, transport) = (shared.clone(), tracker.clone(), transport.clone());
         tracker.request_started();
         // Only upgrade requests (which already carry hyper's `OnUpgrade`) get the slot.
         if req
@@ -292,7 +333,7 @@ async fn serve_connection<S>(
             req.extensions_mut().insert(slot.clone());
         }
         async move {
-            let resp = dispatch(role, &shared, req, remote, tls).await;
+            let resp = dispatch(role, &shared, req, remote, transport).await;
             Ok::<_, std::convert::Infallible>(resp.map(|b| Tracked::new(b, tracker)))
         }
     });
@@ -326,7 +367,7 @@ async fn dispatch(
     shared: &Shared,
     req: Request<Incoming>,
     remote: SocketAddr,
-    tls: bool,
+    transport: Transport,
 ) -> Response<GatewayBody> {
     let (gw, control, main) = (&shared.gateway, &shared.control, &shared.main);
     if role != Role::ControlPlane {
@@ -346,12 +387,26 @@ async fn dispatch(
         let addressed = runtime
             .frontends
             .classify(frontend::host_of(&parts), parts.uri.path());
+        if let Some(domain) = addressed.as_ref().and_then(|a| a.mutual_tls_domain) {
+            // A mutual TLS domain only over its own handshake with a verified client
+            // certificate: not by Host on another name's connection, nor in plain HTTP.
+            let verified =
+                transport.client_cert.is_some() && transport.site.as_deref() == Some(domain);
+            if !verified {
+                return forbidden();
+            }
+        }
+        if addressed.as_ref().is_some_and(|a| a.health_check) {
+            // `/ping` and `/sping` on a custom domain: API Gateway's own health checks.
+            return Response::new(GatewayBody::empty());
+        }
         if addressed.is_some() || role == Role::DataPlane {
             let inbound = Inbound {
                 parts,
                 body,
                 remote,
-                tls,
+                tls: transport.tls,
+                client_cert: transport.client_cert,
                 addressed,
             };
             return gw.serve(inbound).await;
@@ -370,6 +425,17 @@ async fn dispatch(
 /// open to loopback callers only.
 #[derive(Clone, Copy, Debug)]
 pub struct ClientAddr(pub SocketAddr);
+
+/// API Gateway's 403 for a request a mutual TLS domain refuses.
+fn forbidden() -> Response<GatewayBody> {
+    let mut r = Response::new(GatewayBody::from_bytes(&b"{\"message\":\"Forbidden\"}"[..]));
+    *r.status_mut() = http::StatusCode::FORBIDDEN;
+    r.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    r
+}
 
 /// Runs a control-plane call on the main runtime.
 async fn control_plane(

@@ -100,6 +100,8 @@ pub struct StageRuntime {
     pub execution_log: Option<StageExecutionLog>,
     /// The response cache (`cacheClusterEnabled`); `None` when the stage has none.
     pub cache: Option<StageCache>,
+    /// The client certificate presented to HTTP backends (`clientCertificateId`).
+    pub backend_tls: Option<Arc<crate::integrations::backend_tls::StageBackendTls>>,
 }
 
 impl StageRuntime {
@@ -311,6 +313,7 @@ pub fn rebuild(state: &State, old: &Runtime, env: &Env<'_>) -> Runtime {
     for (id, api) in apis.iter().filter(|(_, a)| !a.disable_execute_api_endpoint) {
         frontends.add_execute_api(id, ApiKind::Rest, ApiEntry::Rest(api.clone()));
     }
+    add_domains(&mut frontends, state, &apis, &http_apis, &websocket_apis);
     for (name, f) in state.functions.iter() {
         for (key, url) in &f.url_configs {
             let compiled = function_url::compile(env.region, name, key, url);
@@ -323,6 +326,41 @@ pub fn rebuild(state: &State, old: &Runtime, env: &Env<'_>) -> Runtime {
         websocket_apis,
         frontends,
         globals: Some(globals),
+    }
+}
+
+/// Custom domain names: each mapping to the API it names, of whichever kind (REST and HTTP
+/// APIs may share a domain). A mapping to an API that is gone takes nothing.
+fn add_domains(
+    frontends: &mut Frontends<ApiEntry>,
+    state: &State,
+    apis: &HashMap<Box<str>, Arc<ApiRuntime>>,
+    http_apis: &HashMap<Box<str>, Arc<HttpApiRuntime>>,
+    websocket_apis: &HashMap<Box<str>, Arc<WsApiRuntime>>,
+) {
+    use crate::frontend::{BasePathMapping, Frontend};
+    for (name, d) in &state.domains.domain_names {
+        let mappings = d
+            .mappings
+            .iter()
+            .filter_map(|m| {
+                let id = m.api_id.to_ascii_lowercase();
+                let (kind, api) = if let Some(a) = apis.get(id.as_str()) {
+                    (ApiKind::Rest, ApiEntry::Rest(a.clone()))
+                } else if let Some(a) = http_apis.get(id.as_str()) {
+                    (ApiKind::Http, ApiEntry::Http(a.clone()))
+                } else {
+                    let a = websocket_apis.get(id.as_str())?;
+                    (ApiKind::WebSocket, ApiEntry::WebSocket(a.clone()))
+                };
+                Some(BasePathMapping {
+                    base_path: m.api_mapping_key.as_str().into(),
+                    stage: m.stage.as_deref().map(Into::into),
+                    frontend: Frontend { kind, api },
+                })
+            })
+            .collect();
+        frontends.add_domain(name, mappings, d.mutual_tls_authentication.is_some());
     }
 }
 
@@ -562,6 +600,11 @@ fn build_api(
                 metrics,
                 execution_log,
                 cache,
+                backend_tls: st
+                    .client_certificate_id
+                    .as_ref()
+                    .and_then(|id| state.domains.client_certificates.get(id))
+                    .and_then(|c| crate::integrations::backend_tls::for_stage(c)),
             }),
         );
     }

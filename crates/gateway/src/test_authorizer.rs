@@ -146,6 +146,7 @@ impl Gateway {
             logging: None,
             cache: None,
             tls: false,
+            backend_tls: None,
         };
         // AWS tests an authorizer against the root GET of the test stage.
         let arn = MethodArn::new(functions.region(), &inv.ctx.api_id, TEST_STAGE, "GET", "/");

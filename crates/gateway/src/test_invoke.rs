@@ -95,6 +95,7 @@ impl Gateway {
             logging: None,
             cache: None,
             tls: false,
+            backend_tls: None,
         };
         let routed = Routed {
             route,

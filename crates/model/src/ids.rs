@@ -27,6 +27,11 @@ pub fn url_id() -> String {
     random_from(LOWER_ALNUM, 32)
 }
 
+/// Lower-case alphanumerics of any length (`d-{10}` domain targets, `d{13}` distributions).
+pub fn lower_alnum(len: usize) -> String {
+    random_from(LOWER_ALNUM, len)
+}
+
 /// v2 routes and integrations: 7 chars.
 pub fn seven_char_id() -> String {
     random_from(LOWER_ALNUM, 7)

@@ -21,6 +21,7 @@ pub mod account;
 pub mod authorizer;
 pub mod deployment;
 pub mod documentation;
+pub mod domain;
 pub mod function_url;
 pub mod gateway_response;
 pub mod iam;
@@ -35,6 +36,7 @@ pub mod usage_plan;
 pub mod v2;
 pub mod validate;
 pub mod vocabulary;
+pub mod x509;
 
 pub use account::Account;
 pub use deployment::{ApiSummaryEntry, Deployment};

@@ -31,6 +31,7 @@ pub mod limit;
 mod reuse;
 mod row_ops;
 pub mod rows;
+mod rows_domains;
 mod rows_iam;
 mod rows_v2;
 pub mod sqlite;
@@ -44,7 +45,7 @@ pub use backend::{Backend, BackendFuture, Loaded, Row, RowOp, UsageRow};
 pub use error::{CommitError, StoreError};
 pub use feed::{Change, Changed, Subscription};
 pub use sqlite::SqliteBackend;
-pub use state::{ApiState, IamState, State, V2ApiState};
+pub use state::{ApiState, DomainsState, IamState, State, V2ApiState};
 pub use store::Store;
 
 #[cfg(test)]

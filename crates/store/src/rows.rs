@@ -15,7 +15,7 @@
 //!
 //! API Gateway v2 APIs have row kinds of their own (`v2api`, `v2route`...; see
 //! `rows_v2.rs`), and so do IAM and STS (`iamrole`, `iampolicy`, `iamuser`, `stssession`;
-//! see `rows_iam.rs`).
+//! see `rows_iam.rs`) and custom domains with their certificates (`rows_domains.rs`).
 //!
 //! Deployment snapshots are stored once per content (the sha256 of their JSON), so
 //! deployments of an unchanged API share one. Bodies are the model's own serde shape.
@@ -37,7 +37,7 @@ use crate::row_ops::{
     snapshot_body, split_api, DeploymentRows,
 };
 use crate::state::{ApiState, State};
-use crate::{rows_iam, rows_v2};
+use crate::{rows_domains, rows_iam, rows_v2};
 
 pub const KIND_REST_API: &str = "restapi";
 pub const KIND_RESOURCE: &str = "resource";
@@ -284,6 +284,7 @@ pub fn diff(old: &State, new: &State) -> Result<Vec<RowOp>, StoreError> {
     )?;
     diff_top_level(&mut ops, KIND_FUNCTION, &old.functions, &new.functions)?;
     rows_iam::diff(&mut ops, &old.iam, &new.iam)?;
+    rows_domains::diff(&mut ops, &old.domains, &new.domains)?;
     if !Arc::ptr_eq(&old.account, &new.account) {
         put(&mut ops, KIND_ACCOUNT, String::new(), new.account.as_ref())?;
     }
@@ -307,6 +308,7 @@ pub fn decode(loaded: Loaded) -> Result<State, StoreError> {
     let mut snapshots: HashMap<String, Arc<RestApiDefinition>> = HashMap::new();
     let mut v2_rows = vec![];
     let mut iam_rows = vec![];
+    let mut domain_rows = vec![];
     let mut state = State {
         version: loaded.version,
         ..State::default()
@@ -354,6 +356,11 @@ pub fn decode(loaded: Loaded) -> Result<State, StoreError> {
                 body,
             }),
             _ if rows_iam::KINDS.contains(&kind) => iam_rows.push(Row {
+                kind: row.kind,
+                key,
+                body,
+            }),
+            _ if rows_domains::KINDS.contains(&kind) => domain_rows.push(Row {
                 kind: row.kind,
                 key,
                 body,
@@ -447,5 +454,6 @@ pub fn decode(loaded: Loaded) -> Result<State, StoreError> {
     }
     rows_v2::decode(&mut state, v2_rows, &raw_snapshots)?;
     state.iam = Arc::new(rows_iam::decode(iam_rows)?);
+    state.domains = Arc::new(rows_domains::decode(domain_rows)?);
     Ok(state)
 }

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use tollgate_model::domain::{ClientCertificate, DomainName, ImportedCertificate};
 use tollgate_model::iam::{ManagedPolicy, Role, RoleSession, User};
 use tollgate_model::lambda::Function;
 use tollgate_model::v2;
@@ -99,6 +100,18 @@ impl IamState {
 }
 
 /// The whole control-plane state at one instant.
+/// Custom domain names (v1 and v2 alike, with their mappings), ACM's imported
+/// certificates and API Gateway's client certificates.
+#[derive(Debug, Clone, Default)]
+pub struct DomainsState {
+    /// By domain name (lower case).
+    pub domain_names: BTreeMap<String, Arc<DomainName>>,
+    /// By certificate ARN.
+    pub certificates: BTreeMap<String, Arc<ImportedCertificate>>,
+    /// By client certificate id.
+    pub client_certificates: BTreeMap<String, Arc<ClientCertificate>>,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct State {
     pub apis: BTreeMap<String, Arc<ApiState>>,
@@ -114,6 +127,7 @@ pub struct State {
     /// IAM's roles, policies and users, and STS's sessions (behind one `Arc`, so the data
     /// plane recompiles its IAM callers only when it changed).
     pub iam: Arc<IamState>,
+    pub domains: Arc<DomainsState>,
     /// The committed version this state is (persisted: it survives restarts and is shared by
     /// every node of one database).
     pub version: u64,

@@ -18,10 +18,13 @@ macro_rules! replace_opt {
 pub mod account;
 pub mod api_keys;
 pub mod authorizers;
+pub mod base_path_mappings;
+pub mod client_certificates;
 pub mod deployments;
 pub mod documentation_import;
 pub mod documentation_parts;
 pub mod documentation_versions;
+pub mod domain_names;
 pub mod gateway_responses;
 mod integration_patch;
 pub mod integrations;
@@ -212,6 +215,36 @@ fn routes() -> Router<Ctx> {
             get(tags::get).put(tags::tag).delete(tags::untag),
         )
         .route("/account", get(account::get).patch(account::update))
+        .route(
+            "/domainnames",
+            post(domain_names::create).get(domain_names::list),
+        )
+        .route(
+            "/domainnames/{name}",
+            get(domain_names::get)
+                .patch(domain_names::update)
+                .delete(domain_names::delete),
+        )
+        .route(
+            "/domainnames/{name}/basepathmappings",
+            post(base_path_mappings::create).get(base_path_mappings::list),
+        )
+        .route(
+            "/domainnames/{name}/basepathmappings/{base_path}",
+            get(base_path_mappings::get)
+                .patch(base_path_mappings::update)
+                .delete(base_path_mappings::delete),
+        )
+        .route(
+            "/clientcertificates",
+            post(client_certificates::create).get(client_certificates::list),
+        )
+        .route(
+            "/clientcertificates/{id}",
+            get(client_certificates::get)
+                .patch(client_certificates::update)
+                .delete(client_certificates::delete),
+        )
         .route("/apikeys", post(api_keys::create).get(api_keys::list))
         .route(
             "/apikeys/{id}",

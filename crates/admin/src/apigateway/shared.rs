@@ -94,8 +94,9 @@ pub fn integration_mut<'a>(
         .ok_or_else(ApiError::no_integration)
 }
 
-/// Removes an API's stage (or all its stages) from every usage plan.
+/// Removes an API's stage (or all its stages) from every usage plan and domain mapping.
 pub fn unlink_stage(s: &mut State, api_id: &str, stage: Option<&str>) {
+    crate::core::domains::unlink(s, api_id, stage);
     let plans = Arc::make_mut(&mut s.usage_plans);
     for p in plans.values_mut() {
         if p.api_stages

@@ -372,6 +372,7 @@ pub async fn delete(State(ctx): State<Ctx>, Path(id): Path<String>) -> ApiResult
             s.v2_apis
                 .remove(&id)
                 .ok_or_else(|| super::shared::no_api(&id))?;
+            crate::core::domains::unlink(s, &id, None);
             Ok::<_, ApiError>(())
         })
         .await?;

@@ -1,9 +1,11 @@
 //! API Gateway v2 (HTTP and WebSocket APIs; service `apigateway`, restJson1 under `/v2/`): one module per
 //! AWS resource family, one function per operation.
 
+pub mod api_mappings;
 pub mod apis;
 pub mod authorizers;
 pub mod deployments;
+pub mod domain_names;
 mod integration_input;
 pub mod integrations;
 pub mod models;
@@ -33,6 +35,26 @@ pub static SERVICE: ServiceSpec<Ctx> = ServiceSpec {
 
 fn routes() -> Router<Ctx> {
     Router::new()
+        .route(
+            "/v2/domainnames",
+            post(domain_names::create).get(domain_names::list),
+        )
+        .route(
+            "/v2/domainnames/{name}",
+            get(domain_names::get)
+                .patch(domain_names::update)
+                .delete(domain_names::delete),
+        )
+        .route(
+            "/v2/domainnames/{name}/apimappings",
+            post(api_mappings::create).get(api_mappings::list),
+        )
+        .route(
+            "/v2/domainnames/{name}/apimappings/{id}",
+            get(api_mappings::get)
+                .patch(api_mappings::update)
+                .delete(api_mappings::delete),
+        )
         .route(
             "/v2/apis",
             post(apis::create).get(apis::list).put(openapi::import),

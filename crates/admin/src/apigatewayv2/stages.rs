@@ -223,6 +223,7 @@ pub async fn delete(
             let st = find(&a.stages, "Stage", &name)?;
             not_managed(st.api_gateway_managed, "stage")?;
             a.stages.remove(&name);
+            crate::core::domains::unlink(s, &api_id, Some(&name));
             Ok::<_, ApiError>(())
         })
         .await?;

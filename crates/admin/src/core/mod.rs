@@ -7,6 +7,7 @@ pub mod authorize;
 pub(crate) mod budget;
 pub mod context;
 pub mod credentials;
+pub mod domains;
 pub mod envelope;
 pub mod error;
 pub mod model_template;

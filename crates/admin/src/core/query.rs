@@ -1,6 +1,7 @@
 //! The query protocol (IAM, STS): `Action=...&Name=value` in a form body or the query
-//! string, answered in XML. One route serves `/` for every query-protocol service; the
-//! service the signature is scoped to (see [`crate::core::registry`]) gets the call.
+//! string, answered in XML. One route serves `/` for every query-protocol service and for
+//! JSON 1.1 services (ACM: the action in `X-Amz-Target`, JSON in the body); the service the
+//! signature is scoped to (see [`crate::core::registry`]) gets the call.
 
 use std::collections::HashMap;
 
@@ -44,13 +45,22 @@ async fn root(State(ctx): State<Ctx>, req: Request) -> Response {
         let e = ApiError::new(413, "RequestEntityTooLarge", "Request body too large");
         return service.error_response(e, &request_id);
     };
-    let form = String::from_utf8_lossy(&body);
     let mut params: HashMap<String, String> = HashMap::new();
-    let query = parts.uri.query().unwrap_or_default();
-    for (k, v) in form_pairs(query).chain(form_pairs(&form)) {
-        params.entry(k).or_insert(v);
+    // JSON 1.1: `X-Amz-Target: {Service}.{Action}`, the body is the action's JSON.
+    let target = parts
+        .headers
+        .get("x-amz-target")
+        .and_then(|t| t.to_str().ok())
+        .and_then(|t| t.rsplit_once('.'))
+        .map(|(_, action)| action.to_string());
+    if target.is_none() {
+        let form = String::from_utf8_lossy(&body);
+        let query = parts.uri.query().unwrap_or_default();
+        for (k, v) in form_pairs(query).chain(form_pairs(&form)) {
+            params.entry(k).or_insert(v);
+        }
     }
-    let Some(action) = params.remove("Action") else {
+    let Some(action) = target.or_else(|| params.remove("Action")) else {
         let e = ApiError::new(400, "MissingAction", "Missing Action");
         return service.error_response(e, &request_id);
     };
@@ -62,6 +72,7 @@ async fn root(State(ctx): State<Ctx>, req: Request) -> Response {
     let call = QueryCall {
         action,
         params,
+        body,
         request_id,
         caller,
     };

@@ -15,10 +15,13 @@ use http::{HeaderMap, Uri};
 
 use crate::core::error::ApiError;
 
-/// One query-protocol call: its action and parameters, decoded.
+/// One call to `/`: a query-protocol action with its parameters decoded, or a JSON 1.1
+/// call (the action named by `X-Amz-Target`, its JSON in `body`).
 pub struct QueryCall {
     pub action: String,
     pub params: HashMap<String, String>,
+    /// The request body as sent (a JSON 1.1 call's input).
+    pub body: bytes::Bytes,
     pub request_id: String,
     /// The verified access key id.
     pub caller: String,

@@ -43,6 +43,8 @@ pub struct CompiledIntegration {
     /// The integration has `credentials` (a role API Gateway assumes): the function's
     /// resource policy is then not consulted.
     pub has_credentials: bool,
+    /// `tlsConfig.insecureSkipVerification`: an https backend's certificate is not checked.
+    pub insecure_skip_verification: bool,
     pub request_parameters: Vec<(Target, Source)>,
     /// (content type, template), sorted by content type.
     pub request_templates: Vec<(String, MappingTemplate)>,
@@ -166,6 +168,10 @@ pub fn compile_integration(
         uri: compile_uri(i.uri.as_deref().unwrap_or_default()),
         lambda_function,
         has_credentials: i.credentials.as_deref().is_some_and(|c| !c.is_empty()),
+        insecure_skip_verification: i
+            .tls_config
+            .as_ref()
+            .is_some_and(|t| t.insecure_skip_verification),
         request_parameters,
         request_templates: templates(&i.request_templates)?,
         passthrough: i.passthrough_behavior,

@@ -1,5 +1,6 @@
-//! HTTP and HTTP_PROXY integrations: one pooled keep-alive client shared by all requests,
-//! for `http://` and `https://` backends (rustls, with the system's root certificates).
+//! HTTP and HTTP_PROXY integrations: one pooled keep-alive client per worker thread, for
+//! `http://` and `https://` backends (rustls, with the system's root certificates), and one
+//! per stage client certificate or `insecureSkipVerification` the thread meets.
 
 use std::error::Error as _;
 use std::time::Duration;
@@ -12,6 +13,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use tollgate_model::GatewayResponseType as T;
 
+use super::backend_tls::{self, BackendTls, StageBackendTls};
 use super::call::{Answer, Call, CallRecord, Integration};
 use crate::body::GatewayBody;
 use crate::error::{GatewayError, MAX_BODY};
@@ -26,12 +28,25 @@ pub struct HttpClient {
     client: Client<Connector, GatewayBody>,
 }
 
+fn tcp() -> HttpConnector {
+    let mut http = HttpConnector::new();
+    http.set_nodelay(true);
+    http.set_connect_timeout(Some(Duration::from_secs(10)));
+    http.enforce_http(false);
+    http
+}
+
+fn pooled(connector: Connector) -> HttpClient {
+    let client = Client::builder(TokioExecutor::new())
+        .pool_idle_timeout(Duration::from_secs(60))
+        .pool_max_idle_per_host(256)
+        .build(connector);
+    HttpClient { client }
+}
+
 impl Default for HttpClient {
     fn default() -> Self {
-        let mut http = HttpConnector::new();
-        http.set_nodelay(true);
-        http.set_connect_timeout(Some(Duration::from_secs(10)));
-        http.enforce_http(false);
+        let http = tcp();
         let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
         let builder = match hyper_rustls::HttpsConnectorBuilder::new()
             .with_provider_and_native_roots(provider.clone())
@@ -48,14 +63,13 @@ impl Default for HttpClient {
                 hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(config)
             }
         };
-        let connector = builder.https_or_http().enable_http1().wrap_connector(http);
-        let client = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(60))
-            .pool_max_idle_per_host(256)
-            .build(connector);
-        HttpClient { client }
+        pooled(builder.https_or_http().enable_http1().wrap_connector(http))
     }
 }
+
+/// Clients of other TLS configurations a thread has used, by configuration id; bounded
+/// (stages recompiled many times leave old ids behind).
+const MAX_TLS_CLIENTS: usize = 64;
 
 fn timeout_error() -> GatewayError {
     GatewayError::new(T::IntegrationTimeout, "Endpoint request timed out")
@@ -77,12 +91,46 @@ fn failure(e: &hyper_util::client::legacy::Error) -> GatewayError {
 thread_local! {
     /// One pool per worker thread: a backend connection is used by the thread that owns it.
     static CLIENT: HttpClient = HttpClient::default();
+    static TLS_CLIENTS: std::cell::RefCell<Vec<(u64, HttpClient)>> = const { std::cell::RefCell::new(Vec::new()) };
+    static INSECURE: Option<BackendTls> = backend_tls::insecure_default();
 }
 
 impl HttpClient {
     /// This thread's client.
     pub fn current() -> HttpClient {
         CLIENT.with(HttpClient::clone)
+    }
+
+    /// This thread's client for a stage's client certificate and an integration's
+    /// `insecureSkipVerification`.
+    pub fn for_backend(stage: Option<&StageBackendTls>, insecure: bool) -> HttpClient {
+        let pick = |tls: &BackendTls| Self::with_config(tls);
+        match (stage, insecure) {
+            (None, false) => Self::current(),
+            (Some(t), false) => pick(&t.verified),
+            (Some(t), true) => pick(&t.insecure),
+            (None, true) => INSECURE.with(|i| i.as_ref().map_or_else(Self::current, pick)),
+        }
+    }
+
+    fn with_config(tls: &BackendTls) -> HttpClient {
+        TLS_CLIENTS.with(|c| {
+            let mut clients = c.borrow_mut();
+            if let Some((_, client)) = clients.iter().find(|(id, _)| *id == tls.id) {
+                return client.clone();
+            }
+            if clients.len() >= MAX_TLS_CLIENTS {
+                clients.remove(0);
+            }
+            let connector = hyper_rustls::HttpsConnectorBuilder::new()
+                .with_tls_config((*tls.config).clone())
+                .https_or_http()
+                .enable_http1()
+                .wrap_connector(tcp());
+            let client = pooled(connector);
+            clients.push((tls.id, client.clone()));
+            client
+        })
     }
 
     fn build(req: BackendRequest) -> Result<Request<GatewayBody>, GatewayError> {
@@ -152,7 +200,8 @@ impl Integration for HttpProxy {
     ) -> Result<Answer, GatewayError> {
         let i = call.integration;
         let req = integration_request::http_proxy(inv, i, call.params, body)?;
-        let resp = rec.timed(HttpClient::current().send(req, i.timeout)).await;
+        let client = HttpClient::for_backend(inv.backend_tls, i.insecure_skip_verification);
+        let resp = rec.timed(client.send(req, i.timeout)).await;
         let resp = resp?;
         rec.status = Some(resp.status().as_u16());
         Ok(Answer::Response(respond::proxy_response(resp)))
@@ -176,8 +225,9 @@ impl Integration for Http {
         let (payload, context) = integration_request::payload(inv, i, call.params, &body)?;
         rec.endpoint_request(inv, &payload);
         let req = integration_request::http(inv, i, call.params, &body, payload, context.as_ref())?;
+        let client = HttpClient::for_backend(inv.backend_tls, i.insecure_skip_verification);
         let out = rec
-            .timed(HttpClient::current().send_buffered(req, i.timeout, MAX_BODY))
+            .timed(client.send_buffered(req, i.timeout, MAX_BODY))
             .await;
         let out = out?;
         rec.status = Some(out.status);

@@ -2,6 +2,7 @@
 //! [`call::Integration`]; [`call()`] picks the implementation from the compiled kind, so the
 //! pipeline never names a kind.
 
+pub mod backend_tls;
 pub mod call;
 pub mod http;
 pub mod http_api;

@@ -1,8 +1,12 @@
 //! TLS at the edge: a rustls acceptor whose certificate is chosen per connection by the
 //! name the client asks for (SNI). Exact names and `*.` wildcards are looked up first; a
 //! client naming none of them (or no name) gets the default certificate. The named
-//! certificates can be replaced while serving ([`Certificates::set_named`]), so custom
-//! domain names kept in state can bring their own.
+//! certificates can be replaced while serving ([`Certificates::set_named`]).
+//!
+//! A TLS listener's handshake ([`TlsEdge`]) first reads the client's hello: a server name
+//! that is a custom domain gets that domain's configuration (its certificate, and for mutual
+//! TLS its client verifier: a bad client certificate fails the handshake), any other the
+//! default configuration (`--tls-cert`), if there is one.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -13,6 +17,8 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
+
+use crate::domains::{ClientCert, Sites};
 
 /// Why a certificate could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -106,15 +112,81 @@ impl ResolvesServerCert for Certificates {
     }
 }
 
-/// The acceptor for TLS listeners: HTTP/2 and HTTP/1.1 offered by ALPN.
-pub fn acceptor(certificates: Arc<Certificates>) -> Result<tokio_rustls::TlsAcceptor, TlsError> {
+/// The default configuration of TLS listeners: HTTP/2 and HTTP/1.1 offered by ALPN.
+pub fn default_config(
+    certificates: Arc<Certificates>,
+) -> Result<Arc<rustls::ServerConfig>, TlsError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
         .with_no_client_auth()
         .with_cert_resolver(certificates);
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
+    config.alpn_protocols = crate::domains::alpn();
+    Ok(Arc::new(config))
+}
+
+/// An acceptor with the default configuration only.
+pub fn acceptor(certificates: Arc<Certificates>) -> Result<tokio_rustls::TlsAcceptor, TlsError> {
+    Ok(tokio_rustls::TlsAcceptor::from(default_config(
+        certificates,
+    )?))
+}
+
+/// The handshake of a TLS listener: custom domains by SNI, else the default configuration.
+#[derive(Debug, Clone)]
+pub struct TlsEdge {
+    default: Option<Arc<rustls::ServerConfig>>,
+    sites: Arc<Sites>,
+}
+
+/// A finished handshake.
+pub struct Accepted<IO> {
+    pub stream: tokio_rustls::server::TlsStream<IO>,
+    /// The custom domain whose configuration the handshake used (by SNI).
+    pub site: Option<Arc<str>>,
+    /// For mutual TLS, the client's verified certificate.
+    pub client_cert: Option<Arc<ClientCert>>,
+}
+
+impl TlsEdge {
+    pub fn new(default: Option<Arc<rustls::ServerConfig>>, sites: Arc<Sites>) -> Self {
+        TlsEdge { default, sites }
+    }
+
+    /// Reads the client hello, picks the configuration by server name and finishes the
+    /// handshake. No configuration for the name (no default): the connection is dropped.
+    pub async fn accept<IO>(&self, io: IO) -> std::io::Result<Accepted<IO>>
+    where
+        IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+    {
+        let acceptor = rustls::server::Acceptor::default();
+        let start = tokio_rustls::LazyConfigAcceptor::new(acceptor, io).await?;
+        let name = start.client_hello().server_name().map(str::to_string);
+        let site = name.as_deref().and_then(|n| self.sites.for_name(n));
+        let config = site
+            .as_ref()
+            .map(|s| s.config.clone())
+            .or_else(|| self.default.clone())
+            .ok_or_else(|| {
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!("no certificate for server name {name:?}"),
+                )
+            })?;
+        let stream = start.into_stream(config).await?;
+        let client_cert = stream
+            .get_ref()
+            .1
+            .peer_certificates()
+            .and_then(|chain| chain.first())
+            .and_then(|leaf| ClientCert::from_der(leaf))
+            .map(Arc::new);
+        Ok(Accepted {
+            stream,
+            site: site.map(|s| s.name),
+            client_cert,
+        })
+    }
 }
 
 #[cfg(test)]

@@ -70,6 +70,7 @@ impl ApiPipeline for FunctionUrlPipeline {
             remote,
             tls,
             addressed,
+            ..
         } = req;
         let Some((ApiEntry::FunctionUrl(url), path_start)) = addressed
             .as_ref()

@@ -102,6 +102,7 @@ impl ApiPipeline for HttpPipeline {
             remote,
             tls,
             addressed,
+            client_cert,
         } = req;
         let head = parts
             .headers
@@ -110,15 +111,27 @@ impl ApiPipeline for HttpPipeline {
         if head > MAX_HEAD {
             return respond::bare(super::gateway_response::header_too_large());
         }
-        let Some((ApiEntry::Http(api), path_start)) = addressed
+        let Some((ApiEntry::Http(api), path_start, mapped)) = addressed
             .as_ref()
-            .and_then(|a| Some((&a.frontend?.api, a.path_start)))
+            .and_then(|a| Some((&a.frontend?.api, a.path_start, a.stage)))
         else {
             return error_response(HttpApiError::NotFound, &request_id);
         };
         let stage_path = &parts.uri.path()[path_start..];
+        // A custom domain's mapping names the stage; `rawPath` excludes its key.
+        let selected = match mapped {
+            Some(name) => api.stages.get(name).map(|st| {
+                let path = if stage_path.is_empty() {
+                    "/"
+                } else {
+                    stage_path
+                };
+                (st.clone(), path, path)
+            }),
+            None => select_stage(api, stage_path),
+        };
         // No stage: nothing to log to (AWS writes no access log line either).
-        let Some((stage, raw_path, routing_path)) = select_stage(api, stage_path) else {
+        let Some((stage, raw_path, routing_path)) = selected else {
             return error_response(HttpApiError::NotFound, &request_id);
         };
         let domain_name = frontend::host_of(&parts).unwrap_or_default();
@@ -140,6 +153,7 @@ impl ApiPipeline for HttpPipeline {
             user_agent: header(http::header::USER_AGENT),
             domain_name: domain_name.to_string(),
             request_time_epoch_ms: tollgate_model::time::now_epoch_millis(),
+            client_cert,
             ..HttpContext::default()
         };
         let target = Target {

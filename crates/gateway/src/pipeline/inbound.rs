@@ -21,6 +21,8 @@ pub struct Inbound<'t> {
     pub remote: SocketAddr,
     /// The connection is TLS.
     pub tls: bool,
+    /// The certificate a mutual TLS client presented (custom domains with a truststore).
+    pub client_cert: Option<std::sync::Arc<crate::domains::ClientCert>>,
     /// `None`: no frontend entry matched (a data-plane-only listener answers 403).
     pub addressed: Option<Addressed<'t, ApiEntry>>,
 }

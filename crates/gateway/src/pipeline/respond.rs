@@ -147,6 +147,8 @@ pub fn new_context(
         authorizer: None,
         iam: None,
         execution_log: None,
+        base_path_matched: None,
+        client_cert: None,
     }
 }
 

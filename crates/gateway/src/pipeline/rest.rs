@@ -45,6 +45,7 @@ impl ApiPipeline for RestPipeline {
             body,
             remote,
             tls,
+            client_cert,
             addressed,
         } = req;
         if head_size(&parts) > MAX_HEAD {
@@ -88,15 +89,25 @@ impl ApiPipeline for RestPipeline {
             .minimum_compression_size
             .and_then(|min| Some((compression::accepted(&parts.headers)?, min)));
         let domain_name = frontend::host_of(&parts).unwrap_or_default();
-        let ctx = respond::new_context(
+        // On a custom domain, `$context.path` is the path as sent, mapping key included.
+        let ctx_path = match addressed.base_path_matched {
+            Some(_) => parts.uri.path(),
+            None => stage_path,
+        };
+        let mut ctx = respond::new_context(
             &parts,
-            stage_path,
+            ctx_path,
             domain_name,
             &stage.name,
             deployment,
             is_canary,
             remote,
         );
+        ctx.base_path_matched = addressed.base_path_matched.map(|k| {
+            // The root mapping is `(none)` as AWS shows it.
+            if k.is_empty() { "(none)" } else { k }.into()
+        });
+        ctx.client_cert = client_cert;
         let routing_path = routing_path.to_string();
         let inv = Invocation {
             parts,
@@ -109,6 +120,7 @@ impl ApiPipeline for RestPipeline {
             logging: stage.execution_log.as_ref(),
             cache: stage.cache_scope(is_canary == Some(true)),
             tls,
+            backend_tls: stage.backend_tls.as_deref(),
         };
         let (resp, ctx) = gw.run(inv, RequestBody::Stream(body)).await;
         let resp = respond::finish(gw, resp, ctx, &stage, variables, started);

@@ -112,6 +112,12 @@ pub fn request_v2(c: &HttpApiCall<'_>) -> Map<String, Value> {
     if let (Some(a), Value::Object(rc)) = (&c.context.authorizer, &mut request_context) {
         rc.insert("authorizer".into(), a.event_v2());
     }
+    if let (Some(cert), Value::Object(rc)) = (&c.context.client_cert, &mut request_context) {
+        rc.insert(
+            "authentication".into(),
+            json!({ "clientCert": cert.to_json() }),
+        );
+    }
     m.insert("requestContext".into(), request_context);
     put(&mut m, "pathParameters", c.path_parameters());
     put(&mut m, "stageVariables", c.stage_variables_value());

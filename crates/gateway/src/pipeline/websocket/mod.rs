@@ -37,16 +37,20 @@ pub struct WebSocketPipeline;
 
 impl ApiPipeline for WebSocketPipeline {
     async fn serve(&self, gw: &Gateway, req: Inbound<'_>) -> Response<GatewayBody> {
-        let Some((ApiEntry::WebSocket(api), path_start)) = req
+        let Some((ApiEntry::WebSocket(api), path_start, mapped)) = req
             .addressed
             .as_ref()
-            .and_then(|a| Some((&a.frontend?.api, a.path_start)))
+            .and_then(|a| Some((&a.frontend?.api, a.path_start, a.stage)))
         else {
             return error(403, "ForbiddenException", "Forbidden");
         };
         let path = &req.parts.uri.path()[path_start..];
         let trimmed = path.strip_prefix('/').unwrap_or(path);
-        let (stage_name, rest) = trimmed.split_once('/').unwrap_or((trimmed, ""));
+        // A custom domain's mapping names the stage; otherwise it is the first segment.
+        let (stage_name, rest) = match mapped {
+            Some(stage) => (stage, trimmed),
+            None => trimmed.split_once('/').unwrap_or((trimmed, "")),
+        };
         let Some(stage) = api.stages.get(stage_name).cloned() else {
             return error(403, "ForbiddenException", "Forbidden");
         };
