@@ -285,7 +285,12 @@ fn listen_line(addrs: &[(SocketAddr, Role)], scheme: &str) -> String {
 /// The data directory as an absolute, canonical path, created if missing: function
 /// workers run in other directories, so a relative path would name the wrong place.
 fn data_dir(dir: &std::path::Path) -> Result<PathBuf, CliError> {
-    std::fs::create_dir_all(dir).map_err(|source| CliError::CreateDir {
+    // Created its owner's only: it holds the store (private keys) and function code.
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir).map_err(|source| CliError::CreateDir {
         path: dir.to_path_buf(),
         source,
     })?;

@@ -67,12 +67,22 @@ fn truststore(uri: &str) -> Result<rustls::RootCertStore, SiteError> {
     let path = uri
         .strip_prefix("file://")
         .ok_or_else(|| fail("not a file:// URI".into()))?;
-    let text = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
+    let text = tollgate_store::files::read_regular(
+        std::path::Path::new(path),
+        tollgate_store::files::MAX_TRUSTSTORE,
+    )
+    .map_err(|e| fail(e.to_string()))?;
+    let now = tollgate_model::time::now_epoch();
     let mut roots = rustls::RootCertStore::empty();
     for c in CertificateDer::pem_slice_iter(&text) {
         let c = c.map_err(|e| fail(e.to_string()))?;
-        // Entries webpki cannot use are the control plane's truststoreWarnings.
-        let _ = roots.add(c);
+        // Entries with a truststore warning (expired, unparsable) are not trusted, as on
+        // AWS: webpki does not check a trust anchor's own validity.
+        let usable = tollgate_model::x509::CertificateInfo::from_der(&c)
+            .is_ok_and(|info| info.not_after >= now);
+        if usable {
+            let _ = roots.add(c);
+        }
     }
     if roots.is_empty() {
         return Err(fail("no usable CA certificate".into()));

@@ -91,6 +91,26 @@ pub fn method_request_lines<'a>(
     ]
 }
 
+/// A header's value as an execution log shows it: credentials (`Authorization`, API keys,
+/// session tokens, cookies) masked but their last four characters, as AWS masks them,
+/// so a log file never holds a usable secret.
+pub fn redacted(name: &str, value: &str) -> String {
+    const SECRET: [&str; 4] = [
+        "authorization",
+        "x-api-key",
+        "x-amz-security-token",
+        "cookie",
+    ];
+    if !SECRET.iter().any(|s| name.eq_ignore_ascii_case(s)) {
+        return value.to_string();
+    }
+    let n = value.chars().count();
+    let keep = if n > 8 { 4 } else { 0 };
+    let mut out = "*".repeat(n - keep);
+    out.extend(value.chars().skip(n - keep));
+    out
+}
+
 /// AWS's lines around the integration call, for integrations that have an endpoint.
 pub fn endpoint_lines(endpoint: &ExecutionLog) -> Vec<String> {
     let mut out = Vec::new();
@@ -197,6 +217,16 @@ fn truncate_event(out: &mut String, start: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn credentials_are_masked_but_their_last_four_characters() {
+        assert_eq!(
+            redacted("X-API-Key", "wsapikey0123456789abcdef"),
+            "********************cdef"
+        );
+        assert_eq!(redacted("authorization", "short"), "*****");
+        assert_eq!(redacted("accept", "text/plain"), "text/plain");
+    }
 
     #[test]
     fn events_are_cut_at_1024_bytes_on_a_character_boundary() {

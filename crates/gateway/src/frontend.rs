@@ -78,6 +78,9 @@ pub struct Frontends<A> {
     domains: HashMap<Box<str>, Vec<BasePathMapping<A>>>,
     /// The hosts of `domains` with mutual TLS.
     mutual_tls: std::collections::HashSet<Box<str>>,
+    /// Wildcard domains (`*.example.com`) by their parent (`example.com`): a host no exact
+    /// domain takes, one label under the parent, is the wildcard's.
+    wildcards: HashMap<Box<str>, Box<str>>,
     /// Function URLs by (lower-case) URL id: `{urlId}.lambda-url.*` hosts and
     /// `/_aws/lambda-url/{urlId}/...`.
     function_urls: HashMap<Box<str>, Frontend<A>>,
@@ -89,6 +92,7 @@ impl<A> Default for Frontends<A> {
             execute_api: HashMap::new(),
             domains: HashMap::new(),
             mutual_tls: Default::default(),
+            wildcards: HashMap::new(),
             function_urls: HashMap::new(),
         }
     }
@@ -155,6 +159,9 @@ impl<A> Frontends<A> {
         if mutual_tls {
             self.mutual_tls.insert(host.clone());
         }
+        if let Some(parent) = host.strip_prefix("*.") {
+            self.wildcards.insert(parent.into(), host.clone());
+        }
         self.domains.insert(host, mappings);
     }
 
@@ -163,8 +170,18 @@ impl<A> Frontends<A> {
     pub fn classify(&self, host: Option<&str>, path: &str) -> Option<Addressed<'_, A>> {
         let hostname = strip_port(host.unwrap_or_default());
         if !self.domains.is_empty() {
-            if let Some((host, mappings)) = with_lower(hostname, |h| self.domains.get_key_value(h))
-            {
+            let domain = with_lower(hostname, |h| {
+                self.domains.get_key_value(h).or_else(|| {
+                    // An exact name wins over a wildcard (stages-canary-domains.md §4).
+                    if self.wildcards.is_empty() {
+                        return None;
+                    }
+                    let (_, parent) = h.split_once('.')?;
+                    let wildcard = self.wildcards.get(parent)?;
+                    self.domains.get_key_value(&**wildcard)
+                })
+            });
+            if let Some((host, mappings)) = domain {
                 let mutual_tls_domain = self.mutual_tls.get(host).map(|h| &**h);
                 let mut found = base_path(mappings, path);
                 if matches!(path, "/ping" | "/sping") {
@@ -448,6 +465,15 @@ mod tests {
         assert!(a.health_check);
         assert_eq!(a.mutual_tls_domain, Some("bare.example.com"));
         assert!(t.classify(Some("other.example.com"), "/v1").is_none());
+        // A wildcard takes one label under its parent that no exact name takes.
+        t.add_domain("*.example.com", vec![mapping("", Some("w"), "wild")], true);
+        let a = t.classify(Some("Other.example.com"), "/v1").unwrap();
+        assert_eq!((api(&a), a.stage), (Some("wild"), Some("w")));
+        assert_eq!(a.mutual_tls_domain, Some("*.example.com"));
+        let a = t.classify(Some("api.example.com"), "/v1/pets").unwrap();
+        assert_eq!(api(&a), Some("one"));
+        assert!(t.classify(Some("a.b.example.com"), "/").is_none());
+        assert!(t.classify(Some("example.com"), "/").is_none());
     }
 
     #[test]

@@ -153,7 +153,14 @@ impl UsageCounters for RedisUsage {
             let mut conn = link.conn();
             let mut cmd = redis::cmd("SET");
             cmd.arg(key).arg(used).arg("EX").arg(ttl);
-            link.run(cmd.query_async::<()>(&mut conn)).await;
+            if link.run(cmd.query_async::<()>(&mut conn)).await.is_none() {
+                // This node counts from the new figure; the others keep the old one
+                // until the counter is next set or expires.
+                tracing::error!(
+                    "UpdateUsage could not set the shared quota counter in Redis; \
+                     other nodes still count from the previous figure"
+                );
+            }
         }))
     }
 }

@@ -27,6 +27,7 @@ mod backend;
 pub mod conformance;
 mod error;
 pub mod feed;
+pub mod files;
 pub mod limit;
 mod reuse;
 mod row_ops;

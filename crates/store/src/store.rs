@@ -26,7 +26,12 @@ pub struct Store {
 impl Store {
     /// Opens (creating or migrating if needed) the SQLite store in `data_dir`.
     pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
-        std::fs::create_dir_all(data_dir).map_err(|e| {
+        // A new data directory is its owner's only (it holds the database and code).
+        let mut dir = std::fs::DirBuilder::new();
+        dir.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut dir, 0o700);
+        dir.create(data_dir).map_err(|e| {
             StoreError::Backend(format!("cannot create {}: {e}", data_dir.display()))
         })?;
         let (backend, loaded) = SqliteBackend::open(&data_dir.join("tollgate.db"))?;

@@ -211,3 +211,24 @@ async fn an_export_imported_into_a_new_store_is_the_same_state_and_usage() {
     ));
     assert_eq!(fresh.state().version, 0);
 }
+
+/// The database holds private keys: a new data directory is its owner's only, and the
+/// database file and its WAL files are mode 0600.
+#[cfg(unix)]
+#[test]
+fn the_data_directory_and_database_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("new-data-dir");
+    let store = Store::open(&data).unwrap();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data), 0o700);
+    assert_eq!(mode(&data.join("tollgate.db")), 0o600);
+    for wal in ["tollgate.db-wal", "tollgate.db-shm"] {
+        let p = data.join(wal);
+        if p.exists() {
+            assert_eq!(mode(&p), 0o600, "{wal}");
+        }
+    }
+    drop(store);
+}

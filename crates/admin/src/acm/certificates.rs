@@ -93,6 +93,8 @@ pub async fn import(ctx: &Ctx, body: &[u8]) -> Answer {
     if now > info.not_after {
         return Err(validation("The certificate has expired."));
     }
+    // A reimport names a certificate that exists; a new one gets a fresh ARN.
+    let reimport = input.certificate_arn.is_some();
     let arn = match input.certificate_arn {
         Some(a) => a,
         None => format!(
@@ -140,7 +142,7 @@ pub async fn import(ctx: &Ctx, body: &[u8]) -> Answer {
                     c.tags = old.tags.clone();
                 }
                 domains.certificates.insert(arn.clone(), Arc::new(c));
-            } else if arn_is_ours(&arn) {
+            } else if !reimport {
                 domains.certificates.insert(arn.clone(), cert.clone());
             } else {
                 return Err(not_found(&arn));
@@ -149,11 +151,6 @@ pub async fn import(ctx: &Ctx, body: &[u8]) -> Answer {
         })
         .await?;
     Ok(json!({ "CertificateArn": arn }))
-}
-
-/// A reimport must name a certificate we made (`arn:aws:acm:...:certificate/{uuid}`).
-fn arn_is_ours(arn: &str) -> bool {
-    arn.starts_with("arn:aws:acm:") && arn.contains(":certificate/")
 }
 
 /// The domain names whose certificate this is (`InUseBy`).

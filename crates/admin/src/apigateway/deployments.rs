@@ -110,6 +110,12 @@ pub async fn create(
                 }
                 _ => {}
             }
+            let percent = input.canary_settings.as_ref().and_then(|c| c.percent_traffic);
+            if percent.is_some_and(|p| !(0.0..=100.0).contains(&p)) {
+                return Err(ApiError::bad_request(
+                    "Canary weight must be between 0.0 and 100.0",
+                ));
+            }
         }
         let id = ids::unique(ids::short_id, |id| a.deployments.contains_key(id));
         let now = time::now_epoch();

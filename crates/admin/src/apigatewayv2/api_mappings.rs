@@ -8,6 +8,7 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tollgate_model::domain::{valid_mapping_key, ApiMapping};
+use tollgate_model::vocabulary::EndpointType;
 
 use crate::core::context::Ctx;
 use crate::core::domains;
@@ -37,7 +38,7 @@ struct Input {
 }
 
 /// The key as stored: no leading or trailing `/`; multi-level only for HTTP and REST APIs.
-fn check_key(s: &tollgate_store::State, key: &str, api_id: &str) -> ApiResult<()> {
+fn check_key(s: &tollgate_store::State, key: &str, api_id: &str, domain: &str) -> ApiResult<()> {
     if key.is_empty() {
         return Ok(());
     }
@@ -53,6 +54,16 @@ fn check_key(s: &tollgate_store::State, key: &str, api_id: &str) -> ApiResult<()
     if websocket && key.contains('/') {
         return Err(ApiError::bad_request(
             "Multi-level API mapping keys are not supported for WebSocket APIs.",
+        ));
+    }
+    // Multi-level keys: regional domains with TLS 1.2 only (stages-canary-domains.md §4).
+    let d = domains::find(s, domain)?;
+    let regional_tls12 =
+        d.endpoint_type == EndpointType::Regional && d.security_policy == "TLS_1_2";
+    if key.contains('/') && !regional_tls12 {
+        return Err(ApiError::bad_request(
+            "Multi-level base path mappings are only supported for REGIONAL domain names \
+             with the TLS_1_2 security policy.",
         ));
     }
     Ok(())
@@ -76,7 +87,7 @@ pub async fn create(
         .store
         .transact(|s| {
             domains::check_target(s, &api_id, Some(&stage))?;
-            check_key(s, &key, &api_id)?;
+            check_key(s, &key, &api_id, &name)?;
             let d = domains::domain_mut(s, &name)?;
             let m = ApiMapping {
                 api_mapping_id: domains::mapping_id(d),
@@ -147,7 +158,7 @@ pub async fn update(
                 m.stage = Some(st.clone());
             }
             domains::check_target(s, &m.api_id, m.stage.as_deref())?;
-            check_key(s, &m.api_mapping_key, &m.api_id)?;
+            check_key(s, &m.api_mapping_key, &m.api_id, &name)?;
             let taken = d
                 .mappings
                 .iter()

@@ -97,7 +97,13 @@ fn check_name(name: &str) -> ApiResult<()> {
                     && label
                         .bytes()
                         .all(|b| b.is_ascii_alphanumeric() || b == b'-'))
-        });
+        })
+        // A top-level label is never all digits: no IP literal (`127.0.0.1`) can become
+        // a domain and take requests meant for the control plane's own address.
+        && !name
+            .rsplit('.')
+            .next()
+            .is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit()));
     if ok {
         Ok(())
     } else {
@@ -151,9 +157,14 @@ pub fn check_truststore(uri: &str) -> ApiResult<Vec<String>> {
              use a file:///absolute/path.pem URI (s3:// is not supported)."
         )));
     };
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        ApiError::bad_request(format!("Unable to read the truststore at {uri}: {e}"))
-    })?;
+    let unreadable =
+        |e: String| ApiError::bad_request(format!("Unable to read the truststore at {uri}: {e}"));
+    let bytes = tollgate_store::files::read_regular(
+        std::path::Path::new(path),
+        tollgate_store::files::MAX_TRUSTSTORE,
+    )
+    .map_err(|e| unreadable(e.to_string()))?;
+    let text = String::from_utf8(bytes).map_err(|e| unreadable(e.to_string()))?;
     let now = tollgate_model::time::now_epoch();
     let mut usable = 0;
     let mut warnings = Vec::new();

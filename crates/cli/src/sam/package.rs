@@ -41,7 +41,8 @@ fn files(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) -> Result<()
         let kind = entry.file_type().map_err(read(&path))?;
         if kind.is_dir() {
             files(root, &path, out)?;
-        } else if kind.is_file() {
+        } else if kind.is_file() || (kind.is_symlink() && path.is_file()) {
+            // A symlink to a file is packaged as the file (sam build does the same).
             let name = path
                 .strip_prefix(root)
                 .unwrap_or(&path)
@@ -51,6 +52,21 @@ fn files(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) -> Result<()
         }
     }
     Ok(())
+}
+
+/// A packaged file's mode: 0755 when its owner may run it (a `provided.*` runtime's
+/// `bootstrap` must stay executable), else 0644; nothing else of the local mode is kept,
+/// so the same files always zip to the same bytes.
+fn file_mode(path: &Path) -> u32 {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o100 != 0) {
+            return 0o755;
+        }
+    }
+    let _ = path;
+    0o644
 }
 
 /// Zips the directory (a file `CodeUri` is taken as a ready zip).
@@ -71,15 +87,16 @@ pub fn package(code_uri: &Path) -> Result<Package, PackageError> {
                 path: path.clone(),
                 source,
             })?;
+            let mode = file_mode(&path);
             total += data.len() as u64;
             if total > MAX_UNZIPPED {
                 return Err(PackageError::TooLarge(code_uri.to_path_buf()));
             }
-            contents.push((name, data));
+            contents.push((name, data, mode));
         }
         let entries: Vec<(&str, &[u8], u32)> = contents
             .iter()
-            .map(|(n, d)| (n.as_str(), d.as_slice(), 0o644))
+            .map(|(n, d, m)| (n.as_str(), d.as_slice(), *m))
             .collect();
         tollgate_functions::code::build_zip(&entries)
     };
@@ -102,5 +119,19 @@ mod tests {
         assert_eq!(a.sha256, b.sha256);
         std::fs::write(dir.path().join("app.py"), "x = 3\n").unwrap();
         assert_ne!(package(dir.path()).unwrap().sha256, a.sha256);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_executable_stays_executable() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let bootstrap = dir.path().join("bootstrap");
+        std::fs::write(&bootstrap, "#!/bin/sh\n").unwrap();
+        let plain = package(dir.path()).unwrap();
+        std::fs::set_permissions(&bootstrap, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let run = package(dir.path()).unwrap();
+        assert_ne!(plain.sha256, run.sha256, "the mode is part of the zip");
+        assert_eq!(file_mode(&bootstrap), 0o755);
     }
 }

@@ -141,19 +141,36 @@ fn record_method_request(inv: &mut Invocation<'_>, routed: &method_request::Rout
     else {
         return;
     };
+    // Without data trace only the first line is kept: the rest is not built at all.
+    let trace = logging.data_trace;
+    let query = match trace {
+        true => method_request::parse_query(inv.parts.uri.query()),
+        false => Vec::new(),
+    };
+    let headers: Vec<(&str, String)> = match trace {
+        true => inv
+            .parts
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                let v = v.to_str().unwrap_or_default();
+                (k.as_str(), execution_log::redacted(k.as_str(), v))
+            })
+            .collect(),
+        false => Vec::new(),
+    };
     let mut lines = execution_log::method_request_lines(
         verb,
         inv.routing_path,
-        routed.path_params.iter().map(|(k, v)| (&**k, v.as_str())),
-        method_request::parse_query(inv.parts.uri.query())
+        routed
+            .path_params
             .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str())),
-        inv.parts
-            .headers
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.to_str().unwrap_or_default())),
+            .filter(|_| trace)
+            .map(|(k, v)| (&**k, v.as_str())),
+        query.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        headers.iter().map(|(k, v)| (*k, v.as_str())),
     );
-    if !logging.data_trace {
+    if !trace {
         lines.truncate(1);
     }
     inv.ctx

@@ -20,6 +20,35 @@ use crate::error::{CommitError, StoreError};
 
 type Job = Box<dyn FnOnce(&mut Connection) + Send>;
 
+/// The database holds private keys (certificates, client certificates): it and its WAL
+/// files are readable by their owner only (mode 0600). SQLite gives the `-wal` and `-shm`
+/// files it creates the database's mode; existing ones are set here too.
+fn private_files(path: &Path) -> Result<(), StoreError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let fail = |e: std::io::Error| {
+            StoreError::Backend(format!("cannot make {} private: {e}", path.display()))
+        };
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(path)
+            .map_err(fail)?;
+        let mut names = vec![path.to_path_buf()];
+        for suffix in ["-wal", "-shm"] {
+            let mut p = path.as_os_str().to_owned();
+            p.push(suffix);
+            names.push(p.into());
+        }
+        for p in names.iter().filter(|p| p.exists()) {
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o600)).map_err(fail)?;
+        }
+    }
+    Ok(())
+}
+
 pub struct SqliteBackend {
     jobs: Mutex<Option<mpsc::Sender<Job>>>,
     thread: Mutex<Option<JoinHandle<()>>>,
@@ -29,6 +58,7 @@ impl SqliteBackend {
     /// Opens the database (creating it, or migrating an older layout, in one transaction)
     /// and reads its contents.
     pub fn open(path: &Path) -> Result<(Self, Loaded), StoreError> {
+        private_files(path)?;
         Self::start(Connection::open(path).map_err(err)?)
     }
 
