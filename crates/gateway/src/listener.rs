@@ -333,7 +333,9 @@ async fn serve_connection<S>(
             req.extensions_mut().insert(slot.clone());
         }
         async move {
-            let resp = dispatch(role, &shared, req, remote, transport).await;
+            // Boxed: the pipeline's future holds every phase's state (kilobytes), and
+            // hyper moves the service future on each hand-off; a box moves a pointer.
+            let resp = Box::pin(dispatch(role, &shared, req, remote, transport)).await;
             Ok::<_, std::convert::Infallible>(resp.map(|b| Tracked::new(b, tracker)))
         }
     });
