@@ -177,6 +177,8 @@ for c in 1 "$LOAD_CONNS"; do for t in "${TARGETS[@]}"; do measure "$t" "$c"; don
 COLD=()
 for ((i = 1; i <= COLD_RUNS; i++)); do
     cp_ lambda create-function --function-name "cold-$i" --runtime python3.12 --handler app.handler --role $ROLE --zip-file "fileb://$TMP/py.zip" >/dev/null
+    cp_ lambda add-permission --function-name "cold-$i" --statement-id apigw --action lambda:InvokeFunction \
+        --principal apigateway.amazonaws.com --source-arn "arn:aws:execute-api:us-east-1:000000000000:$API/*/*/*" >/dev/null
     cp_ apigateway create-stage --rest-api-id "$API" --deployment-id "$DEP" --stage-name "cold$i" --variables "fn=cold-$i" >/dev/null
     ms=$(curl -sS -o /dev/null -w '%{time_total}' "http://127.0.0.1:$TOLLGATE_PORT/_aws/execute-api/$API/cold$i/x" | awk '{ printf "%.1f", $1 * 1000 }')
     warm=$(curl -sS -o /dev/null -w '%{time_total}' "http://127.0.0.1:$TOLLGATE_PORT/_aws/execute-api/$API/cold$i/x" | awk '{ printf "%.1f", $1 * 1000 }')
