@@ -310,6 +310,16 @@ fn echo_api(s: &Server) -> String {
     api
 }
 
+/// A `$connect` route on the API's first integration (a WebSocket route needs an
+/// integration to be deployed, control-plane-v2.md §3.7).
+fn connect_route(s: &Server, api: &str, extra: &[&str]) {
+    let integration = v2(s, &["get-integrations", "--api-id", api])["Items"][0]["IntegrationId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    v2_route(s, api, "$connect", &integration, extra);
+}
+
 #[test]
 fn route_selection_two_way_and_error_frames() {
     let s = Server::start();
@@ -710,12 +720,7 @@ fn websocket_apis_survive_a_restart() {
 fn api_key_required_on_connect() {
     let s = Server::start();
     let api = echo_api(&s);
-    // A WebSocket route needs an integration to be deployed (control-plane-v2.md §3.7).
-    let integration = v2(&s, &["get-integrations", "--api-id", &api])["Items"][0]["IntegrationId"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    v2_route(&s, &api, "$connect", &integration, &["--api-key-required"]);
+    connect_route(&s, &api, &["--api-key-required"]);
     let e = v2_err(
         &s,
         &[
@@ -891,11 +896,7 @@ fn open_websockets_count_against_max_connections() {
 fn route_settings_throttle_messages() {
     let s = Server::start();
     let api = echo_api(&s);
-    let integration = v2(&s, &["get-integrations", "--api-id", &api])["Items"][0]["IntegrationId"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    v2_route(&s, &api, "$connect", &integration, &[]);
+    connect_route(&s, &api, &[]);
     v2(
         &s,
         &[
