@@ -8,22 +8,12 @@ set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$BENCH_DIR/.." && pwd)
 SECONDS_PER_RUN=${SECONDS:-5}
-BIN=${TOLLGATE_BIN:-$REPO/target/release/tollgate}
-[[ -x $BIN ]] || { echo "TOLLGATE_BIN=$BIN is not an executable (cargo build --release -p tollgate)" >&2; exit 1; }
-command -v aws >/dev/null || export PATH="$REPO/.venv/bin:$PATH"
 CARGO_TARGET_DIR="$REPO/bench/out/ws-load-target" \
     cargo build --release --quiet --manifest-path "$BENCH_DIR/ws-load/Cargo.toml"
 LOAD="$REPO/bench/out/ws-load-target/release/ws-load"
-TMP=$(mktemp -d /tmp/tollgate-ws-echo.XXXXXX)
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-taskset -c 1 "$BIN" serve --listen "127.0.0.1:$PORT" --data-dir "$TMP/data" --log warn \
-    --websocket-connect-rate 100000 >"$TMP/tollgate.log" 2>&1 &
-PID=$!
-trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null; rm -rf "$TMP"' EXIT
-for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.1; done
-export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1 AWS_PAGER=
-export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
-EP="--endpoint-url http://127.0.0.1:$PORT"
+NAME=ws-echo TOLLGATE_PREFIX="taskset -c 1"
+# shellcheck source=ws_server.sh
+source "$BENCH_DIR/ws_server.sh"
 # The account throttle (10,000 requests/s) meters pushes too; raised so it is not what
 # the post runs measure.
 aws $EP apigateway update-account --patch-operations op=replace,path=/throttleSettings/rateLimit,value=10000000 \

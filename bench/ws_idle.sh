@@ -7,20 +7,10 @@ set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$BENCH_DIR/.." && pwd)
 N=${N:-10000}
-BIN=${TOLLGATE_BIN:-$REPO/target/release/tollgate}
-[[ -x $BIN ]] || { echo "TOLLGATE_BIN=$BIN is not an executable (cargo build --release -p tollgate)" >&2; exit 1; }
-command -v aws >/dev/null || export PATH="$REPO/.venv/bin:$PATH"
-TMP=$(mktemp -d /tmp/tollgate-ws-idle.XXXXXX)
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 ulimit -n $((N + 1024))
-"$BIN" serve --listen "127.0.0.1:$PORT" --data-dir "$TMP/data" --log warn \
-    --websocket-connect-rate 100000 >"$TMP/tollgate.log" 2>&1 &
-PID=$!
-trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null; rm -rf "$TMP"' EXIT
-for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.1; done
-export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1 AWS_PAGER=
-export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
-EP="--endpoint-url http://127.0.0.1:$PORT"
+NAME=ws-idle
+# shellcheck source=ws_server.sh
+source "$BENCH_DIR/ws_server.sh"
 API=$(aws $EP apigatewayv2 create-api --name idle --protocol-type WEBSOCKET \
     --route-selection-expression '$request.body.action' --query ApiId --output text)
 INT=$(aws $EP apigatewayv2 create-integration --api-id "$API" --integration-type MOCK \
