@@ -67,6 +67,7 @@ pub fn context(
         body_stall: config.body_stall,
         api_endpoint,
         function_url_endpoint,
+        front_door: config.front_door,
     })
 }
 
@@ -114,10 +115,15 @@ async fn metrics(
         .get(http::header::HOST)
         .and_then(|h| h.to_str().ok())
         .is_some_and(names_an_api);
+    let format = tollgate_metrics::Format::from_accept(
+        req.headers()
+            .get(http::header::ACCEPT)
+            .and_then(|h| h.to_str().ok()),
+    );
     match &ctx.metrics {
         Some(render) if !execute_api => (
-            [(http::header::CONTENT_TYPE, tollgate_metrics::CONTENT_TYPE)],
-            render(),
+            [(http::header::CONTENT_TYPE, format.content_type())],
+            render(format),
         )
             .into_response(),
         _ => unknown_operation(State(ctx), req).await.into_response(),

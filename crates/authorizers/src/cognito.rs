@@ -183,30 +183,50 @@ impl CognitoAuthorizer {
         jwks: &JwksCache,
         fetcher: &impl JwksFetcher,
     ) -> Result<Claims, Rejection> {
+        if let Some(known) = self.authorize_verified(token, scopes, endpoint) {
+            return known;
+        }
         let token = token
             .filter(|t| !t.is_empty())
             .ok_or(Rejection::Unauthorized)?;
-        let (signed, signature) = token.rsplit_once('.').ok_or(Rejection::Unauthorized)?;
-        let cached = self
+        let (_, signature) = token.rsplit_once('.').ok_or(Rejection::Unauthorized)?;
+        let v = Arc::new(self.verify(token, endpoint, jwks, fetcher).await?);
+        self.verified.insert(signature.into(), v.clone());
+        self.grant(&v, scopes)
+    }
+
+    /// [`CognitoAuthorizer::authorize`] without awaiting, when it needs no RSA work: a
+    /// missing or malformed token, or one already verified (checked against `exp` and the
+    /// pools again). `None`: the token must be verified. A caller can try this before
+    /// building `authorize`'s future, which is large.
+    pub fn authorize_verified(
+        &self,
+        token: Option<&str>,
+        scopes: &[String],
+        endpoint: Option<&str>,
+    ) -> Option<Result<Claims, Rejection>> {
+        let Some(token) = token.filter(|t| !t.is_empty()) else {
+            return Some(Err(Rejection::Unauthorized));
+        };
+        let Some((signed, signature)) = token.rsplit_once('.') else {
+            return Some(Err(Rejection::Unauthorized));
+        };
+        let v = self
             .verified
             .get(signature)
-            .filter(|v| *v.signed == *signed);
-        let v = match cached {
-            Some(v) => {
-                if v.exp <= tollgate_model::time::now_epoch() {
-                    return Err(Rejection::Expired);
-                }
-                if !self.pools.iter().any(|p| p.issues(endpoint, &v.iss)) {
-                    return Err(Rejection::Unauthorized);
-                }
-                v
-            }
-            None => {
-                let v = Arc::new(self.verify(token, endpoint, jwks, fetcher).await?);
-                self.verified.insert(signature.into(), v.clone());
-                v
-            }
-        };
+            .filter(|v| *v.signed == *signed)?;
+        if v.exp <= tollgate_model::time::now_epoch() {
+            return Some(Err(Rejection::Expired));
+        }
+        if !self.pools.iter().any(|p| p.issues(endpoint, &v.iss)) {
+            return Some(Err(Rejection::Unauthorized));
+        }
+        Some(self.grant(&v, scopes))
+    }
+
+    /// A verified token's claims if it carries what the method asks (an ID token, or an
+    /// access token with one of the scopes) for this authorizer's audience.
+    fn grant(&self, v: &Verified, scopes: &[String]) -> Result<Claims, Rejection> {
         let ok = if scopes.is_empty() {
             v.token_use.as_deref() == Some("id")
         } else {

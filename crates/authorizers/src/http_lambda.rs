@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
 use serde_json::{Map, Value};
 use tollgate_model::authorizer::effective_ttl;
 use tollgate_model::v2::Authorizer;
@@ -136,16 +137,25 @@ impl HttpLambdaAuthorizer {
         }
         let caching = cache.filter(|_| !self.ttl.is_zero());
         let key = caching.map(|_| values.join(&KEY_SEPARATOR.to_string()));
-        let hit = caching.zip(key.as_deref()).and_then(|(c, k)| c.get(k));
+        let mut hit = caching.zip(key.as_deref()).and_then(|(c, k)| c.get(k));
+        if let (Some(c), Some(k), None) = (caching, key.as_deref(), &hit) {
+            if c.is_shared() {
+                hit = c
+                    .get_shared(k, |answer| self.parse(answer))
+                    .await
+                    .map(|(o, _)| o);
+            }
+        }
         let output = match hit {
             Some(hit) => hit,
             None => {
                 let payload = self.event(req, route_arn, &values);
-                let output = match self.call(req, payload, invoker).await {
-                    Ok(o) => Arc::new(o),
+                let (output, answer) = match self.call(req, payload, invoker).await {
+                    Ok((o, answer)) => (Arc::new(o), answer),
                     Err(outcome) => return outcome,
                 };
                 if let (Some(c), Some(k)) = (caching, key.as_deref()) {
+                    c.share(k, answer);
                     c.insert(k, output.clone());
                 }
                 output
@@ -207,8 +217,8 @@ impl HttpLambdaAuthorizer {
         req: &impl HttpAuthRequest,
         payload: Vec<u8>,
         invoker: &impl Invoker,
-    ) -> Result<HttpAuthorizerOutput, HttpOutcome> {
-        let payload = self
+    ) -> Result<(HttpAuthorizerOutput, Bytes), HttpOutcome> {
+        let answer = self
             .function
             .call(&self.id, req.stage_variables(), payload, invoker)
             .await
@@ -216,10 +226,11 @@ impl HttpLambdaAuthorizer {
                 CallFailure::Unauthorized => HttpOutcome::Unauthorized,
                 CallFailure::Failed => HttpOutcome::ConfigurationError,
             })?;
-        self.parse(&payload).ok_or_else(|| {
+        let output = self.parse(&answer).ok_or_else(|| {
             tracing::info!(authorizer = %self.id, "authorizer answered an unusable result");
             HttpOutcome::ConfigurationError
-        })
+        })?;
+        Ok((output, answer))
     }
 
     /// The function's answer, in the form the authorizer is configured for.

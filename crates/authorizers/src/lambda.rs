@@ -219,18 +219,37 @@ impl LambdaAuthorizer {
         .filter(|v| !v.is_empty())
     }
 
-    /// Authorizes one request for `method_arn`; `cache` is this stage's cache for this
-    /// authorizer (none when its TTL is 0).
-    pub async fn authorize(
+    /// The decision this thread already holds for the request (the per-thread front of
+    /// the stage's cache), found without awaiting: a caller can try it before building
+    /// [`LambdaAuthorizer::authorize`]'s future, which is large. `None`: not held (or the
+    /// request lacks an identity source), so `authorize` must run.
+    pub fn front_decision(
         &self,
         req: &impl RequestView,
         method_arn: &MethodArn<'_>,
         cache: Option<&ResultCache>,
-        invoker: &impl Invoker,
-    ) -> Outcome {
-        let caching = cache.filter(|_| !self.ttl.is_zero());
-        // The identity: the sources' values joined (allocated only for several).
-        let mut first: Option<Cow<'_, str>> = None;
+    ) -> Option<Outcome> {
+        let caching = cache.filter(|_| !self.ttl.is_zero())?;
+        let identity = self.identity(req, true).ok()?;
+        let (cache, generation) = caching.front_name();
+        let key = front::Key {
+            cache,
+            generation,
+            identity: identity.key(),
+            method: method_arn.method,
+            path: method_arn.path,
+        };
+        front::get(&key).map(|(decision, output)| outcome(decision, output))
+    }
+
+    /// The identity: the sources' values joined (allocated only for several). `Err`: a
+    /// source is missing where that refuses the request.
+    fn identity<'r>(
+        &self,
+        req: &'r impl RequestView,
+        caching: bool,
+    ) -> Result<Identity<'r>, Outcome> {
+        let mut first: Option<Cow<'r, str>> = None;
         let mut joined = String::new();
         for s in &self.sources {
             match self.identity_value(s, req) {
@@ -246,15 +265,29 @@ impl LambdaAuthorizer {
                 },
                 // lambda-events.md §5.2: a REQUEST authorizer without caching takes
                 // requests that lack its sources.
-                None if self.token || caching.is_some() => return Outcome::Unauthorized,
+                None if self.token || caching => return Err(Outcome::Unauthorized),
                 None => {}
             }
         }
-        let key = match (&first, joined.is_empty()) {
-            (Some(f), true) => &**f,
-            (None, _) => "",
-            (_, false) => joined.as_str(),
+        Ok(Identity { first, joined })
+    }
+
+    /// Authorizes one request for `method_arn`; `cache` is this stage's cache for this
+    /// authorizer (none when its TTL is 0).
+    pub async fn authorize(
+        &self,
+        req: &impl RequestView,
+        method_arn: &MethodArn<'_>,
+        cache: Option<&ResultCache>,
+        invoker: &impl Invoker,
+    ) -> Outcome {
+        let caching = cache.filter(|_| !self.ttl.is_zero());
+        let identity = match self.identity(req, caching.is_some()) {
+            Ok(i) => i,
+            Err(outcome) => return outcome,
         };
+        let key = identity.key();
+        let first = &identity.first;
         let front_key = caching.map(|c| {
             let (cache, generation) = c.front_name();
             front::Key {
@@ -273,7 +306,13 @@ impl LambdaAuthorizer {
                 return Outcome::Unauthorized;
             }
         }
-        let (output, expires) = match caching.and_then(|c| c.get_until(key)) {
+        let mut hit = caching.and_then(|c| c.get_until(key));
+        if let Some(c) = caching.filter(|c| hit.is_none() && c.is_shared()) {
+            hit = c
+                .get_shared(key, |answer| AuthorizerOutput::parse(answer).ok())
+                .await;
+        }
+        let (output, expires) = match hit {
             Some(hit) => hit,
             None => {
                 let payload = if self.token {
@@ -281,11 +320,14 @@ impl LambdaAuthorizer {
                 } else {
                     request_event(method_arn.as_str(), req.request_members())
                 };
-                let output = match self.call(req, payload, invoker).await {
-                    Ok(o) => Arc::new(o),
+                let (output, answer) = match self.call(req, payload, invoker).await {
+                    Ok((o, answer)) => (Arc::new(o), answer),
                     Err(outcome) => return outcome,
                 };
-                let expires = caching.map(|c| c.insert(key, output.clone()));
+                let expires = caching.map(|c| {
+                    c.share(key, answer);
+                    c.insert(key, output.clone())
+                });
                 (output, expires.unwrap_or_else(Instant::now))
             }
         };
@@ -302,12 +344,13 @@ impl LambdaAuthorizer {
         outcome(decision, output)
     }
 
+    /// The function's output, and its answer as it gave it (what a shared cache keeps).
     async fn call(
         &self,
         req: &impl RequestView,
         payload: Vec<u8>,
         invoker: &impl Invoker,
-    ) -> Result<AuthorizerOutput, Outcome> {
+    ) -> Result<(AuthorizerOutput, Bytes), Outcome> {
         let answer = self
             .function
             .call(&self.id, req.stage_variables(), payload, invoker)
@@ -316,10 +359,29 @@ impl LambdaAuthorizer {
                 CallFailure::Unauthorized => Outcome::Unauthorized,
                 CallFailure::Failed => Outcome::ConfigurationError,
             })?;
-        AuthorizerOutput::parse(&answer).map_err(|e| {
+        let output = AuthorizerOutput::parse(&answer).map_err(|e| {
             tracing::info!(authorizer = %self.id, error = %e, "authorizer answered an unusable result");
             Outcome::ConfigurationError
-        })
+        })?;
+        Ok((output, answer))
+    }
+}
+
+/// A request's identity for an authorizer: its first source's value, and all of them
+/// joined when there are several.
+struct Identity<'r> {
+    first: Option<Cow<'r, str>>,
+    joined: String,
+}
+
+impl Identity<'_> {
+    /// The cache key: the one value, or the joined ones.
+    fn key(&self) -> &str {
+        match (&self.first, self.joined.is_empty()) {
+            (Some(f), true) => f,
+            (None, _) => "",
+            (_, false) => &self.joined,
+        }
     }
 }
 

@@ -28,7 +28,7 @@ pub mod lambda;
 pub mod method_arn;
 pub mod output;
 
-pub use cache::{CacheId, ResultCache, ResultCaches};
+pub use cache::{CacheId, ResultCache, ResultCaches, SharedFactory, SharedFuture, SharedResults};
 pub use cognito::{Claims, CognitoAuthorizer, Rejection};
 pub use jwks::{JwksCache, JwksFetcher};
 pub use lambda::{CompileError, Invoked, Invoker, LambdaAuthorizer, Outcome, RequestView};

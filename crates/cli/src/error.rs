@@ -38,6 +38,9 @@ pub enum CliError {
     PartialCredentials,
     #[error("--lambda-event-retry-delays takes two values, e.g. 60,120")]
     EventRetryDelays,
+    /// An `--aws-*` flag that cannot be used.
+    #[error("{0}")]
+    AwsEndpoint(String),
     #[error("--lambda-endpoint {0} is not a URL")]
     LambdaEndpoint(String),
     #[error("--lambda-endpoint needs --lambda-access-key-id and --lambda-secret-access-key")]

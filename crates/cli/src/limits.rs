@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use tollgate_gateway::response_cache::{local_factory, CacheFactory};
 use tollgate_store::throttle::{BucketRegistry, Buckets};
 use tollgate_store::usage::{LocalUsage, UsageCounters};
 use tollgate_store::Store;
@@ -37,12 +38,17 @@ pub enum RedisFailure {
     Closed,
 }
 
-/// The node's limits: what the gateway and the control plane count with, and the local
-/// counts to save on shutdown.
+/// The node's limits: what the gateway and the control plane count with, the local
+/// counts to save on shutdown, and where stages' responses are cached.
 pub struct Limits {
     pub usage: Arc<dyn UsageCounters>,
     pub buckets: Arc<dyn Buckets>,
     pub local: Arc<LocalUsage>,
+    pub response_caches: Box<CacheFactory>,
+    /// The shared tier of Lambda authorizer caches (with Redis).
+    pub authorizer_results: Option<Box<tollgate_authorizers::SharedFactory>>,
+    /// The link to Redis (`--redis`).
+    pub link: Option<Arc<Link>>,
 }
 
 /// Loads the usage counts, starts saving them, and connects to Redis when asked.
@@ -65,6 +71,9 @@ pub async fn start(args: &RedisArgs, store: &Arc<Store>, shared: bool) -> Result
             usage: local.clone(),
             buckets: Arc::new(BucketRegistry::default()),
             local,
+            response_caches: local_factory(),
+            authorizer_results: None,
+            link: None,
         });
     };
     if !is_redis_url(url) {
@@ -79,7 +88,10 @@ pub async fn start(args: &RedisArgs, store: &Arc<Store>, shared: bool) -> Result
         .map_err(|e| CliError::Redis(e.to_string()))?;
     Ok(Limits {
         usage: Arc::new(RedisUsage::new(local.clone(), link.clone())),
-        buckets: Arc::new(RedisBuckets::new(link)),
+        buckets: Arc::new(RedisBuckets::new(link.clone())),
         local,
+        response_caches: crate::redis_cache::factory(link.clone()),
+        authorizer_results: Some(crate::redis_cache::authorizer_results(link.clone())),
+        link: Some(link),
     })
 }

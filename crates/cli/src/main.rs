@@ -5,10 +5,13 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+mod aws;
 mod error;
 mod limits;
 mod logs;
 mod metrics;
+mod redis_cache;
+mod redis_connections;
 mod sam;
 mod store;
 mod ws;
@@ -16,7 +19,9 @@ mod ws;
 use clap::{Parser, Subcommand};
 use http_body_util::BodyExt;
 use tollgate_gateway::body::GatewayBody;
-use tollgate_gateway::listener::{ControlPlane, Limits, Listener, Role, Timeouts};
+use tollgate_gateway::listener::{
+    ClientAddr, ControlPlane, Limits, Listener, OverTls, Role, Timeouts,
+};
 use tollgate_gateway::Gateway;
 use tollgate_model::test_invoke::{TestInvokeRequest, TestInvokeResponse};
 use tower::ServiceExt;
@@ -63,6 +68,8 @@ struct ServeArgs {
     store: store::StoreArg,
     #[command(flatten)]
     redis: limits::RedisArgs,
+    #[command(flatten)]
+    aws: aws::AwsArgs,
     /// Address of the main listener (data plane, and control plane unless --admin-listen is
     /// given). `localhost:PORT` binds both 127.0.0.1 and ::1.
     #[arg(long, env = "TOLLGATE_LISTEN", default_value = "localhost:4566")]
@@ -70,6 +77,16 @@ struct ServeArgs {
     /// Put the control plane on its own listener (the main one then serves APIs only).
     #[arg(long, env = "TOLLGATE_ADMIN_LISTEN")]
     admin_listen: Option<String>,
+    /// This node's name in a cluster: every `/metrics` series carries `node="ID"`, so the
+    /// nodes' scrapes never collide. Default with --store: the address --listen bound.
+    #[arg(long, env = "TOLLGATE_NODE_ID")]
+    node_id: Option<String>,
+    /// Where the cluster's other nodes reach this node's main listener, to pass on
+    /// `@connections` calls for the WebSocket connections it holds (with --redis).
+    /// Default: `http://` (`https://` with --tls-cert) and the address --listen bound,
+    /// this host's name in place of an unspecified address (0.0.0.0, ::).
+    #[arg(long, env = "TOLLGATE_NODE_URL")]
+    node_url: Option<String>,
     /// Region shown in ARNs and accepted in signatures.
     #[arg(long, env = "TOLLGATE_REGION", default_value = "us-east-1")]
     region: String,
@@ -172,6 +189,13 @@ struct ServeArgs {
     /// follows changes without restart; other names get --tls-cert's, if given.
     #[arg(long, env = "TOLLGATE_TLS_LISTEN")]
     tls_listen: Option<String>,
+    /// Address of the developer portal's listener (off unless given): published APIs,
+    /// consumer sign-up and API keys. Nothing of the control plane answers there.
+    #[arg(long, env = "TOLLGATE_PORTAL_LISTEN")]
+    portal_listen: Option<String>,
+    /// How long a portal consumer stays signed in, in seconds.
+    #[arg(long, env = "TOLLGATE_PORTAL_SESSION_TTL", default_value_t = 8 * 3600)]
+    portal_session_ttl: u64,
     /// Diagnostics filter (tracing syntax), e.g. `info` or `tollgate_gateway=debug`.
     #[arg(long, env = "TOLLGATE_LOG", default_value = "info")]
     log: String,
@@ -230,7 +254,9 @@ async fn bind(
 /// first listener serving APIs, by `{apiId}.execute-api.localhost` on a loopback address
 /// (such names resolve to loopback), else by the path form on its address.
 fn api_endpoint(addrs: &[(SocketAddr, Role)], scheme: &str) -> Option<String> {
-    let (addr, _) = addrs.iter().find(|(_, r)| *r != Role::ControlPlane)?;
+    let (addr, _) = addrs
+        .iter()
+        .find(|(_, r)| matches!(r, Role::Shared | Role::DataPlane))?;
     Some(if addr.ip().is_loopback() {
         format!("{scheme}://{{apiId}}.execute-api.localhost:{}", addr.port())
     } else {
@@ -246,7 +272,9 @@ fn function_url_endpoint(
     scheme: &str,
     region: &str,
 ) -> Option<String> {
-    let (addr, _) = addrs.iter().find(|(_, r)| *r != Role::ControlPlane)?;
+    let (addr, _) = addrs
+        .iter()
+        .find(|(_, r)| matches!(r, Role::Shared | Role::DataPlane))?;
     Some(if addr.ip().is_loopback() {
         format!(
             "{scheme}://{{urlId}}.lambda-url.{region}.localhost:{}/",
@@ -275,6 +303,7 @@ fn listen_line(addrs: &[(SocketAddr, Role)], scheme: &str) -> String {
                 Role::Shared => "control plane and APIs",
                 Role::DataPlane => "APIs",
                 Role::ControlPlane => "control plane",
+                Role::Portal => "developer portal",
             };
             format!("{} ({what})", urls.join(" and "))
         })
@@ -327,12 +356,22 @@ impl tollgate_admin::TestInvoker for Invoker {
         Box::pin(async move { gw.test_invoke_authorizer(req).await })
     }
 
-    fn flush_authorizer_cache(&self, api: &str, stage: &str) {
-        self.0.flush_authorizer_cache(api, stage);
+    fn flush_authorizer_cache(
+        &self,
+        api: &str,
+        stage: &str,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'static>> {
+        let (gw, api, stage) = (self.0.clone(), api.to_string(), stage.to_string());
+        Box::pin(async move { gw.flush_authorizer_cache(&api, &stage).await })
     }
 
-    fn flush_stage_cache(&self, api: &str, stage: &str) {
-        self.0.flush_stage_cache(api, stage);
+    fn flush_stage_cache(
+        &self,
+        api: &str,
+        stage: &str,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'static>> {
+        let (gw, api, stage) = (self.0.clone(), api.to_string(), stage.to_string());
+        Box::pin(async move { gw.flush_stage_cache(&api, &stage).await })
     }
 
     fn stage_cache_exists(&self, api: &str, stage: &str) -> bool {
@@ -395,9 +434,39 @@ async fn serve(mut args: ServeArgs) -> Result<(), CliError> {
     let log_dir = args
         .access_log_dir
         .unwrap_or_else(|| args.data_dir.join("access-logs"));
+    let log_dir_for_console = log_dir.clone();
     let counters = limits::start(&args.redis, &store, args.store.store.is_some()).await?;
     let usage = counters.usage.clone();
-    let registry = tollgate_metrics::Registry::new();
+    // Bound first: a cluster node is named by the address it really listens on.
+    let mut sockets = Vec::new();
+    match &admin_addrs {
+        None => bind(&main_addrs, Role::Shared, &mut sockets).await?,
+        Some(admin) => {
+            bind(&main_addrs, Role::DataPlane, &mut sockets).await?;
+            bind(admin, Role::ControlPlane, &mut sockets).await?;
+        }
+    }
+    let node = args.node_id.clone().or_else(|| {
+        let main = sockets.first().and_then(|(l, _)| l.local_addr().ok());
+        args.store
+            .store
+            .is_some()
+            .then(|| main.map_or(args.listen.clone(), |a| a.to_string()))
+    });
+    let connections = redis_connections::registry(
+        redis_connections::NodeAddress {
+            url: args.node_url.clone(),
+            tls: args.tls_cert.is_some(),
+            listen: &args.listen,
+        },
+        std::time::Duration::from_secs(args.websocket_max_duration),
+        &counters,
+        &sockets,
+    );
+    let registry = match &node {
+        Some(n) => tollgate_metrics::Registry::with_constant_labels(&[("node", n)]),
+        None => tollgate_metrics::Registry::new(),
+    };
     let mut functions_config =
         tollgate_functions::FunctionsConfig::new(args.data_dir.clone(), args.region.clone());
     functions_config.metrics = registry.clone();
@@ -445,8 +514,13 @@ async fn serve(mut args: ServeArgs) -> Result<(), CliError> {
             metrics: registry.clone(),
             execution_log_dir: args.data_dir.join("execution-logs"),
         },
-        usage.clone(),
-        counters.buckets.clone(),
+        tollgate_gateway::Shared {
+            usage: usage.clone(),
+            buckets: counters.buckets.clone(),
+            response_caches: counters.response_caches,
+            connections,
+            authorizer_results: counters.authorizer_results,
+        },
         Some(functions.clone()),
         tollgate_gateway::Timing {
             body_stall: std::time::Duration::from_secs(args.idle_timeout),
@@ -463,8 +537,13 @@ async fn serve(mut args: ServeArgs) -> Result<(), CliError> {
                 .as_deref()
                 .map(|e| e.trim_end_matches('/').to_string()),
             callers,
+            aws: args.aws.services(&args.region)?,
+            vpc_link_targets: args.aws.vpc_link_targets()?,
         },
     );
+    if let Some(link) = &counters.link {
+        redis_cache::follow_authorizer_flushes(link.clone(), Arc::downgrade(&gateway));
+    }
     use tollgate_gateway::listener::tls;
     let default_tls = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => {
@@ -475,12 +554,20 @@ async fn serve(mut args: ServeArgs) -> Result<(), CliError> {
         _ => None,
     };
     let edge = tls::TlsEdge::new(default_tls.clone(), gateway.sites());
-    let mut sockets = Vec::new();
-    match &admin_addrs {
-        None => bind(&main_addrs, Role::Shared, &mut sockets).await?,
-        Some(admin) => {
-            bind(&main_addrs, Role::DataPlane, &mut sockets).await?;
-            bind(admin, Role::ControlPlane, &mut sockets).await?;
+    // The portal's line comes before the main one, which tells a watcher the process is up.
+    let mut portal_sockets = Vec::new();
+    if let Some(addr) = &args.portal_listen {
+        bind(&resolve(addr)?, Role::Portal, &mut portal_sockets).await?;
+        let scheme = if default_tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        for a in portal_sockets
+            .iter()
+            .filter_map(|(s, _)| s.local_addr().ok())
+        {
+            tracing::info!("developer portal on {scheme}://{a}");
         }
     }
     let bound: Vec<(SocketAddr, Role)> = sockets
@@ -513,6 +600,14 @@ async fn serve(mut args: ServeArgs) -> Result<(), CliError> {
             listeners.push(Listener { socket, role, tls });
         }
     }
+    for (socket, role) in portal_sockets {
+        listeners.push(Listener {
+            socket,
+            role,
+            tls: main_tls.clone(),
+        });
+    }
+    let root = credentials[0].clone();
     let admin = tollgate_admin::router(tollgate_admin::context(
         store.clone(),
         tollgate_admin::AdminConfig {
@@ -523,15 +618,34 @@ async fn serve(mut args: ServeArgs) -> Result<(), CliError> {
             function_url_endpoint: function_url_endpoint(&bound, scheme, &args.region),
             metrics: Some({
                 let registry = registry.clone();
-                let render: tollgate_admin::MetricsText = Arc::new(move || registry.render());
+                let render: tollgate_admin::MetricsText =
+                    Arc::new(move |format| registry.render_as(format));
                 render
             }),
+            front_door: args.aws.front_door(&args.region)?,
         },
         Some(Arc::new(Invoker(gateway.clone()))),
         Some(gateway.applied_version()),
         Some(usage.clone()),
         Some(functions.clone()),
     ));
+    let portal = tollgate_portal::Portal::new(tollgate_portal::PortalConfig {
+        store: store.clone(),
+        admin: admin.clone(),
+        root: root.clone(),
+        region: args.region.clone(),
+        session_lifetime: std::time::Duration::from_secs(args.portal_session_ttl),
+        api_endpoint: api_endpoint(&bound, scheme),
+    });
+    let console = tollgate_console::Console::new(tollgate_console::ConsoleConfig {
+        admin: admin.clone(),
+        root,
+        region: args.region.clone(),
+        tls: default_tls.is_some(),
+        access_log_dir: log_dir_for_console,
+        execution_log_dir: args.data_dir.join("execution-logs"),
+        function_log_dir: args.data_dir.join("functions").join("logs"),
+    });
     let scrapes = Arc::new(metrics::MetricsEndpoint {
         registry,
         token: args.metrics_token.clone(),
@@ -539,9 +653,32 @@ async fn serve(mut args: ServeArgs) -> Result<(), CliError> {
     let control: ControlPlane = Arc::new(move |req| {
         let admin = admin.clone();
         let scrapes = scrapes.clone();
+        let console = console.clone();
+        let portal = portal.clone();
         Box::pin(async move {
+            // The portal's listener, and a custom domain serving the portal, reach the
+            // portal and nothing else.
+            if req.extensions().get::<Role>() == Some(&Role::Portal) {
+                let addr = req
+                    .extensions()
+                    .get::<ClientAddr>()
+                    .map_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), |c| {
+                        c.0.ip()
+                    });
+                let tls = req.extensions().get::<OverTls>().is_some();
+                let visitor = tollgate_portal::Visitor { addr, tls };
+                let resp = portal.handle(req.map(axum::body::Body::new), visitor).await;
+                return resp.map(|b| GatewayBody::Boxed(b.map_err(Into::into).boxed_unsync()));
+            }
             if let Some(resp) = scrapes.answer(&req) {
                 return resp;
+            }
+            if tollgate_console::Console::claims(&req) {
+                let loopback = metrics::from_loopback(&req);
+                let resp = console
+                    .handle(req.map(axum::body::Body::new), loopback)
+                    .await;
+                return resp.map(|b| GatewayBody::Boxed(b.map_err(Into::into).boxed_unsync()));
             }
             let resp = match admin.oneshot(req.map(axum::body::Body::new)).await {
                 Ok(r) => r,
@@ -561,6 +698,7 @@ async fn serve(mut args: ServeArgs) -> Result<(), CliError> {
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
     };
     let ws_gateway = gateway.clone();
+    let logs_gateway = gateway.clone();
     let shutdown = async move {
         shutdown_signal().await;
         // WebSocket connections close with 1001 (going away) and run `$disconnect`; they
@@ -575,6 +713,8 @@ async fn serve(mut args: ServeArgs) -> Result<(), CliError> {
     // Requests are drained: save the last usage counts and stop the function workers.
     counters.local.flush(&store).await;
     functions.stop_all();
+    // The workers' buffered log lines: waits for the log writer's disk writes.
+    tokio::task::block_in_place(|| logs_gateway.flush_logs());
     Ok(())
 }
 

@@ -28,17 +28,18 @@ impl MetricsEndpoint {
         if host.is_some_and(tollgate_admin::names_an_api) {
             return None;
         }
-        let loopback = req
-            .extensions()
-            .get::<ClientAddr>()
-            .is_some_and(|a| a.0.ip().to_canonical().is_loopback());
-        if !(loopback || self.bearer_matches(req)) {
+        if !(from_loopback(req) || self.bearer_matches(req)) {
             return None;
         }
-        let mut resp = Response::new(GatewayBody::from_bytes(self.registry.render()));
+        let format = tollgate_metrics::Format::from_accept(
+            req.headers()
+                .get(http::header::ACCEPT)
+                .and_then(|h| h.to_str().ok()),
+        );
+        let mut resp = Response::new(GatewayBody::from_bytes(self.registry.render_as(format)));
         resp.headers_mut().insert(
             http::header::CONTENT_TYPE,
-            http::HeaderValue::from_static(tollgate_metrics::CONTENT_TYPE),
+            http::HeaderValue::from_static(format.content_type()),
         );
         Some(resp)
     }
@@ -53,4 +54,11 @@ impl MetricsEndpoint {
             .and_then(|v| v.strip_prefix("Bearer "))
             .is_some_and(|given| bool::from(given.as_bytes().ct_eq(token.as_bytes())))
     }
+}
+
+/// Whether the client's address is a loopback one.
+pub fn from_loopback<B>(req: &Request<B>) -> bool {
+    req.extensions()
+        .get::<ClientAddr>()
+        .is_some_and(|a| a.0.ip().to_canonical().is_loopback())
 }

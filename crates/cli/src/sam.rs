@@ -3,11 +3,17 @@
 //! (the same control plane the aws CLI talks to), deploys each API to its stage and prints
 //! its URL. `--watch` redeploys what changed when the template or code changes.
 
+mod auth;
 mod client;
+mod cloudformation;
+mod conditions;
+mod cors;
 mod deploy;
+mod document;
 mod intrinsics;
 mod package;
 mod plan;
+mod prune;
 mod template;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -206,6 +212,9 @@ fn scope(t: &template::Template, s: &Settings, region: &str) -> Result<Scope, Cl
             "--parameter-overrides: the template has no parameter {k}"
         )));
     }
+    scope.mappings = t.mappings.clone();
+    scope.conditions = conditions::evaluate(&t.conditions, &scope)
+        .map_err(|e| CliError::Sam(format!("Conditions: {e}")))?;
     Ok(scope)
 }
 
@@ -243,13 +252,20 @@ async fn deploy_once(client: &Client, s: &Settings) -> Result<(), CliError> {
     }
     let mut failed = vec![];
     for f in &p.functions {
-        match deploy::function(client, f).await {
-            Ok(o) => {
-                let what = match o {
+        let deployed = match deploy::function(client, f, &s.stack).await {
+            Ok(o) => deploy::alias(client, f, &o).await.map(|v| (o, v)),
+            Err(e) => Err(e),
+        };
+        match deployed {
+            Ok((o, version)) => {
+                let mut what = match o {
                     Outcome::Created => "created".to_string(),
                     Outcome::Updated(what) => format!("updated ({})", what.join(", ")),
                     Outcome::Unchanged => "unchanged".to_string(),
                 };
+                if let (Some(v), Some(a)) = (version, &f.alias) {
+                    what.push_str(&format!(", version {v} published as {a}"));
+                }
                 eprintln!(
                     "tollgate sam: function {} ({}) {what}",
                     f.logical_id, f.name
@@ -262,13 +278,20 @@ async fn deploy_once(client: &Client, s: &Settings) -> Result<(), CliError> {
         }
     }
     for a in &p.apis {
-        let deployed = match deploy::api(client, a, &scope).await {
+        let deployed = match deploy::api(client, a, &scope, &s.stack).await {
             Ok(id) => deploy::permissions(client, a, &id, &p.functions, &scope)
                 .await
                 .map(|()| id),
             Err(e) => Err(e),
         };
         match deployed {
+            // A RestApi no Deployment or Stage names is created, not deployed.
+            Ok(id) if a.stage.is_empty() => {
+                println!("{} {}/_aws/execute-api/{id}/", a.logical_id, s.endpoint);
+                scope
+                    .resources
+                    .insert(a.logical_id.clone(), BTreeMap::from([(String::new(), id)]));
+            }
             Ok(id) => {
                 let url = match (a.kind, a.stage.as_str()) {
                     (ApiKind::Http, "$default") => {
@@ -289,6 +312,29 @@ async fn deploy_once(client: &Client, s: &Settings) -> Result<(), CliError> {
                 eprintln!("tollgate sam: API {} failed: {e}", a.logical_id);
                 failed.push(a.logical_id.clone());
             }
+        }
+    }
+    for perm in &p.permissions {
+        if let Err(why) = cloudformation::grant(client, perm, &scope).await {
+            eprintln!("tollgate sam: permission {} failed: {why}", perm.logical_id);
+            failed.push(perm.logical_id.clone());
+        }
+    }
+    // What left the template leaves the gateway (only once everything else deployed).
+    if failed.is_empty() {
+        // The template's resources, and the implicit APIs its events make.
+        let keep: BTreeSet<String> = (t.resources.iter())
+            .filter(|(_, r)| plan::active(r, &scope) != Ok(false))
+            .map(|(id, _)| id.clone())
+            .chain(p.apis.iter().map(|a| a.logical_id.clone()))
+            .collect();
+        match prune::prune(client, &s.stack, &keep).await {
+            Ok(deleted) => {
+                for d in deleted {
+                    eprintln!("tollgate sam: deleted {d} (no longer in the template)");
+                }
+            }
+            Err(e) => failed.push(format!("deleting what left the template: {e}")),
         }
     }
     if failed.is_empty() {

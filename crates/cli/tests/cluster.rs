@@ -70,6 +70,20 @@ fn a_change_through_one_node_is_served_by_every_node_within_a_second() {
         Some(2),
         "{listed:#}"
     );
+    // Each node labels its own series: `node` is its --listen address.
+    for n in &nodes {
+        let scrape = Http::get(n.port, "/metrics").send().text();
+        let line = scrape
+            .lines()
+            .find(|l| l.starts_with("apigateway_requests_total{") && l.contains(&api))
+            .unwrap_or_else(|| panic!("no request series for {api}: {scrape}"));
+        let label = format!(":{}\",", n.port);
+        assert!(
+            line.starts_with("apigateway_requests_total{node=\""),
+            "{line}"
+        );
+        assert!(line.contains(&label), "{line}");
+    }
     // And a node started later loads it.
     let late = node(&db);
     assert_eq!(late.invoke(&api, "/dev/pets").text(), "two");
@@ -202,10 +216,17 @@ fn migrate_creates_the_schema_over_tls_with_a_trusted_certificate_only() {
     let over_tls = over_tls.replace("127.0.0.1", "localhost");
     let (ok, text) = tollgate(&["migrate", "--store", &over_tls], &trusted);
     assert!(ok, "{text}");
-    assert_eq!(text.trim(), "created the store's schema (version 1)");
+    let version = tollgate_store_postgres::SCHEMA_VERSION;
+    assert_eq!(
+        text.trim(),
+        format!("created the store's schema (version {version})")
+    );
     let (ok, text) = tollgate(&["migrate", "--store", &db.url], &[]);
     assert!(ok, "{text}");
-    assert_eq!(text.trim(), "the store's schema is current (version 1)");
+    assert_eq!(
+        text.trim(),
+        format!("the store's schema is current (version {version})")
+    );
     let (ok, text) = tollgate(&["migrate", "--store", "mysql://u:s3cret@h/db"], &[]);
     assert!(!ok && !text.contains("s3cret"), "{text}");
     assert!(text.contains("--store takes a Postgres URL"), "{text}");
@@ -233,4 +254,154 @@ fn serve_with_an_unreachable_store_exits_with_the_reason() {
         !text.contains("s3cret") && !text.contains("listening on"),
         "{text}"
     );
+}
+
+/// A function uploaded through one node runs on another: the package is kept in the
+/// database and unpacked by the node that first needs it.
+#[test]
+fn a_function_uploaded_through_one_node_runs_on_another() {
+    let db = TempDatabase::create();
+    let nodes = [node(&db), node(&db)];
+    let dir = tempfile::tempdir().unwrap();
+    let zip = lambda::zip_file(
+        dir.path(),
+        "f.zip",
+        &[(
+            "app.py",
+            "def handler(event, context):\n    return {'seen': event['n'] * 2}\n",
+            0o644,
+        )],
+    );
+    lambda::create_function(&nodes[0], "doubler", "python3.12", "app.handler", &zip, &[]);
+    let out = dir.path().join("out.json");
+    eventually("node 2 runs the function", || {
+        let r = aws(
+            &nodes[1],
+            &[
+                "lambda",
+                "invoke",
+                "--function-name",
+                "doubler",
+                "--payload",
+                r#"{"n": 21}"#,
+                out.to_str().unwrap(),
+            ],
+        );
+        r.ok().filter(|v| v["FunctionError"].is_null())
+    });
+    let payload: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(payload, json!({ "seen": 42 }));
+}
+
+/// A Python function that appends `{event['n']} {where}` to the file `event['file']`,
+/// `where` being the worker's Runtime API address (each node has its own), after
+/// `event['sleep']` seconds.
+fn recorder(node: &Server, dir: &std::path::Path, name: &str, timeout: &str) {
+    let zip = lambda::zip_file(
+        dir,
+        &format!("{name}.zip"),
+        &[(
+            "app.py",
+            "import os, time\n\
+             def handler(event, context):\n\
+             \x20   where = os.environ['AWS_LAMBDA_RUNTIME_API']\n\
+             \x20   with open(event['file'], 'a') as f:\n\
+             \x20       f.write(f\"start {event['n']} {where}\\n\")\n\
+             \x20   time.sleep(event.get('sleep', 0))\n\
+             \x20   with open(event['file'], 'a') as f:\n\
+             \x20       f.write(f\"done {event['n']} {where}\\n\")\n",
+            0o644,
+        )],
+    );
+    lambda::create_function(
+        node,
+        name,
+        "python3.12",
+        "app.handler",
+        &zip,
+        &["--timeout", timeout],
+    );
+}
+
+fn invoke_event(node: &Server, name: &str, payload: &serde_json::Value, out: &std::path::Path) {
+    aws(
+        node,
+        &[
+            "lambda",
+            "invoke",
+            "--function-name",
+            name,
+            "--invocation-type",
+            "Event",
+            "--payload",
+            &payload.to_string(),
+            out.to_str().unwrap(),
+        ],
+    )
+    .unwrap_or_else(|e| panic!("Event invoke: {}", e.stderr));
+}
+
+/// Lines of `file` that start with `what`.
+fn lines(file: &std::path::Path, what: &str) -> Vec<String> {
+    std::fs::read_to_string(file)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.starts_with(what))
+        .map(str::to_string)
+        .collect()
+}
+
+/// `Event` invocations accepted by any node are queued in the database and each runs once,
+/// on whichever node claims it.
+#[test]
+fn events_queued_through_any_node_each_run_once() {
+    let db = TempDatabase::create();
+    let nodes = [node(&db), node(&db)];
+    let dir = tempfile::tempdir().unwrap();
+    recorder(&nodes[0], dir.path(), "recorder", "3");
+    let file = dir.path().join("runs.txt");
+    let out = dir.path().join("out.json");
+    for n in 0..10 {
+        let payload = json!({ "n": n, "file": file.to_str().unwrap() });
+        invoke_event(&nodes[n % 2], "recorder", &payload, &out);
+    }
+    eventually("every event ran", || {
+        (lines(&file, "done").len() >= 10).then_some(())
+    });
+    // Give a second run of any event time to show up.
+    std::thread::sleep(Duration::from_secs(2));
+    let mut ran: Vec<String> = lines(&file, "done")
+        .iter()
+        .map(|l| l.split(' ').nth(1).unwrap().to_string())
+        .collect();
+    ran.sort_by_key(|n| n.parse::<u32>().unwrap());
+    let expected: Vec<String> = (0..10).map(|n| n.to_string()).collect();
+    assert_eq!(ran, expected, "each event runs exactly once");
+}
+
+/// An event whose node dies while running it runs again on another node once the claim
+/// lapses (the function's timeout and 30 s).
+#[test]
+fn an_event_held_by_a_node_that_dies_runs_on_another() {
+    let db = TempDatabase::create();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("runs.txt");
+    let first = node(&db);
+    recorder(&first, dir.path(), "slow", "6");
+    let payload = json!({ "n": 1, "file": file.to_str().unwrap(), "sleep": 5 });
+    invoke_event(&first, "slow", &payload, &dir.path().join("out.json"));
+    let started = eventually("the first node runs the event", || {
+        lines(&file, "start").first().cloned()
+    });
+    let first_runtime = started.split(' ').nth(2).unwrap().to_string();
+    drop(first);
+    let second = node(&db);
+    // The claim lapses 36 s after the first node took it; 60 s is the patience.
+    eventually_within(Duration::from_secs(60), "another node runs it", || {
+        lines(&file, "done")
+            .into_iter()
+            .find(|l| !l.ends_with(&first_runtime))
+    });
+    drop(second);
 }

@@ -10,6 +10,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use common::websocket;
 use common::*;
 use serde_json::{json, Value};
 use tollgate_store_postgres::testing::TempDatabase;
@@ -34,10 +35,15 @@ fn node(db: &TempDatabase, redis: &str, prefix: &str, extra: &[&str]) -> Server 
     )
 }
 
-fn three_nodes(db: &TempDatabase, prefix: &TempPrefix) -> Vec<Server> {
-    (0..3)
+/// `n` nodes over `db` and `prefix`, with default flags.
+fn nodes(db: &TempDatabase, prefix: &TempPrefix, n: usize) -> Vec<Server> {
+    (0..n)
         .map(|_| node(db, &prefix.url, &prefix.prefix, &[]))
         .collect()
+}
+
+fn three_nodes(db: &TempDatabase, prefix: &TempPrefix) -> Vec<Server> {
+    nodes(db, prefix, 3)
 }
 
 /// An API with `GET /ready` (no key) and `GET /pets` (key required) on stage `dev`, a key,
@@ -294,4 +300,300 @@ fn while_redis_is_down_nodes_fail_open_or_closed_and_limits_return_with_it() {
             std::thread::sleep(Duration::from_millis(100));
         }
     }
+}
+
+/// A stage's response cache lives in Redis: a response cached through one node is served
+/// by another without reaching the backend, and FlushStageCache through any node empties
+/// it for every node.
+#[test]
+fn a_response_cached_through_one_node_is_served_by_another_and_flushed_for_all() {
+    let db = TempDatabase::create();
+    let prefix = TempPrefix::new();
+    let nodes = nodes(&db, &prefix, 2);
+    let backend = Backend::start();
+    let hits = || {
+        backend
+            .seen()
+            .iter()
+            .filter(|s| s.path == "/proxied")
+            .count()
+    };
+    let cp = Cp::new(&nodes[0]);
+    let (api, root) = cp.create_api("cluster-cache");
+    let proxy = cp.resource(&api, &root, "proxy");
+    let uri = format!("{}/proxied", backend.url());
+    cp.http_proxy(&api, &proxy, "GET", &uri, &[], None);
+    cp.deploy(&api, "dev");
+    update_stage(
+        &nodes[0],
+        &api,
+        "dev",
+        &json!([
+            {"op": "replace", "path": "/cacheClusterEnabled", "value": "true"},
+            {"op": "replace", "path": "/*/*/caching/enabled", "value": "true"},
+        ]),
+    );
+    for n in &nodes {
+        eventually("every node has the stage's cache", || {
+            let st = apigw(
+                n,
+                &["get-stage", "--rest-api-id", &api, "--stage-name", "dev"],
+            );
+            (st["cacheClusterStatus"] == "AVAILABLE").then_some(())
+        });
+    }
+    let first = nodes[0].invoke(&api, "/dev/proxy");
+    assert_eq!(first.status, 200, "{first}");
+    assert_eq!(hits(), 1);
+    // The entry is written in the background, after the response.
+    eventually("the entry is in Redis", || {
+        (prefix.keys_under("cache:") > 0).then_some(())
+    });
+    let other = nodes[1].invoke(&api, "/dev/proxy");
+    assert_eq!((other.status, other.text()), (200, first.text()), "{other}");
+    assert_eq!(hits(), 1, "node 2 answered from the shared cache");
+
+    apigw(
+        &nodes[1],
+        &[
+            "flush-stage-cache",
+            "--rest-api-id",
+            &api,
+            "--stage-name",
+            "dev",
+        ],
+    );
+    let after = nodes[0].invoke(&api, "/dev/proxy");
+    assert_eq!(after.status, 200, "{after}");
+    assert_eq!(
+        hits(),
+        2,
+        "the flush through node 2 emptied node 1's cache too"
+    );
+}
+
+/// A WebSocket API (`$request.body.action`, one MOCK route `ping`, stage `prod`
+/// auto-deployed) made through `cp_node`; its id once every node serves it.
+fn websocket_api(cp_node: &Server, nodes: &[Server]) -> String {
+    let api = v2(
+        cp_node,
+        &[
+            "create-api",
+            "--name",
+            "ws",
+            "--protocol-type",
+            "WEBSOCKET",
+            "--route-selection-expression",
+            "$request.body.action",
+        ],
+    )["ApiId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let integration = v2(
+        cp_node,
+        &[
+            "create-integration",
+            "--api-id",
+            &api,
+            "--integration-type",
+            "MOCK",
+            "--request-templates",
+            r#"{"$default": "{\"statusCode\": 200}"}"#,
+        ],
+    )["IntegrationId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    v2(
+        cp_node,
+        &[
+            "create-route",
+            "--api-id",
+            &api,
+            "--route-key",
+            "ping",
+            "--target",
+            &format!("integrations/{integration}"),
+        ],
+    );
+    v2(
+        cp_node,
+        &[
+            "create-stage",
+            "--api-id",
+            &api,
+            "--stage-name",
+            "prod",
+            "--auto-deploy",
+        ],
+    );
+    for n in std::iter::once(cp_node).chain(nodes) {
+        eventually("every node serves the WebSocket stage", || {
+            let r = Http::get(n.port, "/prod")
+                .header("host", &format!("{api}.execute-api.localhost"))
+                .send();
+            // Without an upgrade a served stage answers 426; an unknown one 403 or 404.
+            (r.status == 426).then_some(())
+        });
+    }
+    api
+}
+
+/// Connects to `node`'s `prod` stage of `api`; the connection and its id.
+async fn connect_with_id(node: &Server, api: &str) -> (websocket::Client, String) {
+    let url = format!("ws://{api}.execute-api.localhost:{}/prod", node.port);
+    websocket::connect_with_id(&url).await
+}
+
+/// `@connections` through any node reaches a socket another node holds (the call is
+/// signed by the aws CLI and passed on whole), and a node that dies has its connections
+/// answered 410 Gone.
+#[test]
+fn connections_api_on_one_node_reaches_a_socket_held_by_another() {
+    let db = TempDatabase::create();
+    let prefix = TempPrefix::new();
+    let first = node(&db, &prefix.url, &prefix.prefix, &[]);
+    let mut second = Some(node(&db, &prefix.url, &prefix.prefix, &[]));
+    let api = websocket_api(&first, std::slice::from_ref(second.as_ref().unwrap()));
+    let endpoint = format!("{}/_aws/execute-api/{api}/prod", first.endpoint());
+    let on_first =
+        |op: &str, id: &str, extra: &[&str]| websocket::manage(&first, op, &endpoint, id, extra);
+    websocket::rt().block_on(async {
+        let (mut ws, id) = connect_with_id(second.as_ref().unwrap(), &api).await;
+        // The node records the connection in the background, just after the handshake.
+        eventually("node 1 learns where the connection is", || {
+            on_first("post-to-connection", &id, &["--data", "hello from node 1"]).ok()
+        });
+        assert_eq!(websocket::next_text(&mut ws).await, "hello from node 1");
+        let got = on_first("get-connection", &id, &[]).unwrap();
+        assert_eq!(got["Identity"]["SourceIp"], "127.0.0.1", "{got:#}");
+        on_first("delete-connection", &id, &[]).unwrap();
+        assert_eq!(websocket::close_code(&mut ws).await, 1000);
+        let e = on_first("post-to-connection", &id, &["--data", "late"]).unwrap_err();
+        assert!(e.stderr.contains("GoneException"), "{}", e.stderr);
+
+        // A node that stops takes its connections with it.
+        let (_ws, id) = connect_with_id(second.as_ref().unwrap(), &api).await;
+        eventually("node 1 learns where the second connection is", || {
+            on_first("get-connection", &id, &[]).ok()
+        });
+        drop(second.take());
+        let e = on_first("post-to-connection", &id, &["--data", "to nobody"]).unwrap_err();
+        assert!(e.stderr.contains("GoneException"), "{}", e.stderr);
+    });
+}
+
+/// A TOKEN authorizer whose function allows every token and appends it to `MARK`.
+const COUNTING_AUTHORIZER: &str = r#"
+import os
+def handler(event, context):
+    with open(os.environ["MARK"], "a") as f:
+        f.write(event["authorizationToken"] + "\n")
+    return {"principalId": "p", "policyDocument": {"Version": "2012-10-17", "Statement": [
+        {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": "*"}]}}
+"#;
+
+/// A Lambda authorizer's cached answer is shared: a token authorized through one node is
+/// not sent to the authorizer again by another, and a flush through any node makes every
+/// node ask the authorizer again.
+#[test]
+fn an_authorizer_answer_cached_through_one_node_is_reused_and_flushed_by_all() {
+    let db = TempDatabase::create();
+    let prefix = TempPrefix::new();
+    let nodes = nodes(&db, &prefix, 2);
+    let dir = tempfile::tempdir().unwrap();
+    let mark = dir.path().join("calls");
+    let calls = || {
+        std::fs::read_to_string(&mark)
+            .unwrap_or_default()
+            .lines()
+            .count()
+    };
+    let zip = lambda::zip_file(
+        dir.path(),
+        "auth.zip",
+        &[("auth.py", COUNTING_AUTHORIZER, 0o644)],
+    );
+    let env = format!("Variables={{MARK={}}}", mark.display());
+    lambda::create_function(
+        &nodes[0],
+        "auth",
+        "python3.12",
+        "auth.handler",
+        &zip,
+        &["--environment", &env],
+    );
+    let cp = Cp::new(&nodes[0]);
+    let (api, root) = cp.create_api("cluster-authorizer");
+    let authorizer = apigw(
+        &nodes[0],
+        &[
+            "create-authorizer",
+            "--rest-api-id",
+            &api,
+            "--name",
+            "tok",
+            "--type",
+            "TOKEN",
+            "--authorizer-uri",
+            &lambda::fn_uri("auth"),
+            "--identity-source",
+            "method.request.header.Auth",
+        ],
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    lambda::grant_authorizer(&nodes[0], "auth", &api);
+    let pets = cp.resource(&api, &root, "pets");
+    cp.mock(&api, &pets, "GET", "pets");
+    cp.ok(
+        "PATCH",
+        &format!("/restapis/{api}/resources/{pets}/methods/GET"),
+        Some(&json!({ "patchOperations": [
+            { "op": "replace", "path": "/authorizationType", "value": "CUSTOM" },
+            { "op": "replace", "path": "/authorizerId", "value": authorizer },
+        ] })),
+    );
+    cp.deploy(&api, "dev");
+    let get = |n: &Server| {
+        Http::get(n.port, &Server::exec_path(&api, "/dev/pets"))
+            .header("Auth", "alice")
+            .send()
+    };
+    for n in &nodes {
+        eventually("every node serves the stage", || {
+            (n.invoke(&api, "/dev/pets").status == 401).then_some(())
+        });
+    }
+    let first = get(&nodes[0]);
+    assert_eq!(
+        (first.status, first.text()),
+        (200, "pets".to_string()),
+        "{first}"
+    );
+    assert_eq!(calls(), 1);
+    eventually("the answer is in Redis", || {
+        (prefix.keys_under("authorizer:") > 0).then_some(())
+    });
+    let other = get(&nodes[1]);
+    assert_eq!(other.status, 200, "{other}");
+    assert_eq!(calls(), 1, "node 2 reused node 1's answer");
+
+    apigw(
+        &nodes[1],
+        &[
+            "flush-stage-authorizers-cache",
+            "--rest-api-id",
+            &api,
+            "--stage-name",
+            "dev",
+        ],
+    );
+    // Node 1 hears of the flush from Redis; until then its own copy may still answer.
+    eventually("node 1 asks the authorizer again", || {
+        assert_eq!(get(&nodes[0]).status, 200);
+        (calls() == 2).then_some(())
+    });
 }

@@ -10,62 +10,9 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use common::certs::*;
 use common::*;
 use serde_json::{json, Value};
-
-/// `openssl req`'s arguments for a new P-256 key without a passphrase.
-const NEW_KEY: [&str; 5] = [
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:P-256",
-    "-nodes",
-];
-
-/// `openssl req` with a new key (`NEW_KEY`) and `args`, in `dir`.
-fn new_key_req(dir: &Path, args: &[&str]) {
-    let mut all = vec!["req"];
-    all.extend_from_slice(&NEW_KEY);
-    all.extend_from_slice(args);
-    openssl(dir, &all);
-}
-
-/// Runs `openssl` with `args` in `dir`; must succeed.
-fn openssl(dir: &Path, args: &[&str]) {
-    let out = Command::new("openssl")
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("run openssl");
-    assert!(
-        out.status.success(),
-        "openssl {}: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// A self-signed certificate for `name` (P-256): (`{stem}.pem`, `{stem}.key`) in `dir`.
-fn self_signed(dir: &Path, stem: &str, name: &str) -> (PathBuf, PathBuf) {
-    let (cert, key) = (format!("{stem}.pem"), format!("{stem}.key"));
-    new_key_req(
-        dir,
-        &[
-            "-x509",
-            "-keyout",
-            &key,
-            "-out",
-            &cert,
-            "-days",
-            "2",
-            "-subj",
-            &format!("/C=US/O=Tollgate Tests/CN={name}"),
-            "-addext",
-            &format!("subjectAltName=DNS:{name}"),
-        ],
-    );
-    (dir.join(cert), dir.join(key))
-}
 
 /// A client certificate for `cn` signed by the CA `{ca}.pem`/`{ca}.key`.
 fn signed_client(dir: &Path, stem: &str, cn: &str, ca: &str) -> (PathBuf, PathBuf) {
@@ -185,23 +132,6 @@ fn curl(
     Ok((status.parse().expect("status"), body.to_string()))
 }
 
-fn import(s: &Server, cert: &Path, key: &Path) -> String {
-    let c = format!("fileb://{}", cert.display());
-    let k = format!("fileb://{}", key.display());
-    let out = cli_ok(
-        s,
-        "acm",
-        &[
-            "import-certificate",
-            "--certificate",
-            &c,
-            "--private-key",
-            &k,
-        ],
-    );
-    str_of(&out, "CertificateArn")
-}
-
 /// A REST API whose `GET /pets` (MOCK) shows the `$context` of custom domains; deployed to
 /// `prod`. Its id.
 fn rest_api(s: &Server) -> String {
@@ -271,32 +201,8 @@ fn sni_picks_each_domains_certificate_and_mappings_route_rest_and_http_apis() {
     v2_default_stage(&s, &http);
 
     // a.example.com (v1, REGIONAL): REST under `shop`, the HTTP API under `orders/v1`.
-    apigw(
-        &s,
-        &[
-            "create-domain-name",
-            "--domain-name",
-            "a.example.com",
-            "--regional-certificate-arn",
-            &a_arn,
-            "--endpoint-configuration",
-            "types=REGIONAL",
-        ],
-    );
-    apigw(
-        &s,
-        &[
-            "create-base-path-mapping",
-            "--domain-name",
-            "a.example.com",
-            "--base-path",
-            "shop",
-            "--rest-api-id",
-            &rest,
-            "--stage",
-            "prod",
-        ],
-    );
+    regional_domain(&s, "a.example.com", &a_arn, &[]);
+    base_path_mapping(&s, "a.example.com", "shop", &rest, "prod");
     let mapping = v2(
         &s,
         &[
@@ -323,18 +229,7 @@ fn sni_picks_each_domains_certificate_and_mappings_route_rest_and_http_apis() {
             &format!("CertificateArn={b_arn},EndpointType=REGIONAL"),
         ],
     );
-    apigw(
-        &s,
-        &[
-            "create-base-path-mapping",
-            "--domain-name",
-            "b.example.com",
-            "--rest-api-id",
-            &rest,
-            "--stage",
-            "prod",
-        ],
-    );
+    base_path_mapping(&s, "b.example.com", "", &rest, "prod");
     // One namespace: v2 sees v1's domain and its mappings, v1 sees v2's.
     let maps = v2(&s, &["get-api-mappings", "--domain-name", "a.example.com"]);
     assert_eq!(maps["Items"].as_array().map(Vec::len), Some(2), "{maps}");
@@ -461,6 +356,32 @@ fn mutual_tls_accepts_the_truststores_clients_and_refuses_others_at_the_handshak
         "truststoreUri=file://{}",
         dir.path().join("trusted.pem").display()
     );
+    // Mutual TLS is REGIONAL only, added later by UpdateDomainName too.
+    apigw(
+        &s,
+        &[
+            "create-domain-name",
+            "--domain-name",
+            "e.example.com",
+            "--certificate-arn",
+            &arn,
+        ],
+    );
+    let patch = format!(
+        "op=replace,path=/mutualTlsAuthentication/truststoreUri,value=file://{}",
+        dir.path().join("trusted.pem").display()
+    );
+    let e = apigw_err(
+        &s,
+        &[
+            "update-domain-name",
+            "--domain-name",
+            "e.example.com",
+            "--patch-operations",
+            &patch,
+        ],
+    );
+    assert_cli_error(&e, "BadRequestException", "only supported on REGIONAL");
     let d = apigw(
         &s,
         &[
@@ -480,20 +401,7 @@ fn mutual_tls_accepts_the_truststores_clients_and_refuses_others_at_the_handshak
     assert!(d["mutualTlsAuthentication"]["truststoreUri"]
         .as_str()
         .is_some_and(|u| u.ends_with("trusted.pem")));
-    apigw(
-        &s,
-        &[
-            "create-base-path-mapping",
-            "--domain-name",
-            "m.example.com",
-            "--base-path",
-            "v1",
-            "--rest-api-id",
-            &rest,
-            "--stage",
-            "prod",
-        ],
-    );
+    base_path_mapping(&s, "m.example.com", "v1", &rest, "prod");
 
     let (status, body) = curl(
         port,
@@ -638,4 +546,135 @@ fn a_stage_presents_its_client_certificate_to_an_https_backend() {
         &["delete-client-certificate", "--client-certificate-id", &id],
     );
     assert_cli_error(&e, "BadRequestException", "used by a stage");
+}
+
+/// `curl -i` over HTTPS to `host` (SNI and Host) on the TLS listener, trusting `ca` only,
+/// keeping cookies in `jar`, with `extra` arguments: the response's head and body.
+fn curl_with_cookies(
+    port: u16,
+    host: &str,
+    path: &str,
+    ca: &Path,
+    jar: &Path,
+    extra: &[&str],
+) -> String {
+    let out = Command::new("curl")
+        .args(["-sS", "-i", "--max-time", "20", "--cacert"])
+        .arg(ca)
+        .arg("--resolve")
+        .arg(format!("{host}:{port}:127.0.0.1"))
+        .arg("-b")
+        .arg(jar)
+        .arg("-c")
+        .arg(jar)
+        .args(extra)
+        .arg(format!("https://{host}:{port}{path}"))
+        .output()
+        .expect("run curl");
+    assert!(
+        out.status.success(),
+        "curl {path}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn a_domain_tagged_for_the_portal_serves_it_over_tls_beside_an_api_domain() {
+    let (s, port) = start();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (dev_cert, dev_arn) = imported(&s, dir.path(), "dev", "developer.example.com");
+    let (a_cert, a_arn) = imported(&s, dir.path(), "a", "a.example.com");
+    let rest = rest_api(&s);
+    regional_domain(&s, "a.example.com", &a_arn, &[]);
+    base_path_mapping(&s, "a.example.com", "", &rest, "prod");
+    // v2's CreateDomainName with the tag: the portal, by SNI, on the same listener.
+    v2(
+        &s,
+        &[
+            "create-domain-name",
+            "--domain-name",
+            "developer.example.com",
+            "--domain-name-configurations",
+            &format!("CertificateArn={dev_arn},EndpointType=REGIONAL"),
+            "--tags",
+            "tollgate:portal=true",
+        ],
+    );
+    let (status, body) = curl(port, "a.example.com", "/pets", &a_cert, None).unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"domain\": \"a.example.com\""), "{body}");
+    let (status, landing) = curl(port, "developer.example.com", "/", &dev_cert, None).unwrap();
+    assert_eq!(status, 200, "{landing}");
+    assert!(
+        landing.contains("No API is published yet") && landing.contains("Sign up"),
+        "{landing}"
+    );
+
+    // Sign up over TLS (HTTP/2 by ALPN where curl has it): the cookies are Secure.
+    let jar = dir.path().join("cookies.txt");
+    let form = curl_with_cookies(
+        port,
+        "developer.example.com",
+        "/signup",
+        &dev_cert,
+        &jar,
+        &[],
+    );
+    let lower = form.to_ascii_lowercase();
+    assert!(
+        lower.contains("set-cookie: tollgate_portal_form=") && lower.contains("; secure"),
+        "{form}"
+    );
+    let (_, rest) = form
+        .split_once("name=\"csrf\" value=\"")
+        .unwrap_or_else(|| panic!("no form in {form}"));
+    let csrf = rest.split('"').next().unwrap();
+    let origin = format!("Origin: https://developer.example.com:{port}");
+    let fields = format!("csrf={csrf}&email=dev%40example.com&password=correct+horse+battery");
+    let no_token = curl_with_cookies(
+        port,
+        "developer.example.com",
+        "/signup",
+        &dev_cert,
+        &jar,
+        &[
+            "-H",
+            &origin,
+            "--data",
+            "email=dev%40example.com&password=x",
+        ],
+    );
+    assert!(
+        no_token.starts_with("HTTP/2 403") || no_token.starts_with("HTTP/1.1 403"),
+        "{no_token}"
+    );
+    let signed_up = curl_with_cookies(
+        port,
+        "developer.example.com",
+        "/signup",
+        &dev_cert,
+        &jar,
+        &["-H", &origin, "--data", &fields],
+    );
+    let session = signed_up
+        .lines()
+        .find(|l| {
+            l.to_ascii_lowercase()
+                .starts_with("set-cookie: tollgate_portal=")
+        })
+        .unwrap_or_else(|| panic!("no session cookie in {signed_up}"));
+    assert!(
+        session.contains("HttpOnly")
+            && session.contains("SameSite=Strict")
+            && session.contains("Secure")
+            && !session.contains("Domain"),
+        "{session}"
+    );
+    let home = curl_with_cookies(port, "developer.example.com", "/", &dev_cert, &jar, &[]);
+    assert!(home.contains("dev@example.com"), "{home}");
+    // Nothing of the control plane over the portal's name.
+    let (status, body) = curl(port, "developer.example.com", "/restapis", &dev_cert, None).unwrap();
+    assert_eq!(status, 404, "{body}");
+    assert!(body.contains("No such page."), "{body}");
 }

@@ -971,47 +971,12 @@ fn functions_and_queued_events_survive_kill_9() {
     assert_eq!(got["Configuration"]["Timeout"], 10);
 }
 
-/// The example function built with AWS's `lambda_runtime` crate (built by `cargo test`,
-/// which compiles the workspace's examples; built here when missing).
-fn rust_function_binary() -> std::path::PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().and_then(|d| d.parent()).unwrap().to_path_buf();
-    let bin = profile_dir.join("examples").join("hello_lambda");
-    if !bin.is_file() {
-        let status = std::process::Command::new(env!("CARGO"))
-            .args([
-                "build",
-                "-p",
-                "tollgate-functions",
-                "--example",
-                "hello_lambda",
-            ])
-            .status()
-            .unwrap();
-        assert!(status.success(), "cannot build the hello_lambda example");
-    }
-    bin
-}
-
 #[test]
 fn official_runtime_clients_work_against_the_runtime_api() {
     let s = Server::start();
     // Rust: lambda_runtime, as a provided.al2023 bootstrap behind a proxy API.
-    let binary = std::fs::read(rust_function_binary()).unwrap();
-    let path = s.data_path().join("rust.zip");
-    std::fs::write(
-        &path,
-        tollgate_functions::code::build_zip(&[("bootstrap", &binary, 0o755)]),
-    )
-    .unwrap();
-    create_function(
-        &s,
-        "rusty",
-        "provided.al2023",
-        "bootstrap",
-        &format!("fileb://{}", path.display()),
-        &[],
-    );
+    let zip = example_function_zip(&s, "hello_lambda");
+    create_function(&s, "rusty", "provided.al2023", "bootstrap", &zip, &[]);
     let api = proxy_api(&s, "rusty");
     for _ in 0..3 {
         let r = s.invoke(&api, "/prod/from/rust");

@@ -81,6 +81,8 @@ fn readme_examples_work_with_default_flags() {
     let cwd = tempfile::tempdir().unwrap();
     let port = free_port();
     let web_port = free_port();
+    // The AWS integrations section runs moto and a second gateway of its own.
+    let (moto_port, aws_gw_port) = (free_port(), free_port());
     let bin = env!("CARGO_BIN_EXE_tollgate");
 
     // The backend of the `{proxy+}` example: `python3 -m http.server 8000` in a folder with
@@ -125,6 +127,9 @@ fn readme_examples_work_with_default_flags() {
         .map(|b| {
             b.replace("localhost:4566", &format!("localhost:{port}"))
                 .replace("127.0.0.1:8000", &format!("127.0.0.1:{web_port}"))
+                .replace("-p 5000", &format!("-p {moto_port}"))
+                .replace("127.0.0.1:5000", &format!("127.0.0.1:{moto_port}"))
+                .replace("localhost:4567", &format!("localhost:{aws_gw_port}"))
                 .replace("cargo run --release -p tollgate --", bin)
                 .replace(" --follow", "")
         })
@@ -186,13 +191,17 @@ fn readme_examples_work_with_default_flags() {
         r#"{"caller": "arn:aws:iam::000000000000:user/alice"}"#,
         "hello from /via-url",
         "hello from /from-localstack",
+        "hello from S3 through the front door",
         r#"{"you": ""#,
         "hello, room",
-        r#""description": "Pets, from OpenAPI""#,
+        r#""description" : "Pets, from OpenAPI""#,
         r#"{"message": "hello from SAM"}"#,
         ",resource=\"/web/{proxy+}\",method=\"ANY\"} 1",
         ") Method completed with status: 200",
         r#"{"hello": "v1"}"#,
+        r#"/prod">shop</a>"#,
+        r#"{"queued": true}"#,
+        r#"{"order": 1}"#,
     ] {
         assert!(out.contains(expected), "missing {expected:?}\n{context}");
     }

@@ -811,3 +811,152 @@ fn test_invoke_method_runs_the_resource_and_logs_as_aws() {
         "Invalid Method identifier specified"
     );
 }
+
+/// Recorded (test_put_integration_validation, test_error_aws_proxy_not_supported): an
+/// `AWS`/`AWS_PROXY` URI must be an API Gateway service ARN with a path or action, and
+/// `AWS_PROXY` invokes Lambda functions (the `lambda:path//2015-03-31` form too, which
+/// names the same function: `tollgate_model::authorizer` tests) or Firehose streams only.
+#[test]
+fn aws_integration_uris_are_checked_as_aws_checks_them() {
+    let s = Server::start();
+    let cp = Cp::new(&s);
+    let (api, root) = cp.create_api("aws uris");
+    cp.put_method(&api, &root, "GET", json!({ "authorizationType": "NONE" }));
+    let put = |kind: &str, uri: &str| {
+        cp.call(
+            "PUT",
+            &format!("/restapis/{api}/resources/{root}/methods/GET/integration"),
+            Some(&json!({ "type": kind, "httpMethod": "POST", "uri": uri })),
+        )
+    };
+    let lambda = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:function:MyLambda/invocations";
+    for (kind, uri, message) in [
+        ("AWS", "non-valid-arn", "Invalid ARN specified in the request"),
+        (
+            "AWS",
+            "arn:aws:iam::0000000000:role/service-role/asdf",
+            "AWS ARN for integration must contain path or action",
+        ),
+        (
+            "AWS_PROXY",
+            "arn:aws:lambda:us-east-1:000000000000:function:MyLambda",
+            "AWS ARN for integration must contain path or action",
+        ),
+        (
+            "AWS_PROXY",
+            "arn:aws:apigateway:us-east-1:s3:path/b/k",
+            "Integrations of type 'AWS_PROXY' currently only supports Lambda function and Firehose stream invocations.",
+        ),
+        (
+            "AWS_PROXY",
+            "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/not:an:arn:at:all/invocations",
+            "Integrations of type 'AWS_PROXY' currently only supports Lambda function and Firehose stream invocations.",
+        ),
+    ] {
+        let r = put(kind, uri);
+        assert_eq!(error_of(&r, 400, "BadRequestException"), message, "{kind} {uri}");
+    }
+    for (kind, uri) in [
+        ("AWS", "arn:aws:apigateway:us-east-1:s3:path/b/k"),
+        ("AWS", lambda),
+        ("AWS_PROXY", lambda),
+        ("AWS_PROXY", &lambda.replace("path/2015", "path//2015")),
+    ] {
+        let r = put(kind, uri);
+        assert_eq!(r.status, 201, "{kind} {uri}: {}", r.text());
+    }
+    // Nothing refused was stored: the last accepted integration stands.
+    let got = cp.ok(
+        "GET",
+        &format!("/restapis/{api}/resources/{root}/methods/GET/integration"),
+        None,
+    );
+    assert_eq!(got["uri"], lambda.replace("path/2015", "path//2015"));
+}
+
+/// Recorded (test_update_method_lack_response_parameters_and_models,
+/// test_delete_integration_response_errors, test_integration_response_invalid_integration,
+/// test_integration_response_wrong_status_code, test_model_validation, test_update_model):
+/// what is addressed must exist before its values are looked at, with AWS's messages.
+#[test]
+fn missing_things_are_named_before_values_are_checked() {
+    let s = Server::start();
+    let cp = Cp::new(&s);
+    let (api, root) = cp.create_api("precedence");
+    cp.put_method(&api, &root, "GET", json!({ "authorizationType": "NONE" }));
+    cp.put_method_response(&api, &root, "GET", "200");
+    let method = format!("/restapis/{api}/resources/{root}/methods");
+    let patch = |path: &str, ops: serde_json::Value| {
+        cp.call("PATCH", path, Some(&json!({ "patchOperations": ops })))
+    };
+    let r = patch(
+        &format!("{method}/GET/responses/200"),
+        json!([{ "op": "remove", "path": "/responseModels/application~1json" }]),
+    );
+    assert_eq!(
+        error_of(&r, 404, "NotFoundException"),
+        "Content-Type specified was not found"
+    );
+    let r = patch(
+        &format!("{method}/GET/responses/200"),
+        json!([{ "op": "remove", "path": "/responseParameters/method.response.header.my-header" }]),
+    );
+    assert_eq!(
+        error_of(&r, 404, "NotFoundException"),
+        "Invalid parameter name specified"
+    );
+    let r = patch(
+        &format!("{method}/GET/responses/200"),
+        json!([{ "op": "add", "path": "/wrong/method.response.header.my-header", "value": "true" }]),
+    );
+    assert_eq!(
+        error_of(&r, 400, "BadRequestException"),
+        "Invalid patch path /wrong/method.response.header.my-header"
+    );
+
+    // Integration responses: the integration first, then the status code.
+    for (verb, path) in [
+        ("GET", format!("{method}/GET/integration/responses/200")),
+        ("DELETE", format!("{method}/GET/integration/responses/200")),
+        ("DELETE", format!("{method}/POST/integration/responses/200")),
+        (
+            "DELETE",
+            format!("{method}/WRONG/integration/responses/200"),
+        ),
+    ] {
+        let r = cp.call(verb, &path, None);
+        assert_eq!(
+            error_of(&r, 404, "NotFoundException"),
+            "Invalid Integration identifier specified",
+            "{verb} {path}"
+        );
+    }
+    cp.put_integration(&api, &root, "GET", json!({ "type": "MOCK" }));
+    for verb in ["GET", "DELETE"] {
+        let r = cp.call(
+            verb,
+            &format!("{method}/GET/integration/responses/404"),
+            None,
+        );
+        assert_eq!(
+            error_of(&r, 404, "NotFoundException"),
+            "Invalid Response status code specified"
+        );
+    }
+
+    // Models by name, whatever else the call says.
+    let model = format!("/restapis/{api}/models/MySchema");
+    for r in [
+        cp.call("GET", &model, None),
+        cp.call("DELETE", &model, None),
+        patch(
+            &model,
+            json!([{ "op": "replace", "path": "/name", "value": "x" }]),
+        ),
+    ] {
+        assert_eq!(
+            error_of(&r, 404, "NotFoundException"),
+            "Invalid model name specified: MySchema"
+        );
+    }
+}

@@ -379,28 +379,10 @@ fn cli_walkthrough_steps_17_to_21() {
     admitted += 1;
 
     // Disabled → refused; enabled again → admitted.
-    let disabled = apigw(
-        &s,
-        &[
-            "update-api-key",
-            "--api-key",
-            &key_id,
-            "--patch-operations",
-            "op=replace,path=/enabled,value=false",
-        ],
-    );
+    let disabled = set_key_enabled(&s, &key_id, false);
     assert_eq!(disabled["enabled"], false, "{disabled:#}");
     assert_forbidden(&get(&s, &api, "/dev/pets", Some(&key_value)));
-    let enabled = apigw(
-        &s,
-        &[
-            "update-api-key",
-            "--api-key",
-            &key_id,
-            "--patch-operations",
-            "op=replace,path=/enabled,value=true",
-        ],
-    );
+    let enabled = set_key_enabled(&s, &key_id, true);
     assert_eq!(enabled["enabled"], true, "{enabled:#}");
     assert_ok(&get(&s, &api, "/dev/pets", Some(&key_value)), PETS);
     admitted += 1;

@@ -10,7 +10,6 @@ use common::websocket::*;
 use common::*;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
 /// A WebSocket API with `expr` as its route selection expression; its id.
@@ -118,27 +117,6 @@ fn stage(s: &Server, api: &str) {
 /// need not resolve here).
 fn url(s: &Server, api: &str) -> String {
     format!("ws://{api}.execute-api.localhost:{}/prod", s.port)
-}
-
-/// A client request for `url`, sent to 127.0.0.1 with `url`'s host in `Host`.
-fn request(url: &str) -> http::Request<()> {
-    let (scheme, rest) = url.split_once("://").unwrap();
-    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
-    let port = authority.rsplit_once(':').unwrap().1;
-    let mut req = format!("{scheme}://127.0.0.1:{port}/{path}")
-        .into_client_request()
-        .unwrap();
-    req.headers_mut().insert("host", authority.parse().unwrap());
-    req
-}
-
-async fn connect(url: &str) -> Client {
-    let (ws, resp) = tokio::time::timeout(PATIENCE, tokio_tungstenite::connect_async(request(url)))
-        .await
-        .expect("connect in time")
-        .unwrap_or_else(|e| panic!("connect {url}: {e}"));
-    assert_eq!(resp.status(), 101);
-    ws
 }
 
 /// The handshake's refusal status.
@@ -456,14 +434,6 @@ fn idle_timeout_closes_with_1001() {
     });
 }
 
-/// Connects, learns its own connection id from an error frame.
-async fn connect_with_id(url: &str) -> (Client, String) {
-    let mut ws = connect(url).await;
-    ws.send(Message::text("{}")).await.unwrap();
-    let frame: Value = serde_json::from_str(&next_text(&mut ws).await).unwrap();
-    (ws, frame["connectionId"].as_str().unwrap().to_string())
-}
-
 #[test]
 fn connections_api_with_the_aws_cli_and_boto3() {
     let s = Server::start();
@@ -733,41 +703,8 @@ fn api_key_required_on_connect() {
         ],
     );
     assert!(e.stderr.contains("BadRequestException"), "{}", e.stderr);
-    let plan_stage = format!("apiId={api},stage=prod");
-    let plan = apigw(
-        &s,
-        &[
-            "create-usage-plan",
-            "--name",
-            "ws",
-            "--api-stages",
-            &plan_stage,
-        ],
-    );
     let value = "wsapikey0123456789abcdef";
-    let key = apigw(
-        &s,
-        &[
-            "create-api-key",
-            "--name",
-            "k",
-            "--enabled",
-            "--value",
-            value,
-        ],
-    );
-    apigw(
-        &s,
-        &[
-            "create-usage-plan-key",
-            "--usage-plan-id",
-            plan["id"].as_str().unwrap(),
-            "--key-id",
-            key["id"].as_str().unwrap(),
-            "--key-type",
-            "API_KEY",
-        ],
-    );
+    keyed_plan(&s, &api, value, &[]);
     rt().block_on(async {
         assert_eq!(refused(&url(&s, &api)).await, 403);
         let mut req = request(&url(&s, &api));
@@ -788,6 +725,101 @@ fn api_key_required_on_connect() {
         assert_eq!(next_text(&mut ws).await, "chat/ctx MESSAGE");
         ws.close(None).await.unwrap();
     });
+}
+
+/// A usage plan (with `plan_args`, e.g. a quota) on the API's `prod` stage and an enabled
+/// API key with `value` on it: (plan id, key id).
+fn keyed_plan(s: &Server, api: &str, value: &str, plan_args: &[&str]) -> (String, String) {
+    let plan_stage = format!("apiId={api},stage=prod");
+    let mut args = vec![
+        "create-usage-plan",
+        "--name",
+        "ws",
+        "--api-stages",
+        &plan_stage,
+    ];
+    args.extend_from_slice(plan_args);
+    let plan = apigw(s, &args);
+    let key = apigw(
+        s,
+        &[
+            "create-api-key",
+            "--name",
+            "k",
+            "--enabled",
+            "--value",
+            value,
+        ],
+    );
+    apigw(
+        s,
+        &[
+            "create-usage-plan-key",
+            "--usage-plan-id",
+            plan["id"].as_str().unwrap(),
+            "--key-id",
+            key["id"].as_str().unwrap(),
+            "--key-type",
+            "API_KEY",
+        ],
+    );
+    let id = |v: &Value| v["id"].as_str().unwrap().to_string();
+    (id(&plan), id(&key))
+}
+
+/// A connection admitted with an API key spends its usage plan's quota on `$connect` and on
+/// every message: past the quota a message gets AWS's error frame and a new `$connect` 429.
+#[test]
+fn a_keyed_connection_spends_its_usage_plan_quota() {
+    let s = Server::start();
+    let api = echo_api(&s);
+    connect_route(&s, &api, &["--api-key-required"]);
+    let value = "wsquotakey0123456789abcd";
+    let (plan, key) = keyed_plan(&s, &api, value, &["--quota", "limit=3,period=DAY"]);
+    let keyed = || {
+        let mut req = request(&url(&s, &api));
+        req.headers_mut()
+            .insert("x-api-key", value.parse().unwrap());
+        req
+    };
+    rt().block_on(async {
+        // `$connect` is request 1, the two messages 2 and 3.
+        let (mut ws, _) = tokio_tungstenite::connect_async(keyed()).await.unwrap();
+        for _ in 0..2 {
+            ws.send(Message::text(r#"{"service":"chat","action":"ctx"}"#))
+                .await
+                .unwrap();
+            assert_eq!(next_text(&mut ws).await, "chat/ctx MESSAGE");
+        }
+        ws.send(Message::text(r#"{"service":"chat","action":"ctx"}"#))
+            .await
+            .unwrap();
+        let frame: Value = serde_json::from_str(&next_text(&mut ws).await).unwrap();
+        assert_eq!(frame["message"], "Limit Exceeded", "{frame}");
+        ws.close(None).await.unwrap();
+        match tokio_tungstenite::connect_async(keyed()).await {
+            Err(tokio_tungstenite::tungstenite::Error::Http(r)) => assert_eq!(r.status(), 429),
+            other => panic!(
+                "a key past its quota should be refused: {:?}",
+                other.map(|x| x.1)
+            ),
+        }
+    });
+    // Refused requests are not counted: 3 used, none left.
+    let day = utc_date(0);
+    let usage = apigw(
+        &s,
+        &[
+            "get-usage",
+            "--usage-plan-id",
+            &plan,
+            "--start-date",
+            &day,
+            "--end-date",
+            &day,
+        ],
+    );
+    assert_eq!(usage["items"][&key], serde_json::json!([[3, 0]]), "{usage}");
 }
 
 /// A WebSocket route without an integration cannot be deployed: CreateDeployment refuses

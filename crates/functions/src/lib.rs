@@ -138,6 +138,9 @@ struct Target {
     pool: Arc<Pool>,
     concurrency: Arc<Concurrency>,
     version: String,
+    /// The ARN the caller invoked when it is not the version's own (an alias, or an
+    /// explicit `$LATEST`): the runtime's `invoked_function_arn` is the one invoked.
+    invoked_arn: Option<String>,
 }
 
 pub struct Functions {
@@ -155,6 +158,8 @@ pub struct Functions {
     applied: tokio::sync::watch::Sender<u64>,
     events: events::EventQueue,
     remote: Option<remote::RemoteLambda>,
+    /// Where packages uploaded through another node of a cluster are fetched from.
+    store: Arc<Store>,
 }
 
 /// Applies each change of the store to the engine: a new registry when the functions
@@ -190,7 +195,10 @@ impl Functions {
     /// Starts the engine (its reaper and Event dispatcher run on the current tokio runtime)
     /// and loads the functions of `state`. Workers are served by the runtime of the
     /// invocation that started them.
-    pub fn start(mut config: FunctionsConfig, store: &Store) -> Result<Arc<Functions>, StartError> {
+    pub fn start(
+        mut config: FunctionsConfig,
+        store: &Arc<Store>,
+    ) -> Result<Arc<Functions>, StartError> {
         let mut feed = store.subscribe();
         let state = feed.current().state.clone();
         let remote = config
@@ -223,7 +231,7 @@ impl Functions {
             std::fs::write(runtimes_dir.join(file), text)
                 .map_err(|source| StartError::WriteRuntime { file, source })?;
         }
-        let events = events::EventQueue::open(root.join("events"))?;
+        let events = events::EventQueue::open(root.join("events"), store)?;
         let functions = Arc::new(Functions {
             code_root: root.join("code"),
             runtimes_dir,
@@ -235,6 +243,7 @@ impl Functions {
             events,
             remote,
             config,
+            store: store.clone(),
         });
         functions.sync(&state);
         follow(Arc::downgrade(&functions), feed, state);
@@ -310,6 +319,7 @@ impl Functions {
         &self,
         spec: &'s WorkerSpec,
     ) -> Result<Cow<'s, WorkerSpec>, InterpreterError> {
+        self.unpack_from_store(&spec.code_dir).await;
         if spec.runtime.family() == RuntimeFamily::Provided {
             return Ok(Cow::Borrowed(spec));
         }
@@ -324,6 +334,35 @@ impl Functions {
             .command
             .insert(0, interpreter.probed.path.to_string_lossy().into_owned());
         Ok(Cow::Owned(launch))
+    }
+
+    /// Unpacks the package of `code_dir` from the store when this node does not have it
+    /// (it was uploaded through another node of the cluster). When that fails, the worker
+    /// fails to start with the reason, as for any missing code.
+    async fn unpack_from_store(&self, code_dir: &std::path::Path) {
+        if code_dir.is_dir() {
+            return;
+        }
+        let Some(hex) = code_dir.file_name().and_then(|n| n.to_str()) else {
+            return;
+        };
+        let zip = match self.store.get_code(hex.to_string()).await {
+            Ok(Some(zip)) => zip,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, package = hex, "cannot fetch a code package");
+                return;
+            }
+        };
+        let root = self.code_root.clone();
+        let unpacked = tokio::task::spawn_blocking(move || code::install(&root, &zip)).await;
+        match unpacked {
+            Ok(Ok(p)) => {
+                tracing::info!(package = hex, dir = %p.dir.display(), "unpacked a code package from the store")
+            }
+            Ok(Err(e)) => tracing::warn!(error = %e, package = hex, "cannot unpack a code package"),
+            Err(e) => tracing::warn!(error = %e, package = hex, "cannot unpack a code package"),
+        }
     }
 
     fn pool(&self, c: &FunctionConfiguration, old: Option<&Arc<Pool>>) -> Arc<Pool> {
@@ -446,10 +485,18 @@ impl Functions {
                 n.to_string(),
             ),
         };
+        // A version's pool already names `:N`; an alias or `$LATEST` is named as invoked.
+        let invoked_arn = qualifier.filter(|q| q.parse::<u64>().is_err()).map(|q| {
+            let mut arn = tollgate_model::lambda::function_arn(&self.config.region, name);
+            arn.push(':');
+            arn.push_str(q);
+            arn
+        });
         Ok(Target {
             pool,
             concurrency: entry.concurrency.clone(),
             version,
+            invoked_arn,
         })
     }
 
@@ -545,7 +592,7 @@ impl Functions {
     }
 
     /// Accepts an asynchronous (`Event`) invocation: it is on disk before this returns.
-    pub fn invoke_async(
+    pub async fn invoke_async(
         &self,
         name: &str,
         qualifier: Option<&str>,
@@ -556,8 +603,12 @@ impl Functions {
                 limit: MAX_EVENT_REQUEST,
             });
         }
-        self.exists(name, qualifier)?;
-        self.events.enqueue(name, qualifier, &payload).map_err(|e| {
+        let timeout = self.resolve(name, qualifier)?.pool.spec.timeout;
+        let queued = self
+            .events
+            .enqueue(name, qualifier, &payload, timeout)
+            .await;
+        queued.map_err(|e| {
             tracing::error!(error = %e, "cannot queue an event invocation");
             InvokeError::TooManyRequests {
                 reason: "EventQueueUnavailable",
@@ -659,7 +710,7 @@ impl Functions {
                 &self.logs,
                 request_id,
                 req.payload,
-                req.client_context,
+                (req.client_context, target.invoked_arn.clone()),
                 req.log_tail,
             )
             .await;

@@ -52,6 +52,8 @@ pub(crate) struct Pending {
     pub payload: Bytes,
     pub deadline_ms: u128,
     pub client_context: Option<String>,
+    /// Set when the caller invoked an alias (or `$LATEST` by name).
+    pub invoked_arn: Option<String>,
     pub done: oneshot::Sender<Reply>,
 }
 
@@ -258,7 +260,7 @@ async fn next_invocation(shared: &Shared) -> Response<Full<Bytes>> {
     h.insert("lambda-runtime-deadline-ms", hv(&p.deadline_ms.to_string()));
     h.insert(
         "lambda-runtime-invoked-function-arn",
-        hv(&shared.function_arn),
+        hv(p.invoked_arn.as_deref().unwrap_or(&shared.function_arn)),
     );
     h.insert("lambda-runtime-trace-id", hv(&trace));
     if let Some(cc) = &p.client_context {
@@ -517,7 +519,7 @@ impl Worker {
         logs: &LogWriter,
         request_id: String,
         payload: Bytes,
-        client_context: Option<String>,
+        (client_context, invoked_arn): (Option<String>, Option<String>),
         log_tail: bool,
     ) -> Outcome {
         let cold = self.served == 0;
@@ -540,6 +542,7 @@ impl Worker {
                 payload,
                 deadline_ms,
                 client_context,
+                invoked_arn,
                 done,
             })
             .await;

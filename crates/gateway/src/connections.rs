@@ -1,6 +1,6 @@
-//! The WebSocket connections this gateway knows, behind [`ConnectionRegistry`] (in-process
-//! today: [`LocalConnections`]; a cluster puts one backed by Redis behind the same trait,
-//! so `@connections` on any node reaches a socket another node holds).
+//! The WebSocket connections this gateway knows, behind [`ConnectionRegistry`] (in process:
+//! [`LocalConnections`]; a cluster with Redis wraps it to record which node holds each
+//! connection, so `@connections` on any node is passed to the node holding the socket).
 //!
 //! A connection's socket belongs to its session task; everyone else talks to it through
 //! its [`Connection`] handle: a bounded queue of [`Outbound`] commands, plus what
@@ -131,6 +131,10 @@ impl Connection {
     }
 }
 
+/// The answer of [`ConnectionRegistry::owner`].
+pub type OwnerFuture<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Option<String>> + Send + 'a>>;
+
 /// Where connections are found by id.
 pub trait ConnectionRegistry: Send + Sync {
     /// An established connection (after `$connect` succeeded).
@@ -143,6 +147,12 @@ pub trait ConnectionRegistry: Send + Sync {
     fn len(&self) -> usize;
     fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+    /// Where another live node of a cluster holds `id` (the URL its listener answers on),
+    /// so an `@connections` call is passed to it; `None` when no other node does (a
+    /// registry of one node never knows of others).
+    fn owner(&self, _id: &str) -> OwnerFuture<'_> {
+        Box::pin(std::future::ready(None))
     }
 }
 

@@ -18,6 +18,8 @@ pub struct ErrorContext {
     pub response_type: GatewayResponseType,
     pub message: Cow<'static, str>,
     pub validation_error: Option<String>,
+    /// [`crate::error::GatewayError::log_detail`].
+    pub log_detail: Option<&'static str>,
 }
 
 /// What an authorizer let through, for `$context.authorizer.*`: a Lambda authorizer's
@@ -114,6 +116,21 @@ pub struct ExecutionLog {
     pub endpoint_request_body: Option<bytes::Bytes>,
     /// "Endpoint response body before transformations".
     pub endpoint_response_body: Option<bytes::Bytes>,
+    /// The call to the endpoint, when one answered.
+    pub exchange: Option<EndpointExchange>,
+}
+
+/// What an execution log shows of one answered endpoint call.
+#[derive(Debug, Clone, Default)]
+pub struct EndpointExchange {
+    /// "Endpoint request URI" and "Sending request to".
+    pub uri: String,
+    /// "Endpoint request headers", as a Java map (HTTP backends: what was sent).
+    pub request_headers: Option<String>,
+    pub status: u16,
+    pub latency_ms: u64,
+    /// "Endpoint response headers", as a Java map.
+    pub response_headers: String,
 }
 
 impl RequestContext {
@@ -121,6 +138,13 @@ impl RequestContext {
     pub fn log_endpoint_request(&mut self, body: &bytes::Bytes) {
         if let Some(log) = &mut self.execution_log {
             log.endpoint_request_body = Some(body.clone());
+        }
+    }
+
+    /// Records the answered endpoint call when an execution log is kept.
+    pub fn log_exchange(&mut self, exchange: EndpointExchange) {
+        if let Some(log) = &mut self.execution_log {
+            log.exchange = Some(exchange);
         }
     }
 

@@ -28,6 +28,9 @@ pub struct GatewayError {
     /// `x-amzn-ErrorType` when it is not the response type's own (a SigV4 failure names
     /// its exact exception, e.g. `UnrecognizedClientException`).
     pub error_type: Option<&'static str>,
+    /// What an execution log says failed when it is not `message` (which the client sees):
+    /// a backend that cannot be reached is "Invalid endpoint address".
+    pub log_detail: Option<&'static str>,
 }
 
 impl GatewayError {
@@ -39,7 +42,12 @@ impl GatewayError {
             validation_error: None,
             default_body: None,
             error_type: None,
+            log_detail: None,
         }
+    }
+    pub fn with_log_detail(mut self, detail: &'static str) -> Self {
+        self.log_detail = Some(detail);
+        self
     }
     pub fn with_error_type(mut self, error_type: &'static str) -> Self {
         self.error_type = Some(error_type);

@@ -114,11 +114,26 @@ pub fn redacted(name: &str, value: &str) -> String {
 /// AWS's lines around the integration call, for integrations that have an endpoint.
 pub fn endpoint_lines(endpoint: &ExecutionLog) -> Vec<String> {
     let mut out = Vec::new();
+    let exchange = endpoint.exchange.as_ref();
+    if let Some(x) = exchange {
+        out.push(format!("Endpoint request URI: {}", x.uri));
+        if let Some(h) = &x.request_headers {
+            out.push(format!("Endpoint request headers: {h}"));
+        }
+    }
     if let Some(sent) = &endpoint.endpoint_request_body {
         out.push(format!(
             "Endpoint request body after transformations: {}",
             String::from_utf8_lossy(sent)
         ));
+    }
+    if let Some(x) = exchange {
+        out.push(format!("Sending request to {}", x.uri));
+        out.push(format!(
+            "Received response. Status: {}, Integration latency: {} ms",
+            x.status, x.latency_ms
+        ));
+        out.push(format!("Endpoint response headers: {}", x.response_headers));
     }
     if let Some(received) = &endpoint.endpoint_response_body {
         out.push(format!(
@@ -140,7 +155,7 @@ pub fn outcome_lines(
     match error {
         Some(e) if status >= 500 => out.push(format!(
             "Execution failed due to configuration error: {}",
-            e.message
+            e.log_detail.unwrap_or(&e.message)
         )),
         Some(e) => {
             out.push(format!(

@@ -4,10 +4,10 @@
 //! It holds AWS's default endpoints, `{apiId}.execute-api.{anything}` hosts and the path
 //! form `/_aws/execute-api/{apiId}/...` for clients that cannot set a Host header (there
 //! the stage is the first path segment), and exact hosts with base-path mappings (custom
-//! domain names, where a mapping names the stage). A request no entry takes is the control
+//! domain names, where a mapping names the stage, or the developer portal for a domain tagged
+//! `tollgate:portal=true`). A request no entry takes is the control
 //! plane's. The table is generic over what it points to, so it never names the runtime.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 /// The kinds of API the gateway serves; each has its own pipeline.
@@ -56,6 +56,9 @@ pub struct Addressed<'t, A> {
     pub base_path_matched: Option<&'t str>,
     /// `/ping` or `/sping` on a custom domain: answered by the edge, never routed.
     pub health_check: bool,
+    /// A custom domain that serves the developer portal (tagged `tollgate:portal=true`):
+    /// every path is the portal's, none is routed to an API or the control plane.
+    pub portal: bool,
     /// A custom domain with mutual TLS (its name): the request must have come over a
     /// handshake for that domain, with a verified client certificate.
     pub mutual_tls_domain: Option<&'t str>,
@@ -73,27 +76,30 @@ impl<A> Addressed<'_, A> {
 #[derive(Debug)]
 pub struct Frontends<A> {
     /// Default endpoints by lower-case API id (APIs whose default endpoint is enabled).
-    execute_api: HashMap<Box<str>, Frontend<A>>,
+    execute_api: crate::table::Table<Box<str>, Frontend<A>>,
     /// Exact hosts (lower-case) with their base-path mappings, longest base path first.
-    domains: HashMap<Box<str>, Vec<BasePathMapping<A>>>,
+    domains: crate::table::Table<Box<str>, Vec<BasePathMapping<A>>>,
     /// The hosts of `domains` with mutual TLS.
     mutual_tls: std::collections::HashSet<Box<str>>,
+    /// The hosts of `domains` that serve the developer portal instead of their mappings.
+    portals: std::collections::HashSet<Box<str>>,
     /// Wildcard domains (`*.example.com`) by their parent (`example.com`): a host no exact
     /// domain takes, one label under the parent, is the wildcard's.
-    wildcards: HashMap<Box<str>, Box<str>>,
+    wildcards: crate::table::Table<Box<str>, Box<str>>,
     /// Function URLs by (lower-case) URL id: `{urlId}.lambda-url.*` hosts and
     /// `/_aws/lambda-url/{urlId}/...`.
-    function_urls: HashMap<Box<str>, Frontend<A>>,
+    function_urls: crate::table::Table<Box<str>, Frontend<A>>,
 }
 
 impl<A> Default for Frontends<A> {
     fn default() -> Self {
         Frontends {
-            execute_api: HashMap::new(),
-            domains: HashMap::new(),
+            execute_api: Default::default(),
+            domains: Default::default(),
             mutual_tls: Default::default(),
-            wildcards: HashMap::new(),
-            function_urls: HashMap::new(),
+            portals: Default::default(),
+            wildcards: Default::default(),
+            function_urls: Default::default(),
         }
     }
 }
@@ -128,6 +134,7 @@ impl<A> Frontends<A> {
             path_start: 0,
             base_path_matched: None,
             health_check: false,
+            portal: false,
             mutual_tls_domain: None,
         })
     }
@@ -142,6 +149,7 @@ impl<A> Frontends<A> {
             path_start: URL_PATH_PREFIX.len() + id.len(),
             base_path_matched: None,
             health_check: false,
+            portal: false,
             mutual_tls_domain: None,
         })
     }
@@ -165,6 +173,13 @@ impl<A> Frontends<A> {
         self.domains.insert(host, mappings);
     }
 
+    /// Serves the developer portal on a custom domain name: every path of the host is the
+    /// portal's (its base-path mappings are not routed while it does).
+    pub fn add_portal_domain(&mut self, host: &str, mutual_tls: bool) {
+        self.add_domain(host, Vec::new(), mutual_tls);
+        self.portals.insert(host.to_ascii_lowercase().into());
+    }
+
     /// Classifies one request by its Host (or URI authority) and path; `None`: no entry
     /// takes it (the control plane's).
     pub fn classify(&self, host: Option<&str>, path: &str) -> Option<Addressed<'_, A>> {
@@ -184,13 +199,16 @@ impl<A> Frontends<A> {
             if let Some((host, mappings)) = domain {
                 let mutual_tls_domain = self.mutual_tls.get(host).map(|h| &**h);
                 let mut found = base_path(mappings, path);
-                if matches!(path, "/ping" | "/sping") {
+                if !self.portals.is_empty() && self.portals.contains(host) {
+                    found.portal = true;
+                } else if matches!(path, "/ping" | "/sping") {
                     found = Addressed {
                         frontend: None,
                         stage: None,
                         path_start: 0,
                         base_path_matched: None,
                         health_check: true,
+                        portal: false,
                         mutual_tls_domain: None,
                     };
                 }
@@ -209,6 +227,7 @@ impl<A> Frontends<A> {
                 path_start: 0,
                 base_path_matched: None,
                 health_check: false,
+                portal: false,
                 mutual_tls_domain: None,
             });
         }
@@ -226,6 +245,7 @@ impl<A> Frontends<A> {
             path_start: PATH_PREFIX.len() + id.len(),
             base_path_matched: None,
             health_check: false,
+            portal: false,
             mutual_tls_domain: None,
         })
     }
@@ -284,6 +304,7 @@ fn base_path<'t, A>(mappings: &'t [BasePathMapping<A>], path: &str) -> Addressed
                 path_start: if bp.is_empty() { 0 } else { skipped + bp.len() },
                 base_path_matched: Some(bp),
                 health_check: false,
+                portal: false,
                 mutual_tls_domain: None,
             };
         }
@@ -294,6 +315,7 @@ fn base_path<'t, A>(mappings: &'t [BasePathMapping<A>], path: &str) -> Addressed
         path_start: 0,
         base_path_matched: None,
         health_check: false,
+        portal: false,
         mutual_tls_domain: None,
     }
 }
@@ -474,6 +496,46 @@ mod tests {
         assert_eq!(api(&a), Some("one"));
         assert!(t.classify(Some("a.b.example.com"), "/").is_none());
         assert!(t.classify(Some("example.com"), "/").is_none());
+    }
+
+    #[test]
+    fn a_portal_domain_takes_every_path_and_routes_no_api() {
+        let mut t: Frontends<&'static str> = Frontends::default();
+        t.add_domain(
+            "api.example.com",
+            vec![BasePathMapping {
+                base_path: "".into(),
+                stage: Some("prod".into()),
+                frontend: Frontend {
+                    kind: ApiKind::Rest,
+                    api: "root",
+                },
+            }],
+            false,
+        );
+        t.add_portal_domain("Developer.example.com", false);
+        for path in [
+            "/",
+            "/signup",
+            "/ping",
+            "/restapis",
+            "/_aws/execute-api/x/prod/",
+        ] {
+            let a = t
+                .classify(Some("developer.example.com:8443"), path)
+                .unwrap();
+            assert!(
+                a.portal && a.frontend.is_none() && !a.health_check,
+                "{path}"
+            );
+        }
+        let a = t.classify(Some("api.example.com"), "/").unwrap();
+        assert!(!a.portal && a.frontend.is_some());
+        // The portal's mutual TLS is the domain's, as for any domain.
+        t.add_portal_domain("*.dev.example.com", true);
+        let a = t.classify(Some("a.dev.example.com"), "/").unwrap();
+        assert!(a.portal);
+        assert_eq!(a.mutual_tls_domain, Some("*.dev.example.com"));
     }
 
     #[test]

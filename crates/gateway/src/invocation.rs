@@ -88,6 +88,8 @@ pub struct Invocation<'a> {
     pub logging: Option<&'a crate::execution_log::StageExecutionLog>,
     /// The stage's client certificate for HTTP backends (`clientCertificateId`).
     pub backend_tls: Option<&'a crate::integrations::backend_tls::StageBackendTls>,
+    /// The head as an HTTP/1 client sent it: proxy events show its header names' case.
+    pub raw_head: Option<crate::header_case::RawHead>,
 }
 
 impl Invocation<'_> {

@@ -18,22 +18,27 @@ pub mod domains;
 pub mod error;
 pub mod execution_log;
 pub mod frontend;
+pub mod header_case;
 pub mod http_context;
 pub mod iam;
 pub mod integrations;
 pub mod invocation;
+pub mod key_binding;
 pub mod listener;
 pub mod mapping;
 pub mod method_settings;
 pub mod metrics;
 pub mod pipeline;
 pub mod response_cache;
+pub mod response_case;
 pub mod router;
 pub mod runtime;
 pub mod runtime_ws;
+pub mod table;
 pub mod test_authorizer;
 pub mod test_invoke;
 pub mod uri;
+pub mod vpc_link;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -70,6 +75,12 @@ pub struct Gateway {
     iam: ArcSwap<iam::Iam>,
     /// The configured callers (the root's keys and `--principals`), IAM's are added to.
     configured_callers: iam::Callers,
+    /// Where AWS service integrations send their calls, signed with what.
+    aws: integrations::aws::config::AwsServices,
+    /// VPC links' targets, rebuilt when the links change (read by private integrations).
+    vpc_links: ArcSwap<vpc_link::VpcLinks>,
+    /// `--vpc-link-target`.
+    vpc_link_targets: vpc_link::ConfiguredTargets,
     /// WebSocket connections, by id.
     connections: Arc<dyn connections::ConnectionRegistry>,
     /// Idle timeout, maximum duration and `@connections` signing of WebSocket APIs.
@@ -94,6 +105,20 @@ pub struct Sinks {
     pub execution_log_dir: PathBuf,
 }
 
+/// What a node shares with the cluster's other nodes (or keeps to itself when alone):
+/// usage counts, throttle buckets and response caches.
+pub struct Shared {
+    pub usage: Arc<dyn UsageCounters>,
+    pub buckets: Arc<dyn Buckets>,
+    /// Makes each stage's response cache ([`response_cache::local_factory`] for one node).
+    pub response_caches: Box<response_cache::CacheFactory>,
+    /// The WebSocket connections ([`connections::LocalConnections`] for one node).
+    pub connections: Arc<dyn connections::ConnectionRegistry>,
+    /// Makes the shared tier of each Lambda authorizer's result cache (`None`: each node
+    /// keeps its own only).
+    pub authorizer_results: Option<Box<tollgate_authorizers::SharedFactory>>,
+}
+
 /// How long things may take: request bodies, and WebSocket connections.
 pub struct Timing {
     /// How long a request body that is read into memory may stop arriving.
@@ -108,6 +133,10 @@ pub struct Identities {
     pub cognito_endpoint: Option<String>,
     /// The control plane's credentials (the account root) and `--principals`.
     pub callers: iam::Callers,
+    /// The endpoints and credentials of AWS service integrations (`--aws-*`).
+    pub aws: integrations::aws::config::AwsServices,
+    /// `--vpc-link-target ID_OR_ARN=host:port[,...]`.
+    pub vpc_link_targets: vpc_link::ConfiguredTargets,
 }
 
 impl Gateway {
@@ -116,8 +145,7 @@ impl Gateway {
     pub fn start(
         store: &Store,
         sinks: Sinks,
-        usage: Arc<dyn UsageCounters>,
-        buckets: Arc<dyn Buckets>,
+        shared: Shared,
         functions: Option<Arc<tollgate_functions::Functions>>,
         timing: Timing,
         identities: Identities,
@@ -126,6 +154,13 @@ impl Gateway {
             body_stall,
             websocket,
         } = timing;
+        let Shared {
+            usage,
+            buckets,
+            response_caches,
+            connections,
+            authorizer_results,
+        } = shared;
         let logs = AccessLogWriter::start(sinks.access_log_dir);
         let mut feed = store.subscribe();
         let state = feed.current().state.clone();
@@ -141,13 +176,22 @@ impl Gateway {
             applied,
             functions,
             body_stall,
-            authorizer_caches: Default::default(),
-            response_caches: Default::default(),
+            authorizer_caches: authorizer_results
+                .map(tollgate_authorizers::ResultCaches::shared)
+                .unwrap_or_default(),
+            response_caches: response_cache::ResponseCaches::new(response_caches),
             jwks: Default::default(),
             cognito_endpoint: identities.cognito_endpoint,
             iam: ArcSwap::from_pointee(iam::Iam::with_iam(&identities.callers, &state.iam)),
             configured_callers: identities.callers,
-            connections: Arc::new(connections::LocalConnections::default()),
+            aws: identities.aws,
+            vpc_links: ArcSwap::from_pointee(vpc_link::VpcLinks::build(
+                &state.domains,
+                &identities.vpc_link_targets,
+                &vpc_link::VpcLinks::default(),
+            )),
+            vpc_link_targets: identities.vpc_link_targets,
+            connections,
             websocket,
             websocket_connects,
             metrics: sinks.metrics,
@@ -185,6 +229,12 @@ impl Gateway {
             execution_log_dir: &self.execution_log_dir,
         };
         self.sites.update(&state.domains);
+        let links = vpc_link::VpcLinks::build(
+            &state.domains,
+            &self.vpc_link_targets,
+            &self.vpc_links.load(),
+        );
+        self.vpc_links.store(Arc::new(links));
         if !self.iam.load().compiled_from(&state.iam) {
             let iam = iam::Iam::with_iam(&self.configured_callers, &state.iam);
             self.iam.store(Arc::new(iam));
@@ -213,8 +263,8 @@ impl Gateway {
     }
 
     /// FlushStageCache: empties the stage's response cache.
-    pub fn flush_stage_cache(&self, api: &str, stage: &str) {
-        self.response_caches.flush_stage(api, stage);
+    pub async fn flush_stage_cache(&self, api: &str, stage: &str) {
+        self.response_caches.flush_stage(api, stage).await;
     }
 
     /// Whether the stage's response cache exists on this node (`cacheClusterStatus`).
@@ -223,9 +273,21 @@ impl Gateway {
     }
 
     /// FlushStageAuthorizersCache (REST) and ResetAuthorizersCache (HTTP APIs): empties
-    /// the stage's authorizer result caches.
-    pub fn flush_authorizer_cache(&self, api: &str, stage: &str) {
-        self.authorizer_caches.flush_stage(api, stage);
+    /// the stage's authorizer result caches, for every node of a cluster.
+    pub async fn flush_authorizer_cache(&self, api: &str, stage: &str) {
+        for shared in self.flush_authorizer_cache_here(api, stage) {
+            shared.await;
+        }
+    }
+
+    /// Empties this node's copies of the stage's authorizer result caches (another node
+    /// flushed them); the futures that empty their shared tiers.
+    pub fn flush_authorizer_cache_here(
+        &self,
+        api: &str,
+        stage: &str,
+    ) -> Vec<tollgate_authorizers::SharedFuture<'static, ()>> {
+        let mut shared = self.authorizer_caches.flush_stage(api, stage);
         let runtime = self.runtime.load();
         let http_stage = runtime
             .http_apis
@@ -233,13 +295,21 @@ impl Gateway {
             .and_then(|a| a.stages.get(stage));
         for cache in http_stage.iter().flat_map(|s| s.authorizer_caches.values()) {
             cache.flush();
+            shared.extend(cache.flush_shared());
         }
+        shared
     }
 
     /// Closes every WebSocket connection with 1001 (going away), as the gateway stops;
     /// each runs its `$disconnect`.
     pub fn close_websockets(&self) {
         self.connections.close_all(1001, "Going away");
+    }
+
+    /// Writes every access and execution log line buffered so far (the requests are
+    /// drained: the last lines must not be lost on a graceful stop).
+    pub fn flush_logs(&self) {
+        self.logs.flush();
     }
 
     /// The registry requests are counted in.

@@ -20,16 +20,20 @@ use tokio::sync::{mpsc, watch};
 use crate::body::GatewayBody;
 use crate::domains::ClientCert;
 use crate::frontend;
+use crate::header_case::{HeadCapture, RawHead};
 use crate::pipeline::inbound::{ConnectionSlot, Inbound};
+use crate::response_case::ResponseSpellings;
 use crate::Gateway;
 
 mod activity;
 mod cap;
+mod respell;
 pub mod tls;
 
 pub use activity::Timeouts;
 use activity::{Activity, Expiry, Tracked, Watched};
 use cap::ConnectionCap;
+use respell::{NextHead, Respelled};
 use tls::TlsEdge;
 
 /// What the listeners allow a client: how long it may take and how many connections all
@@ -57,6 +61,11 @@ pub enum Role {
     DataPlane,
     /// The control plane only.
     ControlPlane,
+    /// The developer portal only: requests go to the control-plane handler marked with this
+    /// role (in their extensions), which hands them to the portal and nothing else. The edge
+    /// marks a request for a custom domain serving the portal the same way, on any listener
+    /// that serves custom domains.
+    Portal,
 }
 
 /// hyper's read buffer bounds what a request head may take in memory. The data plane
@@ -313,8 +322,12 @@ async fn serve_connection<S>(
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let activity = Activity::new();
+    let heads = Arc::new(HeadCapture::default());
     let timeouts = shared.timeouts;
     let tracker = activity.clone();
+    let sent_heads = heads.clone();
+    let next_head = Arc::new(NextHead::default());
+    let writer_head = next_head.clone();
     let Conn {
         remote,
         role,
@@ -324,6 +337,10 @@ async fn serve_connection<S>(
     let service = service_fn(move |mut req: Request<Incoming>| {
         let (shared, tracker, transport) = (shared.clone(), tracker.clone(), transport.clone());
         tracker.request_started();
+        // HTTP/2 heads are HPACK frames: names arrive lower case, nothing to keep.
+        let http1 = req.version() <= http::Version::HTTP_11;
+        let raw_head = http1.then(|| RawHead(sent_heads.clone()));
+        let next_head = http1.then(|| next_head.clone());
         // Only upgrade requests (which already carry hyper's `OnUpgrade`) get the slot.
         if req
             .extensions()
@@ -335,11 +352,20 @@ async fn serve_connection<S>(
         async move {
             // Boxed: the pipeline's future holds every phase's state (kilobytes), and
             // hyper moves the service future on each hand-off; a box moves a pointer.
-            let resp = Box::pin(dispatch(role, &shared, req, remote, transport)).await;
+            let from = Client {
+                remote,
+                transport,
+                raw_head,
+            };
+            let mut resp = Box::pin(dispatch(role, &shared, req, from)).await;
+            if let Some(next) = next_head {
+                next.set(resp.extensions_mut().remove::<ResponseSpellings>());
+            }
             Ok::<_, std::convert::Infallible>(resp.map(|b| Tracked::new(b, tracker)))
         }
     });
-    let io = TokioIo::new(Watched::new(stream, activity.clone()));
+    let watched = Watched::new(stream, activity.clone(), heads);
+    let io = TokioIo::new(Respelled::new(watched, writer_head));
     let conn = builder.serve_connection_with_upgrades(io, service);
     let mut conn = std::pin::pin!(conn);
     let expiry = tokio::select! {
@@ -361,72 +387,143 @@ async fn serve_connection<S>(
     let _ = tokio::time::timeout(DRAIN, conn).await;
 }
 
+/// Where the edge sends a request.
+enum Route<'r> {
+    /// A deployed API's pipeline.
+    Api(Inbound<'r>),
+    /// The control plane.
+    Control(Request<Incoming>),
+    /// Answered at the edge.
+    Answer(Response<GatewayBody>),
+}
+
 /// The edge's one decision: a request the frontend table takes goes to its API kind's
 /// pipeline; any other is the control plane's (on a data-plane-only listener, the REST
 /// pipeline's 403).
-async fn dispatch(
+fn route<'r>(
+    role: Role,
+    runtime: &'r crate::runtime::Runtime,
+    req: Request<Incoming>,
+    from: Client,
+) -> Route<'r> {
+    let Client {
+        remote,
+        transport,
+        raw_head,
+    } = from;
+    if role == Role::ControlPlane || role == Role::Portal {
+        let mut req = req;
+        req.extensions_mut().insert(ClientAddr(remote));
+        if role == Role::Portal {
+            // The control plane's router hands a portal listener's requests to the portal.
+            to_portal(req.extensions_mut(), transport.tls);
+        }
+        return Route::Control(req);
+    }
+    let (mut parts, body) = req.into_parts();
+    if let Some(path) = parts
+        .uri
+        .path_and_query()
+        .and_then(|p| frontend::user_request_path(p.as_str()))
+    {
+        if let Ok(uri) = path.parse() {
+            // A SigV4 signature covers the path as the client sent it.
+            let sent = std::mem::replace(&mut parts.uri, uri);
+            parts.extensions.insert(frontend::SignedUri(sent));
+        }
+    }
+    let addressed = runtime
+        .frontends
+        .classify(frontend::host_of(&parts), parts.uri.path());
+    if let Some(domain) = addressed.as_ref().and_then(|a| a.mutual_tls_domain) {
+        // A mutual TLS domain only over its own handshake with a verified client
+        // certificate: not by Host on another name's connection, nor in plain HTTP.
+        let verified = transport.client_cert.is_some() && transport.site.as_deref() == Some(domain);
+        if !verified {
+            return Route::Answer(forbidden());
+        }
+    }
+    if addressed.as_ref().is_some_and(|a| a.portal) {
+        // A custom domain that serves the developer portal: every request is the portal's,
+        // as on the portal's own listener, with the path the client sent.
+        if let Some(frontend::SignedUri(sent)) = parts.extensions.remove() {
+            parts.uri = sent;
+        }
+        parts.extensions.insert(ClientAddr(remote));
+        to_portal(&mut parts.extensions, transport.tls);
+        return Route::Control(Request::from_parts(parts, body));
+    }
+    if addressed.as_ref().is_some_and(|a| a.health_check) {
+        // `/ping` and `/sping` on a custom domain: API Gateway's own health checks.
+        return Route::Answer(Response::new(GatewayBody::empty()));
+    }
+    if addressed.is_some() || role == Role::DataPlane {
+        return Route::Api(Inbound {
+            parts,
+            body,
+            remote,
+            tls: transport.tls,
+            client_cert: transport.client_cert,
+            raw_head,
+            addressed,
+        });
+    }
+    parts.extensions.insert(ClientAddr(remote));
+    Route::Control(Request::from_parts(parts, body))
+}
+
+/// Serves one request. Not an `async fn`, and the decision is a plain function: the
+/// future (copied whole once per request) keeps neither its arguments twice nor the
+/// decision's temporaries.
+#[allow(clippy::manual_async_fn)] // an `async fn` would keep its arguments twice
+fn dispatch(
     role: Role,
     shared: &Shared,
     req: Request<Incoming>,
+    from: Client,
+) -> impl Future<Output = Response<GatewayBody>> + Send + '_ {
+    async move {
+        let (gw, control, main) = (&shared.gateway, &shared.control, &shared.main);
+        let runtime = gw.runtime.load();
+        let to = route(role, &runtime, req, from);
+        let inbound = match to {
+            Route::Api(inbound) => inbound,
+            Route::Answer(resp) => return resp,
+            Route::Control(req) => {
+                // The control plane does not read the runtime; release it before waiting.
+                drop(runtime);
+                return control_plane(control, main, req).await;
+            }
+        };
+        gw.serve(inbound).await
+    }
+}
+
+/// Who sent one request: the peer, the connection's transport, and (HTTP/1) its head.
+struct Client {
     remote: SocketAddr,
     transport: Transport,
-) -> Response<GatewayBody> {
-    let (gw, control, main) = (&shared.gateway, &shared.control, &shared.main);
-    if role != Role::ControlPlane {
-        let runtime = gw.runtime.load();
-        let (mut parts, body) = req.into_parts();
-        if let Some(path) = parts
-            .uri
-            .path_and_query()
-            .and_then(|p| frontend::user_request_path(p.as_str()))
-        {
-            if let Ok(uri) = path.parse() {
-                // A SigV4 signature covers the path as the client sent it.
-                let sent = std::mem::replace(&mut parts.uri, uri);
-                parts.extensions.insert(frontend::SignedUri(sent));
-            }
-        }
-        let addressed = runtime
-            .frontends
-            .classify(frontend::host_of(&parts), parts.uri.path());
-        if let Some(domain) = addressed.as_ref().and_then(|a| a.mutual_tls_domain) {
-            // A mutual TLS domain only over its own handshake with a verified client
-            // certificate: not by Host on another name's connection, nor in plain HTTP.
-            let verified =
-                transport.client_cert.is_some() && transport.site.as_deref() == Some(domain);
-            if !verified {
-                return forbidden();
-            }
-        }
-        if addressed.as_ref().is_some_and(|a| a.health_check) {
-            // `/ping` and `/sping` on a custom domain: API Gateway's own health checks.
-            return Response::new(GatewayBody::empty());
-        }
-        if addressed.is_some() || role == Role::DataPlane {
-            let inbound = Inbound {
-                parts,
-                body,
-                remote,
-                tls: transport.tls,
-                client_cert: transport.client_cert,
-                addressed,
-            };
-            return gw.serve(inbound).await;
-        }
-        // The control plane does not read the runtime; release it before waiting.
-        drop(runtime);
-        parts.extensions.insert(ClientAddr(remote));
-        return control_plane(control, main, Request::from_parts(parts, body)).await;
-    }
-    let mut req = req;
-    req.extensions_mut().insert(ClientAddr(remote));
-    control_plane(control, main, req).await
+    raw_head: Option<RawHead>,
 }
 
 /// The address a control-plane request came from (in its extensions): `/metrics` is
 /// open to loopback callers only.
 #[derive(Clone, Copy, Debug)]
 pub struct ClientAddr(pub SocketAddr);
+
+/// In a request's extensions: it came over TLS (the developer portal's cookies are then
+/// `Secure`).
+#[derive(Clone, Copy, Debug)]
+pub struct OverTls;
+
+/// Marks a request for the developer portal: the control-plane handler gives a request
+/// marked `Role::Portal` to the portal and nothing else.
+fn to_portal(extensions: &mut http::Extensions, tls: bool) {
+    extensions.insert(Role::Portal);
+    if tls {
+        extensions.insert(OverTls);
+    }
+}
 
 /// API Gateway's 403 for a request a mutual TLS domain refuses.
 fn forbidden() -> Response<GatewayBody> {
@@ -455,5 +552,30 @@ async fn control_plane(
             *r.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
             r
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn future_size<A, B, C, F: Future>(_: impl FnOnce(A, B, C) -> F) -> usize {
+        std::mem::size_of::<F>()
+    }
+
+    /// A request's future is copied whole once per request (into the box it is polled in),
+    /// and from 4 KiB on glibc copies byte by byte (`rep movsb`: 9,000 of MOCK's 40,000
+    /// instructions when it was 9 KB). The rare paths (authorizers, caches, Lambda, HTTP
+    /// non-proxy, WebSocket and function URL pipelines) are boxed to keep it under that: a
+    /// phase or pipeline that inlines a large future fails here (sizes of this build's
+    /// profile; the release build's are smaller).
+    #[test]
+    fn a_request_s_future_stays_under_4_kib() {
+        let size = future_size(
+            |shared: &'static Shared, req: Request<Incoming>, from: Client| {
+                dispatch(Role::Shared, shared, req, from)
+            },
+        );
+        assert!(size <= 4096, "the request future is {size} bytes");
     }
 }

@@ -8,7 +8,6 @@
 //! resource falls through to a `{proxy+}`), as measured on AWS. Matching borrows from the
 //! request path and does not allocate beyond the list of path parameter positions.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Index of an HTTP method in a resource's method table; `ANY` is the last slot.
@@ -49,7 +48,7 @@ impl<M> Route<M> {
 
 #[derive(Debug)]
 struct Node<M> {
-    statics: HashMap<Box<str>, Node<M>>,
+    statics: crate::table::Table<Box<str>, Node<M>>,
     param: Option<(Arc<str>, Box<Node<M>>)>,
     greedy: Option<(Arc<str>, Arc<Route<M>>)>,
     route: Option<Arc<Route<M>>>,
@@ -58,7 +57,7 @@ struct Node<M> {
 impl<M> Default for Node<M> {
     fn default() -> Self {
         Node {
-            statics: HashMap::new(),
+            statics: Default::default(),
             param: None,
             greedy: None,
             route: None,
@@ -501,7 +500,7 @@ mod properties {
         proptest::collection::vec(proptest::collection::vec(0u8..6, 0..4), 1..12).prop_map(
             |paths| {
                 let mut out: Vec<String> = vec!["/".into()];
-                let mut var_child: HashMap<String, String> = HashMap::new();
+                let mut var_child: std::collections::HashMap<String, String> = Default::default();
                 for p in paths {
                     let mut cur = String::new();
                     for code in p {

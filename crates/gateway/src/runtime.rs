@@ -10,7 +10,7 @@ use tollgate_authorizers::{CacheId, ResultCache, ResultCaches};
 use tollgate_model::{Deployment, RestApiDefinition, Stage};
 use tollgate_store::limit::Verdict;
 use tollgate_store::throttle::{Buckets, TokenBucket};
-use tollgate_store::usage::{KeyCounter, Quota, UsageCounters};
+use tollgate_store::usage::{Quota, UsageCounters};
 use tollgate_store::{ApiState, State, V2ApiState};
 
 use crate::access_log::{access_log_path, AccessLog, AccessLogWriter};
@@ -26,33 +26,13 @@ use crate::response_cache::{budget_bytes, ResponseCaches};
 use crate::router::method_slot;
 use crate::runtime_ws::{build_websocket_api, WsApiRuntime};
 
-/// Buckets per resource path, indexed by method slot (see [`method_slot`]).
-pub type MethodBuckets = HashMap<Box<str>, [Option<Arc<dyn TokenBucket>>; 8]>;
-
-/// An API key allowed on a stage, with what its usage plan imposes.
-pub struct KeyBinding {
-    pub key_id: Arc<str>,
-    pub plan_id: Arc<str>,
-    pub plan_bucket: Option<Arc<dyn TokenBucket>>,
-    pub method_buckets: MethodBuckets,
-    pub quota: Option<Quota>,
-    pub counter: Arc<dyn KeyCounter>,
-}
-
-impl std::fmt::Debug for KeyBinding {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KeyBinding")
-            .field("key_id", &self.key_id)
-            .field("plan_id", &self.plan_id)
-            .finish()
-    }
-}
+pub use crate::key_binding::{KeyBinding, MethodBuckets};
 
 /// Who may call a stage and how fast: API keys, stage/method buckets, the account bucket.
 #[derive(Debug)]
 pub struct StageLimits {
     /// By key value: enabled keys of usage plans that include this API stage.
-    pub keys: HashMap<Box<str>, Arc<KeyBinding>>,
+    pub keys: crate::table::Table<Box<str>, Arc<KeyBinding>>,
     pub method_buckets: MethodBuckets,
     pub account: Arc<dyn TokenBucket>,
     /// Each caching Lambda authorizer's result cache on this stage, by authorizer id.
@@ -124,7 +104,7 @@ impl StageRuntime {
 #[derive(Debug)]
 pub struct ApiRuntime {
     pub disable_execute_api_endpoint: bool,
-    pub stages: HashMap<Box<str>, Arc<StageRuntime>>,
+    pub stages: crate::table::Table<Box<str>, Arc<StageRuntime>>,
     /// The state this was built from, to skip rebuilding unchanged APIs.
     source: Arc<ApiState>,
     /// Compiled deployments by id, with the snapshot they came from.
@@ -155,6 +135,8 @@ pub type HttpResultCache = ResultCache<tollgate_authorizers::http_lambda::HttpAu
 /// The stage's authorizer caches: its previous runtime's while it serves the same
 /// deployment (an unrelated edit must not empty them), else new ones.
 fn http_authorizer_caches(
+    env: &Env<'_>,
+    (api, stage): (&str, &str),
     deployment: &Arc<CompiledHttpApi>,
     prev: Option<&HttpStageRuntime>,
 ) -> HashMap<Arc<str>, Arc<HttpResultCache>> {
@@ -165,7 +147,18 @@ fn http_authorizer_caches(
         .authorizers
         .lambdas()
         .filter(|a| !a.ttl.is_zero())
-        .map(|a| (a.id.clone(), Arc::new(ResultCache::new(a.ttl))))
+        .map(|a| {
+            let shared = env.authorizer_caches.shared_tier(&CacheId {
+                api: api.into(),
+                stage: stage.into(),
+                deployment: (*deployment.deployment_id).into(),
+                authorizer: (*a.id).into(),
+            });
+            (
+                a.id.clone(),
+                Arc::new(ResultCache::with_shared(a.ttl, shared)),
+            )
+        })
         .collect()
 }
 
@@ -187,7 +180,7 @@ impl HttpStageRuntime {
 /// An HTTP API (API Gateway v2) as the data plane serves it.
 #[derive(Debug)]
 pub struct HttpApiRuntime {
-    pub stages: HashMap<Box<str>, Arc<HttpStageRuntime>>,
+    pub stages: crate::table::Table<Box<str>, Arc<HttpStageRuntime>>,
     source: Arc<V2ApiState>,
     compiled: Compiled<tollgate_model::v2::Deployment, CompiledHttpApi>,
 }
@@ -281,7 +274,7 @@ pub fn rebuild(state: &State, old: &Runtime, env: &Env<'_>) -> Runtime {
                     (env.logs, env.metrics),
                     env.buckets,
                     &state.account.throttle_settings,
-                    |stage| stage_keys(id, stage, state, env).into_keys().collect(),
+                    |stage| stage_keys(id, stage, state, env),
                 )),
             };
             if !api.definition.api.disable_execute_api_endpoint {
@@ -340,6 +333,10 @@ fn add_domains(
 ) {
     use crate::frontend::{BasePathMapping, Frontend};
     for (name, d) in &state.domains.domain_names {
+        if d.serves_portal() {
+            frontends.add_portal_domain(name, d.mutual_tls_authentication.is_some());
+            continue;
+        }
         let mappings = d
             .mappings
             .iter()
@@ -414,8 +411,8 @@ fn stage_keys(
     stage: &str,
     state: &State,
     env: &Env<'_>,
-) -> HashMap<Box<str>, Arc<KeyBinding>> {
-    let mut keys = HashMap::new();
+) -> crate::table::Table<Box<str>, Arc<KeyBinding>> {
+    let mut keys = crate::table::Table::default();
     for plan in state
         .usage_plans
         .values()
@@ -517,7 +514,7 @@ fn build_api(
         compiled.insert(dep_id.to_string(), (d.clone(), c.clone()));
         Some(c)
     };
-    let mut stages = HashMap::new();
+    let mut stages = crate::table::Table::default();
     for (name, st) in &api.stages {
         let Some(deployment) = get(&st.deployment_id) else {
             tracing::warn!(api = id, stage = %name, "stage points to a missing deployment; not served");
@@ -647,7 +644,7 @@ fn build_http_api(
     env: &Env<'_>,
 ) -> HttpApiRuntime {
     let mut compiled = HashMap::new();
-    let mut stages = HashMap::new();
+    let mut stages = crate::table::Table::default();
     for (name, st, dep_id, d) in served_v2_stages(api) {
         let c = compiled_for(dep_id, d, &mut compiled, prev.map(|p| &p.compiled), |d| {
             compile_http_api(&d.snapshot, dep_id)
@@ -655,7 +652,12 @@ fn build_http_api(
         let route_buckets =
             http_route_buckets(&api.definition.api.api_id, st, &c, state, env.buckets);
         let prev_stage = prev.and_then(|p| p.stages.get(name.as_str()));
-        let authorizer_caches = http_authorizer_caches(&c, prev_stage.map(|s| &**s));
+        let authorizer_caches = http_authorizer_caches(
+            env,
+            (&api.definition.api.api_id, name.as_str()),
+            &c,
+            prev_stage.map(|s| &**s),
+        );
         let a = &api.definition.api;
         let metrics = RouteStageMetrics::build(
             env.metrics,

@@ -3,7 +3,7 @@
 //! the other kinds; a connection keeps the stage runtime it connected to (AWS too keeps
 //! a connection on the deployment it connected with).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use tollgate_store::throttle::{Buckets, TokenBucket};
@@ -12,6 +12,7 @@ use tollgate_store::V2ApiState;
 use crate::access_log::{AccessLog, AccessLogWriter};
 use crate::compile::websocket::{compile_websocket_api, CompiledWebSocketApi};
 use crate::compiled::{compiled_for, route_bucket, served_v2_stages, Compiled};
+use crate::key_binding::KeyBinding;
 use crate::metrics::RouteStageMetrics;
 
 #[derive(Debug)]
@@ -26,10 +27,10 @@ pub struct WsStageRuntime {
     pub route_buckets: HashMap<Box<str>, Arc<dyn TokenBucket>>,
     /// One line per `$connect`, message and `$disconnect` (`accessLogSettings`).
     pub access_log: Option<AccessLog>,
-    /// The values of the enabled API keys of usage plans that include this stage (checked
-    /// on a `$connect` with `apiKeyRequired`; plans' throttles and quotas are not applied
-    /// to WebSocket messages).
-    pub keys: HashSet<Box<str>>,
+    /// By value, the enabled API keys of usage plans that include this stage: checked on a
+    /// `$connect` with `apiKeyRequired`, whose connection then spends the key's plan
+    /// throttle and quota on `$connect` and on every message.
+    pub keys: crate::table::Table<Box<str>, Arc<KeyBinding>>,
     /// The stage's series (`crate::metrics::WEBSOCKET`), and per route its own with
     /// detailed metrics.
     pub metrics: WsStageMetrics,
@@ -53,7 +54,7 @@ impl WsStageMetrics {
 
 #[derive(Debug)]
 pub struct WsApiRuntime {
-    pub stages: HashMap<Box<str>, Arc<WsStageRuntime>>,
+    pub stages: crate::table::Table<Box<str>, Arc<WsStageRuntime>>,
     pub(crate) source: Arc<V2ApiState>,
     compiled: Compiled<tollgate_model::v2::Deployment, CompiledWebSocketApi>,
 }
@@ -67,10 +68,10 @@ pub fn build_websocket_api(
     (logs, registry): (&AccessLogWriter, &tollgate_metrics::Registry),
     buckets: &dyn Buckets,
     limits: &tollgate_model::ThrottleSettings,
-    keys: impl Fn(&str) -> HashSet<Box<str>>,
+    keys: impl Fn(&str) -> crate::table::Table<Box<str>, Arc<KeyBinding>>,
 ) -> WsApiRuntime {
     let mut compiled = HashMap::new();
-    let mut stages = HashMap::new();
+    let mut stages = crate::table::Table::default();
     for (name, st, dep_id, d) in served_v2_stages(api) {
         let c = compiled_for(dep_id, d, &mut compiled, prev.map(|p| &p.compiled), |d| {
             compile_websocket_api(&d.snapshot)

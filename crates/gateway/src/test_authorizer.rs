@@ -147,6 +147,7 @@ impl Gateway {
             cache: None,
             tls: false,
             backend_tls: None,
+            raw_head: None,
         };
         // AWS tests an authorizer against the root GET of the test stage.
         let arn = MethodArn::new(functions.region(), &inv.ctx.api_id, TEST_STAGE, "GET", "/");

@@ -96,6 +96,7 @@ impl Gateway {
             cache: None,
             tls: false,
             backend_tls: None,
+            raw_head: None,
         };
         let routed = Routed {
             route,
@@ -119,7 +120,20 @@ impl Gateway {
         }
         let body = String::from_utf8_lossy(&body).into_owned();
         let endpoint = ctx.execution_log.as_deref().cloned().unwrap_or_default();
-        let headers_text = java_map(headers.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        // AWS lists the trace id first, then the headers in the order the answer has them.
+        let shown: Vec<(String, String)> = parts
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                (
+                    canonical_header(k.as_str()),
+                    v.to_str().unwrap_or_default().into(),
+                )
+            })
+            .collect();
+        let traced = shown.iter().filter(|(k, _)| k == "X-Amzn-Trace-Id");
+        let others = shown.iter().filter(|(k, _)| k != "X-Amzn-Trace-Id");
+        let headers_text = java_map(traced.chain(others).map(|(k, v)| (k.as_str(), v.as_str())));
         let outcome = outcome_lines(
             ctx.error.as_ref(),
             parts.status.as_u16(),

@@ -1,5 +1,5 @@
 //! Metrics counted on the request path with no lock or atomic shared by worker threads, and
-//! rendered as Prometheus text (exposition format 0.0.4) at scrape.
+//! rendered as Prometheus text (exposition format 0.0.4) or OpenMetrics at scrape.
 //!
 //! Why not `prometheus-client`: its counters are one `AtomicU64` per series that every
 //! worker thread increments, so a busy series is a cache line all cores fight over. Here
@@ -19,4 +19,6 @@ mod shard;
 mod state;
 
 pub use registry::{Counts, Registry, Series};
-pub use schema::{Kind, Metric, Schema, CONTENT_TYPE, LATENCY_BOUNDS};
+pub use schema::{
+    Format, Kind, Metric, Schema, CONTENT_TYPE, LATENCY_BOUNDS, OPENMETRICS_CONTENT_TYPE,
+};

@@ -25,6 +25,8 @@ impl std::fmt::Debug for Registry {
 
 pub(crate) struct Inner {
     id: u64,
+    /// Labels every series carries first (a cluster node's `node`), rendered once.
+    constant: Box<str>,
     interned: Mutex<Interned>,
     threads: Mutex<Threads>,
 }
@@ -69,8 +71,15 @@ impl Default for Registry {
 
 impl Registry {
     pub fn new() -> Registry {
+        Registry::with_constant_labels(&[])
+    }
+
+    /// A registry whose every series carries `labels` before its own (each node of a
+    /// cluster labels its series with `node`, so the nodes' scrapes never collide).
+    pub fn with_constant_labels(labels: &[(&str, &str)]) -> Registry {
         Registry {
             inner: Arc::new(Inner {
+                constant: render_labels(labels).into(),
                 id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
                 interned: Mutex::new(Interned::default()),
                 threads: Mutex::new(Threads::default()),
@@ -82,7 +91,12 @@ impl Registry {
     /// to be shown): the same block every time it is asked for the same labels. Past the
     /// registry's capacity the series counts nothing (and a warning says so once).
     pub fn series(&self, schema: &'static Schema, labels: &[(&str, &str)]) -> Series {
-        let rendered: Arc<str> = render_labels(labels).into();
+        let own = render_labels(labels);
+        let rendered: Arc<str> = match (self.inner.constant.is_empty(), own.is_empty()) {
+            (true, _) => own.into(),
+            (false, true) => self.inner.constant.as_ref().into(),
+            (false, false) => format!("{},{own}", self.inner.constant).into(),
+        };
         let (offsets, len) = schema.offsets();
         let mut interned = lock(&self.inner.interned);
         let key = (schema as *const Schema as usize, rendered.clone());
@@ -125,9 +139,14 @@ impl Registry {
 
     /// Every series' value now, as Prometheus text (exposition format 0.0.4).
     pub fn render(&self) -> String {
+        self.render_as(crate::schema::Format::Prometheus)
+    }
+
+    /// Every series' value now, in `format`.
+    pub fn render_as(&self, format: crate::schema::Format) -> String {
         let shards = lock(&self.inner.threads);
         let interned = lock(&self.inner.interned);
-        crate::render::text(&interned, &shards)
+        crate::render::text(&interned, &shards, format)
     }
 }
 

@@ -1,12 +1,15 @@
-//! Prometheus text exposition format 0.0.4: per metric its `# HELP` and `# TYPE`, then one
-//! line per series (histograms: cumulative `_bucket{le=...}`, `_sum` in seconds, `_count`).
+//! Prometheus text exposition format 0.0.4, or OpenMetrics 1.0: per metric its `# HELP` and
+//! `# TYPE`, then one line per series (histograms: cumulative `_bucket{le=...}`, `_sum` in
+//! seconds, `_count`). OpenMetrics differs in its naming rules: a counter's family drops the
+//! `_total` its samples keep, a family whose name ends in a unit says so in `# UNIT`, `le`
+//! values are canonical floats (`1.0`, not `1`), and the exposition ends with `# EOF`.
 
 use std::fmt::Write;
 
-use crate::schema::{Kind, Metric};
+use crate::schema::{Format, Kind, Metric};
 use crate::state::{Interned, Threads};
 
-pub(crate) fn text(interned: &Interned, threads: &Threads) -> String {
+pub(crate) fn text(interned: &Interned, threads: &Threads, format: Format) -> String {
     let sum = |cell: u32| -> u64 {
         let retired = threads.retired.get(cell as usize).copied().unwrap_or(0);
         threads
@@ -32,7 +35,19 @@ pub(crate) fn text(interned: &Interned, threads: &Threads) -> String {
             Kind::Histogram(_) => "histogram",
         };
         let name = family.name;
-        let _ = writeln!(out, "# HELP {name} {}\n# TYPE {name} {kind}", family.help);
+        let shown = match (format, family.kind) {
+            (Format::OpenMetrics, Kind::Counter) => name.strip_suffix("_total").unwrap_or(name),
+            _ => name,
+        };
+        let _ = writeln!(out, "# HELP {shown} {}\n# TYPE {shown} {kind}", family.help);
+        if format == Format::OpenMetrics {
+            if let Some(unit) = ["seconds", "bytes"]
+                .into_iter()
+                .find(|u| shown.strip_suffix(u).is_some_and(|n| n.ends_with('_')))
+            {
+                let _ = writeln!(out, "# UNIT {shown} {unit}");
+            }
+        }
         for (schema, blocks) in &interned.schemas {
             let (offsets, _) = schema.offsets();
             let Some((m, at)) = schema
@@ -44,15 +59,25 @@ pub(crate) fn text(interned: &Interned, threads: &Threads) -> String {
                 continue;
             };
             for b in blocks {
-                series(&mut out, m, &b.labels, b.base + at, &sum);
+                series(&mut out, m, &b.labels, b.base + at, &sum, format);
             }
         }
+    }
+    if format == Format::OpenMetrics {
+        out.push_str("# EOF\n");
     }
     out
 }
 
 /// One series' lines.
-fn series(out: &mut String, m: &Metric, labels: &str, cell: u32, sum: &impl Fn(u32) -> u64) {
+fn series(
+    out: &mut String,
+    m: &Metric,
+    labels: &str,
+    cell: u32,
+    sum: &impl Fn(u32) -> u64,
+    format: Format,
+) {
     let braces = |extra: &str| -> String {
         match (labels.is_empty(), extra.is_empty()) {
             (true, true) => String::new(),
@@ -73,7 +98,11 @@ fn series(out: &mut String, m: &Metric, labels: &str, cell: u32, sum: &impl Fn(u
             let mut cumulative = 0u64;
             for (i, bound) in bounds.iter().enumerate() {
                 cumulative += sum(cell + i as u32);
-                let le = format!("le=\"{bound}\"");
+                let le = match format {
+                    // `{:?}` writes an integral float as `1.0`: OpenMetrics' canonical form.
+                    Format::OpenMetrics => format!("le=\"{bound:?}\""),
+                    Format::Prometheus => format!("le=\"{bound}\""),
+                };
                 let _ = writeln!(out, "{name}_bucket{} {cumulative}", braces(&le));
             }
             let n = bounds.len() as u32;
@@ -100,7 +129,7 @@ mod tests {
             Metric {
                 name: "t_latency_seconds",
                 help: "Latency.",
-                kind: Kind::Histogram(&[0.01, 0.1]),
+                kind: Kind::Histogram(&[0.01, 0.1, 1.0]),
             },
             Metric {
                 name: "t_open",
@@ -109,6 +138,23 @@ mod tests {
             },
         ],
     };
+
+    #[test]
+    fn constant_labels_come_first_on_every_series() {
+        let r = Registry::with_constant_labels(&[("node", "n1")]);
+        r.series(&SCHEMA, &[("api", "a")]).add(0, 1);
+        r.series(&SCHEMA, &[]).add(0, 2);
+        let text = r.render();
+        assert!(
+            text.contains("t_requests_total{node=\"n1\",api=\"a\"} 1\n"),
+            "{text}"
+        );
+        assert!(text.contains("t_requests_total{node=\"n1\"} 2\n"), "{text}");
+        assert!(
+            text.contains("t_latency_seconds_bucket{node=\"n1\",le=\"+Inf\"} 0\n"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn threads_add_up_and_labels_intern_once() {
@@ -155,5 +201,49 @@ mod tests {
         );
         assert!(text.contains("t_open{api=\"a\\\"b\"} -1\n"), "{text}");
         assert_eq!(text.matches("t_requests_total{").count(), 1, "{text}");
+    }
+
+    #[test]
+    fn openmetrics_names_counter_families_without_total_and_ends_with_eof() {
+        let r = Registry::new();
+        let a = r.series(&SCHEMA, &[("api", "x")]);
+        a.add(0, 4);
+        a.observe_micros(1, 5_000);
+        let text = r.render_as(crate::Format::OpenMetrics);
+        for line in [
+            "# TYPE t_requests counter\n",
+            "# HELP t_requests Requests.\n",
+            "t_requests_total{api=\"x\"} 4\n",
+            "# TYPE t_latency_seconds histogram\n# UNIT t_latency_seconds seconds\n",
+            "t_latency_seconds_bucket{api=\"x\",le=\"0.01\"} 1\n",
+            "t_latency_seconds_bucket{api=\"x\",le=\"1.0\"} 1\n",
+            "t_latency_seconds_bucket{api=\"x\",le=\"+Inf\"} 1\n",
+        ] {
+            assert!(text.contains(line), "{line} missing: {text}");
+        }
+        assert!(text.contains("# TYPE t_open gauge\n"), "{text}");
+        assert!(!text.contains("# UNIT t_open"), "{text}");
+        assert!(text.ends_with("\n# EOF\n"), "{text}");
+        assert_eq!(text.matches("# EOF").count(), 1, "{text}");
+        // The 0.0.4 text keeps `_total` on the family and has no `# EOF`.
+        let plain = r.render();
+        assert!(
+            plain.contains("# TYPE t_requests_total counter\n"),
+            "{plain}"
+        );
+        assert!(!plain.contains("# EOF"), "{plain}");
+    }
+
+    #[test]
+    fn accept_header_chooses_the_format() {
+        use crate::Format;
+        let prometheus = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+        assert_eq!(Format::from_accept(Some(prometheus)), Format::OpenMetrics);
+        assert_eq!(Format::from_accept(Some("text/plain")), Format::Prometheus);
+        assert_eq!(Format::from_accept(None), Format::Prometheus);
+        assert_eq!(
+            Format::from_accept(Some("application/openmetrics-text; q=0, text/plain")),
+            Format::Prometheus
+        );
     }
 }

@@ -55,6 +55,52 @@ impl Schema {
 /// The `Content-Type` of `Registry::render`'s text.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
+/// The `Content-Type` of OpenMetrics text.
+pub const OPENMETRICS_CONTENT_TYPE: &str =
+    "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// Which exposition a scrape gets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// Prometheus text format 0.0.4.
+    Prometheus,
+    /// OpenMetrics 1.0 text.
+    OpenMetrics,
+}
+
+impl Format {
+    /// The format a scraper's `Accept` header asks for: OpenMetrics when it lists
+    /// `application/openmetrics-text` with a non-zero quality (Prometheus sends it first,
+    /// with the 0.0.4 text as a fallback), else the 0.0.4 text.
+    pub fn from_accept(accept: Option<&str>) -> Format {
+        let wants = accept.is_some_and(|a| {
+            a.split(',').any(|range| {
+                let mut params = range.split(';').map(str::trim);
+                let media = params.next().unwrap_or("");
+                media.eq_ignore_ascii_case("application/openmetrics-text")
+                    && !params.any(|p| {
+                        p.strip_prefix("q=")
+                            .and_then(|q| q.parse::<f32>().ok())
+                            .is_some_and(|q| q <= 0.0)
+                    })
+            })
+        });
+        if wants {
+            Format::OpenMetrics
+        } else {
+            Format::Prometheus
+        }
+    }
+
+    /// The `Content-Type` of this format.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Prometheus => CONTENT_TYPE,
+            Format::OpenMetrics => OPENMETRICS_CONTENT_TYPE,
+        }
+    }
+}
+
 /// Latency bounds (seconds) for request and integration latency histograms.
 pub const LATENCY_BOUNDS: &[f64] = &[
     0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,

@@ -86,7 +86,10 @@ pub fn effective_ttl(ttl: Option<i64>) -> i64 {
 pub fn function_of_invocation_uri(uri: &str) -> Option<&str> {
     let rest = uri.strip_prefix("arn:aws:apigateway:")?;
     let (_region, rest) = rest.split_once(':')?;
-    let rest = rest.strip_prefix("lambda:path/2015-03-31/functions/")?;
+    // `lambda:path//2015-03-31/...` (a doubled slash) is the same URI to AWS.
+    let rest = rest.strip_prefix("lambda:path/")?;
+    let rest = rest.strip_prefix('/').unwrap_or(rest);
+    let rest = rest.strip_prefix("2015-03-31/functions/")?;
     let f = rest.strip_suffix("/invocations")?;
     (!f.is_empty()).then_some(f)
 }
@@ -162,5 +165,20 @@ mod tests {
             None
         );
         assert_eq!(user_pool_id("arn:aws:iam::0:role/x"), None);
+    }
+
+    #[test]
+    fn invocation_uris_name_their_function_with_one_slash_or_two() {
+        let arn = "arn:aws:lambda:us-east-1:000000000000:function:f";
+        for path in ["path/2015", "path//2015"] {
+            let uri = format!(
+                "arn:aws:apigateway:us-east-1:lambda:{path}-03-31/functions/{arn}/invocations"
+            );
+            assert_eq!(function_of_invocation_uri(&uri), Some(arn));
+        }
+        let three = format!(
+            "arn:aws:apigateway:us-east-1:lambda:path///2015-03-31/functions/{arn}/invocations"
+        );
+        assert_eq!(function_of_invocation_uri(&three), None);
     }
 }

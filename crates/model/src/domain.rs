@@ -47,7 +47,19 @@ pub struct DomainName {
     pub mappings: Vec<ApiMapping>,
 }
 
+/// The tag that makes a custom domain name serve the developer portal instead of its API
+/// mappings (`tollgate:portal=true`, as a stage is published with the same tag).
+pub const PORTAL_DOMAIN_TAG: &str = "tollgate:portal";
+
 impl DomainName {
+    /// Whether the domain serves the developer portal (tagged `tollgate:portal=true`): every
+    /// request to it is the portal's, and its mappings are kept but not routed.
+    pub fn serves_portal(&self) -> bool {
+        self.tags
+            .get(PORTAL_DOMAIN_TAG)
+            .is_some_and(|v| v == "true")
+    }
+
     /// The certificate the domain is served with: ACM's by ARN (regional first), else the
     /// uploaded one.
     pub fn certificate_ref(&self) -> Option<CertificateRef<'_>> {

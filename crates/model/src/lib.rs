@@ -27,6 +27,7 @@ pub mod gateway_response;
 pub mod iam;
 pub mod ids;
 pub mod lambda;
+pub mod portal;
 pub mod rest_api;
 pub mod selection;
 pub mod stage;
@@ -36,6 +37,7 @@ pub mod usage_plan;
 pub mod v2;
 pub mod validate;
 pub mod vocabulary;
+pub mod vpc_link;
 pub mod x509;
 
 pub use account::Account;

@@ -255,6 +255,11 @@ pub struct RestApiDefinition {
     pub gateway_responses: BTreeMap<String, GatewayResponse>,
     #[serde(default, skip_serializing_if = "is_false")]
     pub deleted: bool,
+    /// Tollgate's own: the API's place in creation order (GetRestApis lists by creation,
+    /// recorded; `createdDate` has seconds only). Kept in the API's store row, not in
+    /// deployment snapshots; `None` for APIs stored before it existed.
+    #[serde(skip)]
+    pub created_sequence: Option<u64>,
 }
 
 impl RestApiDefinition {
@@ -281,6 +286,7 @@ impl RestApiDefinition {
             authorizers: BTreeMap::new(),
             gateway_responses: BTreeMap::new(),
             deleted: false,
+            created_sequence: None,
         }
     }
 

@@ -270,6 +270,18 @@ fn api_key() {
 }
 
 #[test]
+fn portal_consumer() {
+    check(
+        "portal_consumer",
+        &tollgate_model::portal::PortalConsumer {
+            email: "dev@example.com".into(),
+            password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaA".into(),
+            created_date: 1_700_000_000,
+        },
+    );
+}
+
+#[test]
 fn usage_plan() {
     let throttle = ThrottleSettings {
         burst_limit: 10,

@@ -8,12 +8,14 @@
 pub mod document;
 pub mod documentation;
 pub mod http;
+pub mod layout;
 pub mod problems;
 mod refs;
 pub mod rest;
 pub mod shared;
 
 pub use document::{parse, to_yaml, Document, Flavor, ParseError};
+pub use layout::to_aws_json;
 
 /// The prefix of every API Gateway extension.
 pub const EXT: &str = "x-amazon-apigateway-";

@@ -1,7 +1,7 @@
 //! The canonical request, string to sign and signing key (spec §2 steps 7–10, §3).
 
 use hmac::{Hmac, Mac};
-use percent_encoding::{percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use percent_encoding::{percent_decode, percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use sha2::{Digest, Sha256};
 
 use crate::authorization::{parse_auth, parse_query, Auth, QueryParam, ALGORITHM, TERMINATOR};
@@ -74,9 +74,15 @@ pub(crate) fn build_canonical_request(
     let mut out = Vec::with_capacity(256 + req.raw_path.len());
     out.extend_from_slice(req.method.to_ascii_uppercase().as_bytes());
     out.push(b'\n');
-    out.extend(
-        percent_encode(remove_dot_segments(req.raw_path).as_bytes(), PATH).flat_map(str::bytes),
-    );
+    if auth.service == "s3" {
+        // S3 signs the path encoded once and as it is: keys may hold `//`, `.` and `..`.
+        let decoded: Vec<u8> = percent_decode(req.raw_path.as_bytes()).collect();
+        out.extend(percent_encode(&decoded, PATH).flat_map(str::bytes));
+    } else {
+        out.extend(
+            percent_encode(remove_dot_segments(req.raw_path).as_bytes(), PATH).flat_map(str::bytes),
+        );
+    }
     out.push(b'\n');
     out.extend_from_slice(canonical_query(query, auth.presigned).as_bytes());
     out.push(b'\n');

@@ -32,10 +32,12 @@
 
 // Spec §2, in order: `authorization` parses the auth data (steps 1–3) and checks the signed
 // headers (6); `verify` checks time, scope and credential (4–5) and, through `canonical`,
-// the signature (7–10). `sign` is the client side, for forwarded calls.
+// the signature (7–10). `sign` is the client side, for forwarded calls, and `endpoint` where
+// they go.
 mod authorization;
 mod canonical;
 mod credential;
+pub mod endpoint;
 mod error;
 mod request;
 mod sign;

@@ -23,7 +23,8 @@ use std::sync::Arc;
 use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard};
 use tokio_postgres::Client;
 use tollgate_store::{
-    Backend, BackendFuture, CommitError, Loaded, RowOp, Store, StoreError, UsageRow,
+    Backend, BackendFuture, ClaimedEvent, CommitError, Loaded, Prepare, RowOp, Store, StoreError,
+    UsageRow,
 };
 
 use crate::connect::Target;
@@ -98,6 +99,68 @@ impl Backend for PostgresBackend {
         Box::pin(
             async move { tables::commit(&mut *self.client().await?, base_version, &ops).await },
         )
+    }
+
+    fn commit_exclusive<'a>(
+        &'a self,
+        base_version: u64,
+        prepare: Prepare<'a>,
+    ) -> BackendFuture<'a, Result<Option<u64>, CommitError>> {
+        Box::pin(async move {
+            tables::commit_exclusive(&mut *self.client().await?, base_version, prepare).await
+        })
+    }
+
+    fn put_code(
+        &self,
+        sha256_hex: String,
+        zip: bytes::Bytes,
+    ) -> BackendFuture<'_, Result<(), StoreError>> {
+        Box::pin(async move { tables::put_code(&*self.client().await?, &sha256_hex, &zip).await })
+    }
+
+    fn get_code(
+        &self,
+        sha256_hex: String,
+    ) -> BackendFuture<'_, Result<Option<Vec<u8>>, StoreError>> {
+        Box::pin(async move { tables::get_code(&*self.client().await?, &sha256_hex).await })
+    }
+
+    fn shares_events(&self) -> bool {
+        true
+    }
+
+    fn enqueue_event(
+        &self,
+        body: String,
+        not_before_ms: i64,
+        lease_ms: i64,
+    ) -> BackendFuture<'_, Result<(), StoreError>> {
+        Box::pin(async move {
+            tables::enqueue_event(&*self.client().await?, &body, not_before_ms, lease_ms).await
+        })
+    }
+
+    fn claim_event(
+        &self,
+        now_ms: i64,
+    ) -> BackendFuture<'_, Result<Option<ClaimedEvent>, StoreError>> {
+        Box::pin(async move { tables::claim_event(&*self.client().await?, now_ms).await })
+    }
+
+    fn finish_event(&self, id: i64) -> BackendFuture<'_, Result<(), StoreError>> {
+        Box::pin(async move { tables::finish_event(&*self.client().await?, id).await })
+    }
+
+    fn retry_event(
+        &self,
+        id: i64,
+        attempts: i32,
+        not_before_ms: i64,
+    ) -> BackendFuture<'_, Result<(), StoreError>> {
+        Box::pin(async move {
+            tables::retry_event(&*self.client().await?, id, attempts, not_before_ms).await
+        })
     }
 
     fn load_usage(&self) -> BackendFuture<'_, Result<Vec<UsageRow>, StoreError>> {

@@ -4,6 +4,9 @@
 //! - v1: `meta` (schema version, committed version), `rows` (one JSON document per entity,
 //!   with the deployment snapshot it refers to), `snapshots` (by content hash), `usage`
 //!   (requests per plan, key and day). The same rows as the SQLite store's v2 layout.
+//! - v2: `code` (functions' deployment packages by SHA-256, so every node can run a
+//!   function whatever node it was uploaded to) and `events` (the `Event` invocations
+//!   queue, claimed by one node at a time for a lease).
 //!
 //! Migrations run in one transaction holding a Postgres advisory lock, so nodes starting
 //! at the same time on one database migrate it once and the others wait, then find it
@@ -15,7 +18,8 @@ use tollgate_store::StoreError;
 use crate::connect::pg;
 
 /// `MIGRATIONS[n]` brings the layout from version `n` to `n + 1` (0: an empty database).
-const MIGRATIONS: &[&str] = &["
+const MIGRATIONS: &[&str] = &[
+    "
     CREATE SCHEMA IF NOT EXISTS tollgate;
     CREATE TABLE tollgate.meta (
         name  TEXT PRIMARY KEY,
@@ -41,7 +45,22 @@ const MIGRATIONS: &[&str] = &["
         PRIMARY KEY (plan_id, key_id, day)
     );
     INSERT INTO tollgate.meta (name, value) VALUES ('schema_version', 0), ('version', 0);
-"];
+",
+    "
+    CREATE TABLE tollgate.code (
+        sha256 TEXT PRIMARY KEY,
+        zip    BYTEA NOT NULL
+    );
+    CREATE TABLE tollgate.events (
+        id            BIGSERIAL PRIMARY KEY,
+        body          TEXT NOT NULL,
+        attempts      INT NOT NULL DEFAULT 0,
+        not_before    BIGINT NOT NULL,
+        lease_ms      BIGINT NOT NULL,
+        claimed_until BIGINT
+    );
+",
+];
 
 /// The layout this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -80,6 +99,12 @@ async fn current(tx: &Transaction<'_>) -> Result<i64, StoreError> {
 
 /// Brings the database to [`SCHEMA_VERSION`].
 pub async fn upgrade(client: &mut Client) -> Result<Migrated, StoreError> {
+    upgrade_to(client, SCHEMA_VERSION).await
+}
+
+/// Brings the database to layout `target` (an older one only in tests: the layout an
+/// earlier Tollgate left).
+pub(crate) async fn upgrade_to(client: &mut Client, target: i64) -> Result<Migrated, StoreError> {
     let tx = client.transaction().await.map_err(pg)?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
         .await
@@ -91,21 +116,24 @@ pub async fn upgrade(client: &mut Client) -> Result<Migrated, StoreError> {
             supported: SCHEMA_VERSION,
         });
     }
-    for (n, migration) in MIGRATIONS.iter().enumerate().skip(from as usize) {
+    let to = target.clamp(from, SCHEMA_VERSION);
+    for (n, migration) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .take(to as usize)
+        .skip(from as usize)
+    {
         tx.batch_execute(migration).await.map_err(pg)?;
         tracing::info!(from = n, to = n + 1, "migrated the Postgres store");
     }
-    if from < SCHEMA_VERSION {
+    if from < to {
         tx.execute(
             "UPDATE tollgate.meta SET value = $1 WHERE name = 'schema_version'",
-            &[&SCHEMA_VERSION],
+            &[&to],
         )
         .await
         .map_err(pg)?;
     }
     tx.commit().await.map_err(pg)?;
-    Ok(Migrated {
-        from,
-        to: SCHEMA_VERSION,
-    })
+    Ok(Migrated { from, to })
 }

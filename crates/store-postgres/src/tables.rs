@@ -1,7 +1,9 @@
 //! Reading and writing the tables (see `schema.rs`).
 
 use tokio_postgres::{Client, GenericClient, IsolationLevel, Transaction};
-use tollgate_store::{CommitError, Loaded, Row, RowOp, StoreError, UsageRow};
+use tollgate_store::{
+    ClaimedEvent, CommitError, Loaded, Prepare, Row, RowOp, StoreError, UsageRow,
+};
 
 use crate::connect::pg;
 
@@ -38,6 +40,13 @@ pub(crate) async fn load(client: &mut Client) -> Result<Loaded, StoreError> {
         .await
         .map_err(pg)?;
     let version = version(&tx).await?;
+    let loaded = read(&tx, version).await?;
+    tx.commit().await.map_err(pg)?;
+    Ok(loaded)
+}
+
+/// The rows and snapshots `tx` sees, as of `version`.
+async fn read(tx: &Transaction<'_>, version: u64) -> Result<Loaded, StoreError> {
     let rows = tx
         .query("SELECT kind, key, body FROM tollgate.rows", &[])
         .await
@@ -56,7 +65,6 @@ pub(crate) async fn load(client: &mut Client) -> Result<Loaded, StoreError> {
         .into_iter()
         .map(|r| (r.get(0), r.get(1)))
         .collect();
-    tx.commit().await.map_err(pg)?;
     Ok(Loaded {
         version,
         rows,
@@ -140,6 +148,38 @@ pub(crate) async fn commit(
     ops: &[RowOp],
 ) -> Result<u64, CommitError> {
     let tx = client.transaction().await.map_err(pg)?;
+    let current = lock_version(&tx).await?;
+    if current != base {
+        // Dropping the transaction rolls it back.
+        return Err(CommitError::Conflict { base, current });
+    }
+    finish(tx, ops, current + 1).await
+}
+
+/// [`commit`] with the decision made under the version row's lock: when `base` is not the
+/// committed version, `prepare` decides from the rows read inside this transaction (every
+/// writer takes the lock first, so they are the newest), and no other node can commit
+/// before this one does.
+pub(crate) async fn commit_exclusive(
+    client: &mut Client,
+    base: u64,
+    prepare: Prepare<'_>,
+) -> Result<Option<u64>, CommitError> {
+    let tx = client.transaction().await.map_err(pg)?;
+    let current = lock_version(&tx).await?;
+    let loaded = if current == base {
+        None
+    } else {
+        Some(read(&tx, current).await?)
+    };
+    match prepare(loaded)? {
+        Some(ops) => finish(tx, &ops, current + 1).await.map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Reads the committed version, holding its row until `tx` ends.
+async fn lock_version(tx: &Transaction<'_>) -> Result<u64, StoreError> {
     let row = tx
         .query_one(
             "SELECT value FROM tollgate.meta WHERE name = 'version' FOR UPDATE",
@@ -147,13 +187,12 @@ pub(crate) async fn commit(
         )
         .await
         .map_err(pg)?;
-    let current = to_u64(row.get(0))?;
-    if current != base {
-        // Dropping the transaction rolls it back.
-        return Err(CommitError::Conflict { base, current });
-    }
+    to_u64(row.get(0))
+}
+
+/// Applies `ops`, sets the version to `next`, and commits with the notification.
+async fn finish(tx: Transaction<'_>, ops: &[RowOp], next: u64) -> Result<u64, CommitError> {
     apply(&tx, ops).await?;
-    let next = base + 1;
     tx.execute(
         "UPDATE tollgate.meta SET value = $1 WHERE name = 'version'",
         &[&to_i64(next)?],
@@ -168,6 +207,94 @@ pub(crate) async fn commit(
     .map_err(pg)?;
     tx.commit().await.map_err(pg)?;
     Ok(next)
+}
+
+pub(crate) async fn put_code(client: &Client, sha256: &str, zip: &[u8]) -> Result<(), StoreError> {
+    client
+        .execute(
+            "INSERT INTO tollgate.code (sha256, zip) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            &[&sha256, &zip],
+        )
+        .await
+        .map_err(pg)?;
+    Ok(())
+}
+
+pub(crate) async fn get_code(client: &Client, sha256: &str) -> Result<Option<Vec<u8>>, StoreError> {
+    Ok(client
+        .query_opt(
+            "SELECT zip FROM tollgate.code WHERE sha256 = $1",
+            &[&sha256],
+        )
+        .await
+        .map_err(pg)?
+        .map(|r| r.get(0)))
+}
+
+pub(crate) async fn enqueue_event(
+    client: &Client,
+    body: &str,
+    not_before: i64,
+    lease_ms: i64,
+) -> Result<(), StoreError> {
+    client
+        .execute(
+            "INSERT INTO tollgate.events (body, not_before, lease_ms) VALUES ($1, $2, $3)",
+            &[&body, &not_before, &lease_ms],
+        )
+        .await
+        .map_err(pg)?;
+    Ok(())
+}
+
+/// Claims the oldest due event no live claim holds. `SKIP LOCKED`: nodes claiming at
+/// once take different events instead of waiting on each other.
+pub(crate) async fn claim_event(
+    client: &Client,
+    now: i64,
+) -> Result<Option<ClaimedEvent>, StoreError> {
+    let row = client
+        .query_opt(
+            "UPDATE tollgate.events SET claimed_until = $1 + lease_ms
+             WHERE id = (
+                 SELECT id FROM tollgate.events
+                 WHERE not_before <= $1 AND (claimed_until IS NULL OR claimed_until < $1)
+                 ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
+             RETURNING id, body, attempts",
+            &[&now],
+        )
+        .await
+        .map_err(pg)?;
+    Ok(row.map(|r| ClaimedEvent {
+        id: r.get(0),
+        body: r.get(1),
+        attempts: r.get(2),
+    }))
+}
+
+pub(crate) async fn finish_event(client: &Client, id: i64) -> Result<(), StoreError> {
+    client
+        .execute("DELETE FROM tollgate.events WHERE id = $1", &[&id])
+        .await
+        .map_err(pg)?;
+    Ok(())
+}
+
+pub(crate) async fn retry_event(
+    client: &Client,
+    id: i64,
+    attempts: i32,
+    not_before: i64,
+) -> Result<(), StoreError> {
+    client
+        .execute(
+            "UPDATE tollgate.events SET attempts = $2, not_before = $3, claimed_until = NULL
+             WHERE id = $1",
+            &[&id, &attempts, &not_before],
+        )
+        .await
+        .map_err(pg)?;
+    Ok(())
 }
 
 pub(crate) async fn load_usage(client: &Client) -> Result<Vec<UsageRow>, StoreError> {

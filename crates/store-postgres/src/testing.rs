@@ -85,6 +85,18 @@ impl TempDatabase {
     }
 }
 
+impl TempDatabase {
+    /// Lays the database out as Tollgate's schema version `version` did (an earlier
+    /// release's database, to migrate from).
+    pub async fn lay_out_as(
+        &self,
+        version: i64,
+    ) -> Result<crate::Migrated, tollgate_store::StoreError> {
+        let target = Target::parse(&self.url)?;
+        crate::schema::upgrade_to(&mut target.client().await?, version).await
+    }
+}
+
 impl Drop for TempDatabase {
     fn drop(&mut self) {
         // FORCE: connections a test left open (a killed node's) do not keep it alive.

@@ -132,3 +132,82 @@ async fn another_node_follows_commits_by_notification() {
     assert_eq!(change.version, 1);
     assert!(change.state.apis.contains_key("from-a"));
 }
+
+/// Two nodes writing at once take turns: a node whose state is behind another's commits
+/// decides its write once, from the newest state, under the lock, so it can never lose
+/// the race again and again (which once starved a node into a 500 in CI).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_behind_a_busy_writer_writes_once_from_the_newest_state() {
+    let db = TempDatabase::create();
+    let a = PostgresBackend::open_store(&db.url).await.unwrap();
+    let b = Arc::new(PostgresBackend::open_store(&db.url).await.unwrap());
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let busy = {
+        let (b, stop) = (b.clone(), stop.clone());
+        tokio::spawn(async move {
+            let mut n = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                add_api_with_stage(&b, &format!("b{n}")).await;
+                n += 1;
+            }
+            n
+        })
+    };
+    for i in 0..20 {
+        // Let `b` commit, so `a` is behind for every write.
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let mut runs = 0;
+        let seen = a
+            .transact(|s| {
+                runs += 1;
+                s.apis.insert(format!("a{i}"), s.apis["b0"].clone());
+                Ok::<_, StoreError>(s.apis.len())
+            })
+            .await
+            .unwrap();
+        assert_eq!(runs, 1, "write {i} was decided {runs} times");
+        assert!(seen > i + 1, "write {i} decided from a stale state");
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let written_by_b = busy.await.unwrap();
+    let everything = PostgresBackend::open_store(&db.url).await.unwrap().state();
+    assert_eq!(everything.apis.len(), 20 + written_by_b);
+}
+
+/// A database an earlier Tollgate laid out (schema 1, before function packages were kept)
+/// is migrated at start, keeping what it holds.
+#[tokio::test]
+async fn a_database_of_the_previous_layout_is_migrated_keeping_its_rows() {
+    let db = TempDatabase::create();
+    assert_eq!(db.lay_out_as(1).await.unwrap(), Migrated { from: 0, to: 1 });
+    let (client, driver) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(driver);
+    client
+        .batch_execute(
+            "INSERT INTO tollgate.rows (kind, key, body) VALUES ('tags', 'kept', '{}');
+             UPDATE tollgate.meta SET value = 1 WHERE name = 'version';",
+        )
+        .await
+        .unwrap();
+    let (backend, loaded) = PostgresBackend::connect(&db.url).await.unwrap();
+    assert_eq!(loaded.version, 1);
+    assert!(loaded.rows.iter().any(|r| r.key == "kept"), "{loaded:?}");
+    assert_eq!(
+        migrate(&db.url).await.unwrap(),
+        Migrated {
+            from: SCHEMA_VERSION,
+            to: SCHEMA_VERSION
+        }
+    );
+    // The new layout's table is there: packages are kept once per content.
+    let zip = bytes::Bytes::from_static(b"PK\x05\x06 zip bytes");
+    backend.put_code("ab12".into(), zip.clone()).await.unwrap();
+    backend.put_code("ab12".into(), zip.clone()).await.unwrap();
+    assert_eq!(
+        backend.get_code("ab12".into()).await.unwrap().as_deref(),
+        Some(&zip[..])
+    );
+    assert_eq!(backend.get_code("cd34".into()).await.unwrap(), None);
+}

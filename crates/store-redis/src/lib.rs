@@ -1,18 +1,24 @@
 //! Redis for a cluster of Tollgate nodes (`tollgate serve --redis URL`): throttle buckets
 //! shared by every node ([`RedisBuckets`], leases of a bucket kept in Redis) and quotas
 //! exact across nodes ([`RedisUsage`], one counter per plan, key and period), behind the
-//! store's `Buckets` and `UsageCounters` seams. Only the binary depends on this crate.
+//! store's `Buckets` and `UsageCounters` seams, and values every node reads (the response
+//! caches: [`RedisBlobs`]), and which node holds each WebSocket connection
+//! ([`RedisOwners`]). Only the binary depends on this crate.
 //!
 //! Every key starts with the node's prefix (`--redis-prefix`), so clusters (and tests)
 //! can share one Redis. While Redis is unreachable, limits follow the [`FailureMode`].
 
+mod blobs;
 mod bucket;
 mod link;
+mod owners;
 mod quota;
 pub mod testing;
 
+pub use blobs::RedisBlobs;
 pub use bucket::{RedisBucket, RedisBuckets, OVERSHOOT};
 pub use link::{FailureMode, Link, ROUND_TRIP};
+pub use owners::{RedisOwners, ALIVE_FOR, HEARTBEAT};
 pub use quota::{RedisCounter, RedisUsage};
 
 /// Whether `url` names a Redis server we can connect to (`redis://`, or `rediss://` for
@@ -26,7 +32,7 @@ pub fn is_redis_url(url: &str) -> bool {
 pub async fn delete_prefix(url: &str, prefix: &str) -> redis::RedisResult<u64> {
     let client = redis::Client::open(url)?;
     let mut conn = client.get_multiplexed_async_connection().await?;
-    let pattern = format!("{}*", escape_glob(prefix));
+    let pattern = format!("{}*", blobs::escape_glob(prefix));
     let mut cursor: u64 = 0;
     let mut deleted = 0;
     loop {
@@ -49,16 +55,4 @@ pub async fn delete_prefix(url: &str, prefix: &str) -> redis::RedisResult<u64> {
         }
         cursor = next;
     }
-}
-
-/// `prefix` as a literal in a SCAN MATCH pattern.
-fn escape_glob(prefix: &str) -> String {
-    let mut out = String::with_capacity(prefix.len());
-    for c in prefix.chars() {
-        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }

@@ -30,6 +30,8 @@ pub enum FailureMode {
 }
 
 pub struct Link {
+    /// For connections of their own (subscriptions).
+    client: redis::Client,
     conn: ConnectionManager,
     prefix: String,
     failure: FailureMode,
@@ -56,6 +58,7 @@ impl Link {
             .set_max_delay(PROBE);
         let link = Arc::new(Link {
             conn: client.get_connection_manager_lazy(config)?,
+            client: client.clone(),
             prefix: prefix.to_string(),
             failure,
             healthy: AtomicBool::new(true),
@@ -75,6 +78,32 @@ impl Link {
     /// A connection handle for one call (a clone of the shared multiplexed connection).
     pub fn conn(&self) -> ConnectionManager {
         self.conn.clone()
+    }
+
+    /// A connection of its own subscribed to `channel` (under the prefix): a stream of
+    /// its messages' payloads, ending when the connection breaks.
+    pub async fn subscribe(
+        &self,
+        channel: &str,
+    ) -> RedisResult<impl futures_util::Stream<Item = Vec<u8>> + Send + 'static> {
+        let mut pubsub = self.client.get_async_pubsub().await?;
+        pubsub
+            .subscribe(format!("{}{channel}", self.prefix))
+            .await?;
+        Ok(futures_util::StreamExt::map(
+            pubsub.into_on_message(),
+            |m| m.get_payload_bytes().to_vec(),
+        ))
+    }
+
+    /// Sends `payload` to every subscriber of `channel` (under the prefix).
+    pub async fn publish(&self, channel: &str, payload: &[u8]) {
+        let mut conn = self.conn();
+        let cmd = redis::cmd("PUBLISH")
+            .arg(format!("{}{channel}", self.prefix))
+            .arg(payload)
+            .clone();
+        let _: Option<u64> = self.run(cmd.query_async(&mut conn)).await;
     }
 
     /// Whether requests may ask Redis now.

@@ -1,14 +1,18 @@
 //! Quotas exact across nodes: one Redis counter per plan, key and quota period, checked and
-//! counted by one script call per request.
+//! counted by one script call. A node's concurrent requests of one key share that call:
+//! while one call is out, the requests that arrive wait together, and the next call counts
+//! up to all of them at once (`INCRBY n`, or fewer when fewer fit), so a busy key costs one
+//! round trip per batch, not per request, and the count never passes the limit.
 //!
 //! The counts a node shows (GetUsage) and saves (per day, as increments, so every node's
 //! add up in the shared store) stay in the node's [`LocalUsage`], reloaded from the store
 //! every second. A period counter missing from Redis (first use, or Redis lost it) starts
 //! from what the store and this node know of the period.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use redis::Script;
+use tokio::sync::oneshot;
 use tollgate_model::usage_plan::quota_period;
 use tollgate_store::limit::{Decision, Verdict};
 use tollgate_store::usage::{
@@ -17,17 +21,19 @@ use tollgate_store::usage::{
 
 use crate::link::Link;
 
-/// Counts one request in the period counter KEYS[1] unless it reached ARGV[1]; a missing
-/// counter starts at ARGV[2] and lives ARGV[3] seconds. Answers 1 when counted.
+/// Counts up to ARGV[4] requests in the period counter KEYS[1] without passing ARGV[1]; a
+/// missing counter starts at ARGV[2] and lives ARGV[3] seconds. Answers how many it counted.
 const CONSUME: &str = r"
 local n = redis.call('GET', KEYS[1])
 if n then n = tonumber(n) else
   n = tonumber(ARGV[2])
   redis.call('SET', KEYS[1], n, 'EX', ARGV[3])
 end
-if n >= tonumber(ARGV[1]) then return 0 end
-redis.call('INCR', KEYS[1])
-return 1
+local room = tonumber(ARGV[1]) - n
+if room <= 0 then return 0 end
+local take = math.min(room, tonumber(ARGV[4]))
+redis.call('INCRBY', KEYS[1], take)
+return take
 ";
 
 /// The period counter's key and how long it must live (its period and a day).
@@ -56,50 +62,112 @@ impl RedisUsage {
 }
 
 pub struct RedisCounter {
+    batch: Arc<Batch>,
+}
+
+/// What one key's requests share on this node: the counter's identity, and the requests
+/// waiting for the next call.
+struct Batch {
     local: Arc<LocalCounter>,
     link: Arc<Link>,
     script: Arc<Script>,
     plan_id: String,
     key_id: String,
+    waiting: Mutex<Waiting>,
 }
 
-impl RedisCounter {
-    async fn consume_shared(&self, day: i64, quota: &Quota) -> Verdict {
-        let (key, ttl) = period_key(self.link.prefix(), &self.plan_id, &self.key_id, day, quota);
+/// A request not yet counted: its day, its quota, and where its verdict goes.
+type Waiter = (i64, Quota, oneshot::Sender<Verdict>);
+
+#[derive(Default)]
+struct Waiting {
+    requests: Vec<Waiter>,
+    /// Whether a call is out (its task takes the next batch when it is done).
+    calling: bool,
+}
+
+impl Batch {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Waiting> {
+        self.waiting.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Counts waiting requests, a batch per call, until none waits.
+    async fn drain(self: Arc<Self>) {
+        loop {
+            let batch = {
+                let mut w = self.lock();
+                if w.requests.is_empty() {
+                    w.calling = false;
+                    return;
+                }
+                // One call counts one period: requests of another day wait for the next.
+                let (day, quota) = (w.requests[0].0, w.requests[0].1.clone());
+                let (same, later): (Vec<_>, Vec<_>) = std::mem::take(&mut w.requests)
+                    .into_iter()
+                    .partition(|(d, q, _)| *d == day && *q == quota);
+                w.requests = later;
+                (day, quota, same)
+            };
+            self.count(batch).await;
+        }
+    }
+
+    async fn count(&self, (day, quota, batch): (i64, Quota, Vec<Waiter>)) {
+        let (key, ttl) = period_key(self.link.prefix(), &self.plan_id, &self.key_id, day, &quota);
         let mut conn = self.link.conn();
         let mut invocation = self.script.key(key);
         invocation
             .arg(quota.limit)
-            .arg(self.local.period_used(day, quota))
-            .arg(ttl);
+            .arg(self.local.period_used(day, &quota))
+            .arg(ttl)
+            .arg(batch.len());
         let call = invocation.invoke_async::<i64>(&mut conn);
-        let verdict = match self.link.run(call).await {
-            Some(1) => Verdict::Admit,
-            Some(_) => Verdict::Refuse,
-            None => self.link.unreachable(),
-        };
-        if verdict == Verdict::Admit {
-            self.local.try_consume(day, None);
+        let counted = self.link.run(call).await;
+        for (i, (_, _, verdict)) in batch.into_iter().enumerate() {
+            let v = match counted {
+                Some(n) if (i as i64) < n => Verdict::Admit,
+                Some(_) => Verdict::Refuse,
+                None => self.link.unreachable(),
+            };
+            if v == Verdict::Admit {
+                self.local.try_consume(day, None);
+            }
+            let _ = verdict.send(v);
         }
-        verdict
+    }
+}
+
+impl RedisCounter {
+    async fn consume_shared(&self, day: i64, quota: &Quota) -> Verdict {
+        let (tx, rx) = oneshot::channel();
+        let start = {
+            let mut w = self.batch.lock();
+            w.requests.push((day, quota.clone(), tx));
+            !std::mem::replace(&mut w.calling, true)
+        };
+        if start {
+            tokio::spawn(self.batch.clone().drain());
+        }
+        rx.await.unwrap_or_else(|_| self.batch.link.unreachable())
     }
 }
 
 impl KeyCounter for RedisCounter {
     /// Local state only (what a node would do alone); requests go through `consume`.
     fn try_consume(&self, day: i64, quota: Option<&Quota>) -> bool {
-        self.local.try_consume(day, quota)
+        self.batch.local.try_consume(day, quota)
     }
 
     fn consume<'a>(&'a self, day: i64, quota: Option<&'a Quota>) -> Decision<'a> {
         let Some(quota) = quota else {
             // No quota: only counted, for GetUsage.
-            return Decision::Ready(self.local.try_consume(day, None).into());
+            return Decision::Ready(self.batch.local.try_consume(day, None).into());
         };
-        if !self.link.is_up() {
-            let verdict = self.link.unreachable();
+        let link = &self.batch.link;
+        if !link.is_up() {
+            let verdict = link.unreachable();
             if verdict == Verdict::Admit {
-                self.local.try_consume(day, None);
+                self.batch.local.try_consume(day, None);
             }
             return Decision::Ready(verdict);
         }
@@ -110,11 +178,14 @@ impl KeyCounter for RedisCounter {
 impl UsageCounters for RedisUsage {
     fn counter(&self, plan_id: &str, key_id: &str) -> Arc<dyn KeyCounter> {
         Arc::new(RedisCounter {
-            local: self.local.local(plan_id, key_id),
-            link: self.link.clone(),
-            script: self.script.clone(),
-            plan_id: plan_id.to_string(),
-            key_id: key_id.to_string(),
+            batch: Arc::new(Batch {
+                local: self.local.local(plan_id, key_id),
+                link: self.link.clone(),
+                script: self.script.clone(),
+                plan_id: plan_id.to_string(),
+                key_id: key_id.to_string(),
+                waiting: Mutex::default(),
+            }),
         })
     }
 

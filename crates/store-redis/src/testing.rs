@@ -47,7 +47,12 @@ impl TempPrefix {
 
     /// How many keys exist under the prefix.
     pub fn key_count(&self) -> usize {
-        let (url, pattern) = (self.url.clone(), format!("{}*", self.prefix));
+        self.keys_under("")
+    }
+
+    /// How many keys exist under the prefix followed by `namespace` (e.g. `cache:`).
+    pub fn keys_under(&self, namespace: &str) -> usize {
+        let (url, pattern) = (self.url.clone(), format!("{}{namespace}*", self.prefix));
         blocking(async move {
             let client = redis::Client::open(url).expect("the test Redis URL");
             let mut conn = client

@@ -81,6 +81,23 @@ pub struct UsageRow {
     pub used: i64,
 }
 
+/// An `Event` invocation a node claimed from a shared queue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClaimedEvent {
+    pub id: i64,
+    pub body: String,
+    /// Runs that failed so far.
+    pub attempts: i32,
+}
+
+fn no_event_queue() -> StoreError {
+    StoreError::Backend("this store keeps no event queue".into())
+}
+
+/// Decides a commit from what is committed (see [`Backend::commit_exclusive`]).
+pub type Prepare<'a> =
+    Box<dyn FnOnce(Option<Loaded>) -> Result<Option<Vec<RowOp>>, StoreError> + Send + 'a>;
+
 pub trait Backend: Send + Sync {
     /// Everything stored, at the current version.
     fn load(&self) -> BackendFuture<'_, Result<Loaded, StoreError>>;
@@ -95,6 +112,89 @@ pub trait Backend: Send + Sync {
         base_version: u64,
         ops: Vec<RowOp>,
     ) -> BackendFuture<'_, Result<u64, CommitError>>;
+    /// Commits what `prepare` decides with every other writer held off, so a writer that
+    /// lost a race once cannot lose again (two nodes writing the same API take turns
+    /// instead of starving one another). `prepare` gets `None` when `base_version` is still
+    /// the committed version, else everything committed now (to decide from afresh); it
+    /// returns the ops to apply, or `None` to write nothing. Returns the new version, or
+    /// `None` when nothing was written.
+    ///
+    /// The default suits a backend whose writers all live in this process (they already
+    /// take turns on the store's lock): it reloads when behind and commits, and another
+    /// process's commit in between still answers [`CommitError::Conflict`].
+    fn commit_exclusive<'a>(
+        &'a self,
+        base_version: u64,
+        prepare: Prepare<'a>,
+    ) -> BackendFuture<'a, Result<Option<u64>, CommitError>> {
+        Box::pin(async move {
+            let current = self.version().await?;
+            let loaded = if current == base_version {
+                None
+            } else {
+                Some(self.load().await?)
+            };
+            let base = loaded.as_ref().map_or(base_version, |l| l.version);
+            match prepare(loaded)? {
+                Some(ops) => self.commit(base, ops).await.map(Some),
+                None => Ok(None),
+            }
+        })
+    }
+    /// Keeps a function's deployment package (a zip) under its SHA-256 (hex), for the
+    /// other nodes of a cluster to unpack; storing the same bytes twice keeps one copy.
+    /// A backend of one process keeps nothing: the package is unpacked in its data dir.
+    fn put_code(
+        &self,
+        _sha256_hex: String,
+        _zip: bytes::Bytes,
+    ) -> BackendFuture<'_, Result<(), StoreError>> {
+        Box::pin(std::future::ready(Ok(())))
+    }
+    /// The package kept under `sha256_hex`, if any.
+    fn get_code(
+        &self,
+        _sha256_hex: String,
+    ) -> BackendFuture<'_, Result<Option<Vec<u8>>, StoreError>> {
+        Box::pin(std::future::ready(Ok(None)))
+    }
+    /// Whether `Event` invocations are queued here, shared by every node (else each node
+    /// keeps its own queue in its data dir).
+    fn shares_events(&self) -> bool {
+        false
+    }
+    /// Queues one event (`body` is the functions engine's), to run from `not_before_ms`
+    /// (epoch ms); a node that claims it has `lease_ms` to finish or retry it, after which
+    /// another node may run it.
+    fn enqueue_event(
+        &self,
+        _body: String,
+        _not_before_ms: i64,
+        _lease_ms: i64,
+    ) -> BackendFuture<'_, Result<(), StoreError>> {
+        Box::pin(std::future::ready(Err(no_event_queue())))
+    }
+    /// Claims the oldest event due at `now_ms` that no node holds (or whose holder's lease
+    /// ran out), for its lease; no other node claims it meanwhile.
+    fn claim_event(
+        &self,
+        _now_ms: i64,
+    ) -> BackendFuture<'_, Result<Option<ClaimedEvent>, StoreError>> {
+        Box::pin(std::future::ready(Err(no_event_queue())))
+    }
+    /// The claimed event ran (or is given up): it leaves the queue.
+    fn finish_event(&self, _id: i64) -> BackendFuture<'_, Result<(), StoreError>> {
+        Box::pin(std::future::ready(Err(no_event_queue())))
+    }
+    /// The claimed event failed: it runs again from `not_before_ms`, on any node.
+    fn retry_event(
+        &self,
+        _id: i64,
+        _attempts: i32,
+        _not_before_ms: i64,
+    ) -> BackendFuture<'_, Result<(), StoreError>> {
+        Box::pin(std::future::ready(Err(no_event_queue())))
+    }
     /// Usage totals per (plan, key, day).
     fn load_usage(&self) -> BackendFuture<'_, Result<Vec<UsageRow>, StoreError>>;
     /// Adds each row's `used` to the stored total (`used = used + delta`), in one

@@ -3,7 +3,7 @@
 //!
 //! | kind | key | body |
 //! |---|---|---|
-//! | `restapi` | api | the RestApi object (and the `deleted` mark) |
+//! | `restapi` | api | the RestApi object (and the `deleted` mark, the creation sequence) |
 //! | `resource` | api/resource | the resource without its methods |
 //! | `method` | api/resource/VERB | one method, with its integration and responses |
 //! | `model`, `requestvalidator`, `authorizer`, `gatewayresponse` | api/name-or-id | one item |
@@ -11,6 +11,7 @@
 //! | `stage` | api/stage | one stage |
 //! | `documentationpart`, `documentationversion` | api/id-or-version | one part; one version with the parts it froze |
 //! | `apikey`, `usageplan`, `function` | id or name | one item |
+//! | `portalconsumer` | email | a developer portal consumer (argon2id password hash) |
 //! | `account` | (empty) | the account settings |
 //!
 //! API Gateway v2 APIs have row kinds of their own (`v2api`, `v2route`...; see
@@ -25,6 +26,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use tollgate_model::lambda::Function;
+use tollgate_model::portal::PortalConsumer;
 use tollgate_model::{
     ApiKey, Deployment, DocumentationPart, DocumentationVersion, Resource, RestApi,
     RestApiDefinition, Stage, UsagePlan,
@@ -54,6 +56,7 @@ pub const KIND_ACCOUNT: &str = "account";
 pub const KIND_API_KEY: &str = "apikey";
 pub const KIND_USAGE_PLAN: &str = "usageplan";
 pub const KIND_FUNCTION: &str = "function";
+pub const KIND_PORTAL_CONSUMER: &str = "portalconsumer";
 
 /// The kinds whose keys start with `{api id}/`.
 pub const API_KINDS: [&str; 11] = [
@@ -76,6 +79,8 @@ struct ApiRowOut<'a> {
     api: &'a RestApi,
     #[serde(skip_serializing_if = "is_false")]
     deleted: bool,
+    #[serde(rename = "createdSequence", skip_serializing_if = "Option::is_none")]
+    created_sequence: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -83,6 +88,9 @@ struct ApiRowIn {
     api: RestApi,
     #[serde(default)]
     deleted: bool,
+    /// Absent from rows written before APIs kept their creation order.
+    #[serde(rename = "createdSequence", default)]
+    created_sequence: Option<u64>,
 }
 
 /// The `deployment` row: the deployment with its snapshot replaced by the snapshot's hash.
@@ -167,10 +175,14 @@ fn diff_definition(
     old: Option<&RestApiDefinition>,
     new: &RestApiDefinition,
 ) -> Result<(), StoreError> {
-    if old.is_none_or(|o| o.api != new.api || o.deleted != new.deleted) {
+    let row_changed = |o: &RestApiDefinition| {
+        o.api != new.api || o.deleted != new.deleted || o.created_sequence != new.created_sequence
+    };
+    if old.is_none_or(row_changed) {
         let row = ApiRowOut {
             api: &new.api,
             deleted: new.deleted,
+            created_sequence: new.created_sequence,
         };
         put(ops, KIND_REST_API, id.to_string(), &row)?;
     }
@@ -283,6 +295,12 @@ pub fn diff(old: &State, new: &State) -> Result<Vec<RowOp>, StoreError> {
         &new.usage_plans,
     )?;
     diff_top_level(&mut ops, KIND_FUNCTION, &old.functions, &new.functions)?;
+    diff_top_level(
+        &mut ops,
+        KIND_PORTAL_CONSUMER,
+        &old.portal_consumers,
+        &new.portal_consumers,
+    )?;
     rows_iam::diff(&mut ops, &old.iam, &new.iam)?;
     rows_domains::diff(&mut ops, &old.domains, &new.domains)?;
     if !Arc::ptr_eq(&old.account, &new.account) {
@@ -326,6 +344,7 @@ pub fn decode(loaded: Loaded) -> Result<State, StoreError> {
                 definition.resources.clear();
                 definition.models.clear();
                 definition.deleted = r.deleted;
+                definition.created_sequence = r.created_sequence;
                 let b = Building {
                     definition,
                     deployments: BTreeMap::new(),
@@ -348,6 +367,10 @@ pub fn decode(loaded: Loaded) -> Result<State, StoreError> {
             KIND_FUNCTION => {
                 let f: Function = parse(kind, &key, &body)?;
                 Arc::make_mut(&mut state.functions).insert(key, Arc::new(f));
+            }
+            KIND_PORTAL_CONSUMER => {
+                let c: PortalConsumer = parse(kind, &key, &body)?;
+                Arc::make_mut(&mut state.portal_consumers).insert(key, Arc::new(c));
             }
             _ if API_KINDS.contains(&kind) => scoped.push((row.kind, key, body)),
             _ if rows_v2::KINDS.contains(&kind) => v2_rows.push(Row {

@@ -5,6 +5,8 @@
 //! | `domainname` | domain name | the domain with its API mappings |
 //! | `acmcertificate` | certificate ARN | ACM's imported certificate, key included |
 //! | `clientcertificate` | client certificate id | the certificate, key included |
+//! | `vpclink` | v1 VPC link id | the link |
+//! | `vpclinkv2` | v2 VPC link id | the link |
 
 use std::sync::Arc;
 
@@ -17,10 +19,15 @@ pub const KIND_DOMAIN_NAME: &str = "domainname";
 pub const KIND_ACM_CERTIFICATE: &str = "acmcertificate";
 pub const KIND_CLIENT_CERTIFICATE: &str = "clientcertificate";
 
-pub const KINDS: [&str; 3] = [
+pub const KIND_VPC_LINK: &str = "vpclink";
+pub const KIND_VPC_LINK_V2: &str = "vpclinkv2";
+
+pub const KINDS: [&str; 5] = [
     KIND_DOMAIN_NAME,
     KIND_ACM_CERTIFICATE,
     KIND_CLIENT_CERTIFICATE,
+    KIND_VPC_LINK,
+    KIND_VPC_LINK_V2,
 ];
 
 /// The row operations that turn `old` into `new` (entities compared by `Arc` identity).
@@ -52,6 +59,14 @@ pub(crate) fn diff(
         "",
         Some(&old.client_certificates),
         &new.client_certificates,
+    )?;
+    diff_arcs(ops, KIND_VPC_LINK, "", Some(&old.vpc_links), &new.vpc_links)?;
+    diff_arcs(
+        ops,
+        KIND_VPC_LINK_V2,
+        "",
+        Some(&old.vpc_links_v2),
+        &new.vpc_links_v2,
     )
 }
 
@@ -71,6 +86,14 @@ pub(crate) fn decode(rows: Vec<Row>) -> Result<DomainsState, StoreError> {
             KIND_CLIENT_CERTIFICATE => {
                 let c = Arc::new(parse(&kind, &key, &body)?);
                 out.client_certificates.insert(key, c);
+            }
+            KIND_VPC_LINK => {
+                let l = Arc::new(parse(&kind, &key, &body)?);
+                out.vpc_links.insert(key, l);
+            }
+            KIND_VPC_LINK_V2 => {
+                let l = Arc::new(parse(&kind, &key, &body)?);
+                out.vpc_links_v2.insert(key, l);
             }
             _ => {}
         }

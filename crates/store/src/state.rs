@@ -6,7 +6,9 @@ use std::sync::Arc;
 use tollgate_model::domain::{ClientCertificate, DomainName, ImportedCertificate};
 use tollgate_model::iam::{ManagedPolicy, Role, RoleSession, User};
 use tollgate_model::lambda::Function;
+use tollgate_model::portal::PortalConsumer;
 use tollgate_model::v2;
+use tollgate_model::vpc_link::{VpcLink, VpcLinkV2};
 use tollgate_model::{
     Account, ApiKey, Deployment, DocumentationPart, DocumentationVersion, RestApiDefinition, Stage,
     UsagePlan,
@@ -101,7 +103,7 @@ impl IamState {
 
 /// The whole control-plane state at one instant.
 /// Custom domain names (v1 and v2 alike, with their mappings), ACM's imported
-/// certificates and API Gateway's client certificates.
+/// certificates, API Gateway's client certificates and VPC links.
 #[derive(Debug, Clone, Default)]
 pub struct DomainsState {
     /// By domain name (lower case).
@@ -110,6 +112,10 @@ pub struct DomainsState {
     pub certificates: BTreeMap<String, Arc<ImportedCertificate>>,
     /// By client certificate id.
     pub client_certificates: BTreeMap<String, Arc<ClientCertificate>>,
+    /// v1 VPC links by id (the edge's private side, beside its certificates).
+    pub vpc_links: BTreeMap<String, Arc<VpcLink>>,
+    /// v2 VPC links by id.
+    pub vpc_links_v2: BTreeMap<String, Arc<VpcLinkV2>>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -128,6 +134,8 @@ pub struct State {
     /// plane recompiles its IAM callers only when it changed).
     pub iam: Arc<IamState>,
     pub domains: Arc<DomainsState>,
+    /// The developer portal's consumers by email.
+    pub portal_consumers: Arc<BTreeMap<String, Arc<PortalConsumer>>>,
     /// The committed version this state is (persisted: it survives restarts and is shared by
     /// every node of one database).
     pub version: u64,
@@ -137,5 +145,15 @@ impl State {
     /// Whether any API, REST or v2, has this id.
     pub fn api_id_taken(&self, id: &str) -> bool {
         self.apis.contains_key(id) || self.v2_apis.contains_key(id)
+    }
+
+    /// The creation sequence of a REST API created now: after every API's (numbers of
+    /// deleted ones may be used again, they are no one's any more).
+    pub fn next_api_sequence(&self) -> u64 {
+        self.apis
+            .values()
+            .filter_map(|a| a.definition.created_sequence)
+            .max()
+            .map_or(1, |n| n + 1)
     }
 }

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::backend::{Backend, Loaded, UsageRow};
+use crate::backend::{Backend, Loaded, RowOp, UsageRow};
 use crate::error::{CommitError, StoreError};
 use crate::feed::{self, Change, Feed, Subscription};
 use crate::reuse;
@@ -77,36 +77,79 @@ impl Store {
         self.backend.add_usage(deltas).await
     }
 
+    /// Keeps a function's package for the cluster's other nodes (see
+    /// [`Backend::put_code`]).
+    pub async fn put_code(&self, sha256_hex: String, zip: bytes::Bytes) -> Result<(), StoreError> {
+        self.backend.put_code(sha256_hex, zip).await
+    }
+
+    /// A package another node kept, to unpack here.
+    pub async fn get_code(&self, sha256_hex: String) -> Result<Option<Vec<u8>>, StoreError> {
+        self.backend.get_code(sha256_hex).await
+    }
+
+    /// The shared `Event` queue, when this store keeps one (a cluster's); see
+    /// [`Backend::enqueue_event`].
+    pub fn event_queue(&self) -> Option<&dyn Backend> {
+        self.backend.shares_events().then_some(&*self.backend)
+    }
+
     /// Runs `f` on a copy of the current state; when it succeeds, commits the rows it
     /// changed and publishes the new state. A failed closure or a failed write changes
-    /// nothing. When another writer committed first, the state is reloaded and `f` runs
-    /// again on it (so `f` must only decide from the state it is given).
-    pub async fn transact<R, E: From<StoreError>>(
+    /// nothing. When another writer (another node on a shared database) committed first,
+    /// `f` runs on the newest committed state instead, with other writers held off, so it
+    /// never loses the same race twice (`f` must only decide from the state it is given).
+    pub async fn transact<R: Send, E: From<StoreError> + Send>(
         &self,
-        mut f: impl FnMut(&mut State) -> Result<R, E>,
+        mut f: impl FnMut(&mut State) -> Result<R, E> + Send,
     ) -> Result<R, E> {
         let _writer = self.writer.lock().await;
-        // Start from the newest committed state: on a cluster node the feed may not have
-        // brought another node's commit yet, and a write that checks what exists (a parent
-        // resource, an API) must see it rather than answer NotFound.
-        if self.backend.version().await? > self.state().version {
-            self.reload().await?;
-        }
         for _ in 0..MAX_ATTEMPTS {
             let old = self.state();
-            let mut new = (*old).clone();
-            let out = f(&mut new)?;
-            let ops = rows::diff(&old, &new)?;
-            if ops.is_empty() {
-                return Ok(out);
+            let mut decided: Option<Result<R, E>> = None;
+            let mut reloaded: Option<Arc<State>> = None;
+            let mut written: Option<(u64, Vec<feed::Changed>, State)> = None;
+            let prepare = |loaded: Option<Loaded>| -> Result<Option<Vec<RowOp>>, StoreError> {
+                let from = match loaded {
+                    None => old.clone(),
+                    Some(loaded) => {
+                        let mut state = rows::decode(loaded)?;
+                        reuse::keep_unchanged(&old, &mut state);
+                        let state = Arc::new(state);
+                        reloaded = Some(state.clone());
+                        state
+                    }
+                };
+                let mut new = (*from).clone();
+                let out = f(&mut new);
+                let ops = match &out {
+                    Ok(_) => rows::diff(&from, &new)?,
+                    Err(_) => Vec::new(),
+                };
+                decided = Some(out);
+                if ops.is_empty() {
+                    return Ok(None);
+                }
+                written = Some((from.version, feed::changed(&ops), new));
+                Ok(Some(ops))
+            };
+            let result = self
+                .backend
+                .commit_exclusive(old.version, Box::new(prepare))
+                .await;
+            if let Some(state) = reloaded {
+                self.feed.publish(Change::loaded(state));
             }
-            let changed = feed::changed(&ops);
-            match self.backend.commit(old.version, ops).await {
+            match result {
                 Ok(version) => {
-                    new.version = version;
-                    let change = Change::committed(old.version, changed, Arc::new(new));
-                    self.feed.publish(change);
-                    return Ok(out);
+                    if let (Some(version), Some((base, changed, mut new))) = (version, written) {
+                        new.version = version;
+                        let change = Change::committed(base, changed, Arc::new(new));
+                        self.feed.publish(change);
+                    }
+                    return decided.unwrap_or_else(|| {
+                        Err(StoreError::Backend("the backend did not run the write".into()).into())
+                    });
                 }
                 Err(CommitError::Conflict { base, current }) => {
                     tracing::debug!(base, current, "write conflicted; reloading the state");

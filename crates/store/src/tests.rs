@@ -232,3 +232,28 @@ fn the_data_directory_and_database_are_private() {
     }
     drop(store);
 }
+
+#[tokio::test]
+async fn creation_sequence_survives_reopening_and_old_rows_have_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    store
+        .transact(|s| {
+            let mut def = definition("made-now");
+            def.created_sequence = Some(s.next_api_sequence());
+            s.apis
+                .insert("made-now".into(), Arc::new(ApiState::new(def)));
+            // As an API stored before the sequence existed: no sequence in its row.
+            let old = definition("made-before");
+            s.apis
+                .insert("made-before".into(), Arc::new(ApiState::new(old)));
+            Ok::<_, StoreError>(())
+        })
+        .await
+        .unwrap();
+    drop(store);
+    let state = Store::open(dir.path()).unwrap().state();
+    let seq = |id: &str| state.apis[id].definition.created_sequence;
+    assert_eq!((seq("made-now"), seq("made-before")), (Some(1), None));
+    assert_eq!(state.next_api_sequence(), 2);
+}

@@ -72,5 +72,6 @@ fn iam_action(call: &IamCall<'_>) -> Option<IamAction> {
     Some(IamAction {
         action: format!("acm:{action}"),
         resource: arn.unwrap_or_else(|| "*".into()),
+        keys: Vec::new(),
     })
 }

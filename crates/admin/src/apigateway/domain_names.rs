@@ -253,7 +253,10 @@ pub async fn update(
                             .as_ref()
                             .and_then(|m| m.truststore_version.clone());
                         d.mutual_tls_authentication = match value {
-                            Some(uri) if !uri.is_empty() => Some(mutual_tls(Some(uri), version)?),
+                            Some(uri) if !uri.is_empty() => {
+                                domains::check_mutual_tls(true, d.endpoint_type)?;
+                                Some(mutual_tls(Some(uri), version)?)
+                            }
                             _ => None,
                         };
                     }

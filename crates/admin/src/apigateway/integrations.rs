@@ -15,7 +15,9 @@ use super::integration_patch::{
     INTEGRATION_RESPONSE_PATCH,
 };
 use super::methods::{check_http_method, check_status, status_violation};
-use super::shared::{integration, integration_mut, method, method_mut, MethodPath, ResponsePath};
+use super::shared::{
+    integration, integration_mut, method, method_mut, resource, MethodPath, ResponsePath,
+};
 use crate::core::context::Ctx;
 use crate::core::error::{parse_enum_opt, ApiError, ApiResult};
 use crate::core::patch::PatchBody;
@@ -81,13 +83,10 @@ pub(crate) fn check_integration(i: &Integration) -> ApiResult<()> {
                 "Invalid HTTP endpoint specified for URI",
             ));
         }
-        if i.integration_type.is_aws()
-            && !uri.starts_with("arn:")
-            && !uri.contains("${stageVariables.")
-        {
-            return Err(ApiError::bad_request(format!(
-                "AWS ARN for integration must contain path or action: {uri}"
-            )));
+        if i.integration_type.is_aws() && !uri.contains("${stageVariables.") {
+            if let Some(message) = aws_uri_violation(i.integration_type, uri) {
+                return Err(ApiError::bad_request(message));
+            }
         }
     }
     for (k, v) in &i.request_parameters {
@@ -105,6 +104,37 @@ pub(crate) fn check_integration(i: &Integration) -> ApiResult<()> {
         }
     }
     Ok(())
+}
+
+/// What AWS answers for an `AWS`/`AWS_PROXY` URI it refuses (recorded:
+/// test_put_integration_validation, test_error_aws_proxy_not_supported): not an ARN; an
+/// ARN that is not `arn:{partition}:apigateway:{region}:{service}:path|action/...`; an
+/// `AWS_PROXY` one that invokes neither a Lambda function nor a Firehose stream.
+fn aws_uri_violation(kind: IntegrationType, uri: &str) -> Option<&'static str> {
+    let Some(rest) = uri.strip_prefix("arn:") else {
+        return Some("Invalid ARN specified in the request");
+    };
+    let mut parts = rest.splitn(5, ':');
+    let (_partition, service, _region, target, call) = (
+        parts.next()?,
+        parts.next().unwrap_or_default(),
+        parts.next().unwrap_or_default(),
+        parts.next().unwrap_or_default(),
+        parts.next().unwrap_or_default(),
+    );
+    let addressed = call.starts_with("path/") || call.starts_with("action/");
+    if service != "apigateway" || target.is_empty() || !addressed {
+        return Some("AWS ARN for integration must contain path or action");
+    }
+    let lambda = tollgate_model::authorizer::function_of_invocation_uri(uri)
+        .is_some_and(|f| tollgate_model::lambda::parse_function_ref(f).is_some());
+    let firehose = target == "firehose" && call.starts_with("action/");
+    if kind == IntegrationType::AwsProxy && !lambda && !firehose {
+        return Some(
+            "Integrations of type 'AWS_PROXY' currently only supports Lambda function and Firehose stream invocations.",
+        );
+    }
+    None
 }
 
 pub async fn put(
@@ -312,10 +342,15 @@ pub async fn delete_response(
     State(ctx): State<Ctx>,
     Path((api_id, res, m, code)): ResponsePath,
 ) -> ApiResult<Response> {
-    check_http_method(&m)?;
     check_status(&code)?;
     ctx.store
         .transact(|s| {
+            // A method that is missing (or no HTTP verb at all) is a missing integration
+            // here (recorded: test_delete_integration_response_errors).
+            if method(s, &api_id, &res, &m).is_err() {
+                resource(s, &api_id, &res)?;
+                return Err(ApiError::no_integration());
+            }
             let i = integration_mut(s, &api_id, &res, &m)?;
             i.integration_responses
                 .remove(&code)

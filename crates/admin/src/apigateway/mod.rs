@@ -41,6 +41,7 @@ mod stage_patch;
 pub mod stages;
 pub mod tags;
 pub mod usage_plans;
+pub mod vpc_links;
 
 use crate::core::context::Ctx;
 use crate::core::registry::{ErrorShape, Recognition, ServiceSpec};
@@ -56,7 +57,7 @@ pub static SERVICE: ServiceSpec<Ctx> = ServiceSpec {
     error_shape: ErrorShape::Json,
     unknown_operation: crate::core::error::unknown_operation,
     query: None,
-    iam_action: crate::core::authorize::apigateway_action,
+    iam_action: crate::core::apigateway_iam::apigateway_action,
 };
 
 /// Every operation of the v1 model that Tollgate serves.
@@ -234,6 +235,13 @@ fn routes() -> Router<Ctx> {
             get(base_path_mappings::get)
                 .patch(base_path_mappings::update)
                 .delete(base_path_mappings::delete),
+        )
+        .route("/vpclinks", post(vpc_links::create).get(vpc_links::list))
+        .route(
+            "/vpclinks/{id}",
+            get(vpc_links::get)
+                .patch(vpc_links::update)
+                .delete(vpc_links::delete),
         )
         .route(
             "/clientcertificates",

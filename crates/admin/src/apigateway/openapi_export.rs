@@ -43,7 +43,8 @@ impl Output {
 
     pub fn render(self, doc: &serde_json::Value) -> String {
         match self {
-            Output::Json => serde_json::to_string_pretty(doc).unwrap_or_default(),
+            // AWS's layout (Jackson's pretty printer), so exports diff cleanly with AWS's.
+            Output::Json => tollgate_openapi::to_aws_json(doc),
             Output::Yaml => tollgate_openapi::to_yaml(doc),
         }
     }

@@ -189,6 +189,7 @@ async fn import(ctx: Ctx, q: Q, body: Bytes) -> ApiResult<Response> {
                 endpoint_access_mode: None,
             };
             let mut def = RestApiDefinition::new(api);
+            def.created_sequence = Some(s.next_api_sequence());
             rest::apply(&mut def, &import, Mode::Overwrite).map_err(import_error)?;
             check(&mut def)?;
             let api = def.api.clone();

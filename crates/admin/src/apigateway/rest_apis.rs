@@ -216,6 +216,7 @@ pub async fn create(ctx: Ctx, body: Bytes) -> ApiResult<Response> {
                 endpoint_access_mode: access_mode,
             };
             let mut def = RestApiDefinition::new(rest_api.clone());
+            def.created_sequence = Some(s.next_api_sequence());
             if let Some(source) = input.clone_from {
                 let src = api(s, &source)?.definition.clone();
                 clone_into(&mut def, &src);
@@ -261,12 +262,26 @@ fn clone_into(def: &mut RestApiDefinition, src: &RestApiDefinition) {
     def.api.binary_media_types = src.api.binary_media_types.clone();
 }
 
+/// The key GetRestApis pages by: creation order, as AWS lists (recorded); APIs stored
+/// before their order was kept come after, by id.
+fn creation_key(id: &str, sequence: Option<u64>) -> String {
+    match sequence {
+        Some(n) => format!("0{n:020}"),
+        None => format!("1{id}"),
+    }
+}
+
 pub async fn list(State(ctx): State<Ctx>, Query(q): Query<Q>) -> ApiResult<Response> {
     let st = ctx.store.state();
     let items = st
         .apis
         .iter()
-        .map(|(id, a)| (id.clone(), a.definition.api.clone()))
+        .map(|(id, a)| {
+            (
+                creation_key(id, a.definition.created_sequence),
+                a.definition.api.clone(),
+            )
+        })
         .collect();
     page(items, &q)
 }

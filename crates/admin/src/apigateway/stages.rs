@@ -179,7 +179,7 @@ pub async fn flush_cache(
     let st = ctx.store.state();
     stage(api(&st, &api_id)?, &name)?;
     if let Some(t) = &ctx.test_invoker {
-        t.flush_stage_cache(&api_id, &name);
+        t.flush_stage_cache(&api_id, &name).await;
     }
     Ok(empty(202))
 }
@@ -207,7 +207,7 @@ pub async fn flush_authorizers_cache(
     let st = ctx.store.state();
     stage(api(&st, &api_id)?, &name)?;
     if let Some(t) = &ctx.test_invoker {
-        t.flush_authorizer_cache(&api_id, &name);
+        t.flush_authorizer_cache(&api_id, &name).await;
     }
     Ok(empty(202))
 }

@@ -1,4 +1,6 @@
-//! TagResource, UntagResource, GetTags for RestApis and Stages.
+//! TagResource, UntagResource, GetTags for RestApis, Stages, usage plans (the developer
+//! portal offers plans tagged `tollgate:portal-plan=true`) and custom domain names (a
+//! domain tagged `tollgate:portal=true` serves the developer portal).
 
 use std::sync::Arc;
 
@@ -8,15 +10,21 @@ use axum::response::Response;
 use tollgate_store::State as StoreState;
 
 use super::shared::{api, api_mut, def_mut};
+use super::usage_plans::no_plan;
 use crate::core::context::Ctx;
+use crate::core::domains;
 use crate::core::error::{ApiError, ApiResult};
 use crate::core::tags::{self, TagEdit, Tagging, Tags};
 use crate::core::util::empty;
 
-/// What an ARN names: `arn:aws:apigateway:{region}::/restapis/{id}[/stages/{stage}]`.
+/// What an ARN names: `arn:aws:apigateway:{region}::/restapis/{id}[/stages/{stage}]` or
+/// `arn:aws:apigateway:{region}::/usageplans/{id}` or
+/// `arn:aws:apigateway:{region}::/domainnames/{name}`.
 enum Target {
     RestApi(String),
     Stage(String, String),
+    UsagePlan(String),
+    DomainName(String),
 }
 
 fn target(arn: &str) -> ApiResult<Target> {
@@ -30,6 +38,8 @@ fn target(arn: &str) -> ApiResult<Target> {
     match segs.as_slice() {
         ["restapis", id] => Ok(Target::RestApi(id.to_string())),
         ["restapis", id, "stages", stage] => Ok(Target::Stage(id.to_string(), stage.to_string())),
+        ["usageplans", id] => Ok(Target::UsagePlan(id.to_string())),
+        ["domainnames", name] => Ok(Target::DomainName(name.to_string())),
         _ => Err(bad()),
     }
 }
@@ -42,6 +52,12 @@ fn edit(s: &mut StoreState, arn: &str, f: TagEdit<'_>) -> ApiResult<()> {
             let st = a.stages.get_mut(&stage).ok_or_else(ApiError::no_stage)?;
             f(&mut Arc::make_mut(st).tags)
         }
+        Target::UsagePlan(id) => {
+            let plans = Arc::make_mut(&mut s.usage_plans);
+            let plan = plans.get_mut(&id).ok_or_else(no_plan)?;
+            f(&mut Arc::make_mut(plan).tags)
+        }
+        Target::DomainName(name) => f(&mut domains::domain_mut(s, &name)?.tags),
     }
     Ok(())
 }
@@ -55,6 +71,8 @@ fn read(st: &StoreState, arn: &str) -> ApiResult<Tags> {
             .ok_or_else(ApiError::no_stage)?
             .tags
             .clone(),
+        Target::UsagePlan(id) => st.usage_plans.get(&id).ok_or_else(no_plan)?.tags.clone(),
+        Target::DomainName(name) => domains::find(st, &name)?.tags.clone(),
     })
 }
 

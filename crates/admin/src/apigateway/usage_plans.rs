@@ -24,7 +24,7 @@ use crate::core::patch_table::{Change, NoMatch, PatchRule, PatchTable};
 use crate::core::util::{empty, json, parse_body, Query as Q};
 use crate::core::wire::Wire;
 
-fn no_plan() -> ApiError {
+pub(super) fn no_plan() -> ApiError {
     ApiError::not_found("Invalid Usage Plan ID specified")
 }
 

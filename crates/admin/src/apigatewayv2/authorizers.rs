@@ -352,7 +352,7 @@ pub async fn reset_cache(
     let st = ctx.store.state();
     find(&api(&st, &api_id)?.stages, "Stage", &stage)?;
     if let Some(t) = &ctx.test_invoker {
-        t.flush_authorizer_cache(&api_id, &stage);
+        t.flush_authorizer_cache(&api_id, &stage).await;
     }
     Ok(empty(204))
 }

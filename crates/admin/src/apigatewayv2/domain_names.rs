@@ -214,6 +214,7 @@ pub async fn update(
                 }
             }
             if let Some(m) = &mtls {
+                domains::check_mutual_tls(m.is_some(), d.endpoint_type)?;
                 d.mutual_tls_authentication = m.clone();
             }
             Ok::<_, ApiError>(d.clone())

@@ -15,6 +15,7 @@ pub mod routes;
 mod shared;
 pub mod stages;
 pub mod tags;
+pub mod vpc_links;
 
 use crate::core::context::Ctx;
 use crate::core::registry::{ErrorShape, Recognition, ServiceSpec};
@@ -30,7 +31,7 @@ pub static SERVICE: ServiceSpec<Ctx> = ServiceSpec {
     error_shape: ErrorShape::Json,
     unknown_operation: crate::core::error::unknown_operation,
     query: None,
-    iam_action: crate::core::authorize::apigateway_action,
+    iam_action: crate::core::apigateway_iam::apigateway_action,
 };
 
 fn routes() -> Router<Ctx> {
@@ -167,6 +168,13 @@ fn routes() -> Router<Ctx> {
             get(deployments::get)
                 .patch(deployments::update)
                 .delete(deployments::delete),
+        )
+        .route("/v2/vpclinks", post(vpc_links::create).get(vpc_links::list))
+        .route(
+            "/v2/vpclinks/{id}",
+            get(vpc_links::get)
+                .patch(vpc_links::update)
+                .delete(vpc_links::delete),
         )
         .route(
             "/v2/tags/{arn}",

@@ -321,7 +321,7 @@ pub async fn update_item<T: Clone + Wire + Send + Sync>(
     api_id: &str,
     id: &str,
     c: &Collection<T>,
-    edit: impl Fn(&mut T, &Definition) -> ApiResult<()>,
+    edit: impl Fn(&mut T, &Definition) -> ApiResult<()> + Sync,
 ) -> ApiResult<Response> {
     let out = ctx
         .store

@@ -1,4 +1,5 @@
-//! TagResource, UntagResource, GetTags for v2 Apis and their Stages.
+//! TagResource, UntagResource, GetTags for v2 Apis, their Stages and custom domain names
+//! (a domain tagged `tollgate:portal=true` serves the developer portal).
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -7,12 +8,19 @@ use tollgate_store::State as StoreState;
 
 use super::shared::{api, api_mut, def_mut, find, stage_mut};
 use crate::core::context::Ctx;
+use crate::core::domains;
 use crate::core::error::{ApiError, ApiResult};
 use crate::core::tags::{self, TagEdit, Tagging, Tags};
 use crate::core::util::json;
 
-/// What an ARN names: `arn:aws:apigateway:{region}::/apis/{id}[/stages/{stage}]`.
-fn target(arn: &str) -> ApiResult<(String, Option<String>)> {
+/// What an ARN names: `arn:aws:apigateway:{region}::/apis/{id}[/stages/{stage}]` or
+/// `arn:aws:apigateway:{region}::/domainnames/{name}`.
+enum Target {
+    Api(String, Option<String>),
+    DomainName(String),
+}
+
+fn target(arn: &str) -> ApiResult<Target> {
     let bad = || ApiError::not_found(format!("Invalid resource ARN specified: {arn}"));
     let path = arn
         .strip_prefix("arn:aws:apigateway:")
@@ -21,14 +29,18 @@ fn target(arn: &str) -> ApiResult<(String, Option<String>)> {
         .ok_or_else(bad)?;
     let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match segs.as_slice() {
-        ["apis", id] => Ok((id.to_string(), None)),
-        ["apis", id, "stages", stage] => Ok((id.to_string(), Some(stage.to_string()))),
+        ["apis", id] => Ok(Target::Api(id.to_string(), None)),
+        ["apis", id, "stages", stage] => Ok(Target::Api(id.to_string(), Some(stage.to_string()))),
+        ["domainnames", name] => Ok(Target::DomainName(name.to_string())),
         _ => Err(bad()),
     }
 }
 
 fn read(st: &StoreState, arn: &str) -> ApiResult<Tags> {
-    let (id, stage) = target(arn)?;
+    let (id, stage) = match target(arn)? {
+        Target::Api(id, stage) => (id, stage),
+        Target::DomainName(name) => return Ok(domains::find(st, &name)?.tags.clone()),
+    };
     let a = api(st, &id)?;
     Ok(match stage {
         None => a.definition.api.tags.clone(),
@@ -37,7 +49,13 @@ fn read(st: &StoreState, arn: &str) -> ApiResult<Tags> {
 }
 
 fn edit(s: &mut StoreState, arn: &str, f: TagEdit<'_>) -> ApiResult<()> {
-    let (id, stage) = target(arn)?;
+    let (id, stage) = match target(arn)? {
+        Target::Api(id, stage) => (id, stage),
+        Target::DomainName(name) => {
+            f(&mut domains::domain_mut(s, &name)?.tags);
+            return Ok(());
+        }
+    };
     let a = api_mut(s, &id)?;
     match stage {
         None => f(&mut def_mut(a).api.tags),

@@ -6,20 +6,36 @@
 //! needs no permission (GetCallerIdentity).
 
 use serde_json::Value;
-use tollgate_policy::{decide_all, Caller, Decision, Policy, Request};
+use tollgate_policy::{decide_all, Caller, ConditionKeys, Decision, Policy, Request};
 use tollgate_store::State;
 
 use crate::core::credentials::KeyOwner;
 use crate::core::error::ApiError;
 use crate::core::registry::{IamAction, IamCall};
 
-/// API Gateway's calls (v1 and v2): `apigateway:{VERB}` on
-/// `arn:aws:apigateway:{region}::{path}`.
-pub fn apigateway_action(c: &IamCall<'_>) -> Option<IamAction> {
-    Some(IamAction {
-        action: format!("apigateway:{}", c.parts.method),
-        resource: format!("arn:aws:apigateway:{}::{}", c.region, c.path),
-    })
+/// The condition keys of one call: its own (tags, request members), then the caller's
+/// and the time's.
+struct CallKeys<'k> {
+    call: &'k [(String, String)],
+    caller_arn: &'k str,
+    epoch_secs: i64,
+}
+
+impl ConditionKeys for CallKeys<'_> {
+    fn values(&self, key: &str) -> Vec<String> {
+        match key {
+            "aws:principalarn" => vec![self.caller_arn.to_string()],
+            "aws:principalaccount" => vec![tollgate_model::ACCOUNT_ID.to_string()],
+            "aws:currenttime" => vec![tollgate_model::time::iso8601(self.epoch_secs)],
+            "aws:epochtime" => vec![self.epoch_secs.to_string()],
+            _ => self
+                .call
+                .iter()
+                .filter(|(k, _)| k == key)
+                .map(|(_, v)| v.clone())
+                .collect(),
+        }
+    }
 }
 
 /// Refuses a call its caller's policies do not allow (a call that is no known operation is
@@ -74,7 +90,11 @@ pub fn check(
             arn: &arn,
             account: tollgate_model::ACCOUNT_ID,
         },
-        keys: &(),
+        keys: &CallKeys {
+            call: &c.keys,
+            caller_arn: &arn,
+            epoch_secs: tollgate_model::time::now_epoch(),
+        },
     };
     match decide_all(&policies, &req) {
         Decision::Allow => Ok(()),
@@ -96,6 +116,7 @@ mod tests {
     use tollgate_model::iam::RoleSession;
 
     use super::*;
+    use crate::core::apigateway_iam::apigateway_action;
 
     fn parts(method: &str, uri: &str) -> http::request::Parts {
         let req = http::Request::builder().method(method).uri(uri).body(());
@@ -141,23 +162,5 @@ mod tests {
             "us-east-1"
         )
         .is_ok());
-    }
-
-    #[test]
-    fn api_gateway_resources_are_named_from_the_decoded_path() {
-        let state = State::default();
-        let parts = parts("GET", "/restapis/ab%63");
-        let path = percent_encoding::percent_decode_str(parts.uri.path()).decode_utf8_lossy();
-        let call = IamCall {
-            state: &state,
-            parts: &parts,
-            path: &path,
-            body: b"",
-            region: "us-east-1",
-        };
-        assert_eq!(
-            apigateway_action(&call).map(|c| c.resource).as_deref(),
-            Some("arn:aws:apigateway:us-east-1::/restapis/abc")
-        );
     }
 }

@@ -29,11 +29,21 @@ pub trait TestInvoker: Send + Sync {
         req: TestInvokeAuthorizerRequest,
     ) -> Pin<Box<dyn Future<Output = TestInvokeAuthorizerResponse> + Send + 'static>>;
 
-    /// Empties the authorizer result caches of one stage.
-    fn flush_authorizer_cache(&self, api: &str, stage: &str);
+    /// Empties the authorizer result caches of one stage (for every node when they are
+    /// shared).
+    fn flush_authorizer_cache(
+        &self,
+        api: &str,
+        stage: &str,
+    ) -> Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 
-    /// Empties the response cache of one stage.
-    fn flush_stage_cache(&self, api: &str, stage: &str);
+    /// Empties the response cache of one stage (for every node when the cache is
+    /// shared).
+    fn flush_stage_cache(
+        &self,
+        api: &str,
+        stage: &str,
+    ) -> Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 
     /// Whether the data plane holds a response cache for the stage.
     fn stage_cache_exists(&self, api: &str, stage: &str) -> bool;
@@ -52,10 +62,12 @@ pub struct AdminConfig {
     pub function_url_endpoint: Option<String>,
     /// Renders the gateway's metrics for a signed `GET /metrics` (`None`: no such route).
     pub metrics: Option<MetricsText>,
+    /// Where calls for services Tollgate does not serve go (`None`: nowhere).
+    pub front_door: Option<crate::core::front_door::FrontDoor>,
 }
 
-/// What renders `/metrics` (Prometheus text).
-pub type MetricsText = Arc<dyn Fn() -> String + Send + Sync>;
+/// What renders `/metrics` (Prometheus text or OpenMetrics).
+pub type MetricsText = Arc<dyn Fn(tollgate_metrics::Format) -> String + Send + Sync>;
 
 pub struct AdminContext {
     pub store: Arc<Store>,
@@ -81,6 +93,8 @@ pub struct AdminContext {
     pub api_endpoint: String,
     /// [`AdminConfig::function_url_endpoint`], resolved.
     pub function_url_endpoint: String,
+    /// [`AdminConfig::front_door`].
+    pub front_door: Option<crate::core::front_door::FrontDoor>,
 }
 
 impl AdminContext {

@@ -63,11 +63,7 @@ pub fn create(state: &State, region: &str, d: NewDomain) -> ApiResult<DomainName
     {
         check_certificate(state, arn)?;
     }
-    if d.mutual_tls.is_some() && d.endpoint_type != EndpointType::Regional {
-        return Err(ApiError::bad_request(
-            "Mutual TLS is only supported on REGIONAL domain names.",
-        ));
-    }
+    check_mutual_tls(d.mutual_tls.is_some(), d.endpoint_type)?;
     Ok(DomainName {
         domain_name: d.name.to_ascii_lowercase(),
         certificate_name: d.certificate_name,
@@ -114,6 +110,16 @@ fn check_name(name: &str) -> ApiResult<()> {
 }
 
 /// `TLS_1_0` or `TLS_1_2` (the default).
+/// Mutual TLS needs a REGIONAL domain (on creation and on UpdateDomainName alike).
+pub fn check_mutual_tls(on: bool, endpoint_type: EndpointType) -> Result<(), ApiError> {
+    if on && endpoint_type != EndpointType::Regional {
+        return Err(ApiError::bad_request(
+            "Mutual TLS is only supported on REGIONAL domain names.",
+        ));
+    }
+    Ok(())
+}
+
 pub fn check_security_policy(p: Option<&str>) -> ApiResult<String> {
     match p.unwrap_or("TLS_1_2") {
         p @ ("TLS_1_0" | "TLS_1_2") => Ok(p.to_string()),

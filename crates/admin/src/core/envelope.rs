@@ -1,4 +1,6 @@
-//! The envelope every control-plane call passes through: request id, SigV4, body limits.
+//! The envelope every control-plane call passes through: request id, SigV4, body limits;
+//! a call for a service Tollgate does not serve leaves through the front door once
+//! authenticated.
 
 use std::time::{Duration, SystemTime};
 
@@ -15,8 +17,10 @@ use crate::core::authorize;
 use crate::core::budget::Reservation;
 use crate::core::context::Ctx;
 use crate::core::error::ApiError;
+use crate::core::foreign_error::Shape;
+use crate::core::front_door::{self, FrontDoor, Target};
 use crate::core::query::SignedBy;
-use crate::core::registry::{service_of, ServiceSpec};
+use crate::core::registry::{service_of, IamAction, IamCall, ServiceSpec};
 
 /// Largest control-plane body unless a service sets its own (imports are limited to 6 MB by
 /// AWS; leave headroom).
@@ -24,8 +28,13 @@ pub const MAX_BODY: usize = 8 * 1024 * 1024;
 
 pub async fn envelope(State(ctx): State<Ctx>, req: Request, next: Next) -> Response {
     let request_id = uuid::Uuid::new_v4().to_string();
+    if let Some(door) = &ctx.front_door {
+        if let Some(target) = door.addressed(ctx.services, req.uri(), req.headers()) {
+            return forward(&ctx, door, target, req, &request_id).await;
+        }
+    }
     let service = service_of(ctx.services, req.uri(), req.headers());
-    let mut resp = match authenticate(&ctx, service, req).await {
+    let mut resp = match authenticate(&ctx, Gate::from(service), req).await {
         Ok((req, reservation)) => {
             let resp = next.run(req).await;
             // The handler is done with the body: its room goes back to the budget.
@@ -42,6 +51,32 @@ pub async fn envelope(State(ctx): State<Ctx>, req: Request, next: Next) -> Respo
         }
     }
     resp
+}
+
+/// A call for a service Tollgate does not serve: authenticated as every call, then sent on
+/// by the front door.
+async fn forward(
+    ctx: &Ctx,
+    door: &FrontDoor,
+    target: Target,
+    req: Request,
+    request_id: &str,
+) -> Response {
+    let headers = req.headers().clone();
+    let answer = async {
+        front_door::refuse_streaming(req.headers())?;
+        let gate = Gate {
+            signing_name: target.service(),
+            max_body: MAX_BODY,
+            iam_action: front_door::forwarded_action,
+        };
+        let (req, reservation) = authenticate(ctx, gate, req).await?;
+        door.send(&target, req, reservation).await
+    };
+    answer.await.unwrap_or_else(|e| {
+        let service = target.service();
+        Shape::of(service, &headers).render(service, e, request_id)
+    })
 }
 
 /// A successful write returns only once every follower of the store's change feed (the
@@ -70,12 +105,30 @@ async fn wait_until_live(ctx: &Ctx) {
     }
 }
 
+/// What a call is authenticated for: the service its signature must be scoped to, its body
+/// limit and the IAM action it is.
+struct Gate<'a> {
+    signing_name: &'a str,
+    max_body: usize,
+    iam_action: fn(&IamCall<'_>) -> Option<IamAction>,
+}
+
+impl From<&ServiceSpec<Ctx>> for Gate<'static> {
+    fn from(s: &ServiceSpec<Ctx>) -> Self {
+        Gate {
+            signing_name: s.signing_name,
+            max_body: s.max_body,
+            iam_action: s.iam_action,
+        }
+    }
+}
+
 /// Checks the signature: everything the head can prove before a byte of the body is read
 /// (a hostile client gets its 403 at once, whatever length it declares), then, with the
 /// body in (within its limit and the budget of bodies in flight), the signature itself.
 async fn authenticate(
     ctx: &Ctx,
-    service: &ServiceSpec<Ctx>,
+    service: Gate<'_>,
     req: Request,
 ) -> Result<(Request, Reservation), ApiError> {
     let (parts, body) = req.into_parts();

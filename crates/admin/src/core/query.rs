@@ -128,7 +128,7 @@ pub fn error(xmlns: &str, e: &ApiError, request_id: &str) -> Response {
 
 /// The signature errors' names in the query-protocol services (the verifier names them as
 /// the JSON services do).
-fn query_protocol_code(error_type: &'static str) -> &'static str {
+pub(crate) fn query_protocol_code(error_type: &'static str) -> &'static str {
     match error_type {
         "InvalidSignatureException" => "SignatureDoesNotMatch",
         "IncompleteSignatureException" => "IncompleteSignature",

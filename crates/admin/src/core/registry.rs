@@ -111,6 +111,9 @@ pub(crate) fn call_for_test<T>(
 pub struct IamAction {
     pub action: String,
     pub resource: String,
+    /// The call's own condition keys (lower-case names, a name repeated per value), beside
+    /// the caller's and the time's that every call has.
+    pub keys: Vec<(String, String)>,
 }
 
 impl<S> ServiceSpec<S> {
@@ -154,7 +157,16 @@ pub fn service_of<S>(
 /// The service in the credential scope (`AKID/date/region/SERVICE/aws4_request`) of the
 /// Authorization header or of a presigned URL's `X-Amz-Credential`. Only routes the call:
 /// the verifier checks the whole signature afterwards.
-fn scope_service<'a>(uri: &'a Uri, headers: &'a HeaderMap) -> Option<&'a str> {
+pub(crate) fn scope_service<'a>(uri: &'a Uri, headers: &'a HeaderMap) -> Option<&'a str> {
+    scope_field(uri, headers, 3)
+}
+
+/// Field `index` of the credential scope (`2`: the region, `3`: the service).
+pub(crate) fn scope_field<'a>(
+    uri: &'a Uri,
+    headers: &'a HeaderMap,
+    index: usize,
+) -> Option<&'a str> {
     let from_header = headers
         .get(http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -169,7 +181,7 @@ fn scope_service<'a>(uri: &'a Uri, headers: &'a HeaderMap) -> Option<&'a str> {
     let credential = from_header.or_else(from_query)?;
     // In a query the slashes may be percent-encoded.
     let sep = if credential.contains('/') { "/" } else { "%2F" };
-    credential.split(sep).nth(3)
+    credential.split(sep).nth(index)
 }
 
 #[cfg(test)]

@@ -32,6 +32,7 @@ pub fn iam_action(c: &IamCall<'_>) -> Option<IamAction> {
     Some(IamAction {
         action: format!("iam:{action}"),
         resource,
+        keys: Vec::new(),
     })
 }
 

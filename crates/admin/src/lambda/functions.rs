@@ -236,20 +236,28 @@ async fn install_zip(
         ));
     }
     let root = engine(ctx)?.code_root().to_path_buf();
-    tokio::task::spawn_blocking(move || tollgate_functions::code::install(&root, &zip))
-        .await
-        .map_err(|_| ApiError::new(500, "ServiceException", "unpacking failed"))?
-        .map_err(|e| match e {
-            tollgate_functions::code::CodeError::Io(m) => {
-                tracing::error!(error = %m, "cannot store a code package");
-                ApiError::new(
-                    500,
-                    "ServiceException",
-                    "Tollgate could not store the code package",
-                )
-            }
-            other => invalid_parameter(other.to_string()),
-        })
+    let zip = bytes::Bytes::from(zip);
+    let unpacked = zip.clone();
+    let package =
+        tokio::task::spawn_blocking(move || tollgate_functions::code::install(&root, &unpacked))
+            .await
+            .map_err(|_| ApiError::new(500, "ServiceException", "unpacking failed"))?
+            .map_err(|e| match e {
+                tollgate_functions::code::CodeError::Io(m) => {
+                    tracing::error!(error = %m, "cannot store a code package");
+                    ApiError::new(
+                        500,
+                        "ServiceException",
+                        "Tollgate could not store the code package",
+                    )
+                }
+                other => invalid_parameter(other.to_string()),
+            })?;
+    // Kept in the store too (a cluster's other nodes unpack it from there), before the
+    // function that runs it is committed.
+    let hex = tollgate_functions::code::sha256_hex(&package.sha256);
+    ctx.store.put_code(hex, zip).await?;
+    Ok(package)
 }
 
 fn now() -> String {

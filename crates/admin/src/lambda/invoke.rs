@@ -67,6 +67,7 @@ pub async fn invoke(
         "Event" => {
             let _id = functions
                 .invoke_async(&r.name, qual.as_deref(), body)
+                .await
                 .map_err(invoke_error)?;
             return Ok(StatusCode::ACCEPTED.into_response());
         }

@@ -478,6 +478,7 @@ pub fn iam_action(c: &IamCall<'_>) -> Option<IamAction> {
     Some(IamAction {
         action: format!("lambda:{action}"),
         resource,
+        keys: Vec::new(),
     })
 }
 

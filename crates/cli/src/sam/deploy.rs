@@ -9,9 +9,11 @@ use base64::Engine;
 use serde_json::{json, Map, Value};
 
 use super::client::{segment, CallError, Client};
+use super::document::document;
 use super::intrinsics::Scope;
 use super::package::{package, PackageError};
 use super::plan::{function_arn, ApiKind, ApiSpec, FunctionSpec};
+use super::prune;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DeployError {
@@ -73,7 +75,7 @@ fn changed_configuration(want: &Map<String, Value>, have: &Value) -> Vec<String>
         .collect()
 }
 
-pub async fn function(c: &Client, f: &FunctionSpec) -> Result<Outcome, DeployError> {
+pub async fn function(c: &Client, f: &FunctionSpec, stack: &str) -> Result<Outcome, DeployError> {
     let pkg = package(&f.code)?;
     let path = format!("/2015-03-31/functions/{}", segment(&f.name));
     let zip = base64::engine::general_purpose::STANDARD.encode(&pkg.zip);
@@ -87,10 +89,7 @@ pub async fn function(c: &Client, f: &FunctionSpec) -> Result<Outcome, DeployErr
         let mut body = want.clone();
         body.insert("FunctionName".into(), json!(f.name));
         body.insert("Code".into(), json!({"ZipFile": zip}));
-        body.insert(
-            "Tags".into(),
-            json!({"tollgate:sam:logical-id": f.logical_id}),
-        );
+        body.insert("Tags".into(), prune::tags(stack, &f.logical_id));
         let body = serde_json::to_vec(&body).unwrap_or_default();
         c.call(LAMBDA, "POST", "/2015-03-31/functions", None, Some(body))
             .await?;
@@ -124,58 +123,49 @@ pub async fn function(c: &Client, f: &FunctionSpec) -> Result<Outcome, DeployErr
     })
 }
 
-/// The integration of a generated route: Lambda proxy.
-fn integration(kind: ApiKind, region: &str, arn: &str) -> Value {
-    match kind {
-        ApiKind::Rest => json!({
-            "type": "aws_proxy",
-            "httpMethod": "POST",
-            "uri": format!("arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{arn}/invocations"),
-        }),
-        ApiKind::Http => json!({
-            "type": "aws_proxy",
-            "httpMethod": "POST",
-            "uri": arn,
-            "payloadFormatVersion": "2.0",
-        }),
+/// `AutoPublishAlias`: when the function changed (or the alias does not exist yet) a new
+/// version is published and the alias pointed at it; answers the version published.
+pub async fn alias(
+    c: &Client,
+    f: &FunctionSpec,
+    outcome: &Outcome,
+) -> Result<Option<String>, DeployError> {
+    let Some(alias) = &f.alias else {
+        return Ok(None);
+    };
+    let base = format!("/2015-03-31/functions/{}", segment(&f.name));
+    let alias_path = format!("{base}/aliases/{}", segment(alias));
+    let exists = match c.call(LAMBDA, "GET", &alias_path, None, None).await {
+        Ok(_) => true,
+        Err(e) if not_found(&e) => false,
+        Err(e) => return Err(e.into()),
+    };
+    if exists && *outcome == Outcome::Unchanged {
+        return Ok(None);
     }
-}
-
-/// The API's OpenAPI document: its `DefinitionBody` resolved, else one generated from
-/// its routes (Swagger 2.0 for REST, OpenAPI 3.0 for HTTP, as SAM generates them).
-fn document(api: &ApiSpec, scope: &Scope, region: &str) -> Result<Value, DeployError> {
-    if let Some(body) = &api.definition {
-        return scope
-            .resolve(body)
-            .map_err(|e| DeployError::Definition(format!("DefinitionBody: {e}")));
+    let published = c
+        .call(
+            LAMBDA,
+            "POST",
+            &format!("{base}/versions"),
+            None,
+            Some(b"{}".to_vec()),
+        )
+        .await?;
+    let version = published["Version"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    if exists {
+        let body = serde_json::to_vec(&json!({"FunctionVersion": version})).unwrap_or_default();
+        c.call(LAMBDA, "PUT", &alias_path, None, Some(body)).await?;
+    } else {
+        let body = serde_json::to_vec(&json!({"Name": alias, "FunctionVersion": version}))
+            .unwrap_or_default();
+        c.call(LAMBDA, "POST", &format!("{base}/aliases"), None, Some(body))
+            .await?;
     }
-    let mut paths = Map::new();
-    for r in &api.routes {
-        let arn = scope
-            .resources
-            .get(&r.function)
-            .and_then(|a| a.get("Arn"))
-            .ok_or_else(|| DeployError::Definition(format!("no function {}", r.function)))?;
-        let key = match r.method.as_str() {
-            "any" => "x-amazon-apigateway-any-method".to_string(),
-            m => m.to_string(),
-        };
-        let op = json!({
-            "responses": {},
-            "x-amazon-apigateway-integration": integration(api.kind, region, arn),
-        });
-        let item = paths
-            .entry(r.path.clone())
-            .or_insert_with(|| Value::Object(Map::new()));
-        if let Some(item) = item.as_object_mut() {
-            item.insert(key, op);
-        }
-    }
-    let info = json!({"title": api.name, "version": "1.0"});
-    Ok(match api.kind {
-        ApiKind::Rest => json!({"swagger": "2.0", "info": info, "paths": paths}),
-        ApiKind::Http => json!({"openapi": "3.0.1", "info": info, "paths": paths}),
-    })
+    Ok(Some(version))
 }
 
 /// The id of the API named `name`, if one exists (every page of the list is read).
@@ -209,8 +199,13 @@ async fn find_api(c: &Client, kind: ApiKind, name: &str) -> Result<Option<String
 }
 
 /// Creates or updates the API and deploys it to its stage; answers its id.
-pub async fn api(c: &Client, api: &ApiSpec, scope: &Scope) -> Result<String, DeployError> {
-    let mut doc = document(api, scope, c.region())?;
+pub async fn api(
+    c: &Client,
+    api: &ApiSpec,
+    scope: &Scope,
+    stack: &str,
+) -> Result<String, DeployError> {
+    let mut doc = document(api, scope, c.region()).map_err(DeployError::Definition)?;
     // The API keeps the name `tollgate sam` finds it by.
     if let Some(info) = doc.get_mut("info").and_then(Value::as_object_mut) {
         info.insert("title".into(), json!(api.name));
@@ -237,10 +232,12 @@ pub async fn api(c: &Client, api: &ApiSpec, scope: &Scope) -> Result<String, Dep
                 }
             };
             let id = out["id"].as_str().unwrap_or_default().to_string();
-            let deployment = json!({"stageName": api.stage, "variables": api.variables});
-            let path = format!("/restapis/{}/deployments", segment(&id));
-            let body = serde_json::to_vec(&deployment).unwrap_or_default();
-            c.call(APIGATEWAY, "POST", &path, None, Some(body)).await?;
+            if !api.stage.is_empty() {
+                let deployment = json!({"stageName": api.stage, "variables": api.variables});
+                let path = format!("/restapis/{}/deployments", segment(&id));
+                let body = serde_json::to_vec(&deployment).unwrap_or_default();
+                c.call(APIGATEWAY, "POST", &path, None, Some(body)).await?;
+            }
             id
         }
         ApiKind::Http => {
@@ -269,6 +266,7 @@ pub async fn api(c: &Client, api: &ApiSpec, scope: &Scope) -> Result<String, Dep
             id
         }
     };
+    prune::tag_api(c, api.kind, &id, stack, &api.logical_id).await?;
     Ok(id)
 }
 
@@ -281,24 +279,45 @@ pub async fn permissions(
     functions: &[FunctionSpec],
     scope: &Scope,
 ) -> Result<(), DeployError> {
-    let text = document(api, scope, c.region())?.to_string();
+    if !api.grants_invoke {
+        return Ok(());
+    }
+    let text = document(api, scope, c.region())
+        .map_err(DeployError::Definition)?
+        .to_string();
+    let body = json!({
+        "StatementId": format!("tollgate-sam-{}", api.logical_id),
+        "Action": "lambda:InvokeFunction",
+        "Principal": "apigateway.amazonaws.com",
+        "SourceArn": format!("arn:aws:execute-api:{}:{}:{api_id}/*", c.region(), tollgate_model::ACCOUNT_ID),
+    });
+    let body = serde_json::to_vec(&body).unwrap_or_default();
     for f in functions {
+        // Lambda keeps one policy per qualifier: the unqualified function's for a document
+        // naming its ARN, the alias's for one naming the alias (generated events of an
+        // `AutoPublishAlias` function do).
         let arn = function_arn(c.region(), &f.name);
-        if !text.contains(&arn) {
-            continue;
+        let named = |suffix: &str| {
+            text.match_indices(&arn)
+                .any(|(at, _)| text[at + arn.len()..].starts_with(suffix))
+        };
+        let mut qualifiers = vec![];
+        if named("/") || named("\"") {
+            qualifiers.push(None);
         }
-        let body = json!({
-            "StatementId": format!("tollgate-sam-{}", api.logical_id),
-            "Action": "lambda:InvokeFunction",
-            "Principal": "apigateway.amazonaws.com",
-            "SourceArn": format!("arn:aws:execute-api:{}:{}:{api_id}/*", c.region(), tollgate_model::ACCOUNT_ID),
-        });
+        if let Some(a) = f.alias.as_ref().filter(|a| named(&format!(":{a}"))) {
+            qualifiers.push(Some(format!("Qualifier={}", segment(a))));
+        }
         let path = format!("/2015-03-31/functions/{}/policy", segment(&f.name));
-        let body = serde_json::to_vec(&body).unwrap_or_default();
-        match c.call(LAMBDA, "POST", &path, None, Some(body)).await {
-            Ok(_) => {}
-            Err(e) if e.status() == Some(409) => {}
-            Err(e) => return Err(e.into()),
+        for query in qualifiers {
+            match c
+                .call(LAMBDA, "POST", &path, query.as_deref(), Some(body.clone()))
+                .await
+            {
+                Ok(_) => {}
+                Err(e) if e.status() == Some(409) => {}
+                Err(e) => return Err(e.into()),
+            }
         }
     }
     Ok(())

@@ -1,7 +1,8 @@
 //! CloudFormation's intrinsic functions, resolved against what `tollgate sam` knows:
 //! parameters, pseudo parameters, and the resources it has created (their `Ref` and
-//! `Fn::GetAtt` values). `Ref`, `Fn::GetAtt`, `Fn::Sub`, `Fn::Join` and `Fn::Select` are
-//! supported; any other `Fn::` is reported by name and the resource using it is skipped.
+//! `Fn::GetAtt` values). `Ref`, `Fn::GetAtt`, `Fn::Sub`, `Fn::Join`, `Fn::Select`,
+//! `Fn::If` (with the template's evaluated `Conditions`) and `Fn::FindInMap` are supported;
+//! any other `Fn::` is reported by name and the resource using it is skipped.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -14,6 +15,10 @@ pub struct Scope {
     pub values: BTreeMap<String, String>,
     /// Logical id → attribute name (`""` for `Ref`) → value.
     pub resources: BTreeMap<String, BTreeMap<String, String>>,
+    /// The template's `Conditions`, evaluated (see `super::conditions`).
+    pub conditions: BTreeMap<String, bool>,
+    /// The template's `Mappings`.
+    pub mappings: Map<String, Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -28,6 +33,16 @@ pub enum IntrinsicError {
 
 /// `AWS::NoValue`: the member it is the value of disappears.
 const NO_VALUE: &str = "AWS::NoValue";
+
+/// The intrinsics [`Scope::resolve`] evaluates.
+const SUPPORTED: [&str; 6] = [
+    "Fn::GetAtt",
+    "Fn::Sub",
+    "Fn::Join",
+    "Fn::Select",
+    "Fn::If",
+    "Fn::FindInMap",
+];
 
 impl Scope {
     fn reference(&self, name: &str) -> Result<String, IntrinsicError> {
@@ -87,8 +102,9 @@ impl Scope {
             Value::Array(items) => {
                 let mut out = Vec::with_capacity(items.len());
                 for i in items {
-                    if !is_no_value(i) {
-                        out.push(self.resolve(i)?);
+                    let v = self.resolve(i)?;
+                    if !is_no_value(&v) {
+                        out.push(v);
                     }
                 }
                 Ok(Value::Array(out))
@@ -100,8 +116,14 @@ impl Scope {
                 match k.as_str() {
                     "Ref" => {
                         let name = arg.as_str().ok_or(IntrinsicError::Malformed("Ref"))?;
+                        if name == NO_VALUE {
+                            // Kept as it is: the array or object holding it drops it.
+                            return Ok(v.clone());
+                        }
                         Ok(Value::String(self.reference(name)?))
                     }
+                    "Fn::If" => self.fn_if(arg),
+                    "Fn::FindInMap" => self.find_in_map(arg),
                     "Fn::GetAtt" => self.get_att(arg),
                     "Fn::Sub" => self.fn_sub(arg),
                     "Fn::Join" => self.join(arg),
@@ -118,11 +140,48 @@ impl Scope {
     fn object(&self, m: &Map<String, Value>) -> Result<Value, IntrinsicError> {
         let mut out = Map::new();
         for (k, v) in m {
-            if !is_no_value(v) {
-                out.insert(k.clone(), self.resolve(v)?);
+            let v = self.resolve(v)?;
+            if !is_no_value(&v) {
+                out.insert(k.clone(), v);
             }
         }
         Ok(Value::Object(out))
+    }
+
+    /// Whether the named condition holds.
+    pub fn condition(&self, name: &str) -> Result<bool, IntrinsicError> {
+        self.conditions
+            .get(name)
+            .copied()
+            .ok_or_else(|| IntrinsicError::Unknown("Condition", name.to_string()))
+    }
+
+    /// `Fn::If: [Condition, IfTrue, IfFalse]`: only the chosen branch is resolved.
+    fn fn_if(&self, arg: &Value) -> Result<Value, IntrinsicError> {
+        let Some([Value::String(name), yes, no]) = arg.as_array().map(Vec::as_slice) else {
+            return Err(IntrinsicError::Malformed("Fn::If"));
+        };
+        self.resolve(if self.condition(name)? { yes } else { no })
+    }
+
+    /// `Fn::FindInMap: [MapName, TopLevelKey, SecondLevelKey]`.
+    fn find_in_map(&self, arg: &Value) -> Result<Value, IntrinsicError> {
+        let Value::Array(keys) = self.resolve(arg)? else {
+            return Err(IntrinsicError::Malformed("Fn::FindInMap"));
+        };
+        let [map, top, second] = keys.as_slice() else {
+            return Err(IntrinsicError::Malformed("Fn::FindInMap"));
+        };
+        let key = |v: &Value| text(v.clone(), "Fn::FindInMap");
+        let (map, top, second) = (key(map)?, key(top)?, key(second)?);
+        self.mappings
+            .get(&map)
+            .and_then(|m| m.get(&top))
+            .and_then(|m| m.get(&second))
+            .cloned()
+            .ok_or_else(|| {
+                IntrinsicError::Unknown("Fn::FindInMap", format!("{map}.{top}.{second}"))
+            })
     }
 
     fn get_att(&self, arg: &Value) -> Result<Value, IntrinsicError> {
@@ -210,8 +269,7 @@ pub fn unsupported(v: &Value, found: &mut BTreeSet<String>) {
         Value::Array(a) => a.iter().for_each(|i| unsupported(i, found)),
         Value::Object(m) => {
             for (k, v) in m {
-                let known = ["Fn::GetAtt", "Fn::Sub", "Fn::Join", "Fn::Select"];
-                if k.starts_with("Fn::") && !known.contains(&k.as_str()) {
+                if k.starts_with("Fn::") && !SUPPORTED.contains(&k.as_str()) {
                     found.insert(k.clone());
                 }
                 unsupported(v, found);
@@ -276,14 +334,39 @@ mod tests {
             Err(IntrinsicError::Unknown("Ref", "Nope".into()))
         );
         assert_eq!(
-            s.resolve(&json!({"Fn::If": ["c", 1, 2]})),
-            Err(IntrinsicError::Unsupported("Fn::If".into()))
+            s.resolve(&json!({"Fn::Base64": "x"})),
+            Err(IntrinsicError::Unsupported("Fn::Base64".into()))
         );
         let mut found = BTreeSet::new();
         unsupported(
-            &json!({"a": [{"Fn::FindInMap": []}], "b": {"Fn::Sub": "x"}}),
+            &json!({"a": [{"Fn::ImportValue": []}], "b": {"Fn::Sub": "x"}, "c": {"Fn::If": []}}),
             &mut found,
         );
-        assert_eq!(found, BTreeSet::from(["Fn::FindInMap".to_string()]));
+        assert_eq!(found, BTreeSet::from(["Fn::ImportValue".to_string()]));
+    }
+
+    #[test]
+    fn if_find_in_map_and_no_value() {
+        let mut s = scope();
+        s.conditions.insert("IsProd".into(), false);
+        s.mappings = json!({"Sizes": {"dev": {"Memory": 128}}})
+            .as_object()
+            .unwrap()
+            .clone();
+        let v = json!({
+            "memory": {"Fn::FindInMap": ["Sizes", {"Ref": "Stage"}, "Memory"]},
+            "name": {"Fn::If": ["IsProd", "prod", {"Ref": "Stage"}]},
+            "gone": {"Fn::If": ["IsProd", 1, {"Ref": "AWS::NoValue"}]},
+            "list": [{"Fn::If": ["IsProd", "a", {"Ref": "AWS::NoValue"}]}, "b"],
+            "untouched": {"Fn::If": ["IsProd", {"Ref": "Nope"}, 0]},
+        });
+        assert_eq!(
+            s.resolve(&v).unwrap(),
+            json!({"memory": 128, "name": "dev", "list": ["b"], "untouched": 0})
+        );
+        assert_eq!(
+            s.resolve(&json!({"Fn::If": ["Missing", 1, 2]})),
+            Err(IntrinsicError::Unknown("Condition", "Missing".into()))
+        );
     }
 }

@@ -22,6 +22,15 @@ pub enum PackageError {
     TooLarge(PathBuf),
 }
 
+/// Where a function's code comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Code {
+    /// `CodeUri` (or a plain function's `Code` path): a directory, or a zip file.
+    Path(PathBuf),
+    /// `Code: {ZipFile: ...}` of an `AWS::Lambda::Function`: one source file.
+    Inline { file: String, source: String },
+}
+
 /// The zipped code and its `CodeSha256` (base64 of the zip's sha256, as Lambda reports it).
 pub struct Package {
     pub zip: Vec<u8>,
@@ -70,7 +79,14 @@ fn file_mode(path: &Path) -> u32 {
 }
 
 /// Zips the directory (a file `CodeUri` is taken as a ready zip).
-pub fn package(code_uri: &Path) -> Result<Package, PackageError> {
+pub fn package(code: &Code) -> Result<Package, PackageError> {
+    let code_uri = match code {
+        Code::Path(p) => p.as_path(),
+        Code::Inline { file, source } => {
+            let zip = tollgate_functions::code::build_zip(&[(file, source.as_bytes(), 0o644)]);
+            return Ok(sealed(zip));
+        }
+    };
     let zip = if code_uri.is_file() {
         std::fs::read(code_uri).map_err(|source| PackageError::Read {
             path: code_uri.to_path_buf(),
@@ -100,8 +116,12 @@ pub fn package(code_uri: &Path) -> Result<Package, PackageError> {
             .collect();
         tollgate_functions::code::build_zip(&entries)
     };
+    Ok(sealed(zip))
+}
+
+fn sealed(zip: Vec<u8>) -> Package {
     let sha256 = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(&zip));
-    Ok(Package { zip, sha256 })
+    Package { zip, sha256 }
 }
 
 #[cfg(test)]
@@ -114,11 +134,16 @@ mod tests {
         std::fs::create_dir(dir.path().join("lib")).unwrap();
         std::fs::write(dir.path().join("app.py"), "x = 1\n").unwrap();
         std::fs::write(dir.path().join("lib/util.py"), "y = 2\n").unwrap();
-        let a = package(dir.path()).unwrap();
-        let b = package(dir.path()).unwrap();
+        let a = package(&Code::Path(dir.path().to_path_buf())).unwrap();
+        let b = package(&Code::Path(dir.path().to_path_buf())).unwrap();
         assert_eq!(a.sha256, b.sha256);
         std::fs::write(dir.path().join("app.py"), "x = 3\n").unwrap();
-        assert_ne!(package(dir.path()).unwrap().sha256, a.sha256);
+        assert_ne!(
+            package(&Code::Path(dir.path().to_path_buf()))
+                .unwrap()
+                .sha256,
+            a.sha256
+        );
     }
 
     #[cfg(unix)]
@@ -128,9 +153,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let bootstrap = dir.path().join("bootstrap");
         std::fs::write(&bootstrap, "#!/bin/sh\n").unwrap();
-        let plain = package(dir.path()).unwrap();
+        let plain = package(&Code::Path(dir.path().to_path_buf())).unwrap();
         std::fs::set_permissions(&bootstrap, std::fs::Permissions::from_mode(0o755)).unwrap();
-        let run = package(dir.path()).unwrap();
+        let run = package(&Code::Path(dir.path().to_path_buf())).unwrap();
         assert_ne!(plain.sha256, run.sha256, "the mode is part of the zip");
         assert_eq!(file_mode(&bootstrap), 0o755);
     }

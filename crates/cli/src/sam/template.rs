@@ -9,6 +9,8 @@ use serde_norway::value::TaggedValue;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Template {
     pub parameters: Map<String, Value>,
+    pub conditions: Map<String, Value>,
+    pub mappings: Map<String, Value>,
     /// Logical id → the resource (`Type`, `Properties`, with `Globals` applied).
     pub resources: Vec<(String, Value)>,
 }
@@ -29,6 +31,8 @@ fn long_form(t: TaggedValue) -> Value {
     let value = to_json(t.value);
     match (name, value) {
         ("Ref", v) => single("Ref", v),
+        // `!Condition X` (inside `Conditions`) is `{"Condition": X}`, not an `Fn::`.
+        ("Condition", v) => single("Condition", v),
         ("GetAtt", Value::String(s)) => {
             let parts = match s.split_once('.') {
                 Some((a, b)) => vec![Value::from(a), Value::from(b)],
@@ -102,11 +106,16 @@ fn globals_key(resource_type: &str) -> Option<&'static str> {
     }
 }
 
-/// Parses a template (YAML is a superset of JSON, so one parser reads both).
-pub fn parse(bytes: &[u8]) -> Result<Template, TemplateError> {
+/// A YAML or JSON document (a `DefinitionUri` file) as JSON, short tags in long form.
+pub fn parse_document(bytes: &[u8]) -> Result<Value, TemplateError> {
     let y: serde_norway::Value =
         serde_norway::from_slice(bytes).map_err(|e| TemplateError::Syntax(e.to_string()))?;
-    let Value::Object(root) = to_json(y) else {
+    Ok(to_json(y))
+}
+
+/// Parses a template (YAML is a superset of JSON, so one parser reads both).
+pub fn parse(bytes: &[u8]) -> Result<Template, TemplateError> {
+    let Value::Object(root) = parse_document(bytes)? else {
         return Err(TemplateError::NoResources);
     };
     let globals = root.get("Globals").cloned().unwrap_or(Value::Null);
@@ -130,12 +139,14 @@ pub fn parse(bytes: &[u8]) -> Result<Template, TemplateError> {
             (id.clone(), r)
         })
         .collect();
-    let parameters = match root.get("Parameters") {
+    let section = |name: &str| match root.get(name) {
         Some(Value::Object(p)) => p.clone(),
         _ => Map::new(),
     };
     Ok(Template {
-        parameters,
+        parameters: section("Parameters"),
+        conditions: section("Conditions"),
+        mappings: section("Mappings"),
         resources,
     })
 }

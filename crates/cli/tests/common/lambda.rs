@@ -193,3 +193,27 @@ pub fn calls(mark: &std::path::Path) -> usize {
         .map(|s| s.lines().count())
         .unwrap_or(0)
 }
+
+/// A function example of `tollgate-functions` (built with AWS's Rust runtime crates) zipped
+/// as a `provided.al2023` bootstrap; `cargo test` builds the workspace's examples, and it is
+/// built here when missing.
+pub fn example_function_zip(s: &Server, example: &str) -> String {
+    let exe = std::env::current_exe().unwrap();
+    let profile_dir = exe.parent().and_then(|d| d.parent()).unwrap().to_path_buf();
+    let bin = profile_dir.join("examples").join(example);
+    if !bin.is_file() {
+        let status = std::process::Command::new(env!("CARGO"))
+            .args(["build", "-p", "tollgate-functions", "--example", example])
+            .status()
+            .unwrap();
+        assert!(status.success(), "cannot build the {example} example");
+    }
+    let binary = std::fs::read(&bin).unwrap();
+    let path = s.data_path().join(format!("{example}.zip"));
+    std::fs::write(
+        &path,
+        tollgate_functions::code::build_zip(&[("bootstrap", &binary, 0o755)]),
+    )
+    .unwrap();
+    format!("fileb://{}", path.display())
+}

@@ -28,8 +28,12 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
 
+pub mod browser;
+pub mod certs;
 pub mod idp;
 pub mod lambda;
+pub mod moto;
+pub mod sam;
 pub mod websocket;
 
 /// Upper bound for anything a test waits on (startup, a response, a file to appear).
@@ -108,6 +112,12 @@ impl Server {
             "TOLLGATE_ACCESS_LOG_DIR",
             "TOLLGATE_STORE",
             "TOLLGATE_LAMBDA_ENDPOINT",
+            "TOLLGATE_AWS_ENDPOINT",
+            "TOLLGATE_AWS_SERVICE_ENDPOINTS",
+            "TOLLGATE_AWS_ACCESS_KEY_ID",
+            "TOLLGATE_AWS_SECRET_ACCESS_KEY",
+            "TOLLGATE_AWS_SESSION_TOKEN",
+            "TOLLGATE_AWS_ASSUME_ROLE",
         ] {
             cmd.env_remove(var);
         }
@@ -178,6 +188,19 @@ impl Server {
     /// What the server wrote to stderr so far (for failure messages).
     pub fn stderr(&self) -> String {
         std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
+    }
+
+    /// The server's stderr once it holds `needle` (or after PATIENCE): lines reach the file
+    /// through a copier thread, a moment after the server wrote them.
+    pub fn stderr_with(&self, needle: &str) -> String {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let text = self.stderr();
+            if text.contains(needle) || Instant::now() >= deadline {
+                return text;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     pub fn pid(&self) -> u32 {
@@ -273,6 +296,25 @@ impl Drop for Server {
             let _ = child.kill();
             let _ = child.wait();
         }
+        // A failing test shows what the server said (its warnings and errors), or CI's
+        // log holds only the client's side of the story.
+        if std::thread::panicking() {
+            if let Some(copier) = self.stderr_copier.take() {
+                let _ = copier.join();
+            }
+            let log = std::fs::read_to_string(&self.stderr_path).unwrap_or_default();
+            let said: Vec<&str> = log
+                .lines()
+                .filter(|l| l.contains("WARN") || l.contains("ERROR"))
+                .collect();
+            let tail = &said[said.len().saturating_sub(40)..];
+            eprintln!(
+                "--- server on port {} (warnings and errors, last {}):\n{}",
+                self.port,
+                tail.len(),
+                tail.join("\n")
+            );
+        }
     }
 }
 
@@ -334,6 +376,29 @@ pub fn aws_with_env(
     args: &[&str],
     env: &[(&str, &str)],
 ) -> Result<Value, AwsError> {
+    let out = aws_output(server, args, env);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    if !out.status.success() {
+        return Err(AwsError {
+            code: out.status.code().unwrap_or(-1),
+            stderr,
+        });
+    }
+    if stdout.trim().is_empty() {
+        return Ok(Value::Null);
+    }
+    serde_json::from_str(&stdout).map_err(|e| AwsError {
+        code: 0,
+        stderr: format!(
+            "aws printed something that is not JSON ({e}):\n{stdout}\nstderr:\n{stderr}"
+        ),
+    })
+}
+
+/// The aws CLI run as [`aws_with_env`] runs it, its output as it is (commands such as
+/// `aws s3 cp` print text, not JSON).
+pub fn aws_output(server: &Server, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
     aws_available();
     let mut cmd = Command::new("aws");
     cmd.arg("--endpoint-url")
@@ -371,24 +436,7 @@ pub fn aws_with_env(
         cmd.env(k, v);
     }
     cmd.stdin(Stdio::null());
-    let out = cmd.output().expect("run aws");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    if !out.status.success() {
-        return Err(AwsError {
-            code: out.status.code().unwrap_or(-1),
-            stderr,
-        });
-    }
-    if stdout.trim().is_empty() {
-        return Ok(Value::Null);
-    }
-    serde_json::from_str(&stdout).map_err(|e| AwsError {
-        code: 0,
-        stderr: format!(
-            "aws printed something that is not JSON ({e}):\n{stdout}\nstderr:\n{stderr}"
-        ),
-    })
+    cmd.output().expect("run aws")
 }
 
 /// `aws apigateway <args...>`, which must succeed.
@@ -632,6 +680,21 @@ pub fn plan_with_key(s: &Server, api: &str, stage: &str, key_id: &str) {
     );
 }
 
+/// `aws apigateway update-api-key` turning `key_id` on or off; the key.
+pub fn set_key_enabled(s: &Server, key_id: &str, enabled: bool) -> Value {
+    let op = format!("op=replace,path=/enabled,value={enabled}");
+    apigw(
+        s,
+        &[
+            "update-api-key",
+            "--api-key",
+            key_id,
+            "--patch-operations",
+            &op,
+        ],
+    )
+}
+
 /// `aws apigateway create-resource` of `part` under `parent`; its id.
 pub fn create_resource(s: &Server, api: &str, parent: &str, part: &str) -> String {
     str_of(
@@ -649,6 +712,28 @@ pub fn create_resource(s: &Server, api: &str, parent: &str, part: &str) -> Strin
         ),
         "id",
     )
+}
+
+/// A new REST API `name` with GET on `/` (or on `/{part}`) answered by MOCK with
+/// `response_template` ([`mock_method`] with `method_args`); the API's and the resource's ids.
+pub fn mock_api(
+    s: &Server,
+    name: &str,
+    part: Option<&str>,
+    method_args: &[&str],
+    response_template: &str,
+) -> (String, String) {
+    let api = str_of(&apigw(s, &["create-rest-api", "--name", name]), "id");
+    let root = str_of(
+        &apigw(s, &["get-resources", "--rest-api-id", &api])["items"][0],
+        "id",
+    );
+    let res = match part {
+        Some(p) => create_resource(s, &api, &root, p),
+        None => root,
+    };
+    mock_method(s, (&api, &res, "GET"), method_args, response_template);
+    (api, res)
 }
 
 /// `verb` on resource `res` of `api`: `put-method` with `method_args` (its authorization),
@@ -1427,15 +1512,20 @@ pub fn assert_id(id: &str, len: usize, what: &str) {
 }
 
 /// Polls `f` until it returns `Some` (bounded by [`PATIENCE`]); panics with `what`.
-pub fn eventually<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(10);
+pub fn eventually<T>(what: &str, f: impl FnMut() -> Option<T>) -> T {
+    eventually_within(Duration::from_secs(10), what, f)
+}
+
+/// [`eventually`] for things that take longer by design (a lease to lapse).
+pub fn eventually_within<T>(patience: Duration, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + patience;
     loop {
         if let Some(v) = f() {
             return v;
         }
         assert!(
             Instant::now() < deadline,
-            "gave up waiting (10 s) for: {what}"
+            "gave up waiting ({patience:?}) for: {what}"
         );
         std::thread::sleep(Duration::from_millis(50));
     }

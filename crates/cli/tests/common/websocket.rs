@@ -1,7 +1,8 @@
 //! WebSocket helpers shared by the WebSocket test files: a real client
 //! (tokio-tungstenite), bounded reads, and `aws apigatewaymanagementapi` calls.
 
-use futures_util::StreamExt;
+use futures_util::{SinkExt, StreamExt};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
 use super::*;
@@ -66,4 +67,33 @@ pub fn manage(
     ];
     args.extend_from_slice(extra);
     aws(s, &args)
+}
+
+/// A client request for `url`, sent to 127.0.0.1 with `url`'s host in `Host`.
+pub fn request(url: &str) -> http::Request<()> {
+    let (scheme, rest) = url.split_once("://").unwrap();
+    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let port = authority.rsplit_once(':').unwrap().1;
+    let mut req = format!("{scheme}://127.0.0.1:{port}/{path}")
+        .into_client_request()
+        .unwrap();
+    req.headers_mut().insert("host", authority.parse().unwrap());
+    req
+}
+
+pub async fn connect(url: &str) -> Client {
+    let (ws, resp) = tokio::time::timeout(PATIENCE, tokio_tungstenite::connect_async(request(url)))
+        .await
+        .expect("connect in time")
+        .unwrap_or_else(|e| panic!("connect {url}: {e}"));
+    assert_eq!(resp.status(), 101);
+    ws
+}
+
+/// Connects, learns its own connection id from an error frame.
+pub async fn connect_with_id(url: &str) -> (Client, String) {
+    let mut ws = connect(url).await;
+    ws.send(Message::text("{}")).await.unwrap();
+    let frame: Value = serde_json::from_str(&next_text(&mut ws).await).unwrap();
+    (ws, frame["connectionId"].as_str().unwrap().to_string())
 }

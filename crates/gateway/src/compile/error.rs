@@ -1,6 +1,7 @@
 //! Why a method (or one of its models) cannot be compiled. Such a method is kept with its
 //! error and answers 500; the error is only logged, never shown to the client.
 
+use crate::integrations::aws::target::ServiceUriError;
 use crate::integrations::lambda_target::LambdaUriError;
 
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +38,8 @@ pub enum CompileError {
     },
     #[error(transparent)]
     LambdaUri(#[from] LambdaUriError),
+    #[error(transparent)]
+    ServiceUri(#[from] ServiceUriError),
     #[error("model {0} has no JSON schema")]
     ModelWithoutSchema(String),
     /// The schema is not valid JSON Schema draft 4 (or a `$ref` names no model of the API).

@@ -16,10 +16,12 @@ use tollgate_model::v2::{parse_http_route_key, Definition, RouteKey, DEFAULT};
 use tollgate_model::{AuthorizationType, IntegrationType, PayloadFormatVersion};
 
 use super::http_authorizer::{HttpAuthorizers, RouteAuthorizer};
-use super::http_mapping::{compile_mappings, reads_body, Mapping};
+use super::http_mapping::{compile_mappings, parse_value, reads_body, Mapping, Piece};
 use crate::cors::CompiledCors;
+use crate::integrations::aws::subtype::Subtype;
 use crate::integrations::lambda_target::LambdaTarget;
 use crate::uri::{compile_uri, UriPiece};
+use crate::vpc_link::LinkRef;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Segment {
@@ -55,11 +57,50 @@ pub enum HttpTarget {
         uri: Vec<UriPiece>,
         /// `None`: `ANY` (the client's method).
         method: Option<http::Method>,
+        /// `connectionType: VPC_LINK`: the request path goes to the link's targets.
+        vpc_link: Option<LinkRef>,
     },
     /// `AWS_PROXY` to a Lambda function.
     Lambda(LambdaTarget),
+    /// `AWS_PROXY` with an `integrationSubtype`: a call to an AWS service.
+    AwsService(FirstClass),
     /// What Tollgate cannot call (service integrations, VPC links, a bad URI): 500.
     Unsupported(&'static str),
+}
+
+/// A first-class integration: its subtype and its `requestParameters`, parsed.
+#[derive(Debug)]
+pub struct FirstClass {
+    pub subtype: &'static Subtype,
+    /// The `Region` parameter (else `--region`).
+    pub region: Option<Vec<Piece>>,
+    /// The subtype's parameters the integration sets.
+    pub parameters: Vec<(&'static str, Vec<Piece>)>,
+}
+
+impl FirstClass {
+    fn compile(i: &tollgate_model::v2::Integration, subtype: &str) -> Option<FirstClass> {
+        let subtype = Subtype::named(subtype)?;
+        let parameters = subtype
+            .parameters
+            .iter()
+            .filter_map(|(name, _)| Some((*name, parse_value(i.request_parameters.get(*name)?))))
+            .collect();
+        Some(FirstClass {
+            subtype,
+            region: i.request_parameters.get("Region").map(|v| parse_value(v)),
+            parameters,
+        })
+    }
+
+    fn reads_body(&self) -> bool {
+        self.parameters
+            .iter()
+            .map(|(_, p)| p)
+            .chain(&self.region)
+            .flatten()
+            .any(|p| matches!(p, Piece::RequestBody(_)))
+    }
 }
 
 #[derive(Debug)]
@@ -69,6 +110,9 @@ pub struct HttpIntegration {
     pub timeout: Duration,
     /// The Lambda permission check is skipped for an integration with credentials.
     pub has_credentials: bool,
+    /// The `credentialsArn` role, kept for `--aws-assume-role` (AWS service calls are then
+    /// signed as it).
+    pub credentials: Option<String>,
     /// `requestParameters` (HTTP_PROXY).
     pub request_mappings: Vec<Mapping>,
     /// `responseParameters` by backend status code.
@@ -84,6 +128,11 @@ impl HttpIntegration {
             .iter()
             .find(|(s, _)| *s == status)
             .map_or(&[], |(_, m)| m.as_slice())
+    }
+
+    /// Whether a backend status has response mappings to apply.
+    pub fn maps(&self, status: u16) -> bool {
+        !self.response_mappings(status).is_empty()
     }
 }
 
@@ -113,15 +162,32 @@ fn method_of(m: &str) -> Option<http::Method> {
 fn compile_integration(i: &tollgate_model::v2::Integration) -> HttpIntegration {
     let uri = i.integration_uri.as_deref().unwrap_or_default();
     let target = match i.integration_type {
+        IntegrationType::HttpProxy
+            if i.connection_type == tollgate_model::ConnectionType::VpcLink =>
+        {
+            // The URI names a listener or a Cloud Map service: the link decides where.
+            HttpTarget::HttpProxy {
+                uri: vec![UriPiece::Literal("http://vpc-link".into())],
+                method: i.integration_method.as_deref().and_then(method_of),
+                vpc_link: Some(LinkRef::parse(
+                    i.connection_id.as_deref().unwrap_or_default(),
+                )),
+            }
+        }
         _ if i.connection_type == tollgate_model::ConnectionType::VpcLink => {
-            HttpTarget::Unsupported("VPC link integrations are not supported")
+            HttpTarget::Unsupported("VPC link integrations are HTTP_PROXY")
         }
         IntegrationType::HttpProxy => HttpTarget::HttpProxy {
             uri: compile_uri(uri),
             method: i.integration_method.as_deref().and_then(method_of),
+            vpc_link: None,
         },
         IntegrationType::AwsProxy if i.integration_subtype.is_some() => {
-            HttpTarget::Unsupported("AWS service integrations are not supported")
+            let subtype = i.integration_subtype.as_deref().unwrap_or_default();
+            FirstClass::compile(i, subtype).map_or(
+                HttpTarget::Unsupported("integration subtype not supported"),
+                HttpTarget::AwsService,
+            )
         }
         IntegrationType::AwsProxy => {
             // The gateway's Lambda target reads the invocation-ARN form.
@@ -142,12 +208,15 @@ fn compile_integration(i: &tollgate_model::v2::Integration) -> HttpIntegration {
         _ => HttpTarget::Unsupported("integration type not supported for HTTP APIs"),
     };
     let request_mappings = compile_mappings(&i.request_parameters);
+    let request_reads_body = reads_body(&request_mappings)
+        || matches!(&target, HttpTarget::AwsService(f) if f.reads_body());
     HttpIntegration {
         target,
         payload: i.payload_format_version,
         timeout: Duration::from_millis(i.timeout_in_millis.clamp(50, 30_000) as u64),
         has_credentials: i.credentials_arn.is_some(),
-        request_reads_body: reads_body(&request_mappings),
+        credentials: i.credentials_arn.clone(),
+        request_reads_body,
         request_mappings,
         response_mappings: i
             .response_parameters

@@ -10,8 +10,12 @@ use tollgate_model::{ContentHandlingStrategy, Integration, IntegrationType, Pass
 use super::error::CompileError;
 use super::expression::Source;
 use super::template::{templates, MappingTemplate};
+use crate::integrations::aws::target::ServiceTarget;
 use crate::integrations::lambda_target::LambdaTarget;
+use crate::response_case::ResponseSpellings;
 use crate::uri::{compile_uri, UriPiece};
+use crate::vpc_link::LinkRef;
+use tollgate_model::authorizer::function_of_invocation_uri;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Target {
@@ -26,6 +30,9 @@ pub struct CompiledIntegrationResponse {
     /// `None` for the default response (empty or absent selectionPattern).
     pub pattern: Option<Regex>,
     pub response_parameters: Vec<(HeaderName, Source)>,
+    /// The mapped names as the mappings spell them (`method.response.header.X-Id`), which
+    /// AWS's responses keep on HTTP/1.1.
+    pub spellings: Option<ResponseSpellings>,
     /// (content type, template), sorted by content type.
     pub templates: Vec<(String, MappingTemplate)>,
     /// How the backend's payload is converted for the client (`None`: by the Accept).
@@ -40,9 +47,16 @@ pub struct CompiledIntegration {
     pub uri: Vec<UriPiece>,
     /// For Lambda integrations: the function the URI names.
     pub lambda_function: Option<LambdaTarget>,
+    /// For `AWS` integrations to another service: the call the URI names.
+    pub service: Option<ServiceTarget>,
+    /// `connectionType: VPC_LINK`: the link whose targets take the requests.
+    pub vpc_link: Option<LinkRef>,
     /// The integration has `credentials` (a role API Gateway assumes): the function's
     /// resource policy is then not consulted.
     pub has_credentials: bool,
+    /// The `credentials` role ARN, kept for `--aws-assume-role` (AWS service calls are
+    /// then signed as it).
+    pub credentials: Option<String>,
     /// `tlsConfig.insecureSkipVerification`: an https backend's certificate is not checked.
     pub insecure_skip_verification: bool,
     pub request_parameters: Vec<(Target, Source)>,
@@ -120,11 +134,15 @@ pub fn compile_integration(
             return Err(CompileError::LambdaProxyMethod(m.into()));
         }
     }
-    let lambda_function = match kind {
-        IntegrationType::AwsProxy | IntegrationType::Aws => {
-            Some(LambdaTarget::compile(i.uri.as_deref().unwrap_or_default())?)
+    let uri = i.uri.as_deref().unwrap_or_default();
+    let (lambda_function, service) = match kind {
+        IntegrationType::Aws if function_of_invocation_uri(uri).is_none() => {
+            (None, Some(ServiceTarget::compile(uri)?))
         }
-        _ => None,
+        IntegrationType::AwsProxy | IntegrationType::Aws => {
+            (Some(LambdaTarget::compile(uri)?), None)
+        }
+        _ => (None, None),
     };
     let mut responses = Vec::new();
     for ir in i.integration_responses.values() {
@@ -143,10 +161,12 @@ pub fn compile_integration(
             })?),
         };
         let mut response_parameters = Vec::new();
+        let mut names = Vec::new();
         for (target, source) in ir.parameters() {
             let Some(name) = target.strip_prefix("method.response.header.") else {
                 continue;
             };
+            names.push(name);
             let h = HeaderName::from_bytes(name.as_bytes())
                 .map_err(|_| CompileError::HeaderName(name.into()))?;
             let src = Source::parse(source)
@@ -158,6 +178,7 @@ pub fn compile_integration(
             status,
             pattern,
             response_parameters,
+            spellings: ResponseSpellings::of(names),
             templates: templates(ir.templates())?,
             content_handling: ir.content_handling,
         });
@@ -167,7 +188,11 @@ pub fn compile_integration(
         http_method,
         uri: compile_uri(i.uri.as_deref().unwrap_or_default()),
         lambda_function,
+        service,
+        vpc_link: (i.connection_type == Some(tollgate_model::ConnectionType::VpcLink))
+            .then(|| LinkRef::parse(i.connection_id.as_deref().unwrap_or_default())),
         has_credentials: i.credentials.as_deref().is_some_and(|c| !c.is_empty()),
+        credentials: i.credentials.clone().filter(|c| !c.is_empty()),
         insecure_skip_verification: i
             .tls_config
             .as_ref()

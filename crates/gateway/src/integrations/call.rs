@@ -9,7 +9,7 @@ use http::Response;
 
 use crate::body::GatewayBody;
 use crate::compile::CompiledIntegration;
-use crate::context::RequestContext;
+use crate::context::{EndpointExchange, RequestContext};
 use crate::error::GatewayError;
 use crate::invocation::{IntegrationOutput, Invocation, RequestBody};
 use crate::pipeline::method_request::{Params, Routed};
@@ -23,6 +23,42 @@ pub struct Call<'c, 'p> {
     pub functions: Option<&'c Arc<tollgate_functions::Functions>>,
     /// How long a body read into memory may stop arriving.
     pub body_stall: Duration,
+    /// Where AWS service integrations send their calls, signed with what.
+    pub aws: &'c super::aws::config::AwsServices,
+    /// VPC links' targets (read only by private integrations).
+    pub vpc_links: &'c arc_swap::ArcSwap<crate::vpc_link::VpcLinks>,
+}
+
+/// A non-proxy request after the integration request: the client's body, the rendered
+/// payload the backend gets, and the request template's `$context` (its overrides).
+pub struct Rendered {
+    pub body: Bytes,
+    pub payload: Bytes,
+    pub context: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+impl Call<'_, '_> {
+    /// Reads the client's body and renders the payload, kept for the execution log.
+    pub async fn render(
+        &self,
+        inv: &Invocation<'_>,
+        rec: &mut CallRecord,
+        body: RequestBody,
+    ) -> Result<Rendered, GatewayError> {
+        let body = body.collect(self.body_stall).await?;
+        let (payload, context) = crate::pipeline::integration_request::payload(
+            inv,
+            self.integration,
+            self.params,
+            &body,
+        )?;
+        rec.endpoint_request(inv, &payload);
+        Ok(Rendered {
+            body,
+            payload,
+            context,
+        })
+    }
 }
 
 /// What an integration answers.
@@ -59,6 +95,7 @@ pub struct CallRecord {
     pub status: Option<u16>,
     endpoint_request: Option<Bytes>,
     endpoint_response: Option<Bytes>,
+    exchange: Option<EndpointExchange>,
 }
 
 impl CallRecord {
@@ -76,12 +113,53 @@ impl CallRecord {
         }
     }
 
-    /// Awaits the backend call, measuring it for `$context.integrationLatency`.
-    pub async fn timed<T>(&mut self, backend: impl std::future::Future<Output = T>) -> T {
+    /// Keeps the answered call (its URI, the headers both ways) when the request keeps an
+    /// execution log; `headers` makes the request's and the response's Java maps.
+    pub fn exchange(
+        &mut self,
+        inv: &Invocation<'_>,
+        uri: impl FnOnce() -> String,
+        headers: impl FnOnce() -> (Option<String>, String),
+    ) {
+        if inv.ctx.execution_log.is_none() {
+            return;
+        }
+        let (request_headers, response_headers) = headers();
+        self.exchange = Some(EndpointExchange {
+            uri: uri(),
+            request_headers,
+            status: self.status.unwrap_or_default(),
+            latency_ms: self.latency_ms.unwrap_or_default(),
+            response_headers,
+        });
+    }
+
+    /// Forgets the request body kept for the log: the call never left (AWS logs nothing of
+    /// an endpoint it refuses to call).
+    pub fn unsent(&mut self) {
+        self.endpoint_request = None;
+    }
+
+    /// Awaits the backend call, measuring it for `$context.integrationLatency`. Not an
+    /// `async fn`: one would hold the backend's future twice (as its argument and as the
+    /// future it awaits), and every request's future would carry both.
+    pub fn timed<'r, F: std::future::Future + 'r>(
+        &'r mut self,
+        backend: F,
+    ) -> impl std::future::Future<Output = F::Output> + 'r {
+        use futures_util::FutureExt;
         let started = Instant::now();
-        let out = backend.await;
-        self.latency_ms = Some(started.elapsed().as_millis() as u64);
-        out
+        backend.map(move |out| {
+            self.latency_ms = Some(started.elapsed().as_millis() as u64);
+            out
+        })
+    }
+
+    /// Records a non-proxy output's status and body (for the log) and hands it on.
+    pub fn output(&mut self, inv: &Invocation<'_>, out: IntegrationOutput) -> Answer {
+        self.status = Some(out.status);
+        self.endpoint_response(inv, &out.body);
+        Answer::Output(out)
     }
 
     /// Writes what the call learned into the request's `$context`.
@@ -97,6 +175,9 @@ impl CallRecord {
         }
         if let Some(b) = &self.endpoint_response {
             ctx.log_endpoint_response(b);
+        }
+        if let Some(x) = self.exchange {
+            ctx.log_exchange(x);
         }
     }
 }

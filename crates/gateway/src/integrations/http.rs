@@ -3,7 +3,10 @@
 //! per stage client certificate or `insecureSkipVerification` the thread meets.
 
 use std::error::Error as _;
+use std::future::Future;
 use std::time::Duration;
+
+use futures_util::FutureExt;
 
 use http::{Request, Response};
 use http_body_util::BodyExt;
@@ -13,10 +16,13 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use tollgate_model::GatewayResponseType as T;
 
+use super::backend_head::Capturing;
 use super::backend_tls::{self, BackendTls, StageBackendTls};
 use super::call::{Answer, Call, CallRecord, Integration};
 use crate::body::GatewayBody;
 use crate::error::{GatewayError, MAX_BODY};
+use crate::execution_log::{java_map, redacted};
+use crate::integrations::lambda::title_case;
 use crate::invocation::{IntegrationOutput, Invocation, RequestBody};
 use crate::pipeline::integration_request::{self, BackendRequest};
 use crate::pipeline::respond;
@@ -25,7 +31,7 @@ type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
 
 #[derive(Clone)]
 pub struct HttpClient {
-    client: Client<Connector, GatewayBody>,
+    client: Client<Capturing<Connector>, GatewayBody>,
 }
 
 fn tcp() -> HttpConnector {
@@ -40,7 +46,7 @@ fn pooled(connector: Connector) -> HttpClient {
     let client = Client::builder(TokioExecutor::new())
         .pool_idle_timeout(Duration::from_secs(60))
         .pool_max_idle_per_host(256)
-        .build(connector);
+        .build(Capturing(connector));
     HttpClient { client }
 }
 
@@ -71,6 +77,16 @@ impl Default for HttpClient {
 /// (stages recompiled many times leave old ids behind).
 const MAX_TLS_CLIENTS: usize = 64;
 
+/// `exchange` within the integration's timeout.
+pub(crate) async fn with_timeout<T>(
+    timeout: Duration,
+    exchange: impl std::future::Future<Output = Result<T, GatewayError>>,
+) -> Result<T, GatewayError> {
+    tokio::time::timeout(timeout, exchange)
+        .await
+        .map_err(|_| timeout_error())?
+}
+
 fn timeout_error() -> GatewayError {
     GatewayError::new(T::IntegrationTimeout, "Endpoint request timed out")
 }
@@ -85,6 +101,11 @@ fn failure(e: &hyper_util::client::legacy::Error) -> GatewayError {
         src = s.source();
     }
     tracing::info!(error = %e, "integration request failed");
+    if e.is_connect() {
+        // No connection to be had (the name does not resolve, nothing listens): AWS calls
+        // such an integration's address invalid, a configuration error (recorded).
+        return GatewayError::internal().with_log_detail("Invalid endpoint address");
+    }
     GatewayError::new(T::IntegrationFailure, "Internal server error")
 }
 
@@ -133,57 +154,105 @@ impl HttpClient {
         })
     }
 
-    fn build(req: BackendRequest) -> Result<Request<GatewayBody>, GatewayError> {
+    fn build(req: BackendRequest) -> Request<GatewayBody> {
         let mut r = Request::new(req.body);
         *r.method_mut() = req.method;
         *r.uri_mut() = req.uri;
         *r.headers_mut() = req.headers;
-        Ok(r)
+        r
     }
 
+    // `send` and `send_buffered` build the request at once and answer a future that owns
+    // only what it waits on: as `async fn`s they would also keep their arguments (the
+    // request) in the future of every request that calls them.
+
     /// Sends and returns as soon as the backend's headers arrive (the body streams).
-    pub async fn send(
+    pub fn send(
         &self,
         req: BackendRequest,
         timeout: Duration,
-    ) -> Result<Response<Incoming>, GatewayError> {
-        let req = Self::build(req)?;
-        match tokio::time::timeout(timeout, self.client.request(req)).await {
+    ) -> impl Future<Output = Result<Response<Incoming>, GatewayError>> {
+        let request = self.client.request(Self::build(req));
+        tokio::time::timeout(timeout, request).map(|r| match r {
             Err(_) => Err(timeout_error()),
             Ok(Err(e)) => Err(failure(&e)),
             Ok(Ok(r)) => Ok(r),
-        }
+        })
     }
 
     /// Sends and reads the whole response within the timeout (non-proxy integrations
     /// need the body to select and render the integration response).
-    pub async fn send_buffered(
+    pub fn send_buffered(
         &self,
         req: BackendRequest,
         timeout: Duration,
         max_body: usize,
-    ) -> Result<IntegrationOutput, GatewayError> {
-        let req = Self::build(req)?;
-        let exchange = async {
-            let resp = self.client.request(req).await.map_err(|e| failure(&e))?;
-            let (parts, body) = resp.into_parts();
-            let body = http_body_util::Limited::new(body, max_body)
-                .collect()
-                .await
-                .map_err(|_| GatewayError::new(T::IntegrationFailure, "Internal server error"))?
-                .to_bytes();
-            Ok(IntegrationOutput {
-                selection: crate::invocation::Selection::Status,
-                overrides: None,
-                status: parts.status.as_u16(),
-                headers: parts.headers,
-                body,
-            })
+    ) -> impl Future<Output = Result<IntegrationOutput, GatewayError>> {
+        let request = self.client.request(Self::build(req));
+        let exchange = async move {
+            let resp = request.await.map_err(|e| failure(&e))?;
+            read_output(resp, max_body).await
         };
-        tokio::time::timeout(timeout, exchange)
-            .await
-            .map_err(|_| timeout_error())?
+        tokio::time::timeout(timeout, exchange).map(|r| r.map_err(|_| timeout_error())?)
     }
+
+    /// Sends once, with no timeout of its own; a refused or failed connection is told
+    /// apart (a VPC link then tries its next target).
+    pub async fn attempt(&self, req: BackendRequest) -> Result<Response<Incoming>, Attempt> {
+        self.client.request(Self::build(req)).await.map_err(|e| {
+            if e.is_connect() {
+                Attempt::Unreachable(failure(&e))
+            } else {
+                Attempt::Failed(failure(&e))
+            }
+        })
+    }
+}
+
+/// Why [`HttpClient::attempt`] got no response.
+pub enum Attempt {
+    /// No connection could be made.
+    Unreachable(GatewayError),
+    Failed(GatewayError),
+}
+
+/// Reads a backend's whole answer for the integration response.
+pub async fn read_output(
+    resp: Response<Incoming>,
+    max_body: usize,
+) -> Result<IntegrationOutput, GatewayError> {
+    let (parts, body) = resp.into_parts();
+    let body = http_body_util::Limited::new(body, max_body)
+        .collect()
+        .await
+        .map_err(|_| GatewayError::new(T::IntegrationFailure, "Internal server error"))?
+        .to_bytes();
+    Ok(IntegrationOutput {
+        selection: crate::invocation::Selection::Status,
+        overrides: None,
+        status: parts.status.as_u16(),
+        headers: parts.headers,
+        body,
+    })
+}
+
+/// The backend request's URI and headers, when the request keeps an execution log.
+fn logged_request(inv: &Invocation<'_>, req: &BackendRequest) -> Option<(String, String)> {
+    inv.ctx.execution_log.as_ref()?;
+    Some((req.uri.to_string(), logged_headers(&req.headers)))
+}
+
+/// Headers as an execution log shows them: a Java map, credentials masked.
+fn logged_headers(headers: &http::HeaderMap) -> String {
+    let shown: Vec<(String, String)> = headers
+        .iter()
+        .map(|(n, v)| {
+            let name = title_case(n.as_str());
+            let value = redacted(n.as_str(), &String::from_utf8_lossy(v.as_bytes()));
+            (name, value)
+        })
+        .collect();
+    java_map(shown.iter().map(|(n, v)| (n.as_str(), v.as_str())))
 }
 
 /// `HTTP_PROXY`: the client's request and body stream to the backend, and its answer
@@ -200,10 +269,18 @@ impl Integration for HttpProxy {
     ) -> Result<Answer, GatewayError> {
         let i = call.integration;
         let req = integration_request::http_proxy(inv, i, call.params, body)?;
+        let sent = logged_request(inv, &req);
         let client = HttpClient::for_backend(inv.backend_tls, i.insecure_skip_verification);
         let resp = rec.timed(client.send(req, i.timeout)).await;
         let resp = resp?;
         rec.status = Some(resp.status().as_u16());
+        if let Some((uri, headers)) = sent {
+            rec.exchange(
+                inv,
+                || uri,
+                || (Some(headers), logged_headers(resp.headers())),
+            );
+        }
         Ok(Answer::Response(respond::proxy_response(resp)))
     }
 }
@@ -221,17 +298,24 @@ impl Integration for Http {
         body: RequestBody,
     ) -> Result<Answer, GatewayError> {
         let i = call.integration;
-        let body = body.collect(call.body_stall).await?;
-        let (payload, context) = integration_request::payload(inv, i, call.params, &body)?;
-        rec.endpoint_request(inv, &payload);
-        let req = integration_request::http(inv, i, call.params, &body, payload, context.as_ref())?;
+        let r = call.render(inv, rec, body).await?;
+        let req =
+            integration_request::http(inv, i, call.params, &r.body, r.payload, r.context.as_ref())?;
+        let sent = logged_request(inv, &req);
         let client = HttpClient::for_backend(inv.backend_tls, i.insecure_skip_verification);
         let out = rec
             .timed(client.send_buffered(req, i.timeout, MAX_BODY))
             .await;
-        let out = out?;
-        rec.status = Some(out.status);
-        rec.endpoint_response(inv, &out.body);
-        Ok(Answer::Output(out))
+        let out = out.inspect_err(|e| {
+            if e.log_detail.is_some() {
+                rec.unsent();
+            }
+        })?;
+        let response_headers = sent.as_ref().map(|_| logged_headers(&out.headers));
+        let answer = rec.output(inv, out);
+        if let (Some((uri, headers)), Some(response_headers)) = (sent, response_headers) {
+            rec.exchange(inv, || uri, || (Some(headers), response_headers));
+        }
+        Ok(answer)
     }
 }

@@ -22,6 +22,7 @@ use crate::error::GatewayError;
 use crate::invocation::{IntegrationOutput, Invocation, RequestBody, Selection};
 use crate::pipeline::integration_request;
 use crate::pipeline::method_request::{Params, Routed};
+use crate::response_case::ResponseSpellings;
 
 /// Headers that never reach the function (hop-by-hop and framing).
 const DROPPED: [&str; 6] = [
@@ -33,8 +34,45 @@ const DROPPED: [&str; 6] = [
     "upgrade",
 ];
 
-/// `user-agent` → `User-Agent`. HTTP/1 header case is not kept by the server, so the
-/// event shows names in the canonical form clients send (and AWS's edge capitalises).
+/// HTTP's standard request headers: AWS's edge shows them capitalised however they were
+/// sent (recorded: `user-Agent`, `authorization` and `aUThorization` arrive as
+/// `User-Agent` and `Authorization`), other names as sent (`tEsT-HEADeR`, `foobar`).
+const STANDARD_NAMES: [&str; 31] = [
+    "accept",
+    "accept-charset",
+    "accept-encoding",
+    "accept-language",
+    "authorization",
+    "cache-control",
+    "connection",
+    "content-encoding",
+    "content-language",
+    "content-length",
+    "content-md5",
+    "content-type",
+    "cookie",
+    "date",
+    "expect",
+    "forwarded",
+    "from",
+    "host",
+    "if-match",
+    "if-modified-since",
+    "if-none-match",
+    "if-range",
+    "if-unmodified-since",
+    "max-forwards",
+    "origin",
+    "pragma",
+    "proxy-authorization",
+    "range",
+    "referer",
+    "user-agent",
+    "via",
+];
+
+/// `user-agent` → `User-Agent`: a name whose spelling the client's head does not tell
+/// (HTTP/2, or a name the gateway added) in the canonical form (as AWS's edge capitalises).
 pub(crate) fn title_case(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
     let mut up = true;
@@ -72,14 +110,30 @@ pub fn request_members(
     params: &Params<'_>,
 ) -> Map<String, Value> {
     let ip = inv.remote.ip().to_string();
+    let spellings = inv.raw_head.as_ref().and_then(|h| {
+        let sent = match inv.parts.extensions.get::<crate::frontend::SignedUri>() {
+            Some(s) => &s.0,
+            None => &inv.parts.uri,
+        };
+        h.spellings(inv.parts.method.as_str(), &sent.to_string())
+    });
+    let spelled = |n: &str| match spellings.as_ref().and_then(|s| s.get(n)) {
+        Some(sent) if !STANDARD_NAMES.contains(&n) => sent.to_string(),
+        _ => title_case(n),
+    };
     let headers = inv
         .parts
         .headers
         .iter()
-        .filter(|(n, _)| !DROPPED.contains(&n.as_str()) && n.as_str() != "x-forwarded-for")
+        // The trace id is the gateway's (the caller's Root kept), as HTTP backends get it.
+        .filter(|(n, _)| {
+            !DROPPED.contains(&n.as_str())
+                && n.as_str() != "x-forwarded-for"
+                && n.as_str() != "x-amzn-trace-id"
+        })
         .map(|(n, v)| {
             (
-                title_case(n.as_str()),
+                spelled(n.as_str()),
                 String::from_utf8_lossy(v.as_bytes()).into_owned(),
             )
         })
@@ -103,10 +157,10 @@ pub fn request_members(
             .into_iter()
             .map(|(k, v)| (k.to_string(), v)),
         )
-        .chain(
-            (!inv.parts.headers.contains_key("x-amzn-trace-id"))
-                .then(|| ("X-Amzn-Trace-Id".to_string(), inv.ctx.trace_id.clone())),
-        );
+        .chain(std::iter::once((
+            "X-Amzn-Trace-Id".to_string(),
+            inv.ctx.trace_id.clone(),
+        )));
     let (headers, multi_headers) = string_map(headers);
     let (query, multi_query) = string_map(params.query.iter().cloned());
     let path_params = if params.path.is_empty() {
@@ -397,6 +451,9 @@ pub fn proxy_output(
     };
     let mut resp = Response::new(GatewayBody::from_bytes(body));
     *resp.status_mut() = status;
+    // Names go out on HTTP/1.1 as the function spelled them (AWS-rec).
+    let spellings = ResponseSpellings::of(headers.iter().map(|(n, _)| n.as_str()));
+    ResponseSpellings::attach(spellings, &mut resp);
     let h = resp.headers_mut();
     for (name, values) in headers {
         let Ok(n) = HeaderName::from_bytes(name.as_bytes()) else {
@@ -458,7 +515,50 @@ async fn call_function(
         .await?;
     rec.status = Some(200);
     rec.endpoint_response(inv, &out.payload);
+    rec.exchange(
+        inv,
+        || invocation_url(call, inv),
+        || (None, invoke_response_headers(&out, inv)),
+    );
     Ok(out)
+}
+
+/// The Invoke API URL of the integration's function, as AWS's execution log names it.
+fn invocation_url(call: &Call<'_, '_>, inv: &Invocation<'_>) -> String {
+    let region = call.functions.map_or("us-east-1", |f| f.region());
+    let target = call
+        .integration
+        .lambda_function
+        .as_ref()
+        .and_then(|t| t.resolve(inv.stage_variables, &inv.ctx.api_id).ok());
+    let Some(target) = target else {
+        return String::new();
+    };
+    let mut arn = tollgate_model::lambda::function_arn(region, &target.name);
+    if let Some(q) = &target.qualifier {
+        arn.push(':');
+        arn.push_str(q);
+    }
+    format!("https://lambda.{region}.amazonaws.com/2015-03-31/functions/{arn}/invocations")
+}
+
+/// The headers of Lambda's Invoke answer, as AWS's execution log shows them.
+fn invoke_response_headers(
+    out: &tollgate_functions::InvokeResponse,
+    inv: &Invocation<'_>,
+) -> String {
+    let length = out.payload.len().to_string();
+    let mut headers = vec![
+        ("Content-Type", "application/json"),
+        ("Content-Length", length.as_str()),
+        ("x-amzn-RequestId", out.request_id.as_str()),
+        ("X-Amz-Executed-Version", out.executed_version.as_str()),
+    ];
+    if out.function_error {
+        headers.push(("X-Amz-Function-Error", "Unhandled"));
+    }
+    headers.push(("X-Amzn-Trace-Id", inv.ctx.trace_id.as_str()));
+    crate::execution_log::java_map(headers.into_iter())
 }
 
 /// `AWS_PROXY` to a Lambda function: the proxy event in, the function's output is the

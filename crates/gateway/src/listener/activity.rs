@@ -17,6 +17,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::Instant;
 
 use crate::body::{BoxError, GatewayBody};
+use crate::header_case::HeadCapture;
 
 /// How long a client may take over a request head, and may stay connected doing nothing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,18 +69,24 @@ impl Activity {
         self.opened + Duration::from_millis(ms)
     }
 
-    fn bytes_read(&self, bytes: &[u8]) {
+    /// Notes bytes read; says whether they start an HTTP/1 request head or continue one.
+    fn bytes_read(&self, bytes: &[u8]) -> HeadBytes {
         if self.first_read.swap(false, Relaxed) && bytes.starts_with(b"PRI ") {
             self.http2.store(true, Relaxed);
         }
         let now = self.now_ms();
         self.last_active.store(now, Relaxed);
-        let waiting_for_head = self.in_flight.load(Relaxed) == 0
-            && self.head_started.load(Relaxed) == 0
-            && !self.http2.load(Relaxed);
-        if waiting_for_head {
-            self.head_started.store(now + 1, Relaxed);
+        if self.http2.load(Relaxed) {
+            return HeadBytes::No;
         }
+        if self.head_started.load(Relaxed) != 0 {
+            return HeadBytes::More;
+        }
+        if self.in_flight.load(Relaxed) == 0 {
+            self.head_started.store(now + 1, Relaxed);
+            return HeadBytes::First;
+        }
+        HeadBytes::No
     }
 
     /// A request head was parsed and handed to the service.
@@ -127,15 +134,29 @@ impl Activity {
     }
 }
 
-/// The connection's socket, reporting what it reads to its [`Activity`].
+/// Whether bytes read belong to a request head.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum HeadBytes {
+    First,
+    More,
+    No,
+}
+
+/// The connection's socket, reporting what it reads to its [`Activity`] and keeping the
+/// bytes of HTTP/1 request heads in its [`HeadCapture`].
 pub struct Watched<S> {
     inner: S,
     activity: Arc<Activity>,
+    heads: Arc<HeadCapture>,
 }
 
 impl<S> Watched<S> {
-    pub fn new(inner: S, activity: Arc<Activity>) -> Self {
-        Watched { inner, activity }
+    pub fn new(inner: S, activity: Arc<Activity>, heads: Arc<HeadCapture>) -> Self {
+        Watched {
+            inner,
+            activity,
+            heads,
+        }
     }
 }
 
@@ -149,7 +170,11 @@ impl<S: AsyncRead + Unpin> AsyncRead for Watched<S> {
         let before = buf.filled().len();
         let polled = Pin::new(&mut this.inner).poll_read(cx, buf);
         if matches!(polled, Poll::Ready(Ok(()))) && buf.filled().len() > before {
-            this.activity.bytes_read(&buf.filled()[before..]);
+            let read = &buf.filled()[before..];
+            match this.activity.bytes_read(read) {
+                HeadBytes::No => {}
+                head => this.heads.record(head == HeadBytes::First, read),
+            }
         }
         polled
     }

@@ -14,8 +14,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use serde_json::{Map, Value};
 use tollgate_authorizers::{
-    ConditionKeys, Invoked, Invoker, JwksFetcher, LambdaAuthorizer, MethodArn, Outcome, Rejection,
-    RequestView, ResultCache,
+    Claims, CognitoAuthorizer, ConditionKeys, Invoked, Invoker, JwksFetcher, LambdaAuthorizer,
+    MethodArn, Outcome, Rejection, RequestView, ResultCache,
 };
 use tollgate_functions::{Functions, InvokeRequest, ServicePermission};
 use tollgate_model::lambda::FunctionRef;
@@ -74,6 +74,14 @@ pub struct Authorized {
     pub iam: Option<Arc<CallerIdentity>>,
 }
 
+/// Whether the phase has anything to do: an authorizer or a resource policy, outside
+/// TestInvokeMethod (which skips authorization, as AWS does).
+pub fn needed(inv: &Invocation<'_>, routed: &Routed) -> bool {
+    let none = inv.deployment.resource_policy.is_none()
+        && matches!(routed.method.authorizer, MethodAuthorizer::None);
+    !none && inv.limits.is_some()
+}
+
 /// Authorizes one request (auth-throttle-cache.md §9): the resource policy's deny, the
 /// method's authorizer, then the resource policy combined with it. Answers what the
 /// authorizer let through; nothing for `NONE` (at no cost without a resource policy) and
@@ -85,11 +93,11 @@ pub async fn check(
     query: &mut Vec<(String, String)>,
     body: &mut Option<RequestBody>,
 ) -> Result<Authorized, GatewayError> {
-    let policy = inv.deployment.resource_policy.as_ref();
-    let authorizer = &routed.method.authorizer;
-    if (policy.is_none() && matches!(authorizer, MethodAuthorizer::None)) || inv.limits.is_none() {
+    if !needed(inv, routed) {
         return Ok(Authorized::default());
     }
+    let policy = inv.deployment.resource_policy.as_ref();
+    let authorizer = &routed.method.authorizer;
     let method_arn = method_arn(region(gw), inv);
     if let MethodAuthorizer::Iam = authorizer {
         let arn = method_arn.as_str();
@@ -131,28 +139,12 @@ async fn run_authorizer(
     let authorizer = match &routed.method.authorizer {
         MethodAuthorizer::None | MethodAuthorizer::Iam => return Ok(None),
         MethodAuthorizer::Cognito { authorizer, scopes } => {
-            let token = inv
-                .parts
-                .headers
-                .get(authorizer.header())
-                .and_then(|v| v.to_str().ok());
+            let token = cognito_token(inv, authorizer);
             let endpoint = gw.cognito_endpoint.as_deref();
-            return match authorizer
+            let verified = authorizer
                 .authorize(token, scopes, endpoint, &gw.jwks, &JwksHttp)
-                .await
-            {
-                Ok(claims) => Ok(Some(Box::new(AuthorizerContext {
-                    claims: Some(claims),
-                    ..Default::default()
-                }))),
-                Err(Rejection::Expired) => Err(GatewayError::new(
-                    T::Unauthorized,
-                    "The incoming token has expired",
-                )),
-                Err(Rejection::Unauthorized) => {
-                    Err(GatewayError::new(T::Unauthorized, "Unauthorized"))
-                }
-            };
+                .await;
+            return cognito_allowed(verified);
         }
         MethodAuthorizer::Unusable => {
             tracing::warn!(
@@ -168,20 +160,102 @@ async fn run_authorizer(
     if query.is_empty() {
         *query = parse_query(inv.parts.uri.query());
     }
-    let cache = inv
-        .limits
-        .and_then(|l| match inv.ctx.is_canary {
-            Some(true) => l.canary_authorizer_caches.get(&*authorizer.id),
-            _ => l.authorizer_caches.get(&*authorizer.id),
-        })
-        .map(|c| &**c);
+    let cache = stage_cache(inv, authorizer);
     let req = AuthRequest {
         inv,
         resource_path: &routed.route.resource_path,
         path_params: &routed.path_params,
         query,
     };
-    match run(functions, authorizer, &req, arn, cache).await {
+    allowed(run(functions, authorizer, &req, arn, cache).await)
+}
+
+/// The Authorize phase without awaiting, when it can be: a Lambda authorizer whose decision
+/// this thread already holds, or a Cognito token already verified, on an API without a
+/// resource policy. Tried before [`check`],
+/// whose future is kilobytes and is boxed (an allocation and a copy per request). `None`:
+/// run [`check`].
+pub fn from_front(
+    gw: &Gateway,
+    inv: &Invocation<'_>,
+    routed: &Routed,
+    query: &mut Vec<(String, String)>,
+) -> Option<Result<Authorized, GatewayError>> {
+    if inv.deployment.resource_policy.is_some() || !needed(inv, routed) {
+        return None;
+    }
+    let authorizer = match &routed.method.authorizer {
+        MethodAuthorizer::Lambda(a) => a,
+        MethodAuthorizer::Cognito { authorizer, scopes } => {
+            let token = cognito_token(inv, authorizer);
+            let endpoint = gw.cognito_endpoint.as_deref();
+            let known = authorizer.authorize_verified(token, scopes, endpoint)?;
+            return Some(cognito_allowed(known).map(|authorizer| Authorized {
+                authorizer,
+                iam: None,
+            }));
+        }
+        _ => return None,
+    };
+    let cache = stage_cache(inv, authorizer)?;
+    if query.is_empty() {
+        *query = parse_query(inv.parts.uri.query());
+    }
+    let arn = method_arn(region(gw), inv);
+    let req = AuthRequest {
+        inv,
+        resource_path: &routed.route.resource_path,
+        path_params: &routed.path_params,
+        query,
+    };
+    let outcome = authorizer.front_decision(&req, &arn, Some(cache))?;
+    Some(allowed(outcome).map(|authorizer| Authorized {
+        authorizer,
+        iam: None,
+    }))
+}
+
+/// The token a Cognito authorizer reads: its header's value.
+fn cognito_token<'i>(inv: &'i Invocation<'_>, authorizer: &CognitoAuthorizer) -> Option<&'i str> {
+    inv.parts
+        .headers
+        .get(authorizer.header())
+        .and_then(|v| v.to_str().ok())
+}
+
+/// What a Cognito authorizer's answer lets through, or the gateway's answer.
+fn cognito_allowed(
+    verified: Result<Claims, Rejection>,
+) -> Result<Option<Box<AuthorizerContext>>, GatewayError> {
+    match verified {
+        Ok(claims) => Ok(Some(Box::new(AuthorizerContext {
+            claims: Some(claims),
+            ..Default::default()
+        }))),
+        Err(Rejection::Expired) => Err(GatewayError::new(
+            T::Unauthorized,
+            "The incoming token has expired",
+        )),
+        Err(Rejection::Unauthorized) => Err(GatewayError::new(T::Unauthorized, "Unauthorized")),
+    }
+}
+
+/// The stage's (or its canary's) result cache of `authorizer`.
+fn stage_cache<'i>(
+    inv: &'i Invocation<'_>,
+    authorizer: &LambdaAuthorizer,
+) -> Option<&'i ResultCache> {
+    inv.limits
+        .and_then(|l| match inv.ctx.is_canary {
+            Some(true) => l.canary_authorizer_caches.get(&*authorizer.id),
+            _ => l.authorizer_caches.get(&*authorizer.id),
+        })
+        .map(|c| &**c)
+}
+
+/// What a Lambda authorizer's outcome lets through, or the gateway's answer.
+fn allowed(outcome: Outcome) -> Result<Option<Box<AuthorizerContext>>, GatewayError> {
+    match outcome {
         Outcome::Allow(out) => Ok(Some(Box::new(AuthorizerContext {
             lambda: Some(out),
             claims: None,

@@ -219,6 +219,8 @@ async fn invoke(
         domain_name,
         time_epoch_ms: tollgate_model::time::now_epoch_millis(),
         functions: gw.functions.as_ref(),
+        aws: &gw.aws,
+        vpc_links: &gw.vpc_links,
         body_stall: gw.body_stall,
         context: &context,
     };

@@ -4,6 +4,7 @@
 //! (`apigw-requestid`), access log (`crate::http_context`). Its answers are HTTP APIs' fixed bodies (§9.4), never REST's
 //! gateway responses.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -93,116 +94,114 @@ fn declared_too_large(parts: &http::request::Parts) -> bool {
 }
 
 impl ApiPipeline for HttpPipeline {
-    async fn serve(&self, gw: &Gateway, req: Inbound<'_>) -> Response<GatewayBody> {
-        let started = Instant::now();
-        let request_id = tollgate_model::ids::extended_request_id();
-        let Inbound {
-            parts,
-            body,
-            remote,
-            tls,
-            addressed,
-            client_cert,
-        } = req;
-        let head = parts
-            .headers
-            .iter()
-            .fold(0, |n, (k, v)| n + k.as_str().len() + v.len() + 4);
-        if head > MAX_HEAD {
-            return respond::bare(super::gateway_response::header_too_large());
-        }
-        let Some((ApiEntry::Http(api), path_start, mapped)) = addressed
-            .as_ref()
-            .and_then(|a| Some((&a.frontend?.api, a.path_start, a.stage)))
-        else {
-            return error_response(HttpApiError::NotFound, &request_id);
-        };
-        let stage_path = &parts.uri.path()[path_start..];
-        // A custom domain's mapping names the stage; `rawPath` excludes its key.
-        let selected = match mapped {
-            Some(name) => api.stages.get(name).map(|st| {
-                let path = if stage_path.is_empty() {
-                    "/"
-                } else {
-                    stage_path
-                };
-                (st.clone(), path, path)
-            }),
-            None => select_stage(api, stage_path),
-        };
-        // No stage: nothing to log to (AWS writes no access log line either).
-        let Some((stage, raw_path, routing_path)) = selected else {
-            return error_response(HttpApiError::NotFound, &request_id);
-        };
-        let domain_name = frontend::host_of(&parts).unwrap_or_default();
-        let header = |h| {
-            parts
+    // Not an `async fn`: its argument would be kept twice in every request's future.
+    #[allow(clippy::manual_async_fn)] // an `async fn` would keep its arguments twice
+    fn serve(&self, gw: &Gateway, req: Inbound<'_>) -> impl Future<Output = Response<GatewayBody>> {
+        async move {
+            let started = Instant::now();
+            let request_id = tollgate_model::ids::extended_request_id();
+            let (parts, body, remote) = (req.parts, req.body, req.remote);
+            let (tls, addressed, client_cert) = (req.tls, req.addressed, req.client_cert);
+            let head = parts
                 .headers
-                .get(h)
-                .and_then(|v: &HeaderValue| v.to_str().ok())
-                .unwrap_or_default()
-                .to_string()
-        };
-        let mut ctx = HttpContext {
-            api_id: stage.deployment.api_id.to_string(),
-            stage: stage.name.to_string(),
-            http_method: parts.method.to_string(),
-            path: raw_path.to_string(),
-            protocol: protocol(parts.version),
-            source_ip: remote.ip().to_string(),
-            user_agent: header(http::header::USER_AGENT),
-            domain_name: domain_name.to_string(),
-            request_time_epoch_ms: tollgate_model::time::now_epoch_millis(),
-            client_cert,
-            ..HttpContext::default()
-        };
-        let target = Target {
-            parts: &parts,
-            remote,
-            tls,
-            stage: &stage,
-            raw_path,
-            routing_path,
-            request_id: &request_id,
-            domain_name,
-        };
-        let mut resp = match answer(gw, &target, RequestBody::Stream(body), &mut ctx).await {
-            Ok(resp) => with_request_id(resp, &request_id),
-            Err(e) => {
-                ctx.error_message = Some(e.message());
-                let mut resp = error_response(e, &request_id);
-                let challenge = ctx.challenge.as_deref().map(HeaderValue::from_str);
-                if let Some(Ok(v)) = challenge {
-                    resp.headers_mut().insert(http::header::WWW_AUTHENTICATE, v);
+                .iter()
+                .fold(0, |n, (k, v)| n + k.as_str().len() + v.len() + 4);
+            if head > MAX_HEAD {
+                return respond::bare(super::gateway_response::header_too_large());
+            }
+            let Some((ApiEntry::Http(api), path_start, mapped)) = addressed
+                .as_ref()
+                .and_then(|a| Some((&a.frontend?.api, a.path_start, a.stage)))
+            else {
+                return error_response(HttpApiError::NotFound, &request_id);
+            };
+            let stage_path = &parts.uri.path()[path_start..];
+            // A custom domain's mapping names the stage; `rawPath` excludes its key.
+            let selected = match mapped {
+                Some(name) => api.stages.get(name).map(|st| {
+                    let path = if stage_path.is_empty() {
+                        "/"
+                    } else {
+                        stage_path
+                    };
+                    (st.clone(), path, path)
+                }),
+                None => select_stage(api, stage_path),
+            };
+            // No stage: nothing to log to (AWS writes no access log line either).
+            let Some((stage, raw_path, routing_path)) = selected else {
+                return error_response(HttpApiError::NotFound, &request_id);
+            };
+            let domain_name = frontend::host_of(&parts).unwrap_or_default();
+            let header = |h| {
+                parts
+                    .headers
+                    .get(h)
+                    .and_then(|v: &HeaderValue| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_string()
+            };
+            let mut ctx = HttpContext {
+                api_id: stage.deployment.api_id.to_string(),
+                stage: stage.name.to_string(),
+                http_method: parts.method.to_string(),
+                path: raw_path.to_string(),
+                protocol: protocol(parts.version),
+                source_ip: remote.ip().to_string(),
+                user_agent: header(http::header::USER_AGENT),
+                domain_name: domain_name.to_string(),
+                request_time_epoch_ms: tollgate_model::time::now_epoch_millis(),
+                client_cert,
+                ..HttpContext::default()
+            };
+            let target = Target {
+                parts: &parts,
+                remote,
+                tls,
+                stage: &stage,
+                raw_path,
+                routing_path,
+                request_id: &request_id,
+                domain_name,
+            };
+            let mut resp = match answer(gw, &target, RequestBody::Stream(body), &mut ctx).await {
+                Ok(resp) => with_request_id(resp, &request_id),
+                Err(e) => {
+                    ctx.error_message = Some(e.message());
+                    let mut resp = error_response(e, &request_id);
+                    let challenge = ctx.challenge.as_deref().map(HeaderValue::from_str);
+                    if let Some(Ok(v)) = challenge {
+                        resp.headers_mut().insert(http::header::WWW_AUTHENTICATE, v);
+                    }
+                    resp
                 }
-                resp
+            };
+            if let Some(cors) = &stage.deployment.cors {
+                // A preflight's answer already carries exactly the CORS headers it needs.
+                if !CompiledCors::is_preflight(&parts.method, &parts.headers) {
+                    cors.apply(&parts.headers, resp.headers_mut());
+                }
             }
-        };
-        if let Some(cors) = &stage.deployment.cors {
-            // A preflight's answer already carries exactly the CORS headers it needs.
-            if !CompiledCors::is_preflight(&parts.method, &parts.headers) {
-                cors.apply(&parts.headers, resp.headers_mut());
+            let status = resp.status().as_u16();
+            let response_length = http_body::Body::size_hint(resp.body()).exact();
+            let latency = started.elapsed();
+            let series = stage.metrics.series(ctx.route_index);
+            crate::metrics::count_request(series, status, latency, ctx.integration_latency_ms);
+            // DataProcessed: the body bytes known when the request is answered (a declared
+            // request length, a response of known length).
+            let data = declared_length(&parts).unwrap_or(0) + response_length.unwrap_or(0);
+            if data > 0 {
+                series.add(crate::metrics::DATA_PROCESSED, data);
             }
+            if let Some(log) = &stage.access_log {
+                ctx.request_id = request_id;
+                ctx.status = status;
+                ctx.response_length = response_length.unwrap_or(0);
+                ctx.response_latency_ms = latency.as_millis() as u64;
+                gw.logs.write(log, &ctx, &stage.variables);
+            }
+            resp
         }
-        let status = resp.status().as_u16();
-        let response_length = http_body::Body::size_hint(resp.body()).exact();
-        let latency = started.elapsed();
-        let series = stage.metrics.series(ctx.route_index);
-        crate::metrics::count_request(series, status, latency, ctx.integration_latency_ms);
-        // DataProcessed: the body bytes known when the request is answered (a declared
-        // request length, a response of known length).
-        let data = declared_length(&parts).unwrap_or(0) + response_length.unwrap_or(0);
-        if data > 0 {
-            series.add(crate::metrics::DATA_PROCESSED, data);
-        }
-        if let Some(log) = &stage.access_log {
-            ctx.request_id = request_id;
-            ctx.status = status;
-            ctx.response_length = response_length.unwrap_or(0);
-            ctx.response_latency_ms = latency.as_millis() as u64;
-            gw.logs.write(log, log.render(&ctx, &stage.variables));
-        }
-        resp
     }
 }
 
@@ -248,6 +247,8 @@ fn integration_call<'a>(
         domain_name: t.domain_name,
         time_epoch_ms: ctx.request_time_epoch_ms,
         functions: gw.functions.as_ref(),
+        aws: &gw.aws,
+        vpc_links: &gw.vpc_links,
         body_stall: gw.body_stall,
         context: ctx,
     }
@@ -286,17 +287,19 @@ async fn answer(
     }
     // An IAM caller's signature never reaches the integration: what follows sees the
     // request without it.
-    let (unsigned_parts, unsigned);
+    // Authorizers are boxed (their futures are kilobytes, which inline would size every
+    // request's future), as are the unsigned request's parts.
+    let (unsigned_parts, unsigned): (Box<http::request::Parts>, _);
     let t = if matches!(route.authorizer, RouteAuthorizer::Iam) {
         let call = integration_call(gw, t, &matched, ctx);
-        match http_authorize::iam(gw, &call, &mut body).await {
+        match Box::pin(http_authorize::iam(gw, &call, &mut body)).await {
             Ok(authorized) => ctx.authorizer = Some(authorized),
             Err(refusal) => {
                 ctx.authorizer_error = Some(refusal.reason);
                 return Err(refusal.error);
             }
         }
-        unsigned_parts = super::iam_caller::without_signature(t.parts);
+        unsigned_parts = Box::new(super::iam_caller::without_signature(t.parts));
         unsigned = Target {
             parts: &unsigned_parts,
             ..*t
@@ -311,7 +314,7 @@ async fn answer(
         RouteAuthorizer::None | RouteAuthorizer::Iam
     ) {
         let call = integration_call(gw, t, &matched, ctx);
-        match http_authorize::check(gw, t.stage, &call).await {
+        match Box::pin(http_authorize::check(gw, t.stage, &call)).await {
             Ok(authorized) => ctx.authorizer = authorized,
             Err(refusal) => {
                 ctx.authorizer_error = Some(refusal.reason);
@@ -327,20 +330,35 @@ async fn answer(
     let call = integration_call(gw, t, &matched, ctx);
     let called = Instant::now();
     let result = match &integration.target {
-        HttpTarget::HttpProxy { uri, method } => {
-            http_api::http_proxy(&call, integration, uri, method.as_ref(), body).await
+        HttpTarget::HttpProxy {
+            uri,
+            method,
+            vpc_link,
+        } => {
+            let target = http_api::ProxyTarget {
+                uri,
+                method: method.as_ref(),
+                vpc_link: vpc_link.as_ref(),
+            };
+            http_api::http_proxy(&call, integration, target, body).await
         }
         HttpTarget::Lambda(target) => {
             Box::pin(http_api::lambda(&call, integration, target, body)).await
+        }
+        HttpTarget::AwsService(target) => {
+            Box::pin(http_api::aws_service(&call, integration, target, body)).await
         }
         HttpTarget::Unsupported(why) => {
             tracing::warn!(api = %deployment.api_id, route = %route.key, why, "integration cannot be called");
             return Err(HttpApiError::Internal);
         }
     };
+    // Boxed, and only when the status has mappings: it may read the backend's body.
     let result = match result {
-        Ok(resp) => http_api::map_response(&call, integration, resp).await,
-        Err(e) => Err(e),
+        Ok(resp) if integration.maps(resp.status().as_u16()) => {
+            Box::pin(http_api::map_response(&call, integration, resp)).await
+        }
+        other => other,
     };
     ctx.integration_latency_ms = Some(called.elapsed().as_millis() as u64);
     match &result {

@@ -23,6 +23,8 @@ pub struct Inbound<'t> {
     pub tls: bool,
     /// The certificate a mutual TLS client presented (custom domains with a truststore).
     pub client_cert: Option<std::sync::Arc<crate::domains::ClientCert>>,
+    /// The request head as an HTTP/1 client sent it (its header names' case).
+    pub raw_head: Option<crate::header_case::RawHead>,
     /// `None`: no frontend entry matched (a data-plane-only listener answers 403).
     pub addressed: Option<Addressed<'t, ApiEntry>>,
 }

@@ -74,10 +74,11 @@ pub fn resolve<'a>(
     }
 }
 
-struct Mapped<'a> {
-    headers: Vec<(&'a HeaderName, Cow<'a, str>)>,
-    query: Vec<(&'a str, Cow<'a, str>)>,
-    path: Vec<(&'a str, Cow<'a, str>)>,
+/// The integration's parameter mappings resolved for one request.
+pub(crate) struct Mapped<'a> {
+    pub headers: Vec<(&'a HeaderName, Cow<'a, str>)>,
+    pub query: Vec<(&'a str, Cow<'a, str>)>,
+    pub path: Vec<(&'a str, Cow<'a, str>)>,
 }
 
 fn map_parameters<'a>(
@@ -157,7 +158,7 @@ fn backend_method(i: &CompiledIntegration, inv: &Invocation<'_>) -> Method {
         .unwrap_or_else(|| inv.parts.method.clone())
 }
 
-fn sends_body(m: &Method) -> bool {
+pub(crate) fn sends_body(m: &Method) -> bool {
     !matches!(*m, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
@@ -352,6 +353,27 @@ pub fn payload(
     Ok((payload, context))
 }
 
+/// The mapped parameters of a non-proxy request, the path and query string values a
+/// request template's `$context.requestOverride` set replacing them.
+pub(crate) fn mapped_with_overrides<'a>(
+    i: &'a CompiledIntegration,
+    params: &'a Params<'_>,
+    inv: &'a Invocation<'_>,
+    body: &'a Bytes,
+    overrides: &'a RequestOverride,
+) -> Mapped<'a> {
+    let mut mapped = map_parameters(i, params, inv, Some(body));
+    for (k, v) in &overrides.path {
+        mapped.path.retain(|(n, _)| *n != k.as_str());
+        mapped.path.push((k.as_str(), Cow::Borrowed(v.as_str())));
+    }
+    for (k, v) in &overrides.querystring {
+        mapped.query.retain(|(n, _)| *n != k.as_str());
+        mapped.query.push((k.as_str(), Cow::Borrowed(v.as_str())));
+    }
+    mapped
+}
+
 /// HTTP (non-proxy): only mapped parameters and the gateway's own headers reach the
 /// backend; the body is `payload` (from [`payload`]), and the template's `$context`
 /// `requestOverride` values replace the mapped path, query and header values.
@@ -366,15 +388,7 @@ pub fn http(
     let overrides = context
         .map(RequestOverride::from_context)
         .unwrap_or_default();
-    let mut mapped = map_parameters(i, params, inv, Some(body));
-    for (k, v) in &overrides.path {
-        mapped.path.retain(|(n, _)| *n != k.as_str());
-        mapped.path.push((k.as_str(), Cow::Borrowed(v.as_str())));
-    }
-    for (k, v) in &overrides.querystring {
-        mapped.query.retain(|(n, _)| *n != k.as_str());
-        mapped.query.push((k.as_str(), Cow::Borrowed(v.as_str())));
-    }
+    let mapped = mapped_with_overrides(i, params, inv, body, &overrides);
     let uri = render_uri(i, &mapped, inv, None)?;
     let method = backend_method(i, inv);
     let mut headers = HeaderMap::with_capacity(8);

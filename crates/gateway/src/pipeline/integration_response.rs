@@ -13,6 +13,7 @@ use crate::content_handling::{self, Payload, Unset};
 use crate::error::GatewayError;
 use crate::invocation::{IntegrationOutput, Invocation, Selection};
 use crate::mapping::choose_template;
+use crate::response_case::ResponseSpellings;
 
 /// The response whose pattern fully matches `value`, else the default one.
 pub fn select<'i>(
@@ -111,6 +112,7 @@ pub fn apply(
         .map_or(chosen.status, |s| s as u16);
     *resp.status_mut() =
         http::StatusCode::from_u16(status).map_err(|_| GatewayError::internal())?;
+    ResponseSpellings::attach(chosen.spellings.clone(), &mut resp);
     let headers = resp.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&content_type) {
         headers.insert(http::header::CONTENT_TYPE, v);

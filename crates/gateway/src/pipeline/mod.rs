@@ -49,6 +49,11 @@ pub mod rest;
 pub mod throttle;
 pub mod websocket;
 
+use std::future::Future;
+use std::pin::Pin;
+
+use futures_util::future::Either::{Left, Right};
+
 use ::http::Response;
 
 use crate::body::GatewayBody;
@@ -58,16 +63,30 @@ use inbound::{ApiPipeline, Inbound};
 
 impl Gateway {
     /// Serves one data-plane request with its API kind's pipeline.
-    pub async fn serve(&self, req: Inbound<'_>) -> Response<GatewayBody> {
-        match req
+    // Not an `async fn`: a plain `match` picks the pipeline's future, so the request is
+    // not also kept in an outer future (the whole future is copied once per request).
+    pub fn serve<'s>(
+        &'s self,
+        req: Inbound<'s>,
+    ) -> impl Future<Output = Response<GatewayBody>> + Send + 's {
+        let kind = req
             .addressed
             .as_ref()
-            .map_or(ApiKind::Rest, Addressed::kind)
-        {
-            ApiKind::Rest => rest::RestPipeline.serve(self, req).await,
-            ApiKind::Http => self::http::HttpPipeline.serve(self, req).await,
-            ApiKind::FunctionUrl => function_url::FunctionUrlPipeline.serve(self, req).await,
-            ApiKind::WebSocket => websocket::WebSocketPipeline.serve(self, req).await,
+            .map_or(ApiKind::Rest, Addressed::kind);
+        match kind {
+            ApiKind::Rest => Left(Left(rest::RestPipeline.serve(self, req))),
+            ApiKind::Http => Left(Right(self::http::HttpPipeline.serve(self, req))),
+            // Boxed: their futures are larger and would size every request's.
+            ApiKind::FunctionUrl => {
+                Right(boxed(function_url::FunctionUrlPipeline.serve(self, req)))
+            }
+            ApiKind::WebSocket => Right(boxed(websocket::WebSocketPipeline.serve(self, req))),
         }
     }
+}
+
+type Boxed<'s> = Pin<Box<dyn Future<Output = Response<GatewayBody>> + Send + 's>>;
+
+fn boxed<'s>(f: impl Future<Output = Response<GatewayBody>> + Send + 's) -> Boxed<'s> {
+    Box::pin(f)
 }

@@ -100,14 +100,25 @@ impl<'x, 'a> Exchange<'x, 'a> {
     pub async fn run(&mut self, phase: Phase) -> Result<Flow, GatewayError> {
         match phase {
             Phase::Authorize => {
-                let done = authorize::check(
-                    self.gw,
-                    self.inv,
-                    &self.routed,
-                    &mut self.query,
-                    &mut self.body,
-                )
-                .await?;
+                if !authorize::needed(self.inv, &self.routed) {
+                    return Ok(Flow::Next);
+                }
+                let held = authorize::from_front(self.gw, self.inv, &self.routed, &mut self.query);
+                let done = match held {
+                    Some(done) => done?,
+                    // Boxed: an authorizer's future (a function call, a JWKS fetch, SigV4)
+                    // is kilobytes, which inline would size every request's future.
+                    None => {
+                        Box::pin(authorize::check(
+                            self.gw,
+                            self.inv,
+                            &self.routed,
+                            &mut self.query,
+                            &mut self.body,
+                        ))
+                        .await?
+                    }
+                };
                 self.inv.ctx.authorizer = done.authorizer;
                 if let Some(caller) = done.iam {
                     // AWS never hands the caller's signature on to the integration.
@@ -143,8 +154,10 @@ impl<'x, 'a> Exchange<'x, 'a> {
             Phase::CacheStore => {
                 if let Some(pending) = self.cache.take() {
                     let resp = self.response.take().ok_or_else(GatewayError::internal)?;
+                    // Boxed for the same reason: it reads a body to keep it.
+                    let stall = self.gw.body_stall;
                     let resp =
-                        response_cache::store(self.inv, pending, resp, self.gw.body_stall).await?;
+                        Box::pin(response_cache::store(self.inv, pending, resp, stall)).await?;
                     self.response = Some(resp);
                 }
             }
@@ -270,11 +283,13 @@ impl<'x, 'a> Exchange<'x, 'a> {
             params: &params,
             functions: self.gw.functions.as_ref(),
             body_stall: self.gw.body_stall,
+            aws: &self.gw.aws,
+            vpc_links: &self.gw.vpc_links,
         };
         let mut record = CallRecord::default();
         let answer = integrations::call(&call, self.inv, &mut record, body).await;
         record.record(&mut self.inv.ctx);
-        self.response = Some(match answer? {
+        let mut resp = match answer? {
             Answer::Response(resp) => resp,
             Answer::Output(out) => {
                 if let Some(pending) = &mut self.cache {
@@ -283,7 +298,19 @@ impl<'x, 'a> Exchange<'x, 'a> {
                 }
                 integration_response::apply(self.inv, integration, &params, out)?
             }
-        });
+        };
+        // AWS, AWS_PROXY and HTTP answers carry the request's trace id; MOCK, HTTP_PROXY
+        // and API Gateway's own errors do not (recorded, request-pipeline.md §5.4).
+        use tollgate_model::IntegrationType as K;
+        if matches!(integration.kind, K::Aws | K::AwsProxy | K::Http) {
+            let h = resp.headers_mut();
+            if !h.contains_key("x-amzn-trace-id") {
+                if let Ok(v) = http::HeaderValue::from_str(&self.inv.ctx.trace_id) {
+                    h.insert("x-amzn-trace-id", v);
+                }
+            }
+        }
+        self.response = Some(resp);
         Ok(())
     }
 }

@@ -12,6 +12,8 @@ use hyper::body::Incoming;
 use crate::body::GatewayBody;
 use crate::compile::CompiledDeployment;
 use crate::context::RequestContext;
+use crate::integrations::backend_head::BackendHead;
+use crate::response_case::ResponseSpellings;
 use crate::runtime::StageRuntime;
 use crate::Gateway;
 
@@ -66,6 +68,12 @@ pub fn proxy_response(resp: Response<Incoming>) -> Response<GatewayBody> {
     let (parts, body) = resp.into_parts();
     let mut out = Response::new(GatewayBody::Stream(body));
     *out.status_mut() = parts.status;
+    // Names go out on HTTP/1.1 as the backend spelled them (AWS-rec).
+    let spellings = parts
+        .extensions
+        .get::<BackendHead>()
+        .and_then(|head| head.spellings(parts.status.as_u16()));
+    ResponseSpellings::attach(spellings, &mut out);
     let h = out.headers_mut();
     h.reserve(parts.headers.len() + 3);
     let mut last: Option<HeaderName> = None;
@@ -271,7 +279,7 @@ pub fn finish(
     if let Some(el) = &stage.execution_log {
         let logging = el.for_method(ctx.resource_path.as_deref(), ctx.http_method.as_str());
         if let Some(text) = logging.and_then(|l| crate::execution_log::render(&ctx, l)) {
-            gw.logs.write_to(el.file(), text);
+            gw.logs.write_to(el.file(), &text);
         }
     }
     // Canary requests are logged apart, as AWS keeps the canary's logs apart.
@@ -280,7 +288,7 @@ pub fn finish(
         _ => &stage.access_log,
     };
     if let Some(log) = log {
-        gw.logs.write(log, log.render(&ctx, variables));
+        gw.logs.write(log, &ctx, variables);
     }
     resp
 }

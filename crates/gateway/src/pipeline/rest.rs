@@ -1,6 +1,8 @@
 //! The REST API pipeline: addressing within the API (stage, canary), the `$context`, the
 //! phases, the method response.
 
+use std::future::Future;
+use std::sync::Arc;
 use std::time::Instant;
 
 use http::Response;
@@ -12,8 +14,9 @@ use crate::body::GatewayBody;
 use crate::context::{ErrorContext, RequestContext};
 use crate::error::{GatewayError, MAX_BODY, MAX_HEAD};
 use crate::execution_log;
+use crate::header_case::RawHead;
 use crate::invocation::{Invocation, RequestBody};
-use crate::runtime::ApiEntry;
+use crate::runtime::{ApiEntry, StageRuntime};
 use crate::Gateway;
 use crate::{compression, frontend};
 
@@ -37,96 +40,153 @@ fn may_have_body(resp: &Response<GatewayBody>) -> bool {
     !matches!(resp.status().as_u16(), 204 | 304)
 }
 
-impl ApiPipeline for RestPipeline {
-    async fn serve(&self, gw: &Gateway, req: Inbound<'_>) -> Response<GatewayBody> {
-        let started = Instant::now();
-        let Inbound {
-            parts,
-            body,
-            remote,
-            tls,
-            client_cert,
-            addressed,
-        } = req;
-        if head_size(&parts) > MAX_HEAD {
-            return respond::bare(gateway_response::header_too_large());
-        }
-        let Some((frontend, addressed)) = addressed.and_then(|a| Some((a.frontend?, a))) else {
-            return respond::bare(gateway_response::forbidden());
-        };
-        let stage_path = &parts.uri.path()[addressed.path_start..];
-        let (stage_name, routing_path) = match addressed.stage {
-            Some(stage) => (
-                stage,
-                if stage_path.is_empty() {
-                    "/"
-                } else {
-                    stage_path
-                },
-            ),
-            None => match addressing::split_stage(stage_path) {
-                Some(split) => split,
-                None => return respond::bare(gateway_response::forbidden()),
+/// A REST request once addressing found its stage: what the phases need, owned, so the
+/// pipeline's future keeps none of addressing's borrows and temporaries.
+struct Entered {
+    parts: http::request::Parts,
+    body: hyper::body::Incoming,
+    remote: std::net::SocketAddr,
+    tls: bool,
+    ctx: RequestContext,
+    stage: Arc<StageRuntime>,
+    is_canary: Option<bool>,
+    routing_path: String,
+    compress_with: Option<(compression::Coding, usize)>,
+    raw_head: Option<RawHead>,
+}
+
+/// Addressing within the API: the stage (or its canary), the routing path, the `$context`;
+/// `Err` is the answer to a request that reaches no stage.
+// The `Err` is the response itself, sent as it is: boxing it would cost every refusal.
+#[allow(clippy::result_large_err)]
+fn enter(req: Inbound<'_>) -> Result<Entered, Response<GatewayBody>> {
+    let Inbound {
+        parts,
+        body,
+        remote,
+        tls,
+        client_cert,
+        raw_head,
+        addressed,
+    } = req;
+    if head_size(&parts) > MAX_HEAD {
+        return Err(respond::bare(gateway_response::header_too_large()));
+    }
+    let forbidden = || respond::bare(gateway_response::forbidden());
+    let Some((frontend, addressed)) = addressed.and_then(|a| Some((a.frontend?, a))) else {
+        return Err(forbidden());
+    };
+    let stage_path = &parts.uri.path()[addressed.path_start..];
+    let (stage_name, routing_path) = match addressed.stage {
+        Some(stage) => (
+            stage,
+            if stage_path.is_empty() {
+                "/"
+            } else {
+                stage_path
             },
-        };
-        let ApiEntry::Rest(api) = &frontend.api else {
-            return respond::bare(gateway_response::forbidden());
-        };
-        let Some(stage) = api.stages.get(stage_name).cloned() else {
-            return respond::bare(gateway_response::forbidden());
-        };
-        let (deployment, variables, is_canary) = match &stage.canary {
-            Some(c)
-                if c.percent_traffic > 0.0 && rand::random::<f64>() * 100.0 < c.percent_traffic =>
-            {
-                (&c.deployment, &c.variables, Some(true))
+        ),
+        None => addressing::split_stage(stage_path).ok_or_else(forbidden)?,
+    };
+    let ApiEntry::Rest(api) = &frontend.api else {
+        return Err(forbidden());
+    };
+    let stage = api.stages.get(stage_name).cloned().ok_or_else(forbidden)?;
+    let (deployment, is_canary) = match &stage.canary {
+        Some(c) if c.percent_traffic > 0.0 && rand::random::<f64>() * 100.0 < c.percent_traffic => {
+            (&c.deployment, Some(true))
+        }
+        Some(_) => (&stage.deployment, Some(false)),
+        None => (&stage.deployment, None),
+    };
+    // `minimumCompressionSize` is the deployment's: the client must accept a coding.
+    let compress_with = deployment
+        .minimum_compression_size
+        .and_then(|min| Some((compression::accepted(&parts.headers)?, min)));
+    let domain_name = frontend::host_of(&parts).unwrap_or_default();
+    // On a custom domain, `$context.path` is the path as sent, mapping key included.
+    let ctx_path = match addressed.base_path_matched {
+        Some(_) => parts.uri.path(),
+        None => stage_path,
+    };
+    let mut ctx = respond::new_context(
+        &parts,
+        ctx_path,
+        domain_name,
+        &stage.name,
+        deployment,
+        is_canary,
+        remote,
+    );
+    ctx.base_path_matched = addressed.base_path_matched.map(|k| {
+        // The root mapping is `(none)` as AWS shows it.
+        if k.is_empty() { "(none)" } else { k }.into()
+    });
+    ctx.client_cert = client_cert;
+    Ok(Entered {
+        routing_path: routing_path.to_string(),
+        ctx,
+        is_canary,
+        compress_with,
+        stage,
+        parts,
+        body,
+        remote,
+        tls,
+        raw_head,
+    })
+}
+
+impl ApiPipeline for RestPipeline {
+    // Not an `async fn`, and addressing is a plain function: the future keeps only what
+    // the phases need (an `async fn` would also keep its argument, and every borrowed
+    // temporary of addressing), since it is copied whole once per request.
+    #[allow(clippy::manual_async_fn)] // an `async fn` would keep its arguments twice
+    fn serve(&self, gw: &Gateway, req: Inbound<'_>) -> impl Future<Output = Response<GatewayBody>> {
+        async move {
+            let started = Instant::now();
+            let Entered {
+                parts,
+                body,
+                remote,
+                tls,
+                ctx,
+                stage,
+                is_canary,
+                routing_path,
+                compress_with,
+                raw_head,
+            } = match enter(req) {
+                Ok(e) => e,
+                Err(resp) => return resp,
+            };
+            let canary = is_canary == Some(true);
+            let (deployment, variables) = match &stage.canary {
+                Some(c) if canary => (&c.deployment, &c.variables),
+                _ => (&stage.deployment, &stage.variables),
+            };
+            let inv = Invocation {
+                parts,
+                deployment,
+                stage_variables: variables,
+                routing_path: &routing_path,
+                ctx,
+                remote,
+                limits: Some(&stage.limits),
+                logging: stage.execution_log.as_ref(),
+                cache: stage.cache_scope(canary),
+                tls,
+                backend_tls: stage.backend_tls.as_deref(),
+                raw_head,
+            };
+            let (resp, ctx) = gw.run(inv, RequestBody::Stream(body)).await;
+            let resp = respond::finish(gw, resp, ctx, &stage, variables, started);
+            match compress_with {
+                Some((coding, min)) if may_have_body(&resp) => {
+                    compression::compress(resp, coding, min)
+                }
+                _ => resp,
             }
-            Some(_) => (&stage.deployment, &stage.variables, Some(false)),
-            None => (&stage.deployment, &stage.variables, None),
-        };
-        // `minimumCompressionSize` is the deployment's: the client must accept a coding.
-        let compress_with = deployment
-            .minimum_compression_size
-            .and_then(|min| Some((compression::accepted(&parts.headers)?, min)));
-        let domain_name = frontend::host_of(&parts).unwrap_or_default();
-        // On a custom domain, `$context.path` is the path as sent, mapping key included.
-        let ctx_path = match addressed.base_path_matched {
-            Some(_) => parts.uri.path(),
-            None => stage_path,
-        };
-        let mut ctx = respond::new_context(
-            &parts,
-            ctx_path,
-            domain_name,
-            &stage.name,
-            deployment,
-            is_canary,
-            remote,
-        );
-        ctx.base_path_matched = addressed.base_path_matched.map(|k| {
-            // The root mapping is `(none)` as AWS shows it.
-            if k.is_empty() { "(none)" } else { k }.into()
-        });
-        ctx.client_cert = client_cert;
-        let routing_path = routing_path.to_string();
-        let inv = Invocation {
-            parts,
-            deployment,
-            stage_variables: variables,
-            routing_path: &routing_path,
-            ctx,
-            remote,
-            limits: Some(&stage.limits),
-            logging: stage.execution_log.as_ref(),
-            cache: stage.cache_scope(is_canary == Some(true)),
-            tls,
-            backend_tls: stage.backend_tls.as_deref(),
-        };
-        let (resp, ctx) = gw.run(inv, RequestBody::Stream(body)).await;
-        let resp = respond::finish(gw, resp, ctx, &stage, variables, started);
-        match compress_with {
-            Some((coding, min)) if may_have_body(&resp) => compression::compress(resp, coding, min),
-            _ => resp,
         }
     }
 }
@@ -182,25 +242,39 @@ fn record_method_request(inv: &mut Invocation<'_>, routed: &method_request::Rout
 impl Gateway {
     /// Runs the REST phases after addressing; returns the response and the final
     /// `$context`. TestInvokeMethod enters here.
-    pub async fn run(
-        &self,
-        mut inv: Invocation<'_>,
+    // Not `async fn`s (here and below): those move their arguments into locals, so the
+    // future would hold the invocation twice; an `async move` block uses its captures in
+    // place.
+    pub fn run<'s>(
+        &'s self,
+        inv: Invocation<'s>,
         body: RequestBody,
-    ) -> (Response<GatewayBody>, RequestContext) {
-        let result = self.phases(&mut inv, body, None).await;
-        self.answer(inv, result)
+    ) -> impl Future<Output = (Response<GatewayBody>, RequestContext)> + 's {
+        self.run_inner(inv, body, None)
     }
 
     /// [`Gateway::run`] for a method chosen by its resource rather than by the path
     /// (TestInvokeMethod runs the resource's method whatever path it is given).
-    pub async fn run_routed(
-        &self,
-        mut inv: Invocation<'_>,
+    pub fn run_routed<'s>(
+        &'s self,
+        inv: Invocation<'s>,
         body: RequestBody,
         routed: method_request::Routed,
-    ) -> (Response<GatewayBody>, RequestContext) {
-        let result = self.phases(&mut inv, body, Some(routed)).await;
-        self.answer(inv, result)
+    ) -> impl Future<Output = (Response<GatewayBody>, RequestContext)> + 's {
+        self.run_inner(inv, body, Some(routed))
+    }
+
+    #[allow(clippy::manual_async_fn)] // an `async fn` would keep its arguments twice
+    fn run_inner<'s>(
+        &'s self,
+        mut inv: Invocation<'s>,
+        body: RequestBody,
+        routed: Option<method_request::Routed>,
+    ) -> impl Future<Output = (Response<GatewayBody>, RequestContext)> + 's {
+        async move {
+            let result = self.phases(&mut inv, body, routed).await;
+            self.answer(inv, result)
+        }
     }
 
     fn answer(
@@ -215,6 +289,7 @@ impl Gateway {
                     response_type: e.kind,
                     message: e.message.clone(),
                     validation_error: e.validation_error.clone(),
+                    log_detail: e.log_detail,
                 });
                 gateway_response::render(&inv, &e)
             }
@@ -223,37 +298,42 @@ impl Gateway {
     }
 
     /// The method request (body limit, route), then [`phases::REST`] in order.
-    async fn phases(
-        &self,
-        inv: &mut Invocation<'_>,
+    #[allow(clippy::manual_async_fn)] // an `async fn` would keep its arguments twice
+    fn phases<'f, 'a: 'f>(
+        &'f self,
+        inv: &'f mut Invocation<'a>,
         body: RequestBody,
         routed: Option<method_request::Routed>,
-    ) -> Result<Response<GatewayBody>, GatewayError> {
-        if let Some(len) = inv.parts.headers.get(http::header::CONTENT_LENGTH) {
-            if len
-                .to_str()
-                .ok()
-                .and_then(|l| l.parse::<u64>().ok())
-                .is_some_and(|l| l > MAX_BODY as u64)
-            {
-                return Err(GatewayError::too_large());
+    ) -> impl Future<Output = Result<Response<GatewayBody>, GatewayError>> + use<'f, 'a> {
+        async move {
+            if let Some(len) = inv.parts.headers.get(http::header::CONTENT_LENGTH) {
+                if len
+                    .to_str()
+                    .ok()
+                    .and_then(|l| l.parse::<u64>().ok())
+                    .is_some_and(|l| l > MAX_BODY as u64)
+                {
+                    return Err(GatewayError::too_large());
+                }
             }
+            let routed = match routed {
+                Some(r) => r,
+                None => method_request::route(
+                    inv.deployment,
+                    inv.parts.method.as_str(),
+                    inv.routing_path,
+                )?,
+            };
+            inv.ctx.resource_id = Some(routed.route.resource_id.clone());
+            inv.ctx.resource_path = Some(routed.route.resource_path.clone());
+            record_method_request(inv, &routed);
+            let mut ex = Exchange::new(self, inv, routed, body);
+            for phase in phases::REST {
+                if let Flow::Answer(resp) = ex.run(phase).await? {
+                    return Ok(resp);
+                }
+            }
+            ex.into_response()
         }
-        let routed = match routed {
-            Some(r) => r,
-            None => {
-                method_request::route(inv.deployment, inv.parts.method.as_str(), inv.routing_path)?
-            }
-        };
-        inv.ctx.resource_id = Some(routed.route.resource_id.clone());
-        inv.ctx.resource_path = Some(routed.route.resource_path.clone());
-        record_method_request(inv, &routed);
-        let mut ex = Exchange::new(self, inv, routed, body);
-        for phase in phases::REST {
-            if let Flow::Answer(resp) = ex.run(phase).await? {
-                return Ok(resp);
-            }
-        }
-        ex.into_response()
     }
 }

@@ -82,13 +82,25 @@ pub async fn check(
         now,
     )
     .await?;
-    if let Some(k) = key {
-        let today = tollgate_model::time::now_epoch().div_euclid(86_400);
-        match k.counter.consume(today, k.quota.as_ref()).verdict().await {
-            Verdict::Admit => {}
-            Verdict::Refuse => return Err(GatewayError::new(T::QuotaExceeded, "Limit Exceeded")),
-            Verdict::Unavailable => return Err(unavailable()),
-        }
+    match key {
+        Some(k) => consume_quota(k).await,
+        None => Ok(()),
     }
-    Ok(())
+}
+
+/// One request against the key's quota (counted only once every bucket admitted it).
+async fn consume_quota(k: &KeyBinding) -> Result<(), GatewayError> {
+    let today = tollgate_model::time::now_epoch().div_euclid(86_400);
+    match k.counter.consume(today, k.quota.as_ref()).verdict().await {
+        Verdict::Admit => Ok(()),
+        Verdict::Refuse => Err(GatewayError::new(T::QuotaExceeded, "Limit Exceeded")),
+        Verdict::Unavailable => Err(unavailable()),
+    }
+}
+
+/// A WebSocket `$connect` or message of a connection admitted with an API key: the key's
+/// usage-plan throttle, then its quota (a WebSocket API has no per-method plan limits).
+pub async fn spend_plan(key: &KeyBinding) -> Result<(), GatewayError> {
+    take_all([key.plan_bucket.as_deref(), None, None, None], now_ns()).await?;
+    consume_quota(key).await
 }

@@ -57,12 +57,7 @@ pub fn export(def: &RestApiDefinition, o: &ExportOptions<'_>) -> Value {
     let ext = o.extensions;
     let host = format!("{}.execute-api.{}.amazonaws.com", o.api_id, o.region);
     let mut root = Map::new();
-    let mut info = Map::new();
-    info.insert("title".into(), json!(def.api.name));
-    if let Some(d) = &def.api.description {
-        info.insert("description".into(), json!(d));
-    }
-    info.insert("version".into(), json!(o.version));
+    let info = info(def, o);
     match o.flavor {
         Flavor::Swagger2 => {
             root.insert("swagger".into(), json!("2.0"));
@@ -82,14 +77,17 @@ pub fn export(def: &RestApiDefinition, o: &ExportOptions<'_>) -> Value {
         }
     }
     let mut resources: Vec<&Resource> = def.resources.values().collect();
-    resources.sort_by(|a, b| a.path.cmp(&b.path));
+    // Paths in path order, as recorded; AWS's OpenAPI 3 export puts the root's last.
+    resources.sort_by_key(|r| (o.flavor == Flavor::Oas3 && r.path == "/", r.path.clone()));
     let mut paths = Map::new();
     for r in resources {
         if r.resource_methods.is_empty() {
             continue;
         }
         let mut item = Map::new();
-        for (verb, m) in &r.resource_methods {
+        let mut methods: Vec<_> = r.resource_methods.iter().collect();
+        methods.sort_by_key(|(verb, _)| verb_rank(o.flavor, verb));
+        for (verb, m) in methods {
             let key = match verb.as_str() {
                 "ANY" => "x-amazon-apigateway-any-method".to_string(),
                 v => v.to_ascii_lowercase(),
@@ -118,9 +116,8 @@ pub fn export(def: &RestApiDefinition, o: &ExportOptions<'_>) -> Value {
             if !schemes.is_empty() {
                 components.insert("securitySchemes".into(), Value::Object(schemes));
             }
-            if !components.is_empty() {
-                root.insert("components".into(), Value::Object(components));
-            }
+            // Present even when empty (`"components" : { }`), as recorded.
+            root.insert("components".into(), Value::Object(components));
         }
     }
     if ext.apigateway {
@@ -133,6 +130,36 @@ pub fn export(def: &RestApiDefinition, o: &ExportOptions<'_>) -> Value {
         );
     }
     Value::Object(root)
+}
+
+/// Where a verb goes in a path item: the member order of swagger-core's `Path` (Swagger)
+/// and `PathItem` (OpenAPI 3), which AWS's exports follow (recorded: get, post, options);
+/// the any-method extension comes after the verbs, as extensions do.
+fn verb_rank(flavor: Flavor, verb: &str) -> usize {
+    const SWAGGER: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"];
+    const OAS3: [&str; 7] = ["GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH"];
+    let order = match flavor {
+        Flavor::Swagger2 => SWAGGER,
+        Flavor::Oas3 => OAS3,
+    };
+    order.iter().position(|v| *v == verb).unwrap_or(order.len())
+}
+
+/// `info`: AWS writes Swagger's as description, version, title and OpenAPI 3's as
+/// title, description, version (both recorded).
+fn info(def: &RestApiDefinition, o: &ExportOptions<'_>) -> Map<String, Value> {
+    let mut info = Map::new();
+    if o.flavor == Flavor::Oas3 {
+        info.insert("title".into(), json!(def.api.name));
+    }
+    if let Some(d) = &def.api.description {
+        info.insert("description".into(), json!(d));
+    }
+    info.insert("version".into(), json!(o.version));
+    if o.flavor == Flavor::Swagger2 {
+        info.insert("title".into(), json!(def.api.name));
+    }
+    info
 }
 
 fn api_extensions(def: &RestApiDefinition, root: &mut Map<String, Value>) {
@@ -340,7 +367,7 @@ fn operation(def: &RestApiDefinition, r: &Resource, m: &Method, o: &ExportOption
         if let Some(i) = integration {
             op.insert(
                 "x-amazon-apigateway-integration".into(),
-                integration::write(i, &r.id),
+                integration::write(i, &r.id, o.flavor),
             );
         }
     }

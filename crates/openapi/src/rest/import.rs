@@ -10,6 +10,8 @@ use tollgate_model::{
     IpAddressType, Method, MethodResponse, RequestValidator,
 };
 
+pub use super::inline::ImportedModel;
+use super::inline::InlineModels;
 use super::integration::{self, Site};
 use super::security::{self, MethodAuth};
 use crate::document::{self, Document, Flavor};
@@ -35,14 +37,6 @@ pub struct ApiSettings {
     pub vpc_endpoint_ids: Option<Vec<String>>,
     pub ip_address_type: Option<IpAddressType>,
     pub disable_execute_api_endpoint: Option<bool>,
-}
-
-/// A model from `definitions` / `components.schemas`, its `$ref`s still the document's.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ImportedModel {
-    pub name: String,
-    pub description: Option<String>,
-    pub schema: Value,
 }
 
 /// One verb of one path. The method's authorizer and validator are named here
@@ -100,13 +94,16 @@ pub fn read(bytes: &[u8], options: ImportOptions) -> Result<RestImport, ImportEr
     let settings = settings(&doc, &mut p);
     let authorizers = security::authorizers(&doc, &mut p);
     let base = base_segments(&doc, options.basepath);
-    let operations = operations(&doc, &base, &authorizers, &mut p);
+    let mut models = models(&doc);
+    let mut inline = InlineModels::new(&models);
+    let operations = operations(&doc, &base, &authorizers, &mut inline, &mut p);
+    models.extend(inline.into_models());
     let mut doc_problems = Problems::default();
     let documentation = crate::documentation::read(&doc, &mut doc_problems);
     let out = RestImport {
         info: Info::read(&doc),
         settings,
-        models: models(&doc),
+        models,
         authorizers,
         validators: validators(&doc),
         gateway_responses: gateway_responses(&doc, &mut p),
@@ -297,6 +294,7 @@ fn operations(
     doc: &Document,
     base: &[String],
     authorizers: &[Authorizer],
+    inline: &mut InlineModels,
     p: &mut Problems,
 ) -> Vec<Operation> {
     let root = Value::Object(doc.root.clone());
@@ -333,7 +331,7 @@ fn operations(
                 verb,
                 path: &full,
             };
-            let method = method(&site, op, auth.clone(), p);
+            let method = method(&site, op, auth.clone(), inline, p);
             out.push(Operation {
                 path: full.clone(),
                 method,
@@ -359,7 +357,13 @@ struct OperationSite<'a> {
     path: &'a str,
 }
 
-fn method(site: &OperationSite<'_>, op: &Value, auth: MethodAuth, p: &mut Problems) -> Method {
+fn method(
+    site: &OperationSite<'_>,
+    op: &Value,
+    auth: MethodAuth,
+    inline: &mut InlineModels,
+    p: &mut Problems,
+) -> Method {
     let OperationSite {
         doc,
         root,
@@ -414,9 +418,9 @@ fn method(site: &OperationSite<'_>, op: &Value, auth: MethodAuth, p: &mut Proble
             Some("query") => "querystring",
             Some("header") => "header",
             Some("body") => {
-                if let Some(model) = param.get("schema").and_then(refs::model_name) {
+                if let Some(model) = param.get("schema").and_then(|s| inline.model_for(s)) {
                     for ct in &consumes {
-                        m.request_models.insert(ct.clone(), model.to_string());
+                        m.request_models.insert(ct.clone(), model.clone());
                     }
                 }
                 continue;
@@ -451,8 +455,8 @@ fn method(site: &OperationSite<'_>, op: &Value, auth: MethodAuth, p: &mut Proble
             .into_iter()
             .flatten()
         {
-            if let Some(model) = media.get("schema").and_then(refs::model_name) {
-                m.request_models.insert(ct.clone(), model.to_string());
+            if let Some(model) = media.get("schema").and_then(|s| inline.model_for(s)) {
+                m.request_models.insert(ct.clone(), model);
             }
         }
     }
@@ -467,8 +471,10 @@ fn method(site: &OperationSite<'_>, op: &Value, auth: MethodAuth, p: &mut Proble
             continue;
         }
         let response = refs::resolve(root, response);
-        m.method_responses
-            .insert(status.clone(), method_response(status, response, &produces));
+        m.method_responses.insert(
+            status.clone(),
+            method_response(status, response, &produces, inline),
+        );
     }
     if let Some(ext) = op.get("x-amazon-apigateway-integration") {
         // The resource id is not known yet: the cache namespace is filled in when applied.
@@ -491,7 +497,12 @@ fn media_types(doc: &Document, op: &Value, key: &str) -> Vec<String> {
     }
 }
 
-fn method_response(status: &str, r: &Value, produces: &[String]) -> MethodResponse {
+fn method_response(
+    status: &str,
+    r: &Value,
+    produces: &[String],
+    inline: &mut InlineModels,
+) -> MethodResponse {
     let headers: BTreeMap<String, bool> = r
         .get("headers")
         .and_then(Value::as_object)
@@ -500,9 +511,9 @@ fn method_response(status: &str, r: &Value, produces: &[String]) -> MethodRespon
         .map(|(h, _)| (format!("method.response.header.{h}"), false))
         .collect();
     let mut models = BTreeMap::new();
-    if let Some(model) = r.get("schema").and_then(refs::model_name) {
+    if let Some(model) = r.get("schema").and_then(|s| inline.model_for(s)) {
         for ct in produces {
-            models.insert(ct.clone(), model.to_string());
+            models.insert(ct.clone(), model.clone());
         }
     }
     for (ct, media) in r
@@ -511,8 +522,8 @@ fn method_response(status: &str, r: &Value, produces: &[String]) -> MethodRespon
         .into_iter()
         .flatten()
     {
-        if let Some(model) = media.get("schema").and_then(refs::model_name) {
-            models.insert(ct.clone(), model.to_string());
+        if let Some(model) = media.get("schema").and_then(|s| inline.model_for(s)) {
+            models.insert(ct.clone(), model);
         }
     }
     MethodResponse {

@@ -10,6 +10,7 @@ use tollgate_model::{
     PassthroughBehavior, TlsConfig,
 };
 
+use crate::document::Flavor;
 use crate::problems::Problems;
 
 /// AWS's default integration timeout.
@@ -218,17 +219,21 @@ fn strings(m: &BTreeMap<String, String>) -> Value {
 
 /// The extension of a stored integration, members left out where they hold AWS's
 /// defaults (as GetExport writes them). `resource_id` tells a default cache namespace.
-pub fn write(i: &Integration, resource_id: &str) -> Value {
+pub fn write(i: &Integration, resource_id: &str, flavor: Flavor) -> Value {
+    // Member order as AWS exports it: Swagger puts `type` first, OpenAPI 3 last (both
+    // recorded, and AWS's own documentation shows the same); the rest in one order.
     let mut out = Map::new();
-    out.insert("type".into(), lower(i.integration_type.as_str()));
+    if flavor == Flavor::Swagger2 {
+        out.insert("type".into(), lower(i.integration_type.as_str()));
+    }
+    if let Some(c) = &i.credentials {
+        out.insert("credentials".into(), json!(c));
+    }
     if let Some(m) = &i.http_method {
         out.insert("httpMethod".into(), json!(m));
     }
     if let Some(u) = &i.uri {
         out.insert("uri".into(), json!(u));
-    }
-    if let Some(c) = &i.credentials {
-        out.insert("credentials".into(), json!(c));
     }
     if !i.integration_responses.is_empty() {
         let responses = i
@@ -265,17 +270,17 @@ pub fn write(i: &Integration, resource_id: &str) -> Value {
         "passthroughBehavior".into(),
         lower(i.passthrough_behavior.as_str()),
     );
-    if let Some(c) = i.content_handling {
-        out.insert("contentHandling".into(), json!(c.as_str()));
+    if i.cache_namespace != resource_id {
+        out.insert("cacheNamespace".into(), json!(i.cache_namespace));
     }
     if i.timeout_in_millis != DEFAULT_TIMEOUT {
         out.insert("timeoutInMillis".into(), json!(i.timeout_in_millis));
     }
-    if i.cache_namespace != resource_id {
-        out.insert("cacheNamespace".into(), json!(i.cache_namespace));
-    }
     if !i.cache_key_parameters.is_empty() {
         out.insert("cacheKeyParameters".into(), json!(i.cache_key_parameters));
+    }
+    if let Some(c) = i.content_handling {
+        out.insert("contentHandling".into(), json!(c.as_str()));
     }
     if i.connection_type == Some(ConnectionType::VpcLink) {
         out.insert("connectionType".into(), json!("VPC_LINK"));
@@ -288,6 +293,9 @@ pub fn write(i: &Integration, resource_id: &str) -> Value {
             "tlsConfig".into(),
             json!({"insecureSkipVerification": t.insecure_skip_verification}),
         );
+    }
+    if flavor == Flavor::Oas3 {
+        out.insert("type".into(), lower(i.integration_type.as_str()));
     }
     Value::Object(out)
 }

@@ -5,6 +5,7 @@
 pub mod apply;
 pub mod export;
 pub mod import;
+mod inline;
 pub mod integration;
 mod security;
 

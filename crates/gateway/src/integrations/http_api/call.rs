@@ -29,6 +29,10 @@ pub struct HttpApiCall<'a> {
     pub domain_name: &'a str,
     pub time_epoch_ms: i64,
     pub functions: Option<&'a std::sync::Arc<Functions>>,
+    /// Where AWS service integrations send their calls, signed with what.
+    pub aws: &'a crate::integrations::aws::config::AwsServices,
+    /// VPC links' targets (read only by private integrations).
+    pub vpc_links: &'a arc_swap::ArcSwap<crate::vpc_link::VpcLinks>,
     pub body_stall: std::time::Duration,
     /// The `$context` so far (parameter mappings read it).
     pub context: &'a HttpContext,

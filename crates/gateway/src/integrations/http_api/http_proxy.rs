@@ -10,21 +10,36 @@ use crate::body::GatewayBody;
 use crate::compile::http_api::HttpIntegration;
 use crate::compile::http_mapping::apply_headers;
 use crate::error::HttpApiError;
-use crate::integrations::http::HttpClient;
+use crate::integrations::http::{with_timeout, HttpClient};
+use crate::integrations::private::{self, Via};
 use crate::invocation::RequestBody;
 use crate::pipeline::integration_request::{BackendRequest, DROPPED_ON_ENTRY};
 use crate::pipeline::respond;
 use crate::uri::UriPiece;
+use crate::vpc_link::LinkRef;
+
+/// Where an `HTTP_PROXY` goes: the URI's pieces and method, or a VPC link's targets
+/// (which then get the request's own path).
+pub struct ProxyTarget<'a> {
+    pub uri: &'a [UriPiece],
+    /// `None`: the client's.
+    pub method: Option<&'a http::Method>,
+    pub vpc_link: Option<&'a LinkRef>,
+}
 
 /// `HTTP_PROXY`: the client's request streams to the integration URI (with the request
 /// path appended for the `$default` route), the backend's answer streams back.
 pub async fn http_proxy(
     c: &HttpApiCall<'_>,
     i: &HttpIntegration,
-    uri: &[UriPiece],
-    method: Option<&http::Method>,
+    target: ProxyTarget<'_>,
     body: RequestBody,
 ) -> Result<Response<GatewayBody>, HttpApiError> {
+    let ProxyTarget {
+        uri,
+        method,
+        vpc_link,
+    } = target;
     let mut url = String::with_capacity(128);
     for piece in uri {
         match piece {
@@ -67,7 +82,7 @@ pub async fn http_proxy(
             url.push('/');
         }
         url.push_str(&p);
-    } else if *c.route.arn_path == *"$default" {
+    } else if *c.route.arn_path == *"$default" || vpc_link.is_some() {
         url.truncate(url.trim_end_matches('/').len());
         url.push_str(c.routing_path);
     }
@@ -114,6 +129,21 @@ pub async fn http_proxy(
         headers,
         body: body.into_stream(),
     };
-    let resp = HttpClient::current().send(req, i.timeout).await?;
+    let client = HttpClient::current();
+    let resp = match vpc_link {
+        None => client.send(req, i.timeout).await?,
+        Some(link) => {
+            let via = Via {
+                links: c.vpc_links,
+                link,
+                stage_variables: c.stage_variables,
+                api_id: c.api_id,
+            };
+            // Boxed: a VPC link's retries make a large future, which inline would size
+            // every HTTP API request's.
+            let sent = private::send(&client, via, req, c.body_stall);
+            Box::pin(with_timeout(i.timeout, sent)).await?
+        }
+    };
     Ok(respond::proxy_response(resp))
 }

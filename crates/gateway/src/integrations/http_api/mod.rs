@@ -10,6 +10,7 @@
 //! - `mapping`: `requestParameters` / `responseParameters` and their sources;
 //! - `lambda` and `http_proxy`: the two integration kinds.
 
+mod aws;
 mod call;
 mod event;
 mod http_proxy;
@@ -17,9 +18,10 @@ mod lambda;
 mod mapping;
 mod output;
 
+pub use aws::aws_service;
 pub use call::HttpApiCall;
 pub use event::{event_v1, event_v2, request_v1, request_v2};
-pub use http_proxy::http_proxy;
+pub use http_proxy::{http_proxy, ProxyTarget};
 pub use lambda::lambda;
 pub(crate) use mapping::{joined_header, map_response, query_pairs};
 pub use output::output_v2;

@@ -18,6 +18,7 @@ use super::integrate::{self, Call, Failure};
 use super::session;
 use crate::body::GatewayBody;
 use crate::connections::Connection;
+use crate::key_binding::KeyBinding;
 use crate::metrics;
 use crate::pipeline::inbound::{ConnectionSlot, Inbound};
 use crate::runtime_ws::WsStageRuntime;
@@ -130,9 +131,19 @@ pub async fn serve(
             return error(r.status, refusal_type(r.status), r.message);
         }
     }
-    if !api_key_accepted(&stage, &info) {
-        series.add(metrics::WS_CLIENT_ERRORS, 1);
-        return error(403, "ForbiddenException", "Forbidden");
+    let api_key = match api_key_binding(&stage, &info) {
+        Ok(key) => key,
+        Err(()) => {
+            series.add(metrics::WS_CLIENT_ERRORS, 1);
+            return error(403, "ForbiddenException", "Forbidden");
+        }
+    };
+    if let Some(key) = &api_key {
+        if let Err(e) = crate::pipeline::throttle::spend_plan(key).await {
+            series.add(metrics::WS_CLIENT_ERRORS, 1);
+            let status = e.status.or(e.kind.default_status()).unwrap_or(429);
+            return error(status, "LimitExceededException", &e.message);
+        }
     }
     let mut accepted_headers = Vec::new();
     let functions = gw.functions.clone();
@@ -181,6 +192,7 @@ pub async fn serve(
     let shared = Arc::new(Shared {
         conn,
         info,
+        key: api_key,
         stage,
         functions,
         logs: gw.logs.clone(),
@@ -230,15 +242,15 @@ pub async fn serve(
 
 /// `$connect` with `apiKeyRequired`: the key chosen by the API key selection expression
 /// (`x-api-key`, or the authorizer's `usageIdentifierKey`) must be an enabled key of a
-/// usage plan that includes this stage.
-fn api_key_accepted(stage: &WsStageRuntime, info: &ConnInfo) -> bool {
+/// usage plan that includes this stage. Its binding meters the connection; `Err` refuses it.
+fn api_key_binding(stage: &WsStageRuntime, info: &ConnInfo) -> Result<Option<Arc<KeyBinding>>, ()> {
     let required = stage
         .deployment
         .connect
         .as_ref()
         .is_some_and(|r| r.api_key_required);
     if !required {
-        return true;
+        return Ok(None);
     }
     let key = if stage.deployment.api_key_from_authorizer {
         info.authorizer
@@ -249,7 +261,7 @@ fn api_key_accepted(stage: &WsStageRuntime, info: &ConnInfo) -> bool {
     } else {
         &info.api_key
     };
-    !key.is_empty() && stage.keys.contains(key)
+    stage.keys.get(key).cloned().map(Some).ok_or(())
 }
 
 /// The `x-amzn-ErrorType` of a refused handshake.

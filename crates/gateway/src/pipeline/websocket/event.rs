@@ -15,6 +15,8 @@ use crate::runtime_ws::WsStageRuntime;
 pub struct Shared {
     pub conn: Arc<Connection>,
     pub info: ConnInfo,
+    /// The API key the connection was admitted with: its plan meters every message.
+    pub key: Option<Arc<crate::key_binding::KeyBinding>>,
     pub stage: Arc<WsStageRuntime>,
     pub functions: Option<Arc<tollgate_functions::Functions>>,
     pub logs: crate::access_log::AccessLogWriter,
@@ -56,8 +58,7 @@ impl Shared {
                 status,
                 error,
             };
-            self.logs
-                .write(log, log.render(&vars, &self.stage.variables));
+            self.logs.write(log, &vars, &self.stage.variables);
         }
     }
 }

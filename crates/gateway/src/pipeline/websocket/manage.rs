@@ -13,6 +13,7 @@ use tollgate_policy::{ConditionKeys, Decision};
 use tollgate_store::limit::Verdict;
 
 use super::answer::error;
+use super::forward;
 use crate::body::GatewayBody;
 use crate::connections::{iso8601_millis, Connection, Outbound, SendError};
 use crate::iam::{CallerIdentity, IamRejection};
@@ -111,7 +112,7 @@ pub async fn serve(
         *c.api_id == *stage.deployment.api_id && *c.stage == *stage.name && c.is_open()
     });
     let Some(conn) = found else {
-        return gone();
+        return elsewhere(gw, &parts, body, connection_id).await;
     };
     match method {
         http::Method::POST => post(gw, &conn, body).await,
@@ -134,25 +135,57 @@ pub async fn serve(
 /// The close code DeleteConnection sends (websocket.md Q-W2; our answer: a normal closure).
 pub const DELETE_CLOSE_CODE: u16 = 1000;
 
-async fn post(gw: &Gateway, conn: &Connection, body: Option<RequestBody>) -> Response<GatewayBody> {
+/// A connection this node does not hold: passed to the cluster's node that does, unless
+/// this call was passed on already; else gone.
+async fn elsewhere(
+    gw: &Gateway,
+    parts: &http::request::Parts,
+    body: Option<RequestBody>,
+    connection_id: &str,
+) -> Response<GatewayBody> {
+    if forward::is_forwarded(parts) {
+        return gone();
+    }
+    let Some(owner) = gw.connections.owner(connection_id).await else {
+        return gone();
+    };
+    let data = match read_data(gw, body).await {
+        Ok(d) => d,
+        Err(resp) => return resp,
+    };
+    forward::to_owner(&owner, parts, data, MAX_DATA)
+        .await
+        .unwrap_or_else(gone)
+}
+
+/// PostToConnection's data, at most [`MAX_DATA`] bytes.
+async fn read_data(
+    gw: &Gateway,
+    body: Option<RequestBody>,
+) -> Result<bytes::Bytes, Response<GatewayBody>> {
     let declared = match &body {
         Some(RequestBody::Stream(s)) => http_body::Body::size_hint(s).lower() as usize,
         Some(RequestBody::Buffered(b)) => b.len(),
         None => 0,
     };
     if declared > MAX_DATA {
-        return too_large();
+        return Err(too_large());
     }
     let data = match body {
-        Some(b) => match b.collect(gw.body_stall).await {
-            Ok(d) => d,
-            Err(_) => return too_large(),
-        },
+        Some(b) => b.collect(gw.body_stall).await.map_err(|_| too_large())?,
         None => bytes::Bytes::new(),
     };
     if data.len() > MAX_DATA {
-        return too_large();
+        return Err(too_large());
     }
+    Ok(data)
+}
+
+async fn post(gw: &Gateway, conn: &Connection, body: Option<RequestBody>) -> Response<GatewayBody> {
+    let data = match read_data(gw, body).await {
+        Ok(d) => d,
+        Err(resp) => return resp,
+    };
     let text = std::str::from_utf8(&data).is_ok();
     match conn.send(Outbound::Message { data, text }) {
         Ok(()) => {

@@ -77,6 +77,13 @@ pub async fn handle(shared: Arc<Shared>, body: Bytes, binary: bool) {
         reply(error_frame("Too Many Requests", conn_id, &request_id), true).await;
         return;
     }
+    if let Some(key) = &shared.key {
+        if let Err(e) = crate::pipeline::throttle::spend_plan(key).await {
+            refused();
+            reply(error_frame(&e.message, conn_id, &request_id), true).await;
+            return;
+        }
+    }
     // Parsed once, for route selection and the integration's selection expressions.
     let json = (!binary)
         .then(|| serde_json::from_slice::<serde_json::Value>(&body).ok())

@@ -18,6 +18,7 @@ pub mod answer;
 pub mod authorize;
 pub mod connect;
 pub mod event;
+pub mod forward;
 pub mod integrate;
 pub mod manage;
 pub mod message;

@@ -1,7 +1,9 @@
 //! The stage response cache of REST APIs (auth-throttle-cache.md §4): what is kept
-//! ([`CachedResponse`]), the seam a store implements ([`ResponseCache`]: in process now,
-//! Redis for a cluster later) and every stage's cache ([`ResponseCaches`]), kept across
-//! runtime rebuilds and reached by FlushStageCache.
+//! ([`CachedResponse`], as bytes in [`wire`]), the seam a store implements
+//! ([`ResponseCache`]: in process by default, Redis for a cluster) and every stage's cache
+//! ([`ResponseCaches`]), kept across runtime rebuilds and reached by FlushStageCache.
+
+pub mod wire;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -86,12 +88,13 @@ pub trait ResponseCache: Send + Sync + std::fmt::Debug {
     /// Keeps `entry` for `ttl`. A remote store sends it in the background: the client's
     /// response never waits for a cache write.
     fn put(&self, key: Box<str>, entry: Arc<CachedResponse>, ttl: Duration);
-    /// FlushStageCache.
-    fn flush(&self);
+    /// FlushStageCache: done when the future is (a shared cache is emptied for every
+    /// node before the call answers).
+    fn flush(&self) -> CacheFuture<'static, ()>;
 }
 
-/// Makes a stage's cache with a budget in bytes.
-pub type CacheFactory = dyn Fn(u64) -> Arc<dyn ResponseCache> + Send + Sync;
+/// Makes the cache of a stage (API id, stage name) with a budget in bytes.
+pub type CacheFactory = dyn Fn(&str, &str, u64) -> Arc<dyn ResponseCache> + Send + Sync;
 
 /// The in-process cache: moka, weighed by entry size against the stage's
 /// `cacheClusterSize`, evicting the least recently used first, each entry expiring after
@@ -146,8 +149,9 @@ impl ResponseCache for LocalResponseCache {
         self.inner.insert(key, Entry { response, ttl });
     }
 
-    fn flush(&self) {
+    fn flush(&self) -> CacheFuture<'static, ()> {
         self.inner.invalidate_all();
+        Box::pin(std::future::ready(()))
     }
 }
 
@@ -159,6 +163,11 @@ pub fn budget_bytes(size: Option<CacheClusterSize>) -> u64 {
         .parse()
         .unwrap_or(0.5);
     (gb * 1024.0 * 1024.0 * 1024.0) as u64
+}
+
+/// Makes in-process caches (one node, or a cluster without Redis).
+pub fn local_factory() -> Box<CacheFactory> {
+    Box::new(|_, _, budget| Arc::new(LocalResponseCache::new(budget)) as Arc<dyn ResponseCache>)
 }
 
 /// (API id, stage name).
@@ -182,9 +191,7 @@ impl std::fmt::Debug for ResponseCaches {
 
 impl Default for ResponseCaches {
     fn default() -> Self {
-        ResponseCaches::new(Box::new(|budget| {
-            Arc::new(LocalResponseCache::new(budget)) as Arc<dyn ResponseCache>
-        }))
+        ResponseCaches::new(local_factory())
     }
 }
 
@@ -202,9 +209,9 @@ impl ResponseCaches {
         let mut caches = self.caches.lock().unwrap_or_else(|e| e.into_inner());
         let slot = caches
             .entry((api.into(), stage.into()))
-            .or_insert_with(|| (budget, (self.factory)(budget)));
+            .or_insert_with(|| (budget, (self.factory)(api, stage, budget)));
         if slot.0 != budget {
-            *slot = (budget, (self.factory)(budget));
+            *slot = (budget, (self.factory)(api, stage, budget));
         }
         slot.1.clone()
     }
@@ -222,10 +229,15 @@ impl ResponseCaches {
     }
 
     /// FlushStageCache: empties the stage's cache.
-    pub fn flush_stage(&self, api: &str, stage: &str) {
-        let caches = self.caches.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((_, c)) = caches.get(&(api.into(), stage.into())) {
-            c.flush();
+    pub async fn flush_stage(&self, api: &str, stage: &str) {
+        let cache = {
+            let caches = self.caches.lock().unwrap_or_else(|e| e.into_inner());
+            caches
+                .get(&(api.into(), stage.into()))
+                .map(|(_, c)| c.clone())
+        };
+        if let Some(c) = cache {
+            c.flush().await;
         }
     }
 }
@@ -248,7 +260,7 @@ mod tests {
         c.put("a".into(), entry("one"), Duration::from_secs(60));
         let got = c.get("a");
         assert!(matches!(got, Lookup::Ready(Some(_))));
-        c.flush();
+        drop(c.flush()); // the in-process flush is done when it returns
         c.inner.run_pending_tasks();
         assert!(matches!(c.get("a"), Lookup::Ready(None)));
         // Entries beyond the budget are evicted, never kept over it.
@@ -269,14 +281,14 @@ mod tests {
         );
     }
 
-    #[test]
-    fn registry_reuses_until_the_size_changes() {
+    #[tokio::test]
+    async fn registry_reuses_until_the_size_changes() {
         let r = ResponseCaches::default();
         let a = r.cache_for("api", "dev", 10);
         a.put("k".into(), entry("v"), Duration::from_secs(60));
         let b = r.cache_for("api", "dev", 10);
         assert!(matches!(b.get("k"), Lookup::Ready(Some(_))));
-        r.flush_stage("api", "dev");
+        r.flush_stage("api", "dev").await;
         assert!(r.exists("api", "dev"));
         let c = r.cache_for("api", "dev", 20);
         assert!(matches!(c.get("k"), Lookup::Ready(None)));

@@ -1,0 +1,199 @@
+//! Response header names on HTTP/1.1 as API Gateway spells them (issue 20): a backend's
+//! (HTTP_PROXY) and a Lambda function's (AWS_PROXY `headers`/`multiValueHeaders`) names as
+//! they sent them, and the gateway's own as AWS does (`x-amzn-RequestId`, `x-amz-apigw-id`,
+//! `Content-Type`, `x-amzn-Remapped-*`), recorded in
+//! `test_apigateway_integrations.snapshot.json` (`test_apigateway_header_remapping_http`,
+//! `response-headers`). Responses are read as raw bytes (`Http`): most HTTP clients lower
+//! the names they read.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+
+use common::lambda::*;
+use common::*;
+use serde_json::json;
+
+/// The header names of a response, as they came over the wire.
+fn names(r: &Response) -> Vec<&str> {
+    r.headers.iter().map(|(n, _)| n.as_str()).collect()
+}
+
+/// Asserts `r` carries a header spelled exactly `name`.
+fn assert_spelled(r: &Response, name: &str) {
+    assert!(
+        names(r).contains(&name),
+        "no header spelled {name:?} in {:?}\n{r}",
+        names(r)
+    );
+}
+
+/// A backend answering every request with `head_lines` (CRLF-ended header lines) and
+/// a two-byte body, on a thread of its own; its port.
+fn raw_backend(head_lines: &'static str) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 8192];
+                let mut seen = Vec::new();
+                // One request per connection: answer once its head is in, then close.
+                while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buf) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => seen.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\n{head_lines}Content-Length: 2\r\nConnection: close\r\n\r\nok"
+                );
+                let _ = stream.write_all(answer.as_bytes());
+            });
+        }
+    });
+    port
+}
+
+#[test]
+fn http_proxy_passes_the_backends_spelling_and_spells_its_own_as_aws() {
+    let s = Server::start();
+    let port = raw_backend("X-CuStOm-Header: 1\r\nserver: lower\r\nDate: Mon, 01 Jan 2024 00:00:00 GMT\r\nx-all-lower: 2\r\nContent-Type: text/plain\r\n");
+    let cp = Cp::new(&s);
+    let (api, root) = cp.create_api("case");
+    let res = cp.resource(&api, &root, "p");
+    cp.http_proxy(
+        &api,
+        &res,
+        "GET",
+        &format!("http://127.0.0.1:{port}/"),
+        &[],
+        None,
+    );
+    cp.deploy(&api, "prod");
+    let r = Http::get(s.port, &Server::exec_path(&api, "/prod/p")).send();
+    assert_eq!((r.status, r.text().as_str()), (200, "ok"), "{r}");
+    assert_spelled(&r, "X-CuStOm-Header");
+    assert_spelled(&r, "x-all-lower");
+    assert_spelled(&r, "Content-Type");
+    // The backend's Date is remapped under its own spelling, its lower-case Server as sent.
+    assert_spelled(&r, "x-amzn-Remapped-Date");
+    assert_spelled(&r, "x-amzn-Remapped-server");
+    // The gateway's own names (recorded spellings).
+    for own in [
+        "x-amzn-RequestId",
+        "x-amz-apigw-id",
+        "Date",
+        "Content-Length",
+    ] {
+        assert_spelled(&r, own);
+    }
+    // The second request reuses the pooled backend connection: still the backend's case.
+    let again = Http::get(s.port, &Server::exec_path(&api, "/prod/p")).send();
+    assert_spelled(&again, "X-CuStOm-Header");
+}
+
+#[test]
+fn mock_answers_spell_the_gateways_names_as_aws() {
+    let s = Server::start();
+    let cp = Cp::new(&s);
+    let (api, root) = cp.create_api("mock-case");
+    let res = cp.resource(&api, &root, "m");
+    cp.mock(&api, &res, "GET", "{}");
+    cp.deploy(&api, "prod");
+    let r = Http::get(s.port, &Server::exec_path(&api, "/prod/m")).send();
+    assert_eq!(r.status, 200, "{r}");
+    for own in [
+        "x-amzn-RequestId",
+        "x-amz-apigw-id",
+        "Content-Type",
+        "Content-Length",
+    ] {
+        assert_spelled(&r, own);
+    }
+    // A gateway response (no such resource) too, with its error type.
+    let r = Http::get(s.port, &Server::exec_path(&api, "/prod/nothing")).send();
+    assert_eq!(r.status, 403, "{r}");
+    for own in ["x-amzn-RequestId", "x-amzn-ErrorType", "Content-Type"] {
+        assert_spelled(&r, own);
+    }
+}
+
+#[test]
+fn mapped_response_headers_keep_the_mappings_spelling() {
+    let s = Server::start();
+    let cp = Cp::new(&s);
+    let (api, root) = cp.create_api("mapped-case");
+    let res = cp.resource(&api, &root, "m");
+    let (verb, path) = (
+        "GET",
+        format!("/restapis/{api}/resources/{res}/methods/GET"),
+    );
+    cp.put_method(&api, &res, verb, json!({ "authorizationType": "NONE" }));
+    cp.put_integration(
+        &api,
+        &res,
+        verb,
+        json!({ "type": "MOCK", "requestTemplates": { "application/json": "{\"statusCode\": 200}" } }),
+    );
+    let declared = json!({ "responseParameters": {
+        "method.response.header.X-MaPpEd": false,
+        "method.response.header.Content-MD5": false,
+    } });
+    cp.ok("PUT", &format!("{path}/responses/200"), Some(&declared));
+    cp.put_integration_response(
+        &api,
+        &res,
+        verb,
+        "200",
+        json!({ "responseParameters": {
+            "method.response.header.X-MaPpEd": "'v'",
+            "method.response.header.Content-MD5": "'m'",
+        } }),
+    );
+    cp.deploy(&api, "prod");
+    let r = Http::get(s.port, &Server::exec_path(&api, "/prod/m")).send();
+    assert_eq!(r.status, 200, "{r}");
+    assert_spelled(&r, "X-MaPpEd");
+    // Recorded: `x-amzn-Remapped-Content-MD5`, the mapping's spelling after AWS's prefix.
+    assert_spelled(&r, "x-amzn-Remapped-Content-MD5");
+}
+
+const RAW_PY: &str = r#"
+import json
+def raw(event, context):
+    return json.loads(event["body"])
+"#;
+
+#[test]
+fn aws_proxy_passes_the_functions_spelling() {
+    let s = Server::start();
+    let zip = zip_file(s.data_path(), "raw.zip", &[("app.py", RAW_PY, 0o644)]);
+    create_function(&s, "raw", "python3.12", "app.raw", &zip, &[]);
+    let api = proxy_api(&s, "raw");
+    let call = |out: serde_json::Value| {
+        Http::post(s.port, &Server::exec_path(&api, "/prod/x"))
+            .body(out.to_string())
+            .send()
+    };
+    let r = call(json!({
+        "statusCode": 200,
+        "headers": {"X-CuStOm-Header": "1", "content-type": "text/plain", "Server": "fn"},
+        "multiValueHeaders": {"X-mUlTi": ["a", "b"]},
+        "body": "x",
+    }));
+    assert_eq!(r.status, 200, "{r}");
+    assert_spelled(&r, "X-CuStOm-Header");
+    assert_spelled(&r, "X-mUlTi");
+    // The function's own lower-case Content-Type stays lower case; its Server is remapped.
+    assert_spelled(&r, "content-type");
+    assert_spelled(&r, "x-amzn-Remapped-Server");
+    assert_spelled(&r, "X-Amzn-Trace-Id");
+    assert_spelled(&r, "x-amzn-RequestId");
+    // Without one, the gateway's default Content-Type, spelled as AWS.
+    let r = call(json!({"statusCode": 200, "headers": {"x-lower": "1"}, "body": "x"}));
+    assert_spelled(&r, "Content-Type");
+    assert_spelled(&r, "x-lower");
+}
