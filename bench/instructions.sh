@@ -20,7 +20,10 @@ REPO=$(cd "$BENCH_DIR/.." && pwd)
 BASELINE=${BASELINE:-$BENCH_DIR/baseline-instructions.txt}
 LIMIT=${LIMIT:-10}
 REQUESTS=${REQUESTS:-1000}
+# Windows per target, the cheapest counts (bench/callgrind.sh): background work landing in
+# one window once added 10% to a route on a CI run.
 WARM=${WARM:-100}
+ROUNDS=${ROUNDS:-3}
 TOLLGATE_BIN=${TOLLGATE_BIN:-${CARGO_TARGET_DIR:-$REPO/target}/debug/tollgate}
 die() { printf '[instructions] ERROR: %s\n' "$*" >&2; exit 1; }
 [[ -x $TOLLGATE_BIN ]] || die "$TOLLGATE_BIN is missing (cargo test --workspace builds it)"
@@ -28,12 +31,13 @@ die() { printf '[instructions] ERROR: %s\n' "$*" >&2; exit 1; }
 out=$(mktemp -d /tmp/tollgate-instructions.XXXXXX)
 trap 'rm -rf "$out"' EXIT
 targets="tg_mock tg_proxy tg_keyed"
-if ! OUT_DIR=$out CG_TARGETS=$targets REQUESTS=$REQUESTS WARM=$WARM TOLLGATE_BIN=$TOLLGATE_BIN \
+if ! OUT_DIR=$out CG_TARGETS=$targets REQUESTS=$REQUESTS WARM=$WARM ROUNDS=$ROUNDS TOLLGATE_BIN=$TOLLGATE_BIN \
     bash "$BENCH_DIR/callgrind.sh" >"$out/run.log" 2>&1; then
     tail -n 60 "$out/run.log" >&2
     die "bench/callgrind.sh failed"
 fi
 measured=$out/callgrind.txt
+grep 'instructions/request' "$out/run.log" || true
 
 if [[ -n ${UPDATE:-} ]]; then
     {
