@@ -77,15 +77,17 @@ pub struct TransferArgs {
 /// `tollgate export`: the whole state as JSON on stdout.
 pub async fn export(args: &TransferArgs) -> Result<(), CliError> {
     let store = connect(&args.store, &args.data_dir).await?;
-    let doc = transfer::export(&store).await?;
-    if !store.state().functions.is_empty() {
+    let exported = transfer::export(&store).await?;
+    if !exported.missing_code.is_empty() {
         eprintln!(
-            "tollgate: note: function code packages are not in the export; \
-             they stay in the data dir's functions/ folder"
+            "tollgate: warning: the store does not hold the code package of {} (uploaded \
+             before packages were kept in the store); after the import, upload it again \
+             with `aws lambda update-function-code`",
+            exported.missing_code.join(", ")
         );
     }
     let mut out = std::io::stdout().lock();
-    serde_json::to_writer_pretty(&mut out, &doc).map_err(std::io::Error::from)?;
+    serde_json::to_writer_pretty(&mut out, &exported.doc).map_err(std::io::Error::from)?;
     writeln!(out)?;
     Ok(())
 }

@@ -1,11 +1,13 @@
 //! `tollgate export` and `tollgate import`: a state moves from the embedded SQLite store to
-//! Postgres and back with every id kept, and is served the same.
+//! Postgres and back with every id kept, and is served the same, functions and their code
+//! included.
 
 mod common;
 
 use std::io::Write;
 use std::process::{Command, Stdio};
 
+use common::lambda::{create_function, proxy_api, zip_file};
 use common::*;
 use serde_json::{json, Value};
 use tollgate_store_postgres::testing::TempDatabase;
@@ -80,12 +82,28 @@ fn a_state_moves_from_sqlite_to_postgres_and_back_with_every_id() {
         "/usageplans",
         Some(&json!({ "name": "plan", "apiStages": [{ "apiId": api, "stage": "dev" }] })),
     );
+    // A function behind its own API: its code must travel with the state.
+    let zip = zip_file(
+        laptop.data_path(),
+        "mover.zip",
+        &[(
+            "app.py",
+            "def handler(event, context):\n    return {'statusCode': 200, 'body': 'moved code'}\n",
+            0o644,
+        )],
+    );
+    create_function(&laptop, "mover", "python3.12", "app.handler", &zip, &[]);
+    let fn_api = proxy_api(&laptop, "mover");
     let before = listing(&laptop, &api);
     assert!(key["id"].is_string());
     laptop.sigterm();
     let data_dir = laptop.data_path().to_str().expect("utf-8 path").to_string();
 
     let from_sqlite = export(&["--data-dir", &data_dir]);
+    let packages = serde_json::from_str::<Value>(&from_sqlite).expect("export is JSON")["code"]
+        .as_array()
+        .map_or(0, Vec::len);
+    assert_eq!(packages, 1, "the function's package is in the export");
     let db = TempDatabase::create();
     let (ok, said) = import(&["--store", &db.url], &from_sqlite);
     assert!(ok, "{said}");
@@ -98,6 +116,9 @@ fn a_state_moves_from_sqlite_to_postgres_and_back_with_every_id() {
     assert_eq!(listing(&node, &api), before);
     let r = node.invoke(&api, "/dev/pets");
     assert_eq!((r.status, r.text().as_str()), (200, "moved"), "{r}");
+    // The node has never seen the package: it unpacks it from the store it was imported to.
+    let r = node.invoke(&fn_api, "/prod/anything");
+    assert_eq!((r.status, r.text().as_str()), (200, "moved code"), "{r}");
 
     // Importing into a store that holds a state is refused and changes nothing.
     let (ok, said) = import(&["--store", &db.url], &from_sqlite);
@@ -116,6 +137,10 @@ fn a_state_moves_from_sqlite_to_postgres_and_back_with_every_id() {
         v
     };
     assert_eq!(doc(&export(&["--data-dir", back_dir])), doc(&from_sqlite));
+    let home = Server::start_with(std::sync::Arc::new(back), &[]);
+    let r = home.invoke(&fn_api, "/prod/anything");
+    assert_eq!((r.status, r.text().as_str()), (200, "moved code"), "{r}");
+    drop(home);
 
     // Not a state document: refused before anything is written.
     let empty = tempfile::tempdir().expect("temp dir");

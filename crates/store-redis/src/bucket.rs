@@ -3,25 +3,30 @@
 //!
 //! The bucket itself (capacity `burst`, refilled at `rate` per second, on Redis's clock)
 //! lives in Redis and is only ever touched by [`LEASE`], one script call that refills it
-//! and hands out up to `want` tokens. A node keeps what it was handed as a lease (one
-//! atomic: tokens and expiry) and spends it without asking Redis; when the lease is spent
-//! or expired, the next request asks for a new one (one round trip). When Redis has no
-//! token, it says when the next one will exist, and the node refuses without asking until
-//! then.
+//! and hands out up to `want` tokens. A node keeps tokens it was handed beyond what its
+//! requests needed as a lease (one atomic: tokens and expiry) and spends it without asking
+//! Redis. When the lease is spent or expired, the requests that find it so wait together:
+//! while one call is out, those that arrive queue, and the next call asks for all of them
+//! at once (plus the next lease) and hands each its token directly. So a busy bucket costs
+//! one round trip per batch of concurrent requests, however short its leases live. When
+//! Redis has no token, it says when the next one will exist, and the node refuses without
+//! asking until then.
 //!
 //! The bound: a lease may be spent for `5 / rate` seconds (at most 1 s) after it was
-//! asked for. Every admitted request spent a token Redis handed out, and a token handed
-//! out before the start of a window and spent inside it was taken from the bucket at
-//! most `5 / rate` seconds before the window, when the bucket had at most `rate * 5 /
-//! rate = 5` tokens less time to refill. So over any window of `t` seconds the cluster
-//! admits at most `burst + rate * t + 5` requests, whatever the number of nodes.
+//! asked for, and a token handed to a waiting request is spent as it arrives. Every
+//! admitted request spent a token Redis handed out, and a token handed out before the
+//! start of a window and spent inside it was taken from the bucket at most `5 / rate`
+//! seconds before the window, when the bucket had at most `rate * 5 / rate = 5` tokens
+//! less time to refill. So over any window of `t` seconds the cluster admits at most
+//! `burst + rate * t + 5` requests, whatever the number of nodes.
 
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use redis::Script;
+use tokio::sync::oneshot;
 use tollgate_store::limit::{Decision, Verdict};
-use tollgate_store::throttle::{Buckets, Registry, TokenBucket};
+use tollgate_store::throttle::{now_ns, Buckets, Registry, TokenBucket};
 
 use crate::link::Link;
 
@@ -60,15 +65,22 @@ fn unpack(word: u64) -> (u64, u64) {
     (word >> TOKEN_BITS, word & TOKEN_MASK)
 }
 
+/// One scope's bucket on this node (the data plane holds it; the state is shared with the
+/// task that makes its calls).
 #[derive(Debug)]
 pub struct RedisBucket {
+    state: Arc<State>,
+}
+
+#[derive(Debug)]
+struct State {
     link: Arc<Link>,
     key: String,
     rate: f64,
     burst: i64,
     /// How long a lease may be spent, in µs: `OVERSHOOT / rate` seconds, at most 1 s.
     lease_life: u64,
-    /// The most tokens one lease asks for: what the rate refills in `lease_life`.
+    /// The most tokens one lease holds: what the rate refills in `lease_life`.
     max_lease: u32,
     /// Tokens of this node's lease and their expiry (µs on `now_ns`'s clock).
     lease: AtomicU64,
@@ -79,6 +91,15 @@ pub struct RedisBucket {
     /// they expire unspent, so idle nodes do not hold tokens the others need).
     next_size: AtomicU32,
     script: Arc<Script>,
+    /// Requests waiting for the next call, and whether a call is out.
+    waiting: Mutex<Waiting>,
+}
+
+#[derive(Debug, Default)]
+struct Waiting {
+    requests: Vec<oneshot::Sender<Verdict>>,
+    /// Whether a call is out (its task takes the next batch when it is done).
+    calling: bool,
 }
 
 impl RedisBucket {
@@ -89,7 +110,7 @@ impl RedisBucket {
         } else {
             0.0
         };
-        RedisBucket {
+        let state = State {
             key: format!(
                 "{}bucket:{}:{rate}:{burst}",
                 link.prefix(),
@@ -104,44 +125,124 @@ impl RedisBucket {
             empty_until: AtomicU64::new(0),
             next_size: AtomicU32::new(1),
             script,
+            waiting: Mutex::default(),
+        };
+        RedisBucket {
+            state: Arc::new(state),
         }
     }
 
-    /// Asks Redis for a lease; one of its tokens is this request's.
-    async fn lease(&self, now: u64) -> Verdict {
+    /// Queues this request for the next call (starting one if none is out).
+    async fn wait(&self) -> Verdict {
+        let state = &self.state;
+        let (tx, rx) = oneshot::channel();
+        let start = {
+            let mut w = state.lock();
+            w.requests.push(tx);
+            !std::mem::replace(&mut w.calling, true)
+        };
+        if start {
+            tokio::spawn(state.clone().drain());
+        }
+        rx.await.unwrap_or_else(|_| state.link.unreachable())
+    }
+}
+
+impl State {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Waiting> {
+        self.waiting.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Serves waiting requests, one call per batch, until none waits.
+    async fn drain(self: Arc<Self>) {
+        loop {
+            let mut batch = {
+                let mut w = self.lock();
+                if w.requests.is_empty() {
+                    w.calling = false;
+                    return;
+                }
+                std::mem::take(&mut w.requests)
+            };
+            // The lease the last call brought serves those it can first, and a bucket
+            // Redis just called empty refuses without asking again.
+            let now = now_ns();
+            let mut leased = 0;
+            while leased < batch.len() && self.try_take(now) {
+                leased += 1;
+            }
+            for tx in batch.drain(..leased) {
+                let _ = tx.send(Verdict::Admit);
+            }
+            if now / 1000 < self.empty_until.load(Ordering::Relaxed) {
+                for tx in batch.drain(..) {
+                    let _ = tx.send(Verdict::Refuse);
+                }
+            }
+            if !batch.is_empty() {
+                self.call(now, batch).await;
+            }
+        }
+    }
+
+    /// One `LEASE` call for every request of `batch` and the next lease.
+    async fn call(&self, now: u64, batch: Vec<oneshot::Sender<Verdict>>) {
         let now_us = now / 1000;
+        let lease = self.next_lease(now_us);
+        let want = batch.len() as u64 + u64::from(lease);
+        let mut conn = self.link.conn();
+        let mut invocation = self.script.key(&self.key);
+        invocation.arg(self.rate).arg(self.burst).arg(want);
+        let call = invocation.invoke_async::<i64>(&mut conn);
+        let got = match self.link.run(call).await {
+            None => {
+                let verdict = self.link.unreachable();
+                for tx in batch {
+                    let _ = tx.send(verdict);
+                }
+                return;
+            }
+            Some(got) if got <= 0 => {
+                let wait = got.unsigned_abs().saturating_sub(1);
+                self.empty_until.store(now_us + wait, Ordering::Relaxed);
+                0
+            }
+            Some(got) => got as u64,
+        };
+        let served = batch.len() as u64;
+        for (i, tx) in batch.into_iter().enumerate() {
+            let verdict = if (i as u64) < got {
+                Verdict::Admit
+            } else {
+                Verdict::Refuse
+            };
+            let _ = tx.send(verdict);
+        }
+        if got > served {
+            self.keep(now_us + self.lease_life, got - served);
+        }
+    }
+
+    /// How many tokens the next lease asks for: twice the last while leases run out
+    /// before they expire, half while they expire unspent.
+    fn next_lease(&self, now_us: u64) -> u32 {
         let (expiry, left) = unpack(self.lease.load(Ordering::Relaxed));
         let size = self.next_size.load(Ordering::Relaxed);
         let size = if left > 0 {
-            (size / 2).max(1)
+            size / 2
         } else if now_us < expiry {
-            (size * 2).min(self.max_lease)
+            (size * 2).clamp(1, self.max_lease)
         } else {
             size
         };
         self.next_size.store(size, Ordering::Relaxed);
-        let mut conn = self.link.conn();
-        let mut invocation = self.script.key(&self.key);
-        invocation.arg(self.rate).arg(self.burst).arg(size);
-        let call = invocation.invoke_async::<i64>(&mut conn);
-        let Some(got) = self.link.run(call).await else {
-            return self.link.unreachable();
-        };
-        if got <= 0 {
-            let wait = got.unsigned_abs().saturating_sub(1);
-            self.empty_until.store(now_us + wait, Ordering::Relaxed);
-            return Verdict::Refuse;
-        }
-        if got > 1 {
-            self.keep(now_us + self.lease_life, got as u64 - 1);
-        }
-        Verdict::Admit
+        size
     }
 
     /// Adds `tokens` expiring at `expiry` to the lease. Tokens still valid keep their
     /// (earlier) expiry, so no token outlives its own.
     fn keep(&self, expiry: u64, tokens: u64) {
-        let now_us = tollgate_store::throttle::now_ns() / 1000;
+        let now_us = now_ns() / 1000;
         let mut cur = self.lease.load(Ordering::Relaxed);
         loop {
             let (e, n) = unpack(cur);
@@ -159,9 +260,7 @@ impl RedisBucket {
             }
         }
     }
-}
 
-impl TokenBucket for RedisBucket {
     fn try_take(&self, now: u64) -> bool {
         let now_us = now / 1000;
         let mut cur = self.lease.load(Ordering::Relaxed);
@@ -181,22 +280,29 @@ impl TokenBucket for RedisBucket {
             }
         }
     }
+}
+
+impl TokenBucket for RedisBucket {
+    fn try_take(&self, now: u64) -> bool {
+        self.state.try_take(now)
+    }
 
     fn take(&self, now: u64) -> Decision<'_> {
-        if self.try_take(now) {
+        let state = &self.state;
+        if state.try_take(now) {
             return Decision::Ready(Verdict::Admit);
         }
-        if self.rate == 0.0 || self.burst == 0 {
+        if state.rate == 0.0 || state.burst == 0 {
             return Decision::Ready(Verdict::Refuse);
         }
         // A throttled flood costs Redis nothing until a token can exist again.
-        if now / 1000 < self.empty_until.load(Ordering::Relaxed) {
+        if now / 1000 < state.empty_until.load(Ordering::Relaxed) {
             return Decision::Ready(Verdict::Refuse);
         }
-        if !self.link.is_up() {
-            return Decision::Ready(self.link.unreachable());
+        if !state.link.is_up() {
+            return Decision::Ready(state.link.unreachable());
         }
-        Decision::Wait(Box::pin(self.lease(now)))
+        Decision::Wait(Box::pin(self.wait()))
     }
 }
 

@@ -154,3 +154,28 @@ async fn an_empty_bucket_refuses_without_asking_until_a_token_can_exist() {
         Decision::Ready(Verdict::Refuse)
     ));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_requests_sharing_calls_get_exactly_the_buckets_tokens() {
+    let prefix = TempPrefix::new();
+    let link = Link::open(&prefix.url, &prefix.prefix, FailureMode::Closed)
+        .await
+        .expect("the test Redis");
+    // 100 tokens and next to no refill: 150 requests at once, in batches that share calls.
+    let bucket = RedisBuckets::new(link).bucket("batch".into(), 0.001, 100);
+    let tasks: Vec<_> = (0..150)
+        .map(|_| {
+            let bucket = bucket.clone();
+            tokio::spawn(async move { bucket.take(now_ns()).verdict().await })
+        })
+        .collect();
+    let mut admitted = 0;
+    for t in tasks {
+        match t.await.expect("task") {
+            Verdict::Admit => admitted += 1,
+            Verdict::Refuse => {}
+            Verdict::Unavailable => panic!("the test Redis is unreachable"),
+        }
+    }
+    assert_eq!(admitted, 100);
+}

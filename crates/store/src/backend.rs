@@ -142,8 +142,8 @@ pub trait Backend: Send + Sync {
         })
     }
     /// Keeps a function's deployment package (a zip) under its SHA-256 (hex), for the
-    /// other nodes of a cluster to unpack; storing the same bytes twice keeps one copy.
-    /// A backend of one process keeps nothing: the package is unpacked in its data dir.
+    /// other nodes of a cluster to unpack and for `tollgate export` to carry; storing the
+    /// same bytes twice keeps one copy. The default keeps nothing (test backends).
     fn put_code(
         &self,
         _sha256_hex: String,

@@ -188,7 +188,7 @@ async fn an_export_imported_into_a_new_store_is_the_same_state_and_usage() {
         used,
     };
     from.add_usage(vec![usage(7)]).await.unwrap();
-    let text = serde_json::to_string(&export(&from).await.unwrap()).unwrap();
+    let text = serde_json::to_string(&export(&from).await.unwrap().doc).unwrap();
     let doc = || serde_json::from_str::<Export>(&text).unwrap();
 
     let to = in_memory();

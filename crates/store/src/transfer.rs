@@ -1,10 +1,13 @@
 //! A whole state as one JSON document, to move it between stores (`tollgate export` and
 //! `tollgate import`: SQLite to Postgres and back). The document holds the store's own rows
-//! (the model's serde shape, every id as it is), the deployment snapshots and the usage
-//! totals, so nothing is renamed or renumbered on the way.
+//! (the model's serde shape, every id as it is), the deployment snapshots, the usage
+//! totals and the functions' deployment packages, so nothing is renamed or renumbered on
+//! the way and every function runs where it lands.
 
+use base64::Engine;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 
 use crate::backend::{Loaded, Row, RowOp, UsageRow};
 use crate::error::StoreError;
@@ -25,6 +28,25 @@ pub struct Export {
     pub rows: Vec<ExportRow>,
     pub snapshots: Vec<ExportSnapshot>,
     pub usage: Vec<ExportUsage>,
+    /// The deployment packages the functions and their versions run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub code: Vec<ExportCode>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportCode {
+    /// The zip's SHA-256, hex (the function's `CodeSha256`, base64, names the same bytes).
+    pub sha256: String,
+    /// The zip, base64.
+    pub zip: String,
+}
+
+/// An export, and the functions whose package the source store does not hold (uploaded
+/// before the store kept packages: they must be uploaded again where the state lands).
+pub struct Exported {
+    pub doc: Export,
+    pub missing_code: Vec<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -73,9 +95,9 @@ fn json(kind: &str, key: &str, body: &str) -> Result<Value, StoreError> {
     })
 }
 
-/// The store's current state and saved usage, as rows (the rows a commit of the whole
-/// state would write, so exactly what the store holds).
-pub async fn export(store: &Store) -> Result<Export, StoreError> {
+/// The store's current state, saved usage and packages, as rows (the rows a commit of the
+/// whole state would write, so exactly what the store holds).
+pub async fn export(store: &Store) -> Result<Exported, StoreError> {
     let state = store.state();
     let mut export = Export {
         format: FORMAT.into(),
@@ -83,6 +105,7 @@ pub async fn export(store: &Store) -> Result<Export, StoreError> {
         rows: vec![],
         snapshots: vec![],
         usage: vec![],
+        code: vec![],
     };
     for op in rows::diff(&State::default(), &state)? {
         match op {
@@ -114,7 +137,57 @@ pub async fn export(store: &Store) -> Result<Export, StoreError> {
             used: u.used,
         })
         .collect();
-    Ok(export)
+    let mut missing_code = vec![];
+    for (sha256, functions) in packages(&state) {
+        match store.get_code(sha256.clone()).await? {
+            Some(zip) => export.code.push(ExportCode {
+                sha256,
+                zip: base64::engine::general_purpose::STANDARD.encode(zip),
+            }),
+            None => missing_code.extend(functions),
+        }
+    }
+    Ok(Exported {
+        doc: export,
+        missing_code,
+    })
+}
+
+/// Every package the state's functions run (hex SHA-256), with the functions running it.
+fn packages(state: &State) -> std::collections::BTreeMap<String, Vec<String>> {
+    let mut by_sha = std::collections::BTreeMap::<String, Vec<String>>::new();
+    for f in state.functions.values() {
+        let configs = std::iter::once(&f.latest).chain(f.versions.values());
+        for c in configs {
+            let Ok(digest) = base64::engine::general_purpose::STANDARD.decode(&c.code_sha256)
+            else {
+                continue;
+            };
+            let users = by_sha.entry(hex::encode(digest)).or_default();
+            if users.last() != Some(&c.function_name) {
+                users.push(c.function_name.clone());
+            }
+        }
+    }
+    by_sha
+}
+
+/// The packages of `export`, checked against their names.
+fn decode_code(code: &[ExportCode]) -> Result<Vec<(String, bytes::Bytes)>, TransferError> {
+    code.iter()
+        .map(|c| {
+            let zip = base64::engine::general_purpose::STANDARD
+                .decode(&c.zip)
+                .map_err(|e| TransferError::Format(format!("package {}: {e}", c.sha256)))?;
+            if hex::encode(Sha256::digest(&zip)) != c.sha256 {
+                return Err(TransferError::Format(format!(
+                    "package {}: the bytes have another SHA-256",
+                    c.sha256
+                )));
+            }
+            Ok((c.sha256.clone(), bytes::Bytes::from(zip)))
+        })
+        .collect()
 }
 
 fn is_empty(s: &State) -> bool {
@@ -152,6 +225,15 @@ pub async fn import(store: &Store, export: Export) -> Result<u64, TransferError>
             .collect(),
     };
     let imported = rows::decode(loaded)?;
+    let code = decode_code(&export.code)?;
+    // Packages first (content-addressed, so a package stored for an import that then
+    // fails is only ever a spare copy), into a store checked empty.
+    if !is_empty(&store.state()) {
+        return Err(TransferError::NotEmpty);
+    }
+    for (sha256, zip) in code {
+        store.put_code(sha256, zip).await?;
+    }
     store
         .transact(|s| {
             if !is_empty(s) {

@@ -85,7 +85,10 @@ async fn a_v1_database_is_migrated_with_everything_in_it() {
     // The file is in the new layout: the first two deployments (same definition) share a
     // snapshot, the third has its own.
     drop(store);
-    assert_eq!(sqlite::schema_version(&db).unwrap(), Some(2));
+    assert_eq!(
+        sqlite::schema_version(&db).unwrap(),
+        Some(sqlite::SCHEMA_VERSION)
+    );
     assert_eq!(count(&db, "SELECT count(*) FROM snapshots"), 2);
     assert_eq!(
         count(
@@ -97,4 +100,46 @@ async fn a_v1_database_is_migrated_with_everything_in_it() {
     // Reopening the migrated file loads the same state again.
     let again = Store::open(dir.path()).unwrap().state();
     assert_eq!(comparable(&again), comparable(&before));
+}
+
+#[tokio::test]
+async fn a_v2_database_gains_the_code_table_and_keeps_its_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("tollgate.db");
+    let version = {
+        let store = Store::open(dir.path()).unwrap();
+        store
+            .transact(|s| {
+                s.account = std::sync::Arc::new(tollgate_model::Account {
+                    cloudwatch_role_arn: Some("arn:aws:iam::000000000000:role/cw".into()),
+                    ..Default::default()
+                });
+                Ok::<_, tollgate_store::StoreError>(())
+            })
+            .await
+            .unwrap();
+        store.state().version
+    };
+    // Back to the v2 layout, as the previous release left it.
+    let c = rusqlite::Connection::open(&db).unwrap();
+    c.execute_batch("DROP TABLE code; UPDATE meta SET value = 2 WHERE name = 'schema_version';")
+        .unwrap();
+    drop(c);
+    assert_eq!(sqlite::schema_version(&db).unwrap(), Some(2));
+
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(
+        sqlite::schema_version(&db).unwrap(),
+        Some(sqlite::SCHEMA_VERSION)
+    );
+    assert_eq!(store.state().version, version);
+    assert!(store.state().account.cloudwatch_role_arn.is_some());
+    store
+        .put_code("ab".into(), bytes::Bytes::from_static(b"zip"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get_code("ab".into()).await.unwrap(),
+        Some(b"zip".to_vec())
+    );
 }

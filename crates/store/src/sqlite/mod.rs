@@ -5,6 +5,8 @@ mod schema;
 mod tables;
 mod v1;
 
+pub use self::schema::SCHEMA_VERSION;
+
 use std::path::Path;
 use std::sync::mpsc;
 use std::sync::Mutex;
@@ -12,7 +14,7 @@ use std::thread::JoinHandle;
 
 use rusqlite::{Connection, OptionalExtension};
 
-use self::tables::{add_usage, commit, err, load, load_usage};
+use self::tables::{add_usage, commit, err, get_code, load, load_usage, put_code};
 use tokio::sync::oneshot;
 
 use crate::backend::{Backend, BackendFuture, Loaded, RowOp, UsageRow};
@@ -158,6 +160,21 @@ impl Backend for SqliteBackend {
         ops: Vec<RowOp>,
     ) -> BackendFuture<'_, Result<u64, CommitError>> {
         self.call(move |conn| commit(conn, base_version, &ops))
+    }
+
+    fn put_code(
+        &self,
+        sha256_hex: String,
+        zip: bytes::Bytes,
+    ) -> BackendFuture<'_, Result<(), StoreError>> {
+        self.run(move |conn| put_code(conn, &sha256_hex, &zip))
+    }
+
+    fn get_code(
+        &self,
+        sha256_hex: String,
+    ) -> BackendFuture<'_, Result<Option<Vec<u8>>, StoreError>> {
+        self.run(move |conn| get_code(conn, &sha256_hex))
     }
 
     fn load_usage(&self) -> BackendFuture<'_, Result<Vec<UsageRow>, StoreError>> {

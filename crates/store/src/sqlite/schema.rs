@@ -6,7 +6,10 @@
 //! - v2: `meta` (schema version, committed version), `rows` with one row per entity (see
 //!   `crate::rows`) and the snapshot each row refers to, `snapshots` by content hash.
 //!
-//! `usage` is the same in both. A database is upgraded in one transaction when opened: a
+//! - v3: `code` (functions' deployment packages by SHA-256, so `tollgate export` carries
+//!   them to another store, as Postgres keeps them for a cluster).
+//!
+//! `usage` is the same in all. A database is upgraded in one transaction when opened: a
 //! failed migration leaves the file as it was.
 
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
@@ -18,7 +21,7 @@ use super::tables::{apply, err};
 use super::v1;
 
 /// The layout this build writes.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 const V2_TABLES: &str = "
     CREATE TABLE meta (
@@ -45,6 +48,15 @@ const V2_TABLES: &str = "
         PRIMARY KEY (plan_id, key_id, day)
     ) WITHOUT ROWID;
     INSERT INTO meta (name, value) VALUES ('schema_version', 2), ('version', 0);
+";
+
+/// A package can be tens of MB: a rowid table keeps large rows out of the b-tree's pages.
+const V3_TABLES: &str = "
+    CREATE TABLE code (
+        sha256 TEXT PRIMARY KEY,
+        zip    BLOB NOT NULL
+    );
+    UPDATE meta SET value = 3 WHERE name = 'schema_version';
 ";
 
 fn table_exists(tx: &Transaction, name: &str) -> Result<bool, StoreError> {
@@ -80,6 +92,7 @@ pub(super) fn upgrade(conn: &mut Connection) -> Result<(), StoreError> {
     match current(&tx)? {
         0 => tx.execute_batch(V2_TABLES).map_err(err)?,
         1 => v1_to_v2(&tx)?,
+        2 => {}
         SCHEMA_VERSION => return Ok(()),
         found => {
             return Err(StoreError::UnsupportedSchema {
@@ -88,6 +101,7 @@ pub(super) fn upgrade(conn: &mut Connection) -> Result<(), StoreError> {
             })
         }
     }
+    tx.execute_batch(V3_TABLES).map_err(err)?;
     tx.commit().map_err(err)
 }
 

@@ -1,6 +1,6 @@
-//! Reading and writing the v2 tables (see `schema.rs`).
+//! Reading and writing the tables (see `schema.rs`).
 
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::backend::{Loaded, Row, RowOp, UsageRow};
 use crate::error::{CommitError, StoreError};
@@ -169,4 +169,23 @@ pub(super) fn add_usage(conn: &mut Connection, deltas: &[UsageRow]) -> Result<()
         }
     }
     tx.commit().map_err(err)
+}
+
+pub(super) fn put_code(conn: &mut Connection, sha256: &str, zip: &[u8]) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO code (sha256, zip) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+        params![sha256, zip],
+    )
+    .map_err(err)?;
+    Ok(())
+}
+
+pub(super) fn get_code(conn: &mut Connection, sha256: &str) -> Result<Option<Vec<u8>>, StoreError> {
+    conn.query_row(
+        "SELECT zip FROM code WHERE sha256 = ?1",
+        params![sha256],
+        |r| r.get(0),
+    )
+    .optional()
+    .map_err(err)
 }
