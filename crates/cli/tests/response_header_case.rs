@@ -10,6 +10,8 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use common::lambda::*;
 use common::*;
@@ -32,11 +34,19 @@ fn assert_spelled(r: &Response, name: &str) {
 /// A backend answering every request with `head_lines` (CRLF-ended header lines) and
 /// a two-byte body, on a thread of its own; its port.
 fn raw_backend(head_lines: &'static str) -> u16 {
+    counted_raw_backend(head_lines).0
+}
+
+/// [`raw_backend`], with how many requests it has answered.
+fn counted_raw_backend(head_lines: &'static str) -> (u16, Arc<AtomicUsize>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
+    let answered = Arc::new(AtomicUsize::new(0));
+    let counter = answered.clone();
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { continue };
+            let counter = counter.clone();
             std::thread::spawn(move || {
                 let mut buf = [0u8; 8192];
                 let mut seen = Vec::new();
@@ -50,11 +60,12 @@ fn raw_backend(head_lines: &'static str) -> u16 {
                 let answer = format!(
                     "HTTP/1.1 200 OK\r\n{head_lines}Content-Length: 2\r\nConnection: close\r\n\r\nok"
                 );
+                counter.fetch_add(1, Ordering::SeqCst);
                 let _ = stream.write_all(answer.as_bytes());
             });
         }
     });
-    port
+    (port, answered)
 }
 
 #[test]
@@ -196,4 +207,79 @@ fn aws_proxy_passes_the_functions_spelling() {
     let r = call(json!({"statusCode": 200, "headers": {"x-lower": "1"}, "body": "x"}));
     assert_spelled(&r, "Content-Type");
     assert_spelled(&r, "x-lower");
+}
+
+#[test]
+fn a_stage_cache_hit_keeps_the_backends_spelling() {
+    let s = Server::start();
+    let (port, answered) =
+        counted_raw_backend("X-CuStOm-Header: 1\r\nContent-Type: text/plain\r\n");
+    let cp = Cp::new(&s);
+    let (api, root) = cp.create_api("case-cached");
+    let res = cp.resource(&api, &root, "p");
+    cp.http_proxy(
+        &api,
+        &res,
+        "GET",
+        &format!("http://127.0.0.1:{port}/"),
+        &[],
+        None,
+    );
+    cp.deploy(&api, "prod");
+    update_stage(
+        &s,
+        &api,
+        "prod",
+        &json!([
+            {"op": "replace", "path": "/cacheClusterEnabled", "value": "true"},
+            {"op": "replace", "path": "/*/*/caching/enabled", "value": "true"},
+        ]),
+    );
+    eventually("the stage's cache exists", || {
+        let st = apigw(
+            &s,
+            &["get-stage", "--rest-api-id", &api, "--stage-name", "prod"],
+        );
+        (st["cacheClusterStatus"] == "AVAILABLE").then_some(())
+    });
+    let path = Server::exec_path(&api, "/prod/p");
+    let miss = Http::get(s.port, &path).send();
+    assert_eq!((miss.status, miss.text().as_str()), (200, "ok"), "{miss}");
+    assert_spelled(&miss, "X-CuStOm-Header");
+    let hit = Http::get(s.port, &path).send();
+    assert_eq!(
+        answered.load(Ordering::SeqCst),
+        1,
+        "the second answer is the cache's"
+    );
+    assert_eq!((hit.status, hit.text().as_str()), (200, "ok"), "{hit}");
+    assert_spelled(&hit, "X-CuStOm-Header");
+    assert_spelled(&hit, "Content-Type");
+}
+
+#[test]
+fn gateway_response_headers_keep_the_apis_spelling() {
+    let s = Server::start();
+    let cp = Cp::new(&s);
+    let (api, root) = cp.create_api("case-gateway-response");
+    let res = cp.resource(&api, &root, "p");
+    cp.mock(&api, &res, "GET", "ok");
+    apigw(
+        &s,
+        &[
+            "put-gateway-response",
+            "--rest-api-id",
+            &api,
+            "--response-type",
+            "MISSING_AUTHENTICATION_TOKEN",
+            "--response-parameters",
+            r#"{"gatewayresponse.header.Access-Control-Allow-Origin": "'*'", "gatewayresponse.header.x-lower": "'v'"}"#,
+        ],
+    );
+    cp.deploy(&api, "prod");
+    let r = Http::get(s.port, &Server::exec_path(&api, "/prod/nowhere")).send();
+    assert_eq!(r.status, 403, "{r}");
+    assert_spelled(&r, "Access-Control-Allow-Origin");
+    assert_spelled(&r, "x-lower");
+    assert_spelled(&r, "x-amzn-ErrorType");
 }

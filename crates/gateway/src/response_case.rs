@@ -75,6 +75,11 @@ impl ResponseSpellings {
         }
     }
 
+    /// The names as spelled (to keep them elsewhere; [`Self::of`] takes them back).
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|(_, spelled)| &**spelled)
+    }
+
     /// The spelling of `lower` (a lower-case name).
     fn get(&self, lower: &[u8]) -> Option<&[u8]> {
         for (l, spelled) in self.0.iter() {

@@ -7,6 +7,7 @@ use tollgate_model::{GatewayResponseType, RestApiDefinition};
 
 use super::expression::Source;
 use super::template::{CompiledTemplate, MappingTemplate};
+use crate::response_case::ResponseSpellings;
 
 /// A gateway response with the resolution order already applied.
 #[derive(Debug, Clone)]
@@ -19,6 +20,8 @@ pub struct CompiledGatewayResponse {
     pub templates: Vec<(String, MappingTemplate)>,
     /// The API customised this type or its family (else AWS's default is answered).
     pub customised: bool,
+    /// The mapped header names as the API spells them (HTTP/1.1 writes them so).
+    pub spellings: Option<ResponseSpellings>,
 }
 
 /// Applies AWS's resolution order: the type's own customisation, else the DEFAULT_4XX /
@@ -43,6 +46,12 @@ pub(crate) fn compile_gateway_response(
         .as_deref()
         .and_then(|s| s.parse().ok())
         .unwrap_or(default_status);
+    let spellings = ResponseSpellings::of(
+        chosen
+            .response_parameters
+            .keys()
+            .filter_map(|k| k.strip_prefix("gatewayresponse.header.")),
+    );
     let headers = chosen
         .response_parameters
         .iter()
@@ -80,6 +89,7 @@ pub(crate) fn compile_gateway_response(
         headers,
         templates,
         customised,
+        spellings,
     }
 }
 

@@ -105,6 +105,7 @@ pub fn render(inv: &Invocation<'_>, err: &GatewayError) -> Response<GatewayBody>
     let mut r = Response::new(GatewayBody::from_bytes(body));
     *r.status_mut() = StatusCode::from_u16(err.status.unwrap_or(gr.status))
         .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    crate::response_case::ResponseSpellings::attach(gr.spellings.clone(), &mut r);
     let h = r.headers_mut();
     if let Ok(v) = HeaderValue::from_str(ct) {
         h.insert(http::header::CONTENT_TYPE, v);

@@ -22,6 +22,7 @@ use crate::compile::stage_cache::MethodCaching;
 use crate::error::GatewayError;
 use crate::invocation::{IntegrationOutput, Invocation, Selection};
 use crate::response_cache::{CachedResponse, KeptSelection, MAX_ENTRY};
+use crate::response_case::ResponseSpellings;
 use crate::Gateway;
 
 /// The warning a response carries when its `Cache-Control: max-age=0` was ignored
@@ -224,11 +225,13 @@ pub async fn lookup(
                     status,
                     headers,
                     body,
+                    spellings,
                 } => {
                     let mut r = Response::new(GatewayBody::from_bytes(body.clone()));
                     *r.status_mut() = http::StatusCode::from_u16(*status)
                         .map_err(|_| GatewayError::internal())?;
                     *r.headers_mut() = headers.clone();
+                    ResponseSpellings::attach(spellings.clone(), &mut r);
                     r
                 }
             };
@@ -327,6 +330,7 @@ async fn keep_proxy(
         status: parts.status.as_u16(),
         headers: parts.headers.clone(),
         body: bytes.clone(),
+        spellings: parts.extensions.get::<ResponseSpellings>().cloned(),
     };
     scope.cache.store.put(key, Arc::new(entry), ttl);
     Ok(Response::from_parts(parts, GatewayBody::from_bytes(bytes)))

@@ -15,6 +15,8 @@ use bytes::Bytes;
 use http::HeaderMap;
 use tollgate_model::CacheClusterSize;
 
+use crate::response_case::ResponseSpellings;
+
 /// The largest response AWS caches (1 MB); a larger one is served but not kept.
 pub const MAX_ENTRY: usize = 1_048_576;
 
@@ -39,11 +41,13 @@ pub enum CachedResponse {
         selection: KeptSelection,
         overrides: Option<Box<serde_json::Map<String, serde_json::Value>>>,
     },
-    /// A proxy integration's response, status, headers and body as the client got them.
+    /// A proxy integration's response, status, headers and body as the client got them,
+    /// with the integration's spelling of its header names (HTTP/1.1 writes them so).
     Response {
         status: u16,
         headers: HeaderMap,
         body: Bytes,
+        spellings: Option<ResponseSpellings>,
     },
 }
 
@@ -251,6 +255,7 @@ mod tests {
             status: 200,
             headers: HeaderMap::new(),
             body: Bytes::from_static(body.as_bytes()),
+            spellings: None,
         })
     }
 

@@ -2,17 +2,20 @@
 //! cluster's nodes). Compact and self-checking: a value that does not decode (another
 //! version's, or damaged) is a miss, never a wrong answer.
 //!
-//! Layout: `TG1` and a kind byte (`O` output, `R` response), the status (u16), the
+//! Layout: `TG2` and a kind byte (`O` output, `R` response), the status (u16), the
 //! selection byte (outputs), the header count (u16) then each header as name length (u16),
-//! name, value length (u32), value; the overrides as a length (u32) and JSON (0: none);
-//! then the body's length (u32) and the body, which ends the value. Integers are big-endian.
+//! name, value length (u32), value; for responses, the count (u16) of header names spelled
+//! otherwise than lower case, each as length (u16) and spelling; the overrides as a length
+//! (u32) and JSON (0: none); then the body's length (u32) and the body, which ends the
+//! value. Integers are big-endian. (`TG1` entries, without spellings, read as misses.)
 
 use bytes::{BufMut, Bytes, BytesMut};
 use http::{HeaderMap, HeaderName, HeaderValue};
 
 use super::{CachedResponse, KeptSelection};
+use crate::response_case::ResponseSpellings;
 
-const MAGIC: &[u8; 3] = b"TG1";
+const MAGIC: &[u8; 3] = b"TG2";
 
 /// The entry as bytes.
 pub fn encode(entry: &CachedResponse) -> Bytes {
@@ -27,6 +30,7 @@ pub fn encode(entry: &CachedResponse) -> Bytes {
             status,
             headers,
             body,
+            ..
         } => (b'R', *status, headers, body),
     };
     let mut out = BytesMut::with_capacity(entry.weight() + 16 + 8 * headers.len());
@@ -45,6 +49,14 @@ pub fn encode(entry: &CachedResponse) -> Bytes {
         out.put_slice(name.as_str().as_bytes());
         out.put_u32(u32::try_from(value.len()).unwrap_or(0));
         out.put_slice(value.as_bytes());
+    }
+    if let CachedResponse::Response { spellings, .. } = entry {
+        let names: Vec<&str> = spellings.iter().flat_map(|s| s.names()).collect();
+        out.put_u16(u16::try_from(names.len()).unwrap_or(u16::MAX));
+        for name in names.into_iter().take(usize::from(u16::MAX)) {
+            out.put_u16(u16::try_from(name.len()).unwrap_or(0));
+            out.put_slice(name.as_bytes());
+        }
     }
     let overrides = match entry {
         CachedResponse::Output {
@@ -85,6 +97,17 @@ pub fn decode(bytes: Bytes) -> Option<CachedResponse> {
         let value = HeaderValue::from_maybe_shared(r.take(value_len)?).ok()?;
         headers.append(name, value);
     }
+    let spellings = if selection.is_none() {
+        let count = r.u16()?;
+        let mut names = Vec::with_capacity(usize::from(count));
+        for _ in 0..count {
+            let len = usize::from(r.u16()?);
+            names.push(String::from_utf8(r.take(len)?.to_vec()).ok()?);
+        }
+        ResponseSpellings::of(names.iter().map(String::as_str))
+    } else {
+        None
+    };
     let overrides_len = usize::try_from(r.u32()?).ok()?;
     let overrides = match overrides_len {
         0 => None,
@@ -107,6 +130,7 @@ pub fn decode(bytes: Bytes) -> Option<CachedResponse> {
             status,
             headers,
             body,
+            spellings,
         },
     })
 }
@@ -185,10 +209,22 @@ mod tests {
             status: 404,
             headers: HeaderMap::new(),
             body: Bytes::new(),
+            spellings: None,
         });
         assert!(
-            matches!(resp, CachedResponse::Response { status: 404, ref body, .. } if body.is_empty())
+            matches!(resp, CachedResponse::Response { status: 404, ref body, spellings: None, .. } if body.is_empty())
         );
+        let spelled = ResponseSpellings::of(["X-CuStOm-Header", "Content-Type"]);
+        let resp = round_trip(CachedResponse::Response {
+            status: 200,
+            headers: HeaderMap::new(),
+            body: Bytes::from_static(b"x"),
+            spellings: spelled.clone(),
+        });
+        let CachedResponse::Response { spellings, .. } = resp else {
+            panic!("not a response")
+        };
+        assert_eq!(spellings, spelled);
     }
 
     #[test]
@@ -197,16 +233,21 @@ mod tests {
             status: 200,
             headers: HeaderMap::new(),
             body: Bytes::from_static(b"x"),
+            spellings: ResponseSpellings::of(["X-Kept"]),
         });
         assert!(decode(Bytes::from_static(b"")).is_none());
         assert!(decode(Bytes::from_static(b"TG2R\x00\xc8")).is_none());
+        // Another version's entry.
+        let mut old = BytesMut::from(&good[..]);
+        old[2] = b'1';
+        assert!(decode(old.freeze()).is_none());
         let mut longer = BytesMut::from(&good[..]);
         longer.put_u8(0);
         assert!(decode(longer.freeze()).is_none());
         for cut in 0..good.len() {
             assert!(decode(good.slice(..cut)).is_none(), "cut at {cut}");
         }
-        let mut bad_header = BytesMut::from(&b"TG1R\x00\xc8\x00\x01\x00\x02a\x00"[..]);
+        let mut bad_header = BytesMut::from(&b"TG2R\x00\xc8\x00\x01\x00\x02a\x00"[..]);
         bad_header.put_u32(0);
         bad_header.put_u32(0);
         bad_header.put_u32(0);
