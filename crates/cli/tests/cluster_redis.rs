@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 use tollgate_store_postgres::testing::TempDatabase;
 use tollgate_store_redis::testing::{PrivateRedis, TempPrefix};
 
-/// The leases' overshoot the README states.
+/// The leases' overshoot the README states, for the rate of 10 requests/s used here.
 const OVERSHOOT: f64 = 5.0;
 
 fn node(db: &TempDatabase, redis: &str, prefix: &str, extra: &[&str]) -> Server {

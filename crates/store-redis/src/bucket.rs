@@ -12,13 +12,16 @@
 //! Redis has no token, it says when the next one will exist, and the node refuses without
 //! asking until then.
 //!
-//! The bound: a lease may be spent for `5 / rate` seconds (at most 1 s) after it was
-//! asked for, and a token handed to a waiting request is spent as it arrives. Every
-//! admitted request spent a token Redis handed out, and a token handed out before the
-//! start of a window and spent inside it was taken from the bucket at most `5 / rate`
-//! seconds before the window, when the bucket had at most `rate * 5 / rate = 5` tokens
-//! less time to refill. So over any window of `t` seconds the cluster admits at most
-//! `burst + rate * t + 5` requests, whatever the number of nodes.
+//! The bound: a lease may be spent for `life = max(5 / rate, 10 ms)` seconds (at most
+//! 1 s) after it was asked for, and a token handed to a waiting request is spent as it
+//! arrives. Every admitted request spent a token Redis handed out, and a token handed out
+//! before the start of a window and spent inside it was taken from the bucket at most
+//! `life` before the window, when the bucket had at most `rate * life` tokens less time to
+//! refill. So over any window of `t` seconds the cluster admits at most `burst + rate * t
+//! + max(5, rate / 100)` requests ([`overshoot`]), whatever the number of nodes: 5 up to
+//! 500 requests/s, 1% of a second's rate above. (The 10 ms floor keeps a fast bucket's
+//! lease worth having: at 5 / rate alone, a 100,000/s bucket's lease would live 50 µs and
+//! nearly every request would wait for Redis.)
 
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -54,8 +57,21 @@ return -1 - math.floor((1000000 - m) / rate)
 /// Lease tokens are packed with their expiry in one word: the low bits count tokens.
 const TOKEN_BITS: u32 = 16;
 const TOKEN_MASK: u64 = (1 << TOKEN_BITS) - 1;
-/// How many tokens beyond what the rate refills the cluster may admit (see the module doc).
+/// The fewest tokens a lease may hold beyond what the rate refills (see the module doc).
 pub const OVERSHOOT: f64 = 5.0;
+/// The shortest a lease lives, in seconds.
+const LEASE_FLOOR: f64 = 0.01;
+
+/// How long a lease of a bucket refilled at `rate` may be spent, in seconds.
+fn lease_life(rate: f64) -> f64 {
+    (OVERSHOOT / rate).max(LEASE_FLOOR).min(1.0)
+}
+
+/// How many requests beyond `burst + rate × t` a cluster may admit over any `t` seconds
+/// through one bucket refilled at `rate` per second: `max(5, rate / 100)`.
+pub fn overshoot(rate: f64) -> f64 {
+    rate * lease_life(rate)
+}
 
 fn pack(expiry_us: u64, tokens: u64) -> u64 {
     (expiry_us << TOKEN_BITS) | tokens.min(TOKEN_MASK)
@@ -78,7 +94,7 @@ struct State {
     key: String,
     rate: f64,
     burst: i64,
-    /// How long a lease may be spent, in µs: `OVERSHOOT / rate` seconds, at most 1 s.
+    /// How long a lease may be spent, in µs ([`lease_life`]).
     lease_life: u64,
     /// The most tokens one lease holds: what the rate refills in `lease_life`.
     max_lease: u32,
@@ -105,11 +121,7 @@ struct Waiting {
 impl RedisBucket {
     fn new(link: Arc<Link>, script: Arc<Script>, scope: &str, rate: f64, burst: i64) -> Self {
         let valid = rate.is_finite() && rate > 0.0 && burst > 0;
-        let life_s = if valid {
-            (OVERSHOOT / rate).min(1.0)
-        } else {
-            0.0
-        };
+        let life_s = if valid { lease_life(rate) } else { 0.0 };
         let state = State {
             key: format!(
                 "{}bucket:{}:{rate}:{burst}",

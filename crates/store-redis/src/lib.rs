@@ -16,7 +16,7 @@ mod quota;
 pub mod testing;
 
 pub use blobs::RedisBlobs;
-pub use bucket::{RedisBucket, RedisBuckets, OVERSHOOT};
+pub use bucket::{overshoot, RedisBucket, RedisBuckets, OVERSHOOT};
 pub use link::{FailureMode, Link, ROUND_TRIP};
 pub use owners::{RedisOwners, ALIVE_FOR, HEARTBEAT};
 pub use quota::{RedisCounter, RedisUsage};

@@ -1,13 +1,13 @@
 //! Distributed buckets against the shared test Redis, under a prefix of the test's own:
 //! several "nodes" (each its own link and bucket registry, as separate processes have)
-//! taking from one bucket never admit more than `burst + rate × t + OVERSHOOT`.
+//! taking from one bucket never admit more than `burst + rate × t + overshoot(rate)`.
 
 use std::time::{Duration, Instant};
 
 use tollgate_store::limit::Verdict;
 use tollgate_store::throttle::{now_ns, Buckets};
 use tollgate_store_redis::testing::TempPrefix;
-use tollgate_store_redis::{FailureMode, Link, RedisBuckets, OVERSHOOT};
+use tollgate_store_redis::{overshoot, FailureMode, Link, RedisBuckets};
 
 async fn admitted_by_nodes(nodes: usize, rate: f64, burst: i64, run: Duration) -> (usize, f64) {
     let prefix = TempPrefix::new();
@@ -43,11 +43,12 @@ async fn admitted_by_nodes(nodes: usize, rate: f64, burst: i64, run: Duration) -
 }
 
 fn assert_within_bound(admitted: usize, rate: f64, burst: i64, elapsed: f64) {
-    let bound = burst as f64 + rate * elapsed + OVERSHOOT + 1.0;
+    let extra = overshoot(rate);
+    let bound = burst as f64 + rate * elapsed + extra + 1.0;
     assert!(
         admitted as f64 <= bound,
         "{admitted} admitted in {elapsed:.3} s: more than burst {burst} + rate {rate} × t + \
-         {OVERSHOOT} (+1) = {bound:.1}"
+         {extra} (+1) = {bound:.1}"
     );
 }
 
