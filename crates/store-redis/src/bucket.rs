@@ -17,11 +17,11 @@
 //! arrives. Every admitted request spent a token Redis handed out, and a token handed out
 //! before the start of a window and spent inside it was taken from the bucket at most
 //! `life` before the window, when the bucket had at most `rate * life` tokens less time to
-//! refill. So over any window of `t` seconds the cluster admits at most `burst + rate * t
-//! + max(5, rate / 100)` requests ([`overshoot`]), whatever the number of nodes: 5 up to
-//! 500 requests/s, 1% of a second's rate above. (The 10 ms floor keeps a fast bucket's
-//! lease worth having: at 5 / rate alone, a 100,000/s bucket's lease would live 50 µs and
-//! nearly every request would wait for Redis.)
+//! refill. So over any window of `t` seconds the cluster admits at most
+//! `burst + rate * t + max(5, rate / 100)` requests ([`overshoot`]), whatever the number
+//! of nodes: 5 up to 500 requests/s, 1% of a second's rate above. The 10 ms floor keeps a
+//! fast bucket's lease worth having: at 5 / rate alone, a 100,000/s bucket's lease would
+//! live 50 µs and nearly every request would wait for Redis.
 
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -64,7 +64,7 @@ const LEASE_FLOOR: f64 = 0.01;
 
 /// How long a lease of a bucket refilled at `rate` may be spent, in seconds.
 fn lease_life(rate: f64) -> f64 {
-    (OVERSHOOT / rate).max(LEASE_FLOOR).min(1.0)
+    (OVERSHOOT / rate).clamp(LEASE_FLOOR, 1.0)
 }
 
 /// How many requests beyond `burst + rate × t` a cluster may admit over any `t` seconds
