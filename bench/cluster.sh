@@ -7,6 +7,7 @@
 #
 #   bash bench/cluster.sh                       # 10 s per measured run
 #   DURATION=5 TOLLGATE_BIN=target/release/tollgate bash bench/cluster.sh
+#   PERF_OUT=/tmp/node.perf bash bench/cluster.sh   # and a profile of the cluster node
 #
 # It uses the machine's PostgreSQL (a database of its own, dropped at the end) and Redis
 # (a key prefix of its own, deleted at the end; never FLUSHALL). Results:
@@ -110,6 +111,10 @@ EMB_URL="http://127.0.0.1:$TOLLGATE_PORT/_aws/execute-api/$API/bench/keyed/bench
 log "keyed route, embedded store: $DURATION s at $CONNS connections"
 read -r e_rps e_cpu e_redis e_p50 e_p99 < <(measure embedded "$EMB_URL" "$KEY_VALUE" "$TOLLGATE_PID")
 log "keyed route, cluster node (Postgres + Redis)"
+# PERF_OUT=FILE: a perf profile (call graphs) of the cluster node during its measured run.
+if [[ -n ${PERF_OUT:-} ]]; then
+    (sleep "$WARMUP"; perf record -q -F 999 -g -o "$PERF_OUT" -p "$N1_PID" -- sleep "$DURATION") &
+fi
 read -r c_rps c_cpu c_redis c_p50 c_p99 < <(measure cluster "$(cluster_url "$N1_PORT")" "$CKEY" "$N1_PID")
 
 start_node node2
