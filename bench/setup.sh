@@ -166,10 +166,11 @@ wait_port "proxy nginx" "$PROXY_PID" "$PROXY_PORT"
 log "proxy nginx on 127.0.0.1:$PROXY_PORT (master pid $PROXY_PID)"
 
 mkdir -p "$TMP/tollgate-data"
-# TOLLGATE_WRAPPER (word-split on purpose) runs it under a tool, e.g. callgrind.
+# TOLLGATE_WRAPPER (word-split on purpose) runs it under a tool, e.g. callgrind;
+# TOLLGATE_FLAGS (word-split too) adds flags (bench/aws.sh: the AWS endpoint).
 # shellcheck disable=SC2086
 ${TOLLGATE_WRAPPER:-} "$TOLLGATE_BIN" serve --listen "127.0.0.1:$TOLLGATE_PORT" --data-dir "$TMP/tollgate-data" \
-    --cognito-endpoint "http://127.0.0.1:$BACKEND_PORT/idp" --log warn >"$TMP/tollgate.log" 2>&1 &
+    --cognito-endpoint "http://127.0.0.1:$BACKEND_PORT/idp" --log warn ${TOLLGATE_FLAGS:-} >"$TMP/tollgate.log" 2>&1 &
 TOLLGATE_PID=$!
 PIDS+=("$TOLLGATE_PID")
 wait_port tollgate "$TOLLGATE_PID" "$TOLLGATE_PORT"

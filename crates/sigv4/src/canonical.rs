@@ -183,6 +183,42 @@ pub(crate) fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
     mac.finalize().into_bytes().into()
 }
 
+/// Signing keys this thread derived lately, newest last: a key is four HMACs and lives a
+/// day, so a signer calling one service over and over derives it once a day, not once per
+/// request. Per thread, so no lock is shared between the data plane's worker threads.
+const RECENT_KEYS: usize = 8;
+
+type RecentKey = ((String, String, String, String), [u8; 32]);
+
+thread_local! {
+    static RECENT: std::cell::RefCell<Vec<RecentKey>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// [`signing_key`], remembered per thread for the last few (secret, date, region, service).
+pub(crate) fn cached_signing_key(
+    secret: &str,
+    date: &str,
+    region: &str,
+    service: &str,
+) -> [u8; 32] {
+    RECENT.with(|recent| {
+        let mut recent = recent.borrow_mut();
+        let found = recent
+            .iter()
+            .find(|((s, d, r, v), _)| s == secret && d == date && r == region && v == service);
+        if let Some((_, key)) = found {
+            return *key;
+        }
+        let key = signing_key(secret, date, region, service);
+        if recent.len() == RECENT_KEYS {
+            recent.remove(0);
+        }
+        let id = (secret.into(), date.into(), region.into(), service.into());
+        recent.push((id, key));
+        key
+    })
+}
+
 pub(crate) fn signing_key(secret: &str, date: &str, region: &str, service: &str) -> [u8; 32] {
     let k_date = hmac_sha256(format!("AWS4{secret}").as_bytes(), date.as_bytes());
     let k_region = hmac_sha256(&k_date, region.as_bytes());
@@ -220,6 +256,29 @@ mod tests {
         let mut out = Vec::new();
         push_collapsed(&mut out, b"   ");
         assert!(out.is_empty());
+    }
+
+    #[test]
+    fn a_remembered_signing_key_is_the_derived_one() {
+        for _ in 0..2 {
+            for date in ["20150830", "20150831"] {
+                assert_eq!(
+                    cached_signing_key("secret", date, "us-east-1", "iam"),
+                    signing_key("secret", date, "us-east-1", "iam")
+                );
+            }
+        }
+        assert_ne!(
+            cached_signing_key("other", "20150830", "us-east-1", "iam"),
+            cached_signing_key("secret", "20150830", "us-east-1", "iam")
+        );
+        for n in 0..(2 * RECENT_KEYS) {
+            let region = format!("r{n}");
+            assert_eq!(
+                cached_signing_key("secret", "20150830", &region, "iam"),
+                signing_key("secret", "20150830", &region, "iam")
+            );
+        }
     }
 
     #[test]

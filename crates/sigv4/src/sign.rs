@@ -6,7 +6,7 @@ use http::HeaderMap;
 use sha2::{Digest, Sha256};
 
 use crate::authorization::{parse_query, Auth, ALGORITHM, TERMINATOR};
-use crate::canonical::{build_canonical_request, hmac_sha256, signing_key, string_to_sign};
+use crate::canonical::{build_canonical_request, cached_signing_key, hmac_sha256, string_to_sign};
 use crate::credential::Credential;
 use crate::request::IncomingRequest;
 use crate::time::{epoch_secs, format_amz_date};
@@ -80,7 +80,7 @@ pub fn sign(
     let canonical = build_canonical_request(&req, &parse_query(raw_query), &auth, &payload_hash);
     let scope = format!("{date}/{region}/{service}/{TERMINATOR}");
     let to_sign = string_to_sign(&timestamp, &scope, &canonical);
-    let key = signing_key(&credential.secret_access_key, &date, region, service);
+    let key = cached_signing_key(&credential.secret_access_key, &date, region, service);
     let signature = hex::encode(hmac_sha256(&key, to_sign.as_bytes()));
     let header = format!(
         "{ALGORITHM} Credential={}/{scope}, SignedHeaders={}, Signature={signature}",

@@ -9,7 +9,7 @@ use crate::authorization::{
     check_signed_headers_present, parse_auth, parse_query, Auth, QueryParam, TERMINATOR,
 };
 use crate::canonical::{
-    build_canonical_request, hmac_sha256, payload_hashes, signing_key, string_to_sign,
+    build_canonical_request, cached_signing_key, hmac_sha256, payload_hashes, string_to_sign,
 };
 use crate::credential::CredentialProvider;
 use crate::error::AuthError;
@@ -201,7 +201,7 @@ impl HeadCheck {
             auth,
             secret_access_key,
         } = self;
-        let key = signing_key(
+        let key = cached_signing_key(
             &secret_access_key,
             &auth.scope_date,
             &auth.region,
