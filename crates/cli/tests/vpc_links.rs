@@ -252,3 +252,115 @@ fn targets_from_the_flag_and_v2_links() {
     let gone = v2_err(&s, &["get-vpc-link", "--vpc-link-id", &v2id]);
     assert!(gone.stderr.contains("NotFoundException"), "{}", gone.stderr);
 }
+
+#[test]
+fn tag_resource_retargets_a_link_and_refuses_a_bad_target_list() {
+    let backend = Backend::start();
+    let s = Server::start();
+    let id = apigw(
+        &s,
+        &["create-vpc-link", "--name", "later", "--target-arns", NLB],
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    until_available(&s, &id);
+    let api = private_api(&s, &[("dev", &id)]);
+    let r = s.invoke(&api, "/dev/one");
+    assert_eq!(r.status, 500, "no targets yet: {r}");
+
+    // v1: tag the link with its targets; the next request reaches them.
+    let arn = format!("arn:aws:apigateway:us-east-1::/vpclinks/{id}");
+    let target = backend.url().trim_start_matches("http://").to_string();
+    apigw(
+        &s,
+        &[
+            "tag-resource",
+            "--resource-arn",
+            &arn,
+            "--tags",
+            &format!("tollgate:target={target},team=edge"),
+        ],
+    );
+    let tags = apigw(&s, &["get-tags", "--resource-arn", &arn]);
+    assert_eq!(
+        tags["tags"],
+        json!({ "tollgate:target": target, "team": "edge" }),
+        "{tags}"
+    );
+    let r = s.invoke(&api, "/dev/two");
+    assert_eq!(r.status, 200, "{r}\n{}", s.stderr());
+    assert_eq!(backend.last().path, "/two");
+
+    // Not a target list: refused, and the link keeps its tags.
+    let bad = apigw_err(
+        &s,
+        &[
+            "tag-resource",
+            "--resource-arn",
+            &arn,
+            "--tags",
+            "tollgate:target=nowhere",
+        ],
+    );
+    assert!(bad.stderr.contains("BadRequestException"), "{}", bad.stderr);
+    assert_eq!(
+        apigw(&s, &["get-tags", "--resource-arn", &arn])["tags"],
+        tags["tags"]
+    );
+    apigw(
+        &s,
+        &[
+            "untag-resource",
+            "--resource-arn",
+            &arn,
+            "--tag-keys",
+            "team",
+        ],
+    );
+    let tags = apigw(&s, &["get-tags", "--resource-arn", &arn]);
+    assert_eq!(tags["tags"], json!({ "tollgate:target": target }), "{tags}");
+    let missing = apigw_err(
+        &s,
+        &[
+            "get-tags",
+            "--resource-arn",
+            "arn:aws:apigateway:us-east-1::/vpclinks/nope00",
+        ],
+    );
+    assert!(
+        missing.stderr.contains("NotFoundException"),
+        "{}",
+        missing.stderr
+    );
+
+    // v2: the same through apigatewayv2.
+    let v2id = v2(
+        &s,
+        &[
+            "create-vpc-link",
+            "--name",
+            "v2",
+            "--subnet-ids",
+            "subnet-1",
+        ],
+    )["VpcLinkId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let v2arn = format!("arn:aws:apigateway:us-east-1::/vpclinks/{v2id}");
+    v2(
+        &s,
+        &[
+            "tag-resource",
+            "--resource-arn",
+            &v2arn,
+            "--tags",
+            &format!("tollgate:target={target}"),
+        ],
+    );
+    let got = v2(&s, &["get-tags", "--resource-arn", &v2arn]);
+    assert_eq!(got["Tags"], json!({ "tollgate:target": target }), "{got}");
+    let link = v2(&s, &["get-vpc-link", "--vpc-link-id", &v2id]);
+    assert_eq!(link["Tags"], json!({ "tollgate:target": target }), "{link}");
+}

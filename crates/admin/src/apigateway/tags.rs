@@ -1,6 +1,7 @@
 //! TagResource, UntagResource, GetTags for RestApis, Stages, usage plans (the developer
-//! portal offers plans tagged `tollgate:portal-plan=true`) and custom domain names (a
-//! domain tagged `tollgate:portal=true` serves the developer portal).
+//! portal offers plans tagged `tollgate:portal-plan=true`), custom domain names (a
+//! domain tagged `tollgate:portal=true` serves the developer portal) and VPC links (the
+//! `tollgate:target` tag says where a link leads).
 
 use std::sync::Arc;
 
@@ -16,15 +17,19 @@ use crate::core::domains;
 use crate::core::error::{ApiError, ApiResult};
 use crate::core::tags::{self, TagEdit, Tagging, Tags};
 use crate::core::util::empty;
+use crate::core::vpc_links as links;
+use tollgate_model::vpc_link::VpcLink;
 
 /// What an ARN names: `arn:aws:apigateway:{region}::/restapis/{id}[/stages/{stage}]` or
 /// `arn:aws:apigateway:{region}::/usageplans/{id}` or
-/// `arn:aws:apigateway:{region}::/domainnames/{name}`.
+/// `arn:aws:apigateway:{region}::/domainnames/{name}` or
+/// `arn:aws:apigateway:{region}::/vpclinks/{id}`.
 enum Target {
     RestApi(String),
     Stage(String, String),
     UsagePlan(String),
     DomainName(String),
+    VpcLink(String),
 }
 
 fn target(arn: &str) -> ApiResult<Target> {
@@ -40,6 +45,7 @@ fn target(arn: &str) -> ApiResult<Target> {
         ["restapis", id, "stages", stage] => Ok(Target::Stage(id.to_string(), stage.to_string())),
         ["usageplans", id] => Ok(Target::UsagePlan(id.to_string())),
         ["domainnames", name] => Ok(Target::DomainName(name.to_string())),
+        ["vpclinks", id] => Ok(Target::VpcLink(id.to_string())),
         _ => Err(bad()),
     }
 }
@@ -58,6 +64,9 @@ fn edit(s: &mut StoreState, arn: &str, f: TagEdit<'_>) -> ApiResult<()> {
             f(&mut Arc::make_mut(plan).tags)
         }
         Target::DomainName(name) => f(&mut domains::domain_mut(s, &name)?.tags),
+        Target::VpcLink(id) => {
+            links::edit_tags::<VpcLink>(s, &id, super::vpc_links::not_found(), f)?
+        }
     }
     Ok(())
 }
@@ -73,6 +82,7 @@ fn read(st: &StoreState, arn: &str) -> ApiResult<Tags> {
             .clone(),
         Target::UsagePlan(id) => st.usage_plans.get(&id).ok_or_else(no_plan)?.tags.clone(),
         Target::DomainName(name) => domains::find(st, &name)?.tags.clone(),
+        Target::VpcLink(id) => links::tags::<VpcLink>(st, &id, super::vpc_links::not_found())?,
     })
 }
 

@@ -30,9 +30,15 @@ impl LinkKind for VpcLink {
         self.status = AVAILABLE.into();
         self.status_message = Some("Your vpc link is ready for use".into());
     }
+    fn tags(&self) -> &BTreeMap<String, String> {
+        &self.tags
+    }
+    fn tags_mut(&mut self) -> &mut BTreeMap<String, String> {
+        &mut self.tags
+    }
 }
 
-fn not_found() -> ApiError {
+pub(super) fn not_found() -> ApiError {
     ApiError::not_found("Invalid Vpc Link identifier specified")
 }
 

@@ -1,5 +1,6 @@
-//! TagResource, UntagResource, GetTags for v2 Apis, their Stages and custom domain names
-//! (a domain tagged `tollgate:portal=true` serves the developer portal).
+//! TagResource, UntagResource, GetTags for v2 Apis, their Stages, custom domain names
+//! (a domain tagged `tollgate:portal=true` serves the developer portal) and VPC links (the
+//! `tollgate:target` tag says where a link leads).
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -12,12 +13,16 @@ use crate::core::domains;
 use crate::core::error::{ApiError, ApiResult};
 use crate::core::tags::{self, TagEdit, Tagging, Tags};
 use crate::core::util::json;
+use crate::core::vpc_links as links;
+use tollgate_model::vpc_link::VpcLinkV2;
 
 /// What an ARN names: `arn:aws:apigateway:{region}::/apis/{id}[/stages/{stage}]` or
-/// `arn:aws:apigateway:{region}::/domainnames/{name}`.
+/// `arn:aws:apigateway:{region}::/domainnames/{name}` or
+/// `arn:aws:apigateway:{region}::/vpclinks/{id}`.
 enum Target {
     Api(String, Option<String>),
     DomainName(String),
+    VpcLink(String),
 }
 
 fn target(arn: &str) -> ApiResult<Target> {
@@ -32,6 +37,7 @@ fn target(arn: &str) -> ApiResult<Target> {
         ["apis", id] => Ok(Target::Api(id.to_string(), None)),
         ["apis", id, "stages", stage] => Ok(Target::Api(id.to_string(), Some(stage.to_string()))),
         ["domainnames", name] => Ok(Target::DomainName(name.to_string())),
+        ["vpclinks", id] => Ok(Target::VpcLink(id.to_string())),
         _ => Err(bad()),
     }
 }
@@ -40,6 +46,9 @@ fn read(st: &StoreState, arn: &str) -> ApiResult<Tags> {
     let (id, stage) = match target(arn)? {
         Target::Api(id, stage) => (id, stage),
         Target::DomainName(name) => return Ok(domains::find(st, &name)?.tags.clone()),
+        Target::VpcLink(id) => {
+            return links::tags::<VpcLinkV2>(st, &id, super::vpc_links::not_found(&id))
+        }
     };
     let a = api(st, &id)?;
     Ok(match stage {
@@ -54,6 +63,10 @@ fn edit(s: &mut StoreState, arn: &str, f: TagEdit<'_>) -> ApiResult<()> {
         Target::DomainName(name) => {
             f(&mut domains::domain_mut(s, &name)?.tags);
             return Ok(());
+        }
+        Target::VpcLink(id) => {
+            let missing = super::vpc_links::not_found(&id);
+            return links::edit_tags::<VpcLinkV2>(s, &id, missing, f);
         }
     };
     let a = api_mut(s, &id)?;

@@ -28,9 +28,15 @@ impl LinkKind for VpcLinkV2 {
         self.vpc_link_status = AVAILABLE.into();
         self.vpc_link_status_message = Some("VPC link is ready to route traffic".into());
     }
+    fn tags(&self) -> &BTreeMap<String, String> {
+        &self.tags
+    }
+    fn tags_mut(&mut self) -> &mut BTreeMap<String, String> {
+        &mut self.tags
+    }
 }
 
-fn not_found(id: &str) -> ApiError {
+pub(super) fn not_found(id: &str) -> ApiError {
     ApiError::not_found(format!("Invalid VpcLink identifier specified {id}"))
 }
 

@@ -14,6 +14,7 @@ use tollgate_store::{DomainsState, State};
 use super::context::Ctx;
 use super::error::{ApiError, ApiResult};
 use super::provisioning;
+use super::tags::{TagEdit, Tags};
 
 /// A kind of VPC link (v1 or v2) in the store.
 pub trait LinkKind: Serialize + Clone + Send + Sync + 'static {
@@ -21,6 +22,28 @@ pub trait LinkKind: Serialize + Clone + Send + Sync + 'static {
     fn links_mut(d: &mut DomainsState) -> &mut BTreeMap<String, Arc<Self>>;
     /// Provisioned: AVAILABLE with AWS's message.
     fn set_available(&mut self);
+    fn tags(&self) -> &BTreeMap<String, String>;
+    fn tags_mut(&mut self) -> &mut BTreeMap<String, String>;
+}
+
+/// The tags of link `id` (GetTags).
+pub fn tags<K: LinkKind>(s: &State, id: &str, missing: ApiError) -> ApiResult<Tags> {
+    Ok(K::links(&s.domains).get(id).ok_or(missing)?.tags().clone())
+}
+
+/// TagResource/UntagResource on link `id`: a `tollgate:target` tag that is not a target
+/// list is refused and nothing changes. The gateway resolves the link's targets anew from
+/// the committed state, so a retarget applies to the next request.
+pub fn edit_tags<K: LinkKind>(
+    s: &mut State,
+    id: &str,
+    missing: ApiError,
+    f: TagEdit<'_>,
+) -> ApiResult<()> {
+    let links = K::links_mut(Arc::make_mut(&mut s.domains));
+    let link = Arc::make_mut(links.get_mut(id).ok_or(missing)?);
+    f(link.tags_mut());
+    check_tags(link.tags())
 }
 
 /// The stored shape is AWS's.
