@@ -24,7 +24,7 @@
 //! live 50 µs and nearly every request would wait for Redis.
 
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use redis::Script;
 use tokio::sync::oneshot;
@@ -32,6 +32,7 @@ use tollgate_store::limit::{Decision, Verdict};
 use tollgate_store::throttle::{now_ns, Buckets, Registry, TokenBucket};
 
 use crate::link::Link;
+use crate::slots::PerThread;
 
 /// Refills the bucket at KEYS[1] (fields `m`: micro-tokens, `t`: Redis time in µs of the
 /// last refill) with ARGV[1] tokens per second up to ARGV[2], takes up to ARGV[3] whole
@@ -108,7 +109,7 @@ struct State {
     next_size: AtomicU32,
     script: Arc<Script>,
     /// Requests waiting for the next call, and whether a call is out.
-    waiting: Mutex<Waiting>,
+    waiting: PerThread<Waiting>,
 }
 
 #[derive(Debug, Default)]
@@ -137,7 +138,7 @@ impl RedisBucket {
             empty_until: AtomicU64::new(0),
             next_size: AtomicU32::new(1),
             script,
-            waiting: Mutex::default(),
+            waiting: PerThread::default(),
         };
         RedisBucket {
             state: Arc::new(state),
@@ -148,28 +149,29 @@ impl RedisBucket {
     async fn wait(&self) -> Verdict {
         let state = &self.state;
         let (tx, rx) = oneshot::channel();
+        let slot = crate::slots::this_thread();
         let start = {
-            let mut w = state.lock();
+            let mut w = state.lock(slot);
             w.requests.push(tx);
             !std::mem::replace(&mut w.calling, true)
         };
         if start {
-            tokio::spawn(state.clone().drain());
+            tokio::spawn(state.clone().drain(slot));
         }
         rx.await.unwrap_or_else(|_| state.link.unreachable())
     }
 }
 
 impl State {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Waiting> {
-        self.waiting.lock().unwrap_or_else(|p| p.into_inner())
+    fn lock(&self, slot: usize) -> std::sync::MutexGuard<'_, Waiting> {
+        self.waiting.lock(slot)
     }
 
     /// Serves waiting requests, one call per batch, until none waits.
-    async fn drain(self: Arc<Self>) {
+    async fn drain(self: Arc<Self>, slot: usize) {
         loop {
             let mut batch = {
-                let mut w = self.lock();
+                let mut w = self.lock(slot);
                 if w.requests.is_empty() {
                     w.calling = false;
                     return;

@@ -13,6 +13,7 @@ mod bucket;
 mod link;
 mod owners;
 mod quota;
+mod slots;
 pub mod testing;
 
 pub use blobs::RedisBlobs;

@@ -9,7 +9,7 @@
 //! every second. A period counter missing from Redis (first use, or Redis lost it) starts
 //! from what the store and this node know of the period.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use redis::Script;
 use tokio::sync::oneshot;
@@ -20,6 +20,7 @@ use tollgate_store::usage::{
 };
 
 use crate::link::Link;
+use crate::slots::PerThread;
 
 /// Counts up to ARGV[4] requests in the period counter KEYS[1] without passing ARGV[1]; a
 /// missing counter starts at ARGV[2] and lives ARGV[3] seconds. Answers how many it counted.
@@ -73,7 +74,7 @@ struct Batch {
     script: Arc<Script>,
     plan_id: String,
     key_id: String,
-    waiting: Mutex<Waiting>,
+    waiting: PerThread<Waiting>,
 }
 
 /// A request not yet counted: its day, its quota, and where its verdict goes.
@@ -87,15 +88,15 @@ struct Waiting {
 }
 
 impl Batch {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Waiting> {
-        self.waiting.lock().unwrap_or_else(|p| p.into_inner())
+    fn lock(&self, slot: usize) -> std::sync::MutexGuard<'_, Waiting> {
+        self.waiting.lock(slot)
     }
 
     /// Counts waiting requests, a batch per call, until none waits.
-    async fn drain(self: Arc<Self>) {
+    async fn drain(self: Arc<Self>, slot: usize) {
         loop {
             let batch = {
-                let mut w = self.lock();
+                let mut w = self.lock(slot);
                 if w.requests.is_empty() {
                     w.calling = false;
                     return;
@@ -140,13 +141,14 @@ impl Batch {
 impl RedisCounter {
     async fn consume_shared(&self, day: i64, quota: &Quota) -> Verdict {
         let (tx, rx) = oneshot::channel();
+        let slot = crate::slots::this_thread();
         let start = {
-            let mut w = self.batch.lock();
+            let mut w = self.batch.lock(slot);
             w.requests.push((day, quota.clone(), tx));
             !std::mem::replace(&mut w.calling, true)
         };
         if start {
-            tokio::spawn(self.batch.clone().drain());
+            tokio::spawn(self.batch.clone().drain(slot));
         }
         rx.await.unwrap_or_else(|_| self.batch.link.unreachable())
     }
@@ -184,7 +186,7 @@ impl UsageCounters for RedisUsage {
                 script: self.script.clone(),
                 plan_id: plan_id.to_string(),
                 key_id: key_id.to_string(),
-                waiting: Mutex::default(),
+                waiting: PerThread::default(),
             }),
         })
     }
