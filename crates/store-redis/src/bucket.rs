@@ -32,7 +32,7 @@ use tollgate_store::limit::{Decision, Verdict};
 use tollgate_store::throttle::{now_ns, Buckets, Registry, TokenBucket};
 
 use crate::link::Link;
-use crate::slots::PerThread;
+use crate::slots::Queues;
 
 /// Refills the bucket at KEYS[1] (fields `m`: micro-tokens, `t`: Redis time in µs of the
 /// last refill) with ARGV[1] tokens per second up to ARGV[2], takes up to ARGV[3] whole
@@ -108,15 +108,8 @@ struct State {
     /// they expire unspent, so idle nodes do not hold tokens the others need).
     next_size: AtomicU32,
     script: Arc<Script>,
-    /// Requests waiting for the next call, and whether a call is out.
-    waiting: PerThread<Waiting>,
-}
-
-#[derive(Debug, Default)]
-struct Waiting {
-    requests: Vec<oneshot::Sender<Verdict>>,
-    /// Whether a call is out (its task takes the next batch when it is done).
-    calling: bool,
+    /// Requests waiting for the next call.
+    waiting: Queues<oneshot::Sender<Verdict>>,
 }
 
 impl RedisBucket {
@@ -138,7 +131,7 @@ impl RedisBucket {
             empty_until: AtomicU64::new(0),
             next_size: AtomicU32::new(1),
             script,
-            waiting: PerThread::default(),
+            waiting: Queues::default(),
         };
         RedisBucket {
             state: Arc::new(state),
@@ -149,13 +142,7 @@ impl RedisBucket {
     async fn wait(&self) -> Verdict {
         let state = &self.state;
         let (tx, rx) = oneshot::channel();
-        let slot = crate::slots::this_thread();
-        let start = {
-            let mut w = state.lock(slot);
-            w.requests.push(tx);
-            !std::mem::replace(&mut w.calling, true)
-        };
-        if start {
+        if let Some(slot) = state.waiting.push(tx) {
             tokio::spawn(state.clone().drain(slot));
         }
         rx.await.unwrap_or_else(|_| state.link.unreachable())
@@ -163,21 +150,9 @@ impl RedisBucket {
 }
 
 impl State {
-    fn lock(&self, slot: usize) -> std::sync::MutexGuard<'_, Waiting> {
-        self.waiting.lock(slot)
-    }
-
     /// Serves waiting requests, one call per batch, until none waits.
     async fn drain(self: Arc<Self>, slot: usize) {
-        loop {
-            let mut batch = {
-                let mut w = self.lock(slot);
-                if w.requests.is_empty() {
-                    w.calling = false;
-                    return;
-                }
-                std::mem::take(&mut w.requests)
-            };
+        while let Some(mut batch) = self.waiting.take(slot) {
             // The lease the last call brought serves those it can first, and a bucket
             // Redis just called empty refuses without asking again.
             let now = now_ns();

@@ -20,7 +20,7 @@ use tollgate_store::usage::{
 };
 
 use crate::link::Link;
-use crate::slots::PerThread;
+use crate::slots::Queues;
 
 /// Counts up to ARGV[4] requests in the period counter KEYS[1] without passing ARGV[1]; a
 /// missing counter starts at ARGV[2] and lives ARGV[3] seconds. Answers how many it counted.
@@ -74,42 +74,25 @@ struct Batch {
     script: Arc<Script>,
     plan_id: String,
     key_id: String,
-    waiting: PerThread<Waiting>,
+    waiting: Queues<Waiter>,
 }
 
 /// A request not yet counted: its day, its quota, and where its verdict goes.
 type Waiter = (i64, Quota, oneshot::Sender<Verdict>);
 
-#[derive(Default)]
-struct Waiting {
-    requests: Vec<Waiter>,
-    /// Whether a call is out (its task takes the next batch when it is done).
-    calling: bool,
-}
-
 impl Batch {
-    fn lock(&self, slot: usize) -> std::sync::MutexGuard<'_, Waiting> {
-        self.waiting.lock(slot)
-    }
-
     /// Counts waiting requests, a batch per call, until none waits.
     async fn drain(self: Arc<Self>, slot: usize) {
-        loop {
-            let batch = {
-                let mut w = self.lock(slot);
-                if w.requests.is_empty() {
-                    w.calling = false;
-                    return;
-                }
-                // One call counts one period: requests of another day wait for the next.
-                let (day, quota) = (w.requests[0].0, w.requests[0].1.clone());
-                let (same, later): (Vec<_>, Vec<_>) = std::mem::take(&mut w.requests)
+        while let Some(mut waiting) = self.waiting.take(slot) {
+            // One call counts one period: requests of another day get a call of their own.
+            while let Some((day, quota, _)) = waiting.first() {
+                let (day, quota) = (*day, quota.clone());
+                let (same, later): (Vec<_>, Vec<_>) = waiting
                     .into_iter()
                     .partition(|(d, q, _)| *d == day && *q == quota);
-                w.requests = later;
-                (day, quota, same)
-            };
-            self.count(batch).await;
+                waiting = later;
+                self.count((day, quota, same)).await;
+            }
         }
     }
 
@@ -141,13 +124,7 @@ impl Batch {
 impl RedisCounter {
     async fn consume_shared(&self, day: i64, quota: &Quota) -> Verdict {
         let (tx, rx) = oneshot::channel();
-        let slot = crate::slots::this_thread();
-        let start = {
-            let mut w = self.batch.lock(slot);
-            w.requests.push((day, quota.clone(), tx));
-            !std::mem::replace(&mut w.calling, true)
-        };
-        if start {
+        if let Some(slot) = self.batch.waiting.push((day, quota.clone(), tx)) {
             tokio::spawn(self.batch.clone().drain(slot));
         }
         rx.await.unwrap_or_else(|_| self.batch.link.unreachable())
@@ -186,7 +163,7 @@ impl UsageCounters for RedisUsage {
                 script: self.script.clone(),
                 plan_id: plan_id.to_string(),
                 key_id: key_id.to_string(),
-                waiting: PerThread::default(),
+                waiting: Queues::default(),
             }),
         })
     }
