@@ -68,12 +68,11 @@ fn counted_raw_backend(head_lines: &'static str) -> (u16, Arc<AtomicUsize>) {
     (port, answered)
 }
 
-#[test]
-fn http_proxy_passes_the_backends_spelling_and_spells_its_own_as_aws() {
-    let s = Server::start();
-    let port = raw_backend("X-CuStOm-Header: 1\r\nserver: lower\r\nDate: Mon, 01 Jan 2024 00:00:00 GMT\r\nx-all-lower: 2\r\nContent-Type: text/plain\r\n");
-    let cp = Cp::new(&s);
-    let (api, root) = cp.create_api("case");
+/// An API named `name` whose `GET /p` is an HTTP_PROXY to the backend on `port`, deployed
+/// to `prod`; its id.
+fn proxied_api(s: &Server, name: &str, port: u16) -> String {
+    let cp = Cp::new(s);
+    let (api, root) = cp.create_api(name);
     let res = cp.resource(&api, &root, "p");
     cp.http_proxy(
         &api,
@@ -84,6 +83,14 @@ fn http_proxy_passes_the_backends_spelling_and_spells_its_own_as_aws() {
         None,
     );
     cp.deploy(&api, "prod");
+    api
+}
+
+#[test]
+fn http_proxy_passes_the_backends_spelling_and_spells_its_own_as_aws() {
+    let s = Server::start();
+    let port = raw_backend("X-CuStOm-Header: 1\r\nserver: lower\r\nDate: Mon, 01 Jan 2024 00:00:00 GMT\r\nx-all-lower: 2\r\nContent-Type: text/plain\r\n");
+    let api = proxied_api(&s, "case", port);
     let r = Http::get(s.port, &Server::exec_path(&api, "/prod/p")).send();
     assert_eq!((r.status, r.text().as_str()), (200, "ok"), "{r}");
     assert_spelled(&r, "X-CuStOm-Header");
@@ -214,18 +221,7 @@ fn a_stage_cache_hit_keeps_the_backends_spelling() {
     let s = Server::start();
     let (port, answered) =
         counted_raw_backend("X-CuStOm-Header: 1\r\nContent-Type: text/plain\r\n");
-    let cp = Cp::new(&s);
-    let (api, root) = cp.create_api("case-cached");
-    let res = cp.resource(&api, &root, "p");
-    cp.http_proxy(
-        &api,
-        &res,
-        "GET",
-        &format!("http://127.0.0.1:{port}/"),
-        &[],
-        None,
-    );
-    cp.deploy(&api, "prod");
+    let api = proxied_api(&s, "case-cached", port);
     update_stage(
         &s,
         &api,
