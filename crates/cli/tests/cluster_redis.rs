@@ -375,21 +375,7 @@ fn a_response_cached_through_one_node_is_served_by_another_and_flushed_for_all()
 /// A WebSocket API (`$request.body.action`, one MOCK route `ping`, stage `prod`
 /// auto-deployed) made through `cp_node`; its id once every node serves it.
 fn websocket_api(cp_node: &Server, nodes: &[Server]) -> String {
-    let api = v2(
-        cp_node,
-        &[
-            "create-api",
-            "--name",
-            "ws",
-            "--protocol-type",
-            "WEBSOCKET",
-            "--route-selection-expression",
-            "$request.body.action",
-        ],
-    )["ApiId"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let api = websocket::ws_api(cp_node, "$request.body.action");
     let integration = v2(
         cp_node,
         &[

@@ -435,71 +435,9 @@ fn beyond_loopback_a_scrape_needs_the_token_or_a_signature() {
 #[test]
 fn websocket_connects_messages_and_client_errors_are_counted() {
     let s = Server::start();
-    let api = v2(
-        &s,
-        &[
-            "create-api",
-            "--name",
-            "chat",
-            "--protocol-type",
-            "WEBSOCKET",
-            "--route-selection-expression",
-            "$request.body.action",
-        ],
-    )["ApiId"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let mock = v2(
-        &s,
-        &[
-            "create-integration",
-            "--api-id",
-            &api,
-            "--integration-type",
-            "MOCK",
-            "--template-selection-expression",
-            "\\$default",
-            "--request-templates",
-            r#"{"$default": "{\"statusCode\": 200}"}"#,
-        ],
-    )["IntegrationId"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    v2(
-        &s,
-        &[
-            "create-integration-response",
-            "--api-id",
-            &api,
-            "--integration-id",
-            &mock,
-            "--integration-response-key",
-            "$default",
-            "--response-templates",
-            r#"{"$default": "pong"}"#,
-        ],
-    );
-    let route = v2_route(
-        &s,
-        &api,
-        "ping",
-        &mock,
-        &["--route-response-selection-expression", "$default"],
-    );
-    v2(
-        &s,
-        &[
-            "create-route-response",
-            "--api-id",
-            &api,
-            "--route-id",
-            &route,
-            "--route-response-key",
-            "$default",
-        ],
-    );
+    let api = websocket::ws_api(&s, "$request.body.action");
+    let mock = websocket::mock_echo(&s, &api, "pong");
+    websocket::two_way_route(&s, &api, "ping", &mock);
     v2(
         &s,
         &[
@@ -533,7 +471,7 @@ fn websocket_connects_messages_and_client_errors_are_counted() {
     let m = get_metrics(&s);
     let stage = [
         ("api_id", api.as_str()),
-        ("api_name", "chat"),
+        ("api_name", "ws"),
         ("stage", "prod"),
     ];
     let mut ping = stage.to_vec();

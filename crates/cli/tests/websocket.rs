@@ -12,122 +12,6 @@ use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
 use tokio_tungstenite::tungstenite::Message;
 
-/// A WebSocket API with `expr` as its route selection expression; its id.
-fn ws_api(s: &Server, expr: &str) -> String {
-    let api = v2(
-        s,
-        &[
-            "create-api",
-            "--name",
-            "ws",
-            "--protocol-type",
-            "WEBSOCKET",
-            "--route-selection-expression",
-            expr,
-        ],
-    );
-    assert!(api["ApiEndpoint"].as_str().unwrap().starts_with("ws://"));
-    api["ApiId"].as_str().unwrap().to_string()
-}
-
-/// A MOCK integration answering 200 whose `$default` integration response renders
-/// `template`; its id.
-fn mock_echo(s: &Server, api: &str, template: &str) -> String {
-    let i = v2(
-        s,
-        &[
-            "create-integration",
-            "--api-id",
-            api,
-            "--integration-type",
-            "MOCK",
-            "--template-selection-expression",
-            "\\$default",
-            "--request-templates",
-            r#"{"$default": "{\"statusCode\": 200}"}"#,
-        ],
-    );
-    assert_eq!(i["PassthroughBehavior"], "WHEN_NO_MATCH");
-    assert_eq!(i["TimeoutInMillis"], 29000);
-    assert_eq!(
-        i["IntegrationResponseSelectionExpression"],
-        "${integration.response.statuscode}"
-    );
-    let id = i["IntegrationId"].as_str().unwrap().to_string();
-    let templates = serde_json::json!({ "$default": template }).to_string();
-    v2(
-        s,
-        &[
-            "create-integration-response",
-            "--api-id",
-            api,
-            "--integration-id",
-            &id,
-            "--integration-response-key",
-            "$default",
-            "--template-selection-expression",
-            "\\$default",
-            "--response-templates",
-            &templates,
-        ],
-    );
-    id
-}
-
-/// A two-way route `key` to `integration`; its id.
-fn two_way_route(s: &Server, api: &str, key: &str, integration: &str) -> String {
-    let route = v2_route(
-        s,
-        api,
-        key,
-        integration,
-        &["--route-response-selection-expression", "$default"],
-    );
-    v2(
-        s,
-        &[
-            "create-route-response",
-            "--api-id",
-            api,
-            "--route-id",
-            &route,
-            "--route-response-key",
-            "$default",
-        ],
-    );
-    route
-}
-
-fn stage(s: &Server, api: &str) {
-    v2(
-        s,
-        &[
-            "create-stage",
-            "--api-id",
-            api,
-            "--stage-name",
-            "prod",
-            "--auto-deploy",
-        ],
-    );
-}
-
-/// Where a WebSocket API's `prod` stage answers: the host form, as
-/// `ws://127.0.0.1:PORT/prod` with `Host: {api}.execute-api.localhost` (wildcard names
-/// need not resolve here).
-fn url(s: &Server, api: &str) -> String {
-    format!("ws://{api}.execute-api.localhost:{}/prod", s.port)
-}
-
-/// The handshake's refusal status.
-async fn refused(url: &str) -> u16 {
-    match tokio_tungstenite::connect_async(request(url)).await {
-        Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => resp.status().as_u16(),
-        Err(e) => panic!("unexpected error {e}"),
-        Ok(_) => panic!("{url} should have been refused"),
-    }
-}
-
 #[test]
 fn control_plane_speaks_websocket() {
     let s = Server::start();
@@ -277,27 +161,6 @@ fn control_plane_speaks_websocket() {
 
 /// One API: `echo` (two-way, echoes `$input.body`), `silent` (one-way), `$default` is
 /// absent, so an unmatched message gets the Forbidden error frame.
-fn echo_api(s: &Server) -> String {
-    let api = ws_api(s, "${request.body.service}/${request.body.action}");
-    let echo = mock_echo(s, &api, "$input.body");
-    two_way_route(s, &api, "chat/echo", &echo);
-    let ctx = mock_echo(s, &api, "$context.routeKey $context.eventType");
-    two_way_route(s, &api, "chat/ctx", &ctx);
-    v2_route(s, &api, "chat/silent", &echo, &[]);
-    stage(s, &api);
-    api
-}
-
-/// A `$connect` route on the API's first integration (a WebSocket route needs an
-/// integration to be deployed, control-plane-v2.md §3.7).
-fn connect_route(s: &Server, api: &str, extra: &[&str]) {
-    let integration = v2(s, &["get-integrations", "--api-id", api])["Items"][0]["IntegrationId"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    v2_route(s, api, "$connect", &integration, extra);
-}
-
 #[test]
 fn route_selection_two_way_and_error_frames() {
     let s = Server::start();
@@ -861,18 +724,7 @@ fn a_route_without_an_integration_is_not_deployed() {
     });
     // Once the route has an integration, the next change deploys again.
     let target = format!("integrations/{echo}");
-    v2(
-        &s,
-        &[
-            "update-route",
-            "--api-id",
-            &api,
-            "--route-id",
-            &route,
-            "--target",
-            &target,
-        ],
-    );
+    update_route(&s, &api, &route, &["--target", &target]);
     let st = v2(&s, &["get-stage", "--api-id", &api, "--stage-name", "prod"]);
     assert_ne!(st["DeploymentId"], first.as_str());
     v2(&s, &["create-deployment", "--api-id", &api]);

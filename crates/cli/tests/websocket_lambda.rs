@@ -455,20 +455,13 @@ fn lambda_authorizer_on_connect() {
         ],
     );
     assert!(e.stderr.contains("BadRequestException"), "{}", e.stderr);
-    v2(
-        s,
-        &[
-            "update-route",
-            "--api-id",
-            &c.api,
-            "--route-id",
-            &connect_route,
-            "--authorization-type",
-            "CUSTOM",
-            "--authorizer-id",
-            &authorizer,
-        ],
-    );
+    let custom = [
+        "--authorization-type",
+        "CUSTOM",
+        "--authorizer-id",
+        &authorizer,
+    ];
+    update_route(s, &c.api, &connect_route, &custom);
     rt().block_on(async {
         for (query, status) in [("", 401), ("?token=nope", 403)] {
             match tokio_tungstenite::connect_async(c.url(query)).await {

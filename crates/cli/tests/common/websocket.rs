@@ -97,3 +97,157 @@ pub async fn connect_with_id(url: &str) -> (Client, String) {
     let frame: Value = serde_json::from_str(&next_text(&mut ws).await).unwrap();
     (ws, frame["connectionId"].as_str().unwrap().to_string())
 }
+
+/// A WebSocket API with `expr` as its route selection expression; its id.
+pub fn ws_api(s: &Server, expr: &str) -> String {
+    let api = v2(
+        s,
+        &[
+            "create-api",
+            "--name",
+            "ws",
+            "--protocol-type",
+            "WEBSOCKET",
+            "--route-selection-expression",
+            expr,
+        ],
+    );
+    assert!(api["ApiEndpoint"].as_str().unwrap().starts_with("ws://"));
+    api["ApiId"].as_str().unwrap().to_string()
+}
+
+/// A MOCK integration answering 200 whose `$default` integration response renders
+/// `template`; its id.
+pub fn mock_echo(s: &Server, api: &str, template: &str) -> String {
+    let i = integration(
+        s,
+        api,
+        &[
+            "--integration-type",
+            "MOCK",
+            "--template-selection-expression",
+            "\\$default",
+            "--request-templates",
+            r#"{"$default": "{\"statusCode\": 200}"}"#,
+        ],
+    );
+    assert_eq!(i["PassthroughBehavior"], "WHEN_NO_MATCH");
+    assert_eq!(i["TimeoutInMillis"], 29000);
+    assert_eq!(
+        i["IntegrationResponseSelectionExpression"],
+        "${integration.response.statuscode}"
+    );
+    let id = i["IntegrationId"].as_str().unwrap().to_string();
+    default_response(s, api, &id, template);
+    id
+}
+
+/// `create-integration` on `api` with `args`; the integration as answered.
+pub fn integration(s: &Server, api: &str, args: &[&str]) -> Value {
+    let mut full = vec!["create-integration", "--api-id", api];
+    full.extend_from_slice(args);
+    v2(s, &full)
+}
+
+/// The `$default` integration response of `integration`, rendering `template`.
+pub fn default_response(s: &Server, api: &str, integration: &str, template: &str) {
+    let templates = serde_json::json!({ "$default": template }).to_string();
+    v2(
+        s,
+        &[
+            "create-integration-response",
+            "--api-id",
+            api,
+            "--integration-id",
+            integration,
+            "--integration-response-key",
+            "$default",
+            "--template-selection-expression",
+            "\\$default",
+            "--response-templates",
+            &templates,
+        ],
+    );
+}
+
+/// `update-route` of `route` with `args`; the route as answered.
+pub fn update_route(s: &Server, api: &str, route: &str, args: &[&str]) -> Value {
+    let mut full = vec!["update-route", "--api-id", api, "--route-id", route];
+    full.extend_from_slice(args);
+    v2(s, &full)
+}
+
+/// A two-way route `key` to `integration`; its id.
+pub fn two_way_route(s: &Server, api: &str, key: &str, integration: &str) -> String {
+    let route = v2_route(
+        s,
+        api,
+        key,
+        integration,
+        &["--route-response-selection-expression", "$default"],
+    );
+    v2(
+        s,
+        &[
+            "create-route-response",
+            "--api-id",
+            api,
+            "--route-id",
+            &route,
+            "--route-response-key",
+            "$default",
+        ],
+    );
+    route
+}
+
+pub fn stage(s: &Server, api: &str) {
+    v2(
+        s,
+        &[
+            "create-stage",
+            "--api-id",
+            api,
+            "--stage-name",
+            "prod",
+            "--auto-deploy",
+        ],
+    );
+}
+
+/// Where a WebSocket API's `prod` stage answers: the host form, as
+/// `ws://127.0.0.1:PORT/prod` with `Host: {api}.execute-api.localhost` (wildcard names
+/// need not resolve here).
+pub fn url(s: &Server, api: &str) -> String {
+    format!("ws://{api}.execute-api.localhost:{}/prod", s.port)
+}
+
+/// The handshake's refusal status.
+pub async fn refused(url: &str) -> u16 {
+    match tokio_tungstenite::connect_async(request(url)).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => resp.status().as_u16(),
+        Err(e) => panic!("unexpected error {e}"),
+        Ok(_) => panic!("{url} should have been refused"),
+    }
+}
+
+pub fn echo_api(s: &Server) -> String {
+    let api = ws_api(s, "${request.body.service}/${request.body.action}");
+    let echo = mock_echo(s, &api, "$input.body");
+    two_way_route(s, &api, "chat/echo", &echo);
+    let ctx = mock_echo(s, &api, "$context.routeKey $context.eventType");
+    two_way_route(s, &api, "chat/ctx", &ctx);
+    v2_route(s, &api, "chat/silent", &echo, &[]);
+    stage(s, &api);
+    api
+}
+
+/// A `$connect` route on the API's first integration (a WebSocket route needs an
+/// integration to be deployed, control-plane-v2.md §3.7).
+pub fn connect_route(s: &Server, api: &str, extra: &[&str]) {
+    let integration = v2(s, &["get-integrations", "--api-id", api])["Items"][0]["IntegrationId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    v2_route(s, api, "$connect", &integration, extra);
+}

@@ -103,25 +103,35 @@ impl jsonschema::Retrieve for ApiModels {
 
 impl ModelCompiler {
     pub(crate) fn new(def: &RestApiDefinition) -> ModelCompiler {
-        let schemas = def
+        let models = def
             .models
             .iter()
-            .filter_map(|(name, m)| {
-                let doc = serde_json::from_str(m.schema.as_deref()?).ok()?;
-                Some((name.clone(), doc))
+            .filter_map(|(name, m)| Some((name.as_str(), m.schema.as_deref()?)));
+        ModelCompiler::of(&def.api.id, models)
+    }
+
+    /// The compiler of an API's models given as (name, schema source); a schema that is
+    /// not JSON is left out (a method that needs it answers 500).
+    pub(crate) fn of<'a>(
+        api_id: &str,
+        models: impl Iterator<Item = (&'a str, &'a str)>,
+    ) -> ModelCompiler {
+        let schemas = models
+            .filter_map(|(name, schema)| {
+                Some((name.to_string(), serde_json::from_str(schema).ok()?))
             })
             .collect();
         ModelCompiler {
-            api_id: def.api.id.clone(),
+            api_id: api_id.to_string(),
             retriever: ApiModels {
-                api_id: def.api.id.as_str().into(),
+                api_id: api_id.into(),
                 schemas: Arc::new(schemas),
             },
             compiled: Default::default(),
         }
     }
 
-    fn schema(&mut self, name: &str) -> ModelSchema {
+    pub(crate) fn schema(&mut self, name: &str) -> ModelSchema {
         if let Some(done) = self.compiled.get(name) {
             return done.clone();
         }

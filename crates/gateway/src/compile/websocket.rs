@@ -12,6 +12,9 @@ use tollgate_model::v2::{children, Definition, DEFAULT};
 use tollgate_model::{AuthorizationType, IntegrationType, PassthroughBehavior};
 
 use super::template::{CompiledTemplate, MappingTemplate};
+use super::validation::RequestValidation;
+pub use super::websocket_validation::WsBodyValidation;
+use super::websocket_validation::{body_validation, model_compiler, parameter_validation};
 use crate::integrations::lambda_target::LambdaTarget;
 use crate::uri::{compile_uri, UriPiece};
 use tollgate_authorizers::{CompileError, LambdaAuthorizer};
@@ -72,6 +75,10 @@ pub struct WsRoute {
     pub two_way: bool,
     pub authorization_type: AuthorizationType,
     pub api_key_required: bool,
+    /// Message bodies checked against the route's request models before the integration.
+    pub body_validation: Option<WsBodyValidation>,
+    /// `$connect`: the handshake parameters that must be present (else 400).
+    pub parameter_validation: Option<RequestValidation>,
 }
 
 /// A WebSocket API deployment as the data plane serves it.
@@ -250,6 +257,7 @@ pub fn compile_websocket_api(def: &Definition) -> CompiledWebSocketApi {
             == "$context.authorizer.usageIdentifierKey",
     };
     let mut compiled: HashMap<&str, Arc<WsIntegration>> = HashMap::new();
+    let mut models = model_compiler(def);
     for r in def.routes.values() {
         let integration = r.integration_id().and_then(|id| {
             if let Some(i) = compiled.get(id) {
@@ -268,6 +276,8 @@ pub fn compile_websocket_api(def: &Definition) -> CompiledWebSocketApi {
             two_way,
             authorization_type: r.authorization_type,
             api_key_required: r.api_key_required,
+            body_validation: body_validation(r, &mut models),
+            parameter_validation: parameter_validation(r),
         });
         match r.route_key.as_str() {
             "$connect" => {

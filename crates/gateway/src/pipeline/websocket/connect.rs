@@ -138,6 +138,10 @@ pub async fn serve(
             return error(403, "ForbiddenException", "Forbidden");
         }
     };
+    if let Err(message) = required_parameters(&stage, &parts) {
+        series.add(metrics::WS_CLIENT_ERRORS, 1);
+        return error(400, "BadRequestException", &message);
+    }
     if let Some(key) = &api_key {
         if let Err(e) = crate::pipeline::throttle::spend_plan(key).await {
             series.add(metrics::WS_CLIENT_ERRORS, 1);
@@ -173,11 +177,13 @@ pub async fn serve(
         match result {
             Ok(reply) if (200..300).contains(&reply.status) => accepted_headers = reply.headers,
             Ok(reply) => return status_only(reply.status, reply.body),
-            Err(Failure::Internal) => {
-                return error(500, "InternalServerErrorException", "Internal server error")
-            }
-            Err(Failure::Timeout) => {
-                return error(504, "IntegrationTimeout", "Endpoint request timed out")
+            Err(f) => {
+                let error_type = match f {
+                    Failure::Internal => "InternalServerErrorException",
+                    Failure::Timeout => "IntegrationTimeout",
+                    Failure::UnsupportedMediaType => "UnsupportedMediaTypeException",
+                };
+                return error(f.status(), error_type, f.message());
             }
         }
     }
@@ -262,6 +268,27 @@ fn api_key_binding(stage: &WsStageRuntime, info: &ConnInfo) -> Result<Option<Arc
         &info.api_key
     };
     stage.keys.get(key).cloned().map(Some).ok_or(())
+}
+
+/// `$connect`'s route request parameters marked `required` must be in the handshake
+/// (present and not blank, as REST's validator has them); `Err` is the 400's message.
+fn required_parameters(stage: &WsStageRuntime, parts: &http::request::Parts) -> Result<(), String> {
+    let Some(v) = stage
+        .deployment
+        .connect
+        .as_ref()
+        .and_then(|r| r.parameter_validation.as_ref())
+    else {
+        return Ok(());
+    };
+    let query = crate::pipeline::method_request::parse_query(parts.uri.query());
+    let params = crate::pipeline::method_request::Params {
+        path: &[],
+        query: &query,
+        headers: &parts.headers,
+    };
+    crate::pipeline::request_validation::check_parameters(v, &params)
+        .map_err(|e| e.message.into_owned())
 }
 
 /// The `x-amzn-ErrorType` of a refused handshake.

@@ -37,6 +37,10 @@ pub struct Reply {
 pub enum Failure {
     Internal,
     Timeout,
+    /// No request template matched and the passthrough behaviour forbids passing the
+    /// body through (REST's `UNSUPPORTED_MEDIA_TYPE`, whose message the frame carries as
+    /// the other frames carry their gateway response's).
+    UnsupportedMediaType,
 }
 
 impl Failure {
@@ -44,6 +48,16 @@ impl Failure {
         match self {
             Failure::Internal => "Internal server error",
             Failure::Timeout => "Endpoint request timed out",
+            Failure::UnsupportedMediaType => "Unsupported Media Type",
+        }
+    }
+
+    /// The status of the event's access log line (and of a refused handshake).
+    pub fn status(self) -> u16 {
+        match self {
+            Failure::Internal => 500,
+            Failure::Timeout => 504,
+            Failure::UnsupportedMediaType => 415,
         }
     }
 }
@@ -142,7 +156,7 @@ pub async fn run(call: &Call<'_>, i: &WsIntegration) -> Result<Reply, Failure> {
                 PassthroughBehavior::WhenNoTemplates if i.request_templates.is_empty() => {
                     Ok(Bytes::copy_from_slice(call.body))
                 }
-                _ => Err(Failure::Internal),
+                _ => Err(Failure::UnsupportedMediaType),
             },
         }
     };

@@ -5,12 +5,13 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use tollgate_model::selection::{body_value, Variable};
+use tollgate_model::selection::{body_value, Expression, Variable};
 use tollgate_model::v2::DEFAULT;
 use tollgate_store::limit::Verdict;
 
 use super::event::{Event, EventKind, Shared};
 use super::integrate::{self, Call};
+use crate::compile::websocket::WsBodyValidation;
 use crate::connections::Outbound;
 use crate::metrics;
 
@@ -25,25 +26,52 @@ pub fn error_frame(message: &str, connection_id: &str, request_id: &str) -> Byte
 /// The route key a message selects: the route selection expression over the message's
 /// JSON body; a body that is binary or not JSON selects `$default`.
 fn route_key(shared: &Shared, json: Option<&serde_json::Value>) -> String {
-    let Some(json) = json else {
-        return DEFAULT.to_string();
-    };
+    match json {
+        Some(json) => select(shared, &shared.stage.deployment.route_selection, Some(json)),
+        None => DEFAULT.to_string(),
+    }
+}
+
+/// A message-time selection expression's value: the body's JSON, the connection's
+/// `$context` and the stage variables.
+fn select(shared: &Shared, e: &Expression, json: Option<&serde_json::Value>) -> String {
     let info = &shared.info;
-    shared
-        .stage
-        .deployment
-        .route_selection
-        .evaluate(|v| match v {
-            Variable::Body(steps) => body_value(json, steps),
-            Variable::Context(name) => match name.as_str() {
-                "connectionId" => Some(info.connection_id.to_string()),
-                "stage" => Some(info.stage.to_string()),
-                "apiId" => Some(info.api_id.to_string()),
-                _ => None,
-            },
-            Variable::StageVariable(n) => shared.stage.variables.get(n).cloned(),
+    e.evaluate(|v| match v {
+        Variable::Body(steps) => json.and_then(|j| body_value(j, steps)),
+        Variable::Context(name) => match name.as_str() {
+            "connectionId" => Some(info.connection_id.to_string()),
+            "stage" => Some(info.stage.to_string()),
+            "apiId" => Some(info.api_id.to_string()),
             _ => None,
-        })
+        },
+        Variable::StageVariable(n) => shared.stage.variables.get(n).cloned(),
+        _ => None,
+    })
+}
+
+/// The route's request validation (websocket.md §3): the model the model selection
+/// expression names (else `$default`) must accept the body. `Err` is the error frame's
+/// message: `Invalid request body`, or an internal error for a model that cannot be used.
+fn validate(
+    shared: &Shared,
+    v: &WsBodyValidation,
+    body: &[u8],
+    json: Option<&serde_json::Value>,
+) -> Result<(), (u16, &'static str)> {
+    let key = v
+        .selection
+        .as_ref()
+        .map(|e| select(shared, e, json))
+        .unwrap_or_else(|| DEFAULT.to_string());
+    const INVALID: (u16, &str) = (400, "Invalid request body");
+    let model = v.model(&key).ok_or(INVALID)?;
+    crate::pipeline::request_validation::check_body(model, body).map_err(|e| {
+        if e.kind == tollgate_model::GatewayResponseType::BadRequestBody {
+            INVALID
+        } else {
+            (500, "Internal server error")
+        }
+    })
 }
 
 /// Handles one message; its answer, if any, goes out on the connection's queue.
@@ -102,14 +130,6 @@ pub async fn handle(shared: Arc<Shared>, body: Bytes, binary: bool) {
             return;
         }
     }
-    let Some(integration) = route.integration.as_ref() else {
-        reply(
-            error_frame("Internal server error", conn_id, &request_id),
-            true,
-        )
-        .await;
-        return;
-    };
     let event = Event {
         conn: &shared.info,
         route_key: &route.key,
@@ -120,6 +140,27 @@ pub async fn handle(shared: Arc<Shared>, body: Bytes, binary: bool) {
             body: &body,
             binary,
         },
+    };
+    if let Some(v) = &route.body_validation {
+        if let Err((status, message)) = validate(&shared, v, &body, json.as_ref()) {
+            let kind = if status < 500 {
+                metrics::WS_CLIENT_ERRORS
+            } else {
+                metrics::WS_EXECUTION_ERRORS
+            };
+            series.add(kind, 1);
+            shared.log(&event, status, Some(message));
+            reply(error_frame(message, conn_id, &request_id), true).await;
+            return;
+        }
+    }
+    let Some(integration) = route.integration.as_ref() else {
+        reply(
+            error_frame("Internal server error", conn_id, &request_id),
+            true,
+        )
+        .await;
+        return;
     };
     let call = Call {
         event: &event,
@@ -140,7 +181,7 @@ pub async fn handle(shared: Arc<Shared>, body: Bytes, binary: bool) {
             }
         }
         Err(f) => {
-            shared.log(&event, 500, Some(f.message()));
+            shared.log(&event, f.status(), Some(f.message()));
             reply(error_frame(f.message(), conn_id, &request_id), true).await
         }
     }

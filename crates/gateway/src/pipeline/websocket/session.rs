@@ -119,7 +119,7 @@ async fn disconnect(shared: &Shared, closed: Closed) {
         Ok(reply) => shared.log(&event, reply.status, None),
         Err(f) => {
             tracing::info!(api = %shared.info.api_id, connection = %shared.info.connection_id, failure = f.message(), "$disconnect integration failed");
-            shared.log(&event, 500, Some(f.message()));
+            shared.log(&event, f.status(), Some(f.message()));
         }
     }
 }
