@@ -1,5 +1,5 @@
-//! A chat room on a WebSocket API with a Python Lambda function (`$connect`,
-//! `$disconnect`, `sendmessage`): real WebSocket clients, the function pushing to every
+//! A chat room on a WebSocket API with a Lambda function (`$connect`, `$disconnect`,
+//! `sendmessage`), once in Python and once in Node.js: real WebSocket clients, the function pushing to every
 //! member through `@connections` with its own SigV4 signature, the events checked against
 //! `aws_lambda_events`' `ApiGatewayWebsocketProxyRequest`, handshake refusals, the
 //! sub-protocol copied into the 101, Lambda errors as error frames, and `$disconnect` on a
@@ -81,18 +81,103 @@ def handler(event, context):
     return {"statusCode": 200, "body": "sent"}
 "#;
 
+/// The same chat function in Node.js (stdlib only: `crypto` signs, `fetch` posts).
+const CHAT_JS: &str = r#"
+const crypto = require("crypto");
+const fs = require("fs");
+const path = require("path");
+
+const ROOM = process.env.ROOM_DIR;
+const hmac = (key, msg) => crypto.createHmac("sha256", key).update(msg).digest();
+const sha256 = (data) => crypto.createHash("sha256").update(data).digest("hex");
+const encode = (s) => encodeURIComponent(s)
+  .replace(/[!'()*]/g, (c) => "%" + c.charCodeAt(0).toString(16).toUpperCase());
+
+async function post(connectionId, data) {
+  const url = new URL(process.env.CONNECTIONS_ENDPOINT + "/@connections/" + encode(connectionId));
+  const amzDate = new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
+  const day = amzDate.slice(0, 8);
+  const canonicalUri = url.pathname.split("/").map(encode).join("/");
+  const canonical = ["POST", canonicalUri, "", "host:" + url.host, "x-amz-date:" + amzDate, "",
+                     "host;x-amz-date", sha256(data)].join("\n");
+  const scope = day + "/us-east-1/execute-api/aws4_request";
+  const toSign = ["AWS4-HMAC-SHA256", amzDate, scope, sha256(canonical)].join("\n");
+  let key = hmac("AWS4" + process.env.SECRET, day);
+  for (const part of ["us-east-1", "execute-api", "aws4_request"]) key = hmac(key, part);
+  const signature = crypto.createHmac("sha256", key).update(toSign).digest("hex");
+  const res = await fetch(url, { method: "POST", body: data, headers: {
+    "x-amz-date": amzDate,
+    "Authorization": "AWS4-HMAC-SHA256 Credential=" + process.env.KEY + "/" + scope
+                     + ", SignedHeaders=host;x-amz-date, Signature=" + signature } });
+  if (!res.ok) throw new Error("PostToConnection answered " + res.status);
+}
+
+exports.handler = async (event) => {
+  fs.appendFileSync(path.join(ROOM, "events.jsonl"), JSON.stringify(event) + "\n");
+  const rc = event.requestContext;
+  const me = rc.connectionId, route = rc.routeKey;
+  if (route === "$connect") {
+    const query = event.queryStringParameters || {};
+    if (query.name === "mallory") return { statusCode: 403 };
+    fs.writeFileSync(path.join(ROOM, "member-" + me), query.name || "");
+    const headers = {};
+    if ((event.headers["Sec-WebSocket-Protocol"] || "").includes("chat")) {
+      headers["Sec-WebSocket-Protocol"] = "chat";
+    }
+    return { statusCode: 200, headers };
+  }
+  if (route === "$disconnect") {
+    fs.rmSync(path.join(ROOM, "member-" + me));
+    return { statusCode: 200 };
+  }
+  const message = JSON.parse(event.body);
+  if (message.action === "boom") throw new Error("boom");
+  for (const name of fs.readdirSync(ROOM)) {
+    if (name.startsWith("member-")) await post(name.slice("member-".length), message.text);
+  }
+  return { statusCode: 200, body: "sent" };
+};
+"#;
+
+/// A chat function's package: its file, source, runtime and handler.
+struct ChatFunction {
+    file: &'static str,
+    source: &'static str,
+    runtime: &'static str,
+    handler: &'static str,
+}
+
+const PYTHON: ChatFunction = ChatFunction {
+    file: "chat.py",
+    source: CHAT_PY,
+    runtime: "python3.12",
+    handler: "chat.handler",
+};
+
+const NODE: ChatFunction = ChatFunction {
+    file: "chat.js",
+    source: CHAT_JS,
+    runtime: "nodejs20.x",
+    handler: "chat.handler",
+};
+
 struct Chat {
     s: Server,
     api: String,
     room: std::path::PathBuf,
 }
 
+/// The chat room on the Python function.
 fn chat(extra: &[&str]) -> Chat {
+    chat_on(&PYTHON, extra)
+}
+
+fn chat_on(f: &ChatFunction, extra: &[&str]) -> Chat {
     let dir = std::sync::Arc::new(tempfile::tempdir().unwrap());
     let s = Server::start_with(dir, extra);
     let room = s.data_path().join("room");
     std::fs::create_dir_all(&room).unwrap();
-    let zip = zip_file(s.data_path(), "chat.zip", &[("chat.py", CHAT_PY, 0o644)]);
+    let zip = zip_file(s.data_path(), "chat.zip", &[(f.file, f.source, 0o644)]);
     let api = v2(
         &s,
         &[
@@ -116,8 +201,8 @@ fn chat(extra: &[&str]) -> Chat {
     create_function(
         &s,
         "chat",
-        "python3.12",
-        "chat.handler",
+        f.runtime,
+        f.handler,
         &zip,
         &["--environment", &env],
     );
@@ -242,7 +327,16 @@ fn event_of<'e>(events: &'e [Value], event_type: &str) -> &'e Value {
 
 #[test]
 fn chat_room_with_a_python_lambda() {
-    let c = chat(&[]);
+    chat_room(&chat_on(&PYTHON, &[]));
+}
+
+#[test]
+fn chat_room_with_a_node_lambda() {
+    chat_room(&chat_on(&NODE, &[]));
+}
+
+/// Two members chat, a third is refused; every event is what AWS sends.
+fn chat_room(c: &Chat) {
     rt().block_on(async {
         // `$connect` refuses with the function's status: the handshake gets it.
         match tokio_tungstenite::connect_async(c.url("?name=mallory")).await {
