@@ -258,6 +258,28 @@ fn addressing_and_refusals() {
     assert_eq!(r.status, 426, "{}", r.text());
 }
 
+/// Sends `body` as one text message in frames of `size` bytes (continuation frames after
+/// the first); a send the server cut short is not an error here.
+async fn send_fragmented(ws: &mut Client, body: &str, size: usize) {
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+    use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+    let chunks: Vec<&[u8]> = body.as_bytes().chunks(size).collect();
+    let last = chunks.len() - 1;
+    for (i, chunk) in chunks.into_iter().enumerate() {
+        let opcode = OpCode::Data(if i == 0 { Data::Text } else { Data::Continue });
+        let frame = Frame::message(chunk.to_vec(), opcode, i == last);
+        if ws.send(Message::Frame(frame)).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// A `chat/ctx` message padded to `len` bytes.
+fn padded(len: usize) -> String {
+    let head = r#"{"service":"chat","action":"ctx","pad":""#;
+    format!("{head}{}\"}}", "x".repeat(len - head.len() - 2))
+}
+
 #[test]
 fn frame_and_message_limits_close_with_1009() {
     let s = Server::start();
@@ -277,11 +299,14 @@ fn frame_and_message_limits_close_with_1009() {
             }
         }
         // Most clients send a message as one frame: 40 KB in one frame is over 32 KB.
-        let big = format!(
-            r#"{{"service":"chat","action":"echo","pad":"{}"}}"#,
-            "x".repeat(40 * 1024)
-        );
-        ws.send(Message::text(big)).await.unwrap();
+        ws.send(Message::text(padded(40 * 1024))).await.unwrap();
+        assert_eq!(close_code(&mut ws).await, 1009);
+        let mut ws = connect(&url(&s, &api)).await;
+        // 120 KB in 30 KB frames: one message under the limit, routed and answered.
+        send_fragmented(&mut ws, &padded(120 * 1024), 30 * 1024).await;
+        assert_eq!(next_text(&mut ws).await, "chat/ctx MESSAGE");
+        // 150 KB in frames of 30 KB, each under the frame limit: the message is too big.
+        send_fragmented(&mut ws, &padded(150 * 1024), 30 * 1024).await;
         assert_eq!(close_code(&mut ws).await, 1009);
     });
 }

@@ -430,6 +430,27 @@ fn chat_room(c: &Chat) {
 }
 
 #[test]
+fn disconnect_runs_after_the_idle_timeout() {
+    let c = chat(&["--websocket-idle-timeout", "1"]);
+    rt().block_on(async {
+        let (mut ws, _) = connect(&c.url("?name=idle"), None).await;
+        assert_eq!(c.members(), 1);
+        assert_eq!(close_code(&mut ws).await, 1001);
+    });
+    c.wait_members(0);
+    let events = c.events();
+    let bye = event_of(&events, "DISCONNECT");
+    assert_eq!(
+        bye["requestContext"]["disconnectStatusCode"], 1001,
+        "{bye:#}"
+    );
+    assert_eq!(
+        bye["requestContext"]["connectionId"],
+        event_of(&events, "CONNECT")["requestContext"]["connectionId"]
+    );
+}
+
+#[test]
 fn disconnect_runs_on_delete_connection_and_sigterm() {
     let mut c = chat(&[]);
     let endpoint = format!("{}/_aws/execute-api/{}/prod", c.s.endpoint(), c.api);

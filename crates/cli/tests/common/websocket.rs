@@ -151,6 +151,12 @@ pub fn integration(s: &Server, api: &str, args: &[&str]) -> Value {
 
 /// The `$default` integration response of `integration`, rendering `template`.
 pub fn default_response(s: &Server, api: &str, integration: &str, template: &str) {
+    integration_response(s, api, integration, "$default", template);
+}
+
+/// An integration response of `integration` with `key` (`$default` or `/regex/`),
+/// rendering `template`.
+pub fn integration_response(s: &Server, api: &str, integration: &str, key: &str, template: &str) {
     let templates = serde_json::json!({ "$default": template }).to_string();
     v2(
         s,
@@ -161,7 +167,7 @@ pub fn default_response(s: &Server, api: &str, integration: &str, template: &str
             "--integration-id",
             integration,
             "--integration-response-key",
-            "$default",
+            key,
             "--template-selection-expression",
             "\\$default",
             "--response-templates",
