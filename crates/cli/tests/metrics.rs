@@ -438,6 +438,10 @@ fn websocket_connects_messages_and_client_errors_are_counted() {
     let api = websocket::ws_api(&s, "$request.body.action");
     let mock = websocket::mock_echo(&s, &api, "pong");
     websocket::two_way_route(&s, &api, "ping", &mock);
+    let backend = Backend::start();
+    let echo = format!("{}/e?raw=1", backend.url());
+    let relay = websocket::http_integration(&s, &api, "HTTP_PROXY", &echo, &[]);
+    websocket::two_way_route(&s, &api, "relay", &relay);
     v2(
         &s,
         &[
@@ -451,7 +455,7 @@ fn websocket_connects_messages_and_client_errors_are_counted() {
             "DetailedMetricsEnabled=true",
         ],
     );
-    // One client: two pings (answered) and a message no route takes.
+    // One client: two pings (answered), a relayed message and a message no route takes.
     let url = format!("ws://127.0.0.1:{}/_aws/execute-api/{api}/prod", s.port);
     let out = Command::new(env!("CARGO_BIN_EXE_tollgate"))
         .args(["ws", &url, "--for", "2"])
@@ -461,12 +465,22 @@ fn websocket_connects_messages_and_client_errors_are_counted() {
             "--send",
             r#"{"action":"ping"}"#,
         ])
+        .args(["--send", r#"{"action":"relay"}"#])
         .args(["--send", r#"{"action":"nope"}"#])
         .output()
         .unwrap();
     let printed = String::from_utf8_lossy(&out.stdout);
     assert_eq!(printed.matches("pong").count(), 2, "{printed}");
+    assert!(printed.contains(r#"{"action":"relay"}"#), "{printed}");
     assert!(printed.contains("Forbidden"), "{printed}");
+    // Another client (a message no route takes, to learn its id) gets a push.
+    let endpoint = format!("{}/_aws/execute-api/{api}/prod", s.endpoint());
+    websocket::rt().block_on(async {
+        let (mut ws, id) = websocket::connect_with_id(&url).await;
+        websocket::manage(&s, "post-to-connection", &endpoint, &id, &["--data", "hi"])
+            .unwrap_or_else(|e| panic!("{}", e.stderr));
+        assert_eq!(websocket::next_text(&mut ws).await, "hi");
+    });
 
     let m = get_metrics(&s);
     let stage = [
@@ -476,23 +490,35 @@ fn websocket_connects_messages_and_client_errors_are_counted() {
     ];
     let mut ping = stage.to_vec();
     ping.push(("route", "ping"));
-    assert_eq!(value(&m, "apigateway_websocket_connect_total", &stage), 1.0);
+    let mut relayed = stage.to_vec();
+    relayed.push(("route", "relay"));
+    assert_eq!(value(&m, "apigateway_websocket_connect_total", &stage), 2.0);
     // Both directions: two pings in, two answers out.
     assert_eq!(value(&m, "apigateway_websocket_messages_total", &ping), 4.0);
     assert_eq!(
         value(&m, "apigateway_websocket_integration_errors_total", &ping),
         0.0
     );
+    // IntegrationLatency: not for MOCK integrations (websocket.md §7), for HTTP ones.
     assert_eq!(
         value(&m, "apigateway_integration_latency_seconds_count", &ping),
+        0.0
+    );
+    assert_eq!(
+        value(&m, "apigateway_websocket_messages_total", &relayed),
         2.0
     );
     assert_eq!(
-        value(&m, "apigateway_websocket_messages_total", &stage),
+        value(&m, "apigateway_integration_latency_seconds_count", &relayed),
         1.0
+    );
+    // The stage's own series: the two unrouted messages in, and the push out.
+    assert_eq!(
+        value(&m, "apigateway_websocket_messages_total", &stage),
+        3.0
     );
     assert_eq!(
         value(&m, "apigateway_websocket_client_errors_total", &stage),
-        1.0
+        2.0
     );
 }

@@ -435,23 +435,6 @@ fn max_duration_and_new_connection_rate() {
     });
 }
 
-/// An integration of `kind` to `uri` (method POST) with `extra` arguments; its id.
-fn http_integration(s: &Server, api: &str, kind: &str, uri: &str, extra: &[&str]) -> String {
-    let mut args = vec![
-        "create-integration",
-        "--api-id",
-        api,
-        "--integration-type",
-        kind,
-        "--integration-method",
-        "POST",
-        "--integration-uri",
-        uri,
-    ];
-    args.extend_from_slice(extra);
-    v2(s, &args)["IntegrationId"].as_str().unwrap().to_string()
-}
-
 #[test]
 fn http_integrations_templates_responses_and_timeouts() {
     let s = Server::start();

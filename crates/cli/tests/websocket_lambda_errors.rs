@@ -48,24 +48,9 @@ fn api(s: &Server) -> String {
     let source = format!("arn:aws:execute-api:us-east-1:000000000000:{api}/*");
     grant_apigateway(s, "f", "ws", &source, None);
     let uri = fn_uri("f");
-    let lambda = |kind: &str, extra: &[&str]| {
-        let mut args = vec![
-            "--integration-type",
-            kind,
-            "--integration-method",
-            "POST",
-            "--integration-uri",
-            &uri,
-        ];
-        args.extend_from_slice(extra);
-        integration(s, &api, &args)["IntegrationId"]
-            .as_str()
-            .unwrap()
-            .to_string()
-    };
-    let connect = lambda("AWS_PROXY", &["--timeout-in-millis", "1000"]);
+    let connect = http_integration(s, &api, "AWS_PROXY", &uri, &["--timeout-in-millis", "1000"]);
     v2_route(s, &api, "$connect", &connect, &[]);
-    let greet = lambda("AWS", &[]);
+    let greet = http_integration(s, &api, "AWS", &uri, &[]);
     integration_response(
         s,
         &api,

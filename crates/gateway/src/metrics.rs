@@ -149,17 +149,20 @@ pub fn count_cache(series: &Series, hit: bool) {
     series.add(if hit { CACHE_HITS } else { CACHE_MISSES }, 1);
 }
 
-/// Runs a WebSocket integration call, counting its latency and its failure: an error
-/// status it answered (`status` of its reply) is an IntegrationError, no answer an
-/// ExecutionError.
+/// Runs a WebSocket integration call, counting its failure (an error status it answered,
+/// `status` of its reply, is an IntegrationError, no answer an ExecutionError) and, when
+/// `latency` (not for MOCK, websocket.md §7), its IntegrationLatency.
 pub async fn timed_ws_integration<R, E>(
     series: &Series,
+    latency: bool,
     call: impl std::future::Future<Output = Result<R, E>>,
     status: impl Fn(&R) -> u16,
 ) -> Result<R, E> {
     let started = std::time::Instant::now();
     let result = call.await;
-    series.observe_micros(WS_INTEGRATION_LATENCY, started.elapsed().as_micros() as u64);
+    if latency {
+        series.observe_micros(WS_INTEGRATION_LATENCY, started.elapsed().as_micros() as u64);
+    }
     match &result {
         Ok(r) if status(r) >= 400 => series.add(WS_INTEGRATION_ERRORS, 1),
         Ok(_) => {}

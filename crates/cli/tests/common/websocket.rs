@@ -149,6 +149,23 @@ pub fn integration(s: &Server, api: &str, args: &[&str]) -> Value {
     v2(s, &full)
 }
 
+/// An integration of `kind` to `uri` (method POST) with `extra` arguments; its id.
+pub fn http_integration(s: &Server, api: &str, kind: &str, uri: &str, extra: &[&str]) -> String {
+    let mut args = vec![
+        "--integration-type",
+        kind,
+        "--integration-method",
+        "POST",
+        "--integration-uri",
+        uri,
+    ];
+    args.extend_from_slice(extra);
+    integration(s, api, &args)["IntegrationId"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
 /// The `$default` integration response of `integration`, rendering `template`.
 pub fn default_response(s: &Server, api: &str, integration: &str, template: &str) {
     integration_response(s, api, integration, "$default", template);

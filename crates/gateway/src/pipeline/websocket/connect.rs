@@ -171,9 +171,7 @@ pub async fn serve(
             stage_variables: &stage.variables,
             functions: functions.as_ref(),
         };
-        let result =
-            metrics::timed_ws_integration(series, integrate::run(&call, integration), |r| r.status)
-                .await;
+        let result = integrate::run_counted(&call, integration, series).await;
         match result {
             Ok(reply) if (200..300).contains(&reply.status) => accepted_headers = reply.headers,
             Ok(reply) => return status_only(reply.status, reply.body),

@@ -138,6 +138,17 @@ fn pick<'t>(
         .or_else(|| templates.get(tollgate_model::v2::DEFAULT))
 }
 
+/// Runs the integration for `call`, counted in `series` (websocket.md §7): its failures,
+/// and its IntegrationLatency unless it is a MOCK.
+pub async fn run_counted(
+    call: &Call<'_>,
+    i: &WsIntegration,
+    series: &tollgate_metrics::Series,
+) -> Result<Reply, Failure> {
+    let latency = !matches!(i.target, WsTarget::Mock);
+    crate::metrics::timed_ws_integration(series, latency, run(call, i), |r| r.status).await
+}
+
 /// Runs the integration for `call`.
 pub async fn run(call: &Call<'_>, i: &WsIntegration) -> Result<Reply, Failure> {
     let mut context = call.event.request_context();

@@ -115,7 +115,7 @@ pub async fn serve(
         return elsewhere(gw, &parts, body, connection_id).await;
     };
     match method {
-        http::Method::POST => post(gw, &conn, body).await,
+        http::Method::POST => post(gw, stage, &conn, body).await,
         http::Method::GET => get(&conn),
         _ => match conn.send(Outbound::Close {
             code: DELETE_CLOSE_CODE,
@@ -181,7 +181,14 @@ async fn read_data(
     Ok(data)
 }
 
-async fn post(gw: &Gateway, conn: &Connection, body: Option<RequestBody>) -> Response<GatewayBody> {
+/// Hands the data to the connection's writer; a message delivered this way counts in the
+/// stage's MessageCount (both directions count, websocket.md §7).
+async fn post(
+    gw: &Gateway,
+    stage: &WsStageRuntime,
+    conn: &Connection,
+    body: Option<RequestBody>,
+) -> Response<GatewayBody> {
     let data = match read_data(gw, body).await {
         Ok(d) => d,
         Err(resp) => return resp,
@@ -190,6 +197,10 @@ async fn post(gw: &Gateway, conn: &Connection, body: Option<RequestBody>) -> Res
     match conn.send(Outbound::Message { data, text }) {
         Ok(()) => {
             conn.touch();
+            stage
+                .metrics
+                .series(None)
+                .add(crate::metrics::WS_MESSAGES, 1);
             empty(http::StatusCode::OK)
         }
         Err(SendError::Full) => error(429, "LimitExceededException", "Rate exceeded"),

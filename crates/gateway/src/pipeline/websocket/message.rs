@@ -169,9 +169,7 @@ pub async fn handle(shared: Arc<Shared>, body: Bytes, binary: bool) {
         stage_variables: &shared.stage.variables,
         functions: shared.functions.as_ref(),
     };
-    match metrics::timed_ws_integration(series, integrate::run(&call, integration), |r| r.status)
-        .await
-    {
+    match integrate::run_counted(&call, integration, series).await {
         Ok(answer) => {
             shared.log(&event, answer.status, None);
             if route.two_way {
