@@ -54,3 +54,36 @@ fn lambda_timeout_is_503_and_a_large_body_is_413() {
         .send();
     assert_v2_error(&r, 413, "Request Entity Too Large");
 }
+
+/// The account-level throttle (UpdateAccount's `throttleSettings`, a Tollgate extension:
+/// on AWS a service quota) covers HTTP APIs' routes too: 429 with the fixed body.
+#[test]
+fn account_throttle_applies_to_http_apis() {
+    let s = Server::start();
+    let backend = Backend::start();
+    let api = v2_http_api(&s, "busy");
+    let integration = v2_http_proxy(&s, &api, "GET", &backend.url(), &[]);
+    v2_route(&s, &api, "GET /ping", &integration, &[]);
+    v2_default_stage(&s, &api);
+    assert_eq!(s.invoke(&api, "/$default/ping").status, 200);
+    apigw(
+        &s,
+        &[
+            "update-account",
+            "--patch-operations",
+            "op=replace,path=/throttleSettings/burstLimit,value=2",
+            "op=replace,path=/throttleSettings/rateLimit,value=0.5",
+        ],
+    );
+    let answers: Vec<Response> = (0..6)
+        .map(|_| s.invoke(&api, "/$default/ping"))
+        .collect();
+    let refused: Vec<&Response> = answers.iter().filter(|r| r.status == 429).collect();
+    assert!(
+        refused.len() >= 3,
+        "a burst of 2 at 0.5/s admits at most 3 of 6: {:?}",
+        answers.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
+    assert_v2_error(refused[0], 429, "Too Many Requests");
+    assert!(answers.iter().all(|r| r.status == 200 || r.status == 429));
+}
