@@ -75,9 +75,7 @@ fn account_throttle_applies_to_http_apis() {
             "op=replace,path=/throttleSettings/rateLimit,value=0.5",
         ],
     );
-    let answers: Vec<Response> = (0..6)
-        .map(|_| s.invoke(&api, "/$default/ping"))
-        .collect();
+    let answers: Vec<Response> = (0..6).map(|_| s.invoke(&api, "/$default/ping")).collect();
     let refused: Vec<&Response> = answers.iter().filter(|r| r.status == 429).collect();
     assert!(
         refused.len() >= 3,
