@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use jsonwebtoken::DecodingKey;
 use serde_json::Value;
+use tollgate_model::v2::key_url_allowed;
 
 /// Largest JWKS (and discovery) document read (auth-throttle-cache.md §6.1).
 pub const MAX_JWKS: usize = 150_000;
@@ -85,27 +86,6 @@ fn parse_jwks(doc: &[u8]) -> Option<HashMap<String, DecodingKey>> {
     )
 }
 
-/// Where keys may come from: `https://`, or `http://` on a loopback address (identity
-/// providers on this machine only), for issuers and the `jwks_uri` their discovery
-/// documents name alike.
-pub(crate) fn url_allowed(url: &str) -> bool {
-    if url.starts_with("https://") {
-        return true;
-    }
-    let Some(rest) = url.strip_prefix("http://") else {
-        return false;
-    };
-    let authority = rest.split('/').next().unwrap_or_default();
-    let host = match authority.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or_default(),
-        None => authority.split(':').next().unwrap_or_default(),
-    };
-    host == "localhost"
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
-}
-
 /// The `jwks_uri` of an OIDC discovery document.
 fn jwks_uri(doc: &[u8]) -> Option<String> {
     if doc.len() > MAX_JWKS {
@@ -146,7 +126,7 @@ impl JwksCache {
                 KeyLocation::OpenIdDiscovery => {
                     let discovery = format!("{base}/.well-known/openid-configuration");
                     let doc = fetcher.fetch(&discovery).await.ok()?;
-                    jwks_uri(&doc).filter(|u| url_allowed(u)).or_else(|| {
+                    jwks_uri(&doc).filter(|u| key_url_allowed(u)).or_else(|| {
                         tracing::info!(url = %discovery, "OpenID configuration names no usable jwks_uri (https, or http on loopback)");
                         None
                     })?

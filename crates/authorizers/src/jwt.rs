@@ -142,7 +142,7 @@ impl JwtAuthorizer {
             .as_ref()
             .map(|c| (c.issuer.clone().unwrap_or_default(), c.audience.clone()))
             .unwrap_or_default();
-        if !crate::jwks::url_allowed(&issuer) {
+        if !tollgate_model::v2::key_url_allowed(&issuer) {
             return Err(JwtCompileError::Issuer(id(), issuer));
         }
         Ok(JwtAuthorizer {
@@ -379,13 +379,19 @@ mod tests {
 
     #[test]
     fn issuers_and_claim_text() {
-        assert!(crate::jwks::url_allowed("https://idp.example.com/x"));
-        assert!(crate::jwks::url_allowed("http://127.0.0.1:8080"));
-        assert!(crate::jwks::url_allowed("http://localhost:9/realms/a"));
-        assert!(crate::jwks::url_allowed("http://[::1]:9"));
-        assert!(!crate::jwks::url_allowed("http://idp.example.com"));
-        assert!(!crate::jwks::url_allowed("http://10.0.0.1"));
-        assert!(!crate::jwks::url_allowed("ftp://localhost"));
+        assert!(tollgate_model::v2::key_url_allowed(
+            "https://idp.example.com/x"
+        ));
+        assert!(tollgate_model::v2::key_url_allowed("http://127.0.0.1:8080"));
+        assert!(tollgate_model::v2::key_url_allowed(
+            "http://localhost:9/realms/a"
+        ));
+        assert!(tollgate_model::v2::key_url_allowed("http://[::1]:9"));
+        assert!(!tollgate_model::v2::key_url_allowed(
+            "http://idp.example.com"
+        ));
+        assert!(!tollgate_model::v2::key_url_allowed("http://10.0.0.1"));
+        assert!(!tollgate_model::v2::key_url_allowed("ftp://localhost"));
         let v: Value = serde_json::json!(["admin", "users"]);
         assert_eq!(claim_text(&v), "[admin users]");
         assert_eq!(claim_text(&serde_json::json!(5)), "5");

@@ -674,23 +674,30 @@ fn authorizers_are_stored_checked_and_referenced_by_routes() {
         "BadRequestException",
         "Invalid identity source specified: method.request.header.x",
     );
-    let e = v2_err(
-        &s,
-        &[
-            "create-authorizer",
-            "--api-id",
-            &id,
-            "--name",
-            "bad-issuer",
-            "--authorizer-type",
-            "JWT",
-            "--identity-source",
-            "$request.header.Authorization",
-            "--jwt-configuration",
-            "Audience=a,Issuer=issuer.example",
-        ],
-    );
-    assert_cli_error(&e, "BadRequestException", "Invalid issuer specified");
+    // An issuer is an https URL; plain http only for an identity provider on this machine.
+    for (issuer, message) in [
+        ("issuer.example", "Invalid issuer specified"),
+        ("http://idp.example.com/realm", "loopback"),
+    ] {
+        let config = format!("Audience=a,Issuer={issuer}");
+        let e = v2_err(
+            &s,
+            &[
+                "create-authorizer",
+                "--api-id",
+                &id,
+                "--name",
+                "bad-issuer",
+                "--authorizer-type",
+                "JWT",
+                "--identity-source",
+                "$request.header.Authorization",
+                "--jwt-configuration",
+                &config,
+            ],
+        );
+        assert_cli_error(&e, "BadRequestException", message);
+    }
 
     let route = v2(
         &s,

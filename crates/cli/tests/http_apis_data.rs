@@ -47,12 +47,6 @@ fn get_host(s: &Server, api: &str, path: &str) -> Response {
         .send()
 }
 
-fn assert_fixed_error(r: &Response, status: u16, message: &str) {
-    assert_eq!(r.status, status, "{r}");
-    assert_eq!(r.json(), json!({ "message": message }), "{r}");
-    assert!(r.header("apigw-requestid").is_some(), "{r}");
-}
-
 #[test]
 fn http_proxy_routes_by_v2_priorities_on_default_and_named_stages() {
     let backend = Backend::start();
@@ -169,8 +163,8 @@ fn http_proxy_routes_by_v2_priorities_on_default_and_named_stages() {
         json!({"stageName": "prod", "autoDeploy": true}),
     );
     assert_eq!(get_host(&s, &api2, "/prod/ok").status, 200);
-    assert_fixed_error(&get_host(&s, &api2, "/ok"), 404, "Not Found");
-    assert_fixed_error(&get_host(&s, &api2, "/prod/nope"), 404, "Not Found");
+    assert_v2_error(&get_host(&s, &api2, "/ok"), 404, "Not Found");
+    assert_v2_error(&get_host(&s, &api2, "/prod/nope"), 404, "Not Found");
     // An id no API has is answered as REST answers it (the kind is unknown): 403.
     assert_eq!(get_host(&s, "zzzzzzzzzz", "/prod/ok").status, 403);
 
@@ -183,7 +177,7 @@ fn http_proxy_routes_by_v2_priorities_on_default_and_named_stages() {
     );
     route(&cp, &api2, "GET /slow", &slow);
     let r = get_host(&s, &api2, "/prod/slow?delay_ms=1000");
-    assert_fixed_error(&r, 503, "Service Unavailable");
+    assert_v2_error(&r, 503, "Service Unavailable");
 
     // disableExecuteApiEndpoint takes the API off its default endpoints: as if it did not
     // exist.
@@ -193,6 +187,9 @@ fn http_proxy_routes_by_v2_priorities_on_default_and_named_stages() {
         Some(&json!({"disableExecuteApiEndpoint": true})),
     );
     let r = get_host(&s, &api2, "/prod/ok");
+    assert_eq!(r.status, 403, "{r}");
+    // The path form is a default endpoint too.
+    let r = s.invoke(&api2, "/prod/ok");
     assert_eq!(r.status, 403, "{r}");
 }
 
@@ -253,11 +250,11 @@ fn lambda_proxy_payload_2_and_1_events_inference_and_permissions() {
         .unwrap()
         .to_string();
     // No permission yet: API Gateway may not invoke the function.
-    assert_fixed_error(&get_host(&s, &api, "/a"), 500, "Internal Server Error");
+    assert_v2_error(&get_host(&s, &api, "/a"), 500, "Internal Server Error");
     // Routes with a method and path are `{api}/{stage}/{METHOD}{path}`; the `$default`
     // route is `{api}/{stage}/$default`, which `*/*/*` does not cover.
     grant_api(&s, "echo", &api, None);
-    assert_fixed_error(&get_host(&s, &api, "/a"), 500, "Internal Server Error");
+    assert_v2_error(&get_host(&s, &api, "/a"), 500, "Internal Server Error");
     let source = format!("arn:aws:execute-api:us-east-1:000000000000:{api}/*/$default");
     grant_apigateway(&s, "echo", "default-route", &source, None);
 
@@ -348,6 +345,17 @@ fn lambda_proxy_payload_2_and_1_events_inference_and_permissions() {
     assert_eq!(event.path_parameters["proxy"], "x/y");
     assert_eq!(event.query_string_parameters.first("q"), Some("1"));
     assert_eq!(event.request_context.stage.as_deref(), Some("beta"));
+    // lambda-events.md §2.2: REST's requestContext with HTTP APIs' values.
+    let rc = &raw["requestContext"];
+    assert_eq!(rc["resourceId"], Value::Null, "{raw:#}");
+    assert_eq!(rc["resourcePath"], "/v1/{proxy+}", "{raw:#}");
+    assert_eq!(
+        rc["authorizer"],
+        json!({"claims": null, "scopes": null}),
+        "{raw:#}"
+    );
+    assert_eq!(rc["extendedRequestId"], json!(r.header("apigw-requestid")));
+    assert_eq!(raw["path"], "/beta/v1/x/y", "{raw:#}");
 
     // Response inference (payload 2.0) and function errors.
     for f in ["bare", "obj", "fail"] {
@@ -369,7 +377,7 @@ fn lambda_proxy_payload_2_and_1_events_inference_and_permissions() {
         (200, json!({"hello": "world"})),
         "{r}"
     );
-    assert_fixed_error(&get_host(&s, &api, "/fail"), 500, "Internal Server Error");
+    assert_v2_error(&get_host(&s, &api, "/fail"), 500, "Internal Server Error");
 }
 
 #[test]
@@ -400,7 +408,7 @@ fn throttling_by_route_settings_over_default_route_settings() {
     );
     let status = |p: &str| get_host(&s, &api, p).status;
     assert_eq!(status("/one"), 200);
-    assert_fixed_error(&get_host(&s, &api, "/one"), 429, "Too Many Requests");
+    assert_v2_error(&get_host(&s, &api, "/one"), 429, "Too Many Requests");
     // Each route has its own bucket; `/two` has the stage default's burst of 2.
     assert_eq!(
         (status("/two"), status("/two"), status("/two")),

@@ -55,18 +55,6 @@ fn document(backend: &str, issuer: &str, origin: &str) -> Value {
     })
 }
 
-fn route_keys(s: &Server, api: &str) -> Vec<String> {
-    let routes = v2(s, &["get-routes", "--api-id", api]);
-    let mut keys: Vec<String> = routes["Items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["RouteKey"].as_str().unwrap().to_string())
-        .collect();
-    keys.sort();
-    keys
-}
-
 #[test]
 fn import_call_export_and_reimport() {
     let s = Server::start();
@@ -94,7 +82,7 @@ fn import_call_export_and_reimport() {
     assert_eq!(api["Tags"], json!({"team": "pets"}));
     let id = api["ApiId"].as_str().unwrap().to_string();
     assert_eq!(
-        route_keys(&s, &id),
+        v2_route_keys(&s, &id),
         ["$default", "GET /pets/{id}", "GET /private"]
     );
     let authorizers = v2(&s, &["get-authorizers", "--api-id", &id]);
@@ -200,7 +188,7 @@ fn import_call_export_and_reimport() {
     );
     let id2 = again["ApiId"].as_str().unwrap();
     assert_eq!(
-        route_keys(&s, id2),
+        v2_route_keys(&s, id2),
         ["$default", "GET /pets/{id}", "GET /private"]
     );
 
@@ -224,7 +212,7 @@ fn import_call_export_and_reimport() {
         re["CorsConfiguration"]["AllowOrigins"],
         json!(["https://b.example"])
     );
-    assert_eq!(route_keys(&s, &id), ["$default", "GET /pets/{id}"]);
+    assert_eq!(v2_route_keys(&s, &id), ["$default", "GET /pets/{id}"]);
     let r = s.invoke(&id, "/$default/private");
     assert_eq!(r.status, 200, "{r}");
     assert_eq!(

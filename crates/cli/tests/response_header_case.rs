@@ -5,6 +5,11 @@
 //! `test_apigateway_integrations.snapshot.json` (`test_apigateway_header_remapping_http`,
 //! `response-headers`). Responses are read as raw bytes (`Http`): most HTTP clients lower
 //! the names they read.
+//!
+//! HTTP APIs (no recording here; public `curl -v` transcripts of HTTP APIs over HTTP/1.1 and
+//! HTTP/2): `Date`, `Content-Type`, `Content-Length`, `Connection` spelled as above, the
+//! gateway's own `apigw-requestid` and `www-authenticate` lower case, and a backend's
+//! headers passed, `Server` included, never remapped.
 
 mod common;
 
@@ -278,4 +283,40 @@ fn gateway_response_headers_keep_the_apis_spelling() {
     assert_spelled(&r, "Access-Control-Allow-Origin");
     assert_spelled(&r, "x-lower");
     assert_spelled(&r, "x-amzn-ErrorType");
+}
+
+#[test]
+fn http_apis_pass_backend_headers_unremapped_and_spell_their_own_in_lower_case() {
+    let s = Server::start();
+    let port = raw_backend("X-CuStOm-Header: v\r\nServer: backend/1.0\r\nDate: Thu, 01 Jan 1970 00:00:00 GMT\r\nContent-Type: text/plain\r\n");
+    let api = v2_http_api(&s, "v2-case");
+    let integration = v2_http_proxy(&s, &api, "GET", &format!("http://127.0.0.1:{port}/"), &[]);
+    v2_route(&s, &api, "GET /p", &integration, &[]);
+    v2_default_stage(&s, &api);
+    let r = s.invoke(&api, "/$default/p");
+    assert_eq!(r.status, 200, "{r}");
+    assert_spelled(&r, "X-CuStOm-Header");
+    assert_spelled(&r, "apigw-requestid");
+    assert_spelled(&r, "Content-Length");
+    assert_spelled(&r, "Date");
+    assert_eq!(r.header("server"), Some("backend/1.0"), "{r}");
+    assert!(
+        !names(&r)
+            .iter()
+            .any(|n| n.to_ascii_lowercase().starts_with("x-amzn-remapped-")),
+        "HTTP APIs remap nothing: {r}"
+    );
+    assert_eq!(r.headers_named("date").len(), 1, "{r}");
+    assert_ne!(
+        r.header("date"),
+        Some("Thu, 01 Jan 1970 00:00:00 GMT"),
+        "{r}"
+    );
+    assert_eq!(r.headers_named("content-length"), ["2"], "{r}");
+    // The gateway's own answer.
+    let r = s.invoke(&api, "/$default/nowhere");
+    assert_eq!(r.status, 404, "{r}");
+    for name in ["Content-Type", "Content-Length", "Date", "apigw-requestid"] {
+        assert_spelled(&r, name);
+    }
 }

@@ -114,6 +114,11 @@ impl HttpAuthorized {
     }
 }
 
+/// An integration's AWS request id, carried from the integration to the access log as a
+/// response extension (taken off before the response leaves).
+#[derive(Clone, Debug)]
+pub struct IntegrationRequestId(pub String);
+
 /// What `$context.x` reads on an HTTP API.
 #[derive(Debug, Default)]
 pub struct HttpContext {
@@ -134,8 +139,21 @@ pub struct HttpContext {
     pub status: u16,
     pub response_length: u64,
     pub response_latency_ms: u64,
+    /// What the integration answered: a Lambda proxy's function's own status
+    /// (`$context.integration.status`).
     pub integration_status: Option<u16>,
+    /// What the call to the integration answered: Lambda's invoke status (200), else the
+    /// backend's (`$context.integrationStatus`, `$context.integration.integrationStatus`).
+    pub integration_call_status: Option<u16>,
     pub integration_latency_ms: Option<u64>,
+    /// The AWS endpoint's request id: the Lambda invocation's, or an AWS service's
+    /// (`$context.integration.requestId`, `$context.awsEndpointRequestId`).
+    pub integration_request_id: Option<String>,
+    /// Request and response body bytes known when the request was answered
+    /// (`$context.dataProcessed`).
+    pub data_processed: u64,
+    /// The API mapping key a custom domain matched, `(none)` for the root mapping.
+    pub base_path_matched: Option<Box<str>>,
     /// Why the gateway answered itself (`$context.error.message`), or the integration's
     /// error (`$context.integration.error`).
     pub error_message: Option<&'static str>,
@@ -187,14 +205,22 @@ impl ContextVars for HttpContext {
             "status" => n(Some(u64::from(self.status))),
             "responseLength" => n(Some(self.response_length)),
             "responseLatency" => n(Some(self.response_latency_ms)),
-            "integrationStatus" | "integration.status" | "integration.integrationStatus" => {
-                n(self.integration_status.map(u64::from))
+            "integration.status" => n(self.integration_status.map(u64::from)),
+            "integrationStatus" | "integration.integrationStatus" => {
+                n(self.integration_call_status.map(u64::from))
             }
+            "integration.requestId" | "awsEndpointRequestId" => {
+                self.integration_request_id.as_deref().map(Cow::Borrowed)
+            }
+            "dataProcessed" => n(Some(self.data_processed)),
+            "customDomain.basePathMatched" => self.base_path_matched.as_deref().map(Cow::Borrowed),
             "integrationLatency" | "integration.latency" => n(self.integration_latency_ms),
             "integrationErrorMessage" | "integration.error" => {
                 self.integration_error.map(Cow::Borrowed)
             }
             "error.message" => self.error_message.map(Cow::Borrowed),
+            // The message as a JSON string, quotes included (AWS: `"$context.error.message"`).
+            "error.messageString" => self.error_message.map(|m| Cow::Owned(format!("\"{m}\""))),
             "authorizer.error" => self.authorizer_error.map(Cow::Borrowed),
             _ => match name.strip_prefix("authorizer.") {
                 Some(rest) => self.authorizer.as_ref()?.var(rest),
@@ -223,6 +249,31 @@ mod tests {
         assert_eq!(c.var("domainPrefix").as_deref(), Some("abc"));
         assert_eq!(c.var("integration.error").as_deref(), Some("timeout"));
         assert_eq!(c.var("integrationStatus"), None);
+        assert_eq!(c.var("integration.requestId"), None);
         assert_eq!(c.var("nope"), None);
+        // A Lambda proxy: the invoke answered 200, the function chose 201.
+        let c = HttpContext {
+            integration_status: Some(201),
+            integration_call_status: Some(200),
+            integration_request_id: Some("7e1d".into()),
+            error_message: Some("Not Found"),
+            data_processed: 42,
+            base_path_matched: Some("v1".into()),
+            ..HttpContext::default()
+        };
+        assert_eq!(c.var("integration.status").as_deref(), Some("201"));
+        assert_eq!(c.var("integrationStatus").as_deref(), Some("200"));
+        assert_eq!(
+            c.var("integration.integrationStatus").as_deref(),
+            Some("200")
+        );
+        assert_eq!(c.var("integration.requestId").as_deref(), Some("7e1d"));
+        assert_eq!(c.var("awsEndpointRequestId").as_deref(), Some("7e1d"));
+        assert_eq!(
+            c.var("error.messageString").as_deref(),
+            Some("\"Not Found\"")
+        );
+        assert_eq!(c.var("dataProcessed").as_deref(), Some("42"));
+        assert_eq!(c.var("customDomain.basePathMatched").as_deref(), Some("v1"));
     }
 }

@@ -456,6 +456,27 @@ pub fn parse_http_route_key(key: &str) -> Option<RouteKey<'_>> {
     Some(RouteKey::Path { method, path })
 }
 
+/// Where keys may come from: `https://`, or `http://` on a loopback address (identity
+/// providers on this machine only), for issuers and the `jwks_uri` their discovery
+/// documents name alike.
+pub fn key_url_allowed(url: &str) -> bool {
+    if url.starts_with("https://") {
+        return true;
+    }
+    let Some(rest) = url.strip_prefix("http://") else {
+        return false;
+    };
+    let authority = rest.split('/').next().unwrap_or_default();
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority.split(':').next().unwrap_or_default(),
+    };
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

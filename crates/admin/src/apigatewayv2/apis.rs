@@ -302,19 +302,12 @@ pub async fn update(
             "protocolType and tags cannot be changed by UpdateApi",
         ));
     }
-    if input.route_key.is_some() || input.credentials_arn.is_some() {
-        return Err(ApiError::bad_request(
-            "routeKey and credentialsArn are supported only by CreateApi (quick create)",
-        ));
-    }
     let out = ctx
         .store
         .transact(|s| {
             let a = api_mut(s, &id)?;
             let def = def_mut(a);
-            if let Some(target) = input.target.as_deref() {
-                retarget(def, target)?;
-            }
+            update_quick(def, &input)?;
             let api = &mut def.api;
             let input = input.clone();
             if let Some(n) = input.name {
@@ -349,20 +342,62 @@ pub async fn update(
     Ok(json(200, &ApiView::new(&ctx, &out)))
 }
 
-/// UpdateApi's `target`: the quick-created integration now calls this target.
-fn retarget(def: &mut Definition, target: &str) -> ApiResult<()> {
-    let fresh = quick_integration(target, None)?;
+/// UpdateApi's quick-create members (AWS: "you can update a quick-created target, but you
+/// can't remove it"): `target` retargets the managed integration, `credentialsArn` replaces
+/// its role, `routeKey` rekeys the managed route. Each applies only to an API made by quick
+/// create.
+fn update_quick(def: &mut Definition, input: &ApiInput) -> ApiResult<()> {
+    if input.target.is_none() && input.credentials_arn.is_none() && input.route_key.is_none() {
+        return Ok(());
+    }
+    let not_quick = || {
+        ApiError::bad_request(
+            "target, routeKey and credentialsArn can be updated only for an API made by quick create",
+        )
+    };
+    if let Some(key) = &input.route_key {
+        check_route_key(key)?;
+        let managed = def
+            .routes
+            .values()
+            .find(|r| r.api_gateway_managed)
+            .map(|r| r.route_id.clone())
+            .ok_or_else(not_quick)?;
+        let taken = def
+            .routes
+            .values()
+            .any(|r| r.route_id != managed && r.route_key == *key);
+        if taken {
+            return Err(ApiError::conflict(format!(
+                "Route with key {key} already exists for this Api"
+            )));
+        }
+        if let Some(r) = def.routes.get_mut(&managed) {
+            r.route_key = key.clone();
+        }
+    }
     let managed = def
         .integrations
         .values_mut()
-        .find(|i| i.api_gateway_managed)
-        .ok_or_else(|| {
-            ApiError::bad_request("target can be updated only for an API made by quick create")
-        })?;
-    managed.integration_type = fresh.integration_type;
-    managed.integration_uri = fresh.integration_uri;
-    managed.integration_method = fresh.integration_method;
-    managed.payload_format_version = fresh.payload_format_version;
+        .find(|i| i.api_gateway_managed);
+    let needs_integration = input.target.is_some() || input.credentials_arn.is_some();
+    let Some(managed) = managed else {
+        return if needs_integration {
+            Err(not_quick())
+        } else {
+            Ok(())
+        };
+    };
+    if let Some(target) = input.target.as_deref() {
+        let fresh = quick_integration(target, None)?;
+        managed.integration_type = fresh.integration_type;
+        managed.integration_uri = fresh.integration_uri;
+        managed.integration_method = fresh.integration_method;
+        managed.payload_format_version = fresh.payload_format_version;
+    }
+    if let Some(role) = &input.credentials_arn {
+        managed.credentials_arn = Some(role.clone());
+    }
     Ok(())
 }
 

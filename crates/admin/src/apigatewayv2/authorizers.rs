@@ -188,17 +188,16 @@ pub(crate) fn check(a: &Authorizer) -> ApiResult<()> {
                     "JWT authorizers need a jwtConfiguration with an issuer and 1 to 50 audiences",
                 ));
             }
-            // The issuer is where its keys are found: an http(s) URL with a host.
+            // The issuer is where its keys are found: an https URL with a host, or http on
+            // a loopback address (a local identity provider).
+            let issuer = issuer.unwrap_or_default();
             let host = issuer
-                .and_then(|i| {
-                    i.strip_prefix("https://")
-                        .or_else(|| i.strip_prefix("http://"))
-                })
+                .strip_prefix("https://")
+                .or_else(|| issuer.strip_prefix("http://"))
                 .map(|rest| rest.split(['/', '?', '#']).next().unwrap_or(""));
-            if host.is_none_or(str::is_empty) {
+            if host.is_none_or(str::is_empty) || !tollgate_model::v2::key_url_allowed(issuer) {
                 return Err(ApiError::bad_request(format!(
-                    "Invalid issuer specified: {}. The issuer must be an https URL",
-                    issuer.unwrap_or_default()
+                    "Invalid issuer specified: {issuer}. The issuer must be an https URL (http:// only on a loopback address)"
                 )));
             }
             if a.identity_source.len() != 1 {

@@ -69,6 +69,17 @@ fn read(q: &Q, body: &[u8]) -> ApiResult<HttpImport> {
     Ok(import)
 }
 
+/// OpenAPI definitions describe HTTP APIs only: a WebSocket API is neither reimported (which
+/// would replace its routes) nor exported.
+fn http_only(api: &Api, what: &str) -> ApiResult<()> {
+    if api.protocol_type == ProtocolType::Http {
+        return Ok(());
+    }
+    Err(ApiError::bad_request(format!(
+        "WebSocket APIs cannot be {what} as OpenAPI definitions"
+    )))
+}
+
 /// The checks CreateRoute, CreateIntegration, CreateAuthorizer and UpdateApi make.
 fn check(def: &mut Definition) -> ApiResult<()> {
     if let Some(c) = &def.api.cors_configuration {
@@ -146,6 +157,7 @@ pub async fn reimport(
         .store
         .transact(|s| {
             let a = api_mut(s, &id)?;
+            http_only(&a.definition.api, "reimported")?;
             let def = def_mut(a);
             oas::apply(def, &import).map_err(import_error)?;
             check(def)?;
@@ -186,6 +198,7 @@ pub async fn export(
         .is_none_or(|v| !v.eq_ignore_ascii_case("false"));
     let st = ctx.store.state();
     let a = api(&st, &id)?;
+    http_only(&a.definition.api, "exported")?;
     let stage = q.get("stageName");
     let def = match stage {
         Some(name) => {

@@ -480,13 +480,21 @@ pub fn v2_http_api(s: &Server, name: &str) -> String {
     api["ApiId"].as_str().expect("ApiId").to_string()
 }
 
+/// `aws apigatewayv2 create-integration` with `args` on `api`; its id.
+pub fn v2_integration(s: &Server, api: &str, args: &[&str]) -> String {
+    let mut all = vec!["create-integration", "--api-id", api];
+    all.extend_from_slice(args);
+    let integration = v2(s, &all);
+    integration["IntegrationId"]
+        .as_str()
+        .expect("IntegrationId")
+        .to_string()
+}
+
 /// `aws apigatewayv2 create-integration` of an HTTP_PROXY to `uri` (payload 1.0) with
 /// `extra` arguments; its id.
 pub fn v2_http_proxy(s: &Server, api: &str, method: &str, uri: &str, extra: &[&str]) -> String {
     let mut args = vec![
-        "create-integration",
-        "--api-id",
-        api,
         "--integration-type",
         "HTTP_PROXY",
         "--integration-method",
@@ -497,11 +505,58 @@ pub fn v2_http_proxy(s: &Server, api: &str, method: &str, uri: &str, extra: &[&s
         "1.0",
     ];
     args.extend_from_slice(extra);
-    let integration = v2(s, &args);
-    integration["IntegrationId"]
-        .as_str()
-        .expect("IntegrationId")
-        .to_string()
+    v2_integration(s, api, &args)
+}
+
+/// `aws apigatewayv2 create-integration` of an AWS_PROXY to the Lambda function
+/// `function_arn` (payload 2.0) with `extra` arguments; its id.
+pub fn v2_lambda_proxy(s: &Server, api: &str, function_arn: &str, extra: &[&str]) -> String {
+    let mut args = vec![
+        "--integration-type",
+        "AWS_PROXY",
+        "--integration-uri",
+        function_arn,
+        "--payload-format-version",
+        "2.0",
+    ];
+    args.extend_from_slice(extra);
+    v2_integration(s, api, &args)
+}
+
+/// `aws apigatewayv2 create-api` of a WebSocket API routing on `$request.body.action`;
+/// its id.
+pub fn v2_websocket_api(s: &Server, name: &str) -> String {
+    let args = [
+        "create-api",
+        "--name",
+        name,
+        "--protocol-type",
+        "WEBSOCKET",
+        "--route-selection-expression",
+        "$request.body.action",
+    ];
+    v2(s, &args)["ApiId"].as_str().expect("ApiId").to_string()
+}
+
+/// The route keys of an API, sorted.
+pub fn v2_route_keys(s: &Server, api: &str) -> Vec<String> {
+    let routes = v2(s, &["get-routes", "--api-id", api]);
+    let mut keys: Vec<String> = routes["Items"]
+        .as_array()
+        .expect("Items")
+        .iter()
+        .map(|r| r["RouteKey"].as_str().expect("RouteKey").to_string())
+        .collect();
+    keys.sort();
+    keys
+}
+
+/// An HTTP API's fixed error answer (request-pipeline.md §9.4): `status`, the
+/// `{"message": ...}` body and the `apigw-requestid` header.
+pub fn assert_v2_error(r: &Response, status: u16, message: &str) {
+    assert_eq!(r.status, status, "{r}");
+    assert_eq!(r.json(), serde_json::json!({ "message": message }), "{r}");
+    assert!(r.header("apigw-requestid").is_some(), "{r}");
 }
 
 /// `aws apigatewayv2 create-route` of `key` to `integration` with `extra` arguments (an

@@ -20,7 +20,7 @@ use crate::compile::http_authorizer::RouteAuthorizer;
 use crate::cors::CompiledCors;
 use crate::error::{HttpApiError, MAX_BODY, MAX_HEAD};
 use crate::frontend;
-use crate::http_context::HttpContext;
+use crate::http_context::{HttpContext, IntegrationRequestId};
 use crate::integrations::http_api::{self, HttpApiCall};
 use crate::invocation::RequestBody;
 use crate::runtime::{ApiEntry, HttpApiRuntime, HttpStageRuntime};
@@ -195,6 +195,15 @@ impl ApiPipeline for HttpPipeline {
             }
             if let Some(log) = &stage.access_log {
                 ctx.request_id = request_id;
+                ctx.data_processed = data;
+                ctx.base_path_matched =
+                    addressed
+                        .as_ref()
+                        .and_then(|a| a.base_path_matched)
+                        .map(|k| {
+                            // The root mapping is `(none)` as AWS shows it.
+                            if k.is_empty() { "(none)" } else { k }.into()
+                        });
                 ctx.status = status;
                 ctx.response_length = response_length.unwrap_or(0);
                 ctx.response_latency_ms = latency.as_millis() as u64;
@@ -353,6 +362,15 @@ async fn answer(
             return Err(HttpApiError::Internal);
         }
     };
+    // The integration's own status and request id, before any response mapping.
+    let mut result = result;
+    let (answered, request_id) = match &mut result {
+        Ok(resp) => (
+            Some(resp.status().as_u16()),
+            resp.extensions_mut().remove::<IntegrationRequestId>(),
+        ),
+        Err(_) => (None, None),
+    };
     // Boxed, and only when the status has mappings: it may read the backend's body.
     let result = match result {
         Ok(resp) if integration.maps(resp.status().as_u16()) => {
@@ -361,13 +379,13 @@ async fn answer(
         other => other,
     };
     ctx.integration_latency_ms = Some(called.elapsed().as_millis() as u64);
-    match &result {
-        Ok(resp) => {
-            // A Lambda proxy's invoke answered 200 whatever status the function chose.
-            let lambda = matches!(integration.target, HttpTarget::Lambda(_));
-            ctx.integration_status = Some(if lambda { 200 } else { resp.status().as_u16() });
-        }
-        Err(e) => ctx.integration_error = Some(e.message()),
+    ctx.integration_status = answered;
+    // A Lambda proxy's invoke answered 200 whatever status the function chose.
+    let lambda = matches!(integration.target, HttpTarget::Lambda(_));
+    ctx.integration_call_status = answered.map(|status| if lambda { 200 } else { status });
+    ctx.integration_request_id = request_id.map(|id| id.0);
+    if let Err(e) = &result {
+        ctx.integration_error = Some(e.message());
     }
     result
 }

@@ -62,9 +62,33 @@ pub fn remapped(name: &HeaderName) -> Option<HeaderName> {
     )
 }
 
-/// HTTP_PROXY method response: the backend's status and body as they are, its headers with
-/// AWS's remapping.
+/// What a backend's response header goes out as on an HTTP API: as it is (a backend's
+/// `Server` reaches the client, as seen on AWS), but for the hop-by-hop ones and those the
+/// gateway writes itself (`Date`, and `Content-Length` from the body it sends).
+pub fn http_api_passed(name: &HeaderName) -> Option<HeaderName> {
+    const GATEWAY_OWN: [&str; 6] = [
+        "connection",
+        "content-length",
+        "date",
+        "transfer-encoding",
+        "upgrade",
+        "trailer",
+    ];
+    (!GATEWAY_OWN.contains(&name.as_str())).then(|| name.clone())
+}
+
+/// REST's HTTP_PROXY method response: the backend's status and body as they are, its
+/// headers with AWS's remapping.
 pub fn proxy_response(resp: Response<Incoming>) -> Response<GatewayBody> {
+    proxy_response_by(resp, remapped)
+}
+
+/// A proxied backend's response: status and body as they are, each header renamed (or
+/// dropped) by `rule`, hop-by-hop headers dropped.
+pub fn proxy_response_by(
+    resp: Response<Incoming>,
+    rule: fn(&HeaderName) -> Option<HeaderName>,
+) -> Response<GatewayBody> {
     let (parts, body) = resp.into_parts();
     let mut out = Response::new(GatewayBody::Stream(body));
     *out.status_mut() = parts.status;
@@ -91,7 +115,7 @@ pub fn proxy_response(resp: Response<Incoming>) -> Response<GatewayBody> {
         if PROXY_DROPPED.contains(&name.as_str()) || name.as_str().starts_with("proxy-") {
             continue;
         }
-        if let Some(name) = remapped(&name) {
+        if let Some(name) = rule(&name) {
             h.append(name, value);
         }
     }

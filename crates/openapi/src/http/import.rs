@@ -58,6 +58,15 @@ pub fn read(bytes: &[u8], basepath: BasePath) -> Result<HttpImport, ImportError>
             "HTTP APIs can be imported from OpenAPI 3.0 definitions only".into(),
         ]));
     }
+    // WebSocket APIs have no OpenAPI form on AWS: their definitions are refused.
+    if doc
+        .root
+        .contains_key("x-amazon-apigateway-route-selection-expression")
+    {
+        return Err(ImportError::Errors(vec![
+            "WebSocket APIs cannot be imported from OpenAPI definitions".into(),
+        ]));
+    }
     let mut p = Problems::default();
     let root = Value::Object(doc.root.clone());
     for key in doc.root.keys() {

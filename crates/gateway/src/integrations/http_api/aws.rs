@@ -10,6 +10,7 @@ use crate::body::GatewayBody;
 use crate::compile::http_api::{FirstClass, HttpIntegration};
 use crate::compile::http_mapping::render;
 use crate::error::{HttpApiError, MAX_BODY};
+use crate::http_context::IntegrationRequestId;
 use crate::integrations::aws::as_role;
 use crate::integrations::http::HttpClient;
 use crate::invocation::RequestBody;
@@ -51,6 +52,14 @@ pub async fn aws_service(
     if let Some(ct) = out.headers.get(http::header::CONTENT_TYPE) {
         resp.headers_mut()
             .insert(http::header::CONTENT_TYPE, ct.clone());
+    }
+    // The service's own request id, for `$context.awsEndpointRequestId`.
+    let request_id = ["x-amzn-requestid", "x-amz-request-id"]
+        .iter()
+        .find_map(|h| out.headers.get(*h)?.to_str().ok());
+    if let Some(id) = request_id {
+        resp.extensions_mut()
+            .insert(IntegrationRequestId(id.to_string()));
     }
     Ok(resp)
 }

@@ -1,5 +1,6 @@
 //! `HTTP_PROXY` on an HTTP API: the request streamed to the integration URI (mapped by
-//! `requestParameters`), with a `Forwarded` header, the backend's answer streamed back.
+//! `requestParameters`), with a `Forwarded` header, the backend's answer streamed back
+//! with its headers as they are (HTTP APIs do not remap them as REST APIs do).
 
 use http::header::{HeaderName, HeaderValue};
 use http::{HeaderMap, Response};
@@ -145,5 +146,5 @@ pub async fn http_proxy(
             Box::pin(with_timeout(i.timeout, sent)).await?
         }
     };
-    Ok(respond::proxy_response(resp))
+    Ok(respond::proxy_response_by(resp, respond::http_api_passed))
 }

@@ -12,6 +12,7 @@ use super::output::output_v2;
 use crate::body::GatewayBody;
 use crate::compile::http_api::HttpIntegration;
 use crate::error::HttpApiError;
+use crate::http_context::IntegrationRequestId;
 use crate::integrations::lambda::{permit, proxy_output};
 use crate::integrations::lambda_target::LambdaTarget;
 use crate::invocation::RequestBody;
@@ -56,9 +57,12 @@ pub async fn lambda(
         }
         Ok(Ok(out)) => out,
     };
-    match i.payload {
-        PayloadFormatVersion::V2 => output_v2(c.api_id, &out),
+    let mut resp = match i.payload {
+        PayloadFormatVersion::V2 => output_v2(c.api_id, &out)?,
         // HTTP APIs decode an `isBase64Encoded` body whatever the client accepts.
-        PayloadFormatVersion::V1 => Ok(proxy_output(c.api_id, &out, true, || true)?),
-    }
+        PayloadFormatVersion::V1 => proxy_output(c.api_id, &out, true, || true)?,
+    };
+    resp.extensions_mut()
+        .insert(IntegrationRequestId(out.request_id));
+    Ok(resp)
 }
