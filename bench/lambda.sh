@@ -150,20 +150,23 @@ for t in "${TARGETS[@]}"; do
     esac
 done
 
-# CPU of a process and all its descendants (Tollgate and its function workers), in ticks.
+# CPU of a process and all its descendants (Tollgate and its function workers), in ticks:
+# each one's own and its reaped children's (utime, stime, cutime, cstime), over the tree as
+# it is at that moment, so a worker that exits or starts during a run is still counted.
 tree_pids() { local p=$1 c; echo "$p"; for c in $(ps -o pid= --ppid "$p"); do tree_pids "$c"; done; }
-cpu_ticks() { local sum=0 p f; for p in "$@"; do [[ -r /proc/$p/stat ]] || continue; read -r -a f <<<"$(sed 's/.*) //' "/proc/$p/stat")"; sum=$((sum + f[11] + f[12])); done; echo "$sum"; }
+cpu_ticks() { local sum=0 p f; for p in "$@"; do [[ -r /proc/$p/stat ]] || continue; read -r -a f <<<"$(sed 's/.*) //' "/proc/$p/stat")"; sum=$((sum + f[11] + f[12] + f[13] + f[14])); done; echo "$sum"; }
 HZ=$(getconf CLK_TCK)
 
 mkdir -p "$OUT_DIR/raw"
 declare -A R
 measure() {
-    local t=$1 c=$2 raw=$OUT_DIR/raw/lambda-$1-c$2.txt pids before after line kv
+    local t=$1 c=$2 raw=$OUT_DIR/raw/lambda-$1-c$2.txt before after line kv
     "${WRK[@]}" -t1 -c"$c" -d"${WARMUP}s" "${URL[$t]}" >/dev/null 2>&1 || die "warm-up failed for $t"
-    if [[ $t == direct ]]; then pids=$(tree_pids "$BACKEND_PID"); else pids=$(tree_pids "$TOLLGATE_PID"); fi
-    before=$(cpu_ticks $pids)
+    local root=$TOLLGATE_PID
+    [[ $t == direct ]] && root=$BACKEND_PID
+    before=$(cpu_ticks $(tree_pids "$root"))
     "${WRK[@]}" -t1 -c"$c" -d"${DURATION}s" --latency -s "$BENCH_DIR/report.lua" "${URL[$t]}" >"$raw" 2>&1 || die "wrk failed for $t"
-    after=$(cpu_ticks $pids)
+    after=$(cpu_ticks $(tree_pids "$root"))
     line=$(grep '^BENCH ' "$raw") || die "no BENCH line for $t"
     for kv in ${line#BENCH }; do R[${kv%%=*}:$t:$c]=${kv#*=}; done
     R[rps:$t:$c]=$(awk -v n="${R[requests:$t:$c]}" -v d="${R[duration_us:$t:$c]}" 'BEGIN { printf "%.0f", n / (d / 1e6) }')

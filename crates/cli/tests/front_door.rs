@@ -259,3 +259,54 @@ fn keys_iam_issued_need_the_forwarded_action() {
     let got = moto.aws(&["sqs", "receive-message", "--queue-url", &url]);
     assert_eq!(got["Messages"][0]["Body"], "m", "{got}");
 }
+
+/// Over TLS the SDKs upload to S3 in unsigned `aws-chunked` chunks with a trailing
+/// checksum (`STREAMING-UNSIGNED-PAYLOAD-TRAILER`, botocore's default for https): the front
+/// door takes the chunks and the trailer apart and forwards a plain upload.
+#[test]
+fn unsigned_chunked_uploads_over_tls_are_forwarded_whole() {
+    let moto = Moto::start();
+    let cert = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../gateway/tests/data/localhost.cert.pem"
+    );
+    let key = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../gateway/tests/data/localhost.key.pem"
+    );
+    let mut flags = moto.flags();
+    flags.extend(["--tls-cert", cert, "--tls-key", key].map(String::from));
+    let s = server(&flags);
+    let got = python_script(
+        "import boto3, json, sys\n\
+         from botocore.config import Config\n\
+         s3 = boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1',\n\
+             aws_access_key_id='test', aws_secret_access_key='test', verify=sys.argv[2],\n\
+             config=Config(s3={'addressing_style': 'path'}))\n\
+         sent = []\n\
+         s3.meta.events.register('before-send.s3.PutObject',\n\
+             lambda request, **kw: sent.append(request.headers.get('x-amz-content-sha256')))\n\
+         s3.create_bucket(Bucket='chunked')\n\
+         body = bytes((i * 7) % 256 for i in range(70000))\n\
+         s3.put_object(Bucket='chunked', Key='k.bin', Body=body)\n\
+         back = s3.get_object(Bucket='chunked', Key='k.bin')['Body'].read()\n\
+         print(json.dumps({'same': back == body, 'sent': [s.decode() if isinstance(s, bytes) else s for s in sent]}))",
+        &[&format!("https://localhost:{}", s.port), cert],
+    );
+    assert_eq!(
+        got["sent"],
+        serde_json::json!(["STREAMING-UNSIGNED-PAYLOAD-TRAILER"]),
+        "botocore sent the upload chunked: {got}"
+    );
+    assert_eq!(got["same"], true, "{got}");
+    // It is moto's object, whole.
+    let head = moto.aws(&[
+        "s3api",
+        "head-object",
+        "--bucket",
+        "chunked",
+        "--key",
+        "k.bin",
+    ]);
+    assert_eq!(head["ContentLength"], 70000, "{head}");
+}

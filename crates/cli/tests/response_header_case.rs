@@ -221,6 +221,36 @@ fn aws_proxy_passes_the_functions_spelling() {
     assert_spelled(&r, "x-lower");
 }
 
+/// Payload 2.0 on an HTTP API: the function's names as it spelled them, its `Server`
+/// passed (HTTP APIs remap nothing), its `Date` the gateway's own.
+#[test]
+fn http_api_functions_spell_their_own_names() {
+    let s = Server::start();
+    let zip = zip_file(s.data_path(), "raw.zip", &[("app.py", RAW_PY, 0o644)]);
+    create_function(&s, "raw", "python3.12", "app.raw", &zip, &[]);
+    let api = v2_http_api(&s, "v2-fn-case");
+    let fn_arn = "arn:aws:lambda:us-east-1:000000000000:function:raw";
+    let role = ["--credentials-arn", "arn:aws:iam::000000000000:role/invoke"];
+    let integration = v2_lambda_proxy(&s, &api, fn_arn, &role);
+    v2_route(&s, &api, "POST /x", &integration, &[]);
+    v2_default_stage(&s, &api);
+    let out = json!({
+        "statusCode": 200,
+        "headers": {"X-CuStOm-Header": "1", "Server": "fn", "Date": "yesterday"},
+        "body": "x",
+    });
+    let r = Http::post(s.port, &Server::exec_path(&api, "/$default/x"))
+        .body(out.to_string())
+        .send();
+    assert_eq!(r.status, 200, "{r}");
+    assert_spelled(&r, "X-CuStOm-Header");
+    assert_spelled(&r, "Server");
+    assert_eq!(r.header("server"), Some("fn"));
+    assert_eq!(r.headers_named("date").len(), 1, "{r}");
+    assert_ne!(r.header("date"), Some("yesterday"), "{r}");
+    assert_spelled(&r, "apigw-requestid");
+}
+
 #[test]
 fn a_stage_cache_hit_keeps_the_backends_spelling() {
     let s = Server::start();

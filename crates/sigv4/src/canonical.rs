@@ -9,6 +9,7 @@ use crate::error::AuthError;
 use crate::request::IncomingRequest;
 
 const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
+const UNSIGNED_TRAILER: &str = "STREAMING-UNSIGNED-PAYLOAD-TRAILER";
 
 /// Everything except `A-Z a-z 0-9 - _ . ~` is percent-encoded (query parts).
 const STRICT: &AsciiSet = &NON_ALPHANUMERIC
@@ -57,6 +58,8 @@ pub(crate) fn payload_hashes(
             Ok(hashes)
         }
         [value] if value == UNSIGNED_PAYLOAD.as_bytes() => Ok(vec![UNSIGNED_PAYLOAD.to_string()]),
+        // Unsigned chunks with a trailing checksum: as unsigned as UNSIGNED-PAYLOAD.
+        [value] if value == UNSIGNED_TRAILER.as_bytes() => Ok(vec![UNSIGNED_TRAILER.to_string()]),
         [value] if value.eq_ignore_ascii_case(body_hash().as_bytes()) => {
             // Sign with the value as sent (the client hashed its own spelling).
             Ok(vec![String::from_utf8_lossy(value).into_owned()])

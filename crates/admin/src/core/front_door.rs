@@ -22,6 +22,7 @@ use hyper_util::rt::TokioExecutor;
 use tollgate_sigv4::endpoint::{AwsCredentials, Endpoint, Endpoints};
 use tollgate_sigv4::Signer;
 
+use crate::core::aws_chunked;
 use crate::core::budget::Reservation;
 use crate::core::error::ApiError;
 use crate::core::registry::{scope_field, scope_service, IamAction, IamCall, Registry};
@@ -47,18 +48,21 @@ pub struct Target {
     endpoint: Endpoint,
 }
 
-/// Refuses aws-chunked bodies: they carry a signature per chunk, which is not checked here,
-/// so they are refused before anything is read rather than forwarded unverified.
+/// Refuses aws-chunked bodies whose chunks are signed one by one: their signatures are not
+/// checked here, so they are refused before anything is read rather than forwarded
+/// unverified. Unsigned chunks with a trailer (what the SDKs send over TLS) are taken
+/// apart instead ([`aws_chunked`]).
 pub(crate) fn refuse_streaming(headers: &HeaderMap) -> Result<(), ApiError> {
     let streaming = headers
         .get("x-amz-content-sha256")
         .is_some_and(|v| v.as_bytes().starts_with(b"STREAMING-"));
-    if streaming {
+    if streaming && !aws_chunked::is_unsigned_trailer(headers) {
         return Err(ApiError::new(
             501,
             "NotImplemented",
             "Tollgate's front door does not accept streaming (aws-chunked) SigV4 payloads: \
-             sign the payload whole (UNSIGNED-PAYLOAD or its SHA-256)",
+             sign the payload whole (UNSIGNED-PAYLOAD or its SHA-256), or send unsigned chunks \
+             (STREAMING-UNSIGNED-PAYLOAD-TRAILER)",
         ));
     }
     Ok(())
@@ -131,6 +135,7 @@ impl FrontDoor {
         let body = axum::body::to_bytes(body, usize::MAX)
             .await
             .map_err(|_| ApiError::bad_request("The request body could not be read"))?;
+        let (parts, body) = plain_upload(parts, body)?;
         let outgoing = outgoing(&parts, body, target, creds)?;
         let method = parts.method.clone();
         let path = parts.uri.path().to_string();
@@ -187,6 +192,22 @@ impl FrontDoor {
             Client::builder(TokioExecutor::new()).build(connector)
         })
     }
+}
+
+/// An upload in unsigned chunks with a trailer as a plain one (its data, the trailer's
+/// checksums as headers); any other call as it is.
+fn plain_upload(
+    mut parts: http::request::Parts,
+    body: Bytes,
+) -> Result<(http::request::Parts, Bytes), ApiError> {
+    if !aws_chunked::is_unsigned_trailer(&parts.headers) {
+        return Ok((parts, body));
+    }
+    let decoded = aws_chunked::decode(&body).map_err(|e| {
+        ApiError::bad_request(format!("The aws-chunked body is malformed: {}", e.0))
+    })?;
+    aws_chunked::plain_headers(&mut parts.headers, decoded.trailers);
+    Ok((parts, decoded.body))
 }
 
 /// The call addressed to the endpoint, with the caller's headers (less those of the hop

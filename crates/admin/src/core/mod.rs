@@ -6,6 +6,7 @@
 
 pub mod apigateway_iam;
 pub mod authorize;
+pub(crate) mod aws_chunked;
 pub(crate) mod budget;
 pub mod context;
 pub mod credentials;

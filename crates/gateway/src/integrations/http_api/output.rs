@@ -9,6 +9,8 @@ use tollgate_functions::InvokeResponse;
 
 use crate::body::GatewayBody;
 use crate::error::HttpApiError;
+use crate::pipeline::respond::http_api_passed;
+use crate::response_case::ResponseSpellings;
 
 fn text(v: &Value) -> String {
     match v {
@@ -60,12 +62,15 @@ pub fn output_v2(
     .and_then(|n| http::StatusCode::from_u16(n).ok())
     .ok_or_else(|| malformed(api_id, "statusCode"))?;
     let mut headers = HeaderMap::new();
+    let mut spellings = None;
     if let Some(Value::Object(h)) = obj.get("headers") {
+        // Names go out on HTTP/1.1 as the function spelled them, as a backend's do.
+        spellings = ResponseSpellings::of(h.keys().map(String::as_str));
         for (k, v) in h {
-            if let (Ok(n), Ok(v)) = (
-                HeaderName::from_bytes(k.as_bytes()),
-                HeaderValue::from_str(&text(v)),
-            ) {
+            let name = HeaderName::from_bytes(k.as_bytes())
+                .ok()
+                .and_then(|n| http_api_passed(&n));
+            if let (Some(n), Ok(v)) = (name, HeaderValue::from_str(&text(v))) {
                 headers.insert(n, v);
             }
         }
@@ -98,6 +103,7 @@ pub fn output_v2(
     let mut resp = Response::new(GatewayBody::from_bytes(body));
     *resp.status_mut() = status;
     *resp.headers_mut() = headers;
+    ResponseSpellings::attach(spellings, &mut resp);
     Ok(resp)
 }
 
