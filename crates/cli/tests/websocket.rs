@@ -462,18 +462,7 @@ fn http_integrations_templates_responses_and_timeouts() {
             r#"{"$default": "{\"wrapped\": $input.body, \"route\": \"$context.routeKey\"}"}"#,
         ],
     );
-    v2(
-        &s,
-        &[
-            "create-integration-response",
-            "--api-id",
-            &api,
-            "--integration-id",
-            &wrap,
-            "--integration-response-key",
-            "$default",
-        ],
-    );
+    passthrough_response(&s, &api, &wrap);
     two_way_route(&s, &api, "wrap", &wrap);
     // `fail`: a 503 selects the `/5\d\d/` integration response and its template.
     let fail = http_integration(

@@ -149,7 +149,8 @@ pub fn integration(s: &Server, api: &str, args: &[&str]) -> Value {
     v2(s, &full)
 }
 
-/// An integration of `kind` to `uri` (method POST) with `extra` arguments; its id.
+/// An integration of `kind` (HTTP, HTTP_PROXY, AWS) to `uri` (method POST) with `extra`
+/// arguments; its id.
 pub fn http_integration(s: &Server, api: &str, kind: &str, uri: &str, extra: &[&str]) -> String {
     let mut args = vec![
         "--integration-type",
@@ -171,26 +172,43 @@ pub fn default_response(s: &Server, api: &str, integration: &str, template: &str
     integration_response(s, api, integration, "$default", template);
 }
 
+/// A `$default` integration response of `integration` without templates: the
+/// integration's answer is sent as it is.
+pub fn passthrough_response(s: &Server, api: &str, integration: &str) {
+    create_integration_response(s, api, integration, "$default", &[]);
+}
+
 /// An integration response of `integration` with `key` (`$default` or `/regex/`),
 /// rendering `template`.
 pub fn integration_response(s: &Server, api: &str, integration: &str, key: &str, template: &str) {
     let templates = serde_json::json!({ "$default": template }).to_string();
-    v2(
-        s,
-        &[
-            "create-integration-response",
-            "--api-id",
-            api,
-            "--integration-id",
-            integration,
-            "--integration-response-key",
-            key,
-            "--template-selection-expression",
-            "\\$default",
-            "--response-templates",
-            &templates,
-        ],
-    );
+    let extra = [
+        "--template-selection-expression",
+        "\\$default",
+        "--response-templates",
+        &templates,
+    ];
+    create_integration_response(s, api, integration, key, &extra);
+}
+
+fn create_integration_response(
+    s: &Server,
+    api: &str,
+    integration: &str,
+    key: &str,
+    extra: &[&str],
+) {
+    let mut args = vec![
+        "create-integration-response",
+        "--api-id",
+        api,
+        "--integration-id",
+        integration,
+        "--integration-response-key",
+        key,
+    ];
+    args.extend_from_slice(extra);
+    v2(s, &args);
 }
 
 /// `update-route` of `route` with `args`; the route as answered.
