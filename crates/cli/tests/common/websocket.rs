@@ -265,10 +265,22 @@ pub fn url(s: &Server, api: &str) -> String {
 
 /// The handshake's refusal status.
 pub async fn refused(url: &str) -> u16 {
-    match tokio_tungstenite::connect_async(request(url)).await {
+    refused_request(request(url)).await
+}
+
+/// A client request for `url` (as [`request`]) with `x-api-key: key`.
+pub fn keyed_request(url: &str, key: &str) -> http::Request<()> {
+    let mut req = request(url);
+    req.headers_mut().insert("x-api-key", key.parse().unwrap());
+    req
+}
+
+/// The handshake's refusal status for `req`.
+pub async fn refused_request(req: http::Request<()>) -> u16 {
+    match tokio_tungstenite::connect_async(req).await {
         Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => resp.status().as_u16(),
         Err(e) => panic!("unexpected error {e}"),
-        Ok(_) => panic!("{url} should have been refused"),
+        Ok(_) => panic!("the handshake should have been refused"),
     }
 }
 
@@ -291,4 +303,44 @@ pub fn connect_route(s: &Server, api: &str, extra: &[&str]) {
         .unwrap()
         .to_string();
     v2_route(s, api, "$connect", &integration, extra);
+}
+
+/// A usage plan (with `plan_args`, e.g. a quota) on the API's `prod` stage and an enabled
+/// API key with `value` on it: (plan id, key id).
+pub fn keyed_plan(s: &Server, api: &str, value: &str, plan_args: &[&str]) -> (String, String) {
+    let plan_stage = format!("apiId={api},stage=prod");
+    let mut args = vec![
+        "create-usage-plan",
+        "--name",
+        "ws",
+        "--api-stages",
+        &plan_stage,
+    ];
+    args.extend_from_slice(plan_args);
+    let plan = apigw(s, &args);
+    let key = apigw(
+        s,
+        &[
+            "create-api-key",
+            "--name",
+            "k",
+            "--enabled",
+            "--value",
+            value,
+        ],
+    );
+    apigw(
+        s,
+        &[
+            "create-usage-plan-key",
+            "--usage-plan-id",
+            plan["id"].as_str().unwrap(),
+            "--key-id",
+            key["id"].as_str().unwrap(),
+            "--key-type",
+            "API_KEY",
+        ],
+    );
+    let id = |v: &Value| v["id"].as_str().unwrap().to_string();
+    (id(&plan), id(&key))
 }
