@@ -166,19 +166,7 @@ fn route_selection_two_way_and_error_frames() {
     let s = Server::start();
     let api = echo_api(&s);
     let format = r#"{"id":"$context.connectionId","type":"$context.eventType","route":"$context.routeKey","status":"$context.status","ip":"$context.identity.sourceIp"}"#;
-    let log = serde_json::json!({"DestinationArn": "arn:aws:logs:us-east-1:000000000000:log-group:ws", "Format": format});
-    v2(
-        &s,
-        &[
-            "update-stage",
-            "--api-id",
-            &api,
-            "--stage-name",
-            "prod",
-            "--access-log-settings",
-            &log.to_string(),
-        ],
-    );
+    access_log(&s, &api, format);
     rt().block_on(async {
         let mut ws = connect(&url(&s, &api)).await;
         let hello = r#"{"service":"chat","action":"echo","n":1}"#;
@@ -216,17 +204,7 @@ fn route_selection_two_way_and_error_frames() {
         ws.close(None).await.unwrap();
     });
     // One access log line per `$connect` and per routed message.
-    let path = s
-        .data_path()
-        .join("access-logs")
-        .join(format!("{api}-prod.log"));
-    let lines: Vec<Value> = eventually("the WebSocket access log lines", || {
-        let lines: Vec<Value> = read_if_exists(&path)
-            .lines()
-            .filter_map(|l| serde_json::from_str(l).ok())
-            .collect();
-        (lines.len() >= 5).then_some(lines)
-    });
+    let lines = access_log_lines(&s, &api, 5);
     assert_eq!(lines[0]["type"], "CONNECT");
     assert_eq!(lines[0]["route"], "$connect");
     assert_eq!(lines[1]["type"], "MESSAGE");

@@ -18,8 +18,12 @@ pub fn rt() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-/// The next data message as text, skipping control frames; a close fails the test.
-pub async fn next_text(ws: &mut Client) -> String {
+/// The next data message as text, skipping control frames; a close fails the test. Any
+/// stream: plain (`Client`) or TLS.
+pub async fn next_text<S>(ws: &mut tokio_tungstenite::WebSocketStream<S>) -> String
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
     loop {
         match tokio::time::timeout(PATIENCE, ws.next())
             .await
@@ -343,4 +347,36 @@ pub fn keyed_plan(s: &Server, api: &str, value: &str, plan_args: &[&str]) -> (St
     );
     let id = |v: &Value| v["id"].as_str().unwrap().to_string();
     (id(&plan), id(&key))
+}
+
+/// Turns on the `prod` stage's access log with `format`.
+pub fn access_log(s: &Server, api: &str, format: &str) {
+    let log = serde_json::json!({"DestinationArn": "arn:aws:logs:us-east-1:000000000000:log-group:ws", "Format": format});
+    v2(
+        s,
+        &[
+            "update-stage",
+            "--api-id",
+            api,
+            "--stage-name",
+            "prod",
+            "--access-log-settings",
+            &log.to_string(),
+        ],
+    );
+}
+
+/// The `prod` stage's access log lines (JSON formats), once there are at least `n`.
+pub fn access_log_lines(s: &Server, api: &str, n: usize) -> Vec<Value> {
+    let path = s
+        .data_path()
+        .join("access-logs")
+        .join(format!("{api}-prod.log"));
+    eventually("the WebSocket access log lines", || {
+        let lines: Vec<Value> = read_if_exists(&path)
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect();
+        (lines.len() >= n).then_some(lines)
+    })
 }
