@@ -11,12 +11,6 @@ use common::moto::Moto;
 use common::*;
 use serde_json::{json, Value};
 
-fn server_for(moto: &Moto) -> Server {
-    let flags = moto.flags();
-    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
-    Server::start_with(Arc::new(tempfile::tempdir().unwrap()), &flags)
-}
-
 /// `verb` on `res`: an `AWS` integration to `uri` with `extra` members, a 200 method
 /// response and a default integration response.
 fn aws_method(cp: &Cp, api: &str, res: &str, verb: &str, uri: &str, extra: Value) {
@@ -40,7 +34,7 @@ fn aws_method(cp: &Cp, api: &str, res: &str, verb: &str, uri: &str, extra: Value
 fn s3_objects_are_put_and_read_back_byte_for_byte() {
     let moto = Moto::start();
     moto.aws(&["s3api", "create-bucket", "--bucket", "tollgate-photos"]);
-    let s = server_for(&moto);
+    let s = moto.server();
     let cp = Cp::new(&s);
     let (api, root) = cp.create_api("s3");
     cp.ok(
@@ -99,7 +93,7 @@ fn sqs_send_message_from_a_mapping_template() {
     let moto = Moto::start();
     let queue = moto.aws(&["sqs", "create-queue", "--queue-name", "orders"]);
     let queue_url = queue["QueueUrl"].as_str().unwrap().to_string();
-    let s = server_for(&moto);
+    let s = moto.server();
     let cp = Cp::new(&s);
     let (api, root) = cp.create_api("sqs");
     let res = cp.resource(&api, &root, "orders");
@@ -157,7 +151,7 @@ fn dynamodb_put_item_query_and_a_mapped_service_error() {
         "--billing-mode",
         "PAY_PER_REQUEST",
     ]);
-    let s = server_for(&moto);
+    let s = moto.server();
     let cp = Cp::new(&s);
     let (api, root) = cp.create_api("dynamodb");
     let pets = cp.resource(&api, &root, "pets");

@@ -4,17 +4,9 @@
 
 mod common;
 
-use std::sync::Arc;
-
 use common::moto::Moto;
 use common::*;
 use serde_json::{json, Value};
-
-fn server_for(moto: &Moto) -> Server {
-    let flags = moto.flags();
-    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
-    Server::start_with(Arc::new(tempfile::tempdir().unwrap()), &flags)
-}
 
 /// A first-class integration of `subtype` with `parameters` (`Name=value` pairs); its id.
 fn first_class(s: &Server, api: &str, subtype: &str, parameters: &Value) -> String {
@@ -54,7 +46,7 @@ fn sqs_send_message_and_eventbridge_put_events() {
     let moto = Moto::start();
     let queue = moto.aws(&["sqs", "create-queue", "--queue-name", "inbox"]);
     let queue_url = queue["QueueUrl"].as_str().unwrap().to_string();
-    let s = server_for(&moto);
+    let s = moto.server();
     let api = v2_http_api(&s, "first-class");
 
     let send = first_class(

@@ -166,19 +166,7 @@ fn route_selection_two_way_and_error_frames() {
     let s = Server::start();
     let api = echo_api(&s);
     let format = r#"{"id":"$context.connectionId","type":"$context.eventType","route":"$context.routeKey","status":"$context.status","ip":"$context.identity.sourceIp"}"#;
-    let log = serde_json::json!({"DestinationArn": "arn:aws:logs:us-east-1:000000000000:log-group:ws", "Format": format});
-    v2(
-        &s,
-        &[
-            "update-stage",
-            "--api-id",
-            &api,
-            "--stage-name",
-            "prod",
-            "--access-log-settings",
-            &log.to_string(),
-        ],
-    );
+    access_log(&s, &api, format);
     rt().block_on(async {
         let mut ws = connect(&url(&s, &api)).await;
         let hello = r#"{"service":"chat","action":"echo","n":1}"#;
@@ -216,17 +204,7 @@ fn route_selection_two_way_and_error_frames() {
         ws.close(None).await.unwrap();
     });
     // One access log line per `$connect` and per routed message.
-    let path = s
-        .data_path()
-        .join("access-logs")
-        .join(format!("{api}-prod.log"));
-    let lines: Vec<Value> = eventually("the WebSocket access log lines", || {
-        let lines: Vec<Value> = read_if_exists(&path)
-            .lines()
-            .filter_map(|l| serde_json::from_str(l).ok())
-            .collect();
-        (lines.len() >= 5).then_some(lines)
-    });
+    let lines = access_log_lines(&s, &api, 5);
     assert_eq!(lines[0]["type"], "CONNECT");
     assert_eq!(lines[0]["route"], "$connect");
     assert_eq!(lines[1]["type"], "MESSAGE");
@@ -462,18 +440,7 @@ fn http_integrations_templates_responses_and_timeouts() {
             r#"{"$default": "{\"wrapped\": $input.body, \"route\": \"$context.routeKey\"}"}"#,
         ],
     );
-    v2(
-        &s,
-        &[
-            "create-integration-response",
-            "--api-id",
-            &api,
-            "--integration-id",
-            &wrap,
-            "--integration-response-key",
-            "$default",
-        ],
-    );
+    passthrough_response(&s, &api, &wrap);
     two_way_route(&s, &api, "wrap", &wrap);
     // `fail`: a 503 selects the `/5\d\d/` integration response and its template.
     let fail = http_integration(
@@ -578,16 +545,9 @@ fn api_key_required_on_connect() {
     keyed_plan(&s, &api, value, &[]);
     rt().block_on(async {
         assert_eq!(refused(&url(&s, &api)).await, 403);
-        let mut req = request(&url(&s, &api));
-        req.headers_mut()
-            .insert("x-api-key", "not-a-key".parse().unwrap());
-        match tokio_tungstenite::connect_async(req).await {
-            Err(tokio_tungstenite::tungstenite::Error::Http(r)) => assert_eq!(r.status(), 403),
-            other => panic!("a wrong key should be refused: {:?}", other.map(|x| x.1)),
-        }
-        let mut req = request(&url(&s, &api));
-        req.headers_mut()
-            .insert("x-api-key", value.parse().unwrap());
+        let wrong = keyed_request(&url(&s, &api), "not-a-key");
+        assert_eq!(refused_request(wrong).await, 403);
+        let req = keyed_request(&url(&s, &api), value);
         let (mut ws, resp) = tokio_tungstenite::connect_async(req).await.unwrap();
         assert_eq!(resp.status(), 101);
         ws.send(Message::text(r#"{"service":"chat","action":"ctx"}"#))
@@ -596,46 +556,6 @@ fn api_key_required_on_connect() {
         assert_eq!(next_text(&mut ws).await, "chat/ctx MESSAGE");
         ws.close(None).await.unwrap();
     });
-}
-
-/// A usage plan (with `plan_args`, e.g. a quota) on the API's `prod` stage and an enabled
-/// API key with `value` on it: (plan id, key id).
-fn keyed_plan(s: &Server, api: &str, value: &str, plan_args: &[&str]) -> (String, String) {
-    let plan_stage = format!("apiId={api},stage=prod");
-    let mut args = vec![
-        "create-usage-plan",
-        "--name",
-        "ws",
-        "--api-stages",
-        &plan_stage,
-    ];
-    args.extend_from_slice(plan_args);
-    let plan = apigw(s, &args);
-    let key = apigw(
-        s,
-        &[
-            "create-api-key",
-            "--name",
-            "k",
-            "--enabled",
-            "--value",
-            value,
-        ],
-    );
-    apigw(
-        s,
-        &[
-            "create-usage-plan-key",
-            "--usage-plan-id",
-            plan["id"].as_str().unwrap(),
-            "--key-id",
-            key["id"].as_str().unwrap(),
-            "--key-type",
-            "API_KEY",
-        ],
-    );
-    let id = |v: &Value| v["id"].as_str().unwrap().to_string();
-    (id(&plan), id(&key))
 }
 
 /// A connection admitted with an API key spends its usage plan's quota on `$connect` and on
@@ -647,12 +567,7 @@ fn a_keyed_connection_spends_its_usage_plan_quota() {
     connect_route(&s, &api, &["--api-key-required"]);
     let value = "wsquotakey0123456789abcd";
     let (plan, key) = keyed_plan(&s, &api, value, &["--quota", "limit=3,period=DAY"]);
-    let keyed = || {
-        let mut req = request(&url(&s, &api));
-        req.headers_mut()
-            .insert("x-api-key", value.parse().unwrap());
-        req
-    };
+    let keyed = || keyed_request(&url(&s, &api), value);
     rt().block_on(async {
         // `$connect` is request 1, the two messages 2 and 3.
         let (mut ws, _) = tokio_tungstenite::connect_async(keyed()).await.unwrap();
@@ -668,13 +583,7 @@ fn a_keyed_connection_spends_its_usage_plan_quota() {
         let frame: Value = serde_json::from_str(&next_text(&mut ws).await).unwrap();
         assert_eq!(frame["message"], "Limit Exceeded", "{frame}");
         ws.close(None).await.unwrap();
-        match tokio_tungstenite::connect_async(keyed()).await {
-            Err(tokio_tungstenite::tungstenite::Error::Http(r)) => assert_eq!(r.status(), 429),
-            other => panic!(
-                "a key past its quota should be refused: {:?}",
-                other.map(|x| x.1)
-            ),
-        }
+        assert_eq!(refused_request(keyed()).await, 429);
     });
     // Refused requests are not counted: 3 used, none left.
     let day = utc_date(0);

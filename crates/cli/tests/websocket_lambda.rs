@@ -208,23 +208,7 @@ fn chat_on(f: &ChatFunction, extra: &[&str]) -> Chat {
     );
     let source = format!("arn:aws:execute-api:us-east-1:000000000000:{api}/*");
     grant_apigateway(&s, "chat", "ws", &source, None);
-    let integration = v2(
-        &s,
-        &[
-            "create-integration",
-            "--api-id",
-            &api,
-            "--integration-type",
-            "AWS_PROXY",
-            "--integration-method",
-            "POST",
-            "--integration-uri",
-            &fn_uri("chat"),
-        ],
-    )["IntegrationId"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let integration = http_integration(&s, &api, "AWS_PROXY", &fn_uri("chat"), &[]);
     for key in ["$connect", "$disconnect", "boom"] {
         v2_route(&s, &api, key, &integration, &[]);
     }

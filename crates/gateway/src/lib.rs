@@ -76,7 +76,7 @@ pub struct Gateway {
     /// The configured callers (the root's keys and `--principals`), IAM's are added to.
     configured_callers: iam::Callers,
     /// Where AWS service integrations send their calls, signed with what.
-    aws: integrations::aws::config::AwsServices,
+    aws: Arc<integrations::aws::config::AwsServices>,
     /// VPC links' targets, rebuilt when the links change (read by private integrations).
     vpc_links: ArcSwap<vpc_link::VpcLinks>,
     /// `--vpc-link-target`.
@@ -184,7 +184,7 @@ impl Gateway {
             cognito_endpoint: identities.cognito_endpoint,
             iam: ArcSwap::from_pointee(iam::Iam::with_iam(&identities.callers, &state.iam)),
             configured_callers: identities.callers,
-            aws: identities.aws,
+            aws: Arc::new(identities.aws),
             vpc_links: ArcSwap::from_pointee(vpc_link::VpcLinks::build(
                 &state.domains,
                 &identities.vpc_link_targets,

@@ -110,7 +110,7 @@ pub(crate) fn check_integration(i: &Integration) -> ApiResult<()> {
 /// test_put_integration_validation, test_error_aws_proxy_not_supported): not an ARN; an
 /// ARN that is not `arn:{partition}:apigateway:{region}:{service}:path|action/...`; an
 /// `AWS_PROXY` one that invokes neither a Lambda function nor a Firehose stream.
-fn aws_uri_violation(kind: IntegrationType, uri: &str) -> Option<&'static str> {
+pub(crate) fn aws_uri_violation(kind: IntegrationType, uri: &str) -> Option<&'static str> {
     let Some(rest) = uri.strip_prefix("arn:") else {
         return Some("Invalid ARN specified in the request");
     };

@@ -10,6 +10,7 @@ use tollgate_model::{
     PayloadFormatVersion,
 };
 
+use crate::apigateway::integrations::aws_uri_violation;
 use crate::core::error::{ApiError, ApiResult};
 
 #[derive(Clone, Default, Deserialize)]
@@ -194,8 +195,8 @@ impl IntegrationInput {
 }
 
 /// What makes a WebSocket API integration valid: a timeout of 50–29000 ms, payload format
-/// 1.0, a Lambda function for the Lambda types, a URL and method for the HTTP types, and
-/// no URI for MOCK.
+/// 1.0, a Lambda function for `AWS_PROXY`, a Lambda function or a service call for `AWS`,
+/// a URL and method for the HTTP types, and no URI for MOCK.
 fn check_websocket(i: &Integration) -> ApiResult<()> {
     if !(50..=29_000).contains(&i.timeout_in_millis) {
         return Err(ApiError::bad_request(
@@ -231,6 +232,13 @@ fn check_websocket(i: &Integration) -> ApiResult<()> {
             let uri = uri.ok_or_else(|| {
                 ApiError::bad_request("IntegrationUri is required for AWS integrations")
             })?;
+            // `AWS` may call any service (`arn:aws:apigateway:{region}:{service}:path|action/...`).
+            if i.integration_type == IntegrationType::Aws && lambda_function_of(uri).is_none() {
+                return match aws_uri_violation(IntegrationType::Aws, uri) {
+                    Some(message) => Err(ApiError::bad_request(message)),
+                    None => Ok(()),
+                };
+            }
             let valid = lambda_function_of(uri).is_some_and(|f| {
                 f.contains("${") || tollgate_model::lambda::parse_function_ref(f).is_some()
             });

@@ -101,6 +101,13 @@ impl Moto {
         serde_json::from_str(&stdout).expect("aws printed JSON")
     }
 
+    /// A Tollgate server whose AWS integrations call this moto.
+    pub fn server(&self) -> super::Server {
+        let flags = self.flags();
+        let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+        super::Server::start_with(std::sync::Arc::new(tempfile::tempdir().unwrap()), &flags)
+    }
+
     /// The flags that point a Tollgate server's AWS integrations at this moto.
     pub fn flags(&self) -> Vec<String> {
         vec![

@@ -18,8 +18,12 @@ pub fn rt() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-/// The next data message as text, skipping control frames; a close fails the test.
-pub async fn next_text(ws: &mut Client) -> String {
+/// The next data message as text, skipping control frames; a close fails the test. Any
+/// stream: plain (`Client`) or TLS.
+pub async fn next_text<S>(ws: &mut tokio_tungstenite::WebSocketStream<S>) -> String
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
     loop {
         match tokio::time::timeout(PATIENCE, ws.next())
             .await
@@ -149,7 +153,8 @@ pub fn integration(s: &Server, api: &str, args: &[&str]) -> Value {
     v2(s, &full)
 }
 
-/// An integration of `kind` to `uri` (method POST) with `extra` arguments; its id.
+/// An integration of `kind` (HTTP, HTTP_PROXY, AWS) to `uri` (method POST) with `extra`
+/// arguments; its id.
 pub fn http_integration(s: &Server, api: &str, kind: &str, uri: &str, extra: &[&str]) -> String {
     let mut args = vec![
         "--integration-type",
@@ -171,26 +176,43 @@ pub fn default_response(s: &Server, api: &str, integration: &str, template: &str
     integration_response(s, api, integration, "$default", template);
 }
 
+/// A `$default` integration response of `integration` without templates: the
+/// integration's answer is sent as it is.
+pub fn passthrough_response(s: &Server, api: &str, integration: &str) {
+    create_integration_response(s, api, integration, "$default", &[]);
+}
+
 /// An integration response of `integration` with `key` (`$default` or `/regex/`),
 /// rendering `template`.
 pub fn integration_response(s: &Server, api: &str, integration: &str, key: &str, template: &str) {
     let templates = serde_json::json!({ "$default": template }).to_string();
-    v2(
-        s,
-        &[
-            "create-integration-response",
-            "--api-id",
-            api,
-            "--integration-id",
-            integration,
-            "--integration-response-key",
-            key,
-            "--template-selection-expression",
-            "\\$default",
-            "--response-templates",
-            &templates,
-        ],
-    );
+    let extra = [
+        "--template-selection-expression",
+        "\\$default",
+        "--response-templates",
+        &templates,
+    ];
+    create_integration_response(s, api, integration, key, &extra);
+}
+
+fn create_integration_response(
+    s: &Server,
+    api: &str,
+    integration: &str,
+    key: &str,
+    extra: &[&str],
+) {
+    let mut args = vec![
+        "create-integration-response",
+        "--api-id",
+        api,
+        "--integration-id",
+        integration,
+        "--integration-response-key",
+        key,
+    ];
+    args.extend_from_slice(extra);
+    v2(s, &args);
 }
 
 /// `update-route` of `route` with `args`; the route as answered.
@@ -247,10 +269,22 @@ pub fn url(s: &Server, api: &str) -> String {
 
 /// The handshake's refusal status.
 pub async fn refused(url: &str) -> u16 {
-    match tokio_tungstenite::connect_async(request(url)).await {
+    refused_request(request(url)).await
+}
+
+/// A client request for `url` (as [`request`]) with `x-api-key: key`.
+pub fn keyed_request(url: &str, key: &str) -> http::Request<()> {
+    let mut req = request(url);
+    req.headers_mut().insert("x-api-key", key.parse().unwrap());
+    req
+}
+
+/// The handshake's refusal status for `req`.
+pub async fn refused_request(req: http::Request<()>) -> u16 {
+    match tokio_tungstenite::connect_async(req).await {
         Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => resp.status().as_u16(),
         Err(e) => panic!("unexpected error {e}"),
-        Ok(_) => panic!("{url} should have been refused"),
+        Ok(_) => panic!("the handshake should have been refused"),
     }
 }
 
@@ -273,4 +307,76 @@ pub fn connect_route(s: &Server, api: &str, extra: &[&str]) {
         .unwrap()
         .to_string();
     v2_route(s, api, "$connect", &integration, extra);
+}
+
+/// A usage plan (with `plan_args`, e.g. a quota) on the API's `prod` stage and an enabled
+/// API key with `value` on it: (plan id, key id).
+pub fn keyed_plan(s: &Server, api: &str, value: &str, plan_args: &[&str]) -> (String, String) {
+    let plan_stage = format!("apiId={api},stage=prod");
+    let mut args = vec![
+        "create-usage-plan",
+        "--name",
+        "ws",
+        "--api-stages",
+        &plan_stage,
+    ];
+    args.extend_from_slice(plan_args);
+    let plan = apigw(s, &args);
+    let key = apigw(
+        s,
+        &[
+            "create-api-key",
+            "--name",
+            "k",
+            "--enabled",
+            "--value",
+            value,
+        ],
+    );
+    apigw(
+        s,
+        &[
+            "create-usage-plan-key",
+            "--usage-plan-id",
+            plan["id"].as_str().unwrap(),
+            "--key-id",
+            key["id"].as_str().unwrap(),
+            "--key-type",
+            "API_KEY",
+        ],
+    );
+    let id = |v: &Value| v["id"].as_str().unwrap().to_string();
+    (id(&plan), id(&key))
+}
+
+/// Turns on the `prod` stage's access log with `format`.
+pub fn access_log(s: &Server, api: &str, format: &str) {
+    let log = serde_json::json!({"DestinationArn": "arn:aws:logs:us-east-1:000000000000:log-group:ws", "Format": format});
+    v2(
+        s,
+        &[
+            "update-stage",
+            "--api-id",
+            api,
+            "--stage-name",
+            "prod",
+            "--access-log-settings",
+            &log.to_string(),
+        ],
+    );
+}
+
+/// The `prod` stage's access log lines (JSON formats), once there are at least `n`.
+pub fn access_log_lines(s: &Server, api: &str, n: usize) -> Vec<Value> {
+    let path = s
+        .data_path()
+        .join("access-logs")
+        .join(format!("{api}-prod.log"));
+    eventually("the WebSocket access log lines", || {
+        let lines: Vec<Value> = read_if_exists(&path)
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect();
+        (lines.len() >= n).then_some(lines)
+    })
 }

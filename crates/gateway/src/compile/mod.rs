@@ -22,6 +22,7 @@ pub mod stage_cache;
 pub mod template;
 pub mod validation;
 pub mod websocket;
+pub mod websocket_mapping;
 pub mod websocket_validation;
 
 use std::sync::Arc;

@@ -13,8 +13,10 @@ use tollgate_model::{AuthorizationType, IntegrationType, PassthroughBehavior};
 
 use super::template::{CompiledTemplate, MappingTemplate};
 use super::validation::RequestValidation;
+use super::websocket_mapping::{request_parameters, WsParameter};
 pub use super::websocket_validation::WsBodyValidation;
 use super::websocket_validation::{body_validation, model_compiler, parameter_validation};
+use crate::integrations::aws::target::ServiceTarget;
 use crate::integrations::lambda_target::LambdaTarget;
 use crate::uri::{compile_uri, UriPiece};
 use tollgate_authorizers::{CompileError, LambdaAuthorizer};
@@ -26,6 +28,12 @@ pub enum WsTarget {
     LambdaProxy(LambdaTarget),
     /// `AWS`: a Lambda function with the rendered request template.
     Lambda(LambdaTarget),
+    /// `AWS` to another service (`arn:aws:apigateway:{region}:{service}:path|action/...`):
+    /// the rendered request template sent in the service's protocol, SigV4-signed.
+    Service {
+        target: ServiceTarget,
+        method: http::Method,
+    },
     /// `HTTP_PROXY`: the message body is posted as it is.
     HttpProxy {
         uri: Vec<UriPiece>,
@@ -56,6 +64,10 @@ pub struct WsIntegration {
     pub target: WsTarget,
     pub timeout: Duration,
     pub has_credentials: bool,
+    /// `credentialsArn`: the role a service call is signed as (`--aws-assume-role`).
+    pub credentials: Option<Box<str>>,
+    /// `requestParameters` (HTTP and service calls).
+    pub request_parameters: Vec<WsParameter>,
     pub template_selection: Option<Expression>,
     /// By template key; a template that does not parse is left out (its messages fail).
     pub request_templates: HashMap<Box<str>, MappingTemplate>,
@@ -184,7 +196,15 @@ fn target(i: &tollgate_model::v2::Integration) -> WsTarget {
         }
         IntegrationType::Mock => Ok(WsTarget::Mock),
         IntegrationType::AwsProxy => lambda(uri).map(WsTarget::LambdaProxy),
-        IntegrationType::Aws => lambda(uri).map(WsTarget::Lambda),
+        IntegrationType::Aws if tollgate_model::v2::lambda_function_of(uri).is_some() => {
+            lambda(uri).map(WsTarget::Lambda)
+        }
+        IntegrationType::Aws => ServiceTarget::compile(uri)
+            .map(|target| WsTarget::Service {
+                target,
+                method: method(),
+            })
+            .map_err(|_| "integration URI names no AWS service call"),
         IntegrationType::HttpProxy => Ok(WsTarget::HttpProxy {
             uri: compile_uri(uri),
             method: method(),
@@ -228,6 +248,8 @@ fn integration(def: &Definition, id: &str) -> Option<WsIntegration> {
         target: target(i),
         timeout: Duration::from_millis(i.timeout_in_millis.clamp(50, 29_000) as u64),
         has_credentials: i.credentials_arn.is_some(),
+        credentials: i.credentials_arn.as_deref().map(Into::into),
+        request_parameters: request_parameters(api, &i.request_parameters),
         template_selection: expression(api, i.template_selection_expression.as_deref()),
         request_templates: templates(api, &i.request_templates),
         passthrough: i

@@ -1,8 +1,11 @@
-//! The service call of a REST `AWS` integration: the mapped parameters and the rendered
-//! body shaped as the service's protocol wants them (request-pipeline.md, AWS rows).
+//! The service call of an `AWS` integration (REST's, and WebSocket routes' through
+//! [`shape`]): the mapped parameters and the rendered body shaped as the service's protocol
+//! wants them (request-pipeline.md, AWS rows).
+
+use std::collections::BTreeMap;
 
 use bytes::Bytes;
-use http::header::{HeaderName, CONTENT_TYPE, USER_AGENT};
+use http::header::{HeaderName, HeaderValue, CONTENT_TYPE, USER_AGENT};
 use http::{HeaderMap, Method};
 use percent_encoding::utf8_percent_encode;
 
@@ -13,7 +16,9 @@ use crate::compile::CompiledIntegration;
 use crate::error::GatewayError;
 use crate::integrations::call::Rendered;
 use crate::invocation::Invocation;
-use crate::pipeline::integration_request::{mapped_with_overrides, sends_body, RequestOverride};
+use crate::pipeline::integration_request::{
+    mapped_with_overrides, sends_body, Mapped, RequestOverride,
+};
 use crate::pipeline::method_request::Params;
 use crate::uri::UriPiece;
 
@@ -35,22 +40,63 @@ pub fn build<'t>(
         .http_method
         .clone()
         .unwrap_or_else(|| inv.parts.method.clone());
+    let request = Request {
+        api_id: &inv.ctx.api_id,
+        method,
+        stage_variables: inv.stage_variables,
+        content_type: inv.parts.headers.get(CONTENT_TYPE),
+        payload: rendered.payload.clone(),
+    };
+    let mut call = shape(target, request, &mapped);
+    for (k, v) in &overrides.header {
+        if let Ok(name) = HeaderName::from_bytes(k.as_bytes()) {
+            set_header(&mut call.headers, name, v);
+        }
+    }
+    Ok(call)
+}
+
+/// What a service call is made of besides the target and the mapped parameters (REST's
+/// request, or a WebSocket message).
+pub struct Request<'r> {
+    pub api_id: &'r str,
+    pub method: Method,
+    pub stage_variables: &'r BTreeMap<String, String>,
+    /// The client's Content-Type, sent on with a `path/` call's body.
+    pub content_type: Option<&'r HeaderValue>,
+    /// The rendered request template (or the body passed through).
+    pub payload: Bytes,
+}
+
+/// The call `target` names, shaped as its protocol wants it: the path or the action's
+/// parameters, the mapped parameters, the payload.
+pub(crate) fn shape<'t>(
+    target: &'t ServiceTarget,
+    request: Request<'_>,
+    mapped: &Mapped<'_>,
+) -> ServiceCall<'t> {
+    let Request {
+        api_id,
+        method,
+        stage_variables,
+        content_type,
+        mut payload,
+    } = request;
     let mut headers = HeaderMap::with_capacity(8);
     set_header(
         &mut headers,
         USER_AGENT,
-        &format!("AmazonAPIGateway_{}", inv.ctx.api_id),
+        &format!("AmazonAPIGateway_{api_id}"),
     );
     let mut query = String::new();
     let mut path = String::from("/");
-    let mut payload = rendered.payload.clone();
     match &target.operation {
         Operation::Path(pieces) => {
             for piece in pieces {
                 match piece {
                     UriPiece::Literal(l) => path.push_str(l),
                     UriPiece::StageVariable(n) => {
-                        path.push_str(inv.stage_variables.get(n).map_or("", |v| v.as_str()))
+                        path.push_str(stage_variables.get(n).map_or("", |v| v.as_str()))
                     }
                     UriPiece::PathParam(n) => {
                         if let Some((_, v)) = mapped.path.iter().find(|(k, _)| k == n) {
@@ -63,7 +109,7 @@ pub fn build<'t>(
                 push_pair(&mut query, k, v);
             }
             if sends_body(&method) {
-                if let Some(ct) = inv.parts.headers.get(CONTENT_TYPE) {
+                if let Some(ct) = content_type {
                     headers.insert(CONTENT_TYPE, ct.clone());
                 }
             }
@@ -117,15 +163,10 @@ pub fn build<'t>(
     for (h, v) in &mapped.headers {
         set_header(&mut headers, (*h).clone(), v);
     }
-    for (k, v) in &overrides.header {
-        if let Ok(name) = HeaderName::from_bytes(k.as_bytes()) {
-            set_header(&mut headers, name, v);
-        }
-    }
     if !sends_body(&method) && method != Method::DELETE {
         payload = Bytes::new();
     }
-    Ok(ServiceCall {
+    ServiceCall {
         method,
         region: &target.region,
         service: &target.service,
@@ -134,5 +175,5 @@ pub fn build<'t>(
         query,
         headers,
         body: payload,
-    })
+    }
 }

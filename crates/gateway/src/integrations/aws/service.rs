@@ -38,7 +38,7 @@ impl Integration for AwsService {
 
 /// The role ARN with its `${stageVariables.x}` replaced (a missing variable is empty), as
 /// a stage may name its own role (stages-canary-domains.md).
-fn role_arn(arn: &str, variables: &BTreeMap<String, String>) -> String {
+pub(crate) fn role_arn(arn: &str, variables: &BTreeMap<String, String>) -> String {
     let mut out = String::with_capacity(arn.len());
     let mut rest = arn;
     while let Some(start) = rest.find("${stageVariables.") {

@@ -170,6 +170,7 @@ pub async fn serve(
             json: None,
             stage_variables: &stage.variables,
             functions: functions.as_ref(),
+            aws: &gw.aws,
         };
         let result = integrate::run_counted(&call, integration, series).await;
         match result {
@@ -199,6 +200,7 @@ pub async fn serve(
         key: api_key,
         stage,
         functions,
+        aws: gw.aws.clone(),
         logs: gw.logs.clone(),
     });
     shared.log(

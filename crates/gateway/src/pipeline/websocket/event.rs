@@ -19,6 +19,7 @@ pub struct Shared {
     pub key: Option<Arc<crate::key_binding::KeyBinding>>,
     pub stage: Arc<WsStageRuntime>,
     pub functions: Option<Arc<tollgate_functions::Functions>>,
+    pub aws: Arc<crate::integrations::aws::config::AwsServices>,
     pub logs: crate::access_log::AccessLogWriter,
 }
 

@@ -1,9 +1,10 @@
 //! Calling a WebSocket route's integration for one event (websocket.md §3): the request
 //! template chosen by the template selection expression (non-proxy kinds), the call
-//! (Lambda proxy, Lambda, HTTP proxy, HTTP, MOCK), and for non-proxy kinds the integration
-//! response chosen by the integration response selection expression, whose template
-//! renders what a two-way route sends back.
+//! (Lambda proxy, Lambda, an AWS service, HTTP proxy, HTTP, MOCK) with its parameter
+//! mappings, and for non-proxy kinds the integration response chosen by the integration
+//! response selection expression, whose template renders what a two-way route sends back.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
@@ -14,13 +15,23 @@ use tollgate_functions::{Functions, InvokeRequest};
 use tollgate_model::selection::{body_value, Expression, Variable};
 use tollgate_model::PassthroughBehavior;
 
-use super::event::Event;
+use percent_encoding::utf8_percent_encode;
+
+use super::event::{Event, EventKind};
 use crate::compile::template::MappingTemplate;
 use crate::compile::websocket::{WsIntegration, WsTarget};
+use crate::compile::websocket_mapping::WsParamTarget;
+use crate::integrations::aws::as_role;
+use crate::integrations::aws::config::AwsServices;
+use crate::integrations::aws::request::{shape, Request};
+use crate::integrations::aws::service::role_arn;
+use crate::integrations::aws::target::ServiceTarget;
+use crate::integrations::aws::wire::{push_pair, set_header, PATH_VALUE};
 use crate::integrations::http::HttpClient;
 use crate::integrations::lambda::permit;
 use crate::integrations::lambda_target::LambdaTarget;
-use crate::pipeline::integration_request::BackendRequest;
+use crate::pipeline::integration_request::{BackendRequest, Mapped};
+use crate::pipeline::method_request::parse_query;
 use crate::uri::UriPiece;
 
 /// What an integration answered.
@@ -70,6 +81,8 @@ pub struct Call<'a> {
     pub json: Option<&'a Value>,
     pub stage_variables: &'a BTreeMap<String, String>,
     pub functions: Option<&'a Arc<Functions>>,
+    /// Where `AWS` service integrations send their calls, signed with what.
+    pub aws: &'a AwsServices,
 }
 
 /// Largest backend answer read for a message (a message is at most 128 KB anyway).
@@ -85,7 +98,19 @@ impl Call<'_> {
         context: &Map<String, Value>,
         answered: Option<(u16, &http::HeaderMap)>,
     ) -> String {
-        e.evaluate(|v| match v {
+        e.evaluate(|v| self.read(v, json, context, answered))
+    }
+
+    /// One variable's value; `route.request.header`/`querystring` are the handshake's,
+    /// so only `$connect` has them.
+    fn read(
+        &self,
+        v: &Variable,
+        json: Option<&Value>,
+        context: &Map<String, Value>,
+        answered: Option<(u16, &http::HeaderMap)>,
+    ) -> Option<String> {
+        match v {
             Variable::Body(steps) => json.and_then(|j| body_value(j, steps)),
             Variable::Context(name) => context.get(name).map(|v| match v {
                 Value::String(s) => s.clone(),
@@ -97,8 +122,55 @@ impl Call<'_> {
                 .and_then(|(_, hs)| hs.get(h.as_str()))
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string),
-            Variable::Header(_) | Variable::QueryString(_) => None,
-        })
+            Variable::Header(name) => match &self.event.kind {
+                EventKind::Connect { headers, .. } => headers
+                    .get(name.as_str())
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string),
+                _ => None,
+            },
+            Variable::QueryString(name) => match &self.event.kind {
+                EventKind::Connect { query, .. } => parse_query(*query)
+                    .into_iter()
+                    .rev()
+                    .find(|(k, _)| k == name)
+                    .map(|(_, v)| v),
+                _ => None,
+            },
+        }
+    }
+
+    /// The integration's `requestParameters` for this event (a value that evaluates to
+    /// nothing adds nothing).
+    fn mapped<'i>(
+        &self,
+        i: &'i WsIntegration,
+        json: Option<&Value>,
+        context: &Map<String, Value>,
+    ) -> Mapped<'i> {
+        let mut m = Mapped {
+            headers: Vec::new(),
+            query: Vec::new(),
+            path: Vec::new(),
+        };
+        for p in &i.request_parameters {
+            let mut missing = false;
+            let value = p.source.evaluate(|v| {
+                let r = self.read(v, json, context, None);
+                missing |= r.is_none();
+                r
+            });
+            if missing {
+                continue;
+            }
+            let value = Cow::Owned(value);
+            match &p.target {
+                WsParamTarget::Header(h) => m.headers.push((h, value)),
+                WsParamTarget::Query(q) => m.query.push((q, value)),
+                WsParamTarget::Path(n) => m.path.push((n, value)),
+            }
+        }
+        m
     }
 
     fn render(
@@ -201,6 +273,12 @@ pub async fn run(call: &Call<'_>, i: &WsIntegration) -> Result<Reply, Failure> {
         WsTarget::Http { uri, method } => {
             let payload = request()?;
             let (s, h, b) = http(call, i, uri, method, payload).await?;
+            (s, h, b, None)
+        }
+        WsTarget::Service { target, method } => {
+            let payload = request()?;
+            let mapped = call.mapped(i, json, &context);
+            let (s, h, b) = service(call, i, target, method, &mapped, payload).await?;
             (s, h, b, None)
         }
         WsTarget::Mock => {
@@ -360,6 +438,8 @@ async fn http(
     method: &http::Method,
     body: Bytes,
 ) -> Result<(u16, http::HeaderMap, Bytes), Failure> {
+    let context = call.event.request_context();
+    let mapped = call.mapped(i, call.json, &context);
     let mut url = String::with_capacity(128);
     for piece in uri {
         match piece {
@@ -367,21 +447,71 @@ async fn http(
             UriPiece::StageVariable(n) => {
                 url.push_str(call.stage_variables.get(n).map_or("", String::as_str))
             }
-            UriPiece::PathParam(_) => {}
+            UriPiece::PathParam(n) => {
+                if let Some((_, v)) = mapped.path.iter().find(|(k, _)| k == n) {
+                    url.extend(utf8_percent_encode(v, PATH_VALUE));
+                }
+            }
         }
+    }
+    let mut query = String::new();
+    for (k, v) in &mapped.query {
+        push_pair(&mut query, k, v);
+    }
+    if !query.is_empty() {
+        url.push(if url.contains('?') { '&' } else { '?' });
+        url.push_str(&query);
     }
     let uri: http::Uri = url.parse().map_err(|_| Failure::Internal)?;
     let mut headers = http::HeaderMap::new();
-    headers.insert(
-        http::header::CONTENT_TYPE,
-        http::HeaderValue::from_static("application/json"),
-    );
+    headers.insert(http::header::CONTENT_TYPE, JSON.clone());
+    for (h, v) in &mapped.headers {
+        set_header(&mut headers, (*h).clone(), v);
+    }
     let req = BackendRequest {
         method: method.clone(),
         uri,
         headers,
         body: crate::body::GatewayBody::from_bytes(body),
     };
+    send(i, req).await
+}
+
+const JSON: http::HeaderValue = http::HeaderValue::from_static("application/json");
+
+/// `AWS` to a service: the payload sent as the target's protocol wants it (REST's
+/// [`shape`]), signed with the `--aws-*` credentials or the integration's role.
+async fn service(
+    call: &Call<'_>,
+    i: &WsIntegration,
+    target: &ServiceTarget,
+    method: &http::Method,
+    mapped: &Mapped<'_>,
+    payload: Bytes,
+) -> Result<(u16, http::HeaderMap, Bytes), Failure> {
+    let request = Request {
+        api_id: &call.event.conn.api_id,
+        method: method.clone(),
+        stage_variables: call.stage_variables,
+        content_type: Some(&JSON),
+        payload,
+    };
+    let service_call = shape(target, request, mapped);
+    let role = i
+        .credentials
+        .as_deref()
+        .map(|r| role_arn(r, call.stage_variables));
+    let req = as_role::prepare(call.aws, service_call, role.as_deref())
+        .await
+        .map_err(|_| Failure::Internal)?;
+    send(i, req).await
+}
+
+/// Sends a backend request within the integration's timeout, its answer read whole.
+async fn send(
+    i: &WsIntegration,
+    req: BackendRequest,
+) -> Result<(u16, http::HeaderMap, Bytes), Failure> {
     let out = HttpClient::current()
         .send_buffered(req, i.timeout, MAX_BACKEND_BODY)
         .await

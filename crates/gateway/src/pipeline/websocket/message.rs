@@ -168,6 +168,7 @@ pub async fn handle(shared: Arc<Shared>, body: Bytes, binary: bool) {
         json: json.as_ref(),
         stage_variables: &shared.stage.variables,
         functions: shared.functions.as_ref(),
+        aws: &shared.aws,
     };
     match integrate::run_counted(&call, integration, series).await {
         Ok(answer) => {

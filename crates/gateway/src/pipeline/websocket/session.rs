@@ -114,6 +114,7 @@ async fn disconnect(shared: &Shared, closed: Closed) {
         json: None,
         stage_variables: &shared.stage.variables,
         functions: shared.functions.as_ref(),
+        aws: &shared.aws,
     };
     match integrate::run(&call, integration).await {
         Ok(reply) => shared.log(&event, reply.status, None),
