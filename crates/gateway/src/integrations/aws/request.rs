@@ -1,5 +1,5 @@
 //! The service call of an `AWS` integration (REST's, and WebSocket routes' through
-//! [`shape`]): the mapped parameters and the rendered body shaped as the service's protocol
+//! `shape`): the mapped parameters and the rendered body shaped as the service's protocol
 //! wants them (request-pipeline.md, AWS rows).
 
 use std::collections::BTreeMap;
