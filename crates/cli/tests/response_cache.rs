@@ -355,3 +355,24 @@ fn iam_callers_allowed_to_invalidate() {
     assert_eq!(out[2]["warning"], Value::Null, "{out:?}");
     assert_eq!(hits(&b, "/secure"), 2, "{out:?}");
 }
+
+/// AWS keeps responses up to 1 MB in the stage cache: a larger one is served whole each
+/// time and never kept, a small one under the same key is.
+#[test]
+fn responses_over_1_mb_are_served_but_not_kept() {
+    let s = Server::start();
+    let b = Backend::start();
+    let api = cached_api(&s, &b);
+    let big = 1_048_576 + 1;
+    for _ in 0..2 {
+        let r = get(&s, &api, &format!("/dev/proxy?size={big}"));
+        assert_eq!(r.body.len(), big);
+        assert!(r.body.iter().all(|b| *b == b'x'));
+    }
+    assert_eq!(hits(&b, "/proxied"), 2, "an entry over 1 MB is not kept");
+    // The key (the path: no cache key parameters) then takes a small answer, and keeps it.
+    for _ in 0..2 {
+        assert_eq!(get(&s, &api, "/dev/proxy?size=10").text(), "x".repeat(10));
+    }
+    assert_eq!(hits(&b, "/proxied"), 3, "a small entry is kept");
+}

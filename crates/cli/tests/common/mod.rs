@@ -1744,7 +1744,11 @@ async fn echo(
     let status = param("status")
         .and_then(|s| s.parse::<u16>().ok())
         .unwrap_or(200);
-    let (content_type, out) = if param("raw").is_some() {
+    let size = param("size").and_then(|n| n.parse::<usize>().ok());
+    let (content_type, out) = if let Some(n) = size {
+        // `size=N`: N bytes of text, for limits on what the gateway keeps.
+        ("text/plain", bytes::Bytes::from(vec![b'x'; n]))
+    } else if param("raw").is_some() {
         ("application/octet-stream", body)
     } else {
         let description = json!({
