@@ -65,6 +65,13 @@ pub struct Addressed<'t, A> {
 }
 
 impl<A> Addressed<'_, A> {
+    /// `$context.customDomain.basePathMatched`: the mapping key, the root mapping shown as
+    /// `(none)` as AWS shows it.
+    pub fn base_path_shown(&self) -> Option<Box<str>> {
+        self.base_path_matched
+            .map(|k| if k.is_empty() { "(none)" } else { k }.into())
+    }
+
     /// The kind whose pipeline answers. A default-endpoint request for an API that does not
     /// exist is answered as REST answers it (403), as on AWS.
     pub fn kind(&self) -> ApiKind {

@@ -456,30 +456,45 @@ pub fn parse_http_route_key(key: &str) -> Option<RouteKey<'_>> {
     Some(RouteKey::Path { method, path })
 }
 
-/// Where keys may come from: `https://`, or `http://` on a loopback address (identity
-/// providers on this machine only), for issuers and the `jwks_uri` their discovery
-/// documents name alike.
+/// Where keys may come from: `https://` with a host, or `http://` on a loopback address
+/// (identity providers on this machine only), for issuers and the `jwks_uri` their
+/// discovery documents name alike.
 pub fn key_url_allowed(url: &str) -> bool {
-    if url.starts_with("https://") {
-        return true;
-    }
-    let Some(rest) = url.strip_prefix("http://") else {
-        return false;
+    let (https, rest) = match (url.strip_prefix("https://"), url.strip_prefix("http://")) {
+        (Some(rest), _) => (true, rest),
+        (None, Some(rest)) => (false, rest),
+        (None, None) => return false,
     };
-    let authority = rest.split('/').next().unwrap_or_default();
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
     let host = match authority.strip_prefix('[') {
         Some(v6) => v6.split(']').next().unwrap_or_default(),
         None => authority.split(':').next().unwrap_or_default(),
     };
-    host == "localhost"
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
+    !host.is_empty()
+        && (https
+            || host == "localhost"
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn key_urls_are_https_or_loopback_http() {
+        assert!(key_url_allowed("https://idp.example.com/x"));
+        assert!(key_url_allowed("http://127.0.0.1:8080"));
+        assert!(key_url_allowed("http://localhost:9/realms/a"));
+        assert!(key_url_allowed("http://[::1]:9"));
+        assert!(!key_url_allowed("http://idp.example.com"));
+        assert!(!key_url_allowed("http://10.0.0.1"));
+        assert!(!key_url_allowed("ftp://localhost"));
+        assert!(!key_url_allowed("https://"));
+        assert!(!key_url_allowed("https:///path"));
+        assert!(!key_url_allowed("issuer.example"));
+    }
 
     #[test]
     fn route_keys_as_api_gateway_accepts_them() {

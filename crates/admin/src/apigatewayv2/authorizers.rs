@@ -191,11 +191,7 @@ pub(crate) fn check(a: &Authorizer) -> ApiResult<()> {
             // The issuer is where its keys are found: an https URL with a host, or http on
             // a loopback address (a local identity provider).
             let issuer = issuer.unwrap_or_default();
-            let host = issuer
-                .strip_prefix("https://")
-                .or_else(|| issuer.strip_prefix("http://"))
-                .map(|rest| rest.split(['/', '?', '#']).next().unwrap_or(""));
-            if host.is_none_or(str::is_empty) || !tollgate_model::v2::key_url_allowed(issuer) {
+            if !tollgate_model::v2::key_url_allowed(issuer) {
                 return Err(ApiError::bad_request(format!(
                     "Invalid issuer specified: {issuer}. The issuer must be an https URL (http:// only on a loopback address)"
                 )));

@@ -48,7 +48,8 @@ pub fn decode(mut rest: &[u8]) -> Result<Decoded, Malformed> {
         if size == 0 {
             break;
         }
-        if rest.len() < size + 2 || &rest[size..size + 2] != b"\r\n" {
+        let framed = size.checked_add(2).filter(|n| *n <= rest.len());
+        if framed.is_none() || &rest[size..size + 2] != b"\r\n" {
             return Err(Malformed("a chunk is shorter than its size"));
         }
         body.extend_from_slice(&rest[..size]);
@@ -71,10 +72,11 @@ pub fn decode(mut rest: &[u8]) -> Result<Decoded, Malformed> {
             .map_err(|_| Malformed("a trailer name is not a header name"))?;
         let value = HeaderValue::from_bytes(line[colon + 1..].trim_ascii())
             .map_err(|_| Malformed("a trailer value is not a header value"))?;
-        // The trailer's own signature belongs to signed chunks only.
-        if name != "x-amz-trailer-signature" {
-            trailers.push((name, value));
+        // A trailer carries the upload's checksum, nothing else (S3's rule).
+        if !name.as_str().starts_with("x-amz-checksum-") {
+            return Err(Malformed("a trailer other than a checksum"));
         }
+        trailers.push((name, value));
     }
     Ok(Decoded {
         body: body.freeze(),
@@ -98,10 +100,11 @@ pub fn plain_headers(headers: &mut HeaderMap, trailers: Vec<(HeaderName, HeaderV
         .map(str::to_string)
         .collect();
     headers.remove(http::header::CONTENT_ENCODING);
-    if let Ok(v) = HeaderValue::from_str(&codings.join(", ")) {
-        if !codings.is_empty() {
-            headers.insert(http::header::CONTENT_ENCODING, v);
-        }
+    if let (false, Ok(v)) = (
+        codings.is_empty(),
+        HeaderValue::from_str(&codings.join(", ")),
+    ) {
+        headers.insert(http::header::CONTENT_ENCODING, v);
     }
     for (name, value) in trailers {
         headers.insert(name, value);
@@ -137,6 +140,8 @@ mod tests {
             b"5\r\nabc\r\n0\r\n\r\n",
             b"3\r\nabc",
             b"0\r\nno-colon\r\n\r\n",
+            b"ffffffffffffffff\r\nabc\r\n0\r\n\r\n",
+            b"0\r\nauthorization:x\r\n\r\n",
             b"",
         ] {
             assert!(decode(wire).is_err(), "{:?}", String::from_utf8_lossy(wire));

@@ -196,14 +196,7 @@ impl ApiPipeline for HttpPipeline {
             if let Some(log) = &stage.access_log {
                 ctx.request_id = request_id;
                 ctx.data_processed = data;
-                ctx.base_path_matched =
-                    addressed
-                        .as_ref()
-                        .and_then(|a| a.base_path_matched)
-                        .map(|k| {
-                            // The root mapping is `(none)` as AWS shows it.
-                            if k.is_empty() { "(none)" } else { k }.into()
-                        });
+                ctx.base_path_matched = addressed.as_ref().and_then(|a| a.base_path_shown());
                 ctx.status = status;
                 ctx.response_length = response_length.unwrap_or(0);
                 ctx.response_latency_ms = latency.as_millis() as u64;

@@ -118,10 +118,7 @@ fn enter(req: Inbound<'_>) -> Result<Entered, Response<GatewayBody>> {
         is_canary,
         remote,
     );
-    ctx.base_path_matched = addressed.base_path_matched.map(|k| {
-        // The root mapping is `(none)` as AWS shows it.
-        if k.is_empty() { "(none)" } else { k }.into()
-    });
+    ctx.base_path_matched = addressed.base_path_shown();
     ctx.client_cert = client_cert;
     Ok(Entered {
         routing_path: routing_path.to_string(),
