@@ -41,6 +41,8 @@ pub enum CliError {
     /// An `--aws-*` flag that cannot be used.
     #[error("{0}")]
     AwsEndpoint(String),
+    #[error("--otlp-endpoint: {0}")]
+    Otlp(#[from] tollgate_traces::otlp::OtlpError),
     #[error("--lambda-endpoint {0} is not a URL")]
     LambdaEndpoint(String),
     #[error("--lambda-endpoint needs --lambda-access-key-id and --lambda-secret-access-key")]

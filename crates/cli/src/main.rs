@@ -184,6 +184,12 @@ struct ServeArgs {
     /// (`Authorization: Bearer TOKEN`); SigV4-signed scrapes work without it.
     #[arg(long, env = "TOLLGATE_METRICS_TOKEN", hide_env_values = true)]
     metrics_token: Option<String>,
+    /// An OpenTelemetry collector's base URL (OTLP over HTTP/protobuf; `/v1/traces` is
+    /// appended, as OTEL_EXPORTER_OTLP_ENDPOINT is read), e.g. http://localhost:4318.
+    /// Sampled requests (a REST stage's tracingEnabled, or the caller's Sampled=1) are
+    /// sent as a span per request with one per phase that did work.
+    #[arg(long, env = "TOLLGATE_OTLP_ENDPOINT")]
+    otlp_endpoint: Option<String>,
     /// Address of an HTTPS listener for custom domain names (HTTP/2 and HTTP/1.1 by ALPN):
     /// the certificate is the domain's (by SNI), from ACM or uploaded with the domain, and
     /// follows changes without restart; other names get --tls-cert's, if given.
@@ -507,12 +513,24 @@ async fn serve(mut args: ServeArgs) -> Result<(), CliError> {
         });
     }
     let functions = tollgate_functions::Functions::start(functions_config, &store)?;
+    let otlp = match &args.otlp_endpoint {
+        Some(base) => {
+            let resource = vec![("cloud.region", args.region.clone())];
+            let sink = tollgate_traces::otlp::OtlpSink::start(base, resource)?;
+            tracing::info!(endpoint = %tollgate_traces::otlp::traces_url(base), "sending traces over OTLP");
+            Some(Arc::new(sink))
+        }
+        None => None,
+    };
     let gateway = Gateway::start(
         &store,
         tollgate_gateway::Sinks {
             access_log_dir: log_dir,
             metrics: registry.clone(),
             execution_log_dir: args.data_dir.join("execution-logs"),
+            traces: otlp
+                .clone()
+                .map(|s| s as Arc<dyn tollgate_traces::SpanSink>),
         },
         tollgate_gateway::Shared {
             usage: usage.clone(),
@@ -713,6 +731,10 @@ async fn serve(mut args: ServeArgs) -> Result<(), CliError> {
     // Requests are drained: save the last usage counts and stop the function workers.
     counters.local.flush(&store).await;
     functions.stop_all();
+    // The last requests' spans.
+    if let Some(otlp) = &otlp {
+        otlp.flush(std::time::Duration::from_secs(5)).await;
+    }
     // The workers' buffered log lines: waits for the log writer's disk writes.
     tokio::task::block_in_place(|| logs_gateway.flush_logs());
     Ok(())

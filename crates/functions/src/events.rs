@@ -193,6 +193,7 @@ async fn run<T: EventTarget>(f: &T, ev: &QueuedEvent) -> bool {
                 payload: Bytes::from(payload),
                 log_tail: false,
                 client_context: None,
+                trace_id: None,
             },
         )
         .await;

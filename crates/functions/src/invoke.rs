@@ -12,6 +12,9 @@ pub struct InvokeRequest {
     pub payload: Bytes,
     pub log_tail: bool,
     pub client_context: Option<String>,
+    /// The caller's `X-Amzn-Trace-Id`: the invocation's trace (`Lambda-Runtime-Trace-Id`,
+    /// so the function's `_X_AMZN_TRACE_ID`); `None` starts a new one.
+    pub trace_id: Option<String>,
 }
 
 /// A synchronous invocation's result.

@@ -576,7 +576,9 @@ impl Functions {
         let target = match (self.resolve(name, qualifier), &self.remote) {
             (Ok(found), _) => found,
             (Err(InvokeError::NotFound(_)), Some(remote)) => {
-                return remote.invoke(name, qualifier, req.payload).await;
+                return remote
+                    .invoke(name, qualifier, req.payload, req.trace_id.as_deref())
+                    .await;
             }
             (Err(e), _) => return Err(e),
         };
@@ -710,7 +712,11 @@ impl Functions {
                 &self.logs,
                 request_id,
                 req.payload,
-                (req.client_context, target.invoked_arn.clone()),
+                worker::Context {
+                    client_context: req.client_context,
+                    invoked_arn: target.invoked_arn.clone(),
+                    trace_id: req.trace_id,
+                },
                 req.log_tail,
             )
             .await;

@@ -60,6 +60,7 @@ impl RemoteLambda {
         function: &str,
         qualifier: Option<&str>,
         payload: Bytes,
+        trace_id: Option<&str>,
     ) -> Result<InvokeResponse, InvokeError> {
         if payload.len() > MAX_REQUEST {
             return Err(InvokeError::RequestTooLarge { limit: MAX_REQUEST });
@@ -110,6 +111,10 @@ impl RemoteLambda {
             },
             SystemTime::now(),
         );
+        // Never signed (SDKs leave it out of `SignedHeaders`), so added after signing.
+        if let Some(v) = trace_id.and_then(|t| http::HeaderValue::from_str(t).ok()) {
+            headers.insert("x-amzn-trace-id", v);
+        }
         let mut req = http::Request::post(uri)
             .body(Full::new(payload))
             .map_err(|e| UpstreamError::InvalidRequest(e.to_string()))?;

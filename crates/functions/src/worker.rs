@@ -54,7 +54,17 @@ pub(crate) struct Pending {
     pub client_context: Option<String>,
     /// Set when the caller invoked an alias (or `$LATEST` by name).
     pub invoked_arn: Option<String>,
+    /// The caller's trace header; `None`: the invocation starts a trace.
+    pub trace_id: Option<String>,
     pub done: oneshot::Sender<Reply>,
+}
+
+/// What an invocation carries besides its payload, for the runtime's `next` response.
+pub struct Context {
+    pub client_context: Option<String>,
+    /// Set when the caller invoked an alias (or `$LATEST` by name).
+    pub invoked_arn: Option<String>,
+    pub trace_id: Option<String>,
 }
 
 /// What the runtime answered.
@@ -245,14 +255,16 @@ async fn next_invocation(shared: &Shared) -> Response<Full<Bytes>> {
             r#"{"errorMessage":"Worker stopped","errorType":"Runtime.Stopped"}"#,
         );
     };
-    let trace = format!(
-        "Root=1-{:08x}-{};Parent={};Sampled=0",
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs()),
-        &uuid::Uuid::new_v4().simple().to_string()[..24],
-        &uuid::Uuid::new_v4().simple().to_string()[..16],
-    );
+    let trace = p.trace_id.clone().unwrap_or_else(|| {
+        format!(
+            "Root=1-{:08x}-{};Parent={};Sampled=0",
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+            &uuid::Uuid::new_v4().simple().to_string()[..24],
+            &uuid::Uuid::new_v4().simple().to_string()[..16],
+        )
+    });
     let mut r = Response::new(Full::new(p.payload));
     let h = r.headers_mut();
     let hv = |s: &str| http::HeaderValue::from_str(s).unwrap_or(http::HeaderValue::from_static(""));
@@ -519,7 +531,7 @@ impl Worker {
         logs: &LogWriter,
         request_id: String,
         payload: Bytes,
-        (client_context, invoked_arn): (Option<String>, Option<String>),
+        context: Context,
         log_tail: bool,
     ) -> Outcome {
         let cold = self.served == 0;
@@ -541,8 +553,9 @@ impl Worker {
                 request_id: request_id.clone(),
                 payload,
                 deadline_ms,
-                client_context,
-                invoked_arn,
+                client_context: context.client_context,
+                invoked_arn: context.invoked_arn,
+                trace_id: context.trace_id,
                 done,
             })
             .await;

@@ -75,7 +75,15 @@ pub struct RequestContext {
     /// Whether the response cache answered (`None`: the method does not cache), for
     /// metrics (`CacheHitCount`, `CacheMissCount`).
     pub response_cache: Option<CacheOutcome>,
+    /// The trace the request belongs to, and whether it is sampled (the caller's decision
+    /// kept, else the stage's `tracingEnabled` sampling).
+    pub trace: tollgate_traces::TraceContext,
+    pub sampled: bool,
+    /// `X-Amzn-Trace-Id` as integrations get it (`$context.xrayTraceId`).
     pub trace_id: String,
+    /// The spans of a sampled request while an OTLP endpoint is configured; `None` for
+    /// every other request, which records nothing.
+    pub spans: Option<Box<tollgate_traces::Recorder>>,
     pub status: u16,
     pub response_length: u64,
     pub response_latency_ms: u64,
@@ -808,7 +816,10 @@ mod tests {
             domain_prefix: "h".into(),
             is_canary: None,
             response_cache: None,
+            trace: tollgate_traces::TraceContext::incoming(None, None, 0),
+            sampled: false,
             trace_id: "t".into(),
+            spans: None,
             status: 200,
             response_length: 0,
             response_latency_ms: 0,

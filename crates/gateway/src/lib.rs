@@ -37,6 +37,7 @@ pub mod runtime_ws;
 pub mod table;
 pub mod test_authorizer;
 pub mod test_invoke;
+pub mod traces;
 pub mod uri;
 pub mod vpc_link;
 
@@ -93,6 +94,8 @@ pub struct Gateway {
     execution_log_dir: PathBuf,
     /// Custom domains' TLS configurations, read by TLS listeners per handshake.
     sites: Arc<domains::Sites>,
+    /// Where sampled requests' spans go (`--otlp-endpoint`); `None`: nothing is recorded.
+    traces: Option<Arc<dyn tollgate_traces::SpanSink>>,
 }
 
 /// Where the gateway reports what it does: access logs and metrics.
@@ -103,6 +106,8 @@ pub struct Sinks {
     pub metrics: tollgate_metrics::Registry,
     /// Execution logs are written under this directory.
     pub execution_log_dir: PathBuf,
+    /// Where sampled requests' spans are sent (`--otlp-endpoint`), if anywhere.
+    pub traces: Option<Arc<dyn tollgate_traces::SpanSink>>,
 }
 
 /// What a node shares with the cluster's other nodes (or keeps to itself when alone):
@@ -197,6 +202,7 @@ impl Gateway {
             metrics: sinks.metrics,
             execution_log_dir: sinks.execution_log_dir,
             sites: Arc::default(),
+            traces: sinks.traces,
         });
         gw.runtime
             .store(Arc::new(gw.rebuild(&state, &Runtime::default())));

@@ -82,6 +82,9 @@ pub struct StageRuntime {
     pub cache: Option<StageCache>,
     /// The client certificate presented to HTTP backends (`clientCertificateId`).
     pub backend_tls: Option<Arc<crate::integrations::backend_tls::StageBackendTls>>,
+    /// `tracingEnabled`: which requests are sampled; `None` when tracing is off (a caller's
+    /// `Sampled=1` is still honoured).
+    pub tracing: Option<tollgate_traces::Sampler>,
 }
 
 impl StageRuntime {
@@ -602,6 +605,7 @@ fn build_api(
                     .as_ref()
                     .and_then(|id| state.domains.client_certificates.get(id))
                     .and_then(|c| crate::integrations::backend_tls::for_stage(c)),
+                tracing: st.tracing_enabled.then(tollgate_traces::Sampler::default),
             }),
         );
     }

@@ -5,22 +5,28 @@
 //! One id serves both worlds: X-Ray's `Root=1-{8 hex epoch}-{24 hex}` is the 32 hex digits
 //! of an OpenTelemetry trace id, as AWS's own OpenTelemetry distribution maps them.
 
+use std::num::NonZeroU64;
+
 /// Where a request stands in its trace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TraceContext {
-    /// 128 bits, never zero: X-Ray's root, W3C's trace id.
-    pub trace_id: u128,
+    /// 128 bits, never zero: X-Ray's root, W3C's trace id (as two halves, high first: a
+    /// `u128` would align every request's future to 16 bytes).
+    trace_id: [u64; 2],
     /// The caller's span, when the caller named one (`Parent=`, `traceparent`).
-    pub parent: Option<u64>,
+    pub parent: Option<NonZeroU64>,
     /// The gateway's span for this request.
     pub span_id: u64,
-    /// The span integrations and functions are called from: the `Parent` they are given.
-    pub downstream: u64,
     /// The caller's sampling decision, when it made one.
     pub caller_sampled: Option<bool>,
 }
 
 impl TraceContext {
+    /// The trace id.
+    pub fn trace_id(&self) -> u128 {
+        u128::from(self.trace_id[0]) << 64 | u128::from(self.trace_id[1])
+    }
+
     /// The context of a request with these headers; a new trace when neither names a
     /// well-formed one. `now_secs` dates a new X-Ray root.
     pub fn incoming(amzn: Option<&str>, traceparent: Option<&str>, now_secs: u64) -> Self {
@@ -31,12 +37,21 @@ impl TraceContext {
             None => (new_trace_id(now_secs), None, None),
         };
         TraceContext {
-            trace_id,
-            parent,
+            trace_id: [(trace_id >> 64) as u64, trace_id as u64],
+            parent: parent.and_then(NonZeroU64::new),
             span_id: new_span_id(),
-            downstream: new_span_id(),
             caller_sampled,
         }
+    }
+
+    /// The span integrations and functions are called from: the `Parent` they are given.
+    /// Derived from the request's span id (an odd multiplier is a bijection, so it is as
+    /// unique as that id) rather than stored: every request's future carries this context.
+    pub fn downstream(&self) -> u64 {
+        self.span_id
+            .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            .rotate_left(29)
+            | 1
     }
 
     /// `Root=1-{8 hex}-{24 hex};Parent={16 hex};Sampled={0|1}`, as integrations get it.
@@ -45,7 +60,7 @@ impl TraceContext {
         let mut out = String::with_capacity(80);
         self.push_root(&mut out);
         out.push_str(";Parent=");
-        push_hex(&mut out, u128::from(self.downstream), 16);
+        push_hex(&mut out, u128::from(self.downstream()), 16);
         out.push_str(";Sampled=");
         out.push(if sampled { '1' } else { '0' });
         out
@@ -62,18 +77,19 @@ impl TraceContext {
     pub fn traceparent(&self, sampled: bool) -> String {
         let mut out = String::with_capacity(55);
         out.push_str("00-");
-        push_hex(&mut out, self.trace_id, 32);
+        push_hex(&mut out, self.trace_id(), 32);
         out.push('-');
-        push_hex(&mut out, u128::from(self.downstream), 16);
+        push_hex(&mut out, u128::from(self.downstream()), 16);
         out.push_str(if sampled { "-01" } else { "-00" });
         out
     }
 
     fn push_root(&self, out: &mut String) {
         out.push_str("Root=1-");
-        push_hex(out, self.trace_id >> 96, 8);
+        let id = self.trace_id();
+        push_hex(out, id >> 96, 8);
         out.push('-');
-        push_hex(out, self.trace_id & ((1u128 << 96) - 1), 24);
+        push_hex(out, id & ((1u128 << 96) - 1), 24);
     }
 }
 
@@ -170,7 +186,7 @@ mod tests {
         assert_eq!(w3c, format!("00-{epoch}{unique}-{parent}-01"));
         assert_eq!(t.root(), parts[0]);
         assert_eq!((t.parent, t.caller_sampled), (None, None));
-        assert_ne!(t.span_id, t.downstream);
+        assert_ne!(t.span_id, t.downstream());
     }
 
     #[test]
@@ -180,8 +196,8 @@ mod tests {
             Some("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00"),
             0,
         );
-        assert_eq!(t.trace_id, 0x65a1b2c3_0123456789abcdef01234567);
-        assert_eq!(t.parent, Some(0x53995c3f42cd8ad8));
+        assert_eq!(t.trace_id(), 0x65a1b2c3_0123456789abcdef01234567);
+        assert_eq!(t.parent.map(NonZeroU64::get), Some(0x53995c3f42cd8ad8));
         assert_eq!(t.caller_sampled, Some(true));
         assert!(t
             .amzn_header(true)
@@ -196,13 +212,18 @@ mod tests {
         let w3c = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
         for amzn in [None, Some("Root=1-abc-def"), Some("Self=1-x")] {
             let t = TraceContext::incoming(amzn, Some(w3c), 0);
-            assert_eq!(t.trace_id, 0x0af7651916cd43dd8448eb211c80319c);
-            assert_eq!(t.parent, Some(0xb7ad6b7169203331));
+            assert_eq!(t.trace_id(), 0x0af7651916cd43dd8448eb211c80319c);
+            assert_eq!(t.parent.map(NonZeroU64::get), Some(0xb7ad6b7169203331));
             assert_eq!(t.caller_sampled, Some(true));
-            assert!(t.amzn_header(true).starts_with("Root=1-0af76519-16cd43dd8448eb211c80319c;"));
+            assert!(t
+                .amzn_header(true)
+                .starts_with("Root=1-0af76519-16cd43dd8448eb211c80319c;"));
         }
         let unsampled = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00";
-        assert_eq!(TraceContext::incoming(None, Some(unsampled), 0).caller_sampled, Some(false));
+        assert_eq!(
+            TraceContext::incoming(None, Some(unsampled), 0).caller_sampled,
+            Some(false)
+        );
     }
 
     #[test]
@@ -216,8 +237,12 @@ mod tests {
             "00-0af7651916cd43dd8448eb211c8031zz-b7ad6b7169203331-01",
             "",
         ] {
-            let t = TraceContext::incoming(Some("Root=1-zzzzzzzz-0123456789abcdef01234567"), Some(w3c), 5);
-            assert_eq!(t.trace_id >> 96, 5, "{w3c}");
+            let t = TraceContext::incoming(
+                Some("Root=1-zzzzzzzz-0123456789abcdef01234567"),
+                Some(w3c),
+                5,
+            );
+            assert_eq!(t.trace_id() >> 96, 5, "{w3c}");
             assert_eq!((t.parent, t.caller_sampled), (None, None), "{w3c}");
         }
     }

@@ -61,7 +61,9 @@ impl OtlpSink {
             endpoint: url.clone(),
             reason,
         };
-        let parsed: http::Uri = url.parse().map_err(|e: http::uri::InvalidUri| error(e.to_string()))?;
+        let parsed: http::Uri = url
+            .parse()
+            .map_err(|e: http::uri::InvalidUri| error(e.to_string()))?;
         if parsed.scheme_str() != Some("http") {
             // The exporter's client speaks plain HTTP only (no TLS stack is built for it).
             return Err(error("only http:// collectors are supported".into()));
@@ -169,7 +171,9 @@ async fn run(
 /// One request's spans as OpenTelemetry's SDK hands them to an exporter.
 fn spans(t: RequestTrace, scope: &InstrumentationScope) -> impl Iterator<Item = SpanData> + '_ {
     let trace_id = TraceId::from(t.trace_id);
-    t.spans.into_iter().map(move |s| span_data(trace_id, s, scope))
+    t.spans
+        .into_iter()
+        .map(move |s| span_data(trace_id, s, scope))
 }
 
 fn span_data(trace_id: TraceId, s: Span, scope: &InstrumentationScope) -> SpanData {

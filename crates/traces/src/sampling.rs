@@ -41,6 +41,9 @@ mod tests {
         let traced = (0..20_000).filter(|_| s.sample(100)).count();
         // 5% of 20,000 is 1,000; binomial sd ~31, so this cannot fail by chance.
         assert!((700..1300).contains(&traced), "{traced}");
-        assert!(s.sample(101), "a new second's first request is the reservoir's");
+        assert!(
+            s.sample(101),
+            "a new second's first request is the reservoir's"
+        );
     }
 }

@@ -81,11 +81,13 @@ pub trait SpanSink: Send + Sync {
 
 /// Collects a traced request's phase spans as the pipeline runs, against the clock reading
 /// the request started at (the pipeline measures with [`Instant`]; spans carry wall time).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Recorder {
     started: Instant,
     started_wall: SystemTime,
     phases: Vec<Span>,
+    /// A phase begun and not yet ended: kept here rather than in the pipeline's future.
+    open: Option<(&'static str, Instant)>,
 }
 
 impl Recorder {
@@ -97,34 +99,55 @@ impl Recorder {
             started,
             started_wall,
             phases: Vec::with_capacity(4),
+            open: None,
         }
+    }
+
+    /// Notes that the phase `name` starts now, for [`Recorder::end`].
+    pub fn begin(&mut self, name: &'static str) {
+        self.open = Some((name, Instant::now()));
+    }
+
+    /// The phase begun last, with when it began; `None` when none is open.
+    pub fn end(&mut self) -> Option<(&'static str, Instant)> {
+        self.open.take()
     }
 
     fn wall(&self, at: Instant) -> SystemTime {
         self.started_wall + at.saturating_duration_since(self.started)
     }
 
-    /// Records a phase that ran from `start` to `end`, as a child of the request's span
-    /// (or of `parent`, a span recorded earlier). Returns the new span's id.
-    pub fn phase(&mut self, name: &'static str, kind: SpanKind, start: Instant, end: Instant) -> u64 {
-        self.phase_with(name, kind, (start, end), None, Vec::new(), None)
+    /// Records a phase that ran from `start` to `end`, as a child of the request's span.
+    /// Returns the new span's id.
+    pub fn phase(
+        &mut self,
+        name: &'static str,
+        kind: SpanKind,
+        start: Instant,
+        end: Instant,
+    ) -> u64 {
+        self.phase_with(name, kind, (start, end), None, None, Vec::new(), None)
     }
 
     /// [`Recorder::phase`] with every field: `span_id` when the id was handed out before
-    /// (the integration's, sent downstream as the `Parent`), attributes, an error.
+    /// (the integration's, sent downstream as the `Parent`), `parent` when the span is
+    /// inside another than the request's (a template inside the integration), attributes,
+    /// an error.
+    #[allow(clippy::too_many_arguments)]
     pub fn phase_with(
         &mut self,
         name: &'static str,
         kind: SpanKind,
         (start, end): (Instant, Instant),
         span_id: Option<u64>,
+        parent: Option<u64>,
         attributes: Vec<(&'static str, Value)>,
         error: Option<String>,
     ) -> u64 {
         let span_id = span_id.unwrap_or_else(new_span_id);
         let span = Span {
             span_id,
-            parent: None,
+            parent,
             parent_is_remote: false,
             name: Cow::Borrowed(name),
             kind,
@@ -137,8 +160,25 @@ impl Recorder {
         span_id
     }
 
+    /// Records work inside another span (`parent`: a template inside the integration).
+    pub fn inner(&mut self, name: &'static str, span: (Instant, Instant), parent: u64) {
+        self.phase_with(
+            name,
+            SpanKind::Internal,
+            span,
+            None,
+            Some(parent),
+            Vec::new(),
+            None,
+        );
+    }
+
     /// Adds attributes to the span recorded last under `name`.
-    pub fn annotate(&mut self, name: &str, attributes: impl IntoIterator<Item = (&'static str, Value)>) {
+    pub fn annotate(
+        &mut self,
+        name: &str,
+        attributes: impl IntoIterator<Item = (&'static str, Value)>,
+    ) {
         if let Some(s) = self.phases.iter_mut().rev().find(|s| s.name == name) {
             s.attributes.extend(attributes);
         }
@@ -158,7 +198,7 @@ impl Recorder {
         let mut spans = Vec::with_capacity(self.phases.len() + 1);
         spans.push(Span {
             span_id: ctx.span_id,
-            parent: ctx.parent,
+            parent: ctx.parent.map(std::num::NonZeroU64::get),
             parent_is_remote: ctx.parent.is_some(),
             name: Cow::Owned(name),
             kind: SpanKind::Server,
@@ -168,11 +208,11 @@ impl Recorder {
             error,
         });
         spans.extend(self.phases.into_iter().map(|mut s| {
-            s.parent = Some(ctx.span_id);
+            s.parent.get_or_insert(ctx.span_id);
             s
         }));
         RequestTrace {
-            trace_id: ctx.trace_id,
+            trace_id: ctx.trace_id(),
             spans,
         }
     }
@@ -194,19 +234,35 @@ mod tests {
             "Integration",
             SpanKind::Client,
             (a, b),
-            Some(ctx.downstream),
+            Some(ctx.downstream()),
+            None,
             vec![("k", 1i64.into())],
             None,
         );
-        assert_eq!(id, ctx.downstream);
+        assert_eq!(id, ctx.downstream());
         r.annotate("Integration", [("status", 200i64.into())]);
-        let t = r.finish(&ctx, "GET /pets".into(), start + Duration::from_millis(9), vec![], None);
-        assert_eq!(t.trace_id, ctx.trace_id);
+        let t = r.finish(
+            &ctx,
+            "GET /pets".into(),
+            start + Duration::from_millis(9),
+            vec![],
+            None,
+        );
+        assert_eq!(t.trace_id, ctx.trace_id());
         let (root, phase) = (&t.spans[0], &t.spans[1]);
-        assert_eq!((root.span_id, root.parent, root.kind), (ctx.span_id, None, SpanKind::Server));
+        assert_eq!(
+            (root.span_id, root.parent, root.kind),
+            (ctx.span_id, None, SpanKind::Server)
+        );
         assert_eq!(phase.parent, Some(ctx.span_id));
-        assert_eq!(phase.start.duration_since(root.start).unwrap(), Duration::from_millis(2));
-        assert_eq!(root.end.duration_since(phase.end).unwrap(), Duration::from_millis(2));
+        assert_eq!(
+            phase.start.duration_since(root.start).unwrap(),
+            Duration::from_millis(2)
+        );
+        assert_eq!(
+            root.end.duration_since(phase.end).unwrap(),
+            Duration::from_millis(2)
+        );
         assert_eq!(phase.attributes.len(), 2);
     }
 }

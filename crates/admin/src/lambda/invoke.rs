@@ -109,6 +109,7 @@ pub async fn invoke(
                 },
                 log_tail,
                 client_context,
+                trace_id: header("x-amzn-trace-id").map(str::to_string),
             },
         )
         .await

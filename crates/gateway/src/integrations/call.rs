@@ -46,12 +46,14 @@ impl Call<'_, '_> {
         body: RequestBody,
     ) -> Result<Rendered, GatewayError> {
         let body = body.collect(self.body_stall).await?;
+        let mapping = inv.ctx.spans.is_some().then(Instant::now);
         let (payload, context) = crate::pipeline::integration_request::payload(
             inv,
             self.integration,
             self.params,
             &body,
         )?;
+        rec.mapping = mapping.map(|start| (start, start.elapsed().as_micros() as u32));
         rec.endpoint_request(inv, &payload);
         Ok(Rendered {
             body,
@@ -92,6 +94,10 @@ pub trait Integration {
 #[derive(Debug, Default)]
 pub struct CallRecord {
     pub latency_ms: Option<u64>,
+    /// When a traced request's integration request was mapped (its templates rendered),
+    /// and for how many microseconds (not a second `Instant`: this is in every request's
+    /// future).
+    mapping: Option<(Instant, u32)>,
     pub status: Option<u16>,
     endpoint_request: Option<Bytes>,
     endpoint_response: Option<Bytes>,
@@ -164,6 +170,10 @@ impl CallRecord {
 
     /// Writes what the call learned into the request's `$context`.
     pub fn record(self, ctx: &mut RequestContext) {
+        if let (Some((start, micros)), Some(rec)) = (self.mapping, ctx.spans.as_mut()) {
+            let span = (start, start + Duration::from_micros(u64::from(micros)));
+            rec.inner("Integration request", span, ctx.trace.downstream());
+        }
         if self.latency_ms.is_some() {
             ctx.integration_latency_ms = self.latency_ms;
         }

@@ -260,6 +260,7 @@ pub async fn invoke(
             payload: Bytes::from(payload),
             log_tail: false,
             client_context: None,
+            trace_id: Some(inv.ctx.trace_id.clone()),
         },
     );
     match tokio::time::timeout(i.timeout, call).await {

@@ -289,6 +289,7 @@ pub(crate) async fn run(
         functions,
         api_id: &req.inv.ctx.api_id,
         authorizer_id: &authorizer.id,
+        trace_id: Some(req.inv.ctx.trace_id.clone()),
     };
     authorizer.authorize(req, method_arn, cache, &invoker).await
 }
@@ -355,6 +356,8 @@ pub(crate) struct FunctionInvoker<'r> {
     pub functions: &'r Functions,
     pub api_id: &'r str,
     pub authorizer_id: &'r str,
+    /// The request's `X-Amzn-Trace-Id`, for the function's invocation.
+    pub trace_id: Option<String>,
 }
 
 impl Invoker for FunctionInvoker<'_> {
@@ -389,6 +392,7 @@ impl Invoker for FunctionInvoker<'_> {
                 payload: Bytes::from(payload),
                 log_tail: false,
                 client_context: None,
+                trace_id: self.trace_id.clone(),
             },
         );
         match tokio::time::timeout(AUTHORIZER_TIMEOUT, call).await {

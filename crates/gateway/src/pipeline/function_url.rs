@@ -230,6 +230,7 @@ async fn invoke(
         payload: Bytes::from(event),
         log_tail: false,
         client_context: None,
+        trace_id: None,
     };
     let out = functions
         .invoke(&url.function, url.qualifier.as_deref(), request)

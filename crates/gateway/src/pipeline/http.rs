@@ -154,6 +154,14 @@ impl ApiPipeline for HttpPipeline {
                 client_cert,
                 ..HttpContext::default()
             };
+            let trace = tollgate_traces::TraceContext::incoming(
+                header_str(&parts, "x-amzn-trace-id"),
+                header_str(&parts, "traceparent"),
+                (ctx.request_time_epoch_ms / 1000) as u64,
+            );
+            ctx.sampled = trace.caller_sampled == Some(true);
+            ctx.trace = Some(trace);
+            ctx.spans = gw.recorder(ctx.sampled, started);
             let target = Target {
                 parts: &parts,
                 remote,
@@ -192,6 +200,10 @@ impl ApiPipeline for HttpPipeline {
             let data = declared_length(&parts).unwrap_or(0) + response_length.unwrap_or(0);
             if data > 0 {
                 series.add(crate::metrics::DATA_PROCESSED, data);
+            }
+            if ctx.spans.is_some() {
+                ctx.status = status;
+                gw.finish_http_trace(&mut ctx, &request_id);
             }
             if let Some(log) = &stage.access_log {
                 ctx.request_id = request_id;
@@ -294,13 +306,9 @@ async fn answer(
     let (unsigned_parts, unsigned): (Box<http::request::Parts>, _);
     let t = if matches!(route.authorizer, RouteAuthorizer::Iam) {
         let call = integration_call(gw, t, &matched, ctx);
-        match Box::pin(http_authorize::iam(gw, &call, &mut body)).await {
-            Ok(authorized) => ctx.authorizer = Some(authorized),
-            Err(refusal) => {
-                ctx.authorizer_error = Some(refusal.reason);
-                return Err(refusal.error);
-            }
-        }
+        let start = Instant::now();
+        let checked = Box::pin(http_authorize::iam(gw, &call, &mut body)).await;
+        ctx.authorizer = Some(authorizer_outcome(ctx, start, checked)?);
         unsigned_parts = Box::new(super::iam_caller::without_signature(t.parts));
         unsigned = Target {
             parts: &unsigned_parts,
@@ -316,14 +324,9 @@ async fn answer(
         RouteAuthorizer::None | RouteAuthorizer::Iam
     ) {
         let call = integration_call(gw, t, &matched, ctx);
-        match Box::pin(http_authorize::check(gw, t.stage, &call)).await {
-            Ok(authorized) => ctx.authorizer = authorized,
-            Err(refusal) => {
-                ctx.authorizer_error = Some(refusal.reason);
-                ctx.challenge = refusal.challenge;
-                return Err(refusal.error);
-            }
-        }
+        let start = Instant::now();
+        let checked = Box::pin(http_authorize::check(gw, t.stage, &call)).await;
+        ctx.authorizer = authorizer_outcome(ctx, start, checked)?;
     }
     let integration = route
         .integration
@@ -372,6 +375,15 @@ async fn answer(
         other => other,
     };
     ctx.integration_latency_ms = Some(called.elapsed().as_millis() as u64);
+    let failed = result.as_ref().err().map(|e| e.message());
+    let downstream = ctx.trace.map(|t| t.downstream());
+    record_span(ctx, "Integration", called, downstream, failed);
+    if let (Some(rec), Some(status)) = (ctx.spans.as_mut(), answered) {
+        rec.annotate(
+            "Integration",
+            [("http.response.status_code", i64::from(status).into())],
+        );
+    }
     ctx.integration_status = answered;
     // A Lambda proxy's invoke answered 200 whatever status the function chose.
     let lambda = matches!(integration.target, HttpTarget::Lambda(_));
@@ -381,4 +393,45 @@ async fn answer(
         ctx.integration_error = Some(e.message());
     }
     result
+}
+
+/// What an authorizer decided, its span recorded (traced requests) and a refusal's reason
+/// and challenge kept in `$context`.
+fn authorizer_outcome<T>(
+    ctx: &mut HttpContext,
+    start: Instant,
+    checked: Result<T, http_authorize::Refusal>,
+) -> Result<T, HttpApiError> {
+    let reason = checked.as_ref().err().map(|r| r.reason);
+    record_span(ctx, "Authorizer", start, None, reason);
+    checked.map_err(|refusal| {
+        ctx.authorizer_error = Some(refusal.reason);
+        ctx.challenge = refusal.challenge;
+        refusal.error
+    })
+}
+
+fn header_str<'p>(parts: &'p http::request::Parts, name: &str) -> Option<&'p str> {
+    parts.headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// Records a traced request's span for work that ran from `start` until now: the
+/// authorizer's, or the integration's (`span_id`: the one its backend was told).
+fn record_span(
+    ctx: &mut HttpContext,
+    name: &'static str,
+    start: Instant,
+    span_id: Option<u64>,
+    error: Option<&'static str>,
+) {
+    let Some(rec) = ctx.spans.as_mut() else {
+        return;
+    };
+    let kind = match span_id {
+        Some(_) => tollgate_traces::SpanKind::Client,
+        None => tollgate_traces::SpanKind::Internal,
+    };
+    let span = (start, Instant::now());
+    let error = error.map(str::to_string);
+    rec.phase_with(name, kind, span, span_id, None, Vec::new(), error);
 }

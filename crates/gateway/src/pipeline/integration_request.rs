@@ -179,6 +179,12 @@ fn gateway_headers(headers: &mut HeaderMap, inv: &Invocation<'_>) {
         HeaderName::from_static("x-amzn-trace-id"),
         &inv.ctx.trace_id,
     );
+    // W3C trace context when the caller sent one (answered with the gateway's span as the
+    // parent) or the request is traced; otherwise none, as API Gateway sends none.
+    if inv.ctx.spans.is_some() || inv.parts.headers.contains_key("traceparent") {
+        let tp = inv.ctx.trace.traceparent(inv.ctx.sampled);
+        insert(headers, HeaderName::from_static("traceparent"), &tp);
+    }
 }
 
 /// HTTP_PROXY: the client's request with hop-by-hop headers dropped (and, as AWS does for

@@ -165,6 +165,69 @@ impl<'x, 'a> Exchange<'x, 'a> {
         Ok(Flow::Next)
     }
 
+    /// For a traced request, notes that `phase` starts when it is about to do work (an
+    /// authorizer, a key check, validation, the cache, the integration); phases that only
+    /// look at a flag leave no span.
+    pub fn begin_span(&mut self, phase: Phase) {
+        if self.inv.ctx.spans.is_none() {
+            return;
+        }
+        let name = self.span_name(phase);
+        if let (Some(name), Some(rec)) = (name, self.inv.ctx.spans.as_mut()) {
+            rec.begin(name);
+        }
+    }
+
+    fn span_name(&self, phase: Phase) -> Option<&'static str> {
+        let method = &self.routed.method;
+        match phase {
+            Phase::Authorize => authorize::needed(self.inv, &self.routed).then_some("Authorizer"),
+            Phase::ApiKey => method.api_key_required.then_some("API key"),
+            Phase::Throttle => None,
+            Phase::RequestValidation => method.validation.is_some().then_some("Request validation"),
+            Phase::CacheLookup => self.inv.cache.is_some().then_some("Cache lookup"),
+            Phase::Integration => Some("Integration"),
+            Phase::CacheStore => self.cache.is_some().then_some("Cache store"),
+        }
+    }
+
+    /// Records the span [`Exchange::begin_span`] opened for `phase`, ending now; `error`:
+    /// how the phase failed.
+    pub fn end_span(&mut self, phase: Phase, error: Option<&GatewayError>) {
+        use tollgate_traces::{SpanKind, Value};
+        let ctx = &mut self.inv.ctx;
+        let Some(rec) = ctx.spans.as_mut() else {
+            return;
+        };
+        let Some((name, start)) = rec.end() else {
+            return;
+        };
+        let mut attributes: Vec<(&'static str, Value)> = Vec::new();
+        let (kind, span_id) = match phase {
+            // The integration's span is the one its backend was told is its parent.
+            Phase::Integration => {
+                if let Ok(i) = &self.routed.method.integration {
+                    attributes.push(("aws.api_gateway.integration.type", i.kind.as_str().into()));
+                }
+                if let Some(status) = ctx.integration_status {
+                    attributes.push(("http.response.status_code", i64::from(status).into()));
+                }
+                (SpanKind::Client, Some(ctx.trace.downstream()))
+            }
+            Phase::CacheLookup => {
+                if let Some(outcome) = ctx.response_cache {
+                    let hit = outcome == crate::context::CacheOutcome::Hit;
+                    attributes.push(("aws.api_gateway.cache.hit", hit.into()));
+                }
+                (SpanKind::Internal, None)
+            }
+            _ => (SpanKind::Internal, None),
+        };
+        let error = error.map(|e| format!("{}: {}", e.kind.as_str(), e.message));
+        let end = std::time::Instant::now();
+        rec.phase_with(name, kind, (start, end), span_id, None, attributes, error);
+    }
+
     /// The response once every phase ran.
     pub fn into_response(self) -> Result<Response<GatewayBody>, GatewayError> {
         // The integration phase always leaves one; without it the list is wrong.
@@ -296,7 +359,17 @@ impl<'x, 'a> Exchange<'x, 'a> {
                     // The output is kept, not the mapped response: hits are mapped again.
                     pending.keep = response_cache::keep_output(&out);
                 }
-                integration_response::apply(self.inv, integration, &params, out)?
+                let mapping = self.inv.ctx.spans.is_some().then(std::time::Instant::now);
+                let mapped = integration_response::apply(self.inv, integration, &params, out);
+                if let (Some(start), Some(rec)) = (mapping, self.inv.ctx.spans.as_mut()) {
+                    let span = (start, std::time::Instant::now());
+                    rec.inner(
+                        "Integration response",
+                        span,
+                        self.inv.ctx.trace.downstream(),
+                    );
+                }
+                mapped?
             }
         };
         // AWS, AWS_PROXY and HTTP answers carry the request's trace id; MOCK, HTTP_PROXY

@@ -139,13 +139,16 @@ pub fn new_context(
         .get(http::header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let trace_id = trace_id(
-        parts
-            .headers
-            .get("x-amzn-trace-id")
-            .and_then(|v| v.to_str().ok()),
-        now,
+    let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
+    let now_secs = (now / 1000) as u64;
+    let trace = tollgate_traces::TraceContext::incoming(
+        header("x-amzn-trace-id"),
+        header("traceparent"),
+        now_secs,
     );
+    // The caller's decision; a stage that traces may sample the rest ([`RequestContext::sample`]).
+    let sampled = trace.caller_sampled == Some(true);
+    let trace_id = trace.amzn_header(sampled);
     RequestContext {
         request_id: request_id(),
         extended_request_id: tollgate_model::ids::extended_request_id(),
@@ -168,7 +171,10 @@ pub fn new_context(
         domain_prefix: crate::frontend::domain_prefix(domain_name).to_string(),
         is_canary,
         response_cache: None,
+        trace,
+        sampled,
         trace_id,
+        spans: None,
         status: 0,
         response_length: 0,
         response_latency_ms: 0,
@@ -181,40 +187,6 @@ pub fn new_context(
         execution_log: None,
         base_path_matched: None,
         client_cert: None,
-    }
-}
-
-/// `Root=1-{epoch hex}-{24 hex};Parent={16 hex};Sampled=0`, keeping an incoming Root.
-/// Written digit by digit: this runs for every request, and `format!` of hex numbers is
-/// several times the cost.
-fn trace_id(incoming: Option<&str>, now_ms: i64) -> String {
-    let mut out = String::with_capacity(96);
-    out.push_str("Root=");
-    match incoming.and_then(|t| t.split(';').find_map(|p| p.trim().strip_prefix("Root="))) {
-        Some(root) => out.push_str(root),
-        None => {
-            let r: u128 = rand::random();
-            out.push_str("1-");
-            push_hex(&mut out, (now_ms / 1000) as u128, 8);
-            out.push('-');
-            push_hex(&mut out, r & ((1u128 << 96) - 1), 24);
-        }
-    }
-    out.push_str(";Parent=");
-    push_hex(&mut out, u128::from(rand::random::<u64>()), 16);
-    out.push_str(";Sampled=");
-    let sampled = incoming
-        .and_then(|t| t.split(';').find_map(|p| p.trim().strip_prefix("Sampled=")))
-        .unwrap_or("0");
-    out.push_str(sampled);
-    out
-}
-
-/// Appends the low `digits` hex digits of `v`, zero-padded, lower case.
-fn push_hex(out: &mut String, v: u128, digits: u32) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    for i in (0..digits).rev() {
-        out.push(HEX[((v >> (i * 4)) & 0xf) as usize] as char);
     }
 }
 
@@ -300,6 +272,7 @@ pub fn finish(
     if let Some(outcome) = ctx.response_cache {
         crate::metrics::count_cache(series, outcome == crate::context::CacheOutcome::Hit);
     }
+    gw.finish_rest_trace(&mut ctx);
     if let Some(el) = &stage.execution_log {
         let logging = el.for_method(ctx.resource_path.as_deref(), ctx.http_method.as_str());
         if let Some(text) = logging.and_then(|l| crate::execution_log::render(&ctx, l)) {
@@ -356,29 +329,5 @@ mod tests {
         assert_eq!(parsed.get_version_num(), 4);
         assert_eq!(id, parsed.hyphenated().to_string());
         assert_ne!(request_id(), id);
-    }
-
-    #[test]
-    fn trace_ids() {
-        let t = trace_id(None, 1_700_000_000_000);
-        assert!(t.starts_with("Root=1-6553f100-"), "{t}");
-        assert!(t.ends_with(";Sampled=0"));
-        // Root=1-{8 hex}-{24 hex};Parent={16 hex};Sampled=0, every digit lower-case hex.
-        let parts: Vec<&str> = t.split(';').collect();
-        let root = parts[0].strip_prefix("Root=1-").unwrap();
-        let (epoch, random) = root.split_once('-').unwrap();
-        let parent = parts[1].strip_prefix("Parent=").unwrap();
-        assert_eq!(
-            (epoch.len(), random.len(), parent.len()),
-            (8, 24, 16),
-            "{t}"
-        );
-        let hex = |s: &str| s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
-        assert!(hex(random) && hex(parent), "{t}");
-        let t = trace_id(Some("Root=1-abc-def;Sampled=1"), 0);
-        assert!(
-            t.starts_with("Root=1-abc-def;Parent=") && t.ends_with("Sampled=1"),
-            "{t}"
-        );
     }
 }

@@ -55,11 +55,16 @@ struct Entered {
     raw_head: Option<RawHead>,
 }
 
-/// Addressing within the API: the stage (or its canary), the routing path, the `$context`;
-/// `Err` is the answer to a request that reaches no stage.
+/// Addressing within the API: the stage (or its canary), the routing path, the `$context`
+/// (with a span recorder when the request is traced from `started`); `Err` is the answer to
+/// a request that reaches no stage.
 // The `Err` is the response itself, sent as it is: boxing it would cost every refusal.
 #[allow(clippy::result_large_err)]
-fn enter(req: Inbound<'_>) -> Result<Entered, Response<GatewayBody>> {
+fn enter(
+    gw: &Gateway,
+    req: Inbound<'_>,
+    started: Instant,
+) -> Result<Entered, Response<GatewayBody>> {
     let Inbound {
         parts,
         body,
@@ -118,6 +123,8 @@ fn enter(req: Inbound<'_>) -> Result<Entered, Response<GatewayBody>> {
         is_canary,
         remote,
     );
+    ctx.sample(stage.tracing.as_ref());
+    ctx.spans = gw.recorder(ctx.sampled, started);
     ctx.base_path_matched = addressed.base_path_shown();
     ctx.client_cert = client_cert;
     Ok(Entered {
@@ -153,7 +160,7 @@ impl ApiPipeline for RestPipeline {
                 routing_path,
                 compress_with,
                 raw_head,
-            } = match enter(req) {
+            } = match enter(gw, req, started) {
                 Ok(e) => e,
                 Err(resp) => return resp,
             };
@@ -326,7 +333,10 @@ impl Gateway {
             record_method_request(inv, &routed);
             let mut ex = Exchange::new(self, inv, routed, body);
             for phase in phases::REST {
-                if let Flow::Answer(resp) = ex.run(phase).await? {
+                ex.begin_span(phase);
+                let flow = ex.run(phase).await;
+                ex.end_span(phase, flow.as_ref().err());
+                if let Flow::Answer(resp) = flow? {
                     return Ok(resp);
                 }
             }

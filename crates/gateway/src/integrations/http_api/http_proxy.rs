@@ -123,6 +123,21 @@ pub async fn http_proxy(
     if let Ok(v) = HeaderValue::from_str(&forwarded) {
         headers.insert(HeaderName::from_static("forwarded"), v);
     }
+    // A traced request's backend joins its trace; otherwise the caller's headers pass as
+    // they are (a caller's `traceparent` is answered with the gateway's span as parent).
+    if let Some(trace) = &c.context.trace {
+        let traced = c.context.spans.is_some();
+        if traced {
+            if let Ok(v) = HeaderValue::from_str(&trace.amzn_header(true)) {
+                headers.insert(HeaderName::from_static("x-amzn-trace-id"), v);
+            }
+        }
+        if traced || headers.contains_key("traceparent") {
+            if let Ok(v) = HeaderValue::from_str(&trace.traceparent(c.context.sampled)) {
+                headers.insert(HeaderName::from_static("traceparent"), v);
+            }
+        }
+    }
     apply_headers(&i.request_mappings, &sources, &mut headers);
     let req = BackendRequest {
         method,

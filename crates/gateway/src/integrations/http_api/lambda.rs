@@ -47,6 +47,7 @@ pub async fn lambda(
             payload: Bytes::from(event),
             log_tail: false,
             client_context: None,
+            trace_id: c.context.trace_header(),
         },
     );
     let out = match tokio::time::timeout(i.timeout, call).await {

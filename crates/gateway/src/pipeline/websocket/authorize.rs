@@ -158,6 +158,7 @@ pub async fn connect(
                 functions,
                 api_id: &c.api_id,
                 authorizer_id: &authorizer.id,
+                trace_id: None,
             };
             let view = Handshake {
                 parts,

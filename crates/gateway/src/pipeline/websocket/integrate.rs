@@ -362,6 +362,7 @@ async fn invoke(
             payload: Bytes::from(payload),
             log_tail: false,
             client_context: None,
+            trace_id: None,
         },
     );
     match tokio::time::timeout(i.timeout, invoked).await {
