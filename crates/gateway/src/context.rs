@@ -75,14 +75,12 @@ pub struct RequestContext {
     /// Whether the response cache answered (`None`: the method does not cache), for
     /// metrics (`CacheHitCount`, `CacheMissCount`).
     pub response_cache: Option<CacheOutcome>,
-    /// The trace the request belongs to, and whether it is sampled (the caller's decision
-    /// kept, else the stage's `tracingEnabled` sampling).
+    /// The request's trace; sampled: the caller's decision, else `tracingEnabled`'s.
     pub trace: tollgate_traces::TraceContext,
     pub sampled: bool,
     /// `X-Amzn-Trace-Id` as integrations get it (`$context.xrayTraceId`).
     pub trace_id: String,
-    /// The spans of a sampled request while an OTLP endpoint is configured; `None` for
-    /// every other request, which records nothing.
+    /// A sampled request's spans when `--otlp-endpoint` is set (else nothing is recorded).
     pub spans: Option<Box<tollgate_traces::Recorder>>,
     pub status: u16,
     pub response_length: u64,
@@ -185,10 +183,7 @@ impl RequestContext {
                     .map(|(_, v)| Cow::Borrowed(v.as_str())),
             };
         }
-        let key = REST
-            .iter()
-            .find(|k| k.group == group && (k.name == member || k.alias == Some(member)))?;
-        match key.read {
+        match REST[rest_key(name)?].read {
             Read::Value(f) => f(self).map(CtxValue::into_text),
             _ => None,
         }
@@ -273,6 +268,15 @@ pub enum Group {
     Identity,
     Error,
     Authorizer,
+}
+
+/// Where [`REST`] has the key `name` (or an alias), outside the authorizer's group: found
+/// once when a format naming it is compiled, so a request never searches the table.
+pub fn rest_key(name: &str) -> Option<usize> {
+    let (group, member) = Group::of(name);
+    let named = |k: &&ContextKey| k.name == member || k.alias == Some(member);
+    REST.iter()
+        .position(|k| group != Group::Authorizer && k.group == group && named(&k))
 }
 
 impl Group {
