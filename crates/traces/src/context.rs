@@ -55,42 +55,46 @@ impl TraceContext {
     }
 
     /// `Root=1-{8 hex}-{24 hex};Parent={16 hex};Sampled={0|1}`, as integrations get it.
-    /// Written digit by digit: this runs for every request.
+    /// Written into a fixed buffer digit by digit: this runs for every request.
     pub fn amzn_header(&self, sampled: bool) -> String {
-        let mut out = String::with_capacity(80);
-        self.push_root(&mut out);
-        out.push_str(";Parent=");
-        push_hex(&mut out, u128::from(self.downstream()), 16);
-        out.push_str(";Sampled=");
-        out.push(if sampled { '1' } else { '0' });
-        out
+        let mut b = *b"Root=1-xxxxxxxx-xxxxxxxxxxxxxxxxxxxxxxxx;Parent=xxxxxxxxxxxxxxxx;Sampled=0";
+        let [high, low] = self.trace_id;
+        hex_into(&mut b[7..15], high >> 32);
+        hex_into(&mut b[16..24], high & 0xffff_ffff);
+        hex_into(&mut b[24..40], low);
+        hex_into(&mut b[48..64], self.downstream());
+        b[73] = if sampled { b'1' } else { b'0' };
+        ascii(&b)
     }
 
     /// `Root=1-{8 hex}-{24 hex}`: the form HTTP APIs add for a caller that sent none.
     pub fn root(&self) -> String {
-        let mut out = String::with_capacity(40);
-        self.push_root(&mut out);
-        out
+        self.amzn_header(false)[..40].to_string()
     }
 
     /// `00-{32 hex}-{16 hex}-{01|00}`: W3C trace context with the downstream span as parent.
     pub fn traceparent(&self, sampled: bool) -> String {
-        let mut out = String::with_capacity(55);
-        out.push_str("00-");
-        push_hex(&mut out, self.trace_id(), 32);
-        out.push('-');
-        push_hex(&mut out, u128::from(self.downstream()), 16);
-        out.push_str(if sampled { "-01" } else { "-00" });
-        out
+        let mut b = *b"00-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx-xxxxxxxxxxxxxxxx-00";
+        hex_into(&mut b[3..19], self.trace_id[0]);
+        hex_into(&mut b[19..35], self.trace_id[1]);
+        hex_into(&mut b[36..52], self.downstream());
+        b[54] = if sampled { b'1' } else { b'0' };
+        ascii(&b)
     }
+}
 
-    fn push_root(&self, out: &mut String) {
-        out.push_str("Root=1-");
-        let id = self.trace_id();
-        push_hex(out, id >> 96, 8);
-        out.push('-');
-        push_hex(out, id & ((1u128 << 96) - 1), 24);
+/// Writes the low `out.len()` hex digits of `v`, lower case, into `out`.
+fn hex_into(out: &mut [u8], mut v: u64) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for d in out.iter_mut().rev() {
+        *d = HEX[(v & 0xf) as usize];
+        v >>= 4;
     }
+}
+
+/// A header's text from a buffer of ASCII bytes.
+fn ascii(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
 }
 
 /// `Root=1-{8 hex}-{24 hex}[;Parent={16 hex}][;Sampled={0|1|?}]`, fields in any order.
@@ -158,14 +162,6 @@ fn new_trace_id(now_secs: u64) -> u128 {
 /// A new span id, never zero.
 pub fn new_span_id() -> u64 {
     rand::random::<u64>() | 1
-}
-
-/// Appends the low `digits` hex digits of `v`, zero-padded, lower case.
-fn push_hex(out: &mut String, v: u128, digits: u32) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    for i in (0..digits).rev() {
-        out.push(HEX[((v >> (i * 4)) & 0xf) as usize] as char);
-    }
 }
 
 #[cfg(test)]
