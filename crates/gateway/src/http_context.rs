@@ -167,8 +167,8 @@ pub struct HttpContext {
     /// A mutual TLS client's certificate (custom domains with a truststore): payload 2.0
     /// events' `requestContext.authentication.clientCert`.
     pub client_cert: Option<std::sync::Arc<crate::domains::ClientCert>>,
-    /// The trace the request belongs to. HTTP APIs sample no request themselves: a caller's
-    /// `Sampled=1` (or `traceparent` flag) is honoured.
+    /// The trace of a caller that sent one. HTTP APIs sample no request themselves: a
+    /// caller's `Sampled=1` (or `traceparent` flag) is honoured.
     pub trace: Option<tollgate_traces::TraceContext>,
     pub sampled: bool,
     /// The spans of a sampled request while an OTLP endpoint is configured.

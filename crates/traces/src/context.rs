@@ -92,9 +92,12 @@ fn hex_into(out: &mut [u8], mut v: u64) {
     }
 }
 
-/// A header's text from a buffer of ASCII bytes.
+/// A header's text from a buffer of ASCII bytes (`from_utf8`'s ASCII path, not the lossy
+/// one's chunk walk: this is per request).
 fn ascii(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
+    std::str::from_utf8(b)
+        .map(str::to_owned)
+        .unwrap_or_default()
 }
 
 /// `Root=1-{8 hex}-{24 hex}[;Parent={16 hex}][;Sampled={0|1|?}]`, fields in any order.

@@ -154,14 +154,19 @@ impl ApiPipeline for HttpPipeline {
                 client_cert,
                 ..HttpContext::default()
             };
-            let trace = tollgate_traces::TraceContext::incoming(
+            // A trace only for a caller that sent one: HTTP APIs start none themselves (a
+            // function without one gets its own, as any invocation).
+            let (amzn, w3c) = (
                 header_str(&parts, "x-amzn-trace-id"),
                 header_str(&parts, "traceparent"),
-                (ctx.request_time_epoch_ms / 1000) as u64,
             );
-            ctx.sampled = trace.caller_sampled == Some(true);
-            ctx.trace = Some(trace);
-            ctx.spans = gw.recorder(ctx.sampled, started);
+            if amzn.is_some() || w3c.is_some() {
+                let now = (ctx.request_time_epoch_ms / 1000) as u64;
+                let trace = tollgate_traces::TraceContext::incoming(amzn, w3c, now);
+                ctx.sampled = trace.caller_sampled == Some(true);
+                ctx.trace = Some(trace);
+                ctx.spans = gw.recorder(ctx.sampled, started);
+            }
             let target = Target {
                 parts: &parts,
                 remote,
