@@ -7,6 +7,20 @@
 
 use std::num::NonZeroU64;
 
+/// `X-Amzn-Trace-Id` and `traceparent` as header names made once (a name given as text is
+/// parsed on every lookup).
+pub const X_AMZN_TRACE_ID: http::HeaderName = http::HeaderName::from_static("x-amzn-trace-id");
+pub const TRACEPARENT: http::HeaderName = http::HeaderName::from_static("traceparent");
+
+/// A caller's `X-Amzn-Trace-Id` and `traceparent`.
+pub fn caller_headers(h: &http::HeaderMap) -> (Option<&str>, Option<&str>) {
+    let text = |name| {
+        h.get(name)
+            .and_then(|v: &http::HeaderValue| v.to_str().ok())
+    };
+    (text(&X_AMZN_TRACE_ID), text(&TRACEPARENT))
+}
+
 /// Where a request stands in its trace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TraceContext {

@@ -156,10 +156,7 @@ impl ApiPipeline for HttpPipeline {
             };
             // A trace only for a caller that sent one: HTTP APIs start none themselves (a
             // function without one gets its own, as any invocation).
-            let (amzn, w3c) = (
-                header_str(&parts, "x-amzn-trace-id"),
-                header_str(&parts, "traceparent"),
-            );
+            let (amzn, w3c) = tollgate_traces::context::caller_headers(&parts.headers);
             if amzn.is_some() || w3c.is_some() {
                 let now = (ctx.request_time_epoch_ms / 1000) as u64;
                 let trace = tollgate_traces::TraceContext::incoming(amzn, w3c, now);
@@ -414,10 +411,6 @@ fn authorizer_outcome<T>(
         ctx.challenge = refusal.challenge;
         refusal.error
     })
-}
-
-fn header_str<'p>(parts: &'p http::request::Parts, name: &str) -> Option<&'p str> {
-    parts.headers.get(name).and_then(|v| v.to_str().ok())
 }
 
 /// Records a traced request's span for work that ran from `start` until now: the

@@ -181,9 +181,10 @@ fn gateway_headers(headers: &mut HeaderMap, inv: &Invocation<'_>) {
     );
     // W3C trace context when the caller sent one (answered with the gateway's span as the
     // parent) or the request is traced; otherwise none, as API Gateway sends none.
-    if inv.ctx.spans.is_some() || inv.parts.headers.contains_key("traceparent") {
+    use tollgate_traces::context::TRACEPARENT;
+    if inv.ctx.spans.is_some() || inv.parts.headers.contains_key(&TRACEPARENT) {
         let tp = inv.ctx.trace.traceparent(inv.ctx.sampled);
-        insert(headers, HeaderName::from_static("traceparent"), &tp);
+        insert(headers, TRACEPARENT, &tp);
     }
 }
 

@@ -139,13 +139,9 @@ pub fn new_context(
         .get(http::header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
     let now_secs = (now / 1000) as u64;
-    let trace = tollgate_traces::TraceContext::incoming(
-        header("x-amzn-trace-id"),
-        header("traceparent"),
-        now_secs,
-    );
+    let (amzn, w3c) = tollgate_traces::context::caller_headers(&parts.headers);
+    let trace = tollgate_traces::TraceContext::incoming(amzn, w3c, now_secs);
     // The caller's decision; a stage that traces may sample the rest ([`RequestContext::sample`]).
     let sampled = trace.caller_sampled == Some(true);
     let trace_id = trace.amzn_header(sampled);

@@ -132,9 +132,10 @@ pub async fn http_proxy(
                 headers.insert(HeaderName::from_static("x-amzn-trace-id"), v);
             }
         }
-        if traced || headers.contains_key("traceparent") {
+        use tollgate_traces::context::TRACEPARENT;
+        if traced || headers.contains_key(&TRACEPARENT) {
             if let Ok(v) = HeaderValue::from_str(&trace.traceparent(c.context.sampled)) {
-                headers.insert(HeaderName::from_static("traceparent"), v);
+                headers.insert(TRACEPARENT, v);
             }
         }
     }
