@@ -218,6 +218,33 @@ fn rest_stage_traces_phases_and_hands_the_trace_to_its_backend() {
         "none unless asked for"
     );
     let declined = "Root=1-65a1b2c3-00000000000000000000000a;Parent=53995c3f42cd8ad8;Sampled=0";
+    // A MOCK's request template is the Integration request span, inside Integration.
+    let mock = cp.resource(&api, &root, "mock");
+    cp.mock(&api, &mock, "GET", r#"{"statusCode": 200}"#);
+    cp.deploy(&api, "prod");
+    let r = Http::get(s.port, &Server::exec_path(&api, "/prod/mock"))
+        .header(
+            "traceparent",
+            "00-3af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+        )
+        .send();
+    assert_eq!(r.status, 200, "{r}");
+    let spans = collector.trace("3af7651916cd43dd8448eb211c80319c", 4);
+    let named = |n: &str| {
+        spans
+            .iter()
+            .find(|s| s.name == n)
+            .unwrap_or_else(|| panic!("{n}: {spans:?}"))
+    };
+    assert_eq!(
+        named("Integration request").parent,
+        named("Integration").span_id
+    );
+    assert_eq!(
+        named("Integration response").parent,
+        named("Integration").span_id
+    );
+    assert_eq!(named("Integration").parent, named("GET /mock").span_id);
     let r = Http::get(s.port, &Server::exec_path(&api, "/prod/pets"))
         .header("X-Amzn-Trace-Id", declined)
         .send();

@@ -46,14 +46,14 @@ impl Call<'_, '_> {
         body: RequestBody,
     ) -> Result<Rendered, GatewayError> {
         let body = body.collect(self.body_stall).await?;
-        let mapping = inv.ctx.spans.is_some().then(Instant::now);
+        let mapping = CallRecord::mapping_starts(inv);
         let (payload, context) = crate::pipeline::integration_request::payload(
             inv,
             self.integration,
             self.params,
             &body,
         )?;
-        rec.mapping = mapping.map(|start| (start, start.elapsed().as_micros() as u32));
+        rec.mapped(mapping);
         rec.endpoint_request(inv, &payload);
         Ok(Rendered {
             body,
@@ -166,6 +166,17 @@ impl CallRecord {
         self.status = Some(out.status);
         self.endpoint_response(inv, &out.body);
         Answer::Output(out)
+    }
+
+    /// When a traced request's integration request starts being mapped; `None` for a
+    /// request that is not traced.
+    pub fn mapping_starts(inv: &Invocation<'_>) -> Option<Instant> {
+        inv.ctx.spans.is_some().then(Instant::now)
+    }
+
+    /// Keeps how long the mapping [`CallRecord::mapping_starts`] began took, for its span.
+    pub fn mapped(&mut self, started: Option<Instant>) {
+        self.mapping = started.map(|start| (start, start.elapsed().as_micros() as u32));
     }
 
     /// Writes what the call learned into the request's `$context`.

@@ -119,12 +119,15 @@ impl Integration for Mock {
         &self,
         call: &Call<'_, '_>,
         inv: &Invocation<'_>,
-        // Nothing is called, so there is nothing to record.
-        _rec: &mut CallRecord,
+        // Nothing is called: only a traced request's template span is recorded.
+        rec: &mut CallRecord,
         body: RequestBody,
     ) -> Result<Answer, GatewayError> {
         let body = body.collect(call.body_stall).await?;
-        invoke(inv, call.integration, call.params, &body).map(Answer::Output)
+        let mapping = CallRecord::mapping_starts(inv);
+        let out = invoke(inv, call.integration, call.params, &body);
+        rec.mapped(mapping);
+        out.map(Answer::Output)
     }
 }
 
