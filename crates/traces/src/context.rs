@@ -81,11 +81,6 @@ impl TraceContext {
         ascii(&b)
     }
 
-    /// `Root=1-{8 hex}-{24 hex}`: the form HTTP APIs add for a caller that sent none.
-    pub fn root(&self) -> String {
-        self.amzn_header(false)[..40].to_string()
-    }
-
     /// `00-{32 hex}-{16 hex}-{01|00}`: W3C trace context with the downstream span as parent.
     pub fn traceparent(&self, sampled: bool) -> String {
         let mut b = *b"00-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx-xxxxxxxxxxxxxxxx-00";
@@ -197,7 +192,6 @@ mod tests {
         assert_eq!((epoch.len(), unique.len(), parent.len()), (8, 24, 16));
         let w3c = t.traceparent(true);
         assert_eq!(w3c, format!("00-{epoch}{unique}-{parent}-01"));
-        assert_eq!(t.root(), parts[0]);
         assert_eq!((t.parent, t.caller_sampled), (None, None));
         assert_ne!(t.span_id, t.downstream());
     }

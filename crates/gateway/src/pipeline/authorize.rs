@@ -289,7 +289,7 @@ pub(crate) async fn run(
         functions,
         api_id: &req.inv.ctx.api_id,
         authorizer_id: &authorizer.id,
-        trace_id: Some(req.inv.ctx.trace_id.clone()),
+        trace_id: Some(Cow::Borrowed(&req.inv.ctx.trace_id)),
     };
     authorizer.authorize(req, method_arn, cache, &invoker).await
 }
@@ -357,7 +357,7 @@ pub(crate) struct FunctionInvoker<'r> {
     pub api_id: &'r str,
     pub authorizer_id: &'r str,
     /// The request's `X-Amzn-Trace-Id`, for the function's invocation.
-    pub trace_id: Option<String>,
+    pub trace_id: Option<Cow<'r, str>>,
 }
 
 impl Invoker for FunctionInvoker<'_> {
@@ -392,7 +392,7 @@ impl Invoker for FunctionInvoker<'_> {
                 payload: Bytes::from(payload),
                 log_tail: false,
                 client_context: None,
-                trace_id: self.trace_id.clone(),
+                trace_id: self.trace_id.as_deref().map(str::to_string),
             },
         );
         match tokio::time::timeout(AUTHORIZER_TIMEOUT, call).await {

@@ -118,7 +118,7 @@ pub async fn check(
                 functions,
                 api_id: c.api_id,
                 authorizer_id: &authorizer.id,
-                trace_id: c.context.trace_header(),
+                trace_id: c.context.trace_header().map(std::borrow::Cow::Owned),
             };
             let cache = stage.authorizer_caches.get(&authorizer.id).map(|c| &**c);
             let arn = route_arn(functions.region(), c);
