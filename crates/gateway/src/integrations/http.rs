@@ -1,11 +1,13 @@
-//! HTTP and HTTP_PROXY integrations: one pooled keep-alive client per worker thread, for
-//! `http://` and `https://` backends (rustls, with the system's root certificates), and one
-//! per stage client certificate or `insecureSkipVerification` the thread meets.
+//! HTTP and HTTP_PROXY integrations. Plain `http://` backends are called by [`h1`] (its own
+//! keep-alive connections per worker thread); `https://` ones through one pooled hyper
+//! client per worker thread (rustls, with the system's root certificates), and one per stage
+//! client certificate or `insecureSkipVerification` the thread meets.
 
 use std::error::Error as _;
 use std::future::Future;
 use std::time::Duration;
 
+use futures_util::future::Either;
 use futures_util::FutureExt;
 
 use http::{Request, Response};
@@ -19,6 +21,7 @@ use tollgate_model::GatewayResponseType as T;
 use super::backend_head::Capturing;
 use super::backend_tls::{self, BackendTls, StageBackendTls};
 use super::call::{Answer, Call, CallRecord, Integration};
+use super::h1;
 use crate::body::GatewayBody;
 use crate::error::{GatewayError, MAX_BODY};
 use crate::execution_log::{java_map, redacted};
@@ -167,17 +170,27 @@ impl HttpClient {
     // request) in the future of every request that calls them.
 
     /// Sends and returns as soon as the backend's headers arrive (the body streams).
+    /// A plain `http://` backend is called by [`h1`], any other through hyper's client.
     pub fn send(
         &self,
         req: BackendRequest,
         timeout: Duration,
-    ) -> impl Future<Output = Result<Response<Incoming>, GatewayError>> {
+    ) -> impl Future<Output = Result<Response<GatewayBody>, GatewayError>> {
+        if req.uri.scheme() == Some(&http::uri::Scheme::HTTP) {
+            // Boxed, as hyper's client boxes its own: inline, its ~1.5 KB would size every
+            // request's future, which is copied whole once per request.
+            let exchange = Box::pin(h1::exchange(req));
+            return Either::Left(tokio::time::timeout(timeout, exchange).map(|r| match r {
+                Err(_) => Err(timeout_error()),
+                Ok(r) => r,
+            }));
+        }
         let request = self.client.request(Self::build(req));
-        tokio::time::timeout(timeout, request).map(|r| match r {
+        Either::Right(tokio::time::timeout(timeout, request).map(|r| match r {
             Err(_) => Err(timeout_error()),
             Ok(Err(e)) => Err(failure(&e)),
-            Ok(Ok(r)) => Ok(r),
-        })
+            Ok(Ok(r)) => Ok(r.map(GatewayBody::Stream)),
+        }))
     }
 
     /// Sends and reads the whole response within the timeout (non-proxy integrations
@@ -188,11 +201,9 @@ impl HttpClient {
         timeout: Duration,
         max_body: usize,
     ) -> impl Future<Output = Result<IntegrationOutput, GatewayError>> {
-        let request = self.client.request(Self::build(req));
-        let exchange = async move {
-            let resp = request.await.map_err(|e| failure(&e))?;
-            read_output(resp, max_body).await
-        };
+        let request = self.send(req, timeout);
+        let exchange = async move { read_output(request.await?, max_body).await };
+        // The body is read within the same timeout (the head's already runs in `send`).
         tokio::time::timeout(timeout, exchange).map(|r| r.map_err(|_| timeout_error())?)
     }
 
@@ -218,7 +229,7 @@ pub enum Attempt {
 
 /// Reads a backend's whole answer for the integration response.
 pub async fn read_output(
-    resp: Response<Incoming>,
+    resp: Response<GatewayBody>,
     max_body: usize,
 ) -> Result<IntegrationOutput, GatewayError> {
     let (parts, body) = resp.into_parts();

@@ -6,6 +6,7 @@ pub mod aws;
 pub mod backend_head;
 pub mod backend_tls;
 pub mod call;
+pub mod h1;
 pub mod http;
 pub mod http_api;
 pub mod lambda;

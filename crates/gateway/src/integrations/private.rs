@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use http::Response;
-use hyper::body::Incoming;
 
 use tollgate_model::IntegrationType;
 
@@ -103,7 +102,7 @@ pub async fn send(
     via: Via<'_>,
     req: BackendRequest,
     body_stall: Duration,
-) -> Result<Response<Incoming>, GatewayError> {
+) -> Result<Response<GatewayBody>, GatewayError> {
     let links = via.links.load();
     let id = via.link.resolve(via.stage_variables);
     let pool = links
@@ -136,7 +135,7 @@ pub async fn send(
             body,
         };
         match client.attempt(attempt).await {
-            Ok(resp) => return Ok(resp),
+            Ok(resp) => return Ok(resp.map(GatewayBody::Stream)),
             Err(Attempt::Unreachable(e)) => {
                 target.mark_down();
                 last = e;

@@ -7,7 +7,6 @@ use std::time::Instant;
 use http::header::{HeaderName, HeaderValue};
 use http::Response;
 use http_body::Body;
-use hyper::body::Incoming;
 
 use crate::body::GatewayBody;
 use crate::compile::CompiledDeployment;
@@ -79,24 +78,27 @@ pub fn http_api_passed(name: &HeaderName) -> Option<HeaderName> {
 
 /// REST's HTTP_PROXY method response: the backend's status and body as they are, its
 /// headers with AWS's remapping.
-pub fn proxy_response(resp: Response<Incoming>) -> Response<GatewayBody> {
+pub fn proxy_response(resp: Response<GatewayBody>) -> Response<GatewayBody> {
     proxy_response_by(resp, remapped)
 }
 
 /// A proxied backend's response: status and body as they are, each header renamed (or
 /// dropped) by `rule`, hop-by-hop headers dropped.
 pub fn proxy_response_by(
-    resp: Response<Incoming>,
+    resp: Response<GatewayBody>,
     rule: fn(&HeaderName) -> Option<HeaderName>,
 ) -> Response<GatewayBody> {
-    let (parts, body) = resp.into_parts();
-    let mut out = Response::new(GatewayBody::Stream(body));
+    let (mut parts, body) = resp.into_parts();
+    let mut out = Response::new(body);
     *out.status_mut() = parts.status;
-    // Names go out on HTTP/1.1 as the backend spelled them (AWS-rec).
-    let spellings = parts
-        .extensions
-        .get::<BackendHead>()
-        .and_then(|head| head.spellings(parts.status.as_u16()));
+    // Names go out on HTTP/1.1 as the backend spelled them (AWS-rec): read with the head
+    // by `h1`, or parsed again from the head hyper's client read.
+    let spellings = parts.extensions.remove::<ResponseSpellings>().or_else(|| {
+        parts
+            .extensions
+            .get::<BackendHead>()
+            .and_then(|head| head.spellings(parts.status.as_u16()))
+    });
     ResponseSpellings::attach(spellings, &mut out);
     let h = out.headers_mut();
     h.reserve(parts.headers.len() + 3);

@@ -1,0 +1,237 @@
+//! A backend's response head: parsed once with `httparse`, header values kept as slices of
+//! the bytes read (no copy), names as the backend spelled them kept for the client.
+
+use bytes::{Bytes, BytesMut};
+use http::header::{HeaderName, HeaderValue, CONNECTION, CONTENT_LENGTH, TRANSFER_ENCODING};
+use http::{HeaderMap, Method, StatusCode};
+
+use crate::response_case::ResponseSpellings;
+
+/// Most header lines a response head may have (hyper's client allowed 100).
+const MAX_HEADERS: usize = 100;
+
+/// Most bytes a response head may take (hyper's client read buffer was ~400 KB).
+pub(super) const MAX_RESPONSE_HEAD: usize = 64 * 1024;
+
+/// How the body after a head is delimited.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Framing {
+    /// No body (`HEAD`, 204, 304).
+    Empty,
+    Length(u64),
+    Chunked,
+    /// Until the backend closes the connection.
+    Close,
+}
+
+/// A final response head.
+pub(super) struct Head {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub spellings: Option<ResponseSpellings>,
+    pub framing: Framing,
+    /// The connection may carry another request once the body is read.
+    pub keep_alive: bool,
+}
+
+/// Why a head is unusable.
+#[derive(Debug)]
+pub(super) struct Malformed(pub &'static str);
+
+/// Parses the head at the start of `read`, consuming it: `Ok(None)` until it is whole.
+/// Interim (1xx) heads are consumed and skipped.
+pub(super) fn parse(read: &mut BytesMut, method: &Method) -> Result<Option<Head>, Malformed> {
+    let mut spans = [(0, 0, 0, 0); MAX_HEADERS];
+    loop {
+        let Some((len, status, version, count)) = locate(read, &mut spans)? else {
+            if read.len() > MAX_RESPONSE_HEAD {
+                return Err(Malformed("response head too large"));
+            }
+            return Ok(None);
+        };
+        let head = read.split_to(len).freeze();
+        if (100..200).contains(&status) && status != 101 {
+            continue;
+        }
+        return build(&head, status, version, &spans[..count], method).map(Some);
+    }
+}
+
+/// A header line's name and value, as offsets into the head.
+type Span = (u32, u32, u32, u32);
+
+/// The head's length, status, minor version and header count, if `read` holds all of it;
+/// `spans` gets each header line's place.
+fn locate(
+    read: &[u8],
+    spans: &mut [Span; MAX_HEADERS],
+) -> Result<Option<(usize, u16, u8, usize)>, Malformed> {
+    let mut lines = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut r = httparse::Response::new(&mut lines);
+    let len = match r.parse(read) {
+        Ok(httparse::Status::Complete(len)) => len,
+        Ok(httparse::Status::Partial) => return Ok(None),
+        Err(_) => return Err(Malformed("malformed response head")),
+    };
+    let base = read.as_ptr() as usize;
+    let at = |s: &[u8]| (s.as_ptr() as usize - base) as u32;
+    for (span, h) in spans.iter_mut().zip(r.headers.iter()) {
+        let n = at(h.name.as_bytes());
+        let v = at(h.value);
+        *span = (n, n + h.name.len() as u32, v, v + h.value.len() as u32);
+    }
+    let status = r.code.ok_or(Malformed("no status"))?;
+    Ok(Some((len, status, r.version.unwrap_or(1), r.headers.len())))
+}
+
+fn build(
+    head: &Bytes,
+    status: u16,
+    version: u8,
+    spans: &[Span],
+    method: &Method,
+) -> Result<Head, Malformed> {
+    let status = StatusCode::from_u16(status).map_err(|_| Malformed("invalid status"))?;
+    let mut headers = HeaderMap::with_capacity(spans.len());
+    for &(ns, ne, vs, ve) in spans {
+        let name = HeaderName::from_bytes(&head[ns as usize..ne as usize])
+            .map_err(|_| Malformed("invalid header name"))?;
+        let value = HeaderValue::from_maybe_shared(head.slice(vs as usize..ve as usize))
+            .map_err(|_| Malformed("invalid header value"))?;
+        headers.append(name, value);
+    }
+    let names = spans
+        .iter()
+        .filter_map(|&(ns, ne, ..)| std::str::from_utf8(&head[ns as usize..ne as usize]).ok());
+    let spellings = ResponseSpellings::of(names);
+    let framing = framing(&headers, status, method)?;
+    let keep_alive = framing != Framing::Close && keeps_alive(&headers, version);
+    Ok(Head {
+        status,
+        headers,
+        spellings,
+        framing,
+        keep_alive,
+    })
+}
+
+/// RFC 9112 §6.3: how the body is delimited.
+fn framing(headers: &HeaderMap, status: StatusCode, method: &Method) -> Result<Framing, Malformed> {
+    if method == Method::HEAD
+        || status == StatusCode::NO_CONTENT
+        || status == StatusCode::NOT_MODIFIED
+        || status.is_informational()
+    {
+        return Ok(Framing::Empty);
+    }
+    if let Some(last) = headers.get_all(TRANSFER_ENCODING).iter().next_back() {
+        let chunked = last
+            .as_bytes()
+            .rsplit(|b| *b == b',')
+            .next()
+            .is_some_and(|c| c.trim_ascii().eq_ignore_ascii_case(b"chunked"));
+        return Ok(if chunked {
+            Framing::Chunked
+        } else {
+            Framing::Close
+        });
+    }
+    let mut length = None;
+    for value in headers.get_all(CONTENT_LENGTH) {
+        for part in value.as_bytes().split(|b| *b == b',') {
+            let n = std::str::from_utf8(part.trim_ascii())
+                .ok()
+                .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+                .and_then(|s| s.parse::<u64>().ok())
+                .ok_or(Malformed("invalid content-length"))?;
+            if length.is_some_and(|l| l != n) {
+                return Err(Malformed("conflicting content-length"));
+            }
+            length = Some(n);
+        }
+    }
+    Ok(length.map_or(Framing::Close, Framing::Length))
+}
+
+/// HTTP/1.1 keeps the connection unless told `close`; HTTP/1.0 only when told `keep-alive`.
+fn keeps_alive(headers: &HeaderMap, version: u8) -> bool {
+    let has = |token: &[u8]| {
+        headers.get_all(CONNECTION).iter().any(|v| {
+            v.as_bytes()
+                .split(|b| *b == b',')
+                .any(|t| t.trim_ascii().eq_ignore_ascii_case(token))
+        })
+    };
+    if version >= 1 {
+        !has(b"close")
+    } else {
+        has(b"keep-alive")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn head(bytes: &[u8], method: Method) -> Result<Option<Head>, Malformed> {
+        parse(&mut BytesMut::from(bytes), &method)
+    }
+
+    #[test]
+    fn a_head_is_parsed_once_whole_and_interim_heads_are_skipped() {
+        let mut read =
+            BytesMut::from(&b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nX-CuS"[..]);
+        assert!(
+            parse(&mut read, &Method::POST).unwrap().is_none(),
+            "partial"
+        );
+        read.extend_from_slice(b"tOm-Header: a\r\ncontent-length: 2\r\n\r\nok");
+        let h = parse(&mut read, &Method::POST).unwrap().unwrap();
+        assert_eq!(h.status, 201);
+        assert_eq!(h.headers["x-custom-header"], "a");
+        assert_eq!(h.framing, Framing::Length(2));
+        assert!(h.keep_alive);
+        assert_eq!(h.spellings, ResponseSpellings::of(["X-CuStOm-Header"]));
+        assert_eq!(&read[..], b"ok", "the body stays");
+    }
+
+    #[test]
+    fn framing_follows_rfc_9112() {
+        let f = |s: &str, m: Method| head(s.as_bytes(), m).map(|h| h.unwrap().framing);
+        let chunked =
+            "HTTP/1.1 200 OK\r\ntransfer-encoding: gzip, chunked\r\ncontent-length: 3\r\n\r\n";
+        assert_eq!(f(chunked, Method::GET).unwrap(), Framing::Chunked);
+        let close = "HTTP/1.1 200 OK\r\n\r\n";
+        assert_eq!(f(close, Method::GET).unwrap(), Framing::Close);
+        let head_req = "HTTP/1.1 200 OK\r\ncontent-length: 9\r\n\r\n";
+        assert_eq!(f(head_req, Method::HEAD).unwrap(), Framing::Empty);
+        let same = "HTTP/1.1 200 OK\r\ncontent-length: 4, 4\r\n\r\n";
+        assert_eq!(f(same, Method::GET).unwrap(), Framing::Length(4));
+        let conflict = "HTTP/1.1 200 OK\r\ncontent-length: 4\r\ncontent-length: 5\r\n\r\n";
+        assert!(f(conflict, Method::GET).is_err());
+        assert!(f("HTTP/1.1 200 OK\r\ncontent-length: -1\r\n\r\n", Method::GET).is_err());
+        assert!(f("HTTP/1.1 204 No Content\r\n\r\n", Method::GET).unwrap() == Framing::Empty);
+    }
+
+    #[test]
+    fn keep_alive_by_version_and_connection() {
+        let k = |s: &str| head(s.as_bytes(), Method::GET).unwrap().unwrap().keep_alive;
+        assert!(k("HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n"));
+        assert!(!k(
+            "HTTP/1.1 200 OK\r\nConnection: Close\r\ncontent-length: 0\r\n\r\n"
+        ));
+        assert!(!k("HTTP/1.0 200 OK\r\ncontent-length: 0\r\n\r\n"));
+        assert!(k(
+            "HTTP/1.0 200 OK\r\nconnection: keep-alive\r\ncontent-length: 0\r\n\r\n"
+        ));
+        assert!(!k("HTTP/1.1 200 OK\r\n\r\n"), "read to close");
+    }
+
+    #[test]
+    fn garbage_and_oversized_heads_are_refused() {
+        assert!(head(b"SMTP ready\r\n\r\n", Method::GET).is_err());
+        let mut big = b"HTTP/1.1 200 OK\r\nx: ".to_vec();
+        big.resize(MAX_RESPONSE_HEAD + 10, b'a');
+        assert!(head(&big, Method::GET).is_err());
+    }
+}
