@@ -176,20 +176,23 @@ impl HttpClient {
         req: BackendRequest,
         timeout: Duration,
     ) -> impl Future<Output = Result<Response<GatewayBody>, GatewayError>> {
+        tokio::time::timeout(timeout, self.exchange(req)).map(|r| r.map_err(|_| timeout_error())?)
+    }
+
+    /// Sends with no timeout of its own.
+    fn exchange(
+        &self,
+        req: BackendRequest,
+    ) -> impl Future<Output = Result<Response<GatewayBody>, GatewayError>> {
         if req.uri.scheme() == Some(&http::uri::Scheme::HTTP) {
             // Boxed, as hyper's client boxes its own: inline, its ~1.5 KB would size every
             // request's future, which is copied whole once per request.
-            let exchange = Box::pin(h1::exchange(req));
-            return Either::Left(tokio::time::timeout(timeout, exchange).map(|r| match r {
-                Err(_) => Err(timeout_error()),
-                Ok(r) => r,
-            }));
+            return Either::Left(Box::pin(h1::exchange(req)));
         }
         let request = self.client.request(Self::build(req));
-        Either::Right(tokio::time::timeout(timeout, request).map(|r| match r {
-            Err(_) => Err(timeout_error()),
-            Ok(Err(e)) => Err(failure(&e)),
-            Ok(Ok(r)) => Ok(r.map(GatewayBody::Stream)),
+        Either::Right(request.map(|r| match r {
+            Err(e) => Err(failure(&e)),
+            Ok(r) => Ok(r.map(GatewayBody::Stream)),
         }))
     }
 
@@ -201,9 +204,8 @@ impl HttpClient {
         timeout: Duration,
         max_body: usize,
     ) -> impl Future<Output = Result<IntegrationOutput, GatewayError>> {
-        let request = self.send(req, timeout);
+        let request = self.exchange(req);
         let exchange = async move { read_output(request.await?, max_body).await };
-        // The body is read within the same timeout (the head's already runs in `send`).
         tokio::time::timeout(timeout, exchange).map(|r| r.map_err(|_| timeout_error())?)
     }
 

@@ -41,10 +41,33 @@ struct Idle {
     since: Instant,
 }
 
-type Lists = HashMap<Box<str>, VecDeque<Idle>, foldhash::fast::FixedState>;
+/// A connection's read buffer above this is not kept while it idles.
+const MAX_IDLE_BUFFER: usize = 64 * 1024;
+
+/// The idle lists of one thread.
+struct Lists {
+    by_backend: HashMap<Box<str>, VecDeque<Idle>, foldhash::fast::FixedState>,
+    /// When every list was last cleared of expired connections (backends no longer
+    /// called would otherwise keep theirs open).
+    swept: Instant,
+}
 
 thread_local! {
-    static IDLE: RefCell<Lists> = RefCell::new(HashMap::with_hasher(Default::default()));
+    static IDLE: RefCell<Lists> = RefCell::new(Lists {
+        by_backend: HashMap::with_hasher(Default::default()),
+        swept: Instant::now(),
+    });
+}
+
+/// Drops the connections of `list` idle since before `now - IDLE_TIMEOUT` (the oldest
+/// are at the front).
+fn expire(list: &mut VecDeque<Idle>, now: Instant) {
+    while list
+        .front()
+        .is_some_and(|i| now.duration_since(i.since) >= IDLE_TIMEOUT)
+    {
+        list.pop_front();
+    }
 }
 
 impl Conn {
@@ -84,7 +107,7 @@ impl Conn {
 pub(super) fn checkout(key: &str) -> Option<Conn> {
     IDLE.try_with(|idle| {
         let mut idle = idle.borrow_mut();
-        let list = idle.get_mut(key)?;
+        let list = idle.by_backend.get_mut(key)?;
         while let Some(Idle { mut conn, since }) = list.pop_back() {
             if since.elapsed() < IDLE_TIMEOUT && conn.open() {
                 conn.reused = true;
@@ -98,20 +121,26 @@ pub(super) fn checkout(key: &str) -> Option<Conn> {
 }
 
 /// Keeps `conn` for the next request to its backend (a response was read whole).
-pub(super) fn checkin(conn: Conn) {
+pub(super) fn checkin(mut conn: Conn) {
+    if conn.read.capacity() > MAX_IDLE_BUFFER {
+        conn.read = BytesMut::new();
+    }
     let _ = IDLE.try_with(|idle| {
-        let mut idle = idle.borrow_mut();
+        let idle = &mut *idle.borrow_mut();
         let now = Instant::now();
-        let list = match idle.get_mut(&*conn.key) {
-            Some(list) => list,
-            None => idle.entry(conn.key.clone()).or_default(),
-        };
-        while list
-            .front()
-            .is_some_and(|i| now.duration_since(i.since) >= IDLE_TIMEOUT)
-        {
-            list.pop_front();
+        if now.duration_since(idle.swept) >= IDLE_TIMEOUT {
+            idle.swept = now;
+            idle.by_backend.retain(|_, list| {
+                expire(list, now);
+                !list.is_empty()
+            });
         }
+        let lists = &mut idle.by_backend;
+        let list = match lists.get_mut(&*conn.key) {
+            Some(list) => list,
+            None => lists.entry(conn.key.clone()).or_default(),
+        };
+        expire(list, now);
         if list.len() >= MAX_IDLE_PER_BACKEND {
             list.pop_front();
         }

@@ -105,7 +105,10 @@ fn build(
         .filter_map(|&(ns, ne, ..)| std::str::from_utf8(&head[ns as usize..ne as usize]).ok());
     let spellings = ResponseSpellings::of(names);
     let framing = framing(&headers, status, method)?;
-    let keep_alive = framing != Framing::Close && keeps_alive(&headers, version);
+    // After `101 Switching Protocols` the connection speaks something else.
+    let keep_alive = framing != Framing::Close
+        && status != StatusCode::SWITCHING_PROTOCOLS
+        && keeps_alive(&headers, version);
     Ok(Head {
         status,
         headers,
@@ -225,6 +228,7 @@ mod tests {
             "HTTP/1.0 200 OK\r\nconnection: keep-alive\r\ncontent-length: 0\r\n\r\n"
         ));
         assert!(!k("HTTP/1.1 200 OK\r\n\r\n"), "read to close");
+        assert!(!k("HTTP/1.1 101 Switching Protocols\r\nupgrade: x\r\n\r\n"));
     }
 
     #[test]
