@@ -7,7 +7,6 @@ use std::error::Error as _;
 use std::future::Future;
 use std::time::Duration;
 
-use futures_util::future::Either;
 use futures_util::FutureExt;
 
 use http::{Request, Response};
@@ -112,6 +111,10 @@ fn failure(e: &hyper_util::client::legacy::Error) -> GatewayError {
     GatewayError::new(T::IntegrationFailure, "Internal server error")
 }
 
+/// A backend call under way.
+type Exchange =
+    std::pin::Pin<Box<dyn Future<Output = Result<Response<GatewayBody>, GatewayError>> + Send>>;
+
 thread_local! {
     /// One pool per worker thread: a backend connection is used by the thread that owns it.
     static CLIENT: HttpClient = HttpClient::default();
@@ -179,18 +182,15 @@ impl HttpClient {
         tokio::time::timeout(timeout, self.exchange(req)).map(|r| r.map_err(|_| timeout_error())?)
     }
 
-    /// Sends with no timeout of its own.
-    fn exchange(
-        &self,
-        req: BackendRequest,
-    ) -> impl Future<Output = Result<Response<GatewayBody>, GatewayError>> {
+    /// Sends with no timeout of its own. Boxed, as hyper's client boxes its own: inline,
+    /// `h1`'s ~1.5 KB would size every request's future, which is copied whole once per
+    /// request (and one box type for both keeps `send`'s future as small as it can be).
+    fn exchange(&self, req: BackendRequest) -> Exchange {
         if req.uri.scheme() == Some(&http::uri::Scheme::HTTP) {
-            // Boxed, as hyper's client boxes its own: inline, its ~1.5 KB would size every
-            // request's future, which is copied whole once per request.
-            return Either::Left(Box::pin(h1::exchange(req)));
+            return Box::pin(h1::exchange(req));
         }
         let request = self.client.request(Self::build(req));
-        Either::Right(request.map(|r| match r {
+        Box::pin(request.map(|r| match r {
             Err(e) => Err(failure(&e)),
             Ok(r) => Ok(r.map(GatewayBody::Stream)),
         }))

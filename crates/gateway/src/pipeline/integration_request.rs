@@ -168,6 +168,13 @@ fn insert(headers: &mut HeaderMap, name: HeaderName, value: &str) {
     }
 }
 
+/// [`insert`] of a value made for this request: its bytes become the header's, uncopied.
+fn insert_owned(headers: &mut HeaderMap, name: HeaderName, value: String) {
+    if let Ok(v) = HeaderValue::from_maybe_shared(bytes::Bytes::from(value)) {
+        headers.insert(name, v);
+    }
+}
+
 fn gateway_headers(headers: &mut HeaderMap, inv: &Invocation<'_>) {
     insert(
         headers,
@@ -184,7 +191,7 @@ fn gateway_headers(headers: &mut HeaderMap, inv: &Invocation<'_>) {
     use tollgate_traces::context::TRACEPARENT;
     if inv.ctx.spans.is_some() || inv.parts.headers.contains_key(&TRACEPARENT) {
         let tp = inv.ctx.trace.traceparent(inv.ctx.sampled);
-        insert(headers, TRACEPARENT, &tp);
+        insert_owned(headers, TRACEPARENT, tp);
     }
 }
 
@@ -225,20 +232,19 @@ pub fn http_proxy(
         Some(prev) => format!("{prev}, {ip}"),
         None => ip,
     };
-    insert(
+    insert_owned(
         &mut headers,
         HeaderName::from_static("x-forwarded-for"),
-        &xff,
+        xff,
     );
-    insert(
+    insert_owned(
         &mut headers,
         HeaderName::from_static("x-forwarded-port"),
-        &inv.ctx_local_port(),
+        inv.ctx_local_port(),
     );
-    insert(
-        &mut headers,
+    headers.insert(
         HeaderName::from_static("x-forwarded-proto"),
-        inv.forwarded_proto(),
+        HeaderValue::from_static(inv.forwarded_proto()),
     );
     let body = if sends_body(&method) {
         body.into_stream()

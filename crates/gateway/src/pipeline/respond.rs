@@ -91,15 +91,18 @@ pub fn proxy_response_by(
     let (mut parts, body) = resp.into_parts();
     let mut out = Response::new(body);
     *out.status_mut() = parts.status;
-    // Names go out on HTTP/1.1 as the backend spelled them (AWS-rec): read with the head
-    // by `h1`, or parsed again from the head hyper's client read.
-    let spellings = parts.extensions.remove::<ResponseSpellings>().or_else(|| {
-        parts
+    // Names go out on HTTP/1.1 as the backend spelled them (AWS-rec): `h1` answers with
+    // them as the response's only extension (kept as they are), hyper's client with the
+    // head it read, parsed again here (its other extensions are not passed on).
+    if parts.extensions.get::<ResponseSpellings>().is_some() {
+        *out.extensions_mut() = std::mem::take(&mut parts.extensions);
+    } else {
+        let spellings = parts
             .extensions
             .get::<BackendHead>()
-            .and_then(|head| head.spellings(parts.status.as_u16()))
-    });
-    ResponseSpellings::attach(spellings, &mut out);
+            .and_then(|head| head.spellings(parts.status.as_u16()));
+        ResponseSpellings::attach(spellings, &mut out);
+    }
     let h = out.headers_mut();
     h.reserve(parts.headers.len() + 3);
     let mut last: Option<HeaderName> = None;

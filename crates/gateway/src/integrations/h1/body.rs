@@ -229,7 +229,7 @@ impl Body for UpstreamBody {
                     return Poll::Ready(Some(Err(e.into())));
                 }
             }
-            conn.read.reserve(READ_CHUNK);
+            make_room(&mut conn.read);
             match ready!(poll_read(conn, cx)) {
                 Ok(0) if this.decoder == Decoder::Close => {
                     this.decoder = Decoder::Done;
@@ -257,6 +257,15 @@ impl Body for UpstreamBody {
             Some(n) => SizeHint::with_exact(n),
             None => SizeHint::default(),
         }
+    }
+}
+
+/// Makes room in a connection's buffer for a read. Most answers are small, so one
+/// allocation serves many: room is made only when little is left, and then the buffer is
+/// reclaimed in place if what was read before has been dropped.
+pub(super) fn make_room(read: &mut BytesMut) {
+    if read.capacity() - read.len() < READ_CHUNK / 4 {
+        read.reserve(READ_CHUNK);
     }
 }
 

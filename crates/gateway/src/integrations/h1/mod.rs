@@ -36,7 +36,7 @@ use tollgate_model::GatewayResponseType as T;
 use crate::body::GatewayBody;
 use crate::error::GatewayError;
 use crate::pipeline::integration_request::BackendRequest;
-use body::{Decoder, READ_CHUNK};
+use body::Decoder;
 use pool::Conn;
 use response::Head;
 
@@ -206,6 +206,7 @@ async fn round_trip(conn: &mut Conn, method: &Method, out: &mut Outgoing) -> Res
         read,
         write,
         reused,
+        names,
         ..
     } = conn;
     let stale = |e: io::Error| {
@@ -226,11 +227,13 @@ async fn round_trip(conn: &mut Conn, method: &Method, out: &mut Outgoing) -> Res
     let mut answered = false;
     loop {
         if !read.is_empty() {
-            if let Some(head) = response::parse(read, method).map_err(|m| Failed::Malformed(m.0))? {
+            if let Some(head) =
+                response::parse(read, method, names).map_err(|m| Failed::Malformed(m.0))?
+            {
                 return Ok(head);
             }
         }
-        read.reserve(READ_CHUNK);
+        body::make_room(read);
         let got = match stream.read_buf(read).await {
             Ok(0) => Err(io::Error::from(io::ErrorKind::UnexpectedEof)),
             got => got,

@@ -13,6 +13,8 @@ use bytes::BytesMut;
 use tokio::io::Interest;
 use tokio::net::TcpStream;
 
+use super::response;
+
 /// Idle connections kept per backend address (hyper-util's pool kept as many).
 const MAX_IDLE_PER_BACKEND: usize = 256;
 
@@ -34,6 +36,9 @@ pub(super) struct Conn {
     /// It carried a request before: a failure with no answer may be the backend having
     /// closed it meanwhile.
     pub reused: bool,
+    /// The header names of the last response and their spellings: a backend sends the
+    /// same names answer after answer, so they are worked out once.
+    pub names: response::Names,
 }
 
 struct Idle {
@@ -88,6 +93,7 @@ impl Conn {
             write: Vec::with_capacity(1024),
             key: key.into(),
             reused: false,
+            names: response::Names::default(),
         })
     }
 

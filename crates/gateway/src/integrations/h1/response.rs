@@ -40,7 +40,11 @@ pub(super) struct Malformed(pub &'static str);
 
 /// Parses the head at the start of `read`, consuming it: `Ok(None)` until it is whole.
 /// Interim (1xx) heads are consumed and skipped.
-pub(super) fn parse(read: &mut BytesMut, method: &Method) -> Result<Option<Head>, Malformed> {
+pub(super) fn parse(
+    read: &mut BytesMut,
+    method: &Method,
+    names: &mut Names,
+) -> Result<Option<Head>, Malformed> {
     let mut spans = [(0, 0, 0, 0); MAX_HEADERS];
     loop {
         let Some((len, status, version, count)) = locate(read, &mut spans)? else {
@@ -53,7 +57,7 @@ pub(super) fn parse(read: &mut BytesMut, method: &Method) -> Result<Option<Head>
         if (100..200).contains(&status) && status != 101 {
             continue;
         }
-        return build(&head, status, version, &spans[..count], method).map(Some);
+        return build(&head, status, version, &spans[..count], method, names).map(Some);
     }
 }
 
@@ -84,12 +88,49 @@ fn locate(
     Ok(Some((len, status, r.version.unwrap_or(1), r.headers.len())))
 }
 
+/// A connection's last response header names (each followed by `\n`) and what
+/// [`ResponseSpellings::of`] made of them.
+#[derive(Default)]
+pub(super) struct Names {
+    names: Vec<u8>,
+    spellings: Option<ResponseSpellings>,
+}
+
+impl Names {
+    /// The spellings of the names at `spans` of `head`, worked out again only when they
+    /// differ from the last response's.
+    fn spellings(&mut self, head: &[u8], spans: &[Span]) -> Option<ResponseSpellings> {
+        let name = |&(ns, ne, ..): &Span| &head[ns as usize..ne as usize];
+        let mut at = 0;
+        let same = spans.iter().all(|span| {
+            let n = name(span);
+            let end = at + n.len();
+            let same = self.names.get(at..end) == Some(n) && self.names.get(end) == Some(&b'\n');
+            at = end + 1;
+            same
+        }) && at == self.names.len();
+        if !same {
+            self.names.clear();
+            for span in spans {
+                self.names.extend_from_slice(name(span));
+                self.names.push(b'\n');
+            }
+            let names = spans
+                .iter()
+                .filter_map(|s| std::str::from_utf8(name(s)).ok());
+            self.spellings = ResponseSpellings::of(names);
+        }
+        self.spellings.clone()
+    }
+}
+
 fn build(
     head: &Bytes,
     status: u16,
     version: u8,
     spans: &[Span],
     method: &Method,
+    names: &mut Names,
 ) -> Result<Head, Malformed> {
     let status = StatusCode::from_u16(status).map_err(|_| Malformed("invalid status"))?;
     let mut headers = HeaderMap::with_capacity(spans.len());
@@ -100,10 +141,7 @@ fn build(
             .map_err(|_| Malformed("invalid header value"))?;
         headers.append(name, value);
     }
-    let names = spans
-        .iter()
-        .filter_map(|&(ns, ne, ..)| std::str::from_utf8(&head[ns as usize..ne as usize]).ok());
-    let spellings = ResponseSpellings::of(names);
+    let spellings = names.spellings(head, spans);
     let framing = framing(&headers, status, method)?;
     // After `101 Switching Protocols` the connection speaks something else.
     let keep_alive = framing != Framing::Close
@@ -177,25 +215,43 @@ mod tests {
     use super::*;
 
     fn head(bytes: &[u8], method: Method) -> Result<Option<Head>, Malformed> {
-        parse(&mut BytesMut::from(bytes), &method)
+        parse(&mut BytesMut::from(bytes), &method, &mut Names::default())
     }
 
     #[test]
     fn a_head_is_parsed_once_whole_and_interim_heads_are_skipped() {
         let mut read =
             BytesMut::from(&b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nX-CuS"[..]);
-        assert!(
-            parse(&mut read, &Method::POST).unwrap().is_none(),
-            "partial"
-        );
+        let names = &mut Names::default();
+        let partial = parse(&mut read, &Method::POST, names).unwrap();
+        assert!(partial.is_none());
         read.extend_from_slice(b"tOm-Header: a\r\ncontent-length: 2\r\n\r\nok");
-        let h = parse(&mut read, &Method::POST).unwrap().unwrap();
+        let h = parse(&mut read, &Method::POST, names).unwrap().unwrap();
         assert_eq!(h.status, 201);
         assert_eq!(h.headers["x-custom-header"], "a");
         assert_eq!(h.framing, Framing::Length(2));
         assert!(h.keep_alive);
         assert_eq!(h.spellings, ResponseSpellings::of(["X-CuStOm-Header"]));
         assert_eq!(&read[..], b"ok", "the body stays");
+        // The next answers' names are compared with the last's, worked out only if new.
+        read.clear();
+        for (next, kept) in [
+            (
+                "X-CuStOm-Header: b\r\ncontent-length: 0",
+                Some("X-CuStOm-Header"),
+            ),
+            ("X-CuStOm-Header: b\r\nX-More: 1", Some("X-More")),
+            ("x-custom-header: c", None),
+            ("X-CuStOm-Header: b", Some("X-CuStOm-Header")),
+        ] {
+            read.extend_from_slice(format!("HTTP/1.1 200 OK\r\n{next}\r\n\r\n").as_bytes());
+            let h = parse(&mut read, &Method::HEAD, names).unwrap().unwrap();
+            let spelled: Vec<&str> = h.spellings.iter().flat_map(|s| s.names()).collect();
+            match kept {
+                Some(n) => assert!(spelled.contains(&n), "{next}: {spelled:?}"),
+                None => assert!(spelled.is_empty(), "{next}: {spelled:?}"),
+            }
+        }
     }
 
     #[test]
