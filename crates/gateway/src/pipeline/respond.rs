@@ -17,33 +17,44 @@ use crate::runtime::StageRuntime;
 use crate::Gateway;
 
 /// Response headers API Gateway renames to `x-amzn-Remapped-{name}` instead of passing
-/// (plus a backend's own `x-amzn-RequestId`), with their new names, made once.
-const REMAPPED: [(&str, &str); 15] = [
-    ("authorization", "x-amzn-remapped-authorization"),
-    ("connection", "x-amzn-remapped-connection"),
-    ("content-length", "x-amzn-remapped-content-length"),
-    ("content-md5", "x-amzn-remapped-content-md5"),
-    ("date", "x-amzn-remapped-date"),
-    ("expect", "x-amzn-remapped-expect"),
-    ("host", "x-amzn-remapped-host"),
-    ("max-forwards", "x-amzn-remapped-max-forwards"),
-    ("proxy-authenticate", "x-amzn-remapped-proxy-authenticate"),
-    ("server", "x-amzn-remapped-server"),
-    ("trailer", "x-amzn-remapped-trailer"),
-    ("upgrade", "x-amzn-remapped-upgrade"),
-    ("user-agent", "x-amzn-remapped-user-agent"),
-    ("www-authenticate", "x-amzn-remapped-www-authenticate"),
-    ("x-amzn-requestid", "x-amzn-remapped-x-amzn-requestid"),
-];
+/// (plus a backend's own `x-amzn-RequestId`), with their new names, made once. Names, not
+/// text: most are standard headers, compared by their index in `http`'s table (this runs
+/// for every header of every proxied response).
+static REMAPPED: [(HeaderName, &str); 15] = {
+    use http::header as h;
+    [
+        (h::AUTHORIZATION, "x-amzn-remapped-authorization"),
+        (h::CONNECTION, "x-amzn-remapped-connection"),
+        (h::CONTENT_LENGTH, "x-amzn-remapped-content-length"),
+        (
+            HeaderName::from_static("content-md5"),
+            "x-amzn-remapped-content-md5",
+        ),
+        (h::DATE, "x-amzn-remapped-date"),
+        (h::EXPECT, "x-amzn-remapped-expect"),
+        (h::HOST, "x-amzn-remapped-host"),
+        (h::MAX_FORWARDS, "x-amzn-remapped-max-forwards"),
+        (h::PROXY_AUTHENTICATE, "x-amzn-remapped-proxy-authenticate"),
+        (h::SERVER, "x-amzn-remapped-server"),
+        (h::TRAILER, "x-amzn-remapped-trailer"),
+        (h::UPGRADE, "x-amzn-remapped-upgrade"),
+        (h::USER_AGENT, "x-amzn-remapped-user-agent"),
+        (h::WWW_AUTHENTICATE, "x-amzn-remapped-www-authenticate"),
+        (
+            HeaderName::from_static("x-amzn-requestid"),
+            "x-amzn-remapped-x-amzn-requestid",
+        ),
+    ]
+};
 
 /// Backend response headers dropped by HTTP_PROXY (hop-by-hop).
-const PROXY_DROPPED: [&str; 6] = [
-    "via",
-    "transfer-encoding",
-    "keep-alive",
-    "proxy-connection",
-    "te",
-    "expect",
+static PROXY_DROPPED: [HeaderName; 6] = [
+    http::header::VIA,
+    http::header::TRANSFER_ENCODING,
+    HeaderName::from_static("keep-alive"),
+    HeaderName::from_static("proxy-connection"),
+    http::header::TE,
+    http::header::EXPECT,
 ];
 
 /// The name a mapped, proxied or function-set response header goes out under; `None` for
@@ -53,12 +64,10 @@ pub fn remapped(name: &HeaderName) -> Option<HeaderName> {
     if name == http::header::TRANSFER_ENCODING {
         return None;
     }
-    Some(
-        match REMAPPED.iter().find(|(from, _)| *from == name.as_str()) {
-            Some((_, to)) => HeaderName::from_static(to),
-            None => name.clone(),
-        },
-    )
+    Some(match REMAPPED.iter().find(|(from, _)| from == name) {
+        Some((_, to)) => HeaderName::from_static(to),
+        None => name.clone(),
+    })
 }
 
 /// What a backend's response header goes out as on an HTTP API: as it is (a backend's
@@ -117,7 +126,7 @@ pub fn proxy_response_by(
                 None => continue,
             },
         };
-        if PROXY_DROPPED.contains(&name.as_str()) || name.as_str().starts_with("proxy-") {
+        if PROXY_DROPPED.contains(&name) || name.as_str().starts_with("proxy-") {
             continue;
         }
         if let Some(name) = rule(&name) {
