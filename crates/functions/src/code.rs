@@ -43,10 +43,8 @@ pub fn code_dir(root: &Path, sha256_b64: &str) -> PathBuf {
 
 /// A `CodeSha256` (base64) as the hex the directory and the store name it by.
 pub fn sha256_hex(sha256_b64: &str) -> String {
-    base64::engine::general_purpose::STANDARD
-        .decode(sha256_b64)
-        .map(hex::encode)
-        .unwrap_or_else(|_| sha256_b64.replace(['/', '+', '='], "_"))
+    tollgate_store::transfer::package_key(sha256_b64)
+        .unwrap_or_else(|| sha256_b64.replace(['/', '+', '='], "_"))
 }
 
 /// Unpacks `zip` under `root` (blocking; call from a blocking thread). Installing the same
