@@ -16,46 +16,57 @@ use crate::response_case::ResponseSpellings;
 use crate::runtime::StageRuntime;
 use crate::Gateway;
 
-/// Response headers API Gateway renames to `x-amzn-Remapped-{name}` instead of passing
-/// (plus a backend's own `x-amzn-RequestId`), with their new names, made once. Names, not
-/// text: most are standard headers, compared by their index in `http`'s table (this runs
-/// for every header of every proxied response).
-static REMAPPED: [(HeaderName, &str); 15] = {
-    use http::header as h;
-    [
-        (h::AUTHORIZATION, "x-amzn-remapped-authorization"),
-        (h::CONNECTION, "x-amzn-remapped-connection"),
-        (h::CONTENT_LENGTH, "x-amzn-remapped-content-length"),
-        (
-            HeaderName::from_static("content-md5"),
-            "x-amzn-remapped-content-md5",
-        ),
-        (h::DATE, "x-amzn-remapped-date"),
-        (h::EXPECT, "x-amzn-remapped-expect"),
-        (h::HOST, "x-amzn-remapped-host"),
-        (h::MAX_FORWARDS, "x-amzn-remapped-max-forwards"),
-        (h::PROXY_AUTHENTICATE, "x-amzn-remapped-proxy-authenticate"),
-        (h::SERVER, "x-amzn-remapped-server"),
-        (h::TRAILER, "x-amzn-remapped-trailer"),
-        (h::UPGRADE, "x-amzn-remapped-upgrade"),
-        (h::USER_AGENT, "x-amzn-remapped-user-agent"),
-        (h::WWW_AUTHENTICATE, "x-amzn-remapped-www-authenticate"),
-        (
-            HeaderName::from_static("x-amzn-requestid"),
-            "x-amzn-remapped-x-amzn-requestid",
-        ),
-    ]
-};
+/// The names API Gateway gives the response headers it renames instead of passing
+/// (`x-amzn-Remapped-{name}`, plus a backend's own `x-amzn-RequestId`), made when the
+/// binary is compiled (`from_static` at run time would check every byte each call).
+static REMAPPED: [HeaderName; 15] = [
+    HeaderName::from_static("x-amzn-remapped-authorization"),
+    HeaderName::from_static("x-amzn-remapped-connection"),
+    HeaderName::from_static("x-amzn-remapped-content-length"),
+    HeaderName::from_static("x-amzn-remapped-content-md5"),
+    HeaderName::from_static("x-amzn-remapped-date"),
+    HeaderName::from_static("x-amzn-remapped-expect"),
+    HeaderName::from_static("x-amzn-remapped-host"),
+    HeaderName::from_static("x-amzn-remapped-max-forwards"),
+    HeaderName::from_static("x-amzn-remapped-proxy-authenticate"),
+    HeaderName::from_static("x-amzn-remapped-server"),
+    HeaderName::from_static("x-amzn-remapped-trailer"),
+    HeaderName::from_static("x-amzn-remapped-upgrade"),
+    HeaderName::from_static("x-amzn-remapped-user-agent"),
+    HeaderName::from_static("x-amzn-remapped-www-authenticate"),
+    HeaderName::from_static("x-amzn-remapped-x-amzn-requestid"),
+];
+
+/// Where `name` is in [`REMAPPED`]: a `match`, which compares lengths before bytes (this
+/// runs for every header of every proxied response).
+fn remapped_index(name: &str) -> Option<usize> {
+    Some(match name {
+        "authorization" => 0,
+        "connection" => 1,
+        "content-length" => 2,
+        "content-md5" => 3,
+        "date" => 4,
+        "expect" => 5,
+        "host" => 6,
+        "max-forwards" => 7,
+        "proxy-authenticate" => 8,
+        "server" => 9,
+        "trailer" => 10,
+        "upgrade" => 11,
+        "user-agent" => 12,
+        "www-authenticate" => 13,
+        "x-amzn-requestid" => 14,
+        _ => return None,
+    })
+}
 
 /// Backend response headers dropped by HTTP_PROXY (hop-by-hop).
-static PROXY_DROPPED: [HeaderName; 6] = [
-    http::header::VIA,
-    http::header::TRANSFER_ENCODING,
-    HeaderName::from_static("keep-alive"),
-    HeaderName::from_static("proxy-connection"),
-    http::header::TE,
-    http::header::EXPECT,
-];
+fn proxy_dropped(name: &str) -> bool {
+    matches!(
+        name,
+        "via" | "transfer-encoding" | "keep-alive" | "proxy-connection" | "te" | "expect"
+    ) || name.starts_with("proxy-")
+}
 
 /// The name a mapped, proxied or function-set response header goes out under; `None` for
 /// `Transfer-Encoding`, which API Gateway never passes (the gateway frames the body
@@ -64,8 +75,8 @@ pub fn remapped(name: &HeaderName) -> Option<HeaderName> {
     if name == http::header::TRANSFER_ENCODING {
         return None;
     }
-    Some(match REMAPPED.iter().find(|(from, _)| from == name) {
-        Some((_, to)) => HeaderName::from_static(to),
+    Some(match remapped_index(name.as_str()) {
+        Some(i) => REMAPPED[i].clone(),
         None => name.clone(),
     })
 }
@@ -126,7 +137,7 @@ pub fn proxy_response_by(
                 None => continue,
             },
         };
-        if PROXY_DROPPED.contains(&name) || name.as_str().starts_with("proxy-") {
+        if proxy_dropped(name.as_str()) {
             continue;
         }
         if let Some(name) = rule(&name) {
