@@ -3,7 +3,8 @@
 //! to the client as sent (`X-CuStOm-Header` stays). So each backend connection keeps a copy
 //! of the response head it reads ([`Captured`], the connector's [`Capturing`] wraps every
 //! connection), handed to each response through the connection's extras ([`BackendHead`]),
-//! and [`BackendHead::spellings`] parses it again. Body bytes are not copied.
+//! and [`into_gateway`] parses it again into the response's [`ResponseSpellings`], as
+//! `h1` answers for plain-HTTP backends. Body bytes are not copied.
 
 use std::future::Future;
 use std::io;
@@ -12,10 +13,12 @@ use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
-use http::Uri;
+use http::{Response, Uri};
+use hyper::body::Incoming;
 use hyper::rt::{Read, ReadBuf, ReadBufCursor, Write};
 use hyper_util::client::legacy::connect::{Connected, Connection};
 
+use crate::body::GatewayBody;
 use crate::error::MAX_HEAD;
 use crate::response_case::ResponseSpellings;
 
@@ -91,6 +94,27 @@ impl BackendHead {
             std::str::from_utf8(&line[..colon]).ok()
         });
         ResponseSpellings::of(names)
+    }
+}
+
+/// A hyper client response as the data plane takes a backend's answer: the body as it
+/// streams, and the header names' spellings as its only extension (hyper's own are not
+/// passed on), as `h1` answers.
+pub fn into_gateway(resp: Response<Incoming>) -> Response<GatewayBody> {
+    let (mut parts, body) = resp.into_parts();
+    keep_spellings(&mut parts);
+    Response::from_parts(parts, GatewayBody::Stream(body))
+}
+
+/// Replaces a response's extensions with its names' spellings, if any.
+fn keep_spellings(parts: &mut http::response::Parts) {
+    let spellings = parts
+        .extensions
+        .get::<BackendHead>()
+        .and_then(|head| head.spellings(parts.status.as_u16()));
+    parts.extensions = http::Extensions::new();
+    if let Some(s) = spellings {
+        parts.extensions.insert(s);
     }
 }
 
@@ -226,5 +250,21 @@ mod tests {
         assert!(!h.0.reading.load(Relaxed), "the body is not copied");
         let lower = head(&[b"HTTP/1.1 200 OK\r\nx-a: 1\r\n\r\n"]);
         assert!(lower.spellings(200).is_none());
+    }
+
+    #[test]
+    fn a_response_keeps_its_spellings_and_nothing_else_of_hyper_s() {
+        let (mut parts, ()) = Response::new(()).into_parts();
+        parts
+            .extensions
+            .insert(head(&[b"HTTP/1.1 200 OK\r\nX-Up: 1\r\n\r\n"]));
+        parts.extensions.insert(7u8);
+        keep_spellings(&mut parts);
+        assert_eq!(
+            parts.extensions.get::<ResponseSpellings>(),
+            ResponseSpellings::of(["X-Up"]).as_ref()
+        );
+        assert!(parts.extensions.get::<BackendHead>().is_none());
+        assert!(parts.extensions.get::<u8>().is_none());
     }
 }

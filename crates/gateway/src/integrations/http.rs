@@ -17,7 +17,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use tollgate_model::GatewayResponseType as T;
 
-use super::backend_head::Capturing;
+use super::backend_head::{self, Capturing};
 use super::backend_tls::{self, BackendTls, StageBackendTls};
 use super::call::{Answer, Call, CallRecord, Integration};
 use super::h1;
@@ -192,7 +192,7 @@ impl HttpClient {
         let request = self.client.request(Self::build(req));
         Box::pin(request.map(|r| match r {
             Err(e) => Err(failure(&e)),
-            Ok(r) => Ok(r.map(GatewayBody::Stream)),
+            Ok(r) => Ok(backend_head::into_gateway(r)),
         }))
     }
 

@@ -135,7 +135,7 @@ pub async fn send(
             body,
         };
         match client.attempt(attempt).await {
-            Ok(resp) => return Ok(resp.map(GatewayBody::Stream)),
+            Ok(resp) => return Ok(super::backend_head::into_gateway(resp)),
             Err(Attempt::Unreachable(e)) => {
                 target.mark_down();
                 last = e;

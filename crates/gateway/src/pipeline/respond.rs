@@ -11,8 +11,6 @@ use http_body::Body;
 use crate::body::GatewayBody;
 use crate::compile::CompiledDeployment;
 use crate::context::RequestContext;
-use crate::integrations::backend_head::BackendHead;
-use crate::response_case::ResponseSpellings;
 use crate::runtime::StageRuntime;
 use crate::Gateway;
 
@@ -108,21 +106,12 @@ pub fn proxy_response_by(
     resp: Response<GatewayBody>,
     rule: fn(&HeaderName) -> Option<HeaderName>,
 ) -> Response<GatewayBody> {
-    let (mut parts, body) = resp.into_parts();
+    let (parts, body) = resp.into_parts();
     let mut out = Response::new(body);
     *out.status_mut() = parts.status;
-    // Names go out on HTTP/1.1 as the backend spelled them (AWS-rec): `h1` answers with
-    // them as the response's only extension (kept as they are), hyper's client with the
-    // head it read, parsed again here (its other extensions are not passed on).
-    if parts.extensions.get::<ResponseSpellings>().is_some() {
-        *out.extensions_mut() = std::mem::take(&mut parts.extensions);
-    } else {
-        let spellings = parts
-            .extensions
-            .get::<BackendHead>()
-            .and_then(|head| head.spellings(parts.status.as_u16()));
-        ResponseSpellings::attach(spellings, &mut out);
-    }
+    // Names go out on HTTP/1.1 as the backend spelled them (AWS-rec): both clients answer
+    // with the spellings as the response's only extension, passed on as it is.
+    *out.extensions_mut() = parts.extensions;
     let h = out.headers_mut();
     h.reserve(parts.headers.len() + 3);
     let mut last: Option<HeaderName> = None;

@@ -122,7 +122,7 @@ pub async fn exchange(req: BackendRequest) -> Result<Response<GatewayBody>, Gate
         let mut conn = match pool::checkout(authority.as_str()) {
             Some(conn) => conn,
             // Boxed, as is a streamed body's writing: rare, and inline their futures would
-            // size every request's (it is copied whole once per request).
+            // size the exchange's box, allocated for every request.
             None => Box::pin(Conn::connect(authority.as_str(), authority.host(), port))
                 .await
                 .map_err(|e| {
