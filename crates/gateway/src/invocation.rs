@@ -16,10 +16,23 @@ use crate::context::RequestContext;
 use crate::error::{GatewayError, MAX_BODY};
 use crate::runtime::StageLimits;
 
-/// The client's body, streamed (live requests) or already in memory (TestInvokeMethod).
+/// The client's body, streamed, or already in memory (a small body the edge read whole
+/// with its head, TestInvokeMethod's, one read for a signature or to decompress).
 pub enum RequestBody {
     Stream(Incoming),
     Buffered(Bytes),
+}
+
+impl From<Incoming> for RequestBody {
+    fn from(body: Incoming) -> Self {
+        RequestBody::Stream(body)
+    }
+}
+
+impl From<Bytes> for RequestBody {
+    fn from(body: Bytes) -> Self {
+        RequestBody::Buffered(body)
+    }
 }
 
 impl RequestBody {

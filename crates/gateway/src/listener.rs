@@ -21,12 +21,14 @@ use crate::body::GatewayBody;
 use crate::domains::ClientCert;
 use crate::frontend;
 use crate::header_case::{HeadCapture, RawHead};
+use crate::invocation::RequestBody;
 use crate::pipeline::inbound::{ConnectionSlot, Inbound};
 use crate::response_case::ResponseSpellings;
 use crate::Gateway;
 
 mod activity;
 mod cap;
+mod http1;
 mod respell;
 pub mod tls;
 
@@ -311,7 +313,8 @@ struct Conn {
 }
 
 /// Serves one connection until its client closes it, it outstays a timeout, or the server
-/// drains.
+/// drains: by the edge's own HTTP/1.1 on a data-plane listener, then by hyper if the
+/// connection needs it (see [`http1`]).
 async fn serve_connection<S>(
     builder: &auto::Builder<TokioExecutor>,
     stream: S,
@@ -324,6 +327,45 @@ async fn serve_connection<S>(
     let activity = Activity::new();
     let heads = Arc::new(HeadCapture::default());
     let timeouts = shared.timeouts;
+    let (stream, unread) = if matches!(conn.role, Role::Shared | Role::DataPlane) {
+        let seen = stop.clone();
+        let peer = http1::Peer {
+            role: conn.role,
+            shared: &shared,
+            remote: conn.remote,
+            transport: &conn.transport,
+            activity: &activity,
+            heads: &heads,
+            stop: &seen,
+        };
+        let mut own = std::pin::pin!(http1::serve(stream, peer));
+        let ended = tokio::select! {
+            outcome = own.as_mut() => Some(outcome),
+            expiry = activity.expired(timeouts) => {
+                if expiry == Expiry::HeadTimeout {
+                    tracing::debug!(remote = %conn.remote, "request head not received in time; connection closed");
+                    return;
+                }
+                None
+            }
+            _ = stop.wait_for(|stopping| *stopping) => None,
+        };
+        // Idle or draining: the answer in flight is finished, then the connection closes.
+        let outcome = match ended {
+            Some(outcome) => outcome,
+            None if !activity.busy() => return,
+            None => match tokio::time::timeout(DRAIN, own).await {
+                Ok(outcome) => outcome,
+                Err(_) => return,
+            },
+        };
+        match outcome {
+            http1::Outcome::Closed => return,
+            http1::Outcome::Handoff(stream, unread) => (stream, unread),
+        }
+    } else {
+        (stream, bytes::Bytes::new())
+    };
     let tracker = activity.clone();
     let sent_heads = heads.clone();
     let next_head = Arc::new(NextHead::default());
@@ -364,7 +406,7 @@ async fn serve_connection<S>(
             Ok::<_, std::convert::Infallible>(resp.map(|b| Tracked::new(b, tracker)))
         }
     });
-    let watched = Watched::new(stream, activity.clone(), heads);
+    let watched = Watched::new(stream, unread, activity.clone(), heads);
     let io = TokioIo::new(Respelled::new(watched, writer_head));
     let conn = builder.serve_connection_with_upgrades(io, service);
     let mut conn = std::pin::pin!(conn);
@@ -388,11 +430,11 @@ async fn serve_connection<S>(
 }
 
 /// Where the edge sends a request.
-enum Route<'r> {
+enum Route<'r, B> {
     /// A deployed API's pipeline.
     Api(Inbound<'r>),
     /// The control plane.
-    Control(Request<Incoming>),
+    Control(Request<B>),
     /// Answered at the edge.
     Answer(Response<GatewayBody>),
 }
@@ -400,12 +442,12 @@ enum Route<'r> {
 /// The edge's one decision: a request the frontend table takes goes to its API kind's
 /// pipeline; any other is the control plane's (on a data-plane-only listener, the REST
 /// pipeline's 403).
-fn route<'r>(
+fn route<'r, B: Into<RequestBody>>(
     role: Role,
     runtime: &'r crate::runtime::Runtime,
-    req: Request<Incoming>,
+    req: Request<B>,
     from: Client,
-) -> Route<'r> {
+) -> Route<'r, B> {
     let Client {
         remote,
         transport,
@@ -460,7 +502,7 @@ fn route<'r>(
     if addressed.is_some() || role == Role::DataPlane {
         return Route::Api(Inbound {
             parts,
-            body,
+            body: body.into(),
             remote,
             tls: transport.tls,
             client_cert: transport.client_cert,

@@ -89,13 +89,23 @@ impl Activity {
         HeadBytes::No
     }
 
+    /// Notes bytes the edge's own HTTP/1.1 read.
+    pub(super) fn read(&self, bytes: &[u8]) {
+        self.bytes_read(bytes);
+    }
+
+    /// A request is being served.
+    pub(super) fn busy(&self) -> bool {
+        self.in_flight.load(Relaxed) != 0
+    }
+
     /// A request head was parsed and handed to the service.
     pub fn request_started(&self) {
         self.head_started.store(0, Relaxed);
         self.in_flight.fetch_add(1, Relaxed);
     }
 
-    fn response_finished(&self) {
+    pub(super) fn response_finished(&self) {
         self.in_flight.fetch_sub(1, Relaxed);
         self.last_active.store(self.now_ms(), Relaxed);
     }
@@ -124,11 +134,9 @@ impl Activity {
             if now >= deadline {
                 return expiry;
             }
-            let wake = if expiry == Expiry::HeadTimeout {
-                deadline
-            } else {
-                deadline.min(now.saturating_add(look_again))
-            };
+            // A head may end, or a request, before its deadline: look again (a head seen
+            // in progress here once kept an idle connection open for the head timeout).
+            let wake = deadline.min(now.saturating_add(look_again));
             tokio::time::sleep_until(self.at(wake)).await;
         }
     }
@@ -142,18 +150,21 @@ enum HeadBytes {
     No,
 }
 
-/// The connection's socket, reporting what it reads to its [`Activity`] and keeping the
-/// bytes of HTTP/1 request heads in its [`HeadCapture`].
+/// The connection's socket as hyper reads it, reporting what it reads to its [`Activity`]
+/// and keeping the bytes of HTTP/1 request heads in its [`HeadCapture`]. `unread`: bytes
+/// the edge's own HTTP/1.1 read and left to hyper, read first as if they had just arrived.
 pub struct Watched<S> {
     inner: S,
+    unread: Bytes,
     activity: Arc<Activity>,
     heads: Arc<HeadCapture>,
 }
 
 impl<S> Watched<S> {
-    pub fn new(inner: S, activity: Arc<Activity>, heads: Arc<HeadCapture>) -> Self {
+    pub fn new(inner: S, unread: Bytes, activity: Arc<Activity>, heads: Arc<HeadCapture>) -> Self {
         Watched {
             inner,
+            unread,
             activity,
             heads,
         }
@@ -168,7 +179,13 @@ impl<S: AsyncRead + Unpin> AsyncRead for Watched<S> {
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         let before = buf.filled().len();
-        let polled = Pin::new(&mut this.inner).poll_read(cx, buf);
+        let polled = if this.unread.is_empty() {
+            Pin::new(&mut this.inner).poll_read(cx, buf)
+        } else {
+            let n = this.unread.len().min(buf.remaining());
+            buf.put_slice(&this.unread.split_to(n));
+            Poll::Ready(Ok(()))
+        };
         if matches!(polled, Poll::Ready(Ok(()))) && buf.filled().len() > before {
             let read = &buf.filled()[before..];
             match this.activity.bytes_read(read) {

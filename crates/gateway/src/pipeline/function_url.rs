@@ -96,7 +96,7 @@ impl ApiPipeline for FunctionUrlPipeline {
                     raw_path: path,
                     request_id: &request_id,
                 };
-                match invoke(gw, &url, &call, RequestBody::Stream(body)).await {
+                match invoke(gw, &url, &call, body).await {
                     Ok(resp) => resp,
                     Err(e) => error_response(e),
                 }

@@ -174,7 +174,7 @@ impl ApiPipeline for HttpPipeline {
                 request_id: &request_id,
                 domain_name,
             };
-            let mut resp = match answer(gw, &target, RequestBody::Stream(body), &mut ctx).await {
+            let mut resp = match answer(gw, &target, body, &mut ctx).await {
                 Ok(resp) => with_request_id(resp, &request_id),
                 Err(e) => {
                     ctx.error_message = Some(e.message());

@@ -5,7 +5,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use http::Response;
-use hyper::body::Incoming;
 
 use crate::body::GatewayBody;
 use crate::frontend::Addressed;
@@ -17,7 +16,7 @@ use crate::Gateway;
 /// pipeline that takes upgrades (WebSocket APIs).
 pub struct Inbound<'t> {
     pub parts: http::request::Parts,
-    pub body: Incoming,
+    pub body: crate::invocation::RequestBody,
     pub remote: SocketAddr,
     /// The connection is TLS.
     pub tls: bool,

@@ -44,7 +44,7 @@ fn may_have_body(resp: &Response<GatewayBody>) -> bool {
 /// pipeline's future keeps none of addressing's borrows and temporaries.
 struct Entered {
     parts: http::request::Parts,
-    body: hyper::body::Incoming,
+    body: RequestBody,
     remote: std::net::SocketAddr,
     tls: bool,
     ctx: RequestContext,
@@ -183,7 +183,7 @@ impl ApiPipeline for RestPipeline {
                 backend_tls: stage.backend_tls.as_deref(),
                 raw_head,
             };
-            let (resp, ctx) = gw.run(inv, RequestBody::Stream(body)).await;
+            let (resp, ctx) = gw.run(inv, body).await;
             let resp = respond::finish(gw, resp, ctx, &stage, variables, started);
             match compress_with {
                 Some((coding, min)) if may_have_body(&resp) => {

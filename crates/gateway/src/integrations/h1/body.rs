@@ -263,7 +263,7 @@ impl Body for UpstreamBody {
 /// Makes room in a connection's buffer for a read. Most answers are small, so one
 /// allocation serves many: room is made only when little is left, and then the buffer is
 /// reclaimed in place if what was read before has been dropped.
-pub(super) fn make_room(read: &mut BytesMut) {
+pub(crate) fn make_room(read: &mut BytesMut) {
     if read.capacity() - read.len() < READ_CHUNK / 4 {
         read.reserve(READ_CHUNK);
     }

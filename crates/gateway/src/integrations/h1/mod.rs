@@ -18,6 +18,7 @@ mod response;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use body::make_room;
 pub use body::UpstreamBody;
 
 use std::io::{self, IoSlice, Write as _};
@@ -283,7 +284,13 @@ async fn stream_body(
 }
 
 /// Writes `parts` whole, as few system calls as the socket takes.
-async fn write_slices<const N: usize>(stream: &mut TcpStream, parts: [&[u8]; N]) -> io::Result<()> {
+pub(crate) async fn write_slices<W, const N: usize>(
+    stream: &mut W,
+    parts: [&[u8]; N],
+) -> io::Result<()>
+where
+    W: tokio::io::AsyncWrite + Unpin,
+{
     let mut slices = parts.map(IoSlice::new);
     let mut left: &mut [IoSlice<'_>] = &mut slices;
     IoSlice::advance_slices(&mut left, 0);

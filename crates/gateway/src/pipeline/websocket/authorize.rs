@@ -110,7 +110,7 @@ fn identity_present(view: &Handshake<'_>, sources: &[String]) -> bool {
 pub async fn connect(
     gw: &Gateway,
     parts: &http::request::Parts,
-    body: hyper::body::Incoming,
+    body: RequestBody,
     stage: &WsStageRuntime,
     event: &Event<'_>,
 ) -> Result<Option<Value>, Refusal> {
@@ -130,7 +130,7 @@ pub async fn connect(
     );
     match route.authorization_type {
         AuthorizationType::AwsIam => {
-            let mut body = Some(RequestBody::Stream(body));
+            let mut body = Some(body);
             let who = match caller(gw, parts, &mut body).await {
                 Ok(who) => who,
                 Err(Refused::Iam(_) | Refused::Body(_)) => return Err(refuse(403, "Forbidden")),

@@ -80,7 +80,7 @@ pub async fn serve(
             "Missing Authentication Token",
         );
     }
-    let mut body = Some(RequestBody::Stream(body));
+    let mut body = Some(body);
     if !gw.websocket.allow_unsigned {
         let who = match caller(gw, &parts, &mut body).await {
             Ok(c) => c,
