@@ -1,0 +1,758 @@
+//! JSON documents as a flat tape: one pass validates the text (exactly what
+//! `serde_json::from_str` accepts) and records each value as one [`Tok`] in document order,
+//! a container followed by its contents. Strings stay raw slices of the text and are
+//! unescaped when read; objects are searched where they lie. A render parses its body in
+//! one allocation and frees it in one.
+//!
+//! Repeated keys behave as serde_json's `preserve_order` map: first position, last value.
+
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::fmt;
+use std::rc::Rc;
+
+/// One value of a tape.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Tok<'a> {
+    Null,
+    Bool(bool),
+    Int(i64),
+    /// An integer above `i64::MAX` (serde_json's `u64` numbers).
+    UInt(u64),
+    Float(f64),
+    /// The text between the quotes, and whether it has escapes to decode.
+    Str(&'a str, bool),
+    /// `end` is the position after the container's last token; `len` counts its items, or
+    /// its members (key and value tokens) as written, repeats included.
+    Array {
+        end: usize,
+        len: usize,
+    },
+    /// `repeats` is false when no key can repeat (checked cheaply while parsing, so it
+    /// may be true for an object without repeats): lookups then stop at the first match.
+    Object {
+        end: usize,
+        len: usize,
+        repeats: bool,
+    },
+}
+
+/// A parsed document.
+#[derive(Debug, Default)]
+pub(crate) struct Tape<'a> {
+    toks: Vec<Tok<'a>>,
+    /// Key positions of large objects sorted by key, made on their first lookup.
+    sorted: RefCell<HashMap<usize, Rc<[usize]>>>,
+}
+
+/// Objects this large or larger are searched through a sorted key index.
+const INDEXED_OBJECT_LEN: usize = 16;
+
+/// A value of a tape: where it is, so copying it is free.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Node<'a> {
+    tape: &'a Tape<'a>,
+    pub at: usize,
+}
+
+impl<'a> Tape<'a> {
+    pub fn toks(&self) -> &[Tok<'a>] {
+        &self.toks
+    }
+
+    pub fn root(&'a self) -> Node<'a> {
+        Node { tape: self, at: 0 }
+    }
+
+    /// A tape of a `serde_json` object (`$context`), borrowing its strings.
+    pub fn from_serde(o: &'a serde_json::Map<String, serde_json::Value>) -> Tape<'a> {
+        let mut t = Tape::default();
+        t.push_object(o);
+        t
+    }
+
+    fn push_object(&mut self, o: &'a serde_json::Map<String, serde_json::Value>) {
+        let at = self.toks.len();
+        self.toks.push(Tok::Null);
+        for (k, v) in o {
+            self.toks.push(Tok::Str(k, false));
+            self.push_serde(v);
+        }
+        let end = self.toks.len();
+        self.toks[at] = Tok::Object {
+            end,
+            len: o.len(),
+            repeats: false,
+        };
+    }
+
+    fn push_serde(&mut self, v: &'a serde_json::Value) {
+        use serde_json::Value as J;
+        let tok = match v {
+            J::Null => Tok::Null,
+            J::Bool(b) => Tok::Bool(*b),
+            J::Number(n) => match (n.as_i64(), n.as_u64()) {
+                (Some(i), _) => Tok::Int(i),
+                (None, Some(u)) => Tok::UInt(u),
+                _ => Tok::Float(n.as_f64().unwrap_or(0.0)),
+            },
+            J::String(s) => Tok::Str(s, false),
+            J::Array(a) => {
+                let at = self.toks.len();
+                self.toks.push(Tok::Null);
+                for x in a {
+                    self.push_serde(x);
+                }
+                let end = self.toks.len();
+                self.toks[at] = Tok::Array { end, len: a.len() };
+                return;
+            }
+            J::Object(o) => return self.push_object(o),
+        };
+        self.toks.push(tok);
+    }
+}
+
+impl<'a> Node<'a> {
+    pub fn tok(self) -> Tok<'a> {
+        self.tape.toks[self.at]
+    }
+
+    fn at(self, at: usize) -> Node<'a> {
+        Node { at, ..self }
+    }
+
+    pub fn is_array(self) -> bool {
+        matches!(self.tok(), Tok::Array { .. })
+    }
+
+    pub fn is_object(self) -> bool {
+        matches!(self.tok(), Tok::Object { .. })
+    }
+
+    /// The position after this value.
+    fn end(self) -> usize {
+        match self.tok() {
+            Tok::Array { end, .. } | Tok::Object { end, .. } => end,
+            _ => self.at + 1,
+        }
+    }
+
+    /// A string's text, unescaped.
+    pub fn text(self) -> Option<Cow<'a, str>> {
+        match self.tok() {
+            Tok::Str(raw, escaped) => Some(text(raw, escaped)),
+            _ => None,
+        }
+    }
+
+    /// The items of an array (none for anything else).
+    pub fn items(self) -> impl Iterator<Item = Node<'a>> {
+        let (mut at, end) = match self.tok() {
+            Tok::Array { end, .. } => (self.at + 1, end),
+            _ => (0, 0),
+        };
+        std::iter::from_fn(move || {
+            (at < end).then(|| {
+                let n = self.at(at);
+                at = n.end();
+                n
+            })
+        })
+    }
+
+    /// The number of items of an array, or of distinct keys of an object.
+    pub fn len(self) -> usize {
+        match self.tok() {
+            Tok::Array { len, .. } => len,
+            Tok::Object { repeats: true, .. } if self.has_repeats() => self.members().len(),
+            Tok::Object { len, .. } => len,
+            _ => 0,
+        }
+    }
+
+    /// Item `i` of an array.
+    pub fn item(self, i: usize) -> Option<Node<'a>> {
+        self.items().nth(i)
+    }
+
+    /// Key tokens of an object's members as written, repeats included.
+    fn keys(self) -> impl Iterator<Item = usize> + 'a {
+        let (mut at, end) = match self.tok() {
+            Tok::Object { end, .. } => (self.at + 1, end),
+            _ => (0, 0),
+        };
+        let tape = self.tape;
+        std::iter::from_fn(move || {
+            (at < end).then(|| {
+                let k = at;
+                at = Node { tape, at: k + 1 }.end();
+                k
+            })
+        })
+    }
+
+    fn key(self, k: usize) -> Cow<'a, str> {
+        self.at(k).text().unwrap_or_default()
+    }
+
+    /// The value of member `key` of an object (the last one when the key repeats).
+    pub fn get(self, key: &str) -> Option<Node<'a>> {
+        let Tok::Object { len, repeats, .. } = self.tok() else {
+            return None;
+        };
+        if len >= INDEXED_OBJECT_LEN {
+            let sorted = self.sorted();
+            let after = sorted.partition_point(|&k| *self.key(k) <= *key);
+            return after
+                .checked_sub(1)
+                .filter(|&i| self.key(sorted[i]) == key)
+                .map(|i| self.at(sorted[i] + 1));
+        }
+        let mut found = None;
+        for k in self.keys() {
+            let hit = match self.tape.toks[k] {
+                Tok::Str(raw, false) => raw == key,
+                _ => self.key(k) == key,
+            };
+            if hit {
+                found = Some(self.at(k + 1));
+                if !repeats {
+                    break;
+                }
+            }
+        }
+        found
+    }
+
+    /// Key positions sorted by key (stable: a repeated key's positions stay in order).
+    fn sorted(self) -> Rc<[usize]> {
+        if let Some(s) = self.tape.sorted.borrow().get(&self.at) {
+            return s.clone();
+        }
+        let mut keys: Vec<(Cow<str>, usize)> = self.keys().map(|k| (self.key(k), k)).collect();
+        keys.sort_by(|a, b| a.0.cmp(&b.0));
+        let sorted: Rc<[usize]> = keys.into_iter().map(|(_, k)| k).collect();
+        self.tape
+            .sorted
+            .borrow_mut()
+            .insert(self.at, sorted.clone());
+        sorted
+    }
+
+    fn has_repeats(self) -> bool {
+        let Tok::Object {
+            len, repeats: true, ..
+        } = self.tok()
+        else {
+            return false;
+        };
+        if len >= INDEXED_OBJECT_LEN {
+            let sorted = self.sorted();
+            return sorted.windows(2).any(|w| self.key(w[0]) == self.key(w[1]));
+        }
+        let keys: Vec<usize> = self.keys().collect();
+        keys.iter()
+            .enumerate()
+            .any(|(i, &k)| keys[..i].iter().any(|&e| self.key(e) == self.key(k)))
+    }
+
+    /// An object's members in document order, a repeated key at its first position with
+    /// its last value.
+    pub fn members(self) -> Vec<(Cow<'a, str>, Node<'a>)> {
+        let mut entries: Vec<_> = self.keys().map(|k| (self.key(k), self.at(k + 1))).collect();
+        if self.has_repeats() {
+            dedupe(&mut entries);
+        }
+        entries
+    }
+}
+
+impl Node<'_> {
+    /// The same value as an owned `serde_json` value.
+    pub fn to_serde(self) -> serde_json::Value {
+        use serde_json::Value as J;
+        match self.tok() {
+            Tok::Null => J::Null,
+            Tok::Bool(b) => J::Bool(b),
+            Tok::Int(i) => J::from(i),
+            Tok::UInt(u) => J::from(u),
+            Tok::Float(f) => serde_json::Number::from_f64(f).map_or(J::Null, J::Number),
+            Tok::Str(..) => J::String(self.text().unwrap_or_default().into_owned()),
+            Tok::Array { .. } => J::Array(self.items().map(Node::to_serde).collect()),
+            Tok::Object { .. } => J::Object(
+                self.members()
+                    .into_iter()
+                    .map(|(k, v)| (k.into_owned(), v.to_serde()))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+/// Keeps each key's first position and gives it the key's last value.
+pub(crate) fn dedupe<V>(entries: &mut Vec<(Cow<'_, str>, V)>) {
+    let mut i = 1;
+    while i < entries.len() {
+        if let Some(first) = entries[..i].iter().position(|(k, _)| *k == entries[i].0) {
+            let (_, v) = entries.remove(i);
+            entries[first].1 = v;
+        } else {
+            i += 1;
+        }
+    }
+}
+
+/// Why a text is not JSON, with the byte offset of the problem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JsonError {
+    pub offset: usize,
+    pub message: &'static str,
+}
+
+impl fmt::Display for JsonError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} at byte {}", self.message, self.offset)
+    }
+}
+
+impl std::error::Error for JsonError {}
+
+/// Deepest nesting of arrays and objects: serde_json's limit (128 levels refused).
+const MAX_NESTING: usize = 127;
+
+/// Parses a whole JSON text (surrounding whitespace allowed).
+pub(crate) fn parse(src: &str) -> Result<Tape<'_>, JsonError> {
+    let mut p = Parser {
+        src,
+        b: src.as_bytes(),
+        pos: 0,
+        depth: 0,
+        // About one token per 8 bytes of typical JSON.
+        toks: Vec::with_capacity((src.len() / 8).min(1 << 16)),
+    };
+    p.ws();
+    p.value()?;
+    p.ws();
+    if p.pos != p.b.len() {
+        return p.err("trailing characters");
+    }
+    Ok(Tape {
+        toks: p.toks,
+        sorted: RefCell::default(),
+    })
+}
+
+/// The text of a string token.
+pub(crate) fn text(raw: &str, escaped: bool) -> Cow<'_, str> {
+    if escaped {
+        Cow::Owned(unescape(raw))
+    } else {
+        Cow::Borrowed(raw)
+    }
+}
+
+/// The text of a string the parser accepted, escapes decoded.
+fn unescape(raw: &str) -> String {
+    let mut p = Parser {
+        src: raw,
+        b: raw.as_bytes(),
+        pos: 0,
+        depth: 0,
+        toks: Vec::new(),
+    };
+    let mut out = String::with_capacity(raw.len());
+    loop {
+        let seg = p.pos;
+        p.skip_plain();
+        out.push_str(&raw[seg..p.pos]);
+        if p.pos >= raw.len() {
+            return out;
+        }
+        p.pos += 1;
+        match p.escape() {
+            Ok(c) => out.push(c),
+            Err(_) => return out,
+        }
+    }
+}
+
+fn key_hash(raw: &str) -> usize {
+    let b = raw.as_bytes();
+    let (first, last) = (b.first().copied(), b.last().copied());
+    b.len() + 7 * first.unwrap_or(0) as usize + 13 * last.unwrap_or(0) as usize
+}
+
+/// Bytes that end a run of plain string content.
+static SPECIAL_IN_STRING: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = true;
+        i += 1;
+    }
+    t[b'"' as usize] = true;
+    t[b'\\' as usize] = true;
+    t
+};
+
+struct Parser<'a> {
+    src: &'a str,
+    b: &'a [u8],
+    pos: usize,
+    depth: usize,
+    toks: Vec<Tok<'a>>,
+}
+
+impl<'a> Parser<'a> {
+    fn err<T>(&self, message: &'static str) -> Result<T, JsonError> {
+        Err(JsonError {
+            offset: self.pos,
+            message,
+        })
+    }
+
+    fn ws(&mut self) {
+        while matches!(self.b.get(self.pos), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.pos += 1;
+        }
+    }
+
+    fn literal(&mut self, word: &str, v: Tok<'a>) -> Result<(), JsonError> {
+        if self.b[self.pos..].starts_with(word.as_bytes()) {
+            self.pos += word.len();
+            self.toks.push(v);
+            Ok(())
+        } else {
+            self.err("expected a value")
+        }
+    }
+
+    fn value(&mut self) -> Result<(), JsonError> {
+        match self.b.get(self.pos) {
+            None => self.err("unexpected end of input"),
+            Some(b'n') => self.literal("null", Tok::Null),
+            Some(b't') => self.literal("true", Tok::Bool(true)),
+            Some(b'f') => self.literal("false", Tok::Bool(false)),
+            Some(b'"') => {
+                let s = self.string()?;
+                self.toks.push(s);
+                Ok(())
+            }
+            Some(b'-' | b'0'..=b'9') => {
+                let n = self.number()?;
+                self.toks.push(n);
+                Ok(())
+            }
+            Some(b'[') => {
+                let at = self.open()?;
+                let mut len = 0;
+                if self.b.get(self.pos) == Some(&b']') {
+                    self.pos += 1;
+                } else {
+                    loop {
+                        self.ws();
+                        self.value()?;
+                        len += 1;
+                        if self.close(b']', "expected ',' or ']'")? {
+                            break;
+                        }
+                    }
+                }
+                self.depth -= 1;
+                let end = self.toks.len();
+                self.toks[at] = Tok::Array { end, len };
+                Ok(())
+            }
+            Some(b'{') => {
+                let at = self.open()?;
+                let mut len = 0;
+                // Keys seen, by a hash of their length and ends: a key whose bit is
+                // already set may repeat one (an escaped key always may).
+                let mut seen = 0u64;
+                let mut repeats = false;
+                if self.b.get(self.pos) == Some(&b'}') {
+                    self.pos += 1;
+                } else {
+                    loop {
+                        self.ws();
+                        if self.b.get(self.pos) != Some(&b'"') {
+                            return self.err("expected a key");
+                        }
+                        let k = self.string()?;
+                        if let Tok::Str(raw, escaped) = k {
+                            let bit = 1 << (key_hash(raw) % 64);
+                            repeats |= escaped || seen & bit != 0;
+                            seen |= bit;
+                        }
+                        self.toks.push(k);
+                        self.ws();
+                        if self.b.get(self.pos) != Some(&b':') {
+                            return self.err("expected ':'");
+                        }
+                        self.pos += 1;
+                        self.ws();
+                        self.value()?;
+                        len += 1;
+                        if self.close(b'}', "expected ',' or '}'")? {
+                            break;
+                        }
+                    }
+                }
+                self.depth -= 1;
+                let end = self.toks.len();
+                self.toks[at] = Tok::Object { end, len, repeats };
+                Ok(())
+            }
+            Some(_) => self.err("expected a value"),
+        }
+    }
+
+    /// At `[` or `{`: one level deeper, a placeholder token for the container, and the
+    /// position of the first item; returns the placeholder's position.
+    fn open(&mut self) -> Result<usize, JsonError> {
+        self.depth += 1;
+        if self.depth > MAX_NESTING {
+            return self.err("recursion limit exceeded");
+        }
+        self.pos += 1;
+        self.toks.push(Tok::Null);
+        self.ws();
+        Ok(self.toks.len() - 1)
+    }
+
+    /// After an item: true at the closing bracket, false at a comma.
+    fn close(&mut self, bracket: u8, message: &'static str) -> Result<bool, JsonError> {
+        self.ws();
+        match self.b.get(self.pos) {
+            Some(b',') => {
+                self.pos += 1;
+                Ok(false)
+            }
+            Some(&c) if c == bracket => {
+                self.pos += 1;
+                Ok(true)
+            }
+            _ => self.err(message),
+        }
+    }
+
+    fn digits(&mut self) -> usize {
+        let start = self.pos;
+        while self.b.get(self.pos).is_some_and(u8::is_ascii_digit) {
+            self.pos += 1;
+        }
+        self.pos - start
+    }
+
+    fn number(&mut self) -> Result<Tok<'a>, JsonError> {
+        let start = self.pos;
+        let negative = self.b[self.pos] == b'-';
+        if negative {
+            self.pos += 1;
+        }
+        match self.b.get(self.pos) {
+            Some(b'0') => self.pos += 1,
+            Some(b'1'..=b'9') => {
+                self.digits();
+            }
+            _ => return self.err("invalid number"),
+        }
+        let mut float = false;
+        if self.b.get(self.pos) == Some(&b'.') {
+            self.pos += 1;
+            if self.digits() == 0 {
+                return self.err("invalid number");
+            }
+            float = true;
+        }
+        if matches!(self.b.get(self.pos), Some(b'e' | b'E')) {
+            self.pos += 1;
+            if matches!(self.b.get(self.pos), Some(b'+' | b'-')) {
+                self.pos += 1;
+            }
+            if self.digits() == 0 {
+                return self.err("invalid number");
+            }
+            float = true;
+        }
+        let text = &self.src[start..self.pos];
+        if !float {
+            if let Ok(i) = text.parse::<i64>() {
+                // serde_json reads `-0` as the float -0.0.
+                if i == 0 && negative {
+                    return Ok(Tok::Float(-0.0));
+                }
+                return Ok(Tok::Int(i));
+            }
+            if !negative {
+                if let Ok(u) = text.parse::<u64>() {
+                    return Ok(Tok::UInt(u));
+                }
+            }
+        }
+        match text.parse::<f64>() {
+            Ok(f) if f.is_finite() => Ok(Tok::Float(f)),
+            _ => Err(JsonError {
+                offset: start,
+                message: "number out of range",
+            }),
+        }
+    }
+
+    /// A string at `"`, checked but left as written.
+    fn string(&mut self) -> Result<Tok<'a>, JsonError> {
+        self.pos += 1;
+        let start = self.pos;
+        let mut escaped = false;
+        loop {
+            self.skip_plain();
+            match self.b.get(self.pos) {
+                None => return self.err("unterminated string"),
+                Some(b'"') => {
+                    let s = &self.src[start..self.pos];
+                    self.pos += 1;
+                    return Ok(Tok::Str(s, escaped));
+                }
+                Some(b'\\') => {
+                    self.pos += 1;
+                    self.escape()?;
+                    escaped = true;
+                }
+                Some(_) => return self.err("control character in string"),
+            }
+        }
+    }
+
+    /// After a backslash: the escaped character.
+    fn escape(&mut self) -> Result<char, JsonError> {
+        let Some(&e) = self.b.get(self.pos) else {
+            return self.err("unterminated string");
+        };
+        self.pos += 1;
+        Ok(match e {
+            b'"' => '"',
+            b'\\' => '\\',
+            b'/' => '/',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => self.unicode_escape()?,
+            _ => return self.err("invalid escape"),
+        })
+    }
+
+    /// Moves past string content that needs no attention (not `"`, `\\` or a control
+    /// character).
+    fn skip_plain(&mut self) {
+        self.pos += self.b[self.pos..]
+            .iter()
+            .position(|&c| SPECIAL_IN_STRING[c as usize])
+            .unwrap_or(self.b.len() - self.pos);
+    }
+
+    fn hex4(&mut self) -> Result<u32, JsonError> {
+        let Some(h) = self.b.get(self.pos..self.pos + 4) else {
+            return self.err("invalid \\u escape");
+        };
+        let mut n = 0;
+        for &c in h {
+            let d = (c as char).to_digit(16);
+            let Some(d) = d else {
+                return self.err("invalid \\u escape");
+            };
+            n = n * 16 + d;
+        }
+        self.pos += 4;
+        Ok(n)
+    }
+
+    /// After `\u`: one code point, joining a surrogate pair; lone surrogates are errors.
+    fn unicode_escape(&mut self) -> Result<char, JsonError> {
+        let hi = self.hex4()?;
+        let cp = match hi {
+            0xD800..=0xDBFF => {
+                if !self.b[self.pos..].starts_with(b"\\u") {
+                    return self.err("lone leading surrogate in hex escape");
+                }
+                self.pos += 2;
+                let lo = self.hex4()?;
+                if !(0xDC00..=0xDFFF).contains(&lo) {
+                    return self.err("lone leading surrogate in hex escape");
+                }
+                0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
+            }
+            0xDC00..=0xDFFF => return self.err("lone trailing surrogate in hex escape"),
+            cp => cp,
+        };
+        char::from_u32(cp).map_or_else(|| self.err("invalid \\u escape"), Ok)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The tape reads as serde_json (`preserve_order`) reads the same text.
+    fn same_as_serde(src: &str) {
+        let ours = parse(src).map(|t| t.root().to_serde());
+        let theirs = serde_json::from_str::<serde_json::Value>(src);
+        match (&ours, &theirs) {
+            (Ok(a), Ok(b)) => assert_eq!(a, b, "{src:?}"),
+            (Err(_), Err(_)) => {}
+            _ => panic!("{src:?}: ours {ours:?}, serde_json {theirs:?}"),
+        }
+    }
+
+    #[test]
+    fn repeated_keys_keep_first_place_and_last_value() {
+        let many: Vec<String> = (0..40).map(|i| format!("\"k{}\": {i}", i % 25)).collect();
+        let large = format!("{{{}}}", many.join(","));
+        // The same key spelled with and without escapes is one key.
+        let escaped = r#"{"a": 1, "b": 2, "\u0061": 3, "\"": 4, "\u0022": 5}"#;
+        for src in [
+            &large,
+            escaped,
+            r#"{"x": {"y": 1, "y": [2]}, "x": {"z": 3}}"#,
+        ] {
+            same_as_serde(src);
+        }
+        let t = parse(&large).unwrap();
+        let o = t.root();
+        assert_eq!(o.len(), 25);
+        assert_eq!(o.get("k3").map(|n| n.tok()), Some(Tok::Int(28)));
+        assert_eq!(o.get("k24").map(|n| n.tok()), Some(Tok::Int(24)));
+        assert!(o.get("k25").is_none());
+        let t = parse(escaped).unwrap();
+        let o = t.root();
+        assert_eq!(o.len(), 3);
+        assert_eq!(o.get("a").map(|n| n.tok()), Some(Tok::Int(3)));
+        assert_eq!(o.get("\"").map(|n| n.tok()), Some(Tok::Int(5)));
+    }
+
+    #[test]
+    fn strings_are_unescaped_when_read() {
+        let t = parse(r#"["plain", "a\nb\/\u00e9\ud83d\ude00"]"#).unwrap();
+        let items: Vec<_> = t.root().items().map(|n| n.text().unwrap()).collect();
+        assert!(matches!(items[0], Cow::Borrowed("plain")));
+        assert_eq!(items[1], "a\nb/é😀");
+    }
+
+    #[test]
+    fn rejects_what_serde_json_rejects() {
+        for src in [
+            "{\"a\":1,}",
+            "[1,]",
+            "\"\\x\"",
+            "\"\\ud83d\"",
+            "01",
+            "[",
+            "{\"a\" 1}",
+        ] {
+            same_as_serde(src);
+        }
+    }
+}
