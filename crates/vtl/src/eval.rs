@@ -57,15 +57,6 @@ impl From<String> for Text<'_> {
     }
 }
 
-impl<'a> From<Cow<'a, str>> for Text<'a> {
-    fn from(s: Cow<'a, str>) -> Self {
-        match s {
-            Cow::Borrowed(s) => Text::Borrowed(s),
-            Cow::Owned(s) => s.into(),
-        }
-    }
-}
-
 #[derive(Debug, Clone)]
 pub(crate) enum Value<'a> {
     Null,
@@ -111,8 +102,7 @@ impl<'a> Value<'a> {
 #[inline]
 fn from_doc(origin: u32, n: Doc<'_>) -> Value<'_> {
     match n.tok() {
-        Tok::Str(raw, false) => Value::Str(Text::Borrowed(raw)),
-        Tok::Str(..) => Value::Str(n.text().unwrap_or_default().into_owned().into()),
+        Tok::Str(_) | Tok::Esc(..) => Value::Str(Text::Borrowed(n.text().unwrap_or_default())),
         Tok::Array { .. } | Tok::Object { .. } => Value::Json(origin, n),
         Tok::Bool(b) => Value::Bool(b),
         Tok::Int(i) => Value::Int(i),
@@ -327,7 +317,7 @@ impl<'a> State<'a> {
                 let m = n
                     .members()
                     .into_iter()
-                    .map(|(k, x)| (k.into_owned(), from_doc(origin, x)))
+                    .map(|(k, x)| (k.to_string(), from_doc(origin, x)))
                     .collect();
                 Value::Map(self.new_map(m))
             }
@@ -361,7 +351,7 @@ impl<'a> State<'a> {
             Value::Json(o, m) if m.is_object() => Some(
                 m.members()
                     .into_iter()
-                    .map(|(k, x)| (k, from_doc(o, x)))
+                    .map(|(k, x)| (Cow::Borrowed(k), from_doc(o, x)))
                     .collect(),
             ),
             _ => None,
@@ -957,7 +947,9 @@ impl<'a> State<'a> {
     /// A JSON value parsed during the render (`$util.parseJson`), copied into the heap.
     fn import(&mut self, n: Doc<'_>) -> Value<'a> {
         match n.tok() {
-            Tok::Str(..) => Value::Str(Text::Shared(n.text().unwrap_or_default().into())),
+            Tok::Str(_) | Tok::Esc(..) => {
+                Value::Str(Text::Shared(n.text().unwrap_or_default().into()))
+            }
             Tok::Array { .. } => {
                 let items = n.items().map(|x| self.import(x)).collect();
                 Value::List(self.new_list(items, true))
@@ -966,7 +958,7 @@ impl<'a> State<'a> {
                 let m = n
                     .members()
                     .into_iter()
-                    .map(|(k, v)| (k.into_owned(), self.import(v)))
+                    .map(|(k, v)| (k.to_string(), self.import(v)))
                     .collect();
                 Value::Map(self.new_map(m))
             }
@@ -997,7 +989,7 @@ impl<'a> State<'a> {
             Value::Json(o, m) => Json::Object(
                 m.members()
                     .into_iter()
-                    .map(|(k, x)| (k.into_owned(), self.doc_to_json(o, x, depth + 1)))
+                    .map(|(k, x)| (k.to_string(), self.doc_to_json(o, x, depth + 1)))
                     .collect(),
             ),
             Value::List(id) => Json::Array(
@@ -1168,7 +1160,7 @@ impl<'a> State<'a> {
                     let keys = obj
                         .members()
                         .into_iter()
-                        .map(|(k, _)| Value::Str(k.into()))
+                        .map(|(k, _)| Value::Str(Text::Borrowed(k)))
                         .collect();
                     Ok(Value::List(self.new_list(keys, false)))
                 }
@@ -1590,7 +1582,7 @@ fn json_text(j: Doc<'_>, out: &mut String) {
             let _ = write!(out, "{u}");
         }
         Tok::Float(f) => out.push_str(&java::format_double(f)),
-        Tok::Str(..) => java::json_quote(&j.text().unwrap_or_default(), out),
+        Tok::Str(_) | Tok::Esc(..) => java::json_quote(j.text().unwrap_or_default(), out),
         Tok::Array { .. } => {
             out.push('[');
             for (i, x) in j.items().enumerate() {
@@ -1607,7 +1599,7 @@ fn json_text(j: Doc<'_>, out: &mut String) {
                 if i > 0 {
                     out.push(',');
                 }
-                java::json_quote(&k, out);
+                java::json_quote(k, out);
                 out.push(':');
                 json_text(x, out);
             }

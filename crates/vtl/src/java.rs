@@ -52,7 +52,7 @@ pub fn push_int(out: &mut String, i: i64) {
     if i < 0 {
         out.push('-');
     }
-    out.extend(buf[pos..].iter().map(|&d| d as char));
+    out.push_str(std::str::from_utf8(&buf[pos..]).unwrap_or_default());
 }
 
 /// Commons-Lang-2 `StringEscapeUtils.escapeJavaScript` (vtl.md §4).

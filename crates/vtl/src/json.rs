@@ -9,7 +9,7 @@
 //! difference: floats are correctly rounded (as Java's parser does), where serde_json
 //! without its `float_roundtrip` feature can be one unit in the last place off.
 
-use crate::tape::{dedupe, text, Tok};
+use crate::tape::{dedupe, Tape, Tok};
 use std::borrow::Cow;
 
 /// One JSON value of a parsed document.
@@ -131,11 +131,20 @@ pub use crate::tape::JsonError;
 /// Parses a whole JSON text (surrounding whitespace allowed).
 pub fn parse(src: &str) -> Result<Node<'_>, JsonError> {
     let tape = crate::tape::parse(src)?;
-    Ok(tree(tape.toks(), &mut 0))
+    Ok(tree(&tape, &mut 0))
+}
+
+/// A string of a tape: borrowed from the text unless it has escapes.
+fn text<'a>(tape: &Tape<'a>, t: Tok<'a>) -> Cow<'a, str> {
+    match t {
+        Tok::Str(s) => Cow::Borrowed(s),
+        _ => Cow::Owned(tape.str(t).unwrap_or_default().to_string()),
+    }
 }
 
 /// The value at `*at` of a tape, as a tree; moves `*at` past it.
-fn tree<'a>(toks: &[Tok<'a>], at: &mut usize) -> Node<'a> {
+fn tree<'a>(tape: &Tape<'a>, at: &mut usize) -> Node<'a> {
+    let toks = tape.toks();
     let t = toks[*at];
     *at += 1;
     match t {
@@ -144,22 +153,20 @@ fn tree<'a>(toks: &[Tok<'a>], at: &mut usize) -> Node<'a> {
         Tok::Int(i) => Node::Int(i),
         Tok::UInt(u) => Node::UInt(u),
         Tok::Float(f) => Node::Float(f),
-        Tok::Str(raw, escaped) => Node::Str(text(raw, escaped)),
+        Tok::Str(_) | Tok::Esc(..) => Node::Str(text(tape, t)),
         Tok::Array { end, len } => {
             let mut items = Vec::with_capacity(len);
             while *at < end {
-                items.push(tree(toks, at));
+                items.push(tree(tape, at));
             }
             Node::Array(items)
         }
         Tok::Object { end, len, .. } => {
             let mut entries = Vec::with_capacity(len);
             while *at < end {
-                let Tok::Str(raw, escaped) = toks[*at] else {
-                    break;
-                };
+                let key = text(tape, toks[*at]);
                 *at += 1;
-                entries.push((text(raw, escaped), tree(toks, at)));
+                entries.push((key, tree(tape, at)));
             }
             Node::Object(Object::from_entries(entries))
         }

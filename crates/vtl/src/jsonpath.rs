@@ -129,7 +129,7 @@ impl JsonTree for crate::tape::Node<'_> {
         }
     }
     fn cmp_text(self, s: &str) -> Option<std::cmp::Ordering> {
-        self.text().map(|t| (*t).cmp(s))
+        self.text().map(|t| t.cmp(s))
     }
     fn equals(self, literal: &Value) -> bool {
         self.to_serde() == *literal

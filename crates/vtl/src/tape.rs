@@ -1,12 +1,11 @@
 //! JSON documents as a flat tape: one pass validates the text (exactly what
 //! `serde_json::from_str` accepts) and records each value as one [`Tok`] in document order,
-//! a container followed by its contents. Strings stay raw slices of the text and are
-//! unescaped when read; objects are searched where they lie. A render parses its body in
-//! one allocation and frees it in one.
+//! a container followed by its contents. Strings are slices of the text, or of one buffer
+//! of the tape when they have escapes; objects are searched where they lie. A render
+//! parses its body into two allocations instead of a tree of them.
 //!
 //! Repeated keys behave as serde_json's `preserve_order` map: first position, last value.
 
-use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
@@ -21,8 +20,10 @@ pub(crate) enum Tok<'a> {
     /// An integer above `i64::MAX` (serde_json's `u64` numbers).
     UInt(u64),
     Float(f64),
-    /// The text between the quotes, and whether it has escapes to decode.
-    Str(&'a str, bool),
+    /// A string without escapes: the text between the quotes.
+    Str(&'a str),
+    /// A string with escapes: where its decoded text is in the tape's `text`.
+    Esc(usize, usize),
     /// `end` is the position after the container's last token; `len` counts its items, or
     /// its members (key and value tokens) as written, repeats included.
     Array {
@@ -42,6 +43,8 @@ pub(crate) enum Tok<'a> {
 #[derive(Debug, Default)]
 pub(crate) struct Tape<'a> {
     toks: Vec<Tok<'a>>,
+    /// The decoded text of strings with escapes, one after the other.
+    text: String,
     /// Key positions of large objects sorted by key, made on their first lookup.
     sorted: RefCell<HashMap<usize, Rc<[usize]>>>,
 }
@@ -61,6 +64,15 @@ impl<'a> Tape<'a> {
         &self.toks
     }
 
+    /// The text of a string token.
+    pub fn str(&self, t: Tok<'a>) -> Option<&str> {
+        match t {
+            Tok::Str(s) => Some(s),
+            Tok::Esc(from, to) => self.text.get(from..to),
+            _ => None,
+        }
+    }
+
     pub fn root(&'a self) -> Node<'a> {
         Node { tape: self, at: 0 }
     }
@@ -76,7 +88,7 @@ impl<'a> Tape<'a> {
         let at = self.toks.len();
         self.toks.push(Tok::Null);
         for (k, v) in o {
-            self.toks.push(Tok::Str(k, false));
+            self.toks.push(Tok::Str(k));
             self.push_serde(v);
         }
         let end = self.toks.len();
@@ -97,7 +109,7 @@ impl<'a> Tape<'a> {
                 (None, Some(u)) => Tok::UInt(u),
                 _ => Tok::Float(n.as_f64().unwrap_or(0.0)),
             },
-            J::String(s) => Tok::Str(s, false),
+            J::String(s) => Tok::Str(s),
             J::Array(a) => {
                 let at = self.toks.len();
                 self.toks.push(Tok::Null);
@@ -139,12 +151,9 @@ impl<'a> Node<'a> {
         }
     }
 
-    /// A string's text, unescaped.
-    pub fn text(self) -> Option<Cow<'a, str>> {
-        match self.tok() {
-            Tok::Str(raw, escaped) => Some(text(raw, escaped)),
-            _ => None,
-        }
+    /// A string's text.
+    pub fn text(self) -> Option<&'a str> {
+        self.tape.str(self.tok())
     }
 
     /// The items of an array (none for anything else).
@@ -193,34 +202,42 @@ impl<'a> Node<'a> {
         })
     }
 
-    fn key(self, k: usize) -> Cow<'a, str> {
+    fn key(self, k: usize) -> &'a str {
         self.at(k).text().unwrap_or_default()
     }
 
     /// The value of member `key` of an object (the last one when the key repeats).
     pub fn get(self, key: &str) -> Option<Node<'a>> {
-        let Tok::Object { len, repeats, .. } = self.tok() else {
+        let Tok::Object {
+            len, repeats, end, ..
+        } = self.tok()
+        else {
             return None;
         };
         if len >= INDEXED_OBJECT_LEN {
             let sorted = self.sorted();
-            let after = sorted.partition_point(|&k| *self.key(k) <= *key);
+            let after = sorted.partition_point(|&k| self.key(k) <= key);
             return after
                 .checked_sub(1)
                 .filter(|&i| self.key(sorted[i]) == key)
                 .map(|i| self.at(sorted[i] + 1));
         }
-        let mut found = None;
-        for k in self.keys() {
-            let hit = match self.tape.toks[k] {
-                Tok::Str(raw, false) => raw == key,
-                _ => self.key(k) == key,
-            };
-            if hit {
-                found = Some(self.at(k + 1));
+        let (toks, mut k, mut found) = (&self.tape.toks, self.at + 1, None);
+        while let Some(&t) = toks.get(k) {
+            let v = k + 1;
+            if self.tape.str(t) == Some(key) {
+                found = Some(self.at(v));
                 if !repeats {
                     break;
                 }
+            }
+            // Keys follow values until the object's end, where a value or the end follows.
+            k = match toks.get(v) {
+                Some(Tok::Array { end, .. } | Tok::Object { end, .. }) => *end,
+                _ => v + 1,
+            };
+            if k >= end {
+                break;
             }
         }
         found
@@ -231,7 +248,7 @@ impl<'a> Node<'a> {
         if let Some(s) = self.tape.sorted.borrow().get(&self.at) {
             return s.clone();
         }
-        let mut keys: Vec<(Cow<str>, usize)> = self.keys().map(|k| (self.key(k), k)).collect();
+        let mut keys: Vec<(&str, usize)> = self.keys().map(|k| (self.key(k), k)).collect();
         keys.sort_by(|a, b| a.0.cmp(&b.0));
         let sorted: Rc<[usize]> = keys.into_iter().map(|(_, k)| k).collect();
         self.tape
@@ -260,7 +277,7 @@ impl<'a> Node<'a> {
 
     /// An object's members in document order, a repeated key at its first position with
     /// its last value.
-    pub fn members(self) -> Vec<(Cow<'a, str>, Node<'a>)> {
+    pub fn members(self) -> Vec<(&'a str, Node<'a>)> {
         let mut entries: Vec<_> = self.keys().map(|k| (self.key(k), self.at(k + 1))).collect();
         if self.has_repeats() {
             dedupe(&mut entries);
@@ -279,12 +296,12 @@ impl Node<'_> {
             Tok::Int(i) => J::from(i),
             Tok::UInt(u) => J::from(u),
             Tok::Float(f) => serde_json::Number::from_f64(f).map_or(J::Null, J::Number),
-            Tok::Str(..) => J::String(self.text().unwrap_or_default().into_owned()),
+            Tok::Str(_) | Tok::Esc(..) => J::String(self.text().unwrap_or_default().into()),
             Tok::Array { .. } => J::Array(self.items().map(Node::to_serde).collect()),
             Tok::Object { .. } => J::Object(
                 self.members()
                     .into_iter()
-                    .map(|(k, v)| (k.into_owned(), v.to_serde()))
+                    .map(|(k, v)| (k.to_string(), v.to_serde()))
                     .collect(),
             ),
         }
@@ -292,7 +309,7 @@ impl Node<'_> {
 }
 
 /// Keeps each key's first position and gives it the key's last value.
-pub(crate) fn dedupe<V>(entries: &mut Vec<(Cow<'_, str>, V)>) {
+pub(crate) fn dedupe<K: PartialEq, V>(entries: &mut Vec<(K, V)>) {
     let mut i = 1;
     while i < entries.len() {
         if let Some(first) = entries[..i].iter().position(|(k, _)| *k == entries[i].0) {
@@ -330,52 +347,28 @@ pub(crate) fn parse(src: &str) -> Result<Tape<'_>, JsonError> {
         pos: 0,
         depth: 0,
         // About one token per 8 bytes of typical JSON.
-        toks: Vec::with_capacity((src.len() / 8).min(1 << 16)),
+        tape: Tape {
+            toks: Vec::with_capacity((src.len() / 8).min(1 << 16)),
+            ..Tape::default()
+        },
+        error: JsonError {
+            offset: 0,
+            message: "",
+        },
     };
     p.ws();
-    p.value()?;
-    p.ws();
-    if p.pos != p.b.len() {
-        return p.err("trailing characters");
-    }
-    Ok(Tape {
-        toks: p.toks,
-        sorted: RefCell::default(),
-    })
-}
-
-/// The text of a string token.
-pub(crate) fn text(raw: &str, escaped: bool) -> Cow<'_, str> {
-    if escaped {
-        Cow::Owned(unescape(raw))
-    } else {
-        Cow::Borrowed(raw)
-    }
-}
-
-/// The text of a string the parser accepted, escapes decoded.
-fn unescape(raw: &str) -> String {
-    let mut p = Parser {
-        src: raw,
-        b: raw.as_bytes(),
-        pos: 0,
-        depth: 0,
-        toks: Vec::new(),
-    };
-    let mut out = String::with_capacity(raw.len());
-    loop {
-        let seg = p.pos;
-        p.skip_plain();
-        out.push_str(&raw[seg..p.pos]);
-        if p.pos >= raw.len() {
-            return out;
+    let parsed = p.value().and_then(|()| {
+        p.ws();
+        if p.pos == p.b.len() {
+            Ok(())
+        } else {
+            p.err("trailing characters")
         }
-        p.pos += 1;
-        match p.escape() {
-            Ok(c) => out.push(c),
-            Err(_) => return out,
-        }
+    });
+    if parsed.is_err() {
+        return Err(p.error);
     }
+    Ok(p.tape)
 }
 
 fn key_hash(raw: &str) -> usize {
@@ -397,20 +390,28 @@ static SPECIAL_IN_STRING: [bool; 256] = {
     t
 };
 
+/// A parse that failed; the parser keeps why (a small error type keeps the hot paths'
+/// returns in registers).
+struct Failed;
+
+type Parsed<T> = Result<T, Failed>;
+
 struct Parser<'a> {
     src: &'a str,
     b: &'a [u8],
     pos: usize,
     depth: usize,
-    toks: Vec<Tok<'a>>,
+    tape: Tape<'a>,
+    error: JsonError,
 }
 
 impl<'a> Parser<'a> {
-    fn err<T>(&self, message: &'static str) -> Result<T, JsonError> {
-        Err(JsonError {
+    fn err<T>(&mut self, message: &'static str) -> Parsed<T> {
+        self.error = JsonError {
             offset: self.pos,
             message,
-        })
+        };
+        Err(Failed)
     }
 
     fn ws(&mut self) {
@@ -419,17 +420,17 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn literal(&mut self, word: &str, v: Tok<'a>) -> Result<(), JsonError> {
+    fn literal(&mut self, word: &str, v: Tok<'a>) -> Parsed<()> {
         if self.b[self.pos..].starts_with(word.as_bytes()) {
             self.pos += word.len();
-            self.toks.push(v);
+            self.tape.toks.push(v);
             Ok(())
         } else {
             self.err("expected a value")
         }
     }
 
-    fn value(&mut self) -> Result<(), JsonError> {
+    fn value(&mut self) -> Parsed<()> {
         match self.b.get(self.pos) {
             None => self.err("unexpected end of input"),
             Some(b'n') => self.literal("null", Tok::Null),
@@ -437,12 +438,12 @@ impl<'a> Parser<'a> {
             Some(b'f') => self.literal("false", Tok::Bool(false)),
             Some(b'"') => {
                 let s = self.string()?;
-                self.toks.push(s);
+                self.tape.toks.push(s);
                 Ok(())
             }
             Some(b'-' | b'0'..=b'9') => {
                 let n = self.number()?;
-                self.toks.push(n);
+                self.tape.toks.push(n);
                 Ok(())
             }
             Some(b'[') => {
@@ -461,15 +462,15 @@ impl<'a> Parser<'a> {
                     }
                 }
                 self.depth -= 1;
-                let end = self.toks.len();
-                self.toks[at] = Tok::Array { end, len };
+                let end = self.tape.toks.len();
+                self.tape.toks[at] = Tok::Array { end, len };
                 Ok(())
             }
             Some(b'{') => {
                 let at = self.open()?;
                 let mut len = 0;
                 // Keys seen, by a hash of their length and ends: a key whose bit is
-                // already set may repeat one (an escaped key always may).
+                // already set may repeat one.
                 let mut seen = 0u64;
                 let mut repeats = false;
                 if self.b.get(self.pos) == Some(&b'}') {
@@ -481,12 +482,12 @@ impl<'a> Parser<'a> {
                             return self.err("expected a key");
                         }
                         let k = self.string()?;
-                        if let Tok::Str(raw, escaped) = k {
-                            let bit = 1 << (key_hash(raw) % 64);
-                            repeats |= escaped || seen & bit != 0;
+                        if let Some(key) = self.tape.str(k) {
+                            let bit = 1 << (key_hash(key) % 64);
+                            repeats |= seen & bit != 0;
                             seen |= bit;
                         }
-                        self.toks.push(k);
+                        self.tape.toks.push(k);
                         self.ws();
                         if self.b.get(self.pos) != Some(&b':') {
                             return self.err("expected ':'");
@@ -501,8 +502,8 @@ impl<'a> Parser<'a> {
                     }
                 }
                 self.depth -= 1;
-                let end = self.toks.len();
-                self.toks[at] = Tok::Object { end, len, repeats };
+                let end = self.tape.toks.len();
+                self.tape.toks[at] = Tok::Object { end, len, repeats };
                 Ok(())
             }
             Some(_) => self.err("expected a value"),
@@ -511,19 +512,19 @@ impl<'a> Parser<'a> {
 
     /// At `[` or `{`: one level deeper, a placeholder token for the container, and the
     /// position of the first item; returns the placeholder's position.
-    fn open(&mut self) -> Result<usize, JsonError> {
+    fn open(&mut self) -> Parsed<usize> {
         self.depth += 1;
         if self.depth > MAX_NESTING {
             return self.err("recursion limit exceeded");
         }
         self.pos += 1;
-        self.toks.push(Tok::Null);
+        self.tape.toks.push(Tok::Null);
         self.ws();
-        Ok(self.toks.len() - 1)
+        Ok(self.tape.toks.len() - 1)
     }
 
     /// After an item: true at the closing bracket, false at a comma.
-    fn close(&mut self, bracket: u8, message: &'static str) -> Result<bool, JsonError> {
+    fn close(&mut self, bracket: u8, message: &'static str) -> Parsed<bool> {
         self.ws();
         match self.b.get(self.pos) {
             Some(b',') => {
@@ -546,18 +547,33 @@ impl<'a> Parser<'a> {
         self.pos - start
     }
 
-    fn number(&mut self) -> Result<Tok<'a>, JsonError> {
+    fn number(&mut self) -> Parsed<Tok<'a>> {
         let start = self.pos;
         let negative = self.b[self.pos] == b'-';
         if negative {
             self.pos += 1;
         }
+        // The integer part's value while it fits in an i64 for sure (18 digits).
+        let mut int = 0u64;
+        let mut int_digits = 0;
         match self.b.get(self.pos) {
             Some(b'0') => self.pos += 1,
             Some(b'1'..=b'9') => {
-                self.digits();
+                while let Some(&c @ b'0'..=b'9') = self.b.get(self.pos) {
+                    int = int.wrapping_mul(10).wrapping_add((c - b'0') as u64);
+                    int_digits += 1;
+                    self.pos += 1;
+                }
             }
             _ => return self.err("invalid number"),
+        }
+        if int_digits <= 18 && !matches!(self.b.get(self.pos), Some(b'.' | b'e' | b'E')) {
+            // serde_json reads `-0` as the float -0.0.
+            return Ok(match (negative, int) {
+                (false, _) => Tok::Int(int as i64),
+                (true, 0) => Tok::Float(-0.0),
+                (true, _) => Tok::Int(-(int as i64)),
+            });
         }
         let mut float = false;
         if self.b.get(self.pos) == Some(&b'.') {
@@ -594,39 +610,52 @@ impl<'a> Parser<'a> {
         }
         match text.parse::<f64>() {
             Ok(f) if f.is_finite() => Ok(Tok::Float(f)),
-            _ => Err(JsonError {
-                offset: start,
-                message: "number out of range",
-            }),
-        }
-    }
-
-    /// A string at `"`, checked but left as written.
-    fn string(&mut self) -> Result<Tok<'a>, JsonError> {
-        self.pos += 1;
-        let start = self.pos;
-        let mut escaped = false;
-        loop {
-            self.skip_plain();
-            match self.b.get(self.pos) {
-                None => return self.err("unterminated string"),
-                Some(b'"') => {
-                    let s = &self.src[start..self.pos];
-                    self.pos += 1;
-                    return Ok(Tok::Str(s, escaped));
-                }
-                Some(b'\\') => {
-                    self.pos += 1;
-                    self.escape()?;
-                    escaped = true;
-                }
-                Some(_) => return self.err("control character in string"),
+            _ => {
+                self.pos = start;
+                self.err("number out of range")
             }
         }
     }
 
+    /// A string at `"`: a slice of the text, or decoded into `text` if it has escapes.
+    fn string(&mut self) -> Parsed<Tok<'a>> {
+        self.pos += 1;
+        let start = self.pos;
+        self.skip_plain();
+        match self.b.get(self.pos) {
+            None => return self.err("unterminated string"),
+            Some(b'"') => {
+                let s = &self.src[start..self.pos];
+                self.pos += 1;
+                return Ok(Tok::Str(s));
+            }
+            Some(b'\\') => {}
+            Some(_) => return self.err("control character in string"),
+        }
+        let from = self.tape.text.len();
+        self.tape.text.push_str(&self.src[start..self.pos]);
+        loop {
+            match self.b.get(self.pos) {
+                None => return self.err("unterminated string"),
+                Some(b'"') => {
+                    self.pos += 1;
+                    return Ok(Tok::Esc(from, self.tape.text.len()));
+                }
+                Some(b'\\') => {
+                    self.pos += 1;
+                    let c = self.escape()?;
+                    self.tape.text.push(c);
+                }
+                Some(_) => return self.err("control character in string"),
+            }
+            let seg = self.pos;
+            self.skip_plain();
+            self.tape.text.push_str(&self.src[seg..self.pos]);
+        }
+    }
+
     /// After a backslash: the escaped character.
-    fn escape(&mut self) -> Result<char, JsonError> {
+    fn escape(&mut self) -> Parsed<char> {
         let Some(&e) = self.b.get(self.pos) else {
             return self.err("unterminated string");
         };
@@ -654,7 +683,7 @@ impl<'a> Parser<'a> {
             .unwrap_or(self.b.len() - self.pos);
     }
 
-    fn hex4(&mut self) -> Result<u32, JsonError> {
+    fn hex4(&mut self) -> Parsed<u32> {
         let Some(h) = self.b.get(self.pos..self.pos + 4) else {
             return self.err("invalid \\u escape");
         };
@@ -671,7 +700,7 @@ impl<'a> Parser<'a> {
     }
 
     /// After `\u`: one code point, joining a surrogate pair; lone surrogates are errors.
-    fn unicode_escape(&mut self) -> Result<char, JsonError> {
+    fn unicode_escape(&mut self) -> Parsed<char> {
         let hi = self.hex4()?;
         let cp = match hi {
             0xD800..=0xDBFF => {
@@ -688,7 +717,10 @@ impl<'a> Parser<'a> {
             0xDC00..=0xDFFF => return self.err("lone trailing surrogate in hex escape"),
             cp => cp,
         };
-        char::from_u32(cp).map_or_else(|| self.err("invalid \\u escape"), Ok)
+        match char::from_u32(cp) {
+            Some(c) => Ok(c),
+            None => self.err("invalid \\u escape"),
+        }
     }
 }
 
@@ -737,8 +769,27 @@ mod tests {
     fn strings_are_unescaped_when_read() {
         let t = parse(r#"["plain", "a\nb\/\u00e9\ud83d\ude00"]"#).unwrap();
         let items: Vec<_> = t.root().items().map(|n| n.text().unwrap()).collect();
-        assert!(matches!(items[0], Cow::Borrowed("plain")));
+        assert_eq!(items[0], "plain");
         assert_eq!(items[1], "a\nb/é😀");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn numbers_read_as_serde_json_reads_them(i: i64, u: u64, f: f64, e in -400i32..400) {
+            for src in [i.to_string(), u.to_string()] {
+                same_as_serde(&src);
+                same_as_serde(&format!("[{src}]"));
+            }
+            // Beyond 64 bits numbers are floats, correctly rounded (module docs of `json`)
+            // as Rust reads them.
+            for src in [format!("{f:e}"), format!("{i}e{e}"), format!("{i}.5"), format!("{i}0"), format!("-{u}")] {
+                let ours = parse(&src).map(|t| t.root().to_serde().as_f64());
+                match src.parse::<f64>() {
+                    Ok(x) if x.is_finite() => proptest::prop_assert_eq!(ours, Ok(Some(x))),
+                    _ => proptest::prop_assert!(ours.is_err()),
+                }
+            }
+        }
     }
 
     #[test]
