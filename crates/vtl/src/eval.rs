@@ -289,13 +289,20 @@ impl<'a> State<'a> {
     // ------------------------------------------------------------ JSON in place
 
     /// The current form of a value: a JSON node the template changed is its heap copy.
-    #[inline]
+    #[inline(always)]
     fn resolve(&self, v: Value<'a>) -> Value<'a> {
+        // Most renders change no JSON: one test, inlined, and no call.
+        if self.copies.is_empty() {
+            return v;
+        }
+        self.copy_of(v)
+    }
+
+    #[inline(never)]
+    fn copy_of(&self, v: Value<'a>) -> Value<'a> {
         if let Value::Json(origin, n) = v {
-            if !self.copies.is_empty() {
-                if let Some(copy) = self.copies.get(&(origin, n.at)) {
-                    return copy.clone();
-                }
+            if let Some(copy) = self.copies.get(&(origin, n.at)) {
+                return copy.clone();
             }
         }
         v

@@ -79,7 +79,11 @@ impl<'a> Tape<'a> {
 
     /// A tape of a `serde_json` object (`$context`), borrowing its strings.
     pub fn from_serde(o: &'a serde_json::Map<String, serde_json::Value>) -> Tape<'a> {
-        let mut t = Tape::default();
+        let mut t = Tape {
+            // Room for a typical `$context` without growing.
+            toks: Vec::with_capacity(64),
+            ..Tape::default()
+        };
         t.push_object(o);
         t
     }
@@ -225,7 +229,11 @@ impl<'a> Node<'a> {
         let (toks, mut k, mut found) = (&self.tape.toks, self.at + 1, None);
         while let Some(&t) = toks.get(k) {
             let v = k + 1;
-            if self.tape.str(t) == Some(key) {
+            let hit = match t {
+                Tok::Str(k) => same(k, key),
+                _ => self.tape.str(t) == Some(key),
+            };
+            if hit {
                 found = Some(self.at(v));
                 if !repeats {
                     break;
@@ -371,6 +379,13 @@ pub(crate) fn parse(src: &str) -> Result<Tape<'_>, JsonError> {
     Ok(p.tape)
 }
 
+/// String equality, inline: keys are short and mostly differ in length or first byte,
+/// where a `memcmp` call costs more than the comparison.
+#[inline(always)]
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y)
+}
+
 fn key_hash(raw: &str) -> usize {
     let b = raw.as_bytes();
     let (first, last) = (b.first().copied(), b.last().copied());
@@ -420,94 +435,95 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn literal(&mut self, word: &str, v: Tok<'a>) -> Parsed<()> {
+    fn literal(&mut self, word: &str, v: Tok<'a>) -> Parsed<Tok<'a>> {
         if self.b[self.pos..].starts_with(word.as_bytes()) {
             self.pos += word.len();
-            self.tape.toks.push(v);
-            Ok(())
+            Ok(v)
         } else {
             self.err("expected a value")
         }
     }
 
+    /// One value: scalars here, containers through calls, so only containers recurse.
+    #[inline]
     fn value(&mut self) -> Parsed<()> {
-        match self.b.get(self.pos) {
-            None => self.err("unexpected end of input"),
-            Some(b'n') => self.literal("null", Tok::Null),
-            Some(b't') => self.literal("true", Tok::Bool(true)),
-            Some(b'f') => self.literal("false", Tok::Bool(false)),
-            Some(b'"') => {
-                let s = self.string()?;
-                self.tape.toks.push(s);
-                Ok(())
-            }
-            Some(b'-' | b'0'..=b'9') => {
-                let n = self.number()?;
-                self.tape.toks.push(n);
-                Ok(())
-            }
-            Some(b'[') => {
-                let at = self.open()?;
-                let mut len = 0;
-                if self.b.get(self.pos) == Some(&b']') {
-                    self.pos += 1;
-                } else {
-                    loop {
-                        self.ws();
-                        self.value()?;
-                        len += 1;
-                        if self.close(b']', "expected ',' or ']'")? {
-                            break;
-                        }
-                    }
+        let tok = match self.b.get(self.pos) {
+            Some(b'"') => self.string()?,
+            Some(b'-' | b'0'..=b'9') => self.number()?,
+            Some(b'n') => self.literal("null", Tok::Null)?,
+            Some(b't') => self.literal("true", Tok::Bool(true))?,
+            Some(b'f') => self.literal("false", Tok::Bool(false))?,
+            Some(b'[') => return self.array(),
+            Some(b'{') => return self.object(),
+            None => return self.err("unexpected end of input"),
+            Some(_) => return self.err("expected a value"),
+        };
+        self.tape.toks.push(tok);
+        Ok(())
+    }
+
+    #[inline(never)]
+    fn array(&mut self) -> Parsed<()> {
+        let at = self.open()?;
+        let mut len = 0;
+        if self.b.get(self.pos) == Some(&b']') {
+            self.pos += 1;
+        } else {
+            loop {
+                self.ws();
+                self.value()?;
+                len += 1;
+                if self.close(b']', "expected ',' or ']'")? {
+                    break;
                 }
-                self.depth -= 1;
-                let end = self.tape.toks.len();
-                self.tape.toks[at] = Tok::Array { end, len };
-                Ok(())
             }
-            Some(b'{') => {
-                let at = self.open()?;
-                let mut len = 0;
-                // Keys seen, by a hash of their length and ends: a key whose bit is
-                // already set may repeat one.
-                let mut seen = 0u64;
-                let mut repeats = false;
-                if self.b.get(self.pos) == Some(&b'}') {
-                    self.pos += 1;
-                } else {
-                    loop {
-                        self.ws();
-                        if self.b.get(self.pos) != Some(&b'"') {
-                            return self.err("expected a key");
-                        }
-                        let k = self.string()?;
-                        if let Some(key) = self.tape.str(k) {
-                            let bit = 1 << (key_hash(key) % 64);
-                            repeats |= seen & bit != 0;
-                            seen |= bit;
-                        }
-                        self.tape.toks.push(k);
-                        self.ws();
-                        if self.b.get(self.pos) != Some(&b':') {
-                            return self.err("expected ':'");
-                        }
-                        self.pos += 1;
-                        self.ws();
-                        self.value()?;
-                        len += 1;
-                        if self.close(b'}', "expected ',' or '}'")? {
-                            break;
-                        }
-                    }
-                }
-                self.depth -= 1;
-                let end = self.tape.toks.len();
-                self.tape.toks[at] = Tok::Object { end, len, repeats };
-                Ok(())
-            }
-            Some(_) => self.err("expected a value"),
         }
+        self.depth -= 1;
+        let end = self.tape.toks.len();
+        self.tape.toks[at] = Tok::Array { end, len };
+        Ok(())
+    }
+
+    #[inline(never)]
+    fn object(&mut self) -> Parsed<()> {
+        let at = self.open()?;
+        let mut len = 0;
+        // Keys seen, by a hash of their length and ends: a key whose bit is already set
+        // may repeat one.
+        let mut seen = 0u64;
+        let mut repeats = false;
+        if self.b.get(self.pos) == Some(&b'}') {
+            self.pos += 1;
+        } else {
+            loop {
+                self.ws();
+                if self.b.get(self.pos) != Some(&b'"') {
+                    return self.err("expected a key");
+                }
+                let k = self.string()?;
+                if let Some(key) = self.tape.str(k) {
+                    let bit = 1 << (key_hash(key) % 64);
+                    repeats |= seen & bit != 0;
+                    seen |= bit;
+                }
+                self.tape.toks.push(k);
+                self.ws();
+                if self.b.get(self.pos) != Some(&b':') {
+                    return self.err("expected ':'");
+                }
+                self.pos += 1;
+                self.ws();
+                self.value()?;
+                len += 1;
+                if self.close(b'}', "expected ',' or '}'")? {
+                    break;
+                }
+            }
+        }
+        self.depth -= 1;
+        let end = self.tape.toks.len();
+        self.tape.toks[at] = Tok::Object { end, len, repeats };
+        Ok(())
     }
 
     /// At `[` or `{`: one level deeper, a placeholder token for the container, and the
@@ -677,10 +693,18 @@ impl<'a> Parser<'a> {
     /// Moves past string content that needs no attention (not `"`, `\\` or a control
     /// character).
     fn skip_plain(&mut self) {
-        self.pos += self.b[self.pos..]
-            .iter()
-            .position(|&c| SPECIAL_IN_STRING[c as usize])
-            .unwrap_or(self.b.len() - self.pos);
+        let special = |c: &u8| SPECIAL_IN_STRING[*c as usize];
+        let rest = &self.b[self.pos..];
+        // Four bytes a step up to the step that holds one, then byte by byte.
+        let mut n = 0;
+        for w in rest.chunks_exact(4) {
+            if special(&w[0]) | special(&w[1]) | special(&w[2]) | special(&w[3]) {
+                break;
+            }
+            n += 4;
+        }
+        n += rest[n..].iter().position(special).unwrap_or(rest.len() - n);
+        self.pos += n;
     }
 
     fn hex4(&mut self) -> Parsed<u32> {
