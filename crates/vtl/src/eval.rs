@@ -605,6 +605,15 @@ impl<'a> State<'a> {
     fn reference(&mut self, r: &'a Reference) -> R<Value<'a>> {
         let mut v = self.lookup(r.var);
         for s in &r.segs {
+            // The commonest step, a property of JSON nobody changed, without the calls
+            // `segment` and `property` would make to the same effect.
+            if let (Seg::Prop(p), Value::Json(o, m)) = (s, &v) {
+                if m.is_object() && self.copies.is_empty() {
+                    self.step()?;
+                    v = m.get(p).map_or(Value::Null, |n| from_doc(*o, n));
+                    continue;
+                }
+            }
             v = self.segment(v, s)?;
         }
         Ok(v)
@@ -820,6 +829,10 @@ impl<'a> State<'a> {
         match v {
             Value::Null => Ok(()),
             Value::Str(s) => self.write(out, s),
+            Value::Int(i) => {
+                java::push_int(out, *i);
+                self.check_output_len(out.len())
+            }
             other => {
                 self.write_java(other, out, 0)?;
                 self.check_output_len(out.len())

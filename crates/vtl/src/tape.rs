@@ -693,18 +693,10 @@ impl<'a> Parser<'a> {
     /// Moves past string content that needs no attention (not `"`, `\\` or a control
     /// character).
     fn skip_plain(&mut self) {
-        let special = |c: &u8| SPECIAL_IN_STRING[*c as usize];
-        let rest = &self.b[self.pos..];
-        // Four bytes a step up to the step that holds one, then byte by byte.
-        let mut n = 0;
-        for w in rest.chunks_exact(4) {
-            if special(&w[0]) | special(&w[1]) | special(&w[2]) | special(&w[3]) {
-                break;
-            }
-            n += 4;
-        }
-        n += rest[n..].iter().position(special).unwrap_or(rest.len() - n);
-        self.pos += n;
+        self.pos += self.b[self.pos..]
+            .iter()
+            .position(|&c| SPECIAL_IN_STRING[c as usize])
+            .unwrap_or(self.b.len() - self.pos);
     }
 
     fn hex4(&mut self) -> Parsed<u32> {
