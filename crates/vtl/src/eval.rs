@@ -575,7 +575,7 @@ impl<'a> State<'a> {
 
     // ------------------------------------------------------------ references
 
-    #[inline]
+    #[inline(always)]
     fn lookup(&mut self, var: Slot) -> Value<'a> {
         if !self.loops.is_empty() {
             if var == FOREACH {
@@ -588,6 +588,12 @@ impl<'a> State<'a> {
         if let Some(v) = &self.vars[var] {
             return v.clone();
         }
+        self.unset(var)
+    }
+
+    /// `lookup` of a variable without a value: `$stageVariables` is made on first use.
+    #[inline(never)]
+    fn unset(&mut self, var: Slot) -> Value<'a> {
         if var == STAGE_VARIABLES {
             let sv: IndexMap<String, Value<'a>> = self
                 .input

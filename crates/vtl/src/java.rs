@@ -38,6 +38,11 @@ pub fn format_double(f: f64) -> String {
 /// Appends the decimal form of `i` (what `write!` does, without the formatting machinery,
 /// which costs several times more on the render path).
 pub fn push_int(out: &mut String, i: i64) {
+    if (0..100).contains(&i) {
+        let at = i as usize * 2 + usize::from(i < 10);
+        out.push_str(TWO_DIGITS.get(at..i as usize * 2 + 2).unwrap_or_default());
+        return;
+    }
     let mut buf = [0u8; 20];
     let mut pos = buf.len();
     let mut n = i.unsigned_abs();
@@ -58,6 +63,13 @@ pub fn push_int(out: &mut String, i: i64) {
         out.push(d as char);
     }
 }
+
+/// 00 to 99, for the small numbers templates mostly write.
+const TWO_DIGITS: &str = "0001020304050607080910111213141516171819\
+    2021222324252627282930313233343536373839\
+    4041424344454647484950515253545556575859\
+    6061626364656667686970717273747576777879\
+    8081828384858687888990919293949596979899";
 
 /// Commons-Lang-2 `StringEscapeUtils.escapeJavaScript` (vtl.md §4).
 pub fn escape_javascript(s: &str) -> String {
@@ -266,6 +278,16 @@ pub fn java_replacement(repl: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn push_int_writes_what_format_writes() {
+        let extremes = [i64::MIN, i64::MIN + 1, i64::MAX, -10_000, 10_000];
+        for i in (-1000..1000).chain(extremes) {
+            let mut s = String::from("x");
+            push_int(&mut s, i);
+            assert_eq!(s, format!("x{i}"));
+        }
+    }
 
     #[test]
     fn integers() {

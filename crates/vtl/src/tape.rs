@@ -648,6 +648,10 @@ impl<'a> Parser<'a> {
             Some(b'\\') => {}
             Some(_) => return self.err("control character in string"),
         }
+        if self.tape.text.capacity() == 0 {
+            // Room for the escaped strings of a typical body at once.
+            self.tape.text.reserve((self.b.len() - start).min(4096));
+        }
         let from = self.tape.text.len();
         self.tape.text.push_str(&self.src[start..self.pos]);
         loop {
