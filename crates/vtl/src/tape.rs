@@ -257,7 +257,7 @@ impl<'a> Node<'a> {
             return s.clone();
         }
         let mut keys: Vec<(&str, usize)> = self.keys().map(|k| (self.key(k), k)).collect();
-        keys.sort_by(|a, b| a.0.cmp(&b.0));
+        keys.sort_by(|a, b| a.0.cmp(b.0));
         let sorted: Rc<[usize]> = keys.into_iter().map(|(_, k)| k).collect();
         self.tape
             .sorted
