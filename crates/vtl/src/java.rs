@@ -1,6 +1,7 @@
 //! Java-flavoured helpers: the text forms and string operations that API Gateway's
 //! Java runtime produces, reimplemented so rendered output matches byte for byte.
 
+use crate::scan;
 use base64::Engine as _;
 use std::fmt::Write as _;
 
@@ -81,12 +82,17 @@ pub fn escape_javascript(s: &str) -> String {
 /// [`escape_javascript`] appending to `out`; runs of characters that need no escape are
 /// copied whole.
 pub fn escape_javascript_into(s: &str, out: &mut String) {
+    let mask = |w| {
+        scan::below(w, 0x20)
+            | scan::high(w)
+            | scan::equal(w, b'\\')
+            | scan::equal(w, b'"')
+            | scan::equal(w, b'\'')
+            | scan::equal(w, b'/')
+    };
     let mut rest = s;
     while !rest.is_empty() {
-        let run = rest
-            .bytes()
-            .position(|b| !JS_PLAIN[b as usize])
-            .unwrap_or(rest.len());
+        let run = scan::find(rest.as_bytes(), 0, mask, |b| !JS_PLAIN[b as usize]);
         out.push_str(&rest[..run]);
         rest = &rest[run..];
         let Some(c) = rest.chars().next() else {
@@ -278,6 +284,19 @@ pub fn java_replacement(repl: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        // Runs of eight bytes and more take the word path, single characters the byte
+        // path: both must agree.
+        #[test]
+        fn escaping_a_string_is_escaping_its_characters(s in "([ -~]{0,24}|\\PC|[\\x00-\\x1f])*") {
+            let by_char: String = s
+                .chars()
+                .map(|c| escape_javascript(c.encode_utf8(&mut [0; 4])))
+                .collect();
+            proptest::prop_assert_eq!(escape_javascript(&s), by_char);
+        }
+    }
 
     #[test]
     fn push_int_writes_what_format_writes() {

@@ -18,6 +18,7 @@ pub mod json;
 pub mod jsonpath;
 mod limits;
 mod parser;
+mod scan;
 mod tape;
 
 pub use error::{ParseError, RenderError};
