@@ -46,9 +46,13 @@ pub(crate) struct Tape<'a> {
     toks: Vec<Tok<'a>>,
     /// The decoded text of strings with escapes, one after the other.
     text: String,
-    /// Key positions of large objects sorted by key, made on their first lookup.
-    sorted: RefCell<HashMap<usize, Rc<[usize]>>>,
+    /// The members of large objects by key, made on their first lookup.
+    sorted: RefCell<HashMap<usize, Sorted>>,
 }
+
+/// A large object's distinct keys in key order: each key's first position (where the
+/// member stands) and the position of its last value (the member's value).
+type Sorted = Rc<[(usize, usize)]>;
 
 /// Objects this large or larger are searched through a sorted key index.
 const INDEXED_OBJECT_LEN: usize = 16;
@@ -180,6 +184,7 @@ impl<'a> Node<'a> {
     pub fn len(self) -> usize {
         match self.tok() {
             Tok::Array { len, .. } => len,
+            Tok::Object { len, .. } if len >= INDEXED_OBJECT_LEN => self.sorted().len(),
             Tok::Object { repeats: true, .. } if self.has_repeats() => self.members().len(),
             Tok::Object { len, .. } => len,
             _ => 0,
@@ -221,11 +226,11 @@ impl<'a> Node<'a> {
         };
         if len >= INDEXED_OBJECT_LEN {
             let sorted = self.sorted();
-            let after = sorted.partition_point(|&k| self.key(k) <= key);
-            return after
-                .checked_sub(1)
-                .filter(|&i| self.key(sorted[i]) == key)
-                .map(|i| self.at(sorted[i] + 1));
+            let i = sorted.partition_point(|&(k, _)| self.key(k) < key);
+            return sorted
+                .get(i)
+                .filter(|&&(k, _)| self.key(k) == key)
+                .map(|&(_, v)| self.at(v));
         }
         let (toks, mut k, mut found) = (&self.tape.toks, self.at + 1, None);
         while let Some(&t) = toks.get(k) {
@@ -252,14 +257,18 @@ impl<'a> Node<'a> {
         found
     }
 
-    /// Key positions sorted by key (stable: a repeated key's positions stay in order).
-    fn sorted(self) -> Rc<[usize]> {
+    /// See [`Sorted`].
+    fn sorted(self) -> Sorted {
         if let Some(s) = self.tape.sorted.borrow().get(&self.at) {
             return s.clone();
         }
         let mut keys: Vec<(&str, usize)> = self.keys().map(|k| (self.key(k), k)).collect();
+        // Stable: a repeated key's positions stay in document order.
         keys.sort_by(|a, b| a.0.cmp(b.0));
-        let sorted: Rc<[usize]> = keys.into_iter().map(|(_, k)| k).collect();
+        let sorted: Sorted = keys
+            .chunk_by(|a, b| a.0 == b.0)
+            .map(|run| (run[0].1, run[run.len() - 1].1 + 1))
+            .collect();
         self.tape
             .sorted
             .borrow_mut()
@@ -275,8 +284,7 @@ impl<'a> Node<'a> {
             return false;
         };
         if len >= INDEXED_OBJECT_LEN {
-            let sorted = self.sorted();
-            return sorted.windows(2).any(|w| self.key(w[0]) == self.key(w[1]));
+            return self.sorted().len() < len;
         }
         let keys: Vec<usize> = self.keys().collect();
         keys.iter()
@@ -287,6 +295,16 @@ impl<'a> Node<'a> {
     /// An object's members in document order, a repeated key at its first position with
     /// its last value.
     pub fn members(self) -> Vec<(&'a str, Node<'a>)> {
+        if matches!(self.tok(), Tok::Object { len, .. } if len >= INDEXED_OBJECT_LEN)
+            && self.has_repeats()
+        {
+            let mut kept = self.sorted().to_vec();
+            kept.sort_unstable();
+            return kept
+                .into_iter()
+                .map(|(k, v)| (self.key(k), self.at(v)))
+                .collect();
+        }
         let mut entries: Vec<_> = self.keys().map(|k| (self.key(k), self.at(k + 1))).collect();
         if self.has_repeats() {
             dedupe(&mut entries);
@@ -782,6 +800,19 @@ mod tests {
         assert_eq!(o.len(), 3);
         assert_eq!(o.get("a").map(|n| n.tok()), Some(Tok::Int(3)));
         assert_eq!(o.get("\"").map(|n| n.tok()), Some(Tok::Int(5)));
+    }
+
+    #[test]
+    fn large_objects_stay_n_log_n() {
+        // One key 20,000 times: a quadratic merge of repeats would take seconds.
+        let many: Vec<String> = (0..20_000).map(|i| format!("\"k\": {i}")).collect();
+        let src = format!("{{{}, \"z\": 0}}", many.join(","));
+        let t = parse(&src).unwrap();
+        let o = t.root();
+        assert_eq!(o.len(), 2);
+        assert_eq!(o.get("k").map(|n| n.tok()), Some(Tok::Int(19_999)));
+        let keys: Vec<&str> = o.members().iter().map(|(k, _)| *k).collect();
+        assert_eq!(keys, ["k", "z"]);
     }
 
     #[test]
