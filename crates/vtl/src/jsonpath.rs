@@ -110,7 +110,7 @@ impl JsonTree for crate::tape::Node<'_> {
         self.is_array().then(|| self.len())
     }
     fn item(self, i: usize) -> Option<Self> {
-        self.items().nth(i)
+        crate::tape::Node::item(self, i)
     }
     fn children(self) -> Vec<Self> {
         if self.is_object() {

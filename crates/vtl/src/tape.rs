@@ -48,13 +48,16 @@ pub(crate) struct Tape<'a> {
     text: String,
     /// The members of large objects by key, made on their first lookup.
     sorted: RefCell<HashMap<usize, Sorted>>,
+    /// Item positions of large arrays that hold containers, made on their first index.
+    positions: RefCell<HashMap<usize, Rc<[usize]>>>,
 }
 
 /// A large object's distinct keys in key order: each key's first position (where the
 /// member stands) and the position of its last value (the member's value).
 type Sorted = Rc<[(usize, usize)]>;
 
-/// Objects this large or larger are searched through a sorted key index.
+/// Objects this large or larger are searched through a sorted key index, and arrays
+/// indexed through a table of their items.
 const INDEXED_OBJECT_LEN: usize = 16;
 
 /// A value of a tape: where it is, so copying it is free.
@@ -193,7 +196,27 @@ impl<'a> Node<'a> {
 
     /// Item `i` of an array.
     pub fn item(self, i: usize) -> Option<Node<'a>> {
-        self.items().nth(i)
+        let Tok::Array { end, len } = self.tok() else {
+            return None;
+        };
+        if i >= len {
+            return None;
+        }
+        // Items of one token each are where their index says.
+        if end - self.at - 1 == len {
+            return Some(self.at(self.at + 1 + i));
+        }
+        if len < INDEXED_OBJECT_LEN {
+            return self.items().nth(i);
+        }
+        let cached = self.tape.positions.borrow().get(&self.at).cloned();
+        let positions = cached.unwrap_or_else(|| {
+            let p: Rc<[usize]> = self.items().map(|n| n.at).collect();
+            let mut all = self.tape.positions.borrow_mut();
+            all.insert(self.at, p.clone());
+            p
+        });
+        positions.get(i).map(|&at| self.at(at))
     }
 
     /// Key tokens of an object's members as written, repeats included.
@@ -800,6 +823,27 @@ mod tests {
         assert_eq!(o.len(), 3);
         assert_eq!(o.get("a").map(|n| n.tok()), Some(Tok::Int(3)));
         assert_eq!(o.get("\"").map(|n| n.tok()), Some(Tok::Int(5)));
+    }
+
+    #[test]
+    fn items_by_index() {
+        let flat: Vec<String> = (0..40).map(|i| i.to_string()).collect();
+        let nested: Vec<String> = (0..40).map(|i| format!("[{i}]")).collect();
+        for src in [
+            format!("[{}]", flat.join(",")),
+            format!("[{}]", nested.join(",")),
+            "[[1],2,{\"a\":3}]".to_string(),
+        ] {
+            let t = parse(&src).unwrap();
+            let a = t.root();
+            let walked: Vec<usize> = a.items().map(|n| n.at).collect();
+            let indexed: Vec<usize> = (0..a.len())
+                .filter_map(|i| a.item(i))
+                .map(|n| n.at)
+                .collect();
+            assert_eq!(walked, indexed, "{src}");
+            assert!(a.item(a.len()).is_none());
+        }
     }
 
     #[test]
