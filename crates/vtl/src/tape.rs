@@ -675,18 +675,25 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// A string at `"`: a slice of the text, or decoded into `text` if it has escapes.
+    /// A string at `"`: a slice of the text, or decoded into `text` if it has escapes
+    /// (out of line: most strings have none).
+    #[inline(always)]
     fn string(&mut self) -> Parsed<Tok<'a>> {
         self.pos += 1;
         let start = self.pos;
         self.skip_plain();
+        if self.b.get(self.pos) == Some(&b'"') {
+            let s = self.src.get(start..self.pos).unwrap_or_default();
+            self.pos += 1;
+            return Ok(Tok::Str(s));
+        }
+        self.escaped(start)
+    }
+
+    #[inline(never)]
+    fn escaped(&mut self, start: usize) -> Parsed<Tok<'a>> {
         match self.b.get(self.pos) {
             None => return self.err("unterminated string"),
-            Some(b'"') => {
-                let s = &self.src[start..self.pos];
-                self.pos += 1;
-                return Ok(Tok::Str(s));
-            }
             Some(b'\\') => {}
             Some(_) => return self.err("control character in string"),
         }
