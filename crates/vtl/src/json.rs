@@ -176,27 +176,14 @@ fn tree<'a>(tape: &Tape<'a>, at: &mut usize) -> Node<'a> {
 impl<'a> Node<'a> {
     /// A view of a `serde_json` value that borrows its strings.
     pub fn from_serde(v: &'a serde_json::Value) -> Node<'a> {
-        use serde_json::Value as J;
-        match v {
-            J::Null => Node::Null,
-            J::Bool(b) => Node::Bool(*b),
-            J::Number(n) => match (n.as_i64(), n.as_u64()) {
-                (Some(i), _) => Node::Int(i),
-                (None, Some(u)) => Node::UInt(u),
-                _ => Node::Float(n.as_f64().unwrap_or(0.0)),
-            },
-            J::String(s) => Node::Str(Cow::Borrowed(s)),
-            J::Array(a) => Node::Array(a.iter().map(Node::from_serde).collect()),
-            J::Object(o) => Node::Object(Node::object_from_serde(o)),
-        }
+        tree(&Tape::of_serde(v), &mut 0)
     }
 
     pub fn object_from_serde(o: &'a serde_json::Map<String, serde_json::Value>) -> Object<'a> {
-        Object::from_entries(
-            o.iter()
-                .map(|(k, v)| (Cow::Borrowed(k.as_str()), Node::from_serde(v)))
-                .collect(),
-        )
+        match tree(&Tape::from_serde(o), &mut 0) {
+            Node::Object(o) => o,
+            _ => Object::default(),
+        }
     }
 
     /// The same value as an owned `serde_json` value.
@@ -222,16 +209,7 @@ impl<'a> Node<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn same_as_serde(src: &str) {
-        let ours = parse(src).map(|n| n.to_serde());
-        let theirs = serde_json::from_str::<serde_json::Value>(src);
-        match (&ours, &theirs) {
-            (Ok(a), Ok(b)) => assert_eq!(a, b, "{src:?}"),
-            (Err(_), Err(_)) => {}
-            _ => panic!("{src:?}: ours {ours:?}, serde_json {theirs:?}"),
-        }
-    }
+    use crate::tape::tests::same_as_serde;
 
     #[test]
     fn agrees_with_serde_json() {
@@ -263,6 +241,19 @@ mod tests {
         ] {
             same_as_serde(src);
         }
+    }
+
+    #[test]
+    fn serde_values_are_viewed_as_they_are() {
+        let v: serde_json::Value = serde_json::from_str(
+            r#"{"a": [1, -2, 2.5, 18446744073709551615, null, true], "b": {"c": "d"}}"#,
+        )
+        .unwrap_or_default();
+        assert_eq!(Node::from_serde(&v).to_serde(), v);
+        let serde_json::Value::Object(o) = &v else {
+            panic!("object expected");
+        };
+        assert_eq!(Node::Object(Node::object_from_serde(o)).to_serde(), v);
     }
 
     #[test]

@@ -96,6 +96,13 @@ impl<'a> Tape<'a> {
         t
     }
 
+    /// A tape of any `serde_json` value.
+    pub fn of_serde(v: &'a serde_json::Value) -> Tape<'a> {
+        let mut t = Tape::default();
+        t.push_serde(v);
+        t
+    }
+
     fn push_object(&mut self, o: &'a serde_json::Map<String, serde_json::Value>) {
         let at = self.toks.len();
         self.toks.push(Tok::Null);
@@ -506,71 +513,55 @@ impl<'a> Parser<'a> {
 
     #[inline(never)]
     fn array(&mut self) -> Parsed<()> {
-        let at = self.open()?;
+        let (at, mut more) = self.open(b']')?;
         let mut len = 0;
-        if self.b.get(self.pos) == Some(&b']') {
-            self.pos += 1;
-        } else {
-            loop {
-                self.ws();
-                self.value()?;
-                len += 1;
-                if self.close(b']', "expected ',' or ']'")? {
-                    break;
-                }
-            }
+        while more {
+            self.ws();
+            self.value()?;
+            len += 1;
+            more = !self.close(b']', "expected ',' or ']'")?;
         }
-        self.depth -= 1;
-        let end = self.tape.toks.len();
-        self.tape.toks[at] = Tok::Array { end, len };
+        self.shut(at, |end| Tok::Array { end, len });
         Ok(())
     }
 
     #[inline(never)]
     fn object(&mut self) -> Parsed<()> {
-        let at = self.open()?;
+        let (at, mut more) = self.open(b'}')?;
         let mut len = 0;
         // Keys seen, by a hash of their length and ends: a key whose bit is already set
         // may repeat one.
         let mut seen = 0u64;
         let mut repeats = false;
-        if self.b.get(self.pos) == Some(&b'}') {
-            self.pos += 1;
-        } else {
-            loop {
-                self.ws();
-                if self.b.get(self.pos) != Some(&b'"') {
-                    return self.err("expected a key");
-                }
-                let k = self.string()?;
-                if let Some(key) = self.tape.str(k) {
-                    let bit = 1 << (key_hash(key) % 64);
-                    repeats |= seen & bit != 0;
-                    seen |= bit;
-                }
-                self.tape.toks.push(k);
-                self.ws();
-                if self.b.get(self.pos) != Some(&b':') {
-                    return self.err("expected ':'");
-                }
-                self.pos += 1;
-                self.ws();
-                self.value()?;
-                len += 1;
-                if self.close(b'}', "expected ',' or '}'")? {
-                    break;
-                }
+        while more {
+            self.ws();
+            if self.b.get(self.pos) != Some(&b'"') {
+                return self.err("expected a key");
             }
+            let k = self.string()?;
+            if let Some(key) = self.tape.str(k) {
+                let bit = 1 << (key_hash(key) % 64);
+                repeats |= seen & bit != 0;
+                seen |= bit;
+            }
+            self.tape.toks.push(k);
+            self.ws();
+            if self.b.get(self.pos) != Some(&b':') {
+                return self.err("expected ':'");
+            }
+            self.pos += 1;
+            self.ws();
+            self.value()?;
+            len += 1;
+            more = !self.close(b'}', "expected ',' or '}'")?;
         }
-        self.depth -= 1;
-        let end = self.tape.toks.len();
-        self.tape.toks[at] = Tok::Object { end, len, repeats };
+        self.shut(at, |end| Tok::Object { end, len, repeats });
         Ok(())
     }
 
-    /// At `[` or `{`: one level deeper, a placeholder token for the container, and the
-    /// position of the first item; returns the placeholder's position.
-    fn open(&mut self) -> Parsed<usize> {
+    /// At `[` or `{`: one level deeper and a placeholder token for the container; its
+    /// position, and whether items follow (false when `bracket` closes it at once).
+    fn open(&mut self, bracket: u8) -> Parsed<(usize, bool)> {
         self.depth += 1;
         if self.depth > MAX_NESTING {
             return self.err("recursion limit exceeded");
@@ -578,7 +569,18 @@ impl<'a> Parser<'a> {
         self.pos += 1;
         self.tape.toks.push(Tok::Null);
         self.ws();
-        Ok(self.tape.toks.len() - 1)
+        let empty = self.b.get(self.pos) == Some(&bracket);
+        if empty {
+            self.pos += 1;
+        }
+        Ok((self.tape.toks.len() - 1, !empty))
+    }
+
+    /// After a container: one level up, and its token in place of the placeholder.
+    fn shut(&mut self, at: usize, tok: impl FnOnce(usize) -> Tok<'a>) {
+        self.depth -= 1;
+        let end = self.tape.toks.len();
+        self.tape.toks[at] = tok(end);
     }
 
     /// After an item: true at the closing bracket, false at a comma.
@@ -792,17 +794,21 @@ impl<'a> Parser<'a> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    /// The tape reads as serde_json (`preserve_order`) reads the same text.
-    fn same_as_serde(src: &str) {
-        let ours = parse(src).map(|t| t.root().to_serde());
+    /// The tape, and the tree made from it, read as serde_json (`preserve_order`) reads
+    /// the same text.
+    pub(crate) fn same_as_serde(src: &str) {
         let theirs = serde_json::from_str::<serde_json::Value>(src);
-        match (&ours, &theirs) {
-            (Ok(a), Ok(b)) => assert_eq!(a, b, "{src:?}"),
-            (Err(_), Err(_)) => {}
-            _ => panic!("{src:?}: ours {ours:?}, serde_json {theirs:?}"),
+        let tape = parse(src).map(|t| t.root().to_serde());
+        let tree = crate::json::parse(src).map(|n| n.to_serde());
+        for ours in [tape, tree] {
+            match (&ours, &theirs) {
+                (Ok(a), Ok(b)) => assert_eq!(a, b, "{src:?}"),
+                (Err(_), Err(_)) => {}
+                _ => panic!("{src:?}: ours {ours:?}, serde_json {theirs:?}"),
+            }
         }
     }
 
