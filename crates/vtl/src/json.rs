@@ -1,7 +1,6 @@
-//! JSON documents read in place. A request body is parsed once per render into [`Node`]s
-//! that borrow their strings from the body text (only strings with escapes are copied), so
-//! `$input.path`/`$input.json` read it without building maps; the engine copies a node
-//! only when a template changes it.
+//! JSON documents as trees of [`Node`]s that borrow their strings from the text (only
+//! strings with escapes are copied). The engine itself reads the body as a flat tape
+//! (`tape.rs`), from which these trees are made.
 //!
 //! Accepts exactly what `serde_json::from_str` accepts (RFC 8259, nesting up to 127 levels),
 //! with the same number kinds and the same handling of repeated keys (first position,
