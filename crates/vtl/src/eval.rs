@@ -7,9 +7,9 @@
 //! JSON documents (the request body, `$context`) are read in place: `$input.path('$')`
 //! is a [`Value::Json`] pointing into the body parsed once per render, and property reads
 //! walk the document without copying it. Only when a template changes a JSON object or
-//! array (`put`, `#set($r.x = …)`, `add`) is that one node copied into the heap, and the
-//! copy is remembered under the node's tape position and *origin*, so every alias sees the
-//! change. The origin tells apart values that must not share changes: each
+//! array (`put`, `#set($r.x = …)`, `add`) is that one node copied into the heap, and
+//! the copy is remembered under the node's tape position and *origin*, so every alias
+//! sees the change. The origin tells apart values that must not share changes: each
 //! `$input.path()` call is its own origin (AWS hands out a fresh object per call), and
 //! `$context` is origin 0.
 
