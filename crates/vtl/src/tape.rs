@@ -839,6 +839,33 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn lookups_in_any_order_find_every_member() {
+        let src = r#"{"a": 1, "b": [2], "c": {"d": 3, "a": 5}, "e": 4}"#;
+        let t = parse(src).unwrap();
+        let (o, v) = (
+            t.root(),
+            serde_json::from_str::<serde_json::Value>(src).unwrap(),
+        );
+        let inner = o.get("c").unwrap();
+        for key in [
+            "c", "a", "e", "x", "b", "e", "a", "d", "", "e", "e", "b", "a",
+        ] {
+            assert_eq!(
+                o.get(key).map(|n| n.to_serde()),
+                v.get(key).cloned(),
+                "{key}"
+            );
+            // Lookups in another object move the hint away and back.
+            assert_eq!(
+                inner.get(key).map(|n| n.to_serde()),
+                v["c"].get(key).cloned()
+            );
+        }
+        let empty = parse("{}").unwrap();
+        assert!(empty.root().get("a").is_none());
+    }
+
+    #[test]
     fn items_by_index() {
         let flat: Vec<String> = (0..40).map(|i| i.to_string()).collect();
         let nested: Vec<String> = (0..40).map(|i| format!("[{i}]")).collect();
