@@ -7,9 +7,9 @@
 //! JSON documents (the request body, `$context`) are read in place: `$input.path('$')`
 //! is a [`Value::Json`] pointing into the body parsed once per render, and property reads
 //! walk the document without copying it. Only when a template changes a JSON object or
-//! array (`put`, `#set($r.x = …)`, `add`) is that one node copied into the heap, and the
-//! copy is remembered under the node's address and *origin*, so every alias sees the
-//! change. The origin tells apart values that must not share changes: each
+//! array (`put`, `#set($r.x = …)`, `add`) is that one node copied into the heap, and
+//! the copy is remembered under the node's tape position and *origin*, so every alias
+//! sees the change. The origin tells apart values that must not share changes: each
 //! `$input.path()` call is its own origin (AWS hands out a fresh object per call), and
 //! `$context` is origin 0.
 
@@ -20,9 +20,9 @@ use crate::ast::{
 use crate::error::RenderError;
 use crate::input::Input;
 use crate::java;
-use crate::json::Node as Doc;
 use crate::jsonpath::{JsonPath, Selection};
 use crate::limits::Limits;
+use crate::tape::{Node as Doc, Tape, Tok};
 use indexmap::IndexMap;
 use regex::Regex;
 use serde_json::Value as Json;
@@ -66,7 +66,7 @@ pub(crate) enum Value<'a> {
     Str(Text<'a>),
     /// An array or object of a JSON document, read in place (module docs); the `u32` is
     /// its origin.
-    Json(u32, &'a Doc<'a>),
+    Json(u32, Doc<'a>),
     List(usize),
     Map(usize),
     /// One `Map.Entry` of `entrySet()`: map and key.
@@ -81,34 +81,35 @@ pub(crate) enum Value<'a> {
 
 impl<'a> Value<'a> {
     fn is_list(&self) -> bool {
-        matches!(self, Value::List(_) | Value::Json(_, Doc::Array(_)))
+        match self {
+            Value::List(_) => true,
+            Value::Json(_, n) => n.is_array(),
+            _ => false,
+        }
     }
 
     fn is_map(&self) -> bool {
-        matches!(self, Value::Map(_) | Value::Json(_, Doc::Object(_)))
+        match self {
+            Value::Map(_) => true,
+            Value::Json(_, n) => n.is_object(),
+            _ => false,
+        }
     }
 }
 
 /// The value of a JSON node: scalars become engine values (strings borrowed from the
 /// document), arrays and objects stay in place.
 #[inline]
-fn from_doc<'a>(origin: u32, n: &'a Doc<'a>) -> Value<'a> {
-    match n {
-        Doc::Str(s) => Value::Str(Text::Borrowed(s)),
-        Doc::Array(_) | Doc::Object(_) => Value::Json(origin, n),
-        scalar => number_or_literal(scalar),
-    }
-}
-
-/// A JSON `null`, boolean or number as an engine value (anything else is null).
-fn number_or_literal<'a>(n: &Doc<'_>) -> Value<'a> {
-    match n {
-        Doc::Bool(b) => Value::Bool(*b),
-        Doc::Int(i) => Value::Int(*i),
+fn from_doc(origin: u32, n: Doc<'_>) -> Value<'_> {
+    match n.tok() {
+        Tok::Str(_) | Tok::Esc(..) => Value::Str(Text::Borrowed(n.text().unwrap_or_default())),
+        Tok::Array { .. } | Tok::Object { .. } => Value::Json(origin, n),
+        Tok::Bool(b) => Value::Bool(b),
+        Tok::Int(i) => Value::Int(i),
         // Beyond a Java long: json-smart gives a BigInteger, which we treat as a double.
-        Doc::UInt(u) => Value::Float(*u as f64),
-        Doc::Float(f) => Value::Float(*f),
-        _ => Value::Null,
+        Tok::UInt(u) => Value::Float(u as f64),
+        Tok::Float(f) => Value::Float(f),
+        Tok::Null => Value::Null,
     }
 }
 
@@ -147,7 +148,7 @@ const CONTEXT_ORIGIN: u32 = 0;
 
 /// The request body parsed as JSON, once per render: `None` when it does not look like
 /// JSON (vtl.md §3), an error when it looks like JSON but does not parse.
-pub(crate) type BodyDoc<'a> = OnceCell<Result<Option<Doc<'a>>, String>>;
+pub(crate) type BodyDoc<'a> = OnceCell<Result<Option<Tape<'a>>, String>>;
 
 pub(crate) struct State<'a> {
     defs: &'a Defs,
@@ -160,7 +161,7 @@ pub(crate) struct State<'a> {
     depth: usize,
     body: &'a str,
     body_doc: &'a BodyDoc<'a>,
-    context: &'a Doc<'a>,
+    context: Doc<'a>,
     /// Heap copies of JSON nodes the template changed, by (origin, node address).
     copies: HashMap<(u32, usize), Value<'a>>,
     context_changed: bool,
@@ -172,7 +173,7 @@ impl<'a> State<'a> {
     pub(crate) fn new(
         defs: &'a Defs,
         input: &'a Input<'a>,
-        context: &'a Doc<'a>,
+        context: Doc<'a>,
         body_doc: &'a BodyDoc<'a>,
         limits: &'a Limits,
     ) -> Self {
@@ -288,13 +289,20 @@ impl<'a> State<'a> {
     // ------------------------------------------------------------ JSON in place
 
     /// The current form of a value: a JSON node the template changed is its heap copy.
-    #[inline]
+    #[inline(always)]
     fn resolve(&self, v: Value<'a>) -> Value<'a> {
+        // Most renders change no JSON: one test, inlined, and no call.
+        if self.copies.is_empty() {
+            return v;
+        }
+        self.copy_of(v)
+    }
+
+    #[inline(never)]
+    fn copy_of(&self, v: Value<'a>) -> Value<'a> {
         if let Value::Json(origin, n) = v {
-            if !self.copies.is_empty() {
-                if let Some(copy) = self.copies.get(&(origin, n as *const Doc as usize)) {
-                    return copy.clone();
-                }
+            if let Some(copy) = self.copies.get(&(origin, n.at)) {
+                return copy.clone();
             }
         }
         v
@@ -307,14 +315,15 @@ impl<'a> State<'a> {
         let Value::Json(origin, n) = v else {
             return v;
         };
-        let copy = match n {
-            Doc::Array(a) => {
-                let items = a.iter().map(|x| from_doc(origin, x)).collect();
+        let copy = match n.tok() {
+            Tok::Array { .. } => {
+                let items = n.items().map(|x| from_doc(origin, x)).collect();
                 Value::List(self.new_list(items, true))
             }
-            Doc::Object(o) => {
-                let m = o
-                    .iter()
+            Tok::Object { .. } => {
+                let m = n
+                    .members()
+                    .into_iter()
                     .map(|(k, x)| (k.to_string(), from_doc(origin, x)))
                     .collect();
                 Value::Map(self.new_map(m))
@@ -324,8 +333,7 @@ impl<'a> State<'a> {
         if origin == CONTEXT_ORIGIN {
             self.context_changed = true;
         }
-        self.copies
-            .insert((origin, n as *const Doc as usize), copy.clone());
+        self.copies.insert((origin, n.at), copy.clone());
         copy
     }
 
@@ -333,7 +341,7 @@ impl<'a> State<'a> {
     fn list_items(&self, v: &Value<'a>) -> Option<Vec<Value<'a>>> {
         match self.resolve(v.clone()) {
             Value::List(id) => Some(self.heap.lists[id].items.clone()),
-            Value::Json(o, Doc::Array(a)) => Some(a.iter().map(|x| from_doc(o, x)).collect()),
+            Value::Json(o, a) if a.is_array() => Some(a.items().map(|x| from_doc(o, x)).collect()),
             _ => None,
         }
     }
@@ -347,8 +355,9 @@ impl<'a> State<'a> {
                     .map(|(k, v)| (Cow::Owned(k.clone()), v.clone()))
                     .collect(),
             ),
-            Value::Json(o, Doc::Object(m)) => Some(
-                m.iter()
+            Value::Json(o, m) if m.is_object() => Some(
+                m.members()
+                    .into_iter()
                     .map(|(k, x)| (Cow::Borrowed(k), from_doc(o, x)))
                     .collect(),
             ),
@@ -469,27 +478,27 @@ impl<'a> State<'a> {
         let coll = self.resolve(coll);
         // A JSON array is walked in place; anything else is a snapshot of its items, so a
         // body that changes the collection does not change the loop.
-        let (json_items, mut items): (&'a [Doc<'a>], Vec<Value<'a>>) = match coll {
-            Value::Json(_, Doc::Array(a)) => (a, Vec::new()),
+        let (json_items, mut items): (Option<Doc<'a>>, Vec<Value<'a>>) = match coll {
+            Value::Json(_, a) if a.is_array() => (Some(a), Vec::new()),
             Value::List(id) => {
                 self.charge_items(self.heap.lists[id].items.len());
-                (&[], self.heap.lists[id].items.clone())
+                (None, self.heap.lists[id].items.clone())
             }
-            Value::Map(_) | Value::Json(_, Doc::Object(_)) => (
-                &[],
+            Value::Map(_) | Value::Json(..) => (
+                None,
                 self.map_entries(&coll)
                     .unwrap_or_default()
                     .into_iter()
                     .map(|(_, v)| v)
                     .collect(),
             ),
-            _ => (&[], Vec::new()),
+            _ => (None, Vec::new()),
         };
         let origin = match coll {
             Value::Json(o, _) => o,
             _ => CONTEXT_ORIGIN,
         };
-        let mut len = json_items.len().max(items.len());
+        let mut len = json_items.map_or(0, Doc::len).max(items.len());
         if len > self.limits.max_foreach_iterations {
             if self.limits.foreach_overflow_is_error {
                 return Err(RenderError::LimitExceeded("#foreach iterations"));
@@ -501,12 +510,13 @@ impl<'a> State<'a> {
         let saved = self.vars[var].take();
         self.loops.push(LoopFrame { index: 0, len });
         let mut items = items.into_iter();
+        let mut json_items = json_items.into_iter().flat_map(Doc::items);
         let mut result = Ok(Flow::Normal);
         for i in 0..len {
             if let Some(f) = self.loops.last_mut() {
                 f.index = i;
             }
-            let item = match json_items.get(i) {
+            let item = match json_items.next() {
                 Some(n) => from_doc(origin, n),
                 None => items.next().unwrap_or(Value::Null),
             };
@@ -565,7 +575,7 @@ impl<'a> State<'a> {
 
     // ------------------------------------------------------------ references
 
-    #[inline]
+    #[inline(always)]
     fn lookup(&mut self, var: Slot) -> Value<'a> {
         if !self.loops.is_empty() {
             if var == FOREACH {
@@ -578,6 +588,12 @@ impl<'a> State<'a> {
         if let Some(v) = &self.vars[var] {
             return v.clone();
         }
+        self.unset(var)
+    }
+
+    /// `lookup` of a variable without a value: `$stageVariables` is made on first use.
+    #[inline(never)]
+    fn unset(&mut self, var: Slot) -> Value<'a> {
         if var == STAGE_VARIABLES {
             let sv: IndexMap<String, Value<'a>> = self
                 .input
@@ -595,6 +611,15 @@ impl<'a> State<'a> {
     fn reference(&mut self, r: &'a Reference) -> R<Value<'a>> {
         let mut v = self.lookup(r.var);
         for s in &r.segs {
+            // The commonest step, a property of JSON nobody changed, without the calls
+            // `segment` and `property` would make to the same effect.
+            if let (Seg::Prop(p), Value::Json(o, m)) = (s, &v) {
+                if m.is_object() && self.copies.is_empty() {
+                    self.step()?;
+                    v = m.get(p).map_or(Value::Null, |n| from_doc(*o, n));
+                    continue;
+                }
+            }
             v = self.segment(v, s)?;
         }
         Ok(v)
@@ -619,11 +644,11 @@ impl<'a> State<'a> {
                         .ok()
                         .and_then(|i| self.heap.lists[*id].items.get(i).cloned())
                         .unwrap_or(Value::Null),
-                    (Value::Json(o, Doc::Array(a)), Value::Int(i)) => usize::try_from(i)
+                    (Value::Json(o, a), Value::Int(i)) if a.is_array() => usize::try_from(i)
                         .ok()
-                        .and_then(|i| a.get(i))
+                        .and_then(|i| a.item(i))
                         .map_or(Value::Null, |n| from_doc(*o, n)),
-                    (Value::Map(_) | Value::Json(_, Doc::Object(_)), k) => {
+                    (Value::Map(_) | Value::Json(..), k) if v.is_map() => {
                         let k = self.java_string(&k, 0)?;
                         self.property(v, &k)?
                     }
@@ -636,7 +661,7 @@ impl<'a> State<'a> {
     fn property(&mut self, v: Value<'a>, p: &str) -> R<Value<'a>> {
         Ok(match self.resolve(v) {
             Value::Map(id) => self.heap.maps[id].get(p).cloned().unwrap_or(Value::Null),
-            Value::Json(o, Doc::Object(m)) => m.get(p).map_or(Value::Null, |n| from_doc(o, n)),
+            Value::Json(o, m) if m.is_object() => m.get(p).map_or(Value::Null, |n| from_doc(o, n)),
             Value::Input => match p {
                 "body" => Value::Str(Text::Borrowed(self.body)),
                 "params" => self.call(Value::Input, "params", Vec::new())?,
@@ -810,6 +835,10 @@ impl<'a> State<'a> {
         match v {
             Value::Null => Ok(()),
             Value::Str(s) => self.write(out, s),
+            Value::Int(i) => {
+                java::push_int(out, *i);
+                self.check_output_len(out.len())
+            }
             other => {
                 self.write_java(other, out, 0)?;
                 self.check_output_len(out.len())
@@ -844,7 +873,7 @@ impl<'a> State<'a> {
             Value::Int(i) => java::push_int(out, i),
             Value::Float(f) => out.push_str(&java::format_double(f)),
             Value::Str(s) => out.push_str(&s),
-            v @ Value::Json(_, Doc::Array(_)) => self.write_json(&v, out, depth)?,
+            Value::Json(o, a) if a.is_array() => self.write_json(&Value::Json(o, a), out, depth)?,
             Value::List(id) if self.heap.lists[id].json => {
                 self.write_json(&Value::List(id), out, depth)?
             }
@@ -909,7 +938,7 @@ impl<'a> State<'a> {
             Value::Float(f) if f.is_finite() => out.push_str(&java::format_double(f)),
             Value::Float(_) => out.push_str("null"),
             Value::Str(s) => java::json_quote(&s, out),
-            v @ (Value::List(_) | Value::Json(_, Doc::Array(_))) => {
+            v @ (Value::List(_) | Value::Json(..)) if v.is_list() => {
                 let items = self.list_items(&v).unwrap_or_default();
                 out.push('[');
                 for (i, item) in items.iter().enumerate() {
@@ -920,7 +949,7 @@ impl<'a> State<'a> {
                 }
                 out.push(']');
             }
-            v @ (Value::Map(_) | Value::Json(..)) => {
+            v @ (Value::List(_) | Value::Map(_) | Value::Json(..)) => {
                 let entries = self.map_entries(&v).unwrap_or_default();
                 out.push('{');
                 for (i, (k, item)) in entries.iter().enumerate() {
@@ -942,21 +971,28 @@ impl<'a> State<'a> {
     }
 
     /// A JSON value parsed during the render (`$util.parseJson`), copied into the heap.
-    fn import(&mut self, n: &Doc<'_>) -> Value<'a> {
-        match n {
-            Doc::Str(s) => Value::Str(Text::Shared((**s).into())),
-            Doc::Array(a) => {
-                let items = a.iter().map(|x| self.import(x)).collect();
+    fn import(&mut self, n: Doc<'_>) -> Value<'a> {
+        match n.tok() {
+            Tok::Str(_) | Tok::Esc(..) => {
+                Value::Str(Text::Shared(n.text().unwrap_or_default().into()))
+            }
+            Tok::Array { .. } => {
+                let items = n.items().map(|x| self.import(x)).collect();
                 Value::List(self.new_list(items, true))
             }
-            Doc::Object(o) => {
-                let m = o
-                    .iter()
+            Tok::Object { .. } => {
+                let m = n
+                    .members()
+                    .into_iter()
                     .map(|(k, v)| (k.to_string(), self.import(v)))
                     .collect();
                 Value::Map(self.new_map(m))
             }
-            scalar => number_or_literal(scalar),
+            Tok::Bool(b) => Value::Bool(b),
+            Tok::Int(i) => Value::Int(i),
+            Tok::UInt(u) => Value::Float(u as f64),
+            Tok::Float(f) => Value::Float(f),
+            Tok::Null => Value::Null,
         }
     }
 
@@ -971,13 +1007,14 @@ impl<'a> State<'a> {
             Value::Str(s) => Json::String(s.to_string()),
             // Unchanged JSON keeps its exact form (numbers beyond a long stay integers);
             // only its containers are resolved, as a child may have changed.
-            Value::Json(o, Doc::Array(a)) => Json::Array(
-                a.iter()
+            Value::Json(o, a) if a.is_array() => Json::Array(
+                a.items()
                     .map(|x| self.doc_to_json(o, x, depth + 1))
                     .collect(),
             ),
-            Value::Json(o, Doc::Object(m)) => Json::Object(
-                m.iter()
+            Value::Json(o, m) => Json::Object(
+                m.members()
+                    .into_iter()
                     .map(|(k, x)| (k.to_string(), self.doc_to_json(o, x, depth + 1)))
                     .collect(),
             ),
@@ -998,10 +1035,11 @@ impl<'a> State<'a> {
         }
     }
 
-    fn doc_to_json(&self, origin: u32, n: &'a Doc<'a>, depth: usize) -> Json {
-        match n {
-            Doc::Array(_) | Doc::Object(_) => self.to_json(&Value::Json(origin, n), depth),
-            scalar => scalar.to_serde(),
+    fn doc_to_json(&self, origin: u32, n: Doc<'a>, depth: usize) -> Json {
+        if n.is_array() || n.is_object() {
+            self.to_json(&Value::Json(origin, n), depth)
+        } else {
+            n.to_serde()
         }
     }
 
@@ -1025,12 +1063,12 @@ impl<'a> State<'a> {
     }
 
     /// The body as JSON, parsed on first use and shared by every `$input.path`/`json`.
-    fn body_doc(&self) -> R<Option<&'a Doc<'a>>> {
+    fn body_doc(&self) -> R<Option<Doc<'a>>> {
         let body = self.body;
         let parsed = self.body_doc.get_or_init(|| {
             let t = body.trim_start();
             if t.starts_with(['{', '[', '"', '\'']) {
-                crate::json::parse(body)
+                crate::tape::parse(body)
                     .map(Some)
                     .map_err(|e| e.to_string())
             } else {
@@ -1038,7 +1076,7 @@ impl<'a> State<'a> {
             }
         });
         match parsed {
-            Ok(doc) => Ok(doc.as_ref()),
+            Ok(doc) => Ok(doc.as_ref().map(Tape::root)),
             Err(e) => Err(RenderError::InvalidBody(e.clone())),
         }
     }
@@ -1072,7 +1110,7 @@ impl<'a> State<'a> {
                         if i > 0 {
                             text.push(',');
                         }
-                        json_text(x, &mut text);
+                        json_text(*x, &mut text);
                     }
                     text.push(']');
                 }
@@ -1110,16 +1148,16 @@ impl<'a> State<'a> {
             Value::Str(s) => self.call_string(s, m, args),
             Value::List(id) => self.call_list(id, m, args),
             Value::Map(id) => self.call_map(id, m, args),
-            Value::Json(o, n @ Doc::Array(a)) => match (m, args.len()) {
+            Value::Json(o, n) if n.is_array() => match (m, args.len()) {
                 // Reads answer in place; anything else works on the heap copy.
-                ("size" | "count", 0) => Ok(Value::Int(a.len() as i64)),
-                ("isEmpty", 0) => Ok(Value::Bool(a.is_empty())),
+                ("size" | "count", 0) => Ok(Value::Int(n.len() as i64)),
+                ("isEmpty", 0) => Ok(Value::Bool(n.len() == 0)),
                 ("get", 1) => {
                     let oob = || RenderError::Method(format!("{m}: list index out of range"));
                     let i = as_int(&args[0]).ok_or_else(oob)?;
                     let n = usize::try_from(i)
                         .ok()
-                        .and_then(|i| a.get(i))
+                        .and_then(|i| n.item(i))
                         .ok_or_else(oob)?;
                     Ok(from_doc(o, n))
                 }
@@ -1131,7 +1169,7 @@ impl<'a> State<'a> {
                     self.call_list(id, m, args)
                 }
             },
-            Value::Json(o, n @ Doc::Object(obj)) => match (m, args.len()) {
+            Value::Json(o, obj) if obj.is_object() => match (m, args.len()) {
                 ("get", 1) => {
                     let k = self.text(&args[0])?;
                     Ok(obj.get(&k).map_or(Value::Null, |n| from_doc(o, n)))
@@ -1143,21 +1181,28 @@ impl<'a> State<'a> {
                     ))
                 }
                 ("size", 0) => Ok(Value::Int(obj.len() as i64)),
-                ("isEmpty", 0) => Ok(Value::Bool(obj.is_empty())),
+                ("isEmpty", 0) => Ok(Value::Bool(obj.len() == 0)),
                 ("keySet", 0) => {
                     let keys = obj
-                        .iter()
+                        .members()
+                        .into_iter()
                         .map(|(k, _)| Value::Str(Text::Borrowed(k)))
                         .collect();
                     Ok(Value::List(self.new_list(keys, false)))
                 }
                 ("values", 0) => {
-                    let vals = obj.values().map(|x| from_doc(o, x)).collect();
+                    let vals = obj
+                        .members()
+                        .into_iter()
+                        .map(|(_, x)| from_doc(o, x))
+                        .collect();
                     Ok(Value::List(self.new_list(vals, false)))
                 }
-                ("toString", 0) => Ok(Value::Str(self.java_string(&Value::Json(o, n), 0)?.into())),
+                ("toString", 0) => Ok(Value::Str(
+                    self.java_string(&Value::Json(o, obj), 0)?.into(),
+                )),
                 _ => {
-                    let Value::Map(id) = self.materialize(Value::Json(o, n)) else {
+                    let Value::Map(id) = self.materialize(Value::Json(o, obj)) else {
                         return Ok(Value::Null);
                     };
                     self.call_map(id, m, args)
@@ -1246,8 +1291,8 @@ impl<'a> State<'a> {
                 Some(d) => Value::Str(d.into()),
                 None => return Err(RenderError::Method("base64Decode: invalid input".into())),
             },
-            "parseJson" => match crate::json::parse(&s) {
-                Ok(j) => self.import(&j),
+            "parseJson" => match crate::tape::parse(&s) {
+                Ok(j) => self.import(j.root()),
                 Err(e) => return Err(RenderError::Method(format!("parseJson: {e}"))),
             },
             _ => Value::Null,
@@ -1554,19 +1599,19 @@ fn last_match(pairs: &[(String, String)], f: impl Fn(&str) -> bool) -> Option<&s
 }
 
 /// Appends the JSON text of a body value (`$input.json`).
-fn json_text(j: &Doc<'_>, out: &mut String) {
-    match j {
-        Doc::Null => out.push_str("null"),
-        Doc::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Doc::Int(i) => java::push_int(out, *i),
-        Doc::UInt(u) => {
+fn json_text(j: Doc<'_>, out: &mut String) {
+    match j.tok() {
+        Tok::Null => out.push_str("null"),
+        Tok::Bool(b) => out.push_str(if b { "true" } else { "false" }),
+        Tok::Int(i) => java::push_int(out, i),
+        Tok::UInt(u) => {
             let _ = write!(out, "{u}");
         }
-        Doc::Float(f) => out.push_str(&java::format_double(*f)),
-        Doc::Str(s) => java::json_quote(s, out),
-        Doc::Array(a) => {
+        Tok::Float(f) => out.push_str(&java::format_double(f)),
+        Tok::Str(_) | Tok::Esc(..) => java::json_quote(j.text().unwrap_or_default(), out),
+        Tok::Array { .. } => {
             out.push('[');
-            for (i, x) in a.iter().enumerate() {
+            for (i, x) in j.items().enumerate() {
                 if i > 0 {
                     out.push(',');
                 }
@@ -1574,9 +1619,9 @@ fn json_text(j: &Doc<'_>, out: &mut String) {
             }
             out.push(']');
         }
-        Doc::Object(o) => {
+        Tok::Object { .. } => {
             out.push('{');
-            for (i, (k, x)) in o.iter().enumerate() {
+            for (i, (k, x)) in j.members().into_iter().enumerate() {
                 if i > 0 {
                     out.push(',');
                 }

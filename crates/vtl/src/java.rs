@@ -1,6 +1,7 @@
 //! Java-flavoured helpers: the text forms and string operations that API Gateway's
 //! Java runtime produces, reimplemented so rendered output matches byte for byte.
 
+use crate::scan;
 use base64::Engine as _;
 use std::fmt::Write as _;
 
@@ -38,6 +39,11 @@ pub fn format_double(f: f64) -> String {
 /// Appends the decimal form of `i` (what `write!` does, without the formatting machinery,
 /// which costs several times more on the render path).
 pub fn push_int(out: &mut String, i: i64) {
+    if (0..100).contains(&i) {
+        let at = i as usize * 2 + usize::from(i < 10);
+        out.push_str(TWO_DIGITS.get(at..i as usize * 2 + 2).unwrap_or_default());
+        return;
+    }
     let mut buf = [0u8; 20];
     let mut pos = buf.len();
     let mut n = i.unsigned_abs();
@@ -52,8 +58,19 @@ pub fn push_int(out: &mut String, i: i64) {
     if i < 0 {
         out.push('-');
     }
-    out.extend(buf[pos..].iter().map(|&d| d as char));
+    // Byte pushes: `from_utf8` on a few digits costs more than the digits themselves.
+    out.reserve(buf.len() - pos);
+    for &d in &buf[pos..] {
+        out.push(d as char);
+    }
 }
+
+/// 00 to 99, for the small numbers templates mostly write.
+const TWO_DIGITS: &str = "0001020304050607080910111213141516171819\
+    2021222324252627282930313233343536373839\
+    4041424344454647484950515253545556575859\
+    6061626364656667686970717273747576777879\
+    8081828384858687888990919293949596979899";
 
 /// Commons-Lang-2 `StringEscapeUtils.escapeJavaScript` (vtl.md §4).
 pub fn escape_javascript(s: &str) -> String {
@@ -65,11 +82,17 @@ pub fn escape_javascript(s: &str) -> String {
 /// [`escape_javascript`] appending to `out`; runs of characters that need no escape are
 /// copied whole.
 pub fn escape_javascript_into(s: &str, out: &mut String) {
-    // Printable ASCII and U+007F, which Commons Lang leaves as is (it escapes from 0x80).
-    let plain = |b: u8| (0x20..0x80).contains(&b) && !matches!(b, b'\\' | b'"' | b'\'' | b'/');
+    let mask = |w| {
+        scan::below(w, 0x20)
+            | scan::high(w)
+            | scan::equal(w, b'\\')
+            | scan::equal(w, b'"')
+            | scan::equal(w, b'\'')
+            | scan::equal(w, b'/')
+    };
     let mut rest = s;
     while !rest.is_empty() {
-        let run = rest.bytes().position(|b| !plain(b)).unwrap_or(rest.len());
+        let run = scan::find(rest.as_bytes(), 0, mask, |b| !JS_PLAIN[b as usize]);
         out.push_str(&rest[..run]);
         rest = &rest[run..];
         let Some(c) = rest.chars().next() else {
@@ -98,6 +121,18 @@ pub fn escape_javascript_into(s: &str, out: &mut String) {
         }
     }
 }
+
+/// Bytes `escape_javascript` copies as they are: printable ASCII and U+007F (Commons Lang
+/// escapes from 0x80) but `\`, `"`, `'` and `/`.
+static JS_PLAIN: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0x20;
+    while b < 0x80 {
+        t[b] = !matches!(b as u8, b'\\' | b'"' | b'\'' | b'/');
+        b += 1;
+    }
+    t
+};
 
 /// Java `URLEncoder.encode(s, "UTF-8")`.
 pub fn url_encode(s: &str) -> String {
@@ -249,6 +284,29 @@ pub fn java_replacement(repl: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        // Runs of eight bytes and more take the word path, single characters the byte
+        // path: both must agree.
+        #[test]
+        fn escaping_a_string_is_escaping_its_characters(s in "([ -~]{0,24}|\\PC|[\\x00-\\x1f])*") {
+            let by_char: String = s
+                .chars()
+                .map(|c| escape_javascript(c.encode_utf8(&mut [0; 4])))
+                .collect();
+            proptest::prop_assert_eq!(escape_javascript(&s), by_char);
+        }
+    }
+
+    #[test]
+    fn push_int_writes_what_format_writes() {
+        let extremes = [i64::MIN, i64::MIN + 1, i64::MAX, -10_000, 10_000];
+        for i in (-1000..1000).chain(extremes) {
+            let mut s = String::from("x");
+            push_int(&mut s, i);
+            assert_eq!(s, format!("x{i}"));
+        }
+    }
 
     #[test]
     fn integers() {

@@ -1,7 +1,6 @@
-//! JSON documents read in place. A request body is parsed once per render into [`Node`]s
-//! that borrow their strings from the body text (only strings with escapes are copied), so
-//! `$input.path`/`$input.json` read it without building maps; the engine copies a node
-//! only when a template changes it.
+//! JSON documents as trees of [`Node`]s that borrow their strings from the text (only
+//! strings with escapes are copied). The engine itself reads the body as a flat tape
+//! (`tape.rs`), from which these trees are made.
 //!
 //! Accepts exactly what `serde_json::from_str` accepts (RFC 8259, nesting up to 127 levels),
 //! with the same number kinds and the same handling of repeated keys (first position,
@@ -9,8 +8,8 @@
 //! difference: floats are correctly rounded (as Java's parser does), where serde_json
 //! without its `float_roundtrip` feature can be one unit in the last place off.
 
+use crate::tape::{dedupe, Tape, Tok};
 use std::borrow::Cow;
-use std::fmt;
 
 /// One JSON value of a parsed document.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,15 +48,7 @@ impl<'a> Object<'a> {
     /// position and takes its last value (what serde_json's `preserve_order` map does).
     pub fn from_entries(mut entries: Vec<(Cow<'a, str>, Node<'a>)>) -> Object<'a> {
         if entries.len() < INDEXED_OBJECT_LEN {
-            let mut i = 1;
-            while i < entries.len() {
-                if let Some(first) = entries[..i].iter().position(|(k, _)| *k == entries[i].0) {
-                    let (_, v) = entries.remove(i);
-                    entries[first].1 = v;
-                } else {
-                    i += 1;
-                }
-            }
+            dedupe(&mut entries);
             return Object {
                 entries,
                 sorted: None,
@@ -134,358 +125,64 @@ fn sorted_positions(entries: &[(Cow<'_, str>, Node<'_>)]) -> Vec<u32> {
     sorted
 }
 
-/// Why a text is not JSON, with the byte offset of the problem.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JsonError {
-    pub offset: usize,
-    pub message: &'static str,
-}
-
-impl fmt::Display for JsonError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} at byte {}", self.message, self.offset)
-    }
-}
-
-impl std::error::Error for JsonError {}
-
-/// Deepest nesting of arrays and objects: serde_json's limit (128 levels refused).
-const MAX_NESTING: usize = 127;
+pub use crate::tape::JsonError;
 
 /// Parses a whole JSON text (surrounding whitespace allowed).
 pub fn parse(src: &str) -> Result<Node<'_>, JsonError> {
-    let mut p = JsonParser {
-        src,
-        b: src.as_bytes(),
-        pos: 0,
-        depth: 0,
-        items: Vec::new(),
-        members: Vec::new(),
-    };
-    p.ws();
-    let v = p.value()?;
-    p.ws();
-    if p.pos != p.b.len() {
-        return p.err("trailing characters");
-    }
-    Ok(v)
+    let tape = crate::tape::parse(src)?;
+    Ok(tree(&tape, &mut 0))
 }
 
-/// Bytes that end a run of plain string content.
-static SPECIAL_IN_STRING: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut i = 0;
-    while i < 0x20 {
-        t[i] = true;
-        i += 1;
+/// A string of a tape: borrowed from the text unless it has escapes.
+fn text<'a>(tape: &Tape<'a>, t: Tok<'a>) -> Cow<'a, str> {
+    match t {
+        Tok::Str(s) => Cow::Borrowed(s),
+        _ => Cow::Owned(tape.str(t).unwrap_or_default().to_string()),
     }
-    t[b'"' as usize] = true;
-    t[b'\\' as usize] = true;
-    t
-};
-
-struct JsonParser<'a> {
-    src: &'a str,
-    b: &'a [u8],
-    pos: usize,
-    depth: usize,
-    /// Items and members of the containers being parsed, innermost last: each container
-    /// takes its own off the top when it closes, into a vector of exactly its size.
-    items: Vec<Node<'a>>,
-    members: Vec<(Cow<'a, str>, Node<'a>)>,
 }
 
-impl<'a> JsonParser<'a> {
-    fn err<T>(&self, message: &'static str) -> Result<T, JsonError> {
-        Err(JsonError {
-            offset: self.pos,
-            message,
-        })
-    }
-
-    fn ws(&mut self) {
-        while matches!(self.b.get(self.pos), Some(b' ' | b'\t' | b'\n' | b'\r')) {
-            self.pos += 1;
-        }
-    }
-
-    fn literal(&mut self, word: &str, v: Node<'a>) -> Result<Node<'a>, JsonError> {
-        if self.b[self.pos..].starts_with(word.as_bytes()) {
-            self.pos += word.len();
-            Ok(v)
-        } else {
-            self.err("expected a value")
-        }
-    }
-
-    fn value(&mut self) -> Result<Node<'a>, JsonError> {
-        match self.b.get(self.pos) {
-            None => self.err("unexpected end of input"),
-            Some(b'n') => self.literal("null", Node::Null),
-            Some(b't') => self.literal("true", Node::Bool(true)),
-            Some(b'f') => self.literal("false", Node::Bool(false)),
-            Some(b'"') => Ok(Node::Str(self.string()?)),
-            Some(b'-' | b'0'..=b'9') => self.number(),
-            Some(b'[') => {
-                self.nest()?;
-                self.pos += 1;
-                let start = self.items.len();
-                self.ws();
-                if self.b.get(self.pos) == Some(&b']') {
-                    self.pos += 1;
-                } else {
-                    loop {
-                        self.ws();
-                        let v = self.value()?;
-                        self.items.push(v);
-                        self.ws();
-                        match self.b.get(self.pos) {
-                            Some(b',') => self.pos += 1,
-                            Some(b']') => {
-                                self.pos += 1;
-                                break;
-                            }
-                            _ => return self.err("expected ',' or ']'"),
-                        }
-                    }
-                }
-                self.depth -= 1;
-                Ok(Node::Array(self.items.drain(start..).collect()))
+/// The value at `*at` of a tape, as a tree; moves `*at` past it.
+fn tree<'a>(tape: &Tape<'a>, at: &mut usize) -> Node<'a> {
+    let toks = tape.toks();
+    let t = toks[*at];
+    *at += 1;
+    match t {
+        Tok::Null => Node::Null,
+        Tok::Bool(b) => Node::Bool(b),
+        Tok::Int(i) => Node::Int(i),
+        Tok::UInt(u) => Node::UInt(u),
+        Tok::Float(f) => Node::Float(f),
+        Tok::Str(_) | Tok::Esc(..) => Node::Str(text(tape, t)),
+        Tok::Array { end, len } => {
+            let mut items = Vec::with_capacity(len);
+            while *at < end {
+                items.push(tree(tape, at));
             }
-            Some(b'{') => {
-                self.nest()?;
-                self.pos += 1;
-                let start = self.members.len();
-                self.ws();
-                if self.b.get(self.pos) == Some(&b'}') {
-                    self.pos += 1;
-                } else {
-                    loop {
-                        self.ws();
-                        if self.b.get(self.pos) != Some(&b'"') {
-                            return self.err("expected a key");
-                        }
-                        let k = self.string()?;
-                        self.ws();
-                        if self.b.get(self.pos) != Some(&b':') {
-                            return self.err("expected ':'");
-                        }
-                        self.pos += 1;
-                        self.ws();
-                        let v = self.value()?;
-                        self.members.push((k, v));
-                        self.ws();
-                        match self.b.get(self.pos) {
-                            Some(b',') => self.pos += 1,
-                            Some(b'}') => {
-                                self.pos += 1;
-                                break;
-                            }
-                            _ => return self.err("expected ',' or '}'"),
-                        }
-                    }
-                }
-                self.depth -= 1;
-                let entries = self.members.drain(start..).collect();
-                Ok(Node::Object(Object::from_entries(entries)))
+            Node::Array(items)
+        }
+        Tok::Object { end, len, .. } => {
+            let mut entries = Vec::with_capacity(len);
+            while *at < end {
+                let key = text(tape, toks[*at]);
+                *at += 1;
+                entries.push((key, tree(tape, at)));
             }
-            Some(_) => self.err("expected a value"),
+            Node::Object(Object::from_entries(entries))
         }
-    }
-
-    fn nest(&mut self) -> Result<(), JsonError> {
-        self.depth += 1;
-        if self.depth > MAX_NESTING {
-            return self.err("recursion limit exceeded");
-        }
-        Ok(())
-    }
-
-    fn digits(&mut self) -> usize {
-        let start = self.pos;
-        while self.b.get(self.pos).is_some_and(u8::is_ascii_digit) {
-            self.pos += 1;
-        }
-        self.pos - start
-    }
-
-    fn number(&mut self) -> Result<Node<'a>, JsonError> {
-        let start = self.pos;
-        let negative = self.b[self.pos] == b'-';
-        if negative {
-            self.pos += 1;
-        }
-        match self.b.get(self.pos) {
-            Some(b'0') => self.pos += 1,
-            Some(b'1'..=b'9') => {
-                self.digits();
-            }
-            _ => return self.err("invalid number"),
-        }
-        let mut float = false;
-        if self.b.get(self.pos) == Some(&b'.') {
-            self.pos += 1;
-            if self.digits() == 0 {
-                return self.err("invalid number");
-            }
-            float = true;
-        }
-        if matches!(self.b.get(self.pos), Some(b'e' | b'E')) {
-            self.pos += 1;
-            if matches!(self.b.get(self.pos), Some(b'+' | b'-')) {
-                self.pos += 1;
-            }
-            if self.digits() == 0 {
-                return self.err("invalid number");
-            }
-            float = true;
-        }
-        let text = &self.src[start..self.pos];
-        if !float {
-            if let Ok(i) = text.parse::<i64>() {
-                // serde_json reads `-0` as the float -0.0.
-                if i == 0 && negative {
-                    return Ok(Node::Float(-0.0));
-                }
-                return Ok(Node::Int(i));
-            }
-            if !negative {
-                if let Ok(u) = text.parse::<u64>() {
-                    return Ok(Node::UInt(u));
-                }
-            }
-        }
-        match text.parse::<f64>() {
-            Ok(f) if f.is_finite() => Ok(Node::Float(f)),
-            _ => Err(JsonError {
-                offset: start,
-                message: "number out of range",
-            }),
-        }
-    }
-
-    /// A string at `"`: borrowed from the source unless it has escapes.
-    fn string(&mut self) -> Result<Cow<'a, str>, JsonError> {
-        self.pos += 1;
-        let start = self.pos;
-        self.skip_plain();
-        match self.b.get(self.pos) {
-            None => return self.err("unterminated string"),
-            Some(b'"') => {
-                let s = &self.src[start..self.pos];
-                self.pos += 1;
-                return Ok(Cow::Borrowed(s));
-            }
-            Some(b'\\') => {}
-            Some(_) => return self.err("control character in string"),
-        }
-        let mut out = String::with_capacity(self.pos - start + 16);
-        out.push_str(&self.src[start..self.pos]);
-        loop {
-            let seg = self.pos;
-            self.skip_plain();
-            out.push_str(&self.src[seg..self.pos]);
-            match self.b.get(self.pos) {
-                None => return self.err("unterminated string"),
-                Some(b'"') => {
-                    self.pos += 1;
-                    return Ok(Cow::Owned(out));
-                }
-                Some(b'\\') => {
-                    self.pos += 1;
-                    let Some(&e) = self.b.get(self.pos) else {
-                        return self.err("unterminated string");
-                    };
-                    self.pos += 1;
-                    match e {
-                        b'"' => out.push('"'),
-                        b'\\' => out.push('\\'),
-                        b'/' => out.push('/'),
-                        b'b' => out.push('\u{8}'),
-                        b'f' => out.push('\u{c}'),
-                        b'n' => out.push('\n'),
-                        b'r' => out.push('\r'),
-                        b't' => out.push('\t'),
-                        b'u' => out.push(self.unicode_escape()?),
-                        _ => return self.err("invalid escape"),
-                    }
-                }
-                Some(_) => return self.err("control character in string"),
-            }
-        }
-    }
-
-    /// Moves past string content that needs no attention (not `"`, `\\` or a control
-    /// character).
-    fn skip_plain(&mut self) {
-        self.pos += self.b[self.pos..]
-            .iter()
-            .position(|&c| SPECIAL_IN_STRING[c as usize])
-            .unwrap_or(self.b.len() - self.pos);
-    }
-
-    fn hex4(&mut self) -> Result<u32, JsonError> {
-        let Some(h) = self.b.get(self.pos..self.pos + 4) else {
-            return self.err("invalid \\u escape");
-        };
-        let mut n = 0;
-        for &c in h {
-            let d = (c as char).to_digit(16);
-            let Some(d) = d else {
-                return self.err("invalid \\u escape");
-            };
-            n = n * 16 + d;
-        }
-        self.pos += 4;
-        Ok(n)
-    }
-
-    /// After `\u`: one code point, joining a surrogate pair; lone surrogates are errors.
-    fn unicode_escape(&mut self) -> Result<char, JsonError> {
-        let hi = self.hex4()?;
-        let cp = match hi {
-            0xD800..=0xDBFF => {
-                if !self.b[self.pos..].starts_with(b"\\u") {
-                    return self.err("lone leading surrogate in hex escape");
-                }
-                self.pos += 2;
-                let lo = self.hex4()?;
-                if !(0xDC00..=0xDFFF).contains(&lo) {
-                    return self.err("lone leading surrogate in hex escape");
-                }
-                0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
-            }
-            0xDC00..=0xDFFF => return self.err("lone trailing surrogate in hex escape"),
-            cp => cp,
-        };
-        char::from_u32(cp).map_or_else(|| self.err("invalid \\u escape"), Ok)
     }
 }
 
 impl<'a> Node<'a> {
     /// A view of a `serde_json` value that borrows its strings.
     pub fn from_serde(v: &'a serde_json::Value) -> Node<'a> {
-        use serde_json::Value as J;
-        match v {
-            J::Null => Node::Null,
-            J::Bool(b) => Node::Bool(*b),
-            J::Number(n) => match (n.as_i64(), n.as_u64()) {
-                (Some(i), _) => Node::Int(i),
-                (None, Some(u)) => Node::UInt(u),
-                _ => Node::Float(n.as_f64().unwrap_or(0.0)),
-            },
-            J::String(s) => Node::Str(Cow::Borrowed(s)),
-            J::Array(a) => Node::Array(a.iter().map(Node::from_serde).collect()),
-            J::Object(o) => Node::Object(Node::object_from_serde(o)),
-        }
+        tree(&Tape::of_serde(v), &mut 0)
     }
 
     pub fn object_from_serde(o: &'a serde_json::Map<String, serde_json::Value>) -> Object<'a> {
-        Object::from_entries(
-            o.iter()
-                .map(|(k, v)| (Cow::Borrowed(k.as_str()), Node::from_serde(v)))
-                .collect(),
-        )
+        match tree(&Tape::from_serde(o), &mut 0) {
+            Node::Object(o) => o,
+            _ => Object::default(),
+        }
     }
 
     /// The same value as an owned `serde_json` value.
@@ -511,16 +208,7 @@ impl<'a> Node<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn same_as_serde(src: &str) {
-        let ours = parse(src).map(|n| n.to_serde());
-        let theirs = serde_json::from_str::<serde_json::Value>(src);
-        match (&ours, &theirs) {
-            (Ok(a), Ok(b)) => assert_eq!(a, b, "{src:?}"),
-            (Err(_), Err(_)) => {}
-            _ => panic!("{src:?}: ours {ours:?}, serde_json {theirs:?}"),
-        }
-    }
+    use crate::tape::tests::same_as_serde;
 
     #[test]
     fn agrees_with_serde_json() {
@@ -552,6 +240,19 @@ mod tests {
         ] {
             same_as_serde(src);
         }
+    }
+
+    #[test]
+    fn serde_values_are_viewed_as_they_are() {
+        let v: serde_json::Value = serde_json::from_str(
+            r#"{"a": [1, -2, 2.5, 18446744073709551615, null, true], "b": {"c": "d"}}"#,
+        )
+        .unwrap_or_default();
+        assert_eq!(Node::from_serde(&v).to_serde(), v);
+        let serde_json::Value::Object(o) = &v else {
+            panic!("object expected");
+        };
+        assert_eq!(Node::Object(Node::object_from_serde(o)).to_serde(), v);
     }
 
     #[test]

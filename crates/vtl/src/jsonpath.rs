@@ -7,66 +7,83 @@
 //! Jayway semantics: a path made only of names and single indexes is *definite* and yields
 //! one value (or nothing); any other path yields a list.
 //!
-//! Paths run over any [`JsonTree`]: `serde_json::Value` and the engine's in-place
-//! [`crate::json::Node`].
+//! Paths run over any [`JsonTree`]: `serde_json::Value`, [`crate::json::Node`] and the
+//! engine's body tape.
 
 use serde_json::Value;
 
-/// A JSON document a path can walk.
-pub trait JsonTree: Sized {
+/// A value of a JSON document a path can walk: a reference or a cursor, cheap to copy.
+pub trait JsonTree: Copy {
     /// The member `key` of an object.
-    fn member(&self, key: &str) -> Option<&Self>;
-    /// The items of an array.
-    fn items(&self) -> Option<&[Self]>;
-    /// The member values of an object, in document order.
-    fn values(&self) -> Option<impl DoubleEndedIterator<Item = &Self>>;
-    fn as_number(&self) -> Option<f64>;
-    fn as_text(&self) -> Option<&str>;
+    fn member(self, key: &str) -> Option<Self>;
+    /// The number of items of an array.
+    fn item_count(self) -> Option<usize>;
+    /// Item `i` of an array.
+    fn item(self, i: usize) -> Option<Self>;
+    /// The items of an array, or the member values of an object, in document order.
+    fn children(self) -> Vec<Self>;
+    fn as_number(self) -> Option<f64>;
+    /// Text order against a string, when this is a string.
+    fn cmp_text(self, s: &str) -> Option<std::cmp::Ordering>;
     /// Equality with a filter's literal (`[?(@.k == true)]`).
-    fn equals(&self, literal: &Value) -> bool;
+    fn equals(self, literal: &Value) -> bool;
 }
 
-impl JsonTree for Value {
-    fn member(&self, key: &str) -> Option<&Self> {
+impl JsonTree for &Value {
+    fn member(self, key: &str) -> Option<Self> {
         self.as_object()?.get(key)
     }
-    fn items(&self) -> Option<&[Self]> {
-        self.as_array().map(Vec::as_slice)
+    fn item_count(self) -> Option<usize> {
+        self.as_array().map(Vec::len)
     }
-    fn values(&self) -> Option<impl DoubleEndedIterator<Item = &Self>> {
-        self.as_object().map(|o| o.values())
+    fn item(self, i: usize) -> Option<Self> {
+        self.as_array()?.get(i)
     }
-    fn as_number(&self) -> Option<f64> {
+    fn children(self) -> Vec<Self> {
+        match self {
+            Value::Array(a) => a.iter().collect(),
+            Value::Object(o) => o.values().collect(),
+            _ => Vec::new(),
+        }
+    }
+    fn as_number(self) -> Option<f64> {
         self.as_f64()
     }
-    fn as_text(&self) -> Option<&str> {
-        self.as_str()
+    fn cmp_text(self, s: &str) -> Option<std::cmp::Ordering> {
+        self.as_str().map(|t| t.cmp(s))
     }
-    fn equals(&self, literal: &Value) -> bool {
+    fn equals(self, literal: &Value) -> bool {
         self == literal
     }
 }
 
-impl JsonTree for crate::json::Node<'_> {
-    fn member(&self, key: &str) -> Option<&Self> {
+impl JsonTree for &crate::json::Node<'_> {
+    fn member(self, key: &str) -> Option<Self> {
         match self {
             crate::json::Node::Object(o) => o.get(key),
             _ => None,
         }
     }
-    fn items(&self) -> Option<&[Self]> {
+    fn item_count(self) -> Option<usize> {
         match self {
-            crate::json::Node::Array(a) => Some(a),
+            crate::json::Node::Array(a) => Some(a.len()),
             _ => None,
         }
     }
-    fn values(&self) -> Option<impl DoubleEndedIterator<Item = &Self>> {
+    fn item(self, i: usize) -> Option<Self> {
         match self {
-            crate::json::Node::Object(o) => Some(o.values()),
+            crate::json::Node::Array(a) => a.get(i),
             _ => None,
         }
     }
-    fn as_number(&self) -> Option<f64> {
+    fn children(self) -> Vec<Self> {
+        match self {
+            crate::json::Node::Array(a) => a.iter().collect(),
+            crate::json::Node::Object(o) => o.values().collect(),
+            _ => Vec::new(),
+        }
+    }
+    fn as_number(self) -> Option<f64> {
         match self {
             crate::json::Node::Int(i) => Some(*i as f64),
             crate::json::Node::UInt(u) => Some(*u as f64),
@@ -74,13 +91,47 @@ impl JsonTree for crate::json::Node<'_> {
             _ => None,
         }
     }
-    fn as_text(&self) -> Option<&str> {
+    fn cmp_text(self, s: &str) -> Option<std::cmp::Ordering> {
         match self {
-            crate::json::Node::Str(s) => Some(s),
+            crate::json::Node::Str(t) => Some((**t).cmp(s)),
             _ => None,
         }
     }
-    fn equals(&self, literal: &Value) -> bool {
+    fn equals(self, literal: &Value) -> bool {
+        self.to_serde() == *literal
+    }
+}
+
+impl JsonTree for crate::tape::Node<'_> {
+    fn member(self, key: &str) -> Option<Self> {
+        self.get(key)
+    }
+    fn item_count(self) -> Option<usize> {
+        self.is_array().then(|| self.len())
+    }
+    fn item(self, i: usize) -> Option<Self> {
+        crate::tape::Node::item(self, i)
+    }
+    fn children(self) -> Vec<Self> {
+        if self.is_object() {
+            self.members().into_iter().map(|(_, v)| v).collect()
+        } else {
+            self.items().collect()
+        }
+    }
+    fn as_number(self) -> Option<f64> {
+        use crate::tape::Tok;
+        match self.tok() {
+            Tok::Int(i) => Some(i as f64),
+            Tok::UInt(u) => Some(u as f64),
+            Tok::Float(f) => Some(f),
+            _ => None,
+        }
+    }
+    fn cmp_text(self, s: &str) -> Option<std::cmp::Ordering> {
+        self.text().map(|t| t.cmp(s))
+    }
+    fn equals(self, literal: &Value) -> bool {
         self.to_serde() == *literal
     }
 }
@@ -123,9 +174,9 @@ pub struct JsonPath {
 
 /// Result of evaluating a path: definite paths give at most one value, others a list.
 #[derive(Debug, PartialEq)]
-pub enum Selection<'v, T> {
-    Definite(Option<&'v T>),
-    List(Vec<&'v T>),
+pub enum Selection<T> {
+    Definite(Option<T>),
+    List(Vec<T>),
 }
 
 impl JsonPath {
@@ -163,14 +214,14 @@ impl JsonPath {
         self.steps.is_empty()
     }
 
-    pub fn select<'v, T: JsonTree>(&self, root: &'v T) -> Selection<'v, T> {
+    pub fn select<T: JsonTree>(&self, root: T) -> Selection<T> {
         if self.is_definite() {
             // No intermediate lists: a definite path follows one value.
             let mut cur = Some(root);
             for step in &self.steps {
                 cur = cur.and_then(|v| match step {
                     Step::Name(n) => v.member(n),
-                    Step::Index(i) => v.items().and_then(|a| index_of(a.len(), *i).map(|i| &a[i])),
+                    Step::Index(i) => item_at(v, *i),
                     _ => None,
                 });
             }
@@ -180,7 +231,7 @@ impl JsonPath {
     }
 }
 
-fn eval_steps<'v, T: JsonTree>(steps: &[Step], root: &'v T) -> Vec<&'v T> {
+fn eval_steps<T: JsonTree>(steps: &[Step], root: T) -> Vec<T> {
     let mut cur = vec![root];
     for step in steps {
         let mut next = Vec::new();
@@ -192,13 +243,14 @@ fn eval_steps<'v, T: JsonTree>(steps: &[Step], root: &'v T) -> Vec<&'v T> {
     cur
 }
 
-fn index_of(len: usize, i: i64) -> Option<usize> {
-    let len = len as i64;
+/// Item `i` of an array, negative counting from the end.
+fn item_at<T: JsonTree>(v: T, i: i64) -> Option<T> {
+    let len = v.item_count()? as i64;
     let i = if i < 0 { len + i } else { i };
-    (0..len).contains(&i).then_some(i as usize)
+    (0..len).contains(&i).then(|| v.item(i as usize))?
 }
 
-fn apply<'v, T: JsonTree>(step: &Step, v: &'v T, out: &mut Vec<&'v T>) {
+fn apply<T: JsonTree>(step: &Step, v: T, out: &mut Vec<T>) {
     match step {
         Step::Name(n) => {
             if let Some(x) = v.member(n) {
@@ -206,36 +258,18 @@ fn apply<'v, T: JsonTree>(step: &Step, v: &'v T, out: &mut Vec<&'v T>) {
             }
         }
         Step::Names(ns) => out.extend(ns.iter().filter_map(|n| v.member(n))),
-        Step::Index(i) => {
-            if let Some(a) = v.items() {
-                if let Some(i) = index_of(a.len(), *i) {
-                    out.push(&a[i]);
-                }
-            }
-        }
-        Step::Indexes(is) => {
-            if let Some(a) = v.items() {
-                out.extend(
-                    is.iter()
-                        .filter_map(|i| index_of(a.len(), *i).map(|i| &a[i])),
-                );
-            }
-        }
-        Step::Wildcard => {
-            if let Some(a) = v.items() {
-                out.extend(a.iter());
-            } else if let Some(vals) = v.values() {
-                out.extend(vals);
-            }
-        }
+        Step::Index(i) => out.extend(item_at(v, *i)),
+        Step::Indexes(is) => out.extend(is.iter().filter_map(|i| item_at(v, *i))),
+        Step::Wildcard => out.extend(v.children()),
         Step::Slice(start, end) => {
-            if let Some(a) = v.items() {
-                let len = a.len() as i64;
+            if let Some(len) = v.item_count() {
+                let len = len as i64;
                 let norm = |x: i64| if x < 0 { (len + x).max(0) } else { x.min(len) };
                 let s = start.map(norm).unwrap_or(0);
                 let e = end.map(norm).unwrap_or(len);
                 if s < e {
-                    out.extend(a[s as usize..e as usize].iter());
+                    let items = v.children();
+                    out.extend(&items[s as usize..e as usize]);
                 }
             }
         }
@@ -244,25 +278,14 @@ fn apply<'v, T: JsonTree>(step: &Step, v: &'v T, out: &mut Vec<&'v T>) {
             let mut stack = vec![v];
             while let Some(node) = stack.pop() {
                 apply(inner, node, out);
-                if let Some(a) = node.items() {
-                    stack.extend(a.iter().rev());
-                } else if let Some(vals) = node.values() {
-                    stack.extend(vals.rev());
-                }
+                stack.extend(node.children().into_iter().rev());
             }
         }
-        Step::Filter(f) => {
-            let matches = |x: &&'v T| filter_matches(f, *x);
-            if let Some(a) = v.items() {
-                out.extend(a.iter().filter(matches));
-            } else if let Some(vals) = v.values() {
-                out.extend(vals.filter(matches));
-            }
-        }
+        Step::Filter(f) => out.extend(v.children().into_iter().filter(|x| filter_matches(f, *x))),
     }
 }
 
-fn filter_matches<T: JsonTree>(f: &Filter, item: &T) -> bool {
+fn filter_matches<T: JsonTree>(f: &Filter, item: T) -> bool {
     match f {
         Filter::Or(a, b) => filter_matches(a, item) || filter_matches(b, item),
         Filter::And(a, b) => filter_matches(a, item) && filter_matches(b, item),
@@ -276,12 +299,12 @@ fn filter_matches<T: JsonTree>(f: &Filter, item: &T) -> bool {
     }
 }
 
-fn compare<T: JsonTree>(l: &T, op: CmpOp, r: &Value) -> bool {
+fn compare<T: JsonTree>(l: T, op: CmpOp, r: &Value) -> bool {
     use std::cmp::Ordering;
-    let ord = match (l.as_number(), r.as_f64(), l.as_text(), r.as_str()) {
-        (Some(a), Some(b), _, _) => a.partial_cmp(&b),
-        (_, _, Some(a), Some(b)) => Some(a.cmp(b)),
-        _ => l.equals(r).then_some(Ordering::Equal),
+    let text_ord = || r.as_str().and_then(|b| l.cmp_text(b));
+    let ord = match (l.as_number(), r.as_f64()) {
+        (Some(a), Some(b)) => a.partial_cmp(&b),
+        _ => text_ord().or_else(|| l.equals(r).then_some(Ordering::Equal)),
     };
     match op {
         CmpOp::Eq => ord == Some(Ordering::Equal),

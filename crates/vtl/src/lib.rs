@@ -18,6 +18,8 @@ pub mod json;
 pub mod jsonpath;
 mod limits;
 mod parser;
+mod scan;
+mod tape;
 
 pub use error::{ParseError, RenderError};
 pub use input::Input;
@@ -72,9 +74,9 @@ impl Template {
         let (out, changed) = {
             // `$context` and the body are read in place (see `eval`); the body is parsed
             // on first use, once per render.
-            let ctx = json::Node::Object(json::Node::object_from_serde(context));
+            let ctx = tape::Tape::from_serde(context);
             let body_doc = eval::BodyDoc::new();
-            let mut st = eval::State::new(&self.defs, input, &ctx, &body_doc, limits);
+            let mut st = eval::State::new(&self.defs, input, ctx.root(), &body_doc, limits);
             let mut out = String::with_capacity(self.output_hint);
             st.run(&self.nodes, &mut out)?;
             (out, st.changed_context())
