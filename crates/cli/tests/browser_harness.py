@@ -10,7 +10,11 @@ import tempfile
 import time
 
 from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
+from selenium.common.exceptions import (
+    StaleElementReferenceException,
+    TimeoutException,
+    WebDriverException,
+)
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -37,9 +41,19 @@ class Stop(Exception):
 def wait_for(driver, what, condition):
     # A page that re-renders (the console's live figures) may replace an element found a
     # moment ago: a wait looks again rather than failing.
+    def looked(d):
+        try:
+            return condition(d)
+        except WebDriverException as e:
+            # Chromium refuses a command sent while the page navigates (a form's POST and
+            # its redirect): "aborted by navigation". Look again once the page is there.
+            if "aborted by navigation" in str(e):
+                return False
+            raise
+
     try:
         return WebDriverWait(driver, WAIT, ignored_exceptions=(StaleElementReferenceException,)).until(
-            lambda d: condition(d))
+            looked)
     except TimeoutException:
         seen["failed_waiting_for"] = what
         seen["page"] = driver.find_element(By.TAG_NAME, "body").text[-4000:]
