@@ -1100,7 +1100,8 @@ impl<'a> State<'a> {
         };
         let sel = jp.select(doc);
         if as_json {
-            let mut text = String::new();
+            // Room for a typical selection without regrowing.
+            let mut text = String::with_capacity(128);
             match sel {
                 Selection::Definite(None) => text.push_str("\"\""),
                 Selection::Definite(Some(j)) => json_text(j, &mut text),
@@ -1235,8 +1236,9 @@ impl<'a> State<'a> {
     }
 
     fn call_input(&mut self, m: &str, args: Vec<Value<'a>>) -> R<Value<'a>> {
+        // The argument as text, without a copy when it is a string.
         let arg = match args.first() {
-            Some(a) => Some(self.java_string(a, 0)?),
+            Some(a) => Some(self.text(a)?),
             None => None,
         };
         let input = self.input;
