@@ -39,9 +39,14 @@ pub fn format_double(f: f64) -> String {
 /// Appends the decimal form of `i` (what `write!` does, without the formatting machinery,
 /// which costs several times more on the render path).
 pub fn push_int(out: &mut String, i: i64) {
-    if (0..100).contains(&i) {
-        let at = i as usize * 2 + usize::from(i < 10);
-        out.push_str(TWO_DIGITS.get(at..i as usize * 2 + 2).unwrap_or_default());
+    // One or two digits as byte pushes: a copy from a table costs a `memcpy` call.
+    if (0..10).contains(&i) {
+        out.push((b'0' + i as u8) as char);
+        return;
+    }
+    if (10..100).contains(&i) {
+        out.push((b'0' + (i / 10) as u8) as char);
+        out.push((b'0' + (i % 10) as u8) as char);
         return;
     }
     let mut buf = [0u8; 20];
@@ -64,13 +69,6 @@ pub fn push_int(out: &mut String, i: i64) {
         out.push(d as char);
     }
 }
-
-/// 00 to 99, for the small numbers templates mostly write.
-const TWO_DIGITS: &str = "0001020304050607080910111213141516171819\
-    2021222324252627282930313233343536373839\
-    4041424344454647484950515253545556575859\
-    6061626364656667686970717273747576777879\
-    8081828384858687888990919293949596979899";
 
 /// Commons-Lang-2 `StringEscapeUtils.escapeJavaScript` (vtl.md §4).
 pub fn escape_javascript(s: &str) -> String {
