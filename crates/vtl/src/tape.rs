@@ -247,6 +247,28 @@ impl<'a> Node<'a> {
 
     /// The value of member `key` of an object (the last one when the key repeats).
     pub fn get(self, key: &str) -> Option<Node<'a>> {
+        // The usual small object, members all scalars and no key repeated, inline: keys
+        // at every other token, no values to step over, the first match the value.
+        if let Tok::Object {
+            end,
+            len,
+            repeats: false,
+        } = self.tok()
+        {
+            if len < INDEXED_OBJECT_LEN && end - self.at - 1 == 2 * len {
+                let members = self.tape.toks.get(self.at + 1..end).unwrap_or_default();
+                let i = members.chunks_exact(2).position(|m| match m[0] {
+                    Tok::Str(k) => same(k, key),
+                    t => self.tape.str(t) == Some(key),
+                });
+                return i.map(|i| self.at(self.at + 2 + 2 * i));
+            }
+        }
+        self.find(key)
+    }
+
+    #[inline(never)]
+    fn find(self, key: &str) -> Option<Node<'a>> {
         let Tok::Object {
             len, repeats, end, ..
         } = self.tok()
@@ -262,8 +284,7 @@ impl<'a> Node<'a> {
                 .map(|&(_, v)| self.at(v));
         }
         let toks = &self.tape.toks;
-        // Members all scalars (the usual small object): keys at every other token, no
-        // values to step over; the last match is the member's value.
+        // Members all scalars: keys at every other token; the last match is the value.
         if end - self.at - 1 == 2 * len {
             let members = toks.get(self.at + 1..end).unwrap_or_default();
             let is_key = |m: &[Tok<'a>]| match m[0] {
