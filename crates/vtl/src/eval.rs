@@ -1104,7 +1104,7 @@ impl<'a> State<'a> {
         let parsed = self.body_doc.get_or_init(|| {
             let t = body.trim_start();
             if t.starts_with(['{', '[', '"', '\'']) {
-                crate::tape::parse(body)
+                crate::tape_parse::parse(body)
                     .map(Some)
                     .map_err(|e| e.to_string())
             } else {
@@ -1325,7 +1325,7 @@ impl<'a> State<'a> {
                 Some(d) => Value::Str(d.into()),
                 None => return Err(RenderError::Method("base64Decode: invalid input".into())),
             },
-            "parseJson" => match crate::tape::parse(&s) {
+            "parseJson" => match crate::tape_parse::parse(&s) {
                 Ok(j) => self.import(j.root()),
                 Err(e) => return Err(RenderError::Method(format!("parseJson: {e}"))),
             },

@@ -20,6 +20,7 @@ mod limits;
 mod parser;
 mod scan;
 mod tape;
+mod tape_parse;
 
 pub use error::{ParseError, RenderError};
 pub use input::Input;

@@ -42,9 +42,10 @@ pub(crate) enum Tok<'a> {
 /// A parsed document.
 #[derive(Debug, Default)]
 pub(crate) struct Tape<'a> {
-    toks: Vec<Tok<'a>>,
+    /// Written only by the parser (`tape_parse`) and the `serde_json` conversions here.
+    pub(crate) toks: Vec<Tok<'a>>,
     /// The decoded text of strings with escapes, one after the other.
-    text: String,
+    pub(crate) text: String,
     /// The members of large objects by key, made on their first lookup.
     sorted: RefCell<HashMap<usize, Sorted>>,
     /// Item positions of large arrays that hold containers, made on their first index.
@@ -77,6 +78,14 @@ impl<'a> Tape<'a> {
             Tok::Str(s) => Some(s),
             Tok::Esc(from, to) => self.text.get(from..to),
             _ => None,
+        }
+    }
+
+    /// An empty tape with room for `n` tokens.
+    pub fn with_capacity(n: usize) -> Tape<'a> {
+        Tape {
+            toks: Vec::with_capacity(n),
+            ..Tape::default()
         }
     }
 
@@ -429,19 +438,28 @@ impl fmt::Display for JsonError {
 
 impl std::error::Error for JsonError {}
 
-mod parse;
-pub(crate) use parse::parse;
-
 /// String equality, inline: keys are short and mostly differ in length or first byte,
 /// where a `memcmp` call costs more than the comparison.
 #[inline(always)]
 fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y)
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    // 4 to 8 bytes: the first four and the last four (overlapping) cover them all.
+    if (4..=8).contains(&n) {
+        let word = |s: &[u8], at: usize| s.get(at..at + 4).and_then(|w| w.try_into().ok());
+        let (a0, b0): (Option<[u8; 4]>, _) = (word(a, 0), word(b, 0));
+        return a0 == b0 && word(a, n - 4) == word(b, n - 4);
+    }
+    a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::tape_parse::parse;
 
     /// The tape, and the tree made from it, read as serde_json (`preserve_order`) reads
     /// the same text.
@@ -551,6 +569,15 @@ pub(crate) mod tests {
         let items: Vec<_> = t.root().items().map(|n| n.text().unwrap()).collect();
         assert_eq!(items[0], "plain");
         assert_eq!(items[1], "a\nb/é😀");
+    }
+
+    proptest::proptest! {
+        // Every length: the byte loop below 4 and above 8, the two words between.
+        #[test]
+        fn same_is_string_equality(a in "[ab]{0,12}", b in "[ab]{0,12}") {
+            proptest::prop_assert_eq!(same(&a, &b), a == b);
+            proptest::prop_assert!(same(&a, &a.clone()));
+        }
     }
 
     proptest::proptest! {

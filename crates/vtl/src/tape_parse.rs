@@ -1,7 +1,7 @@
 //! The tape's parser: one pass over the text, one token per value (module `tape`).
 
-use super::{JsonError, Tape, Tok};
 use crate::scan;
+use crate::tape::{JsonError, Tape, Tok};
 
 /// Deepest nesting of arrays and objects: serde_json's limit (128 levels refused).
 const MAX_NESTING: usize = 127;
@@ -14,10 +14,7 @@ pub(crate) fn parse(src: &str) -> Result<Tape<'_>, JsonError> {
         pos: 0,
         depth: 0,
         // About one token per 8 bytes of typical JSON.
-        tape: Tape {
-            toks: Vec::with_capacity((src.len() / 8).min(1 << 16)),
-            ..Tape::default()
-        },
+        tape: Tape::with_capacity((src.len() / 8).min(1 << 16)),
         error: JsonError {
             offset: 0,
             message: "",
