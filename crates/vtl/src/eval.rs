@@ -158,6 +158,8 @@ pub(crate) struct State<'a> {
     vars: Vec<Option<Value<'a>>>,
     loops: Vec<LoopFrame>,
     steps: u64,
+    /// `limits.max_steps`, kept here: `step` runs about a thousand times per render.
+    max_steps: u64,
     depth: usize,
     body: &'a str,
     body_doc: &'a BodyDoc<'a>,
@@ -196,6 +198,7 @@ impl<'a> State<'a> {
             vars,
             loops: Vec::new(),
             steps: 0,
+            max_steps: limits.max_steps,
             depth: 0,
             body,
             body_doc,
@@ -228,7 +231,7 @@ impl<'a> State<'a> {
     #[inline]
     fn step(&mut self) -> R<()> {
         self.steps += 1;
-        if self.steps > self.limits.max_steps {
+        if self.steps > self.max_steps {
             return Err(RenderError::LimitExceeded("evaluation steps"));
         }
         Ok(())
@@ -610,7 +613,15 @@ impl<'a> State<'a> {
 
     fn reference(&mut self, r: &'a Reference) -> R<Value<'a>> {
         let mut v = self.lookup(r.var);
-        for s in &r.segs {
+        let mut segs = r.segs.as_slice();
+        if let (Value::Input, [Seg::Call(m, args), Seg::Prop(group), rest @ ..]) = (&v, segs) {
+            if &**m == "params" && args.is_empty() {
+                if let Some(g) = self.params_group(group)? {
+                    (v, segs) = (g, rest);
+                }
+            }
+        }
+        for s in segs {
             // The commonest step, a property of JSON nobody changed, without the calls
             // `segment` and `property` would make to the same effect.
             if let (Seg::Prop(p), Value::Json(o, m)) = (s, &v) {
@@ -623,6 +634,31 @@ impl<'a> State<'a> {
             v = self.segment(v, s)?;
         }
         Ok(v)
+    }
+
+    /// `$input.params().path`, `.querystring` or `.header` (`None` for another name):
+    /// only that group's map is made, as the map of all three is out of reach once a
+    /// group is read. Steps and charges are those of the call and the property read.
+    fn params_group(&mut self, group: &str) -> R<Option<Value<'a>>> {
+        let input = self.input;
+        let groups = [input.path, input.querystring, input.header];
+        let i = match group {
+            "path" => 0,
+            "querystring" => 1,
+            "header" => 2,
+            _ => return Ok(None),
+        };
+        self.step()?;
+        self.step()?;
+        for (j, pairs) in groups.iter().enumerate() {
+            if j != i {
+                self.charge_items(pairs.len());
+            }
+        }
+        let m = params_map(groups[i]);
+        let v = Value::Map(self.new_map(m));
+        self.step()?;
+        Ok(Some(v))
     }
 
     fn segment(&mut self, v: Value<'a>, s: &'a Seg) -> R<Value<'a>> {
@@ -1068,7 +1104,7 @@ impl<'a> State<'a> {
         let parsed = self.body_doc.get_or_init(|| {
             let t = body.trim_start();
             if t.starts_with(['{', '[', '"', '\'']) {
-                crate::tape::parse(body)
+                crate::tape_parse::parse(body)
                     .map(Some)
                     .map_err(|e| e.to_string())
             } else {
@@ -1100,7 +1136,8 @@ impl<'a> State<'a> {
         };
         let sel = jp.select(doc);
         if as_json {
-            let mut text = String::new();
+            // Room for a typical selection without regrowing.
+            let mut text = String::with_capacity(128);
             match sel {
                 Selection::Definite(None) => text.push_str("\"\""),
                 Selection::Definite(Some(j)) => json_text(j, &mut text),
@@ -1235,8 +1272,9 @@ impl<'a> State<'a> {
     }
 
     fn call_input(&mut self, m: &str, args: Vec<Value<'a>>) -> R<Value<'a>> {
+        // The argument as text, without a copy when it is a string.
         let arg = match args.first() {
-            Some(a) => Some(self.java_string(a, 0)?),
+            Some(a) => Some(self.text(a)?),
             None => None,
         };
         let input = self.input;
@@ -1251,11 +1289,7 @@ impl<'a> State<'a> {
                     ("header", input.header),
                 ];
                 for (name, pairs) in groups {
-                    let m: IndexMap<String, Value<'a>> = pairs
-                        .iter()
-                        .map(|(k, v)| (k.clone(), Value::Str(Text::Borrowed(v))))
-                        .collect();
-                    let id = self.new_map(m);
+                    let id = self.new_map(params_map(pairs));
                     all.insert(name.to_string(), Value::Map(id));
                 }
                 Ok(Value::Map(self.new_map(all)))
@@ -1291,7 +1325,7 @@ impl<'a> State<'a> {
                 Some(d) => Value::Str(d.into()),
                 None => return Err(RenderError::Method("base64Decode: invalid input".into())),
             },
-            "parseJson" => match crate::tape::parse(&s) {
+            "parseJson" => match crate::tape_parse::parse(&s) {
                 Ok(j) => self.import(j.root()),
                 Err(e) => return Err(RenderError::Method(format!("parseJson: {e}"))),
             },
@@ -1599,6 +1633,14 @@ fn last_match(pairs: &[(String, String)], f: impl Fn(&str) -> bool) -> Option<&s
 }
 
 /// Appends the JSON text of a body value (`$input.json`).
+/// One group of `$input.params()` as a map.
+fn params_map<'a>(pairs: &'a [(String, String)]) -> IndexMap<String, Value<'a>> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::Str(Text::Borrowed(v))))
+        .collect()
+}
+
 fn json_text(j: Doc<'_>, out: &mut String) {
     match j.tok() {
         Tok::Null => out.push_str("null"),

@@ -129,7 +129,7 @@ pub use crate::tape::JsonError;
 
 /// Parses a whole JSON text (surrounding whitespace allowed).
 pub fn parse(src: &str) -> Result<Node<'_>, JsonError> {
-    let tape = crate::tape::parse(src)?;
+    let tape = crate::tape_parse::parse(src)?;
     Ok(tree(&tape, &mut 0))
 }
 

@@ -20,6 +20,7 @@ mod limits;
 mod parser;
 mod scan;
 mod tape;
+mod tape_parse;
 
 pub use error::{ParseError, RenderError};
 pub use input::Input;
@@ -77,7 +78,10 @@ impl Template {
             let ctx = tape::Tape::from_serde(context);
             let body_doc = eval::BodyDoc::new();
             let mut st = eval::State::new(&self.defs, input, ctx.root(), &body_doc, limits);
-            let mut out = String::with_capacity(self.output_hint);
+            // Templates copy much of the body out, often escaped: room for the template
+            // and twice the body saves the output's regrowth (a realloc and copy each).
+            let hint = self.output_hint + input.body.len().saturating_mul(2);
+            let mut out = String::with_capacity(hint.min(64 * 1024));
             st.run(&self.nodes, &mut out)?;
             (out, st.changed_context())
         };

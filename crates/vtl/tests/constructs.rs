@@ -251,6 +251,32 @@ fn input_params() {
         t.render_simple(&input).unwrap(),
         "1 2 3 [] {path={id=1}, querystring={q=2, id=x}, header={X-Trace=3}}"
     );
+    // A group read straight off the call (made alone) and through a variable (read from
+    // the map of all three) are the same map, and other names are null.
+    let t = Template::parse(
+        "#set($all = $input.params())#foreach($g in ['path', 'querystring', 'header', 'other'])\
+         [$input.params().get($g)|$all.get($g)]#end \
+         $input.params().path.id $input.params().querystring.size() \
+         $input.params().header.get('X-Trace') [$input.params().other] $all.header.X-Trace",
+    )
+    .unwrap();
+    assert_eq!(
+        t.render_simple(&input).unwrap(),
+        "[{id=1}|{id=1}][{q=2, id=x}|{q=2, id=x}][{X-Trace=3}|{X-Trace=3}][|] 1 2 3 [] 3"
+    );
+    // The steps of the call and the property read are counted as before: the node, the
+    // call's segment, the call, the property's segment.
+    let short = Template::parse("$input.params().header").unwrap();
+    for max_steps in 1..8 {
+        let limits = Limits {
+            max_steps,
+            ..Limits::default()
+        };
+        let ok = short
+            .render(&input, &mut Default::default(), &limits)
+            .is_ok();
+        assert_eq!(ok, max_steps >= 4, "{max_steps}");
+    }
 }
 
 #[test]
