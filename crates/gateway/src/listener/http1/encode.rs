@@ -11,6 +11,7 @@ use http::header::{CONNECTION, CONTENT_LENGTH, DATE, TRAILER, TRANSFER_ENCODING}
 use http::response::Parts;
 use http::{StatusCode, Version};
 
+use super::head::{content_length, has_token};
 use crate::response_case::{respell_head, ResponseSpellings};
 
 /// How the body follows the head.
@@ -75,7 +76,7 @@ pub fn head(
                 match body {
                     Some(Some(n)) if !repeat => framing = Some(Framing::Length(n)),
                     Some(None) => {
-                        let n = parse_length(value.as_bytes()).ok_or(Refused)?;
+                        let n = content_length(value.as_bytes()).ok_or(Refused)?;
                         match known_len {
                             Some(k) if k != n => return Err(Refused),
                             Some(_) => continue,
@@ -102,7 +103,7 @@ pub fn head(
             }
             CONNECTION => {
                 saw_connection = true;
-                last |= has_close(value.as_bytes());
+                last |= has_token(value.as_bytes(), b"close");
                 suffix = (close && !last).then_some(b", close");
             }
             DATE => wrote_date = true,
@@ -193,18 +194,6 @@ fn last_is_chunked(v: &[u8]) -> bool {
     v.rsplit(|b| *b == b',')
         .next()
         .is_some_and(|t| t.trim_ascii().eq_ignore_ascii_case(b"chunked"))
-}
-
-fn parse_length(v: &[u8]) -> Option<u64> {
-    if v.is_empty() || !v.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    std::str::from_utf8(v).ok()?.parse().ok()
-}
-
-fn has_close(v: &[u8]) -> bool {
-    v.split(|b| *b == b',')
-        .any(|t| t.trim_ascii().eq_ignore_ascii_case(b"close"))
 }
 
 thread_local! {

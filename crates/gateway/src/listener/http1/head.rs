@@ -89,7 +89,7 @@ pub fn parse(buf: &mut BytesMut, scratch: &mut Scratch) -> Parsed {
                 return Parsed::Other
             }
             http::header::CONTENT_LENGTH => match (length, content_length(h.value)) {
-                (None, Some(n)) if n <= MAX_WHOLE_BODY => length = Some(n),
+                (None, Some(n)) if n <= MAX_WHOLE_BODY as u64 => length = Some(n as usize),
                 _ => return Parsed::Other,
             },
             http::header::CONNECTION => {
@@ -146,8 +146,8 @@ fn whole(
     Some(request)
 }
 
-/// A `Content-Length` value: digits only (hyper refuses anything else).
-fn content_length(v: &[u8]) -> Option<usize> {
+/// A `Content-Length` value: digits only (hyper refuses anything else, both ways).
+pub(super) fn content_length(v: &[u8]) -> Option<u64> {
     if v.is_empty() || v.len() > 19 || !v.iter().all(u8::is_ascii_digit) {
         return None;
     }
@@ -155,7 +155,7 @@ fn content_length(v: &[u8]) -> Option<usize> {
 }
 
 /// Whether a comma-separated header value names `token` (ignoring case).
-fn has_token(value: &[u8], token: &[u8]) -> bool {
+pub(super) fn has_token(value: &[u8], token: &[u8]) -> bool {
     value
         .split(|b| *b == b',')
         .any(|t| t.trim_ascii().eq_ignore_ascii_case(token))
