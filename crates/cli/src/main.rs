@@ -28,6 +28,10 @@ use tower::ServiceExt;
 
 use crate::error::CliError;
 
+/// mimalloc instead of glibc's allocator (issue 18's allocator experiment, BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "tollgate", version, about = "A self-hosted Amazon API Gateway")]
 struct Cli {
