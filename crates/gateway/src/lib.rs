@@ -29,6 +29,7 @@ pub mod mapping;
 pub mod method_settings;
 pub mod metrics;
 pub mod pipeline;
+pub mod request_ids;
 pub mod response_cache;
 pub mod response_case;
 pub mod router;

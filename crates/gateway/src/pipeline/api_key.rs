@@ -14,6 +14,9 @@ fn forbidden() -> GatewayError {
     GatewayError::new(T::InvalidApiKey, "Forbidden")
 }
 
+/// Made at compile time (a `&str` name is parsed on every lookup).
+const X_API_KEY: http::HeaderName = http::HeaderName::from_static("x-api-key");
+
 /// The key's binding and value when the method requires a key; `None` when it does not.
 /// The key is the `x-api-key` header, or with `apiKeySource: AUTHORIZER` the Lambda
 /// authorizer's `usageIdentifierKey` (`authorizer_key`).
@@ -28,7 +31,7 @@ pub fn check<'l, 'r>(
         return Ok(None);
     }
     let value = match api_key_source {
-        ApiKeySourceType::Header => headers.get("x-api-key").and_then(|v| v.to_str().ok()),
+        ApiKeySourceType::Header => headers.get(X_API_KEY).and_then(|v| v.to_str().ok()),
         ApiKeySourceType::Authorizer => authorizer_key,
     }
     .ok_or_else(forbidden)?;

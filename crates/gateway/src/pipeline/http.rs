@@ -99,7 +99,7 @@ impl ApiPipeline for HttpPipeline {
     fn serve(&self, gw: &Gateway, req: Inbound<'_>) -> impl Future<Output = Response<GatewayBody>> {
         async move {
             let started = Instant::now();
-            let request_id = tollgate_model::ids::extended_request_id();
+            let request_id = crate::request_ids::extended_request_id();
             let (parts, body, remote) = (req.parts, req.body, req.remote);
             let (tls, addressed, client_cert) = (req.tls, req.addressed, req.client_cert);
             let head = parts

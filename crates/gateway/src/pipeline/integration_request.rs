@@ -175,17 +175,16 @@ fn insert_owned(headers: &mut HeaderMap, name: HeaderName, value: String) {
     }
 }
 
+// Names made at compile time: a name made from a `&str` is parsed on every request.
+const X_AMZN_APIGATEWAY_API_ID: HeaderName = HeaderName::from_static("x-amzn-apigateway-api-id");
+const X_AMZN_TRACE_ID: HeaderName = HeaderName::from_static("x-amzn-trace-id");
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+const X_FORWARDED_PORT: HeaderName = HeaderName::from_static("x-forwarded-port");
+const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+
 fn gateway_headers(headers: &mut HeaderMap, inv: &Invocation<'_>) {
-    insert(
-        headers,
-        HeaderName::from_static("x-amzn-apigateway-api-id"),
-        &inv.ctx.api_id,
-    );
-    insert(
-        headers,
-        HeaderName::from_static("x-amzn-trace-id"),
-        &inv.ctx.trace_id,
-    );
+    insert(headers, X_AMZN_APIGATEWAY_API_ID, &inv.ctx.api_id);
+    insert(headers, X_AMZN_TRACE_ID, &inv.ctx.trace_id);
     // W3C trace context when the caller sent one (answered with the gateway's span as the
     // parent) or the request is traced; otherwise none, as API Gateway sends none.
     use tollgate_traces::context::TRACEPARENT;
@@ -227,23 +226,21 @@ pub fn http_proxy(
         insert(&mut headers, (*h).clone(), v);
     }
     gateway_headers(&mut headers, inv);
-    let ip = inv.remote.ip().to_string();
-    let xff = match headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
-        Some(prev) => format!("{prev}, {ip}"),
+    let ip = crate::pipeline::respond::ip_string(inv.remote.ip());
+    let xff = match headers.get(X_FORWARDED_FOR).and_then(|v| v.to_str().ok()) {
+        Some(prev) => {
+            let mut both = String::with_capacity(prev.len() + 2 + ip.len());
+            both.push_str(prev);
+            both.push_str(", ");
+            both.push_str(&ip);
+            both
+        }
         None => ip,
     };
-    insert_owned(
-        &mut headers,
-        HeaderName::from_static("x-forwarded-for"),
-        xff,
-    );
-    insert_owned(
-        &mut headers,
-        HeaderName::from_static("x-forwarded-port"),
-        inv.ctx_local_port(),
-    );
+    insert_owned(&mut headers, X_FORWARDED_FOR, xff);
+    headers.insert(X_FORWARDED_PORT, inv.local_port_value());
     headers.insert(
-        HeaderName::from_static("x-forwarded-proto"),
+        X_FORWARDED_PROTO,
         HeaderValue::from_static(inv.forwarded_proto()),
     );
     let body = if sends_body(&method) {
@@ -439,13 +436,29 @@ pub fn http(
 }
 
 impl Invocation<'_> {
+    /// The port the client addressed: the `Host` header's, else the scheme's default.
+    fn local_port(&self) -> Option<&str> {
+        let host = self.parts.headers.get(http::header::HOST)?.as_bytes();
+        let port = &host[memchr::memrchr(b':', host)? + 1..];
+        // Digits only: `[::1]` has colons but no port.
+        if port.is_empty() || !port.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        std::str::from_utf8(port).ok()
+    }
+
     pub(crate) fn ctx_local_port(&self) -> String {
-        self.parts
-            .headers
-            .get(http::header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .and_then(|h| h.rsplit_once(':').map(|(_, p)| p.to_string()))
-            .unwrap_or_else(|| if self.tls { "443" } else { "80" }.into())
+        let default = if self.tls { "443" } else { "80" };
+        self.local_port().unwrap_or(default).to_string()
+    }
+
+    /// [`Self::ctx_local_port`] as a header value (the defaults without an allocation).
+    fn local_port_value(&self) -> HeaderValue {
+        match self.local_port() {
+            Some(port) => HeaderValue::from_str(port).unwrap_or(HeaderValue::from_static("")),
+            None if self.tls => HeaderValue::from_static("443"),
+            None => HeaderValue::from_static("80"),
+        }
     }
 }
 

@@ -20,6 +20,9 @@ use crate::invocation::{Invocation, RequestBody};
 use crate::runtime::KeyBinding;
 use crate::Gateway;
 
+/// Made at compile time (a `&str` name is parsed on every lookup).
+const X_AMZN_TRACE_ID: http::HeaderName = http::HeaderName::from_static("x-amzn-trace-id");
+
 /// One unit of a pipeline, after routing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Phase {
@@ -377,9 +380,9 @@ impl<'x, 'a> Exchange<'x, 'a> {
         use tollgate_model::IntegrationType as K;
         if matches!(integration.kind, K::Aws | K::AwsProxy | K::Http) {
             let h = resp.headers_mut();
-            if !h.contains_key("x-amzn-trace-id") {
+            if !h.contains_key(&X_AMZN_TRACE_ID) {
                 if let Ok(v) = http::HeaderValue::from_str(&self.inv.ctx.trace_id) {
-                    h.insert("x-amzn-trace-id", v);
+                    h.insert(X_AMZN_TRACE_ID, v);
                 }
             }
         }

@@ -14,6 +14,10 @@ use crate::context::RequestContext;
 use crate::runtime::StageRuntime;
 use crate::Gateway;
 
+// Names made at compile time: a `&str` name is parsed again on every insert.
+const X_AMZN_REQUESTID: HeaderName = HeaderName::from_static("x-amzn-requestid");
+const X_AMZ_APIGW_ID: HeaderName = HeaderName::from_static("x-amz-apigw-id");
+
 /// The names API Gateway gives the response headers it renames instead of passing
 /// (`x-amzn-Remapped-{name}`, plus a backend's own `x-amzn-RequestId`), made when the
 /// binary is compiled (`from_static` at run time would check every byte each call).
@@ -160,8 +164,8 @@ pub fn new_context(
     let sampled = trace.caller_sampled == Some(true);
     let trace_id = trace.amzn_header(sampled);
     RequestContext {
-        request_id: request_id(),
-        extended_request_id: tollgate_model::ids::extended_request_id(),
+        request_id: crate::request_ids::request_id(),
+        extended_request_id: crate::request_ids::extended_request_id(),
         api_id: deployment.api_id.clone(),
         stage: stage.clone(),
         deployment_id: deployment.deployment_id.clone(),
@@ -202,7 +206,7 @@ pub fn new_context(
 
 /// An address as `$context.identity.sourceIp` shows it; IPv4 (the common case) without the
 /// `Display` machinery.
-fn ip_string(ip: std::net::IpAddr) -> String {
+pub(crate) fn ip_string(ip: std::net::IpAddr) -> String {
     match ip {
         std::net::IpAddr::V4(v4) => {
             let mut out = String::with_capacity(15);
@@ -224,24 +228,15 @@ fn ip_string(ip: std::net::IpAddr) -> String {
     }
 }
 
-/// A new request id: a v4 UUID, hyphenated, lower case (`encode_lower`, not `Display`).
-fn request_id() -> String {
-    let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
-    uuid::Uuid::new_v4()
-        .hyphenated()
-        .encode_lower(&mut buf)
-        .to_string()
-}
-
 /// The request id headers for responses sent before a request has a `$context` (unknown
 /// API or stage, oversized head).
 pub fn bare(mut resp: Response<GatewayBody>) -> Response<GatewayBody> {
     let h = resp.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&request_id()) {
-        h.insert("x-amzn-requestid", v);
+    if let Ok(v) = HeaderValue::from_str(&crate::request_ids::request_id()) {
+        h.insert(X_AMZN_REQUESTID, v);
     }
-    if let Ok(v) = HeaderValue::from_str(&tollgate_model::ids::extended_request_id()) {
-        h.insert("x-amz-apigw-id", v);
+    if let Ok(v) = HeaderValue::from_str(&crate::request_ids::extended_request_id()) {
+        h.insert(X_AMZ_APIGW_ID, v);
     }
     resp
 }
@@ -264,10 +259,10 @@ pub fn finish(
         );
     }
     if let Ok(v) = HeaderValue::from_str(&ctx.request_id) {
-        h.insert("x-amzn-requestid", v);
+        h.insert(X_AMZN_REQUESTID, v);
     }
     if let Ok(v) = HeaderValue::from_str(&ctx.extended_request_id) {
-        h.insert("x-amz-apigw-id", v);
+        h.insert(X_AMZ_APIGW_ID, v);
     }
     ctx.status = resp.status().as_u16();
     ctx.response_length = resp.body().size_hint().exact().unwrap_or(0);
@@ -330,14 +325,5 @@ mod tests {
             let ip: std::net::IpAddr = ip.parse().unwrap();
             assert_eq!(ip_string(ip), ip.to_string());
         }
-    }
-
-    #[test]
-    fn request_ids_are_hyphenated_lower_case_v4_uuids() {
-        let id = request_id();
-        let parsed = uuid::Uuid::parse_str(&id).unwrap();
-        assert_eq!(parsed.get_version_num(), 4);
-        assert_eq!(id, parsed.hyphenated().to_string());
-        assert_ne!(request_id(), id);
     }
 }

@@ -116,7 +116,6 @@ pub async fn exchange(req: BackendRequest) -> Result<Response<GatewayBody>, Gate
         body,
     } = req;
     let authority = uri.authority().ok_or_else(invalid_address)?;
-    let port = authority.port_u16().unwrap_or(80);
     let mut out = Outgoing::of(body, &method, &headers);
     // Stale idle connections are dropped and the next one tried; a new one is never stale.
     loop {
@@ -124,12 +123,15 @@ pub async fn exchange(req: BackendRequest) -> Result<Response<GatewayBody>, Gate
             Some(conn) => conn,
             // Boxed, as is a streamed body's writing: rare, and inline their futures would
             // size the exchange's box, allocated for every request.
-            None => Box::pin(Conn::connect(authority.as_str(), authority.host(), port))
-                .await
-                .map_err(|e| {
-                    tracing::info!(error = %e, "integration request failed");
-                    invalid_address()
-                })?,
+            None => {
+                let port = authority.port_u16().unwrap_or(80);
+                Box::pin(Conn::connect(authority.as_str(), authority.host(), port))
+                    .await
+                    .map_err(|e| {
+                        tracing::info!(error = %e, "integration request failed");
+                        invalid_address()
+                    })?
+            }
         };
         write_head(&mut conn.write, &method, &uri, &headers, &out);
         match round_trip(&mut conn, &method, &mut out).await {
@@ -164,10 +166,7 @@ fn write_head(buf: &mut Vec<u8>, method: &Method, uri: &Uri, headers: &HeaderMap
         if let Some(a) = uri.authority() {
             // As hyper's client wrote it: the port only when not the default.
             buf.extend_from_slice(b"host: ");
-            buf.extend_from_slice(a.host().as_bytes());
-            if let Some(port) = a.port_u16().filter(|p| *p != 80) {
-                let _ = write!(buf, ":{port}");
-            }
+            buf.extend_from_slice(host_header(a).as_bytes());
             buf.extend_from_slice(b"\r\n");
         }
     }
@@ -198,6 +197,20 @@ fn write_head(buf: &mut Vec<u8>, method: &Method, uri: &Uri, headers: &HeaderMap
         _ => {}
     }
     buf.extend_from_slice(b"\r\n");
+}
+
+/// The `Host` header for `a`: its host and port, the port only when not 80 (`Authority`'s
+/// own `host()` and `port()` each search the text again, several hundred instructions).
+fn host_header(a: &http::uri::Authority) -> std::borrow::Cow<'_, str> {
+    let text = a.as_str();
+    if text.contains('@') {
+        let port = a.port_u16().filter(|p| *p != 80);
+        return match port {
+            Some(port) => format!("{}:{port}", a.host()).into(),
+            None => a.host().into(),
+        };
+    }
+    text.strip_suffix(":80").unwrap_or(text).into()
 }
 
 /// Writes the request and reads the response head.

@@ -248,3 +248,16 @@ async fn unreachable_and_malformed_backends_fail_as_aws_says() {
         tollgate_model::GatewayResponseType::IntegrationFailure
     );
 }
+
+#[test]
+fn host_headers_leave_out_the_default_port_as_hyper_did() {
+    let host = |a: &str| super::host_header(&a.parse().unwrap()).into_owned();
+    assert_eq!(host("example.com"), "example.com");
+    assert_eq!(host("example.com:80"), "example.com");
+    assert_eq!(host("example.com:8080"), "example.com:8080");
+    assert_eq!(host("127.0.0.1:80"), "127.0.0.1");
+    assert_eq!(host("[::1]:80"), "[::1]");
+    assert_eq!(host("[::1]:8000"), "[::1]:8000");
+    assert_eq!(host("user@example.com:80"), "example.com");
+    assert_eq!(host("user@example.com:81"), "example.com:81");
+}

@@ -76,8 +76,8 @@ fn validate(
 
 /// Handles one message; its answer, if any, goes out on the connection's queue.
 pub async fn handle(shared: Arc<Shared>, body: Bytes, binary: bool) {
-    let request_id = tollgate_model::ids::extended_request_id();
-    let message_id = tollgate_model::ids::extended_request_id();
+    let request_id = crate::request_ids::extended_request_id();
+    let message_id = crate::request_ids::extended_request_id();
     let conn_id = &*shared.info.connection_id;
     let reply = |data: Bytes, text: bool| {
         let conn = shared.conn.clone();
