@@ -24,6 +24,9 @@ fn next() -> u64 {
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
+/// Where each byte's two hex digits go in the hyphenated form.
+const DIGITS_AT: [usize; 16] = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
+
 /// A random version 4 UUID: `xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx`.
 pub fn request_id() -> String {
     let mut bytes = [0u8; 16];
@@ -31,16 +34,10 @@ pub fn request_id() -> String {
     bytes[8..].copy_from_slice(&next().to_le_bytes());
     bytes[6] = (bytes[6] & 0x0f) | 0x40;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    let mut out = [0u8; 36];
-    let mut at = 0;
-    for (i, b) in bytes.iter().enumerate() {
-        if matches!(i, 4 | 6 | 8 | 10) {
-            out[at] = b'-';
-            at += 1;
-        }
+    let mut out = *b"00000000-0000-0000-0000-000000000000";
+    for (b, at) in bytes.iter().zip(DIGITS_AT) {
         out[at] = HEX[usize::from(b >> 4)];
         out[at + 1] = HEX[usize::from(b & 0x0f)];
-        at += 2;
     }
     // Only ASCII was written.
     String::from_utf8(out.to_vec()).unwrap_or_default()
@@ -51,11 +48,14 @@ const ALNUM: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0
 /// 15 random letters and digits, then `=`.
 pub fn extended_request_id() -> String {
     let mut out = [b'='; 16];
-    for pair in out[..15].chunks_mut(2) {
-        let r = next();
-        // Each 32-bit half picks a character by multiply-shift (a bias under 2^-26).
-        for (c, half) in pair.iter_mut().zip([r as u32, (r >> 32) as u32]) {
-            *c = ALNUM[((u64::from(half) * 62) >> 32) as usize];
+    for half in out[..15].chunks_mut(8) {
+        // Each character is the integer part of 62 × the word as a fraction, whose
+        // fractional part feeds the next: 8 characters use 48 of its 64 bits.
+        let mut r = next();
+        for c in half {
+            let x = u128::from(r) * 62;
+            *c = ALNUM[(x >> 64) as usize];
+            r = x as u64;
         }
     }
     String::from_utf8(out.to_vec()).unwrap_or_default()

@@ -154,7 +154,7 @@ pub fn respell_head(
 }
 
 /// Respells one name in place; `x-amzn-Remapped-{name}` keeps the remapped name's spelling.
-fn respell_name(name: &mut [u8], spellings: Option<&ResponseSpellings>) -> bool {
+pub(crate) fn respell_name(name: &mut [u8], spellings: Option<&ResponseSpellings>) -> bool {
     let mut changed = false;
     let mut rest = name;
     let remapped = rest.len() > REMAPPED.len() && rest.starts_with(REMAPPED_LOWER);

@@ -1,8 +1,8 @@
 //! Response heads as hyper's HTTP/1.1 server writes them, for the requests the edge's own
 //! path serves (HTTP/1.1, neither `HEAD` nor `CONNECT`): the same status line, the same
-//! framing headers added or kept, `date` last; then the names respelled as the hyper path's
-//! writer respells them ([`respell_head`]). A test serves the same responses through hyper
-//! and compares the bytes.
+//! framing headers added or kept, `date` last; each name spelled as it is written, as the
+//! hyper path's writer respells them ([`crate::response_case::respell_head`]). A test serves
+//! the same responses through hyper and compares the bytes.
 
 use std::cell::RefCell;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -12,7 +12,7 @@ use http::response::Parts;
 use http::{StatusCode, Version};
 
 use super::head::{content_length, has_token};
-use crate::response_case::{respell_head, ResponseSpellings};
+use crate::response_case::{respell_name, ResponseSpellings};
 
 /// How the body follows the head.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -114,7 +114,7 @@ pub fn head(
             dst.truncate(dst.len() - 2);
             dst.extend_from_slice(b", ");
         } else {
-            dst.extend_from_slice(name.as_str().as_bytes());
+            spelled(dst, name.as_str().as_bytes(), spellings);
             dst.extend_from_slice(b": ");
         }
         dst.extend_from_slice(value.as_bytes());
@@ -122,19 +122,22 @@ pub fn head(
     }
     end_line(dst, suffix);
     if close && !saw_connection {
-        dst.extend_from_slice(b"connection: close\r\n");
+        spelled(dst, b"connection", spellings);
+        dst.extend_from_slice(b": close\r\n");
     }
     last |= close;
     let framing = match framing {
         Some(f) => f,
         None => match body {
             Some(None) if !bodiless => {
-                dst.extend_from_slice(b"transfer-encoding: chunked\r\n");
+                spelled(dst, b"transfer-encoding", spellings);
+                dst.extend_from_slice(b": chunked\r\n");
                 Framing::Chunked
             }
             Some(Some(n)) if n > 0 => {
                 if !bodiless {
-                    dst.extend_from_slice(b"content-length: ");
+                    spelled(dst, b"content-length", spellings);
+                    dst.extend_from_slice(b": ");
                     dst.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
                     dst.extend_from_slice(b"\r\n");
                 }
@@ -142,19 +145,20 @@ pub fn head(
             }
             _ => {
                 if !bodiless {
-                    dst.extend_from_slice(b"content-length: 0\r\n");
+                    spelled(dst, b"content-length", spellings);
+                    dst.extend_from_slice(b": 0\r\n");
                 }
                 Framing::Length(0)
             }
         },
     };
     if !wrote_date {
-        dst.extend_from_slice(b"date: ");
+        spelled(dst, b"date", spellings);
+        dst.extend_from_slice(b": ");
         date(dst);
         dst.extend_from_slice(b"\r\n");
     }
     dst.extend_from_slice(b"\r\n");
-    respell_head(dst, spellings);
     Ok(Encoded {
         framing: if bodiless {
             Framing::Length(0)
@@ -179,6 +183,14 @@ fn status_line(dst: &mut Vec<u8>, version: Version, status: StatusCode) {
     dst.push(b' ');
     dst.extend_from_slice(status.canonical_reason().unwrap_or("<none>").as_bytes());
     dst.extend_from_slice(b"\r\n");
+}
+
+/// Appends `name` (lower case) as the answer spells it ([`respell_name`]): respelled as it
+/// is written, so the head is not scanned again for its names.
+fn spelled(dst: &mut Vec<u8>, name: &[u8], spellings: Option<&ResponseSpellings>) {
+    let at = dst.len();
+    dst.extend_from_slice(name);
+    respell_name(&mut dst[at..], spellings);
 }
 
 /// Ends the line just written with `suffix`.
