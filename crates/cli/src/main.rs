@@ -5,6 +5,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+mod allocator;
 mod aws;
 mod error;
 mod limits;
@@ -27,10 +28,6 @@ use tollgate_model::test_invoke::{TestInvokeRequest, TestInvokeResponse};
 use tower::ServiceExt;
 
 use crate::error::CliError;
-
-/// mimalloc instead of glibc's allocator (issue 18's allocator experiment, BENCHMARKS.md).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Parser)]
 #[command(name = "tollgate", version, about = "A self-hosted Amazon API Gateway")]

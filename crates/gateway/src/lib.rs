@@ -7,6 +7,7 @@
 
 pub mod access_log;
 pub mod body;
+pub mod client_ip;
 pub mod compile;
 pub mod compiled;
 pub mod compression;

@@ -109,7 +109,7 @@ pub fn request_members(
     resource_path: &str,
     params: &Params<'_>,
 ) -> Map<String, Value> {
-    let ip = inv.remote.ip().to_string();
+    let ip = crate::client_ip::ip_string(inv.remote.ip());
     let spellings = inv.raw_head.as_ref().and_then(|h| {
         let sent = match inv.parts.extensions.get::<crate::frontend::SignedUri>() {
             Some(s) => &s.0,

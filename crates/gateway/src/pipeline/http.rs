@@ -147,7 +147,7 @@ impl ApiPipeline for HttpPipeline {
                 http_method: parts.method.to_string(),
                 path: raw_path.to_string(),
                 protocol: protocol(parts.version),
-                source_ip: remote.ip().to_string(),
+                source_ip: crate::client_ip::ip_string(remote.ip()),
                 user_agent: header(http::header::USER_AGENT),
                 domain_name: domain_name.to_string(),
                 request_time_epoch_ms: tollgate_model::time::now_epoch_millis(),

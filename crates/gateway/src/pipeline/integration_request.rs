@@ -226,7 +226,7 @@ pub fn http_proxy(
         insert(&mut headers, (*h).clone(), v);
     }
     gateway_headers(&mut headers, inv);
-    let ip = crate::pipeline::respond::ip_string(inv.remote.ip());
+    let ip = crate::client_ip::ip_string(inv.remote.ip());
     let xff = match headers.get(X_FORWARDED_FOR).and_then(|v| v.to_str().ok()) {
         Some(prev) => {
             let mut both = String::with_capacity(prev.len() + 2 + ip.len());

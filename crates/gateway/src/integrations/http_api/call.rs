@@ -40,7 +40,7 @@ pub struct HttpApiCall<'a> {
 
 impl HttpApiCall<'_> {
     pub(super) fn source_ip(&self) -> String {
-        self.remote.ip().to_string()
+        crate::client_ip::ip_string(self.remote.ip())
     }
 
     pub(super) fn user_agent(&self) -> &str {
