@@ -27,7 +27,7 @@ use crate::execution_log::{java_map, redacted};
 use crate::integrations::lambda::title_case;
 use crate::invocation::{IntegrationOutput, Invocation, RequestBody};
 use crate::pipeline::integration_request::{self, BackendRequest};
-use crate::pipeline::respond;
+use crate::pipeline::respond::{self, NameRule};
 
 type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
 
@@ -186,14 +186,38 @@ impl HttpClient {
     /// `h1`'s ~1.5 KB would size every request's future, which is copied whole once per
     /// request (and one box type for both keeps `send`'s future as small as it can be).
     fn exchange(&self, req: BackendRequest) -> Exchange {
+        self.exchange_by(req, None)
+    }
+
+    /// [`Self::exchange`]; with a `rule`, the answer as a proxy passes it on
+    /// ([`respond::proxy_response_by`]), which the `http://` client does as it parses it.
+    fn exchange_by(&self, req: BackendRequest, rule: Option<NameRule>) -> Exchange {
         if req.uri.scheme() == Some(&http::uri::Scheme::HTTP) {
-            return Box::pin(h1::exchange(req));
+            return Box::pin(h1::exchange(req, rule));
         }
         let request = self.client.request(Self::build(req));
-        Box::pin(request.map(|r| match r {
+        Box::pin(request.map(move |r| match r {
             Err(e) => Err(failure(&e)),
-            Ok(r) => Ok(backend_head::into_gateway(r)),
+            Ok(r) => {
+                let resp = backend_head::into_gateway(r);
+                Ok(match rule {
+                    Some(rule) => respond::proxy_response_by(resp, rule),
+                    None => resp,
+                })
+            }
         }))
+    }
+
+    /// [`Self::send`] for a proxy: the answer's headers are those `rule` passes on, under
+    /// its names (hop-by-hop ones dropped).
+    pub fn send_proxied(
+        &self,
+        req: BackendRequest,
+        timeout: Duration,
+        rule: NameRule,
+    ) -> impl Future<Output = Result<Response<GatewayBody>, GatewayError>> {
+        let exchange = self.exchange_by(req, Some(rule));
+        tokio::time::timeout(timeout, exchange).map(|r| r.map_err(|_| timeout_error())?)
     }
 
     /// Sends and reads the whole response within the timeout (non-proxy integrations
@@ -282,18 +306,22 @@ impl Integration for HttpProxy {
     ) -> Result<Answer, GatewayError> {
         let i = call.integration;
         let req = integration_request::http_proxy(inv, i, call.params, body)?;
-        let sent = logged_request(inv, &req);
         let client = HttpClient::for_backend(inv.backend_tls, i.insecure_skip_verification);
-        let resp = rec.timed(client.send(req, i.timeout)).await;
-        let resp = resp?;
+        let Some((uri, headers)) = logged_request(inv, &req) else {
+            // Renamed as it is read: the answer's headers go into one map, not two.
+            let sent = client.send_proxied(req, i.timeout, respond::remapped);
+            let resp = rec.timed(sent).await?;
+            rec.status = Some(resp.status().as_u16());
+            return Ok(Answer::Response(resp));
+        };
+        // The execution log shows the backend's headers as it sent them.
+        let resp = rec.timed(client.send(req, i.timeout)).await?;
         rec.status = Some(resp.status().as_u16());
-        if let Some((uri, headers)) = sent {
-            rec.exchange(
-                inv,
-                || uri,
-                || (Some(headers), logged_headers(resp.headers())),
-            );
-        }
+        rec.exchange(
+            inv,
+            || uri,
+            || (Some(headers), logged_headers(resp.headers())),
+        );
         Ok(Answer::Response(respond::proxy_response(resp)))
     }
 }

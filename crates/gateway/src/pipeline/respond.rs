@@ -104,12 +104,22 @@ pub fn proxy_response(resp: Response<GatewayBody>) -> Response<GatewayBody> {
     proxy_response_by(resp, remapped)
 }
 
+/// What a proxied response header goes out as (`None`: dropped): REST's [`remapped`] or
+/// HTTP APIs' [`http_api_passed`].
+pub type NameRule = fn(&HeaderName) -> Option<HeaderName>;
+
+/// The name a proxied backend's header goes out under by `rule`; hop-by-hop ones never.
+pub(crate) fn proxied_name(name: &HeaderName, rule: NameRule) -> Option<HeaderName> {
+    if proxy_dropped(name.as_str()) {
+        return None;
+    }
+    rule(name)
+}
+
 /// A proxied backend's response: status and body as they are, each header renamed (or
-/// dropped) by `rule`, hop-by-hop headers dropped.
-pub fn proxy_response_by(
-    resp: Response<GatewayBody>,
-    rule: fn(&HeaderName) -> Option<HeaderName>,
-) -> Response<GatewayBody> {
+/// dropped) by `rule`, hop-by-hop headers dropped. (The `http://` client does this as it
+/// parses the answer: [`crate::integrations::http::HttpClient::send_proxied`].)
+pub fn proxy_response_by(resp: Response<GatewayBody>, rule: NameRule) -> Response<GatewayBody> {
     let (parts, body) = resp.into_parts();
     let mut out = Response::new(body);
     *out.status_mut() = parts.status;
@@ -130,10 +140,7 @@ pub fn proxy_response_by(
                 None => continue,
             },
         };
-        if proxy_dropped(name.as_str()) {
-            continue;
-        }
-        if let Some(name) = rule(&name) {
+        if let Some(name) = proxied_name(&name, rule) {
             h.append(name, value);
         }
     }

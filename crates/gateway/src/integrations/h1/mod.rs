@@ -37,6 +37,7 @@ use tollgate_model::GatewayResponseType as T;
 use crate::body::GatewayBody;
 use crate::error::GatewayError;
 use crate::pipeline::integration_request::BackendRequest;
+use crate::pipeline::respond::NameRule;
 use body::Decoder;
 use pool::Conn;
 use response::Head;
@@ -107,8 +108,12 @@ impl From<Failed> for GatewayError {
 }
 
 /// Sends `req` to its `http://` backend and answers once the response head is read (the
-/// body streams).
-pub async fn exchange(req: BackendRequest) -> Result<Response<GatewayBody>, GatewayError> {
+/// body streams). With a `rule`, the answer's headers are a proxy's, named by it
+/// ([`crate::pipeline::respond::proxy_response_by`]).
+pub async fn exchange(
+    req: BackendRequest,
+    rule: Option<NameRule>,
+) -> Result<Response<GatewayBody>, GatewayError> {
     let BackendRequest {
         method,
         uri,
@@ -134,7 +139,7 @@ pub async fn exchange(req: BackendRequest) -> Result<Response<GatewayBody>, Gate
             }
         };
         write_head(&mut conn.write, &method, &uri, &headers, &out);
-        match round_trip(&mut conn, &method, &mut out).await {
+        match round_trip(&mut conn, &method, &mut out, rule).await {
             Ok(head) => return Ok(respond(conn, head)),
             Err(Failed::Stale) if out.replayable() => continue,
             Err(f) => return Err(f.into()),
@@ -214,7 +219,12 @@ fn host_header(a: &http::uri::Authority) -> std::borrow::Cow<'_, str> {
 }
 
 /// Writes the request and reads the response head.
-async fn round_trip(conn: &mut Conn, method: &Method, out: &mut Outgoing) -> Result<Head, Failed> {
+async fn round_trip(
+    conn: &mut Conn,
+    method: &Method,
+    out: &mut Outgoing,
+    rule: Option<NameRule>,
+) -> Result<Head, Failed> {
     let Conn {
         stream,
         read,
@@ -242,7 +252,7 @@ async fn round_trip(conn: &mut Conn, method: &Method, out: &mut Outgoing) -> Res
     loop {
         if !read.is_empty() {
             if let Some(head) =
-                response::parse(read, method, names).map_err(|m| Failed::Malformed(m.0))?
+                response::parse(read, method, names, rule).map_err(|m| Failed::Malformed(m.0))?
             {
                 return Ok(head);
             }

@@ -2,9 +2,10 @@
 //! the bytes read (no copy), names as the backend spelled them kept for the client.
 
 use bytes::{Bytes, BytesMut};
-use http::header::{HeaderName, HeaderValue, CONNECTION, CONTENT_LENGTH, TRANSFER_ENCODING};
+use http::header::{HeaderName, HeaderValue};
 use http::{HeaderMap, Method, StatusCode};
 
+use crate::pipeline::respond::{proxied_name, NameRule};
 use crate::response_case::ResponseSpellings;
 
 /// Most header lines a response head may have (hyper's client allowed 100).
@@ -39,11 +40,14 @@ pub(super) struct Head {
 pub(super) struct Malformed(pub &'static str);
 
 /// Parses the head at the start of `read`, consuming it: `Ok(None)` until it is whole.
-/// Interim (1xx) heads are consumed and skipped.
+/// Interim (1xx) heads are consumed and skipped. With a `rule`, the headers are those a
+/// proxy passes on, named by the rule (`respond::proxy_response_by`'s work, done here
+/// so the answer's headers are not put in a map twice).
 pub(super) fn parse(
     read: &mut BytesMut,
     method: &Method,
     names: &mut Names,
+    rule: Option<NameRule>,
 ) -> Result<Option<Head>, Malformed> {
     let mut spans = [(0, 0, 0, 0); MAX_HEADERS];
     loop {
@@ -57,7 +61,8 @@ pub(super) fn parse(
         if (100..200).contains(&status) && status != 101 {
             continue;
         }
-        return build(&head, status, version, &spans[..count], method, names).map(Some);
+        let spans = &spans[..count];
+        return build(&head, status, version, spans, method, names, rule).map(Some);
     }
 }
 
@@ -131,22 +136,30 @@ fn build(
     spans: &[Span],
     method: &Method,
     names: &mut Names,
+    rule: Option<NameRule>,
 ) -> Result<Head, Malformed> {
     let status = StatusCode::from_u16(status).map_err(|_| Malformed("invalid status"))?;
+    let lines = Lines { head, spans };
+    let framing = framing(lines, status, method)?;
+    // After `101 Switching Protocols` the connection speaks something else.
+    let keep_alive = framing != Framing::Close
+        && status != StatusCode::SWITCHING_PROTOCOLS
+        && keeps_alive(lines, version);
     let mut headers = HeaderMap::with_capacity(spans.len());
     for &(ns, ne, vs, ve) in spans {
         let name = HeaderName::from_bytes(&head[ns as usize..ne as usize])
             .map_err(|_| Malformed("invalid header name"))?;
         let value = HeaderValue::from_maybe_shared(head.slice(vs as usize..ve as usize))
             .map_err(|_| Malformed("invalid header value"))?;
-        headers.append(name, value);
+        match rule {
+            None => headers.append(name, value),
+            Some(rule) => match proxied_name(&name, rule) {
+                Some(name) => headers.append(name, value),
+                None => continue,
+            },
+        };
     }
     let spellings = names.spellings(head, spans);
-    let framing = framing(&headers, status, method)?;
-    // After `101 Switching Protocols` the connection speaks something else.
-    let keep_alive = framing != Framing::Close
-        && status != StatusCode::SWITCHING_PROTOCOLS
-        && keeps_alive(&headers, version);
     Ok(Head {
         status,
         headers,
@@ -156,8 +169,26 @@ fn build(
     })
 }
 
+/// A head's header lines, as the backend sent them.
+#[derive(Clone, Copy)]
+struct Lines<'h> {
+    head: &'h [u8],
+    spans: &'h [Span],
+}
+
+impl<'h> Lines<'h> {
+    /// The values of the lines named `name` (lower case), in order.
+    fn values(self, name: &'static [u8]) -> impl DoubleEndedIterator<Item = &'h [u8]> {
+        self.spans.iter().filter_map(move |&(ns, ne, vs, ve)| {
+            let n = &self.head[ns as usize..ne as usize];
+            n.eq_ignore_ascii_case(name)
+                .then(|| &self.head[vs as usize..ve as usize])
+        })
+    }
+}
+
 /// RFC 9112 §6.3: how the body is delimited.
-fn framing(headers: &HeaderMap, status: StatusCode, method: &Method) -> Result<Framing, Malformed> {
+fn framing(lines: Lines<'_>, status: StatusCode, method: &Method) -> Result<Framing, Malformed> {
     if method == Method::HEAD
         || status == StatusCode::NO_CONTENT
         || status == StatusCode::NOT_MODIFIED
@@ -165,9 +196,8 @@ fn framing(headers: &HeaderMap, status: StatusCode, method: &Method) -> Result<F
     {
         return Ok(Framing::Empty);
     }
-    if let Some(last) = headers.get_all(TRANSFER_ENCODING).iter().next_back() {
+    if let Some(last) = lines.values(b"transfer-encoding").next_back() {
         let chunked = last
-            .as_bytes()
             .rsplit(|b| *b == b',')
             .next()
             .is_some_and(|c| c.trim_ascii().eq_ignore_ascii_case(b"chunked"));
@@ -178,8 +208,8 @@ fn framing(headers: &HeaderMap, status: StatusCode, method: &Method) -> Result<F
         });
     }
     let mut length = None;
-    for value in headers.get_all(CONTENT_LENGTH) {
-        for part in value.as_bytes().split(|b| *b == b',') {
+    for value in lines.values(b"content-length") {
+        for part in value.split(|b| *b == b',') {
             let n = std::str::from_utf8(part.trim_ascii())
                 .ok()
                 .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
@@ -195,11 +225,10 @@ fn framing(headers: &HeaderMap, status: StatusCode, method: &Method) -> Result<F
 }
 
 /// HTTP/1.1 keeps the connection unless told `close`; HTTP/1.0 only when told `keep-alive`.
-fn keeps_alive(headers: &HeaderMap, version: u8) -> bool {
+fn keeps_alive(lines: Lines<'_>, version: u8) -> bool {
     let has = |token: &[u8]| {
-        headers.get_all(CONNECTION).iter().any(|v| {
-            v.as_bytes()
-                .split(|b| *b == b',')
+        lines.values(b"connection").any(|v| {
+            v.split(|b| *b == b',')
                 .any(|t| t.trim_ascii().eq_ignore_ascii_case(token))
         })
     };
@@ -215,7 +244,12 @@ mod tests {
     use super::*;
 
     fn head(bytes: &[u8], method: Method) -> Result<Option<Head>, Malformed> {
-        parse(&mut BytesMut::from(bytes), &method, &mut Names::default())
+        parse(
+            &mut BytesMut::from(bytes),
+            &method,
+            &mut Names::default(),
+            None,
+        )
     }
 
     #[test]
@@ -223,10 +257,12 @@ mod tests {
         let mut read =
             BytesMut::from(&b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nX-CuS"[..]);
         let names = &mut Names::default();
-        let partial = parse(&mut read, &Method::POST, names).unwrap();
+        let partial = parse(&mut read, &Method::POST, names, None).unwrap();
         assert!(partial.is_none());
         read.extend_from_slice(b"tOm-Header: a\r\ncontent-length: 2\r\n\r\nok");
-        let h = parse(&mut read, &Method::POST, names).unwrap().unwrap();
+        let h = parse(&mut read, &Method::POST, names, None)
+            .unwrap()
+            .unwrap();
         assert_eq!(h.status, 201);
         assert_eq!(h.headers["x-custom-header"], "a");
         assert_eq!(h.framing, Framing::Length(2));
@@ -245,7 +281,9 @@ mod tests {
             ("X-CuStOm-Header: b", Some("X-CuStOm-Header")),
         ] {
             read.extend_from_slice(format!("HTTP/1.1 200 OK\r\n{next}\r\n\r\n").as_bytes());
-            let h = parse(&mut read, &Method::HEAD, names).unwrap().unwrap();
+            let h = parse(&mut read, &Method::HEAD, names, None)
+                .unwrap()
+                .unwrap();
             let spelled: Vec<&str> = h.spellings.iter().flat_map(|s| s.names()).collect();
             match kept {
                 Some(n) => assert!(spelled.contains(&n), "{next}: {spelled:?}"),
@@ -285,6 +323,41 @@ mod tests {
         ));
         assert!(!k("HTTP/1.1 200 OK\r\n\r\n"), "read to close");
         assert!(!k("HTTP/1.1 101 Switching Protocols\r\nupgrade: x\r\n\r\n"));
+    }
+
+    #[test]
+    fn a_proxy_rule_names_the_headers_while_framing_reads_them_as_sent() {
+        let mut read = BytesMut::from(
+            &b"HTTP/1.1 200 OK\r\nServer: nginx\r\nConnection: close\r\nContent-Length: 2\r\n\
+               Via: 1.1 x\r\nProxy-Foo: y\r\nX-CuStOm: a\r\nTransfer-Encoding-X: z\r\n\r\nok"[..],
+        );
+        let rule: NameRule = crate::pipeline::respond::remapped;
+        let h = parse(&mut read, &Method::GET, &mut Names::default(), Some(rule))
+            .unwrap()
+            .unwrap();
+        assert_eq!(h.framing, Framing::Length(2));
+        assert!(!h.keep_alive, "connection: close as sent");
+        let names: Vec<&str> = h.headers.keys().map(|n| n.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "x-amzn-remapped-server",
+                "x-amzn-remapped-connection",
+                "x-amzn-remapped-content-length",
+                "x-custom",
+                "transfer-encoding-x"
+            ]
+        );
+        assert_eq!(h.headers["x-amzn-remapped-content-length"], "2");
+        // Spelled as the backend sent them, for the client.
+        let spelled: Vec<&str> = h.spellings.iter().flat_map(|s| s.names()).collect();
+        assert!(spelled.contains(&"Server") && spelled.contains(&"X-CuStOm"));
+        // Without a rule, the headers are the backend's.
+        let mut read = BytesMut::from(&b"HTTP/1.1 200 OK\r\nServer: nginx\r\nVia: x\r\n\r\n"[..]);
+        let h = parse(&mut read, &Method::GET, &mut Names::default(), None)
+            .unwrap()
+            .unwrap();
+        assert_eq!(h.headers.len(), 2);
     }
 
     #[test]

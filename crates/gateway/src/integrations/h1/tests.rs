@@ -11,6 +11,12 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use super::exchange;
+
+async fn exchange_plain(
+    req: BackendRequest,
+) -> Result<http::Response<GatewayBody>, crate::error::GatewayError> {
+    exchange(req, None).await
+}
 use crate::body::GatewayBody;
 use crate::pipeline::integration_request::BackendRequest;
 use crate::response_case::ResponseSpellings;
@@ -112,7 +118,9 @@ async fn keep_alive_connections_are_reused_and_names_keep_their_case() {
     )
     .await;
     for path in ["/a?b=c", "?d=e", ""] {
-        let resp = exchange(get(&format!("{}{path}", b.uri))).await.unwrap();
+        let resp = exchange_plain(get(&format!("{}{path}", b.uri)))
+            .await
+            .unwrap();
         assert_eq!(resp.status(), 200);
         assert_eq!(
             resp.extensions().get::<ResponseSpellings>(),
@@ -145,7 +153,7 @@ async fn a_connection_the_backend_closed_is_not_reused() {
     )
     .await;
     for _ in 0..3 {
-        let resp = exchange(get(&b.uri)).await.unwrap();
+        let resp = exchange_plain(get(&b.uri)).await.unwrap();
         assert_eq!(body_of(resp).await, "ok");
         // Let the backend's close arrive (a race with it is retried, not failed).
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
@@ -163,7 +171,7 @@ async fn a_request_racing_the_backend_s_close_is_sent_again() {
     )
     .await;
     for _ in 0..20 {
-        let resp = exchange(get(&b.uri)).await.unwrap();
+        let resp = exchange_plain(get(&b.uri)).await.unwrap();
         assert_eq!(body_of(resp).await, "ok");
     }
 }
@@ -179,9 +187,9 @@ async fn chunked_and_close_delimited_bodies_stream() {
         |n| n == 1,
     )
     .await;
-    let resp = exchange(get(&b.uri)).await.unwrap();
+    let resp = exchange_plain(get(&b.uri)).await.unwrap();
     assert_eq!(body_of(resp).await, "hello world");
-    let resp = exchange(get(&b.uri)).await.unwrap();
+    let resp = exchange_plain(get(&b.uri)).await.unwrap();
     assert_eq!(body_of(resp).await, "until the end");
     assert_eq!(
         b.accepted.load(SeqCst),
@@ -194,7 +202,7 @@ async fn chunked_and_close_delimited_bodies_stream() {
 async fn bodies_are_framed_as_hyper_framed_them() {
     let b = backend(|_| b"HTTP/1.1 204 No Content\r\n\r\n".to_vec(), |_| false).await;
     // A known body: content-length, written with the head.
-    let resp = exchange(request(
+    let resp = exchange_plain(request(
         Method::POST,
         &b.uri,
         GatewayBody::from_bytes("abc"),
@@ -210,7 +218,9 @@ async fn bodies_are_framed_as_hyper_framed_them() {
     let stream = http_body_util::StreamBody::new(frames)
         .map_err(|e| -> crate::body::BoxError { match e {} });
     let body = GatewayBody::Boxed(http_body_util::combinators::UnsyncBoxBody::new(stream));
-    let resp = exchange(request(Method::PUT, &b.uri, body)).await.unwrap();
+    let resp = exchange_plain(request(Method::PUT, &b.uri, body))
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 204);
     {
         let seen = b.seen.lock().unwrap();
@@ -226,7 +236,7 @@ async fn bodies_are_framed_as_hyper_framed_them() {
     headers.insert("host", HeaderValue::from_static("kept.example"));
     let mut r = get(&b.uri);
     r.headers = headers;
-    exchange(r).await.unwrap();
+    exchange_plain(r).await.unwrap();
     let seen = b.seen.lock().unwrap();
     assert!(String::from_utf8_lossy(&seen[2]).contains("host: kept.example\r\n"));
 }
@@ -236,13 +246,13 @@ async fn unreachable_and_malformed_backends_fail_as_aws_says() {
     let closed = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = closed.local_addr().unwrap();
     drop(closed);
-    let e = exchange(get(&format!("http://{addr}/")))
+    let e = exchange_plain(get(&format!("http://{addr}/")))
         .await
         .err()
         .unwrap();
     assert_eq!(e.log_detail, Some("Invalid endpoint address"));
     let b = backend(|_| b"SSH-2.0-OpenSSH\r\n\r\n".to_vec(), |_| false).await;
-    let e = exchange(get(&b.uri)).await.err().unwrap();
+    let e = exchange_plain(get(&b.uri)).await.err().unwrap();
     assert_eq!(
         e.kind,
         tollgate_model::GatewayResponseType::IntegrationFailure
