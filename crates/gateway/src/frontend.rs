@@ -149,7 +149,7 @@ impl<A> Frontends<A> {
     /// A function URL's request by the path form (the function's path follows the id).
     fn function_url_path(&self, path: &str) -> Option<Addressed<'_, A>> {
         let rest = path.strip_prefix(URL_PATH_PREFIX)?;
-        let id = &rest[..rest.find('/').unwrap_or(rest.len())];
+        let id = &rest[..memchr::memchr(b'/', rest.as_bytes()).unwrap_or(rest.len())];
         (!id.is_empty()).then(|| Addressed {
             frontend: with_lower(id, |id| self.function_urls.get(id)),
             stage: None,
@@ -242,7 +242,7 @@ impl<A> Frontends<A> {
             return Some(found);
         }
         let rest = path.strip_prefix(PATH_PREFIX)?;
-        let id = &rest[..rest.find('/').unwrap_or(rest.len())];
+        let id = &rest[..memchr::memchr(b'/', rest.as_bytes()).unwrap_or(rest.len())];
         if id.is_empty() {
             return None;
         }
@@ -286,7 +286,8 @@ const USER_REQUEST: &str = "_user_request_";
 
 /// The `{id}` of an `{id}{infix}{something}` host (`.execute-api.`, `.lambda-url.`).
 fn host_label<'h>(hostname: &'h str, infix: &str) -> Option<&'h str> {
-    let dot = hostname.find('.')?;
+    // Byte searches: `str::find(char)` costs ~100 instructions a call more on the hot path.
+    let dot = memchr::memchr(b'.', hostname.as_bytes())?;
     let (label, rest) = hostname.split_at(dot);
     let is_form = !label.is_empty()
         && rest
@@ -349,19 +350,19 @@ pub fn strip_port(host: &str) -> &str {
     if let Some(v6) = host.strip_prefix('[') {
         return v6.split(']').next().unwrap_or(v6);
     }
-    host.rsplit_once(':').map_or(host, |(h, p)| {
-        if p.bytes().all(|b| b.is_ascii_digit()) {
-            h
-        } else {
-            host
+    match memchr::memrchr(b':', host.as_bytes()) {
+        Some(colon) if host.as_bytes()[colon + 1..].iter().all(u8::is_ascii_digit) => {
+            &host[..colon]
         }
-    })
+        _ => host,
+    }
 }
 
 /// `$context.domainPrefix`: the first label of the host a request was sent to (`abc` of
 /// `abc.execute-api.localhost:4566`), without its port.
 pub fn domain_prefix(host: &str) -> &str {
-    strip_port(host).split('.').next().unwrap_or_default()
+    let host = strip_port(host);
+    &host[..memchr::memchr(b'.', host.as_bytes()).unwrap_or(host.len())]
 }
 
 /// The request's Host header, else its URI authority (HTTP/2).

@@ -207,7 +207,7 @@ fn find_in<'r, M>(
         // cannot match an empty rest.
         return None;
     };
-    let seg_end = path[pos..end].find('/').map_or(end, |i| pos + i);
+    let seg_end = memchr::memchr(b'/', &path.as_bytes()[pos..end]).map_or(end, |i| pos + i);
     let seg = &path[pos..seg_end];
     let next = (seg_end < end).then_some(seg_end + 1);
     if let Some(child) = node.statics.get(seg) {
