@@ -350,12 +350,22 @@ pub fn strip_port(host: &str) -> &str {
     if let Some(v6) = host.strip_prefix('[') {
         return v6.split(']').next().unwrap_or(v6);
     }
-    match memchr::memrchr(b':', host.as_bytes()) {
-        Some(colon) if host.as_bytes()[colon + 1..].iter().all(u8::is_ascii_digit) => {
-            &host[..colon]
-        }
-        _ => host,
-    }
+    port_colon(host).map_or(host, |colon| &host[..colon])
+}
+
+/// The port of a Host header value (`4566` of `a.b:4566` or `[::1]:4566`); none when it
+/// names none (`a.b`, `[::1]`, `a.b:`).
+pub fn port_of(host: &str) -> Option<&str> {
+    Some(&host[port_colon(host)? + 1..]).filter(|p| !p.is_empty())
+}
+
+/// Where the `:` before a Host value's port is: its last colon, followed by digits only.
+fn port_colon(host: &str) -> Option<usize> {
+    let colon = memchr::memrchr(b':', host.as_bytes())?;
+    host.as_bytes()[colon + 1..]
+        .iter()
+        .all(u8::is_ascii_digit)
+        .then_some(colon)
 }
 
 /// `$context.domainPrefix`: the first label of the host a request was sent to (`abc` of
@@ -551,5 +561,10 @@ mod tests {
         assert_eq!(strip_port("a.b:4566"), "a.b");
         assert_eq!(strip_port("[::1]:4566"), "::1");
         assert_eq!(strip_port("a.b"), "a.b");
+        assert_eq!(port_of("a.b:4566"), Some("4566"));
+        assert_eq!(port_of("[::1]:4566"), Some("4566"));
+        assert_eq!(port_of("[::1]"), None);
+        assert_eq!(port_of("a.b:"), None);
+        assert_eq!(port_of("a.b"), None);
     }
 }

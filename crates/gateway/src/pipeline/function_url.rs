@@ -63,7 +63,7 @@ fn error_response(e: UrlError) -> Response<GatewayBody> {
 
 impl ApiPipeline for FunctionUrlPipeline {
     async fn serve(&self, gw: &Gateway, req: Inbound<'_>) -> Response<GatewayBody> {
-        let request_id = uuid::Uuid::new_v4().to_string();
+        let request_id = crate::request_ids::request_id();
         let Inbound {
             parts,
             body,

@@ -177,14 +177,17 @@ fn insert_owned(headers: &mut HeaderMap, name: HeaderName, value: String) {
 
 // Names made at compile time: a name made from a `&str` is parsed on every request.
 const X_AMZN_APIGATEWAY_API_ID: HeaderName = HeaderName::from_static("x-amzn-apigateway-api-id");
-const X_AMZN_TRACE_ID: HeaderName = HeaderName::from_static("x-amzn-trace-id");
 const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 const X_FORWARDED_PORT: HeaderName = HeaderName::from_static("x-forwarded-port");
 const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
 
 fn gateway_headers(headers: &mut HeaderMap, inv: &Invocation<'_>) {
     insert(headers, X_AMZN_APIGATEWAY_API_ID, &inv.ctx.api_id);
-    insert(headers, X_AMZN_TRACE_ID, &inv.ctx.trace_id);
+    insert(
+        headers,
+        tollgate_traces::context::X_AMZN_TRACE_ID,
+        &inv.ctx.trace_id,
+    );
     // W3C trace context when the caller sent one (answered with the gateway's span as the
     // parent) or the request is traced; otherwise none, as API Gateway sends none.
     use tollgate_traces::context::TRACEPARENT;
@@ -438,13 +441,8 @@ pub fn http(
 impl Invocation<'_> {
     /// The port the client addressed: the `Host` header's, else the scheme's default.
     fn local_port(&self) -> Option<&str> {
-        let host = self.parts.headers.get(http::header::HOST)?.as_bytes();
-        let port = &host[memchr::memrchr(b':', host)? + 1..];
-        // Digits only: `[::1]` has colons but no port.
-        if port.is_empty() || !port.iter().all(u8::is_ascii_digit) {
-            return None;
-        }
-        std::str::from_utf8(port).ok()
+        let host = self.parts.headers.get(http::header::HOST)?.to_str().ok()?;
+        crate::frontend::port_of(host)
     }
 
     pub(crate) fn ctx_local_port(&self) -> String {

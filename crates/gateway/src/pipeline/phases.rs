@@ -19,9 +19,7 @@ use crate::integrations::call::{Answer, Call, CallRecord};
 use crate::invocation::{Invocation, RequestBody};
 use crate::runtime::KeyBinding;
 use crate::Gateway;
-
-/// Made at compile time (a `&str` name is parsed on every lookup).
-const X_AMZN_TRACE_ID: http::HeaderName = http::HeaderName::from_static("x-amzn-trace-id");
+use tollgate_traces::context::X_AMZN_TRACE_ID;
 
 /// One unit of a pipeline, after routing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

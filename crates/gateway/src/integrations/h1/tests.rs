@@ -11,15 +11,16 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use super::exchange;
+use crate::body::GatewayBody;
+use crate::pipeline::integration_request::BackendRequest;
+use crate::response_case::ResponseSpellings;
 
+/// An exchange with no proxy rule: the backend's answer as it is.
 async fn exchange_plain(
     req: BackendRequest,
 ) -> Result<http::Response<GatewayBody>, crate::error::GatewayError> {
     exchange(req, None).await
 }
-use crate::body::GatewayBody;
-use crate::pipeline::integration_request::BackendRequest;
-use crate::response_case::ResponseSpellings;
 
 /// A backend answering each request with `answer(n)` (n counts requests from 0); it closes
 /// a connection after an answer when `close_after` says so. Counts connections accepted.
