@@ -8,6 +8,7 @@
 //!   the concurrency of all its versions together, as Lambda counts it.
 //! - [`logs`] keeps each function's log (`START`/`END`/`REPORT` and the workers' output).
 //! - [`events`] queues asynchronous (`Event`) invocations durably.
+//! - `prune` deletes the packages no function runs any more, stored and unpacked.
 //!
 //! The registry of pools is rebuilt from the store's functions by [`Functions::sync`] after
 //! every control-plane write and read lock-free by invocations.
@@ -22,6 +23,7 @@ pub mod metrics;
 mod output;
 pub mod policy;
 mod process_group;
+mod prune;
 pub mod remote;
 pub mod worker;
 
@@ -259,6 +261,7 @@ impl Functions {
             }
         });
         events::spawn_dispatcher(Arc::downgrade(&functions));
+        prune::spawn(Arc::downgrade(&functions));
         Ok(functions)
     }
 

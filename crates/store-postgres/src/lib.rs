@@ -119,6 +119,16 @@ impl Backend for PostgresBackend {
         Box::pin(async move { tables::put_code(&*self.client().await?, &sha256_hex, &zip).await })
     }
 
+    fn prune_code(
+        &self,
+        keep: Vec<String>,
+        stored_before_ms: i64,
+    ) -> BackendFuture<'_, Result<u64, StoreError>> {
+        Box::pin(async move {
+            tables::prune_code(&*self.client().await?, &keep, stored_before_ms).await
+        })
+    }
+
     fn get_code(
         &self,
         sha256_hex: String,

@@ -7,6 +7,8 @@
 //! - v2: `code` (functions' deployment packages by SHA-256, so every node can run a
 //!   function whatever node it was uploaded to) and `events` (the `Event` invocations
 //!   queue, claimed by one node at a time for a lease).
+//! - v3: `code.stored_at` (epoch ms of the last store), so packages no function runs any
+//!   more are deleted once no upload can still be on its way to a commit.
 //!
 //! Migrations run in one transaction holding a Postgres advisory lock, so nodes starting
 //! at the same time on one database migrate it once and the others wait, then find it
@@ -59,6 +61,10 @@ const MIGRATIONS: &[&str] = &[
         lease_ms      BIGINT NOT NULL,
         claimed_until BIGINT
     );
+",
+    // Packages kept from before count as stored long ago.
+    "
+    ALTER TABLE tollgate.code ADD COLUMN stored_at BIGINT NOT NULL DEFAULT 0;
 ",
 ];
 

@@ -212,12 +212,27 @@ async fn finish(tx: Transaction<'_>, ops: &[RowOp], next: u64) -> Result<u64, Co
 pub(crate) async fn put_code(client: &Client, sha256: &str, zip: &[u8]) -> Result<(), StoreError> {
     client
         .execute(
-            "INSERT INTO tollgate.code (sha256, zip) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-            &[&sha256, &zip],
+            "INSERT INTO tollgate.code (sha256, zip, stored_at) VALUES ($1, $2, $3)
+             ON CONFLICT (sha256) DO UPDATE SET stored_at = EXCLUDED.stored_at",
+            &[&sha256, &zip, &tollgate_store::epoch_ms()],
         )
         .await
         .map_err(pg)?;
     Ok(())
+}
+
+pub(crate) async fn prune_code(
+    client: &Client,
+    keep: &[String],
+    stored_before_ms: i64,
+) -> Result<u64, StoreError> {
+    client
+        .execute(
+            "DELETE FROM tollgate.code WHERE stored_at < $1 AND NOT (sha256 = ANY($2))",
+            &[&stored_before_ms, &keep],
+        )
+        .await
+        .map_err(pg)
 }
 
 pub(crate) async fn get_code(client: &Client, sha256: &str) -> Result<Option<Vec<u8>>, StoreError> {

@@ -180,17 +180,12 @@ async fn a_node_behind_a_busy_writer_writes_once_from_the_newest_state() {
 async fn a_database_of_the_previous_layout_is_migrated_keeping_its_rows() {
     let db = TempDatabase::create();
     assert_eq!(db.lay_out_as(1).await.unwrap(), Migrated { from: 0, to: 1 });
-    let (client, driver) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(driver);
-    client
-        .batch_execute(
-            "INSERT INTO tollgate.rows (kind, key, body) VALUES ('tags', 'kept', '{}');
+    sql(
+        &db,
+        "INSERT INTO tollgate.rows (kind, key, body) VALUES ('tags', 'kept', '{}');
              UPDATE tollgate.meta SET value = 1 WHERE name = 'version';",
-        )
-        .await
-        .unwrap();
+    )
+    .await;
     let (backend, loaded) = PostgresBackend::connect(&db.url).await.unwrap();
     assert_eq!(loaded.version, 1);
     assert!(loaded.rows.iter().any(|r| r.key == "kept"), "{loaded:?}");
@@ -210,4 +205,34 @@ async fn a_database_of_the_previous_layout_is_migrated_keeping_its_rows() {
         Some(&zip[..])
     );
     assert_eq!(backend.get_code("cd34".into()).await.unwrap(), None);
+}
+
+/// Packages kept by a layout before `stored_at` count as stored long ago: the first
+/// prune takes the ones no function runs.
+#[tokio::test]
+async fn packages_of_the_previous_layout_are_kept_and_count_as_old() {
+    let db = TempDatabase::create();
+    assert_eq!(db.lay_out_as(2).await.unwrap(), Migrated { from: 0, to: 2 });
+    sql(
+        &db,
+        "INSERT INTO tollgate.code (sha256, zip) VALUES ('run', 'a'), ('unused', 'b');",
+    )
+    .await;
+    let (backend, _) = PostgresBackend::connect(&db.url).await.unwrap();
+    let gone = backend
+        .prune_code(vec!["run".into()], tollgate_store::epoch_ms() - 3_600_000)
+        .await
+        .unwrap();
+    assert_eq!(gone, 1);
+    assert!(backend.get_code("run".into()).await.unwrap().is_some());
+    assert_eq!(backend.get_code("unused".into()).await.unwrap(), None);
+}
+
+/// Runs `batch` on the test's database through a connection of its own.
+async fn sql(db: &TempDatabase, batch: &str) {
+    let (client, driver) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(driver);
+    client.batch_execute(batch).await.unwrap();
 }

@@ -151,6 +151,17 @@ pub trait Backend: Send + Sync {
     ) -> BackendFuture<'_, Result<(), StoreError>> {
         Box::pin(std::future::ready(Ok(())))
     }
+    /// Deletes the packages stored before `stored_before_ms` (epoch ms) that are not in
+    /// `keep` (hex SHA-256) and answers how many went. Storing a package again counts as
+    /// storing it then, so a package uploaded for a commit still on its way is not taken
+    /// while the cut-off is older than any upload's commit. The default keeps none.
+    fn prune_code(
+        &self,
+        _keep: Vec<String>,
+        _stored_before_ms: i64,
+    ) -> BackendFuture<'_, Result<u64, StoreError>> {
+        Box::pin(std::future::ready(Ok(0)))
+    }
     /// The package kept under `sha256_hex`, if any.
     fn get_code(
         &self,
@@ -200,4 +211,11 @@ pub trait Backend: Send + Sync {
     /// Adds each row's `used` to the stored total (`used = used + delta`), in one
     /// transaction: counts from several nodes add up instead of overwriting each other.
     fn add_usage(&self, deltas: Vec<UsageRow>) -> BackendFuture<'_, Result<(), StoreError>>;
+}
+
+/// Now as epoch milliseconds: when a package was stored ([`Backend::put_code`]).
+pub fn epoch_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }

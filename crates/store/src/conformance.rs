@@ -33,7 +33,8 @@ macro_rules! backend_conformance {
             a_writer_behind_another_reloads_and_retries,
             concurrent_writers_on_two_stores_both_survive,
             refresh_catches_up_with_another_writer,
-            usage_increments_from_two_writers_add_up);
+            usage_increments_from_two_writers_add_up,
+            packages_no_function_runs_go_once_stored_before_the_cut_off);
     };
     (@tests $harness:expr; $($name:ident),*) => {
         $(
@@ -267,4 +268,32 @@ pub async fn usage_increments_from_two_writers_add_up(h: &impl Harness) {
         saved,
         vec![row("k1", 100, 5), row("k1", 101, 2), row("k2", 100, 1)]
     );
+}
+
+pub async fn packages_no_function_runs_go_once_stored_before_the_cut_off(h: &impl Harness) {
+    let a = h.open().await;
+    let b = h.open().await;
+    let zip = |s: &'static str| bytes::Bytes::from_static(s.as_bytes());
+    let before = crate::backend::epoch_ms();
+    a.put_code("old-run".into(), zip("1")).await.unwrap();
+    a.put_code("old-unused".into(), zip("2")).await.unwrap();
+    b.put_code("stored-again".into(), zip("3")).await.unwrap();
+    let cut_off = crate::backend::epoch_ms() + 1;
+    // Stored again after the cut-off: counts as new (an upload on its way to its commit).
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    b.put_code("stored-again".into(), zip("3")).await.unwrap();
+    assert!(before < cut_off);
+    let gone = b.prune_code(vec!["old-run".into()], cut_off).await.unwrap();
+    assert_eq!(gone, 1);
+    let kept = |k: &'static str| {
+        let a = a.clone();
+        async move { a.get_code(k.into()).await.unwrap().is_some() }
+    };
+    assert!(kept("old-run").await, "run by a function");
+    assert!(
+        !kept("old-unused").await,
+        "stored before the cut-off, run by none"
+    );
+    assert!(kept("stored-again").await, "stored again after the cut-off");
+    assert_eq!(a.prune_code(vec![], 0).await.unwrap(), 0, "nothing older");
 }

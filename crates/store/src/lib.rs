@@ -42,7 +42,9 @@ pub mod throttle;
 pub mod transfer;
 pub mod usage;
 
-pub use backend::{Backend, BackendFuture, ClaimedEvent, Loaded, Prepare, Row, RowOp, UsageRow};
+pub use backend::{
+    epoch_ms, Backend, BackendFuture, ClaimedEvent, Loaded, Prepare, Row, RowOp, UsageRow,
+};
 pub use error::{CommitError, StoreError};
 pub use feed::{Change, Changed, Subscription};
 pub use sqlite::SqliteBackend;

@@ -83,6 +83,17 @@ impl Store {
         self.backend.put_code(sha256_hex, zip).await
     }
 
+    /// Deletes the kept packages no function of the newest committed state runs and that
+    /// were last stored before `stored_before_ms` (epoch ms); answers how many went.
+    pub async fn prune_code(&self, stored_before_ms: i64) -> Result<u64, StoreError> {
+        // The newest state, so a function created through another node keeps its package.
+        self.refresh().await?;
+        let keep = crate::transfer::packages(&self.state())
+            .into_keys()
+            .collect();
+        self.backend.prune_code(keep, stored_before_ms).await
+    }
+
     /// A package another node kept, to unpack here.
     pub async fn get_code(&self, sha256_hex: String) -> Result<Option<Vec<u8>>, StoreError> {
         self.backend.get_code(sha256_hex).await

@@ -163,7 +163,7 @@ pub fn package_key(code_sha256: &str) -> Option<String> {
 }
 
 /// Every package the state's functions run (hex SHA-256), with the functions running it.
-fn packages(state: &State) -> std::collections::BTreeMap<String, Vec<String>> {
+pub fn packages(state: &State) -> std::collections::BTreeMap<String, Vec<String>> {
     let mut by_sha = std::collections::BTreeMap::<String, Vec<String>>::new();
     for f in state.functions.values() {
         let configs = std::iter::once(&f.latest).chain(f.versions.values());

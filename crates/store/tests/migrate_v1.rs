@@ -143,3 +143,34 @@ async fn a_v2_database_gains_the_code_table_and_keeps_its_state() {
         Some(b"zip".to_vec())
     );
 }
+
+#[tokio::test]
+async fn a_v3_database_keeps_its_packages_which_count_as_stored_long_ago() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("tollgate.db");
+    drop(Store::open(dir.path()).unwrap());
+    // Back to the v3 layout (no `stored_at`), a package kept in it.
+    let c = rusqlite::Connection::open(&db).unwrap();
+    c.execute_batch(
+        "DROP TABLE code; CREATE TABLE code (sha256 TEXT PRIMARY KEY, zip BLOB NOT NULL);
+         INSERT INTO code (sha256, zip) VALUES ('old', x'01');
+         UPDATE meta SET value = 3 WHERE name = 'schema_version';",
+    )
+    .unwrap();
+    drop(c);
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(
+        sqlite::schema_version(&db).unwrap(),
+        Some(sqlite::SCHEMA_VERSION)
+    );
+    assert_eq!(store.get_code("old".into()).await.unwrap(), Some(vec![1]));
+    store
+        .put_code("new".into(), bytes::Bytes::from_static(b"zip"))
+        .await
+        .unwrap();
+    // No function runs either: the one from before goes, the one just stored stays.
+    let hour_ago = tollgate_store::epoch_ms() - 3_600_000;
+    assert_eq!(store.prune_code(hour_ago).await.unwrap(), 1);
+    assert_eq!(store.get_code("old".into()).await.unwrap(), None);
+    assert!(store.get_code("new".into()).await.unwrap().is_some());
+}

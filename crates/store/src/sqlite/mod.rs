@@ -14,10 +14,10 @@ use std::thread::JoinHandle;
 
 use rusqlite::{Connection, OptionalExtension};
 
-use self::tables::{add_usage, commit, err, get_code, load, load_usage, put_code};
+use self::tables::{add_usage, commit, err, get_code, load, load_usage, prune_code, put_code};
 use tokio::sync::oneshot;
 
-use crate::backend::{Backend, BackendFuture, Loaded, RowOp, UsageRow};
+use crate::backend::{epoch_ms, Backend, BackendFuture, Loaded, RowOp, UsageRow};
 use crate::error::{CommitError, StoreError};
 
 type Job = Box<dyn FnOnce(&mut Connection) + Send>;
@@ -167,7 +167,15 @@ impl Backend for SqliteBackend {
         sha256_hex: String,
         zip: bytes::Bytes,
     ) -> BackendFuture<'_, Result<(), StoreError>> {
-        self.run(move |conn| put_code(conn, &sha256_hex, &zip))
+        self.run(move |conn| put_code(conn, &sha256_hex, &zip, epoch_ms()))
+    }
+
+    fn prune_code(
+        &self,
+        keep: Vec<String>,
+        stored_before_ms: i64,
+    ) -> BackendFuture<'_, Result<u64, StoreError>> {
+        self.run(move |conn| prune_code(conn, &keep, stored_before_ms))
     }
 
     fn get_code(

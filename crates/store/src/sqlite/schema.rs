@@ -8,6 +8,8 @@
 //!
 //! - v3: `code` (functions' deployment packages by SHA-256, so `tollgate export` carries
 //!   them to another store, as Postgres keeps them for a cluster).
+//! - v4: `code.stored_at` (epoch ms of the last store), so packages no function runs any
+//!   more are deleted once no upload can still be on its way to a commit.
 //!
 //! `usage` is the same in all. A database is upgraded in one transaction when opened: a
 //! failed migration leaves the file as it was.
@@ -21,7 +23,7 @@ use super::tables::{apply, err};
 use super::v1;
 
 /// The layout this build writes.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 const V2_TABLES: &str = "
     CREATE TABLE meta (
@@ -59,6 +61,12 @@ const V3_TABLES: &str = "
     UPDATE meta SET value = 3 WHERE name = 'schema_version';
 ";
 
+/// Packages kept from before v4 count as stored long ago.
+const V4_CODE_STORED_AT: &str = "
+    ALTER TABLE code ADD COLUMN stored_at INTEGER NOT NULL DEFAULT 0;
+    UPDATE meta SET value = 4 WHERE name = 'schema_version';
+";
+
 fn table_exists(tx: &Transaction, name: &str) -> Result<bool, StoreError> {
     tx.query_row(
         "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
@@ -89,10 +97,11 @@ pub(super) fn upgrade(conn: &mut Connection) -> Result<(), StoreError> {
     let tx = conn
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
         .map_err(err)?;
-    match current(&tx)? {
+    let found = current(&tx)?;
+    match found {
         0 => tx.execute_batch(V2_TABLES).map_err(err)?,
         1 => v1_to_v2(&tx)?,
-        2 => {}
+        2..=3 => {}
         SCHEMA_VERSION => return Ok(()),
         found => {
             return Err(StoreError::UnsupportedSchema {
@@ -101,7 +110,10 @@ pub(super) fn upgrade(conn: &mut Connection) -> Result<(), StoreError> {
             })
         }
     }
-    tx.execute_batch(V3_TABLES).map_err(err)?;
+    if found < 3 {
+        tx.execute_batch(V3_TABLES).map_err(err)?;
+    }
+    tx.execute_batch(V4_CODE_STORED_AT).map_err(err)?;
     tx.commit().map_err(err)
 }
 

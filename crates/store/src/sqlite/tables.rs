@@ -171,13 +171,46 @@ pub(super) fn add_usage(conn: &mut Connection, deltas: &[UsageRow]) -> Result<()
     tx.commit().map_err(err)
 }
 
-pub(super) fn put_code(conn: &mut Connection, sha256: &str, zip: &[u8]) -> Result<(), StoreError> {
+pub(super) fn put_code(
+    conn: &mut Connection,
+    sha256: &str,
+    zip: &[u8],
+    now_ms: i64,
+) -> Result<(), StoreError> {
     conn.execute(
-        "INSERT INTO code (sha256, zip) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
-        params![sha256, zip],
+        "INSERT INTO code (sha256, zip, stored_at) VALUES (?1, ?2, ?3)
+         ON CONFLICT (sha256) DO UPDATE SET stored_at = excluded.stored_at",
+        params![sha256, zip, now_ms],
     )
     .map_err(err)?;
     Ok(())
+}
+
+pub(super) fn prune_code(
+    conn: &mut Connection,
+    keep: &[String],
+    stored_before_ms: i64,
+) -> Result<u64, StoreError> {
+    let tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(err)?;
+    let old: Vec<String> = {
+        let mut stmt = tx
+            .prepare("SELECT sha256 FROM code WHERE stored_at < ?1")
+            .map_err(err)?;
+        let rows = stmt
+            .query_map(params![stored_before_ms], |r| r.get(0))
+            .map_err(err)?;
+        rows.collect::<Result<_, _>>().map_err(err)?
+    };
+    let mut gone = 0;
+    for sha256 in old.iter().filter(|s| !keep.contains(s)) {
+        gone += tx
+            .execute("DELETE FROM code WHERE sha256 = ?1", params![sha256])
+            .map_err(err)? as u64;
+    }
+    tx.commit().map_err(err)?;
+    Ok(gone)
 }
 
 pub(super) fn get_code(conn: &mut Connection, sha256: &str) -> Result<Option<Vec<u8>>, StoreError> {
