@@ -1,6 +1,7 @@
 //! Redis for a cluster of Tollgate nodes (`tollgate serve --redis URL`): throttle buckets
 //! shared by every node ([`RedisBuckets`], leases of a bucket kept in Redis) and quotas
-//! exact across nodes ([`RedisUsage`], one counter per plan, key and period), behind the
+//! exact across nodes ([`RedisUsage`], one counter per plan, key and period, a few units
+//! taken ahead per node far from the limit), behind the
 //! store's `Buckets` and `UsageCounters` seams, and values every node reads (the response
 //! caches: [`RedisBlobs`]), and which node holds each WebSocket connection
 //! ([`RedisOwners`]). Only the binary depends on this crate.
@@ -20,7 +21,7 @@ pub use blobs::RedisBlobs;
 pub use bucket::{overshoot, RedisBucket, RedisBuckets, OVERSHOOT};
 pub use link::{FailureMode, Link, ROUND_TRIP};
 pub use owners::{RedisOwners, ALIVE_FOR, HEARTBEAT};
-pub use quota::{RedisCounter, RedisUsage};
+pub use quota::{RedisCounter, RedisUsage, RESERVE_LIFE, RESERVE_MAX};
 
 /// Whether `url` names a Redis server we can connect to (`redis://`, or `rediss://` for
 /// TLS).
