@@ -215,17 +215,13 @@ impl State {
     }
 
     /// How many tokens the next lease asks for: twice the last while leases run out
-    /// before they expire, half while they expire unspent.
+    /// before they expire, half while they expire unspent. A lease with tokens that has not
+    /// expired was just renewed by another thread's call (each worker thread's waiting
+    /// requests make their own): no reason to change the size.
     fn next_lease(&self, now_us: u64) -> u32 {
         let (expiry, left) = unpack(self.lease.load(Ordering::Relaxed));
         let size = self.next_size.load(Ordering::Relaxed);
-        let size = if left > 0 {
-            size / 2
-        } else if now_us < expiry {
-            (size * 2).clamp(1, self.max_lease)
-        } else {
-            size
-        };
+        let size = resize(size, left > 0, now_us < expiry, self.max_lease);
         self.next_size.store(size, Ordering::Relaxed);
         size
     }
@@ -270,6 +266,16 @@ impl State {
                 Err(actual) => cur = actual,
             }
         }
+    }
+}
+
+/// The next lease's size after one of `size`, which has tokens `left` or not and is `live`
+/// (not expired) or not (see [`State::next_lease`]).
+fn resize(size: u32, left: bool, live: bool, max: u32) -> u32 {
+    match (left, live) {
+        (true, false) => size / 2,
+        (false, true) => (size * 2).clamp(1, max),
+        _ => size,
     }
 }
 
@@ -326,6 +332,20 @@ impl Buckets for RedisBuckets {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lease_grows_when_spent_early_shrinks_when_left_and_stays_when_just_renewed() {
+        assert_eq!(resize(8, false, true, 100), 16, "spent before it expired");
+        assert_eq!(resize(64, false, true, 100), 100, "never past the most");
+        assert_eq!(resize(8, true, false, 100), 4, "expired unspent");
+        assert_eq!(
+            resize(8, true, true, 100),
+            8,
+            "another thread's call renewed it"
+        );
+        assert_eq!(resize(8, false, false, 100), 8, "spent as it expired");
+        assert_eq!(resize(0, false, true, 100), 1);
+    }
 
     #[test]
     fn lease_word_round_trips() {
