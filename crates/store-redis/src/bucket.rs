@@ -215,9 +215,9 @@ impl State {
     }
 
     /// How many tokens the next lease asks for: twice the last while leases run out
-    /// before they expire, half while they expire unspent. A lease with tokens that has not
-    /// expired was just renewed by another thread's call (each worker thread's waiting
-    /// requests make their own): no reason to change the size.
+    /// before they expire, half (at least one) while they expire unspent. A lease with
+    /// tokens that has not expired was just renewed by another thread's call (each worker
+    /// thread's waiting requests make their own): no reason to change the size.
     fn next_lease(&self, now_us: u64) -> u32 {
         let (expiry, left) = unpack(self.lease.load(Ordering::Relaxed));
         let size = self.next_size.load(Ordering::Relaxed);
@@ -273,7 +273,9 @@ impl State {
 /// (not expired) or not (see [`State::next_lease`]).
 fn resize(size: u32, left: bool, live: bool, max: u32) -> u32 {
     match (left, live) {
-        (true, false) => size / 2,
+        // Never none: with no lease kept, none could be seen running out, and the size
+        // would stay at nothing (every request a call).
+        (true, false) => (size / 2).max(1),
         (false, true) => (size * 2).clamp(1, max),
         _ => size,
     }
@@ -338,6 +340,7 @@ mod tests {
         assert_eq!(resize(8, false, true, 100), 16, "spent before it expired");
         assert_eq!(resize(64, false, true, 100), 100, "never past the most");
         assert_eq!(resize(8, true, false, 100), 4, "expired unspent");
+        assert_eq!(resize(1, true, false, 100), 1, "at least one");
         assert_eq!(
             resize(8, true, true, 100),
             8,
