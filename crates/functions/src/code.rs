@@ -43,7 +43,7 @@ pub fn code_dir(root: &Path, sha256_b64: &str) -> PathBuf {
 
 /// A `CodeSha256` (base64) as the hex the directory and the store name it by.
 pub fn sha256_hex(sha256_b64: &str) -> String {
-    tollgate_store::transfer::package_key(sha256_b64)
+    tollgate_store::code::package_key(sha256_b64)
         .unwrap_or_else(|| sha256_b64.replace(['/', '+', '='], "_"))
 }
 

@@ -261,7 +261,11 @@ impl Functions {
             }
         });
         events::spawn_dispatcher(Arc::downgrade(&functions));
-        prune::spawn(Arc::downgrade(&functions));
+        prune::spawn(
+            Arc::downgrade(&functions),
+            store.clone(),
+            functions.code_root.clone(),
+        );
         Ok(functions)
     }
 

@@ -6,11 +6,11 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::ffi::OsString;
-use std::path::Path;
-use std::sync::Weak;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use super::Functions;
+use tollgate_store::Store;
 
 /// How often packages are looked at; the first time a minute after start.
 const EVERY: Duration = Duration::from_secs(3600);
@@ -18,38 +18,40 @@ const FIRST: Duration = Duration::from_secs(60);
 /// A package stored this long ago and run by no function is deleted from the store.
 const GRACE_MS: i64 = 3_600_000;
 
-/// Prunes the engine's packages every [`EVERY`] while it runs.
-pub(crate) fn spawn(engine: Weak<Functions>) {
+/// Prunes the packages of `store` and those unpacked under `code_root` every [`EVERY`]
+/// while `engine` lives.
+pub(crate) fn spawn<T: Send + Sync + 'static>(
+    engine: Weak<T>,
+    store: Arc<Store>,
+    code_root: PathBuf,
+) {
     tokio::spawn(async move {
         let start = tokio::time::Instant::now() + FIRST;
         let mut tick = tokio::time::interval_at(start, EVERY);
         let mut unused = HashSet::new();
         loop {
             tick.tick().await;
-            let Some(engine) = engine.upgrade() else {
+            if engine.strong_count() == 0 {
                 break;
-            };
-            unused = engine.prune(unused).await;
+            }
+            unused = prune(&store, &code_root, unused).await;
         }
     });
 }
 
-impl Functions {
-    /// One pass; `unused` is what the last pass found unused here, and the answer this
-    /// pass's.
-    pub(crate) async fn prune(&self, unused: HashSet<OsString>) -> HashSet<OsString> {
-        let cut_off = tollgate_store::epoch_ms() - GRACE_MS;
-        match self.store.prune_code(cut_off).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(packages = n, "deleted stored code no function runs"),
-            Err(e) => tracing::warn!(error = %e, "cannot prune stored code packages"),
-        }
-        let run = tollgate_store::transfer::packages(&self.store.state());
-        let root = self.code_root.clone();
-        tokio::task::spawn_blocking(move || sweep(&root, &run, &unused))
-            .await
-            .unwrap_or_default()
+/// One pass; `unused` is what the last pass found unused here, and the answer this pass's.
+async fn prune(store: &Store, code_root: &Path, unused: HashSet<OsString>) -> HashSet<OsString> {
+    let cut_off = tollgate_store::epoch_ms() - GRACE_MS;
+    match store.prune_code(cut_off).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(packages = n, "deleted stored code no function runs"),
+        Err(e) => tracing::warn!(error = %e, "cannot prune stored code packages"),
     }
+    let run = tollgate_store::code::packages(&store.state());
+    let root = code_root.to_path_buf();
+    tokio::task::spawn_blocking(move || sweep(&root, &run, &unused))
+        .await
+        .unwrap_or_default()
 }
 
 /// Removes the directories under `root` that no function runs and that were unused at the

@@ -23,6 +23,7 @@
 //! a [`limit::Decision`] that waits for one round trip only when its local share is spent.
 
 mod backend;
+pub mod code;
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
 mod error;

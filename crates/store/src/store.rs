@@ -88,9 +88,7 @@ impl Store {
     pub async fn prune_code(&self, stored_before_ms: i64) -> Result<u64, StoreError> {
         // The newest state, so a function created through another node keeps its package.
         self.refresh().await?;
-        let keep = crate::transfer::packages(&self.state())
-            .into_keys()
-            .collect();
+        let keep = crate::code::packages(&self.state()).into_keys().collect();
         self.backend.prune_code(keep, stored_before_ms).await
     }
 
