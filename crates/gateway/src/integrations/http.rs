@@ -27,6 +27,7 @@ use crate::execution_log::{java_map, redacted};
 use crate::integrations::lambda::title_case;
 use crate::invocation::{IntegrationOutput, Invocation, RequestBody};
 use crate::pipeline::integration_request::{self, BackendRequest};
+use crate::pipeline::proxy_head;
 use crate::pipeline::respond::{self, NameRule};
 
 type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
@@ -220,6 +221,17 @@ impl HttpClient {
         tokio::time::timeout(timeout, exchange).map(|r| r.map_err(|_| timeout_error())?)
     }
 
+    /// [`Self::send_proxied`] of a request whose head is written already (to a plain
+    /// `http://` backend).
+    pub fn send_written(
+        req: h1::WrittenRequest,
+        timeout: Duration,
+        rule: NameRule,
+    ) -> impl Future<Output = Result<Response<GatewayBody>, GatewayError>> {
+        let exchange: Exchange = Box::pin(h1::exchange_written(req, Some(rule)));
+        tokio::time::timeout(timeout, exchange).map(|r| r.map_err(|_| timeout_error())?)
+    }
+
     /// Sends and reads the whole response within the timeout (non-proxy integrations
     /// need the body to select and render the integration response).
     pub fn send_buffered(
@@ -305,6 +317,20 @@ impl Integration for HttpProxy {
         body: RequestBody,
     ) -> Result<Answer, GatewayError> {
         let i = call.integration;
+        let body = match inv.ctx.execution_log {
+            // The head written as the client's is read, no map built (a plain `http://`
+            // backend; the execution log shows the map).
+            None => match proxy_head::written(inv, i, call.params, body) {
+                Ok(req) => {
+                    let sent = HttpClient::send_written(req, i.timeout, respond::remapped);
+                    let resp = rec.timed(sent).await?;
+                    rec.status = Some(resp.status().as_u16());
+                    return Ok(Answer::Response(resp));
+                }
+                Err(body) => body,
+            },
+            Some(_) => body,
+        };
         let req = integration_request::http_proxy(inv, i, call.params, body)?;
         let client = HttpClient::for_backend(inv.backend_tls, i.insecure_skip_verification);
         let Some((uri, headers)) = logged_request(inv, &req) else {

@@ -81,7 +81,7 @@ pub(crate) struct Mapped<'a> {
     pub path: Vec<(&'a str, Cow<'a, str>)>,
 }
 
-fn map_parameters<'a>(
+pub(crate) fn map_parameters<'a>(
     i: &'a CompiledIntegration,
     params: &'a Params<'_>,
     inv: &'a Invocation<'_>,
@@ -120,6 +120,20 @@ fn render_uri(
     inv: &Invocation<'_>,
     client_query: Option<&str>,
 ) -> Result<Uri, GatewayError> {
+    let s = uri_text(i, mapped, inv, client_query);
+    s.parse::<Uri>().map_err(|_| {
+        tracing::warn!(uri = %s, "integration URI does not parse");
+        GatewayError::internal()
+    })
+}
+
+/// [`render_uri`]'s text, not yet parsed.
+pub(crate) fn uri_text(
+    i: &CompiledIntegration,
+    mapped: &Mapped<'_>,
+    inv: &Invocation<'_>,
+    client_query: Option<&str>,
+) -> String {
     let mut s = String::with_capacity(128);
     for piece in &i.uri {
         match piece {
@@ -146,13 +160,10 @@ fn render_uri(
         s.push(sep);
         s.push_str(q);
     }
-    s.parse::<Uri>().map_err(|_| {
-        tracing::warn!(uri = %s, "integration URI does not parse");
-        GatewayError::internal()
-    })
+    s
 }
 
-fn backend_method(i: &CompiledIntegration, inv: &Invocation<'_>) -> Method {
+pub(crate) fn backend_method(i: &CompiledIntegration, inv: &Invocation<'_>) -> Method {
     i.http_method
         .clone()
         .unwrap_or_else(|| inv.parts.method.clone())
@@ -176,10 +187,11 @@ fn insert_owned(headers: &mut HeaderMap, name: HeaderName, value: String) {
 }
 
 // Names made at compile time: a name made from a `&str` is parsed on every request.
-const X_AMZN_APIGATEWAY_API_ID: HeaderName = HeaderName::from_static("x-amzn-apigateway-api-id");
-const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
-const X_FORWARDED_PORT: HeaderName = HeaderName::from_static("x-forwarded-port");
-const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+pub(crate) const X_AMZN_APIGATEWAY_API_ID: HeaderName =
+    HeaderName::from_static("x-amzn-apigateway-api-id");
+pub(crate) const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+pub(crate) const X_FORWARDED_PORT: HeaderName = HeaderName::from_static("x-forwarded-port");
+pub(crate) const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
 
 fn gateway_headers(headers: &mut HeaderMap, inv: &Invocation<'_>) {
     insert(headers, X_AMZN_APIGATEWAY_API_ID, &inv.ctx.api_id);
@@ -194,6 +206,21 @@ fn gateway_headers(headers: &mut HeaderMap, inv: &Invocation<'_>) {
     if inv.ctx.spans.is_some() || inv.parts.headers.contains_key(&TRACEPARENT) {
         let tp = inv.ctx.trace.traceparent(inv.ctx.sampled);
         insert_owned(headers, TRACEPARENT, tp);
+    }
+}
+
+/// `X-Forwarded-For`: the client's address after the value sent (if it is text).
+pub(crate) fn forwarded_for(sent: Option<&HeaderValue>, inv: &Invocation<'_>) -> String {
+    let ip = crate::client_ip::ip_string(inv.remote.ip());
+    match sent.and_then(|v| v.to_str().ok()) {
+        Some(prev) => {
+            let mut both = String::with_capacity(prev.len() + 2 + ip.len());
+            both.push_str(prev);
+            both.push_str(", ");
+            both.push_str(&ip);
+            both
+        }
+        None => ip,
     }
 }
 
@@ -229,17 +256,7 @@ pub fn http_proxy(
         insert(&mut headers, (*h).clone(), v);
     }
     gateway_headers(&mut headers, inv);
-    let ip = crate::client_ip::ip_string(inv.remote.ip());
-    let xff = match headers.get(X_FORWARDED_FOR).and_then(|v| v.to_str().ok()) {
-        Some(prev) => {
-            let mut both = String::with_capacity(prev.len() + 2 + ip.len());
-            both.push_str(prev);
-            both.push_str(", ");
-            both.push_str(&ip);
-            both
-        }
-        None => ip,
-    };
+    let xff = forwarded_for(headers.get(X_FORWARDED_FOR), inv);
     insert_owned(&mut headers, X_FORWARDED_FOR, xff);
     headers.insert(X_FORWARDED_PORT, inv.local_port_value());
     headers.insert(
@@ -440,7 +457,7 @@ pub fn http(
 
 impl Invocation<'_> {
     /// The port the client addressed: the `Host` header's, else the scheme's default.
-    fn local_port(&self) -> Option<&str> {
+    pub(crate) fn local_port(&self) -> Option<&str> {
         let host = self.parts.headers.get(http::header::HOST)?.to_str().ok()?;
         crate::frontend::port_of(host)
     }

@@ -41,6 +41,7 @@ pub mod integration_request;
 pub mod integration_response;
 pub mod method_request;
 pub mod phases;
+pub mod proxy_head;
 pub mod request_validation;
 pub mod resource_policy;
 pub mod respond;

@@ -55,7 +55,8 @@ enum Outgoing {
 }
 
 impl Outgoing {
-    fn of(body: GatewayBody, method: &Method, headers: &HeaderMap) -> Outgoing {
+    /// `declared`: the request head has a `Content-Length`.
+    fn of(body: GatewayBody, method: &Method, declared: bool) -> Outgoing {
         if body.is_end_stream() {
             return Outgoing::Empty;
         }
@@ -67,7 +68,7 @@ impl Outgoing {
                 _ => Outgoing::Empty,
             };
         }
-        let declared = headers.contains_key(CONTENT_LENGTH) || body.size_hint().exact().is_some();
+        let declared = declared || body.size_hint().exact().is_some();
         if !declared && matches!(*method, Method::GET | Method::HEAD | Method::CONNECT) {
             return Outgoing::Empty;
         }
@@ -107,6 +108,19 @@ impl From<Failed> for GatewayError {
     }
 }
 
+/// A request whose head the pipeline wrote itself (REST `HTTP_PROXY`:
+/// [`crate::pipeline::proxy_head`]), with no `Uri` or `HeaderMap` made for it.
+pub struct WrittenRequest {
+    pub method: Method,
+    /// The backend's `host[:port]`, as the integration URI has it.
+    pub authority: String,
+    /// The request line and header lines, `Host` among them, but for the body's framing.
+    pub lines: Vec<u8>,
+    /// A `content-length` line is among `lines`.
+    pub content_length: bool,
+    pub body: GatewayBody,
+}
+
 /// Sends `req` to its `http://` backend and answers once the response head is read (the
 /// body streams). With a `rule`, the answer's headers are a proxy's, named by it
 /// ([`crate::pipeline::respond::proxy_response_by`]).
@@ -121,30 +135,68 @@ pub async fn exchange(
         body,
     } = req;
     let authority = uri.authority().ok_or_else(invalid_address)?;
-    let mut out = Outgoing::of(body, &method, &headers);
+    let out = Outgoing::of(body, &method, headers.contains_key(CONTENT_LENGTH));
+    let head = |buf: &mut Vec<u8>, out: &Outgoing| write_head(buf, &method, &uri, &headers, out);
+    send(&method, authority.as_str(), out, rule, head).await
+}
+
+/// [`exchange`] of a request whose head is written already.
+pub async fn exchange_written(
+    req: WrittenRequest,
+    rule: Option<NameRule>,
+) -> Result<Response<GatewayBody>, GatewayError> {
+    let WrittenRequest {
+        method,
+        authority,
+        lines,
+        content_length,
+        body,
+    } = req;
+    let out = Outgoing::of(body, &method, content_length);
+    let head = |buf: &mut Vec<u8>, out: &Outgoing| {
+        buf.clear();
+        buf.extend_from_slice(&lines);
+        write_framing(buf, out, content_length);
+    };
+    send(&method, &authority, out, rule, head).await
+}
+
+/// Sends a request to `authority` (`host[:port]`), its head written by `head`, on an idle
+/// connection or a new one.
+async fn send(
+    method: &Method,
+    authority: &str,
+    mut out: Outgoing,
+    rule: Option<NameRule>,
+    head: impl Fn(&mut Vec<u8>, &Outgoing),
+) -> Result<Response<GatewayBody>, GatewayError> {
     // Stale idle connections are dropped and the next one tried; a new one is never stale.
     loop {
-        let mut conn = match pool::checkout(authority.as_str()) {
+        let mut conn = match pool::checkout(authority) {
             Some(conn) => conn,
             // Boxed, as is a streamed body's writing: rare, and inline their futures would
             // size the exchange's box, allocated for every request.
-            None => {
-                let port = authority.port_u16().unwrap_or(80);
-                Box::pin(Conn::connect(authority.as_str(), authority.host(), port))
-                    .await
-                    .map_err(|e| {
-                        tracing::info!(error = %e, "integration request failed");
-                        invalid_address()
-                    })?
-            }
+            None => Box::pin(connect(authority)).await?,
         };
-        write_head(&mut conn.write, &method, &uri, &headers, &out);
-        match round_trip(&mut conn, &method, &mut out, rule).await {
+        head(&mut conn.write, &out);
+        match round_trip(&mut conn, method, &mut out, rule).await {
             Ok(head) => return Ok(respond(conn, head)),
             Err(Failed::Stale) if out.replayable() => continue,
             Err(f) => return Err(f.into()),
         }
     }
+}
+
+/// A new connection to `authority`.
+async fn connect(authority: &str) -> Result<Conn, GatewayError> {
+    let parsed: http::uri::Authority = authority.parse().map_err(|_| invalid_address())?;
+    let port = parsed.port_u16().unwrap_or(80);
+    Conn::connect(authority, parsed.host(), port)
+        .await
+        .map_err(|e| {
+            tracing::info!(error = %e, "integration request failed");
+            invalid_address()
+        })
 }
 
 /// No connection to be had (the name does not resolve, nothing listens): AWS calls such an
@@ -185,17 +237,20 @@ fn write_head(buf: &mut Vec<u8>, method: &Method, uri: &Uri, headers: &HeaderMap
         buf.extend_from_slice(value.as_bytes());
         buf.extend_from_slice(b"\r\n");
     }
+    write_framing(buf, out, headers.contains_key(CONTENT_LENGTH));
+}
+
+/// The body's framing lines (`declared`: the head has a `Content-Length`) and the blank
+/// line that ends the head.
+fn write_framing(buf: &mut Vec<u8>, out: &Outgoing, declared: bool) {
     match out {
-        Outgoing::Bytes(b) if !headers.contains_key(CONTENT_LENGTH) => {
+        Outgoing::Bytes(b) if !declared => {
             let _ = write!(buf, "content-length: {}\r\n", b.len());
         }
         Outgoing::Stream { body, chunked } => {
             if *chunked {
                 buf.extend_from_slice(b"transfer-encoding: chunked\r\n");
-            } else if let (Some(n), false) = (
-                body.size_hint().exact(),
-                headers.contains_key(CONTENT_LENGTH),
-            ) {
+            } else if let (Some(n), false) = (body.size_hint().exact(), declared) {
                 let _ = write!(buf, "content-length: {n}\r\n");
             }
         }
