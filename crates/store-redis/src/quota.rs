@@ -39,13 +39,17 @@ use crate::slots::Queues;
 /// Counts up to ARGV[4] requests, and takes up to ARGV[5] units ahead while that leaves
 /// more than 16 times as many and UpdateUsage is not under way (`frozen_until`, epoch ms),
 /// in the period counter KEYS[1] (a hash: the count `n`, and the `epoch` UpdateUsage
-/// moves), never passing ARGV[1]. A missing counter starts at ARGV[2] and lives ARGV[3]
-/// seconds. Answers {counted, taken ahead, epoch}.
+/// moves), never passing ARGV[1]. A missing counter starts at ARGV[2], lives ARGV[3]
+/// seconds, and its epoch is Redis's clock in ms: a counter Redis lost and made again is
+/// in another epoch than units taken ahead from the lost one. Answers {counted, taken
+/// ahead, epoch}.
 const CONSUME: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local n = redis.call('HGET', KEYS[1], 'n')
 if n then n = tonumber(n) else
   n = tonumber(ARGV[2])
-  redis.call('HSET', KEYS[1], 'n', n)
+  redis.call('HSET', KEYS[1], 'n', n, 'epoch', now)
   redis.call('EXPIRE', KEYS[1], ARGV[3])
 end
 local epoch = tonumber(redis.call('HGET', KEYS[1], 'epoch') or 0)
@@ -53,8 +57,6 @@ local room = tonumber(ARGV[1]) - n
 if room <= 0 then return {0, 0, epoch} end
 local take = math.min(room, tonumber(ARGV[4]))
 local ahead = 0
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 if now >= tonumber(redis.call('HGET', KEYS[1], 'frozen_until') or 0) then
   ahead = math.min(tonumber(ARGV[5]), math.floor((room - take) / 16))
 end
@@ -63,10 +65,12 @@ return {take, ahead, epoch}
 ";
 
 /// Gives back ARGV[2] units taken ahead in epoch ARGV[1] and not spent, unless UpdateUsage
-/// set the count since (the units are not in the count it set).
+/// set the count since (the units are not in the count it set) or the counter is gone
+/// (expired, or lost by Redis: made again, it is not theirs).
 const SETTLE: &str = r"
 local unspent = tonumber(ARGV[2])
-if unspent > 0 and tonumber(redis.call('HGET', KEYS[1], 'epoch') or 0) == tonumber(ARGV[1]) then
+if unspent > 0 and redis.call('EXISTS', KEYS[1]) == 1
+    and tonumber(redis.call('HGET', KEYS[1], 'epoch') or 0) == tonumber(ARGV[1]) then
   redis.call('HINCRBY', KEYS[1], 'n', -unspent)
 end
 return 0

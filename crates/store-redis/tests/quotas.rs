@@ -130,3 +130,58 @@ async fn update_usage_waits_out_the_units_taken_ahead_then_admits_exactly_what_i
     tokio::time::sleep(RESERVE_LIFE + Duration::from_millis(300)).await;
     assert_eq!(counter(&prefix).await, 10_000);
 }
+
+#[tokio::test]
+async fn units_taken_ahead_from_a_counter_redis_lost_are_not_given_back_to_its_successor() {
+    let prefix = TempPrefix::new();
+    let q = quota(10_000);
+    let usage = node(&prefix).await;
+    let c = usage.counter("plan", "key");
+    assert_eq!(take(&c, &q).await, Verdict::Admit);
+    assert_eq!(counter(&prefix).await, 1 + RESERVE_MAX, "units taken ahead");
+    // Redis loses the counter (a restart that kept nothing), and another node counts 3
+    // requests in a new one while this node still holds its units.
+    let client = redis::Client::open(prefix.url.as_str()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let key = format!("{}quota-count:plan:key:{DAY}", prefix.prefix);
+    let _: i64 = redis::cmd("DEL")
+        .arg(&key)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let other = node(&prefix).await.counter("plan", "key");
+    for _ in 0..3 {
+        assert_eq!(take(&other, &q).await, Verdict::Admit);
+    }
+    let rebuilt = counter(&prefix).await;
+    assert!(
+        rebuilt >= 3,
+        "the new counter counts what it admitted: {rebuilt}"
+    );
+    tokio::time::sleep(RESERVE_LIFE + Duration::from_millis(300)).await;
+    let after = counter(&prefix).await;
+    assert!(
+        after >= 3,
+        "the lost counter's units are not taken off the new one: {rebuilt} then {after}"
+    );
+    // And a give-back to a counter that expired makes no key of its own.
+    let _: i64 = redis::cmd("DEL")
+        .arg(&key)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(take(&c, &q).await, Verdict::Admit);
+    let _: i64 = redis::cmd("DEL")
+        .arg(&key)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    tokio::time::sleep(RESERVE_LIFE + Duration::from_millis(300)).await;
+    let exists: i64 = redis::cmd("EXISTS")
+        .arg(&key)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(exists, 0, "no counter made by a give-back");
+}
