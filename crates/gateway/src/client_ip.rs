@@ -6,22 +6,34 @@
 pub fn ip_string(ip: std::net::IpAddr) -> String {
     match ip {
         std::net::IpAddr::V4(v4) => {
-            let mut out = String::with_capacity(15);
-            for (i, octet) in v4.octets().into_iter().enumerate() {
-                if i > 0 {
-                    out.push('.');
-                }
-                if octet >= 100 {
-                    out.push((b'0' + octet / 100) as char);
-                }
-                if octet >= 10 {
-                    out.push((b'0' + octet / 10 % 10) as char);
-                }
-                out.push((b'0' + octet % 10) as char);
-            }
-            out
+            let mut out = Vec::with_capacity(15);
+            push_v4(&mut out, v4);
+            String::from_utf8(out).expect("digits and dots")
         }
         v6 => v6.to_string(),
+    }
+}
+
+/// Appends [`ip_string`]'s text to `out` (an IPv4 address with no allocation).
+pub fn push_ip(out: &mut Vec<u8>, ip: std::net::IpAddr) {
+    match ip {
+        std::net::IpAddr::V4(v4) => push_v4(out, v4),
+        v6 => out.extend_from_slice(v6.to_string().as_bytes()),
+    }
+}
+
+fn push_v4(out: &mut Vec<u8>, v4: std::net::Ipv4Addr) {
+    for (i, octet) in v4.octets().into_iter().enumerate() {
+        if i > 0 {
+            out.push(b'.');
+        }
+        if octet >= 100 {
+            out.push(b'0' + octet / 100);
+        }
+        if octet >= 10 {
+            out.push(b'0' + octet / 10 % 10);
+        }
+        out.push(b'0' + octet % 10);
     }
 }
 

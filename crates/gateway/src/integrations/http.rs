@@ -116,6 +116,19 @@ fn failure(e: &hyper_util::client::legacy::Error) -> GatewayError {
 type Exchange =
     std::pin::Pin<Box<dyn Future<Output = Result<Response<GatewayBody>, GatewayError>> + Send>>;
 
+/// A backend call under way within its timeout (one type for every proxy's call: one
+/// state in the future that awaits it, whichever way the request was built).
+pub type Timed = futures_util::future::Map<
+    tokio::time::Timeout<Exchange>,
+    fn(
+        Result<Result<Response<GatewayBody>, GatewayError>, tokio::time::error::Elapsed>,
+    ) -> Result<Response<GatewayBody>, GatewayError>,
+>;
+
+fn timed(exchange: Exchange, timeout: Duration) -> Timed {
+    tokio::time::timeout(timeout, exchange).map(|r| r.map_err(|_| timeout_error())?)
+}
+
 thread_local! {
     /// One pool per worker thread: a backend connection is used by the thread that owns it.
     static CLIENT: HttpClient = HttpClient::default();
@@ -211,25 +224,14 @@ impl HttpClient {
 
     /// [`Self::send`] for a proxy: the answer's headers are those `rule` passes on, under
     /// its names (hop-by-hop ones dropped).
-    pub fn send_proxied(
-        &self,
-        req: BackendRequest,
-        timeout: Duration,
-        rule: NameRule,
-    ) -> impl Future<Output = Result<Response<GatewayBody>, GatewayError>> {
-        let exchange = self.exchange_by(req, Some(rule));
-        tokio::time::timeout(timeout, exchange).map(|r| r.map_err(|_| timeout_error())?)
+    pub fn send_proxied(&self, req: BackendRequest, timeout: Duration, rule: NameRule) -> Timed {
+        timed(self.exchange_by(req, Some(rule)), timeout)
     }
 
     /// [`Self::send_proxied`] of a request whose head is written already (to a plain
     /// `http://` backend).
-    pub fn send_written(
-        req: h1::WrittenRequest,
-        timeout: Duration,
-        rule: NameRule,
-    ) -> impl Future<Output = Result<Response<GatewayBody>, GatewayError>> {
-        let exchange: Exchange = Box::pin(h1::exchange_written(req, Some(rule)));
-        tokio::time::timeout(timeout, exchange).map(|r| r.map_err(|_| timeout_error())?)
+    pub fn send_written(req: h1::WrittenRequest, timeout: Duration, rule: NameRule) -> Timed {
+        timed(Box::pin(h1::exchange_written(req, Some(rule))), timeout)
     }
 
     /// Sends and reads the whole response within the timeout (non-proxy integrations
@@ -317,31 +319,44 @@ impl Integration for HttpProxy {
         body: RequestBody,
     ) -> Result<Answer, GatewayError> {
         let i = call.integration;
-        let body = match inv.ctx.execution_log {
-            // The head written as the client's is read, no map built (a plain `http://`
-            // backend; the execution log shows the map).
-            None => match proxy_head::written(inv, i, call.params, body) {
-                Ok(req) => {
-                    let sent = HttpClient::send_written(req, i.timeout, respond::remapped);
-                    let resp = rec.timed(sent).await?;
-                    rec.status = Some(resp.status().as_u16());
-                    return Ok(Answer::Response(resp));
+        // The head written as the client's is read, no map built (a plain `http://`
+        // backend; the execution log shows the map).
+        let written = match inv.ctx.execution_log {
+            None => proxy_head::written(inv, i, call.params, body),
+            Some(_) => Err(body),
+        };
+        let sent = match written {
+            Ok(req) => HttpClient::send_written(req, i.timeout, respond::remapped),
+            Err(body) => {
+                let req = integration_request::http_proxy(inv, i, call.params, body)?;
+                let client = HttpClient::for_backend(inv.backend_tls, i.insecure_skip_verification);
+                match logged_request(inv, &req) {
+                    // Renamed as it is read: the answer's headers go into one map, not two.
+                    None => client.send_proxied(req, i.timeout, respond::remapped),
+                    // Boxed: rare, and inline it would size every proxied request's future.
+                    Some(sent) => {
+                        return Box::pin(Self::logged(inv, rec, client, req, sent, i.timeout)).await
+                    }
                 }
-                Err(body) => body,
-            },
-            Some(_) => body,
+            }
         };
-        let req = integration_request::http_proxy(inv, i, call.params, body)?;
-        let client = HttpClient::for_backend(inv.backend_tls, i.insecure_skip_verification);
-        let Some((uri, headers)) = logged_request(inv, &req) else {
-            // Renamed as it is read: the answer's headers go into one map, not two.
-            let sent = client.send_proxied(req, i.timeout, respond::remapped);
-            let resp = rec.timed(sent).await?;
-            rec.status = Some(resp.status().as_u16());
-            return Ok(Answer::Response(resp));
-        };
-        // The execution log shows the backend's headers as it sent them.
-        let resp = rec.timed(client.send(req, i.timeout)).await?;
+        let resp = rec.timed(sent).await?;
+        rec.status = Some(resp.status().as_u16());
+        Ok(Answer::Response(resp))
+    }
+}
+
+impl HttpProxy {
+    /// A call whose execution log shows the backend's headers as it sent them.
+    async fn logged(
+        inv: &Invocation<'_>,
+        rec: &mut CallRecord,
+        client: HttpClient,
+        req: BackendRequest,
+        (uri, headers): (String, String),
+        timeout: Duration,
+    ) -> Result<Answer, GatewayError> {
+        let resp = rec.timed(client.send(req, timeout)).await?;
         rec.status = Some(resp.status().as_u16());
         rec.exchange(
             inv,

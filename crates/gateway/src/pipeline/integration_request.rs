@@ -210,7 +210,7 @@ fn gateway_headers(headers: &mut HeaderMap, inv: &Invocation<'_>) {
 }
 
 /// `X-Forwarded-For`: the client's address after the value sent (if it is text).
-pub(crate) fn forwarded_for(sent: Option<&HeaderValue>, inv: &Invocation<'_>) -> String {
+fn forwarded_for(sent: Option<&HeaderValue>, inv: &Invocation<'_>) -> String {
     let ip = crate::client_ip::ip_string(inv.remote.ip());
     match sent.and_then(|v| v.to_str().ok()) {
         Some(prev) => {

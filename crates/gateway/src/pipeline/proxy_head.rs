@@ -13,11 +13,13 @@
 
 use std::borrow::Cow;
 
-use http::header::{HeaderName, CONTENT_ENCODING, CONTENT_LENGTH, HOST, TRANSFER_ENCODING, VIA};
+use http::header::{
+    HeaderName, HeaderValue, CONTENT_ENCODING, CONTENT_LENGTH, HOST, TRANSFER_ENCODING, VIA,
+};
 use tollgate_traces::context::{TRACEPARENT, X_AMZN_TRACE_ID};
 
 use super::integration_request::{
-    backend_method, forwarded_for, map_parameters, sends_body, uri_text, DROPPED_ON_ENTRY,
+    backend_method, map_parameters, sends_body, uri_text, DROPPED_ON_ENTRY,
     X_AMZN_APIGATEWAY_API_ID, X_FORWARDED_FOR, X_FORWARDED_PORT, X_FORWARDED_PROTO,
 };
 use super::method_request::Params;
@@ -77,7 +79,8 @@ pub fn written(
             .unwrap_or(&authority)
             .as_bytes(),
     );
-    let gateway = Gateway::of(inv);
+    let sent = Sent::of(&inv.parts.headers);
+    let gateway = Gateway::of(inv, &sent);
     let mut mapped_done = 0u64;
     let mut gateway_done = 0u8;
     for (name, value) in &inv.parts.headers {
@@ -92,16 +95,16 @@ pub fn written(
             continue;
         }
         // A gateway header whose value is not valid leaves the client's in place.
-        if let Some((n, Some(v))) = gateway.find(name) {
+        if let Some((n, true)) = gateway.find(name) {
             if gateway_done & (1 << n) == 0 {
                 gateway_done |= 1 << n;
-                line(&mut lines, name, v);
+                gateway.write(n, &mut lines);
             }
             continue;
         }
         line(&mut lines, name, value.as_bytes());
     }
-    let content_length = match inv.parts.headers.get(CONTENT_LENGTH) {
+    let content_length = match sent.content_length {
         Some(len) if sends_body(&method) => {
             line(&mut lines, &CONTENT_LENGTH, len.as_bytes());
             true
@@ -113,9 +116,9 @@ pub fn written(
             line(&mut lines, name, value.as_bytes());
         }
     }
-    for (n, (name, value)) in gateway.headers.iter().enumerate() {
-        if let (0, Some(v)) = (gateway_done & (1 << n), value) {
-            line(&mut lines, name, v);
+    for n in 0..GATEWAY_NAMES.len() {
+        if gateway_done & (1 << n) == 0 && gateway.is_set(n) {
+            gateway.write(n, &mut lines);
         }
     }
     let body = if sends_body(&method) {
@@ -213,9 +216,12 @@ fn plain_mapping(name: &HeaderName) -> bool {
         && !GATEWAY_NAMES.contains(name)
 }
 
-/// `HeaderValue::from_str`'s test: visible ASCII and tabs.
+/// `HeaderValue::from_str`'s test: visible ASCII and tabs. (No early exit: the loop is
+/// vectorised.)
 fn visible_ascii(v: &[u8]) -> bool {
-    v.iter().all(|&b| b == b'\t' || (32..127).contains(&b))
+    v.iter().fold(true, |ok, &b| {
+        ok & ((b.wrapping_sub(32) < 95) | (b == b'\t'))
+    })
 }
 
 fn line(lines: &mut Vec<u8>, name: &HeaderName, value: &[u8]) {
@@ -236,46 +242,119 @@ static GATEWAY_NAMES: [HeaderName; 6] = [
     X_FORWARDED_PROTO,
 ];
 
-/// The gateway's headers for one request: `None` where none is set (no trace context to
-/// pass on, or a value a header cannot hold).
+/// What the client sent that the gateway's headers depend on, found in one pass (a
+/// `HeaderMap` lookup hashes the name: ~150 instructions each).
+#[derive(Default)]
+struct Sent<'h> {
+    host: Option<&'h HeaderValue>,
+    content_length: Option<&'h HeaderValue>,
+    forwarded_for: Option<&'h HeaderValue>,
+    traceparent: bool,
+}
+
+impl<'h> Sent<'h> {
+    /// The first value of each, as `HeaderMap::get` answers.
+    fn of(headers: &'h http::HeaderMap) -> Self {
+        let mut sent = Sent::default();
+        for (name, value) in headers {
+            if *name == HOST {
+                sent.host.get_or_insert(value);
+            } else if *name == CONTENT_LENGTH {
+                sent.content_length.get_or_insert(value);
+            } else if *name == X_FORWARDED_FOR {
+                sent.forwarded_for.get_or_insert(value);
+            } else if *name == TRACEPARENT {
+                sent.traceparent = true;
+            }
+        }
+        sent
+    }
+}
+
+/// The gateway's headers for one request, in [`GATEWAY_NAMES`]' order: `None` where none
+/// is set (no trace context to pass on, or a value a header cannot hold).
 struct Gateway<'a> {
-    headers: [(&'static HeaderName, Option<Cow<'a, [u8]>>); 6],
+    api_id: Option<&'a [u8]>,
+    trace_id: Option<&'a [u8]>,
+    traceparent: Option<String>,
+    /// `X-Forwarded-For` as sent (if it is text): the client's address follows it.
+    forwarded_for: Option<&'a [u8]>,
+    remote: std::net::IpAddr,
+    port: &'a [u8],
+    proto: &'static [u8],
 }
 
 impl<'a> Gateway<'a> {
-    fn of(inv: &'a Invocation<'_>) -> Self {
-        let checked =
-            |v: &'a str| visible_ascii(v.as_bytes()).then_some(Cow::Borrowed(v.as_bytes()));
+    fn of(inv: &'a Invocation<'_>, sent: &Sent<'a>) -> Self {
+        let checked = |v: &'a str| visible_ascii(v.as_bytes()).then_some(v.as_bytes());
         // W3C trace context when the caller sent one (answered with the gateway's span as
         // the parent) or the request is traced.
-        let traceparent = (inv.ctx.spans.is_some() || inv.parts.headers.contains_key(&TRACEPARENT))
+        let traceparent = (inv.ctx.spans.is_some() || sent.traceparent)
             .then(|| inv.ctx.trace.traceparent(inv.ctx.sampled))
-            .filter(|t| visible_ascii(t.as_bytes()))
-            .map(|t| Cow::Owned(t.into_bytes()));
-        let xff = forwarded_for(inv.parts.headers.get(X_FORWARDED_FOR), inv).into_bytes();
+            .filter(|t| visible_ascii(t.as_bytes()));
         let default_port = if inv.tls { "443" } else { "80" };
-        let port = inv.local_port().unwrap_or(default_port);
-        let [api, trace, tp, fwd, fport, proto] = &GATEWAY_NAMES;
+        let port = sent
+            .host
+            .and_then(|h| h.to_str().ok())
+            .and_then(crate::frontend::port_of)
+            .unwrap_or(default_port);
         Gateway {
-            headers: [
-                (api, checked(&inv.ctx.api_id)),
-                (trace, checked(&inv.ctx.trace_id)),
-                (tp, traceparent),
-                (fwd, Some(Cow::Owned(xff))),
-                (fport, Some(Cow::Borrowed(port.as_bytes()))),
-                (proto, Some(Cow::Borrowed(inv.forwarded_proto().as_bytes()))),
-            ],
+            api_id: checked(&inv.ctx.api_id),
+            trace_id: checked(&inv.ctx.trace_id),
+            traceparent,
+            forwarded_for: sent
+                .forwarded_for
+                .and_then(|v| v.to_str().ok())
+                .map(str::as_bytes),
+            remote: inv.remote.ip(),
+            port: port.as_bytes(),
+            proto: inv.forwarded_proto().as_bytes(),
         }
     }
 
-    /// The gateway header named `name`, if it is one: its place and value.
-    fn find(&self, name: &HeaderName) -> Option<(usize, Option<&[u8]>)> {
+    /// The gateway header named `name`, if it is one: its place in [`GATEWAY_NAMES`], and
+    /// whether it is set.
+    fn find(&self, name: &HeaderName) -> Option<(usize, bool)> {
         // Every gateway name starts with `x` or `t`: most names are passed by at once.
         if !matches!(name.as_str().as_bytes()[0], b'x' | b't') {
             return None;
         }
-        let n = self.headers.iter().position(|(g, _)| *g == name)?;
-        Some((n, self.headers[n].1.as_deref()))
+        let n = GATEWAY_NAMES.iter().position(|g| g == name)?;
+        Some((n, self.is_set(n)))
+    }
+
+    fn is_set(&self, n: usize) -> bool {
+        match n {
+            0 => self.api_id.is_some(),
+            1 => self.trace_id.is_some(),
+            2 => self.traceparent.is_some(),
+            _ => true,
+        }
+    }
+
+    /// Writes the line of the gateway header `n` (one that is set).
+    fn write(&self, n: usize, lines: &mut Vec<u8>) {
+        let name = &GATEWAY_NAMES[n];
+        match n {
+            0 => line(lines, name, self.api_id.unwrap_or_default()),
+            1 => line(lines, name, self.trace_id.unwrap_or_default()),
+            2 => line(
+                lines,
+                name,
+                self.traceparent.as_deref().unwrap_or_default().as_bytes(),
+            ),
+            3 => {
+                lines.extend_from_slice(b"x-forwarded-for: ");
+                if let Some(sent) = self.forwarded_for {
+                    lines.extend_from_slice(sent);
+                    lines.extend_from_slice(b", ");
+                }
+                crate::client_ip::push_ip(lines, self.remote);
+                lines.extend_from_slice(b"\r\n");
+            }
+            4 => line(lines, name, self.port),
+            _ => line(lines, name, self.proto),
+        }
     }
 }
 
