@@ -3,7 +3,7 @@
 //! header lines go into the bytes the `h1` client sends: no backend `HeaderMap` is built
 //! (every name hashed and inserted, every value copied, then dropped) and no `Uri` parsed.
 //!
-//! The lines are those [`integration_request::http_proxy`] puts in its map, in the order
+//! The lines are those [`super::integration_request::http_proxy`] puts in its map, in the order
 //! the `h1` client would write that map: `Host` first, the client's headers less those
 //! never forwarded (a mapped or gateway header in the place of the client's own of that
 //! name), then `Content-Length`, then mapped and gateway headers the client did not send.
@@ -231,7 +231,7 @@ fn line(lines: &mut Vec<u8>, name: &HeaderName, value: &[u8]) {
     lines.extend_from_slice(b"\r\n");
 }
 
-/// The headers the gateway sets, in the order [`integration_request::http_proxy`] sets
+/// The headers the gateway sets, in the order [`super::integration_request::http_proxy`] sets
 /// them.
 static GATEWAY_NAMES: [HeaderName; 6] = [
     X_AMZN_APIGATEWAY_API_ID,

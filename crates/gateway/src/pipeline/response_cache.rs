@@ -156,22 +156,22 @@ pub async fn lookup(
     if reads_query && query.is_empty() {
         *query = parse_query(inv.parts.uri.query());
     }
-    let key: Box<str> = key(
+    // Kept as built until a miss keeps it (a `Box<str>` would reallocate it on every hit).
+    let key = key(
         scope.prefix,
         spec,
         inv.parts.method.as_str(),
         routed,
         query.as_slice(),
         &inv.parts.headers,
-    )
-    .into();
+    );
     let mut warn = false;
     if wants_invalidation(&inv.parts.headers) {
         if !require_authorization || may_invalidate(gw, inv) {
             // Skip the lookup: the backend's answer replaces the entry.
             inv.ctx.response_cache = Some(crate::context::CacheOutcome::Miss);
             return Ok(Looked::Miss(Pending {
-                key,
+                key: key.into(),
                 ttl,
                 keep: Keep::Response,
                 warn,
@@ -243,7 +243,7 @@ pub async fn lookup(
         None => {
             inv.ctx.response_cache = Some(crate::context::CacheOutcome::Miss);
             Ok(Looked::Miss(Pending {
-                key,
+                key: key.into(),
                 ttl,
                 keep: Keep::Response,
                 warn,

@@ -105,7 +105,9 @@ pub type CacheFactory = dyn Fn(&str, &str, u64) -> Arc<dyn ResponseCache> + Send
 /// its method's TTL.
 #[derive(Debug)]
 pub struct LocalResponseCache {
-    inner: moka::sync::Cache<Box<str>, Entry>,
+    /// Keys hashed with foldhash (seeded per process), not moka's default SipHash: a
+    /// lookup is on every cached request's path.
+    inner: moka::sync::Cache<Box<str>, Entry, foldhash::fast::RandomState>,
 }
 
 #[derive(Debug, Clone)]
@@ -139,7 +141,7 @@ impl LocalResponseCache {
                 .max_capacity(budget_bytes)
                 .weigher(|k, e| u32::try_from(k.len() + e.response.weight()).unwrap_or(u32::MAX))
                 .expire_after(PerEntryTtl)
-                .build(),
+                .build_with_hasher(foldhash::fast::RandomState::default()),
         }
     }
 }
