@@ -5,7 +5,7 @@ use bytes::{Bytes, BytesMut};
 use http::header::{HeaderName, HeaderValue};
 use http::{HeaderMap, Method, StatusCode};
 
-use crate::pipeline::respond::{proxied_name, NameRule};
+use crate::pipeline::respond::{self, proxied_name, NameRule};
 use crate::response_case::ResponseSpellings;
 
 /// Most header lines a response head may have (hyper's client allowed 100).
@@ -145,7 +145,7 @@ fn build(
     let keep_alive = framing != Framing::Close
         && status != StatusCode::SWITCHING_PROTOCOLS
         && keeps_alive(lines, version);
-    let mut headers = HeaderMap::with_capacity(spans.len());
+    let mut headers = HeaderMap::with_capacity(spans.len() + respond::ADDED_HEADERS);
     for &(ns, ne, vs, ve) in spans {
         let name = HeaderName::from_bytes(&head[ns as usize..ne as usize])
             .map_err(|_| Malformed("invalid header name"))?;
