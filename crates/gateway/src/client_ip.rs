@@ -4,14 +4,9 @@
 /// An address as `$context.identity.sourceIp` shows it; IPv4 (the common case) without the
 /// `Display` machinery.
 pub fn ip_string(ip: std::net::IpAddr) -> String {
-    match ip {
-        std::net::IpAddr::V4(v4) => {
-            let mut out = Vec::with_capacity(15);
-            push_v4(&mut out, v4);
-            String::from_utf8(out).expect("digits and dots")
-        }
-        v6 => v6.to_string(),
-    }
+    let mut out = Vec::with_capacity(15);
+    push_ip(&mut out, ip);
+    String::from_utf8(out).expect("an address's text is ASCII")
 }
 
 /// Appends [`ip_string`]'s text to `out` (an IPv4 address with no allocation).

@@ -2,6 +2,7 @@
 //! behaviour) and the backend URI, for HTTP and HTTP_PROXY integrations.
 
 use std::borrow::Cow;
+use std::net::IpAddr;
 
 use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue};
@@ -40,6 +41,21 @@ pub(crate) const DROPPED_ON_ENTRY: [&str; 12] = [
     "upgrade",
     "www-authenticate",
 ];
+
+/// Whether `name` is one of [`DROPPED_ON_ENTRY`].
+pub(crate) fn dropped_on_entry(name: &HeaderName) -> bool {
+    DROPPED_ON_ENTRY.contains(&name.as_str())
+}
+
+/// Whether the client's header `name` goes on to an HTTP backend: not dropped on entry,
+/// not `Host` (the backend's), and, as AWS does for HTTP integrations, not
+/// `Content-Encoding` or `Via` (request-pipeline.md §5.2).
+pub(crate) fn forwarded_to_http(name: &HeaderName) -> bool {
+    *name != http::header::HOST
+        && *name != http::header::CONTENT_ENCODING
+        && *name != http::header::VIA
+        && !dropped_on_entry(name)
+}
 
 /// Resolves one mapping source against the request.
 pub fn resolve<'a>(
@@ -180,8 +196,8 @@ fn insert(headers: &mut HeaderMap, name: HeaderName, value: &str) {
 }
 
 /// [`insert`] of a value made for this request: its bytes become the header's, uncopied.
-fn insert_owned(headers: &mut HeaderMap, name: HeaderName, value: String) {
-    if let Ok(v) = HeaderValue::from_maybe_shared(bytes::Bytes::from(value)) {
+fn insert_owned(headers: &mut HeaderMap, name: HeaderName, value: impl Into<Bytes>) {
+    if let Ok(v) = HeaderValue::from_maybe_shared(value.into()) {
         headers.insert(name, v);
     }
 }
@@ -209,19 +225,14 @@ fn gateway_headers(headers: &mut HeaderMap, inv: &Invocation<'_>) {
     }
 }
 
-/// `X-Forwarded-For`: the client's address after the value sent (if it is text).
-fn forwarded_for(sent: Option<&HeaderValue>, inv: &Invocation<'_>) -> String {
-    let ip = crate::client_ip::ip_string(inv.remote.ip());
-    match sent.and_then(|v| v.to_str().ok()) {
-        Some(prev) => {
-            let mut both = String::with_capacity(prev.len() + 2 + ip.len());
-            both.push_str(prev);
-            both.push_str(", ");
-            both.push_str(&ip);
-            both
-        }
-        None => ip,
+/// Appends `X-Forwarded-For`'s value: the client's address after the value sent (if it is
+/// text).
+pub(crate) fn push_forwarded_for(out: &mut Vec<u8>, sent: Option<&HeaderValue>, remote: IpAddr) {
+    if let Some(prev) = sent.and_then(|v| v.to_str().ok()) {
+        out.extend_from_slice(prev.as_bytes());
+        out.extend_from_slice(b", ");
     }
+    crate::client_ip::push_ip(out, remote);
 }
 
 /// HTTP_PROXY: the client's request with hop-by-hop headers dropped (and, as AWS does for
@@ -238,14 +249,9 @@ pub fn http_proxy(
     let method = backend_method(i, inv);
     let mut headers = HeaderMap::with_capacity(inv.parts.headers.len() + 6);
     for (k, v) in &inv.parts.headers {
-        if k == http::header::HOST
-            || k == http::header::CONTENT_ENCODING
-            || k == http::header::VIA
-            || DROPPED_ON_ENTRY.contains(&k.as_str())
-        {
-            continue;
+        if forwarded_to_http(k) {
+            headers.append(k.clone(), v.clone());
         }
-        headers.append(k.clone(), v.clone());
     }
     if let Some(len) = inv.parts.headers.get(http::header::CONTENT_LENGTH) {
         if sends_body(&method) {
@@ -256,7 +262,8 @@ pub fn http_proxy(
         insert(&mut headers, (*h).clone(), v);
     }
     gateway_headers(&mut headers, inv);
-    let xff = forwarded_for(headers.get(X_FORWARDED_FOR), inv);
+    let mut xff = Vec::with_capacity(64);
+    push_forwarded_for(&mut xff, headers.get(X_FORWARDED_FOR), inv.remote.ip());
     insert_owned(&mut headers, X_FORWARDED_FOR, xff);
     headers.insert(X_FORWARDED_PORT, inv.local_port_value());
     headers.insert(
@@ -457,24 +464,35 @@ pub fn http(
 
 impl Invocation<'_> {
     /// The port the client addressed: the `Host` header's, else the scheme's default.
-    pub(crate) fn local_port(&self) -> Option<&str> {
-        let host = self.parts.headers.get(http::header::HOST)?.to_str().ok()?;
-        crate::frontend::port_of(host)
+    fn local_port(&self) -> Option<&str> {
+        port_in_host(self.parts.headers.get(http::header::HOST))
+    }
+
+    /// The scheme's default port.
+    pub(crate) fn default_port(&self) -> &'static str {
+        if self.tls {
+            "443"
+        } else {
+            "80"
+        }
     }
 
     pub(crate) fn ctx_local_port(&self) -> String {
-        let default = if self.tls { "443" } else { "80" };
-        self.local_port().unwrap_or(default).to_string()
+        self.local_port().unwrap_or(self.default_port()).to_string()
     }
 
     /// [`Self::ctx_local_port`] as a header value (the defaults without an allocation).
     fn local_port_value(&self) -> HeaderValue {
         match self.local_port() {
             Some(port) => HeaderValue::from_str(port).unwrap_or(HeaderValue::from_static("")),
-            None if self.tls => HeaderValue::from_static("443"),
-            None => HeaderValue::from_static("80"),
+            None => HeaderValue::from_static(self.default_port()),
         }
     }
+}
+
+/// The port a `Host` header's value names, if any.
+pub(crate) fn port_in_host(host: Option<&HeaderValue>) -> Option<&str> {
+    crate::frontend::port_of(host?.to_str().ok()?)
 }
 
 #[cfg(test)]

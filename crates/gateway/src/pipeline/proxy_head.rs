@@ -13,14 +13,13 @@
 
 use std::borrow::Cow;
 
-use http::header::{
-    HeaderName, HeaderValue, CONTENT_ENCODING, CONTENT_LENGTH, HOST, TRANSFER_ENCODING, VIA,
-};
+use http::header::{HeaderName, HeaderValue, CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
 use tollgate_traces::context::{TRACEPARENT, X_AMZN_TRACE_ID};
 
 use super::integration_request::{
-    backend_method, map_parameters, sends_body, uri_text, DROPPED_ON_ENTRY,
-    X_AMZN_APIGATEWAY_API_ID, X_FORWARDED_FOR, X_FORWARDED_PORT, X_FORWARDED_PROTO,
+    backend_method, dropped_on_entry, forwarded_to_http, map_parameters, port_in_host,
+    push_forwarded_for, sends_body, uri_text, X_AMZN_APIGATEWAY_API_ID, X_FORWARDED_FOR,
+    X_FORWARDED_PORT, X_FORWARDED_PROTO,
 };
 use super::method_request::Params;
 use crate::body::GatewayBody;
@@ -84,7 +83,7 @@ pub fn written(
     let mut mapped_done = 0u64;
     let mut gateway_done = 0u8;
     for (name, value) in &inv.parts.headers {
-        if *name == HOST || *name == CONTENT_ENCODING || *name == VIA || dropped(name) {
+        if !forwarded_to_http(name) {
             continue;
         }
         if let Some(n) = overrides.iter().position(|(m, _)| *m == name) {
@@ -156,12 +155,9 @@ fn plain_http(url: &str) -> Option<usize> {
         && host
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
-    let port_ok = port.is_none_or(|p| {
-        !p.is_empty()
-            && p.len() <= 5
-            && p.bytes().all(|b| b.is_ascii_digit())
-            && p.parse::<u16>().is_ok()
-    });
+    // Digits only: `u16`'s parse also takes a sign.
+    let port_ok =
+        port.is_none_or(|p| p.bytes().all(|b| b.is_ascii_digit()) && p.parse::<u16>().is_ok());
     let target_ok = bytes[end..].iter().all(|&b| PLAIN_TARGET[b as usize]);
     (host_ok && port_ok && target_ok).then_some(end)
 }
@@ -201,18 +197,13 @@ const PLAIN_TARGET: [bool; 256] = {
     t
 };
 
-/// Headers the client's request never passes on.
-fn dropped(name: &HeaderName) -> bool {
-    DROPPED_ON_ENTRY.contains(&name.as_str())
-}
-
 /// A mapped header written here: not one the head's framing or the gateway's own
 /// headers decide.
 fn plain_mapping(name: &HeaderName) -> bool {
     *name != HOST
         && *name != CONTENT_LENGTH
         && *name != TRANSFER_ENCODING
-        && !dropped(name)
+        && !dropped_on_entry(name)
         && !GATEWAY_NAMES.contains(name)
 }
 
@@ -277,8 +268,8 @@ struct Gateway<'a> {
     api_id: Option<&'a [u8]>,
     trace_id: Option<&'a [u8]>,
     traceparent: Option<String>,
-    /// `X-Forwarded-For` as sent (if it is text): the client's address follows it.
-    forwarded_for: Option<&'a [u8]>,
+    /// `X-Forwarded-For` as sent: the client's address follows it.
+    forwarded_for: Option<&'a HeaderValue>,
     remote: std::net::IpAddr,
     port: &'a [u8],
     proto: &'static [u8],
@@ -292,20 +283,12 @@ impl<'a> Gateway<'a> {
         let traceparent = (inv.ctx.spans.is_some() || sent.traceparent)
             .then(|| inv.ctx.trace.traceparent(inv.ctx.sampled))
             .filter(|t| visible_ascii(t.as_bytes()));
-        let default_port = if inv.tls { "443" } else { "80" };
-        let port = sent
-            .host
-            .and_then(|h| h.to_str().ok())
-            .and_then(crate::frontend::port_of)
-            .unwrap_or(default_port);
+        let port = port_in_host(sent.host).unwrap_or(inv.default_port());
         Gateway {
             api_id: checked(&inv.ctx.api_id),
             trace_id: checked(&inv.ctx.trace_id),
             traceparent,
-            forwarded_for: sent
-                .forwarded_for
-                .and_then(|v| v.to_str().ok())
-                .map(str::as_bytes),
+            forwarded_for: sent.forwarded_for,
             remote: inv.remote.ip(),
             port: port.as_bytes(),
             proto: inv.forwarded_proto().as_bytes(),
@@ -345,11 +328,7 @@ impl<'a> Gateway<'a> {
             ),
             3 => {
                 lines.extend_from_slice(b"x-forwarded-for: ");
-                if let Some(sent) = self.forwarded_for {
-                    lines.extend_from_slice(sent);
-                    lines.extend_from_slice(b", ");
-                }
-                crate::client_ip::push_ip(lines, self.remote);
+                push_forwarded_for(lines, self.forwarded_for, self.remote);
                 lines.extend_from_slice(b"\r\n");
             }
             4 => line(lines, name, self.port),

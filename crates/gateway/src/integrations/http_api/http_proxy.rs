@@ -14,7 +14,7 @@ use crate::error::HttpApiError;
 use crate::integrations::http::{with_timeout, HttpClient};
 use crate::integrations::private::{self, Via};
 use crate::invocation::RequestBody;
-use crate::pipeline::integration_request::{BackendRequest, DROPPED_ON_ENTRY};
+use crate::pipeline::integration_request::{dropped_on_entry, BackendRequest};
 use crate::pipeline::respond;
 use crate::uri::UriPiece;
 use crate::vpc_link::LinkRef;
@@ -100,7 +100,7 @@ pub async fn http_proxy(
     let method = method.unwrap_or(&c.parts.method).clone();
     let mut headers = HeaderMap::with_capacity(c.parts.headers.len() + 2);
     for (k, v) in &c.parts.headers {
-        if k != http::header::HOST && !DROPPED_ON_ENTRY.contains(&k.as_str()) {
+        if k != http::header::HOST && !dropped_on_entry(k) {
             headers.append(k.clone(), v.clone());
         }
     }
